@@ -1,0 +1,313 @@
+"""A layer as a loop nest (the Einsum view).
+
+Every layer is a nest over the canonical dimensions
+
+    N  batch                      G  groups (depthwise: G = channels; batched matmul: heads)
+    K  output channels per group  C  input channels per group
+    P  output rows                Q  output columns
+    R  filter rows                S  filter columns
+
+with operand projections (which dims index which operand):
+
+    inputs [N, G, C, P*stride_h + R*dilation_h, Q*stride_w + S*dilation_w]
+    weights[G, K, C, R, S]
+    outputs[N, G, K, P, Q]
+
+A convolution, a grouped or depthwise convolution, a fully-connected layer / GEMM
+(M x K times K x N is N=1, P=M, Q=1, C=K, K=N, R=S=1) and a batched matmul (attention
+QK^T and .V: G = batch*heads, the "weights" operand being a second activation) are all
+this one type. Pooling and elementwise layers have no weights and zero MACs but real
+traffic. Sizes are checked once, in ``__post_init__``; bad values raise ``SpecError``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from workloads.errors import SpecError
+
+DIMS: tuple[str, ...] = ("N", "G", "K", "C", "P", "Q", "R", "S")
+"""Canonical loop dimensions, outermost-first display order."""
+
+OPERANDS: tuple[str, ...] = ("inputs", "weights", "outputs")
+"""Dataspaces of a layer (Timeloop names)."""
+
+OpKind = Literal["conv", "gemm", "matmul", "pool", "eltwise"]
+OP_KINDS: tuple[str, ...] = ("conv", "gemm", "matmul", "pool", "eltwise")
+
+# A projection: for each tensor axis, a tuple of (dim, coefficient) terms.
+Projection = tuple[tuple[tuple[str, int], ...], ...]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a network as a loop nest.
+
+    Attributes:
+        name: unique name within its network.
+        op: ``conv`` (incl. grouped/depthwise), ``gemm`` (fully connected, static weights),
+            ``matmul`` (both operands are activations), ``pool`` or ``eltwise``.
+        N, G, K, C, P, Q, R, S: loop bounds (see module docstring).
+        H, W: unpadded input rows/columns (for conv/pool; equal to P, Q for 1x1 stride-1 cases).
+        stride: (rows, cols). dilation: (rows, cols). padding: (top, left, bottom, right).
+        input_bits, weight_bits, output_bits: precision of each operand in bits.
+        num_inputs: number of input tensors of an ``eltwise`` layer (2 for a residual add).
+        pool_kind: ``max`` or ``avg`` for pooling layers.
+    """
+
+    name: str
+    op: OpKind
+    K: int
+    C: int
+    P: int
+    Q: int
+    R: int = 1
+    S: int = 1
+    N: int = 1
+    G: int = 1
+    H: int = 0
+    W: int = 0
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
+    input_bits: int = 8
+    weight_bits: int = 8
+    output_bits: int = 8
+    num_inputs: int = 1
+    pool_kind: str = ""
+
+    def __post_init__(self) -> None:
+        where = f"layer {self.name!r}"
+        if not isinstance(self.name, str) or not self.name:
+            raise SpecError("layer name must be a non-empty string", key="name", value=self.name)
+        if self.op not in OP_KINDS:
+            raise SpecError("unknown op", source=where, key="op", value=self.op, accepted=" | ".join(OP_KINDS))
+        for dim in DIMS:
+            value = getattr(self, dim)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SpecError("dimension must be a positive integer", source=where, key=dim, value=value,
+                                accepted="an integer >= 1")
+        for key, pair in (("stride", self.stride), ("dilation", self.dilation)):
+            if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in pair):
+                raise SpecError(f"{key} must be two positive integers", source=where, key=key, value=pair,
+                                accepted="(rows, cols) with each >= 1")
+        if len(self.padding) != 4 or any(not isinstance(v, int) or v < 0 for v in self.padding):
+            raise SpecError("padding must be four non-negative integers", source=where, key="padding",
+                            value=self.padding, accepted="(top, left, bottom, right) each >= 0")
+        for key in ("input_bits", "weight_bits", "output_bits", "num_inputs"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SpecError("must be a positive integer", source=where, key=key, value=value,
+                                accepted="an integer >= 1")
+        if self.H == 0 or self.W == 0:
+            object.__setattr__(self, "H", self.H or self._natural_extent(0))
+            object.__setattr__(self, "W", self.W or self._natural_extent(1))
+        for axis, (size, out) in enumerate(((self.H, self.P), (self.W, self.Q))):
+            expected = self.output_extent(size, axis)
+            if expected < 1:
+                raise SpecError("filter larger than its (padded) input", source=where,
+                                key="R" if axis == 0 else "S", value=self.R if axis == 0 else self.S,
+                                accepted=f"a filter no larger than the padded input ({self.padded_input[axis]})")
+            if expected != out:
+                raise SpecError("output size does not follow from input, filter, stride and padding",
+                                source=where, key="P" if axis == 0 else "Q", value=out,
+                                accepted=f"{expected} for input {size}")
+        if self.op in ("gemm", "matmul", "eltwise") and (self.R, self.S) != (1, 1):
+            raise SpecError(f"a {self.op} layer has no filter window", source=where, key="R,S",
+                            value=(self.R, self.S), accepted="R = S = 1")
+        if self.op in ("pool", "eltwise") and (self.K, self.C) != (1, 1):
+            raise SpecError(f"a {self.op} layer keeps channels in G", source=where, key="K,C",
+                            value=(self.K, self.C), accepted="K = C = 1 with G = channels")
+
+    # ---- geometry -------------------------------------------------------------------------
+    def _natural_extent(self, axis: int) -> int:
+        """Smallest input extent that produces the output extent with this filter and stride."""
+        out = self.P if axis == 0 else self.Q
+        kernel = self.R if axis == 0 else self.S
+        stride, dil = self.stride[axis], self.dilation[axis]
+        pad = self.padding[0] + self.padding[2] if axis == 0 else self.padding[1] + self.padding[3]
+        return max(1, (out - 1) * stride + (kernel - 1) * dil + 1 - pad)
+
+    @property
+    def padded_input(self) -> tuple[int, int]:
+        """Input rows and columns including padding."""
+        return (self.H + self.padding[0] + self.padding[2], self.W + self.padding[1] + self.padding[3])
+
+    def output_extent(self, size: int, axis: int) -> int:
+        """Output extent along ``axis`` (0 rows, 1 cols) for an unpadded input extent ``size``."""
+        kernel = self.R if axis == 0 else self.S
+        pad = self.padding[0] + self.padding[2] if axis == 0 else self.padding[1] + self.padding[3]
+        return output_extent(size, kernel, self.stride[axis], self.dilation[axis], pad)
+
+    # ---- the loop nest ---------------------------------------------------------------------
+    @property
+    def dims(self) -> dict[str, int]:
+        """Loop bounds in canonical order."""
+        return {d: getattr(self, d) for d in DIMS}
+
+    @property
+    def has_weights(self) -> bool:
+        return self.op in ("conv", "gemm", "matmul")
+
+    @property
+    def weights_are_activations(self) -> bool:
+        """True for a matmul whose second operand is produced at run time (attention)."""
+        return self.op == "matmul"
+
+    @property
+    def projections(self) -> dict[str, Projection]:
+        """Operand projections: for each operand, the dims (with coefficients) of each axis."""
+        sh, sw = self.stride
+        dh, dw = self.dilation
+        inputs: Projection = ((("N", 1),), (("G", 1),), (("C", 1),), (("P", sh), ("R", dh)), (("Q", sw), ("S", dw)))
+        outputs: Projection = ((("N", 1),), (("G", 1),), (("K", 1),), (("P", 1),), (("Q", 1),))
+        result = {"inputs": inputs, "outputs": outputs}
+        if self.has_weights:
+            result["weights"] = ((("G", 1),), (("K", 1),), (("C", 1),), (("R", 1),), (("S", 1),))
+        return result
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates (0 for pooling and elementwise layers)."""
+        if not self.has_weights:
+            return 0
+        return math.prod(self.dims.values())
+
+    @property
+    def ops(self) -> int:
+        """Scalar operations: MACs, or comparisons/adds for pooling and elementwise layers."""
+        if self.has_weights:
+            return self.macs
+        if self.op == "pool":
+            return self.N * self.G * self.P * self.Q * self.R * self.S
+        return self.N * self.G * self.P * self.Q * max(1, self.num_inputs - 1)
+
+    # ---- operand sizes (unique elements) -----------------------------------------------------
+    @property
+    def input_elems(self) -> int:
+        """Elements of the (unpadded) input tensor(s)."""
+        return self.N * self.G * self.C * self.H * self.W * self.num_inputs
+
+    @property
+    def weight_elems(self) -> int:
+        return self.G * self.K * self.C * self.R * self.S if self.has_weights else 0
+
+    @property
+    def output_elems(self) -> int:
+        return self.N * self.G * self.K * self.P * self.Q
+
+    @property
+    def input_bytes(self) -> int:
+        return math.ceil(self.input_elems * self.input_bits / 8)
+
+    @property
+    def weight_bytes(self) -> int:
+        return math.ceil(self.weight_elems * self.weight_bits / 8)
+
+    @property
+    def output_bytes(self) -> int:
+        return math.ceil(self.output_elems * self.output_bits / 8)
+
+    # ---- GEMM view (what a systolic array sees) ----------------------------------------------
+    @property
+    def gemm(self) -> tuple[int, int, int]:
+        """(M, N, K) of one group: M = N*P*Q output pixels, N = K filters, K = C*R*S window."""
+        return (self.N * self.P * self.Q, self.K, self.C * self.R * self.S)
+
+    def with_name(self, name: str) -> Layer:
+        return replace(self, name=name)
+
+    def with_batch(self, batch: int) -> Layer:
+        return replace(self, N=batch)
+
+    def summary(self) -> str:
+        m, n, k = self.gemm
+        g = f" x{self.G} groups" if self.G > 1 else ""
+        return f"{self.name}: {self.op} GEMM {m}x{n}x{k}{g}, {self.macs:,} MACs"
+
+
+# ---- constructors ---------------------------------------------------------------------------
+
+def output_extent(size: int, kernel: int, stride: int, dilation: int = 1, pad_total: int = 0) -> int:
+    """Output extent of a sliding window (0 when the filter does not fit the padded input)."""
+    span = (kernel - 1) * dilation + 1
+    if size + pad_total < span:
+        return 0
+    return (size + pad_total - span) // stride + 1
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def _pad4(value: int | tuple[int, int] | tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    if isinstance(value, int):
+        return (value, value, value, value)
+    if len(value) == 2:
+        return (value[0], value[1], value[0], value[1])
+    return (value[0], value[1], value[2], value[3])  # type: ignore[misc]
+
+
+def conv2d(name: str, in_channels: int, out_channels: int, in_hw: int | tuple[int, int],
+           kernel: int | tuple[int, int], *, stride: int | tuple[int, int] = 1,
+           padding: int | tuple[int, int] | tuple[int, int, int, int] = 0,
+           dilation: int | tuple[int, int] = 1, groups: int = 1, batch: int = 1, bits: int = 8) -> Layer:
+    """A 2-D convolution (grouped when ``groups > 1``, depthwise when groups == channels)."""
+    where = f"layer {name!r}"
+    if not isinstance(groups, int) or groups < 1:
+        raise SpecError("groups must be a positive integer", source=where, key="groups", value=groups)
+    if in_channels % groups or out_channels % groups:
+        raise SpecError("channels must be divisible by groups", source=where, key="groups", value=groups,
+                        accepted=f"a divisor of both {in_channels} and {out_channels}")
+    h, w = _pair(in_hw)
+    r, s = _pair(kernel)
+    st, dil, pad = _pair(stride), _pair(dilation), _pad4(padding)
+    for key, value in (("in_hw", h), ("in_hw", w), ("kernel", r), ("kernel", s), ("stride", st[0]),
+                       ("stride", st[1]), ("dilation", dil[0]), ("dilation", dil[1])):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError("must be a positive integer", source=where, key=key, value=value,
+                            accepted="an integer >= 1")
+    p = output_extent(h, r, st[0], dil[0], pad[0] + pad[2])
+    q = output_extent(w, s, st[1], dil[1], pad[1] + pad[3])
+    if p < 1 or q < 1:
+        raise SpecError("filter larger than its (padded) input", source=where, key="kernel", value=(r, s),
+                        accepted=f"a kernel that fits the padded input {h}x{w}")
+    return Layer(name=name, op="conv", N=batch, G=groups, K=out_channels // groups, C=in_channels // groups,
+                 P=p, Q=q, R=r, S=s, H=h, W=w, stride=st, dilation=dil, padding=pad,
+                 input_bits=bits, weight_bits=bits, output_bits=bits)
+
+
+def gemm(name: str, m: int, n: int, k: int, *, batch: int = 1, bits: int = 8) -> Layer:
+    """A fully-connected layer / GEMM: (M x K) @ (K x N) with static weights, ``batch`` times."""
+    return Layer(name=name, op="gemm", N=batch, K=n, C=k, P=m, Q=1, H=m, W=1,
+                 input_bits=bits, weight_bits=bits, output_bits=bits)
+
+
+def matmul(name: str, m: int, n: int, k: int, *, groups: int = 1, bits: int = 8) -> Layer:
+    """A batched matmul of two activations: ``groups`` independent (M x K) @ (K x N)."""
+    return Layer(name=name, op="matmul", G=groups, K=n, C=k, P=m, Q=1, H=m, W=1,
+                 input_bits=bits, weight_bits=bits, output_bits=bits)
+
+
+def pool2d(name: str, channels: int, in_hw: int | tuple[int, int], kernel: int | tuple[int, int], *,
+           stride: int | tuple[int, int] | None = None,
+           padding: int | tuple[int, int] | tuple[int, int, int, int] = 0, kind: str = "max",
+           batch: int = 1, bits: int = 8) -> Layer:
+    """A max/avg pooling layer (zero MACs; traffic and comparisons are real)."""
+    h, w = _pair(in_hw)
+    r, s = _pair(kernel)
+    st = _pair(stride) if stride is not None else (r, s)
+    probe = conv2d(name, 1, 1, (h, w), (r, s), stride=st, padding=padding)
+    return Layer(name=name, op="pool", N=batch, G=channels, K=1, C=1, P=probe.P, Q=probe.Q, R=r, S=s,
+                 H=h, W=w, stride=st, padding=probe.padding, pool_kind=kind,
+                 input_bits=bits, weight_bits=bits, output_bits=bits)
+
+
+def eltwise(name: str, channels: int, hw: int | tuple[int, int], *, num_inputs: int = 2, batch: int = 1,
+            bits: int = 8) -> Layer:
+    """An elementwise layer (residual add, activation, ...) over ``num_inputs`` tensors."""
+    h, w = _pair(hw)
+    return Layer(name=name, op="eltwise", N=batch, G=channels, K=1, C=1, P=h, Q=w, H=h, W=w,
+                 num_inputs=num_inputs, input_bits=bits, weight_bits=bits, output_bits=bits)
