@@ -1,0 +1,253 @@
+"""The hardware spec: a compute fabric and its memory tiers, loaded from versioned YAML.
+
+An ``Accelerator`` is a clock, a systolic array (rows x cols of MAC PEs; ``cores`` identical
+arrays sharing the tiers) and memory tiers ordered from the compute outward (registers ->
+on-chip SRAM -> HBM -> DDR). A tier has a capacity, read/write bandwidth in bytes per
+cycle, a latency, energy per byte and area; an on-chip tier may be partitioned per operand
+(SCALE-Sim's separate ifmap / filter / ofmap SRAMs). Everything is checked once, at load,
+and bad values raise ``SpecError`` naming the file, key and value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workloads.errors import SpecError, require_float, require_int
+from workloads.spec_io import load_yaml, parse_bytes, reject_unknown, section
+
+OPERAND_BUFFERS: tuple[str, ...] = ("ifmap", "filter", "ofmap")
+"""SRAM partitions of a systolic chip (SCALE-Sim names: inputs, weights, outputs)."""
+
+TIER_KINDS: tuple[str, ...] = ("register", "sram", "hbm", "ddr", "dram")
+OFF_CHIP_KINDS: tuple[str, ...] = ("hbm", "ddr", "dram")
+
+
+@dataclass(frozen=True)
+class SystolicArray:
+    """A rows x cols grid of MAC PEs.
+
+    Attributes:
+        rows, cols: PEs along each axis.
+        mac_energy_pj: energy of one multiply-accumulate.
+        pe_area_mm2: area of one PE (MAC and its registers).
+    """
+
+    rows: int
+    cols: int
+    mac_energy_pj: float = 0.2
+    pe_area_mm2: float = 0.0012
+
+    @property
+    def pes(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def area_mm2(self) -> float:
+        return self.pes * self.pe_area_mm2
+
+
+@dataclass(frozen=True)
+class MemoryTier:
+    """One level of the memory hierarchy.
+
+    Attributes:
+        name: unique name (``sram``, ``hbm``, ``ddr`` ...).
+        kind: one of ``register``, ``sram``, ``hbm``, ``ddr``, ``dram``.
+        capacity_bytes: total capacity.
+        read_bw_bytes_per_cycle, write_bw_bytes_per_cycle: bandwidth toward the compute.
+        latency_cycles: cycles from request to first byte.
+        read_energy_pj_per_byte, write_energy_pj_per_byte: dynamic energy.
+        area_mm2: silicon area (0 for off-chip memory).
+        partitions: bytes reserved per operand buffer (``ifmap``/``filter``/``ofmap``); empty = shared.
+    """
+
+    name: str
+    kind: str
+    capacity_bytes: int
+    read_bw_bytes_per_cycle: float
+    write_bw_bytes_per_cycle: float
+    latency_cycles: int = 0
+    read_energy_pj_per_byte: float = 0.0
+    write_energy_pj_per_byte: float = 0.0
+    area_mm2: float = 0.0
+    partitions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def on_chip(self) -> bool:
+        return self.kind not in OFF_CHIP_KINDS
+
+    def partition_bytes(self, operand: str) -> int:
+        """Bytes available to one operand buffer (an equal third of a shared tier)."""
+        if self.partitions:
+            return self.partitions[operand]
+        return self.capacity_bytes // len(OPERAND_BUFFERS)
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """A compute fabric plus its memory tiers (closest to the compute first).
+
+    Attributes:
+        name: preset or file name.
+        clock_mhz: clock frequency.
+        array: the systolic array of each core.
+        tiers: memory tiers, on-chip first, at least one on-chip and one off-chip tier.
+        word_bytes: bytes per operand word moved by the array (SCALE-Sim uses 1).
+        cores: identical arrays sharing the tiers.
+        dataflow: the dataflow the hardware is built for (``None``: any of os/ws/is).
+        description: one line for ``acceldse list``.
+        source: where it was loaded from.
+    """
+
+    name: str
+    clock_mhz: float
+    array: SystolicArray
+    tiers: tuple[MemoryTier, ...]
+    word_bytes: int = 1
+    cores: int = 1
+    dataflow: str | None = None
+    description: str = ""
+    source: str = ""
+
+    @property
+    def sram(self) -> MemoryTier:
+        """The on-chip tier that feeds the array (the closest SRAM)."""
+        return next(t for t in self.tiers if t.kind == "sram")
+
+    @property
+    def dram(self) -> MemoryTier:
+        """The closest off-chip tier (HBM, DDR or DRAM)."""
+        return next(t for t in self.tiers if not t.on_chip)
+
+    @property
+    def area_mm2(self) -> float:
+        return self.cores * self.array.area_mm2 + sum(t.area_mm2 for t in self.tiers)
+
+    def tier(self, name: str) -> MemoryTier:
+        for t in self.tiers:
+            if t.name == name:
+                return t
+        raise SpecError("unknown memory tier", source=self.source or self.name, key="tiers", value=name,
+                        accepted=", ".join(t.name for t in self.tiers))
+
+
+# ---- building from a mapping (YAML) ------------------------------------------------------
+
+_TOP_KEYS = {"version", "name", "description", "clock_mhz", "word_bytes", "cores", "dataflow", "array", "tiers"}
+_ARRAY_KEYS = {"rows", "cols", "mac_energy_pj", "pe_area_mm2"}
+_TIER_KEYS = {"name", "kind", "capacity", "read_bw_bytes_per_cycle", "write_bw_bytes_per_cycle",
+              "bw_bytes_per_cycle", "latency_cycles", "read_energy_pj_per_byte", "write_energy_pj_per_byte",
+              "energy_pj_per_byte", "area_mm2", "partitions"}
+
+
+def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
+    """Validate a parsed spec and build the frozen ``Accelerator``."""
+    reject_unknown(data, _TOP_KEYS, source=source)
+    arr = section(data, "array", source=source)
+    reject_unknown(arr, _ARRAY_KEYS, source=source, prefix="array.")
+    array = SystolicArray(
+        rows=require_int(arr.get("rows"), key="array.rows", source=source),
+        cols=require_int(arr.get("cols"), key="array.cols", source=source),
+        mac_energy_pj=require_float(arr.get("mac_energy_pj", 0.2), key="array.mac_energy_pj", source=source),
+        pe_area_mm2=require_float(arr.get("pe_area_mm2", 0.0012), key="array.pe_area_mm2", source=source),
+    )
+    raw_tiers = data.get("tiers")
+    if not isinstance(raw_tiers, list) or not raw_tiers:
+        raise SpecError("missing or empty", source=source, key="tiers", value=raw_tiers,
+                        accepted="a list of memory tiers, closest to the compute first")
+    tiers = tuple(_tier_from_dict(t, key=f"tiers[{i}]", source=source) for i, t in enumerate(raw_tiers))
+    names = [t.name for t in tiers]
+    if len(set(names)) != len(names):
+        raise SpecError("tier names must be unique", source=source, key="tiers", value=names)
+    if not any(t.kind == "sram" for t in tiers):
+        raise SpecError("needs an on-chip SRAM tier", source=source, key="tiers", value=[t.kind for t in tiers],
+                        accepted="at least one tier with kind: sram")
+    if all(t.on_chip for t in tiers):
+        raise SpecError("needs an off-chip tier", source=source, key="tiers", value=[t.kind for t in tiers],
+                        accepted="at least one tier with kind hbm, ddr or dram")
+    first_off = next(i for i, t in enumerate(tiers) if not t.on_chip)
+    if any(t.on_chip for t in tiers[first_off:]):
+        raise SpecError("tiers must be ordered from the compute outward (on-chip first)", source=source,
+                        key="tiers", value=names)
+    dataflow = data.get("dataflow")
+    if dataflow is not None and str(dataflow).lower() not in ("os", "ws", "is"):
+        raise SpecError("unknown dataflow", source=source, key="dataflow", value=dataflow, accepted="os | ws | is")
+    acc = Accelerator(
+        name=str(data.get("name") or Path(source).stem),
+        clock_mhz=require_float(data.get("clock_mhz", 1000), key="clock_mhz", source=source, strictly_positive=True),
+        array=array,
+        tiers=tiers,
+        word_bytes=require_int(data.get("word_bytes", 1), key="word_bytes", source=source),
+        cores=require_int(data.get("cores", 1), key="cores", source=source),
+        dataflow=None if dataflow is None else str(dataflow).lower(),
+        description=str(data.get("description", "")),
+        source=source,
+    )
+    check_fits(acc)
+    return acc
+
+
+def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
+    if not isinstance(raw, dict):
+        raise SpecError("a tier must be a mapping", source=source, key=key, value=raw)
+    reject_unknown(raw, _TIER_KEYS, source=source, prefix=f"{key}.")
+    kind = str(raw.get("kind", "")).lower()
+    if kind not in TIER_KINDS:
+        raise SpecError("unknown tier kind", source=source, key=f"{key}.kind", value=raw.get("kind"),
+                        accepted=" | ".join(TIER_KINDS))
+    bw = raw.get("bw_bytes_per_cycle")
+    read_bw = raw.get("read_bw_bytes_per_cycle", bw)
+    write_bw = raw.get("write_bw_bytes_per_cycle", bw)
+    energy = raw.get("energy_pj_per_byte", 0.0)
+    partitions: dict[str, int] = {}
+    raw_parts = raw.get("partitions")
+    if raw_parts is not None:
+        if not isinstance(raw_parts, dict) or set(raw_parts) != set(OPERAND_BUFFERS):
+            raise SpecError("partitions must give every operand buffer", source=source, key=f"{key}.partitions",
+                            value=raw_parts, accepted="a mapping with ifmap, filter and ofmap sizes")
+        partitions = {op: parse_bytes(raw_parts[op], key=f"{key}.partitions.{op}", source=source)
+                      for op in OPERAND_BUFFERS}
+    capacity = raw.get("capacity")
+    if capacity is None and partitions:
+        capacity_bytes = sum(partitions.values())
+    else:
+        capacity_bytes = parse_bytes(capacity, key=f"{key}.capacity", source=source)
+    if partitions and sum(partitions.values()) > capacity_bytes:
+        raise SpecError("partitions exceed the tier capacity", source=source, key=f"{key}.partitions",
+                        value=sum(partitions.values()), accepted=f"at most {capacity_bytes} bytes")
+    return MemoryTier(
+        name=str(raw.get("name") or kind),
+        kind=kind,
+        capacity_bytes=capacity_bytes,
+        read_bw_bytes_per_cycle=require_float(read_bw, key=f"{key}.read_bw_bytes_per_cycle", source=source,
+                                              strictly_positive=True),
+        write_bw_bytes_per_cycle=require_float(write_bw, key=f"{key}.write_bw_bytes_per_cycle", source=source,
+                                               strictly_positive=True),
+        latency_cycles=require_int(raw.get("latency_cycles", 0), key=f"{key}.latency_cycles", source=source,
+                                   minimum=0),
+        read_energy_pj_per_byte=require_float(raw.get("read_energy_pj_per_byte", energy),
+                                              key=f"{key}.read_energy_pj_per_byte", source=source),
+        write_energy_pj_per_byte=require_float(raw.get("write_energy_pj_per_byte", energy),
+                                               key=f"{key}.write_energy_pj_per_byte", source=source),
+        area_mm2=require_float(raw.get("area_mm2", 0.0), key=f"{key}.area_mm2", source=source),
+        partitions=partitions,
+    )
+
+
+def check_fits(acc: Accelerator) -> None:
+    """The array must be feedable: each SRAM buffer half holds one full row/column of operands."""
+    sram = acc.sram
+    need = {"ifmap": acc.array.rows, "filter": acc.array.cols, "ofmap": acc.array.cols}
+    for operand, words in need.items():
+        have = sram.partition_bytes(operand)
+        if have < 2 * words * acc.word_bytes:
+            raise SpecError(
+                f"the {acc.array.rows}x{acc.array.cols} array is larger than its {operand} SRAM allows",
+                source=acc.source or acc.name, key=f"{sram.name}.partitions.{operand}", value=have,
+                accepted=f"at least {2 * words * acc.word_bytes} bytes (two buffers of {words} words)")
+
+
+def load_accelerator_file(path: str | Path) -> Accelerator:
+    return accelerator_from_dict(load_yaml(path, kind="hardware"), source=str(path))

@@ -1,0 +1,85 @@
+"""Loading versioned YAML specs and parsing sizes with units (shared by every package)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from workloads.errors import SpecError
+
+SPEC_VERSION = 1
+
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kmgt]?i?b?)\s*$", re.IGNORECASE)
+_FACTORS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "ki": 1024, "kib": 1024, "m": 1000**2, "mb": 1000**2,
+            "mi": 1024**2, "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gi": 1024**3, "gib": 1024**3,
+            "t": 1000**4, "tb": 1000**4, "ti": 1024**4, "tib": 1024**4}
+
+
+def parse_bytes(value: Any, *, key: str, source: str | None = None) -> int:
+    """Parse a byte size: an integer, or a string such as ``64KiB``, ``520MB``, ``1.5TB``."""
+    if isinstance(value, bool):
+        raise SpecError("must be a size in bytes", source=source, key=key, value=value,
+                        accepted="an integer or a string like '64KiB' / '520MB'")
+    if isinstance(value, int | float):
+        number, unit = float(value), ""
+    else:
+        match = _SIZE.match(str(value))
+        if not match or match.group(2).lower() not in _FACTORS:
+            raise SpecError("must be a size in bytes", source=source, key=key, value=value,
+                            accepted="an integer or a string like '64KiB' / '520MB'")
+        number, unit = float(match.group(1)), match.group(2).lower()
+    result = number * _FACTORS[unit]
+    if result < 1 or result != result or result == float("inf"):
+        raise SpecError("size must be at least one byte", source=source, key=key, value=value)
+    return int(round(result))
+
+
+def load_yaml(path: str | Path, *, kind: str) -> dict[str, Any]:
+    """Read a YAML mapping with a supported ``version``; every problem is a ``SpecError``."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise SpecError(f"cannot read {kind} file: {err.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{kind} file is not UTF-8 text", source=str(path)) from None
+    return parse_yaml(text, kind=kind, source=str(path))
+
+
+def parse_yaml(text: str, *, kind: str, source: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise SpecError(f"malformed YAML{where}: {problem}", source=source) from None
+    if not isinstance(data, dict):
+        raise SpecError(f"a {kind} spec must be a YAML mapping", source=source, value=type(data).__name__,
+                        accepted="a mapping with 'version' and the spec's keys")
+    version = data.get("version")
+    if version != SPEC_VERSION:
+        raise SpecError(f"unsupported {kind} spec version", source=source, key="version", value=version,
+                        accepted=f"version: {SPEC_VERSION}")
+    return data
+
+
+def section(data: dict[str, Any], key: str, *, source: str, required: bool = True) -> dict[str, Any]:
+    """A nested mapping under ``key`` (empty when optional and absent)."""
+    value = data.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise SpecError("missing or not a mapping", source=source, key=key, value=value,
+                        accepted=f"a mapping under '{key}:'")
+    return value
+
+
+def reject_unknown(data: dict[str, Any], allowed: set[str], *, source: str, prefix: str = "") -> None:
+    """Raise on keys not in ``allowed`` (typos must not be silently ignored)."""
+    for key in data:
+        if key not in allowed:
+            raise SpecError("unknown key", source=source, key=f"{prefix}{key}", accepted=", ".join(sorted(allowed)))
