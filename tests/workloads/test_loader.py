@@ -1,0 +1,51 @@
+"""load_workload resolves zoo names, files and shipped SCALE-Sim topologies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workloads.errors import SpecError
+from workloads.loader import load_workload
+from workloads.scalesim_csv import scalesim_topology_path
+from workloads.zoo import build
+
+
+def test_zoo_names_and_params() -> None:
+    assert load_workload("resnet50").macs == build("resnet50").macs
+    assert load_workload("ResNet18", batch=2).macs == 2 * build("resnet18").macs
+    assert load_workload("mobilenet_v1", width=0.5).macs == build("mobilenet_v1", width=0.5).macs
+    net = build("alexnet")
+    assert load_workload(net) is net
+
+
+def test_scalesim_names_and_files(tmp_path: Path) -> None:
+    net = load_workload("scalesim:Resnet18")
+    assert net.layers[0].gemm == (12100, 64, 147)
+    assert load_workload("scalesim:resnet18").macs == net.macs
+    assert load_workload(str(scalesim_topology_path("gpt2"))).layers[0].op == "gemm"
+    csv = tmp_path / "two.csv"
+    csv.write_text("Layer name,H,W,R,S,C,N,stride,\nc1,8,8,3,3,4,8,1,\nc2,6,6,1,1,8,8,1,\n")
+    assert [layer.P for layer in load_workload(str(csv))] == [6, 6]
+    assert [layer.gemm for layer in load_workload(str(csv), gemm=True)] == [(8, 8, 3), (6, 6, 1)]
+    with pytest.raises(SpecError, match="file not found"):
+        load_workload(str(tmp_path / "none.csv"))
+    with pytest.raises(SpecError, match="Resnet18"):
+        load_workload("scalesim:nope")
+
+
+@pytest.mark.parametrize("spec", ["resnet51", "", "model.h5", "x.onnx", "missing.csv"])
+def test_unknown_lists_accepted(spec: str) -> None:
+    with pytest.raises(SpecError) as info:
+        load_workload(spec)
+    assert "resnet50" in str(info.value) and "scalesim:" in str(info.value)
+
+
+def test_params_for_wrong_source() -> None:
+    with pytest.raises(SpecError, match="seq_len"):
+        load_workload("scalesim:Resnet18", seq_len=3)
+    with pytest.raises(SpecError, match="seq_len"):
+        load_workload("resnet18", seq_len=3)
+    with pytest.raises(SpecError):
+        load_workload(123)  # type: ignore[arg-type]

@@ -1,0 +1,58 @@
+"""One entry point for every workload source: zoo name, ONNX file, SCALE-Sim CSV, shipped topology."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from workloads.errors import SpecError
+from workloads.network import Network
+from workloads.scalesim_csv import list_scalesim_topologies, load_scalesim_csv, scalesim_topology_path
+from workloads.zoo import ZOO, build
+
+ACCEPTED = ("a zoo name (" + ", ".join(ZOO) + "), a .onnx file, a SCALE-Sim .csv file, "
+            "or scalesim:<name> (" + ", ".join(list_scalesim_topologies()) + ")")
+"""What ``load_workload`` accepts, for error messages and ``--help``."""
+
+
+def _no_params(spec: str, params: dict[str, Any], allowed: tuple[str, ...] = ()) -> None:
+    for key in params:
+        if key not in allowed:
+            raise SpecError("parameter not accepted for this workload source", source=spec, key=key,
+                            value=params[key], accepted=", ".join(allowed) or "no parameters")
+
+
+def load_workload(spec: str | Network, **params: Any) -> Network:
+    """Resolve ``spec`` into a ``Network``.
+
+    Args:
+        spec: a ``Network`` (returned as is), a zoo name (``resnet50``), a path ending in
+            ``.onnx`` or ``.csv``, or ``scalesim:<name>`` for a shipped SCALE-Sim topology.
+        params: zoo builder parameters (``batch``, ``resolution``, ``width``, ``seq_len``,
+            ``kv_len``, ...); ``batch`` for ONNX; ``gemm`` (bool) for CSV files.
+    Raises:
+        SpecError: unknown name, missing file, bad parameters, or a malformed file.
+    """
+    if isinstance(spec, Network):
+        _no_params("network", params)
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise SpecError("workload must be a name or a path", source="workload", value=spec, accepted=ACCEPTED)
+    text = spec.strip()
+    if text.lower().startswith("scalesim:"):
+        _no_params(text, params, ("gemm",))
+        return load_scalesim_csv(scalesim_topology_path(text.split(":", 1)[1].strip()), **params)
+    if text.lower() in ZOO:
+        return build(text.lower(), **params)
+    suffix = Path(text).suffix.lower()
+    if suffix in (".onnx", ".csv"):
+        if not Path(text).is_file():
+            raise SpecError("file not found", source=text, accepted=ACCEPTED)
+        if suffix == ".csv":
+            _no_params(text, params, ("gemm",))
+            return load_scalesim_csv(text, **params)
+        from workloads.onnx_import import load_onnx
+
+        _no_params(text, params, ("batch",))
+        return load_onnx(text, **params)
+    raise SpecError("unknown workload", source="workload", value=spec, accepted=ACCEPTED)

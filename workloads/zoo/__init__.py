@@ -1,0 +1,67 @@
+"""The model zoo: published networks with exact shapes, built by name with validated parameters.
+
+    >>> from workloads.zoo import build, list_workloads
+    >>> build("resnet50").macs
+    4089184256
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from workloads.errors import SpecError
+from workloads.network import Network
+from workloads.zoo.cnn import alexnet, vgg16
+from workloads.zoo.mobilenet import mobilenet_v1, mobilenet_v2
+from workloads.zoo.resnet import resnet18, resnet50
+from workloads.zoo.transformers import bert_base, gpt2_decode, gpt2_prefill, vit_b16
+
+Builder = Callable[..., Network]
+
+ZOO: dict[str, Builder] = {
+    "alexnet": alexnet,
+    "vgg16": vgg16,
+    "resnet18": resnet18,
+    "resnet50": resnet50,
+    "mobilenet_v1": mobilenet_v1,
+    "mobilenet_v2": mobilenet_v2,
+    "vit_b16": vit_b16,
+    "bert_base": bert_base,
+    "gpt2_prefill": gpt2_prefill,
+    "gpt2_decode": gpt2_decode,
+}
+"""Zoo name -> builder taking keyword-only parameters."""
+
+
+def list_workloads() -> list[str]:
+    """Names of the zoo networks, in registry order."""
+    return list(ZOO)
+
+
+def parameters(name: str) -> dict[str, Any]:
+    """The keyword parameters of zoo network ``name`` with their defaults."""
+    builder = _lookup(name)
+    return {p.name: p.default for p in inspect.signature(builder).parameters.values()}
+
+
+def _lookup(name: str) -> Builder:
+    if not isinstance(name, str) or name.lower() not in ZOO:
+        raise SpecError("unknown zoo workload", source="zoo", key="name", value=name,
+                        accepted=", ".join(ZOO))
+    return ZOO[name.lower()]
+
+
+def build(name: str, **params: Any) -> Network:
+    """Build zoo network ``name``; unknown names or parameters and bad values raise ``SpecError``."""
+    builder = _lookup(name)
+    accepted = parameters(name)
+    for key in params:
+        if key not in accepted:
+            raise SpecError("unknown parameter", source=f"zoo:{name}", key=key, value=params[key],
+                            accepted=", ".join(accepted) or "no parameters")
+    return builder(**params)
+
+
+__all__ = ["ZOO", "Builder", "build", "list_workloads", "parameters"]
