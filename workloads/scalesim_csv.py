@@ -20,10 +20,11 @@ Export (``to_scalesim_csv``) writes only layers with MACs (SCALE-Sim has no pool
 elementwise layers). In the conv form, the IFMAP size written is the first of H, H + top +
 bottom padding, or (P - 1) * s + R for which SCALE-Sim's formula gives the layer's P (so output
 size and MACs are kept and a loaded file round-trips exactly); a depthwise conv (one input
-channel per group) becomes one ``DP`` row; any other grouped conv becomes G rows ``<name>_g<i>``; a gemm/matmul becomes a 1x1
-conv with H = M, W = 1, C = K (matmul: one row per group). Dilation, unequal strides and a conv
-batch > 1 cannot be written in the conv form (use ``form="gemm"``). The GEMM form writes each
-layer's per-group GEMM view (M = N*P*Q, N = K, K = C*R*S), one row per group.
+channel per group) becomes one ``DP`` row; any other grouped conv becomes G rows
+``<name>_g<i>``; a gemm/matmul becomes a 1x1 conv with H = M, W = 1, C = K (matmul: one row
+per group). Dilation, unequal strides and a conv batch > 1 cannot be written in the conv form
+(use ``form="gemm"``). The GEMM form writes each layer's per-group GEMM view
+(M = N*P*Q, N = K, K = C*R*S), one row per group.
 """
 
 from __future__ import annotations
