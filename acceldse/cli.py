@@ -7,9 +7,8 @@ import importlib
 import logging
 import sys
 
-from workloads.errors import SpecError
-
 from acceldse.commands import COMMANDS
+from workloads.errors import SpecError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,60 @@
+"""The public API: ``simulate`` a workload on an accelerator at a chosen fidelity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dataflows.dataflow import Dataflow, resolve_dataflows
+from simulator.hardware import Accelerator
+from simulator.presets import load_hardware
+from simulator.result import SimResult
+from simulator.systolic import systolic_table
+from workloads.errors import SpecError
+from workloads.network import Network
+
+FIDELITIES = ("analytical",)
+COMPAT_MODES = ("scalesim",)
+
+
+def resolve_workload(workload: str | Path | Network, **params: Any) -> Network:
+    """A ``Network``, a zoo name, an ONNX file or a SCALE-Sim topology CSV."""
+    if isinstance(workload, Network):
+        return workload
+    from workloads.loader import load_workload
+
+    return load_workload(str(workload), **params)
+
+
+def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path | Accelerator = "scalesim-32x32",
+             dataflow: str | Dataflow | list[str] | None = None, *, fidelity: str = "analytical",
+             compat: str | None = None, **workload_params: Any) -> SimResult:
+    """Simulate every layer of ``workload`` on ``hardware``.
+
+    Args:
+        workload: a ``Network``, a zoo name (``resnet50``), an ``.onnx`` file or a SCALE-Sim ``.csv``.
+        hardware: an ``Accelerator``, a preset name, a YAML spec or a SCALE-Sim ``.cfg``.
+        dataflow: ``os`` | ``ws`` | ``is`` | ``all`` | a list; default: the hardware's own, else ``os``.
+        fidelity: ``analytical`` (closed forms per fold, numba).
+        compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers (CALC mode) instead of the model's.
+        workload_params: zoo parameters (``batch``, ``seq_len``, ``width``, ``resolution`` ...).
+
+    Returns:
+        a ``SimResult`` whose ``layers`` DataFrame has the columns in ``simulator.result.COLUMNS``.
+    """
+    acc = load_hardware(hardware)
+    network = resolve_workload(workload, **workload_params)
+    flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"))
+    if fidelity not in FIDELITIES:
+        raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
+    if compat is not None:
+        if compat not in COMPAT_MODES:
+            raise SpecError("unknown compatibility mode", source="compat", value=compat,
+                            accepted=" | ".join(COMPAT_MODES))
+        from simulator.compat import scalesim_table
+
+        table = scalesim_table(network, acc, flows)
+    else:
+        table = systolic_table(network, acc, flows)
+    return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
+                     pes=acc.array.pes * acc.cores, area_mm2=acc.area_mm2, compat=compat)

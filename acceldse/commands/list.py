@@ -1,0 +1,42 @@
+"""``acceldse list``: what can be simulated (workloads), on what (hardware), and how (dataflows)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from dataflows.dataflow import DATAFLOWS
+from simulator.presets import list_hardware, load_hardware
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("list", help="list workloads, hardware presets and dataflows",
+                       description="List the built-in workloads, hardware presets and dataflows.",
+                       epilog="example: acceldse list hardware", formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", nargs="?", default="all", choices=["all", "workloads", "hardware", "dataflows"])
+    p.set_defaults(func=run)
+
+
+def workload_names() -> list[str]:
+    try:
+        from workloads.zoo import list_workloads
+    except ImportError:  # the zoo is optional during development
+        return []
+    return list(list_workloads())
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.what in ("all", "workloads"):
+        print("workloads (use --workload NAME, an .onnx file or a SCALE-Sim .csv):")
+        for name in workload_names():
+            print(f"  {name}")
+    if args.what in ("all", "hardware"):
+        print("hardware presets (use --hardware NAME, a .yaml spec or a SCALE-Sim .cfg):")
+        for name in list_hardware():
+            acc = load_hardware(name)
+            print(f"  {name:26s} {acc.description}")
+    if args.what in ("all", "dataflows"):
+        print("dataflows (simulate: os | ws | is | all; the mapper also takes rs, nvdla, shidiannao):")
+        for df in DATAFLOWS.values():
+            print(f"  {df.name:11s} {df.description}")
+    return 0

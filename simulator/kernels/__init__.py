@@ -1,0 +1,1 @@
+"""Numba kernels of the simulator package (one module per concern)."""

@@ -1,0 +1,120 @@
+"""Analytical fidelity for systolic arrays: lower layers to cases, run the batched kernel.
+
+``systolic_table(network, accelerator, dataflows)`` returns the per-layer DataFrame
+(columns in ``simulator.result.COLUMNS``). Layers with MACs go through the numba kernel
+in ``simulator.kernels.systolic``; pooling and elementwise layers (no MACs) run on a
+vector unit as wide as the array's columns and stream their operands through DRAM.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from dataflows.dataflow import Dataflow
+from simulator.hardware import Accelerator
+from simulator.kernels.systolic import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases, fold_cycles
+from workloads.layer import Layer
+from workloads.network import Network
+
+
+def elem_bytes(bits: int) -> int:
+    return max(1, math.ceil(bits / 8))
+
+
+def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> np.ndarray:
+    """One kernel case: operand-matrix shape, array, unique bytes, buffer halves, latency."""
+    sr, sc, t = dataflow.operand_shape(layer)
+    sram = acc.sram
+    in_unique = layer.N * layer.C * layer.H * layer.W * elem_bytes(layer.input_bits)  # one group
+    w_unique = layer.K * layer.C * layer.R * layer.S * elem_bytes(layer.weight_bits)
+    values = {
+        "sr": sr, "sc": sc, "t": t, "groups": layer.G, "rows": acc.array.rows, "cols": acc.array.cols,
+        "dataflow": DATAFLOW_IDS[dataflow.name], "in_bytes_unique": in_unique, "w_bytes_unique": w_unique,
+        "in_cap_bytes": sram.partition_bytes("ifmap") // 2, "w_cap_bytes": sram.partition_bytes("filter") // 2,
+        "out_cap_bytes": sram.partition_bytes("ofmap") // 2, "in_elem_bytes": elem_bytes(layer.input_bits),
+        "w_elem_bytes": elem_bytes(layer.weight_bits), "out_elem_bytes": elem_bytes(layer.output_bits),
+        "dram_latency_cycles": acc.dram.latency_cycles, "macs": layer.macs,
+    }
+    return np.array([values[f] for f in CASE_FIELDS], dtype=np.int64)
+
+
+def run_cases(cases: np.ndarray, acc: Accelerator) -> np.ndarray:
+    """Evaluate a batch of cases on ``acc``'s DRAM bandwidth; returns (n, len(OUT_FIELDS))."""
+    out = np.zeros((cases.shape[0], len(OUT_FIELDS)), dtype=np.float64)
+    if cases.shape[0]:
+        evaluate_cases(cases, float(acc.dram.read_bw_bytes_per_cycle), float(acc.dram.write_bw_bytes_per_cycle),
+                       out)
+    return out
+
+
+def _vector_layer_row(layer: Layer, acc: Accelerator) -> dict[str, float]:
+    """A layer without MACs: read inputs, ``cols`` operations per cycle, write outputs."""
+    compute = math.ceil(layer.ops / acc.array.cols)
+    read_bytes, write_bytes = layer.input_bytes, layer.output_bytes
+    dram = acc.dram
+    load = math.ceil(read_bytes / dram.read_bw_bytes_per_cycle)
+    store = math.ceil(write_bytes / dram.write_bw_bytes_per_cycle)
+    total = max(compute, load + store) + 2 * dram.latency_cycles
+    return {"compute_cycles": compute, "total_cycles": total, "folds": 0, "mapping_efficiency": 0.0,
+            "sram_reads_ifmap": layer.input_elems, "sram_reads_filter": 0, "sram_writes_ofmap": layer.output_elems,
+            "sram_reads_ofmap": 0, "dram_reads_ifmap": layer.input_elems, "dram_reads_filter": 0,
+            "dram_writes_ofmap": layer.output_elems, "dram_reads_ofmap": 0}
+
+
+def systolic_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> pd.DataFrame:
+    """Per-layer analytical results, one row per (dataflow, layer), dataflow-major."""
+    mac_layers = [layer for layer in network.layers if layer.has_weights]
+    cases = np.stack([build_case(layer, df, acc) for df in dataflows for layer in mac_layers]) \
+        if mac_layers else np.zeros((0, len(CASE_FIELDS)), dtype=np.int64)
+    out = run_cases(cases, acc)
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    k = 0
+    for df in dataflows:
+        for layer in mac_layers:
+            results[(df.name, layer.name)] = dict(zip(OUT_FIELDS, out[k].tolist()))
+            k += 1
+    rows = []
+    for df in dataflows:
+        for layer in network.layers:
+            r = results.get((df.name, layer.name)) or _vector_layer_row(layer, acc)
+            rows.append(_finish_row(layer, df.name, r, acc))
+    return pd.DataFrame(rows)
+
+
+def _finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerator) -> dict[str, object]:
+    """Add derived columns: stalls, utilisation, bytes, energy and latency."""
+    pes = acc.array.pes
+    eb_in, eb_w, eb_out = elem_bytes(layer.input_bits), elem_bytes(layer.weight_bits), elem_bytes(layer.output_bits)
+    total, compute = int(r["total_cycles"]), int(r["compute_cycles"])
+    sram_read_bytes = r["sram_reads_ifmap"] * eb_in + r["sram_reads_filter"] * eb_w + r["sram_reads_ofmap"] * eb_out
+    sram_write_bytes = r["sram_writes_ofmap"] * eb_out
+    dram_read_bytes = r["dram_reads_ifmap"] * eb_in + r["dram_reads_filter"] * eb_w + r["dram_reads_ofmap"] * eb_out
+    dram_write_bytes = r["dram_writes_ofmap"] * eb_out
+    sram, dram = acc.sram, acc.dram
+    # SRAM energy: array-side traffic, plus filling from DRAM (writes) and draining to DRAM (reads)
+    e_sram = (sram_read_bytes + dram_write_bytes) * sram.read_energy_pj_per_byte \
+        + (sram_write_bytes + dram_read_bytes) * sram.write_energy_pj_per_byte
+    e_dram = dram_read_bytes * dram.read_energy_pj_per_byte + dram_write_bytes * dram.write_energy_pj_per_byte
+    e_mac = layer.macs * acc.array.mac_energy_pj
+    row: dict[str, object] = {
+        "layer": layer.name, "op": layer.op, "dataflow": dataflow, "macs": layer.macs,
+        "total_cycles": total, "compute_cycles": compute, "stall_cycles": total - compute,
+        "folds": int(r["folds"]), "mapping_efficiency": float(r["mapping_efficiency"]),
+        "compute_utilization": layer.macs / (compute * pes) if compute else 0.0,
+        "utilization": layer.macs / (total * pes) if total else 0.0,
+    }
+    for key in ("sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap", "sram_reads_ofmap",
+                "dram_reads_ifmap", "dram_reads_filter", "dram_writes_ofmap", "dram_reads_ofmap"):
+        row[key] = int(r[key])
+    row.update({
+        "sram_bytes": int(sram_read_bytes + sram_write_bytes), "dram_bytes": int(dram_read_bytes + dram_write_bytes),
+        "energy_mac_pj": e_mac, "energy_sram_pj": e_sram, "energy_dram_pj": e_dram,
+        "energy_pj": e_mac + e_sram + e_dram, "latency_us": total / acc.clock_mhz,
+    })
+    return row
+
+
+__all__ = ["build_case", "fold_cycles", "run_cases", "systolic_table"]
