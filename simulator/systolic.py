@@ -9,13 +9,21 @@ vector unit as wide as the array's columns and stream their operands through DRA
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from dataflows.dataflow import Dataflow
 from simulator.hardware import Accelerator
-from simulator.kernels.systolic import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases, fold_cycles
+from simulator.kernels.systolic import (
+    CASE_FIELDS,
+    DATAFLOW_IDS,
+    OUT_FIELDS,
+    evaluate_cases,
+    fold_cycles,
+    fold_traffic,
+)
 from workloads.layer import Layer
 from workloads.network import Network
 
@@ -48,6 +56,36 @@ def run_cases(cases: np.ndarray, acc: Accelerator) -> np.ndarray:
         evaluate_cases(cases, float(acc.dram.read_bw_bytes_per_cycle), float(acc.dram.write_bw_bytes_per_cycle),
                        out)
     return out
+
+
+@dataclass(frozen=True)
+class FoldSchedule:
+    """The fold sequence of one layer: what the analytical model and the event engine both run.
+
+    Attributes:
+        load_bytes: DRAM bytes fetched before each fold (execution order).
+        write_bytes: DRAM bytes written after each fold.
+        cycles_per_fold: array cycles of every fold.
+        counts: the layer's analytical counts (``OUT_FIELDS`` without timing).
+    """
+
+    load_bytes: np.ndarray
+    write_bytes: np.ndarray
+    cycles_per_fold: int
+    counts: dict[str, float]
+
+
+def fold_schedule(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> FoldSchedule:
+    """Per-fold DRAM traffic and compute of a layer with MACs (same kernel as the analytical model)."""
+    case = build_case(layer, dataflow, acc)
+    sr, sc, t, groups, rows, cols = (int(v) for v in case[:6])
+    folds = groups * -(-sr // rows) * -(-sc // cols)
+    load, write = np.empty(folds), np.empty(folds)
+    out = np.zeros(len(OUT_FIELDS))
+    fold_traffic(case, load, write, out)
+    counts = dict(zip(OUT_FIELDS, out.tolist()))
+    counts.pop("total_cycles")
+    return FoldSchedule(load, write, int(fold_cycles(int(case[6]), rows, cols, t)), counts)
 
 
 def _vector_layer_row(layer: Layer, acc: Accelerator) -> dict[str, float]:
@@ -117,4 +155,4 @@ def _finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerat
     return row
 
 
-__all__ = ["build_case", "fold_cycles", "run_cases", "systolic_table"]
+__all__ = ["FoldSchedule", "build_case", "fold_schedule", "run_cases", "systolic_table"]

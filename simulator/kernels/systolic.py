@@ -56,16 +56,52 @@ def fold_cycles(dataflow: int, rows: int, cols: int, t: int) -> int:
 def evaluate_cases(cases: np.ndarray, read_bw: float, write_bw: float, out: np.ndarray) -> None:
     """Evaluate every case (row of ``cases``) into the matching row of ``out``."""
     for i in range(cases.shape[0]):
-        _evaluate_one(cases[i], read_bw, write_bw, out[i])
+        c = cases[i]
+        folds = c[3] * ((c[0] + c[4] - 1) // c[4]) * ((c[1] + c[5] - 1) // c[5])
+        load = np.empty(folds)
+        write = np.empty(folds)
+        fold_traffic(c, load, write, out[i])
+        per_fold = fold_cycles(c[6], c[4], c[5], c[2])
+        out[i, 1] = double_buffer_cycles(load, write, per_fold, read_bw, write_bw, c[15])
 
 
 @njit(cache=True)
-def _evaluate_one(c: np.ndarray, read_bw: float, write_bw: float, o: np.ndarray) -> None:
+def double_buffer_cycles(load_bytes: np.ndarray, write_bytes: np.ndarray, per_fold: int, read_bw: float,
+                         write_bw: float, latency: int) -> int:
+    """Total cycles of a fold sequence on one DRAM channel with double-buffered SRAM.
+
+    Fold f's inputs are fetched once fold f-2 has finished (its buffer half is free), after
+    fold f-2's outputs are written back; fold f starts when they have arrived (``latency``
+    after the transfer) and fold f-1 is done. The last two folds' outputs drain at the end.
+    """
+    ch = 0
+    end_m1 = 0
+    end_m2 = 0
+    w_m1 = 0
+    w_m2 = 0
+    for f in range(load_bytes.shape[0]):
+        load_cycles = _ceil_div(load_bytes[f], read_bw)
+        ch = max(ch, end_m2) + w_m2 + load_cycles
+        ready = ch + (latency if load_cycles > 0 else 0)
+        start = max(end_m1, ready)
+        end_m2, w_m2 = end_m1, w_m1
+        end_m1, w_m1 = start + per_fold, _ceil_div(write_bytes[f], write_bw)
+    ch = max(ch, end_m2) + w_m2
+    ch = max(ch, end_m1) + w_m1
+    return max(end_m1, ch + (latency if w_m1 + w_m2 > 0 else 0))
+
+
+@njit(cache=True)
+def fold_traffic(c: np.ndarray, load_bytes: np.ndarray, write_bytes: np.ndarray, o: np.ndarray) -> None:
+    """Per-fold DRAM bytes (fetched before / written after each fold) and the layer's counts.
+
+    Fills ``load_bytes`` and ``write_bytes`` (one entry per fold, execution order) and
+    ``o`` (``OUT_FIELDS``; ``total_cycles`` is left to ``double_buffer_cycles``).
+    """
     sr, sc, t, groups, R, C, df = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
     in_unique, w_unique = float(c[7]), float(c[8])
     in_cap, w_cap, out_cap = float(c[9]), float(c[10]), float(c[11])
     eb_in, eb_w, eb_out = float(c[12]), float(c[13]), float(c[14])
-    latency = c[15]
     fr_n = (sr + R - 1) // R
     fc_n = (sc + C - 1) // C
     per_fold = fold_cycles(df, R, C, t)
@@ -81,13 +117,6 @@ def _evaluate_one(c: np.ndarray, read_bw: float, write_bw: float, o: np.ndarray)
     dram_out_w = 0.0
     dram_out_r = 0.0
     eff_sum = 0.0
-
-    # timing state: DRAM channel free time; end times and write-back bytes of folds f-1, f-2
-    ch = 0
-    end_m1 = 0
-    end_m2 = 0
-    w_m1 = 0
-    w_m2 = 0
     f = 0
     for _g in range(groups):
         for fc in range(fc_n):
@@ -145,24 +174,11 @@ def _evaluate_one(c: np.ndarray, read_bw: float, write_bw: float, o: np.ndarray)
                         if fr > 0:
                             dram_out_r += t * cols_f
                             load += block
-                # ---- double-buffered timing ----
-                # Fold f's inputs are fetched once fold f-2 has finished (its buffer half is free),
-                # after fold f-2's outputs are written back; fold f starts when they have arrived
-                # and fold f-1 is done.
-                load_cycles = _ceil_div(load, read_bw)
-                ch = max(ch, end_m2) + w_m2 + load_cycles
-                ready = ch + (latency if load_cycles > 0 else 0)
-                start = max(end_m1, ready)
-                end_m2, w_m2 = end_m1, w_m1
-                end_m1, w_m1 = start + per_fold, _ceil_div(write, write_bw)
+                load_bytes[f] = load
+                write_bytes[f] = write
                 f += 1
-    # drain: write back the last two folds' outputs
-    ch = max(ch, end_m2) + w_m2
-    ch = max(ch, end_m1) + w_m1
-    total = max(end_m1, ch + (latency if w_m1 + w_m2 > 0 else 0))
     folds = groups * fr_n * fc_n
     o[0] = folds * per_fold
-    o[1] = total
     o[2] = folds
     o[3] = eff_sum / folds
     o[4] = sram_in
