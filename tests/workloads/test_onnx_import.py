@@ -1,0 +1,120 @@
+"""ONNX import: graphs built in-test with onnx.helper, and a torch.onnx export when torch is present."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import onnx
+import onnx_graphs as onnx_models
+import pytest
+
+from workloads.errors import SpecError
+from workloads.loader import load_workload
+from workloads.onnx_import import OnnxImportWarning, load_onnx
+
+
+def _save(model: onnx.ModelProto, tmp_path: Path, name: str = "m.onnx") -> Path:
+    path = tmp_path / name
+    onnx.save(model, str(path))
+    return path
+
+
+def test_resnet_block(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net = load_onnx(_save(onnx_models.resnet_block(), tmp_path))
+    assert [layer.name for layer in net] == ["conv1", "relu1", "conv2", "add", "relu2"]
+    conv = net["conv1"]
+    assert (conv.op, conv.C, conv.K, conv.P, conv.Q, conv.padding) == ("conv", 64, 64, 56, 56, (1, 1, 1, 1))
+    assert net.macs == 2 * 56 * 56 * 64 * 64 * 9
+    assert net["add"].num_inputs == 2 and net["relu1"].num_inputs == 1
+    assert set(net.edges) == {("conv1", "relu1"), ("relu1", "conv2"), ("conv2", "add"), ("add", "relu2")}
+
+
+def test_batch_override(tmp_path: Path) -> None:
+    path = _save(onnx_models.resnet_block(batch="N"), tmp_path)
+    assert load_onnx(path)["conv1"].N == 1
+    net = load_onnx(path, batch=4)
+    assert net["conv1"].N == 4 and net["add"].N == 4
+    assert load_workload(str(path), batch=2).macs == 2 * load_onnx(path).macs
+    with pytest.raises(SpecError, match="batch"):
+        load_onnx(path, batch=0)
+
+
+def test_depthwise_separable(tmp_path: Path) -> None:
+    net = load_onnx(_save(onnx_models.separable_block(), tmp_path))
+    dw, pw, pool, gap, fc = net.layers
+    assert (dw.G, dw.C, dw.K, dw.P, dw.stride, dw.padding) == (32, 1, 1, 56, (2, 2), (0, 0, 1, 1))
+    assert (pw.G, pw.C, pw.K, pw.P) == (1, 32, 64, 56)
+    assert (pool.op, pool.pool_kind, pool.P) == ("pool", "max", 28)  # ceil_mode: ceil((56-3)/2)+1 = 28
+    assert (gap.pool_kind, gap.R, gap.P) == ("avg", 28, 1)
+    assert (fc.op, fc.gemm) == ("gemm", (1, 10, 64))
+    assert ("gap", "fc") in net.edges  # through the Flatten
+    assert net.macs == 56 * 56 * 32 * 9 + 56 * 56 * 32 * 64 + 640
+
+
+def test_attention_block(tmp_path: Path) -> None:
+    net = load_onnx(_save(onnx_models.attention_block(tokens=16, hidden=64, heads=4), tmp_path), batch=2)
+    assert net["q_proj"].op == "gemm" and net["q_proj"].N == 2 and net["q_proj"].gemm == (32, 64, 64)
+    qk, av = net["qk"], net["av"]
+    assert (qk.op, qk.G, qk.P, qk.K, qk.C) == ("matmul", 8, 16, 16, 16)
+    assert (av.op, av.G, av.P, av.K, av.C) == ("matmul", 8, 16, 16, 16)
+    assert sorted(net.predecessors("qk")) == ["k_proj", "q_proj"]  # through Reshape/Transpose
+    assert sorted(net.predecessors("av")) == ["softmax", "v_proj"]
+    assert net["softmax"].G == 4 and net["softmax"].N == 2
+    assert net["scale_div"].num_inputs == 1  # the scale is a constant
+    assert sorted(net.predecessors("residual")) == ["out_proj"]
+    assert net.macs == 2 * (4 * 16 * 64 * 64 + 2 * 4 * 16 * 16 * 16)
+
+
+def test_unsupported_ops_warn_once(tmp_path: Path) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net = load_onnx(_save(onnx_models.with_unsupported(), tmp_path))
+    ours = [w for w in caught if issubclass(w.category, OnnxImportWarning)]
+    assert len(ours) == 1
+    assert "LRN x2" in str(ours[0].message) and "ReduceMax x1" in str(ours[0].message)
+    assert [layer.name for layer in net] == ["conv", "add"]
+    assert net.edges == (("conv", "add"),)
+
+
+def test_malformed_files(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x08\x07garbage that is not protobuf \xff\xff\xff")
+    with pytest.raises(SpecError, match="bad.onnx"):
+        load_onnx(bad)
+    with pytest.raises(SpecError, match="cannot|readable"):
+        load_onnx(tmp_path / "missing.onnx")
+    model = onnx_models.resnet_block()
+    model.graph.node[2].input[1] = "nowhere"  # conv2 weight does not exist: shape unknown
+    with pytest.raises(SpecError) as info:
+        load_onnx(_save(model, tmp_path, "dangling.onnx"))
+    assert "dangling.onnx" in str(info.value) and "conv2" in str(info.value)
+    model = onnx_models.resnet_block()
+    del model.graph.node[:]
+    with pytest.raises(SpecError, match="no graph nodes"):
+        load_onnx(_save(model, tmp_path, "empty.onnx"))
+
+
+def test_torch_export_small_cnn(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.ReLU6(),
+        nn.Conv2d(16, 32, 1), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
+    ).eval()
+    path = tmp_path / "cnn.onnx"
+    try:
+        torch.onnx.export(model, (torch.zeros(1, 3, 32, 32),), str(path), dynamo=False, opset_version=17)
+    except Exception as exc:  # exporter back-ends vary between torch versions
+        pytest.skip(f"torch.onnx.export unavailable: {exc}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OnnxImportWarning)
+        net = load_onnx(path)
+    macs = 16 * 16 * 16 * 27 + 16 * 16 * 16 * 9 + 16 * 16 * 32 * 16 + 320
+    assert net.macs == macs
+    convs = [layer for layer in net if layer.op == "conv"]
+    assert [(c.G, c.C, c.K, c.P) for c in convs] == [(1, 3, 16, 16), (16, 1, 1, 16), (1, 16, 32, 16)]
+    assert net.layers[-1].op == "gemm"
