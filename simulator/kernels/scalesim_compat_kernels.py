@@ -1,0 +1,350 @@
+"""Numba kernels that reproduce SCALE-Sim 3.0.0's CALC-mode memory simulation from counts.
+
+SCALE-Sim builds skewed cycle-by-cycle demand matrices (one row per cycle, -1 for "no
+request") and walks them row by row through two read buffers and one write buffer. These
+kernels walk the same rows in the same order (column folds outer, row folds inner; within a
+row, array positions ascending) but generate each row's addresses on the fly instead of
+materialising the matrices:
+
+* CALC read buffer (``read_buffer_estimate_bw.py``): reads never stall. A new address joins
+  the current "set"; a set closes after ``items_per_set = floor(sram_words / 100)`` new
+  addresses; an address is a hit only if it joined a set of the current window of
+  ``SETS_PER_WINDOW`` sets. Every miss is one DRAM read. Instead of Python sets we keep the
+  window id each address last joined (``last_window``).
+* Write buffer (``write_buffer.py``): only the number of valid writes per row matters.
+  Lines of ``drain_bw`` words fill; when the free space drops below the active half the
+  partial line is forced out and up to ``ceil(drain_half / drain_bw)`` lines drain at one
+  line per cycle. A drain counts ``lines * drain_bw`` words minus the empty slots of its
+  *last* line only, so forced partial lines in the middle of a drain are over-counted (as in
+  SCALE-Sim). A write that finds the buffer full while a drain is running stalls the array.
+
+Dataflow codes: 0 = os, 1 = ws, 2 = is. All cycles are integers; all kernels are pure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Sets per window of the CALC read buffer (``int(0.5 * 100)`` in SCALE-Sim).
+SETS_PER_WINDOW = 50
+
+# Layout of the int64 result vector of ``simulate_layer_calc``.
+R_ROWS = 0
+R_STALLS = 1
+R_LAST_OUT = 2
+R_IF_DRAM = 3
+R_IF_DRAM_START = 4
+R_IF_DRAM_STOP = 5
+R_FI_DRAM = 6
+R_FI_DRAM_START = 7
+R_FI_DRAM_STOP = 8
+R_OF_DRAM = 9
+R_OF_DRAM_START = 10
+R_OF_DRAM_STOP = 11
+R_IF_SRAM_START = 12
+R_IF_SRAM_STOP = 13
+R_FI_SRAM_START = 14
+R_FI_SRAM_STOP = 15
+R_OF_SRAM_START = 16
+R_OF_SRAM_STOP = 17
+N_RESULTS = 18
+
+# Read-buffer state vector layout.
+_RB_COUNT = 0        # addresses added to sets so far (= DRAM reads)
+_RB_ELEMS = 1        # addresses in the current (open) set
+_RB_SET = 2          # id of the current set
+_RB_WIN = 3          # current window id = set id // SETS_PER_WINDOW
+_RB_TRIGGERS = 4     # windows completed during the run
+_RB_FIRST = 5        # cycle of the first request
+_RB_SEEN = 6         # 1 once a request was seen
+_RB_LAST_TRIG = 7    # cycle of the last window completion
+
+
+@njit(cache=True)
+def ifmap_address(m: int, k: int, ofmap_w: int, ifmap_h: int, ifmap_w: int, channels: int,
+                  filter_w: int, stride: int) -> int:
+    """SCALE-Sim's ifmap operand element (ofmap pixel ``m``, window index ``k``); -1 if outside."""
+    orow = m // ofmap_w
+    ocol = m - orow * ofmap_w
+    irow = orow * stride
+    icol = ocol * stride
+    sc = filter_w * channels
+    crow = k // sc
+    kk = k - crow * sc
+    ccol = kk // channels
+    cch = kk - ccol * channels
+    if irow + crow >= ifmap_h or icol + ccol >= ifmap_w:
+        return -1
+    return ((irow + crow) * ifmap_w + icol + ccol) * channels + cch
+
+
+@njit(cache=True)
+def read_buffer_access(state: np.ndarray, last_window: np.ndarray, addr: int, cycle: int,
+                       items_per_set: int) -> None:
+    """One valid read request through the CALC read buffer (updates ``state`` in place)."""
+    if state[_RB_SEEN] == 0:
+        state[_RB_SEEN] = 1
+        state[_RB_FIRST] = cycle
+    win = state[_RB_WIN]
+    if last_window[addr] == win:
+        return
+    last_window[addr] = win
+    state[_RB_COUNT] += 1
+    state[_RB_ELEMS] += 1
+    if state[_RB_ELEMS] == items_per_set:
+        state[_RB_ELEMS] = 0
+        state[_RB_SET] += 1
+        if state[_RB_SET] % SETS_PER_WINDOW == 0:
+            state[_RB_TRIGGERS] += 1
+            state[_RB_LAST_TRIG] = cycle
+            state[_RB_WIN] = state[_RB_SET] // SETS_PER_WINDOW
+
+
+@njit(cache=True)
+def read_buffer_dram_window(state: np.ndarray, items_per_set: int,
+                            fill_bw_words: int) -> tuple[int, int]:
+    """DRAM (start, stop) cycles SCALE-Sim reports for a CALC read buffer after the run."""
+    if state[_RB_TRIGGERS] == 0:
+        nsets = (state[_RB_COUNT] + items_per_set - 1) // items_per_set
+        cycles = (nsets * items_per_set + fill_bw_words - 1) // fill_bw_words
+        return -cycles, -1
+    first = (SETS_PER_WINDOW * items_per_set + fill_bw_words - 1) // fill_bw_words
+    return state[_RB_FIRST] - first, state[_RB_LAST_TRIG] + 1
+
+
+@njit(cache=True)
+def write_buffer_drain(wb: np.ndarray, lines: np.ndarray, start_cycle: int,
+                       lines_per_drain: int, drain_bw: int) -> int:
+    """Drain up to ``lines_per_drain`` lines starting at ``start_cycle``; returns the end cycle.
+
+    ``wb`` = [free, line_idx, n_lines, drain_ptr, drain_end, dram_writes, dram_min, dram_max].
+    """
+    ptr = wb[3]
+    end = min(ptr + lines_per_drain, wb[2])
+    nl = end - ptr
+    data = nl * drain_bw - (drain_bw - lines[end - 1])
+    wb[5] += data
+    last = start_cycle + nl - 1
+    if start_cycle < wb[6]:
+        wb[6] = start_cycle
+    if last > wb[7]:
+        wb[7] = last
+    wb[0] += data
+    wb[3] = end
+    return last
+
+
+@njit(cache=True)
+def write_buffer_row(wb: np.ndarray, lines: np.ndarray, n_writes: int, cycle: int,
+                     active_words: int, lines_per_drain: int, drain_bw: int) -> int:
+    """Service one demand row with ``n_writes`` valid ofmap writes; returns its out cycle."""
+    current = cycle
+    for _ in range(n_writes):
+        wb[1] += 1
+        wb[0] -= 1
+        if wb[1] == drain_bw:
+            lines[wb[2]] = drain_bw
+            wb[2] += 1
+            wb[1] = 0
+        if current < wb[4]:
+            if wb[0] <= 0:
+                current = wb[4]
+        elif wb[0] < active_words:
+            if wb[1] != 0:
+                lines[wb[2]] = wb[1]
+                wb[2] += 1
+                wb[1] = 0
+            wb[4] = write_buffer_drain(wb, lines, current, lines_per_drain, drain_bw)
+    return current
+
+
+@njit(cache=True)
+def write_buffer_flush(wb: np.ndarray, lines: np.ndarray, cycle: int, lines_per_drain: int,
+                       drain_bw: int) -> None:
+    """SCALE-Sim's ``empty_all_buffers``: force out the partial line and drain everything."""
+    if wb[1] != 0:
+        lines[wb[2]] = wb[1]
+        wb[2] += 1
+        wb[1] = 0
+    while wb[3] < wb[2]:
+        wb[4] = write_buffer_drain(wb, lines, cycle, lines_per_drain, drain_bw)
+        cycle = wb[4] + 1
+
+
+@njit(cache=True)
+def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap_w: int,
+                        ifmap_h: int, ifmap_w: int, channels: int, filter_w: int, stride: int,
+                        array_rows: int, array_cols: int, ifmap_items_per_set: int,
+                        filter_items_per_set: int, ifmap_fill_bw: int, filter_fill_bw: int,
+                        ofmap_words: int, drain_bw: int, track_ifmap: bool, track_filter: bool,
+                        ifmap_last_window: np.ndarray, filter_last_window: np.ndarray,
+                        lines: np.ndarray, out_int: np.ndarray, out_float: np.ndarray) -> None:
+    """Walk every demand row of one layer (CALC mode) and fill ``out_int`` / ``out_float``.
+
+    ``out_int`` gets the ``R_*`` entries; ``out_float`` = [mean mapping efficiency, mean compute
+    utilisation] over folds (fractions, summed in SCALE-Sim's fold order). With
+    ``track_ifmap`` (``track_filter``) False the DRAM miss tracking of that operand is skipped
+    (the caller uses the closed form); SRAM start/stop cycles are still found.
+    """
+    ar = array_rows
+    ac = array_cols
+    if dataflow == 0:
+        sr, sc, t_dim = m_dim, n_dim, k_dim
+        rows_per_fold = k_dim + ar + ac - 2
+        util_cycles = rows_per_fold
+    elif dataflow == 1:
+        sr, sc, t_dim = k_dim, n_dim, m_dim
+        rows_per_fold = 2 * ar + ac + m_dim - 2
+        util_cycles = rows_per_fold + ac - 1
+    else:
+        sr, sc, t_dim = k_dim, m_dim, n_dim
+        rows_per_fold = 2 * ar + ac + n_dim - 2
+        util_cycles = rows_per_fold + ac - 1
+    row_folds = (sr + ar - 1) // ar
+    col_folds = (sc + ac - 1) // ac
+    active_words = ofmap_words - ofmap_words // 2  # ceil(total * 0.5)
+    drain_words = ofmap_words - active_words
+    lines_per_drain = (drain_words + drain_bw - 1) // drain_bw
+    big = np.int64(1) << 62
+
+    ifs = np.zeros(8, dtype=np.int64)
+    fis = np.zeros(8, dtype=np.int64)
+    wb = np.zeros(8, dtype=np.int64)
+    wb[0] = ofmap_words
+    wb[6] = big
+    wb[7] = -big
+    if_first = -1
+    if_last = -1
+    fi_first = -1
+    fi_last = -1
+    of_first = -1
+    of_last = -1
+    stalls = 0
+    g = 0
+    map_sum = 0.0
+    util_sum = 0.0
+    out_cycle = 0
+    for fc in range(col_folds):
+        c0 = fc * ac
+        cu = min(ac, sc - c0)
+        for fr in range(row_folds):
+            r0 = fr * ar
+            ru = min(ar, sr - r0)
+            map_sum += (ru * cu) / (ar * ac)
+            util_sum += (ru * cu * t_dim) / (ar * ac * util_cycles)
+            for t in range(rows_per_fold):
+                cycle = g + stalls
+                any_if = False
+                any_fi = False
+                # ---- ifmap requests of this row, array positions ascending
+                if dataflow == 0:
+                    lo = max(0, t - k_dim + 1)
+                    hi = min(ru, t + 1)
+                    for c in range(lo, hi):
+                        a = ifmap_address(r0 + c, t - c, ofmap_w, ifmap_h, ifmap_w, channels,
+                                          filter_w, stride)
+                        if a >= 0:
+                            any_if = True
+                            if track_ifmap:
+                                read_buffer_access(ifs, ifmap_last_window, a, cycle,
+                                                   ifmap_items_per_set)
+                elif dataflow == 1:
+                    lo = max(0, t - ar - m_dim + 1)
+                    hi = min(ru, t - ar + 1)
+                    for c in range(lo, hi):
+                        a = ifmap_address(t - c - ar, r0 + c, ofmap_w, ifmap_h, ifmap_w,
+                                          channels, filter_w, stride)
+                        if a >= 0:
+                            any_if = True
+                            if track_ifmap:
+                                read_buffer_access(ifs, ifmap_last_window, a, cycle,
+                                                   ifmap_items_per_set)
+                elif t < ar and ar - 1 - t < ru:
+                    krow = r0 + ar - 1 - t
+                    for c in range(cu):
+                        a = ifmap_address(c0 + c, krow, ofmap_w, ifmap_h, ifmap_w, channels,
+                                          filter_w, stride)
+                        if a >= 0:
+                            any_if = True
+                            if track_ifmap:
+                                read_buffer_access(ifs, ifmap_last_window, a, cycle,
+                                                   ifmap_items_per_set)
+                # ---- filter requests of this row
+                if dataflow == 0:
+                    lo = max(0, t - k_dim + 1)
+                    hi = min(cu, t + 1)
+                    for c in range(lo, hi):
+                        any_fi = True
+                        if track_filter:
+                            read_buffer_access(fis, filter_last_window,
+                                               (t - c) + (c0 + c) * k_dim, cycle,
+                                               filter_items_per_set)
+                elif dataflow == 1:
+                    if t < ar and ar - 1 - t < ru:
+                        krow = r0 + ar - 1 - t
+                        for c in range(cu):
+                            any_fi = True
+                            if track_filter:
+                                read_buffer_access(fis, filter_last_window,
+                                                   krow + (c0 + c) * k_dim, cycle,
+                                                   filter_items_per_set)
+                else:
+                    lo = max(0, t - ar - n_dim + 1)
+                    hi = min(ru, t - ar + 1)
+                    for c in range(lo, hi):
+                        any_fi = True
+                        if track_filter:
+                            read_buffer_access(fis, filter_last_window,
+                                               (r0 + c) + (t - c - ar) * k_dim, cycle,
+                                               filter_items_per_set)
+                # ---- ofmap writes of this row
+                if dataflow == 0:
+                    lo = max(0, t - k_dim + 1 - (ar - 1))
+                    hi = min(cu - 1, t - k_dim + 1 - (ar - ru))
+                else:
+                    lo = max(0, t - (2 * ar - 1) - (t_dim - 1))
+                    hi = min(cu - 1, t - (2 * ar - 1))
+                n_writes = hi - lo + 1 if hi >= lo else 0
+                out_cycle = write_buffer_row(wb, lines, n_writes, cycle, active_words,
+                                             lines_per_drain, drain_bw)
+                stalls += out_cycle - cycle
+                if any_if:
+                    if if_first < 0:
+                        if_first = cycle + 1
+                    if_last = cycle + 1
+                if any_fi:
+                    if fi_first < 0:
+                        fi_first = cycle + 1
+                    fi_last = cycle + 1
+                if n_writes > 0:
+                    if of_first < 0:
+                        of_first = out_cycle
+                    of_last = out_cycle
+                g += 1
+    write_buffer_flush(wb, lines, out_cycle, lines_per_drain, drain_bw)
+    n_folds = row_folds * col_folds
+    out_float[0] = map_sum / n_folds
+    out_float[1] = util_sum / n_folds
+    out_int[R_ROWS] = g
+    out_int[R_STALLS] = stalls
+    out_int[R_LAST_OUT] = out_cycle
+    out_int[R_IF_DRAM] = ifs[_RB_COUNT]
+    out_int[R_FI_DRAM] = fis[_RB_COUNT]
+    if track_ifmap:
+        s, e = read_buffer_dram_window(ifs, ifmap_items_per_set, ifmap_fill_bw)
+        out_int[R_IF_DRAM_START] = s
+        out_int[R_IF_DRAM_STOP] = e
+    if track_filter:
+        s, e = read_buffer_dram_window(fis, filter_items_per_set, filter_fill_bw)
+        out_int[R_FI_DRAM_START] = s
+        out_int[R_FI_DRAM_STOP] = e
+    out_int[R_OF_DRAM] = wb[5]
+    out_int[R_OF_DRAM_START] = wb[6]
+    out_int[R_OF_DRAM_STOP] = wb[7]
+    out_int[R_IF_SRAM_START] = if_first
+    out_int[R_IF_SRAM_STOP] = if_last
+    out_int[R_FI_SRAM_START] = fi_first
+    out_int[R_FI_SRAM_STOP] = fi_last
+    out_int[R_OF_SRAM_START] = of_first
+    out_int[R_OF_SRAM_STOP] = of_last

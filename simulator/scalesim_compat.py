@@ -1,0 +1,257 @@
+"""SCALE-Sim 3.0.0 compatibility mode: its reported numbers, exactly, in milliseconds.
+
+:func:`scalesim_layer` returns what SCALE-Sim's COMPUTE_REPORT, BANDWIDTH_REPORT and
+DETAILED_ACCESS_REPORT say for one conv layer (or a GEMM via :func:`scalesim_gemm`) in CALC
+bandwidth mode, including its known defects (see docs/scalesim_compat.md): reported total
+cycles are the index of the last cycle, os ofmap writes are over-counted by folds*(R+C), etc.
+SRAM traffic and per-fold efficiencies are closed forms; the memory behaviour (DRAM reads of
+the set-based read buffers, ofmap drains and stalls) is emulated row by row by numba kernels
+in :mod:`simulator.kernels.scalesim_compat_kernels` without building any matrix.
+Words are 1 byte; each SRAM is split 50/50 for double buffering as in SCALE-Sim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulator.kernels import scalesim_compat_kernels as kern
+from workloads.errors import SpecError, require_int
+
+DATAFLOWS = {"os": 0, "ws": 1, "is": 2}
+_SOURCE = "scalesim_layer"
+
+
+@dataclass(frozen=True)
+class ScaleSimLayerResult:
+    """SCALE-Sim's per-layer report numbers (cycles and word counts are integers).
+
+    Utilisations are fractions in [0, 1] (SCALE-Sim prints percent; ``report()`` gives the
+    printed values). ``total_cycles`` is SCALE-Sim's "Total Cycles" (last cycle index, stalls
+    included); ``total_cycles_incl_prefetch`` its "Total Cycles (incl. prefetch)".
+    """
+
+    dataflow: str
+    array_rows: int
+    array_cols: int
+    m: int
+    n: int
+    k: int
+    folds: int
+    demand_rows: int
+    total_cycles: int
+    total_cycles_incl_prefetch: int
+    stall_cycles: int
+    macs: int
+    mapping_efficiency: float
+    compute_utilization: float
+    overall_utilization: float
+    sram_reads_ifmap: int
+    sram_reads_filter: int
+    sram_writes_ofmap: int
+    dram_reads_ifmap: int
+    dram_reads_filter: int
+    dram_writes_ofmap: int
+    sram_ifmap_start_cycle: int
+    sram_ifmap_stop_cycle: int
+    sram_filter_start_cycle: int
+    sram_filter_stop_cycle: int
+    sram_ofmap_start_cycle: int
+    sram_ofmap_stop_cycle: int
+    dram_ifmap_start_cycle: int
+    dram_ifmap_stop_cycle: int
+    dram_filter_start_cycle: int
+    dram_filter_stop_cycle: int
+    dram_ofmap_start_cycle: int
+    dram_ofmap_stop_cycle: int
+
+    def report(self) -> dict[str, float]:
+        """The numbers as SCALE-Sim prints them (percentages, words/cycle), keyed like
+        ``tests.peers.scalesim_runner.REPORT_FIELDS``."""
+        tc = self.total_cycles
+        units = self.array_rows * self.array_cols
+        return {
+            "total_cycles_incl_prefetch": float(self.total_cycles_incl_prefetch),
+            "total_cycles": float(tc),
+            "stall_cycles": float(self.stall_cycles),
+            "overall_util_pct": (self.macs * 100) / (tc * units),
+            "mapping_efficiency_pct": self.mapping_efficiency * 100,
+            "compute_util_pct": self.compute_utilization * 100,
+            "avg_ifmap_sram_bw": self.sram_reads_ifmap / tc,
+            "avg_filter_sram_bw": self.sram_reads_filter / tc,
+            "avg_ofmap_sram_bw": self.sram_writes_ofmap / tc,
+            "avg_ifmap_dram_bw": self.dram_reads_ifmap
+            / (self.dram_ifmap_stop_cycle - self.dram_ifmap_start_cycle + 1),
+            "avg_filter_dram_bw": self.dram_reads_filter
+            / (self.dram_filter_stop_cycle - self.dram_filter_start_cycle + 1),
+            "avg_ofmap_dram_bw": self.dram_writes_ofmap
+            / (self.dram_ofmap_stop_cycle - self.dram_ofmap_start_cycle + 1),
+            "sram_ifmap_start_cycle": float(self.sram_ifmap_start_cycle),
+            "sram_ifmap_stop_cycle": float(self.sram_ifmap_stop_cycle),
+            "sram_reads_ifmap": float(self.sram_reads_ifmap),
+            "sram_filter_start_cycle": float(self.sram_filter_start_cycle),
+            "sram_filter_stop_cycle": float(self.sram_filter_stop_cycle),
+            "sram_reads_filter": float(self.sram_reads_filter),
+            "sram_ofmap_start_cycle": float(self.sram_ofmap_start_cycle),
+            "sram_ofmap_stop_cycle": float(self.sram_ofmap_stop_cycle),
+            "sram_writes_ofmap": float(self.sram_writes_ofmap),
+            "dram_ifmap_start_cycle": float(self.dram_ifmap_start_cycle),
+            "dram_ifmap_stop_cycle": float(self.dram_ifmap_stop_cycle),
+            "dram_reads_ifmap": float(self.dram_reads_ifmap),
+            "dram_filter_start_cycle": float(self.dram_filter_start_cycle),
+            "dram_filter_stop_cycle": float(self.dram_filter_stop_cycle),
+            "dram_reads_filter": float(self.dram_reads_filter),
+            "dram_ofmap_start_cycle": float(self.dram_ofmap_start_cycle),
+            "dram_ofmap_stop_cycle": float(self.dram_ofmap_stop_cycle),
+            "dram_writes_ofmap": float(self.dram_writes_ofmap),
+        }
+
+
+def _covered(extent: int, filt: int, stride: int, out: int) -> int:
+    """Input rows (or columns) touched by at least one window, as SCALE-Sim addresses them."""
+    if stride <= filt:
+        return extent
+    return sum(max(0, min(filt, extent - e * stride)) for e in range(out))
+
+
+def _fast_dram(unique: int, items_per_set: int, fill_bw: int) -> tuple[int, int, int] | None:
+    """Closed form of the CALC read buffer when all unique addresses fit in one window.
+
+    Then every address is fetched exactly once and no window ever completes, so SCALE-Sim
+    reports ``unique`` reads from cycle -ceil(ceil(unique/S)*S/bw) to -1.
+    """
+    if unique >= kern.SETS_PER_WINDOW * items_per_set:
+        return None
+    nsets = -(-unique // items_per_set)
+    return unique, (nsets * items_per_set) // -fill_bw, -1
+
+
+def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, channels: int,
+                   num_filters: int, stride: int, array_rows: int, array_cols: int,
+                   ifmap_sram_kb: int, filter_sram_kb: int, ofmap_sram_kb: int, dataflow: str,
+                   bandwidth_mode: str = "CALC", ifmap_dram_bw_words: int = 10,
+                   filter_dram_bw_words: int = 10, ofmap_dram_bw_words: int = 10,
+                   use_fast_paths: bool = True) -> ScaleSimLayerResult:
+    """SCALE-Sim 3.0.0's report for one unpadded conv layer (no batch, 1-byte words).
+
+    Args:
+        ifmap_h, ifmap_w, filter_h, filter_w, channels, num_filters, stride: the layer as in a
+            SCALE-Sim topology row (output size ceil((H - R + s) / s)).
+        array_rows, array_cols: systolic array size (PEs).
+        ifmap_sram_kb, filter_sram_kb, ofmap_sram_kb: SRAM sizes in KiB (integers, >= 1).
+        dataflow: "os", "ws" or "is".
+        bandwidth_mode: only "CALC" (SCALE-Sim's default) is implemented.
+        ifmap_dram_bw_words, filter_dram_bw_words, ofmap_dram_bw_words: only used by "USER".
+        use_fast_paths: use closed forms where they provably equal the emulation.
+    """
+    vals: dict[str, int] = {}
+    for key, val in (("ifmap_h", ifmap_h), ("ifmap_w", ifmap_w), ("filter_h", filter_h),
+                     ("filter_w", filter_w), ("channels", channels),
+                     ("num_filters", num_filters), ("stride", stride),
+                     ("array_rows", array_rows), ("array_cols", array_cols),
+                     ("ifmap_sram_kb", ifmap_sram_kb), ("filter_sram_kb", filter_sram_kb),
+                     ("ofmap_sram_kb", ofmap_sram_kb)):
+        vals[key] = require_int(val, key=key, source=_SOURCE, minimum=1)
+    if dataflow not in DATAFLOWS:
+        raise SpecError("unknown dataflow", source=_SOURCE, key="dataflow", value=dataflow,
+                        accepted="one of 'os', 'ws', 'is'")
+    if bandwidth_mode != "CALC":
+        raise SpecError("bandwidth mode not supported by compat mode", source=_SOURCE,
+                        key="bandwidth_mode", value=bandwidth_mode, accepted="'CALC'")
+    if vals["filter_h"] > vals["ifmap_h"]:
+        raise SpecError("filter taller than the input", source=_SOURCE, key="filter_h",
+                        value=filter_h, accepted=f"an integer <= ifmap_h ({ifmap_h})")
+    if vals["filter_w"] > vals["ifmap_w"]:
+        raise SpecError("filter wider than the input", source=_SOURCE, key="filter_w",
+                        value=filter_w, accepted=f"an integer <= ifmap_w ({ifmap_w})")
+    h, w, r, s = vals["ifmap_h"], vals["ifmap_w"], vals["filter_h"], vals["filter_w"]
+    c, n, st = vals["channels"], vals["num_filters"], vals["stride"]
+    ar, ac = vals["array_rows"], vals["array_cols"]
+    if_items = vals["ifmap_sram_kb"] * 1024 // 100
+    fi_items = vals["filter_sram_kb"] * 1024 // 100
+    window_words = min(if_items, fi_items) * kern.SETS_PER_WINDOW
+    if max(ar, ac) > window_words:
+        raise SpecError("array wider than SCALE-Sim's read-buffer window (it divides by zero)",
+                        source=_SOURCE, key="array_rows/array_cols", value=max(ar, ac),
+                        accepted=f"at most {window_words} for these SRAM sizes")
+    e = (h - r + st + st - 1) // st
+    f = (w - s + st + st - 1) // st
+    m_dim, k_dim = e * f, r * s * c
+    df = DATAFLOWS[dataflow]
+
+    fast_if = _fast_dram(_covered(h, r, st, e) * _covered(w, s, st, f) * c, if_items, 10)
+    fast_fi = _fast_dram(k_dim * n, fi_items, 10)
+    if not use_fast_paths:
+        fast_if = fast_fi = None
+    if_lw = np.full(1 if fast_if else h * w * c, -1, dtype=np.int64)
+    fi_lw = np.full(1 if fast_fi else k_dim * n, -1, dtype=np.int64)
+    if df == 0:
+        row_folds, col_folds = -(-m_dim // ar), -(-n // ac)
+        valid_writes = m_dim * n
+    elif df == 1:
+        row_folds, col_folds = -(-k_dim // ar), -(-n // ac)
+        valid_writes = m_dim * n * row_folds
+    else:
+        row_folds, col_folds = -(-k_dim // ar), -(-m_dim // ac)
+        valid_writes = m_dim * n * row_folds
+    lines = np.zeros(valid_writes + 2, dtype=np.int64)
+    out_i = np.zeros(kern.N_RESULTS, dtype=np.int64)
+    out_f = np.zeros(2, dtype=np.float64)
+    kern.simulate_layer_calc(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, if_items,
+                             fi_items, 10, 10, vals["ofmap_sram_kb"] * 1024, ac,
+                             fast_if is None, fast_fi is None, if_lw, fi_lw, lines, out_i,
+                             out_f)
+    res = [int(x) for x in out_i]
+    if fast_if is not None:
+        res[kern.R_IF_DRAM], res[kern.R_IF_DRAM_START], res[kern.R_IF_DRAM_STOP] = fast_if
+    if fast_fi is not None:
+        res[kern.R_FI_DRAM], res[kern.R_FI_DRAM_START], res[kern.R_FI_DRAM_STOP] = fast_fi
+    folds = row_folds * col_folds
+    if df == 0:
+        sram = (m_dim * k_dim * col_folds, k_dim * n * row_folds, m_dim * n + folds * (ar + ac))
+    elif df == 1:
+        sram = (m_dim * k_dim * col_folds, k_dim * n, m_dim * n * row_folds)
+    else:
+        sram = (m_dim * k_dim, k_dim * n * col_folds, m_dim * n * row_folds)
+    total = res[kern.R_LAST_OUT]
+    macs = m_dim * n * k_dim
+    return ScaleSimLayerResult(
+        dataflow=dataflow, array_rows=ar, array_cols=ac, m=m_dim, n=n, k=k_dim, folds=folds,
+        demand_rows=res[kern.R_ROWS], total_cycles=total,
+        total_cycles_incl_prefetch=res[kern.R_OF_DRAM_STOP]
+        - min(res[kern.R_IF_DRAM_START], res[kern.R_FI_DRAM_START]),
+        stall_cycles=res[kern.R_STALLS], macs=macs,
+        mapping_efficiency=float(out_f[0]), compute_utilization=float(out_f[1]),
+        overall_utilization=macs / (total * ar * ac),
+        sram_reads_ifmap=sram[0], sram_reads_filter=sram[1], sram_writes_ofmap=sram[2],
+        dram_reads_ifmap=res[kern.R_IF_DRAM], dram_reads_filter=res[kern.R_FI_DRAM],
+        dram_writes_ofmap=res[kern.R_OF_DRAM],
+        sram_ifmap_start_cycle=res[kern.R_IF_SRAM_START],
+        sram_ifmap_stop_cycle=res[kern.R_IF_SRAM_STOP],
+        sram_filter_start_cycle=res[kern.R_FI_SRAM_START],
+        sram_filter_stop_cycle=res[kern.R_FI_SRAM_STOP],
+        sram_ofmap_start_cycle=res[kern.R_OF_SRAM_START],
+        sram_ofmap_stop_cycle=res[kern.R_OF_SRAM_STOP],
+        dram_ifmap_start_cycle=res[kern.R_IF_DRAM_START],
+        dram_ifmap_stop_cycle=res[kern.R_IF_DRAM_STOP],
+        dram_filter_start_cycle=res[kern.R_FI_DRAM_START],
+        dram_filter_stop_cycle=res[kern.R_FI_DRAM_STOP],
+        dram_ofmap_start_cycle=res[kern.R_OF_DRAM_START],
+        dram_ofmap_stop_cycle=res[kern.R_OF_DRAM_STOP],
+    )
+
+
+def scalesim_gemm(m: int, n: int, k: int, **kwargs: Any) -> ScaleSimLayerResult:
+    """SCALE-Sim's GEMM convention: ifmap M x K, filter 1 x K, 1 channel, N filters, stride 1.
+
+    ``kwargs`` are the array/SRAM/dataflow arguments of :func:`scalesim_layer`.
+    """
+    for key, val in (("m", m), ("n", n), ("k", k)):
+        require_int(val, key=key, source="scalesim_gemm", minimum=1)
+    return scalesim_layer(ifmap_h=m, ifmap_w=k, filter_h=1, filter_w=k, channels=1,
+                          num_filters=n, stride=1, **kwargs)
+
+
+__all__ = ["DATAFLOWS", "ScaleSimLayerResult", "scalesim_gemm", "scalesim_layer"]
