@@ -1,0 +1,80 @@
+"""Rule-based folding optimiser (in the spirit of SAMO's rule optimiser).
+
+Repeatedly take the slowest stage of the partition and raise its folding to the next larger
+parallelism (coarse_in x coarse_out x fine) that still fits every resource and the bandwidth;
+among the feasible candidates of the smallest next parallelism pick the one with the lowest
+mean resource utilisation.  When a DSP-built candidate does not fit, the same folding built from
+LUTs (multi-personality) is tried.  Stops when the slowest stage cannot be raised.  Factors only
+grow, so the search terminates.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from mapper.fpga.space import PartitionSpace, State, objective_cycles
+
+
+def _candidates(space: PartitionSpace, state: State, name: str) -> list[tuple[int, int, int]]:
+    """(in value, out value, fine) configurations of ``name`` with every factor >= the current one."""
+    ic, oc = space.in_comp[name], space.out_comp[name]
+    cur = (state.comp[ic], state.comp[oc], state.fine[name])
+    ins = [v for v in space.values[ic] if v >= cur[0]]
+    outs = [v for v in space.values[oc] if v >= cur[1]]
+    fines = [v for v in space.fines[name] if v >= cur[2]]
+    configs = []
+    for vi, vo, vf in itertools.product(ins, outs, fines):
+        if ic == oc and vi != vo:
+            continue
+        if (vi, vo, vf) != cur:
+            configs.append((vi, vo, vf))
+    shared = ic == oc
+    configs.sort(key=lambda c: (c[0] * (1 if shared else c[1]) * c[2], c))
+    return configs
+
+
+def _apply(state: State, space: PartitionSpace, name: str, config: tuple[int, int, int], personality: str) -> State:
+    new = state.copy()
+    new.comp[space.in_comp[name]] = config[0]
+    new.comp[space.out_comp[name]] = config[1]
+    new.fine[name] = config[2]
+    new.personality[name] = personality
+    return new
+
+
+def greedy_partition(space: PartitionSpace, state: State, objective: str = "throughput",
+                     max_steps: int = 100_000) -> State:
+    """Raise the slowest stage's folding until nothing feasible remains; returns the final state.
+
+    ``state`` must be feasible; every intermediate state is feasible.
+    """
+    for _ in range(max_steps):
+        rep, _viol = space.evaluate(state)
+        folds = space.foldings(state)
+        cycles = {n: space.cost(n, folds[n]).cycles_per_sample for n in space.names}
+        order = sorted(space.names, key=lambda n: -cycles[n])
+        slowest = order[0]
+        best: tuple[float, State] | None = None
+        best_par = None
+        shared = space.in_comp[slowest] == space.out_comp[slowest]
+        for config in _candidates(space, state, slowest):
+            par = config[0] * (1 if shared else config[1]) * config[2]
+            if best_par is not None and par > best_par:
+                break
+            personalities = ["dsp", "lut"] if space.allow_lut and space.network[slowest].has_weights else ["dsp"]
+            for pers in personalities:
+                cand = _apply(state, space, slowest, config, pers)
+                crep, viol = space.evaluate(cand)
+                if viol:
+                    continue
+                if objective_cycles(crep, objective) > objective_cycles(rep, objective):
+                    continue
+                util = space.utilisation(crep)
+                if best is None or util < best[0]:
+                    best = (util, cand)
+                    best_par = par
+                break  # DSP personality preferred when it fits
+        if best is None:
+            return state
+        state = best[1]
+    return state

@@ -1,0 +1,13 @@
+"""FPGA layer-pipelined streaming accelerators (fpgaConvNet / SAMO semantics).
+
+Platforms (``load_platform``), the per-stage model (``Folding``, ``stage_cost``), whole designs
+with partitions (``evaluate_design``), an event-level pipeline model (``simulate_pipeline``) and a
+sliding-window attention design (``simulator.fpga.attention``).
+"""
+
+from simulator.fpga.design import DesignReport, PartitionReport, evaluate_design
+from simulator.fpga.platform import Platform, load_platform, preset_names
+from simulator.fpga.stage import Folding, StageCost, check_folding, stage_cost
+
+__all__ = ["DesignReport", "Folding", "PartitionReport", "Platform", "StageCost", "check_folding",
+           "evaluate_design", "load_platform", "preset_names", "stage_cost"]

@@ -1,0 +1,214 @@
+"""A layer-pipelined design: stages, partitions, and its throughput / latency / resources.
+
+Semantics (fpgaConvNet / SAMO):
+
+* a partition is a set of consecutive layers (in topological order) configured on the device at
+  once; its stages run concurrently, linked by FIFOs, so its batch takes
+  ``interval = batch * max(stage cycles per sample)`` cycles;
+* partitions run one after the other with a device reconfiguration in between:
+  ``batch_time = sum(interval_p) / clock + (partitions - 1) * reconfiguration``;
+  ``throughput = batch / batch_time`` (samples/s);
+* ``latency`` additionally counts the pipeline fill of each partition (the first sample must pass
+  every stage): ``sum((interval_p + sum(c_s) - max(c_s)) / clock) + reconfigurations``;
+* off-chip traffic of a partition: its inputs and outputs (feature maps entering or leaving it)
+  and the weights of stages whose weights are not on chip; required bandwidth
+  ``bits / interval * clock`` must not exceed the platform's;
+* every partition's resources (stages plus FIFOs) must fit the platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from simulator.fpga.platform import Platform
+from simulator.fpga.resources import fifo_cost
+from simulator.fpga.stage import Folding, StageCost, stage_cost
+from workloads.errors import SpecError
+from workloads.network import Network
+
+RESOURCES: tuple[str, ...] = ("dsp", "bram18", "lut", "ff")
+"""Resources a partition is checked against (URAM is not used by this model)."""
+
+STAGE_COLUMNS: tuple[str, ...] = ("layer", "op", "partition", "coarse_in", "coarse_out", "fine", "personality",
+                                  "weights_on_chip", "cycles", "dsp", "bram18", "lut", "ff")
+"""Columns of the per-stage DataFrame. ``cycles`` is for the whole batch."""
+
+
+@dataclass(frozen=True)
+class PartitionReport:
+    """Evaluation of one partition.
+
+    Attributes:
+        layers: layer names in the partition.
+        interval_cycles: cycles for the whole batch (batch x slowest stage).
+        fill_cycles: extra cycles for the first sample to pass all stages.
+        resources: totals of dsp, bram18, lut, ff (stages + FIFOs).
+        bandwidth_gbps: off-chip bandwidth the partition needs at its interval, Gb/s.
+        bottleneck: name of the slowest stage.
+    """
+
+    layers: tuple[str, ...]
+    interval_cycles: int
+    fill_cycles: int
+    resources: dict[str, int]
+    bandwidth_gbps: float
+    bottleneck: str
+
+
+@dataclass(frozen=True)
+class DesignReport:
+    """Evaluation of a whole design on a platform.
+
+    Attributes:
+        stages: per-stage DataFrame (``STAGE_COLUMNS``).
+        partitions: per-partition reports.
+        batch: samples per batch.
+        batch_cycles: sum of partition intervals (cycles, reconfiguration excluded).
+        batch_time_s: batch time including reconfigurations, seconds.
+        latency_s: batch_time_s plus pipeline fill, seconds.
+        throughput: samples per second.
+        violations: human-readable resource / bandwidth violations (empty when feasible).
+    """
+
+    stages: pd.DataFrame
+    partitions: tuple[PartitionReport, ...]
+    platform: Platform
+    batch: int
+    batch_cycles: int
+    batch_time_s: float
+    latency_s: float
+    throughput: float
+    violations: tuple[str, ...] = field(default=())
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+    @property
+    def dsp_used(self) -> int:
+        """DSPs of the largest partition (partitions time-share the device)."""
+        return max(p.resources["dsp"] for p in self.partitions)
+
+    @property
+    def throughput_per_dsp(self) -> float:
+        """Samples per second per DSP used (LUT-only designs count as one DSP)."""
+        return self.throughput / max(1, self.dsp_used)
+
+    def summary(self, macs_per_sample: int = 0) -> dict[str, float | int | str]:
+        """Network-level figures: throughput, latency, resources vs platform, throughput per DSP."""
+        out: dict[str, float | int | str] = {
+            "platform": self.platform.name, "clock_mhz": self.platform.clock_mhz, "batch": self.batch,
+            "partitions": len(self.partitions), "batch_cycles": self.batch_cycles,
+            "batch_time_us": self.batch_time_s * 1e6, "latency_us": self.latency_s * 1e6,
+            "throughput_per_s": self.throughput, "throughput_per_dsp": self.throughput_per_dsp,
+            "bandwidth_gbps": max(p.bandwidth_gbps for p in self.partitions),
+            "bandwidth_limit_gbps": self.platform.bandwidth_gbps,
+        }
+        if macs_per_sample:
+            out["gops"] = 2 * macs_per_sample * self.throughput / 1e9
+        for res in RESOURCES:
+            out[f"{res}_used"] = max(p.resources[res] for p in self.partitions)
+            out[f"{res}_available"] = getattr(self.platform, res)
+        return out
+
+
+def evaluate_partition(network: Network, names: Sequence[str], costs: Mapping[str, StageCost],
+                       foldings: Mapping[str, Folding], platform: Platform, batch: int,
+                       fifo_depth_words: int = 32) -> PartitionReport:
+    """Interval, fill, resources and bandwidth of one partition."""
+    inside = set(names)
+    cyc = {n: costs[n].cycles_per_sample for n in names}
+    bottleneck = max(names, key=lambda n: cyc[n])
+    interval = batch * cyc[bottleneck]
+    fill = sum(cyc.values()) - cyc[bottleneck]
+    totals = {r: 0 for r in RESOURCES}
+    bits_per_sample = 0
+    for n in names:
+        c = costs[n]
+        totals["dsp"] += c.dsp
+        totals["bram18"] += c.bram18
+        totals["lut"] += c.lut
+        totals["ff"] += c.ff
+        layer = network[n]
+        bits_per_sample += c.offchip_weight_bits_per_sample
+        preds = network.predecessors(n)
+        outside_preds = [p for p in preds if p not in inside]
+        if not preds:
+            bits_per_sample += layer.input_elems // layer.N * layer.input_bits
+        else:
+            for p in outside_preds:
+                src = network[p]
+                bits_per_sample += src.output_elems // src.N * src.output_bits
+        succs = network.successors(n)
+        if not succs or any(s not in inside for s in succs):
+            bits_per_sample += layer.output_elems // layer.N * layer.output_bits
+        for s in succs:
+            if s in inside:  # FIFO on the edge n -> s, one per producer lane
+                bram, lut = fifo_cost(fifo_depth_words, layer.output_bits)
+                lanes = foldings[n].coarse_out
+                totals["bram18"] += lanes * bram
+                totals["lut"] += lanes * lut
+                totals["ff"] += lanes * 2 * 8  # read/write pointers
+    bits_per_cycle = bits_per_sample * batch / max(1, interval)
+    bandwidth = bits_per_cycle * platform.clock_hz / 1e9
+    return PartitionReport(tuple(names), interval, fill, totals, bandwidth, bottleneck)
+
+
+def partition_violations(report: PartitionReport, platform: Platform, index: int) -> list[str]:
+    """Resource and bandwidth violations of one partition, as messages."""
+    out = []
+    for res in RESOURCES:
+        if report.resources[res] > getattr(platform, res):
+            out.append(f"partition {index}: {res} {report.resources[res]} > {getattr(platform, res)}")
+    if report.bandwidth_gbps > platform.bandwidth_gbps * (1 + 1e-12):
+        out.append(f"partition {index}: bandwidth {report.bandwidth_gbps:.3f} Gb/s > {platform.bandwidth_gbps} Gb/s")
+    return out
+
+
+def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform: Platform, *, batch: int = 1,
+                    partitions: Sequence[Sequence[str]] | None = None, fifo_depth_words: int = 32,
+                    check: bool = True) -> DesignReport:
+    """Evaluate a design (folding per layer, optional partitioning) on ``platform``.
+
+    Args:
+        network: the network; every layer becomes one stage.
+        foldings: folding per layer name (missing layers get the minimal folding 1/1/1).
+        platform: board and clock.
+        batch: samples per batch (>= 1).
+        partitions: lists of layer names, consecutive in topological order; default one partition.
+        fifo_depth_words: depth of each inter-stage FIFO lane, in words.
+        check: validate foldings (SpecError naming layer and factor when they do not divide).
+    """
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise SpecError("batch must be a positive integer", key="batch", value=batch, accepted="an integer >= 1")
+    names = [layer.name for layer in network]
+    parts = [list(p) for p in partitions] if partitions else [names]
+    if [n for p in parts for n in p] != names:
+        raise SpecError("partitions must list every layer once, in network order", key="partitions",
+                        value=[list(p) for p in parts], accepted=f"consecutive slices of {names}")
+    folds = {n: foldings.get(n, Folding()) for n in names}
+    costs = {layer.name: stage_cost(layer, folds[layer.name], check=check) for layer in network}
+    reports = tuple(evaluate_partition(network, p, costs, folds, platform, batch, fifo_depth_words) for p in parts)
+    violations: list[str] = []
+    for i, rep in enumerate(reports):
+        violations += partition_violations(rep, platform, i)
+    clock = platform.clock_hz
+    reconf_s = (len(reports) - 1) * platform.reconfiguration_ms * 1e-3
+    batch_cycles = sum(r.interval_cycles for r in reports)
+    batch_time = batch_cycles / clock + reconf_s
+    latency = (batch_cycles + sum(r.fill_cycles for r in reports)) / clock + reconf_s
+    rows = []
+    for pi, p in enumerate(parts):
+        for n in p:
+            f, c, layer = folds[n], costs[n], network[n]
+            rows.append({"layer": n, "op": layer.op, "partition": pi, "coarse_in": f.coarse_in,
+                         "coarse_out": f.coarse_out, "fine": f.fine, "personality": f.personality,
+                         "weights_on_chip": f.weights_on_chip if layer.has_weights else True,
+                         "cycles": batch * c.cycles_per_sample, "dsp": c.dsp, "bram18": c.bram18,
+                         "lut": c.lut, "ff": c.ff})
+    frame = pd.DataFrame(rows, columns=list(STAGE_COLUMNS))
+    return DesignReport(frame, reports, platform, batch, batch_cycles, batch_time, latency,
+                        batch / batch_time, tuple(violations))

@@ -1,0 +1,153 @@
+"""FPGA platforms: the resource budget a layer-pipelined streaming design must fit.
+
+A platform is a frozen dataclass loaded from a versioned YAML file::
+
+    version: 1
+    name: zc706
+    dsp: 900                # DSP slices (DSP48E1/E2)
+    bram18: 1090            # 18 Kb block RAMs
+    uram: 0                 # 288 Kb UltraRAMs
+    lut: 218600
+    ff: 437200
+    clock_mhz: 200
+    bandwidth_gbps: 102.4   # off-chip memory bandwidth, Gb/s
+    reconfiguration_ms: 90  # full-device reconfiguration time, ms
+
+Presets ship in ``simulator/fpga/presets/*.yaml``; ``load_platform`` takes a preset name
+(case-insensitive) or a path to a YAML file.  A missing or bad key raises ``SpecError``
+naming the file and the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from workloads.errors import SpecError, require_float, require_int
+
+PRESET_DIR = Path(__file__).with_name("presets")
+"""Directory holding the shipped platform YAML files."""
+
+SUPPORTED_VERSIONS = (1,)
+
+_INT_KEYS = ("dsp", "bram18", "uram", "lut", "ff")
+_FLOAT_KEYS = ("clock_mhz", "bandwidth_gbps", "reconfiguration_ms")
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Resources of one FPGA board.
+
+    Attributes:
+        name: board name.
+        dsp: DSP slices.
+        bram18: 18 Kb block RAMs (a 36 Kb block counts as two).
+        uram: 288 Kb UltraRAM blocks (0 when the device has none).
+        lut: 6-input look-up tables.
+        ff: flip-flops.
+        clock_mhz: design clock in MHz.
+        bandwidth_gbps: off-chip memory bandwidth in Gb/s (10^9 bits per second).
+        reconfiguration_ms: time to load a new partition's bitstream, in ms.
+        source: file the platform was loaded from (for error messages).
+    """
+
+    name: str
+    dsp: int
+    bram18: int
+    uram: int
+    lut: int
+    ff: int
+    clock_mhz: float
+    bandwidth_gbps: float
+    reconfiguration_ms: float
+    source: str = ""
+
+    @property
+    def clock_hz(self) -> float:
+        return self.clock_mhz * 1e6
+
+    @property
+    def bandwidth_bits_per_cycle(self) -> float:
+        """Off-chip bandwidth in bits per design clock cycle."""
+        return self.bandwidth_gbps * 1e9 / self.clock_hz
+
+    @property
+    def reconfiguration_cycles(self) -> float:
+        """Reconfiguration time expressed in design clock cycles."""
+        return self.reconfiguration_ms * 1e-3 * self.clock_hz
+
+    def resources(self) -> dict[str, int]:
+        """The countable resources as a dict (dsp, bram18, uram, lut, ff)."""
+        return {k: getattr(self, k) for k in _INT_KEYS}
+
+    def with_clock(self, clock_mhz: float) -> Platform:
+        """The same board run at another clock (MHz)."""
+        return replace(self, clock_mhz=require_float(clock_mhz, key="clock_mhz", strictly_positive=True))
+
+    def scaled(self, fraction: float) -> Platform:
+        """A copy whose countable resources are ``fraction`` of this one's (a utilisation cap)."""
+        frac = require_float(fraction, key="resource_fraction", strictly_positive=True)
+        if frac > 1:
+            raise SpecError("must be <= 1", key="resource_fraction", value=fraction, accepted="0 < fraction <= 1")
+        return replace(self, **{k: int(getattr(self, k) * frac) for k in _INT_KEYS})  # type: ignore[arg-type]
+
+
+def preset_names() -> list[str]:
+    """Names of the shipped platform presets."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def platform_from_dict(data: Any, source: str = "<dict>") -> Platform:
+    """Validate a parsed YAML mapping and build a ``Platform``."""
+    if not isinstance(data, dict):
+        raise SpecError("platform spec must be a mapping", source=source, value=type(data).__name__,
+                        accepted="a YAML mapping with version, name, dsp, bram18, ...")
+    version = data.get("version")
+    if version not in SUPPORTED_VERSIONS:
+        raise SpecError("unsupported or missing version", source=source, key="version", value=version,
+                        accepted=" | ".join(str(v) for v in SUPPORTED_VERSIONS))
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise SpecError("missing platform name", source=source, key="name", value=name, accepted="a string")
+    values: dict[str, Any] = {}
+    for key in _INT_KEYS:
+        if key not in data:
+            raise SpecError("missing resource", source=source, key=key, accepted="an integer >= 0")
+        values[key] = require_int(data[key], key=key, source=source, minimum=0)
+    for key in _FLOAT_KEYS:
+        if key not in data:
+            raise SpecError("missing value", source=source, key=key, accepted="a number > 0")
+        values[key] = require_float(data[key], key=key, source=source, minimum=0.0,
+                                    strictly_positive=key != "reconfiguration_ms")
+    for key in ("dsp", "bram18", "lut", "ff"):
+        if values[key] < 1:
+            raise SpecError("a platform needs at least one", source=source, key=key, value=values[key],
+                            accepted="an integer >= 1")
+    known = {"version", "name", "description", *_INT_KEYS, *_FLOAT_KEYS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SpecError("unknown key", source=source, key=unknown[0], accepted=", ".join(sorted(known)))
+    return Platform(name=name, source=source, **values)
+
+
+def load_platform(name_or_path: str | Path | Platform) -> Platform:
+    """Load a platform by preset name (``zc706``, ``ZCU102``, ...) or from a YAML path."""
+    if isinstance(name_or_path, Platform):
+        return name_or_path
+    text = str(name_or_path)
+    path = Path(text)
+    if not (path.suffix in (".yaml", ".yml") or path.exists()):
+        path = PRESET_DIR / f"{text.lower()}.yaml"
+        if not path.exists():
+            raise SpecError("unknown FPGA platform", source="platform", value=text,
+                            accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
+    if not path.exists():
+        raise SpecError("platform file not found", source=str(path), value=text)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise SpecError(f"invalid YAML: {err}", source=str(path)) from None
+    return platform_from_dict(data, source=str(path))
