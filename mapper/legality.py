@@ -1,0 +1,170 @@
+"""Legality of a mapping, in one place: factors cover the dims, spatial fan-out fits, tiles fit.
+
+``check_kernel`` (numba) is called by the cost kernel for every candidate and returns a
+code plus ``info = (level, dataspace, excess)``; ``explain`` turns that into a
+``SpecError`` message naming the level, the dataspace and by how much the limit is
+exceeded. Tile sizes are in words: ``tile[l, ds]`` is the footprint of dataspace ``ds``
+at level ``l`` (row ``L`` is the MAC: 1 word).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from simulator.hierarchy import DATASPACES, Hierarchy
+from workloads.errors import SpecError
+from workloads.layer import DIMS, Layer
+
+OK, NOT_COVERED, FANOUT_X, FANOUT_Y, CAPACITY_SHARED, CAPACITY_DATASPACE, KEEP_NOT_ALLOWED, TOP_MUST_KEEP, \
+    BAD_FACTOR = range(9)
+
+RELEVANT = np.array([
+    [1, 1, 0, 1, 1, 1, 1, 1],   # inputs  [N, G, C, P*sh + R*dh, Q*sw + S*dw]
+    [0, 1, 1, 1, 0, 0, 1, 1],   # weights [G, K, C, R, S]
+    [1, 1, 1, 0, 1, 1, 0, 0],   # outputs [N, G, K, P, Q]
+], dtype=np.bool_)
+"""RELEVANT[ds, dim]: whether a loop over ``dim`` indexes dataspace ``ds`` (dims N,G,K,C,P,Q,R,S)."""
+
+
+def workload_array(layer: Layer) -> np.ndarray:
+    """int64[13]: the eight dims, stride (h, w), dilation (h, w), has_weights."""
+    return np.array([*layer.dims.values(), *layer.stride, *layer.dilation, int(layer.has_weights)], dtype=np.int64)
+
+
+@njit(cache=True)
+def tile_words(f: np.ndarray, wl: np.ndarray, ds: int) -> int:
+    """Words of dataspace ``ds`` touched by loop extents ``f[8]`` (Timeloop: no padding, halos counted)."""
+    if ds == 0:
+        h = (f[4] - 1) * wl[8] + (f[6] - 1) * wl[10] + 1
+        w = (f[5] - 1) * wl[9] + (f[7] - 1) * wl[11] + 1
+        return f[0] * f[1] * f[3] * h * w
+    if ds == 1:
+        return f[1] * f[2] * f[3] * f[6] * f[7] * wl[12]
+    return f[0] * f[1] * f[2] * f[4] * f[5]
+
+
+@njit(cache=True)
+def check_kernel(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, keep: np.ndarray, dbuf: np.ndarray,
+                 wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, fanout: np.ndarray,
+                 tile: np.ndarray, inst: np.ndarray, info: np.ndarray) -> int:
+    """Fill ``tile[L+1, 3]`` (words) and ``inst[L+1]`` (utilised instances); return a legality code."""
+    n = t.shape[0]
+    ext = np.ones(8, dtype=np.int64)
+    for ds in range(3):
+        tile[n, ds] = 1
+    for lvl in range(n - 1, -1, -1):
+        for d in range(8):
+            if t[lvl, d] < 1 or sx[lvl, d] < 1 or sy[lvl, d] < 1:
+                info[0] = lvl
+                info[1] = d
+                info[2] = 0
+                return BAD_FACTOR
+            ext[d] *= t[lvl, d] * sx[lvl, d] * sy[lvl, d]
+        for ds in range(3):
+            tile[lvl, ds] = tile_words(ext, wl, ds)
+    for d in range(8):
+        if ext[d] < wl[d]:
+            info[0] = -1
+            info[1] = d
+            info[2] = wl[d] - ext[d]
+            return NOT_COVERED
+    inst[0] = 1
+    for lvl in range(n):
+        px = 1
+        py = 1
+        for d in range(8):
+            px *= sx[lvl, d]
+            py *= sy[lvl, d]
+        if px > fanout[lvl, 0]:
+            info[0] = lvl
+            info[1] = -1
+            info[2] = px - fanout[lvl, 0]
+            return FANOUT_X
+        if py > fanout[lvl, 1]:
+            info[0] = lvl
+            info[1] = -1
+            info[2] = py - fanout[lvl, 1]
+            return FANOUT_Y
+        inst[lvl + 1] = inst[lvl] * px * py
+    for ds in range(3):
+        if not keep[0, ds]:
+            info[0] = 0
+            info[1] = ds
+            info[2] = 0
+            return TOP_MUST_KEEP
+    for lvl in range(n):
+        total = 0
+        mult = 2 if dbuf[lvl] else 1
+        for ds in range(3):
+            if not keep[lvl, ds]:
+                continue
+            if not keep_allowed[lvl, ds]:
+                info[0] = lvl
+                info[1] = ds
+                info[2] = 0
+                return KEEP_NOT_ALLOWED
+            words = tile[lvl, ds] * mult
+            total += words
+            if cap[lvl, 1 + ds] >= 0 and words > cap[lvl, 1 + ds]:
+                info[0] = lvl
+                info[1] = ds
+                info[2] = words - cap[lvl, 1 + ds]
+                return CAPACITY_DATASPACE
+        if cap[lvl, 0] >= 0 and total > cap[lvl, 0]:
+            info[0] = lvl
+            info[1] = -1
+            info[2] = total - cap[lvl, 0]
+            return CAPACITY_SHARED
+    return OK
+
+
+def explain(code: int, info: np.ndarray, hierarchy: Hierarchy, layer: Layer) -> str:
+    """A one-sentence reason for an illegal mapping (names level, dataspace and excess)."""
+    lvl, item, excess = int(info[0]), int(info[1]), int(info[2])
+    lname = hierarchy.levels[lvl].name if 0 <= lvl < hierarchy.num_levels else "?"
+    ds = DATASPACES[item] if 0 <= item < 3 else "all dataspaces"
+    if code == NOT_COVERED:
+        dim = DIMS[item]
+        return (f"factors of {dim} multiply to {layer.dims[dim] - excess}, short of the layer's {dim}="
+                f"{layer.dims[dim]} by {excess}")
+    if code == BAD_FACTOR:
+        return f"level {lname!r}: factor of {DIMS[item]} must be >= 1"
+    if code in (FANOUT_X, FANOUT_Y):
+        axis = "X" if code == FANOUT_X else "Y"
+        limit = int(hierarchy.arrays().fanout[lvl, 0 if axis == "X" else 1])
+        return (f"level {lname!r}: spatial-{axis} factors need {limit + excess} instances below it but the "
+                f"fan-out is {limit} (over by {excess})")
+    if code == TOP_MUST_KEEP:
+        return f"level {lname!r} (outermost) must keep {ds}"
+    if code == KEEP_NOT_ALLOWED:
+        return f"level {lname!r} cannot keep {ds} (it keeps {list(hierarchy.levels[lvl].keeps)})"
+    if code == CAPACITY_DATASPACE:
+        cap = hierarchy.levels[lvl].capacity_words_per_dataspace[ds]
+        return f"level {lname!r}, dataspace {ds}: tile needs {cap + excess} words, capacity {cap} (over by {excess})"
+    if code == CAPACITY_SHARED:
+        cap = int(hierarchy.levels[lvl].capacity_words or 0)
+        return (f"level {lname!r}, {ds} together: tiles need {cap + excess} words, capacity {cap} "
+                f"(over by {excess})")
+    return "legal"
+
+
+def check(layer: Layer, hierarchy: Hierarchy, arrays: object, *, source: str = "mapping") -> None:
+    """Raise ``SpecError`` when the (unbatched) mapping ``arrays`` is illegal for ``layer`` on ``hierarchy``."""
+    from mapper.mapping import MappingArrays
+
+    if not isinstance(arrays, MappingArrays):
+        raise TypeError("check() takes MappingArrays")
+    if arrays.temporal.shape != (hierarchy.num_levels, 8):
+        raise SpecError("mapping does not match the hierarchy's levels", source=source,
+                        value=arrays.temporal.shape[0], accepted=f"{hierarchy.num_levels} levels")
+    hw = hierarchy.arrays()
+    n = hierarchy.num_levels
+    tile = np.zeros((n + 1, 3), dtype=np.int64)
+    inst = np.zeros(n + 1, dtype=np.int64)
+    info = np.zeros(3, dtype=np.int64)
+    code = check_kernel(arrays.temporal, arrays.spatial_x, arrays.spatial_y, arrays.keep, arrays.double_buffered,
+                        workload_array(layer), hw.keep, hw.capacity, hw.fanout, tile, inst, info)
+    if code != OK:
+        raise SpecError(f"illegal mapping: {explain(code, info, hierarchy, layer)}", source=source,
+                        key=f"layer {layer.name!r} on {hierarchy.name}")

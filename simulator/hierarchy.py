@@ -1,0 +1,217 @@
+"""A Timeloop-style hierarchical architecture: storage levels from DRAM inward, then a MAC.
+
+Each ``StorageLevel`` is replicated ``instances`` times *per instance of its parent*
+(a ``mesh_x`` x ``mesh_y`` fan-out), keeps some dataspaces (``inputs``, ``weights``,
+``outputs``; the others bypass it), and has an Accelergy-style per-action energy table:
+``read``, ``fill`` (write of data arriving from the parent) and ``update`` (write of a
+partial sum arriving from the child), each in pJ per access of one block
+(``block_size`` words). Capacities are in words (``word_bits`` each); ``None`` means
+unbounded (DRAM). Bandwidths are in words per cycle per instance; ``None`` means
+unlimited.
+
+This spec is independent of the systolic ``Accelerator`` in ``simulator.hardware``; the
+mapper (``mapper/``) searches mappings onto it. Load presets or files with
+``simulator.hierarchy_loader.load_hierarchy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workloads.errors import SpecError
+
+DATASPACES: tuple[str, ...] = ("inputs", "weights", "outputs")
+"""Dataspace order used by every array in the mapper (index 0, 1, 2)."""
+
+ACTIONS: tuple[str, ...] = ("read", "fill", "update")
+"""Per-access actions of a storage level (index 0, 1, 2)."""
+
+@dataclass(frozen=True)
+class StorageLevel:
+    """One storage level (a buffer replicated ``instances`` times under each parent instance).
+
+    Attributes:
+        name: level name (``DRAM``, ``shared_glb``, ``psum_spad``...).
+        instances: copies per parent instance (the spatial fan-out into this level).
+        mesh_x, mesh_y: arrangement of those copies; ``mesh_x * mesh_y == instances``.
+        keeps: dataspaces this level may hold (others bypass it).
+        capacity_words: shared capacity in words, or ``None`` (unbounded).
+        capacity_words_per_dataspace: optional per-dataspace capacity in words.
+        word_bits: bits per word.
+        block_size: words per access (an access energy covers one block).
+        read_bandwidth_words_per_cycle, write_bandwidth_words_per_cycle: per instance; ``None`` = unlimited.
+        energy_pj: ``{dataspace: (read, fill, update)}`` pJ per block access.
+        leakage_pj_per_cycle: static energy per instance per cycle.
+        area_mm2: area of one instance.
+        double_buffered: default multiple-buffering of tiles held here (doubles their footprint).
+    """
+
+    name: str
+    instances: int = 1
+    mesh_x: int = 1
+    mesh_y: int = 1
+    keeps: tuple[str, ...] = DATASPACES
+    capacity_words: int | None = None
+    capacity_words_per_dataspace: dict[str, int] = field(default_factory=dict)
+    word_bits: int = 8
+    block_size: int = 1
+    read_bandwidth_words_per_cycle: float | None = None
+    write_bandwidth_words_per_cycle: float | None = None
+    energy_pj: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    leakage_pj_per_cycle: float = 0.0
+    area_mm2: float = 0.0
+    double_buffered: bool = False
+
+    def __post_init__(self) -> None:
+        where = f"level {self.name!r}"
+        if self.mesh_x * self.mesh_y != self.instances:
+            raise SpecError("mesh_x * mesh_y must equal instances", source=where, key="instances",
+                            value=(self.instances, self.mesh_x, self.mesh_y),
+                            accepted=f"instances = {self.mesh_x * self.mesh_y}")
+        for ds in self.keeps:
+            if ds not in DATASPACES:
+                raise SpecError("unknown dataspace", source=where, key="keeps", value=ds,
+                                accepted=" | ".join(DATASPACES))
+        for ds in self.capacity_words_per_dataspace:
+            if ds not in DATASPACES:
+                raise SpecError("unknown dataspace", source=where, key="capacity_words", value=ds,
+                                accepted=" | ".join(DATASPACES))
+
+
+@dataclass(frozen=True)
+class ComputeUnit:
+    """The MAC at the bottom of the hierarchy.
+
+    Attributes:
+        name: ``mac``.
+        instances, mesh_x, mesh_y: MACs per innermost storage instance.
+        energy_pj: energy of one MAC (pJ).
+        area_mm2: area of one MAC.
+    """
+
+    name: str = "mac"
+    instances: int = 1
+    mesh_x: int = 1
+    mesh_y: int = 1
+    energy_pj: float = 0.0
+    area_mm2: float = 0.0
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """An architecture: ``levels`` from the outermost (DRAM) inward, then ``compute``.
+
+    Attributes:
+        name: preset or file name.
+        levels: storage levels, outermost first. Level 0 keeps every dataspace.
+        compute: the MAC.
+        clock_ghz: clock frequency (cycles -> seconds).
+    """
+
+    name: str
+    levels: tuple[StorageLevel, ...]
+    compute: ComputeUnit
+    clock_ghz: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.levels:
+            raise SpecError("a hierarchy needs at least one storage level", source=self.name, key="levels")
+        if set(self.levels[0].keeps) != set(DATASPACES):
+            raise SpecError("the outermost level must keep every dataspace", source=self.name,
+                            key="levels[0].keeps", value=list(self.levels[0].keeps),
+                            accepted=" ,".join(DATASPACES))
+        names = [lv.name for lv in self.levels]
+        if len(set(names)) != len(names):
+            raise SpecError("level names must be unique", source=self.name, key="levels", value=names)
+
+    # ---- derived ------------------------------------------------------------------------------
+    @property
+    def num_levels(self) -> int:
+        return len(self.levels)
+
+    def level_index(self, name: str) -> int:
+        for i, lv in enumerate(self.levels):
+            if lv.name == name:
+                return i
+        raise SpecError("unknown level", source=self.name, key="level", value=name,
+                        accepted=" | ".join(lv.name for lv in self.levels))
+
+    def fanout_below(self, level: int) -> tuple[int, int]:
+        """(mesh_x, mesh_y) fan-out from ``level`` to the next level inward (or the MACs)."""
+        child = self.levels[level + 1] if level + 1 < self.num_levels else self.compute
+        return (child.mesh_x, child.mesh_y)
+
+    def total_instances(self, level: int) -> int:
+        """Hardware instances of ``level`` in the whole chip (``level == num_levels``: MACs)."""
+        n = 1
+        for lv in self.levels[: level + 1]:
+            n *= lv.instances
+        if level >= self.num_levels:
+            n *= self.compute.instances
+        return n
+
+    @property
+    def num_macs(self) -> int:
+        return self.total_instances(self.num_levels)
+
+    @property
+    def area_mm2(self) -> float:
+        """Total area: every level instance plus every MAC (mm^2)."""
+        area = sum(lv.area_mm2 * self.total_instances(i) for i, lv in enumerate(self.levels))
+        return area + self.compute.area_mm2 * self.num_macs
+
+    def arrays(self) -> HierarchyArrays:
+        """Numeric arrays for the numba cost kernel."""
+        n = self.num_levels
+        keep = np.zeros((n, 3), dtype=np.bool_)
+        cap = np.full((n, 4), -1, dtype=np.int64)
+        block = np.ones(n, dtype=np.int64)
+        bw = np.zeros((n, 2), dtype=np.float64)
+        energy = np.zeros((n, 3, 3), dtype=np.float64)
+        leak = np.zeros(n, dtype=np.float64)
+        fan = np.ones((n, 2), dtype=np.int64)
+        dbuf = np.zeros(n, dtype=np.bool_)
+        for i, lv in enumerate(self.levels):
+            for j, ds in enumerate(DATASPACES):
+                keep[i, j] = ds in lv.keeps
+                if ds in lv.capacity_words_per_dataspace:
+                    cap[i, 1 + j] = lv.capacity_words_per_dataspace[ds]
+                if ds in lv.energy_pj:
+                    energy[i, j, :] = lv.energy_pj[ds]
+            if lv.capacity_words is not None:
+                cap[i, 0] = lv.capacity_words
+            block[i] = lv.block_size
+            bw[i, 0] = lv.read_bandwidth_words_per_cycle or 0.0
+            bw[i, 1] = lv.write_bandwidth_words_per_cycle or 0.0
+            leak[i] = lv.leakage_pj_per_cycle
+            fan[i, :] = self.fanout_below(i)
+            dbuf[i] = lv.double_buffered
+        return HierarchyArrays(keep=keep, capacity=cap, block=block, bandwidth=bw, energy=energy,
+                               leakage=leak, fanout=fan, double_buffered=dbuf,
+                               mac_energy_pj=float(self.compute.energy_pj))
+
+
+@dataclass(frozen=True)
+class HierarchyArrays:
+    """Array view of a ``Hierarchy`` (L levels).
+
+    keep[L,3] bool; capacity[L,4] words (col 0 shared, 1..3 per dataspace; -1 unbounded);
+    block[L] words; bandwidth[L,2] read/write words per cycle (0 unlimited);
+    energy[L,3,3] pJ per block access [level, dataspace, action]; leakage[L] pJ/cycle;
+    fanout[L,2] (x, y) fan-out below each level; double_buffered[L]; mac_energy_pj.
+    """
+
+    keep: np.ndarray
+    capacity: np.ndarray
+    block: np.ndarray
+    bandwidth: np.ndarray
+    energy: np.ndarray
+    leakage: np.ndarray
+    fanout: np.ndarray
+    double_buffered: np.ndarray
+    mac_energy_pj: float
+
+
+__all__ = ["ACTIONS", "DATASPACES", "ComputeUnit", "Hierarchy", "HierarchyArrays", "StorageLevel"]

@@ -1,0 +1,170 @@
+"""Load a ``Hierarchy`` from versioned YAML (a preset name or a file path).
+
+Format (``version: 1``)::
+
+    version: 1
+    name: eyeriss_like
+    clock_ghz: 1.0
+    levels:                       # outermost first
+      - name: DRAM
+        keeps: [inputs, weights, outputs]
+        block_size: 8             # words per access
+        word_bits: 8
+        energy_pj: {read: 512, fill: 512, update: 512}     # or per dataspace:
+        #   energy_pj: {inputs: {read: .., fill: ..}, outputs: {update: ..}}
+      - name: shared_glb
+        capacity_words: 131072    # shared; or {inputs: 100, outputs: 50} per dataspace
+        read_bandwidth_words_per_cycle: 16
+        ...
+      - name: pe_column
+        instances: 14             # per parent instance
+        mesh_x: 14
+        keeps: []
+    compute: {name: mac, energy_pj: 0.208, area_mm2: 0.0012, instances: 1}
+
+Every error is a ``SpecError`` naming the file and the key path (``levels[2].capacity_words``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from simulator.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
+from workloads.errors import SpecError, require_float, require_int
+from workloads.spec_io import load_yaml, reject_unknown
+
+PRESET_DIR = Path(__file__).parent / "presets" / "hierarchy"
+
+_LEVEL_KEYS = {"name", "instances", "mesh_x", "mesh_y", "keeps", "capacity_words", "word_bits", "block_size",
+               "read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle", "energy_pj",
+               "leakage_pj_per_cycle", "area_mm2", "double_buffered", "description"}
+_COMPUTE_KEYS = {"name", "instances", "mesh_x", "mesh_y", "energy_pj", "area_mm2"}
+
+
+def hierarchy_presets() -> list[str]:
+    """Names of the shipped hierarchy presets."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
+    """A preset name (``eyeriss_like``) or a YAML path -> ``Hierarchy``."""
+    if isinstance(name_or_path, Hierarchy):
+        return name_or_path
+    text = str(name_or_path)
+    path = Path(text)
+    if not path.suffix and (PRESET_DIR / f"{text}.yaml").exists():
+        path = PRESET_DIR / f"{text}.yaml"
+    elif not path.exists():
+        raise SpecError("unknown hierarchy preset or file", source="hardware", value=text,
+                        accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
+    data = load_yaml(path, kind="hierarchy")
+    return build_hierarchy(data, source=str(path))
+
+
+def build_hierarchy(data: dict[str, Any], *, source: str) -> Hierarchy:
+    """Validate a parsed YAML mapping and build the frozen ``Hierarchy``."""
+    reject_unknown(data, {"version", "name", "description", "clock_ghz", "levels", "compute"}, source=source)
+    raw_levels = data.get("levels")
+    if not isinstance(raw_levels, list) or not raw_levels:
+        raise SpecError("missing or empty list of levels", source=source, key="levels", value=raw_levels,
+                        accepted="a non-empty list of storage levels, outermost (DRAM) first")
+    levels = tuple(_level(raw, source=source, key=f"levels[{i}]") for i, raw in enumerate(raw_levels))
+    compute = _compute(data.get("compute", {}), source=source)
+    clock = require_float(data.get("clock_ghz", 1.0), key="clock_ghz", source=source, strictly_positive=True)
+    name = str(data.get("name") or Path(source).stem)
+    try:
+        return Hierarchy(name=name, levels=levels, compute=compute, clock_ghz=clock)
+    except SpecError as err:
+        raise SpecError(str(err), source=source) from None
+
+
+def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
+    if not isinstance(raw, dict):
+        raise SpecError("a level must be a mapping", source=source, key=key, value=raw)
+    reject_unknown(raw, _LEVEL_KEYS, source=source, prefix=f"{key}.")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise SpecError("level needs a name", source=source, key=f"{key}.name", value=name)
+    inst = require_int(raw.get("instances", 1), key=f"{key}.instances", source=source)
+    mx = require_int(raw.get("mesh_x", inst if "mesh_y" not in raw else 1), key=f"{key}.mesh_x", source=source)
+    my = require_int(raw.get("mesh_y", inst // mx if inst % mx == 0 else 1), key=f"{key}.mesh_y", source=source)
+    if mx * my != inst:
+        raise SpecError("mesh_x * mesh_y must equal instances", source=source, key=f"{key}.mesh_x",
+                        value=(mx, my), accepted=f"two factors of {inst}")
+    keeps = raw.get("keeps", list(DATASPACES))
+    if not isinstance(keeps, list) or any(k not in DATASPACES for k in keeps):
+        raise SpecError("keeps must list dataspaces", source=source, key=f"{key}.keeps", value=keeps,
+                        accepted="a list of " + " / ".join(DATASPACES))
+    cap_raw = raw.get("capacity_words")
+    cap: int | None = None
+    per_ds: dict[str, int] = {}
+    if isinstance(cap_raw, dict):
+        for ds, v in cap_raw.items():
+            if ds not in DATASPACES:
+                raise SpecError("unknown dataspace", source=source, key=f"{key}.capacity_words.{ds}",
+                                accepted=" | ".join(DATASPACES))
+            per_ds[ds] = require_int(v, key=f"{key}.capacity_words.{ds}", source=source)
+    elif cap_raw is not None:
+        cap = require_int(cap_raw, key=f"{key}.capacity_words", source=source)
+    bws = []
+    for bkey in ("read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle"):
+        v = raw.get(bkey)
+        bws.append(None if v is None else require_float(v, key=f"{key}.{bkey}", source=source,
+                                                          strictly_positive=True))
+    dbuf = raw.get("double_buffered", False)
+    if not isinstance(dbuf, bool):
+        raise SpecError("must be true or false", source=source, key=f"{key}.double_buffered", value=dbuf)
+    return StorageLevel(
+        name=name, instances=inst, mesh_x=mx, mesh_y=my, keeps=tuple(k for k in DATASPACES if k in keeps),
+        capacity_words=cap, capacity_words_per_dataspace=per_ds,
+        word_bits=require_int(raw.get("word_bits", 8), key=f"{key}.word_bits", source=source),
+        block_size=require_int(raw.get("block_size", 1), key=f"{key}.block_size", source=source),
+        read_bandwidth_words_per_cycle=bws[0], write_bandwidth_words_per_cycle=bws[1],
+        energy_pj=_energy(raw.get("energy_pj", {}), source=source, key=f"{key}.energy_pj"),
+        leakage_pj_per_cycle=require_float(raw.get("leakage_pj_per_cycle", 0.0), key=f"{key}.leakage_pj_per_cycle",
+                                           source=source),
+        area_mm2=require_float(raw.get("area_mm2", 0.0), key=f"{key}.area_mm2", source=source),
+        double_buffered=dbuf,
+    )
+
+
+def _actions(raw: Any, *, source: str, key: str) -> tuple[float, float, float]:
+    if not isinstance(raw, dict):
+        raise SpecError("must be a mapping of actions", source=source, key=key, value=raw,
+                        accepted="{read: pJ, fill: pJ, update: pJ}")
+    reject_unknown(raw, set(ACTIONS), source=source, prefix=f"{key}.")
+    read = require_float(raw.get("read", 0.0), key=f"{key}.read", source=source)
+    fill = require_float(raw.get("fill", read), key=f"{key}.fill", source=source)
+    update = require_float(raw.get("update", fill), key=f"{key}.update", source=source)
+    return (read, fill, update)
+
+
+def _energy(raw: Any, *, source: str, key: str) -> dict[str, tuple[float, float, float]]:
+    if not isinstance(raw, dict):
+        raise SpecError("must be a mapping", source=source, key=key, value=raw,
+                        accepted="{read, fill, update} or {dataspace: {read, fill, update}}")
+    if raw and all(k in ACTIONS for k in raw):
+        table = _actions(raw, source=source, key=key)
+        return {ds: table for ds in DATASPACES}
+    out: dict[str, tuple[float, float, float]] = {}
+    for ds, sub in raw.items():
+        if ds not in DATASPACES:
+            raise SpecError("unknown dataspace or action", source=source, key=f"{key}.{ds}",
+                            accepted=" | ".join((*ACTIONS, *DATASPACES)))
+        out[ds] = _actions(sub, source=source, key=f"{key}.{ds}")
+    return out
+
+
+def _compute(raw: Any, *, source: str) -> ComputeUnit:
+    if not isinstance(raw, dict):
+        raise SpecError("must be a mapping", source=source, key="compute", value=raw)
+    reject_unknown(raw, _COMPUTE_KEYS, source=source, prefix="compute.")
+    inst = require_int(raw.get("instances", 1), key="compute.instances", source=source)
+    mx = require_int(raw.get("mesh_x", inst if "mesh_y" not in raw else 1), key="compute.mesh_x", source=source)
+    my = require_int(raw.get("mesh_y", inst // mx if inst % mx == 0 else 1), key="compute.mesh_y", source=source)
+    if mx * my != inst:
+        raise SpecError("mesh_x * mesh_y must equal instances", source=source, key="compute.mesh_x", value=(mx, my))
+    return ComputeUnit(name=str(raw.get("name", "mac")), instances=inst, mesh_x=mx, mesh_y=my,
+                       energy_pj=require_float(raw.get("energy_pj", 0.0), key="compute.energy_pj", source=source),
+                       area_mm2=require_float(raw.get("area_mm2", 0.0), key="compute.area_mm2", source=source))
