@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from workloads.errors import SpecError, require_float, require_int
-from workloads.spec_io import load_yaml, parse_bytes, reject_unknown, section
+from workloads.spec_io import check_version, load_yaml, parse_bytes, reject_unknown, section
 
 OPERAND_BUFFERS: tuple[str, ...] = ("ifmap", "filter", "ofmap")
 """SRAM partitions of a systolic chip (SCALE-Sim names: inputs, weights, outputs)."""
@@ -144,6 +144,7 @@ _TIER_KEYS = {"name", "kind", "capacity", "read_bw_bytes_per_cycle", "write_bw_b
 
 def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
     """Validate a parsed spec and build the frozen ``Accelerator``."""
+    check_version(data, kind="hardware", source=source)
     reject_unknown(data, _TOP_KEYS, source=source)
     arr = section(data, "array", source=source)
     reject_unknown(arr, _ARRAY_KEYS, source=source, prefix="array.")

@@ -60,11 +60,16 @@ def parse_yaml(text: str, *, kind: str, source: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SpecError(f"a {kind} spec must be a YAML mapping", source=source, value=type(data).__name__,
                         accepted="a mapping with 'version' and the spec's keys")
+    check_version(data, kind=kind, source=source)
+    return data
+
+
+def check_version(data: dict[str, Any], *, kind: str, source: str) -> None:
+    """Every spec carries ``version``; only the current one is understood."""
     version = data.get("version")
     if version != SPEC_VERSION:
         raise SpecError(f"unsupported {kind} spec version", source=source, key="version", value=version,
                         accepted=f"version: {SPEC_VERSION}")
-    return data
 
 
 def section(data: dict[str, Any], key: str, *, source: str, required: bool = True) -> dict[str, Any]:
