@@ -23,7 +23,7 @@ def _model(nodes: list[Any], inputs: list[Any], outputs: list[Any], inits: list[
 def resnet_block(batch: int | str = 1) -> onnx.ModelProto:
     """conv3x3/1 -> relu -> conv3x3/1 (+) projection-free identity shortcut -> relu, 64 ch, 56x56."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 64, 56, 56])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 64, 56, 56])
     nodes = [
         helper.make_node("Conv", ["x", "w1"], ["c1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
@@ -37,7 +37,7 @@ def resnet_block(batch: int | str = 1) -> onnx.ModelProto:
 def separable_block() -> onnx.ModelProto:
     """Depthwise 3x3/2 (SAME_UPPER) -> pointwise 1x1 -> maxpool 3/2 ceil_mode -> GAP -> flatten -> Gemm."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 112, 112])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])
     nodes = [
         helper.make_node("Conv", ["x", "wd"], ["d"], name="dw", group=32, strides=[2, 2], auto_pad="SAME_UPPER"),
         helper.make_node("Conv", ["d", "wp"], ["p"], name="pw"),
@@ -51,10 +51,10 @@ def separable_block() -> onnx.ModelProto:
 
 
 def attention_block(tokens: int = 16, hidden: int = 64, heads: int = 4) -> onnx.ModelProto:
-    """Single-head-group self-attention: Q/K/V MatMuls, reshape/transpose to heads, QK^T, softmax, .V."""
+    """Multi-head self-attention: Q/K/V MatMuls, reshape/transpose to heads, QK^T, softmax, .V."""
     d = hidden // heads
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", tokens, hidden])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", tokens, hidden])
     shape = numpy_helper.from_array(np.array([0, tokens, heads, d], dtype=np.int64), "heads_shape")
     back = numpy_helper.from_array(np.array([0, tokens, hidden], dtype=np.int64), "back_shape")
     nodes = []
@@ -81,9 +81,9 @@ def attention_block(tokens: int = 16, hidden: int = 64, heads: int = 4) -> onnx.
 
 
 def with_unsupported() -> onnx.ModelProto:
-    """A conv followed by two unsupported ops (LRN, Resize-like TopK stand-ins) and a relu."""
+    """A conv, two LRNs and a ReduceMax (all unsupported), then an add."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
         helper.make_node("LRN", ["c"], ["l"], name="lrn", size=3),
