@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import onnx
 import onnx_graphs
@@ -98,7 +99,7 @@ def test_onnx_mutated_models(seed: int, flips: list[tuple[float, int]], cut: flo
        st.lists(st.integers(0, 9), min_size=0, max_size=5), st.lists(st.integers(0, 9), min_size=0, max_size=5),
        st.dictionaries(st.sampled_from(["group", "strides", "pads", "kernel_shape", "transB", "dilations"]),
                        st.one_of(st.integers(-2, 4), st.lists(st.integers(-2, 4), min_size=1, max_size=5)), max_size=3))
-def test_onnx_random_single_node(op: str, xshape: list[int], wshape: list[int], attrs: dict[str, object]) -> None:
+def test_onnx_random_single_node(op: str, xshape: list[int], wshape: list[int], attrs: dict[str, Any]) -> None:
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
