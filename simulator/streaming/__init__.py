@@ -1,0 +1,48 @@
+"""Streaming-dataflow engine (DAM-style): two executors over one graph description.
+
+* :func:`run_compiled` — numba recurrence for static-rate graphs (exact, fast).
+* :func:`run_simpy` — SimPy processes; also runs data-dependent generator contexts.
+* :func:`run_graph` — pick one by name; :func:`run_sdpa` — the attention case study.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dataflows.streams.graph import StreamGraph
+from simulator.streaming.compiled import run_compiled
+from simulator.streaming.result import BlockedContext, Deadlock, StreamDeadlockError, StreamResult
+from simulator.streaming.simpy_executor import run_simpy
+from simulator.streaming.trace import build_trace, write_trace
+from workloads.errors import SpecError
+
+EXECUTORS = ("compiled", "simpy")
+
+
+def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = False,
+              trace_path: str | Path | None = None, raise_on_deadlock: bool = False) -> StreamResult:
+    """Run ``graph`` with the named executor.
+
+    Args:
+        graph: a built graph.
+        executor: ``"compiled"`` (static-rate graphs) or ``"simpy"``.
+        values: evaluate the value stream of every channel.
+        trace_path: if given, record the run and write a Chrome/Perfetto trace JSON there.
+        raise_on_deadlock: raise :class:`StreamDeadlockError` instead of returning a result
+            whose ``deadlock`` is set.
+    """
+    if executor not in EXECUTORS:
+        raise SpecError("unknown executor", key="executor", value=executor, accepted=" or ".join(EXECUTORS))
+    runner = run_compiled if executor == "compiled" else run_simpy
+    result = runner(graph, record=trace_path is not None, values=values)
+    if trace_path is not None:
+        write_trace(graph, result, trace_path)
+    if raise_on_deadlock:
+        result.raise_for_deadlock()
+    return result
+
+
+from simulator.streaming.sdpa import SdpaResult, run_sdpa  # noqa: E402
+
+__all__ = ["EXECUTORS", "BlockedContext", "Deadlock", "SdpaResult", "StreamDeadlockError", "StreamResult",
+           "build_trace", "run_compiled", "run_graph", "run_sdpa", "run_simpy", "write_trace"]

@@ -1,0 +1,186 @@
+"""Compiled executor: exact firing times of a static-rate graph by a numba recurrence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dataflows.streams.graph import Context, StreamGraph
+from dataflows.streams.values import evaluate
+from simulator.streaming.kernels import fire_all, max_occupancy
+from simulator.streaming.result import BlockedContext, Deadlock, StreamResult
+from workloads.errors import SpecError
+
+
+@dataclass(frozen=True)
+class _Lowered:
+    """A static graph as flat integer arrays (see ``kernels.fire_all``)."""
+
+    ii: np.ndarray
+    lat: np.ndarray
+    nfire: np.ndarray
+    in_start: np.ndarray
+    in_ch: np.ndarray
+    in_poff: np.ndarray
+    in_plen: np.ndarray
+    out_start: np.ndarray
+    out_ch: np.ndarray
+    out_poff: np.ndarray
+    out_plen: np.ndarray
+    pat: np.ndarray
+    cap: np.ndarray
+    vis_delay: np.ndarray
+    tok_off: np.ndarray
+    ntok: np.ndarray
+    init: np.ndarray
+
+
+def lower(graph: StreamGraph) -> _Lowered:
+    """Flatten a static-rate graph into arrays.
+
+    Raises:
+        SpecError: the graph has a generator context (use the SimPy executor).
+    """
+    if not graph.is_static:
+        names = [c.name for c in graph.contexts if not isinstance(c, Context)]
+        raise SpecError("the compiled executor runs static-rate graphs only", source=graph.name,
+                        key="contexts", value=names, accepted="Context (use executor='simpy' for generators)")
+    ch_index = {ch.name: i for i, ch in enumerate(graph.channels)}
+    ctxs = [c for c in graph.contexts if isinstance(c, Context)]
+    pat: list[int] = []
+    in_start: list[int] = [0]
+    out_start: list[int] = [0]
+    in_ch: list[int] = []
+    in_poff: list[int] = []
+    in_plen: list[int] = []
+    out_ch: list[int] = []
+    out_poff: list[int] = []
+    out_plen: list[int] = []
+    for ctx in ctxs:
+        for ports, start, chs, poff, plen in ((ctx.inputs, in_start, in_ch, in_poff, in_plen),
+                                              (ctx.outputs, out_start, out_ch, out_poff, out_plen)):
+            for port in ports:
+                pattern = ctx.rates[port]
+                chs.append(ch_index[graph.port_channel[(ctx.name, port)].name])
+                poff.append(len(pat))
+                plen.append(len(pattern))
+                pat.extend(pattern)
+            start.append(len(chs))
+    ntok = np.array([graph.channel_tokens(ch) or 0 for ch in graph.channels], np.int64)
+    tok_off = np.zeros(len(graph.channels), np.int64)
+    if len(ntok) > 1:
+        tok_off[1:] = np.cumsum(ntok)[:-1]
+    vis = [graph.context(ch.src_context).latency_cycles + ch.latency_cycles for ch in graph.channels]
+
+    def arr(values: list[int]) -> np.ndarray:
+        return np.asarray(values, dtype=np.int64).reshape(-1)
+
+    return _Lowered(
+        ii=arr([c.ii_cycles for c in ctxs]), lat=arr([c.latency_cycles for c in ctxs]),
+        nfire=arr([c.firings for c in ctxs]),
+        in_start=arr(in_start), in_ch=arr(in_ch), in_poff=arr(in_poff), in_plen=arr(in_plen),
+        out_start=arr(out_start), out_ch=arr(out_ch), out_poff=arr(out_poff), out_plen=arr(out_plen),
+        pat=arr(pat), cap=arr([ch.capacity for ch in graph.channels]), vis_delay=arr(vis),
+        tok_off=tok_off, ntok=ntok, init=arr([ch.initial_tokens for ch in graph.channels]))
+
+
+def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = False) -> StreamResult:
+    """Run a static-rate graph with the compiled recurrence.
+
+    Args:
+        graph: a built static-rate graph.
+        record: keep every firing time and every token's write/read cycle (for traces and
+            tests); off by default so big runs stay small.
+        values: also evaluate the value stream of every channel (``result.values``).
+
+    Returns:
+        A :class:`StreamResult`; ``result.deadlock`` is set when the graph cannot finish.
+    """
+    low = lower(graph)
+    n_ch = len(graph.channels)
+    total = int(low.ntok.sum())
+    write_time = np.empty(total, np.int64)
+    read_time = np.empty(total, np.int64)
+    written = low.init.copy()
+    for i in range(n_ch):
+        off = low.tok_off[i]
+        write_time[off: off + low.init[i]] = -low.vis_delay[i]
+    readcnt = np.zeros(n_ch, np.int64)
+    nctx = low.ii.shape[0]
+    next_fire = np.zeros(nctx, np.int64)
+    last_s = np.full(nctx, -1, np.int64)
+    fire_off = np.zeros(nctx, np.int64)
+    if record:
+        fire_off[1:] = np.cumsum(low.nfire)[:-1]
+        fire_time = np.empty(int(low.nfire.sum()), np.int64)
+    else:
+        fire_time = np.empty(0, np.int64)
+    fire_all(low.ii, low.lat, low.nfire, low.in_start, low.in_ch, low.in_poff, low.in_plen,
+             low.out_start, low.out_ch, low.out_poff, low.out_plen, low.pat, low.cap, low.vis_delay,
+             low.tok_off, written, readcnt, write_time, read_time, next_fire, last_s,
+             fire_time, fire_off, record)
+    names = [c.name for c in graph.contexts]
+    fired = last_s >= 0
+    deadlock = None
+    if np.any(next_fire < low.nfire):
+        cycle = int(last_s[fired].max()) + 1 if fired.any() else 0
+        deadlock = _diagnose(graph, low, next_fire, written, readcnt, cycle)
+        cycles = cycle
+    else:
+        cycles = int((last_s + low.lat).max()) + 1 if nctx else 0
+    occupancy = {}
+    channel_times: dict[str, tuple[np.ndarray, np.ndarray]] | None = {} if record else None
+    for i, ch in enumerate(graph.channels):
+        off = low.tok_off[i]
+        w = write_time[off: off + written[i]]
+        r = read_time[off: off + readcnt[i]]
+        occupancy[ch.name] = int(max_occupancy(w, r))
+        if channel_times is not None:
+            channel_times[ch.name] = (w.copy(), r.copy())
+    fire_times = None
+    if record:
+        fire_times = {n: fire_time[fire_off[i]: fire_off[i] + next_fire[i]].copy() for i, n in enumerate(names)}
+    return StreamResult(
+        graph=graph.name, executor="compiled", cycles=cycles,
+        firings={n: int(next_fire[i]) for i, n in enumerate(names)},
+        tokens={ch.name: int(written[i]) for i, ch in enumerate(graph.channels)},
+        max_occupancy=occupancy, deadlock=deadlock, fire_times=fire_times, channel_times=channel_times,
+        values=evaluate(graph) if values and deadlock is None else None)
+
+
+def _diagnose(graph: StreamGraph, low: _Lowered, next_fire: np.ndarray, written: np.ndarray,
+              readcnt: np.ndarray, cycle: int) -> Deadlock:
+    """Name, for every unfinished context, the first condition of its next firing that fails."""
+    ch_index = {ch.name: i for i, ch in enumerate(graph.channels)}
+    blocked = []
+    for ci, ctx in enumerate(graph.contexts):
+        if not isinstance(ctx, Context):
+            continue
+        k = int(next_fire[ci])
+        if k >= ctx.firings:
+            continue
+        found = None
+        for port in ctx.inputs:
+            ch = graph.port_channel[(ctx.name, port)]
+            i = ch_index[ch.name]
+            r = ctx.rate(port, k)
+            if r > 0 and readcnt[i] + r - 1 >= written[i]:
+                found = (ch, i, "empty")
+                break
+        if found is None:
+            for port in ctx.outputs:
+                ch = graph.port_channel[(ctx.name, port)]
+                i = ch_index[ch.name]
+                r = ctx.rate(port, k)
+                if r > 0 and written[i] + r - 1 - ch.capacity >= readcnt[i]:
+                    found = (ch, i, "full")
+                    break
+        if found is None:  # pragma: no cover - the kernel only stops on a failed condition
+            raise RuntimeError(f"context '{ctx.name}' stopped with no failed condition")
+        ch, i, reason = found
+        blocked.append(BlockedContext(context=ctx.name, channel=ch.name, reason=reason,
+                                      occupancy=int(written[i] - readcnt[i]), capacity=ch.capacity,
+                                      firing=k, waits_for=ch.dst_context if reason == "full"
+                                      else ch.src_context))
+    return Deadlock(cycle=cycle, blocked=tuple(blocked))

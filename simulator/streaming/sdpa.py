@@ -1,0 +1,172 @@
+"""Run the streaming attention case study: cycles, throughput, FIFO depth and accuracy."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dataflows.streams.sdpa import VARIANTS, SdpaGraph, naive_graph, reference_attention, reordered_graph
+from dataflows.streams.values import evaluate
+from simulator.streaming.compiled import run_compiled
+from simulator.streaming.result import StreamResult
+from simulator.streaming.simpy_executor import run_simpy
+from simulator.streaming.trace import write_trace
+from workloads.errors import SpecError, require_int
+
+
+@dataclass(frozen=True)
+class SdpaResult:
+    """One streaming-attention run.
+
+    Attributes:
+        variant: ``naive``, ``reordered`` or ``window``.
+        executor: ``compiled`` or ``simpy``.
+        seq_len, head_dim: N and d.
+        window: keys per row for ``window`` (else None).
+        fifo_depth: depth of the long FIFO (naive/window) or of every FIFO (reordered), tokens.
+        cycles: total cycles (at deadlock: cycle at which progress stopped).
+        tokens: scores streamed (``N * L``, L keys per row).
+        tokens_per_cycle: ``tokens / cycles`` (1.0 is one element per cycle).
+        fill_cycles: ``cycles - tokens`` (pipeline fill and stalls; constant at full rate).
+        deadlock: None, or a description naming the blocked contexts and channels.
+        deadlock_full_channels: channels full at deadlock (producer blocked writing).
+        deadlock_empty_channels: channels a blocked consumer waits on for tokens.
+        max_fifo_occupancy: channel -> most tokens it held.
+        max_abs_error: max |streamed - exact softmax attention| (NaN on deadlock or when
+            values were not computed).
+    """
+
+    variant: str
+    executor: str
+    seq_len: int
+    head_dim: int
+    window: int | None
+    fifo_depth: int
+    cycles: int
+    tokens: int
+    tokens_per_cycle: float
+    fill_cycles: int
+    deadlock: str | None
+    deadlock_full_channels: list[str]
+    deadlock_empty_channels: list[str]
+    max_fifo_occupancy: dict[str, int]
+    max_abs_error: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (NaN becomes None)."""
+        out = asdict(self)
+        if out["max_abs_error"] != out["max_abs_error"]:
+            out["max_abs_error"] = None
+        return out
+
+
+def build_sdpa(variant: str, q: np.ndarray, k: np.ndarray, v: np.ndarray, *, window: int | None = None,
+               fifo_depth: int | None = None) -> SdpaGraph:
+    """Build the attention graph of ``variant`` on the given inputs."""
+    if variant not in VARIANTS:
+        raise SpecError("unknown SDPA variant", key="variant", value=variant, accepted=" | ".join(VARIANTS))
+    if variant == "reordered":
+        if window is not None:
+            raise SpecError("window applies to the window variant only", key="window", value=window,
+                            accepted="no window with variant reordered")
+        return reordered_graph(q, k, v, **({} if fifo_depth is None else {"fifo_depth": fifo_depth}))
+    if variant == "window" and window is None:
+        raise SpecError("the window variant needs a window", key="window", value=None,
+                        accepted="an integer in 1..seq_len")
+    if variant == "naive" and window is not None:
+        raise SpecError("window applies to the window variant only", key="window", value=window,
+                        accepted="no window with variant naive (or use --variant window)")
+    return naive_graph(q, k, v, fifo_depth=fifo_depth, window=window)
+
+
+def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = None,
+             fifo_depth: int | None = None, executor: str = "compiled", seed: int = 0,
+             values: bool = True, trace_path: str | Path | None = None) -> SdpaResult:
+    """Stream scaled-dot-product attention on random Q, K, V (standard normal, ``seed``).
+
+    Args:
+        variant: ``naive`` (long FIFO before the divide), ``reordered`` (online softmax) or
+            ``window`` (naive softmax over ``window`` keys per query).
+        seq_len: N (>= 1). head_dim: d (>= 1).
+        window: keys per query row for ``window``.
+        fifo_depth: long-FIFO depth (naive/window; default row length + 12) or the depth of
+            every FIFO (reordered; default 12), in tokens.
+        executor: ``compiled`` or ``simpy``.
+        values: compute the attention output and ``max_abs_error`` (numpy, O(N^2 d)).
+        trace_path: write a Chrome/Perfetto trace JSON there.
+    """
+    n = require_int(seq_len, key="seq_len")
+    d = require_int(head_dim, key="head_dim")
+    if executor not in ("compiled", "simpy"):
+        raise SpecError("unknown executor", key="executor", value=executor, accepted="compiled | simpy")
+    rng = np.random.default_rng(seed)
+    q, k, v = (rng.standard_normal((n, d)) for _ in range(3))
+    sg = build_sdpa(variant, q, k, v, window=window, fifo_depth=fifo_depth)
+    runner = run_compiled if executor == "compiled" else run_simpy
+    result: StreamResult = runner(sg.graph, record=trace_path is not None)
+    if trace_path is not None:
+        write_trace(sg.graph, result, trace_path)
+    error = float("nan")
+    if values and result.deadlock is None:
+        out = evaluate(sg.graph)[sg.output_channel]
+        assert out is not None
+        error = float(np.max(np.abs(out - reference_attention(q, k, v, sg.keys))))
+    depth_channel = sg.long_fifo or sg.graph.channels[0].name
+    dl = result.deadlock
+    return SdpaResult(
+        variant=variant, executor=executor, seq_len=n, head_dim=d,
+        window=window if variant == "window" else None,
+        fifo_depth=next(ch.capacity for ch in sg.graph.channels if ch.name == depth_channel),
+        cycles=result.cycles, tokens=sg.scores if dl is None else result.firings["qk"],
+        tokens_per_cycle=(sg.scores / result.cycles) if dl is None and result.cycles else 0.0,
+        fill_cycles=result.cycles - sg.scores if dl is None else 0,
+        deadlock=None if dl is None else dl.describe(),
+        deadlock_full_channels=[] if dl is None else dl.full_channels,
+        deadlock_empty_channels=[] if dl is None else dl.empty_channels,
+        max_fifo_occupancy=result.max_occupancy, max_abs_error=error)
+
+
+CRITERIA = ("no-deadlock", "full-rate")
+
+
+def min_fifo_depth(variant: str, seq_len: int, *, head_dim: int = 8, window: int | None = None,
+                   criterion: str = "no-deadlock", seed: int = 0) -> int:
+    """Smallest FIFO depth (tokens) meeting ``criterion``, by bisection on the compiled executor.
+
+    The depth searched is the long FIFO's for ``naive``/``window`` and every FIFO's for
+    ``reordered``. ``no-deadlock``: the run finishes. ``full-rate``: it finishes in as few
+    cycles as with unbounded depth (depth = scores streamed). Both properties are monotone in
+    the depth (more buffering never delays a firing), so bisection is exact.
+    """
+    if criterion not in CRITERIA:
+        raise SpecError("unknown criterion", key="criterion", value=criterion, accepted=" | ".join(CRITERIA))
+    rng = np.random.default_rng(seed)
+    n = require_int(seq_len, key="seq_len")
+    q, k, v = (rng.standard_normal((n, require_int(head_dim, key="head_dim"))) for _ in range(3))
+    unbounded = n * (window if variant == "window" and window is not None else n)
+
+    def cycles(depth: int) -> int | None:
+        result = run_compiled(build_sdpa(variant, q, k, v, window=window, fifo_depth=depth).graph)
+        return None if result.deadlock is not None else result.cycles
+
+    best = cycles(unbounded)
+    if best is None:
+        raise RuntimeError(f"{variant} deadlocks even with FIFO depth {unbounded}")
+
+    def ok(depth: int) -> bool:
+        got = cycles(depth)
+        return got is not None and (criterion == "no-deadlock" or got == best)
+
+    lo, hi = 1, unbounded
+    if ok(lo):
+        return lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
