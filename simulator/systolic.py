@@ -88,7 +88,7 @@ def fold_schedule(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> FoldSch
     return FoldSchedule(load, write, int(fold_cycles(int(case[6]), rows, cols, t)), counts)
 
 
-def _vector_layer_row(layer: Layer, acc: Accelerator) -> dict[str, float]:
+def vector_layer_row(layer: Layer, acc: Accelerator) -> dict[str, float]:
     """A layer without MACs: read inputs, ``cols`` operations per cycle, write outputs."""
     compute = math.ceil(layer.ops / acc.array.cols)
     read_bytes, write_bytes = layer.input_bytes, layer.output_bytes
@@ -117,12 +117,12 @@ def systolic_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]
     rows = []
     for df in dataflows:
         for layer in network.layers:
-            r = results.get((df.name, layer.name)) or _vector_layer_row(layer, acc)
-            rows.append(_finish_row(layer, df.name, r, acc))
+            r = results.get((df.name, layer.name)) or vector_layer_row(layer, acc)
+            rows.append(finish_row(layer, df.name, r, acc))
     return pd.DataFrame(rows)
 
 
-def _finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerator) -> dict[str, object]:
+def finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerator) -> dict[str, object]:
     """Add derived columns: stalls, utilisation, bytes, energy and latency."""
     pes = acc.array.pes
     eb_in, eb_w, eb_out = elem_bytes(layer.input_bits), elem_bytes(layer.weight_bits), elem_bytes(layer.output_bits)
@@ -155,4 +155,5 @@ def _finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerat
     return row
 
 
-__all__ = ["FoldSchedule", "build_case", "fold_schedule", "run_cases", "systolic_table"]
+__all__ = ["FoldSchedule", "build_case", "finish_row", "fold_schedule", "run_cases", "systolic_table",
+           "vector_layer_row"]
