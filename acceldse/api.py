@@ -13,7 +13,7 @@ from simulator.systolic import systolic_table
 from workloads.errors import SpecError
 from workloads.network import Network
 
-FIDELITIES = ("analytical",)
+FIDELITIES = ("analytical", "cycle")
 COMPAT_MODES = ("scalesim",)
 
 
@@ -35,7 +35,8 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         workload: a ``Network``, a zoo name (``resnet50``), an ``.onnx`` file or a SCALE-Sim ``.csv``.
         hardware: an ``Accelerator``, a preset name, a YAML spec or a SCALE-Sim ``.cfg``.
         dataflow: ``os`` | ``ws`` | ``is`` | ``all`` | a list; default: the hardware's own, else ``os``.
-        fidelity: ``analytical`` (closed forms per fold, numba).
+        fidelity: ``analytical`` (closed forms per fold, numba) or ``cycle`` (real operands moved through
+            the array cycle by cycle; compute cycles measured, traffic analytical; small layers only).
         compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers (CALC mode) instead of the model's.
         workload_params: zoo parameters (``batch``, ``seq_len``, ``width``, ``resolution`` ...).
 
@@ -54,6 +55,10 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         from simulator.compat import scalesim_table
 
         table = scalesim_table(network, acc, flows)
+    elif fidelity == "cycle":
+        from simulator.cycle import cycle_table
+
+        table = cycle_table(network, acc, flows)
     else:
         table = systolic_table(network, acc, flows)
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
