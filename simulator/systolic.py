@@ -36,7 +36,7 @@ def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> np.ndarray
     """One kernel case: operand-matrix shape, array, unique bytes, buffer halves, latency."""
     sr, sc, t = dataflow.operand_shape(layer)
     sram = acc.sram
-    in_unique = layer.N * layer.C * layer.H * layer.W * elem_bytes(layer.input_bits)  # one group
+    in_unique = layer.input_touched_elems // layer.G * elem_bytes(layer.input_bits)  # one group
     w_unique = layer.K * layer.C * layer.R * layer.S * elem_bytes(layer.weight_bits)
     values = {
         "sr": sr, "sc": sc, "t": t, "groups": layer.G, "rows": acc.array.rows, "cols": acc.array.cols,

@@ -190,6 +190,25 @@ class Layer:
         """Elements of the (unpadded) input tensor(s)."""
         return self.N * self.G * self.C * self.H * self.W * self.num_inputs
 
+    def touched_extent(self, axis: int) -> int:
+        """Input rows (axis 0) or columns (axis 1) read by at least one window position."""
+        out, kernel = (self.P, self.R) if axis == 0 else (self.Q, self.S)
+        size = self.H if axis == 0 else self.W
+        stride, dil = self.stride[axis], self.dilation[axis]
+        pad = self.padding[0] if axis == 0 else self.padding[1]
+        if stride <= dil * (kernel - 1) + 1 and dil == 1:
+            first, last = -pad, (out - 1) * stride + kernel - 1 - pad
+            return max(0, min(size - 1, last) - max(0, first) + 1)
+        taps = {p * stride + r * dil - pad for p in range(out) for r in range(kernel)}
+        return sum(1 for i in taps if 0 <= i < size)
+
+    @property
+    def input_touched_elems(self) -> int:
+        """Input elements read by at least one MAC (all groups): what must cross DRAM once."""
+        if not self.has_weights:
+            return self.input_elems
+        return self.N * self.G * self.C * self.touched_extent(0) * self.touched_extent(1)
+
     @property
     def weight_elems(self) -> int:
         return self.G * self.K * self.C * self.R * self.S if self.has_weights else 0

@@ -105,7 +105,10 @@ def test_invariants(layer, array, kib, bw, flow) -> None:
     # roofline: the DRAM bytes cannot move faster than the bandwidth
     assert row.total_cycles >= row.dram_bytes / bw
     # compulsory traffic: every unique input, weight and output crosses DRAM at least once
-    assert row.dram_reads_ifmap >= layer.input_elems - 1  # rounding of fractional shares
+    assert row.dram_reads_ifmap >= layer.input_touched_elems - 1  # rounding of fractional shares
+    # DRAM never delivers more than the array reads from SRAM
+    assert row.dram_reads_ifmap <= row.sram_reads_ifmap + 1
+    assert row.dram_reads_filter <= row.sram_reads_filter
     assert row.dram_reads_filter >= layer.weight_elems
     assert row.dram_writes_ofmap >= layer.output_elems
     assert row.energy_pj == pytest.approx(row.energy_mac_pj + row.energy_sram_pj + row.energy_dram_pj)
@@ -132,7 +135,7 @@ def reference(layer, flow: str, acc) -> dict[str, float]:
     sr, sc, t = df.operand_shape(layer)
     R, C = acc.array.rows, acc.array.cols
     half = {op: acc.sram.partition_bytes(op) // 2 for op in ("ifmap", "filter", "ofmap")}
-    u_in = layer.N * layer.C * layer.H * layer.W
+    u_in = layer.input_touched_elems // layer.G
     u_w = layer.K * layer.C * layer.R * layer.S
     loads, writes = [], []
     dram = {"in": 0.0, "w": 0.0, "out_w": 0.0, "out_r": 0.0}

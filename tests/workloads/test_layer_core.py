@@ -103,3 +103,20 @@ def test_compute_layers_bridges_edges_over_free_layers() -> None:
     net = Network("n", (a, relu, b)).compute_layers()
     assert [x.name for x in net] == ["a", "b"] and net.edges == (("a", "b"),)
     assert net.macs == a.macs + b.macs
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 6), st.integers(1, 4), st.integers(0, 2), st.integers(1, 3))
+def test_touched_input_equals_brute_force(hw, kern, stride, pad, dil) -> None:
+    if (kern - 1) * dil + 1 > hw + 2 * pad:
+        return
+    layer = conv2d("c", 3, 4, hw, kern, stride=stride, padding=pad, dilation=dil)
+    rows = {p * stride + r * dil - pad for p in range(layer.P) for r in range(kern)}
+    touched = sum(1 for i in rows if 0 <= i < hw)
+    assert layer.touched_extent(0) == touched
+    assert layer.input_touched_elems == 3 * touched * touched
+
+
+def test_strided_pointwise_reads_a_quarter_of_its_input() -> None:
+    layer = conv2d("down", 64, 128, 56, 1, stride=2)
+    assert layer.input_touched_elems * 4 == layer.input_elems
