@@ -29,7 +29,7 @@ def load_workload(spec: str | Network, **params: Any) -> Network:
         spec: a ``Network`` (returned as is), a zoo name (``resnet50``), a path ending in
             ``.onnx`` or ``.csv``, or ``scalesim:<name>`` for a shipped SCALE-Sim topology.
         params: zoo builder parameters (``batch``, ``resolution``, ``width``, ``seq_len``,
-            ``kv_len``, ...); ``batch`` for ONNX; ``gemm`` (bool) for CSV files.
+            ``kv_len``, ...); ``batch`` and ``bits`` for ONNX; ``gemm`` (bool) for CSV files.
     Raises:
         SpecError: unknown name, missing file, bad parameters, or a malformed file.
     """
@@ -53,6 +53,6 @@ def load_workload(spec: str | Network, **params: Any) -> Network:
             return load_scalesim_csv(text, **params)
         from workloads.onnx_import import load_onnx
 
-        _no_params(text, params, ("batch",))
+        _no_params(text, params, ("batch", "bits"))
         return load_onnx(text, **params)
     raise SpecError("unknown workload", source="workload", value=spec, accepted=ACCEPTED)
