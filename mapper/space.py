@@ -1,0 +1,193 @@
+"""The mapping space of one layer on one hierarchy, under a dataflow's constraints.
+
+A candidate is a *genome* of three integer arrays (batched on axis 0):
+
+* ``slots[B, P]``: for each prime factor of each dim (P primes in all), where it goes:
+  ``code = kind * L + level`` with kind 0 temporal at ``level``, 1 spatial-X below
+  ``level``, 2 spatial-Y below ``level``;
+* ``order[B, L, 8]``: per level a permutation of the eight dims (outermost first);
+* ``keep[B, L, 3]``: which dataspaces each level keeps (bypass where the level may keep
+  but the genome says no; level 0 always keeps everything).
+
+The dataflow restricts spatial slots: dims on spatial-Y must be in ``dataflow.rows``,
+on spatial-X in ``dataflow.cols`` (no dataflow: any dim). Temporal slots exist only at
+levels that can keep something. ``decode`` turns genomes into ``MappingArrays`` for the
+cost kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from dataflows.dataflow import Dataflow, get_dataflow
+from mapper.mapping import MappingArrays
+from simulator.hierarchy import Hierarchy
+from workloads.layer import DIMS, Layer
+
+
+def prime_factors(n: int) -> list[int]:
+    """Prime factors of ``n`` with multiplicity, ascending."""
+    out = []
+    p = 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    if n > 1:
+        out.append(n)
+    return out
+
+
+@dataclass(frozen=True)
+class Genomes:
+    """A batch of candidates (see module docstring)."""
+
+    slots: np.ndarray
+    order: np.ndarray
+    keep: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.slots.shape[0])
+
+    def take(self, index: np.ndarray | slice) -> Genomes:
+        return Genomes(self.slots[index], self.order[index], self.keep[index])
+
+    @staticmethod
+    def concat(parts: list[Genomes]) -> Genomes:
+        return Genomes(np.concatenate([p.slots for p in parts]), np.concatenate([p.order for p in parts]),
+                       np.concatenate([p.keep for p in parts]))
+
+
+@njit(cache=True)
+def _decode(slots: np.ndarray, prime_dim: np.ndarray, prime_val: np.ndarray, n_levels: int,
+            t: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> None:
+    for b in range(slots.shape[0]):
+        for lvl in range(n_levels):
+            for d in range(8):
+                t[b, lvl, d] = 1
+                sx[b, lvl, d] = 1
+                sy[b, lvl, d] = 1
+        for i in range(slots.shape[1]):
+            code = slots[b, i]
+            kind = code // n_levels
+            lvl = code % n_levels
+            d = prime_dim[i]
+            if kind == 0:
+                t[b, lvl, d] *= prime_val[i]
+            elif kind == 1:
+                sx[b, lvl, d] *= prime_val[i]
+            else:
+                sy[b, lvl, d] *= prime_val[i]
+
+
+class MappingSpace:
+    """All mappings of ``layer`` on ``hierarchy`` allowed by ``dataflow`` (see module docstring).
+
+    Args:
+        layer: the layer.
+        hierarchy: the architecture.
+        dataflow: a ``Dataflow`` or its name; ``None`` allows any dim on either axis.
+        allow_bypass: let the search drop dataspaces from levels that may keep them.
+    """
+
+    def __init__(self, layer: Layer, hierarchy: Hierarchy, dataflow: Dataflow | str | None = None, *,
+                 allow_bypass: bool = True) -> None:
+        self.layer = layer
+        self.hierarchy = hierarchy
+        self.dataflow = get_dataflow(dataflow) if dataflow is not None else None
+        self.hw = hierarchy.arrays()
+        n = hierarchy.num_levels
+        self.n_levels = n
+        dims, vals = [], []
+        for i, d in enumerate(DIMS):
+            for p in prime_factors(layer.dims[d]):
+                dims.append(i)
+                vals.append(p)
+        self.prime_dim = np.array(dims, dtype=np.int64)
+        self.prime_val = np.array(vals, dtype=np.int64)
+        temporal_levels = [lv for lv in range(n) if self.hw.keep[lv].any()]
+        allowed: list[list[int]] = []
+        for d in DIMS:
+            codes = list(temporal_levels)
+            for lvl in range(n):
+                if self.hw.fanout[lvl, 0] > 1 and (self.dataflow is None or d in self.dataflow.cols):
+                    codes.append(n + lvl)
+                if self.hw.fanout[lvl, 1] > 1 and (self.dataflow is None or d in self.dataflow.rows):
+                    codes.append(2 * n + lvl)
+            allowed.append(codes)
+        self.allowed_by_dim = allowed
+        width = max(len(a) for a in allowed)
+        self.allowed = np.full((len(vals), width), -1, dtype=np.int64)
+        self.n_allowed = np.zeros(len(vals), dtype=np.int64)
+        for i, d in enumerate(dims):
+            self.allowed[i, : len(allowed[d])] = allowed[d]
+            self.n_allowed[i] = len(allowed[d])
+        bypassable = self.hw.keep.copy()
+        bypassable[0] = False
+        if not layer.has_weights:
+            bypassable[:, 1] = False
+        self.bypassable = bypassable if allow_bypass else np.zeros_like(bypassable)
+
+    @property
+    def n_primes(self) -> int:
+        return int(self.prime_val.size)
+
+    # ---- sampling -----------------------------------------------------------------------------
+    def random(self, count: int, rng: np.random.Generator) -> Genomes:
+        """``count`` uniformly random genomes."""
+        pick = (rng.random((count, self.n_primes)) * self.n_allowed).astype(np.int64)
+        slots = self.allowed[np.arange(self.n_primes)[None, :], pick] if self.n_primes else \
+            np.zeros((count, 0), dtype=np.int64)
+        order = np.argsort(rng.random((count, self.n_levels, 8)), axis=2).astype(np.int64)
+        keep = np.broadcast_to(self.hw.keep, (count, self.n_levels, 3)).copy()
+        flip = (rng.random(keep.shape) < 0.25) & self.bypassable
+        keep[flip] = False
+        return Genomes(slots, order, keep)
+
+    def mutate(self, g: Genomes, rng: np.random.Generator, rate: float = 1.0) -> Genomes:
+        """Each genome changes one prime's slot, swaps two loops of one level, or flips one keep bit."""
+        count = len(g)
+        slots, order, keep = g.slots.copy(), g.order.copy(), g.keep.copy()
+        kind = rng.random(count)
+        rows = np.arange(count)
+        if self.n_primes:
+            sel = rows[kind < 0.6]
+            which = rng.integers(0, self.n_primes, sel.size)
+            pick = (rng.random(sel.size) * self.n_allowed[which]).astype(np.int64)
+            slots[sel, which] = self.allowed[which, pick]
+        sel = rows[(kind >= 0.6) & (kind < 0.9)]
+        lvl = rng.integers(0, self.n_levels, sel.size)
+        i, j = rng.integers(0, 8, sel.size), rng.integers(0, 8, sel.size)
+        a, b = order[sel, lvl, i], order[sel, lvl, j]
+        order[sel, lvl, i], order[sel, lvl, j] = b, a
+        cand = np.argwhere(self.bypassable)
+        if cand.size:
+            sel = rows[kind >= 0.9]
+            k = cand[rng.integers(0, len(cand), sel.size)]
+            keep[sel, k[:, 0], k[:, 1]] = ~keep[sel, k[:, 0], k[:, 1]]
+        return Genomes(slots, order, keep)
+
+    def crossover(self, a: Genomes, b: Genomes, rng: np.random.Generator) -> Genomes:
+        """Uniform crossover of prime slots per dim; whole-level loop orders and keep bits from either parent."""
+        count = len(a)
+        take_dim = rng.random((count, 8)) < 0.5
+        mask = take_dim[:, self.prime_dim] if self.n_primes else np.zeros((count, 0), dtype=bool)
+        slots = np.where(mask, a.slots, b.slots)
+        lvl_mask = rng.random((count, self.n_levels, 1)) < 0.5
+        order = np.where(lvl_mask, a.order, b.order)
+        keep = np.where(lvl_mask, a.keep, b.keep)
+        return Genomes(slots, order, keep)
+
+    # ---- decoding -----------------------------------------------------------------------------
+    def decode(self, g: Genomes) -> MappingArrays:
+        count, n = len(g), self.n_levels
+        t = np.empty((count, n, 8), dtype=np.int64)
+        sx = np.empty_like(t)
+        sy = np.empty_like(t)
+        _decode(g.slots, self.prime_dim, self.prime_val, n, t, sx, sy)
+        dbuf = np.broadcast_to(self.hw.double_buffered, (count, n))
+        return MappingArrays(t, sx, sy, g.order, g.keep, np.ascontiguousarray(dbuf))

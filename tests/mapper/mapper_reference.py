@@ -1,0 +1,120 @@
+"""Plain-Python reference for the cost kernel (tests only).
+
+Independent of the kernel's closed forms: it walks the whole temporal loop nest iteration
+by iteration and, for every level and dataspace, counts how often the tile identity (the
+indices of the loops above the level that index the dataspace) changes and how many
+distinct identities occur; multicast / reduction factors are found by enumerating the
+spatial instances between two keepers and counting distinct projections. Tile sizes are
+the bounding boxes of the points actually touched (enumerated). Only for tiny layers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from mapper.mapping import MappingArrays
+from simulator.hierarchy import Hierarchy
+from workloads.layer import DIMS, Layer
+
+USES = {"inputs": set("NGCPQRS"), "weights": set("GKCRS"), "outputs": set("NGKPQ")}
+DS = ("inputs", "weights", "outputs")
+
+
+def _footprint(layer: Layer, ext: dict[str, int], ds: str) -> int:
+    """Elements of the bounding box of the points a loop box touches (Timeloop's AAHR tiles)."""
+    sh, sw = layer.stride
+    dh, dw = layer.dilation
+    pts = set()
+    for idx in itertools.product(*(range(ext[d]) for d in DIMS)):
+        i = dict(zip(DIMS, idx))
+        if ds == "inputs":
+            pts.add((i["N"], i["G"], i["C"], i["P"] * sh + i["R"] * dh, i["Q"] * sw + i["S"] * dw))
+        elif ds == "weights":
+            pts.add((i["G"], i["K"], i["C"], i["R"], i["S"]))
+        else:
+            pts.add((i["N"], i["G"], i["K"], i["P"], i["Q"]))
+    return math.prod(max(p[a] for p in pts) - min(p[a] for p in pts) + 1 for a in range(5))
+
+
+def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict:
+    n = hierarchy.num_levels
+    hw = hierarchy.arrays()
+    # temporal loops outermost-first: (level, dim, factor)
+    loops = [(lvl, DIMS[d], int(m.temporal[lvl, d])) for lvl in range(n) for d in m.order[lvl]
+             if m.temporal[lvl, d] > 1]
+    # tile extents per level: product of factors at and below the level
+    tiles = {}
+    for lvl in range(n + 1):
+        ext = {d: 1 for d in DIMS}
+        for j in range(lvl, n):
+            for k, d in enumerate(DIMS):
+                ext[d] *= int(m.temporal[j, k] * m.spatial_x[j, k] * m.spatial_y[j, k])
+        for ds in DS:
+            tiles[lvl, ds] = _footprint(layer, ext, ds) if lvl < n else 1
+    if not layer.has_weights:
+        for lvl in range(n + 1):
+            tiles[lvl, "weights"] = 0
+    # walk the nest
+    changes = {(lvl, ds): 0 for lvl in range(n + 1) for ds in DS}
+    seen: dict = {(lvl, ds): set() for lvl in range(n + 1) for ds in DS}
+    last: dict = {}
+    iters = 0
+    for idx in itertools.product(*(range(f) for _, _, f in loops)):
+        iters += 1
+        for lvl in range(n + 1):
+            above = [(i, loops[i][1]) for i in range(len(loops)) if loops[i][0] < lvl]
+            for ds in DS:
+                ident = tuple(idx[i] for i, d in above if d in USES[ds]) if lvl < n else idx
+                if last.get((lvl, ds)) != ident:
+                    changes[lvl, ds] += 1
+                    last[lvl, ds] = ident
+                seen[lvl, ds].add(ident)
+    distinct = {k: len(v) for k, v in seen.items()}
+    # spatial instances
+    def spatial_between(p: int, c: int) -> list[list[tuple[str, int, int]]]:
+        axes = [(DIMS[k], int(arr[j, k])) for j in range(p, c) for arr in (m.spatial_x, m.spatial_y)
+                for k in range(8) if arr[j, k] > 1]
+        return [[(a, pos, v) for pos, ((a, _), v) in enumerate(zip(axes, combo))]
+                for combo in itertools.product(*(range(f) for _, f in axes))]
+
+    inst = [1]
+    for j in range(n):
+        inst.append(inst[-1] * int(math.prod(m.spatial_x[j]) * math.prod(m.spatial_y[j])))
+    counts = {}
+    for ds in DS:
+        keepers = [lvl for lvl in range(n) if m.keep[lvl, DS.index(ds)]]
+        for pos, p in enumerate(keepers):
+            c = keepers[pos + 1] if pos + 1 < len(keepers) else n
+            points = spatial_between(p, c)
+            unique = len({tuple((pos, v) for d, pos, v in pt if d in USES[ds]) for pt in points})
+            moves = changes[c, ds] * tiles[c, ds]
+            reads = fills = updates = 0
+            if ds != "outputs":
+                reads = moves * unique
+                fills = changes[p, ds] * tiles[p, ds] if p > 0 else 0
+            else:
+                updates = moves * unique
+                refill = (changes[c, ds] - distinct[c, ds]) * tiles[c, ds] * unique if c < n else 0
+                reads = updates - distinct[p, ds] * tiles[p, ds] + refill
+                fills = (changes[p, ds] - distinct[p, ds]) * tiles[p, ds] if p > 0 else 0
+            if ds == "weights" and not layer.has_weights:
+                reads = fills = updates = 0
+            counts[hierarchy.levels[p].name, ds] = (reads, fills, updates)
+    cycles = iters
+    for lv in hierarchy.levels:
+        rd = sum(v[0] for (name, _), v in counts.items() if name == lv.name)
+        wr = sum(v[1] + v[2] for (name, _), v in counts.items() if name == lv.name)
+        if lv.read_bandwidth_words_per_cycle:
+            cycles = max(cycles, math.ceil(rd / lv.read_bandwidth_words_per_cycle))
+        if lv.write_bandwidth_words_per_cycle:
+            cycles = max(cycles, math.ceil(wr / lv.write_bandwidth_words_per_cycle))
+    energy = 0.0
+    for (name, ds), (r, f, u) in counts.items():
+        lvl = hierarchy.level_index(name)
+        e = hw.energy[lvl, DS.index(ds)]
+        b = int(hw.block[lvl])
+        energy += (math.ceil(r / b) * e[0] + math.ceil(f / b) * e[1] + math.ceil(u / b) * e[2]) * inst[lvl]
+    energy += iters * inst[n] * hierarchy.compute.energy_pj
+    energy += sum(lv.leakage_pj_per_cycle * cycles * inst[i] for i, lv in enumerate(hierarchy.levels))
+    return {"counts": counts, "cycles": cycles, "energy_pj": energy, "macs": iters * inst[n]}
