@@ -7,7 +7,9 @@ Folding of a stage:
 * ``fine``       -- kernel parallelism (divides R*S; 1 for fully connected layers).
 
 A MAC stage (conv, gemm, matmul) has ``coarse_in * coarse_out * fine`` MAC lanes and takes
-``MACs / (coarse_in * coarse_out * fine)`` cycles per sample.  A pooling or elementwise stage
+``MACs / (coarse_in * coarse_out * fine)`` cycles per sample -- or longer when reading its input
+(``G*C*H*W / coarse_in`` words) or writing its output (``G*K*P*Q / coarse_out``) takes longer, as in
+fpgaConvNet, where every module of a stage runs at its own rate and the slowest sets the stage's.  A pooling or elementwise stage
 has ``coarse_in == coarse_out`` lanes and takes ``G*H*W / coarse`` cycles per sample (it reads
 every input element once).  The batch multiplies both.
 
@@ -156,7 +158,9 @@ def stage_cost(layer: Layer, folding: Folding, *, check: bool = True) -> StageCo
         return StageCost(cycles, 0, bram, lut, ff, 0)
 
     lanes = folding.lanes
-    cycles = per_sample_work(layer) // lanes
+    cycles = max(per_sample_work(layer) // lanes,
+                 channels_in(layer) * layer.H * layer.W // ci,               # input stream, coarse_in words/cycle
+                 layer.G * layer.K * layer.P * layer.Q // folding.coarse_out)  # output stream
     acc = accumulator_bits(w_bits, in_bits, layer.C * layer.R * layer.S)
     lut = STAGE_BASE_LUT + lanes * MAC_LANE_LUT_PER_BIT * acc
     ff = STAGE_BASE_FF + lanes * MAC_LANE_FF_PER_BIT * acc

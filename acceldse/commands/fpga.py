@@ -1,0 +1,118 @@
+"""``acceldse fpga``: layer-pipelined FPGA streaming designs (fpgaConvNet / SAMO style).
+
+Optimises per-stage folding and partitioning of a network on an FPGA board and prints a per-stage
+table (like SAMO's report) and the network summary; ``acceldse fpga swat`` compares sliding-window
+and dense attention designs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+from mapper.fpga import optimise
+from simulator.fpga.attention import compare_attention
+from simulator.fpga.networks import FPGA_NETWORKS, fpga_network
+from simulator.fpga.platform import preset_names
+from workloads.errors import SpecError
+from workloads.network import Network
+
+EPILOG = """examples:
+  acceldse fpga --workload lenet --platform zc706 --objective throughput --batch 256
+  acceldse fpga --workload lenet --platform zc706 --clock-mhz 100 --method anneal --seed 1 --json
+  acceldse fpga --workload vgg_small --platform zcu102 --decompose
+  acceldse fpga --workload model.onnx --platform u250 --objective latency --batch 1
+  acceldse fpga swat --platform zcu102 --seq-len 1024 2048 4096 8192 16384 --window 512
+"""
+
+
+def resolve_workload(name: str) -> Network:
+    """An FPGA-study network (lenet, vgg_small, ...), else a zoo name or file via ``load_workload``."""
+    if name.lower() in FPGA_NETWORKS:
+        return fpga_network(name)
+    try:
+        from workloads.loader import load_workload
+    except ImportError:  # the zoo/loader is optional for this command
+        return fpga_network(name)
+    return load_workload(name)
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "fpga", help="layer-pipelined FPGA streaming designs: folding, partitions, decomposition",
+        description="Optimise the folding (coarse_in, coarse_out, fine) and partitioning of a "
+                    "layer-pipelined streaming design (one stage per layer) on an FPGA board, and print "
+                    "per-stage cycles and resources and the network summary.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", nargs="?", default="optimise", choices=["optimise", "swat"],
+                        help="optimise a network (default) or compare window vs dense attention (swat)")
+    parser.add_argument("--workload", default="lenet",
+                        help=f"{', '.join(FPGA_NETWORKS)}, a zoo name or an .onnx file (default lenet)")
+    parser.add_argument("--platform", default="zc706",
+                        help=f"preset ({', '.join(preset_names())}) or platform YAML path (default zc706)")
+    parser.add_argument("--objective", choices=["throughput", "latency"], default="throughput")
+    parser.add_argument("--batch", type=int, default=256, help="samples per batch (default 256)")
+    parser.add_argument("--method", choices=["greedy", "anneal"], default="greedy",
+                        help="rule-based greedy, or greedy followed by seeded simulated annealing")
+    parser.add_argument("--seed", type=int, default=0, help="annealing seed (default 0)")
+    parser.add_argument("--clock-mhz", type=float, default=None, help="override the platform clock (MHz)")
+    parser.add_argument("--decompose", action="store_true", help="let the optimiser apply SVD/CP per layer")
+    parser.add_argument("--no-reconf", action="store_true", help="one partition only (no reconfiguration)")
+    parser.add_argument("--seq-len", type=int, nargs="+", default=[1024, 2048, 4096, 8192, 16384],
+                        help="swat: sequence lengths (default 1k..16k)")
+    parser.add_argument("--window", type=int, default=512, help="swat: keys per query row (default 512)")
+    parser.add_argument("--head-dim", type=int, default=64, help="swat: head dimension (default 64)")
+    parser.add_argument("--heads", type=int, default=1, help="swat: attention heads (default 1)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=run)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "swat":
+        table = compare_attention(args.platform, seq_lens=tuple(args.seq_len), window=args.window,
+                                  head_dim=args.head_dim, heads=args.heads)
+        if args.json:
+            print(json.dumps({"platform": args.platform, "rows": table.to_dict(orient="records")}))
+        else:
+            cols = ["seq_len", "window", "swat_latency_ms", "dense_latency_ms", "speedup"]
+            print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        return 0
+    if args.batch < 1:
+        raise SpecError("must be >= 1", source="--batch", value=args.batch, accepted="an integer >= 1")
+    network = resolve_workload(args.workload)
+    result = optimise(network, args.platform, objective=args.objective, batch=args.batch, method=args.method,
+                      seed=args.seed, decompose=args.decompose, clock_mhz=args.clock_mhz,
+                      enable_reconf=not args.no_reconf)
+    summary = {k: _clean(v) for k, v in result.summary.items()}
+    if args.json:
+        stages = [{k: _clean(v) for k, v in row.items()} for row in result.stages.to_dict(orient="records")]
+        print(json.dumps({"summary": summary, "stages": stages,
+                          "decomposition": {k: list(v) for k, v in result.decomposition.items()}}))
+        return 0
+    cols = ["partition", "layer", "coarse_in", "coarse_out", "fine", "personality", "cycles", "dsp", "bram18",
+            "lut", "ff"]
+    print(result.stages[cols].to_string(index=False))
+    print()
+    s = summary
+    print(f"{s['network']} on {s['platform']} @ {s['clock_mhz']:g} MHz, batch {s['batch']}, "
+          f"{s['partitions']} partition(s)")
+    print(f"  batch latency   {s['batch_time_us']:,.1f} us  (with pipeline fill {s['latency_us']:,.1f} us)")
+    print(f"  throughput      {s['throughput_per_s']:,.1f} samples/s  ({s.get('gops', 0):,.2f} GOP/s)")
+    print(f"  per DSP         {s['throughput_per_dsp']:,.3f} samples/s/DSP")
+    for res in ("dsp", "bram18", "lut", "ff"):
+        used, avail = s[f"{res}_used"], s[f"{res}_available"]
+        print(f"  {res:<7} {used:>10,} / {avail:<10,} ({100 * used / avail:5.1f} %)")
+    print(f"  bandwidth {s['bandwidth_gbps']:,.3f} / {s['bandwidth_limit_gbps']:,} Gb/s")
+    if result.decomposition:
+        print("  decomposition: " + ", ".join(f"{k}={m}:{r}" for k, (m, r) in result.decomposition.items()))
+    return 0
