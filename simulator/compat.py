@@ -1,0 +1,91 @@
+"""Compatibility mode: report SCALE-Sim 3.0.0's numbers (CALC mode) in acceldse's columns.
+
+Each layer with MACs becomes the SCALE-Sim topology rows SCALE-Sim would run (a conv row per
+group, SCALE-Sim's per-channel rows for depthwise layers, its GEMM-as-conv convention for
+gemm/matmul layers), each row goes through ``simulator.scalesim_compat.scalesim_layer`` and
+the rows of a layer are summed. Layers without MACs are not modelled by SCALE-Sim and are
+left out. The default (first-principles) model differs on purpose: docs/scalesim_differences.md.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dataflows.dataflow import Dataflow
+from simulator.hardware import Accelerator
+from simulator.scalesim_compat import ScaleSimLayerResult, scalesim_gemm, scalesim_layer
+from simulator.systolic import finish_row
+from workloads.errors import SpecError
+from workloads.layer import Layer
+from workloads.network import Network
+
+
+def _sram_kb(acc: Accelerator) -> dict[str, int]:
+    sizes = {}
+    for operand in ("ifmap", "filter", "ofmap"):
+        size = acc.sram.partition_bytes(operand)
+        if size % 1024:
+            raise SpecError("SCALE-Sim sizes SRAMs in whole KiB", source=acc.source or acc.name,
+                            key=f"{acc.sram.name}.partitions.{operand}", value=size,
+                            accepted="a multiple of 1024 bytes")
+        sizes[f"{operand}_sram_kb"] = size // 1024
+    return sizes
+
+
+def scalesim_extent(size: int, padded: int, kernel: int, stride: int, out: int) -> int | None:
+    """An input extent for which SCALE-Sim's ``ceil((H - R + s) / s)`` gives ``out`` outputs."""
+    for candidate in (size, padded, (out - 1) * stride + kernel):
+        if candidate >= kernel and -(-(candidate - kernel) // stride) + 1 == out:
+            return candidate
+    return None
+
+
+def layer_reports(layer: Layer, acc: Accelerator, dataflow: str) -> list[ScaleSimLayerResult]:
+    """SCALE-Sim's reports for one layer: one per group (it has no groups; depthwise layers are
+    its per-channel ``DP`` rows). Layers its conv form cannot express (batch > 1, dilation,
+    unequal strides, gemm/matmul) use its GEMM convention on the layer's GEMM view."""
+    common = {"array_rows": acc.array.rows, "array_cols": acc.array.cols, "dataflow": dataflow, **_sram_kb(acc)}
+    stride = layer.stride[0]
+    h = scalesim_extent(layer.H, layer.padded_input[0], layer.R, stride, layer.P)
+    w = scalesim_extent(layer.W, layer.padded_input[1], layer.S, stride, layer.Q)
+    conv_form = (layer.op == "conv" and layer.N == 1 and layer.dilation == (1, 1) and layer.stride[1] == stride
+                 and h is not None and w is not None)
+    if conv_form:
+        report = scalesim_layer(ifmap_h=h, ifmap_w=w, filter_h=layer.R, filter_w=layer.S, channels=layer.C,
+                                num_filters=layer.K, stride=stride, **common)
+    else:
+        report = scalesim_gemm(*layer.gemm, **common)
+    return [report] * layer.G
+
+
+def scalesim_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> pd.DataFrame:
+    """Per-layer SCALE-Sim numbers in acceldse's columns, one row per (dataflow, layer with MACs)."""
+    rows = []
+    for df in dataflows:
+        for layer in network.layers:
+            if not layer.has_weights:
+                continue
+            reports = layer_reports(layer, acc, df.name)
+            folds = sum(r.folds for r in reports)
+            total = sum(r.total_cycles for r in reports)
+            stalls = sum(r.stall_cycles for r in reports)
+            counts = {
+                "total_cycles": total, "compute_cycles": total - stalls, "folds": folds,
+                "mapping_efficiency": sum(r.mapping_efficiency * r.folds for r in reports) / folds,
+                "sram_reads_ifmap": sum(r.sram_reads_ifmap for r in reports),
+                "sram_reads_filter": sum(r.sram_reads_filter for r in reports),
+                "sram_writes_ofmap": sum(r.sram_writes_ofmap for r in reports), "sram_reads_ofmap": 0,
+                "dram_reads_ifmap": sum(r.dram_reads_ifmap for r in reports),
+                "dram_reads_filter": sum(r.dram_reads_filter for r in reports),
+                "dram_writes_ofmap": sum(r.dram_writes_ofmap for r in reports), "dram_reads_ofmap": 0,
+            }
+            row = finish_row(layer, df.name, counts, acc)
+            if len(reports) == 1:  # SCALE-Sim's own utilisation figures, not recomputed ones
+                row["compute_utilization"] = reports[0].compute_utilization
+                row["utilization"] = reports[0].overall_utilization
+            row["total_cycles_incl_prefetch"] = sum(r.total_cycles_incl_prefetch for r in reports)
+            rows.append(row)
+    if not rows:
+        raise SpecError("SCALE-Sim compatibility needs layers with MACs", source=network.source or network.name,
+                        accepted="conv, gemm or matmul layers")
+    return pd.DataFrame(rows)
