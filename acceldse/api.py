@@ -13,7 +13,7 @@ from simulator.systolic import systolic_table
 from workloads.errors import SpecError
 from workloads.network import Network
 
-FIDELITIES = ("analytical", "cycle")
+FIDELITIES = ("analytical", "event", "cycle")
 COMPAT_MODES = ("scalesim",)
 
 
@@ -36,7 +36,9 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         hardware: an ``Accelerator``, a preset name, a YAML spec or a SCALE-Sim ``.cfg``.
         dataflow: ``os`` | ``ws`` | ``is`` | ``all`` | a list; default: the hardware's own, else ``os``.
         fidelity: ``analytical`` (closed forms per fold, numba) or ``cycle`` (real operands moved through
-            the array cycle by cycle; compute cycles measured, traffic analytical; small layers only).
+            the array cycle by cycle; compute cycles measured, traffic analytical; small layers only)
+            or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; equals
+            ``analytical`` with one core; adds the stall breakdown and multi-core contention).
         compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers (CALC mode) instead of the model's.
         workload_params: zoo parameters (``batch``, ``seq_len``, ``width``, ``resolution`` ...).
 
@@ -55,6 +57,10 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         from simulator.compat import scalesim_table
 
         table = scalesim_table(network, acc, flows)
+    elif fidelity == "event":
+        from simulator.event import event_table
+
+        table = event_table(network, acc, flows)
     elif fidelity == "cycle":
         from simulator.cycle import cycle_table
 

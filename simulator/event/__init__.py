@@ -1,0 +1,5 @@
+"""Event fidelity: SimPy DMA engines, compute arrays and shared tier links at fold granularity."""
+
+from simulator.event.table import EVENT_COLUMNS, EventRun, event_run, event_table
+
+__all__ = ["EVENT_COLUMNS", "EventRun", "event_run", "event_table"]

@@ -1,0 +1,143 @@
+"""Event fidelity for a network: run every layer's fold schedule through SimPy processes.
+
+``event_table(network, acc, dataflows)`` returns the columns of ``systolic_table`` plus the
+stall breakdown (``EVENT_COLUMNS``). Layers run one after another (as in the analytical
+model); within a layer the folds are dealt out to ``acc.cores`` arrays in contiguous chunks
+whose DMA engines share the off-chip link (the arrays share the SRAM, so the layer's DRAM
+bytes are not duplicated). With one core every layer's cycles equal the analytical model's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dataflows.dataflow import Dataflow
+from simulator.event.engine import CoreRun, ceil_cycles, run_fold_layer, run_vector_layer, split_folds
+from simulator.event.kernels import transfer_cycles_array
+from simulator.event.link import SharedLink
+from simulator.event.trace import TraceBuilder
+from simulator.hardware import Accelerator
+from simulator.systolic import finish_row, fold_schedule, vector_layer_row
+from workloads.errors import SpecError
+from workloads.layer import Layer
+from workloads.network import Network
+
+EVENT_COLUMNS: dict[str, str] = {
+    "stall_bandwidth_cycles": "idle array cycles waiting for bytes on the link (incl. contention)",
+    "stall_latency_cycles": "idle array cycles covered by tier latency",
+    "stall_capacity_cycles": "idle array cycles the DMA waited for a free buffer half (back-pressure)",
+    "stall_contention_cycles": "cycles the slowest core lost to other cores on the link (part of bandwidth)",
+    "cores": "arrays the layer's folds were dealt to",
+}
+"""Columns the event fidelity adds to ``simulator.result.COLUMNS``."""
+
+
+@dataclass
+class EventRun:
+    """An event-fidelity run: the per-layer table and, when asked, a Chrome trace."""
+
+    table: pd.DataFrame
+    trace: dict[str, Any] | None = None
+    link_max_concurrency: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _cores(acc: Accelerator, cores: int | None) -> int:
+    value = acc.cores if cores is None else cores
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError("must be an integer >= 1", source="event", key="cores", value=value,
+                        accepted="an integer >= 1")
+    return value
+
+
+def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int,
+               record: bool) -> tuple[dict[str, float], list[CoreRun], SharedLink, CoreRun]:
+    """Run a layer's folds on ``cores`` arrays; also the critical core alone on the link."""
+    sched = fold_schedule(layer, df, acc)
+    dram = acc.dram
+    load = transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle)
+    write = transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle)
+    chunks = [s for s in split_folds(load.shape[0], cores) if s.stop > s.start]
+    runs, link = run_fold_layer([load[s] for s in chunks], [write[s] for s in chunks], sched.cycles_per_fold,
+                                dram.latency_cycles, record=record, link_name=dram.name)
+    if len(runs) == 1:
+        return dict(sched.counts), runs, link, runs[0]
+    k = max(range(len(runs)), key=lambda i: runs[i].end_cycles)
+    solo, _ = run_fold_layer([load[chunks[k]]], [write[chunks[k]]], sched.cycles_per_fold, dram.latency_cycles,
+                             link_name=dram.name)
+    return dict(sched.counts), runs, link, solo[0]
+
+
+def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
+              trace: bool = False) -> EventRun:
+    """Simulate every layer at event fidelity; optionally build a Chrome/Perfetto trace.
+
+    Args:
+        network: the workload.
+        acc: the accelerator (its closest SRAM and closest off-chip tier are used).
+        dataflows: one table block per dataflow, dataflow-major (as ``systolic_table``).
+        cores: arrays sharing the link (default ``acc.cores``).
+        trace: record spans and return a trace dict (``json.dump`` it for Perfetto).
+    """
+    n_cores = _cores(acc, cores)
+    builder = TraceBuilder(acc.clock_mhz) if trace else None
+    rows = []
+    max_conc = 0
+    for df in dataflows:
+        offset = 0
+        for layer in network.layers:
+            if layer.has_weights:
+                counts, runs, link, critical = _mac_layer(layer, df, acc, n_cores, trace)
+                end = max(r.end_cycles for r in runs)
+                total = ceil_cycles(end)
+                # the critical core alone on the link gives latency / capacity / bandwidth;
+                # everything the other cores add on top of it is bandwidth contention
+                contention = max(0.0, end - critical.end_cycles)
+                counts["total_cycles"] = total
+                compute = critical.compute_cycles
+            else:
+                vr = vector_layer_row(layer, acc)
+                dram = acc.dram
+                vrun, link = run_vector_layer(
+                    int(vr["compute_cycles"]), math.ceil(layer.input_bytes / dram.read_bw_bytes_per_cycle),
+                    math.ceil(layer.output_bytes / dram.write_bw_bytes_per_cycle), dram.latency_cycles,
+                    record=trace, link_name=dram.name)
+                runs, critical, contention, end = [vrun], vrun, 0.0, vrun.end_cycles
+                total = ceil_cycles(vrun.end_cycles)
+                counts = dict(vr, total_cycles=total)
+                compute = vrun.compute_cycles
+            max_conc = max(max_conc, link.stats.max_concurrency)
+            row = finish_row(layer, df.name, counts, acc)
+            row["compute_cycles"] = compute
+            row["stall_cycles"] = total - compute
+            if n_cores > 1:
+                row["utilization"] = layer.macs / (total * acc.array.pes * n_cores) if total else 0.0
+            # rounding up a contended (fractional) end goes to bandwidth
+            row["stall_bandwidth_cycles"] = critical.stall_bandwidth_cycles + contention + (total - end)
+            row["stall_latency_cycles"] = critical.stall_latency_cycles
+            row["stall_capacity_cycles"] = critical.stall_capacity_cycles
+            row["stall_contention_cycles"] = contention
+            row["cores"] = len(runs) if layer.has_weights else 1
+            rows.append(row)
+            if builder is not None:
+                builder.add_layer(f"{df.name}:{layer.name}", offset, runs, link)
+            offset += total
+    return EventRun(table=pd.DataFrame(rows), trace=builder.build() if builder else None,
+                    link_max_concurrency=max_conc)
+
+
+def event_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *,
+                cores: int | None = None) -> pd.DataFrame:
+    """Per-layer event-fidelity results: ``systolic_table``'s columns plus ``EVENT_COLUMNS``."""
+    return event_run(network, acc, dataflows, cores=cores).table
+
+
+def stall_sums(table: pd.DataFrame) -> np.ndarray:
+    """Per row: bandwidth + latency + capacity stalls (equals ``stall_cycles``)."""
+    return (table["stall_bandwidth_cycles"] + table["stall_latency_cycles"]
+            + table["stall_capacity_cycles"]).to_numpy()

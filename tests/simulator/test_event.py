@@ -1,0 +1,166 @@
+"""Event fidelity: exact agreement with the analytical model on one core, contention on several."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from acceldse.api import simulate
+from dataflows.dataflow import resolve_dataflows
+from simulator.event import event_run, event_table
+from simulator.event.engine import split_folds
+from simulator.event.kernels import transfer_cycles_array
+from simulator.event.link import SharedLink
+from simulator.hardware import Accelerator
+from simulator.kernels.systolic import double_buffer_cycles
+from simulator.presets import load_hardware
+from simulator.systolic import fold_schedule, systolic_table
+from workloads.errors import SpecError
+from workloads.loader import load_workload
+
+
+def _with_dram_bw(acc: Accelerator, bw: float, cores: int = 1) -> Accelerator:
+    tiers = tuple(dataclasses.replace(t, read_bw_bytes_per_cycle=bw, write_bw_bytes_per_cycle=bw)
+                  if t is acc.dram else t for t in acc.tiers)
+    return dataclasses.replace(acc, tiers=tiers, cores=cores)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=10**9), max_size=20),
+       st.sampled_from([1.0, 10.0, 42.86, 584.76, 1600.0, 3.3]))
+def test_transfer_cycles_kernel_matches_python(nbytes: list[int], bw: float) -> None:
+    def ref(a: float) -> int:
+        if a <= 0:
+            return 0
+        q = int(a // bw)
+        return q + 1 if q * bw < a else q
+    got = transfer_cycles_array(np.array(nbytes, dtype=float), bw)
+    assert got.tolist() == [ref(float(a)) for a in nbytes]
+
+
+def test_shared_link_processor_sharing() -> None:
+    env = simpy.Environment()
+    link = SharedLink(env, "dram")
+    ends: dict[str, float] = {}
+
+    def job(name: str, delay: int, work: int):  # type: ignore[no-untyped-def]
+        yield env.timeout(delay)
+        yield link.transfer(work, name)
+        ends[name] = env.now
+
+    env.process(job("a", 0, 100))
+    env.process(job("b", 50, 100))
+    env.process(job("c", 400, 30))
+    env.run()
+    # a alone for 50 cycles (50 left), then a and b share: a done at 150, b has 50 left -> 200
+    assert ends == {"a": 150.0, "b": 200.0, "c": 430.0}
+    assert link.stats.max_concurrency == 2
+    assert link.stats.busy_cycles == pytest.approx(230.0)
+
+
+AMPLE = ["sn40l-like", "tpu-v1-like"]
+CONSTRAINED = ["scalesim-32x32", "sn40l-like@8"]
+
+
+def _hardware(spec: str) -> Accelerator:
+    name, _, bw = spec.partition("@")
+    acc = load_hardware(name)
+    return _with_dram_bw(acc, float(bw)) if bw else dataclasses.replace(acc, cores=1)
+
+
+@pytest.mark.parametrize("workload", ["resnet18", "bert_base"])
+@pytest.mark.parametrize("hw", AMPLE + CONSTRAINED)
+def test_event_equals_analytical_layer_by_layer(workload: str, hw: str) -> None:
+    acc = _hardware(hw)
+    net = load_workload(workload)
+    flows = resolve_dataflows("all")
+    a = systolic_table(net, acc, flows)
+    e = event_table(net, acc, flows)
+    assert len(e) == len(a) == 3 * len(net.layers)
+    assert (e["layer"].to_numpy() == a["layer"].to_numpy()).all()
+    np.testing.assert_array_equal(e["total_cycles"].to_numpy(), a["total_cycles"].to_numpy())
+    shared = [c for c in a.columns if c not in ("energy_sram_pj", "energy_dram_pj", "energy_pj", "energy_mac_pj")]
+    pd.testing.assert_frame_equal(e[shared], a[shared], check_dtype=False)
+    stalls = e["stall_bandwidth_cycles"] + e["stall_latency_cycles"] + e["stall_capacity_cycles"]
+    np.testing.assert_allclose(stalls.to_numpy(), e["stall_cycles"].to_numpy(), atol=1e-6)
+    assert (e[["stall_bandwidth_cycles", "stall_latency_cycles", "stall_capacity_cycles"]] >= 0).all().all()
+    assert (e["stall_contention_cycles"] == 0).all()
+    if hw in CONSTRAINED:  # memory-bound: most stalls are bandwidth
+        assert e["stall_bandwidth_cycles"].sum() > 0.5 * e["stall_cycles"].sum() > 0
+
+
+def test_simulate_event_fidelity_matches_analytical() -> None:
+    ana = simulate("bert_base", "tpu-v1-like", "all")
+    ev = simulate("bert_base", "tpu-v1-like", "all", fidelity="event")
+    assert ev.fidelity == "event"
+    assert ev.totals["total_cycles"].tolist() == ana.totals["total_cycles"].tolist()
+    assert "stall_capacity_cycles" in ev.layers
+
+
+@pytest.mark.parametrize("cores", [2, 4])
+def test_cores_sharing_dram_contend(cores: int) -> None:
+    acc = _with_dram_bw(load_hardware("scalesim-32x32"), 10.0, cores=cores)
+    net = load_workload("resnet18")
+    flow = resolve_dataflows("os")[0]
+    e = event_table(net, acc, [flow])
+    dram = acc.dram
+    contended = 0
+    for layer, row in zip(net.layers, e.itertuples()):
+        if not layer.has_weights:
+            continue
+        s = fold_schedule(layer, flow, acc)
+        alone = max(double_buffer_cycles(s.load_bytes[c], s.write_bytes[c], s.cycles_per_fold,
+                                         dram.read_bw_bytes_per_cycle, dram.write_bw_bytes_per_cycle,
+                                         dram.latency_cycles)
+                    for c in split_folds(s.load_bytes.shape[0], cores) if c.stop > c.start)
+        assert row.total_cycles >= alone  # event >= analytical per core
+        assert row.stall_contention_cycles >= row.total_cycles - alone - 1
+        assert row.stall_bandwidth_cycles >= row.stall_contention_cycles - 1e-6
+        contended += row.stall_contention_cycles > 0
+    stalls = e["stall_bandwidth_cycles"] + e["stall_latency_cycles"] + e["stall_capacity_cycles"]
+    np.testing.assert_allclose(stalls.to_numpy(), e["stall_cycles"].to_numpy(), atol=1e-6)
+    assert contended >= 10
+    one = event_table(net, _with_dram_bw(acc, 10.0, cores=1), [flow])
+    # more arrays still help a little, but far less than `cores` x: the link is the bottleneck
+    assert one["total_cycles"].sum() / cores < e["total_cycles"].sum() < one["total_cycles"].sum()
+
+
+def test_contention_vanishes_with_ample_bandwidth() -> None:
+    net = load_workload("bert_base")
+    flow = resolve_dataflows("ws")
+    slow = event_table(net, _with_dram_bw(load_hardware("tpu-hbm-like"), 16.0, cores=4), flow)
+    fast = event_table(net, _with_dram_bw(load_hardware("tpu-hbm-like"), 1e6, cores=4), flow)
+    assert slow["stall_contention_cycles"].sum() > 10 * max(fast["stall_contention_cycles"].sum(), 1.0)
+
+
+def test_trace_json_is_valid_chrome_trace() -> None:
+    acc = _with_dram_bw(load_hardware("scalesim-32x32"), 10.0, cores=2)
+    run = event_run(load_workload("bert_base"), acc, resolve_dataflows("os"), trace=True)
+    assert run.trace is not None
+    data = json.loads(json.dumps(run.trace))
+    events = data["traceEvents"]
+    names = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert {"core0", "core1", "dma0 (dram)", "dma1 (dram)"} <= names
+    spans = [e for e in events if e["ph"] == "X"]
+    assert spans and all(e["dur"] >= 0 and e["ts"] >= 0 for e in spans)
+    tid_core0 = next(e["tid"] for e in events if e["ph"] == "M" and e["args"]["name"] == "core0")
+    core0 = sorted((e["ts"], e["ts"] + e["dur"]) for e in spans if e["tid"] == tid_core0)
+    assert all(b[0] >= a[1] - 1e-9 for a, b in zip(core0, core0[1:]))  # one fold at a time per array
+    assert max(e["ts"] + e["dur"] for e in spans) <= run.table["total_cycles"].sum() / acc.clock_mhz + 1e-6
+
+
+def test_bad_cores() -> None:
+    with pytest.raises(SpecError, match="cores"):
+        event_table(load_workload("bert_base"), load_hardware("tpu-v1-like"), resolve_dataflows("os"), cores=0)
+
+
+def test_split_folds() -> None:
+    assert [(s.start, s.stop) for s in split_folds(10, 3)] == [(0, 4), (4, 7), (7, 10)]
+    assert [s.stop - s.start for s in split_folds(2, 4)] == [1, 1, 0, 0]
