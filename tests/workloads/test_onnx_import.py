@@ -118,3 +118,50 @@ def test_torch_export_small_cnn(tmp_path: Path) -> None:
     convs = [layer for layer in net if layer.op == "conv"]
     assert [(c.G, c.C, c.K, c.P) for c in convs] == [(1, 3, 16, 16), (16, 1, 1, 16), (1, 16, 32, 16)]
     assert net.layers[-1].op == "gemm"
+
+
+def _single(tmp_path: Path, node: object, x_shape: list[int | str], inits: list[object], name: str) -> Path:
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    tensors = [numpy_helper.from_array(np.zeros(shape, dtype=np.float32), n) for n, shape in inits]  # type: ignore[misc]
+    model = helper.make_model(helper.make_graph([node], "g", [x], [y], initializer=tensors),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    return _save(model, tmp_path, name)
+
+
+def test_conv1d_same_lower_dilated(tmp_path: Path) -> None:
+    from onnx import helper
+
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="c", auto_pad="SAME_LOWER", dilations=[2])
+    conv = load_onnx(_single(tmp_path, node, [2, 8, 100], [("w", [16, 8, 4])], "c1d.onnx")).layers[0]
+    # "same" padding for the effective kernel (4 - 1) * 2 + 1 = 7: 6 in total, 3 at each end
+    assert (conv.N, conv.H, conv.W, conv.S, conv.dilation, conv.Q, conv.padding) == (
+        2, 1, 100, 4, (1, 2), 100, (0, 3, 0, 3))
+    assert conv.macs == 2 * 100 * 16 * 8 * 4
+
+
+def test_gemm_transposes_and_broadcast_matmul(tmp_path: Path) -> None:
+    from onnx import helper
+
+    node = helper.make_node("Gemm", ["x", "w"], ["y"], name="g", transA=1)
+    layer = load_onnx(_single(tmp_path, node, [32, 5], [("w", [32, 7])], "gemm.onnx")).layers[0]
+    assert (layer.op, layer.gemm) == ("gemm", (5, 7, 32))
+    node = helper.make_node("MatMul", ["x", "w"], ["y"], name="m")
+    layer = load_onnx(_single(tmp_path, node, [3, 4, 10, 6], [("w", [4, 6, 9])], "bmm.onnx")).layers[0]
+    assert (layer.op, layer.G, layer.gemm) == ("gemm", 12, (10, 9, 6))  # static weights per broadcast group
+    node = helper.make_node("Softmax", ["x"], ["y"], name="s")
+    layer = load_onnx(_single(tmp_path, node, [2, 12, 197, 197], [], "sm.onnx")).layers[0]
+    assert (layer.op, layer.N, layer.G, layer.P, layer.Q, layer.macs) == ("eltwise", 2, 12, 197, 197, 0)
+
+
+def test_symbolic_inner_dimension_is_an_error(tmp_path: Path) -> None:
+    from onnx import helper
+
+    node = helper.make_node("MatMul", ["x", "w"], ["y"], name="proj")
+    path = _single(tmp_path, node, [1, "seq", 64], [("w", [64, 64])], "sym.onnx")
+    with pytest.raises(SpecError) as info:
+        load_onnx(path)
+    assert "sym.onnx" in str(info.value) and "proj" in str(info.value)
