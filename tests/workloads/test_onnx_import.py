@@ -120,13 +120,14 @@ def test_torch_export_small_cnn(tmp_path: Path) -> None:
     assert net.layers[-1].op == "gemm"
 
 
-def _single(tmp_path: Path, node: object, x_shape: list[int | str], inits: list[object], name: str) -> Path:
+def _single(tmp_path: Path, node: onnx.NodeProto, x_shape: list[int | str], inits: list[tuple[str, list[int]]],
+            name: str) -> Path:
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
-    tensors = [numpy_helper.from_array(np.zeros(shape, dtype=np.float32), n) for n, shape in inits]  # type: ignore[misc]
+    tensors = [numpy_helper.from_array(np.zeros(shape, dtype=np.float32), n) for n, shape in inits]
     model = helper.make_model(helper.make_graph([node], "g", [x], [y], initializer=tensors),
                               opset_imports=[helper.make_opsetid("", 17)])
     return _save(model, tmp_path, name)
