@@ -185,8 +185,8 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     fast_fi = _fast_dram(k_dim * n, fi_items, 10)
     if not use_fast_paths:
         fast_if = fast_fi = None
-    if_lw = np.full(1 if fast_if else h * w * c, -1, dtype=np.int64)
-    fi_lw = np.full(1 if fast_fi else k_dim * n, -1, dtype=np.int64)
+    if_lw = np.full(1 if fast_if else h * w * c, -1, dtype=np.int32)
+    fi_lw = np.full(1 if fast_fi else k_dim * n, -1, dtype=np.int32)
     if df == 0:
         row_folds, col_folds = -(-m_dim // ar), -(-n // ac)
         valid_writes = m_dim * n
@@ -196,7 +196,7 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     else:
         row_folds, col_folds = -(-k_dim // ar), -(-m_dim // ac)
         valid_writes = m_dim * n * row_folds
-    lines = np.zeros(valid_writes + 2, dtype=np.int64)
+    lines = np.empty(valid_writes + 2, dtype=np.int64)
     out_i = np.zeros(kern.N_RESULTS, dtype=np.int64)
     out_f = np.zeros(2, dtype=np.float64)
     kern.simulate_layer_calc(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, if_items,

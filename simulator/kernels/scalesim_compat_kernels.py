@@ -80,25 +80,65 @@ def ifmap_address(m: int, k: int, ofmap_w: int, ifmap_h: int, ifmap_w: int, chan
 
 
 @njit(cache=True)
-def read_buffer_access(state: np.ndarray, last_window: np.ndarray, addr: int, cycle: int,
-                       items_per_set: int) -> None:
-    """One valid read request through the CALC read buffer (updates ``state`` in place)."""
+def ifmap_tables(m_dim: int, k_dim: int, ofmap_w: int, ifmap_w: int, channels: int,
+                 filter_w: int, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                      np.ndarray, np.ndarray, np.ndarray]:
+    """Per-pixel and per-window-index parts of :func:`ifmap_address` (no divisions later).
+
+    Returns (pixel row, pixel col, pixel base, window row, window col, window offset); the
+    address of (m, k) is ``base[m] + offset[k]`` when ``row[m] + wrow[k] < ifmap_h`` and
+    ``col[m] + wcol[k] < ifmap_w``, else -1.
+    """
+    prow = np.empty(m_dim, dtype=np.int64)
+    pcol = np.empty(m_dim, dtype=np.int64)
+    pbase = np.empty(m_dim, dtype=np.int64)
+    for m in range(m_dim):
+        prow[m] = (m // ofmap_w) * stride
+        pcol[m] = (m % ofmap_w) * stride
+        pbase[m] = (prow[m] * ifmap_w + pcol[m]) * channels
+    wrow = np.empty(k_dim, dtype=np.int64)
+    wcol = np.empty(k_dim, dtype=np.int64)
+    woff = np.empty(k_dim, dtype=np.int64)
+    sc = filter_w * channels
+    for k in range(k_dim):
+        wrow[k] = k // sc
+        wcol[k] = (k % sc) // channels
+        woff[k] = (wrow[k] * ifmap_w + wcol[k]) * channels + k % channels
+    return prow, pcol, pbase, wrow, wcol, woff
+
+
+@njit(cache=True)
+def read_buffer_row(state: np.ndarray, last_window: np.ndarray, addrs: np.ndarray, n_addrs: int,
+                    cycle: int, items_per_set: int) -> None:
+    """The valid read requests ``addrs[:n_addrs]`` of one demand row (cycle ``cycle``) through
+    the CALC read buffer; ``state`` is updated in place (kept in locals inside the row)."""
+    if n_addrs == 0:
+        return
     if state[_RB_SEEN] == 0:
         state[_RB_SEEN] = 1
         state[_RB_FIRST] = cycle
     win = state[_RB_WIN]
-    if last_window[addr] == win:
-        return
-    last_window[addr] = win
-    state[_RB_COUNT] += 1
-    state[_RB_ELEMS] += 1
-    if state[_RB_ELEMS] == items_per_set:
-        state[_RB_ELEMS] = 0
-        state[_RB_SET] += 1
-        if state[_RB_SET] % SETS_PER_WINDOW == 0:
-            state[_RB_TRIGGERS] += 1
-            state[_RB_LAST_TRIG] = cycle
-            state[_RB_WIN] = state[_RB_SET] // SETS_PER_WINDOW
+    count = state[_RB_COUNT]
+    elems = state[_RB_ELEMS]
+    set_id = state[_RB_SET]
+    for i in range(n_addrs):
+        addr = addrs[i]
+        if last_window[addr] == win:
+            continue
+        last_window[addr] = win
+        count += 1
+        elems += 1
+        if elems == items_per_set:
+            elems = 0
+            set_id += 1
+            if set_id % SETS_PER_WINDOW == 0:
+                state[_RB_TRIGGERS] += 1
+                state[_RB_LAST_TRIG] = cycle
+                win = set_id // SETS_PER_WINDOW
+    state[_RB_WIN] = win
+    state[_RB_COUNT] = count
+    state[_RB_ELEMS] = elems
+    state[_RB_SET] = set_id
 
 
 @njit(cache=True)
@@ -136,26 +176,55 @@ def write_buffer_drain(wb: np.ndarray, lines: np.ndarray, start_cycle: int,
 
 
 @njit(cache=True)
+def _write_buffer_store(wb: np.ndarray, lines: np.ndarray, count: int, drain_bw: int) -> None:
+    """Store ``count`` words: full lines are closed as they fill."""
+    wb[0] -= count
+    idx = wb[1] + count
+    while idx >= drain_bw:
+        lines[wb[2]] = drain_bw
+        wb[2] += 1
+        idx -= drain_bw
+    wb[1] = idx
+
+
+@njit(cache=True)
 def write_buffer_row(wb: np.ndarray, lines: np.ndarray, n_writes: int, cycle: int,
                      active_words: int, lines_per_drain: int, drain_bw: int) -> int:
-    """Service one demand row with ``n_writes`` valid ofmap writes; returns its out cycle."""
+    """Service one demand row with ``n_writes`` valid ofmap writes; returns its out cycle.
+
+    Equivalent to SCALE-Sim's per-word loop, but jumps from one event (stall or drain) to the
+    next: between events a word only takes a slot.
+    """
     current = cycle
-    for _ in range(n_writes):
-        wb[1] += 1
-        wb[0] -= 1
-        if wb[1] == drain_bw:
-            lines[wb[2]] = drain_bw
-            wb[2] += 1
-            wb[1] = 0
+    rem = n_writes
+    while rem > 0:
+        free = wb[0]
         if current < wb[4]:
+            # the word that leaves no free slot waits for the running drain to finish
+            j = free if free >= 1 else 1
+            if j > rem:
+                _write_buffer_store(wb, lines, rem, drain_bw)
+                break
+            _write_buffer_store(wb, lines, j, drain_bw)
+            rem -= j
             if wb[0] <= 0:
                 current = wb[4]
-        elif wb[0] < active_words:
-            if wb[1] != 0:
-                lines[wb[2]] = wb[1]
-                wb[2] += 1
-                wb[1] = 0
-            wb[4] = write_buffer_drain(wb, lines, current, lines_per_drain, drain_bw)
+        else:
+            # the word that takes free space below the active half starts a drain
+            j = free - active_words + 1
+            if j < 1:
+                j = 1
+            if j > rem:
+                _write_buffer_store(wb, lines, rem, drain_bw)
+                break
+            _write_buffer_store(wb, lines, j, drain_bw)
+            rem -= j
+            if wb[0] < active_words:
+                if wb[1] != 0:
+                    lines[wb[2]] = wb[1]
+                    wb[2] += 1
+                    wb[1] = 0
+                wb[4] = write_buffer_drain(wb, lines, current, lines_per_drain, drain_bw)
     return current
 
 
@@ -207,7 +276,14 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
     drain_words = ofmap_words - active_words
     lines_per_drain = (drain_words + drain_bw - 1) // drain_bw
     big = np.int64(1) << 62
+    prow, pcol, pbase, wrow, wcol, woff = ifmap_tables(m_dim, k_dim, ofmap_w, ifmap_w,
+                                                       channels, filter_w, stride)
+    # every window inside the input: no -1 entries in the ifmap operand matrix
+    all_valid = (prow[m_dim - 1] + wrow[k_dim - 1] < ifmap_h
+                 and pcol[m_dim - 1] + wcol[k_dim - 1] < ifmap_w)
 
+    ibuf = np.empty(max(ar, ac), dtype=np.int64)
+    fbuf = np.empty(max(ar, ac), dtype=np.int64)
     ifs = np.zeros(8, dtype=np.int64)
     fis = np.zeros(8, dtype=np.int64)
     wb = np.zeros(8, dtype=np.int64)
@@ -235,69 +311,75 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
             util_sum += (ru * cu * t_dim) / (ar * ac * util_cycles)
             for t in range(rows_per_fold):
                 cycle = g + stalls
-                any_if = False
+                n_if = 0
+                n_fi = 0
                 any_fi = False
                 # ---- ifmap requests of this row, array positions ascending
                 if dataflow == 0:
                     lo = max(0, t - k_dim + 1)
                     hi = min(ru, t + 1)
                     for c in range(lo, hi):
-                        a = ifmap_address(r0 + c, t - c, ofmap_w, ifmap_h, ifmap_w, channels,
-                                          filter_w, stride)
-                        if a >= 0:
-                            any_if = True
-                            if track_ifmap:
-                                read_buffer_access(ifs, ifmap_last_window, a, cycle,
-                                                   ifmap_items_per_set)
+                        pm = r0 + c
+                        wk = t - c
+                        if all_valid or (prow[pm] + wrow[wk] < ifmap_h
+                            and pcol[pm] + wcol[wk] < ifmap_w):
+                            ibuf[n_if] = pbase[pm] + woff[wk]
+                            n_if += 1
+                            if not track_ifmap:
+                                break
                 elif dataflow == 1:
                     lo = max(0, t - ar - m_dim + 1)
                     hi = min(ru, t - ar + 1)
                     for c in range(lo, hi):
-                        a = ifmap_address(t - c - ar, r0 + c, ofmap_w, ifmap_h, ifmap_w,
-                                          channels, filter_w, stride)
-                        if a >= 0:
-                            any_if = True
-                            if track_ifmap:
-                                read_buffer_access(ifs, ifmap_last_window, a, cycle,
-                                                   ifmap_items_per_set)
+                        pm = t - c - ar
+                        wk = r0 + c
+                        if all_valid or (prow[pm] + wrow[wk] < ifmap_h
+                            and pcol[pm] + wcol[wk] < ifmap_w):
+                            ibuf[n_if] = pbase[pm] + woff[wk]
+                            n_if += 1
+                            if not track_ifmap:
+                                break
                 elif t < ar and ar - 1 - t < ru:
                     krow = r0 + ar - 1 - t
                     for c in range(cu):
-                        a = ifmap_address(c0 + c, krow, ofmap_w, ifmap_h, ifmap_w, channels,
-                                          filter_w, stride)
-                        if a >= 0:
-                            any_if = True
-                            if track_ifmap:
-                                read_buffer_access(ifs, ifmap_last_window, a, cycle,
-                                                   ifmap_items_per_set)
+                        pm = c0 + c
+                        if all_valid or (prow[pm] + wrow[krow] < ifmap_h
+                            and pcol[pm] + wcol[krow] < ifmap_w):
+                            ibuf[n_if] = pbase[pm] + woff[krow]
+                            n_if += 1
+                            if not track_ifmap:
+                                break
                 # ---- filter requests of this row
                 if dataflow == 0:
                     lo = max(0, t - k_dim + 1)
                     hi = min(cu, t + 1)
-                    for c in range(lo, hi):
-                        any_fi = True
-                        if track_filter:
-                            read_buffer_access(fis, filter_last_window,
-                                               (t - c) + (c0 + c) * k_dim, cycle,
-                                               filter_items_per_set)
+                    any_fi = lo < hi
+                    if track_filter:
+                        for c in range(lo, hi):
+                            fbuf[n_fi] = (t - c) + (c0 + c) * k_dim
+                            n_fi += 1
                 elif dataflow == 1:
                     if t < ar and ar - 1 - t < ru:
                         krow = r0 + ar - 1 - t
-                        for c in range(cu):
-                            any_fi = True
-                            if track_filter:
-                                read_buffer_access(fis, filter_last_window,
-                                                   krow + (c0 + c) * k_dim, cycle,
-                                                   filter_items_per_set)
+                        any_fi = True
+                        if track_filter:
+                            for c in range(cu):
+                                fbuf[n_fi] = krow + (c0 + c) * k_dim
+                                n_fi += 1
                 else:
                     lo = max(0, t - ar - n_dim + 1)
                     hi = min(ru, t - ar + 1)
-                    for c in range(lo, hi):
-                        any_fi = True
-                        if track_filter:
-                            read_buffer_access(fis, filter_last_window,
-                                               (r0 + c) + (t - c - ar) * k_dim, cycle,
-                                               filter_items_per_set)
+                    any_fi = lo < hi
+                    if track_filter:
+                        for c in range(lo, hi):
+                            fbuf[n_fi] = (r0 + c) + (t - c - ar) * k_dim
+                            n_fi += 1
+                if track_ifmap:
+                    read_buffer_row(ifs, ifmap_last_window, ibuf, n_if, cycle,
+                                    ifmap_items_per_set)
+                if track_filter:
+                    read_buffer_row(fis, filter_last_window, fbuf, n_fi, cycle,
+                                    filter_items_per_set)
                 # ---- ofmap writes of this row
                 if dataflow == 0:
                     lo = max(0, t - k_dim + 1 - (ar - 1))
@@ -309,7 +391,7 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                 out_cycle = write_buffer_row(wb, lines, n_writes, cycle, active_words,
                                              lines_per_drain, drain_bw)
                 stalls += out_cycle - cycle
-                if any_if:
+                if n_if > 0:
                     if if_first < 0:
                         if_first = cycle + 1
                     if_last = cycle + 1

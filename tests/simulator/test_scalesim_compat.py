@@ -101,14 +101,13 @@ def test_read_buffer_kernel_matches_scalesim_class() -> None:
                         active_buf_frac=0.5, backing_buf_default_bw=10)
         items = size_bytes // 100
         state = np.zeros(8, dtype=np.int64)
-        last = np.full(universe, -1, dtype=np.int64)
+        last = np.full(universe, -1, dtype=np.int32)
         rows = rng.integers(-1, universe, size=(3000, 6))
         rows[:4] = -1  # the first request arrives late
         for i, row in enumerate(rows):
             peer.service_reads(row.reshape(1, -1).astype(float), np.array([[float(i)]]))
-            for addr in row:
-                if addr != -1:
-                    kern.read_buffer_access(state, last, int(addr), i, items)
+            valid = row[row != -1].astype(np.int64)
+            kern.read_buffer_row(state, last, valid, len(valid), i, items)
         peer.complete_all_prefetches()
         start, stop = kern.read_buffer_dram_window(state, items, 10)
         assert state[0] == peer.get_num_accesses()
