@@ -28,7 +28,7 @@ def _sram_kb(acc: Accelerator) -> dict[str, int]:
             raise SpecError("SCALE-Sim sizes SRAMs in whole KiB", source=acc.source or acc.name,
                             key=f"{acc.sram.name}.partitions.{operand}", value=size,
                             accepted="a multiple of 1024 bytes")
-        sizes[f"{operand}_sram_kb"] = size // 1024
+        sizes[operand] = size // 1024
     return sizes
 
 
@@ -44,17 +44,20 @@ def layer_reports(layer: Layer, acc: Accelerator, dataflow: str) -> list[ScaleSi
     """SCALE-Sim's reports for one layer: one per group (it has no groups; depthwise layers are
     its per-channel ``DP`` rows). Layers its conv form cannot express (batch > 1, dilation,
     unequal strides, gemm/matmul) use its GEMM convention on the layer's GEMM view."""
-    common = {"array_rows": acc.array.rows, "array_cols": acc.array.cols, "dataflow": dataflow, **_sram_kb(acc)}
+    kb = _sram_kb(acc)
     stride = layer.stride[0]
     h = scalesim_extent(layer.H, layer.padded_input[0], layer.R, stride, layer.P)
     w = scalesim_extent(layer.W, layer.padded_input[1], layer.S, stride, layer.Q)
-    conv_form = (layer.op == "conv" and layer.N == 1 and layer.dilation == (1, 1) and layer.stride[1] == stride
-                 and h is not None and w is not None)
-    if conv_form:
+    conv_form = layer.op == "conv" and layer.N == 1 and layer.dilation == (1, 1) and layer.stride[1] == stride
+    if conv_form and h is not None and w is not None:
         report = scalesim_layer(ifmap_h=h, ifmap_w=w, filter_h=layer.R, filter_w=layer.S, channels=layer.C,
-                                num_filters=layer.K, stride=stride, **common)
+                                num_filters=layer.K, stride=stride, dataflow=dataflow, array_rows=acc.array.rows,
+                                array_cols=acc.array.cols, ifmap_sram_kb=kb["ifmap"], filter_sram_kb=kb["filter"],
+                                ofmap_sram_kb=kb["ofmap"])
     else:
-        report = scalesim_gemm(*layer.gemm, **common)
+        m, n, k = layer.gemm
+        report = scalesim_gemm(m, n, k, dataflow=dataflow, array_rows=acc.array.rows, array_cols=acc.array.cols,
+                               ifmap_sram_kb=kb["ifmap"], filter_sram_kb=kb["filter"], ofmap_sram_kb=kb["ofmap"])
     return [report] * layer.G
 
 
