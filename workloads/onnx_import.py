@@ -1,7 +1,9 @@
 """Import an ONNX model as a ``Network``.
 
 The model is loaded, its symbolic batch dimension fixed (``batch``, default 1), and
-``onnx.shape_inference`` run so that every tensor has a static shape. Nodes are then mapped:
+``onnx.shape_inference`` run so that every tensor has a static shape (where that leaves a shape
+unknown, the model is run once on zeros with ``onnx.reference`` to read the shapes off). Nodes are
+then mapped:
 
 - ``Conv`` (groups, depthwise, strides, pads, auto_pad, dilations; 1-D and 2-D) -> ``conv``;
 - ``Gemm`` (transA/transB) and ``MatMul`` with a constant second operand -> ``gemm``; a
@@ -20,6 +22,7 @@ that stays unknown or symbolic, or an inconsistent node raises ``SpecError`` nam
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -80,6 +83,39 @@ def _shapes(model: Any) -> dict[str, tuple[int, ...] | None]:
     return shapes
 
 
+def _evaluated_shapes(model: Any) -> dict[str, tuple[int, ...]]:
+    """Shapes of every node output from running the model once on zeros (``onnx.reference``).
+
+    The fallback when static shape inference leaves a shape unknown (e.g. a ``Reshape`` to ``-1``
+    of a dynamically sliced tensor). Returns ``{}`` when the model cannot be run.
+    """
+    import numpy as np
+    import onnx
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    try:
+        probe = onnx.ModelProto()
+        probe.CopyFrom(model)
+        names = [out for node in probe.graph.node for out in node.output if out]
+        del probe.graph.output[:]
+        probe.graph.output.extend(helper.make_empty_tensor_value_info(name) for name in names)
+        initializers = {t.name for t in probe.graph.initializer}
+        feeds = {}
+        for value in probe.graph.input:
+            if value.name in initializers:
+                continue
+            tensor = value.type.tensor_type
+            shape = [d.dim_value for d in tensor.shape.dim]
+            if any(d < 1 for d in shape) or math.prod(shape) > 1 << 26:
+                return {}
+            feeds[value.name] = np.zeros(shape, dtype=helper.tensor_dtype_to_np_dtype(tensor.elem_type))
+        results = ReferenceEvaluator(probe).run(None, feeds)
+        return {name: tuple(int(d) for d in np.shape(r)) for name, r in zip(names, results)}
+    except Exception:  # any failure leaves the static shapes as they are
+        return {}
+
+
 def _attrs(node: Any) -> dict[str, Any]:
     import onnx
 
@@ -138,6 +174,11 @@ def load_onnx(path: str | Path, *, batch: int | None = None, bits: int = 8) -> N
     model = _load(path, batch)
     graph = model.graph
     shapes = _shapes(model)
+    outputs = [out for node in graph.node for out in node.output if out]
+    if any(shapes.get(out) is None for out in outputs):
+        for name, shape in _evaluated_shapes(model).items():
+            if shapes.get(name) is None:
+                shapes[name] = shape
     const: set[str] = {t.name for t in graph.initializer}
     producers: dict[str, frozenset[str]] = {}
     layers: list[Layer] = []

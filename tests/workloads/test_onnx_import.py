@@ -166,3 +166,36 @@ def test_symbolic_inner_dimension_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load_onnx(path)
     assert "sym.onnx" in str(info.value) and "proj" in str(info.value)
+
+
+def test_torch_export_attention_needs_evaluated_shapes(tmp_path: Path) -> None:
+    """torch's chunk + view(B, L, h, -1) leaves shapes unknown to static inference; they are evaluated."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self, d: int = 64, heads: int = 4) -> None:
+            super().__init__()
+            self.heads, self.qkv, self.out = heads, nn.Linear(d, 3 * d), nn.Linear(d, d)
+            self.fc1, self.fc2, self.ln = nn.Linear(d, 256), nn.Linear(256, d), nn.LayerNorm(d)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            b, n, d = x.shape
+            q, k, v = (t.view(b, n, self.heads, -1).transpose(1, 2) for t in self.qkv(self.ln(x)).chunk(3, -1))
+            attn = torch.softmax(q @ k.transpose(-1, -2) / 4.0, -1)
+            x = x + self.out((attn @ v).transpose(1, 2).reshape(b, n, d))
+            return x + self.fc2(torch.nn.functional.gelu(self.fc1(x)))
+
+    path = tmp_path / "attn.onnx"
+    try:
+        torch.onnx.export(Block().eval(), (torch.zeros(2, 10, 64),), str(path), dynamo=False, opset_version=17,
+                          input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    except Exception as exc:
+        pytest.skip(f"torch.onnx.export unavailable: {exc}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OnnxImportWarning)
+        net = load_onnx(path, batch=2)
+    assert net.macs == 2 * (10 * (4 * 64 * 64 + 2 * 64 * 256) + 2 * 4 * 10 * 10 * 16)
+    matmuls = [layer for layer in net if layer.op == "matmul"]
+    assert [(m.G, m.P, m.K, m.C) for m in matmuls] == [(8, 10, 10, 16), (8, 10, 16, 10)]
+    assert len(net.predecessors(matmuls[1].name)) == 2  # softmax and the V slice of the QKV projection
