@@ -27,6 +27,10 @@ Micro-architecture (cycles of one fold, physical R rows and C columns):
   delayed by j: T + R + C - 2 cycles. Partial sums of successive row folds are added in
   the output buffer (``out``), outside the array.
 
+Registers carry a value and a state (``EMPTY``, ``PAD`` for a zero padding token, ``DATA``
+for a real operand). The left-edge and top-edge injection ports are an extra register column
+/ row of the forwarding arrays, so every PE reads its neighbour the same way.
+
 Per-cycle activity (useful MACs in that cycle) is written to ``activity``; the kernels
 return the number of cycles simulated, or -1 if ``activity`` is too short (a broken
 invariant that the wrapper reports).
@@ -36,6 +40,10 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+EMPTY = 0
+PAD = 1
+DATA = 2
 
 
 @njit(cache=True)
@@ -57,14 +65,13 @@ def os_cycles(a: np.ndarray, b: np.ndarray, rows: int, cols: int, out: np.ndarra
     sc = b.shape[2]
     R, C = rows, cols
     zero = a.dtype.type(0)
-    a_val = np.zeros((R, C), a.dtype)
-    b_val = np.zeros((R, C), a.dtype)
+    # PE(i, j) latches A in a_*[i, j + 1] and B in b_*[i + 1, j]; column 0 / row 0 are the ports
+    a_val = np.zeros((R, C + 1), a.dtype)
+    a_st = np.zeros((R, C + 1), np.int8)
+    b_val = np.zeros((R + 1, C), a.dtype)
+    b_st = np.zeros((R + 1, C), np.int8)
     acc = np.zeros((R, C), a.dtype)
-    a_tok = np.zeros((R, C), np.bool_)
-    b_tok = np.zeros((R, C), np.bool_)
-    a_use = np.zeros((R, C), np.bool_)
-    b_use = np.zeros((R, C), np.bool_)
-    row_tag = np.full(R, -1, np.int64)  # drain: which array row's results each row register holds
+    row_tag = np.full(R, -1, np.int64)  # drain: which array row's results each row of registers holds
     cyc = 0
     cap = activity.shape[0]
     for g in range(groups):
@@ -73,42 +80,48 @@ def os_cycles(a: np.ndarray, b: np.ndarray, rows: int, cols: int, out: np.ndarra
             for r0 in range(0, sr, R):
                 rows_f = min(R, sr - r0)
                 acc[:, :] = zero
-                a_tok[:, :] = False
-                b_tok[:, :] = False
+                a_st[:, :] = EMPTY
+                b_st[:, :] = EMPTY
                 macs_done = 0
                 c = 0
                 # ---- compute phase: skewed injection, forwarding, accumulation
                 while macs_done < R * C * t_len:
                     if cyc >= cap:
                         return -1
+                    for i in range(R):  # left port: row i of A, delayed by i
+                        k = c - i
+                        if 0 <= k < t_len:
+                            a_st[i, 0] = DATA if i < rows_f else PAD
+                            a_val[i, 0] = a[g, r0 + i, k] if i < rows_f else zero
+                        else:
+                            a_st[i, 0] = EMPTY
+                    for j in range(C):  # top port: column j of B, delayed by j
+                        k = c - j
+                        if 0 <= k < t_len:
+                            b_st[0, j] = DATA if j < cols_f else PAD
+                            b_val[0, j] = b[g, k, c0 + j] if j < cols_f else zero
+                        else:
+                            b_st[0, j] = EMPTY
                     active = 0
-                    for i in range(R - 1, -1, -1):
+                    for i in range(R - 1, -1, -1):  # reverse order: neighbours still hold last cycle's values
                         for j in range(C - 1, -1, -1):
-                            if j == 0:  # left edge: row i of A, delayed by i
-                                k = c - i
-                                ta = 0 <= k < t_len
-                                ua = ta and i < rows_f
-                                va = a[g, r0 + i, k] if ua else zero
-                            else:
-                                ta, ua, va = a_tok[i, j - 1], a_use[i, j - 1], a_val[i, j - 1]
-                            if i == 0:  # top edge: column j of B, delayed by j
-                                k = c - j
-                                tb = 0 <= k < t_len
-                                ub = tb and j < cols_f
-                                vb = b[g, k, c0 + j] if ub else zero
-                            else:
-                                tb, ub, vb = b_tok[i - 1, j], b_use[i - 1, j], b_val[i - 1, j]
-                            if ta and tb:
+                            sa = a_st[i, j]
+                            sb = b_st[i, j]
+                            va = a_val[i, j]
+                            vb = b_val[i, j]
+                            if sa != EMPTY and sb != EMPTY:
                                 acc[i, j] += va * vb
                                 macs_done += 1
-                                if ua and ub:
+                                if sa == DATA and sb == DATA:
                                     active += 1
-                            a_tok[i, j], a_use[i, j], a_val[i, j] = ta, ua, va
-                            b_tok[i, j], b_use[i, j], b_val[i, j] = tb, ub, vb
+                            a_st[i, j + 1] = sa
+                            a_val[i, j + 1] = va
+                            b_st[i + 1, j] = sb
+                            b_val[i + 1, j] = vb
                     activity[cyc] = active
                     cyc += 1
                     c += 1
-                # ---- drain phase: accumulators shift down one row per cycle, bottom row leaves
+                # ---- drain phase: accumulators shift down one row per cycle, the bottom row leaves
                 for i in range(R):
                     row_tag[i] = i
                 exited = 0
@@ -150,16 +163,17 @@ def stationary_cycles(s: np.ndarray, x: np.ndarray, rows: int, cols: int, out: n
     t_len = x.shape[2]
     R, C = rows, cols
     zero = s.dtype.type(0)
-    w_val = np.zeros((R, C), s.dtype)
-    w_tok = np.zeros((R, C), np.bool_)
-    w_use = np.zeros((R, C), np.bool_)
-    x_val = np.zeros((R, C), s.dtype)
-    x_tok = np.zeros((R, C), np.bool_)
-    x_use = np.zeros((R, C), np.bool_)
-    p_val = np.zeros((R, C), s.dtype)
-    p_tok = np.zeros((R, C), np.bool_)
-    p_idx = np.zeros((R, C), np.int64)
-    x_idx = np.zeros((R, C), np.int64)
+    # stationary registers: w_*[i + 1, j] is PE(i, j)'s, row 0 is the top load port
+    w_val = np.zeros((R + 1, C), s.dtype)
+    w_st = np.zeros((R + 1, C), np.int8)
+    # streamed operand: PE(i, j) latches x_*[i, j + 1]; column 0 is the left port
+    x_val = np.zeros((R, C + 1), s.dtype)
+    x_st = np.zeros((R, C + 1), np.int8)
+    x_idx = np.zeros((R, C + 1), np.int64)  # which stream element (output row) a token belongs to
+    # partial sums: PE(i, j) latches p_*[i + 1, j]; row 0 is the top port (zero partial sums)
+    p_val = np.zeros((R + 1, C), s.dtype)
+    p_st = np.zeros((R + 1, C), np.int8)
+    p_idx = np.zeros((R + 1, C), np.int64)
     cyc = 0
     cap = activity.shape[0]
     for g in range(groups):
@@ -168,56 +182,66 @@ def stationary_cycles(s: np.ndarray, x: np.ndarray, rows: int, cols: int, out: n
             for r0 in range(0, sr, R):
                 rows_f = min(R, sr - r0)
                 # ---- load phase: the stationary block shifts down from the top, last row first
-                w_tok[:, :] = False
+                w_st[:, :] = EMPTY
                 l = 0
-                while not w_tok[R - 1, 0]:
+                while w_st[R, 0] == EMPTY:
                     if cyc >= cap:
                         return -1
                     src = R - 1 - l
-                    for i in range(R - 1, 0, -1):
-                        for j in range(C):
-                            w_val[i, j], w_tok[i, j], w_use[i, j] = w_val[i - 1, j], w_tok[i - 1, j], w_use[i - 1, j]
                     for j in range(C):
                         u = src < rows_f and j < cols_f
                         w_val[0, j] = s[g, r0 + src, c0 + j] if u else zero
-                        w_tok[0, j] = True
-                        w_use[0, j] = u
+                        w_st[0, j] = DATA if u else PAD
+                    for i in range(R, 0, -1):
+                        for j in range(C):
+                            w_val[i, j] = w_val[i - 1, j]
+                            w_st[i, j] = w_st[i - 1, j]
                     activity[cyc] = 0
                     cyc += 1
                     l += 1
                 # ---- stream phase: X enters skewed by row, partial sums flow down and leave
-                x_tok[:, :] = False
-                p_tok[:, :] = False
+                x_st[:, :] = EMPTY
+                p_st[:, :] = EMPTY
                 exited = 0
                 c = 0
                 while exited < C * t_len:
                     if cyc >= cap:
                         return -1
+                    for i in range(R):  # left port: row i of X, delayed by i
+                        k = c - i
+                        if 0 <= k < t_len:
+                            x_st[i, 0] = DATA if i < rows_f else PAD
+                            x_val[i, 0] = x[g, r0 + i, k] if i < rows_f else zero
+                            x_idx[i, 0] = k
+                        else:
+                            x_st[i, 0] = EMPTY
+                    for j in range(C):  # top port: a zero partial sum enters with each row-0 token
+                        p_st[0, j] = x_st[0, j]
+                        p_val[0, j] = zero
+                        p_idx[0, j] = x_idx[0, j]
                     active = 0
                     for i in range(R - 1, -1, -1):
                         for j in range(C - 1, -1, -1):
-                            if j == 0:  # left edge: row i of X, delayed by i
-                                k = c - i
-                                tx = 0 <= k < t_len
-                                ux = tx and i < rows_f
-                                vx = x[g, r0 + i, k] if ux else zero
-                                ix = k
-                            else:
-                                tx, ux, vx, ix = x_tok[i, j - 1], x_use[i, j - 1], x_val[i, j - 1], x_idx[i, j - 1]
-                            if i == 0:  # a fresh partial sum starts with the streamed operand
-                                tp, vp, ip = tx, zero, ix
-                            else:
-                                tp, vp, ip = p_tok[i - 1, j], p_val[i - 1, j], p_idx[i - 1, j]
-                            if tx and tp:
-                                vp += w_val[i, j] * vx
-                                if ux and w_use[i, j]:
+                            sx = x_st[i, j]
+                            vx = x_val[i, j]
+                            ix = x_idx[i, j]
+                            sp = p_st[i, j]
+                            vp = p_val[i, j]
+                            ip = p_idx[i, j]
+                            if sx != EMPTY and sp != EMPTY:
+                                vp += w_val[i + 1, j] * vx
+                                if sx == DATA and w_st[i + 1, j] == DATA:
                                     active += 1
-                            x_tok[i, j], x_use[i, j], x_val[i, j], x_idx[i, j] = tx, ux, vx, ix
-                            p_tok[i, j], p_val[i, j], p_idx[i, j] = tp, vp, ip
+                            x_st[i, j + 1] = sx
+                            x_val[i, j + 1] = vx
+                            x_idx[i, j + 1] = ix
+                            p_st[i + 1, j] = sp
+                            p_val[i + 1, j] = vp
+                            p_idx[i + 1, j] = ip
                     for j in range(C):  # bottom edge: partial sums leave into the output buffer
-                        if p_tok[R - 1, j]:
+                        if p_st[R, j] != EMPTY:
                             if j < cols_f:
-                                out[g, p_idx[R - 1, j], c0 + j] += p_val[R - 1, j]
+                                out[g, p_idx[R, j], c0 + j] += p_val[R, j]
                             exited += 1
                     activity[cyc] = active
                     cyc += 1
