@@ -189,18 +189,25 @@ def reordered_graph(q: np.ndarray, k: np.ndarray, v: np.ndarray, *,
         de = np.stack([np.exp(smm[:, 2] - smm[:, 1]), np.exp(smm[:, 0] - smm[:, 1])], axis=-1)
         return de, de
 
-    def running_sum(de: np.ndarray) -> np.ndarray:
+    def columns(de: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """delta and e as (key j, query row i) contiguous arrays: column j of every row at once."""
         rows = de.reshape(n, n, 2)
+        return np.ascontiguousarray(rows[:, :, 0].T), np.ascontiguousarray(rows[:, :, 1].T)
+
+    def running_sum(de: np.ndarray) -> np.ndarray:
+        delta, e = columns(de)
         l = np.zeros(n)
-        for j in range(n):
-            l = l * rows[:, j, 0] + rows[:, j, 1]
+        for j in range(n):  # l = l * delta + e, element by element along each row
+            l *= delta[j]
+            l += e[j]
         return l
 
     def running_out(de: np.ndarray) -> np.ndarray:
-        rows = de.reshape(n, n, 2)
+        delta, e = columns(de)
         o = np.zeros((n, v.shape[1]))
-        for j in range(n):
-            o = o * rows[:, j, 0:1] + rows[:, j, 1:2] * v[j][None, :]
+        for j in range(n):  # o = o * delta + e * v_j
+            o *= delta[j][:, None]
+            o += e[j][:, None] * v[j][None, :]
         return o
 
     ctxs = [

@@ -160,9 +160,11 @@ def min_fifo_depth(variant: str, seq_len: int, *, head_dim: int = 8, window: int
         got = cycles(depth)
         return got is not None and (criterion == "no-deadlock" or got == best)
 
-    lo, hi = 1, unbounded
-    if ok(lo):
-        return lo
+    if ok(1):
+        return 1
+    lo, hi = 1, 2  # exponential search up, then bisection: few full-length runs
+    while hi < unbounded and not ok(hi):
+        lo, hi = hi, min(2 * hi, unbounded)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):

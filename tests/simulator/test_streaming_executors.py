@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dataflows.streams import Channel, Context, GeneratorContext, StreamGraph, build_graph
 from simulator.streaming import build_trace, run_compiled, run_graph, run_simpy
-from simulator.streaming.kernels import max_occupancy
+from simulator.streaming.kernels import max_occupancy, occupancy_steps
 
 
 @st.composite
@@ -228,3 +228,18 @@ def test_generator_deadlock_is_reported() -> None:
                         [Channel("c", "src.o", "g.i", capacity=4)])
     dl = run_simpy(graph).deadlock
     assert dl is not None and dl.blocked_contexts == ["g"] and dl.empty_channels == ["c"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-2, 20), min_size=1, max_size=20), st.data())
+def test_occupancy_steps_kernel_matches_reference(writes: list[int], data: st.DataObject) -> None:
+    w = np.sort(np.asarray(writes, np.int64))
+    lags = np.asarray(data.draw(st.lists(st.integers(1, 6), min_size=len(w), max_size=len(w))), np.int64)
+    r = np.maximum.accumulate(w + lags)[: data.draw(st.integers(0, len(w)))]
+    out_t = np.zeros(w.size + r.size, np.int64)
+    out_occ = np.zeros(w.size + r.size, np.int64)
+    steps = occupancy_steps(w, r, out_t, out_occ)
+    times = sorted(set(w.tolist()) | set(r.tolist()))
+    occ = [int((w <= t).sum() - (r <= t).sum()) for t in times]
+    expected = [(t, o) for i, (t, o) in enumerate(zip(times, occ)) if i == 0 or o != occ[i - 1]]
+    assert list(zip(out_t[:steps].tolist(), out_occ[:steps].tolist())) == expected
