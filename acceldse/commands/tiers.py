@@ -1,0 +1,114 @@
+"""``acceldse tiers``: memory-tier studies (expert switching, operator fusion, event runs)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import pandas as pd
+
+from acceldse.tiers import event_trace, fusion, switch_study
+
+EPILOG = """examples:
+  acceldse tiers switch --hardware sn40l-like --params 8e9 --dtype bf16 --experts 150
+  acceldse tiers switch --hardware sn40l-like --params 8e9 --experts 1 --sockets 1 --json
+  acceldse tiers fusion --hardware sn40l-like --workload gpt2_decode
+  acceldse tiers fusion --hardware sn40l-like --workload bert_base --block encoder.0 --bits 16
+  acceldse tiers event --workload resnet18 --hardware tpu-hbm-like --cores 4 --trace r18.json
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "tiers", help="memory-tier studies: expert switching, fusion, event runs",
+        description="Studies of a tiered memory (SRAM -> HBM -> DDR): composition-of-experts model "
+                    "switching, fused vs unfused layers, and event-fidelity runs with stall breakdown.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="tiers_command", metavar="STUDY", required=True)
+
+    sw = sub.add_parser("switch", help="expert switching time = bytes / tier bandwidth",
+                        description="Place the experts in the closest tier with room and time switching "
+                                    "to an expert in each tier.",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sw.add_argument("--hardware", default="sn40l-like", help="preset or YAML (one socket; default sn40l-like)")
+    sw.add_argument("--params", type=float, default=8e9, help="parameters per expert (default 8e9)")
+    sw.add_argument("--dtype", default="bf16", help="bf16 | fp16 | fp32 | fp8 | int8 | int4 (default bf16)")
+    sw.add_argument("--experts", type=int, default=150, help="number of experts (default 150)")
+    sw.add_argument("--sockets", type=int, default=None,
+                    help="sockets acting as one device (default: the fewest that hold every expert)")
+    sw.add_argument("--json", action="store_true", help="print one JSON object")
+    sw.set_defaults(func=run_switch)
+
+    fu = sub.add_parser("fusion", help="fused vs unfused decoder layer",
+                        description="Time and off-chip bytes of a block of layers run as one fused kernel "
+                                    "(intermediates on chip) and as one kernel per layer (through HBM).",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fu.add_argument("--hardware", default="sn40l-like", help="preset or YAML (default sn40l-like)")
+    fu.add_argument("--workload", default="gpt2_decode", help="zoo name or ONNX file (default gpt2_decode)")
+    fu.add_argument("--block", default=None, help="layer-name prefix (default: the first block, e.g. h.0)")
+    fu.add_argument("--bits", type=int, default=16, help="operand bits of zoo workloads (default 16: bf16)")
+    fu.add_argument("--seq-len", type=int, default=None, help="sequence length (prefill/encoder zoo workloads)")
+    fu.add_argument("--kv-len", type=int, default=None, help="KV-cache length (gpt2_decode)")
+    fu.add_argument("--layers", action="store_true", help="also print the per-layer table")
+    fu.add_argument("--json", action="store_true", help="print one JSON object")
+    fu.set_defaults(func=run_fusion)
+
+    ev = sub.add_parser("event", help="event-fidelity run: stall breakdown, contention, trace",
+                        description="Run a network at event fidelity and print the stall cycles by cause.",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ev.add_argument("--workload", default="resnet18", help="zoo name, ONNX or SCALE-Sim CSV (default resnet18)")
+    ev.add_argument("--hardware", default="tpu-hbm-like", help="preset or YAML (default tpu-hbm-like)")
+    ev.add_argument("--dataflow", default=None, help="os | ws | is | all (default: the hardware's, else os)")
+    ev.add_argument("--cores", type=int, default=None, help="arrays sharing the off-chip link (default: spec)")
+    ev.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
+    ev.set_defaults(func=run_event)
+
+
+def run_switch(args: argparse.Namespace) -> int:
+    r = switch_study(args.hardware, args.params, args.dtype, args.experts, args.sockets)
+    if args.json:
+        print(json.dumps({"hardware": r.hardware, "sockets": r.sockets, "experts": r.experts,
+                          "expert_bytes": r.expert_bytes, "mean_switch_seconds": r.mean_switch_seconds,
+                          "tiers": r.table.to_dict(orient="records")}))
+        return 0
+    print(f"{r.experts} experts x {r.expert_bytes / 1e9:.3g} GB on {r.sockets} x {r.hardware}")
+    with pd.option_context("display.width", 200, "display.float_format", "{:,.5f}".format):
+        print(r.table.to_string(index=False))
+    print(f"\nmean switch time (expert picked uniformly): {r.mean_switch_seconds:.5f} s")
+    return 0
+
+
+def run_fusion(args: argparse.Namespace) -> int:
+    params = {k: v for k, v in (("bits", args.bits), ("seq_len", args.seq_len), ("kv_len", args.kv_len))
+              if v is not None}
+    r = fusion(args.hardware, args.workload, args.block, **params)
+    summary = {"block": r.block, "unfused_cycles": r.unfused_cycles, "fused_cycles": r.fused_cycles,
+               "unfused_seconds": r.unfused_seconds, "fused_seconds": r.fused_seconds, "speedup": r.speedup,
+               "unfused_bytes": r.unfused_bytes, "fused_bytes": r.fused_bytes,
+               "intermediate_bytes": r.intermediate_bytes}
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    if args.layers:
+        print(r.layers.to_string(index=False), end="\n\n")
+    print(f"block {r.block!r}: unfused {r.unfused_cycles:,} cycles ({r.unfused_seconds * 1e6:,.2f} us), "
+          f"{r.unfused_bytes:,} off-chip bytes")
+    print(f"{'':>{len(r.block) + 9}}fused   {r.fused_cycles:,} cycles ({r.fused_seconds * 1e6:,.2f} us), "
+          f"{r.fused_bytes:,} off-chip bytes")
+    print(f"speed-up {r.speedup:.2f}x; intermediates kept on chip: {r.intermediate_bytes:,} bytes")
+    return 0
+
+
+def run_event(args: argparse.Namespace) -> int:
+    run = event_trace(args.workload, args.hardware, args.dataflow, cores=args.cores, trace_path=args.trace)
+    t = run.table
+    cols = ["total_cycles", "compute_cycles", "stall_cycles", "stall_bandwidth_cycles", "stall_latency_cycles",
+            "stall_capacity_cycles", "stall_contention_cycles"]
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(t[["layer", "dataflow", *cols]].to_string(index=False))
+        print("\ntotals")
+        print(t.groupby("dataflow", sort=False)[cols].sum().round(1).to_string())
+    if args.trace:
+        print(f"\nwrote trace {args.trace} (open in https://ui.perfetto.dev)")
+    return 0

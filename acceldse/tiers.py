@@ -1,0 +1,53 @@
+"""Public API of the memory-tier studies: expert switching, operator fusion, event runs with traces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dataflows.dataflow import Dataflow, resolve_dataflows
+from simulator.coe import SwitchStudy, expert_switching
+from simulator.event import EventRun, event_run
+from simulator.fusion import FusionStudy, fusion_study
+from simulator.hardware import Accelerator
+from simulator.presets import load_hardware
+from workloads.network import Network
+
+
+def switch_study(hardware: str | Path | Accelerator = "sn40l-like", params: float = 8e9, dtype: str = "bf16",
+                 experts: int = 150, sockets: int | None = None) -> SwitchStudy:
+    """Composition-of-experts switching: experts placed over the tiers, switch time = bytes / tier bandwidth.
+
+    Args:
+        hardware: preset name, YAML spec or ``Accelerator`` (one socket).
+        params: parameters per expert. dtype: ``bf16`` | ``fp16`` | ``fp32`` | ``fp8`` | ``int8`` | ``int4``.
+        experts: number of experts. sockets: sockets acting as one (``None``: the fewest that hold them all).
+    """
+    return expert_switching(load_hardware(hardware), params, dtype, experts, sockets)
+
+
+def fusion(hardware: str | Path | Accelerator = "sn40l-like", workload: str | Path | Network = "gpt2_decode",
+           block: str | None = None, **workload_params: Any) -> FusionStudy:
+    """Fused vs unfused block of layers (default: the first decoder layer) on a tiered chip."""
+    from acceldse.api import resolve_workload
+
+    return fusion_study(load_hardware(hardware), resolve_workload(workload, **workload_params), block)
+
+
+def event_trace(workload: str | Path | Network = "resnet18", hardware: str | Path | Accelerator = "tpu-hbm-like",
+                dataflow: str | Dataflow | list[str] | None = None, *, cores: int | None = None,
+                trace_path: str | Path | None = None, **workload_params: Any) -> EventRun:
+    """Event-fidelity run with the stall breakdown; writes a Chrome/Perfetto trace JSON when asked."""
+    from acceldse.api import resolve_workload
+
+    acc = load_hardware(hardware)
+    network = resolve_workload(workload, **workload_params)
+    flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"))
+    run = event_run(network, acc, flows, cores=cores, trace=trace_path is not None)
+    if trace_path is not None:
+        Path(trace_path).write_text(json.dumps(run.trace))
+    return run
+
+
+__all__ = ["event_trace", "fusion", "switch_study"]

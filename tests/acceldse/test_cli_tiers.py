@@ -1,0 +1,47 @@
+"""``acceldse tiers``: switch, fusion and event sub-commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from acceldse.cli import main
+
+
+def test_tiers_switch_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tiers", "switch", "--hardware", "sn40l-like", "--params", "8e9", "--dtype", "bf16",
+                 "--experts", "1", "--sockets", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["mean_switch_seconds"] == pytest.approx(0.01)
+    assert [t["experts"] for t in data["tiers"]] == [0, 1, 0]
+
+
+def test_tiers_switch_default_150_experts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tiers", "switch", "--hardware", "sn40l-like", "--params", "8e9", "--dtype", "bf16",
+                 "--experts", "150"]) == 0
+    out = capsys.readouterr().out
+    assert "150 experts x 16 GB on 2 x sn40l-like" in out and "mean switch time" in out
+
+
+def test_tiers_fusion(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tiers", "fusion", "--hardware", "sn40l-like", "--workload", "gpt2_decode", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["block"] == "h.0" and data["speedup"] > 1
+    assert data["unfused_bytes"] > data["fused_bytes"]
+
+
+def test_tiers_event_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "t.json"
+    assert main(["tiers", "event", "--workload", "bert_base", "--hardware", "tpu-hbm-like", "--cores", "4",
+                 "--trace", str(path)]) == 0
+    assert "stall_contention_cycles" in capsys.readouterr().out
+    assert json.loads(path.read_text())["traceEvents"]
+
+
+def test_tiers_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for cmd in (["tiers"], ["tiers", "switch"], ["tiers", "fusion"], ["tiers", "event"]):
+        with pytest.raises(SystemExit):
+            main([*cmd, "--help"])
+        assert "acceldse tiers switch --hardware sn40l-like" in capsys.readouterr().out
