@@ -76,8 +76,8 @@ def main():
     plat_path = os.path.join(tmp, "platform.json")
     with open(plat_path, "w") as f:
         json.dump(spec["platform"], f)
-    from samo.cli import main as samo_main
     import samo.model.partition as part
+    from samo.cli import main as samo_main
     captured = {}
     real_summary = part.Partition.summary
 

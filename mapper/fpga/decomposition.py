@@ -14,11 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from mapper.fpga.optimise import FpgaResult, optimise_network
 from simulator.fpga.platform import Platform
 from workloads.decompose import (
     Decomposition,
-    decompose_network,
     decomposable,
+    decompose_network,
     decomposed_macs,
     decomposed_weights,
     full_rank,
@@ -26,8 +28,6 @@ from workloads.decompose import (
 )
 from workloads.errors import SpecError
 from workloads.network import Network
-
-from mapper.fpga.optimise import FpgaResult, optimise_network
 
 
 def rank_fractions(min_rank_fraction: float) -> list[float]:

@@ -26,10 +26,10 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from workloads.errors import SpecError, require_int
 
 from simulator.fpga.platform import Platform, load_platform
 from simulator.fpga.resources import bram18_for, dsp_per_mac
+from workloads.errors import SpecError, require_int
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import simpy
+
+from simulator.fpga.stage import Folding, stage_cost
 from workloads.errors import DeadlockError, SpecError
 from workloads.layer import Layer
 from workloads.network import Network
-
-from simulator.fpga.stage import Folding, stage_cost
 
 
 @dataclass(frozen=True)
@@ -132,3 +132,13 @@ def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None =
     half = len(finish) // 2
     interval = (finish[-1] - finish[half - 1]) / (len(finish) - half) if len(finish) > 2 else finish[1] - finish[0]
     return PipelineSimResult(samples, tuple(finish), interval, max(cycles.values()), stall, finish[-1])
+
+
+def partition_network(network: Network, names: tuple[str, ...] | list[str]) -> Network:
+    """The sub-network of one partition (edges between its layers only)."""
+    inside = set(names)
+    layers = tuple(network[n] for n in names)
+    edges = tuple(e for e in network.edges if e[0] in inside and e[1] in inside)
+    if len(layers) > 1 and not edges:
+        raise SpecError("partition layers are not connected", source=network.name, key="partition", value=names)
+    return Network(f"{network.name}[{names[0]}..{names[-1]}]", layers, edges=edges or (), source=network.source)

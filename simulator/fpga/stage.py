@@ -9,9 +9,9 @@ Folding of a stage:
 A MAC stage (conv, gemm, matmul) has ``coarse_in * coarse_out * fine`` MAC lanes and takes
 ``MACs / (coarse_in * coarse_out * fine)`` cycles per sample -- or longer when reading its input
 (``G*C*H*W / coarse_in`` words) or writing its output (``G*K*P*Q / coarse_out``) takes longer, as in
-fpgaConvNet, where every module of a stage runs at its own rate and the slowest sets the stage's.  A pooling or elementwise stage
-has ``coarse_in == coarse_out`` lanes and takes ``G*H*W / coarse`` cycles per sample (it reads
-every input element once).  The batch multiplies both.
+fpgaConvNet, where every module of a stage runs at its own rate and the slowest sets the stage's.
+A pooling or elementwise stage has ``coarse_in == coarse_out`` lanes and takes ``G*H*W / coarse``
+cycles per sample (it reads every input element once).  The batch multiplies both.
 
 Memory of a MAC stage: its weights on chip in ``lanes`` banks (one weight per lane per cycle),
 or -- when ``weights_on_chip`` is False -- streamed from off-chip once per sample with the

@@ -1,0 +1,40 @@
+"""``acceldse fpga`` command line."""
+
+import json
+
+import pytest
+
+from acceldse.cli import main
+
+
+def test_fpga_lenet_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fpga", "--workload", "lenet", "--platform", "zc706", "--clock-mhz", "100", "--batch", "256"]) == 0
+    out = capsys.readouterr().out
+    assert "conv0" in out and "fc7" in out and "throughput" in out and "12,500.0 samples/s" in out
+
+
+def test_fpga_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fpga", "--workload", "lenet", "--platform", "zcu102", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["dsp_used"] <= data["summary"]["dsp_available"]
+    assert {"layer", "coarse_in", "coarse_out", "fine", "cycles", "dsp", "bram18", "lut", "ff", "partition"} <= set(
+        data["stages"][0])
+
+
+def test_fpga_swat(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fpga", "swat", "--platform", "zcu102", "--seq-len", "1024", "2048", "--window", "256",
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["seq_len"] for r in rows] == [1024, 2048]
+    assert rows[1]["swat_latency_ms"] < rows[1]["dense_latency_ms"]
+
+
+def test_fpga_bad_platform(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fpga", "--workload", "lenet", "--platform", "nope"]) == 2
+    assert "unknown FPGA platform" in capsys.readouterr().err
+
+
+def test_fpga_help_has_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["fpga", "--help"])
+    assert "acceldse fpga --workload lenet" in capsys.readouterr().out

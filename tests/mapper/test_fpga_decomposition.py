@@ -1,0 +1,42 @@
+"""The optimiser with per-layer decomposition (Mixed-TD) on a VGG-style network."""
+
+import numpy as np
+import pytest
+
+from mapper.fpga import optimise
+from mapper.fpga.decomposition import plan_for_fraction, rank_fractions
+from simulator.fpga.networks import lenet, vgg_small
+from workloads.errors import SpecError
+
+
+def test_vgg_on_zcu102_decomposition_raises_throughput_per_dsp() -> None:
+    net = vgg_small()
+    plain = optimise(net, "zcu102", batch=256)
+    mixed = optimise(net, "zcu102", batch=256, decompose=True)
+    assert mixed.decomposition  # some layers were decomposed
+    assert mixed.network.macs < net.macs
+    assert mixed.report.throughput_per_dsp > plain.report.throughput_per_dsp
+    assert mixed.report.throughput >= plain.report.throughput
+    assert mixed.candidates[0]["rank_fraction"] == 1.0  # the undecomposed network was a candidate
+    assert mixed.report.feasible
+
+
+def test_rank_fractions() -> None:
+    assert rank_fractions(0.25) == [0.5, 0.25]
+    assert rank_fractions(0.1) == [0.5, 0.25, 0.125]
+    with pytest.raises(SpecError):
+        rank_fractions(0.0)
+
+
+def test_max_error_blocks_lossy_layers() -> None:
+    net = lenet()
+    rng = np.random.default_rng(0)
+    low_rank = (rng.standard_normal((50, 4)) @ rng.standard_normal((4, 500))).reshape(50, 20, 5, 5)
+    full = rng.standard_normal((500, 800))
+    weights = {"conv2": low_rank, "fc5": full}
+    plan = plan_for_fraction(net, 0.25, weights, max_error=0.01)
+    assert "fc5" not in plan  # a random full-rank matrix loses too much at rank 125
+    # conv2 is rank 4: SVD at rank round(0.25 * 50) = 12 reconstructs it
+    assert plan.get("conv2") is not None and plan["conv2"].method == "svd"
+    loose = plan_for_fraction(net, 0.25)
+    assert "fc5" in loose

@@ -1,0 +1,168 @@
+"""FPGA folding optimisers: feasibility (property test), quality vs SAMO, determinism, errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mapper.fpga import optimise
+from simulator.fpga import Folding, Platform, evaluate_design, load_platform
+from simulator.fpga.networks import lenet, mlp, residual_block
+from simulator.fpga.stage import channels_in, channels_out, kernel_size
+from workloads.errors import SpecError
+from workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
+from workloads.network import Network
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fpga"
+
+
+def _check_feasible(result, platform: Platform) -> None:  # type: ignore[no-untyped-def]
+    rep = evaluate_design(result.network, result.foldings, platform, batch=result.report.batch,
+                          partitions=result.partitions)
+    assert rep.feasible, rep.violations
+    for part in rep.partitions:
+        for res in ("dsp", "bram18", "lut", "ff"):
+            assert part.resources[res] <= getattr(platform, res)
+        assert part.bandwidth_gbps <= platform.bandwidth_gbps
+    for layer in result.network:  # every folding divides its layer
+        f = result.foldings[layer.name]
+        assert channels_in(layer) % f.coarse_in == 0 and channels_out(layer) % f.coarse_out == 0
+        assert kernel_size(layer) % f.fine == 0
+
+
+def test_lenet_beats_or_equals_samo_rule_on_zc706() -> None:
+    plat = load_platform("zc706").with_clock(100)
+    res = optimise(lenet(), plat, batch=256, method="greedy")
+    _check_feasible(res, plat)
+    samo = json.loads((GOLDEN / "samo_lenet_zc706.json").read_text())["throughput_per_s"]
+    assert res.report.throughput >= samo  # SAMO: 10,000 samples/s (2,560,000 cycles per batch)
+    assert res.report.throughput == pytest.approx(12_500.0)
+
+
+@pytest.mark.parametrize("plat_name", ["zc706", "zcu102"])
+def test_beats_or_equals_every_stored_samo_design(plat_name: str) -> None:
+    path = GOLDEN / f"samo_lenet_{plat_name}.json"
+    samo = json.loads(path.read_text())
+    res = optimise(lenet(), plat_name, clock_mhz=100, batch=samo["batch"])
+    assert res.report.throughput >= samo["throughput_per_s"] * (1 - 1e-9)
+
+
+def test_coarse_factors_match_across_stream_edges() -> None:
+    res = optimise(lenet(), "zc706", batch=256)
+    f = res.foldings
+    for a, b in res.network.edges:
+        if res.stages.set_index("layer").loc[a, "partition"] == res.stages.set_index("layer").loc[b, "partition"]:
+            assert f[a].coarse_out == f[b].coarse_in, (a, b)
+
+
+def test_anneal_never_worse_than_greedy_and_is_seeded() -> None:
+    g = optimise(mlp(), "zc706", batch=64, method="greedy")
+    a1 = optimise(mlp(), "zc706", batch=64, method="anneal", seed=3, anneal_iterations=800)
+    a2 = optimise(mlp(), "zc706", batch=64, method="anneal", seed=3, anneal_iterations=800)
+    assert a1.report.throughput >= g.report.throughput
+    assert a1.stages.equals(a2.stages)
+
+
+def test_latency_objective_counts_fill() -> None:
+    r = optimise(lenet(), "zcu102", batch=1, objective="latency")
+    assert r.report.latency_s > r.report.batch_time_s
+    assert r.summary["latency_us"] == pytest.approx(r.report.latency_s * 1e6)
+
+
+def test_lut_personality_used_when_dsps_are_scarce() -> None:
+    base = load_platform("zc706")
+    tiny = Platform("tiny", dsp=4, bram18=base.bram18, uram=0, lut=base.lut, ff=base.ff, clock_mhz=100,
+                    bandwidth_gbps=100, reconfiguration_ms=50)
+    res = optimise(lenet(), tiny, batch=16)
+    _check_feasible(res, tiny)
+    assert (res.stages["personality"] == "lut").any()
+    no_lut = optimise(lenet(), tiny, batch=16, allow_lut=False)
+    assert res.report.throughput > no_lut.report.throughput
+
+
+def test_partitions_when_network_does_not_fit() -> None:
+    base = load_platform("zc706")
+    small = Platform("small", dsp=64, bram18=450, uram=0, lut=40000, ff=80000, clock_mhz=100,
+                     bandwidth_gbps=50, reconfiguration_ms=1)
+    res = optimise(lenet(), small, batch=256)
+    _check_feasible(res, small)
+    assert len(res.partitions) >= 2 or not all(res.stages["weights_on_chip"])
+    assert base.dsp > small.dsp
+
+
+def test_network_that_cannot_fit_one_layer_raises() -> None:
+    tiny = Platform("tiny", dsp=1, bram18=2, uram=0, lut=500, ff=1000, clock_mhz=100, bandwidth_gbps=10,
+                    reconfiguration_ms=1)
+    with pytest.raises(SpecError, match="does not fit the platform even alone"):
+        optimise(lenet(), tiny, batch=4)
+
+
+def test_no_reconf_forces_one_partition_or_error() -> None:
+    res = optimise(lenet(), "zc706", batch=64, enable_reconf=False)
+    assert len(res.partitions) == 1
+    tiny = Platform("t", dsp=8, bram18=3, uram=0, lut=20000, ff=40000, clock_mhz=100, bandwidth_gbps=1,
+                    reconfiguration_ms=1)
+    with pytest.raises(SpecError, match="one partition"):
+        optimise(lenet(), tiny, batch=64, enable_reconf=False)
+
+
+@pytest.mark.parametrize("kwargs,key", [({"objective": "energy"}, "objective"), ({"method": "brute"}, "method"),
+                                        ({"batch": 0}, "batch")])
+def test_bad_arguments(kwargs: dict, key: str) -> None:
+    with pytest.raises(SpecError) as err:
+        optimise(lenet(), "zc706", **kwargs)
+    assert err.value.key == key
+
+
+def test_residual_dag_optimises() -> None:
+    res = optimise(residual_block(), "zcu102", batch=32)
+    _check_feasible(res, load_platform("zcu102"))
+
+
+# ---- property test: random networks on random (scaled) platforms ------------------------------------
+
+@st.composite
+def networks(draw: st.DrawFn) -> Network:
+    ch = draw(st.sampled_from([1, 3, 4, 6]))
+    hw = draw(st.sampled_from([8, 12, 16]))
+    layers: list[Layer] = []
+    for i in range(draw(st.integers(1, 4))):
+        out = draw(st.sampled_from([4, 6, 8, 12, 16]))
+        k = draw(st.sampled_from([1, 3]))
+        layers.append(conv2d(f"c{i}", ch, out, hw, k, padding=k // 2, bits=draw(st.sampled_from([8, 16]))))
+        ch = out
+        if draw(st.booleans()):
+            layers.append(eltwise(f"r{i}", ch, hw, num_inputs=1, bits=16))
+        if hw >= 4 and draw(st.booleans()):
+            layers.append(pool2d(f"p{i}", ch, hw, 2, bits=16))
+            hw //= 2
+    layers.append(gemm("fc", 1, draw(st.sampled_from([10, 20])), ch * hw * hw, bits=16))
+    return Network("random", tuple(layers))
+
+
+@st.composite
+def platforms(draw: st.DrawFn) -> Platform:
+    base = load_platform(draw(st.sampled_from(["zc706", "zcu102", "u50"])))
+    frac = draw(st.sampled_from([0.02, 0.05, 0.2, 1.0]))
+    return Platform("rand", dsp=max(1, int(base.dsp * frac)), bram18=max(1, int(base.bram18 * frac)), uram=0,
+                    lut=max(1, int(base.lut * frac)), ff=max(1, int(base.ff * frac)), clock_mhz=base.clock_mhz,
+                    bandwidth_gbps=draw(st.sampled_from([0.5, 5.0, base.bandwidth_gbps])),
+                    reconfiguration_ms=draw(st.sampled_from([0.1, 50.0])))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(), platforms(), st.sampled_from(["greedy", "anneal"]), st.sampled_from([1, 64]))
+def test_never_exceeds_resources_or_bandwidth(net: Network, plat: Platform, method: str, batch: int) -> None:
+    try:
+        res = optimise(net, plat, batch=batch, method=method, anneal_iterations=150)
+    except SpecError as err:  # only allowed: the network cannot fit even one layer per partition
+        assert "does not fit" in str(err)
+        return
+    _check_feasible(res, plat)
+    # the optimised folding is never slower than the minimal folding with the same partitions and weights
+    minimal = evaluate_design(net, {n: Folding(weights_on_chip=f.weights_on_chip) for n, f in res.foldings.items()},
+                              plat, batch=batch, partitions=res.partitions)
+    assert minimal.feasible
+    assert res.report.batch_cycles <= minimal.batch_cycles

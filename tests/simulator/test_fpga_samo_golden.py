@@ -1,0 +1,49 @@
+"""Peer cross-check: SAMO 0.2.4 + fpgaConvNet designs (stored by benchmarks/bench_fpga.py --write-golden).
+
+For every layer of every stored SAMO design, our stage model with SAMO's folding gives the same
+batch cycles and DSP count; SAMO's LeNet/ZC706 run reproduces the published table.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulator.fpga import Folding, stage_cost
+from simulator.fpga.networks import lenet, mlp, vgg_small
+from workloads.network import Network
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fpga"
+FILES = sorted(GOLDEN.glob("samo_*.json"))
+NETWORKS = {"lenet": lenet, "mlp": mlp, "vgg_small": lambda: vgg_small(widths=(16, 32, 64))}
+
+
+def _network(name: str) -> Network:
+    return NETWORKS[name]()
+
+
+def test_golden_files_exist() -> None:
+    assert len(FILES) >= 2, "run benchmarks/bench_fpga.py --write-golden with the samo venv"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_per_layer_cycles_and_dsp_match_samo(path: Path) -> None:
+    data = json.loads(path.read_text())
+    net = _network(data["network"])
+    layers = [layer for part in data["partitions"] for layer in part["layers"]]
+    assert [layer.name for layer in net] == data["layer_names"]
+    assert len(layers) == len(net)
+    batch = data["batch"]
+    for ours, theirs in zip(net, layers):
+        fold = Folding(theirs["coarse_in"], theirs["coarse_out"], theirs["fine"] if ours.op == "conv" else 1)
+        cost = stage_cost(ours, fold)
+        assert batch * cost.cycles_per_sample == theirs["cycles"], ours.name
+        assert cost.dsp == theirs["dsp"], ours.name
+
+
+def test_samo_lenet_zc706_reproduces_published() -> None:
+    data = json.loads((GOLDEN / "samo_lenet_zc706.json").read_text())
+    assert len(data["partitions"]) == 1
+    part = data["partitions"][0]
+    assert part["latency"] == 2_560_000 and part["resources"]["DSP"] == 360 and part["resources"]["BRAM"] == 908
+    assert data["throughput_per_s"] == pytest.approx(10_000.0)
