@@ -176,9 +176,9 @@ def load_onnx(path: str | Path, *, batch: int | None = None, bits: int = 8) -> N
     shapes = _shapes(model)
     outputs = [out for node in graph.node for out in node.output if out]
     if any(shapes.get(out) is None for out in outputs):
-        for name, shape in _evaluated_shapes(model).items():
-            if shapes.get(name) is None:
-                shapes[name] = shape
+        for tensor_name, evaluated in _evaluated_shapes(model).items():
+            if shapes.get(tensor_name) is None:
+                shapes[tensor_name] = evaluated
     const: set[str] = {t.name for t in graph.initializer}
     producers: dict[str, frozenset[str]] = {}
     layers: list[Layer] = []
