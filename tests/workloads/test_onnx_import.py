@@ -174,7 +174,7 @@ def test_torch_export_attention_needs_evaluated_shapes(tmp_path: Path) -> None:
     torch: Any = pytest.importorskip("torch")
     nn = torch.nn
 
-    class Block(nn.Module):  # type: ignore[misc]
+    class Block(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, d: int = 64, heads: int = 4) -> None:
             super().__init__()
             self.heads, self.qkv, self.out = heads, nn.Linear(d, 3 * d), nn.Linear(d, d)
