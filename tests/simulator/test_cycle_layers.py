@@ -147,3 +147,21 @@ def test_unknown_fidelity_lists_cycle() -> None:
 def test_layer_without_macs_is_refused() -> None:
     with pytest.raises(SpecError):
         run_layer_cycle(eltwise("add", 3, 5), make_acc(2, 2), "os", np.random.default_rng(0))
+
+
+def test_attention_slice_with_batched_matmuls_equals_analytical() -> None:
+    net = _slice("bert_base", ["encoder.0.attn.q", "encoder.0.attn.qk", "encoder.0.attn.av"], seq_len=16)
+    assert any(layer.op == "matmul" and layer.G > 1 for layer in net.layers)
+    cyc = acceldse.simulate(net, "edge-8x8", "all", fidelity="cycle").layers
+    ana = acceldse.simulate(net, "edge-8x8", "all").layers
+    assert (cyc.compute_cycles.to_numpy() == ana.compute_cycles.to_numpy()).all()
+
+
+@pytest.mark.slow
+def test_whole_mobilenet_v1_equals_analytical() -> None:
+    cyc = acceldse.simulate("mobilenet_v1", "edge-8x8", "all", fidelity="cycle", resolution=96).layers
+    ana = acceldse.simulate("mobilenet_v1", "edge-8x8", "all", resolution=96).layers
+    assert len(cyc) == len(ana) > 20
+    assert (cyc.compute_cycles.to_numpy() == ana.compute_cycles.to_numpy()).all()
+    mac = cyc.macs > 0
+    np.testing.assert_allclose(cyc.measured_utilization[mac], ana.compute_utilization[mac], rtol=1e-12)
