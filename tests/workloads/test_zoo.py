@@ -137,6 +137,16 @@ def test_bad_parameters(name: str, key: str, value: object) -> None:
     assert key in str(info.value)
 
 
+def test_describe_table() -> None:
+    from workloads.zoo import describe
+
+    table = describe().set_index("workload")
+    assert list(table.index) == list_workloads()
+    assert table.loc["resnet50", "macs"] == build("resnet50").macs
+    assert table.loc["vgg16", "weights"] == params(build("vgg16"))
+    assert "width=1.0" in table.loc["mobilenet_v2", "parameters"]
+
+
 def test_unknown_name_lists_zoo() -> None:
     with pytest.raises(SpecError, match="resnet50"):
         build("resnet51")

@@ -11,6 +11,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
+
 from workloads.errors import SpecError
 from workloads.network import Network
 from workloads.zoo.cnn import alexnet, vgg16
@@ -53,6 +55,18 @@ def _lookup(name: str) -> Builder:
     return ZOO[name.lower()]
 
 
+def describe() -> pd.DataFrame:
+    """One row per zoo network at its defaults: ``workload``, ``layers``, ``macs``, ``weights``
+    (conv + FC weight elements; matmul operands are activations) and ``parameters`` (defaults)."""
+    rows = []
+    for name in ZOO:
+        net = build(name)
+        rows.append({"workload": name, "layers": len(net), "macs": net.macs,
+                     "weights": sum(layer.weight_elems for layer in net if layer.op in ("conv", "gemm")),
+                     "parameters": ", ".join(f"{k}={v}" for k, v in parameters(name).items())})
+    return pd.DataFrame(rows)
+
+
 def build(name: str, **params: Any) -> Network:
     """Build zoo network ``name``; unknown names or parameters and bad values raise ``SpecError``."""
     builder = _lookup(name)
@@ -64,4 +78,4 @@ def build(name: str, **params: Any) -> Network:
     return builder(**params)
 
 
-__all__ = ["ZOO", "Builder", "build", "list_workloads", "parameters"]
+__all__ = ["ZOO", "Builder", "build", "describe", "list_workloads", "parameters"]
