@@ -238,5 +238,5 @@ def load_onnx(path: str | Path, *, batch: int | None = None, bits: int = 8) -> N
     if not layers:
         raise SpecError("no supported layers in the ONNX model", source=source,
                         accepted="a model with Conv, Gemm, MatMul, pooling or elementwise nodes")
-    return Network(name=graph.name or path.stem, layers=tuple(layers), edges=tuple(dict.fromkeys(edges)),
+    return Network(name=path.stem, layers=tuple(layers), edges=tuple(dict.fromkeys(edges)),
                    source=source)
