@@ -42,15 +42,16 @@ LIVE_CASES: list[tuple[str, PeerLayer, int, int, str]] = [
 ]
 
 
-def compat_seconds(args: dict[str, object], repeats: int) -> tuple[float, int]:
-    """Median wall seconds of ``scalesim_layer(**args)`` over ``repeats`` warm runs."""
+def compat_seconds(args: dict[str, object], repeats: int) -> tuple[float, float, int]:
+    """Median wall and CPU seconds of ``scalesim_layer(**args)`` over ``repeats`` warm runs."""
     res = scalesim_layer(**args)  # type: ignore[arg-type]  # JIT warm-up
-    times = []
+    walls, cpus = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = scalesim_layer(**args)  # type: ignore[arg-type]
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), res.total_cycles
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus), res.total_cycles
 
 
 def _layer_args(lay: PeerLayer) -> dict[str, object]:
@@ -63,18 +64,20 @@ def live(repeats: int) -> None:
     from tests.peers.scalesim_runner import run_scalesim_layer
 
     print("## Live: SCALE-Sim 3.0.0 vs acceldse compat (same machine, same process)\n")
-    print(f"| layer | array | df | SCALE-Sim s | compat s (median of {repeats}) | ratio |"
-          " cycles agree |")
-    print("|---|---|---|---:|---:|---:|---|")
+    print(f"| layer | array | df | SCALE-Sim wall s | compat wall s (median of {repeats}) |"
+          " wall ratio | CPU ratio | cycles agree |")
+    print("|---|---|---|---:|---:|---:|---:|---|")
     for name, lay, rows, cols, df in LIVE_CASES:
         cfg = {"array_rows": rows, "array_cols": cols, "ifmap_sram_kb": 64,
                "filter_sram_kb": 64, "ofmap_sram_kb": 64, "dataflow": df}
         with tempfile.TemporaryDirectory() as tmp:
+            c0 = time.process_time()
             ref, peer_s = run_scalesim_layer(lay, out_dir=Path(tmp), **cfg)  # type: ignore[arg-type]
-        ours_s, cycles = compat_seconds({**_layer_args(lay), **cfg}, repeats)
+            peer_cpu = time.process_time() - c0
+        ours_s, ours_cpu, cycles = compat_seconds({**_layer_args(lay), **cfg}, repeats)
         agree = "yes" if cycles == ref["total_cycles"] else f"NO ({cycles} vs {ref['total_cycles']})"
         print(f"| {name} | {rows}x{cols} | {df} | {peer_s:.3f} | {ours_s:.6f} | "
-              f"{peer_s / ours_s:,.0f}x | {agree} |", flush=True)
+              f"{peer_s / ours_s:,.0f}x | {peer_cpu / ours_cpu:,.0f}x | {agree} |", flush=True)
 
 
 def golden(repeats: int) -> None:
@@ -91,7 +94,7 @@ def golden(repeats: int) -> None:
     for row in rows:
         args: dict[str, object] = {k: int(row[k]) for k in INT_KEYS}
         args["dataflow"] = row["dataflow"]
-        ours_s, _ = compat_seconds(args, repeats)
+        ours_s, _, _ = compat_seconds(args, repeats)
         peer_s = float(row["peer_seconds"])
         ratios.append(peer_s / ours_s)
         per_file.setdefault(row["file"], []).append(peer_s / ours_s)

@@ -201,7 +201,7 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     out_f = np.zeros(2, dtype=np.float64)
     kern.simulate_layer_calc(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, if_items,
                              fi_items, 10, 10, vals["ofmap_sram_kb"] * 1024, ac,
-                             fast_if is None, fast_fi is None, if_lw, fi_lw, lines, out_i,
+                             fast_if is None, fast_fi is None, use_fast_paths, if_lw, fi_lw, lines, out_i,
                              out_f)
     res = [int(x) for x in out_i]
     if fast_if is not None:

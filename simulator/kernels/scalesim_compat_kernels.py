@@ -247,6 +247,7 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                         array_rows: int, array_cols: int, ifmap_items_per_set: int,
                         filter_items_per_set: int, ifmap_fill_bw: int, filter_fill_bw: int,
                         ofmap_words: int, drain_bw: int, track_ifmap: bool, track_filter: bool,
+                        skip_repeats: bool,
                         ifmap_last_window: np.ndarray, filter_last_window: np.ndarray,
                         lines: np.ndarray, out_int: np.ndarray, out_float: np.ndarray) -> None:
     """Walk every demand row of one layer (CALC mode) and fill ``out_int`` / ``out_float``.
@@ -254,7 +255,9 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
     ``out_int`` gets the ``R_*`` entries; ``out_float`` = [mean mapping efficiency, mean compute
     utilisation] over folds (fractions, summed in SCALE-Sim's fold order). With
     ``track_ifmap`` (``track_filter``) False the DRAM miss tracking of that operand is skipped
-    (the caller uses the closed form); SRAM start/stop cycles are still found.
+    (the caller uses the closed form); SRAM start/stop cycles are still found. With
+    ``skip_repeats`` a fold that repeats the previous fold's addresses after a miss-free fold
+    is not tracked (provably all hits).
     """
     ar = array_rows
     ac = array_cols
@@ -298,6 +301,8 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
     of_last = -1
     stalls = 0
     g = 0
+    if_prev_zero = False
+    fi_prev_zero = False
     map_sum = 0.0
     util_sum = 0.0
     out_cycle = 0
@@ -308,6 +313,16 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
             r0 = fr * ar
             ru = min(ar, sr - r0)
             map_sum += (ru * cu) / (ar * ac)
+            # A fold whose address stream equals the previous fold's, after a fold without a
+            # single miss, cannot miss either (the buffer state did not change): skip it.
+            fold_idx = fc * row_folds + fr
+            if_same = fold_idx > 0 and row_folds == 1 and dataflow != 2
+            fi_same = (fr > 0 and dataflow == 0) or (
+                fold_idx > 0 and row_folds == 1 and dataflow == 2)
+            do_if = track_ifmap and not (skip_repeats and if_same and if_prev_zero)
+            do_fi = track_filter and not (skip_repeats and fi_same and fi_prev_zero)
+            if_misses0 = ifs[_RB_COUNT]
+            fi_misses0 = fis[_RB_COUNT]
             util_sum += (ru * cu * t_dim) / (ar * ac * util_cycles)
             for t in range(rows_per_fold):
                 cycle = g + stalls
@@ -325,7 +340,7 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                             and pcol[pm] + wcol[wk] < ifmap_w):
                             ibuf[n_if] = pbase[pm] + woff[wk]
                             n_if += 1
-                            if not track_ifmap:
+                            if not do_if:
                                 break
                 elif dataflow == 1:
                     lo = max(0, t - ar - m_dim + 1)
@@ -337,7 +352,7 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                             and pcol[pm] + wcol[wk] < ifmap_w):
                             ibuf[n_if] = pbase[pm] + woff[wk]
                             n_if += 1
-                            if not track_ifmap:
+                            if not do_if:
                                 break
                 elif t < ar and ar - 1 - t < ru:
                     krow = r0 + ar - 1 - t
@@ -347,14 +362,14 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                             and pcol[pm] + wcol[krow] < ifmap_w):
                             ibuf[n_if] = pbase[pm] + woff[krow]
                             n_if += 1
-                            if not track_ifmap:
+                            if not do_if:
                                 break
                 # ---- filter requests of this row
                 if dataflow == 0:
                     lo = max(0, t - k_dim + 1)
                     hi = min(cu, t + 1)
                     any_fi = lo < hi
-                    if track_filter:
+                    if do_fi:
                         for c in range(lo, hi):
                             fbuf[n_fi] = (t - c) + (c0 + c) * k_dim
                             n_fi += 1
@@ -362,7 +377,7 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                     if t < ar and ar - 1 - t < ru:
                         krow = r0 + ar - 1 - t
                         any_fi = True
-                        if track_filter:
+                        if do_fi:
                             for c in range(cu):
                                 fbuf[n_fi] = krow + (c0 + c) * k_dim
                                 n_fi += 1
@@ -370,14 +385,14 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                     lo = max(0, t - ar - n_dim + 1)
                     hi = min(ru, t - ar + 1)
                     any_fi = lo < hi
-                    if track_filter:
+                    if do_fi:
                         for c in range(lo, hi):
                             fbuf[n_fi] = (r0 + c) + (t - c - ar) * k_dim
                             n_fi += 1
-                if track_ifmap:
+                if do_if:
                     read_buffer_row(ifs, ifmap_last_window, ibuf, n_if, cycle,
                                     ifmap_items_per_set)
-                if track_filter:
+                if do_fi:
                     read_buffer_row(fis, filter_last_window, fbuf, n_fi, cycle,
                                     filter_items_per_set)
                 # ---- ofmap writes of this row
@@ -404,6 +419,8 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                         of_first = out_cycle
                     of_last = out_cycle
                 g += 1
+            if_prev_zero = ifs[_RB_COUNT] == if_misses0
+            fi_prev_zero = fis[_RB_COUNT] == fi_misses0
     write_buffer_flush(wb, lines, out_cycle, lines_per_drain, drain_bw)
     n_folds = row_folds * col_folds
     out_float[0] = map_sum / n_folds
