@@ -8,7 +8,7 @@ import numpy as np
 
 from dataflows.streams.graph import Context, StreamGraph
 from dataflows.streams.values import evaluate
-from simulator.streaming.kernels import fire_all, max_occupancy
+from simulator.streaming.kernels import fire_all
 from simulator.streaming.result import BlockedContext, Deadlock, StreamResult
 from workloads.errors import SpecError
 
@@ -31,7 +31,6 @@ class _Lowered:
     pat: np.ndarray
     cap: np.ndarray
     vis_delay: np.ndarray
-    tok_off: np.ndarray
     ntok: np.ndarray
     init: np.ndarray
 
@@ -68,9 +67,6 @@ def lower(graph: StreamGraph) -> _Lowered:
                 pat.extend(pattern)
             start.append(len(chs))
     ntok = np.array([graph.channel_tokens(ch) or 0 for ch in graph.channels], np.int64)
-    tok_off = np.zeros(len(graph.channels), np.int64)
-    if len(ntok) > 1:
-        tok_off[1:] = np.cumsum(ntok)[:-1]
     vis = [graph.context(ch.src_context).latency_cycles + ch.latency_cycles for ch in graph.channels]
 
     def arr(values: list[int]) -> np.ndarray:
@@ -82,7 +78,7 @@ def lower(graph: StreamGraph) -> _Lowered:
         in_start=arr(in_start), in_ch=arr(in_ch), in_poff=arr(in_poff), in_plen=arr(in_plen),
         out_start=arr(out_start), out_ch=arr(out_ch), out_poff=arr(out_poff), out_plen=arr(out_plen),
         pat=arr(pat), cap=arr([ch.capacity for ch in graph.channels]), vis_delay=arr(vis),
-        tok_off=tok_off, ntok=ntok, init=arr([ch.initial_tokens for ch in graph.channels]))
+        ntok=ntok, init=arr([ch.initial_tokens for ch in graph.channels]))
 
 
 def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = False) -> StreamResult:
@@ -99,14 +95,19 @@ def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = Fal
     """
     low = lower(graph)
     n_ch = len(graph.channels)
-    total = int(low.ntok.sum())
+    # record: keep every token (ring = all tokens); else a ring of `capacity` slots suffices
+    ring = np.maximum(low.ntok if record else np.minimum(low.cap, low.ntok), 1)
+    roff = np.zeros(n_ch, np.int64)
+    if n_ch > 1:
+        roff[1:] = np.cumsum(ring)[:-1]
+    total = int(ring.sum())
     write_time = np.empty(total, np.int64)
     read_time = np.empty(total, np.int64)
     written = low.init.copy()
     for i in range(n_ch):
-        off = low.tok_off[i]
-        write_time[off: off + low.init[i]] = -low.vis_delay[i]
+        write_time[roff[i]: roff[i] + low.init[i]] = -low.vis_delay[i]
     readcnt = np.zeros(n_ch, np.int64)
+    best = np.zeros(n_ch, np.int64)
     nctx = low.ii.shape[0]
     next_fire = np.zeros(nctx, np.int64)
     last_s = np.full(nctx, -1, np.int64)
@@ -116,9 +117,9 @@ def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = Fal
         fire_time = np.empty(int(low.nfire.sum()), np.int64)
     else:
         fire_time = np.empty(0, np.int64)
-    fire_all(low.ii, low.lat, low.nfire, low.in_start, low.in_ch, low.in_poff, low.in_plen,
+    fire_all(low.ii, low.nfire, low.in_start, low.in_ch, low.in_poff, low.in_plen,
              low.out_start, low.out_ch, low.out_poff, low.out_plen, low.pat, low.cap, low.vis_delay,
-             low.tok_off, written, readcnt, write_time, read_time, next_fire, last_s,
+             roff, ring, written, readcnt, write_time, read_time, best, next_fire, last_s,
              fire_time, fire_off, record)
     names = [c.name for c in graph.contexts]
     fired = last_s >= 0
@@ -129,15 +130,12 @@ def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = Fal
         cycles = cycle
     else:
         cycles = int((last_s + low.lat).max()) + 1 if nctx else 0
-    occupancy = {}
-    channel_times: dict[str, tuple[np.ndarray, np.ndarray]] | None = {} if record else None
-    for i, ch in enumerate(graph.channels):
-        off = low.tok_off[i]
-        w = write_time[off: off + written[i]]
-        r = read_time[off: off + readcnt[i]]
-        occupancy[ch.name] = int(max_occupancy(w, r))
-        if channel_times is not None:
-            channel_times[ch.name] = (w.copy(), r.copy())
+    occupancy = {ch.name: int(best[i]) for i, ch in enumerate(graph.channels)}
+    channel_times: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    if record:
+        channel_times = {ch.name: (write_time[roff[i]: roff[i] + written[i]].copy(),
+                                   read_time[roff[i]: roff[i] + readcnt[i]].copy())
+                         for i, ch in enumerate(graph.channels)}
     fire_times = None
     if record:
         fire_times = {n: fire_time[fire_off[i]: fire_off[i] + next_fire[i]].copy() for i, n in enumerate(names)}

@@ -1,7 +1,7 @@
 """Numba kernels for the compiled streaming executor (pure, over caller-allocated arrays).
 
-Times are in cycles (int64). Channel token ``j`` of channel ``ch`` lives at
-``tok_off[ch] + j`` in ``write_time`` / ``read_time``.
+Times are in cycles (int64). Token ``j`` of channel ``ch`` lives at
+``roff[ch] + j % ring[ch]`` in ``write_time`` / ``read_time``.
 """
 
 from __future__ import annotations
@@ -11,12 +11,51 @@ from numba import njit
 
 
 @njit(cache=True)
-def fire_all(ii: np.ndarray, lat: np.ndarray, nfire: np.ndarray,
+def _wrap(pos: int, ring: int) -> int:
+    """``pos mod ring`` for ``pos`` in ``[-ring, 2 * ring)``."""
+    if pos >= ring:
+        return pos - ring
+    if pos < 0:
+        return pos + ring
+    return pos
+
+
+@njit(cache=True)
+def _finalize(ch: int, j: int, jpos: int, nread: int, write_time: np.ndarray, read_time: np.ndarray,
+              roff: np.ndarray, ring: np.ndarray, pidx: np.ndarray, ppos: np.ndarray,
+              best: np.ndarray) -> None:
+    """Occupancy right after write ``j`` (reads at the same cycle counted first).
+
+    Called once per token, in token order, as soon as write ``j`` and read ``j - 1`` are known;
+    only reads ``j - capacity .. j - 1`` can still be later than write ``j``, so a ring of
+    ``capacity`` entries holds everything needed. ``pidx`` is how many reads are at or
+    before the last finalized write; ``nread`` is how many reads exist (``>= j`` except when
+    flushing the writes left unread at the end of a deadlocked run).
+    """
+    t = write_time[roff[ch] + jpos]
+    p = pidx[ch]
+    pp = ppos[ch]
+    size = ring[ch]
+    base = roff[ch]
+    limit = min(j, nread)
+    while p < limit and read_time[base + pp] <= t:
+        p += 1
+        pp += 1
+        if pp == size:
+            pp = 0
+    pidx[ch] = p
+    ppos[ch] = pp
+    if j + 1 - p > best[ch]:
+        best[ch] = j + 1 - p
+
+
+@njit(cache=True)
+def fire_all(ii: np.ndarray, nfire: np.ndarray,
              in_start: np.ndarray, in_ch: np.ndarray, in_poff: np.ndarray, in_plen: np.ndarray,
              out_start: np.ndarray, out_ch: np.ndarray, out_poff: np.ndarray, out_plen: np.ndarray,
-             pat: np.ndarray, cap: np.ndarray, vis_delay: np.ndarray, tok_off: np.ndarray,
+             pat: np.ndarray, cap: np.ndarray, vis_delay: np.ndarray, roff: np.ndarray, ring: np.ndarray,
              written: np.ndarray, readcnt: np.ndarray, write_time: np.ndarray, read_time: np.ndarray,
-             next_fire: np.ndarray, last_s: np.ndarray,
+             best: np.ndarray, next_fire: np.ndarray, last_s: np.ndarray,
              fire_time: np.ndarray, fire_off: np.ndarray, record: bool) -> None:
     """Compute the start cycle of every firing of every context, in place.
 
@@ -26,16 +65,27 @@ def fire_all(ii: np.ndarray, lat: np.ndarray, nfire: np.ndarray,
     advanced round-robin, each as far as its dependencies allow; the loop stops when a whole
     round makes no progress (all done, or deadlock: ``next_fire < nfire`` somewhere).
     ``vis_delay[ch]`` is producer latency + channel latency.
+
+    Token ``j`` of channel ``ch`` is kept at ``roff[ch] + j % ring[ch]`` of ``write_time`` and
+    ``read_time``: ``ring[ch] >= cap[ch]`` suffices (at most ``cap`` tokens are live), and
+    ``ring[ch]`` = all tokens keeps the whole history. ``written`` must hold the initial
+    tokens, already stored (write cycle ``-vis_delay``). ``best[ch]`` receives the channel's
+    maximum occupancy.
     """
     nctx = ii.shape[0]
+    nch = cap.shape[0]
+    wpos = np.zeros(nch, np.int64)
+    rpos = np.zeros(nch, np.int64)
+    pidx = np.zeros(nch, np.int64)
+    ppos = np.zeros(nch, np.int64)
+    done = np.zeros(nch, np.int64)  # writes whose occupancy is final
+    for ch in range(nch):
+        wpos[ch] = written[ch] % ring[ch]
+        if written[ch] > 0:
+            _finalize(ch, 0, 0, 0, write_time, read_time, roff, ring, pidx, ppos, best)
+            done[ch] = 1
     in_phase = np.zeros(in_ch.shape[0], np.int64)
     out_phase = np.zeros(out_ch.shape[0], np.int64)
-    for c in range(nctx):
-        k0 = next_fire[c]
-        for p in range(in_start[c], in_start[c + 1]):
-            in_phase[p] = k0 % in_plen[p]
-        for p in range(out_start[c], out_start[c + 1]):
-            out_phase[p] = k0 % out_plen[p]
     progress = True
     while progress:
         progress = False
@@ -54,11 +104,10 @@ def fire_all(ii: np.ndarray, lat: np.ndarray, nfire: np.ndarray,
                     r = pat[in_poff[p] + in_phase[p]]
                     if r > 0:
                         ch = in_ch[p]
-                        j = readcnt[ch] + r - 1
-                        if j >= written[ch]:
+                        if readcnt[ch] + r - 1 >= written[ch]:
                             ok = False
                             break
-                        v = write_time[tok_off[ch] + j] + vis_delay[ch]
+                        v = write_time[roff[ch] + _wrap(rpos[ch] + r - 1, ring[ch])] + vis_delay[ch]
                         if v > t:
                             t = v
                 if not ok:
@@ -72,30 +121,40 @@ def fire_all(ii: np.ndarray, lat: np.ndarray, nfire: np.ndarray,
                             if jj >= readcnt[ch]:
                                 ok = False
                                 break
-                            rt = read_time[tok_off[ch] + jj]
+                            rt = read_time[roff[ch] + _wrap(wpos[ch] + r - 1 - cap[ch], ring[ch])]
                             if rt > t:
                                 t = rt
                 if not ok:
                     break
                 for p in range(i0, i1):
                     r = pat[in_poff[p] + in_phase[p]]
-                    if r > 0:
-                        ch = in_ch[p]
-                        base = tok_off[ch] + readcnt[ch]
-                        for q in range(r):
-                            read_time[base + q] = t
-                        readcnt[ch] += r
+                    ch = in_ch[p]
+                    for _ in range(r):
+                        read_time[roff[ch] + rpos[ch]] = t
+                        rpos[ch] += 1
+                        if rpos[ch] == ring[ch]:
+                            rpos[ch] = 0
+                        readcnt[ch] += 1
+                        if written[ch] > readcnt[ch]:
+                            _finalize(ch, readcnt[ch], rpos[ch], readcnt[ch], write_time, read_time, roff,
+                                      ring, pidx, ppos, best)
+                            done[ch] += 1
                     in_phase[p] += 1
                     if in_phase[p] == in_plen[p]:
                         in_phase[p] = 0
                 for p in range(o0, o1):
                     r = pat[out_poff[p] + out_phase[p]]
-                    if r > 0:
-                        ch = out_ch[p]
-                        base = tok_off[ch] + written[ch]
-                        for q in range(r):
-                            write_time[base + q] = t
-                        written[ch] += r
+                    ch = out_ch[p]
+                    for _ in range(r):
+                        write_time[roff[ch] + wpos[ch]] = t
+                        if readcnt[ch] >= written[ch]:
+                            _finalize(ch, written[ch], wpos[ch], readcnt[ch], write_time, read_time, roff,
+                                      ring, pidx, ppos, best)
+                            done[ch] += 1
+                        wpos[ch] += 1
+                        if wpos[ch] == ring[ch]:
+                            wpos[ch] = 0
+                        written[ch] += 1
                     out_phase[p] += 1
                     if out_phase[p] == out_plen[p]:
                         out_phase[p] = 0
@@ -104,6 +163,9 @@ def fire_all(ii: np.ndarray, lat: np.ndarray, nfire: np.ndarray,
                     fire_time[fire_off[c] + k] = t
                 next_fire[c] = k + 1
                 progress = True
+    for ch in range(nch):  # deadlock: writes never followed by the read that would finalize them
+        for j in range(done[ch], written[ch]):
+            _finalize(ch, j, j % ring[ch], readcnt[ch], write_time, read_time, roff, ring, pidx, ppos, best)
 
 
 @njit(cache=True)

@@ -87,6 +87,12 @@ def test_executors_agree_exactly_on_random_graphs(graph: StreamGraph) -> None:
     _same(a, b)
     for ch in graph.channels:
         assert a.max_occupancy[ch.name] <= ch.capacity
+        # online occupancy (kernel) == merge of the recorded write/read cycles
+        assert a.max_occupancy[ch.name] == max_occupancy(*a.channel_times[ch.name])
+    # the ring-buffer run (capacity-sized rings, nothing recorded) gives the same answer
+    c = run_compiled(graph)
+    assert (c.cycles, c.firings, c.tokens, c.max_occupancy, c.deadlock) == (
+        a.cycles, a.firings, a.tokens, a.max_occupancy, a.deadlock)
 
 
 def test_deadlock_iff_a_firing_needs_more_than_capacity() -> None:
