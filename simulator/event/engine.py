@@ -137,7 +137,8 @@ def _attribute(st: _CoreState, per_fold: int, load: np.ndarray, write: np.ndarra
 
 
 def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: int, latency: int, *,
-                   record: bool = False, link_name: str = "dram") -> tuple[list[CoreRun], SharedLink]:
+                   record: bool = False, link_name: str = "dram",
+                   shared: bool | None = None) -> tuple[list[CoreRun], SharedLink]:
     """Run one layer's folds on ``len(loads)`` cores sharing one link.
 
     Args:
@@ -145,12 +146,14 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
         per_fold: array cycles of one fold.
         latency: tier latency in cycles.
         record: keep spans for a trace.
+        shared: force the processor-sharing link (``True``) or the exclusive one (``False``);
+            default: exclusive for one core.
 
     Returns:
         one ``CoreRun`` per core, and the link (its stats and spans).
     """
     env = simpy.Environment()
-    link = SharedLink(env, link_name, record=record)
+    link = SharedLink(env, link_name, record=record, exclusive=len(loads) == 1 if shared is None else not shared)
     states = []
     for c, (load, write) in enumerate(zip(loads, writes)):
         n = load.shape[0]
@@ -192,7 +195,7 @@ def run_vector_layer(compute: int, load: int, store: int, latency: int, *, recor
     Total = max(compute, load + store) + 2 x latency (the analytical vector-layer rule).
     """
     env = simpy.Environment()
-    link = SharedLink(env, link_name, record=record)
+    link = SharedLink(env, link_name, record=record, exclusive=True)
     env.process(_vector_dma(env, link, load, store, latency))
     env.process(_vector_compute(env, compute, latency))
     env.run()

@@ -42,19 +42,35 @@ class SharedLink:
         env: the SimPy environment.
         name: link name (``hbm->sram``).
         record: keep ``(owner, label, start, end)`` of every transfer (for traces).
+        exclusive: one DMA engine issues one transfer at a time (nothing to share): each
+            transfer is a plain timeout of its work cycles (same times, fewer events).
     """
 
-    def __init__(self, env: simpy.Environment, name: str, *, record: bool = False) -> None:
+    def __init__(self, env: simpy.Environment, name: str, *, record: bool = False, exclusive: bool = False) -> None:
         self.env = env
         self.name = name
         self.record = record
+        self.exclusive = exclusive
         self.stats = LinkStats()
         self._jobs: list[_Job] = []
         self._last = 0.0
         self._version = 0
+        self._busy_until = 0.0
 
     def transfer(self, work_cycles: int, owner: str = "", label: str = "") -> simpy.Event:
         """Start a transfer of ``work_cycles`` full-bandwidth cycles; the event fires when it is done."""
+        if self.exclusive and work_cycles > 0:
+            now = float(self.env.now)
+            if now < self._busy_until:
+                raise RuntimeError(f"exclusive link {self.name!r} got a second concurrent transfer")
+            self._busy_until = now + work_cycles
+            self.stats.transfers += 1
+            self.stats.work_cycles += int(work_cycles)
+            self.stats.busy_cycles += work_cycles
+            self.stats.max_concurrency = max(self.stats.max_concurrency, 1)
+            if self.record:
+                self.stats.spans.append((owner, label, now, now + work_cycles))
+            return self.env.timeout(work_cycles)
         done = self.env.event()
         if work_cycles <= 0:
             done.succeed()

@@ -164,3 +164,23 @@ def test_bad_cores() -> None:
 def test_split_folds() -> None:
     assert [(s.start, s.stop) for s in split_folds(10, 3)] == [(0, 4), (4, 7), (7, 10)]
     assert [s.stop - s.start for s in split_folds(2, 4)] == [1, 1, 0, 0]
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_shared_and_exclusive_links_agree_on_one_core(shared: bool) -> None:
+    from simulator.event.engine import run_fold_layer
+
+    acc = load_hardware("scalesim-32x32")
+    net = load_workload("resnet18")
+    flow = resolve_dataflows("ws")[0]
+    dram = acc.dram
+    for layer in [ly for ly in net.layers if ly.has_weights][:6]:
+        s = fold_schedule(layer, flow, acc)
+        load = transfer_cycles_array(s.load_bytes, dram.read_bw_bytes_per_cycle)
+        write = transfer_cycles_array(s.write_bytes, dram.write_bw_bytes_per_cycle)
+        runs, link = run_fold_layer([load], [write], s.cycles_per_fold, dram.latency_cycles, shared=shared)
+        assert link.exclusive is not shared
+        assert runs[0].end_cycles == double_buffer_cycles(s.load_bytes, s.write_bytes, s.cycles_per_fold,
+                                                          dram.read_bw_bytes_per_cycle,
+                                                          dram.write_bw_bytes_per_cycle, dram.latency_cycles)
+        assert link.stats.work_cycles == int(load.sum() + write.sum())
