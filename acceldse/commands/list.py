@@ -7,6 +7,8 @@ from typing import Any
 
 from dataflows.dataflow import DATAFLOWS
 from simulator.presets import list_hardware, load_hardware
+from workloads.scalesim_csv import list_scalesim_topologies
+from workloads.zoo import describe
 
 
 def add_parser(sub: Any) -> None:
@@ -17,19 +19,12 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def workload_names() -> list[str]:
-    try:
-        from workloads.zoo import list_workloads
-    except ImportError:  # the zoo is optional during development
-        return []
-    return list(list_workloads())
-
-
 def run(args: argparse.Namespace) -> int:
     if args.what in ("all", "workloads"):
-        print("workloads (use --workload NAME, an .onnx file or a SCALE-Sim .csv):")
-        for name in workload_names():
-            print(f"  {name}")
+        print("workloads (use --workload NAME [--param KEY=VALUE ...], an .onnx file or a SCALE-Sim .csv):")
+        for row in describe().itertuples():
+            print(f"  {row.workload:14s} {row.layers:4d} layers {row.macs / 1e9:9.3f} GMACs  {row.parameters}")
+        print("  scalesim:<name> for SCALE-Sim's topologies: " + ", ".join(list_scalesim_topologies()))
     if args.what in ("all", "hardware"):
         print("hardware presets (use --hardware NAME, a .yaml spec or a SCALE-Sim .cfg):")
         for name in list_hardware():

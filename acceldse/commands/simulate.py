@@ -10,6 +10,7 @@ import pandas as pd
 
 from acceldse.api import COMPAT_MODES, FIDELITIES, simulate
 from simulator.result import SimResult
+from workloads.errors import SpecError
 
 EXAMPLES = """examples:
   acceldse simulate                                   # ResNet-18 on SCALE-Sim's 32x32 default, os
@@ -36,13 +37,15 @@ def add_parser(sub: Any) -> None:
                    help="report a peer tool's numbers (SCALE-Sim 3.0.0, CALC mode)")
     p.add_argument("--batch", type=int, default=None, help="batch size for zoo workloads")
     p.add_argument("--seq-len", type=int, default=None, help="sequence length for transformer zoo workloads")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="other zoo parameters, e.g. --param width=0.5 --param resolution=160 --param kv_len=2048")
     p.add_argument("--out", default=None, help="write the per-layer table to a .csv or .parquet file")
     p.add_argument("--all-columns", action="store_true", help="print every column, not the summary set")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    params = {k: v for k, v in (("batch", args.batch), ("seq_len", args.seq_len)) if v is not None}
+    params = workload_params(args)
     result = simulate(args.workload, args.hardware, args.dataflow, fidelity=args.fidelity, compat=args.compat,
                       **params)
     print_result(result, all_columns=args.all_columns)
@@ -50,6 +53,24 @@ def run(args: argparse.Namespace) -> int:
         path = result.save(args.out)
         print(f"\nwrote {len(result.layers)} rows to {path}")
     return 0
+
+
+def workload_params(args: argparse.Namespace) -> dict[str, Any]:
+    """Zoo parameters from --batch, --seq-len and repeated --param KEY=VALUE (numbers parsed)."""
+    params: dict[str, Any] = {k: v for k, v in (("batch", args.batch), ("seq_len", args.seq_len)) if v is not None}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SpecError("expected KEY=VALUE", source="--param", value=item, accepted="e.g. width=0.5")
+        number: Any = value
+        for cast in (int, float):
+            try:
+                number = cast(value)
+                break
+            except ValueError:
+                continue
+        params[key.strip().replace("-", "_")] = number
+    return params
 
 
 def print_result(result: SimResult, *, all_columns: bool = False, file: Any = None) -> None:
