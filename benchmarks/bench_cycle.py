@@ -4,8 +4,9 @@ Usage:
     python benchmarks/bench_cycle.py                 # throughput table (medians of --repeat runs)
     python benchmarks/bench_cycle.py --sweep 3000    # random GEMMs: output and cycle mismatches
 
-Throughput is reported as simulated PE-cycles per second (cycles x PEs: every PE register
-update counts, busy or not), useful MACs per second and simulated array cycles per second.
+Throughput is reported per CPU-second (``time.process_time``; wall time is shown too, but on a
+shared machine it mostly measures the other jobs): simulated PE-cycles (cycles x PEs: every PE
+register update counts, busy or not), useful MACs and simulated array cycles per CPU-second.
 For scale, PUBLISHED.md measured SCALE-Sim 3.0.0 at ~4,000 simulated cycles per second
 (850-9,300) on a 32x32 array on this machine; that figure is quoted, not re-run here.
 """
@@ -32,23 +33,24 @@ def throughput(repeat: int, dtype: str) -> None:
     rng = np.random.default_rng(0)
     run_gemm_cycle(np.ones((2, 2)), np.ones((2, 2)), 2, 2, "os")  # compile / load the cache
     run_gemm_cycle(np.ones((2, 2), int), np.ones((2, 2), int), 2, 2, "ws")
-    print(f"{'shape (MxKxN on RxC)':<28}{'df':>4}{'cycles':>12}{'median s':>10}{'PE-cyc/s':>12}"
-          f"{'MAC/s':>12}{'cycles/s':>12}{'util':>7}")
+    print(f"{'shape (MxKxN on RxC)':<28}{'df':>4}{'cycles':>12}{'wall s':>9}{'cpu s':>9}{'PE-cyc/cpu-s':>14}"
+          f"{'MAC/cpu-s':>12}{'cycles/cpu-s':>14}{'util':>7}")
     for m, k, n, rows, cols in SHAPES:
         if dtype == "int64":
             a, b = rng.integers(-4, 5, (m, k)), rng.integers(-4, 5, (k, n))
         else:
             a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
         for df in ("os", "ws", "is"):
-            times = []
+            wall, cpu = [], []
             for _ in range(repeat):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 res = run_gemm_cycle(a, b, rows, cols, df)
-                times.append(time.perf_counter() - t0)
-            med = statistics.median(times)
+                wall.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
+            med_wall, med = statistics.median(wall), statistics.median(cpu)
             pe_cycles = res.cycles * rows * cols
-            print(f"{f'{m}x{k}x{n} on {rows}x{cols}':<28}{df:>4}{res.cycles:>12,}{med:>10.3f}"
-                  f"{pe_cycles / med:>12.3g}{res.macs / med:>12.3g}{res.cycles / med:>12.3g}{res.utilization:>7.3f}")
+            print(f"{f'{m}x{k}x{n} on {rows}x{cols}':<28}{df:>4}{res.cycles:>12,}{med_wall:>9.3f}{med:>9.3f}"
+                  f"{pe_cycles / med:>14.3g}{res.macs / med:>12.3g}{res.cycles / med:>14.3g}{res.utilization:>7.3f}")
 
 
 def sweep(count: int, seed: int) -> None:
