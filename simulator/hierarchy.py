@@ -108,12 +108,14 @@ class Hierarchy:
         levels: storage levels, outermost first. Level 0 keeps every dataspace.
         compute: the MAC.
         clock_ghz: clock frequency (cycles -> seconds).
+        dataflow: the dataflow the hardware fixes (a ``dataflows`` name), or ``None`` (mapper chooses).
     """
 
     name: str
     levels: tuple[StorageLevel, ...]
     compute: ComputeUnit
     clock_ghz: float = 1.0
+    dataflow: str | None = None
 
     def __post_init__(self) -> None:
         if not self.levels:

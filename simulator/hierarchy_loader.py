@@ -5,6 +5,7 @@ Format (``version: 1``)::
     version: 1
     name: eyeriss_like
     clock_ghz: 1.0
+    dataflow: rs                  # optional: the dataflow the hardware fixes
     levels:                       # outermost first
       - name: DRAM
         keeps: [inputs, weights, outputs]
@@ -30,6 +31,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dataflows.dataflow import get_dataflow
 from simulator.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
 from workloads.errors import SpecError, require_float, require_int
 from workloads.spec_io import load_yaml, reject_unknown
@@ -64,7 +66,8 @@ def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
 
 def build_hierarchy(data: dict[str, Any], *, source: str) -> Hierarchy:
     """Validate a parsed YAML mapping and build the frozen ``Hierarchy``."""
-    reject_unknown(data, {"version", "name", "description", "clock_ghz", "levels", "compute"}, source=source)
+    reject_unknown(data, {"version", "name", "description", "clock_ghz", "dataflow", "levels", "compute"},
+                   source=source)
     raw_levels = data.get("levels")
     if not isinstance(raw_levels, list) or not raw_levels:
         raise SpecError("missing or empty list of levels", source=source, key="levels", value=raw_levels,
@@ -73,8 +76,11 @@ def build_hierarchy(data: dict[str, Any], *, source: str) -> Hierarchy:
     compute = _compute(data.get("compute", {}), source=source)
     clock = require_float(data.get("clock_ghz", 1.0), key="clock_ghz", source=source, strictly_positive=True)
     name = str(data.get("name") or Path(source).stem)
+    dataflow = data.get("dataflow")
+    if dataflow is not None:
+        dataflow = get_dataflow(dataflow, source=f"{source}: dataflow").name
     try:
-        return Hierarchy(name=name, levels=levels, compute=compute, clock_ghz=clock)
+        return Hierarchy(name=name, levels=levels, compute=compute, clock_ghz=clock, dataflow=dataflow)
     except SpecError as err:
         raise SpecError(str(err), source=source) from None
 

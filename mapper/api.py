@@ -1,0 +1,197 @@
+"""Public mapper API: ``map_layer`` and ``map_network`` return mappings plus a DataFrame.
+
+Result columns (one row per layer; ``RESULT_COLUMNS``):
+
+    layer, op, macs, dataflow, method, objective, cycles, energy_pj, edp_pj_cycles,
+    utilised_pes, utilisation (useful MACs / (cycles x MACs of the hierarchy)),
+    evaluations, valid, area_mm2, reused_from (layer whose identical shape was mapped)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dataflows.dataflow import DATAFLOWS, Dataflow, get_dataflow
+from mapper.cost import CostResult, evaluate
+from mapper.mapping import Mapping
+from mapper.search import SearchResult, run_search
+from mapper.space import MappingSpace
+from simulator.hierarchy import Hierarchy
+from simulator.hierarchy_loader import load_hierarchy
+from workloads.errors import SpecError
+from workloads.layer import Layer
+from workloads.network import Network
+
+log = logging.getLogger(__name__)
+
+RESULT_COLUMNS: tuple[str, ...] = ("layer", "op", "macs", "dataflow", "method", "objective", "cycles", "energy_pj",
+                                   "edp_pj_cycles", "utilised_pes", "utilisation", "evaluations", "valid", "area_mm2",
+                                   "reused_from")
+
+
+@dataclass(frozen=True)
+class LayerMapping:
+    """The best mapping found for one layer.
+
+    Attributes:
+        layer, hierarchy: what was mapped onto what.
+        dataflow: the dataflow constraint used (``any`` when unconstrained).
+        mapping: the best legal mapping, or ``None`` when the search found none.
+        cost: its cost (``None`` likewise).
+        search: the search record (evaluations, Pareto front...).
+        reused_from: name of an identical layer whose result this is (``""`` if searched).
+    """
+
+    layer: Layer
+    hierarchy: Hierarchy
+    dataflow: str
+    mapping: Mapping | None
+    cost: CostResult | None
+    search: SearchResult
+    reused_from: str = ""
+
+    def row(self) -> dict[str, Any]:
+        c = self.cost
+        return {
+            "layer": self.layer.name, "op": self.layer.op, "macs": self.layer.macs, "dataflow": self.dataflow,
+            "method": self.search.method, "objective": self.search.objective,
+            "cycles": c.cycles if c else np.nan, "energy_pj": c.energy_pj if c else np.nan,
+            "edp_pj_cycles": c.edp if c else np.nan, "utilised_pes": c.utilised_pes if c else np.nan,
+            "utilisation": self.layer.macs / (c.cycles * self.hierarchy.num_macs) if c else np.nan,
+            "evaluations": self.search.evaluations, "valid": self.search.valid,
+            "area_mm2": self.hierarchy.area_mm2, "reused_from": self.reused_from,
+        }
+
+    def loop_nest(self) -> str:
+        return self.mapping.loop_nest(self.layer, self.hierarchy) if self.mapping else "(no legal mapping found)"
+
+
+@dataclass(frozen=True)
+class NetworkMapping:
+    """Per-layer best mappings of a network and their table (see ``RESULT_COLUMNS``)."""
+
+    network: str
+    hierarchy: Hierarchy
+    layers: list[LayerMapping]
+    table: pd.DataFrame = field(repr=False)
+
+    @property
+    def cycles(self) -> int:
+        """Total latency when layers run one after another."""
+        return int(self.table["cycles"].sum())
+
+    @property
+    def energy_pj(self) -> float:
+        return float(self.table["energy_pj"].sum())
+
+
+def _dataflow_choices(spec: str | Dataflow | None, hierarchy: Hierarchy) -> list[Dataflow | None]:
+    if isinstance(spec, Dataflow):
+        return [spec]
+    key = "hardware" if spec is None else str(spec).strip().lower()
+    if key == "hardware":
+        key = hierarchy.dataflow or "auto"
+    if key == "auto":
+        return list(DATAFLOWS.values())
+    if key == "any":
+        return [None]
+    return [get_dataflow(key, source="dataflow")]
+
+
+def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *,
+              dataflow: str | Dataflow | None = "hardware", objective: str = "edp", search: str = "ga",
+              budget: int = 20_000, seed: int | None = 0, allow_bypass: bool = True,
+              **options: Any) -> LayerMapping:
+    """Search the best mapping of one layer.
+
+    Args:
+        layer: the layer (convolution, GEMM or matmul; layers without MACs raise ``SpecError``).
+        hardware: a hierarchy preset name (``eyeriss_like``, ``simple_ws_32x32``), a YAML path or a ``Hierarchy``.
+        dataflow: ``hardware`` (the hierarchy's own, else ``auto``), ``auto`` (try every dataflow,
+            ``budget`` each, keep the best), ``any`` (no spatial constraint), or a dataflow name.
+        objective: ``latency``, ``energy``, ``edp`` or ``pareto`` (front of latency and energy).
+        search: ``exhaustive``, ``random``, ``ga``, ``anneal`` or ``hybrid``.
+        budget: evaluations per search (exhaustive: 0 = the whole space).
+        seed: random seed (same seed, same result).
+        allow_bypass: let the search bypass dataspaces at levels that may keep them.
+        options: passed to the search method (``population``, ``victory_condition``...).
+    """
+    hierarchy = load_hierarchy(hardware)
+    if layer.macs == 0:
+        raise SpecError("layer has no MACs to map", source=f"layer {layer.name!r}", key="op", value=layer.op,
+                        accepted="conv, gemm or matmul")
+    best: LayerMapping | None = None
+    for df in _dataflow_choices(dataflow, hierarchy):
+        space = MappingSpace(layer, hierarchy, df, allow_bypass=allow_bypass)
+        found = run_search(space, search, objective, budget, seed, **options)
+        mapping = Mapping.from_arrays(found.best, hierarchy) if found.best is not None else None
+        cost = evaluate(layer, hierarchy, found.best) if found.best is not None else None
+        cand = LayerMapping(layer, hierarchy, df.name if df else "any", mapping, cost, found)
+        if best is None or (found.value < best.search.value):
+            best = cand
+    if best is None:
+        raise RuntimeError("no dataflow to search")
+    if best.mapping is None:
+        log.warning("no legal mapping found for %s on %s (%d evaluations)", layer.name, hierarchy.name,
+                    best.search.evaluations)
+    return best
+
+
+def _shape_key(layer: Layer) -> tuple:
+    return (tuple(layer.dims.values()), layer.stride, layer.dilation, layer.has_weights)
+
+
+def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyeriss_like", *,
+                dataflow: str | Dataflow | None = "hardware", objective: str = "edp", search: str = "ga",
+                budget: int = 20_000, seed: int | None = 0, layers: list[str] | None = None,
+                allow_bypass: bool = True, **options: Any) -> NetworkMapping:
+    """Best mapping of every MAC layer of a network (identical shapes are searched once).
+
+    ``network`` is a ``Network`` or anything ``workloads.loader.load_workload`` accepts;
+    ``layers`` restricts to the named layers. Other arguments as ``map_layer``. Layers
+    without MACs (pooling, elementwise) are not mapped.
+    """
+    if not isinstance(network, Network):
+        from workloads.loader import load_workload
+
+        network = load_workload(network)
+    hierarchy = load_hierarchy(hardware)
+    chosen = [lay for lay in network if lay.macs > 0]
+    if layers:
+        names = {lay.name for lay in network}
+        for name in layers:
+            if name not in names:
+                raise SpecError("unknown layer", source=network.name, key="layer", value=name,
+                                accepted=", ".join(sorted(names)[:12]) + (" ..." if len(names) > 12 else ""))
+        chosen = [lay for lay in chosen if lay.name in layers]
+    cache: dict[tuple, LayerMapping] = {}
+    results: list[LayerMapping] = []
+    for lay in chosen:
+        key = _shape_key(lay)
+        if key in cache:
+            prev = cache[key]
+            cost = evaluate(lay, hierarchy, prev.mapping) if prev.mapping is not None else None
+            results.append(LayerMapping(lay, hierarchy, prev.dataflow, prev.mapping, cost, prev.search,
+                                        reused_from=prev.layer.name))
+            continue
+        res = map_layer(lay, hierarchy, dataflow=dataflow, objective=objective, search=search, budget=budget,
+                        seed=seed, allow_bypass=allow_bypass, **options)
+        cache[key] = res
+        results.append(res)
+        log.info("mapped %s: %s cycles", lay.name, res.cost.cycles if res.cost else "-")
+    table = pd.DataFrame([r.row() for r in results], columns=list(RESULT_COLUMNS))
+    return NetworkMapping(network.name, hierarchy, results, table)
+
+
+def results_table(results: list[LayerMapping]) -> pd.DataFrame:
+    """The DataFrame of a list of ``LayerMapping`` (``RESULT_COLUMNS``)."""
+    return pd.DataFrame([r.row() for r in results], columns=list(RESULT_COLUMNS))
+
+
+__all__ = ["RESULT_COLUMNS", "LayerMapping", "NetworkMapping", "map_layer", "map_network", "results_table"]

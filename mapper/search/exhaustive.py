@@ -1,0 +1,124 @@
+"""Exhaustive enumeration of a ``MappingSpace`` with symmetry and legality pruning.
+
+* identical prime factors of one dim are interchangeable: their slots are enumerated as
+  multisets (non-decreasing codes), not sequences;
+* factorizations whose spatial factors exceed a fan-out are dropped before orders are built;
+* loop order matters only at levels above the innermost one, and only through, for each
+  dataspace, which loops sit inside the innermost loop that indexes it: one permutation
+  per distinct signature is kept;
+* only dims with a factor > 1 are permuted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from mapper.legality import RELEVANT
+from mapper.mapping import MappingArrays
+from mapper.search.evaluator import Evaluator
+from mapper.space import MappingSpace
+
+
+def _factorizations(space: MappingSpace) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    n = space.n_levels
+    groups: dict[tuple[int, int], int] = {}
+    for d, p in zip(space.prime_dim.tolist(), space.prime_val.tolist()):
+        groups[d, p] = groups.get((d, p), 0) + 1
+    choices = [list(itertools.combinations_with_replacement(space.allowed_by_dim[d], k))
+               for (d, _), k in groups.items()]
+    keys = list(groups)
+    for combo in itertools.product(*choices):
+        t = np.ones((3, n, 8), dtype=np.int64)
+        for (d, p), codes in zip(keys, combo):
+            for code in codes:
+                t[code // n, code % n, d] *= p
+        if (t[1].prod(axis=1) > space.hw.fanout[:, 0]).any() or (t[2].prod(axis=1) > space.hw.fanout[:, 1]).any():
+            continue
+        yield t[0], t[1], t[2]
+
+
+def _orders(temporal_row: np.ndarray) -> list[list[int]]:
+    """Distinct-signature permutations of one level's nontrivial dims (then the others)."""
+    active = [d for d in range(8) if temporal_row[d] > 1]
+    rest = [d for d in range(8) if temporal_row[d] == 1]
+    seen: set = set()
+    out = []
+    for perm in itertools.permutations(active):
+        sig = []
+        for ds in range(3):
+            inner = []
+            for d in reversed(perm):
+                if RELEVANT[ds, d]:
+                    break
+                inner.append(d)
+            sig.append(frozenset(inner) if len(inner) < len(perm) else None)
+        key = tuple(sig)
+        if key not in seen:
+            seen.add(key)
+            out.append(list(perm) + rest)
+    return out
+
+
+def count(space: MappingSpace) -> int:
+    """Number of candidates ``enumerate_space`` yields (after pruning)."""
+    total = 0
+    keeps = 2 ** int(space.bypassable.sum())
+    for t, _, _ in _factorizations(space):
+        total += keeps * math.prod(len(_orders(t[lvl])) for lvl in range(space.n_levels - 1))
+    return total
+
+
+def enumerate_space(space: MappingSpace, *, chunk: int = 65536) -> Iterator[MappingArrays]:
+    """Every pruned candidate, in batches of about ``chunk``."""
+    n = space.n_levels
+    default_keep = space.hw.keep
+    flips = np.argwhere(space.bypassable)
+    keep_options = []
+    for bits in itertools.product((True, False), repeat=len(flips)):
+        k = default_keep.copy()
+        for (lvl, ds), bit in zip(flips, bits):
+            k[lvl, ds] = bit
+        keep_options.append(k)
+    keeps = np.array(keep_options)
+    identity = np.arange(8, dtype=np.int64)
+    dbuf = space.hw.double_buffered
+    buf: dict[str, list[np.ndarray]] = {"t": [], "sx": [], "sy": [], "o": [], "k": []}
+    size = 0
+    for t, sx, sy in _factorizations(space):
+        per_level = [_orders(t[lvl]) for lvl in range(n - 1)] + [[identity.tolist()]]
+        orders = np.array([list(c) for c in itertools.product(*per_level)], dtype=np.int64)  # [O, n, 8]
+        m = len(orders) * len(keeps)
+        buf["t"].append(np.broadcast_to(t, (m, n, 8)))
+        buf["sx"].append(np.broadcast_to(sx, (m, n, 8)))
+        buf["sy"].append(np.broadcast_to(sy, (m, n, 8)))
+        buf["o"].append(np.repeat(orders, len(keeps), axis=0))
+        buf["k"].append(np.tile(keeps, (len(orders), 1, 1)))
+        size += m
+        if size >= chunk:
+            yield _flush(buf, dbuf)
+            size = 0
+    if size:
+        yield _flush(buf, dbuf)
+
+
+def _flush(buf: dict[str, list[np.ndarray]], dbuf: np.ndarray) -> MappingArrays:
+    arrays = {k: np.ascontiguousarray(np.concatenate(v)) for k, v in buf.items()}
+    for v in buf.values():
+        v.clear()
+    b = arrays["t"].shape[0]
+    return MappingArrays(arrays["t"], arrays["sx"], arrays["sy"], arrays["o"], arrays["k"],
+                         np.ascontiguousarray(np.broadcast_to(dbuf, (b, dbuf.size))))
+
+
+def exhaustive(ev: Evaluator, budget: int | None = None, rng: object = None) -> None:
+    """Evaluate every candidate (``budget`` caps the count; ``rng`` is unused)."""
+    for arrays in enumerate_space(ev.space):
+        if budget is not None and ev.evaluations >= budget:
+            return
+        if budget is not None and ev.evaluations + arrays.batch > budget:
+            arrays = arrays.take(slice(0, budget - ev.evaluations))
+        ev.arrays(arrays)
