@@ -12,6 +12,7 @@ from pathlib import Path
 from dataflows.streams.graph import StreamGraph
 from simulator.streaming.compiled import run_compiled
 from simulator.streaming.result import BlockedContext, Deadlock, StreamDeadlockError, StreamResult
+from simulator.streaming.sdpa import SdpaResult, min_fifo_depth, run_sdpa
 from simulator.streaming.simpy_executor import run_simpy
 from simulator.streaming.trace import build_trace, write_trace
 from workloads.errors import SpecError
@@ -42,7 +43,6 @@ def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = 
     return result
 
 
-from simulator.streaming.sdpa import SdpaResult, run_sdpa  # noqa: E402
-
 __all__ = ["EXECUTORS", "BlockedContext", "Deadlock", "SdpaResult", "StreamDeadlockError", "StreamResult",
-           "build_trace", "run_compiled", "run_graph", "run_sdpa", "run_simpy", "write_trace"]
+           "build_trace", "run_compiled", "run_graph", "min_fifo_depth", "run_sdpa", "run_simpy",
+           "write_trace"]
