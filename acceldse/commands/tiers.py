@@ -16,6 +16,7 @@ EPILOG = """examples:
   acceldse tiers fusion --hardware sn40l-like --workload gpt2_decode
   acceldse tiers fusion --hardware sn40l-like --workload bert_base --block encoder.0 --bits 16
   acceldse tiers event --workload resnet18 --hardware tpu-hbm-like --cores 4 --trace r18.json
+  acceldse tiers event --workload gpt2_decode --hardware sn40l-like --weights-tier ddr --staging-depth 2
 """
 
 
@@ -62,6 +63,9 @@ def add_parser(subparsers: Any) -> None:
     ev.add_argument("--dataflow", default=None, help="os | ws | is | all (default: the hardware's, else os)")
     ev.add_argument("--cores", type=int, default=None, help="arrays sharing the off-chip link (default: spec)")
     ev.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
+    ev.add_argument("--weights-tier", default=None,
+                    help="tier the weights live in (e.g. ddr), or 'auto' to place them; far tiers are staged inward")
+    ev.add_argument("--staging-depth", type=int, default=2, help="layers staged ahead per far tier (default 2)")
     ev.set_defaults(func=run_event)
 
 
@@ -101,10 +105,11 @@ def run_fusion(args: argparse.Namespace) -> int:
 
 
 def run_event(args: argparse.Namespace) -> int:
-    run = event_trace(args.workload, args.hardware, args.dataflow, cores=args.cores, trace_path=args.trace)
+    run = event_trace(args.workload, args.hardware, args.dataflow, cores=args.cores, trace_path=args.trace,
+                      weight_tiers=args.weights_tier, staging_depth=args.staging_depth)
     t = run.table
     cols = ["total_cycles", "compute_cycles", "stall_cycles", "stall_bandwidth_cycles", "stall_latency_cycles",
-            "stall_capacity_cycles", "stall_contention_cycles"]
+            "stall_capacity_cycles", "stall_contention_cycles", "stall_staging_cycles"]
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(t[["layer", "dataflow", *cols]].to_string(index=False))
         print("\ntotals")

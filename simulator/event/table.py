@@ -10,6 +10,7 @@ bytes are not duplicated). With one core every layer's cycles equal the analytic
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from dataflows.dataflow import Dataflow
 from simulator.event.engine import CoreRun, ceil_cycles, run_fold_layer, run_vector_layer, split_folds
 from simulator.event.kernels import transfer_cycles_array
 from simulator.event.link import SharedLink
+from simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from simulator.event.trace import TraceBuilder
 from simulator.hardware import Accelerator
 from simulator.systolic import finish_row, fold_schedule, vector_layer_row
@@ -33,6 +35,8 @@ EVENT_COLUMNS: dict[str, str] = {
     "stall_capacity_cycles": "idle array cycles the DMA waited for a free buffer half (back-pressure)",
     "stall_contention_cycles": "cycles the slowest core lost to other cores on the link (part of bandwidth)",
     "cores": "arrays the layer's folds were dealt to",
+    "weight_tier": "tier the layer's weights live in (staged inward when beyond the closest off-chip tier)",
+    "stall_staging_cycles": "cycles the layer waited for its staged weights (part of the three stall causes)",
 }
 """Columns the event fidelity adds to ``simulator.result.COLUMNS``."""
 
@@ -74,7 +78,8 @@ def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int,
 
 
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
-              trace: bool = False) -> EventRun:
+              trace: bool = False, weight_tiers: str | Mapping[str, str] | None = None,
+              staging_depth: int = 2) -> EventRun:
     """Simulate every layer at event fidelity; optionally build a Chrome/Perfetto trace.
 
     Args:
@@ -83,52 +88,93 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         dataflows: one table block per dataflow, dataflow-major (as ``systolic_table``).
         cores: arrays sharing the link (default ``acc.cores``).
         trace: record spans and return a trace dict (``json.dump`` it for Perfetto).
+        weight_tiers: where the weights live: ``None`` (the closest off-chip tier), a tier name,
+            ``"auto"`` (placed outward from the closest off-chip tier) or layer -> tier. Weights
+            beyond the closest off-chip tier are staged into it by a DMA process per tier link.
+        staging_depth: layers a far tier may stage ahead (bounded staging buffer).
     """
     n_cores = _cores(acc, cores)
+    homes = resolve_weight_tiers(network, acc, weight_tiers)
+    sizes = weight_bytes(network)
     builder = TraceBuilder(acc.clock_mhz) if trace else None
-    rows = []
+    rows: list[dict[str, Any]] = []
     max_conc = 0
     for df in dataflows:
-        offset = 0
+        block: list[dict[str, Any]] = []
+        recorded: list[tuple[list[CoreRun], SharedLink]] = []
         for layer in network.layers:
-            if layer.has_weights:
-                counts, runs, link, critical = _mac_layer(layer, df, acc, n_cores, trace)
-                end = max(r.end_cycles for r in runs)
-                total = ceil_cycles(end)
-                # the critical core alone on the link gives latency / capacity / bandwidth;
-                # everything the other cores add on top of it is bandwidth contention
-                contention = max(0.0, end - critical.end_cycles)
-                counts["total_cycles"] = total
-                compute = critical.compute_cycles
-            else:
-                vr = vector_layer_row(layer, acc)
-                dram = acc.dram
-                vrun, link = run_vector_layer(
-                    int(vr["compute_cycles"]), math.ceil(layer.input_bytes / dram.read_bw_bytes_per_cycle),
-                    math.ceil(layer.output_bytes / dram.write_bw_bytes_per_cycle), dram.latency_cycles,
-                    record=trace, link_name=dram.name)
-                runs, critical, contention, end = [vrun], vrun, 0.0, vrun.end_cycles
-                total = ceil_cycles(vrun.end_cycles)
-                counts = dict(vr, total_cycles=total)
-                compute = vrun.compute_cycles
+            row, runs, link = _layer_row(layer, df, acc, n_cores, trace)
             max_conc = max(max_conc, link.stats.max_concurrency)
-            row = finish_row(layer, df.name, counts, acc)
-            row["compute_cycles"] = compute
-            row["stall_cycles"] = total - compute
-            if n_cores > 1:
-                row["utilization"] = layer.macs / (total * acc.array.pes * n_cores) if total else 0.0
-            # rounding up a contended (fractional) end goes to bandwidth
-            row["stall_bandwidth_cycles"] = critical.stall_bandwidth_cycles + contention + (total - end)
-            row["stall_latency_cycles"] = critical.stall_latency_cycles
-            row["stall_capacity_cycles"] = critical.stall_capacity_cycles
-            row["stall_contention_cycles"] = contention
-            row["cores"] = len(runs) if layer.has_weights else 1
-            rows.append(row)
-            if builder is not None:
-                builder.add_layer(f"{df.name}:{layer.name}", offset, runs, link)
-            offset += total
+            block.append(row)
+            if trace:
+                recorded.append((runs, link))
+        staging = run_staging(sizes, homes, [int(r["total_cycles"]) for r in block], acc, staging_depth,
+                              record=trace)
+        for i, (layer, row) in enumerate(zip(network.layers, block)):
+            _add_staging(row, layer, acc, n_cores, staging, i, homes[i], sizes[i])
+        rows.extend(block)
+        if builder is not None:
+            for i, (layer, (runs, link)) in enumerate(zip(network.layers, recorded)):
+                builder.add_layer(f"{df.name}:{layer.name}", float(staging.start_cycles[i]), runs, link)
+            builder.add_spans(f"{df.name}:staging", staging.spans, "dma")
     return EventRun(table=pd.DataFrame(rows), trace=builder.build() if builder else None,
                     link_max_concurrency=max_conc)
+
+
+def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, n_cores: int,
+               trace: bool) -> tuple[dict[str, Any], list[CoreRun], SharedLink]:
+    """One layer's event run and its table row (without weight staging)."""
+    if layer.has_weights:
+        counts, runs, link, critical = _mac_layer(layer, df, acc, n_cores, trace)
+        end = max(r.end_cycles for r in runs)
+        total = ceil_cycles(end)
+        # the critical core alone on the link gives latency / capacity / bandwidth;
+        # everything the other cores add on top of it is bandwidth contention
+        contention = max(0.0, end - critical.end_cycles)
+        counts["total_cycles"] = total
+    else:
+        vr = vector_layer_row(layer, acc)
+        dram = acc.dram
+        critical, link = run_vector_layer(
+            int(vr["compute_cycles"]), math.ceil(layer.input_bytes / dram.read_bw_bytes_per_cycle),
+            math.ceil(layer.output_bytes / dram.write_bw_bytes_per_cycle), dram.latency_cycles,
+            record=trace, link_name=dram.name)
+        runs, contention, end = [critical], 0.0, critical.end_cycles
+        total = ceil_cycles(end)
+        counts = dict(vr, total_cycles=total)
+    row = finish_row(layer, df.name, counts, acc)
+    row["compute_cycles"] = critical.compute_cycles
+    row["stall_cycles"] = total - critical.compute_cycles
+    # rounding up a contended (fractional) end goes to bandwidth
+    row["stall_bandwidth_cycles"] = critical.stall_bandwidth_cycles + contention + (total - end)
+    row["stall_latency_cycles"] = critical.stall_latency_cycles
+    row["stall_capacity_cycles"] = critical.stall_capacity_cycles
+    row["stall_contention_cycles"] = contention
+    row["cores"] = len(runs)
+    return row, runs, link
+
+
+def _add_staging(row: dict[str, Any], layer: Layer, acc: Accelerator, n_cores: int, staging: StagingRun, i: int,
+                 home: str, nbytes: int) -> None:
+    """Add the wait for staged weights to a row (cycles, stalls by cause, energy)."""
+    wait = float(staging.wait_cycles[i])
+    row["weight_tier"] = home if nbytes else ""
+    row["stall_staging_cycles"] = wait
+    if wait:
+        total = ceil_cycles(row["total_cycles"] + wait)
+        row["stall_bandwidth_cycles"] += float(staging.bandwidth_cycles[i]) + (total - row["total_cycles"] - wait)
+        row["stall_latency_cycles"] += float(staging.latency_cycles[i])
+        row["stall_capacity_cycles"] += float(staging.capacity_cycles[i])
+        row["total_cycles"] = total
+        row["stall_cycles"] = total - row["compute_cycles"]
+        row["latency_us"] = total / acc.clock_mhz
+    far = [t.name for t in acc.tiers].index(acc.dram.name)
+    if nbytes and [t.name for t in acc.tiers].index(home) > far:
+        extra = nbytes * (acc.tier(home).read_energy_pj_per_byte + acc.dram.write_energy_pj_per_byte)
+        row["energy_dram_pj"] += extra
+        row["energy_pj"] += extra
+    total_cycles = row["total_cycles"]
+    row["utilization"] = layer.macs / (total_cycles * acc.array.pes * n_cores) if total_cycles else 0.0
 
 
 def event_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *,

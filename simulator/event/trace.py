@@ -44,6 +44,11 @@ class TraceBuilder:
         for owner, label, start, end in link.stats.spans:
             self._span(f"{owner} ({link.name})", label, "dma", offset_cycles + start, offset_cycles + end, layer)
 
+    def add_spans(self, layer: str, spans: list[tuple[str, str, float, float]], cat: str) -> None:
+        """Add spans already in absolute cycles (e.g. weight staging copies)."""
+        for track, label, start, end in spans:
+            self._span(track, label, cat, start, end, layer)
+
     def build(self) -> dict[str, Any]:
         """The trace object: ``traceEvents`` with thread-name metadata, times in microseconds."""
         meta: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": 1, "tid": 0,

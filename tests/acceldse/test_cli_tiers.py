@@ -45,3 +45,12 @@ def test_tiers_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit):
             main([*cmd, "--help"])
         assert "acceldse tiers switch --hardware sn40l-like" in capsys.readouterr().out
+
+
+def test_tiers_event_weights_in_ddr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "s.json"
+    assert main(["tiers", "event", "--workload", "bert_base", "--hardware", "sn40l-like", "--weights-tier", "ddr",
+                 "--staging-depth", "1", "--trace", str(path)]) == 0
+    assert "stall_staging_cycles" in capsys.readouterr().out
+    tracks = {e["args"]["name"] for e in json.loads(path.read_text())["traceEvents"] if e["ph"] == "M"}
+    assert {"stage ddr", "core0", "dma0 (hbm)"} <= tracks

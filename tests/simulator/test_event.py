@@ -184,3 +184,41 @@ def test_shared_and_exclusive_links_agree_on_one_core(shared: bool) -> None:
                                                           dram.read_bw_bytes_per_cycle,
                                                           dram.write_bw_bytes_per_cycle, dram.latency_cycles)
         assert link.stats.work_cycles == int(load.sum() + write.sum())
+
+
+def test_weights_in_ddr_are_staged_by_a_dma_per_tier_link() -> None:
+    from simulator.event.staging import weight_bytes
+
+    acc = load_hardware("sn40l-like")
+    net = load_workload("gpt2_decode", bits=16)
+    flows = resolve_dataflows("os")
+    base = event_table(net, acc, flows)
+    assert (base["stall_staging_cycles"] == 0).all()
+    assert event_run(net, acc, flows, weight_tiers="hbm").table.equals(base)
+    totals = {}
+    for depth in (1, 2, 4):
+        t = event_run(net, acc, flows, weight_tiers="ddr", staging_depth=depth).table
+        parts = t["stall_bandwidth_cycles"] + t["stall_latency_cycles"] + t["stall_capacity_cycles"]
+        np.testing.assert_allclose(parts.to_numpy(), t["stall_cycles"].to_numpy(), atol=1e-6)
+        np.testing.assert_array_equal(t["total_cycles"] - t["stall_staging_cycles"], base["total_cycles"])
+        assert set(t.loc[t["op"] == "gemm", "weight_tier"]) == {"ddr"}
+        totals[depth] = (t["total_cycles"].sum(), t["stall_capacity_cycles"].sum())
+    # a deeper staging buffer hides more of the DDR copies; depth 1 waits for free slots
+    assert totals[1][0] > totals[2][0] > totals[4][0] > base["total_cycles"].sum()
+    assert totals[1][1] > totals[2][1] > base["stall_capacity_cycles"].sum()
+    # the DDR link moves every stored weight once: at least bytes / (100 B/cycle) overall
+    assert totals[4][0] >= sum(weight_bytes(net)) / 100
+    auto = event_run(net, acc, flows, weight_tiers="auto").table  # everything fits in HBM: nothing staged
+    assert auto["stall_staging_cycles"].sum() == 0 and set(auto.loc[auto["op"] == "gemm", "weight_tier"]) == {"hbm"}
+
+
+def test_weight_tier_errors() -> None:
+    acc = load_hardware("sn40l-like")
+    net = load_workload("bert_base")
+    flows = resolve_dataflows("os")
+    with pytest.raises(SpecError, match="unknown memory tier"):
+        event_run(net, acc, flows, weight_tiers="nvme")
+    with pytest.raises(SpecError, match="unknown layer"):
+        event_run(net, acc, flows, weight_tiers={"nope": "ddr"})
+    with pytest.raises(SpecError, match="staging_depth"):
+        event_run(net, acc, flows, weight_tiers="ddr", staging_depth=0)
