@@ -30,13 +30,13 @@ def build_onnx(layers, path):
     flat = False
     rng = np.random.default_rng(0)
     for i, spec in enumerate(layers):
-        out = f"t{i}"
+        out = f"t{i}x"  # fpgaConvNet strips trailing "0" and ":" from names
         op = spec["op"]
         if op == "conv":
             k, s, p = spec["k"], spec.get("stride", 1), spec.get("pad", 0)
-            wname = f"w{i}"
+            wname = f"w{i}x"
             inits.append(numpy_helper.from_array(rng.standard_normal((spec["out"], c, k, k)).astype(np.float32), wname))
-            bname = f"b{i}"
+            bname = f"b{i}x"
             inits.append(numpy_helper.from_array(np.zeros(spec["out"], np.float32), bname))
             nodes.append(helper.make_node("Conv", [cur, wname, bname], [out], name=f"conv{i}", kernel_shape=[k, k],
                                           strides=[s, s], pads=[p, p, p, p]))
@@ -50,10 +50,10 @@ def build_onnx(layers, path):
             nodes.append(helper.make_node("Relu", [cur], [out], name=f"relu{i}"))
         elif op == "fc":
             if not flat:
-                fl = f"f{i}"
+                fl = f"f{i}x"
                 nodes.append(helper.make_node("Flatten", [cur], [fl], name=f"flatten{i}", axis=1))
                 cur, flat = fl, True
-            wname, bname = f"w{i}", f"b{i}"
+            wname, bname = f"w{i}x", f"b{i}x"
             weight = rng.standard_normal((spec["out"], c * h * w)).astype(np.float32)
             inits.append(numpy_helper.from_array(weight, wname))
             inits.append(numpy_helper.from_array(np.zeros(spec["out"], np.float32), bname))

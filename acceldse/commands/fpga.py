@@ -99,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"summary": summary, "stages": stages,
                           "decomposition": {k: list(v) for k, v in result.decomposition.items()}}))
         return 0
-    cols = ["partition", "layer", "coarse_in", "coarse_out", "fine", "personality", "cycles", "dsp", "bram18",
-            "lut", "ff"]
+    cols = ["partition", "layer", "coarse_in", "coarse_out", "fine", "personality", "weights_on_chip", "cycles",
+            "dsp", "bram18", "uram", "lut", "ff"]
     print(result.stages[cols].to_string(index=False))
     print()
     s = summary
@@ -109,8 +109,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"  batch latency   {s['batch_time_us']:,.1f} us  (with pipeline fill {s['latency_us']:,.1f} us)")
     print(f"  throughput      {s['throughput_per_s']:,.1f} samples/s  ({s.get('gops', 0):,.2f} GOP/s)")
     print(f"  per DSP         {s['throughput_per_dsp']:,.3f} samples/s/DSP")
-    for res in ("dsp", "bram18", "lut", "ff"):
+    for res in ("dsp", "bram18", "uram", "lut", "ff"):
         used, avail = s[f"{res}_used"], s[f"{res}_available"]
+        if not avail:
+            continue
         print(f"  {res:<7} {used:>10,} / {avail:<10,} ({100 * used / avail:5.1f} %)")
     print(f"  bandwidth {s['bandwidth_gbps']:,.3f} / {s['bandwidth_limit_gbps']:,} Gb/s")
     if result.decomposition:

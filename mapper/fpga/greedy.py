@@ -4,7 +4,8 @@ Repeatedly take the slowest stage of the partition and raise its folding to the 
 parallelism (coarse_in x coarse_out x fine) that still fits every resource and the bandwidth;
 among the feasible candidates of the smallest next parallelism pick the one with the lowest
 mean resource utilisation.  When a DSP-built candidate does not fit, the same folding built from
-LUTs (multi-personality) is tried.  Stops when the slowest stage cannot be raised.  Factors only
+LUTs (multi-personality) is tried; when nothing fits, another MAC stage is moved to LUTs to free DSPs.
+Stops when the slowest stage cannot be raised.  Factors only
 grow, so the search terminates.
 """
 
@@ -74,7 +75,27 @@ def greedy_partition(space: PartitionSpace, state: State, objective: str = "thro
                     best = (util, cand)
                     best_par = par
                 break  # DSP personality preferred when it fits
+        if best is None and space.allow_lut:
+            best = _free_dsps(space, state, slowest, rep, objective)
         if best is None:
             return state
         state = best[1]
     return state
+
+
+def _free_dsps(space: PartitionSpace, state: State, slowest: str, rep: object,
+               objective: str) -> tuple[float, State] | None:
+    """When the slowest stage is stuck, move another MAC stage to LUTs to free DSPs, then retry."""
+    others = [n for n in space.names if n != slowest and space.network[n].has_weights
+              and state.personality[n] == "dsp"]
+    for other in others:
+        freed = state.copy()
+        freed.personality[other] = "lut"
+        if space.evaluate(freed)[1]:
+            continue
+        for config in _candidates(space, freed, slowest):
+            cand = _apply(freed, space, slowest, config, "dsp")
+            crep, viol = space.evaluate(cand)
+            if not viol and objective_cycles(crep, objective) <= objective_cycles(rep, objective):  # type: ignore[arg-type]
+                return space.utilisation(crep), cand
+    return None

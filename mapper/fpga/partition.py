@@ -1,7 +1,8 @@
 """Partitioning a network into device configurations, and optimising each partition's folding.
 
-* ``place_weights``: all weights on chip; while the minimal-folding partition does not fit, move
-  the largest remaining weights off chip (streamed once per sample).
+* ``place_weights``: all weights on chip in BRAM; while the minimal-folding partition does not fit,
+  move the largest weights to UltraRAM (when the board has it), then off chip (streamed once per
+  sample).
 * ``first_fit``: walk the layers in topological order, adding each to the current partition while
   the minimal-folding design fits; otherwise open a new partition (or, without reconfiguration,
   move weights off chip).  A layer that does not fit alone raises ``SpecError``.
@@ -58,12 +59,21 @@ class Partitioner:
         _, viol = space.evaluate(state)
         if not viol:
             return space, state
-        if not allow_offchip:
-            return None
         by_size = sorted((n for n in names if self.network[n].has_weights and self.network[n].op != "matmul"),
                          key=lambda n: -self.network[n].weight_elems)
+        if self.platform.uram:
+            for n in by_size:  # UltraRAM first: still on chip
+                state.uram[n] = True
+                rep, viol = space.evaluate(state)
+                if rep.resources["uram"] > self.platform.uram:
+                    state.uram[n] = False
+                elif not viol:
+                    return space, state
+        if not allow_offchip:
+            return None
         for n in by_size:
             state.on_chip[n] = False
+            state.uram[n] = False
             _, viol = space.evaluate(state)
             if not viol:
                 return space, state

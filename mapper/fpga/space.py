@@ -87,11 +87,12 @@ class PartitionSpace:
     def minimal_state(self, on_chip: dict[str, bool] | None = None) -> State:
         on_chip = on_chip or {}
         return State([1] * len(self.values), {n: 1 for n in self.names}, {n: "dsp" for n in self.names},
-                     {n: on_chip.get(n, True) for n in self.names})
+                     {n: on_chip.get(n, True) for n in self.names}, {n: False for n in self.names})
 
     def foldings(self, state: State) -> dict[str, Folding]:
         return {n: Folding(state.comp[self.in_comp[n]], state.comp[self.out_comp[n]], state.fine[n],
-                           state.personality[n], state.on_chip[n]) for n in self.names}  # type: ignore[arg-type]
+                           state.personality[n], state.on_chip[n], state.uram[n])  # type: ignore[arg-type]
+                for n in self.names}
 
     def cost(self, name: str, folding: Folding) -> StageCost:
         key = (name, folding)
@@ -116,16 +117,17 @@ class PartitionSpace:
 
 @dataclass
 class State:
-    """Folding state of a partition: value per component, fine / personality / weights per stage."""
+    """Folding state of a partition: value per component; fine, personality, weight placement per stage."""
 
     comp: list[int]
     fine: dict[str, int]
     personality: dict[str, str]
     on_chip: dict[str, bool]
+    uram: dict[str, bool]
 
     def copy(self) -> State:
         return replace(self, comp=list(self.comp), fine=dict(self.fine), personality=dict(self.personality),
-                       on_chip=dict(self.on_chip))
+                       on_chip=dict(self.on_chip), uram=dict(self.uram))
 
 
 def objective_cycles(rep: PartitionReport, objective: str) -> int:

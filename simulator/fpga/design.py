@@ -29,11 +29,11 @@ from simulator.fpga.stage import Folding, StageCost, stage_cost
 from workloads.errors import SpecError
 from workloads.network import Network
 
-RESOURCES: tuple[str, ...] = ("dsp", "bram18", "lut", "ff")
-"""Resources a partition is checked against (URAM is not used by this model)."""
+RESOURCES: tuple[str, ...] = ("dsp", "bram18", "uram", "lut", "ff")
+"""Resources a partition is checked against."""
 
 STAGE_COLUMNS: tuple[str, ...] = ("layer", "op", "partition", "coarse_in", "coarse_out", "fine", "personality",
-                                  "weights_on_chip", "cycles", "dsp", "bram18", "lut", "ff")
+                                  "weights_on_chip", "cycles", "dsp", "bram18", "uram", "lut", "ff")
 """Columns of the per-stage DataFrame. ``cycles`` is for the whole batch."""
 
 
@@ -45,7 +45,7 @@ class PartitionReport:
         layers: layer names in the partition.
         interval_cycles: cycles for the whole batch (batch x slowest stage).
         fill_cycles: extra cycles for the first sample to pass all stages.
-        resources: totals of dsp, bram18, lut, ff (stages + FIFOs).
+        resources: totals of dsp, bram18, uram, lut, ff (stages + FIFOs).
         bandwidth_gbps: off-chip bandwidth the partition needs at its interval, Gb/s.
         bottleneck: name of the slowest stage.
     """
@@ -130,6 +130,7 @@ def evaluate_partition(network: Network, names: Sequence[str], costs: Mapping[st
         c = costs[n]
         totals["dsp"] += c.dsp
         totals["bram18"] += c.bram18
+        totals["uram"] += c.uram
         totals["lut"] += c.lut
         totals["ff"] += c.ff
         layer = network[n]
@@ -208,7 +209,7 @@ def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform:
                          "coarse_out": f.coarse_out, "fine": f.fine, "personality": f.personality,
                          "weights_on_chip": f.weights_on_chip if layer.has_weights else True,
                          "cycles": batch * c.cycles_per_sample, "dsp": c.dsp, "bram18": c.bram18,
-                         "lut": c.lut, "ff": c.ff})
+                         "uram": c.uram, "lut": c.lut, "ff": c.ff})
     frame = pd.DataFrame(rows, columns=list(STAGE_COLUMNS))
     return DesignReport(frame, reports, platform, batch, batch_cycles, batch_time, latency,
                         batch / batch_time, tuple(violations))

@@ -53,6 +53,21 @@ def bram18_for(depth_words: int, width_bits: int) -> int:
     return min(math.ceil(width_bits / w) * math.ceil(depth_words / d) for d, w in BRAM18_SHAPES)
 
 
+URAM_SHAPE: tuple[int, int] = (4096, 72)
+"""(depth words, width bits) of one 288 Kb UltraRAM."""
+
+
+def uram_for(depth_words: int, width_bits: int) -> int:
+    """UltraRAMs for a memory of ``depth_words`` words of ``width_bits`` bits (0 if empty).
+
+    Narrow words are packed ``72 // width_bits`` to a 72-bit row (one row read serves several cycles).
+    """
+    if depth_words <= 0 or width_bits <= 0:
+        return 0
+    per_row = max(1, URAM_SHAPE[1] // width_bits)
+    return math.ceil(width_bits / URAM_SHAPE[1]) * math.ceil(depth_words / (URAM_SHAPE[0] * per_row))
+
+
 def fifo_cost(depth_words: int, width_bits: int) -> tuple[int, int]:
     """(bram18, lut) of one FIFO: LUT-RAM when small (<= LUTRAM_MAX_BITS bits), else BRAM."""
     bits = depth_words * width_bits

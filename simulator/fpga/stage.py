@@ -7,8 +7,8 @@ Folding of a stage:
 * ``fine``       -- kernel parallelism (divides R*S; 1 for fully connected layers).
 
 A MAC stage (conv, gemm, matmul) has ``coarse_in * coarse_out * fine`` MAC lanes and takes
-``MACs / (coarse_in * coarse_out * fine)`` cycles per sample -- or longer when reading its input
-(``G*C*H*W / coarse_in`` words) or writing its output (``G*K*P*Q / coarse_out``) takes longer, as in
+``MACs / (coarse_in * coarse_out * fine)`` cycles per sample -- or longer when sweeping its padded
+input (``G*C*Hp*Wp / coarse_in`` words) or writing its output (``G*K*P*Q / coarse_out``) takes longer, as in
 fpgaConvNet, where every module of a stage runs at its own rate and the slowest sets the stage's.
 A pooling or elementwise stage has ``coarse_in == coarse_out`` lanes and takes ``G*H*W / coarse``
 cycles per sample (it reads every input element once).  The batch multiplies both.
@@ -39,6 +39,7 @@ from simulator.fpga.resources import (
     bram18_for,
     dsp_per_mac,
     fifo_cost,
+    uram_for,
 )
 from workloads.errors import SpecError
 from workloads.layer import Layer
@@ -55,7 +56,8 @@ class Folding:
         coarse_out: output-channel lanes.
         fine: kernel-window lanes (MAC stages with a window only).
         personality: ``dsp`` (MACs on DSP slices) or ``lut`` (MACs built from LUTs).
-        weights_on_chip: keep the weights in BRAM (True) or stream them from off-chip.
+        weights_on_chip: keep the weights on chip (True) or stream them from off-chip.
+        weights_in_uram: with ``weights_on_chip``, store the weight banks in UltraRAM instead of BRAM.
     """
 
     coarse_in: int = 1
@@ -63,6 +65,7 @@ class Folding:
     fine: int = 1
     personality: Personality = "dsp"
     weights_on_chip: bool = True
+    weights_in_uram: bool = False
 
     @property
     def lanes(self) -> int:
@@ -75,7 +78,7 @@ class StageCost:
 
     Attributes:
         cycles_per_sample: cycles to process one sample (the batch multiplies it).
-        dsp, bram18, lut, ff: resources of the stage (FIFOs between stages not included).
+        dsp, bram18, lut, ff, uram: resources of the stage (FIFOs between stages not included).
         offchip_weight_bits_per_sample: weight bits read from off-chip per sample (0 when on chip).
     """
 
@@ -85,6 +88,7 @@ class StageCost:
     lut: int
     ff: int
     offchip_weight_bits_per_sample: int
+    uram: int = 0
 
 
 def stage_kind(layer: Layer) -> str:
@@ -159,7 +163,7 @@ def stage_cost(layer: Layer, folding: Folding, *, check: bool = True) -> StageCo
 
     lanes = folding.lanes
     cycles = max(per_sample_work(layer) // lanes,
-                 channels_in(layer) * layer.H * layer.W // ci,               # input stream, coarse_in words/cycle
+                 channels_in(layer) * layer.padded_input[0] * layer.padded_input[1] // ci,  # window over padded input
                  layer.G * layer.K * layer.P * layer.Q // folding.coarse_out)  # output stream
     acc = accumulator_bits(w_bits, in_bits, layer.C * layer.R * layer.S)
     lut = STAGE_BASE_LUT + lanes * MAC_LANE_LUT_PER_BIT * acc
@@ -176,10 +180,13 @@ def stage_cost(layer: Layer, folding: Folding, *, check: bool = True) -> StageCo
         bram += ci * (layer.R - 1) * bram18_for(depth, in_bits)
         ff += ci * layer.R * layer.S * in_bits * WINDOW_FF_PER_BIT
     offchip = 0
+    uram = 0
     weights = layer.weight_elems
     if layer.op == "matmul":
         # second operand is an activation: buffer one group's worth per sample on chip
         bram += lanes * bram18_for(math.ceil(layer.K * layer.C / lanes), w_bits)
+    elif folding.weights_on_chip and folding.weights_in_uram:
+        uram = lanes * uram_for(math.ceil(weights / lanes), w_bits)
     elif folding.weights_on_chip:
         bram += lanes * bram18_for(math.ceil(weights / lanes), w_bits)
     else:
@@ -190,4 +197,4 @@ def stage_cost(layer: Layer, folding: Folding, *, check: bool = True) -> StageCo
         tile_bram, tile_lut = fifo_cost(2 * 16, w_bits)  # double-buffered weight tile per lane
         bram += lanes * tile_bram
         lut += lanes * tile_lut
-    return StageCost(cycles, dsp, bram, lut, ff, offchip)
+    return StageCost(cycles, dsp, bram, lut, ff, offchip, uram)

@@ -23,7 +23,7 @@ def _check_feasible(result, platform: Platform) -> None:  # type: ignore[no-unty
                           partitions=result.partitions)
     assert rep.feasible, rep.violations
     for part in rep.partitions:
-        for res in ("dsp", "bram18", "lut", "ff"):
+        for res in ("dsp", "bram18", "uram", "lut", "ff"):
             assert part.resources[res] <= getattr(platform, res)
         assert part.bandwidth_gbps <= platform.bandwidth_gbps
     for layer in result.network:  # every folding divides its layer
@@ -114,6 +114,20 @@ def test_bad_arguments(kwargs: dict, key: str) -> None:
     with pytest.raises(SpecError) as err:
         optimise(lenet(), "zc706", **kwargs)
     assert err.value.key == key
+
+
+def test_large_weights_go_to_uram_on_alveo() -> None:
+    net = Network("big_fc", (gemm("fc0", 1, 4096, 4096, bits=16), eltwise("r", 4096, 1, num_inputs=1, bits=16),
+                             gemm("fc1", 1, 10, 4096, bits=16)))
+    u250 = load_platform("u250")
+    res = optimise(net, u250, batch=64)
+    _check_feasible(res, u250)
+    assert res.foldings["fc0"].weights_in_uram and res.foldings["fc0"].weights_on_chip
+    assert res.summary["uram_used"] > 0
+    zcu = load_platform("zcu102")  # no URAM: the 4096x4096 weights must stream from off-chip
+    res2 = optimise(net, zcu, batch=64)
+    _check_feasible(res2, zcu)
+    assert not res2.foldings["fc0"].weights_on_chip
 
 
 def test_residual_dag_optimises() -> None:

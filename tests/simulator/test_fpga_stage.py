@@ -4,7 +4,7 @@ import pytest
 
 from simulator.fpga import Folding, evaluate_design, load_platform, stage_cost
 from simulator.fpga.networks import lenet
-from simulator.fpga.resources import bram18_for, dsp_per_mac
+from simulator.fpga.resources import bram18_for, dsp_per_mac, uram_for
 from workloads.errors import SpecError
 from workloads.layer import conv2d, gemm
 
@@ -113,3 +113,16 @@ def test_partitions_add_reconfiguration() -> None:
     assert two.batch_time_s == pytest.approx(two.batch_cycles / plat.clock_hz + plat.reconfiguration_ms * 1e-3)
     with pytest.raises(SpecError):
         evaluate_design(net, {}, plat, partitions=[names[3:], names[:3]])
+
+
+@pytest.mark.parametrize("depth,width,expected", [(0, 16, 0), (1, 16, 1), (4096 * 4, 16, 1), (4096 * 4 + 1, 16, 2),
+                                                  (4096, 72, 1), (4096, 73, 2), (8192 * 2, 32, 2)])
+def test_uram_packing(depth: int, width: int, expected: int) -> None:
+    assert uram_for(depth, width) == expected
+
+
+def test_weights_in_uram_use_no_weight_bram() -> None:
+    fc = gemm("fc", 1, 512, 1024, bits=16)
+    bram = stage_cost(fc, Folding(4, 4, 1))
+    uram = stage_cost(fc, Folding(4, 4, 1, weights_in_uram=True))
+    assert uram.bram18 == 0 and bram.bram18 > 0 and uram.uram == 16 * uram_for(512 * 1024 // 16, 16)
