@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from simulator.kernels import scalesim_compat_kernels as kern
+from simulator.scalesim_compat_user import SRAM_BANKS, user_buffers
 from workloads.errors import SpecError, require_int
 
 DATAFLOWS = {"os": 0, "ws": 1, "is": 2}
@@ -142,8 +143,10 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
         array_rows, array_cols: systolic array size (PEs).
         ifmap_sram_kb, filter_sram_kb, ofmap_sram_kb: SRAM sizes in KiB (integers, >= 1).
         dataflow: "os", "ws" or "is".
-        bandwidth_mode: only "CALC" (SCALE-Sim's default) is implemented.
-        ifmap_dram_bw_words, filter_dram_bw_words, ofmap_dram_bw_words: only used by "USER".
+        bandwidth_mode: "CALC" (SCALE-Sim's default) or "USER".
+        ifmap_dram_bw_words, filter_dram_bw_words: USER mode only: SCALE-Sim's
+            ``IfmapSRAMBankBandwidth`` / ``FilterSRAMBankBandwidth`` (multiples of 10).
+        ofmap_dram_bw_words: USER mode only: its ``Bandwidth`` (the ofmap drain, words/cycle).
         use_fast_paths: use closed forms where they provably equal the emulation.
     """
     vals: dict[str, int] = {}
@@ -157,9 +160,19 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     if dataflow not in DATAFLOWS:
         raise SpecError("unknown dataflow", source=_SOURCE, key="dataflow", value=dataflow,
                         accepted="one of 'os', 'ws', 'is'")
-    if bandwidth_mode != "CALC":
-        raise SpecError("bandwidth mode not supported by compat mode", source=_SOURCE,
-                        key="bandwidth_mode", value=bandwidth_mode, accepted="'CALC'")
+    if bandwidth_mode not in ("CALC", "USER"):
+        raise SpecError("unknown bandwidth mode", source=_SOURCE, key="bandwidth_mode",
+                        value=bandwidth_mode, accepted="'CALC' or 'USER'")
+    user = bandwidth_mode == "USER"
+    bws = {}
+    for key, val in (("ifmap_dram_bw_words", ifmap_dram_bw_words),
+                     ("filter_dram_bw_words", filter_dram_bw_words),
+                     ("ofmap_dram_bw_words", ofmap_dram_bw_words)):
+        bws[key] = require_int(val, key=key, source=_SOURCE, minimum=1)
+        if user and key != "ofmap_dram_bw_words" and bws[key] % SRAM_BANKS:
+            raise SpecError("SCALE-Sim splits this bandwidth over its 10 SRAM banks",
+                            source=_SOURCE, key=key, value=val,
+                            accepted=f"a multiple of {SRAM_BANKS}")
     if vals["filter_h"] > vals["ifmap_h"]:
         raise SpecError("filter taller than the input", source=_SOURCE, key="filter_h",
                         value=filter_h, accepted=f"an integer <= ifmap_h ({ifmap_h})")
@@ -183,10 +196,19 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
 
     fast_if = _fast_dram(_covered(h, r, st, e) * _covered(w, s, st, f) * c, if_items, 10)
     fast_fi = _fast_dram(k_dim * n, fi_items, 10)
-    if not use_fast_paths:
+    if not use_fast_paths or user:
         fast_if = fast_fi = None
-    if_lw = np.full(1 if fast_if else h * w * c, -1, dtype=np.int32)
-    fi_lw = np.full(1 if fast_fi else k_dim * n, -1, dtype=np.int32)
+    if user:
+        ub = user_buffers(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, vals["ifmap_sram_kb"],
+                          vals["filter_sram_kb"], bws["ifmap_dram_bw_words"],
+                          bws["filter_dram_bw_words"])
+        uargs = (ub.uparams, ub.ustate, ub.if_ptr, ub.if_ids, ub.fi_ptr, ub.fi_ids)
+    else:
+        dummy = np.zeros(1, dtype=np.int64)
+        uargs = (np.zeros((2, 8), np.int64), np.zeros((2, 8), np.int64), dummy, dummy, dummy,
+                 dummy)
+    if_lw = np.full(1 if (fast_if or user) else h * w * c, -1, dtype=np.int32)
+    fi_lw = np.full(1 if (fast_fi or user) else k_dim * n, -1, dtype=np.int32)
     if df == 0:
         row_folds, col_folds = -(-m_dim // ar), -(-n // ac)
         valid_writes = m_dim * n
@@ -200,10 +222,18 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     out_i = np.zeros(kern.N_RESULTS, dtype=np.int64)
     out_f = np.zeros(2, dtype=np.float64)
     kern.simulate_layer_calc(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, if_items,
-                             fi_items, 10, 10, vals["ofmap_sram_kb"] * 1024, ac,
-                             fast_if is None, fast_fi is None, use_fast_paths, if_lw, fi_lw, lines, out_i,
-                             out_f)
+                             fi_items, 10, 10, vals["ofmap_sram_kb"] * 1024,
+                             bws["ofmap_dram_bw_words"] if user else ac, fast_if is None,
+                             fast_fi is None, use_fast_paths and not user, if_lw, fi_lw, lines,
+                             out_i, out_f, user, *uargs)
     res = [int(x) for x in out_i]
+    if user:
+        if ub.crashes():
+            raise SpecError("SCALE-Sim 3.0.0 crashes on this layer in USER mode (its fetch "
+                            "matrix is shorter than one prefetch)", source=_SOURCE,
+                            key="bandwidth_mode", value=bandwidth_mode,
+                            accepted="'CALC', or larger layers / other SRAM sizes")
+        fast_if, fast_fi = ub.dram(0), ub.dram(1)
     if fast_if is not None:
         res[kern.R_IF_DRAM], res[kern.R_IF_DRAM_START], res[kern.R_IF_DRAM_STOP] = fast_if
     if fast_fi is not None:

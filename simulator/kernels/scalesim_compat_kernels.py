@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from simulator.kernels.scalesim_compat_user_kernels import user_read_row
+
 #: Sets per window of the CALC read buffer (``int(0.5 * 100)`` in SCALE-Sim).
 SETS_PER_WINDOW = 50
 
@@ -249,8 +251,15 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                         ofmap_words: int, drain_bw: int, track_ifmap: bool, track_filter: bool,
                         skip_repeats: bool,
                         ifmap_last_window: np.ndarray, filter_last_window: np.ndarray,
-                        lines: np.ndarray, out_int: np.ndarray, out_float: np.ndarray) -> None:
-    """Walk every demand row of one layer (CALC mode) and fill ``out_int`` / ``out_float``.
+                        lines: np.ndarray, out_int: np.ndarray, out_float: np.ndarray,
+                        user: bool, uparams: np.ndarray, ustate: np.ndarray, if_ptr: np.ndarray,
+                        if_ids: np.ndarray, fi_ptr: np.ndarray, fi_ids: np.ndarray) -> None:
+    """Walk every demand row of one layer and fill ``out_int`` / ``out_float``.
+
+    CALC mode by default; with ``user`` the read buffers are SCALE-Sim's USER-mode ones
+    (``uparams[op]`` = [active sets, prefetch sets, sets, prefetch rows, fetch rows, bw,
+    active words]; ``ustate[op]`` their state; CSR set lists per operand) and every address is
+    tracked (pass ``track_*`` True and ``skip_repeats`` False).
 
     ``out_int`` gets the ``R_*`` entries; ``out_float`` = [mean mapping efficiency, mean compute
     utilisation] over folds (fractions, summed in SCALE-Sim's fold order). With
@@ -389,12 +398,22 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                         for c in range(lo, hi):
                             fbuf[n_fi] = (r0 + c) + (t - c - ar) * k_dim
                             n_fi += 1
-                if do_if:
-                    read_buffer_row(ifs, ifmap_last_window, ibuf, n_if, cycle,
-                                    ifmap_items_per_set)
-                if do_fi:
-                    read_buffer_row(fis, filter_last_window, fbuf, n_fi, cycle,
-                                    filter_items_per_set)
+                if_off = 1
+                fi_off = 1
+                if user:
+                    up = uparams[0]
+                    if_off = user_read_row(ustate[0], if_ptr, if_ids, ibuf, n_if, cycle, up[0],
+                                           up[1], up[2], up[3], up[4], up[5], up[6])
+                    up = uparams[1]
+                    fi_off = user_read_row(ustate[1], fi_ptr, fi_ids, fbuf, n_fi, cycle, up[0],
+                                           up[1], up[2], up[3], up[4], up[5], up[6])
+                else:
+                    if do_if:
+                        read_buffer_row(ifs, ifmap_last_window, ibuf, n_if, cycle,
+                                        ifmap_items_per_set)
+                    if do_fi:
+                        read_buffer_row(fis, filter_last_window, fbuf, n_fi, cycle,
+                                        filter_items_per_set)
                 # ---- ofmap writes of this row
                 if dataflow == 0:
                     lo = max(0, t - k_dim + 1 - (ar - 1))
@@ -405,15 +424,15 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                 n_writes = hi - lo + 1 if hi >= lo else 0
                 out_cycle = write_buffer_row(wb, lines, n_writes, cycle, active_words,
                                              lines_per_drain, drain_bw)
-                stalls += out_cycle - cycle
+                stalls += max(if_off - 1, fi_off - 1, out_cycle - cycle)
                 if n_if > 0:
                     if if_first < 0:
-                        if_first = cycle + 1
-                    if_last = cycle + 1
+                        if_first = cycle + if_off
+                    if_last = cycle + if_off
                 if any_fi:
                     if fi_first < 0:
-                        fi_first = cycle + 1
-                    fi_last = cycle + 1
+                        fi_first = cycle + fi_off
+                    fi_last = cycle + fi_off
                 if n_writes > 0:
                     if of_first < 0:
                         of_first = out_cycle

@@ -90,6 +90,34 @@ def test_named_shapes_match_scalesim(tmp_path: Path) -> None:
             assert not _mismatches(ref, _ours(lay, cfg)), (lay, df)
 
 
+def _user_cases(seed: int, count: int) -> list[tuple[PeerLayer, dict[str, object]]]:
+    rng = random.Random(seed)
+    cases = []
+    for i in range(count):
+        h, w = rng.randint(6, 18), rng.randint(6, 18)
+        lay = PeerLayer(h, w, rng.randint(1, 3), rng.randint(1, 3), rng.randint(4, 12),
+                        rng.randint(8, 48), rng.randint(1, 2))
+        rows, cols = ARRAYS[i % len(ARRAYS)]
+        cfg = {"array_rows": rows, "array_cols": cols, "dataflow": ("os", "ws", "is")[i % 3],
+               "ifmap_sram_kb": 1, "filter_sram_kb": rng.choice([1, 2]), "ofmap_sram_kb": 1,
+               "bandwidth_mode": "USER", "ifmap_dram_bw_words": rng.choice([10, 20]),
+               "filter_dram_bw_words": rng.choice([10, 50]),
+               "ofmap_dram_bw_words": rng.choice([1, 3, 8])}
+        cases.append((lay, cfg))
+    return cases
+
+
+def test_user_mode_matches_scalesim_exactly(tmp_path: Path) -> None:
+    """USER bandwidth mode, tiny SRAMs and slow drains: read and write stalls included."""
+    stalled = 0
+    for idx, (lay, cfg) in enumerate(_user_cases(21, 7)):
+        (ref,), _ = run_scalesim_layers([lay], out_dir=tmp_path / str(idx), **cfg)  # type: ignore[arg-type]
+        bad = _mismatches(ref, _ours(lay, cfg))
+        assert not bad, f"{lay} {cfg}: {bad}"
+        stalled += ref["stall_cycles"] > 0
+    assert stalled > 0, "no USER case stalled"
+
+
 def test_read_buffer_kernel_matches_scalesim_class() -> None:
     from scalesim.memory.read_buffer_estimate_bw import ReadBufferEstimateBw
     from scalesim.memory.read_port import read_port

@@ -147,6 +147,10 @@ def test_other_bad_inputs_raise_spec_error() -> None:
         scalesim_layer(**{**args, "filter_w": 9})
     with pytest.raises(SpecError, match="bandwidth_mode"):
         scalesim_layer(**{**args, "bandwidth_mode": "FAST"})
+    with pytest.raises(SpecError, match="ifmap_dram_bw_words"):
+        scalesim_layer(**{**args, "bandwidth_mode": "USER", "ifmap_dram_bw_words": 15})
+    with pytest.raises(SpecError, match="ofmap_dram_bw_words"):
+        scalesim_layer(**{**args, "bandwidth_mode": "USER", "ofmap_dram_bw_words": 0})
     with pytest.raises(SpecError, match="window"):
         scalesim_layer(**{**args, "array_cols": 600})
     with pytest.raises(SpecError, match="m"):
