@@ -23,7 +23,7 @@ drain is latency then bandwidth. The three always sum to the stall cycles.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,14 +136,14 @@ def _attribute(st: _CoreState, per_fold: int, load: np.ndarray, write: np.ndarra
     run.stall_bandwidth_cycles = float(bw_part.sum()) + drain - drain_lat
 
 
-def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: int, latency: int, *,
+def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: int | Sequence[int], latency: int, *,
                    record: bool = False, link_name: str = "dram",
                    shared: bool | None = None) -> tuple[list[CoreRun], SharedLink]:
     """Run one layer's folds on ``len(loads)`` cores sharing one link.
 
     Args:
         loads, writes: per core, full-bandwidth link cycles of each fold's load and write-back.
-        per_fold: array cycles of one fold.
+        per_fold: array cycles of one fold (one value, or one per core for different arrays).
         latency: tier latency in cycles.
         record: keep spans for a trace.
         shared: force the processor-sharing link (``True``) or the exclusive one (``False``);
@@ -155,6 +155,12 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
     env = simpy.Environment()
     link = SharedLink(env, link_name, record=record, exclusive=len(loads) == 1 if shared is None else not shared)
     states = []
+    if isinstance(per_fold, Sequence):
+        folds_cycles = [int(p) for p in per_fold]
+    else:
+        folds_cycles = [int(per_fold)] * len(loads)
+    if len(folds_cycles) != len(loads):
+        raise ValueError('"per_fold" needs one value per core.')
     for c, (load, write) in enumerate(zip(loads, writes)):
         n = load.shape[0]
         ready = [env.event() for _ in range(n)]
@@ -162,14 +168,14 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
         st = _CoreState(n)
         states.append(st)
         env.process(_dma(env, link, f"dma{c}", load, write, latency, ready, done, st))
-        env.process(_compute(env, per_fold, ready, done, st))
+        env.process(_compute(env, folds_cycles[c], ready, done, st))
     env.run()
     runs = []
-    for c, (st, load, write) in enumerate(zip(states, loads, writes)):
-        run = CoreRun(folds=st.n, compute_cycles=st.n * per_fold, end_cycles=st.end_cycles)
-        _attribute(st, per_fold, load, write, latency, run)
+    for c, (st, load, write, cyc) in enumerate(zip(states, loads, writes, folds_cycles)):
+        run = CoreRun(folds=st.n, compute_cycles=st.n * cyc, end_cycles=st.end_cycles)
+        _attribute(st, cyc, load, write, latency, run)
         if record:
-            run.spans = [(f"core{c}", f"fold {f}", float(s), float(s + per_fold)) for f, s in enumerate(st.start)]
+            run.spans = [(f"core{c}", f"fold {f}", float(s), float(s + cyc)) for f, s in enumerate(st.start)]
         runs.append(run)
     return runs, link
 

@@ -9,8 +9,9 @@ bytes are not duplicated). With one core every layer's cycles equal the analytic
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 from dataflows.dataflow import Dataflow
+from simulator.event.arrays import check_arrays, split_layer
 from simulator.event.engine import CoreRun, ceil_cycles, run_fold_layer, run_vector_layer, split_folds
 from simulator.event.kernels import transfer_cycles_array
 from simulator.event.link import SharedLink
 from simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from simulator.event.trace import TraceBuilder
-from simulator.hardware import Accelerator
+from simulator.hardware import Accelerator, SystolicArray
 from simulator.systolic import finish_row, fold_schedule, vector_layer_row
 from workloads.errors import SpecError
 from workloads.layer import Layer
@@ -59,6 +61,31 @@ def _cores(acc: Accelerator, cores: int | None) -> int:
     return value
 
 
+def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[SystolicArray],
+                  record: bool) -> tuple[dict[str, float], list[CoreRun], SharedLink, CoreRun]:
+    """Run a layer split over different arrays; also the critical array alone on the link."""
+    dram = acc.dram
+    scheds, loads, writes = [], [], []
+    for arr, sub in zip(arrays, split_layer(layer, arrays)):
+        if sub is None:
+            continue
+        sched = fold_schedule(sub, df, dataclasses.replace(acc, array=arr, cores=1))
+        scheds.append(sched)
+        loads.append(transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle))
+        writes.append(transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle))
+    per_fold = [s.cycles_per_fold for s in scheds]
+    runs, link = run_fold_layer(loads, writes, per_fold, dram.latency_cycles, record=record, link_name=dram.name,
+                                shared=len(loads) > 1)
+    counts = {key: float(sum(s.counts[key] for s in scheds)) for key in scheds[0].counts}
+    counts["mapping_efficiency"] = sum(s.counts["mapping_efficiency"] * s.counts["folds"] for s in scheds) \
+        / counts["folds"]
+    k = max(range(len(runs)), key=lambda i: runs[i].end_cycles)
+    if len(runs) == 1:
+        return counts, runs, link, runs[0]
+    solo, _ = run_fold_layer([loads[k]], [writes[k]], per_fold[k], dram.latency_cycles, link_name=dram.name)
+    return counts, runs, link, solo[0]
+
+
 def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int,
                record: bool) -> tuple[dict[str, float], list[CoreRun], SharedLink, CoreRun]:
     """Run a layer's folds on ``cores`` arrays; also the critical core alone on the link."""
@@ -79,7 +106,7 @@ def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int,
 
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
               trace: bool = False, weight_tiers: str | Mapping[str, str] | None = None,
-              staging_depth: int = 2) -> EventRun:
+              staging_depth: int = 2, arrays: Sequence[SystolicArray] | None = None) -> EventRun:
     """Simulate every layer at event fidelity; optionally build a Chrome/Perfetto trace.
 
     Args:
@@ -92,8 +119,16 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
             ``"auto"`` (placed outward from the closest off-chip tier) or layer -> tier. Weights
             beyond the closest off-chip tier are staged into it by a DMA process per tier link.
         staging_depth: layers a far tier may stage ahead (bounded staging buffer).
+        arrays: different compute arrays sharing the tiers (instead of ``cores`` identical ones);
+            each MAC layer is split over them in proportion to their PEs.
     """
     n_cores = _cores(acc, cores)
+    hetero = None
+    if arrays is not None:
+        if cores is not None:
+            raise SpecError("give cores or arrays, not both", source="event", key="arrays", value=len(arrays))
+        hetero = check_arrays(arrays)
+    total_pes = sum(a.pes for a in hetero) if hetero else acc.array.pes * n_cores
     homes = resolve_weight_tiers(network, acc, weight_tiers)
     sizes = weight_bytes(network)
     builder = TraceBuilder(acc.clock_mhz) if trace else None
@@ -103,7 +138,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         block: list[dict[str, Any]] = []
         recorded: list[tuple[list[CoreRun], SharedLink]] = []
         for layer in network.layers:
-            row, runs, link = _layer_row(layer, df, acc, n_cores, trace)
+            row, runs, link = _layer_row(layer, df, acc, n_cores, trace, hetero)
             max_conc = max(max_conc, link.stats.max_concurrency)
             block.append(row)
             if trace:
@@ -111,7 +146,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         staging = run_staging(sizes, homes, [int(r["total_cycles"]) for r in block], acc, staging_depth,
                               record=trace)
         for i, (layer, row) in enumerate(zip(network.layers, block)):
-            _add_staging(row, layer, acc, n_cores, staging, i, homes[i], sizes[i])
+            _add_staging(row, layer, acc, total_pes, staging, i, homes[i], sizes[i])
         rows.extend(block)
         if builder is not None:
             for i, (layer, (runs, link)) in enumerate(zip(network.layers, recorded)):
@@ -121,11 +156,14 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                     link_max_concurrency=max_conc)
 
 
-def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, n_cores: int,
-               trace: bool) -> tuple[dict[str, Any], list[CoreRun], SharedLink]:
+def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, n_cores: int, trace: bool,
+               arrays: list[SystolicArray] | None) -> tuple[dict[str, Any], list[CoreRun], SharedLink]:
     """One layer's event run and its table row (without weight staging)."""
     if layer.has_weights:
-        counts, runs, link, critical = _mac_layer(layer, df, acc, n_cores, trace)
+        if arrays is not None:
+            counts, runs, link, critical = _hetero_layer(layer, df, acc, arrays, trace)
+        else:
+            counts, runs, link, critical = _mac_layer(layer, df, acc, n_cores, trace)
         end = max(r.end_cycles for r in runs)
         total = ceil_cycles(end)
         # the critical core alone on the link gives latency / capacity / bandwidth;
@@ -154,7 +192,7 @@ def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, n_cores: int,
     return row, runs, link
 
 
-def _add_staging(row: dict[str, Any], layer: Layer, acc: Accelerator, n_cores: int, staging: StagingRun, i: int,
+def _add_staging(row: dict[str, Any], layer: Layer, acc: Accelerator, total_pes: int, staging: StagingRun, i: int,
                  home: str, nbytes: int) -> None:
     """Add the wait for staged weights to a row (cycles, stalls by cause, energy)."""
     wait = float(staging.wait_cycles[i])
@@ -174,7 +212,7 @@ def _add_staging(row: dict[str, Any], layer: Layer, acc: Accelerator, n_cores: i
         row["energy_dram_pj"] += extra
         row["energy_pj"] += extra
     total_cycles = row["total_cycles"]
-    row["utilization"] = layer.macs / (total_cycles * acc.array.pes * n_cores) if total_cycles else 0.0
+    row["utilization"] = layer.macs / (total_cycles * total_pes) if total_cycles else 0.0
 
 
 def event_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *,

@@ -222,3 +222,33 @@ def test_weight_tier_errors() -> None:
         event_run(net, acc, flows, weight_tiers={"nope": "ddr"})
     with pytest.raises(SpecError, match="staging_depth"):
         event_run(net, acc, flows, weight_tiers="ddr", staging_depth=0)
+
+
+def test_different_arrays_share_the_link() -> None:
+    from simulator.event.arrays import proportional_shares, split_layer
+    from simulator.hardware import SystolicArray
+
+    assert proportional_shares(10, [3, 1]) == [8, 2] and proportional_shares(1, [1, 4]) == [0, 1]
+    acc = load_hardware("scalesim-32x32")
+    net = load_workload("resnet18")
+    flows = resolve_dataflows("os")
+    big, small = SystolicArray(32, 32), SystolicArray(16, 16)
+    for layer in net.layers:
+        if layer.has_weights:
+            parts = [p for p in split_layer(layer, [big, small]) if p is not None]
+            assert sum(p.macs for p in parts) == layer.macs  # MACs conserved
+    alone = event_run(net, acc, flows, arrays=[big]).table
+    np.testing.assert_array_equal(alone["total_cycles"], systolic_table(net, acc, flows)["total_cycles"])
+    ample = _with_dram_bw(acc, 1e4)
+    one = event_run(net, ample, flows, arrays=[big]).table
+    two = event_run(net, ample, flows, arrays=[big, small]).table
+    assert two["total_cycles"].sum() < one["total_cycles"].sum()  # compute-bound: the second array helps
+    slow = event_run(net, acc, flows, arrays=[big, small]).table
+    assert slow["stall_contention_cycles"].sum() > 0.1 * slow["stall_cycles"].sum()  # 10 B/cycle: they contend
+    parts = slow["stall_bandwidth_cycles"] + slow["stall_latency_cycles"] + slow["stall_capacity_cycles"]
+    np.testing.assert_allclose(parts.to_numpy(), slow["stall_cycles"].to_numpy(), atol=1e-6)
+    assert slow["utilization"].between(0, 1).all()
+    with pytest.raises(SpecError, match="cores or arrays"):
+        event_run(net, acc, flows, arrays=[big], cores=2)
+    with pytest.raises(SpecError, match="SystolicArray"):
+        event_run(net, acc, flows, arrays=[])
