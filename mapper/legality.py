@@ -95,10 +95,12 @@ def check_kernel(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, keep: np.ndarray
             return TOP_MUST_KEEP
     for lvl in range(n):
         total = 0
+        mask = 0
         mult = 2 if dbuf[lvl] else 1
         for ds in range(3):
             if not keep[lvl, ds]:
                 continue
+            mask |= 1 << ds
             if not keep_allowed[lvl, ds]:
                 info[0] = lvl
                 info[1] = ds
@@ -113,7 +115,7 @@ def check_kernel(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, keep: np.ndarray
                 return CAPACITY_DATASPACE
         if cap[lvl, 0] >= 0 and total > cap[lvl, 0]:
             info[0] = lvl
-            info[1] = -1
+            info[1] = -1 - mask
             info[2] = total - cap[lvl, 0]
             return CAPACITY_SHARED
     return OK
@@ -144,8 +146,9 @@ def explain(code: int, info: np.ndarray, hierarchy: Hierarchy, layer: Layer) -> 
         return f"level {lname!r}, dataspace {ds}: tile needs {cap + excess} words, capacity {cap} (over by {excess})"
     if code == CAPACITY_SHARED:
         cap = int(hierarchy.levels[lvl].capacity_words or 0)
-        return (f"level {lname!r}, {ds} together: tiles need {cap + excess} words, capacity {cap} "
-                f"(over by {excess})")
+        kept = [name for j, name in enumerate(DATASPACES) if (-1 - item) >> j & 1]
+        what = f"dataspace {kept[0]}" if len(kept) == 1 else "dataspaces " + " + ".join(kept)
+        return f"level {lname!r}, {what}: tiles need {cap + excess} words, capacity {cap} (over by {excess})"
     return "legal"
 
 
