@@ -6,13 +6,17 @@ import argparse
 import json
 from typing import Any
 
-from simulator.streaming.sdpa import run_sdpa
+from dataflows.streams.loader import load_graph
+from simulator.streaming import run_graph
+from simulator.streaming.sdpa import CRITERIA, min_fifo_depth, run_sdpa
 
 EPILOG = """examples:
   acceldse stream sdpa --variant reordered --seq-len 1024 --head-dim 64
   acceldse stream sdpa --variant naive --seq-len 256 --head-dim 64 --fifo-depth 200 --json
   acceldse stream sdpa --variant window --seq-len 512 --head-dim 64 --window 32 --fifo-depth 36
   acceldse stream sdpa --variant reordered --seq-len 64 --head-dim 16 --executor simpy --trace sdpa.json
+  acceldse stream min-depth --variant naive --seq-len 512 --criterion full-rate
+  acceldse stream run my_graph.yaml --executor simpy --trace my_graph.json
 
 The naive graph deadlocks when --fifo-depth < seq-len (the report names the long FIFO
 'exp->divide'); the reordered (online-softmax) graph runs at one element per cycle with
@@ -47,6 +51,74 @@ def add_parser(subparsers: Any) -> None:
     sdpa.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
     sdpa.add_argument("--json", action="store_true", help="print one JSON object")
     sdpa.set_defaults(func=run)
+
+    depth = sub.add_parser(
+        "min-depth", help="smallest FIFO depth of an SDPA graph that avoids deadlock / keeps full rate",
+        description="Bisect the long-FIFO depth (naive/window) or every FIFO's depth (reordered).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    depth.add_argument("--variant", required=True, choices=["naive", "reordered", "window"])
+    depth.add_argument("--seq-len", type=int, required=True, help="sequence length N")
+    depth.add_argument("--window", type=int, default=None, help="keys per query row (window variant)")
+    depth.add_argument("--criterion", choices=list(CRITERIA), default="no-deadlock",
+                       help="no-deadlock (default) or full-rate (cycles of an unbounded FIFO)")
+    depth.add_argument("--json", action="store_true", help="print one JSON object")
+    depth.set_defaults(func=run_min_depth)
+
+    graph = sub.add_parser(
+        "run", help="run a stream graph from YAML (timing only)",
+        description="Run a stream-graph YAML file (version, name, contexts, channels) and report cycles, "
+                    "firings, FIFO occupancy and any deadlock.",
+        epilog=EPILOG + GRAPH_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    graph.add_argument("path", help="stream graph YAML file")
+    graph.add_argument("--executor", choices=["compiled", "simpy"], default="compiled")
+    graph.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
+    graph.add_argument("--json", action="store_true", help="print one JSON object")
+    graph.set_defaults(func=run_yaml)
+
+
+GRAPH_EXAMPLE = """
+graph file format:
+  version: 1
+  name: pipe
+  contexts:
+    - {name: src, outputs: [o], firings: 12, latency_cycles: 5}
+    - {name: acc, inputs: [i], outputs: [o], firings: 12, rates: {o: [0, 0, 0, 1]}}
+    - {name: sink, inputs: [i], firings: 3, ii_cycles: 2}
+  channels:
+    - {name: src->acc, src: src.o, dst: acc.i, capacity: 4, latency_cycles: 3}
+    - {name: acc->sink, src: acc.o, dst: sink.i, capacity: 1}
+"""
+
+
+def run_min_depth(args: argparse.Namespace) -> int:
+    depth = min_fifo_depth(args.variant, args.seq_len, window=args.window, criterion=args.criterion)
+    if args.json:
+        print(json.dumps({"variant": args.variant, "seq_len": args.seq_len, "window": args.window,
+                          "criterion": args.criterion, "min_fifo_depth": depth}))
+    else:
+        print(f"{args.variant} N={args.seq_len}" + (f" W={args.window}" if args.window else "")
+              + f": smallest FIFO depth ({args.criterion}) = {depth} tokens")
+    return 0
+
+
+def run_yaml(args: argparse.Namespace) -> int:
+    graph = load_graph(args.path)
+    result = run_graph(graph, executor=args.executor, trace_path=args.trace)
+    dl = result.deadlock
+    if args.json:
+        print(json.dumps({"graph": result.graph, "executor": result.executor, "cycles": result.cycles,
+                          "firings": result.firings, "tokens": result.tokens,
+                          "max_fifo_occupancy": result.max_occupancy,
+                          "deadlock": None if dl is None else dl.describe()}))
+        return 0
+    print(f"graph {result.graph} ({result.executor} executor): {result.cycles:,} cycles")
+    if dl is not None:
+        print(f"  DEADLOCK: {dl.describe()}")
+    for ctx, count in result.firings.items():
+        print(f"  context {ctx}: {count:,} firings")
+    for ch, peak in result.max_occupancy.items():
+        print(f"  channel {ch}: {result.tokens[ch]:,} tokens, max occupancy {peak}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,7 +7,8 @@ from dataflows.streams.graph import (
     StreamGraph,
     build_graph,
 )
+from dataflows.streams.loader import graph_from_dict, load_graph
 from dataflows.streams.values import evaluate, topological_order
 
 __all__ = ["Channel", "Context", "GeneratorContext", "StreamGraph", "build_graph", "evaluate",
-           "topological_order"]
+           "graph_from_dict", "load_graph", "topological_order"]
