@@ -108,14 +108,16 @@ def run_yaml(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"graph": result.graph, "executor": result.executor, "cycles": result.cycles,
                           "firings": result.firings, "tokens": result.tokens,
+                          "context_tokens": {k: {"consumed": v[0], "produced": v[1]}
+                                             for k, v in result.context_tokens(graph).items()},
                           "max_fifo_occupancy": result.max_occupancy,
                           "deadlock": None if dl is None else dl.describe()}))
         return 0
     print(f"graph {result.graph} ({result.executor} executor): {result.cycles:,} cycles")
     if dl is not None:
         print(f"  DEADLOCK: {dl.describe()}")
-    for ctx, count in result.firings.items():
-        print(f"  context {ctx}: {count:,} firings")
+    for ctx, (consumed, produced) in result.context_tokens(graph).items():
+        print(f"  context {ctx}: {result.firings[ctx]:,} firings, {consumed:,} tokens in, {produced:,} out")
     for ch, peak in result.max_occupancy.items():
         print(f"  channel {ch}: {result.tokens[ch]:,} tokens, max occupancy {peak}")
     return 0

@@ -143,6 +143,7 @@ def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = Fal
         graph=graph.name, executor="compiled", cycles=cycles,
         firings={n: int(next_fire[i]) for i, n in enumerate(names)},
         tokens={ch.name: int(written[i]) for i, ch in enumerate(graph.channels)},
+        tokens_read={ch.name: int(readcnt[i]) for i, ch in enumerate(graph.channels)},
         max_occupancy=occupancy, deadlock=deadlock, fire_times=fire_times, channel_times=channel_times,
         values=evaluate(graph) if values and deadlock is None else None)
 

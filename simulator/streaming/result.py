@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from dataflows.streams.graph import StreamGraph
 from workloads.errors import DeadlockError
 
 
@@ -111,6 +112,7 @@ class StreamResult:
             latency_cycles) + 1`` over contexts (at deadlock: see ``deadlock.cycle``).
         firings: context -> firings completed.
         tokens: channel -> tokens written (initial tokens included).
+        tokens_read: channel -> tokens read by its consumer.
         max_occupancy: channel -> most tokens it held at once.
         deadlock: None, or the report of what blocked.
         fire_times: context -> start cycle of each firing (only when recorded).
@@ -123,11 +125,20 @@ class StreamResult:
     cycles: int
     firings: dict[str, int]
     tokens: dict[str, int]
+    tokens_read: dict[str, int]
     max_occupancy: dict[str, int]
     deadlock: Deadlock | None = None
     fire_times: dict[str, np.ndarray] | None = None
     channel_times: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
     values: dict[str, Any] | None = field(default=None, repr=False)
+
+    def context_tokens(self, graph: StreamGraph) -> dict[str, tuple[int, int]]:
+        """Context -> (tokens it consumed, tokens it produced), initial tokens excluded."""
+        out = {c.name: [0, 0] for c in graph.contexts}
+        for ch in graph.channels:
+            out[ch.dst_context][0] += self.tokens_read[ch.name]
+            out[ch.src_context][1] += self.tokens[ch.name] - ch.initial_tokens
+        return {name: (v[0], v[1]) for name, v in out.items()}
 
     def raise_for_deadlock(self) -> StreamResult:
         """Raise :class:`StreamDeadlockError` if the run deadlocked; else return self."""

@@ -220,6 +220,7 @@ def run_simpy(graph: StreamGraph, *, record: bool = False, values: bool = False)
         result_values = evaluate(graph, overrides)
     return StreamResult(
         graph=graph.name, executor="simpy", cycles=cycles, firings=dict(run.count),
-        tokens={name: ch.written for name, ch in run.chans.items()}, max_occupancy=occupancy,
+        tokens={name: ch.written for name, ch in run.chans.items()},
+        tokens_read={name: ch.readcnt for name, ch in run.chans.items()}, max_occupancy=occupancy,
         deadlock=deadlock, fire_times={k: np.asarray(v, np.int64) for k, v in run.fires.items()} if record else None,
         channel_times=times if record else None, values=result_values)

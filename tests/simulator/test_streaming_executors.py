@@ -68,6 +68,7 @@ def _same(a, b) -> None:
     assert a.cycles == b.cycles
     assert a.firings == b.firings
     assert a.tokens == b.tokens
+    assert a.tokens_read == b.tokens_read
     assert a.max_occupancy == b.max_occupancy
     assert (a.deadlock is None) == (b.deadlock is None)
     if a.deadlock is not None:
@@ -144,6 +145,8 @@ def test_fork_join_agrees_and_computes_values() -> None:
     a = run_compiled(_diamond(), record=True, values=True)
     b = run_simpy(_diamond(), record=True, values=True)
     _same(a, b)
+    assert a.context_tokens(_diamond()) == {"src": (0, 20), "fork": (20, 40), "slow": (20, 20),
+                                             "join": (40, 20), "sink": (20, 0)}
     x = np.arange(20.0)
     np.testing.assert_array_equal(a.values["join->sink"], (x + 1) * 2 * x)
     np.testing.assert_array_equal(b.values["join->sink"], (x + 1) * 2 * x)
