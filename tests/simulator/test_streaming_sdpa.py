@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acceldse.cli import main
 from dataflows.streams.sdpa import SMALL_FIFO_DEPTH, naive_graph, reference_attention, reordered_graph
@@ -141,3 +143,16 @@ def test_cli_text_and_trace(capsys, tmp_path) -> None:
     tids = {e["tid"] for e in json.loads(path.read_text())["traceEvents"] if e["ph"] == "X"}
     assert len(tids) == 6
     assert main(["stream", "sdpa", "--variant", "window", "--seq-len", "32", "--head-dim", "4"]) == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 40), d=st.integers(1, 6), w=st.integers(2, 40), seed=st.integers(0, 2**16))
+def test_every_variant_is_exact_and_full_rate_at_default_depth(n: int, d: int, w: int, seed: int) -> None:
+    """Default depths stream one score per cycle after a constant fill, for any N, d, W >= 2."""
+    re = run_sdpa("reordered", n, d, seed=seed)
+    assert re.cycles == n * n + REORDERED_FILL and re.max_abs_error < 1e-12
+    nv = run_sdpa("naive", n, d, seed=seed)
+    assert nv.cycles == n * n + n + NAIVE_FILL and nv.max_abs_error < 1e-12
+    if w <= n:
+        wi = run_sdpa("window", n, d, window=w, seed=seed)
+        assert wi.cycles == n * w + w + NAIVE_FILL and wi.max_abs_error < 1e-12
