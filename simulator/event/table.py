@@ -4,7 +4,9 @@
 stall breakdown (``EVENT_COLUMNS``). Layers run one after another (as in the analytical
 model); within a layer the folds are dealt out to ``acc.cores`` arrays in contiguous chunks
 whose DMA engines share the off-chip link (the arrays share the SRAM, so the layer's DRAM
-bytes are not duplicated). With one core every layer's cycles equal the analytical model's.
+bytes are not duplicated), or split over a list of different arrays (``simulator.event.arrays``).
+With one core every layer's cycles equal the analytical model's. Weights that live beyond the
+closest off-chip tier are staged inward layer by layer (``simulator.event.staging``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from dataflows.dataflow import Dataflow
@@ -219,9 +220,3 @@ def event_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *
                 cores: int | None = None) -> pd.DataFrame:
     """Per-layer event-fidelity results: ``systolic_table``'s columns plus ``EVENT_COLUMNS``."""
     return event_run(network, acc, dataflows, cores=cores).table
-
-
-def stall_sums(table: pd.DataFrame) -> np.ndarray:
-    """Per row: bandwidth + latency + capacity stalls (equals ``stall_cycles``)."""
-    return (table["stall_bandwidth_cycles"] + table["stall_latency_cycles"]
-            + table["stall_capacity_cycles"]).to_numpy()
