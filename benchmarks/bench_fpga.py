@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from mapper.fpga import optimise
-from simulator.fpga import load_platform
+from simulator.fpga import Folding, evaluate_design, load_platform
 from simulator.fpga.networks import lenet, mlp, vgg_small
 from workloads.network import Network
 
@@ -104,6 +104,19 @@ def main() -> int:
         assert isinstance(parts, list)
         print(f"{net.name:<12}{plat:<9}{'samo-rule':<16}{sr['throughput_per_s']:>14.1f}{sr['latency_us']:>13.1f}"
               f"{len(parts):>6}{sr['runtime_s']:>8.2f}")
+        # SAMO's folding and partitions evaluated in our model (one cost model for both optimisers)
+        layers = [layer for p in parts for layer in p["layers"]]
+        names = [layer.name for layer in net]
+        folds = {n: Folding(d["coarse_in"], d["coarse_out"], d["fine"] if net[n].op == "conv" else 1)
+                 for n, d in zip(names, layers)}
+        bounds, k = [], 0
+        for p in parts:
+            bounds.append(names[k:k + len(p["layers"])])
+            k += len(p["layers"])
+        ours = evaluate_design(net, folds, load_platform(plat).with_clock(100), batch=args.batch, partitions=bounds)
+        tag = "feasible" if ours.feasible else "over budget in our model"
+        print(f"{net.name:<12}{plat:<9}{'samo-in-ours':<16}{ours.throughput:>14.1f}{ours.batch_time_s * 1e6:>13.1f}"
+              f"{len(parts):>6}{'':>8}  ({tag})")
         if args.write_golden:
             GOLDEN.mkdir(parents=True, exist_ok=True)
             (GOLDEN / f"samo_{net.name}_{plat}.json").write_text(json.dumps(sr, indent=1))

@@ -1,7 +1,9 @@
 """Peer cross-check: SAMO 0.2.4 + fpgaConvNet designs (stored by benchmarks/bench_fpga.py --write-golden).
 
 For every layer of every stored SAMO design, our stage model with SAMO's folding gives the same
-batch cycles and DSP count; SAMO's LeNet/ZC706 run reproduces the published table.
+DSP count and -- for every layer except padded convolutions, where fpgaConvNet 0.1.4.2 counts the
+padding twice (checked explicitly) -- the same batch cycles; SAMO's LeNet/ZC706 run reproduces the
+published table.
 """
 
 import json
@@ -34,11 +36,25 @@ def test_per_layer_cycles_and_dsp_match_samo(path: Path) -> None:
     assert [layer.name for layer in net] == data["layer_names"]
     assert len(layers) == len(net)
     batch = data["batch"]
+    exact = 0
     for ours, theirs in zip(net, layers):
         fold = Folding(theirs["coarse_in"], theirs["coarse_out"], theirs["fine"] if ours.op == "conv" else 1)
         cost = stage_cost(ours, fold)
-        assert batch * cost.cycles_per_sample == theirs["cycles"], ours.name
         assert cost.dsp == theirs["dsp"], ours.name
+        if ours.op == "conv" and any(ours.padding):
+            # fpgaConvNet 0.1.4.2 (as driven by SAMO) sizes a padded conv's window grid with the
+            # padding counted twice: P' = (H + 2*(top+bottom) - R) / stride + 1.  Check we read the
+            # peer's arithmetic right, and that our (correct) P x Q grid is never slower.
+            pt, pl, pb, pr = ours.padding
+            p2 = (ours.H + 2 * (pt + pb) - ours.R) // ours.stride[0] + 1
+            q2 = (ours.W + 2 * (pl + pr) - ours.S) // ours.stride[1] + 1
+            quirk = p2 * q2 * (ours.C // fold.coarse_in) * (ours.K // fold.coarse_out) * (ours.R * ours.S // fold.fine)
+            assert batch * quirk == theirs["cycles"], ours.name
+            assert batch * cost.cycles_per_sample <= theirs["cycles"], ours.name
+        else:
+            assert batch * cost.cycles_per_sample == theirs["cycles"], ours.name
+            exact += 1
+    assert exact >= len(net) // 2
 
 
 def test_samo_lenet_zc706_reproduces_published() -> None:
