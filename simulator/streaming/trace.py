@@ -9,6 +9,7 @@ shows them as microseconds).
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ import numpy as np
 from dataflows.streams.graph import Context, StreamGraph
 from simulator.streaming.kernels import occupancy_steps
 from simulator.streaming.result import StreamResult
+
+LARGE_TRACE_TOKENS = 4_000_000
+"""Above this many recorded channel events a trace is written with a warning (it gets big)."""
 
 
 def _busy_spans(times: np.ndarray, ii: int) -> list[tuple[int, int, int]]:
@@ -37,6 +41,10 @@ def build_trace(graph: StreamGraph, result: StreamResult) -> dict[str, Any]:
     """
     if result.fire_times is None or result.channel_times is None:
         raise ValueError("the run was not recorded; pass record=True (or a trace path) to the executor")
+    tokens = sum(w.size + r.size for w, r in result.channel_times.values())
+    if tokens > LARGE_TRACE_TOKENS:
+        warnings.warn(f"trace of {tokens:,} channel events will be large; trace smaller runs for viewing",
+                      stacklevel=2)
     events: list[dict[str, Any]] = [
         {"name": "process_name", "ph": "M", "pid": 0, "args": {"name": f"{graph.name} ({result.executor})"}},
     ]

@@ -156,3 +156,12 @@ def test_every_variant_is_exact_and_full_rate_at_default_depth(n: int, d: int, w
     if w <= n:
         wi = run_sdpa("window", n, d, window=w, seed=seed)
         assert wi.cycles == n * w + w + NAIVE_FILL and wi.max_abs_error < 1e-12
+
+
+@pytest.mark.parametrize("argv", [["stream", "--help"], ["stream", "sdpa", "--help"], ["stream", "run", "--help"],
+                                  ["stream", "min-depth", "--help"]])
+def test_cli_help_has_examples(argv: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    assert "acceldse stream sdpa --variant" in capsys.readouterr().out
