@@ -1,0 +1,71 @@
+"""``acceldse map``: search the best mapping of each layer on a Timeloop-style hierarchy.
+
+Prints each layer's best mapping as a loop nest (like Timeloop's map.txt) and a table
+(``mapper.api.RESULT_COLUMNS``); ``--out`` writes the table as CSV and ``--save-mappings``
+writes one mapping YAML per layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from mapper.api import map_network
+from mapper.search import METHODS
+from simulator.hierarchy_loader import hierarchy_presets
+
+EPILOG = """examples:
+  acceldse map --workload resnet18 --hardware eyeriss_like --objective edp --search ga --budget 20000
+  acceldse map --workload resnet50 --hardware simple_ws_32x32 --search hybrid --seed 1 --out r50.csv
+  acceldse map --workload resnet18 --layer layer1.0.conv1 --dataflow auto --objective pareto
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "map", help="search per-layer mappings (tiling, loop order, spatial unrolling, bypass)",
+        description="Search the best mapping of every MAC layer of a workload on a hierarchical "
+                    "architecture (Timeloop-style), print loop nests and a table.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", default="resnet18", help="zoo name, .onnx or .csv file (default resnet18)")
+    parser.add_argument("--hardware", default="eyeriss_like",
+                        help=f"hierarchy preset ({', '.join(hierarchy_presets())}) or YAML path")
+    parser.add_argument("--dataflow", default="hardware",
+                        help="hardware (the preset's), auto (best per layer), any, or os/ws/is/rs/nvdla/shidiannao")
+    parser.add_argument("--objective", default="edp", choices=["latency", "energy", "edp", "pareto"])
+    parser.add_argument("--search", default="ga", choices=list(METHODS))
+    parser.add_argument("--budget", type=int, default=20_000, help="evaluations per layer (default 20000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--layer", action="append", default=None, help="map only this layer (repeatable)")
+    parser.add_argument("--out", type=Path, default=None, help="write the table as CSV")
+    parser.add_argument("--save-mappings", type=Path, default=None, metavar="DIR",
+                        help="write each layer's best mapping as DIR/<layer>.yaml")
+    parser.add_argument("--no-nest", action="store_true", help="print only the table")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    result = map_network(args.workload, args.hardware, dataflow=args.dataflow, objective=args.objective,
+                         search=args.search, budget=args.budget, seed=args.seed, layers=args.layer)
+    out = sys.stdout
+    if not args.no_nest:
+        for res in result.layers:
+            if res.reused_from:
+                continue
+            print(f"=== {res.layer.name} ({res.dataflow}) ===", file=out)
+            print(res.loop_nest(), file=out)
+            print(file=out)
+    table = result.table
+    print(table.to_string(index=False), file=out)
+    print(f"\n{result.network} on {result.hierarchy.name}: {result.cycles:,} cycles, "
+          f"{result.energy_pj / 1e6:,.2f} uJ, area {result.hierarchy.area_mm2:.2f} mm2", file=out)
+    if args.out is not None:
+        table.to_csv(args.out, index=False)
+    if args.save_mappings is not None:
+        args.save_mappings.mkdir(parents=True, exist_ok=True)
+        for res in result.layers:
+            if res.mapping is not None:
+                res.mapping.to_yaml(args.save_mappings / f"{res.layer.name}.yaml")
+    return 0

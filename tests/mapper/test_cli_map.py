@@ -1,0 +1,29 @@
+"""``acceldse map`` prints loop nests and a table, writes CSV and mapping YAMLs, and rejects bad input."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from acceldse.cli import main
+from mapper import RESULT_COLUMNS, Mapping
+
+
+def test_map_command(tmp_path, capsys):
+    out = tmp_path / "r.csv"
+    maps = tmp_path / "maps"
+    code = main(["map", "--workload", "resnet18", "--hardware", "simple_ws_32x32", "--layer", "layer1.0.conv1",
+                 "--layer", "fc", "--budget", "3000", "--seed", "1", "--out", str(out), "--save-mappings", str(maps)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "<< Compute >>" in text and "(Spatial-" in text and "layer1.0.conv1" in text
+    table = pd.read_csv(out)
+    assert list(table.columns) == list(RESULT_COLUMNS) and len(table) == 2
+    assert (table.cycles > 0).all() and (table.utilisation <= 1).all()
+    assert Mapping.from_yaml(maps / "fc.yaml").levels[0].level == "DRAM"
+
+
+def test_map_command_errors(capsys):
+    assert main(["map", "--workload", "resnet18", "--layer", "nope", "--budget", "10"]) == 2
+    assert "unknown layer" in capsys.readouterr().err
+    assert main(["map", "--hardware", "nope.yaml", "--budget", "10"]) == 2
+    assert main(["map", "--layer", "conv1", "--dataflow", "zigzag", "--budget", "10"]) == 2
