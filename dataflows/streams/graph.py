@@ -41,7 +41,13 @@ StreamFn = Callable[..., Any]
 
 def _pattern(value: int | Sequence[int], *, key: str) -> tuple[int, ...]:
     """Normalise a rate (an int or a cyclic pattern of ints >= 0) to a non-empty tuple."""
-    items: Sequence[Any] = [value] if isinstance(value, int | float) else list(value)
+    if isinstance(value, int | float | str):
+        items: Sequence[Any] = [value]
+    elif isinstance(value, Sequence):
+        items = list(value)
+    else:
+        raise SpecError("rate must be an integer or a list of integers", key=key, value=value,
+                        accepted="an integer >= 0 or a non-empty list of integers >= 0")
     if len(items) == 0:
         raise SpecError("rate pattern is empty", key=key, value=value,
                         accepted="an integer >= 0 or a non-empty list of integers >= 0")

@@ -80,6 +80,10 @@ def test_rate_patterns_and_totals() -> None:
         Context("r", inputs=("x",), firings=2, rates={"x": []})
     with pytest.raises(SpecError, match="ii_cycles"):
         Context("r", firings=2, ii_cycles=0)
+    assert Context("r", inputs=("x",), firings=2, rates={"x": "12"}).rates["x"] == (12,)
+    for bad in ({"x": [1, -1]}, {"x": 1.5}, {"x": {"a": 1}}, {"x": [True]}):
+        with pytest.raises(SpecError, match="rates.x"):
+            Context("r", inputs=("x",), firings=2, rates=bad)
 
 
 def test_duplicate_names_rejected() -> None:
