@@ -31,8 +31,8 @@ from workloads.errors import SpecError, require_int
 from workloads.layer import Layer
 from workloads.network import Network
 
-DEFAULT_MAX_PE_CYCLES = 200_000_000
-"""Largest layer ``cycle_table`` simulates: cycles x PEs (PE register updates), per dataflow."""
+DEFAULT_MAX_PE_CYCLES = 500_000_000
+"""Largest layer ``cycle_table`` simulates: cycles x PEs (PE register updates; about 1-2 CPU-s)."""
 
 OPERAND_RANGE = 4
 """Random layer operands are integers in [-OPERAND_RANGE, OPERAND_RANGE]."""
