@@ -36,6 +36,8 @@ def throughput(repeat: int, dtype: str) -> None:
     print(f"{'shape (MxKxN on RxC)':<28}{'df':>4}{'cycles':>12}{'wall s':>9}{'cpu s':>9}{'PE-cyc/cpu-s':>14}"
           f"{'MAC/cpu-s':>12}{'cycles/cpu-s':>14}{'util':>7}")
     for m, k, n, rows, cols in SHAPES:
+        a: np.ndarray
+        b: np.ndarray
         if dtype == "int64":
             a, b = rng.integers(-4, 5, (m, k)), rng.integers(-4, 5, (k, n))
         else:
@@ -63,6 +65,8 @@ def sweep(count: int, seed: int) -> None:
         rows, cols = (int(v) for v in rng.integers(1, 17, 2))
         df = ("os", "ws", "is")[i % 3]
         as_float = i % 4 == 3
+        a: np.ndarray
+        b: np.ndarray
         if as_float:
             a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
         else:
