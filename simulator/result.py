@@ -37,6 +37,16 @@ COLUMNS: dict[str, str] = {
     "energy_dram_pj": "DRAM energy (pJ)",
     "energy_pj": "total energy (pJ)",
     "latency_us": "total_cycles at the hardware clock (microseconds)",
+    # fidelity- and mode-specific columns
+    "measured_utilization": "cycle fidelity: useful PE-cycles counted cycle by cycle / (cycles x PEs)",
+    "stall_bandwidth_cycles": "event fidelity: idle array cycles waiting for bytes on the link (incl. contention)",
+    "stall_latency_cycles": "event fidelity: idle array cycles covered by tier latency",
+    "stall_capacity_cycles": "event fidelity: idle array cycles the DMA waited for a free buffer half",
+    "stall_contention_cycles": "event fidelity: cycles the slowest core lost to other cores on the link",
+    "cores": "event fidelity: arrays the layer's folds were dealt to",
+    "weight_tier": "event fidelity: tier the layer's weights live in",
+    "stall_staging_cycles": "event fidelity: cycles the layer waited for its staged weights",
+    "total_cycles_incl_prefetch": "compat scalesim: SCALE-Sim's 'Total Cycles (incl. prefetch)'",
 }
 """Column name -> meaning and unit. The same names appear in the API, CLI, CSV and Parquet."""
 

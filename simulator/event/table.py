@@ -27,19 +27,15 @@ from simulator.event.link import SharedLink
 from simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from simulator.event.trace import TraceBuilder
 from simulator.hardware import Accelerator, SystolicArray
+from simulator.result import COLUMNS
 from simulator.systolic import finish_row, fold_schedule, vector_layer_row
 from workloads.errors import SpecError
 from workloads.layer import Layer
 from workloads.network import Network
 
 EVENT_COLUMNS: dict[str, str] = {
-    "stall_bandwidth_cycles": "idle array cycles waiting for bytes on the link (incl. contention)",
-    "stall_latency_cycles": "idle array cycles covered by tier latency",
-    "stall_capacity_cycles": "idle array cycles the DMA waited for a free buffer half (back-pressure)",
-    "stall_contention_cycles": "cycles the slowest core lost to other cores on the link (part of bandwidth)",
-    "cores": "arrays the layer's folds were dealt to",
-    "weight_tier": "tier the layer's weights live in (staged inward when beyond the closest off-chip tier)",
-    "stall_staging_cycles": "cycles the layer waited for its staged weights (part of the three stall causes)",
+    key: COLUMNS[key] for key in ("stall_bandwidth_cycles", "stall_latency_cycles", "stall_capacity_cycles",
+                                  "stall_contention_cycles", "cores", "weight_tier", "stall_staging_cycles")
 }
 """Columns the event fidelity adds to ``simulator.result.COLUMNS``."""
 
