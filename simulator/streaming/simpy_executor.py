@@ -168,7 +168,8 @@ class _GeneratorIO:
             yield self._run.env.timeout(cycles)
 
 
-def run_simpy(graph: StreamGraph, *, record: bool = False, values: bool = False) -> StreamResult:
+def run_simpy(graph: StreamGraph, *, record: bool = False, values: bool = False,
+              max_cycles: int | None = None) -> StreamResult:
     """Run any graph (static or generator contexts) as SimPy processes.
 
     Args:
@@ -176,9 +177,15 @@ def run_simpy(graph: StreamGraph, *, record: bool = False, values: bool = False)
         record: keep every firing time and every token's write/read cycle.
         values: evaluate value streams (``result.values``); always done for the tokens that
             generator contexts read.
+        max_cycles: stop a generator that keeps working without ever finishing (a livelock,
+            which no channel state reveals) after this many cycles. Static contexts always
+            finish or block, so the default (None, no limit) cannot hang on static graphs.
 
     Returns:
         A :class:`StreamResult`; ``result.deadlock`` is set when the graph cannot finish.
+
+    Raises:
+        RuntimeError: ``max_cycles`` passed with contexts still running.
     """
     run = _Run(graph, record)
     if values or not graph.is_static:
@@ -187,7 +194,11 @@ def run_simpy(graph: StreamGraph, *, record: bool = False, values: bool = False)
     for ctx in graph.contexts:
         proc = run.static(ctx) if isinstance(ctx, Context) else run.generator(ctx)
         run.env.process(proc)
-    run.env.run()
+    run.env.run(until=max_cycles)
+    busy = [c.name for c in graph.contexts if c.name not in run.done and c.name not in run.waiting]
+    if busy:
+        raise RuntimeError(f"graph '{graph.name}' still running after max_cycles={max_cycles} "
+                           f"(contexts not blocked on a channel: {busy})")
     deadlock = None
     unfinished = [c for c in graph.contexts if c.name not in run.done]
     if unfinished:

@@ -252,3 +252,15 @@ def test_occupancy_steps_kernel_matches_reference(writes: list[int], data: st.Da
     occ = [int((w <= t).sum() - (r <= t).sum()) for t in times]
     expected = [(t, o) for i, (t, o) in enumerate(zip(times, occ)) if i == 0 or o != occ[i - 1]]
     assert list(zip(out_t[:steps].tolist(), out_occ[:steps].tolist())) == expected
+
+
+def test_livelocked_generator_stops_at_max_cycles() -> None:
+    def spin(io):
+        while True:
+            yield from io.work(1)
+
+    graph = build_graph([GeneratorContext("spin", outputs=("o",), body=spin),
+                         Context("sink", inputs=("i",), firings=1)], [Channel("c", "spin.o", "sink.i")])
+    with pytest.raises(RuntimeError, match=r"max_cycles=50.*\['spin'\]"):
+        run_simpy(graph, max_cycles=50)
+    assert run_simpy(_diamond(), max_cycles=10_000).cycles == run_compiled(_diamond()).cycles
