@@ -126,7 +126,9 @@ def test_table_keeps_vector_layers_and_columns() -> None:
     net = Network("mix", (conv2d("c", 2, 3, 5, 3, padding=1), eltwise("add", 3, 5)))
     acc = make_acc(4, 4)
     df = cycle_table(net, acc, resolve_dataflows("all"))
-    assert set(COLUMNS) <= set(df.columns)
+    analytical = systolic_table(net, acc, resolve_dataflows("all"))
+    assert list(df.columns) == list(analytical.columns) + ["measured_utilization"]
+    assert set(df.columns) <= set(COLUMNS)  # every column is documented
     assert len(df) == 6
     adds = df[df.layer == "add"]
     assert (adds.measured_utilization == 0).all() and (adds.macs == 0).all()
