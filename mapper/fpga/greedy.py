@@ -4,7 +4,8 @@ Repeatedly take the slowest stage of the partition and raise its folding to the 
 parallelism (coarse_in x coarse_out x fine) that still fits every resource and the bandwidth;
 among the feasible candidates of the smallest next parallelism pick the one with the lowest
 mean resource utilisation.  When a DSP-built candidate does not fit, the same folding built from
-LUTs (multi-personality) is tried; when nothing fits, another MAC stage is moved to LUTs to free DSPs.
+LUTs (multi-personality) is tried; when nothing fits, resources are freed first -- another MAC stage
+moved to LUTs (DSPs) or a stage's weights moved from BRAM to UltraRAM -- and the step is retried.
 Stops when the slowest stage cannot be raised.  Factors only
 grow, so the search terminates.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import itertools
 
 from mapper.fpga.space import PartitionSpace, State, objective_cycles
+from simulator.fpga.design import PartitionReport
 
 
 def _candidates(space: PartitionSpace, state: State, name: str) -> list[tuple[int, int, int]]:
@@ -75,27 +77,45 @@ def greedy_partition(space: PartitionSpace, state: State, objective: str = "thro
                     best = (util, cand)
                     best_par = par
                 break  # DSP personality preferred when it fits
-        if best is None and space.allow_lut:
-            best = _free_dsps(space, state, slowest, rep, objective)
+        if best is None:
+            best = _free_resources(space, state, slowest, rep, objective)
         if best is None:
             return state
         state = best[1]
     return state
 
 
-def _free_dsps(space: PartitionSpace, state: State, slowest: str, rep: object,
-               objective: str) -> tuple[float, State] | None:
-    """When the slowest stage is stuck, move another MAC stage to LUTs to free DSPs, then retry."""
-    others = [n for n in space.names if n != slowest and space.network[n].has_weights
-              and state.personality[n] == "dsp"]
-    for other in others:
-        freed = state.copy()
-        freed.personality[other] = "lut"
+def _freeing_moves(space: PartitionSpace, state: State, limit: int = 8) -> list[State]:
+    """States that free resources without slowing anything: MAC stages DSP -> LUT, weights BRAM -> URAM."""
+    moves: list[State] = []
+    macs = [n for n in space.names if space.network[n].has_weights and space.network[n].op != "matmul"]
+    if space.allow_lut:
+        by_lanes = sorted((n for n in macs if state.personality[n] == "dsp"),
+                          key=lambda n: space.foldings(state)[n].lanes)
+        for n in by_lanes[:limit]:
+            new = state.copy()
+            new.personality[n] = "lut"
+            moves.append(new)
+    if space.platform.uram:
+        by_weights = sorted((n for n in macs if state.on_chip[n] and not state.uram[n]),
+                            key=lambda n: -space.network[n].weight_elems)
+        for n in by_weights[:limit]:
+            new = state.copy()
+            new.uram[n] = True
+            moves.append(new)
+    return moves
+
+
+def _free_resources(space: PartitionSpace, state: State, slowest: str, rep: PartitionReport,
+                    objective: str, tries: int = 8) -> tuple[float, State] | None:
+    """When the slowest stage is stuck, free DSPs (LUT personality) or BRAM (URAM weights), then retry."""
+    for freed in _freeing_moves(space, state):
         if space.evaluate(freed)[1]:
             continue
-        for config in _candidates(space, freed, slowest):
-            cand = _apply(freed, space, slowest, config, "dsp")
-            crep, viol = space.evaluate(cand)
-            if not viol and objective_cycles(crep, objective) <= objective_cycles(rep, objective):  # type: ignore[arg-type]
-                return space.utilisation(crep), cand
+        for config in _candidates(space, freed, slowest)[:tries]:
+            for pers in ("dsp", "lut") if space.allow_lut and space.network[slowest].has_weights else ("dsp",):
+                cand = _apply(freed, space, slowest, config, pers)
+                crep, viol = space.evaluate(cand)
+                if not viol and objective_cycles(crep, objective) <= objective_cycles(rep, objective):
+                    return space.utilisation(crep), cand
     return None

@@ -125,7 +125,7 @@ class Partitioner:
         return parts
 
     def refine(self, parts: list[list[str]], max_rounds: int = 20,
-               max_layers_for_splits: int = 48) -> list[PartitionPlan]:
+               max_layers_for_splits: int = 48, coarse_split_points: int = 6) -> list[PartitionPlan]:
         """Local search over merges and splits; returns the optimised plans."""
         current = [self.plan(p) for p in parts]
         if any(p is None for p in current):
@@ -142,16 +142,20 @@ class Partitioner:
                     cost = self.total_seconds(cand)
                     if cost < best_cost * (1 - 1e-9):
                         best_cost, best_parts = cost, cand
-            if n_layers <= max_layers_for_splits:
-                for i, p in enumerate(plans):  # splits
-                    for k in range(1, len(p.names)):
-                        a, b = self.plan(p.names[:k]), self.plan(p.names[k:])
-                        if a is None or b is None:
-                            continue
-                        cand = plans[:i] + [a, b] + plans[i + 1:]
-                        cost = self.total_seconds(cand)
-                        if cost < best_cost * (1 - 1e-9):
-                            best_cost, best_parts = cost, cand
+            for i, p in enumerate(plans):  # splits: every point on small networks, a few on large ones
+                if n_layers <= max_layers_for_splits:
+                    points = list(range(1, len(p.names)))
+                else:
+                    step = len(p.names) / (coarse_split_points + 1)
+                    points = sorted({int(round(step * j)) for j in range(1, coarse_split_points + 1)} - {0})
+                for k in points:
+                    a, b = self.plan(p.names[:k]), self.plan(p.names[k:])
+                    if a is None or b is None:
+                        continue
+                    cand = plans[:i] + [a, b] + plans[i + 1:]
+                    cost = self.total_seconds(cand)
+                    if cost < best_cost * (1 - 1e-9):
+                        best_cost, best_parts = cost, cand
             if best_parts is None:
                 break
             plans = best_parts
