@@ -21,7 +21,8 @@ EXECUTORS = ("compiled", "simpy")
 
 
 def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = False,
-              trace_path: str | Path | None = None, raise_on_deadlock: bool = False) -> StreamResult:
+              trace_path: str | Path | None = None, raise_on_deadlock: bool = False,
+              max_cycles: int | None = None) -> StreamResult:
     """Run ``graph`` with the named executor.
 
     Args:
@@ -31,11 +32,14 @@ def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = 
         trace_path: if given, record the run and write a Chrome/Perfetto trace JSON there.
         raise_on_deadlock: raise :class:`StreamDeadlockError` instead of returning a result
             whose ``deadlock`` is set.
+        max_cycles: SimPy only: stop a livelocked generator context after this many cycles.
     """
     if executor not in EXECUTORS:
         raise SpecError("unknown executor", key="executor", value=executor, accepted=" or ".join(EXECUTORS))
-    runner = run_compiled if executor == "compiled" else run_simpy
-    result = runner(graph, record=trace_path is not None, values=values)
+    if executor == "compiled":
+        result = run_compiled(graph, record=trace_path is not None, values=values)
+    else:
+        result = run_simpy(graph, record=trace_path is not None, values=values, max_cycles=max_cycles)
     if trace_path is not None:
         write_trace(graph, result, trace_path)
     if raise_on_deadlock:
