@@ -15,9 +15,13 @@ from simulator.streaming import run_compiled, run_sdpa, run_simpy
 from simulator.streaming.sdpa import min_fifo_depth
 from workloads.errors import SpecError
 
-# Cycles beyond one per score when nothing stalls: the pipeline fill through
-# qk 11 + 1, exp 1 + 1, divide 8 + 1, matvec 12 + 1, ... (reordered: + rowmax 2 + 1);
-# naive additionally waits one row for the row sum before the first divide.
+# Cycles beyond one per score, derived by hand (stage latency + 1-cycle channel each hop):
+# reordered: the last score leaves qk at N^2 - 1; rowmax +12, exp +3, matvec +2, divide +13,
+#   sink +9 -> the sink fires at N^2 - 1 + 39, so cycles = N^2 + 39.
+# naive: the last row's sum reaches the divide 12 + 2 + 3 = 17 cycles after the last score
+#   (qk -> exp, exp -> rowsum, rowsum -> divide); the divide then streams that row's N
+#   elements, matvec +9, sink +13 -> cycles = (N^2 - 1) + 17 + (N - 1) + 9 + 13 + 1
+#   = N^2 + N + 38.
 REORDERED_FILL = 39
 NAIVE_FILL = 38
 
