@@ -122,7 +122,7 @@ def assign_layers(networks: list[Network | str], subs: list[SubAccelerator], *,
                 cycles, energy = cache[key]
                 rows.append((net.name, lay.name, s.name, cycles, energy))
     per_layer = pd.DataFrame(rows, columns=["network", "layer", "sub_accelerator", "cycles", "energy_pj"])
-    options = {(r[0], r[1]): [] for r in rows}
+    options: dict[tuple[str, str], list[tuple[str, int, float]]] = {(r[0], r[1]): [] for r in rows}
     for r in rows:
         if r[3] >= 0:
             options[r[0], r[1]].append((r[2], r[3], r[4]))

@@ -123,9 +123,9 @@ class MappingSpace:
         width = max(len(a) for a in allowed)
         self.allowed = np.full((len(vals), width), -1, dtype=np.int64)
         self.n_allowed = np.zeros(len(vals), dtype=np.int64)
-        for i, d in enumerate(dims):
-            self.allowed[i, : len(allowed[d])] = allowed[d]
-            self.n_allowed[i] = len(allowed[d])
+        for i, dim_index in enumerate(dims):
+            self.allowed[i, : len(allowed[dim_index])] = allowed[dim_index]
+            self.n_allowed[i] = len(allowed[dim_index])
         bypassable = self.hw.keep.copy()
         bypassable[0] = False
         if not layer.has_weights:
