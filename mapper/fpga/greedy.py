@@ -53,10 +53,7 @@ def greedy_partition(space: PartitionSpace, state: State, objective: str = "thro
     """
     for _ in range(max_steps):
         rep, _viol = space.evaluate(state)
-        folds = space.foldings(state)
-        cycles = {n: space.cost(n, folds[n]).cycles_per_sample for n in space.names}
-        order = sorted(space.names, key=lambda n: -cycles[n])
-        slowest = order[0]
+        slowest = rep.bottleneck  # first stage with the most cycles per sample
         best: tuple[float, State] | None = None
         best_par = None
         shared = space.in_comp[slowest] == space.out_comp[slowest]

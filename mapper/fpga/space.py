@@ -14,7 +14,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from simulator.fpga.design import PartitionReport, evaluate_partition, partition_violations
+from simulator.fpga.design import (
+    PartitionReport,
+    PartitionTopology,
+    evaluate_topology,
+    partition_topology,
+    partition_violations,
+)
 from simulator.fpga.platform import Platform
 from simulator.fpga.stage import Folding, StageCost, channels_in, channels_out, divisors, kernel_size, stage_cost
 from workloads.network import Network
@@ -41,7 +47,8 @@ class PartitionSpace:
     fines: dict[str, list[int]] = field(default_factory=dict)
     allow_lut: bool = True
     fifo_depth_words: int = 32
-    _cache: dict[tuple[str, Folding], StageCost] = field(default_factory=dict)
+    _cache: dict[tuple[str, int, int, int, str, bool, bool], StageCost] = field(default_factory=dict)
+    _topology: PartitionTopology | None = None
 
     @classmethod
     def build(cls, network: Network, names: Sequence[str], platform: Platform, batch: int, *,
@@ -95,7 +102,8 @@ class PartitionSpace:
                 for n in self.names}
 
     def cost(self, name: str, folding: Folding) -> StageCost:
-        key = (name, folding)
+        key = (name, folding.coarse_in, folding.coarse_out, folding.fine, folding.personality,
+               folding.weights_on_chip, folding.weights_in_uram)
         hit = self._cache.get(key)
         if hit is None:
             hit = stage_cost(self.network[name], folding, check=False)
@@ -103,10 +111,22 @@ class PartitionSpace:
         return hit
 
     def evaluate(self, state: State) -> tuple[PartitionReport, list[str]]:
-        folds = self.foldings(state)
-        costs = {n: self.cost(n, folds[n]) for n in self.names}
-        rep = evaluate_partition(self.network, self.names, costs, folds, self.platform, self.batch,
-                                 self.fifo_depth_words)
+        if self._topology is None:
+            self._topology = partition_topology(self.network, self.names, self.fifo_depth_words)
+        costs: dict[str, StageCost] = {}
+        outs: dict[str, int] = {}
+        cache = self._cache
+        for n in self.names:
+            ci, co = state.comp[self.in_comp[n]], state.comp[self.out_comp[n]]
+            key = (n, ci, co, state.fine[n], state.personality[n], state.on_chip[n], state.uram[n])
+            hit = cache.get(key)
+            if hit is None:
+                hit = stage_cost(self.network[n], Folding(ci, co, key[3], key[4], key[5], key[6]),  # type: ignore[arg-type]
+                                 check=False)
+                cache[key] = hit
+            costs[n] = hit
+            outs[n] = co
+        rep = evaluate_topology(self._topology, costs, outs, self.platform, self.batch)
         return rep, partition_violations(rep, self.platform, 0)
 
     def utilisation(self, rep: PartitionReport) -> float:

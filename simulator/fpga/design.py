@@ -115,47 +115,83 @@ class DesignReport:
         return out
 
 
+@dataclass(frozen=True)
+class PartitionTopology:
+    """What of a partition does not depend on folding: its off-chip feature-map traffic and FIFO edges.
+
+    Attributes:
+        names: layer names of the partition.
+        io_bits_per_sample: bits of feature maps entering and leaving the partition per sample.
+        fifo_edges: (producer name, bram18, lut, ff) per internal edge, costs per producer lane.
+    """
+
+    names: tuple[str, ...]
+    io_bits_per_sample: int
+    fifo_edges: tuple[tuple[str, int, int, int], ...]
+
+
+def partition_topology(network: Network, names: Sequence[str], fifo_depth_words: int = 32) -> PartitionTopology:
+    """The folding-independent part of a partition (see ``PartitionTopology``)."""
+    inside = set(names)
+    bits = 0
+    fifo_edges = []
+    for n in names:
+        layer = network[n]
+        preds = network.predecessors(n)
+        if not preds:
+            bits += layer.input_elems // layer.N * layer.input_bits
+        for p in preds:
+            if p not in inside:
+                src = network[p]
+                bits += src.output_elems // src.N * src.output_bits
+        succs = network.successors(n)
+        if not succs or any(s not in inside for s in succs):
+            bits += layer.output_elems // layer.N * layer.output_bits
+        for s in succs:
+            if s in inside:  # FIFO on the edge n -> s, one per producer lane; FFs for pointers
+                bram, lut = fifo_cost(fifo_depth_words, layer.output_bits)
+                fifo_edges.append((n, bram, lut, 2 * 8))
+    return PartitionTopology(tuple(names), bits, tuple(fifo_edges))
+
+
+def evaluate_topology(topo: PartitionTopology, costs: Mapping[str, StageCost], coarse_out: Mapping[str, int],
+                      platform: Platform, batch: int) -> PartitionReport:
+    """Interval, fill, resources and bandwidth of a partition from its topology, stage costs and each
+    producer's ``coarse_out`` (FIFO lanes)."""
+    names = topo.names
+    bottleneck = names[0]
+    worst = -1
+    total_cycles = 0
+    dsp = bram = uram = lut = ff = 0
+    bits_per_sample = topo.io_bits_per_sample
+    for n in names:
+        c = costs[n]
+        if c.cycles_per_sample > worst:
+            worst, bottleneck = c.cycles_per_sample, n
+        total_cycles += c.cycles_per_sample
+        dsp += c.dsp
+        bram += c.bram18
+        uram += c.uram
+        lut += c.lut
+        ff += c.ff
+        bits_per_sample += c.offchip_weight_bits_per_sample
+    for producer, f_bram, f_lut, f_ff in topo.fifo_edges:
+        lanes = coarse_out[producer]
+        bram += lanes * f_bram
+        lut += lanes * f_lut
+        ff += lanes * f_ff
+    interval = batch * worst
+    totals = {"dsp": dsp, "bram18": bram, "uram": uram, "lut": lut, "ff": ff}
+    bandwidth = bits_per_sample * batch / max(1, interval) * platform.clock_hz / 1e9
+    return PartitionReport(tuple(names), interval, total_cycles - worst, totals, bandwidth, bottleneck)
+
+
 def evaluate_partition(network: Network, names: Sequence[str], costs: Mapping[str, StageCost],
                        foldings: Mapping[str, Folding], platform: Platform, batch: int,
                        fifo_depth_words: int = 32) -> PartitionReport:
     """Interval, fill, resources and bandwidth of one partition."""
-    inside = set(names)
-    cyc = {n: costs[n].cycles_per_sample for n in names}
-    bottleneck = max(names, key=lambda n: cyc[n])
-    interval = batch * cyc[bottleneck]
-    fill = sum(cyc.values()) - cyc[bottleneck]
-    totals = {r: 0 for r in RESOURCES}
-    bits_per_sample = 0
-    for n in names:
-        c = costs[n]
-        totals["dsp"] += c.dsp
-        totals["bram18"] += c.bram18
-        totals["uram"] += c.uram
-        totals["lut"] += c.lut
-        totals["ff"] += c.ff
-        layer = network[n]
-        bits_per_sample += c.offchip_weight_bits_per_sample
-        preds = network.predecessors(n)
-        outside_preds = [p for p in preds if p not in inside]
-        if not preds:
-            bits_per_sample += layer.input_elems // layer.N * layer.input_bits
-        else:
-            for p in outside_preds:
-                src = network[p]
-                bits_per_sample += src.output_elems // src.N * src.output_bits
-        succs = network.successors(n)
-        if not succs or any(s not in inside for s in succs):
-            bits_per_sample += layer.output_elems // layer.N * layer.output_bits
-        for s in succs:
-            if s in inside:  # FIFO on the edge n -> s, one per producer lane
-                bram, lut = fifo_cost(fifo_depth_words, layer.output_bits)
-                lanes = foldings[n].coarse_out
-                totals["bram18"] += lanes * bram
-                totals["lut"] += lanes * lut
-                totals["ff"] += lanes * 2 * 8  # read/write pointers
-    bits_per_cycle = bits_per_sample * batch / max(1, interval)
-    bandwidth = bits_per_cycle * platform.clock_hz / 1e9
-    return PartitionReport(tuple(names), interval, fill, totals, bandwidth, bottleneck)
+    return evaluate_topology(partition_topology(network, names, fifo_depth_words), costs,
+                             {n: foldings[n].coarse_out for n in names}, platform, batch)
 
 
 def partition_violations(report: PartitionReport, platform: Platform, index: int) -> list[str]:

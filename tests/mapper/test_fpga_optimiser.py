@@ -186,3 +186,25 @@ def test_never_exceeds_resources_or_bandwidth(net: Network, plat: Platform, meth
                               plat, batch=batch, partitions=res.partitions)
     assert minimal.feasible
     assert res.report.batch_cycles <= minimal.batch_cycles
+
+
+def test_fast_partition_evaluation_matches_evaluate_design() -> None:
+    from mapper.fpga.space import PartitionSpace
+
+    net = residual_block()
+    plat = load_platform("zcu102")
+    res = optimise(net, plat, batch=32)
+    names = list(res.partitions[0])
+    space = PartitionSpace.build(net, names, plat, 32)
+    state = space.minimal_state()
+    for n in names:  # copy the optimised folding into the space's state
+        f = res.foldings[n]
+        state.comp[space.in_comp[n]] = f.coarse_in
+        state.comp[space.out_comp[n]] = f.coarse_out
+        state.fine[n], state.personality[n] = f.fine, f.personality
+        state.on_chip[n], state.uram[n] = f.weights_on_chip, f.weights_in_uram
+    fast, _ = space.evaluate(state)
+    full = res.report.partitions[0]
+    assert (fast.interval_cycles, fast.fill_cycles, fast.resources, fast.bottleneck) == (
+        full.interval_cycles, full.fill_cycles, full.resources, full.bottleneck)
+    assert fast.bandwidth_gbps == pytest.approx(full.bandwidth_gbps)
