@@ -24,9 +24,8 @@ import pandas as pd
 
 from dataflows.dataflow import Dataflow, get_dataflow
 from simulator.hardware import Accelerator
-from simulator.kernels.systolic import OUT_FIELDS
 from simulator.kernels.systolic_cycle import os_cycles, stationary_cycles
-from simulator.systolic import build_case, finish_row, run_cases, vector_layer_row
+from simulator.systolic import analytical_counts, finish_row, vector_layer_row
 from workloads.errors import SpecError, require_int
 from workloads.layer import Layer
 from workloads.network import Network
@@ -264,15 +263,8 @@ def cycle_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *
                                 source=f"{network.name}: layer {layer.name!r}", key="max_pe_cycles", value=cost,
                                 accepted=f"at most {limit:,} PE-cycles per layer; use fidelity='analytical' "
                                          "or a smaller workload")
-    cases = [build_case(layer, df, acc) for df in dataflows for layer in mac_layers]
-    out = run_cases(np.stack(cases), acc) if cases else np.zeros((0, len(OUT_FIELDS)))
+    analytical = analytical_counts(network, acc, dataflows)
     rng = np.random.default_rng(seed)
-    analytical: dict[tuple[str, str], dict[str, float]] = {}
-    k = 0
-    for df in dataflows:
-        for layer in mac_layers:
-            analytical[(df.name, layer.name)] = dict(zip(OUT_FIELDS, out[k].tolist()))
-            k += 1
     rows = []
     for df in dataflows:
         for layer in network.layers:

@@ -102,18 +102,21 @@ def vector_layer_row(layer: Layer, acc: Accelerator) -> dict[str, float]:
             "dram_writes_ofmap": layer.output_elems, "dram_reads_ofmap": 0}
 
 
-def systolic_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> pd.DataFrame:
-    """Per-layer analytical results, one row per (dataflow, layer), dataflow-major."""
+def analytical_counts(network: Network, acc: Accelerator, dataflows: list[Dataflow]
+                      ) -> dict[tuple[str, str], dict[str, float]]:
+    """The kernel's ``OUT_FIELDS`` for every (dataflow name, layer name) of the layers with MACs,
+    all evaluated in one batched call."""
     mac_layers = [layer for layer in network.layers if layer.has_weights]
     cases = np.stack([build_case(layer, df, acc) for df in dataflows for layer in mac_layers]) \
         if mac_layers else np.zeros((0, len(CASE_FIELDS)), dtype=np.int64)
     out = run_cases(cases, acc)
-    results: dict[tuple[str, str], dict[str, float]] = {}
-    k = 0
-    for df in dataflows:
-        for layer in mac_layers:
-            results[(df.name, layer.name)] = dict(zip(OUT_FIELDS, out[k].tolist()))
-            k += 1
+    keys = [(df.name, layer.name) for df in dataflows for layer in mac_layers]
+    return {key: dict(zip(OUT_FIELDS, row.tolist())) for key, row in zip(keys, out)}
+
+
+def systolic_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> pd.DataFrame:
+    """Per-layer analytical results, one row per (dataflow, layer), dataflow-major."""
+    results = analytical_counts(network, acc, dataflows)
     rows = []
     for df in dataflows:
         for layer in network.layers:
@@ -155,5 +158,5 @@ def finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerato
     return row
 
 
-__all__ = ["FoldSchedule", "build_case", "finish_row", "fold_schedule", "run_cases", "systolic_table",
-           "vector_layer_row"]
+__all__ = ["FoldSchedule", "analytical_counts", "build_case", "finish_row", "fold_schedule", "run_cases",
+           "systolic_table", "vector_layer_row"]
