@@ -107,7 +107,7 @@ def _dataflow_choices(spec: str | Dataflow | None, hierarchy: Hierarchy) -> list
 def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *,
               dataflow: str | Dataflow | None = "hardware", objective: str = "edp", search: str = "ga",
               budget: int = 20_000, seed: int | None = 0, allow_bypass: bool = True,
-              **options: Any) -> LayerMapping:
+              pad: bool | dict[str, int] = False, **options: Any) -> LayerMapping:
     """Search the best mapping of one layer.
 
     Args:
@@ -120,6 +120,8 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
         budget: evaluations per search (exhaustive: 0 = the whole space).
         seed: random seed (same seed, same result).
         allow_bypass: let the search bypass dataspaces at levels that may keep them.
+        pad: search imperfect factorizations: ``True`` pads dims with a prime factor above 7 to
+            the next 7-smooth size, a dict gives padded sizes (see ``MappingSpace``).
         options: passed to the search method (``population``, ``victory_condition``...).
     """
     hierarchy = load_hierarchy(hardware)
@@ -128,7 +130,7 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
                         accepted="conv, gemm or matmul")
     best: LayerMapping | None = None
     for df in _dataflow_choices(dataflow, hierarchy):
-        space = MappingSpace(layer, hierarchy, df, allow_bypass=allow_bypass)
+        space = MappingSpace(layer, hierarchy, df, allow_bypass=allow_bypass, pad=pad)
         found = run_search(space, search, objective, budget, seed, **options)
         mapping = Mapping.from_arrays(found.best, hierarchy) if found.best is not None else None
         cost = evaluate(layer, hierarchy, found.best) if found.best is not None else None
@@ -150,7 +152,7 @@ def _shape_key(layer: Layer) -> tuple:
 def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyeriss_like", *,
                 dataflow: str | Dataflow | None = "hardware", objective: str = "edp", search: str = "ga",
                 budget: int = 20_000, seed: int | None = 0, layers: list[str] | None = None,
-                allow_bypass: bool = True, **options: Any) -> NetworkMapping:
+                allow_bypass: bool = True, pad: bool = False, **options: Any) -> NetworkMapping:
     """Best mapping of every MAC layer of a network (identical shapes are searched once).
 
     ``network`` is a ``Network`` or anything ``workloads.loader.load_workload`` accepts;
@@ -181,7 +183,7 @@ def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyer
                                         reused_from=prev.layer.name))
             continue
         res = map_layer(lay, hierarchy, dataflow=dataflow, objective=objective, search=search, budget=budget,
-                        seed=seed, allow_bypass=allow_bypass, **options)
+                        seed=seed, allow_bypass=allow_bypass, pad=pad, **options)
         cache[key] = res
         results.append(res)
         log.info("mapped %s: %s cycles", lay.name, res.cost.cycles if res.cost else "-")

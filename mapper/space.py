@@ -25,6 +25,7 @@ from numba import njit
 from dataflows.dataflow import Dataflow, get_dataflow
 from mapper.mapping import MappingArrays
 from simulator.hierarchy import Hierarchy
+from workloads.errors import SpecError
 from workloads.layer import DIMS, Layer
 
 
@@ -40,6 +41,28 @@ def prime_factors(n: int) -> list[int]:
     if n > 1:
         out.append(n)
     return out
+
+
+def smooth_at_least(n: int, largest_prime: int = 7) -> int:
+    """Smallest number >= ``n`` whose prime factors are all <= ``largest_prime``."""
+    m = n
+    while max(prime_factors(m) or [1]) > largest_prime:
+        m += 1
+    return m
+
+
+def padded_sizes(layer: Layer, pad: bool | dict[str, int]) -> dict[str, int]:
+    """Loop bounds to factorize (see ``MappingSpace``); raises ``SpecError`` on a size below the dim."""
+    sizes = dict(layer.dims)
+    if pad is True:
+        sizes = {d: smooth_at_least(v) for d, v in sizes.items()}
+    elif isinstance(pad, dict):
+        for d, v in pad.items():
+            if d not in sizes or not isinstance(v, int) or v < sizes[d]:
+                raise SpecError("padded size must name a dim and be at least its size", source="pad", key=str(d),
+                                value=v, accepted=f"a dim of {', '.join(DIMS)} with size >= the layer's")
+            sizes[d] = v
+    return sizes
 
 
 @dataclass(frozen=True)
@@ -92,19 +115,23 @@ class MappingSpace:
         hierarchy: the architecture.
         dataflow: a ``Dataflow`` or its name; ``None`` allows any dim on either axis.
         allow_bypass: let the search drop dataspaces from levels that may keep them.
+        pad: factorize padded dims instead of the layer's: ``True`` pads every dim with a prime
+            factor above 7 up to the next 7-smooth number (13 -> 14, 17 -> 18); a dict gives
+            sizes per dim (each >= the layer's). Padded MACs count as waste.
     """
 
     def __init__(self, layer: Layer, hierarchy: Hierarchy, dataflow: Dataflow | str | None = None, *,
-                 allow_bypass: bool = True) -> None:
+                 allow_bypass: bool = True, pad: bool | dict[str, int] = False) -> None:
         self.layer = layer
         self.hierarchy = hierarchy
         self.dataflow = get_dataflow(dataflow) if dataflow is not None else None
         self.hw = hierarchy.arrays()
         n = hierarchy.num_levels
         self.n_levels = n
+        self.sizes = padded_sizes(layer, pad)
         dims, vals = [], []
         for i, d in enumerate(DIMS):
-            for p in prime_factors(layer.dims[d]):
+            for p in prime_factors(self.sizes[d]):
                 dims.append(i)
                 vals.append(p)
         self.prime_dim = np.array(dims, dtype=np.int64)

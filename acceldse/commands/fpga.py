@@ -117,4 +117,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  bandwidth {s['bandwidth_gbps']:,.3f} / {s['bandwidth_limit_gbps']:,} Gb/s")
     if result.decomposition:
         print("  decomposition: " + ", ".join(f"{k}={m}:{r}" for k, (m, r) in result.decomposition.items()))
+    if result.candidates:
+        import pandas as pd
+
+        print("\ndecomposition plans tried (rank fraction 1.0 = undecomposed):")
+        print(pd.DataFrame(result.candidates).to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     return 0

@@ -42,13 +42,16 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--out", type=Path, default=None, help="write the table as CSV")
     parser.add_argument("--save-mappings", type=Path, default=None, metavar="DIR",
                         help="write each layer's best mapping as DIR/<layer>.yaml")
+    parser.add_argument("--pad", action="store_true",
+                        help="also search padded (imperfect) factors for dims with a prime factor above 7")
     parser.add_argument("--no-nest", action="store_true", help="print only the table")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     result = map_network(args.workload, args.hardware, dataflow=args.dataflow, objective=args.objective,
-                         search=args.search, budget=args.budget, seed=args.seed, layers=args.layer)
+                         search=args.search, budget=args.budget, seed=args.seed, layers=args.layer,
+                         pad=args.pad)
     out = sys.stdout
     if not args.no_nest:
         for res in result.layers:
