@@ -1,0 +1,43 @@
+"""Fuzzed spec loaders: any YAML-like input to the hierarchy and mapping loaders either loads or
+raises SpecError (never another exception)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mapper.mapping import Mapping
+from simulator.hierarchy_loader import build_hierarchy, load_hierarchy
+from workloads.errors import SpecError
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True), st.text(max_size=6),
+                    st.sampled_from(["inputs", "weights", "outputs", "DRAM", "K", "P", "read"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                      max_leaves=12)
+LEVEL_KEYS = st.sampled_from(["name", "instances", "mesh_x", "mesh_y", "keeps", "capacity_words", "block_size",
+                              "energy_pj", "read_bandwidth_words_per_cycle", "double_buffered", "area_mm2", "bogus"])
+LEVEL = st.dictionaries(LEVEL_KEYS, VALUES, max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(levels=st.lists(LEVEL, min_size=0, max_size=3), compute=st.one_of(VALUES, st.dictionaries(
+    st.sampled_from(["energy_pj", "instances", "mesh_x", "area_mm2"]), VALUES)))
+def test_hierarchy_loader_only_raises_spec_error(levels, compute):
+    data = {"version": 1, "name": "fuzz", "levels": levels, "compute": compute}
+    with contextlib.suppress(SpecError):
+        build_hierarchy(data, source="<fuzz>")
+
+
+@settings(max_examples=150, deadline=None)
+@given(entries=st.lists(st.dictionaries(st.sampled_from(["level", "temporal", "order", "spatial_x", "spatial_y",
+                                                         "keeps", "double_buffered"]), VALUES, max_size=5),
+                        max_size=4))
+def test_mapping_loader_only_raises_spec_error(entries):
+    text = yaml.safe_dump({"version": 1, "mapping": entries})
+    hierarchy = load_hierarchy("eyeriss_like")
+    with contextlib.suppress(SpecError):
+        Mapping.from_yaml(text).to_arrays(hierarchy)
