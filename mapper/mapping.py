@@ -205,28 +205,50 @@ class Mapping:
 
     # ---- display ---------------------------------------------------------------------------------
     def loop_nest(self, layer: Layer | None = None, hierarchy: Hierarchy | None = None) -> str:
-        """A Timeloop ``map.txt``-style loop nest, outermost first."""
+        """A Timeloop ``map.txt``-style loop nest, outermost first; with ``layer`` and ``hierarchy``
+        each level's header lists the tile size (words) of every dataspace it keeps."""
         lines: list[str] = []
         indent = 0
         names = [lv.name for lv in hierarchy.levels] if hierarchy else [lm.level for lm in self.levels]
         by_name = {lm.level: lm for lm in self.levels}
-        for name in names:
+        tiles = self._tile_words(layer, hierarchy) if layer is not None and hierarchy is not None else None
+        for i, name in enumerate(names):
             lm = by_name.get(name, LevelMapping(level=name))
-            keeps = "" if lm.keeps is None else " [" + ", ".join(ds.capitalize() for ds in lm.keeps) + "]"
-            lines.append(f"{name}{keeps}")
-            lines.append("-" * max(len(lines[-1]), 8))
+            kept = lm.keeps if lm.keeps is not None else (hierarchy.levels[i].keeps if hierarchy else None)
+            if not kept:
+                header = name
+            elif tiles is not None:
+                header = f"{name} [ " + " ".join(f"{ds.capitalize()}:{tiles[i][DATASPACES.index(ds)]}"
+                                                 for ds in kept) + " ]"
+            else:
+                header = f"{name} [ " + " ".join(ds.capitalize() for ds in kept) + " ]"
+            lines.append(header)
+            lines.append("-" * max(len(header), 8))
             for d in lm.full_order():
                 if lm.temporal.get(d, 1) > 1:
-                    lines.append(" " * indent + f"for {d} in [0:{lm.temporal[d]})")
+                    lines.append("| " + " " * indent + f"for {d} in [0:{lm.temporal[d]})")
                     indent += 2
             for axis, table in (("X", lm.spatial_x), ("Y", lm.spatial_y)):
                 for d, f in table.items():
                     if f > 1:
-                        lines.append(" " * indent + f"for {d} in [0:{f}) (Spatial-{axis})")
+                        lines.append("| " + " " * indent + f"for {d} in [0:{f}) (Spatial-{axis})")
                         indent += 2
             lines.append("")
-        lines.append(" " * indent + "<< Compute >>")
+        lines.append("| " + " " * indent + "<< Compute >>")
         return "\n".join(lines)
+
+    def _tile_words(self, layer: Layer, hierarchy: Hierarchy) -> list[list[int]]:
+        """Tile words per level and dataspace (``[level][ds]``)."""
+        from mapper.legality import tile_words, workload_array
+
+        a = self.to_arrays(hierarchy)
+        wl = workload_array(layer)
+        ext = np.ones(8, dtype=np.int64)
+        out: list[list[int]] = []
+        for lvl in range(hierarchy.num_levels - 1, -1, -1):
+            ext = ext * a.temporal[lvl] * a.spatial_x[lvl] * a.spatial_y[lvl]
+            out.append([int(tile_words(ext, wl, ds)) for ds in range(3)])
+        return out[::-1]
 
 
 def _factors(raw: Any, *, source: str, key: str) -> dict[str, int]:

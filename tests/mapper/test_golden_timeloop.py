@@ -73,3 +73,11 @@ def test_mapping_yaml_round_trip(tmp_path):
     a, b = mapping.to_arrays(hierarchy), again.to_arrays(hierarchy)
     for x, y in zip((a.temporal, a.spatial_x, a.spatial_y, a.keep), (b.temporal, b.spatial_x, b.spatial_y, b.keep)):
         assert (x == y).all()
+
+
+def test_loop_nest_prints_timeloop_tiles():
+    layer = conv2d("golden", 3, 32, 224, 3, stride=2, padding=(0, 0, 1, 1))
+    text = Mapping.from_yaml(GOLDEN).loop_nest(layer, load_hierarchy("eyeriss_like"))
+    assert "shared_glb [ Inputs:9831 Outputs:6272 ]" in text
+    assert "psum_spad [ Outputs:8 ]" in text and "for Q in [0:14) (Spatial-X)" in text
+    assert text.rstrip().endswith("<< Compute >>")
