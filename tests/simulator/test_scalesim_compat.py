@@ -178,3 +178,55 @@ def test_write_buffer_kernel_matches_scalesim_class(total_words: int, drain_bw: 
     assert (wb[6], wb[7]) == (int(start), int(stop))
     if drain_bw < width // 2:
         assert our_stalls > 0
+
+
+@pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
+@pytest.mark.parametrize("layer", [PeerLayer(9, 7, 3, 2, 3, 11, 2), PeerLayer(6, 6, 1, 1, 5, 4, 1)])
+def test_prefetch_order_matches_scalesim_prefetch_matrices(dataflow: str, layer: PeerLayer) -> None:
+    """USER-mode fill order and every ifmap/filter address against SCALE-Sim's own matrices."""
+    from scalesim.compute.operand_matrix import operand_matrix
+    from scalesim.compute.systolic_compute_is import systolic_compute_is
+    from scalesim.compute.systolic_compute_os import systolic_compute_os
+    from scalesim.compute.systolic_compute_ws import systolic_compute_ws
+    from scalesim.layout_utils import layouts
+    from scalesim.scale_config import scale_config
+    from scalesim.topology_utils import topologies
+
+    from simulator.kernels import scalesim_compat_user_kernels as ukern
+    from simulator.scalesim_compat_user import user_buffers
+
+    rows, cols = 4, 3
+    cfg = scale_config()
+    cfg.update_from_list(["t", rows, cols, 1, 1, 1, 0, 10000000, 20000000, dataflow, "CALC",
+                          [10]])
+    topo = topologies()
+    lay = layer
+    topo.load_layer_params_from_list("L0", ["L0", lay.ifmap_h, lay.ifmap_w, lay.filter_h,
+                                            lay.filter_w, lay.channels, lay.num_filters,
+                                            lay.stride, lay.stride, 1, 1])
+    opm = operand_matrix()
+    opm.set_params(config_obj=cfg, topoutil_obj=topo, layoututil_obj=layouts(), layer_id=0)
+    _, ifm = opm.get_ifmap_matrix()
+    _, fil = opm.get_filter_matrix()
+    _, ofm = opm.get_ofmap_matrix()
+    comp = {"os": systolic_compute_os, "ws": systolic_compute_ws, "is": systolic_compute_is}[dataflow]()
+    if dataflow == "ws":
+        comp.set_params(config_obj=cfg, ifmap_op_mat=ifm, filter_op_mat=fil, ofmap_op_mat=ofm,
+                        ifmap_op_mat_original=ifm, sparsity_filter_array=fil)
+    else:
+        comp.set_params(config_obj=cfg, ifmap_op_mat=ifm, filter_op_mat=fil, ofmap_op_mat=ofm)
+    if_pre, fi_pre = comp.get_prefetch_matrices()
+
+    s = lay.stride
+    e = -(-(lay.ifmap_h - lay.filter_h + s) // s)
+    f = -(-(lay.ifmap_w - lay.filter_w + s) // s)
+    m, n, k = e * f, lay.num_filters, lay.filter_h * lay.filter_w * lay.channels
+    ub = user_buffers(("os", "ws", "is").index(dataflow), m, n, k, f, lay.ifmap_h, lay.ifmap_w,
+                      lay.channels, lay.filter_w, s, rows, cols, 1, 1, 10, 10)
+    for pre, ptr, ids, offset in ((if_pre, ub.if_ptr, ub.if_ids, 0),
+                                  (fi_pre, ub.fi_ptr, ub.fi_ids, 10000000)):
+        flat = np.asarray(pre, dtype=np.int64).reshape(-1)
+        valid = flat[flat != -1] - offset
+        per_set = -(-1024 // 100)
+        ref_ptr, ref_ids = ukern.set_lists(valid, len(valid), len(ptr) - 1, per_set)
+        assert np.array_equal(ref_ptr, ptr) and np.array_equal(ref_ids, ids)
