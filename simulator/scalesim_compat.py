@@ -22,6 +22,9 @@ from simulator.scalesim_compat_user import SRAM_BANKS, user_buffers
 from workloads.errors import SpecError, require_int
 
 DATAFLOWS = {"os": 0, "ws": 1, "is": 2}
+# USER-mode kernel inputs, unused (never written) in CALC mode
+_CALC_DUMMIES = (np.zeros((2, 8), np.int64), np.zeros((2, 8), np.int64), np.zeros(1, np.int64),
+                 np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64))
 _SOURCE = "scalesim_layer"
 
 
@@ -156,7 +159,10 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
                      ("array_rows", array_rows), ("array_cols", array_cols),
                      ("ifmap_sram_kb", ifmap_sram_kb), ("filter_sram_kb", filter_sram_kb),
                      ("ofmap_sram_kb", ofmap_sram_kb)):
-        vals[key] = require_int(val, key=key, source=_SOURCE, minimum=1)
+        if type(val) is int and val >= 1:  # fast path for the common case
+            vals[key] = val
+        else:
+            vals[key] = require_int(val, key=key, source=_SOURCE, minimum=1)
     if dataflow not in DATAFLOWS:
         raise SpecError("unknown dataflow", source=_SOURCE, key="dataflow", value=dataflow,
                         accepted="one of 'os', 'ws', 'is'")
@@ -168,7 +174,8 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     for key, val in (("ifmap_dram_bw_words", ifmap_dram_bw_words),
                      ("filter_dram_bw_words", filter_dram_bw_words),
                      ("ofmap_dram_bw_words", ofmap_dram_bw_words)):
-        bws[key] = require_int(val, key=key, source=_SOURCE, minimum=1)
+        bws[key] = val if type(val) is int and val >= 1 else require_int(
+            val, key=key, source=_SOURCE, minimum=1)
         if user and key != "ofmap_dram_bw_words" and bws[key] % SRAM_BANKS:
             raise SpecError("SCALE-Sim splits this bandwidth over its 10 SRAM banks",
                             source=_SOURCE, key=key, value=val,
@@ -204,9 +211,7 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
                           bws["filter_dram_bw_words"])
         uargs = (ub.uparams, ub.ustate, ub.if_ptr, ub.if_ids, ub.fi_ptr, ub.fi_ids)
     else:
-        dummy = np.zeros(1, dtype=np.int64)
-        uargs = (np.zeros((2, 8), np.int64), np.zeros((2, 8), np.int64), dummy, dummy, dummy,
-                 dummy)
+        uargs = _CALC_DUMMIES
     if_lw = np.full(1 if (fast_if or user) else h * w * c, -1, dtype=np.int32)
     fi_lw = np.full(1 if (fast_fi or user) else k_dim * n, -1, dtype=np.int32)
     if df == 0:
