@@ -36,7 +36,13 @@ def resolve_workload(name: str) -> Network:
         from workloads.loader import load_workload
     except ImportError:  # the zoo/loader is optional for this command
         return fpga_network(name)
-    return load_workload(name)
+    try:
+        return load_workload(name)
+    except SpecError as err:
+        if "unknown workload" not in str(err):
+            raise
+        raise SpecError("unknown workload", source="--workload", value=name,
+                        accepted=f"an FPGA study network ({', '.join(FPGA_NETWORKS)}) or {err.accepted}") from None
 
 
 def add_parser(subparsers: Any) -> None:

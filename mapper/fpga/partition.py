@@ -22,6 +22,17 @@ from workloads.errors import SpecError
 from workloads.network import Network
 
 
+def split_points(length: int, count: int | None = None) -> list[int]:
+    """Where a partition of ``length`` layers may be split: every point, or ``count`` evenly spaced ones.
+
+    Every returned point k splits into two non-empty parts (1 <= k < length).
+    """
+    if count is None:
+        return list(range(1, length))
+    step = length / (count + 1)
+    return sorted({int(round(step * j)) for j in range(1, count + 1)} & set(range(1, length)))
+
+
 @dataclass
 class PartitionPlan:
     """One optimised partition: its layers, folding space and state, and objective cycles."""
@@ -143,12 +154,8 @@ class Partitioner:
                     if cost < best_cost * (1 - 1e-9):
                         best_cost, best_parts = cost, cand
             for i, p in enumerate(plans):  # splits: every point on small networks, a few on large ones
-                if n_layers <= max_layers_for_splits:
-                    points = list(range(1, len(p.names)))
-                else:
-                    step = len(p.names) / (coarse_split_points + 1)
-                    points = sorted({int(round(step * j)) for j in range(1, coarse_split_points + 1)} - {0})
-                for k in points:
+                exhaustive = n_layers <= max_layers_for_splits
+                for k in split_points(len(p.names), None if exhaustive else coarse_split_points):
                     a, b = self.plan(p.names[:k]), self.plan(p.names[k:])
                     if a is None or b is None:
                         continue

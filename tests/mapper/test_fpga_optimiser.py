@@ -208,3 +208,28 @@ def test_fast_partition_evaluation_matches_evaluate_design() -> None:
     assert (fast.interval_cycles, fast.fill_cycles, fast.resources, fast.bottleneck) == (
         full.interval_cycles, full.fill_cycles, full.resources, full.bottleneck)
     assert fast.bandwidth_gbps == pytest.approx(full.bandwidth_gbps)
+
+
+def test_deep_network_uses_coarse_split_search() -> None:
+    layers: list[Layer] = []
+    for i in range(30):  # 60 layers: above the exhaustive-split limit
+        layers += [gemm(f"fc{i}", 1, 64, 64, bits=16), eltwise(f"relu{i}", 64, 1, num_inputs=1, bits=16)]
+    net = Network("deep_mlp", tuple(layers))
+    plat = Platform("p", dsp=64, bram18=40, uram=0, lut=60000, ff=120000, clock_mhz=100, bandwidth_gbps=10,
+                    reconfiguration_ms=0.01)
+    res = optimise(net, plat, batch=64)
+    _check_feasible(res, plat)
+    assert len(res.partitions) >= 2
+
+
+@pytest.mark.parametrize("length", range(1, 30))
+def test_split_points_leave_two_nonempty_parts(length: int) -> None:
+    from mapper.fpga.partition import split_points
+
+    for count in (None, 1, 3, 6, 40):
+        points = split_points(length, count)
+        assert all(1 <= k < length for k in points)
+        if count is None:
+            assert points == list(range(1, length))
+        elif length > 1:
+            assert points  # at least one split is offered
