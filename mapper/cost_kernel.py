@@ -27,6 +27,9 @@ from numba import njit
 
 from mapper.legality import OK, RELEVANT, check_kernel
 
+# Note: numba's on-disk cache keys on this file only. After editing ``mapper/legality.py``
+# (whose kernels are compiled into these), delete ``mapper/__pycache__/*.nb[ic]``.
+
 
 @njit(cache=True)
 def _ceil_div(a: int, b: int) -> int:
