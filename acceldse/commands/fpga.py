@@ -24,6 +24,7 @@ EPILOG = """examples:
   acceldse fpga --workload lenet --platform zc706 --clock-mhz 100 --method anneal --seed 1 --json
   acceldse fpga --workload vgg_small --platform zcu102 --decompose
   acceldse fpga --workload model.onnx --platform u250 --objective latency --batch 1
+  acceldse fpga --workload model.onnx --platform zcu102 --decompose --max-error 0.05
   acceldse fpga swat --platform zcu102 --seq-len 1024 2048 4096 8192 16384 --window 512
 """
 
@@ -65,6 +66,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="annealing seed (default 0)")
     parser.add_argument("--clock-mhz", type=float, default=None, help="override the platform clock (MHz)")
     parser.add_argument("--decompose", action="store_true", help="let the optimiser apply SVD/CP per layer")
+    parser.add_argument("--max-error", type=float, default=None,
+                        help="with --decompose on an .onnx workload: largest relative reconstruction error "
+                             "per layer, computed from the model's weights")
+    parser.add_argument("--min-rank-fraction", type=float, default=0.25,
+                        help="with --decompose: smallest rank as a fraction of full rank (default 0.25)")
     parser.add_argument("--no-reconf", action="store_true", help="one partition only (no reconfiguration)")
     parser.add_argument("--seq-len", type=int, nargs="+", default=[1024, 2048, 4096, 8192, 16384],
                         help="swat: sequence lengths (default 1k..16k)")
@@ -96,14 +102,24 @@ def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise SpecError("must be >= 1", source="--batch", value=args.batch, accepted="an integer >= 1")
     network = resolve_workload(args.workload)
+    weights = None
+    if args.decompose and args.workload.lower().endswith(".onnx"):
+        from workloads.onnx_weights import onnx_weights
+
+        weights = onnx_weights(args.workload)
+    if args.max_error is not None and weights is None:
+        raise SpecError("needs --decompose and an .onnx workload (the weights come from it)", source="--max-error",
+                        value=args.max_error, accepted="--decompose --workload model.onnx")
     result = optimise(network, args.platform, objective=args.objective, batch=args.batch, method=args.method,
                       seed=args.seed, decompose=args.decompose, clock_mhz=args.clock_mhz,
-                      enable_reconf=not args.no_reconf)
+                      enable_reconf=not args.no_reconf, weights=weights, max_error=args.max_error,
+                      min_rank_fraction=args.min_rank_fraction)
     summary = {k: _clean(v) for k, v in result.summary.items()}
     if args.json:
         stages = [{k: _clean(v) for k, v in row.items()} for row in result.stages.to_dict(orient="records")]
         print(json.dumps({"summary": summary, "stages": stages,
-                          "decomposition": {k: list(v) for k, v in result.decomposition.items()}}))
+                          "decomposition": {k: list(v) for k, v in result.decomposition.items()},
+                          "decomposition_errors": result.decomposition_errors}))
         return 0
     cols = ["partition", "layer", "coarse_in", "coarse_out", "fine", "personality", "weights_on_chip", "cycles",
             "dsp", "bram18", "uram", "lut", "ff"]
@@ -123,6 +139,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  bandwidth {s['bandwidth_gbps']:,.3f} / {s['bandwidth_limit_gbps']:,} Gb/s")
     if result.decomposition:
         print("  decomposition: " + ", ".join(f"{k}={m}:{r}" for k, (m, r) in result.decomposition.items()))
+        if result.decomposition_errors:
+            print("  reconstruction error: " + ", ".join(f"{k}={v:.2e}"
+                                                       for k, v in result.decomposition_errors.items()))
     if result.candidates:
         import pandas as pd
 

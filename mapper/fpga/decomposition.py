@@ -106,6 +106,11 @@ def optimise_with_decomposition(network: Network, platform: Platform, *, min_ran
         return (main, rep.throughput_per_dsp)
 
     fraction, plan, best = max(results, key=score)
+    errs: dict[str, float] = {}
+    for name, dec in plan.items():
+        if weights is not None and name in weights:
+            key = (name, dec.method, dec.rank)
+            errs[name] = errors[key] if key in errors else reconstruction_error(weights[name], dec)
     return FpgaResult(best.network, best.report, best.foldings, best.partitions,
                       decomposition={k: (v.method, v.rank) for k, v in plan.items()}, runtime_s=runtime,
-                      candidates=tuple(candidates))
+                      candidates=tuple(candidates), decomposition_errors=errs)

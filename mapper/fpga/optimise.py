@@ -45,6 +45,7 @@ class FpgaResult:
         decomposition: per original layer, ``(method, rank)`` of the decomposition applied.
         runtime_s: optimiser wall time, seconds.
         candidates: per decomposition plan tried, its summary (empty without ``decompose``).
+        decomposition_errors: relative reconstruction error per decomposed layer (when weights were given).
     """
 
     network: Network
@@ -54,6 +55,7 @@ class FpgaResult:
     decomposition: dict[str, tuple[str, int]] = field(default_factory=dict)
     runtime_s: float = 0.0
     candidates: tuple[dict[str, Any], ...] = ()
+    decomposition_errors: dict[str, float] = field(default_factory=dict)
 
     @property
     def stages(self) -> pd.DataFrame:
