@@ -1,6 +1,5 @@
 """Real ONNX weights feed the decomposition: low-rank layers are decomposed within max_error."""
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -40,29 +39,6 @@ def test_weights_keyed_by_layer_names(tmp_path: Path) -> None:
     assert np.allclose(w["conv"], conv_w, atol=1e-5)
     assert w["fc"].shape == (10, 32 * 6 * 6) and np.allclose(w["fc"], fc_w.T, atol=1e-5)
     assert reconstruction_error(w["conv"], Decomposition("svd", 3)) < 1e-6
-
-
-def test_optimiser_decomposes_only_what_max_error_allows(tmp_path: Path) -> None:
-    from mapper.fpga import optimise
-
-    _model(tmp_path / "m.onnx")
-    net = load_onnx(tmp_path / "m.onnx", bits=16)
-    w = onnx_weights(tmp_path / "m.onnx")
-    res = optimise(net, "zc706", batch=16, decompose=True, weights=w, max_error=1e-3, min_rank_fraction=0.25)
-    assert "fc" not in res.decomposition  # full-rank 10 x 1152 loses too much at rank 2-5
-    assert res.decomposition["conv"] == ("svd", 8)  # rank-3 conv: SVD at rank 8 is exact, CP is not
-    assert res.decomposition_errors["conv"] < 1e-6
-
-
-def test_cli_decompose_onnx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from acceldse.cli import main
-
-    _model(tmp_path / "m.onnx")
-    assert main(["fpga", "--workload", str(tmp_path / "m.onnx"), "--platform", "zc706", "--batch", "8",
-                 "--decompose", "--max-error", "0.001", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert all(v <= 1e-3 for v in data["decomposition_errors"].values())
-    assert main(["fpga", "--workload", "lenet", "--max-error", "0.1"]) == 2
 
 
 def test_missing_file() -> None:
