@@ -10,6 +10,7 @@ Result columns (one row per layer; ``RESULT_COLUMNS``):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,8 @@ def _shape_key(layer: Layer) -> tuple:
 def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyeriss_like", *,
                 dataflow: str | Dataflow | None = "hardware", objective: str = "edp", search: str = "ga",
                 budget: int = 20_000, seed: int | None = 0, layers: list[str] | None = None,
-                allow_bypass: bool = True, pad: bool = False, **options: Any) -> NetworkMapping:
+                allow_bypass: bool = True, pad: bool = False,
+                progress: Callable[[int, int, str], None] | None = None, **options: Any) -> NetworkMapping:
     """Best mapping of every MAC layer of a network (identical shapes are searched once).
 
     ``network`` is a ``Network`` or anything ``workloads.loader.load_workload`` accepts;
@@ -174,7 +176,9 @@ def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyer
         chosen = [lay for lay in chosen if lay.name in layers]
     cache: dict[tuple, LayerMapping] = {}
     results: list[LayerMapping] = []
-    for lay in chosen:
+    for i, lay in enumerate(chosen):
+        if progress is not None:
+            progress(i, len(chosen), lay.name)
         key = _shape_key(lay)
         if key in cache:
             prev = cache[key]
@@ -187,6 +191,8 @@ def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyer
         cache[key] = res
         results.append(res)
         log.info("mapped %s: %s cycles", lay.name, res.cost.cycles if res.cost else "-")
+    if progress is not None:
+        progress(len(chosen), len(chosen), "")
     table = pd.DataFrame([r.row() for r in results], columns=list(RESULT_COLUMNS))
     return NetworkMapping(network.name, hierarchy, results, table)
 

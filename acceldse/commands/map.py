@@ -48,10 +48,21 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def _progress(done: int, total: int, name: str) -> None:
+    """A one-line progress bar on stderr (only when it is a terminal)."""
+    if not sys.stderr.isatty():
+        return
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:24.24}", end=end, file=sys.stderr,
+          flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     result = map_network(args.workload, args.hardware, dataflow=args.dataflow, objective=args.objective,
                          search=args.search, budget=args.budget, seed=args.seed, layers=args.layer,
-                         pad=args.pad)
+                         pad=args.pad, progress=_progress)
     out = sys.stdout
     if not args.no_nest:
         for res in result.layers:

@@ -112,3 +112,15 @@ def test_unknown_level_method_objective_and_no_mac_layer():
         map_layer(pool2d("pool", 8, 8, 2), EYERISS)
     with pytest.raises(SpecError, match="unknown dataflow"):
         map_layer(LAYER, EYERISS, dataflow="diagonal")
+
+
+def test_double_buffering_doubles_the_footprint():
+    fits = _golden_with("psum_spad", temporal={"K": 16})
+    fits = Mapping(tuple(lm if lm.level != "DRAM" else type(lm)(**{**lm.__dict__, "temporal": {"P": 8, "Q": 2,
+                                                                                               "K": 2}})
+                         for lm in fits.levels))
+    assert evaluate(LAYER, EYERISS, fits).counts.set_index("level").loc["psum_spad"].tile_words == 16
+    doubled = Mapping(tuple(lm if lm.level != "psum_spad" else type(lm)(**{**lm.__dict__, "double_buffered": True})
+                            for lm in fits.levels))
+    with pytest.raises(SpecError, match=r"level 'psum_spad', dataspace outputs: tiles need 32 words, capacity 16"):
+        evaluate(LAYER, EYERISS, doubled)
