@@ -72,22 +72,17 @@ class FpgaResult:
         return out
 
 
-def _state_optimiser(method: str, objective: str, seed: int, iterations: int):  # type: ignore[no-untyped-def]
-    def run(space: PartitionSpace, state: State) -> State:
-        state = greedy_partition(space, state, objective)
-        if method == "anneal":
-            state = anneal_partition(space, state, objective, seed=seed, iterations=iterations)
-        return state
-    return run
-
-
 def optimise_network(network: Network, platform: Platform, *, objective: str = "throughput", batch: int = 256,
                      method: str = "greedy", seed: int = 0, enable_reconf: bool = True, match_coarse: bool = True,
                      allow_lut: bool = True, anneal_iterations: int = 2000, fifo_depth_words: int = 32,
                      refine: bool = True) -> FpgaResult:
     """Optimise folding and partitioning of ``network`` (no decomposition). See ``optimise``."""
     start = time.perf_counter()
-    part = Partitioner(network, platform, batch, objective, _state_optimiser("greedy", objective, seed, 0),
+    def greedy(space: PartitionSpace, state: State) -> State:
+        return greedy_partition(space, state, objective)
+
+    # partition search runs the greedy pass on every candidate partition; annealing polishes the final ones
+    part = Partitioner(network, platform, batch, objective, greedy,
                        match_coarse=match_coarse, allow_lut=allow_lut, fifo_depth_words=fifo_depth_words)
     parts = part.first_fit(enable_reconf)
     plans = part.refine(parts) if (refine and enable_reconf) else part.refine(parts, max_rounds=0)
