@@ -60,7 +60,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--platform", default="zc706",
                         help=f"preset ({', '.join(preset_names())}) or platform YAML path (default zc706)")
     parser.add_argument("--objective", choices=["throughput", "latency"], default="throughput")
-    parser.add_argument("--batch", type=int, default=256, help="samples per batch (default 256)")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="samples per batch (default 256 for throughput, 1 for latency, as in SAMO)")
     parser.add_argument("--method", choices=["greedy", "anneal"], default="greedy",
                         help="rule-based greedy, or greedy followed by seeded simulated annealing")
     parser.add_argument("--seed", type=int, default=0, help="annealing seed (default 0)")
@@ -99,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
             cols = ["seq_len", "window", "swat_latency_ms", "dense_latency_ms", "speedup"]
             print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
         return 0
+    if args.batch is None:
+        args.batch = 1 if args.objective == "latency" else 256
     if args.batch < 1:
         raise SpecError("must be >= 1", source="--batch", value=args.batch, accepted="an integer >= 1")
     network = resolve_workload(args.workload)
