@@ -10,7 +10,8 @@ A candidate is a *genome* of three integer arrays (batched on axis 0):
   but the genome says no; level 0 always keeps everything).
 
 The dataflow restricts spatial slots: dims on spatial-Y must be in ``dataflow.rows``,
-on spatial-X in ``dataflow.cols`` (no dataflow: any dim). Temporal slots exist only at
+on spatial-X in ``dataflow.cols`` (no dataflow: any dim), and its stationary operand is
+never bypassed at the innermost level that can hold it. Temporal slots exist only at
 levels that can keep something. ``decode`` turns genomes into ``MappingArrays`` for the
 cost kernel.
 """
@@ -157,6 +158,11 @@ class MappingSpace:
         bypassable[0] = False
         if not layer.has_weights:
             bypassable[:, 1] = False
+        if self.dataflow is not None:
+            # the stationary operand stays in the PEs: the innermost level that may keep it keeps it
+            ds = ("inputs", "weights", "outputs").index(self.dataflow.stationary)
+            holders = np.flatnonzero(self.hw.keep[:, ds])
+            bypassable[holders[-1], ds] = False
         self.bypassable = bypassable if allow_bypass else np.zeros_like(bypassable)
 
     @property
