@@ -120,6 +120,11 @@ def _covered(extent: int, filt: int, stride: int, out: int) -> int:
     return sum(max(0, min(filt, extent - e * stride)) for e in range(out))
 
 
+def _lines_capacity(valid_writes: int, ofmap_words: int, drain_bw: int) -> int:
+    """First size of the write buffer's closed-lines array (see ``scalesim_layer``)."""
+    return min(valid_writes + 2, 4 * (ofmap_words // drain_bw) + 4096)
+
+
 def _fast_dram(unique: int, items_per_set: int, fill_bw: int) -> tuple[int, int, int] | None:
     """Closed form of the CALC read buffer when all unique addresses fit in one window.
 
@@ -223,14 +228,29 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     else:
         row_folds, col_folds = -(-k_dim // ar), -(-m_dim // ac)
         valid_writes = m_dim * n * row_folds
-    lines = np.empty(valid_writes + 2, dtype=np.int64)
     out_i = np.zeros(kern.N_RESULTS, dtype=np.int64)
     out_f = np.zeros(2, dtype=np.float64)
-    kern.simulate_layer_calc(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, if_items,
-                             fi_items, 10, 10, vals["ofmap_sram_kb"] * 1024,
-                             bws["ofmap_dram_bw_words"] if user else ac, fast_if is None,
-                             fast_fi is None, use_fast_paths and not user, if_lw, fi_lw, lines,
-                             out_i, out_f, user, *uargs)
+    drain_bw = bws["ofmap_dram_bw_words"] if user else ac
+    ofmap_words = vals["ofmap_sram_kb"] * 1024
+    # Closed ofmap lines awaiting a drain: small in practice, so start with a bounded buffer
+    # and fall back to one line per write only if the backlog ever fills it.
+    capacity = _lines_capacity(valid_writes, ofmap_words, drain_bw)
+    ustate0 = uargs[1].copy()
+    while True:
+        try:
+            kern.simulate_layer_calc(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, if_items,
+                                     fi_items, 10, 10, ofmap_words, drain_bw, fast_if is None,
+                                     fast_fi is None, use_fast_paths and not user, if_lw, fi_lw,
+                                     np.empty(capacity, dtype=np.int64), out_i, out_f, user,
+                                     *uargs)
+            break
+        except ValueError:
+            if capacity >= valid_writes + 2:
+                raise
+            capacity = valid_writes + 2
+            if_lw.fill(-1)
+            fi_lw.fill(-1)
+            uargs[1][:] = ustate0
     res = [int(x) for x in out_i]
     if user:
         if ub.crashes():

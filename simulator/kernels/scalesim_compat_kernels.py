@@ -178,13 +178,27 @@ def write_buffer_drain(wb: np.ndarray, lines: np.ndarray, start_cycle: int,
 
 
 @njit(cache=True)
+def _push_line(wb: np.ndarray, lines: np.ndarray, words: int) -> None:
+    """Append a closed line of ``words`` valid words; drained lines are compacted away when
+    ``lines`` is full (raises if the undrained backlog alone fills it)."""
+    if wb[2] == lines.shape[0]:
+        keep = wb[2] - wb[3]
+        if keep == lines.shape[0]:
+            raise ValueError("ofmap line backlog exceeds the lines buffer")
+        lines[:keep] = lines[wb[3]:wb[2]].copy()
+        wb[2] = keep
+        wb[3] = 0
+    lines[wb[2]] = words
+    wb[2] += 1
+
+
+@njit(cache=True)
 def _write_buffer_store(wb: np.ndarray, lines: np.ndarray, count: int, drain_bw: int) -> None:
     """Store ``count`` words: full lines are closed as they fill."""
     wb[0] -= count
     idx = wb[1] + count
     while idx >= drain_bw:
-        lines[wb[2]] = drain_bw
-        wb[2] += 1
+        _push_line(wb, lines, drain_bw)
         idx -= drain_bw
     wb[1] = idx
 
@@ -223,8 +237,7 @@ def write_buffer_row(wb: np.ndarray, lines: np.ndarray, n_writes: int, cycle: in
             rem -= j
             if wb[0] < active_words:
                 if wb[1] != 0:
-                    lines[wb[2]] = wb[1]
-                    wb[2] += 1
+                    _push_line(wb, lines, wb[1])
                     wb[1] = 0
                 wb[4] = write_buffer_drain(wb, lines, current, lines_per_drain, drain_bw)
     return current
@@ -235,8 +248,7 @@ def write_buffer_flush(wb: np.ndarray, lines: np.ndarray, cycle: int, lines_per_
                        drain_bw: int) -> None:
     """SCALE-Sim's ``empty_all_buffers``: force out the partial line and drain everything."""
     if wb[1] != 0:
-        lines[wb[2]] = wb[1]
-        wb[2] += 1
+        _push_line(wb, lines, wb[1])
         wb[1] = 0
     while wb[3] < wb[2]:
         wb[4] = write_buffer_drain(wb, lines, cycle, lines_per_drain, drain_bw)

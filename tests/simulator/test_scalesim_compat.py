@@ -142,10 +142,11 @@ def test_read_buffer_kernel_matches_scalesim_class() -> None:
         assert (start, stop) == tuple(int(x) for x in peer.get_external_access_start_stop_cycles())
 
 
+@pytest.mark.parametrize("small_lines_buffer", [False, True])
 @pytest.mark.parametrize("total_words,drain_bw,width", [(1024, 8, 16), (1024, 3, 40),
                                                         (2048, 64, 64), (1024, 100, 300)])
 def test_write_buffer_kernel_matches_scalesim_class(total_words: int, drain_bw: int,
-                                                    width: int) -> None:
+                                                    width: int, small_lines_buffer: bool) -> None:
     """Drain bandwidth below the write rate (USER-mode-like) exercises the stall path."""
     from scalesim.memory.write_buffer import write_buffer
     from scalesim.memory.write_port import write_port
@@ -157,7 +158,9 @@ def test_write_buffer_kernel_matches_scalesim_class(total_words: int, drain_bw: 
     counts = rng.integers(0, width + 1, size=600)
     wb = np.zeros(8, dtype=np.int64)
     wb[0], wb[6], wb[7] = total_words, 1 << 62, -(1 << 62)
-    lines = np.zeros(int(counts.sum()) + 2, dtype=np.int64)
+    # a small lines buffer forces the kernel to compact drained lines away many times
+    size = 4 * (total_words // drain_bw) + 8 if small_lines_buffer else int(counts.sum()) + 2
+    lines = np.zeros(size, dtype=np.int64)
     active = total_words - total_words // 2
     per_drain = -(-(total_words - active) // drain_bw)
     peer_stalls = our_stalls = 0
@@ -178,6 +181,13 @@ def test_write_buffer_kernel_matches_scalesim_class(total_words: int, drain_bw: 
     assert (wb[6], wb[7]) == (int(start), int(stop))
     if drain_bw < width // 2:
         assert our_stalls > 0
+
+
+def test_write_buffer_backlog_overflow_raises() -> None:
+    wb = np.array([1 << 20, 0, 0, 0, 0, 0, 1 << 62, -(1 << 62)], dtype=np.int64)
+    lines = np.zeros(4, dtype=np.int64)
+    with pytest.raises(ValueError, match="backlog"):
+        kern.write_buffer_row(wb, lines, 50, 0, 10, 2, 8)
 
 
 @pytest.mark.parametrize("dataflow", ["os", "ws", "is"])

@@ -117,6 +117,20 @@ def test_closed_forms(d: dict) -> None:
     assert res.total_cycles_incl_prefetch >= res.total_cycles
 
 
+def test_small_lines_buffer_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the ofmap backlog overflows the bounded lines buffer the run restarts, same result."""
+    import simulator.scalesim_compat as compat
+
+    for mode in ("CALC", "USER"):
+        args = dict(ifmap_h=12, ifmap_w=12, filter_h=3, filter_w=3, channels=8, num_filters=30,
+                    stride=1, array_rows=8, array_cols=8, ifmap_sram_kb=1, filter_sram_kb=1,
+                    ofmap_sram_kb=1, dataflow="ws", bandwidth_mode=mode, ofmap_dram_bw_words=4)
+        expected = scalesim_layer(**args)
+        monkeypatch.setattr(compat, "_lines_capacity", lambda *a: 3)
+        assert scalesim_layer(**args) == expected
+        monkeypatch.undo()
+
+
 def test_gemm_convention() -> None:
     g = scalesim_gemm(50, 20, 30, **BASE)
     conv = scalesim_layer(ifmap_h=50, ifmap_w=30, filter_h=1, filter_w=30, channels=1,
