@@ -169,3 +169,20 @@ def test_other_bad_inputs_raise_spec_error() -> None:
         scalesim_layer(**{**args, "array_cols": 600})
     with pytest.raises(SpecError, match="m"):
         scalesim_gemm(0, 4, 4, **BASE)
+
+
+@pytest.mark.parametrize("dataflow,total", [("os", 1_718_353), ("ws", 2_519_815),
+                                            ("is", 2_838_997)])
+def test_resnet18_totals_match_published(dataflow: str, total: int) -> None:
+    """Whole-network totals on 32x32 / 64 KB (reference/PUBLISHED.md, SCALE-Sim runs)."""
+    cycles = 0
+    for line in (GOLDEN_DIR / "Resnet18.csv").read_text().splitlines()[1:]:
+        f = [x.strip() for x in line.split(",")]
+        if len(f) < 8 or not f[1]:
+            continue
+        h, w, r, s, c, n, st = (int(x) for x in f[1:8])
+        cycles += scalesim_layer(ifmap_h=h, ifmap_w=w, filter_h=r, filter_w=s, channels=c,
+                                 num_filters=n, stride=st, array_rows=32, array_cols=32,
+                                 ifmap_sram_kb=64, filter_sram_kb=64, ofmap_sram_kb=64,
+                                 dataflow=dataflow).total_cycles
+    assert cycles == total
