@@ -17,7 +17,7 @@ from simulator.scalesim_cfg import load_scalesim_cfg
 from workloads.errors import SpecError
 from workloads.spec_io import parse_bytes
 
-REF = Path(__file__).resolve().parents[3] / "shared" / "reference" / "scalesim"
+REF = Path(__file__).resolve().parents[1] / "golden" / "scalesim"  # copies of SCALE-Sim's cfgs
 BASE = yaml.safe_load((PRESET_DIR / "scalesim-32x32.yaml").read_text())
 
 

@@ -20,7 +20,8 @@ SHIPPED = list_scalesim_topologies()
 
 
 def test_shipped_copies_match_reference() -> None:
-    ref = Path("/work/shared/reference/scalesim")
+    candidates = [Path(__file__).resolve().parents[3] / "shared", Path("/work/shared")]
+    ref = next((c / "reference" / "scalesim" for c in candidates if (c / "reference").is_dir()), Path("/missing"))
     if not ref.is_dir():
         pytest.skip("reference copies not present")
     for path in ref.glob("*.csv"):
