@@ -6,10 +6,13 @@ Public API::
     result = acceldse.simulate("resnet50", "scalesim-32x32", dataflow="all")
     result.layers      # per-layer DataFrame (columns: simulator.result.COLUMNS)
     result.totals      # one row per dataflow
+    best = acceldse.map("resnet18", "eyeriss_like", objective="edp", search="ga", budget=5000)
+    best.table         # best mapping per layer
 """
 
+from acceldse.api import map_workload as map  # noqa: A001 - the public name the docs use
 from acceldse.api import simulate
 from simulator.result import COLUMNS, SimResult
 
-__all__ = ["COLUMNS", "SimResult", "simulate"]
+__all__ = ["COLUMNS", "SimResult", "map", "simulate"]
 __version__ = "0.1.0"

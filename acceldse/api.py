@@ -11,6 +11,7 @@ from simulator.presets import load_hardware
 from simulator.result import SimResult
 from simulator.systolic import systolic_table
 from workloads.errors import SpecError
+from workloads.layer import Layer
 from workloads.network import Network
 
 FIDELITIES = ("analytical", "event", "cycle")
@@ -69,3 +70,33 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         table = systolic_table(network, acc, flows)
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
                      pes=acc.array.pes * acc.cores, area_mm2=acc.area_mm2, compat=compat)
+
+
+def map_workload(workload: str | Path | Network | Layer, hardware: str | Path = "eyeriss_like", *,
+                 layer: str | None = None, **options: Any) -> Any:
+    """Search the best mapping of every MAC layer (or of one ``Layer`` / ``layer=`` name).
+
+    Args:
+        workload: a ``Layer``, a ``Network``, a zoo name, an ONNX file or a SCALE-Sim CSV.
+        hardware: a hierarchy preset (``acceldse map --help`` lists them) or YAML spec.
+        layer: map only this layer of the network.
+        options: ``dataflow``, ``objective`` (latency | energy | edp | pareto), ``search``
+            (exhaustive | random | ga | anneal | hybrid), ``budget``, ``seed`` ... (``mapper.map_network``).
+
+    Returns:
+        ``mapper.LayerMapping`` for a single layer, else ``mapper.NetworkMapping`` (``.table`` DataFrame).
+    """
+    from mapper.api import map_layer, map_network
+
+    if isinstance(workload, Layer):
+        return map_layer(workload, hardware, **options)
+    network = resolve_workload(workload)
+    if layer is not None:
+        return map_layer(network[layer] if layer in {x.name for x in network} else _unknown_layer(network, layer),
+                         hardware, **options)
+    return map_network(network, hardware, **options)
+
+
+def _unknown_layer(network: Network, name: str) -> Layer:
+    raise SpecError("unknown layer", source=network.source or network.name, key="layer", value=name,
+                    accepted=", ".join(x.name for x in network if x.has_weights))
