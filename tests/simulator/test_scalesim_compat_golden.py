@@ -186,3 +186,30 @@ def test_resnet18_totals_match_published(dataflow: str, total: int) -> None:
                                  ifmap_sram_kb=64, filter_sram_kb=64, ofmap_sram_kb=64,
                                  dataflow=dataflow).total_cycles
     assert cycles == total
+
+
+@settings(max_examples=60, deadline=None)
+@given(layers)
+def test_ifmap_tables_equal_plain_address_formula(d: dict) -> None:
+    """The division-free tables the walk uses give SCALE-Sim's ifmap element addresses."""
+    import numpy as np
+
+    from simulator.kernels import scalesim_compat_kernels as kern
+
+    a = _args(d)
+    s = a["stride"]
+    e = ceil((a["ifmap_h"] - a["filter_h"] + s) / s)
+    f = ceil((a["ifmap_w"] - a["filter_w"] + s) / s)
+    k = a["filter_h"] * a["filter_w"] * a["channels"]
+    prow, pcol, pbase, wrow, wcol, woff = kern.ifmap_tables(e * f, k, f, a["ifmap_w"],
+                                                            a["channels"], a["filter_w"], s)
+    for m in range(e * f):
+        for kk in range(k):
+            ref = kern.ifmap_address(m, kk, f, a["ifmap_h"], a["ifmap_w"], a["channels"],
+                                     a["filter_w"], s)
+            inside = prow[m] + wrow[kk] < a["ifmap_h"] and pcol[m] + wcol[kk] < a["ifmap_w"]
+            assert (pbase[m] + woff[kk] if inside else -1) == ref
+    # the plain formula itself: element (0, 0) is the input origin, the last is in range
+    assert kern.ifmap_address(0, 0, f, a["ifmap_h"], a["ifmap_w"], a["channels"],
+                              a["filter_w"], s) == 0
+    assert np.all(pbase >= 0)
