@@ -12,7 +12,13 @@ Public API::
 
 from acceldse.api import map_workload as map  # noqa: A001 - the public name the docs use
 from acceldse.api import simulate
+from simulator.presets import load_hardware
 from simulator.result import COLUMNS, SimResult
+from simulator.streaming import run_sdpa
+from workloads.layer import conv2d, eltwise, gemm, matmul, pool2d
+from workloads.loader import load_workload
+from workloads.network import Network
 
-__all__ = ["COLUMNS", "SimResult", "map", "simulate"]
+__all__ = ["COLUMNS", "Network", "SimResult", "conv2d", "eltwise", "gemm", "load_hardware", "load_workload", "map",
+           "matmul", "pool2d", "run_sdpa", "simulate"]
 __version__ = "0.1.0"
