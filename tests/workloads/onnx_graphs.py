@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -92,3 +93,22 @@ def with_unsupported() -> onnx.ModelProto:
         helper.make_node("Add", ["m", "l2"], ["y"], name="add"),
     ]
     return _model(nodes, [x], [y], [_init("w", 8, 8, 1, 1)], "unsupported")
+
+
+def low_rank_conv_fc(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Save a conv (rank-3 weights) -> relu -> flatten -> fc model with real initializers; return the weights."""
+    rng = np.random.default_rng(0)
+    conv_w = (rng.standard_normal((32, 3)) @ rng.standard_normal((3, 16 * 9))).reshape(32, 16, 3, 3)  # rank 3
+    fc_w = rng.standard_normal((32 * 6 * 6, 10))  # Gemm B (K x N), transB = 0, full rank
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])
+    nodes = [helper.make_node("Conv", ["x", "cw"], ["c"], name="conv", kernel_shape=[3, 3]),
+             helper.make_node("Relu", ["c"], ["r"], name="relu"),
+             helper.make_node("Flatten", ["r"], ["f"], name="flat", axis=1),
+             helper.make_node("Gemm", ["f", "fw"], ["y"], name="fc")]
+    inits = [numpy_helper.from_array(conv_w.astype(np.float32), "cw"),
+             numpy_helper.from_array(fc_w.astype(np.float32), "fw")]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], inits),
+                              opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(model, str(path))
+    return conv_w, fc_w
