@@ -40,7 +40,8 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
             the array cycle by cycle; compute cycles measured, traffic analytical; small layers only)
             or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; equals
             ``analytical`` with one core; adds the stall breakdown and multi-core contention).
-        compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers (CALC mode) instead of the model's.
+        compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers instead of the model's (CALC mode, or
+            the cfg's ``InterfaceBandwidth`` when ``hardware`` is a SCALE-Sim ``.cfg``).
         workload_params: zoo parameters (``batch``, ``seq_len``, ``width``, ``resolution`` ...).
 
     Returns:
@@ -56,8 +57,11 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
             raise SpecError("unknown compatibility mode", source="compat", value=compat,
                             accepted=" | ".join(COMPAT_MODES))
         from simulator.compat import scalesim_table
+        from simulator.scalesim_cfg import load_scalesim_cfg
 
-        table = scalesim_table(network, acc, flows)
+        is_cfg = isinstance(hardware, str | Path) and str(hardware).lower().endswith(".cfg")
+        settings = load_scalesim_cfg(hardware)[1] if is_cfg else None  # type: ignore[arg-type]
+        table = scalesim_table(network, acc, flows, settings)
     elif fidelity == "event":
         from simulator.event import event_table
 

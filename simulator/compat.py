@@ -1,4 +1,4 @@
-"""Compatibility mode: report SCALE-Sim 3.0.0's numbers (CALC mode) in acceldse's columns.
+"""Compatibility mode: report SCALE-Sim 3.0.0's numbers (CALC or USER mode) in acceldse's columns.
 
 Each layer with MACs becomes the SCALE-Sim topology rows SCALE-Sim would run (a conv row per
 group, SCALE-Sim's per-channel rows for depthwise layers, its GEMM-as-conv convention for
@@ -13,6 +13,7 @@ import pandas as pd
 
 from dataflows.dataflow import Dataflow
 from simulator.hardware import Accelerator
+from simulator.scalesim_cfg import ScaleSimSettings
 from simulator.scalesim_compat import ScaleSimLayerResult, scalesim_gemm, scalesim_layer
 from simulator.systolic import finish_row
 from workloads.errors import SpecError
@@ -40,11 +41,18 @@ def scalesim_extent(size: int, padded: int, kernel: int, stride: int, out: int) 
     return None
 
 
-def layer_reports(layer: Layer, acc: Accelerator, dataflow: str) -> list[ScaleSimLayerResult]:
+def layer_reports(layer: Layer, acc: Accelerator, dataflow: str, settings: ScaleSimSettings | None = None
+                  ) -> list[ScaleSimLayerResult]:
     """SCALE-Sim's reports for one layer: one per group (it has no groups; depthwise layers are
     its per-channel ``DP`` rows). Layers its conv form cannot express (batch > 1, dilation,
     unequal strides, gemm/matmul) use its GEMM convention on the layer's GEMM view."""
     kb = _sram_kb(acc)
+    mode = {"bandwidth_mode": "CALC"}
+    if settings is not None and settings.bandwidth_mode == "USER":
+        mode = {"bandwidth_mode": "USER"}
+    bws = {} if settings is None else {"ifmap_dram_bw_words": settings.ifmap_bank_bandwidth_words,
+                                       "filter_dram_bw_words": settings.filter_bank_bandwidth_words,
+                                       "ofmap_dram_bw_words": settings.bandwidth_words}
     stride = layer.stride[0]
     h = scalesim_extent(layer.H, layer.padded_input[0], layer.R, stride, layer.P)
     w = scalesim_extent(layer.W, layer.padded_input[1], layer.S, stride, layer.Q)
@@ -53,22 +61,27 @@ def layer_reports(layer: Layer, acc: Accelerator, dataflow: str) -> list[ScaleSi
         report = scalesim_layer(ifmap_h=h, ifmap_w=w, filter_h=layer.R, filter_w=layer.S, channels=layer.C,
                                 num_filters=layer.K, stride=stride, dataflow=dataflow, array_rows=acc.array.rows,
                                 array_cols=acc.array.cols, ifmap_sram_kb=kb["ifmap"], filter_sram_kb=kb["filter"],
-                                ofmap_sram_kb=kb["ofmap"])
+                                ofmap_sram_kb=kb["ofmap"], **mode, **bws)  # type: ignore[arg-type]
     else:
         m, n, k = layer.gemm
         report = scalesim_gemm(m, n, k, dataflow=dataflow, array_rows=acc.array.rows, array_cols=acc.array.cols,
-                               ifmap_sram_kb=kb["ifmap"], filter_sram_kb=kb["filter"], ofmap_sram_kb=kb["ofmap"])
+                               ifmap_sram_kb=kb["ifmap"], filter_sram_kb=kb["filter"], ofmap_sram_kb=kb["ofmap"],
+                               **mode, **bws)
     return [report] * layer.G
 
 
-def scalesim_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> pd.DataFrame:
-    """Per-layer SCALE-Sim numbers in acceldse's columns, one row per (dataflow, layer with MACs)."""
+def scalesim_table(network: Network, acc: Accelerator, dataflows: list[Dataflow],
+                   settings: ScaleSimSettings | None = None) -> pd.DataFrame:
+    """Per-layer SCALE-Sim numbers in acceldse's columns, one row per (dataflow, layer with MACs).
+
+    ``settings`` (from a SCALE-Sim ``.cfg``) selects its bandwidth mode: CALC (default) or USER
+    with the cfg's bank and ofmap bandwidths."""
     rows = []
     for df in dataflows:
         for layer in network.layers:
             if not layer.has_weights:
                 continue
-            reports = layer_reports(layer, acc, df.name)
+            reports = layer_reports(layer, acc, df.name, settings)
             folds = sum(r.folds for r in reports)
             total = sum(r.total_cycles for r in reports)
             stalls = sum(r.stall_cycles for r in reports)

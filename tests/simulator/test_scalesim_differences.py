@@ -117,3 +117,35 @@ def test_8_scalesim_user_mode_reads_more_from_dram_than_the_array_reads(tmp_path
     ours = acceldse.simulate(Network("l", (conv2d("l", 16, 32, 14, 3),)), chip(8, 8, kib=2, bw=10), "ws").layers
     assert ours.sram_reads_ifmap[0] == report["sram_reads_ifmap"]
     assert ours.dram_reads_ifmap[0] <= ours.sram_reads_ifmap[0]
+
+
+USER_CFG = """[general]
+run_name = user_mode
+[architecture_presets]
+ArrayHeight: 8
+ArrayWidth: 8
+IfmapSramSzkB: 2
+FilterSramSzkB: 2
+OfmapSramSzkB: 2
+Bandwidth : 10
+Dataflow : ws
+[layout]
+IfmapSRAMBankBandwidth: 10
+FilterSRAMBankBandwidth: 10
+[run_presets]
+InterfaceBandwidth: USER
+"""
+
+
+def test_9_compat_follows_a_user_mode_cfg(tmp_path) -> None:
+    """A SCALE-Sim cfg in USER mode selects USER-mode compat; figures recorded from SCALE-Sim 3.0.0 itself
+    (docs/scalesim_differences.md table: ws, 10 words/cycle)."""
+    cfg = tmp_path / "user.cfg"
+    cfg.write_text(USER_CFG)
+    net = Network("l", (conv2d("l", 16, 32, 14, 3),))
+    row = acceldse.simulate(net, str(cfg), compat="scalesim").layers.iloc[0]
+    assert (row.dataflow, row.total_cycles, row.stall_cycles) == ("ws", 23_347, 11_396)
+    assert (row.dram_reads_ifmap, row.dram_reads_filter, row.sram_reads_ifmap) == (228_660, 37_080, 82_944)
+    ours = acceldse.simulate(net, str(cfg)).layers.iloc[0]  # the default model on the same cfg
+    assert ours.sram_reads_ifmap == row.sram_reads_ifmap
+    assert ours.dram_reads_ifmap <= ours.sram_reads_ifmap
