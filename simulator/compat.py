@@ -9,6 +9,8 @@ left out. The default (first-principles) model differs on purpose: docs/scalesim
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from dataflows.dataflow import Dataflow
@@ -47,26 +49,21 @@ def layer_reports(layer: Layer, acc: Accelerator, dataflow: str, settings: Scale
     its per-channel ``DP`` rows). Layers its conv form cannot express (batch > 1, dilation,
     unequal strides, gemm/matmul) use its GEMM convention on the layer's GEMM view."""
     kb = _sram_kb(acc)
-    mode = {"bandwidth_mode": "CALC"}
-    if settings is not None and settings.bandwidth_mode == "USER":
-        mode = {"bandwidth_mode": "USER"}
-    bws = {} if settings is None else {"ifmap_dram_bw_words": settings.ifmap_bank_bandwidth_words,
-                                       "filter_dram_bw_words": settings.filter_bank_bandwidth_words,
-                                       "ofmap_dram_bw_words": settings.bandwidth_words}
+    common: dict[str, Any] = {"dataflow": dataflow, "array_rows": acc.array.rows, "array_cols": acc.array.cols,
+              "ifmap_sram_kb": kb["ifmap"], "filter_sram_kb": kb["filter"], "ofmap_sram_kb": kb["ofmap"]}
+    if settings is not None:
+        common.update(bandwidth_mode=settings.bandwidth_mode, ifmap_dram_bw_words=settings.ifmap_bank_bandwidth_words,
+                      filter_dram_bw_words=settings.filter_bank_bandwidth_words,
+                      ofmap_dram_bw_words=settings.bandwidth_words)
     stride = layer.stride[0]
     h = scalesim_extent(layer.H, layer.padded_input[0], layer.R, stride, layer.P)
     w = scalesim_extent(layer.W, layer.padded_input[1], layer.S, stride, layer.Q)
     conv_form = layer.op == "conv" and layer.N == 1 and layer.dilation == (1, 1) and layer.stride[1] == stride
     if conv_form and h is not None and w is not None:
         report = scalesim_layer(ifmap_h=h, ifmap_w=w, filter_h=layer.R, filter_w=layer.S, channels=layer.C,
-                                num_filters=layer.K, stride=stride, dataflow=dataflow, array_rows=acc.array.rows,
-                                array_cols=acc.array.cols, ifmap_sram_kb=kb["ifmap"], filter_sram_kb=kb["filter"],
-                                ofmap_sram_kb=kb["ofmap"], **mode, **bws)  # type: ignore[arg-type]
+                                num_filters=layer.K, stride=stride, **common)
     else:
-        m, n, k = layer.gemm
-        report = scalesim_gemm(m, n, k, dataflow=dataflow, array_rows=acc.array.rows, array_cols=acc.array.cols,
-                               ifmap_sram_kb=kb["ifmap"], filter_sram_kb=kb["filter"], ofmap_sram_kb=kb["ofmap"],
-                               **mode, **bws)
+        report = scalesim_gemm(*layer.gemm, **common)
     return [report] * layer.G
 
 
