@@ -9,6 +9,7 @@ from dataflows.dataflow import Dataflow, resolve_dataflows
 from simulator.hardware import Accelerator
 from simulator.presets import load_hardware
 from simulator.result import SimResult
+from simulator.scalesim_cfg import load_scalesim_cfg
 from simulator.systolic import systolic_table
 from workloads.errors import SpecError
 from workloads.layer import Layer
@@ -47,7 +48,11 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
     Returns:
         a ``SimResult`` whose ``layers`` DataFrame has the columns in ``simulator.result.COLUMNS``.
     """
-    acc = load_hardware(hardware)
+    settings = None
+    if isinstance(hardware, str | Path) and str(hardware).lower().endswith(".cfg"):
+        acc, settings = load_scalesim_cfg(hardware)  # the cfg's bandwidth mode matters to compat mode
+    else:
+        acc = load_hardware(hardware)
     network = resolve_workload(workload, **workload_params)
     flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"))
     if fidelity not in FIDELITIES:
@@ -57,10 +62,7 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
             raise SpecError("unknown compatibility mode", source="compat", value=compat,
                             accepted=" | ".join(COMPAT_MODES))
         from simulator.compat import scalesim_table
-        from simulator.scalesim_cfg import load_scalesim_cfg
 
-        is_cfg = isinstance(hardware, str | Path) and str(hardware).lower().endswith(".cfg")
-        settings = load_scalesim_cfg(hardware)[1] if is_cfg else None  # type: ignore[arg-type]
         table = scalesim_table(network, acc, flows, settings)
     elif fidelity == "event":
         from simulator.event import event_table
@@ -72,8 +74,10 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         table = cycle_table(network, acc, flows)
     else:
         table = systolic_table(network, acc, flows)
+    # the event engine deals folds to every core; the other fidelities model one array
+    pes = acc.array.pes * (acc.cores if fidelity == "event" and compat is None else 1)
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
-                     pes=acc.array.pes * acc.cores, area_mm2=acc.area_mm2, compat=compat)
+                     pes=pes, area_mm2=acc.area_mm2, compat=compat)
 
 
 def map_workload(workload: str | Path | Network | Layer, hardware: str | Path = "eyeriss_like", *,
