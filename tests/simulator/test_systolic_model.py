@@ -185,14 +185,13 @@ def reference(layer, flow: str, acc) -> dict[str, float]:
     per_fold = 2 * R + C + t - 2
     bw, lat = acc.dram.read_bw_bytes_per_cycle, acc.dram.latency_cycles
     # event-style replay of the double-buffered schedule
-    channel, ends, done_writes = 0, [], []
+    channel, ends = 0, []
     for f, load in enumerate(loads):
         free_at = ends[f - 2] if f >= 2 else 0
         channel = max(channel, free_at) + (math.ceil(writes[f - 2] / bw) if f >= 2 else 0) + math.ceil(load / bw)
         arrive = channel + (lat if load > 0 else 0)
         ends.append(max(ends[f - 1] if f else 0, arrive) + per_fold)
-        done_writes.append(writes[f])
-    tail = [w for w in done_writes[-2:]]
+    tail = writes[-2:]
     if len(ends) >= 2:
         channel = max(channel, ends[-2]) + math.ceil(tail[0] / bw)
     channel = max(channel, ends[-1]) + math.ceil(tail[-1] / bw)
