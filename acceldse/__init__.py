@@ -12,8 +12,8 @@ Public API::
 
 from acceldse.api import map_workload as map  # noqa: A001 - the public name the docs use
 from acceldse.api import simulate
-from simulator.presets import load_hardware
 from simulator.result import COLUMNS, SimResult
+from simulator.specs.presets import load_hardware
 from simulator.streaming import run_sdpa
 from workloads.layer import conv2d, eltwise, gemm, matmul, pool2d
 from workloads.loader import load_workload

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from dataflows.dataflow import Dataflow, resolve_dataflows
-from simulator.hardware import Accelerator
-from simulator.presets import load_hardware
 from simulator.result import SimResult
-from simulator.scalesim_cfg import load_scalesim_cfg
-from simulator.systolic import systolic_table
+from simulator.scalesim.cfg import load_scalesim_cfg
+from simulator.specs.accelerator import Accelerator
+from simulator.specs.presets import load_hardware
+from simulator.systolic.model import systolic_table
 from workloads.errors import SpecError
 from workloads.layer import Layer
 from workloads.network import Network
@@ -61,7 +61,7 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         if compat not in COMPAT_MODES:
             raise SpecError("unknown compatibility mode", source="compat", value=compat,
                             accepted=" | ".join(COMPAT_MODES))
-        from simulator.compat import scalesim_table
+        from simulator.scalesim.table import scalesim_table
 
         table = scalesim_table(network, acc, flows, settings)
     elif fidelity == "event":
@@ -69,7 +69,7 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
 
         table = event_table(network, acc, flows)
     elif fidelity == "cycle":
-        from simulator.cycle import cycle_table
+        from simulator.systolic.cycle import cycle_table
 
         table = cycle_table(network, acc, flows)
     else:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from dataflows.dataflow import Dataflow, resolve_dataflows
-from simulator.coe import SwitchStudy, expert_switching
 from simulator.event import EventRun, event_run
-from simulator.fusion import FusionStudy, fusion_study
-from simulator.hardware import Accelerator
-from simulator.presets import load_hardware
+from simulator.specs.accelerator import Accelerator
+from simulator.specs.presets import load_hardware
+from simulator.tiers.fusion import FusionStudy, fusion_study
+from simulator.tiers.switching import SwitchStudy, expert_switching
 from workloads.network import Network
 
 

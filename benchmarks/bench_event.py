@@ -20,8 +20,8 @@ import numpy as np
 
 from dataflows.dataflow import resolve_dataflows
 from simulator.event import event_table
-from simulator.presets import load_hardware
-from simulator.systolic import systolic_table
+from simulator.specs.presets import load_hardware
+from simulator.systolic.model import systolic_table
 from workloads.loader import load_workload
 
 

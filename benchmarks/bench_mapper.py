@@ -24,7 +24,7 @@ from mapper.api import map_network
 from mapper.cost import evaluate_many
 from mapper.search import run_search
 from mapper.space import MappingSpace
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.loader import load_workload
 
 FLOOR_EVALS_PER_CPU_S = 250_000

@@ -1,6 +1,6 @@
 """Speed of acceldse's SCALE-Sim compat mode against SCALE-Sim 3.0.0 itself.
 
-Part 1 runs the installed SCALE-Sim and ``simulator.scalesim_compat.scalesim_layer`` side by side
+Part 1 runs the installed SCALE-Sim and ``simulator.scalesim.calc.scalesim_layer`` side by side
 on a few layers (one SCALE-Sim run each; compat: median of repeats with the JIT warm) and checks
 that the reported total cycles agree. Part 2 uses the SCALE-Sim wall times recorded in the
 golden files (``tests/golden/scalesim/golden_*.csv``) and times compat on every golden row.
@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from simulator.scalesim_compat import scalesim_layer  # noqa: E402
+from simulator.scalesim.calc import scalesim_layer  # noqa: E402
 from tests.peers.scalesim_runner import PeerLayer, gemm_as_conv  # noqa: E402
 
 GOLDEN_DIR = REPO / "tests" / "golden" / "scalesim"

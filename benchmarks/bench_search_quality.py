@@ -14,7 +14,7 @@ import time
 
 from mapper.search import run_search
 from mapper.space import MappingSpace
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.layer import conv2d, gemm
 
 CASES = {

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 import acceldse
-from simulator.presets import load_hardware
+from simulator.specs.presets import load_hardware
 from workloads.layer import conv2d
 from workloads.loader import load_workload
 from workloads.network import Network
@@ -51,7 +51,7 @@ def golden_layer(row: pd.Series) -> Network:
 
 def hardware_for(row: pd.Series):
     acc = load_hardware("scalesim-32x32")
-    from simulator.hardware import accelerator_from_dict
+    from simulator.specs.accelerator import accelerator_from_dict
 
     kb = {k: int(row[f"{k}_sram_kb"]) * 1024 for k in ("ifmap", "filter", "ofmap")}
     return accelerator_from_dict({

@@ -23,8 +23,8 @@ from mapper.cost import CostResult, evaluate
 from mapper.mapping import Mapping
 from mapper.search import SearchResult, run_search
 from mapper.space import MappingSpace
-from simulator.hierarchy import Hierarchy
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy import Hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.errors import SpecError
 from workloads.layer import Layer
 from workloads.network import Network

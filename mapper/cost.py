@@ -10,7 +10,7 @@ import pandas as pd
 from mapper.cost_kernel import evaluate_batch, evaluate_one
 from mapper.legality import OK, explain, workload_array
 from mapper.mapping import Mapping, MappingArrays
-from simulator.hierarchy import DATASPACES, Hierarchy, HierarchyArrays
+from simulator.specs.hierarchy import DATASPACES, Hierarchy, HierarchyArrays
 from workloads.errors import SpecError
 from workloads.layer import Layer
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from mapper.api import map_layer
-from simulator.hierarchy import Hierarchy
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy import Hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.errors import SpecError
 from workloads.network import Network
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulator.hierarchy import DATASPACES, Hierarchy
+from simulator.specs.hierarchy import DATASPACES, Hierarchy
 from workloads.errors import SpecError
 from workloads.layer import DIMS, Layer
 

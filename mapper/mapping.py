@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from simulator.hierarchy import DATASPACES, Hierarchy
+from simulator.specs.hierarchy import DATASPACES, Hierarchy
 from workloads.errors import SpecError, require_int
 from workloads.layer import DIMS, Layer
 from workloads.spec_io import load_yaml, parse_yaml, reject_unknown

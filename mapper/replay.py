@@ -11,7 +11,7 @@ bandwidth bound spread evenly when that is slower).
 With unlimited DRAM bandwidth the replay equals the analytical cycles exactly; otherwise it
 adds the pipeline fill and drain and any step-level burstiness the analytical roofline
 (``max(compute, traffic / bandwidth)``) averages away. ``pipelined_cycles`` is the closed-form
-double-buffering recurrence (``simulator.kernels.systolic.double_buffer_cycles``) over the same
+double-buffering recurrence (``simulator.systolic.kernels.double_buffer_cycles``) over the same
 steps; the event replay equals it exactly (one core, nothing contends).
 """
 
@@ -26,8 +26,8 @@ from mapper.cost import evaluate
 from mapper.mapping import Mapping, MappingArrays
 from mapper.tiles import tile_schedule
 from simulator.event.engine import run_fold_layer
-from simulator.hierarchy import Hierarchy
-from simulator.kernels.systolic import double_buffer_cycles
+from simulator.specs.hierarchy import Hierarchy
+from simulator.systolic.kernels import double_buffer_cycles
 from workloads.layer import Layer
 
 

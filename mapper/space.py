@@ -25,7 +25,7 @@ from numba import njit
 
 from dataflows.dataflow import Dataflow, get_dataflow
 from mapper.mapping import MappingArrays
-from simulator.hierarchy import Hierarchy
+from simulator.specs.hierarchy import Hierarchy
 from workloads.errors import SpecError
 from workloads.layer import DIMS, Layer
 

@@ -22,7 +22,7 @@ import pandas as pd
 from mapper.cost import evaluate
 from mapper.legality import RELEVANT
 from mapper.mapping import Mapping, MappingArrays
-from simulator.hierarchy import DATASPACES, Hierarchy
+from simulator.specs.hierarchy import DATASPACES, Hierarchy
 from workloads.layer import Layer
 
 TILE_COLUMNS = ("level", "dataspace", "instances", "tile_words", "tile_bytes", "tiles_per_instance")

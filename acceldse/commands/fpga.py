@@ -15,7 +15,7 @@ from typing import Any
 from mapper.fpga import optimise
 from simulator.fpga.attention import compare_attention
 from simulator.fpga.networks import FPGA_NETWORKS, fpga_network
-from simulator.fpga.platform import preset_names
+from simulator.specs.platform import preset_names
 from workloads.errors import SpecError
 from workloads.network import Network
 

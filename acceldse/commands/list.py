@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from dataflows.dataflow import DATAFLOWS
-from simulator.presets import list_hardware, load_hardware
+from simulator.specs.presets import list_hardware, load_hardware
 from workloads.scalesim_csv import list_scalesim_topologies
 from workloads.zoo import describe
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from mapper.api import map_network
 from mapper.search import METHODS
-from simulator.hierarchy_loader import hierarchy_presets
+from simulator.specs.hierarchy_loader import hierarchy_presets
 
 EPILOG = """examples:
   acceldse map --workload resnet18 --hardware eyeriss_like --objective edp --search ga --budget 20000

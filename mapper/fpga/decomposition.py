@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mapper.fpga.optimise import FpgaResult, optimise_network
-from simulator.fpga.platform import Platform
+from simulator.specs.platform import Platform
 from workloads.decompose import (
     Decomposition,
     decomposable,

@@ -24,8 +24,8 @@ from mapper.fpga.greedy import greedy_partition
 from mapper.fpga.partition import Partitioner
 from mapper.fpga.space import PartitionSpace, State
 from simulator.fpga.design import DesignReport, evaluate_design
-from simulator.fpga.platform import Platform, load_platform
 from simulator.fpga.stage import Folding
+from simulator.specs.platform import Platform, load_platform
 from workloads.errors import SpecError
 from workloads.network import Network
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mapper.fpga.space import PartitionSpace, State, objective_cycles
-from simulator.fpga.platform import Platform
+from simulator.specs.platform import Platform
 from workloads.errors import SpecError
 from workloads.network import Network
 

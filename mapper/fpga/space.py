@@ -21,8 +21,8 @@ from simulator.fpga.design import (
     partition_topology,
     partition_violations,
 )
-from simulator.fpga.platform import Platform
 from simulator.fpga.stage import Folding, StageCost, channels_in, channels_out, divisors, kernel_size, stage_cost
+from simulator.specs.platform import Platform
 from workloads.network import Network
 
 

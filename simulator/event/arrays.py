@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from simulator.hardware import SystolicArray
+from simulator.specs.accelerator import SystolicArray
 from workloads.errors import SpecError
 from workloads.layer import Layer
 

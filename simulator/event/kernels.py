@@ -2,7 +2,7 @@
 
 A transfer of ``b`` bytes over a link of ``bw`` bytes per cycle occupies the link for
 ``ceil(b / bw)`` full-bandwidth cycles; the same rounding as the analytical model
-(``simulator.kernels.systolic._ceil_div``), so one core reproduces it exactly.
+(``simulator.systolic.kernels._ceil_div``), so one core reproduces it exactly.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulator.kernels.systolic import _ceil_div
+from simulator.systolic.kernels import _ceil_div
 
 
 @njit(cache=True)

@@ -21,8 +21,8 @@ import simpy
 
 from simulator.event.kernels import transfer_cycles_array
 from simulator.event.link import SharedLink
-from simulator.hardware import Accelerator, MemoryTier
-from simulator.memory import TensorRequest, place
+from simulator.specs.accelerator import Accelerator, MemoryTier
+from simulator.tiers.placement import TensorRequest, place
 from workloads.errors import SpecError
 from workloads.network import Network
 

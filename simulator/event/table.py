@@ -26,9 +26,9 @@ from simulator.event.kernels import transfer_cycles_array
 from simulator.event.link import SharedLink
 from simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from simulator.event.trace import TraceBuilder
-from simulator.hardware import Accelerator, SystolicArray
 from simulator.result import COLUMNS
-from simulator.systolic import finish_row, fold_schedule, vector_layer_row
+from simulator.specs.accelerator import Accelerator, SystolicArray
+from simulator.systolic.model import finish_row, fold_schedule, vector_layer_row
 from workloads.errors import SpecError
 from workloads.layer import Layer
 from workloads.network import Network

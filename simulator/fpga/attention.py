@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulator.fpga.platform import Platform, load_platform
 from simulator.fpga.resources import bram18_for, dsp_per_mac
+from simulator.specs.platform import Platform, load_platform
 from workloads.errors import SpecError, require_int
 
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from simulator.fpga.platform import Platform
 from simulator.fpga.resources import fifo_cost
 from simulator.fpga.stage import Folding, StageCost, stage_cost
+from simulator.specs.platform import Platform
 from workloads.errors import SpecError
 from workloads.network import Network
 

@@ -14,7 +14,7 @@ import itertools
 import math
 
 from mapper.mapping import MappingArrays
-from simulator.hierarchy import Hierarchy
+from simulator.specs.hierarchy import Hierarchy
 from workloads.layer import DIMS, Layer
 
 USES = {"inputs": set("NGCPQRS"), "weights": set("GKCRS"), "outputs": set("NGKPQ")}

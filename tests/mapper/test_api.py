@@ -6,7 +6,7 @@ import pytest
 
 from mapper import RESULT_COLUMNS, evaluate, map_layer, map_network
 from mapper.space import MappingSpace, smooth_at_least
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.errors import SpecError
 from workloads.layer import conv2d, gemm, pool2d
 from workloads.network import Network

@@ -11,7 +11,7 @@ from mapper.cost import evaluate
 from mapper.mapping import Mapping
 from mapper.search import run_search
 from mapper.space import MappingSpace
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.errors import SpecError
 from workloads.layer import conv2d, pool2d
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mapper.mapping import Mapping
-from simulator.hierarchy_loader import build_hierarchy, load_hierarchy
+from simulator.specs.hierarchy_loader import build_hierarchy, load_hierarchy
 from workloads.errors import SpecError
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True), st.text(max_size=6),

@@ -10,7 +10,7 @@ import pytest
 
 from mapper.cost import evaluate
 from mapper.mapping import Mapping
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.layer import conv2d
 
 GOLDEN = Path(__file__).parents[2] / "mapper" / "presets" / "eyeriss_like_golden.yaml"

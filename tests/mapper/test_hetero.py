@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mapper.hetero import SubAccelerator, assign_layers
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.errors import SpecError
 from workloads.layer import conv2d, gemm
 from workloads.network import Network

@@ -8,7 +8,7 @@ from mapper.api import map_layer
 from mapper.mapping import Mapping
 from mapper.replay import replay_event
 from mapper.tiles import tile_schedule
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.layer import conv2d
 
 GOLDEN = Path(__file__).parents[2] / "mapper" / "presets" / "eyeriss_like_golden.yaml"

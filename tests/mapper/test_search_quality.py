@@ -12,7 +12,7 @@ from mapper.cost import evaluate
 from mapper.mapping import Mapping
 from mapper.search import count_space, run_search
 from mapper.space import MappingSpace
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.layer import conv2d, gemm
 
 HIER = tiny_hierarchy()

@@ -11,7 +11,7 @@ from mapper.cost import evaluate
 from mapper.mapping import Mapping
 from mapper.space import MappingSpace
 from mapper.tiles import tile_schedule
-from simulator.hierarchy_loader import load_hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
 from workloads.layer import conv2d
 
 GOLDEN = Path(__file__).parents[2] / "mapper" / "presets" / "eyeriss_like_golden.yaml"

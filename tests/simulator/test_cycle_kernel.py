@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.cycle import analytical_compute_cycles, operand_shape, run_gemm_cycle
-from simulator.kernels.systolic import fold_cycles
+from simulator.systolic.cycle import analytical_compute_cycles, operand_shape, run_gemm_cycle
+from simulator.systolic.kernels import fold_cycles
 from workloads.errors import SpecError
 
 DATAFLOWS = ("os", "ws", "is")

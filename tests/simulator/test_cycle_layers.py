@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 import acceldse
 from dataflows.dataflow import DATAFLOWS, resolve_dataflows
-from simulator.cycle import conv_reference, cycle_table, im2col, run_layer_cycle
-from simulator.hardware import accelerator_from_dict
 from simulator.result import COLUMNS
-from simulator.systolic import systolic_table
+from simulator.specs.accelerator import accelerator_from_dict
+from simulator.systolic.cycle import conv_reference, cycle_table, im2col, run_layer_cycle
+from simulator.systolic.model import systolic_table
 from workloads.errors import SpecError
 from workloads.layer import conv2d, eltwise, gemm, matmul
 from workloads.network import Network

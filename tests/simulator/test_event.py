@@ -18,10 +18,10 @@ from simulator.event import event_run, event_table
 from simulator.event.engine import split_folds
 from simulator.event.kernels import transfer_cycles_array
 from simulator.event.link import SharedLink
-from simulator.hardware import Accelerator
-from simulator.kernels.systolic import double_buffer_cycles
-from simulator.presets import load_hardware
-from simulator.systolic import fold_schedule, systolic_table
+from simulator.specs.accelerator import Accelerator
+from simulator.specs.presets import load_hardware
+from simulator.systolic.kernels import double_buffer_cycles
+from simulator.systolic.model import fold_schedule, systolic_table
 from workloads.errors import SpecError
 from workloads.loader import load_workload
 
@@ -226,7 +226,7 @@ def test_weight_tier_errors() -> None:
 
 def test_different_arrays_share_the_link() -> None:
     from simulator.event.arrays import proportional_shares, split_layer
-    from simulator.hardware import SystolicArray
+    from simulator.specs.accelerator import SystolicArray
 
     assert proportional_shares(10, [3, 1]) == [8, 2] and proportional_shares(1, [1, 4]) == [0, 1]
     acc = load_hardware("scalesim-32x32")

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from dataflows.dataflow import resolve_dataflows
 from simulator.event import event_table
 from simulator.event.engine import split_folds
-from simulator.hardware import Accelerator, MemoryTier, SystolicArray
-from simulator.kernels.systolic import double_buffer_cycles
-from simulator.systolic import fold_schedule, systolic_table
+from simulator.specs.accelerator import Accelerator, MemoryTier, SystolicArray
+from simulator.systolic.kernels import double_buffer_cycles
+from simulator.systolic.model import fold_schedule, systolic_table
 from workloads.layer import conv2d, gemm
 from workloads.network import Network
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.fpga.platform import load_platform, preset_names
+from simulator.specs.platform import load_platform, preset_names
 from workloads.errors import SpecError
 
 PUBLISHED = {  # PUBLISHED.md "FPGA streaming" table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.hierarchy_loader import hierarchy_presets, load_hierarchy
+from simulator.specs.hierarchy_loader import hierarchy_presets, load_hierarchy
 from workloads.errors import SpecError
 
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.hardware import MemoryTier
-from simulator.memory import TensorRequest, place, transfer_cycles, transfer_seconds
-from simulator.presets import load_hardware
+from simulator.specs.accelerator import MemoryTier
+from simulator.specs.presets import load_hardware
+from simulator.tiers.placement import TensorRequest, place, transfer_cycles, transfer_seconds
 from workloads.errors import SpecError
 
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from simulator.coe import dtype_bytes, expert_switching, fewest_sockets
-from simulator.fusion import default_block, fusion_study
-from simulator.presets import load_hardware
+from simulator.specs.presets import load_hardware
+from simulator.tiers.fusion import default_block, fusion_study
+from simulator.tiers.switching import dtype_bytes, expert_switching, fewest_sockets
 from workloads.errors import SpecError
 from workloads.loader import load_workload
 

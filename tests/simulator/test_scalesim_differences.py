@@ -12,7 +12,7 @@ import math
 import pytest
 
 import acceldse
-from simulator.hardware import accelerator_from_dict
+from simulator.specs.accelerator import accelerator_from_dict
 from workloads.layer import conv2d, gemm
 from workloads.network import Network
 

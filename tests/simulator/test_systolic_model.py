@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 import acceldse
 from dataflows.dataflow import DATAFLOWS, resolve_dataflows
-from simulator.hardware import accelerator_from_dict
-from simulator.presets import load_hardware
-from simulator.systolic import build_case, fold_schedule, systolic_table
+from simulator.specs.accelerator import accelerator_from_dict
+from simulator.specs.presets import load_hardware
+from simulator.systolic.model import build_case, fold_schedule, systolic_table
 from workloads.layer import conv2d, gemm
 from workloads.network import Network
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.hardware import Accelerator, load_accelerator_file
-from simulator.scalesim_cfg import load_scalesim_cfg
+from simulator.scalesim.cfg import load_scalesim_cfg
+from simulator.specs.accelerator import Accelerator, load_accelerator_file
 from workloads.errors import SpecError
 
 PRESET_DIR = Path(__file__).parent / "hardware"

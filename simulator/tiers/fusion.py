@@ -3,7 +3,7 @@
 Unfused, every operator is its own kernel: it reads all its operands (weights, KV cache,
 activations) from the off-chip tier (``acc.dram``, HBM on an SN40L-like chip) and writes its
 output back there. Fused, the block is one kernel: the intermediates (outputs consumed
-inside the block) are placed by ``simulator.memory.place`` in the closest tier with room and,
+inside the block) are placed by ``simulator.tiers.placement.place`` in the closest tier with room and,
 when that tier is on chip, never cross the off-chip link; only external operands are read
 and only block outputs written. An intermediate that spills off chip still pays its bytes.
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulator.hardware import Accelerator
-from simulator.memory import Placement, TensorRequest, place
+from simulator.specs.accelerator import Accelerator
+from simulator.tiers.placement import Placement, TensorRequest, place
 from workloads.errors import SpecError
 from workloads.layer import Layer
 from workloads.network import Network

@@ -2,7 +2,7 @@
 
 Builds, per operand, the prefetch order SCALE-Sim fills its buffer in, the per-address lists
 of the "sets" that hold each address, and the buffer geometry (see
-:mod:`simulator.kernels.scalesim_compat_user_kernels`). Words are 1 byte.
+:mod:`simulator.scalesim.user_kernels`). Words are 1 byte.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.kernels import scalesim_compat_kernels as kern
-from simulator.kernels import scalesim_compat_user_kernels as ukern
+from simulator.scalesim import calc_kernels as kern
+from simulator.scalesim import user_kernels as ukern
 
 #: SCALE-Sim's default ``IfmapSRAMBankNum`` / ``FilterSRAMBankNum``: bandwidths must divide.
 SRAM_BANKS = 10

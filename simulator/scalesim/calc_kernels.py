@@ -6,8 +6,8 @@ kernels walk the same rows in the same order (column folds outer, row folds inne
 row, array positions ascending) but generate each row's addresses on the fly instead of
 materialising the matrices:
 
-The buffers live in :mod:`simulator.kernels.scalesim_compat_buffers` (CALC) and
-:mod:`simulator.kernels.scalesim_compat_user_kernels` (USER); their names are re-exported here.
+The buffers live in :mod:`simulator.scalesim.buffers` (CALC) and
+:mod:`simulator.scalesim.user_kernels` (USER); their names are re-exported here.
 
 Dataflow codes: 0 = os, 1 = ws, 2 = is. All cycles are integers; all kernels are pure.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulator.kernels.scalesim_compat_buffers import (
+from simulator.scalesim.buffers import (
     RB_COUNT,
     SETS_PER_WINDOW,
     read_buffer_dram_window,
@@ -25,7 +25,7 @@ from simulator.kernels.scalesim_compat_buffers import (
     write_buffer_flush,
     write_buffer_row,
 )
-from simulator.kernels.scalesim_compat_user_kernels import user_read_row
+from simulator.scalesim.user_kernels import user_read_row
 
 __all__ = ["N_RESULTS", "SETS_PER_WINDOW", "ifmap_address", "ifmap_tables",
            "read_buffer_dram_window", "read_buffer_row", "simulate_layer_calc",

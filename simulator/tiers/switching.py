@@ -1,6 +1,6 @@
 """Composition-of-experts model switching on a tiered chip: bytes moved / tier bandwidth.
 
-Each expert (``params`` parameters of ``dtype``) is placed by ``simulator.memory.place`` in
+Each expert (``params`` parameters of ``dtype``) is placed by ``simulator.tiers.placement.place`` in
 the closest tier with room (SRAM -> HBM -> DDR on an SN40L-like socket). Switching to an
 expert streams its weights out of the tier it lives in, so the switch time is
 ``expert_bytes / (tier read bandwidth x clock)``: 8B bf16 parameters = 16 GB from HBM at
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulator.hardware import Accelerator, MemoryTier
-from simulator.memory import Placement, TensorRequest, place, transfer_seconds
+from simulator.specs.accelerator import Accelerator, MemoryTier
+from simulator.tiers.placement import Placement, TensorRequest, place, transfer_seconds
 from workloads.errors import SpecError, require_float, require_int
 
 DTYPE_BYTES: dict[str, float] = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0,

@@ -6,7 +6,7 @@ bandwidth mode, including its known defects (see docs/scalesim_compat.md): repor
 cycles are the index of the last cycle, os ofmap writes are over-counted by folds*(R+C), etc.
 SRAM traffic and per-fold efficiencies are closed forms; the memory behaviour (DRAM reads of
 the set-based read buffers, ofmap drains and stalls) is emulated row by row by numba kernels
-in :mod:`simulator.kernels.scalesim_compat_kernels` without building any matrix.
+in :mod:`simulator.scalesim.calc_kernels` without building any matrix.
 Words are 1 byte; each SRAM is split 50/50 for double buffering as in SCALE-Sim.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator.kernels import scalesim_compat_kernels as kern
-from simulator.scalesim_compat_user import SRAM_BANKS, user_buffers
+from simulator.scalesim import calc_kernels as kern
+from simulator.scalesim.user import SRAM_BANKS, user_buffers
 from workloads.errors import SpecError, require_int
 
 DATAFLOWS = {"os": 0, "ws": 1, "is": 2}

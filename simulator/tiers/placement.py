@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from simulator.hardware import Accelerator, MemoryTier
+from simulator.specs.accelerator import Accelerator, MemoryTier
 from workloads.errors import SpecError
 
 SOURCE = "placement"

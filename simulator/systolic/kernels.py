@@ -2,7 +2,7 @@
 
 One call evaluates a batch of (layer, dataflow) cases. Each case is a row of ``CASE_FIELDS``
 integers; the kernel writes a row of ``OUT_FIELDS`` into a caller-allocated array. No
-validation here: ``simulator.systolic`` validates and builds the cases.
+validation here: ``simulator.systolic.model`` validates and builds the cases.
 
 Model (documented in docs/systolic_model.md):
 

@@ -2,7 +2,7 @@
 
 Each layer with MACs becomes the SCALE-Sim topology rows SCALE-Sim would run (a conv row per
 group, SCALE-Sim's per-channel rows for depthwise layers, its GEMM-as-conv convention for
-gemm/matmul layers), each row goes through ``simulator.scalesim_compat.scalesim_layer`` and
+gemm/matmul layers), each row goes through ``simulator.scalesim.calc.scalesim_layer`` and
 the rows of a layer are summed. Layers without MACs are not modelled by SCALE-Sim and are
 left out. The default (first-principles) model differs on purpose: docs/scalesim_differences.md.
 """
@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 
 from dataflows.dataflow import Dataflow
-from simulator.hardware import Accelerator
-from simulator.scalesim_cfg import ScaleSimSettings
-from simulator.scalesim_compat import ScaleSimLayerResult, scalesim_gemm, scalesim_layer
-from simulator.systolic import finish_row
+from simulator.scalesim.calc import ScaleSimLayerResult, scalesim_gemm, scalesim_layer
+from simulator.scalesim.cfg import ScaleSimSettings
+from simulator.specs.accelerator import Accelerator
+from simulator.systolic.model import finish_row
 from workloads.errors import SpecError
 from workloads.layer import Layer
 from workloads.network import Network

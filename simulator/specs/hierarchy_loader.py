@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from dataflows.dataflow import get_dataflow
-from simulator.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
+from simulator.specs.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
 from workloads.errors import SpecError, require_float, require_int
 from workloads.spec_io import load_yaml, reject_unknown
 

@@ -9,9 +9,9 @@ partial sum arriving from the child), each in pJ per access of one block
 unbounded (DRAM). Bandwidths are in words per cycle per instance; ``None`` means
 unlimited.
 
-This spec is independent of the systolic ``Accelerator`` in ``simulator.hardware``; the
+This spec is independent of the systolic ``Accelerator`` in ``simulator.specs.accelerator``; the
 mapper (``mapper/``) searches mappings onto it. Load presets or files with
-``simulator.hierarchy_loader.load_hierarchy``.
+``simulator.specs.hierarchy_loader.load_hierarchy``.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ import yaml
 
 from workloads.errors import SpecError, require_float, require_int
 
-PRESET_DIR = Path(__file__).with_name("presets")
+PRESET_DIR = Path(__file__).parent / "presets" / "fpga"
 """Directory holding the shipped platform YAML files."""
 
 SUPPORTED_VERSIONS = (1,)

@@ -2,7 +2,7 @@
 
 Each kernel simulates an R x C array (physical ``rows`` x ``cols``) one clock cycle at a
 time for every fold of a batch of groups (group outermost, then column folds, then row
-folds, as in the analytical model of ``simulator.kernels.systolic``). Every PE holds
+folds, as in the analytical model of ``simulator.systolic.kernels``). Every PE holds
 registers; each cycle a PE reads its neighbours' registers of the previous cycle, performs
 at most one multiply-accumulate, and latches the values it forwards. Operand blocks smaller
 than the array (edge folds) are padded with zero tokens, so the pipeline timing depends on
@@ -11,7 +11,7 @@ activity.
 
 A phase ends when its data says so (every PE has done its MACs, every output or partial
 sum has left the array, the first weight row has reached the bottom), never by a formula:
-the cycle count is measured. ``simulator.cycle`` validates arguments, allocates the arrays
+the cycle count is measured. ``simulator.systolic.cycle`` validates arguments, allocates the arrays
 and checks the counts against the analytical model.
 
 Micro-architecture (cycles of one fold, physical R rows and C columns):

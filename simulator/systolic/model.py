@@ -2,7 +2,7 @@
 
 ``systolic_table(network, accelerator, dataflows)`` returns the per-layer DataFrame
 (columns in ``simulator.result.COLUMNS``). Layers with MACs go through the numba kernel
-in ``simulator.kernels.systolic``; pooling and elementwise layers (no MACs) run on a
+in ``simulator.systolic.kernels``; pooling and elementwise layers (no MACs) run on a
 vector unit as wide as the array's columns and stream their operands through DRAM.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from dataflows.dataflow import Dataflow
-from simulator.hardware import Accelerator
-from simulator.kernels.systolic import (
+from simulator.specs.accelerator import Accelerator
+from simulator.systolic.kernels import (
     CASE_FIELDS,
     DATAFLOW_IDS,
     OUT_FIELDS,

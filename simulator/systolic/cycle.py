@@ -7,12 +7,12 @@
   gemm, batched matmul) with random small-integer operands, runs it, and compares the output
   with an independent NumPy computation (``LayerCycleResult``).
 * ``cycle_table(network, acc, dataflows)`` returns the per-layer DataFrame of
-  ``simulator.systolic.systolic_table`` with ``compute_cycles`` measured by the cycle model
+  ``simulator.systolic.model.systolic_table`` with ``compute_cycles`` measured by the cycle model
   (counts and traffic from the analytical kernel) plus ``measured_utilization``.
 
 Operand-matrix conventions (per group, array R x C) follow ``dataflows.dataflow``:
 os streams A (M x K) from the left and B (K x N) from the top; ws holds B and streams A;
-is holds A and streams B. The kernels live in ``simulator.kernels.systolic_cycle``.
+is holds A and streams B. The kernels live in ``simulator.systolic.cycle_kernels``.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from dataflows.dataflow import Dataflow, get_dataflow
-from simulator.hardware import Accelerator
-from simulator.kernels.systolic_cycle import os_cycles, stationary_cycles
-from simulator.systolic import analytical_counts, finish_row, vector_layer_row
+from simulator.specs.accelerator import Accelerator
+from simulator.systolic.cycle_kernels import os_cycles, stationary_cycles
+from simulator.systolic.model import analytical_counts, finish_row, vector_layer_row
 from workloads.errors import SpecError, require_int
 from workloads.layer import Layer
 from workloads.network import Network

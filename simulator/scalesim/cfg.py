@@ -6,7 +6,7 @@ import configparser
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.hardware import Accelerator, accelerator_from_dict
+from simulator.specs.accelerator import Accelerator, accelerator_from_dict
 from workloads.errors import SpecError, require_int
 
 

@@ -1,0 +1,7 @@
+"""``python -m acceldse``: the same command line as the ``acceldse`` script."""
+
+import sys
+
+from acceldse.cli import main
+
+sys.exit(main())

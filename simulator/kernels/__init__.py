@@ -1,1 +1,0 @@
-"""Numba kernels of the simulator package (one module per concern)."""
