@@ -7,9 +7,9 @@ from typing import Any
 
 from dataflows.dataflow import Dataflow, resolve_dataflows
 from simulator.result import SimResult
-from simulator.scalesim.cfg import load_scalesim_cfg
 from simulator.specs.accelerator import Accelerator
 from simulator.specs.presets import load_hardware
+from simulator.specs.scalesim_cfg import load_scalesim_cfg
 from simulator.systolic.model import systolic_table
 from workloads.errors import SpecError
 from workloads.layer import Layer

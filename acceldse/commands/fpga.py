@@ -15,7 +15,7 @@ from typing import Any
 from mapper.fpga import optimise
 from simulator.fpga.attention import compare_attention
 from simulator.fpga.networks import FPGA_NETWORKS, fpga_network
-from simulator.specs.platform import preset_names
+from simulator.specs.presets import kind_help
 from workloads.errors import SpecError
 from workloads.network import Network
 
@@ -58,7 +58,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--workload", default="lenet",
                         help=f"{', '.join(FPGA_NETWORKS)}, a zoo name or an .onnx file (default lenet)")
     parser.add_argument("--platform", default="zc706",
-                        help=f"preset ({', '.join(preset_names())}) or platform YAML path (default zc706)")
+                        help=f"{kind_help('fpga')} or a platform YAML path (default zc706)")
     parser.add_argument("--objective", choices=["throughput", "latency"], default="throughput")
     parser.add_argument("--batch", type=int, default=None,
                         help="samples per batch (default 256 for throughput, 1 for latency, as in SAMO)")

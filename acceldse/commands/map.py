@@ -14,7 +14,7 @@ from typing import Any
 
 from mapper.api import map_network
 from mapper.search import METHODS
-from simulator.specs.hierarchy_loader import hierarchy_presets
+from simulator.specs.presets import kind_help
 
 EPILOG = """examples:
   acceldse map --workload resnet18 --hardware eyeriss_like --objective edp --search ga --budget 20000
@@ -31,7 +31,7 @@ def add_parser(subparsers: Any) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workload", default="resnet18", help="zoo name, .onnx or .csv file (default resnet18)")
     parser.add_argument("--hardware", default="eyeriss_like",
-                        help=f"hierarchy preset ({', '.join(hierarchy_presets())}) or YAML path")
+                        help=f"{kind_help('hierarchy')} or a hierarchy YAML path (default eyeriss_like)")
     parser.add_argument("--dataflow", default="hardware",
                         help="hardware (the preset's), auto (best per layer), any, or os/ws/is/rs/nvdla/shidiannao")
     parser.add_argument("--objective", default="edp", choices=["latency", "energy", "edp", "pareto"])

@@ -10,6 +10,7 @@ import pandas as pd
 
 from acceldse.api import COMPAT_MODES, FIDELITIES, simulate
 from simulator.result import SimResult
+from simulator.specs.presets import kind_help
 from workloads.errors import SpecError
 
 EXAMPLES = """examples:
@@ -30,7 +31,8 @@ def add_parser(sub: Any) -> None:
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workload", default="resnet18",
                    help="zoo name (see 'acceldse list'), ONNX file, SCALE-Sim topology CSV, or scalesim:<name>")
-    p.add_argument("--hardware", default="scalesim-32x32", help="preset name, YAML spec, or SCALE-Sim .cfg")
+    p.add_argument("--hardware", default="scalesim-32x32",
+                   help=f"{kind_help('systolic')}, a YAML spec or a SCALE-Sim .cfg (default scalesim-32x32)")
     p.add_argument("--dataflow", default=None, help="os | ws | is | all (default: the hardware's, else os)")
     p.add_argument("--fidelity", default="analytical", choices=FIDELITIES)
     p.add_argument("--compat", default=None, choices=COMPAT_MODES,

@@ -33,10 +33,11 @@ from typing import Any
 
 from dataflows.dataflow import get_dataflow
 from simulator.specs.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
+from simulator.specs.presets import PRESET_DIRS, wrong_kind
 from workloads.errors import SpecError, require_float, require_int
 from workloads.spec_io import load_yaml, reject_unknown
 
-PRESET_DIR = Path(__file__).parent / "presets" / "hierarchy"
+PRESET_DIR = PRESET_DIRS["hierarchy"]
 
 _LEVEL_KEYS = {"name", "instances", "mesh_x", "mesh_y", "keeps", "capacity_words", "word_bits", "block_size",
                "read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle", "energy_pj",
@@ -58,6 +59,9 @@ def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
     if not path.suffix and (PRESET_DIR / f"{text}.yaml").exists():
         path = PRESET_DIR / f"{text}.yaml"
     elif not path.exists():
+        error = wrong_kind(text, ("hierarchy",), flag="--hardware")
+        if error is not None:
+            raise error
         raise SpecError("unknown hierarchy preset or file", source="hardware", value=text,
                         accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
     data = load_yaml(path, kind="hierarchy")

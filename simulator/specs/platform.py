@@ -13,7 +13,7 @@ A platform is a frozen dataclass loaded from a versioned YAML file::
     bandwidth_gbps: 102.4   # off-chip memory bandwidth, Gb/s
     reconfiguration_ms: 90  # full-device reconfiguration time, ms
 
-Presets ship in ``simulator/fpga/presets/*.yaml``; ``load_platform`` takes a preset name
+Presets ship in ``simulator/specs/presets/fpga/*.yaml``; ``load_platform`` takes a preset name
 (case-insensitive) or a path to a YAML file.  A missing or bad key raises ``SpecError``
 naming the file and the key.
 """
@@ -26,9 +26,10 @@ from typing import Any
 
 import yaml
 
+from simulator.specs.presets import PRESET_DIRS, wrong_kind
 from workloads.errors import SpecError, require_float, require_int
 
-PRESET_DIR = Path(__file__).parent / "presets" / "fpga"
+PRESET_DIR = PRESET_DIRS["fpga"]
 """Directory holding the shipped platform YAML files."""
 
 SUPPORTED_VERSIONS = (1,)
@@ -51,6 +52,7 @@ class Platform:
         clock_mhz: design clock in MHz.
         bandwidth_gbps: off-chip memory bandwidth in Gb/s (10^9 bits per second).
         reconfiguration_ms: time to load a new partition's bitstream, in ms.
+        description: one line for ``acceldse list hardware``.
         source: file the platform was loaded from (for error messages).
     """
 
@@ -63,6 +65,7 @@ class Platform:
     clock_mhz: float
     bandwidth_gbps: float
     reconfiguration_ms: float
+    description: str = ""
     source: str = ""
 
     @property
@@ -130,7 +133,7 @@ def platform_from_dict(data: Any, source: str = "<dict>") -> Platform:
     unknown = sorted(set(data) - known)
     if unknown:
         raise SpecError("unknown key", source=source, key=unknown[0], accepted=", ".join(sorted(known)))
-    return Platform(name=name, source=source, **values)
+    return Platform(name=name, source=source, description=str(data.get("description", "")), **values)
 
 
 def load_platform(name_or_path: str | Path | Platform) -> Platform:
@@ -142,6 +145,9 @@ def load_platform(name_or_path: str | Path | Platform) -> Platform:
     if not (path.suffix in (".yaml", ".yml") or path.exists()):
         path = PRESET_DIR / f"{text.lower()}.yaml"
         if not path.exists():
+            error = wrong_kind(text, ("fpga",), flag="--platform")
+            if error is not None:
+                raise error
             raise SpecError("unknown FPGA platform", source="platform", value=text,
                             accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
     if not path.exists():

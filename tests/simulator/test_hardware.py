@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.scalesim.cfg import load_scalesim_cfg
 from simulator.specs.accelerator import accelerator_from_dict, load_accelerator_file
 from simulator.specs.presets import PRESET_DIR, list_hardware, load_hardware
+from simulator.specs.scalesim_cfg import load_scalesim_cfg
 from workloads.errors import SpecError
 from workloads.spec_io import parse_bytes
 
