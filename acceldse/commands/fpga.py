@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         if not avail:
             continue
         print(f"  {res:<7} {used:>10,} / {avail:<10,} ({100 * used / avail:5.1f} %)")
-    print(f"  bandwidth {s['bandwidth_gbps']:,.3f} / {s['bandwidth_limit_gbps']:,} Gb/s")
+    print(f"  bandwidth {s['bandwidth_gbit_per_s']:,.3f} / {s['bandwidth_limit_gbit_per_s']:,} Gb/s")
     if result.decomposition:
         print("  decomposition: " + ", ".join(f"{k}={m}:{r}" for k, (m, r) in result.decomposition.items()))
         if result.decomposition_errors:

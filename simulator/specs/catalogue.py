@@ -88,7 +88,7 @@ def platform_info(p: Platform) -> PresetInfo:
     return PresetInfo(
         name=p.name, kind="fpga", compute_units=p.dsp, compute_unit="DSP",
         on_chip_bytes=p.bram18 * BRAM18_BYTES + p.uram * URAM_BYTES,
-        dram_gbyte_per_s=p.bandwidth_gbps / 8, clock_mhz=p.clock_mhz,
+        dram_gbyte_per_s=p.bandwidth_gbit_per_s / 8, clock_mhz=p.clock_mhz,
         taken_by=TAKEN_BY["fpga"], description=p.description)
 
 
