@@ -1,4 +1,6 @@
-"""``SimResult``: the per-layer table every fidelity returns, with documented columns."""
+"""``SimResult``: the per-layer table every fidelity returns, with documented columns.
+
+May import: ``workloads``."""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 * :func:`run_compiled` — numba recurrence for static-rate graphs (exact, fast).
 * :func:`run_simpy` — SimPy processes; also runs data-dependent generator contexts.
 * :func:`run_graph` — pick one by name; :func:`run_sdpa` — the attention case study.
+
+May import: ``dataflows`` (graph descriptions), ``workloads``; no other ``simulator`` sub-package.
 """
 
 from __future__ import annotations

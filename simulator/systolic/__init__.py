@@ -1,3 +1,4 @@
 """The systolic-array model: the analytical per-fold model (``model``) and its numba kernels
 (``kernels``), and the cycle-level model that moves real operands (``cycle``, ``cycle_kernels``).
-Imports ``simulator.specs``, ``dataflows`` and ``workloads``."""
+
+May import: ``simulator.specs``, ``dataflows``, ``workloads``."""
