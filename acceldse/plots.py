@@ -28,9 +28,12 @@ FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def _figure(ncols: int = 1, size: tuple[float, float] = (7.0, 4.5)) -> tuple[Figure, Any]:
+    import os
+
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
+    if "MPLBACKEND" not in os.environ:  # headless by default; Jupyter sets its inline backend this way
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(1, ncols, figsize=size, constrained_layout=True)

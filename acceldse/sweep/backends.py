@@ -56,7 +56,9 @@ def run_local(tasks: Iterable[Task], workers: int) -> Iterator[TaskResult]:
             raise
 
 
-def _start_ray(workers: int, address: str | None) -> Any:
+def start_ray(workers: int, address: str | None = None) -> tuple[Any, bool]:
+    """Connect to Ray: the running instance, the cluster at ``address``, or a new local one with
+    ``workers`` CPUs. Returns (the ray module, whether this call started it)."""
     try:
         import ray
     except ImportError:
@@ -81,7 +83,7 @@ def _start_ray(workers: int, address: str | None) -> Any:
 
 def run_ray(tasks: Iterable[Task], workers: int, address: str | None) -> Iterator[TaskResult]:
     """Ray tasks (retried by Ray up to 3 times if a worker dies), ``workers`` x 2 in flight."""
-    ray, started = _start_ray(workers, address)
+    ray, started = start_ray(workers, address)
     remote = ray.remote(max_retries=3, num_cpus=1)(evaluate_task)
     try:
         pending: list[Any] = []
@@ -98,4 +100,4 @@ def run_ray(tasks: Iterable[Task], workers: int, address: str | None) -> Iterato
             ray.shutdown()
 
 
-__all__ = ["BACKENDS", "run_local", "run_ray", "run_tasks"]
+__all__ = ["BACKENDS", "run_local", "run_ray", "run_tasks", "start_ray"]

@@ -10,7 +10,6 @@ dataflow, the fidelity) and the acceldse version.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import math
@@ -97,9 +96,10 @@ def build_variants(spec: SweepSpec, combos: np.ndarray) -> tuple[list[Accelerato
     keys = spec.hardware_axes()
     canonical = [resolve_key(spec.hardware, k, source=spec.source) for k in keys]
     variants, digests = [], []
+    base = _digest(spec.hardware)
     for row in combos:
         values = tuple(spec.axes[k][i] for k, i in zip(keys, row))
-        data = copy.deepcopy(spec.hardware)
+        data = dict(spec.hardware)
         for key, value in zip(canonical, values):
             set_key(data, key, value)
         try:
@@ -108,7 +108,7 @@ def build_variants(spec: SweepSpec, combos: np.ndarray) -> tuple[list[Accelerato
             raise SpecError(f"axis value rejected by the hardware loader: {err}", source=spec.source,
                             key="axes", value=_describe(keys, values)) from None
         variants.append(acc)
-        digests.append(_digest(data))
+        digests.append(_digest([base, canonical, values]))  # the base YAML and the values written into it
     return variants, digests
 
 

@@ -242,11 +242,21 @@ def resolve_key(hardware: dict[str, Any], key: str, *, valid: list[str] | None =
 
 
 def set_key(hardware: dict[str, Any], key: str, value: Any) -> None:
-    """Write ``value`` at dotted ``key`` (canonical form) into a hardware mapping, in place."""
+    """Write ``value`` at dotted ``key`` (canonical form) into a hardware mapping.
+
+    Containers along the path are copied before they are changed, so a shallow copy of the base
+    mapping is enough to leave the base untouched (no deep copy per variant).
+    """
     node: Any = hardware
     parts = key.split(".")
     for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        if isinstance(node, list):
+            child = node[int(part)]
+            node[int(part)] = child = copy.copy(child)
+        else:
+            child = node.get(part)
+            node[part] = child = copy.copy(child) if child is not None else {}
+        node = child
     node[parts[-1]] = value
 
 

@@ -83,26 +83,44 @@ def network_cases(network: Network, dataflow: Dataflow) -> NetworkCases:
         eb_out=per_layer(lambda x: elem_bytes(x.output_bits)))
 
 
+_HW_FIELDS = ("rows", "cols", "in_cap_bytes", "w_cap_bytes", "out_cap_bytes", "dram_latency_cycles", "pes",
+              "read_bw", "write_bw", "sram_read_pj", "sram_write_pj", "dram_read_pj", "dram_write_pj", "mac_pj",
+              "clock_mhz", "area_mm2")
+_HW_INTS = 7  # the first seven fields are integers
+
+
+def _hw_row(a: Accelerator) -> tuple[float, ...]:
+    sram, dram = a.sram, a.dram
+    return (a.array.rows, a.array.cols, sram.partition_bytes("ifmap") // 2, sram.partition_bytes("filter") // 2,
+            sram.partition_bytes("ofmap") // 2, dram.latency_cycles, a.array.pes,
+            dram.read_bw_bytes_per_cycle, dram.write_bw_bytes_per_cycle, sram.read_energy_pj_per_byte,
+            sram.write_energy_pj_per_byte, dram.read_energy_pj_per_byte, dram.write_energy_pj_per_byte,
+            a.array.mac_energy_pj, a.clock_mhz, a.area_mm2)
+
+
 def hardware_arrays(accs: Sequence[Accelerator]) -> dict[str, np.ndarray]:
     """The fields of each accelerator the analytical model reads, one entry per accelerator."""
-    def col(fn: object, dtype: type = np.float64) -> np.ndarray:
-        return np.array([fn(a) for a in accs], dtype=dtype)  # type: ignore[operator]
+    rows = [_hw_row(a) for a in accs]
+    ints = np.array([r[:_HW_INTS] for r in rows], dtype=np.int64).reshape(len(rows), _HW_INTS)
+    floats = np.array([r[_HW_INTS:] for r in rows], dtype=np.float64).reshape(len(rows), -1)
+    out = {name: ints[:, i] for i, name in enumerate(_HW_FIELDS[:_HW_INTS])}
+    out.update({name: floats[:, i] for i, name in enumerate(_HW_FIELDS[_HW_INTS:])})
+    return out
 
-    return {
-        "rows": col(lambda a: a.array.rows, np.int64), "cols": col(lambda a: a.array.cols, np.int64),
-        "in_cap_bytes": col(lambda a: a.sram.partition_bytes("ifmap") // 2, np.int64),
-        "w_cap_bytes": col(lambda a: a.sram.partition_bytes("filter") // 2, np.int64),
-        "out_cap_bytes": col(lambda a: a.sram.partition_bytes("ofmap") // 2, np.int64),
-        "dram_latency_cycles": col(lambda a: a.dram.latency_cycles, np.int64),
-        "read_bw": col(lambda a: a.dram.read_bw_bytes_per_cycle),
-        "write_bw": col(lambda a: a.dram.write_bw_bytes_per_cycle),
-        "sram_read_pj": col(lambda a: a.sram.read_energy_pj_per_byte),
-        "sram_write_pj": col(lambda a: a.sram.write_energy_pj_per_byte),
-        "dram_read_pj": col(lambda a: a.dram.read_energy_pj_per_byte),
-        "dram_write_pj": col(lambda a: a.dram.write_energy_pj_per_byte),
-        "mac_pj": col(lambda a: a.array.mac_energy_pj), "clock_mhz": col(lambda a: a.clock_mhz),
-        "pes": col(lambda a: a.array.pes, np.int64), "area_mm2": col(lambda a: a.area_mm2),
-    }
+
+def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, axis=0, return_inverse=True)`` for int64 rows, in any row order, via a
+    64-bit row hash checked exactly (a collision falls back to the sorting version)."""
+    mult = np.random.default_rng(12345).integers(1, 2**62, size=keys.shape[1], dtype=np.int64) | 1
+    with np.errstate(over="ignore"):
+        h = (keys * mult).sum(axis=1)
+        h ^= h >> np.int64(29)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if not np.array_equal(keys[first][inverse], keys):
+        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        return unique, inverse.ravel()
+    return keys[first], inverse
 
 
 def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
@@ -114,7 +132,7 @@ def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
     flat = cases.reshape(p * m, len(CASE_FIELDS))
     bw = np.repeat(np.stack([hw["read_bw"], hw["write_bw"]], axis=1), m, axis=0)
     keyed = np.concatenate([flat, bw.view(np.int64)], axis=1)  # bandwidth bits join the case key
-    unique, inverse = np.unique(keyed, axis=0, return_inverse=True)
+    unique, inverse = unique_rows(keyed)
     out = np.zeros((len(unique), len(OUT_FIELDS)))
     ubw = unique[:, len(CASE_FIELDS):].copy().view(np.float64)
     pairs, group = np.unique(ubw, axis=0, return_inverse=True)
@@ -123,7 +141,7 @@ def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
         part = np.zeros((len(sel), len(OUT_FIELDS)))
         evaluate_cases(np.ascontiguousarray(unique[sel, :len(CASE_FIELDS)]), float(read_bw), float(write_bw), part)
         out[sel] = part
-    return out[inverse.ravel()].reshape(p, m, len(OUT_FIELDS))
+    return out[inverse].reshape(p, m, len(OUT_FIELDS))
 
 
 def network_layer_arrays(network: Network, accs: Sequence[Accelerator], dataflow: Dataflow,
