@@ -103,7 +103,7 @@ def hardware_arrays(accs: Sequence[Accelerator]) -> dict[str, np.ndarray]:
     rows = [_hw_row(a) for a in accs]
     ints = np.array([r[:_HW_INTS] for r in rows], dtype=np.int64).reshape(len(rows), _HW_INTS)
     floats = np.array([r[_HW_INTS:] for r in rows], dtype=np.float64).reshape(len(rows), -1)
-    out = {name: ints[:, i] for i, name in enumerate(_HW_FIELDS[:_HW_INTS])}
+    out: dict[str, np.ndarray] = {name: ints[:, i] for i, name in enumerate(_HW_FIELDS[:_HW_INTS])}
     out.update({name: floats[:, i] for i, name in enumerate(_HW_FIELDS[_HW_INTS:])})
     return out
 
