@@ -77,7 +77,7 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
     # the event engine deals folds to every core; the other fidelities model one array
     pes = acc.array.pes * (acc.cores if fidelity == "event" and compat is None else 1)
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
-                     pes=pes, area_mm2=acc.area_mm2, compat=compat)
+                     pes=pes, area_mm2=acc.area_mm2, compat=compat, extra={"accelerator": acc})
 
 
 def map_workload(workload: str | Path | Network | Layer, hardware: str | Path = "eyeriss_like", *,

@@ -1,18 +1,25 @@
-"""Write the study notebooks from their cell sources (kept here so diffs stay readable).
+"""Write the study notebooks from their cell sources (kept here and in sources/ so diffs stay readable).
 
-    python notebooks/build_notebooks.py      # regenerates notebooks/*.ipynb (outputs empty)
+    python notebooks/build_notebooks.py              # regenerate and execute every notebook (outputs stored)
+    python notebooks/build_notebooks.py sweep_pareto # only these studies
+    python notebooks/build_notebooks.py --no-execute # cells only, outputs empty
 
+Executed notebooks keep their tables and figures, so they render where the repository is browsed.
 Each study uses the public API only; tests/test_notebooks.py executes every notebook and the
 notebooks assert the findings they state.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import runpy
 from pathlib import Path
 
 import nbformat
 
 HERE = Path(__file__).parent
+SOURCES = HERE / "sources"
 
 STUDIES: dict[str, list[tuple[str, str]]] = {
     "depthwise_utilization": [
@@ -107,13 +114,42 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def build() -> list[Path]:
+def all_studies() -> dict[str, list[tuple[str, str]]]:
+    """The studies above plus one per ``sources/NAME.py`` (a ``CELLS`` list)."""
+    studies = dict(STUDIES)
+    for path in sorted(SOURCES.glob("*.py")):
+        studies[path.stem] = runpy.run_path(str(path))["CELLS"]
+    return studies
+
+
+def execute(nb: nbformat.NotebookNode) -> None:
+    """Run every cell in a kernel that imports this checkout; outputs (tables, figures) stay in ``nb``."""
+    import nbclient
+
+    root = str(HERE.parent)
+    previous = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root, previous]))
+    try:
+        nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                resources={"metadata": {"path": str(HERE)}}).execute()
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = previous
+
+
+def build(names: list[str] | None = None, *, run: bool = True) -> list[Path]:
     paths = []
-    for name, cells in STUDIES.items():
+    for name, cells in all_studies().items():
+        if names and name not in names:
+            continue
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
                     for kind, src in cells]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        if run:
+            execute(nb)
         path = HERE / f"{name}.ipynb"
         nbformat.write(nb, path)
         paths.append(path)
@@ -121,5 +157,9 @@ def build() -> list[Path]:
 
 
 if __name__ == "__main__":
-    for p in build():
+    parser = argparse.ArgumentParser(description="regenerate the study notebooks")
+    parser.add_argument("names", nargs="*", help="studies to build (default: all)")
+    parser.add_argument("--no-execute", action="store_true", help="write the cells without running them")
+    args = parser.parse_args()
+    for p in build(args.names, run=not args.no_execute):
         print(p)
