@@ -11,7 +11,7 @@ Example (``acceldse sweep --help`` shows it too)::
     axes:
       array.rows: [8, 16, 32, 64]
       array.cols: {range: [8, 72, 8]}          # start, stop (exclusive), step
-      tiers.0.partitions.ifmap: [16KiB, 64KiB]  # a tier by index or by name (tiers.sram.latency_cycles)
+      tiers.0.partition_bytes.ifmap: [16KiB, 64KiB]  # a tier by index or by name (tiers.sram.latency_cycles)
     sample: grid                  # or {random: 1000, seed: 0} or {sobol: 1024, seed: 0}
     constraints: ["area_mm2 <= 10"]
 
@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from dataflows.dataflow import resolve_dataflows
-from simulator.specs.accelerator import _ARRAY_KEYS, _TIER_KEYS, _TOP_KEYS, OPERAND_BUFFERS
+from simulator.specs.accelerator import _ARRAY_KEYS, _TIER_KEYS, _TOP_KEYS, OPERAND_BUFFERS, SUPPORTED_VERSIONS, VERSION
 from simulator.specs.presets import PRESET_DIR, list_hardware
+from simulator.specs.renames import TIER_RENAMES, read_renamed
 from workloads.errors import SpecError
 from workloads.spec_io import load_yaml, parse_bytes, parse_yaml, reject_unknown
 
@@ -134,12 +135,22 @@ def _base_hardware(value: Any, base_dir: Path, source: str) -> tuple[str, dict[s
     text = str(value)
     if text.lower().endswith((".yaml", ".yml")):
         path = Path(text) if Path(text).is_absolute() else base_dir / text
-        return text, load_yaml(path, kind="hardware")
+        return text, _current_keys(load_yaml(path, kind="hardware", versions=SUPPORTED_VERSIONS), text)
     preset = PRESET_DIR / f"{text.lower()}.yaml"
     if not preset.is_file():
         raise SpecError("unknown hardware", source=source, key="hardware", value=value,
                         accepted="a preset (" + ", ".join(list_hardware()) + ") or a hardware .yaml file")
-    return text, load_yaml(preset, kind="hardware")
+    return text, _current_keys(load_yaml(preset, kind="hardware", versions=SUPPORTED_VERSIONS), text)
+
+
+def _current_keys(hardware: dict[str, Any], source: str) -> dict[str, Any]:
+    """The base mapping with a version-1 file's tier keys renamed (axes then name one key per field)."""
+    tiers = hardware.get("tiers")
+    if isinstance(tiers, list):
+        hardware = {**hardware, "tiers": [read_renamed(t, TIER_RENAMES, source=source, prefix=f"tiers.{i}.",
+                                                       version=VERSION) if isinstance(t, dict) else t
+                                          for i, t in enumerate(tiers)]}
+    return hardware
 
 
 def _values(raw: Any, *, key: str, source: str) -> list[Any]:
@@ -218,8 +229,8 @@ def hardware_keys(hardware: dict[str, Any]) -> list[str]:
     keys = [k for k in sorted(_TOP_KEYS) if k not in ("version", "array", "tiers", "name", "description")]
     keys += [f"array.{k}" for k in sorted(_ARRAY_KEYS)]
     for i, _tier in enumerate(hardware.get("tiers") or []):
-        keys += [f"tiers.{i}.{k}" for k in sorted(_TIER_KEYS - {"name", "partitions"})]
-        keys += [f"tiers.{i}.partitions.{op}" for op in OPERAND_BUFFERS]
+        keys += [f"tiers.{i}.{k}" for k in sorted(_TIER_KEYS - {"name", "partition_bytes"})]
+        keys += [f"tiers.{i}.partition_bytes.{op}" for op in OPERAND_BUFFERS]
     return keys
 
 
@@ -231,13 +242,15 @@ def resolve_key(hardware: dict[str, Any], key: str, *, valid: list[str] | None =
         names = [str(t.get("name") or t.get("kind")) for t in hardware.get("tiers") or []]
         if parts[1] in names:
             parts[1] = str(names.index(parts[1]))
+    if len(parts) > 2 and parts[0] == "tiers" and parts[2] in TIER_RENAMES:  # version-1 names of tier keys
+        parts[2] = TIER_RENAMES[parts[2]]
     canonical = ".".join(parts)
     valid = valid if valid is not None else hardware_keys(hardware)
     if canonical not in valid:
-        close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(canonical, valid, n=3, cutoff=0.5)
         raise SpecError("unknown hardware key", source=source, key=f"axes.{key}",
                         accepted=("did you mean " + " or ".join(close) + "? " if close else "")
-                        + "a dotted key such as array.rows, clock_mhz, tiers.0.partitions.ifmap")
+                        + "a dotted key such as array.rows, clock_mhz, tiers.0.partition_bytes.ifmap")
     return canonical
 
 
@@ -263,7 +276,7 @@ def set_key(hardware: dict[str, Any], key: str, value: Any) -> None:
 def axis_column_value(key: str, value: Any) -> Any:
     """What the store keeps for an axis value: byte sizes as integers, the rest as given."""
     last = key.rsplit(".", 1)[-1]
-    if (last == "capacity" or last in OPERAND_BUFFERS) and not _numeric(value):
+    if (last == "capacity_bytes" or last in OPERAND_BUFFERS) and not _numeric(value):
         return parse_bytes(value, key=key, source="axes")
     return value
 

@@ -29,7 +29,7 @@ dataflow: [os, ws, is]
 axes:
   array.rows: [8, 32]
   array.cols: [16, 64]
-  tiers.sram.partitions.ifmap: [16KiB, 64KiB]
+  tiers.sram.partition_bytes.ifmap: [16KiB, 64KiB]
   tiers.1.bw_bytes_per_cycle: [4, 10.5]
 sample: grid
 constraints: ["area_mm2 <= 2"]
@@ -51,7 +51,7 @@ def assert_rows_equal_simulate(frame: pd.DataFrame, n: int, seed: int = 0) -> No
         sram, dram = hw.tiers
         from dataclasses import replace
 
-        parts = {**sram.partitions, "ifmap": int(row["tiers.sram.partitions.ifmap"])}
+        parts = {**sram.partitions, "ifmap": int(row["tiers.sram.partition_bytes.ifmap"])}
         bw = float(row["tiers.1.bw_bytes_per_cycle"])
         acc = replace(hw, array=replace(hw.array, rows=int(row["array.rows"]), cols=int(row["array.cols"])),
                       tiers=(replace(sram, partitions=parts, capacity_bytes=sum(parts.values())),
@@ -184,7 +184,7 @@ axes:
 
 @pytest.mark.parametrize("text,match", [
     ("axes: {array.row: [8]}", "unknown hardware key.*array.rows"),
-    ("axes: {tiers.0.partitions.ifmp: [16KiB]}", "tiers.0.partitions.ifmap"),
+    ("axes: {tiers.0.partitions.ifmp: [16KiB]}", "tiers.0.partition_bytes.ifmap"),
     ("axes: {array.rows: [32, 0]}", r"rejected by the hardware loader.*array.rows: 0"),
     ("axes: {array.cols: [32, 40000]}", r"rejected by the hardware loader.*array.cols: 40000.*larger than its"),
     ("axes: {array.rows: []}", "at least one value"),
