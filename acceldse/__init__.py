@@ -10,6 +10,7 @@ Public API::
     best.table         # best mapping per layer
 """
 
+import envs  # noqa: F401 - registers the acceldse/* Gymnasium environments
 from acceldse.api import map_workload as map  # noqa: A001 - the public name the docs use
 from acceldse.api import simulate
 from simulator.result import COLUMNS, SimResult
