@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from simulator.specs.presets import kind_help
+
 KINDS = ("roofline", "breakdown", "pareto", "heatmap", "best-so-far", "timeline")
 
 EXAMPLES = """examples:
@@ -28,7 +30,8 @@ def add_parser(sub: Any) -> None:
                    help="result store (.duckdb), table (.csv/.parquet) or trace (.json), by KIND")
     p.add_argument("--out", required=True, help="figure file: .png, .svg or .pdf")
     p.add_argument("--workload", default="resnet18", help="roofline/breakdown/timeline: workload to simulate")
-    p.add_argument("--hardware", default="scalesim-32x32", help="roofline/breakdown/timeline: hardware")
+    p.add_argument("--hardware", default="scalesim-32x32",
+                   help=f"roofline/breakdown/timeline: {kind_help('systolic')} or a YAML spec (default scalesim-32x32)")
     p.add_argument("--dataflow", default=None, help="roofline/breakdown: os | ws | is | all")
     p.add_argument("--fidelity", default="analytical", choices=("analytical", "event", "cycle"))
     p.add_argument("--table", default="points", help="table of a result store (default: points)")
