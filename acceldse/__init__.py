@@ -13,6 +13,7 @@ Public API::
     result.plot.roofline()                                                     # matplotlib figures
 """
 
+import envs  # noqa: F401 - registers the acceldse/* Gymnasium environments
 from acceldse.api import map_workload as map  # noqa: A001 - the public name the docs use
 from acceldse.api import simulate
 from acceldse.plots import ResultPlots

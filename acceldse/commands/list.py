@@ -14,11 +14,12 @@ from workloads.zoo import describe
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("list", help="list workloads, hardware presets and dataflows",
-                       description="List the built-in workloads, hardware presets and dataflows.",
-                       epilog="examples:\n  acceldse list hardware\n  acceldse list hardware --json",
+    p = sub.add_parser("list", help="list workloads, hardware presets, dataflows and environments",
+                       description="List the built-in workloads, hardware presets, dataflows and Gymnasium envs.",
+                       epilog="examples:\n  acceldse list hardware\n  acceldse list hardware --json\n"
+                              "  acceldse list envs",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", nargs="?", default="all", choices=["all", "workloads", "hardware", "dataflows"])
+    p.add_argument("what", nargs="?", default="all", choices=["all", "workloads", "hardware", "dataflows", "envs"])
     p.add_argument("--json", action="store_true",
                    help="hardware only: print the catalogue as JSON (one object per preset, units in the keys)")
     p.set_defaults(func=run)
@@ -42,6 +43,12 @@ def run(args: argparse.Namespace) -> int:
         print("dataflows (simulate: os | ws | is | all; the mapper also takes rs, nvdla, shidiannao):")
         for df in DATAFLOWS.values():
             print(f"  {df.name:11s} {df.description}")
+    if args.what in ("all", "envs"):
+        from envs import ENV_SUMMARIES
+
+        print("environments (gymnasium.make(ID, **kwargs); see docs/envs.md):")
+        for env_id, summary in ENV_SUMMARIES.items():
+            print(f"  {env_id:32s} {summary}")
     return 0
 
 

@@ -158,5 +158,27 @@ def finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerato
     return row
 
 
-__all__ = ["FoldSchedule", "analytical_counts", "build_case", "finish_row", "fold_schedule", "run_cases",
-           "systolic_table", "vector_layer_row"]
+def energy_pj_array(counts: np.ndarray, elem_bytes: np.ndarray, macs: np.ndarray, acc: Accelerator) -> np.ndarray:
+    """Energy (pJ) of each row of ``counts`` (``OUT_FIELDS`` columns): the array form of ``finish_row``'s
+    energy, for callers that evaluate many designs without building rows.
+
+    Args:
+        counts: float64[n, len(OUT_FIELDS)] kernel outputs (or vector-layer rows in the same columns).
+        elem_bytes: int[n, 3] bytes per ifmap, filter and ofmap element.
+        macs: int[n] MACs of each layer.
+        acc: the accelerator (SRAM/DRAM energy per byte, MAC energy).
+    """
+    eb_in, eb_w, eb_out = elem_bytes[:, 0], elem_bytes[:, 1], elem_bytes[:, 2]
+    sram_read = counts[:, 4] * eb_in + counts[:, 5] * eb_w + counts[:, 7] * eb_out
+    sram_write = counts[:, 6] * eb_out
+    dram_read = counts[:, 8] * eb_in + counts[:, 9] * eb_w + counts[:, 11] * eb_out
+    dram_write = counts[:, 10] * eb_out
+    sram, dram = acc.sram, acc.dram
+    e_sram = (sram_read + dram_write) * sram.read_energy_pj_per_byte \
+        + (sram_write + dram_read) * sram.write_energy_pj_per_byte
+    e_dram = dram_read * dram.read_energy_pj_per_byte + dram_write * dram.write_energy_pj_per_byte
+    return macs * acc.array.mac_energy_pj + e_sram + e_dram
+
+
+__all__ = ["FoldSchedule", "analytical_counts", "build_case", "energy_pj_array", "finish_row", "fold_schedule",
+           "run_cases", "systolic_table", "vector_layer_row"]
