@@ -108,7 +108,8 @@ class AcceleratorDesignEnv(DesignEnv):
 
         acc = self.accelerator(design)
         table = event_table(self.network, acc, [self._dataflow(design)])
-        return metrics_of(int(table["total_cycles"].sum()), float(table["energy_pj"].sum()), acc, self.model.macs)
+        return metrics_of(int(table["total_cycles"].sum()), float(table["energy_pj"].sum()), acc.clock_mhz,
+                          acc.array.pes, acc.area_mm2, self.model.macs)
 
     @staticmethod
     def _dataflow(design: Mapping[str, Any]) -> Any:

@@ -69,9 +69,8 @@ class Knobs:
                 raise SpecError("action must be one integer index per knob", source=source,
                                 value=a.tolist() if a.size < 64 else a.shape,
                                 accepted=f"{len(self)} integers ({', '.join(self.names)})")
-        bad = np.flatnonzero((a < 0) | (a >= self.nvec))
-        if bad.size:
-            i = int(bad[0])
+        if ((a < 0) | (a >= self.nvec)).any():
+            i = int(np.flatnonzero((a < 0) | (a >= self.nvec))[0])
             raise SpecError("action index out of range", source=source, key=self.names[i], value=int(a[i]),
                             accepted=f"0..{self.nvec[i] - 1} (values {self.values[self.names[i]]})")
         return a.astype(np.int64)
@@ -131,10 +130,14 @@ def spec_penalty(metrics: Mapping[str, float], targets: Mapping[str, float]) -> 
 
 
 def log_ratio_features(values: Sequence[float], refs: Sequence[float]) -> np.ndarray:
-    """``log2(value / ref)`` clipped to +-``LOG2_CLIP`` and scaled to [-1, 1] (inf -> 1)."""
-    v = np.asarray(values, dtype=np.float64)
-    r = np.asarray(refs, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.log2(np.where(v > 0, v, np.finfo(float).tiny) / r)
-    x = np.nan_to_num(x, nan=LOG2_CLIP, posinf=LOG2_CLIP, neginf=-LOG2_CLIP)
-    return np.clip(x, -LOG2_CLIP, LOG2_CLIP) / LOG2_CLIP
+    """``log2(value / ref)`` clipped to +-``LOG2_CLIP`` and scaled to [-1, 1] (0 or less -> -1, inf or nan -> 1)."""
+    out = np.empty(len(values))
+    for i, (v, r) in enumerate(zip(values, refs)):
+        if not v < math.inf:
+            x = LOG2_CLIP
+        elif v <= 0:
+            x = -LOG2_CLIP
+        else:
+            x = min(max(math.log2(v / r), -LOG2_CLIP), LOG2_CLIP)
+        out[i] = x / LOG2_CLIP
+    return out

@@ -19,8 +19,8 @@ import numpy as np
 
 from dataflows.dataflow import DATAFLOWS
 from simulator.specs.accelerator import Accelerator, check_fits
-from simulator.systolic.kernels import CASE_FIELDS, OUT_FIELDS
-from simulator.systolic.model import build_case, elem_bytes, energy_pj_array, run_cases
+from simulator.systolic.kernels import CASE_FIELDS, OUT_FIELDS, evaluate_cases_runs
+from simulator.systolic.model import build_case, elem_bytes, energy_pj_array
 from workloads.network import Network
 
 SYSTOLIC_KNOBS: dict[str, list[Any]] = {
@@ -85,44 +85,57 @@ class SystolicDesignModel:
         self.vec_elem = np.array([[elem_bytes(x.input_bits), 1, elem_bytes(x.output_bits)] for x in vec],
                                  dtype=np.int64).reshape(-1, 3)
         self.macs = int(sum(x.macs for x in network.layers))
+        self.elem = np.concatenate([self.mac_elem, self.vec_elem])
+        self.layer_macs = np.concatenate([self.mac_macs, np.zeros(len(vec), dtype=np.int64)])
+        # energy is linear in the counts: pJ per unit of every OUT_FIELDS column of every layer
+        n = len(self.elem)
+        self.energy_per_count = np.stack([energy_pj_array(np.eye(len(OUT_FIELDS))[[j] * n], self.elem, np.zeros(n),
+                                                          base) for j in range(len(OUT_FIELDS))], axis=1)
+        self.mac_energy_pj = float(energy_pj_array(np.zeros((n, len(OUT_FIELDS))), self.elem, self.layer_macs,
+                                                   base).sum())
+        self.latency_cycles = base.dram.latency_cycles
+        self.sram_mm2_per_byte = base.sram.area_mm2 / base.sram.capacity_bytes
+        self.other_area_mm2 = sum(t.area_mm2 for t in base.tiers if t is not base.sram) + 0.0
 
-    def counts(self, acc: Accelerator, dataflow: str) -> np.ndarray:
+    def counts(self, design: dict[str, Any]) -> np.ndarray:
         """``OUT_FIELDS`` rows of every layer (MAC layers first, then the vector layers)."""
-        cases = self.cases[dataflow].copy()
-        sram = acc.sram
-        cases[:, _COL["rows"]] = acc.array.rows
-        cases[:, _COL["cols"]] = acc.array.cols
-        cases[:, _COL["in_cap_bytes"]] = sram.partition_bytes("ifmap") // 2
-        cases[:, _COL["w_cap_bytes"]] = sram.partition_bytes("filter") // 2
-        cases[:, _COL["out_cap_bytes"]] = sram.partition_bytes("ofmap") // 2
-        cases[:, _COL["dram_latency_cycles"]] = acc.dram.latency_cycles
-        mac_out = run_cases(cases, acc)
-        dram = acc.dram
-        vec = np.zeros((self.vec_ops.size, len(OUT_FIELDS)))
-        compute = -(-self.vec_ops // acc.array.cols)
-        load = np.ceil(self.vec_read / dram.read_bw_bytes_per_cycle)
-        store = np.ceil(self.vec_write / dram.write_bw_bytes_per_cycle)
+        cases = self.cases[str(design["dataflow"])].copy()
+        cols = int(design["cols"])
+        cases[:, _COL["rows"]] = int(design["rows"])
+        cases[:, _COL["cols"]] = cols
+        cases[:, _COL["in_cap_bytes"]] = int(design["ifmap_kib"]) * 512  # half of the KiB: double buffered
+        cases[:, _COL["w_cap_bytes"]] = int(design["filter_kib"]) * 512
+        cases[:, _COL["out_cap_bytes"]] = int(design["ofmap_kib"]) * 512
+        bw = float(design["dram_bw_gbps"]) * 1e3 / float(design["clock_mhz"])
+        out = np.zeros((cases.shape[0] + self.vec_ops.size, len(OUT_FIELDS)))
+        if cases.shape[0]:
+            evaluate_cases_runs(cases, bw, bw, out[: cases.shape[0]])
+        vec = out[cases.shape[0]:]
+        compute = -(-self.vec_ops // cols)
         vec[:, 0] = compute
-        vec[:, _TOTAL] = np.maximum(compute, load + store) + 2 * dram.latency_cycles
+        vec[:, _TOTAL] = np.maximum(compute, np.ceil(self.vec_read / bw) + np.ceil(self.vec_write / bw)) \
+            + 2 * self.latency_cycles
         vec[:, 4] = vec[:, 8] = self.vec_elems[:, 0]   # ifmap read from SRAM and DRAM
         vec[:, 6] = vec[:, 10] = self.vec_elems[:, 1]  # ofmap written to SRAM and DRAM
-        return np.concatenate([mac_out, vec])
+        return out
 
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
-        """Metrics of a design: latency_us, energy_uj, area_mm2, power_w, edp_uj_us, total_cycles, utilization."""
-        acc = design_accelerator(self.base, design)
-        out = self.counts(acc, str(design["dataflow"]))
-        energy_pj = float(energy_pj_array(out, np.concatenate([self.mac_elem, self.vec_elem]),
-                                          np.concatenate([self.mac_macs, np.zeros(self.vec_ops.size, np.int64)]),
-                                          acc).sum())
+        """Metrics of a design: latency_us, energy_uj, area_mm2, power_w, edp_uj_us, total_cycles, utilization
+        (what ``design_accelerator`` simulated gives, without building it: energies are the base's)."""
+        out = self.counts(design)
+        energy_pj = float((out * self.energy_per_count).sum()) + self.mac_energy_pj
         cycles = int(out[:, _TOTAL].sum())
-        return metrics_of(cycles, energy_pj, acc, self.macs)
+        pes = int(design["rows"]) * int(design["cols"])
+        sram_bytes = (int(design["ifmap_kib"]) + int(design["filter_kib"]) + int(design["ofmap_kib"])) * 1024
+        area = pes * self.base.array.pe_area_mm2 + self.sram_mm2_per_byte * sram_bytes + self.other_area_mm2
+        return metrics_of(cycles, energy_pj, float(design["clock_mhz"]), pes, area, self.macs)
 
 
-def metrics_of(cycles: int, energy_pj: float, acc: Accelerator, macs: int) -> dict[str, float]:
-    """The env metrics of a network run: cycles and energy at the accelerator's clock, PEs and area."""
-    latency_us = cycles / acc.clock_mhz
-    return {"latency_us": latency_us, "energy_uj": energy_pj * 1e-6, "area_mm2": acc.area_mm2,
+def metrics_of(cycles: int, energy_pj: float, clock_mhz: float, pes: int, area_mm2: float, macs: int
+               ) -> dict[str, float]:
+    """The env metrics of a network run of ``cycles`` and ``energy_pj`` on ``pes`` PEs at ``clock_mhz``."""
+    latency_us = cycles / clock_mhz
+    return {"latency_us": latency_us, "energy_uj": energy_pj * 1e-6, "area_mm2": area_mm2,
             "power_w": energy_pj / latency_us * 1e-6 if latency_us > 0 else 0.0,
             "edp_uj_us": energy_pj * 1e-6 * latency_us, "total_cycles": float(cycles),
-            "utilization": macs / (cycles * acc.array.pes) if cycles else 0.0}
+            "utilization": macs / (cycles * pes) if cycles else 0.0}

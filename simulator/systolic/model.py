@@ -21,6 +21,7 @@ from simulator.systolic.kernels import (
     DATAFLOW_IDS,
     OUT_FIELDS,
     evaluate_cases,
+    evaluate_cases_runs,
     fold_cycles,
     fold_traffic,
 )
@@ -49,12 +50,15 @@ def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> np.ndarray
     return np.array([values[f] for f in CASE_FIELDS], dtype=np.int64)
 
 
-def run_cases(cases: np.ndarray, acc: Accelerator) -> np.ndarray:
-    """Evaluate a batch of cases on ``acc``'s DRAM bandwidth; returns (n, len(OUT_FIELDS))."""
+def run_cases(cases: np.ndarray, acc: Accelerator, *, runs: bool = False) -> np.ndarray:
+    """Evaluate a batch of cases on ``acc``'s DRAM bandwidth; returns (n, len(OUT_FIELDS)).
+
+    ``runs=True`` uses ``evaluate_cases_runs`` (same outputs, time independent of the fold count).
+    """
     out = np.zeros((cases.shape[0], len(OUT_FIELDS)), dtype=np.float64)
     if cases.shape[0]:
-        evaluate_cases(cases, float(acc.dram.read_bw_bytes_per_cycle), float(acc.dram.write_bw_bytes_per_cycle),
-                       out)
+        kernel = evaluate_cases_runs if runs else evaluate_cases
+        kernel(cases, float(acc.dram.read_bw_bytes_per_cycle), float(acc.dram.write_bw_bytes_per_cycle), out)
     return out
 
 
