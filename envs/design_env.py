@@ -37,6 +37,9 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
     """Metrics in the observation, in order; targets may bound any of them."""
     extra_metrics: tuple[str, ...] = ()
     """Further metrics a ``reward=`` objective may name (reported in ``info`` too)."""
+    constraints: dict[str, float] = {}
+    """Hard upper bounds (e.g. an FPGA's resources): in the penalty and ``targets_met``, but meeting
+    them alone does not end the episode."""
 
     def _setup(self, knobs: Knobs, targets: Mapping[str, float] | None, reward: str,
                default_targets: Callable[[dict[str, float]], dict[str, float]] | None = None) -> None:
@@ -103,14 +106,22 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         self.evaluations += 1
         self._episode_evaluations += 1
         info = self._info(design)
-        return self._observe(), self._reward(info["penalty"]), bool(self.targets) and info["targets_met"], False, info
+        terminated = bool(self.targets) and info["targets_met"]
+        return self._observe(), self._reward(self._metrics, info["penalty"]), terminated, False, info
+
+    def counterfactual_reward(self, action: Any) -> float:
+        """The reward a design would get, without moving the env (one more evaluation)."""
+        metrics = self.evaluate(self._knobs.decode(self._knobs.check_action(action)))
+        self.evaluations += 1
+        self._episode_evaluations += 1
+        return self._reward(metrics, spec_penalty(metrics, {**self.constraints, **self.targets}))
 
     # ---- helpers -----------------------------------------------------------------------------
-    def _reward(self, penalty: float) -> float:
+    def _reward(self, metrics: dict[str, float], penalty: float) -> float:
         if self.reward_kind == "spec":
             return -penalty
         k = self.reward_kind
-        value, ref = self._metrics[k], self.reference_metrics[k]
+        value, ref = metrics[k], self.reference_metrics[k]
         return float(-np.log2(value / ref) - penalty) if value > 0 and np.isfinite(value) else -64.0 - penalty
 
     def _observe(self) -> np.ndarray:
@@ -119,9 +130,13 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         return np.concatenate([metric_obs, self._knobs.features(self._index), self._target_obs]).astype(np.float32)
 
     def _info(self, design: dict[str, Any]) -> dict[str, Any]:
-        penalty = spec_penalty(self._metrics, self.targets)
+        penalty = spec_penalty(self._metrics, {**self.constraints, **self.targets})
         return {"design": design, "metrics": dict(self._metrics), "targets_met": penalty == 0.0,
-                "penalty": penalty, "evaluations": self._episode_evaluations}
+                "penalty": penalty, "evaluations": self._episode_evaluations, **self.details()}
+
+    def details(self) -> dict[str, Any]:
+        """Env-specific ``info`` entries about the last evaluation (e.g. violations)."""
+        return {}
 
     def design_of(self, action: Any) -> dict[str, Any]:
         """The design (knob -> value) an action stands for."""

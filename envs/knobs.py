@@ -125,8 +125,9 @@ def check_targets(targets: Mapping[str, float] | None, metrics: Sequence[str], *
 
 
 def spec_penalty(metrics: Mapping[str, float], targets: Mapping[str, float]) -> float:
-    """ArchGym's spec distance: ``sum_k max((x_k - T_k) / T_k, 0)`` (0 when every target is met)."""
-    return float(sum(max((metrics[k] - t) / t, 0.0) for k, t in targets.items()))
+    """ArchGym's spec distance: ``sum_k max((x_k - T_k) / T_k, 0)`` (0 when every target is met; a bound
+    of 0, such as a board without URAM, divides by 1)."""
+    return float(sum(max((metrics[k] - t) / (t if t > 0 else 1.0), 0.0) for k, t in targets.items()))
 
 
 def log_ratio_features(values: Sequence[float], refs: Sequence[float]) -> np.ndarray:
@@ -135,6 +136,8 @@ def log_ratio_features(values: Sequence[float], refs: Sequence[float]) -> np.nda
     for i, (v, r) in enumerate(zip(values, refs)):
         if not v < math.inf:
             x = LOG2_CLIP
+        elif r <= 0:
+            x = 0.0 if v <= 0 else LOG2_CLIP
         elif v <= 0:
             x = -LOG2_CLIP
         else:
