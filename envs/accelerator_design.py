@@ -39,7 +39,7 @@ class AcceleratorDesignEnv(DesignEnv):
 
     ## Action Space
     ``MultiDiscrete`` with one index per knob, in order ``rows``, ``cols`` (PE array), ``ifmap_kib``,
-    ``filter_kib``, ``ofmap_kib`` (SRAM partitions), ``dram_bw_gbps``, ``dataflow`` (os/ws/is),
+    ``filter_kib``, ``ofmap_kib`` (SRAM partitions), ``dram_gbyte_per_s``, ``dataflow`` (os/ws/is),
     ``clock_mhz``; values in ``env.unwrapped.knobs`` (defaults ``envs.systolic_design.SYSTOLIC_KNOBS``).
 
     ## Observation Space

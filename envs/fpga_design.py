@@ -8,13 +8,19 @@ from typing import Any
 from envs.design_env import DesignEnv
 from envs.knobs import Knobs
 from simulator.fpga import Folding, StageCost, load_platform, stage_cost
-from simulator.fpga.design import RESOURCES, PartitionReport, evaluate_topology, partition_topology
+from simulator.fpga.design import (
+    RESOURCES,
+    PartitionReport,
+    evaluate_topology,
+    partition_topology,
+    partition_violations,
+)
 from simulator.fpga.networks import FPGA_NETWORKS, fpga_network
 from simulator.fpga.stage import channels_in, channels_out, divisors, kernel_size
 from workloads.errors import SpecError
 from workloads.network import Network
 
-METRICS = ("sample_time_us", "latency_us", "dsp", "bram18", "lut", "ff", "bandwidth_gbps")
+METRICS = ("sample_time_us", "latency_us", "dsp", "bram18", "lut", "ff", "bandwidth_gbit_per_s")
 
 
 def load_fpga_workload(name: str) -> Network:
@@ -82,7 +88,7 @@ class FpgaDesignEnv(DesignEnv):
 
     ## Observation Space
     ``Box(-1, 1)``: ``log2(x / x_ref) / 16`` of sample_time_us, latency_us, dsp, bram18, lut, ff and
-    bandwidth_gbps (reference: the middle value of every knob), knob indices in [0, 1], target flags and
+    bandwidth_gbit_per_s (reference: the middle value of every knob), knob indices in [0, 1], target flags and
     ``log2(target / x_ref) / 16``.
 
     ## Rewards
@@ -128,7 +134,7 @@ class FpgaDesignEnv(DesignEnv):
         self.platform = board.with_clock(float(clock_mhz)) if clock_mhz is not None else board
         self.batch = batch
         self.constraints = {r: float(getattr(self.platform, r)) for r in RESOURCES}
-        self.constraints["bandwidth_gbps"] = float(self.platform.bandwidth_gbps)
+        self.constraints["bandwidth_gbit_per_s"] = float(self.platform.bandwidth_gbit_per_s)
         self._costs: dict[tuple[str, int, int, int], StageCost] = {}
         self._topologies: dict[tuple[str, ...], Any] = {}
         self._violations: list[str] = []
@@ -156,14 +162,7 @@ class FpgaDesignEnv(DesignEnv):
                 self._costs[key] = stage_cost(layer, f, check=False)
             costs[layer.name] = self._costs[key]
         reports = [self._partition(p, costs, foldings) for p in parts]
-        self._violations = []
-        for i, rep in enumerate(reports):
-            for res in RESOURCES:
-                if rep.resources[res] > self.constraints[res]:
-                    self._violations.append(f"partition {i}: {res} {rep.resources[res]} > {self.constraints[res]:g}")
-            if rep.bandwidth_gbps > self.platform.bandwidth_gbps * (1 + 1e-12):
-                self._violations.append(f"partition {i}: bandwidth {rep.bandwidth_gbps:.3f} Gb/s > "
-                                        f"{self.platform.bandwidth_gbps} Gb/s")
+        self._violations = [v for i, rep in enumerate(reports) for v in partition_violations(rep, self.platform, i)]
         clock = self.platform.clock_hz
         reconf_s = (len(reports) - 1) * self.platform.reconfiguration_ms * 1e-3
         batch_cycles = sum(r.interval_cycles for r in reports)
@@ -171,7 +170,7 @@ class FpgaDesignEnv(DesignEnv):
         latency = (batch_cycles + sum(r.fill_cycles for r in reports)) / clock + reconf_s
         metrics = {"sample_time_us": batch_time / self.batch * 1e6, "latency_us": latency * 1e6,
                    "throughput_per_s": self.batch / batch_time, "partitions": float(len(reports)),
-                   "bandwidth_gbps": max(r.bandwidth_gbps for r in reports)}
+                   "bandwidth_gbit_per_s": max(r.bandwidth_gbit_per_s for r in reports)}
         for res in RESOURCES:
             metrics[res] = float(max(r.resources[res] for r in reports))
         return metrics

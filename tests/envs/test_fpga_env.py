@@ -19,7 +19,7 @@ def check_equal(env: FpgaDesignEnv, metrics: dict, report) -> None:
     summary = report.summary()
     for res in ("dsp", "bram18", "uram", "lut", "ff"):
         assert metrics[res] == summary[f"{res}_used"]
-    assert metrics["bandwidth_gbps"] == pytest.approx(summary["bandwidth_gbps"], rel=1e-12)
+    assert metrics["bandwidth_gbit_per_s"] == pytest.approx(summary["bandwidth_gbit_per_s"], rel=1e-12)
 
 
 @pytest.mark.parametrize("workload,platform", [("lenet", "zc706"), ("vgg_small", "zcu102"),
@@ -33,9 +33,7 @@ def test_metrics_equal_evaluate_design(workload: str, platform: str) -> None:
         report = evaluate_design(env.network, foldings, env.platform, batch=16, partitions=parts)
         check_equal(env, info["metrics"], report)
         assert info["targets_met"] == report.feasible
-        assert len(info["violations"]) == len(report.violations)
-        for ours, theirs in zip(info["violations"], report.violations):
-            assert ours.split(":")[0] == theirs.split(":")[0] and ours.split()[2] == theirs.split()[2]
+        assert info["violations"] == list(report.violations)
 
 
 def test_optimiser_design_is_reachable_and_scores_the_same() -> None:
