@@ -23,7 +23,8 @@ def test_check_env(env: AcceleratorDesignEnv) -> None:
     check_env(env, skip_render_check=True)
 
 
-@pytest.mark.parametrize("workload,seed", [("resnet18", 0), ("mobilenet_v1", 1), ("bert_base", 2)])
+@pytest.mark.parametrize("workload,seed", [("resnet18", 0), ("mobilenet_v1", 1), ("bert_base", 2),
+                                           ("scalesim:Resnet18", 3)])
 def test_metrics_equal_simulate(workload: str, seed: int) -> None:
     env = AcceleratorDesignEnv(workload=workload)
     rng = np.random.default_rng(seed)
