@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dataflows.dataflow import DATAFLOWS
 from envs.design_env import DesignEnv
 from envs.knobs import Knobs
 from envs.systolic_design import SYSTOLIC_KNOBS, SystolicDesignModel, design_accelerator, metrics_of
@@ -39,7 +40,7 @@ class AcceleratorDesignEnv(DesignEnv):
 
     ## Action Space
     ``MultiDiscrete`` with one index per knob, in order ``rows``, ``cols`` (PE array), ``ifmap_kib``,
-    ``filter_kib``, ``ofmap_kib`` (SRAM partitions), ``dram_bw_gbps``, ``dataflow`` (os/ws/is),
+    ``filter_kib``, ``ofmap_kib`` (SRAM partitions), ``dram_gbyte_per_s``, ``dataflow`` (os/ws/is),
     ``clock_mhz``; values in ``env.unwrapped.knobs`` (defaults ``envs.systolic_design.SYSTOLIC_KNOBS``).
 
     ## Observation Space
@@ -107,12 +108,6 @@ class AcceleratorDesignEnv(DesignEnv):
         from simulator.event import event_table
 
         acc = self.accelerator(design)
-        table = event_table(self.network, acc, [self._dataflow(design)])
+        table = event_table(self.network, acc, [DATAFLOWS[str(design["dataflow"])]])
         return metrics_of(int(table["total_cycles"].sum()), float(table["energy_pj"].sum()), acc.clock_mhz,
                           acc.array.pes, acc.area_mm2, self.model.macs)
-
-    @staticmethod
-    def _dataflow(design: Mapping[str, Any]) -> Any:
-        from dataflows.dataflow import DATAFLOWS
-
-        return DATAFLOWS[str(design["dataflow"])]

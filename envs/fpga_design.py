@@ -8,7 +8,13 @@ from typing import Any
 from envs.design_env import DesignEnv
 from envs.knobs import Knobs
 from simulator.fpga import Folding, StageCost, load_platform, stage_cost
-from simulator.fpga.design import RESOURCES, PartitionReport, evaluate_topology, partition_topology
+from simulator.fpga.design import (
+    RESOURCES,
+    PartitionReport,
+    evaluate_topology,
+    partition_topology,
+    partition_violations,
+)
 from simulator.fpga.networks import FPGA_NETWORKS, fpga_network
 from simulator.fpga.stage import channels_in, channels_out, divisors, kernel_size
 from workloads.errors import SpecError
@@ -156,14 +162,7 @@ class FpgaDesignEnv(DesignEnv):
                 self._costs[key] = stage_cost(layer, f, check=False)
             costs[layer.name] = self._costs[key]
         reports = [self._partition(p, costs, foldings) for p in parts]
-        self._violations = []
-        for i, rep in enumerate(reports):
-            for res in RESOURCES:
-                if rep.resources[res] > self.constraints[res]:
-                    self._violations.append(f"partition {i}: {res} {rep.resources[res]} > {self.constraints[res]:g}")
-            if rep.bandwidth_gbit_per_s > self.platform.bandwidth_gbit_per_s * (1 + 1e-12):
-                self._violations.append(f"partition {i}: bandwidth {rep.bandwidth_gbit_per_s:.3f} Gb/s > "
-                                        f"{self.platform.bandwidth_gbit_per_s} Gb/s")
+        self._violations = [v for i, rep in enumerate(reports) for v in partition_violations(rep, self.platform, i)]
         clock = self.platform.clock_hz
         reconf_s = (len(reports) - 1) * self.platform.reconfiguration_ms * 1e-3
         batch_cycles = sum(r.interval_cycles for r in reports)

@@ -16,7 +16,7 @@ from workloads.errors import SpecError
 AGENT_KNOBS: dict[str, tuple[str, ...]] = {
     "compute": ("rows", "cols"),
     "memory": ("ifmap_kib", "filter_kib", "ofmap_kib"),
-    "interface": ("dram_bw_gbps", "dataflow", "clock_mhz"),
+    "interface": ("dram_gbyte_per_s", "dataflow", "clock_mhz"),
 }
 """Agent -> the AcceleratorDesign knobs it owns (compute array, on-chip memory, off-chip interface / dataflow)."""
 REWARD_MODES = ("shared", "difference")

@@ -1,9 +1,9 @@
 """Fast evaluation of one systolic-accelerator design on a fixed network (the AcceleratorDesign fast path).
 
 A design is ``rows``, ``cols``, ``ifmap_kib`` / ``filter_kib`` / ``ofmap_kib`` (SRAM partitions),
-``dram_bw_gbps``, ``dataflow`` (os | ws | is) and ``clock_mhz``. ``design_accelerator`` turns it
+``dram_gbyte_per_s``, ``dataflow`` (os | ws | is) and ``clock_mhz``. ``design_accelerator`` turns it
 into a real ``Accelerator`` built from a base preset (energies, latencies, PE area): DRAM bandwidth
-in bytes per cycle is ``dram_bw_gbps * 1000 / clock_mhz``; SRAM area scales with capacity at the
+in bytes per cycle is ``dram_gbyte_per_s * 1000 / clock_mhz``; SRAM area scales with capacity at the
 base preset's mm2 per byte. ``SystolicDesignModel.evaluate`` gives exactly what
 ``acceldse.simulate(network, design_accelerator(...), dataflow)`` totals give (a test holds them
 equal), without building a DataFrame: the kernel cases of every (layer, dataflow) are built once
@@ -29,7 +29,7 @@ SYSTOLIC_KNOBS: dict[str, list[Any]] = {
     "ifmap_kib": [16, 32, 64, 128, 256, 512, 1024],
     "filter_kib": [16, 32, 64, 128, 256, 512, 1024],
     "ofmap_kib": [16, 32, 64, 128, 256, 512, 1024],
-    "dram_bw_gbps": [5, 10, 20, 40, 80, 160],
+    "dram_gbyte_per_s": [5, 10, 20, 40, 80, 160],
     "dataflow": ["os", "ws", "is"],
     "clock_mhz": [200, 400, 700, 1000],
 }
@@ -47,7 +47,7 @@ def design_accelerator(base: Accelerator, design: dict[str, Any]) -> Accelerator
     sram = base.sram
     capacity = sum(kib.values())
     clock = float(design["clock_mhz"])
-    bw = float(design["dram_bw_gbps"]) * 1e3 / clock
+    bw = float(design["dram_gbyte_per_s"]) * 1e3 / clock
     tiers = []
     for tier in base.tiers:
         if tier is sram:
@@ -57,7 +57,7 @@ def design_accelerator(base: Accelerator, design: dict[str, Any]) -> Accelerator
             tier = replace(tier, read_bw_bytes_per_cycle=bw, write_bw_bytes_per_cycle=bw)
         tiers.append(tier)
     name = (f"{base.name}-{design['rows']}x{design['cols']}-{design['ifmap_kib']}/{design['filter_kib']}/"
-            f"{design['ofmap_kib']}KiB-{design['dram_bw_gbps']}GBps-{design['clock_mhz']}MHz")
+            f"{design['ofmap_kib']}KiB-{design['dram_gbyte_per_s']}GBps-{design['clock_mhz']}MHz")
     acc = replace(base, name=name, clock_mhz=clock, tiers=tuple(tiers), cores=1, dataflow=str(design["dataflow"]),
                   array=replace(base.array, rows=int(design["rows"]), cols=int(design["cols"])),
                   source=f"design of {base.name}")
@@ -106,7 +106,7 @@ class SystolicDesignModel:
         cases[:, _COL["in_cap_bytes"]] = int(design["ifmap_kib"]) * 512  # half of the KiB: double buffered
         cases[:, _COL["w_cap_bytes"]] = int(design["filter_kib"]) * 512
         cases[:, _COL["out_cap_bytes"]] = int(design["ofmap_kib"]) * 512
-        bw = float(design["dram_bw_gbps"]) * 1e3 / float(design["clock_mhz"])
+        bw = float(design["dram_gbyte_per_s"]) * 1e3 / float(design["clock_mhz"])
         out = np.zeros((cases.shape[0] + self.vec_ops.size, len(OUT_FIELDS)))
         if cases.shape[0]:
             evaluate_cases_runs(cases, bw, bw, out[: cases.shape[0]])

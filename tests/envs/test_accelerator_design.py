@@ -23,7 +23,8 @@ def test_check_env(env: AcceleratorDesignEnv) -> None:
     check_env(env, skip_render_check=True)
 
 
-@pytest.mark.parametrize("workload,seed", [("resnet18", 0), ("mobilenet_v1", 1), ("bert_base", 2)])
+@pytest.mark.parametrize("workload,seed", [("resnet18", 0), ("mobilenet_v1", 1), ("bert_base", 2),
+                                           ("scalesim:Resnet18", 3)])
 def test_metrics_equal_simulate(workload: str, seed: int) -> None:
     env = AcceleratorDesignEnv(workload=workload)
     rng = np.random.default_rng(seed)
@@ -42,7 +43,7 @@ def test_metrics_equal_simulate(workload: str, seed: int) -> None:
 
 
 def test_design_accelerator_follows_knobs(env: AcceleratorDesignEnv) -> None:
-    design = {"rows": 64, "cols": 16, "ifmap_kib": 128, "filter_kib": 32, "ofmap_kib": 16, "dram_bw_gbps": 40,
+    design = {"rows": 64, "cols": 16, "ifmap_kib": 128, "filter_kib": 32, "ofmap_kib": 16, "dram_gbyte_per_s": 40,
               "dataflow": "is", "clock_mhz": 1000}
     acc = env.accelerator(design)
     assert (acc.array.rows, acc.array.cols) == (64, 16)
@@ -68,7 +69,7 @@ def test_scalar_objective_reward() -> None:
     env = AcceleratorDesignEnv(reward="edp_uj_us", targets={"area_mm2": 1e6})
     _, reward, _, _, info = env.step(env.action_of(env.reference_design))
     assert reward == pytest.approx(0.0)
-    better = dict(env.reference_design, rows=128, cols=128, dram_bw_gbps=160)
+    better = dict(env.reference_design, rows=128, cols=128, dram_gbyte_per_s=160)
     _, reward, _, _, info = env.step(env.action_of(better))
     ref = env.reference_metrics["edp_uj_us"]
     assert reward == pytest.approx(-np.log2(info["metrics"]["edp_uj_us"] / ref)) and reward > 0
@@ -102,7 +103,7 @@ def test_action_outside_space(env: AcceleratorDesignEnv) -> None:
 
 def test_event_fidelity_runs_the_event_engine() -> None:
     env = AcceleratorDesignEnv(fidelity="event",
-                               knobs={"rows": [64], "cols": [64], "dram_bw_gbps": [80]})
+                               knobs={"rows": [64], "cols": [64], "dram_gbyte_per_s": [80]})
     design = env.reference_design
     table = acceldse.simulate(env.network, env.accelerator(design), design["dataflow"], fidelity="event").totals
     assert env.reference_metrics["total_cycles"] == table["total_cycles"].iloc[0]

@@ -123,3 +123,32 @@ def test_normalised_sb3_form() -> None:
     assert isinstance(env, gym.wrappers.NormalizeObservation)
     env.reset(seed=0)
     env.step(env.action_space.sample())
+
+
+def test_acceldse_list_envs_and_import_registers(capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from acceldse.cli import main
+
+    assert main(["list", "envs"]) == 0
+    out = capsys.readouterr().out
+    for name in envs.ENV_SUMMARIES:
+        assert name in out
+    code = "import acceldse, gymnasium as g; print(sorted(i for i in g.registry if i.startswith('acceldse/')))"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=str(Path(__file__).resolve().parents[2]))
+    assert fresh.stdout.strip() == str(sorted(envs.ENV_IDS))
+
+
+def test_registering_imports_nothing_heavy() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, envs; heavy = [m for m in ('numba', 'pandas', 'torch', 'envs.accelerator_design', "
+            "'simulator', 'mapper') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(Path(__file__).resolve().parents[2])).stdout.strip()
+    assert out == "[]"

@@ -46,9 +46,10 @@ def test_difference_rewards() -> None:
 def test_episode_truncates_and_bad_actions() -> None:
     env = envs.multi_agent_env(max_cycles=2)
     env.reset(seed=1)
+    smallest = {a: np.zeros(len(env.knobs[a]), dtype=np.int64) for a in env.possible_agents}  # misses the targets
     for _ in range(2):
-        *_, trunc, _ = env.step({a: env.action_space(a).sample() for a in env.agents})
-    assert all(trunc.values()) and env.agents == []
+        _, _, term, trunc, _ = env.step(smallest)
+    assert all(trunc.values()) and not any(term.values()) and env.agents == []
     env.reset(seed=1)
     with pytest.raises(SpecError, match="memory"):
         env.step({"compute": np.zeros(2, dtype=np.int64), "interface": np.zeros(3, dtype=np.int64)})
