@@ -61,7 +61,7 @@ CELLS = [
              "energy_ratio = wide['energy_pj'][32 * 1024] / wide['energy_pj'][128 * 1024]\n"
              "latency_ratio = wide['latency_us'][32 * 1024] / wide['latency_us'][128 * 1024]\n"
              "assert (energy_ratio >= 1).all() and (latency_ratio >= 1).all()\n"
-             "assert energy_ratio.max() > 2.5 and latency_ratio.max() > 1.5\n"
+             "assert round(energy_ratio.max(), 1) == 2.6 and latency_ratio.max() > 1.5\n"
              "front3 = pareto_front(points, ['area_mm2', 'latency_us', 'energy_pj'])\n"
              "assert (front3['tiers.sram.partitions.filter'] == 128 * 1024).all()\n"
              "print(f'energy x{energy_ratio.max():.2f}, latency x{latency_ratio.max():.2f} at worst; '\n"
