@@ -20,7 +20,7 @@ import pandas as pd
 from dataflows.dataflow import Dataflow
 from simulator.result import SUM_COLUMNS
 from simulator.specs.accelerator import Accelerator
-from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases
+from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_runs
 from simulator.systolic.model import elem_bytes
 from workloads.network import Network
 
@@ -139,7 +139,8 @@ def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
     for g, (read_bw, write_bw) in enumerate(pairs):
         sel = np.flatnonzero(group.ravel() == g)
         part = np.zeros((len(sel), len(OUT_FIELDS)))
-        evaluate_cases(np.ascontiguousarray(unique[sel, :len(CASE_FIELDS)]), float(read_bw), float(write_bw), part)
+        evaluate_cases_runs(np.ascontiguousarray(unique[sel, :len(CASE_FIELDS)]), float(read_bw), float(write_bw),
+                            part)
         out[sel] = part
     return out[inverse].reshape(p, m, len(OUT_FIELDS))
 
