@@ -35,9 +35,9 @@ fidelity: analytical
 axes:
   array.rows: {{range: [8, 136, 8]}}
   array.cols: {{range: [8, 136, 8]}}
-  tiers.sram.partitions.ifmap: [16KiB, 32KiB, 64KiB, 128KiB]
-  tiers.sram.partitions.filter: [16KiB, 32KiB, 64KiB, 128KiB]
-  tiers.sram.partitions.ofmap: [32KiB, 64KiB, 128KiB]
+  tiers.sram.partition_bytes.ifmap: [16KiB, 32KiB, 64KiB, 128KiB]
+  tiers.sram.partition_bytes.filter: [16KiB, 32KiB, 64KiB, 128KiB]
+  tiers.sram.partition_bytes.ofmap: [32KiB, 64KiB, 128KiB]
   tiers.dram.bw_bytes_per_cycle: [4, 8, 16, 32]
 sample: {{random: {points}, seed: 0}}
 """
