@@ -10,7 +10,8 @@ CELLS = [
              "from acceldse.results import pareto_front\n\n"
              "SPEC = '''\nversion: 1\nworkload: resnet18\nhardware: scalesim-32x32\ndataflow: [os, ws]\n"
              "axes:\n  array.rows: [8, 16, 32, 64, 128]\n  array.cols: [8, 16, 32, 64, 128]\n"
-             "  tiers.sram.partition_bytes.ifmap: [32KiB, 128KiB]\n  tiers.sram.partition_bytes.filter: [32KiB, 128KiB]\n"
+             "  tiers.sram.partition_bytes.ifmap: [32KiB, 128KiB]\n"
+             "  tiers.sram.partition_bytes.filter: [32KiB, 128KiB]\n"
              "  tiers.dram.bw_bytes_per_cycle: [10, 40]\nsample: grid\nconstraints: ['area_mm2 <= 12']\n'''\n"
              "store = Path(tempfile.mkdtemp()) / 'sweep.duckdb'\n"
              "summary = acceldse.run_sweep(SPEC, store, workers=1, progress=False)\nprint(summary)"),
