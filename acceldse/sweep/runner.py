@@ -128,15 +128,15 @@ def run_sweep(spec: str | Path | dict[str, Any] | SweepSpec, store: str | Path =
     if address is not None and backend != "ray":
         raise SpecError("--address needs --backend ray", source="--address", value=address)
     started = time.perf_counter()
+    show = sys.stderr.isatty() if progress is None else progress
     with ResultStore(store) as db:
         spec = spec if isinstance(spec, SweepSpec) else load_sweep_spec(spec)
-        plan = plan_sweep(spec)
+        plan = plan_sweep(spec, progress=show)
         done = db.keys(POINTS_TABLE)
         pending = np.flatnonzero(~plan.points["point_id"].isin(done).to_numpy())
         plan_seconds = time.perf_counter() - started
         size = batch_size or max(1, min(ANALYTICAL_BATCH, -(-len(pending) // (4 * workers))))
         failures: list[tuple[str, str]] = []
-        show = sys.stderr.isatty() if progress is None else progress
         from tqdm import tqdm
 
         t0 = time.perf_counter()
