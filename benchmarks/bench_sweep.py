@@ -5,12 +5,17 @@ workers) and on Ray (2 workers), side by side with a plain Python loop over ``ac
 
 Each backend sweeps the same spec into a fresh DuckDB store; points/s is points evaluated and
 stored per second of the run (planning the points is reported separately; Ray's start-up too).
-A rerun of the finished sweep checks that it resumes with nothing left to do.
+On a machine shared with other jobs the wall-clock rate depends on the CPU share the sweep
+gets, so the local rows also give points per CPU-second (this process and its pool workers,
+planning excluded), which does not. A rerun of the finished sweep checks that it resumes with
+nothing left to do.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import tempfile
 import time
@@ -30,9 +35,9 @@ fidelity: analytical
 axes:
   array.rows: {{range: [8, 136, 8]}}
   array.cols: {{range: [8, 136, 8]}}
-  tiers.sram.partitions.ifmap: [16KiB, 32KiB, 64KiB, 128KiB]
-  tiers.sram.partitions.filter: [16KiB, 32KiB, 64KiB, 128KiB]
-  tiers.sram.partitions.ofmap: [32KiB, 64KiB, 128KiB]
+  tiers.sram.partition_bytes.ifmap: [16KiB, 32KiB, 64KiB, 128KiB]
+  tiers.sram.partition_bytes.filter: [16KiB, 32KiB, 64KiB, 128KiB]
+  tiers.sram.partition_bytes.ofmap: [32KiB, 64KiB, 128KiB]
   tiers.dram.bw_bytes_per_cycle: [4, 8, 16, 32]
 sample: {{random: {points}, seed: 0}}
 """
@@ -50,12 +55,28 @@ def loop_rate(spec_text: str, n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def sweep_rate(spec_text: str, folder: Path, backend: str, workers: int, repeats: int) -> tuple[float, float, int]:
-    """Median points/s over ``repeats`` fresh stores; planning seconds; rows stored."""
-    rates, plan_s, rows = [], [], 0
+def cpu_seconds() -> float:
+    """CPU time of this process and of its reaped children (the pool workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def plan_cpu_seconds(spec_text: str) -> float:
+    start = cpu_seconds()
+    plan_sweep(load_sweep_spec(spec_text))
+    return cpu_seconds() - start
+
+
+def sweep_rate(spec_text: str, folder: Path, backend: str, workers: int, repeats: int
+               ) -> tuple[float, float, float, int]:
+    """Median points/s and points per CPU-second over ``repeats`` fresh stores; planning seconds; rows."""
+    rates, per_cpu, plan_s, rows = [], [], [], 0
+    plan_cpu = plan_cpu_seconds(spec_text) if backend == "local" else float("nan")
     for r in range(repeats):
         store = folder / f"{backend}-{workers}-{r}.duckdb"
+        cpu0 = cpu_seconds()
         summary = run_sweep(spec_text, store, backend=backend, workers=workers, progress=False)
+        per_cpu.append(summary.evaluated / (cpu_seconds() - cpu0 - plan_cpu))
         assert not summary.failures and summary.evaluated == summary.points, summary
         rates.append(summary.points_per_s)
         plan_s.append(summary.plan_seconds)
@@ -64,7 +85,7 @@ def sweep_rate(spec_text: str, folder: Path, backend: str, workers: int, repeats
         with ResultStore(store, create=False) as db:
             rows = db.count("points")
         store.unlink()
-    return statistics.median(rates), statistics.median(plan_s), rows
+    return statistics.median(rates), statistics.median(per_cpu), statistics.median(plan_s), rows
 
 
 def main() -> None:
@@ -75,12 +96,15 @@ def main() -> None:
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()
     spec_text = SPEC.format(points=args.points)
-    rows = [("plain loop over acceldse.simulate", 1, loop_rate(spec_text, args.loop_points), float("nan"), 0)]
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    loop = loop_rate(spec_text, args.loop_points)
+    loop_cpu = loop * (time.perf_counter() - wall0) / (cpu_seconds() - cpu0)  # approx. (includes one plan)
+    rows = [("plain loop over acceldse.simulate", 1, loop, float("nan"), float("nan"), 0)]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for workers in (1, 2):
-            rate, plan_s, stored = sweep_rate(spec_text, folder, "local", workers, args.repeats)
-            rows.append(("acceldse sweep --backend local", workers, rate, plan_s, stored))
+            rate, per_cpu, plan_s, stored = sweep_rate(spec_text, folder, "local", workers, args.repeats)
+            rows.append(("acceldse sweep --backend local", workers, rate, per_cpu, plan_s, stored))
         ray_start = float("nan")
         if not args.no_ray:
             from acceldse.sweep.backends import start_ray
@@ -89,16 +113,19 @@ def main() -> None:
             ray, _ = start_ray(2)
             ray_start = time.perf_counter() - t0
             try:
-                rate, plan_s, stored = sweep_rate(spec_text, folder, "ray", 2, args.repeats)
+                rate, _, plan_s, stored = sweep_rate(spec_text, folder, "ray", 2, args.repeats)
+                per_cpu = float("nan")  # Ray's workers are not this process's children
             finally:
                 ray.shutdown()
-            rows.append(("acceldse sweep --backend ray (local instance)", 2, rate, plan_s, stored))
-    loop = rows[0][2]
+            rows.append(("acceldse sweep --backend ray (local instance)", 2, rate, per_cpu, plan_s, stored))
     print(f"ResNet-18 analytical sweep, {args.points:,} points (random over a 147,456-point grid); "
           f"plain loop timed on {args.loop_points} points; median of {args.repeats}")
-    print(f"{'backend':48s} {'workers':>7s} {'points/s':>10s} {'vs loop':>8s} {'plan s':>7s} {'rows':>8s}")
-    for name, workers, rate, plan_s, stored in rows:
-        print(f"{name:48s} {workers:7d} {rate:10,.0f} {rate / loop:7.1f}x {plan_s:7.2f} {stored:8,d}")
+    print(f"{'backend':46s} {'workers':>7s} {'points/s':>9s} {'vs loop':>8s} {'pts/CPU-s':>10s} {'plan s':>7s} "
+          f"{'rows':>8s}")
+    for name, workers, rate, per_cpu, plan_s, stored in rows:
+        print(f"{name:46s} {workers:7d} {rate:9,.0f} {rate / loop:7.1f}x {per_cpu:10,.0f} {plan_s:7.2f} {stored:8,d}")
+    print(f"plain loop: about {loop_cpu:,.0f} points per CPU-second")
+    print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     if not args.no_ray:
         print(f"Ray start-up (local instance, 2 CPUs): {ray_start:.1f} s")
 

@@ -56,6 +56,8 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
                  "groups = pd.DataFrame(rows)\ngroups"),
         ("code", "assert groups.utilization.is_monotonic_increasing\n"
                  "assert groups.pj_per_mac.is_monotonic_decreasing"),
+        ("md", "## Per-layer cycles and energy (weight stationary)"),
+        ("code", "import matplotlib.pyplot as plt\nfig = res.plot.breakdown('ws')\nplt.show()"),
     ],
     "roofline_transformers": [
         ("md", "# Memory wall: encoder vs decoder transformer layers\n\n"
@@ -85,6 +87,11 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
                  "assert not enc_gemm.memory_bound.any()\n"
                  "# matrix-vector work also cannot fill a systolic array: each fold streams one token\n"
                  "assert enc_gemm.utilization.median() > 100 * dec_gemm.utilization.median()"),
+        ("md", "## The two rooflines\n\nOps (2 per MAC) per cycle against ops per DRAM byte, under the "
+               "core's compute roof and its HBM roof."),
+        ("code", "import matplotlib.pyplot as plt\n"
+                 "fig = acceldse.simulate('bert_base', acc, 'ws', seq_len=512).plot.roofline()\nplt.show()\n"
+                 "fig = acceldse.simulate('gpt2_decode', acc, 'ws', kv_len=1024).plot.roofline()\nplt.show()"),
     ],
     "streaming_attention": [
         ("md", "# Streaming scaled-dot-product attention\n\nThe naive graph (exp → row-sum, with a long FIFO "
@@ -110,6 +117,14 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
                  "window=w, fifo_depth=w - 1).deadlock), 'runs_at_W': not run_sdpa('window', n, 16, window=w, "
                  "fifo_depth=w).deadlock} for n in (256, 512) for w in (16, 64)])\nwindow"),
         ("code", "assert window['deadlocks_at_W-1'].all() and window.runs_at_W.all()"),
+        ("md", "## Timeline of the reordered graph (N = 32)\n\nOne row per context, from the run's "
+               "Chrome/Perfetto trace: every stage busy back to back once the pipeline has filled."),
+        ("code", "import tempfile\nfrom pathlib import Path\nimport matplotlib.pyplot as plt\n"
+                 "from acceldse import plots\n"
+                 "trace = Path(tempfile.mkdtemp()) / 'sdpa.json'\n"
+                 "run_sdpa('reordered', 32, 16, trace_path=trace)\n"
+                 "spans = plots.trace_spans(trace)\nassert spans.track.nunique() > 3\n"
+                 "fig = plots.timeline(trace)\nplt.show()"),
     ],
 }
 

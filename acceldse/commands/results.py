@@ -6,6 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+NOT_AXES = ("point_id",)
+
+
+def axis_columns(frame: Any) -> list[str]:
+    """The columns that describe a point (a sweep's axes), not its results."""
+    from simulator.systolic.batch import TOTAL_COLUMNS
+
+    return [str(c) for c in frame.columns if c not in TOTAL_COLUMNS and c not in NOT_AXES]
+
 EXAMPLES = """examples:
   acceldse results results.duckdb                                  # tables, axes and metric ranges
   acceldse results results.duckdb --top 5 --by energy_pj
@@ -65,8 +74,7 @@ def run(args: argparse.Namespace) -> int:
         with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_columns", 30):
             print(selected[show].to_string(index=False))
     else:
-        axes = [c for c in frame.columns if "." in c or c in ("workload", "dataflow", "fidelity")]
-        for axis in axes:
+        for axis in axis_columns(frame):
             values = frame[axis].dropna().unique().tolist()
             values = sorted(values) if all(isinstance(v, int | float) for v in values) else sorted(values, key=str)
             more = " ..." if len(values) > 8 else ""
@@ -81,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 def _columns(frame: Any, args: argparse.Namespace) -> list[str]:
     if args.columns:
         return [c.strip() for c in args.columns.split(",")]
-    axes = [c for c in frame.columns if "." in c or c in ("workload", "dataflow")]
+    axes = axis_columns(frame)
     metrics = [c for c in ("total_cycles", "energy_pj", "utilization", "area_mm2") if c in frame.columns]
     extra = []
     if args.pareto:

@@ -15,7 +15,7 @@ EXAMPLES = """example spec (sweep.yaml):
   axes:
     array.rows: [8, 16, 32, 64]
     array.cols: {range: [8, 72, 8]}
-    tiers.sram.partitions.ifmap: [16KiB, 64KiB]
+    tiers.sram.partition_bytes.ifmap: [16KiB, 64KiB]
   sample: grid                  # or {random: 1000, seed: 0} or {sobol: 1024, seed: 0}
   constraints: ["area_mm2 <= 10"]
 

@@ -91,13 +91,17 @@ def _describe(keys: list[str], values: tuple[Any, ...]) -> str:
     return "{" + ", ".join(f"{k}: {v!r}" for k, v in zip(keys, values)) + "}"
 
 
-def build_variants(spec: SweepSpec, combos: np.ndarray) -> tuple[list[Accelerator], list[str]]:
+def build_variants(spec: SweepSpec, combos: np.ndarray, *, progress: bool = False
+                   ) -> tuple[list[Accelerator], list[str]]:
     """One ``Accelerator`` per distinct hardware-axis combination (rows of value indices)."""
+    from tqdm import tqdm
+
     keys = spec.hardware_axes()
     canonical = [resolve_key(spec.hardware, k, source=spec.source) for k in keys]
     variants, digests = [], []
     base = _digest(spec.hardware)
-    for row in combos:
+    for row in tqdm(combos, desc="hardware variants", unit="variant", disable=not progress or len(combos) < 1000,
+                    leave=False, dynamic_ncols=True):
         values = tuple(spec.axes[k][i] for k, i in zip(keys, row))
         data = dict(spec.hardware)
         for key, value in zip(canonical, values):
@@ -134,8 +138,10 @@ def build_workloads(spec: SweepSpec, combos: list[tuple[Any, ...]], keys: list[s
     return out, networks, digests
 
 
-def plan_sweep(spec: SweepSpec) -> SweepPlan:
-    """Sample, build variants and workloads, apply constraints, assign point ids (de-duplicated)."""
+def plan_sweep(spec: SweepSpec, *, progress: bool = False) -> SweepPlan:
+    """Sample, build variants and workloads, apply constraints, assign point ids (de-duplicated).
+
+    ``progress`` shows a bar while many hardware variants are built (each one through the loader)."""
     keys = list(spec.axes)
     idx = sample_indices(spec)
     hw_cols = [keys.index(k) for k in spec.hardware_axes()]
@@ -145,7 +151,7 @@ def plan_sweep(spec: SweepSpec) -> SweepPlan:
         else (np.zeros((1, 0), dtype=np.int64), np.zeros(len(idx), dtype=np.int64))
     wl_combos, workload = np.unique(idx[:, wl_cols], axis=0, return_inverse=True)
     variant, workload = variant.ravel(), workload.ravel()
-    variants, hw_digest = build_variants(spec, hw_combos)
+    variants, hw_digest = build_variants(spec, hw_combos, progress=progress)
     wl_values = [tuple(spec.axes[k][i] for k, i in zip(wl_keys, row)) for row in wl_combos]
     workloads, networks, wl_digest = build_workloads(spec, wl_values, wl_keys)
     columns = {k: [axis_column_value(k, v) for v in spec.axes[k]] for k in keys}

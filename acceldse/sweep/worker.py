@@ -30,14 +30,15 @@ class Task:
     Attributes:
         rows: the points' row numbers in the plan (returned with the results).
         workload: (name, zoo params); dataflow; fidelity.
-        accs: distinct accelerators of the batch; acc_index: which one each point uses.
+        accs: distinct designs of the batch: their ``hardware_arrays`` at analytical fidelity (cheap
+            to ship), else the ``Accelerator`` objects; acc_index: which one each point uses.
     """
 
     rows: np.ndarray
     workload: tuple[str, dict[str, Any]]
     dataflow: str
     fidelity: str
-    accs: list[Accelerator]
+    accs: list[Accelerator] | dict[str, np.ndarray]
     acc_index: np.ndarray
 
 
@@ -61,11 +62,13 @@ def _network(workload: tuple[str, dict[str, Any]]) -> Any:
 
 def evaluate_task(task: Task) -> TaskResult:
     """Evaluate every point of ``task``; a failing point is reported, never raised."""
-    try:
-        if task.fidelity == "analytical":
+    if isinstance(task.accs, dict):  # analytical, batched
+        try:
             return _analytical(task)
-    except Exception:  # noqa: BLE001 - fall back to one point at a time to name each failure
-        pass
+        except Exception as err:  # noqa: BLE001 - the whole batch shares the network and dataflow
+            reason = f"{type(err).__name__}: {err}"
+            return TaskResult(rows=np.zeros(0, dtype=np.int64), totals=pd.DataFrame(columns=list(TOTAL_COLUMNS)),
+                              failures=[(int(row), reason) for row in task.rows])
     return _one_by_one(task)
 
 
@@ -89,7 +92,7 @@ def _one_by_one(task: Task) -> TaskResult:
     for row, i in zip(task.rows, task.acc_index):
         try:
             net = _network(task.workload)
-            totals = simulate(net, task.accs[i], task.dataflow, fidelity=task.fidelity).totals
+            totals = simulate(net, task.accs[i], task.dataflow, fidelity=task.fidelity).totals  # type: ignore[index, arg-type]
             ok.append(totals[[c for c in TOTAL_COLUMNS if c in totals]].iloc[0])
             rows.append(row)
         except Exception as err:  # noqa: BLE001 - a failing point is a result, not a crash

@@ -20,7 +20,7 @@ import pandas as pd
 from dataflows.dataflow import Dataflow
 from simulator.result import SUM_COLUMNS
 from simulator.specs.accelerator import Accelerator
-from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases
+from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_runs
 from simulator.systolic.model import elem_bytes
 from workloads.network import Network
 
@@ -139,20 +139,25 @@ def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
     for g, (read_bw, write_bw) in enumerate(pairs):
         sel = np.flatnonzero(group.ravel() == g)
         part = np.zeros((len(sel), len(OUT_FIELDS)))
-        evaluate_cases(np.ascontiguousarray(unique[sel, :len(CASE_FIELDS)]), float(read_bw), float(write_bw), part)
+        evaluate_cases_runs(np.ascontiguousarray(unique[sel, :len(CASE_FIELDS)]), float(read_bw), float(write_bw),
+                            part)
         out[sel] = part
     return out[inverse].reshape(p, m, len(OUT_FIELDS))
 
 
-def network_layer_arrays(network: Network, accs: Sequence[Accelerator], dataflow: Dataflow,
+Designs = Sequence[Accelerator] | dict[str, np.ndarray]
+"""Accelerators, or their ``hardware_arrays`` (what a sweep ships to its workers: no objects to pickle)."""
+
+
+def network_layer_arrays(network: Network, accs: Designs, dataflow: Dataflow,
                          cases: NetworkCases | None = None) -> dict[str, np.ndarray]:
     """Every per-layer column of ``systolic_table`` for each accelerator: name -> (P, L) array.
 
     Integer columns are int64, the rest float64; values equal ``systolic_table``'s row by row.
     """
     nc = cases or network_cases(network, dataflow)
-    hw = hardware_arrays(accs)
-    p, n_layers = len(accs), len(network.layers)
+    hw = accs if isinstance(accs, dict) else hardware_arrays(accs)
+    p, n_layers = len(hw["rows"]), len(network.layers)
     r = {f: np.zeros((p, n_layers)) for f in OUT_FIELDS}
     # layers without MACs: a vector unit as wide as the array, operands streamed through DRAM
     cols, lat = hw["cols"][:, None], hw["dram_latency_cycles"][:, None]
@@ -204,7 +209,7 @@ TOTAL_COLUMNS = (*SUM_COLUMNS, "utilization", "compute_utilization", "area_mm2")
 """The numeric columns of ``SimResult.totals`` (besides ``dataflow``), in its order."""
 
 
-def network_totals(network: Network, accs: Sequence[Accelerator], dataflow: Dataflow,
+def network_totals(network: Network, accs: Designs, dataflow: Dataflow,
                    cases: NetworkCases | None = None) -> pd.DataFrame:
     """``SimResult.totals`` of the analytical model for each accelerator: one row per accelerator.
 
@@ -224,5 +229,5 @@ def network_totals(network: Network, accs: Sequence[Accelerator], dataflow: Data
     return grouped.reset_index(drop=True)
 
 
-__all__ = ["TOTAL_COLUMNS", "NetworkCases", "hardware_arrays", "network_cases", "network_layer_arrays",
+__all__ = ["TOTAL_COLUMNS", "Designs", "NetworkCases", "hardware_arrays", "network_cases", "network_layer_arrays",
            "network_totals"]

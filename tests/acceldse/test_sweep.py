@@ -100,7 +100,7 @@ def test_sobol_and_random_sampling() -> None:
 KILL_SPEC = """version: 1
 workload: resnet18
 hardware: scalesim-32x32
-dataflow: [os, ws]
+dataflow: [os, ws, is]
 axes:
   array.rows: {range: [4, 36, 2]}
   array.cols: {range: [4, 36, 2]}
@@ -120,10 +120,10 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
     assert proc.stderr is not None
     for line in proc.stderr:  # -v logs each committed batch
         commits += b"committed" in line
-        if commits == 3:
+        if commits == 2:
             break
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool workers
-    assert proc.wait(timeout=30) == -signal.SIGKILL and commits == 3
+    assert proc.wait(timeout=30) == -signal.SIGKILL and commits == 2
     with ResultStore(store) as db:
         kept = db.read("points")
     assert 0 < len(kept) < total and kept["point_id"].is_unique
@@ -229,3 +229,31 @@ def test_cli_sweep_results_and_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["results", str(store), "--top", "3", "--by", "energy"]) == 2
     assert "did you mean energy_pj" in capsys.readouterr().err
     assert main(["sweep", str(spec), "--store", str(store), "--workers", "0"]) == 2
+
+
+def test_zoo_parameter_and_clock_axes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path, """version: 1
+workload: mobilenet_v1
+params: {resolution: 160}
+hardware: edge-8x8
+axes:
+  params.width: [0.5, 1.0]
+  clock_mhz: [500, 1000]
+""")
+    store = tmp_path / "p.duckdb"
+    summary = run_sweep(spec, store)
+    assert summary.failures == [] and summary.evaluated == summary.points == 4
+    with ResultStore(store, create=False) as db:
+        frame = db.read("points")
+    for _, row in frame.iterrows():
+        hw = acceldse.load_hardware("edge-8x8")
+        from dataclasses import replace
+
+        acc = replace(hw, clock_mhz=float(row["clock_mhz"]))
+        want = acceldse.simulate("mobilenet_v1", acc, hw.dataflow, resolution=160,
+                                 width=float(row["params.width"])).totals.iloc[0]
+        assert [row[c] for c in TOTAL_COLUMNS] == [want[c] for c in TOTAL_COLUMNS]
+    assert main(["results", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "params.width: 2 values (0.5, 1.0)" in out and "clock_mhz: 2 values (500, 1000)" in out
+    assert "latency_us" in out and "energy_pj" in out
