@@ -57,7 +57,8 @@ class CostResult:
 
 
 def _hw_args(hw: HierarchyArrays) -> tuple:
-    return (hw.keep, hw.capacity, hw.block, hw.bandwidth, hw.energy, hw.leakage, hw.fanout, hw.mac_energy_pj)
+    return (hw.keep, hw.capacity, hw.block, hw.bandwidth, hw.energy, hw.leakage, hw.fanout, hw.clusters,
+            hw.mac_energy_pj)
 
 
 def evaluate(layer: Layer, hierarchy: Hierarchy, mapping: Mapping | MappingArrays, *,
