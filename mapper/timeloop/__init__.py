@@ -11,7 +11,8 @@ the way ``timeloop-model.stats.txt`` does.
 Top-level keys that only steer Timeloop's *search* or Accelergy's *estimation*
 (``mapper``, ``mapspace``, ``architecture_constraints``, ``mapspace_constraints``,
 ``compound_components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
-and do not change a fixed-mapping evaluation; any other key (``sparse_optimizations``, ...) is a
+and do not change a fixed-mapping evaluation (a search applies the constraints' bypass rules
+and reports the others it does not apply); any other key (``sparse_optimizations``, ...) is a
 ``SpecError`` naming it and the file.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mapper.mapping import Mapping
-from mapper.timeloop.arch import build_hierarchy
+from mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
 from mapper.timeloop.mapping import build_mapping
 from mapper.timeloop.problem import build_layer
 from simulator.specs.hierarchy import Hierarchy
@@ -36,12 +37,19 @@ SEARCH_ONLY_KEYS = {"mapper", "mapspace", "architecture_constraints", "mapspace_
 
 @dataclass(frozen=True)
 class TimeloopSpec:
-    """A Timeloop problem + architecture + mapping, translated (``sources``: the files read)."""
+    """A Timeloop problem + architecture + mapping, translated (``sources``: the files read).
+
+    ``search_hierarchy`` is ``hierarchy`` with the ``architecture_constraints``' bypass rules
+    applied (for searching; a given mapping is evaluated on ``hierarchy``, as timeloop-model
+    does); ``unapplied_constraints`` lists the factor/permutation constraints the search does
+    not apply."""
 
     layer: Layer
     hierarchy: Hierarchy
     mapping: Mapping | None
     sources: tuple[str, ...]
+    search_hierarchy: Hierarchy | None = None
+    unapplied_constraints: tuple[str, ...] = ()
 
 
 def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -92,7 +100,46 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     elif require_mapping:
         raise SpecError("missing 'mapping' (a list, e.g. timeloop-mapper.map.yaml)", source=", ".join(map(str, files)),
                         key="mapping")
-    return TimeloopSpec(layer=layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)))
+    searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
+                                                 source=origin.get("architecture_constraints", ""))
+    return TimeloopSpec(layer=layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
+                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped))
 
 
-__all__ = ["TimeloopSpec", "load_timeloop", "read_timeloop_yaml"]
+@dataclass(frozen=True)
+class TimeloopRun:
+    """A mapping evaluated (or found) on Timeloop inputs; ``cost`` is a ``mapper.cost.CostResult``."""
+
+    layer: Layer
+    hierarchy: Hierarchy
+    mapping: Mapping
+    cost: Any
+    searched: bool
+    unapplied_constraints: tuple[str, ...] = ()
+
+
+def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **search: Any) -> TimeloopRun:
+    """Evaluate the mapping in ``paths`` (or the separate ``mapping`` file) like timeloop-model;
+    without any mapping, search one with ``mapper.api.map_layer(**search)`` like timeloop-mapper.
+
+    ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy)`` prints Timeloop-style stats.
+    """
+    from mapper.api import map_layer
+    from mapper.cost import evaluate
+
+    files = [*paths, *([mapping] if mapping is not None else [])]
+    for path in files:
+        if not Path(path).is_file():
+            raise SpecError("no such file", source="--mapping" if path == mapping else "--timeloop", value=str(path))
+    spec = load_timeloop(files, require_mapping=False)
+    if spec.mapping is not None:
+        cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))
+        return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False)
+    best = map_layer(spec.layer, spec.search_hierarchy or spec.hierarchy, dataflow="any", **search)
+    if best.mapping is None or best.cost is None:
+        raise SpecError("the search found no legal mapping", source=", ".join(map(str, files)))
+    return TimeloopRun(spec.layer, best.hierarchy, best.mapping, best.cost, searched=True,
+                       unapplied_constraints=spec.unapplied_constraints)
+
+
+__all__ = ["TimeloopRun", "TimeloopSpec", "load_timeloop", "read_timeloop_yaml", "run_timeloop"]

@@ -222,20 +222,20 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
             raise SpecError("the compute unit must be the innermost component", source=source, key=key)
         mesh = _mesh(attrs, copies, source=source, key=key)
         fan = _per_parent((copies, *mesh), parent, source=source, key=key)
+        if not any(s in cls for s in _BUFFER + _COMPUTE):
+            raise SpecError("unsupported component class (networks and custom classes are not modelled)",
+                            source=source, key=f"{key}.class", value=cls,
+                            accepted="a storage class (DRAM, SRAM, regfile, smartbuffer*, storage) or a MAC")
         if short not in energies and "dummy" not in cls:
             raise SpecError("no ERT entry for this component", source=source, key=key,
                             accepted="an ERT (timeloop-mapper.ERT.yaml or an 'ERT:' key) listing it")
         if any(s in cls for s in _BUFFER):
             levels.append(_storage(comp, attrs, fan, energies.get(short, {}), areas.get(short, 0.0),
                                    source=source, key=key))
-        elif any(s in cls for s in _COMPUTE):
+        else:
             compute = ComputeUnit(name=short, instances=fan[0], mesh_x=fan[1], mesh_y=fan[2],
                                   energy_pj=_pick(energies[short], "compute"),
                                   area_mm2=areas.get(short, 0.0) * 1e-6)
-        else:
-            raise SpecError("unsupported component class (networks and custom classes are not modelled)",
-                            source=source, key=f"{key}.class", value=cls,
-                            accepted="a storage class (DRAM, SRAM, regfile, smartbuffer*, storage) or a MAC")
         parent = (copies, *mesh)
     if compute is None:
         raise SpecError("no compute unit (class intmac/mac/compute)", source=source, key="architecture")
@@ -243,3 +243,26 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
         return Hierarchy(name=name, levels=tuple(levels), compute=compute, clock_ghz=1e-9 / cycle_s)
     except SpecError as err:
         raise SpecError(str(err), source=source) from None
+
+
+def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: str) -> tuple[Hierarchy, list[str]]:
+    """Restrict each level's keepable dataspaces to Timeloop's ``bypass``/``datatype`` constraints
+    (used when searching). Returns the hierarchy and the constraints not applied (as text)."""
+    from dataclasses import replace
+
+    tensors = {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
+    keeps = {lv.name: set(lv.keeps) for lv in hierarchy.levels}
+    skipped: list[str] = []
+    targets = (constraints or {}).get("targets") or [] if isinstance(constraints, dict) else []
+    for i, c in enumerate(targets):
+        if c.get("type") in ("bypass", "datatype") and c.get("target") in keeps:
+            for t in c.get("bypass") or []:
+                if t not in tensors:
+                    raise SpecError("unknown tensor", source=source, key=f"architecture_constraints[{i}].bypass",
+                                    value=t, accepted="Inputs, Weights, Outputs")
+                keeps[c["target"]].discard(tensors[t])
+        else:
+            skipped.append(f"{c.get('type')} on {c.get('target')}")
+    levels = tuple(replace(lv, keeps=tuple(ds for ds in DATASPACES if ds in keeps[lv.name])) if i else lv
+                   for i, lv in enumerate(hierarchy.levels))
+    return replace(hierarchy, levels=levels), skipped
