@@ -107,3 +107,19 @@ def test_loop_nest_prints_timeloop_tiles():
     assert "shared_glb [ Inputs:9831 Outputs:6272 ]" in text
     assert "psum_spad [ Outputs:8 ]" in text and "for Q in [0:14) (Spatial-X)" in text
     assert text.rstrip().endswith("<< Compute >>")
+
+
+def test_halo_reuse_follows_the_reference_timeloop():
+    """Overlap is reused only across steps of the innermost loop above a level (Timeloop 0fc43fb).
+
+    eyeriss_like: DRAM loops P8 / Q2 / M4 (M innermost, does not move the input window), so
+    all 16 glb input tiles are fetched whole: 16 x 9,831 = 157,296 (Timeloop master reports
+    156,600). simba_like: DRAM's only loop is Q28, so the 1-column overlap of consecutive glb
+    tiles is reused: 6,075 + 27 x (6,075 - 3 x 225) = 151,875, the whole (padded) 3 x 225 x 225 input.
+    """
+    eyeriss = load_timeloop(timeloop_inputs("eyeriss_like"))
+    rows = evaluate(eyeriss.layer, eyeriss.hierarchy, eyeriss.mapping).counts.set_index(["level", "dataspace"])
+    assert rows.loc[("DRAM", "inputs")].reads == 16 * 9_831 == rows.loc[("shared_glb", "inputs")].fills
+    simba = load_timeloop(timeloop_inputs("simba_like"))
+    rows = evaluate(simba.layer, simba.hierarchy, simba.mapping).counts.set_index(["level", "dataspace"])
+    assert rows.loc[("GlobalBuffer", "inputs")].fills == 6_075 + 27 * (6_075 - 3 * 225) == 3 * 225 * 225
