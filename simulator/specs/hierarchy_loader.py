@@ -41,7 +41,7 @@ PRESET_DIR = PRESET_DIRS["hierarchy"]
 
 _LEVEL_KEYS = {"name", "instances", "mesh_x", "mesh_y", "keeps", "capacity_words", "word_bits", "block_size",
                "read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle", "energy_pj",
-               "leakage_pj_per_cycle", "area_mm2", "double_buffered", "description"}
+               "leakage_pj_per_cycle", "area_mm2", "double_buffered", "cluster_size", "description"}
 _COMPUTE_KEYS = {"name", "instances", "mesh_x", "mesh_y", "energy_pj", "area_mm2"}
 
 
@@ -136,6 +136,7 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
                                            source=source),
         area_mm2=require_float(raw.get("area_mm2", 0.0), key=f"{key}.area_mm2", source=source),
         double_buffered=dbuf,
+        cluster_size=require_int(raw.get("cluster_size", 1), key=f"{key}.cluster_size", source=source),
     )
 
 
