@@ -107,15 +107,17 @@ class Hierarchy:
         name: preset or file name.
         levels: storage levels, outermost first. Level 0 keeps every dataspace.
         compute: the MAC.
-        clock_ghz: clock frequency (cycles -> seconds).
+        clock_mhz: clock frequency; turns cycles into time (``latency_us = cycles / clock_mhz``).
         dataflow: the dataflow the hardware fixes (a ``dataflows`` name), or ``None`` (mapper chooses).
+        technology_nm: process node of the area model (``simulator.specs.area``).
     """
 
     name: str
     levels: tuple[StorageLevel, ...]
     compute: ComputeUnit
-    clock_ghz: float = 1.0
+    clock_mhz: float = 1000.0
     dataflow: str | None = None
+    technology_nm: float = 45.0
 
     def __post_init__(self) -> None:
         if not self.levels:
@@ -127,6 +129,13 @@ class Hierarchy:
         names = [lv.name for lv in self.levels]
         if len(set(names)) != len(names):
             raise SpecError("level names must be unique", source=self.name, key="levels", value=names)
+        if not self.clock_mhz > 0:
+            raise SpecError("must be > 0", source=self.name, key="clock_mhz", value=self.clock_mhz,
+                            accepted="a clock frequency in MHz > 0")
+
+    def latency_us(self, cycles: float) -> float:
+        """Time of ``cycles`` at this hierarchy's clock (microseconds)."""
+        return cycles / self.clock_mhz
 
     # ---- derived ------------------------------------------------------------------------------
     @property

@@ -1,10 +1,11 @@
 """Load a ``Hierarchy`` from versioned YAML (a preset name or a file path).
 
-Format (``version: 1``)::
+Format (``version: 2``; version 1 is still read)::
 
-    version: 1
+    version: 2
     name: eyeriss_like
-    clock_ghz: 1.0
+    clock_mhz: 200                # drives every time output (latency_us = cycles / clock_mhz)
+    technology_nm: 32             # process node of the area model (simulator.specs.area)
     dataflow: rs                  # optional: the dataflow the hardware fixes
     levels:                       # outermost first
       - name: DRAM
@@ -24,10 +25,12 @@ Format (``version: 1``)::
     compute: {name: mac, energy_pj: 0.208, area_mm2: 0.0012, instances: 1}
 
 Every error is a ``SpecError`` naming the file and the key path (``levels[2].capacity_words``).
+The version-1 key ``clock_ghz`` is still read (converted to MHz) with a ``DeprecationWarning``.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,8 @@ from workloads.errors import SpecError, require_float, require_int
 from workloads.spec_io import load_yaml, reject_unknown
 
 PRESET_DIR = PRESET_DIRS["hierarchy"]
+HIERARCHY_VERSION = 2
+"""Current hierarchy spec version (2: ``clock_mhz`` replaces ``clock_ghz``; ``technology_nm``)."""
 
 _LEVEL_KEYS = {"name", "instances", "mesh_x", "mesh_y", "keeps", "capacity_words", "word_bits", "block_size",
                "read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle", "energy_pj",
@@ -64,29 +69,44 @@ def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
             raise error
         raise SpecError("unknown hierarchy preset or file", source="hardware", value=text,
                         accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
-    data = load_yaml(path, kind="hierarchy")
+    data = load_yaml(path, kind="hierarchy", versions=(1, HIERARCHY_VERSION))
     return build_hierarchy(data, source=str(path))
 
 
 def build_hierarchy(data: dict[str, Any], *, source: str) -> Hierarchy:
     """Validate a parsed YAML mapping and build the frozen ``Hierarchy``."""
-    reject_unknown(data, {"version", "name", "description", "clock_ghz", "dataflow", "levels", "compute"},
-                   source=source)
+    reject_unknown(data, {"version", "name", "description", "clock_mhz", "clock_ghz", "technology_nm", "dataflow",
+                          "levels", "compute"}, source=source)
     raw_levels = data.get("levels")
     if not isinstance(raw_levels, list) or not raw_levels:
         raise SpecError("missing or empty list of levels", source=source, key="levels", value=raw_levels,
                         accepted="a non-empty list of storage levels, outermost (DRAM) first")
     levels = tuple(_level(raw, source=source, key=f"levels[{i}]") for i, raw in enumerate(raw_levels))
     compute = _compute(data.get("compute", {}), source=source)
-    clock = require_float(data.get("clock_ghz", 1.0), key="clock_ghz", source=source, strictly_positive=True)
+    clock = _clock_mhz(data, source=source)
+    tech = require_float(data.get("technology_nm", 45.0), key="technology_nm", source=source, strictly_positive=True)
     name = str(data.get("name") or Path(source).stem)
     dataflow = data.get("dataflow")
     if dataflow is not None:
         dataflow = get_dataflow(dataflow, source=f"{source}: dataflow").name
     try:
-        return Hierarchy(name=name, levels=levels, compute=compute, clock_ghz=clock, dataflow=dataflow)
+        return Hierarchy(name=name, levels=levels, compute=compute, clock_mhz=clock, dataflow=dataflow,
+                         technology_nm=tech)
     except SpecError as err:
         raise SpecError(str(err), source=source) from None
+
+
+def _clock_mhz(data: dict[str, Any], *, source: str) -> float:
+    """``clock_mhz``, or the deprecated ``clock_ghz`` converted (with a ``DeprecationWarning``)."""
+    if "clock_ghz" in data:
+        if "clock_mhz" in data:
+            raise SpecError("give clock_mhz or the deprecated clock_ghz, not both", source=source, key="clock_ghz",
+                            value=data["clock_ghz"], accepted="clock_mhz only")
+        warnings.warn(f"{source}: 'clock_ghz' is deprecated; write 'clock_mhz: "
+                      f"{data['clock_ghz'] * 1000 if isinstance(data['clock_ghz'], int | float) else '...'}' "
+                      f"(hierarchy spec version {HIERARCHY_VERSION})", DeprecationWarning, stacklevel=4)
+        return 1000.0 * require_float(data["clock_ghz"], key="clock_ghz", source=source, strictly_positive=True)
+    return require_float(data.get("clock_mhz", 1000.0), key="clock_mhz", source=source, strictly_positive=True)
 
 
 def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
