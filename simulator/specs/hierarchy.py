@@ -20,6 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.specs.area import (
+    MEMORY_KINDS,
+    UM2_PER_MM2,
+    check_technology,
+    mac_area_um2,
+    storage_area_um2,
+)
 from workloads.errors import SpecError
 
 DATASPACES: tuple[str, ...] = ("inputs", "weights", "outputs")
@@ -44,8 +51,11 @@ class StorageLevel:
         read_bandwidth_words_per_cycle, write_bandwidth_words_per_cycle: per instance; ``None`` = unlimited.
         energy_pj: ``{dataspace: (read, fill, update)}`` pJ per block access.
         leakage_pj_per_cycle: static energy per instance per cycle.
-        area_mm2: area of one instance.
+        area_mm2: area of one instance, or ``None``: from the area model (``simulator.specs.area``)
+            by capacity in bits, ``memory`` kind and ``ports``; unbounded levels (DRAM) have none.
         double_buffered: default multiple-buffering of tiles held here (doubles their footprint).
+        memory: ``sram`` | ``regfile``: how the area model builds it.
+        ports: read-write ports of one instance (each extra port widens every cell).
     """
 
     name: str
@@ -61,8 +71,26 @@ class StorageLevel:
     write_bandwidth_words_per_cycle: float | None = None
     energy_pj: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     leakage_pj_per_cycle: float = 0.0
-    area_mm2: float = 0.0
+    area_mm2: float | None = None
     double_buffered: bool = False
+    memory: str = "sram"
+    ports: int = 1
+
+    @property
+    def capacity_bits(self) -> int:
+        """Bits one instance holds (0 when unbounded)."""
+        words = self.capacity_words if self.capacity_words is not None else \
+            sum(self.capacity_words_per_dataspace.values())
+        return words * self.word_bits
+
+    def instance_area_mm2(self, technology_nm: float) -> float:
+        """Area of one instance: the explicit ``area_mm2`` or the area model's."""
+        if self.area_mm2 is not None:
+            return self.area_mm2
+        bits = self.capacity_bits
+        if bits == 0:
+            return 0.0
+        return storage_area_um2(self.memory, bits, technology_nm, self.ports) / UM2_PER_MM2
 
     def __post_init__(self) -> None:
         where = f"level {self.name!r}"
@@ -78,6 +106,9 @@ class StorageLevel:
             if ds not in DATASPACES:
                 raise SpecError("unknown dataspace", source=where, key="capacity_words", value=ds,
                                 accepted=" | ".join(DATASPACES))
+        if self.memory not in MEMORY_KINDS:
+            raise SpecError("unknown memory kind", source=where, key="memory", value=self.memory,
+                            accepted=" | ".join(MEMORY_KINDS))
 
 
 @dataclass(frozen=True)
@@ -88,7 +119,8 @@ class ComputeUnit:
         name: ``mac``.
         instances, mesh_x, mesh_y: MACs per innermost storage instance.
         energy_pj: energy of one MAC (pJ).
-        area_mm2: area of one MAC.
+        area_mm2: area of one MAC, or ``None``: from the area model by ``bits``.
+        bits: operand precision of the multiplier (the accumulator is twice as wide).
     """
 
     name: str = "mac"
@@ -96,7 +128,14 @@ class ComputeUnit:
     mesh_x: int = 1
     mesh_y: int = 1
     energy_pj: float = 0.0
-    area_mm2: float = 0.0
+    area_mm2: float | None = None
+    bits: int = 8
+
+    def instance_area_mm2(self, technology_nm: float) -> float:
+        """Area of one MAC: the explicit ``area_mm2`` or the area model's."""
+        if self.area_mm2 is not None:
+            return self.area_mm2
+        return mac_area_um2(self.bits, technology_nm) / UM2_PER_MM2
 
 
 @dataclass(frozen=True)
@@ -129,6 +168,7 @@ class Hierarchy:
         names = [lv.name for lv in self.levels]
         if len(set(names)) != len(names):
             raise SpecError("level names must be unique", source=self.name, key="levels", value=names)
+        check_technology(self.technology_nm, source=self.name)
         if not self.clock_mhz > 0:
             raise SpecError("must be > 0", source=self.name, key="clock_mhz", value=self.clock_mhz,
                             accepted="a clock frequency in MHz > 0")
@@ -167,11 +207,17 @@ class Hierarchy:
     def num_macs(self) -> int:
         return self.total_instances(self.num_levels)
 
+    def area_breakdown_mm2(self) -> dict[str, float]:
+        """Area of every level (all its instances) and of all MACs (mm^2), at ``technology_nm``."""
+        out = {lv.name: lv.instance_area_mm2(self.technology_nm) * self.total_instances(i)
+               for i, lv in enumerate(self.levels)}
+        out[self.compute.name] = self.compute.instance_area_mm2(self.technology_nm) * self.num_macs
+        return out
+
     @property
     def area_mm2(self) -> float:
         """Total area: every level instance plus every MAC (mm^2)."""
-        area = sum(lv.area_mm2 * self.total_instances(i) for i, lv in enumerate(self.levels))
-        return area + self.compute.area_mm2 * self.num_macs
+        return sum(self.area_breakdown_mm2().values())
 
     def arrays(self) -> HierarchyArrays:
         """Numeric arrays for the numba cost kernel."""

@@ -22,7 +22,10 @@ Format (``version: 2``; version 1 is still read)::
         instances: 14             # per parent instance
         mesh_x: 14
         keeps: []
-    compute: {name: mac, energy_pj: 0.208, area_mm2: 0.0012, instances: 1}
+    compute: {name: mac, energy_pj: 0.208, bits: 8, instances: 1}   # area from bits (or area_mm2: ...)
+
+A level's area is modelled from its capacity (``memory: sram`` (default) or ``regfile``, ``ports: 1``)
+unless it gives ``area_mm2`` (one instance); see ``simulator.specs.area``.
 
 Every error is a ``SpecError`` naming the file and the key path (``levels[2].capacity_words``).
 The version-1 key ``clock_ghz`` is still read (converted to MHz) with a ``DeprecationWarning``.
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from dataflows.dataflow import get_dataflow
+from simulator.specs.area import MEMORY_KINDS, check_technology
 from simulator.specs.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
 from simulator.specs.presets import PRESET_DIRS, wrong_kind
 from workloads.errors import SpecError, require_float, require_int
@@ -46,8 +50,8 @@ HIERARCHY_VERSION = 2
 
 _LEVEL_KEYS = {"name", "instances", "mesh_x", "mesh_y", "keeps", "capacity_words", "word_bits", "block_size",
                "read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle", "energy_pj",
-               "leakage_pj_per_cycle", "area_mm2", "double_buffered", "description"}
-_COMPUTE_KEYS = {"name", "instances", "mesh_x", "mesh_y", "energy_pj", "area_mm2"}
+               "leakage_pj_per_cycle", "area_mm2", "double_buffered", "description", "memory", "ports"}
+_COMPUTE_KEYS = {"name", "instances", "mesh_x", "mesh_y", "energy_pj", "area_mm2", "bits"}
 
 
 def hierarchy_presets() -> list[str]:
@@ -84,7 +88,8 @@ def build_hierarchy(data: dict[str, Any], *, source: str) -> Hierarchy:
     levels = tuple(_level(raw, source=source, key=f"levels[{i}]") for i, raw in enumerate(raw_levels))
     compute = _compute(data.get("compute", {}), source=source)
     clock = _clock_mhz(data, source=source)
-    tech = require_float(data.get("technology_nm", 45.0), key="technology_nm", source=source, strictly_positive=True)
+    tech = check_technology(require_float(data.get("technology_nm", 45.0), key="technology_nm", source=source,
+                                          strictly_positive=True), source=source)
     name = str(data.get("name") or Path(source).stem)
     dataflow = data.get("dataflow")
     if dataflow is not None:
@@ -154,9 +159,23 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
         energy_pj=_energy(raw.get("energy_pj", {}), source=source, key=f"{key}.energy_pj"),
         leakage_pj_per_cycle=require_float(raw.get("leakage_pj_per_cycle", 0.0), key=f"{key}.leakage_pj_per_cycle",
                                            source=source),
-        area_mm2=require_float(raw.get("area_mm2", 0.0), key=f"{key}.area_mm2", source=source),
+        area_mm2=_optional_area(raw.get("area_mm2"), key=f"{key}.area_mm2", source=source),
         double_buffered=dbuf,
+        memory=_memory(raw.get("memory", "sram"), key=f"{key}.memory", source=source),
+        ports=require_int(raw.get("ports", 1), key=f"{key}.ports", source=source),
     )
+
+
+def _optional_area(value: Any, *, key: str, source: str) -> float | None:
+    """An explicit per-instance area (overrides the area model), or ``None``."""
+    return None if value is None else require_float(value, key=key, source=source)
+
+
+def _memory(value: Any, *, key: str, source: str) -> str:
+    if value not in MEMORY_KINDS:
+        raise SpecError("unknown memory kind", source=source, key=key, value=value,
+                        accepted=" | ".join(MEMORY_KINDS))
+    return str(value)
 
 
 def _actions(raw: Any, *, source: str, key: str) -> tuple[float, float, float]:
@@ -197,4 +216,5 @@ def _compute(raw: Any, *, source: str) -> ComputeUnit:
         raise SpecError("mesh_x * mesh_y must equal instances", source=source, key="compute.mesh_x", value=(mx, my))
     return ComputeUnit(name=str(raw.get("name", "mac")), instances=inst, mesh_x=mx, mesh_y=my,
                        energy_pj=require_float(raw.get("energy_pj", 0.0), key="compute.energy_pj", source=source),
-                       area_mm2=require_float(raw.get("area_mm2", 0.0), key="compute.area_mm2", source=source))
+                       area_mm2=_optional_area(raw.get("area_mm2"), key="compute.area_mm2", source=source),
+                       bits=require_int(raw.get("bits", 8), key="compute.bits", source=source))
