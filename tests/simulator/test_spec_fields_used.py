@@ -231,3 +231,20 @@ def test_cli_map_prints_time(capsys: pytest.CaptureFixture[str]) -> None:
                  "--no-nest"]) == 0
     text = capsys.readouterr().out
     assert "MHz" in text and "latency_us" in text
+
+
+def test_batched_path_models_the_same_fields() -> None:
+    """The sweep / env fast path (``simulator.systolic.batch``) gives simulate()'s totals exactly on
+    multi-core, 2-byte-word and SRAM-starved hardware."""
+    from simulator.systolic.batch import TOTAL_COLUMNS, network_totals
+
+    narrow = _tiers(load_hardware("scalesim-32x32"), read_bw_bytes_per_cycle=4.0, write_bw_bytes_per_cycle=4.0,
+                    latency_cycles=9)
+    accs = [load_hardware("tpu-hbm-like"), narrow, load_hardware("scalesim-32x32")]
+    net = load_workload("alexnet")
+    for flow in resolve_dataflows("all"):
+        got = network_totals(net, accs, flow)
+        for i, acc in enumerate(accs):
+            want = acceldse.simulate(net, acc, flow.name).totals.iloc[0]
+            assert [got.iloc[i][c] for c in TOTAL_COLUMNS] == pytest.approx([want[c] for c in TOTAL_COLUMNS],
+                                                                           rel=1e-12), (acc.name, flow.name)
