@@ -39,10 +39,12 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         dataflow: ``os`` | ``ws`` | ``is`` | ``all`` | a list; default: the hardware's own, else ``os``.
         fidelity: ``analytical`` (closed forms per fold, numba) or ``cycle`` (real operands moved through
             the array cycle by cycle; compute cycles measured, traffic analytical; small layers only)
-            or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; equals
-            ``analytical`` with one core; adds the stall breakdown and multi-core contention).
+            or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; adds the stall
+            breakdown and multi-core contention). Every fidelity deals a layer's folds to the
+            hardware's ``cores`` arrays; ``event`` equals ``analytical`` where the link is not contended.
         compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers instead of the model's (CALC mode, or
-            the cfg's ``InterfaceBandwidth`` when ``hardware`` is a SCALE-Sim ``.cfg``).
+            the cfg's ``InterfaceBandwidth`` when ``hardware`` is a SCALE-Sim ``.cfg``). Needs one-core
+            hardware and no other ``fidelity`` (``SpecError`` otherwise).
         workload_params: zoo parameters (``batch``, ``seq_len``, ``width``, ``resolution`` ...).
 
     Returns:
@@ -61,6 +63,13 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         if compat not in COMPAT_MODES:
             raise SpecError("unknown compatibility mode", source="compat", value=compat,
                             accepted=" | ".join(COMPAT_MODES))
+        if fidelity != "analytical":
+            raise SpecError("compat mode reports the peer tool's own numbers and has no fidelity levels",
+                            source="fidelity", value=fidelity,
+                            accepted=f"no --fidelity with --compat {compat} (or fidelity='analytical')")
+        if acc.cores != 1:
+            raise SpecError("SCALE-Sim models one array", source=acc.source or acc.name, key="cores",
+                            value=acc.cores, accepted=f"cores: 1 with --compat {compat}")
         from simulator.scalesim.table import scalesim_table
 
         table = scalesim_table(network, acc, flows, settings)
@@ -74,8 +83,8 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         table = cycle_table(network, acc, flows)
     else:
         table = systolic_table(network, acc, flows)
-    # the event engine deals folds to every core; the other fidelities model one array
-    pes = acc.array.pes * (acc.cores if fidelity == "event" and compat is None else 1)
+    # every fidelity deals a layer's folds to all cores (compat mode runs on one-core hardware only)
+    pes = acc.array.pes * acc.cores
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
                      pes=pes, area_mm2=acc.area_mm2, compat=compat, extra={"accelerator": acc})
 

@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
             print(file=out)
     table = result.table
     print(table.to_string(index=False), file=out)
-    print(f"\n{result.network} on {result.hierarchy.name}: {result.cycles:,} cycles, "
+    print(f"\n{result.network} on {result.hierarchy.name}: {result.cycles:,} cycles "
+          f"({result.hierarchy.latency_us(result.cycles):,.2f} us at {result.hierarchy.clock_mhz:g} MHz), "
           f"{result.energy_pj / 1e6:,.2f} uJ, area {result.hierarchy.area_mm2:.2f} mm2", file=out)
     if args.out is not None:
         table.to_csv(args.out, index=False)

@@ -34,7 +34,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--hardware", default="scalesim-32x32",
                    help=f"{kind_help('systolic')}, a YAML spec or a SCALE-Sim .cfg (default scalesim-32x32)")
     p.add_argument("--dataflow", default=None, help="os | ws | is | all (default: the hardware's, else os)")
-    p.add_argument("--fidelity", default="analytical", choices=FIDELITIES)
+    p.add_argument("--fidelity", default="analytical", choices=FIDELITIES,
+                   help="analytical | event | cycle (not with --compat, which reports the peer's own numbers)")
     p.add_argument("--compat", default=None, choices=COMPAT_MODES,
                    help="report a peer tool's numbers (SCALE-Sim 3.0.0, CALC mode)")
     p.add_argument("--batch", type=int, default=None, help="batch size for zoo workloads")
@@ -77,8 +78,8 @@ def workload_params(args: argparse.Namespace) -> dict[str, Any]:
 
 def print_result(result: SimResult, *, all_columns: bool = False, file: Any = None) -> None:
     out = file or sys.stdout
-    mode = f", compat={result.compat}" if result.compat else ""
-    print(f"{result.workload} on {result.hardware} ({result.fidelity}{mode})", file=out)
+    mode = f"compat={result.compat}" if result.compat else result.fidelity
+    print(f"{result.workload} on {result.hardware} ({mode})", file=out)
     table = result.layers if all_columns else result.layers[[c for c in TABLE_COLUMNS if c in result.layers]]
     with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200,
                            "display.float_format", "{:,.3f}".format):

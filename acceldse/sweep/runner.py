@@ -87,10 +87,7 @@ class SweepSummary:
 
 def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[Task]:
     """Batches of pending rows sharing workload, dataflow and fidelity."""
-    from simulator.systolic.batch import hardware_arrays
-
     points = plan.points
-    arrays = hardware_arrays(plan.variants) if (points["fidelity"] == "analytical").any() else {}
     frame = pd.DataFrame({"row": rows, "w": plan.workload[rows], "d": points["dataflow"].to_numpy()[rows],
                           "f": points["fidelity"].to_numpy()[rows]})
     for (w, d, f), group in frame.groupby(["w", "d", "f"], sort=False):
@@ -99,8 +96,8 @@ def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[T
         for start in range(0, len(group_rows), size):
             chunk = group_rows[start:start + size]
             used, acc_index = np.unique(plan.variant[chunk], return_inverse=True)
-            accs: list[Any] | dict[str, np.ndarray] = {k: v[used] for k, v in arrays.items()} \
-                if f == "analytical" else [plan.variants[int(v)] for v in used]
+            # the Accelerator objects: the batched path retimes multi-core and SRAM-bound layers from them
+            accs: list[Any] = [plan.variants[int(v)] for v in used]
             yield Task(rows=chunk, workload=plan.workloads[int(w)], dataflow=str(d), fidelity=str(f),
                        accs=accs, acc_index=acc_index.ravel())
 

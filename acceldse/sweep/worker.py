@@ -30,8 +30,7 @@ class Task:
     Attributes:
         rows: the points' row numbers in the plan (returned with the results).
         workload: (name, zoo params); dataflow; fidelity.
-        accs: distinct designs of the batch: their ``hardware_arrays`` at analytical fidelity (cheap
-            to ship), else the ``Accelerator`` objects; acc_index: which one each point uses.
+        accs: the distinct ``Accelerator`` objects of the batch; acc_index: which one each point uses.
     """
 
     rows: np.ndarray

@@ -240,7 +240,7 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
     if compute is None:
         raise SpecError("no compute unit (class intmac/mac/compute)", source=source, key="architecture")
     try:
-        return Hierarchy(name=name, levels=tuple(levels), compute=compute, clock_ghz=1e-9 / cycle_s)
+        return Hierarchy(name=name, levels=tuple(levels), compute=compute, clock_mhz=1e-6 / cycle_s)
     except SpecError as err:
         raise SpecError(str(err), source=source) from None
 

@@ -21,7 +21,7 @@ from dataflows.dataflow import Dataflow
 from simulator.result import SUM_COLUMNS
 from simulator.specs.accelerator import Accelerator
 from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_runs
-from simulator.systolic.model import elem_bytes
+from simulator.systolic.model import elem_bytes, fold_schedule, timed_counts
 from workloads.network import Network
 
 _COUNT_FIELDS = ("sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap", "sram_reads_ofmap",
@@ -84,18 +84,26 @@ def network_cases(network: Network, dataflow: Dataflow) -> NetworkCases:
 
 
 _HW_FIELDS = ("rows", "cols", "in_cap_bytes", "w_cap_bytes", "out_cap_bytes", "dram_latency_cycles", "pes",
+              "word_bytes", "cores", "sram_latency_cycles",
               "read_bw", "write_bw", "sram_read_pj", "sram_write_pj", "dram_read_pj", "dram_write_pj", "mac_pj",
-              "clock_mhz", "area_mm2")
-_HW_INTS = 7  # the first seven fields are integers
+              "clock_mhz", "area_mm2", "sram_read_bw", "sram_write_bw")
+_HW_INTS = 10  # the first ten fields are integers
 
 
 def _hw_row(a: Accelerator) -> tuple[float, ...]:
     sram, dram = a.sram, a.dram
     return (a.array.rows, a.array.cols, sram.partition_bytes("ifmap") // 2, sram.partition_bytes("filter") // 2,
-            sram.partition_bytes("ofmap") // 2, dram.latency_cycles, a.array.pes,
+            sram.partition_bytes("ofmap") // 2, dram.latency_cycles, a.array.pes * a.cores,
+            a.word_bytes, a.cores, sram.latency_cycles,
             dram.read_bw_bytes_per_cycle, dram.write_bw_bytes_per_cycle, sram.read_energy_pj_per_byte,
             sram.write_energy_pj_per_byte, dram.read_energy_pj_per_byte, dram.write_energy_pj_per_byte,
-            a.array.mac_energy_pj, a.clock_mhz, a.area_mm2)
+            a.array.mac_energy_pj, a.clock_mhz, a.area_mm2, sram.read_bw_bytes_per_cycle,
+            sram.write_bw_bytes_per_cycle)
+
+
+def _widened(eb: np.ndarray, hw: dict[str, np.ndarray]) -> np.ndarray:
+    """(P, L) bytes per operand: each layer's element bytes widened to each accelerator's word."""
+    return np.maximum(eb[None, :], hw["word_bytes"][:, None])
 
 
 def hardware_arrays(accs: Sequence[Accelerator]) -> dict[str, np.ndarray]:
@@ -129,6 +137,15 @@ def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
     cases = np.broadcast_to(nc.base, (p, m, len(CASE_FIELDS))).copy()
     for j, name in zip(_ACC_COLS, _ACC_FIELDS):
         cases[:, :, j] = hw[name][:, None]
+    # operands widened to the hardware word (``model.operand_bytes``): element and unique bytes
+    for elem, unique_field in (("in_elem_bytes", "in_bytes_unique"), ("w_elem_bytes", "w_bytes_unique"),
+                               ("out_elem_bytes", None)):
+        e = CASE_FIELDS.index(elem)
+        wide = np.maximum(cases[:, :, e], hw["word_bytes"][:, None])
+        if unique_field is not None:
+            u = CASE_FIELDS.index(unique_field)
+            cases[:, :, u] = cases[:, :, u] // cases[:, :, e] * wide
+        cases[:, :, e] = wide
     flat = cases.reshape(p * m, len(CASE_FIELDS))
     bw = np.repeat(np.stack([hw["read_bw"], hw["write_bw"]], axis=1), m, axis=0)
     keyed = np.concatenate([flat, bw.view(np.int64)], axis=1)  # bandwidth bits join the case key
@@ -162,8 +179,8 @@ def network_layer_arrays(network: Network, accs: Designs, dataflow: Dataflow,
     # layers without MACs: a vector unit as wide as the array, operands streamed through DRAM
     cols, lat = hw["cols"][:, None], hw["dram_latency_cycles"][:, None]
     compute = np.ceil(nc.ops[None, :] / cols)
-    load = np.ceil(nc.input_bytes[None, :] / hw["read_bw"][:, None])
-    store = np.ceil(nc.output_bytes[None, :] / hw["write_bw"][:, None])
+    load = np.ceil(nc.input_elems[None, :] * _widened(nc.eb_in, hw) / hw["read_bw"][:, None])
+    store = np.ceil(nc.output_elems[None, :] * _widened(nc.eb_out, hw) / hw["write_bw"][:, None])
     r["compute_cycles"][:] = compute
     r["total_cycles"][:] = np.maximum(compute, load + store) + 2 * lat
     for key, src in (("sram_reads_ifmap", nc.input_elems), ("sram_writes_ofmap", nc.output_elems),
@@ -173,12 +190,39 @@ def network_layer_arrays(network: Network, accs: Designs, dataflow: Dataflow,
         out = _kernel_out(nc, hw)
         for k, f in enumerate(OUT_FIELDS):
             r[f][:, nc.mac_index] = out[:, :, k]
+        _retime(network, accs, dataflow, nc, hw, r)
     return _finish(nc, hw, r)
+
+
+def _retime(network: Network, accs: Designs, dataflow: Dataflow, nc: NetworkCases,
+            hw: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> None:
+    """What ``model.analytical_counts`` adds to the kernel's one-array timing: the SRAM tier's latency
+    on every MAC layer, and the exact ``timed_counts`` for multi-core accelerators and for layers
+    the SRAM tier cannot feed at the array's pace (few in practice; computed one by one)."""
+    idx = nc.mac_index
+    folds = np.maximum(r["folds"][:, idx], 1)
+    per_fold = r["compute_cycles"][:, idx] / folds
+    eb_in, eb_w, eb_out = (_widened(e, hw)[:, idx] for e in (nc.eb_in, nc.eb_w, nc.eb_out))
+    read = r["sram_reads_ifmap"][:, idx] * eb_in + r["sram_reads_filter"][:, idx] * eb_w \
+        + r["sram_reads_ofmap"][:, idx] * eb_out
+    write = r["sram_writes_ofmap"][:, idx] * eb_out
+    slow = (np.ceil(read / folds / hw["sram_read_bw"][:, None]) > per_fold) \
+        | (np.ceil(write / folds / hw["sram_write_bw"][:, None]) > per_fold) | (hw["cores"][:, None] > 1)
+    total = r["total_cycles"][:, idx]
+    total += np.where(slow, 0, hw["sram_latency_cycles"][:, None])
+    if slow.any() and isinstance(accs, dict):
+        raise RuntimeError("multi-core or SRAM-bound layers need the Accelerator objects, not their arrays")
+    for p, j in zip(*np.nonzero(slow)):
+        assert not isinstance(accs, dict)
+        layer = network.layers[int(idx[j])]
+        timed = timed_counts(fold_schedule(layer, dataflow, accs[p]), accs[p])
+        total[p, j], r["compute_cycles"][p, idx[j]] = timed["total_cycles"], timed["compute_cycles"]
+    r["total_cycles"][:, idx] = total
 
 
 def _finish(nc: NetworkCases, hw: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``model.finish_row`` on arrays, operation for operation (so float results are bit-identical)."""
-    eb_in, eb_w, eb_out = nc.eb_in[None, :], nc.eb_w[None, :], nc.eb_out[None, :]
+    eb_in, eb_w, eb_out = _widened(nc.eb_in, hw), _widened(nc.eb_w, hw), _widened(nc.eb_out, hw)
     total, compute = r["total_cycles"].astype(np.int64), r["compute_cycles"].astype(np.int64)
     sram_read = r["sram_reads_ifmap"] * eb_in + r["sram_reads_filter"] * eb_w + r["sram_reads_ofmap"] * eb_out
     sram_write = r["sram_writes_ofmap"] * eb_out
