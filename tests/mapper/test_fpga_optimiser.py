@@ -37,8 +37,10 @@ def test_lenet_beats_or_equals_samo_rule_on_zc706() -> None:
     res = optimise(lenet(), plat, batch=256, method="greedy")
     _check_feasible(res, plat)
     samo = json.loads((GOLDEN / "samo_lenet_zc706.json").read_text())["throughput_per_s"]
-    assert res.report.throughput >= samo  # SAMO: 10,000 samples/s (2,560,000 cycles per batch)
-    assert res.report.throughput == pytest.approx(12_500.0)
+    # SAMO: 10,000 samples/s (2,560,000 cycles per batch); on fpgaConvNet's resource model LUTs
+    # bind first, and the optimiser ties SAMO (the 12,500/s of the old, LUT-light model is gone)
+    assert res.report.throughput >= samo
+    assert res.report.throughput == pytest.approx(10_000.0)
 
 
 SAMO_FILES = sorted(GOLDEN.glob("samo_*.json"))
@@ -233,3 +235,22 @@ def test_split_points_leave_two_nonempty_parts(length: int) -> None:
             assert points == list(range(1, length))
         elif length > 1:
             assert points  # at least one split is offered
+
+
+# ---- more resources never give a slower design: NOT yet guaranteed ---------------------------------
+# A hypothesis search over random per-resource limits (L <= L') found this counterexample: the
+# partitioner and the greedy passes take limit-dependent decisions, so doubling the LUTs of a
+# quarter-size ZC706 gives a slower LeNet design.  Strict xfail: it fails loudly once fixed.
+
+@pytest.mark.xfail(strict=True, reason="optimiser is not monotone in the resource limits (known, issue 12)")
+def test_more_resources_never_slower_counterexample() -> None:
+    base = load_platform("zc706").with_clock(100)
+
+    def quarter(lut_factor: float) -> Platform:
+        return Platform("limits", dsp=base.dsp // 4, bram18=int(base.bram18 * 0.25), uram=0,
+                        lut=int(base.lut * 0.25 * lut_factor), ff=int(base.ff * 0.25), clock_mhz=100,
+                        bandwidth_gbps=base.bandwidth_gbps, reconfiguration_ms=base.reconfiguration_ms)
+
+    small = optimise(lenet(), quarter(1.0), batch=256)
+    large = optimise(lenet(), quarter(2.0), batch=256)
+    assert large.report.throughput >= small.report.throughput
