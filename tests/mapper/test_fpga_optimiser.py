@@ -249,7 +249,7 @@ def test_more_resources_never_slower_counterexample() -> None:
     def quarter(lut_factor: float) -> Platform:
         return Platform("limits", dsp=base.dsp // 4, bram18=int(base.bram18 * 0.25), uram=0,
                         lut=int(base.lut * 0.25 * lut_factor), ff=int(base.ff * 0.25), clock_mhz=100,
-                        bandwidth_gbps=base.bandwidth_gbps, reconfiguration_ms=base.reconfiguration_ms)
+                        bandwidth_gbit_per_s=base.bandwidth_gbit_per_s, reconfiguration_ms=base.reconfiguration_ms)
 
     small = optimise(lenet(), quarter(1.0), batch=256)
     large = optimise(lenet(), quarter(2.0), batch=256)
