@@ -1,8 +1,10 @@
 """``acceldse fpga``: layer-pipelined FPGA streaming designs (fpgaConvNet / SAMO style).
 
-Optimises per-stage folding and partitioning of a network on an FPGA board and prints a per-stage
-table (like SAMO's report) and the network summary; ``acceldse fpga swat`` compares sliding-window
-and dense attention designs.
+Optimises per-stage folding and partitioning of a network on an FPGA board (acceldse's own
+optimiser, not SAMO's) and prints a per-stage table (like SAMO's report) and the network summary;
+``--design FILE`` instead evaluates a given SAMO / fpgaConvNet design; ``--export samo`` writes the
+design in fpgaConvNet's partition JSON; ``acceldse fpga swat`` compares sliding-window and dense
+attention designs.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 from typing import Any
 
-from mapper.fpga import optimise
+from mapper.fpga import FpgaResult, optimise
 from simulator.fpga.attention import compare_attention
-from simulator.fpga.networks import FPGA_NETWORKS, fpga_network
+from simulator.fpga.networks import FPGA_NETWORKS, at_bits, fpga_network
 from simulator.specs.presets import kind_help
 from workloads.errors import SpecError
 from workloads.network import Network
@@ -25,14 +28,28 @@ EPILOG = """examples:
   acceldse fpga --workload vgg_small --platform zcu102 --decompose
   acceldse fpga --workload model.onnx --platform u250 --objective latency --batch 1
   acceldse fpga --workload model.onnx --platform zcu102 --decompose --max-error 0.05
+  acceldse fpga --workload lenet --platform zc706 --clock-mhz 100 --design tests/golden/fpga/samo_lenet_zc706.json
+  acceldse fpga --workload model.onnx --bits 16 --platform samo-u250-1slr --export samo --out design.json
   acceldse fpga swat --platform zcu102 --seq-len 1024 2048 4096 8192 16384 --window 512
 """
 
 
-def resolve_workload(name: str) -> Network:
-    """An FPGA-study network (lenet, vgg_small, ...), else a zoo name or file via ``load_workload``."""
+def resolve_workload(name: str, bits: int | None = None) -> Network:
+    """An FPGA-study network (lenet, vgg_small, ...), else a zoo name or file via ``load_workload``.
+
+    ``bits``: operand precision of every layer (default: the network's own; 16 for the study
+    networks, 8 for ONNX files).
+    """
     if name.lower() in FPGA_NETWORKS:
-        return fpga_network(name)
+        return at_bits(fpga_network(name), bits) if bits else fpga_network(name)
+    if bits and name.lower().endswith(".onnx"):
+        from workloads.onnx_import import load_onnx
+
+        return load_onnx(name, bits=bits)
+    return at_bits(_load_named(name), bits) if bits else _load_named(name)
+
+
+def _load_named(name: str) -> Network:
     try:
         from workloads.loader import load_workload
     except ImportError:  # the zoo/loader is optional for this command
@@ -78,6 +95,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--window", type=int, default=512, help="swat: keys per query row (default 512)")
     parser.add_argument("--head-dim", type=int, default=64, help="swat: head dimension (default 64)")
     parser.add_argument("--heads", type=int, default=1, help="swat: attention heads (default 1)")
+    parser.add_argument("--bits", type=int, default=None,
+                        help="operand precision of every layer in bits (SAMO's runs are 16-bit; ONNX loads at 8)")
+    parser.add_argument("--design", default=None, metavar="FILE",
+                        help="evaluate this SAMO / fpgaConvNet design JSON instead of optimising")
+    parser.add_argument("--export", choices=["samo"], default=None,
+                        help="write the design in fpgaConvNet's partition JSON (SAMO's output format)")
+    parser.add_argument("--out", default=None, metavar="PATH", help="with --export: file to write (default stdout)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
@@ -90,21 +114,67 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _run_swat(args: argparse.Namespace) -> int:
+    table = compare_attention(args.platform, seq_lens=tuple(args.seq_len), window=args.window,
+                              head_dim=args.head_dim, heads=args.heads)
+    if args.json:
+        print(json.dumps({"platform": args.platform, "rows": table.to_dict(orient="records")}))
+    else:
+        cols = ["seq_len", "window", "swat_latency_ms", "dense_latency_ms", "speedup", "swat_energy_uj",
+                "dense_energy_uj"]
+        print(table[[c for c in cols if c in table]].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    return 0
+
+
+def _given_design(args: argparse.Namespace, network: Network) -> FpgaResult:
+    """Evaluate the design file ``args.design`` (no optimisation)."""
+    from simulator.fpga.design import evaluate_design
+    from simulator.fpga.samo_io import load_design
+    from simulator.specs.platform import load_platform
+
+    onnx_path = args.workload if args.workload.lower().endswith(".onnx") else None
+    loaded = load_design(args.design, network, onnx_path=onnx_path)
+    plat = load_platform(args.platform)
+    if args.clock_mhz is not None:
+        plat = plat.with_clock(args.clock_mhz)
+    batch = args.batch or loaded.batch or 256
+    report = evaluate_design(network, loaded.foldings, plat, batch=batch, partitions=loaded.partitions)
+    return FpgaResult(network, report, loaded.foldings, loaded.partitions)
+
+
+def _export(args: argparse.Namespace, result: FpgaResult) -> None:
+    from simulator.fpga.samo_io import design_to_samo
+
+    text = json.dumps(design_to_samo(result.report, result.network), indent=1)
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.action == "swat":
-        table = compare_attention(args.platform, seq_lens=tuple(args.seq_len), window=args.window,
-                                  head_dim=args.head_dim, heads=args.heads)
-        if args.json:
-            print(json.dumps({"platform": args.platform, "rows": table.to_dict(orient="records")}))
-        else:
-            cols = ["seq_len", "window", "swat_latency_ms", "dense_latency_ms", "speedup"]
-            print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        return _run_swat(args)
+    if args.bits is not None and not 1 <= args.bits <= 64:
+        raise SpecError("out of range", source="--bits", value=args.bits, accepted="an integer 1..64")
+    if args.batch is not None and args.batch < 1:
+        raise SpecError("must be >= 1", source="--batch", value=args.batch, accepted="an integer >= 1")
+    network = resolve_workload(args.workload, args.bits)
+    if args.design:
+        result = _given_design(args, network)
+    else:
+        result = _optimised(args, network)
+    if args.export:
+        _export(args, result)
         return 0
+    _print_result(args, result)
+    return 0
+
+
+def _optimised(args: argparse.Namespace, network: Network) -> FpgaResult:
     if args.batch is None:
         args.batch = 1 if args.objective == "latency" else 256
-    if args.batch < 1:
-        raise SpecError("must be >= 1", source="--batch", value=args.batch, accepted="an integer >= 1")
-    network = resolve_workload(args.workload)
     weights = None
     if args.decompose and args.workload.lower().endswith(".onnx"):
         from workloads.onnx_weights import onnx_weights
@@ -117,20 +187,26 @@ def run(args: argparse.Namespace) -> int:
                       seed=args.seed, decompose=args.decompose, clock_mhz=args.clock_mhz,
                       enable_reconf=not args.no_reconf, weights=weights, max_error=args.max_error,
                       min_rank_fraction=args.min_rank_fraction)
+    return result
+
+
+def _print_result(args: argparse.Namespace, result: FpgaResult) -> None:
     summary = {k: _clean(v) for k, v in result.summary.items()}
     if args.json:
         stages = [{k: _clean(v) for k, v in row.items()} for row in result.stages.to_dict(orient="records")]
         print(json.dumps({"summary": summary, "stages": stages,
                           "decomposition": {k: list(v) for k, v in result.decomposition.items()},
-                          "decomposition_errors": result.decomposition_errors}))
-        return 0
+                          "decomposition_errors": result.decomposition_errors,
+                          "violations": list(result.report.violations)}))
+        return
     cols = ["partition", "layer", "coarse_in", "coarse_out", "fine", "personality", "weights_on_chip", "cycles",
             "dsp", "bram18", "uram", "lut", "ff"]
     print(result.stages[cols].to_string(index=False))
     print()
     s = summary
+    what = f"design {args.design} (evaluated, not optimised)" if args.design else "optimised by acceldse"
     print(f"{s['network']} on {s['platform']} @ {s['clock_mhz']:g} MHz, batch {s['batch']}, "
-          f"{s['partitions']} partition(s)")
+          f"{s['partitions']} partition(s), {what}")
     print(f"  batch latency   {s['batch_time_us']:,.1f} us  (with pipeline fill {s['latency_us']:,.1f} us)")
     print(f"  throughput      {s['throughput_per_s']:,.1f} samples/s  ({s.get('gops', 0):,.2f} GOP/s)")
     print(f"  per DSP         {s['throughput_per_dsp']:,.3f} samples/s/DSP")
@@ -150,4 +226,5 @@ def run(args: argparse.Namespace) -> int:
 
         print("\ndecomposition plans tried (rank fraction 1.0 = undecomposed):")
         print(pd.DataFrame(result.candidates).to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-    return 0
+    for violation in result.report.violations:
+        print(f"  over budget: {violation}")

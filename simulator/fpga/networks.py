@@ -7,6 +7,7 @@ on the model zoo.  ``fpga_network(name)`` resolves a name; ``FPGA_NETWORKS`` lis
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from workloads.errors import SpecError
 from workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
@@ -65,8 +66,19 @@ def mlp(bits: int = 16) -> Network:
     return Network("mlp", layers, source="simulator.fpga.networks")
 
 
+def at_bits(network: Network, bits: int) -> Network:
+    """``network`` with every layer's input, weight and output precision set to ``bits``."""
+    layers = tuple(replace(layer, input_bits=bits, weight_bits=bits, output_bits=bits) for layer in network)
+    return Network(network.name, layers, edges=tuple(network.edges), source=network.source)
+
+
+def vgg_tiny(bits: int = 16) -> Network:
+    """``vgg_small`` with widths 16, 32, 64 (three blocks): the network of the stored SAMO golden on ZCU102."""
+    return vgg_small(bits, widths=(16, 32, 64))
+
+
 FPGA_NETWORKS: dict[str, Callable[[], Network]] = {
-    "lenet": lenet, "vgg_small": vgg_small, "residual_block": residual_block, "mlp": mlp,
+    "lenet": lenet, "vgg_small": vgg_small, "vgg_tiny": vgg_tiny, "residual_block": residual_block, "mlp": mlp,
 }
 
 
