@@ -25,7 +25,7 @@ from workloads.network import Network
 EPILOG = """examples:
   acceldse fpga --workload lenet --platform zc706 --objective throughput --batch 256
   acceldse fpga --workload lenet --platform zc706 --clock-mhz 100 --method anneal --seed 1 --json
-  acceldse fpga --workload vgg_small --platform zcu102 --decompose
+  acceldse fpga --workload vgg_small --platform zcu102 --decompose --max-error none
   acceldse fpga --workload model.onnx --platform u250 --objective latency --batch 1
   acceldse fpga --workload model.onnx --platform zcu102 --decompose --max-error 0.05
   acceldse fpga --workload lenet --platform zc706 --clock-mhz 100 --design tests/golden/fpga/samo_lenet_zc706.json
@@ -84,9 +84,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="annealing seed (default 0)")
     parser.add_argument("--clock-mhz", type=float, default=None, help="override the platform clock (MHz)")
     parser.add_argument("--decompose", action="store_true", help="let the optimiser apply SVD/CP per layer")
-    parser.add_argument("--max-error", type=float, default=None,
-                        help="with --decompose on an .onnx workload: largest relative reconstruction error "
-                             "per layer, computed from the model's weights")
+    parser.add_argument("--max-error", default=None, metavar="E|none",
+                        help="with --decompose: largest relative reconstruction error per layer, computed from "
+                             "the .onnx workload's weights (default 0.3); 'none' decomposes without an accuracy "
+                             "bound (needed for study networks, which have no weights)")
     parser.add_argument("--min-rank-fraction", type=float, default=0.25,
                         help="with --decompose: smallest rank as a fraction of full rank (default 0.25)")
     parser.add_argument("--no-reconf", action="store_true", help="one partition only (no reconfiguration)")
@@ -180,14 +181,33 @@ def _optimised(args: argparse.Namespace, network: Network) -> FpgaResult:
         from workloads.onnx_weights import onnx_weights
 
         weights = onnx_weights(args.workload)
-    if args.max_error is not None and weights is None:
-        raise SpecError("needs --decompose and an .onnx workload (the weights come from it)", source="--max-error",
-                        value=args.max_error, accepted="--decompose --workload model.onnx")
+    max_error = _max_error(args.max_error, weights is not None, args.decompose)
     result = optimise(network, args.platform, objective=args.objective, batch=args.batch, method=args.method,
                       seed=args.seed, decompose=args.decompose, clock_mhz=args.clock_mhz,
-                      enable_reconf=not args.no_reconf, weights=weights, max_error=args.max_error,
+                      enable_reconf=not args.no_reconf, weights=weights, max_error=max_error,
                       min_rank_fraction=args.min_rank_fraction)
     return result
+
+
+def _max_error(text: str | None, have_weights: bool, decompose: bool) -> float | None:
+    """--max-error: a bound > 0 (default DEFAULT_MAX_ERROR), or None for 'none'."""
+    from mapper.fpga.decomposition import DEFAULT_MAX_ERROR
+
+    if text is not None and not decompose:
+        raise SpecError("needs --decompose", source="--max-error", value=text, accepted="--decompose --max-error E")
+    if text is not None and text.lower() == "none":
+        return None
+    try:
+        value = DEFAULT_MAX_ERROR if text is None else float(text)
+    except ValueError:
+        raise SpecError("not a number", source="--max-error", value=text, accepted="a number > 0 or 'none'") from None
+    if not value > 0:
+        raise SpecError("must be > 0", source="--max-error", value=text, accepted="a number > 0 or 'none'")
+    if decompose and not have_weights:
+        raise SpecError("the error bound needs weights: use an .onnx workload, or --max-error none to decompose "
+                        "without an accuracy bound", source="--max-error", value=value,
+                        accepted="--workload model.onnx, or --max-error none")
+    return value
 
 
 def _print_result(args: argparse.Namespace, result: FpgaResult) -> None:
