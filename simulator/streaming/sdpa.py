@@ -84,7 +84,8 @@ def build_sdpa(variant: str, q: np.ndarray, k: np.ndarray, v: np.ndarray, *, win
 
 def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = None,
              fifo_depth: int | None = None, executor: str = "compiled", seed: int = 0,
-             values: bool = True, trace_path: str | Path | None = None) -> SdpaResult:
+             values: bool = True, trace_path: str | Path | None = None,
+             carry_tokens: bool | None = None) -> SdpaResult:
     """Stream scaled-dot-product attention on random Q, K, V (standard normal, ``seed``).
 
     Args:
@@ -95,8 +96,14 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
         fifo_depth: long-FIFO depth (naive/window; default row length + 12) or the depth of
             every FIFO (reordered; default 12), in tokens.
         executor: ``compiled`` or ``simpy``.
-        values: compute the attention output and ``max_abs_error`` (numpy, O(N^2 d)).
+        values: compute the attention output and ``max_abs_error`` against numpy's exact softmax
+            attention.
         trace_path: write a Chrome/Perfetto trace JSON there.
+        carry_tokens: the executor carries real token values through every context as it fires
+            (``Context.step``: scores, exponentials, sums, divides and mat-vec accumulations one
+            token at a time), so the output compared is the graph's own arithmetic.  Default: on
+            for ``simpy``; off for ``compiled`` (then the graph's whole-stream ``fn`` are used,
+            fast for long sequences).
     """
     n = require_int(seq_len, key="seq_len")
     d = require_int(head_dim, key="head_dim")
@@ -105,15 +112,17 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
     rng = np.random.default_rng(seed)
     q, k, v = (rng.standard_normal((n, d)) for _ in range(3))
     sg = build_sdpa(variant, q, k, v, window=window, fifo_depth=fifo_depth)
+    carry = (executor == "simpy") if carry_tokens is None else carry_tokens
+    carry = carry and values
     runner = run_compiled if executor == "compiled" else run_simpy
-    result: StreamResult = runner(sg.graph, record=trace_path is not None)
+    result: StreamResult = runner(sg.graph, record=trace_path is not None, tokens=carry)
     if trace_path is not None:
         write_trace(sg.graph, result, trace_path)
     error = float("nan")
     if values and result.deadlock is None:
-        out = evaluate(sg.graph)[sg.output_channel]
+        out = result.values[sg.output_channel] if carry and result.values else evaluate(sg.graph)[sg.output_channel]
         assert out is not None
-        error = float(np.max(np.abs(out - reference_attention(q, k, v, sg.keys))))
+        error = float(np.max(np.abs(np.asarray(out, dtype=float) - reference_attention(q, k, v, sg.keys))))
     depth_channel = sg.long_fifo or sg.graph.channels[0].name
     dl = result.deadlock
     return SdpaResult(
