@@ -94,3 +94,23 @@ def test_per_partition_resources_match_fpgaconvnet(path: Path) -> None:
         assert ours["DSP"] == theirs["DSP"]
         for key in ("BRAM", "LUT", "FF"):
             assert ours[key] == pytest.approx(theirs[key], rel=0.01), key
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_per_layer_resources_equal_fpgaconvnet(path: Path) -> None:
+    """Every conv, pool and inner-product layer costs what fpgaConvNet 0.1.4.2 printed: LUT, FF and
+    DSP to the unit; BRAM to the unit except an inner product whose input was a feature map
+    (fpgaConvNet sizes its biases memory by filters x rows x cols of that map). ReLU layers:
+    fpgaConvNet's ReLU layer model is empty; we cost its ReLU modules."""
+    data = json.loads(path.read_text())
+    net = _network(data["network"])
+    layers = [layer for part in data["partitions"] for layer in part["layers"]]
+    for ours, theirs in zip(net, layers):
+        fold = Folding(theirs["coarse_in"], theirs["coarse_out"], theirs["fine"] if ours.op == "conv" else 1)
+        cost = stage_cost(ours, fold)
+        peer = theirs["resources"]
+        if ours.op == "eltwise":
+            assert peer == {"LUT": 0, "FF": 0, "BRAM": 0, "DSP": 0} and cost.lut > 0
+            continue
+        assert (cost.lut, cost.ff, cost.dsp) == (peer["LUT"], peer["FF"], peer["DSP"]), ours.name
+        assert cost.bram18 == pytest.approx(peer["BRAM"], rel=0.02), ours.name

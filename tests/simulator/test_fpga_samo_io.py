@@ -116,3 +116,16 @@ def test_export_dict_lists_every_layer_once() -> None:
     rep = evaluate_design(net, {}, load_platform("zc706"), batch=4)
     data = design_to_samo(rep, net)
     assert [layer["name"] for p in data["partition"] for layer in p["layers"]] == [n.name for n in net]
+
+
+def test_samo_exported_fpgaconvnet_json_is_evaluated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SAMO's own export (fpgaConvNet partition JSON, stored with the golden) through ``--design``."""
+    data = json.loads((GOLDEN / "samo_lenet_zc706.json").read_text())
+    path = tmp_path / "samo_out.json"
+    path.write_text(json.dumps(data["fpgaconvnet_json"]))
+    assert main(["fpga", "--workload", "lenet", "--platform", "zc706", "--clock-mhz", "100", "--batch", "256",
+                 "--design", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [s["cycles"] for s in out["stages"]] == [layer["cycles"] for layer in data["partitions"][0]["layers"]]
+    assert out["summary"]["batch_time_us"] == pytest.approx(data["latency_us"])
+    assert out["summary"]["dsp_used"] == data["partitions"][0]["resources"]["DSP"]
