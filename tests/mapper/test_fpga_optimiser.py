@@ -254,3 +254,37 @@ def test_more_resources_never_slower_counterexample() -> None:
     small = optimise(lenet(), quarter(1.0), batch=256)
     large = optimise(lenet(), quarter(2.0), batch=256)
     assert large.report.throughput >= small.report.throughput
+
+
+# ---- the ours-vs-SAMO table of README.md / docs/fpga.md, on one resource model -------------------------
+
+OURS_VS_SAMO = {  # golden: (ours samples/s, SAMO samples/s, SAMO's design fits our model)
+    "samo_lenet_zc706": (10_000.0, 10_000.0, True),
+    "samo_lenet_zcu102": (12_500.0, 12_500.0, True),
+    "samo_mlp_zc706": (27_901.8, 27_901.8, True),
+    "samo_vgg_small_zcu102": (3_051.8, 1_165.0, False),  # SAMO's design: LUT 276,637 > 274,080 in our model
+}
+
+
+@pytest.mark.parametrize("stem", sorted(OURS_VS_SAMO))
+def test_ours_vs_samo_table(stem: str) -> None:
+    ours_expected, samo_expected, samo_fits = OURS_VS_SAMO[stem]
+    samo = json.loads((GOLDEN / f"{stem}.json").read_text())
+    net = BUILDERS[samo["network"]]()
+    plat = load_platform(samo["platform"]).with_clock(100)
+    res = optimise(net, plat, batch=samo["batch"])
+    _check_feasible(res, plat)
+    assert res.report.throughput == pytest.approx(ours_expected, abs=0.1)
+    assert samo["throughput_per_s"] == pytest.approx(samo_expected, abs=0.1)
+    names = [layer.name for layer in net]
+    layers = [layer for p in samo["partitions"] for layer in p["layers"]]
+    folds = {n: Folding(d["coarse_in"], d["coarse_out"], d["fine"] if net[n].op == "conv" else 1)
+             for n, d in zip(names, layers)}
+    bounds, k = [], 0
+    for p in samo["partitions"]:
+        bounds.append(names[k:k + len(p["layers"])])
+        k += len(p["layers"])
+    theirs = evaluate_design(net, folds, plat, batch=samo["batch"], partitions=bounds)
+    assert theirs.feasible == samo_fits
+    no_lut = optimise(net, plat, batch=samo["batch"], allow_lut=False)  # SAMO has no LUT multipliers
+    assert no_lut.report.throughput == pytest.approx(res.report.throughput)
