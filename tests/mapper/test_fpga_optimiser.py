@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mapper.fpga import optimise
 from simulator.fpga import Folding, Platform, evaluate_design, load_platform
-from simulator.fpga.networks import lenet, mlp, residual_block, vgg_small
+from simulator.fpga.networks import cnv, lenet, mlp, residual_block, vgg_small
 from simulator.fpga.stage import channels_in, channels_out, kernel_size
 from workloads.errors import SpecError
 from workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
@@ -44,7 +44,7 @@ def test_lenet_beats_or_equals_samo_rule_on_zc706() -> None:
 
 
 SAMO_FILES = sorted(GOLDEN.glob("samo_*.json"))
-BUILDERS = {"lenet": lenet, "mlp": mlp, "vgg_small": lambda: vgg_small(widths=(16, 32, 64))}
+BUILDERS = {"lenet": lenet, "mlp": mlp, "vgg_small": lambda: vgg_small(widths=(16, 32, 64)), "cnv": cnv}
 
 
 @pytest.mark.parametrize("path", SAMO_FILES, ids=[p.stem for p in SAMO_FILES])
@@ -263,6 +263,7 @@ OURS_VS_SAMO = {  # golden: (ours samples/s, SAMO samples/s, SAMO's design fits 
     "samo_lenet_zcu102": (12_500.0, 12_500.0, True),
     "samo_mlp_zc706": (27_901.8, 27_901.8, True),
     "samo_vgg_small_zcu102": (3_051.8, 1_165.0, False),  # SAMO's design: LUT 276,637 > 274,080 in our model
+    "samo_cnv_samo-u250-1slr": (662.1, 388.7, True),  # 16-bit CNV on SAMO's one-SLR U250
 }
 
 

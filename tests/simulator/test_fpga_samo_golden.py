@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from simulator.fpga import Folding, stage_cost
-from simulator.fpga.networks import lenet, mlp, vgg_small
+from simulator.fpga.networks import cnv, lenet, mlp, vgg_small
 from workloads.network import Network
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fpga"
 FILES = sorted(GOLDEN.glob("samo_*.json"))
-NETWORKS = {"lenet": lenet, "mlp": mlp, "vgg_small": lambda: vgg_small(widths=(16, 32, 64))}
+NETWORKS = {"lenet": lenet, "mlp": mlp, "vgg_small": lambda: vgg_small(widths=(16, 32, 64)), "cnv": cnv}
 
 
 def _network(name: str) -> Network:
