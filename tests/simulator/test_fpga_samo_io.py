@@ -8,7 +8,7 @@ import pytest
 from acceldse.cli import main
 from simulator.fpga import evaluate_design, load_platform
 from simulator.fpga.modules import squeeze
-from simulator.fpga.networks import lenet, mlp
+from simulator.fpga.networks import cnv, lenet, mlp
 from simulator.fpga.samo_io import design_to_samo, fpgaconvnet_name, load_design
 from simulator.fpga.stage import Folding
 from workloads.errors import SpecError
@@ -17,7 +17,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fpga"
 
 
 @pytest.mark.parametrize("stem,builder", [("samo_lenet_zc706", lenet), ("samo_lenet_zcu102", lenet),
-                                          ("samo_mlp_zc706", mlp)])
+                                          ("samo_mlp_zc706", mlp), ("samo_cnv_samo-u250-1slr", cnv)])
 def test_stored_samo_design_reproduces_cycles_and_batch_time(stem: str, builder) -> None:  # type: ignore[no-untyped-def]
     data = json.loads((GOLDEN / f"{stem}.json").read_text())
     net = builder()
