@@ -100,6 +100,9 @@ def add_parser(subparsers: Any) -> None:
                         help="operand precision of every layer in bits (SAMO's runs are 16-bit; ONNX loads at 8)")
     parser.add_argument("--design", default=None, metavar="FILE",
                         help="evaluate this SAMO / fpgaConvNet design JSON instead of optimising")
+    parser.add_argument("--fpgaconvnet-cycles", action="store_true",
+                        help="with --design: count a padded conv's padding twice, as fpgaConvNet 0.1.4.2 "
+                             "(and so SAMO 0.2.4) does, to reproduce SAMO's printed cycles")
     parser.add_argument("--export", choices=["samo"], default=None,
                         help="write the design in fpgaConvNet's partition JSON (SAMO's output format)")
     parser.add_argument("--out", default=None, metavar="PATH", help="with --export: file to write (default stdout)")
@@ -139,7 +142,8 @@ def _given_design(args: argparse.Namespace, network: Network) -> FpgaResult:
     if args.clock_mhz is not None:
         plat = plat.with_clock(args.clock_mhz)
     batch = args.batch or loaded.batch or 256
-    report = evaluate_design(network, loaded.foldings, plat, batch=batch, partitions=loaded.partitions)
+    report = evaluate_design(network, loaded.foldings, plat, batch=batch, partitions=loaded.partitions,
+                             padding_twice=args.fpgaconvnet_cycles)
     return FpgaResult(network, report, loaded.foldings, loaded.partitions)
 
 

@@ -221,7 +221,7 @@ def partition_violations(report: PartitionReport, platform: Platform, index: int
 
 def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform: Platform, *, batch: int = 1,
                     partitions: Sequence[Sequence[str]] | None = None, fifo_depth_words: int = 32,
-                    check: bool = True) -> DesignReport:
+                    check: bool = True, padding_twice: bool = False) -> DesignReport:
     """Evaluate a design (folding per layer, optional partitioning) on ``platform``.
 
     Args:
@@ -232,6 +232,7 @@ def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform:
         partitions: lists of layer names, consecutive in topological order; default one partition.
         fifo_depth_words: depth of each inter-stage FIFO lane, in words.
         check: validate foldings (SpecError naming layer and factor when they do not divide).
+        padding_twice: count a padded conv's cycles as fpgaConvNet 0.1.4.2 does (to reproduce SAMO).
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError("batch must be a positive integer", key="batch", value=batch, accepted="an integer >= 1")
@@ -241,7 +242,8 @@ def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform:
         raise SpecError("partitions must list every layer once, in network order", key="partitions",
                         value=[list(p) for p in parts], accepted=f"consecutive slices of {names}")
     folds = {n: foldings.get(n, Folding()) for n in names}
-    costs = {layer.name: stage_cost(layer, folds[layer.name], check=check) for layer in network}
+    costs = {layer.name: stage_cost(layer, folds[layer.name], check=check, padding_twice=padding_twice)
+             for layer in network}
     reports = tuple(evaluate_partition(network, p, costs, folds, platform, batch, fifo_depth_words) for p in parts)
     violations: list[str] = []
     for i, rep in enumerate(reports):

@@ -176,8 +176,25 @@ def mac_modules(layer: Layer, folding: Folding) -> mod.Rsc:
     return total + mod.Rsc(0, 0, co * bram18_memory(layer.G * layer.K // co, layer.output_bits), 0)
 
 
-def stage_cost(layer: Layer, folding: Folding, *, check: bool = True) -> StageCost:
-    """Cycles per sample and resources of the stage implementing ``layer`` with ``folding``."""
+def fpgaconvnet_padded_cycles(layer: Layer, folding: Folding) -> int:
+    """Cycles per sample fpgaConvNet 0.1.4.2 (as SAMO 0.2.4 drives it) gives a padded conv.
+
+    It sizes the window grid with the padding counted twice, ``P' = (H + 2 (top + bottom) - R) /
+    stride + 1`` (likewise ``Q'``), and takes ``P' Q' (GC / coarse_in) (K / coarse_out) (RS / fine)``.
+    """
+    pt, pl, pb, pr = layer.padding
+    p2 = (layer.H + 2 * (pt + pb) - layer.R) // layer.stride[0] + 1
+    q2 = (layer.W + 2 * (pl + pr) - layer.S) // layer.stride[1] + 1
+    return (p2 * q2 * (channels_in(layer) // folding.coarse_in) * (layer.K // folding.coarse_out)
+            * (layer.R * layer.S // folding.fine))
+
+
+def stage_cost(layer: Layer, folding: Folding, *, check: bool = True, padding_twice: bool = False) -> StageCost:
+    """Cycles per sample and resources of the stage implementing ``layer`` with ``folding``.
+
+    ``padding_twice``: cycles of a padded conv as fpgaConvNet 0.1.4.2 counts them
+    (``fpgaconvnet_padded_cycles``), to reproduce SAMO's printed cycles; off by default.
+    """
     if check:
         check_folding(layer, folding)
     if not layer.has_weights:
@@ -188,6 +205,8 @@ def stage_cost(layer: Layer, folding: Folding, *, check: bool = True) -> StageCo
     cycles = max(per_sample_work(layer) // lanes,
                  channels_in(layer) * layer.padded_input[0] * layer.padded_input[1] // ci,  # window over padded input
                  layer.G * layer.K * layer.P * layer.Q // folding.coarse_out)  # output stream
+    if padding_twice and layer.op == "conv" and any(layer.padding):
+        cycles = fpgaconvnet_padded_cycles(layer, folding)
     r = mac_modules(layer, folding)
     lut, ff, bram = r.lut, r.ff, r.bram18
     offchip = 0

@@ -129,3 +129,17 @@ def test_samo_exported_fpgaconvnet_json_is_evaluated(tmp_path: Path, capsys: pyt
     assert [s["cycles"] for s in out["stages"]] == [layer["cycles"] for layer in data["partitions"][0]["layers"]]
     assert out["summary"]["batch_time_us"] == pytest.approx(data["latency_us"])
     assert out["summary"]["dsp_used"] == data["partitions"][0]["resources"]["DSP"]
+
+
+def test_vgg_design_reproduces_samo_with_fpgaconvnet_cycles(capsys: pytest.CaptureFixture[str]) -> None:
+    """fpgaConvNet 0.1.4.2 counts a padded conv's padding twice; --fpgaconvnet-cycles reproduces SAMO's figures."""
+    path = GOLDEN / "samo_vgg_small_zcu102.json"
+    data = json.loads(path.read_text())
+    args = ["fpga", "--workload", "vgg_tiny", "--platform", "zcu102", "--clock-mhz", "100", "--design", str(path),
+            "--json"]
+    assert main(args + ["--fpgaconvnet-cycles"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [s["cycles"] for s in out["stages"]] == [layer["cycles"] for p in data["partitions"] for layer in p["layers"]]
+    assert out["summary"]["batch_time_us"] == pytest.approx(data["latency_us"])
+    assert main(args) == 0  # our own cycle count is faster (no double padding)
+    assert json.loads(capsys.readouterr().out)["summary"]["batch_time_us"] < data["latency_us"]
