@@ -74,7 +74,9 @@ def compare(env: str, agents: list[str], budget: int, seeds: int, *, env_kwargs:
         bar.close()
     runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
     if plot is not None:
-        save_figure(plot_curves(runs, title=f"{env_id}, budget {budget}, {seeds} seeds"), plot)
+        from acceldse.plots import save
+
+        save(plot_curves(runs, title=f"{env_id}, budget {budget}, {seeds} seeds"), plot)
     return runs
 
 
@@ -131,15 +133,6 @@ def check_figure_path(path: str | Path) -> Path:
         raise SpecError("unknown figure format", source="--plot", value=str(path), accepted="a .png, .svg or .pdf path")
     if not out.parent.is_dir():
         raise SpecError(f"folder {str(out.parent)!r} does not exist", source="--plot", value=str(path))
-    return out
-
-
-def save_figure(fig: Any, path: str | Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    out = check_figure_path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
     return out
 
 

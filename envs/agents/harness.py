@@ -191,9 +191,9 @@ class BudgetEnv(gym.Wrapper):
         if not self.log:
             raise RuntimeError(f"agent {agent} made no evaluation")
         rewards = [ev.reward for ev in self.log]
-        best = self.log[int(np.argmax(rewards))]
+        best = self.log[int(np.argmax(rewards))]  # best_reward + 0.0 below: no -0.0
         return ExploreResult(env_id=env_id, agent=agent, hparams=hparams, budget=self.budget, seed=seed,
-                             evaluations=len(self.log), replayed=self.replayed, best_reward=best.reward,
+                             evaluations=len(self.log), replayed=self.replayed, best_reward=best.reward + 0.0,
                              best_design=best.design, best_metrics=best.metrics,
                              targets_met=self.first_met_at is not None, first_met_at=self.first_met_at,
                              wall_s=wall_s, rewards=rewards)
