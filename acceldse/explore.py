@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,10 @@ from workloads.errors import SpecError
 EVALUATIONS_TABLE = "explore_evaluations"
 RUNS_TABLE = "explore_runs"
 MULTI_AGENT_IDS = ("MultiAgentDesign", "acceldse/MultiAgentDesign-v0")
-FLUSH_EVERY = 32
-"""Evaluations buffered before one store transaction (a kill loses at most these; they are redone)."""
+FLUSH_EVERY = 256
+FLUSH_SECONDS = 2.0
+"""Evaluations are written in one store transaction per ``FLUSH_EVERY`` rows or ``FLUSH_SECONDS``,
+whichever comes first (a kill loses at most those; a rerun evaluates them again)."""
 
 
 def env_ids() -> list[str]:
@@ -153,6 +156,7 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
 
     with ResultStore(store) as db:
         buffer: list[Evaluation] = []
+        last = [time.monotonic()]
 
         def flush() -> None:
             if buffer:
@@ -160,10 +164,11 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
 
                 db.insert(EVALUATIONS_TABLE, pd.DataFrame(evaluation_rows(buffer, run)), key="eval_id")
                 buffer.clear()
+            last[0] = time.monotonic()
 
         def sink(ev: Evaluation) -> None:
             buffer.append(ev)
-            if len(buffer) >= FLUSH_EVERY:
+            if len(buffer) >= FLUSH_EVERY or time.monotonic() - last[0] > FLUSH_SECONDS:
                 flush()
             if on_evaluation is not None:
                 on_evaluation(ev)

@@ -93,9 +93,8 @@ class ExploreResult:
 
 
 def _scalar(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    """A numpy scalar as a Python one; lists and strings unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def jsonable(value: Any) -> Any:
@@ -107,7 +106,9 @@ def obs_to_json(space: gym.spaces.Space, obs: Any) -> Any:
     """One observation in JSON form (a ``Dict`` observation as a dict of its parts)."""
     if isinstance(space, gym.spaces.Dict):
         return {k: obs_to_json(sub, obs[k]) for k, sub in space.spaces.items()}
-    return space.to_jsonable([obs])[0]
+    if isinstance(space, gym.spaces.Box):
+        return np.asarray(obs).tolist()
+    return jsonable(space.to_jsonable([obs])[0])
 
 
 def obs_from_json(space: gym.spaces.Space, data: Any) -> Any:
@@ -139,6 +140,7 @@ class BudgetEnv(gym.Wrapper):
         self.replay = list(replay)[: self.budget]
         self.log: list[Evaluation] = []
         self.first_met_at: int | None = None
+        self._obs_space = env.observation_space
 
     @property
     def evaluations(self) -> int:
@@ -163,7 +165,7 @@ class BudgetEnv(gym.Wrapper):
                 raise SpecError("the logged run diverges from this one (same command and seed, different design)",
                                 source="--store", key=f"step {i}", value=vector,
                                 accepted=f"the logged design {ev.action}; use a new store")
-            obs = obs_from_json(self.observation_space, ev.obs)
+            obs = obs_from_json(self._obs_space, ev.obs)
             info = {"design": ev.design, "metrics": ev.metrics, "targets_met": ev.targets_met, "replayed": True}
             self._record(ev)
             return obs, ev.reward, ev.terminated, ev.truncated, info
@@ -171,12 +173,12 @@ class BudgetEnv(gym.Wrapper):
         obs, reward, terminated, truncated, info = self.env.step(action)
         eval_s = time.perf_counter() - start
         design = info.get("design") or dict(zip(self.design_space.names, vector))
-        metrics = {k: _scalar(v) for k, v in (info.get("metrics") or {}).items()
-                   if isinstance(_scalar(v), int | float | str | bool)}
-        ev = Evaluation(step=i, action=vector, design=jsonable(design), metrics=metrics, reward=float(reward),
-                        targets_met=bool(info.get("targets_met", False)), terminated=bool(terminated),
-                        truncated=bool(truncated), obs=jsonable(obs_to_json(self.observation_space, obs)),
-                        eval_s=eval_s)
+        metrics = {k: _scalar(v) for k, v in (info.get("metrics") or {}).items()}
+        ev = Evaluation(step=i, action=vector, design={str(k): _scalar(v) for k, v in design.items()},
+                        metrics={k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool)},
+                        reward=float(reward), targets_met=bool(info.get("targets_met", False)),
+                        terminated=bool(terminated), truncated=bool(truncated),
+                        obs=obs_to_json(self._obs_space, obs), eval_s=eval_s)
         self._record(ev)
         if self.sink is not None:
             self.sink(ev)
