@@ -10,10 +10,10 @@ from envs.proxy import MODELS, ProxyModel
 from workloads.errors import SpecError
 
 
-def train_proxy(store: str | Path, targets: list[str], *, model: str = "rf", env: str | None = None,
+def train_proxy(store: str | Path, targets: list[str], *, model: str = "mlp", env: str | None = None,
                 where: str | None = None, test_fraction: float = 0.2, seed: int = 0,
                 out: str | Path | None = None) -> ProxyModel:
-    """Fit ``model`` (rf | gbm | mlp) to predict ``targets`` from the designs logged in ``store``.
+    """Fit ``model`` (mlp | rf | gbm) to predict ``targets`` from the designs logged in ``store``.
 
     Only real simulator evaluations are used (rows a proxy-driven run logged are left out).
     """

@@ -28,7 +28,7 @@ def add_parser(subparsers: Any) -> None:
     train.add_argument("--store", type=Path, required=True, help="result store written by acceldse explore --store")
     train.add_argument("--target", required=True,
                        help="metric column(s) to predict, comma-separated (latency_us or metric.latency_us)")
-    train.add_argument("--model", default="rf", help="rf (random forest, default) | gbm | mlp")
+    train.add_argument("--model", default="mlp", help="mlp (default) | rf (random forest) | gbm (gradient boosting)")
     train.add_argument("--env", default=None, help="use only this env's evaluations (default: the only env logged)")
     train.add_argument("--where", default=None, help="SQL filter on the log, e.g. \"env_kwargs LIKE '%%event%%'\"")
     train.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of designs (default 0.2)")
