@@ -143,6 +143,10 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
         raise SpecError("budget must be a positive number of evaluations", source="--budget", value=budget,
                         accepted="an integer >= 1")
     env_id = resolve_env_id(env)
+    if store is not None:
+        from acceldse.store import check_store_path
+
+        check_store_path(store, create=True)  # before any work
     gym_env = make_env(env_id, env_kwargs)
     rid = run_id(env_id, env_kwargs, agent, the_agent.hparams, seed, budget)
     run = {"run_id": rid, "env": env_id, "env_kwargs": json.dumps(env_kwargs, sort_keys=True), "agent": agent,

@@ -27,7 +27,7 @@ class JointEnv(gym.Env):
             ``Discrete`` action spaces.
     """
 
-    metadata = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, parallel: Any) -> None:
         self.parallel = parallel
@@ -50,8 +50,9 @@ class JointEnv(gym.Env):
 
     def _knobs(self) -> dict[str, list[Any]] | None:
         """Knob names and values in joint-action order, when the env publishes them per agent."""
-        per_agent = getattr(getattr(self.parallel, "unwrapped", self.parallel), "agent_knobs", None)
-        if not isinstance(per_agent, dict):
+        base = getattr(self.parallel, "unwrapped", self.parallel)
+        per_agent = getattr(base, "knobs", None)  # MultiAgentDesign: agent -> {knob: values}
+        if not (isinstance(per_agent, dict) and set(self.agents) <= set(per_agent)):
             return None
         out: dict[str, list[Any]] = {}
         for agent in self.agents:

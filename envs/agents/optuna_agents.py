@@ -26,14 +26,16 @@ class OptunaAgent(AskTellAgent):
 
     def start(self, space: DesignSpace, budget: int, seed: int) -> None:
         import optuna
-        from optuna.distributions import CategoricalDistribution, IntDistribution
+        from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
         self.space = space
         self.names = [f"{i}:{n}" for i, n in enumerate(space.names)]  # unique even if knob names repeat
-        self.dists = {name: IntDistribution(0, int(n) - 1) if ordinal else CategoricalDistribution(list(range(int(n))))
-                      for name, n, ordinal in zip(self.names, space.nvec, space.ordinal)}
+        self.dists: dict[str, BaseDistribution] = {}
+        for name, n, ordinal in zip(self.names, space.nvec, space.ordinal):
+            self.dists[name] = IntDistribution(0, int(n) - 1) if ordinal else \
+                CategoricalDistribution(list(range(int(n))))
         self.study = optuna.create_study(direction="maximize", sampler=self.sampler(seed))
         self.trial: Any = None
 

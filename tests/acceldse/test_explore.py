@@ -115,11 +115,12 @@ def test_lottery_runs_every_setting_of_the_grid() -> None:
     (["--env", ENV, "--budget", "0"], "--budget"),
     (["--env", ENV, "--env-arg", "colour=red"], "--env-arg"),
     (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
-    (["--env", ENV, "--store", "/nonexistent/dir/x.duckdb"], "--store"),
+    (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),
     (["compare", "--env", ENV, "--agents", "random,nope"], "unknown agent"),
     (["compare", "--env", ENV, "--plot", "x.gif"], "--plot"),
 ])
-def test_bad_input_is_one_clear_error(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["explore", *argv]) == 2
+def test_bad_input_is_one_clear_error(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
+                                      tmp_path: Path) -> None:
+    assert main(["explore", *[a.format(tmp=tmp_path) for a in argv]]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.count("\n") == 1

@@ -50,11 +50,11 @@ class ToyParallelEnv:
     def __init__(self, **kwargs: Any) -> None:
         self.env = ToyDesignEnv(**kwargs)
         self.agents = list(self.possible_agents)
-        self.agent_knobs = {"array": {k: KNOBS[k] for k in ("rows", "cols")},
+        self.knobs = {"array": {k: KNOBS[k] for k in ("rows", "cols")},
                             "memory": {k: KNOBS[k] for k in ("sram_kb", "dataflow")}}
 
     def action_space(self, agent: str) -> spaces.MultiDiscrete:
-        return spaces.MultiDiscrete([len(v) for v in self.agent_knobs[agent].values()])
+        return spaces.MultiDiscrete([len(v) for v in self.knobs[agent].values()])
 
     def observation_space(self, agent: str) -> spaces.Box:
         return self.env.observation_space
