@@ -31,6 +31,7 @@ def train_proxy(store: str | Path, targets: list[str], *, model: str = "mlp", en
                             accepted="a store written by 'acceldse explore --store'")
         frame = db.read(EVALUATIONS_TABLE, where)
     frame = frame[~frame.env_kwargs.str.contains('"proxy"', regex=False)]
+    frame = frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)  # store order varies
     envs_logged = sorted(frame.env.unique())
     if env is not None:
         env = resolve_env_id(env)
