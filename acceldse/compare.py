@@ -94,8 +94,9 @@ def summarize(runs: pd.DataFrame, *, lottery: bool = False) -> pd.DataFrame:
     """Per agent: best reward mean/std/min/max over seeds, targets met (k/n), evaluations to the target
     (mean over the seeds that met it; ``_censored`` counts a miss as the full budget).
 
-    In lottery mode, one row per agent and setting, then the spread of the per-setting mean
-    best reward over the agent's settings (``lottery_min``/``lottery_max``).
+    In lottery mode, one row per agent and setting, then the spread over the agent's settings of
+    the per-setting mean best reward (``lottery_min``/``lottery_max``) and of the censored mean
+    evaluations to the target (``lottery_evals_min``/``lottery_evals_max``).
     """
     budget = int(runs.evaluations.max()) if len(runs) else 0
     keys = ["agent", "setting"] if lottery else ["agent"]
@@ -103,7 +104,9 @@ def summarize(runs: pd.DataFrame, *, lottery: bool = False) -> pd.DataFrame:
             for key, part in runs.groupby(keys, sort=False)]
     table = pd.DataFrame(rows)
     if lottery and len(table):
-        spread = table.groupby("agent", sort=False).best_reward_mean.agg(lottery_min="min", lottery_max="max")
+        by_agent = table.groupby("agent", sort=False)
+        spread = by_agent.best_reward_mean.agg(lottery_min="min", lottery_max="max").join(
+            by_agent.evals_to_target_censored.agg(lottery_evals_min="min", lottery_evals_max="max"))
         table = table.merge(spread, on="agent")
     return table
 

@@ -97,7 +97,7 @@ def comparison(agents: list[str], budget: int, seeds: int, lottery: bool, plot: 
                                                             "evals_to_target_censored", "best_reward_mean",
                                                             "best_reward_std", "wall_s_mean"]
     if lottery:
-        cols += ["lottery_min", "lottery_max"]
+        cols += ["lottery_min", "lottery_max", "lottery_evals_min", "lottery_evals_max"]
     print(f"\nequal budget {budget}, seeds 0..{seeds - 1}, targets {HARD['targets']} on {HARD['workload']}"
           f" ({time.perf_counter() - start:.0f} s)")
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))

@@ -106,6 +106,7 @@ def test_lottery_runs_every_setting_of_the_grid() -> None:
     assert len(runs) == 6  # t_start x moves = 3 x 2
     table = summarize(runs, lottery=True)
     assert (table.lottery_min <= table.best_reward_mean).all() and (table.best_reward_mean <= table.lottery_max).all()
+    assert table.lottery_evals_min.iloc[0] == table.evals_to_target_censored.min()
 
 
 @pytest.mark.parametrize("argv, message", [
