@@ -10,7 +10,7 @@ the bare env (``env.step`` on pre-drawn actions), the env inside the budget/log 
 each agent end to end (agent overhead included).
 
 Part 2 (compare): a target spec few designs meet (latency <= 3,000 us, energy <= 2,600 uJ,
-area <= 6 mm2: 0.28 % of random designs), every agent at the same budget over seeds 0..K-1:
+area <= 4 mm2: 0.35 % of random designs), every agent at the same budget over seeds 0..K-1:
 best reward, how many seeds met the targets and the evaluations it took.
 """
 
@@ -36,7 +36,7 @@ from acceldse.explore import explore  # noqa: E402
 from envs.agents import BudgetEnv  # noqa: E402
 
 ENV = "acceldse/AcceleratorDesign-v0"
-HARD = {"workload": "resnet18", "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 6}}
+HARD = {"workload": "resnet18", "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 4}}
 
 
 def _median_rate(fn, n: int, repeats: int = 3) -> float:

@@ -42,7 +42,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     kwargs = {"workload": args.workload, "fidelity": "event",
-              "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 6}}
+              "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 4}}
     with tempfile.TemporaryDirectory() as tmp:
         store, model = Path(tmp) / "event.duckdb", Path(tmp) / "event.proxy"
         start = time.perf_counter()

