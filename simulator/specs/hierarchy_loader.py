@@ -40,7 +40,7 @@ from typing import Any
 from dataflows.dataflow import get_dataflow
 from simulator.specs.area import MEMORY_KINDS, check_technology
 from simulator.specs.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
-from simulator.specs.presets import PRESET_DIRS, wrong_kind
+from simulator.specs.presets import PRESET_DIRS, not_a_preset
 from workloads.errors import SpecError, require_float, require_int
 from workloads.spec_io import load_yaml, reject_unknown
 
@@ -69,11 +69,9 @@ def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
     if not path.suffix and (PRESET_DIR / f"{text}.yaml").exists():
         path = PRESET_DIR / f"{text}.yaml"
     elif not path.exists():
-        error = wrong_kind(text, ("hierarchy",), flag="--hardware")
-        if error is not None:
-            raise error
-        raise SpecError("unknown hierarchy preset or file", source="hardware", value=text,
-                        accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
+        raise not_a_preset(text, "hierarchy", flag="--hardware", source="hardware",
+                           message="unknown hierarchy preset or file",
+                           accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
     data = load_yaml(path, kind="hierarchy", versions=(1, HIERARCHY_VERSION))
     return build_hierarchy(data, source=str(path))
 

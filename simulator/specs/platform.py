@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from simulator.specs.presets import PRESET_DIRS, wrong_kind
+from simulator.specs.presets import PRESET_DIRS, not_a_preset
 from simulator.specs.renames import PLATFORM_RENAMES, read_renamed
 from workloads.errors import SpecError, require_float, require_int
 
@@ -158,11 +158,8 @@ def load_platform(name_or_path: str | Path | Platform) -> Platform:
     if not (path.suffix in (".yaml", ".yml") or path.exists()):
         path = PRESET_DIR / f"{text.lower()}.yaml"
         if not path.exists():
-            error = wrong_kind(text, ("fpga",), flag="--platform")
-            if error is not None:
-                raise error
-            raise SpecError("unknown FPGA platform", source="platform", value=text,
-                            accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
+            raise not_a_preset(text, "fpga", flag="--platform", source="platform", message="unknown FPGA platform",
+                               accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
     if not path.exists():
         raise SpecError("platform file not found", source=str(path), value=text)
     try:

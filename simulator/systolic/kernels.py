@@ -47,7 +47,7 @@ def _ceil_div(a: float, b: float) -> int:
 
 
 @njit(cache=True)
-def fold_cycles(dataflow: int, rows: int, cols: int, t: int) -> int:
+def fold_cycles(rows: int, cols: int, t: int) -> int:
     """Cycles of one fold (all three dataflows: fill/load R, skew R + C - 2, T steps)."""
     return 2 * rows + cols + t - 2
 
@@ -61,7 +61,7 @@ def evaluate_cases(cases: np.ndarray, read_bw: float, write_bw: float, out: np.n
         load = np.empty(folds)
         write = np.empty(folds)
         fold_traffic(c, load, write, out[i])
-        per_fold = fold_cycles(c[6], c[4], c[5], c[2])
+        per_fold = fold_cycles(c[4], c[5], c[2])
         out[i, 1] = double_buffer_cycles(load, write, per_fold, read_bw, write_bw, c[15])
 
 
@@ -143,7 +143,7 @@ def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: 
             load_cls[ci, ri] = load
             write_cls[ci, ri] = write
     folds = c[3] * fr_n * fc_n
-    o[0] = folds * fold_cycles(c[6], c[4], c[5], c[2])
+    o[0] = folds * fold_cycles(c[4], c[5], c[2])
     o[2] = folds
     o[3] = acc[8] / folds
     for k in range(8):
@@ -245,7 +245,7 @@ def evaluate_cases_runs(cases: np.ndarray, read_bw: float, write_bw: float, out:
                 writes[3 * ci + ri] = _ceil_div(write_cls[ci, ri], write_bw)
         # state: channel free, end of fold f-1, end of fold f-2, write cycles of f-1 and f-2
         state = np.zeros(5, dtype=np.int64)
-        per_fold = fold_cycles(c[6], c[4], c[5], c[2])
+        per_fold = fold_cycles(c[4], c[5], c[2])
         _groups(state, loads, writes, per_fold, c[15], fc_n, fr_n, c[3])
         ch = max(state[0], state[2]) + state[4]
         ch = max(ch, state[1]) + state[3]

@@ -100,7 +100,7 @@ def fold_schedule(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> FoldSch
     fold_traffic(case, load, write, out)
     counts = dict(zip(OUT_FIELDS, out.tolist()))
     counts.pop("total_cycles")
-    per_fold = int(fold_cycles(int(case[6]), rows, cols, t))
+    per_fold = int(fold_cycles(rows, cols, t))
     return FoldSchedule(load, write, sram_fold_cycles(counts, per_fold, layer, acc), counts, per_fold)
 
 
