@@ -29,6 +29,7 @@ from workloads.errors import SpecError
 log = logging.getLogger(__name__)
 
 POINTS_TABLE = "points"
+LAYERS_TABLE = "layers"
 ANALYTICAL_BATCH = 1000
 SLOW_BATCH = 4
 FLUSH_ROWS = 5000
@@ -99,7 +100,7 @@ def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[T
             # the Accelerator objects: the batched path retimes multi-core and SRAM-bound layers from them
             accs: list[Any] = [plan.variants[int(v)] for v in used]
             yield Task(rows=chunk, workload=plan.workloads[int(w)], dataflow=str(d), fidelity=str(f),
-                       accs=accs, acc_index=acc_index.ravel())
+                       accs=accs, acc_index=acc_index.ravel(), layers=plan.spec.layers)
 
 
 def run_sweep(spec: str | Path | dict[str, Any] | SweepSpec, store: str | Path = "results.duckdb", *,
@@ -161,6 +162,7 @@ class _BufferedWriter:
     def __init__(self, db: ResultStore, plan: SweepPlan, pending: int) -> None:
         self.db, self.plan, self.pending = db, plan, pending
         self.frames: list[pd.DataFrame] = []
+        self.layer_frames: list[pd.DataFrame] = []
         self.rows = self.done = 0
         self.last = time.perf_counter()
 
@@ -170,14 +172,32 @@ class _BufferedWriter:
             points = self.plan.points.iloc[result.rows].reset_index(drop=True)
             self.frames.append(pd.concat([points, result.totals], axis=1))
             self.rows += len(result.rows)
+        if result.layers is not None and len(result.layers):
+            self.layer_frames.append(self._layer_rows(result.layers))
         if self.rows >= FLUSH_ROWS or time.perf_counter() - self.last >= FLUSH_SECONDS:
             self.flush()
 
+    def _layer_rows(self, layers: pd.DataFrame) -> pd.DataFrame:
+        """Key each layer row by its point: ``layer_id`` = point id : position in the network."""
+        rows = layers.pop("row").to_numpy()
+        point_ids = self.plan.points["point_id"].to_numpy()[rows]
+        position = layers.groupby(rows, sort=False).cumcount().to_numpy()
+        layers.insert(0, "layer_index", position)
+        layers.insert(0, "point_id", point_ids)
+        layers.insert(0, "layer_id", [f"{p}:{i}" for p, i in zip(point_ids, position)])
+        return layers
+
     def flush(self) -> None:
+        """One transaction: the buffered points and, with ``layers: true``, their layer rows."""
         if self.frames:
-            added = self.db.insert(POINTS_TABLE, pd.concat(self.frames, ignore_index=True))
+            frames = {POINTS_TABLE: pd.concat(self.frames, ignore_index=True)}
+            keys = {POINTS_TABLE: "point_id"}
+            if self.layer_frames:
+                frames[LAYERS_TABLE] = pd.concat(self.layer_frames, ignore_index=True)
+                keys[LAYERS_TABLE] = "layer_id"
+            added = self.db.insert_many(frames, keys)[POINTS_TABLE]
             log.info("committed %d points (%d of %d done)", added, self.done, self.pending)
-        self.frames, self.rows, self.last = [], 0, time.perf_counter()
+        self.frames, self.layer_frames, self.rows, self.last = [], [], 0, time.perf_counter()
 
 
 def _point_text(plan: SweepPlan, row: int) -> str:
@@ -185,4 +205,4 @@ def _point_text(plan: SweepPlan, row: int) -> str:
     return point["point_id"] + " {" + ", ".join(f"{k}: {point[k]!r}" for k in plan.spec.axes) + "}"
 
 
-__all__ = ["POINTS_TABLE", "SweepSummary", "make_tasks", "run_sweep"]
+__all__ = ["LAYERS_TABLE", "POINTS_TABLE", "SweepSummary", "make_tasks", "run_sweep"]

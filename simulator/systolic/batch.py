@@ -261,7 +261,11 @@ def network_totals(network: Network, accs: Designs, dataflow: Dataflow,
     accelerator, layers in network order), so every value is bit-identical to
     ``acceldse.simulate(network, acc, dataflow).totals``.
     """
-    arr = network_layer_arrays(network, accs, dataflow, cases)
+    return totals_from_arrays(network_layer_arrays(network, accs, dataflow, cases))
+
+
+def totals_from_arrays(arr: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Reduce ``network_layer_arrays`` to the totals columns, one row per accelerator."""
     p, n_layers = arr["total_cycles"].shape
     frame = pd.DataFrame({c: np.ascontiguousarray(arr[c]).ravel() for c in SUM_COLUMNS})
     frame["design"] = np.repeat(np.arange(p), n_layers)
@@ -273,5 +277,28 @@ def network_totals(network: Network, accs: Designs, dataflow: Dataflow,
     return grouped.reset_index(drop=True)
 
 
-__all__ = ["TOTAL_COLUMNS", "Designs", "NetworkCases", "hardware_arrays", "network_cases", "network_layer_arrays",
-           "network_totals"]
+LAYER_COLUMNS = ("macs", "total_cycles", "compute_cycles", "stall_cycles", "folds", "mapping_efficiency",
+                 "compute_utilization", "utilization", *_COUNT_FIELDS, "sram_bytes", "dram_bytes", "energy_mac_pj",
+                 "energy_sram_pj", "energy_dram_pj", "energy_pj", "latency_us")
+"""The numeric per-layer columns of ``systolic_table`` (after ``layer``, ``op``, ``dataflow``)."""
+
+
+def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> pd.DataFrame:
+    """``network_layer_arrays`` as one table: ``design`` (accelerator index), ``layer``, ``op``,
+    ``dataflow`` and ``LAYER_COLUMNS``, layers in network order within each design."""
+    p, n_layers = arr["total_cycles"].shape
+    macs, pes = arr["macs"], arr["pes"][:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = {"compute_utilization": np.where(arr["compute_cycles"] > 0,
+                                                   macs / (arr["compute_cycles"] * pes), 0.0),
+                   "utilization": np.where(arr["total_cycles"] > 0, macs / (arr["total_cycles"] * pes), 0.0)}
+    columns: dict[str, object] = {
+        "design": np.repeat(np.arange(p), n_layers), "layer": np.tile([x.name for x in network.layers], p),
+        "op": np.tile([x.op for x in network.layers], p), "dataflow": dataflow}
+    for c in LAYER_COLUMNS:
+        columns[c] = np.ascontiguousarray(derived[c] if c in derived else arr[c]).ravel()
+    return pd.DataFrame(columns)
+
+
+__all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "hardware_arrays", "layer_frame",
+           "network_cases", "network_layer_arrays", "network_totals", "totals_from_arrays"]

@@ -202,6 +202,7 @@ axes:
     ("hardware: nosuchchip", "unknown hardware"),
     ("axis: {array.rows: [8]}", "unknown key"),
     ("axes: {params.depth: [1]}", "workload rejected.*depth"),
+    ("layers: 3", "must be true or false"),
 ])
 def test_bad_specs(text: str, match: str) -> None:
     spec = "version: 1\nworkload: resnet18\n" + text + "\n"
@@ -260,3 +261,37 @@ axes:
     out = capsys.readouterr().out
     assert "params.width: 2 values (0.5, 1.0)" in out and "clock_mhz: 2 values (500, 1000)" in out
     assert "latency_us" in out and "energy_pj" in out
+
+
+def test_layers_table_equals_simulate_layers(tmp_path: Path) -> None:
+    spec = write(tmp_path, """version: 1
+workload: mobilenet_v1
+params: {width: 0.25, resolution: 64}
+hardware: scalesim-32x32
+dataflow: [os, is]
+fidelity: [analytical, event]
+layers: true
+axes:
+  array.rows: [16, 32]
+""")
+    store = tmp_path / "l.duckdb"
+    summary = run_sweep(spec, store)
+    assert summary.failures == [] and summary.evaluated == 8
+    n_layers = len(acceldse.load_workload("mobilenet_v1", width=0.25, resolution=64).layers)
+    with ResultStore(store, create=False) as db:
+        points, layers = db.read("points"), db.read("layers")
+    assert len(layers) == 8 * n_layers and layers["layer_id"].is_unique
+    assert set(layers["point_id"]) == set(points["point_id"])
+    columns = ["layer", "op", "dataflow", "macs", "total_cycles", "stall_cycles", "folds", "utilization",
+               "compute_utilization", "dram_bytes", "energy_pj", "latency_us"]
+    for _, point in points.iterrows():
+        hw = acceldse.load_hardware("scalesim-32x32")
+        from dataclasses import replace
+
+        acc = replace(hw, array=replace(hw.array, rows=int(point["array.rows"])))
+        want = acceldse.simulate("mobilenet_v1", acc, point["dataflow"], fidelity=point["fidelity"], width=0.25,
+                                 resolution=64).layers
+        got = layers[layers["point_id"] == point["point_id"]].sort_values("layer_index")
+        assert got["layer_index"].tolist() == list(range(n_layers))
+        for col in columns:
+            assert got[col].tolist() == want[col].tolist(), (point["fidelity"], col)
