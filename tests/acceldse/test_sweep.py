@@ -295,3 +295,19 @@ axes:
         assert got["layer_index"].tolist() == list(range(n_layers))
         for col in columns:
             assert got[col].tolist() == want[col].tolist(), (point["fidelity"], col)
+
+
+def test_analytical_tasks_take_the_batched_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An analytical task never falls back to one ``simulate`` call per point."""
+    import acceldse.api
+    from acceldse.sweep.runner import make_tasks
+    from acceldse.sweep.worker import evaluate_task
+
+    def per_point(*args: object, **kwargs: object) -> None:
+        raise AssertionError("simulate called per point")
+
+    plan = plan_sweep(load_sweep_spec(SMALL))
+    monkeypatch.setattr(acceldse.api, "simulate", per_point)
+    for task in make_tasks(plan, np.arange(len(plan.points)), 50):
+        result = evaluate_task(task)
+        assert result.failures == [] and len(result.rows) == len(task.rows)
