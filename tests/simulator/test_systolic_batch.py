@@ -57,3 +57,18 @@ def test_layer_arrays_equal_table() -> None:
             got = frame[frame["design"] == i].reset_index(drop=True)
             for col in ("layer", "op", "dataflow", *LAYER_COLUMNS):
                 assert table[col].tolist() == got[col].tolist(), col
+
+
+def test_sram_bound_and_multicore_designs_equal_simulate() -> None:
+    """Layers the SRAM cannot feed at the array's pace (re-run with a paced fold) and multi-core
+    designs (timed one by one) equal ``acceldse.simulate``, mixed in one batch with ordinary ones."""
+    sram, dram = BASE.tiers
+    slow = replace(sram, read_bw_bytes_per_cycle=6.0, write_bw_bytes_per_cycle=3.0)
+    accs = [BASE, replace(BASE, tiers=(slow, dram)), replace(BASE, array=replace(BASE.array, rows=64, cols=8),
+                                                             tiers=(slow, dram)), replace(BASE, cores=2)]
+    net = NETS["resnet18"]
+    for flow in resolve_dataflows("all"):
+        got = network_totals(net, accs, flow)
+        for i, acc in enumerate(accs):
+            want = acceldse.simulate(net, acc, flow.name).totals.iloc[0]
+            assert [want[c] for c in TOTAL_COLUMNS] == [got[c].iloc[i] for c in TOTAL_COLUMNS], (flow.name, i)
