@@ -33,8 +33,9 @@ class Task:
     Attributes:
         rows: the points' row numbers in the plan (returned with the results).
         workload: (name, zoo params); dataflow; fidelity.
-        accs: the distinct ``Accelerator`` objects of the batch (the batched path retimes multi-core and
-            SRAM-bound layers from them); acc_index: which one each point uses.
+        accs: the distinct designs of the batch: their ``hardware_arrays`` (analytical, one core), else
+            the ``Accelerator`` objects (multi-core layers are timed from them); acc_index: which one
+            each point uses.
         layers: also return every point's per-layer rows.
     """
 
@@ -42,7 +43,7 @@ class Task:
     workload: tuple[str, dict[str, Any]]
     dataflow: str
     fidelity: str
-    accs: list[Accelerator]
+    accs: list[Accelerator] | dict[str, np.ndarray]
     acc_index: np.ndarray
     layers: bool = False
 
@@ -73,8 +74,12 @@ def evaluate_task(task: Task) -> TaskResult:
         try:
             return _analytical(task)
         except Exception as err:  # noqa: BLE001 - fall back to one point at a time to name each failure
-            log.warning("batched evaluation failed (%s: %s); evaluating the task point by point",
-                        type(err).__name__, err)
+            reason = f"{type(err).__name__}: {err}"
+            if isinstance(task.accs, dict):  # no objects to simulate one by one: the batch fails together
+                return TaskResult(rows=np.zeros(0, dtype=np.int64),
+                                  totals=pd.DataFrame(columns=list(TOTAL_COLUMNS)),
+                                  failures=[(int(row), reason) for row in task.rows])
+            log.warning("batched evaluation failed (%s); evaluating the task point by point", reason)
     return _one_by_one(task)
 
 
@@ -106,7 +111,7 @@ def _one_by_one(task: Task) -> TaskResult:
     for row, i in zip(task.rows, task.acc_index):
         try:
             net = _network(task.workload)
-            result = simulate(net, task.accs[i], task.dataflow, fidelity=task.fidelity)
+            result = simulate(net, task.accs[i], task.dataflow, fidelity=task.fidelity)  # type: ignore[index, arg-type]
             totals = result.totals
             ok.append(totals[[c for c in TOTAL_COLUMNS if c in totals]].iloc[0])
             rows.append(row)

@@ -311,3 +311,26 @@ def test_analytical_tasks_take_the_batched_path(monkeypatch: pytest.MonkeyPatch)
     for task in make_tasks(plan, np.arange(len(plan.points)), 50):
         result = evaluate_task(task)
         assert result.failures == [] and len(result.rows) == len(task.rows)
+
+
+def test_multicore_and_slow_sram_axes_equal_simulate(tmp_path: Path) -> None:
+    spec = write(tmp_path, """version: 1
+workload: resnet18
+hardware: scalesim-32x32
+axes:
+  cores: [1, 2]
+  tiers.sram.bw_bytes_per_cycle: [4, 64]
+""")
+    store = tmp_path / "c.duckdb"
+    assert run_sweep(spec, store, batch_size=2).evaluated == 4
+    with ResultStore(store, create=False) as db:
+        frame = db.read("points")
+    for _, row in frame.iterrows():
+        hw = acceldse.load_hardware("scalesim-32x32")
+        from dataclasses import replace
+
+        bw = float(row["tiers.sram.bw_bytes_per_cycle"])
+        sram = replace(hw.tiers[0], read_bw_bytes_per_cycle=bw, write_bw_bytes_per_cycle=bw)
+        acc = replace(hw, cores=int(row["cores"]), tiers=(sram, hw.tiers[1]))
+        want = acceldse.simulate("resnet18", acc, "os").totals.iloc[0]
+        assert [row[c] for c in TOTAL_COLUMNS] == [want[c] for c in TOTAL_COLUMNS], (row["cores"], bw)
