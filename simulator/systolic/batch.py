@@ -20,7 +20,7 @@ import pandas as pd
 from dataflows.dataflow import Dataflow
 from simulator.result import SUM_COLUMNS
 from simulator.specs.accelerator import Accelerator
-from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_runs
+from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_paced
 from simulator.systolic.model import elem_bytes, fold_schedule, timed_counts
 from workloads.network import Network
 
@@ -131,8 +131,8 @@ def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys[first], inverse
 
 
-def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
-    """(P, layers with MACs, len(OUT_FIELDS)): the kernel on every (accelerator, layer), unique cases once."""
+def _case_matrix(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
+    """(P, layers with MACs, len(CASE_FIELDS)): every (accelerator, layer) kernel case."""
     p, m = len(hw["rows"]), len(nc.mac_index)
     cases = np.broadcast_to(nc.base, (p, m, len(CASE_FIELDS))).copy()
     for j, name in zip(_ACC_COLS, _ACC_FIELDS):
@@ -146,20 +146,33 @@ def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
             u = CASE_FIELDS.index(unique_field)
             cases[:, :, u] = cases[:, :, u] // cases[:, :, e] * wide
         cases[:, :, e] = wide
-    flat = cases.reshape(p * m, len(CASE_FIELDS))
-    bw = np.repeat(np.stack([hw["read_bw"], hw["write_bw"]], axis=1), m, axis=0)
-    keyed = np.concatenate([flat, bw.view(np.int64)], axis=1)  # bandwidth bits join the case key
+    return cases
+
+
+def _evaluate(cases: np.ndarray, bw: np.ndarray, pace: np.ndarray) -> np.ndarray:
+    """The kernel on rows of ``cases`` with DRAM ``bw`` (read, write) and fold ``pace`` per row;
+    identical rows are evaluated once, one kernel call per distinct bandwidth pair."""
+    keyed = np.concatenate([cases, bw.view(np.int64), pace[:, None]], axis=1)  # bandwidth bits join the key
     unique, inverse = unique_rows(keyed)
     out = np.zeros((len(unique), len(OUT_FIELDS)))
-    ubw = unique[:, len(CASE_FIELDS):].copy().view(np.float64)
-    pairs, group = np.unique(ubw, axis=0, return_inverse=True)
+    n = len(CASE_FIELDS)
+    pairs, group = np.unique(unique[:, n:n + 2].copy().view(np.float64), axis=0, return_inverse=True)
     for g, (read_bw, write_bw) in enumerate(pairs):
         sel = np.flatnonzero(group.ravel() == g)
         part = np.zeros((len(sel), len(OUT_FIELDS)))
-        evaluate_cases_runs(np.ascontiguousarray(unique[sel, :len(CASE_FIELDS)]), float(read_bw), float(write_bw),
-                            part)
+        evaluate_cases_paced(np.ascontiguousarray(unique[sel, :n]), np.ascontiguousarray(unique[sel, n + 2]),
+                             float(read_bw), float(write_bw), part)
         out[sel] = part
-    return out[inverse].reshape(p, m, len(OUT_FIELDS))
+    return out[inverse]
+
+
+def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(P, layers with MACs, len(OUT_FIELDS)) kernel outputs at the array's own pace, and the cases."""
+    cases = _case_matrix(nc, hw)
+    p, m = cases.shape[:2]
+    bw = np.repeat(np.stack([hw["read_bw"], hw["write_bw"]], axis=1), m, axis=0)
+    out = _evaluate(cases.reshape(p * m, -1), bw, np.zeros(p * m, dtype=np.int64))
+    return out.reshape(p, m, len(OUT_FIELDS)), cases
 
 
 Designs = Sequence[Accelerator] | dict[str, np.ndarray]
@@ -187,18 +200,19 @@ def network_layer_arrays(network: Network, accs: Designs, dataflow: Dataflow,
                      ("dram_reads_ifmap", nc.input_elems), ("dram_writes_ofmap", nc.output_elems)):
         r[key][:] = src[None, :]
     if len(nc.mac_index):
-        out = _kernel_out(nc, hw)
+        out, matrix = _kernel_out(nc, hw)
         for k, f in enumerate(OUT_FIELDS):
             r[f][:, nc.mac_index] = out[:, :, k]
-        _retime(network, accs, dataflow, nc, hw, r)
+        _retime(network, accs, dataflow, nc, hw, r, matrix)
     return _finish(nc, hw, r)
 
 
 def _retime(network: Network, accs: Designs, dataflow: Dataflow, nc: NetworkCases,
-            hw: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> None:
+            hw: dict[str, np.ndarray], r: dict[str, np.ndarray], cases: np.ndarray) -> None:
     """What ``model.analytical_counts`` adds to the kernel's one-array timing: the SRAM tier's latency
-    on every MAC layer, and the exact ``timed_counts`` for multi-core accelerators and for layers
-    the SRAM tier cannot feed at the array's pace (few in practice; computed one by one)."""
+    on every MAC layer; layers the SRAM tier cannot feed at the array's pace run again with each fold
+    lasting ``model.sram_fold_cycles`` (``evaluate_cases_paced``: ``timed_counts`` on one core); and
+    the exact ``timed_counts`` for multi-core accelerators (one by one)."""
     idx = nc.mac_index
     folds = np.maximum(r["folds"][:, idx], 1)
     per_fold = r["compute_cycles"][:, idx] / folds
@@ -206,13 +220,19 @@ def _retime(network: Network, accs: Designs, dataflow: Dataflow, nc: NetworkCase
     read = r["sram_reads_ifmap"][:, idx] * eb_in + r["sram_reads_filter"][:, idx] * eb_w \
         + r["sram_reads_ofmap"][:, idx] * eb_out
     write = r["sram_writes_ofmap"][:, idx] * eb_out
-    slow = (np.ceil(read / folds / hw["sram_read_bw"][:, None]) > per_fold) \
-        | (np.ceil(write / folds / hw["sram_write_bw"][:, None]) > per_fold) | (hw["cores"][:, None] > 1)
+    pace = np.maximum(np.ceil(read / folds / hw["sram_read_bw"][:, None]),
+                      np.ceil(write / folds / hw["sram_write_bw"][:, None]))
+    multi = np.broadcast_to(hw["cores"][:, None] > 1, pace.shape)
+    sram_bound = (pace > per_fold) & ~multi
     total = r["total_cycles"][:, idx]
-    total += np.where(slow, 0, hw["sram_latency_cycles"][:, None])
-    if slow.any() and isinstance(accs, dict):
-        raise RuntimeError("multi-core or SRAM-bound layers need the Accelerator objects, not their arrays")
-    for p, j in zip(*np.nonzero(slow)):
+    if sram_bound.any():
+        p_i, j_i = np.nonzero(sram_bound)
+        bw = np.stack([hw["read_bw"][p_i], hw["write_bw"][p_i]], axis=1)
+        total[p_i, j_i] = _evaluate(cases[p_i, j_i], bw, pace[p_i, j_i].astype(np.int64))[:, 1]
+    total += np.where(multi, 0, hw["sram_latency_cycles"][:, None])
+    if multi.any() and isinstance(accs, dict):
+        raise RuntimeError("multi-core accelerators need the Accelerator objects, not their arrays")
+    for p, j in zip(*np.nonzero(multi)):
         assert not isinstance(accs, dict)
         layer = network.layers[int(idx[j])]
         timed = timed_counts(fold_schedule(layer, dataflow, accs[p]), accs[p])
@@ -261,7 +281,11 @@ def network_totals(network: Network, accs: Designs, dataflow: Dataflow,
     accelerator, layers in network order), so every value is bit-identical to
     ``acceldse.simulate(network, acc, dataflow).totals``.
     """
-    arr = network_layer_arrays(network, accs, dataflow, cases)
+    return totals_from_arrays(network_layer_arrays(network, accs, dataflow, cases))
+
+
+def totals_from_arrays(arr: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Reduce ``network_layer_arrays`` to the totals columns, one row per accelerator."""
     p, n_layers = arr["total_cycles"].shape
     frame = pd.DataFrame({c: np.ascontiguousarray(arr[c]).ravel() for c in SUM_COLUMNS})
     frame["design"] = np.repeat(np.arange(p), n_layers)
@@ -273,5 +297,28 @@ def network_totals(network: Network, accs: Designs, dataflow: Dataflow,
     return grouped.reset_index(drop=True)
 
 
-__all__ = ["TOTAL_COLUMNS", "Designs", "NetworkCases", "hardware_arrays", "network_cases", "network_layer_arrays",
-           "network_totals"]
+LAYER_COLUMNS = ("macs", "total_cycles", "compute_cycles", "stall_cycles", "folds", "mapping_efficiency",
+                 "compute_utilization", "utilization", *_COUNT_FIELDS, "sram_bytes", "dram_bytes", "energy_mac_pj",
+                 "energy_sram_pj", "energy_dram_pj", "energy_pj", "latency_us")
+"""The numeric per-layer columns of ``systolic_table`` (after ``layer``, ``op``, ``dataflow``)."""
+
+
+def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> pd.DataFrame:
+    """``network_layer_arrays`` as one table: ``design`` (accelerator index), ``layer``, ``op``,
+    ``dataflow`` and ``LAYER_COLUMNS``, layers in network order within each design."""
+    p, n_layers = arr["total_cycles"].shape
+    macs, pes = arr["macs"], arr["pes"][:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = {"compute_utilization": np.where(arr["compute_cycles"] > 0,
+                                                   macs / (arr["compute_cycles"] * pes), 0.0),
+                   "utilization": np.where(arr["total_cycles"] > 0, macs / (arr["total_cycles"] * pes), 0.0)}
+    columns: dict[str, object] = {
+        "design": np.repeat(np.arange(p), n_layers), "layer": np.tile([x.name for x in network.layers], p),
+        "op": np.tile([x.op for x in network.layers], p), "dataflow": dataflow}
+    for c in LAYER_COLUMNS:
+        columns[c] = np.ascontiguousarray(derived[c] if c in derived else arr[c]).ravel()
+    return pd.DataFrame(columns)
+
+
+__all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "hardware_arrays", "layer_frame",
+           "network_cases", "network_layer_arrays", "network_totals", "totals_from_arrays"]
