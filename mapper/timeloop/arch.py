@@ -63,7 +63,13 @@ def need(value: Any, kind: type, *, source: str, key: str) -> Any:
 
 
 def number(value: Any, *, source: str, key: str) -> float:
-    """A finite number >= 0 (energies, areas)."""
+    """A finite number >= 0 (energies, areas). A numeric string counts: YAML 1.1 (PyYAML) reads
+    ``1e-9`` as a string where Timeloop's YAML 1.2 parser reads a number."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
         raise SpecError("must be a number >= 0", source=source, key=key, value=value)
     return float(value)
