@@ -24,6 +24,7 @@ EPILOG = """examples:
   acceldse map --workload resnet18 --layer layer1.0.conv1 --dataflow auto --objective pareto
   acceldse map --timeloop parsed-processed-input.yaml timeloop-mapper.ERT.yaml --mapping timeloop-mapper.map.yaml
   acceldse map --timeloop arch.yaml problem.yaml ERT.yaml --search hybrid     (search on a Timeloop spec)
+  acceldse map --timeloop arch.yaml ERT.yaml --workload resnet18 --dataflow any  (a Timeloop arch as hardware)
   acceldse map --workload resnet18 --layer conv1 --hardware eyeriss_like --mapping best.yaml
 """
 
@@ -54,8 +55,8 @@ def add_parser(subparsers: Any) -> None:
                         help="evaluate this mapping (Timeloop map.yaml with --timeloop, else acceldse YAML) and "
                              "print Timeloop-style stats instead of searching")
     parser.add_argument("--timeloop", type=Path, nargs="+", default=None, metavar="FILE",
-                        help="Timeloop input YAML files (architecture v0.4, problem, ERT, optional ART and "
-                             "mapping); they replace --workload and --hardware")
+                        help="Timeloop input YAML files (architecture v0.4, ERT, optional ART, problem and "
+                             "mapping); they replace --hardware, and --workload too when they define a problem")
     parser.set_defaults(func=run)
 
 
@@ -100,12 +101,29 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.mapping is not None or args.timeloop:
+    hardware = args.hardware
+    single_layer = args.mapping is not None
+    if args.timeloop:
+        from mapper.timeloop import has_problem, timeloop_hardware
+
+        for path in args.timeloop:
+            if not path.is_file():
+                raise SpecError("no such file", source="--timeloop", value=str(path))
+        if has_problem(args.timeloop):
+            single_layer = True
+        else:                                   # a Timeloop architecture as the hardware of --workload
+            if args.mapping is not None:
+                raise SpecError("--mapping with --timeloop needs the Timeloop problem", source="--timeloop",
+                                value=[str(p) for p in args.timeloop], accepted="files that include 'problem:'")
+            hardware, unapplied = timeloop_hardware(args.timeloop)
+            if unapplied:
+                print("note: searching without these Timeloop constraints: " + "; ".join(unapplied), file=sys.stderr)
+    if single_layer:
         if args.layer and len(args.layer) > 1:
             raise SpecError("--mapping evaluates one layer", source="--layer", value=args.layer,
                             accepted="a single --layer")
         return _evaluate(args)
-    result = map_network(args.workload, args.hardware, dataflow=args.dataflow, objective=args.objective,
+    result = map_network(args.workload, hardware, dataflow=args.dataflow, objective=args.objective,
                          search=args.search, budget=args.budget, seed=args.seed, layers=args.layer,
                          pad=args.pad, progress=_progress)
     out = sys.stdout
