@@ -20,6 +20,7 @@ Accelergy's estimates (technology, n_banks...) are accepted because the ERT/ART 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -66,10 +67,8 @@ def number(value: Any, *, source: str, key: str) -> float:
     """A finite number >= 0 (energies, areas). A numeric string counts: YAML 1.1 (PyYAML) reads
     ``1e-9`` as a string where Timeloop's YAML 1.2 parser reads a number."""
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = float(value)
-        except ValueError:
-            pass
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
         raise SpecError("must be a number >= 0", source=source, key=key, value=value)
     return float(value)
