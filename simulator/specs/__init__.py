@@ -1,7 +1,8 @@
 """Hardware specs: systolic accelerators (``accelerator``, and SCALE-Sim ``.cfg`` files through
 ``scalesim_cfg``), Timeloop-style memory hierarchies (``hierarchy``, ``hierarchy_loader``) and FPGA
-boards (``platform``), their YAML loaders, the presets shipped in ``presets/`` and the one catalogue
-of every preset (``catalogue``).
+boards (``platform``), their YAML loaders, the area model (``area``), the presets shipped in
+``presets/``, the one catalogue of every preset (``catalogue``) and the spec keys renamed for their
+units (``renames``).
 
 May import: ``workloads`` (errors, YAML loading), ``dataflows`` (dataflow names); no other
 ``simulator`` sub-package."""
