@@ -17,8 +17,25 @@ PUBLISHED = {  # PUBLISHED.md "FPGA streaming" table
 }
 
 
+# SAMO 0.2.4's platforms/*.json: DSP, BRAM (18 Kb), URAM, LUT, FF, bandwidth Gb/s
+SAMO_PLATFORMS = {
+    "samo-u250-1slr": (2877, 1000, 0, 345000, 690000, 616.0),
+    "samo-u250-4slr": (11508, 4000, 0, 1380000, 2760000, 616.0),
+    "samo-zc706": (900, 1090, 0, 218600, 437200, 68.224),
+    "samo-zcu106": (1728, 624, 96, 230400, 460800, 135.83),
+    "samo-zedboard": (220, 280, 0, 53200, 106400, 34.112),
+}
+
+
 def test_all_presets_present() -> None:
-    assert set(preset_names()) == set(PUBLISHED)
+    assert set(preset_names()) == set(PUBLISHED) | set(SAMO_PLATFORMS)
+
+
+@pytest.mark.parametrize("name", sorted(SAMO_PLATFORMS))
+def test_samo_presets_match_samo_files(name: str) -> None:
+    p = load_platform(name)
+    assert (p.dsp, p.bram18, p.uram, p.lut, p.ff, p.bandwidth_gbit_per_s) == SAMO_PLATFORMS[name]
+    assert p.clock_mhz == 100 and p.reconfiguration_ms == pytest.approx(82.55 if "4slr" not in name else 180.0)
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
