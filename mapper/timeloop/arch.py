@@ -11,7 +11,8 @@ Timeloop's rules, as its ``ParseTreeSpecs`` and ``BufferLevel::ParseSpecs`` appl
 * ``block_size = width / (datawidth * cluster_size)`` words, capacity = ``depth x block_size``
   words; DRAM is unbounded;
 * energies come from the ERT only: ``read``, ``write`` (fill; ``fill``/``random_fill`` first
-  if present), ``update``, ``leak`` per cluster access; MAC ``compute``. Area from the ART (um^2).
+  if present), ``update``, ``leak`` per cluster access; MAC ``compute``. Area from the ART
+  (um^2); without an ART, from acceldse's area model (``simulator.specs.area``; dummies: none).
 
 Attributes that change Timeloop's counts or energy but that we do not model raise a
 ``SpecError`` naming the file, the component and the attribute; attributes that only feed
@@ -189,7 +190,7 @@ def _per_parent(child: tuple[int, int, int], parent: tuple[int, int, int], *, so
 
 
 def _storage(comp: dict[str, Any], attrs: dict[str, Any], fan: tuple[int, int, int], ert: dict[str, float],
-             area_um2: float, *, source: str, key: str) -> StorageLevel:
+             area_um2: float | None, *, source: str, key: str) -> StorageLevel:
     cls = str(comp.get("class", ""))
     name = split_name(comp["name"], source=source)[0]
     word_bits = _int_attr(attrs, "datawidth", _int_attr(attrs, "word_bits", None, source=source, key=key),
@@ -216,13 +217,14 @@ def _storage(comp: dict[str, Any], attrs: dict[str, Any], fan: tuple[int, int, i
         if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or v <= 0):
             raise SpecError("must be a positive number (words per cycle)", source=source, key=f"{key}.{k}", value=v)
     table = (_pick(ert, "read"), _pick(ert, "fill"), _pick(ert, "update"))
+    area_mm2 = (0.0 if dummy else None) if area_um2 is None else area_um2 * 1e-6   # None: the area model
     return StorageLevel(
         name=name, instances=fan[0], mesh_x=fan[1], mesh_y=fan[2], keeps=() if dummy else DATASPACES,
         capacity_words=capacity, word_bits=word_bits, block_size=block,
         read_bandwidth_words_per_cycle=None if bws[0] is None else float(bws[0]),
         write_bandwidth_words_per_cycle=None if bws[1] is None else float(bws[1]),
         energy_pj={} if dummy else {ds: table for ds in DATASPACES},
-        leakage_pj_per_cycle=0.0 if dummy else _pick(ert, "leak"), area_mm2=area_um2 * 1e-6,
+        leakage_pj_per_cycle=0.0 if dummy else _pick(ert, "leak"), area_mm2=area_mm2,
         double_buffered=mb == 2, cluster_size=cluster)
 
 
@@ -264,12 +266,12 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
             raise SpecError("no ERT entry for this component", source=source, key=key,
                             accepted="an ERT (timeloop-mapper.ERT.yaml or an 'ERT:' key) listing it")
         if any(s in cls for s in _BUFFER):
-            levels.append(_storage(comp, attrs, fan, energies.get(short, {}), areas.get(short, 0.0),
+            levels.append(_storage(comp, attrs, fan, energies.get(short, {}), areas.get(short),
                                    source=source, key=key))
         else:
             compute = ComputeUnit(name=short, instances=fan[0], mesh_x=fan[1], mesh_y=fan[2],
                                   energy_pj=_pick(energies[short], "compute"),
-                                  area_mm2=areas.get(short, 0.0) * 1e-6)
+                                  area_mm2=None if short not in areas else areas[short] * 1e-6)
         parent = (copies, *mesh)
     if compute is None:
         raise SpecError("no compute unit (class intmac/mac/compute)", source=source, key="architecture")

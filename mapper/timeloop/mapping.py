@@ -57,13 +57,13 @@ def build_mapping(entries: Any, hierarchy: Hierarchy, *, source: str) -> Mapping
             raise SpecError("unsupported mapping key", source=source, key=f"{key}.{sorted(unknown)[0]}",
                             accepted=", ".join(sorted(_ENTRY_KEYS)))
         target, kind = entry.get("target"), entry.get("type")
-        if target not in tables:
+        if not isinstance(target, str) or target not in tables:
             raise SpecError("unknown target level", source=source, key=f"{key}.target", value=target,
                             accepted=", ".join(tables))
         slot = tables[target]
         if kind in ("datatype", "bypass"):
-            keep = [_tensor(t, source=source, key=f"{key}.keep") for t in entry.get("keep") or []]
-            bypass = [_tensor(t, source=source, key=f"{key}.bypass") for t in entry.get("bypass") or []]
+            keep = [_tensor(t, source=source, key=f"{key}.keep") for t in _names(entry.get("keep"), source, key)]
+            bypass = [_tensor(t, source=source, key=f"{key}.bypass") for t in _names(entry.get("bypass"), source, key)]
             if set(keep) & set(bypass) or len(keep) + len(bypass) != 3:
                 raise SpecError("keep and bypass must split Inputs, Weights, Outputs", source=source, key=key,
                                 value={"keep": entry.get("keep"), "bypass": entry.get("bypass")})
@@ -80,8 +80,17 @@ def build_mapping(entries: Any, hierarchy: Hierarchy, *, source: str) -> Mapping
     return Mapping(tuple(_level(name, slot, source=source) for name, slot in tables.items()))
 
 
+def _names(value: Any, source: str, key: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SpecError("keep / bypass must list tensors", source=source, key=key, value=value,
+                        accepted="a list of Inputs, Weights, Outputs")
+    return value
+
+
 def _tensor(name: Any, *, source: str, key: str) -> str:
-    if name not in _TENSOR:
+    if not isinstance(name, str) or name not in _TENSOR:
         raise SpecError("unknown tensor", source=source, key=key, value=name, accepted="Inputs, Weights, Outputs")
     return _TENSOR[name]
 

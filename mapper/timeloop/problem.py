@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mapper.timeloop.arch import need
 from workloads.errors import SpecError
 from workloads.layer import Layer
 
@@ -25,21 +26,23 @@ _INSTANCE_KEYS = {*TIMELOOP_DIMS, "H", "W", "Hpad", "Wpad", "Hstride", "Wstride"
                   "densities"}
 
 
-def _check_shape(shape: dict[str, Any], *, source: str) -> None:
+def _check_shape(shape: Any, *, source: str) -> None:
+    shape = need(shape, dict, source=source, key="problem.shape")
     dims = shape.get("dimensions")
-    if sorted(dims or []) != sorted(TIMELOOP_DIMS):
+    if not isinstance(dims, list) or sorted(map(str, dims)) != sorted(TIMELOOP_DIMS):
         raise SpecError("unsupported problem shape: only Timeloop's conv2D is modelled", source=source,
                         key="problem.shape.dimensions", value=dims, accepted=" ".join(TIMELOOP_DIMS))
-    spaces = {ds.get("name"): ds for ds in shape.get("data_spaces") or []}
+    raw = need(shape.get("data_spaces"), list, source=source, key="problem.shape.data_spaces")
+    spaces = {str(need(ds, dict, source=source, key="problem.shape.data_spaces").get("name")): ds for ds in raw}
     if set(spaces) != set(_PROJECTIONS):
         raise SpecError("unsupported data spaces", source=source, key="problem.shape.data_spaces",
-                        value=sorted(map(str, spaces)), accepted="Weights, Inputs, Outputs")
+                        value=sorted(spaces), accepted="Weights, Inputs, Outputs")
     for name, expected in _PROJECTIONS.items():
         proj = spaces[name].get("projection")
         if proj != expected:
             raise SpecError("unsupported projection (only conv2D's)", source=source,
                             key=f"problem.shape.data_spaces.{name}.projection", value=proj, accepted=str(expected))
-        if bool(spaces[name].get("read_write", False)) != (name == "Outputs"):
+        if spaces[name].get("read_write", False) is not (name == "Outputs"):
             raise SpecError("only Outputs may be read_write", source=source,
                             key=f"problem.shape.data_spaces.{name}.read_write", value=spaces[name].get("read_write"))
 
@@ -70,7 +73,8 @@ def build_layer(problem: dict[str, Any], *, source: str, name: str) -> Layer:
     pads = (get("Wpad", 0), get("Hpad", 0))
     try:
         return Layer(name=name, op="conv", N=dims["N"], K=dims["K"], C=dims["C"], P=dims["P"], Q=dims["Q"],
-                     R=dims["R"], S=dims["S"], H=inst.get("W", 0), W=inst.get("H", 0), stride=stride,
+                     R=dims["R"], S=dims["S"], H=get("W", 0) if "W" in inst else 0,
+                     W=get("H", 0) if "H" in inst else 0, stride=stride,
                      dilation=dilation, padding=(pads[0], pads[1], pads[0], pads[1]))
     except SpecError as err:
         raise SpecError(f"problem instance is inconsistent: {err}", source=source) from None

@@ -63,7 +63,7 @@ _TL_DOC.pop("compound_components")
 _TL_PATHS = [p for p in _paths(_TL_DOC) if p[0] in ("architecture", "problem", "mapping", "ERT")]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(where=st.integers(0, len(_TL_PATHS) - 1), value=VALUES)
 def test_timeloop_loader_only_raises_spec_error(tmp_path_factory, where, value):
     """Any one node of Timeloop's input replaced by junk: loads (and evaluates) or raises SpecError."""

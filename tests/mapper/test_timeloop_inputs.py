@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from test_golden_timeloop import GOLDEN_DIR, reference
@@ -117,3 +118,21 @@ def test_missing_ert_entry_and_missing_file(tmp_path, capsys):
         load_timeloop([SPEC, path, MAP])
     assert main(["map", "--timeloop", str(tmp_path / "none.yaml"), "--mapping", str(MAP)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_cli_maps_a_workload_on_a_timeloop_architecture(tmp_path, capsys):
+    """Timeloop files without a problem are hardware: ResNet-18 layers are searched on simba_like."""
+    data = yaml.safe_load((GOLDEN_DIR / "simba_like" / "parsed-processed-input.yaml").read_text())
+    del data["problem"]
+    arch = tmp_path / "arch.yaml"
+    arch.write_text(yaml.safe_dump(data))
+    ert = GOLDEN_DIR / "simba_like" / "timeloop-mapper.ERT.yaml"
+    out = tmp_path / "r.csv"
+    assert main(["map", "--timeloop", str(arch), str(ert), "--workload", "resnet18", "--layer", "layer1.0.conv1",
+                 "--dataflow", "any", "--budget", "1500", "--no-nest", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "without these Timeloop constraints" in captured.err
+    table = pd.read_csv(out)
+    assert table.macs.tolist() == [115_605_504] and (table.cycles >= 115_605_504 / 256).all()
+    assert main(["map", "--timeloop", str(arch), str(ert), "--mapping", str(MAP)]) == 2
+    assert "needs the Timeloop problem" in capsys.readouterr().err
