@@ -20,11 +20,10 @@ CELLS = [
              "assert boards.samples_per_s.is_monotonic_increasing   # bigger boards fold LeNet less\n"
              "boards"),
     ("md", "## Mixed-TD: decomposing layers to fit more parallelism\n\nThe VGG-style network on a ZCU102, "
-           "with and without per-layer SVD/CP decomposition chosen by the optimiser. Published Mixed-TD gains "
+           "with and without per-layer SVD/CP decomposition chosen by the optimiser (no accuracy bound here: "
+           "the study networks carry no weights). Published Mixed-TD gains "
            "are 1.73–10.29× throughput per DSP over earlier designs; here the comparison is against our own "
-           "undecomposed design on the same board, *without* an accuracy bound (`max_error=None`: the study "
-           "network has no trained weights). `benchmarks/mixed_td_digits.py` measures the bounded case on a "
-           "CNN trained on digits: +4.6 % throughput per DSP at no accuracy cost."),
+           "undecomposed design on the same board."),
     ("code", "plain = optimise(vgg_small(), 'zcu102', batch=256).summary\n"
              "mixed_td = optimise(vgg_small(), 'zcu102', batch=256, decompose=True, max_error=None).summary\n"
              "td = pd.DataFrame([plain, mixed_td], index=['undecomposed', 'decomposed'])[\n"
@@ -32,11 +31,9 @@ CELLS = [
              "gain = td.throughput_per_dsp.iloc[1] / td.throughput_per_dsp.iloc[0]\n"
              "print(f'throughput per DSP x{gain:.1f}, throughput x{td.throughput_per_s.iloc[1] / "
              "td.throughput_per_s.iloc[0]:.1f}')\n"
-             "assert round(gain, 1) == 9.5 and td.decomposed_layers.iloc[1] > 0\n"
+             "assert round(gain, 1) == 9.5 and td.decomposed_layers.iloc[1] > 0   # published range: 1.73-10.29x\n"
              "assert td.throughput_per_s.iloc[1] > td.throughput_per_s.iloc[0]\ntd"),
-    ("md", "## SWAT: sliding-window vs dense attention\n\nOne head (d = 64, 16-bit) on a ZCU102, window 512. "
-           "Both designs run on the same fused row pipeline, so the speed-up is N/W: the window is the only "
-           "difference (published SWAT: up to 22x over its baseline FPGA design)."),
+    ("md", "## SWAT: sliding-window vs dense attention\n\nOne head (d = 64, 16-bit) on a ZCU102, window 512."),
     ("code", "swat = compare_attention('zcu102', seq_lens=(1024, 2048, 4096, 8192, 16384), window=512)\n"
              "fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)\n"
              "ax.plot(swat.seq_len, swat.dense_latency_ms, marker='o', label='dense (N^2)')\n"
@@ -46,7 +43,7 @@ CELLS = [
              "growth = swat.speedup.to_numpy()[1:] / swat.speedup.to_numpy()[:-1]\n"
              "# doubling N doubles the speed-up: dense work grows as N^2, the window's as N\n"
              "assert np.allclose(growth, 2, rtol=0.05)\n"
-             "assert round(swat.set_index('seq_len').loc[4096, 'speedup']) == 8   # N / W = 4096 / 512\n"
+             "assert np.allclose(swat.speedup, swat.seq_len / 512, rtol=1e-3)   # dense / window work = N / w\n"
              "assert swat.swat_bram18.nunique() == 1   # on-chip buffering independent of N\n"
              "swat[['seq_len', 'swat_latency_ms', 'dense_latency_ms', 'speedup', 'swat_bram18', "
              "'dense_offchip_bytes']].round(3)"),
