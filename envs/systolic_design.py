@@ -20,8 +20,8 @@ import numpy as np
 
 from dataflows.dataflow import DATAFLOWS
 from simulator.specs.accelerator import Accelerator, check_fits
-from simulator.systolic.kernels import CASE_FIELDS, OUT_FIELDS, evaluate_cases_runs
-from simulator.systolic.model import build_case, energy_pj_array, fold_schedule, operand_bytes, timed_counts
+from simulator.systolic.kernels import CASE_FIELDS, OUT_FIELDS, evaluate_cases_paced, evaluate_cases_runs
+from simulator.systolic.model import build_case, energy_pj_array, operand_bytes
 from workloads.network import Network
 
 SYSTOLIC_KNOBS: dict[str, list[Any]] = {
@@ -78,7 +78,6 @@ class SystolicDesignModel:
         self.cases = {name: np.stack([build_case(layer, DATAFLOWS[name], base) for layer in mac])
                       if mac else np.zeros((0, len(CASE_FIELDS)), dtype=np.int64) for name in ("os", "ws", "is")}
         ob = partial(operand_bytes, acc=base)
-        self.mac = mac
         self.mac_elem = np.array([[ob(x.input_bits), ob(x.weight_bits), ob(x.output_bits)]
                                   for x in mac], dtype=np.int64).reshape(-1, 3)
         self.mac_macs = np.array([x.macs for x in mac], dtype=np.int64)
@@ -116,7 +115,7 @@ class SystolicDesignModel:
         out = np.zeros((cases.shape[0] + self.vec_ops.size, len(OUT_FIELDS)))
         if cases.shape[0]:
             evaluate_cases_runs(cases, bw, bw, out[: cases.shape[0]])
-            self._retime(out[: cases.shape[0]], design)
+            self._retime(out[: cases.shape[0]], cases, bw)
         vec = out[cases.shape[0]:]
         compute = -(-self.vec_ops // cols)
         vec[:, 0] = compute
@@ -126,23 +125,23 @@ class SystolicDesignModel:
         vec[:, 6] = vec[:, 10] = self.vec_elems[:, 1]  # ofmap written to SRAM and DRAM
         return out
 
-    def _retime(self, out: np.ndarray, design: dict[str, Any]) -> None:
-        """The SRAM tier's latency on every MAC layer; layers the SRAM cannot feed at the array's pace
-        timed by the exact model (``timed_counts``; designs have one core)."""
+    def _retime(self, out: np.ndarray, cases: np.ndarray, bw: float) -> None:
+        """The SRAM tier's latency on every MAC layer; a layer whose folds the SRAM cannot feed at the
+        array's pace takes ``sram_fold_cycles`` per fold (as ``timed_counts`` on one core), its total
+        retimed by ``evaluate_cases_paced``."""
         sram = self.base.sram
         folds = np.maximum(out[:, _FOLDS], 1)
         per_fold = out[:, 0] / folds
         read = (out[:, 4] * self.mac_elem[:, 0] + out[:, 5] * self.mac_elem[:, 1] + out[:, 7] * self.mac_elem[:, 2])
         write = out[:, 6] * self.mac_elem[:, 2]
-        slow = (np.ceil(read / folds / sram.read_bw_bytes_per_cycle) > per_fold) \
-            | (np.ceil(write / folds / sram.write_bw_bytes_per_cycle) > per_fold)
-        if slow.any():
-            acc = design_accelerator(self.base, design)
-            flow = DATAFLOWS[str(design["dataflow"])]
-            for i in np.flatnonzero(slow):
-                timed = timed_counts(fold_schedule(self.mac[i], flow, acc), acc)
-                out[i, 0], out[i, _TOTAL] = timed["compute_cycles"], timed["total_cycles"]
-        out[~slow, _TOTAL] += sram.latency_cycles
+        sram_fold = np.maximum(per_fold, np.maximum(np.ceil(read / folds / sram.read_bw_bytes_per_cycle),
+                                                    np.ceil(write / folds / sram.write_bw_bytes_per_cycle)))
+        slow = np.flatnonzero(sram_fold > per_fold)
+        if slow.size:
+            paced = np.zeros((slow.size, len(OUT_FIELDS)))
+            evaluate_cases_paced(np.ascontiguousarray(cases[slow]), sram_fold[slow].astype(np.int64), bw, bw, paced)
+            out[slow, _TOTAL] = paced[:, _TOTAL]
+        out[:, _TOTAL] += sram.latency_cycles
 
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
         """Metrics of a design: latency_us, energy_uj, area_mm2, power_w, edp_uj_us, total_cycles, utilization

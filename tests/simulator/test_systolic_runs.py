@@ -8,7 +8,15 @@ from hypothesis import strategies as st
 
 from dataflows.dataflow import DATAFLOWS
 from simulator.specs.presets import load_hardware
-from simulator.systolic.kernels import CASE_FIELDS, OUT_FIELDS, evaluate_cases, evaluate_cases_runs
+from simulator.systolic.kernels import (
+    CASE_FIELDS,
+    OUT_FIELDS,
+    double_buffer_cycles,
+    evaluate_cases,
+    evaluate_cases_paced,
+    evaluate_cases_runs,
+    fold_traffic,
+)
 from simulator.systolic.model import build_case
 from workloads.loader import load_workload
 
@@ -49,3 +57,25 @@ def test_runs_kernel_on_real_networks() -> None:
                 for bw in (2.0, 10.0, 100.0):
                     walked, jumped = both(cases, bw, bw)
                     np.testing.assert_array_equal(walked, jumped, err_msg=f"{name} {df} {rows}x{cols} bw {bw}")
+
+
+@settings(max_examples=150, deadline=None)
+@given(sr=st.integers(1, 2000), sc=st.integers(1, 400), t=st.integers(1, 900), groups=st.integers(1, 6),
+       rows=st.sampled_from([2, 8, 32]), cols=st.sampled_from([3, 16, 64]), dataflow=st.integers(0, 2),
+       cap=st.integers(64, 1 << 16), latency=st.integers(0, 200), bw=st.floats(0.5, 128.0),
+       extra=st.integers(0, 5000))
+def test_retimed_runs_equal_the_fold_recurrence(sr, sc, t, groups, rows, cols, dataflow, cap, latency, bw,
+                                               extra) -> None:
+    """``evaluate_cases_paced`` with a longer fold = ``double_buffer_cycles`` over every fold at that length."""
+    values = {"sr": sr, "sc": sc, "t": t, "groups": groups, "rows": rows, "cols": cols, "dataflow": dataflow,
+              "in_bytes_unique": sr * t // 2 + 1, "w_bytes_unique": sc * t, "in_cap_bytes": cap, "w_cap_bytes": cap,
+              "out_cap_bytes": cap, "in_elem_bytes": 1, "w_elem_bytes": 1, "out_elem_bytes": 1,
+              "dram_latency_cycles": latency, "macs": sr * sc * t * groups}
+    case = np.array([[values[f] for f in CASE_FIELDS]], dtype=np.int64)
+    folds = groups * -(-sr // rows) * -(-sc // cols)
+    load, write, counts = np.empty(folds), np.empty(folds), np.zeros(len(OUT_FIELDS))
+    fold_traffic(case[0], load, write, counts)
+    per_fold = 2 * rows + cols + t - 2 + extra
+    paced = np.zeros((1, len(OUT_FIELDS)))
+    evaluate_cases_paced(case, np.array([per_fold]), bw, bw, paced)
+    assert paced[0, 1] == double_buffer_cycles(load, write, per_fold, bw, bw, latency)
