@@ -8,17 +8,56 @@ Public API::
     result.totals      # one row per dataflow
     best = acceldse.map("resnet18", "eyeriss_like", objective="edp", search="ga", budget=5000)
     best.table         # best mapping per layer
+
+The names are imported on first use (PEP 562), so ``import acceldse`` and ``acceldse --help``
+do not pay for numba, pandas or the simulator.
 """
 
-from acceldse.api import map_workload as map  # noqa: A001 - the public name the docs use
-from acceldse.api import simulate
-from simulator.result import COLUMNS, SimResult
-from simulator.specs.presets import load_hardware
-from simulator.streaming import run_sdpa
-from workloads.layer import conv2d, eltwise, gemm, matmul, pool2d
-from workloads.loader import load_workload
-from workloads.network import Network
+from __future__ import annotations
 
-__all__ = ["COLUMNS", "Network", "SimResult", "conv2d", "eltwise", "gemm", "load_hardware", "load_workload", "map",
-           "matmul", "pool2d", "run_sdpa", "simulate"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "COLUMNS": ("simulator.result", "COLUMNS"),
+    "Network": ("workloads.network", "Network"),
+    "SimResult": ("simulator.result", "SimResult"),
+    "conv2d": ("workloads.layer", "conv2d"),
+    "eltwise": ("workloads.layer", "eltwise"),
+    "gemm": ("workloads.layer", "gemm"),
+    "load_hardware": ("simulator.specs.presets", "load_hardware"),
+    "load_workload": ("workloads.loader", "load_workload"),
+    "map": ("acceldse.api", "map_workload"),
+    "matmul": ("workloads.layer", "matmul"),
+    "pool2d": ("workloads.layer", "pool2d"),
+    "run_sdpa": ("simulator.streaming", "run_sdpa"),
+    "simulate": ("acceldse.api", "simulate"),
+}
+"""Public name -> (module, attribute) it is imported from on first use."""
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # static checkers see the real objects
+    from acceldse.api import map_workload as map  # noqa: A001, F401
+    from acceldse.api import simulate  # noqa: F401
+    from simulator.result import COLUMNS, SimResult  # noqa: F401
+    from simulator.specs.presets import load_hardware  # noqa: F401
+    from simulator.streaming import run_sdpa  # noqa: F401
+    from workloads.layer import conv2d, eltwise, gemm, matmul, pool2d  # noqa: F401
+    from workloads.loader import load_workload  # noqa: F401
+    from workloads.network import Network  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'acceldse' has no attribute {name!r}")
+    module, attr = _EXPORTS[name]
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

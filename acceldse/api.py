@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ def resolve_workload(workload: str | Path | Network, **params: Any) -> Network:
 
 def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path | Accelerator = "scalesim-32x32",
              dataflow: str | Dataflow | list[str] | None = None, *, fidelity: str = "analytical",
-             compat: str | None = None, **workload_params: Any) -> SimResult:
+             compat: str | None = None, max_pe_cycles: int | None = None,
+             progress: Callable[[int, int, str], None] | None = None, **workload_params: Any) -> SimResult:
     """Simulate every layer of ``workload`` on ``hardware``.
 
     Args:
@@ -41,6 +43,9 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
             the array cycle by cycle; compute cycles measured, traffic analytical; small layers only)
             or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; equals
             ``analytical`` with one core; adds the stall breakdown and multi-core contention).
+        max_pe_cycles: cycle fidelity only: the largest layer, in simulated PE-cycles, it accepts
+            (default ``simulator.systolic.cycle.DEFAULT_MAX_PE_CYCLES``); larger layers are refused up front.
+        progress: ``progress(done, total, layer)`` called after each layer at event and cycle fidelity.
         compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers instead of the model's (CALC mode, or
             the cfg's ``InterfaceBandwidth`` when ``hardware`` is a SCALE-Sim ``.cfg``).
         workload_params: zoo parameters (``batch``, ``seq_len``, ``width``, ``resolution`` ...).
@@ -48,6 +53,13 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
     Returns:
         a ``SimResult`` whose ``layers`` DataFrame has the columns in ``simulator.result.COLUMNS``.
     """
+    if fidelity not in FIDELITIES:
+        raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
+    if compat is not None and compat not in COMPAT_MODES:
+        raise SpecError("unknown compatibility mode", source="compat", value=compat, accepted=" | ".join(COMPAT_MODES))
+    if max_pe_cycles is not None and fidelity != "cycle":
+        raise SpecError("only used at cycle fidelity", source="max_pe_cycles", value=max_pe_cycles,
+                        accepted="None, or fidelity='cycle'")
     settings = None
     if isinstance(hardware, str | Path) and str(hardware).lower().endswith(".cfg"):
         acc, settings = load_scalesim_cfg(hardware)  # the cfg's bandwidth mode matters to compat mode
@@ -55,23 +67,19 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         acc = load_hardware(hardware)
     network = resolve_workload(workload, **workload_params)
     flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"))
-    if fidelity not in FIDELITIES:
-        raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
     if compat is not None:
-        if compat not in COMPAT_MODES:
-            raise SpecError("unknown compatibility mode", source="compat", value=compat,
-                            accepted=" | ".join(COMPAT_MODES))
         from simulator.scalesim.table import scalesim_table
 
         table = scalesim_table(network, acc, flows, settings)
     elif fidelity == "event":
         from simulator.event import event_table
 
-        table = event_table(network, acc, flows)
+        table = event_table(network, acc, flows, progress=progress)
     elif fidelity == "cycle":
-        from simulator.systolic.cycle import cycle_table
+        from simulator.systolic.cycle import DEFAULT_MAX_PE_CYCLES, cycle_table
 
-        table = cycle_table(network, acc, flows)
+        table = cycle_table(network, acc, flows, progress=progress,
+                            max_pe_cycles=DEFAULT_MAX_PE_CYCLES if max_pe_cycles is None else max_pe_cycles)
     else:
         table = systolic_table(network, acc, flows)
     # the event engine deals folds to every core; the other fidelities model one array

@@ -8,16 +8,33 @@ and dense attention designs.
 from __future__ import annotations
 
 import argparse
-import json
-import math
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
-from mapper.fpga import optimise
-from simulator.fpga.attention import compare_attention
-from simulator.fpga.networks import FPGA_NETWORKS, fpga_network
-from simulator.specs.platform import preset_names
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.commands.common import (
+    EXIT_CODES_HELP,
+    add_output_options,
+    clean,
+    emit,
+    positive,
+    preset_names,
+    print_csv,
+    print_json,
+    print_table,
+    progress_bar,
+    reject_ignored,
+    seed,
+)
+
+if TYPE_CHECKING:
+    from workloads.network import Network
+
+log = logging.getLogger("acceldse.fpga")
+FPGA_NETWORKS = ("lenet", "vgg_small", "residual_block", "mlp")  # simulator.fpga.networks (a test checks)
+SWAT_DEFAULTS = {"--seq-len": [1024, 2048, 4096, 8192, 16384], "--window": 512, "--head-dim": 64, "--heads": 1}
+OPTIMISE_DEFAULTS = {"--workload": "lenet", "--objective": "throughput", "--batch": None, "--method": "greedy",
+                     "--seed": 0, "--clock-mhz": None, "--decompose": False, "--max-error": None,
+                     "--min-rank-fraction": 0.25, "--no-reconf": False}
 
 EPILOG = """examples:
   acceldse fpga --workload lenet --platform zc706 --objective throughput --batch 256
@@ -26,16 +43,16 @@ EPILOG = """examples:
   acceldse fpga --workload model.onnx --platform u250 --objective latency --batch 1
   acceldse fpga --workload model.onnx --platform zcu102 --decompose --max-error 0.05
   acceldse fpga swat --platform zcu102 --seq-len 1024 2048 4096 8192 16384 --window 512
-"""
+""" + EXIT_CODES_HELP
 
 
 def resolve_workload(name: str) -> Network:
     """An FPGA-study network (lenet, vgg_small, ...), else a zoo name or file via ``load_workload``."""
+    from simulator.fpga.networks import fpga_network
+    from workloads.errors import SpecError
+    from workloads.loader import load_workload
+
     if name.lower() in FPGA_NETWORKS:
-        return fpga_network(name)
-    try:
-        from workloads.loader import load_workload
-    except ImportError:  # the zoo/loader is optional for this command
         return fpga_network(name)
     try:
         return load_workload(name)
@@ -58,7 +75,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--workload", default="lenet",
                         help=f"{', '.join(FPGA_NETWORKS)}, a zoo name or an .onnx file (default lenet)")
     parser.add_argument("--platform", default="zc706",
-                        help=f"preset ({', '.join(preset_names())}) or platform YAML path (default zc706)")
+                        help=f"preset ({', '.join(preset_names('simulator', 'specs/presets/fpga'))}) or platform YAML "
+                             "path (default zc706)")
     parser.add_argument("--objective", choices=["throughput", "latency"], default="throughput")
     parser.add_argument("--batch", type=int, default=None,
                         help="samples per batch (default 256 for throughput, 1 for latency, as in SAMO)")
@@ -78,32 +96,46 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--window", type=int, default=512, help="swat: keys per query row (default 512)")
     parser.add_argument("--head-dim", type=int, default=64, help="swat: head dimension (default 64)")
     parser.add_argument("--heads", type=int, default=1, help="swat: attention heads (default 1)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_output_options(parser)
     parser.set_defaults(func=run)
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+def run_swat(args: argparse.Namespace) -> int:
+    reject_ignored(args, OPTIMISE_DEFAULTS, reason="by 'fpga swat' (it compares attention designs)")
+    for n in args.seq_len:
+        positive(n, flag="--seq-len", limit=1 << 24)
+    positive(args.window, flag="--window")
+    positive(args.head_dim, flag="--head-dim", limit=4096)
+    positive(args.heads, flag="--heads", limit=4096)
+    from simulator.fpga.attention import compare_attention
+
+    table = compare_attention(args.platform, seq_lens=tuple(args.seq_len), window=args.window,
+                              head_dim=args.head_dim, heads=args.heads)
+    if args.format == "json":
+        print_json({"platform": args.platform, "rows": table.to_dict(orient="records")})
+    else:
+        emit(args.format, table, columns=["seq_len", "window", "swat_latency_ms", "dense_latency_ms", "speedup"])
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "swat":
-        table = compare_attention(args.platform, seq_lens=tuple(args.seq_len), window=args.window,
-                                  head_dim=args.head_dim, heads=args.heads)
-        if args.json:
-            print(json.dumps({"platform": args.platform, "rows": table.to_dict(orient="records")}))
-        else:
-            cols = ["seq_len", "window", "swat_latency_ms", "dense_latency_ms", "speedup"]
-            print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-        return 0
+        return run_swat(args)
+    reject_ignored(args, SWAT_DEFAULTS, reason="by 'fpga optimise' (only by 'fpga swat')")
+    seed(args.seed)
     if args.batch is None:
         args.batch = 1 if args.objective == "latency" else 256
-    if args.batch < 1:
-        raise SpecError("must be >= 1", source="--batch", value=args.batch, accepted="an integer >= 1")
+    positive(args.batch, flag="--batch", limit=1 << 30)
+    positive(args.clock_mhz, flag="--clock-mhz", integer=False, limit=10_000)
+    positive(args.max_error, flag="--max-error", integer=False)
+    if not 0 < args.min_rank_fraction <= 1:
+        from workloads.errors import SpecError
+
+        raise SpecError("out of range", source="--min-rank-fraction", value=args.min_rank_fraction,
+                        accepted="a fraction in (0, 1]")
+    from mapper.fpga import optimise
+    from workloads.errors import SpecError
+
     network = resolve_workload(args.workload)
     weights = None
     if args.decompose and args.workload.lower().endswith(".onnx"):
@@ -116,17 +148,20 @@ def run(args: argparse.Namespace) -> int:
     result = optimise(network, args.platform, objective=args.objective, batch=args.batch, method=args.method,
                       seed=args.seed, decompose=args.decompose, clock_mhz=args.clock_mhz,
                       enable_reconf=not args.no_reconf, weights=weights, max_error=args.max_error,
-                      min_rank_fraction=args.min_rank_fraction)
-    summary = {k: _clean(v) for k, v in result.summary.items()}
-    if args.json:
-        stages = [{k: _clean(v) for k, v in row.items()} for row in result.stages.to_dict(orient="records")]
-        print(json.dumps({"summary": summary, "stages": stages,
-                          "decomposition": {k: list(v) for k, v in result.decomposition.items()},
-                          "decomposition_errors": result.decomposition_errors}))
+                      min_rank_fraction=args.min_rank_fraction,
+                      progress=progress_bar("FPGA decomposition", unit="plan") if args.decompose else None)
+    summary = {k: clean(v) for k, v in result.summary.items()}
+    if args.format == "json":
+        print_json({"summary": summary, "stages": result.stages.to_dict(orient="records"),
+                    "decomposition": {k: list(v) for k, v in result.decomposition.items()},
+                    "decomposition_errors": result.decomposition_errors})
         return 0
     cols = ["partition", "layer", "coarse_in", "coarse_out", "fine", "personality", "weights_on_chip", "cycles",
             "dsp", "bram18", "uram", "lut", "ff"]
-    print(result.stages[cols].to_string(index=False))
+    if args.format == "csv":
+        print_csv(result.stages)
+        return 0
+    print_table(result.stages, columns=cols, keys=2)
     print()
     s = summary
     print(f"{s['network']} on {s['platform']} @ {s['clock_mhz']:g} MHz, batch {s['batch']}, "
@@ -146,8 +181,6 @@ def run(args: argparse.Namespace) -> int:
             print("  reconstruction error: " + ", ".join(f"{k}={v:.2e}"
                                                        for k, v in result.decomposition_errors.items()))
     if result.candidates:
-        import pandas as pd
-
         print("\ndecomposition plans tried (rank fraction 1.0 = undecomposed):")
-        print(pd.DataFrame(result.candidates).to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        print_table(result.candidates)
     return 0

@@ -8,19 +8,37 @@ writes one mapping YAML per layer.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from mapper.api import map_network
-from mapper.search import METHODS
-from simulator.specs.hierarchy_loader import hierarchy_presets
+from acceldse.commands.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_CODES_HELP,
+    add_output_options,
+    bad_input,
+    emit,
+    output_dir,
+    output_path,
+    positive,
+    preset_names,
+    print_table,
+    progress_bar,
+    seed,
+)
+
+log = logging.getLogger("acceldse.map")
+
+SEARCH_METHODS = ("exhaustive", "random", "ga", "anneal", "hybrid")  # mapper.search.METHODS (a test checks)
+MAX_BUDGET = 100_000_000
+"""Largest --budget accepted without --max-budget (about a minute per layer at ~2 M evaluations/s)."""
 
 EPILOG = """examples:
   acceldse map --workload resnet18 --hardware eyeriss_like --objective edp --search ga --budget 20000
   acceldse map --workload resnet50 --hardware simple_ws_32x32 --search hybrid --seed 1 --out r50.csv
   acceldse map --workload resnet18 --layer layer1.0.conv1 --dataflow auto --objective pareto
-"""
+""" + EXIT_CODES_HELP
 
 
 def add_parser(subparsers: Any) -> None:
@@ -31,12 +49,15 @@ def add_parser(subparsers: Any) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workload", default="resnet18", help="zoo name, .onnx or .csv file (default resnet18)")
     parser.add_argument("--hardware", default="eyeriss_like",
-                        help=f"hierarchy preset ({', '.join(hierarchy_presets())}) or YAML path")
+                        help=f"hierarchy preset ({', '.join(preset_names('simulator', 'specs/presets/hierarchy'))}) "
+                             "or YAML path")
     parser.add_argument("--dataflow", default="hardware",
                         help="hardware (the preset's), auto (best per layer), any, or os/ws/is/rs/nvdla/shidiannao")
     parser.add_argument("--objective", default="edp", choices=["latency", "energy", "edp", "pareto"])
-    parser.add_argument("--search", default="ga", choices=list(METHODS))
+    parser.add_argument("--search", default="ga", choices=SEARCH_METHODS)
     parser.add_argument("--budget", type=int, default=20_000, help="evaluations per layer (default 20000)")
+    parser.add_argument("--max-budget", type=int, default=MAX_BUDGET, metavar="N",
+                        help=f"largest --budget accepted (default {MAX_BUDGET:,}); raise it for longer searches")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--layer", action="append", default=None, help="map only this layer (repeatable)")
     parser.add_argument("--out", type=Path, default=None, help="write the table as CSV")
@@ -45,24 +66,35 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--pad", action="store_true",
                         help="also search padded (imperfect) factors for dims with a prime factor above 7")
     parser.add_argument("--no-nest", action="store_true", help="print only the table")
+    add_output_options(parser, check="a layer has no legal mapping")
     parser.set_defaults(func=run)
 
 
-def _progress(done: int, total: int, name: str) -> None:
-    """A one-line progress bar on stderr (only when it is a terminal)."""
-    if not sys.stderr.isatty():
-        return
-    width = 30
-    filled = width * done // max(total, 1)
-    end = "\n" if done >= total else ""
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:24.24}", end=end, file=sys.stderr,
-          flush=True)
-
-
 def run(args: argparse.Namespace) -> int:
+    seed(args.seed)
+    positive(args.max_budget, flag="--max-budget")
+    positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")
+    out_csv = output_path(args.out, flag="--out", suffixes=(".csv",))
+    mappings_dir = output_dir(args.save_mappings, flag="--save-mappings")
+    from mapper.api import map_network
+
     result = map_network(args.workload, args.hardware, dataflow=args.dataflow, objective=args.objective,
                          search=args.search, budget=args.budget, seed=args.seed, layers=args.layer,
-                         pad=args.pad, progress=_progress)
+                         pad=args.pad, progress=progress_bar("mapping", unit="layer"))
+    unmapped = [res.layer.name for res in result.layers if res.mapping is None]
+    if unmapped and len(unmapped) == len(result.layers):
+        raise bad_input(f"no legal mapping of any layer on {result.hierarchy.name} (dataflow {args.dataflow}, "
+                        f"{args.search} search, budget {args.budget:,})", flag="--hardware", value=args.hardware,
+                        accepted="a hierarchy with room for the layer, another --dataflow (auto, any) or a "
+                                 "larger --budget")
+    if unmapped:
+        log.warning("no legal mapping for %d layer(s): %s", len(unmapped), ", ".join(unmapped))
+    _write(result, out_csv, mappings_dir)
+    if args.format != "table":
+        emit(args.format, result.table, summary={"network": result.network, "hardware": result.hierarchy.name,
+                                                 "cycles": result.cycles, "energy_pj": result.energy_pj,
+                                                 "area_mm2": result.hierarchy.area_mm2, "unmapped": unmapped})
+        return EXIT_CHECK_FAILED if args.check and unmapped else 0
     out = sys.stdout
     if not args.no_nest:
         for res in result.layers:
@@ -71,15 +103,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"=== {res.layer.name} ({res.dataflow}) ===", file=out)
             print(res.loop_nest(), file=out)
             print(file=out)
-    table = result.table
-    print(table.to_string(index=False), file=out)
+    print_table(result.table, file=out)
     print(f"\n{result.network} on {result.hierarchy.name}: {result.cycles:,} cycles, "
           f"{result.energy_pj / 1e6:,.2f} uJ, area {result.hierarchy.area_mm2:.2f} mm2", file=out)
-    if args.out is not None:
-        table.to_csv(args.out, index=False)
-    if args.save_mappings is not None:
-        args.save_mappings.mkdir(parents=True, exist_ok=True)
+    if unmapped:
+        print(f"no legal mapping (not in the totals): {', '.join(unmapped)}", file=out)
+    return EXIT_CHECK_FAILED if args.check and unmapped else 0
+
+
+def _write(result: Any, out_csv: Path | None, mappings_dir: Path | None) -> None:
+    if out_csv is not None:
+        result.table.to_csv(out_csv, index=False)
+    if mappings_dir is not None:
         for res in result.layers:
             if res.mapping is not None:
-                res.mapping.to_yaml(args.save_mappings / f"{res.layer.name}.yaml")
-    return 0
+                res.mapping.to_yaml(mappings_dir / f"{res.layer.name}.yaml")

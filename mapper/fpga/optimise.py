@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,8 @@ def optimise(network: Network, platform: str | Path | Platform, *, objective: st
              batch: int = 256, method: str = "greedy", seed: int = 0, decompose: bool = False,
              clock_mhz: float | None = None, enable_reconf: bool = True, match_coarse: bool = True,
              allow_lut: bool = True, anneal_iterations: int = 2000, min_rank_fraction: float = 0.25,
-             weights: dict[str, np.ndarray] | None = None, max_error: float | None = None) -> FpgaResult:
+             weights: dict[str, np.ndarray] | None = None, max_error: float | None = None,
+             progress: Callable[[int, int, str], None] | None = None) -> FpgaResult:
     """Find the folding (and partitioning, and optionally per-layer decomposition) of a streaming design.
 
     Args:
@@ -122,6 +124,7 @@ def optimise(network: Network, platform: str | Path | Platform, *, objective: st
         min_rank_fraction: smallest rank the decomposition may use, as a fraction of full rank.
         weights: real weights per layer (for reconstruction errors of decomposition).
         max_error: largest relative reconstruction error allowed per layer (needs ``weights``).
+        progress: ``progress(done, total, what)`` per decomposition plan tried (with ``decompose``).
     """
     if objective not in OBJECTIVES:
         raise SpecError("unknown objective", key="objective", value=objective, accepted=" | ".join(OBJECTIVES))
@@ -138,5 +141,8 @@ def optimise(network: Network, platform: str | Path | Platform, *, objective: st
     if not decompose:
         return optimise_network(network, plat, **kwargs)
     from mapper.fpga.decomposition import optimise_with_decomposition
-    return optimise_with_decomposition(network, plat, min_rank_fraction=min_rank_fraction, weights=weights,
-                                       max_error=max_error, **kwargs)
+    result = optimise_with_decomposition(network, plat, min_rank_fraction=min_rank_fraction, weights=weights,
+                                         max_error=max_error, progress=progress, **kwargs)
+    if progress is not None:
+        progress(1, 1, "done")
+    return result
