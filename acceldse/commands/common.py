@@ -261,6 +261,14 @@ def print_summary(pairs: dict[str, Any], *, file: TextIO | None = None) -> None:
         print(f"  {key:<{width}}  {shown}", file=file or sys.stdout)
 
 
+def print_wrapped(head: str, text: str, *, file: TextIO | None = None) -> None:
+    """``head`` then ``text`` wrapped to ``TABLE_WIDTH``, continuation lines indented under ``text``."""
+    import textwrap
+
+    print(textwrap.fill(text, width=TABLE_WIDTH, initial_indent=head, subsequent_indent=" " * min(len(head), 50),
+                        break_on_hyphens=False), file=file or sys.stdout)
+
+
 def emit(fmt: str, table: Any, *, columns: Sequence[str] | None = None, title: str | None = None,
          summary: dict[str, Any] | None = None, extra: dict[str, Any] | None = None, keys: int = 1) -> None:
     """Print one result in ``fmt``: table (title, table, summary), csv (the table) or json (everything)."""

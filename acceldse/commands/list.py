@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, print_wrapped
 
 
 def add_parser(sub: Any) -> None:
@@ -51,17 +51,18 @@ def run(args: argparse.Namespace) -> int:
         print("workloads (use --workload NAME [--param KEY=VALUE ...], an .onnx file or a SCALE-Sim .csv):")
         for row in rows:
             if row["kind"] == "workload" and "layers" in row:
-                print(f"  {row['name']:14s} {row['layers']:4d} layers {row['gmacs']:9.3f} GMACs  {row['description']}")
-        print("  scalesim:<name> for SCALE-Sim's topologies: "
-              + ", ".join(r["name"].split(":", 1)[1] for r in rows if r["name"].startswith("scalesim:")))
+                head = f"  {row['name']:14s} {row['layers']:4d} layers {row['gmacs']:9.3f} GMACs  "
+                print_wrapped(head, row["description"])
+        print_wrapped("  scalesim:<name> for SCALE-Sim's topologies: ",
+                      ", ".join(r["name"].split(":", 1)[1] for r in rows if r["name"].startswith("scalesim:")))
     if args.what in ("all", "hardware"):
         print("hardware presets (use --hardware NAME, a .yaml spec or a SCALE-Sim .cfg):")
         for row in rows:
             if row["kind"] == "hardware":
-                print(f"  {row['name']:26s} {row['description']}")
+                print_wrapped(f"  {row['name']:26s} ", row["description"])
     if args.what in ("all", "dataflows"):
         print("dataflows (simulate: os | ws | is | all; the mapper also takes rs, nvdla, shidiannao):")
         for row in rows:
             if row["kind"] == "dataflow":
-                print(f"  {row['name']:11s} {row['description']}")
+                print_wrapped(f"  {row['name']:11s} ", row["description"])
     return 0

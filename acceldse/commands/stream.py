@@ -14,6 +14,7 @@ from acceldse.commands.common import (
     positive,
     print_csv,
     print_json,
+    print_wrapped,
     progress_bar,
     seed,
 )
@@ -156,7 +157,7 @@ def run_yaml(args: argparse.Namespace) -> int:
         return failed
     print(f"graph {result.graph} ({result.executor} executor): {result.cycles:,} cycles")
     if dl is not None:
-        print(f"  DEADLOCK: {dl.describe()}")
+        print_wrapped("  DEADLOCK: ", dl.describe())
     for ctx, (consumed, produced) in result.context_tokens(graph).items():
         print(f"  context {ctx}: {result.firings[ctx]:,} firings, {consumed:,} tokens in, {produced:,} out")
     for ch, peak in result.max_occupancy.items():
@@ -187,13 +188,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"SDPA {result.variant} (N={result.seq_len}, d={result.head_dim}{window}), "
           f"{result.executor} executor, FIFO depth {result.fifo_depth}")
     if result.deadlock is not None:
-        print(f"  DEADLOCK: {result.deadlock}")
+        print_wrapped("  DEADLOCK: ", result.deadlock)
     else:
         print(f"  cycles            {result.cycles:,}")
         print(f"  scores streamed   {result.tokens:,}")
         print(f"  tokens per cycle  {result.tokens_per_cycle:.6f} (fill/stall cycles {result.fill_cycles:,})")
         print(f"  max |error|       {result.max_abs_error:.3e}")
-    print("  max FIFO occupancy: " + ", ".join(f"{k} {v}" for k, v in result.max_fifo_occupancy.items()))
+    print_wrapped("  max FIFO occupancy: ", ", ".join(f"{k} {v}" for k, v in result.max_fifo_occupancy.items()))
     if args.trace:
         print(f"  trace written to {args.trace}")
     return failed
