@@ -22,7 +22,6 @@ log = logging.getLogger("acceldse.simulate")
 
 FIDELITIES = ("analytical", "event", "cycle")  # acceldse.api.FIDELITIES (a test keeps them equal)
 COMPAT_MODES = ("scalesim",)
-DEFAULT_MAX_PE_CYCLES = 500_000_000  # simulator.systolic.cycle.DEFAULT_MAX_PE_CYCLES
 
 EXAMPLES = f"""examples:
   acceldse simulate                                   # ResNet-18 on SCALE-Sim's 32x32 default, os
@@ -30,7 +29,7 @@ EXAMPLES = f"""examples:
   acceldse simulate --workload model.onnx --hardware my_chip.yaml
   acceldse simulate --workload scalesim:Resnet18 --hardware scale.cfg --dataflow ws --compat scalesim
   acceldse simulate --workload mobilenet_v1 --param width=0.5 --hardware array-64x64 --fidelity cycle \\
-      --max-pe-cycles 2e9
+      --max-work 2e9
   acceldse simulate --workload alexnet --format csv > alexnet.csv
 {EXIT_CODES_HELP}
 """
@@ -57,8 +56,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seq-len", type=int, default=None, help="sequence length for transformer zoo workloads")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="other zoo parameters, e.g. --param width=0.5 --param resolution=160 --param kv_len=2048")
-    p.add_argument("--max-pe-cycles", type=float, default=DEFAULT_MAX_PE_CYCLES, metavar="N",
-                   help=f"cycle fidelity: largest layer in simulated PE-cycles (default {DEFAULT_MAX_PE_CYCLES:.0e})")
+    p.add_argument("--max-work", type=float, default=None, metavar="N",
+                   help="the most work accepted before starting: PE-cycles of the largest layer (cycle, default "
+                        "5e8), folds (event, default 5e5) or MACs (--compat, default 1e11)")
     p.add_argument("--out", default=None, help="write the per-layer table to a .csv or .parquet file")
     p.add_argument("--all-columns", action="store_true", help="print every column, not the summary set")
     add_output_options(p)
@@ -68,10 +68,10 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     params = workload_params(args)
     out = output_path(args.out, flag="--out", suffixes=(".csv", ".parquet", ".pq"))
-    max_pe_cycles = int(positive(args.max_pe_cycles, flag="--max-pe-cycles"))
-    if args.fidelity != "cycle" and args.max_pe_cycles != DEFAULT_MAX_PE_CYCLES:
-        raise bad_input("only used with --fidelity cycle", flag="--max-pe-cycles", value=args.max_pe_cycles,
-                        accepted="leave it out, or add --fidelity cycle")
+    positive(args.max_work, flag="--max-work", limit=1e18)
+    if args.max_work is not None and args.fidelity == "analytical" and args.compat is None:
+        raise bad_input("the analytical model is not limited", flag="--max-work", value=args.max_work,
+                        accepted="leave it out, or add --fidelity cycle | event or --compat scalesim")
     from acceldse.api import simulate
     from simulator.specs.presets import load_hardware
 
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
              acc.clock_mhz, args.workload, params or "")
     slow = args.fidelity in ("cycle", "event") and args.compat is None
     result = simulate(args.workload, args.hardware, args.dataflow, fidelity=args.fidelity, compat=args.compat,
-                      max_pe_cycles=max_pe_cycles if args.fidelity == "cycle" else None,
+                      max_work=None if args.max_work is None else int(args.max_work),
                       progress=progress_bar(f"{args.fidelity} fidelity", unit="layer") if slow else None, **params)
     title = (f"{result.workload} on {result.hardware}: {acc.array.rows}x{acc.array.cols} array, "
              f"{acc.clock_mhz:g} MHz, {result.fidelity}" + (f", compat={result.compat}" if result.compat else ""))

@@ -24,9 +24,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from workloads.errors import SpecError, require_float, require_int
+from workloads.errors import MAX_CLOCK_MHZ, SpecError, require_float, require_int
+from workloads.spec_io import read_yaml
 
 PRESET_DIR = Path(__file__).parent / "presets" / "fpga"
 """Directory holding the shipped platform YAML files."""
@@ -35,6 +34,9 @@ SUPPORTED_VERSIONS = (1,)
 
 _INT_KEYS = ("dsp", "bram18", "uram", "lut", "ff")
 _FLOAT_KEYS = ("clock_mhz", "bandwidth_gbps", "reconfiguration_ms")
+MAX_RESOURCES = 2**32
+"""Most DSPs, BRAMs, URAMs, LUTs or FFs a board spec may declare."""
+MAX_FLOAT_VALUES = {"clock_mhz": MAX_CLOCK_MHZ, "bandwidth_gbps": 1e7, "reconfiguration_ms": 1e9}
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class Platform:
 
     def with_clock(self, clock_mhz: float) -> Platform:
         """The same board run at another clock (MHz)."""
-        return replace(self, clock_mhz=require_float(clock_mhz, key="clock_mhz", strictly_positive=True))
+        return replace(self, clock_mhz=require_float(clock_mhz, key="clock_mhz", strictly_positive=True,
+                                                     maximum=MAX_CLOCK_MHZ))
 
     def scaled(self, fraction: float) -> Platform:
         """A copy whose countable resources are ``fraction`` of this one's (a utilisation cap)."""
@@ -116,12 +119,12 @@ def platform_from_dict(data: Any, source: str = "<dict>") -> Platform:
     for key in _INT_KEYS:
         if key not in data:
             raise SpecError("missing resource", source=source, key=key, accepted="an integer >= 0")
-        values[key] = require_int(data[key], key=key, source=source, minimum=0)
+        values[key] = require_int(data[key], key=key, source=source, minimum=0, maximum=MAX_RESOURCES)
     for key in _FLOAT_KEYS:
         if key not in data:
             raise SpecError("missing value", source=source, key=key, accepted="a number > 0")
         values[key] = require_float(data[key], key=key, source=source, minimum=0.0,
-                                    strictly_positive=key != "reconfiguration_ms")
+                                    strictly_positive=key != "reconfiguration_ms", maximum=MAX_FLOAT_VALUES[key])
     for key in ("dsp", "bram18", "lut", "ff"):
         if values[key] < 1:
             raise SpecError("a platform needs at least one", source=source, key=key, value=values[key],
@@ -146,8 +149,4 @@ def load_platform(name_or_path: str | Path | Platform) -> Platform:
                             accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
     if not path.exists():
         raise SpecError("platform file not found", source=str(path), value=text)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise SpecError(f"invalid YAML: {err}", source=str(path)) from None
-    return platform_from_dict(data, source=str(path))
+    return platform_from_dict(read_yaml(path, kind="FPGA platform"), source=str(path))

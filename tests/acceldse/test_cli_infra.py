@@ -60,14 +60,14 @@ def test_every_command_has_format_verbose_and_an_example(path: tuple[str, ...]) 
 
 
 def test_cli_constants_equal_the_api_ones() -> None:
-    from acceldse.api import FIDELITIES
+    from acceldse.api import DEFAULT_MAX_WORK, FIDELITIES
     from acceldse.commands import fpga, map, simulate, stream
     from mapper.search import METHODS
     from simulator.fpga.networks import FPGA_NETWORKS
     from simulator.streaming.sdpa import CRITERIA
     from simulator.systolic.cycle import DEFAULT_MAX_PE_CYCLES
 
-    assert simulate.FIDELITIES == FIDELITIES and simulate.DEFAULT_MAX_PE_CYCLES == DEFAULT_MAX_PE_CYCLES
+    assert simulate.FIDELITIES == FIDELITIES and DEFAULT_MAX_WORK["cycle"] == DEFAULT_MAX_PE_CYCLES
     assert map.SEARCH_METHODS == tuple(METHODS)
     assert stream.CRITERIA == CRITERIA
     assert fpga.FPGA_NETWORKS == tuple(FPGA_NETWORKS)
