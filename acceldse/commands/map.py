@@ -55,7 +55,8 @@ def add_parser(subparsers: Any) -> None:
                         help="hardware (the preset's), auto (best per layer), any, or os/ws/is/rs/nvdla/shidiannao")
     parser.add_argument("--objective", default="edp", choices=["latency", "energy", "edp", "pareto"])
     parser.add_argument("--search", default="ga", choices=SEARCH_METHODS)
-    parser.add_argument("--budget", type=int, default=20_000, help="evaluations per layer (default 20000)")
+    parser.add_argument("--budget", type=int, default=20_000,
+                        help="evaluations per layer (default 20000; exhaustive: 0 = the whole space, if small)")
     parser.add_argument("--max-budget", type=int, default=MAX_BUDGET, metavar="N",
                         help=f"largest --budget accepted (default {MAX_BUDGET:,}); raise it for longer searches")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -73,7 +74,8 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     seed(args.seed)
     positive(args.max_budget, flag="--max-budget")
-    positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")
+    if not (args.search == "exhaustive" and args.budget == 0):  # exhaustive --budget 0: the whole space
+        positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")
     out_csv = output_path(args.out, flag="--out", suffixes=(".csv",))
     mappings_dir = output_dir(args.save_mappings, flag="--save-mappings")
     from mapper.api import map_network

@@ -10,6 +10,7 @@ from acceldse.commands.common import (
     EXIT_CHECK_FAILED,
     EXIT_CODES_HELP,
     add_output_options,
+    bad_input,
     output_path,
     positive,
     print_csv,
@@ -21,8 +22,9 @@ from acceldse.commands.common import (
 
 log = logging.getLogger("acceldse.stream")
 CRITERIA = ("no-deadlock", "full-rate")  # simulator.streaming.sdpa.CRITERIA (a test keeps them equal)
-MAX_SCORES = {"compiled": 1 << 28, "simpy": 1 << 21}
-"""Largest N x keys-per-row streamed without --max-scores (about 40 s compiled, 60 s SimPy)."""
+MAX_WORK = {"compiled": 1 << 28, "simpy": 1 << 21, "trace": 1 << 22}
+"""Most tokens (SDPA scores, or context firings of a graph) accepted without --max-work: about 40 s
+compiled, 60 s SimPy; a trace records every token, so it is limited further."""
 
 EPILOG = """examples:
   acceldse stream sdpa --variant reordered --seq-len 1024 --head-dim 64
@@ -63,8 +65,9 @@ def add_parser(subparsers: Any) -> None:
     sdpa.add_argument("--no-values", action="store_true",
                       help="skip computing the attention output (max_abs_error becomes null)")
     sdpa.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
-    sdpa.add_argument("--max-scores", type=int, default=None, metavar="N",
-                      help="largest seq-len x keys-per-row accepted (default 2^28 compiled, 2^21 simpy)")
+    sdpa.add_argument("--max-work", type=float, default=None, metavar="N",
+                      help="most scores (seq-len x keys per row) accepted (default 2^28 compiled, 2^21 simpy, "
+                           "2^22 with --trace)")
     add_output_options(sdpa, check="the graph deadlocks")
     sdpa.set_defaults(func=run)
 
@@ -88,6 +91,8 @@ def add_parser(subparsers: Any) -> None:
     graph.add_argument("path", help="stream graph YAML file")
     graph.add_argument("--executor", choices=["compiled", "simpy"], default="compiled")
     graph.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
+    graph.add_argument("--max-work", type=float, default=None, metavar="N",
+                       help="most context firings accepted (default 2^28 compiled, 2^21 simpy, 2^22 with --trace)")
     add_output_options(graph, check="the graph deadlocks")
     graph.set_defaults(func=run_yaml)
 
@@ -106,15 +111,23 @@ graph file format:
 """
 
 
-def _check_size(args: argparse.Namespace, executor: str) -> None:
+def _check_work(work: int, args: argparse.Namespace, executor: str, *, flag: str, what: str) -> None:
     """Refuse up front a stream too long for the executor (rather than minutes of silence)."""
-    positive(args.seq_len, flag="--seq-len")
-    positive(args.window, flag="--window")
+    max_work = getattr(args, "max_work", None)
+    positive(max_work, flag="--max-work", limit=1e15)
+    limit = max_work or (MAX_WORK["trace"] if getattr(args, "trace", None) else MAX_WORK[executor])
+    if work > limit:
+        raise bad_input(f"too much work: {work:,} {what} > the limit {limit:,.0f} (raise it with --max-work)",
+                        flag=flag, value=work, accepted=f"at most {limit:,.0f} {what}")
+
+
+def _check_size(args: argparse.Namespace, executor: str) -> None:
+    positive(args.seq_len, flag="--seq-len", limit=1 << 24)
+    positive(args.window, flag="--window", limit=1 << 24)
     if getattr(args, "head_dim", None) is not None:
         positive(args.head_dim, flag="--head-dim", limit=4096)
-    limit = getattr(args, "max_scores", None) or MAX_SCORES[executor]
     per_row = min(args.window or args.seq_len, args.seq_len)
-    positive(args.seq_len * per_row, flag="--seq-len", limit=limit, raise_flag="--max-scores")
+    _check_work(args.seq_len * per_row, args, executor, flag="--seq-len", what="scores")
 
 
 def run_min_depth(args: argparse.Namespace) -> int:
@@ -140,6 +153,8 @@ def run_yaml(args: argparse.Namespace) -> int:
     from simulator.streaming import run_graph
 
     graph = load_graph(args.path)
+    _check_work(sum(getattr(ctx, "firings", 0) for ctx in graph.contexts), args, args.executor, flag=args.path,
+                what="context firings")
     result = run_graph(graph, executor=args.executor, trace_path=trace)
     dl = result.deadlock
     failed = EXIT_CHECK_FAILED if args.check and dl is not None else 0
