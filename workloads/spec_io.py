@@ -38,6 +38,15 @@ def parse_bytes(value: Any, *, key: str, source: str | None = None) -> int:
     return int(round(result))
 
 
+def path_exists(path: str | Path, *, file: bool = False) -> bool:
+    """``Path.exists()`` (or ``is_file()``) that is False, not an exception, for a name the OS refuses
+    (too long, a NUL byte, no permission)."""
+    try:
+        return Path(path).is_file() if file else Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
 class _StrictLoader(yaml.SafeLoader):
     """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML keeps
     the last one silently)."""

@@ -1,6 +1,6 @@
 """Pieces every command shares: output formats, exit codes, path and seed checks, progress bars.
 
-This module imports only the standard library, so building the parser stays fast; a command's
+This module imports only the standard library (and ``workloads.errors``), so building the parser stays fast; a command's
 ``run`` function imports the heavy parts (numba, pandas, the simulator) itself.
 
 Exit codes (the same for every command)::
@@ -21,6 +21,8 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from workloads.errors import SpecError  # standard library only
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("table", "csv", "json")
@@ -59,10 +61,8 @@ def add_verbose(parser: Any) -> None:
 # ---------------------------------------------------------------- validation before any work
 
 
-def bad_input(message: str, *, flag: str, value: Any = None, accepted: str | None = None) -> Exception:
-    """A ``SpecError`` naming ``flag`` (imported here so this module stays standard-library only)."""
-    from workloads.errors import SpecError
-
+def bad_input(message: str, *, flag: str, value: Any = None, accepted: str | None = None) -> SpecError:
+    """A ``SpecError`` naming ``flag``."""
     return SpecError(message, source=flag, value=value, accepted=accepted)
 
 
@@ -71,9 +71,18 @@ def output_path(value: str | Path | None, *, flag: str, suffixes: Sequence[str] 
     an unwritable file or folder, or a wrong suffix is refused naming ``flag``."""
     if value is None:
         return None
-    path = Path(value).expanduser()
+    try:
+        return _output_path(Path(value).expanduser(), str(value), flag, suffixes)
+    except SpecError:
+        raise
+    except (OSError, ValueError) as err:  # a name the OS refuses: too long, a NUL byte...
+        raise bad_input(f"unusable path ({err})", flag=flag, value=str(value),
+                        accepted="a writable file path") from None
+
+
+def _output_path(path: Path, value: str, flag: str, suffixes: Sequence[str]) -> Path:
     accepted = "a writable file path" + (f" ending in {' or '.join(suffixes)}" if suffixes else "")
-    if str(value).strip() == "" or path.is_dir():
+    if value.strip() == "" or path.is_dir():
         raise bad_input("is a directory, not a file", flag=flag, value=str(value), accepted=accepted)
     if suffixes and path.suffix.lower() not in suffixes:
         raise bad_input("unsupported file type", flag=flag, value=str(value), accepted=accepted)
@@ -96,7 +105,15 @@ def output_dir(value: str | Path | None, *, flag: str) -> Path | None:
     """Check an output folder before any work: created if missing; a file or unwritable folder is refused."""
     if value is None:
         return None
-    path = Path(value).expanduser()
+    try:
+        return _output_dir(Path(value).expanduser(), str(value), flag)
+    except SpecError:
+        raise
+    except (OSError, ValueError) as err:  # a name the OS refuses: too long, a NUL byte...
+        raise bad_input(f"unusable path ({err})", flag=flag, value=str(value), accepted="a writable folder") from None
+
+
+def _output_dir(path: Path, value: str, flag: str) -> Path:
     if path.exists() and not path.is_dir():
         raise bad_input("is a file, not a folder", flag=flag, value=str(value), accepted="a folder path")
     try:

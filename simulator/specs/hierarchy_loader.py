@@ -44,7 +44,7 @@ from workloads.errors import (
     require_float,
     require_int,
 )
-from workloads.spec_io import load_yaml, reject_unknown
+from workloads.spec_io import load_yaml, path_exists, reject_unknown
 
 MAX_INSTANCES = 2**20
 """Most instances (PEs, buffers) of one level and most words per block."""
@@ -68,9 +68,9 @@ def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
         return name_or_path
     text = str(name_or_path)
     path = Path(text)
-    if not path.suffix and (PRESET_DIR / f"{text}.yaml").exists():
+    if not path.suffix and path_exists(PRESET_DIR / f"{text}.yaml"):
         path = PRESET_DIR / f"{text}.yaml"
-    elif not path.exists():
+    elif not path_exists(path):
         raise SpecError("unknown hierarchy preset or file", source="hardware", value=text,
                         accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
     data = load_yaml(path, kind="hierarchy")

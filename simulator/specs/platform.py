@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from workloads.errors import MAX_CLOCK_MHZ, SpecError, require_float, require_int
-from workloads.spec_io import read_yaml
+from workloads.spec_io import path_exists, read_yaml
 
 PRESET_DIR = Path(__file__).parent / "presets" / "fpga"
 """Directory holding the shipped platform YAML files."""
@@ -142,11 +142,11 @@ def load_platform(name_or_path: str | Path | Platform) -> Platform:
         return name_or_path
     text = str(name_or_path)
     path = Path(text)
-    if not (path.suffix in (".yaml", ".yml") or path.exists()):
+    if not (path.suffix in (".yaml", ".yml") or path_exists(path)):
         path = PRESET_DIR / f"{text.lower()}.yaml"
-        if not path.exists():
+        if not path_exists(path):
             raise SpecError("unknown FPGA platform", source="platform", value=text,
                             accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
-    if not path.exists():
+    if not path_exists(path):
         raise SpecError("platform file not found", source=str(path), value=text)
     return platform_from_dict(read_yaml(path, kind="FPGA platform"), source=str(path))

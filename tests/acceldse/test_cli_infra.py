@@ -3,7 +3,6 @@ fast start, --format, -v, exit codes, path and seed checks, progress bars, quiet
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -15,19 +14,10 @@ import pytest
 
 from acceldse.cli import build_parser, main
 from acceldse.commands import common
+from tests.acceldse.cli_helpers import leaf_parsers
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("numpy", "pandas", "numba", "scipy", "simpy", "onnx", "torch", "yaml", "tqdm")
-
-
-def leaf_parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
-    """Every (command path, parser) whose parser runs a command."""
-    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    if not subs:
-        yield path, parser
-        return
-    for name, sub in subs[0].choices.items():
-        yield from leaf_parsers(sub, (*path, name))
 
 
 LEAVES = [path for path, _ in leaf_parsers(build_parser())]

@@ -7,6 +7,7 @@ from pathlib import Path
 from simulator.scalesim.cfg import load_scalesim_cfg
 from simulator.specs.accelerator import Accelerator, load_accelerator_file
 from workloads.errors import SpecError
+from workloads.spec_io import path_exists
 
 PRESET_DIR = Path(__file__).parent / "hardware"
 
@@ -27,7 +28,7 @@ def load_hardware(spec: str | Path | Accelerator) -> Accelerator:
     if path.suffix.lower() in (".yaml", ".yml"):
         return load_accelerator_file(path)
     preset = PRESET_DIR / f"{text.lower()}.yaml"
-    if preset.is_file():
+    if path_exists(preset, file=True):
         return load_accelerator_file(preset)
     raise SpecError("unknown hardware", source="--hardware", value=text,
                     accepted="a preset (" + ", ".join(list_hardware()) + "), a .yaml spec or a SCALE-Sim .cfg")
