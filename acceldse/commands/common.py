@@ -208,19 +208,29 @@ def _is_number(value: Any) -> bool:
     return isinstance(clean(value), int | float) and not isinstance(clean(value), bool)
 
 
+def format_number(value: Any) -> str:
+    """One rule for every number printed: integers with thousands separators; floats of 1,000 and more
+    rounded to integers with separators, smaller ones to 4 significant digits, tiny or huge ones in
+    scientific notation; NaN and None as ``-``."""
+    v = clean(value)
+    if v is None:
+        return "-"
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return _shorten(str(v))
+    if isinstance(v, int):
+        return f"{v:,}"
+    magnitude = abs(v)
+    if magnitude == 0:
+        return "0"
+    if magnitude >= 1e15 or magnitude < 1e-6:
+        return f"{v:.3e}"
+    if magnitude >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.{max(0, 3 - math.floor(math.log10(magnitude)))}f}"
+
+
 def _column_format(values: list[Any]) -> Callable[[Any], str]:
-    """One number format per column: integers with separators; floats with decimals by magnitude."""
-    numbers = [clean(v) for v in values if _is_number(v)]
-    if not numbers:
-        return lambda v: "-" if clean(v) is None else _shorten(str(v))
-    if all(isinstance(v, int) for v in numbers):
-        return lambda v: f"{clean(v):,}" if _is_number(v) else ("-" if clean(v) is None else _shorten(str(v)))
-    top = max(abs(v) for v in numbers)
-    if top >= 1e15:
-        spec = ".3e"
-    else:
-        spec = ",.3f" if top < 10 else ",.2f" if top < 1000 else ",.1f" if top < 1e5 else ",.0f"
-    return lambda v: format(clean(v), spec) if _is_number(v) else ("-" if clean(v) is None else _shorten(str(v)))
+    return format_number
 
 
 def _shorten(text: str) -> str:
