@@ -8,15 +8,21 @@ Public API::
     result.totals      # one row per dataflow
     best = acceldse.map("resnet18", "eyeriss_like", objective="edp", search="ga", budget=5000)
     best.table         # best mapping per layer
+    summary = acceldse.run_sweep("sweep.yaml", "results.duckdb", workers=2)   # one row per design point
+    points = acceldse.load_results("results.duckdb", where="area_mm2 <= 10")
+    result.plot.roofline()                                                     # matplotlib figures
 
 The names are imported on first use (PEP 562), so ``import acceldse`` and ``acceldse --help``
-do not pay for numba, pandas or the simulator.
+do not pay for numba, pandas or the simulator. Importing ``acceldse`` registers the
+``acceldse/*`` Gymnasium environments (``envs``; entry points are strings, nothing heavy).
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+import envs  # noqa: F401 - registers the acceldse/* Gymnasium environments
 
 __version__ = "0.1.0"
 
@@ -28,11 +34,13 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "eltwise": ("workloads.layer", "eltwise"),
     "gemm": ("workloads.layer", "gemm"),
     "load_hardware": ("simulator.specs.presets", "load_hardware"),
+    "load_results": ("acceldse.results", "load_results"),
     "load_workload": ("workloads.loader", "load_workload"),
     "map": ("acceldse.api", "map_workload"),
     "matmul": ("workloads.layer", "matmul"),
     "pool2d": ("workloads.layer", "pool2d"),
     "run_sdpa": ("simulator.streaming", "run_sdpa"),
+    "run_sweep": ("acceldse.sweep", "run_sweep"),
     "simulate": ("acceldse.api", "simulate"),
 }
 """Public name -> (module, attribute) it is imported from on first use."""
@@ -42,6 +50,8 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:  # static checkers see the real objects
     from acceldse.api import map_workload as map  # noqa: A001, F401
     from acceldse.api import simulate  # noqa: F401
+    from acceldse.results import load_results  # noqa: F401
+    from acceldse.sweep import run_sweep  # noqa: F401
     from simulator.result import COLUMNS, SimResult  # noqa: F401
     from simulator.specs.presets import load_hardware  # noqa: F401
     from simulator.streaming import run_sdpa  # noqa: F401

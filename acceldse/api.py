@@ -7,14 +7,23 @@ from pathlib import Path
 from typing import Any
 
 from dataflows.dataflow import Dataflow, resolve_dataflows
-from simulator.result import SimResult
-from simulator.scalesim.cfg import load_scalesim_cfg
+from simulator.result import SimResult, register_accessor
 from simulator.specs.accelerator import Accelerator
 from simulator.specs.presets import load_hardware
+from simulator.specs.scalesim_cfg import load_scalesim_cfg
 from simulator.systolic.model import systolic_table
 from workloads.errors import SpecError, require_int
 from workloads.layer import Layer
 from workloads.network import Network
+
+
+def _plots(result: SimResult) -> Any:
+    from acceldse.plots import ResultPlots  # matplotlib only when a figure is asked for
+
+    return ResultPlots(result)
+
+
+register_accessor("plot", _plots)
 
 FIDELITIES = ("analytical", "event", "cycle")
 COMPAT_MODES = ("scalesim",)
@@ -94,7 +103,7 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
     # the event engine deals folds to every core; the other fidelities model one array
     pes = acc.array.pes * (acc.cores if fidelity == "event" and compat is None else 1)
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
-                     pes=pes, area_mm2=acc.area_mm2, compat=compat)
+                     pes=pes, area_mm2=acc.area_mm2, compat=compat, extra={"accelerator": acc})
 
 
 def _check_work(network: Network, acc: Accelerator, flows: list[Dataflow], mode: str, limit: int) -> None:

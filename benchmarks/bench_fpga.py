@@ -55,7 +55,7 @@ def run_samo(python: str, network: Network, platform_name: str, batch: int) -> d
     plat = load_platform(platform_name)
     spec = {"network": samo_spec(network), "batch": batch, "optimiser": "rule",
             "platform": {"name": plat.name, "freq": 100, "reconf_time": plat.reconfiguration_ms * 1000.0,
-                         "bandwidth": plat.bandwidth_gbps,
+                         "bandwidth": plat.bandwidth_gbit_per_s,
                          "resources": {"BRAM": plat.bram18, "DSP": plat.dsp, "FF": plat.ff, "LUT": plat.lut}}}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)

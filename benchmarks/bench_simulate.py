@@ -55,9 +55,9 @@ def hardware_for(row: pd.Series):
 
     kb = {k: int(row[f"{k}_sram_kb"]) * 1024 for k in ("ifmap", "filter", "ofmap")}
     return accelerator_from_dict({
-        "version": 1, "name": "golden", "array": {"rows": int(row["array_rows"]), "cols": int(row["array_cols"])},
-        "tiers": [{"name": "sram", "kind": "sram", "bw_bytes_per_cycle": 64, "partitions": kb},
-                  {"name": "dram", "kind": "dram", "capacity": "8GiB", "bw_bytes_per_cycle": 10,
+        "version": 2, "name": "golden", "array": {"rows": int(row["array_rows"]), "cols": int(row["array_cols"])},
+        "tiers": [{"name": "sram", "kind": "sram", "bw_bytes_per_cycle": 64, "partition_bytes": kb},
+                  {"name": "dram", "kind": "dram", "capacity_bytes": "8GiB", "bw_bytes_per_cycle": 10,
                    "latency_cycles": acc.dram.latency_cycles}]}, source="golden")
 
 

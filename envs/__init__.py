@@ -1,0 +1,54 @@
+"""Gymnasium and PettingZoo environments over the simulator, the mapper and the FPGA model.
+
+Importing ``envs`` (or ``acceldse``) registers, in the ``acceldse`` namespace:
+
+* ``acceldse/AcceleratorDesign-v0`` -- systolic accelerator design for a fixed workload;
+* ``acceldse/FpgaDesign-v0`` -- folding and partitioning of a layer-pipelined FPGA design;
+* ``acceldse/Mapping-v0`` -- Timeloop-style mapping of every distinct layer of a network;
+* ``acceldse/CoExploration-v0`` -- NASAIC co-exploration of networks and heterogeneous sub-accelerators;
+
+and exposes the PettingZoo ``ParallelEnv`` ``MultiAgentDesign`` (``envs.multi_agent_env(**kwargs)``).
+Entry points are strings, so registering imports nothing heavy. ``from envs import ENV_IDS``
+lists the ids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gymnasium.envs.registration import register, registry
+
+ENV_IDS: dict[str, str] = {
+    "acceldse/AcceleratorDesign-v0": "envs.accelerator_design:AcceleratorDesignEnv",
+    "acceldse/FpgaDesign-v0": "envs.fpga_design:FpgaDesignEnv",
+    "acceldse/Mapping-v0": "envs.mapping_env:MappingEnv",
+    "acceldse/CoExploration-v0": "envs.coexploration:CoExplorationEnv",
+}
+"""Registered id -> entry point."""
+
+ENV_SUMMARIES: dict[str, str] = {
+    "acceldse/AcceleratorDesign-v0": "systolic array, SRAM, DRAM bandwidth, dataflow and clock for one workload",
+    "acceldse/FpgaDesign-v0": "per-layer folding and partition cuts of a layer-pipelined FPGA design",
+    "acceldse/Mapping-v0": "tiling, loop order and bypass of each distinct layer on a memory hierarchy",
+    "acceldse/CoExploration-v0": "CNNs for several tasks and a heterogeneous ASIC of sub-accelerators (NASAIC)",
+}
+"""Registered id -> one line for ``acceldse list envs``."""
+
+for _id, _entry in ENV_IDS.items():
+    if _id not in registry:
+        register(id=_id, entry_point=_entry, max_episode_steps=100)
+
+ENV_SUMMARIES["MultiAgentDesign"] = ("PettingZoo ParallelEnv: compute, memory and interface agents design one "
+                                     "accelerator (envs.multi_agent_env)")
+
+
+def __getattr__(name: str) -> Any:
+    """``MultiAgentDesign`` and ``multi_agent_env`` load on first use (they import the simulator)."""
+    if name in ("MultiAgentDesign", "multi_agent_env"):
+        from envs import multi_agent
+
+        return getattr(multi_agent, name)
+    raise AttributeError(f"module 'envs' has no attribute {name!r}")
+
+
+__all__ = ["ENV_IDS", "ENV_SUMMARIES", "MultiAgentDesign", "multi_agent_env"]

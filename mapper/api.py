@@ -197,9 +197,33 @@ def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyer
     return NetworkMapping(network.name, hierarchy, results, table)
 
 
+def evaluate_mapping(network: Network | str, hardware: str | Path | Hierarchy, layer: str | None,
+                     mapping: str | Path | Mapping) -> tuple[Layer, Hierarchy, CostResult]:
+    """Cost of a given mapping (acceldse YAML) for one MAC layer of a workload (``layer``: its
+    name; may be omitted when the workload has one MAC layer)."""
+    if not isinstance(network, Network):
+        from workloads.loader import load_workload
+
+        network = load_workload(network)
+    hierarchy = load_hierarchy(hardware)
+    macs = [lay for lay in network if lay.macs > 0]
+    names = [lay.name for lay in macs]
+    if layer is None and len(macs) != 1:
+        raise SpecError("name the layer the mapping is for", source="--layer", value=None,
+                        accepted=", ".join(names[:12]) + (" ..." if len(names) > 12 else ""))
+    chosen = macs[0] if layer is None else next((lay for lay in macs if lay.name == layer), None)
+    if chosen is None:
+        raise SpecError("unknown MAC layer", source=network.name, key="layer", value=layer,
+                        accepted=", ".join(names[:12]) + (" ..." if len(names) > 12 else ""))
+    source = "mapping" if isinstance(mapping, Mapping) else str(mapping)
+    m = mapping if isinstance(mapping, Mapping) else Mapping.from_yaml(mapping)
+    return chosen, hierarchy, evaluate(chosen, hierarchy, m, source=source)
+
+
 def results_table(results: list[LayerMapping]) -> pd.DataFrame:
     """The DataFrame of a list of ``LayerMapping`` (``RESULT_COLUMNS``)."""
     return pd.DataFrame([r.row() for r in results], columns=list(RESULT_COLUMNS))
 
 
-__all__ = ["RESULT_COLUMNS", "LayerMapping", "NetworkMapping", "map_layer", "map_network", "results_table"]
+__all__ = ["RESULT_COLUMNS", "LayerMapping", "NetworkMapping", "evaluate_mapping", "map_layer", "map_network",
+           "results_table"]

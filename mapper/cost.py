@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ class CostResult:
         counts: per level and kept dataspace (see ``COUNT_COLUMNS``).
         mac_energy_pj, leakage_pj: the MAC and static parts of ``energy_pj``.
         area_mm2: area of the whole hierarchy.
+        leakage_pj_by_level: the leakage part per storage level (sums to ``leakage_pj``).
     """
 
     cycles: int
@@ -42,6 +43,7 @@ class CostResult:
     mac_energy_pj: float
     leakage_pj: float
     area_mm2: float
+    leakage_pj_by_level: dict[str, float] = field(default_factory=dict)
 
     @property
     def edp(self) -> float:
@@ -57,7 +59,8 @@ class CostResult:
 
 
 def _hw_args(hw: HierarchyArrays) -> tuple:
-    return (hw.keep, hw.capacity, hw.block, hw.bandwidth, hw.energy, hw.leakage, hw.fanout, hw.mac_energy_pj)
+    return (hw.keep, hw.capacity, hw.block, hw.bandwidth, hw.energy, hw.leakage, hw.fanout, hw.clusters,
+            hw.mac_energy_pj)
 
 
 def evaluate(layer: Layer, hierarchy: Hierarchy, mapping: Mapping | MappingArrays, *,
@@ -92,7 +95,9 @@ def evaluate(layer: Layer, hierarchy: Hierarchy, mapping: Mapping | MappingArray
     return CostResult(cycles=int(result[0]), energy_pj=float(result[1]), macs=int(result[2]),
                       useful_macs=layer.macs, utilised_pes=int(inst[n]),
                       counts=pd.DataFrame(rows, columns=list(COUNT_COLUMNS)),
-                      mac_energy_pj=float(epj[n, 0]), leakage_pj=float(epj[n + 1, 0]), area_mm2=hierarchy.area_mm2)
+                      mac_energy_pj=float(epj[n, 0]), leakage_pj=float(epj[n + 1, 0]), area_mm2=hierarchy.area_mm2,
+                      leakage_pj_by_level={lv.name: float(hw.leakage[i] * result[0] * inst[i])
+                                           for i, lv in enumerate(hierarchy.levels)})
 
 
 def evaluate_many(layer: Layer, hierarchy: Hierarchy | HierarchyArrays, arrays: MappingArrays

@@ -1,23 +1,29 @@
 """The batched cost kernel: per-level access counts, cycles and energy of many mappings per call.
 
-Counting follows Timeloop's conventions (PUBLISHED.md, "Golden mapping"); all counts are
-per utilised instance of a level, in words:
+Counting follows Timeloop's conventions (the 0fc43fb model that produced the exercises'
+reference outputs; docs/mapper.md, "What each count means"); all counts are per utilised
+instance of a level, in words:
 
 * ``changes[l, ds]``: how many times the tile of ``ds`` at level ``l`` is replaced while the
   loops above ``l`` run = product of the loops from the outermost down to the innermost
   loop that indexes ``ds`` (loops over other dims reuse the tile). ``distinct[l, ds]`` =
   product of the loops above ``l`` that index ``ds`` (distinct tiles).
-* inputs / weights: ``fills[l] = changes * tile``; the parent keeper ``p`` serves its child
-  keeper ``c``: ``reads[p] = fills[c] * children / multicast`` where ``multicast`` is the
-  product of the spatial factors between them over dims that do not index ``ds``. The MAC
-  "fills" one operand per iteration.
+* inputs / weights: ``fills[c] = changes * tile - slides * overlap`` where ``slides`` counts
+  the steps of the innermost loop above ``c`` when that loop slides the input window (P, Q,
+  R or S) and ``overlap`` is the part of the tile (a bounding box, with stride and dilation)
+  that the step keeps (sliding-window reuse; 0 for weights). The parent keeper ``p`` serves
+  ``c``: ``reads[p] = fills[c] * children / multicast`` where ``multicast`` is the product of
+  the spatial factors between them over dims that do not index ``ds``. The MAC "fills" one
+  operand per iteration.
 * outputs: a child writes each tile back once per change; ``updates[p] = writebacks[c] *
-  children / reduction``; ``reads[p] = updates[p] - distinct[p] * tile[p]`` (first writes are
-  not reads; sending results up is not a read) plus partial sums sent back down;
+  children / reduction``; ``reads[p] = updates[p] - distinct[p] * tile[p]`` (Timeloop's
+  temporal reductions: every update but the first write of a word reads the old partial sum;
+  the same read also serves a child that reloads it, so that is not counted again);
   ``fills[c] = (changes[c] - distinct[c]) * tile[c]`` (partial sums reloaded).
 * cycles = max(temporal iterations, per-level accesses / bandwidth per instance).
 * energy = sum over levels and dataspaces of ceil(count / block) x pJ per access x utilised
-  instances, + leakage x cycles x utilised instances, + MACs x MAC energy.
+  clusters (min(utilised instances, instances / cluster_size), Timeloop's instance clusters)
+  + leakage x cycles x utilised instances + MACs x MAC energy.
 """
 
 from __future__ import annotations
@@ -37,19 +43,9 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 @njit(cache=True)
-def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
-                 dbuf: np.ndarray, wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, block: np.ndarray,
-                 bw: np.ndarray, energy: np.ndarray, leak: np.ndarray, fanout: np.ndarray, mac_pj: float,
-                 tile: np.ndarray, inst: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
-                 counts: np.ndarray, epj: np.ndarray, info: np.ndarray, result: np.ndarray) -> int:
-    """Evaluate one mapping (arrays [L, 8]); write counts[L,3,3] (reads, fills, updates per instance),
-    epj[L+2, 3] (pJ per level/dataspace; row L = MACs, row L+1 = leakage) and
-    result = (cycles, energy_pj, macs incl. padding). Returns the legality code (0 = legal)."""
+def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct: np.ndarray) -> int:
+    """Fill ``changes``/``distinct`` [L+1, 3] by walking the temporal loops outermost first; return iterations."""
     n = t.shape[0]
-    code = check_kernel(t, sx, sy, keep, dbuf, wl, keep_allowed, cap, fanout, tile, inst, info)
-    if code != OK:
-        return code
-    # tile replacements per level (walk the temporal loops outermost-first)
     for ds in range(3):
         prod_all = 1
         last_rel = 1
@@ -68,6 +64,57 @@ def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarra
                     dist *= f
         changes[n, ds] = prod_all
         distinct[n, ds] = prod_all
+    return changes[n, 0]
+
+
+@njit(cache=True)
+def sliding_reuse(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, wl: np.ndarray,
+                  c: int, changes_c: int) -> int:
+    """Input words per instance of level ``c`` that sliding-window reuse saves over ``changes_c`` refills.
+
+    Like Timeloop, only the innermost non-unit temporal loop above ``c`` counts: when it steps
+    along P or R (rows) or Q or S (columns), the new tile overlaps the previous one by the
+    bounding-box rows (columns) that the step does not pass; a wrap-around refetches all.
+    """
+    n = t.shape[0]
+    j = -1
+    dim = -1
+    for lvl in range(c - 1, -1, -1):
+        for k in range(7, -1, -1):
+            d = order[lvl, k]
+            if t[lvl, d] > 1:
+                j = lvl
+                dim = d
+                break
+        if j >= 0:
+            break
+    if j < 0 or dim < 4:
+        return 0
+    ext = np.ones(8, dtype=np.int64)
+    for lvl in range(c, n):
+        for d in range(8):
+            ext[d] *= t[lvl, d] * sx[lvl, d] * sy[lvl, d]
+    step = ext[dim]
+    for lvl in range(j, c):
+        step *= sx[lvl, dim] * sy[lvl, dim]
+    axis = (dim - 4) % 2                      # 0: rows (P, R), 1: columns (Q, S)
+    coeff = wl[8 + axis] if dim < 6 else wl[10 + axis]
+    span = (ext[4 + axis] - 1) * wl[8 + axis] + (ext[6 + axis] - 1) * wl[10 + axis] + 1
+    other = (ext[5 - axis] - 1) * wl[9 - axis] + (ext[7 - axis] - 1) * wl[11 - axis] + 1
+    kept = span - step * coeff
+    if kept <= 0:
+        return 0
+    f = t[j, dim]
+    slides = changes_c // f * (f - 1)
+    return slides * ext[0] * ext[1] * ext[3] * kept * other
+
+
+@njit(cache=True)
+def count_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
+                   wl: np.ndarray, tile: np.ndarray, inst: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
+                   counts: np.ndarray) -> None:
+    """Fill ``counts[L, 3, 3]`` (reads, fills, updates per utilised instance) from the tile changes."""
+    n = t.shape[0]
     iters = changes[n, 0]
     for lvl in range(n):
         for ds in range(3):
@@ -87,26 +134,32 @@ def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarra
                 for d in range(8):
                     if not RELEVANT[ds, d]:
                         shared *= sx[j, d] * sy[j, d]
-            if c < n:
-                child_moves = changes[c, ds] * tile[c, ds]
-            else:
+            if c == n:
                 child_moves = iters
+            elif ds == 0:
+                child_moves = changes[c, ds] * tile[c, ds] - sliding_reuse(t, sx, sy, order, wl, c, changes[c, ds])
+            else:
+                child_moves = changes[c, ds] * tile[c, ds]
             if ds != 2:
                 counts[p, ds, 0] = child_moves * children // shared
                 if p > 0:
                     counts[p, ds, 1] = changes[p, ds] * tile[p, ds]
+                    if ds == 0:
+                        counts[p, ds, 1] -= sliding_reuse(t, sx, sy, order, wl, p, changes[p, ds])
             else:
                 upd = child_moves * children // shared
                 counts[p, ds, 2] = upd
-                refill = 0
-                if c < n:
-                    refill = (changes[c, ds] - distinct[c, ds]) * tile[c, ds] * children // shared
-                counts[p, ds, 0] = upd - distinct[p, ds] * tile[p, ds] + refill
+                counts[p, ds, 0] = upd - distinct[p, ds] * tile[p, ds]
                 if p > 0:
                     counts[p, ds, 1] = (changes[p, ds] - distinct[p, ds]) * tile[p, ds]
             p = c
+
+
+@njit(cache=True)
+def bandwidth_cycles(iters: int, counts: np.ndarray, bw: np.ndarray) -> int:
+    """max(temporal iterations, each level's reads and writes over its bandwidth per instance)."""
     cycles = iters
-    for lvl in range(n):
+    for lvl in range(counts.shape[0]):
         rd = 0
         wr = 0
         for ds in range(3):
@@ -120,30 +173,54 @@ def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarra
             c_wr = int(np.ceil(wr / bw[lvl, 1]))
             if c_wr > cycles:
                 cycles = c_wr
+    return cycles
+
+
+@njit(cache=True)
+def access_energy(counts: np.ndarray, keep: np.ndarray, block: np.ndarray, energy: np.ndarray, leak: np.ndarray,
+                  clusters: np.ndarray, inst: np.ndarray, cycles: int, macs: int, mac_pj: float,
+                  epj: np.ndarray) -> float:
+    """Fill ``epj[L+2, 3]`` (pJ per level/dataspace; row L = MACs, row L+1 = leakage); return the total."""
+    n = counts.shape[0]
     total = 0.0
     for lvl in range(n):
         b = block[lvl]
+        accessed = min(inst[lvl], clusters[lvl])
         for ds in range(3):
             e = 0.0
             if keep[lvl, ds]:
                 for a in range(3):
                     e += _ceil_div(counts[lvl, ds, a], b) * energy[lvl, ds, a]
-            e *= inst[lvl]
-            epj[lvl, ds] = e
-            total += e
-    macs = iters * inst[n]
+            epj[lvl, ds] = e * accessed
+            total += epj[lvl, ds]
     epj[n, 0] = macs * mac_pj
-    epj[n, 1] = 0.0
-    epj[n, 2] = 0.0
     lk = 0.0
     for lvl in range(n):
         lk += leak[lvl] * cycles * inst[lvl]
     epj[n + 1, 0] = lk
-    epj[n + 1, 1] = 0.0
-    epj[n + 1, 2] = 0.0
-    total += epj[n, 0] + lk
+    for a in range(1, 3):
+        epj[n, a] = 0.0
+        epj[n + 1, a] = 0.0
+    return total + epj[n, 0] + lk
+
+
+@njit(cache=True)
+def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
+                 dbuf: np.ndarray, wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, block: np.ndarray,
+                 bw: np.ndarray, energy: np.ndarray, leak: np.ndarray, fanout: np.ndarray, clusters: np.ndarray,
+                 mac_pj: float, tile: np.ndarray, inst: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
+                 counts: np.ndarray, epj: np.ndarray, info: np.ndarray, result: np.ndarray) -> int:
+    """Evaluate one mapping (arrays [L, 8]); write counts[L,3,3] (reads, fills, updates per instance),
+    epj[L+2, 3] and result = (cycles, energy_pj, macs incl. padding). Returns the legality code (0 = legal)."""
+    code = check_kernel(t, sx, sy, keep, dbuf, wl, keep_allowed, cap, fanout, tile, inst, info)
+    if code != OK:
+        return code
+    iters = tile_changes(t, order, changes, distinct)
+    count_accesses(t, sx, sy, order, keep, wl, tile, inst, changes, distinct, counts)
+    cycles = bandwidth_cycles(iters, counts, bw)
+    macs = iters * inst[t.shape[0]]
     result[0] = cycles
-    result[1] = total
+    result[1] = access_energy(counts, keep, block, energy, leak, clusters, inst, cycles, macs, mac_pj, epj)
     result[2] = macs
     return OK
 
@@ -151,8 +228,8 @@ def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarra
 @njit(cache=True)
 def evaluate_batch(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
                    dbuf: np.ndarray, wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, block: np.ndarray,
-                   bw: np.ndarray, energy: np.ndarray, leak: np.ndarray, fanout: np.ndarray, mac_pj: float,
-                   out_cycles: np.ndarray, out_energy: np.ndarray, out_code: np.ndarray) -> None:
+                   bw: np.ndarray, energy: np.ndarray, leak: np.ndarray, fanout: np.ndarray, clusters: np.ndarray,
+                   mac_pj: float, out_cycles: np.ndarray, out_energy: np.ndarray, out_code: np.ndarray) -> None:
     """Evaluate B mappings (arrays [B, L, 8]); write cycles[B] (int64), energy_pj[B], code[B]."""
     n = t.shape[1]
     tile = np.zeros((n + 1, 3), dtype=np.int64)
@@ -165,7 +242,8 @@ def evaluate_batch(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
     result = np.zeros(3, dtype=np.float64)
     for b in range(t.shape[0]):
         code = evaluate_one(t[b], sx[b], sy[b], order[b], keep[b], dbuf[b], wl, keep_allowed, cap, block, bw,
-                            energy, leak, fanout, mac_pj, tile, inst, changes, distinct, counts, epj, info, result)
+                            energy, leak, fanout, clusters, mac_pj, tile, inst, changes, distinct, counts, epj,
+                            info, result)
         out_code[b] = code
         if code == OK:
             out_cycles[b] = int(result[0])

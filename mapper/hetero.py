@@ -83,8 +83,14 @@ class HeteroResult:
 
 def assign_layers(networks: list[Network | str], subs: list[SubAccelerator], *,
                   total_bandwidth_words_per_cycle: float, placement: str = "latency", objective: str = "edp",
-                  search: str = "ga", budget: int = 5_000, seed: int | None = 0) -> HeteroResult:
-    """Map and schedule the MAC layers of ``networks`` on the sub-accelerators ``subs``."""
+                  search: str = "ga", budget: int = 5_000, seed: int | None = 0,
+                  cache: dict[tuple, tuple[int, float]] | None = None) -> HeteroResult:
+    """Map and schedule the MAC layers of ``networks`` on the sub-accelerators ``subs``.
+
+    ``cache`` (a dict kept by the caller) reuses the best mapping's (cycles, energy) of a layer shape on a
+    sub-accelerator across calls; entries are keyed by layer shape, hierarchy name (with its array size),
+    dataflow, bandwidth and the search settings.
+    """
     if not subs:
         raise SpecError("need at least one sub-accelerator", source="subs", value=subs)
     if placement not in ("latency", "energy"):
@@ -106,7 +112,7 @@ def assign_layers(networks: list[Network | str], subs: list[SubAccelerator], *,
 
             net = load_workload(net)
         nets.append(net)
-    cache: dict[tuple, tuple[int, float]] = {}
+    cache = {} if cache is None else cache
     rows = []
     for net in nets:
         for lay in net:
@@ -114,7 +120,8 @@ def assign_layers(networks: list[Network | str], subs: list[SubAccelerator], *,
                 continue
             key_shape = (tuple(lay.dims.values()), lay.stride, lay.dilation)
             for s, h in zip(subs, hiers):
-                key = (key_shape, s.name)
+                key = (key_shape, h.name, s.dataflow, h.levels[0].read_bandwidth_words_per_cycle, objective, search,
+                       budget, seed)
                 if key not in cache:
                     res = map_layer(lay, h, dataflow=s.dataflow, objective=objective, search=search, budget=budget,
                                     seed=seed)

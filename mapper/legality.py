@@ -13,7 +13,6 @@ import numpy as np
 from numba import njit
 
 from simulator.specs.hierarchy import DATASPACES, Hierarchy
-from workloads.errors import SpecError
 from workloads.layer import DIMS, Layer
 
 OK, NOT_COVERED, FANOUT_X, FANOUT_Y, CAPACITY_SHARED, CAPACITY_DATASPACE, KEEP_NOT_ALLOWED, TOP_MUST_KEEP, \
@@ -150,24 +149,3 @@ def explain(code: int, info: np.ndarray, hierarchy: Hierarchy, layer: Layer) -> 
         what = f"dataspace {kept[0]}" if len(kept) == 1 else "dataspaces " + " + ".join(kept)
         return f"level {lname!r}, {what}: tiles need {cap + excess} words, capacity {cap} (over by {excess})"
     return "legal"
-
-
-def check(layer: Layer, hierarchy: Hierarchy, arrays: object, *, source: str = "mapping") -> None:
-    """Raise ``SpecError`` when the (unbatched) mapping ``arrays`` is illegal for ``layer`` on ``hierarchy``."""
-    from mapper.mapping import MappingArrays
-
-    if not isinstance(arrays, MappingArrays):
-        raise TypeError("check() takes MappingArrays")
-    if arrays.temporal.shape != (hierarchy.num_levels, 8):
-        raise SpecError("mapping does not match the hierarchy's levels", source=source,
-                        value=arrays.temporal.shape[0], accepted=f"{hierarchy.num_levels} levels")
-    hw = hierarchy.arrays()
-    n = hierarchy.num_levels
-    tile = np.zeros((n + 1, 3), dtype=np.int64)
-    inst = np.zeros(n + 1, dtype=np.int64)
-    info = np.zeros(3, dtype=np.int64)
-    code = check_kernel(arrays.temporal, arrays.spatial_x, arrays.spatial_y, arrays.keep, arrays.double_buffered,
-                        workload_array(layer), hw.keep, hw.capacity, hw.fanout, tile, inst, info)
-    if code != OK:
-        raise SpecError(f"illegal mapping: {explain(code, info, hierarchy, layer)}", source=source,
-                        key=f"layer {layer.name!r} on {hierarchy.name}")

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from mapper.legality import tile_words, workload_array
 from simulator.specs.hierarchy import DATASPACES, Hierarchy
 from workloads.errors import SpecError, require_int
 from workloads.layer import DIMS, Layer
@@ -239,8 +240,6 @@ class Mapping:
 
     def _tile_words(self, layer: Layer, hierarchy: Hierarchy) -> list[list[int]]:
         """Tile words per level and dataspace (``[level][ds]``)."""
-        from mapper.legality import tile_words, workload_array
-
         a = self.to_arrays(hierarchy)
         wl = workload_array(layer)
         ext = np.ones(8, dtype=np.int64)

@@ -1,18 +1,25 @@
-"""Write the study notebooks from their cell sources (kept here so diffs stay readable).
+"""Write the study notebooks from their cell sources (kept here and in sources/ so diffs stay readable).
 
-    python notebooks/build_notebooks.py      # regenerates notebooks/*.ipynb (outputs empty)
+    python notebooks/build_notebooks.py              # regenerate and execute every notebook (outputs stored)
+    python notebooks/build_notebooks.py sweep_pareto # only these studies
+    python notebooks/build_notebooks.py --no-execute # cells only, outputs empty
 
+Executed notebooks keep their tables and figures, so they render where the repository is browsed.
 Each study uses the public API only; tests/test_notebooks.py executes every notebook and the
 notebooks assert the findings they state.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import runpy
 from pathlib import Path
 
 import nbformat
 
 HERE = Path(__file__).parent
+SOURCES = HERE / "sources"
 
 STUDIES: dict[str, list[tuple[str, str]]] = {
     "depthwise_utilization": [
@@ -49,6 +56,8 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
                  "groups = pd.DataFrame(rows)\ngroups"),
         ("code", "assert groups.utilization.is_monotonic_increasing\n"
                  "assert groups.pj_per_mac.is_monotonic_decreasing"),
+        ("md", "## Per-layer cycles and energy (weight stationary)"),
+        ("code", "import matplotlib.pyplot as plt\nfig = res.plot.breakdown('ws')\nplt.show()"),
     ],
     "roofline_transformers": [
         ("md", "# Memory wall: encoder vs decoder transformer layers\n\n"
@@ -78,6 +87,11 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
                  "assert not enc_gemm.memory_bound.any()\n"
                  "# matrix-vector work also cannot fill a systolic array: each fold streams one token\n"
                  "assert enc_gemm.utilization.median() > 100 * dec_gemm.utilization.median()"),
+        ("md", "## The two rooflines\n\nOps (2 per MAC) per cycle against ops per DRAM byte, under the "
+               "core's compute roof and its HBM roof."),
+        ("code", "import matplotlib.pyplot as plt\n"
+                 "fig = acceldse.simulate('bert_base', acc, 'ws', seq_len=512).plot.roofline()\nplt.show()\n"
+                 "fig = acceldse.simulate('gpt2_decode', acc, 'ws', kv_len=1024).plot.roofline()\nplt.show()"),
     ],
     "streaming_attention": [
         ("md", "# Streaming scaled-dot-product attention\n\nThe naive graph (exp → row-sum, with a long FIFO "
@@ -103,17 +117,54 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
                  "window=w, fifo_depth=w - 1).deadlock), 'runs_at_W': not run_sdpa('window', n, 16, window=w, "
                  "fifo_depth=w).deadlock} for n in (256, 512) for w in (16, 64)])\nwindow"),
         ("code", "assert window['deadlocks_at_W-1'].all() and window.runs_at_W.all()"),
+        ("md", "## Timeline of the reordered graph (N = 32)\n\nOne row per context, from the run's "
+               "Chrome/Perfetto trace: every stage busy back to back once the pipeline has filled."),
+        ("code", "import tempfile\nfrom pathlib import Path\nimport matplotlib.pyplot as plt\n"
+                 "from acceldse import plots\n"
+                 "trace = Path(tempfile.mkdtemp()) / 'sdpa.json'\n"
+                 "run_sdpa('reordered', 32, 16, trace_path=trace)\n"
+                 "spans = plots.trace_spans(trace)\nassert spans.track.nunique() > 3\n"
+                 "fig = plots.timeline(trace)\nplt.show()"),
     ],
 }
 
 
-def build() -> list[Path]:
+def all_studies() -> dict[str, list[tuple[str, str]]]:
+    """The studies above plus one per ``sources/NAME.py`` (a ``CELLS`` list)."""
+    studies = dict(STUDIES)
+    for path in sorted(SOURCES.glob("*.py")):
+        studies[path.stem] = runpy.run_path(str(path))["CELLS"]
+    return studies
+
+
+def execute(nb: nbformat.NotebookNode) -> None:
+    """Run every cell in a kernel that imports this checkout; outputs (tables, figures) stay in ``nb``."""
+    import nbclient
+
+    root = str(HERE.parent)
+    previous = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root, previous]))
+    try:
+        nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                resources={"metadata": {"path": str(HERE)}}).execute()
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = previous
+
+
+def build(names: list[str] | None = None, *, run: bool = True) -> list[Path]:
     paths = []
-    for name, cells in STUDIES.items():
+    for name, cells in all_studies().items():
+        if names and name not in names:
+            continue
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
                     for kind, src in cells]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        if run:
+            execute(nb)
         path = HERE / f"{name}.ipynb"
         nbformat.write(nb, path)
         paths.append(path)
@@ -121,5 +172,9 @@ def build() -> list[Path]:
 
 
 if __name__ == "__main__":
-    for p in build():
+    parser = argparse.ArgumentParser(description="regenerate the study notebooks")
+    parser.add_argument("names", nargs="*", help="studies to build (default: all)")
+    parser.add_argument("--no-execute", action="store_true", help="write the cells without running them")
+    args = parser.parse_args()
+    for p in build(args.names, run=not args.no_execute):
         print(p)

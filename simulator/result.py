@@ -1,7 +1,10 @@
-"""``SimResult``: the per-layer table every fidelity returns, with documented columns."""
+"""``SimResult``: the per-layer table every fidelity returns, with documented columns.
+
+May import: ``workloads``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,14 @@ SUM_COLUMNS = ("macs", "total_cycles", "compute_cycles", "stall_cycles", "folds"
                "energy_mac_pj", "energy_sram_pj", "energy_dram_pj", "energy_pj", "latency_us")
 
 
+_ACCESSORS: dict[str, Callable[[SimResult], Any]] = {}
+
+
+def register_accessor(name: str, factory: Callable[[SimResult], Any]) -> None:
+    """Attach ``result.<name>`` from a higher package (``acceldse.plots`` registers ``plot``)."""
+    _ACCESSORS[name] = factory
+
+
 @dataclass
 class SimResult:
     """Per-layer results (one row per layer and dataflow) plus run metadata.
@@ -88,6 +99,13 @@ class SimResult:
             grouped["compute_utilization"] = grouped["macs"] / (grouped["compute_cycles"] * self.pes)
         grouped["area_mm2"] = self.area_mm2
         return grouped.reset_index()
+
+    @property
+    def plot(self) -> Any:
+        """Figures of this result: ``result.plot.roofline()``, ``result.plot.breakdown()`` (``acceldse.plots``)."""
+        if "plot" not in _ACCESSORS:
+            raise AttributeError("result.plot is provided by acceldse.plots: import acceldse first")
+        return _ACCESSORS["plot"](self)
 
     def save(self, path: str | Path) -> Path:
         """Write the per-layer table as CSV or Parquet (chosen by the file suffix)."""

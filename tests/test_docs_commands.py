@@ -12,7 +12,9 @@ A block can be annotated by an HTML comment on the line before it (invisible on 
 ``replace A => B`` runs the commands at a smaller size; ``expect TEXT`` requires TEXT in the output
 of the block's commands (checked on the unreplaced command only when there is no replace);
 ``exit N`` is the expected exit code (default 0); ``file NAME`` saves the block itself as NAME in
-the scratch folder (a YAML spec a later command reads); ``skip REASON`` skips the block. Other
+the scratch folder (a YAML spec a later command reads); ``skip REASON`` skips the block and
+``skip-line TEXT`` its commands containing TEXT (e.g. a Ray cluster the test machine lacks). A
+``cat > NAME <<'EOF'`` heredoc in a block writes NAME. Other
 command lines (``make``, ``python``, ``pip``) must be in ``NOT_RUN`` with the reason.
 """
 
@@ -52,6 +54,7 @@ class Block:
     exit_code: int = 0
     file: str | None = None
     skip: str | None = None
+    skip_lines: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Command:
     block: Block
     argv: list[str]
     shown: list[str]  # output lines the doc shows after the command
+    write: tuple[str, str] | None = None  # a heredoc (`cat > NAME <<'EOF'`): write this file instead
 
     @property
     def id(self) -> str:
@@ -78,6 +82,8 @@ def _parse_marker(block: Block, marker: str) -> None:
             block.exit_code = int(rest)
         elif word == "file":
             block.file = rest.strip()
+        elif word == "skip-line":
+            block.skip_lines.append(rest.strip())
         elif word == "skip":
             block.skip = rest.strip() or "skipped"
         else:
@@ -102,9 +108,20 @@ def commands(block: Block) -> list[Command]:
     result: list[Command] = []
     lines = block.body.replace("\\\n", " ").splitlines()
     dollar = any(line.startswith("$ ") for line in lines)
+    heredoc: tuple[str, str, list[str]] | None = None
     for line in lines:
         text = line[2:] if line.startswith("$ ") else line
-        if text.startswith("acceldse ") or text == "acceldse":
+        if heredoc is not None:
+            if text.strip() == heredoc[1]:
+                result.append(Command(block, [], [], write=(heredoc[0], "\n".join(heredoc[2]) + "\n")))
+                heredoc = None
+            else:
+                heredoc[2].append(text)
+            continue
+        if (m := re.match(r"cat > (\S+) <<-?'?(\w+)'?\s*$", text)):
+            heredoc = (m[1], m[2], [])
+            continue
+        if (text.startswith("acceldse ") or text == "acceldse") and not any(p in text for p in block.skip_lines):
             command = text.split(" #", 1)[0].strip()
             for old, new in block.replace:
                 command = command.replace(old, new)
@@ -128,6 +145,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("docs")
     (folder / "model.onnx").write_bytes(resnet_block().SerializeToString())
     shutil.copy(ROOT / "tests" / "golden" / "scalesim" / "scale.cfg", folder / "scale.cfg")
+    for timeloop in (ROOT / "tests" / "golden" / "timeloop" / "eyeriss_like").glob("*.yaml"):
+        shutil.copy(timeloop, folder / timeloop.name)  # the files of a Timeloop run (docs/mapper.md)
     for block in BLOCKS:
         if block.file:
             (folder / block.file).write_text(block.body)
@@ -167,6 +186,9 @@ def test_doc_commands_run_as_documented(block: Block, scratch: Path, monkeypatch
     monkeypatch.chdir(scratch)
     printed = []
     for command in commands(block):
+        if command.write is not None:
+            Path(command.write[0]).write_text(command.write[1])
+            continue
         code, output = run(command.argv)
         assert code == block.exit_code, f"{command.id}: exit {code}, documented {block.exit_code}:\n{output[-3000:]}"
         for line in command.shown:

@@ -1,8 +1,10 @@
-"""Imports run one way only: workloads <- dataflows <- simulator <- mapper <- envs <- acceldse."""
+"""Imports run one way only: workloads <- dataflows <- simulator <- mapper <- envs <- acceldse; inside
+simulator/, each sub-package imports only what its docstring's 'May import:' line lists."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ORDER = ["workloads", "dataflows", "simulator", "mapper", "envs", "acceldse"]
@@ -44,3 +46,75 @@ def test_checker_sees_an_upward_import(tmp_path: Path) -> None:
 def test_every_package_has_modules() -> None:
     for package in ORDER:
         assert (ROOT / package / "__init__.py").is_file(), package
+
+
+# ---- inside simulator/: each sub-package imports only what its docstring says it may ----------
+
+SIMULATOR = ROOT / "simulator"
+
+
+def simulator_units() -> dict[str, tuple[Path, list[Path]]]:
+    """``simulator.X`` -> (the file whose docstring holds its rule, the files it covers)."""
+    units = {f"simulator.{d.name}": (d / "__init__.py", sorted(d.rglob("*.py")))
+             for d in sorted(SIMULATOR.iterdir()) if (d / "__init__.py").is_file()}
+    units["simulator.result"] = (SIMULATOR / "result.py", [SIMULATOR / "result.py"])
+    return units
+
+
+def declared_imports(rule_file: Path) -> set[str]:
+    """The ``names`` listed after ``May import:`` in a module docstring (up to a ';')."""
+    doc = ast.get_docstring(ast.parse(rule_file.read_text())) or ""
+    assert "May import:" in doc, f"{rule_file.relative_to(ROOT)}: docstring has no 'May import:'"
+    allowed = doc.split("May import:", 1)[1].split(";", 1)[0]
+    return set(re.findall(r"``([\w.]+)``", allowed))
+
+
+def unit_imports(path: Path, own: str) -> set[str]:
+    """Other simulator sub-packages (``simulator.X``) and outer packages that ``path`` imports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "simulator" and len(parts) > 1:
+                found.add(".".join(parts[:2]))
+            elif parts[0] in ORDER:
+                found.add(parts[0])
+    return found - {own, "simulator"}
+
+
+def test_simulator_sub_packages_import_only_what_their_docstring_allows() -> None:
+    bad = []
+    for unit, (rule_file, files) in simulator_units().items():
+        allowed = declared_imports(rule_file)
+        for path in files:
+            for target in sorted(unit_imports(path, unit) - allowed):
+                bad.append(f"{path.relative_to(ROOT)} imports {target} (not in {unit}'s 'May import:')")
+    assert bad == []
+
+
+def test_simulator_sub_package_rules() -> None:
+    units = simulator_units()
+    assert {"simulator.specs", "simulator.systolic", "simulator.scalesim", "simulator.event",
+            "simulator.streaming", "simulator.tiers", "simulator.fpga", "simulator.result"} <= set(units)
+    declared = {unit: declared_imports(rule_file) for unit, (rule_file, _) in units.items()}
+    inner = {unit: {d for d in allowed if d.startswith("simulator.")} for unit, allowed in declared.items()}
+    assert inner["simulator.specs"] == set()  # specs are the bottom: no other sub-package
+    assert inner["simulator.result"] == inner["simulator.streaming"] == set()
+    assert inner["simulator.tiers"] == inner["simulator.fpga"] == {"simulator.specs"}
+    assert inner["simulator.systolic"] == {"simulator.specs", "simulator.result"}  # batch sums the result columns
+    assert "simulator.event" not in inner["simulator.scalesim"] and "simulator.systolic" in inner["simulator.scalesim"]
+    for unit, allowed in declared.items():  # and never upward: no mapper, envs or acceldse
+        assert not allowed & {"mapper", "envs", "acceldse"}, unit
+    assert declared_imports(SIMULATOR / "__init__.py") == {"dataflows", "workloads"}
+
+
+def test_unit_checker_sees_a_sub_package_import(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("from simulator.event.table import event_run\nimport simulator.specs.presets\n"
+                     "from simulator.scalesim import calc\nimport mapper.api\nimport numpy\n")
+    assert unit_imports(probe, "simulator.scalesim") == {"simulator.event", "simulator.specs", "mapper"}
+    rule = tmp_path / "rule.py"
+    rule.write_text('"""Doc.\n\nMay import: ``simulator.specs``, ``workloads``; never ``simulator.event``."""\n')
+    assert declared_imports(rule) == {"simulator.specs", "workloads"}

@@ -15,7 +15,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_there_are_studies() -> None:
-    assert {p.stem for p in NOTEBOOKS} >= {"depthwise_utilization", "roofline_transformers", "streaming_attention"}
+    assert {p.stem for p in NOTEBOOKS} >= {"depthwise_utilization", "roofline_transformers", "streaming_attention",
+                                           "sweep_pareto", "draco_utilization", "memory_wall", "sn40l_experts",
+                                           "fpga_folding"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -90,30 +90,33 @@ def safe_load(text: str, *, source: str) -> Any:
         raise SpecError("YAML nested too deeply", source=source) from None
 
 
-def load_yaml(path: str | Path, *, kind: str) -> dict[str, Any]:
-    """Read a YAML mapping with a supported ``version``; every problem is a ``SpecError``."""
-    return _spec_mapping(read_yaml(path, kind=kind), kind=kind, source=str(path))
+def load_yaml(path: str | Path, *, kind: str, versions: tuple[int, ...] = (SPEC_VERSION,)) -> dict[str, Any]:
+    """Read a YAML mapping with a supported ``version`` (one of ``versions``); every problem is a
+    ``SpecError``."""
+    return _spec_mapping(read_yaml(path, kind=kind), kind=kind, source=str(path), versions=versions)
 
 
-def parse_yaml(text: str, *, kind: str, source: str) -> dict[str, Any]:
+def parse_yaml(text: str, *, kind: str, source: str, versions: tuple[int, ...] = (SPEC_VERSION,)) -> dict[str, Any]:
     """Parse YAML text holding a spec mapping with a supported ``version``."""
-    return _spec_mapping(safe_load(text, source=source), kind=kind, source=source)
+    return _spec_mapping(safe_load(text, source=source), kind=kind, source=source, versions=versions)
 
 
-def _spec_mapping(data: Any, *, kind: str, source: str) -> dict[str, Any]:
+def _spec_mapping(data: Any, *, kind: str, source: str, versions: tuple[int, ...]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SpecError(f"a {kind} spec must be a YAML mapping", source=source, value=type(data).__name__,
                         accepted="a mapping with 'version' and the spec's keys")
-    check_version(data, kind=kind, source=source)
+    check_version(data, kind=kind, source=source, versions=versions)
     return data
 
 
-def check_version(data: dict[str, Any], *, kind: str, source: str) -> None:
-    """Every spec carries ``version``; only the current one is understood."""
+def check_version(data: dict[str, Any], *, kind: str, source: str,
+                  versions: tuple[int, ...] = (SPEC_VERSION,)) -> None:
+    """Every spec carries ``version``; only ``versions`` (the current one, last, and any older one
+    still read) are understood."""
     version = data.get("version")
-    if version != SPEC_VERSION:
+    if version not in versions:
         raise SpecError(f"unsupported {kind} spec version", source=source, key="version", value=version,
-                        accepted=f"version: {SPEC_VERSION}")
+                        accepted=" or ".join(f"version: {v}" for v in reversed(versions)))
 
 
 def section(data: dict[str, Any], key: str, *, source: str, required: bool = True) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from acceldse.commands.common import (
     clean,
     emit,
     positive,
-    preset_names,
     print_csv,
     print_json,
     print_table,
@@ -64,6 +63,8 @@ def resolve_workload(name: str) -> Network:
 
 
 def add_parser(subparsers: Any) -> None:
+    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
     parser = subparsers.add_parser(
         "fpga", help="layer-pipelined FPGA streaming designs: folding, partitions, decomposition",
         description="Optimise the folding (coarse_in, coarse_out, fine) and partitioning of a "
@@ -75,8 +76,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--workload", default="lenet",
                         help=f"{', '.join(FPGA_NETWORKS)}, a zoo name or an .onnx file (default lenet)")
     parser.add_argument("--platform", default="zc706",
-                        help=f"preset ({', '.join(preset_names('simulator', 'specs/presets/fpga'))}) or platform YAML "
-                             "path (default zc706)")
+                        help=f"{kind_help('fpga')} or a platform YAML path (default zc706)")
     parser.add_argument("--objective", choices=["throughput", "latency"], default="throughput")
     parser.add_argument("--batch", type=int, default=None,
                         help="samples per batch (default 256 for throughput, 1 for latency, as in SAMO)")
@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
         if not avail:
             continue
         print(f"  {res:<7} {used:>10,} / {avail:<10,} ({100 * used / avail:5.1f} %)")
-    print(f"  bandwidth {s['bandwidth_gbps']:,.3f} / {s['bandwidth_limit_gbps']:,} Gb/s")
+    print(f"  bandwidth {s['bandwidth_gbit_per_s']:,.3f} / {s['bandwidth_limit_gbit_per_s']:,} Gb/s")
     if result.decomposition:
         print("  decomposition: " + ", ".join(f"{k}={m}:{r}" for k, (m, r) in result.decomposition.items()))
         if result.decomposition_errors:

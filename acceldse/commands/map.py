@@ -2,7 +2,8 @@
 
 Prints each layer's best mapping as a loop nest (like Timeloop's map.txt) and a table
 (``mapper.api.RESULT_COLUMNS``); ``--out`` writes the table as CSV and ``--save-mappings``
-writes one mapping YAML per layer.
+writes one mapping YAML per layer. ``--mapping FILE`` evaluates a given mapping instead and
+prints Timeloop-style statistics; ``--timeloop FILE...`` reads Timeloop's own inputs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from acceldse.commands.common import (
     output_dir,
     output_path,
     positive,
-    preset_names,
     print_table,
     progress_bar,
     seed,
@@ -38,10 +38,15 @@ EPILOG = """examples:
   acceldse map --workload resnet18 --hardware eyeriss_like --objective edp --search ga --budget 20000
   acceldse map --workload resnet50 --hardware simple_ws_32x32 --search hybrid --seed 1 --out r50.csv
   acceldse map --workload resnet18 --layer layer1.0.conv1 --dataflow auto --objective pareto
+  acceldse map --timeloop parsed-processed-input.yaml timeloop-mapper.ERT.yaml --mapping timeloop-mapper.map.yaml
+  acceldse map --timeloop arch.yaml problem.yaml ERT.yaml --search hybrid     (search on a Timeloop spec)
+  acceldse map --workload resnet18 --layer conv1 --hardware eyeriss_like --mapping best.yaml
 """ + EXIT_CODES_HELP
 
 
 def add_parser(subparsers: Any) -> None:
+    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
     parser = subparsers.add_parser(
         "map", help="search per-layer mappings (tiling, loop order, spatial unrolling, bypass)",
         description="Search the best mapping of every MAC layer of a workload on a hierarchical "
@@ -49,8 +54,7 @@ def add_parser(subparsers: Any) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workload", default="resnet18", help="zoo name, .onnx or .csv file (default resnet18)")
     parser.add_argument("--hardware", default="eyeriss_like",
-                        help=f"hierarchy preset ({', '.join(preset_names('simulator', 'specs/presets/hierarchy'))}) "
-                             "or YAML path")
+                        help=f"{kind_help('hierarchy')} or a hierarchy YAML path (default eyeriss_like)")
     parser.add_argument("--dataflow", default="hardware",
                         help="hardware (the preset's), auto (best per layer), any, or os/ws/is/rs/nvdla/shidiannao")
     parser.add_argument("--objective", default="edp", choices=["latency", "energy", "edp", "pareto"])
@@ -67,8 +71,42 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--pad", action="store_true",
                         help="also search padded (imperfect) factors for dims with a prime factor above 7")
     parser.add_argument("--no-nest", action="store_true", help="print only the table")
+    parser.add_argument("--mapping", type=Path, default=None, metavar="FILE",
+                        help="evaluate this mapping (Timeloop map.yaml with --timeloop, else acceldse YAML) and "
+                             "print Timeloop-style stats instead of searching")
+    parser.add_argument("--timeloop", type=Path, nargs="+", default=None, metavar="FILE",
+                        help="Timeloop input YAML files (architecture v0.4, problem, ERT, optional ART and "
+                             "mapping); they replace --workload and --hardware")
     add_output_options(parser, check="a layer has no legal mapping")
     parser.set_defaults(func=run)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """--mapping / --timeloop: evaluate one given mapping, or search on a Timeloop spec."""
+    from mapper.api import evaluate_mapping
+    from mapper.mapping import Mapping
+    from mapper.timeloop import run_timeloop
+    from mapper.timeloop.stats import format_stats
+
+    if args.timeloop:
+        tl = run_timeloop(args.timeloop, args.mapping, objective=args.objective, search=args.search,
+                          budget=args.budget, seed=args.seed, pad=args.pad)
+        if tl.unapplied_constraints:
+            print("note: searched without these Timeloop constraints: " + "; ".join(tl.unapplied_constraints),
+                  file=sys.stderr)
+        layer, hierarchy, mapping, cost = tl.layer, tl.hierarchy, tl.mapping, tl.cost
+    else:
+        if not args.mapping.is_file():
+            raise bad_input("no such file", flag="--mapping", value=str(args.mapping))
+        layer, hierarchy, cost = evaluate_mapping(args.workload, args.hardware,
+                                                  args.layer[0] if args.layer else None, args.mapping)
+        mapping = Mapping.from_yaml(args.mapping)
+    if not args.no_nest:
+        print(mapping.loop_nest(layer, hierarchy), end="\n\n")
+    print(format_stats(cost, hierarchy), end="")
+    if args.save_mappings is not None:
+        mapping.to_yaml(Path(args.save_mappings) / f"{layer.name}.yaml")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
         positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")
     out_csv = output_path(args.out, flag="--out", suffixes=(".csv",))
     mappings_dir = output_dir(args.save_mappings, flag="--save-mappings")
+    if args.mapping is not None or args.timeloop:
+        if args.layer and len(args.layer) > 1:
+            raise bad_input("--mapping evaluates one layer", flag="--layer", value=args.layer,
+                            accepted="a single --layer")
+        return _evaluate(args)
     from mapper.api import map_network
 
     result = map_network(args.workload, args.hardware, dataflow=args.dataflow, objective=args.objective,

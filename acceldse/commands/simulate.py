@@ -41,13 +41,16 @@ TOTAL_COLUMNS = ["dataflow", "macs", "total_cycles", "compute_cycles", "stall_cy
 
 
 def add_parser(sub: Any) -> None:
+    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
     p = sub.add_parser("simulate", help="simulate a workload on an accelerator",
                        description="Simulate every layer of a workload on an accelerator and print a per-layer "
                                    "table and totals.",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workload", default="resnet18",
                    help="zoo name (see 'acceldse list'), ONNX file, SCALE-Sim topology CSV, or scalesim:<name>")
-    p.add_argument("--hardware", default="scalesim-32x32", help="preset name, YAML spec, or SCALE-Sim .cfg")
+    p.add_argument("--hardware", default="scalesim-32x32",
+                   help=f"{kind_help('systolic')}, a YAML spec or a SCALE-Sim .cfg (default scalesim-32x32)")
     p.add_argument("--dataflow", default=None, help="os | ws | is | all (default: the hardware's, else os)")
     p.add_argument("--fidelity", default="analytical", choices=FIDELITIES)
     p.add_argument("--compat", default=None, choices=COMPAT_MODES,

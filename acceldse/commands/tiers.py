@@ -30,6 +30,8 @@ EPILOG = """examples:
 
 
 def add_parser(subparsers: Any) -> None:
+    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
     parser = subparsers.add_parser(
         "tiers", help="memory-tier studies: expert switching, fusion, event runs",
         description="Studies of a tiered memory (SRAM -> HBM -> DDR): composition-of-experts model "
@@ -41,7 +43,8 @@ def add_parser(subparsers: Any) -> None:
                         description="Place the experts in the closest tier with room and time switching "
                                     "to an expert in each tier.",
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sw.add_argument("--hardware", default="sn40l-like", help="preset or YAML (one socket; default sn40l-like)")
+    sw.add_argument("--hardware", default="sn40l-like",
+                    help=f"{kind_help('systolic')} or a YAML spec (one socket; default sn40l-like)")
     sw.add_argument("--params", type=float, default=8e9, help="parameters per expert (default 8e9)")
     sw.add_argument("--dtype", default="bf16", help="bf16 | fp16 | fp32 | fp8 | int8 | int4 (default bf16)")
     sw.add_argument("--experts", type=int, default=150, help="number of experts (default 150)")
@@ -54,7 +57,8 @@ def add_parser(subparsers: Any) -> None:
                         description="Time and off-chip bytes of a block of layers run as one fused kernel "
                                     "(intermediates on chip) and as one kernel per layer (through HBM).",
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    fu.add_argument("--hardware", default="sn40l-like", help="preset or YAML (default sn40l-like)")
+    fu.add_argument("--hardware", default="sn40l-like",
+                    help=f"{kind_help('systolic')} or a YAML spec (default sn40l-like)")
     fu.add_argument("--workload", default="gpt2_decode", help="zoo name or ONNX file (default gpt2_decode)")
     fu.add_argument("--block", default=None, help="layer-name prefix (default: the first block, e.g. h.0)")
     fu.add_argument("--bits", type=int, default=16, help="operand bits of zoo workloads (default 16: bf16)")
@@ -68,7 +72,8 @@ def add_parser(subparsers: Any) -> None:
                         description="Run a network at event fidelity and print the stall cycles by cause.",
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ev.add_argument("--workload", default="resnet18", help="zoo name, ONNX or SCALE-Sim CSV (default resnet18)")
-    ev.add_argument("--hardware", default="tpu-hbm-like", help="preset or YAML (default tpu-hbm-like)")
+    ev.add_argument("--hardware", default="tpu-hbm-like",
+                    help=f"{kind_help('systolic')} or a YAML spec (default tpu-hbm-like)")
     ev.add_argument("--dataflow", default=None, help="os | ws | is | all (default: the hardware's, else os)")
     ev.add_argument("--cores", type=int, default=None, help="arrays sharing the off-chip link (default: spec)")
     ev.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")

@@ -69,7 +69,7 @@ class Evaluator:
     def __post_init__(self) -> None:
         self._wl = workload_array(self.space.layer)
         hw = self.space.hw
-        self._hw = (hw.keep, hw.capacity, hw.block, hw.bandwidth, hw.energy, hw.leakage, hw.fanout,
+        self._hw = (hw.keep, hw.capacity, hw.block, hw.bandwidth, hw.energy, hw.leakage, hw.fanout, hw.clusters,
                     hw.mac_energy_pj)
 
     def arrays(self, a: MappingArrays) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""Event fidelity: SimPy DMA engines, compute arrays and shared tier links at fold granularity."""
+"""Event fidelity: SimPy DMA engines, compute arrays and shared tier links at fold granularity.
+
+May import: ``simulator.specs``, ``simulator.systolic`` (fold schedules), ``simulator.tiers``
+(weight placement), ``simulator.result``, ``dataflows``, ``workloads``."""
 
 from simulator.event.table import EVENT_COLUMNS, EventRun, event_run, event_table
 

@@ -1,7 +1,9 @@
 """Chrome / Perfetto trace JSON of an event run: one track per compute array and DMA engine.
 
 Open the ``json.dump`` of ``TraceBuilder.build()`` in https://ui.perfetto.dev or
-chrome://tracing. Timestamps are microseconds at the accelerator clock (cycles / MHz).
+chrome://tracing. Timestamps (``ts``, ``dur``) are microseconds at the accelerator clock
+(cycles / MHz), as in the streaming trace; each span's ``args`` keeps its cycles and ``otherData``
+records ``time_unit: "us"`` and ``clock_mhz``.
 """
 
 from __future__ import annotations
@@ -50,9 +52,11 @@ class TraceBuilder:
             self._span(track, label, cat, start, end, layer)
 
     def build(self) -> dict[str, Any]:
-        """The trace object: ``traceEvents`` with thread-name metadata, times in microseconds."""
+        """The trace object: ``traceEvents`` with thread-name metadata, times in microseconds, and
+        ``otherData`` with the time unit and the clock."""
         meta: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": 1, "tid": 0,
                                        "args": {"name": "acceldse event"}}]
         meta += [{"name": "thread_name", "ph": "M", "pid": 1, "tid": tid, "args": {"name": track}}
                  for track, tid in self._tids.items()]
-        return {"traceEvents": meta + self.events, "displayTimeUnit": "ns"}
+        return {"traceEvents": meta + self.events, "displayTimeUnit": "ns",
+                "otherData": {"time_unit": "us", "clock_mhz": self.clock_mhz}}

@@ -3,6 +3,8 @@
 Platforms (``load_platform``), the per-stage model (``Folding``, ``stage_cost``), whole designs
 with partitions (``evaluate_design``), an event-level pipeline model (``simulate_pipeline``) and a
 sliding-window attention design (``simulator.fpga.attention``).
+
+May import: ``simulator.specs`` (platforms), ``workloads``.
 """
 
 from simulator.fpga.design import DesignReport, PartitionReport, evaluate_design

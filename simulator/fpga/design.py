@@ -46,7 +46,7 @@ class PartitionReport:
         interval_cycles: cycles for the whole batch (batch x slowest stage).
         fill_cycles: extra cycles for the first sample to pass all stages.
         resources: totals of dsp, bram18, uram, lut, ff (stages + FIFOs).
-        bandwidth_gbps: off-chip bandwidth the partition needs at its interval, Gb/s.
+        bandwidth_gbit_per_s: off-chip bandwidth the partition needs at its interval, Gbit/s.
         bottleneck: name of the slowest stage.
     """
 
@@ -54,7 +54,7 @@ class PartitionReport:
     interval_cycles: int
     fill_cycles: int
     resources: dict[str, int]
-    bandwidth_gbps: float
+    bandwidth_gbit_per_s: float
     bottleneck: str
 
 
@@ -104,8 +104,8 @@ class DesignReport:
             "partitions": len(self.partitions), "batch_cycles": self.batch_cycles,
             "batch_time_us": self.batch_time_s * 1e6, "latency_us": self.latency_s * 1e6,
             "throughput_per_s": self.throughput, "throughput_per_dsp": self.throughput_per_dsp,
-            "bandwidth_gbps": max(p.bandwidth_gbps for p in self.partitions),
-            "bandwidth_limit_gbps": self.platform.bandwidth_gbps,
+            "bandwidth_gbit_per_s": max(p.bandwidth_gbit_per_s for p in self.partitions),
+            "bandwidth_limit_gbit_per_s": self.platform.bandwidth_gbit_per_s,
         }
         if macs_per_sample:
             out["gops"] = 2 * macs_per_sample * self.throughput / 1e9
@@ -200,8 +200,9 @@ def partition_violations(report: PartitionReport, platform: Platform, index: int
     for res in RESOURCES:
         if report.resources[res] > getattr(platform, res):
             out.append(f"partition {index}: {res} {report.resources[res]} > {getattr(platform, res)}")
-    if report.bandwidth_gbps > platform.bandwidth_gbps * (1 + 1e-12):
-        out.append(f"partition {index}: bandwidth {report.bandwidth_gbps:.3f} Gb/s > {platform.bandwidth_gbps} Gb/s")
+    if report.bandwidth_gbit_per_s > platform.bandwidth_gbit_per_s * (1 + 1e-12):
+        out.append(f"partition {index}: bandwidth {report.bandwidth_gbit_per_s:.3f} Gb/s "
+                   f"> {platform.bandwidth_gbit_per_s} Gb/s")
     return out
 
 

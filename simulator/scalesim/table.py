@@ -15,8 +15,8 @@ import pandas as pd
 
 from dataflows.dataflow import Dataflow
 from simulator.scalesim.calc import ScaleSimLayerResult, scalesim_gemm, scalesim_layer
-from simulator.scalesim.cfg import ScaleSimSettings
 from simulator.specs.accelerator import Accelerator
+from simulator.specs.scalesim_cfg import ScaleSimSettings
 from simulator.systolic.model import finish_row
 from workloads.errors import SpecError
 from workloads.layer import Layer

@@ -6,6 +6,11 @@ on-chip SRAM -> HBM -> DDR). A tier has a capacity, read/write bandwidth in byte
 cycle, a latency, energy per byte and area; an on-chip tier may be partitioned per operand
 (SCALE-Sim's separate ifmap / filter / ofmap SRAMs). Everything is checked once, at load,
 and bad values raise ``SpecError`` naming the file, key and value.
+
+Spec version 2 names every size with its unit: a tier's ``capacity_bytes`` and
+``partition_bytes`` (version 1's ``capacity`` and ``partitions`` are still read, with a
+``DeprecationWarning``; see ``simulator.specs.renames``). Sizes take a number of bytes or a
+string with a unit (``64KiB``, ``1.5TB``); bandwidths are ``*_bytes_per_cycle`` at ``clock_mhz``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.specs.renames import TIER_RENAMES, read_renamed
 from workloads.errors import (
     MAX_AREA_MM2,
     MAX_ARRAY_SIDE,
@@ -148,14 +154,17 @@ class Accelerator:
 
 _TOP_KEYS = {"version", "name", "description", "clock_mhz", "word_bytes", "cores", "dataflow", "array", "tiers"}
 _ARRAY_KEYS = {"rows", "cols", "mac_energy_pj", "pe_area_mm2"}
-_TIER_KEYS = {"name", "kind", "capacity", "read_bw_bytes_per_cycle", "write_bw_bytes_per_cycle",
+_TIER_KEYS = {"name", "kind", "capacity_bytes", "read_bw_bytes_per_cycle", "write_bw_bytes_per_cycle",
               "bw_bytes_per_cycle", "latency_cycles", "read_energy_pj_per_byte", "write_energy_pj_per_byte",
-              "energy_pj_per_byte", "area_mm2", "partitions"}
+              "energy_pj_per_byte", "area_mm2", "partition_bytes"}
+VERSION = 2
+"""The current accelerator spec version (2: ``capacity_bytes``, ``partition_bytes``)."""
+SUPPORTED_VERSIONS = (1, 2)
 
 
 def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
     """Validate a parsed spec and build the frozen ``Accelerator``."""
-    check_version(data, kind="hardware", source=source)
+    check_version(data, kind="hardware", source=source, versions=SUPPORTED_VERSIONS)
     reject_unknown(data, _TOP_KEYS, source=source)
     arr = section(data, "array", source=source)
     reject_unknown(arr, _ARRAY_KEYS, source=source, prefix="array.")
@@ -207,6 +216,7 @@ def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
 def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
     if not isinstance(raw, dict):
         raise SpecError("a tier must be a mapping", source=source, key=key, value=raw)
+    raw = read_renamed(raw, TIER_RENAMES, source=source, prefix=f"{key}.", version=VERSION)
     reject_unknown(raw, _TIER_KEYS, source=source, prefix=f"{key}.")
     kind = str(raw.get("kind", "")).lower()
     if kind not in TIER_KINDS:
@@ -217,20 +227,21 @@ def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
     write_bw = raw.get("write_bw_bytes_per_cycle", bw)
     energy = raw.get("energy_pj_per_byte", 0.0)
     partitions: dict[str, int] = {}
-    raw_parts = raw.get("partitions")
+    raw_parts = raw.get("partition_bytes")
     if raw_parts is not None:
         if not isinstance(raw_parts, dict) or set(raw_parts) != set(OPERAND_BUFFERS):
-            raise SpecError("partitions must give every operand buffer", source=source, key=f"{key}.partitions",
-                            value=raw_parts, accepted="a mapping with ifmap, filter and ofmap sizes")
-        partitions = {op: parse_bytes(raw_parts[op], key=f"{key}.partitions.{op}", source=source)
+            raise SpecError("partition_bytes must give every operand buffer", source=source,
+                            key=f"{key}.partition_bytes", value=raw_parts,
+                            accepted="a mapping with ifmap, filter and ofmap sizes")
+        partitions = {op: parse_bytes(raw_parts[op], key=f"{key}.partition_bytes.{op}", source=source)
                       for op in OPERAND_BUFFERS}
-    capacity = raw.get("capacity")
+    capacity = raw.get("capacity_bytes")
     if capacity is None and partitions:
         capacity_bytes = sum(partitions.values())
     else:
-        capacity_bytes = parse_bytes(capacity, key=f"{key}.capacity", source=source)
+        capacity_bytes = parse_bytes(capacity, key=f"{key}.capacity_bytes", source=source)
     if partitions and sum(partitions.values()) > capacity_bytes:
-        raise SpecError("partitions exceed the tier capacity", source=source, key=f"{key}.partitions",
+        raise SpecError("partitions exceed the tier capacity", source=source, key=f"{key}.partition_bytes",
                         value=sum(partitions.values()), accepted=f"at most {capacity_bytes} bytes")
     return MemoryTier(
         name=str(raw.get("name") or kind),
@@ -262,9 +273,9 @@ def check_fits(acc: Accelerator) -> None:
         if have < 2 * words * acc.word_bytes:
             raise SpecError(
                 f"the {acc.array.rows}x{acc.array.cols} array is larger than its {operand} SRAM allows",
-                source=acc.source or acc.name, key=f"{sram.name}.partitions.{operand}", value=have,
+                source=acc.source or acc.name, key=f"{sram.name}.partition_bytes.{operand}", value=have,
                 accepted=f"at least {2 * words * acc.word_bytes} bytes (two buffers of {words} words)")
 
 
 def load_accelerator_file(path: str | Path) -> Accelerator:
-    return accelerator_from_dict(load_yaml(path, kind="hardware"), source=str(path))
+    return accelerator_from_dict(load_yaml(path, kind="hardware", versions=SUPPORTED_VERSIONS), source=str(path))

@@ -46,6 +46,8 @@ class StorageLevel:
         leakage_pj_per_cycle: static energy per instance per cycle.
         area_mm2: area of one instance.
         double_buffered: default multiple-buffering of tiles held here (doubles their footprint).
+        cluster_size: instances accessed together by one access (Timeloop's ``cluster_size``): the
+            ``energy_pj`` entries are per cluster access, shared by the utilised instances of a cluster.
     """
 
     name: str
@@ -63,6 +65,7 @@ class StorageLevel:
     leakage_pj_per_cycle: float = 0.0
     area_mm2: float = 0.0
     double_buffered: bool = False
+    cluster_size: int = 1
 
     def __post_init__(self) -> None:
         where = f"level {self.name!r}"
@@ -174,6 +177,7 @@ class Hierarchy:
         energy = np.zeros((n, 3, 3), dtype=np.float64)
         leak = np.zeros(n, dtype=np.float64)
         fan = np.ones((n, 2), dtype=np.int64)
+        clusters = np.ones(n, dtype=np.int64)
         dbuf = np.zeros(n, dtype=np.bool_)
         for i, lv in enumerate(self.levels):
             for j, ds in enumerate(DATASPACES):
@@ -190,8 +194,9 @@ class Hierarchy:
             leak[i] = lv.leakage_pj_per_cycle
             fan[i, :] = self.fanout_below(i)
             dbuf[i] = lv.double_buffered
+            clusters[i] = max(1, self.total_instances(i) // lv.cluster_size)
         return HierarchyArrays(keep=keep, capacity=cap, block=block, bandwidth=bw, energy=energy,
-                               leakage=leak, fanout=fan, double_buffered=dbuf,
+                               leakage=leak, fanout=fan, clusters=clusters, double_buffered=dbuf,
                                mac_energy_pj=float(self.compute.energy_pj))
 
 
@@ -202,7 +207,8 @@ class HierarchyArrays:
     keep[L,3] bool; capacity[L,4] words (col 0 shared, 1..3 per dataspace; -1 unbounded);
     block[L] words; bandwidth[L,2] read/write words per cycle (0 unlimited);
     energy[L,3,3] pJ per block access [level, dataspace, action]; leakage[L] pJ/cycle;
-    fanout[L,2] (x, y) fan-out below each level; double_buffered[L]; mac_energy_pj.
+    fanout[L,2] (x, y) fan-out below each level; clusters[L] access clusters of each level in the
+    whole chip (instances / cluster_size); double_buffered[L]; mac_energy_pj.
     """
 
     keep: np.ndarray
@@ -212,6 +218,7 @@ class HierarchyArrays:
     energy: np.ndarray
     leakage: np.ndarray
     fanout: np.ndarray
+    clusters: np.ndarray
     double_buffered: np.ndarray
     mac_energy_pj: float
 

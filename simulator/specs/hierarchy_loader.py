@@ -33,6 +33,7 @@ from typing import Any
 
 from dataflows.dataflow import get_dataflow
 from simulator.specs.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
+from simulator.specs.presets import PRESET_DIRS, wrong_kind
 from workloads.errors import (
     MAX_AREA_MM2,
     MAX_BW_BYTES_PER_CYCLE,
@@ -49,11 +50,11 @@ from workloads.spec_io import load_yaml, path_exists, reject_unknown
 MAX_INSTANCES = 2**20
 """Most instances (PEs, buffers) of one level and most words per block."""
 
-PRESET_DIR = Path(__file__).parent / "presets" / "hierarchy"
+PRESET_DIR = PRESET_DIRS["hierarchy"]
 
 _LEVEL_KEYS = {"name", "instances", "mesh_x", "mesh_y", "keeps", "capacity_words", "word_bits", "block_size",
                "read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle", "energy_pj",
-               "leakage_pj_per_cycle", "area_mm2", "double_buffered", "description"}
+               "leakage_pj_per_cycle", "area_mm2", "double_buffered", "cluster_size", "description"}
 _COMPUTE_KEYS = {"name", "instances", "mesh_x", "mesh_y", "energy_pj", "area_mm2"}
 
 
@@ -71,6 +72,9 @@ def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
     if not path.suffix and path_exists(PRESET_DIR / f"{text}.yaml"):
         path = PRESET_DIR / f"{text}.yaml"
     elif not path_exists(path):
+        error = wrong_kind(text, ("hierarchy",), flag="--hardware")
+        if error is not None:
+            raise error
         raise SpecError("unknown hierarchy preset or file", source="hardware", value=text,
                         accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
     data = load_yaml(path, kind="hierarchy")
@@ -150,6 +154,8 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
                                            source=source, maximum=MAX_ENERGY_PJ),
         area_mm2=require_float(raw.get("area_mm2", 0.0), key=f"{key}.area_mm2", source=source, maximum=MAX_AREA_MM2),
         double_buffered=dbuf,
+        cluster_size=require_int(raw.get("cluster_size", 1), key=f"{key}.cluster_size", source=source,
+                                 maximum=MAX_INSTANCES),
     )
 
 

@@ -2,7 +2,7 @@
 
 A platform is a frozen dataclass loaded from a versioned YAML file::
 
-    version: 1
+    version: 2
     name: zc706
     dsp: 900                # DSP slices (DSP48E1/E2)
     bram18: 1090            # 18 Kb block RAMs
@@ -10,33 +10,39 @@ A platform is a frozen dataclass loaded from a versioned YAML file::
     lut: 218600
     ff: 437200
     clock_mhz: 200
-    bandwidth_gbps: 102.4   # off-chip memory bandwidth, Gb/s
+    bandwidth_gbit_per_s: 102.4   # off-chip memory bandwidth, 10^9 bits per second
     reconfiguration_ms: 90  # full-device reconfiguration time, ms
 
-Presets ship in ``simulator/fpga/presets/*.yaml``; ``load_platform`` takes a preset name
+Presets ship in ``simulator/specs/presets/fpga/*.yaml``; ``load_platform`` takes a preset name
 (case-insensitive) or a path to a YAML file.  A missing or bad key raises ``SpecError``
-naming the file and the key.
+naming the file and the key. Version 1 called the bandwidth ``bandwidth_gbps``; it is still
+read, with a ``DeprecationWarning`` (``simulator.specs.renames``).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from simulator.specs.presets import PRESET_DIRS, wrong_kind
+from simulator.specs.renames import PLATFORM_RENAMES, read_renamed
 from workloads.errors import MAX_CLOCK_MHZ, SpecError, require_float, require_int
 from workloads.spec_io import path_exists, read_yaml
 
-PRESET_DIR = Path(__file__).parent / "presets" / "fpga"
+PRESET_DIR = PRESET_DIRS["fpga"]
 """Directory holding the shipped platform YAML files."""
 
-SUPPORTED_VERSIONS = (1,)
+SUPPORTED_VERSIONS = (1, 2)
+VERSION = 2
+"""The current platform spec version (2: ``bandwidth_gbit_per_s``)."""
 
 _INT_KEYS = ("dsp", "bram18", "uram", "lut", "ff")
-_FLOAT_KEYS = ("clock_mhz", "bandwidth_gbps", "reconfiguration_ms")
+_FLOAT_KEYS = ("clock_mhz", "bandwidth_gbit_per_s", "reconfiguration_ms")
 MAX_RESOURCES = 2**32
 """Most DSPs, BRAMs, URAMs, LUTs or FFs a board spec may declare."""
-MAX_FLOAT_VALUES = {"clock_mhz": MAX_CLOCK_MHZ, "bandwidth_gbps": 1e7, "reconfiguration_ms": 1e9}
+MAX_FLOAT_VALUES = {"clock_mhz": MAX_CLOCK_MHZ, "bandwidth_gbit_per_s": 1e7, "reconfiguration_ms": 1e9}
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,9 @@ class Platform:
         lut: 6-input look-up tables.
         ff: flip-flops.
         clock_mhz: design clock in MHz.
-        bandwidth_gbps: off-chip memory bandwidth in Gb/s (10^9 bits per second).
+        bandwidth_gbit_per_s: off-chip memory bandwidth in Gbit/s (10^9 bits per second).
         reconfiguration_ms: time to load a new partition's bitstream, in ms.
+        description: one line for ``acceldse list hardware``.
         source: file the platform was loaded from (for error messages).
     """
 
@@ -63,8 +70,9 @@ class Platform:
     lut: int
     ff: int
     clock_mhz: float
-    bandwidth_gbps: float
+    bandwidth_gbit_per_s: float
     reconfiguration_ms: float
+    description: str = ""
     source: str = ""
 
     @property
@@ -74,7 +82,14 @@ class Platform:
     @property
     def bandwidth_bits_per_cycle(self) -> float:
         """Off-chip bandwidth in bits per design clock cycle."""
-        return self.bandwidth_gbps * 1e9 / self.clock_hz
+        return self.bandwidth_gbit_per_s * 1e9 / self.clock_hz
+
+    @property
+    def bandwidth_gbps(self) -> float:
+        """Deprecated name of :attr:`bandwidth_gbit_per_s`."""
+        warnings.warn("Platform.bandwidth_gbps is deprecated; use Platform.bandwidth_gbit_per_s",
+                      DeprecationWarning, stacklevel=2)
+        return self.bandwidth_gbit_per_s
 
     @property
     def reconfiguration_cycles(self) -> float:
@@ -112,6 +127,7 @@ def platform_from_dict(data: Any, source: str = "<dict>") -> Platform:
     if version not in SUPPORTED_VERSIONS:
         raise SpecError("unsupported or missing version", source=source, key="version", value=version,
                         accepted=" | ".join(str(v) for v in SUPPORTED_VERSIONS))
+    data = read_renamed(data, PLATFORM_RENAMES, source=source, version=VERSION)
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise SpecError("missing platform name", source=source, key="name", value=name, accepted="a string")
@@ -133,7 +149,7 @@ def platform_from_dict(data: Any, source: str = "<dict>") -> Platform:
     unknown = sorted(set(data) - known)
     if unknown:
         raise SpecError("unknown key", source=source, key=unknown[0], accepted=", ".join(sorted(known)))
-    return Platform(name=name, source=source, **values)
+    return Platform(name=name, source=source, description=str(data.get("description", "")), **values)
 
 
 def load_platform(name_or_path: str | Path | Platform) -> Platform:
@@ -145,6 +161,9 @@ def load_platform(name_or_path: str | Path | Platform) -> Platform:
     if not (path.suffix in (".yaml", ".yml") or path_exists(path)):
         path = PRESET_DIR / f"{text.lower()}.yaml"
         if not path_exists(path):
+            error = wrong_kind(text, ("fpga",), flag="--platform")
+            if error is not None:
+                raise error
             raise SpecError("unknown FPGA platform", source="platform", value=text,
                             accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
     if not path_exists(path):

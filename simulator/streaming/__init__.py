@@ -3,6 +3,8 @@
 * :func:`run_compiled` — numba recurrence for static-rate graphs (exact, fast).
 * :func:`run_simpy` — SimPy processes; also runs data-dependent generator contexts.
 * :func:`run_graph` — pick one by name; :func:`run_sdpa` — the attention case study.
+
+May import: ``dataflows`` (graph descriptions), ``workloads``; no other ``simulator`` sub-package.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from simulator.streaming.compiled import run_compiled
 from simulator.streaming.result import BlockedContext, Deadlock, StreamDeadlockError, StreamResult
 from simulator.streaming.sdpa import SdpaResult, min_fifo_depth, run_sdpa
 from simulator.streaming.simpy_executor import run_simpy
-from simulator.streaming.trace import build_trace, write_trace
+from simulator.streaming.trace import DEFAULT_CLOCK_MHZ, build_trace, write_trace
 from workloads.errors import SpecError
 
 EXECUTORS = ("compiled", "simpy")
@@ -22,7 +24,7 @@ EXECUTORS = ("compiled", "simpy")
 
 def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = False,
               trace_path: str | Path | None = None, raise_on_deadlock: bool = False,
-              max_cycles: int | None = None) -> StreamResult:
+              max_cycles: int | None = None, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> StreamResult:
     """Run ``graph`` with the named executor.
 
     Args:
@@ -30,6 +32,7 @@ def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = 
         executor: ``"compiled"`` (static-rate graphs) or ``"simpy"``.
         values: evaluate the value stream of every channel.
         trace_path: if given, record the run and write a Chrome/Perfetto trace JSON there.
+        clock_mhz: clock the trace's microsecond timestamps are at (default 1: one cycle per us).
         raise_on_deadlock: raise :class:`StreamDeadlockError` instead of returning a result
             whose ``deadlock`` is set.
         max_cycles: SimPy only: stop a livelocked generator context after this many cycles.
@@ -41,7 +44,7 @@ def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = 
     else:
         result = run_simpy(graph, record=trace_path is not None, values=values, max_cycles=max_cycles)
     if trace_path is not None:
-        write_trace(graph, result, trace_path)
+        write_trace(graph, result, trace_path, clock_mhz)
     if raise_on_deadlock:
         result.raise_for_deadlock()
     return result

@@ -2,8 +2,10 @@
 
 One track (``tid``) per context with "X" (complete) events for busy spans (runs of firings
 issued back to back at the context's II, merged so big runs stay small) and one "C" counter
-per channel with its occupancy. Timestamps are cycles written in the ``ts`` field (the viewer
-shows them as microseconds).
+per channel with its occupancy. Timestamps (``ts``, ``dur``) are microseconds at ``clock_mhz``
+(cycles / MHz), as in the event-fidelity trace; ``otherData`` records ``time_unit: "us"`` and the
+clock. A streaming graph has no clock of its own: the default 1 MHz shows one cycle per
+microsecond, so ``ts`` reads as cycles.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import numpy as np
 from dataflows.streams.graph import Context, StreamGraph
 from simulator.streaming.kernels import occupancy_steps
 from simulator.streaming.result import StreamResult
+from workloads.errors import SpecError
+
+DEFAULT_CLOCK_MHZ = 1.0
+"""Clock of a trace when none is given: one cycle per microsecond."""
 
 LARGE_TRACE_TOKENS = 4_000_000
 """Above this many recorded channel events a trace is written with a warning (it gets big)."""
@@ -33,12 +39,15 @@ def _busy_spans(times: np.ndarray, ii: int) -> list[tuple[int, int, int]]:
     return [(int(times[a]), int(times[b - 1]) + ii, int(b - a)) for a, b in zip(starts, ends)]
 
 
-def build_trace(graph: StreamGraph, result: StreamResult) -> dict[str, Any]:
-    """Return ``{"traceEvents": [...]}`` for a run recorded with ``record=True``.
+def build_trace(graph: StreamGraph, result: StreamResult, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
+    """Return ``{"traceEvents": [...], "otherData": {...}}`` for a run recorded with ``record=True``;
+    times in microseconds at ``clock_mhz``.
 
     Raises:
         ValueError: the result holds no recorded times.
     """
+    if not clock_mhz > 0:
+        raise SpecError("must be > 0", key="clock_mhz", value=clock_mhz, accepted="a clock in MHz > 0")
     if result.fire_times is None or result.channel_times is None:
         raise ValueError("the run was not recorded; pass record=True (or a trace path) to the executor")
     tokens = sum(w.size + r.size for w, r in result.channel_times.values())
@@ -53,7 +62,8 @@ def build_trace(graph: StreamGraph, result: StreamResult) -> dict[str, Any]:
         ii = ctx.ii_cycles if isinstance(ctx, Context) else 1
         for start, end, count in _busy_spans(result.fire_times.get(ctx.name, np.zeros(0, np.int64)), ii):
             events.append({"name": ctx.name, "cat": "firing", "ph": "X", "pid": 0, "tid": tid,
-                           "ts": start, "dur": end - start, "args": {"firings": count}})
+                           "ts": start / clock_mhz, "dur": (end - start) / clock_mhz,
+                           "args": {"firings": count, "start_cycles": start, "end_cycles": end}})
     for ch in graph.channels:
         writes, reads = result.channel_times[ch.name]
         n = writes.size + reads.size
@@ -62,14 +72,16 @@ def build_trace(graph: StreamGraph, result: StreamResult) -> dict[str, Any]:
         steps = occupancy_steps(np.ascontiguousarray(writes, np.int64), np.ascontiguousarray(reads, np.int64),
                                 out_t, out_occ)
         for t, occ in zip(out_t[:steps].tolist(), out_occ[:steps].tolist()):
-            events.append({"name": ch.name, "ph": "C", "pid": 0, "ts": max(t, 0),
+            events.append({"name": ch.name, "ph": "C", "pid": 0, "ts": max(t, 0) / clock_mhz,
                            "args": {"tokens": occ}})
     return {"traceEvents": events, "displayTimeUnit": "ns",
-            "otherData": {"time_unit": "cycles", "executor": result.executor, "cycles": result.cycles}}
+            "otherData": {"time_unit": "us", "clock_mhz": clock_mhz, "executor": result.executor,
+                          "cycles": result.cycles}}
 
 
-def write_trace(graph: StreamGraph, result: StreamResult, path: str | Path) -> Path:
-    """Write the trace JSON to ``path`` and return the path."""
+def write_trace(graph: StreamGraph, result: StreamResult, path: str | Path,
+                clock_mhz: float = DEFAULT_CLOCK_MHZ) -> Path:
+    """Write the trace JSON (microseconds at ``clock_mhz``) to ``path`` and return the path."""
     out = Path(path)
-    out.write_text(json.dumps(build_trace(graph, result)))
+    out.write_text(json.dumps(build_trace(graph, result, clock_mhz)))
     return out

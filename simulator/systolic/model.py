@@ -21,6 +21,7 @@ from simulator.systolic.kernels import (
     DATAFLOW_IDS,
     OUT_FIELDS,
     evaluate_cases,
+    evaluate_cases_runs,
     fold_cycles,
     fold_traffic,
 )
@@ -49,12 +50,15 @@ def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> np.ndarray
     return np.array([values[f] for f in CASE_FIELDS], dtype=np.int64)
 
 
-def run_cases(cases: np.ndarray, acc: Accelerator) -> np.ndarray:
-    """Evaluate a batch of cases on ``acc``'s DRAM bandwidth; returns (n, len(OUT_FIELDS))."""
+def run_cases(cases: np.ndarray, acc: Accelerator, *, runs: bool = False) -> np.ndarray:
+    """Evaluate a batch of cases on ``acc``'s DRAM bandwidth; returns (n, len(OUT_FIELDS)).
+
+    ``runs=True`` uses ``evaluate_cases_runs`` (same outputs, time independent of the fold count).
+    """
     out = np.zeros((cases.shape[0], len(OUT_FIELDS)), dtype=np.float64)
     if cases.shape[0]:
-        evaluate_cases(cases, float(acc.dram.read_bw_bytes_per_cycle), float(acc.dram.write_bw_bytes_per_cycle),
-                       out)
+        kernel = evaluate_cases_runs if runs else evaluate_cases
+        kernel(cases, float(acc.dram.read_bw_bytes_per_cycle), float(acc.dram.write_bw_bytes_per_cycle), out)
     return out
 
 
@@ -158,5 +162,27 @@ def finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerato
     return row
 
 
-__all__ = ["FoldSchedule", "analytical_counts", "build_case", "finish_row", "fold_schedule", "run_cases",
-           "systolic_table", "vector_layer_row"]
+def energy_pj_array(counts: np.ndarray, elem_bytes: np.ndarray, macs: np.ndarray, acc: Accelerator) -> np.ndarray:
+    """Energy (pJ) of each row of ``counts`` (``OUT_FIELDS`` columns): the array form of ``finish_row``'s
+    energy, for callers that evaluate many designs without building rows.
+
+    Args:
+        counts: float64[n, len(OUT_FIELDS)] kernel outputs (or vector-layer rows in the same columns).
+        elem_bytes: int[n, 3] bytes per ifmap, filter and ofmap element.
+        macs: int[n] MACs of each layer.
+        acc: the accelerator (SRAM/DRAM energy per byte, MAC energy).
+    """
+    eb_in, eb_w, eb_out = elem_bytes[:, 0], elem_bytes[:, 1], elem_bytes[:, 2]
+    sram_read = counts[:, 4] * eb_in + counts[:, 5] * eb_w + counts[:, 7] * eb_out
+    sram_write = counts[:, 6] * eb_out
+    dram_read = counts[:, 8] * eb_in + counts[:, 9] * eb_w + counts[:, 11] * eb_out
+    dram_write = counts[:, 10] * eb_out
+    sram, dram = acc.sram, acc.dram
+    e_sram = (sram_read + dram_write) * sram.read_energy_pj_per_byte \
+        + (sram_write + dram_read) * sram.write_energy_pj_per_byte
+    e_dram = dram_read * dram.read_energy_pj_per_byte + dram_write * dram.write_energy_pj_per_byte
+    return macs * acc.array.mac_energy_pj + e_sram + e_dram
+
+
+__all__ = ["FoldSchedule", "analytical_counts", "build_case", "energy_pj_array", "finish_row", "fold_schedule",
+           "run_cases", "systolic_table", "vector_layer_row"]

@@ -1,2 +1,4 @@
 """Memory-tier studies: tensor placement over tiers (``placement``), composition-of-experts
-model switching (``switching``) and operator fusion (``fusion``). Imports ``simulator.specs``."""
+model switching (``switching``) and operator fusion (``fusion``).
+
+May import: ``simulator.specs``, ``workloads``."""

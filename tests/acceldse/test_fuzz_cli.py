@@ -38,6 +38,9 @@ REQUIRED = {  # required arguments, given first (the fuzzer may override them)
     "stream sdpa": ["--variant", "reordered", "--seq-len", "8", "--head-dim", "4"],
     "stream min-depth": ["--variant", "naive", "--seq-len", "8"],
     "stream run": [str(Path(__file__).with_name("tiny_graph.yaml"))],
+    "sweep": ["missing_sweep.yaml"],
+    "results": ["missing.duckdb"],
+    "plot": ["pareto", "missing.duckdb", "--out", "figure.png"],
 }
 NUMBERS = ["-1", "0", "1", "2", "7", "0.5", "1e-300", "1e300", "nan", "inf", "-inf", str(2**31), str(2**63),
            "9e18", "1e12", "abc", ""]
@@ -105,7 +108,7 @@ def test_fuzzed_arguments_exit_cleanly(path: tuple[str, ...], parser: argparse.A
             errors = [line for line in err.splitlines() if re.match(r"acceldse( [\w-]+)*: error: ", line)]
             assert len(errors) == 1, (argv, err[-500:])
         elif fmt == "json" and "--help" not in argv and "-h" not in argv:
-            assert isinstance(json.loads(out), dict), argv
+            assert isinstance(json.loads(out), dict | list), argv
 
     check()
     assert sum(tally.values()) >= COUNTS["max_examples"]

@@ -5,7 +5,11 @@ by iteration and, for every level and dataspace, counts how often the tile ident
 indices of the loops above the level that index the dataspace) changes and how many
 distinct identities occur; multicast / reduction factors are found by enumerating the
 spatial instances between two keepers and counting distinct projections. Tile sizes are
-the bounding boxes of the points actually touched (enumerated). Only for tiny layers.
+the bounding boxes of the points actually touched (enumerated). Sliding-window reuse: at
+each input-tile change caused by a step of the innermost loop above the level, the new
+tile's bounding box (of the coordinates the loop indices give) is intersected with the
+previous one and only the difference is fetched (a change through any other loop refetches
+the whole tile, as in Timeloop 0fc43fb). Only for tiny layers.
 """
 
 from __future__ import annotations
@@ -37,6 +41,21 @@ def _footprint(layer: Layer, ext: dict[str, int], ds: str) -> int:
     return math.prod(max(p[a] for p in pts) - min(p[a] for p in pts) + 1 for a in range(5))
 
 
+def _input_box(layer: Layer, origin: dict[str, int], ext: dict[str, int]) -> tuple[tuple[int, int], ...]:
+    """Per input axis (N, G, C, rows, cols) the [lo, hi] bounds touched by a loop box at ``origin``."""
+    sh, sw = layer.stride
+    dh, dw = layer.dilation
+    lo = {d: origin[d] for d in DIMS}
+    hi = {d: origin[d] + ext[d] - 1 for d in DIMS}
+    return ((lo["N"], hi["N"]), (lo["G"], hi["G"]), (lo["C"], hi["C"]),
+            (lo["P"] * sh + lo["R"] * dh, hi["P"] * sh + hi["R"] * dh),
+            (lo["Q"] * sw + lo["S"] * dw, hi["Q"] * sw + hi["S"] * dw))
+
+
+def _box_size(box: tuple[tuple[int, int], ...]) -> int:
+    return math.prod(max(0, b - a + 1) for a, b in box)
+
+
 def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict:
     n = hierarchy.num_levels
     hw = hierarchy.arrays()
@@ -55,13 +74,45 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
     if not layer.has_weights:
         for lvl in range(n + 1):
             tiles[lvl, "weights"] = 0
+    # loop strides: how far one step of each temporal loop moves its dim (all factors below it)
+    exts = []
+    for lvl in range(n + 1):
+        exts.append({d: math.prod(int(m.temporal[j, k] * m.spatial_x[j, k] * m.spatial_y[j, k])
+                                  for j in range(lvl, n)) for k, d in enumerate(DIMS)})
+    step = []
+    for i, (lvl, d, _) in enumerate(loops):
+        inner = math.prod(f for (lv2, d2, f) in loops[i + 1:] if d2 == d)
+        step.append(inner * int(math.prod(m.spatial_x[j, DIMS.index(d)] * m.spatial_y[j, DIMS.index(d)]
+                                          for j in range(lvl, n))) * exts[n][d])
+    slide_fills = {lvl: 0 for lvl in range(n)}
+    prev_box: dict = {}
     # walk the nest
     changes = {(lvl, ds): 0 for lvl in range(n + 1) for ds in DS}
     seen: dict = {(lvl, ds): set() for lvl in range(n + 1) for ds in DS}
     last: dict = {}
     iters = 0
+    prev_idx = None
     for idx in itertools.product(*(range(f) for _, _, f in loops)):
         iters += 1
+        for lvl in range(1, n):
+            above = [i for i in range(len(loops)) if loops[i][0] < lvl]
+            origin = {d: 0 for d in DIMS}
+            for i in above:
+                origin[loops[i][1]] += idx[i] * step[i]
+            box = _input_box(layer, origin, exts[lvl])
+            ident = tuple(idx[i] for i in above if loops[i][1] in USES["inputs"])
+            if prev_idx is None:
+                slide_fills[lvl] += _box_size(box)
+            elif ident != tuple(prev_idx[i] for i in above if loops[i][1] in USES["inputs"]):
+                innermost = above[-1] if above else None
+                stepped = innermost is not None and idx[innermost] == prev_idx[innermost] + 1
+                if stepped and loops[innermost][1] in "PQRS":
+                    inter = tuple((max(a[0], b[0]), min(a[1], b[1])) for a, b in zip(box, prev_box[lvl]))
+                    slide_fills[lvl] += _box_size(box) - _box_size(inter)
+                else:
+                    slide_fills[lvl] += _box_size(box)
+            prev_box[lvl] = box
+        prev_idx = idx
         for lvl in range(n + 1):
             above = [(i, loops[i][1]) for i in range(len(loops)) if loops[i][0] < lvl]
             for ds in DS:
@@ -89,14 +140,17 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
             points = spatial_between(p, c)
             unique = len({tuple((pos, v) for d, pos, v in pt if d in USES[ds]) for pt in points})
             moves = changes[c, ds] * tiles[c, ds]
+            if ds == "inputs" and c < n:
+                moves = slide_fills[c]
             reads = fills = updates = 0
             if ds != "outputs":
                 reads = moves * unique
                 fills = changes[p, ds] * tiles[p, ds] if p > 0 else 0
+                if ds == "inputs" and p > 0:
+                    fills = slide_fills[p]
             else:
                 updates = moves * unique
-                refill = (changes[c, ds] - distinct[c, ds]) * tiles[c, ds] * unique if c < n else 0
-                reads = updates - distinct[p, ds] * tiles[p, ds] + refill
+                reads = updates - distinct[p, ds] * tiles[p, ds]
                 fills = (changes[p, ds] - distinct[p, ds]) * tiles[p, ds] if p > 0 else 0
             if ds == "weights" and not layer.has_weights:
                 reads = fills = updates = 0
@@ -114,7 +168,9 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
         lvl = hierarchy.level_index(name)
         e = hw.energy[lvl, DS.index(ds)]
         b = int(hw.block[lvl])
-        energy += (math.ceil(r / b) * e[0] + math.ceil(f / b) * e[1] + math.ceil(u / b) * e[2]) * inst[lvl]
+        clusters = hierarchy.total_instances(lvl) // hierarchy.levels[lvl].cluster_size
+        energy += (math.ceil(r / b) * e[0] + math.ceil(f / b) * e[1] + math.ceil(u / b) * e[2]) * min(inst[lvl],
+                                                                                                  clusters)
     energy += iters * inst[n] * hierarchy.compute.energy_pj
     energy += sum(lv.leakage_pj_per_cycle * cycles * inst[i] for i, lv in enumerate(hierarchy.levels))
     return {"counts": counts, "cycles": cycles, "energy_pj": energy, "macs": iters * inst[n]}

@@ -25,7 +25,7 @@ def _check_feasible(result, platform: Platform) -> None:  # type: ignore[no-unty
     for part in rep.partitions:
         for res in ("dsp", "bram18", "uram", "lut", "ff"):
             assert part.resources[res] <= getattr(platform, res)
-        assert part.bandwidth_gbps <= platform.bandwidth_gbps
+        assert part.bandwidth_gbit_per_s <= platform.bandwidth_gbit_per_s
     for layer in result.network:  # every folding divides its layer
         f = result.foldings[layer.name]
         assert channels_in(layer) % f.coarse_in == 0 and channels_out(layer) % f.coarse_out == 0
@@ -80,7 +80,7 @@ def test_latency_objective_counts_fill() -> None:
 def test_lut_personality_used_when_dsps_are_scarce() -> None:
     base = load_platform("zc706")
     tiny = Platform("tiny", dsp=4, bram18=base.bram18, uram=0, lut=base.lut, ff=base.ff, clock_mhz=100,
-                    bandwidth_gbps=100, reconfiguration_ms=50)
+                    bandwidth_gbit_per_s=100, reconfiguration_ms=50)
     res = optimise(lenet(), tiny, batch=16)
     _check_feasible(res, tiny)
     assert (res.stages["personality"] == "lut").any()
@@ -91,7 +91,7 @@ def test_lut_personality_used_when_dsps_are_scarce() -> None:
 def test_partitions_when_network_does_not_fit() -> None:
     base = load_platform("zc706")
     small = Platform("small", dsp=64, bram18=450, uram=0, lut=40000, ff=80000, clock_mhz=100,
-                     bandwidth_gbps=50, reconfiguration_ms=1)
+                     bandwidth_gbit_per_s=50, reconfiguration_ms=1)
     res = optimise(lenet(), small, batch=256)
     _check_feasible(res, small)
     assert len(res.partitions) >= 2 or not all(res.stages["weights_on_chip"])
@@ -99,7 +99,7 @@ def test_partitions_when_network_does_not_fit() -> None:
 
 
 def test_network_that_cannot_fit_one_layer_raises() -> None:
-    tiny = Platform("tiny", dsp=1, bram18=2, uram=0, lut=500, ff=1000, clock_mhz=100, bandwidth_gbps=10,
+    tiny = Platform("tiny", dsp=1, bram18=2, uram=0, lut=500, ff=1000, clock_mhz=100, bandwidth_gbit_per_s=10,
                     reconfiguration_ms=1)
     with pytest.raises(SpecError, match="does not fit the platform even alone"):
         optimise(lenet(), tiny, batch=4)
@@ -108,7 +108,7 @@ def test_network_that_cannot_fit_one_layer_raises() -> None:
 def test_no_reconf_forces_one_partition_or_error() -> None:
     res = optimise(lenet(), "zc706", batch=64, enable_reconf=False)
     assert len(res.partitions) == 1
-    tiny = Platform("t", dsp=8, bram18=3, uram=0, lut=20000, ff=40000, clock_mhz=100, bandwidth_gbps=1,
+    tiny = Platform("t", dsp=8, bram18=3, uram=0, lut=20000, ff=40000, clock_mhz=100, bandwidth_gbit_per_s=1,
                     reconfiguration_ms=1)
     with pytest.raises(SpecError, match="one partition"):
         optimise(lenet(), tiny, batch=64, enable_reconf=False)
@@ -168,7 +168,7 @@ def platforms(draw: st.DrawFn) -> Platform:
     frac = draw(st.sampled_from([0.02, 0.05, 0.2, 1.0]))
     return Platform("rand", dsp=max(1, int(base.dsp * frac)), bram18=max(1, int(base.bram18 * frac)), uram=0,
                     lut=max(1, int(base.lut * frac)), ff=max(1, int(base.ff * frac)), clock_mhz=base.clock_mhz,
-                    bandwidth_gbps=draw(st.sampled_from([0.5, 5.0, base.bandwidth_gbps])),
+                    bandwidth_gbit_per_s=draw(st.sampled_from([0.5, 5.0, base.bandwidth_gbit_per_s])),
                     reconfiguration_ms=draw(st.sampled_from([0.1, 50.0])))
 
 
@@ -207,7 +207,7 @@ def test_fast_partition_evaluation_matches_evaluate_design() -> None:
     full = res.report.partitions[0]
     assert (fast.interval_cycles, fast.fill_cycles, fast.resources, fast.bottleneck) == (
         full.interval_cycles, full.fill_cycles, full.resources, full.bottleneck)
-    assert fast.bandwidth_gbps == pytest.approx(full.bandwidth_gbps)
+    assert fast.bandwidth_gbit_per_s == pytest.approx(full.bandwidth_gbit_per_s)
 
 
 def test_deep_network_uses_coarse_split_search() -> None:
@@ -215,7 +215,7 @@ def test_deep_network_uses_coarse_split_search() -> None:
     for i in range(30):  # 60 layers: above the exhaustive-split limit
         layers += [gemm(f"fc{i}", 1, 64, 64, bits=16), eltwise(f"relu{i}", 64, 1, num_inputs=1, bits=16)]
     net = Network("deep_mlp", tuple(layers))
-    plat = Platform("p", dsp=64, bram18=40, uram=0, lut=60000, ff=120000, clock_mhz=100, bandwidth_gbps=10,
+    plat = Platform("p", dsp=64, bram18=40, uram=0, lut=60000, ff=120000, clock_mhz=100, bandwidth_gbit_per_s=10,
                     reconfiguration_ms=0.01)
     res = optimise(net, plat, batch=64)
     _check_feasible(res, plat)

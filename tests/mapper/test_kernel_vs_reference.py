@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +15,8 @@ from mapper.space import MappingSpace
 from workloads.layer import Layer, conv2d
 
 HIER = tiny_hierarchy()
+# the same with the 4 registers accessed as clusters of 2 (Timeloop's cluster_size)
+CLUSTERED = replace(HIER, levels=(*HIER.levels[:2], replace(HIER.levels[2], cluster_size=2)))
 
 
 @st.composite
@@ -21,26 +25,28 @@ def small_layers(draw) -> Layer:
     c = draw(st.sampled_from([1, 2, 4]))
     r = draw(st.sampled_from([1, 2, 3]))
     stride = draw(st.sampled_from([1, 2]))
+    dilation = draw(st.sampled_from([1, 1, 2]))
     out = draw(st.sampled_from([1, 2, 4]))
-    hw = (out - 1) * stride + r
-    return conv2d("t", c, k, hw, r, stride=stride, batch=draw(st.sampled_from([1, 2])))
+    hw = (out - 1) * stride + (r - 1) * dilation + 1
+    return conv2d("t", c, k, hw, r, stride=stride, dilation=dilation, batch=draw(st.sampled_from([1, 2])))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(layer=small_layers(), seed=st.integers(0, 2**31 - 1))
-def test_kernel_matches_reference(layer, seed):
-    space = MappingSpace(layer, HIER)
+@given(layer=small_layers(), seed=st.integers(0, 2**31 - 1), clustered=st.booleans())
+def test_kernel_matches_reference(layer, seed, clustered):
+    hier = CLUSTERED if clustered else HIER
+    space = MappingSpace(layer, hier)
     rng = np.random.default_rng(seed)
     genomes = space.random(256, rng)
     arrays = space.decode(genomes)
-    cycles, energy, code = evaluate_many(layer, HIER, arrays)
+    cycles, energy, code = evaluate_many(layer, hier, arrays)
     legal = np.flatnonzero(code == 0)
     if legal.size == 0:
         return
     for b in legal[:2]:
         one = arrays.take(b)
-        ref = reference_cost(layer, HIER, one)
-        got = evaluate(layer, HIER, one)
+        ref = reference_cost(layer, hier, one)
+        got = evaluate(layer, hier, one)
         assert got.cycles == ref["cycles"] == cycles[b]
         assert got.macs == ref["macs"] >= layer.macs
         assert np.isclose(got.energy_pj, ref["energy_pj"]) and np.isclose(energy[b], ref["energy_pj"])

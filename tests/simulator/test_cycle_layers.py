@@ -21,10 +21,10 @@ from workloads.zoo import build
 
 def make_acc(rows: int, cols: int):
     return accelerator_from_dict({
-        "version": 1, "name": f"t{rows}x{cols}", "array": {"rows": rows, "cols": cols},
+        "version": 2, "name": f"t{rows}x{cols}", "array": {"rows": rows, "cols": cols},
         "tiers": [{"name": "sram", "kind": "sram", "bw_bytes_per_cycle": 64,
-                   "partitions": {"ifmap": 8192, "filter": 8192, "ofmap": 8192}},
-                  {"name": "dram", "kind": "dram", "capacity": "1GiB", "bw_bytes_per_cycle": 4,
+                   "partition_bytes": {"ifmap": 8192, "filter": 8192, "ofmap": 8192}},
+                  {"name": "dram", "kind": "dram", "capacity_bytes": "1GiB", "bw_bytes_per_cycle": 4,
                    "latency_cycles": 20, "energy_pj_per_byte": 64}]}, source="test")
 
 

@@ -29,7 +29,7 @@ def test_preset_figures_match_published(name: str) -> None:
     if ff is not None:
         assert p.ff == ff
     if bw is not None:
-        assert p.bandwidth_gbps == bw
+        assert p.bandwidth_gbit_per_s == bw
     assert p.clock_mhz > 0 and p.reconfiguration_ms > 0
 
 
@@ -44,20 +44,20 @@ def test_clocks_and_derived_units() -> None:
 
 def test_missing_resource_names_file_and_key(tmp_path: Path) -> None:
     f = tmp_path / "board.yaml"
-    f.write_text("version: 1\nname: b\ndsp: 10\nbram18: 10\nuram: 0\nlut: 100\n"
-                 "clock_mhz: 100\nbandwidth_gbps: 1\nreconfiguration_ms: 1\n")
+    f.write_text("version: 2\nname: b\ndsp: 10\nbram18: 10\nuram: 0\nlut: 100\n"
+                 "clock_mhz: 100\nbandwidth_gbit_per_s: 1\nreconfiguration_ms: 1\n")
     with pytest.raises(SpecError) as err:
         load_platform(f)
     assert err.value.key == "ff" and str(f) in str(err.value)
 
 
 @pytest.mark.parametrize("text,key", [
-    ("version: 2\nname: b\n", "version"),
-    ("version: 1\nname: b\ndsp: -1\nbram18: 1\nuram: 0\nlut: 1\nff: 1\nclock_mhz: 1\nbandwidth_gbps: 1\n"
+    ("version: 3\nname: b\n", "version"),
+    ("version: 2\nname: b\ndsp: -1\nbram18: 1\nuram: 0\nlut: 1\nff: 1\nclock_mhz: 1\nbandwidth_gbit_per_s: 1\n"
      "reconfiguration_ms: 0\n", "dsp"),
-    ("version: 1\nname: b\ndsp: 1\nbram18: 1\nuram: 0\nlut: 1\nff: 1\nclock_mhz: 0\nbandwidth_gbps: 1\n"
+    ("version: 2\nname: b\ndsp: 1\nbram18: 1\nuram: 0\nlut: 1\nff: 1\nclock_mhz: 0\nbandwidth_gbit_per_s: 1\n"
      "reconfiguration_ms: 0\n", "clock_mhz"),
-    ("version: 1\nname: b\ndsp: 1\nbram18: 1\nuram: 0\nlut: 1\nff: 1\nclock_mhz: 1\nbandwidth_gbps: 1\n"
+    ("version: 2\nname: b\ndsp: 1\nbram18: 1\nuram: 0\nlut: 1\nff: 1\nclock_mhz: 1\nbandwidth_gbit_per_s: 1\n"
      "reconfiguration_ms: 0\nlutz: 3\n", "lutz"),
 ])
 def test_bad_values_raise(tmp_path: Path, text: str, key: str) -> None:

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.scalesim.cfg import load_scalesim_cfg
 from simulator.specs.accelerator import accelerator_from_dict, load_accelerator_file
 from simulator.specs.presets import PRESET_DIR, list_hardware, load_hardware
+from simulator.specs.scalesim_cfg import load_scalesim_cfg
 from workloads.errors import SpecError
 from workloads.spec_io import parse_bytes
 
@@ -71,9 +71,9 @@ def mutated(path: str, value) -> dict:
     ("array.cols", -4, "array.cols"),
     ("array.rows", "many", "array.rows"),
     ("clock_mhz", 0, "clock_mhz"),
-    ("version", 2, "version"),
+    ("version", 3, "version"),
     ("tiers.0.kind", "flash", "tiers[0].kind"),
-    ("tiers.0.partitions.ifmap", "64 parsecs", "tiers[0].partitions.ifmap"),
+    ("tiers.0.partition_bytes.ifmap", "64 parsecs", "tiers[0].partition_bytes.ifmap"),
     ("tiers.1.bw_bytes_per_cycle", 0, "tiers[1].read_bw_bytes_per_cycle"),
     ("array.colz", 3, "array.colz"),
     ("dataflow", "zz", "dataflow"),
@@ -133,8 +133,8 @@ leaf_values = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**6), st.fl
 
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(["array.rows", "array.cols", "array.mac_energy_pj", "clock_mhz", "word_bytes", "cores",
-                        "tiers.0.partitions.ofmap", "tiers.0.bw_bytes_per_cycle", "tiers.1.latency_cycles",
-                        "tiers.1.capacity", "tiers.0.kind", "name", "tiers.0", "array", "tiers"]), leaf_values)
+                        "tiers.0.partition_bytes.ofmap", "tiers.0.bw_bytes_per_cycle", "tiers.1.latency_cycles",
+                        "tiers.1.capacity_bytes", "tiers.0.kind", "name", "tiers.0", "array", "tiers"]), leaf_values)
 def test_fuzzed_spec_values_raise_only_spec_errors(path: str, value) -> None:
     with contextlib.suppress(SpecError):
         accelerator_from_dict(mutated(path, value), source="fuzz.yaml")

@@ -16,7 +16,8 @@ def test_presets_load():
                                                   "weights_spad", "psum_spad"]
     hw = eyeriss.arrays()
     assert hw.fanout[1].tolist() == [14, 1] and hw.fanout[2].tolist() == [1, 12]
-    assert hw.energy[0, 0, 0] == 512.0 and hw.energy[1, 0, 0] == 18.18 and hw.energy[1, 2, 2] == 14.14
+    assert hw.energy[0, 0, 0] == 512.0 and hw.energy[1, 0, 0] == 18.183829 and hw.energy[1, 2, 2] == 14.137929
+    assert hw.clusters.tolist() == [1, 1, 14, 168, 168, 168]
     assert hw.block.tolist() == [8, 8, 1, 2, 2, 1]
     assert load_hierarchy("simple_ws_32x32").num_macs == 1024
 

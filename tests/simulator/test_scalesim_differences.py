@@ -22,10 +22,10 @@ LAYERS = Network("mix", (conv2d("conv3x3", 32, 48, 20, 3), conv2d("conv5x5s2", 1
 
 def chip(rows: int, cols: int, kib: int = 64, bw: float = 1e6):
     return accelerator_from_dict({
-        "version": 1, "name": f"c{rows}x{cols}", "array": {"rows": rows, "cols": cols},
+        "version": 2, "name": f"c{rows}x{cols}", "array": {"rows": rows, "cols": cols},
         "tiers": [{"name": "sram", "kind": "sram", "bw_bytes_per_cycle": 64,
-                   "partitions": {"ifmap": kib * 1024, "filter": kib * 1024, "ofmap": kib * 1024}},
-                  {"name": "dram", "kind": "dram", "capacity": "1GiB", "bw_bytes_per_cycle": bw,
+                   "partition_bytes": {"ifmap": kib * 1024, "filter": kib * 1024, "ofmap": kib * 1024}},
+                  {"name": "dram", "kind": "dram", "capacity_bytes": "1GiB", "bw_bytes_per_cycle": bw,
                    "latency_cycles": 0}]}, source="test")
 
 

@@ -20,10 +20,10 @@ from workloads.network import Network
 
 def make_acc(rows: int, cols: int, kib: int = 64, bw: float = 10.0, latency: int = 100):
     return accelerator_from_dict({
-        "version": 1, "name": f"t{rows}x{cols}", "array": {"rows": rows, "cols": cols},
+        "version": 2, "name": f"t{rows}x{cols}", "array": {"rows": rows, "cols": cols},
         "tiers": [{"name": "sram", "kind": "sram", "bw_bytes_per_cycle": 64,
-                   "partitions": {"ifmap": kib * 1024, "filter": kib * 1024, "ofmap": kib * 1024}},
-                  {"name": "dram", "kind": "dram", "capacity": "1GiB", "bw_bytes_per_cycle": bw,
+                   "partition_bytes": {"ifmap": kib * 1024, "filter": kib * 1024, "ofmap": kib * 1024}},
+                  {"name": "dram", "kind": "dram", "capacity_bytes": "1GiB", "bw_bytes_per_cycle": bw,
                    "latency_cycles": latency, "energy_pj_per_byte": 64}]}, source="test")
 
 

@@ -1,24 +1,79 @@
-"""Hardware presets shipped with the package, and the one resolver for ``--hardware``."""
+"""Hardware presets shipped with the package: one folder per kind, and the ``--hardware`` resolver.
+
+Three kinds of preset live side by side and each is taken by its own commands:
+
+========== ======================== =====================================================
+kind       folder                   taken by
+========== ======================== =====================================================
+systolic   ``presets/hardware/``    ``acceldse simulate --hardware``, ``acceldse tiers --hardware``
+hierarchy  ``presets/hierarchy/``   ``acceldse map --hardware``
+fpga       ``presets/fpga/``        ``acceldse fpga --platform``
+========== ======================== =====================================================
+
+A name given to a loader of the wrong kind raises a ``SpecError`` that says which command
+takes it (:func:`wrong_kind`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.scalesim.cfg import load_scalesim_cfg
 from simulator.specs.accelerator import Accelerator, load_accelerator_file
+from simulator.specs.scalesim_cfg import load_scalesim_cfg
 from workloads.errors import SpecError
 from workloads.spec_io import path_exists
 
-PRESET_DIR = Path(__file__).parent / "hardware"
+ROOT = Path(__file__).parent
+PRESET_DIRS: dict[str, Path] = {"systolic": ROOT / "hardware", "hierarchy": ROOT / "hierarchy",
+                                "fpga": ROOT / "fpga"}
+"""Folder of each preset kind."""
+
+TAKEN_BY: dict[str, str] = {"systolic": "acceldse simulate --hardware (or acceldse tiers --hardware)",
+                            "hierarchy": "acceldse map --hardware", "fpga": "acceldse fpga --platform"}
+"""The commands (and flag) that accept each kind."""
+
+KIND_LABELS: dict[str, str] = {"systolic": "a systolic accelerator", "hierarchy": "a mapper hierarchy",
+                               "fpga": "an FPGA board"}
+"""What a preset of each kind is (with its article)."""
+
+PRESET_DIR = PRESET_DIRS["systolic"]
+
+
+def preset_names(kind: str) -> list[str]:
+    """Names of the shipped presets of one kind (``systolic``, ``hierarchy`` or ``fpga``)."""
+    return sorted(p.stem for p in PRESET_DIRS[kind].glob("*.yaml"))
+
+
+def preset_kind(name: str) -> str | None:
+    """The kind of the preset called ``name`` (case-insensitive), or ``None`` if no preset has it."""
+    for kind, folder in PRESET_DIRS.items():
+        if (folder / f"{name.lower()}.yaml").is_file() or (folder / f"{name}.yaml").is_file():
+            return kind
+    return None
+
+
+def wrong_kind(name: str, accepted: tuple[str, ...], *, flag: str) -> SpecError | None:
+    """The error for a preset of another kind than ``accepted`` given to ``flag`` (``None``: not one)."""
+    kind = preset_kind(name)
+    if kind is None or kind in accepted:
+        return None
+    wanted = " or ".join(KIND_LABELS[k] for k in accepted)
+    return SpecError(f"'{name}' is {KIND_LABELS[kind]} preset: use it with {TAKEN_BY[kind]}", source=flag,
+                     value=name, accepted=f"{wanted} preset (see acceldse list hardware)")
+
+
+def kind_help(kind: str) -> str:
+    """The ``--help`` words for a flag that takes presets of ``kind``."""
+    return f"{KIND_LABELS[kind]} preset ({', '.join(preset_names(kind))}; kind '{kind}' in 'acceldse list hardware')"
 
 
 def list_hardware() -> list[str]:
-    """Names of the shipped accelerator presets."""
-    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+    """Names of the shipped systolic-accelerator presets."""
+    return preset_names("systolic")
 
 
 def load_hardware(spec: str | Path | Accelerator) -> Accelerator:
-    """Resolve a preset name, a YAML spec file or a SCALE-Sim ``.cfg`` file."""
+    """Resolve a systolic preset name, a YAML spec file or a SCALE-Sim ``.cfg`` file."""
     if isinstance(spec, Accelerator):
         return spec
     text = str(spec)
@@ -30,5 +85,8 @@ def load_hardware(spec: str | Path | Accelerator) -> Accelerator:
     preset = PRESET_DIR / f"{text.lower()}.yaml"
     if path_exists(preset, file=True):
         return load_accelerator_file(preset)
+    error = wrong_kind(text, ("systolic",), flag="--hardware")
+    if error is not None:
+        raise error
     raise SpecError("unknown hardware", source="--hardware", value=text,
                     accepted="a preset (" + ", ".join(list_hardware()) + "), a .yaml spec or a SCALE-Sim .cfg")

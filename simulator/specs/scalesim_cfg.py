@@ -93,14 +93,14 @@ def load_scalesim_cfg(path: str | Path) -> tuple[Accelerator, ScaleSimSettings]:
     run_name = parser.get("general", "run_name", fallback=Path(source).stem) if parser.has_section("general") \
         else Path(source).stem
     spec = {
-        "version": 1, "name": run_name.strip(), "clock_mhz": 1000, "word_bytes": 1, "dataflow": dataflow,
+        "version": 2, "name": run_name.strip(), "clock_mhz": 1000, "word_bytes": 1, "dataflow": dataflow,
         "description": f"SCALE-Sim config {Path(source).name}",
         "array": {"rows": rows, "cols": cols},
         "tiers": [
             {"name": "sram", "kind": "sram", "bw_bytes_per_cycle": max(rows, cols) * 2, "latency_cycles": 1,
              "read_energy_pj_per_byte": 2.2, "write_energy_pj_per_byte": 2.6,
-             "partitions": {"ifmap": ifmap_kb * 1024, "filter": filter_kb * 1024, "ofmap": ofmap_kb * 1024}},
-            {"name": "dram", "kind": "dram", "capacity": "8GiB", "bw_bytes_per_cycle": bandwidth,
+             "partition_bytes": {"ifmap": ifmap_kb * 1024, "filter": filter_kb * 1024, "ofmap": ofmap_kb * 1024}},
+            {"name": "dram", "kind": "dram", "capacity_bytes": "8GiB", "bw_bytes_per_cycle": bandwidth,
              "latency_cycles": 100, "energy_pj_per_byte": 64},
         ],
     }

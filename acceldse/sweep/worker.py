@@ -1,0 +1,104 @@
+"""What a worker runs: one task = a batch of points sharing workload, dataflow and fidelity.
+
+Workers never touch the result store: they return the totals of the points they evaluated
+(and the reason for each point that failed) to the parent, the store's only writer. The
+analytical fidelity goes through the batched path (``simulator.systolic.batch``: one numba
+pass over the whole batch, no DataFrame per point); event and cycle fidelities call
+``acceldse.simulate`` per point.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulator.specs.accelerator import Accelerator
+from simulator.systolic.batch import TOTAL_COLUMNS, NetworkCases
+
+_NETWORKS: dict[str, Any] = {}
+_CASES: dict[tuple[str, str], NetworkCases] = {}
+
+
+@dataclass(frozen=True)
+class Task:
+    """A batch of points for one worker.
+
+    Attributes:
+        rows: the points' row numbers in the plan (returned with the results).
+        workload: (name, zoo params); dataflow; fidelity.
+        accs: distinct designs of the batch: their ``hardware_arrays`` at analytical fidelity (cheap
+            to ship), else the ``Accelerator`` objects; acc_index: which one each point uses.
+    """
+
+    rows: np.ndarray
+    workload: tuple[str, dict[str, Any]]
+    dataflow: str
+    fidelity: str
+    accs: list[Accelerator] | dict[str, np.ndarray]
+    acc_index: np.ndarray
+
+
+@dataclass
+class TaskResult:
+    """Totals of the points that ran (``rows`` in the same order) and ``(row, reason)`` per failure."""
+
+    rows: np.ndarray
+    totals: pd.DataFrame
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _network(workload: tuple[str, dict[str, Any]]) -> Any:
+    key = json.dumps(workload, sort_keys=True, default=str)
+    if key not in _NETWORKS:
+        from acceldse.api import resolve_workload
+
+        _NETWORKS[key] = resolve_workload(workload[0], **workload[1])
+    return _NETWORKS[key]
+
+
+def evaluate_task(task: Task) -> TaskResult:
+    """Evaluate every point of ``task``; a failing point is reported, never raised."""
+    if isinstance(task.accs, dict):  # analytical, batched
+        try:
+            return _analytical(task)
+        except Exception as err:  # noqa: BLE001 - the whole batch shares the network and dataflow
+            reason = f"{type(err).__name__}: {err}"
+            return TaskResult(rows=np.zeros(0, dtype=np.int64), totals=pd.DataFrame(columns=list(TOTAL_COLUMNS)),
+                              failures=[(int(row), reason) for row in task.rows])
+    return _one_by_one(task)
+
+
+def _analytical(task: Task) -> TaskResult:
+    from dataflows.dataflow import resolve_dataflows
+    from simulator.systolic.batch import network_cases, network_totals
+
+    net = _network(task.workload)
+    (flow,) = resolve_dataflows(task.dataflow)
+    key = (json.dumps(task.workload, sort_keys=True, default=str), task.dataflow)
+    if key not in _CASES:
+        _CASES[key] = network_cases(net, flow)
+    totals = network_totals(net, task.accs, flow, _CASES[key])
+    return TaskResult(rows=task.rows, totals=totals.iloc[task.acc_index].reset_index(drop=True))
+
+
+def _one_by_one(task: Task) -> TaskResult:
+    from acceldse.api import simulate
+
+    ok, rows, failures = [], [], []
+    for row, i in zip(task.rows, task.acc_index):
+        try:
+            net = _network(task.workload)
+            totals = simulate(net, task.accs[i], task.dataflow, fidelity=task.fidelity).totals  # type: ignore[index, arg-type]
+            ok.append(totals[[c for c in TOTAL_COLUMNS if c in totals]].iloc[0])
+            rows.append(row)
+        except Exception as err:  # noqa: BLE001 - a failing point is a result, not a crash
+            failures.append((int(row), f"{type(err).__name__}: {err}"))
+    frame = pd.DataFrame(ok).reset_index(drop=True) if ok else pd.DataFrame(columns=list(TOTAL_COLUMNS))
+    return TaskResult(rows=np.asarray(rows, dtype=np.int64), totals=frame, failures=failures)
+
+
+__all__ = ["Task", "TaskResult", "evaluate_task"]

@@ -1,0 +1,190 @@
+"""Environment speed: env steps per CPU-second (one core) of every acceldse env, with random actions.
+
+    python benchmarks/bench_envs.py [--repeats 5] [--steps 2000] [--json out.json]
+
+Rows (medians over repeats; CPU time is ``time.process_time``, this process only, numba and torch
+limited to one thread):
+
+* AcceleratorDesign-v0, ResNet-18, analytical fast path, vs the same designs through
+  ``acceldse.simulate`` (DataFrame per design) -- the ratio is the fast path's speed-up; ArchGym pays
+  one simulator run (seconds) per step;
+* FpgaDesign-v0 (LeNet on ZC706; VGG-small on ZCU102) vs ``simulator.fpga.evaluate_design``;
+* Mapping-v0 (ResNet-18 on eyeriss_like) vs ``acceldse.map``-style ``mapper.cost.evaluate`` per step;
+* CoExploration-v0 (digits + digits16, 2 sub-accelerators): cold (fresh env: every new layer shape
+  is mapped) and warm (the same designs again, every mapping cached);
+* MultiAgentDesign (PettingZoo), shared reward.
+
+Floors (the issue's targets): AcceleratorDesign >= 5,000, Mapping and FpgaDesign >= 1,000,
+CoExploration >= 200 warm and >= 5 cold steps per CPU-second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import gymnasium as gym  # noqa: E402
+import numpy as np  # noqa: E402
+
+import acceldse  # noqa: E402 - registers the envs
+
+FLOORS = {"AcceleratorDesign-v0": 5_000, "FpgaDesign-v0": 1_000, "Mapping-v0": 1_000,
+          "CoExploration-v0 warm": 200, "CoExploration-v0 cold": 5}
+
+
+def rate(run: Callable[[], int], repeats: int) -> float:
+    """Median steps per CPU-second of ``run`` (which returns the steps it took)."""
+    rates = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        n = run()
+        rates.append(n / max(time.process_time() - t0, 1e-9))
+    return statistics.median(rates)
+
+
+def stepper(env: gym.Env, actions: list) -> Callable[[], int]:
+    def run() -> int:
+        for a in actions:
+            if env.step(a)[2]:
+                env.reset()
+        return len(actions)
+    return run
+
+
+def sampled(env: gym.Env, n: int, seed: int = 0) -> list:
+    env.action_space.seed(seed)
+    return [env.action_space.sample() for _ in range(n)]
+
+
+def bench_accelerator(steps: int, repeats: int) -> list[tuple[str, float, float | None]]:
+    env = gym.make("acceldse/AcceleratorDesign-v0", workload="resnet18").unwrapped
+    env.reset(seed=0)
+    actions = sampled(env, steps)
+    fast = rate(stepper(env, actions), repeats)
+    designs = [env.design_of(a) for a in actions[:40]]
+
+    def via_simulate() -> int:
+        for d in designs:
+            _ = acceldse.simulate(env.network, env.accelerator(d), d["dataflow"]).totals
+        return len(designs)
+    slow = rate(via_simulate, max(1, repeats // 2))
+    return [("AcceleratorDesign-v0", fast, slow)]
+
+
+def bench_fpga(steps: int, repeats: int) -> list[tuple[str, float, float | None]]:
+    from simulator.fpga import evaluate_design
+
+    rows = []
+    for label, kwargs in (("FpgaDesign-v0", {"workload": "lenet", "platform": "zc706"}),
+                          ("FpgaDesign-v0 vgg_small", {"workload": "vgg_small", "platform": "zcu102"})):
+        env = gym.make("acceldse/FpgaDesign-v0", **kwargs).unwrapped
+        env.reset(seed=0)
+        actions = sampled(env, steps)
+        fast = rate(stepper(env, actions), repeats)
+        designs = [env.design_foldings(env.design_of(a)) for a in actions[:200]]
+
+        def via_report(env: gym.Env = env, designs: list = designs) -> int:
+            for foldings, parts in designs:
+                evaluate_design(env.network, foldings, env.platform, batch=env.batch, partitions=parts)
+            return len(designs)
+        rows.append((label, fast, rate(via_report, max(1, repeats // 2))))
+    return rows
+
+
+def bench_mapping(steps: int, repeats: int) -> list[tuple[str, float, float | None]]:
+    from mapper.cost import evaluate
+
+    env = gym.make("acceldse/Mapping-v0", workload="resnet18", hardware="eyeriss_like").unwrapped
+    env.reset(seed=0)
+    actions = sampled(env, steps)
+
+    def run() -> int:
+        for a in actions:
+            if env.step(a)[2]:
+                env.reset()
+        return len(actions)
+    fast = rate(run, repeats)
+    legal = []
+    for i, a in enumerate(actions):
+        k = i % len(env.layers)
+        if env._cost(k, env.decode(k, a)) is not None:
+            legal.append((k, a))
+
+    def via_evaluate() -> int:
+        for k, a in legal:
+            evaluate(env.layers[k], env.hierarchy, env.mapping(k, a))
+        return len(legal)
+    return [("Mapping-v0", fast, rate(via_evaluate, max(1, repeats // 2)) if legal else None)]
+
+
+def bench_coexploration(steps: int, repeats: int) -> list[tuple[str, float, float | None]]:
+    kwargs = {"tasks": ["digits", "digits16"], "sub_accelerators": 2}
+    colds, warms = [], []
+    for r in range(repeats):
+        env = gym.make("acceldse/CoExploration-v0", **kwargs).unwrapped
+        env.reset(seed=r)
+        actions = sampled(env, steps, seed=r)
+        t0 = time.process_time()
+        stepper(env, actions)()
+        colds.append(len(actions) / (time.process_time() - t0))
+        t0 = time.process_time()
+        stepper(env, actions * 4)()
+        warms.append(4 * len(actions) / (time.process_time() - t0))
+    return [("CoExploration-v0 cold", statistics.median(colds), None),
+            ("CoExploration-v0 warm", statistics.median(warms), None)]
+
+
+def bench_multi_agent(steps: int, repeats: int) -> list[tuple[str, float, float | None]]:
+    import envs
+
+    env = envs.multi_agent_env(max_cycles=10 ** 9)
+    env.reset(seed=0)
+    for a in env.possible_agents:
+        env.action_space(a).seed(0)
+    actions = [{a: env.action_space(a).sample() for a in env.possible_agents} for _ in range(steps)]
+
+    def run() -> int:
+        for act in actions:
+            env.step(act)
+            if not env.agents:
+                env.reset()
+        return len(actions)
+    return [("MultiAgentDesign", rate(run, repeats), None)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=2000, help="random steps per repeat (CoExploration: 40)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
+    args = parser.parse_args()
+    rows = bench_accelerator(args.steps, args.repeats) + bench_fpga(args.steps, args.repeats) \
+        + bench_mapping(args.steps, args.repeats) + bench_coexploration(40, max(1, args.repeats // 2)) \
+        + bench_multi_agent(args.steps, args.repeats)
+    print(f"{'env':28} {'steps/CPU-s':>12} {'DataFrame/report path':>22} {'speed-up':>9} {'floor':>7}")
+    out = []
+    for name, fast, slow in rows:
+        floor = FLOORS.get(name)
+        ratio = f"{fast / slow:8.1f}x" if slow else "       -"
+        slow_txt = f"{slow:22,.0f}" if slow else f"{'-':>22}"
+        verdict = "" if floor is None else ("ok" if fast >= floor else "BELOW")
+        print(f"{name:28} {fast:12,.0f} {slow_txt} {ratio:>9} {floor or '':>7} {verdict}")
+        out.append({"env": name, "steps_per_cpu_s": fast, "reference_per_cpu_s": slow, "floor": floor})
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+    return 0 if all(r["floor"] is None or r["steps_per_cpu_s"] >= r["floor"] for r in out) else 1
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    raise SystemExit(main())

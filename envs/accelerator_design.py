@@ -1,0 +1,113 @@
+"""``acceldse/AcceleratorDesign-v0``: design a systolic accelerator for a fixed workload."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dataflows.dataflow import DATAFLOWS
+from envs.design_env import DesignEnv
+from envs.knobs import Knobs
+from envs.systolic_design import SYSTOLIC_KNOBS, SystolicDesignModel, design_accelerator, metrics_of
+from simulator.specs.presets import load_hardware
+from workloads.errors import SpecError
+from workloads.loader import load_workload
+
+FIDELITIES = ("analytical", "event")
+METRICS = ("latency_us", "energy_uj", "area_mm2", "power_w")
+
+
+def _check_knob(name: str, value: Any) -> None:
+    if name == "dataflow":
+        if value not in ("os", "ws", "is"):
+            raise SpecError("unknown dataflow", source="knobs", key=name, value=value, accepted="os | ws | is")
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise SpecError("knob value must be a positive number", source="knobs", key=name, value=value,
+                        accepted="a number > 0")
+    if name in ("rows", "cols", "ifmap_kib", "filter_kib", "ofmap_kib") and int(value) != value:
+        raise SpecError("knob value must be an integer", source="knobs", key=name, value=value,
+                        accepted="an integer >= 1")
+
+
+class AcceleratorDesignEnv(DesignEnv):
+    """Design a systolic accelerator (array, SRAM, DRAM bandwidth, dataflow, clock) for one workload.
+
+    ## Description
+    ArchGym-style design-space exploration over the analytical systolic model (or the event engine):
+    every step proposes a whole design and evaluates the workload on it once.
+
+    ## Action Space
+    ``MultiDiscrete`` with one index per knob, in order ``rows``, ``cols`` (PE array), ``ifmap_kib``,
+    ``filter_kib``, ``ofmap_kib`` (SRAM partitions), ``dram_gbyte_per_s``, ``dataflow`` (os/ws/is),
+    ``clock_mhz``; values in ``env.unwrapped.knobs`` (defaults ``envs.systolic_design.SYSTOLIC_KNOBS``).
+
+    ## Observation Space
+    ``Box(-1, 1, (4 + 8 + 8,), float32)``: ``log2(x / x_ref) / 16`` of latency_us, energy_uj, area_mm2 and
+    power_w of the last design (reference = middle value of every knob), the knob indices scaled to
+    [0, 1], then per metric a target flag and ``log2(target / x_ref) / 16``.
+
+    ## Rewards
+    ``reward="spec"`` (default): ``-sum_k max((x_k - T_k) / T_k, 0)`` over the targets (0 when all are
+    met). ``reward=<metric>`` (``edp_uj_us``, ``latency_us``, ``energy_uj``, ``area_mm2``, ``power_w``):
+    ``-log2(x / x_ref)`` minus the spec penalty of any targets.
+
+    ## Starting State
+    The reference design (middle value of every knob), or ``reset(options={"design": {...}})``.
+
+    ## Episode End
+    ``terminated`` when every target is met; ``truncated`` after ``max_episode_steps`` (default 100).
+
+    ## Arguments
+    | argument | default | meaning |
+    |---|---|---|
+    | ``workload`` | ``"resnet18"`` | zoo name, ``.onnx`` path, SCALE-Sim ``.csv`` or ``scalesim:<name>`` |
+    | ``hardware`` | ``"scalesim-32x32"`` | base preset or YAML: energies, latencies, PE and SRAM area |
+    | ``targets`` | half the reference latency and energy | upper bounds on latency_us, energy_uj, area_mm2, power_w |
+    | ``reward`` | ``"spec"`` | ``spec`` or a metric name (scalar objective, lower is better) |
+    | ``fidelity`` | ``"analytical"`` | ``analytical`` (fast path) or ``event`` (SimPy engine) |
+    | ``knobs`` | ``None`` | ``{knob: [values]}`` overriding any default value list |
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metric_names = METRICS
+    extra_metrics = ("edp_uj_us", "total_cycles", "utilization")
+
+    def __init__(self, workload: str = "resnet18", hardware: str = "scalesim-32x32",
+                 targets: Mapping[str, float] | None = None, reward: str = "spec", fidelity: str = "analytical",
+                 knobs: Mapping[str, Sequence[Any]] | None = None) -> None:
+        if fidelity not in FIDELITIES:
+            raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
+        if not isinstance(workload, str | Path):
+            raise SpecError("workload must be a name or a path", source="workload", value=workload)
+        self.network = load_workload(str(workload))
+        self.base = load_hardware(hardware)
+        self.fidelity = fidelity
+        self.model = SystolicDesignModel(self.network, self.base)
+        spec = Knobs(SYSTOLIC_KNOBS, knobs, check=_check_knob)
+        smallest = min(min(spec.values[k]) for k in ("ifmap_kib", "filter_kib", "ofmap_kib")) * 1024
+        largest = max(max(spec.values["rows"]), max(spec.values["cols"]))
+        if smallest < 2 * largest * self.base.word_bytes:
+            raise SpecError("the smallest SRAM knob cannot feed the largest array", source="knobs",
+                            key="ifmap_kib/filter_kib/ofmap_kib", value=smallest // 1024,
+                            accepted=f"at least {-(-2 * largest * self.base.word_bytes // 1024)} KiB "
+                                     f"for {largest} rows/cols")
+        self._setup(spec, targets, reward, default_targets=lambda ref: {"latency_us": 0.5 * ref["latency_us"],
+                                                                        "energy_uj": 0.5 * ref["energy_uj"]})
+
+    def accelerator(self, design: Mapping[str, Any]) -> Any:
+        """The ``Accelerator`` spec of a design (what ``acceldse.simulate`` would run)."""
+        return design_accelerator(self.base, dict(design))
+
+    def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
+        if self.fidelity == "analytical":
+            return self.model.evaluate(design)
+        from simulator.event import event_table
+
+        acc = self.accelerator(design)
+        table = event_table(self.network, acc, [DATAFLOWS[str(design["dataflow"])]])
+        return metrics_of(int(table["total_cycles"].sum()), float(table["energy_pj"].sum()), acc.clock_mhz,
+                          acc.array.pes, acc.area_mm2, self.model.macs)

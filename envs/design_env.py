@@ -1,0 +1,147 @@
+"""The base of every one-design-per-step environment (AcceleratorDesign, CoExploration, FpgaDesign).
+
+A step decodes a ``MultiDiscrete`` action into a design (one value per knob), evaluates it once
+(one simulator evaluation) and returns
+
+* observation (Box, float32, in [-1, 1]): ``log2(metric / reference)`` of the evaluated design for
+  every metric in ``metric_names`` (scaled by 1/16, clipped), the design's knob indices scaled to
+  [0, 1], then per metric a flag (1 if it has a target) and ``log2(target / reference) / 16``;
+* reward: ``reward="spec"`` -> ``-sum_k max((x_k - T_k) / T_k, 0)`` over the targets (ArchGym);
+  a metric name (``reward="edp"``) -> ``-log2(x / x_ref)`` minus the same spec penalty;
+* ``terminated`` when targets are given and all are met; truncation is left to ``TimeLimit``;
+* ``info``: ``design`` (knob -> value), ``metrics`` (all metrics), ``targets_met``, ``penalty``,
+  ``evaluations`` (evaluations in this episode, the reset's included; ``env.unwrapped.evaluations``
+  counts every evaluation of the env's lifetime).
+
+The reference design is the middle value of every knob; its metrics normalise observations and
+rewards. Subclasses set ``metric_names``, build their knobs and implement ``evaluate(design)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from envs.knobs import Knobs, check_targets, log_ratio_features, spec_penalty
+from workloads.errors import SpecError
+
+
+class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
+    """One design evaluation per step over ``MultiDiscrete`` knobs (see module docstring)."""
+
+    metadata: dict[str, Any] = {"render_modes": []}
+    metric_names: tuple[str, ...] = ()
+    """Metrics in the observation, in order; targets may bound any of them."""
+    extra_metrics: tuple[str, ...] = ()
+    """Further metrics a ``reward=`` objective may name (reported in ``info`` too)."""
+    constraints: dict[str, float] = {}
+    """Hard upper bounds (e.g. an FPGA's resources): in the penalty and ``targets_met``, but meeting
+    them alone does not end the episode."""
+
+    def _setup(self, knobs: Knobs, targets: Mapping[str, float] | None, reward: str,
+               default_targets: Callable[[dict[str, float]], dict[str, float]] | None = None) -> None:
+        """Build spaces, evaluate the reference design, validate targets and reward.
+
+        ``default_targets(reference_metrics)`` gives the targets when ``targets`` is None.
+        """
+        self._knobs = knobs
+        self.knobs: dict[str, list[Any]] = knobs.values
+        self.evaluations = 0
+        self._episode_evaluations = 0
+        self.reference_design = knobs.decode(knobs.middle())
+        self.reference_metrics = self.evaluate(self.reference_design)
+        allowed = (*self.metric_names, *self.extra_metrics)
+        if targets is None and default_targets is not None:
+            targets = default_targets(self.reference_metrics)
+        self.targets = check_targets(targets, self.metric_names)
+        if reward != "spec" and reward not in allowed:
+            raise SpecError("unknown reward", source="reward", value=reward,
+                            accepted="spec | " + " | ".join(allowed))
+        if reward == "spec" and not self.targets:
+            raise SpecError("reward 'spec' needs at least one target", source="targets", value=targets,
+                            accepted="e.g. {'latency_us': 5000}")
+        self.reward_kind = reward
+        m = len(self.metric_names)
+        size = m + len(knobs) + 2 * m
+        self.action_space = gym.spaces.MultiDiscrete(knobs.nvec)
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(size,), dtype=np.float32)
+        ref = [self.reference_metrics[k] for k in self.metric_names]
+        flags = np.array([1.0 if k in self.targets else 0.0 for k in self.metric_names])
+        tvals = [self.targets.get(k, r) for k, r in zip(self.metric_names, ref)]
+        self._target_obs = np.concatenate([flags, log_ratio_features(tvals, ref) * flags])
+        self._index = knobs.middle()
+        self._metrics = self.reference_metrics
+
+    # ---- to implement ------------------------------------------------------------------------
+    def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
+        """Metrics of one design (every name in ``metric_names`` and ``extra_metrics``)."""
+        raise NotImplementedError
+
+    # ---- gymnasium API -----------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start from the reference design, or ``options={"design": {knob: value}}``."""
+        super().reset(seed=seed)
+        options = options or {}
+        unknown = set(options) - {"design"}
+        if unknown:
+            raise SpecError("unknown reset option", source="options", key=sorted(unknown)[0], accepted="design")
+        if "design" in options:
+            self._index = self._knobs.encode(options["design"], source="options.design")
+        else:
+            self._index = self._knobs.middle()
+        design = self._knobs.decode(self._index)
+        self._metrics = self.evaluate(design)
+        self.evaluations += 1
+        self._episode_evaluations = 1
+        return self._observe(), self._info(design)
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._index = self._knobs.check_action(action)
+        design = self._knobs.decode(self._index)
+        self._metrics = self.evaluate(design)
+        self.evaluations += 1
+        self._episode_evaluations += 1
+        info = self._info(design)
+        terminated = bool(self.targets) and info["targets_met"]
+        return self._observe(), self._reward(self._metrics, info["penalty"]), terminated, False, info
+
+    def counterfactual_reward(self, action: Any) -> float:
+        """The reward a design would get, without moving the env (one more evaluation)."""
+        metrics = self.evaluate(self._knobs.decode(self._knobs.check_action(action)))
+        self.evaluations += 1
+        self._episode_evaluations += 1
+        return self._reward(metrics, spec_penalty(metrics, {**self.constraints, **self.targets}))
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def _reward(self, metrics: dict[str, float], penalty: float) -> float:
+        if self.reward_kind == "spec":
+            return -penalty
+        k = self.reward_kind
+        value, ref = metrics[k], self.reference_metrics[k]
+        return float(-np.log2(value / ref) - penalty) if value > 0 and np.isfinite(value) else -64.0 - penalty
+
+    def _observe(self) -> np.ndarray:
+        ref = [self.reference_metrics[k] for k in self.metric_names]
+        metric_obs = log_ratio_features([self._metrics[k] for k in self.metric_names], ref)
+        return np.concatenate([metric_obs, self._knobs.features(self._index), self._target_obs]).astype(np.float32)
+
+    def _info(self, design: dict[str, Any]) -> dict[str, Any]:
+        penalty = spec_penalty(self._metrics, {**self.constraints, **self.targets})
+        return {"design": design, "metrics": dict(self._metrics), "targets_met": penalty == 0.0,
+                "penalty": penalty, "evaluations": self._episode_evaluations, **self.details()}
+
+    def details(self) -> dict[str, Any]:
+        """Env-specific ``info`` entries about the last evaluation (e.g. violations)."""
+        return {}
+
+    def design_of(self, action: Any) -> dict[str, Any]:
+        """The design (knob -> value) an action stands for."""
+        return self._knobs.decode(self._knobs.check_action(action))
+
+    def action_of(self, design: Mapping[str, Any]) -> np.ndarray:
+        """The action (index array) of a design."""
+        return self._knobs.encode(design)

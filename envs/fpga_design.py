@@ -1,0 +1,187 @@
+"""``acceldse/FpgaDesign-v0``: per-layer folding and partition cuts of a layer-pipelined FPGA design."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from envs.design_env import DesignEnv
+from envs.knobs import Knobs
+from simulator.fpga import Folding, StageCost, load_platform, stage_cost
+from simulator.fpga.design import (
+    RESOURCES,
+    PartitionReport,
+    evaluate_topology,
+    partition_topology,
+    partition_violations,
+)
+from simulator.fpga.networks import FPGA_NETWORKS, fpga_network
+from simulator.fpga.stage import channels_in, channels_out, divisors, kernel_size
+from workloads.errors import SpecError
+from workloads.network import Network
+
+METRICS = ("sample_time_us", "latency_us", "dsp", "bram18", "lut", "ff", "bandwidth_gbit_per_s")
+
+
+def load_fpga_workload(name: str) -> Network:
+    """An FPGA study network (lenet, vgg_small, ...), else a zoo name or file."""
+    if not isinstance(name, str):
+        raise SpecError("workload must be a name or a path", source="workload", value=name)
+    if name.lower() in FPGA_NETWORKS:
+        return fpga_network(name)
+    from workloads.loader import ACCEPTED, load_workload
+
+    try:
+        return load_workload(name)
+    except SpecError as err:
+        if "unknown workload" not in str(err):
+            raise
+        raise SpecError("unknown workload", source="workload", value=name,
+                        accepted=f"an FPGA study network ({', '.join(FPGA_NETWORKS)}) or {ACCEPTED}") from None
+
+
+def folding_knobs(network: Network) -> dict[str, list[Any]]:
+    """Per layer ``coarse_in``/``coarse_out``/``fine`` (MAC stages) or ``coarse`` (pool/eltwise) as divisor
+    lists, then a ``cut.<layer>`` knob (0/1: start a new partition after it) per layer but the last."""
+    knobs: dict[str, list[Any]] = {}
+    for layer in network:
+        if layer.has_weights:
+            knobs[f"{layer.name}.coarse_in"] = divisors(channels_in(layer))
+            knobs[f"{layer.name}.coarse_out"] = divisors(channels_out(layer))
+            knobs[f"{layer.name}.fine"] = divisors(kernel_size(layer))
+        else:
+            knobs[f"{layer.name}.coarse"] = divisors(channels_in(layer))
+    for layer in network.layers[:-1]:
+        knobs[f"cut.{layer.name}"] = [0, 1]
+    return knobs
+
+
+def design_foldings(network: Network, design: Mapping[str, Any]) -> tuple[dict[str, Folding], list[list[str]]]:
+    """The ``Folding`` of every layer and the partitions (layer names) of a design."""
+    foldings = {}
+    parts: list[list[str]] = [[]]
+    for layer in network:
+        n = layer.name
+        if layer.has_weights:
+            foldings[n] = Folding(int(design[f"{n}.coarse_in"]), int(design[f"{n}.coarse_out"]),
+                                  int(design[f"{n}.fine"]))
+        else:
+            foldings[n] = Folding(int(design[f"{n}.coarse"]), int(design[f"{n}.coarse"]))
+        parts[-1].append(n)
+        if int(design.get(f"cut.{n}", 0)):
+            parts.append([])
+    return foldings, [p for p in parts if p]
+
+
+class FpgaDesignEnv(DesignEnv):
+    """Fold and partition a layer-pipelined streaming design (fpgaConvNet / SAMO) on an FPGA board.
+
+    ## Description
+    One stage per layer; each step picks every stage's folding and where to cut the pipeline into
+    partitions (reconfigured one after the other). The design is evaluated with the FPGA model of
+    ``simulator.fpga`` (the same numbers as ``simulator.fpga.evaluate_design`` and ``acceldse fpga``).
+
+    ## Action Space
+    ``MultiDiscrete``: per MAC layer the indices of ``coarse_in``, ``coarse_out`` and ``fine`` among the
+    divisors of its input channels, output channels and kernel window; per pooling/elementwise layer one
+    ``coarse``; per layer but the last a ``cut`` bit. Names and values in ``env.unwrapped.knobs``.
+
+    ## Observation Space
+    ``Box(-1, 1)``: ``log2(x / x_ref) / 16`` of sample_time_us, latency_us, dsp, bram18, lut, ff and
+    bandwidth_gbit_per_s (reference: the middle value of every knob), knob indices in [0, 1], target flags and
+    ``log2(target / x_ref) / 16``.
+
+    ## Rewards
+    ``reward="sample_time_us"`` (default: batch time per sample, i.e. 1 / throughput) or ``"latency_us"``:
+    ``-log2(x / x_ref)`` minus the spec penalty, where the board's DSP, BRAM18, URAM, LUT, FF and
+    bandwidth are hard upper bounds (``(used - available) / available`` per violated resource) and the
+    ``targets`` add goals. ``reward="spec"`` uses the penalty only. ``info["violations"]`` names every
+    violated resource and partition.
+
+    ## Starting State
+    The reference design (middle value of every knob), or ``reset(options={"design": {...}})``.
+
+    ## Episode End
+    ``terminated`` when ``targets`` are given and they and every resource bound are met; ``truncated``
+    after ``max_episode_steps`` (default 100).
+
+    ## Arguments
+    | argument | default | meaning |
+    |---|---|---|
+    | ``workload`` | ``"lenet"`` | FPGA study network (lenet, vgg_small, residual_block, mlp), zoo name or file |
+    | ``platform`` | ``"zc706"`` | board preset or YAML |
+    | ``batch`` | ``256`` | samples per batch |
+    | ``clock_mhz`` | board clock | override the clock |
+    | ``targets`` | ``None`` | upper bounds on any observed metric |
+    | ``reward`` | ``"sample_time_us"`` | ``sample_time_us``, ``latency_us`` or ``spec`` |
+    | ``knobs`` | ``None`` | ``{knob: [values]}`` narrowing any divisor list |
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metric_names = METRICS
+    extra_metrics = ("throughput_per_s", "uram", "partitions")
+
+    def __init__(self, workload: str = "lenet", platform: str = "zc706", batch: int = 256,
+                 clock_mhz: float | None = None, targets: Mapping[str, float] | None = None,
+                 reward: str = "sample_time_us", knobs: Mapping[str, list[Any]] | None = None) -> None:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise SpecError("batch must be a positive integer", source="batch", value=batch,
+                            accepted="an integer >= 1")
+        self.network = load_fpga_workload(workload)
+        board = load_platform(platform)
+        self.platform = board.with_clock(float(clock_mhz)) if clock_mhz is not None else board
+        self.batch = batch
+        self.constraints = {r: float(getattr(self.platform, r)) for r in RESOURCES}
+        self.constraints["bandwidth_gbit_per_s"] = float(self.platform.bandwidth_gbit_per_s)
+        self._costs: dict[tuple[str, int, int, int], StageCost] = {}
+        self._topologies: dict[tuple[str, ...], Any] = {}
+        self._violations: list[str] = []
+        defaults = folding_knobs(self.network)
+        self._setup(Knobs(defaults, knobs, check=lambda name, v: self._check_knob(defaults, name, v)), targets,
+                    reward)
+
+    @staticmethod
+    def _check_knob(defaults: dict[str, list[Any]], name: str, value: Any) -> None:
+        if value not in defaults[name]:
+            raise SpecError("knob value not allowed for this layer", source="knobs", key=name, value=value,
+                            accepted=str(defaults[name]))
+
+    def design_foldings(self, design: Mapping[str, Any]) -> tuple[dict[str, Folding], list[list[str]]]:
+        """Foldings per layer and partitions of a design (what ``simulator.fpga.evaluate_design`` takes)."""
+        return design_foldings(self.network, design)
+
+    def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
+        foldings, parts = design_foldings(self.network, design)
+        costs = {}
+        for layer in self.network:
+            f = foldings[layer.name]
+            key = (layer.name, f.coarse_in, f.coarse_out, f.fine)
+            if key not in self._costs:
+                self._costs[key] = stage_cost(layer, f, check=False)
+            costs[layer.name] = self._costs[key]
+        reports = [self._partition(p, costs, foldings) for p in parts]
+        self._violations = [v for i, rep in enumerate(reports) for v in partition_violations(rep, self.platform, i)]
+        clock = self.platform.clock_hz
+        reconf_s = (len(reports) - 1) * self.platform.reconfiguration_ms * 1e-3
+        batch_cycles = sum(r.interval_cycles for r in reports)
+        batch_time = batch_cycles / clock + reconf_s
+        latency = (batch_cycles + sum(r.fill_cycles for r in reports)) / clock + reconf_s
+        metrics = {"sample_time_us": batch_time / self.batch * 1e6, "latency_us": latency * 1e6,
+                   "throughput_per_s": self.batch / batch_time, "partitions": float(len(reports)),
+                   "bandwidth_gbit_per_s": max(r.bandwidth_gbit_per_s for r in reports)}
+        for res in RESOURCES:
+            metrics[res] = float(max(r.resources[res] for r in reports))
+        return metrics
+
+    def _partition(self, names: list[str], costs: dict[str, StageCost], foldings: dict[str, Folding]
+                   ) -> PartitionReport:
+        key = tuple(names)
+        if key not in self._topologies:
+            self._topologies[key] = partition_topology(self.network, names)
+        return evaluate_topology(self._topologies[key], costs, {n: foldings[n].coarse_out for n in names},
+                                 self.platform, self.batch)
+
+    def details(self) -> dict[str, Any]:
+        return {"violations": list(self._violations)}

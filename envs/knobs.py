@@ -1,0 +1,146 @@
+"""Knobs, targets and rewards shared by the design environments.
+
+A *knob* is a named design parameter with an ordered list of values; a design is one value per
+knob. The action space of a design env is ``MultiDiscrete([len(values) ...])``: action ``a[i]`` is
+the index of knob ``i``'s value. ``Knobs`` validates user overrides, decodes and encodes actions,
+and turns a design into the normalised ``[0, 1]`` part of an observation.
+
+Targets are upper bounds on metrics (``latency_us``, ``energy_uj`` ...). The spec-distance
+penalty is ArchGym's ``sum_k max((x_k - T_k) / T_k, 0)``: 0 exactly when every target is met.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from workloads.errors import SpecError
+
+LOG2_CLIP = 16.0
+"""Observation features ``log2(x / ref)`` are clipped to +-16 (a factor 65,536) then divided by 16."""
+
+
+class Knobs:
+    """Ordered knobs with value lists (JSON-serialisable values: numbers or strings).
+
+    Args:
+        defaults: knob name -> default value list (defines the order and the accepted names).
+        overrides: user value lists for some knobs (``knobs=`` argument of an env).
+        check: optional ``check(name, value)`` raising ``SpecError`` for a value the env cannot use.
+        source: argument name for error messages.
+    """
+
+    def __init__(self, defaults: Mapping[str, Sequence[Any]], overrides: Mapping[str, Sequence[Any]] | None = None,
+                 *, check: Any = None, source: str = "knobs") -> None:
+        values = {k: list(v) for k, v in defaults.items()}
+        if overrides is not None and not isinstance(overrides, Mapping):
+            raise SpecError("must be a mapping of knob name to a list of values", source=source,
+                            value=overrides, accepted="e.g. {'rows': [16, 32, 64]}")
+        for name, vals in (overrides or {}).items():
+            if name not in values:
+                raise SpecError("unknown knob", source=source, key=str(name), value=name,
+                                accepted=", ".join(values))
+            if isinstance(vals, str | bytes) or not isinstance(vals, Sequence) or not vals:
+                raise SpecError("a knob needs a non-empty list of values", source=source, key=str(name),
+                                value=vals, accepted="a list such as [16, 32, 64]")
+            if len(set(map(str, vals))) != len(vals):
+                raise SpecError("knob values must be distinct", source=source, key=str(name), value=list(vals))
+            for v in vals:
+                if check is not None:
+                    check(name, v)
+            values[name] = list(vals)
+        self.values: dict[str, list[Any]] = values
+        self.names: tuple[str, ...] = tuple(values)
+        self.nvec = np.array([len(v) for v in values.values()], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def check_action(self, action: Any, *, source: str = "action") -> np.ndarray:
+        """The action as an int64 index array, or a ``SpecError`` naming the knob that is out of range."""
+        a = np.asarray(action)
+        if a.shape != (len(self),) or not np.issubdtype(a.dtype, np.integer):
+            if a.shape == (len(self),) and np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)):
+                a = a.astype(np.int64)
+            else:
+                raise SpecError("action must be one integer index per knob", source=source,
+                                value=a.tolist() if a.size < 64 else a.shape,
+                                accepted=f"{len(self)} integers ({', '.join(self.names)})")
+        if ((a < 0) | (a >= self.nvec)).any():
+            i = int(np.flatnonzero((a < 0) | (a >= self.nvec))[0])
+            raise SpecError("action index out of range", source=source, key=self.names[i], value=int(a[i]),
+                            accepted=f"0..{self.nvec[i] - 1} (values {self.values[self.names[i]]})")
+        return a.astype(np.int64)
+
+    def decode(self, index: np.ndarray) -> dict[str, Any]:
+        """Knob name -> value for an index array."""
+        return {name: self.values[name][int(i)] for name, i in zip(self.names, index)}
+
+    def encode(self, design: Mapping[str, Any], *, source: str = "design") -> np.ndarray:
+        """The index array of a design (every knob given, each value in its list)."""
+        out = np.zeros(len(self), dtype=np.int64)
+        for i, name in enumerate(self.names):
+            if name not in design:
+                raise SpecError("design misses a knob", source=source, key=name, accepted=", ".join(self.names))
+            vals = self.values[name]
+            hits = [j for j, v in enumerate(vals) if v == design[name] or str(v) == str(design[name])]
+            if not hits:
+                raise SpecError("value not among the knob's values", source=source, key=name, value=design[name],
+                                accepted=str(vals))
+            out[i] = hits[0]
+        extra = set(design) - set(self.names)
+        if extra:
+            raise SpecError("unknown knob", source=source, key=sorted(extra)[0], accepted=", ".join(self.names))
+        return out
+
+    def middle(self) -> np.ndarray:
+        """Index of the middle value of every knob (the default starting design)."""
+        return (self.nvec - 1) // 2
+
+    def features(self, index: np.ndarray) -> np.ndarray:
+        """Indices scaled to [0, 1] (0 for a knob with one value)."""
+        return index / np.maximum(self.nvec - 1, 1)
+
+
+def check_targets(targets: Mapping[str, float] | None, metrics: Sequence[str], *, source: str = "targets"
+                  ) -> dict[str, float]:
+    """Validate upper bounds: known metric names, finite positive numbers."""
+    if targets is None:
+        return {}
+    if not isinstance(targets, Mapping):
+        raise SpecError("must be a mapping of metric to upper bound", source=source, value=targets,
+                        accepted="e.g. {'latency_us': 5000}")
+    out = {}
+    for key, value in targets.items():
+        if key not in metrics:
+            raise SpecError("unknown target", source=source, key=str(key), value=key, accepted=", ".join(metrics))
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            raise SpecError("target must be a positive number", source=source, key=str(key), value=value,
+                            accepted="a finite number > 0")
+        out[str(key)] = float(value)
+    return out
+
+
+def spec_penalty(metrics: Mapping[str, float], targets: Mapping[str, float]) -> float:
+    """ArchGym's spec distance: ``sum_k max((x_k - T_k) / T_k, 0)`` (0 when every target is met; a bound
+    of 0, such as a board without URAM, divides by 1)."""
+    return float(sum(max((metrics[k] - t) / (t if t > 0 else 1.0), 0.0) for k, t in targets.items()))
+
+
+def log_ratio_features(values: Sequence[float], refs: Sequence[float]) -> np.ndarray:
+    """``log2(value / ref)`` clipped to +-``LOG2_CLIP`` and scaled to [-1, 1] (0 or less -> -1, inf or nan -> 1)."""
+    out = np.empty(len(values))
+    for i, (v, r) in enumerate(zip(values, refs)):
+        if not v < math.inf:
+            x = LOG2_CLIP
+        elif r <= 0:
+            x = 0.0 if v <= 0 else LOG2_CLIP
+        elif v <= 0:
+            x = -LOG2_CLIP
+        else:
+            x = min(max(math.log2(v / r), -LOG2_CLIP), LOG2_CLIP)
+        out[i] = x / LOG2_CLIP
+    return out

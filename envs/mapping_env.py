@@ -1,0 +1,204 @@
+"""``acceldse/Mapping-v0``: map every distinct layer of a network onto a memory hierarchy, one per step."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from envs.knobs import LOG2_CLIP, Knobs
+from envs.mapping_encoding import MappingEncoding
+from mapper.cost import evaluate_many
+from mapper.mapping import Mapping, MappingArrays
+from mapper.search.evaluator import OBJECTIVES
+from simulator.specs.hierarchy_loader import load_hierarchy
+from workloads.errors import SpecError
+from workloads.layer import Layer
+from workloads.loader import load_workload
+
+
+def _objective(cycles: float, energy_pj: float, objective: str) -> float:
+    if objective == "latency":
+        return cycles
+    if objective == "energy":
+        return energy_pj
+    return cycles * energy_pj
+
+
+class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
+    """Choose tiling, loop order and bypass of each distinct layer of a network (Timeloop-style mapping).
+
+    ## Description
+    An episode is one pass over the network's distinct MAC layer shapes (identical shapes are mapped
+    once and weighted by how often they occur). Each step decodes the action into a mapping of the
+    current layer on the hierarchy and costs it with the mapper's cost model (``mapper.cost``).
+
+    ## Action Space
+    ``MultiDiscrete`` (see ``envs.mapping_encoding``): per loop dim and allowed slot a divisor index
+    in ``[0, D)``, per level with temporal loops a priority ``0..7`` per dim (loop order), and a
+    keep bit per bypassable (level, dataspace). Every legal perfect-factorization mapping is reachable;
+    ``env.unwrapped.encode(layer_index, mapping)`` gives its action. Names in ``env.unwrapped.knobs``.
+
+    ## Observation Space
+    ``Box(-1, 1, (13,), float32)``: ``log2`` of the current layer's eight dims / 16, its strides / 4,
+    the fraction of layers done, the previous step's reward / 16 and whether it was legal.
+
+    ## Rewards
+    Legal mapping: ``log2(ref / x)`` where ``x`` is the objective (``edp`` cycles x pJ, ``latency``
+    cycles or ``energy`` pJ) and ``ref`` that of the layer's reference mapping (every loop at the
+    outermost level, no spatial unrolling). Illegal mapping: ``illegal_reward`` (default -4), with the
+    mapper's reason (level, dataspace, excess) in ``info["reason"]``.
+
+    ``info``: ``layer``, ``count`` (occurrences of the shape), ``design`` (knob -> index; the mapping is
+    ``env.unwrapped.mapping(layer_index, action)``), ``metrics`` (cycles, energy_pj, edp), ``legal``,
+    ``reason``, ``targets_met`` (= legal) and ``evaluations`` (this episode).
+
+    ## Starting State
+    The first distinct layer.
+
+    ## Episode End
+    ``terminated`` after the last distinct layer; ``info["network"]`` then holds the network totals
+    (cycles and energy weighted by layer counts, or ``None`` when a layer was illegal).
+
+    ## Arguments
+    | argument | default | meaning |
+    |---|---|---|
+    | ``workload`` | ``"resnet18"`` | zoo name, ``.onnx`` path, SCALE-Sim ``.csv`` or ``scalesim:<name>`` |
+    | ``hardware`` | ``"eyeriss_like"`` | hierarchy preset or YAML |
+    | ``dataflow`` | ``"hardware"`` | the hierarchy's own dataflow constraint, ``any``, or a dataflow name |
+    | ``objective`` | ``"edp"`` | ``edp``, ``latency`` or ``energy`` |
+    | ``illegal_reward`` | ``-4.0`` | reward of an illegal mapping |
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(self, workload: str = "resnet18", hardware: str = "eyeriss_like", dataflow: str = "hardware",
+                 objective: str = "edp", illegal_reward: float = -4.0) -> None:
+        if objective not in OBJECTIVES:
+            raise SpecError("unknown objective", source="objective", value=objective, accepted=" | ".join(OBJECTIVES))
+        if isinstance(illegal_reward, bool) or not isinstance(illegal_reward, int | float) \
+                or not math.isfinite(illegal_reward):
+            raise SpecError("must be a finite number", source="illegal_reward", value=illegal_reward)
+        if not isinstance(workload, str):
+            raise SpecError("workload must be a name or a path", source="workload", value=workload)
+        self.network = load_workload(workload)
+        self.hierarchy = load_hierarchy(hardware)
+        df = str(dataflow).strip().lower()
+        flow = (self.hierarchy.dataflow if df == "hardware" else None if df == "any" else df)
+        self.objective = objective
+        self.illegal_reward = float(illegal_reward)
+        self.layers: list[Layer] = []
+        self.counts: list[int] = []
+        seen: dict[tuple, int] = {}
+        for layer in self.network:
+            if layer.macs == 0:
+                continue
+            key = (tuple(layer.dims.values()), layer.stride, layer.dilation)
+            if key in seen:
+                self.counts[seen[key]] += 1
+            else:
+                seen[key] = len(self.layers)
+                self.layers.append(layer)
+                self.counts.append(1)
+        if not self.layers:
+            raise SpecError("workload has no layer with MACs to map", source="workload", value=workload)
+        self.encoding = MappingEncoding(self.layers, self.hierarchy, flow)
+        self._knobs = Knobs(self.encoding.knobs)
+        self.knobs: dict[str, list[int]] = self._knobs.values
+        self.action_space = gym.spaces.MultiDiscrete(self._knobs.nvec)
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(13,), dtype=np.float32)
+        refs = [self._cost(i, self._reference_mapping(i)) for i in range(len(self.layers))]
+        self.reference: list[tuple[float, float]] = [r for r in refs if r is not None]
+        if len(self.reference) != len(refs):
+            bad = self.layers[refs.index(None)]
+            raise SpecError("the reference mapping (every loop at the outermost level) is illegal on this hierarchy",
+                            source="hardware", key=f"layer {bad.name!r}", value=hardware,
+                            accepted=self.encoding.reason(bad, self._reference_mapping(refs.index(None))))
+        self.evaluations = 0
+        self._layer = 0
+        self._episode_evaluations = 0
+        self._last = (0.0, 1.0)
+        self._results: list[tuple[float, float] | None] = []
+
+    def _reference_mapping(self, i: int) -> MappingArrays:
+        layer = self.layers[i]
+        n = self.hierarchy.num_levels
+        t = np.ones((n, 8), dtype=np.int64)
+        t[0] = list(layer.dims.values())
+        hw = self.encoding.hw
+        return MappingArrays(t, np.ones_like(t), np.ones_like(t), np.tile(np.arange(8, dtype=np.int64), (n, 1)),
+                             hw.keep.copy(), hw.double_buffered.copy())
+
+    def _cost(self, i: int, arrays: MappingArrays) -> tuple[float, float] | None:
+        cycles, energy, code = evaluate_many(self.layers[i], self.encoding.hw, arrays)
+        return (float(cycles[0]), float(energy[0])) if code[0] == 0 else None
+
+    def decode(self, layer_index: int, action: Any) -> MappingArrays:
+        """The mapping an action stands for on distinct layer ``layer_index``."""
+        a = self._knobs.check_action(action)
+        return self.encoding.decode(layer_index, a)
+
+    def mapping(self, layer_index: int, action: Any) -> Mapping:
+        """The ``mapper.Mapping`` an action stands for on distinct layer ``layer_index`` (YAML-able)."""
+        return Mapping.from_arrays(self.decode(layer_index, action), self.hierarchy)
+
+    def encode(self, layer_index: int, mapping: Any) -> np.ndarray:
+        """The action of a ``mapper.Mapping`` (or ``MappingArrays``) for distinct layer ``layer_index``."""
+        arrays = mapping if isinstance(mapping, MappingArrays) else mapping.to_arrays(self.hierarchy)
+        return self.encoding.encode(self.layers[layer_index], arrays)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if options:
+            raise SpecError("Mapping-v0 takes no reset options", source="options", value=options)
+        self._layer = 0
+        self._episode_evaluations = 0
+        self._last = (0.0, 1.0)
+        self._results = []
+        return self._observe(), {"layer": self.layers[0].name, "evaluations": 0}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self._layer >= len(self.layers):
+            raise RuntimeError("episode is over: call reset()")
+        i = self._layer
+        layer = self.layers[i]
+        index = self._knobs.check_action(action)
+        arrays = self.encoding.decode(i, index)
+        cost = self._cost(i, arrays)
+        self.evaluations += 1
+        self._episode_evaluations += 1
+        ref = self.reference[i]
+        info: dict[str, Any] = {"layer": layer.name, "count": self.counts[i], "evaluations": self._episode_evaluations,
+                                "design": self._knobs.decode(index)}
+        if cost is None:
+            reward = self.illegal_reward
+            info.update(metrics={}, targets_met=False, legal=False, reason=self.encoding.reason(layer, arrays))
+        else:
+            value = _objective(*cost, self.objective)
+            reward = math.log2(_objective(*ref, self.objective) / value) if value > 0 else LOG2_CLIP
+            info.update(metrics={"cycles": cost[0], "energy_pj": cost[1], "edp": cost[0] * cost[1]},
+                        targets_met=True, legal=True, reason="")
+        self._results.append(cost)
+        self._last = (reward, 1.0 if cost is not None else 0.0)
+        self._layer += 1
+        terminated = self._layer == len(self.layers)
+        if terminated:
+            legal = all(r is not None for r in self._results)
+            info["network"] = {
+                "cycles": sum(c * r[0] for c, r in zip(self.counts, self._results) if r is not None),
+                "energy_pj": sum(c * r[1] for c, r in zip(self.counts, self._results) if r is not None),
+            } if legal else None
+        return self._observe(), float(reward), terminated, False, info
+
+    def _observe(self) -> np.ndarray:
+        layer = self.layers[min(self._layer, len(self.layers) - 1)]
+        dims = [math.log2(v) / LOG2_CLIP for v in self.encoding.sizes[min(self._layer, len(self.layers) - 1)]]
+        obs = [*dims, layer.stride[0] / 4, layer.stride[1] / 4, self._layer / len(self.layers),
+               self._last[0] / LOG2_CLIP, self._last[1]]
+        return np.clip(np.array(obs, dtype=np.float32), -1.0, 1.0)

@@ -1,0 +1,145 @@
+"""Speak Timeloop: load Timeloop's own inputs and evaluate a given mapping.
+
+``load_timeloop(paths)`` reads one or more Timeloop YAML files (merged like Timeloop merges
+its inputs): ``architecture`` (v0.4 ``subtree``/``local`` tree), ``problem`` (shape +
+instance), ``mapping`` (the list in ``timeloop-mapper.map.yaml``), ``ERT`` and optionally
+``ART`` -- e.g. an exercise's ``parsed-processed-input.yaml`` plus ``timeloop-mapper.map.yaml``,
+``timeloop-mapper.ERT.yaml`` and ``timeloop-mapper.ART.yaml``. It returns the ``Layer``,
+``Hierarchy`` and ``Mapping`` for ``mapper.cost.evaluate``; ``format_stats`` prints the result
+the way ``timeloop-model.stats.txt`` does.
+
+Top-level keys that only steer Timeloop's *search* or Accelergy's *estimation*
+(``mapper``, ``mapspace``, ``architecture_constraints``, ``mapspace_constraints``,
+``compound_components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
+and do not change a fixed-mapping evaluation (a search applies the constraints' bypass rules
+and reports the others it does not apply); any other key (``sparse_optimizations``, ...) is a
+``SpecError`` naming it and the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mapper.mapping import Mapping
+from mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
+from mapper.timeloop.mapping import build_mapping
+from mapper.timeloop.problem import build_layer
+from simulator.specs.hierarchy import Hierarchy
+from workloads.errors import SpecError
+from workloads.layer import Layer
+
+USED_KEYS = {"architecture", "problem", "mapping", "ERT", "ART"}
+SEARCH_ONLY_KEYS = {"mapper", "mapspace", "architecture_constraints", "mapspace_constraints", "compound_components",
+                    "globals", "model", "dumped_by_timeloop_front_end", "variables"}
+
+
+@dataclass(frozen=True)
+class TimeloopSpec:
+    """A Timeloop problem + architecture + mapping, translated (``sources``: the files read).
+
+    ``search_hierarchy`` is ``hierarchy`` with the ``architecture_constraints``' bypass rules
+    applied (for searching; a given mapping is evaluated on ``hierarchy``, as timeloop-model
+    does); ``unapplied_constraints`` lists the factor/permutation constraints the search does
+    not apply."""
+
+    layer: Layer
+    hierarchy: Hierarchy
+    mapping: Mapping | None
+    sources: tuple[str, ...]
+    search_hierarchy: Hierarchy | None = None
+    unapplied_constraints: tuple[str, ...] = ()
+
+
+def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Merge the top-level keys of several Timeloop YAML files; returns (merged, key -> file)."""
+    import yaml
+
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for path in paths:
+        src = str(path)
+        try:
+            data = yaml.safe_load(Path(path).read_text())
+        except OSError as err:
+            raise SpecError(f"cannot read Timeloop file: {err.strerror}", source=src) from None
+        except yaml.YAMLError as err:
+            raise SpecError(f"malformed YAML: {getattr(err, 'problem', None) or err}", source=src) from None
+        if not isinstance(data, dict):
+            raise SpecError("a Timeloop input must be a YAML mapping", source=src, value=type(data).__name__)
+        for key, value in data.items():
+            if key not in USED_KEYS | SEARCH_ONLY_KEYS:
+                raise SpecError("unsupported Timeloop input key", source=src, key=str(key),
+                                accepted=", ".join(sorted(USED_KEYS | SEARCH_ONLY_KEYS)))
+            if merged.get(key) and value and key in USED_KEYS:
+                raise SpecError(f"'{key}' is given twice (also in {origin[key]})", source=src, key=str(key))
+            if value or key not in merged:
+                merged[key], origin[key] = value, src
+    return merged, origin
+
+
+def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = None,
+                  require_mapping: bool = True) -> TimeloopSpec:
+    """Load Timeloop inputs (see module docstring) into a ``TimeloopSpec``."""
+    files = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not files:
+        raise SpecError("no Timeloop input files given", source="--timeloop")
+    merged, origin = read_timeloop_yaml(files)
+    for key in ("architecture", "problem", "ERT"):
+        if not merged.get(key):
+            raise SpecError(f"missing '{key}'", source=", ".join(map(str, files)), key=key,
+                            accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
+    label = name or Path(str(files[0])).parent.name or "timeloop"
+    hierarchy = build_hierarchy(merged["architecture"], merged["ERT"], merged.get("ART"),
+                                source=f"{origin['architecture']} (ERT {origin['ERT']})", name=label)
+    layer = build_layer(merged["problem"], source=origin["problem"], name=label)
+    mapping = None
+    if merged.get("mapping"):
+        mapping = build_mapping(merged["mapping"], hierarchy, source=origin["mapping"])
+    elif require_mapping:
+        raise SpecError("missing 'mapping' (a list, e.g. timeloop-mapper.map.yaml)", source=", ".join(map(str, files)),
+                        key="mapping")
+    searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
+                                                 source=origin.get("architecture_constraints", ""))
+    return TimeloopSpec(layer=layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
+                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped))
+
+
+@dataclass(frozen=True)
+class TimeloopRun:
+    """A mapping evaluated (or found) on Timeloop inputs; ``cost`` is a ``mapper.cost.CostResult``."""
+
+    layer: Layer
+    hierarchy: Hierarchy
+    mapping: Mapping
+    cost: Any
+    searched: bool
+    unapplied_constraints: tuple[str, ...] = ()
+
+
+def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **search: Any) -> TimeloopRun:
+    """Evaluate the mapping in ``paths`` (or the separate ``mapping`` file) like timeloop-model;
+    without any mapping, search one with ``mapper.api.map_layer(**search)`` like timeloop-mapper.
+
+    ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy)`` prints Timeloop-style stats.
+    """
+    from mapper.api import map_layer
+    from mapper.cost import evaluate
+
+    files = [*paths, *([mapping] if mapping is not None else [])]
+    for path in files:
+        if not Path(path).is_file():
+            raise SpecError("no such file", source="--mapping" if path == mapping else "--timeloop", value=str(path))
+    spec = load_timeloop(files, require_mapping=False)
+    if spec.mapping is not None:
+        cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))
+        return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False)
+    best = map_layer(spec.layer, spec.search_hierarchy or spec.hierarchy, dataflow="any", **search)
+    if best.mapping is None or best.cost is None:
+        raise SpecError("the search found no legal mapping", source=", ".join(map(str, files)))
+    return TimeloopRun(spec.layer, best.hierarchy, best.mapping, best.cost, searched=True,
+                       unapplied_constraints=spec.unapplied_constraints)
+
+
+__all__ = ["TimeloopRun", "TimeloopSpec", "load_timeloop", "read_timeloop_yaml", "run_timeloop"]

@@ -1,0 +1,268 @@
+"""Timeloop v0.4 architecture tree (``subtree`` / ``local``) + Accelergy ERT/ART -> ``Hierarchy``.
+
+Timeloop's rules, as its ``ParseTreeSpecs`` and ``BufferLevel::ParseSpecs`` apply them:
+
+* components are walked outermost first; ``name[1..N]`` gives N copies *per instance of the
+  enclosing subtree*; the chip-wide ``meshX x meshY`` arrangement is divided by the parent
+  level's to get our per-parent ``mesh_x x mesh_y`` fan-out;
+* a class containing ``DRAM``, ``SRAM``, ``regfile``, ``smartbuffer`` or ``storage`` is a
+  storage level, one containing ``mac`` or ``compute`` the MAC (it must come last);
+  ``dummy_storage`` keeps nothing (a pure fan-out level);
+* ``block_size = width / (datawidth * cluster_size)`` words, capacity = ``depth x block_size``
+  words; DRAM is unbounded;
+* energies come from the ERT only: ``read``, ``write`` (fill; ``fill``/``random_fill`` first
+  if present), ``update``, ``leak`` per cluster access; MAC ``compute``. Area from the ART (um^2).
+
+Attributes that change Timeloop's counts or energy but that we do not model raise a
+``SpecError`` naming the file, the component and the attribute; attributes that only feed
+Accelergy's estimates (technology, n_banks...) are accepted because the ERT/ART carry their effect.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from simulator.specs.hierarchy import DATASPACES, ComputeUnit, Hierarchy, StorageLevel
+from workloads.errors import SpecError
+
+_BUFFER = ("DRAM", "SRAM", "regfile", "smartbuffer", "storage")
+_COMPUTE = ("mac", "compute")
+_USED = {"depth", "width", "datawidth", "word_bits", "block_size", "cluster_size", "meshX", "meshY",
+         "read_bandwidth", "write_bandwidth", "multiple_buffering"}
+# Attributes that only parameterise Accelergy's energy/area estimates (their effect is in the ERT/ART)
+# or are Timeloop defaults; any other value than the default listed here is rejected.
+_ESTIMATE_ONLY = {"technology", "n_banks", "type", "global_cycle_seconds", "version", "multiplier_width",
+                  "adder_width", "n_rw_ports", "n_rdwr_ports", "latency", "action_latency_cycles",
+                  "update_fifo_depth", "nports", "num_ports", "n_ports", "num_banks"}
+_DEFAULTS: dict[str, Any] = {"has_power_gating": False, "power_gated_at": None, "reduction_supported": True,
+                             "min_utilization": 0, "allow_overbooking": False}
+_RANGE = re.compile(r"^(.*)\[(\d+)\.\.(\d+)\]$")
+ERT_ACTIONS = {"read": ("random_read", "read"), "fill": ("random_fill", "random_write", "fill", "write"),
+               "update": ("random_update", "random_write", "update", "write"), "leak": ("leak",),
+               "compute": ("mac_random", "mult_random", "mac", "mult", "compute")}
+
+
+def split_name(name: str, *, source: str) -> tuple[str, int]:
+    """``PE[1..16]`` -> (``PE``, 16); a plain name has one copy."""
+    m = _RANGE.match(str(name))
+    if not m:
+        return str(name), 1
+    lo, hi = int(m.group(2)), int(m.group(3))
+    if lo != 1 or hi < 1:
+        raise SpecError("component ranges must be [1..N]", source=source, key=str(name), value=name)
+    return m.group(1), hi
+
+
+def flatten_tree(arch: dict[str, Any], *, source: str) -> list[tuple[dict[str, Any], int, dict[str, Any]]]:
+    """(component, chip-wide copies, inherited attributes) outermost first, walking single-child subtrees."""
+    if not isinstance(arch, dict) or "subtree" not in arch:
+        raise SpecError("architecture must be a v0.4 tree with 'subtree'", source=source, key="architecture",
+                        accepted="{version: 0.4, subtree: [{name, local: [...], subtree: [...]}]}")
+    if str(arch.get("version")) not in ("0.4", "0.3"):
+        raise SpecError("unsupported architecture version", source=source, key="architecture.version",
+                        value=arch.get("version"), accepted="0.4")
+    out: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
+    node, copies, key = arch, 1, "architecture"
+    inherited: dict[str, Any] = {}
+    while node.get("subtree"):
+        subs = node["subtree"]
+        if not isinstance(subs, list) or len(subs) != 1:
+            raise SpecError("only one subtree per level is supported (as in Timeloop)", source=source,
+                            key=f"{key}.subtree", value=len(subs) if isinstance(subs, list) else subs)
+        node = subs[0]
+        key = f"{key}.subtree[{node.get('name')}]"
+        unknown = set(node) - {"name", "attributes", "local", "subtree", "description"}
+        if unknown:
+            raise SpecError("unknown key", source=source, key=f"{key}.{sorted(unknown)[0]}",
+                            accepted="name, attributes, local, subtree")
+        copies *= split_name(node.get("name", ""), source=source)[1]
+        inherited = {**inherited, **(node.get("attributes") or {})}
+        for comp in node.get("local") or []:
+            out.append((comp, copies * split_name(comp.get("name", ""), source=source)[1], inherited))
+    return out
+
+
+def _ert_table(ert: dict[str, Any] | None, *, source: str) -> dict[str, dict[str, float]]:
+    """{short component name: {ERT action: pJ}}."""
+    tables: dict[str, dict[str, float]] = {}
+    for i, table in enumerate((ert or {}).get("tables") or []):
+        short = _short(table.get("name", ""))
+        actions: dict[str, float] = {}
+        for act in table.get("actions") or []:
+            name = str(act.get("name"))
+            if name in actions and actions[name] != float(act.get("energy", 0.0)):
+                raise SpecError("ERT action listed twice with different energies", source=source,
+                                key=f"ERT.tables[{i}].{name}", value=act.get("energy"))
+            actions[name] = float(act.get("energy", 0.0))
+        tables[short] = actions
+    return tables
+
+
+def _short(name: Any) -> str:
+    """``system_top_level.PE[1..16]`` -> ``PE`` (ERT/ART table names are dotted paths)."""
+    return str(name).split("[")[0].split(".")[-1]
+
+
+def _pick(actions: dict[str, float], kind: str) -> float:
+    for name in ERT_ACTIONS[kind]:
+        if name in actions:
+            return actions[name]
+    return 0.0
+
+
+def _check_attributes(attrs: dict[str, Any], *, source: str, key: str) -> None:
+    for name, value in attrs.items():
+        if name in _USED or name in _ESTIMATE_ONLY:
+            continue
+        if name in _DEFAULTS:
+            if value != _DEFAULTS[name]:
+                raise SpecError("unsupported Timeloop feature", source=source, key=f"{key}.{name}", value=value,
+                                accepted=f"{_DEFAULTS[name]!r} (the only value acceldse models)")
+            continue
+        raise SpecError("unsupported or unknown Timeloop attribute", source=source, key=f"{key}.{name}",
+                        value=value, accepted=", ".join(sorted(_USED | _ESTIMATE_ONLY | set(_DEFAULTS))))
+
+
+def _int_attr(attrs: dict[str, Any], name: str, default: int | None, *, source: str, key: str) -> int | None:
+    value = attrs.get(name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 1:
+        raise SpecError("must be a positive integer", source=source, key=f"{key}.{name}", value=value)
+    return int(value)
+
+
+def _mesh(attrs: dict[str, Any], copies: int, *, source: str, key: str) -> tuple[int, int]:
+    mx = _int_attr(attrs, "meshX", None, source=source, key=key)
+    my = _int_attr(attrs, "meshY", None, source=source, key=key)
+    if mx is None:
+        mx = copies // my if my else copies
+    if my is None:
+        my = copies // mx
+    if mx * my != copies:
+        raise SpecError("meshX * meshY must equal the number of copies", source=source, key=f"{key}.meshX",
+                        value=(mx, my), accepted=f"a product of {copies}")
+    return mx, my
+
+
+def _per_parent(child: tuple[int, int, int], parent: tuple[int, int, int], *, source: str, key: str
+                ) -> tuple[int, int, int]:
+    """(copies, meshX, meshY) chip-wide -> per parent instance; each must divide exactly."""
+    if any(c % p for c, p in zip(child, parent, strict=True)):
+        raise SpecError("copies and mesh must be multiples of the enclosing level's", source=source, key=key,
+                        value=child, accepted=f"multiples of {parent}")
+    return child[0] // parent[0], child[1] // parent[1], child[2] // parent[2]
+
+
+def _storage(comp: dict[str, Any], attrs: dict[str, Any], fan: tuple[int, int, int], ert: dict[str, float],
+             area_um2: float, *, source: str, key: str) -> StorageLevel:
+    cls = str(comp.get("class", ""))
+    name = split_name(comp["name"], source=source)[0]
+    word_bits = _int_attr(attrs, "datawidth", _int_attr(attrs, "word_bits", None, source=source, key=key),
+                          source=source, key=key)
+    if word_bits is None:
+        raise SpecError("storage needs 'datawidth' (bits per word)", source=source, key=f"{key}.datawidth")
+    cluster = _int_attr(attrs, "cluster_size", 1, source=source, key=key) or 1
+    width = _int_attr(attrs, "width", None, source=source, key=key)
+    block = _int_attr(attrs, "block_size", None, source=source, key=key)
+    if block is None:
+        block = 1 if width is None else width // (word_bits * cluster)
+        if width is not None and (block < 1 or width % (word_bits * cluster)):
+            raise SpecError("width must be a multiple of datawidth x cluster_size", source=source,
+                            key=f"{key}.width", value=width, accepted=f"a multiple of {word_bits * cluster}")
+    depth = _int_attr(attrs, "depth", None, source=source, key=key)
+    dummy = "dummy" in cls
+    capacity = None if ("DRAM" in cls or depth is None) else depth * block
+    mb = _int_attr(attrs, "multiple_buffering", 1, source=source, key=key)
+    if mb not in (1, 2):
+        raise SpecError("unsupported multiple_buffering", source=source, key=f"{key}.multiple_buffering", value=mb,
+                        accepted="1 or 2")
+    bws = [attrs.get(k) for k in ("read_bandwidth", "write_bandwidth")]
+    for k, v in zip(("read_bandwidth", "write_bandwidth"), bws, strict=True):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or v <= 0):
+            raise SpecError("must be a positive number (words per cycle)", source=source, key=f"{key}.{k}", value=v)
+    table = (_pick(ert, "read"), _pick(ert, "fill"), _pick(ert, "update"))
+    return StorageLevel(
+        name=name, instances=fan[0], mesh_x=fan[1], mesh_y=fan[2], keeps=() if dummy else DATASPACES,
+        capacity_words=capacity, word_bits=word_bits, block_size=block,
+        read_bandwidth_words_per_cycle=None if bws[0] is None else float(bws[0]),
+        write_bandwidth_words_per_cycle=None if bws[1] is None else float(bws[1]),
+        energy_pj={} if dummy else {ds: table for ds in DATASPACES},
+        leakage_pj_per_cycle=0.0 if dummy else _pick(ert, "leak"), area_mm2=area_um2 * 1e-6,
+        double_buffered=mb == 2, cluster_size=cluster)
+
+
+def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[str, Any] | None, *,
+                    source: str, name: str) -> Hierarchy:
+    """The ``Hierarchy`` of a Timeloop v0.4 architecture tree with its ERT (and optional ART)."""
+    energies = _ert_table(ert, source=source)
+    areas = {_short(t.get("name", "")): float(t.get("area", 0.0))
+             for t in (art or {}).get("tables") or []}
+    levels: list[StorageLevel] = []
+    compute: ComputeUnit | None = None
+    parent = (1, 1, 1)
+    cycle_s = 1e-9
+    for comp, copies, inherited in flatten_tree(arch, source=source):
+        short, _ = split_name(comp.get("name", ""), source=source)
+        key = f"architecture.{short}"
+        unknown = set(comp) - {"name", "class", "subclass", "attributes", "required_actions", "enabled",
+                               "description"}
+        if unknown:
+            raise SpecError("unknown key", source=source, key=f"{key}.{sorted(unknown)[0]}",
+                            accepted="name, class, subclass, attributes, required_actions, enabled")
+        if comp.get("enabled", True) is not True:
+            raise SpecError("disabled components are not supported", source=source, key=f"{key}.enabled",
+                            value=comp.get("enabled"), accepted="true")
+        attrs = {**inherited, **(comp.get("attributes") or {})}
+        _check_attributes(attrs, source=source, key=key)
+        cycle_s = float(attrs.get("global_cycle_seconds", cycle_s))
+        cls = str(comp.get("class", ""))
+        if compute is not None:
+            raise SpecError("the compute unit must be the innermost component", source=source, key=key)
+        mesh = _mesh(attrs, copies, source=source, key=key)
+        fan = _per_parent((copies, *mesh), parent, source=source, key=key)
+        if not any(s in cls for s in _BUFFER + _COMPUTE):
+            raise SpecError("unsupported component class (networks and custom classes are not modelled)",
+                            source=source, key=f"{key}.class", value=cls,
+                            accepted="a storage class (DRAM, SRAM, regfile, smartbuffer*, storage) or a MAC")
+        if short not in energies and "dummy" not in cls:
+            raise SpecError("no ERT entry for this component", source=source, key=key,
+                            accepted="an ERT (timeloop-mapper.ERT.yaml or an 'ERT:' key) listing it")
+        if any(s in cls for s in _BUFFER):
+            levels.append(_storage(comp, attrs, fan, energies.get(short, {}), areas.get(short, 0.0),
+                                   source=source, key=key))
+        else:
+            compute = ComputeUnit(name=short, instances=fan[0], mesh_x=fan[1], mesh_y=fan[2],
+                                  energy_pj=_pick(energies[short], "compute"),
+                                  area_mm2=areas.get(short, 0.0) * 1e-6)
+        parent = (copies, *mesh)
+    if compute is None:
+        raise SpecError("no compute unit (class intmac/mac/compute)", source=source, key="architecture")
+    try:
+        return Hierarchy(name=name, levels=tuple(levels), compute=compute, clock_ghz=1e-9 / cycle_s)
+    except SpecError as err:
+        raise SpecError(str(err), source=source) from None
+
+
+def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: str) -> tuple[Hierarchy, list[str]]:
+    """Restrict each level's keepable dataspaces to Timeloop's ``bypass``/``datatype`` constraints
+    (used when searching). Returns the hierarchy and the constraints not applied (as text)."""
+    from dataclasses import replace
+
+    tensors = {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
+    keeps = {lv.name: set(lv.keeps) for lv in hierarchy.levels}
+    skipped: list[str] = []
+    targets = (constraints or {}).get("targets") or [] if isinstance(constraints, dict) else []
+    for i, c in enumerate(targets):
+        if c.get("type") in ("bypass", "datatype") and c.get("target") in keeps:
+            for t in c.get("bypass") or []:
+                if t not in tensors:
+                    raise SpecError("unknown tensor", source=source, key=f"architecture_constraints[{i}].bypass",
+                                    value=t, accepted="Inputs, Weights, Outputs")
+                keeps[c["target"]].discard(tensors[t])
+        else:
+            skipped.append(f"{c.get('type')} on {c.get('target')}")
+    levels = tuple(replace(lv, keeps=tuple(ds for ds in DATASPACES if ds in keeps[lv.name])) if i else lv
+                   for i, lv in enumerate(hierarchy.levels))
+    return replace(hierarchy, levels=levels), skipped

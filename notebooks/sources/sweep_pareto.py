@@ -1,0 +1,71 @@
+"""Study: a design-space sweep of ResNet-18 accelerators and its Pareto fronts."""
+
+CELLS = [
+    ("md", "# A design-space sweep and its Pareto front (ResNet-18)\n\n"
+           "One sweep spec varies the array shape, the ifmap/filter SRAM buffers, the DRAM bandwidth and the "
+           "dataflow of a SCALE-Sim-like accelerator; `acceldse.run_sweep` evaluates every point (analytical "
+           "fidelity) into a DuckDB result store, and the Pareto fronts show which designs are worth their "
+           "area. The same spec runs from the shell with `acceldse sweep spec.yaml --store results.duckdb`."),
+    ("code", "import tempfile\nfrom pathlib import Path\n\nimport acceldse\nfrom acceldse import plots\n"
+             "from acceldse.results import pareto_front\n\n"
+             "SPEC = '''\nversion: 1\nworkload: resnet18\nhardware: scalesim-32x32\ndataflow: [os, ws]\n"
+             "axes:\n  array.rows: [8, 16, 32, 64, 128]\n  array.cols: [8, 16, 32, 64, 128]\n"
+             "  tiers.sram.partition_bytes.ifmap: [32KiB, 128KiB]\n"
+             "  tiers.sram.partition_bytes.filter: [32KiB, 128KiB]\n"
+             "  tiers.dram.bw_bytes_per_cycle: [10, 40]\nsample: grid\nconstraints: ['area_mm2 <= 12']\n'''\n"
+             "store = Path(tempfile.mkdtemp()) / 'sweep.duckdb'\n"
+             "summary = acceldse.run_sweep(SPEC, store, workers=1, progress=False)\nprint(summary)"),
+    ("code", "assert summary.failures == [] and summary.evaluated == summary.points\n"
+             "again = acceldse.run_sweep(SPEC, store, workers=1, progress=False)\n"
+             "assert again.evaluated == 0 and again.stored == summary.points   # a rerun resumes: nothing left\n"
+             "points = acceldse.load_results(store)\n"
+             "points[['array.rows', 'array.cols', 'dataflow', 'latency_us', 'energy_pj', 'area_mm2', "
+             "'utilization']].describe()"),
+    ("md", "## Latency against area\n\nEvery point in grey, the non-dominated designs in red: nothing else is "
+           "both faster and smaller."),
+    ("code", "front = pareto_front(points, ['area_mm2', 'latency_us'])\n"
+             "fig = plots.pareto(points, 'area_mm2', 'latency_us')\n"
+             "front[['array.rows', 'array.cols', 'dataflow', 'tiers.sram.partition_bytes.ifmap', "
+             "'tiers.sram.partition_bytes.filter', 'tiers.dram.bw_bytes_per_cycle', 'area_mm2', 'latency_us', "
+             "'utilization']]"),
+    ("code", "import numpy as np\nv = points[['area_mm2', 'latency_us']].to_numpy()\n"
+             "f = front[['area_mm2', 'latency_us']].to_numpy()\n"
+             "# no stored point dominates a front point, and every point off the front is dominated by one on it\n"
+             "assert not any(((v <= p).all(1) & (v < p).any(1)).any() for p in f)\n"
+             "off = points[~points.point_id.isin(front.point_id)][['area_mm2', 'latency_us']].to_numpy()\n"
+             "assert all(((f <= p).all(1) & (f < p).any(1)).any() for p in off)\n"
+             "# along the front, more area buys less latency\n"
+             "assert front.area_mm2.is_monotonic_increasing and front.latency_us.is_monotonic_decreasing\n"
+             "# the fast end of the front needs the wide DRAM: at 10 B/cycle ResNet-18 is memory-bound\n"
+             "fastest = front.iloc[-1]\nassert fastest['tiers.dram.bw_bytes_per_cycle'] == 40\n"
+             "slow_bw = points[points['tiers.dram.bw_bytes_per_cycle'] == 10]\n"
+             "assert slow_bw.latency_us.min() > 1.5 * fastest.latency_us\n"
+             "print(f'fastest design: {fastest[\"array.rows\"]}x{fastest[\"array.cols\"]} {fastest.dataflow}, '\n"
+             "      f'{fastest.latency_us:,.0f} us, {fastest.area_mm2:.1f} mm2')"),
+    ("md", "## Where the PEs are used\n\nBest utilisation over the other axes for each array shape (the "
+           "128×128 array is over the area budget): small arrays stay busy, large ones idle on ResNet-18's "
+           "narrow late layers and wait on DRAM."),
+    ("code", "fig = plots.heatmap(points, 'array.cols', 'array.rows', 'utilization', 'max')\n"
+             "util = points.groupby(['array.rows', 'array.cols']).utilization.max().unstack()\n"
+             "assert summary.skipped == 16 and points.area_mm2.max() <= 12 and np.isnan(util.loc[128, 128])\n"
+             "diag = np.diag(util.to_numpy())[:4]   # 8x8, 16x16, 32x32, 64x64\n"
+             "assert (diag[:-1] > diag[1:]).all() and diag[0] > 2 * util.loc[128, 64]\n"
+             "util.round(3)"),
+    ("md", "## What the buffers buy\n\nThe preset prices its SRAM at a fixed 0.9 mm² whatever the partition "
+           "sizes, so on the area axis buffers look free and the front above takes the 128 KiB ones. Their "
+           "real effect: a 32 KiB filter buffer never saves time or energy against 128 KiB on the same design, "
+           "and on some designs costs 2.6× the energy (weights fetched again from DRAM for every fold)."),
+    ("code", "keys = ['array.rows', 'array.cols', 'dataflow', 'tiers.sram.partition_bytes.ifmap', "
+             "'tiers.dram.bw_bytes_per_cycle']\n"
+             "wide = points.pivot_table(index=keys, columns='tiers.sram.partition_bytes.filter', "
+             "values=['energy_pj', 'latency_us'])\n"
+             "energy_ratio = wide['energy_pj'][32 * 1024] / wide['energy_pj'][128 * 1024]\n"
+             "latency_ratio = wide['latency_us'][32 * 1024] / wide['latency_us'][128 * 1024]\n"
+             "assert (energy_ratio >= 1).all() and (latency_ratio >= 1).all()\n"
+             "assert round(energy_ratio.max(), 1) == 2.6 and latency_ratio.max() > 1.5\n"
+             "front3 = pareto_front(points, ['area_mm2', 'latency_us', 'energy_pj'])\n"
+             "assert (front3['tiers.sram.partition_bytes.filter'] == 128 * 1024).all()\n"
+             "print(f'energy x{energy_ratio.max():.2f}, latency x{latency_ratio.max():.2f} at worst; '\n"
+             "      f'{len(front3)} designs on the area/latency/energy front')\n"
+             "energy_ratio.sort_values().tail(5).round(2)"),
+]

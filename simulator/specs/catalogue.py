@@ -1,0 +1,122 @@
+"""One hardware catalogue: every shipped preset of every kind with its key figures.
+
+``acceldse list hardware`` prints :func:`catalogue`; :func:`resolve` finds one preset by name
+among the kinds a command accepts and says which command takes a preset of another kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from simulator.specs.accelerator import Accelerator
+from simulator.specs.hierarchy import Hierarchy
+from simulator.specs.hierarchy_loader import load_hierarchy
+from simulator.specs.platform import Platform, load_platform
+from simulator.specs.presets import KIND_LABELS, PRESET_DIRS, TAKEN_BY, load_hardware, preset_names, wrong_kind
+from workloads.errors import SpecError
+
+KINDS: tuple[str, ...] = tuple(PRESET_DIRS)
+"""Preset kinds: ``systolic`` (accelerators), ``hierarchy`` (mapper hierarchies), ``fpga`` (boards)."""
+
+BRAM18_BYTES = 18 * 1024 // 8
+URAM_BYTES = 288 * 1024 // 8
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """One preset and its key figures.
+
+    Attributes:
+        name: preset name (what ``--hardware``/``--platform`` takes).
+        kind: ``systolic``, ``hierarchy`` or ``fpga``.
+        compute_units: MAC PEs (all cores) for accelerators and hierarchies, DSP slices for FPGAs.
+        compute_unit: ``PE`` or ``DSP``.
+        on_chip_bytes: all on-chip memory (SRAM tiers; hierarchy buffers below DRAM, every
+            instance; FPGA BRAM18 + URAM).
+        dram_gbyte_per_s: off-chip read bandwidth in GB/s (10^9 bytes per second); ``None``
+            when the spec leaves it unlimited.
+        clock_mhz: clock in MHz.
+        taken_by: the command and flag that accept it.
+        description: one line.
+    """
+
+    name: str
+    kind: str
+    compute_units: int
+    compute_unit: str
+    on_chip_bytes: int
+    dram_gbyte_per_s: float | None
+    clock_mhz: float
+    taken_by: str
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def accelerator_info(acc: Accelerator) -> PresetInfo:
+    """Key figures of a systolic accelerator."""
+    return PresetInfo(
+        name=acc.name, kind="systolic", compute_units=acc.cores * acc.array.pes, compute_unit="PE",
+        on_chip_bytes=sum(t.capacity_bytes for t in acc.tiers if t.on_chip),
+        dram_gbyte_per_s=acc.dram.read_bw_bytes_per_cycle * acc.clock_mhz * 1e6 / 1e9,
+        clock_mhz=acc.clock_mhz, taken_by=TAKEN_BY["systolic"], description=acc.description)
+
+
+def hierarchy_info(h: Hierarchy) -> PresetInfo:
+    """Key figures of a Timeloop-style hierarchy (capacities in words turned into bytes)."""
+    on_chip_bits = 0
+    for index, level in enumerate(h.levels[1:], start=1):
+        words = level.capacity_words if level.capacity_words is not None else \
+            sum(level.capacity_words_per_dataspace.values())
+        on_chip_bits += h.total_instances(index) * words * level.word_bits
+    clock_mhz = h.clock_ghz * 1000.0
+    dram = h.levels[0]
+    bandwidth = None
+    if dram.read_bandwidth_words_per_cycle is not None:
+        bandwidth = dram.read_bandwidth_words_per_cycle * dram.word_bits / 8 * clock_mhz * 1e6 / 1e9
+    return PresetInfo(
+        name=h.name, kind="hierarchy", compute_units=h.num_macs, compute_unit="PE",
+        on_chip_bytes=on_chip_bits // 8, dram_gbyte_per_s=bandwidth, clock_mhz=clock_mhz,
+        taken_by=TAKEN_BY["hierarchy"],
+        description=f"dataflow {h.dataflow or 'any'}; levels " + " > ".join(level.name for level in h.levels))
+
+
+def platform_info(p: Platform) -> PresetInfo:
+    """Key figures of an FPGA board."""
+    return PresetInfo(
+        name=p.name, kind="fpga", compute_units=p.dsp, compute_unit="DSP",
+        on_chip_bytes=p.bram18 * BRAM18_BYTES + p.uram * URAM_BYTES,
+        dram_gbyte_per_s=p.bandwidth_gbit_per_s / 8, clock_mhz=p.clock_mhz,
+        taken_by=TAKEN_BY["fpga"], description=p.description)
+
+
+def _info(kind: str, name: str) -> PresetInfo:
+    if kind == "systolic":
+        return accelerator_info(load_hardware(name))
+    if kind == "hierarchy":
+        return hierarchy_info(load_hierarchy(name))
+    return platform_info(load_platform(name))
+
+
+def catalogue(kinds: tuple[str, ...] = KINDS) -> list[PresetInfo]:
+    """Every shipped preset of the given kinds, kind by kind, names sorted."""
+    for kind in kinds:
+        if kind not in KINDS:
+            raise SpecError("unknown preset kind", key="kind", value=kind, accepted=" | ".join(KINDS))
+    return [_info(kind, name) for kind in kinds for name in preset_names(kind)]
+
+
+def resolve(name: str, kinds: tuple[str, ...] = KINDS, *, flag: str = "--hardware") -> PresetInfo:
+    """The preset ``name`` among ``kinds``; a preset of another kind raises a ``SpecError`` naming
+    the command that takes it, an unknown name one listing the accepted presets."""
+    for kind in kinds:
+        if name.lower() in preset_names(kind) or name in preset_names(kind):
+            return _info(kind, name)
+    error = wrong_kind(name, kinds, flag=flag)
+    if error is not None:
+        raise error
+    names = [n for kind in kinds for n in preset_names(kind)]
+    labels = " or ".join(KIND_LABELS[k] for k in kinds)
+    raise SpecError("unknown preset", source=flag, value=name, accepted=f"{labels} preset: {', '.join(names)}")

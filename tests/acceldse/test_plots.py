@@ -1,0 +1,122 @@
+"""Figures hold the right content: roofline points under the roofs, Pareto points non-dominated, ..."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import acceldse
+from acceldse import plots
+from acceldse.cli import main
+from acceldse.results import pareto_mask
+from workloads.errors import SpecError
+
+
+def brute_front(values: np.ndarray) -> np.ndarray:
+    n = len(values)
+    return np.array([not any(np.all(values[j] <= values[i]) and np.any(values[j] < values[i])
+                             for j in range(n) if j != i) for i in range(n)], dtype=bool)
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(2, 3)), elements=st.integers(0, 6).map(float)))
+def test_pareto_mask_is_the_non_dominated_set(values: np.ndarray) -> None:
+    assert np.array_equal(pareto_mask(values), brute_front(values))
+
+
+@pytest.mark.parametrize("workload,hardware", [("resnet18", "scalesim-32x32"), ("bert_base", "tpu-v1-like")])
+def test_roofline_points_under_both_roofs(workload: str, hardware: str) -> None:
+    result = acceldse.simulate(workload, hardware, "all")
+    acc = acceldse.load_hardware(hardware)
+    peak = 2.0 * acc.array.pes
+    bw = max(acc.dram.read_bw_bytes_per_cycle, acc.dram.write_bw_bytes_per_cycle)
+    fig = result.plot.roofline()
+    ax = fig.axes[0]
+    points = np.concatenate([c.get_offsets() for c in ax.collections])
+    assert len(points) == int(((result.layers["macs"] > 0) & (result.layers["dram_bytes"] > 0)).sum())
+    x, y = points[:, 0], points[:, 1]
+    assert np.all(y <= np.minimum(peak, x * bw) * (1 + 1e-12))
+    if workload == "resnet18":  # layers on both sides of the ridge (204.8 ops/byte)
+        assert (x < peak / bw).any() and (x > peak / bw).any()
+    roof_x, roof_y = ax.lines[0].get_data()
+    assert np.allclose(roof_y, np.minimum(peak, np.asarray(roof_x) * bw))
+
+
+def test_breakdown_bars_sum_to_layer_cycles() -> None:
+    result = acceldse.simulate("mobilenet_v1", "array-64x64", "os")
+    fig = result.plot.breakdown()
+    top = fig.axes[0]
+    heights = np.array([p.get_height() for p in top.patches]).reshape(2, -1).sum(axis=0)
+    assert np.array_equal(heights, result.layers["total_cycles"].to_numpy(dtype=float))
+
+
+def sweep_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows, cols = np.meshgrid([8, 16, 32, 64], [8, 16, 32, 64])
+    frame = pd.DataFrame({"array.rows": np.repeat(rows.ravel(), 3), "array.cols": np.repeat(cols.ravel(), 3)})
+    frame["utilization"] = rng.random(len(frame))
+    frame["energy_pj"] = rng.integers(1, 30, len(frame)).astype(float)
+    frame["total_cycles"] = rng.integers(1, 30, len(frame)).astype(float)
+    return frame
+
+
+def test_pareto_plot_highlights_exactly_the_non_dominated_rows() -> None:
+    frame = sweep_frame()
+    fig = plots.pareto(frame, "energy_pj", "total_cycles")
+    ax = fig.axes[0]
+    grey, red = ax.collections[0].get_offsets(), ax.collections[1].get_offsets()
+    assert len(grey) == len(frame)
+    want = frame[brute_front(frame[["energy_pj", "total_cycles"]].to_numpy())]
+    assert sorted(map(tuple, np.asarray(red))) == sorted(map(tuple, want[["energy_pj", "total_cycles"]].to_numpy()))
+
+
+def test_heatmap_cells_are_the_pivot() -> None:
+    frame = sweep_frame()
+    fig = plots.heatmap(frame, "array.cols", "array.rows", "utilization", "max")
+    image = fig.axes[0].images[0].get_array()
+    want = frame.groupby(["array.rows", "array.cols"])["utilization"].max().unstack().to_numpy()
+    assert np.array_equal(np.asarray(image), want)
+
+
+def test_best_so_far_is_the_running_best() -> None:
+    frame = pd.DataFrame({"step": list(range(6)) * 2, "agent": ["ga"] * 6 + ["rl"] * 6,
+                          "reward": [1, 3, 2, 5, 4, 4, 0, 0, 7, 1, 8, 2]})
+    fig = plots.best_so_far(frame, group="agent")
+    lines = {line.get_label(): line.get_ydata() for line in fig.axes[0].lines}
+    assert list(lines["ga"]) == [1, 3, 3, 5, 5, 5] and list(lines["rl"]) == [0, 0, 7, 7, 8, 8]
+
+
+def test_timeline_from_a_streaming_trace(tmp_path: Path) -> None:
+    path = tmp_path / "sdpa.json"
+    acceldse.run_sdpa("reordered", 8, 4, trace_path=path, values=False)
+    events = [e for e in json.loads(path.read_text())["traceEvents"] if e.get("ph") == "X"]
+    fig = plots.timeline(path)
+    bars = sum(len(c.get_paths()) for c in fig.axes[0].collections)
+    assert bars == len(events)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == list(dict.fromkeys(
+        plots.trace_spans(path)["track"]))
+
+
+def test_plot_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "roof.svg"
+    assert main(["plot", "roofline", "--workload", "resnet18", "--hardware", "scalesim-32x32", "--out", str(out)]) == 0
+    assert out.read_text().lstrip().startswith("<?xml") and "roofline" in out.read_text()
+    assert main(["plot", "timeline", "--workload", "scalesim:test_mnk_input", "--hardware", "edge-8x8",
+                 "--out", str(tmp_path / "t.png")]) == 0
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+    sweep_frame().to_csv(tmp_path / "s.csv", index=False)
+    assert main(["plot", "heatmap", str(tmp_path / "s.csv"), "--x", "array.cols", "--y", "array.rows",
+                 "--out", str(tmp_path / "h.png")]) == 0
+    assert main(["plot", "roofline", "--out", str(tmp_path / "r.gif")]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["plot", "pareto", str(tmp_path / "s.csv"), "--x", "energy", "--out", str(tmp_path / "p.png")]) == 2
+    assert "did you mean energy_pj" in capsys.readouterr().err
+    with pytest.raises(SpecError, match="no complete"):
+        plots.timeline({"traceEvents": []})

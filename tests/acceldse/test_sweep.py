@@ -1,0 +1,259 @@
+"""``acceldse sweep``: points equal direct simulation, resume after SIGKILL, Ray == local, bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import acceldse
+from acceldse.cli import main
+from acceldse.store import ResultStore
+from acceldse.sweep import load_sweep_spec, run_sweep
+from acceldse.sweep.points import plan_sweep
+from simulator.systolic.batch import TOTAL_COLUMNS
+from workloads.errors import SpecError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SMALL = """version: 1
+workload: [resnet18, mobilenet_v1]
+hardware: scalesim-32x32
+dataflow: [os, ws, is]
+axes:
+  array.rows: [8, 32]
+  array.cols: [16, 64]
+  tiers.sram.partition_bytes.ifmap: [16KiB, 64KiB]
+  tiers.1.bw_bytes_per_cycle: [4, 10.5]
+sample: grid
+constraints: ["area_mm2 <= 2"]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "sweep.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def assert_rows_equal_simulate(frame: pd.DataFrame, n: int, seed: int = 0) -> None:
+    """Sampled stored rows equal a direct ``acceldse.simulate`` of the same design, column for column."""
+    rng = np.random.default_rng(seed)
+    for i in rng.choice(len(frame), size=min(n, len(frame)), replace=False):
+        row = frame.iloc[i]
+        hw = acceldse.load_hardware("scalesim-32x32")
+        sram, dram = hw.tiers
+        from dataclasses import replace
+
+        parts = {**sram.partitions, "ifmap": int(row["tiers.sram.partition_bytes.ifmap"])}
+        bw = float(row["tiers.1.bw_bytes_per_cycle"])
+        acc = replace(hw, array=replace(hw.array, rows=int(row["array.rows"]), cols=int(row["array.cols"])),
+                      tiers=(replace(sram, partitions=parts, capacity_bytes=sum(parts.values())),
+                             replace(dram, read_bw_bytes_per_cycle=bw, write_bw_bytes_per_cycle=bw)))
+        want = acceldse.simulate(row["workload"], acc, row["dataflow"]).totals.iloc[0]
+        assert [row[c] for c in TOTAL_COLUMNS] == [want[c] for c in TOTAL_COLUMNS], row["point_id"]
+
+
+def test_sweep_rows_equal_simulate_and_rerun_skips(tmp_path: Path) -> None:
+    spec = write(tmp_path, SMALL)
+    store = tmp_path / "r.duckdb"
+    first = run_sweep(spec, store)
+    plan = plan_sweep(load_sweep_spec(spec))
+    assert first.sampled == 2 * 3 * 16 and first.points == len(plan.points) == first.evaluated
+    # area = PEs x 0.0012 mm2 + 0.9 mm2 of SRAM: only the 32x64 array (3.36 mm2) breaks area_mm2 <= 2
+    assert first.skipped == 2 * 3 * 2 * 2
+    with ResultStore(store, create=False) as db:
+        frame = db.read("points")
+    assert sorted(frame["point_id"]) == sorted(plan.points["point_id"])
+    assert (frame["area_mm2"] <= 2).all() and not ((frame["array.rows"] == 32) & (frame["array.cols"] == 64)).any()
+    assert_rows_equal_simulate(frame, 12)
+    again = run_sweep(spec, store)
+    assert again.evaluated == 0 and again.stored_before == first.points and again.stored == first.points
+
+
+def test_point_ids_stable_and_distinct(tmp_path: Path) -> None:
+    spec = load_sweep_spec(SMALL)
+    a, b = plan_sweep(spec), plan_sweep(spec)
+    assert a.points["point_id"].tolist() == b.points["point_id"].tolist()
+    assert a.points["point_id"].is_unique
+    other = plan_sweep(load_sweep_spec(SMALL.replace("tiers.1.bw_bytes_per_cycle: [4, 10.5]",
+                                                     "tiers.1.bw_bytes_per_cycle: [4, 10.25]")))
+    shared = set(a.points["point_id"]) & set(other.points["point_id"])
+    assert len(shared) == len(a.points) // 2  # only the bw=4 half is the same design
+
+
+def test_sobol_and_random_sampling() -> None:
+    base = SMALL.replace("sample: grid", "sample: {sobol: 64, seed: 3}")
+    plan = plan_sweep(load_sweep_spec(base))
+    assert plan.sampled == 64 and plan.points["point_id"].is_unique
+    assert plan_sweep(load_sweep_spec(base)).points["point_id"].tolist() == plan.points["point_id"].tolist()
+    rnd = plan_sweep(load_sweep_spec(SMALL.replace("sample: grid", "sample: {random: 40, seed: 1}")))
+    assert rnd.sampled == 40 and len(rnd.points) + rnd.skipped == 40
+
+
+KILL_SPEC = """version: 1
+workload: resnet18
+hardware: scalesim-32x32
+dataflow: [os, ws, is]
+axes:
+  array.rows: {range: [4, 36, 2]}
+  array.cols: {range: [4, 36, 2]}
+  tiers.1.bw_bytes_per_cycle: [4, 8, 16, 32, 64, 128]
+sample: grid
+"""
+
+
+def test_sigkill_then_resume(tmp_path: Path) -> None:
+    spec, store = write(tmp_path, KILL_SPEC), tmp_path / "kill.duckdb"
+    total = len(plan_sweep(load_sweep_spec(spec)).points)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "acceldse", "-v", "sweep", str(spec), "--store", str(store),
+                             "--workers", "2", "--batch-size", "40", "--no-progress"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    commits = 0
+    assert proc.stderr is not None
+    for line in proc.stderr:  # -v logs each committed batch
+        commits += b"committed" in line
+        if commits == 2:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool workers
+    assert proc.wait(timeout=30) == -signal.SIGKILL and commits == 2
+    with ResultStore(store) as db:
+        kept = db.read("points")
+    assert 0 < len(kept) < total and kept["point_id"].is_unique
+    resumed = run_sweep(spec, store, workers=1)
+    assert resumed.stored_before == len(kept) and resumed.evaluated == total - len(kept)
+    with ResultStore(store, create=False) as db:
+        final = db.read("points")
+    assert len(final) == total and final["point_id"].is_unique
+    stored_before = final[final["point_id"].isin(kept["point_id"])]
+    rows = stored_before.sample(4, random_state=0)
+    for _, row in rows.iterrows():
+        hw = acceldse.load_hardware("scalesim-32x32")
+        from dataclasses import replace
+
+        bw = float(row["tiers.1.bw_bytes_per_cycle"])
+        acc = replace(hw, array=replace(hw.array, rows=int(row["array.rows"]), cols=int(row["array.cols"])),
+                      tiers=(hw.tiers[0], replace(hw.tiers[1], read_bw_bytes_per_cycle=bw,
+                                                  write_bw_bytes_per_cycle=bw)))
+        want = acceldse.simulate("resnet18", acc, row["dataflow"]).totals.iloc[0]
+        assert [row[c] for c in TOTAL_COLUMNS] == [want[c] for c in TOTAL_COLUMNS]
+
+
+@pytest.mark.slow
+def test_ray_backend_equals_local(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    spec = write(tmp_path, SMALL)
+    local, remote = tmp_path / "local.duckdb", tmp_path / "ray.duckdb"
+    run_sweep(spec, local, workers=2, batch_size=8)
+    summary = run_sweep(spec, remote, backend="ray", workers=2, batch_size=8)  # starts a local Ray, 2 CPUs
+    assert not ray.is_initialized()  # and shuts it down
+    assert summary.failures == [] and summary.evaluated == summary.points
+    with ResultStore(local, create=False) as a, ResultStore(remote, create=False) as b:
+        x = a.read("points").sort_values("point_id").reset_index(drop=True)
+        y = b.read("points").sort_values("point_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(x, y, check_exact=True)
+
+
+def test_event_fidelity_points(tmp_path: Path) -> None:
+    spec = write(tmp_path, """version: 1
+workload: resnet18
+hardware: scalesim-32x32
+fidelity: [analytical, event]
+axes:
+  array.rows: [32, 64]
+""")
+    summary = run_sweep(spec, tmp_path / "e.duckdb", workers=1)
+    assert summary.failures == [] and summary.evaluated == 4
+    with ResultStore(tmp_path / "e.duckdb", create=False) as db:
+        frame = db.read("points")
+    for _, row in frame.iterrows():
+        hw = acceldse.load_hardware("scalesim-32x32")
+        from dataclasses import replace
+
+        acc = replace(hw, array=replace(hw.array, rows=int(row["array.rows"])))
+        want = acceldse.simulate("resnet18", acc, "os", fidelity=row["fidelity"]).totals.iloc[0]
+        assert row["total_cycles"] == want["total_cycles"] and row["energy_pj"] == want["energy_pj"]
+
+
+@pytest.mark.parametrize("text,match", [
+    ("axes: {array.row: [8]}", "unknown hardware key.*array.rows"),
+    ("axes: {tiers.0.partitions.ifmp: [16KiB]}", "tiers.0.partition_bytes.ifmap"),
+    ("axes: {array.rows: [32, 0]}", r"rejected by the hardware loader.*array.rows: 0"),
+    ("axes: {array.cols: [32, 40000]}", r"rejected by the hardware loader.*array.cols: 40000.*larger than its"),
+    ("axes: {array.rows: []}", "at least one value"),
+    ("axes: {array.rows: 8}", "list of values"),
+    ("sample: {random: 99}", "more samples than"),
+    ("sample: lhs", "unknown sampling"),
+    ("constraints: [area <= 3]", "did you mean area_mm2"),
+    ("constraints: ['area_mm2 ~ 3']", "cannot parse constraint"),
+    ("dataflow: xs", "dataflow"),
+    ("fidelity: exact", "unknown fidelity"),
+    ("workload: resnet19", "workload rejected.*resnet19"),
+    ("hardware: nosuchchip", "unknown hardware"),
+    ("axis: {array.rows: [8]}", "unknown key"),
+    ("axes: {params.depth: [1]}", "workload rejected.*depth"),
+])
+def test_bad_specs(text: str, match: str) -> None:
+    spec = "version: 1\nworkload: resnet18\n" + text + "\n"
+    with pytest.raises(SpecError, match=match):
+        plan_sweep(load_sweep_spec(spec))
+
+
+def test_cli_sweep_results_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path, SMALL)
+    store = tmp_path / "cli.duckdb"
+    assert main(["sweep", str(spec), "--store", str(store), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "points/s" in out and "failures: 0" in out
+    assert main(["results", str(store), "--pareto", "energy_pj,total_cycles", "--export",
+                 str(tmp_path / "front.csv")]) == 0
+    front = pd.read_csv(tmp_path / "front.csv")
+    with ResultStore(store, create=False) as db:
+        allrows = db.read("points")
+    for _, row in allrows.iterrows():  # no stored point dominates a front point
+        dom = (front["energy_pj"] >= row["energy_pj"]) & (front["total_cycles"] >= row["total_cycles"]) & (
+            (front["energy_pj"] > row["energy_pj"]) | (front["total_cycles"] > row["total_cycles"]))
+        assert not dom.any()
+    assert main(["results", str(store), "--top", "3", "--by", "energy_pj", "--where", '"array.rows" = 32']) == 0
+    out = capsys.readouterr().out
+    assert "top 3 by energy_pj" in out
+    assert main(["sweep", str(spec), "--store", str(tmp_path / "missing" / "r.duckdb")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["results", str(store), "--top", "3", "--by", "energy"]) == 2
+    assert "did you mean energy_pj" in capsys.readouterr().err
+    assert main(["sweep", str(spec), "--store", str(store), "--workers", "0"]) == 2
+
+
+def test_zoo_parameter_and_clock_axes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path, """version: 1
+workload: mobilenet_v1
+params: {resolution: 160}
+hardware: edge-8x8
+axes:
+  params.width: [0.5, 1.0]
+  clock_mhz: [500, 1000]
+""")
+    store = tmp_path / "p.duckdb"
+    summary = run_sweep(spec, store)
+    assert summary.failures == [] and summary.evaluated == summary.points == 4
+    with ResultStore(store, create=False) as db:
+        frame = db.read("points")
+    for _, row in frame.iterrows():
+        hw = acceldse.load_hardware("edge-8x8")
+        from dataclasses import replace
+
+        acc = replace(hw, clock_mhz=float(row["clock_mhz"]))
+        want = acceldse.simulate("mobilenet_v1", acc, hw.dataflow, resolution=160,
+                                 width=float(row["params.width"])).totals.iloc[0]
+        assert [row[c] for c in TOTAL_COLUMNS] == [want[c] for c in TOTAL_COLUMNS]
+    assert main(["results", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "params.width: 2 values (0.5, 1.0)" in out and "clock_mhz: 2 values (500, 1000)" in out
+    assert "latency_us" in out and "energy_pj" in out

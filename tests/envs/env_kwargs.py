@@ -1,0 +1,10 @@
+"""Fast constructor arguments for every registered env (JSON-serialisable, as an EnvSpec stores them)."""
+
+from __future__ import annotations
+
+FAST_KWARGS: dict[str, dict] = {
+    "acceldse/AcceleratorDesign-v0": {"workload": "resnet18"},
+    "acceldse/FpgaDesign-v0": {"workload": "lenet", "platform": "zc706"},
+    "acceldse/Mapping-v0": {"workload": "mobilenet_v1", "hardware": "simple_ws_32x32"},
+    "acceldse/CoExploration-v0": {"tasks": ["digits"], "sub_accelerators": 2, "mapper_budget": 100},
+}

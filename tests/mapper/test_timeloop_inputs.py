@@ -1,0 +1,119 @@
+"""``acceldse map --timeloop/--mapping``: Timeloop's inputs run unchanged, the stats read like
+Timeloop's, and every unsupported Timeloop feature is a SpecError naming it and the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from test_golden_timeloop import GOLDEN_DIR, reference
+from timeloop_stats import parse_stats
+
+from acceldse.cli import main
+from mapper.api import evaluate_mapping
+from mapper.timeloop import load_timeloop
+from workloads.errors import SpecError
+from workloads.layer import conv2d
+from workloads.network import Network
+
+DESIGN = GOLDEN_DIR / "simple_output_stationary"
+SPEC = DESIGN / "parsed-processed-input.yaml"
+ERT = DESIGN / "timeloop-mapper.ERT.yaml"
+MAP = DESIGN / "timeloop-mapper.map.yaml"
+
+
+def test_cli_prints_timeloop_stats(capsys):
+    assert main(["map", "--timeloop", str(SPEC), str(ERT), "--mapping", str(MAP)]) == 0
+    text = capsys.readouterr().out
+    ours, ref = parse_stats(text), reference("simple_output_stationary")
+    assert ours["summary"] == {k: v for k, v in ref["summary"].items() if k in ours["summary"]}
+    for level, info in ref["levels"].items():
+        for ds, fields in info["dataspaces"].items():
+            got = ours["levels"][level]["dataspaces"][ds]
+            assert {k: got[k] for k in ("tile_words", "instances", "reads", "fills", "updates")} == \
+                {k: fields[k] for k in ("tile_words", "instances", "reads", "fills", "updates")}
+            assert got["energy_pj"] == pytest.approx(fields["energy_pj"], rel=1e-6)
+    assert "pe_spad [ Outputs:56 ]" in text
+
+
+def test_cli_searches_a_timeloop_spec(capsys):
+    """Without a mapping, the mapper searches Timeloop's architecture and problem."""
+    assert main(["map", "--timeloop", str(SPEC), str(ERT), "--budget", "400", "--no-nest"]) == 0
+    stats = parse_stats(capsys.readouterr().out)
+    assert stats["mac"]["Computes (total)"] == 10_838_016 and stats["summary"]["Cycles"] >= 10_838_016 / 256
+
+
+def test_acceldse_mapping_on_a_workload_layer(capsys):
+    """``evaluate_mapping`` (API of ``--mapping`` with --workload) on the eyeriss_like preset."""
+    preset_mapping = Path(__file__).parents[2] / "mapper" / "presets" / "eyeriss_like_golden.yaml"
+    net = Network("one", (conv2d("golden", 3, 32, 224, 3, stride=2, padding=(0, 0, 1, 1)),))
+    layer, hierarchy, cost = evaluate_mapping(net, "eyeriss_like", None, preset_mapping)
+    assert cost.cycles == reference("eyeriss_like")["summary"]["Cycles"]
+    assert main(["map", "--workload", "resnet18", "--layer", "layer1.0.conv1", "--hardware", "eyeriss_like",
+                 "--mapping", str(preset_mapping)]) == 2
+    assert "illegal mapping" in capsys.readouterr().err
+    assert main(["map", "--workload", "resnet18", "--mapping", str(preset_mapping)]) == 2
+    assert "name the layer" in capsys.readouterr().err
+
+
+def _edit(tmp_path: Path, change) -> Path:
+    data = yaml.safe_load(SPEC.read_text())
+    change(data)
+    out = tmp_path / "spec.yaml"
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return out
+
+
+def _locals(data):
+    return data["architecture"]["subtree"][0]["local"]
+
+
+BAD = {
+    "sparse_optimizations": (lambda d: d.update(sparse_optimizations={"targets": []}), "sparse_optimizations"),
+    "shared_bandwidth": (lambda d: _locals(d)[1]["attributes"].update(shared_bandwidth=8), "shared_bandwidth"),
+    "power gating": (lambda d: _locals(d)[1]["attributes"].update(has_power_gating=True), "has_power_gating"),
+    "network": (lambda d: _locals(d).insert(2, {"name": "noc", "class": "XY_NoC", "attributes": {}}), "XY_NoC"),
+    "two subtrees": (lambda d: d["architecture"].update(subtree=d["architecture"]["subtree"] * 2), "subtree"),
+    "densities": (lambda d: d["problem"]["instance"].update(densities={"Inputs": 0.5}), "densities"),
+    "shape": (lambda d: d["problem"]["shape"].update(dimensions=["C", "M", "P"]), "dimensions"),
+    "multiple_buffering": (lambda d: _locals(d)[1]["attributes"].update(multiple_buffering=3), "multiple_buffering"),
+    "unknown attribute": (lambda d: _locals(d)[3]["attributes"].update(metadata_storage_width=8), "metadata"),
+    "bad instance": (lambda d: d["problem"]["instance"].update(P=111), "inconsistent"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_unsupported_features_are_named(tmp_path, case):
+    change, word = BAD[case]
+    path = _edit(tmp_path, change)
+    with pytest.raises(SpecError) as err:
+        load_timeloop([path, ERT, MAP])
+    assert word in str(err.value) and str(path) in str(err.value)
+
+
+def test_bad_mapping_entries(tmp_path):
+    entries = yaml.safe_load(MAP.read_text())["mapping"]
+    for change, word in ((lambda e: e[0].update(target="nowhere"), "nowhere"),
+                         (lambda e: e[-1].update(factors="C1 M1"), "every dim"),
+                         (lambda e: e[-1].update(permutation="XYZ"), "permutation"),
+                         (lambda e: e[-1].update(type="pipeline"), "pipeline")):
+        copy = yaml.safe_load(MAP.read_text())["mapping"]
+        change(copy)
+        path = tmp_path / "map.yaml"
+        path.write_text(yaml.safe_dump({"mapping": copy}))
+        with pytest.raises(SpecError) as err:
+            load_timeloop([SPEC, ERT, path])
+        assert word in str(err.value) and "map.yaml" in str(err.value)
+    assert entries
+
+
+def test_missing_ert_entry_and_missing_file(tmp_path, capsys):
+    ert = yaml.safe_load(ERT.read_text())
+    ert["ERT"]["tables"] = [t for t in ert["ERT"]["tables"] if "pe_spad" not in t["name"]]
+    path = tmp_path / "ert.yaml"
+    path.write_text(yaml.safe_dump(ert))
+    with pytest.raises(SpecError, match="pe_spad: no ERT entry"):
+        load_timeloop([SPEC, path, MAP])
+    assert main(["map", "--timeloop", str(tmp_path / "none.yaml"), "--mapping", str(MAP)]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -1,0 +1,51 @@
+"""``evaluate_cases_runs`` (fold classes and periodic jumps) equals ``evaluate_cases`` (every fold walked)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dataflows.dataflow import DATAFLOWS
+from simulator.specs.presets import load_hardware
+from simulator.systolic.kernels import CASE_FIELDS, OUT_FIELDS, evaluate_cases, evaluate_cases_runs
+from simulator.systolic.model import build_case
+from workloads.loader import load_workload
+
+
+def both(cases: np.ndarray, read_bw: float, write_bw: float) -> tuple[np.ndarray, np.ndarray]:
+    walked = np.zeros((len(cases), len(OUT_FIELDS)))
+    jumped = np.zeros_like(walked)
+    evaluate_cases(cases, read_bw, write_bw, walked)
+    evaluate_cases_runs(cases, read_bw, write_bw, jumped)
+    return walked, jumped
+
+
+@settings(max_examples=300, deadline=None)
+@given(sr=st.integers(1, 3000), sc=st.integers(1, 600), t=st.integers(1, 2000), groups=st.integers(1, 12),
+       rows=st.sampled_from([1, 2, 3, 8, 16, 32, 128]), cols=st.sampled_from([1, 4, 7, 16, 64]),
+       dataflow=st.integers(0, 2), caps=st.tuples(*[st.integers(1, 1 << 17)] * 3),
+       eb=st.sampled_from([1, 2, 4]), latency=st.integers(0, 300),
+       bw=st.tuples(st.floats(0.5, 256.0), st.floats(0.5, 256.0)))
+def test_runs_kernel_equals_walking_every_fold(sr, sc, t, groups, rows, cols, dataflow, caps, eb, latency,
+                                               bw) -> None:
+    values = {"sr": sr, "sc": sc, "t": t, "groups": groups, "rows": rows, "cols": cols, "dataflow": dataflow,
+              "in_bytes_unique": sr * t * eb // 3 + 1, "w_bytes_unique": sc * t * eb, "in_cap_bytes": caps[0],
+              "w_cap_bytes": caps[1], "out_cap_bytes": caps[2], "in_elem_bytes": eb, "w_elem_bytes": eb,
+              "out_elem_bytes": eb, "dram_latency_cycles": latency, "macs": sr * sc * t * groups}
+    case = np.array([[values[f] for f in CASE_FIELDS]], dtype=np.int64)
+    walked, jumped = both(case, *bw)
+    np.testing.assert_array_equal(walked, jumped)
+
+
+def test_runs_kernel_on_real_networks() -> None:
+    acc = load_hardware("scalesim-32x32")
+    for name in ("resnet18", "mobilenet_v1", "bert_base"):
+        layers = [x for x in load_workload(name).layers if x.has_weights]
+        for df in ("os", "ws", "is"):
+            cases = np.stack([build_case(x, DATAFLOWS[df], acc) for x in layers])
+            for rows, cols in ((8, 8), (16, 64), (128, 8)):
+                cases[:, 4], cases[:, 5] = rows, cols
+                for bw in (2.0, 10.0, 100.0):
+                    walked, jumped = both(cases, bw, bw)
+                    np.testing.assert_array_equal(walked, jumped, err_msg=f"{name} {df} {rows}x{cols} bw {bw}")
