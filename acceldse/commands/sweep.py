@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, output_path, positive
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, positive
 
 EXAMPLES = """example spec (sweep.yaml):
   version: 1
@@ -51,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
 
     positive(args.workers, flag="--workers", limit=4096)
     positive(args.batch_size, flag="--batch-size", limit=1 << 24)
-    output_path(args.store, flag="--store", suffixes=(".duckdb",))
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     summary = run_sweep(args.spec, args.store, backend=args.backend, workers=workers, address=args.address,
                         batch_size=args.batch_size, progress=False if args.no_progress else None)
