@@ -55,14 +55,16 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         dataflow: ``os`` | ``ws`` | ``is`` | ``all`` | a list; default: the hardware's own, else ``os``.
         fidelity: ``analytical`` (closed forms per fold, numba) or ``cycle`` (real operands moved through
             the array cycle by cycle; compute cycles measured, traffic analytical; small layers only)
-            or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; equals
-            ``analytical`` with one core; adds the stall breakdown and multi-core contention).
+            or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; adds the stall
+            breakdown and multi-core contention). Every fidelity deals a layer's folds to the
+            hardware's ``cores`` arrays; ``event`` equals ``analytical`` where the link is not contended.
         max_work: the most work accepted, refused up front with the number and the limit (units in
             ``WORK_UNITS``: PE-cycles of the largest layer at cycle fidelity, folds at event fidelity,
             MACs in compat mode; defaults ``DEFAULT_MAX_WORK``). The analytical model is not limited.
         progress: ``progress(done, total, layer)`` called after each layer at event and cycle fidelity.
         compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers instead of the model's (CALC mode, or
-            the cfg's ``InterfaceBandwidth`` when ``hardware`` is a SCALE-Sim ``.cfg``).
+            the cfg's ``InterfaceBandwidth`` when ``hardware`` is a SCALE-Sim ``.cfg``). Needs one-core
+            hardware and no other ``fidelity`` (``SpecError`` otherwise).
         workload_params: zoo parameters (``batch``, ``seq_len``, ``width``, ``resolution`` ...).
 
     Returns:
@@ -87,6 +89,13 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
     if mode in ("event", "scalesim"):
         _check_work(network, acc, flows, mode, limit)
     if compat is not None:
+        if fidelity != "analytical":
+            raise SpecError("compat mode reports the peer tool's own numbers and has no fidelity levels",
+                            source="fidelity", value=fidelity,
+                            accepted=f"no --fidelity with --compat {compat} (or fidelity='analytical')")
+        if acc.cores != 1:
+            raise SpecError("SCALE-Sim models one array", source=acc.source or acc.name, key="cores",
+                            value=acc.cores, accepted=f"cores: 1 with --compat {compat}")
         from simulator.scalesim.table import scalesim_table
 
         table = scalesim_table(network, acc, flows, settings)
@@ -100,8 +109,8 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         table = cycle_table(network, acc, flows, progress=progress, max_pe_cycles=limit)
     else:
         table = systolic_table(network, acc, flows)
-    # the event engine deals folds to every core; the other fidelities model one array
-    pes = acc.array.pes * (acc.cores if fidelity == "event" and compat is None else 1)
+    # every fidelity deals a layer's folds to all cores (compat mode runs on one-core hardware only)
+    pes = acc.array.pes * acc.cores
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
                      pes=pes, area_mm2=acc.area_mm2, compat=compat, extra={"accelerator": acc})
 

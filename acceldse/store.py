@@ -209,27 +209,35 @@ class ResultStore:
         The table is created on first use from the frame's columns (``key`` is its primary
         key); columns a later frame adds are added to the table (earlier rows get NULL).
         """
-        self._check_table(table, must_exist=False)
-        if key not in rows.columns:
-            raise SpecError("rows lack the key column", source=str(self.path), key=key,
-                            value=list(rows.columns), accepted=f"a DataFrame with a {key!r} column")
+        return self.insert_many({table: rows}, {table: key})[table]
+
+    def insert_many(self, frames: dict[str, pd.DataFrame], keys: dict[str, str]) -> dict[str, int]:
+        """``insert`` into several tables in one transaction (e.g. a sweep's points and their layers)."""
+        for table, rows in frames.items():
+            self._check_table(table, must_exist=False)
+            if keys[table] not in rows.columns:
+                raise SpecError("rows lack the key column", source=str(self.path), key=keys[table],
+                                value=list(rows.columns), accepted=f"a DataFrame with a {keys[table]!r} column")
+        with self._transaction():
+            return {table: self._insert_new(table, rows, keys[table]) for table, rows in frames.items()}
+
+    def _insert_new(self, table: str, rows: pd.DataFrame, key: str) -> int:
         if rows.empty:
             return 0
         frame = rows.drop_duplicates(subset=[key], keep="first")  # noqa: F841 - read by DuckDB by name
         con = self._con
-        with self._transaction():
-            types = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM frame").fetchall()}
-            if table not in self._all_tables():
-                cols = ", ".join(f"{quote(c)} {t}" for c, t in types.items())
-                con.execute(f"CREATE TABLE {table} ({cols}, PRIMARY KEY ({quote(key)}))")
-            else:
-                have = set(self.columns(table))
-                for c, t in types.items():
-                    if c not in have:
-                        con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(c)} {t}")
-            before = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
-            con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM frame")
-            after = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+        types = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM frame").fetchall()}
+        if table not in self._all_tables():
+            cols = ", ".join(f"{quote(c)} {t}" for c, t in types.items())
+            con.execute(f"CREATE TABLE {table} ({cols}, PRIMARY KEY ({quote(key)}))")
+        else:
+            have = set(self.columns(table))
+            for c, t in types.items():
+                if c not in have:
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(c)} {t}")
+        before = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+        con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM frame")
+        after = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
         return after - before
 
     def export(self, table: str, path: str | Path, where: str | None = None) -> Path:

@@ -5,7 +5,8 @@
 Rows (medians over repeats; CPU time is ``time.process_time``, this process only, numba and torch
 limited to one thread):
 
-* AcceleratorDesign-v0, ResNet-18, analytical fast path, vs the same designs through
+* AcceleratorDesign-v0, ResNet-18, analytical fast path (``env.unwrapped``, and through ``gym.make``'s
+  wrappers), vs the same designs through
   ``acceldse.simulate`` (DataFrame per design) -- the ratio is the fast path's speed-up; ArchGym pays
   one simulator run (seconds) per step;
 * FpgaDesign-v0 (LeNet on ZC706; VGG-small on ZCU102) vs ``simulator.fpga.evaluate_design``;
@@ -71,6 +72,9 @@ def bench_accelerator(steps: int, repeats: int) -> list[tuple[str, float, float 
     env.reset(seed=0)
     actions = sampled(env, steps)
     fast = rate(stepper(env, actions), repeats)
+    wrapped = gym.make("acceldse/AcceleratorDesign-v0", workload="resnet18")  # TimeLimit, order and API checks
+    wrapped.reset(seed=0)
+    through_make = rate(stepper(wrapped, actions), repeats)
     designs = [env.design_of(a) for a in actions[:40]]
 
     def via_simulate() -> int:
@@ -78,7 +82,7 @@ def bench_accelerator(steps: int, repeats: int) -> list[tuple[str, float, float 
             _ = acceldse.simulate(env.network, env.accelerator(d), d["dataflow"]).totals
         return len(designs)
     slow = rate(via_simulate, max(1, repeats // 2))
-    return [("AcceleratorDesign-v0", fast, slow)]
+    return [("AcceleratorDesign-v0", fast, slow), ("  same, via gym.make wrappers", through_make, slow)]
 
 
 def bench_fpga(steps: int, repeats: int) -> list[tuple[str, float, float | None]]:

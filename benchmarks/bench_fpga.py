@@ -23,7 +23,7 @@ from pathlib import Path
 
 from mapper.fpga import optimise
 from simulator.fpga import Folding, evaluate_design, load_platform
-from simulator.fpga.networks import lenet, mlp, vgg_small
+from simulator.fpga.networks import cnv, lenet, mlp, vgg_small
 from workloads.network import Network
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +82,8 @@ def main() -> int:
     ap.add_argument("--write-golden", action="store_true")
     ap.add_argument("--batch", type=int, default=256)
     args = ap.parse_args()
-    cases = [(lenet(), "zc706"), (lenet(), "zcu102"), (mlp(), "zc706"), (vgg_small(widths=(16, 32, 64)), "zcu102")]
+    cases = [(lenet(), "zc706"), (lenet(), "zcu102"), (mlp(), "zc706"), (vgg_small(widths=(16, 32, 64)), "zcu102"),
+             (cnv(), "samo-u250-1slr")]
     have_samo = Path(args.samo_python).exists()
     print(f"{'network':<12}{'platform':<9}{'tool':<16}{'throughput/s':>14}{'latency us':>13}{'parts':>6}"
           f"{'run s':>8}")

@@ -6,7 +6,8 @@ Usage (from the samo venv, never imported by acceldse):
 SPEC.json: {"network": [layer, ...], "platform": {...}, "batch": 256, "optimiser": "rule", "seed": 0}
 with layers {"op": "conv", "out": 20, "k": 5, "stride": 1, "pad": 0} | {"op": "pool", "k": 2}
 | {"op": "relu"} | {"op": "fc", "out": 500}, the first layer carrying "input": [C, H, W].
-Prints one JSON line: per-layer folding and cycles, latency, resources, run time.
+Prints one JSON line: per-layer folding, cycles and resources, per-partition latency and resources,
+run time, and SAMO's exported fpgaConvNet partition JSON (``fpgaconvnet_json``).
 """
 
 import contextlib
@@ -88,7 +89,9 @@ def main():
                         "coarse_out": self.nodes[n]["hw"].channel_out_folding,
                         "fine": getattr(self.nodes[n]["hw"], "kernel_folding", 1),
                         "cycles": int(self.nodes[n]["hw"].latency()),
-                        "dsp": int(self.nodes[n]["hw"].resource()["DSP"])} for n in self.nodes]})
+                        "dsp": int(self.nodes[n]["hw"].resource()["DSP"]),
+                        "resources": {k: int(v) for k, v in self.nodes[n]["hw"].resource().items()}}
+                       for n in self.nodes]})
         return None
     part.Partition.summary = grab
     out_path = os.path.join(tmp, "out.json")
@@ -101,7 +104,11 @@ def main():
                    "--batch-size", str(spec.get("batch", 256)), "--seed", str(spec.get("seed", 0))])
     runtime = time.perf_counter() - start
     part.Partition.summary = real_summary
-    print(json.dumps({"runtime_s": runtime, **captured}))
+    exported = None
+    if os.path.exists(out_path):  # SAMO's own export: fpgaConvNet's partition JSON
+        with open(out_path) as f:
+            exported = json.load(f)
+    print(json.dumps({"runtime_s": runtime, **captured, "fpgaconvnet_json": exported}))
 
 
 if __name__ == "__main__":

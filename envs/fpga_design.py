@@ -181,7 +181,7 @@ class FpgaDesignEnv(DesignEnv):
         if key not in self._topologies:
             self._topologies[key] = partition_topology(self.network, names)
         return evaluate_topology(self._topologies[key], costs, {n: foldings[n].coarse_out for n in names},
-                                 self.platform, self.batch)
+                                 self.platform, self.batch, {n: foldings[n].coarse_in for n in names})
 
     def details(self) -> dict[str, Any]:
         return {"violations": list(self._violations)}

@@ -2,9 +2,9 @@
 
 A design is ``rows``, ``cols``, ``ifmap_kib`` / ``filter_kib`` / ``ofmap_kib`` (SRAM partitions),
 ``dram_gbyte_per_s``, ``dataflow`` (os | ws | is) and ``clock_mhz``. ``design_accelerator`` turns it
-into a real ``Accelerator`` built from a base preset (energies, latencies, PE area): DRAM bandwidth
-in bytes per cycle is ``dram_gbyte_per_s * 1000 / clock_mhz``; SRAM area scales with capacity at the
-base preset's mm2 per byte. ``SystolicDesignModel.evaluate`` gives exactly what
+into a real ``Accelerator`` built from a base preset (energies, latencies, word size, technology):
+DRAM bandwidth in bytes per cycle is ``dram_gbyte_per_s * 1000 / clock_mhz``; areas come from the area
+model (``simulator.specs.area``), linear in SRAM capacity. ``SystolicDesignModel.evaluate`` gives exactly what
 ``acceldse.simulate(network, design_accelerator(...), dataflow)`` totals give (a test holds them
 equal), without building a DataFrame: the kernel cases of every (layer, dataflow) are built once
 and only the columns the knobs change are rewritten per design.
@@ -13,6 +13,7 @@ and only the columns the knobs change are rewritten per design.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy as np
 from dataflows.dataflow import DATAFLOWS
 from simulator.specs.accelerator import Accelerator, check_fits
 from simulator.systolic.kernels import CASE_FIELDS, OUT_FIELDS, evaluate_cases_runs
-from simulator.systolic.model import build_case, elem_bytes, energy_pj_array
+from simulator.systolic.model import build_case, energy_pj_array, fold_schedule, operand_bytes, timed_counts
 from workloads.network import Network
 
 SYSTOLIC_KNOBS: dict[str, list[Any]] = {
@@ -38,6 +39,7 @@ SYSTOLIC_KNOBS: dict[str, list[Any]] = {
 _COL = {name: CASE_FIELDS.index(name) for name in ("rows", "cols", "in_cap_bytes", "w_cap_bytes", "out_cap_bytes",
                                                      "dram_latency_cycles")}
 _TOTAL = OUT_FIELDS.index("total_cycles")
+_FOLDS = OUT_FIELDS.index("folds")
 
 
 def design_accelerator(base: Accelerator, design: dict[str, Any]) -> Accelerator:
@@ -52,7 +54,7 @@ def design_accelerator(base: Accelerator, design: dict[str, Any]) -> Accelerator
     for tier in base.tiers:
         if tier is sram:
             tier = replace(tier, partitions=kib, capacity_bytes=capacity,
-                           area_mm2=sram.area_mm2 * capacity / sram.capacity_bytes)
+                           area_mm2=None if sram.area_mm2 is None else sram.area_mm2 * capacity / sram.capacity_bytes)
         elif tier is base.dram:
             tier = replace(tier, read_bw_bytes_per_cycle=bw, write_bw_bytes_per_cycle=bw)
         tiers.append(tier)
@@ -75,14 +77,16 @@ class SystolicDesignModel:
         vec = [layer for layer in network.layers if not layer.has_weights]
         self.cases = {name: np.stack([build_case(layer, DATAFLOWS[name], base) for layer in mac])
                       if mac else np.zeros((0, len(CASE_FIELDS)), dtype=np.int64) for name in ("os", "ws", "is")}
-        self.mac_elem = np.array([[elem_bytes(x.input_bits), elem_bytes(x.weight_bits), elem_bytes(x.output_bits)]
+        ob = partial(operand_bytes, acc=base)
+        self.mac = mac
+        self.mac_elem = np.array([[ob(x.input_bits), ob(x.weight_bits), ob(x.output_bits)]
                                   for x in mac], dtype=np.int64).reshape(-1, 3)
         self.mac_macs = np.array([x.macs for x in mac], dtype=np.int64)
         self.vec_ops = np.array([x.ops for x in vec], dtype=np.int64)
-        self.vec_read = np.array([x.input_bytes for x in vec], dtype=np.float64)
-        self.vec_write = np.array([x.output_bytes for x in vec], dtype=np.float64)
+        self.vec_read = np.array([x.input_elems * ob(x.input_bits) for x in vec], dtype=np.float64)
+        self.vec_write = np.array([x.output_elems * ob(x.output_bits) for x in vec], dtype=np.float64)
         self.vec_elems = np.array([[x.input_elems, x.output_elems] for x in vec], dtype=np.int64).reshape(-1, 2)
-        self.vec_elem = np.array([[elem_bytes(x.input_bits), 1, elem_bytes(x.output_bits)] for x in vec],
+        self.vec_elem = np.array([[ob(x.input_bits), 1, ob(x.output_bits)] for x in vec],
                                  dtype=np.int64).reshape(-1, 3)
         self.macs = int(sum(x.macs for x in network.layers))
         self.elem = np.concatenate([self.mac_elem, self.vec_elem])
@@ -94,8 +98,10 @@ class SystolicDesignModel:
         self.mac_energy_pj = float(energy_pj_array(np.zeros((n, len(OUT_FIELDS))), self.elem, self.layer_macs,
                                                    base).sum())
         self.latency_cycles = base.dram.latency_cycles
-        self.sram_mm2_per_byte = base.sram.area_mm2 / base.sram.capacity_bytes
-        self.other_area_mm2 = sum(t.area_mm2 for t in base.tiers if t is not base.sram) + 0.0
+        tech = base.technology_nm
+        self.pe_area_mm2 = base.array.area_mm2(8 * base.word_bytes, tech) / base.array.pes
+        self.sram_mm2_per_byte = base.sram.area_at(tech) / base.sram.capacity_bytes
+        self.other_area_mm2 = sum(t.area_at(tech) for t in base.tiers if t is not base.sram) + 0.0
 
     def counts(self, design: dict[str, Any]) -> np.ndarray:
         """``OUT_FIELDS`` rows of every layer (MAC layers first, then the vector layers)."""
@@ -110,6 +116,7 @@ class SystolicDesignModel:
         out = np.zeros((cases.shape[0] + self.vec_ops.size, len(OUT_FIELDS)))
         if cases.shape[0]:
             evaluate_cases_runs(cases, bw, bw, out[: cases.shape[0]])
+            self._retime(out[: cases.shape[0]], design)
         vec = out[cases.shape[0]:]
         compute = -(-self.vec_ops // cols)
         vec[:, 0] = compute
@@ -119,6 +126,24 @@ class SystolicDesignModel:
         vec[:, 6] = vec[:, 10] = self.vec_elems[:, 1]  # ofmap written to SRAM and DRAM
         return out
 
+    def _retime(self, out: np.ndarray, design: dict[str, Any]) -> None:
+        """The SRAM tier's latency on every MAC layer; layers the SRAM cannot feed at the array's pace
+        timed by the exact model (``timed_counts``; designs have one core)."""
+        sram = self.base.sram
+        folds = np.maximum(out[:, _FOLDS], 1)
+        per_fold = out[:, 0] / folds
+        read = (out[:, 4] * self.mac_elem[:, 0] + out[:, 5] * self.mac_elem[:, 1] + out[:, 7] * self.mac_elem[:, 2])
+        write = out[:, 6] * self.mac_elem[:, 2]
+        slow = (np.ceil(read / folds / sram.read_bw_bytes_per_cycle) > per_fold) \
+            | (np.ceil(write / folds / sram.write_bw_bytes_per_cycle) > per_fold)
+        if slow.any():
+            acc = design_accelerator(self.base, design)
+            flow = DATAFLOWS[str(design["dataflow"])]
+            for i in np.flatnonzero(slow):
+                timed = timed_counts(fold_schedule(self.mac[i], flow, acc), acc)
+                out[i, 0], out[i, _TOTAL] = timed["compute_cycles"], timed["total_cycles"]
+        out[~slow, _TOTAL] += sram.latency_cycles
+
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
         """Metrics of a design: latency_us, energy_uj, area_mm2, power_w, edp_uj_us, total_cycles, utilization
         (what ``design_accelerator`` simulated gives, without building it: energies are the base's)."""
@@ -127,7 +152,7 @@ class SystolicDesignModel:
         cycles = int(out[:, _TOTAL].sum())
         pes = int(design["rows"]) * int(design["cols"])
         sram_bytes = (int(design["ifmap_kib"]) + int(design["filter_kib"]) + int(design["ofmap_kib"])) * 1024
-        area = pes * self.base.array.pe_area_mm2 + self.sram_mm2_per_byte * sram_bytes + self.other_area_mm2
+        area = pes * self.pe_area_mm2 + self.sram_mm2_per_byte * sram_bytes + self.other_area_mm2
         return metrics_of(cycles, energy_pj, float(design["clock_mhz"]), pes, area, self.macs)
 
 

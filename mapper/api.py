@@ -2,7 +2,8 @@
 
 Result columns (one row per layer; ``RESULT_COLUMNS``):
 
-    layer, op, macs, dataflow, method, objective, cycles, energy_pj, edp_pj_cycles,
+    layer, op, macs, dataflow, method, objective, cycles, latency_us (cycles at the hierarchy's
+    ``clock_mhz``), energy_pj, edp_pj_cycles,
     utilised_pes, utilisation (useful MACs / (cycles x MACs of the hierarchy)),
     evaluations, valid, area_mm2, reused_from (layer whose identical shape was mapped)
 """
@@ -31,7 +32,8 @@ from workloads.network import Network
 
 log = logging.getLogger(__name__)
 
-RESULT_COLUMNS: tuple[str, ...] = ("layer", "op", "macs", "dataflow", "method", "objective", "cycles", "energy_pj",
+RESULT_COLUMNS: tuple[str, ...] = ("layer", "op", "macs", "dataflow", "method", "objective", "cycles", "latency_us",
+                                   "energy_pj",
                                    "edp_pj_cycles", "utilised_pes", "utilisation", "evaluations", "valid", "area_mm2",
                                    "reused_from")
 
@@ -62,7 +64,9 @@ class LayerMapping:
         return {
             "layer": self.layer.name, "op": self.layer.op, "macs": self.layer.macs, "dataflow": self.dataflow,
             "method": self.search.method, "objective": self.search.objective,
-            "cycles": c.cycles if c else np.nan, "energy_pj": c.energy_pj if c else np.nan,
+            "cycles": c.cycles if c else np.nan,
+            "latency_us": self.hierarchy.latency_us(c.cycles) if c else np.nan,
+            "energy_pj": c.energy_pj if c else np.nan,
             "edp_pj_cycles": c.edp if c else np.nan, "utilised_pes": c.utilised_pes if c else np.nan,
             "utilisation": self.layer.macs / (c.cycles * self.hierarchy.num_macs) if c else np.nan,
             "evaluations": self.search.evaluations, "valid": self.search.valid,

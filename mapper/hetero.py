@@ -79,6 +79,12 @@ class HeteroResult:
     energy_pj: float
     area_mm2: float
     per_layer: pd.DataFrame
+    clock_mhz: float = 1000.0
+
+    @property
+    def latency_us(self) -> float:
+        """Makespan at the sub-accelerators' common clock (microseconds)."""
+        return self.latency_cycles / self.clock_mhz
 
 
 def assign_layers(networks: list[Network | str], subs: list[SubAccelerator], *,
@@ -105,6 +111,11 @@ def assign_layers(networks: list[Network | str], subs: list[SubAccelerator], *,
         if s.array is not None:
             h = with_array(h, *s.array)
         hiers.append(with_dram_bandwidth(h, s.bandwidth_share * total_bandwidth_words_per_cycle))
+    clocks = {h.clock_mhz for h in hiers}
+    if len(clocks) > 1:
+        raise SpecError("sub-accelerators must share one clock (the schedule counts cycles)", source="subs",
+                        key="clock_mhz", value={h.name: h.clock_mhz for h in hiers},
+                        accepted="hierarchies with the same clock_mhz")
     nets = []
     for net in networks:
         if not isinstance(net, Network):
@@ -155,4 +166,4 @@ def assign_layers(networks: list[Network | str], subs: list[SubAccelerator], *,
         sched.append((nets[k].name, name, sub, start, start + cycles, cycles, energy))
     schedule = pd.DataFrame(sched, columns=list(SCHEDULE_COLUMNS))
     return HeteroResult(schedule, int(schedule["end_cycle"].max()), float(schedule["energy_pj"].sum()),
-                        float(sum(h.area_mm2 for h in hiers)), per_layer)
+                        float(sum(h.area_mm2 for h in hiers)), per_layer, hiers[0].clock_mhz)

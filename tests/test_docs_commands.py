@@ -145,6 +145,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("docs")
     (folder / "model.onnx").write_bytes(resnet_block().SerializeToString())
     shutil.copy(ROOT / "tests" / "golden" / "scalesim" / "scale.cfg", folder / "scale.cfg")
+    (folder / "tests").symlink_to(ROOT / "tests")  # repository paths the docs name (tests/golden/...)
     for timeloop in (ROOT / "tests" / "golden" / "timeloop" / "eyeriss_like").glob("*.yaml"):
         shutil.copy(timeloop, folder / timeloop.name)  # the files of a Timeloop run (docs/mapper.md)
     for block in BLOCKS:

@@ -4,4 +4,5 @@ sub-command whose ``func(args) -> int`` is set with ``set_defaults(func=...)``.
 To add a command: write ``acceldse/commands/<name>.py`` and append its module name here.
 """
 
-COMMANDS: list[str] = ["simulate", "list", "stream", "fpga", "tiers", "map", "sweep", "results", "plot"]
+COMMANDS: list[str] = ["simulate", "list", "stream", "fpga", "tiers", "map", "sweep", "results", "plot", "explore",
+                       "proxy"]

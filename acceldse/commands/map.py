@@ -40,6 +40,7 @@ EPILOG = """examples:
   acceldse map --workload resnet18 --layer layer1.0.conv1 --dataflow auto --objective pareto
   acceldse map --timeloop parsed-processed-input.yaml timeloop-mapper.ERT.yaml --mapping timeloop-mapper.map.yaml
   acceldse map --timeloop arch.yaml problem.yaml ERT.yaml --search hybrid     (search on a Timeloop spec)
+  acceldse map --timeloop arch.yaml ERT.yaml --workload resnet18 --dataflow any  (a Timeloop arch as hardware)
   acceldse map --workload resnet18 --layer conv1 --hardware eyeriss_like --mapping best.yaml
 """ + EXIT_CODES_HELP
 
@@ -75,8 +76,8 @@ def add_parser(subparsers: Any) -> None:
                         help="evaluate this mapping (Timeloop map.yaml with --timeloop, else acceldse YAML) and "
                              "print Timeloop-style stats instead of searching")
     parser.add_argument("--timeloop", type=Path, nargs="+", default=None, metavar="FILE",
-                        help="Timeloop input YAML files (architecture v0.4, problem, ERT, optional ART and "
-                             "mapping); they replace --workload and --hardware")
+                        help="Timeloop input YAML files (architecture v0.4, ERT, optional ART, problem and "
+                             "mapping); they replace --hardware, and --workload too when they define a problem")
     add_output_options(parser, check="a layer has no legal mapping")
     parser.set_defaults(func=run)
 
@@ -116,14 +117,31 @@ def run(args: argparse.Namespace) -> int:
         positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")
     out_csv = output_path(args.out, flag="--out", suffixes=(".csv",))
     mappings_dir = output_dir(args.save_mappings, flag="--save-mappings")
-    if args.mapping is not None or args.timeloop:
+    hardware = args.hardware
+    single_layer = args.mapping is not None
+    if args.timeloop:
+        from mapper.timeloop import has_problem, timeloop_hardware
+
+        for path in args.timeloop:
+            if not path.is_file():
+                raise bad_input("no such file", flag="--timeloop", value=str(path))
+        if has_problem(args.timeloop):
+            single_layer = True
+        else:                                   # a Timeloop architecture as the hardware of --workload
+            if args.mapping is not None:
+                raise bad_input("--mapping with --timeloop needs the Timeloop problem", flag="--timeloop",
+                                value=[str(p) for p in args.timeloop], accepted="files that include 'problem:'")
+            hardware, unapplied = timeloop_hardware(args.timeloop)
+            if unapplied:
+                print("note: searching without these Timeloop constraints: " + "; ".join(unapplied), file=sys.stderr)
+    if single_layer:
         if args.layer and len(args.layer) > 1:
             raise bad_input("--mapping evaluates one layer", flag="--layer", value=args.layer,
                             accepted="a single --layer")
         return _evaluate(args)
     from mapper.api import map_network
 
-    result = map_network(args.workload, args.hardware, dataflow=args.dataflow, objective=args.objective,
+    result = map_network(args.workload, hardware, dataflow=args.dataflow, objective=args.objective,
                          search=args.search, budget=args.budget, seed=args.seed, layers=args.layer,
                          pad=args.pad, progress=progress_bar("mapping", unit="layer"))
     unmapped = [res.layer.name for res in result.layers if res.mapping is None]
@@ -149,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
             print(res.loop_nest(), file=out)
             print(file=out)
     print_table(result.table, file=out)
-    print(f"\n{result.network} on {result.hierarchy.name}: {result.cycles:,} cycles, "
+    print(f"\n{result.network} on {result.hierarchy.name}: {result.cycles:,} cycles "
+          f"({result.hierarchy.latency_us(result.cycles):,.2f} us at {result.hierarchy.clock_mhz:g} MHz), "
           f"{result.energy_pj / 1e6:,.2f} uJ, area {result.hierarchy.area_mm2:.2f} mm2", file=out)
     if unmapped:
         print(f"no legal mapping (not in the totals): {', '.join(unmapped)}", file=out)

@@ -52,7 +52,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--hardware", default="scalesim-32x32",
                    help=f"{kind_help('systolic')}, a YAML spec or a SCALE-Sim .cfg (default scalesim-32x32)")
     p.add_argument("--dataflow", default=None, help="os | ws | is | all (default: the hardware's, else os)")
-    p.add_argument("--fidelity", default="analytical", choices=FIDELITIES)
+    p.add_argument("--fidelity", default="analytical", choices=FIDELITIES,
+                   help="analytical | event | cycle (not with --compat, which reports the peer's own numbers)")
     p.add_argument("--compat", default=None, choices=COMPAT_MODES,
                    help="report a peer tool's numbers (SCALE-Sim 3.0.0, CALC mode)")
     p.add_argument("--batch", type=int, default=None, help="batch size for zoo workloads")

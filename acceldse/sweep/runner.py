@@ -29,6 +29,7 @@ from workloads.errors import SpecError
 log = logging.getLogger(__name__)
 
 POINTS_TABLE = "points"
+LAYERS_TABLE = "layers"
 ANALYTICAL_BATCH = 1000
 SLOW_BATCH = 4
 FLUSH_ROWS = 5000
@@ -86,11 +87,17 @@ class SweepSummary:
 
 
 def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[Task]:
-    """Batches of pending rows sharing workload, dataflow and fidelity."""
+    """Batches of pending rows sharing workload, dataflow and fidelity.
+
+    An analytical batch ships its designs as ``hardware_arrays`` (plain numbers, cheap to send);
+    one with a multi-core design, or at another fidelity, ships the ``Accelerator`` objects
+    (multi-core layers are timed from them one by one)."""
     from simulator.systolic.batch import hardware_arrays
 
     points = plan.points
-    arrays = hardware_arrays(plan.variants) if (points["fidelity"] == "analytical").any() else {}
+    analytical = (points["fidelity"].to_numpy()[rows] == "analytical").any() if len(rows) else False
+    arrays = hardware_arrays(plan.variants) if analytical else {}
+    multi_core = arrays["cores"] > 1 if arrays else np.zeros(0, dtype=bool)
     frame = pd.DataFrame({"row": rows, "w": plan.workload[rows], "d": points["dataflow"].to_numpy()[rows],
                           "f": points["fidelity"].to_numpy()[rows]})
     for (w, d, f), group in frame.groupby(["w", "d", "f"], sort=False):
@@ -99,10 +106,11 @@ def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[T
         for start in range(0, len(group_rows), size):
             chunk = group_rows[start:start + size]
             used, acc_index = np.unique(plan.variant[chunk], return_inverse=True)
-            accs: list[Any] | dict[str, np.ndarray] = {k: v[used] for k, v in arrays.items()} \
-                if f == "analytical" else [plan.variants[int(v)] for v in used]
+            accs: list[Any] | dict[str, np.ndarray] = [plan.variants[int(v)] for v in used]
+            if f == "analytical" and not multi_core[used].any():
+                accs = {k: v[used] for k, v in arrays.items()}
             yield Task(rows=chunk, workload=plan.workloads[int(w)], dataflow=str(d), fidelity=str(f),
-                       accs=accs, acc_index=acc_index.ravel())
+                       accs=accs, acc_index=acc_index.ravel(), layers=plan.spec.layers)
 
 
 def run_sweep(spec: str | Path | dict[str, Any] | SweepSpec, store: str | Path = "results.duckdb", *,
@@ -164,6 +172,7 @@ class _BufferedWriter:
     def __init__(self, db: ResultStore, plan: SweepPlan, pending: int) -> None:
         self.db, self.plan, self.pending = db, plan, pending
         self.frames: list[pd.DataFrame] = []
+        self.layer_frames: list[pd.DataFrame] = []
         self.rows = self.done = 0
         self.last = time.perf_counter()
 
@@ -173,14 +182,32 @@ class _BufferedWriter:
             points = self.plan.points.iloc[result.rows].reset_index(drop=True)
             self.frames.append(pd.concat([points, result.totals], axis=1))
             self.rows += len(result.rows)
+        if result.layers is not None and len(result.layers):
+            self.layer_frames.append(self._layer_rows(result.layers))
         if self.rows >= FLUSH_ROWS or time.perf_counter() - self.last >= FLUSH_SECONDS:
             self.flush()
 
+    def _layer_rows(self, layers: pd.DataFrame) -> pd.DataFrame:
+        """Key each layer row by its point: ``layer_id`` = point id : position in the network."""
+        rows = layers.pop("row").to_numpy()
+        point_ids = self.plan.points["point_id"].to_numpy()[rows]
+        position = layers.groupby(rows, sort=False).cumcount().to_numpy()
+        layers.insert(0, "layer_index", position)
+        layers.insert(0, "point_id", point_ids)
+        layers.insert(0, "layer_id", [f"{p}:{i}" for p, i in zip(point_ids, position)])
+        return layers
+
     def flush(self) -> None:
+        """One transaction: the buffered points and, with ``layers: true``, their layer rows."""
         if self.frames:
-            added = self.db.insert(POINTS_TABLE, pd.concat(self.frames, ignore_index=True))
+            frames = {POINTS_TABLE: pd.concat(self.frames, ignore_index=True)}
+            keys = {POINTS_TABLE: "point_id"}
+            if self.layer_frames:
+                frames[LAYERS_TABLE] = pd.concat(self.layer_frames, ignore_index=True)
+                keys[LAYERS_TABLE] = "layer_id"
+            added = self.db.insert_many(frames, keys)[POINTS_TABLE]
             log.info("committed %d points (%d of %d done)", added, self.done, self.pending)
-        self.frames, self.rows, self.last = [], 0, time.perf_counter()
+        self.frames, self.layer_frames, self.rows, self.last = [], [], 0, time.perf_counter()
 
 
 def _point_text(plan: SweepPlan, row: int) -> str:
@@ -188,4 +215,4 @@ def _point_text(plan: SweepPlan, row: int) -> str:
     return point["point_id"] + " {" + ", ".join(f"{k}: {point[k]!r}" for k in plan.spec.axes) + "}"
 
 
-__all__ = ["POINTS_TABLE", "SweepSummary", "make_tasks", "run_sweep"]
+__all__ = ["LAYERS_TABLE", "POINTS_TABLE", "SweepSummary", "make_tasks", "run_sweep"]

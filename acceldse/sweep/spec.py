@@ -14,6 +14,7 @@ Example (``acceldse sweep --help`` shows it too)::
       tiers.0.partition_bytes.ifmap: [16KiB, 64KiB]  # a tier by index or by name (tiers.sram.latency_cycles)
     sample: grid                  # or {random: 1000, seed: 0} or {sobol: 1024, seed: 0}
     constraints: ["area_mm2 <= 10"]
+    layers: false                 # true: also store every point's per-layer rows (table ``layers``)
 
 Every hardware axis is a dotted key into the hardware YAML; a variant is the base YAML with
 the axis values written in, validated by the hardware loader (one code path for presets,
@@ -37,7 +38,7 @@ from workloads.errors import SpecError
 from workloads.spec_io import load_yaml, parse_bytes, parse_yaml, reject_unknown
 
 FIDELITIES = ("analytical", "event", "cycle")
-SPEC_KEYS = {"version", "name", "workload", "params", "hardware", "dataflow", "fidelity", "axes", "sample",
+SPEC_KEYS = {"version", "name", "workload", "params", "hardware", "dataflow", "fidelity", "axes", "sample", "layers",
              "constraints"}
 SPECIAL_AXES = ("workload", "dataflow", "fidelity")
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*([-+0-9.eE]+)\s*$")
@@ -66,6 +67,7 @@ class SweepSpec:
             ``params.NAME`` and hardware dotted keys).
         sample: ``grid``, ``random`` or ``sobol``; samples: N for random/sobol; seed.
         constraints: skip a point unless all hold.
+        layers: also store every point's per-layer rows (table ``layers``).
     """
 
     name: str
@@ -78,6 +80,7 @@ class SweepSpec:
     samples: int = 0
     seed: int = 0
     constraints: tuple[Constraint, ...] = field(default_factory=tuple)
+    layers: bool = False
 
     def hardware_axes(self) -> list[str]:
         return [k for k in self.axes if k not in SPECIAL_AXES and not k.startswith("params.")]
@@ -121,9 +124,13 @@ def load_sweep_spec(spec: str | Path | dict[str, Any], *, source: str | None = N
     _check_special(axes, src)
     sample, samples, seed = _sample(data.get("sample", "grid"), src)
     constraints = tuple(_constraint(c, axes, src) for c in _as_list(data.get("constraints")))
+    layers = data.get("layers", False)
+    if not isinstance(layers, bool):
+        raise SpecError("must be true or false", source=src, key="layers", value=layers,
+                        accepted="layers: true to store every point's per-layer rows too")
     name = str(data.get("name") or (Path(src).stem if src.endswith((".yaml", ".yml")) else "sweep"))
     return SweepSpec(name=name, source=src, hardware=hardware, hardware_name=hw_name, params=params, axes=axes,
-                     sample=sample, samples=samples, seed=seed, constraints=constraints)
+                     sample=sample, samples=samples, seed=seed, constraints=constraints, layers=layers)
 
 
 def _as_list(value: Any) -> list[Any]:

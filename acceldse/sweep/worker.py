@@ -10,6 +10,7 @@ pass over the whole batch, no DataFrame per point); event and cycle fidelities c
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ import pandas as pd
 
 from simulator.specs.accelerator import Accelerator
 from simulator.systolic.batch import TOTAL_COLUMNS, NetworkCases
+
+log = logging.getLogger(__name__)
 
 _NETWORKS: dict[str, Any] = {}
 _CASES: dict[tuple[str, str], NetworkCases] = {}
@@ -30,8 +33,10 @@ class Task:
     Attributes:
         rows: the points' row numbers in the plan (returned with the results).
         workload: (name, zoo params); dataflow; fidelity.
-        accs: distinct designs of the batch: their ``hardware_arrays`` at analytical fidelity (cheap
-            to ship), else the ``Accelerator`` objects; acc_index: which one each point uses.
+        accs: the distinct designs of the batch: their ``hardware_arrays`` (analytical, one core), else
+            the ``Accelerator`` objects (multi-core layers are timed from them); acc_index: which one
+            each point uses.
+        layers: also return every point's per-layer rows.
     """
 
     rows: np.ndarray
@@ -40,15 +45,18 @@ class Task:
     fidelity: str
     accs: list[Accelerator] | dict[str, np.ndarray]
     acc_index: np.ndarray
+    layers: bool = False
 
 
 @dataclass
 class TaskResult:
-    """Totals of the points that ran (``rows`` in the same order) and ``(row, reason)`` per failure."""
+    """Totals of the points that ran (``rows`` in the same order), ``(row, reason)`` per failure and,
+    when asked, their per-layer rows (column ``row`` names the point, layers in network order)."""
 
     rows: np.ndarray
     totals: pd.DataFrame
     failures: list[tuple[int, str]] = field(default_factory=list)
+    layers: pd.DataFrame | None = None
 
 
 def _network(workload: tuple[str, dict[str, Any]]) -> Any:
@@ -62,43 +70,58 @@ def _network(workload: tuple[str, dict[str, Any]]) -> Any:
 
 def evaluate_task(task: Task) -> TaskResult:
     """Evaluate every point of ``task``; a failing point is reported, never raised."""
-    if isinstance(task.accs, dict):  # analytical, batched
+    if task.fidelity == "analytical":  # batched: one pass over the whole task
         try:
             return _analytical(task)
-        except Exception as err:  # noqa: BLE001 - the whole batch shares the network and dataflow
+        except Exception as err:  # noqa: BLE001 - fall back to one point at a time to name each failure
             reason = f"{type(err).__name__}: {err}"
-            return TaskResult(rows=np.zeros(0, dtype=np.int64), totals=pd.DataFrame(columns=list(TOTAL_COLUMNS)),
-                              failures=[(int(row), reason) for row in task.rows])
+            if isinstance(task.accs, dict):  # no objects to simulate one by one: the batch fails together
+                return TaskResult(rows=np.zeros(0, dtype=np.int64),
+                                  totals=pd.DataFrame(columns=list(TOTAL_COLUMNS)),
+                                  failures=[(int(row), reason) for row in task.rows])
+            log.warning("batched evaluation failed (%s); evaluating the task point by point", reason)
     return _one_by_one(task)
 
 
 def _analytical(task: Task) -> TaskResult:
     from dataflows.dataflow import resolve_dataflows
-    from simulator.systolic.batch import network_cases, network_totals
+    from simulator.systolic.batch import layer_frame, network_cases, network_layer_arrays, totals_from_arrays
 
     net = _network(task.workload)
     (flow,) = resolve_dataflows(task.dataflow)
     key = (json.dumps(task.workload, sort_keys=True, default=str), task.dataflow)
     if key not in _CASES:
         _CASES[key] = network_cases(net, flow)
-    totals = network_totals(net, task.accs, flow, _CASES[key])
-    return TaskResult(rows=task.rows, totals=totals.iloc[task.acc_index].reset_index(drop=True))
+    arrays = network_layer_arrays(net, task.accs, flow, _CASES[key])
+    totals = totals_from_arrays(arrays).iloc[task.acc_index].reset_index(drop=True)
+    layers = None
+    if task.layers:  # each point's block of the per-design table, in point order
+        n = len(net.layers)
+        per_design = layer_frame(net, arrays, task.dataflow).drop(columns="design")
+        pick = (task.acc_index[:, None] * n + np.arange(n)[None, :]).ravel()
+        layers = per_design.iloc[pick].reset_index(drop=True)
+        layers.insert(0, "row", np.repeat(task.rows, n))
+    return TaskResult(rows=task.rows, totals=totals, layers=layers)
 
 
 def _one_by_one(task: Task) -> TaskResult:
     from acceldse.api import simulate
 
-    ok, rows, failures = [], [], []
+    ok, rows, failures, layers = [], [], [], []
     for row, i in zip(task.rows, task.acc_index):
         try:
             net = _network(task.workload)
-            totals = simulate(net, task.accs[i], task.dataflow, fidelity=task.fidelity).totals  # type: ignore[index, arg-type]
+            result = simulate(net, task.accs[i], task.dataflow, fidelity=task.fidelity)  # type: ignore[index, arg-type]
+            totals = result.totals
             ok.append(totals[[c for c in TOTAL_COLUMNS if c in totals]].iloc[0])
             rows.append(row)
+            if task.layers:
+                layers.append(result.layers.assign(row=int(row)))
         except Exception as err:  # noqa: BLE001 - a failing point is a result, not a crash
             failures.append((int(row), f"{type(err).__name__}: {err}"))
     frame = pd.DataFrame(ok).reset_index(drop=True) if ok else pd.DataFrame(columns=list(TOTAL_COLUMNS))
-    return TaskResult(rows=np.asarray(rows, dtype=np.int64), totals=frame, failures=failures)
+    return TaskResult(rows=np.asarray(rows, dtype=np.int64), totals=frame, failures=failures,
+                      layers=pd.concat(layers, ignore_index=True) if layers else None)
 
 
 __all__ = ["Task", "TaskResult", "evaluate_task"]

@@ -23,7 +23,9 @@ Semantics (shared by every executor, in cycles):
 Values: a static context may carry ``fn``, a numpy function over whole streams:
 ``fn(*input_streams) -> output_stream | tuple(output_streams)``; each stream is an array whose
 first axis is the token index. A Kahn network's values do not depend on timing, so values
-are evaluated once (``dataflows.streams.values``) and timing separately.
+can be evaluated once (``dataflows.streams.values``) and timing separately.  A context may also
+carry ``step``, the same arithmetic one firing at a time on token values; executors run with
+``tokens=True`` then carry real values through the channels as they fire.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ from workloads.errors import SpecError, require_int
 
 StreamFn = Callable[..., Any]
 """``fn(*input_streams) -> output stream or tuple of output streams`` (numpy arrays)."""
+
+StepFn = Callable[[dict[str, Any], int, tuple[list[Any], ...]], tuple[list[Any], ...]]
+"""``step(state, firing, input_tokens) -> output_tokens``: one firing on token values.
+
+``input_tokens`` holds, per input port, the list of tokens this firing consumes (as many as the
+port's rate); the result holds, per output port, the tokens it produces (as many as the rate).
+``state`` is a dict private to the context, kept across its firings (accumulators)."""
 
 
 def _pattern(value: int | Sequence[int], *, key: str) -> tuple[int, ...]:
@@ -68,6 +77,9 @@ class Context:
         ii_cycles: initiation interval, cycles between successive firings (>= 1).
         latency_cycles: pipeline latency, cycles from a firing to its outputs (>= 0).
         fn: optional numpy function over whole streams computing the output values.
+        step: optional per-firing function on token values (``StepFn``); executors that carry
+            tokens (``run_simpy(tokens=True)``, ``run_compiled(tokens=True)``) call it once per
+            firing, in their schedule's order.
     """
 
     name: str
@@ -78,6 +90,7 @@ class Context:
     ii_cycles: int = 1
     latency_cycles: int = 0
     fn: StreamFn | None = None
+    step: StepFn | None = None
 
     def __post_init__(self) -> None:
         key = f"contexts.{self.name}"

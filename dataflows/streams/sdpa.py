@@ -14,6 +14,7 @@ QK^T output needs 12, the published small-FIFO depth.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -88,6 +89,35 @@ def _scores_fn(q: np.ndarray, k: np.ndarray, keys: np.ndarray):  # type: ignore[
 def _exp_twice(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     e = np.exp(s)
     return e, e  # the same values on both outputs (read-only downstream)
+Tokens = tuple[list[Any], ...]
+
+
+def _scores_step(q: np.ndarray, k: np.ndarray, keys: np.ndarray):  # type: ignore[no-untyped-def]
+    """Per firing: one score q_i . k_j (row i, j the row's next key) -- the dot product done here."""
+    length = keys.shape[1]
+
+    def step(st: dict[str, Any], f: int, ins: Tokens) -> Tokens:
+        i = f // length
+        return ([float(np.dot(q[i], k[keys[i, f % length]]) / np.sqrt(q.shape[1]))],)
+    return step
+
+
+def _matvec_step(v: np.ndarray, keys: np.ndarray, *, scaled: bool):  # type: ignore[no-untyped-def]
+    """Per firing: accumulate ``a * v_j`` (or ``o * delta + e * v_j`` for online softmax); emit at row end."""
+    length = keys.shape[1]
+
+    def step(st: dict[str, Any], f: int, ins: Tokens) -> Tokens:
+        i, pos = divmod(f, length)
+        row = v[keys[i, pos]]
+        o = st["o"] if pos else np.zeros(v.shape[1])
+        if scaled:
+            delta, e = ins[0][0]
+            o = o * delta + e * row
+        else:
+            o = o + ins[0][0] * row
+        st["o"] = o
+        return ([o],) if pos == length - 1 else ([],)
+    return step
 
 
 def _row_end(length: int) -> tuple[int, ...]:
@@ -151,18 +181,32 @@ def naive_graph(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, fifo_depth: int 
             return a.reshape(rows, n) @ v
         return np.einsum("nw,nwd->nd", a.reshape(rows, length), v[keys])
 
+    def rowsum_step(st: dict[str, Any], f: int, ins: Tokens) -> Tokens:
+        st["l"] = st.get("l", 0.0) + ins[0][0]
+        if f % length < length - 1:
+            return ([],)
+        out, st["l"] = st["l"], 0.0
+        return ([out],)
+
+    def divide_step(st: dict[str, Any], f: int, ins: Tokens) -> Tokens:
+        if ins[1]:
+            st["l"] = ins[1][0]
+        return ([ins[0][0] / st["l"]],)
+
     ctxs = [
         Context("qk", outputs=("s",), firings=total, latency_cycles=QK_LATENCY_CYCLES,
-                fn=_scores_fn(q, k, keys)),
+                fn=_scores_fn(q, k, keys), step=_scores_step(q, k, keys)),
         Context("exp", inputs=("s",), outputs=("to_sum", "to_div"), firings=total,
-                latency_cycles=EXP_LATENCY_CYCLES, fn=_exp_twice),
+                latency_cycles=EXP_LATENCY_CYCLES, fn=_exp_twice,
+                step=lambda st, f, ins: ([np.exp(ins[0][0])], [np.exp(ins[0][0])])),
         Context("rowsum", inputs=("e",), outputs=("l",), firings=total, rates={"l": _row_end(length)},
-                latency_cycles=REDUCE_LATENCY_CYCLES, fn=rowsum),
+                latency_cycles=REDUCE_LATENCY_CYCLES, fn=rowsum, step=rowsum_step),
         Context("divide", inputs=("x", "l"), outputs=("a",), firings=total,
-                rates={"l": _row_start(length)}, latency_cycles=DIVIDE_LATENCY_CYCLES, fn=divide),
+                rates={"l": _row_start(length)}, latency_cycles=DIVIDE_LATENCY_CYCLES, fn=divide,
+                step=divide_step),
         Context("matvec", inputs=("a",), outputs=("o",), firings=total, rates={"o": _row_end(length)},
-                latency_cycles=MATVEC_LATENCY_CYCLES, fn=matvec),
-        Context("sink", inputs=("o",), firings=rows, fn=lambda o: ()),
+                latency_cycles=MATVEC_LATENCY_CYCLES, fn=matvec, step=_matvec_step(v, keys, scaled=False)),
+        Context("sink", inputs=("o",), firings=rows, fn=lambda o: (), step=lambda st, f, ins: ()),
     ]
     lat = CHANNEL_LATENCY_CYCLES
     chans = [
@@ -229,20 +273,37 @@ def reordered_graph(q: np.ndarray, k: np.ndarray, v: np.ndarray, *,
             o += e[j][:, None] * v[j][None, :]
         return o
 
+    def runmax_step(st: dict[str, Any], f: int, ins: Tokens) -> Tokens:
+        s_val = ins[0][0]
+        m_old = st.get("m", -np.inf) if f % n else -np.inf
+        st["m"] = max(m_old, s_val)
+        return ([np.array([s_val, st["m"], m_old])],)
+
+    def exp_step(st: dict[str, Any], f: int, ins: Tokens) -> Tokens:
+        s_val, m, m_old = ins[0][0]
+        de = np.array([np.exp(m_old - m), np.exp(s_val - m)])
+        return ([de], [de])
+
+    def running_sum_step(st: dict[str, Any], f: int, ins: Tokens) -> Tokens:
+        delta, e = ins[0][0]
+        st["l"] = (st.get("l", 0.0) if f % n else 0.0) * delta + e
+        return ([st["l"]],) if f % n == n - 1 else ([],)
+
     ctxs = [
         Context("qk", outputs=("s",), firings=total, latency_cycles=QK_LATENCY_CYCLES,
-                fn=_scores_fn(q, k, keys)),
+                fn=_scores_fn(q, k, keys), step=_scores_step(q, k, keys)),
         Context("rowmax", inputs=("s",), outputs=("smm",), firings=total,
-                latency_cycles=REDUCE_LATENCY_CYCLES, fn=runmax),
+                latency_cycles=REDUCE_LATENCY_CYCLES, fn=runmax, step=runmax_step),
         Context("exp", inputs=("smm",), outputs=("to_sum", "to_out"), firings=total,
-                latency_cycles=EXP_LATENCY_CYCLES, fn=exp_stage),
+                latency_cycles=EXP_LATENCY_CYCLES, fn=exp_stage, step=exp_step),
         Context("rowsum", inputs=("de",), outputs=("l",), firings=total, rates={"l": _row_end(n)},
-                latency_cycles=REDUCE_LATENCY_CYCLES, fn=running_sum),
+                latency_cycles=REDUCE_LATENCY_CYCLES, fn=running_sum, step=running_sum_step),
         Context("matvec", inputs=("de",), outputs=("o",), firings=total, rates={"o": _row_end(n)},
-                latency_cycles=MATVEC_LATENCY_CYCLES, fn=running_out),
+                latency_cycles=MATVEC_LATENCY_CYCLES, fn=running_out, step=_matvec_step(v, keys, scaled=True)),
         Context("divide", inputs=("l", "o"), outputs=("y",), firings=rows,
-                latency_cycles=DIVIDE_LATENCY_CYCLES, fn=lambda l, o: o / l[:, None]),
-        Context("sink", inputs=("y",), firings=rows, fn=lambda y: ()),
+                latency_cycles=DIVIDE_LATENCY_CYCLES, fn=lambda l, o: o / l[:, None],
+                step=lambda st, f, ins: ([ins[1][0] / ins[0][0]],)),
+        Context("sink", inputs=("y",), firings=rows, fn=lambda y: (), step=lambda st, f, ins: ()),
     ]
     lat = CHANNEL_LATENCY_CYCLES
     chans = [

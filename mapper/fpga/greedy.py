@@ -13,26 +13,32 @@ grow, so the search terminates.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 from mapper.fpga.space import PartitionSpace, State, objective_cycles
 from simulator.fpga.design import PartitionReport
 
 
-def _candidates(space: PartitionSpace, state: State, name: str) -> list[tuple[int, int, int]]:
-    """(in value, out value, fine) configurations of ``name`` with every factor >= the current one."""
+def _candidates(space: PartitionSpace, state: State, name: str, monotone: bool = True) -> list[tuple[int, int, int]]:
+    """(in value, out value, fine) configurations of ``name`` of higher parallelism, lowest first.
+
+    ``monotone``: every factor >= the current one; otherwise (as SAMO's rule optimiser) any
+    configuration whose parallelism exceeds the current one.
+    """
     ic, oc = space.in_comp[name], space.out_comp[name]
     cur = (state.comp[ic], state.comp[oc], state.fine[name])
-    ins = [v for v in space.values[ic] if v >= cur[0]]
-    outs = [v for v in space.values[oc] if v >= cur[1]]
-    fines = [v for v in space.fines[name] if v >= cur[2]]
-    configs = []
-    for vi, vo, vf in itertools.product(ins, outs, fines):
-        if ic == oc and vi != vo:
-            continue
-        if (vi, vo, vf) != cur:
-            configs.append((vi, vo, vf))
     shared = ic == oc
-    configs.sort(key=lambda c: (c[0] * (1 if shared else c[1]) * c[2], c))
+
+    def par(c: tuple[int, int, int]) -> int:
+        return c[0] * (1 if shared else c[1]) * c[2]
+
+    floor = cur if monotone else (1, 1, 1)
+    ins = [v for v in space.values[ic] if v >= floor[0]]
+    outs = [v for v in space.values[oc] if v >= floor[1]]
+    fines = [v for v in space.fines[name] if v >= floor[2]]
+    configs = [c for c in itertools.product(ins, outs, fines)
+               if not (shared and c[0] != c[1]) and c != cur and (monotone or par(c) > par(cur))]
+    configs.sort(key=lambda c: (par(c), c))
     return configs
 
 
@@ -45,19 +51,56 @@ def _apply(state: State, space: PartitionSpace, name: str, config: tuple[int, in
     return new
 
 
+BUDGET_LADDER: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+"""Fractions of the platform the greedy pass is also run under (each result fits the full platform)."""
+
+
 def greedy_partition(space: PartitionSpace, state: State, objective: str = "throughput",
                      max_steps: int = 100_000) -> State:
-    """Raise the slowest stage's folding until nothing feasible remains; returns the final state.
+    """The best of greedy passes under the platform and under smaller budgets (``BUDGET_LADDER``).
 
-    ``state`` must be feasible; every intermediate state is feasible.
+    A pass that runs out of one resource early can lock in choices a tighter budget would have
+    avoided; restarting under scaled-down budgets (and keeping the best design that fits the real
+    platform) removes most of the cases where more resources gave a slower design.
     """
+    best, best_cost = state, None
+    plat = space.platform
+    budgets = [plat.scaled(f) for f in BUDGET_LADDER[1:]]
+    runs = [(plat, True), (plat, False)] + [(b, True) for b in budgets]
+    for budget, monotone in runs:
+        sub = space if budget is plat else replace(space, platform=budget)
+        if budget is not plat and sub.evaluate(state)[1]:
+            continue
+        cand = greedy_pass(sub, state, objective, max_steps if monotone else SAMO_RULE_MAX_STEPS, monotone=monotone)
+        rep, viol = space.evaluate(cand)
+        if viol:
+            continue
+        cost = (objective_cycles(rep, objective), space.utilisation(rep))
+        if best_cost is None or cost < best_cost:
+            best, best_cost = cand, cost
+    return best
+
+
+SAMO_RULE_MAX_STEPS = 400
+"""Step cap of the non-monotone (SAMO-rule) pass, which may revisit states."""
+
+
+def greedy_pass(space: PartitionSpace, state: State, objective: str = "throughput", max_steps: int = 100_000,
+                *, monotone: bool = True) -> State:
+    """Raise the slowest stage's folding until nothing feasible remains; returns the best state seen.
+
+    ``state`` must be feasible; every intermediate state is feasible.  ``monotone=False`` follows
+    SAMO's rule optimiser: a candidate may lower a factor of the slowest stage if its parallelism
+    rises (then neighbours linked to it may slow down; the best state seen is kept).
+    """
+    best_state, best_cycles = state, objective_cycles(space.evaluate(state)[0], objective)
     for _ in range(max_steps):
         rep, _viol = space.evaluate(state)
         slowest = rep.bottleneck  # first stage with the most cycles per sample
         best: tuple[float, State] | None = None
         best_par = None
         shared = space.in_comp[slowest] == space.out_comp[slowest]
-        for config in _candidates(space, state, slowest):
+        for config in _candidates(space, state, slowest, monotone):
             par = config[0] * (1 if shared else config[1]) * config[2]
             if best_par is not None and par > best_par:
                 break
@@ -67,7 +110,7 @@ def greedy_partition(space: PartitionSpace, state: State, objective: str = "thro
                 crep, viol = space.evaluate(cand)
                 if viol:
                     continue
-                if objective_cycles(crep, objective) > objective_cycles(rep, objective):
+                if monotone and objective_cycles(crep, objective) > objective_cycles(rep, objective):
                     continue
                 util = space.utilisation(crep)
                 if best is None or util < best[0]:
@@ -77,9 +120,12 @@ def greedy_partition(space: PartitionSpace, state: State, objective: str = "thro
         if best is None:
             best = _free_resources(space, state, slowest, rep, objective)
         if best is None:
-            return state
+            break
         state = best[1]
-    return state
+        cycles = objective_cycles(space.evaluate(state)[0], objective)
+        if cycles < best_cycles:
+            best_state, best_cycles = state, cycles
+    return best_state
 
 
 def _freeing_moves(space: PartitionSpace, state: State, limit: int = 8) -> list[State]:

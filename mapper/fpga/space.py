@@ -115,6 +115,7 @@ class PartitionSpace:
             self._topology = partition_topology(self.network, self.names, self.fifo_depth_words)
         costs: dict[str, StageCost] = {}
         outs: dict[str, int] = {}
+        ins: dict[str, int] = {}
         cache = self._cache
         for n in self.names:
             ci, co = state.comp[self.in_comp[n]], state.comp[self.out_comp[n]]
@@ -126,7 +127,8 @@ class PartitionSpace:
                 cache[key] = hit
             costs[n] = hit
             outs[n] = co
-        rep = evaluate_topology(self._topology, costs, outs, self.platform, self.batch)
+            ins[n] = ci
+        rep = evaluate_topology(self._topology, costs, outs, self.platform, self.batch, ins)
         return rep, partition_violations(rep, self.platform, 0)
 
     def utilisation(self, rep: PartitionReport) -> float:

@@ -106,6 +106,29 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
                         search_hierarchy=searchable, unapplied_constraints=tuple(skipped))
 
 
+def timeloop_hardware(paths: list[str | Path], *, name: str | None = None) -> tuple[Hierarchy, tuple[str, ...]]:
+    """The architecture of Timeloop files (architecture + ERT, optional ART and constraints; no problem
+    needed) as a ``Hierarchy`` for searching any workload, with the constraints' bypass rules
+    applied; returns it and the constraints not applied."""
+    files = list(paths)
+    merged, origin = read_timeloop_yaml(files)
+    for key in ("architecture", "ERT"):
+        if not merged.get(key):
+            raise SpecError(f"missing '{key}'", source=", ".join(map(str, files)), key=key,
+                            accepted="an architecture and its ERT (e.g. timeloop-mapper.ERT.yaml)")
+    label = name or Path(str(files[0])).parent.name or "timeloop"
+    hierarchy = build_hierarchy(merged["architecture"], merged["ERT"], merged.get("ART"),
+                                source=f"{origin['architecture']} (ERT {origin['ERT']})", name=label)
+    searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
+                                                 source=origin.get("architecture_constraints", ""))
+    return searchable, tuple(skipped)
+
+
+def has_problem(paths: list[str | Path]) -> bool:
+    """Whether the Timeloop files define a ``problem`` (else a workload is mapped on their architecture)."""
+    return bool(read_timeloop_yaml(list(paths))[0].get("problem"))
+
+
 @dataclass(frozen=True)
 class TimeloopRun:
     """A mapping evaluated (or found) on Timeloop inputs; ``cost`` is a ``mapper.cost.CostResult``."""
@@ -142,4 +165,5 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **s
                        unapplied_constraints=spec.unapplied_constraints)
 
 
-__all__ = ["TimeloopRun", "TimeloopSpec", "load_timeloop", "read_timeloop_yaml", "run_timeloop"]
+__all__ = ["TimeloopRun", "TimeloopSpec", "has_problem", "load_timeloop", "read_timeloop_yaml", "run_timeloop",
+           "timeloop_hardware"]

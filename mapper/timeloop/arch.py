@@ -20,6 +20,7 @@ Accelergy's estimates (technology, n_banks...) are accepted because the ERT/ART 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -54,7 +55,26 @@ def split_name(name: str, *, source: str) -> tuple[str, int]:
     return m.group(1), hi
 
 
-def flatten_tree(arch: dict[str, Any], *, source: str) -> list[tuple[dict[str, Any], int, dict[str, Any]]]:
+def need(value: Any, kind: type, *, source: str, key: str) -> Any:
+    """``value`` if it is a ``kind`` (dict / list / str), else a ``SpecError`` naming ``key``."""
+    if not isinstance(value, kind):
+        raise SpecError(f"must be a {'mapping' if kind is dict else kind.__name__}", source=source, key=key,
+                        value=value)
+    return value
+
+
+def number(value: Any, *, source: str, key: str) -> float:
+    """A finite number >= 0 (energies, areas). A numeric string counts: YAML 1.1 (PyYAML) reads
+    ``1e-9`` as a string where Timeloop's YAML 1.2 parser reads a number."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
+        raise SpecError("must be a number >= 0", source=source, key=key, value=value)
+    return float(value)
+
+
+def flatten_tree(arch: Any, *, source: str) -> list[tuple[dict[str, Any], int, dict[str, Any]]]:
     """(component, chip-wide copies, inherited attributes) outermost first, walking single-child subtrees."""
     if not isinstance(arch, dict) or "subtree" not in arch:
         raise SpecError("architecture must be a v0.4 tree with 'subtree'", source=source, key="architecture",
@@ -70,31 +90,44 @@ def flatten_tree(arch: dict[str, Any], *, source: str) -> list[tuple[dict[str, A
         if not isinstance(subs, list) or len(subs) != 1:
             raise SpecError("only one subtree per level is supported (as in Timeloop)", source=source,
                             key=f"{key}.subtree", value=len(subs) if isinstance(subs, list) else subs)
-        node = subs[0]
+        node = need(subs[0], dict, source=source, key=f"{key}.subtree[0]")
         key = f"{key}.subtree[{node.get('name')}]"
         unknown = set(node) - {"name", "attributes", "local", "subtree", "description"}
         if unknown:
             raise SpecError("unknown key", source=source, key=f"{key}.{sorted(unknown)[0]}",
                             accepted="name, attributes, local, subtree")
         copies *= split_name(node.get("name", ""), source=source)[1]
-        inherited = {**inherited, **(node.get("attributes") or {})}
-        for comp in node.get("local") or []:
-            out.append((comp, copies * split_name(comp.get("name", ""), source=source)[1], inherited))
+        attrs = need(node.get("attributes") or {}, dict, source=source, key=f"{key}.attributes")
+        inherited = {**inherited, **attrs}
+        for i, comp in enumerate(need(node.get("local") or [], list, source=source, key=f"{key}.local")):
+            need(comp, dict, source=source, key=f"{key}.local[{i}]")
+            need(comp.get("name"), str, source=source, key=f"{key}.local[{i}].name")
+            need(comp.get("attributes") or {}, dict, source=source, key=f"{key}.local[{i}].attributes")
+            out.append((comp, copies * split_name(comp["name"], source=source)[1], inherited))
     return out
 
 
-def _ert_table(ert: dict[str, Any] | None, *, source: str) -> dict[str, dict[str, float]]:
-    """{short component name: {ERT action: pJ}}."""
+def _ert_table(ert: Any, *, source: str, kind: str = "ERT") -> dict[str, dict[str, float]]:
+    """{short component name: {ERT action: pJ}} (``kind="ART"``: {name: {"area": um^2}})."""
     tables: dict[str, dict[str, float]] = {}
-    for i, table in enumerate((ert or {}).get("tables") or []):
-        short = _short(table.get("name", ""))
+    raw = need(need(ert or {}, dict, source=source, key=kind).get("tables") or [], list, source=source,
+               key=f"{kind}.tables")
+    for i, table in enumerate(raw):
+        key = f"{kind}.tables[{i}]"
+        need(table, dict, source=source, key=key)
+        short = _short(need(table.get("name"), str, source=source, key=f"{key}.name"))
+        if kind == "ART":
+            tables[short] = {"area": number(table.get("area", 0.0), source=source, key=f"{key}.area")}
+            continue
         actions: dict[str, float] = {}
-        for act in table.get("actions") or []:
+        for j, act in enumerate(need(table.get("actions") or [], list, source=source, key=f"{key}.actions")):
+            need(act, dict, source=source, key=f"{key}.actions[{j}]")
             name = str(act.get("name"))
-            if name in actions and actions[name] != float(act.get("energy", 0.0)):
+            energy = number(act.get("energy", 0.0), source=source, key=f"{key}.{name}.energy")
+            if name in actions and actions[name] != energy:
                 raise SpecError("ERT action listed twice with different energies", source=source,
-                                key=f"ERT.tables[{i}].{name}", value=act.get("energy"))
-            actions[name] = float(act.get("energy", 0.0))
+                                key=f"{key}.{name}", value=energy)
+            actions[name] = energy
         tables[short] = actions
     return tables
 
@@ -197,8 +230,7 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
                     source: str, name: str) -> Hierarchy:
     """The ``Hierarchy`` of a Timeloop v0.4 architecture tree with its ERT (and optional ART)."""
     energies = _ert_table(ert, source=source)
-    areas = {_short(t.get("name", "")): float(t.get("area", 0.0))
-             for t in (art or {}).get("tables") or []}
+    areas = {name: t["area"] for name, t in _ert_table(art, source=source, kind="ART").items()}
     levels: list[StorageLevel] = []
     compute: ComputeUnit | None = None
     parent = (1, 1, 1)
@@ -216,7 +248,9 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
                             value=comp.get("enabled"), accepted="true")
         attrs = {**inherited, **(comp.get("attributes") or {})}
         _check_attributes(attrs, source=source, key=key)
-        cycle_s = float(attrs.get("global_cycle_seconds", cycle_s))
+        cycle_s = number(attrs.get("global_cycle_seconds", cycle_s), source=source, key=f"{key}.global_cycle_seconds")
+        if cycle_s <= 0:
+            raise SpecError("must be > 0", source=source, key=f"{key}.global_cycle_seconds", value=cycle_s)
         cls = str(comp.get("class", ""))
         if compute is not None:
             raise SpecError("the compute unit must be the innermost component", source=source, key=key)
@@ -240,7 +274,7 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
     if compute is None:
         raise SpecError("no compute unit (class intmac/mac/compute)", source=source, key="architecture")
     try:
-        return Hierarchy(name=name, levels=tuple(levels), compute=compute, clock_ghz=1e-9 / cycle_s)
+        return Hierarchy(name=name, levels=tuple(levels), compute=compute, clock_mhz=1e-6 / cycle_s)
     except SpecError as err:
         raise SpecError(str(err), source=source) from None
 

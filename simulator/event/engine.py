@@ -215,17 +215,6 @@ def run_vector_layer(compute: int, load: int, store: int, latency: int, *, recor
     return run, link
 
 
-def split_folds(n: int, cores: int) -> list[slice]:
-    """Contiguous chunks of ``n`` folds for ``cores`` cores (sizes differ by at most one)."""
-    base, extra = divmod(n, cores)
-    out, start = [], 0
-    for c in range(cores):
-        size = base + (1 if c < extra else 0)
-        out.append(slice(start, start + size))
-        start += size
-    return out
-
-
 def ceil_cycles(value: float) -> int:
     """Whole cycles (contended runs end at fractional times)."""
     return int(math.ceil(value - 1e-9))

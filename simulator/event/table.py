@@ -21,14 +21,14 @@ import pandas as pd
 
 from dataflows.dataflow import Dataflow
 from simulator.event.arrays import check_arrays, split_layer
-from simulator.event.engine import CoreRun, ceil_cycles, run_fold_layer, run_vector_layer, split_folds
+from simulator.event.engine import CoreRun, ceil_cycles, run_fold_layer, run_vector_layer
 from simulator.event.kernels import transfer_cycles_array
 from simulator.event.link import SharedLink
 from simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from simulator.event.trace import TraceBuilder
 from simulator.result import COLUMNS
 from simulator.specs.accelerator import Accelerator, SystolicArray
-from simulator.systolic.model import finish_row, fold_schedule, vector_layer_row
+from simulator.systolic.model import core_chunks, finish_row, fold_schedule, operand_bytes, vector_layer_row
 from workloads.errors import SpecError
 from workloads.layer import Layer
 from workloads.network import Network
@@ -78,8 +78,10 @@ def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[Sys
         / counts["folds"]
     k = max(range(len(runs)), key=lambda i: runs[i].end_cycles)
     if len(runs) == 1:
+        counts["compute_cycles"] = runs[0].compute_cycles
         return counts, runs, link, runs[0]
     solo, _ = run_fold_layer([loads[k]], [writes[k]], per_fold[k], dram.latency_cycles, link_name=dram.name)
+    counts["compute_cycles"] = solo[0].compute_cycles
     return counts, runs, link, solo[0]
 
 
@@ -90,15 +92,19 @@ def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int,
     dram = acc.dram
     load = transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle)
     write = transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle)
-    chunks = [s for s in split_folds(load.shape[0], cores) if s.stop > s.start]
+    chunks = [s for s in core_chunks(load.shape[0], cores) if s.stop > s.start]
     runs, link = run_fold_layer([load[s] for s in chunks], [write[s] for s in chunks], sched.cycles_per_fold,
                                 dram.latency_cycles, record=record, link_name=dram.name)
+    counts = dict(sched.counts)
     if len(runs) == 1:
-        return dict(sched.counts), runs, link, runs[0]
+        counts["compute_cycles"] = runs[0].folds * sched.array_cycles_per_fold
+        return counts, runs, link, runs[0]
     k = max(range(len(runs)), key=lambda i: runs[i].end_cycles)
     solo, _ = run_fold_layer([load[chunks[k]]], [write[chunks[k]]], sched.cycles_per_fold, dram.latency_cycles,
                              link_name=dram.name)
-    return dict(sched.counts), runs, link, solo[0]
+    # the array's own schedule; cycles the SRAM tier's bandwidth adds to a fold are stalls
+    counts["compute_cycles"] = solo[0].folds * sched.array_cycles_per_fold
+    return counts, runs, link, solo[0]
 
 
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
@@ -122,6 +128,8 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         progress: ``progress(done, total, layer)`` called after each layer.
     """
     n_cores = _cores(acc, cores)
+    if arrays is None:
+        acc = dataclasses.replace(acc, cores=n_cores)  # the row's PEs count every core the folds are dealt to
     hetero = None
     if arrays is not None:
         if cores is not None:
@@ -167,28 +175,36 @@ def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, n_cores: int, trace
             counts, runs, link, critical = _hetero_layer(layer, df, acc, arrays, trace)
         else:
             counts, runs, link, critical = _mac_layer(layer, df, acc, n_cores, trace)
-        end = max(r.end_cycles for r in runs)
+        # the SRAM tier's latency: once per layer, for the first operands' read (as the analytical model)
+        sram_latency = acc.sram.latency_cycles
+        end = max(r.end_cycles for r in runs) + sram_latency
         total = ceil_cycles(end)
         # the critical core alone on the link gives latency / capacity / bandwidth;
         # everything the other cores add on top of it is bandwidth contention
-        contention = max(0.0, end - critical.end_cycles)
+        contention = max(0.0, end - critical.end_cycles - sram_latency)
         counts["total_cycles"] = total
+        compute = int(counts["compute_cycles"])
     else:
         vr = vector_layer_row(layer, acc)
         dram = acc.dram
         critical, link = run_vector_layer(
-            int(vr["compute_cycles"]), math.ceil(layer.input_bytes / dram.read_bw_bytes_per_cycle),
-            math.ceil(layer.output_bytes / dram.write_bw_bytes_per_cycle), dram.latency_cycles,
+            int(vr["compute_cycles"]),
+            math.ceil(layer.input_elems * operand_bytes(layer.input_bits, acc) / dram.read_bw_bytes_per_cycle),
+            math.ceil(layer.output_elems * operand_bytes(layer.output_bits, acc) / dram.write_bw_bytes_per_cycle),
+            dram.latency_cycles,
             record=trace, link_name=dram.name)
         runs, contention, end = [critical], 0.0, critical.end_cycles
         total = ceil_cycles(end)
         counts = dict(vr, total_cycles=total)
+        compute, sram_latency = critical.compute_cycles, 0
     row = finish_row(layer, df.name, counts, acc)
-    row["compute_cycles"] = critical.compute_cycles
-    row["stall_cycles"] = total - critical.compute_cycles
-    # rounding up a contended (fractional) end goes to bandwidth
-    row["stall_bandwidth_cycles"] = critical.stall_bandwidth_cycles + contention + (total - end)
-    row["stall_latency_cycles"] = critical.stall_latency_cycles
+    row["compute_cycles"] = compute
+    row["stall_cycles"] = total - compute
+    # rounding up a contended (fractional) end goes to bandwidth; so do the cycles the SRAM
+    # tier's bandwidth adds to the array's own fold schedule
+    sram_bound = critical.compute_cycles - compute
+    row["stall_bandwidth_cycles"] = critical.stall_bandwidth_cycles + contention + (total - end) + sram_bound
+    row["stall_latency_cycles"] = critical.stall_latency_cycles + sram_latency
     row["stall_capacity_cycles"] = critical.stall_capacity_cycles
     row["stall_contention_cycles"] = contention
     row["cores"] = len(runs)

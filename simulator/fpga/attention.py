@@ -1,23 +1,30 @@
-"""Sliding-window attention on an FPGA (SWAT-style) versus a dense-attention design.
+"""Sliding-window attention on an FPGA (SWAT-style) versus dense attention, on one row pipeline.
 
-SWAT design (row-wise dataflow, input-stationary, fused QK^T -> softmax -> .V):
+Both designs use the same row-wise dataflow (input-stationary, fused QK^T -> softmax -> .V) and the
+same pipelining: per query row a QK^T engine computes ``keys`` dot products (``keys * head_dim``
+MACs), a softmax unit exponentiates and normalises ``keys`` scores, an SV engine accumulates
+``keys`` weighted V rows; the three engines are pipelined across rows, so one row leaves every
+``max(t_qk, t_softmax, t_sv)`` cycles.  ``keys`` is the window ``W`` for SWAT and the whole
+sequence ``N`` for dense attention -- at ``N = W`` the two designs are the same design and take
+the same time, resources and energy.
 
-* the K and V rows of the current window (``window`` rows of ``head_dim`` words each) stay on chip
-  in BRAM; each new query row shifts one K/V row in and one out (every K, V, Q row is read from
-  off-chip exactly once);
-* per query row, a QK^T engine computes ``window`` dot products (``window * head_dim`` MACs), a
-  softmax unit exponentiates and normalises ``window`` scores, an SV engine accumulates ``window``
-  weighted V rows (``window * head_dim`` MACs); the three are pipelined across rows, so one row
-  leaves every ``max(t_qk, t_softmax, t_sv)`` cycles;
-* latency = rows * that interval + one row's fill, or the off-chip transfer time if larger --
-  linear in the sequence length for a fixed window.
+* SWAT keeps the ``W`` K and V rows of the current window on chip (each new query row shifts one
+  K/V row in and one out); every Q, K, V row is read from off-chip once and every O row written once.
+* Dense keeps all ``N`` K and V rows on chip while they fit the BRAM; otherwise it splits K and V
+  into ``chunks`` that fit, and every chunk sweeps all query rows (online softmax): Q is read and
+  the partial O rows written and read back once per chunk, ``3 * chunks * N * d`` words per head.
 
-Dense baseline on the same DSPs: QK^T over all ``N x N`` pairs, softmax over rows of ``N`` scores,
-then .V; the ``N x N`` score matrix stays on chip while it fits in the BRAM left over, otherwise it
-is written to and read back from off-chip memory -- compute and traffic grow as ``N^2``.
+latency = max(compute, off-chip transfer) with compute = heads * rows * interval + one row's
+fill + loading the first ``keys`` K/V rows.
 
-DSPs are split evenly between the QK^T and SV engines (``dsp_per_mac`` of the operand widths);
-softmax uses ``softmax_lanes`` LUT-built exponent units.
+Resources: DSPs split evenly between the QK^T and SV engines (``dsp_per_mac``); ``softmax_lanes``
+LUT-built exponent units (``SOFTMAX_LUT_PER_LANE`` LUTs and ``SOFTMAX_FF_PER_LANE`` FFs each);
+BRAM18 for the K/V buffers, one Q row and one row of 32-bit scores.
+
+Energy (our documented defaults, order-of-magnitude figures for a 16 nm FPGA, not measured):
+``ENERGY_PJ_PER_MAC`` per 16-bit DSP MAC, ``ENERGY_PJ_PER_EXP`` per softmax exponent,
+``ENERGY_PJ_PER_BRAM_BIT`` per on-chip buffer bit read, ``ENERGY_PJ_PER_DRAM_BIT`` per off-chip bit,
+plus ``STATIC_W`` watts of static power over the latency.
 """
 
 from __future__ import annotations
@@ -31,21 +38,31 @@ from simulator.fpga.resources import bram18_for, dsp_per_mac
 from simulator.specs.platform import Platform, load_platform
 from workloads.errors import SpecError, require_int
 
+SOFTMAX_LUT_PER_LANE = 600
+"""LUTs of one exponent + divide lane (piecewise-linear exp, reciprocal multiply), our estimate."""
+SOFTMAX_FF_PER_LANE = 800
+ENERGY_PJ_PER_MAC = 1.0
+ENERGY_PJ_PER_EXP = 5.0
+ENERGY_PJ_PER_BRAM_BIT = 0.05
+ENERGY_PJ_PER_DRAM_BIT = 20.0
+STATIC_W = 2.0
+
 
 @dataclass(frozen=True)
 class AttentionReport:
-    """Latency and resources of one attention design.
+    """Latency, resources and energy of one attention design.
 
     Attributes:
         design: ``swat`` or ``dense``.
-        seq_len, window, head_dim, heads: problem size (window = seq_len for dense).
+        seq_len, window, head_dim, heads: problem size (window = keys per query row; seq_len for dense).
         compute_cycles: cycles of the compute pipeline.
         memory_cycles: cycles to move the off-chip traffic at the platform bandwidth.
-        latency_cycles: max(compute, memory) plus pipeline fill.
+        latency_cycles: max(compute, memory).
         latency_ms: latency in milliseconds at the platform clock.
         macs: multiply-accumulates.
         offchip_bytes: bytes moved to/from off-chip memory.
-        dsp, bram18: resources used.
+        dsp, bram18, lut, ff: resources used.
+        energy_uj: energy in microjoules (see the module docstring).
     """
 
     design: str
@@ -61,6 +78,9 @@ class AttentionReport:
     offchip_bytes: int
     dsp: int
     bram18: int
+    lut: int = 0
+    ff: int = 0
+    energy_uj: float = 0.0
 
 
 def _lanes(platform: Platform, bits: int) -> int:
@@ -71,68 +91,67 @@ def _lanes(platform: Platform, bits: int) -> int:
     return per_engine
 
 
-def swat_attention(seq_len: int, window: int, platform: str | Platform, *, head_dim: int = 64, heads: int = 1,
-                   bits: int = 16, softmax_lanes: int = 16) -> AttentionReport:
-    """Latency of the SWAT streaming design for ``heads`` heads of ``seq_len`` rows."""
-    plat = load_platform(platform)
-    n = require_int(seq_len, key="seq_len")
-    w = require_int(window, key="window")
-    d = require_int(head_dim, key="head_dim")
-    h = require_int(heads, key="heads")
-    w = min(w, n)
+def row_pipeline(design: str, seq_len: int, keys: int, plat: Platform, *, head_dim: int, heads: int, bits: int,
+                 softmax_lanes: int) -> AttentionReport:
+    """The fused row pipeline with ``keys`` keys per query row (see the module docstring)."""
+    n, d, h = seq_len, head_dim, heads
     lanes = _lanes(plat, bits)
-    t_qk = math.ceil(w * d / lanes)
-    t_sm = math.ceil(w / softmax_lanes)
-    t_sv = math.ceil(w * d / lanes)
-    interval = max(t_qk, t_sm, t_sv)
-    compute = h * n * interval + t_qk + t_sm + t_sv + w  # + loading the first window
-    bram = 2 * bram18_for(w * d, bits) + bram18_for(d, bits) + bram18_for(w, 32)
-    if bram > plat.bram18:
-        raise SpecError("window buffers do not fit in BRAM", source=plat.source or plat.name, key="window",
-                        value=window, accepted=f"a window whose K/V buffers fit {plat.bram18} BRAM18")
+    t_qk = math.ceil(keys * d / lanes)
+    t_sm = math.ceil(keys / softmax_lanes)
+    t_sv = math.ceil(keys * d / lanes)
+    compute = h * n * max(t_qk, t_sm, t_sv) + t_qk + t_sm + t_sv + keys
+    kv_bram = 2 * bram18_for(keys * d, bits)
+    row_bram = bram18_for(d, bits) + bram18_for(keys, 32)
+    kv_on_chip = kv_bram + row_bram <= plat.bram18
     traffic_bits = h * 4 * n * d * bits  # Q, K, V in once; O out once
+    if not kv_on_chip:
+        if design == "swat" or plat.bram18 <= row_bram:
+            raise SpecError("window buffers do not fit in BRAM", source=plat.source or plat.name, key="window",
+                            value=keys, accepted=f"a window whose K/V buffers fit {plat.bram18} BRAM18")
+        chunks = math.ceil(kv_bram / (plat.bram18 - row_bram))
+        traffic_bits += h * 3 * (chunks - 1) * n * d * bits  # Q again, partial O out and back, per extra chunk
     memory = math.ceil(traffic_bits / plat.bandwidth_bits_per_cycle)
     latency = max(compute, memory)
-    return AttentionReport("swat", n, w, d, h, compute, memory, latency, latency / plat.clock_hz * 1e3,
-                           2 * h * n * w * d, traffic_bits // 8, 2 * lanes * dsp_per_mac(bits, bits), bram)
+    macs = 2 * h * n * keys * d
+    bram = min(kv_bram, plat.bram18 - row_bram) + row_bram
+    seconds = latency / plat.clock_hz
+    energy_pj = (macs * ENERGY_PJ_PER_MAC + h * n * keys * ENERGY_PJ_PER_EXP
+                 + 2 * macs * bits * ENERGY_PJ_PER_BRAM_BIT + traffic_bits * ENERGY_PJ_PER_DRAM_BIT
+                 + STATIC_W * seconds * 1e12)
+    return AttentionReport(design, n, keys, d, h, compute, memory, latency, seconds * 1e3, macs, traffic_bits // 8,
+                           2 * lanes * dsp_per_mac(bits, bits), bram, softmax_lanes * SOFTMAX_LUT_PER_LANE,
+                           softmax_lanes * SOFTMAX_FF_PER_LANE, energy_pj * 1e-6)
+
+
+def swat_attention(seq_len: int, window: int, platform: str | Platform, *, head_dim: int = 64, heads: int = 1,
+                   bits: int = 16, softmax_lanes: int = 16) -> AttentionReport:
+    """The SWAT design for ``heads`` heads of ``seq_len`` rows, ``window`` keys per row."""
+    n = require_int(seq_len, key="seq_len")
+    w = require_int(window, key="window")
+    return row_pipeline("swat", n, min(w, n), load_platform(platform), head_dim=require_int(head_dim, key="head_dim"),
+                        heads=require_int(heads, key="heads"), bits=bits, softmax_lanes=softmax_lanes)
 
 
 def dense_attention(seq_len: int, platform: str | Platform, *, head_dim: int = 64, heads: int = 1,
                     bits: int = 16, softmax_lanes: int = 16) -> AttentionReport:
-    """Latency of a dense-attention design (full N x N scores) on the same platform."""
-    plat = load_platform(platform)
+    """The dense design (every query row against all ``seq_len`` keys) on the same row pipeline."""
     n = require_int(seq_len, key="seq_len")
-    d = require_int(head_dim, key="head_dim")
-    h = require_int(heads, key="heads")
-    lanes = _lanes(plat, bits)
-    t_qk = math.ceil(n * d / lanes)
-    t_sm = math.ceil(n / softmax_lanes)
-    t_sv = math.ceil(n * d / lanes)
-    # scores of the whole head must exist before softmax normalisation and .V: no row fusion across phases
-    compute = h * n * (t_qk + t_sm + t_sv)
-    io_bram = 2 * bram18_for(n * d, bits) if bram18_for(n * d, bits) * 2 < plat.bram18 // 2 else 0
-    score_bram = bram18_for(n * n, bits)
-    spill = score_bram > plat.bram18 - io_bram
-    traffic_bits = h * 4 * n * d * bits + (h * 2 * n * n * bits if spill else 0)
-    if io_bram == 0:  # K, V re-read once per query row block when they do not fit
-        traffic_bits += h * 2 * n * d * bits * max(1, math.ceil(n * d * bits / (plat.bram18 * 18 * 1024)))
-    memory = math.ceil(traffic_bits / plat.bandwidth_bits_per_cycle)
-    latency = max(compute, memory)
-    bram = min(plat.bram18, io_bram + (0 if spill else score_bram))
-    return AttentionReport("dense", n, n, d, h, compute, memory, latency, latency / plat.clock_hz * 1e3,
-                           2 * h * n * n * d, traffic_bits // 8, 2 * lanes * dsp_per_mac(bits, bits), bram)
+    return row_pipeline("dense", n, n, load_platform(platform), head_dim=require_int(head_dim, key="head_dim"),
+                        heads=require_int(heads, key="heads"), bits=bits, softmax_lanes=softmax_lanes)
 
 
 def compare_attention(platform: str | Platform, *, seq_lens: tuple[int, ...] = (1024, 2048, 4096, 8192, 16384),
                       window: int = 512, head_dim: int = 64, heads: int = 1, bits: int = 16) -> pd.DataFrame:
-    """One row per sequence length: SWAT and dense latency (ms), speed-up, MACs and traffic."""
+    """One row per sequence length: SWAT and dense latency (ms), speed-up, energy, MACs, traffic, resources."""
     rows = []
     for n in seq_lens:
         s = swat_attention(n, window, platform, head_dim=head_dim, heads=heads, bits=bits)
         d = dense_attention(n, platform, head_dim=head_dim, heads=heads, bits=bits)
         rows.append({"seq_len": n, "window": s.window, "swat_latency_ms": s.latency_ms,
                      "dense_latency_ms": d.latency_ms, "speedup": d.latency_cycles / s.latency_cycles,
+                     "swat_energy_uj": s.energy_uj, "dense_energy_uj": d.energy_uj,
+                     "energy_ratio": d.energy_uj / s.energy_uj,
                      "swat_macs": s.macs, "dense_macs": d.macs, "swat_offchip_bytes": s.offchip_bytes,
                      "dense_offchip_bytes": d.offchip_bytes, "dsp": s.dsp, "swat_bram18": s.bram18,
-                     "dense_bram18": d.bram18})
+                     "dense_bram18": d.bram18, "lut": s.lut, "ff": s.ff})
     return pd.DataFrame(rows)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from simulator.fpga.modules import squeeze
 from simulator.fpga.resources import fifo_cost
 from simulator.fpga.stage import Folding, StageCost, stage_cost
 from simulator.specs.platform import Platform
@@ -123,11 +124,13 @@ class PartitionTopology:
         names: layer names of the partition.
         io_bits_per_sample: bits of feature maps entering and leaving the partition per sample.
         fifo_edges: (producer name, bram18, lut, ff) per internal edge, costs per producer lane.
+        stream_edges: (producer, consumer, word bits) per internal edge (for squeeze adapters).
     """
 
     names: tuple[str, ...]
     io_bits_per_sample: int
     fifo_edges: tuple[tuple[str, int, int, int], ...]
+    stream_edges: tuple[tuple[str, str, int], ...] = ()
 
 
 def partition_topology(network: Network, names: Sequence[str], fifo_depth_words: int = 32) -> PartitionTopology:
@@ -135,6 +138,7 @@ def partition_topology(network: Network, names: Sequence[str], fifo_depth_words:
     inside = set(names)
     bits = 0
     fifo_edges = []
+    stream_edges = []
     for n in names:
         layer = network[n]
         preds = network.predecessors(n)
@@ -151,13 +155,15 @@ def partition_topology(network: Network, names: Sequence[str], fifo_depth_words:
             if s in inside:  # FIFO on the edge n -> s, one per producer lane; FFs for pointers
                 bram, lut = fifo_cost(fifo_depth_words, layer.output_bits)
                 fifo_edges.append((n, bram, lut, 2 * 8))
-    return PartitionTopology(tuple(names), bits, tuple(fifo_edges))
+                stream_edges.append((n, s, layer.output_bits))
+    return PartitionTopology(tuple(names), bits, tuple(fifo_edges), tuple(stream_edges))
 
 
 def evaluate_topology(topo: PartitionTopology, costs: Mapping[str, StageCost], coarse_out: Mapping[str, int],
-                      platform: Platform, batch: int) -> PartitionReport:
+                      platform: Platform, batch: int, coarse_in: Mapping[str, int] | None = None) -> PartitionReport:
     """Interval, fill, resources and bandwidth of a partition from its topology, stage costs and each
-    producer's ``coarse_out`` (FIFO lanes)."""
+    producer's ``coarse_out`` (FIFO lanes); with each consumer's ``coarse_in``, an edge whose lanes
+    differ gets a squeeze adapter (``simulator.fpga.modules.squeeze``)."""
     names = topo.names
     bottleneck = names[0]
     worst = -1
@@ -180,6 +186,12 @@ def evaluate_topology(topo: PartitionTopology, costs: Mapping[str, StageCost], c
         bram += lanes * f_bram
         lut += lanes * f_lut
         ff += lanes * f_ff
+    if coarse_in is not None:
+        for producer, consumer, word_bits in topo.stream_edges:
+            adapter = squeeze(coarse_out[producer], coarse_in[consumer], word_bits)
+            lut += adapter.lut
+            ff += adapter.ff
+            bram += adapter.bram18
     interval = batch * worst
     totals = {"dsp": dsp, "bram18": bram, "uram": uram, "lut": lut, "ff": ff}
     bandwidth = bits_per_sample * batch / max(1, interval) * platform.clock_hz / 1e9
@@ -191,7 +203,8 @@ def evaluate_partition(network: Network, names: Sequence[str], costs: Mapping[st
                        fifo_depth_words: int = 32) -> PartitionReport:
     """Interval, fill, resources and bandwidth of one partition."""
     return evaluate_topology(partition_topology(network, names, fifo_depth_words), costs,
-                             {n: foldings[n].coarse_out for n in names}, platform, batch)
+                             {n: foldings[n].coarse_out for n in names}, platform, batch,
+                             {n: foldings[n].coarse_in for n in names})
 
 
 def partition_violations(report: PartitionReport, platform: Platform, index: int) -> list[str]:
@@ -208,7 +221,7 @@ def partition_violations(report: PartitionReport, platform: Platform, index: int
 
 def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform: Platform, *, batch: int = 1,
                     partitions: Sequence[Sequence[str]] | None = None, fifo_depth_words: int = 32,
-                    check: bool = True) -> DesignReport:
+                    check: bool = True, padding_twice: bool = False) -> DesignReport:
     """Evaluate a design (folding per layer, optional partitioning) on ``platform``.
 
     Args:
@@ -219,6 +232,7 @@ def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform:
         partitions: lists of layer names, consecutive in topological order; default one partition.
         fifo_depth_words: depth of each inter-stage FIFO lane, in words.
         check: validate foldings (SpecError naming layer and factor when they do not divide).
+        padding_twice: count a padded conv's cycles as fpgaConvNet 0.1.4.2 does (to reproduce SAMO).
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError("batch must be a positive integer", key="batch", value=batch, accepted="an integer >= 1")
@@ -228,7 +242,8 @@ def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform:
         raise SpecError("partitions must list every layer once, in network order", key="partitions",
                         value=[list(p) for p in parts], accepted=f"consecutive slices of {names}")
     folds = {n: foldings.get(n, Folding()) for n in names}
-    costs = {layer.name: stage_cost(layer, folds[layer.name], check=check) for layer in network}
+    costs = {layer.name: stage_cost(layer, folds[layer.name], check=check, padding_twice=padding_twice)
+             for layer in network}
     reports = tuple(evaluate_partition(network, p, costs, folds, platform, batch, fifo_depth_words) for p in parts)
     violations: list[str] = []
     for i, rep in enumerate(reports):

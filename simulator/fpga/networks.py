@@ -7,6 +7,7 @@ on the model zoo.  ``fpga_network(name)`` resolves a name; ``FPGA_NETWORKS`` lis
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from workloads.errors import SpecError
 from workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
@@ -65,8 +66,40 @@ def mlp(bits: int = 16) -> Network:
     return Network("mlp", layers, source="simulator.fpga.networks")
 
 
+def at_bits(network: Network, bits: int) -> Network:
+    """``network`` with every layer's input, weight and output precision set to ``bits``."""
+    layers = tuple(replace(layer, input_bits=bits, weight_bits=bits, output_bits=bits) for layer in network)
+    return Network(network.name, layers, edges=tuple(network.edges), source=network.source)
+
+
+def cnv(bits: int = 16) -> Network:
+    """FINN's CNV as in SAMO's ``scripts/generate_networks.py``: 3x32x32, 3x3 unpadded convs 64, 64, pool,
+    128, 128, pool, 256, 256 (each with ReLU), then FC 512, ReLU, FC 512, ReLU, FC 10."""
+    layers: list[Layer] = []
+    ch, hw = 3, 32
+    for i, (width, pool_after) in enumerate(((64, False), (64, True), (128, False), (128, True), (256, False),
+                                             (256, False))):
+        layers.append(conv2d(f"conv{i}", ch, width, hw, 3, bits=bits))
+        hw -= 2
+        ch = width
+        layers.append(eltwise(f"relu{i}", ch, hw, num_inputs=1, bits=bits))
+        if pool_after:
+            layers.append(pool2d(f"pool{i}", ch, hw, 2, bits=bits))
+            hw //= 2
+    layers += [gemm("fc0", 1, 512, ch * hw * hw, bits=bits), eltwise("relu_fc0", 512, 1, num_inputs=1, bits=bits),
+               gemm("fc1", 1, 512, 512, bits=bits), eltwise("relu_fc1", 512, 1, num_inputs=1, bits=bits),
+               gemm("fc2", 1, 10, 512, bits=bits)]
+    return Network("cnv", tuple(layers), source="simulator.fpga.networks")
+
+
+def vgg_tiny(bits: int = 16) -> Network:
+    """``vgg_small`` with widths 16, 32, 64 (three blocks): the network of the stored SAMO golden on ZCU102."""
+    return vgg_small(bits, widths=(16, 32, 64))
+
+
 FPGA_NETWORKS: dict[str, Callable[[], Network]] = {
-    "lenet": lenet, "vgg_small": vgg_small, "residual_block": residual_block, "mlp": mlp,
+    "lenet": lenet, "cnv": cnv, "vgg_small": vgg_small, "vgg_tiny": vgg_tiny, "residual_block": residual_block,
+    "mlp": mlp,
 }
 
 

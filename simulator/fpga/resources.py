@@ -1,60 +1,75 @@
-"""Resource formulas of the FPGA stage model (DSP, BRAM18, LUT, FF).
+"""Memory and multiplier primitives of the FPGA resource model (fpgaConvNet-model 0.1.4.2's).
 
-DSP: one MAC lane of w-bit weights times d-bit data uses ``ceil(w/18) * ceil(d/27)`` DSP
-slices (the DSP48's 18x27 multiplier; 1 for 16x16), as in fpgaConvNet/SAMO.
+DSP: one multiplier of a ``w``-bit weight by a ``d``-bit datum takes ``ceil((w + d) / 48)`` DSP
+slices (fpgaConvNet's ``dsp_multiplier_resource_model``: 1 for 16 x 16 and 8 x 8, 2 for 32 x 32).
 
-BRAM18: a memory of ``depth`` words of ``width`` bits is mapped onto 18 Kb blocks in the
-cheapest of their aspect ratios (16K x 1, 8K x 2, 4K x 4, 2K x 9, 1K x 18, 512 x 36).
+BRAM18, two mappings as in fpgaConvNet (its table uses 1000 / 2000 / ... words, not 1024 / 2048):
 
-LUT / FF: documented linear models (our own, not fitted to synthesis) -- see the constants
-below.  They are order-of-magnitude estimates used as constraints, not sign-off numbers.
+* a *memory* (weights, biases, accumulator buffers) of ``depth`` words of ``width`` bits uses
+  the narrowest aspect ratio at least ``width`` wide: ``ceil(depth / words_at(width))`` blocks;
+* a *stream* buffer (line and window buffers) uses the shallowest aspect ratio at least
+  ``depth`` deep (strictly deeper unless equal): ``ceil(width / width_at(depth))`` blocks.
+
+fpgaConvNet asserts ``width <= 36``; wider words here take ``ceil(width / 36)`` such columns.
+fpgaConvNet caps a stream's depth at 16,000 words; deeper buffers here take one such column per
+16,000 words (fpgaConvNet would under-count them).
+
+UltraRAM (our extension, fpgaConvNet has no URAM model): 4096 x 72-bit blocks, narrow words
+packed ``72 // width`` to a row.  LUT-built multipliers (our extension): about ``w * d`` LUTs and
+``w + d`` FFs per multiplier.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 
-BRAM18_SHAPES: tuple[tuple[int, int], ...] = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
-"""(depth words, width bits) configurations of one 18 Kb block RAM."""
+BRAM18_WORDS_BY_WIDTH: dict[int, int] = {1: 16000, 2: 8000, 4: 4000, 9: 2000, 18: 1000, 36: 512}
+"""fpgaConvNet's 18 Kb block RAM aspect ratios: width in bits -> depth in words."""
+BRAM18_WIDTH_BY_WORDS: dict[int, int] = {d: w for w, d in BRAM18_WORDS_BY_WIDTH.items()}
+_WIDTHS = sorted(BRAM18_WORDS_BY_WIDTH)
+_DEPTHS = sorted(BRAM18_WIDTH_BY_WORDS)
+MAX_BRAM_WIDTH_BITS = 36
 
-LUTRAM_MAX_BITS = 1024
-"""FIFOs of at most this many bits are built from LUT-RAM / SRL instead of BRAM."""
-
-# ---- linear LUT/FF model (per stage) ------------------------------------------------------------
-STAGE_BASE_LUT = 200
-"""Control, counters and stream handshakes of any stage."""
-STAGE_BASE_FF = 300
-MAC_LANE_LUT_PER_BIT = 1
-"""Per MAC lane: accumulator adder and multiplexers, LUTs per accumulator bit."""
-MAC_LANE_FF_PER_BIT = 2
-"""Per MAC lane: accumulator and pipeline registers, FFs per accumulator bit."""
 LUT_MULT_LUT_PER_BIT2 = 1.0
 """A w x d multiplier built from LUTs costs about w*d LUTs (partial products + adder tree)."""
 LUT_MULT_FF_PER_BIT = 1
 """... and about w + d pipeline FFs."""
-STREAM_LANE_LUT_PER_BIT = 2
-"""Pooling / elementwise lane: comparator or adder plus muxes, LUTs per data bit."""
-STREAM_LANE_FF_PER_BIT = 2
-WINDOW_FF_PER_BIT = 1
-"""Sliding-window registers: one FF per bit of each window element."""
-LUTRAM_LUT_PER_64_BITS = 1
-"""A LUT-RAM FIFO costs one LUT per 64 bits (SRL64 / LUTRAM64)."""
-
-
-def dsp_per_mac(weight_bits: int, data_bits: int) -> int:
-    """DSP slices for one MAC lane of ``weight_bits`` x ``data_bits`` operands."""
-    return math.ceil(weight_bits / 18) * math.ceil(data_bits / 27)
-
-
-def bram18_for(depth_words: int, width_bits: int) -> int:
-    """18 Kb block RAMs for a memory of ``depth_words`` words of ``width_bits`` bits (0 if empty)."""
-    if depth_words <= 0 or width_bits <= 0:
-        return 0
-    return min(math.ceil(width_bits / w) * math.ceil(depth_words / d) for d, w in BRAM18_SHAPES)
-
 
 URAM_SHAPE: tuple[int, int] = (4096, 72)
 """(depth words, width bits) of one 288 Kb UltraRAM."""
+
+
+def dsp_per_mac(weight_bits: int, data_bits: int) -> int:
+    """DSP slices for one multiplier of ``weight_bits`` x ``data_bits`` operands (fpgaConvNet)."""
+    return math.ceil((weight_bits + data_bits) / 48)
+
+
+def bram18_memory(depth_words: int, width_bits: int) -> int:
+    """18 Kb blocks of a random-access memory of ``depth_words`` x ``width_bits`` (0 if empty)."""
+    if depth_words <= 0 or width_bits <= 0:
+        return 0
+    columns = math.ceil(width_bits / MAX_BRAM_WIDTH_BITS)
+    width = math.ceil(width_bits / columns)
+    bram_width = width if width in BRAM18_WORDS_BY_WIDTH else _WIDTHS[bisect.bisect_right(_WIDTHS, width)]
+    return columns * math.ceil(depth_words / BRAM18_WORDS_BY_WIDTH[bram_width])
+
+
+def bram18_stream(depth_words: int, width_bits: int) -> int:
+    """18 Kb blocks of a FIFO / line buffer of ``depth_words`` x ``width_bits`` (0 if empty)."""
+    if depth_words <= 0 or width_bits <= 0:
+        return 0
+    deepest = _DEPTHS[-1]
+    stacks = math.ceil(depth_words / deepest)
+    depth = math.ceil(depth_words / stacks)
+    bram_depth = depth if depth in BRAM18_WIDTH_BY_WORDS else _DEPTHS[min(bisect.bisect_right(_DEPTHS, depth),
+                                                                          len(_DEPTHS) - 1)]
+    return stacks * math.ceil(width_bits / BRAM18_WIDTH_BY_WORDS[bram_depth])
+
+
+def bram18_for(depth_words: int, width_bits: int) -> int:
+    """Blocks of a memory of ``depth_words`` x ``width_bits`` (alias of ``bram18_memory``)."""
+    return bram18_memory(depth_words, width_bits)
 
 
 def uram_for(depth_words: int, width_bits: int) -> int:
@@ -68,14 +83,17 @@ def uram_for(depth_words: int, width_bits: int) -> int:
     return math.ceil(width_bits / URAM_SHAPE[1]) * math.ceil(depth_words / (URAM_SHAPE[0] * per_row))
 
 
+LUTRAM_MAX_BITS = 1024
+"""Inter-stage FIFOs of at most this many bits are built from LUT-RAM / SRL instead of BRAM."""
+
+
 def fifo_cost(depth_words: int, width_bits: int) -> tuple[int, int]:
-    """(bram18, lut) of one FIFO: LUT-RAM when small (<= LUTRAM_MAX_BITS bits), else BRAM."""
+    """(bram18, lut) of one inter-stage FIFO lane: LUT-RAM (one LUT per 64 bits) when small, else BRAM.
+
+    fpgaConvNet-model 0.1.4.2 leaves these FIFOs out (its layers' ``buffer_depth`` is 0); HLS
+    builds its depth-2 streams from shift registers, so a shallow FIFO costs a few LUTs here.
+    """
     bits = depth_words * width_bits
     if bits <= LUTRAM_MAX_BITS:
-        return 0, math.ceil(bits / 64) * LUTRAM_LUT_PER_64_BITS
-    return bram18_for(depth_words, width_bits), 0
-
-
-def accumulator_bits(weight_bits: int, data_bits: int, terms: int) -> int:
-    """Bits of an accumulator summing ``terms`` products without overflow."""
-    return weight_bits + data_bits + max(1, math.ceil(math.log2(max(2, terms))))
+        return 0, math.ceil(bits / 64)
+    return bram18_stream(depth_words, width_bits), 0

@@ -15,8 +15,12 @@ cycles per sample (it reads every input element once).  The batch multiplies bot
 
 Memory of a MAC stage: its weights on chip in ``lanes`` banks (one weight per lane per cycle),
 or -- when ``weights_on_chip`` is False -- streamed from off-chip once per sample with the
-sample's input frame buffered on chip so every weight tile can sweep it.  Conv and pool stages
-with an R x S window keep ``R - 1`` line buffers per input lane.
+sample's input frame buffered on chip so every weight tile can sweep it.
+
+Resources are fpgaConvNet-model's per-module models (``simulator.fpga.modules``): sliding window,
+fork, conv, accumulate, glue, biases and weights memories, pool, ReLU.  Options fpgaConvNet does
+not have -- LUT-built multipliers (``personality="lut"``), UltraRAM weights, off-chip weights --
+are our extensions on top of the same modules.
 """
 
 from __future__ import annotations
@@ -25,22 +29,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from simulator.fpga.resources import (
-    LUT_MULT_FF_PER_BIT,
-    LUT_MULT_LUT_PER_BIT2,
-    MAC_LANE_FF_PER_BIT,
-    MAC_LANE_LUT_PER_BIT,
-    STAGE_BASE_FF,
-    STAGE_BASE_LUT,
-    STREAM_LANE_FF_PER_BIT,
-    STREAM_LANE_LUT_PER_BIT,
-    WINDOW_FF_PER_BIT,
-    accumulator_bits,
-    bram18_for,
-    dsp_per_mac,
-    fifo_cost,
-    uram_for,
-)
+from simulator.fpga import modules as mod
+from simulator.fpga.resources import LUT_MULT_FF_PER_BIT, LUT_MULT_LUT_PER_BIT2, bram18_memory, uram_for
 from workloads.errors import SpecError
 from workloads.layer import Layer
 
@@ -91,11 +81,6 @@ class StageCost:
     uram: int = 0
 
 
-def stage_kind(layer: Layer) -> str:
-    """``mac`` for conv/gemm/matmul, ``stream`` for pooling and elementwise layers."""
-    return "mac" if layer.has_weights else "stream"
-
-
 def channels_in(layer: Layer) -> int:
     """Input channels the coarse_in factor divides (G*C; G for pool/eltwise)."""
     return layer.G * layer.C
@@ -142,59 +127,102 @@ def per_sample_work(layer: Layer) -> int:
     return layer.G * layer.H * layer.W
 
 
-def stage_cost(layer: Layer, folding: Folding, *, check: bool = True) -> StageCost:
-    """Cycles per sample and resources of the stage implementing ``layer`` with ``folding``."""
+def _stream_cost(layer: Layer, folding: Folding) -> StageCost:
+    """Pooling (sliding window + pool per lane) or ReLU / elementwise (one unit per lane and input)."""
+    ci = folding.coarse_in
+    cycles = per_sample_work(layer) // ci
+    ch_lane = channels_in(layer) // ci
+    if layer.op == "pool":
+        lane = mod.sliding_window(layer.H, layer.W, ch_lane, (layer.R, layer.S), layer.padding[1] + layer.padding[3],
+                                  layer.input_bits) + mod.pool((layer.R, layer.S))
+    else:
+        lane = mod.relu(ch_lane * layer.H * layer.W, layer.input_bits) * layer.num_inputs
+    r = lane * ci
+    return StageCost(cycles, r.dsp, r.bram18, r.lut, r.ff, 0)
+
+
+def mac_modules(layer: Layer, folding: Folding) -> mod.Rsc:
+    """LUT, FF, BRAM and DSP of a conv / inner-product stage's modules (weights memory excluded).
+
+    Sliding window and fork per ``coarse_in`` lane, conv and accumulate per ``coarse_in x
+    coarse_out`` lane, one glue, the biases memory per ``coarse_out`` lane (fpgaConvNet; the bias
+    adder is folded into the accumulator for layers with a bias, as its model does).
+    """
+    ci, co, fine = folding.coarse_in, folding.coarse_out, folding.fine
+    ch_lane = channels_in(layer) // ci
+    filters_lane = layer.G * layer.K // co
+    windowed = layer.op == "conv" and layer.R * layer.S > 1
+    total = mod.NONE
+    if windowed:
+        total += mod.sliding_window(layer.H, layer.W, ch_lane, (layer.R, layer.S),
+                                    layer.padding[1] + layer.padding[3], layer.input_bits) * ci
+    if co > 1 or layer.op != "conv":
+        total += mod.fork(ch_lane * layer.P * layer.Q) * ci
+    conv = mod.conv(layer.P * layer.Q, filters_lane, fine if layer.op == "conv" else 1, layer.weight_bits,
+                    layer.input_bits)
+    if folding.personality == "lut":
+        mults = folding.lanes
+        conv = mod.Rsc(conv.lut, conv.ff, conv.bram18, 0) * (ci * co) + mod.Rsc(
+            int(mults * LUT_MULT_LUT_PER_BIT2 * layer.weight_bits * layer.input_bits),
+            mults * LUT_MULT_FF_PER_BIT * (layer.weight_bits + layer.input_bits), 0, 0)
+    else:
+        conv = conv * (ci * co)
+    total += conv
+    if ch_lane * (1 if layer.op == "conv" else layer.H * layer.W) > 1:
+        acc = mod.accum(layer.P, layer.Q, ch_lane, filters_lane, layer.G, layer.output_bits)
+        total += mod.Rsc(acc.lut, acc.ff, 0, acc.dsp) * (ci * co) + mod.Rsc(0, 0, acc.bram18 * co, 0)
+    if ci > 1:
+        total += mod.glue(ci)
+    return total + mod.Rsc(0, 0, co * bram18_memory(layer.G * layer.K // co, layer.output_bits), 0)
+
+
+def fpgaconvnet_padded_cycles(layer: Layer, folding: Folding) -> int:
+    """Cycles per sample fpgaConvNet 0.1.4.2 (as SAMO 0.2.4 drives it) gives a padded conv.
+
+    It sizes the window grid with the padding counted twice, ``P' = (H + 2 (top + bottom) - R) /
+    stride + 1`` (likewise ``Q'``), and takes ``P' Q' (GC / coarse_in) (K / coarse_out) (RS / fine)``.
+    """
+    pt, pl, pb, pr = layer.padding
+    p2 = (layer.H + 2 * (pt + pb) - layer.R) // layer.stride[0] + 1
+    q2 = (layer.W + 2 * (pl + pr) - layer.S) // layer.stride[1] + 1
+    return (p2 * q2 * (channels_in(layer) // folding.coarse_in) * (layer.K // folding.coarse_out)
+            * (layer.R * layer.S // folding.fine))
+
+
+def stage_cost(layer: Layer, folding: Folding, *, check: bool = True, padding_twice: bool = False) -> StageCost:
+    """Cycles per sample and resources of the stage implementing ``layer`` with ``folding``.
+
+    ``padding_twice``: cycles of a padded conv as fpgaConvNet 0.1.4.2 counts them
+    (``fpgaconvnet_padded_cycles``), to reproduce SAMO's printed cycles; off by default.
+    """
     if check:
         check_folding(layer, folding)
+    if not layer.has_weights:
+        return _stream_cost(layer, folding)
     ci = folding.coarse_in
     in_bits, w_bits = layer.input_bits, layer.weight_bits
-    if not layer.has_weights:
-        lanes = ci
-        cycles = per_sample_work(layer) // lanes
-        bram = 0
-        ff_window = 0
-        if layer.op == "pool" and layer.R * layer.S > 1:
-            depth = math.ceil(layer.padded_input[1] * layer.G / ci)
-            bram = ci * (layer.R - 1) * bram18_for(depth, in_bits)
-            ff_window = ci * layer.R * layer.S * in_bits * WINDOW_FF_PER_BIT
-        lut = STAGE_BASE_LUT + lanes * STREAM_LANE_LUT_PER_BIT * in_bits * layer.num_inputs
-        ff = STAGE_BASE_FF + lanes * STREAM_LANE_FF_PER_BIT * in_bits + ff_window
-        return StageCost(cycles, 0, bram, lut, ff, 0)
-
     lanes = folding.lanes
     cycles = max(per_sample_work(layer) // lanes,
                  channels_in(layer) * layer.padded_input[0] * layer.padded_input[1] // ci,  # window over padded input
                  layer.G * layer.K * layer.P * layer.Q // folding.coarse_out)  # output stream
-    acc = accumulator_bits(w_bits, in_bits, layer.C * layer.R * layer.S)
-    lut = STAGE_BASE_LUT + lanes * MAC_LANE_LUT_PER_BIT * acc
-    ff = STAGE_BASE_FF + lanes * MAC_LANE_FF_PER_BIT * acc
-    if folding.personality == "dsp":
-        dsp = lanes * dsp_per_mac(w_bits, in_bits)
-    else:
-        dsp = 0
-        lut += int(lanes * LUT_MULT_LUT_PER_BIT2 * w_bits * in_bits)
-        ff += lanes * LUT_MULT_FF_PER_BIT * (w_bits + in_bits)
-    bram = 0
-    if layer.op == "conv" and layer.R * layer.S > 1:
-        depth = math.ceil(layer.padded_input[1] * channels_in(layer) / ci)
-        bram += ci * (layer.R - 1) * bram18_for(depth, in_bits)
-        ff += ci * layer.R * layer.S * in_bits * WINDOW_FF_PER_BIT
+    if padding_twice and layer.op == "conv" and any(layer.padding):
+        cycles = fpgaconvnet_padded_cycles(layer, folding)
+    r = mac_modules(layer, folding)
+    lut, ff, bram = r.lut, r.ff, r.bram18
     offchip = 0
     uram = 0
     weights = layer.weight_elems
     if layer.op == "matmul":
         # second operand is an activation: buffer one group's worth per sample on chip
-        bram += lanes * bram18_for(math.ceil(layer.K * layer.C / lanes), w_bits)
+        bram += mod.weights_memory(layer.K * layer.C, lanes, w_bits)
     elif folding.weights_on_chip and folding.weights_in_uram:
         uram = lanes * uram_for(math.ceil(weights / lanes), w_bits)
     elif folding.weights_on_chip:
-        bram += lanes * bram18_for(math.ceil(weights / lanes), w_bits)
+        bram += mod.weights_memory(weights, lanes, w_bits)
     else:
         offchip = weights * w_bits
         frame = channels_in(layer) * layer.padded_input[0] * layer.padded_input[1]
         if layer.op == "conv":
-            bram += ci * bram18_for(math.ceil(frame / ci), in_bits)
-        tile_bram, tile_lut = fifo_cost(2 * 16, w_bits)  # double-buffered weight tile per lane
-        bram += lanes * tile_bram
-        lut += lanes * tile_lut
-    return StageCost(cycles, dsp, bram, lut, ff, offchip, uram)
+            bram += ci * bram18_memory(math.ceil(frame / ci), in_bits)
+        lut += lanes * math.ceil(2 * 16 * w_bits / 64)  # double-buffered 16-word weight tile per lane, LUT-RAM
+    return StageCost(cycles, r.dsp, bram, lut, ff, offchip, uram)

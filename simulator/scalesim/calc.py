@@ -137,6 +137,85 @@ def _fast_dram(unique: int, items_per_set: int, fill_bw: int) -> tuple[int, int,
     return unique, (nsets * items_per_set) // -fill_bw, -1
 
 
+def _checked_args(sizes: dict[str, Any], bandwidths: dict[str, Any], dataflow: str,
+                  bandwidth_mode: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Validated layer/array/SRAM sizes and bandwidths of :func:`scalesim_layer` (``SpecError`` else)."""
+    vals: dict[str, int] = {}
+    for key, val in sizes.items():
+        if type(val) is int and val >= 1:  # fast path for the common case
+            vals[key] = val
+        else:
+            vals[key] = require_int(val, key=key, source=_SOURCE, minimum=1)
+    if dataflow not in DATAFLOWS:
+        raise SpecError("unknown dataflow", source=_SOURCE, key="dataflow", value=dataflow,
+                        accepted="one of 'os', 'ws', 'is'")
+    if bandwidth_mode not in ("CALC", "USER"):
+        raise SpecError("unknown bandwidth mode", source=_SOURCE, key="bandwidth_mode",
+                        value=bandwidth_mode, accepted="'CALC' or 'USER'")
+    bws = {}
+    for key, val in bandwidths.items():
+        bws[key] = val if type(val) is int and val >= 1 else require_int(
+            val, key=key, source=_SOURCE, minimum=1)
+        if bandwidth_mode == "USER" and key != "ofmap_dram_bw_words" and bws[key] % SRAM_BANKS:
+            raise SpecError("SCALE-Sim splits this bandwidth over its 10 SRAM banks",
+                            source=_SOURCE, key=key, value=val,
+                            accepted=f"a multiple of {SRAM_BANKS}")
+    for filt, extent, what in (("filter_h", "ifmap_h", "taller"), ("filter_w", "ifmap_w", "wider")):
+        if vals[filt] > vals[extent]:
+            raise SpecError(f"filter {what} than the input", source=_SOURCE, key=filt,
+                            value=sizes[filt], accepted=f"an integer <= {extent} ({sizes[extent]})")
+    window_words = min(vals["ifmap_sram_kb"] * 1024 // 100, vals["filter_sram_kb"] * 1024 // 100) \
+        * kern.SETS_PER_WINDOW
+    if max(vals["array_rows"], vals["array_cols"]) > window_words:
+        raise SpecError("array wider than SCALE-Sim's read-buffer window (it divides by zero)",
+                        source=_SOURCE, key="array_rows/array_cols",
+                        value=max(vals["array_rows"], vals["array_cols"]),
+                        accepted=f"at most {window_words} for these SRAM sizes")
+    return vals, bws
+
+
+def _fold_counts(df: int, m_dim: int, n: int, k_dim: int, ar: int, ac: int) -> tuple[int, int, int]:
+    """Row folds, column folds and valid ofmap writes (partial sums counted per row fold)."""
+    if df == 0:
+        return -(-m_dim // ar), -(-n // ac), m_dim * n
+    if df == 1:
+        row_folds = -(-k_dim // ar)
+        return row_folds, -(-n // ac), m_dim * n * row_folds
+    row_folds = -(-k_dim // ar)
+    return row_folds, -(-m_dim // ac), m_dim * n * row_folds
+
+
+def _sram_counts(df: int, m_dim: int, n: int, k_dim: int, row_folds: int, col_folds: int, ar: int,
+                 ac: int) -> tuple[int, int, int]:
+    """SCALE-Sim's SRAM ifmap reads, filter reads and ofmap writes (os over-counts folds*(R+C))."""
+    if df == 0:
+        return m_dim * k_dim * col_folds, k_dim * n * row_folds, m_dim * n + row_folds * col_folds * (ar + ac)
+    if df == 1:
+        return m_dim * k_dim * col_folds, k_dim * n, m_dim * n * row_folds
+    return m_dim * k_dim, k_dim * n * col_folds, m_dim * n * row_folds
+
+
+def _run_kernel(args: tuple[Any, ...], if_lw: np.ndarray, fi_lw: np.ndarray, uargs: tuple[np.ndarray, ...],
+                capacity: int, valid_writes: int, user: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``simulate_layer_calc``; if the bounded write-line buffer fills, rerun with one line per
+    write (state arrays reset). Returns (``R_*`` integers, [mapping efficiency, utilisation])."""
+    out_i = np.zeros(kern.N_RESULTS, dtype=np.int64)
+    out_f = np.zeros(2, dtype=np.float64)
+    ustate0 = uargs[1].copy()
+    while True:
+        try:
+            kern.simulate_layer_calc(*args, if_lw, fi_lw, np.empty(capacity, dtype=np.int64), out_i, out_f, user,
+                                     *uargs)
+            return out_i, out_f
+        except ValueError:
+            if capacity >= valid_writes + 2:
+                raise
+            capacity = valid_writes + 2
+            if_lw.fill(-1)
+            fi_lw.fill(-1)
+            uargs[1][:] = ustate0
+
+
 def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, channels: int,
                    num_filters: int, stride: int, array_rows: int, array_cols: int,
                    ifmap_sram_kb: int, filter_sram_kb: int, ofmap_sram_kb: int, dataflow: str,
@@ -157,50 +236,18 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
         ofmap_dram_bw_words: USER mode only: its ``Bandwidth`` (the ofmap drain, words/cycle).
         use_fast_paths: use closed forms where they provably equal the emulation.
     """
-    vals: dict[str, int] = {}
-    for key, val in (("ifmap_h", ifmap_h), ("ifmap_w", ifmap_w), ("filter_h", filter_h),
-                     ("filter_w", filter_w), ("channels", channels),
-                     ("num_filters", num_filters), ("stride", stride),
-                     ("array_rows", array_rows), ("array_cols", array_cols),
-                     ("ifmap_sram_kb", ifmap_sram_kb), ("filter_sram_kb", filter_sram_kb),
-                     ("ofmap_sram_kb", ofmap_sram_kb)):
-        if type(val) is int and val >= 1:  # fast path for the common case
-            vals[key] = val
-        else:
-            vals[key] = require_int(val, key=key, source=_SOURCE, minimum=1)
-    if dataflow not in DATAFLOWS:
-        raise SpecError("unknown dataflow", source=_SOURCE, key="dataflow", value=dataflow,
-                        accepted="one of 'os', 'ws', 'is'")
-    if bandwidth_mode not in ("CALC", "USER"):
-        raise SpecError("unknown bandwidth mode", source=_SOURCE, key="bandwidth_mode",
-                        value=bandwidth_mode, accepted="'CALC' or 'USER'")
+    vals, bws = _checked_args(
+        {"ifmap_h": ifmap_h, "ifmap_w": ifmap_w, "filter_h": filter_h, "filter_w": filter_w, "channels": channels,
+         "num_filters": num_filters, "stride": stride, "array_rows": array_rows, "array_cols": array_cols,
+         "ifmap_sram_kb": ifmap_sram_kb, "filter_sram_kb": filter_sram_kb, "ofmap_sram_kb": ofmap_sram_kb},
+        {"ifmap_dram_bw_words": ifmap_dram_bw_words, "filter_dram_bw_words": filter_dram_bw_words,
+         "ofmap_dram_bw_words": ofmap_dram_bw_words}, dataflow, bandwidth_mode)
     user = bandwidth_mode == "USER"
-    bws = {}
-    for key, val in (("ifmap_dram_bw_words", ifmap_dram_bw_words),
-                     ("filter_dram_bw_words", filter_dram_bw_words),
-                     ("ofmap_dram_bw_words", ofmap_dram_bw_words)):
-        bws[key] = val if type(val) is int and val >= 1 else require_int(
-            val, key=key, source=_SOURCE, minimum=1)
-        if user and key != "ofmap_dram_bw_words" and bws[key] % SRAM_BANKS:
-            raise SpecError("SCALE-Sim splits this bandwidth over its 10 SRAM banks",
-                            source=_SOURCE, key=key, value=val,
-                            accepted=f"a multiple of {SRAM_BANKS}")
-    if vals["filter_h"] > vals["ifmap_h"]:
-        raise SpecError("filter taller than the input", source=_SOURCE, key="filter_h",
-                        value=filter_h, accepted=f"an integer <= ifmap_h ({ifmap_h})")
-    if vals["filter_w"] > vals["ifmap_w"]:
-        raise SpecError("filter wider than the input", source=_SOURCE, key="filter_w",
-                        value=filter_w, accepted=f"an integer <= ifmap_w ({ifmap_w})")
     h, w, r, s = vals["ifmap_h"], vals["ifmap_w"], vals["filter_h"], vals["filter_w"]
     c, n, st = vals["channels"], vals["num_filters"], vals["stride"]
     ar, ac = vals["array_rows"], vals["array_cols"]
     if_items = vals["ifmap_sram_kb"] * 1024 // 100
     fi_items = vals["filter_sram_kb"] * 1024 // 100
-    window_words = min(if_items, fi_items) * kern.SETS_PER_WINDOW
-    if max(ar, ac) > window_words:
-        raise SpecError("array wider than SCALE-Sim's read-buffer window (it divides by zero)",
-                        source=_SOURCE, key="array_rows/array_cols", value=max(ar, ac),
-                        accepted=f"at most {window_words} for these SRAM sizes")
     e = (h - r + st + st - 1) // st
     f = (w - s + st + st - 1) // st
     m_dim, k_dim = e * f, r * s * c
@@ -219,38 +266,15 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
         uargs = _CALC_DUMMIES
     if_lw = np.full(1 if (fast_if or user) else h * w * c, -1, dtype=np.int32)
     fi_lw = np.full(1 if (fast_fi or user) else k_dim * n, -1, dtype=np.int32)
-    if df == 0:
-        row_folds, col_folds = -(-m_dim // ar), -(-n // ac)
-        valid_writes = m_dim * n
-    elif df == 1:
-        row_folds, col_folds = -(-k_dim // ar), -(-n // ac)
-        valid_writes = m_dim * n * row_folds
-    else:
-        row_folds, col_folds = -(-k_dim // ar), -(-m_dim // ac)
-        valid_writes = m_dim * n * row_folds
-    out_i = np.zeros(kern.N_RESULTS, dtype=np.int64)
-    out_f = np.zeros(2, dtype=np.float64)
+    row_folds, col_folds, valid_writes = _fold_counts(df, m_dim, n, k_dim, ar, ac)
     drain_bw = bws["ofmap_dram_bw_words"] if user else ac
     ofmap_words = vals["ofmap_sram_kb"] * 1024
     # Closed ofmap lines awaiting a drain: small in practice, so start with a bounded buffer
     # and fall back to one line per write only if the backlog ever fills it.
-    capacity = _lines_capacity(valid_writes, ofmap_words, drain_bw)
-    ustate0 = uargs[1].copy()
-    while True:
-        try:
-            kern.simulate_layer_calc(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, if_items,
-                                     fi_items, 10, 10, ofmap_words, drain_bw, fast_if is None,
-                                     fast_fi is None, use_fast_paths and not user, if_lw, fi_lw,
-                                     np.empty(capacity, dtype=np.int64), out_i, out_f, user,
-                                     *uargs)
-            break
-        except ValueError:
-            if capacity >= valid_writes + 2:
-                raise
-            capacity = valid_writes + 2
-            if_lw.fill(-1)
-            fi_lw.fill(-1)
-            uargs[1][:] = ustate0
+    args = (df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, if_items, fi_items, 10, 10, ofmap_words, drain_bw,
+            fast_if is None, fast_fi is None, use_fast_paths and not user)
+    out_i, out_f = _run_kernel(args, if_lw, fi_lw, uargs, _lines_capacity(valid_writes, ofmap_words, drain_bw),
+                               valid_writes, user)
     res = [int(x) for x in out_i]
     if user:
         if ub.crashes():
@@ -263,13 +287,13 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
         res[kern.R_IF_DRAM], res[kern.R_IF_DRAM_START], res[kern.R_IF_DRAM_STOP] = fast_if
     if fast_fi is not None:
         res[kern.R_FI_DRAM], res[kern.R_FI_DRAM_START], res[kern.R_FI_DRAM_STOP] = fast_fi
-    folds = row_folds * col_folds
-    if df == 0:
-        sram = (m_dim * k_dim * col_folds, k_dim * n * row_folds, m_dim * n + folds * (ar + ac))
-    elif df == 1:
-        sram = (m_dim * k_dim * col_folds, k_dim * n, m_dim * n * row_folds)
-    else:
-        sram = (m_dim * k_dim, k_dim * n * col_folds, m_dim * n * row_folds)
+    sram = _sram_counts(df, m_dim, n, k_dim, row_folds, col_folds, ar, ac)
+    return _result(dataflow, ar, ac, m_dim, n, k_dim, row_folds * col_folds, res, out_f, sram)
+
+
+def _result(dataflow: str, ar: int, ac: int, m_dim: int, n: int, k_dim: int, folds: int, res: list[int],
+            out_f: np.ndarray, sram: tuple[int, int, int]) -> ScaleSimLayerResult:
+    """The report from the kernel's ``R_*`` integers, its fold means and the SRAM counts."""
     total = res[kern.R_LAST_OUT]
     macs = m_dim * n * k_dim
     return ScaleSimLayerResult(

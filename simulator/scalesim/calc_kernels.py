@@ -101,6 +101,54 @@ def ifmap_tables(m_dim: int, k_dim: int, ofmap_w: int, ifmap_w: int, channels: i
 
 
 @njit(cache=True)
+def fold_geometry(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ar: int,
+                  ac: int) -> tuple[int, int, int, int, int]:
+    """(spatial rows, spatial cols, temporal extent, demand rows per fold, cycles per fold that
+    SCALE-Sim's compute utilisation divides by) of a dataflow."""
+    if dataflow == 0:
+        return m_dim, n_dim, k_dim, k_dim + ar + ac - 2, k_dim + ar + ac - 2
+    if dataflow == 1:
+        return k_dim, n_dim, m_dim, 2 * ar + ac + m_dim - 2, 2 * ar + 2 * ac + m_dim - 3
+    return k_dim, m_dim, n_dim, 2 * ar + ac + n_dim - 2, 2 * ar + 2 * ac + n_dim - 3
+
+
+@njit(cache=True)
+def ofmap_writes(dataflow: int, t: int, ru: int, cu: int, ar: int, k_dim: int, t_dim: int) -> int:
+    """Ofmap words written by demand row ``t`` of a fold."""
+    if dataflow == 0:
+        lo = max(0, t - k_dim + 1 - (ar - 1))
+        hi = min(cu - 1, t - k_dim + 1 - (ar - ru))
+    else:
+        lo = max(0, t - (2 * ar - 1) - (t_dim - 1))
+        hi = min(cu - 1, t - (2 * ar - 1))
+    return hi - lo + 1 if hi >= lo else 0
+
+
+@njit(cache=True)
+def store_results(out_int: np.ndarray, rows: int, stalls: int, out_cycle: int, ifs: np.ndarray,
+                  fis: np.ndarray, wb: np.ndarray, spans: np.ndarray, track_ifmap: bool, track_filter: bool,
+                  ifmap_items_per_set: int, ifmap_fill_bw: int, filter_items_per_set: int,
+                  filter_fill_bw: int) -> None:
+    """Fill the ``R_*`` entries of ``out_int`` from the buffers' final state."""
+    out_int[R_ROWS] = rows
+    out_int[R_STALLS] = stalls
+    out_int[R_LAST_OUT] = out_cycle
+    out_int[R_IF_DRAM] = ifs[RB_COUNT]
+    out_int[R_FI_DRAM] = fis[RB_COUNT]
+    if track_ifmap:
+        out_int[R_IF_DRAM_START], out_int[R_IF_DRAM_STOP] = read_buffer_dram_window(
+            ifs, ifmap_items_per_set, ifmap_fill_bw)
+    if track_filter:
+        out_int[R_FI_DRAM_START], out_int[R_FI_DRAM_STOP] = read_buffer_dram_window(
+            fis, filter_items_per_set, filter_fill_bw)
+    out_int[R_OF_DRAM] = wb[5]
+    out_int[R_OF_DRAM_START] = wb[6]
+    out_int[R_OF_DRAM_STOP] = wb[7]
+    for i in range(6):  # ifmap, filter, ofmap SRAM (first, last) cycles
+        out_int[R_IF_SRAM_START + i] = spans[i]
+
+
+@njit(cache=True)
 def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap_w: int,
                         ifmap_h: int, ifmap_w: int, channels: int, filter_w: int, stride: int,
                         array_rows: int, array_cols: int, ifmap_items_per_set: int,
@@ -127,51 +175,28 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
     """
     ar = array_rows
     ac = array_cols
-    if dataflow == 0:
-        sr, sc, t_dim = m_dim, n_dim, k_dim
-        rows_per_fold = k_dim + ar + ac - 2
-        util_cycles = rows_per_fold
-    elif dataflow == 1:
-        sr, sc, t_dim = k_dim, n_dim, m_dim
-        rows_per_fold = 2 * ar + ac + m_dim - 2
-        util_cycles = rows_per_fold + ac - 1
-    else:
-        sr, sc, t_dim = k_dim, m_dim, n_dim
-        rows_per_fold = 2 * ar + ac + n_dim - 2
-        util_cycles = rows_per_fold + ac - 1
+    sr, sc, t_dim, rows_per_fold, util_cycles = fold_geometry(dataflow, m_dim, n_dim, k_dim, ar, ac)
     row_folds = (sr + ar - 1) // ar
     col_folds = (sc + ac - 1) // ac
     active_words = ofmap_words - ofmap_words // 2  # ceil(total * 0.5)
-    drain_words = ofmap_words - active_words
-    lines_per_drain = (drain_words + drain_bw - 1) // drain_bw
-    big = np.int64(1) << 62
-    prow, pcol, pbase, wrow, wcol, woff = ifmap_tables(m_dim, k_dim, ofmap_w, ifmap_w,
-                                                       channels, filter_w, stride)
+    lines_per_drain = (ofmap_words - active_words + drain_bw - 1) // drain_bw
+    prow, pcol, pbase, wrow, wcol, woff = ifmap_tables(m_dim, k_dim, ofmap_w, ifmap_w, channels, filter_w,
+                                                       stride)
     # every window inside the input: no -1 entries in the ifmap operand matrix
     all_valid = (prow[m_dim - 1] + wrow[k_dim - 1] < ifmap_h
                  and pcol[m_dim - 1] + wcol[k_dim - 1] < ifmap_w)
-
     ibuf = np.empty(max(ar, ac), dtype=np.int64)
     fbuf = np.empty(max(ar, ac), dtype=np.int64)
     ifs = np.zeros(8, dtype=np.int64)
     fis = np.zeros(8, dtype=np.int64)
     wb = np.zeros(8, dtype=np.int64)
     wb[0] = ofmap_words
-    wb[6] = big
-    wb[7] = -big
-    if_first = -1
-    if_last = -1
-    fi_first = -1
-    fi_last = -1
-    of_first = -1
-    of_last = -1
-    stalls = 0
-    g = 0
-    if_prev_zero = False
-    fi_prev_zero = False
-    map_sum = 0.0
-    util_sum = 0.0
-    out_cycle = 0
+    wb[6] = np.int64(1) << 62
+    wb[7] = -wb[6]
+    spans = np.full(6, -1, dtype=np.int64)  # (first, last) SRAM cycle of ifmap, filter, ofmap
+    stalls = g = out_cycle = 0
+    if_prev_zero = fi_prev_zero = False
+    map_sum = util_sum = 0.0
     for fc in range(col_folds):
         c0 = fc * ac
         cu = min(ac, sc - c0)
@@ -183,8 +208,7 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
             # single miss, cannot miss either (the buffer state did not change): skip it.
             fold_idx = fc * row_folds + fr
             if_same = fold_idx > 0 and row_folds == 1 and dataflow != 2
-            fi_same = (fr > 0 and dataflow == 0) or (
-                fold_idx > 0 and row_folds == 1 and dataflow == 2)
+            fi_same = (fr > 0 and dataflow == 0) or (fold_idx > 0 and row_folds == 1 and dataflow == 2)
             do_if = track_ifmap and not (skip_repeats and if_same and if_prev_zero)
             do_fi = track_filter and not (skip_repeats and fi_same and fi_prev_zero)
             if_misses0 = ifs[RB_COUNT]
@@ -202,8 +226,7 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                     for c in range(lo, hi):
                         pm = r0 + c
                         wk = t - c
-                        if all_valid or (prow[pm] + wrow[wk] < ifmap_h
-                            and pcol[pm] + wcol[wk] < ifmap_w):
+                        if all_valid or (prow[pm] + wrow[wk] < ifmap_h and pcol[pm] + wcol[wk] < ifmap_w):
                             ibuf[n_if] = pbase[pm] + woff[wk]
                             n_if += 1
                             if not do_if:
@@ -214,8 +237,7 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                     for c in range(lo, hi):
                         pm = t - c - ar
                         wk = r0 + c
-                        if all_valid or (prow[pm] + wrow[wk] < ifmap_h
-                            and pcol[pm] + wcol[wk] < ifmap_w):
+                        if all_valid or (prow[pm] + wrow[wk] < ifmap_h and pcol[pm] + wcol[wk] < ifmap_w):
                             ibuf[n_if] = pbase[pm] + woff[wk]
                             n_if += 1
                             if not do_if:
@@ -224,8 +246,7 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                     krow = r0 + ar - 1 - t
                     for c in range(cu):
                         pm = c0 + c
-                        if all_valid or (prow[pm] + wrow[krow] < ifmap_h
-                            and pcol[pm] + wcol[krow] < ifmap_w):
+                        if all_valid or (prow[pm] + wrow[krow] < ifmap_h and pcol[pm] + wcol[krow] < ifmap_w):
                             ibuf[n_if] = pbase[pm] + woff[krow]
                             n_if += 1
                             if not do_if:
@@ -266,34 +287,24 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                                            up[1], up[2], up[3], up[4], up[5], up[6])
                 else:
                     if do_if:
-                        read_buffer_row(ifs, ifmap_last_window, ibuf, n_if, cycle,
-                                        ifmap_items_per_set)
+                        read_buffer_row(ifs, ifmap_last_window, ibuf, n_if, cycle, ifmap_items_per_set)
                     if do_fi:
-                        read_buffer_row(fis, filter_last_window, fbuf, n_fi, cycle,
-                                        filter_items_per_set)
-                # ---- ofmap writes of this row
-                if dataflow == 0:
-                    lo = max(0, t - k_dim + 1 - (ar - 1))
-                    hi = min(cu - 1, t - k_dim + 1 - (ar - ru))
-                else:
-                    lo = max(0, t - (2 * ar - 1) - (t_dim - 1))
-                    hi = min(cu - 1, t - (2 * ar - 1))
-                n_writes = hi - lo + 1 if hi >= lo else 0
-                out_cycle = write_buffer_row(wb, lines, n_writes, cycle, active_words,
-                                             lines_per_drain, drain_bw)
+                        read_buffer_row(fis, filter_last_window, fbuf, n_fi, cycle, filter_items_per_set)
+                n_writes = ofmap_writes(dataflow, t, ru, cu, ar, k_dim, t_dim)
+                out_cycle = write_buffer_row(wb, lines, n_writes, cycle, active_words, lines_per_drain, drain_bw)
                 stalls += max(if_off - 1, fi_off - 1, out_cycle - cycle)
                 if n_if > 0:
-                    if if_first < 0:
-                        if_first = cycle + if_off
-                    if_last = cycle + if_off
+                    if spans[0] < 0:
+                        spans[0] = cycle + if_off
+                    spans[1] = cycle + if_off
                 if any_fi:
-                    if fi_first < 0:
-                        fi_first = cycle + fi_off
-                    fi_last = cycle + fi_off
+                    if spans[2] < 0:
+                        spans[2] = cycle + fi_off
+                    spans[3] = cycle + fi_off
                 if n_writes > 0:
-                    if of_first < 0:
-                        of_first = out_cycle
-                    of_last = out_cycle
+                    if spans[4] < 0:
+                        spans[4] = out_cycle
+                    spans[5] = out_cycle
                 g += 1
             if_prev_zero = ifs[RB_COUNT] == if_misses0
             fi_prev_zero = fis[RB_COUNT] == fi_misses0
@@ -301,25 +312,5 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
     n_folds = row_folds * col_folds
     out_float[0] = map_sum / n_folds
     out_float[1] = util_sum / n_folds
-    out_int[R_ROWS] = g
-    out_int[R_STALLS] = stalls
-    out_int[R_LAST_OUT] = out_cycle
-    out_int[R_IF_DRAM] = ifs[RB_COUNT]
-    out_int[R_FI_DRAM] = fis[RB_COUNT]
-    if track_ifmap:
-        s, e = read_buffer_dram_window(ifs, ifmap_items_per_set, ifmap_fill_bw)
-        out_int[R_IF_DRAM_START] = s
-        out_int[R_IF_DRAM_STOP] = e
-    if track_filter:
-        s, e = read_buffer_dram_window(fis, filter_items_per_set, filter_fill_bw)
-        out_int[R_FI_DRAM_START] = s
-        out_int[R_FI_DRAM_STOP] = e
-    out_int[R_OF_DRAM] = wb[5]
-    out_int[R_OF_DRAM_START] = wb[6]
-    out_int[R_OF_DRAM_STOP] = wb[7]
-    out_int[R_IF_SRAM_START] = if_first
-    out_int[R_IF_SRAM_STOP] = if_last
-    out_int[R_FI_SRAM_START] = fi_first
-    out_int[R_FI_SRAM_STOP] = fi_last
-    out_int[R_OF_SRAM_START] = of_first
-    out_int[R_OF_SRAM_STOP] = of_last
+    store_results(out_int, g, stalls, out_cycle, ifs, fis, wb, spans, track_ifmap, track_filter,
+                  ifmap_items_per_set, ifmap_fill_bw, filter_items_per_set, filter_fill_bw)

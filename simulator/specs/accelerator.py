@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.specs.area import UM2_PER_MM2, check_technology, pe_area_um2, storage_area_um2
 from simulator.specs.renames import TIER_RENAMES, read_renamed
 from workloads.errors import (
     MAX_AREA_MM2,
@@ -48,21 +49,23 @@ class SystolicArray:
     Attributes:
         rows, cols: PEs along each axis.
         mac_energy_pj: energy of one multiply-accumulate.
-        pe_area_mm2: area of one PE (MAC and its registers).
+        pe_area_mm2: area of one PE (MAC and its registers), or ``None``: from the area model
+            (``simulator.specs.area.pe_area_um2``) at the chip's word size and technology node.
     """
 
     rows: int
     cols: int
     mac_energy_pj: float = 0.2
-    pe_area_mm2: float = 0.0012
+    pe_area_mm2: float | None = None
 
     @property
     def pes(self) -> int:
         return self.rows * self.cols
 
-    @property
-    def area_mm2(self) -> float:
-        return self.pes * self.pe_area_mm2
+    def area_mm2(self, bits: int, technology_nm: float) -> float:
+        """All PEs of the array with ``bits``-wide operands at ``technology_nm``."""
+        pe = self.pe_area_mm2 if self.pe_area_mm2 is not None else pe_area_um2(bits, technology_nm) / UM2_PER_MM2
+        return self.pes * pe
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,10 @@ class MemoryTier:
         read_bw_bytes_per_cycle, write_bw_bytes_per_cycle: bandwidth toward the compute.
         latency_cycles: cycles from request to first byte.
         read_energy_pj_per_byte, write_energy_pj_per_byte: dynamic energy.
-        area_mm2: silicon area (0 for off-chip memory).
+        area_mm2: silicon area, or ``None``: from the area model for on-chip tiers (SRAM cells for
+            ``sram``, register bits for ``register``; ``ports`` read-write ports), 0 off chip.
         partitions: bytes reserved per operand buffer (``ifmap``/``filter``/``ofmap``); empty = shared.
+        ports: read-write ports (the area model widens every cell per extra port).
     """
 
     name: str
@@ -88,8 +93,18 @@ class MemoryTier:
     latency_cycles: int = 0
     read_energy_pj_per_byte: float = 0.0
     write_energy_pj_per_byte: float = 0.0
-    area_mm2: float = 0.0
+    area_mm2: float | None = None
     partitions: dict[str, int] = field(default_factory=dict)
+    ports: int = 1
+
+    def area_at(self, technology_nm: float) -> float:
+        """Area in mm^2: the explicit ``area_mm2``, else the area model's (0 off chip)."""
+        if self.area_mm2 is not None:
+            return self.area_mm2
+        if not self.on_chip:
+            return 0.0
+        kind = "regfile" if self.kind == "register" else "sram"
+        return storage_area_um2(kind, 8 * self.capacity_bytes, technology_nm, self.ports) / UM2_PER_MM2
 
     @property
     def on_chip(self) -> bool:
@@ -116,6 +131,7 @@ class Accelerator:
         dataflow: the dataflow the hardware is built for (``None``: any of os/ws/is).
         description: one line for ``acceldse list``.
         source: where it was loaded from.
+        technology_nm: process node of the area model (``simulator.specs.area``).
     """
 
     name: str
@@ -127,6 +143,7 @@ class Accelerator:
     dataflow: str | None = None
     description: str = ""
     source: str = ""
+    technology_nm: float = 45.0
 
     @property
     def sram(self) -> MemoryTier:
@@ -138,9 +155,15 @@ class Accelerator:
         """The closest off-chip tier (HBM, DDR or DRAM)."""
         return next(t for t in self.tiers if not t.on_chip)
 
+    def area_breakdown_mm2(self) -> dict[str, float]:
+        """Area of the arrays (all cores) and of every tier, in mm^2."""
+        out = {"array": self.cores * self.array.area_mm2(8 * self.word_bytes, self.technology_nm)}
+        out.update({t.name: t.area_at(self.technology_nm) for t in self.tiers})
+        return out
+
     @property
     def area_mm2(self) -> float:
-        return self.cores * self.array.area_mm2 + sum(t.area_mm2 for t in self.tiers)
+        return sum(self.area_breakdown_mm2().values())
 
     def tier(self, name: str) -> MemoryTier:
         for t in self.tiers:
@@ -152,11 +175,12 @@ class Accelerator:
 
 # ---- building from a mapping (YAML) ------------------------------------------------------
 
-_TOP_KEYS = {"version", "name", "description", "clock_mhz", "word_bytes", "cores", "dataflow", "array", "tiers"}
+_TOP_KEYS = {"version", "name", "description", "clock_mhz", "word_bytes", "cores", "dataflow", "array", "tiers",
+             "technology_nm"}
 _ARRAY_KEYS = {"rows", "cols", "mac_energy_pj", "pe_area_mm2"}
 _TIER_KEYS = {"name", "kind", "capacity_bytes", "read_bw_bytes_per_cycle", "write_bw_bytes_per_cycle",
               "bw_bytes_per_cycle", "latency_cycles", "read_energy_pj_per_byte", "write_energy_pj_per_byte",
-              "energy_pj_per_byte", "area_mm2", "partition_bytes"}
+              "energy_pj_per_byte", "area_mm2", "partition_bytes", "ports"}
 VERSION = 2
 """The current accelerator spec version (2: ``capacity_bytes``, ``partition_bytes``)."""
 SUPPORTED_VERSIONS = (1, 2)
@@ -173,8 +197,8 @@ def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
         cols=require_int(arr.get("cols"), key="array.cols", source=source, maximum=MAX_ARRAY_SIDE),
         mac_energy_pj=require_float(arr.get("mac_energy_pj", 0.2), key="array.mac_energy_pj", source=source,
                                     maximum=MAX_ENERGY_PJ),
-        pe_area_mm2=require_float(arr.get("pe_area_mm2", 0.0012), key="array.pe_area_mm2", source=source,
-                                  maximum=MAX_AREA_MM2),
+        pe_area_mm2=None if arr.get("pe_area_mm2") is None else
+        require_float(arr["pe_area_mm2"], key="array.pe_area_mm2", source=source, maximum=MAX_AREA_MM2),
     )
     raw_tiers = data.get("tiers")
     if not isinstance(raw_tiers, list) or not raw_tiers:
@@ -208,6 +232,8 @@ def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
         dataflow=None if dataflow is None else str(dataflow).lower(),
         description=str(data.get("description", "")),
         source=source,
+        technology_nm=check_technology(require_float(data.get("technology_nm", 45.0), key="technology_nm",
+                                                     source=source), source=source),
     )
     check_fits(acc)
     return acc
@@ -259,7 +285,9 @@ def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
         write_energy_pj_per_byte=require_float(raw.get("write_energy_pj_per_byte", energy),
                                                key=f"{key}.write_energy_pj_per_byte", source=source,
                                                maximum=MAX_ENERGY_PJ),
-        area_mm2=require_float(raw.get("area_mm2", 0.0), key=f"{key}.area_mm2", source=source, maximum=MAX_AREA_MM2),
+        area_mm2=None if raw.get("area_mm2") is None else
+        require_float(raw["area_mm2"], key=f"{key}.area_mm2", source=source, maximum=MAX_AREA_MM2),
+        ports=require_int(raw.get("ports", 1), key=f"{key}.ports", source=source, maximum=MAX_ARRAY_SIDE),
         partitions=partitions,
     )
 

@@ -71,7 +71,7 @@ def hierarchy_info(h: Hierarchy) -> PresetInfo:
         words = level.capacity_words if level.capacity_words is not None else \
             sum(level.capacity_words_per_dataspace.values())
         on_chip_bits += h.total_instances(index) * words * level.word_bits
-    clock_mhz = h.clock_ghz * 1000.0
+    clock_mhz = h.clock_mhz
     dram = h.levels[0]
     bandwidth = None
     if dram.read_bandwidth_words_per_cycle is not None:

@@ -20,6 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.specs.area import (
+    MEMORY_KINDS,
+    UM2_PER_MM2,
+    check_technology,
+    mac_area_um2,
+    storage_area_um2,
+)
 from workloads.errors import SpecError
 
 DATASPACES: tuple[str, ...] = ("inputs", "weights", "outputs")
@@ -44,10 +51,13 @@ class StorageLevel:
         read_bandwidth_words_per_cycle, write_bandwidth_words_per_cycle: per instance; ``None`` = unlimited.
         energy_pj: ``{dataspace: (read, fill, update)}`` pJ per block access.
         leakage_pj_per_cycle: static energy per instance per cycle.
-        area_mm2: area of one instance.
+        area_mm2: area of one instance, or ``None``: from the area model (``simulator.specs.area``)
+            by capacity in bits, ``memory`` kind and ``ports``; unbounded levels (DRAM) have none.
         double_buffered: default multiple-buffering of tiles held here (doubles their footprint).
         cluster_size: instances accessed together by one access (Timeloop's ``cluster_size``): the
             ``energy_pj`` entries are per cluster access, shared by the utilised instances of a cluster.
+        memory: ``sram`` | ``regfile``: how the area model builds it.
+        ports: read-write ports of one instance (each extra port widens every cell).
     """
 
     name: str
@@ -63,9 +73,27 @@ class StorageLevel:
     write_bandwidth_words_per_cycle: float | None = None
     energy_pj: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     leakage_pj_per_cycle: float = 0.0
-    area_mm2: float = 0.0
+    area_mm2: float | None = None
     double_buffered: bool = False
     cluster_size: int = 1
+    memory: str = "sram"
+    ports: int = 1
+
+    @property
+    def capacity_bits(self) -> int:
+        """Bits one instance holds (0 when unbounded)."""
+        words = self.capacity_words if self.capacity_words is not None else \
+            sum(self.capacity_words_per_dataspace.values())
+        return words * self.word_bits
+
+    def instance_area_mm2(self, technology_nm: float) -> float:
+        """Area of one instance: the explicit ``area_mm2`` or the area model's."""
+        if self.area_mm2 is not None:
+            return self.area_mm2
+        bits = self.capacity_bits
+        if bits == 0:
+            return 0.0
+        return storage_area_um2(self.memory, bits, technology_nm, self.ports) / UM2_PER_MM2
 
     def __post_init__(self) -> None:
         where = f"level {self.name!r}"
@@ -81,6 +109,9 @@ class StorageLevel:
             if ds not in DATASPACES:
                 raise SpecError("unknown dataspace", source=where, key="capacity_words", value=ds,
                                 accepted=" | ".join(DATASPACES))
+        if self.memory not in MEMORY_KINDS:
+            raise SpecError("unknown memory kind", source=where, key="memory", value=self.memory,
+                            accepted=" | ".join(MEMORY_KINDS))
 
 
 @dataclass(frozen=True)
@@ -91,7 +122,8 @@ class ComputeUnit:
         name: ``mac``.
         instances, mesh_x, mesh_y: MACs per innermost storage instance.
         energy_pj: energy of one MAC (pJ).
-        area_mm2: area of one MAC.
+        area_mm2: area of one MAC, or ``None``: from the area model by ``bits``.
+        bits: operand precision of the multiplier (the accumulator is twice as wide).
     """
 
     name: str = "mac"
@@ -99,7 +131,14 @@ class ComputeUnit:
     mesh_x: int = 1
     mesh_y: int = 1
     energy_pj: float = 0.0
-    area_mm2: float = 0.0
+    area_mm2: float | None = None
+    bits: int = 8
+
+    def instance_area_mm2(self, technology_nm: float) -> float:
+        """Area of one MAC: the explicit ``area_mm2`` or the area model's."""
+        if self.area_mm2 is not None:
+            return self.area_mm2
+        return mac_area_um2(self.bits, technology_nm) / UM2_PER_MM2
 
 
 @dataclass(frozen=True)
@@ -110,15 +149,17 @@ class Hierarchy:
         name: preset or file name.
         levels: storage levels, outermost first. Level 0 keeps every dataspace.
         compute: the MAC.
-        clock_ghz: clock frequency (cycles -> seconds).
+        clock_mhz: clock frequency; turns cycles into time (``latency_us = cycles / clock_mhz``).
         dataflow: the dataflow the hardware fixes (a ``dataflows`` name), or ``None`` (mapper chooses).
+        technology_nm: process node of the area model (``simulator.specs.area``).
     """
 
     name: str
     levels: tuple[StorageLevel, ...]
     compute: ComputeUnit
-    clock_ghz: float = 1.0
+    clock_mhz: float = 1000.0
     dataflow: str | None = None
+    technology_nm: float = 45.0
 
     def __post_init__(self) -> None:
         if not self.levels:
@@ -130,6 +171,14 @@ class Hierarchy:
         names = [lv.name for lv in self.levels]
         if len(set(names)) != len(names):
             raise SpecError("level names must be unique", source=self.name, key="levels", value=names)
+        check_technology(self.technology_nm, source=self.name)
+        if not self.clock_mhz > 0:
+            raise SpecError("must be > 0", source=self.name, key="clock_mhz", value=self.clock_mhz,
+                            accepted="a clock frequency in MHz > 0")
+
+    def latency_us(self, cycles: float) -> float:
+        """Time of ``cycles`` at this hierarchy's clock (microseconds)."""
+        return cycles / self.clock_mhz
 
     # ---- derived ------------------------------------------------------------------------------
     @property
@@ -161,11 +210,17 @@ class Hierarchy:
     def num_macs(self) -> int:
         return self.total_instances(self.num_levels)
 
+    def area_breakdown_mm2(self) -> dict[str, float]:
+        """Area of every level (all its instances) and of all MACs (mm^2), at ``technology_nm``."""
+        out = {lv.name: lv.instance_area_mm2(self.technology_nm) * self.total_instances(i)
+               for i, lv in enumerate(self.levels)}
+        out[self.compute.name] = self.compute.instance_area_mm2(self.technology_nm) * self.num_macs
+        return out
+
     @property
     def area_mm2(self) -> float:
         """Total area: every level instance plus every MAC (mm^2)."""
-        area = sum(lv.area_mm2 * self.total_instances(i) for i, lv in enumerate(self.levels))
-        return area + self.compute.area_mm2 * self.num_macs
+        return sum(self.area_breakdown_mm2().values())
 
     def arrays(self) -> HierarchyArrays:
         """Numeric arrays for the numba cost kernel."""

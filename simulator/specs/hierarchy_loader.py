@@ -1,10 +1,11 @@
 """Load a ``Hierarchy`` from versioned YAML (a preset name or a file path).
 
-Format (``version: 1``)::
+Format (``version: 2``; version 1 is still read)::
 
-    version: 1
+    version: 2
     name: eyeriss_like
-    clock_ghz: 1.0
+    clock_mhz: 200                # drives every time output (latency_us = cycles / clock_mhz)
+    technology_nm: 32             # process node of the area model (simulator.specs.area)
     dataflow: rs                  # optional: the dataflow the hardware fixes
     levels:                       # outermost first
       - name: DRAM
@@ -21,19 +22,25 @@ Format (``version: 1``)::
         instances: 14             # per parent instance
         mesh_x: 14
         keeps: []
-    compute: {name: mac, energy_pj: 0.208, area_mm2: 0.0012, instances: 1}
+    compute: {name: mac, energy_pj: 0.208, bits: 8, instances: 1}   # area from bits (or area_mm2: ...)
+
+A level's area is modelled from its capacity (``memory: sram`` (default) or ``regfile``, ``ports: 1``)
+unless it gives ``area_mm2`` (one instance); see ``simulator.specs.area``.
 
 Every error is a ``SpecError`` naming the file and the key path (``levels[2].capacity_words``).
+The version-1 key ``clock_ghz`` is still read (converted to MHz) with a ``DeprecationWarning``.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 from dataflows.dataflow import get_dataflow
+from simulator.specs.area import MEMORY_KINDS, check_technology
 from simulator.specs.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
-from simulator.specs.presets import PRESET_DIRS, wrong_kind
+from simulator.specs.presets import PRESET_DIRS, not_a_preset
 from workloads.errors import (
     MAX_AREA_MM2,
     MAX_BW_BYTES_PER_CYCLE,
@@ -51,11 +58,14 @@ MAX_INSTANCES = 2**20
 """Most instances (PEs, buffers) of one level and most words per block."""
 
 PRESET_DIR = PRESET_DIRS["hierarchy"]
+HIERARCHY_VERSION = 2
+"""Current hierarchy spec version (2: ``clock_mhz`` replaces ``clock_ghz``; ``technology_nm``)."""
 
 _LEVEL_KEYS = {"name", "instances", "mesh_x", "mesh_y", "keeps", "capacity_words", "word_bits", "block_size",
                "read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle", "energy_pj",
-               "leakage_pj_per_cycle", "area_mm2", "double_buffered", "cluster_size", "description"}
-_COMPUTE_KEYS = {"name", "instances", "mesh_x", "mesh_y", "energy_pj", "area_mm2"}
+               "leakage_pj_per_cycle", "area_mm2", "double_buffered", "cluster_size", "description", "memory",
+               "ports"}
+_COMPUTE_KEYS = {"name", "instances", "mesh_x", "mesh_y", "energy_pj", "area_mm2", "bits"}
 
 
 def hierarchy_presets() -> list[str]:
@@ -72,35 +82,50 @@ def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
     if not path.suffix and path_exists(PRESET_DIR / f"{text}.yaml"):
         path = PRESET_DIR / f"{text}.yaml"
     elif not path_exists(path):
-        error = wrong_kind(text, ("hierarchy",), flag="--hardware")
-        if error is not None:
-            raise error
-        raise SpecError("unknown hierarchy preset or file", source="hardware", value=text,
-                        accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
-    data = load_yaml(path, kind="hierarchy")
+        raise not_a_preset(text, "hierarchy", flag="--hardware", source="hardware",
+                           message="unknown hierarchy preset or file",
+                           accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
+    data = load_yaml(path, kind="hierarchy", versions=(1, HIERARCHY_VERSION))
     return build_hierarchy(data, source=str(path))
 
 
 def build_hierarchy(data: dict[str, Any], *, source: str) -> Hierarchy:
     """Validate a parsed YAML mapping and build the frozen ``Hierarchy``."""
-    reject_unknown(data, {"version", "name", "description", "clock_ghz", "dataflow", "levels", "compute"},
-                   source=source)
+    reject_unknown(data, {"version", "name", "description", "clock_mhz", "clock_ghz", "technology_nm", "dataflow",
+                          "levels", "compute"}, source=source)
     raw_levels = data.get("levels")
     if not isinstance(raw_levels, list) or not raw_levels:
         raise SpecError("missing or empty list of levels", source=source, key="levels", value=raw_levels,
                         accepted="a non-empty list of storage levels, outermost (DRAM) first")
     levels = tuple(_level(raw, source=source, key=f"levels[{i}]") for i, raw in enumerate(raw_levels))
     compute = _compute(data.get("compute", {}), source=source)
-    clock = require_float(data.get("clock_ghz", 1.0), key="clock_ghz", source=source, strictly_positive=True,
-                          maximum=MAX_CLOCK_MHZ / 1000)
+    clock = _clock_mhz(data, source=source)
+    tech = check_technology(require_float(data.get("technology_nm", 45.0), key="technology_nm", source=source,
+                                          strictly_positive=True), source=source)
     name = str(data.get("name") or Path(source).stem)
     dataflow = data.get("dataflow")
     if dataflow is not None:
         dataflow = get_dataflow(dataflow, source=f"{source}: dataflow").name
     try:
-        return Hierarchy(name=name, levels=levels, compute=compute, clock_ghz=clock, dataflow=dataflow)
+        return Hierarchy(name=name, levels=levels, compute=compute, clock_mhz=clock, dataflow=dataflow,
+                         technology_nm=tech)
     except SpecError as err:
         raise SpecError(str(err), source=source) from None
+
+
+def _clock_mhz(data: dict[str, Any], *, source: str) -> float:
+    """``clock_mhz``, or the deprecated ``clock_ghz`` converted (with a ``DeprecationWarning``)."""
+    if "clock_ghz" in data:
+        if "clock_mhz" in data:
+            raise SpecError("give clock_mhz or the deprecated clock_ghz, not both", source=source, key="clock_ghz",
+                            value=data["clock_ghz"], accepted="clock_mhz only")
+        warnings.warn(f"{source}: 'clock_ghz' is deprecated; write 'clock_mhz: "
+                      f"{data['clock_ghz'] * 1000 if isinstance(data['clock_ghz'], int | float) else '...'}' "
+                      f"(hierarchy spec version {HIERARCHY_VERSION})", DeprecationWarning, stacklevel=4)
+        return 1000.0 * require_float(data["clock_ghz"], key="clock_ghz", source=source, strictly_positive=True,
+                                      maximum=MAX_CLOCK_MHZ / 1000)
+    return require_float(data.get("clock_mhz", 1000.0), key="clock_mhz", source=source, strictly_positive=True,
+                         maximum=MAX_CLOCK_MHZ)
 
 
 def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
@@ -152,11 +177,25 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
         energy_pj=_energy(raw.get("energy_pj", {}), source=source, key=f"{key}.energy_pj"),
         leakage_pj_per_cycle=require_float(raw.get("leakage_pj_per_cycle", 0.0), key=f"{key}.leakage_pj_per_cycle",
                                            source=source, maximum=MAX_ENERGY_PJ),
-        area_mm2=require_float(raw.get("area_mm2", 0.0), key=f"{key}.area_mm2", source=source, maximum=MAX_AREA_MM2),
+        area_mm2=_optional_area(raw.get("area_mm2"), key=f"{key}.area_mm2", source=source),
         double_buffered=dbuf,
         cluster_size=require_int(raw.get("cluster_size", 1), key=f"{key}.cluster_size", source=source,
                                  maximum=MAX_INSTANCES),
+        memory=_memory(raw.get("memory", "sram"), key=f"{key}.memory", source=source),
+        ports=require_int(raw.get("ports", 1), key=f"{key}.ports", source=source, maximum=MAX_INSTANCES),
     )
+
+
+def _optional_area(value: Any, *, key: str, source: str) -> float | None:
+    """An explicit per-instance area (overrides the area model), or ``None``."""
+    return None if value is None else require_float(value, key=key, source=source, maximum=MAX_AREA_MM2)
+
+
+def _memory(value: Any, *, key: str, source: str) -> str:
+    if value not in MEMORY_KINDS:
+        raise SpecError("unknown memory kind", source=source, key=key, value=value,
+                        accepted=" | ".join(MEMORY_KINDS))
+    return str(value)
 
 
 def _actions(raw: Any, *, source: str, key: str) -> tuple[float, float, float]:
@@ -200,5 +239,5 @@ def _compute(raw: Any, *, source: str) -> ComputeUnit:
     return ComputeUnit(name=str(raw.get("name", "mac")), instances=inst, mesh_x=mx, mesh_y=my,
                        energy_pj=require_float(raw.get("energy_pj", 0.0), key="compute.energy_pj", source=source,
                                                maximum=MAX_ENERGY_PJ),
-                       area_mm2=require_float(raw.get("area_mm2", 0.0), key="compute.area_mm2", source=source,
-                                              maximum=MAX_AREA_MM2))
+                       area_mm2=_optional_area(raw.get("area_mm2"), key="compute.area_mm2", source=source),
+                       bits=require_int(raw.get("bits", 8), key="compute.bits", source=source, maximum=64))

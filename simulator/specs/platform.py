@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from simulator.specs.presets import PRESET_DIRS, wrong_kind
+from simulator.specs.presets import PRESET_DIRS, not_a_preset
 from simulator.specs.renames import PLATFORM_RENAMES, read_renamed
 from workloads.errors import MAX_CLOCK_MHZ, SpecError, require_float, require_int
 from workloads.spec_io import path_exists, read_yaml
@@ -161,11 +161,8 @@ def load_platform(name_or_path: str | Path | Platform) -> Platform:
     if not (path.suffix in (".yaml", ".yml") or path_exists(path)):
         path = PRESET_DIR / f"{text.lower()}.yaml"
         if not path_exists(path):
-            error = wrong_kind(text, ("fpga",), flag="--platform")
-            if error is not None:
-                raise error
-            raise SpecError("unknown FPGA platform", source="platform", value=text,
-                            accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
+            raise not_a_preset(text, "fpga", flag="--platform", source="platform", message="unknown FPGA platform",
+                               accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
     if not path_exists(path):
         raise SpecError("platform file not found", source=str(path), value=text)
     return platform_from_dict(read_yaml(path, kind="FPGA platform"), source=str(path))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from dataflows.streams.graph import Context, StreamGraph
+from dataflows.streams.tokens import replay, schedule_order
 from dataflows.streams.values import evaluate
 from simulator.streaming.kernels import fire_all
 from simulator.streaming.result import BlockedContext, Deadlock, StreamResult
@@ -81,7 +83,8 @@ def lower(graph: StreamGraph) -> _Lowered:
         ntok=ntok, init=arr([ch.initial_tokens for ch in graph.channels]))
 
 
-def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = False) -> StreamResult:
+def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = False,
+                 tokens: bool = False) -> StreamResult:
     """Run a static-rate graph with the compiled recurrence.
 
     Args:
@@ -89,10 +92,13 @@ def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = Fal
         record: keep every firing time and every token's write/read cycle (for traces and
             tests); off by default so big runs stay small.
         values: also evaluate the value stream of every channel (``result.values``).
+        tokens: carry token values through every context's ``step`` in the order the compiled
+            schedule fired them (``result.values`` holds each channel's tokens); implies ``record``.
 
     Returns:
         A :class:`StreamResult`; ``result.deadlock`` is set when the graph cannot finish.
     """
+    record = record or tokens
     low = lower(graph)
     n_ch = len(graph.channels)
     # record: keep every token (ring = all tokens); else a ring of `capacity` slots suffices
@@ -145,7 +151,15 @@ def run_compiled(graph: StreamGraph, *, record: bool = False, values: bool = Fal
         tokens={ch.name: int(written[i]) for i, ch in enumerate(graph.channels)},
         tokens_read={ch.name: int(readcnt[i]) for i, ch in enumerate(graph.channels)},
         max_occupancy=occupancy, deadlock=deadlock, fire_times=fire_times, channel_times=channel_times,
-        values=evaluate(graph) if values and deadlock is None else None)
+        values=_values(graph, fire_times, values, tokens) if deadlock is None else None)
+
+
+def _values(graph: StreamGraph, fire_times: dict[str, np.ndarray] | None, values: bool,
+            tokens: bool) -> dict[str, Any] | None:
+    if tokens:
+        assert fire_times is not None
+        return dict(replay(graph, schedule_order(graph, fire_times)))
+    return dict(evaluate(graph)) if values else None
 
 
 def _diagnose(graph: StreamGraph, low: _Lowered, next_fire: np.ndarray, written: np.ndarray,

@@ -113,6 +113,7 @@ def _max_abs_error(variant: str, q: np.ndarray, k: np.ndarray, v: np.ndarray, *,
 def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = None,
              fifo_depth: int | None = None, executor: str = "compiled", seed: int = 0,
              values: bool = True, trace_path: str | Path | None = None,
+             carry_tokens: bool | None = None,
              progress: Callable[[int, int, str], None] | None = None) -> SdpaResult:
     """Stream scaled-dot-product attention on random Q, K, V (standard normal, ``seed``).
 
@@ -124,8 +125,14 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
         fifo_depth: long-FIFO depth (naive/window; default row length + 12) or the depth of
             every FIFO (reordered; default 12), in tokens.
         executor: ``compiled`` or ``simpy``.
-        values: compute the attention output and ``max_abs_error`` (numpy, O(N^2 d)).
+        values: compute the attention output and ``max_abs_error`` against numpy's exact softmax
+            attention.
         trace_path: write a Chrome/Perfetto trace JSON there.
+        carry_tokens: the executor carries real token values through every context as it fires
+            (``Context.step``: scores, exponentials, sums, divides and mat-vec accumulations one
+            token at a time), so the output compared is the graph's own arithmetic.  Default: on
+            for ``simpy``; off for ``compiled`` (then the graph's whole-stream ``fn`` are evaluated
+            block of query rows by block, so memory stays bounded for long sequences).
         progress: ``progress(done, total, stage)``: the timing run, then each block of rows of values.
     """
     n = require_int(seq_len, key="seq_len")
@@ -135,16 +142,22 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
     rng = np.random.default_rng(seed)
     q, k, v = (rng.standard_normal((n, d)) for _ in range(3))
     sg = build_sdpa(variant, q, k, v, window=window, fifo_depth=fifo_depth)
+    carry = (executor == "simpy") if carry_tokens is None else carry_tokens
+    carry = carry and values
     if progress is not None:
         progress(0, 1, "timing")
     runner = run_compiled if executor == "compiled" else run_simpy
-    result: StreamResult = runner(sg.graph, record=trace_path is not None)
+    result: StreamResult = runner(sg.graph, record=trace_path is not None, tokens=carry)
     if trace_path is not None:
         write_trace(sg.graph, result, trace_path)
     error = float("nan")
     if values and result.deadlock is None:
-        error = _max_abs_error(variant, q, k, v, window=window, fifo_depth=fifo_depth,
-                               scores_per_row=sg.keys.shape[1], progress=progress)
+        if carry and result.values:
+            out = result.values[sg.output_channel]
+            error = float(np.max(np.abs(np.asarray(out, dtype=float) - reference_attention(q, k, v, sg.keys))))
+        else:
+            error = _max_abs_error(variant, q, k, v, window=window, fifo_depth=fifo_depth,
+                                   scores_per_row=sg.keys.shape[1], progress=progress)
     if progress is not None:
         progress(1, 1, "done")
     depth_channel = sg.long_fifo or sg.graph.channels[0].name

@@ -16,6 +16,7 @@ import numpy as np
 import simpy
 
 from dataflows.streams.graph import Channel, Context, GeneratorContext, StreamGraph
+from dataflows.streams.tokens import call_step
 from dataflows.streams.values import evaluate
 from simulator.streaming.kernels import max_occupancy
 from simulator.streaming.result import BlockedContext, Deadlock, StreamResult
@@ -61,10 +62,12 @@ class _Chan:
 class _Run:
     """Shared state of one SimPy run."""
 
-    def __init__(self, graph: StreamGraph, record: bool) -> None:
+    def __init__(self, graph: StreamGraph, record: bool, tokens: bool = False) -> None:
         self.env = simpy.Environment()
         self.graph = graph
         self.record = record
+        self.tokens = tokens
+        self.states: dict[str, dict[str, Any]] = {c.name: {} for c in graph.contexts}
         self.chans = {ch.name: _Chan(self.env, ch, graph.context(ch.src_context).latency_cycles)
                       for ch in graph.channels}
         self.waiting: dict[str, tuple[str, str]] = {}
@@ -117,16 +120,22 @@ class _Run:
                 r = ctx.rate(port, k)
                 if r > 0:
                     yield from self.wait_slot(ctx.name, ch, ch.written + r - 1)
+            produced = self.carry(ctx, k, ins) if self.tokens else None
             for port, ch in ins:
                 r = ctx.rate(port, k)
                 if r > 0:
                     ch.read(r)
-            for port, ch in outs:
+            for i, (port, ch) in enumerate(outs):
                 r = ctx.rate(port, k)
                 if r > 0:
-                    ch.write(r)
+                    ch.write(r, None if produced is None else produced[i])
             self.fired(ctx.name)
         self.done.add(ctx.name)
+
+    def carry(self, ctx: Context, k: int, ins: list[tuple[str, _Chan]]) -> tuple[list[Any], ...]:
+        """Run firing ``k``'s ``step`` on the token values it consumes; the values it produces."""
+        values = tuple(ch.gen_values[ch.readcnt:ch.readcnt + ctx.rate(port, k)] for port, ch in ins)
+        return call_step(ctx, self.states[ctx.name], k, values)
 
     def generator(self, ctx: GeneratorContext) -> Generator[Any, Any, None]:
         assert ctx.body is not None
@@ -169,7 +178,7 @@ class _GeneratorIO:
 
 
 def run_simpy(graph: StreamGraph, *, record: bool = False, values: bool = False,
-              max_cycles: int | None = None) -> StreamResult:
+              max_cycles: int | None = None, tokens: bool = False) -> StreamResult:
     """Run any graph (static or generator contexts) as SimPy processes.
 
     Args:
@@ -177,6 +186,8 @@ def run_simpy(graph: StreamGraph, *, record: bool = False, values: bool = False,
         record: keep every firing time and every token's write/read cycle.
         values: evaluate value streams (``result.values``); always done for the tokens that
             generator contexts read.
+        tokens: carry real token values through the contexts as they fire (every static
+            context's ``step``); ``result.values`` then holds the tokens each channel carried.
         max_cycles: stop a generator that keeps working without ever finishing (a livelock,
             which no channel state reveals) after this many cycles. Static contexts always
             finish or block, so the default (None, no limit) cannot hang on static graphs.
@@ -187,8 +198,8 @@ def run_simpy(graph: StreamGraph, *, record: bool = False, values: bool = False,
     Raises:
         RuntimeError: ``max_cycles`` passed with contexts still running.
     """
-    run = _Run(graph, record)
-    if values or not graph.is_static:
+    run = _Run(graph, record, tokens)
+    if (values or not graph.is_static) and not tokens:
         for name, stream in evaluate(graph).items():
             run.chans[name].stream = stream
     for ctx in graph.contexts:
@@ -224,8 +235,10 @@ def run_simpy(graph: StreamGraph, *, record: bool = False, values: bool = False,
         r = np.asarray(ch.read_time, np.int64)
         occupancy[name] = int(max_occupancy(w, r))
         times[name] = (w, r)
-    result_values = None
-    if values and deadlock is None:
+    result_values: dict[str, Any] | None = None
+    if tokens and deadlock is None:
+        result_values = {name: np.asarray(ch.gen_values) for name, ch in run.chans.items()}
+    elif values and deadlock is None:
         overrides = {ch.spec.name: np.asarray(ch.gen_values) for ch in run.chans.values()
                      if isinstance(graph.context(ch.spec.src_context), GeneratorContext)}
         result_values = evaluate(graph, overrides)

@@ -20,8 +20,8 @@ import pandas as pd
 from dataflows.dataflow import Dataflow
 from simulator.result import SUM_COLUMNS
 from simulator.specs.accelerator import Accelerator
-from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_runs
-from simulator.systolic.model import elem_bytes
+from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_paced
+from simulator.systolic.model import elem_bytes, fold_schedule, timed_counts
 from workloads.network import Network
 
 _COUNT_FIELDS = ("sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap", "sram_reads_ofmap",
@@ -84,18 +84,26 @@ def network_cases(network: Network, dataflow: Dataflow) -> NetworkCases:
 
 
 _HW_FIELDS = ("rows", "cols", "in_cap_bytes", "w_cap_bytes", "out_cap_bytes", "dram_latency_cycles", "pes",
+              "word_bytes", "cores", "sram_latency_cycles",
               "read_bw", "write_bw", "sram_read_pj", "sram_write_pj", "dram_read_pj", "dram_write_pj", "mac_pj",
-              "clock_mhz", "area_mm2")
-_HW_INTS = 7  # the first seven fields are integers
+              "clock_mhz", "area_mm2", "sram_read_bw", "sram_write_bw")
+_HW_INTS = 10  # the first ten fields are integers
 
 
 def _hw_row(a: Accelerator) -> tuple[float, ...]:
     sram, dram = a.sram, a.dram
     return (a.array.rows, a.array.cols, sram.partition_bytes("ifmap") // 2, sram.partition_bytes("filter") // 2,
-            sram.partition_bytes("ofmap") // 2, dram.latency_cycles, a.array.pes,
+            sram.partition_bytes("ofmap") // 2, dram.latency_cycles, a.array.pes * a.cores,
+            a.word_bytes, a.cores, sram.latency_cycles,
             dram.read_bw_bytes_per_cycle, dram.write_bw_bytes_per_cycle, sram.read_energy_pj_per_byte,
             sram.write_energy_pj_per_byte, dram.read_energy_pj_per_byte, dram.write_energy_pj_per_byte,
-            a.array.mac_energy_pj, a.clock_mhz, a.area_mm2)
+            a.array.mac_energy_pj, a.clock_mhz, a.area_mm2, sram.read_bw_bytes_per_cycle,
+            sram.write_bw_bytes_per_cycle)
+
+
+def _widened(eb: np.ndarray, hw: dict[str, np.ndarray]) -> np.ndarray:
+    """(P, L) bytes per operand: each layer's element bytes widened to each accelerator's word."""
+    return np.maximum(eb[None, :], hw["word_bytes"][:, None])
 
 
 def hardware_arrays(accs: Sequence[Accelerator]) -> dict[str, np.ndarray]:
@@ -123,26 +131,48 @@ def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys[first], inverse
 
 
-def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
-    """(P, layers with MACs, len(OUT_FIELDS)): the kernel on every (accelerator, layer), unique cases once."""
+def _case_matrix(nc: NetworkCases, hw: dict[str, np.ndarray]) -> np.ndarray:
+    """(P, layers with MACs, len(CASE_FIELDS)): every (accelerator, layer) kernel case."""
     p, m = len(hw["rows"]), len(nc.mac_index)
     cases = np.broadcast_to(nc.base, (p, m, len(CASE_FIELDS))).copy()
     for j, name in zip(_ACC_COLS, _ACC_FIELDS):
         cases[:, :, j] = hw[name][:, None]
-    flat = cases.reshape(p * m, len(CASE_FIELDS))
-    bw = np.repeat(np.stack([hw["read_bw"], hw["write_bw"]], axis=1), m, axis=0)
-    keyed = np.concatenate([flat, bw.view(np.int64)], axis=1)  # bandwidth bits join the case key
+    # operands widened to the hardware word (``model.operand_bytes``): element and unique bytes
+    for elem, unique_field in (("in_elem_bytes", "in_bytes_unique"), ("w_elem_bytes", "w_bytes_unique"),
+                               ("out_elem_bytes", None)):
+        e = CASE_FIELDS.index(elem)
+        wide = np.maximum(cases[:, :, e], hw["word_bytes"][:, None])
+        if unique_field is not None:
+            u = CASE_FIELDS.index(unique_field)
+            cases[:, :, u] = cases[:, :, u] // cases[:, :, e] * wide
+        cases[:, :, e] = wide
+    return cases
+
+
+def _evaluate(cases: np.ndarray, bw: np.ndarray, pace: np.ndarray) -> np.ndarray:
+    """The kernel on rows of ``cases`` with DRAM ``bw`` (read, write) and fold ``pace`` per row;
+    identical rows are evaluated once, one kernel call per distinct bandwidth pair."""
+    keyed = np.concatenate([cases, bw.view(np.int64), pace[:, None]], axis=1)  # bandwidth bits join the key
     unique, inverse = unique_rows(keyed)
     out = np.zeros((len(unique), len(OUT_FIELDS)))
-    ubw = unique[:, len(CASE_FIELDS):].copy().view(np.float64)
-    pairs, group = np.unique(ubw, axis=0, return_inverse=True)
+    n = len(CASE_FIELDS)
+    pairs, group = np.unique(unique[:, n:n + 2].copy().view(np.float64), axis=0, return_inverse=True)
     for g, (read_bw, write_bw) in enumerate(pairs):
         sel = np.flatnonzero(group.ravel() == g)
         part = np.zeros((len(sel), len(OUT_FIELDS)))
-        evaluate_cases_runs(np.ascontiguousarray(unique[sel, :len(CASE_FIELDS)]), float(read_bw), float(write_bw),
-                            part)
+        evaluate_cases_paced(np.ascontiguousarray(unique[sel, :n]), np.ascontiguousarray(unique[sel, n + 2]),
+                             float(read_bw), float(write_bw), part)
         out[sel] = part
-    return out[inverse].reshape(p, m, len(OUT_FIELDS))
+    return out[inverse]
+
+
+def _kernel_out(nc: NetworkCases, hw: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(P, layers with MACs, len(OUT_FIELDS)) kernel outputs at the array's own pace, and the cases."""
+    cases = _case_matrix(nc, hw)
+    p, m = cases.shape[:2]
+    bw = np.repeat(np.stack([hw["read_bw"], hw["write_bw"]], axis=1), m, axis=0)
+    out = _evaluate(cases.reshape(p * m, -1), bw, np.zeros(p * m, dtype=np.int64))
+    return out.reshape(p, m, len(OUT_FIELDS)), cases
 
 
 Designs = Sequence[Accelerator] | dict[str, np.ndarray]
@@ -162,23 +192,57 @@ def network_layer_arrays(network: Network, accs: Designs, dataflow: Dataflow,
     # layers without MACs: a vector unit as wide as the array, operands streamed through DRAM
     cols, lat = hw["cols"][:, None], hw["dram_latency_cycles"][:, None]
     compute = np.ceil(nc.ops[None, :] / cols)
-    load = np.ceil(nc.input_bytes[None, :] / hw["read_bw"][:, None])
-    store = np.ceil(nc.output_bytes[None, :] / hw["write_bw"][:, None])
+    load = np.ceil(nc.input_elems[None, :] * _widened(nc.eb_in, hw) / hw["read_bw"][:, None])
+    store = np.ceil(nc.output_elems[None, :] * _widened(nc.eb_out, hw) / hw["write_bw"][:, None])
     r["compute_cycles"][:] = compute
     r["total_cycles"][:] = np.maximum(compute, load + store) + 2 * lat
     for key, src in (("sram_reads_ifmap", nc.input_elems), ("sram_writes_ofmap", nc.output_elems),
                      ("dram_reads_ifmap", nc.input_elems), ("dram_writes_ofmap", nc.output_elems)):
         r[key][:] = src[None, :]
     if len(nc.mac_index):
-        out = _kernel_out(nc, hw)
+        out, matrix = _kernel_out(nc, hw)
         for k, f in enumerate(OUT_FIELDS):
             r[f][:, nc.mac_index] = out[:, :, k]
+        _retime(network, accs, dataflow, nc, hw, r, matrix)
     return _finish(nc, hw, r)
+
+
+def _retime(network: Network, accs: Designs, dataflow: Dataflow, nc: NetworkCases,
+            hw: dict[str, np.ndarray], r: dict[str, np.ndarray], cases: np.ndarray) -> None:
+    """What ``model.analytical_counts`` adds to the kernel's one-array timing: the SRAM tier's latency
+    on every MAC layer; layers the SRAM tier cannot feed at the array's pace run again with each fold
+    lasting ``model.sram_fold_cycles`` (``evaluate_cases_paced``: ``timed_counts`` on one core); and
+    the exact ``timed_counts`` for multi-core accelerators (one by one)."""
+    idx = nc.mac_index
+    folds = np.maximum(r["folds"][:, idx], 1)
+    per_fold = r["compute_cycles"][:, idx] / folds
+    eb_in, eb_w, eb_out = (_widened(e, hw)[:, idx] for e in (nc.eb_in, nc.eb_w, nc.eb_out))
+    read = r["sram_reads_ifmap"][:, idx] * eb_in + r["sram_reads_filter"][:, idx] * eb_w \
+        + r["sram_reads_ofmap"][:, idx] * eb_out
+    write = r["sram_writes_ofmap"][:, idx] * eb_out
+    pace = np.maximum(np.ceil(read / folds / hw["sram_read_bw"][:, None]),
+                      np.ceil(write / folds / hw["sram_write_bw"][:, None]))
+    multi = np.broadcast_to(hw["cores"][:, None] > 1, pace.shape)
+    sram_bound = (pace > per_fold) & ~multi
+    total = r["total_cycles"][:, idx]
+    if sram_bound.any():
+        p_i, j_i = np.nonzero(sram_bound)
+        bw = np.stack([hw["read_bw"][p_i], hw["write_bw"][p_i]], axis=1)
+        total[p_i, j_i] = _evaluate(cases[p_i, j_i], bw, pace[p_i, j_i].astype(np.int64))[:, 1]
+    total += np.where(multi, 0, hw["sram_latency_cycles"][:, None])
+    if multi.any() and isinstance(accs, dict):
+        raise RuntimeError("multi-core accelerators need the Accelerator objects, not their arrays")
+    for p, j in zip(*np.nonzero(multi)):
+        assert not isinstance(accs, dict)
+        layer = network.layers[int(idx[j])]
+        timed = timed_counts(fold_schedule(layer, dataflow, accs[p]), accs[p])
+        total[p, j], r["compute_cycles"][p, idx[j]] = timed["total_cycles"], timed["compute_cycles"]
+    r["total_cycles"][:, idx] = total
 
 
 def _finish(nc: NetworkCases, hw: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``model.finish_row`` on arrays, operation for operation (so float results are bit-identical)."""
-    eb_in, eb_w, eb_out = nc.eb_in[None, :], nc.eb_w[None, :], nc.eb_out[None, :]
+    eb_in, eb_w, eb_out = _widened(nc.eb_in, hw), _widened(nc.eb_w, hw), _widened(nc.eb_out, hw)
     total, compute = r["total_cycles"].astype(np.int64), r["compute_cycles"].astype(np.int64)
     sram_read = r["sram_reads_ifmap"] * eb_in + r["sram_reads_filter"] * eb_w + r["sram_reads_ofmap"] * eb_out
     sram_write = r["sram_writes_ofmap"] * eb_out
@@ -217,7 +281,11 @@ def network_totals(network: Network, accs: Designs, dataflow: Dataflow,
     accelerator, layers in network order), so every value is bit-identical to
     ``acceldse.simulate(network, acc, dataflow).totals``.
     """
-    arr = network_layer_arrays(network, accs, dataflow, cases)
+    return totals_from_arrays(network_layer_arrays(network, accs, dataflow, cases))
+
+
+def totals_from_arrays(arr: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Reduce ``network_layer_arrays`` to the totals columns, one row per accelerator."""
     p, n_layers = arr["total_cycles"].shape
     frame = pd.DataFrame({c: np.ascontiguousarray(arr[c]).ravel() for c in SUM_COLUMNS})
     frame["design"] = np.repeat(np.arange(p), n_layers)
@@ -229,5 +297,28 @@ def network_totals(network: Network, accs: Designs, dataflow: Dataflow,
     return grouped.reset_index(drop=True)
 
 
-__all__ = ["TOTAL_COLUMNS", "Designs", "NetworkCases", "hardware_arrays", "network_cases", "network_layer_arrays",
-           "network_totals"]
+LAYER_COLUMNS = ("macs", "total_cycles", "compute_cycles", "stall_cycles", "folds", "mapping_efficiency",
+                 "compute_utilization", "utilization", *_COUNT_FIELDS, "sram_bytes", "dram_bytes", "energy_mac_pj",
+                 "energy_sram_pj", "energy_dram_pj", "energy_pj", "latency_us")
+"""The numeric per-layer columns of ``systolic_table`` (after ``layer``, ``op``, ``dataflow``)."""
+
+
+def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> pd.DataFrame:
+    """``network_layer_arrays`` as one table: ``design`` (accelerator index), ``layer``, ``op``,
+    ``dataflow`` and ``LAYER_COLUMNS``, layers in network order within each design."""
+    p, n_layers = arr["total_cycles"].shape
+    macs, pes = arr["macs"], arr["pes"][:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = {"compute_utilization": np.where(arr["compute_cycles"] > 0,
+                                                   macs / (arr["compute_cycles"] * pes), 0.0),
+                   "utilization": np.where(arr["total_cycles"] > 0, macs / (arr["total_cycles"] * pes), 0.0)}
+    columns: dict[str, object] = {
+        "design": np.repeat(np.arange(p), n_layers), "layer": np.tile([x.name for x in network.layers], p),
+        "op": np.tile([x.op for x in network.layers], p), "dataflow": dataflow}
+    for c in LAYER_COLUMNS:
+        columns[c] = np.ascontiguousarray(derived[c] if c in derived else arr[c]).ravel()
+    return pd.DataFrame(columns)
+
+
+__all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "hardware_arrays", "layer_frame",
+           "network_cases", "network_layer_arrays", "network_totals", "totals_from_arrays"]

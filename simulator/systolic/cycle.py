@@ -27,7 +27,7 @@ import pandas as pd
 from dataflows.dataflow import Dataflow, get_dataflow
 from simulator.specs.accelerator import Accelerator
 from simulator.systolic.cycle_kernels import os_cycles, stationary_cycles
-from simulator.systolic.model import analytical_counts, finish_row, vector_layer_row
+from simulator.systolic.model import analytical_counts, finish_row, fold_schedule, vector_layer_row
 from workloads.errors import SpecError, require_int
 from workloads.layer import Layer
 from workloads.network import Network
@@ -286,7 +286,10 @@ def cycle_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *
                 if not res.exact:
                     raise RuntimeError(f"cycle model output differs from NumPy on layer {layer.name!r} ({df.name})")
                 stall = r["total_cycles"] - r["compute_cycles"]
-                r = {**r, "compute_cycles": res.run.cycles, "total_cycles": res.run.cycles + stall}
+                # the array ran every fold; with several cores the critical one runs its share of them
+                whole = int(r["folds"]) * fold_schedule(layer, df, acc).array_cycles_per_fold
+                compute = res.run.cycles * int(r["compute_cycles"]) // whole
+                r = {**r, "compute_cycles": compute, "total_cycles": compute + stall}
                 measured = res.run.utilization
             row = finish_row(layer, df.name, r, acc)
             row["measured_utilization"] = measured

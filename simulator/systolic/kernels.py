@@ -47,7 +47,7 @@ def _ceil_div(a: float, b: float) -> int:
 
 
 @njit(cache=True)
-def fold_cycles(dataflow: int, rows: int, cols: int, t: int) -> int:
+def fold_cycles(rows: int, cols: int, t: int) -> int:
     """Cycles of one fold (all three dataflows: fill/load R, skew R + C - 2, T steps)."""
     return 2 * rows + cols + t - 2
 
@@ -61,7 +61,7 @@ def evaluate_cases(cases: np.ndarray, read_bw: float, write_bw: float, out: np.n
         load = np.empty(folds)
         write = np.empty(folds)
         fold_traffic(c, load, write, out[i])
-        per_fold = fold_cycles(c[6], c[4], c[5], c[2])
+        per_fold = fold_cycles(c[4], c[5], c[2])
         out[i, 1] = double_buffer_cycles(load, write, per_fold, read_bw, write_bw, c[15])
 
 
@@ -143,7 +143,7 @@ def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: 
             load_cls[ci, ri] = load
             write_cls[ci, ri] = write
     folds = c[3] * fr_n * fc_n
-    o[0] = folds * fold_cycles(c[6], c[4], c[5], c[2])
+    o[0] = folds * fold_cycles(c[4], c[5], c[2])
     o[2] = folds
     o[3] = acc[8] / folds
     for k in range(8):
@@ -230,6 +230,14 @@ def evaluate_cases_runs(cases: np.ndarray, read_bw: float, write_bw: float, out:
     once a block's state (channel, last two fold ends) has advanced by the same amount on every
     component over ``p`` repetitions, it does so forever, so the remaining repetitions are jumped exactly.
     """
+    evaluate_cases_paced(cases, np.zeros(cases.shape[0], dtype=np.int64), read_bw, write_bw, out)
+
+
+@njit(cache=True)
+def evaluate_cases_paced(cases: np.ndarray, pace_cycles: np.ndarray, read_bw: float, write_bw: float,
+                         out: np.ndarray) -> None:
+    """``evaluate_cases_runs`` with each fold of case ``i`` lasting at least ``pace_cycles[i]`` cycles
+    (an SRAM tier that feeds the array slower than it computes); ``compute_cycles`` stays the array's."""
     load_cls = np.zeros((3, 3))
     write_cls = np.zeros((3, 3))
     for i in range(cases.shape[0]):
@@ -245,7 +253,7 @@ def evaluate_cases_runs(cases: np.ndarray, read_bw: float, write_bw: float, out:
                 writes[3 * ci + ri] = _ceil_div(write_cls[ci, ri], write_bw)
         # state: channel free, end of fold f-1, end of fold f-2, write cycles of f-1 and f-2
         state = np.zeros(5, dtype=np.int64)
-        per_fold = fold_cycles(c[6], c[4], c[5], c[2])
+        per_fold = max(fold_cycles(c[4], c[5], c[2]), pace_cycles[i])
         _groups(state, loads, writes, per_fold, c[15], fc_n, fr_n, c[3])
         ch = max(state[0], state[2]) + state[4]
         ch = max(ch, state[1]) + state[3]

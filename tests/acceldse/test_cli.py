@@ -99,12 +99,12 @@ def test_map_facade_returns_best_mappings() -> None:
 
 @pytest.mark.parametrize("fidelity", ["analytical", "event"])
 def test_totals_utilization_counts_the_pes_the_fidelity_models(fidelity) -> None:
-    """Analytical runs one array; event deals folds to every core of a multi-core chip."""
+    """Every fidelity deals a layer's folds to every core of a multi-core chip."""
     acc = acceldse.load_hardware("tpu-hbm-like")
     assert acc.cores == 4
     result = acceldse.simulate("alexnet", acc, "ws", fidelity=fidelity)
     tot = result.totals.iloc[0]
-    pes = acc.array.pes * (acc.cores if fidelity == "event" else 1)
+    pes = acc.array.pes * acc.cores
     assert tot.utilization == pytest.approx(tot.macs / (tot.total_cycles * pes))
     assert result.layers.utilization.max() <= 1.0
     assert tot.utilization <= result.layers.utilization.max()

@@ -33,6 +33,7 @@ PINNED = {  # appended after the fuzzed flags (the last value wins): keeps every
     "fpga": ["--workload", "lenet"],
     "tiers event": ["--workload", str(TINY_CSV)],
     "tiers fusion": ["--workload", "gpt2_decode", "--kv-len", "64"],
+    "explore compare": ["--budget", "2", "--seeds", "1", "--agents", "random"],
 }
 REQUIRED = {  # required arguments, given first (the fuzzer may override them)
     "stream sdpa": ["--variant", "reordered", "--seq-len", "8", "--head-dim", "4"],
@@ -41,6 +42,7 @@ REQUIRED = {  # required arguments, given first (the fuzzer may override them)
     "sweep": ["missing_sweep.yaml"],
     "results": ["missing.duckdb"],
     "plot": ["pareto", "missing.duckdb", "--out", "figure.png"],
+    "proxy train": ["--store", "missing.duckdb", "--target", "latency_us"],
 }
 NUMBERS = ["-1", "0", "1", "2", "7", "0.5", "1e-300", "1e300", "nan", "inf", "-inf", str(2**31), str(2**63),
            "9e18", "1e12", "abc", ""]

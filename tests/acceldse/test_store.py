@@ -54,7 +54,7 @@ def test_where_new_columns_and_export(tmp_path: Path) -> None:
     assert pd.read_csv(tmp_path / "p.csv")["point_id"].tolist() == ["ccc"]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.lists(st.lists(st.sampled_from("abcdefgh"), max_size=6), max_size=5))
 def test_union_of_batches_stored_once(tmp_path_factory: pytest.TempPathFactory, batches: list[list[str]]) -> None:
     path = tmp_path_factory.mktemp("s") / "r.duckdb"

@@ -36,5 +36,5 @@ def test_ppo_beats_random_search(seed: int) -> None:
     env.action_space.seed(seed)
     random = mean_reward(env, lambda obs: env.action_space.sample(), EVAL_STEPS)
     assert trained > random, (trained, random)
-    # the README quotes these: PPO meets every default target (reward 0), random search averages -3.6 .. -4.1
-    assert trained == pytest.approx(0.0, abs=0.05) and -4.1 < random < -3.5
+    # the README quotes these: PPO meets every default target (reward 0), random search averages -3.7 .. -4.2
+    assert trained == pytest.approx(0.0, abs=0.05) and -4.2 < random < -3.7

@@ -12,7 +12,7 @@ from workloads.errors import SpecError
 def test_vgg_on_zcu102_decomposition_raises_throughput_per_dsp() -> None:
     net = vgg_small()
     plain = optimise(net, "zcu102", batch=256)
-    mixed = optimise(net, "zcu102", batch=256, decompose=True)
+    mixed = optimise(net, "zcu102", batch=256, decompose=True, max_error=None)  # no accuracy bound
     assert mixed.decomposition  # some layers were decomposed
     assert mixed.network.macs < net.macs
     assert mixed.report.throughput_per_dsp > plain.report.throughput_per_dsp
@@ -40,3 +40,18 @@ def test_max_error_blocks_lossy_layers() -> None:
     assert plan.get("conv2") is not None and plan["conv2"].method == "svd"
     loose = plan_for_fraction(net, 0.25)
     assert "fc5" in loose
+
+
+def test_error_bound_is_the_default_and_needs_weights() -> None:
+    with pytest.raises(SpecError, match="needs the layers' weights") as err:
+        optimise(lenet(), "zc706", batch=16, decompose=True)
+    assert err.value.key == "max_error"
+    with pytest.raises(SpecError, match="> 0"):
+        optimise(lenet(), "zc706", batch=16, decompose=True, weights={}, max_error=-1.0)
+
+
+def test_layers_without_weights_stay_whole_under_a_bound() -> None:
+    rng = np.random.default_rng(0)
+    low_rank = (rng.standard_normal((50, 4)) @ rng.standard_normal((4, 500))).reshape(50, 20, 5, 5)
+    plan = plan_for_fraction(lenet(), 0.25, {"conv2": low_rank}, max_error=0.01)
+    assert set(plan) == {"conv2"}  # fc5, fc7, conv0 have no weights given: not decomposed

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mapper.fpga import optimise
 from simulator.fpga import Folding, Platform, evaluate_design, load_platform
-from simulator.fpga.networks import lenet, mlp, residual_block, vgg_small
+from simulator.fpga.networks import cnv, lenet, mlp, residual_block, vgg_small
 from simulator.fpga.stage import channels_in, channels_out, kernel_size
 from workloads.errors import SpecError
 from workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
@@ -37,12 +37,14 @@ def test_lenet_beats_or_equals_samo_rule_on_zc706() -> None:
     res = optimise(lenet(), plat, batch=256, method="greedy")
     _check_feasible(res, plat)
     samo = json.loads((GOLDEN / "samo_lenet_zc706.json").read_text())["throughput_per_s"]
-    assert res.report.throughput >= samo  # SAMO: 10,000 samples/s (2,560,000 cycles per batch)
-    assert res.report.throughput == pytest.approx(12_500.0)
+    # SAMO: 10,000 samples/s (2,560,000 cycles per batch); on fpgaConvNet's resource model LUTs
+    # bind first, and the optimiser ties SAMO (the 12,500/s of the old, LUT-light model is gone)
+    assert res.report.throughput >= samo
+    assert res.report.throughput == pytest.approx(10_000.0)
 
 
 SAMO_FILES = sorted(GOLDEN.glob("samo_*.json"))
-BUILDERS = {"lenet": lenet, "mlp": mlp, "vgg_small": lambda: vgg_small(widths=(16, 32, 64))}
+BUILDERS = {"lenet": lenet, "mlp": mlp, "vgg_small": lambda: vgg_small(widths=(16, 32, 64)), "cnv": cnv}
 
 
 @pytest.mark.parametrize("path", SAMO_FILES, ids=[p.stem for p in SAMO_FILES])
@@ -233,3 +235,57 @@ def test_split_points_leave_two_nonempty_parts(length: int) -> None:
             assert points == list(range(1, length))
         elif length > 1:
             assert points  # at least one split is offered
+
+
+# ---- more resources never give a slower design: NOT yet guaranteed ---------------------------------
+# A hypothesis search over random per-resource limits (L <= L') found this counterexample: the
+# partitioner and the greedy passes take limit-dependent decisions, so doubling the LUTs of a
+# quarter-size ZC706 gives a slower LeNet design.  Strict xfail: it fails loudly once fixed.
+
+@pytest.mark.xfail(strict=True, reason="optimiser is not monotone in the resource limits (known, issue 12)")
+def test_more_resources_never_slower_counterexample() -> None:
+    base = load_platform("zc706").with_clock(100)
+
+    def quarter(lut_factor: float) -> Platform:
+        return Platform("limits", dsp=base.dsp // 4, bram18=int(base.bram18 * 0.25), uram=0,
+                        lut=int(base.lut * 0.25 * lut_factor), ff=int(base.ff * 0.25), clock_mhz=100,
+                        bandwidth_gbit_per_s=base.bandwidth_gbit_per_s, reconfiguration_ms=base.reconfiguration_ms)
+
+    small = optimise(lenet(), quarter(1.0), batch=256)
+    large = optimise(lenet(), quarter(2.0), batch=256)
+    assert large.report.throughput >= small.report.throughput
+
+
+# ---- the ours-vs-SAMO table of README.md / docs/fpga.md, on one resource model -------------------------
+
+OURS_VS_SAMO = {  # golden: (ours samples/s, SAMO samples/s, SAMO's design fits our model)
+    "samo_lenet_zc706": (10_000.0, 10_000.0, True),
+    "samo_lenet_zcu102": (12_500.0, 12_500.0, True),
+    "samo_mlp_zc706": (27_901.8, 27_901.8, True),
+    "samo_vgg_small_zcu102": (3_051.8, 1_165.0, False),  # SAMO's design: LUT 276,637 > 274,080 in our model
+    "samo_cnv_samo-u250-1slr": (662.1, 388.7, True),  # 16-bit CNV on SAMO's one-SLR U250
+}
+
+
+@pytest.mark.parametrize("stem", sorted(OURS_VS_SAMO))
+def test_ours_vs_samo_table(stem: str) -> None:
+    ours_expected, samo_expected, samo_fits = OURS_VS_SAMO[stem]
+    samo = json.loads((GOLDEN / f"{stem}.json").read_text())
+    net = BUILDERS[samo["network"]]()
+    plat = load_platform(samo["platform"]).with_clock(100)
+    res = optimise(net, plat, batch=samo["batch"])
+    _check_feasible(res, plat)
+    assert res.report.throughput == pytest.approx(ours_expected, abs=0.1)
+    assert samo["throughput_per_s"] == pytest.approx(samo_expected, abs=0.1)
+    names = [layer.name for layer in net]
+    layers = [layer for p in samo["partitions"] for layer in p["layers"]]
+    folds = {n: Folding(d["coarse_in"], d["coarse_out"], d["fine"] if net[n].op == "conv" else 1)
+             for n, d in zip(names, layers)}
+    bounds, k = [], 0
+    for p in samo["partitions"]:
+        bounds.append(names[k:k + len(p["layers"])])
+        k += len(p["layers"])
+    theirs = evaluate_design(net, folds, plat, batch=samo["batch"], partitions=bounds)
+    assert theirs.feasible == samo_fits
+    no_lut = optimise(net, plat, batch=samo["batch"], allow_lut=False)  # SAMO has no LUT multipliers
+    assert no_lut.report.throughput == pytest.approx(res.report.throughput)

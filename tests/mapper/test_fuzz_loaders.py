@@ -4,12 +4,16 @@ raises SpecError (never another exception)."""
 from __future__ import annotations
 
 import contextlib
+import copy
+from pathlib import Path
 
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mapper.cost import evaluate
 from mapper.mapping import Mapping
+from mapper.timeloop import load_timeloop
 from simulator.specs.hierarchy_loader import build_hierarchy, load_hierarchy
 from workloads.errors import SpecError
 
@@ -41,3 +45,36 @@ def test_mapping_loader_only_raises_spec_error(entries):
     hierarchy = load_hierarchy("eyeriss_like")
     with contextlib.suppress(SpecError):
         Mapping.from_yaml(text).to_arrays(hierarchy)
+
+
+def _paths(node, prefix=()):
+    """Every key path of a parsed YAML tree."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for key, value in items:
+        yield (*prefix, key)
+        yield from _paths(value, (*prefix, key))
+
+
+_TIMELOOP = Path(__file__).parents[1] / "golden" / "timeloop" / "simple_output_stationary"
+_TL_DOC = {**yaml.safe_load((_TIMELOOP / "parsed-processed-input.yaml").read_text()),
+           **yaml.safe_load((_TIMELOOP / "timeloop-mapper.map.yaml").read_text()),
+           **yaml.safe_load((_TIMELOOP / "timeloop-mapper.ERT.yaml").read_text())}
+_TL_DOC.pop("compound_components")
+_TL_PATHS = [p for p in _paths(_TL_DOC) if p[0] in ("architecture", "problem", "mapping", "ERT")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(where=st.integers(0, len(_TL_PATHS) - 1), value=VALUES)
+def test_timeloop_loader_only_raises_spec_error(tmp_path_factory, where, value):
+    """Any one node of Timeloop's input replaced by junk: loads (and evaluates) or raises SpecError."""
+    doc = copy.deepcopy(_TL_DOC)
+    node = doc
+    path = _TL_PATHS[where]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    out = tmp_path_factory.mktemp("tl") / "in.yaml"
+    out.write_text(yaml.safe_dump(doc))
+    with contextlib.suppress(SpecError):
+        spec = load_timeloop([out])
+        evaluate(spec.layer, spec.hierarchy, spec.mapping)

@@ -65,14 +65,16 @@ def test_cycles_computes_utilisation_exact(case):
 
 
 def test_every_energy_component_within_one_percent(case):
+    """Required: 1 %. Observed: every component equals Timeloop's to its printed 0.01 pJ
+    (0.0001 %, the figure README.md quotes), the total to its printed 0.01 uJ."""
     _, result, ref = case
     ours = result.energy_by_component()
     for (lv, ds), f in _ref_rows(ref).items():
-        assert ours[f"{lv}.{ds}"] == pytest.approx(f["energy_pj"], rel=0.01, abs=1e-6), (lv, ds)
-    assert ours["mac"] == pytest.approx(ref["mac"]["Energy (total)"], rel=0.01)
-    leak = sum(info.get("leakage_pj", 0.0) for info in ref["levels"].values())
-    assert ours["leakage"] == pytest.approx(leak, rel=0.01)
-    assert result.energy_pj / 1e6 == pytest.approx(ref["summary"]["Energy"], rel=0.01)
+        assert ours[f"{lv}.{ds}"] == pytest.approx(f["energy_pj"], rel=1e-6, abs=0.01), (lv, ds)
+    assert ours["mac"] == pytest.approx(ref["mac"]["Energy (total)"], rel=1e-6, abs=0.01)
+    for lv, info in ref["levels"].items():
+        assert result.leakage_pj_by_level[lv] == pytest.approx(info.get("leakage_pj", 0.0), rel=1e-6, abs=0.01)
+    assert round(result.energy_pj / 1e6, 2) == ref["summary"]["Energy"]
 
 
 def test_acceldse_preset_matches_timeloop_eyeriss():

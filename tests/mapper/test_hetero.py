@@ -36,8 +36,9 @@ def test_schedule_is_consistent():
     assert res.latency_cycles <= single
     assert res.energy_pj == pytest.approx(s.energy_pj.sum())
     base = load_hierarchy("simple_ws_32x32")
-    pe_area = base.levels[2].area_mm2 + base.compute.area_mm2
-    assert res.area_mm2 == pytest.approx(2 * base.levels[1].area_mm2 + (256 + 64) * pe_area)
+    tech = base.technology_nm
+    pe_area = base.levels[2].instance_area_mm2(tech) + base.compute.instance_area_mm2(tech)
+    assert res.area_mm2 == pytest.approx(2 * base.levels[1].instance_area_mm2(tech) + (256 + 64) * pe_area)
 
 
 def test_bad_shares_and_placement():

@@ -74,7 +74,7 @@ def test_integer_gemm_exact_and_cycles_equal_analytical(m: int, k: int, n: int, 
     sr, sc, t = operand_shape(dataflow, m, k, n)
     folds = -(-sr // rows) * -(-sc // cols)
     assert res.folds == folds
-    assert res.cycles == folds * fold_cycles(0, rows, cols, t) == analytical_compute_cycles(dataflow, m, k, n,
+    assert res.cycles == folds * fold_cycles(rows, cols, t) == analytical_compute_cycles(dataflow, m, k, n,
                                                                                             rows, cols)
     assert res.activity.shape == (res.cycles,)
     assert res.activity.max() <= rows * cols

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from acceldse.api import simulate
 from dataflows.dataflow import resolve_dataflows
 from simulator.event import event_run, event_table
-from simulator.event.engine import split_folds
 from simulator.event.kernels import transfer_cycles_array
 from simulator.event.link import SharedLink
 from simulator.specs.accelerator import Accelerator
 from simulator.specs.presets import load_hardware
 from simulator.systolic.kernels import double_buffer_cycles
+from simulator.systolic.model import core_chunks as split_folds
 from simulator.systolic.model import fold_schedule, systolic_table
 from workloads.errors import SpecError
 from workloads.loader import load_workload

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from dataflows.dataflow import resolve_dataflows
 from simulator.event import event_table
-from simulator.event.engine import split_folds
 from simulator.specs.accelerator import Accelerator, MemoryTier, SystolicArray
 from simulator.systolic.kernels import double_buffer_cycles
+from simulator.systolic.model import core_chunks as split_folds
 from simulator.systolic.model import fold_schedule, systolic_table
 from workloads.layer import conv2d, gemm
 from workloads.network import Network

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +11,7 @@ import acceldse
 from dataflows.dataflow import resolve_dataflows
 from simulator.specs.accelerator import Accelerator
 from simulator.specs.presets import load_hardware
-from simulator.systolic.batch import TOTAL_COLUMNS, network_layer_arrays, network_totals
+from simulator.systolic.batch import LAYER_COLUMNS, TOTAL_COLUMNS, layer_frame, network_layer_arrays, network_totals
 from simulator.systolic.model import systolic_table
 
 BASE = load_hardware("scalesim-32x32")
@@ -52,7 +51,24 @@ def test_layer_arrays_equal_table() -> None:
     net = NETS["mobilenet_v1"]
     for flow in resolve_dataflows("all"):
         arrays = network_layer_arrays(net, accs, flow)
+        frame = layer_frame(net, arrays, flow.name)
         for i, acc in enumerate(accs):
             table = systolic_table(net, acc, [flow])
-            for col in ("total_cycles", "stall_cycles", "folds", "mapping_efficiency", "dram_bytes", "energy_pj"):
-                assert np.array_equal(table[col].to_numpy(), arrays[col][i]), col
+            got = frame[frame["design"] == i].reset_index(drop=True)
+            for col in ("layer", "op", "dataflow", *LAYER_COLUMNS):
+                assert table[col].tolist() == got[col].tolist(), col
+
+
+def test_sram_bound_and_multicore_designs_equal_simulate() -> None:
+    """Layers the SRAM cannot feed at the array's pace (re-run with a paced fold) and multi-core
+    designs (timed one by one) equal ``acceldse.simulate``, mixed in one batch with ordinary ones."""
+    sram, dram = BASE.tiers
+    slow = replace(sram, read_bw_bytes_per_cycle=6.0, write_bw_bytes_per_cycle=3.0)
+    accs = [BASE, replace(BASE, tiers=(slow, dram)), replace(BASE, array=replace(BASE.array, rows=64, cols=8),
+                                                             tiers=(slow, dram)), replace(BASE, cores=2)]
+    net = NETS["resnet18"]
+    for flow in resolve_dataflows("all"):
+        got = network_totals(net, accs, flow)
+        for i, acc in enumerate(accs):
+            want = acceldse.simulate(net, acc, flow.name).totals.iloc[0]
+            assert [want[c] for c in TOTAL_COLUMNS] == [got[c].iloc[i] for c in TOTAL_COLUMNS], (flow.name, i)

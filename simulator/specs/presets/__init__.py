@@ -62,6 +62,16 @@ def wrong_kind(name: str, accepted: tuple[str, ...], *, flag: str) -> SpecError 
                      value=name, accepted=f"{wanted} preset (see acceldse list hardware)")
 
 
+def not_a_preset(name: str, kind: str, *, flag: str, message: str, accepted: str,
+                 source: str | None = None) -> SpecError:
+    """The error for ``name`` given where a preset of ``kind`` (or a file) is expected: which command
+    takes it when it is a preset of another kind, else ``message`` with what is ``accepted``."""
+    error = wrong_kind(name, (kind,), flag=flag)
+    if error is not None:
+        return error
+    return SpecError(message, source=source or flag, value=name, accepted=accepted)
+
+
 def kind_help(kind: str) -> str:
     """The ``--help`` words for a flag that takes presets of ``kind``."""
     return f"{KIND_LABELS[kind]} preset ({', '.join(preset_names(kind))}; kind '{kind}' in 'acceldse list hardware')"
@@ -85,8 +95,5 @@ def load_hardware(spec: str | Path | Accelerator) -> Accelerator:
     preset = PRESET_DIR / f"{text.lower()}.yaml"
     if path_exists(preset, file=True):
         return load_accelerator_file(preset)
-    error = wrong_kind(text, ("systolic",), flag="--hardware")
-    if error is not None:
-        raise error
-    raise SpecError("unknown hardware", source="--hardware", value=text,
-                    accepted="a preset (" + ", ".join(list_hardware()) + "), a .yaml spec or a SCALE-Sim .cfg")
+    raise not_a_preset(text, "systolic", flag="--hardware", message="unknown hardware",
+                       accepted="a preset (" + ", ".join(list_hardware()) + "), a .yaml spec or a SCALE-Sim .cfg")

@@ -1,0 +1,150 @@
+"""``acceldse explore``: run one search agent on a design env under an evaluation budget;
+``acceldse explore compare``: every agent at the same budget over several seeds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options
+from workloads.errors import SpecError
+
+EPILOG = """examples:
+  acceldse explore --env AcceleratorDesign-v0 --agent bo --budget 200 --seed 0 \\
+      --env-arg workload=mobilenet_v1 --env-arg 'targets={"latency_us": 900, "area_mm2": 4}'
+  acceldse explore --env AcceleratorDesign-v0 --agent ga --hp population_size=16 --budget 500 --store runs.duckdb
+  acceldse explore --env MultiAgentDesign --agent mappo --budget 256 --json
+  acceldse explore compare --env AcceleratorDesign-v0 --agents random,ga,sa,bo,ppo --budget 300 --seeds 5 --plot c.png
+  acceldse explore compare --env AcceleratorDesign-v0 --agents ga,sa,bo --budget 300 --seeds 3 --lottery
+agents: random, ga, sa, bo, bo-gp, aco, ppo, mappo (their hyper-parameters: acceldse explore --list-agents)
+""" + EXIT_CODES_HELP
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "explore", help="run a search agent (random, GA, SA, BO, ACO, PPO ...) on a design env at a fixed budget",
+        description="Run one search agent on a design env for exactly --budget simulator evaluations; print the "
+                    "best design, its metrics, whether (and when) the targets were met. 'explore compare' runs "
+                    "several agents at the same budget over several seeds.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(parser)
+    parser.add_argument("--agent", default="random", help="search agent (default random)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
+                        help="agent hyper-parameter (repeatable; JSON values)")
+    add_output_options(parser)
+    parser.add_argument("--list-agents", action="store_true", help="list agents and hyper-parameter defaults")
+    sub = parser.add_subparsers(dest="explore_command", metavar="compare")
+    compare = sub.add_parser("compare", help="equal-budget comparison of agents over seeds",
+                             description="Run every agent for the same number of evaluations on each seed; "
+                                         "tabulate best reward (mean, spread) and evaluations to meet the targets.",
+                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(compare)
+    compare.add_argument("--agents", default="random,ga,sa,bo", help="comma-separated agents (default random,ga,sa,bo)")
+    compare.add_argument("--seeds", type=int, default=3, help="seeds 0..K-1 per agent (default 3)")
+    compare.add_argument("--lottery", action="store_true",
+                         help="hyper-parameter lottery: each agent over a small grid of its hyper-parameters")
+    compare.add_argument("--plot", type=Path, default=None, help="best-so-far curves (.png/.svg/.pdf)")
+    compare.add_argument("--out", type=Path, default=None, help="write the per-run table (.csv)")
+    add_output_options(compare)
+    parser.set_defaults(func=run)
+    compare.set_defaults(func=run_compare)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", default=None, help="env id, e.g. AcceleratorDesign-v0 (acceldse list envs)")
+    parser.add_argument("--budget", type=int, default=100, help="simulator evaluations per run (default 100)")
+    parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="env constructor argument (repeatable; JSON values, e.g. 'targets={\"latency_us\": 900}')")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="result store (.duckdb): log every evaluation; resume a killed run")
+
+
+def parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
+    """``KEY=VALUE`` strings to a dict; values parse as JSON where they can, else stay strings."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise SpecError("expected KEY=VALUE", source=flag, value=pair, accepted="e.g. workload=resnet18")
+        try:
+            out[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key.strip()] = text
+    return out
+
+
+def _require_env(args: argparse.Namespace) -> str:
+    if not args.env:
+        from acceldse.explore import env_ids
+
+        raise SpecError("an env is required", source="--env", accepted=", ".join(env_ids()))
+    return str(args.env)
+
+
+def _list_agents() -> int:
+    from envs.agents import AGENTS
+
+    for name, cls in AGENTS.items():
+        hp = ", ".join(f"{k}={v}" for k, v in cls.HPARAMS.items()) or "(none)"
+        print(f"{name:8} {hp}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_agents:
+        return _list_agents()
+    from acceldse.explore import explore
+
+    env_kwargs = parse_pairs(args.env_arg, "--env-arg")
+    hparams = parse_pairs(args.hp, "--hp")
+    bar = _bar(args.budget)
+    try:
+        result = explore(_require_env(args), args.agent, args.budget, args.seed, env_kwargs=env_kwargs,
+                         hparams=hparams, store=args.store, on_evaluation=(lambda ev: bar.update(1)) if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    summary = result.summary()
+    if args.format == "json":
+        print(json.dumps(summary, default=str))
+        return 0
+    early = " (the agent stopped early)" if result.stopped_early else ""
+    resumed = f", {result.replayed} answered from the store" if result.replayed else ""
+    print(f"{result.agent} on {result.env_id}: {result.evaluations} of {result.budget} evaluations{early}{resumed}, "
+          f"seed {result.seed}, {result.wall_s:.2f} s")
+    print(f"best reward   {result.best_reward:.6g}")
+    print("best design   " + ", ".join(f"{k}={v}" for k, v in result.best_design.items()))
+    print("metrics       " + ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+                                       for k, v in result.best_metrics.items()))
+    met = f"yes, first at evaluation {result.first_met_at}" if result.targets_met else "no"
+    print(f"targets met   {met}")
+    return 0
+
+
+def _bar(total: int) -> Any:
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="eval", file=sys.stderr, leave=False)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from acceldse.compare import compare, summarize
+
+    agents = [a.strip() for a in str(args.agents).split(",") if a.strip()]
+    env_kwargs = parse_pairs(args.env_arg, "--env-arg")
+    runs = compare(_require_env(args), agents, args.budget, args.seeds, env_kwargs=env_kwargs, lottery=args.lottery,
+                   store=args.store, plot=args.plot, progress=sys.stderr.isatty())
+    table = summarize(runs, lottery=args.lottery)
+    if args.out is not None:
+        runs.drop(columns=["curve"]).to_csv(args.out, index=False)
+    if args.format == "json":
+        print(table.to_json(orient="records"))
+    else:
+        print(table.to_string(index=False))
+    return 0

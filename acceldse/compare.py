@@ -1,0 +1,142 @@
+"""The equal-budget comparison of search agents (``acceldse explore compare``).
+
+Every agent gets the same number of simulator evaluations on every seed. ``compare`` returns
+one row per run (agent, hyper-parameter setting, seed) with its best-so-far curve;
+``summarize`` gives per agent the mean and spread of the best reward over seeds and the
+evaluations needed to meet the targets. In lottery mode every agent also runs over the small
+grid of its hyper-parameters (``Agent.LOTTERY``), and the summary shows how much the result
+moves with the setting: ArchGym's "hyper-parameter lottery".
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from acceldse.explore import explore, resolve_env_id
+from envs.agents import AGENTS, make_agent
+from workloads.errors import SpecError
+
+RUN_COLUMNS = ("agent", "setting", "seed", "evaluations", "best_reward", "targets_met", "first_met_at", "wall_s",
+               "curve")
+
+
+def settings(agent: str, lottery: bool) -> list[dict[str, Any]]:
+    """The hyper-parameter settings an agent runs with: its defaults, or its lottery grid."""
+    grid = AGENTS[agent].LOTTERY if lottery else {}
+    if not grid:
+        return [{}]
+    keys = list(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def compare(env: str, agents: list[str], budget: int, seeds: int, *, env_kwargs: dict[str, Any] | None = None,
+            lottery: bool = False, store: str | Path | None = None, plot: str | Path | None = None,
+            progress: bool = False) -> pd.DataFrame:
+    """Run each agent (each lottery setting) on seeds ``0..seeds-1`` at ``budget`` evaluations.
+
+    Returns one row per run with ``RUN_COLUMNS`` (``curve``: best reward after each evaluation;
+    ``first_met_at``: evaluations to meet the targets, NaN if never).
+    """
+    if not agents:
+        raise SpecError("no agent given", source="--agents", accepted=", ".join(AGENTS))
+    for name in agents:
+        make_agent(name)  # unknown names fail before any run
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise SpecError("need at least one seed", source="--seeds", value=seeds, accepted="an integer >= 1")
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise SpecError("budget must be a positive number of evaluations", source="--budget", value=budget,
+                        accepted="an integer >= 1")
+    if plot is not None:
+        check_figure_path(plot)
+    env_id = resolve_env_id(env)
+    jobs = [(a, s, seed) for a in agents for s in settings(a, lottery) for seed in range(seeds)]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), unit="run", leave=False)
+    rows = []
+    for agent, setting, seed in jobs:
+        res = explore(env_id, agent, budget, seed, env_kwargs=env_kwargs, hparams=setting, store=store)
+        rows.append({"agent": agent, "setting": json.dumps(setting, sort_keys=True), "seed": seed,
+                     "evaluations": res.evaluations, "best_reward": res.best_reward, "targets_met": res.targets_met,
+                     "first_met_at": float(res.first_met_at) if res.first_met_at is not None else np.nan,
+                     "wall_s": res.wall_s, "curve": res.best_so_far()})
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+    if plot is not None:
+        from acceldse.plots import save
+
+        save(plot_curves(runs, title=f"{env_id}, budget {budget}, {seeds} seeds"), plot)
+    return runs
+
+
+def _agent_stats(part: pd.DataFrame, budget: int) -> dict[str, Any]:
+    met = part.first_met_at.notna()
+    censored = part.first_met_at.fillna(budget)
+    return {"runs": len(part), "best_reward_mean": part.best_reward.mean(),
+            "best_reward_std": part.best_reward.std(ddof=0), "best_reward_min": part.best_reward.min(),
+            "best_reward_max": part.best_reward.max(), "met": f"{int(met.sum())}/{len(part)}",
+            "evals_to_target_mean": part.first_met_at[met].mean() if met.any() else np.nan,
+            "evals_to_target_censored": censored.mean(), "wall_s_mean": part.wall_s.mean()}
+
+
+def summarize(runs: pd.DataFrame, *, lottery: bool = False) -> pd.DataFrame:
+    """Per agent: best reward mean/std/min/max over seeds, targets met (k/n), evaluations to the target
+    (mean over the seeds that met it; ``_censored`` counts a miss as the full budget).
+
+    In lottery mode, one row per agent and setting, then the spread over the agent's settings of
+    the per-setting mean best reward (``lottery_min``/``lottery_max``) and of the censored mean
+    evaluations to the target (``lottery_evals_min``/``lottery_evals_max``).
+    """
+    budget = int(runs.evaluations.max()) if len(runs) else 0
+    keys = ["agent", "setting"] if lottery else ["agent"]
+    rows = [{**dict(zip(keys, key if isinstance(key, tuple) else (key,))), **_agent_stats(part, budget)}
+            for key, part in runs.groupby(keys, sort=False)]
+    table = pd.DataFrame(rows)
+    if lottery and len(table):
+        by_agent = table.groupby("agent", sort=False)
+        spread = by_agent.best_reward_mean.agg(lottery_min="min", lottery_max="max").join(
+            by_agent.evals_to_target_censored.agg(lottery_evals_min="min", lottery_evals_max="max"))
+        table = table.merge(spread, on="agent")
+    return table
+
+
+def plot_curves(runs: pd.DataFrame, title: str = "") -> Any:
+    """Mean best-so-far reward per agent over its runs, with the min-max band across runs."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 4.5), constrained_layout=True)
+    for agent, part in runs.groupby("agent", sort=False):
+        length = min(len(c) for c in part.curve)
+        curves = np.stack([np.asarray(c[:length]) for c in part.curve])
+        x = np.arange(1, length + 1)
+        ax.plot(x, curves.mean(axis=0), label=f"{agent} ({len(part)} runs)")
+        ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), alpha=0.15)
+    ax.set(xlabel="evaluations", ylabel="best reward so far", title=title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def check_figure_path(path: str | Path) -> Path:
+    out = Path(path)
+    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise SpecError("unknown figure format", source="--plot", value=str(path), accepted="a .png, .svg or .pdf path")
+    if not out.parent.is_dir():
+        raise SpecError(f"folder {str(out.parent)!r} does not exist", source="--plot", value=str(path))
+    return out
+
+
+__all__ = ["check_figure_path", "compare", "plot_curves", "settings", "summarize"]

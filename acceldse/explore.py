@@ -1,0 +1,201 @@
+"""``acceldse.explore``: run one search agent on a design env under an evaluation budget, with
+every evaluation logged to the result store (the experience log) and resumption of a killed run.
+
+Example::
+
+    import acceldse
+    res = acceldse.explore("AcceleratorDesign-v0", "bo", budget=200, seed=0,
+                           env_kwargs={"workload": "resnet18", "targets": {"latency_us": 900}},
+                           store="runs.duckdb")
+    res.best_design, res.first_met_at
+
+Store tables: ``explore_evaluations`` (one row per evaluation, key ``eval_id``) and
+``explore_runs`` (one row per finished run, key ``run_id``). A run is identified by its env id,
+env kwargs, agent, hyper-parameters, seed and budget; rerunning it with the same store answers
+the logged evaluations from the store and evaluates only the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from envs.agents import AGENTS, Evaluation, ExploreResult, JointEnv, make_agent
+from envs.agents import explore as run_agent
+from workloads.errors import SpecError
+
+EVALUATIONS_TABLE = "explore_evaluations"
+RUNS_TABLE = "explore_runs"
+MULTI_AGENT_IDS = ("MultiAgentDesign", "acceldse/MultiAgentDesign-v0")
+FLUSH_EVERY = 256
+FLUSH_SECONDS = 2.0
+"""Evaluations are written in one store transaction per ``FLUSH_EVERY`` rows or ``FLUSH_SECONDS``,
+whichever comes first (a kill loses at most those; a rerun evaluates them again)."""
+
+
+def env_ids() -> list[str]:
+    """Registered acceldse env ids (single-agent) plus the multi-agent one."""
+    import envs  # noqa: F401 - registers the acceldse namespace
+
+    return sorted(k for k in gym.registry if k.startswith("acceldse/")) + [MULTI_AGENT_IDS[0]]
+
+
+def resolve_env_id(env_id: str) -> str:
+    if env_id in MULTI_AGENT_IDS:
+        return MULTI_AGENT_IDS[0]
+    known = env_ids()
+    for candidate in (env_id, f"acceldse/{env_id}"):
+        if candidate in known or candidate in gym.registry:
+            return candidate
+    raise SpecError("unknown env", source="--env", value=env_id, accepted=", ".join(known))
+
+
+def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
+    """The env ``env_id`` built with ``env_kwargs`` (a ``JointEnv`` for ``MultiAgentDesign``).
+
+    ``env_kwargs["proxy"]`` (a file from ``acceldse proxy train --out``) replaces the env's simulator
+    with that learned cost model.
+    """
+    env_id = resolve_env_id(env_id)
+    kwargs = dict(env_kwargs or {})
+    proxy = kwargs.pop("proxy", None)
+    try:
+        if env_id == MULTI_AGENT_IDS[0]:
+            import envs
+
+            env: gym.Env = JointEnv(envs.multi_agent_env(**kwargs))
+        else:
+            env = gym.make(env_id, disable_env_checker=True, **kwargs)
+    except TypeError as err:  # an argument the env's constructor does not take
+        raise SpecError(f"bad env argument: {err}", source="--env-arg", value=sorted(kwargs),
+                        accepted=f"the arguments documented for {env_id} (acceldse list envs)") from None
+    if proxy is not None:
+        from envs.proxy import use_proxy
+
+        use_proxy(env, str(proxy), source="--env-arg proxy")
+    return env
+
+
+def run_id(env_id: str, env_kwargs: dict[str, Any], agent: str, hparams: dict[str, Any], seed: int,
+           budget: int) -> str:
+    """A stable id of one run: everything that determines its evaluations."""
+    key = json.dumps({"env": env_id, "env_kwargs": env_kwargs, "agent": agent, "hparams": hparams, "seed": seed,
+                      "budget": budget}, sort_keys=True, default=str)
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+def evaluation_rows(evals: list[Evaluation], run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Store rows: run columns, the evaluation, ``knob.<name>`` and ``metric.<name>`` columns."""
+    rows = []
+    for ev in evals:
+        row = {"eval_id": f"{run['run_id']}:{ev.step:07d}", **run, "step": ev.step, "reward": ev.reward,
+               "targets_met": ev.targets_met, "terminated": ev.terminated, "truncated": ev.truncated,
+               "action": json.dumps(ev.action), "design": json.dumps(ev.design, sort_keys=True),
+               "metrics": json.dumps(ev.metrics, sort_keys=True), "obs": json.dumps(ev.obs), "eval_s": ev.eval_s}
+        row.update({f"knob.{k}": v for k, v in ev.design.items() if isinstance(v, int | float | str | bool)})
+        row.update({f"metric.{k}": v for k, v in ev.metrics.items()})
+        rows.append(row)
+    return rows
+
+
+def logged_evaluations(store: Any, rid: str) -> list[Evaluation]:
+    """The evaluations a previous (possibly killed) run ``rid`` logged, in step order, gap-free."""
+    if EVALUATIONS_TABLE not in store.tables():
+        return []
+    frame = store.read(EVALUATIONS_TABLE, where=f"run_id = '{rid}'").sort_values("step")
+    out = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        if int(row.step) != i:
+            break
+        out.append(Evaluation(step=i, action=json.loads(row.action), design=json.loads(row.design),
+                              metrics=json.loads(row.metrics), reward=float(row.reward),
+                              targets_met=bool(row.targets_met), terminated=bool(row.terminated),
+                              truncated=bool(row.truncated), obs=json.loads(row.obs), eval_s=0.0))
+    return out
+
+
+def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *,
+            env_kwargs: dict[str, Any] | None = None, hparams: dict[str, Any] | None = None,
+            store: str | Path | None = None, on_evaluation: Callable[[Evaluation], None] | None = None
+            ) -> ExploreResult:
+    """Run ``agent`` on env ``env`` for ``budget`` evaluations; log them to ``store``.
+
+    Args:
+        env: a registered env id (``AcceleratorDesign-v0`` or ``acceldse/AcceleratorDesign-v0``) or
+            ``MultiAgentDesign``.
+        agent: one of ``envs.agents.AGENTS``.
+        budget: simulator evaluations (env steps); the same for every agent.
+        seed: seeds the agent and the env.
+        env_kwargs: the env's constructor arguments (JSON values).
+        hparams: the agent's hyper-parameters (``AGENTS[agent].HPARAMS`` lists them and their defaults).
+        store: a DuckDB result store; the run resumes from the evaluations it already holds.
+        on_evaluation: called after each new evaluation is buffered (progress bars, tests).
+    """
+    env_kwargs = dict(env_kwargs or {})
+    the_agent = make_agent(agent, **(hparams or {}))  # bad agent / hyper-parameter before any work
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise SpecError("budget must be a positive number of evaluations", source="--budget", value=budget,
+                        accepted="an integer >= 1")
+    env_id = resolve_env_id(env)
+    if store is not None:
+        from acceldse.store import check_store_path
+
+        check_store_path(store, create=True)  # before any work
+    gym_env = make_env(env_id, env_kwargs)
+    rid = run_id(env_id, env_kwargs, agent, the_agent.hparams, seed, budget)
+    run = {"run_id": rid, "env": env_id, "env_kwargs": json.dumps(env_kwargs, sort_keys=True), "agent": agent,
+           "hparams": json.dumps(the_agent.hparams, sort_keys=True), "seed": seed, "budget": budget}
+    if store is None:
+        try:
+            return run_agent(gym_env, the_agent, budget, seed, env_id=env_id, sink=on_evaluation)
+        finally:
+            gym_env.close()
+    from acceldse.store import ResultStore
+
+    with ResultStore(store) as db:
+        buffer: list[Evaluation] = []
+        last = [time.monotonic()]
+
+        def flush() -> None:
+            if buffer:
+                import pandas as pd
+
+                db.insert(EVALUATIONS_TABLE, pd.DataFrame(evaluation_rows(buffer, run)), key="eval_id")
+                buffer.clear()
+            last[0] = time.monotonic()
+
+        def sink(ev: Evaluation) -> None:
+            buffer.append(ev)
+            if len(buffer) >= FLUSH_EVERY or time.monotonic() - last[0] > FLUSH_SECONDS:
+                flush()
+            if on_evaluation is not None:
+                on_evaluation(ev)
+
+        try:
+            result = run_agent(gym_env, the_agent, budget, seed, env_id=env_id, sink=sink,
+                               replay=logged_evaluations(db, rid))
+        finally:
+            flush()
+            gym_env.close()
+        _log_run(db, run, result)
+    return result
+
+
+def _log_run(db: Any, run: dict[str, Any], result: ExploreResult) -> None:
+    import pandas as pd
+
+    summary = result.summary()
+    row = {**run, "evaluations": result.evaluations, "replayed": result.replayed, "best_reward": result.best_reward,
+           "best_design": json.dumps(summary["best_design"], sort_keys=True),
+           "best_metrics": json.dumps(summary["best_metrics"], sort_keys=True), "targets_met": result.targets_met,
+           "first_met_at": result.first_met_at if result.first_met_at is not None else -1, "wall_s": result.wall_s}
+    db.insert(RUNS_TABLE, pd.DataFrame([row]), key="run_id")
+
+
+__all__ = ["AGENTS", "EVALUATIONS_TABLE", "RUNS_TABLE", "env_ids", "explore", "make_env", "run_id"]

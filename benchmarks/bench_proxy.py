@@ -1,0 +1,81 @@
+"""A learned proxy against the event fidelity: accuracy, speed-up, and search quality at equal budget.
+
+    python benchmarks/bench_proxy.py                        # ResNet-18, 300 logged designs, BO 200 x 3 seeds
+    python benchmarks/bench_proxy.py --train 600 --budget 300 --seeds 5 --model rf
+
+1. Log ``--train`` random designs of AcceleratorDesign-v0 at ``fidelity="event"`` (the SimPy engine)
+   into a result store, exactly as ``acceldse explore --store`` does.
+2. Fit the proxy (``acceldse proxy train``): held-out RMSE, relative error, R2, prediction time
+   against the event simulator's time per evaluation.
+3. Search with the same agent and budget twice per seed: driven by the event simulator, and driven
+   by the proxy (``--env-arg proxy=FILE``). The best design of each run is re-evaluated by the event
+   simulator: its true spec penalty and whether it truly meets the targets, and the wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from acceldse.explore import explore, make_env  # noqa: E402
+from acceldse.proxy import train_proxy  # noqa: E402
+from envs.knobs import spec_penalty  # noqa: E402
+
+ENV = "AcceleratorDesign-v0"
+TARGETS = ["latency_us", "energy_uj", "area_mm2", "power_w"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", default="resnet18")
+    parser.add_argument("--train", type=int, default=300, help="logged event-fidelity designs")
+    parser.add_argument("--model", default="mlp")
+    parser.add_argument("--agent", default="bo")
+    parser.add_argument("--budget", type=int, default=200)
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    kwargs = {"workload": args.workload, "fidelity": "event",
+              "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 4}}
+    with tempfile.TemporaryDirectory() as tmp:
+        store, model = Path(tmp) / "event.duckdb", Path(tmp) / "event.proxy"
+        start = time.perf_counter()
+        explore(ENV, "random", args.train, seed=1000, env_kwargs=kwargs, store=store)
+        log_s = time.perf_counter() - start
+        proxy = train_proxy(store, TARGETS, model=args.model, out=model)
+        print(f"proxy {args.model} on {proxy.meta['samples']} event-fidelity designs of {args.workload} "
+              f"(logged in {log_s:.0f} s), {proxy.meta['held_out']} held out")
+        print(proxy.report.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        truth = make_env(ENV, kwargs).unwrapped
+        rows = []
+        for seed in range(args.seeds):
+            for driver, env_kwargs in (("event simulator", kwargs), ("proxy", {**kwargs, "proxy": str(model)})):
+                res = explore(ENV, args.agent, args.budget, seed, env_kwargs=env_kwargs)
+                true = truth.evaluate(res.best_design)
+                penalty = spec_penalty(true, truth.targets)
+                rows.append({"driver": driver, "seed": seed, "wall_s": res.wall_s, "true_penalty": penalty,
+                             "truly_met": penalty == 0.0, "believed_penalty": -res.best_reward,
+                             **{f"true_{k}": true[k] for k in ("latency_us", "energy_uj", "area_mm2")}})
+        runs = pd.DataFrame(rows)
+    print(f"\n{args.agent}, budget {args.budget}, seeds 0..{args.seeds - 1}: best design re-evaluated by the "
+          f"event simulator")
+    print(runs.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    table = runs.groupby("driver", sort=False).agg(
+        truly_met=("truly_met", lambda s: f"{int(s.sum())}/{len(s)}"), true_penalty=("true_penalty", "mean"),
+        believed_penalty=("believed_penalty", "mean"), wall_s=("wall_s", "mean"))
+    print()
+    print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    sim, prx = table.loc["event simulator"], table.loc["proxy"]
+    print(f"\nsearch wall time: {sim.wall_s / prx.wall_s:.1f}x less with the proxy "
+          f"(+{log_s:.0f} s once to log its training data)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Search agents for the design envs, all under one interface and one evaluation budget.
+
+Example::
+
+    import gymnasium as gym
+    from envs.agents import explore
+    env = gym.make("acceldse/AcceleratorDesign-v0", workload="resnet18")
+    result = explore(env, "bo", budget=200, seed=0)
+    result.best_design, result.best_metrics, result.first_met_at
+
+Agents (``AGENTS``): ``random``, ``ga`` (NSGA-II), ``sa`` (simulated annealing), ``bo`` (TPE),
+``bo-gp`` (Gaussian process), ``aco`` (ant colony), ``ppo`` and ``mappo`` (multi-agent PPO on
+``MultiAgentDesign``). Each has explicit hyper-parameters with defaults (``Agent.HPARAMS``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gymnasium as gym
+
+from envs.agents.base import Agent, AskTellAgent
+from envs.agents.harness import BudgetEnv, Evaluation, ExploreResult
+from envs.agents.joint import JointEnv
+from envs.agents.optuna_agents import GeneticAgent, GpAgent, TpeAgent
+from envs.agents.rl import MultiAgentPpo, PpoAgent
+from envs.agents.search import AntColony, RandomSearch, SimulatedAnnealing
+from envs.agents.space import DesignSpace
+from workloads.errors import SpecError
+
+AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (
+    RandomSearch, GeneticAgent, SimulatedAnnealing, TpeAgent, GpAgent, AntColony, PpoAgent, MultiAgentPpo)}
+
+
+def make_agent(name: str, **hparams: Any) -> Agent:
+    """An agent by name with hyper-parameters (unknown name or hyper-parameter: ``SpecError``)."""
+    if name not in AGENTS:
+        raise SpecError("unknown agent", source="--agent", value=name, accepted=", ".join(AGENTS))
+    return AGENTS[name](**hparams)
+
+
+def explore(env: gym.Env, agent: str | Agent, budget: int, seed: int = 0, *, env_id: str | None = None,
+            sink: Callable[[Evaluation], None] | None = None, replay: Sequence[Evaluation] = (),
+            **hparams: Any) -> ExploreResult:
+    """Run ``agent`` on ``env`` for exactly ``budget`` evaluations (fewer only if it stops early).
+
+    Args:
+        env: a design env (discrete action space); ``JointEnv`` for a multi-agent env.
+        agent: an agent name (``AGENTS``) or instance.
+        budget: simulator evaluations (env steps), the same for every agent.
+        seed: seeds the agent and the env's first reset.
+        env_id: name reported in the result (default: the env spec's id).
+        sink: receives every new evaluation (the experience log).
+        replay: evaluations a killed run of the same command logged; answered from the log.
+        hparams: the agent's hyper-parameters (with a name).
+    """
+    if isinstance(agent, str):
+        agent = make_agent(agent, **hparams)
+    elif hparams:
+        raise SpecError("hyper-parameters go to the agent's constructor when passing an instance", source="hparams",
+                        value=sorted(hparams))
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SpecError("seed must be a non-negative integer", source="--seed", value=seed, accepted="0, 1, 2 ...")
+    wrapped = BudgetEnv(env, budget, sink=sink, replay=replay)
+    start = time.perf_counter()
+    agent.run(wrapped, seed)
+    wall_s = time.perf_counter() - start
+    name = env_id or (env.spec.id if env.spec is not None else type(env.unwrapped).__name__)
+    return wrapped.result(name, agent.name, dict(agent.hparams), seed, wall_s)
+
+
+__all__ = ["AGENTS", "Agent", "AskTellAgent", "BudgetEnv", "DesignSpace", "Evaluation", "ExploreResult", "JointEnv",
+           "explore", "make_agent"]

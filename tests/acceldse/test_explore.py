@@ -1,0 +1,127 @@
+"""``acceldse explore`` end to end on AcceleratorDesign-v0: the JSON report, the experience log,
+same command + seed -> same log, resuming a SIGKILLed run, equal-budget compare, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from acceldse.cli import main
+from acceldse.compare import compare, summarize
+from acceldse.explore import EVALUATIONS_TABLE, RUNS_TABLE, explore
+from acceldse.store import ResultStore
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = "AcceleratorDesign-v0"
+SMALL = {"workload": "alexnet", "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 6}}
+KEYS = {"env", "agent", "budget", "evaluations", "seed", "best_reward", "best_design", "best_metrics", "targets_met",
+        "first_met_at", "wall_s"}
+
+
+def _log(path: Path) -> pd.DataFrame:
+    with ResultStore(path, create=False) as db:
+        frame = db.read(EVALUATIONS_TABLE)
+    return frame.drop(columns=["eval_s"]).sort_values("step").reset_index(drop=True)
+
+
+def test_cli_json_report_and_exact_budget(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    store = tmp_path / "runs.duckdb"
+    code = main(["explore", "--env", ENV, "--agent", "sa", "--budget", "37", "--seed", "2", "--env-arg",
+                 "workload=alexnet", "--env-arg", 'targets={"latency_us": 3000, "area_mm2": 6}', "--store", str(store),
+                 "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert KEYS <= set(report)
+    assert report["evaluations"] == report["budget"] == 37 and report["env"] == f"acceldse/{ENV}"
+    log = _log(store)
+    assert list(log.step) == list(range(37))
+    best = log.loc[log.reward.idxmax()]
+    assert report["best_reward"] == best.reward and report["best_design"] == json.loads(best.design)
+    assert {"knob.rows", "knob.dataflow", "metric.latency_us", "metric.area_mm2"} <= set(log.columns)
+    met = log.index[log.targets_met]
+    assert report["first_met_at"] == (int(met[0]) + 1 if len(met) else None)
+    with ResultStore(store, create=False) as db:
+        assert db.count(RUNS_TABLE) == 1
+
+
+def test_same_command_same_seed_same_log(tmp_path: Path) -> None:
+    results = [explore(ENV, "bo", 40, seed=5, env_kwargs=SMALL, store=tmp_path / f"{i}.duckdb") for i in range(2)]
+    assert results[0].best_design == results[1].best_design
+    assert results[0].rewards == results[1].rewards
+    pd.testing.assert_frame_equal(_log(tmp_path / "0.duckdb"), _log(tmp_path / "1.duckdb"))
+
+
+KILLER = """
+import os, signal, sys
+import acceldse.explore
+from acceldse.explore import explore
+acceldse.explore.FLUSH_EVERY = 16
+def kill(ev):
+    if ev.step == {kill_at}:
+        os.kill(os.getpid(), signal.SIGKILL)
+explore("{env}", "ga", {budget}, seed=1, env_kwargs={kwargs!r}, store=sys.argv[1], on_evaluation=kill)
+"""
+
+
+def test_killed_run_resumes_without_redoing_logged_evaluations(tmp_path: Path) -> None:
+    budget, kill_at = 80, 45  # the log is flushed every 16 evaluations (or 2 s): 32 or more survive
+    store = tmp_path / "killed.duckdb"
+    script = KILLER.format(kill_at=kill_at, env=ENV, budget=budget, kwargs=SMALL)
+    proc = subprocess.run([sys.executable, "-c", script, str(store)], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    survived = len(_log(store))
+    assert 0 < survived <= kill_at
+    fresh: list = []
+    resumed = explore(ENV, "ga", budget, seed=1, env_kwargs=SMALL, store=store, on_evaluation=fresh.append)
+    assert resumed.replayed == survived and len(fresh) == budget - survived  # only the rest is simulated
+    assert [ev.step for ev in fresh] == list(range(survived, budget))
+    whole = explore(ENV, "ga", budget, seed=1, env_kwargs=SMALL, store=tmp_path / "whole.duckdb")
+    assert resumed.rewards == whole.rewards and resumed.best_design == whole.best_design
+    pd.testing.assert_frame_equal(_log(store), _log(tmp_path / "whole.duckdb"))
+
+
+def test_compare_equal_budgets_table_and_plot(tmp_path: Path) -> None:
+    plot = tmp_path / "curves.png"
+    runs = compare(ENV, ["random", "ga"], 30, 2, env_kwargs=SMALL, plot=plot)
+    assert len(runs) == 4 and (runs.evaluations == 30).all()
+    assert all(len(c) == 30 for c in runs.curve)
+    table = summarize(runs)
+    assert list(table.agent) == ["random", "ga"]
+    for agent, part in runs.groupby("agent"):
+        row = table[table.agent == agent].iloc[0]
+        assert row.best_reward_mean == pytest.approx(part.best_reward.mean())
+    assert plot.stat().st_size > 0
+
+
+def test_lottery_runs_every_setting_of_the_grid() -> None:
+    runs = compare(ENV, ["sa"], 12, 1, env_kwargs=SMALL, lottery=True)
+    assert len(runs) == 6  # t_start x moves = 3 x 2
+    table = summarize(runs, lottery=True)
+    assert (table.lottery_min <= table.best_reward_mean).all() and (table.best_reward_mean <= table.lottery_max).all()
+    assert table.lottery_evals_min.iloc[0] == table.evals_to_target_censored.min()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--env", ENV, "--agent", "hillclimb"], "--agent: unknown agent"),
+    (["--env", "Nope-v0"], "--env: unknown env"),
+    (["--env", ENV, "--agent", "ga", "--hp", "populaton_size=4"], "unknown hyper-parameter"),
+    (["--env", ENV, "--budget", "0"], "--budget"),
+    (["--env", ENV, "--env-arg", "colour=red"], "--env-arg"),
+    (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
+    (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),
+    (["compare", "--env", ENV, "--agents", "random,nope"], "unknown agent"),
+    (["compare", "--env", ENV, "--plot", "x.gif"], "--plot"),
+])
+def test_bad_input_is_one_clear_error(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
+                                      tmp_path: Path) -> None:
+    assert main(["explore", *[a.format(tmp=tmp_path) for a in argv]]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
