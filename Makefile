@@ -19,6 +19,9 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.runtime
 	$(BIN)/acceldse simulate --workload resnet18 --hardware scalesim-32x32 --dataflow all
+	@echo
+	@echo "acceldse is installed in $(VENV): run 'source $(VENV)/bin/activate' to put it on your PATH"
+	@echo "(or call $(BIN)/acceldse); then try 'acceldse list' and 'acceldse simulate --help'."
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .

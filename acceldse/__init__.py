@@ -11,23 +11,63 @@ Public API::
     summary = acceldse.run_sweep("sweep.yaml", "results.duckdb", workers=2)   # one row per design point
     points = acceldse.load_results("results.duckdb", where="area_mm2 <= 10")
     result.plot.roofline()                                                     # matplotlib figures
+
+The names are imported on first use (PEP 562), so ``import acceldse`` and ``acceldse --help``
+do not pay for numba, pandas or the simulator. Importing ``acceldse`` registers the
+``acceldse/*`` Gymnasium environments (``envs``; entry points are strings, nothing heavy).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 import envs  # noqa: F401 - registers the acceldse/* Gymnasium environments
-from acceldse.api import map_workload as map  # noqa: A001 - the public name the docs use
-from acceldse.api import simulate
-from acceldse.plots import ResultPlots
-from acceldse.results import load_results
-from acceldse.sweep import run_sweep
-from simulator.result import COLUMNS, SimResult, register_accessor
-from simulator.specs.presets import load_hardware
-from simulator.streaming import run_sdpa
-from workloads.layer import conv2d, eltwise, gemm, matmul, pool2d
-from workloads.loader import load_workload
-from workloads.network import Network
 
-register_accessor("plot", ResultPlots)
-
-__all__ = ["COLUMNS", "Network", "SimResult", "conv2d", "eltwise", "gemm", "load_hardware", "load_results",
-           "load_workload", "map", "matmul", "pool2d", "run_sdpa", "run_sweep", "simulate"]
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "COLUMNS": ("simulator.result", "COLUMNS"),
+    "Network": ("workloads.network", "Network"),
+    "SimResult": ("simulator.result", "SimResult"),
+    "conv2d": ("workloads.layer", "conv2d"),
+    "eltwise": ("workloads.layer", "eltwise"),
+    "gemm": ("workloads.layer", "gemm"),
+    "load_hardware": ("simulator.specs.presets", "load_hardware"),
+    "load_results": ("acceldse.results", "load_results"),
+    "load_workload": ("workloads.loader", "load_workload"),
+    "map": ("acceldse.api", "map_workload"),
+    "matmul": ("workloads.layer", "matmul"),
+    "pool2d": ("workloads.layer", "pool2d"),
+    "run_sdpa": ("simulator.streaming", "run_sdpa"),
+    "run_sweep": ("acceldse.sweep", "run_sweep"),
+    "simulate": ("acceldse.api", "simulate"),
+}
+"""Public name -> (module, attribute) it is imported from on first use."""
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # static checkers see the real objects
+    from acceldse.api import map_workload as map  # noqa: A001, F401
+    from acceldse.api import simulate  # noqa: F401
+    from acceldse.results import load_results  # noqa: F401
+    from acceldse.sweep import run_sweep  # noqa: F401
+    from simulator.result import COLUMNS, SimResult  # noqa: F401
+    from simulator.specs.presets import load_hardware  # noqa: F401
+    from simulator.streaming import run_sdpa  # noqa: F401
+    from workloads.layer import conv2d, eltwise, gemm, matmul, pool2d  # noqa: F401
+    from workloads.loader import load_workload  # noqa: F401
+    from workloads.network import Network  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'acceldse' has no attribute {name!r}")
+    module, attr = _EXPORTS[name]
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from dataflows.dataflow import Dataflow, resolve_dataflows
-from simulator.result import SimResult
+from simulator.result import SimResult, register_accessor
 from simulator.specs.accelerator import Accelerator
 from simulator.specs.presets import load_hardware
 from simulator.specs.scalesim_cfg import load_scalesim_cfg
 from simulator.systolic.model import systolic_table
-from workloads.errors import SpecError
+from workloads.errors import SpecError, require_int
 from workloads.layer import Layer
 from workloads.network import Network
 
+
+def _plots(result: SimResult) -> Any:
+    from acceldse.plots import ResultPlots  # matplotlib only when a figure is asked for
+
+    return ResultPlots(result)
+
+
+register_accessor("plot", _plots)
+
 FIDELITIES = ("analytical", "event", "cycle")
 COMPAT_MODES = ("scalesim",)
+WORK_UNITS = {"cycle": "PE-cycles of the largest layer", "event": "folds of the network",
+              "scalesim": "MACs of the network"}
+"""What ``max_work`` counts for each slow mode (the analytical model is never limited)."""
+DEFAULT_MAX_WORK = {"cycle": 500_000_000, "event": 500_000, "scalesim": 100_000_000_000}
+"""About a minute of work on one core for each mode."""
 
 
 def resolve_workload(workload: str | Path | Network, **params: Any) -> Network:
@@ -30,7 +45,8 @@ def resolve_workload(workload: str | Path | Network, **params: Any) -> Network:
 
 def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path | Accelerator = "scalesim-32x32",
              dataflow: str | Dataflow | list[str] | None = None, *, fidelity: str = "analytical",
-             compat: str | None = None, **workload_params: Any) -> SimResult:
+             compat: str | None = None, max_work: int | None = None,
+             progress: Callable[[int, int, str], None] | None = None, **workload_params: Any) -> SimResult:
     """Simulate every layer of ``workload`` on ``hardware``.
 
     Args:
@@ -42,6 +58,10 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
             or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; adds the stall
             breakdown and multi-core contention). Every fidelity deals a layer's folds to the
             hardware's ``cores`` arrays; ``event`` equals ``analytical`` where the link is not contended.
+        max_work: the most work accepted, refused up front with the number and the limit (units in
+            ``WORK_UNITS``: PE-cycles of the largest layer at cycle fidelity, folds at event fidelity,
+            MACs in compat mode; defaults ``DEFAULT_MAX_WORK``). The analytical model is not limited.
+        progress: ``progress(done, total, layer)`` called after each layer at event and cycle fidelity.
         compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers instead of the model's (CALC mode, or
             the cfg's ``InterfaceBandwidth`` when ``hardware`` is a SCALE-Sim ``.cfg``). Needs one-core
             hardware and no other ``fidelity`` (``SpecError`` otherwise).
@@ -50,6 +70,15 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
     Returns:
         a ``SimResult`` whose ``layers`` DataFrame has the columns in ``simulator.result.COLUMNS``.
     """
+    if fidelity not in FIDELITIES:
+        raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
+    if compat is not None and compat not in COMPAT_MODES:
+        raise SpecError("unknown compatibility mode", source="compat", value=compat, accepted=" | ".join(COMPAT_MODES))
+    mode = compat or fidelity
+    if max_work is not None and mode not in WORK_UNITS:
+        raise SpecError("only used at event or cycle fidelity or in compat mode", source="max_work",
+                        value=max_work, accepted="None, or fidelity='event' | 'cycle' or compat='scalesim'")
+    limit = require_int(DEFAULT_MAX_WORK.get(mode, 1) if max_work is None else max_work, key="max_work")
     settings = None
     if isinstance(hardware, str | Path) and str(hardware).lower().endswith(".cfg"):
         acc, settings = load_scalesim_cfg(hardware)  # the cfg's bandwidth mode matters to compat mode
@@ -57,12 +86,9 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         acc = load_hardware(hardware)
     network = resolve_workload(workload, **workload_params)
     flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"))
-    if fidelity not in FIDELITIES:
-        raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
+    if mode in ("event", "scalesim"):
+        _check_work(network, acc, flows, mode, limit)
     if compat is not None:
-        if compat not in COMPAT_MODES:
-            raise SpecError("unknown compatibility mode", source="compat", value=compat,
-                            accepted=" | ".join(COMPAT_MODES))
         if fidelity != "analytical":
             raise SpecError("compat mode reports the peer tool's own numbers and has no fidelity levels",
                             source="fidelity", value=fidelity,
@@ -76,17 +102,30 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
     elif fidelity == "event":
         from simulator.event import event_table
 
-        table = event_table(network, acc, flows)
+        table = event_table(network, acc, flows, progress=progress)
     elif fidelity == "cycle":
         from simulator.systolic.cycle import cycle_table
 
-        table = cycle_table(network, acc, flows)
+        table = cycle_table(network, acc, flows, progress=progress, max_pe_cycles=limit)
     else:
         table = systolic_table(network, acc, flows)
     # every fidelity deals a layer's folds to all cores (compat mode runs on one-core hardware only)
     pes = acc.array.pes * acc.cores
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
                      pes=pes, area_mm2=acc.area_mm2, compat=compat, extra={"accelerator": acc})
+
+
+def _check_work(network: Network, acc: Accelerator, flows: list[Dataflow], mode: str, limit: int) -> None:
+    """Refuse an event run with too many folds or a compat run with too many MACs, before it starts."""
+    if mode == "event":
+        work = int(systolic_table(network, acc, flows)["folds"].sum())
+    else:
+        work = network.macs * len(flows)
+    if work > limit:
+        raise SpecError(f"too much work for {mode} ({work:,} {WORK_UNITS[mode]} > the limit {limit:,})",
+                        source=network.name, key="max_work", value=work,
+                        accepted=f"at most {limit:,}; raise max_work (CLI: --max-work), use the analytical "
+                                 "model or a smaller workload")
 
 
 def map_workload(workload: str | Path | Network | Layer, hardware: str | Path = "eyeriss_like", *,

@@ -1,24 +1,39 @@
-"""The ``acceldse`` command line: a thin layer over the public API."""
+"""The ``acceldse`` command line: a thin layer over the public API.
+
+Building the parser imports only the standard library (each command module imports its heavy
+parts inside its ``run`` function), so ``acceldse --help`` and ``acceldse list`` start fast.
+Exit codes: see ``acceldse.commands.common``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import logging
+import os
 import sys
+import time
 
+from acceldse import __version__
 from acceldse.commands import COMMANDS
+from acceldse.commands.common import EXIT_BAD_INPUT, EXIT_CODES_HELP
 from workloads.errors import SpecError
+
+log = logging.getLogger("acceldse")
+EXIT_INTERNAL = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="acceldse",
         description="Hardware-accelerator design-space simulator.",
-        epilog="example: acceldse simulate --workload resnet18 --hardware scalesim-32x32 --dataflow all",
+        epilog="example: acceldse simulate --workload resnet18 --hardware scalesim-32x32 --dataflow all\n"
+               + EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log what the command is doing to stderr (-vv: debug)")
+    parser.add_argument("--version", action="version", version=f"acceldse {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"acceldse.commands.{name}").add_parser(sub)
@@ -26,17 +41,49 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit code (0 ok, 1 a --check failed, 2 bad input).
+
+    ``--help``, ``--version`` and argparse usage errors raise ``SystemExit`` (codes 0, 0 and 2).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    args = parser.parse_args(argv)  # --help, --version and usage errors exit here (0, 0, 2) as argparse does
     if args.command is None:
-        args = parser.parse_args(["simulate", *(argv or [])])
+        args = parser.parse_args(["simulate", *argv])
+    verbosity = int(getattr(args, "verbose", 0) or 0)
+    logging.basicConfig(level=logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.captureWarnings(True)
+    log.info("%s: %s", args.command, {k: v for k, v in vars(args).items()
+                                      if k not in ("func", "command", "verbose") and v not in (None, False, [])})
+    start = time.perf_counter()
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
     except SpecError as err:
         print(f"acceldse: error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # e.g. `acceldse simulate | head -1`: the reader left, stop quietly
+        _silence_stdout()
+        return 0
+    except KeyboardInterrupt:
+        print("acceldse: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug, not bad input: one line, the traceback with -v
+        log.debug("traceback", exc_info=True)
+        print(f"acceldse: internal error: {type(err).__name__}: {err} (please report it; -vv shows the "
+              "traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+    log.info("%s finished in %.2f s (exit %d)", args.command, time.perf_counter() - start, code)
+    return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +39,13 @@ def fusion(hardware: str | Path | Accelerator = "sn40l-like", workload: str | Pa
 def event_trace(workload: str | Path | Network = "resnet18", hardware: str | Path | Accelerator = "tpu-hbm-like",
                 dataflow: str | Dataflow | list[str] | None = None, *, cores: int | None = None,
                 trace_path: str | Path | None = None, weight_tiers: str | dict[str, str] | None = None,
-                staging_depth: int = 2, **workload_params: Any) -> EventRun:
+                staging_depth: int = 2, progress: Callable[[int, int, str], None] | None = None,
+                **workload_params: Any) -> EventRun:
     """Event-fidelity run with the stall breakdown; writes a Chrome/Perfetto trace JSON when asked.
 
     ``weight_tiers`` (a tier name, ``"auto"`` or layer -> tier) puts the weights in a far tier;
-    a DMA process per tier link stages them inward ``staging_depth`` layers ahead.
+    a DMA process per tier link stages them inward ``staging_depth`` layers ahead;
+    ``progress(done, total, layer)`` is called after each layer.
     """
     from acceldse.api import resolve_workload
 
@@ -50,7 +53,7 @@ def event_trace(workload: str | Path | Network = "resnet18", hardware: str | Pat
     network = resolve_workload(workload, **workload_params)
     flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"))
     run = event_run(network, acc, flows, cores=cores, trace=trace_path is not None, weight_tiers=weight_tiers,
-                    staging_depth=staging_depth)
+                    staging_depth=staging_depth, progress=progress)
     if trace_path is not None:
         Path(trace_path).write_text(json.dumps(run.trace))
     return run

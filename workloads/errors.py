@@ -51,39 +51,62 @@ class DeadlockError(RuntimeError):
     """A simulated graph stopped making progress (names blocked contexts and channels)."""
 
 
-def require_int(value: Any, *, key: str, source: str | None = None, minimum: int = 1) -> int:
-    """Return ``value`` as an int >= ``minimum`` or raise a ``SpecError`` naming ``key``."""
+# Ranges. Every number a user gives is range-checked where it is loaded, so that no later product
+# (bytes / bandwidth, latency x folds, MACs x energy) leaves the exact range of int64 / float64.
+# The bounds are far beyond any real design and far inside the overflow limits.
+MAX_INT = 2**53
+"""Default upper bound of ``require_int``: integers beyond it are not exact as floats."""
+MAX_FLOAT = 1e18
+"""Default upper bound of ``require_float``."""
+MAX_BYTES = 2**50
+"""Largest memory or tensor size, bytes (1 PiB)."""
+MAX_ARRAY_SIDE = 2**16
+"""Most PEs along one side of an array, and most cores."""
+MIN_BW_BYTES_PER_CYCLE = 1e-3
+MAX_BW_BYTES_PER_CYCLE = 1e9
+MAX_LATENCY_CYCLES = 2**30
+MAX_CLOCK_MHZ = 1e6
+MAX_ENERGY_PJ = 1e9
+"""Largest energy per action or per byte, pJ."""
+MAX_AREA_MM2 = 1e7
+
+
+def require_int(value: Any, *, key: str, source: str | None = None, minimum: int = 1,
+                maximum: int = MAX_INT) -> int:
+    """Return ``value`` as an int in [``minimum``, ``maximum``] or raise a ``SpecError`` naming ``key``."""
+    accepted = f"an integer in [{minimum:,}, {maximum:,}]"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise SpecError("must be an integer", source=source, key=key, value=value,
-                        accepted=f"an integer >= {minimum}")
-    try:
-        as_float = float(value)
-    except (TypeError, ValueError):
-        raise SpecError("must be an integer", source=source, key=key, value=value,
-                        accepted=f"an integer >= {minimum}") from None
+        raise SpecError("must be an integer", source=source, key=key, value=value, accepted=accepted)
+    if isinstance(value, int):
+        as_float = float(min(max(value, -MAX_INT * 4), MAX_INT * 4))  # no OverflowError on huge ints
+    else:
+        try:
+            as_float = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise SpecError("must be an integer", source=source, key=key, value=value, accepted=accepted) from None
     if as_float != as_float or as_float in (float("inf"), float("-inf")) or as_float != int(as_float):
-        raise SpecError("must be a whole number", source=source, key=key, value=value,
-                        accepted=f"an integer >= {minimum}")
-    result = int(as_float)
+        raise SpecError("must be a whole number", source=source, key=key, value=value, accepted=accepted)
+    result = value if isinstance(value, int) else int(as_float)
     if result < minimum:
-        raise SpecError(f"must be >= {minimum}", source=source, key=key, value=value,
-                        accepted=f"an integer >= {minimum}")
+        raise SpecError(f"must be >= {minimum:,}", source=source, key=key, value=value, accepted=accepted)
+    if result > maximum:
+        raise SpecError(f"must be <= {maximum:,}", source=source, key=key, value=value, accepted=accepted)
     return result
 
 
 def require_float(value: Any, *, key: str, source: str | None = None, minimum: float = 0.0,
-                  strictly_positive: bool = False) -> float:
-    """Return ``value`` as a finite float >= ``minimum`` (or > 0) or raise a ``SpecError``."""
-    bound = "> 0" if strictly_positive else f">= {minimum}"
+                  strictly_positive: bool = False, maximum: float = MAX_FLOAT) -> float:
+    """Return ``value`` as a finite float >= ``minimum`` (or > 0) and <= ``maximum`` or raise a ``SpecError``."""
+    bound = ("> 0" if strictly_positive else f">= {minimum:g}") + f" and <= {maximum:g}"
     if isinstance(value, bool):
         raise SpecError("must be a number", source=source, key=key, value=value, accepted=f"a number {bound}")
     try:
         result = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SpecError("must be a number", source=source, key=key, value=value,
                         accepted=f"a number {bound}") from None
     if result != result or result in (float("inf"), float("-inf")):
         raise SpecError("must be finite", source=source, key=key, value=value, accepted=f"a number {bound}")
-    if (strictly_positive and result <= 0) or result < minimum:
+    if (strictly_positive and result <= 0) or result < minimum or result > maximum:
         raise SpecError(f"must be {bound}", source=source, key=key, value=value, accepted=f"a number {bound}")
     return result

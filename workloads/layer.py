@@ -34,6 +34,10 @@ DIMS: tuple[str, ...] = ("N", "G", "K", "C", "P", "Q", "R", "S")
 OPERANDS: tuple[str, ...] = ("inputs", "weights", "outputs")
 """Dataspaces of a layer (Timeloop names)."""
 
+MAX_LAYER_ITERATIONS = 2**50
+"""Most loop iterations (MACs of a MAC layer) per layer: every count derived from a layer stays exact
+in int64 and float64 arithmetic."""
+
 OpKind = Literal["conv", "gemm", "matmul", "pool", "eltwise"]
 OP_KINDS: tuple[str, ...] = ("conv", "gemm", "matmul", "pool", "eltwise")
 
@@ -98,9 +102,13 @@ class Layer:
                             value=self.padding, accepted="(top, left, bottom, right) each >= 0")
         for key in ("input_bits", "weight_bits", "output_bits", "num_inputs"):
             value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1024:
                 raise SpecError("must be a positive integer", source=where, key=key, value=value,
-                                accepted="an integer >= 1")
+                                accepted="an integer in [1, 1024]")
+        iterations = math.prod(getattr(self, dim) for dim in DIMS)
+        if iterations > MAX_LAYER_ITERATIONS:
+            raise SpecError(f"layer too large ({iterations:,} loop iterations)", source=where, key="N*G*K*C*P*Q*R*S",
+                            value=iterations, accepted=f"at most {MAX_LAYER_ITERATIONS:,} (2**50) per layer")
         if self.H == 0 or self.W == 0:
             object.__setattr__(self, "H", self.H or self._natural_extent(0))
             object.__setattr__(self, "W", self.W or self._natural_extent(1))

@@ -8,6 +8,7 @@ from typing import Any
 from workloads.errors import SpecError
 from workloads.network import Network
 from workloads.scalesim_csv import list_scalesim_topologies, load_scalesim_csv, scalesim_topology_path
+from workloads.spec_io import path_exists
 from workloads.zoo import ZOO, build
 
 ACCEPTED = ("a zoo name (" + ", ".join(ZOO) + "), a .onnx file, a SCALE-Sim .csv file, "
@@ -46,7 +47,7 @@ def load_workload(spec: str | Network, **params: Any) -> Network:
         return build(text.lower(), **params)
     suffix = Path(text).suffix.lower()
     if suffix in (".onnx", ".csv"):
-        if not Path(text).is_file():
+        if not path_exists(text, file=True):
             raise SpecError("file not found", source=text, accepted=ACCEPTED)
         if suffix == ".csv":
             _no_params(text, params, ("gemm",))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from workloads.errors import SpecError
 from workloads.layer import Layer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class Network:
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per layer: op, loop bounds, GEMM view, MACs and operand bytes."""
+        import pandas as pd  # here, not at import: the CLI's --help and list stay fast
+
         rows = []
         for layer in self.layers:
             m, n, k = layer.gemm

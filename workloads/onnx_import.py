@@ -31,6 +31,7 @@ from typing import Any
 from workloads.errors import SpecError, require_int
 from workloads.layer import Layer
 from workloads.network import Network
+from workloads.onnx_checks import check_node, unknown_shape_error
 from workloads.onnx_ops import (
     ELTWISE_OPS,
     LAYER_MAPPERS,
@@ -162,75 +163,51 @@ def load_onnx(path: str | Path, *, batch: int | None = None, bits: int = 8) -> N
         path: an ``.onnx`` file. batch: batch size for the graph inputs' first dimension (default:
             the model's, or 1 where it is symbolic). bits: operand precision of every layer in bits.
     Raises:
-        SpecError: unreadable or malformed model, unknown/symbolic shapes, inconsistent nodes.
+        SpecError: unreadable or malformed model, unknown/symbolic shapes, inconsistent nodes; an
+            unknown shape names the first node whose inputs are known and the check it fails
+            (``workloads.onnx_checks``).
     Warns:
         OnnxImportWarning: once, listing each unsupported op type and how many nodes had it.
     """
     path = Path(path)
     source = str(path)
     if batch is not None:
-        batch = require_int(batch, key="batch", source=source)
-    bits = require_int(bits, key="bits", source=source)
-    model = _load(path, batch)
-    graph = model.graph
-    shapes = _shapes(model)
-    outputs = [out for node in graph.node for out in node.output if out]
-    if any(shapes.get(out) is None for out in outputs):
-        for tensor_name, evaluated in _evaluated_shapes(model).items():
-            if shapes.get(tensor_name) is None:
-                shapes[tensor_name] = evaluated
-    const: set[str] = {t.name for t in graph.initializer}
+        batch = require_int(batch, key="batch", source=source, maximum=1 << 20)
+    bits = require_int(bits, key="bits", source=source, maximum=64)
+    model, shapes = _model_and_shapes(path, batch)
+    nodes = _toposort(list(model.graph.node), source)
+    const: set[str] = {t.name for t in model.graph.initializer}
     producers: dict[str, frozenset[str]] = {}
     layers: list[Layer] = []
     edges: list[tuple[str, str]] = []
-    names: set[str] = set()
     unsupported: Counter[str] = Counter()
-    for index, node in enumerate(_toposort(list(graph.node), source)):
+    for index, node in enumerate(nodes):
         op = node.op_type
-        inputs = [t for t in node.input]
         outputs = [t for t in node.output if t]
-        feeds = [t for t in inputs if t and t not in const]
+        feeds = [t for t in node.input if t and t not in const]
         upstream = frozenset().union(*(producers.get(t, frozenset()) for t in feeds))
-        if op in METADATA_OPS or (inputs and not feeds):  # shape metadata, or constant folding
+        if op in METADATA_OPS or (node.input and not feeds):  # shape metadata, or constant folding
             const.update(outputs)
             continue
         if op in PASS_THROUGH_OPS or (op not in ELTWISE_OPS and op not in LAYER_MAPPERS):
             if op not in PASS_THROUGH_OPS:
                 unsupported[op] += 1
-            data = producers.get(inputs[0], upstream) if op == "Reshape" and inputs else upstream
+            data = producers.get(node.input[0], upstream) if op == "Reshape" and node.input else upstream
             for out in outputs:
                 producers[out] = data
             continue
-        base = node.name or f"{op.lower()}_{index}"
-        name, k = base, 2
-        while name in names:
-            name, k = f"{base}_{k}", k + 1
-        where = f"{source}: node {node.name or index!r} ({op})"
+        in_shapes = tuple(shapes.get(t) if t else None for t in node.input)
         out_shape = shapes.get(outputs[0]) if outputs else None
-        if out_shape is None:
-            raise SpecError("output shape unknown or symbolic after shape inference", source=where,
-                            key=f"output {outputs[0] if outputs else ''!r}",
-                            accepted="static shapes (pass batch= to fix a symbolic batch dimension)")
-        in_shapes = tuple(shapes.get(t) if t else None for t in inputs)
-        for t, shape in zip(inputs, in_shapes):
-            if t and shape is None and (op in LAYER_MAPPERS and inputs.index(t) < 2):
-                raise SpecError("input shape unknown or symbolic after shape inference", source=where,
-                                key=f"input {t!r}", accepted="static shapes (pass batch= to fix the batch)")
-        view = NodeView(name=name, op=op, attrs=_attrs(node), inputs=in_shapes,
-                        const=tuple(t in const for t in inputs), output=out_shape, bits=bits, where=where)
-        try:
-            layer = map_eltwise(view, len(feeds)) if op in ELTWISE_OPS else LAYER_MAPPERS[op](view)
-        except SpecError as exc:
-            if exc.source and exc.source.startswith(source):
-                raise
-            raise SpecError(str(exc), source=where) from None
-        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
-            raise SpecError(f"malformed node ({type(exc).__name__}: {exc})", source=where) from None
-        names.add(name)
+        if out_shape is None or any(t and shape is None and i < 2 and op in LAYER_MAPPERS
+                                    for i, (t, shape) in enumerate(zip(node.input, in_shapes))):
+            raise unknown_shape_error(model, nodes, shapes, source, _attrs,
+                                      noticed=f"{source}: node {node.name or index!r} ({op})")
+        layer = _map_node(node, index, {x.name for x in layers}, in_shapes, out_shape,
+                          tuple(t in const for t in node.input), len(feeds), bits, source)
         layers.append(layer)
-        edges.extend((p, name) for p in sorted(upstream))
+        edges.extend((p, layer.name) for p in sorted(upstream))
         for out in outputs:
-            producers[out] = frozenset({name})
+            producers[out] = frozenset({layer.name})
     if unsupported:
         listed = ", ".join(f"{op} x{count}" for op, count in sorted(unsupported.items()))
         warnings.warn(f"{source}: {sum(unsupported.values())} node(s) of unsupported op types were not modelled "
@@ -240,3 +217,39 @@ def load_onnx(path: str | Path, *, batch: int | None = None, bits: int = 8) -> N
                         accepted="a model with Conv, Gemm, MatMul, pooling or elementwise nodes")
     return Network(name=path.stem, layers=tuple(layers), edges=tuple(dict.fromkeys(edges)),
                    source=source)
+
+
+def _model_and_shapes(path: Path, batch: int | None) -> tuple[Any, dict[str, tuple[int, ...] | None]]:
+    """The shape-inferred model and every tensor's static shape (evaluated on zeros where inference stops)."""
+    model = _load(path, batch)
+    shapes = _shapes(model)
+    outputs = [out for node in model.graph.node for out in node.output if out]
+    if any(shapes.get(out) is None for out in outputs):
+        for tensor_name, evaluated in _evaluated_shapes(model).items():
+            if shapes.get(tensor_name) is None:
+                shapes[tensor_name] = evaluated
+    return model, shapes
+
+
+def _map_node(node: Any, index: int, taken: set[str], in_shapes: tuple[tuple[int, ...] | None, ...],
+              out_shape: tuple[int, ...], const: tuple[bool, ...], feeds: int, bits: int, source: str) -> Layer:
+    """One layer from a Conv/Gemm/MatMul/pooling/elementwise node; errors name the node."""
+    op = node.op_type
+    base = node.name or f"{op.lower()}_{index}"
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base}_{k}", k + 1
+    where = f"{source}: node {node.name or index!r} ({op})"
+    problem = check_node(op, _attrs(node), [s for s in in_shapes if s is not None])
+    if problem is not None:
+        raise SpecError(problem[0], source=where, accepted=problem[1])
+    view = NodeView(name=name, op=op, attrs=_attrs(node), inputs=in_shapes, const=const, output=out_shape,
+                    bits=bits, where=where)
+    try:
+        return map_eltwise(view, feeds) if op in ELTWISE_OPS else LAYER_MAPPERS[op](view)
+    except SpecError as exc:
+        if exc.source and exc.source.startswith(source):
+            raise
+        raise SpecError(str(exc), source=where) from None
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, OverflowError) as exc:
+        raise SpecError(f"malformed node ({type(exc).__name__}: {exc})", source=where) from None

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from workloads.errors import SpecError
+from workloads.spec_io import path_exists
 
 
 def onnx_weights(path: str | Path) -> dict[str, np.ndarray]:
@@ -25,7 +26,7 @@ def onnx_weights(path: str | Path) -> dict[str, np.ndarray]:
     from workloads.onnx_import import _toposort
 
     path = Path(path)
-    if not path.is_file():
+    if not path_exists(path, file=True):
         raise SpecError("file not found", source=str(path), accepted="an .onnx file")
     try:
         model = onnx.load(str(path))

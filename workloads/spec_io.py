@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from workloads.errors import SpecError
+from workloads.errors import MAX_BYTES, SpecError
 
 SPEC_VERSION = 1
 
@@ -32,14 +32,41 @@ def parse_bytes(value: Any, *, key: str, source: str | None = None) -> int:
                             accepted="an integer or a string like '64KiB' / '520MB'")
         number, unit = float(match.group(1)), match.group(2).lower()
     result = number * _FACTORS[unit]
-    if result < 1 or result != result or result == float("inf"):
-        raise SpecError("size must be at least one byte", source=source, key=key, value=value)
+    if result < 1 or result != result or result > MAX_BYTES:
+        raise SpecError("size out of range", source=source, key=key, value=value,
+                        accepted=f"1 byte to {MAX_BYTES:,} bytes (1 PiB)")
     return int(round(result))
 
 
-def load_yaml(path: str | Path, *, kind: str, versions: tuple[int, ...] = (SPEC_VERSION,)) -> dict[str, Any]:
-    """Read a YAML mapping with a supported ``version`` (one of ``versions``); every problem is a
-    ``SpecError``."""
+def path_exists(path: str | Path, *, file: bool = False) -> bool:
+    """``Path.exists()`` (or ``is_file()``) that is False, not an exception, for a name the OS refuses
+    (too long, a NUL byte, no permission)."""
+    try:
+        return Path(path).is_file() if file else Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML keeps
+    the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if first is not key_node.start_mark:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {first.line + 1})", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: str | Path, *, kind: str) -> Any:
+    """Read and parse one YAML file (duplicate keys rejected); every problem is a ``SpecError``."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -47,17 +74,34 @@ def load_yaml(path: str | Path, *, kind: str, versions: tuple[int, ...] = (SPEC_
         raise SpecError(f"cannot read {kind} file: {err.strerror}", source=str(path)) from None
     except UnicodeDecodeError:
         raise SpecError(f"{kind} file is not UTF-8 text", source=str(path)) from None
-    return parse_yaml(text, kind=kind, source=str(path), versions=versions)
+    return safe_load(text, source=str(path))
 
 
-def parse_yaml(text: str, *, kind: str, source: str, versions: tuple[int, ...] = (SPEC_VERSION,)) -> dict[str, Any]:
+def safe_load(text: str, *, source: str) -> Any:
+    """``yaml.safe_load`` that rejects duplicate keys and reports errors as a ``SpecError`` with line and column."""
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or "invalid YAML"
         raise SpecError(f"malformed YAML{where}: {problem}", source=source) from None
+    except RecursionError:
+        raise SpecError("YAML nested too deeply", source=source) from None
+
+
+def load_yaml(path: str | Path, *, kind: str, versions: tuple[int, ...] = (SPEC_VERSION,)) -> dict[str, Any]:
+    """Read a YAML mapping with a supported ``version`` (one of ``versions``); every problem is a
+    ``SpecError``."""
+    return _spec_mapping(read_yaml(path, kind=kind), kind=kind, source=str(path), versions=versions)
+
+
+def parse_yaml(text: str, *, kind: str, source: str, versions: tuple[int, ...] = (SPEC_VERSION,)) -> dict[str, Any]:
+    """Parse YAML text holding a spec mapping with a supported ``version``."""
+    return _spec_mapping(safe_load(text, source=source), kind=kind, source=source, versions=versions)
+
+
+def _spec_mapping(data: Any, *, kind: str, source: str, versions: tuple[int, ...]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SpecError(f"a {kind} spec must be a YAML mapping", source=source, value=type(data).__name__,
                         accepted="a mapping with 'version' and the spec's keys")

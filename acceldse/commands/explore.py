@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options
 from workloads.errors import SpecError
 
 EPILOG = """examples:
@@ -19,7 +20,7 @@ EPILOG = """examples:
   acceldse explore compare --env AcceleratorDesign-v0 --agents random,ga,sa,bo,ppo --budget 300 --seeds 5 --plot c.png
   acceldse explore compare --env AcceleratorDesign-v0 --agents ga,sa,bo --budget 300 --seeds 3 --lottery
 agents: random, ga, sa, bo, bo-gp, aco, ppo, mappo (their hyper-parameters: acceldse explore --list-agents)
-"""
+""" + EXIT_CODES_HELP
 
 
 def add_parser(subparsers: Any) -> None:
@@ -34,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
                         help="agent hyper-parameter (repeatable; JSON values)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_output_options(parser)
     parser.add_argument("--list-agents", action="store_true", help="list agents and hyper-parameter defaults")
     sub = parser.add_subparsers(dest="explore_command", metavar="compare")
     compare = sub.add_parser("compare", help="equal-budget comparison of agents over seeds",
@@ -48,7 +49,7 @@ def add_parser(subparsers: Any) -> None:
                          help="hyper-parameter lottery: each agent over a small grid of its hyper-parameters")
     compare.add_argument("--plot", type=Path, default=None, help="best-so-far curves (.png/.svg/.pdf)")
     compare.add_argument("--out", type=Path, default=None, help="write the per-run table (.csv)")
-    compare.add_argument("--json", action="store_true", help="print the summary table as JSON records")
+    add_output_options(compare)
     parser.set_defaults(func=run)
     compare.set_defaults(func=run_compare)
 
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     summary = result.summary()
-    if args.json:
+    if args.format == "json":
         print(json.dumps(summary, default=str))
         return 0
     early = " (the agent stopped early)" if result.stopped_early else ""
@@ -142,7 +143,7 @@ def run_compare(args: argparse.Namespace) -> int:
     table = summarize(runs, lottery=args.lottery)
     if args.out is not None:
         runs.drop(columns=["curve"]).to_csv(args.out, index=False)
-    if args.json:
+    if args.format == "json":
         print(table.to_json(orient="records"))
     else:
         print(table.to_string(index=False))

@@ -13,14 +13,31 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mapper.fpga import FpgaResult, optimise
-from simulator.fpga.attention import compare_attention
-from simulator.fpga.networks import FPGA_NETWORKS, at_bits, fpga_network
-from simulator.specs.presets import kind_help
+from acceldse.commands.common import (
+    EXIT_CODES_HELP,
+    add_output_options,
+    emit,
+    positive,
+    print_csv,
+    print_table,
+    progress_bar,
+    reject_ignored,
+    seed,
+)
 from workloads.errors import SpecError
-from workloads.network import Network
+
+if TYPE_CHECKING:
+    from mapper.fpga import FpgaResult
+    from workloads.network import Network
+
+FPGA_NETWORKS = ("lenet", "cnv", "vgg_small", "vgg_tiny", "residual_block", "mlp")  # simulator.fpga.networks
+SWAT_DEFAULTS = {"--seq-len": [1024, 2048, 4096, 8192, 16384], "--window": 512, "--head-dim": 64, "--heads": 1}
+OPTIMISE_DEFAULTS = {"--workload": "lenet", "--objective": "throughput", "--batch": None, "--method": "greedy",
+                     "--seed": 0, "--clock-mhz": None, "--decompose": False, "--max-error": None,
+                     "--min-rank-fraction": 0.25, "--no-reconf": False, "--bits": None, "--design": None,
+                     "--fpgaconvnet-cycles": False, "--export": None, "--out": None}
 
 EPILOG = """examples:
   acceldse fpga --workload lenet --platform zc706 --objective throughput --batch 256
@@ -31,7 +48,7 @@ EPILOG = """examples:
   acceldse fpga --workload lenet --platform zc706 --clock-mhz 100 --design tests/golden/fpga/samo_lenet_zc706.json
   acceldse fpga --workload model.onnx --bits 16 --platform samo-u250-1slr --export samo --out design.json
   acceldse fpga swat --platform zcu102 --seq-len 1024 2048 4096 8192 16384 --window 512
-"""
+""" + EXIT_CODES_HELP
 
 
 def resolve_workload(name: str, bits: int | None = None) -> Network:
@@ -40,6 +57,8 @@ def resolve_workload(name: str, bits: int | None = None) -> Network:
     ``bits``: operand precision of every layer (default: the network's own; 16 for the study
     networks, 8 for ONNX files).
     """
+    from simulator.fpga.networks import at_bits, fpga_network
+
     if name.lower() in FPGA_NETWORKS:
         return at_bits(fpga_network(name), bits) if bits else fpga_network(name)
     if bits and name.lower().endswith(".onnx"):
@@ -50,6 +69,7 @@ def resolve_workload(name: str, bits: int | None = None) -> Network:
 
 
 def _load_named(name: str) -> Network:
+    from simulator.fpga.networks import fpga_network
     try:
         from workloads.loader import load_workload
     except ImportError:  # the zoo/loader is optional for this command
@@ -64,6 +84,8 @@ def _load_named(name: str) -> Network:
 
 
 def add_parser(subparsers: Any) -> None:
+    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
     parser = subparsers.add_parser(
         "fpga", help="layer-pipelined FPGA streaming designs: folding, partitions, decomposition",
         description="Optimise the folding (coarse_in, coarse_out, fine) and partitioning of a "
@@ -106,7 +128,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--export", choices=["samo"], default=None,
                         help="write the design in fpgaConvNet's partition JSON (SAMO's output format)")
     parser.add_argument("--out", default=None, metavar="PATH", help="with --export: file to write (default stdout)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_output_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -119,19 +141,28 @@ def _clean(value: Any) -> Any:
 
 
 def _run_swat(args: argparse.Namespace) -> int:
+    reject_ignored(args, OPTIMISE_DEFAULTS, reason="by 'fpga swat' (it compares attention designs)")
+    for n in args.seq_len:
+        positive(n, flag="--seq-len", limit=1 << 24)
+    positive(args.window, flag="--window")
+    positive(args.head_dim, flag="--head-dim", limit=4096)
+    positive(args.heads, flag="--heads", limit=4096)
+    from simulator.fpga.attention import compare_attention
+
     table = compare_attention(args.platform, seq_lens=tuple(args.seq_len), window=args.window,
                               head_dim=args.head_dim, heads=args.heads)
-    if args.json:
+    if args.format == "json":
         print(json.dumps({"platform": args.platform, "rows": table.to_dict(orient="records")}))
     else:
         cols = ["seq_len", "window", "swat_latency_ms", "dense_latency_ms", "speedup", "swat_energy_uj",
                 "dense_energy_uj"]
-        print(table[[c for c in cols if c in table]].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        emit(args.format, table, columns=[c for c in cols if c in table])
     return 0
 
 
 def _given_design(args: argparse.Namespace, network: Network) -> FpgaResult:
     """Evaluate the design file ``args.design`` (no optimisation)."""
+    from mapper.fpga import FpgaResult
     from simulator.fpga.design import evaluate_design
     from simulator.fpga.samo_io import load_design
     from simulator.specs.platform import load_platform
@@ -161,6 +192,10 @@ def _export(args: argparse.Namespace, result: FpgaResult) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.action == "swat":
         return _run_swat(args)
+    reject_ignored(args, SWAT_DEFAULTS, reason="by 'fpga optimise' (only by 'fpga swat')")
+    seed(args.seed)
+    positive(args.batch, flag="--batch", limit=1 << 30)
+    positive(args.clock_mhz, flag="--clock-mhz", integer=False, limit=10_000)
     if args.bits is not None and not 1 <= args.bits <= 64:
         raise SpecError("out of range", source="--bits", value=args.bits, accepted="an integer 1..64")
     if args.batch is not None and args.batch < 1:
@@ -186,10 +221,13 @@ def _optimised(args: argparse.Namespace, network: Network) -> FpgaResult:
 
         weights = onnx_weights(args.workload)
     max_error = _max_error(args.max_error, weights is not None, args.decompose)
+    from mapper.fpga import optimise
+
     result = optimise(network, args.platform, objective=args.objective, batch=args.batch, method=args.method,
                       seed=args.seed, decompose=args.decompose, clock_mhz=args.clock_mhz,
                       enable_reconf=not args.no_reconf, weights=weights, max_error=max_error,
-                      min_rank_fraction=args.min_rank_fraction)
+                      min_rank_fraction=args.min_rank_fraction,
+                      progress=progress_bar("FPGA decomposition", unit="plan") if args.decompose else None)
     return result
 
 
@@ -216,16 +254,19 @@ def _max_error(text: str | None, have_weights: bool, decompose: bool) -> float |
 
 def _print_result(args: argparse.Namespace, result: FpgaResult) -> None:
     summary = {k: _clean(v) for k, v in result.summary.items()}
-    if args.json:
+    if args.format == "json":
         stages = [{k: _clean(v) for k, v in row.items()} for row in result.stages.to_dict(orient="records")]
         print(json.dumps({"summary": summary, "stages": stages,
                           "decomposition": {k: list(v) for k, v in result.decomposition.items()},
                           "decomposition_errors": result.decomposition_errors,
                           "violations": list(result.report.violations)}))
         return
+    if args.format == "csv":
+        print_csv(result.stages)
+        return
     cols = ["partition", "layer", "coarse_in", "coarse_out", "fine", "personality", "weights_on_chip", "cycles",
             "dsp", "bram18", "uram", "lut", "ff"]
-    print(result.stages[cols].to_string(index=False))
+    print_table(result.stages, columns=cols, keys=2)
     print()
     s = summary
     what = f"design {args.design} (evaluated, not optimised)" if args.design else "optimised by acceldse"
@@ -246,9 +287,8 @@ def _print_result(args: argparse.Namespace, result: FpgaResult) -> None:
             print("  reconstruction error: " + ", ".join(f"{k}={v:.2e}"
                                                        for k, v in result.decomposition_errors.items()))
     if result.candidates:
-        import pandas as pd
 
         print("\ndecomposition plans tried (rank fraction 1.0 = undecomposed):")
-        print(pd.DataFrame(result.candidates).to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        print_table(result.candidates)
     for violation in result.report.violations:
         print(f"  over budget: {violation}")

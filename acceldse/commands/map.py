@@ -9,14 +9,30 @@ prints Timeloop-style statistics; ``--timeloop FILE...`` reads Timeloop's own in
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from mapper.api import map_network
-from mapper.search import METHODS
-from simulator.specs.presets import kind_help
-from workloads.errors import SpecError
+from acceldse.commands.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_CODES_HELP,
+    add_output_options,
+    bad_input,
+    emit,
+    output_dir,
+    output_path,
+    positive,
+    print_table,
+    progress_bar,
+    seed,
+)
+
+log = logging.getLogger("acceldse.map")
+
+SEARCH_METHODS = ("exhaustive", "random", "ga", "anneal", "hybrid")  # mapper.search.METHODS (a test checks)
+MAX_BUDGET = 100_000_000
+"""Largest --budget accepted without --max-budget (about a minute per layer at ~2 M evaluations/s)."""
 
 EPILOG = """examples:
   acceldse map --workload resnet18 --hardware eyeriss_like --objective edp --search ga --budget 20000
@@ -26,10 +42,12 @@ EPILOG = """examples:
   acceldse map --timeloop arch.yaml problem.yaml ERT.yaml --search hybrid     (search on a Timeloop spec)
   acceldse map --timeloop arch.yaml ERT.yaml --workload resnet18 --dataflow any  (a Timeloop arch as hardware)
   acceldse map --workload resnet18 --layer conv1 --hardware eyeriss_like --mapping best.yaml
-"""
+""" + EXIT_CODES_HELP
 
 
 def add_parser(subparsers: Any) -> None:
+    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
     parser = subparsers.add_parser(
         "map", help="search per-layer mappings (tiling, loop order, spatial unrolling, bypass)",
         description="Search the best mapping of every MAC layer of a workload on a hierarchical "
@@ -41,8 +59,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--dataflow", default="hardware",
                         help="hardware (the preset's), auto (best per layer), any, or os/ws/is/rs/nvdla/shidiannao")
     parser.add_argument("--objective", default="edp", choices=["latency", "energy", "edp", "pareto"])
-    parser.add_argument("--search", default="ga", choices=list(METHODS))
-    parser.add_argument("--budget", type=int, default=20_000, help="evaluations per layer (default 20000)")
+    parser.add_argument("--search", default="ga", choices=SEARCH_METHODS)
+    parser.add_argument("--budget", type=int, default=20_000,
+                        help="evaluations per layer (default 20000; exhaustive: 0 = the whole space, if small)")
+    parser.add_argument("--max-budget", type=int, default=MAX_BUDGET, metavar="N",
+                        help=f"largest --budget accepted (default {MAX_BUDGET:,}); raise it for longer searches")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--layer", action="append", default=None, help="map only this layer (repeatable)")
     parser.add_argument("--out", type=Path, default=None, help="write the table as CSV")
@@ -57,18 +78,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--timeloop", type=Path, nargs="+", default=None, metavar="FILE",
                         help="Timeloop input YAML files (architecture v0.4, ERT, optional ART, problem and "
                              "mapping); they replace --hardware, and --workload too when they define a problem")
+    add_output_options(parser, check="a layer has no legal mapping")
     parser.set_defaults(func=run)
-
-
-def _progress(done: int, total: int, name: str) -> None:
-    """A one-line progress bar on stderr (only when it is a terminal)."""
-    if not sys.stderr.isatty():
-        return
-    width = 30
-    filled = width * done // max(total, 1)
-    end = "\n" if done >= total else ""
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:24.24}", end=end, file=sys.stderr,
-          flush=True)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -87,7 +98,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         layer, hierarchy, mapping, cost = tl.layer, tl.hierarchy, tl.mapping, tl.cost
     else:
         if not args.mapping.is_file():
-            raise SpecError("no such file", source="--mapping", value=str(args.mapping))
+            raise bad_input("no such file", flag="--mapping", value=str(args.mapping))
         layer, hierarchy, cost = evaluate_mapping(args.workload, args.hardware,
                                                   args.layer[0] if args.layer else None, args.mapping)
         mapping = Mapping.from_yaml(args.mapping)
@@ -95,12 +106,17 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(mapping.loop_nest(layer, hierarchy), end="\n\n")
     print(format_stats(cost, hierarchy), end="")
     if args.save_mappings is not None:
-        args.save_mappings.mkdir(parents=True, exist_ok=True)
-        mapping.to_yaml(args.save_mappings / f"{layer.name}.yaml")
+        mapping.to_yaml(Path(args.save_mappings) / f"{layer.name}.yaml")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    seed(args.seed)
+    positive(args.max_budget, flag="--max-budget")
+    if not (args.search == "exhaustive" and args.budget == 0):  # exhaustive --budget 0: the whole space
+        positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")
+    out_csv = output_path(args.out, flag="--out", suffixes=(".csv",))
+    mappings_dir = output_dir(args.save_mappings, flag="--save-mappings")
     hardware = args.hardware
     single_layer = args.mapping is not None
     if args.timeloop:
@@ -108,24 +124,40 @@ def run(args: argparse.Namespace) -> int:
 
         for path in args.timeloop:
             if not path.is_file():
-                raise SpecError("no such file", source="--timeloop", value=str(path))
+                raise bad_input("no such file", flag="--timeloop", value=str(path))
         if has_problem(args.timeloop):
             single_layer = True
         else:                                   # a Timeloop architecture as the hardware of --workload
             if args.mapping is not None:
-                raise SpecError("--mapping with --timeloop needs the Timeloop problem", source="--timeloop",
+                raise bad_input("--mapping with --timeloop needs the Timeloop problem", flag="--timeloop",
                                 value=[str(p) for p in args.timeloop], accepted="files that include 'problem:'")
             hardware, unapplied = timeloop_hardware(args.timeloop)
             if unapplied:
                 print("note: searching without these Timeloop constraints: " + "; ".join(unapplied), file=sys.stderr)
     if single_layer:
         if args.layer and len(args.layer) > 1:
-            raise SpecError("--mapping evaluates one layer", source="--layer", value=args.layer,
+            raise bad_input("--mapping evaluates one layer", flag="--layer", value=args.layer,
                             accepted="a single --layer")
         return _evaluate(args)
+    from mapper.api import map_network
+
     result = map_network(args.workload, hardware, dataflow=args.dataflow, objective=args.objective,
                          search=args.search, budget=args.budget, seed=args.seed, layers=args.layer,
-                         pad=args.pad, progress=_progress)
+                         pad=args.pad, progress=progress_bar("mapping", unit="layer"))
+    unmapped = [res.layer.name for res in result.layers if res.mapping is None]
+    if unmapped and len(unmapped) == len(result.layers):
+        raise bad_input(f"no legal mapping of any layer on {result.hierarchy.name} (dataflow {args.dataflow}, "
+                        f"{args.search} search, budget {args.budget:,})", flag="--hardware", value=args.hardware,
+                        accepted="a hierarchy with room for the layer, another --dataflow (auto, any) or a "
+                                 "larger --budget")
+    if unmapped:
+        log.warning("no legal mapping for %d layer(s): %s", len(unmapped), ", ".join(unmapped))
+    _write(result, out_csv, mappings_dir)
+    if args.format != "table":
+        emit(args.format, result.table, summary={"network": result.network, "hardware": result.hierarchy.name,
+                                                 "cycles": result.cycles, "energy_pj": result.energy_pj,
+                                                 "area_mm2": result.hierarchy.area_mm2, "unmapped": unmapped})
+        return EXIT_CHECK_FAILED if args.check and unmapped else 0
     out = sys.stdout
     if not args.no_nest:
         for res in result.layers:
@@ -134,16 +166,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"=== {res.layer.name} ({res.dataflow}) ===", file=out)
             print(res.loop_nest(), file=out)
             print(file=out)
-    table = result.table
-    print(table.to_string(index=False), file=out)
+    print_table(result.table, file=out)
     print(f"\n{result.network} on {result.hierarchy.name}: {result.cycles:,} cycles "
           f"({result.hierarchy.latency_us(result.cycles):,.2f} us at {result.hierarchy.clock_mhz:g} MHz), "
           f"{result.energy_pj / 1e6:,.2f} uJ, area {result.hierarchy.area_mm2:.2f} mm2", file=out)
-    if args.out is not None:
-        table.to_csv(args.out, index=False)
-    if args.save_mappings is not None:
-        args.save_mappings.mkdir(parents=True, exist_ok=True)
+    if unmapped:
+        print(f"no legal mapping (not in the totals): {', '.join(unmapped)}", file=out)
+    return EXIT_CHECK_FAILED if args.check and unmapped else 0
+
+
+def _write(result: Any, out_csv: Path | None, mappings_dir: Path | None) -> None:
+    if out_csv is not None:
+        result.table.to_csv(out_csv, index=False)
+    if mappings_dir is not None:
         for res in result.layers:
             if res.mapping is not None:
-                res.mapping.to_yaml(args.save_mappings / f"{res.layer.name}.yaml")
-    return 0
+                res.mapping.to_yaml(mappings_dir / f"{res.layer.name}.yaml")

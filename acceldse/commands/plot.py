@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, output_path, print_csv, print_json
 from simulator.specs.presets import kind_help
 
 KINDS = ("roofline", "breakdown", "pareto", "heatmap", "best-so-far", "timeline")
@@ -24,7 +25,8 @@ EXAMPLES = """examples:
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("plot", help="draw a roofline, Pareto front, breakdown, heatmap, curves or timeline",
                        description="Draw a figure (matplotlib, headless) to --out (.png, .svg or .pdf).",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=f"{EXAMPLES.rstrip()}\n{EXIT_CODES_HELP}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("kind", choices=KINDS)
     p.add_argument("source", nargs="?", default=None,
                    help="result store (.duckdb), table (.csv/.parquet) or trace (.json), by KIND")
@@ -43,6 +45,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--step", default="step", help="best-so-far: step column")
     p.add_argument("--reward", default="reward", help="best-so-far: reward column")
     p.add_argument("--group", default=None, help="best-so-far: one curve per value of this column")
+    add_output_options(p)
     p.set_defaults(func=run)
 
 
@@ -66,6 +69,7 @@ def _table(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    output_path(args.out, flag="--out", suffixes=(".png", ".svg", ".pdf"))
     from acceldse import plots
     from acceldse.api import simulate
 
@@ -86,7 +90,13 @@ def run(args: argparse.Namespace) -> int:
         fig = plots.heatmap(_table(args), args.x, args.y, args.value, args.agg)
     else:
         fig = plots.best_so_far(_table(args), args.step, args.reward, args.group)
-    print(f"wrote {plots.save(fig, out)}")
+    path = plots.save(fig, out)
+    if args.format == "json":
+        print_json({"figure": str(path), "kind": args.kind})
+    elif args.format == "csv":
+        print_csv([{"figure": str(path), "kind": args.kind}])
+    else:
+        print(f"wrote {path}")
     return 0
 
 

@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options
 from workloads.errors import SpecError
 
 EPILOG = """examples:
   acceldse explore --env AcceleratorDesign-v0 --env-arg fidelity=event --agent random --budget 400 --store ev.duckdb
   acceldse proxy train --store ev.duckdb --target latency_us,energy_uj,area_mm2,power_w --model rf --out ad.proxy
   acceldse explore --env AcceleratorDesign-v0 --env-arg fidelity=event --env-arg proxy=ad.proxy --agent bo --budget 300
-"""
+""" + EXIT_CODES_HELP
 
 
 def add_parser(subparsers: Any) -> None:
@@ -34,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
     train.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of designs (default 0.2)")
     train.add_argument("--seed", type=int, default=0, help="split and model seed (default 0)")
     train.add_argument("--out", type=Path, default=None, help="write the proxy (joblib) for --env-arg proxy=FILE")
-    train.add_argument("--json", action="store_true", help="print the report as JSON records")
+    add_output_options(train)
     parser.set_defaults(func=run)
 
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     targets = [t.strip() for t in str(args.target).split(",") if t.strip()]
     proxy = train_proxy(args.store, targets, model=args.model, env=args.env, where=args.where,
                         test_fraction=args.test_fraction, seed=args.seed, out=args.out)
-    if args.json:
+    if args.format == "json":
         print(json.dumps({"meta": proxy.meta, "report": proxy.report.to_dict(orient="records")}, default=str))
         return 0
     m = proxy.meta

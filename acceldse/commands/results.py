@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, output_path, positive
+
 NOT_AXES = ("point_id",)
 
 
@@ -27,7 +29,8 @@ EXAMPLES = """examples:
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("results", help="summarise, rank or export a sweep's result store",
                        description="Read a DuckDB result store written by 'acceldse sweep' (or an exploration).",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=f"{EXAMPLES.rstrip()}\n{EXIT_CODES_HELP}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", help="the .duckdb result store")
     p.add_argument("--table", default="points", help="table to read (default: points)")
     p.add_argument("--where", default=None, help="SQL filter; quote dotted columns: '\"array.rows\" >= 16'")
@@ -38,6 +41,7 @@ def add_parser(sub: Any) -> None:
                    help="non-dominated rows over these columns (minimised; COL:max to maximise)")
     p.add_argument("--columns", default=None, help="comma list of columns to print")
     p.add_argument("--export", default=None, help="write the selected rows to a .csv or .parquet file")
+    add_output_options(p)
     p.set_defaults(func=run)
 
 
@@ -46,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
     from acceldse.results import check_columns, load_results, pareto_front, parse_objectives, summary, top
 
+    positive(args.top, flag="--top")
+    output_path(args.export, flag="--export", suffixes=(".csv", ".parquet"))
     frame = load_results(args.file, args.table, args.where)
     selected, title = frame, f"{len(frame)} rows in {args.file} table {args.table}"
     if args.pareto:
@@ -67,6 +73,12 @@ def run(args: argparse.Namespace) -> int:
             selected.to_csv(out, index=False)
         else:
             selected.to_parquet(out, index=False)
+    if args.format != "table":
+        show = _columns(selected, args) if args.pareto or args.top is not None or args.columns else None
+        if show is not None:
+            check_columns(selected, show, flag="--columns")
+        emit(args.format, selected, columns=show, title=title)
+        return 0
     print(title)
     if args.pareto or args.top is not None or args.columns:
         show = _columns(selected, args)

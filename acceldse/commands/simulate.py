@@ -3,28 +3,46 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from acceldse.commands.common import (
+    EXIT_CODES_HELP,
+    add_output_options,
+    bad_input,
+    output_path,
+    positive,
+    progress_bar,
+)
 
-from acceldse.api import COMPAT_MODES, FIDELITIES, simulate
-from simulator.result import SimResult
-from simulator.specs.presets import kind_help
-from workloads.errors import SpecError
+if TYPE_CHECKING:
+    from simulator.result import SimResult
 
-EXAMPLES = """examples:
+log = logging.getLogger("acceldse.simulate")
+
+FIDELITIES = ("analytical", "event", "cycle")  # acceldse.api.FIDELITIES (a test keeps them equal)
+COMPAT_MODES = ("scalesim",)
+
+EXAMPLES = f"""examples:
   acceldse simulate                                   # ResNet-18 on SCALE-Sim's 32x32 default, os
   acceldse simulate --workload resnet50 --hardware tpu-v1-like --dataflow all --out r50.parquet
   acceldse simulate --workload model.onnx --hardware my_chip.yaml
   acceldse simulate --workload scalesim:Resnet18 --hardware scale.cfg --dataflow ws --compat scalesim
+  acceldse simulate --workload mobilenet_v1 --param width=0.5 --hardware array-64x64 --fidelity cycle \\
+      --max-work 2e9
+  acceldse simulate --workload alexnet --format csv > alexnet.csv
+{EXIT_CODES_HELP}
 """
 
 TABLE_COLUMNS = ["layer", "dataflow", "macs", "total_cycles", "compute_cycles", "stall_cycles", "folds",
                  "mapping_efficiency", "compute_utilization", "dram_bytes", "energy_pj"]
+TOTAL_COLUMNS = ["dataflow", "macs", "total_cycles", "compute_cycles", "stall_cycles", "utilization",
+                 "compute_utilization", "dram_bytes", "energy_pj", "latency_us", "area_mm2"]
 
 
 def add_parser(sub: Any) -> None:
+    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
     p = sub.add_parser("simulate", help="simulate a workload on an accelerator",
                        description="Simulate every layer of a workload on an accelerator and print a per-layer "
                                    "table and totals.",
@@ -42,51 +60,94 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seq-len", type=int, default=None, help="sequence length for transformer zoo workloads")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="other zoo parameters, e.g. --param width=0.5 --param resolution=160 --param kv_len=2048")
+    p.add_argument("--max-work", type=float, default=None, metavar="N",
+                   help="the most work accepted before starting: PE-cycles of the largest layer (cycle, default "
+                        "5e8), folds (event, default 5e5) or MACs (--compat, default 1e11)")
     p.add_argument("--out", default=None, help="write the per-layer table to a .csv or .parquet file")
     p.add_argument("--all-columns", action="store_true", help="print every column, not the summary set")
+    add_output_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     params = workload_params(args)
+    out = output_path(args.out, flag="--out", suffixes=(".csv", ".parquet", ".pq"))
+    positive(args.max_work, flag="--max-work", limit=1e18)
+    if args.max_work is not None and args.fidelity == "analytical" and args.compat is None:
+        raise bad_input("the analytical model is not limited", flag="--max-work", value=args.max_work,
+                        accepted="leave it out, or add --fidelity cycle | event or --compat scalesim")
+    from acceldse.api import simulate
+    from simulator.specs.presets import load_hardware
+
+    acc = load_hardware(args.hardware)
+    log.info("hardware %s: %dx%d array at %g MHz; workload %s %s", acc.name, acc.array.rows, acc.array.cols,
+             acc.clock_mhz, args.workload, params or "")
+    slow = args.fidelity in ("cycle", "event") and args.compat is None
     result = simulate(args.workload, args.hardware, args.dataflow, fidelity=args.fidelity, compat=args.compat,
-                      **params)
-    print_result(result, all_columns=args.all_columns)
-    if args.out:
-        path = result.save(args.out)
-        print(f"\nwrote {len(result.layers)} rows to {path}")
+                      max_work=None if args.max_work is None else int(args.max_work),
+                      progress=progress_bar(f"{args.fidelity} fidelity", unit="layer") if slow else None, **params)
+    title = (f"{result.workload} on {result.hardware}: {acc.array.rows}x{acc.array.cols} array, "
+             f"{acc.clock_mhz:g} MHz, {result.fidelity}" + (f", compat={result.compat}" if result.compat else ""))
+    print_result(result, args.format, title=title, all_columns=args.all_columns)
+    if out is not None:
+        path = result.save(out)
+        log.info("wrote %d rows to %s", len(result.layers), path)
+        if args.format == "table":
+            print(f"\nwrote {len(result.layers)} rows to {path}")
     return 0
 
 
 def workload_params(args: argparse.Namespace) -> dict[str, Any]:
-    """Zoo parameters from --batch, --seq-len and repeated --param KEY=VALUE (numbers parsed)."""
-    params: dict[str, Any] = {k: v for k, v in (("batch", args.batch), ("seq_len", args.seq_len)) if v is not None}
+    """Zoo parameters from --batch, --seq-len and repeated --param KEY=VALUE (numbers parsed).
+
+    A parameter given twice (``--batch 2 --param batch=4``) is refused rather than silently overridden.
+    """
+    params: dict[str, Any] = {}
+    flags: dict[str, str] = {}
+    for key, value in (("batch", args.batch), ("seq_len", args.seq_len)):
+        if value is not None:
+            params[key], flags[key] = value, f"--{key.replace('_', '-')}"
     for item in args.param:
         key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
         if not sep or not key:
-            raise SpecError("expected KEY=VALUE", source="--param", value=item, accepted="e.g. width=0.5")
-        number: Any = value
+            raise bad_input("expected KEY=VALUE", flag="--param", value=item, accepted="e.g. width=0.5")
+        if key in params:
+            raise bad_input(f"{key} is given twice ({flags[key]} and --param {item})", flag="--param", value=item,
+                            accepted=f"one of {flags[key]} or --param {key}=")
+        number: Any = value.strip()
         for cast in (int, float):
             try:
                 number = cast(value)
                 break
             except ValueError:
                 continue
-        params[key.strip().replace("-", "_")] = number
+        params[key], flags[key] = number, f"--param {item}"
     return params
 
 
-def print_result(result: SimResult, *, all_columns: bool = False, file: Any = None) -> None:
+def print_result(result: SimResult, fmt: str = "table", *, title: str | None = None, all_columns: bool = False,
+                 file: Any = None) -> None:
+    """The per-layer table and the totals in ``fmt`` (csv: the per-layer table only)."""
+    import sys
+
+    from acceldse.commands.common import print_csv, print_json, print_table
+
     out = file or sys.stdout
-    mode = f"compat={result.compat}" if result.compat else result.fidelity
-    print(f"{result.workload} on {result.hardware} ({mode})", file=out)
-    table = result.layers if all_columns else result.layers[[c for c in TABLE_COLUMNS if c in result.layers]]
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200,
-                           "display.float_format", "{:,.3f}".format):
-        print(table.to_string(index=False), file=out)
+    layers = result.layers if all_columns else result.layers[[c for c in TABLE_COLUMNS if c in result.layers]]
+    totals = result.totals
+    totals = totals[[c for c in TOTAL_COLUMNS if c in totals]]
+    if fmt == "json":
+        print_json({"workload": result.workload, "hardware": result.hardware, "fidelity": result.fidelity,
+                    "compat": result.compat, "layers": layers.to_dict(orient="records"),
+                    "totals": totals.to_dict(orient="records")}, file=out)
+    elif fmt == "csv":
+        print_csv(layers, file=out)
+    else:
+        print(title or f"{result.workload} on {result.hardware} ({result.fidelity})", file=out)
+        print_table(layers, keys=2 if "dataflow" in layers else 1, file=out)
         print("\ntotals", file=out)
-        totals = result.totals
-        keep = [c for c in ("dataflow", "macs", "total_cycles", "compute_cycles", "stall_cycles", "utilization",
-                            "compute_utilization", "dram_bytes", "energy_pj", "latency_us", "area_mm2")
-                if c in totals]
-        print(totals[keep].to_string(index=False), file=out)
+        print_table(totals, file=out)
+
+
+__all__ = ["add_parser", "print_result", "run", "workload_params"]

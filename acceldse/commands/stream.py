@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import json
+import logging
 from typing import Any
 
-from dataflows.streams.loader import load_graph
-from simulator.streaming import run_graph
-from simulator.streaming.sdpa import CRITERIA, min_fifo_depth, run_sdpa
+from acceldse.commands.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_CODES_HELP,
+    add_output_options,
+    bad_input,
+    output_path,
+    positive,
+    print_csv,
+    print_json,
+    print_wrapped,
+    progress_bar,
+    seed,
+)
+
+log = logging.getLogger("acceldse.stream")
+CRITERIA = ("no-deadlock", "full-rate")  # simulator.streaming.sdpa.CRITERIA (a test keeps them equal)
+MAX_WORK = {"compiled": 1 << 28, "simpy": 1 << 21, "trace": 1 << 22}
+"""Most tokens (SDPA scores, or context firings of a graph) accepted without --max-work: about 40 s
+compiled, 60 s SimPy; a trace records every token, so it is limited further."""
 
 EPILOG = """examples:
   acceldse stream sdpa --variant reordered --seq-len 1024 --head-dim 64
@@ -21,7 +37,7 @@ EPILOG = """examples:
 The naive graph deadlocks when --fifo-depth < seq-len (the report names the long FIFO
 'exp->divide'); the reordered (online-softmax) graph runs at one element per cycle with
 every FIFO 12 deep for any seq-len; the window graph needs a long FIFO of about --window.
-"""
+""" + EXIT_CODES_HELP
 
 
 def add_parser(subparsers: Any) -> None:
@@ -49,7 +65,10 @@ def add_parser(subparsers: Any) -> None:
     sdpa.add_argument("--no-values", action="store_true",
                       help="skip computing the attention output (max_abs_error becomes null)")
     sdpa.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
-    sdpa.add_argument("--json", action="store_true", help="print one JSON object")
+    sdpa.add_argument("--max-work", type=float, default=None, metavar="N",
+                      help="most scores (seq-len x keys per row) accepted (default 2^28 compiled, 2^21 simpy, "
+                           "2^22 with --trace)")
+    add_output_options(sdpa, check="the graph deadlocks")
     sdpa.set_defaults(func=run)
 
     depth = sub.add_parser(
@@ -61,7 +80,7 @@ def add_parser(subparsers: Any) -> None:
     depth.add_argument("--window", type=int, default=None, help="keys per query row (window variant)")
     depth.add_argument("--criterion", choices=list(CRITERIA), default="no-deadlock",
                        help="no-deadlock (default) or full-rate (cycles of an unbounded FIFO)")
-    depth.add_argument("--json", action="store_true", help="print one JSON object")
+    add_output_options(depth)
     depth.set_defaults(func=run_min_depth)
 
     graph = sub.add_parser(
@@ -72,7 +91,9 @@ def add_parser(subparsers: Any) -> None:
     graph.add_argument("path", help="stream graph YAML file")
     graph.add_argument("--executor", choices=["compiled", "simpy"], default="compiled")
     graph.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
-    graph.add_argument("--json", action="store_true", help="print one JSON object")
+    graph.add_argument("--max-work", type=float, default=None, metavar="N",
+                       help="most context firings accepted (default 2^28 compiled, 2^21 simpy, 2^22 with --trace)")
+    add_output_options(graph, check="the graph deadlocks")
     graph.set_defaults(func=run_yaml)
 
 
@@ -90,11 +111,36 @@ graph file format:
 """
 
 
+def _check_work(work: int, args: argparse.Namespace, executor: str, *, flag: str, what: str) -> None:
+    """Refuse up front a stream too long for the executor (rather than minutes of silence)."""
+    max_work = getattr(args, "max_work", None)
+    positive(max_work, flag="--max-work", limit=1e15)
+    limit = max_work or (MAX_WORK["trace"] if getattr(args, "trace", None) else MAX_WORK[executor])
+    if work > limit:
+        raise bad_input(f"too much work: {work:,} {what} > the limit {limit:,.0f} (raise it with --max-work)",
+                        flag=flag, value=work, accepted=f"at most {limit:,.0f} {what}")
+
+
+def _check_size(args: argparse.Namespace, executor: str) -> None:
+    positive(args.seq_len, flag="--seq-len", limit=1 << 24)
+    positive(args.window, flag="--window", limit=1 << 24)
+    if getattr(args, "head_dim", None) is not None:
+        positive(args.head_dim, flag="--head-dim", limit=4096)
+    per_row = min(args.window or args.seq_len, args.seq_len)
+    _check_work(args.seq_len * per_row, args, executor, flag="--seq-len", what="scores")
+
+
 def run_min_depth(args: argparse.Namespace) -> int:
+    _check_size(args, "compiled")
+    from simulator.streaming.sdpa import min_fifo_depth
+
     depth = min_fifo_depth(args.variant, args.seq_len, window=args.window, criterion=args.criterion)
-    if args.json:
-        print(json.dumps({"variant": args.variant, "seq_len": args.seq_len, "window": args.window,
-                          "criterion": args.criterion, "min_fifo_depth": depth}))
+    row = {"variant": args.variant, "seq_len": args.seq_len, "window": args.window, "criterion": args.criterion,
+           "min_fifo_depth": depth}
+    if args.format == "json":
+        print_json(row)
+    elif args.format == "csv":
+        print_csv([row])
     else:
         print(f"{args.variant} N={args.seq_len}" + (f" W={args.window}" if args.window else "")
               + f": smallest FIFO depth ({args.criterion}) = {depth} tokens")
@@ -102,45 +148,68 @@ def run_min_depth(args: argparse.Namespace) -> int:
 
 
 def run_yaml(args: argparse.Namespace) -> int:
+    trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
+    from dataflows.streams.loader import load_graph
+    from simulator.streaming import run_graph
+
     graph = load_graph(args.path)
-    result = run_graph(graph, executor=args.executor, trace_path=args.trace)
+    _check_work(sum(getattr(ctx, "firings", 0) for ctx in graph.contexts), args, args.executor, flag=args.path,
+                what="context firings")
+    result = run_graph(graph, executor=args.executor, trace_path=trace)
     dl = result.deadlock
-    if args.json:
-        print(json.dumps({"graph": result.graph, "executor": result.executor, "cycles": result.cycles,
+    failed = EXIT_CHECK_FAILED if args.check and dl is not None else 0
+    if args.format == "csv":
+        print_csv([{"channel": ch, "tokens": result.tokens[ch], "max_occupancy": peak}
+                   for ch, peak in result.max_occupancy.items()])
+        return failed
+    if args.format == "json":
+        print_json({"graph": result.graph, "executor": result.executor, "cycles": result.cycles,
                           "firings": result.firings, "tokens": result.tokens,
                           "context_tokens": {k: {"consumed": v[0], "produced": v[1]}
                                              for k, v in result.context_tokens(graph).items()},
                           "max_fifo_occupancy": result.max_occupancy,
-                          "deadlock": None if dl is None else dl.describe()}))
-        return 0
+                          "deadlock": None if dl is None else dl.describe()})
+        return failed
     print(f"graph {result.graph} ({result.executor} executor): {result.cycles:,} cycles")
     if dl is not None:
-        print(f"  DEADLOCK: {dl.describe()}")
+        print_wrapped("  DEADLOCK: ", dl.describe())
     for ctx, (consumed, produced) in result.context_tokens(graph).items():
         print(f"  context {ctx}: {result.firings[ctx]:,} firings, {consumed:,} tokens in, {produced:,} out")
     for ch, peak in result.max_occupancy.items():
         print(f"  channel {ch}: {result.tokens[ch]:,} tokens, max occupancy {peak}")
-    return 0
+    return failed
 
 
 def run(args: argparse.Namespace) -> int:
+    seed(args.seed)
+    positive(args.fifo_depth, flag="--fifo-depth")
+    _check_size(args, args.executor)
+    trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
+    from simulator.streaming.sdpa import run_sdpa
+
+    log.info("SDPA %s N=%d d=%d on the %s executor%s", args.variant, args.seq_len, args.head_dim, args.executor,
+             "" if args.no_values else ", with values")
     result = run_sdpa(args.variant, args.seq_len, args.head_dim, window=args.window,
                       fifo_depth=args.fifo_depth, executor=args.executor, seed=args.seed,
-                      values=not args.no_values, trace_path=args.trace)
-    if args.json:
-        print(json.dumps(result.to_dict()))
-        return 0
+                      values=not args.no_values, trace_path=trace, progress=progress_bar("SDPA", unit="step"))
+    failed = EXIT_CHECK_FAILED if args.check and result.deadlock is not None else 0
+    if args.format == "json":
+        print_json(result.to_dict())
+        return failed
+    if args.format == "csv":
+        print_csv([{k: v for k, v in result.to_dict().items() if not isinstance(v, list | dict)}])
+        return failed
     window = f", window {result.window}" if result.window is not None else ""
     print(f"SDPA {result.variant} (N={result.seq_len}, d={result.head_dim}{window}), "
           f"{result.executor} executor, FIFO depth {result.fifo_depth}")
     if result.deadlock is not None:
-        print(f"  DEADLOCK: {result.deadlock}")
+        print_wrapped("  DEADLOCK: ", result.deadlock)
     else:
         print(f"  cycles            {result.cycles:,}")
         print(f"  scores streamed   {result.tokens:,}")
         print(f"  tokens per cycle  {result.tokens_per_cycle:.6f} (fill/stall cycles {result.fill_cycles:,})")
         print(f"  max |error|       {result.max_abs_error:.3e}")
-    print("  max FIFO occupancy: " + ", ".join(f"{k} {v}" for k, v in result.max_fifo_occupancy.items()))
+    print_wrapped("  max FIFO occupancy: ", ", ".join(f"{k} {v}" for k, v in result.max_fifo_occupancy.items()))
     if args.trace:
         print(f"  trace written to {args.trace}")
-    return 0
+    return failed

@@ -6,6 +6,8 @@ import argparse
 import os
 from typing import Any
 
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, positive
+
 EXAMPLES = """example spec (sweep.yaml):
   version: 1
   workload: resnet18            # or a list: an axis
@@ -31,7 +33,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("sweep", help="run a design-space sweep into a result store",
                        description="Evaluate every point of a sweep spec (axes over hardware keys, workloads, "
                                    "dataflows, fidelity) and store one row per point. Rerunning skips stored points.",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=f"{EXAMPLES.rstrip()}\n{EXIT_CODES_HELP}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("spec", help="sweep spec YAML")
     p.add_argument("--store", default="results.duckdb", help="DuckDB result store (default: results.duckdb)")
     p.add_argument("--backend", default="local", choices=("local", "ray"), help="process pool or Ray")
@@ -39,14 +42,21 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (auto or HOST:PORT); default: local Ray")
     p.add_argument("--batch-size", type=int, default=None, help="points per task (default: 1000 analytical)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    add_output_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from acceldse.sweep import run_sweep
 
+    positive(args.workers, flag="--workers", limit=4096)
+    positive(args.batch_size, flag="--batch-size", limit=1 << 24)
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     summary = run_sweep(args.spec, args.store, backend=args.backend, workers=workers, address=args.address,
                         batch_size=args.batch_size, progress=False if args.no_progress else None)
-    print(summary)
+    if args.format == "table":
+        print(summary)
+    else:
+        emit(args.format, [{k: v for k, v in vars(summary).items() if not isinstance(v, list | dict)}]
+             if hasattr(summary, "__dict__") else [{"summary": str(summary)}])
     return 0

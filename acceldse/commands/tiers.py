@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import json
+import logging
 from typing import Any
 
-import pandas as pd
+from acceldse.commands.common import (
+    EXIT_CODES_HELP,
+    add_output_options,
+    emit,
+    output_path,
+    positive,
+    print_json,
+    print_table,
+    progress_bar,
+)
 
-from acceldse.tiers import event_trace, fusion, switch_study
-from simulator.specs.presets import kind_help
+log = logging.getLogger("acceldse.tiers")
 
 EPILOG = """examples:
   acceldse tiers switch --hardware sn40l-like --params 8e9 --dtype bf16 --experts 150
@@ -18,10 +26,12 @@ EPILOG = """examples:
   acceldse tiers fusion --hardware sn40l-like --workload bert_base --block encoder.0 --bits 16
   acceldse tiers event --workload resnet18 --hardware tpu-hbm-like --cores 4 --trace r18.json
   acceldse tiers event --workload gpt2_decode --hardware sn40l-like --weights-tier ddr --staging-depth 2
-"""
+""" + EXIT_CODES_HELP
 
 
 def add_parser(subparsers: Any) -> None:
+    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
     parser = subparsers.add_parser(
         "tiers", help="memory-tier studies: expert switching, fusion, event runs",
         description="Studies of a tiered memory (SRAM -> HBM -> DDR): composition-of-experts model "
@@ -40,7 +50,7 @@ def add_parser(subparsers: Any) -> None:
     sw.add_argument("--experts", type=int, default=150, help="number of experts (default 150)")
     sw.add_argument("--sockets", type=int, default=None,
                     help="sockets acting as one device (default: the fewest that hold every expert)")
-    sw.add_argument("--json", action="store_true", help="print one JSON object")
+    add_output_options(sw)
     sw.set_defaults(func=run_switch)
 
     fu = sub.add_parser("fusion", help="fused vs unfused decoder layer",
@@ -55,7 +65,7 @@ def add_parser(subparsers: Any) -> None:
     fu.add_argument("--seq-len", type=int, default=None, help="sequence length (prefill/encoder zoo workloads)")
     fu.add_argument("--kv-len", type=int, default=None, help="KV-cache length (gpt2_decode)")
     fu.add_argument("--layers", action="store_true", help="also print the per-layer table")
-    fu.add_argument("--json", action="store_true", help="print one JSON object")
+    add_output_options(fu)
     fu.set_defaults(func=run_fusion)
 
     ev = sub.add_parser("event", help="event-fidelity run: stall breakdown, contention, trace",
@@ -70,36 +80,50 @@ def add_parser(subparsers: Any) -> None:
     ev.add_argument("--weights-tier", default=None,
                     help="tier the weights live in (e.g. ddr), or 'auto' to place them; far tiers are staged inward")
     ev.add_argument("--staging-depth", type=int, default=2, help="layers staged ahead per far tier (default 2)")
+    add_output_options(ev)
     ev.set_defaults(func=run_event)
 
 
 def run_switch(args: argparse.Namespace) -> int:
+    positive(args.params, flag="--params", integer=False, limit=1e15)
+    positive(args.experts, flag="--experts", limit=1_000_000)
+    positive(args.sockets, flag="--sockets", limit=1_000_000)
+    from acceldse.tiers import switch_study
+
     r = switch_study(args.hardware, args.params, args.dtype, args.experts, args.sockets)
-    if args.json:
-        print(json.dumps({"hardware": r.hardware, "sockets": r.sockets, "experts": r.experts,
-                          "expert_bytes": r.expert_bytes, "mean_switch_seconds": r.mean_switch_seconds,
-                          "tiers": r.table.to_dict(orient="records")}))
+    if args.format == "json":
+        print_json({"hardware": r.hardware, "sockets": r.sockets, "experts": r.experts,
+                    "expert_bytes": r.expert_bytes, "mean_switch_seconds": r.mean_switch_seconds,
+                    "tiers": r.table.to_dict(orient="records")})
         return 0
-    print(f"{r.experts} experts x {r.expert_bytes / 1e9:.3g} GB on {r.sockets} x {r.hardware}")
-    with pd.option_context("display.width", 200, "display.float_format", "{:,.5f}".format):
-        print(r.table.to_string(index=False))
-    print(f"\nmean switch time (expert picked uniformly): {r.mean_switch_seconds:.5f} s")
+    emit(args.format, r.table, title=f"{r.experts} experts x {r.expert_bytes / 1e9:.3g} GB on {r.sockets} x "
+                                     f"{r.hardware}")
+    if args.format == "table":
+        print(f"\nmean switch time (expert picked uniformly): {r.mean_switch_seconds:.5f} s")
     return 0
 
 
 def run_fusion(args: argparse.Namespace) -> int:
     params = {k: v for k, v in (("bits", args.bits), ("seq_len", args.seq_len), ("kv_len", args.kv_len))
               if v is not None}
+    for flag in ("bits", "seq_len", "kv_len"):
+        positive(getattr(args, flag), flag=f"--{flag.replace('_', '-')}")
+    from acceldse.tiers import fusion
+
     r = fusion(args.hardware, args.workload, args.block, **params)
     summary = {"block": r.block, "unfused_cycles": r.unfused_cycles, "fused_cycles": r.fused_cycles,
                "unfused_seconds": r.unfused_seconds, "fused_seconds": r.fused_seconds, "speedup": r.speedup,
                "unfused_bytes": r.unfused_bytes, "fused_bytes": r.fused_bytes,
                "intermediate_bytes": r.intermediate_bytes}
-    if args.json:
-        print(json.dumps(summary))
+    if args.format == "json":
+        print_json(summary)
+        return 0
+    if args.format == "csv":
+        emit("csv", r.layers if args.layers else [summary])
         return 0
     if args.layers:
-        print(r.layers.to_string(index=False), end="\n\n")
+        print_table(r.layers)
+        print()
     print(f"block {r.block!r}: unfused {r.unfused_cycles:,} cycles ({r.unfused_seconds * 1e6:,.2f} us), "
           f"{r.unfused_bytes:,} off-chip bytes")
     print(f"{'':>{len(r.block) + 9}}fused   {r.fused_cycles:,} cycles ({r.fused_seconds * 1e6:,.2f} us), "
@@ -109,15 +133,28 @@ def run_fusion(args: argparse.Namespace) -> int:
 
 
 def run_event(args: argparse.Namespace) -> int:
-    run = event_trace(args.workload, args.hardware, args.dataflow, cores=args.cores, trace_path=args.trace,
-                      weight_tiers=args.weights_tier, staging_depth=args.staging_depth)
+    positive(args.cores, flag="--cores", limit=4096)
+    positive(args.staging_depth, flag="--staging-depth", limit=1_000_000)
+    trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
+    from acceldse.tiers import event_trace
+
+    run = event_trace(args.workload, args.hardware, args.dataflow, cores=args.cores, trace_path=trace,
+                      weight_tiers=args.weights_tier, staging_depth=args.staging_depth,
+                      progress=progress_bar("event fidelity", unit="layer"))
     t = run.table
     cols = ["total_cycles", "compute_cycles", "stall_cycles", "stall_bandwidth_cycles", "stall_latency_cycles",
             "stall_capacity_cycles", "stall_contention_cycles", "stall_staging_cycles"]
-    with pd.option_context("display.width", 200, "display.max_rows", 500):
-        print(t[["layer", "dataflow", *cols]].to_string(index=False))
-        print("\ntotals")
-        print(t.groupby("dataflow", sort=False)[cols].sum().round(1).to_string())
+    totals = t.groupby("dataflow", sort=False)[cols].sum().reset_index()
+    if args.format == "json":
+        print_json({"layers": t[["layer", "dataflow", *cols]].to_dict(orient="records"),
+                    "totals": totals.to_dict(orient="records"), "trace": args.trace})
+        return 0
+    if args.format == "csv":
+        emit("csv", t)
+        return 0
+    print_table(t, columns=["layer", "dataflow", *cols], keys=2)
+    print("\ntotals")
+    print_table(totals)
     if args.trace:
         print(f"\nwrote trace {args.trace} (open in https://ui.perfetto.dev)")
     return 0

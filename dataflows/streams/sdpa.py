@@ -79,11 +79,16 @@ def _scores_fn(q: np.ndarray, k: np.ndarray, keys: np.ndarray):  # type: ignore[
 
     def fn() -> np.ndarray:
         if keys.shape[1] == k.shape[0]:
-            return ((q @ k.T) * scale).reshape(-1)
+            s = q @ k.T
+            s *= scale
+            return s.reshape(-1)
         return (np.einsum("nd,nwd->nw", q, k[keys]) * scale).reshape(-1)
     return fn
 
 
+def _exp_twice(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    e = np.exp(s)
+    return e, e  # the same values on both outputs (read-only downstream)
 Tokens = tuple[list[Any], ...]
 
 
@@ -124,51 +129,57 @@ def _row_start(length: int) -> tuple[int, ...]:
 
 
 def _check(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> tuple[int, int]:
+    """``(M, N)``: query rows and keys. ``q`` is ``(M, d)``; ``k`` and ``v`` are ``(N, d)``."""
     for name, arr in (("q", q), ("k", k), ("v", v)):
         if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
             raise SpecError("must be a 2-D numpy array (seq_len x head_dim)", key=name,
                             value=getattr(arr, "shape", arr), accepted="an array of shape (N, d), N, d >= 1")
-    if not q.shape == k.shape == v.shape:
-        raise SpecError("q, k and v must have the same shape", key="q/k/v",
-                        value=(q.shape, k.shape, v.shape), accepted="three (N, d) arrays")
-    return q.shape[0], q.shape[1]
+    if not (k.shape == v.shape and q.shape[1] == k.shape[1]):
+        raise SpecError("q, k and v must have matching shapes", key="q/k/v",
+                        value=(q.shape, k.shape, v.shape), accepted="q (M, d), k and v (N, d)")
+    return q.shape[0], k.shape[0]
 
 
 def naive_graph(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, fifo_depth: int | None = None,
-                window: int | None = None, small_depth: int = SMALL_FIFO_DEPTH) -> SdpaGraph:
+                window: int | None = None, small_depth: int = SMALL_FIFO_DEPTH, first_row: int = 0) -> SdpaGraph:
     """Naive softmax: scores -> exp -> {row-sum, long FIFO} -> divide -> mat-vec with V.
 
     The divide needs the row sum before the first element of a row, so the long FIFO must
     hold a whole row: depth < row length (``N``, or ``window``) deadlocks.
 
     Args:
-        q, k, v: ``(N, d)`` float arrays.
+        q, k, v: ``(N, d)`` float arrays (or ``q`` a block of ``M`` query rows, see ``first_row``).
         fifo_depth: depth of the long FIFO (tokens); default row length + ``small_depth``.
         window: keys per query row (``None``: all ``N``, i.e. full attention).
         small_depth: depth of every other FIFO (tokens).
+        first_row: index of ``q``'s first row among the ``N`` queries (a block of rows streams the
+            same tokens as those rows of the whole graph; rows are independent).
     """
-    n, _ = _check(q, k, v)
+    rows, n = _check(q, k, v)
     if window is not None:
         window = require_int(window, key="window")
         if window > n:
             raise SpecError("window larger than the sequence", key="window", value=window,
                             accepted=f"an integer in 1..{n}")
-    keys = window_keys(n, window)
+    keys = window_keys(n, window)[first_row:first_row + rows]
+    if keys.shape[0] != rows:
+        raise SpecError("query rows beyond the sequence", key="first_row", value=first_row,
+                        accepted=f"first_row + rows of q <= {n}")
     length = keys.shape[1]
     depth = require_int(fifo_depth if fifo_depth is not None else length + small_depth, key="fifo_depth")
     small = require_int(small_depth, key="small_depth")
-    total = n * length
+    total = rows * length
 
     def rowsum(e: np.ndarray) -> np.ndarray:
-        return e.reshape(n, length).sum(axis=1)
+        return e.reshape(rows, length).sum(axis=1)
 
     def divide(x: np.ndarray, l: np.ndarray) -> np.ndarray:
-        return (x.reshape(n, length) / l[:, None]).reshape(-1)
+        return (x.reshape(rows, length) / l[:, None]).reshape(-1)
 
     def matvec(a: np.ndarray) -> np.ndarray:
         if length == n:
-            return a.reshape(n, n) @ v
-        return np.einsum("nw,nwd->nd", a.reshape(n, length), v[keys])
+            return a.reshape(rows, n) @ v
+        return np.einsum("nw,nwd->nd", a.reshape(rows, length), v[keys])
 
     def rowsum_step(st: dict[str, Any], f: int, ins: Tokens) -> Tokens:
         st["l"] = st.get("l", 0.0) + ins[0][0]
@@ -186,7 +197,7 @@ def naive_graph(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, fifo_depth: int 
         Context("qk", outputs=("s",), firings=total, latency_cycles=QK_LATENCY_CYCLES,
                 fn=_scores_fn(q, k, keys), step=_scores_step(q, k, keys)),
         Context("exp", inputs=("s",), outputs=("to_sum", "to_div"), firings=total,
-                latency_cycles=EXP_LATENCY_CYCLES, fn=lambda s: (np.exp(s), np.exp(s)),
+                latency_cycles=EXP_LATENCY_CYCLES, fn=_exp_twice,
                 step=lambda st, f, ins: ([np.exp(ins[0][0])], [np.exp(ins[0][0])])),
         Context("rowsum", inputs=("e",), outputs=("l",), firings=total, rates={"l": _row_end(length)},
                 latency_cycles=REDUCE_LATENCY_CYCLES, fn=rowsum, step=rowsum_step),
@@ -195,7 +206,7 @@ def naive_graph(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, fifo_depth: int 
                 step=divide_step),
         Context("matvec", inputs=("a",), outputs=("o",), firings=total, rates={"o": _row_end(length)},
                 latency_cycles=MATVEC_LATENCY_CYCLES, fn=matvec, step=_matvec_step(v, keys, scaled=False)),
-        Context("sink", inputs=("o",), firings=n, fn=lambda o: (), step=lambda st, f, ins: ()),
+        Context("sink", inputs=("o",), firings=rows, fn=lambda o: (), step=lambda st, f, ins: ()),
     ]
     lat = CHANNEL_LATENCY_CYCLES
     chans = [
@@ -218,31 +229,37 @@ def reordered_graph(q: np.ndarray, k: np.ndarray, v: np.ndarray, *,
 
     Per element: ``m = max(m_old, s)``, ``delta = exp(m_old - m)``, ``e = exp(s - m)``,
     ``l = l * delta + e``, ``o = o * delta + e * v_j``; one divide ``o / l`` per row. Every
-    FIFO has the same small depth ``fifo_depth``, independent of ``N``.
+    FIFO has the same small depth ``fifo_depth``, independent of ``N``. ``q`` may be a block of
+    ``M`` query rows (rows are independent: the block streams those rows' tokens).
     """
-    n, _ = _check(q, k, v)
+    rows, n = _check(q, k, v)
     depth = require_int(fifo_depth, key="fifo_depth")
-    keys = window_keys(n, None)
-    total = n * n
+    keys = window_keys(n, None)[:rows]
+    total = rows * n
 
     def runmax(s: np.ndarray) -> np.ndarray:
-        rows = s.reshape(n, n)
-        m = np.maximum.accumulate(rows, axis=1)
-        m_old = np.concatenate([np.full((n, 1), -np.inf), m[:, :-1]], axis=1)
-        return np.stack([rows, m, m_old], axis=-1).reshape(total, 3)
+        smm = np.empty((rows, n, 3))
+        smm[:, :, 0] = s.reshape(rows, n)
+        np.maximum.accumulate(smm[:, :, 0], axis=1, out=smm[:, :, 1])
+        smm[:, 0, 2] = -np.inf
+        smm[:, 1:, 2] = smm[:, :-1, 1]
+        return smm.reshape(total, 3)
 
     def exp_stage(smm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        de = np.stack([np.exp(smm[:, 2] - smm[:, 1]), np.exp(smm[:, 0] - smm[:, 1])], axis=-1)
+        de = np.empty((total, 2))
+        np.subtract(smm[:, 2], smm[:, 1], out=de[:, 0])
+        np.subtract(smm[:, 0], smm[:, 1], out=de[:, 1])
+        np.exp(de, out=de)
         return de, de
 
     def columns(de: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """delta and e as (key j, query row i) contiguous arrays: column j of every row at once."""
-        rows = de.reshape(n, n, 2)
-        return np.ascontiguousarray(rows[:, :, 0].T), np.ascontiguousarray(rows[:, :, 1].T)
+        block = de.reshape(rows, n, 2)
+        return np.ascontiguousarray(block[:, :, 0].T), np.ascontiguousarray(block[:, :, 1].T)
 
     def running_sum(de: np.ndarray) -> np.ndarray:
         delta, e = columns(de)
-        l = np.zeros(n)
+        l = np.zeros(rows)
         for j in range(n):  # l = l * delta + e, element by element along each row
             l *= delta[j]
             l += e[j]
@@ -250,7 +267,7 @@ def reordered_graph(q: np.ndarray, k: np.ndarray, v: np.ndarray, *,
 
     def running_out(de: np.ndarray) -> np.ndarray:
         delta, e = columns(de)
-        o = np.zeros((n, v.shape[1]))
+        o = np.zeros((rows, v.shape[1]))
         for j in range(n):  # o = o * delta + e * v_j
             o *= delta[j][:, None]
             o += e[j][:, None] * v[j][None, :]
@@ -283,10 +300,10 @@ def reordered_graph(q: np.ndarray, k: np.ndarray, v: np.ndarray, *,
                 latency_cycles=REDUCE_LATENCY_CYCLES, fn=running_sum, step=running_sum_step),
         Context("matvec", inputs=("de",), outputs=("o",), firings=total, rates={"o": _row_end(n)},
                 latency_cycles=MATVEC_LATENCY_CYCLES, fn=running_out, step=_matvec_step(v, keys, scaled=True)),
-        Context("divide", inputs=("l", "o"), outputs=("y",), firings=n,
+        Context("divide", inputs=("l", "o"), outputs=("y",), firings=rows,
                 latency_cycles=DIVIDE_LATENCY_CYCLES, fn=lambda l, o: o / l[:, None],
                 step=lambda st, f, ins: ([ins[1][0] / ins[0][0]],)),
-        Context("sink", inputs=("y",), firings=n, fn=lambda y: (), step=lambda st, f, ins: ()),
+        Context("sink", inputs=("y",), firings=rows, fn=lambda y: (), step=lambda st, f, ins: ()),
     ]
     lat = CHANNEL_LATENCY_CYCLES
     chans = [

@@ -13,6 +13,7 @@ partitions, no off-chip weight traffic), fewer MACs need fewer DSPs for the same
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -88,8 +89,11 @@ def plan_for_fraction(network: Network, fraction: float, weights: dict[str, np.n
 
 def optimise_with_decomposition(network: Network, platform: Platform, *, min_rank_fraction: float = 0.25,
                                 weights: dict[str, np.ndarray] | None = None, max_error: float | None = None,
+                                progress: Callable[[int, int, str], None] | None = None,
                                 **kwargs: Any) -> FpgaResult:
-    """Optimise the undecomposed network and every plan of ``rank_fractions``; return the best."""
+    """Optimise the undecomposed network and every plan of ``rank_fractions``; return the best.
+
+    ``progress(done, total, plan)`` is called before each plan is optimised and once at the end."""
     objective = kwargs.get("objective", "throughput")
     errors: dict[tuple[str, str, int], float] = {}
     results: list[tuple[float, dict[str, Decomposition], FpgaResult]] = []
@@ -97,7 +101,9 @@ def optimise_with_decomposition(network: Network, platform: Platform, *, min_ran
     plans: list[tuple[float, dict[str, Decomposition]]] = [(1.0, {})]
     plans += [(f, plan_for_fraction(network, f, weights, max_error, errors)) for f in rank_fractions(min_rank_fraction)]
     runtime = 0.0
-    for fraction, plan in plans:
+    for i, (fraction, plan) in enumerate(plans):
+        if progress is not None:
+            progress(i, len(plans), f"rank fraction {fraction:g}")
         if fraction < 1 and not plan:
             continue
         net = decompose_network(network, plan) if plan else network

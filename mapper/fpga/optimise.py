@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ def optimise(network: Network, platform: str | Path | Platform, *, objective: st
              clock_mhz: float | None = None, enable_reconf: bool = True, match_coarse: bool = True,
              allow_lut: bool = True, anneal_iterations: int = 2000, min_rank_fraction: float = 0.25,
              weights: dict[str, np.ndarray] | None = None,
-             max_error: float | None = DEFAULT_MAX_ERROR) -> FpgaResult:
+             max_error: float | None = DEFAULT_MAX_ERROR,
+             progress: Callable[[int, int, str], None] | None = None) -> FpgaResult:
     """Find the folding (and partitioning, and optionally per-layer decomposition) of a streaming design.
 
     Args:
@@ -50,6 +52,7 @@ def optimise(network: Network, platform: str | Path | Platform, *, objective: st
         max_error: with ``decompose``, largest relative reconstruction error allowed per layer
             (default ``DEFAULT_MAX_ERROR``; needs ``weights``, else ``SpecError``); ``None``
             decomposes without an accuracy bound.
+        progress: ``progress(done, total, what)`` per decomposition plan tried (with ``decompose``).
     """
     if objective not in OBJECTIVES:
         raise SpecError("unknown objective", key="objective", value=objective, accepted=" | ".join(OBJECTIVES))
@@ -73,5 +76,8 @@ def optimise(network: Network, platform: str | Path | Platform, *, objective: st
             raise SpecError("the per-layer error bound needs the layers' weights", key="max_error", value=max_error,
                             accepted="weights={layer: array} (e.g. onnx_weights(path)), or max_error=None to "
                                      "decompose without an accuracy bound")
-    return optimise_with_decomposition(network, plat, min_rank_fraction=min_rank_fraction, weights=weights,
-                                       max_error=max_error, **kwargs)
+    result = optimise_with_decomposition(network, plat, min_rank_fraction=min_rank_fraction, weights=weights,
+                                         max_error=max_error, progress=progress, **kwargs)
+    if progress is not None:
+        progress(1, 1, "done")
+    return result

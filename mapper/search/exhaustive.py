@@ -21,6 +21,7 @@ from mapper.legality import RELEVANT
 from mapper.mapping import MappingArrays
 from mapper.search.evaluator import Evaluator
 from mapper.space import MappingSpace
+from workloads.errors import SpecError
 
 
 def _factorizations(space: MappingSpace) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -61,6 +62,19 @@ def _orders(temporal_row: np.ndarray) -> list[list[int]]:
             seen.add(key)
             out.append(list(perm) + rest)
     return out
+
+
+MAX_WHOLE_SPACE_TILINGS = 1_000_000
+"""Most tilings (prime-factor placements, before pruning) an exhaustive search without a budget
+enumerates: about a minute at ~20,000 tilings per second."""
+
+
+def tilings_bound(space: MappingSpace) -> int:
+    """Number of prime-factor placements ``_factorizations`` walks (an upper bound of the tilings)."""
+    groups: dict[tuple[int, int], int] = {}
+    for d, p in zip(space.prime_dim.tolist(), space.prime_val.tolist()):
+        groups[d, p] = groups.get((d, p), 0) + 1
+    return math.prod(math.comb(len(space.allowed_by_dim[d]) + k - 1, k) for (d, _), k in groups.items())
 
 
 def count(space: MappingSpace) -> int:
@@ -115,7 +129,15 @@ def _flush(buf: dict[str, list[np.ndarray]], dbuf: np.ndarray) -> MappingArrays:
 
 
 def exhaustive(ev: Evaluator, budget: int | None = None, rng: object = None) -> None:
-    """Evaluate every candidate (``budget`` caps the count; ``rng`` is unused)."""
+    """Evaluate every candidate (``budget`` caps the count; ``rng`` is unused).
+
+    Raises:
+        SpecError: no budget and a space of more than ``MAX_WHOLE_SPACE_TILINGS`` tilings.
+    """
+    if budget is None and (size := tilings_bound(ev.space)) > MAX_WHOLE_SPACE_TILINGS:
+        raise SpecError(f"mapping space too large to enumerate whole ({size:,} tilings > the limit "
+                        f"{MAX_WHOLE_SPACE_TILINGS:,})", source="search", key="budget", value=0,
+                        accepted="a budget of evaluations (CLI --budget N), another search, or a smaller layer")
     for arrays in enumerate_space(ev.space):
         if budget is not None and ev.evaluations >= budget:
             return

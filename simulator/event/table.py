@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,7 +109,8 @@ def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int,
 
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
               trace: bool = False, weight_tiers: str | Mapping[str, str] | None = None,
-              staging_depth: int = 2, arrays: Sequence[SystolicArray] | None = None) -> EventRun:
+              staging_depth: int = 2, arrays: Sequence[SystolicArray] | None = None,
+              progress: Callable[[int, int, str], None] | None = None) -> EventRun:
     """Simulate every layer at event fidelity; optionally build a Chrome/Perfetto trace.
 
     Args:
@@ -124,6 +125,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         staging_depth: layers a far tier may stage ahead (bounded staging buffer).
         arrays: different compute arrays sharing the tiers (instead of ``cores`` identical ones);
             each MAC layer is split over them in proportion to their PEs.
+        progress: ``progress(done, total, layer)`` called after each layer.
     """
     n_cores = _cores(acc, cores)
     if arrays is None:
@@ -143,6 +145,8 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         block: list[dict[str, Any]] = []
         recorded: list[tuple[list[CoreRun], SharedLink]] = []
         for layer in network.layers:
+            if progress is not None:
+                progress(len(rows) + len(block), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
             row, runs, link = _layer_row(layer, df, acc, n_cores, trace, hetero)
             max_conc = max(max_conc, link.stats.max_concurrency)
             block.append(row)
@@ -157,6 +161,8 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
             for i, (layer, (runs, link)) in enumerate(zip(network.layers, recorded)):
                 builder.add_layer(f"{df.name}:{layer.name}", float(staging.start_cycles[i]), runs, link)
             builder.add_spans(f"{df.name}:staging", staging.spans, "dma")
+    if progress is not None:
+        progress(len(rows), len(rows), "done")
     return EventRun(table=pd.DataFrame(rows), trace=builder.build() if builder else None,
                     link_max_concurrency=max_conc)
 
@@ -229,6 +235,6 @@ def _add_staging(row: dict[str, Any], layer: Layer, acc: Accelerator, total_pes:
 
 
 def event_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *,
-                cores: int | None = None) -> pd.DataFrame:
+                cores: int | None = None, progress: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
     """Per-layer event-fidelity results: ``systolic_table``'s columns plus ``EVENT_COLUMNS``."""
-    return event_run(network, acc, dataflows, cores=cores).table
+    return event_run(network, acc, dataflows, cores=cores, progress=progress).table

@@ -21,7 +21,18 @@ from typing import Any
 
 from simulator.specs.area import UM2_PER_MM2, check_technology, pe_area_um2, storage_area_um2
 from simulator.specs.renames import TIER_RENAMES, read_renamed
-from workloads.errors import SpecError, require_float, require_int
+from workloads.errors import (
+    MAX_AREA_MM2,
+    MAX_ARRAY_SIDE,
+    MAX_BW_BYTES_PER_CYCLE,
+    MAX_CLOCK_MHZ,
+    MAX_ENERGY_PJ,
+    MAX_LATENCY_CYCLES,
+    MIN_BW_BYTES_PER_CYCLE,
+    SpecError,
+    require_float,
+    require_int,
+)
 from workloads.spec_io import check_version, load_yaml, parse_bytes, reject_unknown, section
 
 OPERAND_BUFFERS: tuple[str, ...] = ("ifmap", "filter", "ofmap")
@@ -182,11 +193,12 @@ def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
     arr = section(data, "array", source=source)
     reject_unknown(arr, _ARRAY_KEYS, source=source, prefix="array.")
     array = SystolicArray(
-        rows=require_int(arr.get("rows"), key="array.rows", source=source),
-        cols=require_int(arr.get("cols"), key="array.cols", source=source),
-        mac_energy_pj=require_float(arr.get("mac_energy_pj", 0.2), key="array.mac_energy_pj", source=source),
+        rows=require_int(arr.get("rows"), key="array.rows", source=source, maximum=MAX_ARRAY_SIDE),
+        cols=require_int(arr.get("cols"), key="array.cols", source=source, maximum=MAX_ARRAY_SIDE),
+        mac_energy_pj=require_float(arr.get("mac_energy_pj", 0.2), key="array.mac_energy_pj", source=source,
+                                    maximum=MAX_ENERGY_PJ),
         pe_area_mm2=None if arr.get("pe_area_mm2") is None else
-        require_float(arr["pe_area_mm2"], key="array.pe_area_mm2", source=source),
+        require_float(arr["pe_area_mm2"], key="array.pe_area_mm2", source=source, maximum=MAX_AREA_MM2),
     )
     raw_tiers = data.get("tiers")
     if not isinstance(raw_tiers, list) or not raw_tiers:
@@ -211,11 +223,12 @@ def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
         raise SpecError("unknown dataflow", source=source, key="dataflow", value=dataflow, accepted="os | ws | is")
     acc = Accelerator(
         name=str(data.get("name") or Path(source).stem),
-        clock_mhz=require_float(data.get("clock_mhz", 1000), key="clock_mhz", source=source, strictly_positive=True),
+        clock_mhz=require_float(data.get("clock_mhz", 1000), key="clock_mhz", source=source, strictly_positive=True,
+                                maximum=MAX_CLOCK_MHZ),
         array=array,
         tiers=tiers,
-        word_bytes=require_int(data.get("word_bytes", 1), key="word_bytes", source=source),
-        cores=require_int(data.get("cores", 1), key="cores", source=source),
+        word_bytes=require_int(data.get("word_bytes", 1), key="word_bytes", source=source, maximum=64),
+        cores=require_int(data.get("cores", 1), key="cores", source=source, maximum=MAX_ARRAY_SIDE),
         dataflow=None if dataflow is None else str(dataflow).lower(),
         description=str(data.get("description", "")),
         source=source,
@@ -261,18 +274,20 @@ def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
         kind=kind,
         capacity_bytes=capacity_bytes,
         read_bw_bytes_per_cycle=require_float(read_bw, key=f"{key}.read_bw_bytes_per_cycle", source=source,
-                                              strictly_positive=True),
+                                              minimum=MIN_BW_BYTES_PER_CYCLE, maximum=MAX_BW_BYTES_PER_CYCLE),
         write_bw_bytes_per_cycle=require_float(write_bw, key=f"{key}.write_bw_bytes_per_cycle", source=source,
-                                               strictly_positive=True),
+                                               minimum=MIN_BW_BYTES_PER_CYCLE, maximum=MAX_BW_BYTES_PER_CYCLE),
         latency_cycles=require_int(raw.get("latency_cycles", 0), key=f"{key}.latency_cycles", source=source,
-                                   minimum=0),
+                                   minimum=0, maximum=MAX_LATENCY_CYCLES),
         read_energy_pj_per_byte=require_float(raw.get("read_energy_pj_per_byte", energy),
-                                              key=f"{key}.read_energy_pj_per_byte", source=source),
+                                              key=f"{key}.read_energy_pj_per_byte", source=source,
+                                              maximum=MAX_ENERGY_PJ),
         write_energy_pj_per_byte=require_float(raw.get("write_energy_pj_per_byte", energy),
-                                               key=f"{key}.write_energy_pj_per_byte", source=source),
+                                               key=f"{key}.write_energy_pj_per_byte", source=source,
+                                               maximum=MAX_ENERGY_PJ),
         area_mm2=None if raw.get("area_mm2") is None else
-        require_float(raw["area_mm2"], key=f"{key}.area_mm2", source=source),
-        ports=require_int(raw.get("ports", 1), key=f"{key}.ports", source=source),
+        require_float(raw["area_mm2"], key=f"{key}.area_mm2", source=source, maximum=MAX_AREA_MM2),
+        ports=require_int(raw.get("ports", 1), key=f"{key}.ports", source=source, maximum=MAX_ARRAY_SIDE),
         partitions=partitions,
     )
 

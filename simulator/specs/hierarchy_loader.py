@@ -41,8 +41,21 @@ from dataflows.dataflow import get_dataflow
 from simulator.specs.area import MEMORY_KINDS, check_technology
 from simulator.specs.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
 from simulator.specs.presets import PRESET_DIRS, not_a_preset
-from workloads.errors import SpecError, require_float, require_int
-from workloads.spec_io import load_yaml, reject_unknown
+from workloads.errors import (
+    MAX_AREA_MM2,
+    MAX_BW_BYTES_PER_CYCLE,
+    MAX_BYTES,
+    MAX_CLOCK_MHZ,
+    MAX_ENERGY_PJ,
+    MIN_BW_BYTES_PER_CYCLE,
+    SpecError,
+    require_float,
+    require_int,
+)
+from workloads.spec_io import load_yaml, path_exists, reject_unknown
+
+MAX_INSTANCES = 2**20
+"""Most instances (PEs, buffers) of one level and most words per block."""
 
 PRESET_DIR = PRESET_DIRS["hierarchy"]
 HIERARCHY_VERSION = 2
@@ -66,9 +79,9 @@ def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
         return name_or_path
     text = str(name_or_path)
     path = Path(text)
-    if not path.suffix and (PRESET_DIR / f"{text}.yaml").exists():
+    if not path.suffix and path_exists(PRESET_DIR / f"{text}.yaml"):
         path = PRESET_DIR / f"{text}.yaml"
-    elif not path.exists():
+    elif not path_exists(path):
         raise not_a_preset(text, "hierarchy", flag="--hardware", source="hardware",
                            message="unknown hierarchy preset or file",
                            accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
@@ -109,8 +122,10 @@ def _clock_mhz(data: dict[str, Any], *, source: str) -> float:
         warnings.warn(f"{source}: 'clock_ghz' is deprecated; write 'clock_mhz: "
                       f"{data['clock_ghz'] * 1000 if isinstance(data['clock_ghz'], int | float) else '...'}' "
                       f"(hierarchy spec version {HIERARCHY_VERSION})", DeprecationWarning, stacklevel=4)
-        return 1000.0 * require_float(data["clock_ghz"], key="clock_ghz", source=source, strictly_positive=True)
-    return require_float(data.get("clock_mhz", 1000.0), key="clock_mhz", source=source, strictly_positive=True)
+        return 1000.0 * require_float(data["clock_ghz"], key="clock_ghz", source=source, strictly_positive=True,
+                                      maximum=MAX_CLOCK_MHZ / 1000)
+    return require_float(data.get("clock_mhz", 1000.0), key="clock_mhz", source=source, strictly_positive=True,
+                         maximum=MAX_CLOCK_MHZ)
 
 
 def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
@@ -120,9 +135,11 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise SpecError("level needs a name", source=source, key=f"{key}.name", value=name)
-    inst = require_int(raw.get("instances", 1), key=f"{key}.instances", source=source)
-    mx = require_int(raw.get("mesh_x", inst if "mesh_y" not in raw else 1), key=f"{key}.mesh_x", source=source)
-    my = require_int(raw.get("mesh_y", inst // mx if inst % mx == 0 else 1), key=f"{key}.mesh_y", source=source)
+    inst = require_int(raw.get("instances", 1), key=f"{key}.instances", source=source, maximum=MAX_INSTANCES)
+    mx = require_int(raw.get("mesh_x", inst if "mesh_y" not in raw else 1), key=f"{key}.mesh_x", source=source,
+                     maximum=MAX_INSTANCES)
+    my = require_int(raw.get("mesh_y", inst // mx if inst % mx == 0 else 1), key=f"{key}.mesh_y", source=source,
+                     maximum=MAX_INSTANCES)
     if mx * my != inst:
         raise SpecError("mesh_x * mesh_y must equal instances", source=source, key=f"{key}.mesh_x",
                         value=(mx, my), accepted=f"two factors of {inst}")
@@ -138,37 +155,40 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
             if ds not in DATASPACES:
                 raise SpecError("unknown dataspace", source=source, key=f"{key}.capacity_words.{ds}",
                                 accepted=" | ".join(DATASPACES))
-            per_ds[ds] = require_int(v, key=f"{key}.capacity_words.{ds}", source=source)
+            per_ds[ds] = require_int(v, key=f"{key}.capacity_words.{ds}", source=source, maximum=MAX_BYTES)
     elif cap_raw is not None:
-        cap = require_int(cap_raw, key=f"{key}.capacity_words", source=source)
+        cap = require_int(cap_raw, key=f"{key}.capacity_words", source=source, maximum=MAX_BYTES)
     bws = []
     for bkey in ("read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle"):
         v = raw.get(bkey)
         bws.append(None if v is None else require_float(v, key=f"{key}.{bkey}", source=source,
-                                                          strictly_positive=True))
+                                                          minimum=MIN_BW_BYTES_PER_CYCLE,
+                                                          maximum=MAX_BW_BYTES_PER_CYCLE))
     dbuf = raw.get("double_buffered", False)
     if not isinstance(dbuf, bool):
         raise SpecError("must be true or false", source=source, key=f"{key}.double_buffered", value=dbuf)
     return StorageLevel(
         name=name, instances=inst, mesh_x=mx, mesh_y=my, keeps=tuple(k for k in DATASPACES if k in keeps),
         capacity_words=cap, capacity_words_per_dataspace=per_ds,
-        word_bits=require_int(raw.get("word_bits", 8), key=f"{key}.word_bits", source=source),
-        block_size=require_int(raw.get("block_size", 1), key=f"{key}.block_size", source=source),
+        word_bits=require_int(raw.get("word_bits", 8), key=f"{key}.word_bits", source=source, maximum=1024),
+        block_size=require_int(raw.get("block_size", 1), key=f"{key}.block_size", source=source,
+                               maximum=MAX_INSTANCES),
         read_bandwidth_words_per_cycle=bws[0], write_bandwidth_words_per_cycle=bws[1],
         energy_pj=_energy(raw.get("energy_pj", {}), source=source, key=f"{key}.energy_pj"),
         leakage_pj_per_cycle=require_float(raw.get("leakage_pj_per_cycle", 0.0), key=f"{key}.leakage_pj_per_cycle",
-                                           source=source),
+                                           source=source, maximum=MAX_ENERGY_PJ),
         area_mm2=_optional_area(raw.get("area_mm2"), key=f"{key}.area_mm2", source=source),
         double_buffered=dbuf,
-        cluster_size=require_int(raw.get("cluster_size", 1), key=f"{key}.cluster_size", source=source),
+        cluster_size=require_int(raw.get("cluster_size", 1), key=f"{key}.cluster_size", source=source,
+                                 maximum=MAX_INSTANCES),
         memory=_memory(raw.get("memory", "sram"), key=f"{key}.memory", source=source),
-        ports=require_int(raw.get("ports", 1), key=f"{key}.ports", source=source),
+        ports=require_int(raw.get("ports", 1), key=f"{key}.ports", source=source, maximum=MAX_INSTANCES),
     )
 
 
 def _optional_area(value: Any, *, key: str, source: str) -> float | None:
     """An explicit per-instance area (overrides the area model), or ``None``."""
-    return None if value is None else require_float(value, key=key, source=source)
+    return None if value is None else require_float(value, key=key, source=source, maximum=MAX_AREA_MM2)
 
 
 def _memory(value: Any, *, key: str, source: str) -> str:
@@ -183,9 +203,9 @@ def _actions(raw: Any, *, source: str, key: str) -> tuple[float, float, float]:
         raise SpecError("must be a mapping of actions", source=source, key=key, value=raw,
                         accepted="{read: pJ, fill: pJ, update: pJ}")
     reject_unknown(raw, set(ACTIONS), source=source, prefix=f"{key}.")
-    read = require_float(raw.get("read", 0.0), key=f"{key}.read", source=source)
-    fill = require_float(raw.get("fill", read), key=f"{key}.fill", source=source)
-    update = require_float(raw.get("update", fill), key=f"{key}.update", source=source)
+    read = require_float(raw.get("read", 0.0), key=f"{key}.read", source=source, maximum=MAX_ENERGY_PJ)
+    fill = require_float(raw.get("fill", read), key=f"{key}.fill", source=source, maximum=MAX_ENERGY_PJ)
+    update = require_float(raw.get("update", fill), key=f"{key}.update", source=source, maximum=MAX_ENERGY_PJ)
     return (read, fill, update)
 
 
@@ -209,12 +229,15 @@ def _compute(raw: Any, *, source: str) -> ComputeUnit:
     if not isinstance(raw, dict):
         raise SpecError("must be a mapping", source=source, key="compute", value=raw)
     reject_unknown(raw, _COMPUTE_KEYS, source=source, prefix="compute.")
-    inst = require_int(raw.get("instances", 1), key="compute.instances", source=source)
-    mx = require_int(raw.get("mesh_x", inst if "mesh_y" not in raw else 1), key="compute.mesh_x", source=source)
-    my = require_int(raw.get("mesh_y", inst // mx if inst % mx == 0 else 1), key="compute.mesh_y", source=source)
+    inst = require_int(raw.get("instances", 1), key="compute.instances", source=source, maximum=MAX_INSTANCES)
+    mx = require_int(raw.get("mesh_x", inst if "mesh_y" not in raw else 1), key="compute.mesh_x", source=source,
+                     maximum=MAX_INSTANCES)
+    my = require_int(raw.get("mesh_y", inst // mx if inst % mx == 0 else 1), key="compute.mesh_y", source=source,
+                     maximum=MAX_INSTANCES)
     if mx * my != inst:
         raise SpecError("mesh_x * mesh_y must equal instances", source=source, key="compute.mesh_x", value=(mx, my))
     return ComputeUnit(name=str(raw.get("name", "mac")), instances=inst, mesh_x=mx, mesh_y=my,
-                       energy_pj=require_float(raw.get("energy_pj", 0.0), key="compute.energy_pj", source=source),
+                       energy_pj=require_float(raw.get("energy_pj", 0.0), key="compute.energy_pj", source=source,
+                                               maximum=MAX_ENERGY_PJ),
                        area_mm2=_optional_area(raw.get("area_mm2"), key="compute.area_mm2", source=source),
-                       bits=require_int(raw.get("bits", 8), key="compute.bits", source=source))
+                       bits=require_int(raw.get("bits", 8), key="compute.bits", source=source, maximum=64))

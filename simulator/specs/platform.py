@@ -26,11 +26,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from simulator.specs.presets import PRESET_DIRS, not_a_preset
 from simulator.specs.renames import PLATFORM_RENAMES, read_renamed
-from workloads.errors import SpecError, require_float, require_int
+from workloads.errors import MAX_CLOCK_MHZ, SpecError, require_float, require_int
+from workloads.spec_io import path_exists, read_yaml
 
 PRESET_DIR = PRESET_DIRS["fpga"]
 """Directory holding the shipped platform YAML files."""
@@ -41,6 +40,9 @@ VERSION = 2
 
 _INT_KEYS = ("dsp", "bram18", "uram", "lut", "ff")
 _FLOAT_KEYS = ("clock_mhz", "bandwidth_gbit_per_s", "reconfiguration_ms")
+MAX_RESOURCES = 2**32
+"""Most DSPs, BRAMs, URAMs, LUTs or FFs a board spec may declare."""
+MAX_FLOAT_VALUES = {"clock_mhz": MAX_CLOCK_MHZ, "bandwidth_gbit_per_s": 1e7, "reconfiguration_ms": 1e9}
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ class Platform:
 
     def with_clock(self, clock_mhz: float) -> Platform:
         """The same board run at another clock (MHz)."""
-        return replace(self, clock_mhz=require_float(clock_mhz, key="clock_mhz", strictly_positive=True))
+        return replace(self, clock_mhz=require_float(clock_mhz, key="clock_mhz", strictly_positive=True,
+                                                     maximum=MAX_CLOCK_MHZ))
 
     def scaled(self, fraction: float) -> Platform:
         """A copy whose countable resources are ``fraction`` of this one's (a utilisation cap)."""
@@ -132,12 +135,12 @@ def platform_from_dict(data: Any, source: str = "<dict>") -> Platform:
     for key in _INT_KEYS:
         if key not in data:
             raise SpecError("missing resource", source=source, key=key, accepted="an integer >= 0")
-        values[key] = require_int(data[key], key=key, source=source, minimum=0)
+        values[key] = require_int(data[key], key=key, source=source, minimum=0, maximum=MAX_RESOURCES)
     for key in _FLOAT_KEYS:
         if key not in data:
             raise SpecError("missing value", source=source, key=key, accepted="a number > 0")
         values[key] = require_float(data[key], key=key, source=source, minimum=0.0,
-                                    strictly_positive=key != "reconfiguration_ms")
+                                    strictly_positive=key != "reconfiguration_ms", maximum=MAX_FLOAT_VALUES[key])
     for key in ("dsp", "bram18", "lut", "ff"):
         if values[key] < 1:
             raise SpecError("a platform needs at least one", source=source, key=key, value=values[key],
@@ -155,15 +158,11 @@ def load_platform(name_or_path: str | Path | Platform) -> Platform:
         return name_or_path
     text = str(name_or_path)
     path = Path(text)
-    if not (path.suffix in (".yaml", ".yml") or path.exists()):
+    if not (path.suffix in (".yaml", ".yml") or path_exists(path)):
         path = PRESET_DIR / f"{text.lower()}.yaml"
-        if not path.exists():
+        if not path_exists(path):
             raise not_a_preset(text, "fpga", flag="--platform", source="platform", message="unknown FPGA platform",
                                accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
-    if not path.exists():
+    if not path_exists(path):
         raise SpecError("platform file not found", source=str(path), value=text)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise SpecError(f"invalid YAML: {err}", source=str(path)) from None
-    return platform_from_dict(data, source=str(path))
+    return platform_from_dict(read_yaml(path, kind="FPGA platform"), source=str(path))

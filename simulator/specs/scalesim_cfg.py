@@ -7,7 +7,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.specs.accelerator import Accelerator, accelerator_from_dict
-from workloads.errors import SpecError, require_int
+from workloads.errors import MAX_ARRAY_SIDE, MAX_BYTES, SpecError, require_int
+
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "general": ("run_name",),
+    "architecture_presets": ("ArrayHeight", "ArrayWidth", "IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB",
+                             "IfmapOffset", "FilterOffset", "OfmapOffset", "Bandwidth", "Dataflow", "MemoryBanks",
+                             "ReadRequestBuffer", "WriteRequestBuffer"),
+    "layout": ("IfmapCustomLayout", "IfmapSRAMBankBandwidth", "IfmapSRAMBankNum", "IfmapSRAMBankPort",
+               "FilterCustomLayout", "FilterSRAMBankBandwidth", "FilterSRAMBankNum", "FilterSRAMBankPort"),
+    "sparsity": ("SparsitySupport", "SparseRep", "OptimizedMapping", "BlockSize", "NonZeroElems",
+                 "RandomNumberGeneratorSeed"),
+    "run_presets": ("InterfaceBandwidth", "UseRamulatorTrace"),
+    "network_presets": ("TopologyCsvLoc", "LayoutCsvLoc"),
+}
+"""Sections and keys SCALE-Sim 3.0.0 reads; anything else is a typo and is refused (like YAML specs)."""
 
 
 @dataclass(frozen=True)
@@ -21,10 +35,22 @@ class ScaleSimSettings:
     filter_bank_bandwidth_words: int
 
 
+def _reject_unknown(parser: configparser.ConfigParser, source: str) -> None:
+    for name in parser.sections():
+        if name not in KNOWN_KEYS:
+            raise SpecError("unknown section", source=source, key=f"[{name}]",
+                            accepted=", ".join(f"[{s}]" for s in KNOWN_KEYS))
+        known = {k.lower(): k for k in KNOWN_KEYS[name]}
+        for key in parser[name]:
+            if key.lower() not in known:
+                raise SpecError("unknown key", source=source, key=f"[{name}] {key}",
+                                accepted=", ".join(KNOWN_KEYS[name]))
+
+
 def load_scalesim_cfg(path: str | Path) -> tuple[Accelerator, ScaleSimSettings]:
     """Parse a SCALE-Sim config. Sizes are in KiB (SCALE-Sim's ``kB`` means 1024 bytes)."""
     source = str(path)
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)  # a '%' in a value is just a character
     try:
         with open(path) as handle:
             parser.read_file(handle)
@@ -32,21 +58,24 @@ def load_scalesim_cfg(path: str | Path) -> tuple[Accelerator, ScaleSimSettings]:
         raise SpecError(f"cannot read SCALE-Sim config: {err.strerror}", source=source) from None
     except (configparser.Error, UnicodeDecodeError) as err:
         raise SpecError(f"malformed SCALE-Sim config: {str(err).splitlines()[0]}", source=source) from None
+    _reject_unknown(parser, source)
     if not parser.has_section("architecture_presets"):
         raise SpecError("missing section", source=source, key="[architecture_presets]",
                         accepted="a SCALE-Sim .cfg with [architecture_presets]")
     arch = parser["architecture_presets"]
 
-    def get_int(key: str, default: int | None = None, section: configparser.SectionProxy = arch) -> int:
+    def get_int(key: str, default: int | None = None, section: configparser.SectionProxy = arch,
+                maximum: int = MAX_ARRAY_SIDE) -> int:
         raw = section.get(key, fallback=None)
         if raw is None:
             if default is None:
                 raise SpecError("missing key", source=source, key=f"[{section.name}] {key}")
             return default
-        return require_int(raw.strip(), key=f"[{section.name}] {key}", source=source)
+        return require_int(raw.strip(), key=f"[{section.name}] {key}", source=source, maximum=maximum)
 
     rows, cols = get_int("ArrayHeight"), get_int("ArrayWidth")
-    ifmap_kb, filter_kb, ofmap_kb = get_int("IfmapSramSzkB"), get_int("FilterSramSzkB"), get_int("OfmapSramSzkB")
+    kib = MAX_BYTES // 1024
+    ifmap_kb, filter_kb, ofmap_kb = (get_int(f"{op}SramSzkB", maximum=kib) for op in ("Ifmap", "Filter", "Ofmap"))
     dataflow = arch.get("Dataflow", fallback="os").strip().lower()
     if dataflow not in ("os", "ws", "is"):
         raise SpecError("unknown dataflow", source=source, key="[architecture_presets] Dataflow", value=dataflow,

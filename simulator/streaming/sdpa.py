@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -63,9 +64,15 @@ class SdpaResult:
         return out
 
 
+VALUE_BLOCK_TOKENS = 1 << 21
+"""Scores whose values are evaluated at once: rows are independent, so the output is computed
+block of query rows by block (a few hundred MB at most, whatever N)."""
+
+
 def build_sdpa(variant: str, q: np.ndarray, k: np.ndarray, v: np.ndarray, *, window: int | None = None,
-               fifo_depth: int | None = None) -> SdpaGraph:
-    """Build the attention graph of ``variant`` on the given inputs."""
+               fifo_depth: int | None = None, first_row: int = 0) -> SdpaGraph:
+    """Build the attention graph of ``variant`` on the given inputs (``q`` may be a block of rows
+    starting at query ``first_row``)."""
     if variant not in VARIANTS:
         raise SpecError("unknown SDPA variant", key="variant", value=variant, accepted=" | ".join(VARIANTS))
     if variant == "reordered":
@@ -73,19 +80,41 @@ def build_sdpa(variant: str, q: np.ndarray, k: np.ndarray, v: np.ndarray, *, win
             raise SpecError("window applies to the window variant only", key="window", value=window,
                             accepted="no window with variant reordered")
         return reordered_graph(q, k, v, **({} if fifo_depth is None else {"fifo_depth": fifo_depth}))
-    if variant == "window" and window is None:
-        raise SpecError("the window variant needs a window", key="window", value=None,
-                        accepted="an integer in 1..seq_len")
     if variant == "naive" and window is not None:
         raise SpecError("window applies to the window variant only", key="window", value=window,
                         accepted="no window with variant naive (or use --variant window)")
-    return naive_graph(q, k, v, fifo_depth=fifo_depth, window=window)
+    if variant == "window" and window is None:
+        raise SpecError("the window variant needs a window", key="window", value=None,
+                        accepted="an integer in 1..seq_len")
+    return naive_graph(q, k, v, fifo_depth=fifo_depth, window=window, first_row=first_row)
+
+
+def _max_abs_error(variant: str, q: np.ndarray, k: np.ndarray, v: np.ndarray, *, window: int | None,
+                   fifo_depth: int | None, scores_per_row: int,
+                   progress: Callable[[int, int, str], None] | None = None) -> float:
+    """Largest |streamed - exact| attention output, the graph's context functions evaluated on
+    blocks of query rows (each block streams exactly those rows' tokens of the whole graph)."""
+    rows = max(1, VALUE_BLOCK_TOKENS // scores_per_row)
+    error = 0.0
+    blocks = -(-q.shape[0] // rows)
+    for first in range(0, q.shape[0], rows):
+        if progress is not None:
+            progress(1 + first // rows, 1 + blocks, f"values rows {first}..")
+        block = build_sdpa(variant, q[first:first + rows], k, v, window=window, fifo_depth=fifo_depth,
+                           first_row=first)
+        out = evaluate(block.graph)[block.output_channel]
+        if out is None:
+            raise RuntimeError(f"the {variant} graph computes no output values")
+        exact = reference_attention(q[first:first + rows], k, v, block.keys)
+        error = max(error, float(np.max(np.abs(out - exact))))
+    return error
 
 
 def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = None,
              fifo_depth: int | None = None, executor: str = "compiled", seed: int = 0,
              values: bool = True, trace_path: str | Path | None = None,
-             carry_tokens: bool | None = None) -> SdpaResult:
+             carry_tokens: bool | None = None,
+             progress: Callable[[int, int, str], None] | None = None) -> SdpaResult:
     """Stream scaled-dot-product attention on random Q, K, V (standard normal, ``seed``).
 
     Args:
@@ -102,8 +131,9 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
         carry_tokens: the executor carries real token values through every context as it fires
             (``Context.step``: scores, exponentials, sums, divides and mat-vec accumulations one
             token at a time), so the output compared is the graph's own arithmetic.  Default: on
-            for ``simpy``; off for ``compiled`` (then the graph's whole-stream ``fn`` are used,
-            fast for long sequences).
+            for ``simpy``; off for ``compiled`` (then the graph's whole-stream ``fn`` are evaluated
+            block of query rows by block, so memory stays bounded for long sequences).
+        progress: ``progress(done, total, stage)``: the timing run, then each block of rows of values.
     """
     n = require_int(seq_len, key="seq_len")
     d = require_int(head_dim, key="head_dim")
@@ -114,15 +144,22 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
     sg = build_sdpa(variant, q, k, v, window=window, fifo_depth=fifo_depth)
     carry = (executor == "simpy") if carry_tokens is None else carry_tokens
     carry = carry and values
+    if progress is not None:
+        progress(0, 1, "timing")
     runner = run_compiled if executor == "compiled" else run_simpy
     result: StreamResult = runner(sg.graph, record=trace_path is not None, tokens=carry)
     if trace_path is not None:
         write_trace(sg.graph, result, trace_path)
     error = float("nan")
     if values and result.deadlock is None:
-        out = result.values[sg.output_channel] if carry and result.values else evaluate(sg.graph)[sg.output_channel]
-        assert out is not None
-        error = float(np.max(np.abs(np.asarray(out, dtype=float) - reference_attention(q, k, v, sg.keys))))
+        if carry and result.values:
+            out = result.values[sg.output_channel]
+            error = float(np.max(np.abs(np.asarray(out, dtype=float) - reference_attention(q, k, v, sg.keys))))
+        else:
+            error = _max_abs_error(variant, q, k, v, window=window, fifo_depth=fifo_depth,
+                                   scores_per_row=sg.keys.shape[1], progress=progress)
+    if progress is not None:
+        progress(1, 1, "done")
     depth_channel = sg.long_fifo or sg.graph.channels[0].name
     dl = result.deadlock
     return SdpaResult(

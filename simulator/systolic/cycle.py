@@ -17,7 +17,9 @@ is holds A and streams B. The kernels live in ``simulator.systolic.cycle_kernels
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -241,13 +243,16 @@ def layer_pe_cycles(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> int:
 
 
 def cycle_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *,
-                max_pe_cycles: int = DEFAULT_MAX_PE_CYCLES, seed: int = 0) -> pd.DataFrame:
+                max_pe_cycles: int = DEFAULT_MAX_PE_CYCLES, seed: int = 0,
+                progress: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
     """Per-layer results with compute cycles measured by the cycle model.
 
     Same columns as ``systolic_table`` plus ``measured_utilization`` (useful PE-cycles /
     (measured compute cycles x PEs); 0 for layers without MACs, which run on the vector unit
     as in the analytical model). Stall cycles and traffic come from the analytical model.
     Every layer's output is checked against NumPy; a mismatch raises ``RuntimeError``.
+
+    ``progress(done, total, layer)`` is called after each layer.
 
     Raises:
         SpecError: a layer costs more than ``max_pe_cycles`` simulated PE-cycles.
@@ -261,13 +266,17 @@ def cycle_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *
                 raise SpecError(f"layer too large for cycle fidelity ({layer.macs:,} MACs, {cost:,} PE-cycles "
                                 f"with {df.name} on {acc.array.rows}x{acc.array.cols})",
                                 source=f"{network.name}: layer {layer.name!r}", key="max_pe_cycles", value=cost,
-                                accepted=f"at most {limit:,} PE-cycles per layer; use fidelity='analytical' "
-                                         "or a smaller workload")
+                                accepted=f"at most {limit:,} PE-cycles per layer; raise the limit (simulate("
+                                         "max_work=...), CLI --max-work), use the analytical model or a smaller "
+                                         "workload")
     analytical = analytical_counts(network, acc, dataflows)
     rng = np.random.default_rng(seed)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    total = len(dataflows) * len(network.layers)
     for df in dataflows:
         for layer in network.layers:
+            if progress is not None:
+                progress(len(rows), total, f"{df.name} {layer.name}")
             r = analytical.get((df.name, layer.name))
             measured = 0.0
             if r is None:
@@ -285,6 +294,8 @@ def cycle_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *
             row = finish_row(layer, df.name, r, acc)
             row["measured_utilization"] = measured
             rows.append(row)
+    if progress is not None:
+        progress(total, total, "done")
     return pd.DataFrame(rows)
 
 

@@ -205,7 +205,8 @@ axes:
     ("layers: 3", "must be true or false"),
 ])
 def test_bad_specs(text: str, match: str) -> None:
-    spec = "version: 1\nworkload: resnet18\n" + text + "\n"
+    base = "" if text.startswith("workload:") else "workload: resnet18\n"  # a duplicate key is an error itself
+    spec = "version: 1\n" + base + text + "\n"
     with pytest.raises(SpecError, match=match):
         plan_sweep(load_sweep_spec(spec))
 

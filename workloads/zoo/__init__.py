@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from workloads.errors import SpecError
 from workloads.network import Network
@@ -19,6 +17,9 @@ from workloads.zoo.cnn import alexnet, vgg16
 from workloads.zoo.mobilenet import mobilenet_v1, mobilenet_v2
 from workloads.zoo.resnet import resnet18, resnet50
 from workloads.zoo.transformers import bert_base, gpt2_decode, gpt2_prefill, vit_b16
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Builder = Callable[..., Network]
 
@@ -55,7 +56,7 @@ def _lookup(name: str) -> Builder:
     return ZOO[name.lower()]
 
 
-def describe() -> pd.DataFrame:
+def describe_rows() -> list[dict[str, Any]]:
     """One row per zoo network at its defaults: ``workload``, ``layers``, ``macs``, ``weights``
     (conv + FC weight elements; matmul operands are activations) and ``parameters`` (defaults)."""
     rows = []
@@ -64,7 +65,14 @@ def describe() -> pd.DataFrame:
         rows.append({"workload": name, "layers": len(net), "macs": net.macs,
                      "weights": sum(layer.weight_elems for layer in net if layer.op in ("conv", "gemm")),
                      "parameters": ", ".join(f"{k}={v}" for k, v in parameters(name).items())})
-    return pd.DataFrame(rows)
+    return rows
+
+
+def describe() -> pd.DataFrame:
+    """``describe_rows`` as a DataFrame."""
+    import pandas as pd  # here, not at import: the CLI's --help and list stay fast
+
+    return pd.DataFrame(describe_rows())
 
 
 def build(name: str, **params: Any) -> Network:
@@ -78,4 +86,4 @@ def build(name: str, **params: Any) -> Network:
     return builder(**params)
 
 
-__all__ = ["ZOO", "Builder", "build", "describe", "list_workloads", "parameters"]
+__all__ = ["ZOO", "Builder", "build", "describe", "describe_rows", "list_workloads", "parameters"]

@@ -121,18 +121,25 @@ class GraphBuilder:
                        source=source or f"zoo:{self.name}")
 
 
+MAX_BATCH = 2**16
+MAX_RESOLUTION = 2**14
+"""Largest batch and input resolution (pixels) a zoo network accepts (16,384 x 16,384 images)."""
+MAX_CLASSES = 2**24
+MAX_LAYERS = 1024
+
+
 def check_common(source: str, batch: int, bits: int) -> tuple[int, int]:
     """Validate the batch size and bit width every zoo builder takes."""
-    return (require_int(batch, key="batch", source=source),
-            require_int(bits, key="bits", source=source))
+    return (require_int(batch, key="batch", source=source, maximum=MAX_BATCH),
+            require_int(bits, key="bits", source=source, maximum=64))
 
 
 def check_resolution(source: str, resolution: int, minimum: int) -> int:
     """Validate an input resolution in pixels (square images)."""
-    value = require_int(resolution, key="resolution", source=source)
+    value = require_int(resolution, key="resolution", source=source, maximum=MAX_RESOLUTION)
     if value < minimum:
         raise SpecError(f"resolution must be >= {minimum} pixels", source=source, key="resolution", value=resolution,
-                        accepted=f"an integer >= {minimum}")
+                        accepted=f"an integer in [{minimum}, {MAX_RESOLUTION:,}]")
     return value
 
 

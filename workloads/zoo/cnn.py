@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from workloads.errors import require_int
 from workloads.network import Network
-from workloads.zoo._builder import GraphBuilder, check_common, check_resolution
+from workloads.zoo._builder import MAX_CLASSES, GraphBuilder, check_common, check_resolution
 
 
 def alexnet(*, batch: int = 1, resolution: int = 224, num_classes: int = 1000, bits: int = 8) -> Network:
@@ -21,7 +21,7 @@ def alexnet(*, batch: int = 1, resolution: int = 224, num_classes: int = 1000, b
     source = "zoo:alexnet"
     batch, bits = check_common(source, batch, bits)
     res = check_resolution(source, resolution, 63)
-    classes = require_int(num_classes, key="num_classes", source=source)
+    classes = require_int(num_classes, key="num_classes", source=source, maximum=MAX_CLASSES)
     b = GraphBuilder("alexnet", batch, bits)
     x = b.input(3, res, res)
     x = b.conv("conv1", x, 64, 11, stride=4, padding=2)
@@ -53,7 +53,7 @@ def vgg16(*, batch: int = 1, resolution: int = 224, num_classes: int = 1000, bit
     source = "zoo:vgg16"
     batch, bits = check_common(source, batch, bits)
     res = check_resolution(source, resolution, 32)
-    classes = require_int(num_classes, key="num_classes", source=source)
+    classes = require_int(num_classes, key="num_classes", source=source, maximum=MAX_CLASSES)
     b = GraphBuilder("vgg16", batch, bits)
     x = b.input(3, res, res)
     stage, index = 1, 1

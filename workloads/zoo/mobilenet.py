@@ -10,6 +10,7 @@ from __future__ import annotations
 from workloads.errors import require_int
 from workloads.network import Network
 from workloads.zoo._builder import (
+    MAX_CLASSES,
     GraphBuilder,
     Tensor,
     check_common,
@@ -39,7 +40,7 @@ def mobilenet_v1(*, batch: int = 1, resolution: int = 224, width: float = 1.0, n
     batch, bits = check_common(source, batch, bits)
     res = check_resolution(source, resolution, 32)
     alpha = check_width(source, width)
-    classes = require_int(num_classes, key="num_classes", source=source)
+    classes = require_int(num_classes, key="num_classes", source=source, maximum=MAX_CLASSES)
     b = GraphBuilder("mobilenet_v1", batch, bits)
     x = b.input(3, res, res)
     x = b.conv("conv1", x, make_divisible(32 * alpha), 3, stride=2)
@@ -73,7 +74,7 @@ def mobilenet_v2(*, batch: int = 1, resolution: int = 224, width: float = 1.0, n
     batch, bits = check_common(source, batch, bits)
     res = check_resolution(source, resolution, 32)
     alpha = check_width(source, width)
-    classes = require_int(num_classes, key="num_classes", source=source)
+    classes = require_int(num_classes, key="num_classes", source=source, maximum=MAX_CLASSES)
     b = GraphBuilder("mobilenet_v2", batch, bits)
     x = b.input(3, res, res)
     x = b.conv("conv1", x, make_divisible(32 * alpha), 3, stride=2)

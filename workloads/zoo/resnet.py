@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from workloads.errors import require_int
 from workloads.network import Network
-from workloads.zoo._builder import GraphBuilder, Tensor, check_common, check_resolution
+from workloads.zoo._builder import MAX_CLASSES, GraphBuilder, Tensor, check_common, check_resolution
 
 
 def _stem(b: GraphBuilder, res: int) -> Tensor:
@@ -43,7 +43,7 @@ def _resnet(name: str, blocks: tuple[int, ...], bottleneck: bool, batch: int, re
     source = f"zoo:{name}"
     batch, bits = check_common(source, batch, bits)
     res = check_resolution(source, resolution, 32)
-    classes = require_int(num_classes, key="num_classes", source=source)
+    classes = require_int(num_classes, key="num_classes", source=source, maximum=MAX_CLASSES)
     b = GraphBuilder(name, batch, bits)
     x = _stem(b, res)
     block = _bottleneck if bottleneck else _basic

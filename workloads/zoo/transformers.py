@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from workloads.errors import SpecError, require_int
 from workloads.network import Network
-from workloads.zoo._builder import GraphBuilder, Tensor, check_common, check_resolution
+from workloads.zoo._builder import MAX_CLASSES, MAX_LAYERS, GraphBuilder, Tensor, check_common, check_resolution
 
 MAX_TOKENS = 1 << 20
 """Upper bound accepted for sequence and KV-cache lengths (tokens)."""
@@ -74,7 +74,7 @@ def vit_b16(*, batch: int = 1, resolution: int = 224, num_classes: int = 1000, b
     source = "zoo:vit_b16"
     batch, bits = check_common(source, batch, bits)
     res = check_resolution(source, resolution, 16)
-    classes = require_int(num_classes, key="num_classes", source=source)
+    classes = require_int(num_classes, key="num_classes", source=source, maximum=MAX_CLASSES)
     b = GraphBuilder("vit_b16", batch, bits)
     x = b.conv("patch_embed", b.input(3, res, res), 768, 16, stride=16, padding=0)
     x = Tensor(x.producer, 768, x.rows * x.cols + 1)
@@ -93,7 +93,7 @@ def bert_base(*, batch: int = 1, seq_len: int = 128, num_layers: int = 1, bits: 
     source = "zoo:bert_base"
     batch, bits = check_common(source, batch, bits)
     tokens = _tokens(source, "seq_len", seq_len)
-    layers = require_int(num_layers, key="num_layers", source=source)
+    layers = require_int(num_layers, key="num_layers", source=source, maximum=MAX_LAYERS)
     b = GraphBuilder("bert_base", batch, bits)
     x = b.input(768, tokens)
     for i in range(layers):

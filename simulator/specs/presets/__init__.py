@@ -21,6 +21,7 @@ from pathlib import Path
 from simulator.specs.accelerator import Accelerator, load_accelerator_file
 from simulator.specs.scalesim_cfg import load_scalesim_cfg
 from workloads.errors import SpecError
+from workloads.spec_io import path_exists
 
 ROOT = Path(__file__).parent
 PRESET_DIRS: dict[str, Path] = {"systolic": ROOT / "hardware", "hierarchy": ROOT / "hierarchy",
@@ -92,7 +93,7 @@ def load_hardware(spec: str | Path | Accelerator) -> Accelerator:
     if path.suffix.lower() in (".yaml", ".yml"):
         return load_accelerator_file(path)
     preset = PRESET_DIR / f"{text.lower()}.yaml"
-    if preset.is_file():
+    if path_exists(preset, file=True):
         return load_accelerator_file(preset)
     raise not_a_preset(text, "systolic", flag="--hardware", message="unknown hardware",
                        accepted="a preset (" + ", ".join(list_hardware()) + "), a .yaml spec or a SCALE-Sim .cfg")
