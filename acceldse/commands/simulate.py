@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                       max_work=None if args.max_work is None else int(args.max_work),
                       progress=progress_bar(f"{args.fidelity} fidelity", unit="layer") if slow else None, **params)
     title = (f"{result.workload} on {result.hardware}: {acc.array.rows}x{acc.array.cols} array, "
-             f"{acc.clock_mhz:g} MHz, {result.fidelity}" + (f", compat={result.compat}" if result.compat else ""))
+             f"{acc.clock_mhz:g} MHz ({f'compat={result.compat}' if result.compat else result.fidelity})")
     print_result(result, args.format, title=title, all_columns=args.all_columns)
     if out is not None:
         path = result.save(out)
