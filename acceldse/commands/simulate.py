@@ -86,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
     result = simulate(args.workload, args.hardware, args.dataflow, fidelity=args.fidelity, compat=args.compat,
                       max_work=None if args.max_work is None else int(args.max_work),
                       progress=progress_bar(f"{args.fidelity} fidelity", unit="layer") if slow else None, **params)
+    mode = f"compat={result.compat}" if result.compat else result.fidelity
     title = (f"{result.workload} on {result.hardware}: {acc.array.rows}x{acc.array.cols} array, "
-             f"{acc.clock_mhz:g} MHz ({f'compat={result.compat}' if result.compat else result.fidelity})")
+             f"{acc.clock_mhz:g} MHz ({mode})")
     print_result(result, args.format, title=title, all_columns=args.all_columns)
     if out is not None:
         path = result.save(out)
