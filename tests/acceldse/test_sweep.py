@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -105,8 +106,8 @@ workload: resnet18
 hardware: scalesim-32x32
 dataflow: [os, ws, is]
 axes:
-  array.rows: {range: [4, 36, 2]}
-  array.cols: {range: [4, 36, 2]}
+  array.rows: {range: [4, 68, 2]}
+  array.cols: {range: [4, 68, 2]}
   tiers.1.bw_bytes_per_cycle: [4, 8, 16, 32, 64, 128]
 sample: grid
 """
@@ -121,12 +122,13 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     commits = 0
     assert proc.stderr is not None
-    for line in proc.stderr:  # -v logs each committed batch
-        commits += b"committed" in line
-        if commits == 2:
+    for line in proc.stderr:  # -v logs each commit: "committed N points (D of P done)"
+        found = re.search(rb"committed \d+ points \((\d+) of (\d+) done\)", line)
+        commits += found is not None
+        if found and 0 < int(found[1]) < int(found[2]) // 2:  # well before the end, on any machine speed
             break
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool workers
-    assert proc.wait(timeout=30) == -signal.SIGKILL and commits == 2
+    assert proc.wait(timeout=30) == -signal.SIGKILL and commits >= 1
     with ResultStore(store) as db:
         kept = db.read("points")
     assert 0 < len(kept) < total and kept["point_id"].is_unique
