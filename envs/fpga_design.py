@@ -15,7 +15,7 @@ from simulator.fpga.design import (
     partition_topology,
     partition_violations,
 )
-from simulator.fpga.networks import FPGA_NETWORKS, fpga_network
+from simulator.fpga.networks import load_fpga_workload
 from simulator.fpga.stage import channels_in, channels_out, divisors, kernel_size
 from workloads.errors import SpecError
 from workloads.network import Network
@@ -23,21 +23,6 @@ from workloads.network import Network
 METRICS = ("sample_time_us", "latency_us", "dsp", "bram18", "lut", "ff", "bandwidth_gbit_per_s")
 
 
-def load_fpga_workload(name: str) -> Network:
-    """An FPGA study network (lenet, vgg_small, ...), else a zoo name or file."""
-    if not isinstance(name, str):
-        raise SpecError("workload must be a name or a path", source="workload", value=name)
-    if name.lower() in FPGA_NETWORKS:
-        return fpga_network(name)
-    from workloads.loader import ACCEPTED, load_workload
-
-    try:
-        return load_workload(name)
-    except SpecError as err:
-        if "unknown workload" not in str(err):
-            raise
-        raise SpecError("unknown workload", source="workload", value=name,
-                        accepted=f"an FPGA study network ({', '.join(FPGA_NETWORKS)}) or {ACCEPTED}") from None
 
 
 def folding_knobs(network: Network) -> dict[str, list[Any]]:

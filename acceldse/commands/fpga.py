@@ -57,7 +57,7 @@ def resolve_workload(name: str, bits: int | None = None) -> Network:
     ``bits``: operand precision of every layer (default: the network's own; 16 for the study
     networks, 8 for ONNX files).
     """
-    from simulator.fpga.networks import at_bits, fpga_network
+    from simulator.fpga.networks import at_bits, fpga_network, load_fpga_workload
 
     if name.lower() in FPGA_NETWORKS:
         return at_bits(fpga_network(name), bits) if bits else fpga_network(name)
@@ -65,22 +65,10 @@ def resolve_workload(name: str, bits: int | None = None) -> Network:
         from workloads.onnx_import import load_onnx
 
         return load_onnx(name, bits=bits)
-    return at_bits(_load_named(name), bits) if bits else _load_named(name)
+    network = load_fpga_workload(name, source="--workload")
+    return at_bits(network, bits) if bits else network
 
 
-def _load_named(name: str) -> Network:
-    from simulator.fpga.networks import fpga_network
-    try:
-        from workloads.loader import load_workload
-    except ImportError:  # the zoo/loader is optional for this command
-        return fpga_network(name)
-    try:
-        return load_workload(name)
-    except SpecError as err:
-        if "unknown workload" not in str(err):
-            raise
-        raise SpecError("unknown workload", source="--workload", value=name,
-                        accepted=f"an FPGA study network ({', '.join(FPGA_NETWORKS)}) or {err.accepted}") from None
 
 
 def add_parser(subparsers: Any) -> None:

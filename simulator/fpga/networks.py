@@ -109,3 +109,21 @@ def fpga_network(name: str) -> Network:
     if key not in FPGA_NETWORKS:
         raise SpecError("unknown FPGA study network", key="workload", value=name, accepted=", ".join(FPGA_NETWORKS))
     return FPGA_NETWORKS[key]()
+
+
+def load_fpga_workload(name: str, *, source: str = "workload") -> Network:
+    """An FPGA study network by name, else a zoo name, ONNX file or SCALE-Sim CSV (``load_workload``);
+    an unknown name lists both kinds. ``source`` is the argument or flag named in errors."""
+    if not isinstance(name, str):
+        raise SpecError("workload must be a name or a path", source=source, value=name)
+    if name.lower() in FPGA_NETWORKS:
+        return fpga_network(name)
+    from workloads.loader import load_workload
+
+    try:
+        return load_workload(name)
+    except SpecError as err:
+        if "unknown workload" not in str(err):
+            raise
+        raise SpecError("unknown workload", source=source, value=name,
+                        accepted=f"an FPGA study network ({', '.join(FPGA_NETWORKS)}) or {err.accepted}") from None
