@@ -86,13 +86,8 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     if not files:
         raise SpecError("no Timeloop input files given", source="--timeloop")
     merged, origin = read_timeloop_yaml(files)
-    for key in ("architecture", "problem", "ERT"):
-        if not merged.get(key):
-            raise SpecError(f"missing '{key}'", source=", ".join(map(str, files)), key=key,
-                            accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
-    label = name or Path(str(files[0])).parent.name or "timeloop"
-    hierarchy = build_hierarchy(merged["architecture"], merged["ERT"], merged.get("ART"),
-                                source=f"{origin['architecture']} (ERT {origin['ERT']})", name=label)
+    hierarchy, label = _hierarchy(merged, origin, files, name, required=("architecture", "problem", "ERT"),
+                                  accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
     layer = build_layer(merged["problem"], source=origin["problem"], name=label)
     mapping = None
     if merged.get("mapping"):
@@ -112,16 +107,24 @@ def timeloop_hardware(paths: list[str | Path], *, name: str | None = None) -> tu
     applied; returns it and the constraints not applied."""
     files = list(paths)
     merged, origin = read_timeloop_yaml(files)
-    for key in ("architecture", "ERT"):
-        if not merged.get(key):
-            raise SpecError(f"missing '{key}'", source=", ".join(map(str, files)), key=key,
-                            accepted="an architecture and its ERT (e.g. timeloop-mapper.ERT.yaml)")
-    label = name or Path(str(files[0])).parent.name or "timeloop"
-    hierarchy = build_hierarchy(merged["architecture"], merged["ERT"], merged.get("ART"),
-                                source=f"{origin['architecture']} (ERT {origin['ERT']})", name=label)
+    hierarchy, _ = _hierarchy(merged, origin, files, name, required=("architecture", "ERT"),
+                              accepted="an architecture and its ERT (e.g. timeloop-mapper.ERT.yaml)")
     searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
                                                  source=origin.get("architecture_constraints", ""))
     return searchable, tuple(skipped)
+
+
+def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str | Path], name: str | None, *,
+               required: tuple[str, ...], accepted: str) -> tuple[Hierarchy, str]:
+    """The ``Hierarchy`` of merged Timeloop inputs (architecture + ERT, optional ART) and its label,
+    after checking that every ``required`` top-level key is there."""
+    for key in required:
+        if not merged.get(key):
+            raise SpecError(f"missing '{key}'", source=", ".join(map(str, files)), key=key, accepted=accepted)
+    label = name or Path(str(files[0])).parent.name or "timeloop"
+    hierarchy = build_hierarchy(merged["architecture"], merged["ERT"], merged.get("ART"),
+                                source=f"{origin['architecture']} (ERT {origin['ERT']})", name=label)
+    return hierarchy, label
 
 
 def has_problem(paths: list[str | Path]) -> bool:
