@@ -27,7 +27,7 @@ lint: $(VENV)/.test
 	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.test
-	$(BIN)/mypy acceldse simulator dataflows mapper workloads envs
+	$(BIN)/mypy acceldse
 
 pytest: $(VENV)/.test
 	$(BIN)/python -m pytest

@@ -22,24 +22,24 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-import envs  # noqa: F401 - registers the acceldse/* Gymnasium environments
+from acceldse import envs  # noqa: F401 - registers the acceldse/* Gymnasium environments
 
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, tuple[str, str]] = {
-    "COLUMNS": ("simulator.result", "COLUMNS"),
-    "Network": ("workloads.network", "Network"),
-    "SimResult": ("simulator.result", "SimResult"),
-    "conv2d": ("workloads.layer", "conv2d"),
-    "eltwise": ("workloads.layer", "eltwise"),
-    "gemm": ("workloads.layer", "gemm"),
-    "load_hardware": ("simulator.specs.presets", "load_hardware"),
+    "COLUMNS": ("acceldse.simulator.result", "COLUMNS"),
+    "Network": ("acceldse.workloads.network", "Network"),
+    "SimResult": ("acceldse.simulator.result", "SimResult"),
+    "conv2d": ("acceldse.workloads.layer", "conv2d"),
+    "eltwise": ("acceldse.workloads.layer", "eltwise"),
+    "gemm": ("acceldse.workloads.layer", "gemm"),
+    "load_hardware": ("acceldse.simulator.specs.presets", "load_hardware"),
     "load_results": ("acceldse.results", "load_results"),
-    "load_workload": ("workloads.loader", "load_workload"),
+    "load_workload": ("acceldse.workloads.loader", "load_workload"),
     "map": ("acceldse.api", "map_workload"),
-    "matmul": ("workloads.layer", "matmul"),
-    "pool2d": ("workloads.layer", "pool2d"),
-    "run_sdpa": ("simulator.streaming", "run_sdpa"),
+    "matmul": ("acceldse.workloads.layer", "matmul"),
+    "pool2d": ("acceldse.workloads.layer", "pool2d"),
+    "run_sdpa": ("acceldse.simulator.streaming", "run_sdpa"),
     "run_sweep": ("acceldse.sweep", "run_sweep"),
     "simulate": ("acceldse.api", "simulate"),
 }
@@ -51,13 +51,13 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from acceldse.api import map_workload as map  # noqa: A001, F401
     from acceldse.api import simulate  # noqa: F401
     from acceldse.results import load_results  # noqa: F401
+    from acceldse.simulator.result import COLUMNS, SimResult  # noqa: F401
+    from acceldse.simulator.specs.presets import load_hardware  # noqa: F401
+    from acceldse.simulator.streaming import run_sdpa  # noqa: F401
     from acceldse.sweep import run_sweep  # noqa: F401
-    from simulator.result import COLUMNS, SimResult  # noqa: F401
-    from simulator.specs.presets import load_hardware  # noqa: F401
-    from simulator.streaming import run_sdpa  # noqa: F401
-    from workloads.layer import conv2d, eltwise, gemm, matmul, pool2d  # noqa: F401
-    from workloads.loader import load_workload  # noqa: F401
-    from workloads.network import Network  # noqa: F401
+    from acceldse.workloads.layer import conv2d, eltwise, gemm, matmul, pool2d  # noqa: F401
+    from acceldse.workloads.loader import load_workload  # noqa: F401
+    from acceldse.workloads.network import Network  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

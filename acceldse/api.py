@@ -6,15 +6,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dataflows.dataflow import Dataflow, resolve_dataflows
-from simulator.result import SimResult, register_accessor
-from simulator.specs.accelerator import Accelerator
-from simulator.specs.presets import load_hardware
-from simulator.specs.scalesim_cfg import load_scalesim_cfg
-from simulator.systolic.model import systolic_table
-from workloads.errors import SpecError, require_int
-from workloads.layer import Layer
-from workloads.network import Network
+from acceldse.dataflows.dataflow import Dataflow, resolve_dataflows
+from acceldse.simulator.result import SimResult, register_accessor
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg
+from acceldse.simulator.systolic.model import systolic_table
+from acceldse.workloads.errors import SpecError, require_int
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.network import Network
 
 
 def _plots(result: SimResult) -> Any:
@@ -38,7 +38,7 @@ def resolve_workload(workload: str | Path | Network, **params: Any) -> Network:
     """A ``Network``, a zoo name, an ONNX file or a SCALE-Sim topology CSV."""
     if isinstance(workload, Network):
         return workload
-    from workloads.loader import load_workload
+    from acceldse.workloads.loader import load_workload
 
     return load_workload(str(workload), **params)
 
@@ -96,15 +96,15 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         if acc.cores != 1:
             raise SpecError("SCALE-Sim models one array", source=acc.source or acc.name, key="cores",
                             value=acc.cores, accepted=f"cores: 1 with --compat {compat}")
-        from simulator.scalesim.table import scalesim_table
+        from acceldse.simulator.scalesim.table import scalesim_table
 
         table = scalesim_table(network, acc, flows, settings)
     elif fidelity == "event":
-        from simulator.event import event_table
+        from acceldse.simulator.event import event_table
 
         table = event_table(network, acc, flows, progress=progress)
     elif fidelity == "cycle":
-        from simulator.systolic.cycle import cycle_table
+        from acceldse.simulator.systolic.cycle import cycle_table
 
         table = cycle_table(network, acc, flows, progress=progress, max_pe_cycles=limit)
     else:
@@ -142,7 +142,7 @@ def map_workload(workload: str | Path | Network | Layer, hardware: str | Path = 
     Returns:
         ``mapper.LayerMapping`` for a single layer, else ``mapper.NetworkMapping`` (``.table`` DataFrame).
     """
-    from mapper.api import map_layer, map_network
+    from acceldse.mapper.api import map_layer, map_network
 
     if isinstance(workload, Layer):
         return map_layer(workload, hardware, **options)

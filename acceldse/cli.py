@@ -17,7 +17,7 @@ import time
 from acceldse import __version__
 from acceldse.commands import COMMANDS
 from acceldse.commands.common import EXIT_BAD_INPUT, EXIT_CODES_HELP
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 log = logging.getLogger("acceldse")
 EXIT_INTERNAL = 3

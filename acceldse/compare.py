@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from acceldse.envs.agents import AGENTS, make_agent
 from acceldse.explore import explore, resolve_env_id
-from envs.agents import AGENTS, make_agent
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 RUN_COLUMNS = ("agent", "setting", "seed", "evaluations", "best_reward", "targets_met", "first_met_at", "wall_s",
                "curve")

@@ -26,9 +26,9 @@ from typing import Any
 
 import gymnasium as gym
 
-from envs.agents import AGENTS, Evaluation, ExploreResult, JointEnv, make_agent
-from envs.agents import explore as run_agent
-from workloads.errors import SpecError
+from acceldse.envs.agents import AGENTS, Evaluation, ExploreResult, JointEnv, make_agent
+from acceldse.envs.agents import explore as run_agent
+from acceldse.workloads.errors import SpecError
 
 EVALUATIONS_TABLE = "explore_evaluations"
 RUNS_TABLE = "explore_runs"
@@ -41,7 +41,7 @@ whichever comes first (a kill loses at most those; a rerun evaluates them again)
 
 def env_ids() -> list[str]:
     """Registered acceldse env ids (single-agent) plus the multi-agent one."""
-    import envs  # noqa: F401 - registers the acceldse namespace
+    from acceldse import envs  # noqa: F401 - registers the acceldse namespace
 
     return sorted(k for k in gym.registry if k.startswith("acceldse/")) + [MULTI_AGENT_IDS[0]]
 
@@ -67,7 +67,7 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     proxy = kwargs.pop("proxy", None)
     try:
         if env_id == MULTI_AGENT_IDS[0]:
-            import envs
+            from acceldse import envs
 
             env: gym.Env = JointEnv(envs.multi_agent_env(**kwargs))
         else:
@@ -76,7 +76,7 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
         raise SpecError(f"bad env argument: {err}", source="--env-arg", value=sorted(kwargs),
                         accepted=f"the arguments documented for {env_id} (acceldse list envs)") from None
     if proxy is not None:
-        from envs.proxy import use_proxy
+        from acceldse.envs.proxy import use_proxy
 
         use_proxy(env, str(proxy), source="--env-arg proxy")
     return env

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from simulator.result import SimResult
-    from simulator.specs.accelerator import Accelerator
+    from acceldse.simulator.result import SimResult
+    from acceldse.simulator.specs.accelerator import Accelerator
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -61,7 +61,7 @@ def roofline_data(result: SimResult, hardware: Accelerator | None = None) -> tup
     compute roof (2 x PEs ops/cycle) and the DRAM bandwidth roof (bytes/cycle)."""
     acc = hardware or result.extra.get("accelerator")
     if acc is None:
-        from simulator.specs.presets import load_hardware
+        from acceldse.simulator.specs.presets import load_hardware
 
         acc = load_hardware(result.hardware)
     layers = result.layers[(result.layers["macs"] > 0) & (result.layers["dram_bytes"] > 0)]

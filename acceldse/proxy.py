@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from acceldse.envs.proxy import MODELS, ProxyModel
 from acceldse.explore import EVALUATIONS_TABLE, resolve_env_id
-from envs.proxy import MODELS, ProxyModel
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 
 def train_proxy(store: str | Path, targets: list[str], *, model: str = "mlp", env: str | None = None,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from acceldse.store import ResultStore
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 SUMMARY_METRICS = ("total_cycles", "latency_us", "energy_pj", "utilization", "dram_bytes", "area_mm2")
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 STORE_SCHEMA_VERSION = 1
 """Bumped when the layout of the store (meta table, key handling) changes incompatibly."""

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dataflows.dataflow import Dataflow, resolve_dataflows
-from simulator.event import EventRun, event_run
-from simulator.specs.accelerator import Accelerator
-from simulator.specs.presets import load_hardware
-from simulator.tiers.fusion import FusionStudy, fusion_study
-from simulator.tiers.switching import SwitchStudy, expert_switching
-from workloads.network import Network
+from acceldse.dataflows.dataflow import Dataflow, resolve_dataflows
+from acceldse.simulator.event import EventRun, event_run
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.tiers.fusion import FusionStudy, fusion_study
+from acceldse.simulator.tiers.switching import SwitchStudy, expert_switching
+from acceldse.workloads.network import Network
 
 
 def switch_study(hardware: str | Path | Accelerator = "sn40l-like", params: float = 8e9, dtype: str = "bf16",

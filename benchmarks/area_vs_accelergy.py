@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulator.specs.area import mac_area_um2, storage_area_um2  # noqa: E402
+from acceldse.simulator.specs.area import mac_area_um2, storage_area_um2  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden" / "timeloop" / "area" / "accelergy_ref_areas.json"
 DESIGNS = ("eyeriss_like", "simple_weight_stationary", "simple_output_stationary", "simba_like")

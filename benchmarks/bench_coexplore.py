@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gymnasium as gym  # noqa: E402
 
-import envs  # noqa: E402, F401 - registers the envs
-from envs.agents import explore  # noqa: E402
+from acceldse import envs  # noqa: E402, F401 - registers the envs
+from acceldse.envs.agents import explore  # noqa: E402
 
 ENV = "acceldse/CoExploration-v0"
 NO_SPEC = {"area_mm2": 1e9}  # a bound every design meets: the reward is the accuracy alone
@@ -95,7 +95,7 @@ def main() -> int:
                         help="the env's surrogate, or real CPU-torch training on the digits (cached by architecture)")
     args = parser.parse_args()
     if args.accuracy == "train":
-        from envs.nas import TrainedAccuracy
+        from acceldse.envs.nas import TrainedAccuracy
 
         ACCURACY[0] = TrainedAccuracy()
     start = time.perf_counter()

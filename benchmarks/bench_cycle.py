@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from simulator.systolic.cycle import analytical_compute_cycles, run_gemm_cycle
+from acceldse.simulator.systolic.cycle import analytical_compute_cycles, run_gemm_cycle
 
 SHAPES = [  # (M, K, N, rows, cols)
     (64, 64, 64, 16, 16),

@@ -86,7 +86,7 @@ def bench_accelerator(steps: int, repeats: int) -> list[tuple[str, float, float 
 
 
 def bench_fpga(steps: int, repeats: int) -> list[tuple[str, float, float | None]]:
-    from simulator.fpga import evaluate_design
+    from acceldse.simulator.fpga import evaluate_design
 
     rows = []
     for label, kwargs in (("FpgaDesign-v0", {"workload": "lenet", "platform": "zc706"}),
@@ -106,7 +106,7 @@ def bench_fpga(steps: int, repeats: int) -> list[tuple[str, float, float | None]
 
 
 def bench_mapping(steps: int, repeats: int) -> list[tuple[str, float, float | None]]:
-    from mapper.cost import evaluate
+    from acceldse.mapper.cost import evaluate
 
     env = gym.make("acceldse/Mapping-v0", workload="resnet18", hardware="eyeriss_like").unwrapped
     env.reset(seed=0)
@@ -149,7 +149,7 @@ def bench_coexploration(steps: int, repeats: int) -> list[tuple[str, float, floa
 
 
 def bench_multi_agent(steps: int, repeats: int) -> list[tuple[str, float, float | None]]:
-    import envs
+    from acceldse import envs
 
     env = envs.multi_agent_env(max_cycles=10 ** 9)
     env.reset(seed=0)

@@ -18,11 +18,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dataflows.dataflow import resolve_dataflows
-from simulator.event import event_table
-from simulator.specs.presets import load_hardware
-from simulator.systolic.model import systolic_table
-from workloads.loader import load_workload
+from acceldse.dataflows.dataflow import resolve_dataflows
+from acceldse.simulator.event import event_table
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.systolic.model import systolic_table
+from acceldse.workloads.loader import load_workload
 
 
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:

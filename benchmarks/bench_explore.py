@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gymnasium as gym  # noqa: E402
 
-import envs  # noqa: E402, F401 - registers the envs
+from acceldse import envs  # noqa: E402, F401 - registers the envs
 from acceldse.compare import compare, summarize  # noqa: E402
+from acceldse.envs.agents import BudgetEnv  # noqa: E402
 from acceldse.explore import explore  # noqa: E402
-from envs.agents import BudgetEnv  # noqa: E402
 
 ENV = "acceldse/AcceleratorDesign-v0"
 HARD = {"workload": "resnet18", "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 4}}

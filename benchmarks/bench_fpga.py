@@ -21,10 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mapper.fpga import optimise
-from simulator.fpga import Folding, evaluate_design, load_platform
-from simulator.fpga.networks import cnv, lenet, mlp, vgg_small
-from workloads.network import Network
+from acceldse.mapper.fpga import optimise
+from acceldse.simulator.fpga import Folding, evaluate_design, load_platform
+from acceldse.simulator.fpga.networks import cnv, lenet, mlp, vgg_small
+from acceldse.workloads.network import Network
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "fpga"

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mapper.api import map_network
-from mapper.cost import evaluate_many
-from mapper.search import run_search
-from mapper.space import MappingSpace
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.loader import load_workload
+from acceldse.mapper.api import map_network
+from acceldse.mapper.cost import evaluate_many
+from acceldse.mapper.search import run_search
+from acceldse.mapper.space import MappingSpace
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.loader import load_workload
 
 FLOOR_EVALS_PER_CPU_S = 250_000
 FLOOR_RESNET50_S = 60.0

@@ -24,9 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from acceldse.envs.knobs import spec_penalty  # noqa: E402
 from acceldse.explore import explore, make_env  # noqa: E402
 from acceldse.proxy import train_proxy  # noqa: E402
-from envs.knobs import spec_penalty  # noqa: E402
 
 ENV = "AcceleratorDesign-v0"
 TARGETS = ["latency_us", "energy_uj", "area_mm2", "power_w"]

@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from simulator.scalesim.calc import scalesim_layer  # noqa: E402
+from acceldse.simulator.scalesim.calc import scalesim_layer  # noqa: E402
 from tests.peers.scalesim_runner import PeerLayer, gemm_as_conv  # noqa: E402
 
 GOLDEN_DIR = REPO / "tests" / "golden" / "scalesim"

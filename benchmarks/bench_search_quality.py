@@ -12,10 +12,10 @@ import argparse
 import statistics
 import time
 
-from mapper.search import run_search
-from mapper.space import MappingSpace
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.layer import conv2d, gemm
+from acceldse.mapper.search import run_search
+from acceldse.mapper.space import MappingSpace
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.layer import conv2d, gemm
 
 CASES = {
     "conv 2->8 4x4 1x1 (os)": (conv2d("b", 2, 8, 4, 1), "os"),

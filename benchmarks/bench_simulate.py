@@ -22,10 +22,10 @@ from pathlib import Path
 import pandas as pd
 
 import acceldse
-from simulator.specs.presets import load_hardware
-from workloads.layer import conv2d
-from workloads.loader import load_workload
-from workloads.network import Network
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.workloads.layer import conv2d
+from acceldse.workloads.loader import load_workload
+from acceldse.workloads.network import Network
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "scalesim"
@@ -51,7 +51,7 @@ def golden_layer(row: pd.Series) -> Network:
 
 def hardware_for(row: pd.Series):
     acc = load_hardware("scalesim-32x32")
-    from simulator.specs.accelerator import accelerator_from_dict
+    from acceldse.simulator.specs.accelerator import accelerator_from_dict
 
     kb = {k: int(row[f"{k}_sram_kb"]) * 1024 for k in ("ifmap", "filter", "ofmap")}
     return accelerator_from_dict({

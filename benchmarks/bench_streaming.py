@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dataflows.streams.sdpa import SMALL_FIFO_DEPTH, reordered_graph
-from simulator.streaming import run_compiled, run_sdpa, run_simpy
-from simulator.streaming.sdpa import min_fifo_depth
+from acceldse.dataflows.streams.sdpa import SMALL_FIFO_DEPTH, reordered_graph
+from acceldse.simulator.streaming import run_compiled, run_sdpa, run_simpy
+from acceldse.simulator.streaming.sdpa import min_fifo_depth
 
 
 def _median_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:

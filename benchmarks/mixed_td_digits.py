@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from mapper.fpga import optimise
-from workloads.decompose import Decomposition, cp_factors, cp_reconstruct, svd_reconstruct
-from workloads.layer import conv2d, eltwise, gemm, pool2d
-from workloads.network import Network
+from acceldse.mapper.fpga import optimise
+from acceldse.workloads.decompose import Decomposition, cp_factors, cp_reconstruct, svd_reconstruct
+from acceldse.workloads.layer import conv2d, eltwise, gemm, pool2d
+from acceldse.workloads.network import Network
 
 LAYERS = ("conv1", "conv2", "fc1", "fc2")
 

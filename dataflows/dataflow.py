@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from workloads.errors import SpecError
-from workloads.layer import DIMS, Layer
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import DIMS, Layer
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from typing import Any
 from gymnasium.envs.registration import register, registry
 
 ENV_IDS: dict[str, str] = {
-    "acceldse/AcceleratorDesign-v0": "envs.accelerator_design:AcceleratorDesignEnv",
-    "acceldse/FpgaDesign-v0": "envs.fpga_design:FpgaDesignEnv",
-    "acceldse/Mapping-v0": "envs.mapping_env:MappingEnv",
-    "acceldse/CoExploration-v0": "envs.coexploration:CoExplorationEnv",
+    "acceldse/AcceleratorDesign-v0": "acceldse.envs.accelerator_design:AcceleratorDesignEnv",
+    "acceldse/FpgaDesign-v0": "acceldse.envs.fpga_design:FpgaDesignEnv",
+    "acceldse/Mapping-v0": "acceldse.envs.mapping_env:MappingEnv",
+    "acceldse/CoExploration-v0": "acceldse.envs.coexploration:CoExplorationEnv",
 }
 """Registered id -> entry point."""
 
@@ -45,7 +45,7 @@ ENV_SUMMARIES["MultiAgentDesign"] = ("PettingZoo ParallelEnv: compute, memory an
 def __getattr__(name: str) -> Any:
     """``MultiAgentDesign`` and ``multi_agent_env`` load on first use (they import the simulator)."""
     if name in ("MultiAgentDesign", "multi_agent_env"):
-        from envs import multi_agent
+        from acceldse.envs import multi_agent
 
         return getattr(multi_agent, name)
     raise AttributeError(f"module 'envs' has no attribute {name!r}")

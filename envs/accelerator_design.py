@@ -6,13 +6,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dataflows.dataflow import DATAFLOWS
-from envs.design_env import DesignEnv
-from envs.knobs import Knobs
-from envs.systolic_design import SYSTOLIC_KNOBS, SystolicDesignModel, design_accelerator, metrics_of
-from simulator.specs.presets import load_hardware
-from workloads.errors import SpecError
-from workloads.loader import load_workload
+from acceldse.dataflows.dataflow import DATAFLOWS
+from acceldse.envs.design_env import DesignEnv
+from acceldse.envs.knobs import Knobs
+from acceldse.envs.systolic_design import SYSTOLIC_KNOBS, SystolicDesignModel, design_accelerator, metrics_of
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.loader import load_workload
 
 FIDELITIES = ("analytical", "event")
 METRICS = ("latency_us", "energy_uj", "area_mm2", "power_w")
@@ -105,7 +105,7 @@ class AcceleratorDesignEnv(DesignEnv):
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
         if self.fidelity == "analytical":
             return self.model.evaluate(design)
-        from simulator.event import event_table
+        from acceldse.simulator.event import event_table
 
         acc = self.accelerator(design)
         table = event_table(self.network, acc, [DATAFLOWS[str(design["dataflow"])]])

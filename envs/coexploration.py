@@ -6,13 +6,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from envs.design_env import DesignEnv
-from envs.knobs import Knobs
-from envs.nas import NAS_KNOBS, TASKS, accuracy_evaluator, arch_key, architecture, build_network
-from mapper.hetero import SubAccelerator, assign_layers
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.envs.design_env import DesignEnv
+from acceldse.envs.knobs import Knobs
+from acceldse.envs.nas import NAS_KNOBS, TASKS, accuracy_evaluator, arch_key, architecture, build_network
+from acceldse.mapper.hetero import SubAccelerator, assign_layers
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 SUB_KNOBS: dict[str, list[Any]] = {
     "dataflow": ["shidiannao", "nvdla", "rs"],

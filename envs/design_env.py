@@ -25,8 +25,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.knobs import Knobs, check_targets, log_ratio_features, spec_penalty
-from workloads.errors import SpecError
+from acceldse.envs.knobs import Knobs, check_targets, log_ratio_features, spec_penalty
+from acceldse.workloads.errors import SpecError
 
 
 class DesignEnv(gym.Env[np.ndarray, np.ndarray]):

@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from envs.design_env import DesignEnv
-from envs.knobs import Knobs
-from simulator.fpga import Folding, StageCost, load_platform, stage_cost
-from simulator.fpga.design import (
+from acceldse.envs.design_env import DesignEnv
+from acceldse.envs.knobs import Knobs
+from acceldse.simulator.fpga import Folding, StageCost, load_platform, stage_cost
+from acceldse.simulator.fpga.design import (
     RESOURCES,
     PartitionReport,
     evaluate_topology,
     partition_topology,
     partition_violations,
 )
-from simulator.fpga.networks import load_fpga_workload
-from simulator.fpga.stage import channels_in, channels_out, divisors, kernel_size
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.simulator.fpga.networks import load_fpga_workload
+from acceldse.simulator.fpga.stage import channels_in, channels_out, divisors, kernel_size
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 METRICS = ("sample_time_us", "latency_us", "dsp", "bram18", "lut", "ff", "bandwidth_gbit_per_s")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 LOG2_CLIP = 16.0
 """Observation features ``log2(x / ref)`` are clipped to +-16 (a factor 65,536) then divided by 16."""

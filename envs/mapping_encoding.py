@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from mapper.legality import OK, check_kernel, explain, workload_array
-from mapper.mapping import MappingArrays
-from mapper.space import MappingSpace
-from simulator.specs.hierarchy import DATASPACES, Hierarchy
-from workloads.errors import SpecError
-from workloads.layer import DIMS, Layer
+from acceldse.mapper.legality import OK, check_kernel, explain, workload_array
+from acceldse.mapper.mapping import MappingArrays
+from acceldse.mapper.space import MappingSpace
+from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import DIMS, Layer
 
 
 @lru_cache(maxsize=4096)

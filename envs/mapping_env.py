@@ -8,15 +8,15 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.knobs import LOG2_CLIP, Knobs
-from envs.mapping_encoding import MappingEncoding
-from mapper.cost import evaluate_many
-from mapper.mapping import Mapping, MappingArrays
-from mapper.search.evaluator import OBJECTIVES
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.errors import SpecError
-from workloads.layer import Layer
-from workloads.loader import load_workload
+from acceldse.envs.knobs import LOG2_CLIP, Knobs
+from acceldse.envs.mapping_encoding import MappingEncoding
+from acceldse.mapper.cost import evaluate_many
+from acceldse.mapper.mapping import Mapping, MappingArrays
+from acceldse.mapper.search.evaluator import OBJECTIVES
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.loader import load_workload
 
 
 def _objective(cycles: float, energy_pj: float, objective: str) -> float:

@@ -10,8 +10,8 @@ import gymnasium as gym
 import numpy as np
 from pettingzoo import ParallelEnv
 
-from envs.accelerator_design import AcceleratorDesignEnv
-from workloads.errors import SpecError
+from acceldse.envs.accelerator_design import AcceleratorDesignEnv
+from acceldse.workloads.errors import SpecError
 
 AGENT_KNOBS: dict[str, tuple[str, ...]] = {
     "compute": ("rows", "cols"),

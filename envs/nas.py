@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from workloads.errors import SpecError
-from workloads.layer import Layer, conv2d, gemm, pool2d
-from workloads.network import Network
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer, conv2d, gemm, pool2d
+from acceldse.workloads.network import Network
 
 TASKS: dict[str, int] = {"digits": 8, "digits16": 16}
 """Task name -> input height/width (one channel, 10 classes)."""
@@ -68,7 +68,7 @@ def build_network(arch: dict[str, Any], name: str | None = None) -> Network:
         layers.append(pool2d(f"{prefix}.pool{i + 1}", out, hw, 2))
         ch, hw = out, hw // 2
     layers.append(gemm(f"{prefix}.fc", 1, CLASSES, ch * hw * hw))
-    return Network(prefix, tuple(layers), source="envs.nas")
+    return Network(prefix, tuple(layers), source="acceldse.envs.nas")
 
 
 def features(arch: dict[str, Any]) -> np.ndarray:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 MODELS = ("mlp", "rf", "gbm")
 """``mlp`` (default): two hidden layers of 64, L-BFGS, on standardised log features -- the most accurate

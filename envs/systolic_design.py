@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from dataflows.dataflow import DATAFLOWS
-from simulator.specs.accelerator import Accelerator, check_fits
-from simulator.systolic.kernels import CASE_FIELDS, OUT_FIELDS, evaluate_cases_paced, evaluate_cases_runs
-from simulator.systolic.model import build_case, energy_pj_array, operand_bytes
-from workloads.network import Network
+from acceldse.dataflows.dataflow import DATAFLOWS
+from acceldse.simulator.specs.accelerator import Accelerator, check_fits
+from acceldse.simulator.systolic.kernels import CASE_FIELDS, OUT_FIELDS, evaluate_cases_paced, evaluate_cases_runs
+from acceldse.simulator.systolic.model import build_case, energy_pj_array, operand_bytes
+from acceldse.workloads.network import Network
 
 SYSTOLIC_KNOBS: dict[str, list[Any]] = {
     "rows": [8, 16, 32, 64, 128, 256],

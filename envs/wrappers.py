@@ -12,7 +12,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 RECORD_KEYS = ("env_id", "episode", "step", "seed", "design", "metrics", "reward", "terminated", "truncated",
                "targets_met")

@@ -2,7 +2,7 @@
 
 Public API (imported lazily so ``mapper.fpga`` stays light)::
 
-    from mapper import map_layer, map_network, evaluate, Mapping, assign_layers, tile_schedule
+    from acceldse.mapper import map_layer, map_network, evaluate, Mapping, assign_layers, tile_schedule
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_EXPORTS = {
-    "map_layer": "mapper.api", "map_network": "mapper.api", "LayerMapping": "mapper.api",
-    "NetworkMapping": "mapper.api", "RESULT_COLUMNS": "mapper.api",
-    "evaluate": "mapper.cost", "evaluate_many": "mapper.cost", "CostResult": "mapper.cost",
-    "Mapping": "mapper.mapping", "LevelMapping": "mapper.mapping", "MappingArrays": "mapper.mapping",
-    "MappingSpace": "mapper.space", "run_search": "mapper.search", "SearchResult": "mapper.search",
-    "assign_layers": "mapper.hetero", "SubAccelerator": "mapper.hetero", "HeteroResult": "mapper.hetero",
-    "tile_schedule": "mapper.tiles", "TileSchedule": "mapper.tiles",
-}
+_EXPORTS = {name: f"acceldse.mapper.{module}" for module, names in {
+    "api": ("map_layer", "map_network", "LayerMapping", "NetworkMapping", "RESULT_COLUMNS"),
+    "cost": ("evaluate", "evaluate_many", "CostResult"),
+    "mapping": ("Mapping", "LevelMapping", "MappingArrays"),
+    "space": ("MappingSpace",),
+    "search": ("run_search", "SearchResult"),
+    "hetero": ("assign_layers", "SubAccelerator", "HeteroResult"),
+    "tiles": ("tile_schedule", "TileSchedule"),
+}.items() for name in names}
 
 __all__ = sorted(_EXPORTS)
 

@@ -19,16 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dataflows.dataflow import DATAFLOWS, Dataflow, get_dataflow
-from mapper.cost import CostResult, evaluate
-from mapper.mapping import Mapping
-from mapper.search import SearchResult, run_search
-from mapper.space import MappingSpace
-from simulator.specs.hierarchy import Hierarchy
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.errors import SpecError
-from workloads.layer import Layer
-from workloads.network import Network
+from acceldse.dataflows.dataflow import DATAFLOWS, Dataflow, get_dataflow
+from acceldse.mapper.cost import CostResult, evaluate
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.search import SearchResult, run_search
+from acceldse.mapper.space import MappingSpace
+from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.network import Network
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyer
     without MACs (pooling, elementwise) are not mapped.
     """
     if not isinstance(network, Network):
-        from workloads.loader import load_workload
+        from acceldse.workloads.loader import load_workload
 
         network = load_workload(network)
     hierarchy = load_hierarchy(hardware)
@@ -206,7 +206,7 @@ def evaluate_mapping(network: Network | str, hardware: str | Path | Hierarchy, l
     """Cost of a given mapping (acceldse YAML) for one MAC layer of a workload (``layer``: its
     name; may be omitted when the workload has one MAC layer)."""
     if not isinstance(network, Network):
-        from workloads.loader import load_workload
+        from acceldse.workloads.loader import load_workload
 
         network = load_workload(network)
     hierarchy = load_hierarchy(hardware)

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mapper.cost_kernel import evaluate_batch, evaluate_one
-from mapper.legality import OK, explain, workload_array
-from mapper.mapping import Mapping, MappingArrays
-from simulator.specs.hierarchy import DATASPACES, Hierarchy, HierarchyArrays
-from workloads.errors import SpecError
-from workloads.layer import Layer
+from acceldse.mapper.cost_kernel import evaluate_batch, evaluate_one
+from acceldse.mapper.legality import OK, explain, workload_array
+from acceldse.mapper.mapping import Mapping, MappingArrays
+from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy, HierarchyArrays
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
 
 COUNT_COLUMNS = ("level", "dataspace", "instances", "tile_words", "reads", "fills", "updates", "energy_pj")
 """Columns of ``CostResult.counts``: counts are per utilised instance, in words; energy is the total over instances."""

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from mapper.legality import OK, RELEVANT, check_kernel
+from acceldse.mapper.legality import OK, RELEVANT, check_kernel
 
 # Note: numba's on-disk cache keys on this file only. After editing ``mapper/legality.py``
 # (whose kernels are compiled into these), delete ``mapper/__pycache__/*.nb[ic]``.

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from mapper.api import map_layer
-from simulator.specs.hierarchy import Hierarchy
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.mapper.api import map_layer
+from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 SCHEDULE_COLUMNS = ("network", "layer", "sub_accelerator", "start_cycle", "end_cycle", "cycles", "energy_pj")
 
@@ -119,7 +119,7 @@ def assign_layers(networks: list[Network | str], subs: list[SubAccelerator], *,
     nets = []
     for net in networks:
         if not isinstance(net, Network):
-            from workloads.loader import load_workload
+            from acceldse.workloads.loader import load_workload
 
             net = load_workload(net)
         nets.append(net)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulator.specs.hierarchy import DATASPACES, Hierarchy
-from workloads.layer import DIMS, Layer
+from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
+from acceldse.workloads.layer import DIMS, Layer
 
 OK, NOT_COVERED, FANOUT_X, FANOUT_Y, CAPACITY_SHARED, CAPACITY_DATASPACE, KEEP_NOT_ALLOWED, TOP_MUST_KEEP, \
     BAD_FACTOR = range(9)

@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from mapper.legality import tile_words, workload_array
-from simulator.specs.hierarchy import DATASPACES, Hierarchy
-from workloads.errors import SpecError, require_int
-from workloads.layer import DIMS, Layer
-from workloads.spec_io import load_yaml, parse_yaml, reject_unknown
+from acceldse.mapper.legality import tile_words, workload_array
+from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
+from acceldse.workloads.errors import SpecError, require_int
+from acceldse.workloads.layer import DIMS, Layer
+from acceldse.workloads.spec_io import load_yaml, parse_yaml, reject_unknown
 
 DIM_INDEX: dict[str, int] = {d: i for i, d in enumerate(DIMS)}
 _LEVEL_KEYS = {"level", "temporal", "order", "spatial_x", "spatial_y", "keeps", "double_buffered"}

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mapper.cost import evaluate
-from mapper.mapping import Mapping, MappingArrays
-from mapper.tiles import tile_schedule
-from simulator.event.engine import run_fold_layer
-from simulator.specs.hierarchy import Hierarchy
-from simulator.systolic.kernels import double_buffer_cycles
-from workloads.layer import Layer
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.mapping import Mapping, MappingArrays
+from acceldse.mapper.tiles import tile_schedule
+from acceldse.simulator.event.engine import run_fold_layer
+from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.simulator.systolic.kernels import double_buffer_cycles
+from acceldse.workloads.layer import Layer
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from dataflows.dataflow import Dataflow, get_dataflow
-from mapper.mapping import MappingArrays
-from simulator.specs.hierarchy import Hierarchy
-from workloads.errors import SpecError
-from workloads.layer import DIMS, Layer
+from acceldse.dataflows.dataflow import Dataflow, get_dataflow
+from acceldse.mapper.mapping import MappingArrays
+from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import DIMS, Layer
 
 
 def prime_factors(n: int) -> list[int]:

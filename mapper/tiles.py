@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mapper.cost import evaluate
-from mapper.legality import RELEVANT
-from mapper.mapping import Mapping, MappingArrays
-from simulator.specs.hierarchy import DATASPACES, Hierarchy
-from workloads.layer import Layer
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.legality import RELEVANT
+from acceldse.mapper.mapping import Mapping, MappingArrays
+from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
+from acceldse.workloads.layer import Layer
 
 TILE_COLUMNS = ("level", "dataspace", "instances", "tile_words", "tile_bytes", "tiles_per_instance")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 COLUMNS: dict[str, str] = {
     "layer": "layer name",

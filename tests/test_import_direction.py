@@ -1,5 +1,9 @@
 """Imports run one way only: workloads <- dataflows <- simulator <- mapper <- envs <- acceldse; inside
-simulator/, each sub-package imports only what its docstring's 'May import:' line lists."""
+simulator/, each sub-package imports only what its docstring's 'May import:' line lists.
+
+Everything is imported under the one top-level name ``acceldse`` (``acceldse.simulator.specs``); the
+repository keeps the folders at its top level and ``acceldse/<name>`` links to them. The rules below name
+packages without the ``acceldse.`` prefix (``simulator.specs``), as the docstrings do."""
 
 from __future__ import annotations
 
@@ -11,22 +15,47 @@ ORDER = ["workloads", "dataflows", "simulator", "mapper", "envs", "acceldse"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def imported_packages(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    found: set[str] = set()
-    for node in ast.walk(tree):
+LOWER = ORDER[:-1]
+
+
+def imported_modules(path: Path) -> list[str]:
+    """Every absolute module ``path`` imports, as written (``from acceldse import envs`` -> ``acceldse.envs``)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            names.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
-    return found & set(ORDER)
+            names.extend(f"{node.module}.{alias.name}" if node.module == "acceldse" else node.module
+                         for alias in node.names)
+    return names
+
+
+def short_name(module: str) -> str | None:
+    """``acceldse.simulator.specs.x`` -> ``simulator.specs.x``; ``acceldse.api`` -> ``acceldse``; others None."""
+    parts = module.split(".")
+    if parts[0] != "acceldse":
+        return None
+    return ".".join(parts[1:]) if len(parts) > 1 and parts[1] in LOWER else "acceldse"
+
+
+def imported_packages(path: Path) -> set[str]:
+    found = {short_name(m) for m in imported_modules(path)}
+    return {name.split(".")[0] for name in found if name}
+
+
+def package_files(package: str) -> list[Path]:
+    """The modules of one package (``acceldse`` without the linked lower packages)."""
+    files = sorted((ROOT / package).rglob("*.py"))
+    if package == "acceldse":
+        files = [f for f in files if f.relative_to(ROOT / package).parts[0] not in LOWER]
+    return files
 
 
 def upward_imports() -> list[str]:
     bad = []
     for package in ORDER:
         rank = ORDER.index(package)
-        for path in sorted((ROOT / package).rglob("*.py")):
+        for path in package_files(package):
             for target in imported_packages(path):
                 if ORDER.index(target) > rank:
                     bad.append(f"{path.relative_to(ROOT)} imports {target}")
@@ -39,13 +68,28 @@ def test_no_upward_imports() -> None:
 
 def test_checker_sees_an_upward_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
-    probe.write_text("from acceldse.api import simulate\nimport mapper.search\nimport numpy\n")
-    assert imported_packages(probe) == {"acceldse", "mapper"}
+    probe.write_text("from acceldse.api import simulate\nimport acceldse.mapper.search\nfrom acceldse import envs\n"
+                     "import numpy\n")
+    assert imported_packages(probe) == {"acceldse", "mapper", "envs"}
 
 
 def test_every_package_has_modules() -> None:
     for package in ORDER:
         assert (ROOT / package / "__init__.py").is_file(), package
+    for package in LOWER:  # the one import namespace: acceldse/<package> is the repository's top-level folder
+        link = ROOT / "acceldse" / package
+        assert link.is_symlink() and link.resolve() == (ROOT / package).resolve(), link
+
+
+def test_nothing_imports_a_bare_top_level_name() -> None:
+    """Only ``acceldse`` is installed at the top level: ``import simulator`` would find someone else's package."""
+    bad = []
+    for package in ORDER:
+        for path in package_files(package):
+            bad += [f"{path.relative_to(ROOT)} imports {m}" for m in imported_modules(path) if m.split(".")[0] in LOWER]
+    for path in sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "benchmarks").rglob("*.py")):
+        bad += [f"{path.relative_to(ROOT)} imports {m}" for m in imported_modules(path) if m.split(".")[0] in LOWER]
+    assert bad == []
 
 
 # ---- inside simulator/: each sub-package imports only what its docstring says it may ----------
@@ -72,10 +116,9 @@ def declared_imports(rule_file: Path) -> set[str]:
 def unit_imports(path: Path, own: str) -> set[str]:
     """Other simulator sub-packages (``simulator.X``) and outer packages that ``path`` imports."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-            [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
-        for name in names:
+    for module in imported_modules(path):
+        name = short_name(module)
+        if name is not None:
             parts = name.split(".")
             if parts[0] == "simulator" and len(parts) > 1:
                 found.add(".".join(parts[:2]))
@@ -112,8 +155,8 @@ def test_simulator_sub_package_rules() -> None:
 
 def test_unit_checker_sees_a_sub_package_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
-    probe.write_text("from simulator.event.table import event_run\nimport simulator.specs.presets\n"
-                     "from simulator.scalesim import calc\nimport mapper.api\nimport numpy\n")
+    probe.write_text("from acceldse.simulator.event.table import event_run\nimport acceldse.simulator.specs.presets\n"
+                     "from acceldse.simulator.scalesim import calc\nimport acceldse.mapper.api\nimport numpy\n")
     assert unit_imports(probe, "simulator.scalesim") == {"simulator.event", "simulator.specs", "mapper"}
     rule = tmp_path / "rule.py"
     rule.write_text('"""Doc.\n\nMay import: ``simulator.specs``, ``workloads``; never ``simulator.event``."""\n')

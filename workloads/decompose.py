@@ -32,9 +32,9 @@ from typing import Literal
 
 import numpy as np
 
-from workloads.errors import SpecError
-from workloads.layer import Layer, conv2d, gemm
-from workloads.network import Network
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer, conv2d, gemm
+from acceldse.workloads.network import Network
 
 Method = Literal["svd", "cp"]
 METHODS: tuple[str, ...] = ("svd", "cp")

@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 DIMS: tuple[str, ...] = ("N", "G", "K", "C", "P", "Q", "R", "S")
 """Canonical loop dimensions, outermost-first display order."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from workloads.errors import SpecError
-from workloads.network import Network
-from workloads.scalesim_csv import list_scalesim_topologies, load_scalesim_csv, scalesim_topology_path
-from workloads.spec_io import path_exists
-from workloads.zoo import ZOO, build
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
+from acceldse.workloads.scalesim_csv import list_scalesim_topologies, load_scalesim_csv, scalesim_topology_path
+from acceldse.workloads.spec_io import path_exists
+from acceldse.workloads.zoo import ZOO, build
 
 ACCEPTED = ("a zoo name (" + ", ".join(ZOO) + "), a .onnx file, a SCALE-Sim .csv file, "
             "or scalesim:<name> (" + ", ".join(list_scalesim_topologies()) + ")")
@@ -52,7 +52,7 @@ def load_workload(spec: str | Network, **params: Any) -> Network:
         if suffix == ".csv":
             _no_params(text, params, ("gemm",))
             return load_scalesim_csv(text, **params)
-        from workloads.onnx_import import load_onnx
+        from acceldse.workloads.onnx_import import load_onnx
 
         _no_params(text, params, ("batch", "bits"))
         return load_onnx(text, **params)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from workloads.errors import SpecError
-from workloads.layer import Layer
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 Shape = tuple[int, ...]
 CONV_OPS = ("Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool")

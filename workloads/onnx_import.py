@@ -28,11 +28,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from workloads.errors import SpecError, require_int
-from workloads.layer import Layer
-from workloads.network import Network
-from workloads.onnx_checks import check_node, unknown_shape_error
-from workloads.onnx_ops import (
+from acceldse.workloads.errors import SpecError, require_int
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.network import Network
+from acceldse.workloads.onnx_checks import check_node, unknown_shape_error
+from acceldse.workloads.onnx_ops import (
     ELTWISE_OPS,
     LAYER_MAPPERS,
     METADATA_OPS,

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workloads.errors import SpecError
-from workloads.layer import Layer, conv2d, eltwise, gemm, matmul, pool2d
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer, conv2d, eltwise, gemm, matmul, pool2d
 
 ELTWISE_OPS: frozenset[str] = frozenset({
     "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Where",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from workloads.errors import SpecError
-from workloads.spec_io import path_exists
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.spec_io import path_exists
 
 
 def onnx_weights(path: str | Path) -> dict[str, np.ndarray]:
@@ -23,7 +23,7 @@ def onnx_weights(path: str | Path) -> dict[str, np.ndarray]:
         from onnx import numpy_helper
     except ImportError as err:  # pragma: no cover - onnx is a dependency
         raise SpecError("the onnx package is needed to read weights", source=str(path)) from err
-    from workloads.onnx_import import _toposort
+    from acceldse.workloads.onnx_import import _toposort
 
     path = Path(path)
     if not path_exists(path, file=True):

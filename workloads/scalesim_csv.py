@@ -34,10 +34,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from workloads.errors import SpecError
-from workloads.layer import Layer
-from workloads.layer import gemm as gemm_layer
-from workloads.network import Network
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.layer import gemm as gemm_layer
+from acceldse.workloads.network import Network
 
 CONV_COLUMNS: tuple[str, ...] = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width",
                                  "Channels", "Num Filter", "Strides")
@@ -51,7 +51,7 @@ _INT = re.compile(r"^[0-9]+$")
 # ---- shipped topologies ----------------------------------------------------------------------
 
 def _data_dir() -> Path:
-    return Path(str(resources.files("workloads.data.scalesim")))
+    return Path(str(resources.files("acceldse.workloads.data.scalesim")))
 
 
 def list_scalesim_topologies() -> list[str]:

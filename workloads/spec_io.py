@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from workloads.errors import MAX_BYTES, SpecError
+from acceldse.workloads.errors import MAX_BYTES, SpecError
 
 SPEC_VERSION = 1
 

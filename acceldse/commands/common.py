@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from workloads.errors import SpecError  # standard library only
+from acceldse.workloads.errors import SpecError  # standard library only
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("table", "csv", "json")

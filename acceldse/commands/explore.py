@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.commands.common import EXIT_CODES_HELP, add_output_options
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 EPILOG = """examples:
   acceldse explore --env AcceleratorDesign-v0 --agent bo --budget 200 --seed 0 \\
@@ -86,7 +86,7 @@ def _require_env(args: argparse.Namespace) -> str:
 
 
 def _list_agents() -> int:
-    from envs.agents import AGENTS
+    from acceldse.envs.agents import AGENTS
 
     for name, cls in AGENTS.items():
         hp = ", ".join(f"{k}={v}" for k, v in cls.HPARAMS.items()) or "(none)"

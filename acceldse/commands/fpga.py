@@ -26,11 +26,11 @@ from acceldse.commands.common import (
     reject_ignored,
     seed,
 )
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 if TYPE_CHECKING:
-    from mapper.fpga import FpgaResult
-    from workloads.network import Network
+    from acceldse.mapper.fpga import FpgaResult
+    from acceldse.workloads.network import Network
 
 FPGA_NETWORKS = ("lenet", "cnv", "vgg_small", "vgg_tiny", "residual_block", "mlp")  # simulator.fpga.networks
 SWAT_DEFAULTS = {"--seq-len": [1024, 2048, 4096, 8192, 16384], "--window": 512, "--head-dim": 64, "--heads": 1}
@@ -57,12 +57,12 @@ def resolve_workload(name: str, bits: int | None = None) -> Network:
     ``bits``: operand precision of every layer (default: the network's own; 16 for the study
     networks, 8 for ONNX files).
     """
-    from simulator.fpga.networks import at_bits, fpga_network, load_fpga_workload
+    from acceldse.simulator.fpga.networks import at_bits, fpga_network, load_fpga_workload
 
     if name.lower() in FPGA_NETWORKS:
         return at_bits(fpga_network(name), bits) if bits else fpga_network(name)
     if bits and name.lower().endswith(".onnx"):
-        from workloads.onnx_import import load_onnx
+        from acceldse.workloads.onnx_import import load_onnx
 
         return load_onnx(name, bits=bits)
     network = load_fpga_workload(name, source="--workload")
@@ -72,7 +72,7 @@ def resolve_workload(name: str, bits: int | None = None) -> Network:
 
 
 def add_parser(subparsers: Any) -> None:
-    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+    from acceldse.simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
 
     parser = subparsers.add_parser(
         "fpga", help="layer-pipelined FPGA streaming designs: folding, partitions, decomposition",
@@ -135,7 +135,7 @@ def _run_swat(args: argparse.Namespace) -> int:
     positive(args.window, flag="--window")
     positive(args.head_dim, flag="--head-dim", limit=4096)
     positive(args.heads, flag="--heads", limit=4096)
-    from simulator.fpga.attention import compare_attention
+    from acceldse.simulator.fpga.attention import compare_attention
 
     table = compare_attention(args.platform, seq_lens=tuple(args.seq_len), window=args.window,
                               head_dim=args.head_dim, heads=args.heads)
@@ -150,10 +150,10 @@ def _run_swat(args: argparse.Namespace) -> int:
 
 def _given_design(args: argparse.Namespace, network: Network) -> FpgaResult:
     """Evaluate the design file ``args.design`` (no optimisation)."""
-    from mapper.fpga import FpgaResult
-    from simulator.fpga.design import evaluate_design
-    from simulator.fpga.samo_io import load_design
-    from simulator.specs.platform import load_platform
+    from acceldse.mapper.fpga import FpgaResult
+    from acceldse.simulator.fpga.design import evaluate_design
+    from acceldse.simulator.fpga.samo_io import load_design
+    from acceldse.simulator.specs.platform import load_platform
 
     onnx_path = args.workload if args.workload.lower().endswith(".onnx") else None
     loaded = load_design(args.design, network, onnx_path=onnx_path)
@@ -167,7 +167,7 @@ def _given_design(args: argparse.Namespace, network: Network) -> FpgaResult:
 
 
 def _export(args: argparse.Namespace, result: FpgaResult) -> None:
-    from simulator.fpga.samo_io import design_to_samo
+    from acceldse.simulator.fpga.samo_io import design_to_samo
 
     text = json.dumps(design_to_samo(result.report, result.network), indent=1)
     if args.out:
@@ -205,11 +205,11 @@ def _optimised(args: argparse.Namespace, network: Network) -> FpgaResult:
         args.batch = 1 if args.objective == "latency" else 256
     weights = None
     if args.decompose and args.workload.lower().endswith(".onnx"):
-        from workloads.onnx_weights import onnx_weights
+        from acceldse.workloads.onnx_weights import onnx_weights
 
         weights = onnx_weights(args.workload)
     max_error = _max_error(args.max_error, weights is not None, args.decompose)
-    from mapper.fpga import optimise
+    from acceldse.mapper.fpga import optimise
 
     result = optimise(network, args.platform, objective=args.objective, batch=args.batch, method=args.method,
                       seed=args.seed, decompose=args.decompose, clock_mhz=args.clock_mhz,
@@ -221,7 +221,7 @@ def _optimised(args: argparse.Namespace, network: Network) -> FpgaResult:
 
 def _max_error(text: str | None, have_weights: bool, decompose: bool) -> float | None:
     """--max-error: a bound > 0 (default DEFAULT_MAX_ERROR), or None for 'none'."""
-    from mapper.fpga.decomposition import DEFAULT_MAX_ERROR
+    from acceldse.mapper.fpga.decomposition import DEFAULT_MAX_ERROR
 
     if text is not None and not decompose:
         raise SpecError("needs --decompose", source="--max-error", value=text, accepted="--decompose --max-error E")

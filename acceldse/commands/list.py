@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, print_json, print_wrapped
 
 if TYPE_CHECKING:
-    from simulator.specs.catalogue import PresetInfo
+    from acceldse.simulator.specs.catalogue import PresetInfo
 
 WHAT = ["all", "workloads", "hardware", "dataflows", "envs"]
 
@@ -28,24 +28,24 @@ def rows(what: str) -> list[dict[str, Any]]:
     """One row per item (``kind``, ``name``, ``description``, and ``layers``/``gmacs`` for workloads)."""
     found: list[dict[str, Any]] = []
     if what in ("all", "workloads"):
-        from workloads.scalesim_csv import list_scalesim_topologies
-        from workloads.zoo import describe_rows
+        from acceldse.workloads.scalesim_csv import list_scalesim_topologies
+        from acceldse.workloads.zoo import describe_rows
 
         found += [{"kind": "workload", "name": r["workload"], "layers": r["layers"], "gmacs": r["macs"] / 1e9,
                    "description": r["parameters"]} for r in describe_rows()]
         found += [{"kind": "workload", "name": f"scalesim:{t}", "description": "SCALE-Sim topology"}
                   for t in list_scalesim_topologies()]
     if what in ("all", "hardware"):
-        from simulator.specs.catalogue import catalogue
+        from acceldse.simulator.specs.catalogue import catalogue
 
         found += [{"kind": f"hardware ({info.kind})", "name": info.name, "description": info.description}
                   for info in catalogue()]
     if what in ("all", "dataflows"):
-        from dataflows.dataflow import DATAFLOWS
+        from acceldse.dataflows.dataflow import DATAFLOWS
 
         found += [{"kind": "dataflow", "name": df.name, "description": df.description} for df in DATAFLOWS.values()]
     if what in ("all", "envs"):
-        from envs import ENV_SUMMARIES
+        from acceldse.envs import ENV_SUMMARIES
 
         found += [{"kind": "env", "name": env_id, "description": summary} for env_id, summary in ENV_SUMMARIES.items()]
     return found
@@ -53,7 +53,7 @@ def rows(what: str) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     if args.format == "json" and args.what == "hardware":  # the catalogue: one object per preset, units in keys
-        from simulator.specs.catalogue import catalogue
+        from acceldse.simulator.specs.catalogue import catalogue
 
         print_json([info.to_dict() for info in catalogue()])
         return 0
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print_wrapped("  scalesim:<name> for SCALE-Sim's topologies: ",
                       ", ".join(r["name"].split(":", 1)[1] for r in items if r["name"].startswith("scalesim:")))
     if args.what in ("all", "hardware"):
-        from simulator.specs.catalogue import catalogue
+        from acceldse.simulator.specs.catalogue import catalogue
 
         print_catalogue(catalogue())
     if args.what in ("all", "dataflows"):

@@ -46,7 +46,7 @@ EPILOG = """examples:
 
 
 def add_parser(subparsers: Any) -> None:
-    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+    from acceldse.simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
 
     parser = subparsers.add_parser(
         "map", help="search per-layer mappings (tiling, loop order, spatial unrolling, bypass)",
@@ -84,10 +84,10 @@ def add_parser(subparsers: Any) -> None:
 
 def _evaluate(args: argparse.Namespace) -> int:
     """--mapping / --timeloop: evaluate one given mapping, or search on a Timeloop spec."""
-    from mapper.api import evaluate_mapping
-    from mapper.mapping import Mapping
-    from mapper.timeloop import run_timeloop
-    from mapper.timeloop.stats import format_stats
+    from acceldse.mapper.api import evaluate_mapping
+    from acceldse.mapper.mapping import Mapping
+    from acceldse.mapper.timeloop import run_timeloop
+    from acceldse.mapper.timeloop.stats import format_stats
 
     if args.timeloop:
         tl = run_timeloop(args.timeloop, args.mapping, objective=args.objective, search=args.search,
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     hardware = args.hardware
     single_layer = args.mapping is not None
     if args.timeloop:
-        from mapper.timeloop import has_problem, timeloop_hardware
+        from acceldse.mapper.timeloop import has_problem, timeloop_hardware
 
         for path in args.timeloop:
             if not path.is_file():
@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
             raise bad_input("--mapping evaluates one layer", flag="--layer", value=args.layer,
                             accepted="a single --layer")
         return _evaluate(args)
-    from mapper.api import map_network
+    from acceldse.mapper.api import map_network
 
     result = map_network(args.workload, hardware, dataflow=args.dataflow, objective=args.objective,
                          search=args.search, budget=args.budget, seed=args.seed, layers=args.layer,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, output_path, print_csv, print_json
-from simulator.specs.presets import kind_help
+from acceldse.simulator.specs.presets import kind_help
 
 KINDS = ("roofline", "breakdown", "pareto", "heatmap", "best-so-far", "timeline")
 
@@ -52,7 +52,7 @@ def add_parser(sub: Any) -> None:
 def _table(args: argparse.Namespace) -> Any:
     import pandas as pd
 
-    from workloads.errors import SpecError
+    from acceldse.workloads.errors import SpecError
 
     if args.source is None:
         raise SpecError(f"'plot {args.kind}' needs a result store or table", source="source",
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() not in plots.FIGURE_SUFFIXES or not out.parent.is_dir():
-        from workloads.errors import SpecError
+        from acceldse.workloads.errors import SpecError
 
         raise SpecError("cannot write a figure there", source="--out", value=args.out,
                         accepted="a .png, .svg or .pdf path in an existing folder")
@@ -102,9 +102,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _event_trace(args: argparse.Namespace) -> dict[str, Any]:
     from acceldse.api import resolve_workload
-    from dataflows.dataflow import resolve_dataflows
-    from simulator.event import event_run
-    from simulator.specs.presets import load_hardware
+    from acceldse.dataflows.dataflow import resolve_dataflows
+    from acceldse.simulator.event import event_run
+    from acceldse.simulator.specs.presets import load_hardware
 
     acc = load_hardware(args.hardware)
     flows = resolve_dataflows(args.dataflow or acc.dataflow or "os")[:1]

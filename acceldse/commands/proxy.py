@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.commands.common import EXIT_CODES_HELP, add_output_options
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 EPILOG = """examples:
   acceldse explore --env AcceleratorDesign-v0 --env-arg fidelity=event --agent random --budget 400 --store ev.duckdb

@@ -13,7 +13,7 @@ NOT_AXES = ("point_id",)
 
 def axis_columns(frame: Any) -> list[str]:
     """The columns that describe a point (a sweep's axes), not its results."""
-    from simulator.systolic.batch import TOTAL_COLUMNS
+    from acceldse.simulator.systolic.batch import TOTAL_COLUMNS
 
     return [str(c) for c in frame.columns if c not in TOTAL_COLUMNS and c not in NOT_AXES]
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         title += f"; top {len(selected)} by {args.by}"
     if args.export:
         from acceldse.store import EXPORT_SUFFIXES
-        from workloads.errors import SpecError
+        from acceldse.workloads.errors import SpecError
 
         out = Path(args.export)
         if out.suffix.lower() not in EXPORT_SUFFIXES or not out.parent.is_dir():

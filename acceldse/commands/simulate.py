@@ -16,7 +16,7 @@ from acceldse.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from simulator.result import SimResult
+    from acceldse.simulator.result import SimResult
 
 log = logging.getLogger("acceldse.simulate")
 
@@ -41,7 +41,7 @@ TOTAL_COLUMNS = ["dataflow", "macs", "total_cycles", "compute_cycles", "stall_cy
 
 
 def add_parser(sub: Any) -> None:
-    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+    from acceldse.simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
 
     p = sub.add_parser("simulate", help="simulate a workload on an accelerator",
                        description="Simulate every layer of a workload on an accelerator and print a per-layer "
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         raise bad_input("the analytical model is not limited", flag="--max-work", value=args.max_work,
                         accepted="leave it out, or add --fidelity cycle | event or --compat scalesim")
     from acceldse.api import simulate
-    from simulator.specs.presets import load_hardware
+    from acceldse.simulator.specs.presets import load_hardware
 
     acc = load_hardware(args.hardware)
     log.info("hardware %s: %dx%d array at %g MHz; workload %s %s", acc.name, acc.array.rows, acc.array.cols,

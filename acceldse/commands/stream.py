@@ -132,7 +132,7 @@ def _check_size(args: argparse.Namespace, executor: str) -> None:
 
 def run_min_depth(args: argparse.Namespace) -> int:
     _check_size(args, "compiled")
-    from simulator.streaming.sdpa import min_fifo_depth
+    from acceldse.simulator.streaming.sdpa import min_fifo_depth
 
     depth = min_fifo_depth(args.variant, args.seq_len, window=args.window, criterion=args.criterion)
     row = {"variant": args.variant, "seq_len": args.seq_len, "window": args.window, "criterion": args.criterion,
@@ -149,8 +149,8 @@ def run_min_depth(args: argparse.Namespace) -> int:
 
 def run_yaml(args: argparse.Namespace) -> int:
     trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
-    from dataflows.streams.loader import load_graph
-    from simulator.streaming import run_graph
+    from acceldse.dataflows.streams.loader import load_graph
+    from acceldse.simulator.streaming import run_graph
 
     graph = load_graph(args.path)
     _check_work(sum(getattr(ctx, "firings", 0) for ctx in graph.contexts), args, args.executor, flag=args.path,
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     positive(args.fifo_depth, flag="--fifo-depth")
     _check_size(args, args.executor)
     trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
-    from simulator.streaming.sdpa import run_sdpa
+    from acceldse.simulator.streaming.sdpa import run_sdpa
 
     log.info("SDPA %s N=%d d=%d on the %s executor%s", args.variant, args.seq_len, args.head_dim, args.executor,
              "" if args.no_values else ", with values")

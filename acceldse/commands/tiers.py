@@ -30,7 +30,7 @@ EPILOG = """examples:
 
 
 def add_parser(subparsers: Any) -> None:
-    from simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+    from acceldse.simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
 
     parser = subparsers.add_parser(
         "tiers", help="memory-tier studies: expert switching, fusion, event runs",

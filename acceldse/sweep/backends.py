@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.sweep.worker import Task, TaskResult, evaluate_task
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 BACKENDS = ("local", "ray")
 IN_FLIGHT_PER_WORKER = 2

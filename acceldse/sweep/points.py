@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from acceldse.simulator.specs.accelerator import Accelerator, accelerator_from_dict
 from acceldse.store import acceldse_version
 from acceldse.sweep.spec import SweepSpec, axis_column_value, resolve_key, set_key
-from simulator.specs.accelerator import Accelerator, accelerator_from_dict
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 MAX_GRID_POINTS = 50_000_000
 _OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq,

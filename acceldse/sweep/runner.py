@@ -24,7 +24,7 @@ from acceldse.sweep.backends import BACKENDS, run_tasks
 from acceldse.sweep.points import SweepPlan, plan_sweep
 from acceldse.sweep.spec import SweepSpec, load_sweep_spec
 from acceldse.sweep.worker import Task, TaskResult
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[T
     An analytical batch ships its designs as ``hardware_arrays`` (plain numbers, cheap to send);
     one with a multi-core design, or at another fidelity, ships the ``Accelerator`` objects
     (multi-core layers are timed from them one by one)."""
-    from simulator.systolic.batch import hardware_arrays
+    from acceldse.simulator.systolic.batch import hardware_arrays
 
     points = plan.points
     analytical = (points["fidelity"].to_numpy()[rows] == "analytical").any() if len(rows) else False

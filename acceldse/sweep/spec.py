@@ -30,12 +30,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataflows.dataflow import resolve_dataflows
-from simulator.specs.accelerator import _ARRAY_KEYS, _TIER_KEYS, _TOP_KEYS, OPERAND_BUFFERS, SUPPORTED_VERSIONS, VERSION
-from simulator.specs.presets import PRESET_DIR, list_hardware
-from simulator.specs.renames import TIER_RENAMES, read_renamed
-from workloads.errors import SpecError
-from workloads.spec_io import load_yaml, parse_bytes, parse_yaml, reject_unknown
+from acceldse.dataflows.dataflow import resolve_dataflows
+from acceldse.simulator.specs.accelerator import (
+    _ARRAY_KEYS,
+    _TIER_KEYS,
+    _TOP_KEYS,
+    OPERAND_BUFFERS,
+    SUPPORTED_VERSIONS,
+    VERSION,
+)
+from acceldse.simulator.specs.presets import PRESET_DIR, list_hardware
+from acceldse.simulator.specs.renames import TIER_RENAMES, read_renamed
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.spec_io import load_yaml, parse_bytes, parse_yaml, reject_unknown
 
 FIDELITIES = ("analytical", "event", "cycle")
 SPEC_KEYS = {"version", "name", "workload", "params", "hardware", "dataflow", "fidelity", "axes", "sample", "layers",
@@ -197,7 +204,7 @@ def _sample(raw: Any, source: str) -> tuple[str, int, int]:
         kinds = [k for k in ("random", "sobol") if k in raw]
         reject_unknown(raw, {"random", "sobol", "seed"}, source=source, prefix="sample.")
         if len(kinds) == 1:
-            from workloads.errors import require_int
+            from acceldse.workloads.errors import require_int
 
             n = require_int(raw[kinds[0]], key=f"sample.{kinds[0]}", source=source)
             seed = require_int(raw.get("seed", 0), key="sample.seed", source=source, minimum=0)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.specs.accelerator import Accelerator
-from simulator.systolic.batch import TOTAL_COLUMNS, NetworkCases
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.systolic.batch import TOTAL_COLUMNS, NetworkCases
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ def evaluate_task(task: Task) -> TaskResult:
 
 
 def _analytical(task: Task) -> TaskResult:
-    from dataflows.dataflow import resolve_dataflows
-    from simulator.systolic.batch import layer_frame, network_cases, network_layer_arrays, totals_from_arrays
+    from acceldse.dataflows.dataflow import resolve_dataflows
+    from acceldse.simulator.systolic.batch import layer_frame, network_cases, network_layer_arrays, totals_from_arrays
 
     net = _network(task.workload)
     (flow,) = resolve_dataflows(task.dataflow)

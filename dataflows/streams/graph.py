@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from workloads.errors import SpecError, require_int
+from acceldse.workloads.errors import SpecError, require_int
 
 StreamFn = Callable[..., Any]
 """``fn(*input_streams) -> output stream or tuple of output streams`` (numpy arrays)."""

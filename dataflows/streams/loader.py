@@ -18,9 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dataflows.streams.graph import Channel, Context, StreamGraph, build_graph
-from workloads.errors import SpecError
-from workloads.spec_io import check_version, load_yaml, reject_unknown
+from acceldse.dataflows.streams.graph import Channel, Context, StreamGraph, build_graph
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.spec_io import check_version, load_yaml, reject_unknown
 
 _CONTEXT_KEYS = {"name", "inputs", "outputs", "firings", "rates", "ii_cycles", "latency_cycles"}
 _CHANNEL_KEYS = {"name", "src", "dst", "capacity", "latency_cycles", "initial_tokens"}

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from dataflows.streams.graph import Channel, Context, StreamGraph, build_graph
-from workloads.errors import SpecError, require_int
+from acceldse.dataflows.streams.graph import Channel, Context, StreamGraph, build_graph
+from acceldse.workloads.errors import SpecError, require_int
 
 QK_LATENCY_CYCLES = 11
 REDUCE_LATENCY_CYCLES = 2

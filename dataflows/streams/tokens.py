@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from dataflows.streams.graph import Context, StreamGraph
-from workloads.errors import SpecError
+from acceldse.dataflows.streams.graph import Context, StreamGraph
+from acceldse.workloads.errors import SpecError
 
 
 def call_step(ctx: Context, state: dict[str, Any], firing: int, inputs: tuple[list[Any], ...]) -> tuple[list[Any], ...]:
@@ -64,7 +64,7 @@ def replay(graph: StreamGraph, order: Iterable[tuple[str, int]]) -> dict[str, np
 
 def schedule_order(graph: StreamGraph, fire_times: dict[str, np.ndarray]) -> list[tuple[str, int]]:
     """(context, firing) pairs sorted by firing cycle; ties in topological order of the contexts."""
-    from dataflows.streams.values import topological_order
+    from acceldse.dataflows.streams.values import topological_order
 
     rank = {name: i for i, name in enumerate(topological_order(graph) or [c.name for c in graph.contexts])}
     events = [(int(t), rank[name], name, k) for name, times in fire_times.items() for k, t in enumerate(times)]

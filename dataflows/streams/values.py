@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from dataflows.streams.graph import Context, StreamGraph
-from workloads.errors import SpecError
+from acceldse.dataflows.streams.graph import Context, StreamGraph
+from acceldse.workloads.errors import SpecError
 
 
 def topological_order(graph: StreamGraph) -> list[str] | None:

@@ -3,7 +3,7 @@
 Example::
 
     import gymnasium as gym
-    from envs.agents import explore
+    from acceldse.envs.agents import explore
     env = gym.make("acceldse/AcceleratorDesign-v0", workload="resnet18")
     result = explore(env, "bo", budget=200, seed=0)
     result.best_design, result.best_metrics, result.first_met_at
@@ -21,14 +21,14 @@ from typing import Any
 
 import gymnasium as gym
 
-from envs.agents.base import Agent, AskTellAgent
-from envs.agents.harness import BudgetEnv, Evaluation, ExploreResult
-from envs.agents.joint import JointEnv
-from envs.agents.optuna_agents import GeneticAgent, GpAgent, TpeAgent
-from envs.agents.rl import MultiAgentPpo, PpoAgent
-from envs.agents.search import AntColony, RandomSearch, SimulatedAnnealing
-from envs.agents.space import DesignSpace
-from workloads.errors import SpecError
+from acceldse.envs.agents.base import Agent, AskTellAgent
+from acceldse.envs.agents.harness import BudgetEnv, Evaluation, ExploreResult
+from acceldse.envs.agents.joint import JointEnv
+from acceldse.envs.agents.optuna_agents import GeneticAgent, GpAgent, TpeAgent
+from acceldse.envs.agents.rl import MultiAgentPpo, PpoAgent
+from acceldse.envs.agents.search import AntColony, RandomSearch, SimulatedAnnealing
+from acceldse.envs.agents.space import DesignSpace
+from acceldse.workloads.errors import SpecError
 
 AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (
     RandomSearch, GeneticAgent, SimulatedAnnealing, TpeAgent, GpAgent, AntColony, PpoAgent, MultiAgentPpo)}

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from envs.agents.harness import BudgetEnv
-from envs.agents.space import DesignSpace
-from workloads.errors import SpecError
+from acceldse.envs.agents.harness import BudgetEnv
+from acceldse.envs.agents.space import DesignSpace
+from acceldse.workloads.errors import SpecError
 
 
 class Agent:

@@ -18,8 +18,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.agents.space import DesignSpace
-from workloads.errors import SpecError
+from acceldse.envs.agents.space import DesignSpace
+from acceldse.workloads.errors import SpecError
 
 
 class BudgetExhausted(RuntimeError):

@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 
 class JointEnv(gym.Env):

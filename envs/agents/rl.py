@@ -13,10 +13,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs.agents.base import Agent
-from envs.agents.harness import BudgetEnv
-from envs.agents.joint import JointEnv
-from workloads.errors import SpecError
+from acceldse.envs.agents.base import Agent
+from acceldse.envs.agents.harness import BudgetEnv
+from acceldse.envs.agents.joint import JointEnv
+from acceldse.workloads.errors import SpecError
 
 PPO_HPARAMS: dict[str, Any] = {"n_steps": 64, "batch_size": 32, "n_epochs": 4, "learning_rate": 3e-4,
                                "gamma": 0.9, "ent_coef": 0.01, "clip_range": 0.2, "net_width": 64}

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from envs.agents.base import AskTellAgent
-from envs.agents.space import DesignSpace
+from acceldse.envs.agents.base import AskTellAgent
+from acceldse.envs.agents.space import DesignSpace
 
 
 class RandomSearch(AskTellAgent):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 
 def _is_number(value: Any) -> bool:

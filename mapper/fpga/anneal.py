@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from mapper.fpga.space import PartitionSpace, State, objective_cycles
+from acceldse.mapper.fpga.space import PartitionSpace, State, objective_cycles
 
 
 def _neighbour(space: PartitionSpace, state: State, rng: np.random.Generator) -> State:

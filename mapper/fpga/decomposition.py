@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from mapper.fpga.search import FpgaResult, optimise_network
-from simulator.specs.platform import Platform
-from workloads.decompose import (
+from acceldse.mapper.fpga.search import FpgaResult, optimise_network
+from acceldse.simulator.specs.platform import Platform
+from acceldse.workloads.decompose import (
     Decomposition,
     decomposable,
     decompose_network,
@@ -29,8 +29,8 @@ from workloads.decompose import (
     full_rank,
     reconstruction_error,
 )
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 DEFAULT_MAX_ERROR = 0.3
 """Default largest relative Frobenius reconstruction error per decomposed layer.

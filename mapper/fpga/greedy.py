@@ -15,8 +15,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-from mapper.fpga.space import PartitionSpace, State, objective_cycles
-from simulator.fpga.design import PartitionReport
+from acceldse.mapper.fpga.space import PartitionSpace, State, objective_cycles
+from acceldse.simulator.fpga.design import PartitionReport
 
 
 def _candidates(space: PartitionSpace, state: State, name: str, monotone: bool = True) -> list[tuple[int, int, int]]:

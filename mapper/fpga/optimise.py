@@ -2,8 +2,8 @@
 
 Example::
 
-    from mapper.fpga import optimise
-    from simulator.fpga.networks import lenet
+    from acceldse.mapper.fpga import optimise
+    from acceldse.simulator.fpga.networks import lenet
     result = optimise(lenet(), "zc706", objective="throughput", batch=256, method="greedy")
     print(result.stages)     # per-stage DataFrame
     print(result.summary)    # throughput, latency, resources vs platform, throughput per DSP
@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from mapper.fpga.decomposition import DEFAULT_MAX_ERROR, optimise_with_decomposition
-from mapper.fpga.search import METHODS, OBJECTIVES, FpgaResult, optimise_network
-from simulator.specs.platform import Platform, load_platform
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.mapper.fpga.decomposition import DEFAULT_MAX_ERROR, optimise_with_decomposition
+from acceldse.mapper.fpga.search import METHODS, OBJECTIVES, FpgaResult, optimise_network
+from acceldse.simulator.specs.platform import Platform, load_platform
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 __all__ = ["FpgaResult", "optimise", "optimise_network"]
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from mapper.fpga.space import PartitionSpace, State, objective_cycles
-from simulator.specs.platform import Platform
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.mapper.fpga.space import PartitionSpace, State, objective_cycles
+from acceldse.simulator.specs.platform import Platform
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 
 def split_points(length: int, count: int | None = None) -> list[int]:

@@ -12,14 +12,14 @@ from typing import Any
 
 import pandas as pd
 
-from mapper.fpga.anneal import anneal_partition
-from mapper.fpga.greedy import greedy_partition
-from mapper.fpga.partition import Partitioner
-from mapper.fpga.space import PartitionSpace, State
-from simulator.fpga.design import DesignReport, evaluate_design
-from simulator.fpga.stage import Folding
-from simulator.specs.platform import Platform
-from workloads.network import Network
+from acceldse.mapper.fpga.anneal import anneal_partition
+from acceldse.mapper.fpga.greedy import greedy_partition
+from acceldse.mapper.fpga.partition import Partitioner
+from acceldse.mapper.fpga.space import PartitionSpace, State
+from acceldse.simulator.fpga.design import DesignReport, evaluate_design
+from acceldse.simulator.fpga.stage import Folding
+from acceldse.simulator.specs.platform import Platform
+from acceldse.workloads.network import Network
 
 OBJECTIVES = ("throughput", "latency")
 METHODS = ("greedy", "anneal")

@@ -14,16 +14,24 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from simulator.fpga.design import (
+from acceldse.simulator.fpga.design import (
     PartitionReport,
     PartitionTopology,
     evaluate_topology,
     partition_topology,
     partition_violations,
 )
-from simulator.fpga.stage import Folding, StageCost, channels_in, channels_out, divisors, kernel_size, stage_cost
-from simulator.specs.platform import Platform
-from workloads.network import Network
+from acceldse.simulator.fpga.stage import (
+    Folding,
+    StageCost,
+    channels_in,
+    channels_out,
+    divisors,
+    kernel_size,
+    stage_cost,
+)
+from acceldse.simulator.specs.platform import Platform
+from acceldse.workloads.network import Network
 
 
 @dataclass

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mapper.mapping import MappingArrays
-from mapper.search.evaluator import OBJECTIVES, Evaluator, check_objective, pareto_mask, score
-from mapper.search.exhaustive import count as count_space
-from mapper.search.exhaustive import enumerate_space, exhaustive
-from mapper.search.strategies import annealing, genetic, hybrid, random_search
-from mapper.space import MappingSpace
-from workloads.errors import SpecError
+from acceldse.mapper.mapping import MappingArrays
+from acceldse.mapper.search.evaluator import OBJECTIVES, Evaluator, check_objective, pareto_mask, score
+from acceldse.mapper.search.exhaustive import count as count_space
+from acceldse.mapper.search.exhaustive import enumerate_space, exhaustive
+from acceldse.mapper.search.strategies import annealing, genetic, hybrid, random_search
+from acceldse.mapper.space import MappingSpace
+from acceldse.workloads.errors import SpecError
 
 METHODS: dict[str, Callable[..., None]] = {
     "exhaustive": exhaustive, "random": random_search, "ga": genetic, "anneal": annealing, "hybrid": hybrid,

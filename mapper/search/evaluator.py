@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mapper.cost_kernel import evaluate_batch
-from mapper.legality import workload_array
-from mapper.mapping import MappingArrays
-from mapper.space import Genomes, MappingSpace
-from workloads.errors import SpecError
+from acceldse.mapper.cost_kernel import evaluate_batch
+from acceldse.mapper.legality import workload_array
+from acceldse.mapper.mapping import MappingArrays
+from acceldse.mapper.space import Genomes, MappingSpace
+from acceldse.workloads.errors import SpecError
 
 OBJECTIVES: tuple[str, ...] = ("latency", "energy", "edp")
 

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from mapper.legality import RELEVANT
-from mapper.mapping import MappingArrays
-from mapper.search.evaluator import Evaluator
-from mapper.space import MappingSpace
-from workloads.errors import SpecError
+from acceldse.mapper.legality import RELEVANT
+from acceldse.mapper.mapping import MappingArrays
+from acceldse.mapper.search.evaluator import Evaluator
+from acceldse.mapper.space import MappingSpace
+from acceldse.workloads.errors import SpecError
 
 
 def _factorizations(space: MappingSpace) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mapper.search.evaluator import Evaluator
-from mapper.space import Genomes
+from acceldse.mapper.search.evaluator import Evaluator
+from acceldse.mapper.space import Genomes
 
 
 def _remaining(ev: Evaluator, budget: int, want: int) -> int:

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mapper.mapping import Mapping
-from mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
-from mapper.timeloop.mapping import build_mapping
-from mapper.timeloop.problem import build_layer
-from simulator.specs.hierarchy import Hierarchy
-from workloads.errors import SpecError
-from workloads.layer import Layer
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
+from acceldse.mapper.timeloop.mapping import build_mapping
+from acceldse.mapper.timeloop.problem import build_layer
+from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
 
 USED_KEYS = {"architecture", "problem", "mapping", "ERT", "ART"}
 SEARCH_ONLY_KEYS = {"mapper", "mapspace", "architecture_constraints", "mapspace_constraints", "compound_components",
@@ -150,8 +150,8 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **s
 
     ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy)`` prints Timeloop-style stats.
     """
-    from mapper.api import map_layer
-    from mapper.cost import evaluate
+    from acceldse.mapper.api import map_layer
+    from acceldse.mapper.cost import evaluate
 
     files = [*paths, *([mapping] if mapping is not None else [])]
     for path in files:

@@ -25,8 +25,8 @@ import contextlib
 import re
 from typing import Any
 
-from simulator.specs.hierarchy import DATASPACES, ComputeUnit, Hierarchy, StorageLevel
-from workloads.errors import SpecError
+from acceldse.simulator.specs.hierarchy import DATASPACES, ComputeUnit, Hierarchy, StorageLevel
+from acceldse.workloads.errors import SpecError
 
 _BUFFER = ("DRAM", "SRAM", "regfile", "smartbuffer", "storage")
 _COMPUTE = ("mac", "compute")

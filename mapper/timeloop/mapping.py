@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mapper.mapping import LevelMapping, Mapping
-from mapper.timeloop.problem import OUR_DIM, TIMELOOP_DIMS
-from simulator.specs.hierarchy import Hierarchy
-from workloads.errors import SpecError
+from acceldse.mapper.mapping import LevelMapping, Mapping
+from acceldse.mapper.timeloop.problem import OUR_DIM, TIMELOOP_DIMS
+from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.workloads.errors import SpecError
 
 _TENSOR = {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
 _ENTRY_KEYS = {"target", "type", "factors", "permutation", "split", "keep", "bypass"}

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mapper.timeloop.arch import need
-from workloads.errors import SpecError
-from workloads.layer import Layer
+from acceldse.mapper.timeloop.arch import need
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
 
 TIMELOOP_DIMS = ("C", "M", "R", "S", "N", "P", "Q")
 """Timeloop's conv2D dims; ``M`` is our ``K``."""

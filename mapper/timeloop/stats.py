@@ -9,8 +9,8 @@ read Timeloop's stats (e.g. ``../shared/tools/timeloop/compare_stats.py``) read 
 
 from __future__ import annotations
 
-from mapper.cost import CostResult
-from simulator.specs.hierarchy import DATASPACES, Hierarchy
+from acceldse.mapper.cost import CostResult
+from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
 
 _LABEL = {"inputs": "Inputs", "weights": "Weights", "outputs": "Outputs"}
 

@@ -3,6 +3,6 @@
 May import: ``simulator.specs``, ``simulator.systolic`` (fold schedules), ``simulator.tiers``
 (weight placement), ``simulator.result``, ``dataflows``, ``workloads``."""
 
-from simulator.event.table import EVENT_COLUMNS, EventRun, event_run, event_table
+from acceldse.simulator.event.table import EVENT_COLUMNS, EventRun, event_run, event_table
 
 __all__ = ["EVENT_COLUMNS", "EventRun", "event_run", "event_table"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from simulator.specs.accelerator import SystolicArray
-from workloads.errors import SpecError
-from workloads.layer import Layer
+from acceldse.simulator.specs.accelerator import SystolicArray
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
 
 
 def proportional_shares(total: int, weights: Sequence[int]) -> list[int]:

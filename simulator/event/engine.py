@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulator.event.link import SharedLink
+from acceldse.simulator.event.link import SharedLink
 
 
 @dataclass

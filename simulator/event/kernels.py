@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulator.systolic.kernels import _ceil_div
+from acceldse.simulator.systolic.kernels import _ceil_div
 
 
 @njit(cache=True)

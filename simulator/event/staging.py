@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulator.event.kernels import transfer_cycles_array
-from simulator.event.link import SharedLink
-from simulator.specs.accelerator import Accelerator, MemoryTier
-from simulator.tiers.placement import TensorRequest, place
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.link import SharedLink
+from acceldse.simulator.specs.accelerator import Accelerator, MemoryTier
+from acceldse.simulator.tiers.placement import TensorRequest, place
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 SOURCE = "event.weight_tiers"
 

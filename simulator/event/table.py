@@ -19,19 +19,19 @@ from typing import Any
 
 import pandas as pd
 
-from dataflows.dataflow import Dataflow
-from simulator.event.arrays import check_arrays, split_layer
-from simulator.event.engine import CoreRun, ceil_cycles, run_fold_layer, run_vector_layer
-from simulator.event.kernels import transfer_cycles_array
-from simulator.event.link import SharedLink
-from simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
-from simulator.event.trace import TraceBuilder
-from simulator.result import COLUMNS
-from simulator.specs.accelerator import Accelerator, SystolicArray
-from simulator.systolic.model import core_chunks, finish_row, fold_schedule, operand_bytes, vector_layer_row
-from workloads.errors import SpecError
-from workloads.layer import Layer
-from workloads.network import Network
+from acceldse.dataflows.dataflow import Dataflow
+from acceldse.simulator.event.arrays import check_arrays, split_layer
+from acceldse.simulator.event.engine import CoreRun, ceil_cycles, run_fold_layer, run_vector_layer
+from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.link import SharedLink
+from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
+from acceldse.simulator.event.trace import TraceBuilder
+from acceldse.simulator.result import COLUMNS
+from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
+from acceldse.simulator.systolic.model import core_chunks, finish_row, fold_schedule, operand_bytes, vector_layer_row
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.network import Network
 
 EVENT_COLUMNS: dict[str, str] = {
     key: COLUMNS[key] for key in ("stall_bandwidth_cycles", "stall_latency_cycles", "stall_capacity_cycles",

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from simulator.event.engine import CoreRun
-from simulator.event.link import SharedLink
+from acceldse.simulator.event.engine import CoreRun
+from acceldse.simulator.event.link import SharedLink
 
 
 class TraceBuilder:

@@ -7,9 +7,9 @@ sliding-window attention design (``simulator.fpga.attention``).
 May import: ``simulator.specs`` (platforms), ``workloads``.
 """
 
-from simulator.fpga.design import DesignReport, PartitionReport, evaluate_design
-from simulator.fpga.stage import Folding, StageCost, check_folding, stage_cost
-from simulator.specs.platform import Platform, load_platform, preset_names
+from acceldse.simulator.fpga.design import DesignReport, PartitionReport, evaluate_design
+from acceldse.simulator.fpga.stage import Folding, StageCost, check_folding, stage_cost
+from acceldse.simulator.specs.platform import Platform, load_platform, preset_names
 
 __all__ = ["DesignReport", "Folding", "PartitionReport", "Platform", "StageCost", "check_folding",
            "evaluate_design", "load_platform", "preset_names", "stage_cost"]

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulator.fpga.resources import bram18_for, dsp_per_mac
-from simulator.specs.platform import Platform, load_platform
-from workloads.errors import SpecError, require_int
+from acceldse.simulator.fpga.resources import bram18_for, dsp_per_mac
+from acceldse.simulator.specs.platform import Platform, load_platform
+from acceldse.workloads.errors import SpecError, require_int
 
 SOFTMAX_LUT_PER_LANE = 600
 """LUTs of one exponent + divide lane (piecewise-linear exp, reciprocal multiply), our estimate."""

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from simulator.fpga.modules import squeeze
-from simulator.fpga.resources import fifo_cost
-from simulator.fpga.stage import Folding, StageCost, stage_cost
-from simulator.specs.platform import Platform
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.simulator.fpga.modules import squeeze
+from acceldse.simulator.fpga.resources import fifo_cost
+from acceldse.simulator.fpga.stage import Folding, StageCost, stage_cost
+from acceldse.simulator.specs.platform import Platform
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 RESOURCES: tuple[str, ...] = ("dsp", "bram18", "uram", "lut", "ff")
 """Resources a partition is checked against."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from simulator.fpga.resources import bram18_memory, bram18_stream, dsp_per_mac
+from acceldse.simulator.fpga.resources import bram18_memory, bram18_stream, dsp_per_mac
 
 # ---- fitted coefficients (fpgaConvNet-model 0.1.4.2) ---------------------------------------------
 SLIDING_WINDOW_LUT = (2.8237269452240663, 0.0, 0.0, 0.0, 189.28066965353236)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from workloads.errors import SpecError
-from workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
-from workloads.network import Network
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
+from acceldse.workloads.network import Network
 
 
 def lenet(bits: int = 16) -> Network:
@@ -25,7 +25,7 @@ def lenet(bits: int = 16) -> Network:
         eltwise("relu6", 500, 1, num_inputs=1, bits=bits),
         gemm("fc7", 1, 10, 500, bits=bits),
     )
-    return Network("lenet", layers, source="simulator.fpga.networks")
+    return Network("lenet", layers, source="acceldse.simulator.fpga.networks")
 
 
 def vgg_small(bits: int = 16, in_hw: int = 32, widths: tuple[int, ...] = (32, 64, 128, 128, 256)) -> Network:
@@ -42,7 +42,7 @@ def vgg_small(bits: int = 16, in_hw: int = 32, widths: tuple[int, ...] = (32, 64
     layers.append(gemm("fc0", 1, 256, ch * hw * hw, bits=bits))
     layers.append(eltwise("relu_fc0", 256, 1, num_inputs=1, bits=bits))
     layers.append(gemm("fc1", 1, 10, 256, bits=bits))
-    return Network("vgg_small", tuple(layers), source="simulator.fpga.networks")
+    return Network("vgg_small", tuple(layers), source="acceldse.simulator.fpga.networks")
 
 
 def residual_block(bits: int = 16, channels: int = 16, hw: int = 16) -> Network:
@@ -55,7 +55,7 @@ def residual_block(bits: int = 16, channels: int = 16, hw: int = 16) -> Network:
         pool2d("pool", channels, hw, 2, bits=bits),
     )
     edges = (("stem", "branch_a"), ("branch_a", "branch_b"), ("branch_b", "add"), ("stem", "add"), ("add", "pool"))
-    return Network("residual_block", layers, edges=edges, source="simulator.fpga.networks")
+    return Network("residual_block", layers, edges=edges, source="acceldse.simulator.fpga.networks")
 
 
 def mlp(bits: int = 16) -> Network:
@@ -63,7 +63,7 @@ def mlp(bits: int = 16) -> Network:
     layers = (gemm("fc0", 1, 256, 784, bits=bits), eltwise("relu0", 256, 1, num_inputs=1, bits=bits),
               gemm("fc1", 1, 128, 256, bits=bits), eltwise("relu1", 128, 1, num_inputs=1, bits=bits),
               gemm("fc2", 1, 10, 128, bits=bits))
-    return Network("mlp", layers, source="simulator.fpga.networks")
+    return Network("mlp", layers, source="acceldse.simulator.fpga.networks")
 
 
 def at_bits(network: Network, bits: int) -> Network:
@@ -89,7 +89,7 @@ def cnv(bits: int = 16) -> Network:
     layers += [gemm("fc0", 1, 512, ch * hw * hw, bits=bits), eltwise("relu_fc0", 512, 1, num_inputs=1, bits=bits),
                gemm("fc1", 1, 512, 512, bits=bits), eltwise("relu_fc1", 512, 1, num_inputs=1, bits=bits),
                gemm("fc2", 1, 10, 512, bits=bits)]
-    return Network("cnv", tuple(layers), source="simulator.fpga.networks")
+    return Network("cnv", tuple(layers), source="acceldse.simulator.fpga.networks")
 
 
 def vgg_tiny(bits: int = 16) -> Network:
@@ -118,7 +118,7 @@ def load_fpga_workload(name: str, *, source: str = "workload") -> Network:
         raise SpecError("workload must be a name or a path", source=source, value=name)
     if name.lower() in FPGA_NETWORKS:
         return fpga_network(name)
-    from workloads.loader import load_workload
+    from acceldse.workloads.loader import load_workload
 
     try:
         return load_workload(name)

@@ -21,10 +21,10 @@ from typing import Any
 
 import simpy
 
-from simulator.fpga.stage import Folding, stage_cost
-from workloads.errors import DeadlockError, SpecError
-from workloads.layer import Layer
-from workloads.network import Network
+from acceldse.simulator.fpga.stage import Folding, stage_cost
+from acceldse.workloads.errors import DeadlockError, SpecError
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.network import Network
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.fpga.design import DesignReport
-from simulator.fpga.stage import Folding
-from workloads.errors import SpecError
-from workloads.network import Network
+from acceldse.simulator.fpga.design import DesignReport
+from acceldse.simulator.fpga.stage import Folding
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
 
 FCN_TYPES = {"conv": "CONVOLUTION", "gemm": "INNER_PRODUCT", "matmul": "INNER_PRODUCT", "pool": "POOLING",
              "eltwise": "RELU"}

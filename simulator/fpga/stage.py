@@ -29,10 +29,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from simulator.fpga import modules as mod
-from simulator.fpga.resources import LUT_MULT_FF_PER_BIT, LUT_MULT_LUT_PER_BIT2, bram18_memory, uram_for
-from workloads.errors import SpecError
-from workloads.layer import Layer
+from acceldse.simulator.fpga import modules as mod
+from acceldse.simulator.fpga.resources import LUT_MULT_FF_PER_BIT, LUT_MULT_LUT_PER_BIT2, bram18_memory, uram_for
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
 
 Personality = Literal["dsp", "lut"]
 

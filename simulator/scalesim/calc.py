@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from simulator.scalesim import calc_kernels as kern
-from simulator.scalesim.user import SRAM_BANKS, user_buffers
-from workloads.errors import SpecError, require_int
+from acceldse.simulator.scalesim import calc_kernels as kern
+from acceldse.simulator.scalesim.user import SRAM_BANKS, user_buffers
+from acceldse.workloads.errors import SpecError, require_int
 
 DATAFLOWS = {"os": 0, "ws": 1, "is": 2}
 # USER-mode kernel inputs, unused (never written) in CALC mode

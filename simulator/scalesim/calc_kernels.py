@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from simulator.scalesim.buffers import (
+from acceldse.simulator.scalesim.buffers import (
     RB_COUNT,
     SETS_PER_WINDOW,
     read_buffer_dram_window,
@@ -25,7 +25,7 @@ from simulator.scalesim.buffers import (
     write_buffer_flush,
     write_buffer_row,
 )
-from simulator.scalesim.user_kernels import user_read_row
+from acceldse.simulator.scalesim.user_kernels import user_read_row
 
 __all__ = ["N_RESULTS", "SETS_PER_WINDOW", "ifmap_address", "ifmap_tables",
            "read_buffer_dram_window", "read_buffer_row", "simulate_layer_calc",

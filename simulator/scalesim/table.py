@@ -13,14 +13,14 @@ from typing import Any
 
 import pandas as pd
 
-from dataflows.dataflow import Dataflow
-from simulator.scalesim.calc import ScaleSimLayerResult, scalesim_gemm, scalesim_layer
-from simulator.specs.accelerator import Accelerator
-from simulator.specs.scalesim_cfg import ScaleSimSettings
-from simulator.systolic.model import finish_row
-from workloads.errors import SpecError
-from workloads.layer import Layer
-from workloads.network import Network
+from acceldse.dataflows.dataflow import Dataflow
+from acceldse.simulator.scalesim.calc import ScaleSimLayerResult, scalesim_gemm, scalesim_layer
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.specs.scalesim_cfg import ScaleSimSettings
+from acceldse.simulator.systolic.model import finish_row
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.network import Network
 
 
 def _sram_kb(acc: Accelerator) -> dict[str, int]:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.scalesim import calc_kernels as kern
-from simulator.scalesim import user_kernels as ukern
+from acceldse.simulator.scalesim import calc_kernels as kern
+from acceldse.simulator.scalesim import user_kernels as ukern
 
 #: SCALE-Sim's default ``IfmapSRAMBankNum`` / ``FilterSRAMBankNum``: bandwidths must divide.
 SRAM_BANKS = 10

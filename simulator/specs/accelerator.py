@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.specs.area import UM2_PER_MM2, check_technology, pe_area_um2, storage_area_um2
-from simulator.specs.renames import TIER_RENAMES, read_renamed
-from workloads.errors import (
+from acceldse.simulator.specs.area import UM2_PER_MM2, check_technology, pe_area_um2, storage_area_um2
+from acceldse.simulator.specs.renames import TIER_RENAMES, read_renamed
+from acceldse.workloads.errors import (
     MAX_AREA_MM2,
     MAX_ARRAY_SIDE,
     MAX_BW_BYTES_PER_CYCLE,
@@ -33,7 +33,7 @@ from workloads.errors import (
     require_float,
     require_int,
 )
-from workloads.spec_io import check_version, load_yaml, parse_bytes, reject_unknown, section
+from acceldse.workloads.spec_io import check_version, load_yaml, parse_bytes, reject_unknown, section
 
 OPERAND_BUFFERS: tuple[str, ...] = ("ifmap", "filter", "ofmap")
 """SRAM partitions of a systolic chip (SCALE-Sim names: inputs, weights, outputs)."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 TECH_NODES_NM: tuple[float, ...] = (130, 90, 65, 45, 32, 20, 16, 14, 10, 7)
 AREA_SCALE_FROM_45NM: tuple[float, ...] = (6.4, 2.8, 1.5, 1.0, 0.46, 0.21, 0.19, 0.17, 0.1, 0.059)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from simulator.specs.accelerator import Accelerator
-from simulator.specs.hierarchy import Hierarchy
-from simulator.specs.hierarchy_loader import load_hierarchy
-from simulator.specs.platform import Platform, load_platform
-from simulator.specs.presets import KIND_LABELS, PRESET_DIRS, TAKEN_BY, load_hardware, preset_names, wrong_kind
-from workloads.errors import SpecError
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.simulator.specs.platform import Platform, load_platform
+from acceldse.simulator.specs.presets import KIND_LABELS, PRESET_DIRS, TAKEN_BY, load_hardware, preset_names, wrong_kind
+from acceldse.workloads.errors import SpecError
 
 KINDS: tuple[str, ...] = tuple(PRESET_DIRS)
 """Preset kinds: ``systolic`` (accelerators), ``hierarchy`` (mapper hierarchies), ``fpga`` (boards)."""

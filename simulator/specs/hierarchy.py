@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.specs.area import (
+from acceldse.simulator.specs.area import (
     MEMORY_KINDS,
     UM2_PER_MM2,
     check_technology,
     mac_area_um2,
     storage_area_um2,
 )
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 DATASPACES: tuple[str, ...] = ("inputs", "weights", "outputs")
 """Dataspace order used by every array in the mapper (index 0, 1, 2)."""

@@ -37,11 +37,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from dataflows.dataflow import get_dataflow
-from simulator.specs.area import MEMORY_KINDS, check_technology
-from simulator.specs.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
-from simulator.specs.presets import PRESET_DIRS, not_a_preset
-from workloads.errors import (
+from acceldse.dataflows.dataflow import get_dataflow
+from acceldse.simulator.specs.area import MEMORY_KINDS, check_technology
+from acceldse.simulator.specs.hierarchy import ACTIONS, DATASPACES, ComputeUnit, Hierarchy, StorageLevel
+from acceldse.simulator.specs.presets import PRESET_DIRS, not_a_preset
+from acceldse.workloads.errors import (
     MAX_AREA_MM2,
     MAX_BW_BYTES_PER_CYCLE,
     MAX_BYTES,
@@ -52,7 +52,7 @@ from workloads.errors import (
     require_float,
     require_int,
 )
-from workloads.spec_io import load_yaml, path_exists, reject_unknown
+from acceldse.workloads.spec_io import load_yaml, path_exists, reject_unknown
 
 MAX_INSTANCES = 2**20
 """Most instances (PEs, buffers) of one level and most words per block."""

@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from simulator.specs.presets import PRESET_DIRS, not_a_preset
-from simulator.specs.renames import PLATFORM_RENAMES, read_renamed
-from workloads.errors import MAX_CLOCK_MHZ, SpecError, require_float, require_int
-from workloads.spec_io import path_exists, read_yaml
+from acceldse.simulator.specs.presets import PRESET_DIRS, not_a_preset
+from acceldse.simulator.specs.renames import PLATFORM_RENAMES, read_renamed
+from acceldse.workloads.errors import MAX_CLOCK_MHZ, SpecError, require_float, require_int
+from acceldse.workloads.spec_io import path_exists, read_yaml
 
 PRESET_DIR = PRESET_DIRS["fpga"]
 """Directory holding the shipped platform YAML files."""

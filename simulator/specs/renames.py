@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 PLATFORM_RENAMES: dict[str, str] = {"bandwidth_gbps": "bandwidth_gbit_per_s"}
 TIER_RENAMES: dict[str, str] = {"capacity": "capacity_bytes", "partitions": "partition_bytes"}

@@ -6,8 +6,8 @@ import configparser
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.specs.accelerator import Accelerator, accelerator_from_dict
-from workloads.errors import MAX_ARRAY_SIDE, MAX_BYTES, SpecError, require_int
+from acceldse.simulator.specs.accelerator import Accelerator, accelerator_from_dict
+from acceldse.workloads.errors import MAX_ARRAY_SIDE, MAX_BYTES, SpecError, require_int
 
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "general": ("run_name",),

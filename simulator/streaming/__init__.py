@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dataflows.streams.graph import StreamGraph
-from simulator.streaming.compiled import run_compiled
-from simulator.streaming.result import BlockedContext, Deadlock, StreamDeadlockError, StreamResult
-from simulator.streaming.sdpa import SdpaResult, min_fifo_depth, run_sdpa
-from simulator.streaming.simpy_executor import run_simpy
-from simulator.streaming.trace import DEFAULT_CLOCK_MHZ, build_trace, write_trace
-from workloads.errors import SpecError
+from acceldse.dataflows.streams.graph import StreamGraph
+from acceldse.simulator.streaming.compiled import run_compiled
+from acceldse.simulator.streaming.result import BlockedContext, Deadlock, StreamDeadlockError, StreamResult
+from acceldse.simulator.streaming.sdpa import SdpaResult, min_fifo_depth, run_sdpa
+from acceldse.simulator.streaming.simpy_executor import run_simpy
+from acceldse.simulator.streaming.trace import DEFAULT_CLOCK_MHZ, build_trace, write_trace
+from acceldse.workloads.errors import SpecError
 
 EXECUTORS = ("compiled", "simpy")
 

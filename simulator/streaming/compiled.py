@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from dataflows.streams.graph import Context, StreamGraph
-from dataflows.streams.tokens import replay, schedule_order
-from dataflows.streams.values import evaluate
-from simulator.streaming.kernels import fire_all
-from simulator.streaming.result import BlockedContext, Deadlock, StreamResult
-from workloads.errors import SpecError
+from acceldse.dataflows.streams.graph import Context, StreamGraph
+from acceldse.dataflows.streams.tokens import replay, schedule_order
+from acceldse.dataflows.streams.values import evaluate
+from acceldse.simulator.streaming.kernels import fire_all
+from acceldse.simulator.streaming.result import BlockedContext, Deadlock, StreamResult
+from acceldse.workloads.errors import SpecError
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from dataflows.streams.graph import StreamGraph
-from workloads.errors import DeadlockError
+from acceldse.dataflows.streams.graph import StreamGraph
+from acceldse.workloads.errors import DeadlockError
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from dataflows.streams.sdpa import VARIANTS, SdpaGraph, naive_graph, reference_attention, reordered_graph
-from dataflows.streams.values import evaluate
-from simulator.streaming.compiled import run_compiled
-from simulator.streaming.result import StreamResult
-from simulator.streaming.simpy_executor import run_simpy
-from simulator.streaming.trace import write_trace
-from workloads.errors import SpecError, require_int
+from acceldse.dataflows.streams.sdpa import VARIANTS, SdpaGraph, naive_graph, reference_attention, reordered_graph
+from acceldse.dataflows.streams.values import evaluate
+from acceldse.simulator.streaming.compiled import run_compiled
+from acceldse.simulator.streaming.result import StreamResult
+from acceldse.simulator.streaming.simpy_executor import run_simpy
+from acceldse.simulator.streaming.trace import write_trace
+from acceldse.workloads.errors import SpecError, require_int
 
 
 @dataclass(frozen=True)

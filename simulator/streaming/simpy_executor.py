@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import simpy
 
-from dataflows.streams.graph import Channel, Context, GeneratorContext, StreamGraph
-from dataflows.streams.tokens import call_step
-from dataflows.streams.values import evaluate
-from simulator.streaming.kernels import max_occupancy
-from simulator.streaming.result import BlockedContext, Deadlock, StreamResult
+from acceldse.dataflows.streams.graph import Channel, Context, GeneratorContext, StreamGraph
+from acceldse.dataflows.streams.tokens import call_step
+from acceldse.dataflows.streams.values import evaluate
+from acceldse.simulator.streaming.kernels import max_occupancy
+from acceldse.simulator.streaming.result import BlockedContext, Deadlock, StreamResult
 
 
 class _Chan:

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from dataflows.streams.graph import Context, StreamGraph
-from simulator.streaming.kernels import occupancy_steps
-from simulator.streaming.result import StreamResult
-from workloads.errors import SpecError
+from acceldse.dataflows.streams.graph import Context, StreamGraph
+from acceldse.simulator.streaming.kernels import occupancy_steps
+from acceldse.simulator.streaming.result import StreamResult
+from acceldse.workloads.errors import SpecError
 
 DEFAULT_CLOCK_MHZ = 1.0
 """Clock of a trace when none is given: one cycle per microsecond."""

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dataflows.dataflow import Dataflow
-from simulator.result import SUM_COLUMNS
-from simulator.specs.accelerator import Accelerator
-from simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_paced
-from simulator.systolic.model import elem_bytes, fold_schedule, timed_counts
-from workloads.network import Network
+from acceldse.dataflows.dataflow import Dataflow
+from acceldse.simulator.result import SUM_COLUMNS
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_paced
+from acceldse.simulator.systolic.model import elem_bytes, fold_schedule, timed_counts
+from acceldse.workloads.network import Network
 
 _COUNT_FIELDS = ("sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap", "sram_reads_ofmap",
                  "dram_reads_ifmap", "dram_reads_filter", "dram_writes_ofmap", "dram_reads_ofmap")

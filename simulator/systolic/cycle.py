@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dataflows.dataflow import Dataflow, get_dataflow
-from simulator.specs.accelerator import Accelerator
-from simulator.systolic.cycle_kernels import os_cycles, stationary_cycles
-from simulator.systolic.model import analytical_counts, finish_row, fold_schedule, vector_layer_row
-from workloads.errors import SpecError, require_int
-from workloads.layer import Layer
-from workloads.network import Network
+from acceldse.dataflows.dataflow import Dataflow, get_dataflow
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.systolic.cycle_kernels import os_cycles, stationary_cycles
+from acceldse.simulator.systolic.model import analytical_counts, finish_row, fold_schedule, vector_layer_row
+from acceldse.workloads.errors import SpecError, require_int
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.network import Network
 
 DEFAULT_MAX_PE_CYCLES = 500_000_000
 """Largest layer ``cycle_table`` simulates: cycles x PEs (PE register updates; about 1-2 CPU-s)."""

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dataflows.dataflow import Dataflow
-from simulator.specs.accelerator import Accelerator
-from simulator.systolic.kernels import (
+from acceldse.dataflows.dataflow import Dataflow
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.systolic.kernels import (
     CASE_FIELDS,
     DATAFLOW_IDS,
     OUT_FIELDS,
@@ -26,8 +26,8 @@ from simulator.systolic.kernels import (
     fold_cycles,
     fold_traffic,
 )
-from workloads.layer import Layer
-from workloads.network import Network
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.network import Network
 
 
 def elem_bytes(bits: int) -> int:

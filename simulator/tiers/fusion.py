@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulator.specs.accelerator import Accelerator
-from simulator.tiers.placement import Placement, TensorRequest, place
-from workloads.errors import SpecError
-from workloads.layer import Layer
-from workloads.network import Network
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.tiers.placement import Placement, TensorRequest, place
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer
+from acceldse.workloads.network import Network
 
 _BLOCK = re.compile(r"^(.*?\.\d+)\.")
 

@@ -17,8 +17,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from simulator.specs.accelerator import Accelerator, MemoryTier
-from workloads.errors import SpecError
+from acceldse.simulator.specs.accelerator import Accelerator, MemoryTier
+from acceldse.workloads.errors import SpecError
 
 SOURCE = "placement"
 

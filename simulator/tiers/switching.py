@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulator.specs.accelerator import Accelerator, MemoryTier
-from simulator.tiers.placement import Placement, TensorRequest, place, transfer_seconds
-from workloads.errors import SpecError, require_float, require_int
+from acceldse.simulator.specs.accelerator import Accelerator, MemoryTier
+from acceldse.simulator.tiers.placement import Placement, TensorRequest, place, transfer_seconds
+from acceldse.workloads.errors import SpecError, require_float, require_int
 
 DTYPE_BYTES: dict[str, float] = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0,
                                  "int4": 0.5}

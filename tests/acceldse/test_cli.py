@@ -11,7 +11,7 @@ import pytest
 
 import acceldse
 from acceldse.cli import build_parser, main
-from simulator.result import COLUMNS
+from acceldse.simulator.result import COLUMNS
 
 REQUIRED = ["layer", "dataflow", "macs", "total_cycles", "compute_cycles", "stall_cycles", "folds",
             "mapping_efficiency", "compute_utilization", "sram_reads_ifmap", "sram_reads_filter",
@@ -87,7 +87,7 @@ def test_console_script_runs_in_a_fresh_process() -> None:
 
 
 def test_map_facade_returns_best_mappings() -> None:
-    from workloads.layer import conv2d
+    from acceldse.workloads.layer import conv2d
 
     single = acceldse.map(conv2d("c", 16, 16, 14, 3, padding=1), "eyeriss_like", budget=500, seed=1)
     assert single.cost.cycles > 0 and single.cost.energy_pj > 0

@@ -26,7 +26,8 @@ LEAVES = [path for path, _ in leaf_parsers(build_parser())]
 def test_building_the_parser_imports_no_heavy_module() -> None:
     code = ("import sys, acceldse, acceldse.cli; acceldse.cli.build_parser(); "
             "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-            f"{HEAVY!r} or m.startswith(('simulator.systolic', 'simulator.event', 'mapper.search')))))")
+            f"{HEAVY!r} or m.startswith(('acceldse.simulator.systolic', 'acceldse.simulator.event', "
+            "'acceldse.mapper.search')))))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "", f"imported while building the parser: {out}"
 
@@ -52,10 +53,10 @@ def test_every_command_has_format_verbose_and_an_example(path: tuple[str, ...]) 
 def test_cli_constants_equal_the_api_ones() -> None:
     from acceldse.api import DEFAULT_MAX_WORK, FIDELITIES
     from acceldse.commands import fpga, map, simulate, stream
-    from mapper.search import METHODS
-    from simulator.fpga.networks import FPGA_NETWORKS
-    from simulator.streaming.sdpa import CRITERIA
-    from simulator.systolic.cycle import DEFAULT_MAX_PE_CYCLES
+    from acceldse.mapper.search import METHODS
+    from acceldse.simulator.fpga.networks import FPGA_NETWORKS
+    from acceldse.simulator.streaming.sdpa import CRITERIA
+    from acceldse.simulator.systolic.cycle import DEFAULT_MAX_PE_CYCLES
 
     assert simulate.FIDELITIES == FIDELITIES and DEFAULT_MAX_WORK["cycle"] == DEFAULT_MAX_PE_CYCLES
     assert map.SEARCH_METHODS == tuple(METHODS)

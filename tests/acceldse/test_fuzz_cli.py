@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acceldse.cli import build_parser, main
+from acceldse.workloads.errors import SpecError
 from tests.acceldse.cli_helpers import leaf_parsers
-from workloads.errors import SpecError
 
 TINY_CSV = Path(__file__).with_name("tiny_topology.csv")
 PINNED = {  # appended after the fuzzed flags (the last value wins): keeps every run small
@@ -126,7 +126,7 @@ def test_fuzzed_hardware_numbers_are_refused_or_simulate_sanely(dram_bw, latency
     """Any DRAM bandwidth/latency, SRAM size or clock: a SpecError at load, or results where event
     equals analytical (one core), stalls are >= 0 and the cycles cover the DRAM bytes at that bandwidth."""
     import acceldse
-    from simulator.specs.accelerator import accelerator_from_dict
+    from acceldse.simulator.specs.accelerator import accelerator_from_dict
 
     spec = {"version": 1, "name": "fuzz", "clock_mhz": clock, "array": {"rows": 8, "cols": 8},
             "tiers": [{"name": "sram", "kind": "sram", "bw_bytes_per_cycle": 64,

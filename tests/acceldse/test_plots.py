@@ -16,7 +16,7 @@ import acceldse
 from acceldse import plots
 from acceldse.cli import main
 from acceldse.results import pareto_mask
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 
 def brute_front(values: np.ndarray) -> np.ndarray:

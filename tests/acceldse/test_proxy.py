@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from acceldse.cli import main
+from acceldse.envs.proxy import ProxyModel, use_proxy
 from acceldse.explore import EVALUATIONS_TABLE, explore, make_env
 from acceldse.proxy import train_proxy
 from acceldse.store import ResultStore
-from envs.proxy import ProxyModel, use_proxy
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 ENV = "AcceleratorDesign-v0"
 KW = {"workload": "alexnet", "targets": {"latency_us": 3000, "area_mm2": 6}}

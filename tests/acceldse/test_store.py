@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acceldse.store import META_TABLE, ResultStore
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 
 def frame(ids: list[str], value: float = 1.0) -> pd.DataFrame:

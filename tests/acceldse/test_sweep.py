@@ -15,11 +15,11 @@ import pytest
 
 import acceldse
 from acceldse.cli import main
+from acceldse.simulator.systolic.batch import TOTAL_COLUMNS
 from acceldse.store import ResultStore
 from acceldse.sweep import load_sweep_spec, run_sweep
 from acceldse.sweep.points import plan_sweep
-from simulator.systolic.batch import TOTAL_COLUMNS
-from workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
 

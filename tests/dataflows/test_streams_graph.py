@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dataflows.streams import Channel, Context, GeneratorContext, build_graph, evaluate, topological_order
-from workloads.errors import SpecError
+from acceldse.dataflows.streams import Channel, Context, GeneratorContext, build_graph, evaluate, topological_order
+from acceldse.workloads.errors import SpecError
 
 
 def _chain(**channel_kw: object) -> tuple[list[Context], list[Channel]]:

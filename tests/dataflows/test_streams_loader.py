@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from acceldse.cli import main
-from dataflows.streams.loader import graph_from_dict, load_graph
-from workloads.errors import SpecError
+from acceldse.dataflows.streams.loader import graph_from_dict, load_graph
+from acceldse.workloads.errors import SpecError
 
 GOOD = """version: 1
 name: pipe

@@ -8,8 +8,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import acceldse
-from envs.accelerator_design import AcceleratorDesignEnv
-from workloads.errors import SpecError
+from acceldse.envs.accelerator_design import AcceleratorDesignEnv
+from acceldse.workloads.errors import SpecError
 
 ENV_ID = "acceldse/AcceleratorDesign-v0"
 
@@ -112,7 +112,7 @@ def test_event_fidelity_runs_the_event_engine() -> None:
 
 def test_sram_bound_designs_equal_simulate(monkeypatch: pytest.MonkeyPatch) -> None:
     """Large arrays the base preset's SRAM (64 B/cycle) cannot feed: folds take the SRAM's pace."""
-    import envs.systolic_design as fast
+    import acceldse.envs.systolic_design as fast
 
     retimed: list[int] = []
     kernel = fast.evaluate_cases_paced

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from toy_env import KNOBS, ToyDesignEnv, ToyParallelEnv
 
-from envs.agents import AGENTS, DesignSpace, JointEnv, explore, make_agent
-from workloads.errors import SpecError
+from acceldse.envs.agents import AGENTS, DesignSpace, JointEnv, explore, make_agent
+from acceldse.workloads.errors import SpecError
 
 SEARCH = ["random", "ga", "sa", "bo", "aco"]
 

@@ -8,10 +8,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.coexploration import CoExplorationEnv
-from envs.nas import SURROGATE_PATH, SurrogateAccuracy, TrainedAccuracy, build_network, features
-from mapper.hetero import assign_layers
-from workloads.errors import SpecError
+from acceldse.envs.coexploration import CoExplorationEnv
+from acceldse.envs.nas import SURROGATE_PATH, SurrogateAccuracy, TrainedAccuracy, build_network, features
+from acceldse.mapper.hetero import assign_layers
+from acceldse.workloads.errors import SpecError
 
 
 def test_metrics_equal_assign_layers_and_the_cache_is_reused() -> None:

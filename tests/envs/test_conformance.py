@@ -10,8 +10,8 @@ import pytest
 from env_kwargs import FAST_KWARGS
 from gymnasium.utils.env_checker import check_env, data_equivalence
 
-import envs
-from envs.wrappers import RECORD_KEYS, EvaluationLogger, sb3_env
+from acceldse import envs
+from acceldse.envs.wrappers import RECORD_KEYS, EvaluationLogger, sb3_env
 
 IDS = list(envs.ENV_IDS)
 
@@ -147,7 +147,7 @@ def test_registering_imports_nothing_heavy() -> None:
     import sys
     from pathlib import Path
 
-    code = ("import sys, envs; heavy = [m for m in ('numba', 'pandas', 'torch', 'envs.accelerator_design', "
+    code = ("import sys; from acceldse import envs; heavy = [m for m in ('numba', 'pandas', 'torch', 'acceldse.envs.accelerator_design', "
             "'simulator', 'mapper') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=str(Path(__file__).resolve().parents[2])).stdout.strip()

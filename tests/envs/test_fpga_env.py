@@ -6,10 +6,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.fpga_design import FpgaDesignEnv
-from mapper.fpga import optimise
-from simulator.fpga import evaluate_design
-from workloads.errors import SpecError
+from acceldse.envs.fpga_design import FpgaDesignEnv
+from acceldse.mapper.fpga import optimise
+from acceldse.simulator.fpga import evaluate_design
+from acceldse.workloads.errors import SpecError
 
 
 def check_equal(env: FpgaDesignEnv, metrics: dict, report) -> None:

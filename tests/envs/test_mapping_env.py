@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import acceldse
-from envs.mapping_env import MappingEnv
-from mapper.cost import evaluate
-from workloads.errors import SpecError
+from acceldse.envs.mapping_env import MappingEnv
+from acceldse.mapper.cost import evaluate
+from acceldse.workloads.errors import SpecError
 
 
 @pytest.mark.parametrize("workload,hardware", [("resnet18", "eyeriss_like"), ("mobilenet_v1", "simple_ws_32x32"),

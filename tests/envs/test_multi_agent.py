@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from pettingzoo.test import parallel_api_test, parallel_seed_test
 
-import envs
-from envs.accelerator_design import AcceleratorDesignEnv
-from workloads.errors import SpecError
+from acceldse import envs
+from acceldse.envs.accelerator_design import AcceleratorDesignEnv
+from acceldse.workloads.errors import SpecError
 
 
 def test_pettingzoo_api_and_seed_tests() -> None:

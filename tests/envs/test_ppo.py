@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from envs.wrappers import sb3_env
+from acceldse.envs.wrappers import sb3_env
 
 TRAIN_STEPS = 2048
 EVAL_STEPS = 200

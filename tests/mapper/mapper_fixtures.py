@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from simulator.specs.hierarchy import Hierarchy
-from simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
 
 
 def tiny_hierarchy() -> Hierarchy:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import itertools
 import math
 
-from mapper.mapping import MappingArrays
-from simulator.specs.hierarchy import Hierarchy
-from workloads.layer import DIMS, Layer
+from acceldse.mapper.mapping import MappingArrays
+from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.workloads.layer import DIMS, Layer
 
 USES = {"inputs": set("NGCPQRS"), "weights": set("GKCRS"), "outputs": set("NGKPQ")}
 DS = ("inputs", "weights", "outputs")

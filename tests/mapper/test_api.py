@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mapper import RESULT_COLUMNS, evaluate, map_layer, map_network
-from mapper.space import MappingSpace, smooth_at_least
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.errors import SpecError
-from workloads.layer import conv2d, gemm, pool2d
-from workloads.network import Network
+from acceldse.mapper import RESULT_COLUMNS, evaluate, map_layer, map_network
+from acceldse.mapper.space import MappingSpace, smooth_at_least
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import conv2d, gemm, pool2d
+from acceldse.workloads.network import Network
 
 HW = load_hierarchy("simple_ws_32x32")
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from mapper.api import map_layer
-from mapper.cost import evaluate
-from mapper.mapping import Mapping
-from mapper.search import run_search
-from mapper.space import MappingSpace
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.errors import SpecError
-from workloads.layer import conv2d, pool2d
+from acceldse.mapper.api import map_layer
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.search import run_search
+from acceldse.mapper.space import MappingSpace
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import conv2d, pool2d
 
 GOLDEN = Path(__file__).parents[2] / "mapper" / "presets" / "eyeriss_like_golden.yaml"
 LAYER = conv2d("golden", 3, 32, 224, 3, stride=2, padding=(0, 0, 1, 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from acceldse.cli import main
-from mapper import RESULT_COLUMNS, Mapping
+from acceldse.mapper import RESULT_COLUMNS, Mapping
 
 
 def test_map_command(tmp_path, capsys):

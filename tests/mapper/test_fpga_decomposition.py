@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from mapper.fpga import optimise
-from mapper.fpga.decomposition import plan_for_fraction, rank_fractions
-from simulator.fpga.networks import lenet, vgg_small
-from workloads.errors import SpecError
+from acceldse.mapper.fpga import optimise
+from acceldse.mapper.fpga.decomposition import plan_for_fraction, rank_fractions
+from acceldse.simulator.fpga.networks import lenet, vgg_small
+from acceldse.workloads.errors import SpecError
 
 
 def test_vgg_on_zcu102_decomposition_raises_throughput_per_dsp() -> None:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from mapper.fpga import optimise
+from acceldse.mapper.fpga import optimise
+from acceldse.workloads.onnx_import import load_onnx
+from acceldse.workloads.onnx_weights import onnx_weights
 from tests.workloads.onnx_graphs import low_rank_conv_fc
-from workloads.onnx_import import load_onnx
-from workloads.onnx_weights import onnx_weights
 
 
 def test_optimiser_decomposes_only_what_max_error_allows(tmp_path: Path) -> None:

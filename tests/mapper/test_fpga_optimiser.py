@@ -7,13 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mapper.fpga import optimise
-from simulator.fpga import Folding, Platform, evaluate_design, load_platform
-from simulator.fpga.networks import cnv, lenet, mlp, residual_block, vgg_small
-from simulator.fpga.stage import channels_in, channels_out, kernel_size
-from workloads.errors import SpecError
-from workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
-from workloads.network import Network
+from acceldse.mapper.fpga import optimise
+from acceldse.simulator.fpga import Folding, Platform, evaluate_design, load_platform
+from acceldse.simulator.fpga.networks import cnv, lenet, mlp, residual_block, vgg_small
+from acceldse.simulator.fpga.stage import channels_in, channels_out, kernel_size
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
+from acceldse.workloads.network import Network
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fpga"
 
@@ -191,7 +191,7 @@ def test_never_exceeds_resources_or_bandwidth(net: Network, plat: Platform, meth
 
 
 def test_fast_partition_evaluation_matches_evaluate_design() -> None:
-    from mapper.fpga.space import PartitionSpace
+    from acceldse.mapper.fpga.space import PartitionSpace
 
     net = residual_block()
     plat = load_platform("zcu102")
@@ -226,7 +226,7 @@ def test_deep_network_uses_coarse_split_search() -> None:
 
 @pytest.mark.parametrize("length", range(1, 30))
 def test_split_points_leave_two_nonempty_parts(length: int) -> None:
-    from mapper.fpga.partition import split_points
+    from acceldse.mapper.fpga.partition import split_points
 
     for count in (None, 1, 3, 6, 40):
         points = split_points(length, count)

@@ -11,11 +11,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapper.cost import evaluate
-from mapper.mapping import Mapping
-from mapper.timeloop import load_timeloop
-from simulator.specs.hierarchy_loader import build_hierarchy, load_hierarchy
-from workloads.errors import SpecError
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.timeloop import load_timeloop
+from acceldse.simulator.specs.hierarchy_loader import build_hierarchy, load_hierarchy
+from acceldse.workloads.errors import SpecError
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True), st.text(max_size=6),
                     st.sampled_from(["inputs", "weights", "outputs", "DRAM", "K", "P", "read"]))

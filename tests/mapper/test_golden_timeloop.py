@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from timeloop_stats import parse_stats
 
-from mapper.cost import evaluate
-from mapper.mapping import Mapping
-from mapper.timeloop import load_timeloop
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.layer import conv2d
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.timeloop import load_timeloop
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.layer import conv2d
 
 GOLDEN_DIR = Path(__file__).parents[1] / "golden" / "timeloop"
 DESIGNS = ("eyeriss_like", "simba_like", "simple_output_stationary", "simple_weight_stationary")

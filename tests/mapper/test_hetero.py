@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mapper.hetero import SubAccelerator, assign_layers
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.errors import SpecError
-from workloads.layer import conv2d, gemm
-from workloads.network import Network
+from acceldse.mapper.hetero import SubAccelerator, assign_layers
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import conv2d, gemm
+from acceldse.workloads.network import Network
 
 
 def _nets():

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from mapper_fixtures import tiny_hierarchy
 from mapper_reference import reference_cost
 
-from mapper.cost import evaluate, evaluate_many
-from mapper.space import MappingSpace
-from workloads.layer import Layer, conv2d
+from acceldse.mapper.cost import evaluate, evaluate_many
+from acceldse.mapper.space import MappingSpace
+from acceldse.workloads.layer import Layer, conv2d
 
 HIER = tiny_hierarchy()
 # the same with the 4 registers accessed as clusters of 2 (Timeloop's cluster_size)

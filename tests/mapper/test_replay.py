@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mapper.api import map_layer
-from mapper.mapping import Mapping
-from mapper.replay import replay_event
-from mapper.tiles import tile_schedule
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.layer import conv2d
+from acceldse.mapper.api import map_layer
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.replay import replay_event
+from acceldse.mapper.tiles import tile_schedule
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.layer import conv2d
 
 GOLDEN = Path(__file__).parents[2] / "mapper" / "presets" / "eyeriss_like_golden.yaml"
 

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from mapper_fixtures import tiny_hierarchy
 
-from mapper.api import map_layer
-from mapper.cost import evaluate
-from mapper.mapping import Mapping
-from mapper.search import count_space, run_search
-from mapper.space import MappingSpace
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.layer import conv2d, gemm
+from acceldse.mapper.api import map_layer
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.search import count_space, run_search
+from acceldse.mapper.space import MappingSpace
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.layer import conv2d, gemm
 
 HIER = tiny_hierarchy()
 CASES = {

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 from mapper_fixtures import tiny_hierarchy
 
-from mapper.cost import evaluate
-from mapper.mapping import Mapping
-from mapper.space import MappingSpace
-from mapper.tiles import tile_schedule
-from simulator.specs.hierarchy_loader import load_hierarchy
-from workloads.layer import conv2d
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.space import MappingSpace
+from acceldse.mapper.tiles import tile_schedule
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.workloads.layer import conv2d
 
 GOLDEN = Path(__file__).parents[2] / "mapper" / "presets" / "eyeriss_like_golden.yaml"
 
@@ -52,7 +52,7 @@ def test_random_schedules_sum_to_counts():
     layer = conv2d("c", 4, 8, 6, 3)
     space = MappingSpace(layer, hierarchy)
     arrays = space.decode(space.random(20000, np.random.default_rng(5)))
-    from mapper.cost import evaluate_many
+    from acceldse.mapper.cost import evaluate_many
 
     _, _, code = evaluate_many(layer, hierarchy, arrays)
     for b in np.flatnonzero(code == 0)[:25]:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mapper.cost import evaluate
-from mapper.timeloop import load_timeloop
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.timeloop import load_timeloop
 
 GENERATED = Path(__file__).parents[1] / "golden" / "timeloop" / "generated"
 CASES = sorted((p.parent.parent.name, p.parent.name) for p in GENERATED.glob("*/*/stats.json"))

@@ -12,11 +12,11 @@ from test_golden_timeloop import GOLDEN_DIR, reference
 from timeloop_stats import parse_stats
 
 from acceldse.cli import main
-from mapper.api import evaluate_mapping
-from mapper.timeloop import load_timeloop
-from workloads.errors import SpecError
-from workloads.layer import conv2d
-from workloads.network import Network
+from acceldse.mapper.api import evaluate_mapping
+from acceldse.mapper.timeloop import load_timeloop
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import conv2d
+from acceldse.workloads.network import Network
 
 DESIGN = GOLDEN_DIR / "simple_output_stationary"
 SPEC = DESIGN / "parsed-processed-input.yaml"

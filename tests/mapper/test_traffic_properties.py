@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from mapper_fixtures import tiny_hierarchy
 from test_golden_timeloop import timeloop_inputs
 
-from mapper.cost import evaluate, evaluate_many
-from mapper.cost_kernel import tile_changes
-from mapper.space import MappingSpace
-from mapper.timeloop import load_timeloop
-from workloads.layer import Layer, conv2d
+from acceldse.mapper.cost import evaluate, evaluate_many
+from acceldse.mapper.cost_kernel import tile_changes
+from acceldse.mapper.space import MappingSpace
+from acceldse.mapper.timeloop import load_timeloop
+from acceldse.workloads.layer import Layer, conv2d
 
 TOY = tiny_hierarchy()
 SIMBA = load_timeloop(timeloop_inputs("simba_like")).hierarchy

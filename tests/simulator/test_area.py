@@ -11,17 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.specs.accelerator import accelerator_from_dict
-from simulator.specs.area import (
+from acceldse.simulator.specs.accelerator import accelerator_from_dict
+from acceldse.simulator.specs.area import (
     TECH_NODES_NM,
     logic_scale,
     mac_area_um2,
     pe_area_um2,
     storage_area_um2,
 )
-from simulator.specs.hierarchy_loader import build_hierarchy, load_hierarchy
-from simulator.specs.presets import load_hardware
-from workloads.errors import SpecError
+from acceldse.simulator.specs.hierarchy_loader import build_hierarchy, load_hierarchy
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.workloads.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = json.loads((ROOT / "tests/golden/timeloop/area/accelergy_ref_areas.json").read_text())

@@ -9,11 +9,11 @@ import pytest
 
 import acceldse
 from acceldse.cli import build_parser, main
-from simulator.specs.catalogue import KINDS, catalogue, resolve
-from simulator.specs.hierarchy_loader import load_hierarchy
-from simulator.specs.platform import load_platform
-from simulator.specs.presets import PRESET_DIRS, load_hardware
-from workloads.errors import SpecError
+from acceldse.simulator.specs.catalogue import KINDS, catalogue, resolve
+from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+from acceldse.simulator.specs.platform import load_platform
+from acceldse.simulator.specs.presets import PRESET_DIRS, load_hardware
+from acceldse.workloads.errors import SpecError
 
 
 def test_catalogue_lists_every_preset_file_once_with_its_kind() -> None:

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.systolic.cycle import analytical_compute_cycles, operand_shape, run_gemm_cycle
-from simulator.systolic.kernels import fold_cycles
-from workloads.errors import SpecError
+from acceldse.simulator.systolic.cycle import analytical_compute_cycles, operand_shape, run_gemm_cycle
+from acceldse.simulator.systolic.kernels import fold_cycles
+from acceldse.workloads.errors import SpecError
 
 DATAFLOWS = ("os", "ws", "is")
 dims = st.integers(1, 64)

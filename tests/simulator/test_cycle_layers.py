@@ -8,15 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import acceldse
-from dataflows.dataflow import DATAFLOWS, resolve_dataflows
-from simulator.result import COLUMNS
-from simulator.specs.accelerator import accelerator_from_dict
-from simulator.systolic.cycle import conv_reference, cycle_table, im2col, run_layer_cycle
-from simulator.systolic.model import systolic_table
-from workloads.errors import SpecError
-from workloads.layer import conv2d, eltwise, gemm, matmul
-from workloads.network import Network
-from workloads.zoo import build
+from acceldse.dataflows.dataflow import DATAFLOWS, resolve_dataflows
+from acceldse.simulator.result import COLUMNS
+from acceldse.simulator.specs.accelerator import accelerator_from_dict
+from acceldse.simulator.systolic.cycle import conv_reference, cycle_table, im2col, run_layer_cycle
+from acceldse.simulator.systolic.model import systolic_table
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import conv2d, eltwise, gemm, matmul
+from acceldse.workloads.network import Network
+from acceldse.workloads.zoo import build
 
 
 def make_acc(rows: int, cols: int):

@@ -13,17 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acceldse.api import simulate
-from dataflows.dataflow import resolve_dataflows
-from simulator.event import event_run, event_table
-from simulator.event.kernels import transfer_cycles_array
-from simulator.event.link import SharedLink
-from simulator.specs.accelerator import Accelerator
-from simulator.specs.presets import load_hardware
-from simulator.systolic.kernels import double_buffer_cycles
-from simulator.systolic.model import core_chunks as split_folds
-from simulator.systolic.model import fold_schedule, systolic_table
-from workloads.errors import SpecError
-from workloads.loader import load_workload
+from acceldse.dataflows.dataflow import resolve_dataflows
+from acceldse.simulator.event import event_run, event_table
+from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.link import SharedLink
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.systolic.kernels import double_buffer_cycles
+from acceldse.simulator.systolic.model import core_chunks as split_folds
+from acceldse.simulator.systolic.model import fold_schedule, systolic_table
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.loader import load_workload
 
 
 def _with_dram_bw(acc: Accelerator, bw: float, cores: int = 1) -> Accelerator:
@@ -168,7 +168,7 @@ def test_split_folds() -> None:
 
 @pytest.mark.parametrize("shared", [True, False])
 def test_shared_and_exclusive_links_agree_on_one_core(shared: bool) -> None:
-    from simulator.event.engine import run_fold_layer
+    from acceldse.simulator.event.engine import run_fold_layer
 
     acc = load_hardware("scalesim-32x32")
     net = load_workload("resnet18")
@@ -187,7 +187,7 @@ def test_shared_and_exclusive_links_agree_on_one_core(shared: bool) -> None:
 
 
 def test_weights_in_ddr_are_staged_by_a_dma_per_tier_link() -> None:
-    from simulator.event.staging import weight_bytes
+    from acceldse.simulator.event.staging import weight_bytes
 
     acc = load_hardware("sn40l-like")
     net = load_workload("gpt2_decode", bits=16)
@@ -225,8 +225,8 @@ def test_weight_tier_errors() -> None:
 
 
 def test_different_arrays_share_the_link() -> None:
-    from simulator.event.arrays import proportional_shares, split_layer
-    from simulator.specs.accelerator import SystolicArray
+    from acceldse.simulator.event.arrays import proportional_shares, split_layer
+    from acceldse.simulator.specs.accelerator import SystolicArray
 
     assert proportional_shares(10, [3, 1]) == [8, 2] and proportional_shares(1, [1, 4]) == [0, 1]
     acc = load_hardware("scalesim-32x32")

@@ -7,14 +7,14 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataflows.dataflow import resolve_dataflows
-from simulator.event import event_table
-from simulator.specs.accelerator import Accelerator, MemoryTier, SystolicArray
-from simulator.systolic.kernels import double_buffer_cycles
-from simulator.systolic.model import core_chunks as split_folds
-from simulator.systolic.model import fold_schedule, systolic_table
-from workloads.layer import conv2d, gemm
-from workloads.network import Network
+from acceldse.dataflows.dataflow import resolve_dataflows
+from acceldse.simulator.event import event_table
+from acceldse.simulator.specs.accelerator import Accelerator, MemoryTier, SystolicArray
+from acceldse.simulator.systolic.kernels import double_buffer_cycles
+from acceldse.simulator.systolic.model import core_chunks as split_folds
+from acceldse.simulator.systolic.model import fold_schedule, systolic_table
+from acceldse.workloads.layer import conv2d, gemm
+from acceldse.workloads.network import Network
 
 
 def _acc(rows: int, cols: int, sram_kib: int, bw: float, wbw: float, latency: int, cores: int) -> Accelerator:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from simulator.fpga.attention import compare_attention, dense_attention, swat_attention
-from workloads.errors import SpecError
+from acceldse.simulator.fpga.attention import compare_attention, dense_attention, swat_attention
+from acceldse.workloads.errors import SpecError
 
 NS = (1024, 2048, 4096, 8192, 16384)
 

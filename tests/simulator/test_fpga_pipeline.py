@@ -2,12 +2,12 @@
 
 import pytest
 
-from mapper.fpga import optimise
-from simulator.fpga.networks import lenet, mlp, residual_block, vgg_small
-from simulator.fpga.pipeline_sim import partition_network, simulate_pipeline
-from workloads.errors import DeadlockError, SpecError
-from workloads.layer import conv2d, gemm
-from workloads.network import Network
+from acceldse.mapper.fpga import optimise
+from acceldse.simulator.fpga.networks import lenet, mlp, residual_block, vgg_small
+from acceldse.simulator.fpga.pipeline_sim import partition_network, simulate_pipeline
+from acceldse.workloads.errors import DeadlockError, SpecError
+from acceldse.workloads.layer import conv2d, gemm
+from acceldse.workloads.network import Network
 
 
 @pytest.mark.parametrize("make,platform", [(lenet, "zc706"), (vgg_small, "zcu102"), (residual_block, "zcu102"),
@@ -24,7 +24,7 @@ def test_event_matches_analytical_within_one_percent(make, platform) -> None:  #
 def test_first_sample_latency_is_bounded_by_stage_sum() -> None:
     net = lenet()
     sim = simulate_pipeline(net, {}, samples=4)
-    from simulator.fpga import Folding, stage_cost
+    from acceldse.simulator.fpga import Folding, stage_cost
     total = sum(stage_cost(layer, Folding()).cycles_per_sample for layer in net)
     assert sim.analytical_interval_cycles <= sim.finish_cycles[0] <= total
 

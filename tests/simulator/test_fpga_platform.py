@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.specs.platform import load_platform, preset_names
-from workloads.errors import SpecError
+from acceldse.simulator.specs.platform import load_platform, preset_names
+from acceldse.workloads.errors import SpecError
 
 PUBLISHED = {  # PUBLISHED.md "FPGA streaming" table
     "u250": (12288, 5376, 1280, 1728000, 3456000, 614.4),

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.fpga import Folding, stage_cost
-from simulator.fpga.networks import cnv, lenet, mlp, vgg_small
-from workloads.network import Network
+from acceldse.simulator.fpga import Folding, stage_cost
+from acceldse.simulator.fpga.networks import cnv, lenet, mlp, vgg_small
+from acceldse.workloads.network import Network
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fpga"
 FILES = sorted(GOLDEN.glob("samo_*.json"))

@@ -11,11 +11,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.specs.accelerator import accelerator_from_dict, load_accelerator_file
-from simulator.specs.presets import PRESET_DIR, list_hardware, load_hardware
-from simulator.specs.scalesim_cfg import load_scalesim_cfg
-from workloads.errors import SpecError
-from workloads.spec_io import parse_bytes
+from acceldse.simulator.specs.accelerator import accelerator_from_dict, load_accelerator_file
+from acceldse.simulator.specs.presets import PRESET_DIR, list_hardware, load_hardware
+from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.spec_io import parse_bytes
 
 REF = Path(__file__).resolve().parents[1] / "golden" / "scalesim"  # copies of SCALE-Sim's cfgs
 BASE = yaml.safe_load((PRESET_DIR / "scalesim-32x32.yaml").read_text())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.specs.hierarchy_loader import hierarchy_presets, load_hierarchy
-from workloads.errors import SpecError
+from acceldse.simulator.specs.hierarchy_loader import hierarchy_presets, load_hierarchy
+from acceldse.workloads.errors import SpecError
 
 
 def test_presets_load():

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.specs.accelerator import MemoryTier
-from simulator.specs.presets import load_hardware
-from simulator.tiers.placement import TensorRequest, place, transfer_cycles, transfer_seconds
-from workloads.errors import SpecError
+from acceldse.simulator.specs.accelerator import MemoryTier
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.tiers.placement import TensorRequest, place, transfer_cycles, transfer_seconds
+from acceldse.workloads.errors import SpecError
 
 
 def _tiers() -> tuple[MemoryTier, ...]:

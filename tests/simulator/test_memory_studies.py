@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
-from simulator.specs.presets import load_hardware
-from simulator.tiers.fusion import default_block, fusion_study
-from simulator.tiers.switching import dtype_bytes, expert_switching, fewest_sockets
-from workloads.errors import SpecError
-from workloads.loader import load_workload
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.tiers.fusion import default_block, fusion_study
+from acceldse.simulator.tiers.switching import dtype_bytes, expert_switching, fewest_sockets
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.loader import load_workload
 
 
 def test_presets_match_published_figures() -> None:

@@ -15,8 +15,8 @@ import pytest
 
 pytest.importorskip("scalesim")
 
-from simulator.scalesim import calc_kernels as kern  # noqa: E402
-from simulator.scalesim.calc import scalesim_layer  # noqa: E402
+from acceldse.simulator.scalesim import calc_kernels as kern  # noqa: E402
+from acceldse.simulator.scalesim.calc import scalesim_layer  # noqa: E402
 from tests.peers.scalesim_runner import (  # noqa: E402
     REPORT_FIELDS,
     PeerLayer,
@@ -202,8 +202,8 @@ def test_prefetch_order_matches_scalesim_prefetch_matrices(dataflow: str, layer:
     from scalesim.scale_config import scale_config
     from scalesim.topology_utils import topologies
 
-    from simulator.scalesim import user_kernels as ukern
-    from simulator.scalesim.user import user_buffers
+    from acceldse.simulator.scalesim import user_kernels as ukern
+    from acceldse.simulator.scalesim.user import user_buffers
 
     rows, cols = 4, 3
     cfg = scale_config()

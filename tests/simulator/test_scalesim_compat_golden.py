@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.scalesim.calc import scalesim_gemm, scalesim_layer
-from workloads.errors import SpecError
+from acceldse.simulator.scalesim.calc import scalesim_gemm, scalesim_layer
+from acceldse.workloads.errors import SpecError
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden" / "scalesim"
 GOLDEN_FILES = sorted(GOLDEN_DIR.glob("golden_*.csv"))
@@ -119,7 +119,7 @@ def test_closed_forms(d: dict) -> None:
 
 def test_small_lines_buffer_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """If the ofmap backlog overflows the bounded lines buffer the run restarts, same result."""
-    import simulator.scalesim.calc as compat
+    import acceldse.simulator.scalesim.calc as compat
 
     for mode in ("CALC", "USER"):
         args = dict(ifmap_h=12, ifmap_w=12, filter_h=3, filter_w=3, channels=8, num_filters=30,
@@ -194,7 +194,7 @@ def test_ifmap_tables_equal_plain_address_formula(d: dict) -> None:
     """The division-free tables the walk uses give SCALE-Sim's ifmap element addresses."""
     import numpy as np
 
-    from simulator.scalesim import calc_kernels as kern
+    from acceldse.simulator.scalesim import calc_kernels as kern
 
     a = _args(d)
     s = a["stride"]

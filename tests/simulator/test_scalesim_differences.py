@@ -12,9 +12,9 @@ import math
 import pytest
 
 import acceldse
-from simulator.specs.accelerator import accelerator_from_dict
-from workloads.layer import conv2d, gemm
-from workloads.network import Network
+from acceldse.simulator.specs.accelerator import accelerator_from_dict
+from acceldse.workloads.layer import conv2d, gemm
+from acceldse.workloads.network import Network
 
 LAYERS = Network("mix", (conv2d("conv3x3", 32, 48, 20, 3), conv2d("conv5x5s2", 16, 40, 23, 5, stride=2),
                          gemm("fc", 50, 70, 90)))

@@ -19,19 +19,19 @@ from hypothesis import strategies as st
 
 import acceldse
 from acceldse.cli import main
-from dataflows.dataflow import resolve_dataflows
-from mapper.api import map_layer
-from simulator.event import event_table
-from simulator.specs.accelerator import Accelerator, accelerator_from_dict
-from simulator.specs.hierarchy_loader import PRESET_DIR, build_hierarchy, load_hierarchy
-from simulator.specs.presets import load_hardware
-from simulator.systolic.cycle import cycle_table
-from simulator.systolic.model import systolic_table
-from workloads.errors import SpecError
-from workloads.layer import conv2d, gemm
-from workloads.loader import load_workload
-from workloads.network import Network
-from workloads.spec_io import load_yaml
+from acceldse.dataflows.dataflow import resolve_dataflows
+from acceldse.mapper.api import map_layer
+from acceldse.simulator.event import event_table
+from acceldse.simulator.specs.accelerator import Accelerator, accelerator_from_dict
+from acceldse.simulator.specs.hierarchy_loader import PRESET_DIR, build_hierarchy, load_hierarchy
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.systolic.cycle import cycle_table
+from acceldse.simulator.systolic.model import systolic_table
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import conv2d, gemm
+from acceldse.workloads.loader import load_workload
+from acceldse.workloads.network import Network
+from acceldse.workloads.spec_io import load_yaml
 
 
 def _tiers(acc: Accelerator, **sram: float) -> Accelerator:
@@ -210,7 +210,7 @@ def test_unknown_hierarchy_version_is_rejected(tmp_path) -> None:  # type: ignor
 
 
 def test_mixed_clocks_are_rejected_by_the_hetero_scheduler() -> None:
-    from mapper.hetero import SubAccelerator, assign_layers
+    from acceldse.mapper.hetero import SubAccelerator, assign_layers
 
     subs = [SubAccelerator("a", "eyeriss_like", "rs", 0.5), SubAccelerator("b", "simple_ws_32x32", "ws", 0.5)]
     with pytest.raises(SpecError, match="clock"):
@@ -236,7 +236,7 @@ def test_cli_map_prints_time(capsys: pytest.CaptureFixture[str]) -> None:
 def test_batched_path_models_the_same_fields() -> None:
     """The sweep / env fast path (``simulator.systolic.batch``) gives simulate()'s totals exactly on
     multi-core, 2-byte-word and SRAM-starved hardware."""
-    from simulator.systolic.batch import TOTAL_COLUMNS, network_totals
+    from acceldse.simulator.systolic.batch import TOTAL_COLUMNS, network_totals
 
     narrow = _tiers(load_hardware("scalesim-32x32"), read_bw_bytes_per_cycle=4.0, write_bw_bytes_per_cycle=4.0,
                     latency_cycles=9)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataflows.streams import Channel, Context, GeneratorContext, StreamGraph, build_graph
-from simulator.streaming import build_trace, run_compiled, run_graph, run_simpy
-from simulator.streaming.kernels import max_occupancy, occupancy_steps
+from acceldse.dataflows.streams import Channel, Context, GeneratorContext, StreamGraph, build_graph
+from acceldse.simulator.streaming import build_trace, run_compiled, run_graph, run_simpy
+from acceldse.simulator.streaming.kernels import max_occupancy, occupancy_steps
 
 
 @st.composite

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acceldse.cli import main
-from dataflows.streams.sdpa import SMALL_FIFO_DEPTH, naive_graph, reference_attention, reordered_graph
-from simulator.streaming import run_compiled, run_sdpa, run_simpy
-from simulator.streaming.sdpa import min_fifo_depth
-from workloads.errors import SpecError
+from acceldse.dataflows.streams.sdpa import SMALL_FIFO_DEPTH, naive_graph, reference_attention, reordered_graph
+from acceldse.simulator.streaming import run_compiled, run_sdpa, run_simpy
+from acceldse.simulator.streaming.sdpa import min_fifo_depth
+from acceldse.workloads.errors import SpecError
 
 # Cycles beyond one per score, derived by hand (stage latency + 1-cycle channel each hop):
 # reordered: the last score leaves qk at N^2 - 1; rowmax +12, exp +3, matvec +2, divide +13,

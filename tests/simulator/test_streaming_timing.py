@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dataflows.streams import Channel, Context, build_graph
-from simulator.streaming import StreamDeadlockError, run_compiled, run_graph, run_simpy
+from acceldse.dataflows.streams import Channel, Context, build_graph
+from acceldse.simulator.streaming import StreamDeadlockError, run_compiled, run_graph, run_simpy
 
 EXECUTORS = [run_compiled, run_simpy]
 

@@ -10,14 +10,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dataflows.streams.graph import build_graph
-from dataflows.streams.sdpa import reference_attention
-from dataflows.streams.tokens import replay
-from dataflows.streams.values import evaluate
-from simulator.streaming.compiled import run_compiled
-from simulator.streaming.sdpa import build_sdpa, run_sdpa
-from simulator.streaming.simpy_executor import run_simpy
-from workloads.errors import SpecError
+from acceldse.dataflows.streams.graph import build_graph
+from acceldse.dataflows.streams.sdpa import reference_attention
+from acceldse.dataflows.streams.tokens import replay
+from acceldse.dataflows.streams.values import evaluate
+from acceldse.simulator.streaming.compiled import run_compiled
+from acceldse.simulator.streaming.sdpa import build_sdpa, run_sdpa
+from acceldse.simulator.streaming.simpy_executor import run_simpy
+from acceldse.workloads.errors import SpecError
 
 CASES = [("naive", None), ("reordered", None), ("window", 7)]
 

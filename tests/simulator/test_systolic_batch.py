@@ -8,11 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import acceldse
-from dataflows.dataflow import resolve_dataflows
-from simulator.specs.accelerator import Accelerator
-from simulator.specs.presets import load_hardware
-from simulator.systolic.batch import LAYER_COLUMNS, TOTAL_COLUMNS, layer_frame, network_layer_arrays, network_totals
-from simulator.systolic.model import systolic_table
+from acceldse.dataflows.dataflow import resolve_dataflows
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.systolic.batch import (
+    LAYER_COLUMNS,
+    TOTAL_COLUMNS,
+    layer_frame,
+    network_layer_arrays,
+    network_totals,
+)
+from acceldse.simulator.systolic.model import systolic_table
 
 BASE = load_hardware("scalesim-32x32")
 NETS = {name: acceldse.load_workload(name) for name in ("resnet18", "mobilenet_v1")}

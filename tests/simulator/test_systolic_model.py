@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import acceldse
-from dataflows.dataflow import DATAFLOWS, resolve_dataflows
-from simulator.specs.accelerator import accelerator_from_dict
-from simulator.specs.presets import load_hardware
-from simulator.systolic.model import build_case, fold_schedule, systolic_table
-from workloads.layer import conv2d, gemm
-from workloads.network import Network
+from acceldse.dataflows.dataflow import DATAFLOWS, resolve_dataflows
+from acceldse.simulator.specs.accelerator import accelerator_from_dict
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.systolic.model import build_case, fold_schedule, systolic_table
+from acceldse.workloads.layer import conv2d, gemm
+from acceldse.workloads.network import Network
 
 
 def make_acc(rows: int, cols: int, kib: int = 64, bw: float = 10.0, latency: int = 100):

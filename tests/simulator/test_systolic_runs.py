@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataflows.dataflow import DATAFLOWS
-from simulator.specs.presets import load_hardware
-from simulator.systolic.kernels import (
+from acceldse.dataflows.dataflow import DATAFLOWS
+from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.systolic.kernels import (
     CASE_FIELDS,
     OUT_FIELDS,
     double_buffer_cycles,
@@ -17,8 +17,8 @@ from simulator.systolic.kernels import (
     evaluate_cases_runs,
     fold_traffic,
 )
-from simulator.systolic.model import build_case
-from workloads.loader import load_workload
+from acceldse.simulator.systolic.model import build_case
+from acceldse.workloads.loader import load_workload
 
 
 def both(cases: np.ndarray, read_bw: float, write_bw: float) -> tuple[np.ndarray, np.ndarray]:

@@ -13,16 +13,16 @@ import pytest
 import yaml
 
 from acceldse.cli import main
-from dataflows.dataflow import resolve_dataflows
-from dataflows.streams.graph import Channel, Context, build_graph
-from simulator.event import event_run
-from simulator.specs.accelerator import accelerator_from_dict, load_accelerator_file
-from simulator.specs.platform import PRESET_DIR as FPGA_PRESETS
-from simulator.specs.platform import load_platform, platform_from_dict
-from simulator.specs.presets import PRESET_DIR, load_hardware
-from simulator.streaming import build_trace, run_compiled
-from workloads.errors import SpecError
-from workloads.loader import load_workload
+from acceldse.dataflows.dataflow import resolve_dataflows
+from acceldse.dataflows.streams.graph import Channel, Context, build_graph
+from acceldse.simulator.event import event_run
+from acceldse.simulator.specs.accelerator import accelerator_from_dict, load_accelerator_file
+from acceldse.simulator.specs.platform import PRESET_DIR as FPGA_PRESETS
+from acceldse.simulator.specs.platform import load_platform, platform_from_dict
+from acceldse.simulator.specs.presets import PRESET_DIR, load_hardware
+from acceldse.simulator.streaming import build_trace, run_compiled
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.loader import load_workload
 
 NEW_ACC = yaml.safe_load((PRESET_DIR / "scalesim-32x32.yaml").read_text())
 

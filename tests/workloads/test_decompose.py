@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workloads.decompose import (
+from acceldse.workloads.decompose import (
     Decomposition,
     cp_factors,
     cp_reconstruct,
@@ -17,9 +17,9 @@ from workloads.decompose import (
     reconstruction_error,
     svd_reconstruct,
 )
-from workloads.errors import SpecError
-from workloads.layer import conv2d, eltwise, gemm, pool2d
-from workloads.network import Network
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import conv2d, eltwise, gemm, pool2d
+from acceldse.workloads.network import Network
 
 
 @settings(max_examples=60, deadline=None)

@@ -12,10 +12,10 @@ import onnx_graphs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workloads.errors import SpecError
-from workloads.network import Network
-from workloads.onnx_import import load_onnx
-from workloads.scalesim_csv import load_scalesim_csv
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
+from acceldse.workloads.onnx_import import load_onnx
+from acceldse.workloads.scalesim_csv import load_scalesim_csv
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

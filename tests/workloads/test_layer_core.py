@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workloads.errors import SpecError
-from workloads.layer import Layer, conv2d, eltwise, gemm, matmul, pool2d
-from workloads.network import Network
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import Layer, conv2d, eltwise, gemm, matmul, pool2d
+from acceldse.workloads.network import Network
 
 
 def test_resnet_stem_geometry() -> None:

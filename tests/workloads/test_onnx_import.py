@@ -10,9 +10,9 @@ import onnx
 import onnx_graphs as onnx_models
 import pytest
 
-from workloads.errors import SpecError
-from workloads.loader import load_workload
-from workloads.onnx_import import OnnxImportWarning, load_onnx
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.loader import load_workload
+from acceldse.workloads.onnx_import import OnnxImportWarning, load_onnx
 
 
 def _save(model: onnx.ModelProto, tmp_path: Path, name: str = "m.onnx") -> Path:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from onnx_graphs import low_rank_conv_fc
 
-from workloads.decompose import Decomposition, reconstruction_error
-from workloads.errors import SpecError
-from workloads.onnx_import import load_onnx
-from workloads.onnx_weights import onnx_weights
+from acceldse.workloads.decompose import Decomposition, reconstruction_error
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.onnx_import import load_onnx
+from acceldse.workloads.onnx_weights import onnx_weights
 
 
 def test_weights_keyed_by_layer_names(tmp_path: Path) -> None:

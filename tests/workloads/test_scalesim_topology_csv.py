@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from workloads.errors import SpecError
-from workloads.scalesim_csv import (
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.scalesim_csv import (
     list_scalesim_topologies,
     load_scalesim_csv,
     scalesim_topology_path,
     to_scalesim_csv,
 )
-from workloads.zoo import build
+from acceldse.workloads.zoo import build
 
 SHIPPED = list_scalesim_topologies()
 
@@ -128,8 +128,8 @@ def test_export_zoo(tmp_path: Path, zoo: str) -> None:
 
 
 def test_grouped_conv_exports_per_group(tmp_path: Path) -> None:
-    from workloads.layer import conv2d
-    from workloads.network import Network
+    from acceldse.workloads.layer import conv2d
+    from acceldse.workloads.network import Network
 
     net = Network("g", (conv2d("grp", 64, 128, 28, 3, padding=1, groups=4),))
     assert to_scalesim_csv(net, tmp_path / "g.csv") == 4
@@ -139,8 +139,8 @@ def test_grouped_conv_exports_per_group(tmp_path: Path) -> None:
 
 
 def test_export_rejects_what_conv_form_cannot_hold(tmp_path: Path) -> None:
-    from workloads.layer import conv2d
-    from workloads.network import Network
+    from acceldse.workloads.layer import conv2d
+    from acceldse.workloads.network import Network
 
     for layer, key in ((conv2d("d", 8, 8, 32, 3, dilation=2), "dilation"), (conv2d("b", 8, 8, 32, 3, batch=2), "N"),
                        (conv2d("s", 8, 8, 32, 3, stride=(1, 2)), "stride")):

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from workloads.errors import SpecError
-from workloads.loader import load_workload
-from workloads.scalesim_csv import scalesim_topology_path
-from workloads.zoo import build
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.loader import load_workload
+from acceldse.workloads.scalesim_csv import scalesim_topology_path
+from acceldse.workloads.zoo import build
 
 
 def test_zoo_names_and_params() -> None:

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from workloads.errors import SpecError
-from workloads.network import Network
-from workloads.zoo import ZOO, build, list_workloads, parameters
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
+from acceldse.workloads.zoo import ZOO, build, list_workloads, parameters
 
 
 def params(net: Network) -> int:
@@ -138,7 +138,7 @@ def test_bad_parameters(name: str, key: str, value: object) -> None:
 
 
 def test_describe_table() -> None:
-    from workloads.zoo import describe
+    from acceldse.workloads.zoo import describe
 
     table = describe().set_index("workload")
     assert list(table.index) == list_workloads()

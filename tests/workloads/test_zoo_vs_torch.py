@@ -11,8 +11,8 @@ torch = pytest.importorskip("torch")
 
 import torch_reference  # noqa: E402
 
-from workloads.onnx_import import OnnxImportWarning, load_onnx  # noqa: E402
-from workloads.zoo import build  # noqa: E402
+from acceldse.workloads.onnx_import import OnnxImportWarning, load_onnx  # noqa: E402
+from acceldse.workloads.zoo import build  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list(torch_reference.BUILDERS))

@@ -11,12 +11,12 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from workloads.errors import SpecError
-from workloads.network import Network
-from workloads.zoo.cnn import alexnet, vgg16
-from workloads.zoo.mobilenet import mobilenet_v1, mobilenet_v2
-from workloads.zoo.resnet import resnet18, resnet50
-from workloads.zoo.transformers import bert_base, gpt2_decode, gpt2_prefill, vit_b16
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.network import Network
+from acceldse.workloads.zoo.cnn import alexnet, vgg16
+from acceldse.workloads.zoo.mobilenet import mobilenet_v1, mobilenet_v2
+from acceldse.workloads.zoo.resnet import resnet18, resnet50
+from acceldse.workloads.zoo.transformers import bert_base, gpt2_decode, gpt2_prefill, vit_b16
 
 if TYPE_CHECKING:
     import pandas as pd

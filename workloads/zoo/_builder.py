@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from workloads.errors import SpecError, require_int
-from workloads.layer import Layer, conv2d, eltwise, gemm, matmul, pool2d
-from workloads.network import Network
+from acceldse.workloads.errors import SpecError, require_int
+from acceldse.workloads.layer import Layer, conv2d, eltwise, gemm, matmul, pool2d
+from acceldse.workloads.network import Network
 
 
 @dataclass(frozen=True)

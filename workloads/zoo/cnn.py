@@ -6,9 +6,9 @@ The adaptive average pool before the classifier is a layer only when it changes 
 
 from __future__ import annotations
 
-from workloads.errors import require_int
-from workloads.network import Network
-from workloads.zoo._builder import MAX_CLASSES, GraphBuilder, check_common, check_resolution
+from acceldse.workloads.errors import require_int
+from acceldse.workloads.network import Network
+from acceldse.workloads.zoo._builder import MAX_CLASSES, GraphBuilder, check_common, check_resolution
 
 
 def alexnet(*, batch: int = 1, resolution: int = 224, num_classes: int = 1000, bits: int = 8) -> Network:

@@ -7,9 +7,9 @@ Depthwise convs are grouped convs with G = channels (C = K = 1 per group).
 
 from __future__ import annotations
 
-from workloads.errors import require_int
-from workloads.network import Network
-from workloads.zoo._builder import (
+from acceldse.workloads.errors import require_int
+from acceldse.workloads.network import Network
+from acceldse.workloads.zoo._builder import (
     MAX_CLASSES,
     GraphBuilder,
     Tensor,

@@ -7,9 +7,9 @@ changes has a 1x1 projection conv on the shortcut.
 
 from __future__ import annotations
 
-from workloads.errors import require_int
-from workloads.network import Network
-from workloads.zoo._builder import MAX_CLASSES, GraphBuilder, Tensor, check_common, check_resolution
+from acceldse.workloads.errors import require_int
+from acceldse.workloads.network import Network
+from acceldse.workloads.zoo._builder import MAX_CLASSES, GraphBuilder, Tensor, check_common, check_resolution
 
 
 def _stem(b: GraphBuilder, res: int) -> Tensor:

@@ -10,9 +10,16 @@ mask does not remove the masked half of ``QK^T`` from the hardware's work.
 
 from __future__ import annotations
 
-from workloads.errors import SpecError, require_int
-from workloads.network import Network
-from workloads.zoo._builder import MAX_CLASSES, MAX_LAYERS, GraphBuilder, Tensor, check_common, check_resolution
+from acceldse.workloads.errors import SpecError, require_int
+from acceldse.workloads.network import Network
+from acceldse.workloads.zoo._builder import (
+    MAX_CLASSES,
+    MAX_LAYERS,
+    GraphBuilder,
+    Tensor,
+    check_common,
+    check_resolution,
+)
 
 MAX_TOKENS = 1 << 20
 """Upper bound accepted for sequence and KV-cache lengths (tokens)."""

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.specs.accelerator import Accelerator, load_accelerator_file
-from simulator.specs.scalesim_cfg import load_scalesim_cfg
-from workloads.errors import SpecError
-from workloads.spec_io import path_exists
+from acceldse.simulator.specs.accelerator import Accelerator, load_accelerator_file
+from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg
+from acceldse.workloads.errors import SpecError
+from acceldse.workloads.spec_io import path_exists
 
 ROOT = Path(__file__).parent
 PRESET_DIRS: dict[str, Path] = {"systolic": ROOT / "hardware", "hierarchy": ROOT / "hierarchy",

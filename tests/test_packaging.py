@@ -1,0 +1,62 @@
+"""One import namespace: the installed wheel puts only ``acceldse`` at the top level, and a user's own
+``envs/`` (or ``simulator/``, ``mapper/`` ...) folder next to their script shadows nothing of ours."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LOWER = ("workloads", "dataflows", "simulator", "mapper", "envs")
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    source = out / "source"  # setuptools writes build/ into the tree it builds: build a copy (links kept as links)
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", "tests", "benchmarks", "notebooks"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+                    str(source)], check=True, capture_output=True, text=True)
+    (path,) = out.glob("acceldse-*.whl")
+    return path
+
+
+@pytest.mark.slow
+def test_wheel_has_one_top_level_name(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
+    assert tops == {"acceldse"}
+    for package in LOWER:  # the linked folders are stored as real files, presets and data included
+        assert f"acceldse/{package}/__init__.py" in names
+    assert any(n.startswith("acceldse/simulator/specs/presets/") and n.endswith(".yaml") for n in names)
+
+
+@pytest.mark.slow
+def test_local_envs_folder_shadows_nothing(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+                   check=True, capture_output=True, text=True)
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    # the dependencies come from this interpreter's site-packages, appended after the fresh venv's own
+    (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    project = tmp_path / "rl_project"
+    for package in LOWER:  # a user's project with folders of our old top-level names
+        (project / package).mkdir(parents=True)
+        (project / package / "__init__.py").write_text("raise ImportError('the user project was imported')\n")
+    code = ("import acceldse, gymnasium as gym, acceldse.envs, acceldse.simulator.specs.presets as p\n"
+            "env = gym.make('acceldse/AcceleratorDesign-v0'); env.reset(seed=0)\n"
+            "print(acceldse.envs.__file__); print(p.__file__)\n")
+    run = subprocess.run([str(python), "-c", code], cwd=project, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    for line in run.stdout.split():
+        assert line.startswith(site), line  # ours, from the installed wheel, not the user's folder or the checkout
