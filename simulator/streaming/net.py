@@ -99,7 +99,7 @@ class NetRun:
 
 
 def _pattern(value: Pattern, dtype: type) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(value, dtype=dtype))
+    arr: np.ndarray = np.atleast_1d(np.asarray(value, dtype=dtype))
     if arr.ndim != 1 or arr.size == 0 or (arr < 0).any():
         raise ValueError(f"a pattern must be a non-empty list of values >= 0, got {value!r}")
     return arr
@@ -173,7 +173,8 @@ def _tokens(ctx: _Ctx, pattern: np.ndarray) -> int:
 
 
 def _run(net: Net, record: bool) -> NetRun:
-    ctxs, chans, dt = net._ctxs, net._chans, net.dtype
+    ctxs, chans = net._ctxs, net._chans
+    dt: np.dtype = np.dtype(net.dtype)
     for ch in chans:
         if ch.src < 0 or ch.dst < 0:
             raise ValueError(f"channel {ch.name!r} is not connected at both ends")
@@ -235,7 +236,7 @@ def _run(net: Net, record: bool) -> NetRun:
     res = arr([c.resource for c in ctxs])
     users = np.bincount(res[res >= 0], minlength=len(net._res)) if len(net._res) else np.zeros(0, np.int64)
     shared = bool((users > 1).any())
-    if shared and dt is not np.float64:
+    if shared and dt != np.float64:
         raise ValueError("shared resources need float64 times")
     res_busy = np.zeros(len(net._res))
     res_count = np.zeros((len(net._res), 3))
