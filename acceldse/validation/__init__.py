@@ -1,0 +1,175 @@
+"""Validation: published figures (measured silicon, the seed papers' headline results) beside acceldse's.
+
+``published.yaml`` holds what the papers print (nothing in it feeds a model); ``silicon.py`` and
+``papers.py`` compute acceldse's side, each value with the command that produces it. ``validate()``
+joins them into one table; ``acceldse validate`` prints it and ``docs/validation.md`` is that table
+(``tests/acceldse/test_validation.py`` recomputes every row, so the page cannot drift).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from importlib import resources
+from typing import Any
+
+from acceldse.workloads.errors import SpecError, require_float
+from acceldse.workloads.spec_io import parse_yaml, reject_unknown
+
+CATEGORIES = ("silicon", "paper")
+FIELDS = ("id", "category", "source", "quantity", "conditions", "published", "unit")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """acceldse's value for one published figure and the command (or API call) that gives it."""
+
+    value: float
+    command: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One published figure beside acceldse's value.
+
+    ``published`` is a number or a ``(low, high)`` range; ``error_pct`` is the signed error of ours
+    against the number (against the nearer end of a range, 0 inside it).
+    """
+
+    id: str
+    category: str
+    source: str
+    quantity: str
+    conditions: str
+    published: float | tuple[float, float]
+    unit: str
+    acceldse: float
+    command: str
+
+    @property
+    def error_pct(self) -> float:
+        if isinstance(self.published, tuple):
+            low, high = self.published
+            ref = low if self.acceldse < low else high if self.acceldse > high else self.acceldse
+        else:
+            ref = self.published
+        return 0.0 if ref == self.acceldse else (self.acceldse - ref) / abs(ref) * 100.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["published"] = list(self.published) if isinstance(self.published, tuple) else self.published
+        out["error_pct"] = self.error_pct
+        return out
+
+
+def published(text: str | None = None, *, source: str = "acceldse/validation/published.yaml"
+              ) -> list[dict[str, Any]]:
+    """The published figures (``published.yaml``, or ``text`` in its format), checked."""
+    if text is None:
+        text = (resources.files(__name__) / "published.yaml").read_text()
+    doc = parse_yaml(text, kind="published figures", source=source, versions=(1,))
+    reject_unknown(doc, {"version", "rows"}, source=source)
+    entries: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    if not isinstance(doc.get("rows"), list) or not all(isinstance(e, dict) for e in doc["rows"]):
+        raise SpecError("missing or not a list of mappings", source=source, key="rows", value=doc.get("rows"),
+                        accepted="a list of {id, category, source, quantity, conditions, published, unit}")
+    for i, entry in enumerate(doc["rows"]):
+        reject_unknown(entry, set(FIELDS), source=source, prefix=f"rows[{i}].")
+        missing = [k for k in FIELDS if k not in entry]
+        if missing or entry["category"] not in CATEGORIES or entry["id"] in seen:
+            raise SpecError("malformed published figure", source=source, key=f"rows[{i}]", value=entry.get("id"),
+                            accepted=f"the fields {', '.join(FIELDS)}, a category in {CATEGORIES}, a unique id")
+        seen.add(entry["id"])
+        value, key = entry["published"], f"rows[{i}].published"
+        if isinstance(value, list):
+            if len(value) != 2 or value[0] > value[1]:
+                raise SpecError("a published range is [low, high]", source=source, key=key, value=value,
+                                accepted="two numbers, low <= high")
+            entries.append({**entry, "published": tuple(require_float(v, key=key, source=source,
+                                                                      strictly_positive=True) for v in value)})
+        else:
+            entries.append({**entry, "published": require_float(value, key=key, source=source,
+                                                                 strictly_positive=True)})
+    return entries
+
+
+_MEASURED: dict[str, dict[str, Measured]] = {}
+
+
+def _computers() -> list[Callable[[], dict[str, Measured]]]:
+    from acceldse.validation import papers, silicon
+
+    return [*silicon.COMPUTE, *papers.COMPUTE]
+
+
+def validate(category: str | None = None, *,
+             progress: Callable[[int, int, str], None] | None = None) -> list[Row]:
+    """Every published figure beside acceldse's value.
+
+    Args:
+        category: ``silicon``, ``paper`` or None (both).
+        progress: called as ``progress(done, total, source)`` after each source is computed.
+    """
+    if category is not None and category not in CATEGORIES:
+        raise SpecError("unknown category", key="category", value=category, accepted=" | ".join(CATEGORIES))
+    entries = [e for e in published() if category is None or e["category"] == category]
+    wanted = {e["id"].split(".")[0] for e in entries}
+    computers = [c for c in _computers() if c.__name__.removeprefix("compute_") in wanted]
+    measured: dict[str, Measured] = {}
+    for done, compute in enumerate(computers, 1):
+        name = compute.__name__
+        if name not in _MEASURED:  # every source is deterministic: computed once per process
+            _MEASURED[name] = compute()
+        measured.update(_MEASURED[name])
+        if progress is not None:
+            progress(done, len(computers), compute.__name__.removeprefix("compute_"))
+    rows = []
+    for e in entries:
+        if e["id"] not in measured:
+            raise AssertionError(f"no acceldse value computed for {e['id']}")
+        m = measured[e["id"]]
+        rows.append(Row(**e, acceldse=float(m.value), command=m.command))
+    return rows
+
+
+def summary(rows: Iterable[Row]) -> dict[str, dict[str, float]]:
+    """Per category: rows, median and largest absolute error (%), rows within 10 %."""
+    out: dict[str, dict[str, float]] = {}
+    for cat in CATEGORIES:
+        errs = sorted(abs(r.error_pct) for r in rows if r.category == cat)
+        if errs:
+            mid = len(errs) // 2
+            median = errs[mid] if len(errs) % 2 else (errs[mid - 1] + errs[mid]) / 2
+            out[cat] = {"rows": len(errs), "median_abs_error_pct": median, "max_abs_error_pct": errs[-1],
+                        "within_10_pct": sum(e <= 10 for e in errs)}
+    return out
+
+
+def markdown(rows: list[Row]) -> str:
+    """The table as Markdown (``docs/validation.md``): one row per figure, then the summary per category."""
+    lines = ["| source | quantity | conditions | published | acceldse | error | command |",
+             "|---|---|---|---:|---:|---:|---|"]
+    for r in rows:
+        unit = f" {r.unit}" if r.unit else ""
+        lines.append(f"| {r.source} | {r.quantity} | {r.conditions} | {fmt_value(r.published)}{unit} | "
+                     f"{fmt_value(r.acceldse)}{unit} | {r.error_pct:+.1f} % | `{r.command}` |")
+    lines.append("")
+    for cat, s in summary(rows).items():
+        lines.append(f"- **{cat}**: {s['rows']:.0f} rows, median |error| {s['median_abs_error_pct']:.1f} %, "
+                     f"largest {s['max_abs_error_pct']:.1f} %, {s['within_10_pct']:.0f} within 10 %")
+    return "\n".join(lines) + "\n"
+
+
+def fmt_value(value: float | tuple[float, float]) -> str:
+    """A figure as printed in the tables (ranges as ``low-high``)."""
+    if isinstance(value, tuple):
+        return "–".join(fmt_value(v) for v in value)
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    digits = max(0, 3 - int(math.floor(math.log10(abs(value)))))
+    return f"{value:,.{min(digits, 4)}f}" if abs(value) < 1e4 else f"{value:,.0f}"
+
+
+__all__ = ["CATEGORIES", "Measured", "Row", "fmt_value", "markdown", "published", "summary", "validate"]

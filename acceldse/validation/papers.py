@@ -1,0 +1,115 @@
+"""The seed papers' headline results, each recomputed by the API call named beside it."""
+
+from __future__ import annotations
+
+from acceldse.validation import Measured
+
+
+def compute_scalesim() -> dict[str, Measured]:
+    """SCALE-Sim 3.0.0's ResNet-18 totals on its 32x32 reference config (compat mode)."""
+    from acceldse.api import simulate
+
+    out = {}
+    for flow in ("os", "ws", "is"):
+        layers = simulate("scalesim:resnet18", "scalesim-32x32", flow, compat="scalesim").layers
+        out[f"scalesim.resnet18.{flow}_cycles"] = Measured(
+            float(layers.total_cycles.sum()),
+            f"acceldse simulate --workload scalesim:resnet18 --hardware scalesim-32x32 --dataflow {flow} "
+            "--compat scalesim")
+    return out
+
+
+SDPA_N = 64
+
+
+def compute_sdpa() -> dict[str, Measured]:
+    """Streaming SDPA (DAM): naive needs an O(N) FIFO, the reordered online softmax runs at full rate on O(1)."""
+    from acceldse.simulator.streaming import run_sdpa
+    from acceldse.simulator.streaming.sdpa import min_fifo_depth
+
+    naive = min_fifo_depth("naive", SDPA_N)
+    reordered = min_fifo_depth("reordered", SDPA_N, criterion="full-rate")
+    rate = run_sdpa("reordered", SDPA_N, 8, fifo_depth=12, values=False).tokens_per_cycle
+    return {
+        "sdpa.naive.fifo_depth": Measured(naive, f"acceldse stream min-depth --variant naive --seq-len {SDPA_N}"),
+        "sdpa.reordered.fifo_depth": Measured(reordered, "acceldse stream min-depth --variant reordered --seq-len "
+                                                         f"{SDPA_N} --criterion full-rate"),
+        "sdpa.reordered.elements_per_cycle": Measured(rate, f"acceldse.run_sdpa('reordered', {SDPA_N}, 8, "
+                                                            "fifo_depth=12).tokens_per_cycle"),
+    }
+
+
+def compute_sn40l() -> dict[str, Measured]:
+    """SN40L: expert switching from the tier bandwidths, operator fusion on one socket."""
+    from acceldse.tiers import fusion, switch_study
+
+    table = switch_study("sn40l-like", 8e9, "bf16", experts=10, sockets=1).table.set_index("tier")
+    hbm, ddr = table.loc["hbm", "switch_seconds"], table.loc["ddr", "switch_seconds"]
+    fused = fusion("sn40l-like", "gpt2_decode")
+    return {
+        "sn40l.switch_s": Measured(float(hbm), "acceldse tiers switch --hardware sn40l-like --params 8e9 --experts 10 "
+                                                   "--sockets 1"),
+        "sn40l.switch_speedup": Measured(float(ddr / hbm), "acceldse tiers switch --hardware sn40l-like "
+                                                           "--params 8e9 --experts 10 --sockets 1 (ddr ÷ hbm)"),
+        "sn40l.fusion_speedup": Measured(float(fused.unfused_cycles / fused.fused_cycles),
+                                         "acceldse tiers fusion --hardware sn40l-like --workload gpt2_decode"),
+    }
+
+
+SWAT_SEQ_LEN, SWAT_WINDOW = 16384, 512
+
+
+def compute_swat() -> dict[str, Measured]:
+    """SWAT: sliding-window (w = 512) vs dense attention on one ZCU102 row pipeline, at 16K tokens."""
+    from acceldse.simulator.fpga.attention import compare_attention
+
+    row = compare_attention("zcu102", seq_lens=(SWAT_SEQ_LEN,), window=SWAT_WINDOW).iloc[0]
+    call = f"acceldse fpga swat --platform zcu102 --seq-len {SWAT_SEQ_LEN} --window {SWAT_WINDOW}"
+    return {"swat.latency_speedup": Measured(float(row.speedup), call),
+            "swat.energy_ratio": Measured(float(row.energy_ratio), call)}
+
+
+def compute_mixed_td() -> dict[str, Measured]:
+    """Mixed-TD: throughput per DSP with per-layer SVD/CP decomposition vs without, VGG-style net on a ZCU102."""
+    from acceldse.mapper.fpga import optimise
+    from acceldse.simulator.fpga.networks import vgg_small
+
+    net = vgg_small()
+    plain = optimise(net, "zcu102", batch=256).summary
+    mixed = optimise(net, "zcu102", batch=256, decompose=True, max_error=None).summary
+    return {"mixed_td.throughput_per_dsp_gain": Measured(
+        mixed["throughput_per_dsp"] / plain["throughput_per_dsp"],
+        "acceldse fpga --workload vgg_small --platform zcu102 --batch 256 --decompose --max-error none "
+        "(÷ the same without --decompose)")}
+
+
+def compute_draco() -> dict[str, Measured]:
+    """DRACO's setup (MobileNetV1, 64x64 array): latency saved by choosing the dataflow per layer."""
+    from acceldse.api import simulate
+
+    layers = simulate("mobilenet_v1", "array-64x64", "all").layers
+    cycles = layers[layers.macs > 0].pivot_table(index="layer", columns="dataflow", values="total_cycles",
+                                                 sort=False)
+    saved = 1 - cycles.min(axis=1).sum() / cycles.sum().min()
+    return {"draco.latency_reduction_pct": Measured(
+        float(saved * 100), "acceldse simulate --workload mobilenet_v1 --hardware array-64x64 --dataflow all "
+                            "(best dataflow per layer vs the best single dataflow)")}
+
+
+GPUS = {  # published dense FP16/BF16 tensor peak FLOP/s and DRAM bytes/s (vendor data sheets)
+    "P100": (2016, 21.2e12, 732e9),
+    "H100 SXM": (2022, 989e12, 3350e9),
+}
+
+
+def compute_memory_wall() -> dict[str, Measured]:
+    """Growth per two years of GPU peak FLOP/s and DRAM bandwidth, P100 (2016) to H100 (2022)."""
+    (y0, f0, b0), (y1, f1, b1) = GPUS["P100"], GPUS["H100 SXM"]
+    periods = (y1 - y0) / 2
+    call = "acceldse.validation.papers.GPUS (vendor peaks), growth per 2 years"
+    return {"memory_wall.flops_growth": Measured((f1 / f0) ** (1 / periods), call),
+            "memory_wall.bandwidth_growth": Measured((b1 / b0) ** (1 / periods), call)}
+
+
+COMPUTE = [compute_scalesim, compute_sdpa, compute_sn40l, compute_swat, compute_mixed_td, compute_draco,
+           compute_memory_wall]

@@ -1,0 +1,125 @@
+"""Measured silicon: Eyeriss v1 (JSSC 2017) and TPU v1 (ISCA 2017) on presets built from the papers' stated
+parameters (``eyeriss-v1`` hierarchy, ``tpu-v1`` systolic array); nothing here is fitted to a measurement.
+
+Eyeriss v1 runs the original AlexNet (Krizhevsky et al. 2012: 227x227 input, 96 conv1 filters, two groups
+in CONV2/4/5) and VGG-16's 13 CONV layers, 16-bit, each layer mapped by acceldse's mapper (the paper's
+row-stationary dataflow, the lower-EDP of the GA and hybrid searches, seed 0; AlexNet again with no spatial
+constraint). TPU v1 runs the paper's Table 1 applications as far as the table describes them: equal square
+FC layers holding the stated weights (MLP0/1, LSTM0/1; the LSTMs' vector operations are not modelled) and
+CNN0 as 16 3x3 conv layers on a 19x19 plane holding 8 M weights (2,888 ops per weight byte at batch 8, as
+tabulated); CNN1's layers are not described well enough to rebuild.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+from acceldse.validation import Measured
+from acceldse.workloads.layer import Layer, conv2d, gemm
+from acceldse.workloads.network import Network
+
+EYERISS = "eyeriss-v1"
+EYERISS_SEARCHES = ("ga", "hybrid")
+"""The mapper's two default-budget searches; a layer keeps the lower-EDP mapping of the two (seed 0)."""
+EYERISS_BUDGET = 20_000
+BYTES_PER_WORD = 2  # 16-bit data
+
+
+def alexnet_eyeriss(batch: int = 4) -> Network:
+    """AlexNet's five CONV layers as Eyeriss v1 ran them (original, grouped, 16-bit)."""
+    return Network("alexnet_conv", (
+        conv2d("conv1", 3, 96, 227, 11, stride=4, batch=batch, bits=16),
+        conv2d("conv2", 96, 256, 27, 5, padding=2, groups=2, batch=batch, bits=16),
+        conv2d("conv3", 256, 384, 13, 3, padding=1, batch=batch, bits=16),
+        conv2d("conv4", 384, 384, 13, 3, padding=1, groups=2, batch=batch, bits=16),
+        conv2d("conv5", 384, 256, 13, 3, padding=1, groups=2, batch=batch, bits=16)))
+
+
+def vgg16_eyeriss(batch: int = 3) -> Network:
+    """VGG-16's 13 CONV layers (224x224, 3x3, padding 1), 16-bit."""
+    plan = [(3, 64, 224), (64, 64, 224), (64, 128, 112), (128, 128, 112), (128, 256, 56), (256, 256, 56),
+            (256, 256, 56), (256, 512, 28), (512, 512, 28), (512, 512, 28), (512, 512, 14), (512, 512, 14),
+            (512, 512, 14)]
+    return Network("vgg16_conv", tuple(conv2d(f"conv{i + 1}", c, k, hw, 3, padding=1, batch=batch, bits=16)
+                                       for i, (c, k, hw) in enumerate(plan)))
+
+
+@cache
+def _eyeriss_layer(layer: Layer, dataflow: str) -> dict[str, float]:
+    from acceldse.mapper.api import map_layer
+
+    costs = [map_layer(layer, EYERISS, dataflow=dataflow, objective="edp", search=search, budget=EYERISS_BUDGET,
+                       seed=0).cost for search in EYERISS_SEARCHES]
+    cost = min((c for c in costs if c is not None), key=lambda c: c.energy_pj * c.cycles)
+    counts = cost.counts
+    dram = counts[counts.level == "DRAM"]
+    dram_words = float(dram.reads.sum() + dram.fills.sum() + dram.updates.sum())
+    seconds = cost.cycles / 200e6
+    return {"macs": float(cost.macs), "seconds": seconds, "pes": float(cost.utilised_pes),
+            "dram_words": dram_words, "chip_pj": float(cost.energy_pj - dram.energy_pj.sum())}
+
+
+def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_layer: bool) -> dict[str, Measured]:
+    call = (f"acceldse.map(acceldse.validation.silicon.{key}_eyeriss(), '{EYERISS}', dataflow='{dataflow}', "
+            f"objective='edp', search=ga|hybrid, budget={EYERISS_BUDGET}, seed=0) (lower EDP per layer)")
+    stats = {layer.name: _eyeriss_layer(layer, dataflow) for layer in network}
+    out: dict[str, Measured] = {}
+    prefix = f"eyeriss.{key}" + ("" if dataflow == "rs" else f".{dataflow}")
+    if per_layer:
+        for name, s in stats.items():
+            out[f"{prefix}.{name}.processing_ms"] = Measured(s["seconds"] * 1e3, call)
+            out[f"{prefix}.{name}.active_pes"] = Measured(s["pes"], call)
+            out[f"{prefix}.{name}.dram_mb"] = Measured(s["dram_words"] * BYTES_PER_WORD / 1e6, call)
+            out[f"{prefix}.{name}.power_mw"] = Measured(s["chip_pj"] / s["seconds"] * 1e-9, call)
+    seconds = sum(s["seconds"] for s in stats.values())
+    out[f"{prefix}.processing_ms"] = Measured(seconds * 1e3, call)
+    out[f"{prefix}.frames_per_s"] = Measured(batch / seconds, call)
+    out[f"{prefix}.dram_accesses_per_mac"] = Measured(
+        sum(s["dram_words"] for s in stats.values()) / sum(s["macs"] for s in stats.values()), call)
+    out[f"{prefix}.power_mw"] = Measured(sum(s["chip_pj"] for s in stats.values()) / seconds * 1e-9, call)
+    return out
+
+
+def compute_eyeriss() -> dict[str, Measured]:
+    """AlexNet per layer and VGG-16 in total on the paper's row-stationary dataflow; AlexNet's totals again
+    with the mapper free to choose any spatial mapping (``dataflow='any'``)."""
+    return {**_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "rs", per_layer=True),
+            **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "any", per_layer=False),
+            **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False)}
+
+
+TPU_V1_APPS: dict[str, tuple[str, int, int, float]] = {
+    # name: (layer kind, layers, batch, weights) from the paper's Table 1
+    "mlp0": ("fc", 5, 200, 20e6),
+    "mlp1": ("fc", 4, 168, 5e6),
+    "lstm0": ("fc", 24, 64, 52e6),
+    "lstm1": ("fc", 37, 96, 34e6),
+    "cnn0": ("conv", 16, 8, 8e6),
+}
+
+
+def tpu_v1_application(name: str) -> Network:
+    """One of TPU v1's Table 1 applications rebuilt from its layer count, weights and batch (see the module)."""
+    kind, layers, batch, weights = TPU_V1_APPS[name]
+    if kind == "fc":
+        width = round(math.sqrt(weights / layers))
+        return Network(name, tuple(gemm(f"fc{i}", batch, width, width) for i in range(layers)))
+    channels = round(math.sqrt(weights / layers / 9))
+    return Network(name, tuple(conv2d(f"conv{i}", channels, channels, 19, 3, padding=1, batch=batch)
+                               for i in range(layers)))
+
+
+def compute_tpu_v1() -> dict[str, Measured]:
+    from acceldse.api import simulate
+
+    out = {}
+    for name in TPU_V1_APPS:
+        layers = simulate(tpu_v1_application(name), "tpu-v1", "ws").layers
+        tops = 2 * layers.macs.sum() / (layers.latency_us.sum() * 1e-6) / 1e12
+        out[f"tpu_v1.{name}.tops"] = Measured(
+            float(tops), f"acceldse.simulate(acceldse.validation.silicon.tpu_v1_application('{name}'), 'tpu-v1', 'ws')")
+    return out
+
+
+COMPUTE = [compute_eyeriss, compute_tpu_v1]

@@ -1,0 +1,65 @@
+"""Study: acceldse against measured silicon (Eyeriss v1, TPU v1) and the seed papers' headline results."""
+
+CELLS = [
+    ("md", "# Validation: measured silicon and the papers' results beside acceldse\n\n"
+           "Every row is a published figure (`acceldse/validation/published.yaml`, each with its source) beside "
+           "acceldse's value on a preset built from the paper's *stated* parameters, and the signed error. "
+           "The same table is `acceldse validate` and [docs/validation.md](../docs/validation.md), which also "
+           "explains the largest gaps."),
+    ("code", "import matplotlib.pyplot as plt\nimport numpy as np\nimport pandas as pd\n\n"
+             "from acceldse.validation import summary, validate\n\n"
+             "rows = validate()\n"
+             "table = pd.DataFrame([r.to_dict() for r in rows])\n"
+             "table['source_short'] = table.source.str.split(',').str[0]\n"
+             "pd.set_option('display.max_colwidth', 40)\n"
+             "table[['category', 'source_short', 'quantity', 'published', 'acceldse', 'unit', 'error_pct']]"
+             ".round(3)"),
+    ("md", "## Published against ours\n\nOne point per figure, log–log; the grey band is ±25 %. Published "
+           "ranges are drawn at their midpoint with the range as an error bar."),
+    ("code", "def centre(p):\n    return (p[0] + p[1]) / 2 if isinstance(p, list) else p\n\n"
+             "fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)\n"
+             "for ax, (cat, part) in zip(axes, table.groupby('category', sort=False)):\n"
+             "    for src, grp in part.groupby('source_short'):\n"
+             "        x = grp.published.map(centre)\n"
+             "        lo = x - grp.published.map(lambda p: p[0] if isinstance(p, list) else p)\n"
+             "        hi = grp.published.map(lambda p: p[1] if isinstance(p, list) else p) - x\n"
+             "        ax.errorbar(x, grp.acceldse, xerr=[lo, hi], fmt='o', ms=5, label=src, capsize=2)\n"
+             "    lim = np.array([part.acceldse.min(), part.published.map(centre).max()])\n"
+             "    lim = np.array([min(lim.min(), part.published.map(centre).min()) / 2, "
+             "max(lim.max(), part.acceldse.max()) * 2])\n"
+             "    ax.plot(lim, lim, 'k-', lw=0.8)\n"
+             "    ax.fill_between(lim, lim * 0.75, lim * 1.25, color='0.85', zorder=0)\n"
+             "    ax.set(xscale='log', yscale='log', xlim=lim, ylim=lim, xlabel='published', ylabel='acceldse',\n"
+             "           title=f'{cat}: {len(part)} figures')\n"
+             "    ax.legend(fontsize=7, loc='upper left')\n"
+             "plt.show()"),
+    ("md", "## Error per figure\n\nSigned error in % of the published value (0 inside a published range), "
+           "largest first; the x axis is symmetric-log so that exact rows and 900 % gaps both show."),
+    ("code", "order = table.reindex(table.error_pct.abs().sort_values(ascending=False).index)\n"
+             "fig, ax = plt.subplots(figsize=(8, 11), constrained_layout=True)\n"
+             "colors = order.category.map({'silicon': 'tab:blue', 'paper': 'tab:orange'})\n"
+             "ax.barh(order.id, order.error_pct, color=colors)\n"
+             "ax.set_xscale('symlog', linthresh=10)\n"
+             "ax.axvline(0, color='k', lw=0.8)\n"
+             "for x in (-10, 10):\n    ax.axvline(x, color='0.6', lw=0.6, ls='--')\n"
+             "ax.invert_yaxis()\n"
+             "ax.set(xlabel='error (%), symlog; dashed: ±10 %', title='acceldse vs published')\n"
+             "ax.tick_params(axis='y', labelsize=7)\n"
+             "plt.show()"),
+    ("code", "stats = pd.DataFrame(summary(rows)).T\nstats"),
+    ("code", "by_id = table.set_index('id')\n"
+             "# exact where acceldse speaks the peer's language (SCALE-Sim, DAM's SDPA FIFO depths)\n"
+             "assert (by_id.loc[['scalesim.resnet18.os_cycles', 'scalesim.resnet18.ws_cycles',\n"
+             "                   'scalesim.resnet18.is_cycles', 'sdpa.naive.fifo_depth',\n"
+             "                   'sdpa.reordered.fifo_depth'], 'error_pct'] == 0).all()\n"
+             "# Eyeriss v1: AlexNet CONV1-5 processing time within 5 %, each layer within 15 %\n"
+             "assert abs(by_id.loc['eyeriss.alexnet.processing_ms', 'error_pct']) < 5\n"
+             "assert by_id.loc[[f'eyeriss.alexnet.conv{i}.processing_ms' for i in range(1, 6)], 'error_pct']"
+             ".abs().max() < 15\n"
+             "# ...while its DRAM traffic is where the model is furthest from the chip (see docs/validation.md)\n"
+             "dram = by_id.loc[[f'eyeriss.alexnet.conv{i}.dram_mb' for i in range(1, 6)], 'error_pct']\n"
+             "assert dram.max() > 100"),
+    ("md", "Where the gaps come from (DRAM traffic under the EDP objective and no run-length compression, "
+           "Eyeriss' off-chip link, the TPU's unified buffer across layers, the LSTMs' vector unit) and what "
+           "would close them: [docs/validation.md](../docs/validation.md)."),
+]

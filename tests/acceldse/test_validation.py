@@ -1,0 +1,102 @@
+"""`acceldse validate`: every published figure recomputed; docs/validation.md is exactly what it prints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from acceldse.cli import main
+from acceldse.validation import CATEGORIES, Row, markdown, published, summary, validate
+from acceldse.workloads.errors import SpecError
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "validation.md"
+BEGIN = "<!-- acceldse validate --format markdown: begin -->\n"
+END = "<!-- acceldse validate --format markdown: end -->"
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[Row]:
+    return validate()
+
+
+@pytest.mark.slow
+def test_docs_table_is_what_validate_prints(rows: list[Row]) -> None:
+    text = DOC.read_text()
+    block = text[text.index(BEGIN) + len(BEGIN):text.index(END)]
+    assert block == markdown(rows), ("docs/validation.md is stale: replace its table block with "
+                                     "`acceldse validate --format markdown`")
+    summary_lines = [line for line in block.splitlines() if line.startswith("- **")]
+    readme = (ROOT / "README.md").read_text()
+    assert len(summary_lines) == 2 and all(line in readme for line in summary_lines), "README summary is stale"
+
+
+@pytest.mark.slow
+def test_every_published_figure_has_a_value_a_command_and_an_error(rows: list[Row]) -> None:
+    assert [r.id for r in rows] == [e["id"] for e in published()]
+    assert {r.category for r in rows} == set(CATEGORIES)
+    sources = {r.source.split(",")[0] for r in rows if r.category == "silicon"}
+    assert {"Eyeriss v1", "TPU v1"} <= sources
+    for r in rows:
+        assert r.command and r.acceldse == r.acceldse and r.acceldse >= 0
+        if isinstance(r.published, tuple):
+            low, high = r.published
+            assert (r.error_pct == 0) == (low <= r.acceldse <= high)
+        else:
+            assert r.error_pct == pytest.approx((r.acceldse - r.published) / r.published * 100)
+    stats = summary(rows)
+    assert stats["silicon"]["rows"] >= 30 and stats["paper"]["rows"] >= 10
+
+
+@pytest.mark.slow
+def test_reproductions_that_are_exact_stay_exact(rows: list[Row]) -> None:
+    by_id = {r.id: r for r in rows}
+    for key in ("scalesim.resnet18.os_cycles", "scalesim.resnet18.ws_cycles", "scalesim.resnet18.is_cycles",
+                "sdpa.naive.fifo_depth", "sdpa.reordered.fifo_depth", "sn40l.switch_s"):
+        assert by_id[key].error_pct == 0, key
+    # Eyeriss: the processing time of CONV1-5 and the busy PEs of CONV3-5 agree within a few percent
+    assert abs(by_id["eyeriss.alexnet.processing_ms"].error_pct) < 5
+    for layer in ("conv3", "conv4", "conv5"):
+        assert by_id[f"eyeriss.alexnet.{layer}.active_pes"].error_pct == 0
+
+
+@pytest.mark.slow
+def test_cli_json_carries_every_field(rows: list[Row], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--category", "paper", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["rows"]) == sum(r.category == "paper" for r in rows)
+    for row in out["rows"]:
+        assert {"category", "source", "quantity", "published", "acceldse", "error_pct", "command"} <= set(row)
+        assert row["category"] == "paper"
+    assert main(["validate", "--category", "silicon", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split(",") == ["id", "published", "acceldse", "unit", "error_pct"]
+    assert len(lines) == 1 + sum(r.category == "silicon" for r in rows)
+
+
+def test_unknown_category_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", "--category", "fpga"])
+    assert exc.value.code == 2
+    with pytest.raises(SpecError, match="category"):
+        validate("fpga")
+
+
+ROW = "{id: a, category: paper, source: s, quantity: q, conditions: c, published: 1, unit: x}"
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("version: 1\nrows:\n  - " + ROW.replace("published: 1", "published: -1"), "published"),
+    ("version: 1\nrows:\n  - " + ROW.replace("published: 1", "published: [3, 1]"), "low <= high"),
+    ("version: 1\nrows:\n  - " + ROW.replace("unit: x", "unit: x, extra: 1"), "unknown key"),
+    ("version: 1\nrows:\n  - " + ROW.replace("id: a,", "id: a, id: b,"), "duplicate key"),
+    ("version: 1\nrows:\n  - " + ROW + "\n  - " + ROW, "unique id"),
+    ("version: 1\nrows:\n  - " + ROW.replace("paper", "gpu"), "category"),
+    ("version: 1\nrows: 3\n", "list of mappings"),
+    ("version: 2\nrows: []\n", "version"),
+])
+def test_malformed_published_figures_are_refused(text: str, match: str) -> None:
+    with pytest.raises(SpecError, match=match):
+        published(text, source="figures.yaml")
