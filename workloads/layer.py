@@ -252,6 +252,17 @@ class Layer:
         """(M, N, K) of one group: M = N*P*Q output pixels, N = K filters, K = C*R*S window."""
         return (self.N * self.P * self.Q, self.K, self.C * self.R * self.S)
 
+    def require_dense(self, model: str) -> Layer:
+        """``self`` if dense; a ``SpecError`` when ``model`` (which computes dense layers only) would
+        otherwise silently cost an N:M-sparse layer as dense."""
+        if self.weight_sparsity != (1, 1):
+            raise SpecError(f"{model} costs dense layers only; it would count this N:M-sparse layer as dense",
+                            source=f"layer {self.name!r}", key="weight_sparsity",
+                            value="{}:{}".format(*self.weight_sparsity),
+                            accepted="a dense layer (1:1), or --compat scalesim with [sparsity] SparsitySupport : "
+                                     "true in the .cfg (SCALE-Sim's N:M model)")
+        return self
+
     def with_name(self, name: str) -> Layer:
         return replace(self, name=name)
 

@@ -287,6 +287,7 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     if not use_fast_paths or user or sparsity is not None:
         fast_if = fast_fi = None
         use_fast_paths = False
+    uargs: tuple[Any, ...]
     if user:
         ub = user_buffers(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, vals["ifmap_sram_kb"],
                           vals["filter_sram_kb"], bws["ifmap_dram_bw_words"],

@@ -108,8 +108,9 @@ def scalesim_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]
             if sparse:  # SCALE-Sim's SPARSE_REPORT.csv, summed over the layer's rows (words)
                 row["filter_storage_words"] = sum(x.original_filter_storage for x in sparse)
                 row["filter_storage_sparse_words"] = sum(x.new_filter_storage for x in sparse)
-                row["filter_metadata_words"] = sum(x.filter_metadata_storage for x in sparse)
-                row["filter_metadata_sram_bw_words_per_cycle"] = row["filter_metadata_words"] / total
+                metadata_words = sum(x.filter_metadata_storage for x in sparse)
+                row["filter_metadata_words"] = metadata_words
+                row["filter_metadata_sram_bw_words_per_cycle"] = metadata_words / total
             rows.append(row)
     if not rows:
         raise SpecError("SCALE-Sim compatibility needs layers with MACs", source=network.source or network.name,

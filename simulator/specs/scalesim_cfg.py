@@ -190,7 +190,7 @@ def load_scalesim_cfg(path: str | Path) -> tuple[Accelerator, ScaleSimSettings]:
     if get_int("MemoryBanks", 1) != 1:
         raise SpecError("SCALE-Sim 3.0.0 never reads MemoryBanks (its SRAMs have one bank), so compat mode "
                         "cannot honour it", source=source, key="[architecture_presets] MemoryBanks",
-                        value=arch.get("MemoryBanks").strip(), accepted="1 (or leave it out)")
+                        value=arch.get("MemoryBanks", fallback="").strip(), accepted="1 (or leave it out)")
     if layout is not None:
         _check_layout(layout, mode, source, get_int)
     if parser.has_section("run_presets"):
@@ -218,3 +218,11 @@ def load_scalesim_cfg(path: str | Path) -> tuple[Accelerator, ScaleSimSettings]:
                                 ifmap_bank_bandwidth_words=ifmap_bank_bw, filter_bank_bandwidth_words=filter_bank_bw,
                                 sparsity=sparsity)
     return accelerator_from_dict(spec, source=source), settings
+
+
+def refuse_cfg_sparsity(settings: ScaleSimSettings, source: str) -> None:
+    """``SpecError`` when a .cfg with ``SparsitySupport : true`` reaches a model that is not SCALE-Sim's."""
+    if settings.sparsity is not None:
+        raise SpecError("only --compat scalesim models SCALE-Sim's sparsity; the other models would ignore it",
+                        source=source, key="[sparsity] SparsitySupport", value="true",
+                        accepted="false, or --compat scalesim (Python: simulate(..., compat='scalesim'))")

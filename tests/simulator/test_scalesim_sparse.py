@@ -118,8 +118,6 @@ def test_refusals_name_the_cause() -> None:
         ScaleSimSparsity(representation="blocked")
 
 
-
-
 @pytest.mark.parametrize("old,new,match", [
     ("MemoryBanks:   1", "MemoryBanks: 4", "MemoryBanks"),
     ("UseRamulatorTrace: False", "UseRamulatorTrace: True", "Ramulator"),
@@ -176,3 +174,35 @@ def test_topology_ratio_column(tmp_path: Path) -> None:
         with pytest.raises(SpecError, match=match) as err:
             load_scalesim_csv(path)
         assert "t.csv" in str(err.value)
+
+
+@pytest.mark.parametrize("fidelity", ["analytical", "event", "cycle"])
+def test_sparse_layer_is_refused_by_the_dense_models(tmp_path: Path, fidelity: str) -> None:
+    """An N:M ratio never reaches a dense-only model silently."""
+    topo = tmp_path / "g.csv"
+    topo.write_text("Layer, M, N, K,\ng, 16, 8, 12, 2:4,\n")
+    with pytest.raises(SpecError, match="weight_sparsity.*dense layers only") as err:
+        simulate(str(topo), "scalesim-32x32", "ws", fidelity=fidelity)
+    assert "2:4" in str(err.value) and "--compat scalesim" in str(err.value)
+
+
+def test_sparse_layer_is_refused_by_the_mapper(tmp_path: Path) -> None:
+    from acceldse.mapper.legality import workload_array
+
+    topo = tmp_path / "g.csv"
+    topo.write_text("Layer, M, N, K,\ng, 16, 8, 12, 1:4,\n")
+    with pytest.raises(SpecError, match="mapper's cost model"):
+        workload_array(load_scalesim_csv(topo).layers[0])
+
+
+def test_cfg_sparsity_is_refused_outside_compat(tmp_path: Path) -> None:
+    from acceldse.simulator.specs.presets import load_hardware
+
+    cfg = tmp_path / "sparse.cfg"
+    cfg.write_text(CFG.replace("SparsitySupport : false", "SparsitySupport : true"))
+    topo = tmp_path / "g.csv"
+    topo.write_text("Layer, M, N, K,\ng, 16, 8, 12,\n")
+    for call in (lambda: simulate(str(topo), str(cfg)), lambda: load_hardware(str(cfg))):
+        with pytest.raises(SpecError, match="SparsitySupport.*only --compat scalesim"):
+            call()
+    assert simulate(str(topo), str(cfg), compat="scalesim").layers.iloc[0]["filter_storage_words"] == 12 * 8
