@@ -29,6 +29,7 @@ from acceldse.workloads.errors import (
     MAX_ENERGY_PJ,
     MAX_LATENCY_CYCLES,
     MIN_BW_BYTES_PER_CYCLE,
+    MIN_CLOCK_MHZ,
     SpecError,
     require_float,
     require_int,
@@ -285,7 +286,7 @@ def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
         raise SpecError("unknown dataflow", source=source, key="dataflow", value=dataflow, accepted="os | ws | is")
     acc = Accelerator(
         name=str(data.get("name") or Path(source).stem),
-        clock_mhz=require_float(data.get("clock_mhz", 1000), key="clock_mhz", source=source, strictly_positive=True,
+        clock_mhz=require_float(data.get("clock_mhz", 1000), key="clock_mhz", source=source, minimum=MIN_CLOCK_MHZ,
                                 maximum=MAX_CLOCK_MHZ),
         array=array,
         tiers=tiers,

@@ -49,6 +49,7 @@ from acceldse.workloads.errors import (
     MAX_CLOCK_MHZ,
     MAX_ENERGY_PJ,
     MIN_BW_BYTES_PER_CYCLE,
+    MIN_CLOCK_MHZ,
     SpecError,
     require_float,
     require_int,
@@ -128,9 +129,9 @@ def _clock_mhz(data: dict[str, Any], *, source: str) -> float:
         warnings.warn(f"{source}: 'clock_ghz' is deprecated; write 'clock_mhz: "
                       f"{data['clock_ghz'] * 1000 if isinstance(data['clock_ghz'], int | float) else '...'}' "
                       f"(hierarchy spec version {HIERARCHY_VERSION})", DeprecationWarning, stacklevel=4)
-        return 1000.0 * require_float(data["clock_ghz"], key="clock_ghz", source=source, strictly_positive=True,
-                                      maximum=MAX_CLOCK_MHZ / 1000)
-    return require_float(data.get("clock_mhz", 1000.0), key="clock_mhz", source=source, strictly_positive=True,
+        return 1000.0 * require_float(data["clock_ghz"], key="clock_ghz", source=source,
+                                      minimum=MIN_CLOCK_MHZ / 1000, maximum=MAX_CLOCK_MHZ / 1000)
+    return require_float(data.get("clock_mhz", 1000.0), key="clock_mhz", source=source, minimum=MIN_CLOCK_MHZ,
                          maximum=MAX_CLOCK_MHZ)
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from acceldse.simulator.specs.presets import PRESET_DIRS, not_a_preset
 from acceldse.simulator.specs.renames import PLATFORM_RENAMES, read_renamed
-from acceldse.workloads.errors import MAX_CLOCK_MHZ, SpecError, require_float, require_int
+from acceldse.workloads.errors import MAX_CLOCK_MHZ, MIN_CLOCK_MHZ, SpecError, require_float, require_int
 from acceldse.workloads.spec_io import apply_changes, path_exists, read_yaml, to_yaml_text
 
 PRESET_DIR = PRESET_DIRS["fpga"]
@@ -121,7 +121,7 @@ class Platform:
 
     def with_clock(self, clock_mhz: float) -> Platform:
         """The same board run at another clock (MHz)."""
-        return replace(self, clock_mhz=require_float(clock_mhz, key="clock_mhz", strictly_positive=True,
+        return replace(self, clock_mhz=require_float(clock_mhz, key="clock_mhz", minimum=MIN_CLOCK_MHZ,
                                                      maximum=MAX_CLOCK_MHZ))
 
     def scaled(self, fraction: float) -> Platform:
