@@ -33,6 +33,7 @@ The version-1 key ``clock_ghz`` is still read (converted to MHz) with a ``Deprec
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ from acceldse.workloads.errors import (
     require_float,
     require_int,
 )
-from acceldse.workloads.spec_io import load_yaml, path_exists, reject_unknown
+from acceldse.workloads.spec_io import check_version, load_yaml, path_exists, reject_unknown
 
 MAX_INSTANCES = 2**20
 """Most instances (PEs, buffers) of one level and most words per block."""
@@ -74,10 +75,15 @@ def hierarchy_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
-def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
-    """A preset name (``eyeriss_like``) or a YAML path -> ``Hierarchy``."""
+def load_hierarchy(name_or_path: str | Path | Hierarchy | dict[str, Any], *, source: str = "hardware") -> Hierarchy:
+    """A preset name (``eyeriss_like``), a YAML path or a spec mapping (``load_hierarchy(name).to_dict()``,
+    edited; checked like a YAML file, errors name ``source``) -> ``Hierarchy``."""
     if isinstance(name_or_path, Hierarchy):
         return name_or_path
+    if isinstance(name_or_path, dict):
+        data = copy.deepcopy(name_or_path)
+        check_version(data, kind="hierarchy", source=source, versions=(1, HIERARCHY_VERSION))
+        return build_hierarchy(data, source=source)
     text = str(name_or_path)
     path = Path(text)
     if not path.suffix and path_exists(PRESET_DIR / f"{text}.yaml"):
