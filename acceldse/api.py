@@ -10,7 +10,7 @@ from acceldse.dataflows.dataflow import Dataflow, resolve_dataflows
 from acceldse.simulator.result import SimResult, register_accessor
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.presets import load_hardware
-from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg
+from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg, refuse_cfg_sparsity
 from acceldse.simulator.systolic.model import systolic_table
 from acceldse.workloads.errors import SpecError, require_int
 from acceldse.workloads.layer import Layer
@@ -93,6 +93,8 @@ def simulate(workload: str | Path | Network = "resnet18",
     settings = None
     if isinstance(hardware, str | Path) and str(hardware).lower().endswith(".cfg"):
         acc, settings = load_scalesim_cfg(hardware)  # the cfg's bandwidth mode matters to compat mode
+        if compat is None:
+            refuse_cfg_sparsity(settings, str(hardware))
     else:
         acc = load_hardware(hardware, source="hardware")
     network = resolve_workload(workload, **workload_params)

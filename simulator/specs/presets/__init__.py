@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.simulator.specs.accelerator import Accelerator, accelerator_from_dict, load_accelerator_file
-from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg
+from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg, refuse_cfg_sparsity
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.spec_io import path_exists
 
@@ -101,7 +101,9 @@ def load_hardware(spec: str | Path | Accelerator | dict[str, Any], *, source: st
     text = str(spec)
     path = Path(text)
     if path.suffix.lower() == ".cfg":
-        return load_scalesim_cfg(path)[0]
+        acc, settings = load_scalesim_cfg(path)
+        refuse_cfg_sparsity(settings, text)
+        return acc
     if path.suffix.lower() in (".yaml", ".yml"):
         return load_accelerator_file(path)
     preset = PRESET_DIR / f"{text.lower()}.yaml"
