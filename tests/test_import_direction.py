@@ -147,6 +147,7 @@ def test_simulator_sub_package_rules() -> None:
     assert inner["simulator.result"] == inner["simulator.streaming"] == set()
     assert inner["simulator.tiers"] == {"simulator.specs"}
     assert inner["simulator.fpga"] == {"simulator.specs", "simulator.streaming"}  # the pipeline runs on the engine
+    assert "simulator.streaming" in inner["simulator.event"]  # so does the event fidelity
     assert inner["simulator.systolic"] == {"simulator.specs", "simulator.result"}  # batch sums the result columns
     assert "simulator.event" not in inner["simulator.scalesim"] and "simulator.systolic" in inner["simulator.scalesim"]
     for unit, allowed in declared.items():  # and never upward: no mapper, envs or acceldse
