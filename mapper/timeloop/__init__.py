@@ -12,8 +12,9 @@ Top-level keys that only steer Timeloop's *search* or Accelergy's *estimation*
 (``mapper``, ``mapspace``, ``architecture_constraints``, ``mapspace_constraints``,
 ``compound_components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
 and do not change a fixed-mapping evaluation (a search applies the constraints' bypass rules
-and reports the others it does not apply); any other key (``sparse_optimizations``, ...) is a
-``SpecError`` naming it and the file.
+and reports the others it does not apply); a non-empty ``sparse_optimizations`` (Sparseloop) is
+refused, never computed dense; any other key is a ``SpecError`` naming it and the file. The
+problem may have any shape (``problem.py``); the mapping may use every factor form Timeloop reads.
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[st
         if not isinstance(data, dict):
             raise SpecError("a Timeloop input must be a YAML mapping", source=src, value=type(data).__name__)
         for key, value in data.items():
+            if key == "sparse_optimizations":
+                if value:
+                    raise SpecError("Sparseloop's sparse_optimizations (formats, gating, skipping) are not modelled; "
+                                    "refusing rather than computing the design dense", source=src, key=str(key))
+                continue
             if key not in USED_KEYS | SEARCH_ONLY_KEYS:
                 raise SpecError("unsupported Timeloop input key", source=src, key=str(key),
                                 accepted=", ".join(sorted(USED_KEYS | SEARCH_ONLY_KEYS)))

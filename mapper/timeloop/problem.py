@@ -20,12 +20,18 @@ _IGNORED = ("H", "W", "Hpad", "Wpad")
 """Instance keys of Timeloop's conv2D examples that no projection uses (Timeloop ignores them)."""
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def build_problem(problem: dict[str, Any], *, source: str, name: str) -> tuple[Einsum, Lowering]:
     """The ``Einsum`` of a Timeloop v0.4 problem and its lowering (``lowering.layer`` is what the kernel costs)."""
     if isinstance(problem, dict) and isinstance(problem.get("instance"), dict):
-        shape = problem.get("shape") or {}
-        known = set(shape.get("dimensions") or []) | {c.get("name") for c in shape.get("coefficients") or []
-                                                       if isinstance(c, dict)}
+        raw = problem.get("shape")
+        shape: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        named = [*_list(shape.get("dimensions")), *(c.get("name") for c in _list(shape.get("coefficients"))
+                                                   if isinstance(c, dict))]
+        known = {n for n in named if isinstance(n, str)}
         inst = {k: v for k, v in problem["instance"].items() if not (k in _IGNORED and k not in known)}
         problem = {**problem, "instance": inst}
     einsum = from_timeloop_problem(problem, source=source, name=name)
