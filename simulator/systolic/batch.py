@@ -21,7 +21,7 @@ from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.result import SUM_COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.systolic.kernels import CASE_FIELDS, DATAFLOW_IDS, OUT_FIELDS, evaluate_cases_paced
-from acceldse.simulator.systolic.model import elem_bytes, fold_schedule, timed_counts
+from acceldse.simulator.systolic.model import check_schedule_size, elem_bytes, fold_schedule, timed_counts
 from acceldse.workloads.network import Network
 
 _COUNT_FIELDS = ("sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap", "sram_reads_ofmap",
@@ -235,6 +235,7 @@ def _retime(network: Network, accs: Designs, dataflow: Dataflow, nc: NetworkCase
     for p, j in zip(*np.nonzero(multi)):
         assert not isinstance(accs, dict)
         layer = network.layers[int(idx[j])]
+        check_schedule_size(layer, int(r["folds"][p, idx[j]]))
         timed = timed_counts(fold_schedule(layer, dataflow, accs[p]), accs[p])
         total[p, j], r["compute_cycles"][p, idx[j]] = timed["total_cycles"], timed["compute_cycles"]
     r["total_cycles"][:, idx] = total

@@ -22,10 +22,12 @@ from acceldse.simulator.systolic.kernels import (
     OUT_FIELDS,
     double_buffer_cycles,
     evaluate_cases,
+    evaluate_cases_paced,
     evaluate_cases_runs,
     fold_cycles,
     fold_traffic,
 )
+from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
 
@@ -184,20 +186,41 @@ def analytical_counts(network: Network, acc: Accelerator, dataflows: list[Datafl
     mac_layers = [layer for layer in network.layers if layer.has_weights]
     cases = np.stack([build_case(layer, df, acc) for df in dataflows for layer in mac_layers]) \
         if mac_layers else np.zeros((0, len(CASE_FIELDS)), dtype=np.int64)
-    out = run_cases(cases, acc)
+    out = run_cases(cases, acc, runs=True)  # memory independent of the fold count
     keys = [(df.name, layer.name) for df in dataflows for layer in mac_layers]
     results = {key: dict(zip(OUT_FIELDS, row.tolist())) for key, row in zip(keys, out)}
     # the batched kernel times one array fed at full SRAM speed; retime the other cases
     flows = {df.name: df for df in dataflows}
     by_name = {layer.name: layer for layer in mac_layers}
-    for (flow, name), counts in results.items():
+    for i, ((flow, name), counts) in enumerate(results.items()):
         layer = by_name[name]
         per_fold = counts["compute_cycles"] / counts["folds"] if counts["folds"] else 0
-        if acc.cores > 1 or sram_fold_cycles(counts, int(per_fold), layer, acc) > per_fold:
+        if acc.cores > 1:
+            check_schedule_size(layer, int(counts["folds"]))
             results[(flow, name)] = timed_counts(fold_schedule(layer, flows[flow], acc), acc)
-        else:
-            counts["total_cycles"] += acc.sram.latency_cycles
+            continue
+        pace = sram_fold_cycles(counts, int(per_fold), layer, acc)
+        if pace > per_fold:  # each fold lasts as long as the SRAM tier takes to feed it
+            paced = np.zeros((1, len(OUT_FIELDS)))
+            evaluate_cases_paced(cases[i:i + 1], np.array([pace], dtype=np.int64),
+                                 float(acc.dram.read_bw_bytes_per_cycle), float(acc.dram.write_bw_bytes_per_cycle),
+                                 paced)
+            counts["total_cycles"] = float(paced[0, 1])
+        counts["total_cycles"] += acc.sram.latency_cycles
     return results
+
+
+MAX_SCHEDULE_FOLDS = 1 << 26
+"""Most folds a multi-core layer's per-fold schedule may hold (16 bytes each: 1 GiB)."""
+
+
+def check_schedule_size(layer: Layer, folds: int) -> None:
+    """Refuse, before allocating it, a per-fold schedule larger than ``MAX_SCHEDULE_FOLDS``."""
+    if folds > MAX_SCHEDULE_FOLDS:
+        raise SpecError(f"layer {layer.name!r} has {folds:,} folds; timing it on several cores walks every fold "
+                        f"({folds * 16 / 2**30:.1f} GiB), more than the limit of {MAX_SCHEDULE_FOLDS:,} folds",
+                        source="workload", key=layer.name, value=folds,
+                        accepted="a smaller layer, a larger array, or cores: 1 (timed without walking the folds)")
 
 
 def systolic_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> pd.DataFrame:
@@ -266,6 +289,6 @@ def energy_pj_array(counts: np.ndarray, elem_bytes: np.ndarray, macs: np.ndarray
     return macs * acc.array.mac_energy_pj + e_sram + e_dram
 
 
-__all__ = ["FoldSchedule", "analytical_counts", "build_case", "core_chunks", "energy_pj_array", "finish_row",
-           "fold_schedule", "operand_bytes", "run_cases", "sram_fold_cycles", "systolic_table", "timed_counts",
-           "vector_layer_row"]
+__all__ = ["MAX_SCHEDULE_FOLDS", "FoldSchedule", "analytical_counts", "build_case", "check_schedule_size",
+           "core_chunks", "energy_pj_array", "finish_row", "fold_schedule", "operand_bytes", "run_cases",
+           "sram_fold_cycles", "systolic_table", "timed_counts", "vector_layer_row"]
