@@ -128,13 +128,15 @@ def _check_work(network: Network, acc: Accelerator, flows: list[Dataflow], mode:
                                  "model or a smaller workload")
 
 
-def map_workload(workload: str | Path | Network | Layer, hardware: str | Path = "eyeriss_like", *,
+def map_workload(workload: str | Path | Network | Layer | Any, hardware: Any = "eyeriss_like", *,
                  layer: str | None = None, **options: Any) -> Any:
     """Search the best mapping of every MAC layer (or of one ``Layer`` / ``layer=`` name).
 
     Args:
-        workload: a ``Layer``, a ``Network``, a zoo name, an ONNX file or a SCALE-Sim CSV.
-        hardware: a hierarchy preset (``acceldse map --help`` lists them) or YAML spec.
+        workload: a ``Layer``, a ``Network``, a zoo name, an ONNX file or a SCALE-Sim CSV, or a
+            ``Cascade`` of Einsums (``mapper.cascade_api.map_cascade``: a ``FusedCost`` on a fused
+            accelerator such as ``fusemax`` with ``mapping=``, or a one-Einsum cascade on a hierarchy).
+        hardware: a hierarchy preset (``acceldse map --help`` lists them) or YAML spec (or a fused preset).
         layer: map only this layer of the network.
         options: ``dataflow``, ``objective`` (latency | energy | edp | pareto), ``search``
             (exhaustive | random | ga | anneal | hybrid), ``budget``, ``seed`` ... (``mapper.map_network``).
@@ -143,7 +145,12 @@ def map_workload(workload: str | Path | Network | Layer, hardware: str | Path = 
         ``mapper.LayerMapping`` for a single layer, else ``mapper.NetworkMapping`` (``.table`` DataFrame).
     """
     from acceldse.mapper.api import map_layer, map_network
+    from acceldse.workloads.cascade import Cascade
 
+    if isinstance(workload, Cascade):
+        from acceldse.mapper.cascade_api import map_cascade
+
+        return map_cascade(workload, hardware, **options)
     if isinstance(workload, Layer):
         return map_layer(workload, hardware, **options)
     network = resolve_workload(workload)

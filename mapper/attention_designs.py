@@ -99,9 +99,13 @@ def flat_parts(c: Cascade, tile_p: int, scores: str) -> tuple[FusedGroup, dict, 
     return group, binding, spatial, keep
 
 
-def unfused_parts(c: Cascade, tile_p: int, tile_m: int) -> tuple[tuple[FusedGroup, ...], dict, dict, dict]:
+def unfused_parts(c: Cascade, tile_p: int, tile_m: int, buffer_words: int) -> tuple[tuple[FusedGroup, ...], dict,
+                                                                                        dict, dict]:
+    rows = min(256, c.ranks["P"])                 # softmax rows in flight: as many whole rows as fit
+    while rows > 1 and rows * (c.ranks["M"] + 2) > buffer_words:
+        rows //= 2
     groups = (FusedGroup(("QK",), ("B", "H", "P", "M"), {"P": tile_p, "M": tile_m}),
-              FusedGroup(("GM", "SN", "SD", "A"), ("B", "H", "P"), {"P": min(256, c.ranks["P"])}),
+              FusedGroup(("GM", "SN", "SD", "A"), ("B", "H", "P"), {"P": rows}),
               FusedGroup(("AV",), ("B", "H", "P", "M"), {"P": tile_p, "M": tile_m}))
     binding = {"QK": "pe2d", "AV": "pe2d", "GM": "pe1d", "SN": "pe1d", "SD": "pe1d", "A": "pe1d"}
     spatial = {"QK": {"x": ("P",), "y": ("M",)}, "AV": {"x": ("P",), "y": ("M",)},
@@ -199,9 +203,9 @@ def design_mapping(design: str, cascade: Cascade, hw: FusedHardware, *,
     if design == "unfused":
         cands = []
         for tp in _tiles(p):
-            gs, b, s, k = unfused_parts(cascade, tp, tp)
+            gs, b, s, k = unfused_parts(cascade, tp, tp, hw.buffer_bytes // hw.word_bytes)
             cands.append(assemble(gs, b, s, k, True))
-        return _first_legal(cascade, hw, cands)
+        return _first_legal(cascade, hw, cands, key=lambda c: (c.cycles, c.energy_pj))
     raise SpecError("unknown design", source="--design", value=design, accepted=", ".join(DESIGNS))
 
 

@@ -369,8 +369,8 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
                 for ref in e.inputs:
                     t = ref.tensor
                     last_user = [c for c in cascade.consumers.get(t, ()) if group_of[c] == gi][-1:] == [e.name]
-                    if (keep(t) == "buffer" and t in cascade.producers and group_of[cascade.producers[t]] == gi
-                            and last_user and ref.ranks == e.output.ranks and t not in outputs
+                    if (keep(t) == "buffer" and t in cascade.producers and last_user
+                            and ref.ranks == e.output.ranks and t not in outputs
                             and not [c for c in cascade.consumers.get(t, ()) if group_of[c] != gi]):
                         resident[out] = 0
                         reused = True
