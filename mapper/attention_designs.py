@@ -171,9 +171,10 @@ class DesignPoint:
                 "hardware": self.hardware.name}
 
 
-def design_mapping(design: str, cascade: Cascade, hw: FusedHardware, *,
-                   end_to_end: bool = False) -> tuple[FusedMapping, FusedCost]:
-    """The template mapping of ``design`` on ``cascade`` (attention or a whole layer)."""
+def design_mapping(design: str, cascade: Cascade, hw: FusedHardware, *, end_to_end: bool = False,
+                   query_tile: int | None = None) -> tuple[FusedMapping, FusedCost]:
+    """The template mapping of ``design`` on ``cascade`` (attention or a whole layer); ``query_tile``
+    fixes the query tile (default: the largest legal one, as each paper picks it)."""
     lin_groups: list[FusedGroup] = []
     lin_bind: dict[str, str] = {}
     lin_sp: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -183,26 +184,30 @@ def design_mapping(design: str, cascade: Cascade, hw: FusedHardware, *,
     def assemble(att_groups: tuple[FusedGroup, ...], binding: dict, spatial: dict, keep: dict,
                  spill: bool) -> FusedMapping:
         groups = (*lin_groups[:3], *att_groups, *lin_groups[3:]) if end_to_end else att_groups
-        inner = {"AV": ("F",)} if design != "fusemax" else {}
+        inner: dict[str, tuple[str, ...]] = {"AV": ("F",)} if design != "fusemax" else {}
         return FusedMapping(groups, {**binding, **lin_bind}, {**spatial, **lin_sp}, keep, spill, design, inner)
 
     p = cascade.ranks["P"]
+    if query_tile is not None and (query_tile < 1 or p % query_tile):
+        raise SpecError("the query tile must divide the sequence length", source="--query-tile", value=query_tile,
+                        accepted=f"a divisor of {p}")
+    tiles = [query_tile] if query_tile is not None else _tiles(p)
     if design == "fusemax":
         cands = []
-        for tp in _tiles(p):
+        for tp in tiles:
             g, b, s, k = fusemax_parts(cascade, tp)
             cands.append(assemble((g,), b, s, k, False))
         return _first_legal(cascade, hw, cands)
     if design == "flat":
         cands = []
         for scores in ("buffer", "dram"):
-            for tp in _tiles(p):
+            for tp in tiles:
                 g, b, s, k = flat_parts(cascade, tp, scores)
                 cands.append(assemble((g,), b, s, k, True))
         return _first_legal(cascade, hw, cands, key=lambda c: (c.cycles, c.energy_pj))
     if design == "unfused":
         cands = []
-        for tp in _tiles(p):
+        for tp in tiles:
             gs, b, s, k = unfused_parts(cascade, tp, tp, hw.buffer_bytes // hw.word_bytes)
             cands.append(assemble(gs, b, s, k, True))
         return _first_legal(cascade, hw, cands, key=lambda c: (c.cycles, c.energy_pj))
@@ -212,8 +217,9 @@ def design_mapping(design: str, cascade: Cascade, hw: FusedHardware, *,
 def evaluate_design(design: str, *, model: str | None = "bert", heads: int | None = None,
                     head_dim: int | None = None, embed: int | None = None, ffn: int | None = None,
                     seq_len: int = 1024, batch: int = 64, hardware: str | FusedHardware | None = None,
-                    end_to_end: bool = False) -> DesignPoint:
-    """Evaluate one design (``unfused``, ``flat``, ``fusemax``) on one workload point."""
+                    end_to_end: bool = False, query_tile: int | None = None) -> DesignPoint:
+    """Evaluate one design (``unfused``, ``flat``, ``fusemax``) on one workload point (a ``model`` of
+    ``workloads.attention.MODELS`` or ``heads``/``head_dim``), attention only or the whole layer."""
     if design not in DESIGNS:
         raise SpecError("unknown design", source="--design", value=design, accepted=", ".join(DESIGNS))
     kind, preset = DESIGNS[design]
@@ -227,8 +233,44 @@ def evaluate_design(design: str, *, model: str | None = "bert", heads: int | Non
         cascade = layer_cascade(kind, heads=h, head_dim=e, embed=d, ffn=f, seq_len=seq_len, batch=batch)
     else:
         cascade = attention_cascade(kind, heads=h, head_dim=e, seq_len=seq_len, batch=batch)
-    mapping, cost = design_mapping(design, cascade, hw, end_to_end=end_to_end)
+    mapping, cost = design_mapping(design, cascade, hw, end_to_end=end_to_end, query_tile=query_tile)
     return DesignPoint(design, shape.name if shape else f"H{h}xE{e}", seq_len, batch, cascade, hw, mapping, cost)
+
+
+PAPER_SEQ_LENS: tuple[int, ...] = tuple(2**k for k in (10, 12, 14, 16, 18, 20))
+"""The sequence lengths FuseMax evaluates (1K to 1M), batch 64, on the four ``MODELS``."""
+PAPER_HEADLINE: dict[str, float] = {"speedup": 6.7, "energy_ratio": 0.79, "speedup_end_to_end": 5.3,
+                                    "energy_ratio_end_to_end": 0.83}
+"""FuseMax (MICRO'24) abstract: average speed-up over FLAT and energy as a fraction of FLAT's, for
+attention and for the whole transformer layer."""
+
+
+def fusemax_vs_flat(*, models: tuple[str, ...] = ("bert", "trxl", "t5", "xlm"),
+                    seq_lens: tuple[int, ...] = PAPER_SEQ_LENS, batch: int = 64,
+                    end_to_end: bool = False) -> dict[str, Any]:
+    """FuseMax against FLAT on the paper's setup (each on its own preset, the paper's mappings).
+
+    Returns ``{"speedup", "energy_ratio"}`` (arithmetic means over the points, like the paper's
+    averages), ``"paper"`` (``PAPER_HEADLINE``'s two figures for this scope) and ``"points"`` (one
+    row per model and sequence length: latencies, energies, utilisations of both designs).
+    """
+    rows = []
+    for model in models:
+        for n in seq_lens:
+            fm = evaluate_design("fusemax", model=model, seq_len=n, batch=batch, end_to_end=end_to_end)
+            fl = evaluate_design("flat", model=model, seq_len=n, batch=batch, end_to_end=end_to_end)
+            rows.append({"model": fm.model, "seq_len": n, "speedup": fl.cost.cycles / fm.cost.cycles,
+                         "energy_ratio": fm.cost.energy_pj / fl.cost.energy_pj,
+                         "fusemax_latency_us": fm.cost.latency_us, "flat_latency_us": fl.cost.latency_us,
+                         "fusemax_util_2d": fm.cost.util_2d, "fusemax_util_1d": fm.cost.util_1d,
+                         "flat_util_2d": fl.cost.util_2d, "flat_util_1d": fl.cost.util_1d,
+                         "fusemax_buffer_bytes": fm.cost.buffer_bytes, "flat_buffer_bytes": fl.cost.buffer_bytes})
+    suffix = "_end_to_end" if end_to_end else ""
+    return {"speedup": float(np.mean([r["speedup"] for r in rows])),
+            "energy_ratio": float(np.mean([r["energy_ratio"] for r in rows])),
+            "paper": {"speedup": PAPER_HEADLINE["speedup" + suffix],
+                      "energy_ratio": PAPER_HEADLINE["energy_ratio" + suffix]},
+            "points": rows}
 
 
 # ---------------------------------------------------------------- search
@@ -254,7 +296,8 @@ def _value(cost: FusedCost, objective: str) -> float:
     return cost.energy_pj * cost.cycles
 
 
-def search_space(cascade: Cascade, hw: FusedHardware) -> tuple[list[str], list[list[Any]], Callable[[tuple], FusedMapping]]:
+def search_space(cascade: Cascade, hw: FusedHardware) -> tuple[list[str], list[list[Any]],
+                                                               Callable[[tuple], FusedMapping]]:
     """The fused-mapping space of a 1-pass attention cascade around FuseMax's template: query tile,
     where each intermediate lives, which unit runs each Einsum both units can run."""
     if "M1" not in cascade.ranks or any(n not in cascade.producers.values() for n in ("QK", "RM", "AV")):

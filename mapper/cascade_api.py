@@ -8,40 +8,41 @@ operators, with every tensor in DRAM (the unfused baseline); a YAML cascade may 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from acceldse.mapper.fused import FusedCost, FusedGroup, FusedMapping, evaluate_fused, mapping_from_dict
 from acceldse.simulator.specs.fused import FusedHardware, fused_from_dict, fused_presets, load_fused_hardware
 from acceldse.workloads.cascade import Cascade, Einsum, cascade_from_dict
+from acceldse.workloads.einsum import Einsum as GeneralEinsum
+from acceldse.workloads.einsum import Tensor
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer, gemm, matmul
 from acceldse.workloads.spec_io import load_yaml
 
 
 def einsum_layer(cascade: Cascade, e: Einsum) -> Layer:
-    """A GEMM / batched-matmul Einsum as the mapper's ``Layer`` (``SpecError`` for other forms)."""
-    bad = SpecError(f"Einsum {e.name} is not a GEMM or batched matmul", source=cascade.source,
-                    key=f"einsums.{e.name}", value=str(e),
-                    accepted="C[.., m, n] = sum_k A[.., m, k] * B[.., k, n] on a hierarchy; other Einsums need a "
-                             "fused accelerator (" + ", ".join(fused_presets()) + ")")
-    if len(e.inputs) != 2 or e.point_ops() != ("mac",) or len(e.reduced_ranks) != 1:
-        raise bad
+    """A multiply-accumulate Einsum as the mapper's ``Layer``: a GEMM or batched matmul exactly as the
+    workload zoo writes it (``layer.gemm`` / ``layer.matmul``), any other MAC Einsum through
+    ``workloads.einsum``'s lowering onto the kernel's nest; ``SpecError`` for the rest."""
+    if len(e.inputs) != 2 or e.point_ops() != ("mac",) or any(i.take or i.shift for r in e.inputs for i in r.indices):
+        raise SpecError(f"Einsum {e.name} is not a multiply-accumulate", source=cascade.source,
+                        key=f"einsums.{e.name}", value=str(e),
+                        accepted="Z[..] = sum A[..] * B[..] on a hierarchy; other Einsums need a fused accelerator ("
+                                 + ", ".join(fused_presets()) + ")")
     a, b = (set(ref.ranks) for ref in e.inputs)
     out = set(e.output.ranks)
     batch = out & a & b
     rows, cols = (out & a) - b, (out & b) - a
-    if len(rows) != 1 or len(cols) != 1 or out != batch | rows | cols:
-        raise bad
     size = cascade.ranks
-    nb = 1
-    for r in batch:
-        nb *= size[r]
-    m, n, k = size[rows.pop()], size[cols.pop()], size[e.reduced_ranks[0]]
-    w_batch = {r for r in b if r in batch}
-    if not w_batch:
-        return gemm(e.name, m, n, k, batch=nb)
-    return matmul(e.name, m, n, k, groups=nb)
+    if len(e.reduced_ranks) == 1 and len(rows) == 1 and len(cols) == 1 and out == batch | rows | cols:
+        nb = math.prod(size[r] for r in batch)
+        m, n, k = size[rows.pop()], size[cols.pop()], size[e.reduced_ranks[0]]
+        return gemm(e.name, m, n, k, batch=nb) if not batch else matmul(e.name, m, n, k, groups=nb)
+    tensors = tuple(Tensor(ref.tensor, tuple(((r, 1),) for r in ref.ranks), read_write=ref is e.output)
+                    for ref in (*e.inputs, e.output))
+    return GeneralEinsum(e.name, tuple((r, size[r]) for r in e.iteration_ranks), tensors).to_layer()
 
 
 def _first_unit(hw: FusedHardware, e: Einsum) -> str:
@@ -55,7 +56,8 @@ def _first_unit(hw: FusedHardware, e: Einsum) -> str:
 
 def default_mapping(cascade: Cascade, hw: FusedHardware) -> FusedMapping:
     """Every Einsum alone, in dependency order, every tensor in DRAM (module docstring)."""
-    binding, spatial = {}, {}
+    binding: dict[str, str] = {}
+    spatial: dict[str, dict[str, tuple[str, ...]]] = {}
     for e in cascade:
         u = hw.units[_first_unit(hw, e)]
         binding[e.name] = u.name
@@ -100,7 +102,7 @@ def map_cascade(cascade: Cascade, hardware: str | Path | FusedHardware | Any = "
                         accepted="hardware: " + " | ".join(fused_presets()))
     from acceldse.mapper.api import map_layer
 
-    return map_layer(einsum_layer(cascade, cascade.einsums[0]), hardware, **options)
+    return map_layer(einsum_layer(cascade, cascade.einsums[0]), cast("str | Path | Hierarchy", hardware), **options)
 
 
 def load_cascade_file(path: str | Path) -> tuple[Cascade, Any, Any]:

@@ -74,8 +74,8 @@ class FusedMapping:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "spill": self.spill, "binding": dict(self.binding),
-                "keep": dict(self.keep), "inner": {e: list(r) for e, r in self.inner.items()}, "spatial": {e: {a: list(r) for a, r in ax.items()}
-                                                     for e, ax in self.spatial.items()},
+                "keep": dict(self.keep), "inner": {e: list(r) for e, r in self.inner.items()},
+                "spatial": {e: {a: list(r) for a, r in ax.items()} for e, ax in self.spatial.items()},
                 "groups": [{"einsums": list(g.einsums), "loops": list(g.loops), "tiles": dict(g.tiles),
                             "stages": [list(s) for s in g.stages]} for g in self.groups]}
 
@@ -95,7 +95,8 @@ def mapping_from_dict(raw: Any, *, source: str) -> FusedMapping:
         if not isinstance(g, dict) or "einsums" not in g:
             raise SpecError("a group needs 'einsums'", source=source, key=key, value=g)
         reject_unknown(g, {"einsums", "loops", "tiles", "stages"}, source=source, prefix=f"{key}.")
-        tiles = {str(r): require_int(v, key=f"{key}.tiles.{r}", source=source) for r, v in (g.get("tiles") or {}).items()}
+        tiles = {str(r): require_int(v, key=f"{key}.tiles.{r}", source=source)
+                 for r, v in (g.get("tiles") or {}).items()}
         groups.append(FusedGroup(tuple(map(str, g["einsums"])), tuple(map(str, g.get("loops") or ())), tiles,
                                  tuple(tuple(map(str, s)) for s in g.get("stages") or ())))
     spatial = {str(e): {str(a): tuple(map(str, r if isinstance(r, list) else [r])) for a, r in ax.items()}
@@ -238,10 +239,10 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
                 raise SpecError("no such rank", source=source, key=f"mapping.groups[{gi}].loops", value=r,
                                 accepted=", ".join(ranks))
         ext = {r: (min(group.tiles.get(r, 1), n) if r in group.loops else n) for r, n in ranks.items()}
-        for r, t in group.tiles.items():
+        for r, size in group.tiles.items():
             if r not in group.loops:
                 raise SpecError("a tiled rank must be one of the group's loops", source=source,
-                                key=f"mapping.groups[{gi}].tiles.{r}", value=t, accepted=", ".join(group.loops))
+                                key=f"mapping.groups[{gi}].tiles.{r}", value=size, accepted=", ".join(group.loops))
         count = {r: -(-ranks[r] // ext[r]) for r in ranks}
         members = [cascade.einsum(n) for n in group.einsums]
 
@@ -265,7 +266,6 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
         # --- per Einsum: compute cycles and the words it moves
         cycles_of: dict[str, int] = {}
         tensor_counts: dict[str, dict[str, dict[str, int]]] = {}
-        buffer_traffic: dict[str, int] = {}           # tensor -> buffer words (for spill)
         dram_words = 0
         group_costs: list[dict[str, Any]] = []
         for e in members:

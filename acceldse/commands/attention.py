@@ -21,6 +21,7 @@ EPILOG = """examples:
   acceldse attention --design fusemax --model xlm --seq-len 262144 --end-to-end --format json
   acceldse attention --design search --model bert --seq-len 65536 --buffer 4MiB --budget 10000
   acceldse attention --design flat --heads 16 --head-dim 128 --embed 2048 --seq-len 4096 --stats
+  acceldse attention --paper --end-to-end
   acceldse map --cascade my_cascade.yaml --hardware fusemax
 """ + EXIT_CODES_HELP
 
@@ -36,7 +37,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--model", default=None, help="bert | trxl | t5 | xlm (default bert unless --heads is given)")
     parser.add_argument("--heads", type=int, default=None, help="attention heads (instead of --model)")
     parser.add_argument("--head-dim", type=int, default=None, help="embedding per head (E = F)")
-    parser.add_argument("--embed", type=int, default=None, help="model width D (--end-to-end; default heads x head-dim)")
+    parser.add_argument("--embed", type=int, default=None,
+                        help="model width D (--end-to-end; default heads x head-dim)")
     parser.add_argument("--ffn", type=int, default=None, help="FFN width (--end-to-end; default 4 x embed)")
     parser.add_argument("--seq-len", default="1024", help="sequence length(s), comma-separated (1K, 64K, 1M allowed)")
     parser.add_argument("--batch", type=int, default=64, help="batch (default 64, as FuseMax)")
@@ -44,6 +46,8 @@ def add_parser(subparsers: Any) -> None:
                         help="fused-accelerator preset (fusemax, flat_cloud) or YAML; default: each design's own "
                              "(FuseMax: fusemax, 16 MiB; FLAT and unfused: flat_cloud, 32 MiB)")
     parser.add_argument("--buffer", default=None, help="override the global-buffer capacity (e.g. 4MiB)")
+    parser.add_argument("--query-tile", type=int, default=None,
+                        help="fix the query tile of the designs (default: the largest that fits, as each paper)")
     parser.add_argument("--end-to-end", action="store_true",
                         help="the whole layer: Q/K/V projections, attention, output projection, FFN")
     parser.add_argument("--search", default="random", choices=["exhaustive", "random", "anneal"],
@@ -52,6 +56,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--objective", default="latency", choices=["latency", "energy", "edp"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stats", action="store_true", help="print Timeloop-style stats for every Einsum")
+    parser.add_argument("--paper", action="store_true",
+                        help="FuseMax vs FLAT on the paper's setup (4 models x 1K..1M, batch 64; --end-to-end for "
+                             "the whole layer): every point and the means against the paper's headline")
     add_output_options(parser)
     parser.set_defaults(func=run)
 
@@ -93,7 +100,7 @@ def _points(args: argparse.Namespace) -> list[Any]:
             raise bad_input("must be a positive integer", flag=flag, value=v)
     buffer = parse_bytes(args.buffer, key="--buffer", source="--buffer") if args.buffer else None
     designs = ["unfused", "flat", "fusemax"] if args.design == "all" else [args.design]
-    points = []
+    points: list[Any] = []
     for n in parse_seq_lens(args.seq_len):
         for d in designs:
             hw_spec = args.hardware or ("fusemax" if d == "search" else None)
@@ -109,15 +116,17 @@ def _points(args: argparse.Namespace) -> list[Any]:
                     raise bad_input("the search maps attention only", flag="--end-to-end",
                                     accepted="--design search without --end-to-end")
                 shape = model_shape(args.model) if args.model else None
-                c = attention_cascade("1pass", heads=args.heads or shape.heads, seq_len=n, batch=args.batch,
-                                      head_dim=args.head_dim or shape.head_dim)
-                res = search_fused(c, hw, search=args.search, objective=args.objective, budget=args.budget,
+                heads = shape.heads if shape else args.heads
+                head_dim = shape.head_dim if shape else args.head_dim
+                c = attention_cascade("1pass", heads=heads, seq_len=n, batch=args.batch, head_dim=head_dim)
+                res = search_fused(c, hw or "fusemax", search=args.search, objective=args.objective, budget=args.budget,
                                    seed=args.seed)
                 points.append(("search", shape.name if shape else f"H{args.heads}xE{args.head_dim}", n, c, hw,
                                res.best, res.cost, res.evaluations))
                 continue
             p = evaluate_design(d, model=args.model, heads=args.heads, head_dim=args.head_dim, embed=args.embed,
-                                ffn=args.ffn, seq_len=n, batch=args.batch, hardware=hw, end_to_end=args.end_to_end)
+                                ffn=args.ffn, seq_len=n, batch=args.batch, hardware=hw, end_to_end=args.end_to_end,
+                                query_tile=args.query_tile)
             points.append((d, p.model, n, p.cascade, p.hardware, p.mapping, p.cost, None))
     return points
 
@@ -133,8 +142,34 @@ def _row(point: tuple) -> dict[str, Any]:
     return row
 
 
+def run_paper(args: argparse.Namespace) -> int:
+    """``--paper``: ``mapper.attention_designs.fusemax_vs_flat``."""
+    import pandas as pd
+
+    from acceldse.mapper.attention_designs import fusemax_vs_flat
+
+    got = fusemax_vs_flat(end_to_end=args.end_to_end)
+    table = pd.DataFrame(got["points"])
+    scope = "end to end (whole layer)" if args.end_to_end else "attention"
+    summary = (f"FuseMax vs FLAT, {scope}, mean of {len(table)} points: speed-up {got['speedup']:.2f}x "
+               f"(paper {got['paper']['speedup']}x), energy {got['energy_ratio']:.1%} of FLAT's "
+               f"(paper {got['paper']['energy_ratio']:.0%})")
+    if args.format == "json":
+        print(json.dumps(got, indent=2, default=float))
+    elif args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        print_table(table[["model", "seq_len", "speedup", "energy_ratio", "fusemax_util_2d", "fusemax_util_1d",
+                           "flat_util_2d", "flat_util_1d"]])
+        print("\n" + summary)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from acceldse.mapper.fused import format_fused_stats
+
+    if args.paper:
+        return run_paper(args)
 
     points = _points(args)
     rows = [_row(p) for p in points]
