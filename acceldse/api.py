@@ -155,8 +155,9 @@ def _check_work(network: Network, acc: Accelerator, flows: list[Dataflow], mode:
                                  "model or a smaller workload")
 
 
-def map_workload(workload: str | Path | Network | Layer | Any, hardware: str | Path | dict[str, Any] | Any =
-                 "eyeriss_like", *, layer: str | None = None, params: dict[str, Any] | None = None, **options: Any) -> Any:
+def map_workload(workload: str | Path | Network | Layer | Any,
+                 hardware: str | Path | dict[str, Any] | Any = "eyeriss_like", *, layer: str | None = None,
+                 params: dict[str, Any] | None = None, **options: Any) -> Any:
     """Search the best mapping of every MAC layer (or of one ``Layer`` / ``layer=`` name).
 
     Args:
