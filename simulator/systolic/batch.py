@@ -24,7 +24,7 @@ from acceldse.simulator.result import SUM_COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.systolic.hardware import HardwareArrays
 from acceldse.simulator.systolic.kernels import COUNT_FIELDS, DATAFLOW_IDS, N_OUT, OUT_FIELDS, Case, Out
-from acceldse.simulator.systolic.layer_kernels import N_BYTES, N_CASE, N_VECTOR, Bytes, evaluate_network, fill_case
+from acceldse.simulator.systolic.layer_kernels import N_BYTES, N_CASE, N_VECTOR, Bytes, evaluate_network
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
 
@@ -91,15 +91,6 @@ def network_cases(network: Network | Sequence[Layer], dataflow: Dataflow) -> Net
         vectors=np.array(lowered_rows[False], dtype=np.int64).reshape(-1, N_VECTOR),
         lowered=np.array([j if mac else m + j for mac, j in which], dtype=np.int64),
         macs=np.array([x.macs for x in layers], dtype=np.int64))
-
-
-def case_matrix(base: np.ndarray, hw: HardwareArrays) -> np.ndarray:
-    """(P, cases, ``Case``): every lowered case on every design (``layer_kernels.fill_case``)."""
-    cases = np.empty((len(hw), *base.shape), dtype=np.int64)
-    for p in range(len(hw)):
-        for j in range(len(base)):
-            fill_case(base[j], hw.matrix[p], cases[p, j])
-    return cases
 
 
 def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -239,6 +230,6 @@ def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> 
     return pd.DataFrame(columns)
 
 
-__all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "case_matrix", "elem_bytes", "finish",
+__all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "elem_bytes", "finish",
            "hardware_arrays", "layer_counts", "layer_frame", "lower_layer", "lower_vector", "lowered_counts",
            "network_cases", "network_layer_arrays", "network_totals", "totals_from_arrays", "utilization"]
