@@ -112,22 +112,10 @@ def summarize(runs: pd.DataFrame, *, lottery: bool = False) -> pd.DataFrame:
 
 
 def plot_curves(runs: pd.DataFrame, title: str = "") -> Any:
-    """Mean best-so-far reward per agent over its runs, with the min-max band across runs."""
-    import matplotlib
+    """Mean best-so-far reward per agent over its runs, with the min-max band (``acceldse.plots.compare_curves``)."""
+    from acceldse.plots import compare_curves
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.0, 4.5), constrained_layout=True)
-    for agent, part in runs.groupby("agent", sort=False):
-        length = min(len(c) for c in part.curve)
-        curves = np.stack([np.asarray(c[:length]) for c in part.curve])
-        x = np.arange(1, length + 1)
-        ax.plot(x, curves.mean(axis=0), label=f"{agent} ({len(part)} runs)")
-        ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), alpha=0.15)
-    ax.set(xlabel="evaluations", ylabel="best reward so far", title=title)
-    ax.legend(fontsize=8)
-    return fig
+    return compare_curves(runs, title=title)
 
 
 def check_figure_path(path: str | Path) -> Path:

@@ -138,6 +138,10 @@ def run_compare(args: argparse.Namespace) -> int:
 
     agents = [a.strip() for a in str(args.agents).split(",") if a.strip()]
     env_kwargs = parse_pairs(args.env_arg, "--env-arg")
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")  # the command writes a file: draw off screen
     runs = compare(_require_env(args), agents, args.budget, args.seeds, env_kwargs=env_kwargs, lottery=args.lottery,
                    store=args.store, plot=args.plot, progress=sys.stderr.isatty())
     table = summarize(runs, lottery=args.lottery)

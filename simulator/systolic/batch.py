@@ -53,7 +53,7 @@ class NetworkCases:
 
 def lower_layer(layer: Layer, dataflow: Dataflow) -> np.ndarray:
     """A layer with MACs as a kernel case (``Case``) without its hardware columns."""
-    sr, sc, t = dataflow.operand_shape(layer)
+    sr, sc, t = dataflow.operand_shape(layer.require_dense("the systolic model"))
     eb = [elem_bytes(b) for b in (layer.input_bits, layer.weight_bits, layer.output_bits)]
     case = np.zeros(N_CASE, dtype=np.int64)
     case[[Case.SR, Case.SC, Case.T, Case.GROUPS, Case.DATAFLOW, Case.MACS]] = \
