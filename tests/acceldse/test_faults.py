@@ -3,10 +3,15 @@ row, no orphan, no hang, and one clear line by cause (issue 21)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import signal
 import socket
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +26,9 @@ from acceldse.sweep import load_sweep_spec, run_sweep
 from acceldse.sweep.backends import check_ray_address
 from acceldse.sweep.points import plan_sweep
 from acceldse.workloads.errors import SpecError
+from tests.acceldse.proc_helpers import children, wait_gone
 
+ROOT = Path(__file__).resolve().parents[2]
 TINY = str(Path(__file__).with_name("tiny_topology.csv"))
 
 
@@ -193,3 +200,58 @@ def test_readonly_journal_refused_up_front(tmp_path: Path) -> None:
     finally:
         wal.chmod(stat.S_IRUSR | stat.S_IWUSR)
         wal.unlink()
+
+
+# ---- 5. process lifecycle: workers die with their parent, signals end with one line ----------
+
+LONG = f"""version: 1
+workload: {TINY}
+hardware: scalesim-32x32
+fidelity: event
+dataflow: [os, ws, is]
+axes:
+  array.rows: [4, 8, 12, 16, 24, 32]
+  array.cols: [4, 8, 12, 16, 24, 32]
+  tiers.1.bw_bytes_per_cycle: [4, 8, 16, 32]
+sample: grid
+"""
+
+
+def _start_sweep(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, set[int]]:
+    """A 2-worker sweep, stopped once it has committed rows; returns it, its store and its workers."""
+    spec, store = write(tmp_path, LONG), tmp_path / "long.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "acceldse", "-v", "sweep", str(spec), "--store", str(store),
+                             "--workers", "2", "--batch-size", "1", "--no-progress"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if re.search(rb"committed \d+ points", line):
+            break
+    workers = children(proc.pid)
+    assert len(workers) >= 2
+    return proc, store, workers
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_sigterm_and_sigint_flush_and_print_one_line(tmp_path: Path, sig: int, code: int) -> None:
+    proc, store, workers = _start_sweep(tmp_path)
+    if sig == signal.SIGINT:  # Ctrl-C reaches the whole foreground group, workers included
+        os.killpg(proc.pid, sig)
+    else:  # `kill PID`
+        os.kill(proc.pid, sig)
+    try:
+        assert proc.wait(timeout=60) == code
+        assert proc.stderr is not None
+        rest = [ln for ln in proc.stderr.read().decode().splitlines() if not re.match(r"^(INFO|DEBUG) ", ln)]
+        assert rest[-1:] and "interrupted" in rest[-1] and "Traceback" not in "\n".join(rest), rest
+        assert len([ln for ln in rest if "acceldse:" in ln]) == 1, rest
+        assert wait_gone(workers) == set()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with ResultStore(store, create=False) as db:
+        points = db.read("points")
+    assert len(points) > 0 and points["point_id"].is_unique

@@ -191,8 +191,13 @@ def test_sparse_layer_is_refused_by_the_mapper(tmp_path: Path) -> None:
 
     topo = tmp_path / "g.csv"
     topo.write_text("Layer, M, N, K,\ng, 16, 8, 12, 1:4,\n")
+    from acceldse.workloads.einsum import Einsum
+
+    layer = load_scalesim_csv(topo).layers[0]
     with pytest.raises(SpecError, match="mapper's cost model"):
-        workload_array(load_scalesim_csv(topo).layers[0])
+        workload_array(layer)
+    with pytest.raises(SpecError, match="Einsum form"):
+        Einsum.from_layer(layer)
 
 
 def test_cfg_sparsity_is_refused_outside_compat(tmp_path: Path) -> None:
