@@ -59,7 +59,7 @@ def simulate(workload: str | Path | Network = "resnet18",
         dataflow: ``os`` | ``ws`` | ``is`` | ``all`` | a list; default: the hardware's own, else ``os``.
         fidelity: ``analytical`` (closed forms per fold, numba) or ``cycle`` (real operands moved through
             the array cycle by cycle; compute cycles measured, traffic analytical; small layers only)
-            or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; adds the stall
+            or ``event`` (DMA engines and arrays on a shared tier link, fold by fold; adds the stall
             breakdown and multi-core contention). Every fidelity deals a layer's folds to the
             hardware's ``cores`` arrays; ``event`` equals ``analytical`` where the link is not contended.
         max_work: the most work accepted, refused up front with the number and the limit (units in

@@ -139,7 +139,9 @@ def spec_parts(spec: SweepSpec) -> dict[str, Any]:
     return {"hardware": spec.hardware_name, "hardware content": content_sha256(spec.hardware),
             "acceldse version": acceldse_version(), "workload files": files, "params": spec.params,
             "axes": {k: [str(v) for v in vals] for k, vals in spec.axes.items()},
-            "sample": [spec.sample, spec.samples, spec.seed], "constraints": [c.text for c in spec.constraints]}
+            "sample": [spec.sample, spec.samples, spec.seed], "constraints": [c.text for c in spec.constraints],
+            **({"workload params": spec.workload_params} if spec.workload_params else {}),
+            **({"zip": [list(g) for g in spec.links]} if spec.links else {})}
 
 
 def check_resume(db: ResultStore, spec: SweepSpec) -> dict[str, Any]:

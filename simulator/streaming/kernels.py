@@ -199,6 +199,10 @@ def run_net(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff:
                                 arrive[c] = t
                                 rem[c] = work
                                 pend_ii[c] = ii
+                                for p in range(o0, o1):  # a firing with work writes no tokens
+                                    out_phase[p] += 1
+                                    if out_phase[p] == out_plen[p]:
+                                        out_phase[p] = 0
                                 break
                             res_count[res[c], 2] = max(res_count[res[c], 2], 1.0)
                             res_busy[res[c]] += work

@@ -162,9 +162,12 @@ class Net:
                                w, -1 if resource is None else resource))
         return index
 
-    def run(self, *, record: bool = False) -> NetRun:
-        """Run to completion (or deadlock) on the compiled kernel."""
-        return _run(self, record)
+    def run(self, *, record: bool = False, shared: bool | None = None) -> NetRun:
+        """Run to completion (or deadlock) on the compiled kernel.
+
+        ``shared``: processor-share the resources (default: when a resource has several users);
+        ``False`` gives every job its resource alone (for resources with one user)."""
+        return _run(self, record, shared)
 
 
 def _tokens(ctx: _Ctx, pattern: np.ndarray) -> int:
@@ -172,7 +175,7 @@ def _tokens(ctx: _Ctx, pattern: np.ndarray) -> int:
     return int(full * pattern.sum() + pattern[:rest].sum())
 
 
-def _run(net: Net, record: bool) -> NetRun:
+def _run(net: Net, record: bool, shared: bool | None) -> NetRun:
     ctxs, chans = net._ctxs, net._chans
     dt: np.dtype = np.dtype(net.dtype)
     for ch in chans:
@@ -235,7 +238,10 @@ def _run(net: Net, record: bool) -> NetRun:
     end_time = np.zeros(nrec, dt)
     res = arr([c.resource for c in ctxs])
     users = np.bincount(res[res >= 0], minlength=len(net._res)) if len(net._res) else np.zeros(0, np.int64)
-    shared = bool((users > 1).any())
+    if shared is None:
+        shared = bool((users > 1).any())
+    elif not shared and (users > 1).any():
+        raise ValueError("a resource with several users must be shared")
     if shared and dt != np.float64:
         raise ValueError("shared resources need float64 times")
     res_busy = np.zeros(len(net._res))
