@@ -11,7 +11,8 @@ CELLS = [
            "and energy ≤ half the reference design's, area ≤ the reference's. The agent is BO (TPE) in both. "
            "Accuracy is the env's default surrogate (coarse: fitted to 40 real training runs). "
            "`benchmarks/bench_coexplore.py` runs the same study with more seeds, or with real training."),
-    ("code", "import gymnasium as gym\nimport pandas as pd\n\nfrom acceldse import envs\nfrom acceldse.envs.agents import explore\n\n"
+    ("code", "import gymnasium as gym\nimport pandas as pd\n\n"
+             "from acceldse import envs\nfrom acceldse.envs.agents import explore\n\n"
              "BUDGET, SEEDS, CACHE = 100, 2, {}\n\n"
              "def make(**kwargs):\n"
              "    env = gym.make('acceldse/CoExploration-v0', disable_env_checker=True, **kwargs)\n"
