@@ -10,7 +10,7 @@ from acceldse.dataflows.dataflow import Dataflow, resolve_dataflows
 from acceldse.simulator.result import SimResult, register_accessor
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.presets import load_hardware
-from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg
+from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg, refuse_cfg_sparsity
 from acceldse.simulator.systolic.model import systolic_table
 from acceldse.workloads.errors import SpecError, require_int
 from acceldse.workloads.layer import Layer
@@ -43,24 +43,30 @@ def resolve_workload(workload: str | Path | Network, **params: Any) -> Network:
     return load_workload(str(workload), **params)
 
 
-def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path | Accelerator = "scalesim-32x32",
+def simulate(workload: str | Path | Network = "resnet18",
+             hardware: str | Path | Accelerator | dict[str, Any] = "scalesim-32x32",
              dataflow: str | Dataflow | list[str] | None = None, *, fidelity: str = "analytical",
-             compat: str | None = None, max_work: int | None = None,
+             compat: str | None = None, max_work: int | None = None, trace: bool = False,
              progress: Callable[[int, int, str], None] | None = None, **workload_params: Any) -> SimResult:
     """Simulate every layer of ``workload`` on ``hardware``.
 
     Args:
         workload: a ``Network``, a zoo name (``resnet50``), an ``.onnx`` file or a SCALE-Sim ``.csv``.
-        hardware: an ``Accelerator``, a preset name, a YAML spec or a SCALE-Sim ``.cfg``.
+        hardware: a preset name, a YAML spec, a SCALE-Sim ``.cfg``, a spec mapping
+            (``load_hardware("tpu-v1-like").to_dict()``, edited) or an ``Accelerator``
+            (``load_hardware(name).replace(array={"rows": 64})``); a mapping or an ``Accelerator`` is
+            checked exactly like a YAML file (``SpecError`` naming ``hardware`` and the key).
         dataflow: ``os`` | ``ws`` | ``is`` | ``all`` | a list; default: the hardware's own, else ``os``.
         fidelity: ``analytical`` (closed forms per fold, numba) or ``cycle`` (real operands moved through
             the array cycle by cycle; compute cycles measured, traffic analytical; small layers only)
-            or ``event`` (SimPy DMA engines and arrays on a shared tier link, fold by fold; adds the stall
+            or ``event`` (DMA engines and arrays on a shared tier link, fold by fold; adds the stall
             breakdown and multi-core contention). Every fidelity deals a layer's folds to the
             hardware's ``cores`` arrays; ``event`` equals ``analytical`` where the link is not contended.
         max_work: the most work accepted, refused up front with the number and the limit (units in
             ``WORK_UNITS``: PE-cycles of the largest layer at cycle fidelity, folds at event fidelity,
             MACs in compat mode; defaults ``DEFAULT_MAX_WORK``). The analytical model is not limited.
+        trace: at event fidelity, record every compute and DMA span: ``result.extra["trace"]`` is a
+            Chrome/Perfetto trace and ``result.plot.timeline()`` draws it.
         progress: ``progress(done, total, layer)`` called after each layer at event and cycle fidelity.
         compat: ``scalesim`` to report SCALE-Sim 3.0.0's numbers instead of the model's (CALC mode, or
             the cfg's ``InterfaceBandwidth`` when ``hardware`` is a SCALE-Sim ``.cfg``). Needs one-core
@@ -68,7 +74,8 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         workload_params: zoo parameters (``batch``, ``seq_len``, ``width``, ``resolution`` ...).
 
     Returns:
-        a ``SimResult`` whose ``layers`` DataFrame has the columns in ``simulator.result.COLUMNS``.
+        a ``SimResult`` whose ``layers`` DataFrame has the columns in ``simulator.result.COLUMNS``; it
+        keeps its context (workload and resolved parameters, hardware spec, fidelity) for ``save``.
     """
     if fidelity not in FIDELITIES:
         raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
@@ -79,11 +86,17 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
         raise SpecError("only used at event or cycle fidelity or in compat mode", source="max_work",
                         value=max_work, accepted="None, or fidelity='event' | 'cycle' or compat='scalesim'")
     limit = require_int(DEFAULT_MAX_WORK.get(mode, 1) if max_work is None else max_work, key="max_work")
+    extra: dict[str, Any] = {}
+    if trace and fidelity != "event":
+        raise SpecError("a trace is recorded at event fidelity only", source="trace", value=trace,
+                        accepted="trace=True with fidelity='event'")
     settings = None
     if isinstance(hardware, str | Path) and str(hardware).lower().endswith(".cfg"):
         acc, settings = load_scalesim_cfg(hardware)  # the cfg's bandwidth mode matters to compat mode
+        if compat is None:
+            refuse_cfg_sparsity(settings, str(hardware))
     else:
-        acc = load_hardware(hardware)
+        acc = load_hardware(hardware, source="hardware")
     network = resolve_workload(workload, **workload_params)
     flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"))
     if mode in ("event", "scalesim"):
@@ -100,9 +113,12 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
 
         table = scalesim_table(network, acc, flows, settings)
     elif fidelity == "event":
-        from acceldse.simulator.event import event_table
+        from acceldse.simulator.event.table import event_run
 
-        table = event_table(network, acc, flows, progress=progress)
+        run = event_run(network, acc, flows, trace=trace, progress=progress)
+        table = run.table
+        if run.trace is not None:
+            extra["trace"] = run.trace
     elif fidelity == "cycle":
         from acceldse.simulator.systolic.cycle import cycle_table
 
@@ -112,7 +128,18 @@ def simulate(workload: str | Path | Network = "resnet18", hardware: str | Path |
     # every fidelity deals a layer's folds to all cores (compat mode runs on one-core hardware only)
     pes = acc.array.pes * acc.cores
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
-                     pes=pes, area_mm2=acc.area_mm2, compat=compat, extra={"accelerator": acc})
+                     pes=pes, area_mm2=acc.area_mm2, compat=compat, params=resolved_params(workload, workload_params),
+                     extra={"accelerator": acc, **extra})
+
+
+def resolved_params(workload: str | Path | Network | Layer, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a workload was built with: a zoo network's defaults overridden by ``params``
+    (what a result or a stored row records), else ``params`` as given."""
+    from acceldse.workloads.zoo import ZOO, parameters
+
+    if isinstance(workload, str | Path) and str(workload).lower() in ZOO:
+        return {**parameters(str(workload).lower()), **params}
+    return dict(params)
 
 
 def _check_work(network: Network, acc: Accelerator, flows: list[Dataflow], mode: str, limit: int) -> None:
@@ -128,29 +155,50 @@ def _check_work(network: Network, acc: Accelerator, flows: list[Dataflow], mode:
                                  "model or a smaller workload")
 
 
-def map_workload(workload: str | Path | Network | Layer, hardware: str | Path = "eyeriss_like", *,
-                 layer: str | None = None, **options: Any) -> Any:
+def map_workload(workload: str | Path | Network | Layer, hardware: str | Path | dict[str, Any] = "eyeriss_like", *,
+                 layer: str | None = None, params: dict[str, Any] | None = None, **options: Any) -> Any:
     """Search the best mapping of every MAC layer (or of one ``Layer`` / ``layer=`` name).
 
     Args:
         workload: a ``Layer``, a ``Network``, a zoo name, an ONNX file or a SCALE-Sim CSV.
-        hardware: a hierarchy preset (``acceldse map --help`` lists them) or YAML spec.
+        hardware: a hierarchy preset (``acceldse map --help`` lists them), a YAML spec, a ``Hierarchy`` or
+            a spec mapping (``load_hierarchy(name).to_dict()``, edited; checked like a YAML file).
         layer: map only this layer of the network.
+        params: zoo parameters of ``workload`` (``{"seq_len": 512}``); a zoo network's own parameter
+            names are also taken as keywords (``acceldse.map("bert_base", seq_len=512)``).
         options: ``dataflow``, ``objective`` (latency | energy | edp | pareto), ``search``
             (exhaustive | random | ga | anneal | hybrid), ``budget``, ``seed`` ... (``mapper.map_network``).
 
     Returns:
-        ``mapper.LayerMapping`` for a single layer, else ``mapper.NetworkMapping`` (``.table`` DataFrame).
+        ``mapper.LayerMapping`` for a single layer, else ``mapper.NetworkMapping`` (``.table`` DataFrame;
+        ``.params``: the workload's resolved parameters).
     """
     from acceldse.mapper.api import map_layer, map_network
+    from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
 
+    hierarchy = load_hierarchy(hardware, source="hardware") if isinstance(hardware, dict) else hardware
     if isinstance(workload, Layer):
-        return map_layer(workload, hardware, **options)
-    network = resolve_workload(workload)
+        return map_layer(workload, hierarchy, **options)
+    wl_params = dict(params or {})
+    for key in workload_param_names(workload) & set(options):
+        wl_params[key] = options.pop(key)
+    network = resolve_workload(workload, **wl_params)
     if layer is not None:
         return map_layer(network[layer] if layer in {x.name for x in network} else _unknown_layer(network, layer),
-                         hardware, **options)
-    return map_network(network, hardware, **options)
+                         hierarchy, **options)
+    import dataclasses
+
+    return dataclasses.replace(map_network(network, hierarchy, **options), params=resolved_params(workload, wl_params))
+
+
+def workload_param_names(workload: str | Path | Network) -> set[str]:
+    """The parameters a workload takes: a zoo network's builder arguments, ``batch``/``bits`` for files."""
+    from acceldse.workloads.zoo import ZOO, parameters
+
+    if isinstance(workload, Network):
+        return set()
+    text = str(workload).lower()
+    return set(parameters(text)) if text in ZOO else {"batch", "bits"}
 
 
 def _unknown_layer(network: Network, name: str) -> Layer:

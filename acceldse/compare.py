@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -160,25 +159,10 @@ def runs_json(runs: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def plot_curves(runs: pd.DataFrame, title: str = "") -> Any:
-    """Median best-so-far feasible reward per agent over its runs, with the inter-quartile band."""
-    import matplotlib
+    """Mean best-so-far reward per agent over its runs, with the min-max band (``acceldse.plots.compare_curves``)."""
+    from acceldse.plots import compare_curves
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.0, 4.5), constrained_layout=True)
-    for agent, part in runs.groupby("agent", sort=False):
-        length = min(len(c) for c in part.curve)
-        curves = np.stack([np.asarray(c[:length], dtype=np.float64) for c in part.curve])
-        x = np.arange(1, length + 1)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no run feasible yet
-            q1, med, q3 = np.nanpercentile(curves, [25, 50, 75], axis=0)
-        ax.plot(x, med, label=f"{agent} ({len(part)} runs, median)")
-        ax.fill_between(x, q1, q3, alpha=0.15)
-    ax.set(xlabel="evaluations", ylabel="best reward so far", title=title)
-    ax.legend(fontsize=8)
-    return fig
+    return compare_curves(runs, title=title)
 
 
 def check_figure_path(path: str | Path) -> Path:

@@ -66,7 +66,7 @@ class AcceleratorDesignEnv(DesignEnv):
     | ``hardware`` | ``"scalesim-32x32"`` | base preset or YAML: energies, latencies, PE and SRAM area |
     | ``targets`` | half the reference latency and energy | upper bounds on latency_us, energy_uj, area_mm2, power_w |
     | ``reward`` | ``"spec"`` | ``spec`` or a metric name (scalar objective, lower is better) |
-    | ``fidelity`` | ``"analytical"`` | ``analytical`` (fast path) or ``event`` (SimPy engine) |
+    | ``fidelity`` | ``"analytical"`` | ``analytical`` (fast path) or ``event`` (streaming engine) |
     | ``knobs`` | ``None`` | ``{knob: [values]}`` overriding any default value list |
     | ``proxy`` | ``None`` | a proxy file (``acceldse proxy train --out``) in place of the simulator |
 

@@ -65,6 +65,8 @@ MAX_ARRAY_SIDE = 2**16
 MIN_BW_BYTES_PER_CYCLE = 1e-3
 MAX_BW_BYTES_PER_CYCLE = 1e9
 MAX_LATENCY_CYCLES = 2**30
+MIN_CLOCK_MHZ = 1e-3
+"""Slowest clock, MHz (1 kHz): below it latencies overflow a float."""
 MAX_CLOCK_MHZ = 1e6
 MAX_ENERGY_PJ = 1e9
 """Largest energy per action or per byte, pJ."""

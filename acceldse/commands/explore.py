@@ -154,6 +154,10 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.runs_json is not None and not args.runs_json.parent.is_dir():
         raise SpecError(f"folder {str(args.runs_json.parent)!r} does not exist", source="--runs-json",
                         value=str(args.runs_json))
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")  # the command writes a file: draw off screen
     runs = compare(_require_env(args), agents, args.budget, args.seeds, env_kwargs=env_kwargs, lottery=args.lottery,
                    store=args.store, plot=args.plot, progress=sys.stderr.isatty(), max_budget=args.max_budget)
     table = summarize(runs, lottery=args.lottery)

@@ -70,6 +70,9 @@ def _table(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     output_path(args.out, flag="--out", suffixes=(".png", ".svg", ".pdf"))
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command writes a file: draw off screen, whatever the session has
     from acceldse import plots
     from acceldse.api import simulate
 
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                         accepted="a .png, .svg or .pdf path in an existing folder")
     if args.kind in ("roofline", "breakdown"):
         result = simulate(args.workload, args.hardware, args.dataflow, fidelity=args.fidelity)
-        fig = plots.roofline(result) if args.kind == "roofline" else plots.breakdown(result)
+        fig = plots.roofline(result) if args.kind == "roofline" else plots.breakdown(result, args.dataflow)
     elif args.kind == "timeline":
         fig = plots.timeline(args.source if args.source else _event_trace(args))
     elif args.kind == "pareto":
@@ -106,7 +109,7 @@ def _event_trace(args: argparse.Namespace) -> dict[str, Any]:
     from acceldse.simulator.event import event_run
     from acceldse.simulator.specs.presets import load_hardware
 
-    acc = load_hardware(args.hardware)
+    acc = load_hardware(args.hardware, source="--hardware")
     flows = resolve_dataflows(args.dataflow or acc.dataflow or "os")[:1]
     trace = event_run(resolve_workload(args.workload), acc, flows, trace=True).trace
     assert trace is not None

@@ -8,7 +8,8 @@ from typing import Any
 
 from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, output_path, positive
 
-NOT_AXES = ("point_id",)
+NOT_AXES = ("point_id", "hardware_sha256", "design_sha256", "workload_params", "workload_sha256", "acceldse_version")
+"""Identity columns of a point that are hashes or bookkeeping, not axes to summarise."""
 
 
 def axis_columns(frame: Any) -> list[str]:

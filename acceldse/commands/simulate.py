@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from acceldse.api import simulate
     from acceldse.simulator.specs.presets import load_hardware
 
-    acc = load_hardware(args.hardware)
+    acc = load_hardware(args.hardware, source="--hardware")
     log.info("hardware %s: %dx%d array at %g MHz; workload %s %s", acc.name, acc.array.rows, acc.array.cols,
              acc.clock_mhz, args.workload, params or "")
     slow = args.fidelity in ("cycle", "event") and args.compat is None

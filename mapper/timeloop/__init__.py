@@ -12,8 +12,9 @@ Top-level keys that only steer Timeloop's *search* or Accelergy's *estimation*
 (``mapper``, ``mapspace``, ``architecture_constraints``, ``mapspace_constraints``,
 ``compound_components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
 and do not change a fixed-mapping evaluation (a search applies the constraints' bypass rules
-and reports the others it does not apply); any other key (``sparse_optimizations``, ...) is a
-``SpecError`` naming it and the file.
+and reports the others it does not apply); a non-empty ``sparse_optimizations`` (Sparseloop) is
+refused, never computed dense; any other key is a ``SpecError`` naming it and the file. The
+problem may have any shape (``problem.py``); the mapping may use every factor form Timeloop reads.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from typing import Any
 from acceldse.mapper.mapping import Mapping
 from acceldse.mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
 from acceldse.mapper.timeloop.mapping import build_mapping
-from acceldse.mapper.timeloop.problem import build_layer
+from acceldse.mapper.timeloop.problem import build_problem
 from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.workloads.einsum import Einsum, Lowering
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 
@@ -42,7 +44,8 @@ class TimeloopSpec:
     ``search_hierarchy`` is ``hierarchy`` with the ``architecture_constraints``' bypass rules
     applied (for searching; a given mapping is evaluated on ``hierarchy``, as timeloop-model
     does); ``unapplied_constraints`` lists the factor/permutation constraints the search does
-    not apply."""
+    not apply. ``einsum`` is the problem as Timeloop states it and ``lowering`` how its ranks and
+    tensors sit on the kernel's dims and dataspaces (``layer`` is ``lowering.layer``)."""
 
     layer: Layer
     hierarchy: Hierarchy
@@ -50,6 +53,15 @@ class TimeloopSpec:
     sources: tuple[str, ...]
     search_hierarchy: Hierarchy | None = None
     unapplied_constraints: tuple[str, ...] = ()
+    einsum: Einsum | None = None
+    lowering: Lowering | None = None
+
+    @property
+    def tensor_names(self) -> dict[str, str]:
+        """Our dataspace -> the problem's tensor name (``inputs`` -> ``Inputs``, or ``A``)."""
+        if self.lowering is None:
+            return {}
+        return self.lowering.tensor_of_dataspace
 
 
 def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -69,6 +81,11 @@ def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[st
         if not isinstance(data, dict):
             raise SpecError("a Timeloop input must be a YAML mapping", source=src, value=type(data).__name__)
         for key, value in data.items():
+            if key == "sparse_optimizations":
+                if value:
+                    raise SpecError("Sparseloop's sparse_optimizations (formats, gating, skipping) are not modelled; "
+                                    "refusing rather than computing the design dense", source=src, key=str(key))
+                continue
             if key not in USED_KEYS | SEARCH_ONLY_KEYS:
                 raise SpecError("unsupported Timeloop input key", source=src, key=str(key),
                                 accepted=", ".join(sorted(USED_KEYS | SEARCH_ONLY_KEYS)))
@@ -88,17 +105,18 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     merged, origin = read_timeloop_yaml(files)
     hierarchy, label = _hierarchy(merged, origin, files, name, required=("architecture", "problem", "ERT"),
                                   accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
-    layer = build_layer(merged["problem"], source=origin["problem"], name=label)
+    einsum, lowering = build_problem(merged["problem"], source=origin["problem"], name=label)
     mapping = None
     if merged.get("mapping"):
-        mapping = build_mapping(merged["mapping"], hierarchy, source=origin["mapping"])
+        mapping = build_mapping(merged["mapping"], hierarchy, lowering, einsum, source=origin["mapping"])
     elif require_mapping:
         raise SpecError("missing 'mapping' (a list, e.g. timeloop-mapper.map.yaml)", source=", ".join(map(str, files)),
                         key="mapping")
     searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
                                                  source=origin.get("architecture_constraints", ""))
-    return TimeloopSpec(layer=layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
-                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped))
+    return TimeloopSpec(layer=lowering.layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
+                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped), einsum=einsum,
+                        lowering=lowering)
 
 
 def timeloop_hardware(paths: list[str | Path], *, name: str | None = None) -> tuple[Hierarchy, tuple[str, ...]]:

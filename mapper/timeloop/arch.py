@@ -145,9 +145,14 @@ def _pick(actions: dict[str, float], kind: str) -> float:
     return 0.0
 
 
-def _check_attributes(attrs: dict[str, Any], *, source: str, key: str) -> None:
+def _check_attributes(attrs: dict[str, Any], own: set[str], *, source: str, key: str) -> None:
+    """Refuse an attribute that would change Timeloop's numbers and is not modelled. Attributes a
+    container (subtree) sets and the component does not use are variables for expressions
+    (``PSUM_DATAWIDTH``); Timeloop ignores them, and so do we."""
     for name, value in attrs.items():
         if name in _USED or name in _ESTIMATE_ONLY:
+            continue
+        if name not in own and name not in _DEFAULTS:
             continue
         if name in _DEFAULTS:
             if value != _DEFAULTS[name]:
@@ -249,7 +254,7 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
             raise SpecError("disabled components are not supported", source=source, key=f"{key}.enabled",
                             value=comp.get("enabled"), accepted="true")
         attrs = {**inherited, **(comp.get("attributes") or {})}
-        _check_attributes(attrs, source=source, key=key)
+        _check_attributes(attrs, set(comp.get("attributes") or {}), source=source, key=key)
         cycle_s = number(attrs.get("global_cycle_seconds", cycle_s), source=source, key=f"{key}.global_cycle_seconds")
         if cycle_s <= 0:
             raise SpecError("must be > 0", source=source, key=f"{key}.global_cycle_seconds", value=cycle_s)

@@ -7,7 +7,8 @@ CELLS = [
            "stage sets the throughput. Mixed-TD decomposes layers (SVD/CP) so each needs fewer MACs and weights; "
            "SWAT replaces dense attention by a sliding window whose cost grows as N·w, not N²."),
     ("code", "import matplotlib.pyplot as plt\nimport numpy as np\nimport pandas as pd\n"
-             "from acceldse.mapper.fpga import optimise\nfrom simulator.fpga.attention import compare_attention\n"
+             "from acceldse.mapper.fpga import optimise\n"
+             "from acceldse.simulator.fpga.attention import compare_attention\n"
              "from acceldse.simulator.fpga.networks import lenet, vgg_small\n\n"
              "rows = []\nfor board in ('zc706', 'zcu102', 'u250'):\n"
              "    s = optimise(lenet(), board, objective='throughput', batch=256).summary\n"

@@ -1,4 +1,4 @@
-"""Event fidelity for a network: run every layer's fold schedule through SimPy processes.
+"""Event fidelity for a network: run every layer's fold schedule on the streaming engine.
 
 ``event_table(network, acc, dataflows)`` returns the columns of ``systolic_table`` plus the
 stall breakdown (``EVENT_COLUMNS``). Layers run one after another (as in the analytical
@@ -21,9 +21,8 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import CoreRun, ceil_cycles, run_fold_layer, run_vector_layer
+from acceldse.simulator.event.engine import CoreRun, Link, ceil_cycles, run_fold_layer, run_vector_layer
 from acceldse.simulator.event.kernels import transfer_cycles_array
-from acceldse.simulator.event.link import SharedLink
 from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.event.trace import TraceBuilder
 from acceldse.simulator.result import COLUMNS
@@ -59,7 +58,7 @@ def _cores(acc: Accelerator, cores: int | None) -> int:
 
 
 def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[SystolicArray],
-                  record: bool) -> tuple[dict[str, float], list[CoreRun], SharedLink, CoreRun]:
+                  record: bool) -> tuple[dict[str, float], list[CoreRun], Link, CoreRun]:
     """Run a layer split over different arrays; also the critical array alone on the link."""
     dram = acc.dram
     scheds, loads, writes = [], [], []
@@ -86,7 +85,7 @@ def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[Sys
 
 
 def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int,
-               record: bool) -> tuple[dict[str, float], list[CoreRun], SharedLink, CoreRun]:
+               record: bool) -> tuple[dict[str, float], list[CoreRun], Link, CoreRun]:
     """Run a layer's folds on ``cores`` arrays; also the critical core alone on the link."""
     sched = fold_schedule(layer, df, acc)
     dram = acc.dram
@@ -143,7 +142,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     max_conc = 0
     for df in dataflows:
         block: list[dict[str, Any]] = []
-        recorded: list[tuple[list[CoreRun], SharedLink]] = []
+        recorded: list[tuple[list[CoreRun], Link]] = []
         for layer in network.layers:
             if progress is not None:
                 progress(len(rows) + len(block), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
@@ -168,7 +167,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
 
 
 def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, n_cores: int, trace: bool,
-               arrays: list[SystolicArray] | None) -> tuple[dict[str, Any], list[CoreRun], SharedLink]:
+               arrays: list[SystolicArray] | None) -> tuple[dict[str, Any], list[CoreRun], Link]:
     """One layer's event run and its table row (without weight staging)."""
     if layer.has_weights:
         if arrays is not None:

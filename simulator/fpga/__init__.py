@@ -4,7 +4,8 @@ Platforms (``load_platform``), the per-stage model (``Folding``, ``stage_cost``)
 with partitions (``evaluate_design``), an event-level pipeline model (``simulate_pipeline``) and a
 sliding-window attention design (``simulator.fpga.attention``).
 
-May import: ``simulator.specs`` (platforms), ``workloads``.
+May import: ``simulator.specs`` (platforms), ``simulator.streaming`` (the engine the pipeline runs on),
+``workloads``.
 """
 
 from acceldse.simulator.fpga.design import DesignReport, PartitionReport, evaluate_design

@@ -1,4 +1,4 @@
-"""Event-level model of one partition's stage pipeline: SimPy processes linked by bounded FIFOs.
+"""Event-level model of one partition's stage pipeline: streaming-engine contexts linked by bounded FIFOs.
 
 Tokens are feature-map *rows*.  The FIFO on edge a -> b carries the rows a produces (``P_a`` per
 sample) with a capacity of ``fifo_rows`` tokens.  Stage ``s`` works row by row: before computing
@@ -9,20 +9,22 @@ outgoing FIFO (blocking while a FIFO is full -- back-pressure).  Reading is over
 
 With FIFOs deep enough the steady-state interval between samples equals the analytical
 ``max(cycles_per_sample)``; too-shallow FIFOs show up as stall cycles (lower throughput) or, on
-reconvergent paths (a residual skip), as a ``DeadlockError`` naming the full and empty FIFOs.
+reconvergent paths (a residual skip), as the engine's ``StreamDeadlockError`` (a ``DeadlockError``)
+naming the circular wait and the full and empty FIFOs.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-import simpy
+import numpy as np
 
 from acceldse.simulator.fpga.stage import Folding, stage_cost
-from acceldse.workloads.errors import DeadlockError, SpecError
+from acceldse.simulator.streaming.net import Net
+from acceldse.simulator.streaming.result import StreamDeadlockError
+from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
 
@@ -61,9 +63,43 @@ def _rows_needed(layer: Layer, p: int, tokens_in: int) -> int:
     return min(tokens_in, math.ceil(max(rows, 1) * tokens_in / layer.H))
 
 
+def _stage_program(layer: Layer, in_tokens: list[int], outs: int, row_cycles: float) -> tuple[list[list[int]],
+                                                                                            list[int], list[float]]:
+    """One sample of a stage as firings: per output row, a read of each input token its window
+    needs, the row's compute, a write to each successor; then the rows left unread; then a mark.
+
+    Returns per input the read pattern, the write firing per successor (its index in the
+    period) and the ii pattern (cycles from each firing to the next)."""
+    reads: list[list[int]] = [[] for _ in in_tokens]
+    ii: list[float] = []
+    writes: list[int] = []
+    kind: list[tuple[str, int]] = []
+    read = [0] * len(in_tokens)
+    for p in range(layer.P):
+        for i, tokens in enumerate(in_tokens):
+            need = _rows_needed(layer, p, tokens)
+            kind.extend([("read", i)] * (need - read[i]))
+            read[i] = max(read[i], need)
+        kind.append(("row", 0))
+        kind.extend(("write", j) for j in range(outs))
+    for i, tokens in enumerate(in_tokens):
+        kind.extend([("read", i)] * (tokens - read[i]))
+    kind.append(("done", 0))
+    for f, (what, port) in enumerate(kind):
+        for i in range(len(in_tokens)):
+            reads[i].append(int(what == "read" and port == i))
+        ii.append(row_cycles if what == "row" else 0.0)
+        if what == "write":
+            writes.append(f)
+    return reads, writes, ii
+
+
 def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None = None, *, samples: int = 16,
                       fifo_rows: int | Mapping[tuple[str, str], int] = 64) -> PipelineSimResult:
     """Run ``samples`` samples through the stage pipeline of ``network`` (one partition).
+
+    Each stage is one context of the streaming engine, each edge one channel of ``fifo_rows``
+    row tokens (visible as soon as written); see ``_stage_program`` for a stage's firings.
 
     Args:
         network: the layers of the partition (a DAG; sources read from off-chip without limit,
@@ -71,12 +107,15 @@ def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None =
         foldings: folding per layer (minimal folding for missing layers).
         samples: number of samples (>= 2).
         fifo_rows: capacity (tokens = rows) of every FIFO, or per edge ``{(producer, consumer): rows}``.
+
+    Raises:
+        StreamDeadlockError: a FIFO too shallow for a reconvergent path (the engine's deadlock
+            report, naming the circular wait and the full and empty FIFOs).
     """
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
         raise SpecError("need at least two samples to measure an interval", key="samples", value=samples,
                         accepted="an integer >= 2")
     foldings = foldings or {}
-    env = simpy.Environment()
     cycles = {layer.name: stage_cost(layer, foldings.get(layer.name, Folding())).cycles_per_sample
               for layer in network}
 
@@ -87,48 +126,34 @@ def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None =
                             accepted="an integer >= 1")
         return d
 
-    fifos = {edge: simpy.Store(env, capacity=depth(edge)) for edge in network.edges}
-    stall = {layer.name: 0.0 for layer in network}
-    finish: list[float] = []
-    sinks = [layer.name for layer in network if not network.successors(layer.name)]
-    done_count: dict[int, int] = {}
-
-    def stage(layer: Layer) -> Generator[Any, Any, None]:
-        ins = [fifos[(p, layer.name)] for p in network.predecessors(layer.name)]
-        in_tokens = [network[p].P for p in network.predecessors(layer.name)]
-        outs = [fifos[(layer.name, s)] for s in network.successors(layer.name)]
-        rows = layer.P
-        row_time = cycles[layer.name] / rows
-        for sample in range(samples):
-            read = [0] * len(ins)
-            for p in range(rows):
-                for i, fifo in enumerate(ins):
-                    need = _rows_needed(layer, p, in_tokens[i])
-                    while read[i] < need:
-                        yield fifo.get()
-                        read[i] += 1
-                yield env.timeout(row_time)
-                for fifo in outs:
-                    t0 = env.now
-                    yield fifo.put(sample)
-                    stall[layer.name] += env.now - t0
-            for i, fifo in enumerate(ins):
-                while read[i] < in_tokens[i]:
-                    yield fifo.get()
-                    read[i] += 1
-            if layer.name in sinks:
-                done_count[sample] = done_count.get(sample, 0) + 1
-                if done_count[sample] == len(sinks):
-                    finish.append(env.now)
-
+    net = Net(network.name)
+    fifo = {edge: net.channel(f"{edge[0]}->{edge[1]}", capacity=depth(edge)) for edge in network.edges}
+    programs = {}
     for layer in network:
-        env.process(stage(layer))
-    env.run()
-    if len(finish) < samples:
-        full = [f"{a}->{b}" for (a, b), s in fifos.items() if len(s.items) >= s.capacity]
-        empty = [f"{a}->{b}" for (a, b), s in fifos.items() if not s.items]
-        raise DeadlockError(f"pipeline of {network.name!r} deadlocked after {len(finish)}/{samples} samples at "
-                            f"cycle {env.now:.0f}; full FIFOs: {full or 'none'}; empty FIFOs: {empty or 'none'}")
+        preds, succs = network.predecessors(layer.name), network.successors(layer.name)
+        reads, writes, ii = _stage_program(layer, [network[p].P for p in preds], len(succs),
+                                           cycles[layer.name] / layer.P)
+        period = len(ii)
+        outs = []
+        for j, succ in enumerate(succs):
+            mine = set(writes[j::len(succs)])
+            outs.append((fifo[(layer.name, succ)], [int(f in mine) for f in range(period)]))
+        net.context(layer.name, samples * period, ii=ii,
+                    inputs=[(fifo[(p, layer.name)], reads[i]) for i, p in enumerate(preds)], outputs=outs)
+        programs[layer.name] = (period, writes, ii)
+    run = net.run(record=True)
+    if run.deadlock is not None:
+        raise StreamDeadlockError(run.deadlock)
+    stall = {}
+    for layer in network:
+        period, writes, ii = programs[layer.name]
+        starts, _ = run.times(layer.name)
+        k = (np.arange(samples)[:, None] * period + np.asarray(writes, np.int64)[None, :]).ravel()
+        waited = starts[k] - (starts[k - 1] + np.asarray(ii)[(k - 1) % period])
+        stall[layer.name] = float(np.cumsum(np.concatenate(([0.0], waited)))[-1])
+    sinks = [layer for layer in network if not network.successors(layer.name)]
+    done = np.max([run.times(s.name)[0][programs[s.name][0] - 1::programs[s.name][0]] for s in sinks], axis=0)
+    finish = [float(t) for t in done]
     half = len(finish) // 2
     interval = (finish[-1] - finish[half - 1]) / (len(finish) - half) if len(finish) > 2 else finish[1] - finish[0]
     return PipelineSimResult(samples, tuple(finish), interval, max(cycles.values()), stall, finish[-1])

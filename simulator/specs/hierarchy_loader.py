@@ -33,6 +33,7 @@ The version-1 key ``clock_ghz`` is still read (converted to MHz) with a ``Deprec
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 from typing import Any
@@ -48,11 +49,12 @@ from acceldse.workloads.errors import (
     MAX_CLOCK_MHZ,
     MAX_ENERGY_PJ,
     MIN_BW_BYTES_PER_CYCLE,
+    MIN_CLOCK_MHZ,
     SpecError,
     require_float,
     require_int,
 )
-from acceldse.workloads.spec_io import load_yaml, path_exists, reject_unknown
+from acceldse.workloads.spec_io import check_version, load_yaml, path_exists, reject_unknown
 
 MAX_INSTANCES = 2**20
 """Most instances (PEs, buffers) of one level and most words per block."""
@@ -73,10 +75,15 @@ def hierarchy_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
-def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
-    """A preset name (``eyeriss_like``) or a YAML path -> ``Hierarchy``."""
+def load_hierarchy(name_or_path: str | Path | Hierarchy | dict[str, Any], *, source: str = "hardware") -> Hierarchy:
+    """A preset name (``eyeriss_like``), a YAML path or a spec mapping (``load_hierarchy(name).to_dict()``,
+    edited; checked like a YAML file, errors name ``source``) -> ``Hierarchy``."""
     if isinstance(name_or_path, Hierarchy):
         return name_or_path
+    if isinstance(name_or_path, dict):
+        data = copy.deepcopy(name_or_path)
+        check_version(data, kind="hierarchy", source=source, versions=(1, HIERARCHY_VERSION))
+        return build_hierarchy(data, source=source)
     text = str(name_or_path)
     path = Path(text)
     if not path.suffix and path_exists(PRESET_DIR / f"{text}.yaml"):
@@ -122,9 +129,9 @@ def _clock_mhz(data: dict[str, Any], *, source: str) -> float:
         warnings.warn(f"{source}: 'clock_ghz' is deprecated; write 'clock_mhz: "
                       f"{data['clock_ghz'] * 1000 if isinstance(data['clock_ghz'], int | float) else '...'}' "
                       f"(hierarchy spec version {HIERARCHY_VERSION})", DeprecationWarning, stacklevel=4)
-        return 1000.0 * require_float(data["clock_ghz"], key="clock_ghz", source=source, strictly_positive=True,
-                                      maximum=MAX_CLOCK_MHZ / 1000)
-    return require_float(data.get("clock_mhz", 1000.0), key="clock_mhz", source=source, strictly_positive=True,
+        return 1000.0 * require_float(data["clock_ghz"], key="clock_ghz", source=source,
+                                      minimum=MIN_CLOCK_MHZ / 1000, maximum=MAX_CLOCK_MHZ / 1000)
+    return require_float(data.get("clock_mhz", 1000.0), key="clock_mhz", source=source, minimum=MIN_CLOCK_MHZ,
                          maximum=MAX_CLOCK_MHZ)
 
 

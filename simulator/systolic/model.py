@@ -42,7 +42,7 @@ def operand_bytes(bits: int, acc: Accelerator) -> int:
 
 def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> np.ndarray:
     """One kernel case: operand-matrix shape, array, unique bytes, buffer halves, latency."""
-    sr, sc, t = dataflow.operand_shape(layer)
+    sr, sc, t = dataflow.operand_shape(layer.require_dense("the systolic model"))
     sram = acc.sram
     eb_in, eb_w, eb_out = (operand_bytes(b, acc) for b in (layer.input_bits, layer.weight_bits, layer.output_bits))
     in_unique = layer.input_touched_elems // layer.G * eb_in  # one group

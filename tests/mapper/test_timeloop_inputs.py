@@ -80,7 +80,9 @@ BAD = {
     "shape": (lambda d: d["problem"]["shape"].update(dimensions=["C", "M", "P"]), "dimensions"),
     "multiple_buffering": (lambda d: _locals(d)[1]["attributes"].update(multiple_buffering=3), "multiple_buffering"),
     "unknown attribute": (lambda d: _locals(d)[3]["attributes"].update(metadata_storage_width=8), "metadata"),
-    "bad instance": (lambda d: d["problem"]["instance"].update(P=111), "inconsistent"),
+    "bad instance": (lambda d: d["problem"]["instance"].update(P=0), "positive integer"),
+    "one-tensor rank": (lambda d: d["problem"]["shape"]["data_spaces"][0]["projection"].append([["P"]]),
+                        "does not fit"),
 }
 
 
@@ -96,7 +98,8 @@ def test_unsupported_features_are_named(tmp_path, case):
 def test_bad_mapping_entries(tmp_path):
     entries = yaml.safe_load(MAP.read_text())["mapping"]
     for change, word in ((lambda e: e[0].update(target="nowhere"), "nowhere"),
-                         (lambda e: e[-1].update(factors="C1 M1"), "every dim"),
+                         (lambda e: e[-1].update(factors="C1 M1"), "multiply to"),
+                         (lambda e: e[-1].update(factors="C1,0 M1"), "residual"),
                          (lambda e: e[-1].update(permutation="XYZ"), "permutation"),
                          (lambda e: e[-1].update(type="pipeline"), "pipeline")):
         copy = yaml.safe_load(MAP.read_text())["mapping"]

@@ -1,0 +1,298 @@
+"""The engine's one form of a graph: contexts with cyclic programs, bounded channels, shared resources.
+
+Every event-level model lowers to a :class:`Net` and runs on one compiled kernel
+(``kernels.run_net``): streaming graphs (``dataflows.streams``), the FPGA layer pipeline, the
+systolic event fidelity (DMA engines, double buffers, arrays, write-back) and the memory tiers'
+links. A context fires ``firings`` times; firing ``k`` moves ``rates[k % len]`` tokens on each of
+its ports and has an initiation interval ``ii``, an output ``latency`` and an amount of ``work``
+on a shared ``resource`` (each a cyclic pattern). A channel is a FIFO of ``capacity`` tokens whose
+tokens are visible ``latency`` after they are written. A resource (a memory link) is shared by
+processor sharing among the jobs in flight: deterministic, no event order to choose.
+
+Times are cycles: int64 for cycle-level streaming graphs, float64 for models with fractional
+service times (contended links, FPGA row times). The semantics are the timing rule of
+``dataflows.streams.graph`` with two generalisations: ``ii`` and ``latency`` may be 0 (a process
+doing several things at one instant; a wire), and a firing with ``work`` ends when its work is
+done (its outputs are then written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from acceldse.simulator.streaming.kernels import run_net
+from acceldse.simulator.streaming.result import BlockedContext, Deadlock
+
+Pattern = int | float | Sequence[int] | Sequence[float] | np.ndarray
+
+EPS_WORK = 1e-9
+"""Work left below which a processor-shared job counts as done (rounding of the shares)."""
+
+
+@dataclass
+class _Ctx:
+    name: str
+    firings: int
+    inputs: list[tuple[int, np.ndarray]]
+    outputs: list[tuple[int, np.ndarray]]
+    ii: np.ndarray
+    latency: np.ndarray
+    work: np.ndarray
+    resource: int
+
+
+@dataclass
+class _Chan:
+    name: str
+    capacity: int
+    latency: float
+    initial: int
+    initial_write: float
+    src: int = -1
+    dst: int = -1
+
+
+@dataclass(frozen=True, eq=False)
+class NetRun:
+    """What a run of a :class:`Net` gives.
+
+    Attributes:
+        firings: per context, firings completed.
+        written, read: per channel, tokens written (initial included) and read.
+        max_occupancy: per channel, most tokens held at once.
+        last_start: per context, start of its last firing (-1 if none).
+        fire_time, end_time: per context, start and anchor (end of its work) of every firing
+            (recorded runs only).
+        channel_times: per channel, (write, read) times of every token (recorded runs only).
+        resource_busy: per resource, time it had at least one job.
+        resource_jobs, resource_work, resource_peak: per resource, jobs served, total work,
+            most jobs in flight at once.
+        deadlock: None, or the report naming every blocked context and the circular wait.
+    """
+
+    names: list[str]
+    channels: list[str]
+    firings: np.ndarray
+    written: np.ndarray
+    read: np.ndarray
+    max_occupancy: np.ndarray
+    last_start: np.ndarray
+    fire_time: list[np.ndarray] | None
+    end_time: list[np.ndarray] | None
+    channel_times: list[tuple[np.ndarray, np.ndarray]] | None
+    resource_names: list[str]
+    resource_busy: np.ndarray
+    resource_jobs: np.ndarray
+    resource_work: np.ndarray
+    resource_peak: np.ndarray
+    deadlock: Deadlock | None
+
+    def times(self, context: str) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of every firing of ``context`` (recorded runs only)."""
+        if self.fire_time is None or self.end_time is None:
+            raise ValueError("the run was not recorded; pass record=True")
+        i = self.names.index(context)
+        return self.fire_time[i], self.end_time[i]
+
+
+def _pattern(value: Pattern, dtype: type) -> np.ndarray:
+    arr: np.ndarray = np.atleast_1d(np.asarray(value, dtype=dtype))
+    if arr.ndim != 1 or arr.size == 0 or (arr < 0).any():
+        raise ValueError(f"a pattern must be a non-empty list of values >= 0, got {value!r}")
+    return arr
+
+
+@dataclass
+class Net:
+    """A graph under construction: declare channels, then the contexts that use them.
+
+    Args:
+        name: graph name (deadlock reports, traces).
+        dtype: ``np.int64`` (cycle-level graphs) or ``np.float64`` (fractional times).
+    """
+
+    name: str = "net"
+    dtype: type = np.float64
+    _ctxs: list[_Ctx] = field(default_factory=list)
+    _chans: list[_Chan] = field(default_factory=list)
+    _res: list[str] = field(default_factory=list)
+
+    def resource(self, name: str) -> int:
+        """A shared resource (e.g. a memory link, work in full-bandwidth cycles); returns its id."""
+        self._res.append(name)
+        return len(self._res) - 1
+
+    def channel(self, name: str, *, capacity: int, latency: float = 0, initial: int = 0,
+                initial_write: float = 0) -> int:
+        """A FIFO of ``capacity`` tokens, visible ``latency`` after the write; returns its id.
+
+        ``initial`` tokens are present at time 0 (counted as written at ``initial_write``)."""
+        if capacity < 1 or initial > capacity:
+            raise ValueError(f"channel {name!r}: capacity {capacity} must be >= 1 and >= initial {initial}")
+        self._chans.append(_Chan(name, int(capacity), latency, int(initial), initial_write))
+        return len(self._chans) - 1
+
+    def context(self, name: str, firings: int, *, inputs: Sequence[tuple[int, Pattern]] = (),
+                outputs: Sequence[tuple[int, Pattern]] = (), ii: Pattern = 0, latency: Pattern = 0,
+                work: Pattern = 0, resource: int | None = None) -> int:
+        """A context firing ``firings`` times; ``inputs`` / ``outputs`` are ``(channel, rates)``.
+
+        A firing with ``work > 0`` ends when the work is done on ``resource`` (or after ``work``
+        cycles without one), and must move no output tokens: write them in the next firing."""
+        ins = [(ch, _pattern(r, np.int64)) for ch, r in inputs]
+        outs = [(ch, _pattern(r, np.int64)) for ch, r in outputs]
+        index = len(self._ctxs)
+        for ch, _ in ins:
+            if self._chans[ch].dst >= 0:
+                raise ValueError(f"channel {self._chans[ch].name!r} has two consumers")
+            self._chans[ch].dst = index
+        for ch, _ in outs:
+            if self._chans[ch].src >= 0:
+                raise ValueError(f"channel {self._chans[ch].name!r} has two producers")
+            self._chans[ch].src = index
+        w = _pattern(work, self.dtype)
+        if outs and (w > 0).any():
+            busy = np.nonzero(np.resize(w, max(w.size, max(r.size for _, r in outs))))[0]
+            if any((np.resize(r, max(busy) + 1)[busy] > 0).any() for _, r in outs):
+                raise ValueError(f"context {name!r}: a firing with work writes tokens (write them in the next firing)")
+        self._ctxs.append(_Ctx(name, int(firings), ins, outs, _pattern(ii, self.dtype), _pattern(latency, self.dtype),
+                               w, -1 if resource is None else resource))
+        return index
+
+    def run(self, *, record: bool = False, shared: bool | None = None) -> NetRun:
+        """Run to completion (or deadlock) on the compiled kernel.
+
+        ``shared``: processor-share the resources (default: when a resource has several users);
+        ``False`` gives every job its resource alone (for resources with one user)."""
+        return _run(self, record, shared)
+
+
+def _tokens(ctx: _Ctx, pattern: np.ndarray) -> int:
+    full, rest = divmod(ctx.firings, pattern.size)
+    return int(full * pattern.sum() + pattern[:rest].sum())
+
+
+def _run(net: Net, record: bool, shared: bool | None) -> NetRun:
+    ctxs, chans = net._ctxs, net._chans
+    dt: np.dtype = np.dtype(net.dtype)
+    for ch in chans:
+        if ch.src < 0 or ch.dst < 0:
+            raise ValueError(f"channel {ch.name!r} is not connected at both ends")
+    n_ch, nctx = len(chans), len(ctxs)
+    ntok = np.zeros(n_ch, np.int64)
+    for ctx in ctxs:
+        for chi, pattern in ctx.outputs:
+            ntok[chi] = _tokens(ctx, pattern)
+    init = np.array([c.initial for c in chans], np.int64)
+    ntok += init
+    cap = np.array([c.capacity for c in chans], np.int64)
+    ring = np.maximum(ntok if record else np.minimum(cap, ntok), 1)
+    roff = np.zeros(n_ch, np.int64)
+    if n_ch > 1:
+        roff[1:] = np.cumsum(ring)[:-1]
+    total = int(ring.sum())
+    write_time = np.empty(total, dt)
+    vis_time = np.empty(total, dt)
+    read_time = np.empty(total, dt)
+    for i, c in enumerate(chans):
+        write_time[roff[i]: roff[i] + c.initial] = c.initial_write
+        vis_time[roff[i]: roff[i] + c.initial] = 0
+    pat: list[np.ndarray] = []
+    tpat: list[np.ndarray] = []
+    npat = ntp = 0
+    toff = np.zeros((nctx, 3), np.int64)
+    tlen = np.zeros((nctx, 3), np.int64)
+    ports: dict[str, list[int]] = {k: [] for k in ("in_ch", "in_poff", "in_plen", "out_ch", "out_poff", "out_plen")}
+    in_start, out_start = [0], [0]
+    for ci, ctx in enumerate(ctxs):
+        for side, plist, start in (("in", ctx.inputs, in_start), ("out", ctx.outputs, out_start)):
+            for chi, pattern in plist:
+                ports[f"{side}_ch"].append(chi)
+                ports[f"{side}_poff"].append(npat)
+                ports[f"{side}_plen"].append(pattern.size)
+                pat.append(pattern)
+                npat += pattern.size
+            start.append(len(ports[f"{side}_ch"]))
+        for i, p in enumerate((ctx.ii, ctx.latency, ctx.work)):
+            toff[ci, i], tlen[ci, i] = ntp, p.size
+            tpat.append(p)
+            ntp += p.size
+
+    def arr(values: list[int]) -> np.ndarray:
+        return np.asarray(values, dtype=np.int64).reshape(-1)
+
+    nfire = arr([c.firings for c in ctxs])
+    written = init.copy()
+    readcnt = np.zeros(n_ch, np.int64)
+    best = np.zeros(n_ch, np.int64)
+    next_fire = np.zeros(nctx, np.int64)
+    last_s = np.full(nctx, -1, dt)
+    fire_off = np.zeros(nctx, np.int64)
+    nrec = int(nfire.sum()) if record else 0
+    if record and nctx > 1:
+        fire_off[1:] = np.cumsum(nfire)[:-1]
+    fire_time = np.zeros(nrec, dt)
+    end_time = np.zeros(nrec, dt)
+    res = arr([c.resource for c in ctxs])
+    users = np.bincount(res[res >= 0], minlength=len(net._res)) if len(net._res) else np.zeros(0, np.int64)
+    if shared is None:
+        shared = bool((users > 1).any())
+    elif not shared and (users > 1).any():
+        raise ValueError("a resource with several users must be shared")
+    if shared and dt != np.float64:
+        raise ValueError("shared resources need float64 times")
+    res_busy = np.zeros(len(net._res))
+    res_count = np.zeros((len(net._res), 3))
+    run_net(nfire, arr(in_start), arr(ports["in_ch"]), arr(ports["in_poff"]), arr(ports["in_plen"]),
+            arr(out_start), arr(ports["out_ch"]), arr(ports["out_poff"]), arr(ports["out_plen"]),
+            np.concatenate(pat) if pat else np.zeros(0, np.int64), np.concatenate(tpat).astype(dt), toff, tlen, res,
+            cap, np.array([c.latency for c in chans], dt), roff, ring, written, readcnt, write_time, vis_time,
+            read_time, best, next_fire, last_s, fire_time, end_time, fire_off, record, shared, EPS_WORK,
+            res_busy, res_count)
+    deadlock = None
+    if (next_fire < nfire).any():
+        deadlock = _diagnose(net, next_fire, written, readcnt, last_s)
+    return NetRun(
+        names=[c.name for c in ctxs], channels=[c.name for c in chans], firings=next_fire, written=written,
+        read=readcnt, max_occupancy=best, last_start=last_s,
+        fire_time=[fire_time[fire_off[i]: fire_off[i] + next_fire[i]] for i in range(nctx)] if record else None,
+        end_time=[end_time[fire_off[i]: fire_off[i] + next_fire[i]] for i in range(nctx)] if record else None,
+        channel_times=[(write_time[roff[i]: roff[i] + written[i]], read_time[roff[i]: roff[i] + readcnt[i]])
+                       for i in range(n_ch)] if record else None,
+        resource_names=list(net._res), resource_busy=res_busy, resource_jobs=res_count[:, 0].astype(np.int64),
+        resource_work=res_count[:, 1], resource_peak=res_count[:, 2].astype(np.int64), deadlock=deadlock)
+
+
+def _diagnose(net: Net, next_fire: np.ndarray, written: np.ndarray, readcnt: np.ndarray,
+              last_s: np.ndarray) -> Deadlock:
+    """Name, for every unfinished context, the first condition of its next firing that fails."""
+    blocked = []
+    fired = last_s[next_fire > 0]
+    cycle = int(fired.max()) + 1 if fired.size else 0
+    for ci, ctx in enumerate(net._ctxs):
+        k = int(next_fire[ci])
+        if k >= ctx.firings:
+            continue
+        found = None
+        for chi, pattern in ctx.inputs:
+            r = int(pattern[k % pattern.size])
+            if r > 0 and readcnt[chi] + r - 1 >= written[chi]:
+                found = (chi, "empty")
+                break
+        if found is None:
+            for chi, pattern in ctx.outputs:
+                r = int(pattern[k % pattern.size])
+                if r > 0 and written[chi] + r - 1 - net._chans[chi].capacity >= readcnt[chi]:
+                    found = (chi, "full")
+                    break
+        if found is None:  # pragma: no cover - the kernel only stops on a failed condition
+            raise RuntimeError(f"context '{ctx.name}' stopped with no failed condition")
+        chi, reason = found
+        ch = net._chans[chi]
+        blocked.append(BlockedContext(context=ctx.name, channel=ch.name, reason=reason,
+                                      occupancy=int(written[chi] - readcnt[chi]), capacity=ch.capacity, firing=k,
+                                      waits_for=net._ctxs[ch.dst if reason == "full" else ch.src].name))
+    return Deadlock(cycle=cycle, blocked=tuple(blocked))
