@@ -139,15 +139,27 @@ def roofline(result: SimResult, hardware: Accelerator | None = None, *, ax: Axes
                     rotation=90, xytext=(3, -4), textcoords="offset points", ha="left", va="top", color="0.3")
     for name, part in data.groupby(hue, sort=False):
         ax.scatter(part["intensity"], part["attained"], s=18, label=f"{name}", zorder=3)
-    for _, row in data.nsmallest(label_top, "attained").iterrows():
-        ax.annotate(str(row["layer"]), (row["intensity"], row["attained"]), fontsize=7, xytext=(3, -8),
-                    textcoords="offset points")
+    for (x_at, y_at), names in _labels_at(data.nsmallest(label_top, "attained")).items():
+        ax.annotate(names, (x_at, y_at), fontsize=7, xytext=(3, -8), textcoords="offset points")
     ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity (ops / DRAM byte)",
            ylabel="attained (ops / cycle)", ylim=(max(data["attained"].min() / 3, 1e-3) if len(data) else 1e-3,
                                                  peak * 2),
            title=f"roofline: {result.workload} on {result.hardware} ({result.fidelity})")
     ax.legend(fontsize=7, loc="lower right", title=hue, title_fontsize=7)
     return ax
+
+
+def _labels_at(rows: pd.DataFrame) -> dict[tuple[float, float], str]:
+    """One label per drawn position: layers at the same point share it (``encoder.0.attn.q, k, v``)."""
+    out: dict[tuple[float, float], list[str]] = {}
+    for layer, x_at, y_at in zip(rows["layer"], rows["intensity"], rows["attained"]):
+        out.setdefault((float(f"{x_at:.6g}"), float(f"{y_at:.6g}")), []).append(str(layer))
+    def label(names: list[str]) -> str:
+        if len({n.rsplit(".", 1)[0] for n in names}) == 1:  # one block: its layers by their last part
+            return ", ".join([names[0], *(n.rsplit(".", 1)[-1] for n in names[1:])])
+        return f"{names[0]} (+{len(names) - 1} more)"
+
+    return {at: label(names) for at, names in out.items()}
 
 
 BREAKDOWN_PARTS = ("cycles", "energy")

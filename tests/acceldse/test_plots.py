@@ -210,3 +210,14 @@ def test_compare_curves_symlog_and_target() -> None:
     assert any(line.get_label().startswith("target") and set(line.get_ydata()) == {0.0} for line in ax.lines)
     clipped = plots.compare_curves(runs, yscale="linear")
     assert clipped.get_ylim()[0] > -100  # the first guesses (-900) do not squash the range
+
+
+def test_layers_at_one_point_share_one_label() -> None:
+    result = acceldse.simulate("bert_base", "tpu-hbm-like", "ws", seq_len=512)
+    ax = result.plot.roofline(label_top=8)
+    texts = [t.get_text() for t in ax.texts if not t.get_text().startswith("ridge")]
+    assert "encoder.0.attn.q, k, v, proj" in texts  # four identical GEMMs, one label (not four overprinted)
+    decode = acceldse.simulate("gpt2_decode", "tpu-hbm-like", "ws").plot.roofline(label_top=4)
+    assert any(t.get_text().endswith("more)") for t in decode.texts)  # several blocks: counted, not listed
+    assert len(texts) == len({(round(t.xy[0], 6), round(t.xy[1], 6)) for t in ax.texts
+                              if not t.get_text().startswith("ridge")})
