@@ -210,6 +210,11 @@ def test_compare_curves_symlog_and_target() -> None:
     assert any(line.get_label().startswith("target") and set(line.get_ydata()) == {0.0} for line in ax.lines)
     clipped = plots.compare_curves(runs, yscale="linear")
     assert clipped.get_ylim()[0] > -100  # the first guesses (-900) do not squash the range
+    # median and quartiles over runs; a run is NaN until its first feasible design
+    nan = pd.DataFrame({"agent": ["a"] * 3, "curve": [[np.nan, -2.0, -1.0], [np.nan, np.nan, -3.0],
+                                                      [-4.0, -4.0, 0.0]]})
+    med = plots.compare_curves(nan, target=None).lines[0].get_ydata()
+    assert list(med) == [-4.0, -3.0, -1.0]
 
 
 def test_layers_at_one_point_share_one_label() -> None:
