@@ -155,14 +155,18 @@ def _check_work(network: Network, acc: Accelerator, flows: list[Dataflow], mode:
                                  "model or a smaller workload")
 
 
-def map_workload(workload: str | Path | Network | Layer, hardware: str | Path | dict[str, Any] = "eyeriss_like", *,
-                 layer: str | None = None, params: dict[str, Any] | None = None, **options: Any) -> Any:
+def map_workload(workload: str | Path | Network | Layer | Any,
+                 hardware: str | Path | dict[str, Any] | Any = "eyeriss_like", *, layer: str | None = None,
+                 params: dict[str, Any] | None = None, **options: Any) -> Any:
     """Search the best mapping of every MAC layer (or of one ``Layer`` / ``layer=`` name).
 
     Args:
-        workload: a ``Layer``, a ``Network``, a zoo name, an ONNX file or a SCALE-Sim CSV.
+        workload: a ``Layer``, a ``Network``, a zoo name, an ONNX file or a SCALE-Sim CSV, or a
+            ``Cascade`` of Einsums (``mapper.cascade_api.map_cascade``: a ``FusedCost`` on a fused
+            accelerator such as ``fusemax`` with ``mapping=``, or a one-Einsum cascade on a hierarchy).
         hardware: a hierarchy preset (``acceldse map --help`` lists them), a YAML spec, a ``Hierarchy`` or
-            a spec mapping (``load_hierarchy(name).to_dict()``, edited; checked like a YAML file).
+            a spec mapping (``load_hierarchy(name).to_dict()``, edited; checked like a YAML file); for a
+            cascade, a fused-accelerator preset (``fusemax``, ``flat_cloud``) or spec.
         layer: map only this layer of the network.
         params: zoo parameters of ``workload`` (``{"seq_len": 512}``); a zoo network's own parameter
             names are also taken as keywords (``acceldse.map("bert_base", seq_len=512)``).
@@ -174,6 +178,12 @@ def map_workload(workload: str | Path | Network | Layer, hardware: str | Path | 
         ``.params``: the workload's resolved parameters).
     """
     from acceldse.mapper.api import map_layer, map_network
+    from acceldse.workloads.cascade import Cascade
+
+    if isinstance(workload, Cascade):
+        from acceldse.mapper.cascade_api import map_cascade
+
+        return map_cascade(workload, hardware, **options)
     from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
 
     hierarchy = load_hierarchy(hardware, source="hardware") if isinstance(hardware, dict) else hardware

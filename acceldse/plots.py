@@ -14,6 +14,7 @@ operations per DRAM byte, so it does not depend on the clock.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -139,15 +140,27 @@ def roofline(result: SimResult, hardware: Accelerator | None = None, *, ax: Axes
                     rotation=90, xytext=(3, -4), textcoords="offset points", ha="left", va="top", color="0.3")
     for name, part in data.groupby(hue, sort=False):
         ax.scatter(part["intensity"], part["attained"], s=18, label=f"{name}", zorder=3)
-    for _, row in data.nsmallest(label_top, "attained").iterrows():
-        ax.annotate(str(row["layer"]), (row["intensity"], row["attained"]), fontsize=7, xytext=(3, -8),
-                    textcoords="offset points")
+    for (x_at, y_at), names in _labels_at(data.nsmallest(label_top, "attained")).items():
+        ax.annotate(names, (x_at, y_at), fontsize=7, xytext=(3, -8), textcoords="offset points")
     ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity (ops / DRAM byte)",
            ylabel="attained (ops / cycle)", ylim=(max(data["attained"].min() / 3, 1e-3) if len(data) else 1e-3,
                                                  peak * 2),
            title=f"roofline: {result.workload} on {result.hardware} ({result.fidelity})")
     ax.legend(fontsize=7, loc="lower right", title=hue, title_fontsize=7)
     return ax
+
+
+def _labels_at(rows: pd.DataFrame) -> dict[tuple[float, float], str]:
+    """One label per drawn position: layers at the same point share it (``encoder.0.attn.q, k, v``)."""
+    out: dict[tuple[float, float], list[str]] = {}
+    for layer, x_at, y_at in zip(rows["layer"], rows["intensity"], rows["attained"]):
+        out.setdefault((float(f"{x_at:.6g}"), float(f"{y_at:.6g}")), []).append(str(layer))
+    def label(names: list[str]) -> str:
+        if len({n.rsplit(".", 1)[0] for n in names}) == 1:  # one block: its layers by their last part
+            return ", ".join([names[0], *(n.rsplit(".", 1)[-1] for n in names[1:])])
+        return f"{names[0]} (+{len(names) - 1} more)"
+
+    return {at: label(names) for at, names in out.items()}
 
 
 BREAKDOWN_PARTS = ("cycles", "energy")
@@ -290,8 +303,9 @@ def best_so_far(frame: pd.DataFrame, step: str = "step", reward: str = "reward",
 
 def compare_curves(runs: pd.DataFrame, *, target: float | None = 0.0, yscale: str = "symlog",
                    ax: Axes | None = None, figsize: tuple[float, float] | None = None, title: str = "") -> Axes:
-    """Mean best-so-far reward per agent over its runs (``acceldse.compare.compare``'s rows), with the
-    min-max band across runs, and the ``target`` reward drawn (0: every target met).
+    """Median best-so-far reward per agent over its runs (``acceldse.compare.compare``'s rows), with the
+    inter-quartile band across runs, and the ``target`` reward drawn (0: every target met). A run's curve
+    is NaN until its first feasible design; the median is over the runs that have one.
 
     The reward is 0 once the targets are met and falls steeply below, so the y axis is ``symlog``
     by default (linear within the last unit before the target, logarithmic beyond): the range
@@ -308,9 +322,12 @@ def compare_curves(runs: pd.DataFrame, *, target: float | None = 0.0, yscale: st
         length = min(len(c) for c in part.curve)
         curves = np.stack([np.asarray(c[:length], dtype=float) for c in part.curve])
         x = np.arange(1, length + 1)
-        ax.plot(x, curves.mean(axis=0), label=f"{agent} ({len(part)} runs)")
-        ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), alpha=0.15)
-        finals.extend(curves[:, -1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no run feasible yet
+            q1, med, q3 = np.nanpercentile(curves, [25, 50, 75], axis=0)
+        ax.plot(x, med, label=f"{agent} ({len(part)} runs, median)")
+        ax.fill_between(x, q1, q3, alpha=0.15)
+        finals.extend(float(v) for v in curves[:, -1] if np.isfinite(v))
     if target is not None:
         ax.axhline(target, color="black", ls="--", lw=1, label=f"target ({target:g})")
     if yscale == "symlog":

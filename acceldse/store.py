@@ -251,6 +251,8 @@ class ResultStore:
         try:  # an error is on its way out already: it is the one to report
             self.close()
         except SpecError as err:
+            if isinstance(exc, SpecError):  # a storage fault already said why; the checkpoint failed for it too
+                return
             import logging
 
             logging.getLogger(__name__).warning("%s", err)

@@ -413,7 +413,8 @@ def from_timeloop_problem(problem: Any, *, source: str, name: str = "problem") -
         if key in coeffs:
             coeffs[key] = value
         elif key not in dims:
-            raise SpecError("instance key is neither a rank nor a coefficient", source=source,
+            raise SpecError("instance key is neither a rank of problem.shape.dimensions nor a coefficient",
+                            source=source,
                             key=f"problem.instance.{key}", accepted=", ".join([*dims, *coeffs]))
     for key, value in coeffs.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

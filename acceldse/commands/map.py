@@ -78,6 +78,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--timeloop", type=Path, nargs="+", default=None, metavar="FILE",
                         help="Timeloop input YAML files (architecture v0.4, ERT, optional ART, problem and "
                              "mapping); they replace --hardware, and --workload too when they define a problem")
+    parser.add_argument("--cascade", type=Path, default=None, metavar="FILE",
+                        help="a cascade of extended Einsums (YAML: ranks, einsums; optional hardware and mapping): "
+                             "evaluate its fused mapping (or the single Einsum) and print per-Einsum stats")
     add_output_options(parser, check="a layer has no legal mapping")
     parser.set_defaults(func=run)
 
@@ -96,15 +99,17 @@ def _evaluate(args: argparse.Namespace) -> int:
             print("note: searched without these Timeloop constraints: " + "; ".join(tl.unapplied_constraints),
                   file=sys.stderr)
         layer, hierarchy, mapping, cost = tl.layer, tl.hierarchy, tl.mapping, tl.cost
+        names = tl.tensor_names
     else:
         if not args.mapping.is_file():
             raise bad_input("no such file", flag="--mapping", value=str(args.mapping))
         layer, hierarchy, cost = evaluate_mapping(args.workload, args.hardware,
                                                   args.layer[0] if args.layer else None, args.mapping)
         mapping = Mapping.from_yaml(args.mapping)
+        names = {}
     if not args.no_nest:
         print(mapping.loop_nest(layer, hierarchy), end="\n\n")
-    print(format_stats(cost, hierarchy), end="")
+    print(format_stats(cost, hierarchy, names), end="")
     if args.save_mappings is not None:
         mapping.to_yaml(Path(args.save_mappings) / f"{layer.name}.yaml")
     return 0
@@ -112,6 +117,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     seed(args.seed)
+    if args.cascade is not None:
+        from acceldse.commands.attention import run_cascade_file
+
+        return run_cascade_file(args)
     positive(args.max_budget, flag="--max-budget")
     if not (args.search == "exhaustive" and args.budget == 0):  # exhaustive --budget 0: the whole space
         positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import operator
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,10 +96,6 @@ def check_plan_memory(spec: SweepSpec, max_memory_bytes: int | None) -> int:
                         f"points)", source=spec.source, key="sample", value=what,
                         accepted="fewer points: sample: {random: N} or {sobol: N}, fewer axis values")
     return need
-_OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq,
-        "!=": operator.ne}
-
-
 @dataclass
 class SweepPlan:
     """The points of a sweep, ready to evaluate.
@@ -129,7 +124,25 @@ class SweepPlan:
 
 def sample_indices(spec: SweepSpec) -> np.ndarray:
     """(N, axes) value indices per point, in the spec's axis order."""
-    sizes = [len(v) for v in spec.axes.values()]
+    dims = _dimensions(spec)
+    idx = _free_indices(spec, [len(spec.axes[group[0]]) for group in dims])
+    column = {k: d for d, group in enumerate(dims) for k in group}
+    return idx[:, [column[k] for k in spec.axes]]
+
+
+def _dimensions(spec: SweepSpec) -> list[tuple[str, ...]]:
+    """The independent dimensions of the grid: a free axis alone, a linked (zip) group as one."""
+    linked = {k: group for group in spec.links for k in group}
+    dims: list[tuple[str, ...]] = []
+    for key in spec.axes:
+        group = linked.get(key, (key,))
+        if group not in dims:
+            dims.append(group)
+    return dims
+
+
+def _free_indices(spec: SweepSpec, sizes: list[int]) -> np.ndarray:
+    """(N, dimensions) value indices: the grid, or N random / Sobol samples of it."""
     total = math.prod(sizes)
     if spec.sample == "grid":
         if total > MAX_GRID_POINTS:
@@ -187,15 +200,16 @@ def build_variants(spec: SweepSpec, combos: np.ndarray, *, progress: bool = Fals
 
 def build_workloads(spec: SweepSpec, combos: list[tuple[Any, ...]], keys: list[str]
                     ) -> tuple[list[tuple[str, dict[str, Any]]], list[Network], list[str]]:
-    """Each distinct (workload, params.*) combination, built once to check it, and the content hash
-    of a workload file ('' for a zoo network)."""
-    from acceldse.api import resolve_workload
+    """Each distinct (workload, params.*) combination with its resolved parameters (shared, the
+    workload's own, its axes, a zoo network's defaults), built once to check it, and the content
+    hash of a workload file ('' for a zoo network)."""
+    from acceldse.api import resolve_workload, resolved_params
 
     out, networks, digests = [], [], []
     for values in combos:
         named = dict(zip(keys, values))
         name = str(named.pop("workload"))
-        params = {**spec.params, **{k.removeprefix("params."): v for k, v in named.items()}}
+        params = {**spec.params_for(name), **{k.removeprefix("params."): v for k, v in named.items()}}
         try:
             networks.append(resolve_workload(name, **params))
         except SpecError as err:
@@ -203,7 +217,7 @@ def build_workloads(spec: SweepSpec, combos: list[tuple[Any, ...]], keys: list[s
                             value=_describe(keys, values)) from None
         path = Path(name)
         content = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-        out.append((name, params))
+        out.append((name, resolved_params(name, params)))  # a zoo network's defaults written out
         digests.append(content)
     return out, networks, digests
 
@@ -267,8 +281,8 @@ def _constraint_mask(spec: SweepSpec, frame: pd.DataFrame, variants: list[Accele
         "dram_bw_bytes_per_cycle": [a.dram.read_bw_bytes_per_cycle for a in variants],
     }
     for c in spec.constraints:
-        values = np.asarray(design[c.name])[variant] if c.name in design else frame[c.name].to_numpy(dtype=float)
-        keep &= _OPS[c.op](values, c.bound)
+        keep &= c.holds({n: np.asarray(design[n])[variant] if n in design else frame[n].to_numpy(dtype=float)
+                         for n in c.names})
     return keep
 
 

@@ -99,15 +99,13 @@ class SweepSummary:
 def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[Task]:
     """Batches of pending rows sharing workload, dataflow and fidelity.
 
-    An analytical batch ships its designs as ``hardware_arrays`` (plain numbers, cheap to send);
-    one with a multi-core design, or at another fidelity, ships the ``Accelerator`` objects
-    (multi-core layers are timed from them one by one)."""
-    from acceldse.simulator.systolic.batch import hardware_arrays
+    An analytical batch ships its designs as ``HardwareArrays`` (plain numbers, cheap to send);
+    one at another fidelity ships the ``Accelerator`` objects."""
+    from acceldse.simulator.systolic.hardware import HardwareArrays
 
     points = plan.points
     analytical = (points["fidelity"].to_numpy()[rows] == "analytical").any() if len(rows) else False
-    arrays = hardware_arrays(plan.variants) if analytical else {}
-    multi_core = arrays["cores"] > 1 if arrays else np.zeros(0, dtype=bool)
+    arrays = HardwareArrays.of(plan.variants) if analytical else None
     frame = pd.DataFrame({"row": rows, "w": plan.workload[rows], "d": points["dataflow"].to_numpy()[rows],
                           "f": points["fidelity"].to_numpy()[rows]})
     for (w, d, f), group in frame.groupby(["w", "d", "f"], sort=False):
@@ -116,9 +114,9 @@ def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[T
         for start in range(0, len(group_rows), size):
             chunk = group_rows[start:start + size]
             used, acc_index = np.unique(plan.variant[chunk], return_inverse=True)
-            accs: list[Any] | dict[str, np.ndarray] = [plan.variants[int(v)] for v in used]
-            if f == "analytical" and not multi_core[used].any():
-                accs = {k: v[used] for k, v in arrays.items()}
+            accs: list[Any] | HardwareArrays = [plan.variants[int(v)] for v in used]
+            if f == "analytical" and arrays is not None:
+                accs = arrays.take(used)
             yield Task(rows=chunk, workload=plan.workloads[int(w)], dataflow=str(d), fidelity=str(f),
                        accs=accs, acc_index=acc_index.ravel(), layers=plan.spec.layers)
 
@@ -141,7 +139,9 @@ def spec_parts(spec: SweepSpec) -> dict[str, Any]:
     return {"hardware": spec.hardware_name, "hardware content": content_sha256(spec.hardware),
             "acceldse version": acceldse_version(), "workload files": files, "params": spec.params,
             "axes": {k: [str(v) for v in vals] for k, vals in spec.axes.items()},
-            "sample": [spec.sample, spec.samples, spec.seed], "constraints": [c.text for c in spec.constraints]}
+            "sample": [spec.sample, spec.samples, spec.seed], "constraints": [c.text for c in spec.constraints],
+            **({"workload params": spec.workload_params} if spec.workload_params else {}),
+            **({"zip": [list(g) for g in spec.links]} if spec.links else {})}
 
 
 def check_resume(db: ResultStore, spec: SweepSpec) -> dict[str, Any]:

@@ -12,21 +12,23 @@ Top-level keys that only steer Timeloop's *search* or Accelergy's *estimation*
 (``mapper``, ``mapspace``, ``architecture_constraints``, ``mapspace_constraints``,
 ``compound_components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
 and do not change a fixed-mapping evaluation (a search applies the constraints' bypass rules
-and reports the others it does not apply); any other key (``sparse_optimizations``, ...) is a
-``SpecError`` naming it and the file.
+and reports the others it does not apply); a non-empty ``sparse_optimizations`` (Sparseloop) is
+refused, never computed dense; any other key is a ``SpecError`` naming it and the file. The
+problem may have any shape (``problem.py``); the mapping may use every factor form Timeloop reads.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from acceldse.mapper.mapping import Mapping
 from acceldse.mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
 from acceldse.mapper.timeloop.mapping import build_mapping
-from acceldse.mapper.timeloop.problem import build_layer
+from acceldse.mapper.timeloop.problem import build_problem
 from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.workloads.einsum import Einsum, Lowering
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 
@@ -42,7 +44,8 @@ class TimeloopSpec:
     ``search_hierarchy`` is ``hierarchy`` with the ``architecture_constraints``' bypass rules
     applied (for searching; a given mapping is evaluated on ``hierarchy``, as timeloop-model
     does); ``unapplied_constraints`` lists the factor/permutation constraints the search does
-    not apply."""
+    not apply. ``einsum`` is the problem as Timeloop states it and ``lowering`` how its ranks and
+    tensors sit on the kernel's dims and dataspaces (``layer`` is ``lowering.layer``)."""
 
     layer: Layer
     hierarchy: Hierarchy
@@ -50,6 +53,16 @@ class TimeloopSpec:
     sources: tuple[str, ...]
     search_hierarchy: Hierarchy | None = None
     unapplied_constraints: tuple[str, ...] = ()
+    einsum: Einsum | None = None
+    lowering: Lowering | None = None
+
+    @property
+    def tensor_names(self) -> dict[str, str]:
+        """Our dataspace -> the problem's tensor name (``inputs`` -> ``Inputs``, or ``A``), in the
+        problem's tensor order (the order Timeloop prints them in)."""
+        if self.lowering is None or self.einsum is None:
+            return {}
+        return {self.lowering.dataspaces[t.name]: t.name for t in self.einsum.tensors}
 
 
 def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -69,6 +82,11 @@ def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[st
         if not isinstance(data, dict):
             raise SpecError("a Timeloop input must be a YAML mapping", source=src, value=type(data).__name__)
         for key, value in data.items():
+            if key == "sparse_optimizations":
+                if value:
+                    raise SpecError("Sparseloop's sparse_optimizations (formats, gating, skipping) are not modelled; "
+                                    "refusing rather than computing the design dense", source=src, key=str(key))
+                continue
             if key not in USED_KEYS | SEARCH_ONLY_KEYS:
                 raise SpecError("unsupported Timeloop input key", source=src, key=str(key),
                                 accepted=", ".join(sorted(USED_KEYS | SEARCH_ONLY_KEYS)))
@@ -88,17 +106,17 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     merged, origin = read_timeloop_yaml(files)
     hierarchy, label = _hierarchy(merged, origin, files, name, required=("architecture", "problem", "ERT"),
                                   accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
-    layer = build_layer(merged["problem"], source=origin["problem"], name=label)
+    einsum, lowering = build_problem(merged["problem"], source=origin["problem"], name=label)
     mapping = None
     if merged.get("mapping"):
-        mapping = build_mapping(merged["mapping"], hierarchy, source=origin["mapping"])
+        mapping = build_mapping(merged["mapping"], hierarchy, lowering, einsum, source=origin["mapping"])
     elif require_mapping:
         raise SpecError("missing 'mapping' (a list, e.g. timeloop-mapper.map.yaml)", source=", ".join(map(str, files)),
                         key="mapping")
-    searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
-                                                 source=origin.get("architecture_constraints", ""))
-    return TimeloopSpec(layer=layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
-                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped))
+    searchable, skipped = _constrain(hierarchy, merged, origin, lowering.dataspaces)
+    return TimeloopSpec(layer=lowering.layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
+                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped), einsum=einsum,
+                        lowering=lowering)
 
 
 def timeloop_hardware(paths: list[str | Path], *, name: str | None = None) -> tuple[Hierarchy, tuple[str, ...]]:
@@ -109,9 +127,20 @@ def timeloop_hardware(paths: list[str | Path], *, name: str | None = None) -> tu
     merged, origin = read_timeloop_yaml(files)
     hierarchy, _ = _hierarchy(merged, origin, files, name, required=("architecture", "ERT"),
                               accepted="an architecture and its ERT (e.g. timeloop-mapper.ERT.yaml)")
-    searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
-                                                 source=origin.get("architecture_constraints", ""))
+    searchable, skipped = _constrain(hierarchy, merged, origin, None)
     return searchable, tuple(skipped)
+
+
+def _constrain(hierarchy: Hierarchy, merged: dict[str, Any], origin: dict[str, str],
+               tensors: dict[str, str] | None) -> tuple[Hierarchy, list[str]]:
+    """The search hierarchy under the keep/bypass rules of ``architecture_constraints`` and
+    ``mapspace_constraints`` (Timeloop applies both); returns it and the constraints not applied."""
+    skipped: list[str] = []
+    for key in ("architecture_constraints", "mapspace_constraints"):
+        hierarchy, more = apply_keep_constraints(hierarchy, merged.get(key), source=f"{origin.get(key, '')}: {key}",
+                                                 tensors=tensors)
+        skipped += more
+    return hierarchy, skipped
 
 
 def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str | Path], name: str | None, *,
@@ -142,13 +171,15 @@ class TimeloopRun:
     cost: Any
     searched: bool
     unapplied_constraints: tuple[str, ...] = ()
+    tensor_names: dict[str, str] = field(default_factory=dict)
 
 
 def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **search: Any) -> TimeloopRun:
     """Evaluate the mapping in ``paths`` (or the separate ``mapping`` file) like timeloop-model;
     without any mapping, search one with ``mapper.api.map_layer(**search)`` like timeloop-mapper.
 
-    ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy)`` prints Timeloop-style stats.
+    ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy, run.tensor_names)`` prints
+    Timeloop-style stats.
     """
     from acceldse.mapper.api import map_layer
     from acceldse.mapper.cost import evaluate
@@ -160,12 +191,13 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **s
     spec = load_timeloop(files, require_mapping=False)
     if spec.mapping is not None:
         cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))
-        return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False)
+        return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False,
+                           tensor_names=spec.tensor_names)
     best = map_layer(spec.layer, spec.search_hierarchy or spec.hierarchy, dataflow="any", **search)
     if best.mapping is None or best.cost is None:
         raise SpecError("the search found no legal mapping", source=", ".join(map(str, files)))
     return TimeloopRun(spec.layer, best.hierarchy, best.mapping, best.cost, searched=True,
-                       unapplied_constraints=spec.unapplied_constraints)
+                       unapplied_constraints=spec.unapplied_constraints, tensor_names=spec.tensor_names)
 
 
 __all__ = ["TimeloopRun", "TimeloopSpec", "has_problem", "load_timeloop", "read_timeloop_yaml", "run_timeloop",

@@ -255,3 +255,48 @@ def test_sigterm_and_sigint_flush_and_print_one_line(tmp_path: Path, sig: int, c
     with ResultStore(store, create=False) as db:
         points = db.read("points")
     assert len(points) > 0 and points["point_id"].is_unique
+
+
+LIMIT = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))  # a full disk, without a tmpfs
+from acceldse.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX rlimits")
+@pytest.mark.slow
+def test_full_disk_is_one_line_and_keeps_committed_rows(tmp_path: Path) -> None:
+    text = (f"version: 1\nworkload: {TINY}\nhardware: scalesim-32x32\ndataflow: [os, ws, is]\naxes:\n"
+            "  array.rows: {range: [4, 34, 1]}\n  array.cols: {range: [4, 34, 1]}\nsample: grid\nlayers: true\n")
+    spec, store = write(tmp_path, text), tmp_path / "full.duckdb"
+    argv = ["sweep", str(spec), "--store", str(store), "--no-progress"]
+    proc = subprocess.run([sys.executable, "-c", LIMIT.format(limit=1_000_000), *argv], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1, proc.stderr
+    assert "file size limit" in err[0] and "full.duckdb" in err[0] and "internal error" not in err[0]
+    with ResultStore(store, create=False) as db:
+        kept = db.read("points")
+    assert kept["point_id"].is_unique
+    resumed = run_sweep(spec, store)  # room again: the rest is added, nothing twice
+    assert resumed.stored_before == len(kept)
+    with ResultStore(store, create=False) as db:
+        assert db.count("points") == resumed.points and db.read("points")["point_id"].is_unique
+        assert db.read("layers")["layer_id"].is_unique
+
+
+def test_second_writer_is_told_who_holds_the_store(tmp_path: Path) -> None:
+    store = tmp_path / "r.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom acceldse.store import ResultStore\n"
+                               "db = ResultStore(sys.argv[1])\nprint('open', flush=True)\ntime.sleep(60)\n",
+                               str(store)], env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(SpecError, match=rf"process {holder.pid} has it open"):
+            run_sweep(write(tmp_path, spec_text("[4, 8]")), store)
+    finally:
+        holder.kill()
+        holder.wait()
