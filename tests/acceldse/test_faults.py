@@ -341,3 +341,42 @@ def test_bad_input_leftovers_are_one_line(tmp_path: Path, capsys: pytest.Capture
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and match in err[0], err
+
+
+def test_resume_with_layers_true_fills_the_layer_rows(tmp_path: Path) -> None:
+    store = tmp_path / "r.duckdb"
+    spec = write(tmp_path, spec_text("[4, 8]"))
+    first = run_sweep(spec, store)
+    spec.write_text(spec_text("[4, 8]") + "layers: true\n")
+    again = run_sweep(spec, store)
+    assert again.evaluated == first.points  # every point stored without its layer rows is evaluated again
+    with ResultStore(store, create=False) as db:
+        layers = db.read("layers")
+        assert db.count("points") == first.points
+    assert set(layers["point_id"]) == set(db_points(store)) and layers["layer_id"].is_unique
+
+
+def db_points(store: Path) -> list[str]:
+    with ResultStore(store, create=False) as db:
+        return db.read("points")["point_id"].tolist()
+
+
+def test_layer_rows_bounded_by_the_free_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 1000, 1000))
+    spec = write(tmp_path, spec_text("[4, 8]") + "layers: true\n")
+    with pytest.raises(SpecError, match="layer rows, about .* GiB, more than the"):
+        run_sweep(spec, tmp_path / "r.duckdb")
+    assert not (tmp_path / "r.duckdb").exists()
+
+
+def test_ray_output_never_reaches_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    from acceldse.sweep.backends import stdout_to_stderr
+
+    with stdout_to_stderr():
+        os.write(1, b"raylet says hello\n")  # what Ray's processes print, at the descriptor level
+    print("result")
+    out, err = capfd.readouterr()
+    assert out == "result\n" and "raylet says hello" in err
