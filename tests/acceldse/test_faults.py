@@ -380,3 +380,29 @@ def test_ray_output_never_reaches_stdout(capfd: pytest.CaptureFixture[str]) -> N
     print("result")
     out, err = capfd.readouterr()
     assert out == "result\n" and "raylet says hello" in err
+
+
+GOLDEN_MAPPING = ROOT / "mapper" / "presets" / "eyeriss_like_golden.yaml"
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (("DRAM\n    temporal: {P: 8, Q: 2, K: 4}", "DRAM\n    temporal: {P: 8, Q: 20, K: 4}"),
+     r"over-cover the layer's Q=112: they multiply to 1120, and DRAM.temporal.Q = 20 could be 2"),
+    (("  - level: psum_spad\n    temporal: {K: 8}\n", ""),
+     r"factors of K multiply to 4, short of the layer's K=32; the mapping has no entry for level\(s\) psum_spad"),
+    (("  - level: ifmap_spad\n", "  - level: ifmap_spad\n  - level: ifmap_spad\n"),
+     r"level listed twice \(first as mapping\[3\]\)"),
+])
+def test_mapping_structure_errors_are_named(tmp_path: Path, edit: tuple[str, str], match: str) -> None:
+    from acceldse.mapper.api import evaluate_mapping
+    from acceldse.workloads.layer import conv2d
+    from acceldse.workloads.network import Network
+
+    text = GOLDEN_MAPPING.read_text()
+    assert edit[0] in text
+    path = tmp_path / "m.yaml"
+    path.write_text(text.replace(edit[0], edit[1]))
+    net = Network("one", (conv2d("golden", 3, 32, 224, 3, stride=2, padding=(0, 0, 1, 1)),))
+    evaluate_mapping(net, "eyeriss_like", None, GOLDEN_MAPPING)  # the published mapping itself is legal
+    with pytest.raises(SpecError, match=match):
+        evaluate_mapping(net, "eyeriss_like", None, path)
