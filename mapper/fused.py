@@ -202,7 +202,7 @@ def _einsum_part(cascade: Cascade, hw: FusedHardware, e: Einsum, unit: ComputeUn
     """One Einsum of a group: compute cycles, busy PE-cycles and the words it moves (module docstring)."""
     axes = mapping.spatial.get(e.name, {})
     its = e.iteration_ranks
-    key = (id(cascade), id(hw), e.name, unit.name, tuple(axes.items()), tuple(map(ext.__getitem__, its)),
+    key: Any = (id(cascade), id(hw), e.name, unit.name, tuple(axes.items()), tuple(map(ext.__getitem__, its)),
            tuple(map(count.__getitem__, its)), tuple(map(levels.__getitem__, e.tensors)),
            tuple(mapping.inner.get(e.name, ())), tuple(r for r in e.reduced_ranks if r in group.loops))
     try:
