@@ -325,6 +325,10 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
 
     levels = {t: mapping.keep.get(t, "buffer") for t in (*cascade.inputs, *cascade.producers)}
     keep = levels.__getitem__
+    for t in mapping.keep:
+        if t not in levels:
+            raise SpecError("no such tensor", source=source, key=f"mapping.keep.{t}", value=t,
+                            accepted=", ".join(levels))
 
     for t, lvl in mapping.keep.items():
         if lvl == "unit":
@@ -385,7 +389,10 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
             if uname is None:
                 raise SpecError("no compute unit bound", source=source, key=f"mapping.binding.{e.name}",
                                 accepted=", ".join(hw.units))
-            unit = hw.unit(uname, key=f"mapping.binding.{e.name}")
+            if uname not in hw.units:
+                raise SpecError(f"no such compute unit on {hw.name}", source=source, key=f"mapping.binding.{e.name}",
+                                value=uname, accepted=", ".join(hw.units))
+            unit = hw.units[uname]
             part = _einsum_part(cascade, hw, e, unit, mapping, group, ext, count, levels, source)
             cyc, busy_cycles, counts, gc = part
             cycles_of[e.name] = cyc
