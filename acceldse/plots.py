@@ -14,6 +14,7 @@ operations per DRAM byte, so it does not depend on the clock.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -302,8 +303,9 @@ def best_so_far(frame: pd.DataFrame, step: str = "step", reward: str = "reward",
 
 def compare_curves(runs: pd.DataFrame, *, target: float | None = 0.0, yscale: str = "symlog",
                    ax: Axes | None = None, figsize: tuple[float, float] | None = None, title: str = "") -> Axes:
-    """Mean best-so-far reward per agent over its runs (``acceldse.compare.compare``'s rows), with the
-    min-max band across runs, and the ``target`` reward drawn (0: every target met).
+    """Median best-so-far reward per agent over its runs (``acceldse.compare.compare``'s rows), with the
+    inter-quartile band across runs, and the ``target`` reward drawn (0: every target met). A run's curve
+    is NaN until its first feasible design; the median is over the runs that have one.
 
     The reward is 0 once the targets are met and falls steeply below, so the y axis is ``symlog``
     by default (linear within the last unit before the target, logarithmic beyond): the range
@@ -320,9 +322,12 @@ def compare_curves(runs: pd.DataFrame, *, target: float | None = 0.0, yscale: st
         length = min(len(c) for c in part.curve)
         curves = np.stack([np.asarray(c[:length], dtype=float) for c in part.curve])
         x = np.arange(1, length + 1)
-        ax.plot(x, curves.mean(axis=0), label=f"{agent} ({len(part)} runs)")
-        ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), alpha=0.15)
-        finals.extend(curves[:, -1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no run feasible yet
+            q1, med, q3 = np.nanpercentile(curves, [25, 50, 75], axis=0)
+        ax.plot(x, med, label=f"{agent} ({len(part)} runs, median)")
+        ax.fill_between(x, q1, q3, alpha=0.15)
+        finals.extend(float(v) for v in curves[:, -1] if np.isfinite(v))
     if target is not None:
         ax.axhline(target, color="black", ls="--", lw=1, label=f"target ({target:g})")
     if yscale == "symlog":

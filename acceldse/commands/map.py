@@ -99,15 +99,17 @@ def _evaluate(args: argparse.Namespace) -> int:
             print("note: searched without these Timeloop constraints: " + "; ".join(tl.unapplied_constraints),
                   file=sys.stderr)
         layer, hierarchy, mapping, cost = tl.layer, tl.hierarchy, tl.mapping, tl.cost
+        names = tl.tensor_names
     else:
         if not args.mapping.is_file():
             raise bad_input("no such file", flag="--mapping", value=str(args.mapping))
         layer, hierarchy, cost = evaluate_mapping(args.workload, args.hardware,
                                                   args.layer[0] if args.layer else None, args.mapping)
         mapping = Mapping.from_yaml(args.mapping)
+        names = {}
     if not args.no_nest:
         print(mapping.loop_nest(layer, hierarchy), end="\n\n")
-    print(format_stats(cost, hierarchy), end="")
+    print(format_stats(cost, hierarchy, names), end="")
     if args.save_mappings is not None:
         mapping.to_yaml(Path(args.save_mappings) / f"{layer.name}.yaml")
     return 0

@@ -105,7 +105,7 @@ def workload_params(args: argparse.Namespace) -> dict[str, Any]:
     """
     params: dict[str, Any] = {}
     flags: dict[str, str] = {}
-    for key, value in (("batch", args.batch), ("seq_len", args.seq_len)):
+    for key, value in (("batch", getattr(args, "batch", None)), ("seq_len", getattr(args, "seq_len", None))):
         if value is not None:
             params[key], flags[key] = value, f"--{key.replace('_', '-')}"
     for item in args.param:

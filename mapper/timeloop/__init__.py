@@ -19,7 +19,7 @@ problem may have any shape (``problem.py``); the mapping may use every factor fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +58,11 @@ class TimeloopSpec:
 
     @property
     def tensor_names(self) -> dict[str, str]:
-        """Our dataspace -> the problem's tensor name (``inputs`` -> ``Inputs``, or ``A``)."""
-        if self.lowering is None:
+        """Our dataspace -> the problem's tensor name (``inputs`` -> ``Inputs``, or ``A``), in the
+        problem's tensor order (the order Timeloop prints them in)."""
+        if self.lowering is None or self.einsum is None:
             return {}
-        return self.lowering.tensor_of_dataspace
+        return {self.lowering.dataspaces[t.name]: t.name for t in self.einsum.tensors}
 
 
 def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -112,8 +113,7 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     elif require_mapping:
         raise SpecError("missing 'mapping' (a list, e.g. timeloop-mapper.map.yaml)", source=", ".join(map(str, files)),
                         key="mapping")
-    searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
-                                                 source=origin.get("architecture_constraints", ""))
+    searchable, skipped = _constrain(hierarchy, merged, origin, lowering.dataspaces)
     return TimeloopSpec(layer=lowering.layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
                         search_hierarchy=searchable, unapplied_constraints=tuple(skipped), einsum=einsum,
                         lowering=lowering)
@@ -127,9 +127,20 @@ def timeloop_hardware(paths: list[str | Path], *, name: str | None = None) -> tu
     merged, origin = read_timeloop_yaml(files)
     hierarchy, _ = _hierarchy(merged, origin, files, name, required=("architecture", "ERT"),
                               accepted="an architecture and its ERT (e.g. timeloop-mapper.ERT.yaml)")
-    searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
-                                                 source=origin.get("architecture_constraints", ""))
+    searchable, skipped = _constrain(hierarchy, merged, origin, None)
     return searchable, tuple(skipped)
+
+
+def _constrain(hierarchy: Hierarchy, merged: dict[str, Any], origin: dict[str, str],
+               tensors: dict[str, str] | None) -> tuple[Hierarchy, list[str]]:
+    """The search hierarchy under the keep/bypass rules of ``architecture_constraints`` and
+    ``mapspace_constraints`` (Timeloop applies both); returns it and the constraints not applied."""
+    skipped: list[str] = []
+    for key in ("architecture_constraints", "mapspace_constraints"):
+        hierarchy, more = apply_keep_constraints(hierarchy, merged.get(key), source=f"{origin.get(key, '')}: {key}",
+                                                 tensors=tensors)
+        skipped += more
+    return hierarchy, skipped
 
 
 def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str | Path], name: str | None, *,
@@ -160,13 +171,15 @@ class TimeloopRun:
     cost: Any
     searched: bool
     unapplied_constraints: tuple[str, ...] = ()
+    tensor_names: dict[str, str] = field(default_factory=dict)
 
 
 def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **search: Any) -> TimeloopRun:
     """Evaluate the mapping in ``paths`` (or the separate ``mapping`` file) like timeloop-model;
     without any mapping, search one with ``mapper.api.map_layer(**search)`` like timeloop-mapper.
 
-    ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy)`` prints Timeloop-style stats.
+    ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy, run.tensor_names)`` prints
+    Timeloop-style stats.
     """
     from acceldse.mapper.api import map_layer
     from acceldse.mapper.cost import evaluate
@@ -178,12 +191,13 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **s
     spec = load_timeloop(files, require_mapping=False)
     if spec.mapping is not None:
         cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))
-        return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False)
+        return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False,
+                           tensor_names=spec.tensor_names)
     best = map_layer(spec.layer, spec.search_hierarchy or spec.hierarchy, dataflow="any", **search)
     if best.mapping is None or best.cost is None:
         raise SpecError("the search found no legal mapping", source=", ".join(map(str, files)))
     return TimeloopRun(spec.layer, best.hierarchy, best.mapping, best.cost, searched=True,
-                       unapplied_constraints=spec.unapplied_constraints)
+                       unapplied_constraints=spec.unapplied_constraints, tensor_names=spec.tensor_names)
 
 
 __all__ = ["TimeloopRun", "TimeloopSpec", "has_problem", "load_timeloop", "read_timeloop_yaml", "run_timeloop",

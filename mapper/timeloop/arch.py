@@ -286,24 +286,49 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
         raise SpecError(str(err), source=source) from None
 
 
-def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: str) -> tuple[Hierarchy, list[str]]:
-    """Restrict each level's keepable dataspaces to Timeloop's ``bypass``/``datatype`` constraints
-    (used when searching). Returns the hierarchy and the constraints not applied (as text)."""
+def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: str,
+                           tensors: dict[str, str] | None = None) -> tuple[Hierarchy, list[str]]:
+    """Apply Timeloop's ``bypass``/``datatype``/``dataspace`` constraints (``{targets: [...]}`` or a
+    list) for searching: a ``bypass`` tensor leaves the level's ``keeps``, a ``keep`` tensor joins
+    its ``always_keeps`` (the search never bypasses it). ``tensors`` maps the problem's tensor names
+    to our dataspaces (conv2D's by default). Returns the hierarchy and the constraints not applied."""
     from dataclasses import replace
 
-    tensors = {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
+    tensors = tensors or {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
     keeps = {lv.name: set(lv.keeps) for lv in hierarchy.levels}
+    always = {lv.name: set(lv.always_keeps) for lv in hierarchy.levels}
     skipped: list[str] = []
-    targets = (constraints or {}).get("targets") or [] if isinstance(constraints, dict) else []
+    targets = constraints.get("targets") or [] if isinstance(constraints, dict) else constraints or []
+    if not isinstance(targets, list):
+        raise SpecError("constraints must list targets", source=source, key="targets", value=targets)
     for i, c in enumerate(targets):
-        if c.get("type") in ("bypass", "datatype") and c.get("target") in keeps:
-            for t in c.get("bypass") or []:
+        if not isinstance(c, dict) or c.get("type") not in ("bypass", "datatype", "dataspace") \
+                or c.get("target") not in keeps:
+            skipped.append(f"{c.get('type') if isinstance(c, dict) else c} on "
+                           f"{c.get('target') if isinstance(c, dict) else '?'}")
+            continue
+        level = c["target"]
+        for field_name in ("bypass", "keep"):
+            names = c.get(field_name) or []
+            if not isinstance(names, list):
+                raise SpecError("must list tensors", source=source, key=f"targets[{i}].{field_name}", value=names,
+                                accepted=", ".join(tensors))
+            for t in names:
                 if t not in tensors:
-                    raise SpecError("unknown tensor", source=source, key=f"architecture_constraints[{i}].bypass",
-                                    value=t, accepted="Inputs, Weights, Outputs")
-                keeps[c["target"]].discard(tensors[t])
-        else:
-            skipped.append(f"{c.get('type')} on {c.get('target')}")
-    levels = tuple(replace(lv, keeps=tuple(ds for ds in DATASPACES if ds in keeps[lv.name])) if i else lv
+                    raise SpecError("unknown tensor", source=source, key=f"targets[{i}].{field_name}", value=t,
+                                    accepted=", ".join(tensors))
+                ds = tensors[t]
+                if field_name == "bypass":
+                    keeps[level].discard(ds)
+                    always[level].discard(ds)
+                elif ds in keeps[level]:
+                    always[level].add(ds)
+                else:
+                    raise SpecError(f"level {level!r} cannot keep {t}", source=source,
+                                    key=f"targets[{i}].keep", value=t,
+                                    accepted=", ".join(n for n, d in tensors.items() if d in keeps[level])
+                                    or "nothing (a pure fan-out level)")
+    levels = tuple(replace(lv, keeps=tuple(ds for ds in DATASPACES if ds in keeps[lv.name]),
+                           always_keeps=tuple(ds for ds in DATASPACES if ds in always[lv.name])) if i else lv
                    for i, lv in enumerate(hierarchy.levels))
     return replace(hierarchy, levels=levels), skipped

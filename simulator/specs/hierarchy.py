@@ -46,6 +46,7 @@ class StorageLevel:
         instances: copies per parent instance (the spatial fan-out into this level).
         mesh_x, mesh_y: arrangement of those copies; ``mesh_x * mesh_y == instances``.
         keeps: dataspaces this level may hold (others bypass it).
+        always_keeps: of those, the ones a search must not bypass (Timeloop's ``keep`` constraints).
         capacity_words: shared capacity in words, or ``None`` (unbounded).
         capacity_words_per_dataspace: optional per-dataspace capacity in words.
         word_bits: bits per word.
@@ -67,6 +68,7 @@ class StorageLevel:
     mesh_x: int = 1
     mesh_y: int = 1
     keeps: tuple[str, ...] = DATASPACES
+    always_keeps: tuple[str, ...] = ()
     capacity_words: int | None = None
     capacity_words_per_dataspace: dict[str, int] = field(default_factory=dict)
     word_bits: int = 8
@@ -107,6 +109,10 @@ class StorageLevel:
             if ds not in DATASPACES:
                 raise SpecError("unknown dataspace", source=where, key="keeps", value=ds,
                                 accepted=" | ".join(DATASPACES))
+        for ds in self.always_keeps:
+            if ds not in self.keeps:
+                raise SpecError("always_keeps must be among keeps", source=where, key="always_keeps", value=ds,
+                                accepted=" | ".join(self.keeps) or "nothing (the level keeps nothing)")
         for ds in self.capacity_words_per_dataspace:
             if ds not in DATASPACES:
                 raise SpecError("unknown dataspace", source=where, key="capacity_words", value=ds,
@@ -146,6 +152,8 @@ class ComputeUnit:
 def _level_to_dict(lv: StorageLevel) -> dict[str, Any]:
     out: dict[str, Any] = {"name": lv.name, "instances": lv.instances, "mesh_x": lv.mesh_x, "mesh_y": lv.mesh_y,
                            "keeps": list(lv.keeps)}
+    if lv.always_keeps:
+        out["always_keeps"] = list(lv.always_keeps)
     if lv.capacity_words_per_dataspace:
         out["capacity_words"] = dict(lv.capacity_words_per_dataspace)
     elif lv.capacity_words is not None:

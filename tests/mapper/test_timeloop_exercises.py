@@ -12,6 +12,8 @@ every energy component to its printed 0.01 pJ; Sparseloop folders must be refuse
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from timeloop_stats import parse_stats
 
 from acceldse.mapper.cost import evaluate
 from acceldse.mapper.timeloop import load_timeloop
+from acceldse.mapper.timeloop.stats import format_stats
 from acceldse.workloads.errors import SpecError
 
 ROOT = Path(__file__).parents[1] / "golden" / "timeloop" / "exercises"
@@ -42,12 +45,17 @@ def test_every_reference_folder_is_here():
     assert len(FOLDERS) == 30 and len(DENSE) == 17 and len(SPARSE) == 13
 
 
+@functools.cache
+def _run(folder: str):
+    files, stats = _files(ROOT / folder)
+    spec = load_timeloop(files)
+    return spec, evaluate(spec.layer, spec.hierarchy, spec.mapping), stats.read_text()
+
+
 @pytest.mark.parametrize("folder", DENSE)
 def test_dense_exercise_reproduces_timeloop(folder):
-    files, stats = _files(ROOT / folder)
-    ref = parse_stats(stats.read_text())
-    spec = load_timeloop(files)
-    result = evaluate(spec.layer, spec.hierarchy, spec.mapping)
+    spec, result, text = _run(folder)
+    ref = parse_stats(text)
     names = spec.tensor_names
 
     def tensor(ds: str) -> str:
@@ -75,3 +83,28 @@ def test_sparse_exercise_is_refused(folder):
     files, _ = _files(ROOT / folder)
     with pytest.raises(SpecError, match=SPARSE[folder]):
         load_timeloop(files)
+
+
+def _headers(text: str) -> list[str]:
+    """``Level n: name`` of the printed levels (before the Networks section) and their tensors."""
+    body = text.split("\nNetworks")[0].split("\nSummary Stats")[0]
+    return re.findall(r"^Level \d+|^=== \S+ ===|^    \w+:$", body, re.M)
+
+
+@pytest.mark.parametrize("folder", DENSE)
+def test_stats_print_names_levels_and_tensors_as_timeloop(folder):
+    """Our stats text: Timeloop's compute component name, level numbers, printed levels and tensor
+    names, and (read back by the stats reader) every count and energy of the reference."""
+    spec, result, text = _run(folder)
+    ours = format_stats(result, spec.hierarchy, spec.tensor_names)
+    assert _headers(ours) == [h for h in _headers(text) if h not in ("    STATS:", "    SPECS:")]
+    mine, ref = parse_stats(ours), parse_stats(text)
+    assert mine["compute"] == ref["compute"] == spec.hierarchy.compute.name
+    for lv, info in ref["levels"].items():
+        for ds, f in info["dataspaces"].items():
+            got = mine["levels"][lv]["dataspaces"][ds]
+            assert [got[k] for k in ("tile_words", "reads", "fills", "updates")] == \
+                [f[k] for k in ("tile_words", "reads", "fills", "updates")], (lv, ds)
+            assert got["energy_pj"] == pytest.approx(f["energy_pj"], abs=0.011), (lv, ds)
+    assert mine["summary"]["Cycles"] == ref["summary"]["Cycles"]
+    assert mine["summary"]["Energy"] == ref["summary"]["Energy"]
