@@ -79,13 +79,15 @@ def run(args: argparse.Namespace) -> int:
     from acceldse.api import simulate
     from acceldse.simulator.specs.presets import load_hardware
 
-    acc = load_hardware(args.hardware, source="--hardware")
-    log.info("hardware %s: %dx%d array at %g MHz; workload %s %s", acc.name, acc.array.rows, acc.array.cols,
-             acc.clock_mhz, args.workload, params or "")
+    if not str(args.hardware).lower().endswith(".cfg"):  # a .cfg is read by simulate (its settings matter)
+        load_hardware(args.hardware, source="--hardware")
     slow = args.fidelity in ("cycle", "event") and args.compat is None
     result = simulate(args.workload, args.hardware, args.dataflow, fidelity=args.fidelity, compat=args.compat,
                       max_work=None if args.max_work is None else int(args.max_work),
                       progress=progress_bar(f"{args.fidelity} fidelity", unit="layer") if slow else None, **params)
+    acc = result.extra["accelerator"]
+    log.info("hardware %s: %dx%d array at %g MHz; workload %s %s", acc.name, acc.array.rows, acc.array.cols,
+             acc.clock_mhz, args.workload, params or "")
     mode = f"compat={result.compat}" if result.compat else result.fidelity
     title = (f"{result.workload} on {result.hardware}: {acc.array.rows}x{acc.array.cols} array, "
              f"{acc.clock_mhz:g} MHz ({mode})")
@@ -105,7 +107,7 @@ def workload_params(args: argparse.Namespace) -> dict[str, Any]:
     """
     params: dict[str, Any] = {}
     flags: dict[str, str] = {}
-    for key, value in (("batch", args.batch), ("seq_len", args.seq_len)):
+    for key, value in (("batch", getattr(args, "batch", None)), ("seq_len", getattr(args, "seq_len", None))):
         if value is not None:
             params[key], flags[key] = value, f"--{key.replace('_', '-')}"
     for item in args.param:
