@@ -10,11 +10,13 @@ from acceldse.dataflows.dataflow import DATAFLOWS
 from acceldse.envs.design_env import DesignEnv, digest
 from acceldse.envs.knobs import Knobs
 from acceldse.envs.systolic_design import SYSTOLIC_KNOBS, SystolicDesignModel, design_accelerator, metrics_of
+from acceldse.simulator.fidelities import FIDELITIES as MODES_BY_NAME
 from acceldse.simulator.specs.presets import load_hardware
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.loader import load_workload
 
-FIDELITIES = ("analytical", "event")
+FIDELITIES = tuple(name for name, f in MODES_BY_NAME.items() if f.per_step)
+"""The fidelities fast enough to evaluate a design per step (``simulator.fidelities``)."""
 METRICS = ("latency_us", "energy_uj", "area_mm2", "power_w")
 
 
