@@ -30,7 +30,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from acceldse.envs.agents import AGENTS, Evaluation, ExploreResult, JointEnv, make_agent
+from acceldse.envs.agents import AGENTS, Evaluation, ExploreResult, JointEnv, check_budget, make_agent
 from acceldse.envs.agents import explore as run_agent
 from acceldse.workloads.errors import SpecError
 
@@ -64,11 +64,10 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     """The env ``env_id`` built with ``env_kwargs`` (a ``JointEnv`` for ``MultiAgentDesign``).
 
     ``env_kwargs["proxy"]`` (a file from ``acceldse proxy train --out``) replaces the env's simulator
-    with that learned cost model.
+    with that learned cost model (the design envs take it as a constructor argument).
     """
     env_id = resolve_env_id(env_id)
     kwargs = dict(env_kwargs or {})
-    proxy = kwargs.pop("proxy", None)
     try:
         if env_id == MULTI_AGENT_IDS[0]:
             from acceldse import envs
@@ -79,10 +78,6 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     except TypeError as err:  # an argument the env's constructor does not take
         raise SpecError(f"bad env argument: {err}", source="--env-arg", value=sorted(kwargs),
                         accepted=f"the arguments documented for {env_id} (acceldse list envs)") from None
-    if proxy is not None:
-        from acceldse.envs.proxy import use_proxy
-
-        use_proxy(env, str(proxy), source="--env-arg proxy")
     return env
 
 
@@ -139,7 +134,8 @@ def evaluation_rows(evals: list[Evaluation], run: dict[str, Any]) -> list[dict[s
         row = {"eval_id": f"{run['run_id']}:{ev.step:07d}", **run, "step": ev.step, "reward": ev.reward,
                "targets_met": ev.targets_met, "terminated": ev.terminated, "truncated": ev.truncated,
                "action": json.dumps(ev.action), "design": json.dumps(ev.design, sort_keys=True),
-               "metrics": json.dumps(ev.metrics, sort_keys=True), "obs": json.dumps(ev.obs), "eval_s": ev.eval_s}
+               "metrics": json.dumps(ev.metrics, sort_keys=True), "obs": json.dumps(ev.obs), "eval_s": ev.eval_s,
+               "feasible": ev.feasible, "network": json.dumps(ev.network, sort_keys=True) if ev.network else ""}
         row.update({f"knob.{k}": v for k, v in ev.design.items() if isinstance(v, int | float | str | bool)})
         row.update({f"metric.{k}": v for k, v in ev.metrics.items()})
         rows.append(row)
@@ -155,17 +151,20 @@ def logged_evaluations(store: Any, rid: str) -> list[Evaluation]:
     for i, row in enumerate(frame.itertuples(index=False)):
         if int(row.step) != i:
             break
+        network = getattr(row, "network", "")
         out.append(Evaluation(step=i, action=json.loads(row.action), design=json.loads(row.design),
                               metrics=json.loads(row.metrics), reward=float(row.reward),
                               targets_met=bool(row.targets_met), terminated=bool(row.terminated),
-                              truncated=bool(row.truncated), obs=json.loads(row.obs), eval_s=0.0))
+                              truncated=bool(row.truncated), obs=json.loads(row.obs), eval_s=0.0,
+                              feasible=bool(getattr(row, "feasible", True)),
+                              network=json.loads(network) if isinstance(network, str) and network else None))
     return out
 
 
 def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *,
             env_kwargs: dict[str, Any] | None = None, hparams: dict[str, Any] | None = None,
-            store: str | Path | None = None, on_evaluation: Callable[[Evaluation], None] | None = None
-            ) -> ExploreResult:
+            store: str | Path | None = None, on_evaluation: Callable[[Evaluation], None] | None = None,
+            max_budget: int | None = None) -> ExploreResult:
     """Run ``agent`` on env ``env`` for ``budget`` evaluations; log them to ``store``.
 
     Args:
@@ -178,13 +177,12 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
         hparams: the agent's hyper-parameters (``AGENTS[agent].HPARAMS`` lists them and their defaults).
         store: a DuckDB result store; the run resumes from the evaluations it already holds.
         on_evaluation: called after each new evaluation is buffered (progress bars, tests).
+        max_budget: the largest budget accepted (default ``envs.agents.MAX_BUDGET``; ``--max-budget``).
     """
     env_kwargs = dict(env_kwargs or {})
-    the_agent = make_agent(agent, **(hparams or {}))  # bad agent / hyper-parameter before any work
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-        raise SpecError("budget must be a positive number of evaluations", source="--budget", value=budget,
-                        accepted="an integer >= 1")
     env_id = resolve_env_id(env)
+    the_agent = make_agent(agent, env_id=env_id, **(hparams or {}))  # bad agent / hyper-parameter before any work
+    check_budget(budget, max_budget)
     if store is not None:
         from acceldse.store import check_store_path
 
@@ -196,7 +194,8 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
     schema = knob_schema(gym_env)
     if store is None:
         try:
-            return run_agent(gym_env, the_agent, budget, seed, env_id=env_id, sink=on_evaluation)
+            return run_agent(gym_env, the_agent, budget, seed, env_id=env_id, sink=on_evaluation,
+                             max_budget=max_budget)
         finally:
             gym_env.close()
     from acceldse.store import ResultStore
@@ -223,7 +222,7 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
 
         try:
             result = run_agent(gym_env, the_agent, budget, seed, env_id=env_id, sink=sink,
-                               replay=logged_evaluations(db, rid))
+                               replay=logged_evaluations(db, rid), max_budget=max_budget)
         finally:
             flush()
             gym_env.close()
@@ -258,7 +257,10 @@ def _log_run(db: Any, run: dict[str, Any], result: ExploreResult) -> None:
     import pandas as pd
 
     summary = result.summary()
-    row = {**run, "evaluations": result.evaluations, "replayed": result.replayed, "best_reward": result.best_reward,
+    best = result.best_reward if result.best_reward is not None else float("nan")
+    row = {**run, "evaluations": result.evaluations, "replayed": result.replayed, "best_reward": best,
+           "feasible_rate": result.feasible_rate,
+           "hypervolume": result.hypervolume if result.hypervolume is not None else float("nan"),
            "best_design": json.dumps(summary["best_design"], sort_keys=True),
            "best_metrics": json.dumps(summary["best_metrics"], sort_keys=True), "targets_met": result.targets_met,
            "first_met_at": result.first_met_at if result.first_met_at is not None else -1, "wall_s": result.wall_s}

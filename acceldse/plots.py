@@ -14,6 +14,7 @@ operations per DRAM byte, so it does not depend on the clock.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -135,7 +136,8 @@ def roofline(result: SimResult, hardware: Accelerator | None = None, *, ax: Axes
         if cores != acc.cores:
             ax.plot([lo, hi], [roof, roof], color="tab:red", ls=":", lw=1)
         ax.axvline(at, color="0.4", ls=":", lw=1)
-        ax.annotate(f"ridge, {cores} core{'s' * (cores != 1)}: {at:,.3g} ops/B", (at, roof), fontsize=7,
+        value = f"{at:,.0f}" if at >= 100 else f"{at:.3g}"
+        ax.annotate(f"ridge, {cores} core{'s' * (cores != 1)}: {value} ops/B", (at, roof), fontsize=7,
                     rotation=90, xytext=(3, -4), textcoords="offset points", ha="left", va="top", color="0.3")
     for name, part in data.groupby(hue, sort=False):
         ax.scatter(part["intensity"], part["attained"], s=18, label=f"{name}", zorder=3)
@@ -153,7 +155,7 @@ def _labels_at(rows: pd.DataFrame) -> dict[tuple[float, float], str]:
     """One label per drawn position: layers at the same point share it (``encoder.0.attn.q, k, v``)."""
     out: dict[tuple[float, float], list[str]] = {}
     for layer, x_at, y_at in zip(rows["layer"], rows["intensity"], rows["attained"]):
-        out.setdefault((float(f"{x_at:.6g}"), float(f"{y_at:.6g}")), []).append(str(layer))
+        out.setdefault((float(f"{x_at:.3g}"), float(f"{y_at:.3g}")), []).append(str(layer))  # would overprint
     def label(names: list[str]) -> str:
         if len({n.rsplit(".", 1)[0] for n in names}) == 1:  # one block: its layers by their last part
             return ", ".join([names[0], *(n.rsplit(".", 1)[-1] for n in names[1:])])
@@ -302,8 +304,9 @@ def best_so_far(frame: pd.DataFrame, step: str = "step", reward: str = "reward",
 
 def compare_curves(runs: pd.DataFrame, *, target: float | None = 0.0, yscale: str = "symlog",
                    ax: Axes | None = None, figsize: tuple[float, float] | None = None, title: str = "") -> Axes:
-    """Mean best-so-far reward per agent over its runs (``acceldse.compare.compare``'s rows), with the
-    min-max band across runs, and the ``target`` reward drawn (0: every target met).
+    """Median best-so-far reward per agent over its runs (``acceldse.compare.compare``'s rows), with the
+    inter-quartile band across runs, and the ``target`` reward drawn (0: every target met). A run's curve
+    is NaN until its first feasible design; the median is over the runs that have one.
 
     The reward is 0 once the targets are met and falls steeply below, so the y axis is ``symlog``
     by default (linear within the last unit before the target, logarithmic beyond): the range
@@ -320,9 +323,12 @@ def compare_curves(runs: pd.DataFrame, *, target: float | None = 0.0, yscale: st
         length = min(len(c) for c in part.curve)
         curves = np.stack([np.asarray(c[:length], dtype=float) for c in part.curve])
         x = np.arange(1, length + 1)
-        ax.plot(x, curves.mean(axis=0), label=f"{agent} ({len(part)} runs)")
-        ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), alpha=0.15)
-        finals.extend(curves[:, -1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no run feasible yet
+            q1, med, q3 = np.nanpercentile(curves, [25, 50, 75], axis=0)
+        ax.plot(x, med, label=f"{agent} ({len(part)} runs, median)")
+        ax.fill_between(x, q1, q3, alpha=0.15)
+        finals.extend(float(v) for v in curves[:, -1] if np.isfinite(v))
     if target is not None:
         ax.axhline(target, color="black", ls="--", lw=1, label=f"target ({target:g})")
     if yscale == "symlog":

@@ -7,14 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.dataflows.dataflow import DATAFLOWS
-from acceldse.envs.design_env import DesignEnv
+from acceldse.envs.design_env import DesignEnv, digest
 from acceldse.envs.knobs import Knobs
 from acceldse.envs.systolic_design import SYSTOLIC_KNOBS, SystolicDesignModel, design_accelerator, metrics_of
+from acceldse.simulator.fidelities import FIDELITIES as MODES_BY_NAME
 from acceldse.simulator.specs.presets import load_hardware
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.loader import load_workload
 
-FIDELITIES = ("analytical", "event")
+FIDELITIES = tuple(name for name, f in MODES_BY_NAME.items() if f.per_step)
+"""The fidelities fast enough to evaluate a design per step (``simulator.fidelities``)."""
 METRICS = ("latency_us", "energy_uj", "area_mm2", "power_w")
 
 
@@ -68,6 +70,7 @@ class AcceleratorDesignEnv(DesignEnv):
     | ``reward`` | ``"spec"`` | ``spec`` or a metric name (scalar objective, lower is better) |
     | ``fidelity`` | ``"analytical"`` | ``analytical`` (fast path) or ``event`` (streaming engine) |
     | ``knobs`` | ``None`` | ``{knob: [values]}`` overriding any default value list |
+    | ``proxy`` | ``None`` | a proxy file (``acceldse proxy train --out``) in place of the simulator |
 
     ## Version History
     * v0: initial version.
@@ -75,10 +78,11 @@ class AcceleratorDesignEnv(DesignEnv):
 
     metric_names = METRICS
     extra_metrics = ("edp_uj_us", "total_cycles", "utilization")
+    pareto_metrics = ("latency_us", "energy_uj", "area_mm2")
 
     def __init__(self, workload: str = "resnet18", hardware: str = "scalesim-32x32",
                  targets: Mapping[str, float] | None = None, reward: str = "spec", fidelity: str = "analytical",
-                 knobs: Mapping[str, Sequence[Any]] | None = None) -> None:
+                 knobs: Mapping[str, Sequence[Any]] | None = None, proxy: str | None = None) -> None:
         if fidelity not in FIDELITIES:
             raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
         if not isinstance(workload, str | Path):
@@ -95,8 +99,12 @@ class AcceleratorDesignEnv(DesignEnv):
                             key="ifmap_kib/filter_kib/ofmap_kib", value=smallest // 1024,
                             accepted=f"at least {-(-2 * largest * self.base.word_bytes // 1024)} KiB "
                                      f"for {largest} rows/cols")
+        self.identity = {"env": "AcceleratorDesign-v0", "workload": self.network.name,
+                         "workload_digest": digest(self.network), "hardware": self.base.name,
+                         "hardware_digest": digest(self.base), "fidelity": fidelity}
         self._setup(spec, targets, reward, default_targets=lambda ref: {"latency_us": 0.5 * ref["latency_us"],
-                                                                        "energy_uj": 0.5 * ref["energy_uj"]})
+                                                                        "energy_uj": 0.5 * ref["energy_uj"]},
+                    proxy=proxy)
 
     def accelerator(self, design: Mapping[str, Any]) -> Any:
         """The ``Accelerator`` spec of a design (what ``acceldse.simulate`` would run)."""

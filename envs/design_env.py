@@ -19,6 +19,7 @@ rewards. Subclasses set ``metric_names``, build their knobs and implement ``eval
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,11 @@ import numpy as np
 
 from acceldse.envs.knobs import Knobs, check_targets, log_ratio_features, spec_penalty
 from acceldse.workloads.errors import SpecError
+
+
+def digest(obj: Any) -> str:
+    """A short stable digest of a spec (its ``repr``): what a proxy was trained on, compared later."""
+    return hashlib.sha1(repr(obj).encode()).hexdigest()[:16]
 
 
 class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -39,13 +45,24 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
     """Further metrics a ``reward=`` objective may name (reported in ``info`` too)."""
     constraints: dict[str, float] = {}
     """Hard upper bounds (e.g. an FPGA's resources): in the penalty and ``targets_met``, but meeting
-    them alone does not end the episode."""
+    them alone does not end the episode; ``info["feasible"]`` says whether a design meets them."""
+    pareto_metrics: tuple[str, ...] = ()
+    """The metrics a multi-objective agent trades off (``reward="vector"``'s components, the hypervolume's
+    axes), all minimised."""
+
+    identity: dict[str, Any] = {}
+    """What a proxy trained on this env must have been trained on (env, workload, hardware digest,
+    fidelity ...): ``envs.proxy.use_proxy`` refuses a proxy of another."""
+    proxy: Any = None
+    """The learned cost model in place of the simulator (``proxy=PATH``), or ``None``."""
 
     def _setup(self, knobs: Knobs, targets: Mapping[str, float] | None, reward: str,
-               default_targets: Callable[[dict[str, float]], dict[str, float]] | None = None) -> None:
+               default_targets: Callable[[dict[str, float]], dict[str, float]] | None = None,
+               proxy: Any = None) -> None:
         """Build spaces, evaluate the reference design, validate targets and reward.
 
-        ``default_targets(reference_metrics)`` gives the targets when ``targets`` is None.
+        ``default_targets(reference_metrics)`` gives the targets when ``targets`` is None; ``proxy`` (a
+        file from ``acceldse proxy train --out``) then replaces the simulator for every later evaluation.
         """
         self._knobs = knobs
         self.knobs: dict[str, list[Any]] = knobs.values
@@ -74,6 +91,10 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         self._target_obs = np.concatenate([flags, log_ratio_features(tvals, ref) * flags])
         self._index = knobs.middle()
         self._metrics = self.reference_metrics
+        if proxy is not None:
+            from acceldse.envs.proxy import use_proxy
+
+            use_proxy(self, proxy)
 
     # ---- to implement ------------------------------------------------------------------------
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
@@ -131,8 +152,14 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def _info(self, design: dict[str, Any]) -> dict[str, Any]:
         penalty = spec_penalty(self._metrics, {**self.constraints, **self.targets})
+        feasible = not self.constraints or spec_penalty(self._metrics, self.constraints) == 0.0
         return {"design": design, "metrics": dict(self._metrics), "targets_met": penalty == 0.0,
-                "penalty": penalty, "evaluations": self._episode_evaluations, **self.details()}
+                "feasible": feasible, "predicted": self.proxy is not None, "penalty": penalty,
+                "evaluations": self._episode_evaluations, **self.details()}
+
+    def pareto_reference(self) -> dict[str, float]:
+        """The reference design's metrics (the hypervolume's scale)."""
+        return dict(self.reference_metrics)
 
     def details(self) -> dict[str, Any]:
         """Env-specific ``info`` entries about the last evaluation (e.g. violations)."""

@@ -21,8 +21,7 @@ from acceldse.dataflows.dataflow import DATAFLOWS
 from acceldse.simulator.specs.accelerator import Accelerator, check_fits
 from acceldse.simulator.systolic.batch import network_cases
 from acceldse.simulator.systolic.hardware import HardwareArrays, Hw, buffer_half
-from acceldse.simulator.systolic.kernels import N_OUT, Out
-from acceldse.simulator.systolic.layer_kernels import N_BYTES, Bytes, evaluate_network
+from acceldse.simulator.systolic.layer_kernels import network_sums
 from acceldse.workloads.network import Network
 
 SYSTOLIC_KNOBS: dict[str, list[Any]] = {
@@ -38,6 +37,9 @@ SYSTOLIC_KNOBS: dict[str, list[Any]] = {
 """Default knob values of AcceleratorDesign-v0 (the ``knobs=`` argument overrides any list)."""
 
 _SRAM_KNOBS = {"ifmap": "ifmap_kib", "filter": "filter_kib", "ofmap": "ofmap_kib"}
+_ROWS, _COLS, _IN_CAP, _W_CAP, _OUT_CAP, _DRAM_READ_BW, _DRAM_WRITE_BW, _CLOCK = (
+    int(f) for f in (Hw.ROWS, Hw.COLS, Hw.IN_CAP_BYTES, Hw.W_CAP_BYTES, Hw.OUT_CAP_BYTES, Hw.DRAM_READ_BW,
+                     Hw.DRAM_WRITE_BW, Hw.CLOCK_MHZ))
 
 
 def partition_bytes(design: dict[str, Any]) -> dict[str, int]:
@@ -83,9 +85,9 @@ class SystolicDesignModel:
         self.base = base
         self.cases = {name: network_cases(network, DATAFLOWS[name]) for name in ("os", "ws", "is")}
         # identical layers are lowered once: each lowered row counts as many times as it appears
-        self.repeats = {name: np.bincount(nc.lowered, minlength=len(nc.mac_cases) + len(nc.vectors)).astype(float)
+        self.repeats = {name: np.bincount(nc.lowered, minlength=len(nc.mac_cases) + len(nc.vectors))
                         for name, nc in self.cases.items()}
-        self.hardware = HardwareArrays.of([replace(base, cores=1)]).matrix
+        self.hardware = HardwareArrays.of([replace(base, cores=1)]).matrix[0]
         self.macs = int(sum(x.macs for x in network.layers))
         tech = base.technology_nm
         self.pe_area_mm2 = base.array.area_mm2(8 * base.word_bytes, tech) / base.array.pes
@@ -93,32 +95,26 @@ class SystolicDesignModel:
         self.other_area_mm2 = sum(t.area_at(tech) for t in base.tiers if t is not base.sram) + 0.0
 
     def design_hardware(self, design: dict[str, Any]) -> np.ndarray:
-        """(1, ``Hw``) hardware row of a design: the base's with the knobs' fields."""
-        hw = self.hardware.copy()
-        row = hw[0]
-        row[Hw.ROWS], row[Hw.COLS] = int(design["rows"]), int(design["cols"])
-        parts = partition_bytes(design)
-        row[Hw.IN_CAP_BYTES] = buffer_half(parts["ifmap"])
-        row[Hw.W_CAP_BYTES] = buffer_half(parts["filter"])
-        row[Hw.OUT_CAP_BYTES] = buffer_half(parts["ofmap"])
-        row[Hw.DRAM_READ_BW] = row[Hw.DRAM_WRITE_BW] = dram_bw_bytes_per_cycle(design)
-        row[Hw.CLOCK_MHZ] = float(design["clock_mhz"])
-        return hw
+        """The ``Hw`` row of a design: the base's with the knobs' fields."""
+        row = self.hardware.copy()
+        row[_ROWS], row[_COLS] = int(design["rows"]), int(design["cols"])
+        row[_IN_CAP] = buffer_half(int(design["ifmap_kib"]) * 1024)
+        row[_W_CAP] = buffer_half(int(design["filter_kib"]) * 1024)
+        row[_OUT_CAP] = buffer_half(int(design["ofmap_kib"]) * 1024)
+        row[_DRAM_READ_BW] = row[_DRAM_WRITE_BW] = dram_bw_bytes_per_cycle(design)
+        row[_CLOCK] = float(design["clock_mhz"])
+        return row
 
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
         """Metrics of a design: latency_us, energy_uj, area_mm2, power_w, edp_uj_us, total_cycles, utilization
         (what ``design_accelerator`` simulated gives, without building it: energies are the base's)."""
         flow = str(design["dataflow"])
-        nc, repeats = self.cases[flow], self.repeats[flow]
-        counts = np.zeros((1, len(repeats), N_OUT))
-        energy = np.zeros((1, len(repeats), N_BYTES))
-        evaluate_network(nc.mac_cases, nc.vectors, self.design_hardware(design), counts, energy)
-        cycles = int(counts[0, :, Out.TOTAL_CYCLES] @ repeats)
-        energy_pj = float(energy[0, :, Bytes.ENERGY_MAC_PJ:].sum(axis=1) @ repeats)
+        nc = self.cases[flow]
+        cycles, energy_pj = network_sums(nc.mac_cases, nc.vectors, self.design_hardware(design), self.repeats[flow])
         pes = int(design["rows"]) * int(design["cols"])
-        area = pes * self.pe_area_mm2 + self.sram_mm2_per_byte * sum(partition_bytes(design).values()) \
-            + self.other_area_mm2
-        return metrics_of(cycles, energy_pj, float(design["clock_mhz"]), pes, area, self.macs)
+        sram_bytes = (int(design["ifmap_kib"]) + int(design["filter_kib"]) + int(design["ofmap_kib"])) * 1024
+        area = pes * self.pe_area_mm2 + self.sram_mm2_per_byte * sram_bytes + self.other_area_mm2
+        return metrics_of(int(cycles), float(energy_pj), float(design["clock_mhz"]), pes, area, self.macs)
 
 
 def metrics_of(cycles: int, energy_pj: float, clock_mhz: float, pes: int, area_mm2: float, macs: int

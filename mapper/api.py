@@ -247,10 +247,4 @@ def evaluate_mapping(network: Network | str, hardware: str | Path | Hierarchy, l
     return chosen, hierarchy, evaluate(chosen, hierarchy, m, source=source)
 
 
-def results_table(results: list[LayerMapping]) -> pd.DataFrame:
-    """The DataFrame of a list of ``LayerMapping`` (``RESULT_COLUMNS``)."""
-    return pd.DataFrame([r.row() for r in results], columns=list(RESULT_COLUMNS))
-
-
-__all__ = ["RESULT_COLUMNS", "LayerMapping", "NetworkMapping", "evaluate_mapping", "map_layer", "map_network",
-           "results_table"]
+__all__ = ["RESULT_COLUMNS", "LayerMapping", "NetworkMapping", "evaluate_mapping", "map_layer", "map_network"]

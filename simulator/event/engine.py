@@ -102,18 +102,31 @@ def dma_program(load: np.ndarray, write: np.ndarray) -> tuple[np.ndarray, np.nda
             np.concatenate([fold[keep], tail]))
 
 
+@dataclass(frozen=True)
+class FoldJob:
+    """One layer's folds on ``len(loads)`` cores sharing one link.
+
+    Attributes:
+        loads, writes: per core, full-bandwidth link cycles of each fold's load and write-back.
+        per_fold: array cycles of one fold, per core.
+        latency: tier latency in cycles.
+        link_name: the link's name (traces).
+        shared: processor-share the link (``True``) or give each transfer the whole link
+            (``False``, one core only); ``None``: shared for several cores.
+    """
+
+    loads: list[np.ndarray]
+    writes: list[np.ndarray]
+    per_fold: list[int]
+    latency: int
+    link_name: str = "dram"
+    shared: bool | None = None
+
+
 def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: int | Sequence[int], latency: int, *,
                    record: bool = False, link_name: str = "dram",
                    shared: bool | None = None) -> tuple[list[CoreRun], Link]:
-    """Run one layer's folds on ``len(loads)`` cores sharing one link.
-
-    Args:
-        loads, writes: per core, full-bandwidth link cycles of each fold's load and write-back.
-        per_fold: array cycles of one fold (one value, or one per core for different arrays).
-        latency: tier latency in cycles.
-        record: keep spans for a trace.
-        shared: processor-share the link (``True``) or give each transfer the whole link
-            (``False``, one core only); default: shared for several cores.
+    """Run one layer's folds on ``len(loads)`` cores sharing one link (see :class:`FoldJob`).
 
     Returns:
         one ``CoreRun`` per core, and the link (its stats and spans).
@@ -124,34 +137,50 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
         folds_cycles = [int(per_fold)] * len(loads)
     if len(folds_cycles) != len(loads):
         raise ValueError('"per_fold" needs one value per core.')
-    exclusive = len(loads) == 1 if shared is None else not shared
-    net = Net(link_name)
-    link = net.resource(link_name)
+    return run_fold_layers([FoldJob(loads, writes, folds_cycles, latency, link_name, shared)], record=record)[0]
+
+
+def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
+    """Run independent layers (each from cycle 0 on its own link) in one graph, one kernel call."""
+    net = Net("layers")
     programs = []
-    for c, (load, write, cyc) in enumerate(zip(loads, writes, folds_cycles)):
-        n = load.shape[0]
-        kind, fold = dma_program(load, write)
-        programs.append((kind, fold))
-        if n == 0:
-            continue
-        ready = net.channel(f"ready{c}", capacity=n)
-        done = net.channel(f"done{c}", capacity=n)
-        work = np.where(kind == _WRITE, write[fold], np.where(kind == _LOAD, load[fold], 0))
-        net.context(f"dma{c}", kind.size, work=work.astype(np.float64), resource=link,
-                    latency=np.where((kind == _READY) & (load[fold] > 0), float(latency), 0.0),
-                    inputs=[(done, (kind == _WRITE).astype(np.int64))],
-                    outputs=[(ready, (kind == _READY).astype(np.int64))])
-        net.context(f"core{c}", n, ii=float(cyc), latency=float(cyc), inputs=[(ready, 1)], outputs=[(done, 1)])
-    run = net.run(record=True, shared=not exclusive)
+    for j, job in enumerate(jobs):
+        link = net.resource(job.link_name, shared=job.shared)
+        progs = []
+        for c, (load, write, cyc) in enumerate(zip(job.loads, job.writes, job.per_fold)):
+            n = load.shape[0]
+            kind, fold = dma_program(load, write)
+            if n == 0:
+                progs.append((kind, fold, -1, -1))
+                continue
+            ready = net.channel(f"{j}:ready{c}", capacity=n)
+            done = net.channel(f"{j}:done{c}", capacity=n)
+            work = np.where(kind == _WRITE, write[fold], np.where(kind == _LOAD, load[fold], 0))
+            dma = net.context(f"{j}:dma{c}", kind.size, work=work.astype(np.float64), resource=link,
+                              latency=np.where((kind == _READY) & (load[fold] > 0), float(job.latency), 0.0),
+                              inputs=[(done, (kind == _WRITE).astype(np.int64))],
+                              outputs=[(ready, (kind == _READY).astype(np.int64))])
+            core = net.context(f"{j}:core{c}", n, ii=float(cyc), latency=float(cyc), inputs=[(ready, 1)],
+                               outputs=[(done, 1)])
+            progs.append((kind, fold, dma, core))
+        programs.append((link, progs))
+    run = net.run(record=True)
+    return [_collect(run, job, link, progs, record) for job, (link, progs) in zip(jobs, programs)]
+
+
+def _collect(run: NetRun, job: FoldJob, link: int, progs: list[tuple[np.ndarray, np.ndarray, int, int]],
+             record: bool) -> tuple[list[CoreRun], Link]:
+    """One layer's cores and link from the batched run."""
     runs = []
     spans: list[tuple[str, str, float, float]] = []
-    for c, (load, write, cyc, (kind, fold)) in enumerate(zip(loads, writes, folds_cycles, programs)):
+    latency = job.latency
+    for c, (load, write, cyc, (kind, fold, dma, core)) in enumerate(zip(job.loads, job.writes, job.per_fold, progs)):
         n = load.shape[0]
         if n == 0:
             runs.append(CoreRun(folds=0, compute_cycles=0, end_cycles=0.0))
             continue
-        start, _ = run.times(f"core{c}")
-        d_start, d_end = run.times(f"dma{c}")
+        start, _ = run.times(core)
+        d_start, d_end = run.times(dma)
         cap_wait = np.zeros(n)
         waits = np.nonzero((kind == _WRITE) & (np.arange(kind.size) < kind.size - min(n, 2)))[0]
         cap_wait[fold[waits] + 2] = d_start[waits] - d_end[waits - 1]
@@ -164,7 +193,8 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
             spans += [(f"dma{c}", f"{'write' if kind[i] == _WRITE else 'load'} fold {fold[i]}", float(d_start[i]),
                        float(d_end[i])) for i in np.nonzero(d_end > d_start)[0]]
         runs.append(run_c)
-    return runs, link_of(run, link, link_name, exclusive, spans)
+    exclusive = len(job.loads) == 1 if job.shared is None else not job.shared
+    return runs, link_of(run, link, job.link_name, exclusive, spans)
 
 
 def _attribute(start: np.ndarray, cap_wait: np.ndarray, end_cycles: float, per_fold: int, load: np.ndarray,

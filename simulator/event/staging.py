@@ -124,7 +124,7 @@ def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequen
                     latency=np.where(copy, 0.0, float(tier.latency_cycles)),
                     inputs=[(done_ch[name], copy & (np.arange(2 * m) >= 2 * depth))],
                     outputs=[(staged_ch[name], ~copy)])
-    run = net.run(record=True, shared=False)
+    run = net.run(record=True)
     start, _ = run.times("layers")
     ready = np.concatenate(([0.0], start[:-1] + cycles[:-1])) if n else np.zeros(0)
     wait = np.zeros(n)

@@ -180,29 +180,57 @@ def layer_energy(r: np.ndarray, eb_in: int, eb_w: int, eb_out: int, macs: int, h
 
 
 @njit(cache=True)
+def evaluate_layer(mac_cases: np.ndarray, vectors: np.ndarray, j: int, h: np.ndarray, c: np.ndarray,
+                   load_cls: np.ndarray, write_cls: np.ndarray, counts: np.ndarray, energy: np.ndarray) -> None:
+    """The lowered layer j (a row of ``mac_cases``, ``Case``, then of ``vectors``, ``Vector``) on the design
+    ``h`` (``Hw``): its ``Out`` counts into ``counts`` and its ``Bytes`` into ``energy``; ``c``, ``load_cls``,
+    ``write_cls``: scratch."""
+    m = mac_cases.shape[0]
+    if j < m:
+        fill_case(mac_cases[j], h, c)
+        mac_layer(c, h, counts, load_cls, write_cls)
+        layer_energy(counts, c[Case.IN_ELEM_BYTES], c[Case.W_ELEM_BYTES], c[Case.OUT_ELEM_BYTES], c[Case.MACS], h,
+                     energy)
+        return
+    v = vectors[j - m]
+    word = int(h[Hw.WORD_BYTES])
+    vector_layer(v, h, counts)
+    layer_energy(counts, max(v[Vector.IN_ELEM_BYTES], word), word, max(v[Vector.OUT_ELEM_BYTES], word), 0, h,
+                 energy)
+
+
+@njit(cache=True)
 def evaluate_network(mac_cases: np.ndarray, vectors: np.ndarray, hw: np.ndarray, counts: np.ndarray,
                      energy: np.ndarray) -> None:
     """Every layer on every design: ``counts[p, j]`` (``Out``) and ``energy[p, j]`` (``Bytes``) of the
-    lowered layer j (the rows of ``mac_cases``, ``Case``, then those of ``vectors``, ``Vector``) on
-    the design ``hw[p]`` (``Hw``)."""
+    lowered layer j (``evaluate_layer``) on the design ``hw[p]`` (``Hw``)."""
     c = np.empty(N_CASE, dtype=np.int64)
     load_cls = np.zeros((3, 3))
     write_cls = np.zeros((3, 3))
-    m = mac_cases.shape[0]
     for p in range(hw.shape[0]):
-        h = hw[p]
-        for j in range(m):
-            fill_case(mac_cases[j], h, c)
-            mac_layer(c, h, counts[p, j], load_cls, write_cls)
-            layer_energy(counts[p, j], c[Case.IN_ELEM_BYTES], c[Case.W_ELEM_BYTES], c[Case.OUT_ELEM_BYTES],
-                         c[Case.MACS], h, energy[p, j])
-        word = int(h[Hw.WORD_BYTES])
-        for k in range(vectors.shape[0]):
-            v = vectors[k]
-            vector_layer(v, h, counts[p, m + k])
-            layer_energy(counts[p, m + k], max(v[Vector.IN_ELEM_BYTES], word), word,
-                         max(v[Vector.OUT_ELEM_BYTES], word), 0, h, energy[p, m + k])
+        for j in range(mac_cases.shape[0] + vectors.shape[0]):
+            evaluate_layer(mac_cases, vectors, j, hw[p], c, load_cls, write_cls, counts[p, j], energy[p, j])
 
 
-__all__ = ["N_BYTES", "N_CASE", "N_VECTOR", "Bytes", "Vector", "chunk_start", "evaluate_network", "fill_case",
-           "layer_energy", "mac_layer", "sram_pace", "vector_layer"]
+@njit(cache=True)
+def network_sums(mac_cases: np.ndarray, vectors: np.ndarray, h: np.ndarray, repeats: np.ndarray
+                 ) -> tuple[int, float]:
+    """(total cycles, energy pJ) of a network on one design ``h`` (``Hw``): lowered layer j counted
+    ``repeats[j]`` times (``evaluate_layer``; the per-step evaluator of the design environment)."""
+    c = np.empty(N_CASE, dtype=np.int64)
+    load_cls = np.zeros((3, 3))
+    write_cls = np.zeros((3, 3))
+    counts = np.empty(N_OUT)
+    energy = np.empty(N_BYTES)
+    cycles = 0
+    energy_pj = 0.0
+    for j in range(mac_cases.shape[0] + vectors.shape[0]):
+        evaluate_layer(mac_cases, vectors, j, h, c, load_cls, write_cls, counts, energy)
+        cycles += int(counts[Out.TOTAL_CYCLES]) * repeats[j]
+        energy_pj += (energy[Bytes.ENERGY_MAC_PJ] + energy[Bytes.ENERGY_SRAM_PJ] + energy[Bytes.ENERGY_DRAM_PJ]) \
+            * repeats[j]
+    return cycles, energy_pj
+
+
+__all__ = ["N_BYTES", "N_CASE", "N_VECTOR", "Bytes", "Vector", "chunk_start", "evaluate_layer", "evaluate_network",
+           "fill_case", "layer_energy", "mac_layer", "network_sums", "sram_pace", "vector_layer"]

@@ -300,3 +300,44 @@ def test_second_writer_is_told_who_holds_the_store(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+# ---- 6. size limits that protect the machine ---------------------------------------------------
+
+
+def test_huge_gemm_at_analytical_fidelity_needs_no_per_fold_memory() -> None:
+    import resource
+
+    import acceldse
+    from acceldse.workloads.layer import gemm
+    from acceldse.workloads.network import Network
+
+    net = Network("huge", [gemm("g", 140_000, 140_000, 1)])  # 3.1e8 folds on 8x8 (4.9 GB when walked)
+    multi = acceldse.load_hardware("tpu-hbm-like").replace(array={"rows": 8, "cols": 8})  # 4 cores
+    acceldse.simulate(Network("warm", [gemm("g", 64, 64, 1)]), multi, "os")  # compile outside the measure
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    totals = acceldse.simulate(net, "edge-8x8", "os").totals.iloc[0]
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert totals["folds"] == 17_500 ** 2 and grown_mib < 300
+    with pytest.raises(SpecError, match=r"306,250,000 folds on a 4-core design"):  # refused, not 4.9 GB
+        acceldse.simulate(net, multi, "os")
+
+
+# ---- 7. the last bad-input classes: one line, exit 2 ------------------------------------------
+
+
+@pytest.mark.parametrize(("argv", "csv", "match"), [
+    (["tiers", "switch", "--params", "0.5"], None, "--params: not a whole number"),
+    (["fpga", "--min-rank-fraction", "0.5"], None, "--min-rank-fraction: needs --decompose"),
+    (["simulate", "--workload", "{csv}"], "Conv1,10,10,3,3,4,8,1,\nConv2,10,10,3,3,8,8,1,\n",
+     "the first line is a layer, not a header"),
+    (["simulate", "--workload", "{csv}"], "Layer;M;N;K\nG;64;64;64\n", "separated by ';'"),
+])
+def test_bad_input_leftovers_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                                          csv: str | None, match: str) -> None:
+    if csv is not None:
+        (tmp_path / "t.csv").write_text(csv)
+        argv = [a.replace("{csv}", str(tmp_path / "t.csv")) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0], err

@@ -210,6 +210,11 @@ def test_compare_curves_symlog_and_target() -> None:
     assert any(line.get_label().startswith("target") and set(line.get_ydata()) == {0.0} for line in ax.lines)
     clipped = plots.compare_curves(runs, yscale="linear")
     assert clipped.get_ylim()[0] > -100  # the first guesses (-900) do not squash the range
+    # median and quartiles over runs; a run is NaN until its first feasible design
+    nan = pd.DataFrame({"agent": ["a"] * 3, "curve": [[np.nan, -2.0, -1.0], [np.nan, np.nan, -3.0],
+                                                      [-4.0, -4.0, 0.0]]})
+    med = plots.compare_curves(nan, target=None).lines[0].get_ydata()
+    assert list(med) == [-4.0, -3.0, -1.0]
 
 
 def test_layers_at_one_point_share_one_label() -> None:
@@ -221,3 +226,26 @@ def test_layers_at_one_point_share_one_label() -> None:
     assert any(t.get_text().endswith("more)") for t in decode.texts)  # several blocks: counted, not listed
     assert len(texts) == len({(round(t.xy[0], 6), round(t.xy[1], 6)) for t in ax.texts
                               if not t.get_text().startswith("ridge")})
+
+
+def test_plot_cli_takes_workload_params_and_log_axes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from unittest import mock
+
+    seen: list[dict[str, object]] = []
+    real = acceldse.simulate
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    with mock.patch("acceldse.api.simulate", spy):
+        assert main(["plot", "roofline", "--workload", "bert_base", "--param", "seq_len=64", "--hardware",
+                     "tpu-hbm-like", "--out", str(tmp_path / "r.svg")]) == 0
+    assert seen[0]["seq_len"] == 64
+    assert main(["plot", "roofline", "--workload", "bert_base", "--param", "seq_len=0", "--out",
+                 str(tmp_path / "r.svg")]) == 2
+    assert "seq_len" in capsys.readouterr().err
+    sweep_frame().to_csv(tmp_path / "s.csv", index=False)
+    assert main(["plot", "pareto", str(tmp_path / "s.csv"), "--x", "energy_pj", "--y", "total_cycles", "--logx",
+                 "--logy", "--by", "none", "--out", str(tmp_path / "p.svg")]) == 0
+    assert (tmp_path / "p.svg").is_file()
