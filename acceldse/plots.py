@@ -136,7 +136,8 @@ def roofline(result: SimResult, hardware: Accelerator | None = None, *, ax: Axes
         if cores != acc.cores:
             ax.plot([lo, hi], [roof, roof], color="tab:red", ls=":", lw=1)
         ax.axvline(at, color="0.4", ls=":", lw=1)
-        ax.annotate(f"ridge, {cores} core{'s' * (cores != 1)}: {at:,.3g} ops/B", (at, roof), fontsize=7,
+        value = f"{at:,.0f}" if at >= 100 else f"{at:.3g}"
+        ax.annotate(f"ridge, {cores} core{'s' * (cores != 1)}: {value} ops/B", (at, roof), fontsize=7,
                     rotation=90, xytext=(3, -4), textcoords="offset points", ha="left", va="top", color="0.3")
     for name, part in data.groupby(hue, sort=False):
         ax.scatter(part["intensity"], part["attained"], s=18, label=f"{name}", zorder=3)
@@ -154,7 +155,7 @@ def _labels_at(rows: pd.DataFrame) -> dict[tuple[float, float], str]:
     """One label per drawn position: layers at the same point share it (``encoder.0.attn.q, k, v``)."""
     out: dict[tuple[float, float], list[str]] = {}
     for layer, x_at, y_at in zip(rows["layer"], rows["intensity"], rows["attained"]):
-        out.setdefault((float(f"{x_at:.6g}"), float(f"{y_at:.6g}")), []).append(str(layer))
+        out.setdefault((float(f"{x_at:.3g}"), float(f"{y_at:.3g}")), []).append(str(layer))  # would overprint
     def label(names: list[str]) -> str:
         if len({n.rsplit(".", 1)[0] for n in names}) == 1:  # one block: its layers by their last part
             return ", ".join([names[0], *(n.rsplit(".", 1)[-1] for n in names[1:])])

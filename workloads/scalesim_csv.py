@@ -155,6 +155,22 @@ def _check_extra_columns(source: str, line: int, header: list[str], extra: list[
                             accepted=str(derived(layer)))
 
 
+def _check_header(source: str, first: str) -> None:
+    """The first line must be a comma-separated header: SCALE-Sim skips it, so a first layer there is lost."""
+    if "," not in first:
+        sep = next((s for s in (";", "\t", "|") if s in first), None)
+        if sep is not None:
+            raise SpecError(f"fields are separated by {sep!r}, not commas", source=source, key="line 1",
+                            value=first.strip()[:60], accepted="a comma-separated SCALE-Sim topology CSV")
+        return
+    fields = [f.strip() for f in first.split(",")]
+    numbers = [f for f in fields[1:] if f]
+    if len(numbers) >= 3 and all(_INT.match(f) for f in numbers):
+        raise SpecError("the first line is a layer, not a header (SCALE-Sim skips the first line, so this layer "
+                        "would be lost)", source=source, key="line 1", value=first.strip()[:60],
+                        accepted="a header line first: " + ", ".join(CONV_COLUMNS) + " (or Layer, M, N, K)")
+
+
 def load_scalesim_csv(path: str | Path, *, gemm: bool | None = None) -> Network:
     """Load a SCALE-Sim topology CSV as a chain ``Network`` (layers in file order).
 
@@ -170,6 +186,7 @@ def load_scalesim_csv(path: str | Path, *, gemm: bool | None = None) -> Network:
     lines = _read_lines(path)
     if not lines:
         raise SpecError("empty topology file", source=source, accepted="a header line and one row per layer")
+    _check_header(source, lines[0])
     header = lines[0].split(",")
     rows = [(i + 2, row.split(",")) for i, row in enumerate(lines[1:])]
     rows = [(line, fields) for line, fields in rows if any(f.strip() for f in fields)]

@@ -203,6 +203,9 @@ def run(args: argparse.Namespace) -> int:
 def _optimised(args: argparse.Namespace, network: Network) -> FpgaResult:
     if args.batch is None:
         args.batch = 1 if args.objective == "latency" else 256
+    if not args.decompose and args.min_rank_fraction != OPTIMISE_DEFAULTS["--min-rank-fraction"]:
+        raise SpecError("needs --decompose", source="--min-rank-fraction", value=args.min_rank_fraction,
+                        accepted="--decompose --min-rank-fraction F")
     weights = None
     if args.decompose and args.workload.lower().endswith(".onnx"):
         from acceldse.workloads.onnx_weights import onnx_weights
