@@ -426,10 +426,9 @@ def test_ctrl_c_during_a_commit_arrives_after_it(tmp_path: Path) -> None:
     from acceldse.store import signals_deferred
 
     with ResultStore(tmp_path / "s.duckdb") as db:
-        with pytest.raises(KeyboardInterrupt):
-            with signals_deferred():
-                os.kill(os.getpid(), signal.SIGINT)  # arrives mid-transaction: held until it has committed
-                db.insert("t", pd.DataFrame({"k": ["a", "b"], "x": [1, 2]}), key="k")
+        with pytest.raises(KeyboardInterrupt), signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)  # arrives mid-transaction: held until it has committed
+            db.insert("t", pd.DataFrame({"k": ["a", "b"], "x": [1, 2]}), key="k")
         assert db.count("t") == 2
 
 
