@@ -369,10 +369,15 @@ def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *,
                 break
             visit(tuple(genome))
     elif search == "random":
+        sizes = np.array([len(c) for c in choices])
         tries = 0
         while evaluations < budget and tries < budget * 20:
-            tries += 1
-            visit(tuple(c[int(rng.integers(len(c)))] for c in choices))
+            draws = (rng.random((max(64, budget - evaluations), len(choices))) * sizes).astype(int).tolist()
+            for row in draws:
+                tries += 1
+                visit(tuple(c[k] for c, k in zip(choices, row, strict=True)))
+                if evaluations >= budget:
+                    break
     else:
         cur = template
         cur_v = visit(cur)

@@ -192,6 +192,118 @@ def _spatial_factors(e: Einsum, unit: ComputeUnit, axes: dict[str, tuple[str, ..
     return out
 
 
+_PARTS: dict[tuple, tuple[Cascade, FusedHardware, Any]] = {}
+"""Memo of ``_einsum_part`` (a search evaluates the same Einsum placement many times)."""
+
+
+def _einsum_part(cascade: Cascade, hw: FusedHardware, e: Einsum, unit: ComputeUnit, mapping: FusedMapping,
+                 group: FusedGroup, ext: dict[str, int], count: dict[str, int], levels: dict[str, str],
+                 source: str) -> tuple[int, int, dict[str, dict[str, int]], dict[str, Any]]:
+    """One Einsum of a group: compute cycles, busy PE-cycles and the words it moves (module docstring)."""
+    axes = mapping.spatial.get(e.name, {})
+    its = e.iteration_ranks
+    key: Any = (id(cascade), id(hw), e.name, unit.name, tuple(axes.items()), tuple(map(ext.__getitem__, its)),
+           tuple(map(count.__getitem__, its)), tuple(map(levels.__getitem__, e.tensors)),
+           tuple(mapping.inner.get(e.name, ())), tuple(r for r in e.reduced_ranks if r in group.loops))
+    try:
+        hit = _PARTS.get(key)
+    except TypeError:                       # spatial ranks given as lists: no memo
+        key, hit = None, None
+    if hit is not None and hit[0] is cascade and hit[1] is hw:
+        return hit[2]  # type: ignore[no-any-return]
+    ops = e.point_ops()
+    for op in ops:
+        if op not in unit.ops:
+            raise SpecError(f"unit '{unit.name}' cannot run operator '{op}' of Einsum {e.name}", source=source,
+                            key=f"mapping.binding.{e.name}", value=unit.name, accepted="a unit with " + ", ".join(ops))
+    sp = _spatial_factors(e, unit, axes, ext, source)
+    iters = 1
+    temporal: dict[str, int] = {}
+    for r in e.iteration_ranks:
+        inner = -(-ext[r] // sp.get(r, 1))
+        iters *= count[r] * inner
+        temporal[r] = inner
+    per_point = unit.point_cycles(ops)
+    cyc = iters * per_point
+    points = cascade.points(e)
+    # temporal order inside the array, innermost first: reduced ranks, then the others
+    first = [r for r in mapping.inner.get(e.name, ()) if r in temporal]
+    order = [r for r in first if temporal[r] > 1] + \
+        [r for r in e.reduced_ranks if temporal[r] > 1 and r not in first] + \
+        [r for r in e.output.iterated if temporal[r] > 1 and r not in first]
+    counts: dict[str, dict[str, int]] = {}
+    for ref in e.inputs:
+        t = ref.tensor
+        if t == e.output.tensor:
+            continue
+        lvl = levels[t]
+        c = counts.setdefault(t, {"dram_reads": 0, "dram_writes": 0, "buffer_reads": 0, "buffer_writes": 0})
+        if lvl == "unit":
+            continue
+        idx = set(ref.iterated)
+        multicast = 1
+        for r, f in sp.items():
+            if r not in idx:
+                multicast *= f
+        reuse = 1
+        for r in order:
+            if r in idx:
+                break
+            reuse *= temporal[r]
+        words = -(-points // (multicast * reuse))
+        c["dram_reads" if lvl == "dram" else "buffer_reads"] += words
+    out = e.output.tensor
+    lvl = levels[out]
+    c = counts.setdefault(out, {"dram_reads": 0, "dram_writes": 0, "buffer_reads": 0, "buffer_writes": 0})
+    if lvl != "unit":
+        partial = 1
+        for r in e.reduced_ranks:
+            if r in group.loops:
+                partial *= count[r]
+        words = cascade.tensor_words(out) * partial
+        c["dram_writes" if lvl == "dram" else "buffer_writes"] += words
+        c["dram_reads" if lvl == "dram" else "buffer_reads"] += words - cascade.tensor_words(out)
+    # register file: the operands held in PE registers and the accumulator are read, the result written
+    reads = sum(1 for ref in e.inputs if levels[ref.tensor] == "unit" or ref.tensor == e.output.tensor)
+    reads += 1 if e.reduced_ranks and e.reduce != "none" else 0
+    gc = {"e": e, "unit": unit, "ops": ops, "points": points, "cycles": cyc,
+          "sp_util": points * 1.0 / (iters * unit.pes) if iters else 0.0, "compute_pj": points * unit.point_pj(ops),
+          "reg": points * (reads + 1), "reg_pj": points * (reads * unit.regfile_read_pj + unit.regfile_write_pj)}
+    result = (cyc, points * per_point, counts, gc)
+    if key is not None:
+        if len(_PARTS) > 200_000:
+            _PARTS.clear()
+        _PARTS[key] = (cascade, hw, result)
+    return result
+
+
+_STRUCTURE: dict[tuple, tuple[Cascade, Any]] = {}
+
+
+def _structure(cascade: Cascade, groups: tuple[FusedGroup, ...]) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """What the grouping alone decides (memoised): the group of each Einsum and, per group, the tensors
+    it reads from outside, its outputs another group reads, the last reader in the group of each
+    tensor and the tensors a different group also reads."""
+    key = (id(cascade), tuple(g.einsums for g in groups))
+    hit = _STRUCTURE.get(key)
+    if hit is not None and hit[0] is cascade:
+        return hit[1]  # type: ignore[no-any-return]
+    group_of = {n: i for i, g in enumerate(groups) for n in g.einsums}
+    per_group = []
+    for gi, g in enumerate(groups):
+        from_outside = {t for n in g.einsums for t in cascade.einsum(n).tensors[1:]
+                        if cascade.producers.get(t) is None or group_of[cascade.producers[t]] != gi}
+        read_elsewhere = {t for t, users in cascade.consumers.items() if any(group_of[c] != gi for c in users)}
+        last_reader = {t: [c for c in users if group_of[c] == gi][-1] for t, users in cascade.consumers.items()
+                       if any(group_of[c] == gi for c in users)}
+        per_group.append({"from_outside": from_outside, "read_elsewhere": read_elsewhere,
+                          "last_reader": last_reader})
+    if len(_STRUCTURE) > 10_000:
+        _STRUCTURE.clear()
+    _STRUCTURE[key] = (cascade, (group_of, per_group))
+    return group_of, per_group
+
+
 def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, *,
                    source: str = "mapping") -> FusedCost:
     """Cost of ``mapping`` (module docstring); an illegal mapping raises ``SpecError`` naming the key."""
@@ -204,15 +316,19 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
         missing = sorted(set(names) - set(seen)) or sorted({n for n in seen if seen.count(n) > 1 or n not in names})
         raise SpecError("every Einsum must be in exactly one group", source=source, key="mapping.groups",
                         value=missing, accepted=", ".join(names))
-    group_of = {n: i for i, g in enumerate(mapping.groups) for n in g.einsums}
+    group_of, structure = _structure(cascade, mapping.groups)
     for t, lvl in mapping.keep.items():
         if lvl not in LEVELS:
             raise SpecError("unknown level", source=source, key=f"mapping.keep.{t}", value=lvl,
                             accepted=", ".join(LEVELS))
     inputs, outputs = set(cascade.inputs), set(cascade.outputs)
 
-    def keep(t: str) -> str:
-        return mapping.keep.get(t, "buffer")
+    levels = {t: mapping.keep.get(t, "buffer") for t in (*cascade.inputs, *cascade.producers)}
+    keep = levels.__getitem__
+    for t in mapping.keep:
+        if t not in levels:
+            raise SpecError("no such tensor", source=source, key=f"mapping.keep.{t}", value=t,
+                            accepted=", ".join(levels))
 
     for t, lvl in mapping.keep.items():
         if lvl == "unit":
@@ -273,83 +389,31 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
             if uname is None:
                 raise SpecError("no compute unit bound", source=source, key=f"mapping.binding.{e.name}",
                                 accepted=", ".join(hw.units))
-            unit = hw.unit(uname, key=f"mapping.binding.{e.name}")
-            ops = e.point_ops()
-            for op in ops:
-                if op not in unit.ops:
-                    raise SpecError(f"unit '{uname}' cannot run operator '{op}' of Einsum {e.name}", source=source,
-                                    key=f"mapping.binding.{e.name}", value=uname,
-                                    accepted="a unit with " + ", ".join(ops))
-            sp = _spatial_factors(e, unit, mapping.spatial.get(e.name, {}), ext, source)
-            iters = 1
-            temporal: dict[str, int] = {}
-            for r in e.iteration_ranks:
-                inner = -(-ext[r] // sp.get(r, 1))
-                iters *= count[r] * inner
-                temporal[r] = inner
-            cyc = iters * unit.point_cycles(ops)
-            points = cascade.points(e)
+            if uname not in hw.units:
+                raise SpecError(f"no such compute unit on {hw.name}", source=source, key=f"mapping.binding.{e.name}",
+                                value=uname, accepted=", ".join(hw.units))
+            unit = hw.units[uname]
+            part = _einsum_part(cascade, hw, e, unit, mapping, group, ext, count, levels, source)
+            cyc, busy_cycles, counts, gc = part
             cycles_of[e.name] = cyc
             busy[uname] += cyc
-            busy_pe[uname] += points * unit.point_cycles(ops)
-            # temporal order inside the array, innermost first: reduced ranks, then the others
-            first = [r for r in mapping.inner.get(e.name, ()) if r in temporal]
-            order = [r for r in first if temporal[r] > 1] + \
-                [r for r in e.reduced_ranks if temporal[r] > 1 and r not in first] + \
-                [r for r in e.output.iterated if temporal[r] > 1 and r not in first]
-            counts: dict[str, dict[str, int]] = {}
-            for ref in e.inputs:
-                t = ref.tensor
-                if t == e.output.tensor:
-                    continue
-                lvl = keep(t)
-                c = counts.setdefault(t, {"dram_reads": 0, "dram_writes": 0, "buffer_reads": 0, "buffer_writes": 0})
-                if lvl == "unit":
-                    continue
-                idx = set(ref.iterated)
-                multicast = 1
-                for r, s in sp.items():
-                    if r not in idx:
-                        multicast *= s
-                reuse = 1
-                for r in order:
-                    if r in idx:
-                        break
-                    reuse *= temporal[r]
-                words = -(-points // (multicast * reuse))
-                c["dram_reads" if lvl == "dram" else "buffer_reads"] += words
-            out = e.output.tensor
-            lvl = keep(out)
-            c = counts.setdefault(out, {"dram_reads": 0, "dram_writes": 0, "buffer_reads": 0, "buffer_writes": 0})
-            if lvl != "unit":
-                partial = 1
-                for r in e.reduced_ranks:
-                    if r in group.loops:
-                        partial *= count[r]
-                words = cascade.tensor_words(out) * partial
-                c["dram_writes" if lvl == "dram" else "buffer_writes"] += words
-                c["dram_reads" if lvl == "dram" else "buffer_reads"] += words - cascade.tensor_words(out)
-            tensor_counts[e.name] = counts
-            group_costs.append({"e": e, "unit": unit, "ops": ops, "points": points, "cycles": cyc,
-                                "sp_util": points * 1.0 / (iters * unit.pes) if iters else 0.0})
+            busy_pe[uname] += busy_cycles
+            tensor_counts[e.name] = {t: dict(c) for t, c in counts.items()}
+            group_costs.append(gc)
         # --- staged tensors: DRAM <-> buffer once per tile change, charged to their first user
-        staged_in: list[str] = []
-        staged_out: list[str] = []
+        st = structure[gi]
+        staged_in: set[str] = set()
         for e in members:
             for ref in e.inputs:
                 t = ref.tensor
-                prod = cascade.producers.get(t)
-                from_outside = prod is None or group_of[prod] != gi
-                if from_outside and keep(t) == "buffer" and t not in staged_in:
-                    staged_in.append(t)
+                if t in st["from_outside"] and keep(t) == "buffer" and t not in staged_in:
+                    staged_in.add(t)
                     words = tile_words(t) * fetches(t)
                     c = tensor_counts[e.name][t]
                     c["dram_reads"] += words
                     c["buffer_writes"] += words
             out = e.output.tensor
-            later = [c for c in cascade.consumers.get(out, ()) if group_of[c] != gi]
-            if keep(out) == "buffer" and (out in outputs or later):
-                staged_out.append(out)
+            if keep(out) == "buffer" and (out in outputs or out in st["read_elsewhere"]):
                 words = cascade.tensor_words(out)
                 c = tensor_counts[e.name][out]
                 c["dram_writes"] += words
@@ -368,10 +432,8 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
             if e.reduce == "none" or not e.reduced_ranks:
                 for ref in e.inputs:
                     t = ref.tensor
-                    last_user = [c for c in cascade.consumers.get(t, ()) if group_of[c] == gi][-1:] == [e.name]
-                    if (keep(t) == "buffer" and t in cascade.producers and last_user
-                            and ref.ranks == e.output.ranks and t not in outputs
-                            and not [c for c in cascade.consumers.get(t, ()) if group_of[c] != gi]):
+                    if (keep(t) == "buffer" and t in cascade.producers and st["last_reader"].get(t) == e.name
+                            and ref.ranks == e.output.ranks and t not in outputs and t not in st["read_elsewhere"]):
                         resident[out] = 0
                         reused = True
                         break
@@ -422,12 +484,7 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
         # --- energy per Einsum
         for gc in group_costs:
             e, unit = gc["e"], gc["unit"]
-            cpj = gc["points"] * unit.point_pj(gc["ops"])
-            # register file: the operands held in PE registers and the accumulator are read, the result written
-            reads = sum(1 for ref in e.inputs if keep(ref.tensor) == "unit" or ref.tensor == e.output.tensor)
-            reads += 1 if e.reduced_ranks and e.reduce != "none" else 0
-            reg = gc["points"] * (reads + 1)
-            reg_pj = gc["points"] * (reads * unit.regfile_read_pj + unit.regfile_write_pj)
+            cpj, reg, reg_pj = gc["compute_pj"], gc["reg"], gc["reg_pj"]
             counts = tensor_counts[e.name]
             buf_pj = sum(c["buffer_reads"] * hw.buffer_read_pj + c["buffer_writes"] * hw.buffer_write_pj
                          for c in counts.values())

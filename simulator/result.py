@@ -51,6 +51,11 @@ COLUMNS: dict[str, str] = {
     "weight_tier": "event fidelity: tier the layer's weights live in",
     "stall_staging_cycles": "event fidelity: cycles the layer waited for its staged weights",
     "total_cycles_incl_prefetch": "compat scalesim: SCALE-Sim's 'Total Cycles (incl. prefetch)'",
+    "filter_storage_words": "compat scalesim with sparsity: SPARSE_REPORT's original filter storage (words)",
+    "filter_storage_sparse_words": "compat scalesim with sparsity: SPARSE_REPORT's new filter storage (words)",
+    "filter_metadata_words": "compat scalesim with sparsity: SPARSE_REPORT's filter metadata storage (words)",
+    "filter_metadata_sram_bw_words_per_cycle": "compat scalesim with sparsity: BANDWIDTH_REPORT's metadata "
+                                               "SRAM bandwidth (words/cycle)",
 }
 """Column name -> meaning and unit. The same names appear in the API, CLI, CSV and Parquet."""
 

@@ -73,11 +73,11 @@ class TensorRef:
     tensor: str
     indices: tuple[Index, ...]
 
-    @property
+    @cached_property
     def ranks(self) -> tuple[str, ...]:
         return tuple(i.rank for i in self.indices)
 
-    @property
+    @cached_property
     def iterated(self) -> tuple[str, ...]:
         """Ranks this reference iterates (not the taken ones)."""
         return tuple(i.rank for i in self.indices if not i.take)
@@ -128,6 +128,11 @@ class Einsum:
         return tuple(seen)
 
     @cached_property
+    def tensors(self) -> tuple[str, ...]:
+        """The output's tensor, then the inputs' (in order, repeats kept)."""
+        return (self.output.tensor, *(r.tensor for r in self.inputs))
+
+    @cached_property
     def reduced_ranks(self) -> tuple[str, ...]:
         out = set(self.output.iterated)
         return tuple(r for r in self.iteration_ranks if r not in out)
@@ -140,6 +145,10 @@ class Einsum:
     def point_ops(self) -> tuple[str, ...]:
         """Operators applied per point: ``mac`` for a multiply folded by a sum, else the compute
         operators followed by the reduction's (``add`` for sum, ``max``)."""
+        return self._point_ops
+
+    @cached_property
+    def _point_ops(self) -> tuple[str, ...]:
         ops = list(self.compute)
         if self.reduced_ranks and self.reduce != "none":
             if ops and ops[-1] == "mul" and self.reduce == "sum":
@@ -168,10 +177,14 @@ class Cascade:
     def __len__(self) -> int:
         return len(self.einsums)
 
+    @cached_property
+    def _by_name(self) -> dict[str, Einsum]:
+        return {e.name: e for e in self.einsums}
+
     def einsum(self, name: str) -> Einsum:
-        for e in self.einsums:
-            if e.name == name:
-                return e
+        e = self._by_name.get(name)
+        if e is not None:
+            return e
         raise SpecError("no such Einsum", source=self.source, key="einsums", value=name,
                         accepted=", ".join(e.name for e in self.einsums))
 
@@ -193,22 +206,32 @@ class Cascade:
                     out[ref.tensor].append(e.name)
         return {k: tuple(v) for k, v in out.items()}
 
-    @property
+    @cached_property
     def inputs(self) -> tuple[str, ...]:
         """Tensors read and never written (the cascade's inputs, in DRAM)."""
         return tuple(t for t in self.consumers if t not in self.producers)
 
-    @property
+    @cached_property
     def outputs(self) -> tuple[str, ...]:
         """Tensors written and never read by another Einsum (the cascade's results, to DRAM)."""
         return tuple(t for t in self.producers if t not in self.consumers)
 
-    @property
+    @cached_property
     def intermediates(self) -> tuple[str, ...]:
         return tuple(t for t in self.producers if t in self.consumers)
 
+    @cached_property
+    def _memo(self) -> dict[tuple[str, str], Any]:
+        return {}
+
     def tensor_ranks(self, tensor: str) -> tuple[Index, ...]:
         """The indices a tensor is stored with (its producer's output reference, else its first read)."""
+        hit = self._memo.get(("ranks", tensor))
+        if hit is None:
+            hit = self._memo[("ranks", tensor)] = self._tensor_ranks(tensor)
+        return hit
+
+    def _tensor_ranks(self, tensor: str) -> tuple[Index, ...]:
         if tensor in self.producers:
             return self.einsum(self.producers[tensor]).output.indices
         for e in self.einsums:
@@ -219,16 +242,24 @@ class Cascade:
 
     def tensor_words(self, tensor: str) -> int:
         """Elements of a tensor (a recurrence output has one more element along its rank)."""
+        hit = self._memo.get(("words", tensor))
+        if hit is not None:
+            return int(hit)
         words = 1
         for idx in self.tensor_ranks(tensor):
             words *= self.ranks[idx.rank] + idx.shift
+        self._memo[("words", tensor)] = words
         return words
 
     def points(self, einsum: Einsum) -> int:
         """Points of an Einsum's iteration space."""
+        hit = self._memo.get(("points", einsum.name))
+        if hit is not None:
+            return int(hit)
         n = 1
         for r in einsum.iteration_ranks:
             n *= self.ranks[r]
+        self._memo[("points", einsum.name)] = n
         return n
 
     def carried(self, ref: TensorRef) -> bool:

@@ -341,3 +341,68 @@ def test_bad_input_leftovers_are_one_line(tmp_path: Path, capsys: pytest.Capture
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and match in err[0], err
+
+
+def test_resume_with_layers_true_fills_the_layer_rows(tmp_path: Path) -> None:
+    store = tmp_path / "r.duckdb"
+    spec = write(tmp_path, spec_text("[4, 8]"))
+    first = run_sweep(spec, store)
+    spec.write_text(spec_text("[4, 8]") + "layers: true\n")
+    again = run_sweep(spec, store)
+    assert again.evaluated == first.points  # every point stored without its layer rows is evaluated again
+    with ResultStore(store, create=False) as db:
+        layers = db.read("layers")
+        assert db.count("points") == first.points
+    assert set(layers["point_id"]) == set(db_points(store)) and layers["layer_id"].is_unique
+
+
+def db_points(store: Path) -> list[str]:
+    with ResultStore(store, create=False) as db:
+        return db.read("points")["point_id"].tolist()
+
+
+def test_layer_rows_bounded_by_the_free_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 1000, 1000))
+    spec = write(tmp_path, spec_text("[4, 8]") + "layers: true\n")
+    with pytest.raises(SpecError, match="layer rows, about .* GiB, more than the"):
+        run_sweep(spec, tmp_path / "r.duckdb")
+    assert not (tmp_path / "r.duckdb").exists()
+
+
+def test_ray_output_never_reaches_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    from acceldse.sweep.backends import stdout_to_stderr
+
+    with stdout_to_stderr():
+        os.write(1, b"raylet says hello\n")  # what Ray's processes print, at the descriptor level
+    print("result")
+    out, err = capfd.readouterr()
+    assert out == "result\n" and "raylet says hello" in err
+
+
+GOLDEN_MAPPING = ROOT / "mapper" / "presets" / "eyeriss_like_golden.yaml"
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (("DRAM\n    temporal: {P: 8, Q: 2, K: 4}", "DRAM\n    temporal: {P: 8, Q: 20, K: 4}"),
+     r"over-cover the layer's Q=112: they multiply to 1120, and DRAM.temporal.Q = 20 could be 2"),
+    (("  - level: psum_spad\n    temporal: {K: 8}\n", ""),
+     r"factors of K multiply to 4, short of the layer's K=32; the mapping has no entry for level\(s\) psum_spad"),
+    (("  - level: ifmap_spad\n", "  - level: ifmap_spad\n  - level: ifmap_spad\n"),
+     r"level listed twice \(first as mapping\[3\]\)"),
+])
+def test_mapping_structure_errors_are_named(tmp_path: Path, edit: tuple[str, str], match: str) -> None:
+    from acceldse.mapper.api import evaluate_mapping
+    from acceldse.workloads.layer import conv2d
+    from acceldse.workloads.network import Network
+
+    text = GOLDEN_MAPPING.read_text()
+    assert edit[0] in text
+    path = tmp_path / "m.yaml"
+    path.write_text(text.replace(edit[0], edit[1]))
+    net = Network("one", (conv2d("golden", 3, 32, 224, 3, stride=2, padding=(0, 0, 1, 1)),))
+    evaluate_mapping(net, "eyeriss_like", None, GOLDEN_MAPPING)  # the published mapping itself is legal
+    with pytest.raises(SpecError, match=match):
+        evaluate_mapping(net, "eyeriss_like", None, path)

@@ -167,3 +167,36 @@ def test_cli_map_cascade_file(tmp_path, capsys) -> None:
     assert main(["map", "--cascade", str(path), "--format", "json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["cycles"] > 0 and {e["einsum"] for e in got["einsums"]} >= {"QK", "RM", "AV"}
+
+
+def _softmax_file(tmp_path, mapping: dict | None, hardware: object = "fusemax"):
+    raw = {"version": 1, "name": "softmax", "hardware": hardware, "ranks": {"P": 4096, "M": 4096}, "einsums": [
+        {"name": "GM", "output": "GM[p]", "inputs": ["S[m,p]"], "compute": [], "reduce": "max"},
+        {"name": "SN", "output": "SN[m,p]", "inputs": ["S[m,p]", "GM[p]"], "compute": ["sub", "exp"],
+         "reduce": "none"}]}
+    if mapping is not None:
+        raw["mapping"] = mapping
+    path = tmp_path / "softmax.yaml"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+@pytest.mark.parametrize(("mapping", "hardware", "words"), [
+    # the whole 4096 x 4096 score tensor staged in a 16 MiB buffer: over capacity
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe2d", "SN": "pe2d"}}, "fusemax",
+     "mapping.keep.S"),
+    # FLAT's 2D array has no subtract or exponential unit
+    ({"groups": [{"einsums": ["GM"]}, {"einsums": ["SN"]}], "binding": {"GM": "pe1d", "SN": "pe2d"},
+      "keep": {"S": "dram", "GM": "dram", "SN": "dram"}}, "flat_cloud", "cannot run operator 'sub'"),
+    ({"groups": [{"einsums": ["GM"]}], "binding": {"GM": "pe1d"}}, "fusemax", "exactly one group"),
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe1d"}, "keep": {"QK": "unit"}},
+     "fusemax", "no such tensor"),
+    ({"groups": [{"einsums": ["GM", "SN"], "loops": ["Z"]}], "binding": {"GM": "pe1d", "SN": "pe1d"}}, "fusemax",
+     "no such rank"),
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe3d"}}, "fusemax",
+     "no such compute unit"),
+])
+def test_cli_bad_fused_mapping_is_one_line_exit_2(tmp_path, capsys, mapping, hardware, words) -> None:
+    assert main(["map", "--cascade", str(_softmax_file(tmp_path, mapping, hardware))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "softmax.yaml" in err and len(err.splitlines()) == 1

@@ -211,3 +211,20 @@ def test_cfg_sparsity_is_refused_outside_compat(tmp_path: Path) -> None:
         with pytest.raises(SpecError, match="SparsitySupport.*only --compat scalesim"):
             call()
     assert simulate(str(topo), str(cfg), compat="scalesim").layers.iloc[0]["filter_storage_words"] == 12 * 8
+
+
+def test_cli_compat_with_a_sparse_cfg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+    from acceldse.simulator.result import COLUMNS
+
+    cfg = tmp_path / "sparse.cfg"
+    cfg.write_text(CFG.replace("SparsitySupport : false", "SparsitySupport : true"))
+    topo = tmp_path / "g.csv"
+    topo.write_text("Layer, M, N, K,\ng, 64, 128, 256, 2:4,\n")
+    assert main(["simulate", "--workload", str(topo), "--hardware", str(cfg), "--compat", "scalesim", "--format",
+                 "csv", "--all-columns"]) == 0
+    out = capsys.readouterr().out
+    header, row = out.strip().splitlines()[-2:]
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert values["total_cycles"] == "2527" and float(values["filter_metadata_words"]) == 1024.0
+    assert set(values) <= set(COLUMNS)
