@@ -420,3 +420,31 @@ def test_outermost_tier_smaller_than_a_layer_is_refused(tmp_path: Path, capsys: 
     assert main(["sweep", str(spec), "--store", str(tmp_path / "r.duckdb")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "tiers.dram.capacity_bytes" in err[0], err
+
+
+def test_ctrl_c_during_a_commit_arrives_after_it(tmp_path: Path) -> None:
+    from acceldse.store import signals_deferred
+
+    with ResultStore(tmp_path / "s.duckdb") as db:
+        with pytest.raises(KeyboardInterrupt), signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)  # arrives mid-transaction: held until it has committed
+            db.insert("t", pd.DataFrame({"k": ["a", "b"], "x": [1, 2]}), key="k")
+        assert db.count("t") == 2
+
+
+def test_exhausted_ray_retries_are_one_line() -> None:
+    from types import SimpleNamespace
+
+    from acceldse.sweep.backends import _ray_get
+
+    class RayError(Exception):
+        pass
+
+    def get(refs: list[object]) -> list[object]:
+        raise RayError("Task failed after 3 retries: worker died\n  (long Ray traceback)")
+
+    fake = SimpleNamespace(exceptions=SimpleNamespace(RayError=RayError), get=get)
+    with pytest.raises(SpecError, match=r"Ray could not run a task \(RayError: Task failed after 3 retries: "
+                                        r"worker died\); committed rows are kept") as err:
+        _ray_get(fake, [object()])
+    assert "\n" not in str(err.value)
