@@ -11,8 +11,11 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 import time
+from typing import Any
 
 from acceldse import __version__
 from acceldse.commands import COMMANDS
@@ -21,6 +24,17 @@ from acceldse.workloads.errors import SpecError
 
 log = logging.getLogger("acceldse")
 EXIT_INTERNAL = 3
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+"""The shell's codes for a process ended by SIGINT (128 + 2) and SIGTERM (128 + 15)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C: every ``finally`` runs (a sweep flushes
+    and checkpoints its store) before the command exits with code 143."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,24 +71,76 @@ def main(argv: list[str] | None = None) -> int:
     log.info("%s: %s", args.command, {k: v for k, v in vars(args).items()
                                       if k not in ("func", "command", "verbose") and v not in (None, False, [])})
     start = time.perf_counter()
+    previous = _on_sigterm(_raise_terminated)
     try:
-        code = int(args.func(args) or 0)
+        code = _run(args, command_flags(parser, args))
+    finally:
+        _on_sigterm(previous)
+    log.info("%s finished in %.2f s (exit %d)", args.command, time.perf_counter() - start, code)
+    return code
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install a SIGTERM handler (main thread only); returns the previous one."""
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
+
+
+PYTHON_ARGUMENTS: dict[str, str] = {"k": "top", "max_memory_gib": "max_memory"}
+"""Python argument names that differ from the destination of the flag that sets them."""
+
+
+def command_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """Destination -> option string (``where`` -> ``--where``) of the command ``args`` ran."""
+    stack = [parser]
+    while stack:
+        current = stack.pop()
+        if current.get_default("func") is getattr(args, "func", None) and current is not parser:
+            return {a.dest: a.option_strings[-1] for a in current._actions
+                    if a.option_strings and a.option_strings[-1].startswith("--")}
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+    return {}
+
+
+def flag_named(err: SpecError, flags: dict[str, str]) -> SpecError:
+    """An error raised by the Python API names its argument (``where``); on the command line, the
+    flag that set it (``--where``)."""
+    source = err.source or ""
+    flag = flags.get(PYTHON_ARGUMENTS.get(source, source))
+    return err.named(flag) if flag else err
+
+
+def _run(args: argparse.Namespace, flags: dict[str, str] | None = None) -> int:
+    """The command, with every failure turned into one line on stderr and its exit code."""
+    try:
+        return int(args.func(args) or 0)
     except SpecError as err:
-        print(f"acceldse: error: {err}", file=sys.stderr)
+        print(f"acceldse: error: {flag_named(err, flags or {})}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `acceldse simulate | head -1`: the reader left, stop quietly
         _silence_stdout()
         return 0
-    except KeyboardInterrupt:
-        print("acceldse: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        name, code = ("SIGTERM", EXIT_SIGTERM) if isinstance(err, Terminated) else ("SIGINT", EXIT_SIGINT)
+        print(f"acceldse: interrupted ({name}); what was committed is kept, rerun the command to resume",
+              file=sys.stderr)
+        return code
+    except OSError as err:  # the system refused: no space, permission, a read-only disk, a missing file
+        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+        print(f"acceldse: error: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        print("acceldse: error: out of memory (a smaller problem, fewer workers or a machine with more "
+              "memory)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Exception as err:  # a bug, not bad input: one line, the traceback with -v
         log.debug("traceback", exc_info=True)
         print(f"acceldse: internal error: {type(err).__name__}: {err} (please report it; -vv shows the "
               "traceback)", file=sys.stderr)
         return EXIT_INTERNAL
-    log.info("%s finished in %.2f s (exit %d)", args.command, time.perf_counter() - start, code)
-    return code
 
 
 def _silence_stdout() -> None:

@@ -2,8 +2,10 @@
 
 Every agent gets the same number of simulator evaluations on every seed. ``compare`` returns
 one row per run (agent, hyper-parameter setting, seed) with its best-so-far curve;
-``summarize`` gives per agent the mean and spread of the best reward over seeds and the
-evaluations needed to meet the targets. In lottery mode every agent also runs over the small
+``summarize`` gives per agent the median and inter-quartile range over seeds of the best
+feasible reward, the hypervolume and the feasible (legal) rate, and the evaluations needed to
+meet the targets. A run that found no feasible design has no best reward (NaN), which ranks
+below every run that did. In lottery mode every agent also runs over the small
 grid of its hyper-parameters (``Agent.LOTTERY``), and the summary shows how much the result
 moves with the setting: ArchGym's "hyper-parameter lottery".
 """
@@ -18,12 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from acceldse.envs.agents import AGENTS, make_agent
+from acceldse.envs.agents import AGENTS, check_budget, make_agent
 from acceldse.explore import explore, resolve_env_id
 from acceldse.workloads.errors import SpecError
 
-RUN_COLUMNS = ("agent", "setting", "seed", "evaluations", "best_reward", "targets_met", "first_met_at", "wall_s",
-               "curve")
+RUN_COLUMNS = ("agent", "setting", "seed", "evaluations", "best_reward", "targets_met", "first_met_at",
+               "feasible_rate", "hypervolume", "wall_s", "curve")
+DEFAULT_SEEDS = 10
+"""Seeds per agent of ``acceldse explore compare`` (medians and quartiles need ten or more)."""
 
 
 def settings(agent: str, lottery: bool) -> list[dict[str, Any]]:
@@ -35,13 +39,14 @@ def settings(agent: str, lottery: bool) -> list[dict[str, Any]]:
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
-def compare(env: str, agents: list[str], budget: int, seeds: int, *, env_kwargs: dict[str, Any] | None = None,
-            lottery: bool = False, store: str | Path | None = None, plot: str | Path | None = None,
-            progress: bool = False) -> pd.DataFrame:
+def compare(env: str, agents: list[str], budget: int, seeds: int = DEFAULT_SEEDS, *,
+            env_kwargs: dict[str, Any] | None = None, lottery: bool = False, store: str | Path | None = None,
+            plot: str | Path | None = None, progress: bool = False, max_budget: int | None = None) -> pd.DataFrame:
     """Run each agent (each lottery setting) on seeds ``0..seeds-1`` at ``budget`` evaluations.
 
-    Returns one row per run with ``RUN_COLUMNS`` (``curve``: best reward after each evaluation;
-    ``first_met_at``: evaluations to meet the targets, NaN if never).
+    Returns one row per run with ``RUN_COLUMNS`` (``curve``: best feasible reward after each evaluation,
+    NaN before the first; ``first_met_at``: evaluations to meet the targets, NaN if never; ``best_reward``
+    NaN when no feasible design was found).
     """
     if not agents:
         raise SpecError("no agent given", source="--agents", accepted=", ".join(AGENTS))
@@ -49,9 +54,7 @@ def compare(env: str, agents: list[str], budget: int, seeds: int, *, env_kwargs:
         make_agent(name)  # unknown names fail before any run
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise SpecError("need at least one seed", source="--seeds", value=seeds, accepted="an integer >= 1")
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-        raise SpecError("budget must be a positive number of evaluations", source="--budget", value=budget,
-                        accepted="an integer >= 1")
+    check_budget(budget, max_budget)
     if plot is not None:
         check_figure_path(plot)
     env_id = resolve_env_id(env)
@@ -63,10 +66,15 @@ def compare(env: str, agents: list[str], budget: int, seeds: int, *, env_kwargs:
         bar = tqdm(total=len(jobs), unit="run", leave=False)
     rows = []
     for agent, setting, seed in jobs:
-        res = explore(env_id, agent, budget, seed, env_kwargs=env_kwargs, hparams=setting, store=store)
+        res = explore(env_id, agent, budget, seed, env_kwargs=env_kwargs, hparams=setting, store=store,
+                      max_budget=max_budget)
         rows.append({"agent": agent, "setting": json.dumps(setting, sort_keys=True), "seed": seed,
-                     "evaluations": res.evaluations, "best_reward": res.best_reward, "targets_met": res.targets_met,
+                     "evaluations": res.evaluations,
+                     "best_reward": res.best_reward if res.best_reward is not None else np.nan,
+                     "targets_met": res.targets_met,
                      "first_met_at": float(res.first_met_at) if res.first_met_at is not None else np.nan,
+                     "feasible_rate": res.feasible_rate,
+                     "hypervolume": res.hypervolume if res.hypervolume is not None else np.nan,
                      "wall_s": res.wall_s, "curve": res.best_so_far()})
         if bar is not None:
             bar.update(1)
@@ -80,19 +88,41 @@ def compare(env: str, agents: list[str], budget: int, seeds: int, *, env_kwargs:
     return runs
 
 
+def _quartiles(values: pd.Series, worst: float) -> tuple[float, float]:
+    """Median and inter-quartile range of ``values`` with NaN (no feasible design) counted as ``worst``."""
+    x = values.fillna(worst).to_numpy(dtype=np.float64)
+    if len(x) == 0 or np.all(np.isnan(x)):
+        return np.nan, np.nan
+    q1, med, q3 = np.nanpercentile(x, [25, 50, 75])
+    return float(med), float(q3 - q1)
+
+
 def _agent_stats(part: pd.DataFrame, budget: int) -> dict[str, Any]:
     met = part.first_met_at.notna()
     censored = part.first_met_at.fillna(budget)
-    return {"runs": len(part), "best_reward_mean": part.best_reward.mean(),
-            "best_reward_std": part.best_reward.std(ddof=0), "best_reward_min": part.best_reward.min(),
-            "best_reward_max": part.best_reward.max(), "met": f"{int(met.sum())}/{len(part)}",
+    feasible = part.best_reward.notna()
+    med, iqr = _quartiles(part.best_reward, -np.inf)
+    hv_med, hv_iqr = _quartiles(part.hypervolume, 0.0) if part.hypervolume.notna().any() else (np.nan, np.nan)
+    fr_med, fr_iqr = _quartiles(part.feasible_rate, 0.0)
+    ev_med, ev_iqr = _quartiles(censored, float(budget))
+    return {"runs": len(part), "best_reward_median": med, "best_reward_iqr": iqr,
+            "best_reward_mean": part.best_reward.mean() if feasible.all() else np.nan,
+            "best_reward_std": part.best_reward.std(ddof=0) if feasible.all() else np.nan,
+            "best_reward_min": part.best_reward.min() if feasible.all() else np.nan,
+            "best_reward_max": part.best_reward.max(), "feasible_runs": f"{int(feasible.sum())}/{len(part)}",
+            "feasible_rate_median": fr_med, "feasible_rate_iqr": fr_iqr,
+            "hypervolume_median": hv_med, "hypervolume_iqr": hv_iqr, "met": f"{int(met.sum())}/{len(part)}",
+            "evals_to_target_median": ev_med, "evals_to_target_iqr": ev_iqr,
             "evals_to_target_mean": part.first_met_at[met].mean() if met.any() else np.nan,
             "evals_to_target_censored": censored.mean(), "wall_s_mean": part.wall_s.mean()}
 
 
 def summarize(runs: pd.DataFrame, *, lottery: bool = False) -> pd.DataFrame:
-    """Per agent: best reward mean/std/min/max over seeds, targets met (k/n), evaluations to the target
-    (mean over the seeds that met it; ``_censored`` counts a miss as the full budget).
+    """Per agent over seeds: median and inter-quartile range (``_iqr``) of the best feasible reward (a run
+    without a feasible design counts as the worst), of the hypervolume and of the feasible rate; runs that
+    found a feasible design (k/n); mean/std/min/max of the best reward (NaN unless every run found one);
+    targets met (k/n); evaluations to the target (median and IQR with a miss counted as the full budget,
+    ``_mean`` over the seeds that met it, ``_censored`` the mean with a miss counted as the full budget).
 
     In lottery mode, one row per agent and setting, then the spread over the agent's settings of
     the per-setting mean best reward (``lottery_min``/``lottery_max``) and of the censored mean
@@ -111,23 +141,28 @@ def summarize(runs: pd.DataFrame, *, lottery: bool = False) -> pd.DataFrame:
     return table
 
 
+def runs_json(runs: pd.DataFrame) -> list[dict[str, Any]]:
+    """The per-run records (``RUN_COLUMNS``, curves as lists, NaN as ``None``) that ``--runs-json`` writes."""
+    out = []
+    for row in runs.to_dict(orient="records"):
+        rec = {}
+        for k, v in row.items():
+            if k == "curve":
+                v = [None if not np.isfinite(x) else float(x) for x in np.asarray(v, dtype=np.float64)]
+            elif isinstance(v, float | np.floating) and not np.isfinite(v):
+                v = None
+            elif isinstance(v, np.generic):
+                v = v.item()
+            rec[k] = v
+        out.append(rec)
+    return out
+
+
 def plot_curves(runs: pd.DataFrame, title: str = "") -> Any:
-    """Mean best-so-far reward per agent over its runs, with the min-max band across runs."""
-    import matplotlib
+    """Mean best-so-far reward per agent over its runs, with the min-max band (``acceldse.plots.compare_curves``)."""
+    from acceldse.plots import compare_curves
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.0, 4.5), constrained_layout=True)
-    for agent, part in runs.groupby("agent", sort=False):
-        length = min(len(c) for c in part.curve)
-        curves = np.stack([np.asarray(c[:length]) for c in part.curve])
-        x = np.arange(1, length + 1)
-        ax.plot(x, curves.mean(axis=0), label=f"{agent} ({len(part)} runs)")
-        ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), alpha=0.15)
-    ax.set(xlabel="evaluations", ylabel="best reward so far", title=title)
-    ax.legend(fontsize=8)
-    return fig
+    return compare_curves(runs, title=title)
 
 
 def check_figure_path(path: str | Path) -> Path:
@@ -139,4 +174,4 @@ def check_figure_path(path: str | Path) -> Path:
     return out
 
 
-__all__ = ["check_figure_path", "compare", "plot_curves", "settings", "summarize"]
+__all__ = ["DEFAULT_SEEDS", "check_figure_path", "compare", "plot_curves", "runs_json", "settings", "summarize"]

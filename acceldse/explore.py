@@ -11,8 +11,12 @@ Example::
 
 Store tables: ``explore_evaluations`` (one row per evaluation, key ``eval_id``) and
 ``explore_runs`` (one row per finished run, key ``run_id``). A run is identified by its env id,
-env kwargs, agent, hyper-parameters, seed and budget; rerunning it with the same store answers
-the logged evaluations from the store and evaluates only the rest.
+env kwargs, agent, hyper-parameters, seed and budget, the content of every file an env argument
+names (a hardware YAML, an ONNX or CSV workload, a proxy) and the acceldse version; every row
+carries these values and ``run_id`` is computed from them. Rerunning it with the same store
+answers the logged evaluations from the store and evaluates only the rest; when a file or the
+version changed, the rerun is a new run (a new ``run_id``, said on stderr), never mixed with the
+old one. Knob columns (``knob.<name>``) take the type of the knob's whole value list.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from acceldse.envs.agents import AGENTS, Evaluation, ExploreResult, JointEnv, make_agent
+from acceldse.envs.agents import AGENTS, Evaluation, ExploreResult, JointEnv, check_budget, make_agent
 from acceldse.envs.agents import explore as run_agent
 from acceldse.workloads.errors import SpecError
 
@@ -60,11 +64,10 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     """The env ``env_id`` built with ``env_kwargs`` (a ``JointEnv`` for ``MultiAgentDesign``).
 
     ``env_kwargs["proxy"]`` (a file from ``acceldse proxy train --out``) replaces the env's simulator
-    with that learned cost model.
+    with that learned cost model (the design envs take it as a constructor argument).
     """
     env_id = resolve_env_id(env_id)
     kwargs = dict(env_kwargs or {})
-    proxy = kwargs.pop("proxy", None)
     try:
         if env_id == MULTI_AGENT_IDS[0]:
             from acceldse import envs
@@ -75,19 +78,53 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     except TypeError as err:  # an argument the env's constructor does not take
         raise SpecError(f"bad env argument: {err}", source="--env-arg", value=sorted(kwargs),
                         accepted=f"the arguments documented for {env_id} (acceldse list envs)") from None
-    if proxy is not None:
-        from acceldse.envs.proxy import use_proxy
-
-        use_proxy(env, str(proxy), source="--env-arg proxy")
     return env
+
+
+RUN_IDENTITY = ("env", "env_kwargs", "agent", "hparams", "seed", "budget", "inputs_sha256", "acceldse_version")
+"""The stored run columns ``run_id`` is computed from (``inputs_sha256``: JSON, file named by an env
+argument -> its SHA-256)."""
+
+
+def input_files(env_kwargs: dict[str, Any]) -> dict[str, str]:
+    """Every env argument that names an existing file -> the SHA-256 of its content."""
+    out = {}
+    for key, value in sorted(env_kwargs.items()):
+        if isinstance(value, str | Path) and str(value) and Path(value).is_file():
+            out[key] = hashlib.sha256(Path(value).read_bytes()).hexdigest()
+    return out
 
 
 def run_id(env_id: str, env_kwargs: dict[str, Any], agent: str, hparams: dict[str, Any], seed: int,
            budget: int) -> str:
-    """A stable id of one run: everything that determines its evaluations."""
-    key = json.dumps({"env": env_id, "env_kwargs": env_kwargs, "agent": agent, "hparams": hparams, "seed": seed,
-                      "budget": budget}, sort_keys=True, default=str)
-    return hashlib.sha1(key.encode()).hexdigest()[:16]
+    """A stable id of one run: everything that determines its evaluations (``RUN_IDENTITY``)."""
+    return run_key(run_columns(env_id, env_kwargs, agent, hparams, seed, budget))
+
+
+def run_columns(env_id: str, env_kwargs: dict[str, Any], agent: str, hparams: dict[str, Any], seed: int,
+                budget: int) -> dict[str, Any]:
+    """The ``RUN_IDENTITY`` values of a run, as stored in each of its rows."""
+    from acceldse.store import acceldse_version
+
+    return {"env": env_id, "env_kwargs": json.dumps(env_kwargs, sort_keys=True, default=str), "agent": agent,
+            "hparams": json.dumps(hparams, sort_keys=True, default=str), "seed": seed, "budget": budget,
+            "inputs_sha256": json.dumps(input_files(env_kwargs), sort_keys=True),
+            "acceldse_version": acceldse_version()}
+
+
+def run_key(columns: dict[str, Any]) -> str:
+    """``run_id`` from the stored ``RUN_IDENTITY`` values."""
+    return hashlib.sha1(json.dumps([str(columns[k]) for k in RUN_IDENTITY]).encode()).hexdigest()[:16]
+
+
+def knob_schema(env: gym.Env) -> dict[str, str]:
+    """``knob.<name>`` -> the SQL type of the knob's whole value list (never guessed from one batch)."""
+    from acceldse.store import sql_type
+
+    knobs = getattr(env.unwrapped, "knobs", None) or getattr(env, "knobs", None)
+    if not isinstance(knobs, dict):
+        return {}
+    return {f"knob.{k}": sql_type(v) for k, v in knobs.items() if isinstance(v, list | tuple)}
 
 
 def evaluation_rows(evals: list[Evaluation], run: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,7 +134,8 @@ def evaluation_rows(evals: list[Evaluation], run: dict[str, Any]) -> list[dict[s
         row = {"eval_id": f"{run['run_id']}:{ev.step:07d}", **run, "step": ev.step, "reward": ev.reward,
                "targets_met": ev.targets_met, "terminated": ev.terminated, "truncated": ev.truncated,
                "action": json.dumps(ev.action), "design": json.dumps(ev.design, sort_keys=True),
-               "metrics": json.dumps(ev.metrics, sort_keys=True), "obs": json.dumps(ev.obs), "eval_s": ev.eval_s}
+               "metrics": json.dumps(ev.metrics, sort_keys=True), "obs": json.dumps(ev.obs), "eval_s": ev.eval_s,
+               "feasible": ev.feasible, "network": json.dumps(ev.network, sort_keys=True) if ev.network else ""}
         row.update({f"knob.{k}": v for k, v in ev.design.items() if isinstance(v, int | float | str | bool)})
         row.update({f"metric.{k}": v for k, v in ev.metrics.items()})
         rows.append(row)
@@ -113,17 +151,20 @@ def logged_evaluations(store: Any, rid: str) -> list[Evaluation]:
     for i, row in enumerate(frame.itertuples(index=False)):
         if int(row.step) != i:
             break
+        network = getattr(row, "network", "")
         out.append(Evaluation(step=i, action=json.loads(row.action), design=json.loads(row.design),
                               metrics=json.loads(row.metrics), reward=float(row.reward),
                               targets_met=bool(row.targets_met), terminated=bool(row.terminated),
-                              truncated=bool(row.truncated), obs=json.loads(row.obs), eval_s=0.0))
+                              truncated=bool(row.truncated), obs=json.loads(row.obs), eval_s=0.0,
+                              feasible=bool(getattr(row, "feasible", True)),
+                              network=json.loads(network) if isinstance(network, str) and network else None))
     return out
 
 
 def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *,
             env_kwargs: dict[str, Any] | None = None, hparams: dict[str, Any] | None = None,
-            store: str | Path | None = None, on_evaluation: Callable[[Evaluation], None] | None = None
-            ) -> ExploreResult:
+            store: str | Path | None = None, on_evaluation: Callable[[Evaluation], None] | None = None,
+            max_budget: int | None = None) -> ExploreResult:
     """Run ``agent`` on env ``env`` for ``budget`` evaluations; log them to ``store``.
 
     Args:
@@ -136,29 +177,31 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
         hparams: the agent's hyper-parameters (``AGENTS[agent].HPARAMS`` lists them and their defaults).
         store: a DuckDB result store; the run resumes from the evaluations it already holds.
         on_evaluation: called after each new evaluation is buffered (progress bars, tests).
+        max_budget: the largest budget accepted (default ``envs.agents.MAX_BUDGET``; ``--max-budget``).
     """
     env_kwargs = dict(env_kwargs or {})
-    the_agent = make_agent(agent, **(hparams or {}))  # bad agent / hyper-parameter before any work
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-        raise SpecError("budget must be a positive number of evaluations", source="--budget", value=budget,
-                        accepted="an integer >= 1")
     env_id = resolve_env_id(env)
+    the_agent = make_agent(agent, env_id=env_id, **(hparams or {}))  # bad agent / hyper-parameter before any work
+    check_budget(budget, max_budget)
     if store is not None:
         from acceldse.store import check_store_path
 
         check_store_path(store, create=True)  # before any work
     gym_env = make_env(env_id, env_kwargs)
-    rid = run_id(env_id, env_kwargs, agent, the_agent.hparams, seed, budget)
-    run = {"run_id": rid, "env": env_id, "env_kwargs": json.dumps(env_kwargs, sort_keys=True), "agent": agent,
-           "hparams": json.dumps(the_agent.hparams, sort_keys=True), "seed": seed, "budget": budget}
+    columns = run_columns(env_id, env_kwargs, agent, the_agent.hparams, seed, budget)
+    rid = run_key(columns)
+    run = {"run_id": rid, **columns}
+    schema = knob_schema(gym_env)
     if store is None:
         try:
-            return run_agent(gym_env, the_agent, budget, seed, env_id=env_id, sink=on_evaluation)
+            return run_agent(gym_env, the_agent, budget, seed, env_id=env_id, sink=on_evaluation,
+                             max_budget=max_budget)
         finally:
             gym_env.close()
     from acceldse.store import ResultStore
 
     with ResultStore(store) as db:
+        _say_if_inputs_changed(db, run)
         buffer: list[Evaluation] = []
         last = [time.monotonic()]
 
@@ -166,7 +209,7 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
             if buffer:
                 import pandas as pd
 
-                db.insert(EVALUATIONS_TABLE, pd.DataFrame(evaluation_rows(buffer, run)), key="eval_id")
+                db.insert(EVALUATIONS_TABLE, pd.DataFrame(evaluation_rows(buffer, run)), key="eval_id", schema=schema)
                 buffer.clear()
             last[0] = time.monotonic()
 
@@ -179,7 +222,7 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
 
         try:
             result = run_agent(gym_env, the_agent, budget, seed, env_id=env_id, sink=sink,
-                               replay=logged_evaluations(db, rid))
+                               replay=logged_evaluations(db, rid), max_budget=max_budget)
         finally:
             flush()
             gym_env.close()
@@ -187,15 +230,42 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
     return result
 
 
+def _say_if_inputs_changed(db: Any, run: dict[str, Any]) -> None:
+    """A run with the same arguments but other file contents or version is a new run: say so on stderr."""
+    import logging
+
+    if EVALUATIONS_TABLE not in db.tables():
+        return
+    same = ("env", "env_kwargs", "agent", "hparams", "seed", "budget")
+    have = set(db.columns(EVALUATIONS_TABLE))
+    if not {"inputs_sha256", "acceldse_version", *same} <= have:
+        return
+    where = " AND ".join(f"{k} = ?" for k in same)
+    before = db.query(f"SELECT DISTINCT run_id, inputs_sha256, acceldse_version FROM {EVALUATIONS_TABLE} "
+                      f"WHERE {where} AND run_id <> ?", [run[k] for k in same] + [run["run_id"]])
+    for row in before.itertuples(index=False):
+        changed = [k for k, v in json.loads(run["inputs_sha256"]).items()
+                   if json.loads(row.inputs_sha256).get(k) != v]
+        if row.acceldse_version != run["acceldse_version"]:
+            changed.append(f"acceldse version {row.acceldse_version} -> {run['acceldse_version']}")
+        logging.getLogger("acceldse.explore").warning(
+            "the store holds run %s with the same arguments but other inputs (%s changed): this is a new run %s, "
+            "not a resume", row.run_id, ", ".join(changed) or "inputs", run["run_id"])
+
+
 def _log_run(db: Any, run: dict[str, Any], result: ExploreResult) -> None:
     import pandas as pd
 
     summary = result.summary()
-    row = {**run, "evaluations": result.evaluations, "replayed": result.replayed, "best_reward": result.best_reward,
+    best = result.best_reward if result.best_reward is not None else float("nan")
+    row = {**run, "evaluations": result.evaluations, "replayed": result.replayed, "best_reward": best,
+           "feasible_rate": result.feasible_rate,
+           "hypervolume": result.hypervolume if result.hypervolume is not None else float("nan"),
            "best_design": json.dumps(summary["best_design"], sort_keys=True),
            "best_metrics": json.dumps(summary["best_metrics"], sort_keys=True), "targets_met": result.targets_met,
            "first_met_at": result.first_met_at if result.first_met_at is not None else -1, "wall_s": result.wall_s}
     db.insert(RUNS_TABLE, pd.DataFrame([row]), key="run_id")
 
 
-__all__ = ["AGENTS", "EVALUATIONS_TABLE", "RUNS_TABLE", "env_ids", "explore", "make_env", "run_id"]
+__all__ = ["AGENTS", "EVALUATIONS_TABLE", "RUNS_TABLE", "RUN_IDENTITY", "env_ids", "explore", "input_files",
+           "knob_schema", "make_env", "run_columns", "run_id", "run_key"]

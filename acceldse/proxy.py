@@ -4,6 +4,7 @@ log that ``acceldse explore --store`` wrote, optionally save it for ``--env-arg 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from acceldse.envs.proxy import MODELS, ProxyModel
 from acceldse.explore import EVALUATIONS_TABLE, resolve_env_id
@@ -15,7 +16,10 @@ def train_proxy(store: str | Path, targets: list[str], *, model: str = "mlp", en
                 out: str | Path | None = None) -> ProxyModel:
     """Fit ``model`` (mlp | rf | gbm) to predict ``targets`` from the designs logged in ``store``.
 
-    Only real simulator evaluations are used (rows a proxy-driven run logged are left out).
+    Only real simulator evaluations are used (rows a proxy-driven run logged are left out), and only
+    of one workload, hardware and fidelity: rows whose env arguments give another env identity
+    (``env.unwrapped.identity``) are refused, never merged (narrow them with ``--where``). The proxy
+    records that identity and ``use_proxy`` refuses any env that differs from it.
     """
     from acceldse.store import ResultStore
 
@@ -43,11 +47,43 @@ def train_proxy(store: str | Path, targets: list[str], *, model: str = "mlp", en
                         value=env or where, accepted=", ".join(envs_logged) or "(the log is empty)")
     frame = frame.dropna(axis=1, how="all")
     kwargs = sorted(frame.env_kwargs.unique())
+    env_id = env or envs_logged[0]
+    identity = _one_identity(env_id, kwargs)
     proxy = ProxyModel.fit(frame, targets, model=model, test_fraction=test_fraction, seed=seed,
-                           meta={"env": env or envs_logged[0], "env_kwargs": kwargs})
+                           meta={"env": env_id, "env_kwargs": kwargs, "identity": identity})
     if out is not None:
         proxy.save(out)
     return proxy
+
+
+def _one_identity(env_id: str, kwargs: list[str]) -> dict[str, Any] | None:
+    """The identity (workload, hardware, fidelity ...) the logged runs share, or a ``SpecError`` naming two
+    that differ."""
+    import json
+
+    from acceldse.explore import make_env
+
+    seen: dict[str, str] = {}
+    identity: dict[str, Any] | None = None
+    for text in kwargs:
+        args = {k: v for k, v in json.loads(text).items() if k not in ("targets", "reward")}
+        env = make_env(env_id, args)
+        try:
+            own = getattr(env.unwrapped, "identity", None)
+        finally:
+            env.close()
+        if not isinstance(own, dict) or not own:
+            continue
+        key = json.dumps(own, sort_keys=True)
+        seen.setdefault(key, text)
+        if identity is None:
+            identity = own
+        elif own != identity:
+            diff = sorted(k for k in set(own) | set(identity) if own.get(k) != identity.get(k))
+            raise SpecError(f"the log holds runs of different {diff[0]}s; a proxy learns one", source="--where",
+                            key=diff[0], value=[identity.get(diff[0]), own.get(diff[0])],
+                            accepted="a --where filter that keeps one, e.g. \"env_kwargs LIKE '%resnet18%'\"")
+    return identity
 
 
 __all__ = ["train_proxy"]

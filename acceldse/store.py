@@ -2,8 +2,15 @@
 
 One process writes (the parent of a sweep or an exploration); workers return rows to it.
 Each ``insert`` is one transaction that adds only the rows whose key is not stored yet, so a
-``kill -9`` at any moment loses no committed row and a rerun duplicates none. Tables are
-created on first use from the columns of the first frame; later frames may add columns.
+``kill -9`` at any moment loses no committed row and a rerun duplicates none; SIGINT and SIGTERM
+arriving during a transaction are delivered once it has committed.
+
+Column types are declared, never guessed from one batch: the caller's ``schema`` (column -> SQL
+type) wins, other columns take the type of all the values they bring. A value never changes on
+the way in: an integer column meeting fractional values is widened to ``DOUBLE`` (lossless), and
+any other mismatch (text into a number column, a fraction into a declared integer) is a
+``SpecError`` naming the column. Storage faults (no space, permission, a lock held by another
+process, a corrupt file) are ``SpecError``s naming the file and the cause.
 
 Example::
 
@@ -17,8 +24,13 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,8 +39,9 @@ import pandas as pd
 
 from acceldse.workloads.errors import SpecError
 
-STORE_SCHEMA_VERSION = 1
-"""Bumped when the layout of the store (meta table, key handling) changes incompatibly."""
+STORE_SCHEMA_VERSION = 2
+"""Bumped when the layout of the store (meta table, key handling) changes incompatibly (2: rows carry
+the values they are keyed on, declared column types, the ``sweeps`` table)."""
 
 META_TABLE = "acceldse_meta"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -51,8 +64,75 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def check_store_path(path: str | Path, *, create: bool, source: str = "--store") -> Path:
-    """Validate a store path before any work: folder exists, not a directory, writable."""
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+FLOAT_TYPES = ("FLOAT", "DOUBLE")
+
+
+def sql_type(values: Any) -> str:
+    """The column type that holds every one of ``values`` exactly (NULLs ignored).
+
+    Booleans -> BOOLEAN, integers -> BIGINT, numbers with a fraction (or a mix of integers and
+    floats) -> DOUBLE, anything else -> VARCHAR (a mix of text and numbers included).
+    """
+    kinds = set()
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if hasattr(v, "item") and not isinstance(v, str | bytes):
+            v = v.item()
+        kinds.add("BOOLEAN" if isinstance(v, bool) else "BIGINT" if isinstance(v, int)
+                  else "DOUBLE" if isinstance(v, float) else "VARCHAR")
+    if kinds <= {"BIGINT", "DOUBLE"} and kinds:
+        return "DOUBLE" if "DOUBLE" in kinds else "BIGINT"
+    return kinds.pop() if len(kinds) == 1 else "VARCHAR"
+
+
+def storage_error(err: BaseException, path: str | Path, action: str) -> SpecError:
+    """One line naming the store file and the cause of a DuckDB or OS error."""
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    lower = text.lower()
+    if "could not set lock" in lower or "conflicting lock" in lower:
+        pid = re.search(r"PID (\d+)", text)
+        owner = f"process {pid[1]}" if pid else "another process"
+        return SpecError(f"cannot {action}: {owner} has it open", source=str(path),
+                         accepted="wait for that process to finish (or stop it), or use another store path")
+    causes = [("no space left", "no space left on the device"), ("file too large", "file size limit reached"),
+              ("disk quota", "disk quota exceeded"), ("permission denied", "permission denied"),
+              ("read-only file system", "read-only file system"),
+              ("corrupt", "the file is corrupt"), ("checksum", "the file is corrupt"),
+              ("not a valid duckdb", "not a DuckDB file"), ("is not a valid", "not a DuckDB file")]
+    for needle, cause in causes:
+        if needle in lower:
+            hint = ("free space (or raise the limit) and rerun: committed rows are kept" if "space" in cause
+                    or "limit" in cause or "quota" in cause else
+                    "a readable and writable path" if "permission" in cause or "read-only" in cause else
+                    "restore the file from a copy, or use a new store path")
+            return SpecError(f"cannot {action}: {cause} ({text})", source=str(path), accepted=hint)
+    return SpecError(f"cannot {action}: {text}", source=str(path),
+                     accepted="a DuckDB store written by acceldse on a writable disk, or a new path")
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends (a commit is never cut in half), then deliver them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    caught = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in caught}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if pending:
+            signal.raise_signal(pending[0])
+
+
+def check_store_path(path: str | Path, *, create: bool, source: str = "store") -> Path:
+    """Validate a store path before any work: folder exists, not a directory, writable (the file,
+    its folder for DuckDB's ``.wal`` journal, and a journal already there)."""
     path = Path(path)
     if path.is_dir():
         raise SpecError("is a directory", source=source, value=str(path), accepted="a .duckdb file path")
@@ -67,9 +147,19 @@ def check_store_path(path: str | Path, *, create: bool, source: str = "--store")
         if not os.access(parent, os.W_OK | os.X_OK):
             raise SpecError(f"folder {str(parent)!r} is not writable", source=source, value=str(path),
                             accepted="a path in an existing, writable folder")
-    elif create and not os.access(path, os.W_OK):
-        raise SpecError("result store is not writable", source=source, value=str(path),
-                        accepted="a writable .duckdb file")
+    elif create:
+        parent = path.parent if str(path.parent) else Path(".")
+        wal = path.with_name(path.name + ".wal")
+        if not os.access(path, os.W_OK):
+            raise SpecError("result store is not writable", source=source, value=str(path),
+                            accepted="a writable .duckdb file")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise SpecError(f"folder {str(parent)!r} is not writable (DuckDB writes its journal "
+                            f"{wal.name} next to the store)", source=source, value=str(path),
+                            accepted="a store in a writable folder")
+        if wal.exists() and not os.access(wal, os.R_OK | os.W_OK):
+            raise SpecError(f"the store's journal {str(wal)!r} is not readable and writable", source=source,
+                            value=str(path), accepted="fix the journal's permissions")
     return path
 
 
@@ -87,33 +177,85 @@ class ResultStore:
             DuckDB database, or a store written by an incompatible acceldse version.
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True, source: str = "--store") -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, source: str = "store") -> None:
         import duckdb
 
         self.path = check_store_path(path, create=create, source=source)
         self.source = source
+        self.writable = create
+        self._closed = False
+        created = not self.path.exists()
         try:
-            self._con = duckdb.connect(str(self.path), read_only=not create)
-        except duckdb.Error as err:
-            raise SpecError(f"cannot open the result store: {err}", source=source, value=str(self.path),
-                            accepted="a DuckDB file written by acceldse, or a new path") from None
+            with signals_deferred():
+                self._con = duckdb.connect(str(self.path), read_only=not create)
+        except (duckdb.Error, OSError) as err:
+            raise storage_error(err, self.path, "open the result store") from None
         try:
-            self._check_meta(writable=create)
+            with self._storage("read the result store"):
+                self._check_meta(writable=create)
         except BaseException:
             self._con.close()
+            if created:  # nothing of ours was stored: leave no empty file behind
+                self._remove_files()
             raise
 
     # ---- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:
-        self._con.close()
+        """Checkpoint (a writable store) and close; a failed checkpoint is an error naming the file
+        (the committed rows stay in its ``.wal`` journal and are replayed when the store is next opened)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self.writable:
+                with self._storage("checkpoint the result store (committed rows are kept in its .wal journal "
+                                   "and recovered on the next open)"), signals_deferred():
+                    self._con.execute("CHECKPOINT")
+        finally:
+            with suppress(Exception):  # after a failed checkpoint, that error is the one to report
+                self._con.close()
+
+    def _remove_files(self) -> None:
+        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+            with suppress(OSError):
+                p.unlink()
+
+    def discard_if_empty(self) -> None:
+        """Close and delete a store that holds no result table (e.g. a sweep refused before any row)."""
+        if not self._closed and not self.tables():
+            self._closed = True
+            self._con.close()
+            self._remove_files()
+
+    @contextmanager
+    def _storage(self, action: str) -> Iterator[None]:
+        """DuckDB and OS errors of the block become one ``SpecError`` naming the file and the cause."""
+        import duckdb
+
+        try:
+            yield
+        except SpecError:
+            raise
+        except (duckdb.Error, OSError) as err:
+            raise storage_error(err, self.path, action) from None
 
     def __enter__(self) -> ResultStore:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        if exc is None:
+            self.close()
+            return
+        try:  # an error is on its way out already: it is the one to report
+            self.close()
+        except SpecError as err:
+            if isinstance(exc, SpecError):  # a storage fault already said why; the checkpoint failed for it too
+                return
+            import logging
+
+            logging.getLogger(__name__).warning("%s", err)
 
     def _check_meta(self, *, writable: bool) -> None:
         current = acceldse_version()
@@ -144,7 +286,11 @@ class ResultStore:
                 con.execute("BEGIN TRANSACTION")
 
             def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-                con.execute("ROLLBACK" if exc_type else "COMMIT")
+                if exc_type is None:
+                    con.execute("COMMIT")
+                    return
+                with suppress(Exception):  # a failed transaction may be gone already; report its cause
+                    con.execute("ROLLBACK")
 
         return _Tx()
 
@@ -176,11 +322,13 @@ class ResultStore:
         self._check_table(table, must_exist=False)
         if table not in self._all_tables():
             return set()
-        return {str(r[0]) for r in self._con.execute(f"SELECT {quote(key)} FROM {table}").fetchall()}
+        with self._storage(f"read table {table!r}"):
+            return {str(r[0]) for r in self._con.execute(f"SELECT {quote(key)} FROM {table}").fetchall()}
 
     def count(self, table: str) -> int:
         self._check_table(table, must_exist=True)
-        return int(self._con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+        with self._storage(f"read table {table!r}"):
+            return int(self._con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
 
     def read(self, table: str, where: str | None = None) -> pd.DataFrame:
         """Rows of ``table`` (no particular order), optionally filtered by an SQL ``where`` clause.
@@ -193,50 +341,88 @@ class ResultStore:
         sql = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "")
         try:
             return self._con.execute(sql).df()
-        except duckdb.Error as err:
-            raise SpecError(f"bad filter: {str(err).splitlines()[0]}", source="--where", value=where,
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.ConversionException) as err:
+            if not where:
+                raise storage_error(err, self.path, f"read table {table!r}") from None
+            raise SpecError(f"bad filter: {str(err).splitlines()[0]}", source="where", value=where,
                             accepted="an SQL condition over the columns " + ", ".join(self.columns(table))) from None
+        except (duckdb.Error, OSError) as err:
+            raise storage_error(err, self.path, f"read table {table!r}") from None
 
-    def query(self, sql: str) -> pd.DataFrame:
-        """Any read-only SQL over the store's tables."""
-        return self._con.execute(sql).df()
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Any read-only SQL over the store's tables (``?`` placeholders filled from ``params``)."""
+        with self._storage("read the result store"):
+            return self._con.execute(sql, params or []).df()
 
     # ---- writing -----------------------------------------------------------------------
 
-    def insert(self, table: str, rows: pd.DataFrame, key: str = "point_id") -> int:
+    def insert(self, table: str, rows: pd.DataFrame, key: str = "point_id",
+               schema: dict[str, str] | None = None) -> int:
         """Insert the rows whose ``key`` is not stored yet, in one transaction; returns how many.
 
-        The table is created on first use from the frame's columns (``key`` is its primary
-        key); columns a later frame adds are added to the table (earlier rows get NULL).
+        The table is created on first use (``key`` is its primary key) with the ``schema`` types
+        (column -> SQL type) for the columns it names and, for the others, the type of all the
+        frame's values; columns a later frame adds are added (earlier rows get NULL).
         """
-        return self.insert_many({table: rows}, {table: key})[table]
+        return self.insert_many({table: rows}, {table: key}, {table: schema or {}})[table]
 
-    def insert_many(self, frames: dict[str, pd.DataFrame], keys: dict[str, str]) -> dict[str, int]:
+    def insert_many(self, frames: dict[str, pd.DataFrame], keys: dict[str, str],
+                    schemas: dict[str, dict[str, str]] | None = None) -> dict[str, int]:
         """``insert`` into several tables in one transaction (e.g. a sweep's points and their layers)."""
+        if not self.writable:
+            raise SpecError("the result store is open read-only", source=str(self.path))
         for table, rows in frames.items():
             self._check_table(table, must_exist=False)
             if keys[table] not in rows.columns:
                 raise SpecError("rows lack the key column", source=str(self.path), key=keys[table],
                                 value=list(rows.columns), accepted=f"a DataFrame with a {keys[table]!r} column")
-        with self._transaction():
-            return {table: self._insert_new(table, rows, keys[table]) for table, rows in frames.items()}
+        with self._storage("write to the result store"), signals_deferred(), self._transaction():
+            return {table: self._insert_new(table, rows, keys[table], (schemas or {}).get(table) or {})
+                    for table, rows in frames.items()}
 
-    def _insert_new(self, table: str, rows: pd.DataFrame, key: str) -> int:
+    def column_types(self, table: str) -> dict[str, str]:
+        """Column name -> SQL type of a stored table (empty when it does not exist yet)."""
+        if table not in self._all_tables():
+            return {}
+        return {r[0]: r[1] for r in self._con.execute(f"DESCRIBE {table}").fetchall()}
+
+    def _insert_new(self, table: str, rows: pd.DataFrame, key: str, schema: dict[str, str]) -> int:
         if rows.empty:
             return 0
-        frame = rows.drop_duplicates(subset=[key], keep="first")  # noqa: F841 - read by DuckDB by name
+        frame = rows.drop_duplicates(subset=[key], keep="first")
         con = self._con
-        types = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM frame").fetchall()}
-        if table not in self._all_tables():
-            cols = ", ".join(f"{quote(c)} {t}" for c, t in types.items())
+        inferred = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM frame").fetchall()}
+        wanted = {c: schema.get(c, t) for c, t in inferred.items()}
+        for c, t in wanted.items():
+            if c in schema and inferred[c] not in (t, '"NULL"'):
+                _check_fits(frame[c], t, column=c, table=table, path=self.path)
+        have = self.column_types(table)
+        if not have:
+            cols = ", ".join(f"{quote(c)} {t}" for c, t in wanted.items() if t != '"NULL"')
             con.execute(f"CREATE TABLE {table} ({cols}, PRIMARY KEY ({quote(key)}))")
         else:
-            have = set(self.columns(table))
-            for c, t in types.items():
+            for c, t in wanted.items():
+                if t == '"NULL"':  # no value yet: fits any column
+                    continue
                 if c not in have:
                     con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(c)} {t}")
+                elif have[c] != t:
+                    if _lossless(t, have[c]):
+                        continue
+                    if _lossless(have[c], t):  # e.g. integers stored so far, fractions now: widen
+                        con.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(c)} TYPE {t}")
+                        continue
+                    if have[c] in INTEGER_TYPES and t in FLOAT_TYPES:
+                        _check_fits(frame[c], have[c], column=c, table=table, path=self.path)
+                        continue
+                    raise SpecError(f"column {c!r} of table {table!r} holds {have[c]} values; these rows bring "
+                                    f"{t} values, which it cannot hold unchanged", source=str(self.path),
+                                    value=frame[c].dropna().head(3).tolist(),
+                                    accepted="values of the stored type, or a new store path")
+        names = [c for c in frame.columns if wanted.get(c) != '"NULL"']
+        select = ", ".join(quote(c) for c in names)  # noqa: F841 - read by DuckDB by name
         before = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
-        con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM frame")
+        con.execute(f"INSERT OR IGNORE INTO {table} ({select}) SELECT {select} FROM frame")
         after = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
         return after - before
 
@@ -256,4 +442,33 @@ class ResultStore:
         return path
 
 
-__all__ = ["STORE_SCHEMA_VERSION", "ResultStore", "check_store_path", "quote"]
+def _lossless(source: str, target: str) -> bool:
+    """Whether every ``source`` value converts to ``target`` unchanged (numbers within 2**53)."""
+    if source == target:
+        return True
+    if source in INTEGER_TYPES:
+        return target in INTEGER_TYPES and INTEGER_TYPES.index(target) >= INTEGER_TYPES.index(source) \
+            and (source.startswith("U") or not target.startswith("U")) or target in FLOAT_TYPES
+    return source == "FLOAT" and target == "DOUBLE"
+
+
+def _check_fits(values: pd.Series, target: str, *, column: str, table: str, path: Path) -> None:
+    """Values bound for an integer (or other declared) column must convert unchanged."""
+    present = values.dropna()
+    if target in INTEGER_TYPES:
+        numeric = pd.to_numeric(present, errors="coerce")
+        bad = present[numeric.isna() | (numeric % 1 != 0)]
+    elif target in FLOAT_TYPES:
+        bad = present[pd.to_numeric(present, errors="coerce").isna()]
+    elif target == "BOOLEAN":
+        bad = present[~present.map(lambda v: isinstance(v, bool | int) and v in (0, 1))]
+    else:
+        bad = present.iloc[:0]
+    if len(bad):
+        first = bad.iloc[0]
+        raise SpecError(f"value does not fit column {column!r} ({target}) of table {table!r}", source=str(path),
+                        value=first.item() if hasattr(first, "item") else first, accepted=f"{target.lower()} values")
+
+
+__all__ = ["STORE_SCHEMA_VERSION", "ResultStore", "check_store_path", "quote", "signals_deferred", "sql_type",
+           "storage_error"]

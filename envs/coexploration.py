@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from acceldse.envs.design_env import DesignEnv
+from acceldse.envs.design_env import DesignEnv, digest
 from acceldse.envs.knobs import Knobs
 from acceldse.envs.nas import NAS_KNOBS, TASKS, accuracy_evaluator, arch_key, architecture, build_network
 from acceldse.mapper.hetero import SubAccelerator, assign_layers
@@ -66,6 +66,7 @@ class CoExplorationEnv(DesignEnv):
     | ``accuracy`` | ``"surrogate"`` | ``surrogate`` (fit to real runs), ``train`` (CPU torch, cached) or a callable |
     | ``mapper_search``, ``mapper_budget`` | ``"random"``, ``300`` | mapping search per (layer shape, sub-accelerator) |
     | ``knobs`` | ``None`` | ``{knob: [values]}`` overriding any value list |
+    | ``proxy`` | ``None`` | a proxy file (``acceldse proxy train --out``) in place of the cost models |
 
     Default targets: accuracy 0.95, half the reference latency and energy, the reference area.
 
@@ -75,12 +76,14 @@ class CoExplorationEnv(DesignEnv):
 
     metric_names = METRICS
     extra_metrics = ("accuracy", "min_accuracy", "latency_cycles")
+    pareto_metrics = ("latency_us", "energy_uj", "error")
 
     def __init__(self, tasks: Sequence[str] = ("digits",), sub_accelerators: int = 2,
                  hierarchy: str = "simple_ws_32x32", total_bandwidth_words_per_cycle: float = 16.0,
                  targets: Mapping[str, float] | None = None, reward: str = "accuracy",
                  accuracy: str | Callable[[dict[str, Any]], float] = "surrogate", mapper_search: str = "random",
-                 mapper_budget: int = 300, knobs: Mapping[str, Sequence[Any]] | None = None) -> None:
+                 mapper_budget: int = 300, knobs: Mapping[str, Sequence[Any]] | None = None,
+                 proxy: str | None = None) -> None:
         if isinstance(tasks, str) or not tasks or any(t not in TASKS for t in tasks) or len(set(tasks)) != len(tasks):
             raise SpecError("tasks must be a list of distinct task names", source="tasks", value=tasks,
                             accepted=", ".join(TASKS))
@@ -112,10 +115,13 @@ class CoExplorationEnv(DesignEnv):
             if isinstance(acc, bool) or not isinstance(acc, int | float) or not 0 < acc < 1:
                 raise SpecError("accuracy target must be in (0, 1)", source="targets", key="accuracy", value=acc)
             goal["error"] = 1.0 - acc
+        self.identity = {"env": "CoExploration-v0", "tasks": list(self.tasks), "hierarchy": digest(self.template),
+                         "total_bandwidth_words_per_cycle": self.total_bw,
+                         "accuracy": accuracy if isinstance(accuracy, str) else "callable"}
         self._setup(Knobs(defaults, knobs, check=self._check_knob), goal, reward,
                     default_targets=lambda ref: {"latency_us": 0.5 * ref["latency_us"],
                                                  "energy_uj": 0.5 * ref["energy_uj"], "area_mm2": ref["area_mm2"],
-                                                 "error": 0.05})
+                                                 "error": 0.05}, proxy=proxy)
 
     @staticmethod
     def _check_knob(name: str, value: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from acceldse.envs.design_env import DesignEnv
+from acceldse.envs.design_env import DesignEnv, digest
 from acceldse.envs.knobs import Knobs
 from acceldse.simulator.fpga import Folding, StageCost, load_platform, stage_cost
 from acceldse.simulator.fpga.design import (
@@ -15,9 +15,9 @@ from acceldse.simulator.fpga.design import (
     partition_topology,
     partition_violations,
 )
-from acceldse.simulator.fpga.networks import load_fpga_workload
 from acceldse.simulator.fpga.stage import channels_in, channels_out, divisors, kernel_size
 from acceldse.workloads.errors import SpecError
+from acceldse.workloads.loader import load_workload
 from acceldse.workloads.network import Network
 
 METRICS = ("sample_time_us", "latency_us", "dsp", "bram18", "lut", "ff", "bandwidth_gbit_per_s")
@@ -100,6 +100,7 @@ class FpgaDesignEnv(DesignEnv):
     | ``targets`` | ``None`` | upper bounds on any observed metric |
     | ``reward`` | ``"sample_time_us"`` | ``sample_time_us``, ``latency_us`` or ``spec`` |
     | ``knobs`` | ``None`` | ``{knob: [values]}`` narrowing any divisor list |
+    | ``proxy`` | ``None`` | a proxy file (``acceldse proxy train --out``) in place of the FPGA model |
 
     ## Version History
     * v0: initial version.
@@ -107,14 +108,16 @@ class FpgaDesignEnv(DesignEnv):
 
     metric_names = METRICS
     extra_metrics = ("throughput_per_s", "uram", "partitions")
+    pareto_metrics = ("sample_time_us", "dsp", "lut")
 
     def __init__(self, workload: str = "lenet", platform: str = "zc706", batch: int = 256,
                  clock_mhz: float | None = None, targets: Mapping[str, float] | None = None,
-                 reward: str = "sample_time_us", knobs: Mapping[str, list[Any]] | None = None) -> None:
+                 reward: str = "sample_time_us", knobs: Mapping[str, list[Any]] | None = None,
+                 proxy: str | None = None) -> None:
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise SpecError("batch must be a positive integer", source="batch", value=batch,
                             accepted="an integer >= 1")
-        self.network = load_fpga_workload(workload)
+        self.network = load_workload(workload)
         board = load_platform(platform)
         self.platform = board.with_clock(float(clock_mhz)) if clock_mhz is not None else board
         self.batch = batch
@@ -124,8 +127,10 @@ class FpgaDesignEnv(DesignEnv):
         self._topologies: dict[tuple[str, ...], Any] = {}
         self._violations: list[str] = []
         defaults = folding_knobs(self.network)
+        self.identity = {"env": "FpgaDesign-v0", "workload": self.network.name, "workload_digest": digest(self.network),
+                         "platform": self.platform.name, "platform_digest": digest(self.platform), "batch": batch}
         self._setup(Knobs(defaults, knobs, check=lambda name, v: self._check_knob(defaults, name, v)), targets,
-                    reward)
+                    reward, proxy=proxy)
 
     @staticmethod
     def _check_knob(defaults: dict[str, list[Any]], name: str, value: Any) -> None:

@@ -52,15 +52,20 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
     mapper's reason (level, dataspace, excess) in ``info["reason"]``.
 
     ``info``: ``layer``, ``count`` (occurrences of the shape), ``design`` (knob -> index; the mapping is
-    ``env.unwrapped.mapping(layer_index, action)``), ``metrics`` (cycles, energy_pj, edp), ``legal``,
-    ``reason``, ``targets_met`` (= legal) and ``evaluations`` (this episode).
+    ``env.unwrapped.mapping(layer_index, action)``), ``metrics`` (cycles, energy_pj, edp), ``legal`` and
+    ``feasible`` (the layer's mapping is legal), ``reason``, ``targets_met`` (only at the last step: every
+    layer of the network mapped legally) and ``evaluations`` (this episode).
 
     ## Starting State
     The first distinct layer.
 
     ## Episode End
-    ``terminated`` after the last distinct layer; ``info["network"]`` then holds the network totals
-    (cycles and energy weighted by layer counts, or ``None`` when a layer was illegal).
+    ``terminated`` after the last distinct layer; ``info["network"]`` then describes the network mapping
+    the episode built -- what search agents compare (best, targets met): ``feasible`` (every layer legal),
+    ``targets_met`` (= feasible), ``metrics`` (``cycles``, ``energy_pj``, ``edp``: layer values weighted by
+    their counts; empty when a layer was illegal), ``reward`` (``log2(ref / x)`` of the network objective
+    against the reference mappings' totals, ``illegal_reward`` when a layer was illegal) and ``design``
+    (layer name -> action).
 
     ## Arguments
     | argument | default | meaning |
@@ -76,6 +81,9 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
     """
 
     metadata: dict[str, Any] = {"render_modes": []}
+    candidate_per_episode = True
+    """A search agent's candidate is a whole episode (one network mapping), not one step."""
+    pareto_metrics = ("cycles", "energy_pj")
 
     def __init__(self, workload: str = "resnet18", hardware: str = "eyeriss_like", dataflow: str = "hardware",
                  objective: str = "edp", illegal_reward: float = -4.0) -> None:
@@ -124,6 +132,23 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._episode_evaluations = 0
         self._last = (0.0, 1.0)
         self._results: list[tuple[float, float] | None] = []
+        self._actions: list[list[int]] = []
+
+    @property
+    def search_contexts(self) -> int:
+        """Distinct problems the steps pose (one per distinct layer): ask/tell agents search each apart."""
+        return len(self.layers)
+
+    @property
+    def search_context(self) -> int:
+        """The problem of the next step: the index of the layer it maps."""
+        return min(self._layer, len(self.layers) - 1)
+
+    def pareto_reference(self) -> dict[str, float]:
+        """Network totals of the reference mappings (the hypervolume's scale)."""
+        cycles = sum(c * r[0] for c, r in zip(self.counts, self.reference))
+        energy = sum(c * r[1] for c, r in zip(self.counts, self.reference))
+        return {"cycles": cycles, "energy_pj": energy, "edp": cycles * energy}
 
     def _reference_mapping(self, i: int) -> MappingArrays:
         layer = self.layers[i]
@@ -161,6 +186,7 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._episode_evaluations = 0
         self._last = (0.0, 1.0)
         self._results = []
+        self._actions = []
         return self._observe(), {"layer": self.layers[0].name, "evaluations": 0}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -178,23 +204,37 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
                                 "design": self._knobs.decode(index)}
         if cost is None:
             reward = self.illegal_reward
-            info.update(metrics={}, targets_met=False, legal=False, reason=self.encoding.reason(layer, arrays))
+            info.update(metrics={}, targets_met=False, legal=False, feasible=False,
+                        reason=self.encoding.reason(layer, arrays))
         else:
             value = _objective(*cost, self.objective)
             reward = math.log2(_objective(*ref, self.objective) / value) if value > 0 else LOG2_CLIP
             info.update(metrics={"cycles": cost[0], "energy_pj": cost[1], "edp": cost[0] * cost[1]},
-                        targets_met=True, legal=True, reason="")
+                        targets_met=False, legal=True, feasible=True, reason="")
         self._results.append(cost)
+        self._actions.append([int(x) for x in index])
         self._last = (reward, 1.0 if cost is not None else 0.0)
         self._layer += 1
         terminated = self._layer == len(self.layers)
         if terminated:
-            legal = all(r is not None for r in self._results)
-            info["network"] = {
-                "cycles": sum(c * r[0] for c, r in zip(self.counts, self._results) if r is not None),
-                "energy_pj": sum(c * r[1] for c, r in zip(self.counts, self._results) if r is not None),
-            } if legal else None
+            info["network"] = self._network()
+            info["targets_met"] = info["network"]["targets_met"]
         return self._observe(), float(reward), terminated, False, info
+
+    def _network(self) -> dict[str, Any]:
+        """The network mapping of the finished episode (see the class docstring)."""
+        design = {layer.name: a for layer, a in zip(self.layers, self._actions)}
+        if any(r is None for r in self._results):
+            return {"feasible": False, "targets_met": False, "metrics": {}, "reward": self.illegal_reward,
+                    "design": design}
+        cycles = sum(c * r[0] for c, r in zip(self.counts, self._results) if r is not None)
+        energy = sum(c * r[1] for c, r in zip(self.counts, self._results) if r is not None)
+        ref = self.pareto_reference()
+        value = _objective(cycles, energy, self.objective)
+        reward = math.log2(_objective(ref["cycles"], ref["energy_pj"], self.objective) / value) if value > 0 \
+            else LOG2_CLIP
+        return {"feasible": True, "targets_met": True, "reward": reward, "design": design,
+                "metrics": {"cycles": cycles, "energy_pj": energy, "edp": cycles * energy}}
 
     def _observe(self) -> np.ndarray:
         layer = self.layers[min(self._layer, len(self.layers) - 1)]

@@ -211,11 +211,23 @@ class ProxyModel:
         return cls(data["knobs"], data["targets"], data["regressor"], data["report"], data["meta"])
 
 
+def check_identity(model: ProxyModel, own: Any, source: str = "proxy") -> None:
+    """Refuse ``model`` for an env whose identity (env, workload, hardware, fidelity ...) is not the one the
+    proxy was trained on (``SpecError`` naming the first key that differs)."""
+    trained = model.meta.get("identity")
+    if isinstance(trained, dict) and isinstance(own, dict) and own:
+        for key in sorted(set(trained) | set(own)):
+            if trained.get(key) != own.get(key):
+                raise SpecError(f"the proxy was trained on another {key}", source=source, key=key,
+                                value=own.get(key), accepted=f"{trained.get(key)} (what the proxy learned)")
+
+
 def use_proxy(env: Any, proxy: str | Path | ProxyModel, source: str = "proxy") -> Any:
     """Make ``env`` (a design env) evaluate designs with ``proxy`` instead of its simulator.
 
-    The env's metric names (and its reward metric, if scalar) must all be proxy targets, and
-    the proxy's knobs must be the env's knobs.
+    The env's metric names (and its reward metric, if scalar) must all be proxy targets, the
+    proxy's knobs must be the env's knobs, and what it was trained on (``meta["identity"]``: env,
+    workload, hardware digest, fidelity ...) must be what the env runs (``env.unwrapped.identity``).
     """
     model = proxy if isinstance(proxy, ProxyModel) else ProxyModel.load(proxy, source)
     base = env.unwrapped
@@ -223,20 +235,24 @@ def use_proxy(env: Any, proxy: str | Path | ProxyModel, source: str = "proxy") -
     if not callable(getattr(base, "evaluate", None)) or not isinstance(knobs, dict):
         raise SpecError("this env has no cost-model hook (evaluate(design))", source=source,
                         value=type(base).__name__, accepted="a design env: AcceleratorDesign-v0, CoExploration-v0 ...")
+    check_identity(model, getattr(base, "identity", None), source)
     if set(model.knobs) != set(knobs):
         raise SpecError("the proxy was trained on other knobs", source=source, value=sorted(model.knobs),
                         accepted=f"a proxy over {sorted(knobs)}")
     needed = set(getattr(base, "metric_names", ()))
     reward = getattr(base, "reward_kind", "spec")
-    if reward != "spec":
+    if reward == "vector":
+        needed |= set(getattr(base, "pareto_metrics", ()))
+    elif reward != "spec":
         needed.add(reward)
     missing = sorted(needed - set(model.targets))
     if missing:
         raise SpecError("the proxy does not predict every metric this env uses", source=source, value=missing,
                         accepted=f"a proxy trained with --target {','.join(sorted(needed))}")
     base.evaluate = model.predict  # the instance's cost model: every later step uses the proxy
+    # info["predicted"] is True from now on
     base.proxy = model
     return env
 
 
-__all__ = ["MODELS", "ProxyModel", "use_proxy"]
+__all__ = ["MODELS", "ProxyModel", "check_identity", "use_proxy"]

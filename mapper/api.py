@@ -4,7 +4,7 @@ Result columns (one row per layer; ``RESULT_COLUMNS``):
 
     layer, op, macs, dataflow, method, objective, cycles, latency_us (cycles at the hierarchy's
     ``clock_mhz``), energy_pj, edp_pj_cycles,
-    utilised_pes, utilisation (useful MACs / (cycles x MACs of the hierarchy)),
+    utilized_pes, utilization (useful MACs / (cycles x MACs of the hierarchy)),
     evaluations, valid, area_mm2, reused_from (layer whose identical shape was mapped)
 """
 
@@ -21,7 +21,7 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import DATAFLOWS, Dataflow, get_dataflow
 from acceldse.mapper.cost import CostResult, evaluate
-from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.mapping import Mapping, check_structure
 from acceldse.mapper.search import SearchResult, run_search
 from acceldse.mapper.space import MappingSpace
 from acceldse.simulator.specs.hierarchy import Hierarchy
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 RESULT_COLUMNS: tuple[str, ...] = ("layer", "op", "macs", "dataflow", "method", "objective", "cycles", "latency_us",
                                    "energy_pj",
-                                   "edp_pj_cycles", "utilised_pes", "utilisation", "evaluations", "valid", "area_mm2",
+                                   "edp_pj_cycles", "utilized_pes", "utilization", "evaluations", "valid", "area_mm2",
                                    "reused_from")
 
 
@@ -67,8 +67,8 @@ class LayerMapping:
             "cycles": c.cycles if c else np.nan,
             "latency_us": self.hierarchy.latency_us(c.cycles) if c else np.nan,
             "energy_pj": c.energy_pj if c else np.nan,
-            "edp_pj_cycles": c.edp if c else np.nan, "utilised_pes": c.utilised_pes if c else np.nan,
-            "utilisation": self.layer.macs / (c.cycles * self.hierarchy.num_macs) if c else np.nan,
+            "edp_pj_cycles": c.edp if c else np.nan, "utilized_pes": c.utilised_pes if c else np.nan,
+            "utilization": self.layer.macs / (c.cycles * self.hierarchy.num_macs) if c else np.nan,
             "evaluations": self.search.evaluations, "valid": self.search.valid,
             "area_mm2": self.hierarchy.area_mm2, "reused_from": self.reused_from,
         }
@@ -82,9 +82,32 @@ class NetworkMapping:
     """Per-layer best mappings of a network and their table (see ``RESULT_COLUMNS``)."""
 
     network: str
-    hierarchy: Hierarchy
-    layers: list[LayerMapping]
+    hierarchy: Hierarchy = field(repr=False)
+    layers: list[LayerMapping] = field(repr=False)
     table: pd.DataFrame = field(repr=False)
+    params: dict[str, Any] = field(default_factory=dict)
+    """The workload's resolved parameters (set by ``acceldse.map``)."""
+
+    def _header(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        found = int(self.table["valid"].astype(bool).sum()) if len(self.table) else 0
+        return (f"{self.network}{f' ({params})' if params else ''} on {self.hierarchy.name}: "
+                f"{len(self.table)} MAC layers ({found} with a legal mapping)")
+
+    def _totals(self) -> pd.DataFrame:
+        t = self.table
+        util = float(t["macs"].sum() / (t["cycles"].sum() * self.hierarchy.num_macs)) if len(t) else float("nan")
+        return pd.DataFrame({"cycles": [self.cycles], "latency_us": [float(t["latency_us"].sum())],
+                             "energy_pj": [self.energy_pj], "utilization": [util]}, index=["total"])
+
+    def __repr__(self) -> str:
+        return f"NetworkMapping: {self._header()}\n{self._totals().to_string()}"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return (f"<p><b>NetworkMapping</b>: {escape(self._header())}</p>{self._totals().to_html()}"
+                "<p><code>.table</code>: best mapping per layer</p>")
 
     @property
     def cycles(self) -> int:
@@ -221,13 +244,8 @@ def evaluate_mapping(network: Network | str, hardware: str | Path | Hierarchy, l
                         accepted=", ".join(names[:12]) + (" ..." if len(names) > 12 else ""))
     source = "mapping" if isinstance(mapping, Mapping) else str(mapping)
     m = mapping if isinstance(mapping, Mapping) else Mapping.from_yaml(mapping)
+    check_structure(m, chosen, hierarchy, source=source)
     return chosen, hierarchy, evaluate(chosen, hierarchy, m, source=source)
 
 
-def results_table(results: list[LayerMapping]) -> pd.DataFrame:
-    """The DataFrame of a list of ``LayerMapping`` (``RESULT_COLUMNS``)."""
-    return pd.DataFrame([r.row() for r in results], columns=list(RESULT_COLUMNS))
-
-
-__all__ = ["RESULT_COLUMNS", "LayerMapping", "NetworkMapping", "evaluate_mapping", "map_layer", "map_network",
-           "results_table"]
+__all__ = ["RESULT_COLUMNS", "LayerMapping", "NetworkMapping", "evaluate_mapping", "map_layer", "map_network"]

@@ -14,7 +14,10 @@ instance of a level, in words:
   that the step keeps (sliding-window reuse; 0 for weights). The parent keeper ``p`` serves
   ``c``: ``reads[p] = fills[c] * children / multicast`` where ``multicast`` is the product of
   the spatial factors between them over dims that do not index ``ds``. The MAC "fills" one
-  operand per iteration.
+  operand per iteration -- except when the innermost non-unit loop of the nest is spatial:
+  then, as in Timeloop, the MACs receive an operand only when it changes across the temporal
+  loops (``changes[L, ds]``; e.g. inputs are not re-read across an innermost temporal loop over
+  output channels), and write a partial sum back only when the output changes.
 * outputs: a child writes each tile back once per change; ``updates[p] = writebacks[c] *
   children / reduction``; ``reads[p] = updates[p] - distinct[p] * tile[p]`` (Timeloop's
   temporal reductions: every update but the first write of a word reads the old partial sum;
@@ -43,8 +46,27 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 @njit(cache=True)
-def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct: np.ndarray) -> int:
-    """Fill ``changes``/``distinct`` [L+1, 3] by walking the temporal loops outermost first; return iterations."""
+def spatial_innermost(t: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> bool:
+    """Whether the innermost non-unit loop of the nest is spatial (a level's spatial fan-out sits
+    inside its temporal loops)."""
+    for lvl in range(t.shape[0] - 1, -1, -1):
+        for d in range(8):
+            if sx[lvl, d] * sy[lvl, d] > 1:
+                return True
+        for d in range(8):
+            if t[lvl, d] > 1:
+                return False
+    return False
+
+
+@njit(cache=True)
+def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
+                 collapse_mac: bool) -> int:
+    """Fill ``changes``/``distinct`` [L+1, 3] by walking the temporal loops outermost first; return iterations.
+
+    Row L is the MAC: one operand access per iteration, unless ``collapse_mac`` (Timeloop's rule when
+    the innermost loop is spatial: an operand is delivered only when it changes across the temporal
+    loops, so the innermost run of loops that do not index it reuses it)."""
     n = t.shape[0]
     for ds in range(3):
         prod_all = 1
@@ -62,9 +84,13 @@ def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct
                 if RELEVANT[ds, d]:
                     last_rel = prod_all
                     dist *= f
-        changes[n, ds] = prod_all
-        distinct[n, ds] = prod_all
-    return changes[n, 0]
+        changes[n, ds] = last_rel if collapse_mac else prod_all
+        distinct[n, ds] = dist if collapse_mac else prod_all
+    iters = 1
+    for lvl in range(n):
+        for d in range(8):
+            iters *= t[lvl, d]
+    return iters
 
 
 @njit(cache=True)
@@ -115,7 +141,6 @@ def count_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
                    counts: np.ndarray) -> None:
     """Fill ``counts[L, 3, 3]`` (reads, fills, updates per utilised instance) from the tile changes."""
     n = t.shape[0]
-    iters = changes[n, 0]
     for lvl in range(n):
         for ds in range(3):
             for a in range(3):
@@ -135,7 +160,7 @@ def count_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
                     if not RELEVANT[ds, d]:
                         shared *= sx[j, d] * sy[j, d]
             if c == n:
-                child_moves = iters
+                child_moves = changes[n, ds]
             elif ds == 0:
                 child_moves = changes[c, ds] * tile[c, ds] - sliding_reuse(t, sx, sy, order, wl, c, changes[c, ds])
             else:
@@ -215,7 +240,7 @@ def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarra
     code = check_kernel(t, sx, sy, keep, dbuf, wl, keep_allowed, cap, fanout, tile, inst, info)
     if code != OK:
         return code
-    iters = tile_changes(t, order, changes, distinct)
+    iters = tile_changes(t, order, changes, distinct, spatial_innermost(t, sx, sy))
     count_accesses(t, sx, sy, order, keep, wl, tile, inst, changes, distinct, counts)
     cycles = bandwidth_cycles(iters, counts, bw)
     macs = iters * inst[t.shape[0]]

@@ -27,7 +27,8 @@ RELEVANT = np.array([
 
 
 def workload_array(layer: Layer) -> np.ndarray:
-    """int64[13]: the eight dims, stride (h, w), dilation (h, w), has_weights."""
+    """int64[13]: the eight dims, stride (h, w), dilation (h, w), has_weights (dense layers only)."""
+    layer.require_dense("the mapper's cost model")
     return np.array([*layer.dims.values(), *layer.stride, *layer.dilation, int(layer.has_weights)], dtype=np.int64)
 
 

@@ -1,4 +1,4 @@
-"""Replay a mapping at event fidelity on the SimPy engine (``simulator.event.engine``).
+"""Replay a mapping at event fidelity on the streaming engine (``simulator.event.engine``).
 
 The mapping's tile schedule (``mapper.tiles``) gives one *step* per iteration of the DRAM
 loops: the words DRAM reads for the step and the output words written back. The engine's

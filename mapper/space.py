@@ -25,7 +25,7 @@ from numba import njit
 
 from acceldse.dataflows.dataflow import Dataflow, get_dataflow
 from acceldse.mapper.mapping import MappingArrays
-from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import DIMS, Layer
 
@@ -156,6 +156,9 @@ class MappingSpace:
             self.n_allowed[i] = len(allowed[dim_index])
         bypassable = self.hw.keep.copy()
         bypassable[0] = False
+        for lvl, lv in enumerate(hierarchy.levels):  # Timeloop `keep` constraints: never bypassed
+            for name in lv.always_keeps:
+                bypassable[lvl, DATASPACES.index(name)] = False
         if not layer.has_weights:
             bypassable[:, 1] = False
         if self.dataflow is not None:

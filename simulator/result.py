@@ -1,9 +1,10 @@
 """``SimResult``: the per-layer table every fidelity returns, with documented columns.
 
-May import: ``workloads``."""
+May import: ``workloads``, ``simulator.specs`` (the hardware spec of a loaded result)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,11 @@ COLUMNS: dict[str, str] = {
     "weight_tier": "event fidelity: tier the layer's weights live in",
     "stall_staging_cycles": "event fidelity: cycles the layer waited for its staged weights",
     "total_cycles_incl_prefetch": "compat scalesim: SCALE-Sim's 'Total Cycles (incl. prefetch)'",
+    "filter_storage_words": "compat scalesim with sparsity: SPARSE_REPORT's original filter storage (words)",
+    "filter_storage_sparse_words": "compat scalesim with sparsity: SPARSE_REPORT's new filter storage (words)",
+    "filter_metadata_words": "compat scalesim with sparsity: SPARSE_REPORT's filter metadata storage (words)",
+    "filter_metadata_sram_bw_words_per_cycle": "compat scalesim with sparsity: BANDWIDTH_REPORT's metadata "
+                                               "SRAM bandwidth (words/cycle)",
 }
 """Column name -> meaning and unit. The same names appear in the API, CLI, CSV and Parquet."""
 
@@ -74,23 +80,28 @@ class SimResult:
     Attributes:
         layers: the per-layer DataFrame (columns documented in ``COLUMNS``).
         workload: network name. hardware: accelerator name. fidelity: analytical | event | cycle.
-        pes: processing elements of the array (for utilisation of the totals).
+        pes: processing elements of the array, all cores (for utilization of the totals).
         area_mm2: accelerator area.
-        extra: fidelity-specific data (e.g. a trace).
+        compat: the peer tool whose numbers these are (``scalesim``), or ``None``.
+        params: the workload's resolved parameters (a zoo network's defaults included).
+        extra: fidelity-specific data: ``accelerator`` (the hardware spec), ``trace`` (event runs
+            with ``trace=True``).
     """
 
-    layers: pd.DataFrame
+    layers: pd.DataFrame = field(repr=False)
     workload: str
     hardware: str
     fidelity: str
     pes: int
     area_mm2: float = 0.0
     compat: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def totals(self) -> pd.DataFrame:
-        """One row per dataflow: summed counts and cycles, MAC-weighted utilisation."""
+        """One row per dataflow, indexed by dataflow (``totals.loc["ws", "total_cycles"]``; the
+        ``dataflow`` column stays for export): summed counts and cycles, MAC-weighted utilization."""
         df = self.layers
         present = [c for c in SUM_COLUMNS if c in df.columns]
         grouped = df.groupby("dataflow", sort=False)[present].sum()
@@ -98,7 +109,45 @@ class SimResult:
         if "compute_cycles" in grouped:
             grouped["compute_utilization"] = grouped["macs"] / (grouped["compute_cycles"] * self.pes)
         grouped["area_mm2"] = self.area_mm2
-        return grouped.reset_index()
+        out = grouped.reset_index()
+        out.index = pd.Index(out["dataflow"].to_list())
+        return out
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """What the numbers belong to: workload, parameters, hardware (name and full spec), fidelity,
+        compat mode, PEs and area (``save`` stores it with the table; ``load_result`` reads it back)."""
+        acc = self.extra.get("accelerator")
+        return {"workload": self.workload, "params": dict(self.params), "hardware": self.hardware,
+                "hardware_spec": acc.to_dict() if acc is not None else self.extra.get("hardware_spec"),
+                "fidelity": self.fidelity, "compat": self.compat, "pes": self.pes, "area_mm2": self.area_mm2,
+                "acceldse_version": _version()}
+
+    def _header(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        mode = f"compat={self.compat}" if self.compat else self.fidelity
+        rows = len(self.layers)
+        return (f"{self.workload}{f' ({params})' if params else ''} on {self.hardware} ({mode}): "
+                f"{rows} layer row{'s' * (rows != 1)}, {self.pes:,} PEs, {self.area_mm2:.3g} mm²")
+
+    _SHOWN = ("total_cycles", "stall_cycles", "utilization", "dram_bytes", "energy_pj", "latency_us")
+
+    def _shown_totals(self) -> pd.DataFrame:
+        totals = self.totals
+        return totals[[c for c in self._SHOWN if c in totals.columns]]
+
+    def __repr__(self) -> str:
+        return f"SimResult: {self._header()}\n{self._shown_totals().to_string()}"
+
+    def _repr_markdown_(self) -> str:
+        return f"**SimResult**: {self._header()}\n\n{markdown_table(self._shown_totals())}"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return (f"<p><b>SimResult</b>: {escape(self._header())}</p>{self._shown_totals().to_html()}"
+                "<p><code>.layers</code>: per-layer table, <code>.totals</code>: per dataflow, "
+                "<code>.plot</code>: figures</p>")
 
     @property
     def plot(self) -> Any:
@@ -108,15 +157,90 @@ class SimResult:
         return _ACCESSORS["plot"](self)
 
     def save(self, path: str | Path) -> Path:
-        """Write the per-layer table as CSV or Parquet (chosen by the file suffix)."""
+        """Write the per-layer table as CSV or Parquet (chosen by the file suffix) with its ``context``:
+        in the Parquet file's metadata, or beside a CSV file as ``<name>.json``. ``load_result``
+        reads both back."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".csv", ".parquet", ".pq"):
-            raise SpecError("unknown output format", source="--out", value=str(path),
+            raise SpecError("unknown output format", source="path", value=str(path),
                             accepted="a .csv or .parquet path")
         path.parent.mkdir(parents=True, exist_ok=True)
+        context = json.dumps(self.context, default=str)
         if suffix == ".csv":
             self.layers.to_csv(path, index=False)
+            sidecar_path(path).write_text(context)
         else:
-            self.layers.to_parquet(path, index=False)
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(self.layers, preserve_index=False)
+            meta = {**(table.schema.metadata or {}), CONTEXT_KEY: context.encode()}
+            pq.write_table(table.replace_schema_metadata(meta), path)
         return path
+
+
+CONTEXT_KEY = b"acceldse.context"
+"""Parquet metadata key of a saved result's context (JSON)."""
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where a CSV result's context is kept: ``r50.csv`` -> ``r50.json``."""
+    return path.with_suffix(".json")
+
+
+def load_result(path: str | Path) -> SimResult:
+    """A ``SimResult`` saved with ``save``: the per-layer table and its context (workload,
+    parameters, hardware spec, fidelity). A table without context raises a ``SpecError``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq") or not path.is_file():
+        raise SpecError("no saved result here", source="path", value=str(path),
+                        accepted="a .csv or .parquet file written by SimResult.save")
+    if suffix == ".csv":
+        side = sidecar_path(path)
+        if not side.is_file():
+            raise SpecError(f"no context file {side.name} beside the CSV", source="path", value=str(path),
+                            accepted="a CSV written by SimResult.save (it writes <name>.json beside it)")
+        context, layers = json.loads(side.read_text()), pd.read_csv(path)
+    else:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        raw = (table.schema.metadata or {}).get(CONTEXT_KEY)
+        if raw is None:
+            raise SpecError("the Parquet file has no acceldse context", source="path", value=str(path),
+                            accepted="a .parquet file written by SimResult.save")
+        context, layers = json.loads(raw), table.to_pandas()
+    extra: dict[str, Any] = {}
+    if context.get("hardware_spec"):
+        from acceldse.simulator.specs.accelerator import accelerator_from_dict
+
+        extra["accelerator"] = accelerator_from_dict(context["hardware_spec"], source=f"{path}: hardware_spec")
+    return SimResult(layers=layers, workload=context["workload"], hardware=context["hardware"],
+                     fidelity=context["fidelity"], pes=int(context["pes"]), area_mm2=float(context["area_mm2"]),
+                     compat=context.get("compat"), params=context.get("params") or {}, extra=extra)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A small DataFrame as a Markdown table (index first; numbers with thousands separators)."""
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return f"{value:,}" if isinstance(value, int) else str(value)
+
+    head = ["", *map(str, frame.columns)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for index, row in zip(frame.index, frame.itertuples(index=False)):
+        lines.append("| " + " | ".join([str(index), *(cell(v.item() if hasattr(v, "item") else v) for v in row)])
+                     + " |")
+    return "\n".join(lines)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("acceldse")
+    except PackageNotFoundError:
+        return "unknown"

@@ -206,6 +206,7 @@ class Einsum:
         if not layer.has_weights:
             raise SpecError("only MAC layers are Einsums here (pool/eltwise have no weights)",
                             source=f"layer {layer.name!r}", key="op", value=layer.op, accepted="conv, gemm, matmul")
+        layer.require_dense("the Einsum form")
         bits = {"inputs": layer.input_bits, "weights": layer.weight_bits, "outputs": layer.output_bits}
         tensors = tuple(Tensor(name=ds.capitalize(), axes=tuple(tuple(axis) for axis in proj),
                                read_write=ds == "outputs", bits=bits[ds])
@@ -272,6 +273,11 @@ def _lower(e: Einsum, name: str) -> Lowering:
     def refuse(why: str, value: Any = None) -> SpecError:
         return SpecError(f"does not fit the cost kernel's N G K C P Q R S nest: {why}", source=where, value=value)
 
+    sparse = [t for t in e.tensors if t.density is not None and t.density < 1]
+    if sparse:  # the kernel's nest is dense: lowering would cost a sparse Einsum as dense
+        raise SpecError("the kernel's nest models dense tensors only", source=where,
+                        key=f"{sparse[0].name}.density", value=sparse[0].density,
+                        accepted="density 1 or None (sparse tensors are not modelled by the mapper's cost model)")
     ins = e.inputs
     if len(ins) != 2:
         raise refuse("it needs exactly two read-only tensors", [t.name for t in ins])
@@ -407,7 +413,8 @@ def from_timeloop_problem(problem: Any, *, source: str, name: str = "problem") -
         if key in coeffs:
             coeffs[key] = value
         elif key not in dims:
-            raise SpecError("instance key is neither a rank nor a coefficient", source=source,
+            raise SpecError("instance key is neither a rank of problem.shape.dimensions nor a coefficient",
+                            source=source,
                             key=f"problem.instance.{key}", accepted=", ".join([*dims, *coeffs]))
     for key, value in coeffs.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -31,9 +31,6 @@ from acceldse.workloads.errors import SpecError
 DIMS: tuple[str, ...] = ("N", "G", "K", "C", "P", "Q", "R", "S")
 """Canonical loop dimensions, outermost-first display order."""
 
-OPERANDS: tuple[str, ...] = ("inputs", "weights", "outputs")
-"""Dataspaces of a layer (Timeloop names)."""
-
 MAX_LAYER_ITERATIONS = 2**50
 """Most loop iterations (MACs of a MAC layer) per layer: every count derived from a layer stays exact
 in int64 and float64 arithmetic."""
@@ -59,6 +56,9 @@ class Layer:
         input_bits, weight_bits, output_bits: precision of each operand in bits.
         num_inputs: number of input tensors of an ``eltwise`` layer (2 for a residual add).
         pool_kind: ``max`` or ``avg`` for pooling layers.
+        weight_sparsity: N:M structured weight sparsity ``(n, m)``: at most ``n`` nonzero weights in
+            every ``m`` consecutive weights along the reduction axis (C*R*S, in SCALE-Sim's
+            window order); ``(1, 1)`` is dense. Only layers with static weights (conv, gemm).
     """
 
     name: str
@@ -81,6 +81,7 @@ class Layer:
     output_bits: int = 8
     num_inputs: int = 1
     pool_kind: str = ""
+    weight_sparsity: tuple[int, int] = (1, 1)
 
     def __post_init__(self) -> None:
         where = f"layer {self.name!r}"
@@ -125,6 +126,11 @@ class Layer:
         if self.op in ("gemm", "matmul", "eltwise") and (self.R, self.S) != (1, 1):
             raise SpecError(f"a {self.op} layer has no filter window", source=where, key="R,S",
                             value=(self.R, self.S), accepted="R = S = 1")
+        check_nm(self.weight_sparsity, source=where, key="weight_sparsity")
+        if self.weight_sparsity != (1, 1) and self.op not in ("conv", "gemm"):
+            raise SpecError(f"a {self.op} layer has no static weights to prune", source=where,
+                            key="weight_sparsity", value=self.weight_sparsity,
+                            accepted="(1, 1), or N:M sparsity on a conv or gemm layer")
         if self.op in ("pool", "eltwise") and (self.K, self.C) != (1, 1):
             raise SpecError(f"a {self.op} layer keeps channels in G", source=where, key="K,C",
                             value=(self.K, self.C), accepted="K = C = 1 with G = channels")
@@ -243,11 +249,19 @@ class Layer:
         """(M, N, K) of one group: M = N*P*Q output pixels, N = K filters, K = C*R*S window."""
         return (self.N * self.P * self.Q, self.K, self.C * self.R * self.S)
 
+    def require_dense(self, model: str) -> Layer:
+        """``self`` if dense; a ``SpecError`` when ``model`` (which computes dense layers only) would
+        otherwise silently cost an N:M-sparse layer as dense."""
+        if self.weight_sparsity != (1, 1):
+            raise SpecError(f"{model} costs dense layers only; it would count this N:M-sparse layer as dense",
+                            source=f"layer {self.name!r}", key="weight_sparsity",
+                            value="{}:{}".format(*self.weight_sparsity),
+                            accepted="a dense layer (1:1), or --compat scalesim with [sparsity] SparsitySupport : "
+                                     "true in the .cfg (SCALE-Sim's N:M model)")
+        return self
+
     def with_name(self, name: str) -> Layer:
         return replace(self, name=name)
-
-    def with_batch(self, batch: int) -> Layer:
-        return replace(self, N=batch)
 
     def summary(self) -> str:
         m, n, k = self.gemm
@@ -256,6 +270,30 @@ class Layer:
 
 
 # ---- constructors ---------------------------------------------------------------------------
+
+MAX_NM_BLOCK = 1024
+"""Largest M of an N:M sparsity ratio."""
+
+
+def check_nm(ratio: tuple[int, int], *, source: str, key: str) -> tuple[int, int]:
+    """``ratio`` as a validated ``(n, m)`` with 1 <= n <= m <= ``MAX_NM_BLOCK`` (``SpecError`` else)."""
+    ok = (isinstance(ratio, tuple) and len(ratio) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) for v in ratio)
+          and 1 <= ratio[0] <= ratio[1] <= MAX_NM_BLOCK)
+    if not ok:
+        raise SpecError("not an N:M sparsity ratio", source=source, key=key, value=ratio,
+                        accepted=f"(n, m) integers with 1 <= n <= m <= {MAX_NM_BLOCK}, e.g. (2, 4); (1, 1) is dense")
+    return ratio
+
+
+def parse_nm(text: str, *, source: str, key: str) -> tuple[int, int]:
+    """``"2:4"`` -> ``(2, 4)`` (``SpecError`` naming ``source``/``key`` for anything else)."""
+    n, sep, m = str(text).strip().partition(":")
+    if not sep or not n.strip().isdigit() or not m.strip().isdigit():
+        raise SpecError("not an N:M sparsity ratio", source=source, key=key, value=text,
+                        accepted=f"N:M with 1 <= N <= M <= {MAX_NM_BLOCK}, e.g. 2:4 (1:1 is dense)")
+    return check_nm((int(n), int(m)), source=source, key=key)
+
 
 def output_extent(size: int, kernel: int, stride: int, dilation: int = 1, pad_total: int = 0) -> int:
     """Output extent of a sliding window (0 when the filter does not fit the padded input)."""

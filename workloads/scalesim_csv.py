@@ -7,13 +7,16 @@ Conv form, one layer per row after a header line (SCALE-Sim always skips the fir
 Output rows follow SCALE-Sim: P = ceil((H - R + s) / s) = ceil((H - R) / s) + 1, which is one
 more than an unpadded conv's floor((H - R) / s) + 1 when s does not divide H - R (ResNet-18's
 Conv1, 224 x 224, 7 x 7, stride 2, gives 110 x 110, not 109). Such a row loads with bottom/right
-padding ``(-(H - R)) mod s`` so that the Layer's geometry gives SCALE-Sim's P. Columns after the
-stride (SCALE-Sim's sparsity ratio, notes) are ignored, as are blank rows. A row whose name
+padding ``(-(H - R)) mod s`` so that the Layer's geometry gives SCALE-Sim's P. An optional
+column after the stride is SCALE-Sim's per-layer N:M weight sparsity ratio (``2:4``), loaded as
+``Layer.weight_sparsity``; any further column is refused (nothing is parsed and dropped). Blank
+rows are skipped. A row whose name
 contains ``DP`` is depthwise in SCALE-Sim (it is split into one single-channel layer per input
 channel, each with ``Num Filter`` filters); it loads here as a grouped conv with G = Channels,
 C = 1, K = Num Filter per group, the same work.
 
-GEMM form ``name, M, N, K,`` (SCALE-Sim ``-i gemm``) loads as ``gemm`` layers: M x K times K x N.
+GEMM form ``name, M, N, K,`` (SCALE-Sim ``-i gemm``) loads as ``gemm`` layers: M x K times K x N,
+again with an optional N:M column after K.
 The form is taken from the header (``M, N, K`` columns) unless forced with ``gemm=``.
 
 Export (``to_scalesim_csv``) writes only layers with MACs (SCALE-Sim has no pooling or
@@ -30,12 +33,13 @@ per group). Dilation, unequal strides and a conv batch > 1 cannot be written in 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from acceldse.workloads.errors import SpecError
-from acceldse.workloads.layer import Layer
+from acceldse.workloads.layer import Layer, parse_nm
 from acceldse.workloads.layer import gemm as gemm_layer
 from acceldse.workloads.network import Network
 
@@ -129,6 +133,44 @@ def _gemm_row(source: str, line: int, name: str, fields: list[str]) -> Layer:
     return gemm_layer(name, m, n, k)
 
 
+DERIVED_COLUMNS = {"eh": lambda layer: layer.P, "ew": lambda layer: layer.Q, "e2": lambda layer: layer.P * layer.Q}
+"""Output-size columns some SCALE-Sim files carry after the ratio (its Resnet50.csv): checked, not used."""
+
+
+def _check_extra_columns(source: str, line: int, header: list[str], extra: list[str], first: int,
+                         layer: Layer) -> None:
+    """Columns after the N:M ratio: empty, or a derived output-size column that agrees with the layer."""
+    for i, text in enumerate(extra, start=first):
+        if not text.strip():
+            continue
+        name = header[i].strip() if i < len(header) else ""
+        key = f"line {line}, column {i + 1} ({name or 'unnamed'})"
+        derived = DERIVED_COLUMNS.get(name.lower())
+        if derived is None:
+            raise SpecError("unknown column", source=source, key=key, value=text.strip(),
+                            accepted="nothing after the N:M sparsity ratio except the output-size columns "
+                                     "Eh, Ew, e2")
+        if text.strip() != str(derived(layer)):
+            raise SpecError(f"{name} disagrees with the layer", source=source, key=key, value=text.strip(),
+                            accepted=str(derived(layer)))
+
+
+def _check_header(source: str, first: str) -> None:
+    """The first line must be a comma-separated header: SCALE-Sim skips it, so a first layer there is lost."""
+    if "," not in first:
+        sep = next((s for s in (";", "\t", "|") if s in first), None)
+        if sep is not None:
+            raise SpecError(f"fields are separated by {sep!r}, not commas", source=source, key="line 1",
+                            value=first.strip()[:60], accepted="a comma-separated SCALE-Sim topology CSV")
+        return
+    fields = [f.strip() for f in first.split(",")]
+    numbers = [f for f in fields[1:] if f]
+    if len(numbers) >= 3 and all(_INT.match(f) for f in numbers):
+        raise SpecError("the first line is a layer, not a header (SCALE-Sim skips the first line, so this layer "
+                        "would be lost)", source=source, key="line 1", value=first.strip()[:60],
+                        accepted="a header line first: " + ", ".join(CONV_COLUMNS) + " (or Layer, M, N, K)")
+
+
 def load_scalesim_csv(path: str | Path, *, gemm: bool | None = None) -> Network:
     """Load a SCALE-Sim topology CSV as a chain ``Network`` (layers in file order).
 
@@ -144,6 +186,7 @@ def load_scalesim_csv(path: str | Path, *, gemm: bool | None = None) -> Network:
     lines = _read_lines(path)
     if not lines:
         raise SpecError("empty topology file", source=source, accepted="a header line and one row per layer")
+    _check_header(source, lines[0])
     header = lines[0].split(",")
     rows = [(i + 2, row.split(",")) for i, row in enumerate(lines[1:])]
     rows = [(line, fields) for line, fields in rows if any(f.strip() for f in fields)]
@@ -158,13 +201,20 @@ def load_scalesim_csv(path: str | Path, *, gemm: bool | None = None) -> Network:
         if filled < len(columns):
             raise SpecError(f"too few columns ({filled})", source=source, key=f"line {line}",
                             value=",".join(fields).strip(),
-                            accepted=f"{len(columns)} columns: {', '.join(columns)} (more are ignored)")
+                            accepted=f"{len(columns)} columns: {', '.join(columns)}, then optionally the "
+                                     "layer's N:M sparsity ratio (e.g. 2:4)")
         name = fields[0].strip() or f"layer_line{line}"
         unique, k = name, 2
         while unique in seen:
             unique, k = f"{name}_{k}", k + 1
         seen.add(unique)
-        layers.append((_gemm_row if is_gemm else _conv_row)(source, line, unique, fields))
+        layer = (_gemm_row if is_gemm else _conv_row)(source, line, unique, fields)
+        if filled > len(columns) and fields[len(columns)].strip():
+            ratio = parse_nm(fields[len(columns)], source=source,
+                             key=f"line {line}, column {len(columns) + 1} (N:M sparsity)")
+            layer = replace(layer, weight_sparsity=ratio)
+        _check_extra_columns(source, line, header, fields[len(columns) + 1:filled], len(columns) + 1, layer)
+        layers.append(layer)
     if not layers:
         raise SpecError("no layers in topology file", source=source,
                         accepted="a header line and one row per layer: " + ", ".join(columns))
@@ -224,12 +274,14 @@ def to_scalesim_csv(network: Network, path: str | Path, form: Literal["conv", "g
     for layer in network.layers:
         if not layer.has_weights:
             continue
+        ratio = "" if layer.weight_sparsity == (1, 1) else "{}:{},".format(*layer.weight_sparsity)
         if form == "gemm":
             m, n, k = layer.gemm
             name = _clean(layer.name)
-            lines += [f"{name}_g{g},{m},{n},{k}," if layer.G > 1 else f"{name},{m},{n},{k}," for g in range(layer.G)]
+            lines += [f"{name}_g{g},{m},{n},{k},{ratio}" if layer.G > 1 else f"{name},{m},{n},{k},{ratio}"
+                      for g in range(layer.G)]
         else:
-            lines += [",".join(str(v) for v in row) + "," for row in _conv_rows(layer, network.source)]
+            lines += [",".join(str(v) for v in row) + "," + ratio for row in _conv_rows(layer, network.source)]
     if not lines:
         raise SpecError("network has no layers with MACs to export", source=network.source or network.name,
                         accepted="at least one conv, gemm or matmul layer")

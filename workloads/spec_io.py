@@ -135,3 +135,47 @@ def reject_unknown(data: dict[str, Any], allowed: set[str], *, source: str, pref
     for key in data:
         if key not in allowed:
             raise SpecError("unknown key", source=source, key=f"{prefix}{key}", accepted=", ".join(sorted(allowed)))
+
+
+def to_yaml_text(data: dict[str, Any]) -> str:
+    """A spec mapping as YAML text, keys in the order given (what ``to_yaml()`` of a spec returns)."""
+    return str(yaml.safe_dump(data, sort_keys=False))
+
+
+def apply_changes(data: dict[str, Any], changes: dict[str, Any], *, source: str) -> dict[str, Any]:
+    """``data`` (a spec mapping, changed in place and returned) with ``changes`` written in: a key may
+    be dotted (``array.rows``); a mapping value merges key by key into a mapping; a list entry
+    (a memory tier, a storage level) is named by its ``name`` or its index; anything else is
+    replaced. The caller validates the result with the spec's own loader."""
+    for key, value in changes.items():
+        _merge(data, str(key).split("."), value, source=source)
+    return data
+
+
+def _merge(node: Any, path: list[str], value: Any, *, source: str, done: str = "") -> None:
+    head, rest = path[0], path[1:]
+    where = f"{done}.{head}" if done else head
+    key: Any = head
+    if isinstance(node, list):
+        names = [str(t.get("name") or t.get("kind")) if isinstance(t, dict) else "" for t in node]
+        if head in names:
+            key = names.index(head)
+        elif head.isdigit() and int(head) < len(node):
+            key = int(head)
+        else:
+            raise SpecError("no such entry", source=source, key=where,
+                            accepted="a name (" + ", ".join(names) + f") or an index below {len(node)}")
+        current = node[key]
+    elif isinstance(node, dict):
+        current = node.get(key)
+    else:
+        raise SpecError("not a mapping", source=source, key=done, value=node)
+    if rest:
+        if current is None:
+            node[key] = current = {}
+        _merge(current, rest, value, source=source, done=where)
+    elif isinstance(value, dict) and isinstance(current, dict | list):
+        for sub, sub_value in value.items():
+            _merge(current, str(sub).split("."), sub_value, source=source, done=where)
+    else:
+        node[key] = value

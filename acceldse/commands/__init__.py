@@ -5,4 +5,4 @@ To add a command: write ``acceldse/commands/<name>.py`` and append its module na
 """
 
 COMMANDS: list[str] = ["simulate", "list", "stream", "fpga", "tiers", "map", "sweep", "results", "plot", "explore",
-                       "proxy", "validate"]
+                       "proxy", "attention", "validate"]

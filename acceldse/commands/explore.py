@@ -44,11 +44,13 @@ def add_parser(subparsers: Any) -> None:
                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(compare)
     compare.add_argument("--agents", default="random,ga,sa,bo", help="comma-separated agents (default random,ga,sa,bo)")
-    compare.add_argument("--seeds", type=int, default=3, help="seeds 0..K-1 per agent (default 3)")
+    compare.add_argument("--seeds", type=int, default=10, help="seeds 0..K-1 per agent (default 10)")
     compare.add_argument("--lottery", action="store_true",
                          help="hyper-parameter lottery: each agent over a small grid of its hyper-parameters")
     compare.add_argument("--plot", type=Path, default=None, help="best-so-far curves (.png/.svg/.pdf)")
     compare.add_argument("--out", type=Path, default=None, help="write the per-run table (.csv)")
+    compare.add_argument("--runs-json", type=Path, default=None,
+                         help="write every run (metrics and best-so-far curve) as JSON")
     add_output_options(compare)
     parser.set_defaults(func=run)
     compare.set_defaults(func=run_compare)
@@ -61,6 +63,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="env constructor argument (repeatable; JSON values, e.g. 'targets={\"latency_us\": 900}')")
     parser.add_argument("--store", type=Path, default=None,
                         help="result store (.duckdb): log every evaluation; resume a killed run")
+    parser.add_argument("--max-budget", type=int, default=None,
+                        help="raise the budget limit (default 250,000 evaluations per run)")
 
 
 def parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
@@ -101,10 +105,14 @@ def run(args: argparse.Namespace) -> int:
 
     env_kwargs = parse_pairs(args.env_arg, "--env-arg")
     hparams = parse_pairs(args.hp, "--hp")
+    from acceldse.envs.agents import check_budget
+
+    check_budget(args.budget, args.max_budget)  # before a progress bar of that length
     bar = _bar(args.budget)
     try:
         result = explore(_require_env(args), args.agent, args.budget, args.seed, env_kwargs=env_kwargs,
-                         hparams=hparams, store=args.store, on_evaluation=(lambda ev: bar.update(1)) if bar else None)
+                         hparams=hparams, store=args.store, on_evaluation=(lambda ev: bar.update(1)) if bar else None,
+                         max_budget=args.max_budget)
     finally:
         if bar is not None:
             bar.close()
@@ -116,7 +124,12 @@ def run(args: argparse.Namespace) -> int:
     resumed = f", {result.replayed} answered from the store" if result.replayed else ""
     print(f"{result.agent} on {result.env_id}: {result.evaluations} of {result.budget} evaluations{early}{resumed}, "
           f"seed {result.seed}, {result.wall_s:.2f} s")
-    print(f"best reward   {result.best_reward:.6g}")
+    if result.best_reward is None:
+        print(f"best reward   none: no feasible design in {result.evaluations} evaluations")
+    else:
+        print(f"best reward   {result.best_reward:.6g}")
+    print(f"feasible      {100 * result.feasible_rate:.1f} % of evaluations"
+          + (f", hypervolume {result.hypervolume:.4g}" if result.hypervolume is not None else ""))
     print("best design   " + ", ".join(f"{k}={v}" for k, v in result.best_design.items()))
     print("metrics       " + ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                                        for k, v in result.best_metrics.items()))
@@ -138,11 +151,23 @@ def run_compare(args: argparse.Namespace) -> int:
 
     agents = [a.strip() for a in str(args.agents).split(",") if a.strip()]
     env_kwargs = parse_pairs(args.env_arg, "--env-arg")
+    if args.runs_json is not None and not args.runs_json.parent.is_dir():
+        raise SpecError(f"folder {str(args.runs_json.parent)!r} does not exist", source="--runs-json",
+                        value=str(args.runs_json))
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")  # the command writes a file: draw off screen
     runs = compare(_require_env(args), agents, args.budget, args.seeds, env_kwargs=env_kwargs, lottery=args.lottery,
-                   store=args.store, plot=args.plot, progress=sys.stderr.isatty())
+                   store=args.store, plot=args.plot, progress=sys.stderr.isatty(), max_budget=args.max_budget)
     table = summarize(runs, lottery=args.lottery)
     if args.out is not None:
         runs.drop(columns=["curve"]).to_csv(args.out, index=False)
+    if args.runs_json is not None:
+        from acceldse.compare import runs_json
+
+        args.runs_json.write_text(json.dumps({"env": args.env, "budget": args.budget, "seeds": args.seeds,
+                                              "runs": runs_json(runs)}, indent=1))
     if args.format == "json":
         print(table.to_json(orient="records"))
     else:

@@ -78,8 +78,31 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--timeloop", type=Path, nargs="+", default=None, metavar="FILE",
                         help="Timeloop input YAML files (architecture v0.4, ERT, optional ART, problem and "
                              "mapping); they replace --hardware, and --workload too when they define a problem")
+    parser.add_argument("--timeloop-var", action="append", default=[], metavar="NAME=VALUE",
+                        help="a value for the jinja2 templates of --timeloop files (timeloopfe's "
+                             "jinja2_parse_data; VALUE is read as YAML: 8, false, text); repeatable")
+    parser.add_argument("--cascade", type=Path, default=None, metavar="FILE",
+                        help="a cascade of extended Einsums (YAML: ranks, einsums; optional hardware and mapping): "
+                             "evaluate its fused mapping (or the single Einsum) and print per-Einsum stats")
     add_output_options(parser, check="a layer has no legal mapping")
     parser.set_defaults(func=run)
+
+
+def _template_vars(pairs: list[str]) -> dict[str, Any]:
+    """``--timeloop-var NAME=VALUE`` pairs -> {NAME: VALUE read as YAML}."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise bad_input("expected NAME=VALUE", flag="--timeloop-var", value=pair,
+                            accepted="e.g. reg_enabled=false")
+        try:
+            out[name.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            out[name.strip()] = value
+    return out
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -90,21 +113,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     from acceldse.mapper.timeloop.stats import format_stats
 
     if args.timeloop:
-        tl = run_timeloop(args.timeloop, args.mapping, objective=args.objective, search=args.search,
+        tl = run_timeloop(args.timeloop, args.mapping, template_vars=_template_vars(args.timeloop_var),
+                          objective=args.objective, search=args.search,
                           budget=args.budget, seed=args.seed, pad=args.pad)
         if tl.unapplied_constraints:
             print("note: searched without these Timeloop constraints: " + "; ".join(tl.unapplied_constraints),
                   file=sys.stderr)
         layer, hierarchy, mapping, cost = tl.layer, tl.hierarchy, tl.mapping, tl.cost
+        names = tl.tensor_names
     else:
         if not args.mapping.is_file():
             raise bad_input("no such file", flag="--mapping", value=str(args.mapping))
         layer, hierarchy, cost = evaluate_mapping(args.workload, args.hardware,
                                                   args.layer[0] if args.layer else None, args.mapping)
         mapping = Mapping.from_yaml(args.mapping)
+        names = {}
     if not args.no_nest:
         print(mapping.loop_nest(layer, hierarchy), end="\n\n")
-    print(format_stats(cost, hierarchy), end="")
+    print(format_stats(cost, hierarchy, names), end="")
     if args.save_mappings is not None:
         mapping.to_yaml(Path(args.save_mappings) / f"{layer.name}.yaml")
     return 0
@@ -112,6 +138,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     seed(args.seed)
+    if args.cascade is not None:
+        from acceldse.commands.attention import run_cascade_file
+
+        return run_cascade_file(args)
     positive(args.max_budget, flag="--max-budget")
     if not (args.search == "exhaustive" and args.budget == 0):  # exhaustive --budget 0: the whole space
         positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")
@@ -125,13 +155,14 @@ def run(args: argparse.Namespace) -> int:
         for path in args.timeloop:
             if not path.is_file():
                 raise bad_input("no such file", flag="--timeloop", value=str(path))
-        if has_problem(args.timeloop):
+        template_vars = _template_vars(args.timeloop_var)
+        if has_problem(args.timeloop, template_vars):
             single_layer = True
         else:                                   # a Timeloop architecture as the hardware of --workload
             if args.mapping is not None:
                 raise bad_input("--mapping with --timeloop needs the Timeloop problem", flag="--timeloop",
                                 value=[str(p) for p in args.timeloop], accepted="files that include 'problem:'")
-            hardware, unapplied = timeloop_hardware(args.timeloop)
+            hardware, unapplied = timeloop_hardware(args.timeloop, template_vars=template_vars)
             if unapplied:
                 print("note: searching without these Timeloop constraints: " + "; ".join(unapplied), file=sys.stderr)
     if single_layer:

@@ -8,7 +8,8 @@ from typing import Any
 
 from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, output_path, positive
 
-NOT_AXES = ("point_id",)
+NOT_AXES = ("point_id", "hardware_sha256", "design_sha256", "workload_params", "workload_sha256", "acceldse_version")
+"""Identity columns of a point that are hashes or bookkeeping, not axes to summarise."""
 
 
 def axis_columns(frame: Any) -> list[str]:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     selected, title = frame, f"{len(frame)} rows in {args.file} table {args.table}"
     if args.pareto:
         cols, maximize = parse_objectives(args.pareto)
-        selected = pareto_front(frame, cols, maximize)
+        selected = pareto_front(frame, cols, maximize, source="--pareto")
         title = f"Pareto front over {', '.join(cols)}: {len(selected)} of {len(frame)} rows"
     if args.top is not None:
         selected = top(selected, args.top, args.by, descending=args.descending)

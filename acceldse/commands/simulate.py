@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("acceldse.simulate")
 
-FIDELITIES = ("analytical", "event", "cycle")  # acceldse.api.FIDELITIES (a test keeps them equal)
-COMPAT_MODES = ("scalesim",)
 
 EXAMPLES = f"""examples:
   acceldse simulate                                   # ResNet-18 on SCALE-Sim's 32x32 default, os
@@ -41,6 +39,7 @@ TOTAL_COLUMNS = ["dataflow", "macs", "total_cycles", "compute_cycles", "stall_cy
 
 
 def add_parser(sub: Any) -> None:
+    from acceldse.simulator.fidelities import COMPAT_MODES, DEFAULT_MAX_WORK, FIDELITIES  # no numba, no pandas
     from acceldse.simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
 
     p = sub.add_parser("simulate", help="simulate a workload on an accelerator",
@@ -52,17 +51,20 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--hardware", default="scalesim-32x32",
                    help=f"{kind_help('systolic')}, a YAML spec or a SCALE-Sim .cfg (default scalesim-32x32)")
     p.add_argument("--dataflow", default=None, help="os | ws | is | all (default: the hardware's, else os)")
-    p.add_argument("--fidelity", default="analytical", choices=FIDELITIES,
-                   help="analytical | event | cycle (not with --compat, which reports the peer's own numbers)")
-    p.add_argument("--compat", default=None, choices=COMPAT_MODES,
-                   help="report a peer tool's numbers (SCALE-Sim 3.0.0, CALC mode)")
+    p.add_argument("--fidelity", default="analytical", choices=tuple(FIDELITIES),
+                   help="; ".join(f"{f.name}: {f.help}" for f in FIDELITIES.values())
+                   + " (not with --compat, which reports the peer's own numbers)")
+    p.add_argument("--compat", default=None, choices=tuple(COMPAT_MODES),
+                   help="report a peer tool's numbers: "
+                   + "; ".join(f"{f.name}: {f.help}" for f in COMPAT_MODES.values()))
     p.add_argument("--batch", type=int, default=None, help="batch size for zoo workloads")
     p.add_argument("--seq-len", type=int, default=None, help="sequence length for transformer zoo workloads")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="other zoo parameters, e.g. --param width=0.5 --param resolution=160 --param kv_len=2048")
     p.add_argument("--max-work", type=float, default=None, metavar="N",
-                   help="the most work accepted before starting: PE-cycles of the largest layer (cycle, default "
-                        "5e8), folds (event, default 5e5) or MACs (--compat, default 1e11)")
+                   help="the most work accepted before starting: " + ", ".join(
+                       f"{f.work_unit} ({name}, default {DEFAULT_MAX_WORK[name]:.0e})"
+                       for name, f in {**FIDELITIES, **COMPAT_MODES}.items() if f.work_unit))
     p.add_argument("--out", default=None, help="write the per-layer table to a .csv or .parquet file")
     p.add_argument("--all-columns", action="store_true", help="print every column, not the summary set")
     add_output_options(p)
@@ -79,13 +81,15 @@ def run(args: argparse.Namespace) -> int:
     from acceldse.api import simulate
     from acceldse.simulator.specs.presets import load_hardware
 
-    acc = load_hardware(args.hardware)
-    log.info("hardware %s: %dx%d array at %g MHz; workload %s %s", acc.name, acc.array.rows, acc.array.cols,
-             acc.clock_mhz, args.workload, params or "")
+    if not str(args.hardware).lower().endswith(".cfg"):  # a .cfg is read by simulate (its settings matter)
+        load_hardware(args.hardware, source="--hardware")
     slow = args.fidelity in ("cycle", "event") and args.compat is None
     result = simulate(args.workload, args.hardware, args.dataflow, fidelity=args.fidelity, compat=args.compat,
                       max_work=None if args.max_work is None else int(args.max_work),
                       progress=progress_bar(f"{args.fidelity} fidelity", unit="layer") if slow else None, **params)
+    acc = result.extra["accelerator"]
+    log.info("hardware %s: %dx%d array at %g MHz; workload %s %s", acc.name, acc.array.rows, acc.array.cols,
+             acc.clock_mhz, args.workload, params or "")
     mode = f"compat={result.compat}" if result.compat else result.fidelity
     title = (f"{result.workload} on {result.hardware}: {acc.array.rows}x{acc.array.cols} array, "
              f"{acc.clock_mhz:g} MHz ({mode})")
@@ -105,7 +109,7 @@ def workload_params(args: argparse.Namespace) -> dict[str, Any]:
     """
     params: dict[str, Any] = {}
     flags: dict[str, str] = {}
-    for key, value in (("batch", args.batch), ("seq_len", args.seq_len)):
+    for key, value in (("batch", getattr(args, "batch", None)), ("seq_len", getattr(args, "seq_len", None))):
         if value is not None:
             params[key], flags[key] = value, f"--{key.replace('_', '-')}"
     for item in args.param:

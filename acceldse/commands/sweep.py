@@ -42,6 +42,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--address", default=None, help="Ray cluster address (auto or HOST:PORT); default: local Ray")
     p.add_argument("--batch-size", type=int, default=None, help="points per task (default: 1000 analytical)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    p.add_argument("--max-memory", type=float, default=None, metavar="GIB",
+                   help="refuse a sweep whose plan is estimated to need more memory (default: half the RAM)")
     add_output_options(p)
     p.set_defaults(func=run)
 
@@ -52,8 +54,10 @@ def run(args: argparse.Namespace) -> int:
     positive(args.workers, flag="--workers", limit=4096)
     positive(args.batch_size, flag="--batch-size", limit=1 << 24)
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    positive(args.max_memory, flag="--max-memory", integer=False)
     summary = run_sweep(args.spec, args.store, backend=args.backend, workers=workers, address=args.address,
-                        batch_size=args.batch_size, progress=False if args.no_progress else None)
+                        batch_size=args.batch_size, progress=False if args.no_progress else None,
+                        max_memory_gib=args.max_memory)
     if args.format == "table":
         print(summary)
     else:

@@ -16,6 +16,7 @@ from acceldse.commands.common import (
     print_table,
     progress_bar,
 )
+from acceldse.workloads.errors import SpecError
 
 log = logging.getLogger("acceldse.tiers")
 
@@ -86,6 +87,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run_switch(args: argparse.Namespace) -> int:
     positive(args.params, flag="--params", integer=False, limit=1e15)
+    if not float(args.params).is_integer():  # a count of parameters, e.g. 8e9
+        raise SpecError("not a whole number of parameters", source="--params", value=args.params,
+                        accepted="a parameter count >= 1, e.g. 8e9")
     positive(args.experts, flag="--experts", limit=1_000_000)
     positive(args.sockets, flag="--sockets", limit=1_000_000)
     from acceldse.tiers import switch_study

@@ -4,10 +4,17 @@
 only writer: finished batches are inserted together in one transaction every 0.5 s (or 5,000
 rows), so a crash or ``kill -9`` loses at most the batches in flight and the last half second,
 never a committed row, and a rerun of the same spec evaluates only the points not stored yet.
+
+The store's ``sweeps`` table records each sweep (by name) with its resolved spec: the base
+hardware by content, the workloads (files by content), parameters, axes, sampling, constraints
+and the acceldse version. Resuming a sweep whose spec changed in any of these is refused, naming
+what changed: its rows would mix with the earlier ones (a new ``name:`` adds it as another sweep).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import sys
 import time
@@ -19,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from acceldse.store import ResultStore
-from acceldse.sweep.backends import BACKENDS, run_tasks
-from acceldse.sweep.points import SweepPlan, plan_sweep
+from acceldse.store import ResultStore, acceldse_version, check_store_path
+from acceldse.sweep.backends import BACKENDS, check_ray_address, run_tasks
+from acceldse.sweep.points import SweepPlan, check_plan_memory, content_sha256, plan_sweep
 from acceldse.sweep.spec import SweepSpec, load_sweep_spec
 from acceldse.sweep.worker import Task, TaskResult
 from acceldse.workloads.errors import SpecError
@@ -30,6 +37,9 @@ log = logging.getLogger(__name__)
 
 POINTS_TABLE = "points"
 LAYERS_TABLE = "layers"
+SWEEPS_TABLE = "sweeps"
+LAYER_ROW_BYTES = 350
+"""Store bytes per ``layers`` row (~7 KB per ResNet-18 point of 21 layers), for the up-front disk check."""
 ANALYTICAL_BATCH = 1000
 SLOW_BATCH = 4
 FLUSH_ROWS = 5000
@@ -89,15 +99,13 @@ class SweepSummary:
 def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[Task]:
     """Batches of pending rows sharing workload, dataflow and fidelity.
 
-    An analytical batch ships its designs as ``hardware_arrays`` (plain numbers, cheap to send);
-    one with a multi-core design, or at another fidelity, ships the ``Accelerator`` objects
-    (multi-core layers are timed from them one by one)."""
-    from acceldse.simulator.systolic.batch import hardware_arrays
+    An analytical batch ships its designs as ``HardwareArrays`` (plain numbers, cheap to send);
+    one at another fidelity ships the ``Accelerator`` objects."""
+    from acceldse.simulator.systolic.hardware import HardwareArrays
 
     points = plan.points
     analytical = (points["fidelity"].to_numpy()[rows] == "analytical").any() if len(rows) else False
-    arrays = hardware_arrays(plan.variants) if analytical else {}
-    multi_core = arrays["cores"] > 1 if arrays else np.zeros(0, dtype=bool)
+    arrays = HardwareArrays.of(plan.variants) if analytical else None
     frame = pd.DataFrame({"row": rows, "w": plan.workload[rows], "d": points["dataflow"].to_numpy()[rows],
                           "f": points["fidelity"].to_numpy()[rows]})
     for (w, d, f), group in frame.groupby(["w", "d", "f"], sort=False):
@@ -106,16 +114,59 @@ def make_tasks(plan: SweepPlan, rows: np.ndarray, batch_size: int) -> Iterator[T
         for start in range(0, len(group_rows), size):
             chunk = group_rows[start:start + size]
             used, acc_index = np.unique(plan.variant[chunk], return_inverse=True)
-            accs: list[Any] | dict[str, np.ndarray] = [plan.variants[int(v)] for v in used]
-            if f == "analytical" and not multi_core[used].any():
-                accs = {k: v[used] for k, v in arrays.items()}
+            accs: list[Any] | HardwareArrays = [plan.variants[int(v)] for v in used]
+            if f == "analytical" and arrays is not None:
+                accs = arrays.take(used)
             yield Task(rows=chunk, workload=plan.workloads[int(w)], dataflow=str(d), fidelity=str(f),
                        accs=accs, acc_index=acc_index.ravel(), layers=plan.spec.layers)
 
 
+def default_max_memory() -> int:
+    """Half the machine's physical memory, in bytes (the planning limit without ``--max-memory``)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def spec_parts(spec: SweepSpec) -> dict[str, Any]:
+    """What a sweep's rows mean, part by part (a resume must match every part)."""
+    workloads = spec.axes.get("workload", [])
+    files = {str(w): hashlib.sha256(Path(str(w)).read_bytes()).hexdigest() for w in workloads
+             if Path(str(w)).is_file()}
+    return {"hardware": spec.hardware_name, "hardware content": content_sha256(spec.hardware),
+            "acceldse version": acceldse_version(), "workload files": files, "params": spec.params,
+            "axes": {k: [str(v) for v in vals] for k, vals in spec.axes.items()},
+            "sample": [spec.sample, spec.samples, spec.seed], "constraints": [c.text for c in spec.constraints],
+            **({"workload params": spec.workload_params} if spec.workload_params else {}),
+            **({"zip": [list(g) for g in spec.links]} if spec.links else {})}
+
+
+def check_resume(db: ResultStore, spec: SweepSpec) -> dict[str, Any]:
+    """Refuse to resume sweep ``spec.name`` from a different spec; returns the row recording it."""
+    parts = spec_parts(spec)
+    text = json.dumps(parts, sort_keys=True, default=str)
+    row = {"name": spec.name, "spec_sha256": hashlib.sha256(text.encode()).hexdigest(), "spec": text,
+           "hardware": spec.hardware_name, "hardware_sha256": parts["hardware content"],
+           "acceldse_version": parts["acceldse version"]}
+    if SWEEPS_TABLE in db.tables():
+        stored = db.query(f"SELECT spec_sha256, spec FROM {SWEEPS_TABLE} WHERE name = ?", [spec.name])
+        if len(stored) and stored["spec_sha256"].iloc[0] != row["spec_sha256"]:
+            before = json.loads(stored["spec"].iloc[0])
+            changed = [k for k in parts if json.dumps(before.get(k), sort_keys=True, default=str)
+                       != json.dumps(parts[k], sort_keys=True, default=str)] or ["the spec"]
+            raise SpecError(f"the store already holds sweep {spec.name!r} from a different spec ({', '.join(changed)} "
+                            "changed); resuming would mix its rows with these", source=str(db.path),
+                            accepted="the same spec to resume it, a new --store, or a new 'name:' in the spec to add "
+                                     "it as another sweep")
+    return row
+
+
 def run_sweep(spec: str | Path | dict[str, Any] | SweepSpec, store: str | Path = "results.duckdb", *,
               backend: str = "local", workers: int = 1, address: str | None = None, batch_size: int | None = None,
-              progress: bool | None = None) -> SweepSummary:
+              progress: bool | None = None, max_memory_gib: float | None = None) -> SweepSummary:
     """Evaluate every point of a sweep spec into a DuckDB result store (resumable).
 
     Args:
@@ -125,23 +176,47 @@ def run_sweep(spec: str | Path | dict[str, Any] | SweepSpec, store: str | Path =
         address: a Ray cluster (``auto`` or ``HOST:PORT``); default: start a local Ray instance.
         batch_size: points per task (default: 1000 analytical, 4 otherwise, fewer for small sweeps).
         progress: show a progress bar (default: when stderr is a terminal).
+        max_memory_gib: refuse a plan estimated to need more (default: half the physical memory).
+
+    Raises:
+        SpecError: bad input, a plan over the memory limit, a store without room for the layer rows,
+            a store holding this sweep from a different spec, a dead Ray address, a storage fault.
 
     Returns:
         a ``SweepSummary``; the rows are in ``ResultStore(store).read("points")``.
     """
     if backend not in BACKENDS:
-        raise SpecError("unknown backend", source="--backend", value=backend, accepted=" | ".join(BACKENDS))
+        raise SpecError("unknown backend", source="backend", value=backend, accepted=" | ".join(BACKENDS))
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise SpecError("must be an integer >= 1", source="--workers", value=workers)
+        raise SpecError("must be an integer >= 1", source="workers", value=workers)
     if address is not None and backend != "ray":
-        raise SpecError("--address needs --backend ray", source="--address", value=address)
+        raise SpecError("an address needs backend='ray'", source="address", value=address)
+    if max_memory_gib is not None and (isinstance(max_memory_gib, bool) or not max_memory_gib > 0):
+        raise SpecError("must be a number of GiB > 0", source="max_memory_gib", value=max_memory_gib)
     started = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
+    check_store_path(store, create=True)
+    spec = spec if isinstance(spec, SweepSpec) else load_sweep_spec(spec)
+    limit = int(max_memory_gib * 2**30) if max_memory_gib is not None else default_max_memory()
+    check_plan_memory(spec, limit)
+    if backend == "ray" and address is not None:
+        check_ray_address(address)  # before any work: a dead address is refused in seconds
+    created = not Path(store).exists()
     with ResultStore(store) as db:
-        spec = spec if isinstance(spec, SweepSpec) else load_sweep_spec(spec)
-        plan = plan_sweep(spec, progress=show)
+        try:
+            record = check_resume(db, spec)
+            plan = plan_sweep(spec, progress=show)
+            _check_disk(plan, Path(store))
+        except BaseException:
+            if created:
+                db.discard_if_empty()
+            raise
         done = db.keys(POINTS_TABLE)
-        pending = np.flatnonzero(~plan.points["point_id"].isin(done).to_numpy())
+        missing = ~plan.points["point_id"].isin(done).to_numpy()
+        if spec.layers:  # points stored without their layer rows (an earlier run without layers: true)
+            missing |= ~plan.points["point_id"].isin(db.keys(LAYERS_TABLE, "point_id")).to_numpy()
+        pending = np.flatnonzero(missing)
+        db.insert(SWEEPS_TABLE, pd.DataFrame([record]), key="name")
         plan_seconds = time.perf_counter() - started
         size = batch_size or max(1, min(ANALYTICAL_BATCH, -(-len(pending) // (4 * workers))))
         failures: list[tuple[str, str]] = []
@@ -164,6 +239,21 @@ def run_sweep(spec: str | Path | dict[str, Any] | SweepSpec, store: str | Path =
                         sampled=plan.sampled, skipped=plan.skipped, stored_before=len(plan.points) - len(pending),
                         evaluated=len(pending) - len(failures), stored=stored, plan_seconds=plan_seconds,
                         run_seconds=run_seconds, failures=failures)
+
+
+def _check_disk(plan: SweepPlan, store: Path) -> None:
+    """With ``layers: true``, refuse a sweep whose layer rows will not fit the store's disk."""
+    import shutil
+
+    if not plan.spec.layers:
+        return
+    rows = sum(len(plan.networks[w].layers) for w in plan.workload)
+    need = rows * LAYER_ROW_BYTES
+    free = shutil.disk_usage(store.resolve().parent).free
+    if need > free:
+        raise SpecError(f"layers: true stores {rows:,} layer rows, about {need / 2**30:.1f} GiB, more than the "
+                        f"{free / 2**30:.1f} GiB free on the store's disk", source=plan.spec.source, key="layers",
+                        value=True, accepted="layers: false, fewer points, or a store on a disk with room")
 
 
 class _BufferedWriter:
@@ -205,7 +295,8 @@ class _BufferedWriter:
             if self.layer_frames:
                 frames[LAYERS_TABLE] = pd.concat(self.layer_frames, ignore_index=True)
                 keys[LAYERS_TABLE] = "layer_id"
-            added = self.db.insert_many(frames, keys)[POINTS_TABLE]
+            schemas = {POINTS_TABLE: self.plan.schema}
+            added = self.db.insert_many(frames, keys, schemas)[POINTS_TABLE]
             log.info("committed %d points (%d of %d done)", added, self.done, self.pending)
         self.frames, self.layer_frames, self.rows, self.last = [], [], 0, time.perf_counter()
 
@@ -215,4 +306,5 @@ def _point_text(plan: SweepPlan, row: int) -> str:
     return point["point_id"] + " {" + ", ".join(f"{k}: {point[k]!r}" for k in plan.spec.axes) + "}"
 
 
-__all__ = ["LAYERS_TABLE", "POINTS_TABLE", "SweepSummary", "make_tasks", "run_sweep"]
+__all__ = ["LAYERS_TABLE", "POINTS_TABLE", "SWEEPS_TABLE", "SweepSummary", "check_resume", "make_tasks",
+           "run_sweep", "spec_parts"]

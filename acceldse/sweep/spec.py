@@ -13,8 +13,16 @@ Example (``acceldse sweep --help`` shows it too)::
       array.cols: {range: [8, 72, 8]}          # start, stop (exclusive), step
       tiers.0.partition_bytes.ifmap: [16KiB, 64KiB]  # a tier by index or by name (tiers.sram.latency_cycles)
     sample: grid                  # or {random: 1000, seed: 0} or {sobol: 1024, seed: 0}
-    constraints: ["area_mm2 <= 10"]
+    constraints: ["area_mm2 <= 10", "array.rows * array.cols <= 4096"]
     layers: false                 # true: also store every point's per-layer rows (table ``layers``)
+
+Per-workload parameters: under ``params`` a workload's own name holds its parameters
+(``params: {batch: 1, bert_base: {seq_len: 512}}``: every workload runs at batch 1, BERT at 512
+tokens). Linked axes vary together instead of in a grid: ``axes: {zip: {array.rows: [16, 32],
+array.cols: [16, 32]}}`` gives 16x16 and 32x32 only (a list of such mappings: several groups;
+``workload`` and ``params.NAME`` may be linked too). A constraint compares expressions of the
+design quantities and numeric axes (``+ - * / // % **``, ``and``/``or``): ``array.rows ==
+array.cols``, ``pes * clock_mhz <= 2e6``.
 
 Every hardware axis is a dotted key into the hardware YAML; a variant is the base YAML with
 the axis values written in, validated by the hardware loader (one code path for presets,
@@ -23,14 +31,19 @@ files and variants).
 
 from __future__ import annotations
 
+import ast
 import copy
 import difflib
+import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from acceldse.dataflows.dataflow import resolve_dataflows
+from acceldse.simulator.fidelities import FIDELITIES
 from acceldse.simulator.specs.accelerator import (
     _ARRAY_KEYS,
     _TIER_KEYS,
@@ -44,21 +57,29 @@ from acceldse.simulator.specs.renames import TIER_RENAMES, read_renamed
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.spec_io import load_yaml, parse_bytes, parse_yaml, reject_unknown
 
-FIDELITIES = ("analytical", "event", "cycle")
 SPEC_KEYS = {"version", "name", "workload", "params", "hardware", "dataflow", "fidelity", "axes", "sample", "layers",
              "constraints"}
 SPECIAL_AXES = ("workload", "dataflow", "fidelity")
-_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*([-+0-9.eE]+)\s*$")
+ZIP_KEY = "zip"
+"""The ``axes`` entry holding linked axes."""
+_NAME = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)")
 CONSTRAINT_NAMES = ("area_mm2", "pes", "rows", "cols", "clock_mhz", "cores", "sram_bytes", "dram_bw_bytes_per_cycle")
 """Design quantities a constraint may test (besides any numeric axis)."""
 
 
 @dataclass(frozen=True)
 class Constraint:
-    name: str
-    op: str
-    bound: float
+    """``text``, a comparison of expressions over ``names`` (design quantities and numeric axes);
+    ``expression`` is ``text`` with each name replaced by ``_q<i>`` (its index in ``names``)."""
+
     text: str
+    names: tuple[str, ...]
+    expression: str
+
+    def holds(self, values: dict[str, Any]) -> np.ndarray:
+        """Where the constraint holds, given an array per name."""
+        env = {f"_q{i}": np.asarray(values[n], dtype=float) for i, n in enumerate(self.names)}
+        return np.asarray(_evaluate(ast.parse(self.expression, mode="eval").body, env), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -69,9 +90,11 @@ class SweepSpec:
         name: the sweep's name (the spec file's stem by default).
         source: where it was loaded from (for error messages).
         hardware: the base hardware YAML as a mapping; hardware_name: its preset name or path.
-        params: zoo parameters held fixed.
+        params: zoo parameters held fixed for every workload.
+        workload_params: workload name -> parameters of that workload only (over ``params``).
         axes: axis key -> list of values, in spec order (``workload``, ``dataflow``, ``fidelity``,
             ``params.NAME`` and hardware dotted keys).
+        links: groups of axes that vary together (``zip``): one index for all axes of a group.
         sample: ``grid``, ``random`` or ``sobol``; samples: N for random/sobol; seed.
         constraints: skip a point unless all hold.
         layers: also store every point's per-layer rows (table ``layers``).
@@ -88,6 +111,12 @@ class SweepSpec:
     seed: int = 0
     constraints: tuple[Constraint, ...] = field(default_factory=tuple)
     layers: bool = False
+    workload_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    links: tuple[tuple[str, ...], ...] = ()
+
+    def params_for(self, workload: str) -> dict[str, Any]:
+        """The fixed parameters one workload runs with (shared, then its own)."""
+        return {**self.params, **self.workload_params.get(workload, {})}
 
     def hardware_axes(self) -> list[str]:
         return [k for k in self.axes if k not in SPECIAL_AXES and not k.startswith("params.")]
@@ -112,6 +141,7 @@ def load_sweep_spec(spec: str | Path | dict[str, Any], *, source: str | None = N
     if not isinstance(raw_axes, dict):
         raise SpecError("must be a mapping of dotted key -> values", source=src, key="axes", value=raw_axes,
                         accepted="e.g. {array.rows: [8, 16, 32]}")
+    raw_axes, link_keys = _unzip(raw_axes, src)
     axes: dict[str, list[Any]] = {}
     for key, default in (("workload", "resnet18"), ("dataflow", None), ("fidelity", "analytical")):
         if key in raw_axes:
@@ -129,6 +159,8 @@ def load_sweep_spec(spec: str | Path | dict[str, Any], *, source: str | None = N
             resolve_key(hardware, key, valid=valid, source=src)
         axes[key] = _values(values, key=f"axes.{key}", source=src)
     _check_special(axes, src)
+    links = tuple(_link(group, axes, src) for group in link_keys)
+    params, workload_params = _split_params(params, axes["workload"], src)
     sample, samples, seed = _sample(data.get("sample", "grid"), src)
     constraints = tuple(_constraint(c, axes, src) for c in _as_list(data.get("constraints")))
     layers = data.get("layers", False)
@@ -137,7 +169,60 @@ def load_sweep_spec(spec: str | Path | dict[str, Any], *, source: str | None = N
                         accepted="layers: true to store every point's per-layer rows too")
     name = str(data.get("name") or (Path(src).stem if src.endswith((".yaml", ".yml")) else "sweep"))
     return SweepSpec(name=name, source=src, hardware=hardware, hardware_name=hw_name, params=params, axes=axes,
-                     sample=sample, samples=samples, seed=seed, constraints=constraints, layers=layers)
+                     sample=sample, samples=samples, seed=seed, constraints=constraints, layers=layers,
+                     workload_params=workload_params, links=links)
+
+
+def _unzip(raw_axes: dict[str, Any], source: str) -> tuple[dict[str, Any], list[list[str]]]:
+    """The axes with the ``zip`` groups' axes written in (in order), and each group's keys."""
+    if ZIP_KEY not in raw_axes:
+        return raw_axes, []
+    groups = raw_axes[ZIP_KEY]
+    groups = [groups] if isinstance(groups, dict) else groups
+    flat: dict[str, Any] = {}
+    keys: list[list[str]] = []
+    for i, group in enumerate(groups if isinstance(groups, list) else [None]):
+        if not isinstance(group, dict) or len(group) < 2:
+            raise SpecError("a zip group maps two or more axes to value lists of one length", source=source,
+                            key=f"axes.{ZIP_KEY}" + (f"[{i}]" if isinstance(groups, list) and len(groups) > 1 else ""),
+                            value=group, accepted="e.g. zip: {array.rows: [16, 32], array.cols: [16, 32]}")
+        keys.append([str(k) for k in group])
+        flat.update({str(k): v for k, v in group.items()})
+    out: dict[str, Any] = {}
+    for key, values in raw_axes.items():
+        if key == ZIP_KEY:
+            for k, v in flat.items():
+                if k in raw_axes:
+                    raise SpecError("an axis is both linked (zip) and free", source=source, key=f"axes.{k}")
+                out[k] = v
+        else:
+            out[str(key)] = values
+    return out, keys
+
+
+def _link(group: list[str], axes: dict[str, list[Any]], source: str) -> tuple[str, ...]:
+    lengths = {k: len(axes[k]) for k in group}
+    if len(set(lengths.values())) != 1:
+        raise SpecError("linked axes need value lists of one length", source=source, key=f"axes.{ZIP_KEY}",
+                        value=", ".join(f"{k}: {n} values" for k, n in lengths.items()),
+                        accepted="as many values on every axis of a zip group")
+    return tuple(group)
+
+
+def _split_params(raw: dict[str, Any], workloads: list[Any], source: str
+                  ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Shared parameters and per-workload ones (a workload's own name holding a mapping)."""
+    names = [str(w) for w in workloads]
+    shared, own = {}, {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            if str(key) not in names:
+                raise SpecError("per-workload parameters for a workload this sweep does not run", source=source,
+                                key=f"params.{key}", accepted="a workload of the sweep (" + ", ".join(names) + ")")
+            own[str(key)] = dict(value)
+        else:
+            shared[str(key)] = value
+    return shared, own
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -213,23 +298,81 @@ def _sample(raw: Any, source: str) -> tuple[str, int, int]:
                     accepted="grid, {random: N, seed: S} or {sobol: N, seed: S}")
 
 
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_COMPARE = {ast.LtE: operator.le, ast.Lt: operator.lt, ast.GtE: operator.ge, ast.Gt: operator.gt,
+            ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_KEYWORDS = {"and", "or", "not"}
+
+
+def _evaluate(node: ast.AST, env: dict[str, Any]) -> Any:
+    """A constraint's expression tree over numpy arrays (only arithmetic, comparisons, and/or/not)."""
+    if isinstance(node, ast.Constant) and _numeric(node.value):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in env:
+        return env[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _BINARY[type(node.op)](_evaluate(node.left, env), _evaluate(node.right, env))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
+        value = _evaluate(node.operand, env)
+        return np.logical_not(value) if isinstance(node.op, ast.Not) else -value if isinstance(node.op, ast.USub) \
+            else value
+    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+        left, out = _evaluate(node.left, env), True
+        for op, right_node in zip(node.ops, node.comparators):
+            right = _evaluate(right_node, env)
+            out = np.logical_and(out, _COMPARE[type(op)](left, right))
+            left = right
+        return out
+    if isinstance(node, ast.BoolOp):
+        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        values = [_evaluate(v, env) for v in node.values]
+        out = values[0]
+        for v in values[1:]:
+            out = combine(out, v)
+        return out
+    raise ValueError(ast.dump(node))
+
+
+def _is_condition(node: ast.AST) -> bool:
+    if isinstance(node, ast.BoolOp):
+        return all(_is_condition(v) for v in node.values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return _is_condition(node.operand)
+    return isinstance(node, ast.Compare)
+
+
 def _constraint(raw: Any, axes: dict[str, list[Any]], source: str) -> Constraint:
-    match = _CONSTRAINT.match(str(raw))
-    if not match:
-        raise SpecError("cannot parse constraint", source=source, key="constraints", value=raw,
-                        accepted="NAME OP NUMBER, e.g. 'area_mm2 <= 10' (OP: <=, <, >=, >, ==, !=)")
-    name, op, bound = match.groups()
-    names = [*CONSTRAINT_NAMES, *(k for k, v in axes.items() if all(_numeric(x) for x in v))]
-    if name not in names:
-        close = difflib.get_close_matches(name, names, n=3)
-        raise SpecError("unknown constraint quantity", source=source, key="constraints", value=name,
-                        accepted=("did you mean " + ", ".join(close) + "? " if close else "") + "one of "
-                        + ", ".join(names))
+    text = str(raw).strip()
+    accepted = ("a comparison of expressions over design quantities and numeric axes, e.g. 'area_mm2 <= 10', "
+                "'array.rows == array.cols', 'array.rows * array.cols <= 4096' (+ - * / // % **, and/or/not)")
+    known = [*CONSTRAINT_NAMES, *(k for k, v in axes.items() if all(_numeric(x) for x in v))]
+    found: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in _KEYWORDS:
+            return name
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=3)
+            raise SpecError("unknown constraint quantity", source=source, key="constraints", value=name,
+                            accepted=("did you mean " + ", ".join(close) + "? " if close else "") + "one of "
+                            + ", ".join(known))
+        if name not in found:
+            found.append(name)
+        return f"_q{found.index(name)}"
+
+    expression = _NAME.sub(placeholder, text)
     try:
-        value = float(bound)
-    except ValueError:
-        raise SpecError("constraint bound must be a number", source=source, key="constraints", value=raw) from None
-    return Constraint(name, op, value, str(raw).strip())
+        tree = ast.parse(expression, mode="eval").body
+        if not _is_condition(tree):
+            raise ValueError("not a comparison")
+        _evaluate(tree, {f"_q{i}": np.ones(1) for i in range(len(found))})
+    except (SyntaxError, ValueError, TypeError):
+        raise SpecError("cannot parse constraint", source=source, key="constraints", value=raw,
+                        accepted=accepted) from None
+    return Constraint(text, tuple(found), expression)
 
 
 def _numeric(value: Any) -> bool:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.systolic.batch import TOTAL_COLUMNS, NetworkCases
+from acceldse.simulator.systolic.hardware import HardwareArrays
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,8 @@ class Task:
     Attributes:
         rows: the points' row numbers in the plan (returned with the results).
         workload: (name, zoo params); dataflow; fidelity.
-        accs: the distinct designs of the batch: their ``hardware_arrays`` (analytical, one core), else
-            the ``Accelerator`` objects (multi-core layers are timed from them); acc_index: which one
-            each point uses.
+        accs: the distinct designs of the batch: their ``HardwareArrays`` (analytical), else the
+            ``Accelerator`` objects; acc_index: which one each point uses.
         layers: also return every point's per-layer rows.
     """
 
@@ -43,7 +43,7 @@ class Task:
     workload: tuple[str, dict[str, Any]]
     dataflow: str
     fidelity: str
-    accs: list[Accelerator] | dict[str, np.ndarray]
+    accs: list[Accelerator] | HardwareArrays
     acc_index: np.ndarray
     layers: bool = False
 
@@ -75,7 +75,7 @@ def evaluate_task(task: Task) -> TaskResult:
             return _analytical(task)
         except Exception as err:  # noqa: BLE001 - fall back to one point at a time to name each failure
             reason = f"{type(err).__name__}: {err}"
-            if isinstance(task.accs, dict):  # no objects to simulate one by one: the batch fails together
+            if isinstance(task.accs, HardwareArrays):  # no objects to simulate one by one: the batch fails together
                 return TaskResult(rows=np.zeros(0, dtype=np.int64),
                                   totals=pd.DataFrame(columns=list(TOTAL_COLUMNS)),
                                   failures=[(int(row), reason) for row in task.rows])

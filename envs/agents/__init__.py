@@ -22,7 +22,7 @@ from typing import Any
 import gymnasium as gym
 
 from acceldse.envs.agents.base import Agent, AskTellAgent
-from acceldse.envs.agents.harness import BudgetEnv, Evaluation, ExploreResult
+from acceldse.envs.agents.harness import MAX_BUDGET, BudgetEnv, Evaluation, ExploreResult, check_budget
 from acceldse.envs.agents.joint import JointEnv
 from acceldse.envs.agents.optuna_agents import GeneticAgent, GpAgent, TpeAgent
 from acceldse.envs.agents.rl import MultiAgentPpo, PpoAgent
@@ -34,16 +34,17 @@ AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (
     RandomSearch, GeneticAgent, SimulatedAnnealing, TpeAgent, GpAgent, AntColony, PpoAgent, MultiAgentPpo)}
 
 
-def make_agent(name: str, **hparams: Any) -> Agent:
-    """An agent by name with hyper-parameters (unknown name or hyper-parameter: ``SpecError``)."""
+def make_agent(name: str, env_id: str | None = None, **hparams: Any) -> Agent:
+    """An agent by name with hyper-parameters (unknown name or hyper-parameter: ``SpecError``); ``env_id``
+    applies the agent's defaults for that env (``Agent.ENV_DEFAULTS``)."""
     if name not in AGENTS:
         raise SpecError("unknown agent", source="--agent", value=name, accepted=", ".join(AGENTS))
-    return AGENTS[name](**hparams)
+    return AGENTS[name](env_id=env_id, **hparams)
 
 
 def explore(env: gym.Env, agent: str | Agent, budget: int, seed: int = 0, *, env_id: str | None = None,
             sink: Callable[[Evaluation], None] | None = None, replay: Sequence[Evaluation] = (),
-            **hparams: Any) -> ExploreResult:
+            max_budget: int | None = None, **hparams: Any) -> ExploreResult:
     """Run ``agent`` on ``env`` for exactly ``budget`` evaluations (fewer only if it stops early).
 
     Args:
@@ -54,22 +55,23 @@ def explore(env: gym.Env, agent: str | Agent, budget: int, seed: int = 0, *, env
         env_id: name reported in the result (default: the env spec's id).
         sink: receives every new evaluation (the experience log).
         replay: evaluations a killed run of the same command logged; answered from the log.
-        hparams: the agent's hyper-parameters (with a name).
+        max_budget: the largest budget accepted (default ``MAX_BUDGET``).
+        hparams: the agent's hyper-parameters (with a name; the agent's defaults for this env otherwise).
     """
+    name = env_id or (env.spec.id if env.spec is not None else type(env.unwrapped).__name__)
     if isinstance(agent, str):
-        agent = make_agent(agent, **hparams)
+        agent = make_agent(agent, env_id=name, **hparams)
     elif hparams:
         raise SpecError("hyper-parameters go to the agent's constructor when passing an instance", source="hparams",
                         value=sorted(hparams))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecError("seed must be a non-negative integer", source="--seed", value=seed, accepted="0, 1, 2 ...")
-    wrapped = BudgetEnv(env, budget, sink=sink, replay=replay)
+    wrapped = BudgetEnv(env, budget, sink=sink, replay=replay, max_budget=max_budget)
     start = time.perf_counter()
     agent.run(wrapped, seed)
     wall_s = time.perf_counter() - start
-    name = env_id or (env.spec.id if env.spec is not None else type(env.unwrapped).__name__)
     return wrapped.result(name, agent.name, dict(agent.hparams), seed, wall_s)
 
 
-__all__ = ["AGENTS", "Agent", "AskTellAgent", "BudgetEnv", "DesignSpace", "Evaluation", "ExploreResult", "JointEnv",
-           "explore", "make_agent"]
+__all__ = ["AGENTS", "MAX_BUDGET", "Agent", "AskTellAgent", "BudgetEnv", "DesignSpace", "Evaluation", "ExploreResult",
+           "JointEnv", "check_budget", "explore", "make_agent"]

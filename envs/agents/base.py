@@ -2,7 +2,17 @@
 
 Every agent runs inside a ``BudgetEnv`` and stops when its budget is spent. Search agents
 (random, GA, SA, BO, ACO) are ask/tell: ``ask`` proposes a knob index vector, ``tell`` gives
-back the reward of its evaluation. RL agents drive the env themselves.
+back the reward of its evaluation and whether the design was feasible. RL agents drive the env
+themselves.
+
+*Contexts.* An env whose steps pose different problems in turn (Mapping-v0: step ``i`` maps the
+``i``-th distinct layer) names the current one in ``env.unwrapped.search_context`` and their number
+in ``search_contexts``; an ask/tell agent then keeps one search per context (its own population,
+annealing chain or surrogate model), each with its share of the budget, instead of mixing rewards
+of different layers into one model.
+
+*Per-env defaults.* ``ENV_DEFAULTS`` maps an env id to the hyper-parameters that differ from
+``HPARAMS`` on that env (``defaults_for(env_id)``); explicit hyper-parameters override both.
 """
 
 from __future__ import annotations
@@ -24,11 +34,20 @@ class Agent:
     HPARAMS: ClassVar[dict[str, Any]] = {}
     LOTTERY: ClassVar[dict[str, list[Any]]] = {}
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {}
+    ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {}
 
-    def __init__(self, **hparams: Any) -> None:
-        self.hparams: dict[str, Any] = dict(self.HPARAMS)
+    def __init__(self, *, env_id: str | None = None, **hparams: Any) -> None:
+        self.hparams: dict[str, Any] = self.defaults_for(env_id)
         for key, value in hparams.items():
             self.hparams[key] = self._check(key, value)
+
+    @classmethod
+    def defaults_for(cls, env_id: str | None) -> dict[str, Any]:
+        """``HPARAMS`` with the env's own defaults (``ENV_DEFAULTS``) applied."""
+        out = dict(cls.HPARAMS)
+        if env_id is not None:
+            out.update(cls.ENV_DEFAULTS.get(env_id.removeprefix("acceldse/"), {}))
+        return out
 
     @classmethod
     def _check(cls, key: str, value: Any) -> Any:
@@ -65,16 +84,26 @@ class AskTellAgent(Agent):
     def ask(self) -> np.ndarray:
         raise NotImplementedError
 
-    def tell(self, vector: np.ndarray, reward: float) -> None:
+    def tell(self, vector: np.ndarray, reward: float, feasible: bool = True) -> None:
         raise NotImplementedError
 
     def run(self, env: BudgetEnv, seed: int) -> None:
         space = env.design_space
-        self.start(space, env.budget, seed)
+        base = env.unwrapped
+        contexts = int(getattr(base, "search_contexts", 1))
+        searchers: list[AskTellAgent] = [self]
+        if contexts > 1:
+            share = -(-env.budget // contexts)
+            searchers = [type(self)(**self.hparams) for _ in range(contexts)]
+            for i, searcher in enumerate(searchers):
+                searcher.start(space, share, seed + i)
+        else:
+            self.start(space, env.budget, seed)
         env.reset(seed=seed)
         while env.remaining > 0:
-            vector = self.ask()
-            _, reward, terminated, truncated, _ = env.step(space.action(vector))
-            self.tell(vector, float(reward))
+            searcher = searchers[int(getattr(base, "search_context", 0)) % len(searchers)]
+            vector = searcher.ask()
+            _, reward, terminated, truncated, info = env.step(space.action(vector))
+            searcher.tell(vector, float(reward), bool(info.get("feasible", True)))
             if terminated or truncated:
                 env.reset()

@@ -2,9 +2,18 @@
 
 ``BudgetEnv`` wraps a design env: each ``step`` is one simulator evaluation, counted against
 the budget and recorded as an ``Evaluation`` (handed to a ``sink`` callable, e.g. the result
-store). Given the evaluations a killed run already logged (``replay``), it answers those steps
-from the log instead of the simulator, so a rerun of the same command with the same seed
-resumes where the log ends without redoing any logged evaluation.
+store).
+
+*Candidates.* What a run offers as its answer is a *candidate*: on a design env every step's
+design; on an env that builds one answer over an episode (Mapping-v0: one mapping per distinct
+layer, ``info["network"]`` at the last step) the whole episode. ``best`` is the candidate with the
+highest reward among the *feasible* ones (``info["feasible"]``: within an FPGA's resources, every
+layer's mapping legal), so an infeasible design never counts as best; ``targets_met`` and
+``first_met_at`` are about candidates too (Mapping-v0: a whole network mapped legally).
+
+Given the evaluations a killed run already logged (``replay``), it answers those steps from the
+log instead of the simulator, so a rerun of the same command with the same seed resumes where
+the log ends without redoing any logged evaluation.
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ class Evaluation:
         terminated, truncated: the env's episode flags after this step.
         obs: the observation after the step, JSON form (for replay).
         eval_s: wall seconds of the env step (0 for a replayed step).
+        feasible: the step's design is feasible (``info["feasible"]``; Mapping-v0: the layer's mapping is legal).
+        network: on an episode-candidate env, at the episode's last step, the candidate
+            (``info["network"]``: ``reward``, ``feasible``, ``targets_met``, ``metrics``); else ``None``.
     """
 
     step: int
@@ -52,15 +64,23 @@ class Evaluation:
     truncated: bool
     obs: Any
     eval_s: float = 0.0
+    feasible: bool = True
+    network: dict[str, Any] | None = None
 
 
 @dataclass
 class ExploreResult:
     """What one agent found within its budget.
 
-    ``best_*`` is the evaluation with the highest reward (the first one on ties);
-    ``targets_met`` says whether any evaluated design met every target and ``first_met_at`` the
-    1-based evaluation count at which the first one was found (``None`` if never).
+    ``best_*`` is the feasible candidate (module docstring) with the highest reward (the first one on
+    ties; ``None`` / empty when no candidate was feasible); ``targets_met`` says whether any candidate
+    met every target and ``first_met_at`` the 1-based evaluation count at which the first one was found
+    (``None`` if never). ``feasible_rate`` is the share of evaluations whose design was feasible (a legal
+    mapping, within the board); ``hypervolume`` the volume the feasible candidates dominate in
+    ``log2(metric / reference)`` space of the env's ``pareto_metrics``, bounded by twice the reference
+    design's value on each (``envs.agents.pareto.hypervolume``; ``None`` when the env names none).
+    ``rewards`` are the evaluations' rewards, ``candidate_rewards`` per evaluation the feasible candidate's
+    reward it completed (``-inf`` otherwise).
     """
 
     env_id: str
@@ -70,25 +90,31 @@ class ExploreResult:
     seed: int
     evaluations: int
     replayed: int
-    best_reward: float
+    best_reward: float | None
     best_design: dict[str, Any]
     best_metrics: dict[str, Any]
     targets_met: bool
     first_met_at: int | None
     wall_s: float
+    feasible_rate: float = 1.0
+    candidates: int = 0
+    feasible_candidates: int = 0
+    hypervolume: float | None = None
     rewards: list[float] = field(repr=False, default_factory=list)
+    candidate_rewards: list[float] = field(repr=False, default_factory=list)
 
     @property
     def stopped_early(self) -> bool:
         return self.evaluations < self.budget
 
     def best_so_far(self) -> np.ndarray:
-        """Best reward after each evaluation."""
-        return np.maximum.accumulate(np.asarray(self.rewards, dtype=np.float64))
+        """Reward of the best feasible candidate after each evaluation (``nan`` before the first one)."""
+        curve = np.maximum.accumulate(np.asarray(self.candidate_rewards or self.rewards, dtype=np.float64))
+        return np.where(np.isneginf(curve), np.nan, curve)
 
     def summary(self) -> dict[str, Any]:
         """The JSON object ``acceldse explore --json`` prints."""
-        out = {k: v for k, v in asdict(self).items() if k not in ("rewards", "env_id")}
+        out = {k: v for k, v in asdict(self).items() if k not in ("rewards", "candidate_rewards", "env_id")}
         return {"env": self.env_id, **out, "stopped_early": self.stopped_early}
 
 
@@ -118,29 +144,55 @@ def obs_from_json(space: gym.spaces.Space, data: Any) -> Any:
     return space.from_jsonable([data])[0]
 
 
+MAX_BUDGET = 250_000
+"""Largest budget accepted without ``max_budget`` (``--max-budget``): every evaluation stays in the run's
+log (a few KiB each), so a run of this budget holds about a GiB."""
+
+
+def check_budget(budget: Any, max_budget: int | None = None) -> int:
+    """``budget`` as an int, or a ``SpecError`` naming it, the limit and the flag that raises it."""
+    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
+        raise SpecError("budget must be a positive number of evaluations", source="--budget", value=budget,
+                        accepted="an integer >= 1")
+    limit = MAX_BUDGET if max_budget is None else max_budget
+    if budget > limit:
+        raise SpecError(f"budget of {int(budget):,} evaluations is over the limit of {int(limit):,} (each evaluation "
+                        "is kept in the run's log)", source="--budget", value=int(budget),
+                        accepted=f"at most {int(limit):,}, or raise the limit with --max-budget")
+    return int(budget)
+
+
+def scalar_reward(reward: Any) -> float:
+    """An env reward as one number: a vector reward (``reward="vector"``) is the mean of its components."""
+    arr = np.asarray(reward, dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else float(arr.mean())
+
+
 class BudgetEnv(gym.Wrapper):
-    """Counts evaluations against ``budget``, logs each one and replays a logged prefix.
+    """Counts evaluations against ``budget``, logs each one, tracks candidates and replays a logged prefix.
 
     Args:
         env: a design env with a discrete action space.
-        budget: evaluations allowed (``>= 1``).
+        budget: evaluations allowed (``1 .. max_budget``).
         sink: called with every new ``Evaluation`` (not with replayed ones).
         replay: evaluations already logged for this run, ``step`` 0..k-1 in order.
+        max_budget: the budget limit (default ``MAX_BUDGET``).
     """
 
     def __init__(self, env: gym.Env, budget: int, *, sink: Callable[[Evaluation], None] | None = None,
-                 replay: Sequence[Evaluation] = ()) -> None:
+                 replay: Sequence[Evaluation] = (), max_budget: int | None = None) -> None:
         super().__init__(env)
-        if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
-            raise SpecError("budget must be a positive number of evaluations", source="--budget", value=budget,
-                            accepted="an integer >= 1")
-        self.budget = int(budget)
+        self.budget = check_budget(budget, max_budget)
         self.design_space = DesignSpace.of(env)
         self.sink = sink
         self.replay = list(replay)[: self.budget]
         self.log: list[Evaluation] = []
         self.first_met_at: int | None = None
         self._obs_space = env.observation_space
+        base = env.unwrapped
+        self.per_episode = bool(getattr(base, "candidate_per_episode", False))
+        self.pareto_metrics: tuple[str, ...] = tuple(getattr(base, "pareto_metrics", ()))
+        self._candidates: list[tuple[int, float, bool, dict[str, Any], dict[str, Any]]] = []
 
     @property
     def evaluations(self) -> int:
@@ -154,6 +206,10 @@ class BudgetEnv(gym.Wrapper):
     def replayed(self) -> int:
         return min(len(self.replay), len(self.log))
 
+    def action_masks(self) -> np.ndarray:
+        """The wrapped env's action mask (sb3-contrib's ``MaskablePPO`` calls it)."""
+        return np.asarray(self.env.get_wrapper_attr("action_masks")())
+
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         i = len(self.log)
         if i >= self.budget:
@@ -166,7 +222,10 @@ class BudgetEnv(gym.Wrapper):
                                 source="--store", key=f"step {i}", value=vector,
                                 accepted=f"the logged design {ev.action}; use a new store")
             obs = obs_from_json(self._obs_space, ev.obs)
-            info = {"design": ev.design, "metrics": ev.metrics, "targets_met": ev.targets_met, "replayed": True}
+            info = {"design": ev.design, "metrics": ev.metrics, "targets_met": ev.targets_met,
+                    "feasible": ev.feasible, "replayed": True}
+            if ev.network is not None:
+                info["network"] = ev.network
             self._record(ev)
             return obs, ev.reward, ev.terminated, ev.truncated, info
         start = time.perf_counter()
@@ -174,28 +233,52 @@ class BudgetEnv(gym.Wrapper):
         eval_s = time.perf_counter() - start
         design = info.get("design") or dict(zip(self.design_space.names, vector))
         metrics = {k: _scalar(v) for k, v in (info.get("metrics") or {}).items()}
+        network = info.get("network") if self.per_episode and terminated else None
         ev = Evaluation(step=i, action=vector, design={str(k): _scalar(v) for k, v in design.items()},
                         metrics={k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool)},
-                        reward=float(reward), targets_met=bool(info.get("targets_met", False)),
+                        reward=scalar_reward(reward), targets_met=bool(info.get("targets_met", False)),
                         terminated=bool(terminated), truncated=bool(truncated),
-                        obs=obs_to_json(self._obs_space, obs), eval_s=eval_s)
+                        obs=obs_to_json(self._obs_space, obs), eval_s=eval_s,
+                        feasible=bool(info.get("feasible", True)),
+                        network=jsonable(network) if isinstance(network, dict) else None)
         self._record(ev)
         if self.sink is not None:
             self.sink(ev)
-        return obs, float(reward), bool(terminated), bool(truncated), info
+        return obs, ev.reward, bool(terminated), bool(truncated), info
 
     def _record(self, ev: Evaluation) -> None:
         self.log.append(ev)
+        if self.per_episode:
+            if ev.network is not None:
+                net = ev.network
+                self._candidates.append((ev.step, float(net["reward"]), bool(net["feasible"]),
+                                         dict(net.get("design") or {}), dict(net.get("metrics") or {})))
+        else:
+            self._candidates.append((ev.step, ev.reward, ev.feasible, ev.design, ev.metrics))
         if ev.targets_met and self.first_met_at is None:
             self.first_met_at = ev.step + 1
 
     def result(self, env_id: str, agent: str, hparams: dict[str, Any], seed: int, wall_s: float) -> ExploreResult:
         if not self.log:
             raise RuntimeError(f"agent {agent} made no evaluation")
+        from acceldse.envs.agents.pareto import hypervolume_of
+
         rewards = [ev.reward for ev in self.log]
-        best = self.log[int(np.argmax(rewards))]  # best_reward + 0.0 below: no -0.0
+        per_eval = [-np.inf] * len(self.log)
+        feasible = [c for c in self._candidates if c[2]]
+        for step, reward, _, _, _ in feasible:
+            per_eval[step] = reward
+        best = max(feasible, key=lambda c: c[1]) if feasible else None  # max(): the first on ties
+        hv = None
+        if self.pareto_metrics:
+            reference = getattr(self.env.unwrapped, "pareto_reference", None)
+            hv = hypervolume_of([c[4] for c in feasible], self.pareto_metrics,
+                                reference() if callable(reference) else None)
         return ExploreResult(env_id=env_id, agent=agent, hparams=hparams, budget=self.budget, seed=seed,
-                             evaluations=len(self.log), replayed=self.replayed, best_reward=best.reward + 0.0,
-                             best_design=best.design, best_metrics=best.metrics,
+                             evaluations=len(self.log), replayed=self.replayed,
+                             best_reward=None if best is None else best[1] + 0.0,  # + 0.0: no -0.0
+                             best_design={} if best is None else best[3], best_metrics={} if best is None else best[4],
                              targets_met=self.first_met_at is not None, first_met_at=self.first_met_at,
-                             wall_s=wall_s, rewards=rewards)
+                             wall_s=wall_s, feasible_rate=float(np.mean([ev.feasible for ev in self.log])),
+                             candidates=len(self._candidates), feasible_candidates=len(feasible), hypervolume=hv,
+                             rewards=rewards, candidate_rewards=per_eval)

@@ -43,7 +43,7 @@ class OptunaAgent(AskTellAgent):
         self.trial = self.study.ask(self.dists)
         return np.array([int(self.trial.params[n]) for n in self.names], dtype=np.int64)
 
-    def tell(self, vector: np.ndarray, reward: float) -> None:
+    def tell(self, vector: np.ndarray, reward: float, feasible: bool = True) -> None:
         import optuna
 
         if math.isfinite(reward):

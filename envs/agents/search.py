@@ -23,12 +23,18 @@ class RandomSearch(AskTellAgent):
     def ask(self) -> np.ndarray:
         return self.rng.integers(0, self.space.nvec)
 
-    def tell(self, vector: np.ndarray, reward: float) -> None:
+    def tell(self, vector: np.ndarray, reward: float, feasible: bool = True) -> None:
         pass
 
 
 class SimulatedAnnealing(AskTellAgent):
-    """Simulated annealing over single-knob moves.
+    """Simulated annealing over single-knob moves, from a feasible start.
+
+    Until it has seen a feasible design it proposes uniform random designs (as ``random`` does), so
+    on a space where most designs are infeasible (illegal mappings) it finds a first feasible one at
+    least as soon as random search; from then on it anneals among its neighbours, always preferring
+    a feasible design to an infeasible one, and the temperature scales with the spread of the
+    feasible rewards seen.
 
     Hyper-parameters:
         t_start, t_end: temperature at the first and the last evaluation, as a fraction of the
@@ -50,6 +56,7 @@ class SimulatedAnnealing(AskTellAgent):
         self.current_reward = -math.inf
         self.best: tuple[float, np.ndarray] | None = None
         self.seen: list[float] = []
+        self.told = 0
         self.since_best = 0
 
     def ask(self) -> np.ndarray:
@@ -69,12 +76,17 @@ class SimulatedAnnealing(AskTellAgent):
         return vec
 
     def temperature(self) -> float:
-        frac = len(self.seen) / max(self.budget - 1, 1)
+        frac = self.told / max(self.budget - 1, 1)
         t0, t1 = self.hparams["t_start"], self.hparams["t_end"]
         scale = float(np.std(self.seen)) if len(self.seen) > 1 else 1.0
         return max(scale, 1e-12) * t0 * (t1 / t0) ** min(frac, 1.0)
 
-    def tell(self, vector: np.ndarray, reward: float) -> None:
+    def tell(self, vector: np.ndarray, reward: float, feasible: bool = True) -> None:
+        self.told += 1
+        if not feasible:
+            if self.best is not None:
+                self.since_best += 1
+            return  # never moves to (or starts from) an infeasible design
         delta = reward - self.current_reward
         accept = self.current is None or delta >= 0 or self.rng.random() < math.exp(delta / self.temperature())
         self.seen.append(reward)
@@ -120,7 +132,7 @@ class AntColony(AskTellAgent):
             out[k] = self.rng.choice(tau.size, p=p / p.sum())
         return out
 
-    def tell(self, vector: np.ndarray, reward: float) -> None:
+    def tell(self, vector: np.ndarray, reward: float, feasible: bool = True) -> None:
         self.generation.append((reward, vector.copy()))
         if len(self.generation) < self.hparams["ants"]:
             return

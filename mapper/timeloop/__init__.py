@@ -4,35 +4,40 @@
 its inputs): ``architecture`` (v0.4 ``subtree``/``local`` tree), ``problem`` (shape +
 instance), ``mapping`` (the list in ``timeloop-mapper.map.yaml``), ``ERT`` and optionally
 ``ART`` -- e.g. an exercise's ``parsed-processed-input.yaml`` plus ``timeloop-mapper.map.yaml``,
-``timeloop-mapper.ERT.yaml`` and ``timeloop-mapper.ART.yaml``. It returns the ``Layer``,
+``timeloop-mapper.ERT.yaml`` and ``timeloop-mapper.ART.yaml`` -- or timeloopfe's own (v4) files:
+jinja2 templates, ``nodes:`` with ``!Container``/``!Component`` tags, ``variables``,
+``constraints`` (``mapper.timeloop.v4``). It returns the ``Layer``,
 ``Hierarchy`` and ``Mapping`` for ``mapper.cost.evaluate``; ``format_stats`` prints the result
 the way ``timeloop-model.stats.txt`` does.
 
 Top-level keys that only steer Timeloop's *search* or Accelergy's *estimation*
 (``mapper``, ``mapspace``, ``architecture_constraints``, ``mapspace_constraints``,
-``compound_components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
+``compound_components``, ``components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
 and do not change a fixed-mapping evaluation (a search applies the constraints' bypass rules
-and reports the others it does not apply); any other key (``sparse_optimizations``, ...) is a
-``SpecError`` naming it and the file.
+and reports the others it does not apply); a non-empty ``sparse_optimizations`` (Sparseloop) is
+refused, never computed dense; any other key is a ``SpecError`` naming it and the file. The
+problem may have any shape (``problem.py``); the mapping may use every factor form Timeloop reads.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.timeloop import v4
 from acceldse.mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
 from acceldse.mapper.timeloop.mapping import build_mapping
-from acceldse.mapper.timeloop.problem import build_layer
+from acceldse.mapper.timeloop.problem import build_problem
 from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.workloads.einsum import Einsum, Lowering
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 
 USED_KEYS = {"architecture", "problem", "mapping", "ERT", "ART"}
 SEARCH_ONLY_KEYS = {"mapper", "mapspace", "architecture_constraints", "mapspace_constraints", "compound_components",
-                    "globals", "model", "dumped_by_timeloop_front_end", "variables"}
+                    "globals", "model", "dumped_by_timeloop_front_end", "variables", "components", "constraints"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,8 @@ class TimeloopSpec:
     ``search_hierarchy`` is ``hierarchy`` with the ``architecture_constraints``' bypass rules
     applied (for searching; a given mapping is evaluated on ``hierarchy``, as timeloop-model
     does); ``unapplied_constraints`` lists the factor/permutation constraints the search does
-    not apply."""
+    not apply. ``einsum`` is the problem as Timeloop states it and ``lowering`` how its ranks and
+    tensors sit on the kernel's dims and dataspaces (``layer`` is ``lowering.layer``)."""
 
     layer: Layer
     hierarchy: Hierarchy
@@ -50,68 +56,99 @@ class TimeloopSpec:
     sources: tuple[str, ...]
     search_hierarchy: Hierarchy | None = None
     unapplied_constraints: tuple[str, ...] = ()
+    einsum: Einsum | None = None
+    lowering: Lowering | None = None
+
+    @property
+    def tensor_names(self) -> dict[str, str]:
+        """Our dataspace -> the problem's tensor name (``inputs`` -> ``Inputs``, or ``A``), in the
+        problem's tensor order (the order Timeloop prints them in)."""
+        if self.lowering is None or self.einsum is None:
+            return {}
+        return {self.lowering.dataspaces[t.name]: t.name for t in self.einsum.tensors}
 
 
-def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Merge the top-level keys of several Timeloop YAML files; returns (merged, key -> file)."""
-    import yaml
-
+def read_timeloop_yaml(paths: list[str | Path], template_vars: dict[str, Any] | None = None,
+                       ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Merge the top-level keys of several Timeloop / timeloopfe files (jinja2 templates rendered
+    with ``template_vars``; a ``nodes:`` architecture turned into the v0.4 tree, ``mapper.timeloop.v4``);
+    returns (merged, key -> file)."""
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for path in paths:
         src = str(path)
-        try:
-            data = yaml.safe_load(Path(path).read_text())
-        except OSError as err:
-            raise SpecError(f"cannot read Timeloop file: {err.strerror}", source=src) from None
-        except yaml.YAMLError as err:
-            raise SpecError(f"malformed YAML: {getattr(err, 'problem', None) or err}", source=src) from None
+        data = v4.load_yaml(Path(path), template_vars)
         if not isinstance(data, dict):
             raise SpecError("a Timeloop input must be a YAML mapping", source=src, value=type(data).__name__)
         for key, value in data.items():
+            if key == "sparse_optimizations":
+                if value:
+                    raise SpecError("Sparseloop's sparse_optimizations (formats, gating, skipping) are not modelled; "
+                                    "refusing rather than computing the design dense", source=src, key=str(key))
+                continue
             if key not in USED_KEYS | SEARCH_ONLY_KEYS:
                 raise SpecError("unsupported Timeloop input key", source=src, key=str(key),
                                 accepted=", ".join(sorted(USED_KEYS | SEARCH_ONLY_KEYS)))
+            if key == "variables" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+                value = {**merged[key], **value}
             if merged.get(key) and value and key in USED_KEYS:
                 raise SpecError(f"'{key}' is given twice (also in {origin[key]})", source=src, key=str(key))
             if value or key not in merged:
                 merged[key], origin[key] = value, src
+    if v4.is_v4(merged.get("architecture")):
+        merged = v4.to_v04(merged, source=origin["architecture"])
+        origin.setdefault("architecture_constraints", origin["architecture"])
+    elif merged.get("constraints"):
+        merged = v4.fold_constraints(merged, [])
+        origin.setdefault("architecture_constraints", origin["constraints"])
     return merged, origin
 
 
 def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = None,
-                  require_mapping: bool = True) -> TimeloopSpec:
+                  require_mapping: bool = True, template_vars: dict[str, Any] | None = None) -> TimeloopSpec:
     """Load Timeloop inputs (see module docstring) into a ``TimeloopSpec``."""
     files = [paths] if isinstance(paths, str | Path) else list(paths)
     if not files:
         raise SpecError("no Timeloop input files given", source="--timeloop")
-    merged, origin = read_timeloop_yaml(files)
+    merged, origin = read_timeloop_yaml(files, template_vars)
     hierarchy, label = _hierarchy(merged, origin, files, name, required=("architecture", "problem", "ERT"),
                                   accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
-    layer = build_layer(merged["problem"], source=origin["problem"], name=label)
+    einsum, lowering = build_problem(merged["problem"], source=origin["problem"], name=label)
     mapping = None
     if merged.get("mapping"):
-        mapping = build_mapping(merged["mapping"], hierarchy, source=origin["mapping"])
+        mapping = build_mapping(merged["mapping"], hierarchy, lowering, einsum, source=origin["mapping"])
     elif require_mapping:
         raise SpecError("missing 'mapping' (a list, e.g. timeloop-mapper.map.yaml)", source=", ".join(map(str, files)),
                         key="mapping")
-    searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
-                                                 source=origin.get("architecture_constraints", ""))
-    return TimeloopSpec(layer=layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
-                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped))
+    searchable, skipped = _constrain(hierarchy, merged, origin, lowering.dataspaces)
+    return TimeloopSpec(layer=lowering.layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
+                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped), einsum=einsum,
+                        lowering=lowering)
 
 
-def timeloop_hardware(paths: list[str | Path], *, name: str | None = None) -> tuple[Hierarchy, tuple[str, ...]]:
+def timeloop_hardware(paths: list[str | Path], *, name: str | None = None,
+                      template_vars: dict[str, Any] | None = None) -> tuple[Hierarchy, tuple[str, ...]]:
     """The architecture of Timeloop files (architecture + ERT, optional ART and constraints; no problem
     needed) as a ``Hierarchy`` for searching any workload, with the constraints' bypass rules
     applied; returns it and the constraints not applied."""
     files = list(paths)
-    merged, origin = read_timeloop_yaml(files)
+    merged, origin = read_timeloop_yaml(files, template_vars)
     hierarchy, _ = _hierarchy(merged, origin, files, name, required=("architecture", "ERT"),
                               accepted="an architecture and its ERT (e.g. timeloop-mapper.ERT.yaml)")
-    searchable, skipped = apply_keep_constraints(hierarchy, merged.get("architecture_constraints"),
-                                                 source=origin.get("architecture_constraints", ""))
+    searchable, skipped = _constrain(hierarchy, merged, origin, None)
     return searchable, tuple(skipped)
+
+
+def _constrain(hierarchy: Hierarchy, merged: dict[str, Any], origin: dict[str, str],
+               tensors: dict[str, str] | None) -> tuple[Hierarchy, list[str]]:
+    """The search hierarchy under the keep/bypass rules of ``architecture_constraints`` and
+    ``mapspace_constraints`` (Timeloop applies both); returns it and the constraints not applied."""
+    skipped: list[str] = []
+    for key in ("architecture_constraints", "mapspace_constraints"):
+        hierarchy, more = apply_keep_constraints(hierarchy, merged.get(key), source=f"{origin.get(key, '')}: {key}",
+                                                 tensors=tensors)
+        skipped += more
+    return hierarchy, skipped
 
 
 def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str | Path], name: str | None, *,
@@ -127,9 +164,9 @@ def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str |
     return hierarchy, label
 
 
-def has_problem(paths: list[str | Path]) -> bool:
+def has_problem(paths: list[str | Path], template_vars: dict[str, Any] | None = None) -> bool:
     """Whether the Timeloop files define a ``problem`` (else a workload is mapped on their architecture)."""
-    return bool(read_timeloop_yaml(list(paths))[0].get("problem"))
+    return bool(read_timeloop_yaml(list(paths), template_vars)[0].get("problem"))
 
 
 @dataclass(frozen=True)
@@ -142,13 +179,16 @@ class TimeloopRun:
     cost: Any
     searched: bool
     unapplied_constraints: tuple[str, ...] = ()
+    tensor_names: dict[str, str] = field(default_factory=dict)
 
 
-def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **search: Any) -> TimeloopRun:
+def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
+                 template_vars: dict[str, Any] | None = None, **search: Any) -> TimeloopRun:
     """Evaluate the mapping in ``paths`` (or the separate ``mapping`` file) like timeloop-model;
     without any mapping, search one with ``mapper.api.map_layer(**search)`` like timeloop-mapper.
 
-    ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy)`` prints Timeloop-style stats.
+    ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy, run.tensor_names)`` prints
+    Timeloop-style stats.
     """
     from acceldse.mapper.api import map_layer
     from acceldse.mapper.cost import evaluate
@@ -157,15 +197,16 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **s
     for path in files:
         if not Path(path).is_file():
             raise SpecError("no such file", source="--mapping" if path == mapping else "--timeloop", value=str(path))
-    spec = load_timeloop(files, require_mapping=False)
+    spec = load_timeloop(files, require_mapping=False, template_vars=template_vars)
     if spec.mapping is not None:
         cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))
-        return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False)
+        return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False,
+                           tensor_names=spec.tensor_names)
     best = map_layer(spec.layer, spec.search_hierarchy or spec.hierarchy, dataflow="any", **search)
     if best.mapping is None or best.cost is None:
         raise SpecError("the search found no legal mapping", source=", ".join(map(str, files)))
     return TimeloopRun(spec.layer, best.hierarchy, best.mapping, best.cost, searched=True,
-                       unapplied_constraints=spec.unapplied_constraints)
+                       unapplied_constraints=spec.unapplied_constraints, tensor_names=spec.tensor_names)
 
 
 __all__ = ["TimeloopRun", "TimeloopSpec", "has_problem", "load_timeloop", "read_timeloop_yaml", "run_timeloop",

@@ -39,6 +39,8 @@ _ESTIMATE_ONLY = {"technology", "n_banks", "type", "global_cycle_seconds", "vers
                   "update_fifo_depth", "nports", "num_ports", "n_ports", "num_banks"}
 _DEFAULTS: dict[str, Any] = {"has_power_gating": False, "power_gated_at": None, "reduction_supported": True,
                              "min_utilization": 0, "allow_overbooking": False}
+INHERITED = _USED | _ESTIMATE_ONLY | set(_DEFAULTS)
+"""Container attributes that timeloopfe sets on every component under the container."""
 _RANGE = re.compile(r"^(.*)\[(\d+)\.\.(\d+)\]$")
 ERT_ACTIONS = {"read": ("random_read", "read"), "fill": ("random_fill", "random_write", "fill", "write"),
                "update": ("random_update", "random_write", "update", "write"), "leak": ("leak",),
@@ -145,9 +147,14 @@ def _pick(actions: dict[str, float], kind: str) -> float:
     return 0.0
 
 
-def _check_attributes(attrs: dict[str, Any], *, source: str, key: str) -> None:
+def _check_attributes(attrs: dict[str, Any], own: set[str], *, source: str, key: str) -> None:
+    """Refuse an attribute that would change Timeloop's numbers and is not modelled. Attributes a
+    container (subtree) sets and the component does not use are variables for expressions
+    (``PSUM_DATAWIDTH``); Timeloop ignores them, and so do we."""
     for name, value in attrs.items():
         if name in _USED or name in _ESTIMATE_ONLY:
+            continue
+        if name not in own and name not in _DEFAULTS:
             continue
         if name in _DEFAULTS:
             if value != _DEFAULTS[name]:
@@ -249,7 +256,7 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
             raise SpecError("disabled components are not supported", source=source, key=f"{key}.enabled",
                             value=comp.get("enabled"), accepted="true")
         attrs = {**inherited, **(comp.get("attributes") or {})}
-        _check_attributes(attrs, source=source, key=key)
+        _check_attributes(attrs, set(comp.get("attributes") or {}), source=source, key=key)
         cycle_s = number(attrs.get("global_cycle_seconds", cycle_s), source=source, key=f"{key}.global_cycle_seconds")
         if cycle_s <= 0:
             raise SpecError("must be > 0", source=source, key=f"{key}.global_cycle_seconds", value=cycle_s)
@@ -281,24 +288,49 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
         raise SpecError(str(err), source=source) from None
 
 
-def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: str) -> tuple[Hierarchy, list[str]]:
-    """Restrict each level's keepable dataspaces to Timeloop's ``bypass``/``datatype`` constraints
-    (used when searching). Returns the hierarchy and the constraints not applied (as text)."""
+def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: str,
+                           tensors: dict[str, str] | None = None) -> tuple[Hierarchy, list[str]]:
+    """Apply Timeloop's ``bypass``/``datatype``/``dataspace`` constraints (``{targets: [...]}`` or a
+    list) for searching: a ``bypass`` tensor leaves the level's ``keeps``, a ``keep`` tensor joins
+    its ``always_keeps`` (the search never bypasses it). ``tensors`` maps the problem's tensor names
+    to our dataspaces (conv2D's by default). Returns the hierarchy and the constraints not applied."""
     from dataclasses import replace
 
-    tensors = {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
+    tensors = tensors or {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
     keeps = {lv.name: set(lv.keeps) for lv in hierarchy.levels}
+    always = {lv.name: set(lv.always_keeps) for lv in hierarchy.levels}
     skipped: list[str] = []
-    targets = (constraints or {}).get("targets") or [] if isinstance(constraints, dict) else []
+    targets = constraints.get("targets") or [] if isinstance(constraints, dict) else constraints or []
+    if not isinstance(targets, list):
+        raise SpecError("constraints must list targets", source=source, key="targets", value=targets)
     for i, c in enumerate(targets):
-        if c.get("type") in ("bypass", "datatype") and c.get("target") in keeps:
-            for t in c.get("bypass") or []:
+        if not isinstance(c, dict) or c.get("type") not in ("bypass", "datatype", "dataspace") \
+                or c.get("target") not in keeps:
+            skipped.append(f"{c.get('type') if isinstance(c, dict) else c} on "
+                           f"{c.get('target') if isinstance(c, dict) else '?'}")
+            continue
+        level = c["target"]
+        for field_name in ("bypass", "keep"):
+            names = c.get(field_name) or []
+            if not isinstance(names, list):
+                raise SpecError("must list tensors", source=source, key=f"targets[{i}].{field_name}", value=names,
+                                accepted=", ".join(tensors))
+            for t in names:
                 if t not in tensors:
-                    raise SpecError("unknown tensor", source=source, key=f"architecture_constraints[{i}].bypass",
-                                    value=t, accepted="Inputs, Weights, Outputs")
-                keeps[c["target"]].discard(tensors[t])
-        else:
-            skipped.append(f"{c.get('type')} on {c.get('target')}")
-    levels = tuple(replace(lv, keeps=tuple(ds for ds in DATASPACES if ds in keeps[lv.name])) if i else lv
+                    raise SpecError("unknown tensor", source=source, key=f"targets[{i}].{field_name}", value=t,
+                                    accepted=", ".join(tensors))
+                ds = tensors[t]
+                if field_name == "bypass":
+                    keeps[level].discard(ds)
+                    always[level].discard(ds)
+                elif ds in keeps[level]:
+                    always[level].add(ds)
+                else:
+                    raise SpecError(f"level {level!r} cannot keep {t}", source=source,
+                                    key=f"targets[{i}].keep", value=t,
+                                    accepted=", ".join(n for n, d in tensors.items() if d in keeps[level])
+                                    or "nothing (a pure fan-out level)")
+    levels = tuple(replace(lv, keeps=tuple(ds for ds in DATASPACES if ds in keeps[lv.name]),
+                           always_keeps=tuple(ds for ds in DATASPACES if ds in always[lv.name])) if i else lv
                    for i, lv in enumerate(hierarchy.levels))
     return replace(hierarchy, levels=levels), skipped

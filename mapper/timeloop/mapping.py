@@ -1,53 +1,76 @@
-"""Timeloop mapping list (``map.yaml``) -> ``Mapping``.
+"""Timeloop mapping list (``map.yaml``) -> ``Mapping``, read as Timeloop's parser reads it.
 
-Entries: ``{target, type: temporal|spatial, factors: "C1 M8 ...", permutation: MCRSNPQ}`` and
-``{target, type: datatype|bypass, keep: [...], bypass: [...]}``. The permutation is listed
-innermost first (we store outermost first); for ``spatial``, ``split: k`` puts the first k dims
-of the permutation on X and the rest on Y. Every dim must appear in every factors string.
+Entries: ``{target, type: temporal|spatial, factors, permutation, split}`` and
+``{target, type: datatype|bypass|dataspace, keep: [...], bypass: [...]}``. ``factors`` is any form
+Timeloop accepts: ``"C1 M8"``, ``"R=3,P=16"`` (timeloopfe's comma form), ``R = 3``; a factor of 0
+means the whole rank; ranks left out have factor 1; the residual form ``C4,3`` is accepted when the
+residual equals the factor (otherwise a ``SpecError``: residual tiles are not modelled). The factors
+of each rank must multiply to its size, as Timeloop requires. The permutation is listed innermost
+first (we store outermost first); ranks it leaves out follow in declaration order. For ``spatial``,
+``split: k`` puts the first k ranks of the permutation on X, the rest on Y (default: all on X).
+Tensors a level neither keeps nor bypasses are kept (Timeloop's default). Rank and tensor names are
+the problem's; the ``Lowering`` maps them onto the kernel's dims and dataspaces.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from acceldse.mapper.mapping import LevelMapping, Mapping
-from acceldse.mapper.timeloop.problem import OUR_DIM, TIMELOOP_DIMS
-from acceldse.simulator.specs.hierarchy import Hierarchy
+from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
+from acceldse.workloads.einsum import Einsum, Lowering
 from acceldse.workloads.errors import SpecError
 
-_TENSOR = {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
 _ENTRY_KEYS = {"target", "type", "factors", "permutation", "split", "keep", "bypass"}
-_FACTOR = re.compile(r"^([A-Z])(\d+)$")
+_FACTOR = re.compile(r"([A-Za-z]+)\s*=*\s*([0-9]+)(,([0-9]+))?")
 
 
-def _factors(text: Any, *, source: str, key: str) -> dict[str, int]:
+def parse_factors(text: Any, einsum: Einsum, *, source: str, key: str) -> dict[str, int]:
+    """rank -> factor of one factors string (every rank; left-out ranks are 1)."""
+    body = str(text).split("#")[0]
     out: dict[str, int] = {}
-    for tok in str(text).split():
-        m = _FACTOR.match(tok.replace("=", ""))
-        if not m or m.group(1) not in TIMELOOP_DIMS or int(m.group(2)) < 1:
-            raise SpecError("bad factor", source=source, key=f"{key}.factors", value=tok,
-                            accepted="<dim><factor> with dims " + " ".join(TIMELOOP_DIMS))
-        out[m.group(1)] = int(m.group(2))
-    if set(out) != set(TIMELOOP_DIMS):
-        raise SpecError("every dim must have a factor", source=source, key=f"{key}.factors", value=text,
-                        accepted=" ".join(TIMELOOP_DIMS))
-    return out
+    pos = 0
+    sizes = einsum.sizes
+    for m in _FACTOR.finditer(body):
+        gap = body[pos:m.start()].strip(" ,\t")
+        if gap:
+            raise SpecError("bad factor", source=source, key=f"{key}.factors", value=gap,
+                            accepted="<rank><factor>, <rank>=<factor>, comma or space separated")
+        pos = m.end()
+        rank, end = m.group(1), int(m.group(2))
+        if rank not in sizes:
+            raise SpecError("factor for a rank the problem does not have", source=source, key=f"{key}.factors",
+                            value=rank, accepted=" ".join(sizes))
+        end = end or sizes[rank]
+        if m.group(4) is not None and int(m.group(4)) != end:
+            raise SpecError("residual factors are not modelled", source=source, key=f"{key}.factors",
+                            value=m.group(0), accepted=f"{rank}{end} (no residual)")
+        out[rank] = end
+    if body[pos:].strip(" ,\t"):
+        raise SpecError("bad factor", source=source, key=f"{key}.factors", value=body[pos:].strip(),
+                        accepted="<rank><factor>, <rank>=<factor>, comma or space separated")
+    return {r: out.get(r, 1) for r in sizes}
 
 
-def _permutation(text: Any, *, source: str, key: str) -> list[str]:
-    perm = list(str(text or ""))
-    if any(d not in TIMELOOP_DIMS for d in perm) or len(set(perm)) != len(perm):
-        raise SpecError("permutation must list distinct dims, innermost first", source=source,
-                        key=f"{key}.permutation", value=text, accepted="e.g. CMRSNPQ")
-    return perm + [d for d in TIMELOOP_DIMS if d not in perm]
+def _permutation(text: Any, einsum: Einsum, *, source: str, key: str) -> list[str]:
+    ranks = list(einsum.sizes)
+    perm = [c for c in (text if isinstance(text, list) else list(str(text or ""))) if str(c).strip()]
+    perm = [str(c).strip() for c in perm]
+    if any(d not in ranks for d in perm) or len(set(perm)) != len(perm):
+        raise SpecError("permutation must list distinct ranks, innermost first", source=source,
+                        key=f"{key}.permutation", value=text, accepted="e.g. " + "".join(ranks))
+    return perm + [d for d in ranks if d not in perm]
 
 
-def build_mapping(entries: Any, hierarchy: Hierarchy, *, source: str) -> Mapping:
-    """A ``Mapping`` for ``hierarchy`` from Timeloop's mapping list."""
+def build_mapping(entries: Any, hierarchy: Hierarchy, lowering: Lowering, einsum: Einsum, *,
+                  source: str) -> Mapping:
+    """A ``Mapping`` for ``hierarchy`` from Timeloop's mapping list over ``einsum``'s ranks and tensors."""
     if not isinstance(entries, list) or not entries:
         raise SpecError("mapping must be a non-empty list", source=source, key="mapping", value=entries)
     tables: dict[str, dict[str, Any]] = {lv.name: {} for lv in hierarchy.levels}
+    tensors = lowering.dataspaces
     for i, entry in enumerate(entries):
         key = f"mapping[{i}]"
         if not isinstance(entry, dict):
@@ -61,47 +84,58 @@ def build_mapping(entries: Any, hierarchy: Hierarchy, *, source: str) -> Mapping
             raise SpecError("unknown target level", source=source, key=f"{key}.target", value=target,
                             accepted=", ".join(tables))
         slot = tables[target]
-        if kind in ("datatype", "bypass"):
-            keep = [_tensor(t, source=source, key=f"{key}.keep") for t in _names(entry.get("keep"), source, key)]
-            bypass = [_tensor(t, source=source, key=f"{key}.bypass") for t in _names(entry.get("bypass"), source, key)]
-            if set(keep) & set(bypass) or len(keep) + len(bypass) != 3:
-                raise SpecError("keep and bypass must split Inputs, Weights, Outputs", source=source, key=key,
-                                value={"keep": entry.get("keep"), "bypass": entry.get("bypass")})
-            slot["keeps"] = tuple(ds for ds in ("inputs", "weights", "outputs") if ds in keep)
+        if kind in ("datatype", "bypass", "dataspace"):
+            keep = {_tensor(t, tensors, source=source, key=f"{key}.keep") for t in _names(entry, "keep", source, key)}
+            bypass = {_tensor(t, tensors, source=source, key=f"{key}.bypass")
+                      for t in _names(entry, "bypass", source, key)}
+            if keep & bypass:
+                raise SpecError("a tensor is both kept and bypassed", source=source, key=key,
+                                value=sorted(lowering.tensor_of_dataspace[d] for d in keep & bypass))
+            default = next(lv.keeps for lv in hierarchy.levels if lv.name == target)
+            kept = set(slot.get("keeps", default)) - bypass | keep
+            slot["keeps"] = tuple(ds for ds in DATASPACES if ds in kept)
         elif kind in ("temporal", "spatial"):
             if kind in slot:
                 raise SpecError(f"two {kind} entries for one level", source=source, key=key, value=target)
-            factors = _factors(entry.get("factors"), source=source, key=key)
-            perm = _permutation(entry.get("permutation"), source=source, key=key)
+            factors = parse_factors(entry.get("factors", ""), einsum, source=source, key=key)
+            perm = _permutation(entry.get("permutation"), einsum, source=source, key=key)
             slot[kind] = (factors, perm, entry.get("split"))
         else:
             raise SpecError("unsupported mapping entry type", source=source, key=f"{key}.type", value=kind,
-                            accepted="temporal, spatial, datatype, bypass")
-    return Mapping(tuple(_level(name, slot, source=source) for name, slot in tables.items()))
+                            accepted="temporal, spatial, datatype, bypass, dataspace")
+    for rank, size in einsum.sizes.items():
+        product = math.prod(slot[k][0][rank] for slot in tables.values() for k in ("temporal", "spatial")
+                            if k in slot)
+        if product != size:
+            raise SpecError(f"the factors of {rank} multiply to {product}, not its size {size}", source=source,
+                            key="mapping", value=product, accepted=str(size))
+    return Mapping(tuple(_level(name, slot, lowering, source=source) for name, slot in tables.items()))
 
 
-def _names(value: Any, source: str, key: str) -> list[Any]:
+def _names(entry: dict[str, Any], field: str, source: str, key: str) -> list[Any]:
+    value = entry.get(field)
     if value is None:
         return []
     if not isinstance(value, list):
-        raise SpecError("keep / bypass must list tensors", source=source, key=key, value=value,
-                        accepted="a list of Inputs, Weights, Outputs")
+        raise SpecError("keep / bypass must list tensors", source=source, key=f"{key}.{field}", value=value,
+                        accepted="a list of tensor names")
     return value
 
 
-def _tensor(name: Any, *, source: str, key: str) -> str:
-    if not isinstance(name, str) or name not in _TENSOR:
-        raise SpecError("unknown tensor", source=source, key=key, value=name, accepted="Inputs, Weights, Outputs")
-    return _TENSOR[name]
+def _tensor(name: Any, tensors: dict[str, str], *, source: str, key: str) -> str:
+    if not isinstance(name, str) or name not in tensors:
+        raise SpecError("unknown tensor", source=source, key=key, value=name, accepted=", ".join(tensors))
+    return tensors[name]
 
 
-def _level(name: str, slot: dict[str, Any], *, source: str) -> LevelMapping:
+def _level(name: str, slot: dict[str, Any], lowering: Lowering, *, source: str) -> LevelMapping:
+    dim = lowering.dims
     temporal: dict[str, int] = {}
     order: tuple[str, ...] = ()
     if "temporal" in slot:
         factors, perm, _ = slot["temporal"]
-        temporal = {OUR_DIM[d]: f for d, f in factors.items() if f > 1}
-        order = tuple(OUR_DIM[d] for d in reversed(perm) if factors[d] > 1)
+        temporal = {dim[r]: f for r, f in factors.items() if f > 1}
+        order = tuple(dim[r] for r in reversed(perm) if factors[r] > 1)
     sx: dict[str, int] = {}
     sy: dict[str, int] = {}
     if "spatial" in slot:
@@ -110,8 +144,8 @@ def _level(name: str, slot: dict[str, Any], *, source: str) -> LevelMapping:
         if isinstance(split, bool) or not isinstance(split, int) or split < 0:
             raise SpecError("split must be a non-negative integer", source=source, key=f"mapping.{name}.split",
                             value=split)
-        for j, d in enumerate(perm):
-            if factors[d] > 1:
-                (sx if j < split else sy)[OUR_DIM[d]] = factors[d]
+        for j, r in enumerate(perm):
+            if factors[r] > 1:
+                (sx if j < split else sy)[dim[r]] = factors[r]
     return LevelMapping(level=name, temporal=temporal, order=order, spatial_x=sx, spatial_y=sy,
                         keeps=slot.get("keeps"))

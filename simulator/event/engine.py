@@ -1,6 +1,7 @@
-"""SimPy processes of one layer: per-core DMA engines and compute arrays on a shared link.
+"""One layer as a graph of the streaming engine: per-core DMA engines and compute arrays on a shared link.
 
-Per core (fold granularity, double-buffered SRAM, one DMA engine):
+Per core (fold granularity, double-buffered SRAM, one DMA engine), two contexts of a
+:class:`~acceldse.simulator.streaming.net.Net`:
 
 * the DMA engine, for fold f, waits until fold f-2 is done (its buffer half is free:
   bounded buffers, back-pressure), writes fold f-2's outputs back, then loads fold f's
@@ -9,9 +10,10 @@ Per core (fold granularity, double-buffered SRAM, one DMA engine):
 * the compute array starts fold f when its inputs are ready and fold f-1 is done, and
   is busy ``cycles_per_fold`` cycles (the dataflow's exact per-fold cycles).
 
-Every DMA engine's transfers go through one ``SharedLink`` (the off-chip tier's port), so
-several cores contend for bandwidth. With one core this is exactly the analytical
-``double_buffer_cycles`` recurrence, event by event.
+They talk through two channels (``ready``: inputs loaded, ``done``: fold computed). Every DMA
+engine's transfers are work on one shared resource, the off-chip tier's link, processor-shared
+among the transfers in flight, so several cores contend for bandwidth. With one core this is
+exactly the analytical ``double_buffer_cycles`` recurrence, event by event.
 
 Stall cycles of a core (idle array time) are split by cause, per idle gap before a fold:
 ``latency`` = the part covered by the tier latency after the transfer, ``capacity`` = the
@@ -23,14 +25,14 @@ drain is latency then bandwidth. The three always sum to the stall cycles.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-import simpy
 
-from acceldse.simulator.event.link import SharedLink
+from acceldse.simulator.streaming.net import Net, NetRun
+
+_WRITE, _LOAD, _READY = 0, 1, 2
 
 
 @dataclass
@@ -56,79 +58,165 @@ class CoreRun:
 
 
 @dataclass
-class _CoreState:
-    """Per-fold event times recorded while a core runs."""
+class LinkStats:
+    """What a link did: cycles with at least one transfer, transfers, peak concurrency, and
+    ``(owner, label, start, end)`` of every transfer when recording."""
 
-    n: int
-    start: np.ndarray = field(init=False)
-    cap_wait: np.ndarray = field(init=False)
-    end_cycles: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.start = np.zeros(self.n)
-        self.cap_wait = np.zeros(self.n)
+    busy_cycles: float = 0.0
+    transfers: int = 0
+    work_cycles: int = 0
+    max_concurrency: int = 0
+    spans: list[tuple[str, str, float, float]] = field(default_factory=list)
 
 
-def _dma(env: simpy.Environment, link: SharedLink, name: str, load: np.ndarray, write: np.ndarray,
-         latency: int, ready: list[simpy.Event], done: list[simpy.Event],
-         st: _CoreState) -> Generator[simpy.Event, Any, None]:
+@dataclass
+class Link:
+    """A tier link's part of a run: its name, whether one DMA engine had it alone, its stats."""
+
+    name: str
+    exclusive: bool
+    stats: LinkStats
+
+
+def link_of(run: NetRun, resource: int, name: str, exclusive: bool,
+            spans: list[tuple[str, str, float, float]] | None = None) -> Link:
+    """The :class:`Link` view of one shared resource of a finished run."""
+    return Link(name, exclusive, LinkStats(
+        busy_cycles=float(run.resource_busy[resource]), transfers=int(run.resource_jobs[resource]),
+        work_cycles=int(round(run.resource_work[resource])), max_concurrency=int(run.resource_peak[resource]),
+        spans=spans or []))
+
+
+def dma_program(load: np.ndarray, write: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A DMA engine's firings for ``n`` folds, as (kind, fold) arrays.
+
+    Per fold f: write fold f-2 back (after fold f-2 is done; f >= 2), load fold f, signal
+    fold f ready; then write back the last two folds."""
     n = load.shape[0]
-    for f in range(n):
-        if f >= 2:
-            idle_since = env.now
-            yield done[f - 2]  # back-pressure: wait for a free buffer half
-            st.cap_wait[f] = env.now - idle_since
-            if write[f - 2]:
-                yield link.transfer(int(write[f - 2]), name, f"write fold {f - 2}")
-        if load[f]:
-            yield link.transfer(int(load[f]), name, f"load fold {f}")
-            if latency:
-                _succeed_later(env, ready[f], latency)
-            else:
-                ready[f].succeed()
-        else:
-            ready[f].succeed()
-    wrote = False
-    for g in (n - 2, n - 1):
-        if g >= 0:
-            yield done[g]
-            if write[g]:
-                wrote = True
-                yield link.transfer(int(write[g]), name, f"write fold {g}")
-    if wrote and latency:
-        yield env.timeout(latency)
-    st.end_cycles = float(env.now)
+    f = np.arange(n)
+    kind = np.tile(np.array([_WRITE, _LOAD, _READY]), n)
+    fold = np.stack([f - 2, f, f], axis=1).ravel()
+    keep = fold >= 0
+    tail = np.arange(max(n - 2, 0), n)
+    return (np.concatenate([kind[keep], np.full(tail.size, _WRITE)]),
+            np.concatenate([fold[keep], tail]))
 
 
-def _succeed_later(env: simpy.Environment, event: simpy.Event, delay: int) -> None:
-    def fire(_ev: simpy.Event) -> None:
-        event.succeed()
+@dataclass(frozen=True)
+class FoldJob:
+    """One layer's folds on ``len(loads)`` cores sharing one link.
 
-    env.timeout(delay).callbacks.append(fire)
+    Attributes:
+        loads, writes: per core, full-bandwidth link cycles of each fold's load and write-back.
+        per_fold: array cycles of one fold, per core.
+        latency: tier latency in cycles.
+        link_name: the link's name (traces).
+        shared: processor-share the link (``True``) or give each transfer the whole link
+            (``False``, one core only); ``None``: shared for several cores.
+    """
+
+    loads: list[np.ndarray]
+    writes: list[np.ndarray]
+    per_fold: list[int]
+    latency: int
+    link_name: str = "dram"
+    shared: bool | None = None
 
 
-def _compute(env: simpy.Environment, per_fold: int, ready: list[simpy.Event], done: list[simpy.Event],
-             st: _CoreState) -> Generator[simpy.Event, Any, None]:
-    for f in range(st.n):
-        yield ready[f]
-        st.start[f] = env.now
-        yield env.timeout(per_fold)
-        done[f].succeed()
+def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: int | Sequence[int], latency: int, *,
+                   record: bool = False, link_name: str = "dram",
+                   shared: bool | None = None) -> tuple[list[CoreRun], Link]:
+    """Run one layer's folds on ``len(loads)`` cores sharing one link (see :class:`FoldJob`).
+
+    Returns:
+        one ``CoreRun`` per core, and the link (its stats and spans).
+    """
+    if isinstance(per_fold, Sequence):
+        folds_cycles = [int(p) for p in per_fold]
+    else:
+        folds_cycles = [int(per_fold)] * len(loads)
+    if len(folds_cycles) != len(loads):
+        raise ValueError('"per_fold" needs one value per core.')
+    return run_fold_layers([FoldJob(loads, writes, folds_cycles, latency, link_name, shared)], record=record)[0]
 
 
-def _attribute(st: _CoreState, per_fold: int, load: np.ndarray, write: np.ndarray,
-               latency: int, run: CoreRun) -> None:
+def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
+    """Run independent layers (each from cycle 0 on its own link) in one graph, one kernel call."""
+    net = Net("layers")
+    added = [add_fold_job(net, job, prefix=f"{j}:") for j, job in enumerate(jobs)]
+    run = net.run(record=True)
+    return [collect_fold_job(run, job, link, progs, record) for job, (link, progs) in zip(jobs, added)]
+
+
+FoldGraph = tuple[int, list[tuple[np.ndarray, np.ndarray, int, int]]]
+"""A fold job added to a net: its link and, per core, the DMA program and the two context ids."""
+
+
+def add_fold_job(net: Net, job: FoldJob, *, prefix: str = "", link: int | None = None) -> FoldGraph:
+    """Add a layer's DMA engines and arrays to ``net`` (names prefixed ``prefix``), on ``link``
+    (default: a link of its own)."""
+    if link is None:
+        link = net.resource(job.link_name, shared=job.shared)
+    progs = []
+    for c, (load, write, cyc) in enumerate(zip(job.loads, job.writes, job.per_fold)):
+        n = load.shape[0]
+        kind, fold = dma_program(load, write)
+        if n == 0:
+            progs.append((kind, fold, -1, -1))
+            continue
+        ready = net.channel(f"{prefix}ready{c}", capacity=n)
+        done = net.channel(f"{prefix}done{c}", capacity=n)
+        work = np.where(kind == _WRITE, write[fold], np.where(kind == _LOAD, load[fold], 0))
+        dma = net.context(f"{prefix}dma{c}", kind.size, work=work.astype(np.float64), resource=link,
+                          latency=np.where((kind == _READY) & (load[fold] > 0), float(job.latency), 0.0),
+                          inputs=[(done, (kind == _WRITE).astype(np.int64))],
+                          outputs=[(ready, (kind == _READY).astype(np.int64))])
+        core = net.context(f"{prefix}core{c}", n, ii=float(cyc), latency=float(cyc), inputs=[(ready, 1)],
+                           outputs=[(done, 1)])
+        progs.append((kind, fold, dma, core))
+    return link, progs
+
+
+def collect_fold_job(run: NetRun, job: FoldJob, link: int, progs: list[tuple[np.ndarray, np.ndarray, int, int]],
+                     record: bool = False) -> tuple[list[CoreRun], Link]:
+    """One layer's cores (end, stalls by cause) and link from a run of its net."""
+    runs = []
+    spans: list[tuple[str, str, float, float]] = []
+    latency = job.latency
+    for c, (load, write, cyc, (kind, fold, dma, core)) in enumerate(zip(job.loads, job.writes, job.per_fold, progs)):
+        n = load.shape[0]
+        if n == 0:
+            runs.append(CoreRun(folds=0, compute_cycles=0, end_cycles=0.0))
+            continue
+        start, _ = run.times(core)
+        d_start, d_end = run.times(dma)
+        cap_wait = np.zeros(n)
+        waits = np.nonzero((kind == _WRITE) & (np.arange(kind.size) < kind.size - min(n, 2)))[0]
+        cap_wait[fold[waits] + 2] = d_start[waits] - d_end[waits - 1]
+        wrote = bool(write[max(n - 2, 0):].sum() > 0)
+        end = float(d_end[-1]) + (latency if wrote and latency else 0)
+        run_c = CoreRun(folds=n, compute_cycles=n * cyc, end_cycles=end)
+        _attribute(start, cap_wait, end, cyc, load, write, latency, run_c)
+        if record:
+            run_c.spans = [(f"core{c}", f"fold {f}", float(s), float(s + cyc)) for f, s in enumerate(start)]
+            spans += [(f"dma{c}", f"{'write' if kind[i] == _WRITE else 'load'} fold {fold[i]}", float(d_start[i]),
+                       float(d_end[i])) for i in np.nonzero(d_end > d_start)[0]]
+        runs.append(run_c)
+    exclusive = len(job.loads) == 1 if job.shared is None else not job.shared
+    return runs, link_of(run, link, job.link_name, exclusive, spans)
+
+
+def _attribute(start: np.ndarray, cap_wait: np.ndarray, end_cycles: float, per_fold: int, load: np.ndarray,
+               write: np.ndarray, latency: int, run: CoreRun) -> None:
     """Split the core's idle gaps into latency / capacity / bandwidth (vectorised)."""
-    n = st.n
-    if n == 0:
-        return
-    prev_end = np.concatenate(([0.0], st.start[:-1] + per_fold))
-    gap = np.maximum(st.start - prev_end, 0.0)
+    n = start.shape[0]
+    prev_end = np.concatenate(([0.0], start[:-1] + per_fold))
+    gap = np.maximum(start - prev_end, 0.0)
     lat = np.where(load > 0, float(latency), 0.0)
     lat_part = np.minimum(gap, lat)
-    cap_part = np.minimum(gap - lat_part, st.cap_wait)
+    cap_part = np.minimum(gap - lat_part, cap_wait)
     bw_part = gap - lat_part - cap_part
-    drain = max(st.end_cycles - (st.start[-1] + per_fold), 0.0)
+    drain = max(end_cycles - (start[-1] + per_fold), 0.0)
     wrote = bool(write[max(n - 2, 0):].sum() > 0)
     drain_lat = min(drain, float(latency)) if wrote else 0.0
     run.stall_latency_cycles = float(lat_part.sum()) + drain_lat
@@ -136,83 +224,26 @@ def _attribute(st: _CoreState, per_fold: int, load: np.ndarray, write: np.ndarra
     run.stall_bandwidth_cycles = float(bw_part.sum()) + drain - drain_lat
 
 
-def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: int | Sequence[int], latency: int, *,
-                   record: bool = False, link_name: str = "dram",
-                   shared: bool | None = None) -> tuple[list[CoreRun], SharedLink]:
-    """Run one layer's folds on ``len(loads)`` cores sharing one link.
-
-    Args:
-        loads, writes: per core, full-bandwidth link cycles of each fold's load and write-back.
-        per_fold: array cycles of one fold (one value, or one per core for different arrays).
-        latency: tier latency in cycles.
-        record: keep spans for a trace.
-        shared: force the processor-sharing link (``True``) or the exclusive one (``False``);
-            default: exclusive for one core.
-
-    Returns:
-        one ``CoreRun`` per core, and the link (its stats and spans).
-    """
-    env = simpy.Environment()
-    link = SharedLink(env, link_name, record=record, exclusive=len(loads) == 1 if shared is None else not shared)
-    states = []
-    if isinstance(per_fold, Sequence):
-        folds_cycles = [int(p) for p in per_fold]
-    else:
-        folds_cycles = [int(per_fold)] * len(loads)
-    if len(folds_cycles) != len(loads):
-        raise ValueError('"per_fold" needs one value per core.')
-    for c, (load, write) in enumerate(zip(loads, writes)):
-        n = load.shape[0]
-        ready = [env.event() for _ in range(n)]
-        done = [env.event() for _ in range(n)]
-        st = _CoreState(n)
-        states.append(st)
-        env.process(_dma(env, link, f"dma{c}", load, write, latency, ready, done, st))
-        env.process(_compute(env, folds_cycles[c], ready, done, st))
-    env.run()
-    runs = []
-    for c, (st, load, write, cyc) in enumerate(zip(states, loads, writes, folds_cycles)):
-        run = CoreRun(folds=st.n, compute_cycles=st.n * cyc, end_cycles=st.end_cycles)
-        _attribute(st, cyc, load, write, latency, run)
-        if record:
-            run.spans = [(f"core{c}", f"fold {f}", float(s), float(s + cyc)) for f, s in enumerate(st.start)]
-        runs.append(run)
-    return runs, link
-
-
-def _vector_dma(env: simpy.Environment, link: SharedLink, load: int, store: int,
-                latency: int) -> Generator[simpy.Event, Any, None]:
-    yield env.timeout(latency)
-    yield link.transfer(load, "dma0", "load")
-    yield link.transfer(store, "dma0", "store")
-    yield env.timeout(latency)
-
-
-def _vector_compute(env: simpy.Environment, compute: int, latency: int) -> Generator[simpy.Event, Any, None]:
-    yield env.timeout(latency)  # first inputs arrive
-    yield env.timeout(compute)
-    yield env.timeout(latency)  # last outputs land
-
-
 def run_vector_layer(compute: int, load: int, store: int, latency: int, *, record: bool = False,
-                     link_name: str = "dram") -> tuple[CoreRun, SharedLink]:
+                     link_name: str = "dram") -> tuple[CoreRun, Link]:
     """A layer without MACs streamed through a vector unit while the DMA moves its operands.
 
-    Total = max(compute, load + store) + 2 x latency (the analytical vector-layer rule).
+    The DMA loads then stores after the first latency; the unit computes between the first
+    inputs' and the last outputs' latency: total = max(compute, load + store) + 2 x latency
+    (the analytical vector-layer rule).
     """
-    env = simpy.Environment()
-    link = SharedLink(env, link_name, record=record, exclusive=True)
-    env.process(_vector_dma(env, link, load, store, latency))
-    env.process(_vector_compute(env, compute, latency))
-    env.run()
-    total = float(env.now)
+    total = float(max(compute, load + store) + 2 * latency)
     stall = total - compute
     lat_part = min(stall, 2.0 * latency)
     run = CoreRun(folds=0, compute_cycles=compute, end_cycles=total, stall_latency_cycles=lat_part,
                   stall_bandwidth_cycles=stall - lat_part)
+    stats = LinkStats(busy_cycles=float(load + store), transfers=int(load > 0) + int(store > 0),
+                      work_cycles=load + store, max_concurrency=int(load + store > 0))
     if record:
         run.spans = [("core0", "vector", float(latency), float(latency + compute))]
-    return run, link
+        stats.spans = [("dma0", label, float(s), float(s + w))
+                       for label, s, w in (("load", latency, load), ("store", latency + load, store)) if w]
+    return run, Link(link_name, True, stats)
 
 
 def ceil_cycles(value: float) -> int:

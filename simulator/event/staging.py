@@ -1,7 +1,7 @@
-"""Weight staging from far tiers: a DMA process per tier link moves each layer's weights inward.
+"""Weight staging from far tiers: a DMA context per tier link moves each layer's weights inward.
 
 When a layer's weights live beyond the closest off-chip tier (DDR behind HBM on an
-SN40L-like chip), one DMA process per source tier copies them into a staging area of the
+SN40L-like chip), one DMA context per source tier copies them into a staging area of the
 closest off-chip tier before the layer runs, ``depth`` layers ahead at most (bounded
 buffer: a slot frees when its layer finishes - back-pressure). A copy occupies the source
 tier's link for ``ceil(bytes / read_bw)`` cycles and the weights are usable ``latency``
@@ -12,16 +12,14 @@ bandwidth, the same causes as the fold-level stalls.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-import simpy
 
 from acceldse.simulator.event.kernels import transfer_cycles_array
-from acceldse.simulator.event.link import SharedLink
-from acceldse.simulator.specs.accelerator import Accelerator, MemoryTier
+from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.streaming.net import Net
 from acceldse.simulator.tiers.placement import TensorRequest, place
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.network import Network
@@ -81,7 +79,7 @@ def resolve_weight_tiers(network: Network, acc: Accelerator,
 
 def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequence[int], acc: Accelerator,
                 depth: int = 2, *, record: bool = False) -> StagingRun:
-    """Run the staging DMA processes (one per far tier) against the layer sequence.
+    """Run the staging DMA contexts (one per far tier) against the layer sequence.
 
     Args:
         sizes: weight bytes per layer. homes: home tier per layer.
@@ -102,49 +100,46 @@ def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequen
                             key="staging_depth", value=depth,
                             accepted=f"depth x largest staged layer ({need} B) <= {acc.dram.capacity_bytes} B")
     n = len(layer_cycles)
-    env = simpy.Environment()
-    staged = [env.event() for _ in range(n)]
-    done = [env.event() for _ in range(n)]
-    slot_wait = np.zeros(n)
-    wait = np.zeros(n)
-    start = np.zeros(n)
-    lat = np.zeros(n)
-    spans: list[tuple[str, str, float, float]] = []
     by_tier: dict[str, list[int]] = {}
     for i in staged_idx:
         by_tier.setdefault(homes[i], []).append(i)
-
-    def stager(tier: MemoryTier, idxs: list[int]) -> Generator[simpy.Event, Any, None]:
-        link = SharedLink(env, f"{tier.name}->{acc.dram.name}", record=record, exclusive=True)
-        work = transfer_cycles_array(np.array([sizes[i] for i in idxs], dtype=float), tier.read_bw_bytes_per_cycle)
-        for k, i in enumerate(idxs):
-            if k >= depth:
-                t0 = env.now
-                yield done[idxs[k - depth]]  # a free slot in the staging area
-                slot_wait[i] = env.now - t0
-            yield link.transfer(int(work[k]), f"stage {tier.name}", f"weights layer {i}")
-            lat[i] = tier.latency_cycles
-            if tier.latency_cycles:  # usable after the latency; the DMA moves on (pipelined)
-                env.timeout(tier.latency_cycles).callbacks.append(lambda _ev, ev=staged[i]: ev.succeed())
-            else:
-                staged[i].succeed()
-        spans.extend(link.stats.spans)
-
-    def sequencer() -> Generator[simpy.Event, Any, None]:
-        for i in range(n):
-            if i in staged_set:
-                t0 = env.now
-                yield staged[i]
-                wait[i] = env.now - t0
-            start[i] = env.now
-            yield env.timeout(int(layer_cycles[i]))
-            done[i].succeed()
-
-    staged_set = set(staged_idx)
+    net = Net("staging")
+    staged_ch, done_ch, work = {}, {}, {}
     for name, idxs in by_tier.items():
-        env.process(stager(acc.tier(name), idxs))
-    env.process(sequencer())
-    env.run()
+        staged_ch[name] = net.channel(f"staged {name}", capacity=len(idxs))
+        done_ch[name] = net.channel(f"done {name}", capacity=len(idxs))
+    # the layers in order: layer i waits for its weights, runs its cycles, frees its slot
+    cycles = np.asarray(layer_cycles, dtype=np.float64)
+    mine = {t: np.isin(np.arange(n), idxs).astype(np.int64) for t, idxs in by_tier.items()}
+    net.context("layers", n, ii=cycles if n else 0.0, latency=cycles if n else 0.0,
+                inputs=[(staged_ch[t], mine[t]) for t in by_tier], outputs=[(done_ch[t], mine[t]) for t in by_tier])
+    for name, idxs in by_tier.items():  # one DMA per far tier: copy (link work), then the weights are usable
+        tier = acc.tier(name)
+        m = len(idxs)
+        work[name] = transfer_cycles_array(np.array([sizes[i] for i in idxs], dtype=float),
+                                           tier.read_bw_bytes_per_cycle)
+        copy = np.arange(2 * m) % 2 == 0
+        net.context(f"stage {name}", 2 * m, resource=net.resource(f"{name}->{acc.dram.name}"),
+                    work=np.where(copy, np.repeat(work[name], 2), 0).astype(np.float64),
+                    latency=np.where(copy, 0.0, float(tier.latency_cycles)),
+                    inputs=[(done_ch[name], copy & (np.arange(2 * m) >= 2 * depth))],
+                    outputs=[(staged_ch[name], ~copy)])
+    run = net.run(record=True)
+    start, _ = run.times("layers")
+    ready = np.concatenate(([0.0], start[:-1] + cycles[:-1])) if n else np.zeros(0)
+    wait = np.zeros(n)
+    slot_wait = np.zeros(n)
+    lat = np.zeros(n)
+    spans: list[tuple[str, str, float, float]] = []
+    for name, idxs in by_tier.items():
+        ix = np.asarray(idxs)
+        wait[ix] = start[ix] - ready[ix]
+        lat[ix] = acc.tier(name).latency_cycles
+        s, e = run.times(f"stage {name}")
+        s, e = s[0::2], e[0::2]
+        slot_wait[ix[depth:]] = s[depth:] - e[depth - 1:-1]
+        if record:
+            spans += [(f"stage {name}", f"weights layer {i}", float(a), float(b)) for i, a, b in zip(idxs, s, e)]
     lat_part = np.minimum(wait, lat)
     cap_part = np.minimum(wait - lat_part, slot_wait)
     return StagingRun(wait_cycles=wait, latency_cycles=lat_part, capacity_cycles=cap_part,

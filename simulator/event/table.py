@@ -1,4 +1,4 @@
-"""Event fidelity for a network: run every layer's fold schedule through SimPy processes.
+"""Event fidelity for a network: run every layer's fold schedule on the streaming engine.
 
 ``event_table(network, acc, dataflows)`` returns the columns of ``systolic_table`` plus the
 stall breakdown (``EVENT_COLUMNS``). Layers run one after another (as in the analytical
@@ -21,9 +21,8 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import CoreRun, ceil_cycles, run_fold_layer, run_vector_layer
+from acceldse.simulator.event.engine import CoreRun, FoldJob, Link, ceil_cycles, run_fold_layers, run_vector_layer
 from acceldse.simulator.event.kernels import transfer_cycles_array
-from acceldse.simulator.event.link import SharedLink
 from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.event.trace import TraceBuilder
 from acceldse.simulator.result import COLUMNS
@@ -58,9 +57,17 @@ def _cores(acc: Accelerator, cores: int | None) -> int:
     return value
 
 
-def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[SystolicArray],
-                  record: bool) -> tuple[dict[str, float], list[CoreRun], SharedLink, CoreRun]:
-    """Run a layer split over different arrays; also the critical array alone on the link."""
+@dataclass
+class _MacLayer:
+    """A MAC layer ready to run: its counts, its folds on the cores, each core's array cycles per fold."""
+
+    counts: dict[str, float]
+    job: FoldJob
+    array_cycles: list[int]
+
+
+def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[SystolicArray]) -> _MacLayer:
+    """A layer split over different arrays (each its own sub-layer's fold schedule)."""
     dram = acc.dram
     scheds, loads, writes = [], [], []
     for arr, sub in zip(arrays, split_layer(layer, arrays)):
@@ -71,40 +78,41 @@ def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[Sys
         loads.append(transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle))
         writes.append(transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle))
     per_fold = [s.cycles_per_fold for s in scheds]
-    runs, link = run_fold_layer(loads, writes, per_fold, dram.latency_cycles, record=record, link_name=dram.name,
-                                shared=len(loads) > 1)
     counts = {key: float(sum(s.counts[key] for s in scheds)) for key in scheds[0].counts}
     counts["mapping_efficiency"] = sum(s.counts["mapping_efficiency"] * s.counts["folds"] for s in scheds) \
         / counts["folds"]
-    k = max(range(len(runs)), key=lambda i: runs[i].end_cycles)
-    if len(runs) == 1:
-        counts["compute_cycles"] = runs[0].compute_cycles
-        return counts, runs, link, runs[0]
-    solo, _ = run_fold_layer([loads[k]], [writes[k]], per_fold[k], dram.latency_cycles, link_name=dram.name)
-    counts["compute_cycles"] = solo[0].compute_cycles
-    return counts, runs, link, solo[0]
+    return _MacLayer(counts, FoldJob(loads, writes, per_fold, dram.latency_cycles, dram.name), per_fold)
 
 
-def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int,
-               record: bool) -> tuple[dict[str, float], list[CoreRun], SharedLink, CoreRun]:
-    """Run a layer's folds on ``cores`` arrays; also the critical core alone on the link."""
+def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int) -> _MacLayer:
+    """A layer's folds dealt to ``cores`` arrays in contiguous chunks."""
     sched = fold_schedule(layer, df, acc)
     dram = acc.dram
     load = transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle)
     write = transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle)
     chunks = [s for s in core_chunks(load.shape[0], cores) if s.stop > s.start]
-    runs, link = run_fold_layer([load[s] for s in chunks], [write[s] for s in chunks], sched.cycles_per_fold,
-                                dram.latency_cycles, record=record, link_name=dram.name)
-    counts = dict(sched.counts)
-    if len(runs) == 1:
-        counts["compute_cycles"] = runs[0].folds * sched.array_cycles_per_fold
-        return counts, runs, link, runs[0]
-    k = max(range(len(runs)), key=lambda i: runs[i].end_cycles)
-    solo, _ = run_fold_layer([load[chunks[k]]], [write[chunks[k]]], sched.cycles_per_fold, dram.latency_cycles,
-                             link_name=dram.name)
     # the array's own schedule; cycles the SRAM tier's bandwidth adds to a fold are stalls
-    counts["compute_cycles"] = solo[0].folds * sched.array_cycles_per_fold
-    return counts, runs, link, solo[0]
+    return _MacLayer(dict(sched.counts), FoldJob([load[s] for s in chunks], [write[s] for s in chunks],
+                                                 [sched.cycles_per_fold] * len(chunks), dram.latency_cycles,
+                                                 dram.name), [sched.array_cycles_per_fold] * len(chunks))
+
+
+def _run_mac_layers(layers: list[_MacLayer], record: bool) -> list[tuple[list[CoreRun], Link, CoreRun]]:
+    """Run every layer (one graph); then each several-core layer's critical core alone on the link."""
+    results = run_fold_layers([m.job for m in layers], record=record)
+    crit = [max(range(len(runs)), key=lambda i: runs[i].end_cycles) for runs, _ in results]
+    multi = [i for i, (runs, _) in enumerate(results) if len(runs) > 1]
+    solo_jobs = []
+    for i in multi:
+        job, k = layers[i].job, crit[i]
+        solo_jobs.append(FoldJob([job.loads[k]], [job.writes[k]], [job.per_fold[k]], job.latency, job.link_name))
+    solo = dict(zip(multi, (runs[0] for runs, _ in run_fold_layers(solo_jobs))))
+    out = []
+    for i, (m, (runs, link)) in enumerate(zip(layers, results)):
+        critical = solo.get(i, runs[0])
+        m.counts["compute_cycles"] = critical.folds * m.array_cycles[crit[i]]
+        out.append((runs, link, critical))
+    return out
 
 
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
@@ -141,13 +149,16 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     builder = TraceBuilder(acc.clock_mhz) if trace else None
     rows: list[dict[str, Any]] = []
     max_conc = 0
+    macs = [_hetero_layer(layer, df, acc, hetero) if hetero else _mac_layer(layer, df, acc, n_cores)
+            for df in dataflows for layer in network.layers if layer.has_weights]
+    ran = iter(zip(macs, _run_mac_layers(macs, trace)))
     for df in dataflows:
         block: list[dict[str, Any]] = []
-        recorded: list[tuple[list[CoreRun], SharedLink]] = []
+        recorded: list[tuple[list[CoreRun], Link]] = []
         for layer in network.layers:
             if progress is not None:
                 progress(len(rows) + len(block), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
-            row, runs, link = _layer_row(layer, df, acc, n_cores, trace, hetero)
+            row, runs, link = _layer_row(layer, df, acc, trace, next(ran) if layer.has_weights else None)
             max_conc = max(max_conc, link.stats.max_concurrency)
             block.append(row)
             if trace:
@@ -167,14 +178,13 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                     link_max_concurrency=max_conc)
 
 
-def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, n_cores: int, trace: bool,
-               arrays: list[SystolicArray] | None) -> tuple[dict[str, Any], list[CoreRun], SharedLink]:
-    """One layer's event run and its table row (without weight staging)."""
-    if layer.has_weights:
-        if arrays is not None:
-            counts, runs, link, critical = _hetero_layer(layer, df, acc, arrays, trace)
-        else:
-            counts, runs, link, critical = _mac_layer(layer, df, acc, n_cores, trace)
+def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, trace: bool,
+               mac: tuple[_MacLayer, tuple[list[CoreRun], Link, CoreRun]] | None,
+               ) -> tuple[dict[str, Any], list[CoreRun], Link]:
+    """One layer's table row (without weight staging) from its MAC run, or a vector layer's run."""
+    if mac is not None:
+        counts = mac[0].counts
+        runs, link, critical = mac[1]
         # the SRAM tier's latency: once per layer, for the first operands' read (as the analytical model)
         sram_latency = acc.sram.latency_cycles
         end = max(r.end_cycles for r in runs) + sram_latency

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from acceldse.simulator.event.engine import CoreRun
-from acceldse.simulator.event.link import SharedLink
+from acceldse.simulator.event.engine import CoreRun, Link
 
 
 class TraceBuilder:
@@ -38,7 +37,7 @@ class TraceBuilder:
                             "dur": max(end_cycles - start_cycles, 0.0) / self.clock_mhz,
                             "args": {"layer": layer, "start_cycles": start_cycles, "end_cycles": end_cycles}})
 
-    def add_layer(self, layer: str, offset_cycles: float, runs: Sequence[CoreRun], link: SharedLink) -> None:
+    def add_layer(self, layer: str, offset_cycles: float, runs: Sequence[CoreRun], link: Link) -> None:
         """Add one layer's compute spans and link transfers, shifted by ``offset_cycles``."""
         for run in runs:
             for track, label, start, end in run.spans:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from acceldse.simulator.scalesim import calc_kernels as kern
+from acceldse.simulator.scalesim.sparsity import ScaleSimSparsity, SparseFilter, sparse_filter, storage_words
 from acceldse.simulator.scalesim.user import SRAM_BANKS, user_buffers
 from acceldse.workloads.errors import SpecError, require_int
 
@@ -26,6 +27,17 @@ DATAFLOWS = {"os": 0, "ws": 1, "is": 2}
 _CALC_DUMMIES = (np.zeros((2, 8), np.int64), np.zeros((2, 8), np.int64), np.zeros(1, np.int64),
                  np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64))
 _SOURCE = "scalesim_layer"
+_NO_COLUMNS = np.zeros(1, np.int64)
+
+
+@dataclass(frozen=True)
+class ScaleSimSparseReport:
+    """SCALE-Sim's SPARSE_REPORT.csv for one layer (storage in words; ellpack_block's are floats)."""
+
+    representation: str
+    original_filter_storage: int
+    new_filter_storage: int | float
+    filter_metadata_storage: int | float
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ class ScaleSimLayerResult:
     mapping_efficiency: float
     compute_utilization: float
     overall_utilization: float
-    sram_reads_ifmap: int
+    sram_reads_ifmap: int | float  # a float with sparsity on ws (SCALE-Sim scales it by M/N)
     sram_reads_filter: int
     sram_writes_ofmap: int
     dram_reads_ifmap: int
@@ -70,12 +82,22 @@ class ScaleSimLayerResult:
     dram_filter_stop_cycle: int
     dram_ofmap_start_cycle: int
     dram_ofmap_stop_cycle: int
+    sparse: ScaleSimSparseReport | None = None
 
     def report(self) -> dict[str, float]:
         """The numbers as SCALE-Sim prints them (percentages, words/cycle), keyed like
-        ``tests.peers.scalesim_runner.REPORT_FIELDS``."""
+        ``tests.peers.scalesim_runner.REPORT_FIELDS`` (and, with sparsity, ``SPARSE_FIELDS``)."""
         tc = self.total_cycles
         units = self.array_rows * self.array_cols
+        out = self._dense_report(tc, units)
+        if self.sparse is not None:
+            out["avg_filter_metadata_sram_bw"] = self.sparse.filter_metadata_storage / tc
+            out["original_filter_storage"] = float(self.sparse.original_filter_storage)
+            out["new_filter_storage"] = float(self.sparse.new_filter_storage)
+            out["filter_metadata_storage"] = float(self.sparse.filter_metadata_storage)
+        return out
+
+    def _dense_report(self, tc: int, units: int) -> dict[str, float]:
         return {
             "total_cycles_incl_prefetch": float(self.total_cycles_incl_prefetch),
             "total_cycles": float(tc),
@@ -195,7 +217,7 @@ def _sram_counts(df: int, m_dim: int, n: int, k_dim: int, row_folds: int, col_fo
     return m_dim * k_dim, k_dim * n * col_folds, m_dim * n * row_folds
 
 
-def _run_kernel(args: tuple[Any, ...], if_lw: np.ndarray, fi_lw: np.ndarray, uargs: tuple[np.ndarray, ...],
+def _run_kernel(args: tuple[Any, ...], if_lw: np.ndarray, fi_lw: np.ndarray, uargs: tuple[Any, ...],
                 capacity: int, valid_writes: int, user: bool) -> tuple[np.ndarray, np.ndarray]:
     """Run ``simulate_layer_calc``; if the bounded write-line buffer fills, rerun with one line per
     write (state arrays reset). Returns (``R_*`` integers, [mapping efficiency, utilisation])."""
@@ -221,7 +243,8 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
                    ifmap_sram_kb: int, filter_sram_kb: int, ofmap_sram_kb: int, dataflow: str,
                    bandwidth_mode: str = "CALC", ifmap_dram_bw_words: int = 10,
                    filter_dram_bw_words: int = 10, ofmap_dram_bw_words: int = 10,
-                   use_fast_paths: bool = True) -> ScaleSimLayerResult:
+                   use_fast_paths: bool = True, sparsity: ScaleSimSparsity | None = None,
+                   ratio: tuple[int, int] = (1, 1)) -> ScaleSimLayerResult:
     """SCALE-Sim 3.0.0's report for one unpadded conv layer (no batch, 1-byte words).
 
     Args:
@@ -235,6 +258,9 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
             ``IfmapSRAMBankBandwidth`` / ``FilterSRAMBankBandwidth`` (multiples of 10).
         ofmap_dram_bw_words: USER mode only: its ``Bandwidth`` (the ofmap drain, words/cycle).
         use_fast_paths: use closed forms where they provably equal the emulation.
+        sparsity: SCALE-Sim's ``[sparsity]`` settings with ``SparsitySupport : true`` (``None``:
+            off, the ratio is ignored as SCALE-Sim ignores it); see :mod:`simulator.scalesim.sparsity`.
+        ratio: the layer's N:M weight sparsity (its topology row's last column; (1, 1) dense).
     """
     vals, bws = _checked_args(
         {"ifmap_h": ifmap_h, "ifmap_w": ifmap_w, "filter_h": filter_h, "filter_w": filter_w, "channels": channels,
@@ -253,10 +279,15 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     m_dim, k_dim = e * f, r * s * c
     df = DATAFLOWS[dataflow]
 
+    filt = _sparse_filter(df, m_dim, n, k_dim, ar, ratio, sparsity, user)
+    k_orig, k_dim = k_dim, filt.rows
+    opt_block = sparsity.block_size if sparsity is not None and sparsity.optimized_mapping else 0
     fast_if = _fast_dram(_covered(h, r, st, e) * _covered(w, s, st, f) * c, if_items, 10)
     fast_fi = _fast_dram(k_dim * n, fi_items, 10)
-    if not use_fast_paths or user:
+    if not use_fast_paths or user or sparsity is not None:
         fast_if = fast_fi = None
+        use_fast_paths = False
+    uargs: tuple[Any, ...]
     if user:
         ub = user_buffers(df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, vals["ifmap_sram_kb"],
                           vals["filter_sram_kb"], bws["ifmap_dram_bw_words"],
@@ -265,7 +296,7 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     else:
         uargs = _CALC_DUMMIES
     if_lw = np.full(1 if (fast_if or user) else h * w * c, -1, dtype=np.int32)
-    fi_lw = np.full(1 if (fast_fi or user) else k_dim * n, -1, dtype=np.int32)
+    fi_lw = np.full(1 if (fast_fi or user) else k_orig * n, -1, dtype=np.int32)
     row_folds, col_folds, valid_writes = _fold_counts(df, m_dim, n, k_dim, ar, ac)
     drain_bw = bws["ofmap_dram_bw_words"] if user else ac
     ofmap_words = vals["ofmap_sram_kb"] * 1024
@@ -273,6 +304,7 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     # and fall back to one line per write only if the backlog ever fills it.
     args = (df, m_dim, n, k_dim, f, h, w, c, s, st, ar, ac, if_items, fi_items, 10, 10, ofmap_words, drain_bw,
             fast_if is None, fast_fi is None, use_fast_paths and not user)
+    uargs = (*uargs, k_orig, filt.kmap, opt_block, filt.col_nnz)
     out_i, out_f = _run_kernel(args, if_lw, fi_lw, uargs, _lines_capacity(valid_writes, ofmap_words, drain_bw),
                                valid_writes, user)
     res = [int(x) for x in out_i]
@@ -287,15 +319,65 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
         res[kern.R_IF_DRAM], res[kern.R_IF_DRAM_START], res[kern.R_IF_DRAM_STOP] = fast_if
     if fast_fi is not None:
         res[kern.R_FI_DRAM], res[kern.R_FI_DRAM_START], res[kern.R_FI_DRAM_STOP] = fast_fi
-    sram = _sram_counts(df, m_dim, n, k_dim, row_folds, col_folds, ar, ac)
-    return _result(dataflow, ar, ac, m_dim, n, k_dim, row_folds * col_folds, res, out_f, sram)
+    sram: tuple[int | float, int, int] = _sram_counts(df, m_dim, n, k_dim, row_folds, col_folds, ar, ac)
+    sparse = None
+    if sparsity is not None:
+        sram = _sparse_sram_counts(df, m_dim, n, k_dim, row_folds, col_folds, ar, ac, ratio, opt_block, sram)
+        sparse = ScaleSimSparseReport(sparsity.representation,
+                                      *storage_words(k_orig, n, ratio, filt, sparsity.representation))
+    return _result(dataflow, ar, ac, m_dim, n, k_dim, row_folds * col_folds, res, out_f, sram,
+                   m_dim * n * k_orig, sparse)
+
+
+def _sparse_filter(df: int, m_dim: int, n: int, k_dim: int, ar: int, ratio: tuple[int, int],
+                   sparsity: ScaleSimSparsity | None, user: bool) -> SparseFilter:
+    """The (compressed) filter SCALE-Sim runs; ``SpecError`` on the settings it crashes on."""
+    if sparsity is None:
+        return SparseFilter(rows=k_dim, kmap=np.arange(k_dim, dtype=np.int64), col_nnz=_NO_COLUMNS, nnz=k_dim * n)
+    if user:
+        raise SpecError("compat mode models SCALE-Sim's sparsity in CALC bandwidth mode only", source=_SOURCE,
+                        key="bandwidth_mode", value="USER", accepted="'CALC' with SparsitySupport on")
+    if sparsity.optimized_mapping:
+        bs = sparsity.block_size
+        if df != DATAFLOWS["ws"]:
+            raise SpecError("SCALE-Sim 3.0.0 runs OptimizedMapping on ws only (os/is assert 'Dimension mismatch "
+                            "between operands')", source=_SOURCE, key="dataflow",
+                            value={v: k for k, v in DATAFLOWS.items()}[df], accepted="'ws', or OptimizedMapping false")
+        if bs > ar:
+            raise SpecError("SCALE-Sim 3.0.0 asserts 'Invalid block size' (BlockSize > ArrayHeight)", source=_SOURCE,
+                            key="BlockSize", value=bs, accepted=f"at most array_rows ({ar})")
+        if (2 * ar) % bs:
+            raise SpecError("SCALE-Sim 3.0.0 crashes building the ifmap demand (inhomogeneous blocks) when BlockSize "
+                            "does not divide 2 x ArrayHeight", source=_SOURCE, key="BlockSize", value=bs,
+                            accepted=f"a divisor of {2 * ar}")
+    return sparse_filter(k_dim, n, ratio, sparsity)
+
+
+def _sparse_sram_counts(df: int, m_dim: int, n: int, k_dim: int, row_folds: int, col_folds: int, ar: int, ac: int,
+                        ratio: tuple[int, int], opt_block: int,
+                        dense: tuple[int | float, int, int]) -> tuple[int | float, int, int]:
+    """SCALE-Sim's SRAM counts with sparsity on (``k_dim``: compressed filter rows).
+
+    ws: the unoptimized mapping multiplies each fold's ifmap reads by M/N (floats summed fold by
+    fold, as SCALE-Sim does); the optimized one reads its block-repeated skewed rows."""
+    if df != DATAFLOWS["ws"]:
+        return dense
+    if opt_block:
+        blocks = -(-2 * ar // opt_block) * (opt_block // 2)
+        return row_folds * col_folds * (m_dim + ar - 1) * blocks * opt_block, dense[1], dense[2]
+    scale = ratio[1] / ratio[0]
+    reads: int | float = 0
+    for _ in range(col_folds):
+        for fr in range(row_folds):
+            reads += m_dim * min(ar, k_dim - fr * ar) * scale
+    return reads, dense[1], dense[2]
 
 
 def _result(dataflow: str, ar: int, ac: int, m_dim: int, n: int, k_dim: int, folds: int, res: list[int],
-            out_f: np.ndarray, sram: tuple[int, int, int]) -> ScaleSimLayerResult:
+            out_f: np.ndarray, sram: tuple[int | float, int, int], macs: int,
+            sparse: ScaleSimSparseReport | None) -> ScaleSimLayerResult:
     """The report from the kernel's ``R_*`` integers, its fold means and the SRAM counts."""
     total = res[kern.R_LAST_OUT]
-    macs = m_dim * n * k_dim
     return ScaleSimLayerResult(
         dataflow=dataflow, array_rows=ar, array_cols=ac, m=m_dim, n=n, k=k_dim, folds=folds,
         demand_rows=res[kern.R_ROWS], total_cycles=total,
@@ -318,7 +400,7 @@ def _result(dataflow: str, ar: int, ac: int, m_dim: int, n: int, k_dim: int, fol
         dram_filter_start_cycle=res[kern.R_FI_DRAM_START],
         dram_filter_stop_cycle=res[kern.R_FI_DRAM_STOP],
         dram_ofmap_start_cycle=res[kern.R_OF_DRAM_START],
-        dram_ofmap_stop_cycle=res[kern.R_OF_DRAM_STOP],
+        dram_ofmap_stop_cycle=res[kern.R_OF_DRAM_STOP], sparse=sparse,
     )
 
 
@@ -333,4 +415,4 @@ def scalesim_gemm(m: int, n: int, k: int, **kwargs: Any) -> ScaleSimLayerResult:
                           num_filters=n, stride=1, **kwargs)
 
 
-__all__ = ["DATAFLOWS", "ScaleSimLayerResult", "scalesim_gemm", "scalesim_layer"]
+__all__ = ["DATAFLOWS", "ScaleSimLayerResult", "ScaleSimSparseReport", "scalesim_gemm", "scalesim_layer"]

@@ -125,6 +125,21 @@ def ofmap_writes(dataflow: int, t: int, ru: int, cu: int, ar: int, k_dim: int, t
 
 
 @njit(cache=True)
+def filter_slot(k_slot: int, n: int, k_orig: int, block: int, col_nnz: np.ndarray) -> int:
+    """Filter address in slot ``k_slot`` of filter ``n`` under SCALE-Sim's optimized mapping, or -1.
+
+    Every ``block`` window rows are compressed to ``block // 2`` slots holding the first
+    ``col_nnz[n]`` rows of the block (the rest of the slots, and the padding, are empty).
+    """
+    half = block // 2
+    b = k_slot // half
+    q = k_slot - b * half
+    if q >= col_nnz[n] or b * block + q >= k_orig:
+        return -1
+    return b * block + q + n * k_orig
+
+
+@njit(cache=True)
 def store_results(out_int: np.ndarray, rows: int, stalls: int, out_cycle: int, ifs: np.ndarray,
                   fis: np.ndarray, wb: np.ndarray, spans: np.ndarray, track_ifmap: bool, track_filter: bool,
                   ifmap_items_per_set: int, ifmap_fill_bw: int, filter_items_per_set: int,
@@ -158,7 +173,8 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                         ifmap_last_window: np.ndarray, filter_last_window: np.ndarray,
                         lines: np.ndarray, out_int: np.ndarray, out_float: np.ndarray,
                         user: bool, uparams: np.ndarray, ustate: np.ndarray, if_ptr: np.ndarray,
-                        if_ids: np.ndarray, fi_ptr: np.ndarray, fi_ids: np.ndarray) -> None:
+                        if_ids: np.ndarray, fi_ptr: np.ndarray, fi_ids: np.ndarray, k_orig: int,
+                        kmap: np.ndarray, opt_block: int, col_nnz: np.ndarray) -> None:
     """Walk every demand row of one layer and fill ``out_int`` / ``out_float``.
 
     CALC mode by default; with ``user`` the read buffers are SCALE-Sim's USER-mode ones
@@ -172,6 +188,14 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
     (the caller uses the closed form); SRAM start/stop cycles are still found. With
     ``skip_repeats`` a fold that repeats the previous fold's addresses after a miss-free fold
     is not tracked (provably all hits).
+
+    Sparsity (:mod:`simulator.scalesim.sparsity`): ``k_dim`` is the number of (compressed) filter
+    rows and ``k_orig`` the layer's window size. Compressed row ``k'`` is window index
+    ``kmap[k']`` (identity when dense). With ``opt_block`` > 0 (SCALE-Sim's ws optimized
+    mapping, block size ``opt_block``) filter slot ``k'`` of filter ``n`` holds a weight only
+    if its slot in the block is below ``col_nnz[n]``, and the ifmap rows follow SCALE-Sim's
+    block-repeated skew over 2 x ``array_rows`` unpruned columns per fold; mapping efficiency
+    then counts the occupied slots of each fold.
     """
     ar = array_rows
     ac = array_cols
@@ -180,12 +204,20 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
     col_folds = (sc + ac - 1) // ac
     active_words = ofmap_words - ofmap_words // 2  # ceil(total * 0.5)
     lines_per_drain = (ofmap_words - active_words + drain_bw - 1) // drain_bw
-    prow, pcol, pbase, wrow, wcol, woff = ifmap_tables(m_dim, k_dim, ofmap_w, ifmap_w, channels, filter_w,
+    prow, pcol, pbase, wrow, wcol, woff = ifmap_tables(m_dim, k_orig, ofmap_w, ifmap_w, channels, filter_w,
                                                        stride)
     # every window inside the input: no -1 entries in the ifmap operand matrix
-    all_valid = (prow[m_dim - 1] + wrow[k_dim - 1] < ifmap_h
-                 and pcol[m_dim - 1] + wcol[k_dim - 1] < ifmap_w)
-    ibuf = np.empty(max(ar, ac), dtype=np.int64)
+    all_valid = (prow[m_dim - 1] + wrow[k_orig - 1] < ifmap_h
+                 and pcol[m_dim - 1] + wcol[k_orig - 1] < ifmap_w)
+    half = opt_block // 2
+    opt_blocks = 0  # blocks of one optimized ifmap demand row
+    if opt_block > 0:
+        opt_blocks = ((2 * ar + opt_block - 1) // opt_block) * half
+    else:  # window tables of the kept (compressed) rows
+        wrow = wrow[kmap]
+        wcol = wcol[kmap]
+        woff = woff[kmap]
+    ibuf = np.empty(max(ar, ac, opt_blocks * opt_block), dtype=np.int64)
     fbuf = np.empty(max(ar, ac), dtype=np.int64)
     ifs = np.zeros(8, dtype=np.int64)
     fis = np.zeros(8, dtype=np.int64)
@@ -203,7 +235,15 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
         for fr in range(row_folds):
             r0 = fr * ar
             ru = min(ar, sr - r0)
-            map_sum += (ru * cu) / (ar * ac)
+            if opt_block > 0:
+                occupied = 0
+                for c in range(cu):
+                    for kr in range(r0, r0 + ru):
+                        if filter_slot(kr, c0 + c, k_orig, opt_block, col_nnz) >= 0:
+                            occupied += 1
+                map_sum += (ar * ac - (ar * ac - occupied)) / (ar * ac)
+            else:
+                map_sum += (ru * cu) / (ar * ac)
             # A fold whose address stream equals the previous fold's, after a fold without a
             # single miss, cannot miss either (the buffer state did not change): skip it.
             fold_idx = fc * row_folds + fr
@@ -231,6 +271,17 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                             n_if += 1
                             if not do_if:
                                 break
+                elif dataflow == 1 and opt_block > 0:
+                    i = t - ar
+                    if 0 <= i < m_dim + ar - 1:
+                        for j in range(max(0, i - m_dim + 1), min(opt_blocks, i + 1)):
+                            pm = i - j
+                            col0 = fr * 2 * ar + (j // half) * opt_block
+                            for q in range(min(opt_block, k_orig - col0)):
+                                wk = col0 + q
+                                if all_valid or (prow[pm] + wrow[wk] < ifmap_h and pcol[pm] + wcol[wk] < ifmap_w):
+                                    ibuf[n_if] = pbase[pm] + woff[wk]
+                                    n_if += 1
                 elif dataflow == 1:
                     lo = max(0, t - ar - m_dim + 1)
                     hi = min(ru, t - ar + 1)
@@ -258,23 +309,31 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
                     any_fi = lo < hi
                     if do_fi:
                         for c in range(lo, hi):
-                            fbuf[n_fi] = (t - c) + (c0 + c) * k_dim
+                            fbuf[n_fi] = kmap[t - c] + (c0 + c) * k_orig
                             n_fi += 1
                 elif dataflow == 1:
                     if t < ar and ar - 1 - t < ru:
                         krow = r0 + ar - 1 - t
-                        any_fi = True
-                        if do_fi:
+                        if opt_block > 0:
                             for c in range(cu):
-                                fbuf[n_fi] = krow + (c0 + c) * k_dim
-                                n_fi += 1
+                                addr = filter_slot(krow, c0 + c, k_orig, opt_block, col_nnz)
+                                if addr >= 0:
+                                    fbuf[n_fi] = addr
+                                    n_fi += 1
+                            any_fi = n_fi > 0
+                        else:
+                            any_fi = True
+                            if do_fi:
+                                for c in range(cu):
+                                    fbuf[n_fi] = kmap[krow] + (c0 + c) * k_orig
+                                    n_fi += 1
                 else:
                     lo = max(0, t - ar - n_dim + 1)
                     hi = min(ru, t - ar + 1)
                     any_fi = lo < hi
                     if do_fi:
                         for c in range(lo, hi):
-                            fbuf[n_fi] = (r0 + c) + (t - c - ar) * k_dim
+                            fbuf[n_fi] = kmap[r0 + c] + (t - c - ar) * k_orig
                             n_fi += 1
                 if_off = 1
                 fi_off = 1

@@ -9,6 +9,7 @@ left out. The default (first-principles) model differs on purpose: docs/scalesim
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -55,6 +56,12 @@ def layer_reports(layer: Layer, acc: Accelerator, dataflow: str, settings: Scale
         common.update(bandwidth_mode=settings.bandwidth_mode, ifmap_dram_bw_words=settings.ifmap_bank_bandwidth_words,
                       filter_dram_bw_words=settings.filter_bank_bandwidth_words,
                       ofmap_dram_bw_words=settings.bandwidth_words)
+    if settings is not None and settings.sparsity is not None:
+        common.update(sparsity=settings.sparsity, ratio=layer.weight_sparsity)
+    elif layer.weight_sparsity != (1, 1):
+        warnings.warn(f"layer {layer.name!r}: SCALE-Sim ignores its N:M ratio "
+                      f"{layer.weight_sparsity[0]}:{layer.weight_sparsity[1]} unless the .cfg has "
+                      "[sparsity] SparsitySupport : true; reporting its dense numbers", stacklevel=3)
     stride = layer.stride[0]
     h = scalesim_extent(layer.H, layer.padded_input[0], layer.R, stride, layer.P)
     w = scalesim_extent(layer.W, layer.padded_input[1], layer.S, stride, layer.Q)
@@ -97,6 +104,13 @@ def scalesim_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]
                 row["compute_utilization"] = reports[0].compute_utilization
                 row["utilization"] = reports[0].overall_utilization
             row["total_cycles_incl_prefetch"] = sum(r.total_cycles_incl_prefetch for r in reports)
+            sparse = [r.sparse for r in reports if r.sparse is not None]
+            if sparse:  # SCALE-Sim's SPARSE_REPORT.csv, summed over the layer's rows (words)
+                row["filter_storage_words"] = sum(x.original_filter_storage for x in sparse)
+                row["filter_storage_sparse_words"] = sum(x.new_filter_storage for x in sparse)
+                metadata_words = sum(x.filter_metadata_storage for x in sparse)
+                row["filter_metadata_words"] = metadata_words
+                row["filter_metadata_sram_bw_words_per_cycle"] = metadata_words / total
             rows.append(row)
     if not rows:
         raise SpecError("SCALE-Sim compatibility needs layers with MACs", source=network.source or network.name,

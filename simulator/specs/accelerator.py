@@ -34,7 +34,15 @@ from acceldse.workloads.errors import (
     require_float,
     require_int,
 )
-from acceldse.workloads.spec_io import check_version, load_yaml, parse_bytes, reject_unknown, section
+from acceldse.workloads.spec_io import (
+    apply_changes,
+    check_version,
+    load_yaml,
+    parse_bytes,
+    reject_unknown,
+    section,
+    to_yaml_text,
+)
 
 OPERAND_BUFFERS: tuple[str, ...] = ("ifmap", "filter", "ofmap")
 """SRAM partitions of a systolic chip (SCALE-Sim names: inputs, weights, outputs)."""
@@ -172,6 +180,60 @@ class Accelerator:
                 return t
         raise SpecError("unknown memory tier", source=self.source or self.name, key="tiers", value=name,
                         accepted=", ".join(t.name for t in self.tiers))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as the mapping a version-2 YAML file holds (``accelerator_from_dict`` builds it back)."""
+        out: dict[str, Any] = {"version": VERSION, "name": self.name}
+        if self.description:
+            out["description"] = self.description
+        out.update(clock_mhz=self.clock_mhz, word_bytes=self.word_bytes, cores=self.cores,
+                   technology_nm=self.technology_nm)
+        if self.dataflow is not None:
+            out["dataflow"] = self.dataflow
+        array: dict[str, Any] = {"rows": self.array.rows, "cols": self.array.cols,
+                                 "mac_energy_pj": self.array.mac_energy_pj}
+        if self.array.pe_area_mm2 is not None:
+            array["pe_area_mm2"] = self.array.pe_area_mm2
+        out["array"] = array
+        out["tiers"] = [_tier_to_dict(t) for t in self.tiers]
+        return out
+
+    def to_yaml(self) -> str:
+        """The spec as version-2 YAML text (write it to a file and load it with ``load_hardware``)."""
+        return to_yaml_text(self.to_dict())
+
+    def replace(self, changes: dict[str, Any] | None = None, /, **sections: Any) -> Accelerator:
+        """A copy with some keys changed, validated exactly like a YAML file.
+
+        ``acc.replace(array={"rows": 64})`` merges into a section; a tier is named by its name or
+        index (``acc.replace(tiers={"sram": {"capacity_bytes": "1MiB"}})``); dotted keys go in the
+        mapping (``acc.replace({"array.rows": 64, "tiers.dram.bw_bytes_per_cycle": 32})``). A bad
+        value raises a ``SpecError`` naming the key."""
+        source = f"{self.name}.replace()"
+        return accelerator_from_dict(apply_changes(self.to_dict(), {**(changes or {}), **sections}, source=source),
+                                     source=source)
+
+    def validated(self, *, source: str = "hardware") -> Accelerator:
+        """This spec checked exactly like a YAML file (an object built with ``dataclasses.replace``
+        skips the loader; a bad value raises a ``SpecError`` naming ``source`` and the key)."""
+        import dataclasses
+
+        return dataclasses.replace(accelerator_from_dict(self.to_dict(), source=source), source=self.source)
+
+
+def _tier_to_dict(tier: MemoryTier) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": tier.name, "kind": tier.kind, "capacity_bytes": tier.capacity_bytes}
+    if tier.partitions:
+        out["partition_bytes"] = dict(tier.partitions)
+    out.update(read_bw_bytes_per_cycle=tier.read_bw_bytes_per_cycle,
+               write_bw_bytes_per_cycle=tier.write_bw_bytes_per_cycle, latency_cycles=tier.latency_cycles,
+               read_energy_pj_per_byte=tier.read_energy_pj_per_byte,
+               write_energy_pj_per_byte=tier.write_energy_pj_per_byte)
+    if tier.area_mm2 is not None:
+        out["area_mm2"] = tier.area_mm2
+    if tier.ports != 1:
+        out["ports"] = tier.ports
+    return out
 
 
 # ---- building from a mapping (YAML) ------------------------------------------------------

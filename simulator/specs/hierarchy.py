@@ -17,6 +17,7 @@ mapper (``mapper/``) searches mappings onto it. Load presets or files with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from acceldse.simulator.specs.area import (
     storage_area_um2,
 )
 from acceldse.workloads.errors import SpecError
+from acceldse.workloads.spec_io import apply_changes, to_yaml_text
 
 DATASPACES: tuple[str, ...] = ("inputs", "weights", "outputs")
 """Dataspace order used by every array in the mapper (index 0, 1, 2)."""
@@ -44,6 +46,7 @@ class StorageLevel:
         instances: copies per parent instance (the spatial fan-out into this level).
         mesh_x, mesh_y: arrangement of those copies; ``mesh_x * mesh_y == instances``.
         keeps: dataspaces this level may hold (others bypass it).
+        always_keeps: of those, the ones a search must not bypass (Timeloop's ``keep`` constraints).
         capacity_words: shared capacity in words, or ``None`` (unbounded).
         capacity_words_per_dataspace: optional per-dataspace capacity in words.
         word_bits: bits per word.
@@ -65,6 +68,7 @@ class StorageLevel:
     mesh_x: int = 1
     mesh_y: int = 1
     keeps: tuple[str, ...] = DATASPACES
+    always_keeps: tuple[str, ...] = ()
     capacity_words: int | None = None
     capacity_words_per_dataspace: dict[str, int] = field(default_factory=dict)
     word_bits: int = 8
@@ -105,6 +109,10 @@ class StorageLevel:
             if ds not in DATASPACES:
                 raise SpecError("unknown dataspace", source=where, key="keeps", value=ds,
                                 accepted=" | ".join(DATASPACES))
+        for ds in self.always_keeps:
+            if ds not in self.keeps:
+                raise SpecError("always_keeps must be among keeps", source=where, key="always_keeps", value=ds,
+                                accepted=" | ".join(self.keeps) or "nothing (the level keeps nothing)")
         for ds in self.capacity_words_per_dataspace:
             if ds not in DATASPACES:
                 raise SpecError("unknown dataspace", source=where, key="capacity_words", value=ds,
@@ -141,6 +149,27 @@ class ComputeUnit:
         return mac_area_um2(self.bits, technology_nm) / UM2_PER_MM2
 
 
+def _level_to_dict(lv: StorageLevel) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": lv.name, "instances": lv.instances, "mesh_x": lv.mesh_x, "mesh_y": lv.mesh_y,
+                           "keeps": list(lv.keeps)}
+    if lv.always_keeps:
+        out["always_keeps"] = list(lv.always_keeps)
+    if lv.capacity_words_per_dataspace:
+        out["capacity_words"] = dict(lv.capacity_words_per_dataspace)
+    elif lv.capacity_words is not None:
+        out["capacity_words"] = lv.capacity_words
+    out.update(word_bits=lv.word_bits, block_size=lv.block_size)
+    for key in ("read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle"):
+        if getattr(lv, key) is not None:
+            out[key] = getattr(lv, key)
+    out["energy_pj"] = {ds: dict(zip(ACTIONS, table)) for ds, table in lv.energy_pj.items()}
+    out["leakage_pj_per_cycle"] = lv.leakage_pj_per_cycle
+    if lv.area_mm2 is not None:
+        out["area_mm2"] = lv.area_mm2
+    out.update(double_buffered=lv.double_buffered, cluster_size=lv.cluster_size, memory=lv.memory, ports=lv.ports)
+    return out
+
+
 @dataclass(frozen=True)
 class Hierarchy:
     """An architecture: ``levels`` from the outermost (DRAM) inward, then ``compute``.
@@ -175,6 +204,35 @@ class Hierarchy:
         if not self.clock_mhz > 0:
             raise SpecError("must be > 0", source=self.name, key="clock_mhz", value=self.clock_mhz,
                             accepted="a clock frequency in MHz > 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The hierarchy as the mapping its YAML file holds (``load_hierarchy`` builds it back)."""
+        out: dict[str, Any] = {"version": 2, "name": self.name, "clock_mhz": self.clock_mhz,
+                               "technology_nm": self.technology_nm}
+        if self.dataflow is not None:
+            out["dataflow"] = self.dataflow
+        out["levels"] = [_level_to_dict(lv) for lv in self.levels]
+        c = self.compute
+        compute: dict[str, Any] = {"name": c.name, "instances": c.instances, "mesh_x": c.mesh_x, "mesh_y": c.mesh_y,
+                                   "energy_pj": c.energy_pj, "bits": c.bits}
+        if c.area_mm2 is not None:
+            compute["area_mm2"] = c.area_mm2
+        out["compute"] = compute
+        return out
+
+    def to_yaml(self) -> str:
+        """The hierarchy as YAML text."""
+        return to_yaml_text(self.to_dict())
+
+    def replace(self, changes: dict[str, Any] | None = None, /, **sections: Any) -> Hierarchy:
+        """A copy with some keys changed, validated like a YAML file: a level is named by its name or
+        index (``h.replace(levels={"shared_glb": {"capacity_words": 65536}})``, or dotted keys
+        ``h.replace({"levels.DRAM.read_bandwidth_words_per_cycle": 8})``)."""
+        from acceldse.simulator.specs.hierarchy_loader import build_hierarchy
+
+        source = f"{self.name}.replace()"
+        return build_hierarchy(apply_changes(self.to_dict(), {**(changes or {}), **sections}, source=source),
+                               source=source)
 
     def latency_us(self, cycles: float) -> float:
         """Time of ``cycles`` at this hierarchy's clock (microseconds)."""

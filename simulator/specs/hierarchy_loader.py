@@ -10,6 +10,7 @@ Format (``version: 2``; version 1 is still read)::
     levels:                       # outermost first
       - name: DRAM
         keeps: [inputs, weights, outputs]
+        # always_keeps: [weights] # of keeps, those a mapping search must not bypass
         block_size: 8             # words per access
         word_bits: 8
         energy_pj: {read: 512, fill: 512, update: 512}     # or per dataspace:
@@ -33,6 +34,7 @@ The version-1 key ``clock_ghz`` is still read (converted to MHz) with a ``Deprec
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,7 @@ from acceldse.workloads.errors import (
     require_float,
     require_int,
 )
-from acceldse.workloads.spec_io import load_yaml, path_exists, reject_unknown
+from acceldse.workloads.spec_io import check_version, load_yaml, path_exists, reject_unknown
 
 MAX_INSTANCES = 2**20
 """Most instances (PEs, buffers) of one level and most words per block."""
@@ -62,7 +64,8 @@ PRESET_DIR = PRESET_DIRS["hierarchy"]
 HIERARCHY_VERSION = 2
 """Current hierarchy spec version (2: ``clock_mhz`` replaces ``clock_ghz``; ``technology_nm``)."""
 
-_LEVEL_KEYS = {"name", "instances", "mesh_x", "mesh_y", "keeps", "capacity_words", "word_bits", "block_size",
+_LEVEL_KEYS = {"name", "instances", "mesh_x", "mesh_y", "keeps", "always_keeps", "capacity_words", "word_bits",
+               "block_size",
                "read_bandwidth_words_per_cycle", "write_bandwidth_words_per_cycle", "energy_pj",
                "leakage_pj_per_cycle", "area_mm2", "double_buffered", "cluster_size", "description", "memory",
                "ports"}
@@ -74,10 +77,15 @@ def hierarchy_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
-def load_hierarchy(name_or_path: str | Path | Hierarchy) -> Hierarchy:
-    """A preset name (``eyeriss_like``) or a YAML path -> ``Hierarchy``."""
+def load_hierarchy(name_or_path: str | Path | Hierarchy | dict[str, Any], *, source: str = "hardware") -> Hierarchy:
+    """A preset name (``eyeriss_like``), a YAML path or a spec mapping (``load_hierarchy(name).to_dict()``,
+    edited; checked like a YAML file, errors name ``source``) -> ``Hierarchy``."""
     if isinstance(name_or_path, Hierarchy):
         return name_or_path
+    if isinstance(name_or_path, dict):
+        data = copy.deepcopy(name_or_path)
+        check_version(data, kind="hierarchy", source=source, versions=(1, HIERARCHY_VERSION))
+        return build_hierarchy(data, source=source)
     text = str(name_or_path)
     path = Path(text)
     if not path.suffix and path_exists(PRESET_DIR / f"{text}.yaml"):
@@ -148,6 +156,10 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
     if not isinstance(keeps, list) or any(k not in DATASPACES for k in keeps):
         raise SpecError("keeps must list dataspaces", source=source, key=f"{key}.keeps", value=keeps,
                         accepted="a list of " + " / ".join(DATASPACES))
+    always = raw.get("always_keeps", [])
+    if not isinstance(always, list) or any(k not in keeps for k in always):
+        raise SpecError("always_keeps must list dataspaces the level keeps", source=source,
+                        key=f"{key}.always_keeps", value=always, accepted="a list of " + " / ".join(keeps))
     cap_raw = raw.get("capacity_words")
     cap: int | None = None
     per_ds: dict[str, int] = {}
@@ -170,6 +182,7 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
         raise SpecError("must be true or false", source=source, key=f"{key}.double_buffered", value=dbuf)
     return StorageLevel(
         name=name, instances=inst, mesh_x=mx, mesh_y=my, keeps=tuple(k for k in DATASPACES if k in keeps),
+        always_keeps=tuple(k for k in DATASPACES if k in always),
         capacity_words=cap, capacity_words_per_dataspace=per_ds,
         word_bits=require_int(raw.get("word_bits", 8), key=f"{key}.word_bits", source=source, maximum=1024),
         block_size=require_int(raw.get("block_size", 1), key=f"{key}.block_size", source=source,

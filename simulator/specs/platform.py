@@ -21,6 +21,7 @@ read, with a ``DeprecationWarning`` (``simulator.specs.renames``).
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any
 from acceldse.simulator.specs.presets import PRESET_DIRS, not_a_preset
 from acceldse.simulator.specs.renames import PLATFORM_RENAMES, read_renamed
 from acceldse.workloads.errors import MAX_CLOCK_MHZ, MIN_CLOCK_MHZ, SpecError, require_float, require_int
-from acceldse.workloads.spec_io import path_exists, read_yaml
+from acceldse.workloads.spec_io import apply_changes, path_exists, read_yaml, to_yaml_text
 
 PRESET_DIR = PRESET_DIRS["fpga"]
 """Directory holding the shipped platform YAML files."""
@@ -100,6 +101,24 @@ class Platform:
         """The countable resources as a dict (dsp, bram18, uram, lut, ff)."""
         return {k: getattr(self, k) for k in _INT_KEYS}
 
+    def to_dict(self) -> dict[str, Any]:
+        """The board as the mapping its YAML file holds (``platform_from_dict`` builds it back)."""
+        out: dict[str, Any] = {"version": VERSION, "name": self.name}
+        if self.description:
+            out["description"] = self.description
+        out.update({k: getattr(self, k) for k in (*_INT_KEYS, *_FLOAT_KEYS)})
+        return out
+
+    def to_yaml(self) -> str:
+        """The board as YAML text."""
+        return to_yaml_text(self.to_dict())
+
+    def replace(self, changes: dict[str, Any] | None = None, /, **values: Any) -> Platform:
+        """A copy with some keys changed (``board.replace(dsp=1000)``), validated like a YAML file."""
+        source = f"{self.name}.replace()"
+        return platform_from_dict(apply_changes(self.to_dict(), {**(changes or {}), **values}, source=source),
+                                  source=source)
+
     def with_clock(self, clock_mhz: float) -> Platform:
         """The same board run at another clock (MHz)."""
         return replace(self, clock_mhz=require_float(clock_mhz, key="clock_mhz", minimum=MIN_CLOCK_MHZ,
@@ -152,10 +171,13 @@ def platform_from_dict(data: Any, source: str = "<dict>") -> Platform:
     return Platform(name=name, source=source, description=str(data.get("description", "")), **values)
 
 
-def load_platform(name_or_path: str | Path | Platform) -> Platform:
-    """Load a platform by preset name (``zc706``, ``ZCU102``, ...) or from a YAML path."""
+def load_platform(name_or_path: str | Path | Platform | dict[str, Any], *, source: str = "platform") -> Platform:
+    """Load a platform by preset name (``zc706``, ``ZCU102``, ...), from a YAML path or from a spec
+    mapping (``load_platform("zc706").to_dict()``, edited; checked like a YAML file, errors name ``source``)."""
     if isinstance(name_or_path, Platform):
         return name_or_path
+    if isinstance(name_or_path, dict):
+        return platform_from_dict(copy.deepcopy(name_or_path), source=source)
     text = str(name_or_path)
     path = Path(text)
     if not (path.suffix in (".yaml", ".yml") or path_exists(path)):

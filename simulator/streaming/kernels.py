@@ -50,14 +50,14 @@ def _finalize(ch: int, j: int, jpos: int, nread: int, write_time: np.ndarray, re
 
 
 @njit(cache=True)
-def _advance(r: int, now, res: np.ndarray, rem: np.ndarray, active: np.ndarray, res_last: np.ndarray,
+def _advance(r: int, now, users: np.ndarray, rem: np.ndarray, active: np.ndarray, res_last: np.ndarray,
              res_nj: np.ndarray, res_busy: np.ndarray) -> None:
     """Processor sharing: every job in flight on resource ``r`` got ``1 / n`` of it since the last event."""
     elapsed = now - res_last[r]
     if elapsed > 0 and res_nj[r] > 0:
         share = elapsed / res_nj[r]
-        for c in range(rem.shape[0]):
-            if active[c] and res[c] == r:
+        for c in users:
+            if active[c]:
                 rem[c] -= share
         res_busy[r] += elapsed
     res_last[r] = now
@@ -71,24 +71,28 @@ def run_net(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff:
             written: np.ndarray, readcnt: np.ndarray, write_time: np.ndarray, vis_time: np.ndarray,
             read_time: np.ndarray, best: np.ndarray, next_fire: np.ndarray, last_s: np.ndarray,
             fire_time: np.ndarray, end_time: np.ndarray, fire_off: np.ndarray, record: bool,
-            shared: bool, eps: float, res_busy: np.ndarray, res_count: np.ndarray) -> None:
+            adj_start: np.ndarray, adj: np.ndarray, res_shared: np.ndarray, ru_start: np.ndarray, ru: np.ndarray,
+            eps: float, res_busy: np.ndarray, res_count: np.ndarray) -> None:
     """Compute the start (and end) of every firing of every context, in place.
 
     Firing ``k`` of context ``c`` starts at ``s = max(ready[c], visible time of every input
     token it consumes, read time of the token ``cap[ch]`` places earlier on every output
     channel)``; it reads its inputs at ``s``. Its *anchor* is ``s``, or, when it does
     ``work > 0`` on a resource, the cycle that work completes (``s + work`` alone on the
-    resource; with ``shared``, resources are processor-shared among the jobs in flight, each
+    resource; on a resource with ``res_shared``, processor-shared among the jobs in flight, each
     progressing at ``1 / n`` of the rate). Its outputs are written at the anchor and visible
     ``latency + ch_lat[ch]`` later; ``ready[c] = anchor + ii`` for the next firing. ``ii``,
     ``latency`` and ``work`` are cyclic patterns per context (``tpat[toff[c, i]: + tlen[c, i]]``
     for i = 0, 1, 2). A firing with work moves no output tokens (checked when lowering).
 
-    Without ``shared`` contexts advance round-robin, each as far as its dependencies allow,
-    until a whole round makes no progress (all done, or deadlock). With ``shared`` the same
-    propagation alternates with the resources' events taken in time order (a job's arrival,
-    or the completion of the job that finishes first), so every arrival is known before the
-    shares it changes are computed. Token ``j`` of channel ``ch`` lives at ``roff[ch] + j %
+    Contexts advance from a work list, each as far as its dependencies allow; a context that
+    fired puts its neighbours (``adj[adj_start[c]: adj_start[c + 1]]``, the other ends of its
+    channels) back on the list; the list empties when nothing can fire (all done, or deadlock).
+    The times do not depend on this order. With shared resources the same propagation
+    alternates with the resources' events taken in time order (a job's arrival, or the
+    completion of the job that finishes first; ``ru[ru_start[r]: ru_start[r + 1]]`` are the
+    users of resource ``r``), so every arrival is known before the shares it changes are
+    computed; resources are independent of each other. Token ``j`` of channel ``ch`` lives at ``roff[ch] + j %
     ring[ch]`` of ``write_time`` / ``vis_time`` / ``read_time``. ``written`` holds the initial
     tokens, already stored. ``best[ch]`` receives the channel's maximum occupancy;
     ``res_busy[r]`` the time resource ``r`` had a job, ``res_count[r, :]`` its jobs, work and
@@ -120,134 +124,158 @@ def run_net(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff:
     res_last = np.zeros(nres, np.float64)
     res_nj = np.zeros(nres, np.int64)
     res_wake = np.full(nres, np.inf)
+    any_shared = False
+    for r in range(nres):
+        if res_shared[r]:
+            any_shared = True
+    stack = np.empty(nctx, np.int64)
+    inq = np.ones(nctx, np.bool_)
+    top = nctx
+    for i in range(nctx):
+        stack[i] = nctx - 1 - i
     while True:
-        progress = True
-        while progress:
-            progress = False
-            for c in range(nctx):
-                if pending[c]:
-                    continue
-                i0 = in_start[c]
-                i1 = in_start[c + 1]
-                o0 = out_start[c]
-                o1 = out_start[c + 1]
-                while next_fire[c] < nfire[c]:
-                    k = next_fire[c]
-                    t = ready[c]
-                    ok = True
-                    for p in range(i0, i1):
-                        r = pat[in_poff[p] + in_phase[p]]
-                        if r > 0:
-                            ch = in_ch[p]
-                            if readcnt[ch] + r - 1 >= written[ch]:
+        while top > 0:
+            top -= 1
+            c = stack[top]
+            inq[c] = False
+            if pending[c]:
+                continue
+            fired = False
+            i0 = in_start[c]
+            i1 = in_start[c + 1]
+            o0 = out_start[c]
+            o1 = out_start[c + 1]
+            while next_fire[c] < nfire[c]:
+                k = next_fire[c]
+                t = ready[c]
+                ok = True
+                for p in range(i0, i1):
+                    r = pat[in_poff[p] + in_phase[p]]
+                    if r > 0:
+                        ch = in_ch[p]
+                        if readcnt[ch] + r - 1 >= written[ch]:
+                            ok = False
+                            break
+                        for q in range(r):
+                            v = vis_time[roff[ch] + _wrap(rpos[ch] + q, ring[ch])]
+                            if v > t:
+                                t = v
+                if not ok:
+                    break
+                for p in range(o0, o1):
+                    r = pat[out_poff[p] + out_phase[p]]
+                    if r > 0:
+                        ch = out_ch[p]
+                        jj = written[ch] + r - 1 - cap[ch]
+                        if jj >= 0:
+                            if jj >= readcnt[ch]:
                                 ok = False
                                 break
-                            for q in range(r):
-                                v = vis_time[roff[ch] + _wrap(rpos[ch] + q, ring[ch])]
-                                if v > t:
-                                    t = v
-                    if not ok:
-                        break
-                    for p in range(o0, o1):
-                        r = pat[out_poff[p] + out_phase[p]]
-                        if r > 0:
-                            ch = out_ch[p]
-                            jj = written[ch] + r - 1 - cap[ch]
-                            if jj >= 0:
-                                if jj >= readcnt[ch]:
-                                    ok = False
-                                    break
-                                rt = read_time[roff[ch] + _wrap(wpos[ch] + r - 1 - cap[ch], ring[ch])]
-                                if rt > t:
-                                    t = rt
-                    if not ok:
-                        break
-                    for p in range(i0, i1):
-                        r = pat[in_poff[p] + in_phase[p]]
-                        ch = in_ch[p]
-                        for _ in range(r):
-                            read_time[roff[ch] + rpos[ch]] = t
-                            rpos[ch] += 1
-                            if rpos[ch] == ring[ch]:
-                                rpos[ch] = 0
-                            readcnt[ch] += 1
-                            if written[ch] > readcnt[ch]:
-                                _finalize(ch, readcnt[ch], rpos[ch], readcnt[ch], write_time, read_time, roff,
-                                          ring, pidx, ppos, best)
-                                done[ch] += 1
-                        in_phase[p] += 1
-                        if in_phase[p] == in_plen[p]:
-                            in_phase[p] = 0
-                    ii = tpat[toff[c, 0] + tphase[c, 0]]
-                    lat = tpat[toff[c, 1] + tphase[c, 1]]
-                    work = tpat[toff[c, 2] + tphase[c, 2]]
-                    for i in range(3):
-                        tphase[c, i] += 1
-                        if tphase[c, i] == tlen[c, i]:
-                            tphase[c, i] = 0
-                    last_s[c] = t
-                    if record:
-                        fire_time[fire_off[c] + k] = t
-                    progress = True
-                    anchor = t
-                    if work > 0:
-                        if res[c] >= 0:
-                            res_count[res[c], 0] += 1
-                            res_count[res[c], 1] += work
-                            if shared:  # wait for the resource's events (time order)
-                                pending[c] = True
-                                arrive[c] = t
-                                rem[c] = work
-                                pend_ii[c] = ii
-                                break
-                            res_count[res[c], 2] = max(res_count[res[c], 2], 1.0)
-                            res_busy[res[c]] += work
-                        anchor = t + work
-                    for p in range(o0, o1):
-                        r = pat[out_poff[p] + out_phase[p]]
-                        ch = out_ch[p]
-                        for _ in range(r):
-                            write_time[roff[ch] + wpos[ch]] = anchor
-                            vis_time[roff[ch] + wpos[ch]] = anchor + (lat + ch_lat[ch])
-                            if readcnt[ch] >= written[ch]:
-                                _finalize(ch, written[ch], wpos[ch], readcnt[ch], write_time, read_time, roff,
-                                          ring, pidx, ppos, best)
-                                done[ch] += 1
-                            wpos[ch] += 1
-                            if wpos[ch] == ring[ch]:
-                                wpos[ch] = 0
-                            written[ch] += 1
-                        out_phase[p] += 1
-                        if out_phase[p] == out_plen[p]:
-                            out_phase[p] = 0
-                    if record:
-                        end_time[fire_off[c] + k] = anchor
-                    ready[c] = anchor + ii
-                    next_fire[c] = k + 1
-        if not shared:
+                            rt = read_time[roff[ch] + _wrap(wpos[ch] + r - 1 - cap[ch], ring[ch])]
+                            if rt > t:
+                                t = rt
+                if not ok:
+                    break
+                for p in range(i0, i1):
+                    r = pat[in_poff[p] + in_phase[p]]
+                    ch = in_ch[p]
+                    for _ in range(r):
+                        read_time[roff[ch] + rpos[ch]] = t
+                        rpos[ch] += 1
+                        if rpos[ch] == ring[ch]:
+                            rpos[ch] = 0
+                        readcnt[ch] += 1
+                        if written[ch] > readcnt[ch]:
+                            _finalize(ch, readcnt[ch], rpos[ch], readcnt[ch], write_time, read_time, roff,
+                                      ring, pidx, ppos, best)
+                            done[ch] += 1
+                    in_phase[p] += 1
+                    if in_phase[p] == in_plen[p]:
+                        in_phase[p] = 0
+                ii = tpat[toff[c, 0] + tphase[c, 0]]
+                lat = tpat[toff[c, 1] + tphase[c, 1]]
+                work = tpat[toff[c, 2] + tphase[c, 2]]
+                for i in range(3):
+                    tphase[c, i] += 1
+                    if tphase[c, i] == tlen[c, i]:
+                        tphase[c, i] = 0
+                last_s[c] = t
+                if record:
+                    fire_time[fire_off[c] + k] = t
+                fired = True
+                anchor = t
+                if work > 0:
+                    if res[c] >= 0:
+                        res_count[res[c], 0] += 1
+                        res_count[res[c], 1] += work
+                        if res_shared[res[c]]:  # wait for the resource's events (time order)
+                            pending[c] = True
+                            arrive[c] = t
+                            rem[c] = work
+                            pend_ii[c] = ii
+                            for p in range(o0, o1):  # a firing with work writes no tokens
+                                out_phase[p] += 1
+                                if out_phase[p] == out_plen[p]:
+                                    out_phase[p] = 0
+                            break
+                        res_count[res[c], 2] = max(res_count[res[c], 2], 1.0)
+                        res_busy[res[c]] += work
+                    anchor = t + work
+                for p in range(o0, o1):
+                    r = pat[out_poff[p] + out_phase[p]]
+                    ch = out_ch[p]
+                    for _ in range(r):
+                        write_time[roff[ch] + wpos[ch]] = anchor
+                        vis_time[roff[ch] + wpos[ch]] = anchor + (lat + ch_lat[ch])
+                        if readcnt[ch] >= written[ch]:
+                            _finalize(ch, written[ch], wpos[ch], readcnt[ch], write_time, read_time, roff,
+                                      ring, pidx, ppos, best)
+                            done[ch] += 1
+                        wpos[ch] += 1
+                        if wpos[ch] == ring[ch]:
+                            wpos[ch] = 0
+                        written[ch] += 1
+                    out_phase[p] += 1
+                    if out_phase[p] == out_plen[p]:
+                        out_phase[p] = 0
+                if record:
+                    end_time[fire_off[c] + k] = anchor
+                ready[c] = anchor + ii
+                next_fire[c] = k + 1
+            if fired:
+                for q in range(adj_start[c], adj_start[c + 1]):
+                    nb = adj[q]
+                    if not inq[nb]:
+                        inq[nb] = True
+                        stack[top] = nb
+                        top += 1
+        if not any_shared:
             break
         # the earliest resource event: a pending job's arrival or a resource's next completion
         best_t = np.inf
         who = -1
-        for c in range(nctx):
-            if pending[c] and not active[c] and arrive[c] < best_t:
-                best_t = arrive[c]
-                who = c
         for r in range(nres):
             if res_wake[r] < best_t:
                 best_t = res_wake[r]
                 who = nctx + r
+            for q in range(ru_start[r], ru_start[r + 1]):
+                c = ru[q]
+                earlier = arrive[c] < best_t or (arrive[c] == best_t and (who >= nctx or c < who))
+                if pending[c] and not active[c] and earlier:  # arrivals first, then the lowest context
+                    best_t = arrive[c]
+                    who = c
         if who < 0:
             break
         r = res[who] if who < nctx else who - nctx
-        _advance(r, best_t, res, rem, active, res_last, res_nj, res_busy)
+        _advance(r, best_t, ru[ru_start[r]: ru_start[r + 1]], rem, active, res_last, res_nj, res_busy)
         if who < nctx:
             active[who] = True
             res_nj[r] += 1
             res_count[r, 2] = max(res_count[r, 2], float(res_nj[r]))
         least = np.inf
-        for c in range(nctx):  # finished jobs complete now; the others set the next completion
-            if active[c] and res[c] == r:
+        for q in range(ru_start[r], ru_start[r + 1]):  # finished jobs complete now; the others set the next
+            c = ru[q]
+            if active[c]:
                 if rem[c] <= eps:
                     active[c] = False
                     pending[c] = False
@@ -256,6 +284,10 @@ def run_net(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff:
                         end_time[fire_off[c] + next_fire[c]] = best_t
                     ready[c] = best_t + pend_ii[c]
                     next_fire[c] += 1
+                    if not inq[c]:
+                        inq[c] = True
+                        stack[top] = c
+                        top += 1
                 elif rem[c] < least:
                     least = rem[c]
         res_wake[r] = best_t + least * res_nj[r] if res_nj[r] > 0 else np.inf

@@ -90,11 +90,11 @@ class NetRun:
     resource_peak: np.ndarray
     deadlock: Deadlock | None
 
-    def times(self, context: str) -> tuple[np.ndarray, np.ndarray]:
-        """(starts, ends) of every firing of ``context`` (recorded runs only)."""
+    def times(self, context: str | int) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of every firing of ``context`` (its name or id; recorded runs only)."""
         if self.fire_time is None or self.end_time is None:
             raise ValueError("the run was not recorded; pass record=True")
-        i = self.names.index(context)
+        i = context if isinstance(context, int) else self.names.index(context)
         return self.fire_time[i], self.end_time[i]
 
 
@@ -119,10 +119,20 @@ class Net:
     _ctxs: list[_Ctx] = field(default_factory=list)
     _chans: list[_Chan] = field(default_factory=list)
     _res: list[str] = field(default_factory=list)
+    _shared: list[bool | None] = field(default_factory=list)
 
-    def resource(self, name: str) -> int:
-        """A shared resource (e.g. a memory link, work in full-bandwidth cycles); returns its id."""
+    @property
+    def n_contexts(self) -> int:
+        """Contexts declared so far (the next one's id)."""
+        return len(self._ctxs)
+
+    def resource(self, name: str, *, shared: bool | None = None) -> int:
+        """A shared resource (e.g. a memory link, work in full-bandwidth cycles); returns its id.
+
+        ``shared``: processor-share it among the jobs in flight (default: when it has several
+        users); ``False`` gives every job the whole resource (one user only)."""
         self._res.append(name)
+        self._shared.append(shared)
         return len(self._res) - 1
 
     def channel(self, name: str, *, capacity: int, latency: float = 0, initial: int = 0,
@@ -161,6 +171,20 @@ class Net:
         self._ctxs.append(_Ctx(name, int(firings), ins, outs, _pattern(ii, self.dtype), _pattern(latency, self.dtype),
                                w, -1 if resource is None else resource))
         return index
+
+    def loader(self, name: str, tokens: int, work: float, resource: int, *, capacity: int = 2) -> int:
+        """A DMA context moving ``tokens`` tokens over ``resource`` (``work`` each) into a new channel
+        of ``capacity`` tokens; returns the channel (give it to its consumer as an input)."""
+        ch = self.channel(name, capacity=capacity)
+        self.context(name, 2 * tokens, work=[work, 0], outputs=[(ch, [0, 1])], resource=resource)
+        return ch
+
+    def storer(self, name: str, tokens: int, work: float, resource: int, *, capacity: int = 2) -> int:
+        """A DMA context taking ``tokens`` tokens from a new channel of ``capacity`` tokens and moving
+        each over ``resource`` (``work`` each); returns the channel (give it to its producer as an output)."""
+        ch = self.channel(name, capacity=capacity)
+        self.context(name, tokens, work=work, inputs=[(ch, 1)], resource=resource)
+        return ch
 
     def run(self, *, record: bool = False) -> NetRun:
         """Run to completion (or deadlock) on the compiled kernel."""
@@ -235,16 +259,28 @@ def _run(net: Net, record: bool) -> NetRun:
     end_time = np.zeros(nrec, dt)
     res = arr([c.resource for c in ctxs])
     users = np.bincount(res[res >= 0], minlength=len(net._res)) if len(net._res) else np.zeros(0, np.int64)
-    shared = bool((users > 1).any())
-    if shared and dt != np.float64:
+    res_shared = np.array([n > 1 if s is None else s for n, s in zip(users, net._shared)], np.bool_)
+    if (users > 1).any() and not res_shared[users > 1].all():
+        raise ValueError("a resource with several users must be shared")
+    if res_shared.any() and dt != np.float64:
         raise ValueError("shared resources need float64 times")
+    ru = np.argsort(res, kind="stable")[np.count_nonzero(res < 0):]
+    ru_start = np.concatenate(([0], np.cumsum(users))).astype(np.int64)
+    peers: list[set[int]] = [set() for _ in ctxs]
+    for ch in chans:
+        peers[ch.src].add(ch.dst)
+        peers[ch.dst].add(ch.src)
+    adj_start = np.concatenate(([0], np.cumsum([len(p) for p in peers]))).astype(np.int64)
+    adj = arr([q for p in peers for q in sorted(p)])
     res_busy = np.zeros(len(net._res))
     res_count = np.zeros((len(net._res), 3))
+    times = np.concatenate(tpat).astype(dt) if tpat else np.zeros(0, dt)
     run_net(nfire, arr(in_start), arr(ports["in_ch"]), arr(ports["in_poff"]), arr(ports["in_plen"]),
             arr(out_start), arr(ports["out_ch"]), arr(ports["out_poff"]), arr(ports["out_plen"]),
-            np.concatenate(pat) if pat else np.zeros(0, np.int64), np.concatenate(tpat).astype(dt), toff, tlen, res,
+            np.concatenate(pat) if pat else np.zeros(0, np.int64), times, toff, tlen, res,
             cap, np.array([c.latency for c in chans], dt), roff, ring, written, readcnt, write_time, vis_time,
-            read_time, best, next_fire, last_s, fire_time, end_time, fire_off, record, shared, EPS_WORK,
+            read_time, best, next_fire, last_s, fire_time, end_time, fire_off, record, adj_start, adj, res_shared,
+            ru_start, ru.astype(np.int64), EPS_WORK,
             res_busy, res_count)
     deadlock = None
     if (next_fire < nfire).any():

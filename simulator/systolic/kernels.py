@@ -25,15 +25,56 @@ Model (documented in docs/systolic_model.md):
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 from numba import njit
 
-CASE_FIELDS = ("sr", "sc", "t", "groups", "rows", "cols", "dataflow", "in_bytes_unique", "w_bytes_unique",
-               "in_cap_bytes", "w_cap_bytes", "out_cap_bytes", "in_elem_bytes", "w_elem_bytes",
-               "out_elem_bytes", "dram_latency_cycles", "macs")
-OUT_FIELDS = ("compute_cycles", "total_cycles", "folds", "mapping_efficiency", "sram_reads_ifmap",
-              "sram_reads_filter", "sram_writes_ofmap", "sram_reads_ofmap", "dram_reads_ifmap",
-              "dram_reads_filter", "dram_writes_ofmap", "dram_reads_ofmap")
+
+class Case(IntEnum):
+    """Columns of a kernel case (one layer on one design, all integers)."""
+
+    SR = 0  # rows of the operand matrix (per group)
+    SC = 1  # columns of the operand matrix
+    T = 2  # operands streamed through the array per fold
+    GROUPS = 3
+    ROWS = 4  # PE array rows and columns
+    COLS = 5
+    DATAFLOW = 6  # DATAFLOW_IDS
+    IN_BYTES_UNIQUE = 7  # bytes of one group's input and of the weights
+    W_BYTES_UNIQUE = 8
+    IN_CAP_BYTES = 9  # half of each SRAM partition (double buffered)
+    W_CAP_BYTES = 10
+    OUT_CAP_BYTES = 11
+    IN_ELEM_BYTES = 12  # bytes per operand, widened to the hardware word
+    W_ELEM_BYTES = 13
+    OUT_ELEM_BYTES = 14
+    DRAM_LATENCY_CYCLES = 15
+    MACS = 16
+
+
+class Out(IntEnum):
+    """Columns of a kernel output row (one layer on one design)."""
+
+    COMPUTE_CYCLES = 0
+    TOTAL_CYCLES = 1
+    FOLDS = 2
+    MAPPING_EFFICIENCY = 3
+    SRAM_READS_IFMAP = 4
+    SRAM_READS_FILTER = 5
+    SRAM_WRITES_OFMAP = 6
+    SRAM_READS_OFMAP = 7
+    DRAM_READS_IFMAP = 8
+    DRAM_READS_FILTER = 9
+    DRAM_WRITES_OFMAP = 10
+    DRAM_READS_OFMAP = 11
+
+
+CASE_FIELDS = tuple(m.name.lower() for m in Case)
+OUT_FIELDS = tuple(m.name.lower() for m in Out)
+N_OUT = len(OUT_FIELDS)
+COUNT_FIELDS = OUT_FIELDS[Out.SRAM_READS_IFMAP:]
+"""The access counts of a layer (elements): SRAM then DRAM; ifmap, filter, ofmap writes, ofmap reads."""
 
 DATAFLOW_IDS = {"os": 0, "ws": 1, "is": 2}
 
@@ -53,16 +94,35 @@ def fold_cycles(rows: int, cols: int, t: int) -> int:
 
 
 @njit(cache=True)
+def row_folds(c: np.ndarray) -> int:
+    """Folds along the operand matrix's rows of one case (``Case`` columns)."""
+    return (c[Case.SR] + c[Case.ROWS] - 1) // c[Case.ROWS]
+
+
+@njit(cache=True)
+def col_folds(c: np.ndarray) -> int:
+    """Folds along the operand matrix's columns of one case."""
+    return (c[Case.SC] + c[Case.COLS] - 1) // c[Case.COLS]
+
+
+@njit(cache=True)
+def case_folds(c: np.ndarray) -> int:
+    """Every fold of one case: groups x row folds x column folds."""
+    return c[Case.GROUPS] * row_folds(c) * col_folds(c)
+
+
+@njit(cache=True)
 def evaluate_cases(cases: np.ndarray, read_bw: float, write_bw: float, out: np.ndarray) -> None:
     """Evaluate every case (row of ``cases``) into the matching row of ``out``."""
     for i in range(cases.shape[0]):
         c = cases[i]
-        folds = c[3] * ((c[0] + c[4] - 1) // c[4]) * ((c[1] + c[5] - 1) // c[5])
+        folds = case_folds(c)
         load = np.empty(folds)
         write = np.empty(folds)
         fold_traffic(c, load, write, out[i])
-        per_fold = fold_cycles(c[4], c[5], c[2])
-        out[i, 1] = double_buffer_cycles(load, write, per_fold, read_bw, write_bw, c[15])
+        per_fold = fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])
+        out[i, Out.TOTAL_CYCLES] = double_buffer_cycles(load, write, per_fold, read_bw, write_bw,
+                                                        c[Case.DRAM_LATENCY_CYCLES])
 
 
 @njit(cache=True)
@@ -98,13 +158,12 @@ def fold_traffic(c: np.ndarray, load_bytes: np.ndarray, write_bytes: np.ndarray,
     Fills ``load_bytes`` and ``write_bytes`` (one entry per fold, execution order) and
     ``o`` (``OUT_FIELDS``; ``total_cycles`` is left to ``double_buffer_cycles``).
     """
-    fr_n = (c[0] + c[4] - 1) // c[4]
-    fc_n = (c[1] + c[5] - 1) // c[5]
+    fr_n, fc_n = row_folds(c), col_folds(c)
     load_cls = np.zeros((3, 3))
     write_cls = np.zeros((3, 3))
     fold_classes(c, load_cls, write_cls, o)
     f = 0
-    for _g in range(c[3]):
+    for _g in range(c[Case.GROUPS]):
         for fc in range(fc_n):
             ci = fold_class(fc, fc_n)
             for fr in range(fr_n):
@@ -126,9 +185,8 @@ def fold_class(i: int, n: int) -> int:
 def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: np.ndarray) -> None:
     """DRAM bytes of each fold class (``[column class, row class]``, see ``fold_class``) and the layer's
     counts in ``o`` (``OUT_FIELDS`` except total_cycles): folds of one class are identical."""
-    fr_n = (c[0] + c[4] - 1) // c[4]
-    fc_n = (c[1] + c[5] - 1) // c[5]
-    acc = np.zeros(9)
+    fr_n, fc_n = row_folds(c), col_folds(c)
+    acc = np.zeros(N_OUT)
     for ci in range(3):
         fc = 0 if ci == 0 else (1 if ci == 1 else fc_n - 1)
         n_fc = 1 if ci != 1 else fc_n - 2
@@ -139,83 +197,84 @@ def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: 
             n_fr = 1 if ri != 1 else fr_n - 2
             if (ri > 0 and fr_n < 2) or (ri == 1 and fr_n < 3):
                 continue
-            load, write = fold_bytes(c, fc, fr, float(c[3] * n_fc * n_fr), acc)
+            load, write = fold_bytes(c, fc, fr, float(c[Case.GROUPS] * n_fc * n_fr), acc)
             load_cls[ci, ri] = load
             write_cls[ci, ri] = write
-    folds = c[3] * fr_n * fc_n
-    o[0] = folds * fold_cycles(c[4], c[5], c[2])
-    o[2] = folds
-    o[3] = acc[8] / folds
-    for k in range(8):
-        o[4 + k] = acc[k]
-    o[8] = round(acc[4])
+    folds = c[Case.GROUPS] * fr_n * fc_n
+    o[Out.COMPUTE_CYCLES] = folds * fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])
+    o[Out.FOLDS] = folds
+    o[Out.MAPPING_EFFICIENCY] = acc[Out.MAPPING_EFFICIENCY] / folds
+    for k in range(Out.SRAM_READS_IFMAP, N_OUT):
+        o[k] = acc[k]
+    o[Out.DRAM_READS_IFMAP] = round(acc[Out.DRAM_READS_IFMAP])
 
 
 @njit(cache=True)
 def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) -> tuple[float, float]:
     """One fold (column fold ``fc``, row fold ``fr``): its DRAM bytes to fetch before and write after it;
-    adds ``mult`` times its counts to ``acc`` (sram in/w/out-write/out-read, dram in/w/out-write/out-read,
-    mapping-efficiency sum). Every fold of the same class (first/middle/last row and column fold) is equal.
+    adds ``mult`` times its counts to ``acc`` (``Out`` columns;
+    ``MAPPING_EFFICIENCY`` sums the folds' shares). Every fold of the same class (first/middle/last row and
+    column fold) is equal.
     """
-    sr, sc, t, R, C, df = c[0], c[1], c[2], c[4], c[5], c[6]
-    in_unique = float(c[7])
-    in_cap, w_cap, out_cap = float(c[9]), float(c[10]), float(c[11])
-    eb_in, eb_w, eb_out = float(c[12]), float(c[13]), float(c[14])
+    sr, sc, t, R, C, df = c[Case.SR], c[Case.SC], c[Case.T], c[Case.ROWS], c[Case.COLS], c[Case.DATAFLOW]
+    in_unique = float(c[Case.IN_BYTES_UNIQUE])
+    in_cap, w_cap, out_cap = float(c[Case.IN_CAP_BYTES]), float(c[Case.W_CAP_BYTES]), float(c[Case.OUT_CAP_BYTES])
+    eb_in, eb_w, eb_out = float(c[Case.IN_ELEM_BYTES]), float(c[Case.W_ELEM_BYTES]), float(c[Case.OUT_ELEM_BYTES])
     fr_n = (sr + R - 1) // R
     in_fits = in_unique <= in_cap
-    w_fits = float(c[8]) <= w_cap
+    w_fits = float(c[Case.W_BYTES_UNIQUE]) <= w_cap
     cols_f = min(C, sc - fc * C)
     rows_f = min(R, sr - fr * R)
-    acc[8] += mult * (rows_f * cols_f / (R * C))
+    acc[Out.MAPPING_EFFICIENCY] += mult * (rows_f * cols_f / (R * C))
     load = 0.0  # bytes to fetch before this fold
     write = 0.0  # bytes to write after this fold
     if df == 0:  # output stationary: rows = output pixels, cols = filters, T = C*R*S
-        acc[0] += mult * (rows_f * t)
-        acc[1] += mult * (t * cols_f)
-        acc[2] += mult * (rows_f * cols_f)
+        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t)
+        acc[Out.SRAM_READS_FILTER] += mult * (t * cols_f)
+        acc[Out.SRAM_WRITES_OFMAP] += mult * (rows_f * cols_f)
         if fc == 0 or not in_fits:
             share = in_unique * rows_f / sr
-            acc[4] += mult * (share / eb_in)
+            acc[Out.DRAM_READS_IFMAP] += mult * (share / eb_in)
             load += share
         if fr == 0 or t * cols_f * eb_w > w_cap:
-            acc[5] += mult * (t * cols_f)
+            acc[Out.DRAM_READS_FILTER] += mult * (t * cols_f)
             load += t * cols_f * eb_w
-        acc[6] += mult * (rows_f * cols_f)
+        acc[Out.DRAM_WRITES_OFMAP] += mult * (rows_f * cols_f)
         write += rows_f * cols_f * eb_out
         return load, write
     # ws: rows = C*R*S, cols = filters, T = output pixels (weights stationary)
     # is: rows = C*R*S, cols = output pixels, T = filters (inputs stationary)
-    acc[2] += mult * (t * cols_f)
+    acc[Out.SRAM_WRITES_OFMAP] += mult * (t * cols_f)
     if fr > 0:
-        acc[3] += mult * (t * cols_f)
+        acc[Out.SRAM_READS_OFMAP] += mult * (t * cols_f)
     if df == 1:
-        acc[1] += mult * (rows_f * cols_f)
-        acc[0] += mult * (rows_f * t)
-        acc[5] += mult * (rows_f * cols_f)
+        acc[Out.SRAM_READS_FILTER] += mult * (rows_f * cols_f)
+        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t)
+        acc[Out.DRAM_READS_FILTER] += mult * (rows_f * cols_f)
         load += rows_f * cols_f * eb_w
         if fc == 0 or not in_fits:
             share = in_unique * rows_f / sr
-            acc[4] += mult * (share / eb_in)
+            acc[Out.DRAM_READS_IFMAP] += mult * (share / eb_in)
             load += share
     else:
-        acc[0] += mult * (rows_f * cols_f)
-        acc[1] += mult * (rows_f * t)
+        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * cols_f)
+        acc[Out.SRAM_READS_FILTER] += mult * (rows_f * t)
         share = in_unique * rows_f * cols_f / (sr * sc)
-        acc[4] += mult * (share / eb_in)
+        acc[Out.DRAM_READS_IFMAP] += mult * (share / eb_in)
         load += share
         if fc == 0 or not w_fits:
-            acc[5] += mult * (rows_f * t)
+            acc[Out.DRAM_READS_FILTER] += mult * (rows_f * t)
             load += rows_f * t * eb_w
     block = t * cols_f * eb_out  # partial-sum block accumulated over row folds
     if block <= out_cap:
         if fr == fr_n - 1:
-            acc[6] += mult * (t * cols_f)
+            acc[Out.DRAM_WRITES_OFMAP] += mult * (t * cols_f)
             write += block
     else:
-        acc[6] += mult * (t * cols_f)
+        acc[Out.DRAM_WRITES_OFMAP] += mult * (t * cols_f)
         write += block
         if fr > 0:
-            acc[7] += mult * (t * cols_f)
+            acc[Out.DRAM_READS_OFMAP] += mult * (t * cols_f)
             load += block
     return load, write
 
@@ -243,21 +302,28 @@ def evaluate_cases_paced(cases: np.ndarray, pace_cycles: np.ndarray, read_bw: fl
     for i in range(cases.shape[0]):
         c = cases[i]
         fold_classes(c, load_cls, write_cls, out[i])
-        fr_n = (c[0] + c[4] - 1) // c[4]
-        fc_n = (c[1] + c[5] - 1) // c[5]
-        loads = np.zeros(9, dtype=np.int64)
-        writes = np.zeros(9, dtype=np.int64)
-        for ci in range(3):
-            for ri in range(3):
-                loads[3 * ci + ri] = _ceil_div(load_cls[ci, ri], read_bw)
-                writes[3 * ci + ri] = _ceil_div(write_cls[ci, ri], write_bw)
-        # state: channel free, end of fold f-1, end of fold f-2, write cycles of f-1 and f-2
-        state = np.zeros(5, dtype=np.int64)
-        per_fold = max(fold_cycles(c[4], c[5], c[2]), pace_cycles[i])
-        _groups(state, loads, writes, per_fold, c[15], fc_n, fr_n, c[3])
-        ch = max(state[0], state[2]) + state[4]
-        ch = max(ch, state[1]) + state[3]
-        out[i, 1] = max(state[1], ch + (c[15] if state[3] + state[4] > 0 else 0))
+        per_fold = max(fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T]), pace_cycles[i])
+        out[i, Out.TOTAL_CYCLES] = runs_cycles(c, load_cls, write_cls, per_fold, read_bw, write_bw)
+
+
+@njit(cache=True)
+def runs_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, read_bw: float,
+                write_bw: float) -> int:
+    """``double_buffer_cycles`` of case ``c``'s whole fold sequence from its fold classes' DRAM bytes
+    (``fold_classes``), each fold lasting ``per_fold`` cycles: runs of equal folds, periodic parts jumped."""
+    loads = np.zeros(9, dtype=np.int64)
+    writes = np.zeros(9, dtype=np.int64)
+    for ci in range(3):
+        for ri in range(3):
+            loads[3 * ci + ri] = _ceil_div(load_cls[ci, ri], read_bw)
+            writes[3 * ci + ri] = _ceil_div(write_cls[ci, ri], write_bw)
+    # state: channel free, end of fold f-1, end of fold f-2, write cycles of f-1 and f-2
+    state = np.zeros(5, dtype=np.int64)
+    latency = c[Case.DRAM_LATENCY_CYCLES]
+    _groups(state, loads, writes, per_fold, latency, col_folds(c), row_folds(c), c[Case.GROUPS])
+    ch = max(state[0], state[2]) + state[4]
+    ch = max(ch, state[1]) + state[3]
+    return max(state[1], ch + (latency if state[3] + state[4] > 0 else 0))
 
 
 @njit(cache=True)

@@ -99,6 +99,13 @@ def test_compare_equal_budgets_table_and_plot(tmp_path: Path) -> None:
         row = table[table.agent == agent].iloc[0]
         assert row.best_reward_mean == pytest.approx(part.best_reward.mean())
     assert plot.stat().st_size > 0
+    assert (runs.feasible_rate == 1.0).all() and (runs.hypervolume > 0).all()  # no resource limit on this env
+    assert {"best_reward_median", "best_reward_iqr", "hypervolume_median", "evals_to_target_median"} <= set(table)
+    out = tmp_path / "runs.json"
+    assert main(["explore", "compare", "--env", ENV, "--agents", "random", "--seeds", "2", "--budget", "6",
+                 "--env-arg", f"workload={SMALL['workload']}", "--runs-json", str(out), "--json"]) == 0
+    data = json.loads(out.read_text())
+    assert [r["seed"] for r in data["runs"]] == [0, 1] and all(len(r["curve"]) == 6 for r in data["runs"])
 
 
 def test_lottery_runs_every_setting_of_the_grid() -> None:
@@ -114,6 +121,9 @@ def test_lottery_runs_every_setting_of_the_grid() -> None:
     (["--env", "Nope-v0"], "--env: unknown env"),
     (["--env", ENV, "--agent", "ga", "--hp", "populaton_size=4"], "unknown hyper-parameter"),
     (["--env", ENV, "--budget", "0"], "--budget"),
+    (["--env", ENV, "--budget", "1000000000"], "over the limit of 250,000"),
+    (["compare", "--env", ENV, "--budget", "1000000000"], "--max-budget"),
+    (["compare", "--env", ENV, "--runs-json", "{tmp}/missing/runs.json"], "--runs-json"),
     (["--env", ENV, "--env-arg", "colour=red"], "--env-arg"),
     (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
     (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),

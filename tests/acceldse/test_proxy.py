@@ -87,3 +87,38 @@ def test_bad_proxy_input(logged: Path, tmp_path: Path) -> None:
         use_proxy(make_env(ENV, KW), partial)
     with pytest.raises(SpecError, match="proxy model file not found"):
         make_env(ENV, {**KW, "proxy": str(tmp_path / "missing.proxy")})
+
+
+@pytest.mark.slow
+def test_proxy_is_tied_to_what_it_learned(trained: tuple[Path, dict], logged: Path, tmp_path: Path) -> None:
+    import gymnasium as gym
+
+    out, _ = trained
+    proxy = ProxyModel.load(out)
+    assert proxy.meta["identity"]["workload"] == "alexnet" and proxy.meta["identity"]["fidelity"] == "analytical"
+    env = gym.make(f"acceldse/{ENV}", proxy=str(out), **KW)  # a constructor argument, like any other
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(env.action_space.sample())
+    assert info["predicted"] is True and info["metrics"] == pytest.approx(proxy.predict(info["design"]))
+    env.close()
+    plain = make_env(ENV, KW)
+    plain.reset(seed=0)
+    assert plain.step(plain.action_space.sample())[4]["predicted"] is False
+    with pytest.raises(SpecError, match="trained on another workload"):  # never a resnet18 design
+        make_env(ENV, {**KW, "workload": "resnet18", "proxy": str(out)})
+    conditioned = make_env(ENV, {"workloads": ["alexnet", "resnet18"], "proxy": str(out)})
+    conditioned.reset(options={"workload": "alexnet"})
+    with pytest.raises(SpecError, match="trained on another workload"):  # an episode of another workload
+        conditioned.reset(options={"workload": "resnet18"})
+    with pytest.raises(SpecError, match="trained on another fidelity"):
+        make_env(ENV, {**KW, "fidelity": "event", "proxy": str(out)})
+    # two workloads in one store: refused, never merged into one proxy
+    import shutil
+
+    mixed = tmp_path / "mixed.duckdb"
+    shutil.copy(logged, mixed)
+    explore(ENV, "random", 5, seed=0, env_kwargs={**KW, "workload": "mobilenet_v2"}, store=mixed)
+    with pytest.raises(SpecError, match="different workloads"):
+        train_proxy(mixed, ["latency_us"])
+    one = train_proxy(mixed, ["latency_us"], model="rf", where="env_kwargs LIKE '%alexnet%'")
+    assert one.meta["identity"]["workload"] == "alexnet"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -20,6 +21,7 @@ from acceldse.store import ResultStore
 from acceldse.sweep import load_sweep_spec, run_sweep
 from acceldse.sweep.points import plan_sweep
 from acceldse.workloads.errors import SpecError
+from tests.acceldse.proc_helpers import children, wait_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,8 +129,14 @@ def test_sigkill_then_resume(tmp_path: Path) -> None:
         commits += found is not None
         if found and 0 < int(found[1]) < int(found[2]) // 2:  # well before the end, on any machine speed
             break
-    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool workers
-    assert proc.wait(timeout=30) == -signal.SIGKILL and commits >= 1
+    workers = children(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)  # the sweep only, as `kill -9 PID` does: its pool workers must follow it
+    try:
+        assert proc.wait(timeout=30) == -signal.SIGKILL and commits >= 1
+        assert len(workers) >= 2 and wait_gone(workers) == set()  # no orphan
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
     with ResultStore(store) as db:
         kept = db.read("points")
     assert 0 < len(kept) < total and kept["point_id"].is_unique

@@ -43,7 +43,9 @@ def test_episode_is_one_pass_over_distinct_layers_with_network_totals() -> None:
         _, _, terminated, _, info = env.step(env.encode(i, best.mapping))
         total_cycles += env.counts[i] * info["metrics"]["cycles"]
         assert terminated == (i == len(env.layers) - 1)
-    assert info["network"]["cycles"] == total_cycles
+    net = info["network"]
+    assert net["metrics"]["cycles"] == total_cycles and net["feasible"] and net["targets_met"] and info["targets_met"]
+    assert net["reward"] > 0 and list(net["design"]) == [layer.name for layer in env.layers]
     with pytest.raises(RuntimeError, match="reset"):
         env.step(env.action_space.sample())
 

@@ -92,6 +92,15 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
     last: dict = {}
     iters = 0
     prev_idx = None
+    # Timeloop: when the innermost non-unit loop is spatial, the MACs see an operand change only
+    # when a temporal loop that indexes it steps (else: one access per iteration)
+    collapse = False
+    for lvl in reversed(range(n)):
+        if (m.spatial_x[lvl] * m.spatial_y[lvl]).max() > 1:
+            collapse = True
+            break
+        if m.temporal[lvl].max() > 1:
+            break
     for idx in itertools.product(*(range(f) for _, _, f in loops)):
         iters += 1
         for lvl in range(1, n):
@@ -116,7 +125,7 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
         for lvl in range(n + 1):
             above = [(i, loops[i][1]) for i in range(len(loops)) if loops[i][0] < lvl]
             for ds in DS:
-                ident = tuple(idx[i] for i, d in above if d in USES[ds]) if lvl < n else idx
+                ident = tuple(idx[i] for i, d in above if d in USES[ds]) if lvl < n or collapse else idx
                 if last.get((lvl, ds)) != ident:
                     changes[lvl, ds] += 1
                     last[lvl, ds] = ident

@@ -18,7 +18,7 @@ def test_map_command(tmp_path, capsys):
     assert "<< Compute >>" in text and "(Spatial-" in text and "layer1.0.conv1" in text
     table = pd.read_csv(out)
     assert list(table.columns) == list(RESULT_COLUMNS) and len(table) == 2
-    assert (table.cycles > 0).all() and (table.utilisation <= 1).all()
+    assert (table.cycles > 0).all() and (table.utilization <= 1).all()
     assert Mapping.from_yaml(maps / "fc.yaml").levels[0].level == "DRAM"
 
 

@@ -39,8 +39,9 @@ def test_cli_prints_timeloop_stats(capsys):
 
 
 def test_cli_searches_a_timeloop_spec(capsys):
-    """Without a mapping, the mapper searches Timeloop's architecture and problem."""
-    assert main(["map", "--timeloop", str(SPEC), str(ERT), "--budget", "400", "--no-nest"]) == 0
+    """Without a mapping, the mapper searches Timeloop's architecture and problem under its keep
+    constraints (1-word registers that must keep a tensor: a few thousand candidates)."""
+    assert main(["map", "--timeloop", str(SPEC), str(ERT), "--budget", "5000", "--no-nest"]) == 0
     stats = parse_stats(capsys.readouterr().out)
     assert stats["mac"]["Computes (total)"] == 10_838_016 and stats["summary"]["Cycles"] >= 10_838_016 / 256
 
@@ -80,7 +81,9 @@ BAD = {
     "shape": (lambda d: d["problem"]["shape"].update(dimensions=["C", "M", "P"]), "dimensions"),
     "multiple_buffering": (lambda d: _locals(d)[1]["attributes"].update(multiple_buffering=3), "multiple_buffering"),
     "unknown attribute": (lambda d: _locals(d)[3]["attributes"].update(metadata_storage_width=8), "metadata"),
-    "bad instance": (lambda d: d["problem"]["instance"].update(P=111), "inconsistent"),
+    "bad instance": (lambda d: d["problem"]["instance"].update(P=0), "positive integer"),
+    "one-tensor rank": (lambda d: d["problem"]["shape"]["data_spaces"][0]["projection"].append([["P"]]),
+                        "does not fit"),
 }
 
 
@@ -96,7 +99,8 @@ def test_unsupported_features_are_named(tmp_path, case):
 def test_bad_mapping_entries(tmp_path):
     entries = yaml.safe_load(MAP.read_text())["mapping"]
     for change, word in ((lambda e: e[0].update(target="nowhere"), "nowhere"),
-                         (lambda e: e[-1].update(factors="C1 M1"), "every dim"),
+                         (lambda e: e[-1].update(factors="C1 M1"), "multiply to"),
+                         (lambda e: e[-1].update(factors="C1,0 M1"), "residual"),
                          (lambda e: e[-1].update(permutation="XYZ"), "permutation"),
                          (lambda e: e[-1].update(type="pipeline"), "pipeline")):
         copy = yaml.safe_load(MAP.read_text())["mapping"]
@@ -136,3 +140,36 @@ def test_cli_maps_a_workload_on_a_timeloop_architecture(tmp_path, capsys):
     assert table.macs.tolist() == [115_605_504] and (table.cycles >= 115_605_504 / 256).all()
     assert main(["map", "--timeloop", str(arch), str(ert), "--mapping", str(MAP)]) == 2
     assert "needs the Timeloop problem" in capsys.readouterr().err
+
+
+def test_keep_constraints_bind_the_search():
+    """fpmac's constraints keep only Inputs in ifmap_spad (and bypass the rest); the search
+    space never bypasses a kept tensor, whereas without the constraint random genomes do."""
+    import numpy as np
+
+    from acceldse.mapper.space import MappingSpace
+
+    folder = GOLDEN_DIR / "exercises" / "2020" / "accelergy" / "fpmac"
+    spec = load_timeloop([folder / "parsed-processed-input.yaml", folder / "timeloop-mapper.ERT.yaml"],
+                         require_mapping=False)
+    searched = spec.search_hierarchy
+    assert searched is not None
+    lvl = searched.level_index("ifmap_spad")
+    assert searched.levels[lvl].keeps == searched.levels[lvl].always_keeps == ("inputs",)
+    assert searched.levels[searched.level_index("psum_spad")].always_keeps == ("outputs",)
+    rng = np.random.default_rng(0)
+    keep = MappingSpace(spec.layer, searched).random(500, rng).keep
+    assert keep[:, lvl, 0].all() and not keep[:, lvl, 1:].any()
+    free = MappingSpace(spec.layer, spec.hierarchy).random(500, rng).keep
+    assert not free[:, lvl, 0].all()
+
+
+def test_keep_constraint_on_a_tensor_the_level_cannot_hold(tmp_path):
+    doc = yaml.safe_load(SPEC.read_text())
+    doc["architecture_constraints"] = {"targets": [{"target": "pe_spad", "type": "bypass", "keep": ["Inputs"],
+                                                    "bypass": ["Outputs", "Weights"]},
+                                                   {"target": "DRAM", "type": "bypass", "keep": ["Nope"]}]}
+    bad = tmp_path / "in.yaml"
+    bad.write_text(yaml.safe_dump(doc))
+    with pytest.raises(SpecError, match="Nope"):
+        load_timeloop([bad, ERT], require_mapping=False)

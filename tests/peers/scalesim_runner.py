@@ -43,11 +43,11 @@ FilterSRAMBankNum: 10
 FilterSRAMBankPort: 2
 
 [sparsity]
-SparsitySupport : false
-SparseRep : ellpack_block
-OptimizedMapping : false
-BlockSize : 8
-RandomNumberGeneratorSeed : 40
+SparsitySupport : {sparsity}
+SparseRep : {sparse_rep}
+OptimizedMapping : {optimized}
+BlockSize : {block_size}
+RandomNumberGeneratorSeed : {seed}
 
 [run_presets]
 InterfaceBandwidth: {bw_mode}
@@ -56,6 +56,7 @@ UseRamulatorTrace: False
 
 _CONV_HEADER = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
                 "Num Filter, Strides,\n")
+_GEMM_HEADER = "Layer, M, N, K,\n"
 _LAYOUT_HEADER = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
                   "Num Filter, Strides,\n")
 
@@ -73,6 +74,12 @@ REPORT_FIELDS: tuple[str, ...] = (
     "dram_ofmap_start_cycle", "dram_ofmap_stop_cycle", "dram_writes_ofmap",
 )
 
+#: The extra fields SCALE-Sim reports with ``SparsitySupport`` on: the metadata bandwidth column of
+#: BANDWIDTH_REPORT.csv and the numbers of SPARSE_REPORT.csv (storage in words).
+SPARSE_FIELDS: tuple[str, ...] = (
+    "avg_filter_metadata_sram_bw", "original_filter_storage", "new_filter_storage", "filter_metadata_storage",
+)
+
 
 @dataclass(frozen=True)
 class PeerLayer:
@@ -85,6 +92,17 @@ class PeerLayer:
     channels: int
     num_filters: int
     stride: int
+    sparsity: tuple[int, int] | None = None  # the topology row's N:M column (None: no column)
+
+
+@dataclass(frozen=True)
+class PeerSparsity:
+    """The ``[sparsity]`` section of a SCALE-Sim config."""
+
+    representation: str = "ellpack_block"
+    optimized_mapping: bool = False
+    block_size: int = 8
+    seed: int = 40
 
 
 def gemm_as_conv(m: int, n: int, k: int) -> PeerLayer:
@@ -119,10 +137,14 @@ def run_scalesim_layers(
     filter_dram_bw_words: int = 10,
     ofmap_dram_bw_words: int = 10,
     run_name: str = "peer",
+    sparsity: PeerSparsity | None = None,
+    gemm: bool = False,
 ) -> tuple[list[dict[str, float]], float]:
     """Run SCALE-Sim on ``layers`` (one topology) and return per-layer reports and wall seconds.
 
-    Each report dict has the keys of :data:`REPORT_FIELDS` (floats exactly as printed).
+    Each report dict has the keys of :data:`REPORT_FIELDS` (floats exactly as printed); with
+    ``sparsity`` (SparsitySupport on) also those of :data:`SPARSE_FIELDS`. ``gemm`` writes the
+    topology in SCALE-Sim's M, N, K form (``layers`` then come from :func:`gemm_as_conv`).
     """
     from scalesim.scale_sim import scalesim  # imported lazily: slow and optional
 
@@ -133,12 +155,19 @@ def run_scalesim_layers(
         run_name=run_name, rows=array_rows, cols=array_cols, ifmap_kb=ifmap_sram_kb,
         filter_kb=filter_sram_kb, ofmap_kb=ofmap_sram_kb, dataflow=dataflow,
         bw_mode=bandwidth_mode, ifmap_bw=ifmap_dram_bw_words, filter_bw=filter_dram_bw_words,
-        ofmap_bw=ofmap_dram_bw_words))
+        ofmap_bw=ofmap_dram_bw_words, sparsity="true" if sparsity else "false",
+        sparse_rep=(sparsity or PeerSparsity()).representation,
+        optimized="true" if sparsity and sparsity.optimized_mapping else "false",
+        block_size=(sparsity or PeerSparsity()).block_size, seed=(sparsity or PeerSparsity()).seed))
     topo = out_dir / f"{run_name}_topo.csv"
-    lines = [_CONV_HEADER]
+    lines = [_GEMM_HEADER if gemm else _CONV_HEADER]
     for i, lay in enumerate(layers):
-        lines.append(f"L{i},{lay.ifmap_h},{lay.ifmap_w},{lay.filter_h},{lay.filter_w},"
-                     f"{lay.channels},{lay.num_filters},{lay.stride},\n")
+        ratio = "" if lay.sparsity is None else f"{lay.sparsity[0]}:{lay.sparsity[1]},"
+        if gemm:
+            lines.append(f"L{i},{lay.ifmap_h},{lay.num_filters},{lay.ifmap_w},{ratio}\n")
+        else:
+            lines.append(f"L{i},{lay.ifmap_h},{lay.ifmap_w},{lay.filter_h},{lay.filter_w},"
+                         f"{lay.channels},{lay.num_filters},{lay.stride},{ratio}\n")
     topo.write_text("".join(lines))
     layout = out_dir / f"{run_name}_layout.csv"
     layout.write_text(_LAYOUT_HEADER)
@@ -146,18 +175,37 @@ def run_scalesim_layers(
     start = time.perf_counter()
     with contextlib.redirect_stdout(sink):
         sim = scalesim(save_disk_space=True, verbose=False, config=str(cfg),
-                       topology=str(topo), layout=str(layout), input_type_gemm=False)
+                       topology=str(topo), layout=str(layout), input_type_gemm=gemm)
         sim.run_scale(top_path=str(out_dir))
     seconds = time.perf_counter() - start
-    rep = out_dir / run_name
-    comp = _parse_report(rep / "COMPUTE_REPORT.csv")
-    bw = _parse_report(rep / "BANDWIDTH_REPORT.csv")
-    det = _parse_report(rep / "DETAILED_ACCESS_REPORT.csv")
+    rep_dir = out_dir / run_name
+    comp = _parse_report(rep_dir / "COMPUTE_REPORT.csv")
+    bw = _parse_report(rep_dir / "BANDWIDTH_REPORT.csv")
+    det = _parse_report(rep_dir / "DETAILED_ACCESS_REPORT.csv")
     results = []
     for c, b, d in zip(comp, bw, det, strict=True):
-        vals = c + b + d
-        results.append(dict(zip(REPORT_FIELDS, vals, strict=True)))
+        meta_bw = b.pop(2) if sparsity else None
+        rep = dict(zip(REPORT_FIELDS, c + b + d, strict=True))
+        if meta_bw is not None:
+            rep["avg_filter_metadata_sram_bw"] = meta_bw
+        results.append(rep)
+    if sparsity:
+        for rep, vals in zip(results, _parse_sparse_report(rep_dir / "SPARSE_REPORT.csv"), strict=True):
+            rep.update(zip(SPARSE_FIELDS[1:], vals[:3], strict=True))
     return results, seconds
+
+
+def _parse_sparse_report(path: Path) -> list[list[float]]:
+    """SPARSE_REPORT.csv rows without the layer id and the representation name."""
+    rows = []
+    with path.open() as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        for row in reader:
+            vals = [v.strip() for v in row if v.strip() != ""]
+            if vals:
+                rows.append([float(v) for v in vals[2:]])
+    return rows
 
 
 def run_scalesim_layer(layer: PeerLayer, *, out_dir: Path, **kwargs: object) -> tuple[dict[str, float], float]:

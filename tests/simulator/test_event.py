@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,9 +15,9 @@ from acceldse.api import simulate
 from acceldse.dataflows.dataflow import resolve_dataflows
 from acceldse.simulator.event import event_run, event_table
 from acceldse.simulator.event.kernels import transfer_cycles_array
-from acceldse.simulator.event.link import SharedLink
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.streaming.net import Net
 from acceldse.simulator.systolic.kernels import double_buffer_cycles
 from acceldse.simulator.systolic.model import core_chunks as split_folds
 from acceldse.simulator.systolic.model import fold_schedule, systolic_table
@@ -46,23 +45,16 @@ def test_transfer_cycles_kernel_matches_python(nbytes: list[int], bw: float) -> 
 
 
 def test_shared_link_processor_sharing() -> None:
-    env = simpy.Environment()
-    link = SharedLink(env, "dram")
-    ends: dict[str, float] = {}
-
-    def job(name: str, delay: int, work: int):  # type: ignore[no-untyped-def]
-        yield env.timeout(delay)
-        yield link.transfer(work, name)
-        ends[name] = env.now
-
-    env.process(job("a", 0, 100))
-    env.process(job("b", 50, 100))
-    env.process(job("c", 400, 30))
-    env.run()
+    net = Net("link")
+    link = net.resource("dram")
+    for name, delay, work in (("a", 0, 100), ("b", 50, 100), ("c", 400, 30)):
+        net.context(name, 2, ii=[delay, 0], work=[0, work], resource=link)  # wait `delay`, then transfer
+    run = net.run(record=True)
+    ends = {name: float(run.times(name)[1][-1]) for name in "abc"}
     # a alone for 50 cycles (50 left), then a and b share: a done at 150, b has 50 left -> 200
     assert ends == {"a": 150.0, "b": 200.0, "c": 430.0}
-    assert link.stats.max_concurrency == 2
-    assert link.stats.busy_cycles == pytest.approx(230.0)
+    assert run.resource_peak[link] == 2
+    assert run.resource_busy[link] == pytest.approx(230.0)
 
 
 AMPLE = ["sn40l-like", "tpu-v1-like"]

@@ -66,3 +66,26 @@ def test_unknown_key_version_and_preset(tmp_path):
         load_hierarchy("no_such_preset")
     with pytest.raises(SpecError, match="energy_pj.inputs.wrote"):
         load_hierarchy(_write(tmp_path, "version: 1\nlevels: [{name: DRAM, energy_pj: {inputs: {wrote: 1}}}]\n"))
+
+
+def test_always_keeps_round_trips_and_binds_the_search():
+    """``always_keeps`` (Timeloop's ``keep`` constraints): saved and read back, checked against
+    ``keeps``, and the mapping space never bypasses it."""
+    import numpy as np
+
+    from acceldse.mapper.space import MappingSpace
+    from acceldse.simulator.specs.hierarchy_loader import build_hierarchy
+    from acceldse.workloads.layer import conv2d
+
+    data = load_hierarchy("eyeriss_like").to_dict()
+    glb = next(lv for lv in data["levels"] if lv["name"] == "shared_glb")
+    glb["always_keeps"] = ["inputs"]
+    hierarchy = build_hierarchy(data, source="test")
+    assert hierarchy.to_dict() == data
+    lvl = hierarchy.level_index("shared_glb")
+    layer = conv2d("c", 16, 16, 14, 3)
+    keep = MappingSpace(layer, hierarchy).random(300, np.random.default_rng(0)).keep
+    assert keep[:, lvl, 0].all()
+    next(lv for lv in data["levels"] if lv["name"] == "ifmap_spad")["always_keeps"] = ["weights"]
+    with pytest.raises(SpecError, match="always_keeps"):
+        build_hierarchy(data, source="test")

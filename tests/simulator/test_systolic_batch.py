@@ -29,7 +29,8 @@ NETS["gpt2_prefill"] = acceldse.load_workload("gpt2_prefill", seq_len=64)
 def accelerators(draw: st.DrawFn) -> Accelerator:
     sram, dram = BASE.tiers
     sizes = st.sampled_from([4, 16, 64, 256]).map(lambda k: k * 1024)
-    sram = replace(sram, partitions={k: draw(sizes) for k in ("ifmap", "filter", "ofmap")},
+    parts = {k: draw(sizes) for k in ("ifmap", "filter", "ofmap")}
+    sram = replace(sram, partitions=parts, capacity_bytes=sum(parts.values()),
                    read_energy_pj_per_byte=draw(st.floats(0.1, 5)), write_energy_pj_per_byte=draw(st.floats(0.1, 5)))
     dram = replace(dram, read_bw_bytes_per_cycle=draw(st.sampled_from([2.0, 10.0, 16.5, 64.0])),
                    write_bw_bytes_per_cycle=draw(st.sampled_from([4.0, 10.0, 33.3])),

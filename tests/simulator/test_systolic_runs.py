@@ -11,6 +11,8 @@ from acceldse.simulator.specs.presets import load_hardware
 from acceldse.simulator.systolic.kernels import (
     CASE_FIELDS,
     OUT_FIELDS,
+    Case,
+    Out,
     double_buffer_cycles,
     evaluate_cases,
     evaluate_cases_paced,
@@ -53,7 +55,7 @@ def test_runs_kernel_on_real_networks() -> None:
         for df in ("os", "ws", "is"):
             cases = np.stack([build_case(x, DATAFLOWS[df], acc) for x in layers])
             for rows, cols in ((8, 8), (16, 64), (128, 8)):
-                cases[:, 4], cases[:, 5] = rows, cols
+                cases[:, Case.ROWS], cases[:, Case.COLS] = rows, cols
                 for bw in (2.0, 10.0, 100.0):
                     walked, jumped = both(cases, bw, bw)
                     np.testing.assert_array_equal(walked, jumped, err_msg=f"{name} {df} {rows}x{cols} bw {bw}")
@@ -78,4 +80,4 @@ def test_retimed_runs_equal_the_fold_recurrence(sr, sc, t, groups, rows, cols, d
     per_fold = 2 * rows + cols + t - 2 + extra
     paced = np.zeros((1, len(OUT_FIELDS)))
     evaluate_cases_paced(case, np.array([per_fold]), bw, bw, paced)
-    assert paced[0, 1] == double_buffer_cycles(load, write, per_fold, bw, bw, latency)
+    assert paced[0, Out.TOTAL_CYCLES] == double_buffer_cycles(load, write, per_fold, bw, bw, latency)

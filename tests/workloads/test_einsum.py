@@ -80,7 +80,10 @@ def test_timeloop_conv2d_problem_matches_the_instance():
     inst = {"C": 3, "M": 32, "R": 3, "S": 3, "N": 1, "P": 112, "Q": 112, "Wstride": 2, "Hstride": 2,
             "densities": {"Inputs": {"distribution": "fixed_structured", "density": 0.5}}}
     e = from_timeloop_problem({"shape": shape, "instance": inst}, source="t.yaml")
-    lo = e.lower()
+    with pytest.raises(SpecError, match="dense tensors only"):  # never costed as dense
+        e.lower()
+    dense = {k: v for k, v in inst.items() if k != "densities"}
+    lo = from_timeloop_problem({"shape": shape, "instance": dense}, source="t.yaml").lower()
     assert lo.layer.stride == (2, 2) and lo.dims["M"] == "K" and e.iterations == 10_838_016
     assert e.tensor("Inputs").density == 0.5 and e.tensor("Inputs").density_model == "fixed_structured"
     assert e.footprint("Inputs") == 3 * 225 * 225

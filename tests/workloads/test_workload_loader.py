@@ -28,7 +28,12 @@ def test_scalesim_names_and_files(tmp_path: Path) -> None:
     csv = tmp_path / "two.csv"
     csv.write_text("Layer name,H,W,R,S,C,N,stride,\nc1,8,8,3,3,4,8,1,\nc2,6,6,1,1,8,8,1,\n")
     assert [layer.P for layer in load_workload(str(csv))] == [6, 6]
-    assert [layer.gemm for layer in load_workload(str(csv), gemm=True)] == [(8, 8, 3), (6, 6, 1)]
+    with pytest.raises(SpecError, match="N:M sparsity"):  # a conv row read as GEMM: its 5th column is no ratio
+        load_workload(str(csv), gemm=True)
+    forced = tmp_path / "forced.csv"
+    forced.write_text("name,a,b,c,\ng1,8,8,3,\ng2,6,6,1,2:4,\n")
+    assert [(layer.gemm, layer.weight_sparsity) for layer in load_workload(str(forced), gemm=True)] == \
+        [((8, 8, 3), (1, 1)), ((6, 6, 1), (2, 4))]
     with pytest.raises(SpecError, match="file not found"):
         load_workload(str(tmp_path / "none.csv"))
     with pytest.raises(SpecError, match="Resnet18"):

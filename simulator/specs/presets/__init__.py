@@ -16,10 +16,12 @@ takes it (:func:`wrong_kind`).
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
+from typing import Any
 
-from acceldse.simulator.specs.accelerator import Accelerator, load_accelerator_file
-from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg
+from acceldse.simulator.specs.accelerator import Accelerator, accelerator_from_dict, load_accelerator_file
+from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg, refuse_cfg_sparsity
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.spec_io import path_exists
 
@@ -77,23 +79,35 @@ def kind_help(kind: str) -> str:
     return f"{KIND_LABELS[kind]} preset ({', '.join(preset_names(kind))}; kind '{kind}' in 'acceldse list hardware')"
 
 
-def list_hardware() -> list[str]:
-    """Names of the shipped systolic-accelerator presets."""
-    return preset_names("systolic")
+def list_hardware(kind: str = "systolic") -> list[str]:
+    """Names of the shipped presets of one kind: ``systolic`` accelerators (``load_hardware``,
+    ``simulate``), ``hierarchy`` (``load_hierarchy``, ``map``) or ``fpga`` boards (``load_platform``)."""
+    if kind not in PRESET_DIRS:
+        raise SpecError("unknown preset kind", source="kind", value=kind, accepted=" | ".join(PRESET_DIRS))
+    return preset_names(kind)
 
 
-def load_hardware(spec: str | Path | Accelerator) -> Accelerator:
-    """Resolve a systolic preset name, a YAML spec file or a SCALE-Sim ``.cfg`` file."""
+def load_hardware(spec: str | Path | Accelerator | dict[str, Any], *, source: str = "hardware") -> Accelerator:
+    """Resolve a systolic preset name, a YAML spec file, a SCALE-Sim ``.cfg`` file, a spec mapping
+    (``load_hardware("tpu-v1-like").to_dict()``, edited) or an ``Accelerator``.
+
+    A mapping and an ``Accelerator`` are checked exactly like a YAML file (an object made with
+    ``dataclasses.replace`` skips the loader otherwise); a bad value raises a ``SpecError`` naming
+    ``source`` (the argument it came from) and the key."""
     if isinstance(spec, Accelerator):
-        return spec
+        return spec.validated(source=source)
+    if isinstance(spec, dict):
+        return accelerator_from_dict(copy.deepcopy(spec), source=source)
     text = str(spec)
     path = Path(text)
     if path.suffix.lower() == ".cfg":
-        return load_scalesim_cfg(path)[0]
+        acc, settings = load_scalesim_cfg(path)
+        refuse_cfg_sparsity(settings, text)
+        return acc
     if path.suffix.lower() in (".yaml", ".yml"):
         return load_accelerator_file(path)
     preset = PRESET_DIR / f"{text.lower()}.yaml"
     if path_exists(preset, file=True):
         return load_accelerator_file(preset)
-    raise not_a_preset(text, "systolic", flag="--hardware", message="unknown hardware",
+    raise not_a_preset(text, "systolic", flag=source, message="unknown hardware",
                        accepted="a preset (" + ", ".join(list_hardware()) + "), a .yaml spec or a SCALE-Sim .cfg")

@@ -1,0 +1,52 @@
+"""Fused-attention speed: one design point (one model, one sequence length, the whole cascade) and a
+fused-mapping search of 10,000 candidates, in CPU time (medians).
+
+    python benchmarks/bench_fused.py [--repeats 3]
+
+Targets (issue 19): a design point in <= 50 ms, a 10,000-candidate search in <= 2 CPU-s. CPU time
+is ``time.process_time`` (this process only); on a loaded machine it still grows with contention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from acceldse.mapper.attention_designs import evaluate_design, search_fused
+from acceldse.workloads.attention import attention_cascade
+
+POINT_MS_TARGET = 50.0
+SEARCH_S_TARGET = 2.0
+
+
+def cpu(fn) -> float:  # type: ignore[no-untyped-def]
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    rows = []
+    for design in ("unfused", "flat", "fusemax"):
+        for e2e in (False, True):
+            # evaluate_design builds a fresh cascade each time: nothing memoised from the previous repeat
+            times = [cpu(lambda d=design, e=e2e: evaluate_design(d, model="bert", seq_len=65536, end_to_end=e))
+                     for _ in range(args.repeats)]
+            rows.append((f"{design}{' end-to-end' if e2e else ''} (BERT, 64K)", statistics.median(times) * 1e3,
+                         "ms", POINT_MS_TARGET))
+    for method in ("random", "anneal"):
+        times = [cpu(lambda m=method, s=s: search_fused(attention_cascade("1pass", seq_len=65536), "fusemax",
+                                                        search=m, budget=10_000, seed=s))
+                 for s in range(args.repeats)]
+        rows.append((f"search {method}, 10,000 candidates", statistics.median(times), "s", SEARCH_S_TARGET))
+    print(f"{'what':<44} {'median CPU':>12}  target")
+    for what, value, unit, target in rows:
+        print(f"{what:<44} {value:>9.3f} {unit:<2}  <= {target} {unit}{'' if value <= target else '  (missed)'}")
+
+
+if __name__ == "__main__":
+    main()

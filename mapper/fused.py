@@ -1,0 +1,529 @@
+"""Fused mappings of a cascade onto compute units sharing a buffer, and their cost.
+
+A ``FusedMapping`` says
+
+* ``groups``: which Einsums run fused together (groups run one after another, like kernels), each
+  with its outer (DRAM-level) ``loops`` over shared ranks, outermost first, and the on-chip ``tiles``
+  of those ranks (e.g. FuseMax: loops ``B, H, P, M1`` with a query tile ``P: 32768`` and one key tile
+  of ``M0`` keys per ``M1`` step); ranks not in ``loops`` are whole on chip;
+* ``binding``: which compute unit runs each Einsum, and ``spatial``: which ranks each Einsum spreads
+  over each axis of its unit (e.g. ``QK: {x: [P], y: [M0]}`` on a 256x256 array);
+* ``keep``: where each tensor lives: ``unit`` (PE registers, handed from Einsum to Einsum),
+  ``buffer`` (the global buffer; a tensor from DRAM is staged there once per tile) or ``dram``
+  (streamed from DRAM for every block the array works on: no buffer space, more traffic);
+* ``inner``: per Einsum, the temporal ranks innermost first (default: its reductions, then the rest;
+  an operand not indexed by the innermost ranks stays in the PE's registers across them);
+* ``stages``: the pipeline of each group: the Einsums of a stage run concurrently on their units,
+  stages one after another (FuseMax's waterfall); empty = every Einsum of the group overlaps.
+
+Cost (``evaluate_fused``), counted like the single-Einsum model (docs/mapper.md) at three levels:
+
+* compute: an Einsum's cycles = iterations (``ceil(tile / spatial)`` per rank) x cycles per point
+  (its operators on the unit, the busiest functional unit); a group's compute latency = sum over
+  stages of the busiest unit's cycles in that stage; its latency = max(compute, DRAM bytes /
+  bandwidth) (units and DRAM overlap); the cascade's = the sum over groups;
+* traffic: an operand's words pulled into the unit = points / multicast (spatial factors of ranks it
+  does not index) / temporal reuse (innermost temporal ranks it does not index, reductions
+  innermost); they come from the buffer or, when kept in ``dram``, from DRAM. A staged tensor is
+  fetched from DRAM once per change of its tile (the product of the outer loops down to the
+  innermost one indexing it, as Timeloop counts tile changes). Outputs are written once per outer
+  step of a reduced rank. A buffer over capacity is illegal, unless ``spill`` lets the excess
+  fraction of its intermediates go to DRAM (written and read back);
+* energy: points x operator pJ + register-file accesses + buffer words x pJ per word + DRAM bytes x
+  pJ per byte + leakage (PEs x pJ per cycle + buffer) x latency.
+
+Utilisation of a unit = its busy PE-cycles / (PEs x latency); its stall = latency - busy cycles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from acceldse.simulator.specs.fused import ComputeUnit, FusedHardware
+from acceldse.workloads.cascade import Cascade, Einsum
+from acceldse.workloads.errors import SpecError
+
+LEVELS: tuple[str, ...] = ("unit", "buffer", "dram")
+
+
+@dataclass(frozen=True)
+class FusedGroup:
+    """Einsums fused together (module docstring)."""
+
+    einsums: tuple[str, ...]
+    loops: tuple[str, ...] = ()
+    tiles: dict[str, int] = field(default_factory=dict)
+    stages: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class FusedMapping:
+    """A mapping of a whole cascade (module docstring)."""
+
+    groups: tuple[FusedGroup, ...]
+    binding: dict[str, str]
+    spatial: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    keep: dict[str, str] = field(default_factory=dict)
+    spill: bool = False
+    name: str = "mapping"
+    inner: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "spill": self.spill, "binding": dict(self.binding),
+                "keep": dict(self.keep), "inner": {e: list(r) for e, r in self.inner.items()},
+                "spatial": {e: {a: list(r) for a, r in ax.items()} for e, ax in self.spatial.items()},
+                "groups": [{"einsums": list(g.einsums), "loops": list(g.loops), "tiles": dict(g.tiles),
+                            "stages": [list(s) for s in g.stages]} for g in self.groups]}
+
+
+def mapping_from_dict(raw: Any, *, source: str) -> FusedMapping:
+    """A ``FusedMapping`` from its YAML/dict form (``FusedMapping.to_dict``)."""
+    from acceldse.workloads.errors import require_int
+    from acceldse.workloads.spec_io import reject_unknown
+
+    if not isinstance(raw, dict):
+        raise SpecError("a mapping must be a mapping", source=source, key="mapping", value=raw)
+    reject_unknown(raw, {"name", "spill", "binding", "keep", "spatial", "groups", "inner"}, source=source,
+                   prefix="mapping.")
+    groups = []
+    for i, g in enumerate(raw.get("groups") or []):
+        key = f"mapping.groups[{i}]"
+        if not isinstance(g, dict) or "einsums" not in g:
+            raise SpecError("a group needs 'einsums'", source=source, key=key, value=g)
+        reject_unknown(g, {"einsums", "loops", "tiles", "stages"}, source=source, prefix=f"{key}.")
+        tiles = {str(r): require_int(v, key=f"{key}.tiles.{r}", source=source)
+                 for r, v in (g.get("tiles") or {}).items()}
+        groups.append(FusedGroup(tuple(map(str, g["einsums"])), tuple(map(str, g.get("loops") or ())), tiles,
+                                 tuple(tuple(map(str, s)) for s in g.get("stages") or ())))
+    spatial = {str(e): {str(a): tuple(map(str, r if isinstance(r, list) else [r])) for a, r in ax.items()}
+               for e, ax in (raw.get("spatial") or {}).items()}
+    return FusedMapping(tuple(groups), {str(k): str(v) for k, v in (raw.get("binding") or {}).items()}, spatial,
+                        {str(k): str(v) for k, v in (raw.get("keep") or {}).items()}, bool(raw.get("spill", False)),
+                        str(raw.get("name", "mapping")),
+                        {str(e): tuple(map(str, r)) for e, r in (raw.get("inner") or {}).items()})
+
+
+@dataclass(frozen=True)
+class EinsumCost:
+    """One Einsum of a fused mapping: Timeloop-style counts (words) and its energy (pJ)."""
+
+    name: str
+    unit: str
+    group: int
+    points: int
+    cycles: int
+    spatial_utilisation: float
+    counts: dict[str, dict[str, int]]       # tensor -> {dram_reads, dram_writes, buffer_reads, buffer_writes}
+    regfile_accesses: int
+    compute_pj: float
+    access_pj: float
+
+    @property
+    def energy_pj(self) -> float:
+        return self.compute_pj + self.access_pj
+
+
+@dataclass(frozen=True)
+class FusedCost:
+    """Cost of a fused mapping (module docstring); ``einsums`` is the per-Einsum breakdown."""
+
+    cascade: str
+    hardware: str
+    mapping: str
+    cycles: int
+    latency_us: float
+    energy_pj: float
+    dram_bytes: int
+    buffer_bytes: int
+    spilled_fraction: float
+    utilisation: dict[str, float]
+    busy_cycles: dict[str, int]
+    stall_cycles: dict[str, int]
+    group_cycles: tuple[tuple[int, int], ...]      # (compute, memory) cycles per group
+    einsums: tuple[EinsumCost, ...]
+    energy_breakdown: dict[str, float]
+
+    @property
+    def util_2d(self) -> float:
+        return next((u for n, u in self.utilisation.items() if "2d" in n), 0.0)
+
+    @property
+    def util_1d(self) -> float:
+        return next((u for n, u in self.utilisation.items() if "1d" in n), 0.0)
+
+    def table(self) -> pd.DataFrame:
+        """One row per Einsum."""
+        rows = []
+        for e in self.einsums:
+            dram = sum(c["dram_reads"] + c["dram_writes"] for c in e.counts.values())
+            buf = sum(c["buffer_reads"] + c["buffer_writes"] for c in e.counts.values())
+            rows.append({"einsum": e.name, "unit": e.unit, "group": e.group, "points": e.points, "cycles": e.cycles,
+                         "spatial_utilisation": e.spatial_utilisation, "dram_words": dram, "buffer_words": buf,
+                         "energy_pj": e.energy_pj})
+        return pd.DataFrame(rows)
+
+    def summary(self) -> dict[str, Any]:
+        return {"latency_us": self.latency_us, "cycles": self.cycles, "energy_pj": self.energy_pj,
+                "dram_bytes": self.dram_bytes, "util_2d": self.util_2d, "util_1d": self.util_1d,
+                "buffer_bytes": self.buffer_bytes, "spilled_fraction": self.spilled_fraction,
+                "stall_cycles": dict(self.stall_cycles), "energy_breakdown_pj": dict(self.energy_breakdown)}
+
+
+def _spatial_factors(e: Einsum, unit: ComputeUnit, axes: dict[str, tuple[str, ...]], ext: dict[str, int],
+                     source: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for axis, ranks in axes.items():
+        if axis not in unit.axes:
+            raise SpecError(f"unit '{unit.name}' has no axis '{axis}'", source=source, key=f"mapping.spatial.{e.name}",
+                            value=axis, accepted=", ".join(unit.axes))
+        cap = unit.shape[unit.axes.index(axis)]
+        for r in ranks:
+            if r not in e.iteration_ranks:
+                raise SpecError(f"Einsum {e.name} does not iterate rank {r}", source=source,
+                                key=f"mapping.spatial.{e.name}.{axis}", value=r,
+                                accepted=", ".join(e.iteration_ranks))
+            s = max(1, min(ext[r], cap))
+            out[r] = s
+            cap = max(1, cap // s)
+    return out
+
+
+_PARTS: dict[tuple, tuple[Cascade, FusedHardware, Any]] = {}
+"""Memo of ``_einsum_part`` (a search evaluates the same Einsum placement many times)."""
+
+
+def _einsum_part(cascade: Cascade, hw: FusedHardware, e: Einsum, unit: ComputeUnit, mapping: FusedMapping,
+                 group: FusedGroup, ext: dict[str, int], count: dict[str, int], levels: dict[str, str],
+                 source: str) -> tuple[int, int, dict[str, dict[str, int]], dict[str, Any]]:
+    """One Einsum of a group: compute cycles, busy PE-cycles and the words it moves (module docstring)."""
+    axes = mapping.spatial.get(e.name, {})
+    its = e.iteration_ranks
+    key: Any = (id(cascade), id(hw), e.name, unit.name, tuple(axes.items()), tuple(map(ext.__getitem__, its)),
+           tuple(map(count.__getitem__, its)), tuple(map(levels.__getitem__, e.tensors)),
+           tuple(mapping.inner.get(e.name, ())), tuple(r for r in e.reduced_ranks if r in group.loops))
+    try:
+        hit = _PARTS.get(key)
+    except TypeError:                       # spatial ranks given as lists: no memo
+        key, hit = None, None
+    if hit is not None and hit[0] is cascade and hit[1] is hw:
+        return hit[2]  # type: ignore[no-any-return]
+    ops = e.point_ops()
+    for op in ops:
+        if op not in unit.ops:
+            raise SpecError(f"unit '{unit.name}' cannot run operator '{op}' of Einsum {e.name}", source=source,
+                            key=f"mapping.binding.{e.name}", value=unit.name, accepted="a unit with " + ", ".join(ops))
+    sp = _spatial_factors(e, unit, axes, ext, source)
+    iters = 1
+    temporal: dict[str, int] = {}
+    for r in e.iteration_ranks:
+        inner = -(-ext[r] // sp.get(r, 1))
+        iters *= count[r] * inner
+        temporal[r] = inner
+    per_point = unit.point_cycles(ops)
+    cyc = iters * per_point
+    points = cascade.points(e)
+    # temporal order inside the array, innermost first: reduced ranks, then the others
+    first = [r for r in mapping.inner.get(e.name, ()) if r in temporal]
+    order = [r for r in first if temporal[r] > 1] + \
+        [r for r in e.reduced_ranks if temporal[r] > 1 and r not in first] + \
+        [r for r in e.output.iterated if temporal[r] > 1 and r not in first]
+    counts: dict[str, dict[str, int]] = {}
+    for ref in e.inputs:
+        t = ref.tensor
+        if t == e.output.tensor:
+            continue
+        lvl = levels[t]
+        c = counts.setdefault(t, {"dram_reads": 0, "dram_writes": 0, "buffer_reads": 0, "buffer_writes": 0})
+        if lvl == "unit":
+            continue
+        idx = set(ref.iterated)
+        multicast = 1
+        for r, f in sp.items():
+            if r not in idx:
+                multicast *= f
+        reuse = 1
+        for r in order:
+            if r in idx:
+                break
+            reuse *= temporal[r]
+        words = -(-points // (multicast * reuse))
+        c["dram_reads" if lvl == "dram" else "buffer_reads"] += words
+    out = e.output.tensor
+    lvl = levels[out]
+    c = counts.setdefault(out, {"dram_reads": 0, "dram_writes": 0, "buffer_reads": 0, "buffer_writes": 0})
+    if lvl != "unit":
+        partial = 1
+        for r in e.reduced_ranks:
+            if r in group.loops:
+                partial *= count[r]
+        words = cascade.tensor_words(out) * partial
+        c["dram_writes" if lvl == "dram" else "buffer_writes"] += words
+        c["dram_reads" if lvl == "dram" else "buffer_reads"] += words - cascade.tensor_words(out)
+    # register file: the operands held in PE registers and the accumulator are read, the result written
+    reads = sum(1 for ref in e.inputs if levels[ref.tensor] == "unit" or ref.tensor == e.output.tensor)
+    reads += 1 if e.reduced_ranks and e.reduce != "none" else 0
+    gc = {"e": e, "unit": unit, "ops": ops, "points": points, "cycles": cyc,
+          "sp_util": points * 1.0 / (iters * unit.pes) if iters else 0.0, "compute_pj": points * unit.point_pj(ops),
+          "reg": points * (reads + 1), "reg_pj": points * (reads * unit.regfile_read_pj + unit.regfile_write_pj)}
+    result = (cyc, points * per_point, counts, gc)
+    if key is not None:
+        if len(_PARTS) > 200_000:
+            _PARTS.clear()
+        _PARTS[key] = (cascade, hw, result)
+    return result
+
+
+_STRUCTURE: dict[tuple, tuple[Cascade, Any]] = {}
+
+
+def _structure(cascade: Cascade, groups: tuple[FusedGroup, ...]) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """What the grouping alone decides (memoised): the group of each Einsum and, per group, the tensors
+    it reads from outside, its outputs another group reads, the last reader in the group of each
+    tensor and the tensors a different group also reads."""
+    key = (id(cascade), tuple(g.einsums for g in groups))
+    hit = _STRUCTURE.get(key)
+    if hit is not None and hit[0] is cascade:
+        return hit[1]  # type: ignore[no-any-return]
+    group_of = {n: i for i, g in enumerate(groups) for n in g.einsums}
+    per_group = []
+    for gi, g in enumerate(groups):
+        from_outside = {t for n in g.einsums for t in cascade.einsum(n).tensors[1:]
+                        if cascade.producers.get(t) is None or group_of[cascade.producers[t]] != gi}
+        read_elsewhere = {t for t, users in cascade.consumers.items() if any(group_of[c] != gi for c in users)}
+        last_reader = {t: [c for c in users if group_of[c] == gi][-1] for t, users in cascade.consumers.items()
+                       if any(group_of[c] == gi for c in users)}
+        per_group.append({"from_outside": from_outside, "read_elsewhere": read_elsewhere,
+                          "last_reader": last_reader})
+    if len(_STRUCTURE) > 10_000:
+        _STRUCTURE.clear()
+    _STRUCTURE[key] = (cascade, (group_of, per_group))
+    return group_of, per_group
+
+
+def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, *,
+                   source: str = "mapping") -> FusedCost:
+    """Cost of ``mapping`` (module docstring); an illegal mapping raises ``SpecError`` naming the key."""
+    hw = hardware
+    ranks = cascade.ranks
+    wb = hw.word_bytes
+    seen = [n for g in mapping.groups for n in g.einsums]
+    names = [e.name for e in cascade.einsums]
+    if sorted(seen) != sorted(names):
+        missing = sorted(set(names) - set(seen)) or sorted({n for n in seen if seen.count(n) > 1 or n not in names})
+        raise SpecError("every Einsum must be in exactly one group", source=source, key="mapping.groups",
+                        value=missing, accepted=", ".join(names))
+    group_of, structure = _structure(cascade, mapping.groups)
+    for t, lvl in mapping.keep.items():
+        if lvl not in LEVELS:
+            raise SpecError("unknown level", source=source, key=f"mapping.keep.{t}", value=lvl,
+                            accepted=", ".join(LEVELS))
+    inputs, outputs = set(cascade.inputs), set(cascade.outputs)
+
+    levels = {t: mapping.keep.get(t, "buffer") for t in (*cascade.inputs, *cascade.producers)}
+    keep = levels.__getitem__
+    for t in mapping.keep:
+        if t not in levels:
+            raise SpecError("no such tensor", source=source, key=f"mapping.keep.{t}", value=t,
+                            accepted=", ".join(levels))
+
+    for t, lvl in mapping.keep.items():
+        if lvl == "unit":
+            if t in inputs or t in outputs:
+                raise SpecError("a cascade input or output cannot live in PE registers", source=source,
+                                key=f"mapping.keep.{t}", value=lvl, accepted="buffer or dram")
+            users = {group_of[cascade.producers[t]]} | {group_of[c] for c in cascade.consumers.get(t, ())}
+            if len(users) > 1:
+                raise SpecError("a tensor shared by two groups cannot stay in PE registers", source=source,
+                                key=f"mapping.keep.{t}", value=lvl, accepted="buffer or dram")
+
+    einsum_costs: list[EinsumCost] = []
+    group_cycles: list[tuple[int, int]] = []
+    busy: dict[str, int] = {u: 0 for u in hw.units}
+    busy_pe: dict[str, float] = {u: 0.0 for u in hw.units}
+    total_cycles = 0
+    dram_words_total = 0
+    peak_buffer_words = 0
+    spilled = 0.0
+    e_compute = e_reg = e_buf = e_dram = 0.0
+    for gi, group in enumerate(mapping.groups):
+        for r in group.loops:
+            if r not in ranks:
+                raise SpecError("no such rank", source=source, key=f"mapping.groups[{gi}].loops", value=r,
+                                accepted=", ".join(ranks))
+        ext = {r: (min(group.tiles.get(r, 1), n) if r in group.loops else n) for r, n in ranks.items()}
+        for r, size in group.tiles.items():
+            if r not in group.loops:
+                raise SpecError("a tiled rank must be one of the group's loops", source=source,
+                                key=f"mapping.groups[{gi}].tiles.{r}", value=size, accepted=", ".join(group.loops))
+        count = {r: -(-ranks[r] // ext[r]) for r in ranks}
+        members = [cascade.einsum(n) for n in group.einsums]
+
+        def tile_words(t: str, ext: dict[str, int] = ext) -> int:
+            w = 1
+            for idx in cascade.tensor_ranks(t):
+                w *= 1 if idx.take else ext[idx.rank]
+            return w
+
+        def fetches(t: str, group: FusedGroup = group, count: dict[str, int] = count) -> int:
+            idx_ranks = {i.rank for i in cascade.tensor_ranks(t) if not i.take}
+            last = -1
+            for k, r in enumerate(group.loops):
+                if r in idx_ranks and count[r] > 1:
+                    last = k
+            n = 1
+            for r in group.loops[: last + 1]:
+                n *= count[r]
+            return n
+
+        # --- per Einsum: compute cycles and the words it moves
+        cycles_of: dict[str, int] = {}
+        tensor_counts: dict[str, dict[str, dict[str, int]]] = {}
+        dram_words = 0
+        group_costs: list[dict[str, Any]] = []
+        for e in members:
+            uname = mapping.binding.get(e.name)
+            if uname is None:
+                raise SpecError("no compute unit bound", source=source, key=f"mapping.binding.{e.name}",
+                                accepted=", ".join(hw.units))
+            if uname not in hw.units:
+                raise SpecError(f"no such compute unit on {hw.name}", source=source, key=f"mapping.binding.{e.name}",
+                                value=uname, accepted=", ".join(hw.units))
+            unit = hw.units[uname]
+            part = _einsum_part(cascade, hw, e, unit, mapping, group, ext, count, levels, source)
+            cyc, busy_cycles, counts, gc = part
+            cycles_of[e.name] = cyc
+            busy[uname] += cyc
+            busy_pe[uname] += busy_cycles
+            tensor_counts[e.name] = {t: dict(c) for t, c in counts.items()}
+            group_costs.append(gc)
+        # --- staged tensors: DRAM <-> buffer once per tile change, charged to their first user
+        st = structure[gi]
+        staged_in: set[str] = set()
+        for e in members:
+            for ref in e.inputs:
+                t = ref.tensor
+                if t in st["from_outside"] and keep(t) == "buffer" and t not in staged_in:
+                    staged_in.add(t)
+                    words = tile_words(t) * fetches(t)
+                    c = tensor_counts[e.name][t]
+                    c["dram_reads"] += words
+                    c["buffer_writes"] += words
+            out = e.output.tensor
+            if keep(out) == "buffer" and (out in outputs or out in st["read_elsewhere"]):
+                words = cascade.tensor_words(out)
+                c = tensor_counts[e.name][out]
+                c["dram_writes"] += words
+                c["buffer_reads"] += words
+        # --- buffer footprint (an element-wise output overwrites the input it last reads)
+        resident: dict[str, int] = {}
+        for e in members:
+            for ref in e.inputs:
+                t = ref.tensor
+                if keep(t) == "buffer" and t not in resident:
+                    resident[t] = tile_words(t)
+            out = e.output.tensor
+            if keep(out) != "buffer" or out in resident:
+                continue
+            reused = False
+            if e.reduce == "none" or not e.reduced_ranks:
+                for ref in e.inputs:
+                    t = ref.tensor
+                    if (keep(t) == "buffer" and t in cascade.producers and st["last_reader"].get(t) == e.name
+                            and ref.ranks == e.output.ranks and t not in outputs and t not in st["read_elsewhere"]):
+                        resident[out] = 0
+                        reused = True
+                        break
+            if not reused:
+                resident[out] = tile_words(out)
+        need = sum(resident.values())
+        cap_words = hw.buffer_bytes // wb
+        spill = 0.0
+        if need > cap_words:
+            spillable = {t: w for t, w in resident.items() if t in cascade.producers and t not in outputs and w}
+            fixed = need - sum(spillable.values())
+            if not mapping.spill or fixed > cap_words or not spillable:
+                worst = max(resident, key=lambda t: resident[t])
+                raise SpecError(f"the buffer tiles of group {gi} need {need * wb:,} bytes, the buffer holds "
+                                f"{hw.buffer_bytes:,} (over by {(need - cap_words) * wb:,}; largest: {worst} "
+                                f"{resident[worst] * wb:,} bytes)", source=source, key=f"mapping.keep.{worst}",
+                                value=resident[worst] * wb, accepted="smaller tiles, keep: dram, or spill: true")
+            spill = (need - cap_words) / sum(spillable.values())
+            for e in members:
+                for t, c in tensor_counts[e.name].items():
+                    if t in spillable:
+                        moved = int(round(spill * (c["buffer_reads"] + c["buffer_writes"])))
+                        c["dram_reads"] += int(round(spill * c["buffer_reads"]))
+                        c["dram_writes"] += moved - int(round(spill * c["buffer_reads"]))
+        spilled = max(spilled, spill)
+        peak_buffer_words = max(peak_buffer_words, min(need, cap_words))
+        for e in members:
+            for c in tensor_counts[e.name].values():
+                dram_words += c["dram_reads"] + c["dram_writes"]
+        # --- latency of the group
+        stages = group.stages or (tuple(group.einsums),)
+        staged_names = [n for s in stages for n in s]
+        if sorted(staged_names) != sorted(group.einsums):
+            raise SpecError("the stages must list each Einsum of the group once", source=source,
+                            key=f"mapping.groups[{gi}].stages", value=[list(s) for s in stages],
+                            accepted=", ".join(group.einsums))
+        compute = 0
+        for stage in stages:
+            per_unit: dict[str, int] = {}
+            for n in stage:
+                u = mapping.binding[n]
+                per_unit[u] = per_unit.get(u, 0) + cycles_of[n]
+            compute += max(per_unit.values())
+        memory = math.ceil(dram_words * wb / hw.dram_bytes_per_cycle)
+        group_cycles.append((compute, memory))
+        total_cycles += max(compute, memory)
+        dram_words_total += dram_words
+        # --- energy per Einsum
+        for gc in group_costs:
+            e, unit = gc["e"], gc["unit"]
+            cpj, reg, reg_pj = gc["compute_pj"], gc["reg"], gc["reg_pj"]
+            counts = tensor_counts[e.name]
+            buf_pj = sum(c["buffer_reads"] * hw.buffer_read_pj + c["buffer_writes"] * hw.buffer_write_pj
+                         for c in counts.values())
+            dram_pj = sum((c["dram_reads"] + c["dram_writes"]) * wb * hw.dram_pj_per_byte for c in counts.values())
+            e_compute += cpj
+            e_reg += reg_pj
+            e_buf += buf_pj
+            e_dram += dram_pj
+            einsum_costs.append(EinsumCost(e.name, unit.name, gi, gc["points"], gc["cycles"], gc["sp_util"],
+                                           counts, reg, cpj, reg_pj + buf_pj + dram_pj))
+    leak = total_cycles * (sum(u.pes * u.leak_pj_per_cycle for u in hw.units.values()) + hw.buffer_leak_pj_per_cycle)
+    energy = e_compute + e_reg + e_buf + e_dram + leak
+    util = {u: (busy_pe[u] / (hw.units[u].pes * total_cycles) if total_cycles else 0.0) for u in hw.units}
+    return FusedCost(
+        cascade.name, hw.name, mapping.name, total_cycles, total_cycles / hw.clock_mhz, energy, dram_words_total * wb,
+        peak_buffer_words * wb, spilled, util, busy, {u: max(0, total_cycles - b) for u, b in busy.items()},
+        tuple(group_cycles), tuple(einsum_costs),
+        {"compute": e_compute, "regfile": e_reg, "buffer": e_buf, "dram": e_dram, "leakage": leak})
+
+
+def format_fused_stats(cost: FusedCost) -> str:
+    """Timeloop-style statistics for every Einsum of a fused mapping."""
+    lines = [f"Cascade {cost.cascade} on {cost.hardware} ({cost.mapping})",
+             f"    Cycles               : {cost.cycles:,}",
+             f"    Latency (us)         : {cost.latency_us:,.3f}",
+             f"    Energy (uJ)          : {cost.energy_pj / 1e6:,.3f}",
+             f"    DRAM bytes           : {cost.dram_bytes:,}",
+             f"    Buffer footprint (B) : {cost.buffer_bytes:,}",
+             *(f"    Utilization {u:<9}: {v:.4f} (stall {cost.stall_cycles[u]:,} cycles)"
+               for u, v in cost.utilisation.items()), ""]
+    for e in cost.einsums:
+        lines += [f"=== {e.name} ===", f"    Unit                 : {e.unit} (group {e.group})",
+                  f"    Computes (total)     : {e.points:,}", f"    Cycles               : {e.cycles:,}",
+                  f"    Spatial utilization  : {e.spatial_utilisation:.4f}",
+                  f"    Register accesses    : {e.regfile_accesses:,}",
+                  f"    Energy (pJ)          : {e.energy_pj:,.1f} (compute {e.compute_pj:,.1f})"]
+        for t, c in e.counts.items():
+            lines.append(f"    {t}:")
+            lines.append(f"        DRAM scalar reads / writes   : {c['dram_reads']:,} / {c['dram_writes']:,}")
+            lines.append(f"        Buffer scalar reads / writes : {c['buffer_reads']:,} / {c['buffer_writes']:,}")
+        lines.append("")
+    return "\n".join(lines)

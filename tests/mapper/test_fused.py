@@ -1,0 +1,202 @@
+"""Fused mappings of cascades: a one-Einsum cascade is exactly the single-Einsum mapper; the cost
+model's invariants (hypothesis); FuseMax's mechanism against FLAT and the unfused baseline (2D / 1D
+utilisation, buffer independent of the sequence length, speed-up); CLI and Python API end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import acceldse
+from acceldse.api import resolve_workload
+from acceldse.cli import main
+from acceldse.mapper.api import map_layer
+from acceldse.mapper.attention_designs import evaluate_design, fusemax_vs_flat, search_fused
+from acceldse.mapper.cascade_api import einsum_layer, map_cascade
+from acceldse.mapper.fused import FusedCost
+from acceldse.workloads.attention import attention_cascade, layer_cascade
+from acceldse.workloads.cascade import cascade_from_dict
+from acceldse.workloads.errors import SpecError
+
+
+def _one(name: str, ranks: dict[str, int], out: str, ins: list[str]):
+    return cascade_from_dict({"name": name, "ranks": ranks,
+                              "einsums": [{"name": name, "output": out, "inputs": ins}]})
+
+
+ZOO_EINSUMS = [
+    ("bert_base", "encoder.0.attn.qk", {"B": 1, "H": 12, "E": 64, "M": 128, "P": 128},
+     "QK[b,h,m,p]", ["Q[b,h,e,p]", "K[b,h,e,m]"]),
+    ("bert_base", "encoder.0.attn.q", {"P": 128, "D": 768, "O": 768}, "Q[p,o]",
+     ["X[p,d]", "W[d,o]"]),
+    ("vit_b16", "encoder.0.attn.av", {"B": 1, "H": 12, "F": 64, "M": 197, "P": 197},
+     "AV[b,h,f,p]", ["A[b,h,m,p]", "V[b,h,f,m]"]),
+]
+
+
+@pytest.mark.parametrize(("zoo", "layer", "ranks", "out", "ins"), ZOO_EINSUMS,
+                         ids=[f"{z}:{n}" for z, n, *_ in ZOO_EINSUMS])
+def test_one_einsum_cascade_is_exactly_the_single_einsum_mapper(zoo, layer, ranks, out, ins) -> None:
+    ref = next(lay for lay in resolve_workload(zoo).layers if lay.name == layer)
+    c = _one("E", ranks, out, ins)
+    mine = einsum_layer(c, c.einsums[0])
+    dims = ("N", "G", "K", "C", "P", "Q", "R", "S")
+    assert mine.macs == ref.macs and {d: getattr(mine, d) for d in dims} == {d: getattr(ref, d) for d in dims}
+    got = acceldse.map(c, "eyeriss_like", search="random", budget=300, seed=3)
+    want = map_layer(ref, "eyeriss_like", search="random", budget=300, seed=3)
+    assert got.cost.cycles == want.cost.cycles and got.cost.energy_pj == want.cost.energy_pj
+
+
+def test_a_non_mac_einsum_on_a_hierarchy_is_refused_with_one_line() -> None:
+    c = _one("GM", {"M": 8, "P": 8}, "GM[p]", ["QK[m,p]"])
+    c = cascade_from_dict({**c.to_dict(), "einsums": [{**c.to_dict()["einsums"][0], "compute": [], "reduce": "max"}]})
+    with pytest.raises(SpecError, match="not a multiply-accumulate"):
+        map_cascade(c, "eyeriss_like")
+    with pytest.raises(SpecError, match="needs a fused accelerator"):
+        map_cascade(attention_cascade("3pass", seq_len=64, batch=1), "eyeriss_like")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(design=st.sampled_from(["unfused", "flat", "fusemax"]), log_n=st.integers(8, 14),
+       heads=st.sampled_from([1, 8, 12]), head_dim=st.sampled_from([32, 64, 128]), batch=st.integers(1, 4),
+       e2e=st.booleans())
+def test_cost_invariants(design: str, log_n: int, heads: int, head_dim: int, batch: int, e2e: bool) -> None:
+    p = evaluate_design(design, model=None, heads=heads, head_dim=head_dim, seq_len=2**log_n, batch=batch,
+                        end_to_end=e2e)
+    c, hw, cascade = p.cost, p.hardware, p.cascade
+    assert math.isclose(sum(c.energy_breakdown.values()), c.energy_pj, rel_tol=1e-9)
+    assert math.isclose(sum(e.energy_pj for e in c.einsums) + c.energy_breakdown["leakage"], c.energy_pj,
+                        rel_tol=1e-9)
+    for u, unit in hw.units.items():
+        assert 0.0 <= c.utilisation[u] <= 1.0 + 1e-12
+        work = sum(cascade.points(cascade.einsum(e.name)) * unit.point_cycles(cascade.einsum(e.name).point_ops())
+                   for e in c.einsums if e.unit == u)
+        assert c.cycles >= math.ceil(work / unit.pes)          # no unit beats its peak
+    compulsory = sum(cascade.tensor_words(t) for t in (*cascade.inputs, *cascade.outputs)) * hw.word_bytes
+    assert c.dram_bytes >= compulsory                          # every input read, every output written
+    assert c.cycles >= math.ceil(c.dram_bytes / hw.dram_bytes_per_cycle) - len(c.group_cycles)
+    assert 0 < c.buffer_bytes <= hw.buffer_bytes
+    assert sum(g[0] for g in c.group_cycles) <= c.cycles or any(m > 0 for _, m in c.group_cycles)
+
+
+@pytest.mark.parametrize("model", ["bert", "xlm"])
+def test_fusemax_mechanism_against_flat_and_unfused(model: str) -> None:
+    pts = {d: evaluate_design(d, model=model, seq_len=16384, batch=64) for d in ("unfused", "flat", "fusemax")}
+    fm, flat, unf = pts["fusemax"].cost, pts["flat"].cost, pts["unfused"].cost
+    # 1 pass over the keys instead of 3
+    assert pts["fusemax"].cascade.num_passes("M1") == 1 and pts["flat"].cascade.num_passes("M") == 3
+    # FLAT: the 256-PE softmax array is the bottleneck, the 2D array mostly waits (1D x 64K PEs of 2D work)
+    assert flat.util_1d > 0.95 and flat.util_2d < 0.3
+    # FuseMax: exp on the 2D array and the waterfall keep both arrays busy
+    assert fm.util_2d > 0.95 and fm.util_1d > 0.95
+    # the speed-up is the 2D utilisation gained; energy and DRAM traffic fall too
+    assert fm.cycles < flat.cycles < unf.cycles
+    assert flat.cycles / fm.cycles > 3.0
+    assert fm.energy_pj < flat.energy_pj < unf.energy_pj and fm.dram_bytes < flat.dram_bytes < unf.dram_bytes
+
+
+def test_fusemax_buffer_is_independent_of_the_sequence_length() -> None:
+    sizes = {}
+    for n in (1024, 16384, 262144):
+        fm = evaluate_design("fusemax", model="bert", seq_len=n, batch=64, query_tile=256).cost
+        flat = evaluate_design("flat", model="bert", seq_len=n, batch=64, query_tile=256).cost
+        sizes[n] = (fm.buffer_bytes, flat.buffer_bytes, flat.spilled_fraction)
+    assert sizes[1024][0] == sizes[16384][0] == sizes[262144][0]          # FuseMax: K/V tile + running stats
+    assert sizes[16384][1] > 8 * sizes[1024][1]                           # FLAT: a row block of N scores
+    assert sizes[262144][2] > 0 or sizes[262144][1] == 32 * 2**20        # ... until it spills / fills 32 MiB
+
+
+def test_paper_comparison_reproduces_the_mechanism_not_the_table() -> None:
+    got = fusemax_vs_flat(models=("bert",), seq_lens=(1024, 65536))
+    assert got["paper"] == {"speedup": 6.7, "energy_ratio": 0.79}
+    assert 4.0 < got["speedup"] < 10.0 and got["energy_ratio"] < 1.0
+    e2e = fusemax_vs_flat(models=("bert",), seq_lens=(65536,), end_to_end=True)
+    assert e2e["paper"] == {"speedup": 5.3, "energy_ratio": 0.83}
+    assert 1.0 < e2e["speedup"] <= got["speedup"] * 1.05     # the linear layers dilute the gain
+
+
+def test_search_finds_the_fusemax_template_or_better() -> None:
+    c = attention_cascade("1pass", heads=12, head_dim=64, seq_len=4096, batch=8)
+    template = evaluate_design("fusemax", model="bert", seq_len=4096, batch=8).cost
+    res = search_fused(c, "fusemax", search="anneal", budget=150, seed=1)
+    assert res.cost.cycles <= template.cycles and res.valid >= 1
+
+
+def test_layer_cascade_runs_every_design_end_to_end() -> None:
+    c = layer_cascade("1pass", seq_len=1024, batch=2)
+    default = map_cascade(c, "fusemax")                       # every Einsum alone, through DRAM
+    assert isinstance(default, FusedCost)
+    fused = evaluate_design("fusemax", model="bert", seq_len=1024, batch=2, end_to_end=True).cost
+    assert fused.cycles < default.cycles and fused.dram_bytes < default.dram_bytes
+
+
+def test_cli_attention_json_and_table(capsys) -> None:
+    assert main(["attention", "--design", "all", "--model", "t5", "--seq-len", "4K", "--batch", "8",
+                 "--format", "json"]) == 0
+    pts = {p["design"]: p for p in json.loads(capsys.readouterr().out)["points"]}
+    assert pts["fusemax"]["speedup_vs_flat"] > 1 and pts["flat"]["speedup_vs_flat"] == 1.0
+    assert pts["fusemax"]["passes"] == 1 and pts["unfused"]["passes"] == 3
+    assert main(["attention", "--design", "fusemax", "--model", "bert", "--seq-len", "1024", "--stats"]) == 0
+    out = capsys.readouterr().out
+    assert "=== SLNV ===" in out and "util_2d" in out
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--seq-len", "abc"], "--seq-len"),
+    (["--model", "gpt9"], "unknown model"),
+    (["--heads", "4"], "--head-dim"),
+    (["--buffer", "lots"], "--buffer"),
+    (["--design", "fusemax", "--seq-len", "1000"], "multiple of"),
+    (["--design", "search", "--end-to-end"], "attention only"),
+    (["--design", "flat", "--query-tile", "3"], "query tile"),
+])
+def test_cli_bad_input_is_one_line_exit_2(argv: list[str], words: str, capsys) -> None:
+    assert main(["attention", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cli_map_cascade_file(tmp_path, capsys) -> None:
+    path = tmp_path / "att.yaml"
+    path.write_text(json.dumps({**attention_cascade("1pass", seq_len=512, batch=1).to_dict(),
+                                "hardware": "fusemax"}))
+    assert main(["map", "--cascade", str(path), "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["cycles"] > 0 and {e["einsum"] for e in got["einsums"]} >= {"QK", "RM", "AV"}
+
+
+def _softmax_file(tmp_path, mapping: dict | None, hardware: object = "fusemax"):
+    raw = {"version": 1, "name": "softmax", "hardware": hardware, "ranks": {"P": 4096, "M": 4096}, "einsums": [
+        {"name": "GM", "output": "GM[p]", "inputs": ["S[m,p]"], "compute": [], "reduce": "max"},
+        {"name": "SN", "output": "SN[m,p]", "inputs": ["S[m,p]", "GM[p]"], "compute": ["sub", "exp"],
+         "reduce": "none"}]}
+    if mapping is not None:
+        raw["mapping"] = mapping
+    path = tmp_path / "softmax.yaml"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+@pytest.mark.parametrize(("mapping", "hardware", "words"), [
+    # the whole 4096 x 4096 score tensor staged in a 16 MiB buffer: over capacity
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe2d", "SN": "pe2d"}}, "fusemax",
+     "mapping.keep.S"),
+    # FLAT's 2D array has no subtract or exponential unit
+    ({"groups": [{"einsums": ["GM"]}, {"einsums": ["SN"]}], "binding": {"GM": "pe1d", "SN": "pe2d"},
+      "keep": {"S": "dram", "GM": "dram", "SN": "dram"}}, "flat_cloud", "cannot run operator 'sub'"),
+    ({"groups": [{"einsums": ["GM"]}], "binding": {"GM": "pe1d"}}, "fusemax", "exactly one group"),
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe1d"}, "keep": {"QK": "unit"}},
+     "fusemax", "no such tensor"),
+    ({"groups": [{"einsums": ["GM", "SN"], "loops": ["Z"]}], "binding": {"GM": "pe1d", "SN": "pe1d"}}, "fusemax",
+     "no such rank"),
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe3d"}}, "fusemax",
+     "no such compute unit"),
+])
+def test_cli_bad_fused_mapping_is_one_line_exit_2(tmp_path, capsys, mapping, hardware, words) -> None:
+    assert main(["map", "--cascade", str(_softmax_file(tmp_path, mapping, hardware))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "softmax.yaml" in err and len(err.splitlines()) == 1

@@ -1,0 +1,110 @@
+"""Every reference folder of the Timeloop + Accelergy exercises, from its unchanged files.
+
+``tests/golden/timeloop/exercises/`` holds, copied unchanged from
+Accelergy-Project/timeloop-accelergy-exercises at commit ``2d55108`` (README.md there), each
+reference folder's Timeloop input (``parsed-processed-input.yaml``), the mapping Timeloop
+evaluated (``*.map.yaml`` for mapper runs; the input's own ``mapping`` for model runs),
+Accelergy's ERT/ART and Timeloop's ``*.stats.txt``. The four example designs with a conv2D
+problem live one folder up (``test_golden_timeloop.py``). Dense folders must reproduce every
+per-level, per-tensor count, the cycles and the total energy of ``stats.txt`` exactly and
+every energy component to its printed 0.01 pJ; Sparseloop folders must be refused by name.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import pytest
+from timeloop_stats import parse_stats
+
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.timeloop import load_timeloop
+from acceldse.mapper.timeloop.stats import format_stats
+from acceldse.workloads.errors import SpecError
+
+ROOT = Path(__file__).parents[1] / "golden" / "timeloop" / "exercises"
+FOLDERS = sorted(str(p.parent.relative_to(ROOT)) for p in ROOT.rglob("*.stats.txt"))
+SPARSE = {f: ("metadata_storage" if f == "sparse_tensor_core_like" else "sparse_optimizations")
+          for f in FOLDERS if f.startswith("sparse") and "DUDU" not in f}
+"""Folders Timeloop ran with Sparseloop features -> the key the refusal names."""
+DENSE = [f for f in FOLDERS if f not in SPARSE]
+
+
+def _files(folder: Path) -> tuple[list[Path], Path]:
+    prefix = "timeloop-mapper" if (folder / "timeloop-mapper.stats.txt").exists() else "timeloop-model"
+    files = [folder / "parsed-processed-input.yaml", folder / f"{prefix}.ERT.yaml", folder / f"{prefix}.ART.yaml"]
+    if (folder / f"{prefix}.map.yaml").exists():
+        files.append(folder / f"{prefix}.map.yaml")
+    return files, folder / f"{prefix}.stats.txt"
+
+
+def test_every_reference_folder_is_here():
+    """34 reference folders: the four conv2D example designs one folder up and these 30."""
+    assert len(FOLDERS) == 30 and len(DENSE) == 17 and len(SPARSE) == 13
+
+
+@functools.cache
+def _run(folder: str):
+    files, stats = _files(ROOT / folder)
+    spec = load_timeloop(files)
+    return spec, evaluate(spec.layer, spec.hierarchy, spec.mapping), stats.read_text()
+
+
+@pytest.mark.parametrize("folder", DENSE)
+def test_dense_exercise_reproduces_timeloop(folder):
+    spec, result, text = _run(folder)
+    ref = parse_stats(text)
+    names = spec.tensor_names
+
+    def tensor(ds: str) -> str:
+        name = names.get(ds, ds)
+        return {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}.get(name, name)
+
+    ours = {(r.level, tensor(r.dataspace)): (r.tile_words, r.reads, r.fills, r.updates)
+            for r in result.counts.itertuples()}
+    theirs = {(lv, ds): (f["tile_words"], f["reads"], f["fills"], f["updates"])
+              for lv, info in ref["levels"].items() for ds, f in info["dataspaces"].items()}
+    assert ours == theirs
+    assert result.cycles == ref["summary"]["Cycles"]
+    assert result.macs == ref["mac"]["Computes (total)"]
+    energy = result.energy_by_component()
+    for lv, info in ref["levels"].items():
+        for ds, f in info["dataspaces"].items():
+            ds_ours = next(d for d in ("inputs", "weights", "outputs") if tensor(d) == ds)
+            assert energy[f"{lv}.{ds_ours}"] == pytest.approx(f["energy_pj"], rel=1e-6, abs=0.01), (lv, ds)
+    assert energy["mac"] == pytest.approx(ref["mac"]["Energy (total)"], rel=1e-6, abs=0.01)
+    assert round(result.energy_pj / 1e6, 2) == ref["summary"]["Energy"]
+
+
+@pytest.mark.parametrize("folder", sorted(SPARSE))
+def test_sparse_exercise_is_refused(folder):
+    files, _ = _files(ROOT / folder)
+    with pytest.raises(SpecError, match=SPARSE[folder]):
+        load_timeloop(files)
+
+
+def _headers(text: str) -> list[str]:
+    """``Level n: name`` of the printed levels (before the Networks section) and their tensors."""
+    body = text.split("\nNetworks")[0].split("\nSummary Stats")[0]
+    return re.findall(r"^Level \d+|^=== \S+ ===|^    \w+:$", body, re.M)
+
+
+@pytest.mark.parametrize("folder", DENSE)
+def test_stats_print_names_levels_and_tensors_as_timeloop(folder):
+    """Our stats text: Timeloop's compute component name, level numbers, printed levels and tensor
+    names, and (read back by the stats reader) every count and energy of the reference."""
+    spec, result, text = _run(folder)
+    ours = format_stats(result, spec.hierarchy, spec.tensor_names)
+    assert _headers(ours) == [h for h in _headers(text) if h not in ("    STATS:", "    SPECS:")]
+    mine, ref = parse_stats(ours), parse_stats(text)
+    assert mine["compute"] == ref["compute"] == spec.hierarchy.compute.name
+    for lv, info in ref["levels"].items():
+        for ds, f in info["dataspaces"].items():
+            got = mine["levels"][lv]["dataspaces"][ds]
+            assert [got[k] for k in ("tile_words", "reads", "fills", "updates")] == \
+                [f[k] for k in ("tile_words", "reads", "fills", "updates")], (lv, ds)
+            assert got["energy_pj"] == pytest.approx(f["energy_pj"], abs=0.011), (lv, ds)
+    assert mine["summary"]["Cycles"] == ref["summary"]["Cycles"]
+    assert mine["summary"]["Energy"] == ref["summary"]["Energy"]
