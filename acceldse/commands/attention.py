@@ -27,6 +27,8 @@ EPILOG = """examples:
 
 
 def add_parser(subparsers: Any) -> None:
+    from acceldse.simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
     parser = subparsers.add_parser(
         "attention", help="attention as a cascade of Einsums: unfused, FLAT, FuseMax or a searched fused mapping",
         description="Evaluate attention (or a whole layer with --end-to-end) as a cascade of extended Einsums on "
@@ -43,7 +45,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seq-len", default="1024", help="sequence length(s), comma-separated (1K, 64K, 1M allowed)")
     parser.add_argument("--batch", type=int, default=64, help="batch (default 64, as FuseMax)")
     parser.add_argument("--hardware", default=None,
-                        help="fused-accelerator preset (fusemax, flat_cloud) or YAML; default: each design's own "
+                        help=f"{kind_help('fused')} or YAML; default: each design's own "
                              "(FuseMax: fusemax, 16 MiB; FLAT and unfused: flat_cloud, 32 MiB)")
     parser.add_argument("--buffer", default=None, help="override the global-buffer capacity (e.g. 4MiB)")
     parser.add_argument("--query-tile", type=int, default=None,

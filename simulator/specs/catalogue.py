@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.specs.fused import FusedHardware, load_fused_hardware
 from acceldse.simulator.specs.hierarchy import Hierarchy
 from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
 from acceldse.simulator.specs.platform import Platform, load_platform
@@ -17,7 +18,8 @@ from acceldse.simulator.specs.presets import KIND_LABELS, PRESET_DIRS, TAKEN_BY,
 from acceldse.workloads.errors import SpecError
 
 KINDS: tuple[str, ...] = tuple(PRESET_DIRS)
-"""Preset kinds: ``systolic`` (accelerators), ``hierarchy`` (mapper hierarchies), ``fpga`` (boards)."""
+"""Preset kinds: ``systolic`` (accelerators), ``hierarchy`` (mapper hierarchies), ``fpga`` (boards),
+``fused`` (fused-cascade accelerators)."""
 
 BRAM18_BYTES = 18 * 1024 // 8
 URAM_BYTES = 288 * 1024 // 8
@@ -29,7 +31,7 @@ class PresetInfo:
 
     Attributes:
         name: preset name (what ``--hardware``/``--platform`` takes).
-        kind: ``systolic``, ``hierarchy`` or ``fpga``.
+        kind: ``systolic``, ``hierarchy``, ``fpga`` or ``fused``.
         compute_units: MAC PEs (all cores) for accelerators and hierarchies, DSP slices for FPGAs.
         compute_unit: ``PE`` or ``DSP``.
         on_chip_bytes: all on-chip memory (SRAM tiers; hierarchy buffers below DRAM, every
@@ -92,7 +94,18 @@ def platform_info(p: Platform) -> PresetInfo:
         taken_by=TAKEN_BY["fpga"], description=p.description)
 
 
+def fused_info(h: FusedHardware) -> PresetInfo:
+    """Key figures of a fused-cascade accelerator (its compute units share one global buffer)."""
+    units = ", ".join(f"{name} {'x'.join(map(str, u.shape))}" for name, u in h.units.items())
+    return PresetInfo(
+        name=h.name, kind="fused", compute_units=sum(u.pes for u in h.units.values()), compute_unit="PE",
+        on_chip_bytes=h.buffer_bytes, dram_gbyte_per_s=h.dram_bytes_per_s / 1e9, clock_mhz=h.clock_mhz,
+        taken_by=TAKEN_BY["fused"], description=f"units {units}; one global buffer")
+
+
 def _info(kind: str, name: str) -> PresetInfo:
+    if kind == "fused":
+        return fused_info(load_fused_hardware(name))
     if kind == "systolic":
         return accelerator_info(load_hardware(name))
     if kind == "hierarchy":

@@ -20,7 +20,7 @@ def test_catalogue_lists_every_preset_file_once_with_its_kind() -> None:
     infos = catalogue()
     files = sorted((kind, p.stem) for kind in KINDS for p in PRESET_DIRS[kind].glob("*.yaml"))
     assert sorted((i.kind, i.name) for i in infos) == files
-    assert {i.kind for i in infos} == {"systolic", "hierarchy", "fpga"}
+    assert {i.kind for i in infos} == {"systolic", "hierarchy", "fpga", "fused"}
     assert len({i.name for i in infos}) == len(infos)  # one namespace: no name in two kinds
 
 

@@ -1,6 +1,6 @@
 """Hardware presets shipped with the package: one folder per kind, and the ``--hardware`` resolver.
 
-Three kinds of preset live side by side and each is taken by its own commands:
+Four kinds of preset live side by side and each is taken by its own commands:
 
 ========== ======================== =====================================================
 kind       folder                   taken by
@@ -8,6 +8,7 @@ kind       folder                   taken by
 systolic   ``presets/hardware/``    ``acceldse simulate --hardware``, ``acceldse tiers --hardware``
 hierarchy  ``presets/hierarchy/``   ``acceldse map --hardware``
 fpga       ``presets/fpga/``        ``acceldse fpga --platform``
+fused      ``presets/fused/``       ``acceldse attention --hardware``
 ========== ======================== =====================================================
 
 A name given to a loader of the wrong kind raises a ``SpecError`` that says which command
@@ -27,15 +28,16 @@ from acceldse.workloads.spec_io import path_exists
 
 ROOT = Path(__file__).parent
 PRESET_DIRS: dict[str, Path] = {"systolic": ROOT / "hardware", "hierarchy": ROOT / "hierarchy",
-                                "fpga": ROOT / "fpga"}
+                                "fpga": ROOT / "fpga", "fused": ROOT / "fused"}
 """Folder of each preset kind."""
 
 TAKEN_BY: dict[str, str] = {"systolic": "acceldse simulate --hardware (or acceldse tiers --hardware)",
-                            "hierarchy": "acceldse map --hardware", "fpga": "acceldse fpga --platform"}
+                            "hierarchy": "acceldse map --hardware", "fpga": "acceldse fpga --platform",
+                            "fused": "acceldse attention --hardware"}
 """The commands (and flag) that accept each kind."""
 
 KIND_LABELS: dict[str, str] = {"systolic": "a systolic accelerator", "hierarchy": "a mapper hierarchy",
-                               "fpga": "an FPGA board"}
+                               "fpga": "an FPGA board", "fused": "a fused-cascade accelerator"}
 """What a preset of each kind is (with its article)."""
 
 PRESET_DIR = PRESET_DIRS["systolic"]
