@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.dataflows.dataflow import Dataflow, resolve_dataflows
+from acceldse.simulator.fidelities import COMPAT_MODES, DEFAULT_MAX_WORK, FIDELITIES, MODES, WORK_UNITS, FidelityRun
 from acceldse.simulator.result import SimResult, register_accessor
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.presets import load_hardware
 from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg, refuse_cfg_sparsity
-from acceldse.simulator.systolic.model import systolic_table
 from acceldse.workloads.errors import SpecError, require_int
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
@@ -25,13 +25,8 @@ def _plots(result: SimResult) -> Any:
 
 register_accessor("plot", _plots)
 
-FIDELITIES = ("analytical", "event", "cycle")
-COMPAT_MODES = ("scalesim",)
-WORK_UNITS = {"cycle": "PE-cycles of the largest layer", "event": "folds of the network",
-              "scalesim": "MACs of the network"}
-"""What ``max_work`` counts for each slow mode (the analytical model is never limited)."""
-DEFAULT_MAX_WORK = {"cycle": 500_000_000, "event": 500_000, "scalesim": 100_000_000_000}
-"""About a minute of work on one core for each mode."""
+__all__ = ["COMPAT_MODES", "DEFAULT_MAX_WORK", "FIDELITIES", "WORK_UNITS", "map_workload", "resolve_workload",
+           "resolved_params", "simulate", "workload_param_names"]
 
 
 def resolve_workload(workload: str | Path | Network, **params: Any) -> Network:
@@ -81,13 +76,16 @@ def simulate(workload: str | Path | Network = "resnet18",
         raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
     if compat is not None and compat not in COMPAT_MODES:
         raise SpecError("unknown compatibility mode", source="compat", value=compat, accepted=" | ".join(COMPAT_MODES))
-    mode = compat or fidelity
-    if max_work is not None and mode not in WORK_UNITS:
-        raise SpecError("only used at event or cycle fidelity or in compat mode", source="max_work",
-                        value=max_work, accepted="None, or fidelity='event' | 'cycle' or compat='scalesim'")
-    limit = require_int(DEFAULT_MAX_WORK.get(mode, 1) if max_work is None else max_work, key="max_work")
-    extra: dict[str, Any] = {}
-    if trace and fidelity != "event":
+    if compat is not None and fidelity != "analytical":
+        raise SpecError("compat mode reports the peer tool's own numbers and has no fidelity levels",
+                        source="fidelity", value=fidelity, accepted=f"no fidelity with compat={compat!r}")
+    mode = MODES[compat or fidelity]
+    if max_work is not None and mode.work_unit is None:
+        limited = " | ".join(repr(m) for m in WORK_UNITS)
+        raise SpecError(f"{mode.name} is never limited", source="max_work", value=max_work,
+                        accepted=f"None, or a fidelity or compat mode of {limited}")
+    limit = mode.default_limit if max_work is None else require_int(max_work, key="max_work")
+    if trace and not mode.traces:
         raise SpecError("a trace is recorded at event fidelity only", source="trace", value=trace,
                         accepted="trace=True with fidelity='event'")
     settings = None
@@ -98,38 +96,32 @@ def simulate(workload: str | Path | Network = "resnet18",
     else:
         acc = load_hardware(hardware, source="hardware")
     network = resolve_workload(workload, **workload_params)
-    flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"))
-    if mode in ("event", "scalesim"):
-        _check_work(network, acc, flows, mode, limit)
-    if compat is not None:
-        if fidelity != "analytical":
-            raise SpecError("compat mode reports the peer tool's own numbers and has no fidelity levels",
-                            source="fidelity", value=fidelity,
-                            accepted=f"no --fidelity with --compat {compat} (or fidelity='analytical')")
-        if acc.cores != 1:
-            raise SpecError("SCALE-Sim models one array", source=acc.source or acc.name, key="cores",
-                            value=acc.cores, accepted=f"cores: 1 with --compat {compat}")
-        from acceldse.simulator.scalesim.table import scalesim_table
-
-        table = scalesim_table(network, acc, flows, settings)
-    elif fidelity == "event":
-        from acceldse.simulator.event.table import event_run
-
-        run = event_run(network, acc, flows, trace=trace, progress=progress)
-        table = run.table
-        if run.trace is not None:
-            extra["trace"] = run.trace
-    elif fidelity == "cycle":
-        from acceldse.simulator.systolic.cycle import cycle_table
-
-        table = cycle_table(network, acc, flows, progress=progress, max_pe_cycles=limit)
-    else:
-        table = systolic_table(network, acc, flows)
+    check_capacity(network, acc)
+    flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"), source="dataflow")
+    table, extra = mode.table(network, acc, flows, FidelityRun(limit=limit, progress=progress, trace=trace,
+                                                               settings=settings))
     # every fidelity deals a layer's folds to all cores (compat mode runs on one-core hardware only)
     pes = acc.array.pes * acc.cores
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
                      pes=pes, area_mm2=acc.area_mm2, compat=compat, params=resolved_params(workload, workload_params),
                      extra={"accelerator": acc, **extra})
+
+
+def layer_footprint_bytes(network: Network) -> tuple[int, str]:
+    """The largest (input + weights + output) bytes of one layer of ``network``, and that layer's name."""
+    best = max(network.layers, key=lambda x: x.input_bytes + x.weight_bytes + x.output_bytes)
+    return best.input_bytes + best.weight_bytes + best.output_bytes, best.name
+
+
+def check_capacity(network: Network, acc: Accelerator, *, source: str = "hardware") -> None:
+    """The outermost memory tier must hold one layer's operands (a 1-byte DRAM is refused, not simulated)."""
+    need, name = layer_footprint_bytes(network)
+    outer = acc.tiers[-1]
+    if outer.capacity_bytes < need:
+        raise SpecError(f"the outermost tier {outer.name!r} holds {outer.capacity_bytes:,} bytes, less than the "
+                        f"{need:,} bytes of layer {name!r}'s inputs, weights and outputs", source=source,
+                        key=f"tiers.{outer.name}.capacity_bytes", value=outer.capacity_bytes,
+                        accepted=f"at least {need:,} bytes for workload {network.name!r}")
 
 
 def resolved_params(workload: str | Path | Network | Layer, params: dict[str, Any]) -> dict[str, Any]:
@@ -140,19 +132,6 @@ def resolved_params(workload: str | Path | Network | Layer, params: dict[str, An
     if isinstance(workload, str | Path) and str(workload).lower() in ZOO:
         return {**parameters(str(workload).lower()), **params}
     return dict(params)
-
-
-def _check_work(network: Network, acc: Accelerator, flows: list[Dataflow], mode: str, limit: int) -> None:
-    """Refuse an event run with too many folds or a compat run with too many MACs, before it starts."""
-    if mode == "event":
-        work = int(systolic_table(network, acc, flows)["folds"].sum())
-    else:
-        work = network.macs * len(flows)
-    if work > limit:
-        raise SpecError(f"too much work for {mode} ({work:,} {WORK_UNITS[mode]} > the limit {limit:,})",
-                        source=network.name, key="max_work", value=work,
-                        accepted=f"at most {limit:,}; raise max_work (CLI: --max-work), use the analytical "
-                                 "model or a smaller workload")
 
 
 def map_workload(workload: str | Path | Network | Layer | Any,

@@ -1,4 +1,4 @@
-"""``acceldse/AcceleratorDesign-v0``: design a systolic accelerator for a fixed workload."""
+"""``acceldse/AcceleratorDesign-v0``: design a systolic accelerator for a workload (or one per episode from a set)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.dataflows.dataflow import DATAFLOWS
-from acceldse.envs.design_env import DesignEnv, digest
+from acceldse.envs.design_env import DesignEnv, digest, load_workload_entry, workload_key, workload_set
 from acceldse.envs.knobs import Knobs
 from acceldse.envs.systolic_design import SYSTOLIC_KNOBS, SystolicDesignModel, design_accelerator, metrics_of
+from acceldse.envs.workload_features import workload_features
+from acceldse.simulator.fidelities import FIDELITIES as MODES_BY_NAME
 from acceldse.simulator.specs.presets import load_hardware
 from acceldse.workloads.errors import SpecError
-from acceldse.workloads.loader import load_workload
 
-FIDELITIES = ("analytical", "event")
+FIDELITIES = tuple(name for name, f in MODES_BY_NAME.items() if f.per_step)
+"""The fidelities fast enough to evaluate a design per step (``simulator.fidelities``)."""
 METRICS = ("latency_us", "energy_uj", "area_mm2", "power_w")
 
 
@@ -32,7 +34,7 @@ def _check_knob(name: str, value: Any) -> None:
 
 
 class AcceleratorDesignEnv(DesignEnv):
-    """Design a systolic accelerator (array, SRAM, DRAM bandwidth, dataflow, clock) for one workload.
+    """Design a systolic accelerator (array, SRAM, DRAM bandwidth, dataflow, clock) for a workload.
 
     ## Description
     ArchGym-style design-space exploration over the analytical systolic model (or the event engine):
@@ -44,9 +46,11 @@ class AcceleratorDesignEnv(DesignEnv):
     ``clock_mhz``; values in ``env.unwrapped.knobs`` (defaults ``envs.systolic_design.SYSTOLIC_KNOBS``).
 
     ## Observation Space
-    ``Box(-1, 1, (4 + 8 + 8,), float32)``: ``log2(x / x_ref) / 16`` of latency_us, energy_uj, area_mm2 and
-    power_w of the last design (reference = middle value of every knob), the knob indices scaled to
-    [0, 1], then per metric a target flag and ``log2(target / x_ref) / 16``.
+    ``Box(-1, 1, (4 + 8 + 8 + 18,), float32)``: ``log2(x / x_ref) / 16`` of latency_us, energy_uj, area_mm2
+    and power_w of the last design (reference = middle value of every knob), the knob indices scaled to
+    [0, 1], per metric a target flag and ``log2(target / x_ref) / 16``, then the episode workload's 18
+    features (``envs.workload_features.FEATURE_NAMES``: MACs, weights, layer kinds, operational
+    intensity histogram ...).
 
     ## Rewards
     ``reward="spec"`` (default): ``-sum_k max((x_k - T_k) / T_k, 0)`` over the targets (0 when all are
@@ -54,7 +58,10 @@ class AcceleratorDesignEnv(DesignEnv):
     ``-log2(x / x_ref)`` minus the spec penalty of any targets.
 
     ## Starting State
-    The reference design (middle value of every knob), or ``reset(options={"design": {...}})``.
+    The reference design (middle value of every knob), or ``reset(options={"design": {...}})``. With
+    ``workloads=[...]`` each episode's workload is sampled from the set, or
+    ``reset(options={"workload": ...})`` names one (in the set or not); reference, default targets and
+    features are that workload's.
 
     ## Episode End
     ``terminated`` when every target is met; ``truncated`` after ``max_episode_steps`` (default 100).
@@ -63,6 +70,7 @@ class AcceleratorDesignEnv(DesignEnv):
     | argument | default | meaning |
     |---|---|---|
     | ``workload`` | ``"resnet18"`` | zoo name, ``.onnx`` path, SCALE-Sim ``.csv`` or ``scalesim:<name>`` |
+    | ``workloads`` | ``None`` | a set of them (or ``{"name": ..., **zoo parameters}``), one per episode |
     | ``hardware`` | ``"scalesim-32x32"`` | base preset or YAML: energies, latencies, PE and SRAM area |
     | ``targets`` | half the reference latency and energy | upper bounds on latency_us, energy_uj, area_mm2, power_w |
     | ``reward`` | ``"spec"`` | ``spec`` or a metric name (scalar objective, lower is better) |
@@ -78,17 +86,24 @@ class AcceleratorDesignEnv(DesignEnv):
     extra_metrics = ("edp_uj_us", "total_cycles", "utilization")
     pareto_metrics = ("latency_us", "energy_uj", "area_mm2")
 
-    def __init__(self, workload: str = "resnet18", hardware: str = "scalesim-32x32",
+    def __init__(self, workload: str | None = None, hardware: str = "scalesim-32x32",
                  targets: Mapping[str, float] | None = None, reward: str = "spec", fidelity: str = "analytical",
-                 knobs: Mapping[str, Sequence[Any]] | None = None, proxy: str | None = None) -> None:
+                 knobs: Mapping[str, Sequence[Any]] | None = None, proxy: str | None = None,
+                 workloads: Sequence[Any] | None = None) -> None:
         if fidelity not in FIDELITIES:
             raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
-        if not isinstance(workload, str | Path):
-            raise SpecError("workload must be a name or a path", source="workload", value=workload)
-        self.network = load_workload(str(workload))
+        if isinstance(workload, Path):
+            workload = str(workload)
+        entries = workload_set(workload, workloads, "resnet18")
         self.base = load_hardware(hardware)
         self.fidelity = fidelity
-        self.model = SystolicDesignModel(self.network, self.base)
+        self._per_workload: dict[str, dict[str, Any]] = {}
+        self.__dict__.update(self._load(entries[0]))
+        self._current = workload_key(entries[0])
+        if workloads is not None:
+            self.workloads = entries
+            for entry in entries[1:]:
+                load_workload_entry(entry)  # a bad entry fails here, not in a later episode
         spec = Knobs(SYSTOLIC_KNOBS, knobs, check=_check_knob)
         smallest = min(min(spec.values[k]) for k in ("ifmap_kib", "filter_kib", "ofmap_kib")) * 1024
         largest = max(max(spec.values["rows"]), max(spec.values["cols"]))
@@ -97,12 +112,44 @@ class AcceleratorDesignEnv(DesignEnv):
                             key="ifmap_kib/filter_kib/ofmap_kib", value=smallest // 1024,
                             accepted=f"at least {-(-2 * largest * self.base.word_bytes // 1024)} KiB "
                                      f"for {largest} rows/cols")
-        self.identity = {"env": "AcceleratorDesign-v0", "workload": self.network.name,
-                         "workload_digest": digest(self.network), "hardware": self.base.name,
-                         "hardware_digest": digest(self.base), "fidelity": fidelity}
         self._setup(spec, targets, reward, default_targets=lambda ref: {"latency_us": 0.5 * ref["latency_us"],
                                                                         "energy_uj": 0.5 * ref["energy_uj"]},
                     proxy=proxy)
+        self._remember()
+
+    _STATE = ("network", "model", "identity", "workload_obs", "reference_metrics", "targets", "_target_obs")
+
+    def _load(self, entry: Any) -> dict[str, Any]:
+        """A workload entry's network, cost model, identity and features."""
+        network = load_workload_entry(entry)
+        return {"network": network, "model": SystolicDesignModel(network, self.base),
+                "identity": {"env": "AcceleratorDesign-v0", "workload": network.name,
+                             "workload_digest": digest(network), "hardware": self.base.name,
+                             "hardware_digest": digest(self.base), "fidelity": self.fidelity},
+                "workload_obs": workload_features(network)}
+
+    def _remember(self) -> None:
+        self._per_workload[self._current] = {k: getattr(self, k) for k in self._STATE}
+
+    def _select_workload(self, workload: Any) -> None:
+        key = workload_key(workload)
+        if key == self._current:
+            return
+        state = self._per_workload.get(key)
+        loaded = self._load(workload) if state is None else state
+        if self.proxy is not None:  # a proxy predicts the workload it learned, no other
+            from acceldse.envs.proxy import check_identity
+
+            check_identity(self.proxy, loaded["identity"], "proxy")
+        self.__dict__.update(loaded)
+        self._current = key
+        if state is None:
+            self._bind_reference()
+            self._remember()
+        self._metrics = self.reference_metrics
+
+    def details(self) -> dict[str, Any]:
+        return {"workload": self.network.name}
 
     def accelerator(self, design: Mapping[str, Any]) -> Any:
         """The ``Accelerator`` spec of a design (what ``acceldse.simulate`` would run)."""

@@ -5,9 +5,12 @@ A step decodes a ``MultiDiscrete`` action into a design (one value per knob), ev
 
 * observation (Box, float32, in [-1, 1]): ``log2(metric / reference)`` of the evaluated design for
   every metric in ``metric_names`` (scaled by 1/16, clipped), the design's knob indices scaled to
-  [0, 1], then per metric a flag (1 if it has a target) and ``log2(target / reference) / 16``;
+  [0, 1], then per metric a flag (1 if it has a target) and ``log2(target / reference) / 16``, then
+  the env's ``workload_obs`` (AcceleratorDesign: the workload features of ``envs.workload_features``);
 * reward: ``reward="spec"`` -> ``-sum_k max((x_k - T_k) / T_k, 0)`` over the targets (ArchGym);
   a metric name (``reward="edp"``) -> ``-log2(x / x_ref)`` minus the same spec penalty;
+  ``reward="vector"`` -> per ``pareto_metrics`` entry ``-log2(x / x_ref)`` (a float32 array; MO-Gymnasium's
+  convention, ``env.unwrapped.reward_space`` its ``Box``; the penalty is left to ``info``);
 * ``terminated`` when targets are given and all are met; truncation is left to ``TimeLimit``;
 * ``info``: ``design`` (knob -> value), ``metrics`` (all metrics), ``targets_met``, ``penalty``,
   ``evaluations`` (evaluations in this episode, the reset's included; ``env.unwrapped.evaluations``
@@ -15,11 +18,17 @@ A step decodes a ``MultiDiscrete`` action into a design (one value per knob), ev
 
 The reference design is the middle value of every knob; its metrics normalise observations and
 rewards. Subclasses set ``metric_names``, build their knobs and implement ``evaluate(design)``.
+
+*Workload-conditioned envs* (``workloads=[...]``) hold a set of workloads and pose one per episode:
+``reset`` samples one from the set (``self.np_random``), or takes ``options={"workload": ...}`` (also
+one outside the set). The reference design's metrics, the default targets and ``workload_obs`` are then
+those of the episode's workload (a subclass implements ``_select_workload``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,10 +38,57 @@ import numpy as np
 from acceldse.envs.knobs import Knobs, check_targets, log_ratio_features, spec_penalty
 from acceldse.workloads.errors import SpecError
 
+VECTOR_CLIP = 64.0
+"""Bound of every component of a vector reward (``-log2(x / x_ref)``; a zero or infinite metric hits it)."""
+
 
 def digest(obj: Any) -> str:
     """A short stable digest of a spec (its ``repr``): what a proxy was trained on, compared later."""
     return hashlib.sha1(repr(obj).encode()).hexdigest()[:16]
+
+
+def workload_set(workload: Any, workloads: Any, default: str) -> list[Any]:
+    """The workload entries of an env built with ``workload=`` (one) or ``workloads=[...]`` (a set).
+
+    An entry is a workload spec (zoo name, ``.onnx`` / ``.csv`` path, ``scalesim:<name>``) or a dict
+    ``{"name": spec, **zoo parameters}`` (``{"name": "bert_base", "seq_len": 128}``).
+    """
+    if workloads is None:
+        return [default if workload is None else workload]
+    if workload is not None:
+        raise SpecError("give workload= or workloads=, not both", source="workload", value=workload,
+                        accepted="workloads=[...] alone (reset(options={'workload': ...}) picks one)")
+    if isinstance(workloads, str | dict) or not isinstance(workloads, list | tuple) or not workloads:
+        raise SpecError("workloads must be a non-empty list", source="workloads", value=workloads,
+                        accepted='e.g. ["resnet18", "mobilenet_v2", {"name": "bert_base", "seq_len": 128}]')
+    keys = [workload_key(w) for w in workloads]
+    if len(set(keys)) != len(keys):
+        raise SpecError("workloads lists one workload twice", source="workloads", value=list(workloads))
+    return list(workloads)
+
+
+def workload_key(entry: Any) -> str:
+    """A workload entry's identity (its JSON form); ``SpecError`` for anything but a spec or a dict with a name."""
+    if isinstance(entry, str) and entry.strip():
+        return entry.strip()
+    if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+        try:
+            return json.dumps(entry, sort_keys=True)
+        except TypeError:
+            pass
+    raise SpecError("a workload is a name or path, or a dict with a 'name' and zoo parameters", source="workload",
+                    value=entry, accepted='"resnet18", "model.onnx", {"name": "bert_base", "seq_len": 128}')
+
+
+def load_workload_entry(entry: Any) -> Any:
+    """The ``Network`` of a workload entry (``workload_set``)."""
+    from acceldse.workloads.loader import load_workload
+
+    workload_key(entry)
+    if isinstance(entry, dict):
+        params = {k: v for k, v in entry.items() if k != "name"}
+        return load_workload(str(entry["name"]), **params)
+    return load_workload(str(entry))
 
 
 class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -55,6 +111,10 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
     fidelity ...): ``envs.proxy.use_proxy`` refuses a proxy of another."""
     proxy: Any = None
     """The learned cost model in place of the simulator (``proxy=PATH``), or ``None``."""
+    workloads: list[Any] = []
+    """The workload set of a workload-conditioned env (empty: the env takes no ``workload`` reset option)."""
+    workload_obs: np.ndarray = np.zeros(0, dtype=np.float32)
+    """Fixed-size features of the current workload, the observation's last entries."""
 
     def _setup(self, knobs: Knobs, targets: Mapping[str, float] | None, reward: str,
                default_targets: Callable[[dict[str, float]], dict[str, float]] | None = None,
@@ -69,32 +129,47 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         self.evaluations = 0
         self._episode_evaluations = 0
         self.reference_design = knobs.decode(knobs.middle())
-        self.reference_metrics = self.evaluate(self.reference_design)
+        self._given_targets = targets
+        self._default_targets = default_targets
+        self._bind_reference()
         allowed = (*self.metric_names, *self.extra_metrics)
-        if targets is None and default_targets is not None:
-            targets = default_targets(self.reference_metrics)
-        self.targets = check_targets(targets, self.metric_names)
-        if reward != "spec" and reward not in allowed:
+        kinds = ("spec", "vector") if self.pareto_metrics else ("spec",)
+        if reward not in kinds and reward not in allowed:
             raise SpecError("unknown reward", source="reward", value=reward,
-                            accepted="spec | " + " | ".join(allowed))
+                            accepted=" | ".join(kinds) + " | " + " | ".join(allowed))
         if reward == "spec" and not self.targets:
             raise SpecError("reward 'spec' needs at least one target", source="targets", value=targets,
                             accepted="e.g. {'latency_us': 5000}")
         self.reward_kind = reward
+        if reward == "vector":
+            self.reward_space = gym.spaces.Box(-VECTOR_CLIP, VECTOR_CLIP, shape=(len(self.pareto_metrics),),
+                                               dtype=np.float32)
         m = len(self.metric_names)
-        size = m + len(knobs) + 2 * m
+        size = m + len(knobs) + 2 * m + len(self.workload_obs)
         self.action_space = gym.spaces.MultiDiscrete(knobs.nvec)
         self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(size,), dtype=np.float32)
-        ref = [self.reference_metrics[k] for k in self.metric_names]
-        flags = np.array([1.0 if k in self.targets else 0.0 for k in self.metric_names])
-        tvals = [self.targets.get(k, r) for k, r in zip(self.metric_names, ref)]
-        self._target_obs = np.concatenate([flags, log_ratio_features(tvals, ref) * flags])
         self._index = knobs.middle()
-        self._metrics = self.reference_metrics
         if proxy is not None:
             from acceldse.envs.proxy import use_proxy
 
             use_proxy(self, proxy)
+
+    def _bind_reference(self) -> None:
+        """Evaluate the reference design on the current workload; set its targets and their observation."""
+        self.reference_metrics = self.evaluate(self.reference_design)
+        targets = self._given_targets
+        if targets is None and self._default_targets is not None:
+            targets = self._default_targets(self.reference_metrics)
+        self.targets = check_targets(targets, self.metric_names)
+        ref = [self.reference_metrics[k] for k in self.metric_names]
+        flags = np.array([1.0 if k in self.targets else 0.0 for k in self.metric_names])
+        tvals = [self.targets.get(k, r) for k, r in zip(self.metric_names, ref)]
+        self._target_obs = np.concatenate([flags, log_ratio_features(tvals, ref) * flags])
+        self._metrics = self.reference_metrics
+
+    def _select_workload(self, workload: Any) -> None:
+        """Make ``workload`` (an entry of ``workloads`` or any other) the current one (conditioned envs)."""
+        raise NotImplementedError
 
     # ---- to implement ------------------------------------------------------------------------
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
@@ -104,12 +179,19 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
     # ---- gymnasium API -----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Start from the reference design, or ``options={"design": {knob: value}}``."""
+        """Start from the reference design, or ``options={"design": {knob: value}}``; a workload-conditioned
+        env first samples the episode's workload from its set, or takes ``options={"workload": ...}``."""
         super().reset(seed=seed)
         options = options or {}
-        unknown = set(options) - {"design"}
+        accepted = {"design", "workload"} if self.workloads else {"design"}
+        unknown = set(options) - accepted
         if unknown:
-            raise SpecError("unknown reset option", source="options", key=sorted(unknown)[0], accepted="design")
+            raise SpecError("unknown reset option", source="options", key=sorted(unknown)[0],
+                            accepted=" | ".join(sorted(accepted)))
+        if "workload" in options:
+            self._select_workload(options["workload"])
+        elif len(self.workloads) > 1:
+            self._select_workload(self.workloads[int(self.np_random.integers(len(self.workloads)))])
         if "design" in options:
             self._index = self._knobs.encode(options["design"], source="options.design")
         else:
@@ -130,7 +212,7 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         terminated = bool(self.targets) and info["targets_met"]
         return self._observe(), self._reward(self._metrics, info["penalty"]), terminated, False, info
 
-    def counterfactual_reward(self, action: Any) -> float:
+    def counterfactual_reward(self, action: Any) -> Any:
         """The reward a design would get, without moving the env (one more evaluation)."""
         metrics = self.evaluate(self._knobs.decode(self._knobs.check_action(action)))
         self.evaluations += 1
@@ -138,7 +220,14 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         return self._reward(metrics, spec_penalty(metrics, {**self.constraints, **self.targets}))
 
     # ---- helpers -----------------------------------------------------------------------------
-    def _reward(self, metrics: dict[str, float], penalty: float) -> float:
+    def _reward(self, metrics: dict[str, float], penalty: float) -> Any:
+        if self.reward_kind == "vector":
+            out = []
+            for k in self.pareto_metrics:
+                value, ref = metrics[k], self.reference_metrics[k]
+                x = -np.log2(value / ref) if value > 0 and ref > 0 and np.isfinite(value) else -VECTOR_CLIP
+                out.append(min(max(float(x), -VECTOR_CLIP), VECTOR_CLIP))
+            return np.array(out, dtype=np.float32)
         if self.reward_kind == "spec":
             return -penalty
         k = self.reward_kind
@@ -148,7 +237,8 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
     def _observe(self) -> np.ndarray:
         ref = [self.reference_metrics[k] for k in self.metric_names]
         metric_obs = log_ratio_features([self._metrics[k] for k in self.metric_names], ref)
-        return np.concatenate([metric_obs, self._knobs.features(self._index), self._target_obs]).astype(np.float32)
+        return np.concatenate([metric_obs, self._knobs.features(self._index), self._target_obs,
+                               self.workload_obs]).astype(np.float32)
 
     def _info(self, design: dict[str, Any]) -> dict[str, Any]:
         penalty = spec_penalty(self._metrics, {**self.constraints, **self.targets})

@@ -211,6 +211,17 @@ class ProxyModel:
         return cls(data["knobs"], data["targets"], data["regressor"], data["report"], data["meta"])
 
 
+def check_identity(model: ProxyModel, own: Any, source: str = "proxy") -> None:
+    """Refuse ``model`` for an env whose identity (env, workload, hardware, fidelity ...) is not the one the
+    proxy was trained on (``SpecError`` naming the first key that differs)."""
+    trained = model.meta.get("identity")
+    if isinstance(trained, dict) and isinstance(own, dict) and own:
+        for key in sorted(set(trained) | set(own)):
+            if trained.get(key) != own.get(key):
+                raise SpecError(f"the proxy was trained on another {key}", source=source, key=key,
+                                value=own.get(key), accepted=f"{trained.get(key)} (what the proxy learned)")
+
+
 def use_proxy(env: Any, proxy: str | Path | ProxyModel, source: str = "proxy") -> Any:
     """Make ``env`` (a design env) evaluate designs with ``proxy`` instead of its simulator.
 
@@ -224,19 +235,15 @@ def use_proxy(env: Any, proxy: str | Path | ProxyModel, source: str = "proxy") -
     if not callable(getattr(base, "evaluate", None)) or not isinstance(knobs, dict):
         raise SpecError("this env has no cost-model hook (evaluate(design))", source=source,
                         value=type(base).__name__, accepted="a design env: AcceleratorDesign-v0, CoExploration-v0 ...")
-    trained = model.meta.get("identity")
-    own = getattr(base, "identity", None)
-    if isinstance(trained, dict) and isinstance(own, dict) and own:
-        for key in sorted(set(trained) | set(own)):
-            if trained.get(key) != own.get(key):
-                raise SpecError(f"the proxy was trained on another {key}", source=source, key=key,
-                                value=own.get(key), accepted=f"{trained.get(key)} (what the proxy learned)")
+    check_identity(model, getattr(base, "identity", None), source)
     if set(model.knobs) != set(knobs):
         raise SpecError("the proxy was trained on other knobs", source=source, value=sorted(model.knobs),
                         accepted=f"a proxy over {sorted(knobs)}")
     needed = set(getattr(base, "metric_names", ()))
     reward = getattr(base, "reward_kind", "spec")
-    if reward != "spec":
+    if reward == "vector":
+        needed |= set(getattr(base, "pareto_metrics", ()))
+    elif reward != "spec":
         needed.add(reward)
     missing = sorted(needed - set(model.targets))
     if missing:
@@ -248,4 +255,4 @@ def use_proxy(env: Any, proxy: str | Path | ProxyModel, source: str = "proxy") -
     return env
 
 
-__all__ = ["MODELS", "ProxyModel", "use_proxy"]
+__all__ = ["MODELS", "ProxyModel", "check_identity", "use_proxy"]

@@ -21,7 +21,7 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import DATAFLOWS, Dataflow, get_dataflow
 from acceldse.mapper.cost import CostResult, evaluate
-from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.mapping import Mapping, check_structure
 from acceldse.mapper.search import SearchResult, run_search
 from acceldse.mapper.space import MappingSpace
 from acceldse.simulator.specs.hierarchy import Hierarchy
@@ -244,13 +244,8 @@ def evaluate_mapping(network: Network | str, hardware: str | Path | Hierarchy, l
                         accepted=", ".join(names[:12]) + (" ..." if len(names) > 12 else ""))
     source = "mapping" if isinstance(mapping, Mapping) else str(mapping)
     m = mapping if isinstance(mapping, Mapping) else Mapping.from_yaml(mapping)
+    check_structure(m, chosen, hierarchy, source=source)
     return chosen, hierarchy, evaluate(chosen, hierarchy, m, source=source)
 
 
-def results_table(results: list[LayerMapping]) -> pd.DataFrame:
-    """The DataFrame of a list of ``LayerMapping`` (``RESULT_COLUMNS``)."""
-    return pd.DataFrame([r.row() for r in results], columns=list(RESULT_COLUMNS))
-
-
-__all__ = ["RESULT_COLUMNS", "LayerMapping", "NetworkMapping", "evaluate_mapping", "map_layer", "map_network",
-           "results_table"]
+__all__ = ["RESULT_COLUMNS", "LayerMapping", "NetworkMapping", "evaluate_mapping", "map_layer", "map_network"]

@@ -181,10 +181,15 @@ class Mapping:
             raise SpecError("missing list of levels", source=source, key="mapping", value=raw,
                             accepted="a list of {level, temporal, order, spatial_x, spatial_y, keeps}")
         levels = []
+        seen: dict[str, int] = {}
         for i, entry in enumerate(raw):
             key = f"mapping[{i}]"
             if not isinstance(entry, dict) or not isinstance(entry.get("level"), str):
                 raise SpecError("each entry needs a 'level' name", source=source, key=key, value=entry)
+            if entry["level"] in seen:
+                raise SpecError(f"level listed twice (first as mapping[{seen[entry['level']]}])", source=source,
+                                key=f"{key}.level", value=entry["level"], accepted="each level at most once")
+            seen[entry["level"]] = i
             reject_unknown(entry, _LEVEL_KEYS, source=source, prefix=f"{key}.")
             tables = [_factors(entry.get(k, {}), source=source, key=f"{key}.{k}")
                       for k in ("temporal", "spatial_x", "spatial_y")]
@@ -248,6 +253,34 @@ class Mapping:
             ext = ext * a.temporal[lvl] * a.spatial_x[lvl] * a.spatial_y[lvl]
             out.append([int(tile_words(ext, wl, ds)) for ds in range(3)])
         return out[::-1]
+
+
+def check_structure(mapping: Mapping, layer: Layer, hierarchy: Hierarchy, *, source: str = "mapping") -> None:
+    """A given mapping's structure, before its cost: every dim covered (naming the levels the mapping
+    leaves out, whose factors count as 1) and no factor larger than covering the dim needs (a loop that
+    iterates over padding only: ``Q: 70`` and ``Q: 2`` for Q = 14)."""
+    listed = {lm.level for lm in mapping.levels}
+    missing = [lv.name for lv in hierarchy.levels if lv.name not in listed]
+    for d, size in layer.dims.items():
+        factors = [(lm.level, kind, table[d]) for lm in mapping.levels
+                   for kind, table in (("temporal", lm.temporal), ("spatial_x", lm.spatial_x),
+                                       ("spatial_y", lm.spatial_y)) if table.get(d, 1) > 1]
+        product = int(np.prod([f for _, _, f in factors])) if factors else 1
+        if product < size:
+            hint = f"; the mapping has no entry for level(s) {', '.join(missing)} (their factors are 1)" \
+                if missing else ""
+            raise SpecError(f"illegal mapping: factors of {d} multiply to {product}, short of the layer's "
+                            f"{d}={size}{hint}",
+                            source=source, key=f"layer {layer.name!r}",
+                            accepted=f"factors of {d} over the levels whose product is at least {size}")
+        for level, kind, f in factors:
+            need = -(-size // (product // f))
+            if need < f:
+                raise SpecError(f"illegal mapping: factors of {d} over-cover the layer's {d}={size}: they multiply to "
+                                f"{product}, "
+                                f"and {level}.{kind}.{d} = {f} could be {need} (the rest iterates over padding)",
+                                source=source, key=f"{level}.{kind}.{d}", value=f,
+                                accepted=f"factors whose product is the smallest that covers {d}={size}")
 
 
 def _factors(raw: Any, *, source: str, key: str) -> dict[str, int]:

@@ -31,9 +31,6 @@ from acceldse.workloads.errors import SpecError
 DIMS: tuple[str, ...] = ("N", "G", "K", "C", "P", "Q", "R", "S")
 """Canonical loop dimensions, outermost-first display order."""
 
-OPERANDS: tuple[str, ...] = ("inputs", "weights", "outputs")
-"""Dataspaces of a layer (Timeloop names)."""
-
 MAX_LAYER_ITERATIONS = 2**50
 """Most loop iterations (MACs of a MAC layer) per layer: every count derived from a layer stays exact
 in int64 and float64 arithmetic."""
@@ -288,9 +285,6 @@ class Layer:
 
     def with_name(self, name: str) -> Layer:
         return replace(self, name=name)
-
-    def with_batch(self, batch: int) -> Layer:
-        return replace(self, N=batch)
 
     def summary(self) -> str:
         m, n, k = self.gemm

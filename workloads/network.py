@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -94,15 +90,3 @@ class Network:
                              key=lambda e: ([x.name for x in keep].index(e[1]), e[0])))
         return Network(name=self.name, layers=tuple(keep), edges=edges or (), source=self.source)
 
-    def to_dataframe(self) -> pd.DataFrame:
-        """One row per layer: op, loop bounds, GEMM view, MACs and operand bytes."""
-        import pandas as pd  # here, not at import: the CLI's --help and list stay fast
-
-        rows = []
-        for layer in self.layers:
-            m, n, k = layer.gemm
-            rows.append({"layer": layer.name, "op": layer.op, **layer.dims, "H": layer.H, "W": layer.W,
-                         "stride": layer.stride[0], "gemm_m": m, "gemm_n": n, "gemm_k": k, "macs": layer.macs,
-                         "input_bytes": layer.input_bytes, "weight_bytes": layer.weight_bytes,
-                         "output_bytes": layer.output_bytes})
-        return pd.DataFrame(rows)

@@ -36,9 +36,6 @@ LAYER_OPS: frozenset[str] = frozenset({"Conv", "Gemm", "MatMul", "MaxPool", "Ave
                                        "GlobalMaxPool"})
 """Ops mapped to conv / gemm / matmul / pool layers."""
 
-SUPPORTED_OPS: frozenset[str] = ELTWISE_OPS | PASS_THROUGH_OPS | METADATA_OPS | LAYER_OPS
-
-
 @dataclass(frozen=True)
 class NodeView:
     """A node with what a mapper needs.

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, output_path, print_csv, print_json
+from acceldse.simulator.fidelities import FIDELITIES
 from acceldse.simulator.specs.presets import kind_help
 
 KINDS = ("roofline", "breakdown", "pareto", "heatmap", "best-so-far", "timeline")
@@ -37,7 +38,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--hardware", default="scalesim-32x32",
                    help=f"roofline/breakdown/timeline: {kind_help('systolic')} or a YAML spec (default scalesim-32x32)")
     p.add_argument("--dataflow", default=None, help="roofline/breakdown: os | ws | is | all")
-    p.add_argument("--fidelity", default="analytical", choices=("analytical", "event", "cycle"))
+    p.add_argument("--fidelity", default="analytical", choices=tuple(FIDELITIES))
     p.add_argument("--table", default="points", help="table of a result store (default: points)")
     p.add_argument("--where", default=None, help="SQL filter on a result store")
     p.add_argument("--x", default="energy_pj", help="pareto/heatmap: x column")

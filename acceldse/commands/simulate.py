@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("acceldse.simulate")
 
-FIDELITIES = ("analytical", "event", "cycle")  # acceldse.api.FIDELITIES (a test keeps them equal)
-COMPAT_MODES = ("scalesim",)
 
 EXAMPLES = f"""examples:
   acceldse simulate                                   # ResNet-18 on SCALE-Sim's 32x32 default, os
@@ -41,6 +39,7 @@ TOTAL_COLUMNS = ["dataflow", "macs", "total_cycles", "compute_cycles", "stall_cy
 
 
 def add_parser(sub: Any) -> None:
+    from acceldse.simulator.fidelities import COMPAT_MODES, DEFAULT_MAX_WORK, FIDELITIES  # no numba, no pandas
     from acceldse.simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
 
     p = sub.add_parser("simulate", help="simulate a workload on an accelerator",
@@ -52,17 +51,20 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--hardware", default="scalesim-32x32",
                    help=f"{kind_help('systolic')}, a YAML spec or a SCALE-Sim .cfg (default scalesim-32x32)")
     p.add_argument("--dataflow", default=None, help="os | ws | is | all (default: the hardware's, else os)")
-    p.add_argument("--fidelity", default="analytical", choices=FIDELITIES,
-                   help="analytical | event | cycle (not with --compat, which reports the peer's own numbers)")
-    p.add_argument("--compat", default=None, choices=COMPAT_MODES,
-                   help="report a peer tool's numbers (SCALE-Sim 3.0.0, CALC mode)")
+    p.add_argument("--fidelity", default="analytical", choices=tuple(FIDELITIES),
+                   help="; ".join(f"{f.name}: {f.help}" for f in FIDELITIES.values())
+                   + " (not with --compat, which reports the peer's own numbers)")
+    p.add_argument("--compat", default=None, choices=tuple(COMPAT_MODES),
+                   help="report a peer tool's numbers: "
+                   + "; ".join(f"{f.name}: {f.help}" for f in COMPAT_MODES.values()))
     p.add_argument("--batch", type=int, default=None, help="batch size for zoo workloads")
     p.add_argument("--seq-len", type=int, default=None, help="sequence length for transformer zoo workloads")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="other zoo parameters, e.g. --param width=0.5 --param resolution=160 --param kv_len=2048")
     p.add_argument("--max-work", type=float, default=None, metavar="N",
-                   help="the most work accepted before starting: PE-cycles of the largest layer (cycle, default "
-                        "5e8), folds (event, default 5e5) or MACs (--compat, default 1e11)")
+                   help="the most work accepted before starting: " + ", ".join(
+                       f"{f.work_unit} ({name}, default {DEFAULT_MAX_WORK[name]:.0e})"
+                       for name, f in {**FIDELITIES, **COMPAT_MODES}.items() if f.work_unit))
     p.add_argument("--out", default=None, help="write the per-layer table to a .csv or .parquet file")
     p.add_argument("--all-columns", action="store_true", help="print every column, not the summary set")
     add_output_options(p)

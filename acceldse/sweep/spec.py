@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from acceldse.dataflows.dataflow import resolve_dataflows
+from acceldse.simulator.fidelities import FIDELITIES
 from acceldse.simulator.specs.accelerator import (
     _ARRAY_KEYS,
     _TIER_KEYS,
@@ -56,7 +57,6 @@ from acceldse.simulator.specs.renames import TIER_RENAMES, read_renamed
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.spec_io import load_yaml, parse_bytes, parse_yaml, reject_unknown
 
-FIDELITIES = ("analytical", "event", "cycle")
 SPEC_KEYS = {"version", "name", "workload", "params", "hardware", "dataflow", "fidelity", "axes", "sample", "layers",
              "constraints"}
 SPECIAL_AXES = ("workload", "dataflow", "fidelity")

@@ -2,7 +2,8 @@
 of the streaming engine (``simulator.streaming.net``).
 
 May import: ``simulator.specs``, ``simulator.streaming`` (the engine), ``simulator.systolic`` (fold
-schedules), ``simulator.tiers`` (weight placement), ``simulator.result``, ``dataflows``, ``workloads``."""
+schedules), ``simulator.fpga`` (the pipeline of a heterogeneous system), ``simulator.tiers`` (weight
+placement), ``simulator.result``, ``dataflows``, ``workloads``."""
 
 from acceldse.simulator.event.table import EVENT_COLUMNS, EventRun, event_run, event_table
 

@@ -143,34 +143,43 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
 def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
     """Run independent layers (each from cycle 0 on its own link) in one graph, one kernel call."""
     net = Net("layers")
-    programs = []
-    for j, job in enumerate(jobs):
-        link = net.resource(job.link_name, shared=job.shared)
-        progs = []
-        for c, (load, write, cyc) in enumerate(zip(job.loads, job.writes, job.per_fold)):
-            n = load.shape[0]
-            kind, fold = dma_program(load, write)
-            if n == 0:
-                progs.append((kind, fold, -1, -1))
-                continue
-            ready = net.channel(f"{j}:ready{c}", capacity=n)
-            done = net.channel(f"{j}:done{c}", capacity=n)
-            work = np.where(kind == _WRITE, write[fold], np.where(kind == _LOAD, load[fold], 0))
-            dma = net.context(f"{j}:dma{c}", kind.size, work=work.astype(np.float64), resource=link,
-                              latency=np.where((kind == _READY) & (load[fold] > 0), float(job.latency), 0.0),
-                              inputs=[(done, (kind == _WRITE).astype(np.int64))],
-                              outputs=[(ready, (kind == _READY).astype(np.int64))])
-            core = net.context(f"{j}:core{c}", n, ii=float(cyc), latency=float(cyc), inputs=[(ready, 1)],
-                               outputs=[(done, 1)])
-            progs.append((kind, fold, dma, core))
-        programs.append((link, progs))
+    added = [add_fold_job(net, job, prefix=f"{j}:") for j, job in enumerate(jobs)]
     run = net.run(record=True)
-    return [_collect(run, job, link, progs, record) for job, (link, progs) in zip(jobs, programs)]
+    return [collect_fold_job(run, job, link, progs, record) for job, (link, progs) in zip(jobs, added)]
 
 
-def _collect(run: NetRun, job: FoldJob, link: int, progs: list[tuple[np.ndarray, np.ndarray, int, int]],
-             record: bool) -> tuple[list[CoreRun], Link]:
-    """One layer's cores and link from the batched run."""
+FoldGraph = tuple[int, list[tuple[np.ndarray, np.ndarray, int, int]]]
+"""A fold job added to a net: its link and, per core, the DMA program and the two context ids."""
+
+
+def add_fold_job(net: Net, job: FoldJob, *, prefix: str = "", link: int | None = None) -> FoldGraph:
+    """Add a layer's DMA engines and arrays to ``net`` (names prefixed ``prefix``), on ``link``
+    (default: a link of its own)."""
+    if link is None:
+        link = net.resource(job.link_name, shared=job.shared)
+    progs = []
+    for c, (load, write, cyc) in enumerate(zip(job.loads, job.writes, job.per_fold)):
+        n = load.shape[0]
+        kind, fold = dma_program(load, write)
+        if n == 0:
+            progs.append((kind, fold, -1, -1))
+            continue
+        ready = net.channel(f"{prefix}ready{c}", capacity=n)
+        done = net.channel(f"{prefix}done{c}", capacity=n)
+        work = np.where(kind == _WRITE, write[fold], np.where(kind == _LOAD, load[fold], 0))
+        dma = net.context(f"{prefix}dma{c}", kind.size, work=work.astype(np.float64), resource=link,
+                          latency=np.where((kind == _READY) & (load[fold] > 0), float(job.latency), 0.0),
+                          inputs=[(done, (kind == _WRITE).astype(np.int64))],
+                          outputs=[(ready, (kind == _READY).astype(np.int64))])
+        core = net.context(f"{prefix}core{c}", n, ii=float(cyc), latency=float(cyc), inputs=[(ready, 1)],
+                           outputs=[(done, 1)])
+        progs.append((kind, fold, dma, core))
+    return link, progs
+
+
+def collect_fold_job(run: NetRun, job: FoldJob, link: int, progs: list[tuple[np.ndarray, np.ndarray, int, int]],
+                     record: bool = False) -> tuple[list[CoreRun], Link]:
+    """One layer's cores (end, stalls by cause) and link from a run of its net."""
     runs = []
     spans: list[tuple[str, str, float, float]] = []
     latency = job.latency

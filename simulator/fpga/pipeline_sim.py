@@ -16,13 +16,13 @@ naming the circular wait and the full and empty FIFOs.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from acceldse.simulator.fpga.stage import Folding, stage_cost
-from acceldse.simulator.streaming.net import Net
+from acceldse.simulator.streaming.net import Net, NetRun
 from acceldse.simulator.streaming.result import StreamDeadlockError
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
@@ -127,36 +127,90 @@ def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None =
         return d
 
     net = Net(network.name)
-    fifo = {edge: net.channel(f"{edge[0]}->{edge[1]}", capacity=depth(edge)) for edge in network.edges}
+    pipe = add_pipeline(net, network, cycles, samples=samples, fifo_rows=depth)
+    return pipeline_result(net.run(record=True), pipe)
+
+
+@dataclass(frozen=True)
+class OffChip:
+    """The link a pipeline's sources read their input rows over and its sinks write their output rows over.
+
+    Attributes:
+        resource: the link (a resource of the :class:`Net`).
+        read_bytes_per_cycle, write_bytes_per_cycle: its bandwidth each way (a row costs
+            ``ceil(row bytes / bandwidth)`` full-bandwidth cycles of it).
+    """
+
+    resource: int
+    read_bytes_per_cycle: float
+    write_bytes_per_cycle: float
+
+
+@dataclass(frozen=True)
+class PipelineGraph:
+    """A pipeline added to a :class:`Net`: what :func:`pipeline_result` needs to read its run."""
+
+    network: Network
+    samples: int
+    cycles: dict[str, int]
+    programs: dict[str, tuple[int, int, list[int], list[float]]]
+
+
+def add_pipeline(net: Net, network: Network, cycles: Mapping[str, int], *, samples: int,
+                 fifo_rows: Callable[[tuple[str, str]], int], prefix: str = "",
+                 offchip: OffChip | None = None) -> PipelineGraph:
+    """Add the stage contexts and row FIFOs of ``network`` to ``net`` (names prefixed ``prefix``).
+
+    ``cycles``: cycles per sample of each stage; ``fifo_rows(edge)``: each FIFO's depth. Without
+    ``offchip`` sources read and sinks write without limit; with it a loader context moves each
+    source's input rows over the link (2-row buffer) and a storer moves each sink's output rows.
+    """
+    fifo = {edge: net.channel(f"{prefix}{edge[0]}->{edge[1]}", capacity=fifo_rows(edge)) for edge in network.edges}
     programs = {}
     for layer in network:
         preds, succs = network.predecessors(layer.name), network.successors(layer.name)
-        reads, writes, ii = _stage_program(layer, [network[p].P for p in preds], len(succs),
-                                           cycles[layer.name] / layer.P)
+        ins = [(fifo[(p, layer.name)], network[p].P) for p in preds]
+        outs_ch = [fifo[(layer.name, s)] for s in succs]
+        if offchip is not None and not preds:
+            row = math.ceil(layer.input_bytes / layer.H / offchip.read_bytes_per_cycle)
+            ins.append((net.loader(f"{prefix}load {layer.name}", samples * layer.H, row, offchip.resource), layer.H))
+        if offchip is not None and not succs:
+            row = math.ceil(layer.output_bytes / layer.P / offchip.write_bytes_per_cycle)
+            outs_ch.append(net.storer(f"{prefix}store {layer.name}", samples * layer.P, row, offchip.resource))
+        reads, writes, ii = _stage_program(layer, [t for _, t in ins], len(outs_ch), cycles[layer.name] / layer.P)
         period = len(ii)
         outs = []
-        for j, succ in enumerate(succs):
-            mine = set(writes[j::len(succs)])
-            outs.append((fifo[(layer.name, succ)], [int(f in mine) for f in range(period)]))
-        net.context(layer.name, samples * period, ii=ii,
-                    inputs=[(fifo[(p, layer.name)], reads[i]) for i, p in enumerate(preds)], outputs=outs)
-        programs[layer.name] = (period, writes, ii)
-    run = net.run(record=True)
+        for j, ch in enumerate(outs_ch):
+            mine = set(writes[j::len(outs_ch)])
+            outs.append((ch, [int(f in mine) for f in range(period)]))
+        index = net.context(f"{prefix}{layer.name}", samples * period, ii=ii,
+                            inputs=[(ch, reads[i]) for i, (ch, _) in enumerate(ins)], outputs=outs)
+        programs[layer.name] = (index, period, writes, ii)
+    return PipelineGraph(network, samples, dict(cycles), programs)
+
+
+def pipeline_result(run: NetRun, pipe: PipelineGraph) -> PipelineSimResult:
+    """Finish times, interval and stalls of a pipeline from its run.
+
+    Raises:
+        StreamDeadlockError: the run deadlocked.
+    """
     if run.deadlock is not None:
         raise StreamDeadlockError(run.deadlock)
+    network, samples = pipe.network, pipe.samples
     stall = {}
     for layer in network:
-        period, writes, ii = programs[layer.name]
-        starts, _ = run.times(layer.name)
+        index, period, writes, ii = pipe.programs[layer.name]
+        starts, _ = run.times(index)
         k = (np.arange(samples)[:, None] * period + np.asarray(writes, np.int64)[None, :]).ravel()
         waited = starts[k] - (starts[k - 1] + np.asarray(ii)[(k - 1) % period])
         stall[layer.name] = float(np.cumsum(np.concatenate(([0.0], waited)))[-1])
-    sinks = [layer for layer in network if not network.successors(layer.name)]
-    done = np.max([run.times(s.name)[0][programs[s.name][0] - 1::programs[s.name][0]] for s in sinks], axis=0)
+    sinks = [pipe.programs[layer.name] for layer in network if not network.successors(layer.name)]
+    done = np.max([run.times(index)[0][period - 1::period] for index, period, _, _ in sinks], axis=0)
     finish = [float(t) for t in done]
     half = len(finish) // 2
     interval = (finish[-1] - finish[half - 1]) / (len(finish) - half) if len(finish) > 2 else finish[1] - finish[0]
-    return PipelineSimResult(samples, tuple(finish), interval, max(cycles.values()), stall, finish[-1])
+    return PipelineSimResult(samples, tuple(finish), interval, max(pipe.cycles.values()), stall, finish[-1])
 
 
 def partition_network(network: Network, names: tuple[str, ...] | list[str]) -> Network:

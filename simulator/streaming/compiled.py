@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,11 +15,15 @@ from acceldse.simulator.streaming.result import StreamResult
 from acceldse.workloads.errors import SpecError
 
 
-def lower(graph: StreamGraph) -> Net:
-    """The graph as a cycle-level (int64) :class:`Net`: one context per context, one channel per channel.
+def lower(graph: StreamGraph, net: Net | None = None, *, prefix: str = "",
+          inputs: Mapping[str, list[tuple[int, int]]] | None = None,
+          outputs: Mapping[str, list[tuple[int, int]]] | None = None) -> Net:
+    """The graph as contexts and channels of a :class:`Net`: one context per context, one channel per channel.
 
     A context's latency is its outputs' latency; a channel's initial tokens count as written
-    ``latency`` cycles before 0 (visible at 0).
+    ``latency`` cycles before 0 (visible at 0). By default a new cycle-level (int64) net; or added
+    to ``net`` with names prefixed ``prefix``, ``inputs`` / ``outputs`` giving extra ports
+    ``(channel, tokens per firing)`` per context name (e.g. a loader feeding a source).
 
     Raises:
         SpecError: the graph has a generator context (use the SimPy executor).
@@ -27,17 +32,19 @@ def lower(graph: StreamGraph) -> Net:
         names = [c.name for c in graph.contexts if not isinstance(c, Context)]
         raise SpecError("the compiled executor runs static-rate graphs only", source=graph.name,
                         key="contexts", value=names, accepted="Context (use executor='simpy' for generators)")
-    net = Net(graph.name, np.int64)
+    net = Net(graph.name, np.int64) if net is None else net
     index = {}
     for ch in graph.channels:
         vis = graph.context(ch.src_context).latency_cycles + ch.latency_cycles
-        index[ch.name] = net.channel(ch.name, capacity=ch.capacity, latency=ch.latency_cycles,
+        index[ch.name] = net.channel(prefix + ch.name, capacity=ch.capacity, latency=ch.latency_cycles,
                                      initial=ch.initial_tokens, initial_write=-vis)
     for ctx in graph.contexts:
         assert isinstance(ctx, Context)
-        net.context(ctx.name, ctx.firings, ii=ctx.ii_cycles, latency=ctx.latency_cycles,
-                    inputs=[(index[graph.port_channel[(ctx.name, p)].name], ctx.rates[p]) for p in ctx.inputs],
-                    outputs=[(index[graph.port_channel[(ctx.name, p)].name], ctx.rates[p]) for p in ctx.outputs])
+        net.context(prefix + ctx.name, ctx.firings, ii=ctx.ii_cycles, latency=ctx.latency_cycles,
+                    inputs=[(index[graph.port_channel[(ctx.name, p)].name], ctx.rates[p]) for p in ctx.inputs]
+                    + list((inputs or {}).get(ctx.name, [])),
+                    outputs=[(index[graph.port_channel[(ctx.name, p)].name], ctx.rates[p]) for p in ctx.outputs]
+                    + list((outputs or {}).get(ctx.name, [])))
     return net
 
 

@@ -121,6 +121,11 @@ class Net:
     _res: list[str] = field(default_factory=list)
     _shared: list[bool | None] = field(default_factory=list)
 
+    @property
+    def n_contexts(self) -> int:
+        """Contexts declared so far (the next one's id)."""
+        return len(self._ctxs)
+
     def resource(self, name: str, *, shared: bool | None = None) -> int:
         """A shared resource (e.g. a memory link, work in full-bandwidth cycles); returns its id.
 
@@ -166,6 +171,20 @@ class Net:
         self._ctxs.append(_Ctx(name, int(firings), ins, outs, _pattern(ii, self.dtype), _pattern(latency, self.dtype),
                                w, -1 if resource is None else resource))
         return index
+
+    def loader(self, name: str, tokens: int, work: float, resource: int, *, capacity: int = 2) -> int:
+        """A DMA context moving ``tokens`` tokens over ``resource`` (``work`` each) into a new channel
+        of ``capacity`` tokens; returns the channel (give it to its consumer as an input)."""
+        ch = self.channel(name, capacity=capacity)
+        self.context(name, 2 * tokens, work=[work, 0], outputs=[(ch, [0, 1])], resource=resource)
+        return ch
+
+    def storer(self, name: str, tokens: int, work: float, resource: int, *, capacity: int = 2) -> int:
+        """A DMA context taking ``tokens`` tokens from a new channel of ``capacity`` tokens and moving
+        each over ``resource`` (``work`` each); returns the channel (give it to its producer as an output)."""
+        ch = self.channel(name, capacity=capacity)
+        self.context(name, tokens, work=work, inputs=[(ch, 1)], resource=resource)
+        return ch
 
     def run(self, *, record: bool = False) -> NetRun:
         """Run to completion (or deadlock) on the compiled kernel."""

@@ -268,9 +268,8 @@ def cycle_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *
                 raise SpecError(f"layer too large for cycle fidelity ({layer.macs:,} MACs, {cost:,} PE-cycles "
                                 f"with {df.name} on {acc.array.rows}x{acc.array.cols})",
                                 source=f"{network.name}: layer {layer.name!r}", key="max_pe_cycles", value=cost,
-                                accepted=f"at most {limit:,} PE-cycles per layer; raise the limit (simulate("
-                                         "max_work=...), CLI --max-work), use the analytical model or a smaller "
-                                         "workload")
+                                accepted=f"at most {limit:,} PE-cycles per layer; raise max_work, use the analytical "
+                                         "model or a smaller workload")
     analytical = analytical_counts(network, acc, dataflows)
     rng = np.random.default_rng(seed)
     rows: list[dict[str, Any]] = []

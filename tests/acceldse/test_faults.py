@@ -313,10 +313,12 @@ def test_huge_gemm_at_analytical_fidelity_needs_no_per_fold_memory() -> None:
     from acceldse.workloads.network import Network
 
     net = Network("huge", [gemm("g", 140_000, 140_000, 1)])  # 3.1e8 folds on 8x8 (4.9 GB when walked)
-    multi = acceldse.load_hardware("tpu-hbm-like").replace(array={"rows": 8, "cols": 8})  # 4 cores
+    multi = acceldse.load_hardware("tpu-hbm-like").replace(array={"rows": 8, "cols": 8},
+                                                           tiers={"hbm": {"capacity_bytes": "32GiB"}})  # 4 cores
     acceldse.simulate(Network("warm", [gemm("g", 64, 64, 1)]), multi, "os")  # compile outside the measure
+    edge = acceldse.load_hardware("edge-8x8").replace(tiers={"dram": {"capacity_bytes": "32GiB"}})  # holds 19.6 GB
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    totals = acceldse.simulate(net, "edge-8x8", "os").totals.iloc[0]
+    totals = acceldse.simulate(net, edge, "os").totals.iloc[0]
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert totals["folds"] == 17_500 ** 2 and grown_mib < 300
     with pytest.raises(SpecError, match=r"306,250,000 folds on a 4-core design"):  # refused, not 4.9 GB
@@ -341,3 +343,118 @@ def test_bad_input_leftovers_are_one_line(tmp_path: Path, capsys: pytest.Capture
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and match in err[0], err
+
+
+def test_resume_with_layers_true_fills_the_layer_rows(tmp_path: Path) -> None:
+    store = tmp_path / "r.duckdb"
+    spec = write(tmp_path, spec_text("[4, 8]"))
+    first = run_sweep(spec, store)
+    spec.write_text(spec_text("[4, 8]") + "layers: true\n")
+    again = run_sweep(spec, store)
+    assert again.evaluated == first.points  # every point stored without its layer rows is evaluated again
+    with ResultStore(store, create=False) as db:
+        layers = db.read("layers")
+        assert db.count("points") == first.points
+    assert set(layers["point_id"]) == set(db_points(store)) and layers["layer_id"].is_unique
+
+
+def db_points(store: Path) -> list[str]:
+    with ResultStore(store, create=False) as db:
+        return db.read("points")["point_id"].tolist()
+
+
+def test_layer_rows_bounded_by_the_free_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 1000, 1000))
+    spec = write(tmp_path, spec_text("[4, 8]") + "layers: true\n")
+    with pytest.raises(SpecError, match="layer rows, about .* GiB, more than the"):
+        run_sweep(spec, tmp_path / "r.duckdb")
+    assert not (tmp_path / "r.duckdb").exists()
+
+
+def test_ray_output_never_reaches_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    from acceldse.sweep.backends import stdout_to_stderr
+
+    with stdout_to_stderr():
+        os.write(1, b"raylet says hello\n")  # what Ray's processes print, at the descriptor level
+    print("result")
+    out, err = capfd.readouterr()
+    assert out == "result\n" and "raylet says hello" in err
+
+
+GOLDEN_MAPPING = ROOT / "mapper" / "presets" / "eyeriss_like_golden.yaml"
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (("DRAM\n    temporal: {P: 8, Q: 2, K: 4}", "DRAM\n    temporal: {P: 8, Q: 20, K: 4}"),
+     r"over-cover the layer's Q=112: they multiply to 1120, and DRAM.temporal.Q = 20 could be 2"),
+    (("  - level: psum_spad\n    temporal: {K: 8}\n", ""),
+     r"factors of K multiply to 4, short of the layer's K=32; the mapping has no entry for level\(s\) psum_spad"),
+    (("  - level: ifmap_spad\n", "  - level: ifmap_spad\n  - level: ifmap_spad\n"),
+     r"level listed twice \(first as mapping\[3\]\)"),
+])
+def test_mapping_structure_errors_are_named(tmp_path: Path, edit: tuple[str, str], match: str) -> None:
+    from acceldse.mapper.api import evaluate_mapping
+    from acceldse.workloads.layer import conv2d
+    from acceldse.workloads.network import Network
+
+    text = GOLDEN_MAPPING.read_text()
+    assert edit[0] in text
+    path = tmp_path / "m.yaml"
+    path.write_text(text.replace(edit[0], edit[1]))
+    net = Network("one", (conv2d("golden", 3, 32, 224, 3, stride=2, padding=(0, 0, 1, 1)),))
+    evaluate_mapping(net, "eyeriss_like", None, GOLDEN_MAPPING)  # the published mapping itself is legal
+    with pytest.raises(SpecError, match=match):
+        evaluate_mapping(net, "eyeriss_like", None, path)
+
+
+def test_outermost_tier_smaller_than_a_layer_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import acceldse
+
+    tiny = acceldse.load_hardware("scalesim-32x32").replace(tiers={"dram": {"capacity_bytes": 1}})
+    with pytest.raises(SpecError, match="outermost tier 'dram' holds 1 bytes, less than"):
+        acceldse.simulate("resnet18", tiny)
+    spec = write(tmp_path, spec_text("[4, 8]").replace("axes:\n", "axes:\n  tiers.1.capacity_bytes: [1, 8GiB]\n"))
+    assert main(["sweep", str(spec), "--store", str(tmp_path / "r.duckdb")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "tiers.dram.capacity_bytes" in err[0], err
+
+
+def test_ctrl_c_during_a_commit_arrives_after_it(tmp_path: Path) -> None:
+    from acceldse.store import signals_deferred
+
+    with ResultStore(tmp_path / "s.duckdb") as db:
+        with pytest.raises(KeyboardInterrupt), signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)  # arrives mid-transaction: held until it has committed
+            db.insert("t", pd.DataFrame({"k": ["a", "b"], "x": [1, 2]}), key="k")
+        assert db.count("t") == 2
+
+
+def test_exhausted_ray_retries_are_one_line() -> None:
+    from types import SimpleNamespace
+
+    from acceldse.sweep.backends import _ray_get
+
+    class RayError(Exception):
+        pass
+
+    def get(refs: list[object]) -> list[object]:
+        raise RayError("Task failed after 3 retries: worker died\n  (long Ray traceback)")
+
+    fake = SimpleNamespace(exceptions=SimpleNamespace(RayError=RayError), get=get)
+    with pytest.raises(SpecError, match=r"Ray could not run a task \(RayError: Task failed after 3 retries: "
+                                        r"worker died\); committed rows are kept") as err:
+        _ray_get(fake, [object()])
+    assert "\n" not in str(err.value)
+
+
+def test_writable_store_in_a_read_only_folder_refused_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    store = tmp_path / "r.duckdb"
+    ResultStore(store).close()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))
+    with pytest.raises(SpecError, match=r"is not writable \(DuckDB writes its journal r.duckdb.wal"):
+        run_sweep(write(tmp_path, spec_text("[4, 8]")), store)  # before planning, not at the first commit

@@ -106,6 +106,10 @@ def test_proxy_is_tied_to_what_it_learned(trained: tuple[Path, dict], logged: Pa
     assert plain.step(plain.action_space.sample())[4]["predicted"] is False
     with pytest.raises(SpecError, match="trained on another workload"):  # never a resnet18 design
         make_env(ENV, {**KW, "workload": "resnet18", "proxy": str(out)})
+    conditioned = make_env(ENV, {"workloads": ["alexnet", "resnet18"], "proxy": str(out)})
+    conditioned.reset(options={"workload": "alexnet"})
+    with pytest.raises(SpecError, match="trained on another workload"):  # an episode of another workload
+        conditioned.reset(options={"workload": "resnet18"})
     with pytest.raises(SpecError, match="trained on another fidelity"):
         make_env(ENV, {**KW, "fidelity": "event", "proxy": str(out)})
     # two workloads in one store: refused, never merged into one proxy

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 FAST_KWARGS: dict[str, dict] = {
-    "acceldse/AcceleratorDesign-v0": {"workload": "resnet18"},
+    "acceldse/AcceleratorDesign-v0": {"workloads": ["resnet18", "mobilenet_v1"]},  # workload-conditioned
     "acceldse/FpgaDesign-v0": {"workload": "lenet", "platform": "zc706"},
     "acceldse/Mapping-v0": {"workload": "mobilenet_v1", "hardware": "simple_ws_32x32"},
     "acceldse/CoExploration-v0": {"tasks": ["digits"], "sub_accelerators": 2, "mapper_budget": 100},

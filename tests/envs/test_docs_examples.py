@@ -12,7 +12,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
 
 
 def test_doc_has_the_examples() -> None:
-    assert len(BLOCKS) == 4 and any("PPO(" in b for b in BLOCKS) and any("for _ in range(500)" in b for b in BLOCKS)
+    assert len(BLOCKS) == 5 and any("PPO(" in b for b in BLOCKS) and any("for _ in range(500)" in b for b in BLOCKS)
     ppo = next(b for b in BLOCKS if "PPO(" in b)
     test = (Path(__file__).parent / "test_ppo.py").read_text()
     for setting in ("n_steps=256", "batch_size=64", "n_epochs=5", "learning_rate=3e-3", '"net_arch": [64, 64]'):
