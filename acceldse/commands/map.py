@@ -78,11 +78,31 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--timeloop", type=Path, nargs="+", default=None, metavar="FILE",
                         help="Timeloop input YAML files (architecture v0.4, ERT, optional ART, problem and "
                              "mapping); they replace --hardware, and --workload too when they define a problem")
+    parser.add_argument("--timeloop-var", action="append", default=[], metavar="NAME=VALUE",
+                        help="a value for the jinja2 templates of --timeloop files (timeloopfe's "
+                             "jinja2_parse_data; VALUE is read as YAML: 8, false, text); repeatable")
     parser.add_argument("--cascade", type=Path, default=None, metavar="FILE",
                         help="a cascade of extended Einsums (YAML: ranks, einsums; optional hardware and mapping): "
                              "evaluate its fused mapping (or the single Einsum) and print per-Einsum stats")
     add_output_options(parser, check="a layer has no legal mapping")
     parser.set_defaults(func=run)
+
+
+def _template_vars(pairs: list[str]) -> dict[str, Any]:
+    """``--timeloop-var NAME=VALUE`` pairs -> {NAME: VALUE read as YAML}."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise bad_input("expected NAME=VALUE", flag="--timeloop-var", value=pair,
+                            accepted="e.g. reg_enabled=false")
+        try:
+            out[name.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            out[name.strip()] = value
+    return out
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -93,7 +113,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from acceldse.mapper.timeloop.stats import format_stats
 
     if args.timeloop:
-        tl = run_timeloop(args.timeloop, args.mapping, objective=args.objective, search=args.search,
+        tl = run_timeloop(args.timeloop, args.mapping, template_vars=_template_vars(args.timeloop_var),
+                          objective=args.objective, search=args.search,
                           budget=args.budget, seed=args.seed, pad=args.pad)
         if tl.unapplied_constraints:
             print("note: searched without these Timeloop constraints: " + "; ".join(tl.unapplied_constraints),
@@ -134,13 +155,14 @@ def run(args: argparse.Namespace) -> int:
         for path in args.timeloop:
             if not path.is_file():
                 raise bad_input("no such file", flag="--timeloop", value=str(path))
-        if has_problem(args.timeloop):
+        template_vars = _template_vars(args.timeloop_var)
+        if has_problem(args.timeloop, template_vars):
             single_layer = True
         else:                                   # a Timeloop architecture as the hardware of --workload
             if args.mapping is not None:
                 raise bad_input("--mapping with --timeloop needs the Timeloop problem", flag="--timeloop",
                                 value=[str(p) for p in args.timeloop], accepted="files that include 'problem:'")
-            hardware, unapplied = timeloop_hardware(args.timeloop)
+            hardware, unapplied = timeloop_hardware(args.timeloop, template_vars=template_vars)
             if unapplied:
                 print("note: searching without these Timeloop constraints: " + "; ".join(unapplied), file=sys.stderr)
     if single_layer:

@@ -4,13 +4,15 @@
 its inputs): ``architecture`` (v0.4 ``subtree``/``local`` tree), ``problem`` (shape +
 instance), ``mapping`` (the list in ``timeloop-mapper.map.yaml``), ``ERT`` and optionally
 ``ART`` -- e.g. an exercise's ``parsed-processed-input.yaml`` plus ``timeloop-mapper.map.yaml``,
-``timeloop-mapper.ERT.yaml`` and ``timeloop-mapper.ART.yaml``. It returns the ``Layer``,
+``timeloop-mapper.ERT.yaml`` and ``timeloop-mapper.ART.yaml`` -- or timeloopfe's own (v4) files:
+jinja2 templates, ``nodes:`` with ``!Container``/``!Component`` tags, ``variables``,
+``constraints`` (``mapper.timeloop.v4``). It returns the ``Layer``,
 ``Hierarchy`` and ``Mapping`` for ``mapper.cost.evaluate``; ``format_stats`` prints the result
 the way ``timeloop-model.stats.txt`` does.
 
 Top-level keys that only steer Timeloop's *search* or Accelergy's *estimation*
 (``mapper``, ``mapspace``, ``architecture_constraints``, ``mapspace_constraints``,
-``compound_components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
+``compound_components``, ``components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
 and do not change a fixed-mapping evaluation (a search applies the constraints' bypass rules
 and reports the others it does not apply); a non-empty ``sparse_optimizations`` (Sparseloop) is
 refused, never computed dense; any other key is a ``SpecError`` naming it and the file. The
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.timeloop import v4
 from acceldse.mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
 from acceldse.mapper.timeloop.mapping import build_mapping
 from acceldse.mapper.timeloop.problem import build_problem
@@ -34,7 +37,7 @@ from acceldse.workloads.layer import Layer
 
 USED_KEYS = {"architecture", "problem", "mapping", "ERT", "ART"}
 SEARCH_ONLY_KEYS = {"mapper", "mapspace", "architecture_constraints", "mapspace_constraints", "compound_components",
-                    "globals", "model", "dumped_by_timeloop_front_end", "variables"}
+                    "globals", "model", "dumped_by_timeloop_front_end", "variables", "components", "constraints"}
 
 
 @dataclass(frozen=True)
@@ -65,20 +68,16 @@ class TimeloopSpec:
         return {self.lowering.dataspaces[t.name]: t.name for t in self.einsum.tensors}
 
 
-def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Merge the top-level keys of several Timeloop YAML files; returns (merged, key -> file)."""
-    import yaml
-
+def read_timeloop_yaml(paths: list[str | Path], template_vars: dict[str, Any] | None = None,
+                       ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Merge the top-level keys of several Timeloop / timeloopfe files (jinja2 templates rendered
+    with ``template_vars``; a ``nodes:`` architecture turned into the v0.4 tree, ``mapper.timeloop.v4``);
+    returns (merged, key -> file)."""
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for path in paths:
         src = str(path)
-        try:
-            data = yaml.safe_load(Path(path).read_text())
-        except OSError as err:
-            raise SpecError(f"cannot read Timeloop file: {err.strerror}", source=src) from None
-        except yaml.YAMLError as err:
-            raise SpecError(f"malformed YAML: {getattr(err, 'problem', None) or err}", source=src) from None
+        data = v4.load_yaml(Path(path), template_vars)
         if not isinstance(data, dict):
             raise SpecError("a Timeloop input must be a YAML mapping", source=src, value=type(data).__name__)
         for key, value in data.items():
@@ -90,20 +89,28 @@ def read_timeloop_yaml(paths: list[str | Path]) -> tuple[dict[str, Any], dict[st
             if key not in USED_KEYS | SEARCH_ONLY_KEYS:
                 raise SpecError("unsupported Timeloop input key", source=src, key=str(key),
                                 accepted=", ".join(sorted(USED_KEYS | SEARCH_ONLY_KEYS)))
+            if key == "variables" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+                value = {**merged[key], **value}
             if merged.get(key) and value and key in USED_KEYS:
                 raise SpecError(f"'{key}' is given twice (also in {origin[key]})", source=src, key=str(key))
             if value or key not in merged:
                 merged[key], origin[key] = value, src
+    if v4.is_v4(merged.get("architecture")):
+        merged = v4.to_v04(merged, source=origin["architecture"])
+        origin.setdefault("architecture_constraints", origin["architecture"])
+    elif merged.get("constraints"):
+        merged = v4.fold_constraints(merged, [])
+        origin.setdefault("architecture_constraints", origin["constraints"])
     return merged, origin
 
 
 def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = None,
-                  require_mapping: bool = True) -> TimeloopSpec:
+                  require_mapping: bool = True, template_vars: dict[str, Any] | None = None) -> TimeloopSpec:
     """Load Timeloop inputs (see module docstring) into a ``TimeloopSpec``."""
     files = [paths] if isinstance(paths, str | Path) else list(paths)
     if not files:
         raise SpecError("no Timeloop input files given", source="--timeloop")
-    merged, origin = read_timeloop_yaml(files)
+    merged, origin = read_timeloop_yaml(files, template_vars)
     hierarchy, label = _hierarchy(merged, origin, files, name, required=("architecture", "problem", "ERT"),
                                   accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
     einsum, lowering = build_problem(merged["problem"], source=origin["problem"], name=label)
@@ -119,12 +126,13 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
                         lowering=lowering)
 
 
-def timeloop_hardware(paths: list[str | Path], *, name: str | None = None) -> tuple[Hierarchy, tuple[str, ...]]:
+def timeloop_hardware(paths: list[str | Path], *, name: str | None = None,
+                      template_vars: dict[str, Any] | None = None) -> tuple[Hierarchy, tuple[str, ...]]:
     """The architecture of Timeloop files (architecture + ERT, optional ART and constraints; no problem
     needed) as a ``Hierarchy`` for searching any workload, with the constraints' bypass rules
     applied; returns it and the constraints not applied."""
     files = list(paths)
-    merged, origin = read_timeloop_yaml(files)
+    merged, origin = read_timeloop_yaml(files, template_vars)
     hierarchy, _ = _hierarchy(merged, origin, files, name, required=("architecture", "ERT"),
                               accepted="an architecture and its ERT (e.g. timeloop-mapper.ERT.yaml)")
     searchable, skipped = _constrain(hierarchy, merged, origin, None)
@@ -156,9 +164,9 @@ def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str |
     return hierarchy, label
 
 
-def has_problem(paths: list[str | Path]) -> bool:
+def has_problem(paths: list[str | Path], template_vars: dict[str, Any] | None = None) -> bool:
     """Whether the Timeloop files define a ``problem`` (else a workload is mapped on their architecture)."""
-    return bool(read_timeloop_yaml(list(paths))[0].get("problem"))
+    return bool(read_timeloop_yaml(list(paths), template_vars)[0].get("problem"))
 
 
 @dataclass(frozen=True)
@@ -174,7 +182,8 @@ class TimeloopRun:
     tensor_names: dict[str, str] = field(default_factory=dict)
 
 
-def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **search: Any) -> TimeloopRun:
+def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
+                 template_vars: dict[str, Any] | None = None, **search: Any) -> TimeloopRun:
     """Evaluate the mapping in ``paths`` (or the separate ``mapping`` file) like timeloop-model;
     without any mapping, search one with ``mapper.api.map_layer(**search)`` like timeloop-mapper.
 
@@ -188,7 +197,7 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, **s
     for path in files:
         if not Path(path).is_file():
             raise SpecError("no such file", source="--mapping" if path == mapping else "--timeloop", value=str(path))
-    spec = load_timeloop(files, require_mapping=False)
+    spec = load_timeloop(files, require_mapping=False, template_vars=template_vars)
     if spec.mapping is not None:
         cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))
         return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False,

@@ -39,6 +39,8 @@ _ESTIMATE_ONLY = {"technology", "n_banks", "type", "global_cycle_seconds", "vers
                   "update_fifo_depth", "nports", "num_ports", "n_ports", "num_banks"}
 _DEFAULTS: dict[str, Any] = {"has_power_gating": False, "power_gated_at": None, "reduction_supported": True,
                              "min_utilization": 0, "allow_overbooking": False}
+INHERITED = _USED | _ESTIMATE_ONLY | set(_DEFAULTS)
+"""Container attributes that timeloopfe sets on every component under the container."""
 _RANGE = re.compile(r"^(.*)\[(\d+)\.\.(\d+)\]$")
 ERT_ACTIONS = {"read": ("random_read", "read"), "fill": ("random_fill", "random_write", "fill", "write"),
                "update": ("random_update", "random_write", "update", "write"), "leak": ("leak",),

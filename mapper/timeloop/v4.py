@@ -1,0 +1,331 @@
+"""timeloopfe's (v4) input files -> the v0.4 tree the rest of ``mapper.timeloop`` reads.
+
+What users write for Timeloop today is timeloopfe's form, and this reads it as timeloopfe does:
+
+* **jinja2 templates.** Every file is rendered with jinja2 first (``top.yaml.jinja``,
+  ``{{datawidth_jinja|default(8)}}``), with the values given on the command line
+  (``--timeloop-var NAME=VALUE``; timeloopfe's ``jinja2_parse_data``) and timeloopfe's helpers:
+  ``cwd()`` (the file's folder), ``add_to_path(dir)``, ``path_exists(path)``,
+  ``include(path, 'key.sub')``, ``include_all(glob, 'key')`` and ``include_text(path)``
+  (relative paths are looked up in the file's folder, then the added ones).
+* **Tags.** ``!Container``, ``!Component``, ``!Hierarchical``, ``!Parallel`` and ``!Nothing``
+  mark the ``architecture.nodes`` list; any other tag is a ``SpecError``.
+* **``nodes`` -> v0.4 tree.** Nodes are walked outermost first. A container's ``attributes``
+  are in scope for every node after it (those Timeloop reads, such as ``datawidth``, are set on
+  each component; others are variables for expressions, as in timeloopfe); a container with
+  ``spatial: {meshX, meshY}`` multiplies the fan-out and, as timeloopfe does, becomes a
+  ``dummy_storage`` level
+  ``inter_<name>_spatial`` that keeps nothing and carries the container's spatial constraints.
+  A component becomes ``name[1..N]`` with the fan-out above it as ``meshX``/``meshY``.
+* **``variables``** are evaluated in order and every attribute is an expression over them, the
+  inherited attributes and the component's own (``datawidth * 3``); a string that is not an
+  expression (``LPDDR4``, ``45nm``) stays a string. Expressions are arithmetic, comparisons,
+  ``a if c else b`` and ``len min max ceil floor log2 log sqrt round abs int float``; nothing
+  else is evaluated.
+* **Constraints** of a node (``dataspace: {keep, bypass}``, ``temporal``/``spatial``: factors,
+  permutation, split, ...) become ``architecture_constraints`` targets, with the top-level
+  ``constraints.targets``; a ``dataspace`` constraint with only ``keep`` bypasses the other tensors.
+"""
+
+from __future__ import annotations
+
+import ast
+import glob
+import json
+import math
+import operator
+from pathlib import Path
+from typing import Any
+
+from acceldse.mapper.timeloop.arch import INHERITED
+from acceldse.workloads.errors import SpecError
+
+NODE = "!node"
+"""Key holding a tagged mapping's tag (``Container``, ``Component``...) after loading."""
+TAGS = ("Container", "Component", "Hierarchical", "Parallel", "Pipelined", "Nothing")
+_FUNCS: dict[str, Any] = {"len": len, "min": min, "max": max, "ceil": math.ceil, "floor": math.floor,
+                          "log2": math.log2, "log": math.log, "sqrt": math.sqrt, "round": round, "abs": abs,
+                          "int": int, "float": float}
+_BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+        ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+        ast.Gt: operator.gt, ast.GtE: operator.ge}
+_STORAGE_DEFAULTS = {"width": 1, "depth": 1, "datawidth": 1, "technology": -1}
+
+
+# ---- loading: jinja2, then YAML with timeloopfe's tags ------------------------------------------
+
+def _loader() -> type:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(tag: str) -> Any:
+        def construct(loader: Any, node: Any) -> dict[str, Any]:
+            if isinstance(node, yaml.MappingNode):
+                value = loader.construct_mapping(node, deep=True)
+            elif isinstance(node, yaml.SequenceNode):
+                value = {"nodes": loader.construct_sequence(node, deep=True)}
+            else:
+                value = {}
+            return {NODE: tag, **value}
+        return construct
+
+    for tag in TAGS:
+        Loader.add_constructor(f"!{tag}", tagged(tag))
+    return Loader
+
+
+def load_yaml(path: Path, variables: dict[str, Any] | None = None, search: list[Path] | None = None) -> Any:
+    """One Timeloop / timeloopfe file: rendered with jinja2 when it has template syntax, then parsed."""
+    import yaml
+
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise SpecError(f"cannot read Timeloop file: {err.strerror}", source=str(path)) from None
+    if "{{" in text or "{%" in text or path.suffix in (".jinja", ".jinja2", ".j2"):
+        text = _render(text, path, variables or {}, search if search is not None else [])
+    try:
+        return yaml.load(text, Loader=_loader())  # noqa: S506 -- a SafeLoader with timeloopfe's tags added
+    except yaml.constructor.ConstructorError as err:
+        raise SpecError(f"unsupported YAML tag: {err.problem}", source=str(path),
+                        accepted=", ".join(f"!{t}" for t in TAGS)) from None
+    except yaml.YAMLError as err:
+        raise SpecError(f"malformed YAML: {getattr(err, 'problem', None) or err}", source=str(path)) from None
+
+
+def _render(text: str, path: Path, variables: dict[str, Any], search: list[Path]) -> str:
+    try:
+        import jinja2
+    except ImportError:  # pragma: no cover -- jinja2 comes with the `timeloop` extra
+        raise SpecError("a jinja2 template needs jinja2 (pip install 'acceldse[timeloop]')",
+                        source=str(path)) from None
+    here = path.resolve().parent
+    dirs = [here, *search]
+
+    def find(name: str) -> Path:
+        p = Path(name)
+        for base in ([Path()] if p.is_absolute() else dirs):
+            if (base / p).is_file():
+                return base / p
+        raise SpecError("included file not found", source=str(path), value=name,
+                        accepted="a path relative to " + ", ".join(map(str, dirs)))
+
+    def dig(data: Any, key: str, name: str) -> Any:
+        for part in [k for k in key.split(".") if k]:
+            if not isinstance(data, dict) or part not in data:
+                raise SpecError("included file lacks the key", source=name, key=key)
+            data = data[part]
+        return data
+
+    def include(name: str, key: str = "") -> str:
+        found = find(name)
+        return json.dumps(dig(load_yaml(found, variables, dirs), key, str(found)))
+
+    def include_all(pattern: str, key: str = "") -> str:
+        items: list[Any] = []
+        for base in dirs:
+            for name in sorted(glob.glob(str(base / pattern))):
+                got = dig(load_yaml(Path(name), variables, dirs), key, name)
+                items += got if isinstance(got, list) else [got]
+            if items:
+                break
+        return json.dumps(items)
+
+    def add_to_path(name: str) -> str:
+        dirs.append(Path(name) if Path(name).is_absolute() else here / name)
+        return ""
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.globals.update(cwd=lambda: str(here), add_to_path=add_to_path, include=include, include_all=include_all,
+                       path_exists=lambda name: Path(name).exists() or any((d / name).exists() for d in dirs),
+                       include_text=lambda name: find(name).read_text())
+    try:
+        return env.from_string(text).render(**variables)
+    except jinja2.UndefinedError as err:
+        raise SpecError(f"template variable not set: {err.message}", source=str(path),
+                        accepted="--timeloop-var NAME=VALUE") from None
+    except jinja2.TemplateError as err:
+        raise SpecError(f"bad jinja2 template: {err}", source=str(path)) from None
+
+
+# ---- expressions ------------------------------------------------------------------------------
+
+def evaluate(value: Any, scope: dict[str, Any]) -> Any:
+    """``value`` evaluated as a timeloopfe expression over ``scope`` (a non-expression string stays)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return _eval(ast.parse(value.strip(), mode="eval").body, scope)
+    except (SyntaxError, KeyError, TypeError, ValueError, ZeroDivisionError, _NotSimple):
+        return value
+
+
+class _NotSimple(Exception):
+    pass
+
+
+def _eval(node: ast.AST, scope: dict[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in scope:
+            return scope[node.id]
+        if node.id in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[node.id]
+        raise KeyError(node.id)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
+        return _BIN[type(node.op)](_eval(node.left, scope), _eval(node.right, scope))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
+        x = _eval(node.operand, scope)
+        return -x if isinstance(node.op, ast.USub) else (+x if isinstance(node.op, ast.UAdd) else not x)
+    if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
+        left = _eval(node.left, scope)
+        for op, comp in zip(node.ops, node.comparators):
+            right = _eval(comp, scope)
+            if not _CMP[type(op)](left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.BoolOp):
+        values = [_eval(v, scope) for v in node.values]
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.IfExp):
+        return _eval(node.body, scope) if _eval(node.test, scope) else _eval(node.orelse, scope)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS \
+            and not node.keywords:
+        return _FUNCS[node.func.id](*(_eval(a, scope) for a in node.args))
+    raise _NotSimple
+
+
+def _attributes(own: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+    """``own`` evaluated over ``scope`` and each other (in as many passes as references need)."""
+    out = dict(own)
+    for _ in range(len(own) + 1):
+        changed = False
+        for key, value in own.items():
+            new = evaluate(value, {**scope, **{k: v for k, v in out.items() if not isinstance(v, str)}})
+            if new is not out[key] and new != out[key]:
+                out[key], changed = new, True
+        if not changed:
+            break
+    return out
+
+
+# ---- nodes -> v0.4 ------------------------------------------------------------------------------
+
+def is_v4(architecture: Any) -> bool:
+    return isinstance(architecture, dict) and "nodes" in architecture
+
+
+def to_v04(merged: dict[str, Any], *, source: str) -> dict[str, Any]:
+    """``merged`` with a ``nodes:`` architecture replaced by timeloopfe's v0.4 tree and the nodes'
+    constraints appended to ``architecture_constraints``."""
+    raw_vars = merged.get("variables") or {}
+    if not isinstance(raw_vars, dict):
+        raise SpecError("variables must be a mapping", source=source, key="variables", value=raw_vars)
+    variables: dict[str, Any] = {}
+    for key, value in raw_vars.items():
+        if key != "version":
+            variables[key] = evaluate(value, variables)
+    arch = merged["architecture"]
+    local: list[dict[str, Any]] = []
+    targets: list[dict[str, Any]] = []
+    problem = merged.get("problem")
+    shape = problem.get("shape") if isinstance(problem, dict) else None
+    spaces = shape.get("data_spaces") if isinstance(shape, dict) else None
+    tensors = [d.get("name") for d in spaces if isinstance(d, dict)] if isinstance(spaces, list) else []
+    state = {"inherited": {}, "mesh": (1, 1), "tensors": tensors}
+    _walk(arch.get("nodes"), state, local, targets, variables, source=source, key="architecture.nodes")
+    tree = {"version": "0.4", "subtree": [{"name": "system_top_level", "attributes": dict(variables),
+                                           "local": local}]}
+    return fold_constraints({**merged, "architecture": tree}, targets)
+
+
+def fold_constraints(merged: dict[str, Any], targets: list[dict[str, Any]]) -> dict[str, Any]:
+    """``architecture_constraints`` extended by ``targets`` and the top-level ``constraints``."""
+    top = merged.get("constraints") or {}
+    extra = top.get("targets") if isinstance(top, dict) else top
+    constraints = merged.get("architecture_constraints") or {}
+    before = constraints.get("targets") if isinstance(constraints, dict) else constraints
+    out = {k: v for k, v in merged.items() if k != "constraints"}
+    out["architecture_constraints"] = {"targets": [*(before or []), *targets, *(extra or [])]}
+    return out
+
+
+def _walk(nodes: Any, state: dict[str, Any], local: list[dict[str, Any]], targets: list[dict[str, Any]],
+          variables: dict[str, Any], *, source: str, key: str) -> None:
+    if not isinstance(nodes, list):
+        raise SpecError("nodes must be a list", source=source, key=key, value=nodes)
+    for i, node in enumerate(nodes):
+        where = f"{key}[{i}]"
+        if not isinstance(node, dict) or NODE not in node:
+            raise SpecError("a node must be tagged", source=source, key=where, value=node,
+                            accepted=", ".join(f"!{t}" for t in TAGS))
+        tag = node[NODE]
+        if tag == "Nothing":
+            continue
+        if tag in ("Hierarchical", "Parallel", "Pipelined"):
+            _walk(node.get("nodes"), state, local, targets, variables, source=source, key=f"{where}.nodes")
+            continue
+        name = node.get("name")
+        if not isinstance(name, str) or not name:
+            raise SpecError("a node needs a name", source=source, key=f"{where}.name", value=name)
+        scope = {**variables, **state["inherited"]}
+        attrs = _attributes(node.get("attributes") or {}, scope)
+        constraints = node.get("constraints") or {}
+        if not isinstance(constraints, dict):
+            raise SpecError("constraints must be a mapping", source=source, key=f"{where}.constraints")
+        mx, my = state["mesh"]
+        if tag == "Container":
+            state["inherited"] = {**state["inherited"], **attrs}
+            spatial = node.get("spatial") or {}
+            if spatial:
+                sx = int(evaluate(spatial.get("meshX", 1), scope))
+                sy = int(evaluate(spatial.get("meshY", 1), scope))
+                dummy = f"inter_{name}_spatial"
+                local.append({"name": f"{dummy}[1..{mx * my}]", "class": "dummy_storage",
+                              "attributes": {**_STORAGE_DEFAULTS, "meshX": mx, "meshY": my}})
+                targets += _targets(dummy, constraints, scope, state["tensors"], source=source,
+                                    key=f"{where}.constraints")
+                state["mesh"] = (mx * sx, my * sy)
+            continue
+        unknown = set(node) - {NODE, "name", "class", "subclass", "attributes", "constraints", "required_actions",
+                               "enabled", "area_scale", "energy_scale"}
+        if unknown:
+            raise SpecError("unsupported component key", source=source, key=f"{where}.{sorted(unknown)[0]}",
+                            accepted="name, class, subclass, attributes, constraints, required_actions, enabled")
+        passed = {k: v for k, v in state["inherited"].items() if k in INHERITED}
+        comp = {"name": f"{name}[1..{mx * my}]", "class": node.get("class"),
+                "attributes": {**passed, **attrs, "meshX": mx, "meshY": my}}
+        for extra in ("subclass", "required_actions", "enabled"):
+            if extra in node:
+                comp[extra] = node[extra]
+        local.append(comp)
+        targets += _targets(name, constraints, {**scope, **attrs}, state["tensors"], source=source,
+                            key=f"{where}.constraints")
+
+
+def _targets(target: str, constraints: dict[str, Any], scope: dict[str, Any], tensors: list[str], *,
+             source: str, key: str) -> list[dict[str, Any]]:
+    """Timeloop targets of one node's constraints; a ``dataspace`` constraint that lists only
+    ``keep`` bypasses the problem's other tensors (as timeloopfe writes it out)."""
+    out: list[dict[str, Any]] = []
+    for kind, body in constraints.items():
+        if not isinstance(body, dict):
+            raise SpecError("a constraint must be a mapping", source=source, key=f"{key}.{kind}", value=body)
+        entry: dict[str, Any] = {"target": target, "type": "bypass" if kind == "dataspace" else kind}
+        for field, value in body.items():
+            if field == "factors" and isinstance(value, list):
+                value = ",".join(map(str, value))
+            elif field == "permutation" and isinstance(value, list):
+                value = "".join(map(str, value))
+            elif field == "split":
+                value = evaluate(value, scope)
+            entry[field] = value
+        if kind == "dataspace" and "keep" in entry and "bypass" not in entry and isinstance(entry["keep"], list):
+            entry["bypass"] = [t for t in tensors if t not in entry["keep"]]
+        out.append(entry)
+    return out

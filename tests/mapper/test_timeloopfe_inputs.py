@@ -1,0 +1,111 @@
+"""timeloopfe (v4) inputs, unchanged: jinja2 templates, ``nodes:`` with tags, variables, constraints.
+
+``tests/golden/timeloop/timeloopfe/`` holds the users' own input files of the exercises (commit
+``2d55108``, unchanged): the example designs' ``top.yaml.jinja2`` with ``_components``,
+``_include`` and each design's ``arch.yaml``, and the 2024 DSE tutorial's ``top.yaml.jinja`` with
+its ``inputs/``. Rendered and converted by ``mapper.timeloop.v4``, each must give exactly what
+timeloopfe gave Timeloop (its ``parsed-processed-input.yaml``: the same hierarchy, search
+constraints, problem and mapping) and so Timeloop's own figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from test_golden_timeloop import GOLDEN_DIR
+from timeloop_stats import parse_stats
+
+from acceldse.cli import main
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.timeloop import load_timeloop
+from acceldse.mapper.timeloop.v4 import evaluate as expression
+from acceldse.workloads.errors import SpecError
+
+RAW = GOLDEN_DIR / "timeloopfe"
+CASES = {  # case -> (timeloopfe top file, template values, reference folder)
+    **{d: (RAW / "example_designs" / "top.yaml.jinja2", {"architecture": d}, GOLDEN_DIR / d)
+       for d in ("eyeriss_like", "simba_like", "simple_output_stationary", "simple_weight_stationary")},
+    "2024_dse": (RAW / "2024_dse" / "top.yaml.jinja", {"reg_enabled": False}, GOLDEN_DIR / "exercises" / "2024_dse"),
+}
+
+
+def _reference(folder: Path) -> list[Path]:
+    return [folder / f"timeloop-mapper.{x}.yaml" for x in ("ERT", "ART", "map")]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_raw_inputs_give_what_timeloopfe_gave_timeloop(case):
+    top, values, folder = CASES[case]
+    raw = load_timeloop([top, *_reference(folder)], template_vars=values, name=case)
+    parsed = load_timeloop([folder / "parsed-processed-input.yaml", *_reference(folder)], name=case)
+    assert raw.hierarchy == parsed.hierarchy
+    assert raw.search_hierarchy == parsed.search_hierarchy
+    assert raw.einsum == parsed.einsum and raw.mapping == parsed.mapping
+    result = evaluate(raw.layer, raw.hierarchy, raw.mapping)
+    ref = parse_stats((folder / "timeloop-mapper.stats.txt").read_text())
+    assert result.cycles == ref["summary"]["Cycles"]
+    assert round(result.energy_pj / 1e6, 2) == ref["summary"]["Energy"]
+
+
+def test_cli_runs_the_2024_tutorial_template(capsys):
+    top, _, folder = CASES["2024_dse"]
+    ert, art, mapping = _reference(folder)
+    assert main(["map", "--timeloop", str(top), str(ert), str(art), "--mapping", str(mapping),
+                 "--timeloop-var", "reg_enabled=false", "--no-nest"]) == 0
+    ours = parse_stats(capsys.readouterr().out)
+    ref = parse_stats((folder / "timeloop-mapper.stats.txt").read_text())
+    assert ours["compute"] == "mac" and ours["summary"]["Energy"] == ref["summary"]["Energy"] == 66981.10
+    assert ours["levels"]["buffer"]["dataspaces"]["weights"]["reads"] == 8_589_934_592
+    assert main(["map", "--timeloop", str(top), str(ert), "--timeloop-var", "reg_enabled"]) == 2
+    assert "--timeloop-var" in capsys.readouterr().err
+
+
+def test_template_default_adds_the_register_and_its_keep_constraint(tmp_path):
+    """``reg_enabled`` defaults to true: a register of one 3-word block (``width: datawidth * 3``)
+    that must keep all three tensors appears between the PEs' fan-out and the MACs (its ERT entry:
+    the tutorial's zero-energy ``register`` class)."""
+    top, _, folder = CASES["2024_dse"]
+    ert = yaml.safe_load((folder / "timeloop-mapper.ERT.yaml").read_text())
+    ert["ERT"]["tables"].append({"name": "system_top_level.reg[1..8]", "actions": [
+        {"name": action, "energy": 0.0} for action in ("read", "write", "update", "leak")]})
+    (tmp_path / "ERT.yaml").write_text(yaml.safe_dump(ert))
+    spec = load_timeloop([top, tmp_path / "ERT.yaml"], require_mapping=False)
+    names = [lv.name for lv in spec.hierarchy.levels]
+    assert names == ["DRAM", "buffer", "inter_PE_spatial", "reg"]
+    reg = spec.search_hierarchy.levels[3]
+    assert reg.always_keeps == ("inputs", "weights", "outputs") and reg.block_size == 3 and reg.instances == 8
+
+
+def test_expressions_are_evaluated_as_timeloopfe_does():
+    scope = {"DATAWIDTH": 8, "datawidth": 8, "depth": 300}
+    assert expression("datawidth * 3", scope) == 24
+    assert expression("DATAWIDTH * 2", scope) == 16
+    assert expression("max(1, ceil(log2(depth))) if depth >= 1 else 1", scope) == 9
+    assert expression("1e-9", scope) == 1e-9
+    for text in ("LPDDR4", "45nm", "__import__('os')", "spec.problem.instance"):
+        assert expression(text, scope) == text
+
+
+@pytest.mark.parametrize(("edit", "word"), [
+    (lambda t: t.replace("!Container # Top-level system", "!Network"), "!Network"),
+    (lambda t: t.replace("datawidth: DATAWIDTH", "datawidth: {{undefined_value}}", 1), "undefined_value"),
+    (lambda t: t.replace("name: system", "name: 7", 1), "name"),
+])
+def test_bad_timeloopfe_input_is_one_line(tmp_path, edit, word):
+    top, _, folder = CASES["2024_dse"]
+    work = tmp_path / "t"
+    (work / "inputs").mkdir(parents=True)
+    for f in (top.parent / "inputs").iterdir():
+        (work / "inputs" / f.name).write_text(f.read_text())
+    (work / "top.yaml.jinja").write_text(top.read_text())
+    arch = work / "inputs" / "arch.yaml"
+    arch.write_text(edit(arch.read_text()))
+    with pytest.raises(SpecError, match=word):
+        load_timeloop([work / "top.yaml.jinja", folder / "timeloop-mapper.ERT.yaml"], require_mapping=False)
+
+
+def test_parsed_and_plain_yaml_still_load_without_jinja():
+    doc = yaml.safe_load((GOLDEN_DIR / "eyeriss_like" / "parsed-processed-input.yaml").read_text())
+    assert "nodes" not in doc["architecture"]
