@@ -9,7 +9,7 @@ CELLS = [
     ("code", "import matplotlib.pyplot as plt\nimport numpy as np\nimport pandas as pd\n"
              "from acceldse.mapper.fpga import optimise\n"
              "from acceldse.simulator.fpga.attention import compare_attention\n"
-             "from acceldse.simulator.fpga.networks import lenet, vgg_small\n\n"
+             "from acceldse.workloads.zoo.small import lenet, vgg_small\n\n"
              "rows = []\nfor board in ('zc706', 'zcu102', 'u250'):\n"
              "    s = optimise(lenet(), board, objective='throughput', batch=256).summary\n"
              "    rows.append({'board': board, 'samples_per_s': s['throughput_per_s'], 'dsp_used': s['dsp_used'],\n"
