@@ -8,6 +8,8 @@ Public API::
     result.totals      # one row per dataflow
     best = acceldse.map("resnet18", "eyeriss_like", objective="edp", search="ga", budget=5000)
     best.table         # best mapping per layer
+    point = acceldse.fused_attention("fusemax", model="bert", seq_len=65536)   # fused attention
+    acceldse.fusemax_vs_flat()                                                    # vs the FuseMax paper
     summary = acceldse.run_sweep("sweep.yaml", "results.duckdb", workers=2)   # one row per design point
     points = acceldse.load_results("results.duckdb", where="area_mm2 <= 10")
     result.plot.roofline()                                                     # matplotlib figures
@@ -55,6 +57,13 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "load_result": ("acceldse.simulator.result", "load_result"),
     "map": ("acceldse.api", "map_workload"),
     "simulate": ("acceldse.api", "simulate"),
+    # attention as cascades of Einsums, fused mappings (FuseMax, FLAT)
+    "attention_cascade": ("acceldse.workloads.attention", "attention_cascade"),
+    "layer_cascade": ("acceldse.workloads.attention", "layer_cascade"),
+    "load_cascade": ("acceldse.workloads.cascade", "load_cascade"),
+    "fused_attention": ("acceldse.mapper.attention_designs", "evaluate_design"),
+    "search_fused": ("acceldse.mapper.attention_designs", "search_fused"),
+    "fusemax_vs_flat": ("acceldse.mapper.attention_designs", "fusemax_vs_flat"),
     # FPGA, streaming, memory tiers
     "evaluate_fpga_design": ("acceldse.simulator.fpga.design", "evaluate_design"),
     "optimise_fpga": ("acceldse.mapper.fpga", "optimise"),
@@ -79,6 +88,8 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from acceldse.api import map_workload as map  # noqa: A001, F401
     from acceldse.api import simulate  # noqa: F401
     from acceldse.compare import compare as compare_agents  # noqa: F401
+    from acceldse.mapper.attention_designs import evaluate_design as fused_attention  # noqa: F401
+    from acceldse.mapper.attention_designs import fusemax_vs_flat, search_fused  # noqa: F401
     from acceldse.mapper.fpga import optimise as optimise_fpga  # noqa: F401
     from acceldse.proxy import train_proxy  # noqa: F401
     from acceldse.results import load_results, pareto_front  # noqa: F401
@@ -93,6 +104,8 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from acceldse.sweep import run_sweep  # noqa: F401
     from acceldse.tiers import event_trace, fusion  # noqa: F401
     from acceldse.tiers import switch_study as expert_switching  # noqa: F401
+    from acceldse.workloads.attention import attention_cascade, layer_cascade  # noqa: F401
+    from acceldse.workloads.cascade import load_cascade  # noqa: F401
     from acceldse.workloads.layer import conv2d, eltwise, gemm, matmul, pool2d  # noqa: F401
     from acceldse.workloads.loader import load_workload  # noqa: F401
     from acceldse.workloads.network import Network  # noqa: F401

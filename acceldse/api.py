@@ -96,6 +96,7 @@ def simulate(workload: str | Path | Network = "resnet18",
     else:
         acc = load_hardware(hardware, source="hardware")
     network = resolve_workload(workload, **workload_params)
+    check_capacity(network, acc)
     flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"), source="dataflow")
     table, extra = mode.table(network, acc, flows, FidelityRun(limit=limit, progress=progress, trace=trace,
                                                                settings=settings))
@@ -104,6 +105,23 @@ def simulate(workload: str | Path | Network = "resnet18",
     return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
                      pes=pes, area_mm2=acc.area_mm2, compat=compat, params=resolved_params(workload, workload_params),
                      extra={"accelerator": acc, **extra})
+
+
+def layer_footprint_bytes(network: Network) -> tuple[int, str]:
+    """The largest (input + weights + output) bytes of one layer of ``network``, and that layer's name."""
+    best = max(network.layers, key=lambda x: x.input_bytes + x.weight_bytes + x.output_bytes)
+    return best.input_bytes + best.weight_bytes + best.output_bytes, best.name
+
+
+def check_capacity(network: Network, acc: Accelerator, *, source: str = "hardware") -> None:
+    """The outermost memory tier must hold one layer's operands (a 1-byte DRAM is refused, not simulated)."""
+    need, name = layer_footprint_bytes(network)
+    outer = acc.tiers[-1]
+    if outer.capacity_bytes < need:
+        raise SpecError(f"the outermost tier {outer.name!r} holds {outer.capacity_bytes:,} bytes, less than the "
+                        f"{need:,} bytes of layer {name!r}'s inputs, weights and outputs", source=source,
+                        key=f"tiers.{outer.name}.capacity_bytes", value=outer.capacity_bytes,
+                        accepted=f"at least {need:,} bytes for workload {network.name!r}")
 
 
 def resolved_params(workload: str | Path | Network | Layer, params: dict[str, Any]) -> dict[str, Any]:

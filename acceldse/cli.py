@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     previous = _on_sigterm(_raise_terminated)
     try:
-        code = _run(args)
+        code = _run(args, command_flags(parser, args))
     finally:
         _on_sigterm(previous)
     log.info("%s finished in %.2f s (exit %d)", args.command, time.perf_counter() - start, code)
@@ -87,12 +87,38 @@ def _on_sigterm(handler: Any) -> Any:
     return signal.signal(signal.SIGTERM, handler)
 
 
-def _run(args: argparse.Namespace) -> int:
+PYTHON_ARGUMENTS: dict[str, str] = {"k": "top", "max_memory_gib": "max_memory"}
+"""Python argument names that differ from the destination of the flag that sets them."""
+
+
+def command_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """Destination -> option string (``where`` -> ``--where``) of the command ``args`` ran."""
+    stack = [parser]
+    while stack:
+        current = stack.pop()
+        if current.get_default("func") is getattr(args, "func", None) and current is not parser:
+            return {a.dest: a.option_strings[-1] for a in current._actions
+                    if a.option_strings and a.option_strings[-1].startswith("--")}
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+    return {}
+
+
+def flag_named(err: SpecError, flags: dict[str, str]) -> SpecError:
+    """An error raised by the Python API names its argument (``where``); on the command line, the
+    flag that set it (``--where``)."""
+    source = err.source or ""
+    flag = flags.get(PYTHON_ARGUMENTS.get(source, source))
+    return err.named(flag) if flag else err
+
+
+def _run(args: argparse.Namespace, flags: dict[str, str] | None = None) -> int:
     """The command, with every failure turned into one line on stderr and its exit code."""
     try:
         return int(args.func(args) or 0)
     except SpecError as err:
-        print(f"acceldse: error: {err}", file=sys.stderr)
+        print(f"acceldse: error: {flag_named(err, flags or {})}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `acceldse simulate | head -1`: the reader left, stop quietly
         _silence_stdout()

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from acceldse.mapper.fpga import optimise
 from acceldse.simulator.fpga import Folding, evaluate_design, load_platform
-from acceldse.simulator.fpga.networks import cnv, lenet, mlp, vgg_small
 from acceldse.workloads.network import Network
+from acceldse.workloads.zoo.small import cnv, lenet, mlp, vgg_small
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "fpga"

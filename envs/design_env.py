@@ -9,6 +9,8 @@ A step decodes a ``MultiDiscrete`` action into a design (one value per knob), ev
   the env's ``workload_obs`` (AcceleratorDesign: the workload features of ``envs.workload_features``);
 * reward: ``reward="spec"`` -> ``-sum_k max((x_k - T_k) / T_k, 0)`` over the targets (ArchGym);
   a metric name (``reward="edp"``) -> ``-log2(x / x_ref)`` minus the same spec penalty;
+  ``reward="vector"`` -> per ``pareto_metrics`` entry ``-log2(x / x_ref)`` (a float32 array; MO-Gymnasium's
+  convention, ``env.unwrapped.reward_space`` its ``Box``; the penalty is left to ``info``);
 * ``terminated`` when targets are given and all are met; truncation is left to ``TimeLimit``;
 * ``info``: ``design`` (knob -> value), ``metrics`` (all metrics), ``targets_met``, ``penalty``,
   ``evaluations`` (evaluations in this episode, the reset's included; ``env.unwrapped.evaluations``
@@ -35,6 +37,9 @@ import numpy as np
 
 from acceldse.envs.knobs import Knobs, check_targets, log_ratio_features, spec_penalty
 from acceldse.workloads.errors import SpecError
+
+VECTOR_CLIP = 64.0
+"""Bound of every component of a vector reward (``-log2(x / x_ref)``; a zero or infinite metric hits it)."""
 
 
 def digest(obj: Any) -> str:
@@ -128,13 +133,17 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         self._default_targets = default_targets
         self._bind_reference()
         allowed = (*self.metric_names, *self.extra_metrics)
-        if reward != "spec" and reward not in allowed:
+        kinds = ("spec", "vector") if self.pareto_metrics else ("spec",)
+        if reward not in kinds and reward not in allowed:
             raise SpecError("unknown reward", source="reward", value=reward,
-                            accepted="spec | " + " | ".join(allowed))
+                            accepted=" | ".join(kinds) + " | " + " | ".join(allowed))
         if reward == "spec" and not self.targets:
             raise SpecError("reward 'spec' needs at least one target", source="targets", value=targets,
                             accepted="e.g. {'latency_us': 5000}")
         self.reward_kind = reward
+        if reward == "vector":
+            self.reward_space = gym.spaces.Box(-VECTOR_CLIP, VECTOR_CLIP, shape=(len(self.pareto_metrics),),
+                                               dtype=np.float32)
         m = len(self.metric_names)
         size = m + len(knobs) + 2 * m + len(self.workload_obs)
         self.action_space = gym.spaces.MultiDiscrete(knobs.nvec)
@@ -203,7 +212,7 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         terminated = bool(self.targets) and info["targets_met"]
         return self._observe(), self._reward(self._metrics, info["penalty"]), terminated, False, info
 
-    def counterfactual_reward(self, action: Any) -> float:
+    def counterfactual_reward(self, action: Any) -> Any:
         """The reward a design would get, without moving the env (one more evaluation)."""
         metrics = self.evaluate(self._knobs.decode(self._knobs.check_action(action)))
         self.evaluations += 1
@@ -211,7 +220,14 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         return self._reward(metrics, spec_penalty(metrics, {**self.constraints, **self.targets}))
 
     # ---- helpers -----------------------------------------------------------------------------
-    def _reward(self, metrics: dict[str, float], penalty: float) -> float:
+    def _reward(self, metrics: dict[str, float], penalty: float) -> Any:
+        if self.reward_kind == "vector":
+            out = []
+            for k in self.pareto_metrics:
+                value, ref = metrics[k], self.reference_metrics[k]
+                x = -np.log2(value / ref) if value > 0 and ref > 0 and np.isfinite(value) else -VECTOR_CLIP
+                out.append(min(max(float(x), -VECTOR_CLIP), VECTOR_CLIP))
+            return np.array(out, dtype=np.float32)
         if self.reward_kind == "spec":
             return -penalty
         k = self.reward_kind

@@ -15,9 +15,9 @@ from acceldse.simulator.fpga.design import (
     partition_topology,
     partition_violations,
 )
-from acceldse.simulator.fpga.networks import load_fpga_workload
 from acceldse.simulator.fpga.stage import channels_in, channels_out, divisors, kernel_size
 from acceldse.workloads.errors import SpecError
+from acceldse.workloads.loader import load_workload
 from acceldse.workloads.network import Network
 
 METRICS = ("sample_time_us", "latency_us", "dsp", "bram18", "lut", "ff", "bandwidth_gbit_per_s")
@@ -117,7 +117,7 @@ class FpgaDesignEnv(DesignEnv):
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise SpecError("batch must be a positive integer", source="batch", value=batch,
                             accepted="an integer >= 1")
-        self.network = load_fpga_workload(workload)
+        self.network = load_workload(workload)
         board = load_platform(platform)
         self.platform = board.with_clock(float(clock_mhz)) if clock_mhz is not None else board
         self.batch = batch

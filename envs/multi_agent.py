@@ -64,6 +64,9 @@ class MultiAgentDesign(ParallelEnv):
         if reward_mode not in REWARD_MODES:
             raise SpecError("unknown reward mode", source="reward_mode", value=reward_mode,
                             accepted=" | ".join(REWARD_MODES))
+        if design_kwargs.get("reward") == "vector":
+            raise SpecError("a PettingZoo reward is one number per agent", source="reward", value="vector",
+                            accepted="spec or a metric name")
         self.design = AcceleratorDesignEnv(**design_kwargs)
         self.max_cycles = max_cycles
         self.reward_mode = reward_mode

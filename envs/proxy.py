@@ -241,7 +241,9 @@ def use_proxy(env: Any, proxy: str | Path | ProxyModel, source: str = "proxy") -
                         accepted=f"a proxy over {sorted(knobs)}")
     needed = set(getattr(base, "metric_names", ()))
     reward = getattr(base, "reward_kind", "spec")
-    if reward != "spec":
+    if reward == "vector":
+        needed |= set(getattr(base, "pareto_metrics", ()))
+    elif reward != "spec":
         needed.add(reward)
     missing = sorted(needed - set(model.targets))
     if missing:

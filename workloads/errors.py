@@ -29,6 +29,7 @@ class SpecError(ValueError):
         value: Any = None,
         accepted: str | None = None,
     ) -> None:
+        self.message = message
         self.source = source
         self.key = key
         self.value = value
@@ -45,6 +46,11 @@ class SpecError(ValueError):
         if accepted:
             text += f"; expected {accepted}"
         super().__init__(text)
+
+
+    def named(self, source: str) -> SpecError:
+        """The same error with its source renamed (the CLI names its flag for a Python argument)."""
+        return SpecError(self.message, source=source, key=self.key, value=self.value, accepted=self.accepted)
 
 
 class DeadlockError(RuntimeError):

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from acceldse.mapper.fpga import FpgaResult
     from acceldse.workloads.network import Network
 
-FPGA_NETWORKS = ("lenet", "cnv", "vgg_small", "vgg_tiny", "residual_block", "mlp")  # simulator.fpga.networks
 SWAT_DEFAULTS = {"--seq-len": [1024, 2048, 4096, 8192, 16384], "--window": 512, "--head-dim": 64, "--heads": 1}
 OPTIMISE_DEFAULTS = {"--workload": "lenet", "--objective": "throughput", "--batch": None, "--method": "greedy",
                      "--seed": 0, "--clock-mhz": None, "--decompose": False, "--max-error": None,
@@ -51,24 +50,20 @@ EPILOG = """examples:
 """ + EXIT_CODES_HELP
 
 
-def resolve_workload(name: str, bits: int | None = None) -> Network:
-    """An FPGA-study network (lenet, vgg_small, ...), else a zoo name or file via ``load_workload``.
+def fpga_workload(name: str, bits: int | None = None) -> Network:
+    """A zoo name (the FPGA study's small networks among them), an ONNX file or a SCALE-Sim CSV, with every
+    operand at ``bits`` when given (default: the network's own; 16 for the study networks, 8 for ONNX files)."""
+    from acceldse.api import resolve_workload
 
-    ``bits``: operand precision of every layer (default: the network's own; 16 for the study
-    networks, 8 for ONNX files).
-    """
-    from acceldse.simulator.fpga.networks import at_bits, fpga_network, load_fpga_workload
+    if not bits:
+        return resolve_workload(name)
+    if name.lower().endswith(".csv") or name.lower().startswith("scalesim:"):  # a topology has no precision
+        from dataclasses import replace
 
-    if name.lower() in FPGA_NETWORKS:
-        return at_bits(fpga_network(name), bits) if bits else fpga_network(name)
-    if bits and name.lower().endswith(".onnx"):
-        from acceldse.workloads.onnx_import import load_onnx
-
-        return load_onnx(name, bits=bits)
-    network = load_fpga_workload(name, source="--workload")
-    return at_bits(network, bits) if bits else network
-
-
+        network = resolve_workload(name)
+        layers = tuple(replace(x, input_bits=bits, weight_bits=bits, output_bits=bits) for x in network)
+        return replace(network, layers=layers)
+    return resolve_workload(name, bits=bits)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -83,7 +78,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("action", nargs="?", default="optimise", choices=["optimise", "swat"],
                         help="optimise a network (default) or compare window vs dense attention (swat)")
     parser.add_argument("--workload", default="lenet",
-                        help=f"{', '.join(FPGA_NETWORKS)}, a zoo name or an .onnx file (default lenet)")
+                        help="a zoo name (the FPGA study's small networks: lenet, cnv, vgg_small, vgg_tiny, mlp, "
+                             "residual_block), an .onnx file or a SCALE-Sim .csv (default lenet)")
     parser.add_argument("--platform", default="zc706",
                         help=f"{kind_help('fpga')} or a platform YAML path (default zc706)")
     parser.add_argument("--objective", choices=["throughput", "latency"], default="throughput")
@@ -188,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         raise SpecError("out of range", source="--bits", value=args.bits, accepted="an integer 1..64")
     if args.batch is not None and args.batch < 1:
         raise SpecError("must be >= 1", source="--batch", value=args.batch, accepted="an integer >= 1")
-    network = resolve_workload(args.workload, args.bits)
+    network = fpga_workload(args.workload, args.bits)
     if args.design:
         result = _given_design(args, network)
     else:

@@ -238,6 +238,7 @@ def plan_sweep(spec: SweepSpec, *, progress: bool = False) -> SweepPlan:
     variants, hw_digest = build_variants(spec, hw_combos, progress=progress)
     wl_values = [tuple(spec.axes[k][i] for k, i in zip(wl_keys, row)) for row in wl_combos]
     workloads, networks, wl_digest = build_workloads(spec, wl_values, wl_keys)
+    _check_capacities(spec, variants, variant, networks, workload)
     columns = {k: [axis_column_value(k, v) for v in spec.axes[k]] for k in keys}
     schema = {**POINT_COLUMNS, **{k: sql_type(columns[k]) for k in keys if k not in POINT_COLUMNS}}
     frame = pd.DataFrame({k: np.asarray(columns[k], dtype=object)[idx[:, j]] for j, k in enumerate(keys)})
@@ -258,6 +259,18 @@ def plan_sweep(spec: SweepSpec, *, progress: bool = False) -> SweepPlan:
             frame[k] = frame[k].astype("int64" if t == "BIGINT" else "float64")
     return SweepPlan(spec=spec, points=frame, variant=variant[keep], workload=workload[keep], variants=variants,
                      workloads=workloads, networks=networks, sampled=len(idx), skipped=skipped, schema=schema)
+
+
+def _check_capacities(spec: SweepSpec, variants: list[Accelerator], variant: np.ndarray, networks: list[Network],
+                      workload: np.ndarray) -> None:
+    """Every sampled design's outermost tier holds the largest layer of its workload (``api.check_capacity``)."""
+    from acceldse.api import check_capacity, layer_footprint_bytes
+
+    need = np.array([layer_footprint_bytes(n)[0] for n in networks], dtype=np.float64)
+    have = np.array([v.tiers[-1].capacity_bytes for v in variants], dtype=np.float64)
+    bad = np.flatnonzero(have[variant] < need[workload])
+    if len(bad):
+        check_capacity(networks[workload[bad[0]]], variants[variant[bad[0]]], source=spec.source)
 
 
 def _point_ids(frame: pd.DataFrame) -> list[str]:

@@ -3,7 +3,7 @@
 Example::
 
     from acceldse.mapper.fpga import optimise
-    from acceldse.simulator.fpga.networks import lenet
+    from acceldse.workloads.zoo.small import lenet
     result = optimise(lenet(), "zc706", objective="throughput", batch=256, method="greedy")
     print(result.stages)     # per-stage DataFrame
     print(result.summary)    # throughput, latency, resources vs platform, throughput per DSP

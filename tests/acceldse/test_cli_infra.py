@@ -52,10 +52,9 @@ def test_every_command_has_format_verbose_and_an_example(path: tuple[str, ...]) 
 
 def test_cli_constants_equal_the_api_ones() -> None:
     from acceldse.api import DEFAULT_MAX_WORK
-    from acceldse.commands import fpga, map, stream
+    from acceldse.commands import map, stream
     from acceldse.mapper.search import METHODS
     from acceldse.simulator.fidelities import FIDELITIES
-    from acceldse.simulator.fpga.networks import FPGA_NETWORKS
     from acceldse.simulator.streaming.sdpa import CRITERIA
     from acceldse.simulator.systolic.cycle import DEFAULT_MAX_PE_CYCLES
 
@@ -63,7 +62,6 @@ def test_cli_constants_equal_the_api_ones() -> None:
     assert tuple(choices["fidelity"]) == tuple(FIDELITIES) and DEFAULT_MAX_WORK["cycle"] == DEFAULT_MAX_PE_CYCLES
     assert map.SEARCH_METHODS == tuple(METHODS)
     assert stream.CRITERIA == CRITERIA
-    assert fpga.FPGA_NETWORKS == tuple(FPGA_NETWORKS)
 
 
 def test_version(capsys) -> None:

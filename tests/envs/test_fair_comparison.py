@@ -79,3 +79,22 @@ def test_hypervolume_equals_inclusion_exclusion(dims: int, raw: list[list[int]])
     pts = np.array(raw, dtype=np.float64)[:, :dims] / 2
     ref = np.ones(dims)
     assert hypervolume(pts) == pytest.approx(_brute_hv(pts, ref), abs=1e-9)
+
+
+@pytest.mark.parametrize("env_id, kwargs", [("AcceleratorDesign-v0", {"workload": "alexnet"}),
+                                            ("FpgaDesign-v0", {}), ("CoExploration-v0", {"mapper_budget": 50})])
+def test_vector_reward_is_minus_log2_of_each_pareto_metric(env_id: str, kwargs: dict) -> None:
+    env = make_env(env_id, {**kwargs, "reward": "vector"})
+    base = env.unwrapped
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    for _ in range(3):
+        _, reward, _, _, info = env.step(env.action_space.sample())
+        assert reward in base.reward_space and reward.shape == (len(base.pareto_metrics),)
+        expected = [-np.log2(info["metrics"][k] / base.reference_metrics[k]) for k in base.pareto_metrics]
+        np.testing.assert_allclose(reward, expected, rtol=1e-5, atol=1e-6)
+    env.close()
+    res = explore(env_id, "random", 12, seed=0, env_kwargs={**kwargs, "reward": "vector"})  # agents: the mean
+    assert res.hypervolume is not None and res.hypervolume >= 0
+    with pytest.raises(SpecError, match="one number per agent"):
+        make_env("MultiAgentDesign", {"reward": "vector"})

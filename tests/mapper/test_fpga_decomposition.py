@@ -5,8 +5,8 @@ import pytest
 
 from acceldse.mapper.fpga import optimise
 from acceldse.mapper.fpga.decomposition import plan_for_fraction, rank_fractions
-from acceldse.simulator.fpga.networks import lenet, vgg_small
 from acceldse.workloads.errors import SpecError
+from acceldse.workloads.zoo.small import lenet, vgg_small
 
 
 def test_vgg_on_zcu102_decomposition_raises_throughput_per_dsp() -> None:

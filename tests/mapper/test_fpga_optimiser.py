@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from acceldse.mapper.fpga import optimise
 from acceldse.simulator.fpga import Folding, Platform, evaluate_design, load_platform
-from acceldse.simulator.fpga.networks import cnv, lenet, mlp, residual_block, vgg_small
 from acceldse.simulator.fpga.stage import channels_in, channels_out, kernel_size
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer, conv2d, eltwise, gemm, pool2d
 from acceldse.workloads.network import Network
+from acceldse.workloads.zoo.small import cnv, lenet, mlp, residual_block, vgg_small
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fpga"
 

@@ -3,11 +3,11 @@
 import pytest
 
 from acceldse.mapper.fpga import optimise
-from acceldse.simulator.fpga.networks import lenet, mlp, residual_block, vgg_small
 from acceldse.simulator.fpga.pipeline_sim import partition_network, simulate_pipeline
 from acceldse.workloads.errors import DeadlockError, SpecError
 from acceldse.workloads.layer import conv2d, gemm
 from acceldse.workloads.network import Network
+from acceldse.workloads.zoo.small import lenet, mlp, residual_block, vgg_small
 
 
 @pytest.mark.parametrize("make,platform", [(lenet, "zc706"), (vgg_small, "zcu102"), (residual_block, "zcu102"),

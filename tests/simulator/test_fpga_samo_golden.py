@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from acceldse.simulator.fpga import Folding, stage_cost
-from acceldse.simulator.fpga.networks import cnv, lenet, mlp, vgg_small
 from acceldse.workloads.network import Network
+from acceldse.workloads.zoo.small import cnv, lenet, mlp, vgg_small
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fpga"
 FILES = sorted(GOLDEN.glob("samo_*.json"))

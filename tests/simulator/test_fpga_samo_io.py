@@ -8,10 +8,10 @@ import pytest
 from acceldse.cli import main
 from acceldse.simulator.fpga import evaluate_design, load_platform
 from acceldse.simulator.fpga.modules import squeeze
-from acceldse.simulator.fpga.networks import cnv, lenet, mlp
 from acceldse.simulator.fpga.samo_io import design_to_samo, fpgaconvnet_name, load_design
 from acceldse.simulator.fpga.stage import Folding
 from acceldse.workloads.errors import SpecError
+from acceldse.workloads.zoo.small import cnv, lenet, mlp
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fpga"
 

@@ -3,10 +3,10 @@
 import pytest
 
 from acceldse.simulator.fpga import Folding, evaluate_design, load_platform, stage_cost
-from acceldse.simulator.fpga.networks import lenet
 from acceldse.simulator.fpga.resources import bram18_for, bram18_stream, dsp_per_mac, uram_for
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import conv2d, gemm
+from acceldse.workloads.zoo.small import lenet
 
 # PUBLISHED.md: SAMO rule optimiser, LeNet, ZC706 at 100 MHz, batch 256, 16-bit
 SAMO_LENET = {  # layer: (coarse_in, coarse_out, fine, cycles, dsp)

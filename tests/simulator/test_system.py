@@ -9,7 +9,6 @@ import pytest
 
 from acceldse.dataflows.dataflow import resolve_dataflows
 from acceldse.simulator.event.system import simulate_system
-from acceldse.simulator.fpga.networks import fpga_network
 from acceldse.simulator.fpga.pipeline_sim import simulate_pipeline
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.presets import load_hardware
@@ -19,6 +18,7 @@ from acceldse.simulator.systolic.kernels import double_buffer_cycles
 from acceldse.simulator.systolic.model import fold_schedule
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.loader import load_workload
+from acceldse.workloads.zoo.small import lenet
 
 
 def _with_bw(acc: Accelerator, bw: float) -> Accelerator:
@@ -31,7 +31,7 @@ def _parts():  # type: ignore[no-untyped-def]
     layer = next(ly for ly in load_workload("bert_base").layers if ly.has_weights)
     rng = np.random.default_rng(0)
     q, k, v = (rng.standard_normal((32, 16)) for _ in range(3))
-    return layer, resolve_dataflows("os")[0], fpga_network("lenet"), build_sdpa("reordered", q, k, v)
+    return layer, resolve_dataflows("os")[0], lenet(), build_sdpa("reordered", q, k, v)
 
 
 @pytest.mark.parametrize("bw", [8.0, 64.0])

@@ -150,3 +150,16 @@ def test_describe_table() -> None:
 def test_unknown_name_lists_zoo() -> None:
     with pytest.raises(SpecError, match="resnet50"):
         build("resnet51")
+
+
+def test_fpga_study_networks_are_zoo_names() -> None:
+    """LeNet as in SAMO's example, counted by hand: conv 20@5x5 on 28x28 (288,000 MACs), conv 50@5x5 on
+    12x12 with 20 inputs (1,600,000), fc 800->500 (400,000), fc 500->10 (5,000)."""
+    import acceldse
+
+    net = build("lenet")
+    assert net.macs == 288_000 + 1_600_000 + 400_000 + 5_000
+    assert all(x.input_bits == 16 for x in net) and build("lenet", bits=8).layers[0].weight_bits == 8
+    result = acceldse.simulate("lenet", "scalesim-32x32")
+    assert list(result.layers["layer"]) == [x.name for x in net]
+    assert result.totals["macs"].iloc[0] == net.macs
