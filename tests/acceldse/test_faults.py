@@ -448,3 +448,13 @@ def test_exhausted_ray_retries_are_one_line() -> None:
                                         r"worker died\); committed rows are kept") as err:
         _ray_get(fake, [object()])
     assert "\n" not in str(err.value)
+
+
+def test_writable_store_in_a_read_only_folder_refused_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    store = tmp_path / "r.duckdb"
+    ResultStore(store).close()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))
+    with pytest.raises(SpecError, match=r"is not writable \(DuckDB writes its journal r.duckdb.wal"):
+        run_sweep(write(tmp_path, spec_text("[4, 8]")), store)  # before planning, not at the first commit
