@@ -38,7 +38,8 @@ from acceldse.workloads.layer import Layer
 
 USED_KEYS = {"architecture", "problem", "mapping", "ERT", "ART"}
 SEARCH_ONLY_KEYS = {"mapper", "mapspace", "architecture_constraints", "mapspace_constraints", "compound_components",
-                    "globals", "model", "dumped_by_timeloop_front_end", "variables", "components", "constraints"}
+                    "globals", "model", "dumped_by_timeloop_front_end", "variables", "components", "constraints",
+                    "extra_mapping_constraints"}
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,9 @@ def read_timeloop_yaml(paths: list[str | Path], template_vars: dict[str, Any] | 
     if v4.is_v4(merged.get("architecture")):
         merged = v4.to_v04(merged, source=origin["architecture"])
         origin.setdefault("architecture_constraints", origin["architecture"])
-    elif merged.get("constraints"):
+    elif merged.get("constraints") or merged.get("extra_mapping_constraints"):
         merged = v4.fold_constraints(merged, [])
-        origin.setdefault("architecture_constraints", origin["constraints"])
+        origin.setdefault("architecture_constraints", origin.get("constraints") or origin["extra_mapping_constraints"])
     return merged, origin
 
 

@@ -21,7 +21,8 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import CoreRun, FoldJob, Link, ceil_cycles, run_fold_layers, run_vector_layer
+from acceldse.simulator.event.engine import CoreRun, FoldJob, Link, ceil_cycles, run_vector_layer
+from acceldse.simulator.event.folds import run_fold_layers
 from acceldse.simulator.event.kernels import transfer_cycles_array
 from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.event.trace import TraceBuilder
