@@ -29,6 +29,7 @@ class SpecError(ValueError):
         value: Any = None,
         accepted: str | None = None,
     ) -> None:
+        self.message = message
         self.source = source
         self.key = key
         self.value = value
