@@ -54,26 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def option_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
-    """Every option of every command by its Python name: ``max_work`` -> ``--max-work``."""
-    flags: dict[str, str] = {}
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                flags.update(option_flags(sub))
-        elif action.option_strings and action.dest != "help":
-            flags[action.dest] = max(action.option_strings, key=len)
-    return flags
-
-
-def as_flags(err: SpecError, args: argparse.Namespace, flags: dict[str, str]) -> SpecError:
-    """``err`` as the command line says it: an error the API raised about one of its arguments
-    (``source="max_work"``) names the flag that set it (``--max-work``)."""
-    if not isinstance(err.source, str) or err.source not in flags or err.source not in vars(args):
-        return err
-    return SpecError(err.message, source=flags[err.source], key=err.key, value=err.value, accepted=err.accepted)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (0 ok, 1 a --check failed, 2 bad input).
 
@@ -93,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     previous = _on_sigterm(_raise_terminated)
     try:
-        code = _run(args, option_flags(parser))
+        code = _run(args, command_flags(parser, args))
     finally:
         _on_sigterm(previous)
     log.info("%s finished in %.2f s (exit %d)", args.command, time.perf_counter() - start, code)
@@ -107,12 +87,38 @@ def _on_sigterm(handler: Any) -> Any:
     return signal.signal(signal.SIGTERM, handler)
 
 
+PYTHON_ARGUMENTS: dict[str, str] = {"k": "top", "max_memory_gib": "max_memory"}
+"""Python argument names that differ from the destination of the flag that sets them."""
+
+
+def command_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """Destination -> option string (``where`` -> ``--where``) of the command ``args`` ran."""
+    stack = [parser]
+    while stack:
+        current = stack.pop()
+        if current.get_default("func") is getattr(args, "func", None) and current is not parser:
+            return {a.dest: a.option_strings[-1] for a in current._actions
+                    if a.option_strings and a.option_strings[-1].startswith("--")}
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+    return {}
+
+
+def flag_named(err: SpecError, flags: dict[str, str]) -> SpecError:
+    """An error raised by the Python API names its argument (``where``); on the command line, the
+    flag that set it (``--where``)."""
+    source = err.source or ""
+    flag = flags.get(PYTHON_ARGUMENTS.get(source, source))
+    return err.named(flag) if flag else err
+
+
 def _run(args: argparse.Namespace, flags: dict[str, str] | None = None) -> int:
     """The command, with every failure turned into one line on stderr and its exit code."""
     try:
         return int(args.func(args) or 0)
     except SpecError as err:
-        print(f"acceldse: error: {as_flags(err, args, flags or {})}", file=sys.stderr)
+        print(f"acceldse: error: {flag_named(err, flags or {})}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. `acceldse simulate | head -1`: the reader left, stop quietly
         _silence_stdout()

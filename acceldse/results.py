@@ -38,9 +38,9 @@ def check_columns(frame: pd.DataFrame, names: list[str], *, flag: str) -> None:
 
 def top(frame: pd.DataFrame, k: int, by: str, *, descending: bool = False) -> pd.DataFrame:
     """The ``k`` best rows by ``by`` (smallest first unless ``descending``); ties broken by ``point_id``."""
-    check_columns(frame, [by], flag="--by")
+    check_columns(frame, [by], flag="by")
     if k < 1:
-        raise SpecError("must be >= 1", source="--top", value=k)
+        raise SpecError("must be >= 1", source="k", value=k)
     keys = [by, "point_id"] if "point_id" in frame.columns and by != "point_id" else [by]
     ordered = frame.sort_values(keys, ascending=[not descending] + [True] * (len(keys) - 1), kind="stable")
     return ordered.head(k).reset_index(drop=True)
@@ -80,9 +80,10 @@ def pareto_mask(values: np.ndarray) -> np.ndarray:
     return keep
 
 
-def pareto_front(frame: pd.DataFrame, columns: list[str], maximize: list[bool] | None = None) -> pd.DataFrame:
+def pareto_front(frame: pd.DataFrame, columns: list[str], maximize: list[bool] | None = None, *,
+                 source: str = "columns") -> pd.DataFrame:
     """The non-dominated rows of ``frame`` over ``columns`` (minimised unless ``maximize``), sorted by the first."""
-    check_columns(frame, columns, flag="--pareto")
+    check_columns(frame, columns, flag=source)
     maximize = maximize or [False] * len(columns)
     values = frame[columns].to_numpy(dtype=float) * np.where(maximize, -1.0, 1.0)
     ok = ~np.isnan(values).any(axis=1)

@@ -130,7 +130,7 @@ def signals_deferred() -> Iterator[None]:
             signal.raise_signal(pending[0])
 
 
-def check_store_path(path: str | Path, *, create: bool, source: str = "--store") -> Path:
+def check_store_path(path: str | Path, *, create: bool, source: str = "store") -> Path:
     """Validate a store path before any work: folder exists, not a directory, writable (the file,
     its folder for DuckDB's ``.wal`` journal, and a journal already there)."""
     path = Path(path)
@@ -177,7 +177,7 @@ class ResultStore:
             DuckDB database, or a store written by an incompatible acceldse version.
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True, source: str = "--store") -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, source: str = "store") -> None:
         import duckdb
 
         self.path = check_store_path(path, create=create, source=source)
@@ -344,7 +344,7 @@ class ResultStore:
         except (duckdb.ParserException, duckdb.BinderException, duckdb.ConversionException) as err:
             if not where:
                 raise storage_error(err, self.path, f"read table {table!r}") from None
-            raise SpecError(f"bad filter: {str(err).splitlines()[0]}", source="--where", value=where,
+            raise SpecError(f"bad filter: {str(err).splitlines()[0]}", source="where", value=where,
                             accepted="an SQL condition over the columns " + ", ".join(self.columns(table))) from None
         except (duckdb.Error, OSError) as err:
             raise storage_error(err, self.path, f"read table {table!r}") from None

@@ -48,6 +48,11 @@ class SpecError(ValueError):
         super().__init__(text)
 
 
+    def named(self, source: str) -> SpecError:
+        """The same error with its source renamed (the CLI names its flag for a Python argument)."""
+        return SpecError(self.message, source=source, key=self.key, value=self.value, accepted=self.accepted)
+
+
 class DeadlockError(RuntimeError):
     """A simulated graph stopped making progress (names blocked contexts and channels)."""
 

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     selected, title = frame, f"{len(frame)} rows in {args.file} table {args.table}"
     if args.pareto:
         cols, maximize = parse_objectives(args.pareto)
-        selected = pareto_front(frame, cols, maximize)
+        selected = pareto_front(frame, cols, maximize, source="--pareto")
         title = f"Pareto front over {', '.join(cols)}: {len(selected)} of {len(frame)} rows"
     if args.top is not None:
         selected = top(selected, args.top, args.by, descending=args.descending)

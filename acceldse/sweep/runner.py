@@ -186,13 +186,13 @@ def run_sweep(spec: str | Path | dict[str, Any] | SweepSpec, store: str | Path =
         a ``SweepSummary``; the rows are in ``ResultStore(store).read("points")``.
     """
     if backend not in BACKENDS:
-        raise SpecError("unknown backend", source="--backend", value=backend, accepted=" | ".join(BACKENDS))
+        raise SpecError("unknown backend", source="backend", value=backend, accepted=" | ".join(BACKENDS))
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise SpecError("must be an integer >= 1", source="--workers", value=workers)
+        raise SpecError("must be an integer >= 1", source="workers", value=workers)
     if address is not None and backend != "ray":
-        raise SpecError("--address needs --backend ray", source="--address", value=address)
+        raise SpecError("an address needs backend='ray'", source="address", value=address)
     if max_memory_gib is not None and (isinstance(max_memory_gib, bool) or not max_memory_gib > 0):
-        raise SpecError("must be a number of GiB > 0", source="--max-memory", value=max_memory_gib)
+        raise SpecError("must be a number of GiB > 0", source="max_memory_gib", value=max_memory_gib)
     started = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
     check_store_path(store, create=True)

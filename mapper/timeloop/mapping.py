@@ -18,6 +18,7 @@ import math
 import re
 from typing import Any
 
+from acceldse.mapper.constraints import LoopConstraint
 from acceldse.mapper.mapping import LevelMapping, Mapping
 from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
 from acceldse.workloads.einsum import Einsum, Lowering
@@ -149,3 +150,55 @@ def _level(name: str, slot: dict[str, Any], lowering: Lowering, *, source: str) 
                 (sx if j < split else sy)[dim[r]] = factors[r]
     return LevelMapping(level=name, temporal=temporal, order=order, spatial_x=sx, spatial_y=sy,
                         keeps=slot.get("keeps"))
+
+
+CONV_DIMS = {"C": "C", "M": "K", "R": "R", "S": "S", "N": "N", "P": "P", "Q": "Q", "G": "G"}
+"""Timeloop's conv2D ranks -> the kernel's dims (for constraints read without a problem)."""
+_LOOP_FIELDS = {"target", "type", "factors", "permutation", "split"}
+
+
+def loop_constraints(targets: Any, dims: dict[str, str], level_names: set[str], *,
+                     source: str) -> tuple[list[LoopConstraint], list[str]]:
+    """Timeloop's ``temporal`` / ``spatial`` constraint targets -> ``LoopConstraint`` s over the
+    kernel's dims (``dims``: the problem's rank -> dim). Factor 0 (the rest) and residual factors
+    leave the rank free; ``permutation`` is innermost first; a spatial ``permutation`` + ``split``
+    puts its first ``split`` ranks on X, the rest on Y (ranks it leaves out: either). Returns the
+    constraints and, as text, what is not applied (other fields, a ``split`` that is not a number)."""
+    out: list[LoopConstraint] = []
+    skipped: list[str] = []
+    for i, c in enumerate(targets if isinstance(targets, list) else []):
+        if not isinstance(c, dict) or c.get("type") not in ("temporal", "spatial") \
+                or c.get("target") not in level_names:
+            continue
+        key = f"targets[{i}]"
+        level, kind = c["target"], c["type"]
+        factors: dict[str, int] = {}
+        body = str(c.get("factors") or "")
+        for m in _FACTOR.finditer(body):
+            rank, value = m.group(1), int(m.group(2))
+            if rank not in dims:
+                raise SpecError("constraint on a rank the problem does not have", source=source,
+                                key=f"{key}.factors", value=rank, accepted=", ".join(dims))
+            if value > 0 and m.group(4) is None:
+                factors[dims[rank]] = value
+        raw = c.get("permutation") or ""
+        ranks = [str(r).strip() for r in (raw if isinstance(raw, list) else list(str(raw))) if str(r).strip()]
+        for rank in ranks:
+            if rank not in dims:
+                raise SpecError("constraint on a rank the problem does not have", source=source,
+                                key=f"{key}.permutation", value=rank, accepted=", ".join(dims))
+        perm = tuple(dims[r] for r in ranks)
+        extra = sorted(set(c) - _LOOP_FIELDS)
+        skipped += [f"{name} on {level}" for name in extra]
+        if kind == "temporal":
+            out.append(LoopConstraint(level, kind, factors, permutation=perm))
+            continue
+        split = c.get("split", len(perm))
+        if perm and (isinstance(split, bool) or not isinstance(split, int)):
+            skipped.append(f"split on {level}")
+            perm = ()
+        rest = frozenset(d for d in dims.values() if d not in perm)
+        x = frozenset(perm[:split]) | rest if perm else None
+        y = frozenset(perm[split:]) | rest if perm else None
+        out.append(LoopConstraint(level, kind, factors, x_dims=x, y_dims=y))
+    return out, skipped

@@ -24,7 +24,8 @@ What users write for Timeloop today is timeloopfe's form, and this reads it as t
   else is evaluated.
 * **Constraints** of a node (``dataspace: {keep, bypass}``, ``temporal``/``spatial``: factors,
   permutation, split, ...) become ``architecture_constraints`` targets, with the top-level
-  ``constraints.targets``; a ``dataspace`` constraint with only ``keep`` bypasses the other tensors.
+  ``constraints.targets`` and ``extra_mapping_constraints``; a ``dataspace`` constraint with only
+  ``keep`` bypasses the other tensors.
 """
 
 from __future__ import annotations
@@ -245,13 +246,16 @@ def to_v04(merged: dict[str, Any], *, source: str) -> dict[str, Any]:
 
 
 def fold_constraints(merged: dict[str, Any], targets: list[dict[str, Any]]) -> dict[str, Any]:
-    """``architecture_constraints`` extended by ``targets`` and the top-level ``constraints``."""
-    top = merged.get("constraints") or {}
-    extra = top.get("targets") if isinstance(top, dict) else top
-    constraints = merged.get("architecture_constraints") or {}
-    before = constraints.get("targets") if isinstance(constraints, dict) else constraints
-    out = {k: v for k, v in merged.items() if k != "constraints"}
-    out["architecture_constraints"] = {"targets": [*(before or []), *targets, *(extra or [])]}
+    """``architecture_constraints`` extended by ``targets``, the top-level ``constraints`` and the
+    example designs' ``extra_mapping_constraints``."""
+    def listed(key: str) -> list[Any]:
+        value = merged.get(key) or {}
+        found = value.get("targets") if isinstance(value, dict) else value
+        return found if isinstance(found, list) else []
+
+    out = {k: v for k, v in merged.items() if k not in ("constraints", "extra_mapping_constraints")}
+    out["architecture_constraints"] = {"targets": [*listed("architecture_constraints"), *targets,
+                                                   *listed("constraints"), *listed("extra_mapping_constraints")]}
     return out
 
 

@@ -259,6 +259,8 @@ def cycle_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *
     """
     limit = require_int(max_pe_cycles, key="max_pe_cycles", source="cycle_table")
     mac_layers = [layer for layer in network.layers if layer.has_weights]
+    for layer in mac_layers:  # the cycle model moves dense operands only
+        layer.require_dense("cycle fidelity")
     for df in dataflows:
         for layer in mac_layers:
             cost = layer_pe_cycles(layer, df, acc)

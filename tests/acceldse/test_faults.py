@@ -420,3 +420,56 @@ def test_outermost_tier_smaller_than_a_layer_is_refused(tmp_path: Path, capsys: 
     assert main(["sweep", str(spec), "--store", str(tmp_path / "r.duckdb")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "tiers.dram.capacity_bytes" in err[0], err
+
+
+def test_ctrl_c_during_a_commit_arrives_after_it(tmp_path: Path) -> None:
+    from acceldse.store import signals_deferred
+
+    with ResultStore(tmp_path / "s.duckdb") as db:
+        with pytest.raises(KeyboardInterrupt), signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)  # arrives mid-transaction: held until it has committed
+            db.insert("t", pd.DataFrame({"k": ["a", "b"], "x": [1, 2]}), key="k")
+        assert db.count("t") == 2
+
+
+def test_exhausted_ray_retries_are_one_line() -> None:
+    from types import SimpleNamespace
+
+    from acceldse.sweep.backends import _ray_get
+
+    class RayError(Exception):
+        pass
+
+    def get(refs: list[object]) -> list[object]:
+        raise RayError("Task failed after 3 retries: worker died\n  (long Ray traceback)")
+
+    fake = SimpleNamespace(exceptions=SimpleNamespace(RayError=RayError), get=get)
+    with pytest.raises(SpecError, match=r"Ray could not run a task \(RayError: Task failed after 3 retries: "
+                                        r"worker died\); committed rows are kept") as err:
+        _ray_get(fake, [object()])
+    assert "\n" not in str(err.value)
+
+
+def test_writable_store_in_a_read_only_folder_refused_up_front(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    store = tmp_path / "r.duckdb"
+    ResultStore(store).close()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))
+    with pytest.raises(SpecError, match=r"is not writable \(DuckDB writes its journal r.duckdb.wal"):
+        run_sweep(write(tmp_path, spec_text("[4, 8]")), store)  # before planning, not at the first commit
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX rlimits")
+@pytest.mark.slow
+def test_failed_closing_checkpoint_is_reported_and_recovered(tmp_path: Path) -> None:
+    spec, store = write(tmp_path, spec_text("[4, 8]")), tmp_path / "c.duckdb"
+    argv = ["sweep", str(spec), "--store", str(store), "--no-progress"]
+    # the rows fit the journal; the checkpoint that copies them into the store file does not
+    proc = subprocess.run([sys.executable, "-c", LIMIT.format(limit=200_000), *argv], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1, proc.stderr
+    assert "cannot checkpoint the result store" in err[0] and "c.duckdb" in err[0]
+    with ResultStore(store, create=False) as db:  # replayed from the journal
+        assert db.count("points") == len(plan_sweep(load_sweep_spec(spec)).points) == 8

@@ -49,3 +49,24 @@ def test_map_takes_workload_parameters_and_spells_utilization_once() -> None:
     assert repr(best).startswith("NetworkMapping: bert_base (batch=1, seq_len=64")
     with pytest.raises(SpecError, match="seq_len"):
         acceldse.map("bert_base", "simple_ws_32x32", params={"seq_len": 0}, budget=30)
+
+
+def test_python_errors_name_python_arguments_and_the_cli_its_flags(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+
+    store = tmp_path / "s.duckdb"
+    acceldse.run_sweep("version: 1\nworkload: alexnet\n", store, workers=1, progress=False)
+    with pytest.raises(SpecError, match=r"^where: bad filter") as err:
+        acceldse.load_results(store, where="no_such_column > 1")
+    with pytest.raises(SpecError, match=r"^workers: must be an integer >= 1"):
+        acceldse.run_sweep("version: 1\nworkload: alexnet\n", store, workers=0)
+    with pytest.raises(SpecError, match=r"^k: must be >= 1"):
+        acceldse.results.top(acceldse.load_results(store), 0, "total_cycles")
+    assert "--" not in str(err.value).split(":")[0]
+    assert main(["results", str(store), "--where", "no_such_column > 1"]) == 2
+    assert capsys.readouterr().err.startswith("acceldse: error: --where: bad filter")
+    assert main(["results", str(store), "--top", "1", "--by", "no_such_column"]) == 2
+    assert capsys.readouterr().err.startswith("acceldse: error: --by: unknown column")
+    assert main(["simulate", "--workload", "alexnet", "--hardware", "no-such-chip"]) == 2
+    assert capsys.readouterr().err.startswith("acceldse: error: --hardware: unknown hardware")

@@ -33,6 +33,7 @@ ZOO_EINSUMS = [
      "QK[b,h,m,p]", ["Q[b,h,e,p]", "K[b,h,e,m]"]),
     ("bert_base", "encoder.0.attn.q", {"P": 128, "D": 768, "O": 768}, "Q[p,o]",
      ["X[p,d]", "W[d,o]"]),
+    ("gpt2_prefill", "h.0.mlp.fc1", {"P": 1024, "D": 768, "S": 3072}, "FF[p,s]", ["X[p,d]", "W1[d,s]"]),
     ("vit_b16", "encoder.0.attn.av", {"B": 1, "H": 12, "F": 64, "M": 197, "P": 197},
      "AV[b,h,f,p]", ["A[b,h,m,p]", "V[b,h,f,m]"]),
 ]
@@ -200,3 +201,16 @@ def test_cli_bad_fused_mapping_is_one_line_exit_2(tmp_path, capsys, mapping, har
     assert main(["map", "--cascade", str(_softmax_file(tmp_path, mapping, hardware))]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and "softmax.yaml" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("zoo", "prefix", "seq_len"), [("bert_base", "encoder.0", 128), ("gpt2_prefill", "h.0", 1024),
+                                                        ("vit_b16", "encoder.0", 197)])
+def test_zoo_attention_shapes_as_cascades(zoo: str, prefix: str, seq_len: int) -> None:
+    layers = {lay.name: lay for lay in resolve_workload(zoo).layers}
+    pts = {d: evaluate_design(d, model=None, heads=12, head_dim=64, seq_len=seq_len, batch=1)
+           for d in ("unfused", "flat", "fusemax")}
+    for d, p in pts.items():                       # the same QK^T and x V work as the zoo's matmul layers
+        names = ("QK", "AV") if d != "fusemax" else ("QK", "SLNV")
+        got = [p.cascade.points(p.cascade.einsum(n)) for n in names]
+        assert got == [layers[f"{prefix}.attn.qk"].macs, layers[f"{prefix}.attn.av"].macs], d
+    assert pts["fusemax"].cost.cycles < pts["flat"].cost.cycles < pts["unfused"].cost.cycles

@@ -2,7 +2,8 @@
 
 ``tests/golden/timeloop/timeloopfe/`` holds the users' own input files of the exercises (commit
 ``2d55108``, unchanged): the example designs' ``top.yaml.jinja2`` with ``_components``,
-``_include`` and each design's ``arch.yaml``, and the 2024 DSE tutorial's ``top.yaml.jinja`` with
+``_include`` and each design's ``arch.yaml`` (the dense dot product's also its ``problem.yaml`` and
+``mapping.yaml``, read as ``extra_mapping_constraints``), and the 2024 DSE tutorial's ``top.yaml.jinja`` with
 its ``inputs/``. Rendered and converted by ``mapper.timeloop.v4``, each must give exactly what
 timeloopfe gave Timeloop (its ``parsed-processed-input.yaml``: the same hierarchy, search
 constraints, problem and mapping) and so Timeloop's own figures.
@@ -28,6 +29,8 @@ CASES = {  # case -> (timeloopfe top file, template values, reference folder)
     **{d: (RAW / "example_designs" / "top.yaml.jinja2", {"architecture": d}, GOLDEN_DIR / d)
        for d in ("eyeriss_like", "simba_like", "simple_output_stationary", "simple_weight_stationary")},
     "2024_dse": (RAW / "2024_dse" / "top.yaml.jinja", {"reg_enabled": False}, GOLDEN_DIR / "exercises" / "2024_dse"),
+    "dot_product": (RAW / "example_designs" / "top.yaml.jinja2", {"architecture": "sparseloop/01.2.1-DUDU-dot-product"},
+                    GOLDEN_DIR / "exercises" / "sparseloop" / "01.2.1-DUDU-dot-product"),
 }
 
 

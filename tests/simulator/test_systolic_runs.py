@@ -43,7 +43,7 @@ def test_runs_kernel_equals_walking_every_fold(sr, sc, t, groups, rows, cols, da
               "in_bytes_unique": sr * t * eb // 3 + 1, "w_bytes_unique": sc * t * eb, "in_cap_bytes": caps[0],
               "w_cap_bytes": caps[1], "out_cap_bytes": caps[2], "in_elem_bytes": eb, "w_elem_bytes": eb,
               "out_elem_bytes": eb, "dram_latency_cycles": latency, "macs": sr * sc * t * groups}
-    case = np.array([[values[f] for f in CASE_FIELDS]], dtype=np.int64)
+    case = np.array([[values.get(f, 0) for f in CASE_FIELDS]], dtype=np.int64)  # N:M fields 0: dense
     walked, jumped = both(case, *bw)
     np.testing.assert_array_equal(walked, jumped)
 
@@ -73,7 +73,7 @@ def test_retimed_runs_equal_the_fold_recurrence(sr, sc, t, groups, rows, cols, d
               "in_bytes_unique": sr * t // 2 + 1, "w_bytes_unique": sc * t, "in_cap_bytes": cap, "w_cap_bytes": cap,
               "out_cap_bytes": cap, "in_elem_bytes": 1, "w_elem_bytes": 1, "out_elem_bytes": 1,
               "dram_latency_cycles": latency, "macs": sr * sc * t * groups}
-    case = np.array([[values[f] for f in CASE_FIELDS]], dtype=np.int64)
+    case = np.array([[values.get(f, 0) for f in CASE_FIELDS]], dtype=np.int64)  # N:M fields 0: dense
     folds = groups * -(-sr // rows) * -(-sc // cols)
     load, write, counts = np.empty(folds), np.empty(folds), np.zeros(len(OUT_FIELDS))
     fold_traffic(case[0], load, write, counts)
