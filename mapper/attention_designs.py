@@ -310,15 +310,19 @@ def search_space(cascade: Cascade, hw: FusedHardware) -> tuple[list[str], list[l
     choices: list[list[Any]] = [tiles] + [["unit", "buffer", "dram"] for _ in inter] + \
         [sorted(hw.units) for _ in movable]
 
+    templates = {tp: fusemax_parts(cascade, tp) for tp in tiles}
+    placement = {(n, u): ({"x": ("P",), "y": ("M0",)} if len(hw.units[u].shape) == 2 and "M0" in
+                          cascade.einsum(n).iteration_ranks else {"x": ("P",)})
+                 for n in movable for u in hw.units}
+    n_inter = len(inter)
+
     def build(genome: tuple) -> FusedMapping:
-        group, binding, spatial, keep = fusemax_parts(cascade, genome[0])
-        keep = dict(keep)
-        for t, lvl in zip(inter, genome[1:1 + len(inter)], strict=True):
-            keep[t] = lvl
-        for n, u in zip(movable, genome[1 + len(inter):], strict=True):
+        group, binding, spatial, keep = templates[genome[0]]
+        keep = {**keep, **dict(zip(inter, genome[1:1 + n_inter], strict=True))}
+        binding, spatial = dict(binding), dict(spatial)
+        for n, u in zip(movable, genome[1 + n_inter:], strict=True):
             binding[n] = u
-            spatial[n] = {"x": ("P",), "y": ("M0",)} if len(hw.units[u].shape) == 2 and "M0" in \
-                cascade.einsum(n).iteration_ranks else {"x": ("P",)}
+            spatial[n] = placement[(n, u)]
         return FusedMapping((group,), binding, spatial, keep, False, "searched")
 
     return axes, choices, build

@@ -37,6 +37,7 @@ Utilisation of a unit = its busy PE-cycles / (PEs x latency); its stall = latenc
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,7 +108,7 @@ def mapping_from_dict(raw: Any, *, source: str) -> FusedMapping:
                         {str(e): tuple(map(str, r)) for e, r in (raw.get("inner") or {}).items()})
 
 
-@dataclass(frozen=True)
+@dataclass
 class EinsumCost:
     """One Einsum of a fused mapping: Timeloop-style counts (words) and its energy (pJ)."""
 
@@ -193,12 +194,15 @@ def _spatial_factors(e: Einsum, unit: ComputeUnit, axes: dict[str, tuple[str, ..
 
 
 _PARTS: dict[tuple, tuple[Cascade, FusedHardware, Any]] = {}
+_SIGNATURES: dict[tuple, int] = {}
+_SIGNATURE_IDS = itertools.count()
+"""A group's tiling (loops, extents, counts) -> a small number, so memo keys hash fast."""
 """Memo of ``_einsum_part`` (a search evaluates the same Einsum placement many times)."""
 
 
 def _einsum_part(cascade: Cascade, hw: FusedHardware, e: Einsum, unit: ComputeUnit, mapping: FusedMapping,
                  group: FusedGroup, ext: dict[str, int], count: dict[str, int], levels: dict[str, str],
-                 source: str, signature: tuple) -> tuple[int, int, dict[str, dict[str, int]], dict[str, Any]]:
+                 source: str, signature: int) -> tuple[int, int, dict[str, dict[str, int]], dict[str, Any]]:
     """One Einsum of a group: compute cycles, busy PE-cycles and the words it moves (module docstring);
     ``signature`` identifies the group's tiling (its loops, extents and counts)."""
     axes = mapping.spatial.get(e.name, {})
@@ -272,6 +276,7 @@ def _einsum_part(cascade: Cascade, hw: FusedHardware, e: Einsum, unit: ComputeUn
     if key is not None:
         if len(_PARTS) > 200_000:
             _PARTS.clear()
+            _SIGNATURES.clear()
         _PARTS[key] = (cascade, hw, result)
     return result
 
@@ -359,7 +364,10 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
                 raise SpecError("a tiled rank must be one of the group's loops", source=source,
                                 key=f"mapping.groups[{gi}].tiles.{r}", value=size, accepted=", ".join(group.loops))
         count = {r: -(-ranks[r] // ext[r]) for r in ranks}
-        signature = (group.loops, tuple(ext.values()), tuple(count.values()))
+        tiling = (group.loops, tuple(ext.values()), tuple(count.values()))
+        signature = _SIGNATURES.get(tiling)
+        if signature is None:
+            signature = _SIGNATURES[tiling] = next(_SIGNATURE_IDS)      # never reused, even after a clear
         members = [cascade.einsum(n) for n in group.einsums]
 
         def tile_words(t: str, ext: dict[str, int] = ext) -> int:
@@ -487,9 +495,13 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
             e, unit = gc["e"], gc["unit"]
             cpj, reg, reg_pj = gc["compute_pj"], gc["reg"], gc["reg_pj"]
             counts = tensor_counts[e.name]
-            buf_pj = sum(c["buffer_reads"] * hw.buffer_read_pj + c["buffer_writes"] * hw.buffer_write_pj
-                         for c in counts.values())
-            dram_pj = sum((c["dram_reads"] + c["dram_writes"]) * wb * hw.dram_pj_per_byte for c in counts.values())
+            br = bw = dw = 0
+            for c in counts.values():
+                br += c["buffer_reads"]
+                bw += c["buffer_writes"]
+                dw += c["dram_reads"] + c["dram_writes"]
+            buf_pj = br * hw.buffer_read_pj + bw * hw.buffer_write_pj
+            dram_pj = dw * wb * hw.dram_pj_per_byte
             e_compute += cpj
             e_reg += reg_pj
             e_buf += buf_pj

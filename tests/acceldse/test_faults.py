@@ -458,3 +458,18 @@ def test_writable_store_in_a_read_only_folder_refused_up_front(tmp_path: Path, m
     monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))
     with pytest.raises(SpecError, match=r"is not writable \(DuckDB writes its journal r.duckdb.wal"):
         run_sweep(write(tmp_path, spec_text("[4, 8]")), store)  # before planning, not at the first commit
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX rlimits")
+@pytest.mark.slow
+def test_failed_closing_checkpoint_is_reported_and_recovered(tmp_path: Path) -> None:
+    spec, store = write(tmp_path, spec_text("[4, 8]")), tmp_path / "c.duckdb"
+    argv = ["sweep", str(spec), "--store", str(store), "--no-progress"]
+    # the rows fit the journal; the checkpoint that copies them into the store file does not
+    proc = subprocess.run([sys.executable, "-c", LIMIT.format(limit=200_000), *argv], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1, proc.stderr
+    assert "cannot checkpoint the result store" in err[0] and "c.duckdb" in err[0]
+    with ResultStore(store, create=False) as db:  # replayed from the journal
+        assert db.count("points") == len(plan_sweep(load_sweep_spec(spec)).points) == 8
