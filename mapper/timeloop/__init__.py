@@ -21,7 +21,7 @@ problem may have any shape (``problem.py``); the mapping may use every factor fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from acceldse.mapper.constraints import LoopConstraint
 from acceldse.mapper.mapping import Mapping
 from acceldse.mapper.timeloop import v4
 from acceldse.mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
-from acceldse.mapper.timeloop.mapping import build_mapping, loop_constraints
+from acceldse.mapper.timeloop.mapping import WORKLOAD_RANKS, build_mapping, loop_constraints
 from acceldse.mapper.timeloop.problem import build_problem
 from acceldse.simulator.specs.hierarchy import Hierarchy
 from acceldse.workloads.einsum import Einsum, Lowering
@@ -132,23 +132,30 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
 
 
 def timeloop_hardware(paths: list[str | Path], *, name: str | None = None,
-                      template_vars: dict[str, Any] | None = None) -> tuple[Hierarchy, tuple[str, ...]]:
+                      template_vars: dict[str, Any] | None = None,
+                      ) -> tuple[Hierarchy, tuple[LoopConstraint, ...], tuple[str, ...]]:
     """The architecture of Timeloop files (architecture + ERT, optional ART and constraints; no problem
     needed) as a ``Hierarchy`` for searching any workload, with the constraints' bypass rules
-    applied; returns it and the constraints not applied."""
+    applied; returns it, the loop constraints that hold for any layer (conv2D rank names; factor 1,
+    permutations, split) and the constraints not applied (fixed factors > 1 need the problem)."""
     files = list(paths)
     merged, origin = read_timeloop_yaml(files, template_vars)
     hierarchy, _ = _hierarchy(merged, origin, files, name, required=("architecture", "ERT"),
                               accepted="an architecture and its ERT (e.g. timeloop-mapper.ERT.yaml)")
-    searchable, _, skipped = _constrain(hierarchy, merged, origin, None)
-    return searchable, tuple(skipped)
+    searchable, loops, skipped = _constrain(hierarchy, merged, origin, None)
+    general = []
+    for c in loops:
+        fixed = {d: f for d, f in c.factors.items() if f > 1}
+        skipped += [f"factor {d}={f} on {c.level}" for d, f in fixed.items()]
+        general.append(replace(c, factors={d: f for d, f in c.factors.items() if f == 1}))
+    return searchable, tuple(general), tuple(skipped)
 
 
 def _constrain(hierarchy: Hierarchy, merged: dict[str, Any], origin: dict[str, str],
                lowering: Lowering | None) -> tuple[Hierarchy, list[LoopConstraint], list[str]]:
     """The search hierarchy under the keep/bypass rules of ``architecture_constraints`` and
-    ``mapspace_constraints`` (Timeloop applies both), their loop constraints (with a problem) and
-    the constraints not applied."""
+    ``mapspace_constraints`` (Timeloop applies both), their loop constraints (over the problem's
+    ranks, or ``WORKLOAD_RANKS`` without one) and the constraints not applied."""
     skipped: list[str] = []
     loops: list[LoopConstraint] = []
     names = {lv.name for lv in hierarchy.levels}
@@ -156,14 +163,12 @@ def _constrain(hierarchy: Hierarchy, merged: dict[str, Any], origin: dict[str, s
         source = f"{origin.get(key, '')}: {key}"
         hierarchy, more = apply_keep_constraints(hierarchy, merged.get(key), source=source,
                                                  tensors=lowering.dataspaces if lowering else None)
-        if lowering is not None:
-            raw = merged.get(key)
-            targets = raw.get("targets") if isinstance(raw, dict) else raw
-            got, extra = loop_constraints(targets, lowering.dims, names, source=source)
-            handled = {f"{c.kind} on {c.level}" for c in got}
-            more = [m for m in more if m not in handled] + extra
-            loops += got
-        skipped += more
+        raw = merged.get(key)
+        targets = raw.get("targets") if isinstance(raw, dict) else raw
+        got, extra = loop_constraints(targets, lowering.dims if lowering else WORKLOAD_RANKS, names, source=source)
+        handled = {f"{c.kind} on {c.level}" for c in got}
+        skipped += [m for m in more if m not in handled] + extra
+        loops += got
     return hierarchy, loops, skipped
 
 

@@ -23,6 +23,7 @@ from acceldse.mapper.mapping import LevelMapping, Mapping
 from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
 from acceldse.workloads.einsum import Einsum, Lowering
 from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import DIMS
 
 _ENTRY_KEYS = {"target", "type", "factors", "permutation", "split", "keep", "bypass"}
 _FACTOR = re.compile(r"([A-Za-z]+)\s*=*\s*([0-9]+)(,([0-9]+))?")
@@ -152,8 +153,9 @@ def _level(name: str, slot: dict[str, Any], lowering: Lowering, *, source: str) 
                         keeps=slot.get("keeps"))
 
 
-CONV_DIMS = {"C": "C", "M": "K", "R": "R", "S": "S", "N": "N", "P": "P", "Q": "Q", "G": "G"}
-"""Timeloop's conv2D ranks -> the kernel's dims (for constraints read without a problem)."""
+WORKLOAD_RANKS = {**{d: d for d in DIMS}, "M": "K"}
+"""Rank names of constraints read without a problem (for any workload): Timeloop's conv2D ranks
+(``M`` is our ``K``) and the kernel's own dims."""
 _LOOP_FIELDS = {"target", "type", "factors", "permutation", "split"}
 
 

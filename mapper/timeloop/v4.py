@@ -139,7 +139,9 @@ def _render(text: str, path: Path, variables: dict[str, Any], search: list[Path]
         dirs.append(Path(name) if Path(name).is_absolute() else here / name)
         return ""
 
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.globals.update(cwd=lambda: str(here), add_to_path=add_to_path, include=include, include_all=include_all,
                        path_exists=lambda name: Path(name).exists() or any((d / name).exists() for d in dirs),
                        include_text=lambda name: find(name).read_text())
@@ -148,8 +150,10 @@ def _render(text: str, path: Path, variables: dict[str, Any], search: list[Path]
     except jinja2.UndefinedError as err:
         raise SpecError(f"template variable not set: {err.message}", source=str(path),
                         accepted="--timeloop-var NAME=VALUE") from None
-    except jinja2.TemplateError as err:
-        raise SpecError(f"bad jinja2 template: {err}", source=str(path)) from None
+    except SpecError:
+        raise
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as err:
+        raise SpecError(f"bad jinja2 template: {type(err).__name__}: {err}", source=str(path)) from None
 
 
 # ---- expressions ------------------------------------------------------------------------------
@@ -160,7 +164,7 @@ def evaluate(value: Any, scope: dict[str, Any]) -> Any:
         return value
     try:
         return _eval(ast.parse(value.strip(), mode="eval").body, scope)
-    except (SyntaxError, KeyError, TypeError, ValueError, ZeroDivisionError, _NotSimple):
+    except (SyntaxError, KeyError, TypeError, ValueError, ArithmeticError, RecursionError, _NotSimple):
         return value
 
 
@@ -178,7 +182,11 @@ def _eval(node: ast.AST, scope: dict[str, Any]) -> Any:
             return {"True": True, "False": False, "None": None}[node.id]
         raise KeyError(node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
-        return _BIN[type(node.op)](_eval(node.left, scope), _eval(node.right, scope))
+        left, right = _eval(node.left, scope), _eval(node.right, scope)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right)) \
+                or (isinstance(node.op, ast.Pow) and abs(right) > 64):
+            raise _NotSimple  # arithmetic on numbers only, and no runaway powers
+        return _BIN[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
         x = _eval(node.operand, scope)
         return -x if isinstance(node.op, ast.USub) else (+x if isinstance(node.op, ast.UAdd) else not x)

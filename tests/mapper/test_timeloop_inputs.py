@@ -125,7 +125,11 @@ def test_missing_ert_entry_and_missing_file(tmp_path, capsys):
 
 
 def test_cli_maps_a_workload_on_a_timeloop_architecture(tmp_path, capsys):
-    """Timeloop files without a problem are hardware: ResNet-18 layers are searched on simba_like."""
+    """Timeloop files without a problem are hardware: ResNet-18 layers are searched on simba_like
+    under its constraints (all of them hold for any layer: factor 1, permutations, splits); a
+    fixed factor > 1 (the 2024 tutorial's M=8 across the PEs) needs the problem and is noted."""
+    from acceldse.mapper.timeloop import timeloop_hardware
+
     data = yaml.safe_load((GOLDEN_DIR / "simba_like" / "parsed-processed-input.yaml").read_text())
     del data["problem"]
     arch = tmp_path / "arch.yaml"
@@ -135,7 +139,12 @@ def test_cli_maps_a_workload_on_a_timeloop_architecture(tmp_path, capsys):
     assert main(["map", "--timeloop", str(arch), str(ert), "--workload", "resnet18", "--layer", "layer1.0.conv1",
                  "--dataflow", "any", "--budget", "1500", "--no-nest", "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "without these Timeloop constraints" in captured.err
+    assert "without these Timeloop constraints" not in captured.err
+    _, loops, unapplied = timeloop_hardware([arch, ert])
+    assert loops and not unapplied
+    dse = GOLDEN_DIR / "exercises" / "2024_dse"
+    _, loops, unapplied = timeloop_hardware([dse / "parsed-processed-input.yaml", dse / "timeloop-mapper.ERT.yaml"])
+    assert "factor K=8 on inter_PE_spatial" in unapplied and all(f == 1 for c in loops for f in c.factors.values())
     table = pd.read_csv(out)
     assert table.macs.tolist() == [115_605_504] and (table.cycles >= 115_605_504 / 256).all()
     assert main(["map", "--timeloop", str(arch), str(ert), "--mapping", str(MAP)]) == 2

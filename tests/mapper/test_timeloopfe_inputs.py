@@ -87,7 +87,8 @@ def test_expressions_are_evaluated_as_timeloopfe_does():
     assert expression("DATAWIDTH * 2", scope) == 16
     assert expression("max(1, ceil(log2(depth))) if depth >= 1 else 1", scope) == 9
     assert expression("1e-9", scope) == 1e-9
-    for text in ("LPDDR4", "45nm", "__import__('os')", "spec.problem.instance"):
+    for text in ("LPDDR4", "45nm", "__import__('os')", "spec.problem.instance", "2 ** 10 ** 10", "'a' * 9",
+                 "1 / 0"):
         assert expression(text, scope) == text
 
 
@@ -95,6 +96,8 @@ def test_expressions_are_evaluated_as_timeloopfe_does():
     (lambda t: t.replace("!Container # Top-level system", "!Network"), "!Network"),
     (lambda t: t.replace("datawidth: DATAWIDTH", "datawidth: {{undefined_value}}", 1), "undefined_value"),
     (lambda t: t.replace("name: system", "name: 7", 1), "name"),
+    (lambda t: t.replace("datawidth: DATAWIDTH", "datawidth: {{ 1 / 0 }}", 1), "ZeroDivisionError"),
+    (lambda t: t.replace("datawidth: DATAWIDTH", "datawidth: {{ ''.__class__.__mro__ }}", 1), "unsafe|template"),
 ])
 def test_bad_timeloopfe_input_is_one_line(tmp_path, edit, word):
     top, _, folder = CASES["2024_dse"]
