@@ -120,11 +120,14 @@ def test_paper_comparison_reproduces_the_mechanism_not_the_table() -> None:
     assert 1.0 < e2e["speedup"] <= got["speedup"] * 1.05     # the linear layers dilute the gain
 
 
-def test_search_finds_the_fusemax_template_or_better() -> None:
+@pytest.mark.parametrize("method", ["anneal", "ga", "random"])
+def test_search_finds_the_fusemax_template_or_better(method: str) -> None:
     c = attention_cascade("1pass", heads=12, head_dim=64, seq_len=4096, batch=8)
     template = evaluate_design("fusemax", model="bert", seq_len=4096, batch=8).cost
-    res = search_fused(c, "fusemax", search="anneal", budget=150, seed=1)
-    assert res.cost.cycles <= template.cycles and res.valid >= 1
+    res = search_fused(c, "fusemax", search=method, budget=150, seed=1)
+    assert res.cost.cycles <= template.cycles and 1 <= res.valid <= res.evaluations == 150
+    energy = search_fused(c, "fusemax", search=method, budget=150, seed=1, objective="energy")
+    assert energy.cost.energy_pj <= template.energy_pj
 
 
 def test_layer_cascade_runs_every_design_end_to_end() -> None:
