@@ -289,3 +289,21 @@ def test_constraint_forms_from_the_cheatsheet(tmp_path):
                 spec_with([{"target": "pe_spad", "type": kind, field: ["Inputs"]}])
     with pytest.raises(SpecError, match="bad factor constraint"):
         spec_with([{"target": "pe_spad", "type": "temporal", "factors": "P=two"}])
+
+
+def test_stats_print_a_level_that_keeps_nothing():
+    """A storage level the mapping bypasses entirely is still printed (as Timeloop does), without
+    tensors; the dummy fan-out level keeps its number (5) but is not printed."""
+    import re
+    from dataclasses import replace
+
+    from acceldse.mapper.cost import evaluate
+    from acceldse.mapper.timeloop.stats import format_stats
+
+    spec = load_timeloop([SPEC, ERT, MAP])
+    levels = tuple(replace(lv, keeps=()) if lv.level == "pe_spad" else lv for lv in spec.mapping.levels)
+    result = evaluate(spec.layer, spec.hierarchy, replace(spec.mapping, levels=levels))
+    text = format_stats(result, spec.hierarchy, spec.tensor_names).split("Summary Stats")[0]
+    heads = re.findall(r"^Level \d+|^=== \S+ ===|^    \w+:$", text, re.M)
+    assert heads[heads.index("=== pe_spad ===") - 1:heads.index("=== pe_spad ===") + 3] == \
+        ["Level 4", "=== pe_spad ===", "Level 6", "=== shared_glb ==="]
