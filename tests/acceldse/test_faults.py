@@ -473,3 +473,18 @@ def test_failed_closing_checkpoint_is_reported_and_recovered(tmp_path: Path) -> 
     assert "cannot checkpoint the result store" in err[0] and "c.duckdb" in err[0]
     with ResultStore(store, create=False) as db:  # replayed from the journal
         assert db.count("points") == len(plan_sweep(load_sweep_spec(spec)).points) == 8
+
+
+@pytest.mark.parametrize(("axis", "match"), [("{range: [1, 10, 0]}", "a range step must not be 0"),
+                                             ("{range: [1, 1000000000000]}", "a range of 999,999,999,999 values")])
+def test_bad_ranges_are_refused_before_any_work(axis: str, match: str) -> None:
+    with pytest.raises(SpecError, match=match):
+        load_sweep_spec(f"version: 1\nworkload: {TINY}\naxes:\n  array.rows: {axis}\n")
+
+
+def test_numbers_written_as_text_are_stored_as_numbers(tmp_path: Path) -> None:
+    store = tmp_path / "r.duckdb"
+    run_sweep(write(tmp_path, spec_text('["10", 20]')), store)
+    with ResultStore(store, create=False) as db:
+        assert db.column_types("points")["tiers.1.bw_bytes_per_cycle"] == "BIGINT"
+        assert sorted(set(db.read("points")["tiers.1.bw_bytes_per_cycle"])) == [10, 20]
