@@ -84,8 +84,9 @@ CELLS = [
              "ax.legend(fontsize=8)\nplt.show()"),
     ("md", "## What is not modelled\n\n"
            "Input-stationary arrays cannot skip N:M-pruned weights (the stationary operand is the dense input "
-           "window) and are refused, as are the cycle fidelity and the mapper: none of them costs a sparse layer "
-           "as dense. Sparseloop's gating vs skipping on an Eyeriss-like design is not modelled here: the mapper "
+           "window) and are refused, as is the mapper: neither costs a sparse layer as dense (the cycle "
+           "fidelity does run N:M layers, checking real outputs against NumPy). Sparseloop's gating vs "
+           "skipping on an Eyeriss-like design is not modelled here: the mapper "
            "refuses Timeloop problems with densities and `sparse_optimizations`."),
     ("code", "try:\n    acceldse.simulate('resnet18', 'scalesim-32x32', 'is', weight_sparsity='2:4')\n"
              "except ValueError as err:  # acceldse's SpecError: one line naming the cause\n"

@@ -177,12 +177,9 @@ def test_topology_ratio_column(tmp_path: Path) -> None:
 
 
 def test_sparse_layer_is_refused_where_not_modelled(tmp_path: Path) -> None:
-    """An N:M ratio never reaches a dense-only model silently (the cycle model, the is dataflow)."""
+    """An N:M ratio never reaches a model that cannot skip it silently (the is dataflow)."""
     topo = tmp_path / "g.csv"
     topo.write_text("Layer, M, N, K,\ng, 16, 8, 12, 2:4,\n")
-    with pytest.raises(SpecError, match="weight_sparsity.*dense layers only") as err:
-        simulate(str(topo), "scalesim-32x32", "ws", fidelity="cycle")
-    assert "2:4" in str(err.value) and "--compat scalesim" in str(err.value)
     with pytest.raises(SpecError, match="is cannot skip"):
         simulate(str(topo), "scalesim-32x32", "is")
 
