@@ -97,7 +97,7 @@ def simulate(workload: str | Path | Network = "resnet18",
         acc = load_hardware(hardware, source="hardware")
     network = resolve_workload(workload, **workload_params)
     check_capacity(network, acc)
-    flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"), source="dataflow")
+    flows = resolve_dataflows(dataflow if dataflow is not None else (acc.dataflow or "os"))
     table, extra = mode.table(network, acc, flows, FidelityRun(limit=limit, progress=progress, trace=trace,
                                                                settings=settings))
     # every fidelity deals a layer's folds to all cores (compat mode runs on one-core hardware only)

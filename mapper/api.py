@@ -240,7 +240,7 @@ def evaluate_mapping(network: Network | str, hardware: str | Path | Hierarchy, l
     macs = [lay for lay in network if lay.macs > 0]
     names = [lay.name for lay in macs]
     if layer is None and len(macs) != 1:
-        raise SpecError("name the layer the mapping is for", source="--layer", value=None,
+        raise SpecError("name the layer the mapping is for", source="layer", value=None,
                         accepted=", ".join(names[:12]) + (" ..." if len(names) > 12 else ""))
     chosen = macs[0] if layer is None else next((lay for lay in macs if lay.name == layer), None)
     if chosen is None:

@@ -276,6 +276,8 @@ def fusemax_vs_flat(*, models: tuple[str, ...] = ("bert", "trxl", "t5", "xlm"),
 # ---------------------------------------------------------------- search
 
 OBJECTIVES = ("latency", "energy", "edp")
+SEARCHES = ("exhaustive", "random", "anneal", "ga")
+"""Fused-mapping search strategies (the mapper's, over the fused genome)."""
 
 
 @dataclass(frozen=True)
@@ -330,13 +332,13 @@ def search_space(cascade: Cascade, hw: FusedHardware) -> tuple[list[str], list[l
 
 def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *, search: str = "random",
                  objective: str = "latency", budget: int = 10_000, seed: int | None = 0) -> FusedSearchResult:
-    """Search fused mappings (``exhaustive``, ``random``, ``anneal``) within ``budget`` evaluations."""
+    """Search fused mappings (``exhaustive``, ``random``, ``anneal``, ``ga``) within ``budget`` evaluations."""
     hw = load_fused_hardware(hardware)
     if objective not in OBJECTIVES:
         raise SpecError("unknown objective", source="--objective", value=objective, accepted=", ".join(OBJECTIVES))
-    if search not in ("exhaustive", "random", "anneal"):
+    if search not in SEARCHES:
         raise SpecError("unknown search for fused mappings", source="--search", value=search,
-                        accepted="exhaustive, random, anneal")
+                        accepted=", ".join(SEARCHES))
     axes, choices, build = search_space(cascade, hw)
     rng = np.random.default_rng(seed)
     cache: dict[tuple, float] = {}
@@ -382,6 +384,30 @@ def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *,
                 visit(tuple(c[k] for c, k in zip(choices, row, strict=True)))
                 if evaluations >= budget:
                     break
+    elif search == "ga":
+        # a genetic search: the template and random genomes, tournament selection of two parents,
+        # uniform crossover, mutated genes until the child is new; the best 32 survive (elitist)
+        pop = [template] + [tuple(c[int(rng.integers(len(c)))] for c in choices) for _ in range(31)]
+        scored = sorted(((visit(g), g) for g in pop), key=lambda x: x[0])
+        tries = 0
+        while evaluations < budget and tries < budget * 20:
+            children = []
+            for _ in range(len(scored)):
+                a, b = (min(scored[int(i)] for i in rng.integers(len(scored), size=2))[1] for _ in range(2))
+                mask = rng.random(len(choices)) < 0.5
+                child = [x if m else y for x, y, m in zip(a, b, mask, strict=True)]
+                for _ in range(8):                    # mutate until the child is new (a converged population)
+                    i = int(rng.integers(len(choices)))
+                    child[i] = choices[i][int(rng.integers(len(choices[i])))]
+                    if tuple(child) not in cache:
+                        break
+                children.append(tuple(child))
+            for g in children:
+                tries += 1
+                if evaluations >= budget:
+                    break
+                scored.append((visit(g), g))
+            scored = sorted(scored, key=lambda x: x[0])[:32]
     else:
         cur = template
         cur_v = visit(cur)

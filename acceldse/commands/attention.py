@@ -50,7 +50,7 @@ def add_parser(subparsers: Any) -> None:
                         help="fix the query tile of the designs (default: the largest that fits, as each paper)")
     parser.add_argument("--end-to-end", action="store_true",
                         help="the whole layer: Q/K/V projections, attention, output projection, FFN")
-    parser.add_argument("--search", default="random", choices=["exhaustive", "random", "anneal"],
+    parser.add_argument("--search", default="random", choices=["exhaustive", "random", "anneal", "ga"],
                         help="--design search: strategy (default random)")
     parser.add_argument("--budget", type=int, default=2000, help="--design search: evaluations (default 2000)")
     parser.add_argument("--objective", default="latency", choices=["latency", "energy", "edp"])

@@ -147,7 +147,7 @@ def exhaustive(ev: Evaluator, budget: int | None = None, rng: object = None) -> 
     if budget is None and (size := tilings_bound(ev.space)) > MAX_WHOLE_SPACE_TILINGS:
         raise SpecError(f"mapping space too large to enumerate whole ({size:,} tilings > the limit "
                         f"{MAX_WHOLE_SPACE_TILINGS:,})", source="search", key="budget", value=0,
-                        accepted="a budget of evaluations (CLI --budget N), another search, or a smaller layer")
+                        accepted="a budget of evaluations (budget=N), another search, or a smaller layer")
     for arrays in enumerate_space(ev.space):
         if budget is not None and ev.evaluations >= budget:
             return

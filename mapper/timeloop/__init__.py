@@ -113,7 +113,7 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     """Load Timeloop inputs (see module docstring) into a ``TimeloopSpec``."""
     files = [paths] if isinstance(paths, str | Path) else list(paths)
     if not files:
-        raise SpecError("no Timeloop input files given", source="--timeloop")
+        raise SpecError("no Timeloop input files given", source="paths")
     merged, origin = read_timeloop_yaml(files, template_vars)
     hierarchy, label = _hierarchy(merged, origin, files, name, required=("architecture", "problem", "ERT"),
                                   accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
@@ -217,7 +217,7 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
     files = [*paths, *([mapping] if mapping is not None else [])]
     for path in files:
         if not Path(path).is_file():
-            raise SpecError("no such file", source="--mapping" if path == mapping else "--timeloop", value=str(path))
+            raise SpecError("no such file", source="mapping" if path == mapping else "paths", value=str(path))
     spec = load_timeloop(files, require_mapping=False, template_vars=template_vars)
     if spec.mapping is not None:
         cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))

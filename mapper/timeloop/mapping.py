@@ -2,7 +2,8 @@
 
 Entries: ``{target, type: temporal|spatial, factors, permutation, split}`` and
 ``{target, type: datatype|bypass|dataspace, keep: [...], bypass: [...]}``. ``factors`` is any form
-Timeloop accepts: ``"C1 M8"``, ``"R=3,P=16"`` (timeloopfe's comma form), ``R = 3``; a factor of 0
+Timeloop accepts: ``"C1 M8"``, ``"R=3,P=16"`` (timeloopfe's comma form), ``R = 3``, or a list
+(``[R=3, P=16]``, as timeloopfe's v4 files write it); a factor of 0
 means the whole rank; ranks left out have factor 1; the residual form ``C4,3`` is accepted when the
 residual equals the factor (otherwise a ``SpecError``: residual tiles are not modelled). The factors
 of each rank must multiply to its size, as Timeloop requires. The permutation is listed innermost
@@ -31,7 +32,7 @@ _FACTOR = re.compile(r"([A-Za-z]+)\s*=*\s*([0-9]+)(,([0-9]+))?")
 
 def parse_factors(text: Any, einsum: Einsum, *, source: str, key: str) -> dict[str, int]:
     """rank -> factor of one factors string (every rank; left-out ranks are 1)."""
-    body = str(text).split("#")[0]
+    body = ",".join(map(str, text)) if isinstance(text, list) else str(text).split("#")[0]
     out: dict[str, int] = {}
     pos = 0
     sizes = einsum.sizes
@@ -157,6 +158,9 @@ WORKLOAD_RANKS = {**{d: d for d in DIMS}, "M": "K"}
 """Rank names of constraints read without a problem (for any workload): Timeloop's conv2D ranks
 (``M`` is our ``K``) and the kernel's own dims."""
 _LOOP_FIELDS = {"target", "type", "factors", "permutation", "split"}
+_BOUND = re.compile(r"([A-Za-z]+)\s*(<=|>=|<|>)\s*([0-9]+)")
+MODEL_CHANGING = ("no_reuse", "no_coalesce", "no_link_transfer", "rmw_first_update")
+"""Constraint fields that change Timeloop's counts for a given mapping; not modelled, so refused."""
 
 
 def loop_constraints(targets: Any, dims: dict[str, str], level_names: set[str], *,
@@ -174,15 +178,26 @@ def loop_constraints(targets: Any, dims: dict[str, str], level_names: set[str], 
             continue
         key = f"targets[{i}]"
         level, kind = c["target"], c["type"]
+        refuse_model_changing(c, source=source, key=key)
         factors: dict[str, int] = {}
-        body = str(c.get("factors") or "")
-        for m in _FACTOR.finditer(body):
-            rank, value = m.group(1), int(m.group(2))
+        raw_factors = c.get("factors") or ""
+        for token in (raw_factors if isinstance(raw_factors, list) else re.split(r"[,\s]+", str(raw_factors))):
+            token = str(token).strip()
+            if not token:
+                continue
+            bound = _BOUND.fullmatch(token)
+            m = _FACTOR.fullmatch(token)
+            if bound is None and m is None:
+                raise SpecError("bad factor constraint", source=source, key=f"{key}.factors", value=token,
+                                accepted="<rank>=<n>, <rank><n>, <rank><n>,<residual>, <rank> < n, <rank> > n")
+            rank = (bound or m).group(1)  # type: ignore[union-attr]
             if rank not in dims:
                 raise SpecError("constraint on a rank the problem does not have", source=source,
                                 key=f"{key}.factors", value=rank, accepted=", ".join(dims))
-            if value > 0 and m.group(4) is None:
-                factors[dims[rank]] = value
+            if bound is not None:
+                skipped.append(f"factor {token} on {level}")
+            elif int(m.group(2)) > 0 and m.group(4) is None:  # type: ignore[union-attr]
+                factors[dims[rank]] = int(m.group(2))  # type: ignore[union-attr]
         raw = c.get("permutation") or ""
         ranks = [str(r).strip() for r in (raw if isinstance(raw, list) else list(str(raw))) if str(r).strip()]
         for rank in ranks:
@@ -204,3 +219,11 @@ def loop_constraints(targets: Any, dims: dict[str, str], level_names: set[str], 
         y = frozenset(perm[split:]) | rest if perm else None
         out.append(LoopConstraint(level, kind, factors, x_dims=x, y_dims=y))
     return out, skipped
+
+
+def refuse_model_changing(target: dict[str, Any], *, source: str, key: str) -> None:
+    """A ``SpecError`` for a constraint field that would change Timeloop's counts (``no_reuse``...)."""
+    for name in MODEL_CHANGING:
+        if target.get(name):
+            raise SpecError("unsupported Timeloop constraint (it changes the counts; not modelled)", source=source,
+                            key=f"{key}.{name}", value=target[name])

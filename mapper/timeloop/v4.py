@@ -16,7 +16,8 @@ What users write for Timeloop today is timeloopfe's form, and this reads it as t
   ``spatial: {meshX, meshY}`` multiplies the fan-out and, as timeloopfe does, becomes a
   ``dummy_storage`` level
   ``inter_<name>_spatial`` that keeps nothing and carries the container's spatial constraints.
-  A component becomes ``name[1..N]`` with the fan-out above it as ``meshX``/``meshY``.
+  A component becomes ``name[1..N]`` with the fan-out above it as ``meshX``/``meshY`` (its own
+  ``spatial`` multiplies that fan-out for it and everything below).
 * **``variables``** are evaluated in order and every attribute is an expression over them, the
   inherited attributes and the component's own (``datawidth * 3``); a string that is not an
   expression (``LPDDR4``, ``45nm``) stays a string. Expressions are arithmetic, comparisons,
@@ -305,10 +306,19 @@ def _walk(nodes: Any, state: dict[str, Any], local: list[dict[str, Any]], target
                 state["mesh"] = (mx * sx, my * sy)
             continue
         unknown = set(node) - {NODE, "name", "class", "subclass", "attributes", "constraints", "required_actions",
-                               "enabled", "area_scale", "energy_scale"}
+                               "enabled", "area_scale", "energy_scale", "spatial"}
         if unknown:
             raise SpecError("unsupported component key", source=source, key=f"{where}.{sorted(unknown)[0]}",
-                            accepted="name, class, subclass, attributes, constraints, required_actions, enabled")
+                            accepted="name, class, subclass, attributes, constraints, required_actions, enabled, "
+                                     "spatial")
+        if node.get("spatial"):  # the component's own fan-out: it (and all below) has meshX x meshY copies
+            if "spatial" in constraints:
+                raise SpecError("spatial constraints on a component's own fan-out are not read", source=source,
+                                key=f"{where}.constraints.spatial", accepted="a !Container with spatial and its "
+                                "constraints above the component")
+            mx *= int(evaluate(node["spatial"].get("meshX", 1), scope))
+            my *= int(evaluate(node["spatial"].get("meshY", 1), scope))
+            state["mesh"] = (mx, my)
         passed = {k: v for k, v in state["inherited"].items() if k in INHERITED}
         comp = {"name": f"{name}[1..{mx * my}]", "class": node.get("class"),
                 "attributes": {**passed, **attrs, "meshX": mx, "meshY": my}}

@@ -70,3 +70,15 @@ def test_python_errors_name_python_arguments_and_the_cli_its_flags(tmp_path: Pat
     assert capsys.readouterr().err.startswith("acceldse: error: --by: unknown column")
     assert main(["simulate", "--workload", "alexnet", "--hardware", "no-such-chip"]) == 2
     assert capsys.readouterr().err.startswith("acceldse: error: --hardware: unknown hardware")
+
+
+def test_results_tables_fit_100_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+
+    store = tmp_path / "s.duckdb"
+    acceldse.run_sweep("version: 1\nworkload: alexnet\ndataflow: [os, ws]\naxes: {array.rows: [8, 16], "
+                       "array.cols: [8, 16]}\n", store, workers=1, progress=False)
+    for flags in (["--pareto", "area_mm2,latency_us"], ["--top", "3"]):
+        assert main(["results", str(store), *flags]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert max(map(len, lines[1:])) <= 100 and any("energy_pj" in line for line in lines)  # [0]: title, a path

@@ -30,6 +30,8 @@ def test_infeasible_fpga_design_is_never_the_best() -> None:
         if agent == "sa":
             assert max(res.rewards) > res.best_reward
         assert res.best_so_far()[-1] == res.best_reward
+        # the hypervolume's box is the board (DSP, LUT) and twice the slowest folding's sample time
+        assert res.hypervolume is not None and res.hypervolume > 0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

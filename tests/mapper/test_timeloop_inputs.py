@@ -263,3 +263,69 @@ def test_search_under_eyeriss_constraints_beats_timeloops_choice(capsys):
     ours, ref = parse_stats(capsys.readouterr().out), reference("eyeriss_like")
     assert (ours["summary"]["Cycles"], ours["summary"]["Energy"]) == (64_512, 56.04)
     assert (ref["summary"]["Cycles"], ref["summary"]["Energy"]) == (86_016, 59.28)
+
+
+def test_constraint_forms_from_the_cheatsheet(tmp_path):
+    """timeloopfe's constraint forms: ``keep_only`` bypasses the other tensors, a bound such as
+    ``P>2`` only steers Timeloop's search (noted, not applied), and the fields that change the
+    counts of a given mapping (``no_reuse``, ``no_coalesce``, ``no_link_transfer``,
+    ``rmw_first_update``) are refused; a malformed factor is one line."""
+    def spec_with(targets):
+        doc = yaml.safe_load(SPEC.read_text())
+        doc["architecture_constraints"] = {"targets": targets}
+        path = tmp_path / "in.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        return load_timeloop([path, ERT], require_mapping=False)
+
+    spec = spec_with([{"target": "shared_glb", "type": "bypass", "keep_only": ["Inputs"]},
+                      {"target": "pe_spad", "type": "temporal", "factors": "P>2 Q=1"}])
+    glb = spec.search_hierarchy.levels[spec.search_hierarchy.level_index("shared_glb")]
+    assert glb.keeps == glb.always_keeps == ("inputs",)
+    assert spec.unapplied_constraints == ("factor P>2 on pe_spad",)
+    assert spec.loop_constraints[0].factors == {"Q": 1}
+    for field in ("no_reuse", "no_coalesce", "no_link_transfer", "rmw_first_update"):
+        for kind in ("temporal", "bypass"):
+            with pytest.raises(SpecError, match=field):
+                spec_with([{"target": "pe_spad", "type": kind, field: ["Inputs"]}])
+    with pytest.raises(SpecError, match="bad factor constraint"):
+        spec_with([{"target": "pe_spad", "type": "temporal", "factors": "P=two"}])
+
+
+def test_stats_print_a_level_that_keeps_nothing():
+    """A storage level the mapping bypasses entirely is still printed (as Timeloop does), without
+    tensors; the dummy fan-out level keeps its number (5) but is not printed."""
+    import re
+    from dataclasses import replace
+
+    from acceldse.mapper.cost import evaluate
+    from acceldse.mapper.timeloop.stats import format_stats
+
+    spec = load_timeloop([SPEC, ERT, MAP])
+    levels = tuple(replace(lv, keeps=()) if lv.level == "pe_spad" else lv for lv in spec.mapping.levels)
+    result = evaluate(spec.layer, spec.hierarchy, replace(spec.mapping, levels=levels))
+    text = format_stats(result, spec.hierarchy, spec.tensor_names).split("Summary Stats")[0]
+    heads = re.findall(r"^Level \d+|^=== \S+ ===|^    \w+:$", text, re.M)
+    assert heads[heads.index("=== pe_spad ===") - 1:heads.index("=== pe_spad ===") + 3] == \
+        ["Level 4", "=== pe_spad ===", "Level 6", "=== shared_glb ==="]
+
+
+def test_every_factor_string_form_reads_the_same(tmp_path):
+    """``C1 M8`` (Timeloop's), ``C1,M8``, ``C=1,M=8`` (timeloopfe's), a YAML list, units left out, ``M 8``,
+    a trailing comment and the residual form with residual = factor: one and the same mapping."""
+    import re
+
+    base = load_timeloop([SPEC, ERT, MAP]).mapping
+    rewrites = (lambda f: ",".join(f.split()),
+                lambda f: re.sub(r"([A-Z])(\d+)", r"\1=\2", f).replace(" ", ","),
+                lambda f: re.sub(r"([A-Z])(\d+)", r"\1=\2", f).split(),
+                lambda f: " ".join(t for t in f.split() if not re.fullmatch(r"[A-Z]1", t)),
+                lambda f: re.sub(r"([A-Z])(\d+)", r"\1 \2", f) + "  # comment",
+                lambda f: re.sub(r"([A-Z])(\d+)", r"\1\2,\2", f))
+    for rewrite in rewrites:
+        entries = yaml.safe_load(MAP.read_text())["mapping"]
+        for e in entries:
+            if "factors" in e:
+                e["factors"] = rewrite(e["factors"])
+        path = tmp_path / "map.yaml"
+        path.write_text(yaml.safe_dump({"mapping": entries}))
+        assert load_timeloop([SPEC, ERT, path]).mapping == base, entries[0]["factors"]

@@ -115,3 +115,22 @@ def test_bad_timeloopfe_input_is_one_line(tmp_path, edit, word):
 def test_parsed_and_plain_yaml_still_load_without_jinja():
     doc = yaml.safe_load((GOLDEN_DIR / "eyeriss_like" / "parsed-processed-input.yaml").read_text())
     assert "nodes" not in doc["architecture"]
+
+
+def test_component_spatial_multiplies_the_fan_out(tmp_path):
+    """A component's own ``spatial`` (the cheatsheet's form) replicates it and everything below."""
+    top, _, folder = CASES["2024_dse"]
+    work = tmp_path / "t"
+    (work / "inputs").mkdir(parents=True)
+    for f in (top.parent / "inputs").iterdir():
+        (work / "inputs" / f.name).write_text(f.read_text())
+    (work / "top.yaml.jinja").write_text(top.read_text())
+    arch = work / "inputs" / "arch.yaml"
+    text = arch.read_text().replace("    spatial: {meshX: 8}\n", "", 1)
+    text = text.replace("    class: intmac\n", "    class: intmac\n    spatial: {meshX: 8}\n", 1)
+    arch.write_text(text)
+    ert = yaml.safe_load((folder / "timeloop-mapper.ERT.yaml").read_text())
+    spec = load_timeloop([work / "top.yaml.jinja", folder / "timeloop-mapper.ERT.yaml"], require_mapping=False,
+                         template_vars={"reg_enabled": False})
+    assert spec.hierarchy.compute.instances == 8 and ert
+    assert [lv.name for lv in spec.hierarchy.levels] == ["DRAM", "buffer"]   # no container fan-out level
