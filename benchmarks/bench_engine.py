@@ -5,8 +5,11 @@
 
 Runs the same cases in two child processes, one importing this tree and one the baseline tree,
 and prints per case the median CPU seconds of each (JIT warm: one untimed run first), their
-ratio, and whether the numbers are identical (every row of the event table, every finish time
-and stall of the pipeline).
+ratio, and whether the numbers are identical (every row of the event table; every core's end
+and stalls by cause; every finish time and stall of the pipeline). ``event`` is the whole event
+table (fold schedules and row building included, which both trees share); ``folds only`` is the
+engine alone: every MAC layer's folds, schedules made beforehand (one graph on the engine, one
+SimPy environment per layer in the baseline).
 """
 
 from __future__ import annotations
@@ -58,12 +61,44 @@ def worker(repeats: int) -> dict[str, tuple[float, str]]:
         net, acc = load_workload(wl), dataclasses.replace(load_hardware(hw), cores=cores)
         sec, table = _median_cpu(lambda n=net, a=acc: event_table(n, a, flows), repeats)
         out[f"event {wl} {hw} cores={cores}"] = (sec, table.to_json())  # type: ignore[attr-defined]
+    for wl, hw, cores in EVENT_CASES:  # the engine alone: every layer's folds, schedules made beforehand
+        net, acc = load_workload(wl), dataclasses.replace(load_hardware(hw), cores=cores)
+        sec, runs = _median_cpu(_fold_runner(net, acc, flows), repeats)
+        digest = repr([[tuple(float(x) for x in (r.end_cycles, r.stall_bandwidth_cycles, r.stall_latency_cycles,
+                                                 r.stall_capacity_cycles)) for r in layer_runs]
+                       for layer_runs, _ in runs])  # type: ignore[attr-defined]
+        out[f"folds only {wl} {hw} cores={cores}"] = (sec, digest)
     for name, samples, fifo in PIPELINE_CASES:
         network = fpga_network(name)
         sec, res = _median_cpu(lambda n=network, s=samples, f=fifo: simulate_pipeline(n, samples=s, fifo_rows=f),
                                repeats)
         out[f"pipeline {name} samples={samples} fifo={fifo}"] = (sec, repr(res))
     return out
+
+
+def _fold_runner(net, acc, flows):  # type: ignore[no-untyped-def]
+    """A call running every MAC layer's folds on ``acc.cores`` arrays: one graph on the engine, or
+    one SimPy environment per layer in the baseline."""
+    from acceldse.simulator.event.engine import run_fold_layer
+    from acceldse.simulator.event.kernels import transfer_cycles_array
+    from acceldse.simulator.systolic.model import core_chunks, fold_schedule
+
+    dram, jobs = acc.dram, []
+    for flow in flows:
+        for layer in (ly for ly in net.layers if ly.has_weights):
+            s = fold_schedule(layer, flow, acc)
+            load = transfer_cycles_array(s.load_bytes, dram.read_bw_bytes_per_cycle)
+            write = transfer_cycles_array(s.write_bytes, dram.write_bw_bytes_per_cycle)
+            chunks = [c for c in core_chunks(load.shape[0], acc.cores) if c.stop > c.start]
+            jobs.append(([load[c] for c in chunks], [write[c] for c in chunks], s.cycles_per_fold,
+                         dram.latency_cycles))
+    try:
+        from acceldse.simulator.event.engine import FoldJob
+        from acceldse.simulator.event.folds import run_fold_layers
+    except ImportError:
+        return lambda: [run_fold_layer(*job) for job in jobs]
+    batch = [FoldJob(ld, wr, [cyc] * len(ld), lat, dram.name) for ld, wr, cyc, lat in jobs]
+    return lambda: run_fold_layers(batch)
 
 
 def _run_tree(tree: Path, repeats: int) -> dict[str, tuple[float, str]]:

@@ -2,7 +2,8 @@
 
 Entries: ``{target, type: temporal|spatial, factors, permutation, split}`` and
 ``{target, type: datatype|bypass|dataspace, keep: [...], bypass: [...]}``. ``factors`` is any form
-Timeloop accepts: ``"C1 M8"``, ``"R=3,P=16"`` (timeloopfe's comma form), ``R = 3``; a factor of 0
+Timeloop accepts: ``"C1 M8"``, ``"R=3,P=16"`` (timeloopfe's comma form), ``R = 3``, or a list
+(``[R=3, P=16]``, as timeloopfe's v4 files write it); a factor of 0
 means the whole rank; ranks left out have factor 1; the residual form ``C4,3`` is accepted when the
 residual equals the factor (otherwise a ``SpecError``: residual tiles are not modelled). The factors
 of each rank must multiply to its size, as Timeloop requires. The permutation is listed innermost
@@ -31,7 +32,7 @@ _FACTOR = re.compile(r"([A-Za-z]+)\s*=*\s*([0-9]+)(,([0-9]+))?")
 
 def parse_factors(text: Any, einsum: Einsum, *, source: str, key: str) -> dict[str, int]:
     """rank -> factor of one factors string (every rank; left-out ranks are 1)."""
-    body = str(text).split("#")[0]
+    body = ",".join(map(str, text)) if isinstance(text, list) else str(text).split("#")[0]
     out: dict[str, int] = {}
     pos = 0
     sizes = einsum.sizes

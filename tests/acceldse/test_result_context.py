@@ -82,3 +82,12 @@ def test_results_tables_fit_100_columns(tmp_path: Path, capsys: pytest.CaptureFi
         assert main(["results", str(store), *flags]) == 0
         lines = capsys.readouterr().out.splitlines()
         assert max(map(len, lines[1:])) <= 100 and any("energy_pj" in line for line in lines)  # [0]: title, a path
+
+
+def test_csv_on_stdout_has_the_columns_of_the_saved_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+
+    out = tmp_path / "r.csv"
+    assert main(["simulate", "--workload", "alexnet", "--dataflow", "all", "--format", "csv", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == out.read_text().splitlines()[0]  # one header: every column

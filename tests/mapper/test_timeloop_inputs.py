@@ -307,3 +307,25 @@ def test_stats_print_a_level_that_keeps_nothing():
     heads = re.findall(r"^Level \d+|^=== \S+ ===|^    \w+:$", text, re.M)
     assert heads[heads.index("=== pe_spad ===") - 1:heads.index("=== pe_spad ===") + 3] == \
         ["Level 4", "=== pe_spad ===", "Level 6", "=== shared_glb ==="]
+
+
+def test_every_factor_string_form_reads_the_same(tmp_path):
+    """``C1 M8`` (Timeloop's), ``C1,M8``, ``C=1,M=8`` (timeloopfe's), a YAML list, units left out, ``M 8``,
+    a trailing comment and the residual form with residual = factor: one and the same mapping."""
+    import re
+
+    base = load_timeloop([SPEC, ERT, MAP]).mapping
+    rewrites = (lambda f: ",".join(f.split()),
+                lambda f: re.sub(r"([A-Z])(\d+)", r"\1=\2", f).replace(" ", ","),
+                lambda f: re.sub(r"([A-Z])(\d+)", r"\1=\2", f).split(),
+                lambda f: " ".join(t for t in f.split() if not re.fullmatch(r"[A-Z]1", t)),
+                lambda f: re.sub(r"([A-Z])(\d+)", r"\1 \2", f) + "  # comment",
+                lambda f: re.sub(r"([A-Z])(\d+)", r"\1\2,\2", f))
+    for rewrite in rewrites:
+        entries = yaml.safe_load(MAP.read_text())["mapping"]
+        for e in entries:
+            if "factors" in e:
+                e["factors"] = rewrite(e["factors"])
+        path = tmp_path / "map.yaml"
+        path.write_text(yaml.safe_dump({"mapping": entries}))
+        assert load_timeloop([SPEC, ERT, path]).mapping == base, entries[0]["factors"]
