@@ -76,15 +76,13 @@ def run(args: argparse.Namespace) -> int:
     params = workload_params(args)
     out = output_path(args.out, flag="--out", suffixes=(".csv", ".parquet", ".pq"))
     positive(args.max_work, flag="--max-work", limit=1e18)
-    if args.max_work is not None and args.fidelity == "analytical" and args.compat is None:
-        raise bad_input("the analytical model is not limited", flag="--max-work", value=args.max_work,
-                        accepted="leave it out, or add --fidelity cycle | event or --compat scalesim")
     from acceldse.api import simulate
+    from acceldse.simulator.fidelities import MODES
     from acceldse.simulator.specs.presets import load_hardware
 
     if not str(args.hardware).lower().endswith(".cfg"):  # a .cfg is read by simulate (its settings matter)
         load_hardware(args.hardware, source="--hardware")
-    slow = args.fidelity in ("cycle", "event") and args.compat is None
+    slow = args.compat is None and MODES[args.fidelity].work_unit is not None  # limited: worth a progress bar
     result = simulate(args.workload, args.hardware, args.dataflow, fidelity=args.fidelity, compat=args.compat,
                       max_work=None if args.max_work is None else int(args.max_work),
                       progress=progress_bar(f"{args.fidelity} fidelity", unit="layer") if slow else None, **params)
