@@ -135,7 +135,8 @@ def evaluation_rows(evals: list[Evaluation], run: dict[str, Any]) -> list[dict[s
                "targets_met": ev.targets_met, "terminated": ev.terminated, "truncated": ev.truncated,
                "action": json.dumps(ev.action), "design": json.dumps(ev.design, sort_keys=True),
                "metrics": json.dumps(ev.metrics, sort_keys=True), "obs": json.dumps(ev.obs), "eval_s": ev.eval_s,
-               "feasible": ev.feasible, "network": json.dumps(ev.network, sort_keys=True) if ev.network else ""}
+               "feasible": ev.feasible, "network": json.dumps(ev.network, sort_keys=True) if ev.network else "",
+               "prev_obs": json.dumps(ev.prev_obs) if ev.prev_obs is not None else ""}
         row.update({f"knob.{k}": v for k, v in ev.design.items() if isinstance(v, int | float | str | bool)})
         row.update({f"metric.{k}": v for k, v in ev.metrics.items()})
         rows.append(row)
@@ -152,12 +153,14 @@ def logged_evaluations(store: Any, rid: str) -> list[Evaluation]:
         if int(row.step) != i:
             break
         network = getattr(row, "network", "")
+        prev = getattr(row, "prev_obs", "")
         out.append(Evaluation(step=i, action=json.loads(row.action), design=json.loads(row.design),
                               metrics=json.loads(row.metrics), reward=float(row.reward),
                               targets_met=bool(row.targets_met), terminated=bool(row.terminated),
                               truncated=bool(row.truncated), obs=json.loads(row.obs), eval_s=0.0,
                               feasible=bool(getattr(row, "feasible", True)),
-                              network=json.loads(network) if isinstance(network, str) and network else None))
+                              network=json.loads(network) if isinstance(network, str) and network else None,
+                              prev_obs=json.loads(prev) if isinstance(prev, str) and prev else None))
     return out
 
 

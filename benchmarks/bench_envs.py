@@ -1,6 +1,7 @@
 """Environment speed: env steps per CPU-second (one core) of every acceldse env, with random actions.
 
     python benchmarks/bench_envs.py [--repeats 5] [--steps 2000] [--json out.json]
+    python benchmarks/bench_envs.py --part vector [--num-envs 256]    # the batched vector env only
 
 Rows (medians over repeats; CPU time is ``time.process_time``, this process only, numba and torch
 limited to one thread):
@@ -13,7 +14,10 @@ limited to one thread):
 * Mapping-v0 (ResNet-18 on eyeriss_like) vs ``acceldse.map``-style ``mapper.cost.evaluate`` per step;
 * CoExploration-v0 (digits + digits16, 2 sub-accelerators): cold (fresh env: every new layer shape
   is mapped) and warm (the same designs again, every mapping cached);
-* MultiAgentDesign (PettingZoo), shared reward.
+* MultiAgentDesign (PettingZoo), shared reward;
+* AcceleratorDesign-v0 (ResNet-18) as a vector env of N sub-envs: the batched
+  ``vectorization_mode="vector_entry_point"`` env vs ``make_vec(..., vectorization_mode="sync")`` on the
+  same random actions (sub-env steps per CPU-second; the two give identical observations and rewards).
 
 Floors (the issue's targets): AcceleratorDesign >= 5,000, Mapping and FpgaDesign >= 1,000,
 CoExploration >= 200 warm and >= 5 cold steps per CPU-second.
@@ -166,15 +170,41 @@ def bench_multi_agent(steps: int, repeats: int) -> list[tuple[str, float, float 
     return [("MultiAgentDesign", rate(run, repeats), None)]
 
 
+def bench_vector(num_envs: int, repeats: int, batches: int = 20) -> list[tuple[str, float, float | None]]:
+    kwargs = {"workload": "resnet18"}
+    sync = gym.make_vec("acceldse/AcceleratorDesign-v0", num_envs=num_envs, vectorization_mode="sync", **kwargs)
+    vec = gym.make_vec("acceldse/AcceleratorDesign-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
+                       **kwargs)
+    rng = np.random.default_rng(0)
+    nvec = sync.single_action_space.nvec
+    actions = [rng.integers(0, nvec, size=(num_envs, len(nvec))) for _ in range(batches)]
+
+    def runner(env: gym.vector.VectorEnv) -> Callable[[], int]:
+        def run() -> int:
+            env.reset(seed=0)
+            for a in actions:
+                env.step(a)
+            return batches * num_envs
+        return run
+
+    runner(vec)()  # compile the batched kernel
+    return [(f"AcceleratorDesign-v0 x{num_envs}", rate(runner(vec), repeats), rate(runner(sync), repeats))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=2000, help="random steps per repeat (CoExploration: 40)")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
+    parser.add_argument("--part", choices=("all", "vector"), default="all", help="every env (default) or the "
+                        "batched vector env only")
+    parser.add_argument("--num-envs", type=int, default=256, help="sub-envs of the vector env rows (default 256)")
     args = parser.parse_args()
-    rows = bench_accelerator(args.steps, args.repeats) + bench_fpga(args.steps, args.repeats) \
-        + bench_mapping(args.steps, args.repeats) + bench_coexploration(40, max(1, args.repeats // 2)) \
-        + bench_multi_agent(args.steps, args.repeats)
+    rows = bench_vector(args.num_envs, args.repeats)
+    if args.part == "all":
+        rows = bench_accelerator(args.steps, args.repeats) + bench_fpga(args.steps, args.repeats) \
+            + bench_mapping(args.steps, args.repeats) + bench_coexploration(40, max(1, args.repeats // 2)) \
+            + bench_multi_agent(args.steps, args.repeats) + rows
     print(f"{'env':28} {'steps/CPU-s':>12} {'DataFrame/report path':>22} {'speed-up':>9} {'floor':>7}")
     out = []
     for name, fast, slow in rows:

@@ -95,7 +95,7 @@ def get_dataflow(name: str | Dataflow, *, source: str = "dataflow", systolic_onl
     return DATAFLOWS[key]
 
 
-def resolve_dataflows(spec: str | Dataflow | list[str] | tuple[str, ...], *, source: str = "--dataflow"
+def resolve_dataflows(spec: str | Dataflow | list[str] | tuple[str, ...], *, source: str = "dataflow"
                       ) -> list[Dataflow]:
     """``all`` -> os, ws, is; a comma list or sequence -> each looked up."""
     if isinstance(spec, Dataflow):

@@ -34,9 +34,14 @@ ENV_SUMMARIES: dict[str, str] = {
 }
 """Registered id -> one line for ``acceldse list envs``."""
 
+VECTOR_ENTRY_POINTS: dict[str, str] = {
+    "acceldse/AcceleratorDesign-v0": "acceldse.envs.vector_design:AcceleratorDesignVectorEnv",
+}
+"""Registered id -> batched vector env (``gym.make_vec(id, N, vectorization_mode="vector_entry_point")``)."""
+
 for _id, _entry in ENV_IDS.items():
     if _id not in registry:
-        register(id=_id, entry_point=_entry, max_episode_steps=100)
+        register(id=_id, entry_point=_entry, max_episode_steps=100, vector_entry_point=VECTOR_ENTRY_POINTS.get(_id))
 
 ENV_SUMMARIES["MultiAgentDesign"] = ("PettingZoo ParallelEnv: compute, memory and interface agents design one "
                                      "accelerator (envs.multi_agent_env)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from acceldse.envs.design_env import DesignEnv, digest
 from acceldse.envs.knobs import Knobs
 from acceldse.simulator.fpga import Folding, StageCost, load_platform, stage_cost
@@ -172,6 +174,15 @@ class FpgaDesignEnv(DesignEnv):
             self._topologies[key] = partition_topology(self.network, names)
         return evaluate_topology(self._topologies[key], costs, {n: foldings[n].coarse_out for n in names},
                                  self.platform, self.batch, {n: foldings[n].coarse_in for n in names})
+
+    def pareto_reference(self) -> dict[str, float]:
+        """The hypervolume's scale: half the board's DSPs and LUTs (so its box is the board) and the sample
+        time of the least parallel design (every knob at its first value: the slowest folding), whose
+        double bounds the box in time."""
+        if not hasattr(self, "_slowest"):
+            self._slowest = self.evaluate(self._knobs.decode(np.zeros(len(self._knobs.nvec), dtype=np.int64)))
+        return {"sample_time_us": self._slowest["sample_time_us"], "dsp": 0.5 * self.constraints["dsp"],
+                "lut": 0.5 * self.constraints["lut"]}
 
     def details(self) -> dict[str, Any]:
         return {"violations": list(self._violations)}

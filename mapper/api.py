@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from acceldse.dataflows.dataflow import DATAFLOWS, Dataflow, get_dataflow
+from acceldse.mapper.constraints import LoopConstraint
 from acceldse.mapper.cost import CostResult, evaluate
 from acceldse.mapper.mapping import Mapping, check_structure
 from acceldse.mapper.search import SearchResult, run_search
@@ -135,7 +136,8 @@ def _dataflow_choices(spec: str | Dataflow | None, hierarchy: Hierarchy) -> list
 def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *,
               dataflow: str | Dataflow | None = "hardware", objective: str = "edp", search: str = "ga",
               budget: int = 20_000, seed: int | None = 0, allow_bypass: bool = True,
-              pad: bool | dict[str, int] = False, **options: Any) -> LayerMapping:
+              pad: bool | dict[str, int] = False, constraints: tuple[LoopConstraint, ...] = (),
+              **options: Any) -> LayerMapping:
     """Search the best mapping of one layer.
 
     Args:
@@ -150,6 +152,8 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
         allow_bypass: let the search bypass dataspaces at levels that may keep them.
         pad: search imperfect factorizations: ``True`` pads dims with a prime factor above 7 to
             the next 7-smooth size, a dict gives padded sizes (see ``MappingSpace``).
+        constraints: loop constraints every candidate satisfies (``mapper.constraints``; e.g.
+            Timeloop's factor / permutation / split constraints).
         options: passed to the search method (``population``, ``victory_condition``...).
     """
     hierarchy = load_hierarchy(hardware)
@@ -158,7 +162,7 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
                         accepted="conv, gemm or matmul")
     best: LayerMapping | None = None
     for df in _dataflow_choices(dataflow, hierarchy):
-        space = MappingSpace(layer, hierarchy, df, allow_bypass=allow_bypass, pad=pad)
+        space = MappingSpace(layer, hierarchy, df, allow_bypass=allow_bypass, pad=pad, constraints=constraints)
         found = run_search(space, search, objective, budget, seed, **options)
         mapping = Mapping.from_arrays(found.best, hierarchy) if found.best is not None else None
         cost = evaluate(layer, hierarchy, found.best) if found.best is not None else None
@@ -236,7 +240,7 @@ def evaluate_mapping(network: Network | str, hardware: str | Path | Hierarchy, l
     macs = [lay for lay in network if lay.macs > 0]
     names = [lay.name for lay in macs]
     if layer is None and len(macs) != 1:
-        raise SpecError("name the layer the mapping is for", source="--layer", value=None,
+        raise SpecError("name the layer the mapping is for", source="layer", value=None,
                         accepted=", ".join(names[:12]) + (" ..." if len(names) > 12 else ""))
     chosen = macs[0] if layer is None else next((lay for lay in macs if lay.name == layer), None)
     if chosen is None:

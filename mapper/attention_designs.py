@@ -57,7 +57,7 @@ def _first_legal(cascade: Cascade, hw: FusedHardware, candidates: list[FusedMapp
     last: SpecError | None = None
     for m in candidates:
         try:
-            cost = evaluate_fused(cascade, hw, m)
+            cost = evaluate_fused(cascade, hw, m, source=f"{m.name} mapping on {hw.name}")
         except SpecError as err:
             last = err
             continue
@@ -276,6 +276,8 @@ def fusemax_vs_flat(*, models: tuple[str, ...] = ("bert", "trxl", "t5", "xlm"),
 # ---------------------------------------------------------------- search
 
 OBJECTIVES = ("latency", "energy", "edp")
+SEARCHES = ("exhaustive", "random", "anneal", "ga")
+"""Fused-mapping search strategies (the mapper's, over the fused genome)."""
 
 
 @dataclass(frozen=True)
@@ -310,15 +312,19 @@ def search_space(cascade: Cascade, hw: FusedHardware) -> tuple[list[str], list[l
     choices: list[list[Any]] = [tiles] + [["unit", "buffer", "dram"] for _ in inter] + \
         [sorted(hw.units) for _ in movable]
 
+    templates = {tp: fusemax_parts(cascade, tp) for tp in tiles}
+    placement = {(n, u): ({"x": ("P",), "y": ("M0",)} if len(hw.units[u].shape) == 2 and "M0" in
+                          cascade.einsum(n).iteration_ranks else {"x": ("P",)})
+                 for n in movable for u in hw.units}
+    n_inter = len(inter)
+
     def build(genome: tuple) -> FusedMapping:
-        group, binding, spatial, keep = fusemax_parts(cascade, genome[0])
-        keep = dict(keep)
-        for t, lvl in zip(inter, genome[1:1 + len(inter)], strict=True):
-            keep[t] = lvl
-        for n, u in zip(movable, genome[1 + len(inter):], strict=True):
+        group, binding, spatial, keep = templates[genome[0]]
+        keep = {**keep, **dict(zip(inter, genome[1:1 + n_inter], strict=True))}
+        binding, spatial = dict(binding), dict(spatial)
+        for n, u in zip(movable, genome[1 + n_inter:], strict=True):
             binding[n] = u
-            spatial[n] = {"x": ("P",), "y": ("M0",)} if len(hw.units[u].shape) == 2 and "M0" in \
-                cascade.einsum(n).iteration_ranks else {"x": ("P",)}
+            spatial[n] = placement[(n, u)]
         return FusedMapping((group,), binding, spatial, keep, False, "searched")
 
     return axes, choices, build
@@ -326,13 +332,13 @@ def search_space(cascade: Cascade, hw: FusedHardware) -> tuple[list[str], list[l
 
 def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *, search: str = "random",
                  objective: str = "latency", budget: int = 10_000, seed: int | None = 0) -> FusedSearchResult:
-    """Search fused mappings (``exhaustive``, ``random``, ``anneal``) within ``budget`` evaluations."""
+    """Search fused mappings (``exhaustive``, ``random``, ``anneal``, ``ga``) within ``budget`` evaluations."""
     hw = load_fused_hardware(hardware)
     if objective not in OBJECTIVES:
         raise SpecError("unknown objective", source="--objective", value=objective, accepted=", ".join(OBJECTIVES))
-    if search not in ("exhaustive", "random", "anneal"):
+    if search not in SEARCHES:
         raise SpecError("unknown search for fused mappings", source="--search", value=search,
-                        accepted="exhaustive, random, anneal")
+                        accepted=", ".join(SEARCHES))
     axes, choices, build = search_space(cascade, hw)
     rng = np.random.default_rng(seed)
     cache: dict[tuple, float] = {}
@@ -378,6 +384,30 @@ def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *,
                 visit(tuple(c[k] for c, k in zip(choices, row, strict=True)))
                 if evaluations >= budget:
                     break
+    elif search == "ga":
+        # a genetic search: the template and random genomes, tournament selection of two parents,
+        # uniform crossover, mutated genes until the child is new; the best 32 survive (elitist)
+        pop = [template] + [tuple(c[int(rng.integers(len(c)))] for c in choices) for _ in range(31)]
+        scored = sorted(((visit(g), g) for g in pop), key=lambda x: x[0])
+        tries = 0
+        while evaluations < budget and tries < budget * 20:
+            children = []
+            for _ in range(len(scored)):
+                a, b = (min(scored[int(i)] for i in rng.integers(len(scored), size=2))[1] for _ in range(2))
+                mask = rng.random(len(choices)) < 0.5
+                child = [x if m else y for x, y, m in zip(a, b, mask, strict=True)]
+                for _ in range(8):                    # mutate until the child is new (a converged population)
+                    i = int(rng.integers(len(choices)))
+                    child[i] = choices[i][int(rng.integers(len(choices[i])))]
+                    if tuple(child) not in cache:
+                        break
+                children.append(tuple(child))
+            for g in children:
+                tries += 1
+                if evaluations >= budget:
+                    break
+                scored.append((visit(g), g))
+            scored = sorted(scored, key=lambda x: x[0])[:32]
     else:
         cur = template
         cur_v = visit(cur)

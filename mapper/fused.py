@@ -37,6 +37,7 @@ Utilisation of a unit = its busy PE-cycles / (PEs x latency); its stall = latenc
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,7 +108,7 @@ def mapping_from_dict(raw: Any, *, source: str) -> FusedMapping:
                         {str(e): tuple(map(str, r)) for e, r in (raw.get("inner") or {}).items()})
 
 
-@dataclass(frozen=True)
+@dataclass
 class EinsumCost:
     """One Einsum of a fused mapping: Timeloop-style counts (words) and its energy (pJ)."""
 
@@ -193,18 +194,20 @@ def _spatial_factors(e: Einsum, unit: ComputeUnit, axes: dict[str, tuple[str, ..
 
 
 _PARTS: dict[tuple, tuple[Cascade, FusedHardware, Any]] = {}
+_SIGNATURES: dict[tuple, int] = {}
+_SIGNATURE_IDS = itertools.count()
+"""A group's tiling (loops, extents, counts) -> a small number, so memo keys hash fast."""
 """Memo of ``_einsum_part`` (a search evaluates the same Einsum placement many times)."""
 
 
 def _einsum_part(cascade: Cascade, hw: FusedHardware, e: Einsum, unit: ComputeUnit, mapping: FusedMapping,
                  group: FusedGroup, ext: dict[str, int], count: dict[str, int], levels: dict[str, str],
-                 source: str) -> tuple[int, int, dict[str, dict[str, int]], dict[str, Any]]:
-    """One Einsum of a group: compute cycles, busy PE-cycles and the words it moves (module docstring)."""
+                 source: str, signature: int) -> tuple[int, int, dict[str, dict[str, int]], dict[str, Any]]:
+    """One Einsum of a group: compute cycles, busy PE-cycles and the words it moves (module docstring);
+    ``signature`` identifies the group's tiling (its loops, extents and counts)."""
     axes = mapping.spatial.get(e.name, {})
-    its = e.iteration_ranks
-    key: Any = (id(cascade), id(hw), e.name, unit.name, tuple(axes.items()), tuple(map(ext.__getitem__, its)),
-           tuple(map(count.__getitem__, its)), tuple(map(levels.__getitem__, e.tensors)),
-           tuple(mapping.inner.get(e.name, ())), tuple(r for r in e.reduced_ranks if r in group.loops))
+    key: Any = (id(cascade), id(hw), e.name, unit.name, tuple(axes.items()), signature,
+                tuple(map(levels.__getitem__, e.tensors)), mapping.inner.get(e.name, ()))
     try:
         hit = _PARTS.get(key)
     except TypeError:                       # spatial ranks given as lists: no memo
@@ -273,6 +276,7 @@ def _einsum_part(cascade: Cascade, hw: FusedHardware, e: Einsum, unit: ComputeUn
     if key is not None:
         if len(_PARTS) > 200_000:
             _PARTS.clear()
+            _SIGNATURES.clear()
         _PARTS[key] = (cascade, hw, result)
     return result
 
@@ -360,6 +364,10 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
                 raise SpecError("a tiled rank must be one of the group's loops", source=source,
                                 key=f"mapping.groups[{gi}].tiles.{r}", value=size, accepted=", ".join(group.loops))
         count = {r: -(-ranks[r] // ext[r]) for r in ranks}
+        tiling = (group.loops, tuple(ext.values()), tuple(count.values()))
+        signature = _SIGNATURES.get(tiling)
+        if signature is None:
+            signature = _SIGNATURES[tiling] = next(_SIGNATURE_IDS)      # never reused, even after a clear
         members = [cascade.einsum(n) for n in group.einsums]
 
         def tile_words(t: str, ext: dict[str, int] = ext) -> int:
@@ -393,12 +401,12 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
                 raise SpecError(f"no such compute unit on {hw.name}", source=source, key=f"mapping.binding.{e.name}",
                                 value=uname, accepted=", ".join(hw.units))
             unit = hw.units[uname]
-            part = _einsum_part(cascade, hw, e, unit, mapping, group, ext, count, levels, source)
+            part = _einsum_part(cascade, hw, e, unit, mapping, group, ext, count, levels, source, signature)
             cyc, busy_cycles, counts, gc = part
             cycles_of[e.name] = cyc
             busy[uname] += cyc
             busy_pe[uname] += busy_cycles
-            tensor_counts[e.name] = {t: dict(c) for t, c in counts.items()}
+            tensor_counts[e.name] = dict(counts)       # the memoised counts are copied before any change
             group_costs.append(gc)
         # --- staged tensors: DRAM <-> buffer once per tile change, charged to their first user
         st = structure[gi]
@@ -409,13 +417,13 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
                 if t in st["from_outside"] and keep(t) == "buffer" and t not in staged_in:
                     staged_in.add(t)
                     words = tile_words(t) * fetches(t)
-                    c = tensor_counts[e.name][t]
+                    c = tensor_counts[e.name][t] = dict(tensor_counts[e.name][t])
                     c["dram_reads"] += words
                     c["buffer_writes"] += words
             out = e.output.tensor
             if keep(out) == "buffer" and (out in outputs or out in st["read_elsewhere"]):
                 words = cascade.tensor_words(out)
-                c = tensor_counts[e.name][out]
+                c = tensor_counts[e.name][out] = dict(tensor_counts[e.name][out])
                 c["dram_writes"] += words
                 c["buffer_reads"] += words
         # --- buffer footprint (an element-wise output overwrites the input it last reads)
@@ -453,8 +461,9 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
                                 value=resident[worst] * wb, accepted="smaller tiles, keep: dram, or spill: true")
             spill = (need - cap_words) / sum(spillable.values())
             for e in members:
-                for t, c in tensor_counts[e.name].items():
+                for t in list(tensor_counts[e.name]):
                     if t in spillable:
+                        c = tensor_counts[e.name][t] = dict(tensor_counts[e.name][t])
                         moved = int(round(spill * (c["buffer_reads"] + c["buffer_writes"])))
                         c["dram_reads"] += int(round(spill * c["buffer_reads"]))
                         c["dram_writes"] += moved - int(round(spill * c["buffer_reads"]))
@@ -486,9 +495,13 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
             e, unit = gc["e"], gc["unit"]
             cpj, reg, reg_pj = gc["compute_pj"], gc["reg"], gc["reg_pj"]
             counts = tensor_counts[e.name]
-            buf_pj = sum(c["buffer_reads"] * hw.buffer_read_pj + c["buffer_writes"] * hw.buffer_write_pj
-                         for c in counts.values())
-            dram_pj = sum((c["dram_reads"] + c["dram_writes"]) * wb * hw.dram_pj_per_byte for c in counts.values())
+            br = bw = dw = 0
+            for c in counts.values():
+                br += c["buffer_reads"]
+                bw += c["buffer_writes"]
+                dw += c["dram_reads"] + c["dram_writes"]
+            buf_pj = br * hw.buffer_read_pj + bw * hw.buffer_write_pj
+            dram_pj = dw * wb * hw.dram_pj_per_byte
             e_compute += cpj
             e_reg += reg_pj
             e_buf += buf_pj

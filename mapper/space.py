@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from acceldse.dataflows.dataflow import Dataflow, get_dataflow
+from acceldse.mapper.constraints import LoopConstraint
 from acceldse.mapper.mapping import MappingArrays
 from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
 from acceldse.workloads.errors import SpecError
@@ -119,10 +120,13 @@ class MappingSpace:
         pad: factorize padded dims instead of the layer's: ``True`` pads every dim with a prime
             factor above 7 up to the next 7-smooth number (13 -> 14, 17 -> 18); a dict gives
             sizes per dim (each >= the layer's). Padded MACs count as waste.
+        constraints: ``LoopConstraint`` s (fixed factors, permutations, spatial axes per level;
+            ``mapper.constraints``) every candidate satisfies.
     """
 
     def __init__(self, layer: Layer, hierarchy: Hierarchy, dataflow: Dataflow | str | None = None, *,
-                 allow_bypass: bool = True, pad: bool | dict[str, int] = False) -> None:
+                 allow_bypass: bool = True, pad: bool | dict[str, int] = False,
+                 constraints: tuple[LoopConstraint, ...] = ()) -> None:
         self.layer = layer
         self.hierarchy = hierarchy
         self.dataflow = get_dataflow(dataflow) if dataflow is not None else None
@@ -147,13 +151,19 @@ class MappingSpace:
                 if self.hw.fanout[lvl, 1] > 1 and (self.dataflow is None or d in self.dataflow.rows):
                     codes.append(2 * n + lvl)
             allowed.append(codes)
+        pins = self._constrain(allowed, constraints, temporal_levels)
         self.allowed_by_dim = allowed
         width = max(len(a) for a in allowed)
         self.allowed = np.full((len(vals), width), -1, dtype=np.int64)
         self.n_allowed = np.zeros(len(vals), dtype=np.int64)
         for i, dim_index in enumerate(dims):
-            self.allowed[i, : len(allowed[dim_index])] = allowed[dim_index]
-            self.n_allowed[i] = len(allowed[dim_index])
+            codes = [pins[i]] if i in pins else allowed[dim_index]
+            if not codes:
+                raise SpecError("the loop constraints leave no place for a factor", source=f"layer {layer.name!r}",
+                                key=DIMS[dim_index], value=int(vals[i]))
+            self.allowed[i, : len(codes)] = codes
+            self.n_allowed[i] = len(codes)
+        self.prime_pinned = np.array([i in pins for i in range(len(vals))], dtype=bool)
         bypassable = self.hw.keep.copy()
         bypassable[0] = False
         for lvl, lv in enumerate(hierarchy.levels):  # Timeloop `keep` constraints: never bypassed
@@ -167,6 +177,76 @@ class MappingSpace:
             holders = np.flatnonzero(self.hw.keep[:, ds])
             bypassable[holders[-1], ds] = False
         self.bypassable = bypassable if allow_bypass else np.zeros_like(bypassable)
+
+    def _constrain(self, allowed: list[list[int]], constraints: tuple[LoopConstraint, ...],
+                   temporal_levels: list[int]) -> dict[int, int]:
+        """Narrow ``allowed`` (per dim) by ``constraints``; returns the pinned primes (index -> code)
+        and records the constrained permutations (``self.permutations``)."""
+        n = self.n_levels
+        where = f"layer {self.layer.name!r} on {self.hierarchy.name!r}"
+        pinned: list[list[tuple[int, int]]] = [[] for _ in DIMS]
+        forbidden: list[set[int]] = [set() for _ in DIMS]
+        self.permutations: list[tuple[int, list[int]]] = []
+        for c in constraints:
+            if c.level not in [lv.name for lv in self.hierarchy.levels]:
+                raise SpecError("constraint on an unknown level", source=where, key=c.level,
+                                accepted=", ".join(lv.name for lv in self.hierarchy.levels))
+            lvl = self.hierarchy.level_index(c.level)
+            if c.kind == "temporal":
+                for d, f in c.factors.items():
+                    forbidden[DIMS.index(d)].add(lvl)
+                    if f > 1:
+                        if lvl not in temporal_levels:
+                            raise SpecError("a temporal factor on a level that keeps nothing", source=where,
+                                            key=f"{c.level}.{d}", value=f)
+                        pinned[DIMS.index(d)].append((lvl, f))
+                if c.permutation:
+                    self.permutations.append((lvl, [DIMS.index(d) for d in c.permutation]))
+                continue
+            x, y = n + lvl, 2 * n + lvl
+            for i, d in enumerate(DIMS):
+                if c.x_dims is not None and d not in c.x_dims:
+                    forbidden[i].add(x)
+                if c.y_dims is not None and d not in c.y_dims:
+                    forbidden[i].add(y)
+            for d, f in c.factors.items():
+                forbidden[DIMS.index(d)] |= {x, y}
+                if f > 1:
+                    if c.x_dims is not None and d in c.x_dims:
+                        on_x = True
+                    elif c.y_dims is not None and d in c.y_dims:
+                        on_x = False
+                    else:
+                        on_x = bool(self.hw.fanout[lvl, 0] > 1)
+                    pinned[DIMS.index(d)].append((x if on_x else y, f))
+        pins: dict[int, int] = {}
+        for di, d in enumerate(DIMS):
+            free = [i for i in range(self.prime_dim.size) if self.prime_dim[i] == di]
+            for code, f in pinned[di]:
+                if code not in allowed[di]:
+                    raise SpecError("a constrained factor has no such slot (fan-out, dataflow)", source=where,
+                                    key=d, value=f)
+                for p in prime_factors(f):
+                    match = next((i for i in free if self.prime_val[i] == p), None)
+                    if match is None:
+                        raise SpecError(f"constrained factors of {d} do not divide its size {self.sizes[d]}",
+                                        source=where, key=d, value=f)
+                    free.remove(match)
+                    pins[match] = code
+            allowed[di] = [code for code in allowed[di] if code not in forbidden[di]]
+        return pins
+
+    def fix_orders(self, order: np.ndarray) -> np.ndarray:
+        """``order`` [B, L, 8] with each constrained permutation applied (its dims innermost, in order)."""
+        if not self.permutations:
+            return order
+        order = order.copy()
+        for lvl, perm in self.permutations:
+            priority = np.argsort(order[:, lvl, :], axis=1).astype(np.float64)
+            for i, d in enumerate(perm):
+                priority[:, d] = 8 + len(perm) - i
+            order[:, lvl, :] = np.argsort(priority, axis=1, kind="stable")
+        return order
 
     @property
     def n_primes(self) -> int:
@@ -226,4 +306,4 @@ class MappingSpace:
         sy = np.empty_like(t)
         _decode(g.slots, self.prime_dim, self.prime_val, n, t, sx, sy)
         dbuf = np.broadcast_to(self.hw.double_buffered, (count, n))
-        return MappingArrays(t, sx, sy, g.order, g.keep, np.ascontiguousarray(dbuf))
+        return MappingArrays(t, sx, sy, self.fix_orders(g.order), g.keep, np.ascontiguousarray(dbuf))

@@ -101,15 +101,16 @@ def _scalesim(network: Network, acc: Accelerator, flows: list[Dataflow], run: Fi
     return scalesim_table(network, acc, flows, run.settings), {}
 
 
-def refuse_work(work: int, mode: str, source: str, limit: int) -> None:
-    """``SpecError`` when a run of ``work`` (in the mode's ``work_unit``) exceeds ``limit``, before it starts."""
+def refuse_work(work: int, mode: str, workload: str, limit: int) -> None:
+    """``SpecError`` naming ``max_work`` when a run of ``work`` (in the mode's ``work_unit``) exceeds ``limit``,
+    before it starts."""
     if work > limit:
         from acceldse.workloads.errors import SpecError
 
         unit = MODES[mode].work_unit
-        raise SpecError(f"too much work for {mode} ({work:,} {unit} > the limit {limit:,})", source=source,
-                        key="max_work", value=work,
-                        accepted=f"at most {limit:,}; raise max_work, use the analytical model or a smaller workload")
+        raise SpecError(f"too much work for {mode} on {workload} ({work:,} {unit} > the limit {limit:,})",
+                        source="max_work", value=work,
+                        accepted=f"at most {limit:,}; raise the limit, use the analytical model or a smaller workload")
 
 
 FIDELITIES: dict[str, Fidelity] = {f.name: f for f in (

@@ -18,7 +18,7 @@ COLUMNS: dict[str, str] = {
     "layer": "layer name",
     "op": "conv | gemm | matmul | pool | eltwise",
     "dataflow": "os | ws | is",
-    "macs": "multiply-accumulates of the layer",
+    "macs": "multiply-accumulates of the layer (performed ones: without those an N:M ratio skips)",
     "total_cycles": "cycles from the first DRAM request to the last write-back (compute + stalls)",
     "compute_cycles": "cycles the array is busy: folds x cycles per fold",
     "stall_cycles": "total_cycles - compute_cycles (waiting for memory)",
@@ -56,6 +56,8 @@ COLUMNS: dict[str, str] = {
     "filter_metadata_words": "compat scalesim with sparsity: SPARSE_REPORT's filter metadata storage (words)",
     "filter_metadata_sram_bw_words_per_cycle": "compat scalesim with sparsity: BANDWIDTH_REPORT's metadata "
                                                "SRAM bandwidth (words/cycle)",
+    "macs_skipped": "N:M weight sparsity: MACs on pruned weights, skipped (macs counts the performed ones)",
+    "weight_metadata_bytes": "N:M weight sparsity: position metadata of the kept weights, ceil(log2 M) bits each",
 }
 """Column name -> meaning and unit. The same names appear in the API, CLI, CSV and Parquet."""
 
@@ -63,6 +65,9 @@ SUM_COLUMNS = ("macs", "total_cycles", "compute_cycles", "stall_cycles", "folds"
                "sram_reads_filter", "sram_writes_ofmap", "sram_reads_ofmap", "dram_reads_ifmap",
                "dram_reads_filter", "dram_writes_ofmap", "dram_reads_ofmap", "sram_bytes", "dram_bytes",
                "energy_mac_pj", "energy_sram_pj", "energy_dram_pj", "energy_pj", "latency_us")
+SPARSE_SUM_COLUMNS = ("macs_skipped", "weight_metadata_bytes", "filter_storage_words", "filter_storage_sparse_words",
+                      "filter_metadata_words")
+"""Summed in ``totals`` too when present (tables of sparse layers)."""
 
 
 _ACCESSORS: dict[str, Callable[[SimResult], Any]] = {}
@@ -103,7 +108,7 @@ class SimResult:
         """One row per dataflow, indexed by dataflow (``totals.loc["ws", "total_cycles"]``; the
         ``dataflow`` column stays for export): summed counts and cycles, MAC-weighted utilization."""
         df = self.layers
-        present = [c for c in SUM_COLUMNS if c in df.columns]
+        present = [c for c in SUM_COLUMNS + SPARSE_SUM_COLUMNS if c in df.columns]
         grouped = df.groupby("dataflow", sort=False)[present].sum()
         grouped["utilization"] = grouped["macs"] / (grouped["total_cycles"] * self.pes)
         if "compute_cycles" in grouped:

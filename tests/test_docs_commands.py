@@ -146,6 +146,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "model.onnx").write_bytes(resnet_block().SerializeToString())
     shutil.copy(ROOT / "tests" / "golden" / "scalesim" / "scale.cfg", folder / "scale.cfg")
     (folder / "tests").symlink_to(ROOT / "tests")  # repository paths the docs name (tests/golden/...)
+    (folder / "examples").symlink_to(ROOT / "examples")  # the Quick start's inputs
     for timeloop in (ROOT / "tests" / "golden" / "timeloop" / "eyeriss_like").glob("*.yaml"):
         shutil.copy(timeloop, folder / timeloop.name)  # the files of a Timeloop run (docs/mapper.md)
     for block in BLOCKS:
@@ -166,6 +167,15 @@ def run(argv: list[str]) -> tuple[int, str]:
 
 def _squash(text: str) -> str:
     return " ".join(text.split())
+
+
+def test_the_shipped_examples_are_what_the_docs_and_tests_use() -> None:
+    from tests.workloads.onnx_graphs import separable_block
+
+    chip = next(b for b in BLOCKS if b.doc == "README.md" and b.file == "my_chip.yaml")
+    assert (ROOT / "examples" / "my_chip.yaml").read_text() == chip.body
+    assert (ROOT / "examples" / "model.onnx").read_bytes() == separable_block().SerializeToString()
+    assert (ROOT / "examples" / "scale.cfg").read_text() == (ROOT / "tests/golden/scalesim/scale.cfg").read_text()
 
 
 def test_the_docs_have_commands_and_every_marker_is_used() -> None:

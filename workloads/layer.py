@@ -249,15 +249,38 @@ class Layer:
         """(M, N, K) of one group: M = N*P*Q output pixels, N = K filters, K = C*R*S window."""
         return (self.N * self.P * self.Q, self.K, self.C * self.R * self.S)
 
+    @property
+    def is_weight_sparse(self) -> bool:
+        """True when an N:M ratio prunes weights (N < M; ``(n, n)`` keeps every weight)."""
+        return self.weight_sparsity[0] < self.weight_sparsity[1]
+
+    @property
+    def reduction_kept(self) -> int:
+        """Window positions (of C*R*S, per filter and group) an N:M ratio keeps: N of every M, and
+        at most N of a last partial block. C*R*S when dense."""
+        k = self.C * self.R * self.S
+        n, m = self.weight_sparsity
+        return (k // m) * n + min(k % m, n)
+
+    @property
+    def macs_performed(self) -> int:
+        """MACs on kept (nonzero) weights: ``macs`` when dense."""
+        return self.macs // (self.C * self.R * self.S) * self.reduction_kept if self.has_weights else 0
+
+    @property
+    def weight_metadata_bits(self) -> int:
+        """Bits of position metadata per kept weight: ceil(log2 M) of an N:M ratio, 0 when dense."""
+        return math.ceil(math.log2(self.weight_sparsity[1])) if self.is_weight_sparse else 0
+
     def require_dense(self, model: str) -> Layer:
         """``self`` if dense; a ``SpecError`` when ``model`` (which computes dense layers only) would
         otherwise silently cost an N:M-sparse layer as dense."""
-        if self.weight_sparsity != (1, 1):
+        if self.is_weight_sparse:
             raise SpecError(f"{model} costs dense layers only; it would count this N:M-sparse layer as dense",
                             source=f"layer {self.name!r}", key="weight_sparsity",
                             value="{}:{}".format(*self.weight_sparsity),
-                            accepted="a dense layer (1:1), or --compat scalesim with [sparsity] SparsitySupport : "
-                                     "true in the .cfg (SCALE-Sim's N:M model)")
+                            accepted="a dense layer (1:1); N:M layers run in 'acceldse simulate' (os/ws, every "
+                                     "fidelity) or --compat scalesim with SparsitySupport true")
         return self
 
     def with_name(self, name: str) -> Layer:

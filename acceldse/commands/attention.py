@@ -52,7 +52,7 @@ def add_parser(subparsers: Any) -> None:
                         help="fix the query tile of the designs (default: the largest that fits, as each paper)")
     parser.add_argument("--end-to-end", action="store_true",
                         help="the whole layer: Q/K/V projections, attention, output projection, FFN")
-    parser.add_argument("--search", default="random", choices=["exhaustive", "random", "anneal"],
+    parser.add_argument("--search", default="random", choices=["exhaustive", "random", "anneal", "ga"],
                         help="--design search: strategy (default random)")
     parser.add_argument("--budget", type=int, default=2000, help="--design search: evaluations (default 2000)")
     parser.add_argument("--objective", default="latency", choices=["latency", "energy", "edp"])
@@ -100,7 +100,7 @@ def _points(args: argparse.Namespace) -> list[Any]:
                     ("--embed", args.embed), ("--budget", args.budget)):
         if v is not None and v < 1:
             raise bad_input("must be a positive integer", flag=flag, value=v)
-    buffer = parse_bytes(args.buffer, key="--buffer", source="--buffer") if args.buffer else None
+    buffer = parse_bytes(args.buffer, key="--buffer") if args.buffer else None
     designs = ["unfused", "flat", "fusemax"] if args.design == "all" else [args.design]
     points: list[Any] = []
     for n in parse_seq_lens(args.seq_len):

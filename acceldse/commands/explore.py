@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from acceldse.commands.common import EXIT_CODES_HELP, add_output_options
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, print_json
 from acceldse.workloads.errors import SpecError
 
 EPILOG = """examples:
@@ -19,6 +19,7 @@ EPILOG = """examples:
   acceldse explore --env MultiAgentDesign --agent mappo --budget 256 --json
   acceldse explore compare --env AcceleratorDesign-v0 --agents random,ga,sa,bo,ppo --budget 300 --seeds 5 --plot c.png
   acceldse explore compare --env AcceleratorDesign-v0 --agents ga,sa,bo --budget 300 --seeds 3 --lottery
+  acceldse explore export --store runs.duckdb --out runs.npz
 agents: random, ga, sa, bo, bo-gp, aco, ppo, mappo (their hyper-parameters: acceldse explore --list-agents)
 """ + EXIT_CODES_HELP
 
@@ -37,7 +38,7 @@ def add_parser(subparsers: Any) -> None:
                         help="agent hyper-parameter (repeatable; JSON values)")
     add_output_options(parser)
     parser.add_argument("--list-agents", action="store_true", help="list agents and hyper-parameter defaults")
-    sub = parser.add_subparsers(dest="explore_command", metavar="compare")
+    sub = parser.add_subparsers(dest="explore_command", metavar="compare | export")
     compare = sub.add_parser("compare", help="equal-budget comparison of agents over seeds",
                              description="Run every agent for the same number of evaluations on each seed; "
                                          "tabulate best reward (mean, spread) and evaluations to meet the targets.",
@@ -52,8 +53,19 @@ def add_parser(subparsers: Any) -> None:
     compare.add_argument("--runs-json", type=Path, default=None,
                          help="write every run (metrics and best-so-far curve) as JSON")
     add_output_options(compare)
+    export = sub.add_parser("export", help="the experience log as an offline-RL dataset (D4RL-style arrays)",
+                            description="Write one env's logged evaluations as (observation, action, reward, next "
+                                        "observation, terminal, timeout) arrays in one .npz.",
+                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("--store", type=Path, required=True, help="result store written by acceldse explore --store")
+    export.add_argument("--out", type=Path, required=True, help="the dataset (.npz)")
+    export.add_argument("--env", default=None, help="export only this env's evaluations (default: the only env logged)")
+    export.add_argument("--where", default=None, help="SQL filter on the log, e.g. \"agent = 'ppo'\"")
+    export.add_argument("--dataset-format", default="d4rl", help="dataset format (default d4rl)")
+    add_output_options(export)
     parser.set_defaults(func=run)
     compare.set_defaults(func=run_compare)
+    export.set_defaults(func=run_export)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -172,4 +184,16 @@ def run_compare(args: argparse.Namespace) -> int:
         print(table.to_json(orient="records"))
     else:
         print(table.to_string(index=False))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from acceldse.offline import export_dataset
+
+    summary = export_dataset(args.store, args.out, env=args.env, where=args.where, fmt=args.dataset_format)
+    if args.format == "json":
+        print_json(summary)
+        return 0
+    print(f"wrote {summary['path']}: {summary['transitions']} transitions of {summary['env']} "
+          f"({summary['episodes']} episodes, {summary['runs']} runs, observations of {summary['observation_size']})")
     return 0

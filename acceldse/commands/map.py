@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
     out_csv = output_path(args.out, flag="--out", suffixes=(".csv",))
     mappings_dir = output_dir(args.save_mappings, flag="--save-mappings")
     hardware = args.hardware
+    loops: tuple = ()                           # Timeloop loop constraints of a --timeloop architecture
     single_layer = args.mapping is not None
     if args.timeloop:
         from acceldse.mapper.timeloop import has_problem, timeloop_hardware
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
             if args.mapping is not None:
                 raise bad_input("--mapping with --timeloop needs the Timeloop problem", flag="--timeloop",
                                 value=[str(p) for p in args.timeloop], accepted="files that include 'problem:'")
-            hardware, unapplied = timeloop_hardware(args.timeloop, template_vars=template_vars)
+            hardware, loops, unapplied = timeloop_hardware(args.timeloop, template_vars=template_vars)
             if unapplied:
                 print("note: searching without these Timeloop constraints: " + "; ".join(unapplied), file=sys.stderr)
     if single_layer:
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = map_network(args.workload, hardware, dataflow=args.dataflow, objective=args.objective,
                          search=args.search, budget=args.budget, seed=args.seed, layers=args.layer,
-                         pad=args.pad, progress=progress_bar("mapping", unit="layer"))
+                         pad=args.pad, progress=progress_bar("mapping", unit="layer"), constraints=loops)
     unmapped = [res.layer.name for res in result.layers if res.mapping is None]
     if unmapped and len(unmapped) == len(result.layers):
         raise bad_input(f"no legal mapping of any layer on {result.hierarchy.name} (dataflow {args.dataflow}, "

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, output_path, positive
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, output_path, positive, print_table
 
 NOT_AXES = ("point_id", "hardware_sha256", "design_sha256", "workload_params", "workload_sha256", "acceldse_version")
 """Identity columns of a point that are hashes or bookkeeping, not axes to summarise."""
@@ -84,8 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if args.pareto or args.top is not None or args.columns:
         show = _columns(selected, args)
         check_columns(selected, show, flag="--columns")
-        with pd.option_context("display.max_rows", 200, "display.width", 200, "display.max_columns", 30):
-            print(selected[show].to_string(index=False))
+        print_table(selected, columns=show)  # within 100 columns: wide selections continue in blocks
     else:
         for axis in axis_columns(frame):
             values = frame[axis].dropna().unique().tolist()

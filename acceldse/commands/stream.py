@@ -33,6 +33,8 @@ EPILOG = """examples:
   acceldse stream sdpa --variant reordered --seq-len 64 --head-dim 16 --executor simpy --trace sdpa.json
   acceldse stream min-depth --variant naive --seq-len 512 --criterion full-rate
   acceldse stream run my_graph.yaml --executor simpy --trace my_graph.json
+  acceldse stream system --hardware tpu-hbm-like --link-bw 8 --workload bert_base --layer encoder.0.attn.q \
+      --pipeline lenet --samples 2 --seq-len 32 --head-dim 16
 
 The naive graph deadlocks when --fifo-depth < seq-len (the report names the long FIFO
 'exp->divide'); the reordered (online-softmax) graph runs at one element per cycle with
@@ -95,6 +97,32 @@ def add_parser(subparsers: Any) -> None:
                        help="most context firings accepted (default 2^28 compiled, 2^21 simpy, 2^22 with --trace)")
     add_output_options(graph, check="the graph deadlocks")
     graph.set_defaults(func=run_yaml)
+
+    system = sub.add_parser(
+        "system", help="a systolic layer, an FPGA pipeline and an SDPA unit sharing one off-chip link",
+        description="Run the parts alone and sharing the hardware's closest off-chip link on the one engine, "
+                    "and report each part's cycles both ways and the contention.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from acceldse.simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
+    system.add_argument("--hardware", default="tpu-hbm-like",
+                        help=f"{kind_help('systolic')} or a YAML spec (default tpu-hbm-like)")
+    system.add_argument("--link-bw", type=float, default=None, metavar="B",
+                        help="the link's bandwidth each way, bytes/cycle (default: the hardware's)")
+    system.add_argument("--cores", type=int, default=1, help="arrays running the systolic layer (default 1)")
+    system.add_argument("--workload", default=None, help="workload of the systolic layer")
+    system.add_argument("--layer", default=None, help="the systolic part: a MAC layer of --workload, by name")
+    system.add_argument("--dataflow", choices=["os", "ws", "is"], default="os", help="its dataflow (default os)")
+    system.add_argument("--pipeline", default=None, help="the FPGA part: a workload run as a layer pipeline")
+    system.add_argument("--samples", type=int, default=4, help="samples through the pipeline (default 4)")
+    system.add_argument("--fifo-rows", type=int, default=64, help="the pipeline's FIFO depth, rows (default 64)")
+    system.add_argument("--seq-len", type=int, default=None, help="the SDPA part (reordered): sequence length N")
+    system.add_argument("--head-dim", type=int, default=None, help="its head dimension d")
+    system.add_argument("--max-work", type=float, default=None, metavar="N",
+                        help="most SDPA scores, and most pipeline rows (samples x rows of every stage), accepted "
+                             "(default 2^22 each: every firing is recorded)")
+    add_output_options(system)
+    system.set_defaults(func=run_system)
 
 
 GRAPH_EXAMPLE = """
@@ -213,3 +241,69 @@ def run(args: argparse.Namespace) -> int:
     if args.trace:
         print(f"  trace written to {args.trace}")
     return failed
+
+
+def run_system(args: argparse.Namespace) -> int:
+    positive(args.cores, flag="--cores", limit=1024)
+    positive(args.samples, flag="--samples", limit=1 << 16)
+    positive(args.fifo_rows, flag="--fifo-rows", limit=1 << 20)
+    positive(args.link_bw, flag="--link-bw", integer=False, limit=1e12)
+    if (args.seq_len is None) != (args.head_dim is None):
+        raise bad_input("the SDPA part needs both --seq-len and --head-dim", flag="--head-dim", value=args.head_dim)
+    if (args.workload is None) != (args.layer is None):
+        raise bad_input("the systolic part needs both --workload and --layer", flag="--layer", value=args.layer)
+    if args.seq_len is not None:  # every firing is recorded: the trace limit
+        _check_size(argparse.Namespace(seq_len=args.seq_len, window=None, head_dim=args.head_dim, trace=True,
+                                       max_work=args.max_work), "compiled")
+    import dataclasses
+
+    import numpy as np
+
+    from acceldse.dataflows.dataflow import resolve_dataflows
+    from acceldse.simulator.event.system import simulate_system
+    from acceldse.simulator.specs.presets import load_hardware
+    from acceldse.simulator.streaming.sdpa import build_sdpa
+    from acceldse.workloads.errors import DeadlockError
+    from acceldse.workloads.loader import load_workload
+
+    acc = dataclasses.replace(load_hardware(args.hardware), cores=args.cores)
+    if args.link_bw is not None:
+        bw = args.link_bw
+        link = dataclasses.replace(acc.dram, read_bw_bytes_per_cycle=bw, write_bw_bytes_per_cycle=bw)
+        acc = dataclasses.replace(acc, tiers=tuple(link if t is acc.dram else t for t in acc.tiers))
+    layer = None
+    if args.layer is not None:
+        layers = {ly.name: ly for ly in load_workload(args.workload).layers}
+        if args.layer not in layers:
+            raise bad_input("unknown layer", flag="--layer", value=args.layer,
+                            accepted=f"a layer of {args.workload}: {', '.join(list(layers)[:6])}, ...")
+        layer = layers[args.layer]
+    pipeline = load_workload(args.pipeline) if args.pipeline else None
+    if pipeline is not None:
+        _check_work(args.samples * sum(ly.P + ly.H for ly in pipeline.layers), argparse.Namespace(
+            max_work=args.max_work, trace=True), "compiled", flag="--samples", what="pipeline rows")
+    sdpa = None
+    if args.seq_len is not None:
+        q, k, v = (np.zeros((args.seq_len, args.head_dim)) for _ in range(3))  # timing only
+        sdpa = build_sdpa("reordered", q, k, v)
+    try:
+        run = simulate_system(acc, layer=layer, dataflow=resolve_dataflows(args.dataflow)[0] if layer else None,
+                              pipeline=pipeline, samples=args.samples, fifo_rows=args.fifo_rows, sdpa=sdpa,
+                              head_dim=args.head_dim or 0)
+    except DeadlockError as err:  # a reconvergent path of the pipeline deeper than its FIFOs
+        raise bad_input(f"the system deadlocks: {err}", flag="--fifo-rows", value=args.fifo_rows,
+                        accepted="FIFOs deep enough for the pipeline's reconvergent paths") from None
+    if args.format == "json":
+        print_json({"link": run.link, "cycles": run.cycles, "link_busy_cycles": run.link_busy_cycles,
+                    "link_peak_transfers": run.link_peak_transfers, "parts": run.table.to_dict("records")})
+        return 0
+    if args.format == "csv":
+        print_csv(run.table)
+        return 0
+    print(f"{len(run.table)} parts on one {run.link} link ({acc.dram.read_bw_bytes_per_cycle:g} B/cycle): "
+          f"{run.cycles:,.0f} cycles; link busy {run.link_busy_cycles:,.0f} cycles, "
+          f"up to {run.link_peak_transfers} transfers at once")
+    for row in run.table.itertuples():
+        print(f"  {row.part:<9} alone {row.alone_cycles:>12,.0f}  shared {row.shared_cycles:>12,.0f}  "
+              f"contention {row.contention_cycles:>10,.0f}  slowdown {row.slowdown:.3f}x")
+    return 0

@@ -86,9 +86,9 @@ def design_sha256(acc: Accelerator) -> str:
 
 def check_plan_memory(spec: SweepSpec, max_memory_bytes: int | None) -> int:
     """Refuse, before sampling, a plan whose estimated memory exceeds ``max_memory_bytes``; returns the estimate."""
-    sizes = [len(v) for v in spec.axes.values()]
-    n = math.prod(sizes) if spec.sample == "grid" else spec.samples
-    need = n * (PLAN_BYTES_PER_POINT + PLAN_BYTES_PER_AXIS * len(sizes))
+    n = math.prod(len(spec.axes[group[0]]) for group in _dimensions(spec)) if spec.sample == "grid" \
+        else spec.samples  # a linked (zip) group is one dimension of the grid
+    need = n * (PLAN_BYTES_PER_POINT + PLAN_BYTES_PER_AXIS * len(spec.axes))
     if max_memory_bytes is not None and need > max_memory_bytes:
         what = "grid" if spec.sample == "grid" else f"sample.{spec.sample}"
         raise SpecError(f"planning {n:,} points needs about {need / 2**30:.1f} GiB, more than the limit "
@@ -96,6 +96,8 @@ def check_plan_memory(spec: SweepSpec, max_memory_bytes: int | None) -> int:
                         f"points)", source=spec.source, key="sample", value=what,
                         accepted="fewer points: sample: {random: N} or {sobol: N}, fewer axis values")
     return need
+
+
 @dataclass
 class SweepPlan:
     """The points of a sweep, ready to evaluate.

@@ -252,12 +252,23 @@ def _current_keys(hardware: dict[str, Any], source: str) -> dict[str, Any]:
     return hardware
 
 
+MAX_AXIS_VALUES = 1_000_000
+"""Most values one axis may list (a grid is bounded by ``points.MAX_GRID_POINTS`` as a whole)."""
+
+
 def _values(raw: Any, *, key: str, source: str) -> list[Any]:
     """An axis: a non-empty list of values or ``{range: [start, stop, step]}``."""
     if isinstance(raw, dict) and set(raw) == {"range"} and isinstance(raw["range"], list) \
             and len(raw["range"]) in (2, 3) and all(isinstance(v, int) and not isinstance(v, bool)
                                                     for v in raw["range"]):
-        values: list[Any] = list(range(*raw["range"]))
+        if len(raw["range"]) == 3 and raw["range"][2] == 0:
+            raise SpecError("a range step must not be 0", source=source, key=f"{key}.range", value=raw["range"],
+                            accepted="[start, stop] or [start, stop, step] with step != 0")
+        span = range(*raw["range"])
+        if len(span) > MAX_AXIS_VALUES:
+            raise SpecError(f"a range of {len(span):,} values", source=source, key=f"{key}.range", value=raw["range"],
+                            accepted=f"at most {MAX_AXIS_VALUES:,} values per axis")
+        values: list[Any] = list(span)
     elif isinstance(raw, list):
         values = raw
     else:
@@ -431,10 +442,17 @@ def set_key(hardware: dict[str, Any], key: str, value: Any) -> None:
 
 
 def axis_column_value(key: str, value: Any) -> Any:
-    """What the store keeps for an axis value: byte sizes as integers, the rest as given."""
+    """What the store keeps for an axis value: byte sizes as integers, a hardware number written as
+    text (``"10"``, ``"1e3"``) as the number the loader reads, the rest as given."""
     last = key.rsplit(".", 1)[-1]
     if (last == "capacity_bytes" or last in OPERAND_BUFFERS) and not _numeric(value):
         return parse_bytes(value, key=key, source="axes")
+    if isinstance(value, str) and key not in SPECIAL_AXES and not key.startswith("params."):
+        for kind in (int, float):
+            try:
+                return kind(value.strip())
+            except ValueError:
+                continue
     return value
 
 

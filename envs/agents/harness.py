@@ -52,6 +52,8 @@ class Evaluation:
         feasible: the step's design is feasible (``info["feasible"]``; Mapping-v0: the layer's mapping is legal).
         network: on an episode-candidate env, at the episode's last step, the candidate
             (``info["network"]``: ``reward``, ``feasible``, ``targets_met``, ``metrics``); else ``None``.
+        prev_obs: the observation the step was taken from (after the last step or reset), JSON form: with
+            ``obs`` the (s, a, r, s') transition an offline-RL dataset needs (``None`` in logs from before it).
     """
 
     step: int
@@ -66,6 +68,7 @@ class Evaluation:
     eval_s: float = 0.0
     feasible: bool = True
     network: dict[str, Any] | None = None
+    prev_obs: Any = None
 
 
 @dataclass
@@ -193,6 +196,7 @@ class BudgetEnv(gym.Wrapper):
         self.per_episode = bool(getattr(base, "candidate_per_episode", False))
         self.pareto_metrics: tuple[str, ...] = tuple(getattr(base, "pareto_metrics", ()))
         self._candidates: list[tuple[int, float, bool, dict[str, Any], dict[str, Any]]] = []
+        self._last_obs: Any = None
 
     @property
     def evaluations(self) -> int:
@@ -206,9 +210,10 @@ class BudgetEnv(gym.Wrapper):
     def replayed(self) -> int:
         return min(len(self.replay), len(self.log))
 
-    def action_masks(self) -> np.ndarray:
-        """The wrapped env's action mask (sb3-contrib's ``MaskablePPO`` calls it)."""
-        return np.asarray(self.env.get_wrapper_attr("action_masks")())
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._last_obs = obs
+        return obs, info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         i = len(self.log)
@@ -227,6 +232,7 @@ class BudgetEnv(gym.Wrapper):
             if ev.network is not None:
                 info["network"] = ev.network
             self._record(ev)
+            self._last_obs = obs
             return obs, ev.reward, ev.terminated, ev.truncated, info
         start = time.perf_counter()
         obs, reward, terminated, truncated, info = self.env.step(action)
@@ -240,7 +246,9 @@ class BudgetEnv(gym.Wrapper):
                         terminated=bool(terminated), truncated=bool(truncated),
                         obs=obs_to_json(self._obs_space, obs), eval_s=eval_s,
                         feasible=bool(info.get("feasible", True)),
-                        network=jsonable(network) if isinstance(network, dict) else None)
+                        network=jsonable(network) if isinstance(network, dict) else None,
+                        prev_obs=None if self._last_obs is None else obs_to_json(self._obs_space, self._last_obs))
+        self._last_obs = obs
         self._record(ev)
         if self.sink is not None:
             self.sink(ev)

@@ -24,16 +24,27 @@ from acceldse.mapper.space import MappingSpace
 from acceldse.workloads.errors import SpecError
 
 
+def _groups(space: MappingSpace) -> dict[tuple[int, int], int]:
+    """(dim, prime) -> how many of the dim's free (not constraint-pinned) primes have that value."""
+    groups: dict[tuple[int, int], int] = {}
+    for d, p, pinned in zip(space.prime_dim.tolist(), space.prime_val.tolist(), space.prime_pinned.tolist()):
+        if not pinned:
+            groups[d, p] = groups.get((d, p), 0) + 1
+    return groups
+
+
 def _factorizations(space: MappingSpace) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     n = space.n_levels
-    groups: dict[tuple[int, int], int] = {}
-    for d, p in zip(space.prime_dim.tolist(), space.prime_val.tolist()):
-        groups[d, p] = groups.get((d, p), 0) + 1
+    fixed = np.ones((3, n, 8), dtype=np.int64)
+    for i in np.flatnonzero(space.prime_pinned):
+        code = int(space.allowed[i, 0])
+        fixed[code // n, code % n, space.prime_dim[i]] *= space.prime_val[i]
+    groups = _groups(space)
     choices = [list(itertools.combinations_with_replacement(space.allowed_by_dim[d], k))
                for (d, _), k in groups.items()]
     keys = list(groups)
     for combo in itertools.product(*choices):
-        t = np.ones((3, n, 8), dtype=np.int64)
+        t = fixed.copy()
         for (d, p), codes in zip(keys, combo):
             for code in codes:
                 t[code // n, code % n, d] *= p
@@ -71,9 +82,7 @@ enumerates: about a minute at ~20,000 tilings per second."""
 
 def tilings_bound(space: MappingSpace) -> int:
     """Number of prime-factor placements ``_factorizations`` walks (an upper bound of the tilings)."""
-    groups: dict[tuple[int, int], int] = {}
-    for d, p in zip(space.prime_dim.tolist(), space.prime_val.tolist()):
-        groups[d, p] = groups.get((d, p), 0) + 1
+    groups = _groups(space)
     return math.prod(math.comb(len(space.allowed_by_dim[d]) + k - 1, k) for (d, _), k in groups.items())
 
 
@@ -104,7 +113,8 @@ def enumerate_space(space: MappingSpace, *, chunk: int = 65536) -> Iterator[Mapp
     size = 0
     for t, sx, sy in _factorizations(space):
         per_level = [_orders(t[lvl]) for lvl in range(n - 1)] + [[identity.tolist()]]
-        orders = np.array([list(c) for c in itertools.product(*per_level)], dtype=np.int64)  # [O, n, 8]
+        orders = space.fix_orders(np.array([list(c) for c in itertools.product(*per_level)],
+                                           dtype=np.int64))  # [O, n, 8]
         m = len(orders) * len(keeps)
         buf["t"].append(np.broadcast_to(t, (m, n, 8)))
         buf["sx"].append(np.broadcast_to(sx, (m, n, 8)))
@@ -137,7 +147,7 @@ def exhaustive(ev: Evaluator, budget: int | None = None, rng: object = None) -> 
     if budget is None and (size := tilings_bound(ev.space)) > MAX_WHOLE_SPACE_TILINGS:
         raise SpecError(f"mapping space too large to enumerate whole ({size:,} tilings > the limit "
                         f"{MAX_WHOLE_SPACE_TILINGS:,})", source="search", key="budget", value=0,
-                        accepted="a budget of evaluations (CLI --budget N), another search, or a smaller layer")
+                        accepted="a budget of evaluations (budget=N), another search, or a smaller layer")
     for arrays in enumerate_space(ev.space):
         if budget is not None and ev.evaluations >= budget:
             return

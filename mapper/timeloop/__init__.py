@@ -21,14 +21,15 @@ problem may have any shape (``problem.py``); the mapping may use every factor fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from acceldse.mapper.constraints import LoopConstraint
 from acceldse.mapper.mapping import Mapping
 from acceldse.mapper.timeloop import v4
 from acceldse.mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
-from acceldse.mapper.timeloop.mapping import build_mapping
+from acceldse.mapper.timeloop.mapping import WORKLOAD_RANKS, build_mapping, loop_constraints
 from acceldse.mapper.timeloop.problem import build_problem
 from acceldse.simulator.specs.hierarchy import Hierarchy
 from acceldse.workloads.einsum import Einsum, Lowering
@@ -37,7 +38,8 @@ from acceldse.workloads.layer import Layer
 
 USED_KEYS = {"architecture", "problem", "mapping", "ERT", "ART"}
 SEARCH_ONLY_KEYS = {"mapper", "mapspace", "architecture_constraints", "mapspace_constraints", "compound_components",
-                    "globals", "model", "dumped_by_timeloop_front_end", "variables", "components", "constraints"}
+                    "globals", "model", "dumped_by_timeloop_front_end", "variables", "components", "constraints",
+                    "extra_mapping_constraints"}
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,10 @@ class TimeloopSpec:
 
     ``search_hierarchy`` is ``hierarchy`` with the ``architecture_constraints``' bypass rules
     applied (for searching; a given mapping is evaluated on ``hierarchy``, as timeloop-model
-    does); ``unapplied_constraints`` lists the factor/permutation constraints the search does
-    not apply. ``einsum`` is the problem as Timeloop states it and ``lowering`` how its ranks and
-    tensors sit on the kernel's dims and dataspaces (``layer`` is ``lowering.layer``)."""
+    does); ``loop_constraints`` are the factor/permutation/split constraints the search applies
+    and ``unapplied_constraints`` lists those it does not apply. ``einsum`` is the problem as
+    Timeloop states it and ``lowering`` how its ranks and tensors sit on the kernel's dims and
+    dataspaces (``layer`` is ``lowering.layer``)."""
 
     layer: Layer
     hierarchy: Hierarchy
@@ -58,6 +61,7 @@ class TimeloopSpec:
     unapplied_constraints: tuple[str, ...] = ()
     einsum: Einsum | None = None
     lowering: Lowering | None = None
+    loop_constraints: tuple[LoopConstraint, ...] = ()
 
     @property
     def tensor_names(self) -> dict[str, str]:
@@ -98,9 +102,9 @@ def read_timeloop_yaml(paths: list[str | Path], template_vars: dict[str, Any] | 
     if v4.is_v4(merged.get("architecture")):
         merged = v4.to_v04(merged, source=origin["architecture"])
         origin.setdefault("architecture_constraints", origin["architecture"])
-    elif merged.get("constraints"):
+    elif merged.get("constraints") or merged.get("extra_mapping_constraints"):
         merged = v4.fold_constraints(merged, [])
-        origin.setdefault("architecture_constraints", origin["constraints"])
+        origin.setdefault("architecture_constraints", origin.get("constraints") or origin["extra_mapping_constraints"])
     return merged, origin
 
 
@@ -109,7 +113,7 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     """Load Timeloop inputs (see module docstring) into a ``TimeloopSpec``."""
     files = [paths] if isinstance(paths, str | Path) else list(paths)
     if not files:
-        raise SpecError("no Timeloop input files given", source="--timeloop")
+        raise SpecError("no Timeloop input files given", source="paths")
     merged, origin = read_timeloop_yaml(files, template_vars)
     hierarchy, label = _hierarchy(merged, origin, files, name, required=("architecture", "problem", "ERT"),
                                   accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
@@ -120,35 +124,52 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     elif require_mapping:
         raise SpecError("missing 'mapping' (a list, e.g. timeloop-mapper.map.yaml)", source=", ".join(map(str, files)),
                         key="mapping")
-    searchable, skipped = _constrain(hierarchy, merged, origin, lowering.dataspaces)
+    searchable, loops, skipped = _constrain(hierarchy, merged, origin, lowering)
     return TimeloopSpec(layer=lowering.layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
-                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped), einsum=einsum,
+                        search_hierarchy=searchable, unapplied_constraints=tuple(skipped),
+                        loop_constraints=tuple(loops), einsum=einsum,
                         lowering=lowering)
 
 
 def timeloop_hardware(paths: list[str | Path], *, name: str | None = None,
-                      template_vars: dict[str, Any] | None = None) -> tuple[Hierarchy, tuple[str, ...]]:
+                      template_vars: dict[str, Any] | None = None,
+                      ) -> tuple[Hierarchy, tuple[LoopConstraint, ...], tuple[str, ...]]:
     """The architecture of Timeloop files (architecture + ERT, optional ART and constraints; no problem
     needed) as a ``Hierarchy`` for searching any workload, with the constraints' bypass rules
-    applied; returns it and the constraints not applied."""
+    applied; returns it, the loop constraints that hold for any layer (conv2D rank names; factor 1,
+    permutations, split) and the constraints not applied (fixed factors > 1 need the problem)."""
     files = list(paths)
     merged, origin = read_timeloop_yaml(files, template_vars)
     hierarchy, _ = _hierarchy(merged, origin, files, name, required=("architecture", "ERT"),
                               accepted="an architecture and its ERT (e.g. timeloop-mapper.ERT.yaml)")
-    searchable, skipped = _constrain(hierarchy, merged, origin, None)
-    return searchable, tuple(skipped)
+    searchable, loops, skipped = _constrain(hierarchy, merged, origin, None)
+    general = []
+    for c in loops:
+        fixed = {d: f for d, f in c.factors.items() if f > 1}
+        skipped += [f"factor {d}={f} on {c.level}" for d, f in fixed.items()]
+        general.append(replace(c, factors={d: f for d, f in c.factors.items() if f == 1}))
+    return searchable, tuple(general), tuple(skipped)
 
 
 def _constrain(hierarchy: Hierarchy, merged: dict[str, Any], origin: dict[str, str],
-               tensors: dict[str, str] | None) -> tuple[Hierarchy, list[str]]:
+               lowering: Lowering | None) -> tuple[Hierarchy, list[LoopConstraint], list[str]]:
     """The search hierarchy under the keep/bypass rules of ``architecture_constraints`` and
-    ``mapspace_constraints`` (Timeloop applies both); returns it and the constraints not applied."""
+    ``mapspace_constraints`` (Timeloop applies both), their loop constraints (over the problem's
+    ranks, or ``WORKLOAD_RANKS`` without one) and the constraints not applied."""
     skipped: list[str] = []
+    loops: list[LoopConstraint] = []
+    names = {lv.name for lv in hierarchy.levels}
     for key in ("architecture_constraints", "mapspace_constraints"):
-        hierarchy, more = apply_keep_constraints(hierarchy, merged.get(key), source=f"{origin.get(key, '')}: {key}",
-                                                 tensors=tensors)
-        skipped += more
-    return hierarchy, skipped
+        source = f"{origin.get(key, '')}: {key}"
+        hierarchy, more = apply_keep_constraints(hierarchy, merged.get(key), source=source,
+                                                 tensors=lowering.dataspaces if lowering else None)
+        raw = merged.get(key)
+        targets = raw.get("targets") if isinstance(raw, dict) else raw
+        got, extra = loop_constraints(targets, lowering.dims if lowering else WORKLOAD_RANKS, names, source=source)
+        handled = {f"{c.kind} on {c.level}" for c in got}
+        skipped += [m for m in more if m not in handled] + extra
+        loops += got
+    return hierarchy, loops, skipped
 
 
 def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str | Path], name: str | None, *,
@@ -196,13 +217,14 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
     files = [*paths, *([mapping] if mapping is not None else [])]
     for path in files:
         if not Path(path).is_file():
-            raise SpecError("no such file", source="--mapping" if path == mapping else "--timeloop", value=str(path))
+            raise SpecError("no such file", source="mapping" if path == mapping else "paths", value=str(path))
     spec = load_timeloop(files, require_mapping=False, template_vars=template_vars)
     if spec.mapping is not None:
         cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))
         return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False,
                            tensor_names=spec.tensor_names)
-    best = map_layer(spec.layer, spec.search_hierarchy or spec.hierarchy, dataflow="any", **search)
+    best = map_layer(spec.layer, spec.search_hierarchy or spec.hierarchy, dataflow="any",
+                     constraints=spec.loop_constraints, **search)
     if best.mapping is None or best.cost is None:
         raise SpecError("the search found no legal mapping", source=", ".join(map(str, files)))
     return TimeloopRun(spec.layer, best.hierarchy, best.mapping, best.cost, searched=True,

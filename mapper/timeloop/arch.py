@@ -296,6 +296,8 @@ def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: st
     to our dataspaces (conv2D's by default). Returns the hierarchy and the constraints not applied."""
     from dataclasses import replace
 
+    from acceldse.mapper.timeloop.mapping import refuse_model_changing
+
     tensors = tensors or {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
     keeps = {lv.name: set(lv.keeps) for lv in hierarchy.levels}
     always = {lv.name: set(lv.always_keeps) for lv in hierarchy.levels}
@@ -310,6 +312,12 @@ def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: st
                            f"{c.get('target') if isinstance(c, dict) else '?'}")
             continue
         level = c["target"]
+        refuse_model_changing(c, source=source, key=f"targets[{i}]")
+        if isinstance(c.get("keep_only"), list) or isinstance(c.get("bypass_only"), list):
+            only = "keep_only" if isinstance(c.get("keep_only"), list) else "bypass_only"
+            other = [t for t in tensors if t not in c[only]]
+            c = {**c, "keep": c[only], "bypass": other} if only == "keep_only" else \
+                {**c, "bypass": c[only], "keep": other}
         for field_name in ("bypass", "keep"):
             names = c.get(field_name) or []
             if not isinstance(names, list):

@@ -2,7 +2,8 @@
 
 Entries: ``{target, type: temporal|spatial, factors, permutation, split}`` and
 ``{target, type: datatype|bypass|dataspace, keep: [...], bypass: [...]}``. ``factors`` is any form
-Timeloop accepts: ``"C1 M8"``, ``"R=3,P=16"`` (timeloopfe's comma form), ``R = 3``; a factor of 0
+Timeloop accepts: ``"C1 M8"``, ``"R=3,P=16"`` (timeloopfe's comma form), ``R = 3``, or a list
+(``[R=3, P=16]``, as timeloopfe's v4 files write it); a factor of 0
 means the whole rank; ranks left out have factor 1; the residual form ``C4,3`` is accepted when the
 residual equals the factor (otherwise a ``SpecError``: residual tiles are not modelled). The factors
 of each rank must multiply to its size, as Timeloop requires. The permutation is listed innermost
@@ -18,10 +19,12 @@ import math
 import re
 from typing import Any
 
+from acceldse.mapper.constraints import LoopConstraint
 from acceldse.mapper.mapping import LevelMapping, Mapping
 from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
 from acceldse.workloads.einsum import Einsum, Lowering
 from acceldse.workloads.errors import SpecError
+from acceldse.workloads.layer import DIMS
 
 _ENTRY_KEYS = {"target", "type", "factors", "permutation", "split", "keep", "bypass"}
 _FACTOR = re.compile(r"([A-Za-z]+)\s*=*\s*([0-9]+)(,([0-9]+))?")
@@ -29,7 +32,7 @@ _FACTOR = re.compile(r"([A-Za-z]+)\s*=*\s*([0-9]+)(,([0-9]+))?")
 
 def parse_factors(text: Any, einsum: Einsum, *, source: str, key: str) -> dict[str, int]:
     """rank -> factor of one factors string (every rank; left-out ranks are 1)."""
-    body = str(text).split("#")[0]
+    body = ",".join(map(str, text)) if isinstance(text, list) else str(text).split("#")[0]
     out: dict[str, int] = {}
     pos = 0
     sizes = einsum.sizes
@@ -149,3 +152,78 @@ def _level(name: str, slot: dict[str, Any], lowering: Lowering, *, source: str) 
                 (sx if j < split else sy)[dim[r]] = factors[r]
     return LevelMapping(level=name, temporal=temporal, order=order, spatial_x=sx, spatial_y=sy,
                         keeps=slot.get("keeps"))
+
+
+WORKLOAD_RANKS = {**{d: d for d in DIMS}, "M": "K"}
+"""Rank names of constraints read without a problem (for any workload): Timeloop's conv2D ranks
+(``M`` is our ``K``) and the kernel's own dims."""
+_LOOP_FIELDS = {"target", "type", "factors", "permutation", "split"}
+_BOUND = re.compile(r"([A-Za-z]+)\s*(<=|>=|<|>)\s*([0-9]+)")
+MODEL_CHANGING = ("no_reuse", "no_coalesce", "no_link_transfer", "rmw_first_update")
+"""Constraint fields that change Timeloop's counts for a given mapping; not modelled, so refused."""
+
+
+def loop_constraints(targets: Any, dims: dict[str, str], level_names: set[str], *,
+                     source: str) -> tuple[list[LoopConstraint], list[str]]:
+    """Timeloop's ``temporal`` / ``spatial`` constraint targets -> ``LoopConstraint`` s over the
+    kernel's dims (``dims``: the problem's rank -> dim). Factor 0 (the rest) and residual factors
+    leave the rank free; ``permutation`` is innermost first; a spatial ``permutation`` + ``split``
+    puts its first ``split`` ranks on X, the rest on Y (ranks it leaves out: either). Returns the
+    constraints and, as text, what is not applied (other fields, a ``split`` that is not a number)."""
+    out: list[LoopConstraint] = []
+    skipped: list[str] = []
+    for i, c in enumerate(targets if isinstance(targets, list) else []):
+        if not isinstance(c, dict) or c.get("type") not in ("temporal", "spatial") \
+                or c.get("target") not in level_names:
+            continue
+        key = f"targets[{i}]"
+        level, kind = c["target"], c["type"]
+        refuse_model_changing(c, source=source, key=key)
+        factors: dict[str, int] = {}
+        raw_factors = c.get("factors") or ""
+        for token in (raw_factors if isinstance(raw_factors, list) else re.split(r"[,\s]+", str(raw_factors))):
+            token = str(token).strip()
+            if not token:
+                continue
+            bound = _BOUND.fullmatch(token)
+            m = _FACTOR.fullmatch(token)
+            if bound is None and m is None:
+                raise SpecError("bad factor constraint", source=source, key=f"{key}.factors", value=token,
+                                accepted="<rank>=<n>, <rank><n>, <rank><n>,<residual>, <rank> < n, <rank> > n")
+            rank = (bound or m).group(1)  # type: ignore[union-attr]
+            if rank not in dims:
+                raise SpecError("constraint on a rank the problem does not have", source=source,
+                                key=f"{key}.factors", value=rank, accepted=", ".join(dims))
+            if bound is not None:
+                skipped.append(f"factor {token} on {level}")
+            elif int(m.group(2)) > 0 and m.group(4) is None:  # type: ignore[union-attr]
+                factors[dims[rank]] = int(m.group(2))  # type: ignore[union-attr]
+        raw = c.get("permutation") or ""
+        ranks = [str(r).strip() for r in (raw if isinstance(raw, list) else list(str(raw))) if str(r).strip()]
+        for rank in ranks:
+            if rank not in dims:
+                raise SpecError("constraint on a rank the problem does not have", source=source,
+                                key=f"{key}.permutation", value=rank, accepted=", ".join(dims))
+        perm = tuple(dims[r] for r in ranks)
+        extra = sorted(set(c) - _LOOP_FIELDS)
+        skipped += [f"{name} on {level}" for name in extra]
+        if kind == "temporal":
+            out.append(LoopConstraint(level, kind, factors, permutation=perm))
+            continue
+        split = c.get("split", len(perm))
+        if perm and (isinstance(split, bool) or not isinstance(split, int)):
+            skipped.append(f"split on {level}")
+            perm = ()
+        rest = frozenset(d for d in dims.values() if d not in perm)
+        x = frozenset(perm[:split]) | rest if perm else None
+        y = frozenset(perm[split:]) | rest if perm else None
+        out.append(LoopConstraint(level, kind, factors, x_dims=x, y_dims=y))
+    return out, skipped
+
+
+def refuse_model_changing(target: dict[str, Any], *, source: str, key: str) -> None:
+    """A ``SpecError`` for a constraint field that would change Timeloop's counts (``no_reuse``...)."""
+    for name in MODEL_CHANGING:
+        if target.get(name):
+            raise SpecError("unsupported Timeloop constraint (it changes the counts; not modelled)", source=source,
+                            key=f"{key}.{name}", value=target[name])

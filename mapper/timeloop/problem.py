@@ -14,7 +14,6 @@ from typing import Any
 
 from acceldse.workloads.einsum import Einsum, Lowering, from_timeloop_problem
 from acceldse.workloads.errors import SpecError
-from acceldse.workloads.layer import Layer
 
 _IGNORED = ("H", "W", "Hpad", "Wpad")
 """Instance keys of Timeloop's conv2D examples that no projection uses (Timeloop ignores them)."""
@@ -44,7 +43,3 @@ def build_problem(problem: dict[str, Any], *, source: str, name: str) -> tuple[E
     except SpecError as err:
         raise SpecError(str(err), source=source, key="problem.shape") from None
 
-
-def build_layer(problem: dict[str, Any], *, source: str, name: str) -> Layer:
-    """The kernel's ``Layer`` of a Timeloop v0.4 problem."""
-    return build_problem(problem, source=source, name=name)[1].layer

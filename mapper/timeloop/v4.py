@@ -16,7 +16,8 @@ What users write for Timeloop today is timeloopfe's form, and this reads it as t
   ``spatial: {meshX, meshY}`` multiplies the fan-out and, as timeloopfe does, becomes a
   ``dummy_storage`` level
   ``inter_<name>_spatial`` that keeps nothing and carries the container's spatial constraints.
-  A component becomes ``name[1..N]`` with the fan-out above it as ``meshX``/``meshY``.
+  A component becomes ``name[1..N]`` with the fan-out above it as ``meshX``/``meshY`` (its own
+  ``spatial`` multiplies that fan-out for it and everything below).
 * **``variables``** are evaluated in order and every attribute is an expression over them, the
   inherited attributes and the component's own (``datawidth * 3``); a string that is not an
   expression (``LPDDR4``, ``45nm``) stays a string. Expressions are arithmetic, comparisons,
@@ -24,7 +25,8 @@ What users write for Timeloop today is timeloopfe's form, and this reads it as t
   else is evaluated.
 * **Constraints** of a node (``dataspace: {keep, bypass}``, ``temporal``/``spatial``: factors,
   permutation, split, ...) become ``architecture_constraints`` targets, with the top-level
-  ``constraints.targets``; a ``dataspace`` constraint with only ``keep`` bypasses the other tensors.
+  ``constraints.targets`` and ``extra_mapping_constraints``; a ``dataspace`` constraint with only
+  ``keep`` bypasses the other tensors.
 """
 
 from __future__ import annotations
@@ -138,7 +140,9 @@ def _render(text: str, path: Path, variables: dict[str, Any], search: list[Path]
         dirs.append(Path(name) if Path(name).is_absolute() else here / name)
         return ""
 
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.globals.update(cwd=lambda: str(here), add_to_path=add_to_path, include=include, include_all=include_all,
                        path_exists=lambda name: Path(name).exists() or any((d / name).exists() for d in dirs),
                        include_text=lambda name: find(name).read_text())
@@ -147,8 +151,10 @@ def _render(text: str, path: Path, variables: dict[str, Any], search: list[Path]
     except jinja2.UndefinedError as err:
         raise SpecError(f"template variable not set: {err.message}", source=str(path),
                         accepted="--timeloop-var NAME=VALUE") from None
-    except jinja2.TemplateError as err:
-        raise SpecError(f"bad jinja2 template: {err}", source=str(path)) from None
+    except SpecError:
+        raise
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as err:
+        raise SpecError(f"bad jinja2 template: {type(err).__name__}: {err}", source=str(path)) from None
 
 
 # ---- expressions ------------------------------------------------------------------------------
@@ -159,7 +165,7 @@ def evaluate(value: Any, scope: dict[str, Any]) -> Any:
         return value
     try:
         return _eval(ast.parse(value.strip(), mode="eval").body, scope)
-    except (SyntaxError, KeyError, TypeError, ValueError, ZeroDivisionError, _NotSimple):
+    except (SyntaxError, KeyError, TypeError, ValueError, ArithmeticError, RecursionError, _NotSimple):
         return value
 
 
@@ -177,7 +183,11 @@ def _eval(node: ast.AST, scope: dict[str, Any]) -> Any:
             return {"True": True, "False": False, "None": None}[node.id]
         raise KeyError(node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
-        return _BIN[type(node.op)](_eval(node.left, scope), _eval(node.right, scope))
+        left, right = _eval(node.left, scope), _eval(node.right, scope)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right)) \
+                or (isinstance(node.op, ast.Pow) and abs(right) > 64):
+            raise _NotSimple  # arithmetic on numbers only, and no runaway powers
+        return _BIN[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
         x = _eval(node.operand, scope)
         return -x if isinstance(node.op, ast.USub) else (+x if isinstance(node.op, ast.UAdd) else not x)
@@ -245,13 +255,16 @@ def to_v04(merged: dict[str, Any], *, source: str) -> dict[str, Any]:
 
 
 def fold_constraints(merged: dict[str, Any], targets: list[dict[str, Any]]) -> dict[str, Any]:
-    """``architecture_constraints`` extended by ``targets`` and the top-level ``constraints``."""
-    top = merged.get("constraints") or {}
-    extra = top.get("targets") if isinstance(top, dict) else top
-    constraints = merged.get("architecture_constraints") or {}
-    before = constraints.get("targets") if isinstance(constraints, dict) else constraints
-    out = {k: v for k, v in merged.items() if k != "constraints"}
-    out["architecture_constraints"] = {"targets": [*(before or []), *targets, *(extra or [])]}
+    """``architecture_constraints`` extended by ``targets``, the top-level ``constraints`` and the
+    example designs' ``extra_mapping_constraints``."""
+    def listed(key: str) -> list[Any]:
+        value = merged.get(key) or {}
+        found = value.get("targets") if isinstance(value, dict) else value
+        return found if isinstance(found, list) else []
+
+    out = {k: v for k, v in merged.items() if k not in ("constraints", "extra_mapping_constraints")}
+    out["architecture_constraints"] = {"targets": [*listed("architecture_constraints"), *targets,
+                                                   *listed("constraints"), *listed("extra_mapping_constraints")]}
     return out
 
 
@@ -293,10 +306,19 @@ def _walk(nodes: Any, state: dict[str, Any], local: list[dict[str, Any]], target
                 state["mesh"] = (mx * sx, my * sy)
             continue
         unknown = set(node) - {NODE, "name", "class", "subclass", "attributes", "constraints", "required_actions",
-                               "enabled", "area_scale", "energy_scale"}
+                               "enabled", "area_scale", "energy_scale", "spatial"}
         if unknown:
             raise SpecError("unsupported component key", source=source, key=f"{where}.{sorted(unknown)[0]}",
-                            accepted="name, class, subclass, attributes, constraints, required_actions, enabled")
+                            accepted="name, class, subclass, attributes, constraints, required_actions, enabled, "
+                                     "spatial")
+        if node.get("spatial"):  # the component's own fan-out: it (and all below) has meshX x meshY copies
+            if "spatial" in constraints:
+                raise SpecError("spatial constraints on a component's own fan-out are not read", source=source,
+                                key=f"{where}.constraints.spatial", accepted="a !Container with spatial and its "
+                                "constraints above the component")
+            mx *= int(evaluate(node["spatial"].get("meshX", 1), scope))
+            my *= int(evaluate(node["spatial"].get("meshY", 1), scope))
+            state["mesh"] = (mx, my)
         passed = {k: v for k, v in state["inherited"].items() if k in INHERITED}
         comp = {"name": f"{name}[1..{mx * my}]", "class": node.get("class"),
                 "attributes": {**passed, **attrs, "meshX": mx, "meshY": my}}

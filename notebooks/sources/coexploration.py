@@ -13,7 +13,9 @@ CELLS = [
            "`benchmarks/bench_coexplore.py` runs the same study with more seeds, or with real training."),
     ("code", "import gymnasium as gym\nimport pandas as pd\n\n"
              "from acceldse import envs\nfrom acceldse.envs.agents import explore\n\n"
-             "BUDGET, SEEDS, CACHE = 100, 2, {}\n\n"
+             "import optuna\n\n"
+             "BUDGET, SEEDS, CACHE = 100, 5, {}   # TPE's proposals move between optuna releases: the notebooks\n"
+             "print('optuna', optuna.__version__)  # extra pins the one these outputs were made with\n\n"
              "def make(**kwargs):\n"
              "    env = gym.make('acceldse/CoExploration-v0', disable_env_checker=True, **kwargs)\n"
              "    env.unwrapped.map_cache = CACHE   # mapping results shared across the runs\n"

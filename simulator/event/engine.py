@@ -137,15 +137,10 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
         folds_cycles = [int(per_fold)] * len(loads)
     if len(folds_cycles) != len(loads):
         raise ValueError('"per_fold" needs one value per core.')
-    return run_fold_layers([FoldJob(loads, writes, folds_cycles, latency, link_name, shared)], record=record)[0]
-
-
-def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
-    """Run independent layers (each from cycle 0 on its own link) in one graph, one kernel call."""
-    net = Net("layers")
-    added = [add_fold_job(net, job, prefix=f"{j}:") for j, job in enumerate(jobs)]
-    run = net.run(record=True)
-    return [collect_fold_job(run, job, link, progs, record) for job, (link, progs) in zip(jobs, added)]
+    job = FoldJob(loads, writes, folds_cycles, latency, link_name, shared)
+    net = Net(link_name)
+    link, progs = add_fold_job(net, job)
+    return collect_fold_job(net.run(record=True), job, link, progs, record)
 
 
 FoldGraph = tuple[int, list[tuple[np.ndarray, np.ndarray, int, int]]]

@@ -21,13 +21,21 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import CoreRun, FoldJob, Link, ceil_cycles, run_fold_layers, run_vector_layer
+from acceldse.simulator.event.engine import CoreRun, FoldJob, Link, ceil_cycles, run_vector_layer
+from acceldse.simulator.event.folds import run_fold_layers
 from acceldse.simulator.event.kernels import transfer_cycles_array
 from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.event.trace import TraceBuilder
 from acceldse.simulator.result import COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
-from acceldse.simulator.systolic.model import core_chunks, finish_row, fold_schedule, operand_bytes, vector_layer_row
+from acceldse.simulator.systolic.model import (
+    add_sparse_columns,
+    core_chunks,
+    finish_row,
+    fold_schedule,
+    operand_bytes,
+    vector_layer_row,
+)
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
@@ -174,7 +182,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
             builder.add_spans(f"{df.name}:staging", staging.spans, "dma")
     if progress is not None:
         progress(len(rows), len(rows), "done")
-    return EventRun(table=pd.DataFrame(rows), trace=builder.build() if builder else None,
+    return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None,
                     link_max_concurrency=max_conc)
 
 

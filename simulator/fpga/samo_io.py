@@ -127,7 +127,7 @@ def load_design(path: str | Path, network: Network, *, onnx_path: str | Path | N
     p = Path(path)
     source = str(p)
     if not p.is_file():
-        raise SpecError("design file not found", source="--design", value=source, accepted="a JSON file")
+        raise SpecError("design file not found", source="design", value=source, accepted="a JSON file")
     try:
         data = json.loads(p.read_text())
     except json.JSONDecodeError as err:

@@ -10,6 +10,7 @@ left out. The default (first-principles) model differs on purpose: docs/scalesim
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -99,7 +100,8 @@ def scalesim_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]
                 "dram_reads_filter": sum(r.dram_reads_filter for r in reports),
                 "dram_writes_ofmap": sum(r.dram_writes_ofmap for r in reports), "dram_reads_ofmap": 0,
             }
-            row = finish_row(layer, df.name, counts, acc)
+            # derived bytes/energy from SCALE-Sim's own counts (its sparsity is in its columns below)
+            row = finish_row(replace(layer, weight_sparsity=(1, 1)), df.name, counts, acc)
             if len(reports) == 1:  # SCALE-Sim's own utilisation figures, not recomputed ones
                 row["compute_utilization"] = reports[0].compute_utilization
                 row["utilization"] = reports[0].overall_utilization

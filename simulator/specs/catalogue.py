@@ -121,7 +121,7 @@ def catalogue(kinds: tuple[str, ...] = KINDS) -> list[PresetInfo]:
     return [_info(kind, name) for kind in kinds for name in preset_names(kind)]
 
 
-def resolve(name: str, kinds: tuple[str, ...] = KINDS, *, flag: str = "--hardware") -> PresetInfo:
+def resolve(name: str, kinds: tuple[str, ...] = KINDS, *, flag: str = "hardware") -> PresetInfo:
     """The preset ``name`` among ``kinds``; a preset of another kind raises a ``SpecError`` naming
     the command that takes it, an unknown name one listing the accepted presets."""
     for kind in kinds:

@@ -91,7 +91,7 @@ def load_hierarchy(name_or_path: str | Path | Hierarchy | dict[str, Any], *, sou
     if not path.suffix and path_exists(PRESET_DIR / f"{text}.yaml"):
         path = PRESET_DIR / f"{text}.yaml"
     elif not path_exists(path):
-        raise not_a_preset(text, "hierarchy", flag="--hardware", source="hardware",
+        raise not_a_preset(text, "hierarchy", flag="hardware",
                            message="unknown hierarchy preset or file",
                            accepted="a YAML path or one of " + ", ".join(hierarchy_presets()))
     data = load_yaml(path, kind="hierarchy", versions=(1, HIERARCHY_VERSION))

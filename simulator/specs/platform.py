@@ -183,7 +183,7 @@ def load_platform(name_or_path: str | Path | Platform | dict[str, Any], *, sourc
     if not (path.suffix in (".yaml", ".yml") or path_exists(path)):
         path = PRESET_DIR / f"{text.lower()}.yaml"
         if not path_exists(path):
-            raise not_a_preset(text, "fpga", flag="--platform", source="platform", message="unknown FPGA platform",
+            raise not_a_preset(text, "fpga", flag="platform", message="unknown FPGA platform",
                                accepted=f"a preset ({', '.join(preset_names())}) or a YAML file path")
     if not path_exists(path):
         raise SpecError("platform file not found", source=str(path), value=text)

@@ -124,6 +124,8 @@ def run_net(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff:
     res_last = np.zeros(nres, np.float64)
     res_nj = np.zeros(nres, np.int64)
     res_wake = np.full(nres, np.inf)
+    res_arr = np.full(nres, np.inf)  # per resource: its earliest pending arrival and whose
+    res_who = np.full(nres, nctx, np.int64)
     any_shared = False
     for r in range(nres):
         if res_shared[r]:
@@ -211,6 +213,10 @@ def run_net(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff:
                         if res_shared[res[c]]:  # wait for the resource's events (time order)
                             pending[c] = True
                             arrive[c] = t
+                            r0 = res[c]
+                            if t < res_arr[r0] or (t == res_arr[r0] and c < res_who[r0]):
+                                res_arr[r0] = t  # its earliest arrival, the lowest context on a tie
+                                res_who[r0] = c
                             rem[c] = work
                             pend_ii[c] = ii
                             for p in range(o0, o1):  # a firing with work writes no tokens
@@ -251,19 +257,17 @@ def run_net(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff:
                         top += 1
         if not any_shared:
             break
-        # the earliest resource event: a pending job's arrival or a resource's next completion
+        # the earliest resource event: a pending job's arrival (first on a tie) or a resource's next completion
         best_t = np.inf
         who = -1
         for r in range(nres):
-            if res_wake[r] < best_t:
+            if res_arr[r] <= res_wake[r]:
+                if res_arr[r] < best_t:
+                    best_t = res_arr[r]
+                    who = res_who[r]
+            elif res_wake[r] < best_t:
                 best_t = res_wake[r]
                 who = nctx + r
-            for q in range(ru_start[r], ru_start[r + 1]):
-                c = ru[q]
-                earlier = arrive[c] < best_t or (arrive[c] == best_t and (who >= nctx or c < who))
-                if pending[c] and not active[c] and earlier:  # arrivals first, then the lowest context
-                    best_t = arrive[c]
-                    who = c
         if who < 0:
             break
         r = res[who] if who < nctx else who - nctx
@@ -272,6 +276,14 @@ def run_net(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff:
             active[who] = True
             res_nj[r] += 1
             res_count[r, 2] = max(res_count[r, 2], float(res_nj[r]))
+            res_arr[r] = np.inf
+            res_who[r] = nctx
+            for q in range(ru_start[r], ru_start[r + 1]):
+                c = ru[q]
+                if pending[c] and not active[c] and (arrive[c] < res_arr[r] or
+                                                     (arrive[c] == res_arr[r] and c < res_who[r])):
+                    res_arr[r] = arrive[c]
+                    res_who[r] = c
         least = np.inf
         for q in range(ru_start[r], ru_start[r + 1]):  # finished jobs complete now; the others set the next
             c = ru[q]

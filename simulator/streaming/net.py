@@ -64,9 +64,8 @@ class NetRun:
         written, read: per channel, tokens written (initial included) and read.
         max_occupancy: per channel, most tokens held at once.
         last_start: per context, start of its last firing (-1 if none).
-        fire_time, end_time: per context, start and anchor (end of its work) of every firing
-            (recorded runs only).
-        channel_times: per channel, (write, read) times of every token (recorded runs only).
+        starts, ends, offsets: start and anchor (end of its work) of every firing, context
+            ``i``'s from ``offsets[i]`` (recorded runs only; see :meth:`times`).
         resource_busy: per resource, time it had at least one job.
         resource_jobs, resource_work, resource_peak: per resource, jobs served, total work,
             most jobs in flight at once.
@@ -80,9 +79,10 @@ class NetRun:
     read: np.ndarray
     max_occupancy: np.ndarray
     last_start: np.ndarray
-    fire_time: list[np.ndarray] | None
-    end_time: list[np.ndarray] | None
-    channel_times: list[tuple[np.ndarray, np.ndarray]] | None
+    starts: np.ndarray | None
+    ends: np.ndarray | None
+    offsets: np.ndarray
+    tokens: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     resource_names: list[str]
     resource_busy: np.ndarray
     resource_jobs: np.ndarray
@@ -92,17 +92,42 @@ class NetRun:
 
     def times(self, context: str | int) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every firing of ``context`` (its name or id; recorded runs only)."""
-        if self.fire_time is None or self.end_time is None:
+        if self.starts is None or self.ends is None:
             raise ValueError("the run was not recorded; pass record=True")
         i = context if isinstance(context, int) else self.names.index(context)
-        return self.fire_time[i], self.end_time[i]
+        a = self.offsets[i]
+        return self.starts[a: a + self.firings[i]], self.ends[a: a + self.firings[i]]
+
+    @property
+    def fire_time(self) -> list[np.ndarray] | None:
+        """Per context, the start of every firing (recorded runs only)."""
+        return None if self.starts is None else [self.times(i)[0] for i in range(len(self.names))]
+
+    @property
+    def channel_times(self) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """Per channel, (write, read) times of every token (recorded runs only)."""
+        if self.tokens is None:
+            return None
+        write_time, read_time, roff = self.tokens
+        return [(write_time[roff[i]: roff[i] + self.written[i]], read_time[roff[i]: roff[i] + self.read[i]])
+                for i in range(len(self.channels))]
 
 
 def _pattern(value: Pattern, dtype: type) -> np.ndarray:
-    arr: np.ndarray = np.atleast_1d(np.asarray(value, dtype=dtype))
-    if arr.ndim != 1 or arr.size == 0 or (arr < 0).any():
+    arr: np.ndarray = np.asarray(value, dtype=dtype)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or arr.size == 0 or arr.min() < 0:
         raise ValueError(f"a pattern must be a non-empty list of values >= 0, got {value!r}")
     return arr
+
+
+def _writes_while_working(work: np.ndarray, rates: np.ndarray) -> bool:
+    """Whether some firing has both work and output tokens (patterns repeat cyclically)."""
+    if work.size != rates.size:
+        n = int(np.lcm(work.size, rates.size))
+        work, rates = np.resize(work, n), np.resize(rates, n)
+    return bool(((work > 0) & (rates > 0)).any())
 
 
 @dataclass
@@ -164,10 +189,8 @@ class Net:
                 raise ValueError(f"channel {self._chans[ch].name!r} has two producers")
             self._chans[ch].src = index
         w = _pattern(work, self.dtype)
-        if outs and (w > 0).any():
-            busy = np.nonzero(np.resize(w, max(w.size, max(r.size for _, r in outs))))[0]
-            if any((np.resize(r, max(busy) + 1)[busy] > 0).any() for _, r in outs):
-                raise ValueError(f"context {name!r}: a firing with work writes tokens (write them in the next firing)")
+        if outs and w.max() > 0 and any(_writes_while_working(w, r) for _, r in outs):
+            raise ValueError(f"context {name!r}: a firing with work writes tokens (write them in the next firing)")
         self._ctxs.append(_Ctx(name, int(firings), ins, outs, _pattern(ii, self.dtype), _pattern(latency, self.dtype),
                                w, -1 if resource is None else resource))
         return index
@@ -191,12 +214,52 @@ class Net:
         return _run(self, record)
 
 
+@dataclass
+class FlatNet:
+    """A net as the kernel's flat arrays: per context its ports (``in_start``/``out_start``
+    rows of ``*_ch``, ``*_poff``, ``*_plen`` into ``pat``) and its ii / latency / work patterns
+    (``toff``, ``tlen`` into ``tpat``); per channel its capacity, latency, initial tokens, ends."""
+
+    name: str
+    dtype: np.dtype
+    names: list[str]
+    channels: list[str]
+    resources: list[str]
+    nfire: np.ndarray
+    in_start: np.ndarray
+    in_ch: np.ndarray
+    in_poff: np.ndarray
+    in_plen: np.ndarray
+    out_start: np.ndarray
+    out_ch: np.ndarray
+    out_poff: np.ndarray
+    out_plen: np.ndarray
+    pat: np.ndarray
+    tpat: np.ndarray
+    toff: np.ndarray
+    tlen: np.ndarray
+    res: np.ndarray
+    res_shared: np.ndarray
+    cap: np.ndarray
+    ch_lat: np.ndarray
+    init: np.ndarray
+    init_write: np.ndarray
+    ch_src: np.ndarray
+    ch_dst: np.ndarray
+    ntok: np.ndarray
+
+
 def _tokens(ctx: _Ctx, pattern: np.ndarray) -> int:
     full, rest = divmod(ctx.firings, pattern.size)
     return int(full * pattern.sum() + pattern[:rest].sum())
 
 
 def _run(net: Net, record: bool) -> NetRun:
+    return run_flat(flatten(net), record)
+
+
+def flatten(net: Net) -> FlatNet:
+    """The kernel's arrays of a net built context by context."""
     ctxs, chans = net._ctxs, net._chans
     dt: np.dtype = np.dtype(net.dtype)
     for ch in chans:
@@ -207,20 +270,6 @@ def _run(net: Net, record: bool) -> NetRun:
     for ctx in ctxs:
         for chi, pattern in ctx.outputs:
             ntok[chi] = _tokens(ctx, pattern)
-    init = np.array([c.initial for c in chans], np.int64)
-    ntok += init
-    cap = np.array([c.capacity for c in chans], np.int64)
-    ring = np.maximum(ntok if record else np.minimum(cap, ntok), 1)
-    roff = np.zeros(n_ch, np.int64)
-    if n_ch > 1:
-        roff[1:] = np.cumsum(ring)[:-1]
-    total = int(ring.sum())
-    write_time = np.empty(total, dt)
-    vis_time = np.empty(total, dt)
-    read_time = np.empty(total, dt)
-    for i, c in enumerate(chans):
-        write_time[roff[i]: roff[i] + c.initial] = c.initial_write
-        vis_time[roff[i]: roff[i] + c.initial] = 0
     pat: list[np.ndarray] = []
     tpat: list[np.ndarray] = []
     npat = ntp = 0
@@ -245,84 +294,101 @@ def _run(net: Net, record: bool) -> NetRun:
     def arr(values: list[int]) -> np.ndarray:
         return np.asarray(values, dtype=np.int64).reshape(-1)
 
-    nfire = arr([c.firings for c in ctxs])
-    written = init.copy()
+    res = arr([c.resource for c in ctxs])
+    users = np.bincount(res[res >= 0], minlength=len(net._res)) if len(net._res) else np.zeros(0, np.int64)
+    return FlatNet(
+        name=net.name, dtype=dt, names=[c.name for c in ctxs], channels=[c.name for c in chans],
+        resources=list(net._res), nfire=arr([c.firings for c in ctxs]),
+        in_start=arr(in_start), in_ch=arr(ports["in_ch"]), in_poff=arr(ports["in_poff"]),
+        in_plen=arr(ports["in_plen"]), out_start=arr(out_start), out_ch=arr(ports["out_ch"]),
+        out_poff=arr(ports["out_poff"]), out_plen=arr(ports["out_plen"]),
+        pat=np.concatenate(pat) if pat else np.zeros(0, np.int64),
+        tpat=np.concatenate(tpat).astype(dt) if tpat else np.zeros(0, dt), toff=toff, tlen=tlen, res=res,
+        res_shared=np.array([n > 1 if s is None else s for n, s in zip(users, net._shared)], np.bool_),
+        cap=arr([c.capacity for c in chans]), ch_lat=np.array([c.latency for c in chans], dt),
+        init=arr([c.initial for c in chans]), init_write=np.array([c.initial_write for c in chans], dt),
+        ch_src=arr([c.src for c in chans]), ch_dst=arr([c.dst for c in chans]), ntok=ntok)
+
+
+def run_flat(f: FlatNet, record: bool) -> NetRun:
+    """Run a flat net to completion (or deadlock) on the compiled kernel."""
+    dt = f.dtype
+    n_ch, nctx, nres = f.cap.shape[0], f.nfire.shape[0], len(f.resources)
+    ntok = f.ntok + f.init
+    ring = np.maximum(ntok if record else np.minimum(f.cap, ntok), 1)
+    roff = np.zeros(n_ch, np.int64)
+    if n_ch > 1:
+        roff[1:] = np.cumsum(ring)[:-1]
+    total = int(ring.sum())
+    write_time = np.empty(total, dt)
+    vis_time = np.empty(total, dt)
+    read_time = np.empty(total, dt)
+    for i in np.nonzero(f.init)[0]:
+        write_time[roff[i]: roff[i] + f.init[i]] = f.init_write[i]
+        vis_time[roff[i]: roff[i] + f.init[i]] = 0
+    written = f.init.copy()
     readcnt = np.zeros(n_ch, np.int64)
     best = np.zeros(n_ch, np.int64)
     next_fire = np.zeros(nctx, np.int64)
     last_s = np.full(nctx, -1, dt)
     fire_off = np.zeros(nctx, np.int64)
-    nrec = int(nfire.sum()) if record else 0
+    nrec = int(f.nfire.sum()) if record else 0
     if record and nctx > 1:
-        fire_off[1:] = np.cumsum(nfire)[:-1]
+        fire_off[1:] = np.cumsum(f.nfire)[:-1]
     fire_time = np.zeros(nrec, dt)
     end_time = np.zeros(nrec, dt)
-    res = arr([c.resource for c in ctxs])
-    users = np.bincount(res[res >= 0], minlength=len(net._res)) if len(net._res) else np.zeros(0, np.int64)
-    res_shared = np.array([n > 1 if s is None else s for n, s in zip(users, net._shared)], np.bool_)
-    if (users > 1).any() and not res_shared[users > 1].all():
+    users = np.bincount(f.res[f.res >= 0], minlength=nres) if nres else np.zeros(0, np.int64)
+    if (users > 1).any() and not f.res_shared[users > 1].all():
         raise ValueError("a resource with several users must be shared")
-    if res_shared.any() and dt != np.float64:
+    if f.res_shared.any() and dt != np.float64:
         raise ValueError("shared resources need float64 times")
-    ru = np.argsort(res, kind="stable")[np.count_nonzero(res < 0):]
+    ru = np.argsort(f.res, kind="stable")[np.count_nonzero(f.res < 0):].astype(np.int64)
     ru_start = np.concatenate(([0], np.cumsum(users))).astype(np.int64)
-    peers: list[set[int]] = [set() for _ in ctxs]
-    for ch in chans:
-        peers[ch.src].add(ch.dst)
-        peers[ch.dst].add(ch.src)
-    adj_start = np.concatenate(([0], np.cumsum([len(p) for p in peers]))).astype(np.int64)
-    adj = arr([q for p in peers for q in sorted(p)])
-    res_busy = np.zeros(len(net._res))
-    res_count = np.zeros((len(net._res), 3))
-    times = np.concatenate(tpat).astype(dt) if tpat else np.zeros(0, dt)
-    run_net(nfire, arr(in_start), arr(ports["in_ch"]), arr(ports["in_poff"]), arr(ports["in_plen"]),
-            arr(out_start), arr(ports["out_ch"]), arr(ports["out_poff"]), arr(ports["out_plen"]),
-            np.concatenate(pat) if pat else np.zeros(0, np.int64), times, toff, tlen, res,
-            cap, np.array([c.latency for c in chans], dt), roff, ring, written, readcnt, write_time, vis_time,
-            read_time, best, next_fire, last_s, fire_time, end_time, fire_off, record, adj_start, adj, res_shared,
-            ru_start, ru.astype(np.int64), EPS_WORK,
-            res_busy, res_count)
+    pairs = np.unique(np.concatenate([np.stack([f.ch_src, f.ch_dst], 1), np.stack([f.ch_dst, f.ch_src], 1)]),
+                      axis=0) if n_ch else np.zeros((0, 2), np.int64)
+    adj_start = np.concatenate(([0], np.cumsum(np.bincount(pairs[:, 0], minlength=nctx)))).astype(np.int64)
+    adj = pairs[:, 1].astype(np.int64)
+    res_busy = np.zeros(nres)
+    res_count = np.zeros((nres, 3))
+    run_net(f.nfire, f.in_start, f.in_ch, f.in_poff, f.in_plen, f.out_start, f.out_ch, f.out_poff, f.out_plen,
+            f.pat, f.tpat, f.toff, f.tlen, f.res, f.cap, f.ch_lat, roff, ring, written, readcnt, write_time,
+            vis_time, read_time, best, next_fire, last_s, fire_time, end_time, fire_off, record, adj_start, adj,
+            f.res_shared, ru_start, ru, EPS_WORK, res_busy, res_count)
     deadlock = None
-    if (next_fire < nfire).any():
-        deadlock = _diagnose(net, next_fire, written, readcnt, last_s)
+    if (next_fire < f.nfire).any():
+        deadlock = _diagnose(f, next_fire, written, readcnt, last_s)
     return NetRun(
-        names=[c.name for c in ctxs], channels=[c.name for c in chans], firings=next_fire, written=written,
-        read=readcnt, max_occupancy=best, last_start=last_s,
-        fire_time=[fire_time[fire_off[i]: fire_off[i] + next_fire[i]] for i in range(nctx)] if record else None,
-        end_time=[end_time[fire_off[i]: fire_off[i] + next_fire[i]] for i in range(nctx)] if record else None,
-        channel_times=[(write_time[roff[i]: roff[i] + written[i]], read_time[roff[i]: roff[i] + readcnt[i]])
-                       for i in range(n_ch)] if record else None,
-        resource_names=list(net._res), resource_busy=res_busy, resource_jobs=res_count[:, 0].astype(np.int64),
+        names=f.names, channels=f.channels, firings=next_fire, written=written, read=readcnt, max_occupancy=best,
+        last_start=last_s, starts=fire_time if record else None, ends=end_time if record else None,
+        offsets=fire_off, tokens=(write_time, read_time, roff) if record else None,
+        resource_names=f.resources, resource_busy=res_busy, resource_jobs=res_count[:, 0].astype(np.int64),
         resource_work=res_count[:, 1], resource_peak=res_count[:, 2].astype(np.int64), deadlock=deadlock)
 
 
-def _diagnose(net: Net, next_fire: np.ndarray, written: np.ndarray, readcnt: np.ndarray,
+def _diagnose(f: FlatNet, next_fire: np.ndarray, written: np.ndarray, readcnt: np.ndarray,
               last_s: np.ndarray) -> Deadlock:
     """Name, for every unfinished context, the first condition of its next firing that fails."""
     blocked = []
     fired = last_s[next_fire > 0]
     cycle = int(fired.max()) + 1 if fired.size else 0
-    for ci, ctx in enumerate(net._ctxs):
+    for ci in np.nonzero(next_fire < f.nfire)[0]:
         k = int(next_fire[ci])
-        if k >= ctx.firings:
-            continue
         found = None
-        for chi, pattern in ctx.inputs:
-            r = int(pattern[k % pattern.size])
+        for p in range(f.in_start[ci], f.in_start[ci + 1]):
+            chi, r = int(f.in_ch[p]), int(f.pat[f.in_poff[p] + k % f.in_plen[p]])
             if r > 0 and readcnt[chi] + r - 1 >= written[chi]:
                 found = (chi, "empty")
                 break
         if found is None:
-            for chi, pattern in ctx.outputs:
-                r = int(pattern[k % pattern.size])
-                if r > 0 and written[chi] + r - 1 - net._chans[chi].capacity >= readcnt[chi]:
+            for p in range(f.out_start[ci], f.out_start[ci + 1]):
+                chi, r = int(f.out_ch[p]), int(f.pat[f.out_poff[p] + k % f.out_plen[p]])
+                if r > 0 and written[chi] + r - 1 - f.cap[chi] >= readcnt[chi]:
                     found = (chi, "full")
                     break
         if found is None:  # pragma: no cover - the kernel only stops on a failed condition
-            raise RuntimeError(f"context '{ctx.name}' stopped with no failed condition")
+            raise RuntimeError(f"context '{f.names[ci]}' stopped with no failed condition")
         chi, reason = found
-        ch = net._chans[chi]
-        blocked.append(BlockedContext(context=ctx.name, channel=ch.name, reason=reason,
-                                      occupancy=int(written[chi] - readcnt[chi]), capacity=ch.capacity, firing=k,
-                                      waits_for=net._ctxs[ch.dst if reason == "full" else ch.src].name))
+        blocked.append(BlockedContext(context=f.names[ci], channel=f.channels[chi], reason=reason,
+                                      occupancy=int(written[chi] - readcnt[chi]), capacity=int(f.cap[chi]), firing=k,
+                                      waits_for=f.names[f.ch_dst[chi] if reason == "full" else f.ch_src[chi]]))
     return Deadlock(cycle=cycle, blocked=tuple(blocked))

@@ -82,7 +82,7 @@ def build_sdpa(variant: str, q: np.ndarray, k: np.ndarray, v: np.ndarray, *, win
         return reordered_graph(q, k, v, **({} if fifo_depth is None else {"fifo_depth": fifo_depth}))
     if variant == "naive" and window is not None:
         raise SpecError("window applies to the window variant only", key="window", value=window,
-                        accepted="no window with variant naive (or use --variant window)")
+                        accepted="no window with variant naive (or variant window)")
     if variant == "window" and window is None:
         raise SpecError("the window variant needs a window", key="window", value=None,
                         accepted="an integer in 1..seq_len")

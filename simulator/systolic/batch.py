@@ -22,7 +22,7 @@ import pandas as pd
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.result import SUM_COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator
-from acceldse.simulator.systolic.hardware import HardwareArrays, Hw
+from acceldse.simulator.systolic.hardware import HardwareArrays
 from acceldse.simulator.systolic.kernels import COUNT_FIELDS, DATAFLOW_IDS, N_OUT, OUT_FIELDS, Case, Out
 from acceldse.simulator.systolic.layer_kernels import N_BYTES, N_CASE, N_VECTOR, Bytes, evaluate_network
 from acceldse.workloads.layer import Layer
@@ -42,7 +42,7 @@ class NetworkCases:
         mac_cases: (distinct layers with MACs, ``Case``) int64, hardware columns unset, elements not widened.
         vectors: (distinct layers without MACs, ``Vector``) int64.
         lowered: (L,) which row of ``mac_cases`` then ``vectors`` (offset by their count) each layer is.
-        macs: (L,) MACs per layer.
+        macs: (L,) MACs performed per layer (N:M: on kept weights only).
     """
 
     mac_cases: np.ndarray
@@ -51,16 +51,40 @@ class NetworkCases:
     macs: np.ndarray
 
 
+def sparse_shape(layer: Layer, dataflow: Dataflow) -> tuple[int, int, int]:
+    """(Sr, Sc, T) of one group, an N:M layer's reduction axis (C*R*S) compressed to its kept rows.
+
+    The reduction is T on os and Sr on ws: there the array skips pruned weights. On is the stationary
+    operand is the dense input window and the filters streamed in time each keep other positions, so
+    nothing can be skipped: refused rather than costed as dense."""
+    sr, sc, t = dataflow.operand_shape(layer)
+    if not layer.is_weight_sparse:
+        return sr, sc, t
+    if dataflow.name == "os":
+        return sr, sc, layer.reduction_kept
+    if dataflow.name == "ws":
+        return layer.reduction_kept, sc, t
+    from acceldse.workloads.errors import SpecError
+
+    raise SpecError(f"{dataflow.name} cannot skip N:M-pruned weights (its stationary operand is the dense "
+                    "input window and every filter keeps other positions)", source=f"layer {layer.name!r}",
+                    key="dataflow", value=dataflow.name,
+                    accepted="os or ws for a layer with N:M weight sparsity, or a dense layer")
+
+
 def lower_layer(layer: Layer, dataflow: Dataflow) -> np.ndarray:
-    """A layer with MACs as a kernel case (``Case``) without its hardware columns."""
-    sr, sc, t = dataflow.operand_shape(layer.require_dense("the systolic model"))
+    """A layer with MACs as a kernel case (``Case``) without its hardware columns (N:M sparsity: its
+    kept reduction rows, metadata bits and ratio)."""
+    sr, sc, t = sparse_shape(layer, dataflow)
     eb = [elem_bytes(b) for b in (layer.input_bits, layer.weight_bits, layer.output_bits)]
     case = np.zeros(N_CASE, dtype=np.int64)
     case[[Case.SR, Case.SC, Case.T, Case.GROUPS, Case.DATAFLOW, Case.MACS]] = \
-        sr, sc, t, layer.G, DATAFLOW_IDS[dataflow.name], layer.macs
+        sr, sc, t, layer.G, DATAFLOW_IDS[dataflow.name], layer.macs_performed
     case[Case.IN_BYTES_UNIQUE] = layer.input_touched_elems // layer.G * eb[0]  # one group
-    case[Case.W_BYTES_UNIQUE] = layer.K * layer.C * layer.R * layer.S * eb[1]
+    case[Case.W_BYTES_UNIQUE] = layer.K * layer.reduction_kept * eb[1]
     case[[Case.IN_ELEM_BYTES, Case.W_ELEM_BYTES, Case.OUT_ELEM_BYTES]] = eb
+    if layer.is_weight_sparse:
+        case[[Case.W_META_BITS, Case.NM_N, Case.NM_M]] = layer.weight_metadata_bits, *layer.weight_sparsity
     return case
 
 
@@ -90,7 +114,7 @@ def network_cases(network: Network | Sequence[Layer], dataflow: Dataflow) -> Net
         mac_cases=np.array(lowered_rows[True], dtype=np.int64).reshape(m, N_CASE),
         vectors=np.array(lowered_rows[False], dtype=np.int64).reshape(-1, N_VECTOR),
         lowered=np.array([j if mac else m + j for mac, j in which], dtype=np.int64),
-        macs=np.array([x.macs for x in layers], dtype=np.int64))
+        macs=np.array([x.macs_performed for x in layers], dtype=np.int64))
 
 
 def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +140,6 @@ def lowered_counts(nc: NetworkCases, hw: HardwareArrays) -> tuple[np.ndarray, np
     if len(matrix) > 1:
         unique, inverse = unique_rows(np.ascontiguousarray(matrix).view(np.int64))
         matrix = unique.view(np.float64)
-    check_core_folds(nc, matrix)
     n = len(nc.mac_cases) + len(nc.vectors)
     counts = np.zeros((len(matrix), n, N_OUT))
     energy = np.zeros((len(matrix), n, N_BYTES))
@@ -124,31 +147,6 @@ def lowered_counts(nc: NetworkCases, hw: HardwareArrays) -> tuple[np.ndarray, np
     if inverse is not None:
         counts, energy = counts[inverse], energy[inverse]
     return counts, energy
-
-
-MAX_CORE_FOLDS = 1 << 26
-"""Most folds of one layer on a multi-core design: its folds are dealt to the cores one by one
-(16 bytes of schedule each, 1 GiB at the limit); a single-core design has no such limit."""
-
-
-def check_core_folds(nc: NetworkCases, matrix: np.ndarray) -> None:
-    """Refuse, before any allocation, a layer whose per-fold schedule on a multi-core design of
-    ``matrix`` (``Hw`` rows) would exceed ``MAX_CORE_FOLDS``."""
-    multi = matrix[matrix[:, Hw.CORES] > 1]
-    if not len(multi) or not len(nc.mac_cases):
-        return
-    c = nc.mac_cases
-    rows, cols = multi[:, Hw.ROWS][:, None].astype(np.int64), multi[:, Hw.COLS][:, None].astype(np.int64)
-    folds = c[:, Case.GROUPS][None, :] * -(-c[:, Case.SR][None, :] // rows) * -(-c[:, Case.SC][None, :] // cols)
-    worst = int(folds.max())
-    if worst > MAX_CORE_FOLDS:
-        from acceldse.workloads.errors import SpecError
-
-        raise SpecError(f"a layer has {worst:,} folds on a {int(multi[0, Hw.CORES])}-core design; timing its folds "
-                        f"dealt to the cores needs {worst * 16 / 2**30:.1f} GiB, more than the limit of "
-                        f"{MAX_CORE_FOLDS:,} folds", source="workload", value=worst,
-                        accepted="a smaller layer, a larger array, or a single-core design (timed without "
-                                 "walking its folds)")
 
 
 def layer_counts(nc: NetworkCases, hw: HardwareArrays) -> np.ndarray:
@@ -168,6 +166,8 @@ def finish(counts: np.ndarray, energy: np.ndarray, macs: np.ndarray, hw: Hardwar
     }
     for key in COUNT_FIELDS:
         layers[key] = counts[:, :, OUT_FIELDS.index(key)].astype(np.int64)
+    # N:M ifmap reads (M/N per kept row) sum to a float: rounded (dense counts are integers already)
+    layers["sram_reads_ifmap"] = np.rint(counts[:, :, Out.SRAM_READS_IFMAP]).astype(np.int64)
     e_mac, e_sram, e_dram = (energy[:, :, k] for k in (Bytes.ENERGY_MAC_PJ, Bytes.ENERGY_SRAM_PJ,
                                                        Bytes.ENERGY_DRAM_PJ))
     layers.update({
@@ -256,7 +256,7 @@ def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> 
     return pd.DataFrame(columns)
 
 
-__all__ = ["LAYER_COLUMNS", "MAX_CORE_FOLDS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "check_core_folds",
-           "elem_bytes", "finish",
+__all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "elem_bytes", "finish",
            "hardware_arrays", "layer_counts", "layer_frame", "lower_layer", "lower_vector", "lowered_counts",
-           "network_cases", "network_layer_arrays", "network_totals", "totals_from_arrays", "utilization"]
+           "network_cases", "network_layer_arrays", "network_totals", "sparse_shape", "totals_from_arrays",
+           "utilization"]

@@ -26,8 +26,15 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow, get_dataflow
 from acceldse.simulator.specs.accelerator import Accelerator
+from acceldse.simulator.systolic.batch import sparse_shape
 from acceldse.simulator.systolic.cycle_kernels import os_cycles, stationary_cycles
-from acceldse.simulator.systolic.model import analytical_counts, finish_row, fold_schedule, vector_layer_row
+from acceldse.simulator.systolic.model import (
+    add_sparse_columns,
+    analytical_counts,
+    finish_row,
+    fold_schedule,
+    vector_layer_row,
+)
 from acceldse.workloads.errors import SpecError, require_int
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
@@ -212,32 +219,54 @@ def run_layer_cycle(layer: Layer, acc: Accelerator, dataflow: str | Dataflow, rn
     Conv layers (incl. strided, padded, dilated, grouped, depthwise) are lowered by im2col per
     group; the reference is a direct convolution. Plain gemm / matmul layers run their
     (G, N*P*Q, C) @ (G, C, K) product; the reference is ``numpy.matmul``.
+
+    N:M weight sparsity (os/ws): the weights are pruned to N of every M along C*R*S (the first N of
+    each block, for every filter); the array runs only the kept reduction rows (pruned weights and
+    their inputs never enter it); the reference is the dense computation with the pruned weights.
     """
     if not layer.has_weights:
         raise SpecError("layer has no MACs to run on the array", source=f"layer {layer.name!r}", key="op",
                         value=layer.op, accepted="conv | gemm | matmul")
-    df = get_dataflow(dataflow, source="run_layer_cycle: dataflow", systolic_only=True).name
+    flow = get_dataflow(dataflow, source="run_layer_cycle: dataflow", systolic_only=True)
+    df = flow.name
+    sparse_shape(layer, flow)  # is cannot skip pruned weights: refused
     rows, cols = acc.array.rows, acc.array.cols
     lo, hi = -OPERAND_RANGE, OPERAND_RANGE + 1
     if _is_plain_matrix(layer):
         m = layer.N * layer.P * layer.Q
         a = rng.integers(lo, hi, size=(layer.G, m, layer.C), dtype=np.int64)
         b = rng.integers(lo, hi, size=(layer.G, layer.C, layer.K), dtype=np.int64)
-        run = _run_groups(a, b, rows, cols, df)
+        if layer.is_weight_sparse:
+            kept = _kept_rows(layer)
+            b[:, ~kept, :] = 0
+            run = _run_groups(np.ascontiguousarray(a[:, :, kept]), np.ascontiguousarray(b[:, kept, :]), rows, cols,
+                              df)
+        else:
+            run = _run_groups(a, b, rows, cols, df)
         return LayerCycleResult(layer.name, df, run, run.output, np.matmul(a, b))
     x = rng.integers(lo, hi, size=(layer.N, layer.G * layer.C, layer.H, layer.W), dtype=np.int64)
     w = rng.integers(lo, hi, size=(layer.G * layer.K, layer.C, layer.R, layer.S), dtype=np.int64)
     a = np.ascontiguousarray(im2col(x, layer))
     b = np.ascontiguousarray(w.reshape(layer.G, layer.K, -1).transpose(0, 2, 1))
+    if layer.is_weight_sparse:  # N:M pruning along C*R*S (window order); the array sees the kept rows only
+        kept = _kept_rows(layer)
+        w.reshape(layer.G * layer.K, -1)[:, ~kept] = 0
+        a, b = np.ascontiguousarray(a[:, :, kept]), np.ascontiguousarray(b[:, kept, :])
     run = _run_groups(a, b, rows, cols, df)
     out = run.output.reshape(layer.G, layer.N, layer.P, layer.Q, layer.K).transpose(1, 0, 4, 2, 3)
     return LayerCycleResult(layer.name, df, run, out.reshape(layer.N, layer.G * layer.K, layer.P, layer.Q),
                             conv_reference(x, w, layer))
 
 
+def _kept_rows(layer: Layer) -> np.ndarray:
+    """bool[C*R*S]: the reduction rows an N:M ratio keeps (the first N of every M); all when dense."""
+    n, m = layer.weight_sparsity
+    return np.arange(layer.C * layer.R * layer.S) % m < n
+
+
 def layer_pe_cycles(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> int:
     """PE register updates a cycle run of ``layer`` costs (analytical cycles x PEs), for admission."""
-    sr, sc, t = dataflow.operand_shape(layer)
+    sr, sc, t = sparse_shape(layer, dataflow)
     r, c = acc.array.rows, acc.array.cols
     return layer.G * -(-sr // r) * -(-sc // c) * (2 * r + c + t - 2) * r * c
 
@@ -295,7 +324,7 @@ def cycle_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *
             rows.append(row)
     if progress is not None:
         progress(total, total, "done")
-    return pd.DataFrame(rows)
+    return add_sparse_columns(pd.DataFrame(rows), network)
 
 
 __all__ = ["DEFAULT_MAX_PE_CYCLES", "CycleResult", "LayerCycleResult", "analytical_compute_cycles", "conv_reference",

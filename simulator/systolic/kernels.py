@@ -21,6 +21,10 @@ Model (documented in docs/systolic_model.md):
 * Timing: one DRAM channel, prefetch of fold f+1 and write-back of fold f-1 overlap fold f;
   a fold starts when its inputs have arrived (latency included) and the previous fold is
   done. Stall cycles = total - sum of fold cycles.
+* N:M weight sparsity (``NM_N`` < ``NM_M``; 0, 0 when dense): the case's reduction extent (T on
+  os, Sr on ws) is already the kept one; every weight stored or moved carries ``W_META_BITS`` of
+  position metadata; each kept reduction row reads its M-block of inputs (different filters keep
+  different positions), so ifmap SRAM reads are M/N per kept row.
 """
 
 from __future__ import annotations
@@ -50,7 +54,10 @@ class Case(IntEnum):
     W_ELEM_BYTES = 13
     OUT_ELEM_BYTES = 14
     DRAM_LATENCY_CYCLES = 15
-    MACS = 16
+    MACS = 16  # MACs performed (N:M: on kept weights only)
+    W_META_BITS = 17  # N:M position metadata per kept weight (0 dense)
+    NM_N = 18  # the N:M ratio (0, 0 dense): each kept reduction row reads M/N inputs
+    NM_M = 19
 
 
 class Out(IntEnum):
@@ -222,23 +229,30 @@ def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) ->
     eb_in, eb_w, eb_out = float(c[Case.IN_ELEM_BYTES]), float(c[Case.W_ELEM_BYTES]), float(c[Case.OUT_ELEM_BYTES])
     fr_n = (sr + R - 1) // R
     in_fits = in_unique <= in_cap
-    w_fits = float(c[Case.W_BYTES_UNIQUE]) <= w_cap
+    w_move = eb_w  # bytes per weight moved: data plus N:M position metadata
+    w_unique = float(c[Case.W_BYTES_UNIQUE])
+    in_scale = 1.0  # inputs read per kept reduction row (M/N)
+    if c[Case.NM_N] > 0:
+        w_move = eb_w + c[Case.W_META_BITS] / 8.0
+        w_unique = w_unique / eb_w * w_move
+        in_scale = c[Case.NM_M] / c[Case.NM_N]
+    w_fits = w_unique <= w_cap
     cols_f = min(C, sc - fc * C)
     rows_f = min(R, sr - fr * R)
     acc[Out.MAPPING_EFFICIENCY] += mult * (rows_f * cols_f / (R * C))
     load = 0.0  # bytes to fetch before this fold
     write = 0.0  # bytes to write after this fold
     if df == 0:  # output stationary: rows = output pixels, cols = filters, T = C*R*S
-        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t)
+        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t * in_scale)
         acc[Out.SRAM_READS_FILTER] += mult * (t * cols_f)
         acc[Out.SRAM_WRITES_OFMAP] += mult * (rows_f * cols_f)
         if fc == 0 or not in_fits:
             share = in_unique * rows_f / sr
             acc[Out.DRAM_READS_IFMAP] += mult * (share / eb_in)
             load += share
-        if fr == 0 or t * cols_f * eb_w > w_cap:
+        if fr == 0 or t * cols_f * w_move > w_cap:
             acc[Out.DRAM_READS_FILTER] += mult * (t * cols_f)
-            load += t * cols_f * eb_w
+            load += t * cols_f * w_move
         acc[Out.DRAM_WRITES_OFMAP] += mult * (rows_f * cols_f)
         write += rows_f * cols_f * eb_out
         return load, write
@@ -249,9 +263,9 @@ def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) ->
         acc[Out.SRAM_READS_OFMAP] += mult * (t * cols_f)
     if df == 1:
         acc[Out.SRAM_READS_FILTER] += mult * (rows_f * cols_f)
-        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t)
+        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t * in_scale)
         acc[Out.DRAM_READS_FILTER] += mult * (rows_f * cols_f)
-        load += rows_f * cols_f * eb_w
+        load += rows_f * cols_f * w_move
         if fc == 0 or not in_fits:
             share = in_unique * rows_f / sr
             acc[Out.DRAM_READS_IFMAP] += mult * (share / eb_in)
@@ -264,7 +278,7 @@ def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) ->
         load += share
         if fc == 0 or not w_fits:
             acc[Out.DRAM_READS_FILTER] += mult * (rows_f * t)
-            load += rows_f * t * eb_w
+            load += rows_f * t * w_move
     block = t * cols_f * eb_out  # partial-sum block accumulated over row folds
     if block <= out_cap:
         if fr == fr_n - 1:
@@ -321,9 +335,32 @@ def runs_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_
     state = np.zeros(5, dtype=np.int64)
     latency = c[Case.DRAM_LATENCY_CYCLES]
     _groups(state, loads, writes, per_fold, latency, col_folds(c), row_folds(c), c[Case.GROUPS])
+    return _drain(state, latency)
+
+
+@njit(cache=True)
+def _drain(state: np.ndarray, latency: int) -> int:
+    """The end of a fold sequence whose ``_fold_step`` state is ``state``: the last two folds' outputs written."""
     ch = max(state[0], state[2]) + state[4]
     ch = max(ch, state[1]) + state[3]
     return max(state[1], ch + (latency if state[3] + state[4] > 0 else 0))
+
+
+@njit(cache=True)
+def chunk_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, read_bw: float,
+                 write_bw: float, start: int, stop: int) -> int:
+    """``double_buffer_cycles`` of folds ``start:stop`` of case ``c``'s fold sequence (execution order),
+    each fold's DRAM bytes taken from its class (``fold_classes``): no per-fold array, so memory does not
+    grow with the fold count (what a core's chunk of a multi-core layer needs)."""
+    fr_n, fc_n = row_folds(c), col_folds(c)
+    latency = c[Case.DRAM_LATENCY_CYCLES]
+    state = np.zeros(5, dtype=np.int64)
+    for f in range(start, stop):
+        ci = fold_class((f // fr_n) % fc_n, fc_n)
+        ri = fold_class(f % fr_n, fr_n)
+        _fold_step(state, _ceil_div(load_cls[ci, ri], read_bw), _ceil_div(write_cls[ci, ri], write_bw), per_fold,
+                   latency)
+    return _drain(state, latency)
 
 
 @njit(cache=True)

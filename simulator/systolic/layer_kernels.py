@@ -28,10 +28,9 @@ from acceldse.simulator.systolic.kernels import (
     Case,
     Out,
     case_folds,
-    double_buffer_cycles,
+    chunk_cycles,
     fold_classes,
     fold_cycles,
-    fold_traffic,
     runs_cycles,
 )
 
@@ -82,6 +81,12 @@ def fill_case(base: np.ndarray, hw: np.ndarray, c: np.ndarray) -> None:
 
 
 @njit(cache=True)
+def weight_bytes(c: np.ndarray) -> float:
+    """Bytes per weight stored and moved: the (widened) word plus its N:M position metadata."""
+    return c[Case.W_ELEM_BYTES] + c[Case.W_META_BITS] / 8.0
+
+
+@njit(cache=True)
 def sram_pace(c: np.ndarray, o: np.ndarray, read_bw: float, write_bw: float) -> int:
     """Cycles one fold needs when the SRAM tier feeds the array at its bandwidth (0 without folds).
 
@@ -93,7 +98,7 @@ def sram_pace(c: np.ndarray, o: np.ndarray, read_bw: float, write_bw: float) -> 
     if folds <= 0:
         return 0
     eb_out = c[Case.OUT_ELEM_BYTES]
-    read = o[Out.SRAM_READS_IFMAP] * c[Case.IN_ELEM_BYTES] + o[Out.SRAM_READS_FILTER] * c[Case.W_ELEM_BYTES] \
+    read = o[Out.SRAM_READS_IFMAP] * c[Case.IN_ELEM_BYTES] + o[Out.SRAM_READS_FILTER] * weight_bytes(c) \
         + o[Out.SRAM_READS_OFMAP] * eb_out
     write = o[Out.SRAM_WRITES_OFMAP] * eb_out
     return max(math.ceil(read / folds / read_bw), math.ceil(write / folds / write_bw))
@@ -108,20 +113,18 @@ def chunk_start(folds: int, cores: int, core: int) -> int:
 
 
 @njit(cache=True)
-def _cores(c: np.ndarray, per_fold: int, cores: int, read_bw: float, write_bw: float) -> tuple[int, int]:
+def _cores(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, cores: int, read_bw: float,
+           write_bw: float) -> tuple[int, int]:
     """(cycles, folds of the chunk that finishes last) with the folds dealt to ``cores`` arrays, each
-    running its chunk with the whole off-chip link (the first chunk on a tie)."""
+    running its chunk with the whole off-chip link (the first chunk on a tie); ``load_cls``,
+    ``write_cls``: the case's fold-class bytes (``fold_classes``)."""
     n = case_folds(c)
-    load = np.empty(n)
-    write = np.empty(n)
-    fold_traffic(c, load, write, np.zeros(N_OUT))
     total, critical = 0, 0
     for core in range(cores):
         start, stop = chunk_start(n, cores, core), chunk_start(n, cores, core + 1)
         if stop <= start:
             continue
-        end = double_buffer_cycles(load[start:stop], write[start:stop], per_fold, read_bw, write_bw,
-                                   c[Case.DRAM_LATENCY_CYCLES])
+        end = chunk_cycles(c, load_cls, write_cls, per_fold, read_bw, write_bw, start, stop)
         if end > total:
             total, critical = end, stop - start
     return total, critical
@@ -139,7 +142,7 @@ def mac_layer(c: np.ndarray, hw: np.ndarray, o: np.ndarray, load_cls: np.ndarray
     if cores == 1:
         total = runs_cycles(c, load_cls, write_cls, per_fold, read_bw, write_bw)
     else:
-        total, critical = _cores(c, per_fold, cores, read_bw, write_bw)
+        total, critical = _cores(c, load_cls, write_cls, per_fold, cores, read_bw, write_bw)
         o[Out.COMPUTE_CYCLES] = critical * array_fold
     o[Out.TOTAL_CYCLES] = total + int(hw[Hw.SRAM_LATENCY_CYCLES])
 
@@ -160,10 +163,10 @@ def vector_layer(v: np.ndarray, hw: np.ndarray, o: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def layer_energy(r: np.ndarray, eb_in: int, eb_w: int, eb_out: int, macs: int, hw: np.ndarray,
+def layer_energy(r: np.ndarray, eb_in: int, eb_w: float, eb_out: int, macs: int, hw: np.ndarray,
                  o: np.ndarray) -> None:
     """Bytes and energy (``Bytes``) of the counts ``r`` (``Out``) with ``eb_*`` bytes per ifmap, filter
-    and ofmap element (widened) and ``macs`` MACs on ``hw``.
+    and ofmap element (widened; a filter element with its N:M metadata) and ``macs`` MACs on ``hw``.
 
     SRAM energy is the array-side traffic plus filling from DRAM (SRAM writes) and draining to DRAM
     (SRAM reads)."""
@@ -189,13 +192,13 @@ def evaluate_layer(mac_cases: np.ndarray, vectors: np.ndarray, j: int, h: np.nda
     if j < m:
         fill_case(mac_cases[j], h, c)
         mac_layer(c, h, counts, load_cls, write_cls)
-        layer_energy(counts, c[Case.IN_ELEM_BYTES], c[Case.W_ELEM_BYTES], c[Case.OUT_ELEM_BYTES], c[Case.MACS], h,
+        layer_energy(counts, c[Case.IN_ELEM_BYTES], weight_bytes(c), c[Case.OUT_ELEM_BYTES], c[Case.MACS], h,
                      energy)
         return
     v = vectors[j - m]
     word = int(h[Hw.WORD_BYTES])
     vector_layer(v, h, counts)
-    layer_energy(counts, max(v[Vector.IN_ELEM_BYTES], word), word, max(v[Vector.OUT_ELEM_BYTES], word), 0, h,
+    layer_energy(counts, max(v[Vector.IN_ELEM_BYTES], word), float(word), max(v[Vector.OUT_ELEM_BYTES], word), 0, h,
                  energy)
 
 
@@ -233,4 +236,4 @@ def network_sums(mac_cases: np.ndarray, vectors: np.ndarray, h: np.ndarray, repe
 
 
 __all__ = ["N_BYTES", "N_CASE", "N_VECTOR", "Bytes", "Vector", "chunk_start", "evaluate_layer", "evaluate_network",
-           "fill_case", "layer_energy", "mac_layer", "network_sums", "sram_pace", "vector_layer"]
+           "fill_case", "layer_energy", "mac_layer", "network_sums", "sram_pace", "vector_layer", "weight_bytes"]

@@ -122,7 +122,23 @@ def systolic_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]
     hw = HardwareArrays.of([acc])
     frames = [layer_frame(network, network_layer_arrays(network, hw, df), df.name).drop(columns="design")
               for df in dataflows]
-    return pd.concat(frames, ignore_index=True)
+    return add_sparse_columns(pd.concat(frames, ignore_index=True), network)
+
+
+SPARSE_COLUMNS = ("macs_skipped", "weight_metadata_bytes")
+"""Per-layer columns of a table whose network has N:M-sparse layers (0 on its dense layers)."""
+
+
+def add_sparse_columns(table: pd.DataFrame, network: Network) -> pd.DataFrame:
+    """``table`` (rows named by ``layer``) with ``SPARSE_COLUMNS`` when a layer of ``network`` is N:M-sparse:
+    MACs skipped on pruned weights and the kept weights' position metadata (ceil(log2 M) bits each)."""
+    if not any(layer.is_weight_sparse for layer in network.layers):
+        return table
+    skipped = {x.name: x.macs - x.macs_performed for x in network.layers}
+    meta = {x.name: -(-x.G * x.K * x.reduction_kept * x.weight_metadata_bits // 8) for x in network.layers}
+    table["macs_skipped"] = table["layer"].map(skipped).astype(np.int64)
+    table["weight_metadata_bytes"] = table["layer"].map(meta).astype(np.int64)
+    return table
 
 
 def finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerator) -> dict[str, object]:
@@ -131,14 +147,15 @@ def finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerato
     hw = HardwareArrays.of([acc])
     counts = np.array([[[float(r[f]) for f in OUT_FIELDS]]])
     energy = np.zeros((1, 1, N_BYTES))
-    eb_in, eb_w, eb_out = (operand_bytes(b, acc) for b in (layer.input_bits, layer.weight_bits, layer.output_bits))
-    layer_energy(counts[0, 0], eb_in, eb_w, eb_out, layer.macs, hw.matrix[0], energy[0, 0])
-    arrays = finish(counts, energy, np.array([layer.macs], dtype=np.int64), hw)
+    eb_in, eb_out = operand_bytes(layer.input_bits, acc), operand_bytes(layer.output_bits, acc)
+    eb_w = operand_bytes(layer.weight_bits, acc) + layer.weight_metadata_bits / 8  # with N:M metadata
+    layer_energy(counts[0, 0], eb_in, eb_w, eb_out, layer.macs_performed, hw.matrix[0], energy[0, 0])
+    arrays = finish(counts, energy, np.array([layer.macs_performed], dtype=np.int64), hw)
     arrays.update(utilization(arrays))
     row: dict[str, object] = {"layer": layer.name, "op": layer.op, "dataflow": dataflow}
     row.update({c: arrays[c][0, 0].item() for c in LAYER_COLUMNS})
     return row
 
 
-__all__ = ["FoldSchedule", "analytical_counts", "build_case", "core_chunks", "finish_row", "fold_schedule",
-           "operand_bytes", "systolic_table", "vector_layer_row"]
+__all__ = ["SPARSE_COLUMNS", "FoldSchedule", "add_sparse_columns", "analytical_counts", "build_case", "core_chunks",
+           "finish_row", "fold_schedule", "operand_bytes", "systolic_table", "vector_layer_row"]

@@ -175,3 +175,22 @@ def test_broken_pipe_is_quiet() -> None:
     proc = subprocess.run(f"{sys.executable} -m acceldse simulate --workload resnet50 --dataflow all | head -1",
                           shell=True, cwd=ROOT, capture_output=True, text=True)
     assert proc.stdout.startswith("resnet50 on") and proc.stderr == ""
+
+
+@pytest.mark.parametrize(("kwargs", "argv", "name"), [
+    ({"fidelity": "event", "max_work": 1}, ["--fidelity", "event", "--max-work", "1"], "max_work"),
+    ({"dataflow": "zz"}, ["--dataflow", "zz"], "dataflow"),
+    ({"max_work": 5}, ["--max-work", "5"], "max_work"),  # the analytical model is never limited
+])
+def test_the_api_names_arguments_and_the_cli_their_flags(kwargs, argv, name, capsys) -> None:
+    """A lower layer's error names the Python argument; the CLI shows the flag that set it."""
+    import acceldse
+    from acceldse.workloads.errors import SpecError
+
+    with pytest.raises(SpecError) as info:
+        acceldse.simulate("lenet", **kwargs)
+    assert str(info.value).startswith(f"{name}: ") and "--" not in str(info.value)
+    assert main(["simulate", "--workload", "lenet", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    flag = "--" + name.replace("_", "-")
+    assert err.startswith(f"acceldse: error: {flag}: ") and err.endswith(str(info.value).split(": ", 1)[1])

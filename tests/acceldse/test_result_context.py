@@ -49,6 +49,8 @@ def test_map_takes_workload_parameters_and_spells_utilization_once() -> None:
     assert repr(best).startswith("NetworkMapping: bert_base (batch=1, seq_len=64")
     with pytest.raises(SpecError, match="seq_len"):
         acceldse.map("bert_base", "simple_ws_32x32", params={"seq_len": 0}, budget=30)
+    with pytest.raises(SpecError, match=r"^seq_len: not an option of search method 'ga'.*population"):
+        acceldse.map("resnet18", "simple_ws_32x32", seq_len=512, budget=30)  # resnet18 takes no seq_len
 
 
 def test_python_errors_name_python_arguments_and_the_cli_its_flags(tmp_path: Path,
@@ -70,3 +72,24 @@ def test_python_errors_name_python_arguments_and_the_cli_its_flags(tmp_path: Pat
     assert capsys.readouterr().err.startswith("acceldse: error: --by: unknown column")
     assert main(["simulate", "--workload", "alexnet", "--hardware", "no-such-chip"]) == 2
     assert capsys.readouterr().err.startswith("acceldse: error: --hardware: unknown hardware")
+
+
+def test_results_tables_fit_100_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+
+    store = tmp_path / "s.duckdb"
+    acceldse.run_sweep("version: 1\nworkload: alexnet\ndataflow: [os, ws]\naxes: {array.rows: [8, 16], "
+                       "array.cols: [8, 16]}\n", store, workers=1, progress=False)
+    for flags in (["--pareto", "area_mm2,latency_us"], ["--top", "3"]):
+        assert main(["results", str(store), *flags]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert max(map(len, lines[1:])) <= 100 and any("energy_pj" in line for line in lines)  # [0]: title, a path
+
+
+def test_csv_on_stdout_has_the_columns_of_the_saved_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+
+    out = tmp_path / "r.csv"
+    assert main(["simulate", "--workload", "alexnet", "--dataflow", "all", "--format", "csv", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == out.read_text().splitlines()[0]  # one header: every column

@@ -33,6 +33,7 @@ ZOO_EINSUMS = [
      "QK[b,h,m,p]", ["Q[b,h,e,p]", "K[b,h,e,m]"]),
     ("bert_base", "encoder.0.attn.q", {"P": 128, "D": 768, "O": 768}, "Q[p,o]",
      ["X[p,d]", "W[d,o]"]),
+    ("gpt2_prefill", "h.0.mlp.fc1", {"P": 1024, "D": 768, "S": 3072}, "FF[p,s]", ["X[p,d]", "W1[d,s]"]),
     ("vit_b16", "encoder.0.attn.av", {"B": 1, "H": 12, "F": 64, "M": 197, "P": 197},
      "AV[b,h,f,p]", ["A[b,h,m,p]", "V[b,h,f,m]"]),
 ]
@@ -119,11 +120,14 @@ def test_paper_comparison_reproduces_the_mechanism_not_the_table() -> None:
     assert 1.0 < e2e["speedup"] <= got["speedup"] * 1.05     # the linear layers dilute the gain
 
 
-def test_search_finds_the_fusemax_template_or_better() -> None:
+@pytest.mark.parametrize("method", ["anneal", "ga", "random"])
+def test_search_finds_the_fusemax_template_or_better(method: str) -> None:
     c = attention_cascade("1pass", heads=12, head_dim=64, seq_len=4096, batch=8)
     template = evaluate_design("fusemax", model="bert", seq_len=4096, batch=8).cost
-    res = search_fused(c, "fusemax", search="anneal", budget=150, seed=1)
-    assert res.cost.cycles <= template.cycles and res.valid >= 1
+    res = search_fused(c, "fusemax", search=method, budget=150, seed=1)
+    assert res.cost.cycles <= template.cycles and 1 <= res.valid <= res.evaluations == 150
+    energy = search_fused(c, "fusemax", search=method, budget=150, seed=1, objective="energy")
+    assert energy.cost.energy_pj <= template.energy_pj
 
 
 def test_layer_cascade_runs_every_design_end_to_end() -> None:
@@ -200,3 +204,88 @@ def test_cli_bad_fused_mapping_is_one_line_exit_2(tmp_path, capsys, mapping, har
     assert main(["map", "--cascade", str(_softmax_file(tmp_path, mapping, hardware))]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and "softmax.yaml" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("zoo", "prefix", "seq_len"), [("bert_base", "encoder.0", 128), ("gpt2_prefill", "h.0", 1024),
+                                                        ("vit_b16", "encoder.0", 197)])
+def test_zoo_attention_shapes_as_cascades(zoo: str, prefix: str, seq_len: int) -> None:
+    layers = {lay.name: lay for lay in resolve_workload(zoo).layers}
+    pts = {d: evaluate_design(d, model=None, heads=12, head_dim=64, seq_len=seq_len, batch=1)
+           for d in ("unfused", "flat", "fusemax")}
+    for d, p in pts.items():                       # the same QK^T and x V work as the zoo's matmul layers
+        names = ("QK", "AV") if d != "fusemax" else ("QK", "SLNV")
+        got = [p.cascade.points(p.cascade.einsum(n)) for n in names]
+        assert got == [layers[f"{prefix}.attn.qk"].macs, layers[f"{prefix}.attn.av"].macs], d
+    assert pts["fusemax"].cost.cycles < pts["flat"].cost.cycles < pts["unfused"].cost.cycles
+
+
+def _flat_golden() -> list[dict]:
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "golden" / "fusemax" / "flat_traffic.csv"
+    rows = list(csv.DictReader(line for line in path.read_text().splitlines() if not line.startswith("#")))
+    mult = {"K": 2**10, "M": 2**20}
+    for r in rows:
+        s = r["seq_len"]
+        r["n"] = int(s[:-1]) * mult[s[-1]] if s[-1] in mult else int(s)
+    # the configurations FLAT's template here takes: Q, K and V streamed from DRAM, the scores on chip, no spill
+    return [r for r in rows if (r["Q_loc"], r["K_loc"], r["V_loc"], r["QK_loc"], r["A_loc"]) ==
+            ("offchip", "offchip", "offchip", "onchip", "onchip") and float(r["proportion_spilled"]) < 0.01]
+
+
+@pytest.mark.parametrize("row", _flat_golden(), ids=lambda r: f"{r['models']}-{r['seq_len']}")
+def test_flat_dram_traffic_agrees_with_the_fusemax_artifact(row: dict) -> None:
+    """FLAT's DRAM bytes against the FuseMax artifact's Timeloop-based FLAT model (a peer's figure)."""
+    got = evaluate_design("flat", model=row["models"].lower(), seq_len=row["n"], batch=64).cost.dram_bytes
+    assert got == pytest.approx(float(row["mem_traffic"]), rel=0.03)
+
+
+def _artifact(name: str) -> list[dict]:
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "golden" / "fusemax" / f"{name}.csv"
+    mult = {"K": 2**10, "M": 2**20}
+    rows = list(csv.DictReader(line for line in path.read_text().splitlines() if not line.startswith("#")))
+    for r in rows:
+        s = r["seq_len"]
+        r["n"] = int(s[:-1]) * mult[s[-1]] if s[-1] in mult else int(s)
+    return rows
+
+
+@pytest.mark.parametrize(("design", "latency_tol", "energy_range"), [
+    ("fusemax", 0.002, (1.0, 1.08)),     # latency, traffic and utilisations exact; our energy 6-7 % higher
+    ("flat", 0.016, (0.86, 0.97)),       # to 64K within 1.6 %; beyond, the artifact's FLAT sends the scores
+    ("unfused", 0.025, (0.94, 0.98)),    # off chip and waits on DRAM (ours spills part: up to 13.5 % faster)
+])
+def test_attention_agrees_with_the_fusemax_artifact(design: str, latency_tol: float, energy_range) -> None:
+    """Latency, DRAM traffic, utilisations and energy of every published point of the FuseMax artifact
+    (its Timeloop + Accelergy runs of each design; peer figures, not fitted)."""
+    for r in _artifact(f"{design}_attention"):
+        c = evaluate_design(design, model=r["model"].lower(), seq_len=r["n"], batch=64).cost
+        lat = c.latency_us / (float(r["latency"]) * 1e6)
+        where = f"{r['model']} {r['seq_len']}"
+        if design == "flat" and r["n"] > 65536:
+            assert 0.86 < lat < 1.02, where
+        else:
+            assert lat == pytest.approx(1.0, abs=latency_tol), where
+            assert c.util_2d == pytest.approx(float(r["util_2d"]), rel=0.025), where
+        if design == "fusemax":
+            assert c.dram_bytes == pytest.approx(float(r["traffic"]), rel=1e-9), where
+            assert c.util_1d == pytest.approx(float(r["util_1d"]), rel=1e-6), where
+        assert energy_range[0] <= c.energy_pj / float(r["energy"]) <= energy_range[1], where
+
+
+@pytest.mark.slow
+def test_end_to_end_agrees_with_the_fusemax_artifact() -> None:
+    """The whole layer = the artifact's attention + its linear layers (FLAT to 64K, FuseMax everywhere)."""
+    for design in ("flat", "fusemax"):
+        linear = {(r["model"], r["seq_len"]): r for r in _artifact(f"{design}_linear")}
+        for r in _artifact(f"{design}_attention"):
+            if r["n"] > 65536 and design == "flat":
+                continue
+            lin = linear[(r["model"], r["seq_len"])]
+            c = evaluate_design(design, model=r["model"].lower(), seq_len=r["n"], batch=64, end_to_end=True).cost
+            want_us = (float(r["latency"]) + float(lin["latency"])) * 1e6
+            assert c.latency_us == pytest.approx(want_us, rel=0.017), (design, r["model"], r["seq_len"])

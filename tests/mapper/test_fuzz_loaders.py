@@ -78,3 +78,38 @@ def test_timeloop_loader_only_raises_spec_error(tmp_path_factory, where, value):
     with contextlib.suppress(SpecError):
         spec = load_timeloop([out])
         evaluate(spec.layer, spec.hierarchy, spec.mapping)
+
+
+_V4 = Path(__file__).parents[1] / "golden" / "timeloop" / "timeloopfe" / "2024_dse" / "inputs"
+_V4_REF = Path(__file__).parents[1] / "golden" / "timeloop" / "exercises" / "2024_dse"
+
+
+def _v4_doc() -> dict:
+    from acceldse.mapper.timeloop.v4 import load_yaml
+
+    doc: dict = {}
+    for name in ("arch.yaml", "variables.yaml", "problem.yaml"):
+        doc.update(load_yaml(_V4 / name, {"reg_enabled": False}))
+    return doc
+
+
+_V4_DOC = _v4_doc()
+_V4_PATHS = [p for p in _paths(_V4_DOC) if p[0] in ("architecture", "variables")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(where=st.integers(0, len(_V4_PATHS) - 1), value=VALUES)
+def test_timeloopfe_loader_only_raises_spec_error(tmp_path_factory, where, value):
+    """Any one node of a timeloopfe (v4) architecture or its variables replaced by junk (tags kept
+    as the loader's ``!node`` key): loads and evaluates, or raises SpecError."""
+    doc = copy.deepcopy(_V4_DOC)
+    node = doc
+    path = _V4_PATHS[where]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    out = tmp_path_factory.mktemp("v4") / "in.yaml"
+    out.write_text(yaml.safe_dump(doc))
+    with contextlib.suppress(SpecError):
+        spec = load_timeloop([out, _V4_REF / "timeloop-mapper.ERT.yaml", _V4_REF / "timeloop-mapper.map.yaml"])
+        evaluate(spec.layer, spec.hierarchy, spec.mapping)

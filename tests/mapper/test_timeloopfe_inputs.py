@@ -2,7 +2,8 @@
 
 ``tests/golden/timeloop/timeloopfe/`` holds the users' own input files of the exercises (commit
 ``2d55108``, unchanged): the example designs' ``top.yaml.jinja2`` with ``_components``,
-``_include`` and each design's ``arch.yaml``, and the 2024 DSE tutorial's ``top.yaml.jinja`` with
+``_include`` and each design's ``arch.yaml`` (the dense dot product's also its ``problem.yaml`` and
+``mapping.yaml``, read as ``extra_mapping_constraints``), and the 2024 DSE tutorial's ``top.yaml.jinja`` with
 its ``inputs/``. Rendered and converted by ``mapper.timeloop.v4``, each must give exactly what
 timeloopfe gave Timeloop (its ``parsed-processed-input.yaml``: the same hierarchy, search
 constraints, problem and mapping) and so Timeloop's own figures.
@@ -28,6 +29,8 @@ CASES = {  # case -> (timeloopfe top file, template values, reference folder)
     **{d: (RAW / "example_designs" / "top.yaml.jinja2", {"architecture": d}, GOLDEN_DIR / d)
        for d in ("eyeriss_like", "simba_like", "simple_output_stationary", "simple_weight_stationary")},
     "2024_dse": (RAW / "2024_dse" / "top.yaml.jinja", {"reg_enabled": False}, GOLDEN_DIR / "exercises" / "2024_dse"),
+    "dot_product": (RAW / "example_designs" / "top.yaml.jinja2", {"architecture": "sparseloop/01.2.1-DUDU-dot-product"},
+                    GOLDEN_DIR / "exercises" / "sparseloop" / "01.2.1-DUDU-dot-product"),
 }
 
 
@@ -84,7 +87,8 @@ def test_expressions_are_evaluated_as_timeloopfe_does():
     assert expression("DATAWIDTH * 2", scope) == 16
     assert expression("max(1, ceil(log2(depth))) if depth >= 1 else 1", scope) == 9
     assert expression("1e-9", scope) == 1e-9
-    for text in ("LPDDR4", "45nm", "__import__('os')", "spec.problem.instance"):
+    for text in ("LPDDR4", "45nm", "__import__('os')", "spec.problem.instance", "2 ** 10 ** 10", "'a' * 9",
+                 "1 / 0"):
         assert expression(text, scope) == text
 
 
@@ -92,6 +96,8 @@ def test_expressions_are_evaluated_as_timeloopfe_does():
     (lambda t: t.replace("!Container # Top-level system", "!Network"), "!Network"),
     (lambda t: t.replace("datawidth: DATAWIDTH", "datawidth: {{undefined_value}}", 1), "undefined_value"),
     (lambda t: t.replace("name: system", "name: 7", 1), "name"),
+    (lambda t: t.replace("datawidth: DATAWIDTH", "datawidth: {{ 1 / 0 }}", 1), "ZeroDivisionError"),
+    (lambda t: t.replace("datawidth: DATAWIDTH", "datawidth: {{ ''.__class__.__mro__ }}", 1), "unsafe|template"),
 ])
 def test_bad_timeloopfe_input_is_one_line(tmp_path, edit, word):
     top, _, folder = CASES["2024_dse"]
@@ -109,3 +115,22 @@ def test_bad_timeloopfe_input_is_one_line(tmp_path, edit, word):
 def test_parsed_and_plain_yaml_still_load_without_jinja():
     doc = yaml.safe_load((GOLDEN_DIR / "eyeriss_like" / "parsed-processed-input.yaml").read_text())
     assert "nodes" not in doc["architecture"]
+
+
+def test_component_spatial_multiplies_the_fan_out(tmp_path):
+    """A component's own ``spatial`` (the cheatsheet's form) replicates it and everything below."""
+    top, _, folder = CASES["2024_dse"]
+    work = tmp_path / "t"
+    (work / "inputs").mkdir(parents=True)
+    for f in (top.parent / "inputs").iterdir():
+        (work / "inputs" / f.name).write_text(f.read_text())
+    (work / "top.yaml.jinja").write_text(top.read_text())
+    arch = work / "inputs" / "arch.yaml"
+    text = arch.read_text().replace("    spatial: {meshX: 8}\n", "", 1)
+    text = text.replace("    class: intmac\n", "    class: intmac\n    spatial: {meshX: 8}\n", 1)
+    arch.write_text(text)
+    ert = yaml.safe_load((folder / "timeloop-mapper.ERT.yaml").read_text())
+    spec = load_timeloop([work / "top.yaml.jinja", folder / "timeloop-mapper.ERT.yaml"], require_mapping=False,
+                         template_vars={"reg_enabled": False})
+    assert spec.hierarchy.compute.instances == 8 and ert
+    assert [lv.name for lv in spec.hierarchy.levels] == ["DRAM", "buffer"]   # no container fan-out level

@@ -244,3 +244,24 @@ def test_different_arrays_share_the_link() -> None:
         event_run(net, acc, flows, arrays=[big], cores=2)
     with pytest.raises(SpecError, match="SystolicArray"):
         event_run(net, acc, flows, arrays=[])
+
+
+def test_one_graph_for_all_layers_equals_each_layer_alone() -> None:
+    from acceldse.simulator.event.engine import FoldJob, run_fold_layer
+    from acceldse.simulator.event.folds import run_fold_layers
+
+    acc = _with_dram_bw(load_hardware("scalesim-32x32"), 10.0)
+    flow = resolve_dataflows("ws")[0]
+    dram = acc.dram
+    jobs = []
+    for i, layer in enumerate([ly for ly in load_workload("resnet18").layers if ly.has_weights][:9]):
+        s = fold_schedule(layer, flow, acc)
+        load = transfer_cycles_array(s.load_bytes, dram.read_bw_bytes_per_cycle)
+        write = transfer_cycles_array(s.write_bytes, dram.write_bw_bytes_per_cycle)
+        chunks = [c for c in split_folds(load.shape[0], 1 + i % 3) if c.stop > c.start]
+        jobs.append(FoldJob([load[c] for c in chunks], [write[c] for c in chunks], [s.cycles_per_fold] * len(chunks),
+                            dram.latency_cycles, dram.name))
+    for job, (runs, link) in zip(jobs, run_fold_layers(jobs, record=True)):
+        alone, alone_link = run_fold_layer(job.loads, job.writes, job.per_fold, job.latency, record=True)
+        assert runs == alone  # ends, stalls by cause and every span, to the bit
+        assert link == alone_link

@@ -78,3 +78,17 @@ def test_bad_system() -> None:
         simulate_system(acc, sdpa=sdpa)
     with pytest.raises(SpecError, match="MAC layer"):
         simulate_system(acc, layer=layer)
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["--seq-len", "32"], "--head-dim"),
+    (["--workload", "bert_base", "--layer", "nope"], "--layer"),
+    (["--workload", "bert_base"], "--layer"),
+    (["--link-bw", "0", "--pipeline", "lenet"], "--link-bw"),
+])
+def test_cli_refuses_bad_input_in_one_line(argv: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+
+    assert main(["stream", "system", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert named in err and "Traceback" not in err and len(err.splitlines()) == 1

@@ -1,0 +1,131 @@
+"""The event fidelity and the FPGA pipeline on the streaming engine against their SimPy versions.
+
+    git worktree add /tmp/simpy-engine 47cb9b8   # the last commit with the SimPy models
+    nice python benchmarks/bench_engine.py --baseline /tmp/simpy-engine [--repeats 3]
+
+Runs the same cases in two child processes, one importing this tree and one the baseline tree,
+and prints per case the median CPU seconds of each (JIT warm: one untimed run first), their
+ratio, and whether the numbers are identical (every row of the event table; every core's end
+and stalls by cause; every finish time and stall of the pipeline). ``event`` is the whole event
+table (fold schedules and row building included, which both trees share); ``folds only`` is the
+engine alone: every MAC layer's folds, schedules made beforehand (one graph on the engine, one
+SimPy environment per layer in the baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+EVENT_CASES = [(wl, hw, cores) for wl in ("resnet50", "bert_base") for hw in ("scalesim-32x32", "tpu-hbm-like")
+               for cores in (1, 4)]
+PIPELINE_CASES = [("vgg_small", 16, 64), ("vgg_small", 16, 2), ("cnv", 16, 64), ("residual_block", 32, 8)]
+
+
+def _median_cpu(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    out = fn()
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        out = fn()
+        times.append(time.process_time() - start)
+    return statistics.median(times), out
+
+
+def worker(repeats: int) -> dict[str, tuple[float, str]]:
+    """Time every case in this process; a digest of its numbers to compare trees."""
+    from acceldse.dataflows.dataflow import resolve_dataflows
+    from acceldse.simulator.event import event_table
+    try:  # the FPGA study networks live in the zoo now; the SimPy baseline still has its own module
+        from acceldse.workloads.zoo import small
+
+        def fpga_network(name: str):  # type: ignore[no-untyped-def]
+            return getattr(small, name)()
+    except ImportError:
+        from acceldse.simulator.fpga.networks import fpga_network  # type: ignore[no-redef]
+    from acceldse.simulator.fpga.pipeline_sim import simulate_pipeline
+    from acceldse.simulator.specs.presets import load_hardware
+    from acceldse.workloads.loader import load_workload
+
+    out = {}
+    flows = resolve_dataflows("all")
+    for wl, hw, cores in EVENT_CASES:
+        net, acc = load_workload(wl), dataclasses.replace(load_hardware(hw), cores=cores)
+        sec, table = _median_cpu(lambda n=net, a=acc: event_table(n, a, flows), repeats)
+        out[f"event {wl} {hw} cores={cores}"] = (sec, table.to_json())  # type: ignore[attr-defined]
+    for wl, hw, cores in EVENT_CASES:  # the engine alone: every layer's folds, schedules made beforehand
+        net, acc = load_workload(wl), dataclasses.replace(load_hardware(hw), cores=cores)
+        sec, runs = _median_cpu(_fold_runner(net, acc, flows), repeats)
+        digest = repr([[tuple(float(x) for x in (r.end_cycles, r.stall_bandwidth_cycles, r.stall_latency_cycles,
+                                                 r.stall_capacity_cycles)) for r in layer_runs]
+                       for layer_runs, _ in runs])  # type: ignore[attr-defined]
+        out[f"folds only {wl} {hw} cores={cores}"] = (sec, digest)
+    for name, samples, fifo in PIPELINE_CASES:
+        network = fpga_network(name)
+        sec, res = _median_cpu(lambda n=network, s=samples, f=fifo: simulate_pipeline(n, samples=s, fifo_rows=f),
+                               repeats)
+        out[f"pipeline {name} samples={samples} fifo={fifo}"] = (sec, repr(res))
+    return out
+
+
+def _fold_runner(net, acc, flows):  # type: ignore[no-untyped-def]
+    """A call running every MAC layer's folds on ``acc.cores`` arrays: one graph on the engine, or
+    one SimPy environment per layer in the baseline."""
+    from acceldse.simulator.event.engine import run_fold_layer
+    from acceldse.simulator.event.kernels import transfer_cycles_array
+    from acceldse.simulator.systolic.model import core_chunks, fold_schedule
+
+    dram, jobs = acc.dram, []
+    for flow in flows:
+        for layer in (ly for ly in net.layers if ly.has_weights):
+            s = fold_schedule(layer, flow, acc)
+            load = transfer_cycles_array(s.load_bytes, dram.read_bw_bytes_per_cycle)
+            write = transfer_cycles_array(s.write_bytes, dram.write_bw_bytes_per_cycle)
+            chunks = [c for c in core_chunks(load.shape[0], acc.cores) if c.stop > c.start]
+            jobs.append(([load[c] for c in chunks], [write[c] for c in chunks], s.cycles_per_fold,
+                         dram.latency_cycles))
+    try:
+        from acceldse.simulator.event.engine import FoldJob
+        from acceldse.simulator.event.folds import run_fold_layers
+    except ImportError:
+        return lambda: [run_fold_layer(*job) for job in jobs]
+    batch = [FoldJob(ld, wr, [cyc] * len(ld), lat, dram.name) for ld, wr, cyc, lat in jobs]
+    return lambda: run_fold_layers(batch)
+
+
+def _run_tree(tree: Path, repeats: int) -> dict[str, tuple[float, str]]:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    done = subprocess.run([sys.executable, __file__, "--worker", "--repeats", str(repeats)], env=env, cwd=tree,
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", type=Path, help="a checkout of the SimPy version")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.repeats)))
+        return
+    if args.baseline is None:
+        parser.error("--baseline DIR is needed (a checkout of the SimPy version)")
+    new = _run_tree(Path(__file__).resolve().parents[1], args.repeats)
+    old = _run_tree(args.baseline.resolve(), args.repeats)
+    print(f"{'case':<46} {'simpy_s':>8} {'engine_s':>8} {'speedup':>8} {'identical':>9}")
+    for case, (sec, digest) in new.items():
+        old_sec, old_digest = old[case]
+        print(f"{case:<46} {old_sec:>8.4f} {sec:>8.4f} {old_sec / sec:>7.1f}x {str(digest == old_digest):>9}")
+
+
+if __name__ == "__main__":
+    main()
