@@ -72,7 +72,7 @@ def compute_swat() -> dict[str, Measured]:
 def compute_mixed_td() -> dict[str, Measured]:
     """Mixed-TD: throughput per DSP with per-layer SVD/CP decomposition vs without, VGG-style net on a ZCU102."""
     from acceldse.mapper.fpga import optimise
-    from acceldse.simulator.fpga.networks import vgg_small
+    from acceldse.workloads.zoo.small import vgg_small
 
     net = vgg_small()
     plain = optimise(net, "zcu102", batch=256).summary
@@ -96,6 +96,19 @@ def compute_draco() -> dict[str, Measured]:
                             "(best dataflow per layer vs the best single dataflow)")}
 
 
+def compute_fusemax() -> dict[str, Measured]:
+    """FuseMax vs FLAT: means over BERT/TrXL/T5/XLM at 1K-1M tokens, batch 64, each on its own preset."""
+    from acceldse.mapper.attention_designs import fusemax_vs_flat
+
+    out = {}
+    for scope, end_to_end in (("attention", False), ("layer", True)):
+        r = fusemax_vs_flat(end_to_end=end_to_end)
+        call = "acceldse attention --paper" + (" --end-to-end" if end_to_end else "")
+        out[f"fusemax.{scope}.speedup"] = Measured(float(r["speedup"]), call)
+        out[f"fusemax.{scope}.energy_pct"] = Measured(float(r["energy_ratio"]) * 100, call)
+    return out
+
+
 GPUS = {  # published dense FP16/BF16 tensor peak FLOP/s and DRAM bytes/s (vendor data sheets)
     "P100": (2016, 21.2e12, 732e9),
     "H100 SXM": (2022, 989e12, 3350e9),
@@ -111,5 +124,5 @@ def compute_memory_wall() -> dict[str, Measured]:
             "memory_wall.bandwidth_growth": Measured((b1 / b0) ** (1 / periods), call)}
 
 
-COMPUTE = [compute_scalesim, compute_sdpa, compute_sn40l, compute_swat, compute_mixed_td, compute_draco,
-           compute_memory_wall]
+COMPUTE = [compute_scalesim, compute_sdpa, compute_sn40l, compute_fusemax, compute_swat, compute_mixed_td,
+           compute_draco, compute_memory_wall]
