@@ -43,7 +43,8 @@ def _kept(k: int, n: int, m: int) -> int:
     return (k // m) * n + min(k % m, n)
 
 
-@settings(max_examples=25, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None)
 @given(m_dim=st.integers(1, 90), n_dim=st.integers(1, 80), k_dim=st.integers(1, 200),
        nm=st.sampled_from([(1, 2), (2, 4), (1, 4), (3, 8), (2, 3), (5, 8)]), df=st.sampled_from(["os", "ws"]))
 def test_sparse_gemm_runs_as_the_dense_gemm_of_its_kept_rows(m_dim: int, n_dim: int, k_dim: int,
