@@ -49,6 +49,8 @@ def test_map_takes_workload_parameters_and_spells_utilization_once() -> None:
     assert repr(best).startswith("NetworkMapping: bert_base (batch=1, seq_len=64")
     with pytest.raises(SpecError, match="seq_len"):
         acceldse.map("bert_base", "simple_ws_32x32", params={"seq_len": 0}, budget=30)
+    with pytest.raises(SpecError, match=r"^seq_len: not an option of search method 'ga'.*population"):
+        acceldse.map("resnet18", "simple_ws_32x32", seq_len=512, budget=30)  # resnet18 takes no seq_len
 
 
 def test_python_errors_name_python_arguments_and_the_cli_its_flags(tmp_path: Path,
