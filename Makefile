@@ -20,6 +20,10 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.runtime
 	$(BIN)/acceldse simulate --workload resnet18 --hardware scalesim-32x32 --dataflow all
 	@echo
+	@echo "These totals are the zoo's ResNet-18 (torchvision shapes) with DRAM stalls at 10 B/cycle; SCALE-Sim's"
+	@echo "published ResNet-18 totals (os 1,718,353 / ws 2,519,815 / is 2,838,997, compute only, its own topology)"
+	@echo "come from: acceldse simulate --workload scalesim:Resnet18 --hardware scalesim-32x32 --dataflow all --compat scalesim"
+	@echo
 	@echo "acceldse is installed in $(VENV): run 'source $(VENV)/bin/activate' to put it on your PATH"
 	@echo "(or call $(BIN)/acceldse); then try 'acceldse list' and 'acceldse simulate --help'."
 

@@ -81,9 +81,8 @@ def simulate(workload: str | Path | Network = "resnet18",
                         source="fidelity", value=fidelity, accepted=f"no fidelity with compat={compat!r}")
     mode = MODES[compat or fidelity]
     if max_work is not None and mode.work_unit is None:
-        limited = " | ".join(repr(m) for m in WORK_UNITS)
-        raise SpecError(f"{mode.name} is never limited", source="max_work", value=max_work,
-                        accepted=f"None, or a fidelity or compat mode of {limited}")
+        raise SpecError(f"the {mode.name} model is never limited", source="max_work", value=max_work,
+                        accepted=f"no limit, or a limited fidelity or compat mode ({', '.join(WORK_UNITS)})")
     limit = mode.default_limit if max_work is None else require_int(max_work, key="max_work")
     if trace and not mode.traces:
         raise SpecError("a trace is recorded at event fidelity only", source="trace", value=trace,

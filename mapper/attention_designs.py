@@ -57,7 +57,7 @@ def _first_legal(cascade: Cascade, hw: FusedHardware, candidates: list[FusedMapp
     last: SpecError | None = None
     for m in candidates:
         try:
-            cost = evaluate_fused(cascade, hw, m)
+            cost = evaluate_fused(cascade, hw, m, source=f"{m.name} mapping on {hw.name}")
         except SpecError as err:
             last = err
             continue

@@ -98,7 +98,7 @@ def _points(args: argparse.Namespace) -> list[Any]:
                     ("--embed", args.embed), ("--budget", args.budget)):
         if v is not None and v < 1:
             raise bad_input("must be a positive integer", flag=flag, value=v)
-    buffer = parse_bytes(args.buffer, key="--buffer", source="--buffer") if args.buffer else None
+    buffer = parse_bytes(args.buffer, key="--buffer") if args.buffer else None
     designs = ["unfused", "flat", "fusemax"] if args.design == "all" else [args.design]
     points: list[Any] = []
     for n in parse_seq_lens(args.seq_len):

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from acceldse.commands.common import EXIT_CODES_HELP, add_output_options
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, print_json
 from acceldse.workloads.errors import SpecError
 
 EPILOG = """examples:
@@ -61,7 +61,8 @@ def add_parser(subparsers: Any) -> None:
     export.add_argument("--out", type=Path, required=True, help="the dataset (.npz)")
     export.add_argument("--env", default=None, help="export only this env's evaluations (default: the only env logged)")
     export.add_argument("--where", default=None, help="SQL filter on the log, e.g. \"agent = 'ppo'\"")
-    export.add_argument("--format", dest="dataset_format", default="d4rl", help="dataset format (default d4rl)")
+    export.add_argument("--dataset-format", default="d4rl", help="dataset format (default d4rl)")
+    add_output_options(export)
     parser.set_defaults(func=run)
     compare.set_defaults(func=run_compare)
     export.set_defaults(func=run_export)
@@ -106,6 +107,8 @@ def _list_agents() -> int:
     for name, cls in AGENTS.items():
         hp = ", ".join(f"{k}={v}" for k, v in cls.HPARAMS.items()) or "(none)"
         print(f"{name:8} {hp}")
+        for env_id, overrides in cls.ENV_DEFAULTS.items():
+            print(f"{'':8}   on {env_id}: " + ", ".join(f"{k}={v}" for k, v in overrides.items()))
     return 0
 
 
@@ -190,6 +193,9 @@ def run_export(args: argparse.Namespace) -> int:
     from acceldse.offline import export_dataset
 
     summary = export_dataset(args.store, args.out, env=args.env, where=args.where, fmt=args.dataset_format)
+    if args.format == "json":
+        print_json(summary)
+        return 0
     print(f"wrote {summary['path']}: {summary['transitions']} transitions of {summary['env']} "
           f"({summary['episodes']} episodes, {summary['runs']} runs, observations of {summary['observation_size']})")
     return 0

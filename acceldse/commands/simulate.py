@@ -66,7 +66,8 @@ def add_parser(sub: Any) -> None:
                        f"{f.work_unit} ({name}, default {DEFAULT_MAX_WORK[name]:.0e})"
                        for name, f in {**FIDELITIES, **COMPAT_MODES}.items() if f.work_unit))
     p.add_argument("--out", default=None, help="write the per-layer table to a .csv or .parquet file")
-    p.add_argument("--all-columns", action="store_true", help="print every column, not the summary set")
+    p.add_argument("--all-columns", action="store_true",
+                   help="table: every column, not the summary set (csv and json always have every column)")
     add_output_options(p)
     p.set_defaults(func=run)
 
@@ -75,15 +76,13 @@ def run(args: argparse.Namespace) -> int:
     params = workload_params(args)
     out = output_path(args.out, flag="--out", suffixes=(".csv", ".parquet", ".pq"))
     positive(args.max_work, flag="--max-work", limit=1e18)
-    if args.max_work is not None and args.fidelity == "analytical" and args.compat is None:
-        raise bad_input("the analytical model is not limited", flag="--max-work", value=args.max_work,
-                        accepted="leave it out, or add --fidelity cycle | event or --compat scalesim")
     from acceldse.api import simulate
+    from acceldse.simulator.fidelities import MODES
     from acceldse.simulator.specs.presets import load_hardware
 
     if not str(args.hardware).lower().endswith(".cfg"):  # a .cfg is read by simulate (its settings matter)
         load_hardware(args.hardware, source="--hardware")
-    slow = args.fidelity in ("cycle", "event") and args.compat is None
+    slow = args.compat is None and MODES[args.fidelity].work_unit is not None  # limited: worth a progress bar
     result = simulate(args.workload, args.hardware, args.dataflow, fidelity=args.fidelity, compat=args.compat,
                       max_work=None if args.max_work is None else int(args.max_work),
                       progress=progress_bar(f"{args.fidelity} fidelity", unit="layer") if slow else None, **params)
@@ -133,13 +132,15 @@ def workload_params(args: argparse.Namespace) -> dict[str, Any]:
 
 def print_result(result: SimResult, fmt: str = "table", *, title: str | None = None, all_columns: bool = False,
                  file: Any = None) -> None:
-    """The per-layer table and the totals in ``fmt`` (csv: the per-layer table only)."""
+    """The per-layer table and the totals in ``fmt`` (csv: the per-layer table only, every column, as
+    ``--out x.csv`` writes it; json: every column too; table: the summary set unless ``all_columns``)."""
     import sys
 
     from acceldse.commands.common import print_csv, print_json, print_table
 
     out = file or sys.stdout
-    layers = result.layers if all_columns else result.layers[[c for c in TABLE_COLUMNS if c in result.layers]]
+    whole = all_columns or fmt != "table"
+    layers = result.layers if whole else result.layers[[c for c in TABLE_COLUMNS if c in result.layers]]
     totals = result.totals
     totals = totals[[c for c in TOTAL_COLUMNS if c in totals]]
     if fmt == "json":

@@ -103,7 +103,10 @@ def add_parser(subparsers: Any) -> None:
         description="Run the parts alone and sharing the hardware's closest off-chip link on the one engine, "
                     "and report each part's cycles both ways and the contention.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    system.add_argument("--hardware", default="tpu-hbm-like", help="hardware preset or YAML (default tpu-hbm-like)")
+    from acceldse.simulator.specs.presets import kind_help  # preset names only: no numba, no pandas
+
+    system.add_argument("--hardware", default="tpu-hbm-like",
+                        help=f"{kind_help('systolic')} or a YAML spec (default tpu-hbm-like)")
     system.add_argument("--link-bw", type=float, default=None, metavar="B",
                         help="the link's bandwidth each way, bytes/cycle (default: the hardware's)")
     system.add_argument("--cores", type=int, default=1, help="arrays running the systolic layer (default 1)")

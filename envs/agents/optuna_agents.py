@@ -109,6 +109,9 @@ class GeneticAgent(OptunaAgent):
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {"population_size": (2, 10**6), "mutation_prob": (0.0, 1.0),
                                                         "crossover_prob": (0.0, 1.0), "swapping_prob": (0.0, 1.0)}
     LOTTERY: ClassVar[dict[str, list[Any]]] = {"population_size": [16, 32, 64], "mutation_prob": [0.05, 0.2]}
+    ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"Mapping-v0": {"population_size": 8}}
+    """Mapping-v0 splits the budget over one search per distinct layer (tens of evaluations each): a
+    generation of 32 would never be followed by a second (benchmarks/bench_mapping_agents.py)."""
 
     def sampler(self, seed: int) -> Any:
         from optuna.samplers import NSGAIISampler

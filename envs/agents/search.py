@@ -118,6 +118,8 @@ class AntColony(AskTellAgent):
                                                         "alpha": (0.0, 100.0), "elite": (0.0, 1.0),
                                                         "deposit": (0.0, 1e9)}
     LOTTERY: ClassVar[dict[str, list[Any]]] = {"ants": [8, 16, 32], "evaporation": [0.05, 0.2]}
+    ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"Mapping-v0": {"ants": 4}}
+    """Mapping-v0: one search per distinct layer with tens of evaluations each, so small generations."""
 
     def start(self, space: DesignSpace, budget: int, seed: int) -> None:
         self.space, self.rng = space, np.random.default_rng(seed)

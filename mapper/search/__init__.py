@@ -50,6 +50,23 @@ class SearchResult:
     front: list[tuple[int, float, MappingArrays]] = field(default_factory=list)
 
 
+def method_options(method: str) -> list[str]:
+    """The keyword options a search method takes (``population`` for ``ga`` ...)."""
+    import inspect
+
+    return [p.name for p in inspect.signature(METHODS[method]).parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+
+def check_options(method: str, options: dict[str, object]) -> None:
+    """Refuse an option the method does not take, naming it and the ones it takes (not a ``TypeError``)."""
+    accepted = method_options(method)
+    for name in options:
+        if name not in accepted:
+            raise SpecError(f"not an option of search method {method!r}", source=name, value=options[name],
+                            accepted=(", ".join(accepted) or "no option") + " (a zoo workload's own parameters, "
+                            "e.g. seq_len, are taken by acceldse.map for that workload)")
+
+
 def run_search(space: MappingSpace, method: str = "hybrid", objective: str = "edp", budget: int = 20_000,
                seed: int | None = 0, **options: object) -> SearchResult:
     """Search ``space``. ``budget`` caps evaluations (exhaustive: ``None`` or <= 0 means all).
@@ -61,6 +78,7 @@ def run_search(space: MappingSpace, method: str = "hybrid", objective: str = "ed
     if key not in METHODS:
         raise SpecError("unknown search method", source="search", value=method, accepted=" | ".join(METHODS))
     obj = check_objective(objective)
+    check_options(key, options)
     if key != "exhaustive" and (not isinstance(budget, int) or budget < 1):
         raise SpecError("budget must be a positive integer", source="budget", value=budget,
                         accepted="an integer >= 1 (evaluations)")
@@ -89,5 +107,6 @@ def run_search(space: MappingSpace, method: str = "hybrid", objective: str = "ed
     return SearchResult(key, obj, seed, front[i][2], front[i][0], front[i][1], edp[i], used, ev.valid, front)
 
 
-__all__ = ["METHODS", "OBJECTIVES", "Evaluator", "SearchResult", "count_space", "enumerate_space", "pareto_mask",
+__all__ = ["METHODS", "OBJECTIVES", "Evaluator", "SearchResult", "check_options", "count_space", "enumerate_space",
+           "method_options", "pareto_mask",
            "run_search", "score"]

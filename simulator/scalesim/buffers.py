@@ -32,6 +32,8 @@ RB_TRIGGERS = 4     # windows completed during the run
 RB_FIRST = 5        # cycle of the first request
 RB_SEEN = 6         # 1 once a request was seen
 RB_LAST_TRIG = 7    # cycle of the last window completion
+RB_SAME_CYCLE = 8   # 1 once two windows completed in one cycle (SCALE-Sim then divides by zero)
+RB_SIZE = 9
 
 
 @njit(cache=True)
@@ -59,6 +61,9 @@ def read_buffer_row(state: np.ndarray, last_window: np.ndarray, addrs: np.ndarra
             elems = 0
             set_id += 1
             if set_id % SETS_PER_WINDOW == 0:
+                if state[RB_TRIGGERS] > 0 and state[RB_LAST_TRIG] == cycle:
+                    # the next prefetch (or the final one) spans last_end - last_start + 1 = 0 cycles
+                    state[RB_SAME_CYCLE] = 1
                 state[RB_TRIGGERS] += 1
                 state[RB_LAST_TRIG] = cycle
                 win = set_id // SETS_PER_WINDOW

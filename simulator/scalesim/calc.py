@@ -308,6 +308,11 @@ def scalesim_layer(*, ifmap_h: int, ifmap_w: int, filter_h: int, filter_w: int, 
     out_i, out_f = _run_kernel(args, if_lw, fi_lw, uargs, _lines_capacity(valid_writes, ofmap_words, drain_bw),
                                valid_writes, user)
     res = [int(x) for x in out_i]
+    if res[kern.R_READ_DIV_ZERO]:
+        raise SpecError("SCALE-Sim 3.0.0 crashes on this layer: a read buffer completes two prefetch windows in one "
+                        "cycle and its next prefetch divides by zero (ZeroDivisionError)", source=_SOURCE,
+                        key="ifmap_sram_kb/filter_sram_kb", value=(vals["ifmap_sram_kb"], vals["filter_sram_kb"]),
+                        accepted="larger ifmap/filter SRAMs or a narrower demand row (array, BlockSize)")
     if user:
         if ub.crashes():
             raise SpecError("SCALE-Sim 3.0.0 crashes on this layer in USER mode (its fetch "

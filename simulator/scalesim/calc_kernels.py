@@ -19,6 +19,8 @@ from numba import njit
 
 from acceldse.simulator.scalesim.buffers import (
     RB_COUNT,
+    RB_SAME_CYCLE,
+    RB_SIZE,
     SETS_PER_WINDOW,
     read_buffer_dram_window,
     read_buffer_row,
@@ -50,7 +52,8 @@ R_FI_SRAM_START = 14
 R_FI_SRAM_STOP = 15
 R_OF_SRAM_START = 16
 R_OF_SRAM_STOP = 17
-N_RESULTS = 18
+R_READ_DIV_ZERO = 18  # 1 when a read buffer completed two windows in one cycle: SCALE-Sim crashes
+N_RESULTS = 19
 
 
 
@@ -161,6 +164,7 @@ def store_results(out_int: np.ndarray, rows: int, stalls: int, out_cycle: int, i
     out_int[R_OF_DRAM_STOP] = wb[7]
     for i in range(6):  # ifmap, filter, ofmap SRAM (first, last) cycles
         out_int[R_IF_SRAM_START + i] = spans[i]
+    out_int[R_READ_DIV_ZERO] = max(ifs[RB_SAME_CYCLE], fis[RB_SAME_CYCLE])
 
 
 @njit(cache=True)
@@ -219,8 +223,8 @@ def simulate_layer_calc(dataflow: int, m_dim: int, n_dim: int, k_dim: int, ofmap
         woff = woff[kmap]
     ibuf = np.empty(max(ar, ac, opt_blocks * opt_block), dtype=np.int64)
     fbuf = np.empty(max(ar, ac), dtype=np.int64)
-    ifs = np.zeros(8, dtype=np.int64)
-    fis = np.zeros(8, dtype=np.int64)
+    ifs = np.zeros(RB_SIZE, dtype=np.int64)
+    fis = np.zeros(RB_SIZE, dtype=np.int64)
     wb = np.zeros(8, dtype=np.int64)
     wb[0] = ofmap_words
     wb[6] = np.int64(1) << 62

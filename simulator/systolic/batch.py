@@ -22,7 +22,7 @@ import pandas as pd
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.result import SUM_COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator
-from acceldse.simulator.systolic.hardware import HardwareArrays, Hw
+from acceldse.simulator.systolic.hardware import HardwareArrays
 from acceldse.simulator.systolic.kernels import COUNT_FIELDS, DATAFLOW_IDS, N_OUT, OUT_FIELDS, Case, Out
 from acceldse.simulator.systolic.layer_kernels import N_BYTES, N_CASE, N_VECTOR, Bytes, evaluate_network
 from acceldse.workloads.layer import Layer
@@ -140,7 +140,6 @@ def lowered_counts(nc: NetworkCases, hw: HardwareArrays) -> tuple[np.ndarray, np
     if len(matrix) > 1:
         unique, inverse = unique_rows(np.ascontiguousarray(matrix).view(np.int64))
         matrix = unique.view(np.float64)
-    check_core_folds(nc, matrix)
     n = len(nc.mac_cases) + len(nc.vectors)
     counts = np.zeros((len(matrix), n, N_OUT))
     energy = np.zeros((len(matrix), n, N_BYTES))
@@ -148,31 +147,6 @@ def lowered_counts(nc: NetworkCases, hw: HardwareArrays) -> tuple[np.ndarray, np
     if inverse is not None:
         counts, energy = counts[inverse], energy[inverse]
     return counts, energy
-
-
-MAX_CORE_FOLDS = 1 << 26
-"""Most folds of one layer on a multi-core design: its folds are dealt to the cores one by one
-(16 bytes of schedule each, 1 GiB at the limit); a single-core design has no such limit."""
-
-
-def check_core_folds(nc: NetworkCases, matrix: np.ndarray) -> None:
-    """Refuse, before any allocation, a layer whose per-fold schedule on a multi-core design of
-    ``matrix`` (``Hw`` rows) would exceed ``MAX_CORE_FOLDS``."""
-    multi = matrix[matrix[:, Hw.CORES] > 1]
-    if not len(multi) or not len(nc.mac_cases):
-        return
-    c = nc.mac_cases
-    rows, cols = multi[:, Hw.ROWS][:, None].astype(np.int64), multi[:, Hw.COLS][:, None].astype(np.int64)
-    folds = c[:, Case.GROUPS][None, :] * -(-c[:, Case.SR][None, :] // rows) * -(-c[:, Case.SC][None, :] // cols)
-    worst = int(folds.max())
-    if worst > MAX_CORE_FOLDS:
-        from acceldse.workloads.errors import SpecError
-
-        raise SpecError(f"a layer has {worst:,} folds on a {int(multi[0, Hw.CORES])}-core design; timing its folds "
-                        f"dealt to the cores needs {worst * 16 / 2**30:.1f} GiB, more than the limit of "
-                        f"{MAX_CORE_FOLDS:,} folds", source="workload", value=worst,
-                        accepted="a smaller layer, a larger array, or a single-core design (timed without "
-                                 "walking its folds)")
 
 
 def layer_counts(nc: NetworkCases, hw: HardwareArrays) -> np.ndarray:
@@ -282,8 +256,7 @@ def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> 
     return pd.DataFrame(columns)
 
 
-__all__ = ["LAYER_COLUMNS", "MAX_CORE_FOLDS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "check_core_folds",
-           "elem_bytes", "finish",
+__all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "elem_bytes", "finish",
            "hardware_arrays", "layer_counts", "layer_frame", "lower_layer", "lower_vector", "lowered_counts",
            "network_cases", "network_layer_arrays", "network_totals", "sparse_shape", "totals_from_arrays",
            "utilization"]

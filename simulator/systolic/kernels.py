@@ -335,9 +335,32 @@ def runs_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_
     state = np.zeros(5, dtype=np.int64)
     latency = c[Case.DRAM_LATENCY_CYCLES]
     _groups(state, loads, writes, per_fold, latency, col_folds(c), row_folds(c), c[Case.GROUPS])
+    return _drain(state, latency)
+
+
+@njit(cache=True)
+def _drain(state: np.ndarray, latency: int) -> int:
+    """The end of a fold sequence whose ``_fold_step`` state is ``state``: the last two folds' outputs written."""
     ch = max(state[0], state[2]) + state[4]
     ch = max(ch, state[1]) + state[3]
     return max(state[1], ch + (latency if state[3] + state[4] > 0 else 0))
+
+
+@njit(cache=True)
+def chunk_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, read_bw: float,
+                 write_bw: float, start: int, stop: int) -> int:
+    """``double_buffer_cycles`` of folds ``start:stop`` of case ``c``'s fold sequence (execution order),
+    each fold's DRAM bytes taken from its class (``fold_classes``): no per-fold array, so memory does not
+    grow with the fold count (what a core's chunk of a multi-core layer needs)."""
+    fr_n, fc_n = row_folds(c), col_folds(c)
+    latency = c[Case.DRAM_LATENCY_CYCLES]
+    state = np.zeros(5, dtype=np.int64)
+    for f in range(start, stop):
+        ci = fold_class((f // fr_n) % fc_n, fc_n)
+        ri = fold_class(f % fr_n, fr_n)
+        _fold_step(state, _ceil_div(load_cls[ci, ri], read_bw), _ceil_div(write_cls[ci, ri], write_bw), per_fold,
+                   latency)
+    return _drain(state, latency)
 
 
 @njit(cache=True)

@@ -28,10 +28,9 @@ from acceldse.simulator.systolic.kernels import (
     Case,
     Out,
     case_folds,
-    double_buffer_cycles,
+    chunk_cycles,
     fold_classes,
     fold_cycles,
-    fold_traffic,
     runs_cycles,
 )
 
@@ -114,20 +113,18 @@ def chunk_start(folds: int, cores: int, core: int) -> int:
 
 
 @njit(cache=True)
-def _cores(c: np.ndarray, per_fold: int, cores: int, read_bw: float, write_bw: float) -> tuple[int, int]:
+def _cores(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, cores: int, read_bw: float,
+           write_bw: float) -> tuple[int, int]:
     """(cycles, folds of the chunk that finishes last) with the folds dealt to ``cores`` arrays, each
-    running its chunk with the whole off-chip link (the first chunk on a tie)."""
+    running its chunk with the whole off-chip link (the first chunk on a tie); ``load_cls``,
+    ``write_cls``: the case's fold-class bytes (``fold_classes``)."""
     n = case_folds(c)
-    load = np.empty(n)
-    write = np.empty(n)
-    fold_traffic(c, load, write, np.zeros(N_OUT))
     total, critical = 0, 0
     for core in range(cores):
         start, stop = chunk_start(n, cores, core), chunk_start(n, cores, core + 1)
         if stop <= start:
             continue
-        end = double_buffer_cycles(load[start:stop], write[start:stop], per_fold, read_bw, write_bw,
-                                   c[Case.DRAM_LATENCY_CYCLES])
+        end = chunk_cycles(c, load_cls, write_cls, per_fold, read_bw, write_bw, start, stop)
         if end > total:
             total, critical = end, stop - start
     return total, critical
@@ -145,7 +142,7 @@ def mac_layer(c: np.ndarray, hw: np.ndarray, o: np.ndarray, load_cls: np.ndarray
     if cores == 1:
         total = runs_cycles(c, load_cls, write_cls, per_fold, read_bw, write_bw)
     else:
-        total, critical = _cores(c, per_fold, cores, read_bw, write_bw)
+        total, critical = _cores(c, load_cls, write_cls, per_fold, cores, read_bw, write_bw)
         o[Out.COMPUTE_CYCLES] = critical * array_fold
     o[Out.TOTAL_CYCLES] = total + int(hw[Hw.SRAM_LATENCY_CYCLES])
 

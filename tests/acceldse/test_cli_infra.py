@@ -180,6 +180,7 @@ def test_broken_pipe_is_quiet() -> None:
 @pytest.mark.parametrize(("kwargs", "argv", "name"), [
     ({"fidelity": "event", "max_work": 1}, ["--fidelity", "event", "--max-work", "1"], "max_work"),
     ({"dataflow": "zz"}, ["--dataflow", "zz"], "dataflow"),
+    ({"max_work": 5}, ["--max-work", "5"], "max_work"),  # the analytical model is never limited
 ])
 def test_the_api_names_arguments_and_the_cli_their_flags(kwargs, argv, name, capsys) -> None:
     """A lower layer's error names the Python argument; the CLI shows the flag that set it."""

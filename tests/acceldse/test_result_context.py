@@ -49,6 +49,8 @@ def test_map_takes_workload_parameters_and_spells_utilization_once() -> None:
     assert repr(best).startswith("NetworkMapping: bert_base (batch=1, seq_len=64")
     with pytest.raises(SpecError, match="seq_len"):
         acceldse.map("bert_base", "simple_ws_32x32", params={"seq_len": 0}, budget=30)
+    with pytest.raises(SpecError, match=r"^seq_len: not an option of search method 'ga'.*population"):
+        acceldse.map("resnet18", "simple_ws_32x32", seq_len=512, budget=30)  # resnet18 takes no seq_len
 
 
 def test_python_errors_name_python_arguments_and_the_cli_its_flags(tmp_path: Path,
@@ -82,3 +84,19 @@ def test_results_tables_fit_100_columns(tmp_path: Path, capsys: pytest.CaptureFi
         assert main(["results", str(store), *flags]) == 0
         lines = capsys.readouterr().out.splitlines()
         assert max(map(len, lines[1:])) <= 100 and any("energy_pj" in line for line in lines)  # [0]: title, a path
+
+
+def test_csv_on_stdout_has_the_columns_of_the_saved_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+
+    out = tmp_path / "r.csv"
+    assert main(["simulate", "--workload", "alexnet", "--dataflow", "all", "--format", "csv", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == out.read_text().splitlines()[0]  # one header: every column
+
+
+def test_a_layer_mapping_shows_its_header_and_loop_nest() -> None:
+    best = acceldse.map("alexnet", "simple_ws_32x32", layer="conv2", search="random", budget=50)
+    text = repr(best)
+    assert text.startswith("LayerMapping: conv2 (conv, 223,948,800 MACs) on simple_ws_32x32, random search")
+    assert "<< Compute >>" in text and "Hierarchy(" not in text + best._repr_html_()

@@ -100,3 +100,21 @@ def test_vector_reward_is_minus_log2_of_each_pareto_metric(env_id: str, kwargs: 
     assert res.hypervolume is not None and res.hypervolume >= 0
     with pytest.raises(SpecError, match="one number per agent"):
         make_env("MultiAgentDesign", {"reward": "vector"})
+
+
+def test_agents_take_their_per_env_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+    from acceldse.envs.agents import AGENTS, make_agent
+
+    assert main(["explore", "--list-agents"]) == 0
+    assert "on Mapping-v0: population_size=8" in capsys.readouterr().out  # documented where agents are listed
+
+    assert make_agent("ga", env_id="acceldse/Mapping-v0").hparams["population_size"] == 8
+    assert make_agent("aco", env_id="Mapping-v0").hparams["ants"] == 4
+    assert make_agent("ga", env_id="acceldse/AcceleratorDesign-v0").hparams["population_size"] == 32
+    assert make_agent("ga", env_id="Mapping-v0", population_size=16).hparams["population_size"] == 16  # explicit wins
+    for cls in AGENTS.values():  # every per-env default names a real env and a real hyper-parameter
+        for env_id, overrides in cls.ENV_DEFAULTS.items():
+            assert f"acceldse/{env_id}" in __import__("acceldse").envs.ENV_IDS and set(overrides) <= set(cls.HPARAMS)
+    res = explore("Mapping-v0", "aco", 16, seed=0, env_kwargs={"workload": "alexnet"})
+    assert res.hparams["ants"] == 4  # what the run used is what it reports (and logs)

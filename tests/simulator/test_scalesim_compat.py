@@ -128,7 +128,7 @@ def test_read_buffer_kernel_matches_scalesim_class() -> None:
         peer.set_params(backing_buf_obj=read_port(), total_size_bytes=size_bytes, word_size=1,
                         active_buf_frac=0.5, backing_buf_default_bw=10)
         items = size_bytes // 100
-        state = np.zeros(8, dtype=np.int64)
+        state = np.zeros(kern.RB_SIZE, dtype=np.int64)
         last = np.full(universe, -1, dtype=np.int32)
         rows = rng.integers(-1, universe, size=(3000, 6))
         rows[:4] = -1  # the first request arrives late

@@ -226,3 +226,22 @@ def test_cli_compat_with_a_sparse_cfg(tmp_path: Path, capsys: pytest.CaptureFixt
     values = dict(zip(header.split(","), row.split(","), strict=True))
     assert values["total_cycles"] == "2527" and float(values["filter_metadata_words"]) == 1024.0
     assert set(values) <= set(COLUMNS)
+
+
+def test_two_windows_in_one_cycle_crash_is_refused(tmp_path: Path) -> None:
+    """OptimizedMapping on 128 rows with BlockSize 64 streams wide ifmap rows: a 1 KB read buffer then
+    completes two prefetch windows in one cycle and SCALE-Sim divides by zero (run live here); compat
+    refuses exactly that layer and runs it with a larger buffer, as SCALE-Sim does."""
+    pytest.importorskip("scalesim")
+    from tests.peers.scalesim_runner import PeerLayer, PeerSparsity, run_scalesim_layers
+
+    layer = PeerLayer(14, 21, 4, 2, 6, 21, 1, sparsity=(1, 3))
+    args = dict(array_rows=128, array_cols=128, filter_sram_kb=2, ofmap_sram_kb=1, dataflow="ws")
+    with pytest.raises(ZeroDivisionError):
+        run_scalesim_layers([layer], out_dir=tmp_path, sparsity=PeerSparsity("csc", True, 64, 63), ifmap_sram_kb=1,
+                            **args)  # type: ignore[arg-type]
+    ours = dict(ifmap_h=14, ifmap_w=21, filter_h=4, filter_w=2, channels=6, num_filters=21, stride=1, ratio=(1, 3),
+                sparsity=ScaleSimSparsity("csc", True, 64, 63), **args)
+    with pytest.raises(SpecError, match="two prefetch windows in one cycle"):
+        scalesim_layer(ifmap_sram_kb=1, **ours)  # type: ignore[arg-type]
+    assert scalesim_layer(ifmap_sram_kb=64, **ours).total_cycles == 601  # type: ignore[arg-type]

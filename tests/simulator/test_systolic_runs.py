@@ -13,10 +13,13 @@ from acceldse.simulator.systolic.kernels import (
     OUT_FIELDS,
     Case,
     Out,
+    case_folds,
+    chunk_cycles,
     double_buffer_cycles,
     evaluate_cases,
     evaluate_cases_paced,
     evaluate_cases_runs,
+    fold_classes,
     fold_traffic,
 )
 from acceldse.simulator.systolic.model import build_case
@@ -81,3 +84,28 @@ def test_retimed_runs_equal_the_fold_recurrence(sr, sc, t, groups, rows, cols, d
     paced = np.zeros((1, len(OUT_FIELDS)))
     evaluate_cases_paced(case, np.array([per_fold]), bw, bw, paced)
     assert paced[0, Out.TOTAL_CYCLES] == double_buffer_cycles(load, write, per_fold, bw, bw, latency)
+
+
+@settings(max_examples=150, deadline=None)
+@given(sr=st.integers(1, 600), sc=st.integers(1, 300), t=st.integers(1, 500), groups=st.integers(1, 5),
+       rows=st.sampled_from([1, 3, 8, 32]), cols=st.sampled_from([1, 4, 7, 16]), dataflow=st.integers(0, 2),
+       caps=st.tuples(*[st.integers(1, 1 << 15)] * 3), latency=st.integers(0, 300),
+       bw=st.tuples(st.floats(0.5, 64.0), st.floats(0.5, 64.0)), cut=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+       per_fold=st.integers(1, 500))
+def test_chunk_cycles_equals_walking_the_chunk(sr, sc, t, groups, rows, cols, dataflow, caps, latency, bw, cut,
+                                               per_fold) -> None:
+    """A core's chunk of a multi-core layer, timed from the fold classes (no per-fold array), equals
+    ``double_buffer_cycles`` over the same slice of ``fold_traffic``'s per-fold bytes."""
+    values = {"sr": sr, "sc": sc, "t": t, "groups": groups, "rows": rows, "cols": cols, "dataflow": dataflow,
+              "in_bytes_unique": sr * t // 3 + 1, "w_bytes_unique": sc * t, "in_cap_bytes": caps[0],
+              "w_cap_bytes": caps[1], "out_cap_bytes": caps[2], "in_elem_bytes": 1, "w_elem_bytes": 1,
+              "out_elem_bytes": 1, "dram_latency_cycles": latency, "macs": sr * sc * t * groups}
+    c = np.array([values.get(f, 0) for f in CASE_FIELDS], dtype=np.int64)
+    folds = int(case_folds(c))
+    load, write = np.empty(folds), np.empty(folds)
+    fold_traffic(c, load, write, np.zeros(len(OUT_FIELDS)))
+    load_cls, write_cls = np.zeros((3, 3)), np.zeros((3, 3))
+    fold_classes(c, load_cls, write_cls, np.zeros(len(OUT_FIELDS)))
+    start, stop = sorted(int(x * folds) for x in cut)
+    want = double_buffer_cycles(load[start:stop], write[start:stop], per_fold, *bw, latency)
+    assert chunk_cycles(c, load_cls, write_cls, per_fold, *bw, start, stop) == want
