@@ -27,7 +27,7 @@ ENV_IDS: dict[str, str] = {
 """Registered id -> entry point."""
 
 ENV_SUMMARIES: dict[str, str] = {
-    "acceldse/AcceleratorDesign-v0": "systolic array, SRAM, DRAM bandwidth, dataflow and clock for one workload",
+    "acceldse/AcceleratorDesign-v0": "systolic array, SRAM, DRAM bandwidth, dataflow, clock for a workload (or a set)",
     "acceldse/FpgaDesign-v0": "per-layer folding and partition cuts of a layer-pipelined FPGA design",
     "acceldse/Mapping-v0": "tiling, loop order and bypass of each distinct layer on a memory hierarchy",
     "acceldse/CoExploration-v0": "CNNs for several tasks and a heterogeneous ASIC of sub-accelerators (NASAIC)",

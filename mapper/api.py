@@ -60,6 +60,22 @@ class LayerMapping:
     search: SearchResult
     reused_from: str = ""
 
+    def _header(self) -> str:
+        found = "no legal mapping" if self.cost is None else (
+            f"{self.cost.cycles:,} cycles, {self.cost.energy_pj:,.4g} pJ, "
+            f"utilization {self.layer.macs / (self.cost.cycles * self.hierarchy.num_macs):.3g}")
+        return (f"{self.layer.name} ({self.layer.op}, {self.layer.macs:,} MACs) on {self.hierarchy.name}, "
+                f"{self.search.method} search, {self.search.evaluations:,} evaluations: {found}")
+
+    def __repr__(self) -> str:
+        return f"LayerMapping: {self._header()}" + (f"\n{self.loop_nest()}" if self.mapping is not None else "")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        body = f"<pre>{escape(self.loop_nest())}</pre>" if self.mapping is not None else ""
+        return f"<p><b>LayerMapping</b>: {escape(self._header())}</p>{body}"
+
     def row(self) -> dict[str, Any]:
         c = self.cost
         return {

@@ -5,7 +5,9 @@ A ``LoopConstraint`` binds one level's temporal loops or spatial fan-out, in the
 * ``factors``: ``{dim: f}`` -- that level's loop over ``dim`` has exactly factor ``f`` (1: no loop
   there); dims not named are free, as in Timeloop;
 * ``permutation`` (temporal): dims innermost first; they sit innermost at that level in that
-  order, the other dims above them in any order;
+  order, the other dims above them in any order; ``outer`` (Timeloop's ranks after ``_``): dims
+  that sit outermost, innermost first. As in Timeloop's mapper, the innermost level's order is
+  not constrained (it does not change any count);
 * ``x_dims`` / ``y_dims`` (spatial): the only dims that may be unrolled on each axis of that
   level's fan-out (Timeloop's ``permutation`` + ``split``); ``None`` leaves an axis free.
 
@@ -31,6 +33,7 @@ class LoopConstraint:
     kind: str
     factors: dict[str, int] = field(default_factory=dict)
     permutation: tuple[str, ...] = ()
+    outer: tuple[str, ...] = ()
     x_dims: frozenset[str] | None = None
     y_dims: frozenset[str] | None = None
 
@@ -39,7 +42,7 @@ class LoopConstraint:
         if self.kind not in ("temporal", "spatial"):
             raise SpecError("unknown constraint kind", source=where, key="kind", value=self.kind,
                             accepted="temporal, spatial")
-        for d in (*self.factors, *self.permutation, *(self.x_dims or ()), *(self.y_dims or ())):
+        for d in (*self.factors, *self.permutation, *self.outer, *(self.x_dims or ()), *(self.y_dims or ())):
             if d not in DIMS:
                 raise SpecError("unknown dim", source=where, value=d, accepted=", ".join(DIMS))
         for d, f in self.factors.items():

@@ -186,7 +186,7 @@ class MappingSpace:
         where = f"layer {self.layer.name!r} on {self.hierarchy.name!r}"
         pinned: list[list[tuple[int, int]]] = [[] for _ in DIMS]
         forbidden: list[set[int]] = [set() for _ in DIMS]
-        self.permutations: list[tuple[int, list[int]]] = []
+        self.permutations: list[tuple[int, list[int], list[int]]] = []
         for c in constraints:
             if c.level not in [lv.name for lv in self.hierarchy.levels]:
                 raise SpecError("constraint on an unknown level", source=where, key=c.level,
@@ -200,8 +200,9 @@ class MappingSpace:
                             raise SpecError("a temporal factor on a level that keeps nothing", source=where,
                                             key=f"{c.level}.{d}", value=f)
                         pinned[DIMS.index(d)].append((lvl, f))
-                if c.permutation:
-                    self.permutations.append((lvl, [DIMS.index(d) for d in c.permutation]))
+                if (c.permutation or c.outer) and lvl < n - 1:   # innermost order: canonical, as in Timeloop
+                    self.permutations.append((lvl, [DIMS.index(d) for d in c.permutation],
+                                              [DIMS.index(d) for d in c.outer]))
                 continue
             x, y = n + lvl, 2 * n + lvl
             for i, d in enumerate(DIMS):
@@ -237,14 +238,17 @@ class MappingSpace:
         return pins
 
     def fix_orders(self, order: np.ndarray) -> np.ndarray:
-        """``order`` [B, L, 8] with each constrained permutation applied (its dims innermost, in order)."""
+        """``order`` [B, L, 8] with each constrained permutation applied (its dims innermost, in order;
+        its ``outer`` dims outermost)."""
         if not self.permutations:
             return order
         order = order.copy()
-        for lvl, perm in self.permutations:
+        for lvl, perm, outer in self.permutations:
             priority = np.argsort(order[:, lvl, :], axis=1).astype(np.float64)
             for i, d in enumerate(perm):
                 priority[:, d] = 8 + len(perm) - i
+            for i, d in enumerate(outer):
+                priority[:, d] = -1 - i
             order[:, lvl, :] = np.argsort(priority, axis=1, kind="stable")
         return order
 

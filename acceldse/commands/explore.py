@@ -107,6 +107,8 @@ def _list_agents() -> int:
     for name, cls in AGENTS.items():
         hp = ", ".join(f"{k}={v}" for k, v in cls.HPARAMS.items()) or "(none)"
         print(f"{name:8} {hp}")
+        for env_id, overrides in cls.ENV_DEFAULTS.items():
+            print(f"{'':8}   on {env_id}: " + ", ".join(f"{k}={v}" for k, v in overrides.items()))
     return 0
 
 

@@ -307,7 +307,7 @@ def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: st
         raise SpecError("constraints must list targets", source=source, key="targets", value=targets)
     for i, c in enumerate(targets):
         if not isinstance(c, dict) or c.get("type") not in ("bypass", "datatype", "dataspace") \
-                or c.get("target") not in keeps:
+                or not isinstance(c.get("target"), str) or c["target"] not in keeps:
             skipped.append(f"{c.get('type') if isinstance(c, dict) else c} on "
                            f"{c.get('target') if isinstance(c, dict) else '?'}")
             continue
@@ -324,7 +324,7 @@ def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: st
                 raise SpecError("must list tensors", source=source, key=f"targets[{i}].{field_name}", value=names,
                                 accepted=", ".join(tensors))
             for t in names:
-                if t not in tensors:
+                if not isinstance(t, str) or t not in tensors:
                     raise SpecError("unknown tensor", source=source, key=f"targets[{i}].{field_name}", value=t,
                                     accepted=", ".join(tensors))
                 ds = tensors[t]

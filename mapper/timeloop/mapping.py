@@ -167,14 +167,15 @@ def loop_constraints(targets: Any, dims: dict[str, str], level_names: set[str], 
                      source: str) -> tuple[list[LoopConstraint], list[str]]:
     """Timeloop's ``temporal`` / ``spatial`` constraint targets -> ``LoopConstraint`` s over the
     kernel's dims (``dims``: the problem's rank -> dim). Factor 0 (the rest) and residual factors
-    leave the rank free; ``permutation`` is innermost first; a spatial ``permutation`` + ``split``
-    puts its first ``split`` ranks on X, the rest on Y (ranks it leaves out: either). Returns the
+    leave the rank free; ``permutation`` is innermost first (ranks after a ``_`` outermost); a
+    spatial ``permutation`` + ``split`` puts its first ``split`` ranks on X, the rest on Y (ranks
+    it leaves out: either; without ``split`` Timeloop's mapper picks it: either axis). Returns the
     constraints and, as text, what is not applied (other fields, a ``split`` that is not a number)."""
     out: list[LoopConstraint] = []
     skipped: list[str] = []
     for i, c in enumerate(targets if isinstance(targets, list) else []):
         if not isinstance(c, dict) or c.get("type") not in ("temporal", "spatial") \
-                or c.get("target") not in level_names:
+                or not isinstance(c.get("target"), str) or c["target"] not in level_names:
             continue
         key = f"targets[{i}]"
         level, kind = c["target"], c["type"]
@@ -199,25 +200,31 @@ def loop_constraints(targets: Any, dims: dict[str, str], level_names: set[str], 
             elif int(m.group(2)) > 0 and m.group(4) is None:  # type: ignore[union-attr]
                 factors[dims[rank]] = int(m.group(2))  # type: ignore[union-attr]
         raw = c.get("permutation") or ""
-        ranks = [str(r).strip() for r in (raw if isinstance(raw, list) else list(str(raw))) if str(r).strip()]
+        ranks = [str(r).strip() for r in (raw if isinstance(raw, list) else list(str(raw).split("#")[0]))
+                 if str(r).strip()]
         for rank in ranks:
-            if rank not in dims:
+            if rank not in dims and rank != "_":
                 raise SpecError("constraint on a rank the problem does not have", source=source,
                                 key=f"{key}.permutation", value=rank, accepted=", ".join(dims))
-        perm = tuple(dims[r] for r in ranks)
+        cut = ranks.index("_") if "_" in ranks else len(ranks)   # Timeloop: prefix (innermost) _ suffix (outermost)
+        perm = tuple(dims[r] for r in ranks[:cut])
+        outer = tuple(dims[r] for r in ranks[cut + 1:])
         extra = sorted(set(c) - _LOOP_FIELDS)
         skipped += [f"{name} on {level}" for name in extra]
         if kind == "temporal":
-            out.append(LoopConstraint(level, kind, factors, permutation=perm))
+            out.append(LoopConstraint(level, kind, factors, permutation=perm, outer=outer))
             continue
-        split = c.get("split", len(perm))
-        if perm and (isinstance(split, bool) or not isinstance(split, int)):
+        split = c.get("split")
+        if split is not None and (isinstance(split, bool) or not isinstance(split, int)):
             skipped.append(f"split on {level}")
-            perm = ()
-        rest = frozenset(d for d in dims.values() if d not in perm)
-        x = frozenset(perm[:split]) | rest if perm else None
-        y = frozenset(perm[split:]) | rest if perm else None
-        out.append(LoopConstraint(level, kind, factors, x_dims=x, y_dims=y))
+            split = None
+        spatial = perm + outer
+        if split is None or not spatial:   # no split: Timeloop's mapper chooses it (either axis)
+            out.append(LoopConstraint(level, kind, factors))
+            continue
+        rest = frozenset(d for d in dims.values() if d not in spatial)
+        out.append(LoopConstraint(level, kind, factors, x_dims=frozenset(spatial[:split]) | rest,
+                                  y_dims=frozenset(spatial[split:]) | rest))
     return out, skipped
 
 

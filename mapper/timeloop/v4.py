@@ -287,7 +287,10 @@ def _walk(nodes: Any, state: dict[str, Any], local: list[dict[str, Any]], target
         if not isinstance(name, str) or not name:
             raise SpecError("a node needs a name", source=source, key=f"{where}.name", value=name)
         scope = {**variables, **state["inherited"]}
-        attrs = _attributes(node.get("attributes") or {}, scope)
+        raw_attrs = node.get("attributes") or {}
+        if not isinstance(raw_attrs, dict):
+            raise SpecError("attributes must be a mapping", source=source, key=f"{where}.attributes", value=raw_attrs)
+        attrs = _attributes(raw_attrs, scope)
         constraints = node.get("constraints") or {}
         if not isinstance(constraints, dict):
             raise SpecError("constraints must be a mapping", source=source, key=f"{where}.constraints")
@@ -296,8 +299,7 @@ def _walk(nodes: Any, state: dict[str, Any], local: list[dict[str, Any]], target
             state["inherited"] = {**state["inherited"], **attrs}
             spatial = node.get("spatial") or {}
             if spatial:
-                sx = int(evaluate(spatial.get("meshX", 1), scope))
-                sy = int(evaluate(spatial.get("meshY", 1), scope))
+                sx, sy = _mesh(spatial, scope, source=source, key=f"{where}.spatial")
                 dummy = f"inter_{name}_spatial"
                 local.append({"name": f"{dummy}[1..{mx * my}]", "class": "dummy_storage",
                               "attributes": {**_STORAGE_DEFAULTS, "meshX": mx, "meshY": my}})
@@ -316,8 +318,8 @@ def _walk(nodes: Any, state: dict[str, Any], local: list[dict[str, Any]], target
                 raise SpecError("spatial constraints on a component's own fan-out are not read", source=source,
                                 key=f"{where}.constraints.spatial", accepted="a !Container with spatial and its "
                                 "constraints above the component")
-            mx *= int(evaluate(node["spatial"].get("meshX", 1), scope))
-            my *= int(evaluate(node["spatial"].get("meshY", 1), scope))
+            sx, sy = _mesh(node["spatial"], scope, source=source, key=f"{where}.spatial")
+            mx, my = mx * sx, my * sy
             state["mesh"] = (mx, my)
         passed = {k: v for k, v in state["inherited"].items() if k in INHERITED}
         comp = {"name": f"{name}[1..{mx * my}]", "class": node.get("class"),
@@ -328,6 +330,19 @@ def _walk(nodes: Any, state: dict[str, Any], local: list[dict[str, Any]], target
         local.append(comp)
         targets += _targets(name, constraints, {**scope, **attrs}, state["tensors"], source=source,
                             key=f"{where}.constraints")
+
+
+def _mesh(spatial: Any, scope: dict[str, Any], *, source: str, key: str) -> tuple[int, int]:
+    """(meshX, meshY) of a ``spatial: {meshX, meshY}`` entry (expressions allowed)."""
+    if not isinstance(spatial, dict) or set(spatial) - {"meshX", "meshY"}:
+        raise SpecError("spatial must be {meshX: n, meshY: n}", source=source, key=key, value=spatial)
+    out = []
+    for axis in ("meshX", "meshY"):
+        value = evaluate(spatial.get(axis, 1), scope)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError("must be a positive integer", source=source, key=f"{key}.{axis}", value=value)
+        out.append(value)
+    return out[0], out[1]
 
 
 def _targets(target: str, constraints: dict[str, Any], scope: dict[str, Any], tensors: list[str], *,

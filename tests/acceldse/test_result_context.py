@@ -93,3 +93,10 @@ def test_csv_on_stdout_has_the_columns_of_the_saved_file(tmp_path: Path, capsys:
     assert main(["simulate", "--workload", "alexnet", "--dataflow", "all", "--format", "csv", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert printed.splitlines()[0] == out.read_text().splitlines()[0]  # one header: every column
+
+
+def test_a_layer_mapping_shows_its_header_and_loop_nest() -> None:
+    best = acceldse.map("alexnet", "simple_ws_32x32", layer="conv2", search="random", budget=50)
+    text = repr(best)
+    assert text.startswith("LayerMapping: conv2 (conv, 223,948,800 MACs) on simple_ws_32x32, random search")
+    assert "<< Compute >>" in text and "Hierarchy(" not in text + best._repr_html_()

@@ -102,8 +102,12 @@ def test_vector_reward_is_minus_log2_of_each_pareto_metric(env_id: str, kwargs: 
         make_env("MultiAgentDesign", {"reward": "vector"})
 
 
-def test_agents_take_their_per_env_defaults() -> None:
+def test_agents_take_their_per_env_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
     from acceldse.envs.agents import AGENTS, make_agent
+
+    assert main(["explore", "--list-agents"]) == 0
+    assert "on Mapping-v0: population_size=8" in capsys.readouterr().out  # documented where agents are listed
 
     assert make_agent("ga", env_id="acceldse/Mapping-v0").hparams["population_size"] == 8
     assert make_agent("aco", env_id="Mapping-v0").hparams["ants"] == 4

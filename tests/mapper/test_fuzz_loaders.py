@@ -113,3 +113,26 @@ def test_timeloopfe_loader_only_raises_spec_error(tmp_path_factory, where, value
     with contextlib.suppress(SpecError):
         spec = load_timeloop([out, _V4_REF / "timeloop-mapper.ERT.yaml", _V4_REF / "timeloop-mapper.map.yaml"])
         evaluate(spec.layer, spec.hierarchy, spec.mapping)
+
+
+_TL_SEARCH_DOC = {k: v for k, v in _TL_DOC.items() if k != "mapping"}
+_TL_CONSTRAINT_PATHS = [p for p in _paths(_TL_SEARCH_DOC) if p[0] == "architecture_constraints"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(where=st.integers(0, len(_TL_CONSTRAINT_PATHS) - 1), value=VALUES)
+def test_timeloop_constraints_only_raise_spec_error(tmp_path_factory, where, value):
+    """Any one node of Timeloop's constraints replaced by junk: the constrained search runs (found
+    or not) or raises SpecError."""
+    from acceldse.mapper.timeloop import run_timeloop
+
+    doc = copy.deepcopy(_TL_SEARCH_DOC)
+    node = doc
+    path = _TL_CONSTRAINT_PATHS[where]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    out = tmp_path_factory.mktemp("tlc") / "in.yaml"
+    out.write_text(yaml.safe_dump(doc))
+    with contextlib.suppress(SpecError):
+        run_timeloop([out], search="random", budget=50)

@@ -169,3 +169,18 @@ def test_cycle_fidelity_runs_the_kept_rows_and_checks_outputs(df: str) -> None:
     assert res.exact and np.count_nonzero(res.reference) > 0
     with pytest.raises(SpecError, match="is cannot skip"):
         simulate(net, acc, "is", fidelity="cycle")
+
+
+def test_sparsity_is_a_sweep_axis(tmp_path: Path) -> None:
+    """``params.weight_sparsity`` under a sweep's axes: one point per ratio, each equal to simulate's."""
+    import acceldse
+
+    spec = ("version: 1\nname: nm\nworkload: resnet18\nhardware: scalesim-32x32\ndataflow: ws\n"
+            "axes:\n  params.weight_sparsity: ['1:1', '2:4', '1:4']\n")
+    summary = acceldse.run_sweep(spec, tmp_path / "s.duckdb", workers=1, progress=False)
+    points = acceldse.load_results(tmp_path / "s.duckdb")
+    assert summary.failures == [] and len(points) == 3
+    for _, row in points.iterrows():
+        one = simulate("resnet18", "scalesim-32x32", "ws", weight_sparsity=row["params.weight_sparsity"])
+        assert row["total_cycles"] == one.totals.iloc[0]["total_cycles"]
+    assert points.sort_values("macs")["params.weight_sparsity"].tolist() == ["1:4", "2:4", "1:1"]
