@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -56,7 +57,8 @@ def test_local_envs_folder_shadows_nothing(wheel: Path, tmp_path: Path) -> None:
     code = ("import acceldse, gymnasium as gym, acceldse.envs, acceldse.simulator.specs.presets as p\n"
             "env = gym.make('acceldse/AcceleratorDesign-v0'); env.reset(seed=0)\n"
             "print(acceldse.envs.__file__); print(p.__file__)\n")
-    run = subprocess.run([str(python), "-c", code], cwd=project, capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a user's shell, not this checkout's
+    run = subprocess.run([str(python), "-c", code], cwd=project, capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stderr
     for line in run.stdout.split():
         assert line.startswith(site), line  # ours, from the installed wheel, not the user's folder or the checkout
