@@ -110,7 +110,8 @@ def gemm_as_conv(m: int, n: int, k: int) -> PeerLayer:
     return PeerLayer(m, k, 1, k, 1, n, 1)
 
 
-def _parse_report(path: Path) -> list[list[float]]:
+def _parse_report(path: Path, *, label_columns: int = 1) -> list[list[float]]:
+    """A report's rows as numbers, without the header and the first ``label_columns`` (layer id, ...)."""
     rows = []
     with path.open() as fh:
         reader = csv.reader(fh)
@@ -118,7 +119,7 @@ def _parse_report(path: Path) -> list[list[float]]:
         for row in reader:
             vals = [v.strip() for v in row if v.strip() != ""]
             if vals:
-                rows.append([float(v) for v in vals[1:]])
+                rows.append([float(v) for v in vals[label_columns:]])
     return rows
 
 
@@ -190,22 +191,9 @@ def run_scalesim_layers(
             rep["avg_filter_metadata_sram_bw"] = meta_bw
         results.append(rep)
     if sparsity:
-        for rep, vals in zip(results, _parse_sparse_report(rep_dir / "SPARSE_REPORT.csv"), strict=True):
+        for rep, vals in zip(results, _parse_report(rep_dir / "SPARSE_REPORT.csv", label_columns=2), strict=True):
             rep.update(zip(SPARSE_FIELDS[1:], vals[:3], strict=True))
     return results, seconds
-
-
-def _parse_sparse_report(path: Path) -> list[list[float]]:
-    """SPARSE_REPORT.csv rows without the layer id and the representation name."""
-    rows = []
-    with path.open() as fh:
-        reader = csv.reader(fh)
-        next(reader)
-        for row in reader:
-            vals = [v.strip() for v in row if v.strip() != ""]
-            if vals:
-                rows.append([float(v) for v in vals[2:]])
-    return rows
 
 
 def run_scalesim_layer(layer: PeerLayer, *, out_dir: Path, **kwargs: object) -> tuple[dict[str, float], float]:
