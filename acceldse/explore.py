@@ -143,6 +143,17 @@ def evaluation_rows(evals: list[Evaluation], run: dict[str, Any]) -> list[dict[s
     return rows
 
 
+def read_log(store: str | Path, where: str | None = None) -> Any:
+    """The experience log of the store file ``store`` (rows matching ``where``) as a DataFrame."""
+    from acceldse.store import ResultStore
+
+    with ResultStore(store, create=False) as db:
+        if EVALUATIONS_TABLE not in db.tables():
+            raise SpecError("no experience log in this store", source="--store", value=str(store),
+                            accepted="a store written by 'acceldse explore --store'")
+        return db.read(EVALUATIONS_TABLE, where)
+
+
 def logged_evaluations(store: Any, rid: str) -> list[Evaluation]:
     """The evaluations a previous (possibly killed) run ``rid`` logged, in step order, gap-free."""
     if EVALUATIONS_TABLE not in store.tables():

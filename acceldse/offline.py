@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from acceldse.explore import EVALUATIONS_TABLE, resolve_env_id
+from acceldse.explore import read_log, resolve_env_id
 from acceldse.workloads.errors import SpecError
 
 FORMATS = ("d4rl",)
@@ -31,8 +31,6 @@ def export_dataset(store: str | Path, out: str | Path, *, env: str | None = None
 
     Returns a summary: ``env``, ``transitions``, ``episodes``, ``runs``, ``observation_size``, ``path``.
     """
-    from acceldse.store import ResultStore
-
     if fmt not in FORMATS:
         raise SpecError("unknown dataset format", source="--format", value=fmt, accepted=" | ".join(FORMATS))
     path = Path(out)
@@ -41,11 +39,7 @@ def export_dataset(store: str | Path, out: str | Path, *, env: str | None = None
                         accepted="a path ending in .npz")
     if not path.parent.is_dir():
         raise SpecError(f"folder {str(path.parent)!r} does not exist", source="--out", value=str(out))
-    with ResultStore(store, create=False) as db:
-        if EVALUATIONS_TABLE not in db.tables():
-            raise SpecError("no experience log in this store", source="--store", value=str(store),
-                            accepted="a store written by 'acceldse explore --store'")
-        frame = db.read(EVALUATIONS_TABLE, where)
+    frame = read_log(store, where)
     logged = sorted(frame.env.unique())
     if env is not None:
         env = resolve_env_id(env)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.envs.proxy import MODELS, ProxyModel
-from acceldse.explore import EVALUATIONS_TABLE, resolve_env_id
+from acceldse.explore import read_log, resolve_env_id
 from acceldse.workloads.errors import SpecError
 
 
@@ -21,19 +21,13 @@ def train_proxy(store: str | Path, targets: list[str], *, model: str = "mlp", en
     (``env.unwrapped.identity``) are refused, never merged (narrow them with ``--where``). The proxy
     records that identity and ``use_proxy`` refuses any env that differs from it.
     """
-    from acceldse.store import ResultStore
-
     if model not in MODELS:
         raise SpecError("unknown proxy model", source="--model", value=model, accepted=" | ".join(MODELS))
     if not targets:
         raise SpecError("no target given", source="--target", accepted="e.g. latency_us")
     if out is not None and not Path(out).parent.is_dir():
         raise SpecError(f"folder {str(Path(out).parent)!r} does not exist", source="--out", value=str(out))
-    with ResultStore(store, create=False) as db:
-        if EVALUATIONS_TABLE not in db.tables():
-            raise SpecError("no experience log in this store", source="--store", value=str(store),
-                            accepted="a store written by 'acceldse explore --store'")
-        frame = db.read(EVALUATIONS_TABLE, where)
+    frame = read_log(store, where)
     frame = frame[~frame.env_kwargs.str.contains('"proxy"', regex=False)]
     frame = frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)  # store order varies
     envs_logged = sorted(frame.env.unique())
