@@ -16,6 +16,7 @@ Public API::
     acc = acceldse.load_hardware("tpu-v1-like").replace(array={"rows": 128})   # validated like YAML
     acceldse.simulate("bert_base", acc.to_dict(), seq_len=512).save("bert.parquet")   # with its context
     acceldse.load_result("bert.parquet")
+    rows = acceldse.validate("silicon")   # Eyeriss v1, TPU v1 measurements beside ours, with the error
 
 ``acceldse.__all__`` lists the functions; ``acceldse.SUBMODULES`` the modules reachable at once
 (``acceldse.plots``, ``acceldse.explore``, ...).
@@ -79,6 +80,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "run_sweep": ("acceldse.sweep", "run_sweep"),
     "compare_agents": ("acceldse.compare", "compare"),
     "train_proxy": ("acceldse.proxy", "train_proxy"),
+    # published figures (silicon, papers) beside acceldse's values
+    "validate": ("acceldse.validation", "validate"),
 }
 """Public name -> (module, attribute) it is imported from on first use."""
 
@@ -104,6 +107,7 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from acceldse.sweep import run_sweep  # noqa: F401
     from acceldse.tiers import event_trace, fusion  # noqa: F401
     from acceldse.tiers import switch_study as expert_switching  # noqa: F401
+    from acceldse.validation import validate  # noqa: F401
     from acceldse.workloads.attention import attention_cascade, layer_cascade  # noqa: F401
     from acceldse.workloads.cascade import load_cascade  # noqa: F401
     from acceldse.workloads.layer import conv2d, eltwise, gemm, matmul, pool2d  # noqa: F401
