@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -41,15 +40,12 @@ def test_wheel_has_one_top_level_name(wheel: Path) -> None:
 
 @pytest.mark.slow
 def test_local_envs_folder_shadows_nothing(wheel: Path, tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
-                   check=True, capture_output=True, text=True)
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
-    # the dependencies come from this interpreter's site-packages, appended after the fresh venv's own
-    (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # the wheel's files exactly as pip installs them, in a folder of their own put first on the path (the
+    # dependencies stay this interpreter's); a fresh venv is not needed for that, and depends on how CI made its own
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target", str(site),
+                    str(wheel)], check=True, capture_output=True, text=True)
+    assert (site / "acceldse" / "envs" / "__init__.py").is_file(), sorted(p.name for p in site.iterdir())
     project = tmp_path / "rl_project"
     for package in LOWER:  # a user's project with folders of our old top-level names
         (project / package).mkdir(parents=True)
@@ -57,8 +53,9 @@ def test_local_envs_folder_shadows_nothing(wheel: Path, tmp_path: Path) -> None:
     code = ("import acceldse, gymnasium as gym, acceldse.envs, acceldse.simulator.specs.presets as p\n"
             "env = gym.make('acceldse/AcceleratorDesign-v0'); env.reset(seed=0)\n"
             "print(acceldse.envs.__file__); print(p.__file__)\n")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a user's shell, not this checkout's
-    run = subprocess.run([str(python), "-c", code], cwd=project, capture_output=True, text=True, env=env)
+    env = {**os.environ, "PYTHONPATH": str(site)}  # not this checkout: the installed files only
+    # `python -c` puts the current folder (the user's project) first on sys.path, as a user's script would
+    run = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stderr
     for line in run.stdout.split():
-        assert line.startswith(site), line  # ours, from the installed wheel, not the user's folder or the checkout
+        assert line.startswith(str(site)), line  # ours, from the installed wheel, not the user's folder or the checkout
