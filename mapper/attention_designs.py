@@ -102,24 +102,26 @@ def pass_parts(c: Cascade, hw: FusedHardware, tile_p: int) -> tuple[tuple[FusedG
     the PE registers. With one pass this is FuseMax's own sweep (its template is ``fusemax_parts``)."""
     split = "M1" in c.ranks
     key, per_score = ("M1", "M0") if split else ("M", "M")
+    att = [e for e in c if e.name not in LINEAR]          # a layer cascade: its attention Einsums
     pass_of = c.passes(key)
-    n_pass = max(pass_of.values()) + 1
+    n_pass = max(pass_of[e.name] for e in att) + 1
     tile_key = 1 if split else min(c.ranks["M"], hw.units["pe2d"].shape[-1])
-    groups = tuple(FusedGroup(tuple(e.name for e in c if pass_of[e.name] == k), ("B", "H", "P", key),
+    groups = tuple(FusedGroup(tuple(e.name for e in att if pass_of[e.name] == k), ("B", "H", "P", key),
                               {"P": tile_p, key: tile_key}) for k in range(n_pass))
     binding: dict[str, str] = {}
     spatial: dict[str, dict[str, tuple[str, ...]]] = {}
-    for e in c:
+    keep: dict[str, str] = {}
+    for e in att:
         on_2d = per_score in e.iteration_ranks and all(op in hw.units["pe2d"].ops for op in e.point_ops())
         binding[e.name] = "pe2d" if on_2d else "pe1d"
         spatial[e.name] = {"x": ("P",), "y": (per_score,)} if on_2d else {"x": ("P",)}
-    keep: dict[str, str] = {t: "buffer" for t in (*c.inputs, *c.outputs)}
-    for t, prod in c.producers.items():
-        if t in keep:
-            continue
-        users = {pass_of[prod], *(pass_of[u] for u in c.consumers.get(t, ()))}
-        accumulates = key in c.einsum(prod).reduced_ranks or c.einsum(prod).recurrent_rank == key
-        keep[t] = "unit" if len(users) == 1 and not accumulates else "buffer"
+        for t in e.tensors[1:]:
+            if c.producers.get(t) in (None, *LINEAR):          # Q, K, V (or their projections' outputs)
+                keep[t] = "buffer"
+        readers = c.consumers.get(e.output.tensor, ())
+        one_pass = bool(readers) and all(u not in LINEAR and pass_of[u] == pass_of[e.name] for u in readers)
+        accumulates = key in e.reduced_ranks or e.recurrent_rank == key
+        keep[e.output.tensor] = "unit" if one_pass and not accumulates else "buffer"
     return groups, binding, spatial, keep
 
 
@@ -275,11 +277,11 @@ def evaluate_design(design: str, *, model: str | None = "bert", heads: int | Non
     f = ffn or (shape.ffn if shape else 4 * d)
     hw = load_fused_hardware(hardware or preset)
     if end_to_end:
-        cascade = layer_cascade(kind, heads=h, head_dim=e, embed=d, ffn=f, seq_len=seq_len, batch=batch)
+        c = layer_cascade(kind, heads=h, head_dim=e, embed=d, ffn=f, seq_len=seq_len, batch=batch)
     else:
-        cascade = attention_cascade(kind, heads=h, head_dim=e, seq_len=seq_len, batch=batch)
-    mapping, cost = design_mapping(design, cascade, hw, end_to_end=end_to_end, query_tile=query_tile)
-    return DesignPoint(design, shape.name if shape else f"H{h}xE{e}", seq_len, batch, cascade, hw, mapping, cost)
+        c = attention_cascade(kind, heads=h, head_dim=e, seq_len=seq_len, batch=batch)
+    mapping, cost = design_mapping(design, c, hw, end_to_end=end_to_end, query_tile=query_tile)
+    return DesignPoint(design, shape.name if shape else f"H{h}xE{e}", seq_len, batch, c, hw, mapping, cost)
 
 
 PAPER_SEQ_LENS: tuple[int, ...] = tuple(2**k for k in (10, 12, 14, 16, 18, 20))

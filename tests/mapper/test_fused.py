@@ -168,6 +168,9 @@ def test_layer_cascade_runs_every_design_end_to_end() -> None:
     assert isinstance(default, FusedCost)
     fused = evaluate_design("fusemax", model="bert", seq_len=1024, batch=2, end_to_end=True).cost
     assert fused.cycles < default.cycles and fused.dram_bytes < default.dram_bytes
+    layer = {k: evaluate_design("fusemax", model="bert", seq_len=1024, batch=2, end_to_end=True, cascade=k).cost
+             for k in ("3pass", "2pass")}
+    assert layer["3pass"].dram_bytes > layer["2pass"].dram_bytes > fused.dram_bytes
 
 
 def test_cli_attention_json_and_table(capsys) -> None:
