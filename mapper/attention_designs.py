@@ -268,7 +268,7 @@ def evaluate_design(design: str, *, model: str | None = "bert", heads: int | Non
     if cascade is not None:
         if cascade not in CASCADES[design]:
             raise SpecError(f"the {design} design maps the {' or '.join(CASCADES[design])} cascade",
-                            source="--cascade", value=cascade, accepted=", ".join(CASCADES[design]))
+                            source="cascade", value=cascade, accepted=", ".join(CASCADES[design]))
         kind = cascade
     shape = model_shape(model) if model else None
     h = heads or (shape.heads if shape else 12)
