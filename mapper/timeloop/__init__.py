@@ -90,6 +90,8 @@ def read_timeloop_yaml(paths: list[str | Path], template_vars: dict[str, Any] | 
                     raise SpecError("Sparseloop's sparse_optimizations (formats, gating, skipping) are not modelled; "
                                     "refusing rather than computing the design dense", source=src, key=str(key))
                 continue
+            if "ignore" in str(key):  # timeloopfe drops top-level keys named *ignore* (anchors' holders)
+                continue
             if key not in USED_KEYS | SEARCH_ONLY_KEYS:
                 raise SpecError("unsupported Timeloop input key", source=src, key=str(key),
                                 accepted=", ".join(sorted(USED_KEYS | SEARCH_ONLY_KEYS)))
