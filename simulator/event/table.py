@@ -21,9 +21,15 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import CoreRun, FoldJob, Link, ceil_cycles, run_vector_layer
-from acceldse.simulator.event.folds import run_fold_layers
-from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.engine import (
+    CoreRun,
+    FoldJob,
+    Link,
+    ceil_cycles,
+    run_fold_layers,
+    run_vector_layer,
+    transfer_cycles_array,
+)
 from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.result import COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
@@ -92,7 +98,7 @@ def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[Sys
     return _MacLayer(counts, FoldJob(loads, writes, per_fold, dram.latency_cycles, dram.name), per_fold)
 
 
-def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int) -> _MacLayer:
+def mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int) -> _MacLayer:
     """A layer's folds dealt to ``cores`` arrays in contiguous chunks."""
     sched = fold_schedule(layer, df, acc)
     dram = acc.dram
@@ -157,7 +163,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
     rows: list[dict[str, Any]] = []
     max_conc = 0
-    macs = [_hetero_layer(layer, df, acc, hetero) if hetero else _mac_layer(layer, df, acc, n_cores)
+    macs = [_hetero_layer(layer, df, acc, hetero) if hetero else mac_layer(layer, df, acc, n_cores)
             for df in dataflows for layer in network.layers if layer.has_weights]
     ran = iter(zip(macs, _run_mac_layers(macs, trace)))
     for df in dataflows:
