@@ -61,13 +61,9 @@ class CoreRun:
 
 @dataclass
 class LinkStats:
-    """What a link did: cycles with at least one transfer, transfers, peak concurrency, and
-    its DMA engines' transfers when recording."""
+    """What a link did: its transfers' full-bandwidth cycles and, when recording, its DMA engines' transfers."""
 
-    busy_cycles: float = 0.0
-    transfers: int = 0
     work_cycles: int = 0
-    max_concurrency: int = 0
     tracks: list[Track] = field(default_factory=list)
 
 
@@ -262,10 +258,8 @@ def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int 
             out[j][0].append(run_c)
             i += 1
     res = range(len(fn.jobs)) if links is None else links
-    return [(runs, Link(job.link_name, not fn.shared[j], LinkStats(
-        busy_cycles=float(run.resource_busy[r]), transfers=int(run.resource_jobs[r]),
-        work_cycles=int(round(run.resource_work[r])), max_concurrency=int(run.resource_peak[r]), tracks=tracks)))
-        for j, (job, r, (runs, tracks)) in enumerate(zip(fn.jobs, res, out))]
+    return [(runs, Link(job.link_name, not fn.shared[j], LinkStats(int(round(run.resource_work[r])), tracks)))
+            for j, (job, r, (runs, tracks)) in enumerate(zip(fn.jobs, res, out))]
 
 
 def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
@@ -299,8 +293,7 @@ def run_vector_layer(compute: int, load: int, store: int, latency: int, *, recor
     lat_part = min(stall, 2.0 * latency)
     run = CoreRun(folds=0, compute_cycles=compute, end_cycles=total, stall_latency_cycles=lat_part,
                   stall_bandwidth_cycles=stall - lat_part)
-    stats = LinkStats(busy_cycles=float(load + store), transfers=int(load > 0) + int(store > 0),
-                      work_cycles=load + store, max_concurrency=int(load + store > 0))
+    stats = LinkStats(work_cycles=load + store)
     if record:
         run.tracks = [Track("core0", np.array([latency]), np.array([latency + compute]), "vector", "compute")]
         stats.tracks = [Track(f"dma0 ({link_name})", np.array([latency, latency + load]),

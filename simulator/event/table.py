@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -59,8 +59,6 @@ class EventRun:
 
     table: pd.DataFrame
     trace: dict[str, Any] | None = None
-    link_max_concurrency: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _cores(acc: Accelerator, cores: int | None) -> int:
@@ -162,7 +160,6 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     sizes = weight_bytes(network)
     builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
     rows: list[dict[str, Any]] = []
-    max_conc = 0
     macs = [_hetero_layer(layer, df, acc, hetero) if hetero else mac_layer(layer, df, acc, n_cores)
             for df in dataflows for layer in network.layers if layer.has_weights]
     ran = iter(zip(macs, _run_mac_layers(macs, trace)))
@@ -173,7 +170,6 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
             if progress is not None:
                 progress(len(rows) + len(block), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
             row, runs, link = _layer_row(layer, df, acc, trace, next(ran) if layer.has_weights else None)
-            max_conc = max(max_conc, link.stats.max_concurrency)
             block.append(row)
             if trace:
                 recorded.append((runs, link))
@@ -191,8 +187,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                 builder.add(track, args={"layer": f"{df.name}:staging"})
     if progress is not None:
         progress(len(rows), len(rows), "done")
-    return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None,
-                    link_max_concurrency=max_conc)
+    return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None)
 
 
 def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, trace: bool,
