@@ -67,7 +67,7 @@ class PpoAgent(Agent):
                 return env.remaining > 0
 
         if self.masked and not callable(getattr(env.unwrapped, "action_masks", None)):
-            raise SpecError("maskable PPO needs an env with action masks", source="--agent", value=self.name,
+            raise SpecError("maskable PPO needs an env with action masks", source="agent", value=self.name,
                             accepted="AcceleratorDesign-v0, FpgaDesign-v0, Mapping-v0, CoExploration-v0 (or ppo)")
         model = _ppo(self.hparams, env, seed, masked=self.masked)
         model.learn(total_timesteps=env.budget + self.hparams["n_steps"], callback=StopAtBudget())
