@@ -29,8 +29,8 @@ analysis:
    energy); MAC: actual x ``compute``, gated x ``compute_gated`` (else ``compute``), skipped x
    ``compute_skipped`` (else gated, else ``compute``); leakage x cycles.
 
-Scope: temporal mappings (a spatial fan-out under a sparse tensor is refused by the loader) and
-two-operand computes, as Sparseloop's two-operand path computes them.
+Scope: two-operand computes (Sparseloop's two-operand path); MAC cycles divide by the utilised
+MAC instances; spatial skipping (``skipping_spatial``) and flattened ranks are refused by the loader.
 """
 
 from __future__ import annotations
@@ -395,16 +395,38 @@ def _cond_probability(design: SparseDesign, recs: dict[tuple[int, str], _Rec], l
     lv, i = found
     target_loop = design.levels[lv].loops[i]
     mold = {} if scalar else _extents(design.levels, lv, i)
+    # loops above the target loop whose iterations share one condition: spatial ones (and, above a
+    # spatial target loop, the temporal loops over other ranks up to the next one over the target's)
+    relevant = [target_loop]
+    default_cond = dict(mold)
+    upper_found = not target_loop.spatial
+    for level_id in range(lv, target_level + 1):
+        for uloop in design.levels[level_id].loops[(i + 1 if level_id == lv else 0):]:
+            if uloop.bound <= 1:
+                continue
+            other = not upper_found and not uloop.spatial and child != -1 and uloop.rank not in t.ranks
+            if uloop.spatial or other:
+                default_cond[uloop.rank] = default_cond.get(uloop.rank, 1) * uloop.bound
+                relevant.append(uloop)
+            if target_loop.spatial and not uloop.spatial and (child == -1 or uloop.rank in t.ranks):
+                upper_found = True
     block = design.levels[target_level].block_size
     p_effectual = 1.0
     for cond in condition_on:
         co_iterated = t.ranks & tensors[cond].ranks
         factors: dict[str, int] = {}
-        if not scalar and target_loop.rank in co_iterated:
-            factors[target_loop.rank] = target_loop.bound
+        ineffective = False
+        for rloop in ([] if scalar else relevant):
+            if target_loop.spatial and factors and rloop.rank in tensors[cond].ranks:
+                ineffective = True
+                break
+            if rloop.rank in co_iterated:
+                factors[rloop.rank] = factors.get(rloop.rank, 1) * rloop.bound
+        if ineffective:
+            continue
         aggregate = math.prod(factors.values())
         target_mold = dict(mold)
-        cond_mold = dict(mold)
+        cond_mold = dict(default_cond)
         granularity = t.footprint(target_mold)
         scaling: float = math.ceil(block / (granularity / aggregate))
         for rank, f in factors.items():

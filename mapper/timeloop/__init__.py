@@ -90,6 +90,8 @@ def read_timeloop_yaml(paths: list[str | Path], template_vars: dict[str, Any] | 
         if not isinstance(data, dict):
             raise SpecError("a Timeloop input must be a YAML mapping", source=src, value=type(data).__name__)
         for key, value in data.items():
+            if "ignore" in str(key):  # timeloopfe drops top-level keys named *ignore* (anchors' holders)
+                continue
             if key not in USED_KEYS | SEARCH_ONLY_KEYS:
                 raise SpecError("unsupported Timeloop input key", source=src, key=str(key),
                                 accepted=", ".join(sorted(USED_KEYS | SEARCH_ONLY_KEYS)))

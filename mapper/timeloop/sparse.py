@@ -8,7 +8,7 @@ a single ``target`` + ``condition_on``) and a ``compute_optimization`` list (gat
 ``fixed_structured`` density (``problem.instance.densities``); per level the metadata storage
 attributes (``metadata_datawidth``, ``metadata_storage_width``...). Everything else Sparseloop
 reads (``flattened_rankIDs``, ``rank_application_order``, ``skipping_spatial``, ``compression_rate``,
-the UB format, hypergeometric / banded densities, spatial fan-outs under a sparse design...) is
+the UB format, hypergeometric / banded densities...) is
 a ``SpecError`` naming the key: refused, never computed as something else.
 """
 
@@ -169,16 +169,13 @@ def build_design(spec: Any, cost: Any, merged: dict[str, Any], opts: SparseOptim
         lv = hierarchy.levels[i]
         lm = by_level.get(lv.name)
         loops: list[Loop] = []
-        if lm is not None:
+        if lm is not None:  # innermost first: a level's spatial fan-out sits under its temporal loops
+            for axis in (lm.spatial_x, lm.spatial_y):
+                loops += [Loop(rank_of[dim], int(f), spatial=True) for dim, f in axis.items()
+                          if dim in rank_of and f > 1]
             for dim in reversed(lm.full_order()):
                 if dim in rank_of:
                     loops.append(Loop(rank_of[dim], int(lm.temporal.get(dim, 1))))
-            for axis in (lm.spatial_x, lm.spatial_y):
-                for dim, f in axis.items():
-                    if f > 1:
-                        raise _err("a spatial fan-out under a sparse design is not modelled", source,
-                                   f"mapping.{lv.name}.spatial", value=f"{rank_of.get(dim, dim)}={f}",
-                                   accepted="temporal mappings")
         a = attrs.get(lv.name, {})
         levels.append(StorageSpec(
             name=lv.name, loops=tuple(loops), word_bits=lv.word_bits, block_size=lv.block_size,
@@ -207,7 +204,7 @@ def build_design(spec: Any, cost: Any, merged: dict[str, Any], opts: SparseOptim
         tensors=tensors, densities=dens, levels=tuple(levels), dense=dense, formats=formats,
         safs=tuple(SafSpec(index[lv], kind, group) for lv, kind, group in opts.safs),
         algorithmic_computes=int(cost.macs), compute_energy_pj=compute_energies(ert.get(compute.name, {})),
-        compute_instances=1, gate_on_zero_operand=opts.gate_on_zero_operand,
+        compute_instances=int(cost.utilised_pes), gate_on_zero_operand=opts.gate_on_zero_operand,
         skip_on_not_aligned_operands=opts.skip_on_not_aligned_operands, leakage_pj_per_cycle=leak)
 
 

@@ -29,7 +29,8 @@ from acceldse.mapper.timeloop.sparse_stats import format_sparse_stats
 
 ROOT = Path(__file__).parents[1] / "golden" / "timeloop" / "exercises" / "sparseloop"
 EXACT = ("01.2.2-SUDU-dot-product", "01.2.3-SCDU-dot-product", "02.2.1-spMspM", "02.2.1-spMspM-outputs",
-         "02.2.2-spMspM-tiled", "02.2.2-spMspM-tiled-outputs", "03.2.1-conv1d", "03.2.2-conv1d+oc")
+         "02.2.2-spMspM-tiled", "02.2.2-spMspM-tiled-outputs", "03.2.1-conv1d", "03.2.2-conv1d+oc",
+         "03.2.3-conv1d+oc-spatial")
 _KIND = {"random": "Actual", "gated": "Gated", "skipped": "Skipped"}
 
 

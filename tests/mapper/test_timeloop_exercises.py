@@ -29,10 +29,10 @@ ROOT = Path(__file__).parents[1] / "golden" / "timeloop" / "exercises"
 FOLDERS = sorted(str(p.parent.relative_to(ROOT)) for p in ROOT.rglob("*.stats.txt"))
 SPARSE_EXACT = {f"sparseloop/{f}" for f in ("01.2.2-SUDU-dot-product", "01.2.3-SCDU-dot-product", "02.2.1-spMspM",
                                              "02.2.1-spMspM-outputs", "02.2.2-spMspM-tiled",
-                                             "02.2.2-spMspM-tiled-outputs", "03.2.1-conv1d", "03.2.2-conv1d+oc")}
+                                             "02.2.2-spMspM-tiled-outputs", "03.2.1-conv1d", "03.2.2-conv1d+oc",
+                                             "03.2.3-conv1d+oc-spatial")}
 """Sparseloop folders reproduced field by field (``test_sparseloop_exercises.py``)."""
-SPARSE = {f: ("metadata_storage" if f == "sparse_tensor_core_like"
-              else "inter_PE_spatial" if "spatial" in f else "flattened_rankIDs")
+SPARSE = {f: ("metadata_storage" if f == "sparse_tensor_core_like" else "flattened_rankIDs")
           for f in FOLDERS if f.startswith("sparse") and "DUDU" not in f and f not in SPARSE_EXACT}
 """Sparseloop folders we do not model -> the key the refusal names."""
 DENSE = [f for f in FOLDERS if f not in SPARSE and f not in SPARSE_EXACT]
@@ -48,7 +48,7 @@ def _files(folder: Path) -> tuple[list[Path], Path]:
 
 def test_every_reference_folder_is_here():
     """34 reference folders: the four conv2D example designs one folder up and these 30."""
-    assert len(FOLDERS) == 30 and len(DENSE) == 17 and len(SPARSE_EXACT) == 8 and len(SPARSE) == 5
+    assert len(FOLDERS) == 30 and len(DENSE) == 17 and len(SPARSE_EXACT) == 9 and len(SPARSE) == 4
 
 
 @functools.cache
