@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from typing import Any
 
@@ -34,7 +35,7 @@ EPILOG = """examples:
   acceldse stream min-depth --variant naive --seq-len 512 --criterion full-rate
   acceldse stream run my_graph.yaml --executor simpy --trace my_graph.json
   acceldse stream system --hardware tpu-hbm-like --link-bw 8 --workload bert_base --layer encoder.0.attn.q \
-      --pipeline lenet --samples 2 --seq-len 32 --head-dim 16
+      --pipeline lenet --samples 2 --seq-len 32 --head-dim 16 --trace system.json
 
 The naive graph deadlocks when --fifo-depth < seq-len (the report names the long FIFO
 'exp->divide'); the reordered (online-softmax) graph runs at one element per cycle with
@@ -118,6 +119,8 @@ def add_parser(subparsers: Any) -> None:
     system.add_argument("--fifo-rows", type=int, default=64, help="the pipeline's FIFO depth, rows (default 64)")
     system.add_argument("--seq-len", type=int, default=None, help="the SDPA part (reordered): sequence length N")
     system.add_argument("--head-dim", type=int, default=None, help="its head dimension d")
+    system.add_argument("--trace", default=None, metavar="PATH",
+                        help="write the shared run's Chrome/Perfetto trace JSON (a process per part)")
     system.add_argument("--max-work", type=float, default=None, metavar="N",
                         help="most SDPA scores, and most pipeline rows (samples x rows of every stage), accepted "
                              "(default 2^22 each: every firing is recorded)")
@@ -252,6 +255,7 @@ def run_system(args: argparse.Namespace) -> int:
         raise bad_input("the SDPA part needs both --seq-len and --head-dim", flag="--head-dim", value=args.head_dim)
     if (args.workload is None) != (args.layer is None):
         raise bad_input("the systolic part needs both --workload and --layer", flag="--layer", value=args.layer)
+    trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
     if args.seq_len is not None:  # every firing is recorded: the trace limit
         _check_size(argparse.Namespace(seq_len=args.seq_len, window=None, head_dim=args.head_dim, trace=True,
                                        max_work=args.max_work), "compiled")
@@ -289,13 +293,16 @@ def run_system(args: argparse.Namespace) -> int:
     try:
         run = simulate_system(acc, layer=layer, dataflow=resolve_dataflows(args.dataflow)[0] if layer else None,
                               pipeline=pipeline, samples=args.samples, fifo_rows=args.fifo_rows, sdpa=sdpa,
-                              head_dim=args.head_dim or 0)
+                              head_dim=args.head_dim or 0, trace=trace is not None)
     except DeadlockError as err:  # a reconvergent path of the pipeline deeper than its FIFOs
         raise bad_input(f"the system deadlocks: {err}", flag="--fifo-rows", value=args.fifo_rows,
                         accepted="FIFOs deep enough for the pipeline's reconvergent paths") from None
+    if trace is not None:
+        trace.write_text(json.dumps(run.trace))
     if args.format == "json":
         print_json({"link": run.link, "cycles": run.cycles, "link_busy_cycles": run.link_busy_cycles,
-                    "link_peak_transfers": run.link_peak_transfers, "parts": run.table.to_dict("records")})
+                    "link_peak_transfers": run.link_peak_transfers, "parts": run.table.to_dict("records"),
+                    "trace": args.trace})
         return 0
     if args.format == "csv":
         print_csv(run.table)
@@ -306,4 +313,6 @@ def run_system(args: argparse.Namespace) -> int:
     for row in run.table.itertuples():
         print(f"  {row.part:<9} alone {row.alone_cycles:>12,.0f}  shared {row.shared_cycles:>12,.0f}  "
               f"contention {row.contention_cycles:>10,.0f}  slowdown {row.slowdown:.3f}x")
+    if args.trace:
+        print(f"  trace written to {args.trace} (open in https://ui.perfetto.dev)")
     return 0

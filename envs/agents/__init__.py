@@ -38,7 +38,7 @@ def make_agent(name: str, env_id: str | None = None, **hparams: Any) -> Agent:
     """An agent by name with hyper-parameters (unknown name or hyper-parameter: ``SpecError``); ``env_id``
     applies the agent's defaults for that env (``Agent.ENV_DEFAULTS``)."""
     if name not in AGENTS:
-        raise SpecError("unknown agent", source="--agent", value=name, accepted=", ".join(AGENTS))
+        raise SpecError("unknown agent", source="agent", value=name, accepted=", ".join(AGENTS))
     return AGENTS[name](env_id=env_id, **hparams)
 
 
@@ -65,7 +65,7 @@ def explore(env: gym.Env, agent: str | Agent, budget: int, seed: int = 0, *, env
         raise SpecError("hyper-parameters go to the agent's constructor when passing an instance", source="hparams",
                         value=sorted(hparams))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SpecError("seed must be a non-negative integer", source="--seed", value=seed, accepted="0, 1, 2 ...")
+        raise SpecError("seed must be a non-negative integer", source="seed", value=seed, accepted="0, 1, 2 ...")
     wrapped = BudgetEnv(env, budget, sink=sink, replay=replay, max_budget=max_budget)
     start = time.perf_counter()
     agent.run(wrapped, seed)

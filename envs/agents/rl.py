@@ -93,8 +93,8 @@ class MultiAgentPpo(Agent):
 
         joint = env.unwrapped
         if not isinstance(joint, JointEnv):
-            raise SpecError("multi-agent PPO needs a multi-agent env", source="--agent", value=self.name,
-                            accepted="--env MultiAgentDesign (or use ppo on a single-agent env)")
+            raise SpecError("multi-agent PPO needs a multi-agent env", source="agent", value=self.name,
+                            accepted="the env MultiAgentDesign (or ppo on a single-agent env)")
         models = {}
         for i, agent in enumerate(joint.agents):
             models[agent] = _ppo(self.hparams, _SpacesOnly(joint.obs_spaces[agent], joint.act_spaces[agent]), seed + i)

@@ -150,7 +150,7 @@ def _render(text: str, path: Path, variables: dict[str, Any], search: list[Path]
         return env.from_string(text).render(**variables)
     except jinja2.UndefinedError as err:
         raise SpecError(f"template variable not set: {err.message}", source=str(path),
-                        accepted="--timeloop-var NAME=VALUE") from None
+                        accepted="a value for it in template_vars") from None
     except SpecError:
         raise
     except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as err:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from acceldse.simulator.streaming.net import Net, NetRun
+from acceldse.simulator.streaming.trace import Track
 
 _WRITE, _LOAD, _READY = 0, 1, 2
 
@@ -45,7 +46,7 @@ class CoreRun:
         end_cycles: when its last write-back landed (its total).
         stall_bandwidth_cycles, stall_latency_cycles, stall_capacity_cycles: idle array
             cycles by cause; they sum to ``end_cycles - compute_cycles``.
-        spans: ``(track, label, start, end)`` compute spans when recording.
+        tracks: its array's busy folds when recording.
     """
 
     folds: int
@@ -54,19 +55,19 @@ class CoreRun:
     stall_bandwidth_cycles: float = 0.0
     stall_latency_cycles: float = 0.0
     stall_capacity_cycles: float = 0.0
-    spans: list[tuple[str, str, float, float]] = field(default_factory=list)
+    tracks: list[Track] = field(default_factory=list)
 
 
 @dataclass
 class LinkStats:
     """What a link did: cycles with at least one transfer, transfers, peak concurrency, and
-    ``(owner, label, start, end)`` of every transfer when recording."""
+    its DMA engines' transfers when recording."""
 
     busy_cycles: float = 0.0
     transfers: int = 0
     work_cycles: int = 0
     max_concurrency: int = 0
-    spans: list[tuple[str, str, float, float]] = field(default_factory=list)
+    tracks: list[Track] = field(default_factory=list)
 
 
 @dataclass
@@ -78,13 +79,12 @@ class Link:
     stats: LinkStats
 
 
-def link_of(run: NetRun, resource: int, name: str, exclusive: bool,
-            spans: list[tuple[str, str, float, float]] | None = None) -> Link:
+def link_of(run: NetRun, resource: int, name: str, exclusive: bool, tracks: list[Track] | None = None) -> Link:
     """The :class:`Link` view of one shared resource of a finished run."""
     return Link(name, exclusive, LinkStats(
         busy_cycles=float(run.resource_busy[resource]), transfers=int(run.resource_jobs[resource]),
         work_cycles=int(round(run.resource_work[resource])), max_concurrency=int(run.resource_peak[resource]),
-        spans=spans or []))
+        tracks=tracks or []))
 
 
 def dma_program(load: np.ndarray, write: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,7 +176,7 @@ def collect_fold_job(run: NetRun, job: FoldJob, link: int, progs: list[tuple[np.
                      record: bool = False) -> tuple[list[CoreRun], Link]:
     """One layer's cores (end, stalls by cause) and link from a run of its net."""
     runs = []
-    spans: list[tuple[str, str, float, float]] = []
+    tracks: list[Track] = []
     latency = job.latency
     for c, (load, write, cyc, (kind, fold, dma, core)) in enumerate(zip(job.loads, job.writes, job.per_fold, progs)):
         n = load.shape[0]
@@ -193,12 +193,23 @@ def collect_fold_job(run: NetRun, job: FoldJob, link: int, progs: list[tuple[np.
         run_c = CoreRun(folds=n, compute_cycles=n * cyc, end_cycles=end)
         _attribute(start, cap_wait, end, cyc, load, write, latency, run_c)
         if record:
-            run_c.spans = [(f"core{c}", f"fold {f}", float(s), float(s + cyc)) for f, s in enumerate(start)]
-            spans += [(f"dma{c}", f"{'write' if kind[i] == _WRITE else 'load'} fold {fold[i]}", float(d_start[i]),
-                       float(d_end[i])) for i in np.nonzero(d_end > d_start)[0]]
+            run_c.tracks = [fold_track(run, core, c, n)]
+            tracks.append(dma_track(run, dma, c, kind, fold, job.link_name))
         runs.append(run_c)
     exclusive = len(job.loads) == 1 if job.shared is None else not job.shared
-    return runs, link_of(run, link, job.link_name, exclusive, spans)
+    return runs, link_of(run, link, job.link_name, exclusive, tracks)
+
+
+def fold_track(run: NetRun, context: int, core: int, folds: int) -> Track:
+    """The busy folds of core ``core``'s array (its context ``context``)."""
+    return Track(f"core{core}", *run.busy(context), [f"fold {f}" for f in range(folds)], "compute")
+
+
+def dma_track(run: NetRun, context: int, core: int, kind: np.ndarray, fold: np.ndarray, link: str) -> Track:
+    """The transfers of core ``core``'s DMA engine (its context ``context``; firings ``kind``, ``fold``)."""
+    names = ["write" if k == _WRITE else "load" for k in kind.tolist()]
+    return Track(f"dma{core} ({link})", *run.busy(context), [f"{a} fold {f}" for a, f in zip(names, fold.tolist())],
+                 "dma")
 
 
 def _attribute(start: np.ndarray, cap_wait: np.ndarray, end_cycles: float, per_fold: int, load: np.ndarray,
@@ -235,9 +246,9 @@ def run_vector_layer(compute: int, load: int, store: int, latency: int, *, recor
     stats = LinkStats(busy_cycles=float(load + store), transfers=int(load > 0) + int(store > 0),
                       work_cycles=load + store, max_concurrency=int(load + store > 0))
     if record:
-        run.spans = [("core0", "vector", float(latency), float(latency + compute))]
-        stats.spans = [("dma0", label, float(s), float(s + w))
-                       for label, s, w in (("load", latency, load), ("store", latency + load, store)) if w]
+        run.tracks = [Track("core0", np.array([latency]), np.array([latency + compute]), "vector", "compute")]
+        stats.tracks = [Track(f"dma0 ({link_name})", np.array([latency, latency + load]),
+                              np.array([latency + load, latency + load + store]), ["load", "store"], "dma")]
     return run, Link(link_name, True, stats)
 
 

@@ -13,8 +13,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from acceldse.simulator.event.engine import _LOAD, _READY, _WRITE, CoreRun, FoldJob, Link, link_of
+from acceldse.simulator.event.engine import (
+    _LOAD,
+    _READY,
+    _WRITE,
+    CoreRun,
+    FoldJob,
+    Link,
+    dma_track,
+    fold_track,
+    link_of,
+)
 from acceldse.simulator.streaming.net import FlatNet, run_flat
+from acceldse.simulator.streaming.trace import Track
 
 
 def _programs(n: np.ndarray, fold0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -119,7 +130,7 @@ def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tu
         s = slice(fold0[i], fold0[i] + n[i])
         for x, total in zip((lat_part, cap_part, bw_part), sums):
             total[i] = x[s].sum()
-    out: list[tuple[list[CoreRun], list[tuple[str, str, float, float]]]] = [([], []) for _ in jobs]
+    out: list[tuple[list[CoreRun], list[Track]]] = [([], []) for _ in jobs]
     i = 0
     for j, job in enumerate(jobs):
         for c, ld in enumerate(job.loads):
@@ -131,12 +142,10 @@ def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tu
                             stall_capacity_cycles=float(sums[1][i]),
                             stall_bandwidth_cycles=float(sums[2][i]) + float(drain[i]) - float(drain_lat[i]))
             if record:
-                s = slice(fold0[i], fold0[i] + n[i])
-                run_c.spans = [(f"core{c}", f"fold {f}", float(t), float(t + cyc[i])) for f, t in enumerate(start[s])]
-                k = np.arange(start3[i], start3[i] + 3 * n[i])
-                out[j][1].extend((f"dma{c}", f"{'write' if kind[q] == _WRITE else 'load'} fold {fold[q] - fold0[i]}",
-                                  float(d_start[q]), float(d_end[q])) for q in k[d_end[k] > d_start[k]])
+                run_c.tracks = [fold_track(run, 2 * i + 1, c, int(n[i]))]
+                k = slice(start3[i], start3[i] + 3 * n[i])
+                out[j][1].append(dma_track(run, 2 * i, c, kind[k], fold[k] - fold0[i], job.link_name))
             out[j][0].append(run_c)
             i += 1
-    return [(runs, link_of(run, j, job.link_name, len(job.loads) == 1 if job.shared is None else not job.shared, spans))
-            for j, (job, (runs, spans)) in enumerate(zip(jobs, out))]
+    return [(runs, link_of(run, j, job.link_name, len(job.loads) == 1 if job.shared is None else not job.shared,
+                           tracks)) for j, (job, (runs, tracks)) in enumerate(zip(jobs, out))]

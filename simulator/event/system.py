@@ -12,13 +12,15 @@ Each part is the graph its own model builds, added to one :class:`~acceldse.simu
 All their off-chip traffic is work on the accelerator's closest off-chip tier's link (full-bandwidth
 cycles: ``ceil(bytes / bandwidth)`` per transfer), processor-shared among the transfers in flight.
 The system runs twice: every part on a link of its own (alone) and all parts on one link (shared);
-the difference is what contention costs each part. All parts run at the accelerator's clock.
+the difference is what contention costs each part. All parts run at the accelerator's clock; the
+shared run's trace has a process per part (a track per context, an occupancy counter per channel).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,7 @@ from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.streaming.compiled import lower
 from acceldse.simulator.streaming.net import Net, NetRun
 from acceldse.simulator.streaming.result import StreamDeadlockError
+from acceldse.simulator.streaming.trace import Trace
 from acceldse.simulator.systolic.model import core_chunks, fold_schedule
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
@@ -53,6 +56,7 @@ class SystemRun:
         link: the link's name.
         link_busy_cycles: cycles the shared link had at least one transfer.
         link_peak_transfers: most transfers in flight at once.
+        trace: the shared run's Chrome/Perfetto trace when asked (``json.dump`` it).
     """
 
     table: pd.DataFrame
@@ -60,6 +64,7 @@ class SystemRun:
     link: str
     link_busy_cycles: float
     link_peak_transfers: int
+    trace: dict[str, Any] | None = None
 
 
 def _systolic_job(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> FoldJob:
@@ -74,33 +79,33 @@ def _systolic_job(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> FoldJob
 
 def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samples: int, fifo_rows: int,
            sdpa: SdpaGraph | None, head_dim: int, bytes_per_element: int,
-           shared: bool) -> tuple[Net, dict[str, list[int]], dict[str, FoldGraph]]:
-    """The system's net; per part its context ids and what reads its end."""
+           shared: bool) -> tuple[Net, dict[str, tuple[range, range]], dict[str, FoldGraph]]:
+    """The system's net; per part its context and channel ids, and what reads its end."""
     net = Net("system")
     dram = acc.dram
     one = net.resource(dram.name) if shared else -1
-    contexts: dict[str, list[int]] = {}
+    contexts: dict[str, tuple[range, range]] = {}
     handles: dict[str, FoldGraph] = {}
 
     def link(part: str) -> int:
         return one if shared else net.resource(f"{dram.name} ({part})")
 
-    def mark(part: str, first: int) -> None:
-        contexts[part] = list(range(first, net.n_contexts))
+    def mark(part: str, first: tuple[int, int]) -> None:
+        contexts[part] = (range(first[0], net.n_contexts), range(first[1], net.n_channels))
 
     if job is not None:
-        first = net.n_contexts
+        first = net.n_contexts, net.n_channels
         handles["systolic"] = add_fold_job(net, job, prefix="systolic:", link=link("systolic"))
         mark("systolic", first)
     if pipeline is not None:
-        first = net.n_contexts
+        first = net.n_contexts, net.n_channels
         cycles = {ly.name: stage_cost(ly, Folding()).cycles_per_sample for ly in pipeline}
         offchip = OffChip(link("fpga"), dram.read_bw_bytes_per_cycle, dram.write_bw_bytes_per_cycle)
         add_pipeline(net, pipeline, cycles, samples=samples, fifo_rows=lambda _e: fifo_rows, prefix="fpga:",
                      offchip=offchip)
         mark("fpga", first)
     if sdpa is not None:
-        first = net.n_contexts
+        first = net.n_contexts, net.n_channels
         res = link("sdpa")
         scores, rows = sdpa.scores, sdpa.keys.shape[0]  # the firings of "qk" and of "sink"
         kv = net.loader("sdpa:load k,v", scores,
@@ -112,12 +117,12 @@ def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samp
     return net, contexts, handles
 
 
-def _ends(run: NetRun, job: FoldJob | None, contexts: dict[str, list[int]],
+def _ends(run: NetRun, job: FoldJob | None, contexts: dict[str, tuple[range, range]],
           handles: dict[str, FoldGraph]) -> dict[str, float]:
     if run.deadlock is not None:
         raise StreamDeadlockError(run.deadlock)
     ends = {}
-    for part, ids in contexts.items():
+    for part, (ids, _) in contexts.items():
         if part == "systolic":
             assert job is not None
             link, progs = handles["systolic"]
@@ -130,7 +135,8 @@ def _ends(run: NetRun, job: FoldJob | None, contexts: dict[str, list[int]],
 
 def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: Dataflow | None = None,
                     pipeline: Network | None = None, samples: int = 4, fifo_rows: int = 64,
-                    sdpa: SdpaGraph | None = None, head_dim: int = 0, bytes_per_element: int = 2) -> SystemRun:
+                    sdpa: SdpaGraph | None = None, head_dim: int = 0, bytes_per_element: int = 2,
+                    trace: bool = False) -> SystemRun:
     """Run a systolic layer, an FPGA pipeline and a streaming SDPA graph alone and sharing ``acc``'s off-chip link.
 
     Args:
@@ -141,6 +147,8 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
         samples, fifo_rows: samples through the pipeline and its FIFO depth (rows).
         sdpa: the SDPA part (a built attention graph), or None; ``head_dim`` its d.
         bytes_per_element: bytes of a K, V or output element of the SDPA unit.
+        trace: record the shared run's Chrome/Perfetto trace (``SystemRun.trace``; microseconds at
+            ``acc.clock_mhz``).
     """
     if layer is not None and (dataflow is None or not layer.has_weights):
         raise SpecError("the systolic part needs a MAC layer and a dataflow", source="system", key="layer",
@@ -160,6 +168,7 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
         ends[shared] = _ends(run, job, contexts, handles)
         if shared:
             busy, peak = float(run.resource_busy[0]), int(run.resource_peak[0])
+            drawn = _trace(run, contexts, acc.clock_mhz) if trace else None
         else:
             work = dict(zip(contexts, run.resource_work.tolist()))
     parts = list(ends[True])
@@ -172,4 +181,14 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
     table["contention_cycles"] = table["shared_cycles"] - table["alone_cycles"]
     table["slowdown"] = table["shared_cycles"] / table["alone_cycles"]
     return SystemRun(table=table, cycles=float(np.max(table["shared_cycles"])), link=acc.dram.name,
-                     link_busy_cycles=busy, link_peak_transfers=peak)
+                     link_busy_cycles=busy, link_peak_transfers=peak, trace=drawn)
+
+
+def _trace(run: NetRun, parts: dict[str, tuple[range, range]], clock_mhz: float) -> dict[str, Any]:
+    """A process per part: each context's busy firings, each channel's occupancy (names without the part)."""
+    out = Trace(clock_mhz, "system")
+    for part, (ids, chans) in parts.items():
+        cut = len(part) + 1
+        out.add_run(run, ids, names=[run.names[i][cut:] for i in ids], channels=chans,
+                    channel_names=[run.channels[i][cut:] for i in chans], process=part)
+    return out.build()

@@ -25,9 +25,9 @@ from acceldse.simulator.event.engine import CoreRun, FoldJob, Link, ceil_cycles,
 from acceldse.simulator.event.folds import run_fold_layers
 from acceldse.simulator.event.kernels import transfer_cycles_array
 from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
-from acceldse.simulator.event.trace import TraceBuilder
 from acceldse.simulator.result import COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
+from acceldse.simulator.streaming.trace import Trace
 from acceldse.simulator.systolic.model import (
     add_sparse_columns,
     core_chunks,
@@ -154,7 +154,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     total_pes = sum(a.pes for a in hetero) if hetero else acc.array.pes * n_cores
     homes = resolve_weight_tiers(network, acc, weight_tiers)
     sizes = weight_bytes(network)
-    builder = TraceBuilder(acc.clock_mhz) if trace else None
+    builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
     rows: list[dict[str, Any]] = []
     max_conc = 0
     macs = [_hetero_layer(layer, df, acc, hetero) if hetero else _mac_layer(layer, df, acc, n_cores)
@@ -178,8 +178,11 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         rows.extend(block)
         if builder is not None:
             for i, (layer, (runs, link)) in enumerate(zip(network.layers, recorded)):
-                builder.add_layer(f"{df.name}:{layer.name}", float(staging.start_cycles[i]), runs, link)
-            builder.add_spans(f"{df.name}:staging", staging.spans, "dma")
+                for track in [t for r in runs for t in r.tracks] + link.stats.tracks:
+                    builder.add(track, offset_cycles=float(staging.start_cycles[i]),
+                                args={"layer": f"{df.name}:{layer.name}"})
+            for track in staging.tracks:
+                builder.add(track, args={"layer": f"{df.name}:staging"})
     if progress is not None:
         progress(len(rows), len(rows), "done")
     return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None,

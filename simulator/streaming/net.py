@@ -70,6 +70,7 @@ class NetRun:
         resource_jobs, resource_work, resource_peak: per resource, jobs served, total work,
             most jobs in flight at once.
         deadlock: None, or the report naming every blocked context and the circular wait.
+        ii: the contexts' ii patterns (``pattern``, per context its ``offset`` and ``length``).
     """
 
     names: list[str]
@@ -89,6 +90,7 @@ class NetRun:
     resource_work: np.ndarray
     resource_peak: np.ndarray
     deadlock: Deadlock | None
+    ii: tuple[np.ndarray, np.ndarray, np.ndarray]
 
     def times(self, context: str | int) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every firing of ``context`` (its name or id; recorded runs only)."""
@@ -97,6 +99,15 @@ class NetRun:
         i = context if isinstance(context, int) else self.names.index(context)
         a = self.offsets[i]
         return self.starts[a: a + self.firings[i]], self.ends[a: a + self.firings[i]]
+
+    def busy(self, context: str | int) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of the busy interval of every firing of ``context``: from its start to the
+        later of its end and its start + ii (recorded runs only; what a trace draws)."""
+        i = context if isinstance(context, int) else self.names.index(context)
+        starts, ends = self.times(i)
+        pattern, offset, length = self.ii
+        ii = pattern[offset[i]: offset[i] + length[i]]
+        return starts, np.maximum(ends, starts + (ii if ii.size == starts.size else np.resize(ii, starts.size)))
 
     @property
     def fire_time(self) -> list[np.ndarray] | None:
@@ -150,6 +161,11 @@ class Net:
     def n_contexts(self) -> int:
         """Contexts declared so far (the next one's id)."""
         return len(self._ctxs)
+
+    @property
+    def n_channels(self) -> int:
+        """Channels declared so far (the next one's id)."""
+        return len(self._chans)
 
     def resource(self, name: str, *, shared: bool | None = None) -> int:
         """A shared resource (e.g. a memory link, work in full-bandwidth cycles); returns its id.
@@ -362,7 +378,8 @@ def run_flat(f: FlatNet, record: bool) -> NetRun:
         last_start=last_s, starts=fire_time if record else None, ends=end_time if record else None,
         offsets=fire_off, tokens=(write_time, read_time, roff) if record else None,
         resource_names=f.resources, resource_busy=res_busy, resource_jobs=res_count[:, 0].astype(np.int64),
-        resource_work=res_count[:, 1], resource_peak=res_count[:, 2].astype(np.int64), deadlock=deadlock)
+        resource_work=res_count[:, 1], resource_peak=res_count[:, 2].astype(np.int64), deadlock=deadlock,
+        ii=(f.tpat, f.toff[:, 0], f.tlen[:, 0]))
 
 
 def _diagnose(f: FlatNet, next_fire: np.ndarray, written: np.ndarray, readcnt: np.ndarray,
