@@ -20,7 +20,7 @@ EPILOG = """examples:
   acceldse explore compare --env AcceleratorDesign-v0 --agents random,ga,sa,bo,ppo --budget 300 --seeds 5 --plot c.png
   acceldse explore compare --env AcceleratorDesign-v0 --agents ga,sa,bo --budget 300 --seeds 3 --lottery
   acceldse explore export --store runs.duckdb --out runs.npz
-agents: random, ga, sa, bo, bo-gp, aco, ppo, mappo (their hyper-parameters: acceldse explore --list-agents)
+agents: random, ga, sa, bo, bo-gp, aco, ppo, maskable-ppo, mappo (hyper-parameters: acceldse explore --list-agents)
 """ + EXIT_CODES_HELP
 
 

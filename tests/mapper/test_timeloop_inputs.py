@@ -72,7 +72,10 @@ def _locals(data):
 
 
 BAD = {
-    "sparse_optimizations": (lambda d: d.update(sparse_optimizations={"targets": []}), "sparse_optimizations"),
+    "sparse_optimizations": (lambda d: d.update(sparse_optimizations={"targets": [
+        {"name": _locals(d)[1]["name"].split("[")[0],
+         "action_optimization": [{"type": "skipping_spatial", "target": "Inputs", "condition_on": ["Weights"]}]}]}),
+        "skipping_spatial"),
     "shared_bandwidth": (lambda d: _locals(d)[1]["attributes"].update(shared_bandwidth=8), "shared_bandwidth"),
     "power gating": (lambda d: _locals(d)[1]["attributes"].update(has_power_gating=True), "has_power_gating"),
     "network": (lambda d: _locals(d).insert(2, {"name": "noc", "class": "XY_NoC", "attributes": {}}), "XY_NoC"),
