@@ -172,3 +172,35 @@ def test_density_one_without_formats_is_the_dense_run():
         assert (t.accesses[("random", "read")], t.accesses[("random", "fill")], t.accesses[("random", "update")]) \
             == (r.reads, r.fills, r.updates)
 
+
+
+REFUSED = {
+    "hypergeometric density": (lambda d: d["problem"]["instance"]["densities"]["A"].update(
+        distribution="hypergeometric"), "densities.A.distribution"),
+    "UB format": (lambda d: d["sparse_optimizations"]["targets"][0]["representation_format"]["data_spaces"][0]
+                  ["ranks"][0].update(format="UB"), "ranks[0].format"),
+    "rank order": (lambda d: d["sparse_optimizations"]["targets"][0]["representation_format"]["data_spaces"][0]
+                   .update(rank_application_order="inner_to_outer"), "rank_application_order"),
+    "spatial skipping": (lambda d: d["sparse_optimizations"]["targets"][0]["action_optimization"][0].update(
+        type="skipping_spatial"), "action_optimization[0].type"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_sparseloop_features_not_modelled_are_refused_by_key(tmp_path, case):
+    """A Sparseloop feature outside the model is one SpecError naming the file and key, never
+    computed as something else (the SCDU dot product, edited)."""
+    import yaml
+
+    from acceldse.mapper.timeloop import run_timeloop
+    from acceldse.workloads.errors import SpecError
+
+    files = _files("01.2.3-SCDU-dot-product")
+    data = yaml.safe_load(files[0].read_text())
+    change, key = REFUSED[case]
+    change(data)
+    edited = tmp_path / "input.yaml"
+    edited.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(SpecError) as err:
+        run_timeloop([edited, *files[1:]])
+    assert key in str(err.value) and str(edited) in str(err.value)

@@ -32,8 +32,8 @@ SPARSE_EXACT = {f"sparseloop/{f}" for f in ("01.2.2-SUDU-dot-product", "01.2.3-S
                                              "02.2.2-spMspM-tiled-outputs", "03.2.1-conv1d", "03.2.2-conv1d+oc",
                                              "03.2.3-conv1d+oc-spatial")}
 """Sparseloop folders reproduced field by field (``test_sparseloop_exercises.py``)."""
-SPARSE = {f: ("metadata_storage" if f == "sparse_tensor_core_like" else "flattened_rankIDs")
-          for f in FOLDERS if f.startswith("sparse") and "DUDU" not in f and f not in SPARSE_EXACT}
+SPARSE = {f: "flattened_rankIDs" for f in FOLDERS
+          if f.startswith("sparseloop/") and "DUDU" not in f and f not in SPARSE_EXACT}
 """Sparseloop folders we do not model -> the key the refusal names."""
 DENSE = [f for f in FOLDERS if f not in SPARSE and f not in SPARSE_EXACT]
 
@@ -48,7 +48,7 @@ def _files(folder: Path) -> tuple[list[Path], Path]:
 
 def test_every_reference_folder_is_here():
     """34 reference folders: the four conv2D example designs one folder up and these 30."""
-    assert len(FOLDERS) == 30 and len(DENSE) == 17 and len(SPARSE_EXACT) == 9 and len(SPARSE) == 4
+    assert len(FOLDERS) == 30 and len(DENSE) == 18 and len(SPARSE_EXACT) == 9 and len(SPARSE) == 3
 
 
 @functools.cache
@@ -118,7 +118,9 @@ def test_stats_print_names_levels_and_tensors_as_timeloop(folder):
     assert mine["summary"]["Energy"] == ref["summary"]["Energy"]
 
 
-MAPPER_RUNS = [f for f in DENSE if (ROOT / f / "timeloop-mapper.map.yaml").exists()]
+MAPPER_RUNS = [f for f in DENSE if (ROOT / f / "timeloop-mapper.map.yaml").exists() and f != "sparse_tensor_core_like"]
+"""Mapper runs whose constraints we read as Timeloop's mapper does (the sparse tensor core's constrain
+``K=16`` on a problem with ``K: 1``, a factor bound Timeloop's mapper clamps; not read that way yet)."""
 
 
 @pytest.mark.parametrize("folder", MAPPER_RUNS)
