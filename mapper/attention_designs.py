@@ -33,6 +33,10 @@ from acceldse.workloads.errors import SpecError
 DESIGNS: dict[str, tuple[str, str]] = {"unfused": ("3pass", "flat_cloud"), "flat": ("3pass", "flat_cloud"),
                                        "fusemax": ("1pass", "fusemax")}
 """Design -> (attention cascade, hardware preset the paper gives it)."""
+CASCADES: dict[str, tuple[str, ...]] = {"unfused": ("3pass",), "flat": ("3pass",),
+                                        "fusemax": ("1pass", "2pass", "3pass")}
+"""The cascades each design can map: FuseMax's accelerator sweeps key tiles once per pass
+(``pass_parts``); the unfused and FLAT templates are written for the 3-pass cascade."""
 
 LINEAR = ("Qp", "Kp", "Vp", "Z", "FFN1", "FFN2")
 _LINEAR_SPATIAL = {"Qp": ("E", "H"), "Kp": ("E", "H"), "Vp": ("F", "H"), "Z": ("D",), "FFN1": ("S",),
@@ -87,6 +91,38 @@ def fusemax_parts(c: Cascade, tile_p: int) -> tuple[FusedGroup, dict, dict, dict
             "SPD": "unit", "SPNV": "unit", "RM": "buffer", "RD": "buffer", "RNV": "buffer", "Q": "buffer",
             "K": "buffer", "V": "buffer", "AV": "buffer"}
     return group, binding, spatial, keep
+
+
+def pass_parts(c: Cascade, hw: FusedHardware, tile_p: int) -> tuple[tuple[FusedGroup, ...], dict, dict, dict]:
+    """FuseMax's accelerator running a cascade that needs several passes over the keys: one group per
+    pass (``Cascade.passes``), each sweeping key tiles of the 2D array's side for a query tile. The
+    Einsums that iterate the key tile run on the 2D array when it has their operators, the rest on
+    the 1D array; a tensor that crosses passes, or accumulates across key tiles, lives in the buffer
+    (so a pass's N x N intermediate goes to DRAM and comes back in the next pass), the others stay in
+    the PE registers. With one pass this is FuseMax's own sweep (its template is ``fusemax_parts``)."""
+    split = "M1" in c.ranks
+    key, per_score = ("M1", "M0") if split else ("M", "M")
+    att = [e for e in c if e.name not in LINEAR]          # a layer cascade: its attention Einsums
+    pass_of = c.passes(key)
+    n_pass = max(pass_of[e.name] for e in att) + 1
+    tile_key = 1 if split else min(c.ranks["M"], hw.units["pe2d"].shape[-1])
+    groups = tuple(FusedGroup(tuple(e.name for e in att if pass_of[e.name] == k), ("B", "H", "P", key),
+                              {"P": tile_p, key: tile_key}) for k in range(n_pass))
+    binding: dict[str, str] = {}
+    spatial: dict[str, dict[str, tuple[str, ...]]] = {}
+    keep: dict[str, str] = {}
+    for e in att:
+        on_2d = per_score in e.iteration_ranks and all(op in hw.units["pe2d"].ops for op in e.point_ops())
+        binding[e.name] = "pe2d" if on_2d else "pe1d"
+        spatial[e.name] = {"x": ("P",), "y": (per_score,)} if on_2d else {"x": ("P",)}
+        for t in e.tensors[1:]:
+            if c.producers.get(t) in (None, *LINEAR):          # Q, K, V (or their projections' outputs)
+                keep[t] = "buffer"
+        readers = c.consumers.get(e.output.tensor, ())
+        one_pass = bool(readers) and all(u not in LINEAR and pass_of[u] == pass_of[e.name] for u in readers)
+        accumulates = key in e.reduced_ranks or e.recurrent_rank == key
+        keep[e.output.tensor] = "unit" if one_pass and not accumulates else "buffer"
+    return groups, binding, spatial, keep
 
 
 def flat_parts(c: Cascade, tile_p: int, scores: str) -> tuple[FusedGroup, dict, dict, dict]:
@@ -189,14 +225,18 @@ def design_mapping(design: str, cascade: Cascade, hw: FusedHardware, *, end_to_e
 
     p = cascade.ranks["P"]
     if query_tile is not None and (query_tile < 1 or p % query_tile):
-        raise SpecError("the query tile must divide the sequence length", source="--query-tile", value=query_tile,
+        raise SpecError("the query tile must divide the sequence length", source="query_tile", value=query_tile,
                         accepted=f"a divisor of {p}")
     tiles = [query_tile] if query_tile is not None else _tiles(p)
     if design == "fusemax":
         cands = []
         for tp in tiles:
-            g, b, s, k = fusemax_parts(cascade, tp)
-            cands.append(assemble((g,), b, s, k, False))
+            if "RM" in cascade.producers:           # the 1-pass cascade: FuseMax's own template
+                g, b, s, k = fusemax_parts(cascade, tp)
+                cands.append(assemble((g,), b, s, k, False))
+            else:
+                gs, b, s, k = pass_parts(cascade, hw, tp)
+                cands.append(assemble(gs, b, s, k, False))
         return _first_legal(cascade, hw, cands)
     if design == "flat":
         cands = []
@@ -211,18 +251,25 @@ def design_mapping(design: str, cascade: Cascade, hw: FusedHardware, *, end_to_e
             gs, b, s, k = unfused_parts(cascade, tp, tp, hw.buffer_bytes // hw.word_bytes)
             cands.append(assemble(gs, b, s, k, True))
         return _first_legal(cascade, hw, cands, key=lambda c: (c.cycles, c.energy_pj))
-    raise SpecError("unknown design", source="--design", value=design, accepted=", ".join(DESIGNS))
+    raise SpecError("unknown design", source="design", value=design, accepted=", ".join(DESIGNS))
 
 
 def evaluate_design(design: str, *, model: str | None = "bert", heads: int | None = None,
                     head_dim: int | None = None, embed: int | None = None, ffn: int | None = None,
                     seq_len: int = 1024, batch: int = 64, hardware: str | FusedHardware | None = None,
-                    end_to_end: bool = False, query_tile: int | None = None) -> DesignPoint:
+                    end_to_end: bool = False, query_tile: int | None = None,
+                    cascade: str | None = None) -> DesignPoint:
     """Evaluate one design (``unfused``, ``flat``, ``fusemax``) on one workload point (a ``model`` of
-    ``workloads.attention.MODELS`` or ``heads``/``head_dim``), attention only or the whole layer."""
+    ``workloads.attention.MODELS`` or ``heads``/``head_dim``), attention only or the whole layer;
+    ``cascade`` (``CASCADES``) picks the attention cascade (default: the design's own)."""
     if design not in DESIGNS:
-        raise SpecError("unknown design", source="--design", value=design, accepted=", ".join(DESIGNS))
+        raise SpecError("unknown design", source="design", value=design, accepted=", ".join(DESIGNS))
     kind, preset = DESIGNS[design]
+    if cascade is not None:
+        if cascade not in CASCADES[design]:
+            raise SpecError(f"the {design} design maps the {' or '.join(CASCADES[design])} cascade",
+                            source="cascade", value=cascade, accepted=", ".join(CASCADES[design]))
+        kind = cascade
     shape = model_shape(model) if model else None
     h = heads or (shape.heads if shape else 12)
     e = head_dim or (shape.head_dim if shape else 64)
@@ -230,11 +277,11 @@ def evaluate_design(design: str, *, model: str | None = "bert", heads: int | Non
     f = ffn or (shape.ffn if shape else 4 * d)
     hw = load_fused_hardware(hardware or preset)
     if end_to_end:
-        cascade = layer_cascade(kind, heads=h, head_dim=e, embed=d, ffn=f, seq_len=seq_len, batch=batch)
+        c = layer_cascade(kind, heads=h, head_dim=e, embed=d, ffn=f, seq_len=seq_len, batch=batch)
     else:
-        cascade = attention_cascade(kind, heads=h, head_dim=e, seq_len=seq_len, batch=batch)
-    mapping, cost = design_mapping(design, cascade, hw, end_to_end=end_to_end, query_tile=query_tile)
-    return DesignPoint(design, shape.name if shape else f"H{h}xE{e}", seq_len, batch, cascade, hw, mapping, cost)
+        c = attention_cascade(kind, heads=h, head_dim=e, seq_len=seq_len, batch=batch)
+    mapping, cost = design_mapping(design, c, hw, end_to_end=end_to_end, query_tile=query_tile)
+    return DesignPoint(design, shape.name if shape else f"H{h}xE{e}", seq_len, batch, c, hw, mapping, cost)
 
 
 PAPER_SEQ_LENS: tuple[int, ...] = tuple(2**k for k in (10, 12, 14, 16, 18, 20))
@@ -303,7 +350,7 @@ def search_space(cascade: Cascade, hw: FusedHardware) -> tuple[list[str], list[l
     """The fused-mapping space of a 1-pass attention cascade around FuseMax's template: query tile,
     where each intermediate lives, which unit runs each Einsum both units can run."""
     if "M1" not in cascade.ranks or any(n not in cascade.producers.values() for n in ("QK", "RM", "AV")):
-        raise SpecError("the fused-mapping search takes the 1-pass attention cascade", source="--design",
+        raise SpecError("the fused-mapping search takes the 1-pass attention cascade", source="cascade",
                         value=cascade.name, accepted="attention-1pass")
     tiles = _tiles(cascade.ranks["P"])
     inter = ["QK", "LM", "SLN", "SLD", "SLNV", "PRM", "SPD", "SPNV", "RM", "RD", "RNV"]
@@ -335,9 +382,9 @@ def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *,
     """Search fused mappings (``exhaustive``, ``random``, ``anneal``, ``ga``) within ``budget`` evaluations."""
     hw = load_fused_hardware(hardware)
     if objective not in OBJECTIVES:
-        raise SpecError("unknown objective", source="--objective", value=objective, accepted=", ".join(OBJECTIVES))
+        raise SpecError("unknown objective", source="objective", value=objective, accepted=", ".join(OBJECTIVES))
     if search not in SEARCHES:
-        raise SpecError("unknown search for fused mappings", source="--search", value=search,
+        raise SpecError("unknown search for fused mappings", source="search", value=search,
                         accepted=", ".join(SEARCHES))
     axes, choices, build = search_space(cascade, hw)
     rng = np.random.default_rng(seed)

@@ -20,6 +20,7 @@ EPILOG = """examples:
   acceldse attention --design all --model bert --seq-len 1024,65536 --batch 64
   acceldse attention --design fusemax --model xlm --seq-len 262144 --end-to-end --format json
   acceldse attention --design search --model bert --seq-len 65536 --buffer 4MiB --budget 10000
+  acceldse attention --design fusemax --cascade 2pass --model bert --seq-len 4K
   acceldse attention --design flat --heads 16 --head-dim 128 --embed 2048 --seq-len 4096 --stats
   acceldse attention --paper --end-to-end
   acceldse map --cascade my_cascade.yaml --hardware fusemax
@@ -48,6 +49,9 @@ def add_parser(subparsers: Any) -> None:
                         help=f"{kind_help('fused')} or YAML; default: each design's own "
                              "(FuseMax: fusemax, 16 MiB; FLAT and unfused: flat_cloud, 32 MiB)")
     parser.add_argument("--buffer", default=None, help="override the global-buffer capacity (e.g. 4MiB)")
+    parser.add_argument("--cascade", default=None, choices=["3pass", "2pass", "1pass"],
+                        help="the attention cascade (default: the design's own: 3pass for unfused and flat, 1pass "
+                             "for fusemax); fusemax maps any of them, one sweep over the keys per pass")
     parser.add_argument("--query-tile", type=int, default=None,
                         help="fix the query tile of the designs (default: the largest that fits, as each paper)")
     parser.add_argument("--end-to-end", action="store_true",
@@ -117,6 +121,9 @@ def _points(args: argparse.Namespace) -> list[Any]:
                 if args.end_to_end:
                     raise bad_input("the search maps attention only", flag="--end-to-end",
                                     accepted="--design search without --end-to-end")
+                if args.cascade not in (None, "1pass"):
+                    raise bad_input("the search maps the 1-pass cascade", flag="--cascade", value=args.cascade,
+                                    accepted="1pass")
                 shape = model_shape(args.model) if args.model else None
                 heads = shape.heads if shape else args.heads
                 head_dim = shape.head_dim if shape else args.head_dim
@@ -128,7 +135,7 @@ def _points(args: argparse.Namespace) -> list[Any]:
                 continue
             p = evaluate_design(d, model=args.model, heads=args.heads, head_dim=args.head_dim, embed=args.embed,
                                 ffn=args.ffn, seq_len=n, batch=args.batch, hardware=hw, end_to_end=args.end_to_end,
-                                query_tile=args.query_tile)
+                                query_tile=args.query_tile, cascade=args.cascade)
             points.append((d, p.model, n, p.cascade, p.hardware, p.mapping, p.cost, None))
     return points
 
@@ -138,7 +145,8 @@ def _row(point: tuple) -> dict[str, Any]:
     rank = "M" if "M" in cascade.ranks else "M1"
     row = {"design": d, "model": model, "seq_len": n, "latency_us": cost.latency_us, "energy_pj": cost.energy_pj,
            "dram_bytes": cost.dram_bytes, "util_2d": cost.util_2d, "util_1d": cost.util_1d,
-           "buffer_bytes": cost.buffer_bytes, "passes": cascade.num_passes(rank), "hardware": hw.name}
+           "buffer_bytes": cost.buffer_bytes, "cascade": cascade.name.split("-")[-1],
+           "passes": cascade.num_passes(rank), "hardware": hw.name}
     if evals is not None:
         row["evaluations"] = evals
     return row

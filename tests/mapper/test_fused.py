@@ -100,6 +100,38 @@ def test_fusemax_mechanism_against_flat_and_unfused(model: str) -> None:
     assert fm.energy_pj < flat.energy_pj < unf.energy_pj and fm.dram_bytes < flat.dram_bytes < unf.dram_bytes
 
 
+@pytest.mark.parametrize("model", ["bert", "xlm"])
+def test_pass_analysis_orders_the_3_2_and_1_pass_cascades_on_fusemax(model: str) -> None:
+    """The same accelerator (FuseMax's) and the same sweep over key tiles, one sweep per pass: every
+    tensor the pass analysis puts in two passes is written to DRAM once and read back by each later
+    pass (the buffer holds one key tile, not a row of N scores), so the 3-pass cascade moves its two
+    N x N intermediates (QK, SN) and the 2-pass one its one (QK) on top of the 1-pass traffic, and
+    latency and energy fall in the same order."""
+    pts = {k: evaluate_design("fusemax", model=model, seq_len=4096, batch=4, cascade=k) for k in
+           ("3pass", "2pass", "1pass")}
+    word = pts["1pass"].hardware.word_bytes
+    extra = {}
+    for kind, p in pts.items():
+        c = p.cascade
+        passes = c.passes("M" if kind == "3pass" else "M1")
+        assert c.num_passes("M" if kind == "3pass" else "M1") == int(kind[0])
+        assert len(p.mapping.groups) == int(kind[0]) and p.mapping.groups[0].tiles["P"] == 4096
+        crossing = 0
+        for t, prod in c.producers.items():
+            later = {passes[u] for u in c.consumers.get(t, ())} - {passes[prod]}
+            crossing += c.tensor_words(t) * (1 + len(later)) if later else 0
+        extra[kind] = crossing * word
+    assert extra["1pass"] == 0 and extra["2pass"] > 0 and extra["3pass"] > 1.9 * extra["2pass"]
+    scores = 4 * pts["1pass"].cascade.ranks["H"] * 4096 * 4096
+    assert extra["2pass"] // (2 * word) - scores < scores // 1000          # QK out and back: ~2 x N^2 words
+    for kind in ("3pass", "2pass"):
+        assert pts[kind].cost.dram_bytes - pts["1pass"].cost.dram_bytes == extra[kind]
+    c3, c2, c1 = (pts[k].cost for k in ("3pass", "2pass", "1pass"))
+    assert c3.cycles > c2.cycles > c1.cycles and c3.energy_pj > c2.energy_pj > c1.energy_pj
+    row_block = 4096 * 4096 * word                     # the scores of the query tile: 32 MiB, over the buffer
+    assert max(c3.buffer_bytes, c2.buffer_bytes, c1.buffer_bytes) < row_block // 4     # a key tile of them
+
+
 def test_fusemax_buffer_is_independent_of_the_sequence_length() -> None:
     sizes = {}
     for n in (1024, 16384, 262144):
@@ -136,6 +168,9 @@ def test_layer_cascade_runs_every_design_end_to_end() -> None:
     assert isinstance(default, FusedCost)
     fused = evaluate_design("fusemax", model="bert", seq_len=1024, batch=2, end_to_end=True).cost
     assert fused.cycles < default.cycles and fused.dram_bytes < default.dram_bytes
+    layer = {k: evaluate_design("fusemax", model="bert", seq_len=1024, batch=2, end_to_end=True, cascade=k).cost
+             for k in ("3pass", "2pass")}
+    assert layer["3pass"].dram_bytes > layer["2pass"].dram_bytes > fused.dram_bytes
 
 
 def test_cli_attention_json_and_table(capsys) -> None:
@@ -144,6 +179,10 @@ def test_cli_attention_json_and_table(capsys) -> None:
     pts = {p["design"]: p for p in json.loads(capsys.readouterr().out)["points"]}
     assert pts["fusemax"]["speedup_vs_flat"] > 1 and pts["flat"]["speedup_vs_flat"] == 1.0
     assert pts["fusemax"]["passes"] == 1 and pts["unfused"]["passes"] == 3
+    assert main(["attention", "--design", "fusemax", "--cascade", "2pass", "--model", "t5", "--seq-len", "4K",
+                 "--batch", "8", "--format", "json"]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert two["passes"] == 2 and two["cascade"] == "2pass" and two["dram_bytes"] > pts["fusemax"]["dram_bytes"]
     assert main(["attention", "--design", "fusemax", "--model", "bert", "--seq-len", "1024", "--stats"]) == 0
     out = capsys.readouterr().out
     assert "=== SLNV ===" in out and "util_2d" in out
@@ -157,6 +196,8 @@ def test_cli_attention_json_and_table(capsys) -> None:
     (["--design", "fusemax", "--seq-len", "1000"], "multiple of"),
     (["--design", "search", "--end-to-end"], "attention only"),
     (["--design", "flat", "--query-tile", "3"], "query tile"),
+    (["--design", "flat", "--cascade", "1pass"], "--cascade"),
+    (["--design", "search", "--cascade", "2pass"], "1-pass"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(argv: list[str], words: str, capsys) -> None:
     assert main(["attention", *argv]) == 2
