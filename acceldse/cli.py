@@ -11,6 +11,7 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -87,7 +88,8 @@ def _on_sigterm(handler: Any) -> Any:
     return signal.signal(signal.SIGTERM, handler)
 
 
-PYTHON_ARGUMENTS: dict[str, str] = {"k": "top", "max_memory_gib": "max_memory"}
+PYTHON_ARGUMENTS: dict[str, str] = {"k": "top", "max_memory_gib": "max_memory", "targets": "target",
+                                    "replay": "store", "template_vars": "timeloop_var"}
 """Python argument names that differ from the destination of the flag that sets them."""
 
 
@@ -106,11 +108,28 @@ def command_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 
 def flag_named(err: SpecError, flags: dict[str, str]) -> SpecError:
-    """An error raised by the Python API names its argument (``where``); on the command line, the
-    flag that set it (``--where``)."""
-    source = err.source or ""
-    flag = flags.get(PYTHON_ARGUMENTS.get(source, source))
-    return err.named(flag) if flag else err
+    """An error raised by the Python API names its argument (``where``, as its source, or as its key
+    when it has no source); on the command line, the flag that set it (``--where``), and so do the
+    argument names (with an underscore) its ``accepted`` text gives. A preset of another kind names the
+    command that takes it rather than the Python function."""
+    if "preset: use it with acceldse." in err.message:
+        from acceldse.commands.common import COMMAND_TAKING
+        from acceldse.simulator.specs.presets import TAKEN_BY
+
+        message = err.message
+        for kind, words in TAKEN_BY.items():
+            message = message.replace(words, COMMAND_TAKING[kind])
+        err = SpecError(message, source=err.source, key=err.key, value=err.value, accepted=err.accepted)
+    if err.accepted:  # "raise the limit with max_budget" -> "... with --max-budget"
+        accepted = re.sub(r"\b[a-z]+(?:_[a-z0-9]+)+\b",
+                          lambda m: flags.get(PYTHON_ARGUMENTS.get(m[0], m[0]), m[0]), err.accepted)
+        err = SpecError(err.message, source=err.source, key=err.key, value=err.value, accepted=accepted)
+    name = err.source or err.key or ""
+    flag = flags.get(PYTHON_ARGUMENTS.get(name, name))
+    if not flag:
+        return err
+    return err.named(flag) if err.source else SpecError(err.message, source=flag, value=err.value,
+                                                        accepted=err.accepted)
 
 
 def _run(args: argparse.Namespace, flags: dict[str, str] | None = None) -> int:

@@ -12,7 +12,7 @@ Accuracy evaluators (``accuracy=`` argument of the env):
   clipped to [0, 1]. It is coarse -- its leave-one-out RMSE against the real runs is recorded in
   ``envs/data/accuracy_surrogate.json`` (0.19: networks of 1x1 kernels that fail to train are hard to
   predict) -- and meant for fast exploration; use ``"train"`` for real accuracies.
-  ``python -m envs.nas`` regenerates the file (``--refit`` reuses its runs).
+  ``fit_surrogate`` regenerates the file (``benchmarks/make_nas_surrogate.py`` runs it; the file records how).
 * ``"train"``: ``TrainedAccuracy`` -- trains the network with CPU torch (seconds) on 80 % of the
   digits and returns the accuracy on the other 20 %, cached by architecture.
 * any callable ``f(arch: dict) -> float`` in [0, 1].
@@ -198,23 +198,8 @@ def fit_surrogate(samples: int = 20, seed: int = 0, path: Path = SURROGATE_PATH,
                          "log2 narrowest width", "first kernel 1x1"],
             "coefficients": coef.tolist(), "rmse": float(np.sqrt(np.mean((np.clip(x @ coef, 0, 1) - y) ** 2))),
             "loo_rmse": float(np.sqrt(np.mean(np.square(errors)))), "runs": runs,
-            "command": command or f"python -m envs.nas --samples {samples} --seed {seed}"}
+            "command": command or f"acceldse.envs.nas.fit_surrogate(samples={samples}, seed={seed})"}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1))
     return data
 
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Fit CoExploration-v0's accuracy surrogate from real training runs.")
-    parser.add_argument("--samples", type=int, default=20, help="architectures per task (default 20)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--refit", action="store_true", help="refit from the runs already in the file")
-    parser.add_argument("--add", action="store_true", help="train --samples more per task on top of the file's runs")
-    args = parser.parse_args()
-    previous = json.loads(SURROGATE_PATH.read_text()) if args.refit or args.add else {}
-    command = previous.get("command", "") + (f" && python -m envs.nas --add --samples {args.samples} --seed "
-                                             f"{args.seed}" if args.add else "")
-    result = fit_surrogate(args.samples, args.seed, runs=previous.get("runs"), add=args.add, command=command)
-    print(f"fitted on {len(result['runs'])} runs, rmse {result['rmse']:.4f}, leave-one-out {result['loo_rmse']:.4f}")

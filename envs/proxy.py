@@ -52,7 +52,7 @@ def _regressor(kind: str, seed: int) -> Any:
 
         return make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(64, 64), solver="lbfgs",
                                                             max_iter=2000, random_state=seed))
-    raise SpecError("unknown proxy model", source="--model", value=kind, accepted=" | ".join(MODELS))
+    raise SpecError("unknown proxy model", source="model", value=kind, accepted=" | ".join(MODELS))
 
 
 def _one_thread() -> Any:
@@ -62,8 +62,9 @@ def _one_thread() -> Any:
     return threadpool_limits(1)
 
 
-def _ravel(y: np.ndarray) -> np.ndarray:
-    return y.ravel() if y.shape[1] == 1 else y
+def _ravel(y: np.ndarray, model: str) -> np.ndarray:
+    """One target as a vector, except for ``gbm``, whose per-target wrapper needs a matrix."""
+    return y.ravel() if y.shape[1] == 1 and model != "gbm" else y
 
 
 class ProxyModel:
@@ -114,22 +115,22 @@ class ProxyModel:
         """
         knob_cols = [c for c in frame.columns if c.startswith("knob.")]
         if not knob_cols:
-            raise SpecError("no knob columns in the log", source="--store",
+            raise SpecError("no knob columns in the log", source="store",
                             accepted="an explore log with knob.* columns")
         tcols = []
         for t in targets:
             col = t if t in frame.columns else f"metric.{t}"
             if col not in frame.columns:
                 known = [c.removeprefix("metric.") for c in frame.columns if c.startswith("metric.")]
-                raise SpecError("unknown target column", source="--target", value=t, accepted=", ".join(known))
+                raise SpecError("unknown target column", source="targets", value=t, accepted=", ".join(known))
             tcols.append(col)
         data = frame.dropna(subset=tcols).drop_duplicates(subset=knob_cols)
         y = data[tcols].to_numpy(dtype=np.float64)
         if len(data) < 10:
-            raise SpecError("too few distinct logged designs to fit a proxy", source="--store", value=len(data),
-                            accepted="at least 10 (run acceldse explore with --store first)")
+            raise SpecError("too few distinct logged designs to fit a proxy", source="store", value=len(data),
+                            accepted="at least 10 (log an exploration into the store first)")
         if (y <= 0).any():
-            raise SpecError("proxy targets must be positive metrics (fitted in log space)", source="--target",
+            raise SpecError("proxy targets must be positive metrics (fitted in log space)", source="targets",
                             value=[t for t, col in zip(targets, y.T) if (col <= 0).any()])
         names = [c.removeprefix("knob.") for c in knob_cols]
         designs = data[knob_cols].set_axis(names, axis=1)
@@ -142,9 +143,9 @@ class ProxyModel:
         test, train = order[:n_test], order[n_test:]
         with _one_thread(), warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)  # sklearn's ConvergenceWarning: the report says
-            held_out = _regressor(model, seed).fit(x[train], _ravel(np.log(y[train])))
+            held_out = _regressor(model, seed).fit(x[train], _ravel(np.log(y[train]), model))
             pred = np.exp(held_out.predict(x[test])).reshape(len(test), -1)
-            proxy.regressor = _regressor(model, seed).fit(x, _ravel(np.log(y)))
+            proxy.regressor = _regressor(model, seed).fit(x, _ravel(np.log(y), model))
         sim_s = frame.loc[frame.get("eval_s", pd.Series(dtype=float)) > 0, "eval_s"].median() \
             if "eval_s" in frame.columns else math.nan
         proxy.meta.update({"model": model, "samples": len(x), "held_out": len(test),
@@ -189,7 +190,7 @@ class ProxyModel:
 
         out = Path(path)
         if not out.parent.is_dir():
-            raise SpecError(f"folder {str(out.parent)!r} does not exist", source="--out", value=str(path))
+            raise SpecError(f"folder {str(out.parent)!r} does not exist", source="path", value=str(path))
         joblib.dump({"format": PROXY_FORMAT, "knobs": self.knobs, "targets": self.targets,
                      "regressor": self.regressor, "report": self.report, "meta": self.meta}, out)
         return out
@@ -201,7 +202,7 @@ class ProxyModel:
         path = Path(path)
         if not path.is_file():
             raise SpecError("proxy model file not found", source=source, value=str(path),
-                            accepted="a file written by 'acceldse proxy train --out'")
+                            accepted="a file written by ProxyModel.save (acceldse.train_proxy(..., out=...))")
         try:
             data = joblib.load(path)
         except Exception as err:  # noqa: BLE001 - any unpickling failure is a bad file
@@ -248,7 +249,7 @@ def use_proxy(env: Any, proxy: str | Path | ProxyModel, source: str = "proxy") -
     missing = sorted(needed - set(model.targets))
     if missing:
         raise SpecError("the proxy does not predict every metric this env uses", source=source, value=missing,
-                        accepted=f"a proxy trained with --target {','.join(sorted(needed))}")
+                        accepted=f"a proxy trained with targets {sorted(needed)}")
     base.evaluate = model.predict  # the instance's cost model: every later step uses the proxy
     # info["predicted"] is True from now on
     base.proxy = model

@@ -225,7 +225,7 @@ def design_mapping(design: str, cascade: Cascade, hw: FusedHardware, *, end_to_e
 
     p = cascade.ranks["P"]
     if query_tile is not None and (query_tile < 1 or p % query_tile):
-        raise SpecError("the query tile must divide the sequence length", source="--query-tile", value=query_tile,
+        raise SpecError("the query tile must divide the sequence length", source="query_tile", value=query_tile,
                         accepted=f"a divisor of {p}")
     tiles = [query_tile] if query_tile is not None else _tiles(p)
     if design == "fusemax":
@@ -251,7 +251,7 @@ def design_mapping(design: str, cascade: Cascade, hw: FusedHardware, *, end_to_e
             gs, b, s, k = unfused_parts(cascade, tp, tp, hw.buffer_bytes // hw.word_bytes)
             cands.append(assemble(gs, b, s, k, True))
         return _first_legal(cascade, hw, cands, key=lambda c: (c.cycles, c.energy_pj))
-    raise SpecError("unknown design", source="--design", value=design, accepted=", ".join(DESIGNS))
+    raise SpecError("unknown design", source="design", value=design, accepted=", ".join(DESIGNS))
 
 
 def evaluate_design(design: str, *, model: str | None = "bert", heads: int | None = None,
@@ -263,12 +263,12 @@ def evaluate_design(design: str, *, model: str | None = "bert", heads: int | Non
     ``workloads.attention.MODELS`` or ``heads``/``head_dim``), attention only or the whole layer;
     ``cascade`` (``CASCADES``) picks the attention cascade (default: the design's own)."""
     if design not in DESIGNS:
-        raise SpecError("unknown design", source="--design", value=design, accepted=", ".join(DESIGNS))
+        raise SpecError("unknown design", source="design", value=design, accepted=", ".join(DESIGNS))
     kind, preset = DESIGNS[design]
     if cascade is not None:
         if cascade not in CASCADES[design]:
             raise SpecError(f"the {design} design maps the {' or '.join(CASCADES[design])} cascade",
-                            source="--cascade", value=cascade, accepted=", ".join(CASCADES[design]))
+                            source="cascade", value=cascade, accepted=", ".join(CASCADES[design]))
         kind = cascade
     shape = model_shape(model) if model else None
     h = heads or (shape.heads if shape else 12)
@@ -350,7 +350,7 @@ def search_space(cascade: Cascade, hw: FusedHardware) -> tuple[list[str], list[l
     """The fused-mapping space of a 1-pass attention cascade around FuseMax's template: query tile,
     where each intermediate lives, which unit runs each Einsum both units can run."""
     if "M1" not in cascade.ranks or any(n not in cascade.producers.values() for n in ("QK", "RM", "AV")):
-        raise SpecError("the fused-mapping search takes the 1-pass attention cascade", source="--design",
+        raise SpecError("the fused-mapping search takes the 1-pass attention cascade", source="cascade",
                         value=cascade.name, accepted="attention-1pass")
     tiles = _tiles(cascade.ranks["P"])
     inter = ["QK", "LM", "SLN", "SLD", "SLNV", "PRM", "SPD", "SPNV", "RM", "RD", "RNV"]
@@ -382,9 +382,9 @@ def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *,
     """Search fused mappings (``exhaustive``, ``random``, ``anneal``, ``ga``) within ``budget`` evaluations."""
     hw = load_fused_hardware(hardware)
     if objective not in OBJECTIVES:
-        raise SpecError("unknown objective", source="--objective", value=objective, accepted=", ".join(OBJECTIVES))
+        raise SpecError("unknown objective", source="objective", value=objective, accepted=", ".join(OBJECTIVES))
     if search not in SEARCHES:
-        raise SpecError("unknown search for fused mappings", source="--search", value=search,
+        raise SpecError("unknown search for fused mappings", source="search", value=search,
                         accepted=", ".join(SEARCHES))
     axes, choices, build = search_space(cascade, hw)
     rng = np.random.default_rng(seed)

@@ -47,7 +47,7 @@ STREAMED_RANK: dict[str, str] = {"3pass": "M", "2pass": "M1", "1pass": "M1"}
 """The key rank each cascade sweeps (what ``Cascade.passes`` counts)."""
 
 
-def model_shape(name: str, *, source: str = "--model") -> ModelShape:
+def model_shape(name: str, *, source: str = "model") -> ModelShape:
     key = str(name).strip().lower()
     if key not in MODELS:
         raise SpecError("unknown model", source=source, value=name, accepted=", ".join(MODELS))
@@ -103,7 +103,7 @@ def _ranks(kind: str, heads: int, head_dim: int, seq_len: int, batch: int, key_t
     else:
         if seq_len % key_tile:
             raise SpecError(f"the sequence length is not a multiple of the key tile ({key_tile})",
-                            source="--seq-len", value=seq_len, accepted=f"a multiple of {key_tile}")
+                            source="seq_len", value=seq_len, accepted=f"a multiple of {key_tile}")
         ranks["M1"] = seq_len // key_tile
         ranks["M0"] = key_tile
     return ranks
@@ -112,11 +112,11 @@ def _ranks(kind: str, heads: int, head_dim: int, seq_len: int, batch: int, key_t
 def attention_cascade(kind: str = "1pass", *, heads: int = 12, head_dim: int = 64, seq_len: int = 1024,
                       batch: int = 64, key_tile: int = 256) -> Cascade:
     """Self-attention ``softmax(Q K^T) V`` of one layer as a cascade (module docstring)."""
-    heads = require_int(heads, key="heads", source="--heads")
-    head_dim = require_int(head_dim, key="head_dim", source="--head-dim")
-    seq_len = require_int(seq_len, key="seq_len", source="--seq-len")
-    batch = require_int(batch, key="batch", source="--batch")
-    key_tile = require_int(key_tile, key="key_tile", source="key_tile")
+    heads = require_int(heads, key="heads")
+    head_dim = require_int(head_dim, key="head_dim")
+    seq_len = require_int(seq_len, key="seq_len")
+    batch = require_int(batch, key="batch")
+    key_tile = require_int(key_tile, key="key_tile")
     ranks = _ranks(kind, heads, head_dim, seq_len, batch, key_tile if seq_len >= key_tile else seq_len)
     return cascade_from_dict({"version": 1, "name": f"attention-{kind}", "ranks": ranks,
                               "einsums": _attention_einsums(kind)}, source=f"attention-{kind}")
@@ -141,7 +141,7 @@ def layer_cascade(kind: str = "1pass", *, heads: int = 12, head_dim: int = 64, e
         _e("FFN1", "FF[b,s,p]", ["Z[b,d,p]", "W1[s,d]"], ["mul"], "sum"),
         _e("FFN2", "Y[b,d,p]", ["FF[b,s,p]", "W2[d,s]"], ["mul"], "sum"),
     ]
-    ranks = {**att.ranks, "D": require_int(embed, key="embed", source="--embed"),
-             "S": require_int(ffn, key="ffn", source="ffn")}
+    ranks = {**att.ranks, "D": require_int(embed, key="embed"),
+             "S": require_int(ffn, key="ffn")}
     return cascade_from_dict({"version": 1, "name": f"layer-{kind}", "ranks": ranks,
                               "einsums": proj + _attention_einsums(kind) + tail}, source=f"layer-{kind}")

@@ -279,8 +279,8 @@ class Layer:
             raise SpecError(f"{model} costs dense layers only; it would count this N:M-sparse layer as dense",
                             source=f"layer {self.name!r}", key="weight_sparsity",
                             value="{}:{}".format(*self.weight_sparsity),
-                            accepted="a dense layer (1:1); N:M layers run in 'acceldse simulate' (os/ws, every "
-                                     "fidelity) or --compat scalesim with SparsitySupport true")
+                            accepted="a dense layer (1:1); N:M layers run in acceldse.simulate (os/ws, every "
+                                     "fidelity, or compat='scalesim' with SparsitySupport true)")
         return self
 
     def with_name(self, name: str) -> Layer:

@@ -34,6 +34,11 @@ SEED_MAX = 2**32 - 1
 
 EXIT_CODES_HELP = ("exit codes: 0 ok, 1 a check failed (--check: deadlock, infeasible design or no legal "
                    "mapping), 2 bad input")
+COMMAND_TAKING: dict[str, str] = {"systolic": "acceldse simulate --hardware (or acceldse tiers --hardware)",
+                                  "hierarchy": "acceldse map --hardware", "fpga": "acceldse fpga --platform",
+                                  "fused": "acceldse attention --hardware"}
+"""The commands (and flag) that accept each hardware kind: the command line's words for
+``simulator.specs.presets.TAKEN_BY`` (which names the Python functions)."""
 Progress = Callable[[int, int, str], None]
 """A progress callback: ``progress(done, total, what)``."""
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, emit, print_json, print_wrapped
+from acceldse.commands.common import (
+    COMMAND_TAKING,
+    EXIT_CODES_HELP,
+    add_output_options,
+    emit,
+    print_json,
+    print_wrapped,
+)
 
 if TYPE_CHECKING:
     from acceldse.simulator.specs.catalogue import PresetInfo
@@ -90,7 +97,7 @@ def print_catalogue(infos: list[PresetInfo]) -> None:
     for info in infos:
         if info.kind != kind:
             kind = info.kind
-            print_wrapped("", f"hardware presets of kind {kind} (use with {info.taken_by}):")
+            print_wrapped("", f"hardware presets of kind {kind} (use with {COMMAND_TAKING[kind]}):")
             print(f"  {'name':24s} {'compute':>12s} {'on-chip':>10s} {'DRAM':>11s} {'clock':>9s}  description")
         bandwidth = "unlimited" if info.dram_gbyte_per_s is None else f"{info.dram_gbyte_per_s:,.1f} GB/s"
         print_wrapped(f"  {info.name:24s} {info.compute_units:>8,d} {info.compute_unit:3s} "

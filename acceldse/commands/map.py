@@ -121,6 +121,13 @@ def _evaluate(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         layer, hierarchy, mapping, cost = tl.layer, tl.hierarchy, tl.mapping, tl.cost
         names = tl.tensor_names
+        if tl.sparse is not None:  # Sparseloop's statistics (sparse_optimizations)
+            from acceldse.mapper.timeloop.sparse_stats import format_sparse_stats
+
+            if not args.no_nest:
+                print(mapping.loop_nest(layer, hierarchy), end="\n\n")
+            print(format_sparse_stats(tl.sparse, hierarchy, list(names.values())), end="")
+            return 0
     else:
         if not args.mapping.is_file():
             raise bad_input("no such file", flag="--mapping", value=str(args.mapping))

@@ -9,7 +9,8 @@ Example::
     result.best_design, result.best_metrics, result.first_met_at
 
 Agents (``AGENTS``): ``random``, ``ga`` (NSGA-II), ``sa`` (simulated annealing), ``bo`` (TPE),
-``bo-gp`` (Gaussian process), ``aco`` (ant colony), ``ppo`` and ``mappo`` (multi-agent PPO on
+``bo-gp`` (Gaussian process), ``aco`` (ant colony), ``ppo``, ``maskable-ppo`` (PPO over the env's action
+masks) and ``mappo`` (multi-agent PPO on
 ``MultiAgentDesign``). Each has explicit hyper-parameters with defaults (``Agent.HPARAMS``).
 """
 
@@ -25,20 +26,21 @@ from acceldse.envs.agents.base import Agent, AskTellAgent
 from acceldse.envs.agents.harness import MAX_BUDGET, BudgetEnv, Evaluation, ExploreResult, check_budget
 from acceldse.envs.agents.joint import JointEnv
 from acceldse.envs.agents.optuna_agents import GeneticAgent, GpAgent, TpeAgent
-from acceldse.envs.agents.rl import MultiAgentPpo, PpoAgent
+from acceldse.envs.agents.rl import MaskablePpoAgent, MultiAgentPpo, PpoAgent
 from acceldse.envs.agents.search import AntColony, RandomSearch, SimulatedAnnealing
 from acceldse.envs.agents.space import DesignSpace
 from acceldse.workloads.errors import SpecError
 
 AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (
-    RandomSearch, GeneticAgent, SimulatedAnnealing, TpeAgent, GpAgent, AntColony, PpoAgent, MultiAgentPpo)}
+    RandomSearch, GeneticAgent, SimulatedAnnealing, TpeAgent, GpAgent, AntColony, PpoAgent, MaskablePpoAgent,
+    MultiAgentPpo)}
 
 
 def make_agent(name: str, env_id: str | None = None, **hparams: Any) -> Agent:
     """An agent by name with hyper-parameters (unknown name or hyper-parameter: ``SpecError``); ``env_id``
     applies the agent's defaults for that env (``Agent.ENV_DEFAULTS``)."""
     if name not in AGENTS:
-        raise SpecError("unknown agent", source="--agent", value=name, accepted=", ".join(AGENTS))
+        raise SpecError("unknown agent", source="agent", value=name, accepted=", ".join(AGENTS))
     return AGENTS[name](env_id=env_id, **hparams)
 
 
@@ -65,7 +67,7 @@ def explore(env: gym.Env, agent: str | Agent, budget: int, seed: int = 0, *, env
         raise SpecError("hyper-parameters go to the agent's constructor when passing an instance", source="hparams",
                         value=sorted(hparams))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SpecError("seed must be a non-negative integer", source="--seed", value=seed, accepted="0, 1, 2 ...")
+        raise SpecError("seed must be a non-negative integer", source="seed", value=seed, accepted="0, 1, 2 ...")
     wrapped = BudgetEnv(env, budget, sink=sink, replay=replay, max_budget=max_budget)
     start = time.perf_counter()
     agent.run(wrapped, seed)

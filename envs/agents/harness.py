@@ -148,20 +148,20 @@ def obs_from_json(space: gym.spaces.Space, data: Any) -> Any:
 
 
 MAX_BUDGET = 250_000
-"""Largest budget accepted without ``max_budget`` (``--max-budget``): every evaluation stays in the run's
+"""Largest budget accepted without ``max_budget``: every evaluation stays in the run's
 log (a few KiB each), so a run of this budget holds about a GiB."""
 
 
 def check_budget(budget: Any, max_budget: int | None = None) -> int:
-    """``budget`` as an int, or a ``SpecError`` naming it, the limit and the flag that raises it."""
+    """``budget`` as an int, or a ``SpecError`` naming it, the limit and the argument that raises it."""
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
-        raise SpecError("budget must be a positive number of evaluations", source="--budget", value=budget,
+        raise SpecError("budget must be a positive number of evaluations", source="budget", value=budget,
                         accepted="an integer >= 1")
     limit = MAX_BUDGET if max_budget is None else max_budget
     if budget > limit:
         raise SpecError(f"budget of {int(budget):,} evaluations is over the limit of {int(limit):,} (each evaluation "
-                        "is kept in the run's log)", source="--budget", value=int(budget),
-                        accepted=f"at most {int(limit):,}, or raise the limit with --max-budget")
+                        "is kept in the run's log)", source="budget", value=int(budget),
+                        accepted=f"at most {int(limit):,}, or raise the limit with max_budget")
     return int(budget)
 
 
@@ -224,7 +224,7 @@ class BudgetEnv(gym.Wrapper):
             ev = self.replay[i]
             if list(ev.action) != vector:
                 raise SpecError("the logged run diverges from this one (same command and seed, different design)",
-                                source="--store", key=f"step {i}", value=vector,
+                                source="replay", key=f"step {i}", value=vector,
                                 accepted=f"the logged design {ev.action}; use a new store")
             obs = obs_from_json(self._obs_space, ev.obs)
             info = {"design": ev.design, "metrics": ev.metrics, "targets_met": ev.targets_met,

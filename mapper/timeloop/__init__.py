@@ -14,8 +14,10 @@ Top-level keys that only steer Timeloop's *search* or Accelergy's *estimation*
 (``mapper``, ``mapspace``, ``architecture_constraints``, ``mapspace_constraints``,
 ``compound_components``, ``components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
 and do not change a fixed-mapping evaluation (a search applies the constraints' bypass rules
-and reports the others it does not apply); a non-empty ``sparse_optimizations`` (Sparseloop) is
-refused, never computed dense; any other key is a ``SpecError`` naming it and the file. The
+and reports the others it does not apply); ``sparse_optimizations`` (Sparseloop: formats,
+gating, skipping; ``mapper.timeloop.sparse``) are evaluated with Sparseloop's semantics
+(``mapper.sparse``) for a given mapping, and what of them is not modelled is refused by key;
+any other key is a ``SpecError`` naming it and the file. The
 problem may have any shape (``problem.py``); the mapping may use every factor form Timeloop reads.
 """
 
@@ -31,12 +33,13 @@ from acceldse.mapper.timeloop import v4
 from acceldse.mapper.timeloop.arch import apply_keep_constraints, build_hierarchy
 from acceldse.mapper.timeloop.mapping import WORKLOAD_RANKS, build_mapping, loop_constraints
 from acceldse.mapper.timeloop.problem import build_problem
+from acceldse.mapper.timeloop.sparse import METADATA_ATTRIBUTES, SparseOptimizations, parse_sparse_optimizations
 from acceldse.simulator.specs.hierarchy import Hierarchy
 from acceldse.workloads.einsum import Einsum, Lowering
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 
-USED_KEYS = {"architecture", "problem", "mapping", "ERT", "ART"}
+USED_KEYS = {"architecture", "problem", "mapping", "ERT", "ART", "sparse_optimizations"}
 SEARCH_ONLY_KEYS = {"mapper", "mapspace", "architecture_constraints", "mapspace_constraints", "compound_components",
                     "globals", "model", "dumped_by_timeloop_front_end", "variables", "components", "constraints",
                     "extra_mapping_constraints"}
@@ -62,6 +65,8 @@ class TimeloopSpec:
     einsum: Einsum | None = None
     lowering: Lowering | None = None
     loop_constraints: tuple[LoopConstraint, ...] = ()
+    sparse: SparseOptimizations | None = None
+    inputs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def tensor_names(self) -> dict[str, str]:
@@ -85,10 +90,7 @@ def read_timeloop_yaml(paths: list[str | Path], template_vars: dict[str, Any] | 
         if not isinstance(data, dict):
             raise SpecError("a Timeloop input must be a YAML mapping", source=src, value=type(data).__name__)
         for key, value in data.items():
-            if key == "sparse_optimizations":
-                if value:
-                    raise SpecError("Sparseloop's sparse_optimizations (formats, gating, skipping) are not modelled; "
-                                    "refusing rather than computing the design dense", source=src, key=str(key))
+            if "ignore" in str(key):  # timeloopfe drops top-level keys named *ignore* (anchors' holders)
                 continue
             if key not in USED_KEYS | SEARCH_ONLY_KEYS:
                 raise SpecError("unsupported Timeloop input key", source=src, key=str(key),
@@ -115,9 +117,21 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     if not files:
         raise SpecError("no Timeloop input files given", source="paths")
     merged, origin = read_timeloop_yaml(files, template_vars)
+    # Sparseloop inputs: densities and metadata storage are read; without sparse_optimizations no
+    # optimisation applies and Sparseloop's numbers are the dense ones (it skips its analysis too)
+    problem = merged.get("problem")
+    instance = problem.get("instance") if isinstance(problem, dict) else None
+    sparse = bool(merged.get("sparse_optimizations")) or bool(isinstance(instance, dict) and instance.get("densities"))
     hierarchy, label = _hierarchy(merged, origin, files, name, required=("architecture", "problem", "ERT"),
-                                  accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)")
-    einsum, lowering = build_problem(merged["problem"], source=origin["problem"], name=label)
+                                  accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)",
+                                  sparse=sparse)
+    einsum, lowering = build_problem(merged["problem"], source=origin["problem"], name=label, sparse=sparse)
+    opts = None
+    if merged.get("sparse_optimizations"):
+        opts = parse_sparse_optimizations(merged["sparse_optimizations"], tensors=[t.name for t in einsum.tensors],
+                                          levels=[lv.name for lv in hierarchy.levels],
+                                          source=origin["sparse_optimizations"],
+                                          problem_ranks=frozenset(r for t in einsum.tensors for r in t.ranks))
     mapping = None
     if merged.get("mapping"):
         mapping = build_mapping(merged["mapping"], hierarchy, lowering, einsum, source=origin["mapping"])
@@ -128,7 +142,8 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     return TimeloopSpec(layer=lowering.layer, hierarchy=hierarchy, mapping=mapping, sources=tuple(map(str, files)),
                         search_hierarchy=searchable, unapplied_constraints=tuple(skipped),
                         loop_constraints=tuple(loops), einsum=einsum,
-                        lowering=lowering)
+                        lowering=lowering, sparse=opts,
+                        inputs={k: merged[k] for k in ("architecture", "ERT", "problem")} if opts else {})
 
 
 def timeloop_hardware(paths: list[str | Path], *, name: str | None = None,
@@ -173,7 +188,7 @@ def _constrain(hierarchy: Hierarchy, merged: dict[str, Any], origin: dict[str, s
 
 
 def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str | Path], name: str | None, *,
-               required: tuple[str, ...], accepted: str) -> tuple[Hierarchy, str]:
+               required: tuple[str, ...], accepted: str, sparse: bool = False) -> tuple[Hierarchy, str]:
     """The ``Hierarchy`` of merged Timeloop inputs (architecture + ERT, optional ART) and its label,
     after checking that every ``required`` top-level key is there."""
     for key in required:
@@ -181,7 +196,8 @@ def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str |
             raise SpecError(f"missing '{key}'", source=", ".join(map(str, files)), key=key, accepted=accepted)
     label = name or Path(str(files[0])).parent.name or "timeloop"
     hierarchy = build_hierarchy(merged["architecture"], merged["ERT"], merged.get("ART"),
-                                source=f"{origin['architecture']} (ERT {origin['ERT']})", name=label)
+                                source=f"{origin['architecture']} (ERT {origin['ERT']})", name=label,
+                                extra_attributes=METADATA_ATTRIBUTES if sparse else frozenset())
     return hierarchy, label
 
 
@@ -201,6 +217,8 @@ class TimeloopRun:
     searched: bool
     unapplied_constraints: tuple[str, ...] = ()
     tensor_names: dict[str, str] = field(default_factory=dict)
+    sparse: Any = None
+    """Sparseloop's statistics (``mapper.sparse.SparseResult``) when the inputs have ``sparse_optimizations``."""
 
 
 def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
@@ -222,7 +240,10 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
     if spec.mapping is not None:
         cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))
         return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False,
-                           tensor_names=spec.tensor_names)
+                           tensor_names=spec.tensor_names, sparse=evaluate_sparse(spec, cost))
+    if spec.sparse is not None:
+        raise SpecError("searching a mapping under sparse_optimizations is not modelled; give the mapping "
+                        "(e.g. timeloop-mapper.map.yaml)", source=", ".join(map(str, files)), key="mapping")
     best = map_layer(spec.layer, spec.search_hierarchy or spec.hierarchy, dataflow="any",
                      constraints=spec.loop_constraints, **search)
     if best.mapping is None or best.cost is None:
@@ -231,5 +252,20 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
                        unapplied_constraints=spec.unapplied_constraints, tensor_names=spec.tensor_names)
 
 
-__all__ = ["TimeloopRun", "TimeloopSpec", "has_problem", "load_timeloop", "read_timeloop_yaml", "run_timeloop",
-           "timeloop_hardware"]
+def evaluate_sparse(spec: TimeloopSpec, cost: Any) -> Any:
+    """Sparseloop's statistics (``mapper.sparse.SparseResult``) of ``spec``'s mapping, whose dense
+    ``CostResult`` is ``cost``; ``None`` without ``sparse_optimizations``."""
+    if spec.sparse is None:
+        return None
+    from acceldse.mapper.sparse import analyse
+    from acceldse.mapper.timeloop.sparse import build_design
+
+    design = build_design(spec, cost, spec.inputs, spec.sparse, source=", ".join(spec.sources))
+    try:
+        return analyse(design)
+    except ValueError as err:
+        raise SpecError(str(err), source=", ".join(spec.sources), key="sparse_optimizations") from None
+
+
+__all__ = ["TimeloopRun", "TimeloopSpec", "evaluate_sparse", "has_problem", "load_timeloop", "read_timeloop_yaml",
+           "run_timeloop", "timeloop_hardware"]

@@ -147,12 +147,13 @@ def _pick(actions: dict[str, float], kind: str) -> float:
     return 0.0
 
 
-def _check_attributes(attrs: dict[str, Any], own: set[str], *, source: str, key: str) -> None:
+def _check_attributes(attrs: dict[str, Any], own: set[str], *, source: str, key: str,
+                      extra: frozenset[str] = frozenset()) -> None:
     """Refuse an attribute that would change Timeloop's numbers and is not modelled. Attributes a
     container (subtree) sets and the component does not use are variables for expressions
     (``PSUM_DATAWIDTH``); Timeloop ignores them, and so do we."""
     for name, value in attrs.items():
-        if name in _USED or name in _ESTIMATE_ONLY:
+        if name in _USED or name in _ESTIMATE_ONLY or name in extra:
             continue
         if name not in own and name not in _DEFAULTS:
             continue
@@ -236,8 +237,9 @@ def _storage(comp: dict[str, Any], attrs: dict[str, Any], fan: tuple[int, int, i
 
 
 def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[str, Any] | None, *,
-                    source: str, name: str) -> Hierarchy:
-    """The ``Hierarchy`` of a Timeloop v0.4 architecture tree with its ERT (and optional ART)."""
+                    source: str, name: str, extra_attributes: frozenset[str] = frozenset()) -> Hierarchy:
+    """The ``Hierarchy`` of a Timeloop v0.4 architecture tree with its ERT (and optional ART);
+    ``extra_attributes`` are accepted too (the caller models them: Sparseloop's metadata storage)."""
     energies = _ert_table(ert, source=source)
     areas = {name: t["area"] for name, t in _ert_table(art, source=source, kind="ART").items()}
     levels: list[StorageLevel] = []
@@ -256,7 +258,7 @@ def build_hierarchy(arch: dict[str, Any], ert: dict[str, Any] | None, art: dict[
             raise SpecError("disabled components are not supported", source=source, key=f"{key}.enabled",
                             value=comp.get("enabled"), accepted="true")
         attrs = {**inherited, **(comp.get("attributes") or {})}
-        _check_attributes(attrs, set(comp.get("attributes") or {}), source=source, key=key)
+        _check_attributes(attrs, set(comp.get("attributes") or {}), source=source, key=key, extra=extra_attributes)
         cycle_s = number(attrs.get("global_cycle_seconds", cycle_s), source=source, key=f"{key}.global_cycle_seconds")
         if cycle_s <= 0:
             raise SpecError("must be > 0", source=source, key=f"{key}.global_cycle_seconds", value=cycle_s)

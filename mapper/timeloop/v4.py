@@ -90,12 +90,40 @@ def load_yaml(path: Path, variables: dict[str, Any] | None = None, search: list[
     if "{{" in text or "{%" in text or path.suffix in (".jinja", ".jinja2", ".j2"):
         text = _render(text, path, variables or {}, search if search is not None else [])
     try:
-        return yaml.load(text, Loader=_loader())  # noqa: S506 -- a SafeLoader with timeloopfe's tags added
+        return merge_keys(yaml.load(text, Loader=_loader()))  # noqa: S506 -- a SafeLoader with timeloopfe's tags
     except yaml.constructor.ConstructorError as err:
         raise SpecError(f"unsupported YAML tag: {err.problem}", source=str(path),
                         accepted=", ".join(f"!{t}" for t in TAGS)) from None
     except yaml.YAMLError as err:
         raise SpecError(f"malformed YAML: {getattr(err, 'problem', None) or err}", source=str(path)) from None
+
+
+def merge_keys(data: Any) -> Any:
+    """timeloopfe's recursive merge key: ``<<<: *base`` fills in every key of ``base`` the mapping
+    lacks, nested mappings merged the same way (the mapping's own values win; YAML's ``<<`` is the
+    shallow form, done by the YAML loader)."""
+    if isinstance(data, list):
+        return [merge_keys(v) for v in data]
+    if not isinstance(data, dict):
+        return data
+    out = {k: merge_keys(v) for k, v in data.items() if k != "<<<"}
+    if "<<<" in data:
+        bases = data["<<<"] if isinstance(data["<<<"], list) else [data["<<<"]]
+        for base in bases:
+            out = _deep_merge(out, merge_keys(base))
+    return out
+
+
+def _deep_merge(own: dict[str, Any], base: Any) -> dict[str, Any]:
+    if not isinstance(base, dict):
+        return own
+    out = dict(own)
+    for key, value in base.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = _deep_merge(out[key], value)
+    return out
 
 
 def _render(text: str, path: Path, variables: dict[str, Any], search: list[Path]) -> str:
@@ -150,7 +178,7 @@ def _render(text: str, path: Path, variables: dict[str, Any], search: list[Path]
         return env.from_string(text).render(**variables)
     except jinja2.UndefinedError as err:
         raise SpecError(f"template variable not set: {err.message}", source=str(path),
-                        accepted="--timeloop-var NAME=VALUE") from None
+                        accepted="a value for it in template_vars") from None
     except SpecError:
         raise
     except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as err:
@@ -247,11 +275,41 @@ def to_v04(merged: dict[str, Any], *, source: str) -> dict[str, Any]:
     shape = problem.get("shape") if isinstance(problem, dict) else None
     spaces = shape.get("data_spaces") if isinstance(shape, dict) else None
     tensors = [d.get("name") for d in spaces if isinstance(d, dict)] if isinstance(spaces, list) else []
-    state = {"inherited": {}, "mesh": (1, 1), "tensors": tensors}
+    containers: dict[str, str | None] = {}   # container name -> its fan-out level (None: no fan-out)
+    state = {"inherited": {}, "mesh": (1, 1), "tensors": tensors, "containers": containers}
     _walk(arch.get("nodes"), state, local, targets, variables, source=source, key="architecture.nodes")
     tree = {"version": "0.4", "subtree": [{"name": "system_top_level", "attributes": dict(variables),
                                            "local": local}]}
-    return fold_constraints({**merged, "architecture": tree}, targets)
+    out = {**merged, "architecture": tree}
+    for key in ("mapping", "constraints", "extra_mapping_constraints"):
+        if isinstance(out.get(key), dict) and isinstance(out[key].get("targets"), list):
+            out[key] = {**out[key], "targets": _retarget(out[key]["targets"], containers, source=source,
+                                                         key=f"{key}.targets")}
+        elif isinstance(out.get(key), list):
+            out[key] = _retarget(out[key], containers, source=source, key=key)
+    if isinstance(out.get("mapping"), list) and out["mapping"]:   # timeloopfe: a fan-out level keeps nothing
+        typed = {(e.get("target"), e.get("type")) for e in out["mapping"] if isinstance(e, dict)}
+        out["mapping"] = [*out["mapping"], *({"target": d, "type": "bypass", "bypass": list(tensors)}
+                                             for d in containers.values()
+                                             if d is not None and (d, "bypass") not in typed)]
+    return fold_constraints(out, targets)
+
+
+def _retarget(entries: list[Any], containers: dict[str, str | None], *, source: str, key: str) -> list[Any]:
+    """Mapping / constraint entries whose ``target`` names a container aimed at its fan-out level
+    ``inter_<name>_spatial``, as timeloopfe attaches them; a container without a fan-out has no level
+    in Timeloop's tree (timeloopfe would drop the entry): a ``SpecError``."""
+    out = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict) and entry.get("target") in containers:
+            dummy = containers[entry["target"]]
+            if dummy is None:
+                raise SpecError("targets a container without a spatial fan-out (no level of its own; timeloopfe "
+                                "drops it)", source=source, key=f"{key}[{i}].target", value=entry["target"],
+                                accepted="a component, or a container with spatial: {meshX, meshY}")
+            entry = {**entry, "target": dummy}
+        out.append(entry)
+    return out
 
 
 def fold_constraints(merged: dict[str, Any], targets: list[dict[str, Any]]) -> dict[str, Any]:
@@ -298,9 +356,11 @@ def _walk(nodes: Any, state: dict[str, Any], local: list[dict[str, Any]], target
         if tag == "Container":
             state["inherited"] = {**state["inherited"], **attrs}
             spatial = node.get("spatial") or {}
+            state["containers"][name] = None
             if spatial:
                 sx, sy = _mesh(spatial, scope, source=source, key=f"{where}.spatial")
                 dummy = f"inter_{name}_spatial"
+                state["containers"][name] = dummy
                 local.append({"name": f"{dummy}[1..{mx * my}]", "class": "dummy_storage",
                               "attributes": {**_STORAGE_DEFAULTS, "meshX": mx, "meshY": my}})
                 targets += _targets(dummy, constraints, scope, state["tensors"], source=source,

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.engine import transfer_cycles_array
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.streaming.net import Net
+from acceldse.simulator.streaming.trace import Track
 from acceldse.simulator.tiers.placement import TensorRequest, place
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.network import Network
@@ -35,7 +36,7 @@ class StagingRun:
         wait_cycles, latency_cycles, capacity_cycles, bandwidth_cycles: per layer (sum of the
             last three = wait).
         start_cycles: when each layer started (after its predecessors and its weights).
-        spans: ``(track, label, start, end)`` of every copy when recording.
+        tracks: every far tier's copies when recording.
     """
 
     wait_cycles: np.ndarray
@@ -43,7 +44,7 @@ class StagingRun:
     capacity_cycles: np.ndarray
     bandwidth_cycles: np.ndarray
     start_cycles: np.ndarray
-    spans: list[tuple[str, str, float, float]] = field(default_factory=list)
+    tracks: list[Track] = field(default_factory=list)
 
 
 def weight_bytes(network: Network) -> list[int]:
@@ -130,7 +131,7 @@ def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequen
     wait = np.zeros(n)
     slot_wait = np.zeros(n)
     lat = np.zeros(n)
-    spans: list[tuple[str, str, float, float]] = []
+    tracks: list[Track] = []
     for name, idxs in by_tier.items():
         ix = np.asarray(idxs)
         wait[ix] = start[ix] - ready[ix]
@@ -139,8 +140,9 @@ def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequen
         s, e = s[0::2], e[0::2]
         slot_wait[ix[depth:]] = s[depth:] - e[depth - 1:-1]
         if record:
-            spans += [(f"stage {name}", f"weights layer {i}", float(a), float(b)) for i, a, b in zip(idxs, s, e)]
+            tracks.append(Track(f"stage {name}", *run.busy(f"stage {name}"),
+                                [f"weights layer {i}" for i in idxs for _ in "ab"], "dma"))
     lat_part = np.minimum(wait, lat)
     cap_part = np.minimum(wait - lat_part, slot_wait)
     return StagingRun(wait_cycles=wait, latency_cycles=lat_part, capacity_cycles=cap_part,
-                      bandwidth_cycles=wait - lat_part - cap_part, start_cycles=start, spans=spans)
+                      bandwidth_cycles=wait - lat_part - cap_part, start_cycles=start, tracks=tracks)

@@ -12,28 +12,30 @@ Each part is the graph its own model builds, added to one :class:`~acceldse.simu
 All their off-chip traffic is work on the accelerator's closest off-chip tier's link (full-bandwidth
 cycles: ``ceil(bytes / bandwidth)`` per transfer), processor-shared among the transfers in flight.
 The system runs twice: every part on a link of its own (alone) and all parts on one link (shared);
-the difference is what contention costs each part. All parts run at the accelerator's clock.
+the difference is what contention costs each part. All parts run at the accelerator's clock; the
+shared run's trace has a process per part (a track per context, an occupancy counter per channel).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.dataflows.streams.sdpa import SdpaGraph
-from acceldse.simulator.event.engine import FoldGraph, FoldJob, add_fold_job, collect_fold_job
-from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.engine import FoldJob, FoldNet, collect_folds, fold_net
+from acceldse.simulator.event.table import mac_layer
 from acceldse.simulator.fpga.pipeline_sim import OffChip, add_pipeline
 from acceldse.simulator.fpga.stage import Folding, stage_cost
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.streaming.compiled import lower
 from acceldse.simulator.streaming.net import Net, NetRun
 from acceldse.simulator.streaming.result import StreamDeadlockError
-from acceldse.simulator.systolic.model import core_chunks, fold_schedule
+from acceldse.simulator.streaming.trace import Trace
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
@@ -53,6 +55,7 @@ class SystemRun:
         link: the link's name.
         link_busy_cycles: cycles the shared link had at least one transfer.
         link_peak_transfers: most transfers in flight at once.
+        trace: the shared run's Chrome/Perfetto trace when asked (``json.dump`` it).
     """
 
     table: pd.DataFrame
@@ -60,47 +63,40 @@ class SystemRun:
     link: str
     link_busy_cycles: float
     link_peak_transfers: int
-
-
-def _systolic_job(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> FoldJob:
-    sched = fold_schedule(layer, dataflow, acc)
-    dram = acc.dram
-    load = transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle)
-    write = transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle)
-    chunks = [s for s in core_chunks(load.shape[0], acc.cores) if s.stop > s.start]
-    return FoldJob([load[s] for s in chunks], [write[s] for s in chunks], [sched.cycles_per_fold] * len(chunks),
-                   dram.latency_cycles, dram.name)
+    trace: dict[str, Any] | None = None
 
 
 def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samples: int, fifo_rows: int,
            sdpa: SdpaGraph | None, head_dim: int, bytes_per_element: int,
-           shared: bool) -> tuple[Net, dict[str, list[int]], dict[str, FoldGraph]]:
-    """The system's net; per part its context ids and what reads its end."""
+           shared: bool) -> tuple[Net, dict[str, tuple[range, range]], dict[str, tuple[FoldNet, int, int]]]:
+    """The system's net; per part its context and channel ids, and what reads its end."""
     net = Net("system")
     dram = acc.dram
     one = net.resource(dram.name) if shared else -1
-    contexts: dict[str, list[int]] = {}
-    handles: dict[str, FoldGraph] = {}
+    contexts: dict[str, tuple[range, range]] = {}
+    handles: dict[str, tuple[FoldNet, int, int]] = {}
 
     def link(part: str) -> int:
         return one if shared else net.resource(f"{dram.name} ({part})")
 
-    def mark(part: str, first: int) -> None:
-        contexts[part] = list(range(first, net.n_contexts))
+    def mark(part: str, first: tuple[int, int]) -> None:
+        contexts[part] = (range(first[0], net.n_contexts), range(first[1], net.n_channels))
 
     if job is not None:
-        first = net.n_contexts
-        handles["systolic"] = add_fold_job(net, job, prefix="systolic:", link=link("systolic"))
+        first = net.n_contexts, net.n_channels
+        folds = fold_net([job])
+        res = link("systolic")
+        handles["systolic"] = (folds, net.extend(folds.flat, prefix="systolic:", resources=[res])[0], res)
         mark("systolic", first)
     if pipeline is not None:
-        first = net.n_contexts
+        first = net.n_contexts, net.n_channels
         cycles = {ly.name: stage_cost(ly, Folding()).cycles_per_sample for ly in pipeline}
         offchip = OffChip(link("fpga"), dram.read_bw_bytes_per_cycle, dram.write_bw_bytes_per_cycle)
         add_pipeline(net, pipeline, cycles, samples=samples, fifo_rows=lambda _e: fifo_rows, prefix="fpga:",
                      offchip=offchip)
         mark("fpga", first)
     if sdpa is not None:
-        first = net.n_contexts
+        first = net.n_contexts, net.n_channels
         res = link("sdpa")
         scores, rows = sdpa.scores, sdpa.keys.shape[0]  # the firings of "qk" and of "sink"
         kv = net.loader("sdpa:load k,v", scores,
@@ -112,16 +108,16 @@ def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samp
     return net, contexts, handles
 
 
-def _ends(run: NetRun, job: FoldJob | None, contexts: dict[str, list[int]],
-          handles: dict[str, FoldGraph]) -> dict[str, float]:
+def _ends(run: NetRun, job: FoldJob | None, contexts: dict[str, tuple[range, range]],
+          handles: dict[str, tuple[FoldNet, int, int]]) -> dict[str, float]:
     if run.deadlock is not None:
         raise StreamDeadlockError(run.deadlock)
     ends = {}
-    for part, ids in contexts.items():
+    for part, (ids, _) in contexts.items():
         if part == "systolic":
             assert job is not None
-            link, progs = handles["systolic"]
-            cores, _ = collect_fold_job(run, job, link, progs)
+            folds, first, res = handles["systolic"]
+            cores, _ = collect_folds(run, folds, first=first, links=[res])[0]
             ends[part] = max(c.end_cycles for c in cores)
         else:
             ends[part] = max(float(run.times(i)[1][-1]) for i in ids if run.firings[i])
@@ -130,7 +126,8 @@ def _ends(run: NetRun, job: FoldJob | None, contexts: dict[str, list[int]],
 
 def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: Dataflow | None = None,
                     pipeline: Network | None = None, samples: int = 4, fifo_rows: int = 64,
-                    sdpa: SdpaGraph | None = None, head_dim: int = 0, bytes_per_element: int = 2) -> SystemRun:
+                    sdpa: SdpaGraph | None = None, head_dim: int = 0, bytes_per_element: int = 2,
+                    trace: bool = False) -> SystemRun:
     """Run a systolic layer, an FPGA pipeline and a streaming SDPA graph alone and sharing ``acc``'s off-chip link.
 
     Args:
@@ -141,6 +138,8 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
         samples, fifo_rows: samples through the pipeline and its FIFO depth (rows).
         sdpa: the SDPA part (a built attention graph), or None; ``head_dim`` its d.
         bytes_per_element: bytes of a K, V or output element of the SDPA unit.
+        trace: record the shared run's Chrome/Perfetto trace (``SystemRun.trace``; microseconds at
+            ``acc.clock_mhz``).
     """
     if layer is not None and (dataflow is None or not layer.has_weights):
         raise SpecError("the systolic part needs a MAC layer and a dataflow", source="system", key="layer",
@@ -148,7 +147,7 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
     if sdpa is not None and (isinstance(head_dim, bool) or not isinstance(head_dim, int) or head_dim < 1):
         raise SpecError("the SDPA part needs its head dimension", source="system", key="head_dim", value=head_dim,
                         accepted="an integer >= 1")
-    job = _systolic_job(layer, dataflow, acc) if layer is not None and dataflow is not None else None
+    job = mac_layer(layer, dataflow, acc, acc.cores).job if layer is not None and dataflow is not None else None
     ends = {}
     for shared in (False, True):
         net, contexts, handles = _build(acc, job, pipeline, samples, fifo_rows, sdpa, head_dim, bytes_per_element,
@@ -160,6 +159,7 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
         ends[shared] = _ends(run, job, contexts, handles)
         if shared:
             busy, peak = float(run.resource_busy[0]), int(run.resource_peak[0])
+            drawn = _trace(run, contexts, acc.clock_mhz) if trace else None
         else:
             work = dict(zip(contexts, run.resource_work.tolist()))
     parts = list(ends[True])
@@ -172,4 +172,14 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
     table["contention_cycles"] = table["shared_cycles"] - table["alone_cycles"]
     table["slowdown"] = table["shared_cycles"] / table["alone_cycles"]
     return SystemRun(table=table, cycles=float(np.max(table["shared_cycles"])), link=acc.dram.name,
-                     link_busy_cycles=busy, link_peak_transfers=peak)
+                     link_busy_cycles=busy, link_peak_transfers=peak, trace=drawn)
+
+
+def _trace(run: NetRun, parts: dict[str, tuple[range, range]], clock_mhz: float) -> dict[str, Any]:
+    """A process per part: each context's busy firings, each channel's occupancy (names without the part)."""
+    out = Trace(clock_mhz, "system")
+    for part, (ids, chans) in parts.items():
+        cut = len(part) + 1
+        out.add_run(run, ids, names=[run.names[i][cut:] for i in ids], channels=chans,
+                    channel_names=[run.channels[i][cut:] for i in chans], process=part)
+    return out.build()

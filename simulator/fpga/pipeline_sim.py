@@ -15,15 +15,18 @@ naming the circular wait and the full and empty FIFOs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from acceldse.simulator.fpga.stage import Folding, stage_cost
 from acceldse.simulator.streaming.net import Net, NetRun
 from acceldse.simulator.streaming.result import StreamDeadlockError
+from acceldse.simulator.streaming.trace import DEFAULT_CLOCK_MHZ, Trace
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
@@ -40,6 +43,8 @@ class PipelineSimResult:
         analytical_interval_cycles: ``max(cycles_per_sample)`` of the stages.
         stall_cycles: per stage, cycles spent blocked on a full output FIFO.
         total_cycles: time the last sample finished.
+        trace: the run's Chrome/Perfetto trace when asked (a track per stage, an occupancy counter
+            per FIFO; ``json.dump`` it).
     """
 
     samples: int
@@ -48,6 +53,7 @@ class PipelineSimResult:
     analytical_interval_cycles: int
     stall_cycles: dict[str, float]
     total_cycles: float
+    trace: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def relative_error(self) -> float:
@@ -95,7 +101,8 @@ def _stage_program(layer: Layer, in_tokens: list[int], outs: int, row_cycles: fl
 
 
 def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None = None, *, samples: int = 16,
-                      fifo_rows: int | Mapping[tuple[str, str], int] = 64) -> PipelineSimResult:
+                      fifo_rows: int | Mapping[tuple[str, str], int] = 64, trace: bool = False,
+                      clock_mhz: float = DEFAULT_CLOCK_MHZ) -> PipelineSimResult:
     """Run ``samples`` samples through the stage pipeline of ``network`` (one partition).
 
     Each stage is one context of the streaming engine, each edge one channel of ``fifo_rows``
@@ -107,6 +114,8 @@ def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None =
         foldings: folding per layer (minimal folding for missing layers).
         samples: number of samples (>= 2).
         fifo_rows: capacity (tokens = rows) of every FIFO, or per edge ``{(producer, consumer): rows}``.
+        trace: add the run's Chrome/Perfetto trace to the result (microseconds at ``clock_mhz``;
+            the default 1 MHz reads as cycles).
 
     Raises:
         StreamDeadlockError: a FIFO too shallow for a reconvergent path (the engine's deadlock
@@ -128,7 +137,13 @@ def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None =
 
     net = Net(network.name)
     pipe = add_pipeline(net, network, cycles, samples=samples, fifo_rows=depth)
-    return pipeline_result(net.run(record=True), pipe)
+    run = net.run(record=True)
+    result = pipeline_result(run, pipe)
+    if not trace:
+        return result
+    drawn = Trace(clock_mhz, f"{network.name} (pipeline)")
+    drawn.add_run(run, channels=range(len(run.channels)))
+    return dataclasses.replace(result, trace=drawn.build())
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ class PresetInfo:
         dram_gbyte_per_s: off-chip read bandwidth in GB/s (10^9 bytes per second); ``None``
             when the spec leaves it unlimited.
         clock_mhz: clock in MHz.
-        taken_by: the command and flag that accept it.
+        taken_by: the Python function and argument that accept it (``presets.TAKEN_BY``).
         description: one line.
     """
 

@@ -180,7 +180,7 @@ def fused_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
-def load_fused_hardware(spec: str | Path | FusedHardware, *, flag: str = "--hardware") -> FusedHardware:
+def load_fused_hardware(spec: str | Path | FusedHardware, *, flag: str = "hardware") -> FusedHardware:
     """A fused-accelerator preset name (``fusemax``, ``flat_cloud``) or a YAML file."""
     if isinstance(spec, FusedHardware):
         return spec

@@ -223,6 +223,6 @@ def load_scalesim_cfg(path: str | Path) -> tuple[Accelerator, ScaleSimSettings]:
 def refuse_cfg_sparsity(settings: ScaleSimSettings, source: str) -> None:
     """``SpecError`` when a .cfg with ``SparsitySupport : true`` reaches a model that is not SCALE-Sim's."""
     if settings.sparsity is not None:
-        raise SpecError("only --compat scalesim models SCALE-Sim's sparsity; the other models would ignore it",
+        raise SpecError("only compat='scalesim' models SCALE-Sim's sparsity; the other models would ignore it",
                         source=source, key="[sparsity] SparsitySupport", value="true",
-                        accepted="false, or --compat scalesim (Python: simulate(..., compat='scalesim'))")
+                        accepted="false, or compat='scalesim' (acceldse.simulate(..., compat='scalesim'))")

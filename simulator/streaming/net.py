@@ -70,6 +70,7 @@ class NetRun:
         resource_jobs, resource_work, resource_peak: per resource, jobs served, total work,
             most jobs in flight at once.
         deadlock: None, or the report naming every blocked context and the circular wait.
+        ii: the contexts' ii patterns (``pattern``, per context its ``offset`` and ``length``).
     """
 
     names: list[str]
@@ -89,6 +90,7 @@ class NetRun:
     resource_work: np.ndarray
     resource_peak: np.ndarray
     deadlock: Deadlock | None
+    ii: tuple[np.ndarray, np.ndarray, np.ndarray]
 
     def times(self, context: str | int) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every firing of ``context`` (its name or id; recorded runs only)."""
@@ -97,6 +99,15 @@ class NetRun:
         i = context if isinstance(context, int) else self.names.index(context)
         a = self.offsets[i]
         return self.starts[a: a + self.firings[i]], self.ends[a: a + self.firings[i]]
+
+    def busy(self, context: str | int) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of the busy interval of every firing of ``context``: from its start to the
+        later of its end and its start + ii (recorded runs only; what a trace draws)."""
+        i = context if isinstance(context, int) else self.names.index(context)
+        starts, ends = self.times(i)
+        pattern, offset, length = self.ii
+        ii = pattern[offset[i]: offset[i] + length[i]]
+        return starts, np.maximum(ends, starts + (ii if ii.size == starts.size else np.resize(ii, starts.size)))
 
     @property
     def fire_time(self) -> list[np.ndarray] | None:
@@ -150,6 +161,11 @@ class Net:
     def n_contexts(self) -> int:
         """Contexts declared so far (the next one's id)."""
         return len(self._ctxs)
+
+    @property
+    def n_channels(self) -> int:
+        """Channels declared so far (the next one's id)."""
+        return len(self._chans)
 
     def resource(self, name: str, *, shared: bool | None = None) -> int:
         """A shared resource (e.g. a memory link, work in full-bandwidth cycles); returns its id.
@@ -209,9 +225,30 @@ class Net:
         self.context(name, tokens, work=work, inputs=[(ch, 1)], resource=resource)
         return ch
 
+    def extend(self, flat: FlatNet, *, prefix: str = "", resources: Sequence[int] = ()) -> tuple[int, int]:
+        """Add a flat net's channels and contexts (names prefixed ``prefix``; its resource ``r`` is
+        this net's ``resources[r]``); returns the ids of its first context and first channel."""
+        first = self.n_contexts, self.n_channels
+        for i, name in enumerate(flat.channels):
+            self.channel(prefix + name, capacity=int(flat.cap[i]), latency=float(flat.ch_lat[i]),
+                         initial=int(flat.init[i]), initial_write=float(flat.init_write[i]))
+
+        def ports(start: np.ndarray, ch: np.ndarray, poff: np.ndarray, plen: np.ndarray,
+                  i: int) -> list[tuple[int, Pattern]]:
+            return [(first[1] + int(ch[p]), flat.pat[poff[p]: poff[p] + plen[p]])
+                    for p in range(start[i], start[i + 1])]
+
+        for i, name in enumerate(flat.names):
+            ii, lat, work = (flat.tpat[flat.toff[i, k]: flat.toff[i, k] + flat.tlen[i, k]] for k in range(3))
+            self.context(prefix + name, int(flat.nfire[i]), ii=ii, latency=lat, work=work,
+                         inputs=ports(flat.in_start, flat.in_ch, flat.in_poff, flat.in_plen, i),
+                         outputs=ports(flat.out_start, flat.out_ch, flat.out_poff, flat.out_plen, i),
+                         resource=None if flat.res[i] < 0 else resources[flat.res[i]])
+        return first
+
     def run(self, *, record: bool = False) -> NetRun:
         """Run to completion (or deadlock) on the compiled kernel."""
-        return _run(self, record)
+        return run_flat(flatten(self), record)
 
 
 @dataclass
@@ -252,10 +289,6 @@ class FlatNet:
 def _tokens(ctx: _Ctx, pattern: np.ndarray) -> int:
     full, rest = divmod(ctx.firings, pattern.size)
     return int(full * pattern.sum() + pattern[:rest].sum())
-
-
-def _run(net: Net, record: bool) -> NetRun:
-    return run_flat(flatten(net), record)
 
 
 def flatten(net: Net) -> FlatNet:
@@ -362,7 +395,8 @@ def run_flat(f: FlatNet, record: bool) -> NetRun:
         last_start=last_s, starts=fire_time if record else None, ends=end_time if record else None,
         offsets=fire_off, tokens=(write_time, read_time, roff) if record else None,
         resource_names=f.resources, resource_busy=res_busy, resource_jobs=res_count[:, 0].astype(np.int64),
-        resource_work=res_count[:, 1], resource_peak=res_count[:, 2].astype(np.int64), deadlock=deadlock)
+        resource_work=res_count[:, 1], resource_peak=res_count[:, 2].astype(np.int64), deadlock=deadlock,
+        ii=(f.tpat, f.toff[:, 0], f.tlen[:, 0]))
 
 
 def _diagnose(f: FlatNet, next_fire: np.ndarray, written: np.ndarray, readcnt: np.ndarray,

@@ -1,19 +1,26 @@
-"""Chrome / Perfetto trace JSON for a recorded streaming run.
+"""Chrome / Perfetto trace JSON: the one trace writer of every event-level model.
 
-One track (``tid``) per context with "X" (complete) events for busy spans (runs of firings
-issued back to back at the context's II, merged so big runs stay small) and one "C" counter
-per channel with its occupancy. Timestamps (``ts``, ``dur``) are microseconds at ``clock_mhz``
-(cycles / MHz), as in the event-fidelity trace; ``otherData`` records ``time_unit: "us"`` and the
-clock. A streaming graph has no clock of its own: the default 1 MHz shows one cycle per
-microsecond, so ``ts`` reads as cycles.
+A trace holds processes (``pid``: a model, or a part of a system), each with tracks (``tid``:
+a streaming context, a compute array, a DMA engine, a pipeline stage) of complete (``"X"``)
+spans and counters (``"C"``: a channel's occupancy). What a track draws is the busy intervals
+of its context (:meth:`NetRun.busy <acceldse.simulator.streaming.net.NetRun.busy>`: a firing
+is busy from its start to the later of its end and its start + ii); firings back to back
+with the same label are merged into one span (``args.firings`` counts them), zero-length
+firings are left out. Timestamps (``ts``, ``dur``) are microseconds at ``clock_mhz``
+(cycles / MHz); each span's ``args`` keeps its cycles; ``otherData`` records
+``time_unit: "us"`` and the clock. A streaming graph has no clock of its own: the default
+1 MHz shows one cycle per microsecond, so ``ts`` reads as cycles. Open the JSON in
+https://ui.perfetto.dev or chrome://tracing.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +29,9 @@ from acceldse.simulator.streaming.kernels import occupancy_steps
 from acceldse.simulator.streaming.result import StreamResult
 from acceldse.workloads.errors import SpecError
 
+if TYPE_CHECKING:
+    from acceldse.simulator.streaming.net import NetRun
+
 DEFAULT_CLOCK_MHZ = 1.0
 """Clock of a trace when none is given: one cycle per microsecond."""
 
@@ -29,54 +39,141 @@ LARGE_TRACE_TOKENS = 4_000_000
 """Above this many recorded channel events a trace is written with a warning (it gets big)."""
 
 
-def _busy_spans(times: np.ndarray, ii: int) -> list[tuple[int, int, int]]:
-    """(start, end, firings) for maximal runs of firings spaced exactly ``ii`` apart."""
-    if times.size == 0:
-        return []
-    breaks = np.nonzero(np.diff(times) != ii)[0] + 1
-    starts = np.concatenate([[0], breaks])
-    ends = np.concatenate([breaks, [times.size]])
-    return [(int(times[a]), int(times[b - 1]) + ii, int(b - a)) for a, b in zip(starts, ends)]
+@dataclass(frozen=True, eq=False)
+class Track:
+    """What one track of a trace draws, in cycles: busy intervals and their labels.
+
+    Attributes:
+        name: the track's name.
+        starts, ends: busy interval of each firing (cycles; zero-length ones are left out).
+        labels: one label for every span, or one per firing (equal labels back to back merge).
+        cat: the spans' category (``firing``, ``compute``, ``dma`` ...).
+    """
+
+    name: str
+    starts: np.ndarray
+    ends: np.ndarray
+    labels: str | Sequence[str] = ""
+    cat: str = "firing"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Track) and (self.name, self.cat) == (other.name, other.cat)
+                and np.array_equal(self.starts, other.starts) and np.array_equal(self.ends, other.ends)
+                and (self.labels == other.labels if isinstance(self.labels, str)
+                     else list(self.labels) == list(other.labels)))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Trace:
+    """A trace under construction: add tracks and counters, then :meth:`build` or :meth:`write`.
+
+    Args:
+        clock_mhz: clock the cycles are at (``ts`` = cycles / MHz).
+        process: name of the default process.
+        other: extra entries of ``otherData`` (e.g. the executor, the cycles).
+    """
+
+    def __init__(self, clock_mhz: float = DEFAULT_CLOCK_MHZ, process: str = "acceldse", **other: Any) -> None:
+        if not (isinstance(clock_mhz, int | float) and clock_mhz > 0):
+            raise SpecError("must be > 0", key="clock_mhz", value=clock_mhz, accepted="a clock in MHz > 0")
+        self.clock_mhz = clock_mhz
+        self.process = process
+        self.other = other
+        self.events: list[dict[str, Any]] = []
+        self._pids: dict[str, int] = {}
+        self._tids: dict[tuple[int, str], int] = {}
+
+    def _pid(self, process: str | None) -> int:
+        return self._pids.setdefault(self.process if process is None else process, len(self._pids))
+
+    def _tid(self, pid: int, track: str) -> int:
+        return self._tids.setdefault((pid, track), sum(p == pid for p, _ in self._tids) + 1)
+
+    def add(self, track: Track, *, offset_cycles: float = 0.0, process: str | None = None,
+            args: dict[str, Any] | None = None) -> None:
+        """Draw ``track`` shifted by ``offset_cycles`` (in ``process``; ``args`` added to every span)."""
+        pid = self._pid(process)
+        tid = self._tid(pid, track.name)
+        starts = np.asarray(track.starts, np.float64) + offset_cycles
+        ends = np.asarray(track.ends, np.float64) + offset_cycles
+        keep = np.nonzero(ends > starts)[0]
+        if not keep.size:
+            return
+        labels = None if isinstance(track.labels, str) else np.asarray(track.labels, object)[keep]
+        starts, ends = starts[keep], ends[keep]
+        cut = starts[1:] != ends[:-1]
+        if labels is not None:
+            cut |= labels[1:] != labels[:-1]
+        first = np.concatenate(([0], np.nonzero(cut)[0] + 1))
+        last = np.concatenate((first[1:], [starts.size])) - 1
+        mhz = self.clock_mhz
+        for a, b in zip(first.tolist(), last.tolist()):
+            s, e = float(starts[a]), float(ends[b])
+            self.events.append({"name": track.labels if labels is None else labels[a], "cat": track.cat, "ph": "X",
+                                "pid": pid, "tid": tid, "ts": s / mhz, "dur": (e - s) / mhz,
+                                "args": {**(args or {}), "firings": b - a + 1, "start_cycles": s, "end_cycles": e}})
+
+    def occupancy(self, name: str, writes: np.ndarray, reads: np.ndarray, *, process: str | None = None) -> None:
+        """A counter (``tokens``) of a channel's occupancy from the write and read cycles of its tokens
+        (negative times drawn at 0)."""
+        pid, dt = self._pid(process), np.result_type(writes.dtype, reads.dtype)
+        out_t, out_occ = np.zeros(writes.size + reads.size, dt), np.zeros(writes.size + reads.size, np.int64)
+        steps = occupancy_steps(np.ascontiguousarray(writes, dt), np.ascontiguousarray(reads, dt), out_t, out_occ)
+        for t, v in zip(np.maximum(out_t[:steps], 0).tolist(), out_occ[:steps].tolist()):
+            self.events.append({"name": name, "ph": "C", "pid": pid, "ts": t / self.clock_mhz, "args": {"tokens": v}})
+
+    def add_run(self, run: NetRun, contexts: Sequence[int] | None = None, *, names: Sequence[str] | None = None,
+                channels: Sequence[int] = (), channel_names: Sequence[str] | None = None,
+                process: str | None = None) -> None:
+        """Draw a recorded run of the engine: the busy intervals of ``contexts`` (default all; every span
+        labelled with its track's name) and the occupancy of ``channels``, named ``names`` /
+        ``channel_names`` (default their own)."""
+        for i, c in enumerate(range(len(run.names)) if contexts is None else contexts):
+            name = run.names[c] if names is None else names[i]
+            self.add(Track(name, *run.busy(c), name), process=process)
+        times = run.channel_times or []
+        for i, ch in enumerate(channels if times else ()):
+            self.occupancy(run.channels[ch] if channel_names is None else channel_names[i], *times[ch], process=process)
+
+    def build(self) -> dict[str, Any]:
+        """The trace object: ``traceEvents`` (process and thread names first), ``displayTimeUnit``,
+        ``otherData`` (time unit, clock and the extras)."""
+        meta: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": pid, "args": {"name": name}}
+                                      for name, pid in self._pids.items()]
+        meta += [{"name": "thread_name", "ph": "M", "pid": pid, "tid": tid, "args": {"name": track}}
+                 for (pid, track), tid in self._tids.items()]
+        return {"traceEvents": meta + self.events, "displayTimeUnit": "ns",
+                "otherData": {"time_unit": "us", "clock_mhz": self.clock_mhz, **self.other}}
+
+    def write(self, path: str | Path) -> Path:
+        """Write the trace JSON to ``path`` and return the path."""
+        out = Path(path)
+        out.write_text(json.dumps(self.build()))
+        return out
 
 
 def build_trace(graph: StreamGraph, result: StreamResult, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Any]:
-    """Return ``{"traceEvents": [...], "otherData": {...}}`` for a run recorded with ``record=True``;
-    times in microseconds at ``clock_mhz``.
+    """The trace of a streaming graph's run recorded with ``record=True``: a track per context
+    (each firing busy for its ii), an occupancy counter per channel; times in microseconds at ``clock_mhz``.
 
     Raises:
         ValueError: the result holds no recorded times.
     """
-    if not clock_mhz > 0:
-        raise SpecError("must be > 0", key="clock_mhz", value=clock_mhz, accepted="a clock in MHz > 0")
+    trace = Trace(clock_mhz, f"{graph.name} ({result.executor})", executor=result.executor, cycles=result.cycles)
     if result.fire_times is None or result.channel_times is None:
         raise ValueError("the run was not recorded; pass record=True (or a trace path) to the executor")
     tokens = sum(w.size + r.size for w, r in result.channel_times.values())
     if tokens > LARGE_TRACE_TOKENS:
         warnings.warn(f"trace of {tokens:,} channel events will be large; trace smaller runs for viewing",
                       stacklevel=2)
-    events: list[dict[str, Any]] = [
-        {"name": "process_name", "ph": "M", "pid": 0, "args": {"name": f"{graph.name} ({result.executor})"}},
-    ]
-    for tid, ctx in enumerate(graph.contexts, start=1):
-        events.append({"name": "thread_name", "ph": "M", "pid": 0, "tid": tid, "args": {"name": ctx.name}})
+    for ctx in graph.contexts:
+        starts = result.fire_times.get(ctx.name, np.zeros(0, np.int64))
         ii = ctx.ii_cycles if isinstance(ctx, Context) else 1
-        for start, end, count in _busy_spans(result.fire_times.get(ctx.name, np.zeros(0, np.int64)), ii):
-            events.append({"name": ctx.name, "cat": "firing", "ph": "X", "pid": 0, "tid": tid,
-                           "ts": start / clock_mhz, "dur": (end - start) / clock_mhz,
-                           "args": {"firings": count, "start_cycles": start, "end_cycles": end}})
+        trace.add(Track(ctx.name, starts, starts + ii, ctx.name))
     for ch in graph.channels:
-        writes, reads = result.channel_times[ch.name]
-        n = writes.size + reads.size
-        out_t = np.zeros(n, np.int64)
-        out_occ = np.zeros(n, np.int64)
-        steps = occupancy_steps(np.ascontiguousarray(writes, np.int64), np.ascontiguousarray(reads, np.int64),
-                                out_t, out_occ)
-        for t, occ in zip(out_t[:steps].tolist(), out_occ[:steps].tolist()):
-            events.append({"name": ch.name, "ph": "C", "pid": 0, "ts": max(t, 0) / clock_mhz,
-                           "args": {"tokens": occ}})
-    return {"traceEvents": events, "displayTimeUnit": "ns",
-            "otherData": {"time_unit": "us", "clock_mhz": clock_mhz, "executor": result.executor,
-                          "cycles": result.cycles}}
+        trace.occupancy(ch.name, *result.channel_times[ch.name])
+    return trace.build()
 
 
 def write_trace(graph: StreamGraph, result: StreamResult, path: str | Path,

@@ -49,7 +49,7 @@ def test_sa_finds_legal_mappings_at_least_as_often_as_random(seed: int) -> None:
 
 def test_budgets_are_bounded_up_front() -> None:
     assert check_budget(MAX_BUDGET) == MAX_BUDGET
-    with pytest.raises(SpecError, match="over the limit.*--max-budget"):
+    with pytest.raises(SpecError, match="over the limit.*max_budget"):
         explore("AcceleratorDesign-v0", "random", 1_000_000_000, seed=0)
     with pytest.raises(SpecError, match="positive"):
         check_budget(0)

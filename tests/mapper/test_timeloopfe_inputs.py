@@ -132,3 +132,32 @@ def test_component_spatial_multiplies_the_fan_out(tmp_path):
                          template_vars={"reg_enabled": False})
     assert spec.hierarchy.compute.instances == 8
     assert [lv.name for lv in spec.hierarchy.levels] == ["DRAM", "buffer"]   # no container fan-out level
+
+
+SHAPES = RAW / "layer_shapes"
+"""Layer shapes of the exercises' ``example_designs/layer_shapes`` (commit ``2d55108``, unchanged):
+each includes ``problem_base.yaml`` as text and fills it in with timeloopfe's recursive merge key
+``<<<: *problem_base``; the base sits under a top-level ``problem_base_ignore`` (timeloopfe drops
+top-level keys named ``*ignore*``)."""
+
+
+@pytest.mark.parametrize(("shape", "sizes"), [
+    ("gpt2/000.yaml", {"C": 1024, "M": 3072, "P": 256}),
+    ("vision_transformer/01.yaml", {"C": 768, "M": 768, "P": 197}),
+    ("mobilenet_v3/01.yaml", {"G": 16, "P": 112, "Q": 112, "R": 3, "S": 3}),
+])
+def test_layer_shapes_merge_into_the_problem_base(shape, sizes):
+    top, values, folder = CASES["simple_weight_stationary"]
+    spec = load_timeloop([top, folder / "timeloop-mapper.ERT.yaml"], require_mapping=False,
+                         template_vars={**values, "problem": str(SHAPES / shape)})
+    assert spec.einsum.sizes == {**dict.fromkeys(("C", "M", "R", "S", "N", "P", "Q", "G"), 1), **sizes}
+    assert [t.name for t in spec.einsum.tensors] == ["Weights", "Inputs", "Outputs"]
+
+
+def test_layer_shape_with_a_key_timeloop_would_ignore_is_refused():
+    """resnet18/00.yaml writes ``HStride``/``WStride``; the problem's coefficients are ``Hstride``/``Wstride``, so
+    Timeloop would silently run the 7x7 stride-2 stem at stride 1: refused, naming the key."""
+    top, values, folder = CASES["simple_weight_stationary"]
+    with pytest.raises(SpecError, match="HStride"):
+        load_timeloop([top, folder / "timeloop-mapper.ERT.yaml"], require_mapping=False,
+                      template_vars={**values, "problem": str(SHAPES / "resnet18" / "00.yaml")})

@@ -91,3 +91,52 @@ def parse_stats(text: str) -> dict:
             name, kind = _FIELDS[label]
             levels[level]["dataspaces"][ds].setdefault(name, kind(float(value)))
     return {"levels": levels, "mac": mac, "summary": summary, "compute": compute}
+
+
+def parse_sparse_stats(text: str) -> dict:
+    """Sparseloop's own figures of a ``*.stats.txt``: ``{"tensors": {(level, tensor): {label: value}},
+    "computes": {"actual"|"gated"|"skipped": int}, "cycles": int, "energy_pj": float}``. Per tensor,
+    every ``label : value`` line of its block (numbers as int or float, text as is) and, for the
+    per-rank lines under a label (format accesses, metadata capacity), ``{rank: (metadata, payload)}``.
+    ``energy_pj`` is the summary's total fJ per algorithmic compute x computes (the uJ line rounds
+    small runs to 0.00)."""
+    body = text.split("\nNetworks")[0]
+    tensors: dict[tuple[str, str], dict] = {}
+    level = label = None
+    block: dict | None = None
+    for line in body.splitlines():
+        head = re.match(r"^=== (\S+) ===", line)
+        if head:
+            level, block = head.group(1), None
+            continue
+        sub = re.match(r"^    (\w+):\s*$", line)
+        if sub and level:
+            block = tensors.setdefault((level, sub.group(1)), {})
+            continue
+        if block is None:
+            continue
+        rank = re.match(r"^\s+Rank (\d+) \(metadata, payload\): \((\d+),\s*(\d+)\)", line)
+        if rank and label:
+            block.setdefault(label, {})[int(rank.group(1))] = (int(rank.group(2)), int(rank.group(3)))
+            continue
+        m = re.match(r"^\s+([A-Za-z(][^:]*?)\s*:\s*(\S.*)?$", line) or re.match(r"^\s+([A-Za-z(][^:]*?)\s*$", line)
+        if not m:
+            continue
+        label = m.group(1)
+        value = (m.group(2) or "").strip() if m.lastindex and m.lastindex >= 2 else ""
+        if value:
+            num = re.match(r"^[-0-9.e+]+", value)
+            block[label] = (float(num.group(0)) if "." in num.group(0) or "e" in num.group(0) else int(num.group(0))) \
+                if num else value
+            if "format" in label and "(per-instance)" in label and block[label] == 0:
+                block[label] = {}  # Sparseloop prints no metadata accesses as one 0
+    summary = text.split("Summary Stats")[1]
+    algorithmic = int(re.search(r"Algorithmic Computes = (\d+)", summary).group(1))
+    per_compute = float(re.search(r"fJ/Algorithmic-Compute.*?Total\s*=\s*([\d.]+)", summary, re.S).group(1))
+    computes = {}
+    for kind in ("Actual", "Gated", "Skipped"):
+        m = re.search(rf"{kind} Computes \(total\)\s*:\s*(\d+)", text)
+        computes[kind.lower()] = int(m.group(1)) if m else 0
+    return {"tensors": tensors, "computes": computes, "algorithmic": algorithmic,
+            "cycles": int(re.search(r"^Cycles: (\d+)", summary, re.M).group(1)),
+            "energy_pj": per_compute * algorithmic / 1e3, "fj_per_compute_total": per_compute}

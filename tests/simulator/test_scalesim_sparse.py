@@ -206,7 +206,7 @@ def test_cfg_sparsity_is_refused_outside_compat(tmp_path: Path) -> None:
     topo = tmp_path / "g.csv"
     topo.write_text("Layer, M, N, K,\ng, 16, 8, 12,\n")
     for call in (lambda: simulate(str(topo), str(cfg)), lambda: load_hardware(str(cfg))):
-        with pytest.raises(SpecError, match="SparsitySupport.*only --compat scalesim"):
+        with pytest.raises(SpecError, match="SparsitySupport.*only compat='scalesim'"):
             call()
     assert simulate(str(topo), str(cfg), compat="scalesim").layers.iloc[0]["filter_storage_words"] == 12 * 8
 

@@ -31,10 +31,11 @@ PRESET_DIRS: dict[str, Path] = {"systolic": ROOT / "hardware", "hierarchy": ROOT
                                 "fpga": ROOT / "fpga", "fused": ROOT / "fused"}
 """Folder of each preset kind."""
 
-TAKEN_BY: dict[str, str] = {"systolic": "acceldse simulate --hardware (or acceldse tiers --hardware)",
-                            "hierarchy": "acceldse map --hardware", "fpga": "acceldse fpga --platform",
-                            "fused": "acceldse attention --hardware"}
-"""The commands (and flag) that accept each kind."""
+TAKEN_BY: dict[str, str] = {"systolic": "acceldse.simulate(hardware=...) (or the acceldse.tiers functions)",
+                            "hierarchy": "acceldse.map(hardware=...)", "fpga": "acceldse.optimise_fpga(platform=...)",
+                            "fused": "acceldse.fused_attention(hardware=...)"}
+"""The Python functions (and argument) that accept each kind (the command line names its commands and flags:
+``acceldse.commands.common.COMMAND_TAKING``)."""
 
 KIND_LABELS: dict[str, str] = {"systolic": "a systolic accelerator", "hierarchy": "a mapper hierarchy",
                                "fpga": "an FPGA board", "fused": "a fused-cascade accelerator"}

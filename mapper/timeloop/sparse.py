@@ -1,0 +1,236 @@
+"""Timeloop's ``sparse_optimizations`` (Sparseloop) -> ``mapper.sparse.SparseDesign``.
+
+Read: per storage level (``targets[].name``) a ``representation_format`` (per tensor, ``ranks``
+outermost first, each ``format`` UOP / CP / RLE / B with optional ``flattened_rankIDs``), an
+``action_optimization`` list (``type`` gating / skipping, ``options`` or a single ``target`` +
+``condition_on``) and a ``compute_optimization`` list (gating / ``gate_on_zero_operand``,
+skipping / ``skip_on_not_aligned_operands``); per tensor a ``fixed_structured`` density
+(``problem.instance.densities``); per level the metadata storage attributes
+(``metadata_datawidth``, ``metadata_storage_width``, ``(de)compression_supported``...).
+Everything else Sparseloop reads (``rank_application_order``, per-rank word bits,
+``skipping_spatial``, ``compression_rate``, the UB format, hypergeometric / banded densities...)
+is a ``SpecError`` naming the key: refused, never computed as something else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from acceldse.mapper.sparse import FixedStructured, Loop, RankFormat, SafSpec, SparseDesign, StorageSpec
+from acceldse.mapper.sparse.analysis import DenseCounts, action_energies, compute_energies
+from acceldse.mapper.sparse.formats import FORMATS
+from acceldse.workloads.errors import SpecError
+
+METADATA_ATTRIBUTES = frozenset({"metadata_storage_depth", "metadata_storage_width", "metadata_datawidth",
+                                 "metadata_counter_width", "metadata_depth", "metadata_width",
+                                 "metadata_word_bits", "decompression_supported", "compression_supported"})
+"""Storage attributes Sparseloop reads (its metadata storage; whether a level can (de)compress a
+tile its parent keeps compressed); accepted with ``sparse_optimizations``."""
+_TARGET_KEYS = {"name", "representation_format", "action_optimization", "compute_optimization"}
+_COMPUTE = {"gating": "gate", "gate_on_zero_operand": "gate", "skipping": "skip",
+            "skip_on_not_aligned_operands": "skip"}
+
+
+@dataclass(frozen=True)
+class SparseOptimizations:
+    """Parsed ``sparse_optimizations``: formats per (level, tensor) (rank 0 innermost), storage
+    action optimisations, compute gating / skipping."""
+
+    formats: dict[tuple[str, str], tuple[RankFormat, ...]]
+    safs: tuple[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]], ...]
+    gate_on_zero_operand: bool = False
+    skip_on_not_aligned_operands: bool = False
+
+
+def _err(msg: str, source: str, key: str, **kw: Any) -> SpecError:
+    return SpecError(msg, source=source, key=key, **kw)
+
+
+def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str], source: str,
+                               problem_ranks: frozenset[str] = frozenset()) -> SparseOptimizations:
+    """``sparse_optimizations`` -> ``SparseOptimizations`` (SpecError naming any key not modelled)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("targets"), list):
+        raise _err("must be {targets: [...]}", source, "sparse_optimizations")
+    extra = set(raw) - {"targets", "version"}
+    if extra:
+        raise _err("unsupported key", source, f"sparse_optimizations.{sorted(extra)[0]}", accepted="targets")
+    formats: dict[tuple[str, str], tuple[RankFormat, ...]] = {}
+    safs: list[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]]] = []
+    gate = skip = False
+    for i, target in enumerate(raw["targets"]):
+        key = f"sparse_optimizations.targets[{i}]"
+        if not isinstance(target, dict):
+            raise _err("must be a mapping", source, key)
+        bad = set(target) - _TARGET_KEYS
+        if bad:
+            raise _err("Sparseloop feature not modelled", source, f"{key}.{sorted(bad)[0]}",
+                       accepted=", ".join(sorted(_TARGET_KEYS)))
+        level = target.get("name")
+        if level not in levels:
+            raise _err("unknown storage level", source, f"{key}.name", value=level, accepted=", ".join(levels))
+        rep = target.get("representation_format")
+        if rep is not None:
+            for j, ds in enumerate((rep or {}).get("data_spaces") or []):
+                dkey = f"{key}.representation_format.data_spaces[{j}]"
+                bad = set(ds) - {"name", "ranks"}
+                if bad:
+                    raise _err("Sparseloop feature not modelled", source, f"{dkey}.{sorted(bad)[0]}",
+                               accepted="name, ranks")
+                if ds.get("name") not in tensors:
+                    raise _err("unknown tensor", source, f"{dkey}.name", value=ds.get("name"),
+                               accepted=", ".join(tensors))
+                ranks = []
+                for r, rank in enumerate(ds.get("ranks") or []):
+                    rkey = f"{dkey}.ranks[{r}]"
+                    bad = set(rank) - {"format", "metadata_word_bits", "payload_word_bits", "flattened_rankIDs"}
+                    if bad:
+                        raise _err("Sparseloop feature not modelled", source, f"{rkey}.{sorted(bad)[0]}",
+                                   accepted="format, metadata_word_bits, payload_word_bits, flattened_rankIDs")
+                    name = str(rank.get("format", "")).upper()
+                    if name not in FORMATS:
+                        raise _err("representation format not modelled", source, f"{rkey}.format",
+                                   value=rank.get("format"), accepted=", ".join(FORMATS))
+                    groups = rank.get("flattened_rankIDs") or []
+                    if not isinstance(groups, list) or any(
+                            not isinstance(g, list) or any(r not in problem_ranks for r in g) for g in groups):
+                        raise _err("must list lists of problem ranks", source, f"{rkey}.flattened_rankIDs",
+                                   value=groups, accepted=", ".join(sorted(problem_ranks)))
+                    for bits in ("metadata_word_bits", "payload_word_bits"):
+                        if rank.get(bits) is not None:
+                            raise _err("per-rank word bits not modelled (the level's metadata_datawidth is used)",
+                                       source, f"{rkey}.{bits}")
+                    ranks.append(RankFormat(name, flattened=tuple(tuple(g) for g in groups)))
+                if not ranks:
+                    raise _err("a representation format needs ranks", source, f"{dkey}.ranks")
+                compressed = [f.compressed for f in reversed(ranks)]
+                if any(compressed[r + 1] and not compressed[r] for r in range(len(compressed) - 1)):
+                    raise _err("an uncompressed rank below a compressed one (Sparseloop refuses it)", source,
+                               f"{dkey}.ranks")
+                formats[(level, ds["name"])] = tuple(reversed(ranks))
+        for j, opt in enumerate(target.get("action_optimization") or []):
+            okey = f"{key}.action_optimization[{j}]"
+            kind = {"gating": "gate", "skipping": "skip"}.get(opt.get("type"))
+            if kind is None:
+                raise _err("action optimisation not modelled", source, f"{okey}.type", value=opt.get("type"),
+                           accepted="gating, skipping")
+            options = opt.get("options") if "options" in opt else [opt]
+            group = []
+            for k, o in enumerate(options or []):
+                ckey = f"{okey}.options[{k}]" if "options" in opt else okey
+                if o.get("target") not in tensors:
+                    raise _err("unknown tensor", source, f"{ckey}.target", value=o.get("target"),
+                               accepted=", ".join(tensors))
+                cond = o.get("condition_on")
+                if not isinstance(cond, list) or not cond or any(c not in tensors for c in cond):
+                    raise _err("must list the tensors conditioned on", source, f"{ckey}.condition_on", value=cond,
+                               accepted=", ".join(tensors))
+                group.append((o["target"], tuple(cond)))
+            if not group:
+                raise _err("an action optimisation needs a target", source, okey)
+            safs.append((level, kind, tuple(group)))
+        for j, opt in enumerate(target.get("compute_optimization") or []):
+            kind = _COMPUTE.get(opt.get("type"))
+            if kind is None:
+                raise _err("compute optimisation not modelled", source, f"{key}.compute_optimization[{j}].type",
+                           value=opt.get("type"), accepted=", ".join(_COMPUTE))
+            gate, skip = gate or kind == "gate", skip or kind == "skip"
+    return SparseOptimizations(formats, tuple(safs), gate, skip)
+
+
+def densities(problem: dict[str, Any], *, source: str) -> dict[str, FixedStructured]:
+    """The ``fixed_structured`` densities of ``problem.instance.densities`` (others are refused)."""
+    raw = (problem.get("instance") or {}).get("densities") or {}
+    out = {}
+    for name, spec in raw.items():
+        key = f"problem.instance.densities.{name}"
+        spec = spec if isinstance(spec, dict) else {"distribution": "fixed_structured", "density": spec}
+        if spec.get("distribution", "fixed_structured") != "fixed_structured":
+            raise _err("density model not modelled", source, f"{key}.distribution", value=spec.get("distribution"),
+                       accepted="fixed_structured")
+        for extra in ("band_width", "workload_tensor_size"):
+            if spec.get(extra, 0):
+                raise _err("density model parameter not modelled", source, f"{key}.{extra}", value=spec[extra],
+                           accepted="0")
+        d = spec.get("density")
+        if isinstance(d, bool) or not isinstance(d, int | float) or not 0 < d <= 1:
+            raise _err("density must be in (0, 1]", source, f"{key}.density", value=d)
+        out[name] = FixedStructured(float(d))
+    return out
+
+
+def build_design(spec: Any, cost: Any, merged: dict[str, Any], opts: SparseOptimizations, *, source: str
+                 ) -> SparseDesign:
+    """The ``SparseDesign`` of a loaded ``TimeloopSpec`` (``spec``), the dense ``CostResult``
+    of its mapping (``cost``) and the merged Timeloop inputs (architecture attributes, ERT)."""
+    from acceldse.mapper.timeloop.arch import _ert_table, flatten_tree, split_name
+
+    hierarchy, mapping, lowering, einsum = spec.hierarchy, spec.mapping, spec.lowering, spec.einsum
+    rank_of = {dim: rank for rank, dim in lowering.dims.items()}
+    attrs: dict[str, dict[str, Any]] = {}
+    for comp, _, inherited in flatten_tree(merged["architecture"], source=source):
+        attrs[split_name(comp["name"], source=source)[0]] = {**inherited, **(comp.get("attributes") or {})}
+    ert = _ert_table(merged["ERT"], source=source)
+    by_level = {lm.level: lm for lm in mapping.levels}
+    levels: list[StorageSpec] = []
+    n = hierarchy.num_levels
+    for i in reversed(range(n)):
+        lv = hierarchy.levels[i]
+        lm = by_level.get(lv.name)
+        loops: list[Loop] = []
+        if lm is not None:  # innermost first: a level's spatial fan-out sits under its temporal loops
+            for axis in (lm.spatial_x, lm.spatial_y):
+                loops += [Loop(rank_of[dim], int(f), spatial=True) for dim, f in axis.items()
+                          if dim in rank_of and f > 1]
+            for dim in reversed(lm.full_order()):
+                if dim in rank_of:
+                    loops.append(Loop(rank_of[dim], int(lm.temporal.get(dim, 1))))
+        a = attrs.get(lv.name, {})
+        levels.append(StorageSpec(
+            name=lv.name, loops=tuple(loops), word_bits=lv.word_bits, block_size=lv.block_size,
+            metadata_word_bits=int(a.get("metadata_datawidth", a.get("metadata_word_bits", 0)) or 0),
+            metadata_storage_width=int(a.get("metadata_storage_width", a.get("metadata_width", 0)) or 0),
+            read_bandwidth=lv.read_bandwidth_words_per_cycle, write_bandwidth=lv.write_bandwidth_words_per_cycle,
+            energy_pj=action_energies(ert.get(lv.name, {}))))
+    index = {lv.name: j for j, lv in enumerate(levels)}
+    names = spec.tensor_names
+    dense = {}
+    for r in cost.counts.itertuples():
+        dense[(index[r.level], names.get(r.dataspace, r.dataspace))] = DenseCounts(
+            int(r.tile_words), int(r.reads), int(r.fills), int(r.updates), int(r.instances))
+    # a format at a level the mapping bypasses has no tile to describe (Sparseloop skips it too)
+    formats = {(index[lv], t): f for (lv, t), f in opts.formats.items() if (index[lv], t) in dense}
+    _check_decompression(levels, dense, formats, attrs, {t.name: t.read_write for t in einsum.tensors}, source)
+    dens = densities(merged["problem"], source=source)
+    tensors = tuple(einsum.tensors)
+    for t in tensors:
+        if t.name not in dens and t.density is not None and t.density < 1:
+            raise _err("density model not modelled", source, f"problem.instance.densities.{t.name}")
+    cycles = max(cost.cycles, 1)
+    leak = {index[name]: pj / cycles for name, pj in cost.leakage_pj_by_level.items()}
+    compute = hierarchy.compute
+    return SparseDesign(
+        tensors=tensors, densities=dens, levels=tuple(levels), dense=dense, formats=formats,
+        safs=tuple(SafSpec(index[lv], kind, group) for lv, kind, group in opts.safs),
+        algorithmic_computes=int(cost.macs), compute_energy_pj=compute_energies(ert.get(compute.name, {})),
+        compute_instances=int(cost.utilised_pes), gate_on_zero_operand=opts.gate_on_zero_operand,
+        skip_on_not_aligned_operands=opts.skip_on_not_aligned_operands, leakage_pj_per_cycle=leak)
+
+
+def _check_decompression(levels: list[StorageSpec], dense: dict[tuple[int, str], DenseCounts],
+                         formats: dict[tuple[int, str], tuple[RankFormat, ...]], attrs: dict[str, dict[str, Any]],
+                         read_write: dict[str, bool], source: str) -> None:
+    """Sparseloop's legality rule: a level that keeps uncompressed a tile its parent keeps
+    compressed must support decompression (and compression, for the read-write tensor)."""
+    for name, rw in read_write.items():
+        kept = [lv for lv in range(len(levels)) if (lv, name) in dense and dense[(lv, name)].shape]
+        for child, parent in zip(kept, kept[1:], strict=False):
+            if not any(f.compressed for f in formats.get((parent, name), ())) or \
+                    any(f.compressed for f in formats.get((child, name), ())):
+                continue
+            a = attrs.get(levels[child].name, {})
+            for need in ("decompression_supported", *(("compression_supported",) if rw else ())):
+                if not a.get(need, False):
+                    raise _err(f"{name} is compressed at {levels[parent].name} and uncompressed here, which needs "
+                               f"{need}: true (Sparseloop rejects this mapping)", source,
+                               f"architecture.{levels[child].name}.{need}")

@@ -1,0 +1,209 @@
+"""Sparseloop's reference folders of the Timeloop + Accelergy exercises, from their unchanged files.
+
+Goldens: ``tests/golden/timeloop/exercises/sparseloop/*/timeloop-mapper.stats.txt``, Sparseloop's
+own output (copied unchanged from Accelergy-Project/timeloop-accelergy-exercises at commit
+``2d55108``). Each of the 12 Sparseloop folders (dot products, spMspM, Conv1D, Eyeriss-like with
+gating, mapspace search and on-chip compression) must reproduce, field by field: cycles, actual / gated /
+skipped computes, per level and tensor the algorithmic and actual / gated / skipped scalar
+reads, fills and updates, actual / gated / skipped metadata (format) accesses per rank, the
+largest data and metadata capacity, the energy (to its printed 0.01 pJ) and the total energy (to
+its printed 0.01 fJ per algorithmic compute). A Sparseloop feature we do not model is refused with
+a ``SpecError`` naming its key (``test_sparseloop_features_not_modelled_are_refused_by_key``).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from timeloop_stats import parse_sparse_stats
+
+from acceldse.mapper.cost import evaluate
+from acceldse.mapper.sparse import FixedStructured, analyse
+from acceldse.mapper.timeloop import evaluate_sparse, load_timeloop
+from acceldse.mapper.timeloop.sparse import build_design
+from acceldse.mapper.timeloop.sparse_stats import format_sparse_stats
+
+ROOT = Path(__file__).parents[1] / "golden" / "timeloop" / "exercises" / "sparseloop"
+EXACT = tuple(sorted(p.name for p in ROOT.iterdir() if (p / "timeloop-mapper.stats.txt").exists()
+                    and "DUDU" not in p.name))
+"""All 12 Sparseloop folders (the dense dot product DUDU is checked with the dense ones)."""
+_KIND = {"random": "Actual", "gated": "Gated", "skipped": "Skipped"}
+
+
+def _files(folder: str) -> list[Path]:
+    base = ROOT / folder
+    return [base / f for f in ("parsed-processed-input.yaml", "timeloop-mapper.ERT.yaml", "timeloop-mapper.ART.yaml",
+                               "timeloop-mapper.map.yaml")]
+
+
+@functools.cache
+def _run(folder: str):
+    spec = load_timeloop(_files(folder))
+    cost = evaluate(spec.layer, spec.hierarchy, spec.mapping)
+    return spec, cost, evaluate_sparse(spec, cost)
+
+
+def _compare(result, ref) -> list[str]:
+    """Every field of Sparseloop's stats that differs from ours (empty: exact)."""
+    gaps = []
+
+    def check(name, ours, theirs, tol=0.0):
+        if ours != theirs and not (tol and abs(ours - theirs) <= tol):
+            gaps.append(f"{name}: ours {ours}, Sparseloop {theirs}")
+
+    check("cycles", result.cycles, ref["cycles"])
+    for kind in ("actual", "gated", "skipped"):
+        check(f"{kind} computes", getattr(result, f"{kind}_computes"), ref["computes"][kind])
+    check("algorithmic computes", result.algorithmic_computes, ref["algorithmic"])
+    check("fJ per algorithmic compute", round(1e3 * result.energy_pj / result.algorithmic_computes, 2),
+          ref["fj_per_compute_total"])
+    for (level, tensor), fields in ref["tensors"].items():
+        t = result.tensors.get((level, tensor))
+        if t is None:
+            gaps.append(f"{level}.{tensor}: not kept by us")
+            continue
+        where = f"{level}.{tensor}"
+        for action in ("read", "fill", "update"):
+            check(f"{where} algorithmic {action}s", t.algorithmic[action],
+                  fields[f"Algorithmic scalar {action}s (per-instance)"])
+            for kind, label in _KIND.items():
+                check(f"{where} {label.lower()} {action}s", t.accesses[(kind, action)],
+                      fields.get(f"{label} scalar {action}s (per-instance)", 0))
+                theirs = fields.get(f"{label} scalar format {action}s (per-instance)", {})
+                ours = {r: v for r, v in enumerate(t.format_accesses[(kind, action)]) if v != (0, 0)}
+                check(f"{where} {label.lower()} format {action}s", ours,
+                      {r: v for r, v in theirs.items() if v != (0, 0)})
+        check(f"{where} data capacity", t.data_capacity, fields["Max utilized data storage capacity"])
+        check(f"{where} metadata capacity", dict(enumerate(t.metadata_capacity)),
+              fields.get("Max utilized Repr format storage capacity", {}) or {})
+        check(f"{where} energy pJ", round(t.energy_pj, 2), fields["Energy (total)"], tol=0.0100001)
+    return gaps
+
+
+@pytest.mark.parametrize("folder", EXACT)
+def test_sparseloop_exercise_reproduces_every_field(folder):
+    _, _, result = _run(folder)
+    ref = parse_sparse_stats((ROOT / folder / "timeloop-mapper.stats.txt").read_text())
+    assert _compare(result, ref) == []
+
+
+@pytest.mark.parametrize("folder", EXACT)
+def test_sparse_stats_print_reads_back_as_sparseloops(folder):
+    """Our Sparseloop-style print, read by the same reader as Sparseloop's own output, gives the
+    reference's figures (the CLI prints it for ``acceldse map --timeloop``)."""
+    spec, _, result = _run(folder)
+    text = format_sparse_stats(result, spec.hierarchy, [t.name for t in spec.einsum.tensors])
+    ours = parse_sparse_stats(text)
+    ref = parse_sparse_stats((ROOT / folder / "timeloop-mapper.stats.txt").read_text())
+    assert ours["cycles"] == ref["cycles"] and ours["computes"] == ref["computes"]
+    assert ours["fj_per_compute_total"] == ref["fj_per_compute_total"]
+    for key, fields in ref["tensors"].items():
+        for label in ("Actual scalar reads (per-instance)", "Skipped scalar reads (per-instance)",
+                      "Gated scalar reads (per-instance)", "Actual scalar fills (per-instance)",
+                      "Max utilized data storage capacity", "Actual scalar format reads (per-instance)"):
+            assert (ours["tensors"][key].get(label) or 0) == (fields.get(label) or 0), (key, label)
+
+
+def test_cli_prints_sparseloop_stats(capsys):
+    from acceldse.cli import main
+
+    folder = "02.2.1-spMspM"
+    assert main(["map", "--timeloop", *map(str, _files(folder)), "--no-nest"]) == 0
+    ours = parse_sparse_stats(capsys.readouterr().out)
+    ref = parse_sparse_stats((ROOT / folder / "timeloop-mapper.stats.txt").read_text())
+    assert (ours["cycles"], ours["computes"], ours["fj_per_compute_total"]) == \
+        (ref["cycles"], ref["computes"], ref["fj_per_compute_total"]) == (64, {"actual": 64, "gated": 0, "skipped": 0},
+                                                                          898.79)
+
+
+def _design(folder: str):
+    spec, cost, _ = _run(folder)
+    return build_design(spec, cost, spec.inputs, spec.sparse, source=folder), spec, cost
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.01, 1.0), st.floats(0.01, 1.0))
+def test_sparse_counts_never_exceed_the_dense_ones(da, db):
+    """Whatever the densities: actual + gated + skipped accesses never exceed the algorithmic
+    ones, actual computes never exceed the algorithmic ones, and cycles never exceed the dense
+    run's (spMspM: formats on A and B, skipping at the Buffer)."""
+    design, _, cost = _design("02.2.1-spMspM")
+    result = analyse(replace(design, densities={"A": FixedStructured(da), "B": FixedStructured(db)}))
+    assert 0 <= result.actual_computes <= result.algorithmic_computes == cost.macs
+    for t in result.tensors.values():
+        for action in ("read", "fill", "update"):
+            done = sum(t.accesses[(k, action)] for k in ("random", "gated", "skipped"))
+            assert done <= t.algorithmic[action], (t.level, t.tensor, action)
+    assert result.cycles <= cost.cycles
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.01, 1.0))
+def test_skipping_saves_at_least_what_gating_saves(density):
+    """The dot product with A at ``density``: skipping B and Z on A costs no more energy or cycles
+    than gating them, and gating no more energy than doing nothing (the ERT prices gated actions
+    at 0, below actual ones); at density 1 all three are the dense run."""
+    design, _, cost = _design("01.2.2-SUDU-dot-product")
+    design = replace(design, densities={"A": FixedStructured(density)})
+    runs = {kind: analyse(replace(design, safs=tuple(replace(s, kind=kind) for s in design.safs)))
+            for kind in ("gate", "skip")}
+    none = analyse(replace(design, safs=()))
+    assert runs["skip"].energy_pj <= runs["gate"].energy_pj + 1e-9 <= none.energy_pj + 2e-9
+    assert runs["skip"].cycles <= runs["gate"].cycles
+    if density == 1.0:
+        for r in (*runs.values(), none):
+            assert r.cycles == cost.cycles and r.energy_pj == pytest.approx(cost.energy_pj, rel=1e-12)
+
+
+def test_density_one_without_formats_is_the_dense_run():
+    """Sparseloop's analysis with every tensor dense and no format is Timeloop's dense model: the
+    same counts, cycles and energy as ``mapper.cost.evaluate`` (conv1d+oc)."""
+    design, spec, cost = _design("03.2.2-conv1d+oc")
+    result = analyse(replace(design, densities={}, formats={}))
+    assert result.cycles == cost.cycles and result.actual_computes == cost.macs
+    assert result.energy_pj == pytest.approx(cost.energy_pj, rel=1e-12)
+    names = spec.tensor_names
+    for r in cost.counts.itertuples():
+        t = result.tensors[(r.level, names[r.dataspace])]
+        assert (t.accesses[("random", "read")], t.accesses[("random", "fill")], t.accesses[("random", "update")]) \
+            == (r.reads, r.fills, r.updates)
+
+
+
+REFUSED = {
+    "hypergeometric density": (lambda d: d["problem"]["instance"]["densities"]["A"].update(
+        distribution="hypergeometric"), "densities.A.distribution"),
+    "UB format": (lambda d: d["sparse_optimizations"]["targets"][0]["representation_format"]["data_spaces"][0]
+                  ["ranks"][0].update(format="UB"), "ranks[0].format"),
+    "rank order": (lambda d: d["sparse_optimizations"]["targets"][0]["representation_format"]["data_spaces"][0]
+                   .update(rank_application_order="inner_to_outer"), "rank_application_order"),
+    "spatial skipping": (lambda d: d["sparse_optimizations"]["targets"][0]["action_optimization"][0].update(
+        type="skipping_spatial"), "action_optimization[0].type"),
+    "per-rank word bits": (lambda d: d["sparse_optimizations"]["targets"][0]["representation_format"]
+                           ["data_spaces"][0]["ranks"][0].update(metadata_word_bits=2), "metadata_word_bits"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_sparseloop_features_not_modelled_are_refused_by_key(tmp_path, case):
+    """A Sparseloop feature outside the model is one SpecError naming the file and key, never
+    computed as something else (the SCDU dot product, edited)."""
+    import yaml
+
+    from acceldse.mapper.timeloop import run_timeloop
+    from acceldse.workloads.errors import SpecError
+
+    files = _files("01.2.3-SCDU-dot-product")
+    data = yaml.safe_load(files[0].read_text())
+    change, key = REFUSED[case]
+    change(data)
+    edited = tmp_path / "input.yaml"
+    edited.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(SpecError) as err:
+        run_timeloop([edited, *files[1:]])
+    assert key in str(err.value) and str(edited) in str(err.value)
