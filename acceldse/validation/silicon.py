@@ -152,7 +152,8 @@ def compute_gemmini() -> dict[str, Measured]:
     cycles = layers.groupby(layers.layer.map(kind)).total_cycles.sum()
     call = (f"acceldse simulate --workload resnet50 --batch {GEMMINI_BATCH} --hardware {GEMMINI} --dataflow ws "
             "(layers summed per acceldse.validation.silicon.gemmini_category)")
-    out = {f"gemmini.resnet50.{k}_cycles": Measured(float(cycles.get(k, 0)), call) for k in ("matmul", "conv", "resadd")}
+    out = {f"gemmini.resnet50.{k}_cycles": Measured(float(cycles.get(k, 0)), call)
+           for k in ("matmul", "conv", "resadd")}
     out["gemmini.resnet50.total_cycles"] = Measured(float(cycles.sum()), call)
     return out
 
