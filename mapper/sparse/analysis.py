@@ -240,14 +240,17 @@ def _extents(levels: tuple[StorageSpec, ...], level: int, loop_id: int) -> dict[
 
 
 def _assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level: int, name: str) -> None:
-    """Sparseloop's outer-to-inner assignment of a tile's ranks to loops (sets fiber shapes and
-    the per-rank sub-tile sizes)."""
+    """Sparseloop's outer-to-inner assignment of a tile's ranks to loops (sets the ranks' loops,
+    fiber shapes and sub-tile sizes). A tile without a format is one rank over all its loops (what a
+    compressed parent that pre-tiles inherits); a rank with ``flattened_rankIDs`` takes the
+    consecutive loops over the flattened ranks."""
     rec = recs[(level, name)]
     t = rec.tensor
+    where = f"{design.levels[level].name}: {name}"
     child = recs.get((rec.child, name)) if rec.child is not None else None
     inner_most = 0 if rec.child is None else rec.child + 1
     pre_tiling = rec.compressed and child is not None and child.dense.shape > 1
-    n_ranks = len(rec.formats)
+    n_ranks = len(rec.formats) if rec.has_metadata else 1
     sub: list[Loop] = []
     sub_tiles: list[int] = []
     for lv in range(inner_most, level + 1):
@@ -263,10 +266,13 @@ def _assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level
         for i, loop in enumerate(sub):
             if below.get(loop.rank, 1) > 1:
                 sub[i] = Loop(loop.rank, loop.bound * below.pop(loop.rank), loop.spatial)
-    inner_rank = len(child.formats) if (pre_tiling and child is not None) else 0
-    if pre_tiling and child is not None and len(child.formats) > n_ranks:
-        raise ValueError(f"{design.levels[level].name}: {name} needs its child level's {len(child.formats)} ranks "
-                         f"but has {n_ranks} (Sparseloop: pre-tiling format does not align)")
+    inner_rank = 0
+    if pre_tiling and child is not None:
+        inner_rank = len(child.formats) or 1
+        if inner_rank > n_ranks or (child.compressed and any(
+                child.formats[r].name != rec.formats[r].name for r in range(inner_rank))):
+            raise ValueError(f"{where}: pre-tiling needs the child level's format below this one's, which does not "
+                             f"align (Sparseloop rejects this mapping)")
     ranks: list[list[Loop]] = []
     tiles: list[int] = []
     loop_id = len(sub) - 1
@@ -274,18 +280,33 @@ def _assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level
     while r_id > inner_rank and loop_id >= 0:
         while loop_id >= 0 and sub[loop_id].bound <= 1:
             loop_id -= 1
-        if loop_id >= 0:
-            r_id -= 1
-            ranks.insert(0, [sub[loop_id]])
-            tiles.insert(0, sub_tiles[loop_id])
-            loop_id -= 1
+        if loop_id < 0:
+            break
+        r_id -= 1
+        loop = sub[loop_id]
+        group: tuple[str, ...] | None = None
+        if rec.has_metadata and rec.formats[r_id].flattened:
+            group = next((g for g in rec.formats[r_id].flattened if loop.rank in g), None)
+            if group is None:
+                raise ValueError(f"{where}: a loop over {loop.rank} meets rank {r_id}, whose flattened_rankIDs do not "
+                                 f"name it (not modelled)")
+        rank, tile = [loop], sub_tiles[loop_id]
+        loop_id -= 1
+        if not rec.has_metadata or group is not None:  # absorb the consecutive loops of the rank
+            while loop_id >= 0 and (not rec.has_metadata or sub[loop_id].bound <= 1
+                                    or sub[loop_id].rank in (group or ())):
+                if sub[loop_id].bound > 1:
+                    rank.append(sub[loop_id])
+                loop_id -= 1
+        ranks.insert(0, rank)
+        tiles.insert(0, tile)
     while r_id > inner_rank:
         r_id -= 1
         ranks.insert(0, [])
         tiles.insert(0, sub_tiles[0] if sub_tiles else 1)
     if any(loop.bound > 1 for loop in sub[:loop_id + 1]):
-        raise ValueError(f"{design.levels[level].name}: {name}'s tile needs more ranks than its "
-                         f"{n_ranks}-rank format gives (Sparseloop refuses this mapping)")
+        raise ValueError(f"{where}'s tile needs more ranks than its {n_ranks}-rank format gives "
+                         f"(Sparseloop rejects this mapping)")
     if pre_tiling and child is not None:
         ranks = [*child.rank_loops, *ranks]
         tiles = [*child.subtile, *tiles]
@@ -485,7 +506,7 @@ def analyse(design: SparseDesign) -> SparseResult:
     # 1. representation
     for t in design.tensors:
         for lv in range(n_levels):
-            if (lv, t.name) in recs and recs[(lv, t.name)].has_metadata:
+            if (lv, t.name) in recs:
                 _assign_ranks(design, recs, lv, t.name)
     for (lv, name) in recs:
         _expected_occupancy(recs, design, lv, name)

@@ -27,11 +27,13 @@ COMPRESSED = {"UOP": False, "CP": True, "RLE": True, "B": True}
 
 @dataclass(frozen=True)
 class RankFormat:
-    """One rank's format; word bits ``None`` take the level's ``metadata_datawidth``."""
+    """One rank's format; word bits ``None`` take the level's ``metadata_datawidth``; ``flattened``:
+    groups of problem ranks whose loops this rank takes together (Sparseloop's ``flattened_rankIDs``)."""
 
     name: str
     metadata_word_bits: int | None = None
     payload_word_bits: int | None = None
+    flattened: tuple[tuple[str, ...], ...] = ()
 
     @property
     def compressed(self) -> bool:

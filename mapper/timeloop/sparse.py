@@ -1,15 +1,15 @@
 """Timeloop's ``sparse_optimizations`` (Sparseloop) -> ``mapper.sparse.SparseDesign``.
 
 Read: per storage level (``targets[].name``) a ``representation_format`` (per tensor, ``ranks``
-outermost first, each ``format`` UOP / CP / RLE / B with optional ``metadata_word_bits`` /
-``payload_word_bits``), an ``action_optimization`` list (``type`` gating / skipping, ``options`` or
-a single ``target`` + ``condition_on``) and a ``compute_optimization`` list (gating /
-``gate_on_zero_operand``, skipping / ``skip_on_not_aligned_operands``); per tensor a
-``fixed_structured`` density (``problem.instance.densities``); per level the metadata storage
-attributes (``metadata_datawidth``, ``metadata_storage_width``...). Everything else Sparseloop
-reads (``flattened_rankIDs``, ``rank_application_order``, ``skipping_spatial``, ``compression_rate``,
-the UB format, hypergeometric / banded densities...) is
-a ``SpecError`` naming the key: refused, never computed as something else.
+outermost first, each ``format`` UOP / CP / RLE / B with optional ``flattened_rankIDs``), an
+``action_optimization`` list (``type`` gating / skipping, ``options`` or a single ``target`` +
+``condition_on``) and a ``compute_optimization`` list (gating / ``gate_on_zero_operand``,
+skipping / ``skip_on_not_aligned_operands``); per tensor a ``fixed_structured`` density
+(``problem.instance.densities``); per level the metadata storage attributes
+(``metadata_datawidth``, ``metadata_storage_width``, ``(de)compression_supported``...).
+Everything else Sparseloop reads (``rank_application_order``, per-rank word bits,
+``skipping_spatial``, ``compression_rate``, the UB format, hypergeometric / banded densities...)
+is a ``SpecError`` naming the key: refused, never computed as something else.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def _err(msg: str, source: str, key: str, **kw: Any) -> SpecError:
     return SpecError(msg, source=source, key=key, **kw)
 
 
-def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str], source: str
-                               ) -> SparseOptimizations:
+def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str], source: str,
+                               problem_ranks: frozenset[str] = frozenset()) -> SparseOptimizations:
     """``sparse_optimizations`` -> ``SparseOptimizations`` (SpecError naming any key not modelled)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("targets"), list):
         raise _err("must be {targets: [...]}", source, "sparse_optimizations")
@@ -83,15 +83,24 @@ def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str
                 ranks = []
                 for r, rank in enumerate(ds.get("ranks") or []):
                     rkey = f"{dkey}.ranks[{r}]"
-                    bad = set(rank) - {"format", "metadata_word_bits", "payload_word_bits"}
+                    bad = set(rank) - {"format", "metadata_word_bits", "payload_word_bits", "flattened_rankIDs"}
                     if bad:
                         raise _err("Sparseloop feature not modelled", source, f"{rkey}.{sorted(bad)[0]}",
-                                   accepted="format, metadata_word_bits, payload_word_bits")
+                                   accepted="format, metadata_word_bits, payload_word_bits, flattened_rankIDs")
                     name = str(rank.get("format", "")).upper()
                     if name not in FORMATS:
                         raise _err("representation format not modelled", source, f"{rkey}.format",
                                    value=rank.get("format"), accepted=", ".join(FORMATS))
-                    ranks.append(RankFormat(name, rank.get("metadata_word_bits"), rank.get("payload_word_bits")))
+                    groups = rank.get("flattened_rankIDs") or []
+                    if not isinstance(groups, list) or any(
+                            not isinstance(g, list) or any(r not in problem_ranks for r in g) for g in groups):
+                        raise _err("must list lists of problem ranks", source, f"{rkey}.flattened_rankIDs",
+                                   value=groups, accepted=", ".join(sorted(problem_ranks)))
+                    for bits in ("metadata_word_bits", "payload_word_bits"):
+                        if rank.get(bits) is not None:
+                            raise _err("per-rank word bits not modelled (the level's metadata_datawidth is used)",
+                                       source, f"{rkey}.{bits}")
+                    ranks.append(RankFormat(name, flattened=tuple(tuple(g) for g in groups)))
                 if not ranks:
                     raise _err("a representation format needs ranks", source, f"{dkey}.ranks")
                 compressed = [f.compressed for f in reversed(ranks)]
