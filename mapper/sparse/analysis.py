@@ -37,8 +37,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
-from acceldse.mapper.sparse.density import FixedStructured
+import numpy as np
+
+from acceldse.mapper.sparse.density import DensityModel, FixedStructured
 from acceldse.mapper.sparse.formats import RankFormat, RankOccupancy, rank_occupancy
 from acceldse.workloads.einsum import Tensor
 
@@ -148,7 +151,7 @@ class SparseDesign:
     """Everything ``analyse`` needs. Levels are indexed innermost first (Timeloop's storage order)."""
 
     tensors: tuple[Tensor, ...]
-    densities: dict[str, FixedStructured]
+    densities: dict[str, DensityModel]
     levels: tuple[StorageSpec, ...]
     dense: dict[tuple[int, str], DenseCounts]
     formats: dict[tuple[int, str], tuple[RankFormat, ...]]
@@ -322,11 +325,11 @@ def _assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level
         rec.fiber_shape.append(t.footprint(ext))
 
 
-def _metadata_given(rec: _Rec, level: StorageSpec, density: FixedStructured, occupancy: int
-                    ) -> list[RankOccupancy]:
-    """Per-rank metadata of a tile holding ``occupancy`` non-zeros (rank 0 innermost)."""
+def _metadata_given(rec: _Rec, level: StorageSpec, density: DensityModel, occupancy: Any) -> list[RankOccupancy]:
+    """Per-rank metadata of a tile holding ``occupancy`` non-zeros (rank 0 innermost); ``occupancy``
+    may be an array (the units come back as arrays)."""
     shape = rec.dense.shape
-    cond = occupancy / shape
+    constraint = (shape, occupancy)
     out: list[RankOccupancy] = []
     fibers = 1
     cur = shape
@@ -340,8 +343,8 @@ def _metadata_given(rec: _Rec, level: StorageSpec, density: FixedStructured, occ
             occ = RankOccupancy(metadata_word_bits=md_bits, payload_word_bits=pl_bits, empty=True)
         else:
             md, pl = rank_occupancy(fmt.name, fibers=fibers, fiber_shape=rec.fiber_shape[r],
-                                    p_empty_fiber=density.prob_empty(cur, cond),
-                                    p_empty_coordinate=density.prob_empty(nxt, cond))
+                                    p_empty_fiber=density.prob_empty(cur, constraint),
+                                    p_empty_coordinate=density.prob_empty(nxt, constraint))
             occ = RankOccupancy(md, pl, md_bits, pl_bits)
         out.insert(0, occ)
         fibers *= rec.fiber_shape[r]
@@ -354,32 +357,40 @@ def _metadata_given(rec: _Rec, level: StorageSpec, density: FixedStructured, occ
 
 
 def _expected_occupancy(recs: dict[tuple[int, str], _Rec], design: SparseDesign, level: int, name: str) -> None:
+    """Sparseloop's expected data and metadata occupancy of a tile (over the occupancies its density
+    model allows; a tile under a parent with metadata is conditioned on being non-empty) and its
+    metadata reads / fills / updates."""
     rec = recs[(level, name)]
-    density = design.densities.get(name, FixedStructured(1.0))
+    density = _model(design, name)
     shape = rec.dense.shape
     lo, hi = density.min_occupancy(shape), density.max_occupancy(shape)
-    probs = [(occ, density.occupancy_probability(shape, occ)) for occ in range(lo, hi + 1)]
-    probs = [(o, p) for o, p in probs if p != 0]
+    occ = np.arange(lo, hi + 1)
+    probs = np.atleast_1d(np.asarray(density.occupancy_probability(shape, occ), dtype=float))
+    keep = probs != 0
+    occ, probs = occ[keep], probs[keep]
     parent = recs.get((rec.parent, name)) if rec.parent is not None else None
-    if parent is not None and parent.has_metadata and lo == 0 and probs and probs[0][0] == 0:
-        scale = 1 - probs[0][1]
-        probs = [(o, p / scale) for o, p in probs]
-        probs[0] = (0, 0.0)
-    total = 0.0
+    if parent is not None and parent.has_metadata and lo == 0 and len(probs):
+        scale = 1 - probs[0]  # Sparseloop drops its first (empty-tile) outcome and renormalises
+        probs = probs / scale if scale > 0 else np.zeros_like(probs)
+        probs[0] = 0.0
+    total = float(np.sum(probs * occ))
     occupancy: list[RankOccupancy] = []
-    for occ, p in probs:
-        total += p * occ
-        if rec.has_metadata:
-            for r, ro in enumerate(_metadata_given(rec, design.levels[level], density, occ)):
-                if len(occupancy) == r:
-                    occupancy.append(ro.scaled(p))
-                else:
-                    occupancy[r].add(ro.scaled(p))
+    if rec.has_metadata and len(occ):
+        for ro in _metadata_given(rec, design.levels[level], density, occ):
+            md = np.broadcast_to(np.asarray(ro.metadata_units, dtype=float), occ.shape)
+            pl = np.broadcast_to(np.asarray(ro.payload_units, dtype=float), occ.shape)
+            occupancy.append(RankOccupancy(float(np.sum(md * probs)), float(np.sum(pl * probs)),
+                                           ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
     rec.expected_density = total / shape
     rec.occupancy = occupancy
     ratios = {"read": rec.dense.reads / shape, "fill": rec.dense.fills / shape, "update": rec.dense.updates / shape}
     rec.format_counts = {a: [[math.ceil(o.metadata_units * ratios[a]), math.ceil(o.payload_units * ratios[a])]
                              for o in occupancy] for a in ACCESSES}
+
+
+def _model(design: SparseDesign, name: str) -> DensityModel:
+    """The density model of tensor ``name`` (dense: fixed 1.0)."""
+    return design.densities.get(name, FixedStructured(1.0))
 
 
 def _cond_probability(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level: int, target: str,
@@ -458,8 +469,7 @@ def _cond_probability(design: SparseDesign, recs: dict[tuple[int, str], _Rec], l
         if scaling > 1:
             cond_mold[target_loop.rank] = int(cond_mold.get(target_loop.rank, 1) * scaling)
         cond_size = tensors[cond].footprint(cond_mold)
-        density = design.densities.get(cond, FixedStructured(1.0))
-        p_effectual *= 1 - density.prob_empty(cond_size)
+        p_effectual *= 1 - float(_model(design, cond).prob_empty(cond_size))
     return target_level, 1 - p_effectual
 
 
@@ -621,9 +631,6 @@ def analyse(design: SparseDesign) -> SparseResult:
     per_level: dict[int, list[tuple[_Rec, int]]] = {}
     for key, rec in recs.items():
         per_level.setdefault(key[0], []).append((rec, key[0]))
-    def density_of(name: str) -> FixedStructured:
-        return design.densities.get(name, FixedStructured(1.0))
-
     for lv in range(n_levels):
         level = design.levels[lv]
         read_words = write_words = 0.0
@@ -633,7 +640,7 @@ def analyse(design: SparseDesign) -> SparseResult:
                                for o, c in zip(rec.occupancy, rec.fine_format[(k, a)], strict=True))
                         for k in KINDS} for a in ACCESSES}
             energy = 0.0
-            ratio = _vector_ratio(rec, density_of(name), level.block_size)
+            ratio = _vector_ratio(rec, _model(design, name), level.block_size)
             for k in KINDS:
                 for a in ACCESSES:
                     n = rec.fine[(k, a)]
@@ -650,7 +657,7 @@ def analyse(design: SparseDesign) -> SparseResult:
                 sum(bits[a][k] for k in ("random", "gated") for a in ("fill", "update")) // level.word_bits
             read_words += reads / compute_cycles if compute_cycles else 0.0
             write_words += writes / compute_cycles if compute_cycles else 0.0
-            density = design.densities.get(name, FixedStructured(1.0))
+            density = _model(design, name)
             capacity = density.max_occupancy(rec.dense.shape) if rec.compressed else rec.dense.shape
             md_cap = []
             if rec.has_metadata:
@@ -690,7 +697,7 @@ VECTOR_THRESHOLDS = {2: (251, 125, 84, 63, 51, 42, 36, 32, 28, 1), 4: (375, 188,
 compressed tile's vector accesses are counted from its occupancy distribution."""
 
 
-def _vector_ratio(rec: _Rec, density: FixedStructured, block: int) -> float:
+def _vector_ratio(rec: _Rec, density: DensityModel, block: int) -> float:
     """Vector accesses of a compressed tile per naive ``ceil(count / block)`` access (Sparseloop:
     a small compressed tile wastes part of its blocks)."""
     shape, mean = rec.dense.shape, rec.expected_density
@@ -702,7 +709,8 @@ def _vector_ratio(rec: _Rec, density: FixedStructured, block: int) -> float:
     idx = int(math.floor(mean / 0.1) - 1) if mean >= 0.1 else 0
     if VECTOR_THRESHOLDS[block][idx] <= shape // block:
         return 1.0
-    total = sum(math.ceil(nnz / block) * density.occupancy_probability(shape, nnz) for nnz in range(1, shape + 1))
+    nnz = np.arange(1, shape + 1)
+    total = float(np.sum(np.ceil(nnz / block) * density.occupancy_probability(shape, nnz)))
     return total / (shape * mean / block)
 
 
@@ -723,8 +731,7 @@ def _computes(design: SparseDesign, recs: dict[tuple[int, str], _Rec], total: fl
     for t in operands:
         inner = next(rec for (lv, name), rec in sorted(recs.items()) if name == t.name)
         metadata[t.name] = inner.has_metadata
-        model = design.densities.get(t.name, FixedStructured(1.0))
-        density[t.name] = round(1e6 * model.expected_occupancy(1)) / 1e6
+        density[t.name] = round(1e6 * _model(design, t.name).expected_occupancy(1)) / 1e6
     ENZ, EZ, NE = 0, 1, 2  # noqa: N806  exists non-zero, exists zero, does not exist
     states: dict[str, list[float]] = {}
     for name, d in density.items():
