@@ -143,7 +143,7 @@ def compute_outcomes(design: SparseDesign, recs: dict[tuple[int, str], Record], 
 
     def given(op: str, other: str) -> None:
         ratio = 1 - storage_saf[other]
-        share = density[op] / ratio
+        share = density[op] / ratio if ratio > 0 else 0.0  # ratio 0: the storage SAF removed every compute
         states[op] = [share, 0.0 if metadata[op] else 1 - share, 1 - share if metadata[op] else 0.0]
 
     if a in storage_saf and b in storage_saf:

@@ -48,6 +48,25 @@ def _err(msg: str, source: str, key: str, **kw: Any) -> SpecError:
     return SpecError(msg, source=source, key=key, **kw)
 
 
+def _dict(value: Any, source: str, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _err("must be a mapping", source, key, value=value)
+    return value
+
+
+def _list(value: Any, source: str, key: str) -> list[Any]:
+    """A list (``None``: empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _err("must be a list", source, key, value=value)
+    return value
+
+
+def _word(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str], source: str,
                                problem_ranks: frozenset[str] = frozenset()) -> SparseOptimizations:
     """``sparse_optimizations`` -> ``SparseOptimizations`` (SpecError naming any key not modelled)."""
@@ -67,34 +86,37 @@ def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str
         if bad:
             raise _err("Sparseloop feature not modelled", source, f"{key}.{sorted(bad)[0]}",
                        accepted=", ".join(sorted(_TARGET_KEYS)))
-        level = target.get("name")
+        level = _word(target.get("name"))
         if level not in levels:
             raise _err("unknown storage level", source, f"{key}.name", value=level, accepted=", ".join(levels))
         rep = target.get("representation_format")
         if rep is not None:
-            for j, ds in enumerate((rep or {}).get("data_spaces") or []):
+            rep = _dict(rep, source, f"{key}.representation_format")
+            for j, ds in enumerate(_list(rep.get("data_spaces"), source, f"{key}.representation_format.data_spaces")):
                 dkey = f"{key}.representation_format.data_spaces[{j}]"
+                ds = _dict(ds, source, dkey)
                 bad = set(ds) - {"name", "ranks"}
                 if bad:
                     raise _err("Sparseloop feature not modelled", source, f"{dkey}.{sorted(bad)[0]}",
                                accepted="name, ranks")
-                if ds.get("name") not in tensors:
+                if _word(ds.get("name")) not in tensors:
                     raise _err("unknown tensor", source, f"{dkey}.name", value=ds.get("name"),
                                accepted=", ".join(tensors))
                 ranks = []
-                for r, rank in enumerate(ds.get("ranks") or []):
+                for r, rank in enumerate(_list(ds.get("ranks"), source, f"{dkey}.ranks")):
                     rkey = f"{dkey}.ranks[{r}]"
+                    rank = _dict(rank, source, rkey)
                     bad = set(rank) - {"format", "metadata_word_bits", "payload_word_bits", "flattened_rankIDs"}
                     if bad:
                         raise _err("Sparseloop feature not modelled", source, f"{rkey}.{sorted(bad)[0]}",
                                    accepted="format, metadata_word_bits, payload_word_bits, flattened_rankIDs")
-                    name = str(rank.get("format", "")).upper()
+                    name = (_word(rank.get("format")) or "").upper()
                     if name not in FORMATS:
                         raise _err("representation format not modelled", source, f"{rkey}.format",
                                    value=rank.get("format"), accepted=", ".join(FORMATS))
                     groups = rank.get("flattened_rankIDs") or []
                     if not isinstance(groups, list) or any(
-                            not isinstance(g, list) or any(r not in problem_ranks for r in g) for g in groups):
+                            not isinstance(g, list) or any(_word(r) not in problem_ranks for r in g) for g in groups):
                         raise _err("must list lists of problem ranks", source, f"{rkey}.flattened_rankIDs",
                                    value=groups, accepted=", ".join(sorted(problem_ranks)))
                     for bits in ("metadata_word_bits", "payload_word_bits"):
@@ -109,29 +131,32 @@ def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str
                     raise _err("an uncompressed rank below a compressed one (Sparseloop refuses it)", source,
                                f"{dkey}.ranks")
                 formats[(level, ds["name"])] = tuple(reversed(ranks))
-        for j, opt in enumerate(target.get("action_optimization") or []):
+        for j, opt in enumerate(_list(target.get("action_optimization"), source, f"{key}.action_optimization")):
             okey = f"{key}.action_optimization[{j}]"
-            kind = {"gating": "gate", "skipping": "skip"}.get(opt.get("type"))
+            opt = _dict(opt, source, okey)
+            kind = {"gating": "gate", "skipping": "skip"}.get(_word(opt.get("type")) or "")
             if kind is None:
                 raise _err("action optimisation not modelled", source, f"{okey}.type", value=opt.get("type"),
                            accepted="gating, skipping")
-            options = opt.get("options") if "options" in opt else [opt]
+            options = _list(opt.get("options"), source, f"{okey}.options") if "options" in opt else [opt]
             group = []
-            for k, o in enumerate(options or []):
+            for k, o in enumerate(options):
                 ckey = f"{okey}.options[{k}]" if "options" in opt else okey
-                if o.get("target") not in tensors:
+                o = _dict(o, source, ckey)
+                if _word(o.get("target")) not in tensors:
                     raise _err("unknown tensor", source, f"{ckey}.target", value=o.get("target"),
                                accepted=", ".join(tensors))
                 cond = o.get("condition_on")
-                if not isinstance(cond, list) or not cond or any(c not in tensors for c in cond):
+                if not isinstance(cond, list) or not cond or any(_word(c) not in tensors for c in cond):
                     raise _err("must list the tensors conditioned on", source, f"{ckey}.condition_on", value=cond,
                                accepted=", ".join(tensors))
                 group.append((o["target"], tuple(cond)))
             if not group:
                 raise _err("an action optimisation needs a target", source, okey)
             safs.append((level, kind, tuple(group)))
-        for j, opt in enumerate(target.get("compute_optimization") or []):
-            kind = _COMPUTE.get(opt.get("type"))
+        for j, opt in enumerate(_list(target.get("compute_optimization"), source, f"{key}.compute_optimization")):
+            opt = _dict(opt, source, f"{key}.compute_optimization[{j}]")
+            kind = _COMPUTE.get(_word(opt.get("type")) or "")
             if kind is None:
                 raise _err("compute optimisation not modelled", source, f"{key}.compute_optimization[{j}].type",
                            value=opt.get("type"), accepted=", ".join(_COMPUTE))
@@ -200,8 +225,8 @@ def build_design(spec: Any, cost: Any, merged: dict[str, Any], opts: SparseOptim
         a = attrs.get(lv.name, {})
         levels.append(StorageSpec(
             name=lv.name, loops=tuple(loops), word_bits=lv.word_bits, block_size=lv.block_size,
-            metadata_word_bits=int(a.get("metadata_datawidth", a.get("metadata_word_bits", 0)) or 0),
-            metadata_storage_width=int(a.get("metadata_storage_width", a.get("metadata_width", 0)) or 0),
+            metadata_word_bits=_bits(a, ("metadata_datawidth", "metadata_word_bits"), source, lv.name),
+            metadata_storage_width=_bits(a, ("metadata_storage_width", "metadata_width"), source, lv.name),
             read_bandwidth=lv.read_bandwidth_words_per_cycle, write_bandwidth=lv.write_bandwidth_words_per_cycle,
             energy_pj=action_energies(ert.get(lv.name, {}))))
     index = {lv.name: j for j, lv in enumerate(levels)}
@@ -243,7 +268,21 @@ def _check_decompression(levels: list[StorageSpec], dense: dict[tuple[int, str],
                 continue
             a = attrs.get(levels[child].name, {})
             for need in ("decompression_supported", *(("compression_supported",) if rw else ())):
+                if not isinstance(a.get(need, False), bool):
+                    raise _err("must be true or false", source, f"architecture.{levels[child].name}.{need}",
+                               value=a.get(need))
                 if not a.get(need, False):
                     raise _err(f"{name} is compressed at {levels[parent].name} and uncompressed here, which needs "
                                f"{need}: true (Sparseloop rejects this mapping)", source,
                                f"architecture.{levels[child].name}.{need}")
+
+
+def _bits(attrs: dict[str, Any], names: tuple[str, ...], source: str, level: str) -> int:
+    """A metadata width attribute (the first of ``names`` given; 0 without): an integer >= 0."""
+    for name in names:
+        if name in attrs:
+            value = attrs[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise _err("must be an integer >= 0 (bits)", source, f"architecture.{level}.{name}", value=value)
+            return value
+    return 0

@@ -288,3 +288,60 @@ def test_compute_gating_and_skipping_follow_the_operand_states():
     skip = analyse(replace(skip_design, safs=(), skip_on_not_aligned_operands=True))
     assert (skip.actual_computes, skip.gated_computes, skip.skipped_computes) == (4, 0, 12)
     assert skip.compute_cycles == 4
+
+
+_FUZZ_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 70), st.floats(-1, 2), st.text(max_size=4),
+                         st.sampled_from(["A", "B", "Z", "K", "M", "Buffer", "CP", "UOP", "RLE", "B", "UB",
+                                          "gating", "skipping", "fixed_structured", "hypergeometric"]))
+_FUZZ_TREE = st.recursive(_FUZZ_VALUES, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.sampled_from(["name", "ranks", "format", "target", "condition_on", "type", "options",
+                                     "data_spaces", "flattened_rankIDs", "density", "distribution",
+                                     "workload_tensor_size", "representation_format", "action_optimization",
+                                     "compute_optimization", "targets"]), inner, max_size=4)), max_leaves=10)
+
+
+_EDGES = [None, True, 0, 1, 2, 3, -1, 0.5, 1.5, 1e-9, 0.999, 64, "A", "B", "Z", "K", "Buffer", "CP", "UOP", "RLE", "UB",
+          "gating", "skipping", "hypergeometric", "x", [], {}, ["A"], ["A", "B"], [["M", "K"]], {"format": "CP"}]
+"""Values that reach deep into the loader and the analysis (names, formats, densities, widths)."""
+
+
+def _paths(node, prefix=()):
+    """Every (path, value) of a nested dict / list."""
+    yield prefix, node
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        yield from _paths(value, (*prefix, key))
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_fuzzed_sparse_inputs_only_raise_spec_error(tmp_path_factory, data):
+    """The spMspM inputs with one to three of their sparse settings (``sparse_optimizations``,
+    densities, metadata attributes) replaced by arbitrary values either evaluate or raise one
+    SpecError, never another exception."""
+    import contextlib
+    import copy
+
+    import yaml
+
+    from acceldse.mapper.timeloop import run_timeloop
+    from acceldse.workloads.errors import SpecError
+
+    files = _files("02.2.1-spMspM")
+    base = yaml.safe_load(files[0].read_text())
+    doc = copy.deepcopy(base)
+    roots = [doc["sparse_optimizations"], doc["problem"]["instance"]["densities"],
+             doc["architecture"]["subtree"][0]["local"][1]["attributes"]]
+    for _ in range(data.draw(st.integers(1, 3))):
+        root = data.draw(st.sampled_from(roots))
+        path, _ = data.draw(st.sampled_from([p for p in _paths(root) if p[0]]))
+        parent = root
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = copy.deepcopy(data.draw(st.one_of(st.sampled_from(_EDGES), _FUZZ_TREE)))
+    out = tmp_path_factory.mktemp("fuzz") / "input.yaml"
+    out.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with contextlib.suppress(SpecError):
+        run_timeloop([out, *files[1:]])
