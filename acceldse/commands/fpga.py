@@ -126,11 +126,6 @@ def _clean(value: Any) -> Any:
 
 def _run_swat(args: argparse.Namespace) -> int:
     reject_ignored(args, OPTIMISE_DEFAULTS, reason="by 'fpga swat' (it compares attention designs)")
-    for n in args.seq_len:
-        positive(n, flag="--seq-len", limit=1 << 24)
-    positive(args.window, flag="--window")
-    positive(args.head_dim, flag="--head-dim", limit=4096)
-    positive(args.heads, flag="--heads", limit=4096)
     from acceldse.simulator.fpga.attention import compare_attention
 
     table = compare_attention(args.platform, seq_lens=tuple(args.seq_len), window=args.window,

@@ -23,9 +23,6 @@ from acceldse.commands.common import (
 
 log = logging.getLogger("acceldse.stream")
 CRITERIA = ("no-deadlock", "full-rate")  # simulator.streaming.sdpa.CRITERIA (a test keeps them equal)
-MAX_WORK = {"compiled": 1 << 28, "simpy": 1 << 21, "trace": 1 << 22}
-"""Most tokens (SDPA scores, or context firings of a graph) accepted without --max-work: about 40 s
-compiled, 60 s SimPy; a trace records every token, so it is limited further."""
 
 EPILOG = """examples:
   acceldse stream sdpa --variant reordered --seq-len 1024 --head-dim 64
@@ -83,6 +80,8 @@ def add_parser(subparsers: Any) -> None:
     depth.add_argument("--window", type=int, default=None, help="keys per query row (window variant)")
     depth.add_argument("--criterion", choices=list(CRITERIA), default="no-deadlock",
                        help="no-deadlock (default) or full-rate (cycles of an unbounded FIFO)")
+    depth.add_argument("--max-work", type=float, default=None, metavar="N",
+                       help="most scores of one run (seq-len x keys per row) accepted (default 2^28)")
     add_output_options(depth)
     depth.set_defaults(func=run_min_depth)
 
@@ -142,30 +141,11 @@ graph file format:
 """
 
 
-def _check_work(work: int, args: argparse.Namespace, executor: str, *, flag: str, what: str) -> None:
-    """Refuse up front a stream too long for the executor (rather than minutes of silence)."""
-    max_work = getattr(args, "max_work", None)
-    positive(max_work, flag="--max-work", limit=1e15)
-    limit = max_work or (MAX_WORK["trace"] if getattr(args, "trace", None) else MAX_WORK[executor])
-    if work > limit:
-        raise bad_input(f"too much work: {work:,} {what} > the limit {limit:,.0f} (raise it with --max-work)",
-                        flag=flag, value=work, accepted=f"at most {limit:,.0f} {what}")
-
-
-def _check_size(args: argparse.Namespace, executor: str) -> None:
-    positive(args.seq_len, flag="--seq-len", limit=1 << 24)
-    positive(args.window, flag="--window", limit=1 << 24)
-    if getattr(args, "head_dim", None) is not None:
-        positive(args.head_dim, flag="--head-dim", limit=4096)
-    per_row = min(args.window or args.seq_len, args.seq_len)
-    _check_work(args.seq_len * per_row, args, executor, flag="--seq-len", what="scores")
-
-
 def run_min_depth(args: argparse.Namespace) -> int:
-    _check_size(args, "compiled")
     from acceldse.simulator.streaming.sdpa import min_fifo_depth
 
-    depth = min_fifo_depth(args.variant, args.seq_len, window=args.window, criterion=args.criterion)
+    depth = min_fifo_depth(args.variant, args.seq_len, window=args.window, criterion=args.criterion,
+                           max_work=args.max_work)
     row = {"variant": args.variant, "seq_len": args.seq_len, "window": args.window, "criterion": args.criterion,
            "min_fifo_depth": depth}
     if args.format == "json":
@@ -184,9 +164,7 @@ def run_yaml(args: argparse.Namespace) -> int:
     from acceldse.simulator.streaming import run_graph
 
     graph = load_graph(args.path)
-    _check_work(sum(getattr(ctx, "firings", 0) for ctx in graph.contexts), args, args.executor, flag=args.path,
-                what="context firings")
-    result = run_graph(graph, executor=args.executor, trace_path=trace)
+    result = run_graph(graph, executor=args.executor, trace_path=trace, max_work=args.max_work)
     dl = result.deadlock
     failed = EXIT_CHECK_FAILED if args.check and dl is not None else 0
     if args.format == "csv":
@@ -214,7 +192,6 @@ def run_yaml(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     seed(args.seed)
     positive(args.fifo_depth, flag="--fifo-depth")
-    _check_size(args, args.executor)
     trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
     from acceldse.simulator.streaming.sdpa import run_sdpa
 
@@ -222,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
              "" if args.no_values else ", with values")
     result = run_sdpa(args.variant, args.seq_len, args.head_dim, window=args.window,
                       fifo_depth=args.fifo_depth, executor=args.executor, seed=args.seed,
-                      values=not args.no_values, trace_path=trace, progress=progress_bar("SDPA", unit="step"))
+                      values=not args.no_values, trace_path=trace, progress=progress_bar("SDPA", unit="step"),
+                      max_work=args.max_work)
     failed = EXIT_CHECK_FAILED if args.check and result.deadlock is not None else 0
     if args.format == "json":
         print_json(result.to_dict())
@@ -256,9 +234,11 @@ def run_system(args: argparse.Namespace) -> int:
     if (args.workload is None) != (args.layer is None):
         raise bad_input("the systolic part needs both --workload and --layer", flag="--layer", value=args.layer)
     trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
-    if args.seq_len is not None:  # every firing is recorded: the trace limit
-        _check_size(argparse.Namespace(seq_len=args.seq_len, window=None, head_dim=args.head_dim, trace=True,
-                                       max_work=args.max_work), "compiled")
+    from acceldse.simulator.streaming.limits import check_sdpa, refuse_work, work_limit
+
+    limit = work_limit("compiled", trace=True, max_work=args.max_work)  # every firing is recorded
+    if args.seq_len is not None:
+        check_sdpa(args.seq_len, args.head_dim, None, limit)
     import dataclasses
 
     import numpy as np
@@ -284,8 +264,8 @@ def run_system(args: argparse.Namespace) -> int:
         layer = layers[args.layer]
     pipeline = load_workload(args.pipeline) if args.pipeline else None
     if pipeline is not None:
-        _check_work(args.samples * sum(ly.P + ly.H for ly in pipeline.layers), argparse.Namespace(
-            max_work=args.max_work, trace=True), "compiled", flag="--samples", what="pipeline rows")
+        refuse_work(args.samples * sum(ly.P + ly.H for ly in pipeline.layers), limit, source="samples",
+                    what="pipeline rows")
     sdpa = None
     if args.seq_len is not None:
         q, k, v = (np.zeros((args.seq_len, args.head_dim)) for _ in range(3))  # timing only

@@ -13,6 +13,7 @@ tabulated); CNN1's layers are not described well enough to rebuild.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import cache
 
 from acceldse.validation import Measured
@@ -63,7 +64,8 @@ def _eyeriss_layer(layer: Layer, dataflow: str) -> dict[str, float]:
 def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_layer: bool) -> dict[str, Measured]:
     call = (f"acceldse.map(acceldse.validation.silicon.{key}_eyeriss(), '{EYERISS}', dataflow='{dataflow}', "
             f"objective='edp', search=ga|hybrid, budget={EYERISS_BUDGET}, seed=0) (lower EDP per layer)")
-    stats = {layer.name: _eyeriss_layer(layer, dataflow) for layer in network}
+    # a layer of the same shape as an earlier one keeps its mapping, as acceldse.map does (VGG-16: 9 of 13)
+    stats = {layer.name: _eyeriss_layer(replace(layer, name="layer"), dataflow) for layer in network}
     out: dict[str, Measured] = {}
     prefix = f"eyeriss.{key}" + ("" if dataflow == "rs" else f".{dataflow}")
     if per_layer:

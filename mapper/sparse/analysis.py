@@ -29,16 +29,19 @@ analysis:
    energy); MAC: actual x ``compute``, gated x ``compute_gated`` (else ``compute``), skipped x
    ``compute_skipped`` (else gated, else ``compute``); leakage x cycles.
 
-Scope: temporal mappings (a spatial fan-out under a sparse tensor is refused by the loader) and
-two-operand computes, as Sparseloop's two-operand path computes them.
+Scope: two-operand computes (Sparseloop's two-operand path); MAC cycles divide by the utilised
+MAC instances; spatial skipping (``skipping_spatial``) and flattened ranks are refused by the loader.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
-from acceldse.mapper.sparse.density import FixedStructured
+import numpy as np
+
+from acceldse.mapper.sparse.density import DensityModel, FixedStructured
 from acceldse.mapper.sparse.formats import RankFormat, RankOccupancy, rank_occupancy
 from acceldse.workloads.einsum import Tensor
 
@@ -148,7 +151,7 @@ class SparseDesign:
     """Everything ``analyse`` needs. Levels are indexed innermost first (Timeloop's storage order)."""
 
     tensors: tuple[Tensor, ...]
-    densities: dict[str, FixedStructured]
+    densities: dict[str, DensityModel]
     levels: tuple[StorageSpec, ...]
     dense: dict[tuple[int, str], DenseCounts]
     formats: dict[tuple[int, str], tuple[RankFormat, ...]]
@@ -240,14 +243,17 @@ def _extents(levels: tuple[StorageSpec, ...], level: int, loop_id: int) -> dict[
 
 
 def _assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level: int, name: str) -> None:
-    """Sparseloop's outer-to-inner assignment of a tile's ranks to loops (sets fiber shapes and
-    the per-rank sub-tile sizes)."""
+    """Sparseloop's outer-to-inner assignment of a tile's ranks to loops (sets the ranks' loops,
+    fiber shapes and sub-tile sizes). A tile without a format is one rank over all its loops (what a
+    compressed parent that pre-tiles inherits); a rank with ``flattened_rankIDs`` takes the
+    consecutive loops over the flattened ranks."""
     rec = recs[(level, name)]
     t = rec.tensor
+    where = f"{design.levels[level].name}: {name}"
     child = recs.get((rec.child, name)) if rec.child is not None else None
     inner_most = 0 if rec.child is None else rec.child + 1
     pre_tiling = rec.compressed and child is not None and child.dense.shape > 1
-    n_ranks = len(rec.formats)
+    n_ranks = len(rec.formats) if rec.has_metadata else 1
     sub: list[Loop] = []
     sub_tiles: list[int] = []
     for lv in range(inner_most, level + 1):
@@ -263,10 +269,13 @@ def _assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level
         for i, loop in enumerate(sub):
             if below.get(loop.rank, 1) > 1:
                 sub[i] = Loop(loop.rank, loop.bound * below.pop(loop.rank), loop.spatial)
-    inner_rank = len(child.formats) if (pre_tiling and child is not None) else 0
-    if pre_tiling and child is not None and len(child.formats) > n_ranks:
-        raise ValueError(f"{design.levels[level].name}: {name} needs its child level's {len(child.formats)} ranks "
-                         f"but has {n_ranks} (Sparseloop: pre-tiling format does not align)")
+    inner_rank = 0
+    if pre_tiling and child is not None:
+        inner_rank = len(child.formats) or 1
+        if inner_rank > n_ranks or (child.compressed and any(
+                child.formats[r].name != rec.formats[r].name for r in range(inner_rank))):
+            raise ValueError(f"{where}: pre-tiling needs the child level's format below this one's, which does not "
+                             f"align (Sparseloop rejects this mapping)")
     ranks: list[list[Loop]] = []
     tiles: list[int] = []
     loop_id = len(sub) - 1
@@ -274,18 +283,33 @@ def _assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level
     while r_id > inner_rank and loop_id >= 0:
         while loop_id >= 0 and sub[loop_id].bound <= 1:
             loop_id -= 1
-        if loop_id >= 0:
-            r_id -= 1
-            ranks.insert(0, [sub[loop_id]])
-            tiles.insert(0, sub_tiles[loop_id])
-            loop_id -= 1
+        if loop_id < 0:
+            break
+        r_id -= 1
+        loop = sub[loop_id]
+        group: tuple[str, ...] | None = None
+        if rec.has_metadata and rec.formats[r_id].flattened:
+            group = next((g for g in rec.formats[r_id].flattened if loop.rank in g), None)
+            if group is None:
+                raise ValueError(f"{where}: a loop over {loop.rank} meets rank {r_id}, whose flattened_rankIDs do not "
+                                 f"name it (not modelled)")
+        rank, tile = [loop], sub_tiles[loop_id]
+        loop_id -= 1
+        if not rec.has_metadata or group is not None:  # absorb the consecutive loops of the rank
+            while loop_id >= 0 and (not rec.has_metadata or sub[loop_id].bound <= 1
+                                    or sub[loop_id].rank in (group or ())):
+                if sub[loop_id].bound > 1:
+                    rank.append(sub[loop_id])
+                loop_id -= 1
+        ranks.insert(0, rank)
+        tiles.insert(0, tile)
     while r_id > inner_rank:
         r_id -= 1
         ranks.insert(0, [])
         tiles.insert(0, sub_tiles[0] if sub_tiles else 1)
     if any(loop.bound > 1 for loop in sub[:loop_id + 1]):
-        raise ValueError(f"{design.levels[level].name}: {name}'s tile needs more ranks than its "
-                         f"{n_ranks}-rank format gives (Sparseloop refuses this mapping)")
+        raise ValueError(f"{where}'s tile needs more ranks than its {n_ranks}-rank format gives "
+                         f"(Sparseloop rejects this mapping)")
     if pre_tiling and child is not None:
         ranks = [*child.rank_loops, *ranks]
         tiles = [*child.subtile, *tiles]
@@ -301,11 +325,11 @@ def _assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level
         rec.fiber_shape.append(t.footprint(ext))
 
 
-def _metadata_given(rec: _Rec, level: StorageSpec, density: FixedStructured, occupancy: int
-                    ) -> list[RankOccupancy]:
-    """Per-rank metadata of a tile holding ``occupancy`` non-zeros (rank 0 innermost)."""
+def _metadata_given(rec: _Rec, level: StorageSpec, density: DensityModel, occupancy: Any) -> list[RankOccupancy]:
+    """Per-rank metadata of a tile holding ``occupancy`` non-zeros (rank 0 innermost); ``occupancy``
+    may be an array (the units come back as arrays)."""
     shape = rec.dense.shape
-    cond = occupancy / shape
+    constraint = (shape, occupancy)
     out: list[RankOccupancy] = []
     fibers = 1
     cur = shape
@@ -319,8 +343,8 @@ def _metadata_given(rec: _Rec, level: StorageSpec, density: FixedStructured, occ
             occ = RankOccupancy(metadata_word_bits=md_bits, payload_word_bits=pl_bits, empty=True)
         else:
             md, pl = rank_occupancy(fmt.name, fibers=fibers, fiber_shape=rec.fiber_shape[r],
-                                    p_empty_fiber=density.prob_empty(cur, cond),
-                                    p_empty_coordinate=density.prob_empty(nxt, cond))
+                                    p_empty_fiber=density.prob_empty(cur, constraint),
+                                    p_empty_coordinate=density.prob_empty(nxt, constraint))
             occ = RankOccupancy(md, pl, md_bits, pl_bits)
         out.insert(0, occ)
         fibers *= rec.fiber_shape[r]
@@ -333,32 +357,40 @@ def _metadata_given(rec: _Rec, level: StorageSpec, density: FixedStructured, occ
 
 
 def _expected_occupancy(recs: dict[tuple[int, str], _Rec], design: SparseDesign, level: int, name: str) -> None:
+    """Sparseloop's expected data and metadata occupancy of a tile (over the occupancies its density
+    model allows; a tile under a parent with metadata is conditioned on being non-empty) and its
+    metadata reads / fills / updates."""
     rec = recs[(level, name)]
-    density = design.densities.get(name, FixedStructured(1.0))
+    density = _model(design, name)
     shape = rec.dense.shape
     lo, hi = density.min_occupancy(shape), density.max_occupancy(shape)
-    probs = [(occ, density.occupancy_probability(shape, occ)) for occ in range(lo, hi + 1)]
-    probs = [(o, p) for o, p in probs if p != 0]
+    occ = np.arange(lo, hi + 1)
+    probs = np.atleast_1d(np.asarray(density.occupancy_probability(shape, occ), dtype=float))
+    keep = probs != 0
+    occ, probs = occ[keep], probs[keep]
     parent = recs.get((rec.parent, name)) if rec.parent is not None else None
-    if parent is not None and parent.has_metadata and lo == 0 and probs and probs[0][0] == 0:
-        scale = 1 - probs[0][1]
-        probs = [(o, p / scale) for o, p in probs]
-        probs[0] = (0, 0.0)
-    total = 0.0
+    if parent is not None and parent.has_metadata and lo == 0 and len(probs):
+        scale = 1 - probs[0]  # Sparseloop drops its first (empty-tile) outcome and renormalises
+        probs = probs / scale if scale > 0 else np.zeros_like(probs)
+        probs[0] = 0.0
+    total = float(np.sum(probs * occ))
     occupancy: list[RankOccupancy] = []
-    for occ, p in probs:
-        total += p * occ
-        if rec.has_metadata:
-            for r, ro in enumerate(_metadata_given(rec, design.levels[level], density, occ)):
-                if len(occupancy) == r:
-                    occupancy.append(ro.scaled(p))
-                else:
-                    occupancy[r].add(ro.scaled(p))
+    if rec.has_metadata and len(occ):
+        for ro in _metadata_given(rec, design.levels[level], density, occ):
+            md = np.broadcast_to(np.asarray(ro.metadata_units, dtype=float), occ.shape)
+            pl = np.broadcast_to(np.asarray(ro.payload_units, dtype=float), occ.shape)
+            occupancy.append(RankOccupancy(float(np.sum(md * probs)), float(np.sum(pl * probs)),
+                                           ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
     rec.expected_density = total / shape
     rec.occupancy = occupancy
     ratios = {"read": rec.dense.reads / shape, "fill": rec.dense.fills / shape, "update": rec.dense.updates / shape}
     rec.format_counts = {a: [[math.ceil(o.metadata_units * ratios[a]), math.ceil(o.payload_units * ratios[a])]
                              for o in occupancy] for a in ACCESSES}
+
+
+def _model(design: SparseDesign, name: str) -> DensityModel:
+    """The density model of tensor ``name`` (dense: fixed 1.0)."""
+    return design.densities.get(name, FixedStructured(1.0))
 
 
 def _cond_probability(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level: int, target: str,
@@ -395,16 +427,38 @@ def _cond_probability(design: SparseDesign, recs: dict[tuple[int, str], _Rec], l
     lv, i = found
     target_loop = design.levels[lv].loops[i]
     mold = {} if scalar else _extents(design.levels, lv, i)
+    # loops above the target loop whose iterations share one condition: spatial ones (and, above a
+    # spatial target loop, the temporal loops over other ranks up to the next one over the target's)
+    relevant = [target_loop]
+    default_cond = dict(mold)
+    upper_found = not target_loop.spatial
+    for level_id in range(lv, target_level + 1):
+        for uloop in design.levels[level_id].loops[(i + 1 if level_id == lv else 0):]:
+            if uloop.bound <= 1:
+                continue
+            other = not upper_found and not uloop.spatial and child != -1 and uloop.rank not in t.ranks
+            if uloop.spatial or other:
+                default_cond[uloop.rank] = default_cond.get(uloop.rank, 1) * uloop.bound
+                relevant.append(uloop)
+            if target_loop.spatial and not uloop.spatial and (child == -1 or uloop.rank in t.ranks):
+                upper_found = True
     block = design.levels[target_level].block_size
     p_effectual = 1.0
     for cond in condition_on:
         co_iterated = t.ranks & tensors[cond].ranks
         factors: dict[str, int] = {}
-        if not scalar and target_loop.rank in co_iterated:
-            factors[target_loop.rank] = target_loop.bound
+        ineffective = False
+        for rloop in ([] if scalar else relevant):
+            if target_loop.spatial and factors and rloop.rank in tensors[cond].ranks:
+                ineffective = True
+                break
+            if rloop.rank in co_iterated:
+                factors[rloop.rank] = factors.get(rloop.rank, 1) * rloop.bound
+        if ineffective:
+            continue
         aggregate = math.prod(factors.values())
         target_mold = dict(mold)
-        cond_mold = dict(mold)
+        cond_mold = dict(default_cond)
         granularity = t.footprint(target_mold)
         scaling: float = math.ceil(block / (granularity / aggregate))
         for rank, f in factors.items():
@@ -415,8 +469,7 @@ def _cond_probability(design: SparseDesign, recs: dict[tuple[int, str], _Rec], l
         if scaling > 1:
             cond_mold[target_loop.rank] = int(cond_mold.get(target_loop.rank, 1) * scaling)
         cond_size = tensors[cond].footprint(cond_mold)
-        density = design.densities.get(cond, FixedStructured(1.0))
-        p_effectual *= 1 - density.prob_empty(cond_size)
+        p_effectual *= 1 - float(_model(design, cond).prob_empty(cond_size))
     return target_level, 1 - p_effectual
 
 
@@ -463,7 +516,7 @@ def analyse(design: SparseDesign) -> SparseResult:
     # 1. representation
     for t in design.tensors:
         for lv in range(n_levels):
-            if (lv, t.name) in recs and recs[(lv, t.name)].has_metadata:
+            if (lv, t.name) in recs:
                 _assign_ranks(design, recs, lv, t.name)
     for (lv, name) in recs:
         _expected_occupancy(recs, design, lv, name)
@@ -578,9 +631,6 @@ def analyse(design: SparseDesign) -> SparseResult:
     per_level: dict[int, list[tuple[_Rec, int]]] = {}
     for key, rec in recs.items():
         per_level.setdefault(key[0], []).append((rec, key[0]))
-    def density_of(name: str) -> FixedStructured:
-        return design.densities.get(name, FixedStructured(1.0))
-
     for lv in range(n_levels):
         level = design.levels[lv]
         read_words = write_words = 0.0
@@ -590,7 +640,7 @@ def analyse(design: SparseDesign) -> SparseResult:
                                for o, c in zip(rec.occupancy, rec.fine_format[(k, a)], strict=True))
                         for k in KINDS} for a in ACCESSES}
             energy = 0.0
-            ratio = _vector_ratio(rec, density_of(name), level.block_size)
+            ratio = _vector_ratio(rec, _model(design, name), level.block_size)
             for k in KINDS:
                 for a in ACCESSES:
                     n = rec.fine[(k, a)]
@@ -607,7 +657,7 @@ def analyse(design: SparseDesign) -> SparseResult:
                 sum(bits[a][k] for k in ("random", "gated") for a in ("fill", "update")) // level.word_bits
             read_words += reads / compute_cycles if compute_cycles else 0.0
             write_words += writes / compute_cycles if compute_cycles else 0.0
-            density = design.densities.get(name, FixedStructured(1.0))
+            density = _model(design, name)
             capacity = density.max_occupancy(rec.dense.shape) if rec.compressed else rec.dense.shape
             md_cap = []
             if rec.has_metadata:
@@ -647,7 +697,7 @@ VECTOR_THRESHOLDS = {2: (251, 125, 84, 63, 51, 42, 36, 32, 28, 1), 4: (375, 188,
 compressed tile's vector accesses are counted from its occupancy distribution."""
 
 
-def _vector_ratio(rec: _Rec, density: FixedStructured, block: int) -> float:
+def _vector_ratio(rec: _Rec, density: DensityModel, block: int) -> float:
     """Vector accesses of a compressed tile per naive ``ceil(count / block)`` access (Sparseloop:
     a small compressed tile wastes part of its blocks)."""
     shape, mean = rec.dense.shape, rec.expected_density
@@ -659,7 +709,8 @@ def _vector_ratio(rec: _Rec, density: FixedStructured, block: int) -> float:
     idx = int(math.floor(mean / 0.1) - 1) if mean >= 0.1 else 0
     if VECTOR_THRESHOLDS[block][idx] <= shape // block:
         return 1.0
-    total = sum(math.ceil(nnz / block) * density.occupancy_probability(shape, nnz) for nnz in range(1, shape + 1))
+    nnz = np.arange(1, shape + 1)
+    total = float(np.sum(np.ceil(nnz / block) * density.occupancy_probability(shape, nnz)))
     return total / (shape * mean / block)
 
 
@@ -680,8 +731,7 @@ def _computes(design: SparseDesign, recs: dict[tuple[int, str], _Rec], total: fl
     for t in operands:
         inner = next(rec for (lv, name), rec in sorted(recs.items()) if name == t.name)
         metadata[t.name] = inner.has_metadata
-        model = design.densities.get(t.name, FixedStructured(1.0))
-        density[t.name] = round(1e6 * model.expected_occupancy(1)) / 1e6
+        density[t.name] = round(1e6 * _model(design, t.name).expected_occupancy(1)) / 1e6
     ENZ, EZ, NE = 0, 1, 2  # noqa: N806  exists non-zero, exists zero, does not exist
     states: dict[str, list[float]] = {}
     for name, d in density.items():

@@ -118,16 +118,21 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
     if not files:
         raise SpecError("no Timeloop input files given", source="paths")
     merged, origin = read_timeloop_yaml(files, template_vars)
-    sparse = bool(merged.get("sparse_optimizations"))
+    # Sparseloop inputs: densities and metadata storage are read; without sparse_optimizations no
+    # optimisation applies and Sparseloop's numbers are the dense ones (it skips its analysis too)
+    problem = merged.get("problem")
+    instance = problem.get("instance") if isinstance(problem, dict) else None
+    sparse = bool(merged.get("sparse_optimizations")) or bool(isinstance(instance, dict) and instance.get("densities"))
     hierarchy, label = _hierarchy(merged, origin, files, name, required=("architecture", "problem", "ERT"),
                                   accepted="architecture, problem, mapping and ERT (e.g. timeloop-mapper.ERT.yaml)",
                                   sparse=sparse)
     einsum, lowering = build_problem(merged["problem"], source=origin["problem"], name=label, sparse=sparse)
     opts = None
-    if sparse:
+    if merged.get("sparse_optimizations"):
         opts = parse_sparse_optimizations(merged["sparse_optimizations"], tensors=[t.name for t in einsum.tensors],
                                           levels=[lv.name for lv in hierarchy.levels],
-                                          source=origin["sparse_optimizations"])
+                                          source=origin["sparse_optimizations"],
+                                          problem_ranks=frozenset(r for t in einsum.tensors for r in t.ranks))
     mapping = None
     if merged.get("mapping"):
         mapping = build_mapping(merged["mapping"], hierarchy, lowering, einsum, source=origin["mapping"])
@@ -139,7 +144,7 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
                         search_hierarchy=searchable, unapplied_constraints=tuple(skipped),
                         loop_constraints=tuple(loops), einsum=einsum,
                         lowering=lowering, sparse=opts,
-                        inputs={k: merged[k] for k in ("architecture", "ERT", "problem")} if sparse else {})
+                        inputs={k: merged[k] for k in ("architecture", "ERT", "problem")} if opts else {})
 
 
 def timeloop_hardware(paths: list[str | Path], *, name: str | None = None,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.engine import transfer_cycles_array
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.streaming.net import Net
 from acceldse.simulator.streaming.trace import Track

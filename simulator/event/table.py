@@ -14,16 +14,22 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import CoreRun, FoldJob, Link, ceil_cycles, run_vector_layer
-from acceldse.simulator.event.folds import run_fold_layers
-from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.engine import (
+    CoreRun,
+    FoldJob,
+    Link,
+    ceil_cycles,
+    run_fold_layers,
+    run_vector_layer,
+    transfer_cycles_array,
+)
 from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.result import COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
@@ -53,8 +59,6 @@ class EventRun:
 
     table: pd.DataFrame
     trace: dict[str, Any] | None = None
-    link_max_concurrency: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _cores(acc: Accelerator, cores: int | None) -> int:
@@ -92,7 +96,7 @@ def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[Sys
     return _MacLayer(counts, FoldJob(loads, writes, per_fold, dram.latency_cycles, dram.name), per_fold)
 
 
-def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int) -> _MacLayer:
+def mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int) -> _MacLayer:
     """A layer's folds dealt to ``cores`` arrays in contiguous chunks."""
     sched = fold_schedule(layer, df, acc)
     dram = acc.dram
@@ -156,8 +160,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     sizes = weight_bytes(network)
     builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
     rows: list[dict[str, Any]] = []
-    max_conc = 0
-    macs = [_hetero_layer(layer, df, acc, hetero) if hetero else _mac_layer(layer, df, acc, n_cores)
+    macs = [_hetero_layer(layer, df, acc, hetero) if hetero else mac_layer(layer, df, acc, n_cores)
             for df in dataflows for layer in network.layers if layer.has_weights]
     ran = iter(zip(macs, _run_mac_layers(macs, trace)))
     for df in dataflows:
@@ -167,7 +170,6 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
             if progress is not None:
                 progress(len(rows) + len(block), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
             row, runs, link = _layer_row(layer, df, acc, trace, next(ran) if layer.has_weights else None)
-            max_conc = max(max_conc, link.stats.max_concurrency)
             block.append(row)
             if trace:
                 recorded.append((runs, link))
@@ -185,8 +187,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                 builder.add(track, args={"layer": f"{df.name}:staging"})
     if progress is not None:
         progress(len(rows), len(rows), "done")
-    return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None,
-                    link_max_concurrency=max_conc)
+    return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None)
 
 
 def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, trace: bool,

@@ -83,6 +83,11 @@ class AttentionReport:
     energy_uj: float = 0.0
 
 
+MAX_SEQ_LEN = 1 << 24
+"""Longest sequence ``swat_attention`` and ``dense_attention`` accept."""
+MAX_HEAD_DIM = MAX_HEADS = 4096
+"""Widest head and most heads they accept."""
+
 def _lanes(platform: Platform, bits: int) -> int:
     per_engine = platform.dsp // (2 * dsp_per_mac(bits, bits))
     if per_engine < 1:
@@ -126,18 +131,22 @@ def row_pipeline(design: str, seq_len: int, keys: int, plat: Platform, *, head_d
 def swat_attention(seq_len: int, window: int, platform: str | Platform, *, head_dim: int = 64, heads: int = 1,
                    bits: int = 16, softmax_lanes: int = 16) -> AttentionReport:
     """The SWAT design for ``heads`` heads of ``seq_len`` rows, ``window`` keys per row."""
-    n = require_int(seq_len, key="seq_len")
+    n = require_int(seq_len, key="seq_len", maximum=MAX_SEQ_LEN)
     w = require_int(window, key="window")
-    return row_pipeline("swat", n, min(w, n), load_platform(platform), head_dim=require_int(head_dim, key="head_dim"),
-                        heads=require_int(heads, key="heads"), bits=bits, softmax_lanes=softmax_lanes)
+    return row_pipeline("swat", n, min(w, n), load_platform(platform),
+                        head_dim=require_int(head_dim, key="head_dim", maximum=MAX_HEAD_DIM),
+                        heads=require_int(heads, key="heads", maximum=MAX_HEADS), bits=bits,
+                        softmax_lanes=softmax_lanes)
 
 
 def dense_attention(seq_len: int, platform: str | Platform, *, head_dim: int = 64, heads: int = 1,
                     bits: int = 16, softmax_lanes: int = 16) -> AttentionReport:
     """The dense design (every query row against all ``seq_len`` keys) on the same row pipeline."""
-    n = require_int(seq_len, key="seq_len")
-    return row_pipeline("dense", n, n, load_platform(platform), head_dim=require_int(head_dim, key="head_dim"),
-                        heads=require_int(heads, key="heads"), bits=bits, softmax_lanes=softmax_lanes)
+    n = require_int(seq_len, key="seq_len", maximum=MAX_SEQ_LEN)
+    return row_pipeline("dense", n, n, load_platform(platform),
+                        head_dim=require_int(head_dim, key="head_dim", maximum=MAX_HEAD_DIM),
+                        heads=require_int(heads, key="heads", maximum=MAX_HEADS), bits=bits,
+                        softmax_lanes=softmax_lanes)
 
 
 def compare_attention(platform: str | Platform, *, seq_lens: tuple[int, ...] = (1024, 2048, 4096, 8192, 16384),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from acceldse.dataflows.streams.graph import StreamGraph
 from acceldse.simulator.streaming.compiled import run_compiled
+from acceldse.simulator.streaming.limits import MAX_WORK, refuse_work, work_limit
 from acceldse.simulator.streaming.result import BlockedContext, Deadlock, StreamDeadlockError, StreamResult
 from acceldse.simulator.streaming.sdpa import SdpaResult, min_fifo_depth, run_sdpa
 from acceldse.simulator.streaming.simpy_executor import run_simpy
@@ -24,7 +25,8 @@ EXECUTORS = ("compiled", "simpy")
 
 def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = False,
               trace_path: str | Path | None = None, raise_on_deadlock: bool = False,
-              max_cycles: int | None = None, clock_mhz: float = DEFAULT_CLOCK_MHZ) -> StreamResult:
+              max_cycles: int | None = None, clock_mhz: float = DEFAULT_CLOCK_MHZ,
+              max_work: int | None = None) -> StreamResult:
     """Run ``graph`` with the named executor.
 
     Args:
@@ -36,9 +38,14 @@ def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = 
         raise_on_deadlock: raise :class:`StreamDeadlockError` instead of returning a result
             whose ``deadlock`` is set.
         max_cycles: SimPy only: stop a livelocked generator context after this many cycles.
+        max_work: the most context firings accepted, refused up front (default ``limits.MAX_WORK`` of
+            the executor, or of a trace).
     """
     if executor not in EXECUTORS:
         raise SpecError("unknown executor", key="executor", value=executor, accepted=" or ".join(EXECUTORS))
+    refuse_work(sum(getattr(ctx, "firings", 0) for ctx in graph.contexts),
+                work_limit(executor, trace=trace_path is not None, max_work=max_work),
+                source=f"graph {graph.name!r}", what="context firings")
     if executor == "compiled":
         result = run_compiled(graph, record=trace_path is not None, values=values)
     else:
@@ -50,6 +57,6 @@ def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = 
     return result
 
 
-__all__ = ["EXECUTORS", "BlockedContext", "Deadlock", "SdpaResult", "StreamDeadlockError", "StreamResult",
+__all__ = ["EXECUTORS", "MAX_WORK", "BlockedContext", "Deadlock", "SdpaResult", "StreamDeadlockError", "StreamResult",
            "build_trace", "run_compiled", "run_graph", "min_fifo_depth", "run_sdpa", "run_simpy",
            "write_trace"]

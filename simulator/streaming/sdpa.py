@@ -12,10 +12,11 @@ import numpy as np
 from acceldse.dataflows.streams.sdpa import VARIANTS, SdpaGraph, naive_graph, reference_attention, reordered_graph
 from acceldse.dataflows.streams.values import evaluate
 from acceldse.simulator.streaming.compiled import run_compiled
+from acceldse.simulator.streaming.limits import check_sdpa, work_limit
 from acceldse.simulator.streaming.result import StreamResult
 from acceldse.simulator.streaming.simpy_executor import run_simpy
 from acceldse.simulator.streaming.trace import write_trace
-from acceldse.workloads.errors import SpecError, require_int
+from acceldse.workloads.errors import SpecError
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
              fifo_depth: int | None = None, executor: str = "compiled", seed: int = 0,
              values: bool = True, trace_path: str | Path | None = None,
              carry_tokens: bool | None = None,
-             progress: Callable[[int, int, str], None] | None = None) -> SdpaResult:
+             progress: Callable[[int, int, str], None] | None = None, max_work: int | None = None) -> SdpaResult:
     """Stream scaled-dot-product attention on random Q, K, V (standard normal, ``seed``).
 
     Args:
@@ -134,11 +135,13 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
             for ``simpy``; off for ``compiled`` (then the graph's whole-stream ``fn`` are evaluated
             block of query rows by block, so memory stays bounded for long sequences).
         progress: ``progress(done, total, stage)``: the timing run, then each block of rows of values.
+        max_work: the most scores streamed (N x min(window, N)) accepted, refused up front (default
+            ``limits.MAX_WORK`` of the executor, or of a trace).
     """
-    n = require_int(seq_len, key="seq_len")
-    d = require_int(head_dim, key="head_dim")
     if executor not in ("compiled", "simpy"):
         raise SpecError("unknown executor", key="executor", value=executor, accepted="compiled | simpy")
+    n, d = check_sdpa(seq_len, head_dim, window if variant == "window" else None,
+                      work_limit(executor, trace=trace_path is not None, max_work=max_work))
     rng = np.random.default_rng(seed)
     q, k, v = (rng.standard_normal((n, d)) for _ in range(3))
     sg = build_sdpa(variant, q, k, v, window=window, fifo_depth=fifo_depth)
@@ -179,19 +182,21 @@ CRITERIA = ("no-deadlock", "full-rate")
 
 
 def min_fifo_depth(variant: str, seq_len: int, *, head_dim: int = 8, window: int | None = None,
-                   criterion: str = "no-deadlock", seed: int = 0) -> int:
+                   criterion: str = "no-deadlock", seed: int = 0, max_work: int | None = None) -> int:
     """Smallest FIFO depth (tokens) meeting ``criterion``, by bisection on the compiled executor.
 
     The depth searched is the long FIFO's for ``naive``/``window`` and every FIFO's for
     ``reordered``. ``no-deadlock``: the run finishes. ``full-rate``: it finishes in as few
     cycles as with unbounded depth (depth = scores streamed). Both properties are monotone in
-    the depth (more buffering never delays a firing), so bisection is exact.
+    the depth (more buffering never delays a firing), so bisection is exact. ``max_work``: the most scores
+    of one run accepted (default ``limits.MAX_WORK["compiled"]``).
     """
     if criterion not in CRITERIA:
         raise SpecError("unknown criterion", key="criterion", value=criterion, accepted=" | ".join(CRITERIA))
+    n, d = check_sdpa(seq_len, head_dim, window if variant == "window" else None,
+                      work_limit("compiled", max_work=max_work))
     rng = np.random.default_rng(seed)
-    n = require_int(seq_len, key="seq_len")
-    q, k, v = (rng.standard_normal((n, require_int(head_dim, key="head_dim"))) for _ in range(3))
+    q, k, v = (rng.standard_normal((n, d)) for _ in range(3))
     unbounded = n * (window if variant == "window" and window is not None else n)
 
     def cycles(depth: int) -> int | None:

@@ -80,7 +80,8 @@ BAD = {
     "power gating": (lambda d: _locals(d)[1]["attributes"].update(has_power_gating=True), "has_power_gating"),
     "network": (lambda d: _locals(d).insert(2, {"name": "noc", "class": "XY_NoC", "attributes": {}}), "XY_NoC"),
     "two subtrees": (lambda d: d["architecture"].update(subtree=d["architecture"]["subtree"] * 2), "subtree"),
-    "densities": (lambda d: d["problem"]["instance"].update(densities={"Inputs": 0.5}), "densities"),
+    "densities": (lambda d: d["problem"]["instance"].update(
+        densities={"Inputs": {"distribution": "banded", "density": 0.5}}), "densities"),
     "shape": (lambda d: d["problem"]["shape"].update(dimensions=["C", "M", "P"]), "dimensions"),
     "multiple_buffering": (lambda d: _locals(d)[1]["attributes"].update(multiple_buffering=3), "multiple_buffering"),
     "unknown attribute": (lambda d: _locals(d)[3]["attributes"].update(metadata_storage_width=8), "metadata"),
