@@ -183,8 +183,9 @@ def loop_constraints(targets: Any, dims: dict[str, str], level_names: list[str],
     steers the ``ruby`` mapspace (refused elsewhere), ``max_overbooked_proportion`` only levels that
     allow overbooking (refused by the architecture loader): both change nothing here. Anything else
     -- an unknown type, target or field, a strict ``<``/``>`` bound (Timeloop's parser skips it), a
-    factor above the rank's size (Timeloop ignores it with a warning), a ``split`` that is not a number
-    -- is a ``SpecError``. Returns the constraints and, as text, what is not applied (nothing today)."""
+    ``split`` that is not a number -- is a ``SpecError``. A fixed factor above its rank's size is
+    dropped with a note, as Timeloop drops it with a warning. Returns the constraints and, as text,
+    the notes (what Timeloop ignores too)."""
     out: list[LoopConstraint] = []
     skipped: list[str] = []
     for i, c in enumerate(targets if isinstance(targets, list) else []):
@@ -209,7 +210,7 @@ def loop_constraints(targets: Any, dims: dict[str, str], level_names: list[str],
         if unknown:
             raise SpecError("unsupported constraint field", source=source, key=f"{key}.{unknown[0]}",
                             accepted=", ".join(sorted(_LOOP_FIELDS | set(MODEL_CHANGING))))
-        factors, low, high = _factor_constraints(c, dims, sizes or {}, source=source, key=key)
+        factors, low, high = _factor_constraints(c, dims, sizes or {}, skipped, source=source, key=key)
         raw = c.get("permutation") or ""
         ranks = [str(r).strip() for r in (raw if isinstance(raw, list) else list(str(raw).split("#")[0]))
                  if str(r).strip()]
@@ -237,9 +238,10 @@ def loop_constraints(targets: Any, dims: dict[str, str], level_names: list[str],
     return out, skipped
 
 
-def _factor_constraints(c: dict[str, Any], dims: dict[str, str], sizes: dict[str, int], *, source: str,
-                        key: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    """(fixed factors, minimum factors, maximum factors) over the kernel's dims of one constraint."""
+def _factor_constraints(c: dict[str, Any], dims: dict[str, str], sizes: dict[str, int], ignored: list[str], *,
+                        source: str, key: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """(fixed factors, minimum factors, maximum factors) over the kernel's dims of one constraint; a
+    fixed factor above its rank's size is dropped, as Timeloop drops it, and listed in ``ignored``."""
     factors: dict[str, int] = {}
     bounds: dict[str, dict[str, int]] = {">=": {}, "<=": {}}
     raw = c.get("factors") or ""
@@ -270,9 +272,10 @@ def _factor_constraints(c: dict[str, Any], dims: dict[str, str], sizes: dict[str
             if size is None:
                 continue   # the whole rank, for any workload: no constraint
             value = size
-        if size is not None and value > size:
-            raise SpecError(f"factor exceeds the size {size} of {rank} (Timeloop ignores it with a warning)",
-                            source=source, key=f"{key}.factors", value=token, accepted=f"{rank}<={size}")
+        if size is not None and value > size:   # Timeloop warns and drops it; so do we (noted)
+            ignored.append(f"factor {token} on {c.get('target')} (above the size {size} of {rank}; Timeloop "
+                           "ignores it too)")
+            continue
         factors[dims[rank]] = value
     for field_name, op in (("default_min_factor", ">="), ("default_max_factor", "<=")):
         if c.get(field_name) is None:
