@@ -71,7 +71,7 @@ def test_cli_json_carries_every_field(rows: list[Row], capsys: pytest.CaptureFix
     for row in out["rows"]:
         assert {"category", "source", "quantity", "published", "acceldse", "error_pct", "command"} <= set(row)
         assert row["category"] == "paper"
-    assert main(["validate", "--category", "silicon", "--format", "csv"]) == 0
+    assert main(["validate", "--category", "silicon", "--format", "csv", "--reuse"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split(",") == ["id", "published", "acceldse", "unit", "error_pct"]
     assert len(lines) == 1 + sum(r.category == "silicon" for r in rows)
