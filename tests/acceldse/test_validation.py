@@ -104,6 +104,16 @@ def test_reuse_reads_what_this_code_computed(rows: list[Row], tmp_path: Path,
     assert validation._stored() == {}  # a damaged file is ignored (recomputed), never trusted
 
 
+def test_gemmini_counters_time_the_layers_the_test_program_does() -> None:
+    """gemmini-rocc-tests' imagenet/resnet50.c runs 34 layers as matmuls (conv 2, 4-6, 8, 9, ...; fc 54) and 20 as
+    convolutions (conv 1, 3, 7, 10, 13, 15, 17, ...: the 7x7, the 3x3s and the three strided 1x1s)."""
+    from acceldse.validation.silicon import gemmini_category
+    from acceldse.workloads.zoo.resnet import resnet50
+
+    kinds = [gemmini_category(layer) for layer in resnet50(batch=4) if layer.op in ("conv", "gemm")]
+    assert (kinds.count("matmul"), kinds.count("conv"), len(kinds)) == (34, 20, 54)
+
+
 def test_unknown_category_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["validate", "--category", "fpga"])
