@@ -91,8 +91,8 @@ class Hypergeometric:
         return min(shape, self.nonzeros)
 
     def min_occupancy(self, shape: int) -> int:
-        """The smallest occupancy Sparseloop enumerates: 0, or the whole tile when the tile is so large
-        that it cannot miss every non-zero... as Sparseloop's integer arithmetic rounds it."""
+        """The smallest occupancy Sparseloop enumerates: 0 unless the tile cannot miss a non-zero, and
+        then, through Sparseloop's integer division, 0 or (every element non-zero) the whole tile."""
         if shape == 0 or shape <= self.tensor_size - self.nonzeros:
             return 0
         return ((shape - self.tensor_size + self.nonzeros) // shape) * shape

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from acceldse.mapper.sparse import FixedStructured, Loop, RankFormat, SafSpec, SparseDesign, StorageSpec
-from acceldse.mapper.sparse.analysis import DenseCounts, action_energies, compute_energies
 from acceldse.mapper.sparse.density import DensityModel, Hypergeometric
+from acceldse.mapper.sparse.design import DenseCounts, action_energies, compute_energies
 from acceldse.mapper.sparse.formats import FORMATS
 from acceldse.workloads.errors import SpecError
 
