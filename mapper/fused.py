@@ -336,7 +336,8 @@ def _structure(cascade: Cascade, groups: tuple[FusedGroup, ...], source: str) ->
     edges = {*cascade.inputs, *cascade.outputs}
     may_stay = {t for t, p in cascade.producers.items() if t not in edges
                 and len({group_of[p]} | {group_of[c] for c in cascade.consumers.get(t, ())}) == 1}
-    got = (group_of, per_group, default_levels, may_stay)
+    allowed = {(t, lvl) for t in default_levels for lvl in ("buffer", "dram")} | {(t, "unit") for t in may_stay}
+    got = (group_of, per_group, default_levels, may_stay, allowed)
     if len(_STRUCTURE) > 10_000:
         _STRUCTURE.clear()
     _STRUCTURE[key] = (cascade, got)
@@ -457,15 +458,14 @@ def _evaluate(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, 
               detail: bool) -> FusedCost | tuple[int, float]:
     hw = hardware
     wb = hw.word_bytes
-    group_of, structure, default_levels, may_stay = _structure(cascade, mapping.groups, source)
-    levels = dict(default_levels)
-    checked = True
-    for t, lvl in mapping.keep.items():
-        if t in levels and (lvl == "buffer" or lvl == "dram" or (lvl == "unit" and t in may_stay)):
-            levels[t] = lvl
-        else:
-            checked = False
-    if not checked:                 # say what is wrong, the first problem first
+    group_of, structure, default_levels, may_stay, allowed = _structure(cascade, mapping.groups, source)
+    levels = {**default_levels, **mapping.keep}
+    try:
+        legal = allowed.issuperset(mapping.keep.items())
+    except TypeError:                                        # a level that is not even a string
+        legal = False
+    if not legal:                                            # say what is wrong, the first problem first
+        levels = default_levels
         for t, lvl in mapping.keep.items():
             if lvl not in LEVELS:
                 raise SpecError("unknown level", source=source, key=f"mapping.keep.{t}", value=lvl,
