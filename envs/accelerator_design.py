@@ -93,6 +93,8 @@ class AcceleratorDesignEnv(DesignEnv):
     metric_names = METRICS
     extra_metrics = ("edp_uj_us", "total_cycles", "utilization")
     pareto_metrics = ("latency_us", "energy_uj", "area_mm2")
+    DEFAULT_WORKLOAD = "resnet18"
+    """The workload without ``workload=`` or ``workloads=``."""
 
     def __init__(self, workload: str | None = None, hardware: str = "scalesim-32x32",
                  targets: Mapping[str, float] | None = None, reward: str = "spec", fidelity: str = "analytical",
@@ -102,7 +104,7 @@ class AcceleratorDesignEnv(DesignEnv):
             raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
         if isinstance(workload, Path):
             workload = str(workload)
-        entries = workload_set(workload, workloads, "resnet18")
+        entries = workload_set(workload, workloads, self.DEFAULT_WORKLOAD)
         self.base = load_hardware(hardware)
         self.fidelity = fidelity
         self._per_workload: dict[str, dict[str, Any]] = {}

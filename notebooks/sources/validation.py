@@ -1,4 +1,4 @@
-"""Study: acceldse against measured silicon (Eyeriss v1, TPU v1) and the seed papers' headline results."""
+"""Study: acceldse against measured silicon (Eyeriss v1, TPU v1, Gemmini RTL) and the seed papers' headline results."""
 
 CELLS = [
     ("md", "# Validation: measured silicon and the papers' results beside acceldse\n\n"
