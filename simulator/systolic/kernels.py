@@ -1,8 +1,10 @@
 """Numba kernels of the analytical systolic-array model (first principles, per fold).
 
-One call evaluates a batch of (layer, dataflow) cases. Each case is a row of ``CASE_FIELDS``
-integers; the kernel writes a row of ``OUT_FIELDS`` into a caller-allocated array. No
-validation here: ``simulator.systolic.model`` validates and builds the cases.
+A (layer, dataflow) case is a row of ``CASE_FIELDS`` integers; ``fold_classes`` gives its counts
+(``OUT_FIELDS``) and the DRAM bytes of each class of fold, ``runs_cycles`` its time (the fold sequence as
+runs of equal folds, periodic parts jumped), ``chunk_cycles`` one core's chunk of it, and
+``fold_traffic`` / ``double_buffer_cycles`` the same fold by fold (what the event fidelity replays). No
+validation here: ``simulator.systolic.batch`` lowers and ``layer_kernels`` runs the cases.
 
 Model (documented in docs/systolic_model.md):
 
@@ -116,20 +118,6 @@ def col_folds(c: np.ndarray) -> int:
 def case_folds(c: np.ndarray) -> int:
     """Every fold of one case: groups x row folds x column folds."""
     return c[Case.GROUPS] * row_folds(c) * col_folds(c)
-
-
-@njit(cache=True)
-def evaluate_cases(cases: np.ndarray, read_bw: float, write_bw: float, out: np.ndarray) -> None:
-    """Evaluate every case (row of ``cases``) into the matching row of ``out``."""
-    for i in range(cases.shape[0]):
-        c = cases[i]
-        folds = case_folds(c)
-        load = np.empty(folds)
-        write = np.empty(folds)
-        fold_traffic(c, load, write, out[i])
-        per_fold = fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])
-        out[i, Out.TOTAL_CYCLES] = double_buffer_cycles(load, write, per_fold, read_bw, write_bw,
-                                                        c[Case.DRAM_LATENCY_CYCLES])
 
 
 @njit(cache=True)
@@ -294,37 +282,16 @@ def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) ->
 
 
 @njit(cache=True)
-def evaluate_cases_runs(cases: np.ndarray, read_bw: float, write_bw: float, out: np.ndarray) -> None:
-    """``evaluate_cases`` without walking every fold: the same outputs in time independent of the fold count.
-
-    Folds of one class are identical (``fold_classes``), so the fold sequence is a few runs of equal
-    folds, a middle column block repeated ``fold columns - 2`` times and the whole group repeated
-    ``groups`` times. ``double_buffer_cycles``'s recurrence over a repeated block is a max-plus map:
-    once a block's state (channel, last two fold ends) has advanced by the same amount on every
-    component over ``p`` repetitions, it does so forever, so the remaining repetitions are jumped exactly.
-    """
-    evaluate_cases_paced(cases, np.zeros(cases.shape[0], dtype=np.int64), read_bw, write_bw, out)
-
-
-@njit(cache=True)
-def evaluate_cases_paced(cases: np.ndarray, pace_cycles: np.ndarray, read_bw: float, write_bw: float,
-                         out: np.ndarray) -> None:
-    """``evaluate_cases_runs`` with each fold of case ``i`` lasting at least ``pace_cycles[i]`` cycles
-    (an SRAM tier that feeds the array slower than it computes); ``compute_cycles`` stays the array's."""
-    load_cls = np.zeros((3, 3))
-    write_cls = np.zeros((3, 3))
-    for i in range(cases.shape[0]):
-        c = cases[i]
-        fold_classes(c, load_cls, write_cls, out[i])
-        per_fold = max(fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T]), pace_cycles[i])
-        out[i, Out.TOTAL_CYCLES] = runs_cycles(c, load_cls, write_cls, per_fold, read_bw, write_bw)
-
-
-@njit(cache=True)
 def runs_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, read_bw: float,
                 write_bw: float) -> int:
     """``double_buffer_cycles`` of case ``c``'s whole fold sequence from its fold classes' DRAM bytes
-    (``fold_classes``), each fold lasting ``per_fold`` cycles: runs of equal folds, periodic parts jumped."""
+    (``fold_classes``), each fold lasting ``per_fold`` cycles, in time independent of the fold count.
+
+    Folds of one class are identical, so the sequence is a few runs of equal folds, a middle column block
+    repeated ``fold columns - 2`` times and the whole group repeated ``groups`` times. The recurrence over
+    a repeated block is a max-plus map: once the block's state (channel, last two fold ends) has advanced
+    by the same amount on every component over ``p`` repetitions, it does so forever, so the remaining
+    repetitions are jumped exactly."""
     loads = np.zeros(9, dtype=np.int64)
     writes = np.zeros(9, dtype=np.int64)
     for ci in range(3):
