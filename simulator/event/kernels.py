@@ -10,7 +10,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from acceldse.simulator.systolic.kernels import _ceil_div
+from acceldse.simulator.systolic import kernels
+from acceldse.simulator.systolic.jit import compile_kernels
+
+compile_kernels()  # the numba code below calls the analytical model's rounding
+_ceil_div = kernels._ceil_div
 
 
 @njit(cache=True)

@@ -34,7 +34,8 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
-from numba import njit
+
+from acceldse.simulator.systolic.jit import kernel
 
 
 class Case(IntEnum):
@@ -88,7 +89,7 @@ COUNT_FIELDS = OUT_FIELDS[Out.SRAM_READS_IFMAP:]
 DATAFLOW_IDS = {"os": 0, "ws": 1, "is": 2}
 
 
-@njit(cache=True)
+@kernel
 def _ceil_div(a: float, b: float) -> int:
     if a <= 0.0:
         return 0
@@ -96,31 +97,31 @@ def _ceil_div(a: float, b: float) -> int:
     return q + 1 if q * b < a else q
 
 
-@njit(cache=True)
+@kernel
 def fold_cycles(rows: int, cols: int, t: int) -> int:
     """Cycles of one fold (all three dataflows: fill/load R, skew R + C - 2, T steps)."""
     return 2 * rows + cols + t - 2
 
 
-@njit(cache=True)
+@kernel
 def row_folds(c: np.ndarray) -> int:
     """Folds along the operand matrix's rows of one case (``Case`` columns)."""
     return (c[Case.SR] + c[Case.ROWS] - 1) // c[Case.ROWS]
 
 
-@njit(cache=True)
+@kernel
 def col_folds(c: np.ndarray) -> int:
     """Folds along the operand matrix's columns of one case."""
     return (c[Case.SC] + c[Case.COLS] - 1) // c[Case.COLS]
 
 
-@njit(cache=True)
+@kernel
 def case_folds(c: np.ndarray) -> int:
     """Every fold of one case: groups x row folds x column folds."""
     return c[Case.GROUPS] * row_folds(c) * col_folds(c)
 
 
-@njit(cache=True)
+@kernel
 def double_buffer_cycles(load_bytes: np.ndarray, write_bytes: np.ndarray, per_fold: int, read_bw: float,
                          write_bw: float, latency: int) -> int:
     """Total cycles of a fold sequence on one DRAM channel with double-buffered SRAM.
@@ -146,7 +147,7 @@ def double_buffer_cycles(load_bytes: np.ndarray, write_bytes: np.ndarray, per_fo
     return max(end_m1, ch + (latency if w_m1 + w_m2 > 0 else 0))
 
 
-@njit(cache=True)
+@kernel
 def fold_traffic(c: np.ndarray, load_bytes: np.ndarray, write_bytes: np.ndarray, o: np.ndarray) -> None:
     """Per-fold DRAM bytes (fetched before / written after each fold) and the layer's counts.
 
@@ -168,7 +169,7 @@ def fold_traffic(c: np.ndarray, load_bytes: np.ndarray, write_bytes: np.ndarray,
                 f += 1
 
 
-@njit(cache=True)
+@kernel
 def fold_class(i: int, n: int) -> int:
     """Class of fold ``i`` of ``n`` along one axis: 0 first, 1 middle, 2 last (a single fold is first)."""
     if i == 0:
@@ -176,7 +177,7 @@ def fold_class(i: int, n: int) -> int:
     return 2 if i == n - 1 else 1
 
 
-@njit(cache=True)
+@kernel
 def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: np.ndarray) -> None:
     """DRAM bytes of each fold class (``[column class, row class]``, see ``fold_class``) and the layer's
     counts in ``o`` (``OUT_FIELDS`` except total_cycles): folds of one class are identical."""
@@ -204,7 +205,7 @@ def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: 
     o[Out.DRAM_READS_IFMAP] = round(acc[Out.DRAM_READS_IFMAP])
 
 
-@njit(cache=True)
+@kernel
 def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) -> tuple[float, float]:
     """One fold (column fold ``fc``, row fold ``fr``): its DRAM bytes to fetch before and write after it;
     adds ``mult`` times its counts to ``acc`` (``Out`` columns;
@@ -281,7 +282,7 @@ def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) ->
     return load, write
 
 
-@njit(cache=True)
+@kernel
 def runs_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, read_bw: float,
                 write_bw: float) -> int:
     """``double_buffer_cycles`` of case ``c``'s whole fold sequence from its fold classes' DRAM bytes
@@ -305,7 +306,7 @@ def runs_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_
     return _drain(state, latency)
 
 
-@njit(cache=True)
+@kernel
 def _drain(state: np.ndarray, latency: int) -> int:
     """The end of a fold sequence whose ``_fold_step`` state is ``state``: the last two folds' outputs written."""
     ch = max(state[0], state[2]) + state[4]
@@ -313,7 +314,7 @@ def _drain(state: np.ndarray, latency: int) -> int:
     return max(state[1], ch + (latency if state[3] + state[4] > 0 else 0))
 
 
-@njit(cache=True)
+@kernel
 def chunk_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, read_bw: float,
                  write_bw: float, start: int, stop: int) -> int:
     """``double_buffer_cycles`` of folds ``start:stop`` of case ``c``'s fold sequence (execution order),
@@ -330,7 +331,7 @@ def chunk_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per
     return _drain(state, latency)
 
 
-@njit(cache=True)
+@kernel
 def _fold_step(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold: int, latency: int) -> None:
     """One fold of ``double_buffer_cycles`` on ``state`` = (channel, end f-1, end f-2, write f-1, write f-2)."""
     ch = max(state[0], state[2]) + state[4] + load_cycles
@@ -342,7 +343,7 @@ def _fold_step(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold:
     state[3] = write_cycles
 
 
-@njit(cache=True)
+@kernel
 def _record_and_jump(state: np.ndarray, hist: np.ndarray, r: int, reps: int) -> int:
     """Record the state after repetition ``r``; if it advanced by the same amount ``d`` on every
     component over the last ``p <= 6`` repetitions, jump the remaining whole periods. Returns the new ``r``
@@ -363,7 +364,7 @@ def _record_and_jump(state: np.ndarray, hist: np.ndarray, r: int, reps: int) -> 
     return r
 
 
-@njit(cache=True)
+@kernel
 def _run_folds(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold: int, latency: int,
                reps: int) -> None:
     """``reps`` identical folds."""
@@ -379,7 +380,7 @@ def _run_folds(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold:
             r = new
 
 
-@njit(cache=True)
+@kernel
 def _column_block(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: int, latency: int,
                   fr_n: int, ci: int) -> None:
     """The row folds of one column fold of class ``ci``."""
@@ -390,7 +391,7 @@ def _column_block(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_
         _run_folds(state, loads[3 * ci + 2], writes[3 * ci + 2], per_fold, latency, 1)
 
 
-@njit(cache=True)
+@kernel
 def _group(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: int, latency: int, fc_n: int,
            fr_n: int) -> None:
     """All folds of one group: first column block, the middle ones (jumped when periodic), the last."""
@@ -410,7 +411,7 @@ def _group(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: i
         _column_block(state, loads, writes, per_fold, latency, fr_n, 2)
 
 
-@njit(cache=True)
+@kernel
 def _groups(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: int, latency: int, fc_n: int,
             fr_n: int, groups: int) -> None:
     """Every group of a layer (jumped when periodic)."""
