@@ -66,6 +66,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "fused_attention": ("acceldse.mapper.attention_designs", "evaluate_design"),
     "search_fused": ("acceldse.mapper.attention_designs", "search_fused"),
     "fusemax_vs_flat": ("acceldse.mapper.attention_designs", "fusemax_vs_flat"),
+    "load_fused_hardware": ("acceldse.simulator.specs.fused", "load_fused_hardware"),
     # FPGA, streaming, memory tiers
     "evaluate_fpga_design": ("acceldse.simulator.fpga.design", "evaluate_design"),
     "optimise_fpga": ("acceldse.mapper.fpga", "optimise"),
@@ -101,6 +102,7 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from acceldse.simulator.fpga.design import evaluate_design as evaluate_fpga_design  # noqa: F401
     from acceldse.simulator.result import COLUMNS, SimResult, load_result  # noqa: F401
     from acceldse.simulator.specs.catalogue import catalogue  # noqa: F401
+    from acceldse.simulator.specs.fused import load_fused_hardware  # noqa: F401
     from acceldse.simulator.specs.hierarchy_loader import load_hierarchy  # noqa: F401
     from acceldse.simulator.specs.platform import load_platform  # noqa: F401
     from acceldse.simulator.specs.presets import list_hardware, load_hardware  # noqa: F401
@@ -118,7 +120,7 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from acceldse.workloads.zoo import parameters as workload_parameters  # noqa: F401
 
 
-SUBMODULES = ("compare", "explore", "plots", "proxy", "results", "store", "sweep", "tiers")
+SUBMODULES = ("compare", "explore", "plots", "proxy", "results", "store", "sweep", "tiers", "validation")
 """Modules reachable as ``acceldse.<name>`` without importing them first (``acceldse.plots.pareto``,
 ``acceldse.explore.explore``)."""
 

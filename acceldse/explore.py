@@ -12,16 +12,19 @@ Example::
 Store tables: ``explore_evaluations`` (one row per evaluation, key ``eval_id``) and
 ``explore_runs`` (one row per finished run, key ``run_id``). A run is identified by its env id,
 env kwargs, agent, hyper-parameters, seed and budget, the content of every file an env argument
-names (a hardware YAML, an ONNX or CSV workload, a proxy) and the acceldse version; every row
+names (a hardware YAML, an ONNX or CSV workload, a proxy), the parameters every workload is built
+with (``workload_params``: a zoo network's defaults written out), the env's identity (``env_identity``:
+workload and hardware with digests of their content) and the acceldse version; every row
 carries these values and ``run_id`` is computed from them. Rerunning it with the same store
-answers the logged evaluations from the store and evaluates only the rest; when a file or the
-version changed, the rerun is a new run (a new ``run_id``, said on stderr), never mixed with the
-old one. Knob columns (``knob.<name>``) take the type of the knob's whole value list.
+answers the logged evaluations from the store and evaluates only the rest; when a file, a
+workload's parameters or the version changed, the rerun is a new run (a new ``run_id``, said on
+stderr), never mixed with the old one. Knob columns (``knob.<name>``) take the type of the knob's whole value list.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import time
 from collections.abc import Callable
@@ -81,18 +84,69 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     return env
 
 
-RUN_IDENTITY = ("env", "env_kwargs", "agent", "hparams", "seed", "budget", "inputs_sha256", "acceldse_version")
+RUN_IDENTITY = ("env", "env_kwargs", "agent", "hparams", "seed", "budget", "inputs_sha256", "workload_params",
+                "env_identity", "acceldse_version")
 """The stored run columns ``run_id`` is computed from (``inputs_sha256``: JSON, file named by an env
-argument -> its SHA-256)."""
+argument -> its SHA-256; ``workload_params``: JSON, ``workload_params()``; ``env_identity``: JSON,
+``env_identity()``)."""
 
 
 def input_files(env_kwargs: dict[str, Any]) -> dict[str, str]:
-    """Every env argument that names an existing file -> the SHA-256 of its content."""
+    """Every env argument that names an existing file -> the SHA-256 of its content (a file in a
+    ``workloads`` list is ``workloads.<index>``)."""
+    named: list[tuple[str, Any]] = sorted(env_kwargs.items())
+    listed = env_kwargs.get("workloads")
+    if isinstance(listed, list | tuple):
+        named += [(f"workloads.{i}", e.get("name") if isinstance(e, dict) else e) for i, e in enumerate(listed)]
     out = {}
-    for key, value in sorted(env_kwargs.items()):
+    for key, value in named:
         if isinstance(value, str | Path) and str(value) and Path(value).is_file():
             out[key] = hashlib.sha256(Path(value).read_bytes()).hexdigest()
     return out
+
+
+def default_workload(env_id: str) -> Any:
+    """The workload env ``env_id`` builds when ``env_kwargs`` names none (``None``: it takes no workload)."""
+    from gymnasium.envs.registration import load_env_creator
+
+    env_id = resolve_env_id(env_id)
+    spec = gym.spec("acceldse/AcceleratorDesign-v0" if env_id == MULTI_AGENT_IDS[0] else env_id)
+    creator = spec.entry_point if callable(spec.entry_point) else load_env_creator(spec.entry_point)
+    default = getattr(creator, "DEFAULT_WORKLOAD", None)
+    if default is None:
+        param = inspect.signature(creator).parameters.get("workload")
+        default = param.default if param is not None and param.default is not inspect.Parameter.empty else None
+    return default
+
+
+def workload_params(env_id: str, env_kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each workload of a run with the parameters it is built with: ``{"name": ..., **params}``, a zoo
+    network's defaults written out (``[{"name": "bert_base", "batch": 1, "layers": 1, "seq_len": 512,
+    ...}]``; ``[]`` for an env without workloads). What the run's rows were computed from, so a
+    changed default is a new run."""
+    from acceldse.api import resolved_params
+
+    listed = env_kwargs.get("workloads")
+    if listed is not None:
+        entries = list(listed) if isinstance(listed, list | tuple) else [listed]
+    else:
+        one = env_kwargs.get("workload", default_workload(env_id))
+        entries = [] if one is None else [one]
+    out = []
+    for entry in entries:
+        name, given = (entry.get("name"), {k: v for k, v in entry.items() if k != "name"}) \
+            if isinstance(entry, dict) else (entry, {})
+        name = str(name) if isinstance(name, Path) else name
+        params = resolved_params(name, given) if isinstance(name, str) else given
+        out.append({"name": name, **params})
+    return out
+
+
+def env_identity(env: gym.Env) -> dict[str, Any]:
+    """What a built env evaluates, by content: its ``identity`` (workload and hardware names with digests of
+    their content, fidelity ...; ``{}`` for an env without one)."""
+    identity = getattr(getattr(env, "unwrapped", env), "identity", None)
+    return dict(identity) if isinstance(identity, dict) else {}
 
 
 def run_id(env_id: str, env_kwargs: dict[str, Any], agent: str, hparams: dict[str, Any], seed: int,
@@ -102,13 +156,24 @@ def run_id(env_id: str, env_kwargs: dict[str, Any], agent: str, hparams: dict[st
 
 
 def run_columns(env_id: str, env_kwargs: dict[str, Any], agent: str, hparams: dict[str, Any], seed: int,
-                budget: int) -> dict[str, Any]:
-    """The ``RUN_IDENTITY`` values of a run, as stored in each of its rows."""
+                budget: int, env: gym.Env | None = None) -> dict[str, Any]:
+    """The ``RUN_IDENTITY`` values of a run, as stored in each of its rows (``env``: the env built from
+    ``env_id`` and ``env_kwargs``, else built here)."""
     from acceldse.store import acceldse_version
 
+    if env is None:
+        built = make_env(env_id, env_kwargs)
+        try:
+            identity = env_identity(built)
+        finally:
+            built.close()
+    else:
+        identity = env_identity(env)
     return {"env": env_id, "env_kwargs": json.dumps(env_kwargs, sort_keys=True, default=str), "agent": agent,
             "hparams": json.dumps(hparams, sort_keys=True, default=str), "seed": seed, "budget": budget,
             "inputs_sha256": json.dumps(input_files(env_kwargs), sort_keys=True),
+            "workload_params": json.dumps(workload_params(env_id, env_kwargs), sort_keys=True, default=str),
+            "env_identity": json.dumps(identity, sort_keys=True, default=str),
             "acceldse_version": acceldse_version()}
 
 
@@ -175,7 +240,7 @@ def logged_evaluations(store: Any, rid: str) -> list[Evaluation]:
     return out
 
 
-def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *,
+def explore(env: str | gym.Env, agent: str = "random", budget: int = 100, seed: int = 0, *,
             env_kwargs: dict[str, Any] | None = None, hparams: dict[str, Any] | None = None,
             store: str | Path | None = None, on_evaluation: Callable[[Evaluation], None] | None = None,
             max_budget: int | None = None) -> ExploreResult:
@@ -183,7 +248,8 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
 
     Args:
         env: a registered env id (``AcceleratorDesign-v0`` or ``acceldse/AcceleratorDesign-v0``) or
-            ``MultiAgentDesign``.
+            ``MultiAgentDesign``; or an env you built (``gym.make(...)``, a ``JointEnv``), run as it is
+            (no ``env_kwargs``, no ``store``: a logged row is keyed by the id and arguments that build its env).
         agent: one of ``envs.agents.AGENTS``.
         budget: simulator evaluations (env steps); the same for every agent.
         seed: seeds the agent and the env.
@@ -193,6 +259,12 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
         on_evaluation: called after each new evaluation is buffered (progress bars, tests).
         max_budget: the largest budget accepted (default ``envs.agents.MAX_BUDGET``; ``--max-budget``).
     """
+    if not isinstance(env, str):
+        for name, value in (("env_kwargs", env_kwargs), ("store", store)):
+            if value:
+                raise SpecError(f"{name} needs an env id: an env object is run as it was built", source=name,
+                                value=str(value), accepted="explore(env_id, ..., env_kwargs=..., store=...)")
+        return run_agent(env, agent, budget, seed, sink=on_evaluation, max_budget=max_budget, **(hparams or {}))
     env_kwargs = dict(env_kwargs or {})
     env_id = resolve_env_id(env)
     the_agent = make_agent(agent, env_id=env_id, **(hparams or {}))  # bad agent / hyper-parameter before any work
@@ -202,7 +274,7 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
 
         check_store_path(store, create=True)  # before any work
     gym_env = make_env(env_id, env_kwargs)
-    columns = run_columns(env_id, env_kwargs, agent, the_agent.hparams, seed, budget)
+    columns = run_columns(env_id, env_kwargs, agent, the_agent.hparams, seed, budget, env=gym_env)
     rid = run_key(columns)
     run = {"run_id": rid, **columns}
     schema = knob_schema(gym_env)
@@ -245,21 +317,30 @@ def explore(env: str, agent: str = "random", budget: int = 100, seed: int = 0, *
 
 
 def _say_if_inputs_changed(db: Any, run: dict[str, Any]) -> None:
-    """A run with the same arguments but other file contents or version is a new run: say so on stderr."""
+    """A run with the same arguments but other file contents, workload parameters or version is a new
+    run: say so on stderr (not when the store holds this very run: that is a resume)."""
     import logging
 
     if EVALUATIONS_TABLE not in db.tables():
+        return
+    if db.query(f"SELECT count(*) AS n FROM {EVALUATIONS_TABLE} WHERE run_id = ?", [run["run_id"]])["n"].iloc[0]:
         return
     same = ("env", "env_kwargs", "agent", "hparams", "seed", "budget")
     have = set(db.columns(EVALUATIONS_TABLE))
     if not {"inputs_sha256", "acceldse_version", *same} <= have:
         return
     where = " AND ".join(f"{k} = ?" for k in same)
-    before = db.query(f"SELECT DISTINCT run_id, inputs_sha256, acceldse_version FROM {EVALUATIONS_TABLE} "
+    params = "".join(f", {k}" for k in ("workload_params", "env_identity") if k in have)
+    before = db.query(f"SELECT DISTINCT run_id, inputs_sha256, acceldse_version{params} FROM {EVALUATIONS_TABLE} "
                       f"WHERE {where} AND run_id <> ?", [run[k] for k in same] + [run["run_id"]])
     for row in before.itertuples(index=False):
         changed = [k for k, v in json.loads(run["inputs_sha256"]).items()
                    if json.loads(row.inputs_sha256).get(k) != v]
+        if getattr(row, "workload_params", run["workload_params"]) != run["workload_params"]:
+            changed.append(f"workload parameters {row.workload_params} -> {run['workload_params']}")
+        if getattr(row, "env_identity", run["env_identity"]) != run["env_identity"]:
+            before, now = json.loads(row.env_identity), json.loads(run["env_identity"])
+            changed.append("the env's " + ", ".join(k for k in sorted({*before, *now}) if before.get(k) != now.get(k)))
         if row.acceldse_version != run["acceldse_version"]:
             changed.append(f"acceldse version {row.acceldse_version} -> {run['acceldse_version']}")
         logging.getLogger("acceldse.explore").warning(
@@ -281,5 +362,6 @@ def _log_run(db: Any, run: dict[str, Any], result: ExploreResult) -> None:
     db.insert(RUNS_TABLE, pd.DataFrame([row]), key="run_id")
 
 
-__all__ = ["AGENTS", "EVALUATIONS_TABLE", "RUNS_TABLE", "RUN_IDENTITY", "env_ids", "explore", "input_files",
-           "knob_schema", "make_env", "run_columns", "run_id", "run_key"]
+__all__ = ["AGENTS", "EVALUATIONS_TABLE", "RUNS_TABLE", "RUN_IDENTITY", "default_workload", "env_identity", "env_ids",
+           "explore", "input_files", "knob_schema", "make_env", "read_log", "run_columns", "run_id", "run_key",
+           "workload_params"]

@@ -80,8 +80,12 @@ def _fold_runner(net, acc, flows):  # type: ignore[no-untyped-def]
     """A call running every MAC layer's folds on ``acc.cores`` arrays: one graph on the engine, or
     one SimPy environment per layer in the baseline."""
     from acceldse.simulator.event.engine import run_fold_layer
-    from acceldse.simulator.event.kernels import transfer_cycles_array
     from acceldse.simulator.systolic.model import core_chunks, fold_schedule
+
+    try:
+        from acceldse.simulator.event.engine import transfer_cycles_array
+    except ImportError:  # trees before it moved
+        from acceldse.simulator.event.kernels import transfer_cycles_array  # type: ignore[no-redef]
 
     dram, jobs = acc.dram, []
     for flow in flows:
@@ -93,9 +97,8 @@ def _fold_runner(net, acc, flows):  # type: ignore[no-untyped-def]
             jobs.append(([load[c] for c in chunks], [write[c] for c in chunks], s.cycles_per_fold,
                          dram.latency_cycles))
     try:
-        from acceldse.simulator.event.engine import FoldJob
-        from acceldse.simulator.event.folds import run_fold_layers
-    except ImportError:
+        from acceldse.simulator.event.engine import FoldJob, run_fold_layers
+    except ImportError:  # the SimPy trees
         return lambda: [run_fold_layer(*job) for job in jobs]
     batch = [FoldJob(ld, wr, [cyc] * len(ld), lat, dram.name) for ld, wr, cyc, lat in jobs]
     return lambda: run_fold_layers(batch)

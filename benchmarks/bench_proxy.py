@@ -2,14 +2,24 @@
 
     python benchmarks/bench_proxy.py                        # ResNet-18, 300 logged designs, BO 200 x 3 seeds
     python benchmarks/bench_proxy.py --train 600 --budget 300 --seeds 5 --model rf
+    python benchmarks/bench_proxy.py --part speed --workload alexnet --cores 1,2,4,8 --train 150
 
-1. Log ``--train`` random designs of AcceleratorDesign-v0 at ``fidelity="event"`` (the SimPy engine)
+``--part search`` (default):
+
+1. Log ``--train`` random designs of AcceleratorDesign-v0 at ``fidelity="event"`` (the streaming engine)
    into a result store, exactly as ``acceldse explore --store`` does.
 2. Fit the proxy (``acceldse proxy train``): held-out RMSE, relative error, R2, prediction time
    against the event simulator's time per evaluation.
 3. Search with the same agent and budget twice per seed: driven by the event simulator, and driven
    by the proxy (``--env-arg proxy=FILE``). The best design of each run is re-evaluated by the event
    simulator: its true spec penalty and whether it truly meets the targets, and the wall time.
+
+``--part speed``: where a proxy can pay. With ``--cores`` the designs get a ``cores`` knob (arrays sharing
+the SRAM and the DRAM link); the event fidelity models their contention for the link, the analytical one
+does not, so on multi-core designs the event fidelity is the slow one worth replacing. Logs ``--train``
+random event designs, fits the proxy, then times ``env.step`` on ``--steps`` further random designs (median
+ms per step) with the analytical model, the event engine and the proxy in place of the event engine, and
+reports how far the analytical latency is from the event one on those designs (single- and multi-core).
 """
 
 from __future__ import annotations
@@ -40,9 +50,16 @@ def main() -> int:
     parser.add_argument("--agent", default="bo")
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--part", choices=("search", "speed"), default="search")
+    parser.add_argument("--cores", default=None, help="values of a cores knob, e.g. 1,2,4,8 (default: no knob)")
+    parser.add_argument("--steps", type=int, default=40, help="--part speed: timed steps per driver")
     args = parser.parse_args()
     kwargs = {"workload": args.workload, "fidelity": "event",
               "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 4}}
+    if args.cores:
+        kwargs["knobs"] = {"cores": [int(c) for c in args.cores.split(",")]}
+    if args.part == "speed":
+        return speed(args, kwargs)
     with tempfile.TemporaryDirectory() as tmp:
         store, model = Path(tmp) / "event.duckdb", Path(tmp) / "event.proxy"
         start = time.perf_counter()
@@ -74,6 +91,50 @@ def main() -> int:
     sim, prx = table.loc["event simulator"], table.loc["proxy"]
     print(f"\nsearch wall time: {sim.wall_s / prx.wall_s:.1f}x less with the proxy "
           f"(+{log_s:.0f} s once to log its training data)")
+    return 0
+
+
+def speed(args: argparse.Namespace, kwargs: dict) -> int:
+    """``--part speed`` (module docstring)."""
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store, model = Path(tmp) / "event.duckdb", Path(tmp) / "event.proxy"
+        start = time.perf_counter()
+        explore(ENV, "random", args.train, seed=1000, env_kwargs=kwargs, store=store)
+        log_s = time.perf_counter() - start
+        proxy = train_proxy(store, TARGETS, model=args.model, out=model)
+        drivers = {"analytical": make_env(ENV, {**kwargs, "fidelity": "analytical"}).unwrapped,
+                   "event": make_env(ENV, kwargs).unwrapped,
+                   "proxy of event": make_env(ENV, {**kwargs, "proxy": str(model)}).unwrapped}
+        rng = np.random.default_rng(7)
+        nvec = drivers["event"].action_space.nvec
+        actions = [np.array([rng.integers(n) for n in nvec]) for _ in range(args.steps)]
+        times: dict[str, list[float]] = {name: [] for name in drivers}
+        latency: dict[str, list[float]] = {name: [] for name in drivers}
+        for action in actions:
+            for name, env in drivers.items():
+                t0 = time.perf_counter()
+                _, _, _, _, info = env.step(action)
+                times[name].append(time.perf_counter() - t0)
+                latency[name].append(info["metrics"]["latency_us"])
+        cores = np.array([drivers["event"].design_of(a).get("cores", 1) for a in actions])
+    print(f"{args.workload}, knobs {kwargs.get('knobs', {})}: proxy {args.model} fitted on {proxy.meta['samples']} "
+          f"random event-fidelity designs (logged in {log_s:.0f} s), {proxy.meta['held_out']} held out")
+    print(proxy.report.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"\nenv.step on {args.steps} other random designs (median ms per step, one process):")
+    event_ms = 1e3 * float(np.median(times["event"]))
+    for name in drivers:
+        ms = 1e3 * float(np.median(times[name]))
+        print(f"  {name:<15} {ms:9.3f} ms   ({event_ms / ms:7.1f}x the event step's speed)")
+    ev = np.array(latency["event"])
+    for label, sel in (("single-core", cores == 1), ("multi-core", cores > 1)):
+        if sel.any():
+            off = np.abs(np.array(latency["analytical"])[sel] / ev[sel] - 1)
+            prx = np.abs(np.array(latency["proxy of event"])[sel] / ev[sel] - 1)
+            print(f"  {label} designs ({int(sel.sum())}): analytical latency off the event one by median "
+                  f"{100 * np.median(off):.1f} % (max {100 * off.max():.1f} %); the proxy by median "
+                  f"{100 * np.median(prx):.1f} % (max {100 * prx.max():.1f} %)")
     return 0
 
 

@@ -9,7 +9,13 @@ from typing import Any
 from acceldse.dataflows.dataflow import DATAFLOWS
 from acceldse.envs.design_env import DesignEnv, digest, load_workload_entry, workload_key, workload_set
 from acceldse.envs.knobs import Knobs
-from acceldse.envs.systolic_design import SYSTOLIC_KNOBS, SystolicDesignModel, design_accelerator, metrics_of
+from acceldse.envs.systolic_design import (
+    OPTIONAL_KNOBS,
+    SYSTOLIC_KNOBS,
+    SystolicDesignModel,
+    design_accelerator,
+    metrics_of,
+)
 from acceldse.envs.workload_features import workload_features
 from acceldse.simulator.fidelities import FIDELITIES as MODES_BY_NAME
 from acceldse.simulator.specs.presets import load_hardware
@@ -28,7 +34,7 @@ def _check_knob(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise SpecError("knob value must be a positive number", source="knobs", key=name, value=value,
                         accepted="a number > 0")
-    if name in ("rows", "cols", "ifmap_kib", "filter_kib", "ofmap_kib") and int(value) != value:
+    if name in ("rows", "cols", "ifmap_kib", "filter_kib", "ofmap_kib", "cores") and int(value) != value:
         raise SpecError("knob value must be an integer", source="knobs", key=name, value=value,
                         accepted="an integer >= 1")
 
@@ -43,7 +49,9 @@ class AcceleratorDesignEnv(DesignEnv):
     ## Action Space
     ``MultiDiscrete`` with one index per knob, in order ``rows``, ``cols`` (PE array), ``ifmap_kib``,
     ``filter_kib``, ``ofmap_kib`` (SRAM partitions), ``dram_gbyte_per_s``, ``dataflow`` (os/ws/is),
-    ``clock_mhz``; values in ``env.unwrapped.knobs`` (defaults ``envs.systolic_design.SYSTOLIC_KNOBS``).
+    ``clock_mhz``; values in ``env.unwrapped.knobs`` (defaults ``envs.systolic_design.SYSTOLIC_KNOBS``). With
+    ``knobs={"cores": [1, 2, 4]}`` a last knob ``cores``: identical arrays sharing the SRAM and the DRAM link,
+    whose contention only the event fidelity models.
 
     ## Observation Space
     ``Box(-1, 1, (4 + 8 + 8 + 18,), float32)``: ``log2(x / x_ref) / 16`` of latency_us, energy_uj, area_mm2
@@ -75,7 +83,7 @@ class AcceleratorDesignEnv(DesignEnv):
     | ``targets`` | half the reference latency and energy | upper bounds on latency_us, energy_uj, area_mm2, power_w |
     | ``reward`` | ``"spec"`` | ``spec`` or a metric name (scalar objective, lower is better) |
     | ``fidelity`` | ``"analytical"`` | ``analytical`` (fast path) or ``event`` (streaming engine) |
-    | ``knobs`` | ``None`` | ``{knob: [values]}`` overriding any default value list |
+    | ``knobs`` | ``None`` | ``{knob: [values]}`` overriding any default value list; ``cores`` adds that knob |
     | ``proxy`` | ``None`` | a proxy file (``acceldse proxy train --out``) in place of the simulator |
 
     ## Version History
@@ -85,6 +93,8 @@ class AcceleratorDesignEnv(DesignEnv):
     metric_names = METRICS
     extra_metrics = ("edp_uj_us", "total_cycles", "utilization")
     pareto_metrics = ("latency_us", "energy_uj", "area_mm2")
+    DEFAULT_WORKLOAD = "resnet18"
+    """The workload without ``workload=`` or ``workloads=``."""
 
     def __init__(self, workload: str | None = None, hardware: str = "scalesim-32x32",
                  targets: Mapping[str, float] | None = None, reward: str = "spec", fidelity: str = "analytical",
@@ -94,7 +104,7 @@ class AcceleratorDesignEnv(DesignEnv):
             raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
         if isinstance(workload, Path):
             workload = str(workload)
-        entries = workload_set(workload, workloads, "resnet18")
+        entries = workload_set(workload, workloads, self.DEFAULT_WORKLOAD)
         self.base = load_hardware(hardware)
         self.fidelity = fidelity
         self._per_workload: dict[str, dict[str, Any]] = {}
@@ -104,7 +114,8 @@ class AcceleratorDesignEnv(DesignEnv):
             self.workloads = entries
             for entry in entries[1:]:
                 load_workload_entry(entry)  # a bad entry fails here, not in a later episode
-        spec = Knobs(SYSTOLIC_KNOBS, knobs, check=_check_knob)
+        optional = {k: v for k, v in OPTIONAL_KNOBS.items() if isinstance(knobs, Mapping) and k in knobs}
+        spec = Knobs({**SYSTOLIC_KNOBS, **optional}, knobs, check=_check_knob)
         smallest = min(min(spec.values[k]) for k in ("ifmap_kib", "filter_kib", "ofmap_kib")) * 1024
         largest = max(max(spec.values["rows"]), max(spec.values["cols"]))
         if smallest < 2 * largest * self.base.word_bytes:
@@ -163,4 +174,4 @@ class AcceleratorDesignEnv(DesignEnv):
         acc = self.accelerator(design)
         table = event_table(self.network, acc, [DATAFLOWS[str(design["dataflow"])]])
         return metrics_of(int(table["total_cycles"].sum()), float(table["energy_pj"].sum()), acc.clock_mhz,
-                          acc.array.pes, acc.area_mm2, self.model.macs)
+                          acc.array.pes * acc.cores, acc.area_mm2, self.model.macs)

@@ -245,7 +245,22 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         feasible = not self.constraints or spec_penalty(self._metrics, self.constraints) == 0.0
         return {"design": design, "metrics": dict(self._metrics), "targets_met": penalty == 0.0,
                 "feasible": feasible, "predicted": self.proxy is not None, "penalty": penalty,
+                "action_mask": self.action_masks().copy(),
                 "evaluations": self._episode_evaluations, **self.details()}
+
+    def action_masks(self) -> np.ndarray:
+        """Which knob values an agent may pick (``sum(nvec)`` booleans, knob after knob: sb3-contrib's
+        ``MaskablePPO`` convention): every combination of allowed values is a feasible design
+        (``envs.action_masks``). An env without hard limits allows every value."""
+        if not hasattr(self, "_mask"):
+            mask = self.legal_mask()
+            self._mask = np.ones(int(self._knobs.nvec.sum()), dtype=bool) if mask is None else mask.flat()
+            self._mask.flags.writeable = False
+        return self._mask
+
+    def legal_mask(self) -> Any:
+        """The ``envs.action_masks.KnobMask`` of an env with hard limits, ``None`` when every design is legal."""
+        return None
 
     def pareto_reference(self) -> dict[str, float]:
         """The reference design's metrics (the hypervolume's scale)."""

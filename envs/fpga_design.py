@@ -72,6 +72,8 @@ class FpgaDesignEnv(DesignEnv):
     ``MultiDiscrete``: per MAC layer the indices of ``coarse_in``, ``coarse_out`` and ``fine`` among the
     divisors of its input channels, output channels and kernel window; per pooling/elementwise layer one
     ``coarse``; per layer but the last a ``cut`` bit. Names and values in ``env.unwrapped.knobs``.
+    ``action_masks()`` (and ``info["action_mask"]``): every combination of the values it allows fits the
+    board (``envs.action_masks``; sb3-contrib ``MaskablePPO``).
 
     ## Observation Space
     ``Box(-1, 1)``: ``log2(x / x_ref) / 16`` of sample_time_us, latency_us, dsp, bram18, lut, ff and
@@ -146,13 +148,7 @@ class FpgaDesignEnv(DesignEnv):
 
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
         foldings, parts = design_foldings(self.network, design)
-        costs = {}
-        for layer in self.network:
-            f = foldings[layer.name]
-            key = (layer.name, f.coarse_in, f.coarse_out, f.fine)
-            if key not in self._costs:
-                self._costs[key] = stage_cost(layer, f, check=False)
-            costs[layer.name] = self._costs[key]
+        costs = {layer.name: self.stage(layer, foldings[layer.name]) for layer in self.network}
         reports = [self._partition(p, costs, foldings) for p in parts]
         self._violations = [v for i, rep in enumerate(reports) for v in partition_violations(rep, self.platform, i)]
         clock = self.platform.clock_hz
@@ -166,6 +162,19 @@ class FpgaDesignEnv(DesignEnv):
         for res in RESOURCES:
             metrics[res] = float(max(r.resources[res] for r in reports))
         return metrics
+
+    def stage(self, layer: Any, folding: Folding) -> StageCost:
+        """The cost of one layer's stage at a folding (cached)."""
+        key = (layer.name, folding.coarse_in, folding.coarse_out, folding.fine)
+        if key not in self._costs:
+            self._costs[key] = stage_cost(layer, folding, check=False)
+        return self._costs[key]
+
+    def legal_mask(self) -> Any:
+        """Foldings within the board whatever the other knobs are (``envs.action_masks.fpga_mask``)."""
+        from acceldse.envs.action_masks import cached, fpga_mask
+
+        return cached(("FpgaDesign-v0", digest(self.identity), repr(self.knobs)), lambda: fpga_mask(self))
 
     def _partition(self, names: list[str], costs: dict[str, StageCost], foldings: dict[str, Folding]
                    ) -> PartitionReport:

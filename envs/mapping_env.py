@@ -8,6 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from acceldse.envs.design_env import digest
 from acceldse.envs.knobs import LOG2_CLIP, Knobs
 from acceldse.envs.mapping_encoding import MappingEncoding
 from acceldse.mapper.cost import evaluate_many
@@ -50,6 +51,9 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
     cycles or ``energy`` pJ) and ``ref`` that of the layer's reference mapping (every loop at the
     outermost level, no spatial unrolling). Illegal mapping: ``illegal_reward`` (default -4), with the
     mapper's reason (level, dataspace, excess) in ``info["reason"]``.
+
+    ``action_masks()`` (and ``info["action_mask"]``) gives the next layer's mask: every combination of the
+    knob values it allows maps that layer legally (``envs.action_masks``; sb3-contrib ``MaskablePPO``).
 
     ``info``: ``layer``, ``count`` (occurrences of the shape), ``design`` (knob -> index; the mapping is
     ``env.unwrapped.mapping(layer_index, action)``), ``metrics`` (cycles, energy_pj, edp), ``legal`` and
@@ -133,6 +137,8 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._last = (0.0, 1.0)
         self._results: list[tuple[float, float] | None] = []
         self._actions: list[list[int]] = []
+        self._masks: dict[int, Any] = {}
+        self._mask_key = digest((self.encoding.sizes, self.layers, self.hierarchy, flow))
 
     @property
     def search_contexts(self) -> int:
@@ -177,6 +183,21 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         arrays = mapping if isinstance(mapping, MappingArrays) else mapping.to_arrays(self.hierarchy)
         return self.encoding.encode(self.layers[layer_index], arrays)
 
+    def legal_mask(self, layer_index: int) -> Any:
+        """The ``envs.action_masks.KnobMask`` of distinct layer ``layer_index`` (cached)."""
+        if layer_index not in self._masks:
+            from acceldse.envs.action_masks import cached, mapping_mask
+
+            key = ("Mapping-v0", self._mask_key, layer_index)
+            self._masks[layer_index] = cached(key, lambda: mapping_mask(self.encoding, layer_index,
+                                                                        self.layers[layer_index]))
+        return self._masks[layer_index]
+
+    def action_masks(self) -> np.ndarray:
+        """Which knob values the next step may pick (``sum(nvec)`` booleans, sb3-contrib's ``MaskablePPO``
+        convention): every combination of allowed values maps the next layer legally (``envs.action_masks``)."""
+        return self.legal_mask(self.search_context).flat()
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
@@ -187,7 +208,8 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._last = (0.0, 1.0)
         self._results = []
         self._actions = []
-        return self._observe(), {"layer": self.layers[0].name, "evaluations": 0}
+        return self._observe(), {"layer": self.layers[0].name, "evaluations": 0,
+                                 "action_mask": self.action_masks().copy()}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._layer >= len(self.layers):
@@ -219,6 +241,8 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         if terminated:
             info["network"] = self._network()
             info["targets_met"] = info["network"]["targets_met"]
+        else:
+            info["action_mask"] = self.action_masks().copy()
         return self._observe(), float(reward), terminated, False, info
 
     def _network(self) -> dict[str, Any]:

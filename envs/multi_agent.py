@@ -92,7 +92,7 @@ class MultiAgentDesign(ParallelEnv):
         obs, info = self.design.reset(seed=seed, options=design)  # other options are ignored, as PettingZoo expects
         self.agents = list(self.possible_agents)
         self._steps = 0
-        return {a: obs for a in self.agents}, {a: dict(info) for a in self.agents}
+        return {a: obs for a in self.agents}, {a: self._agent_info(info, a) for a in self.agents}
 
     def joint_action(self, actions: Mapping[str, Sequence[int]]) -> np.ndarray:
         """The AcceleratorDesign action of the agents' actions (a ``SpecError`` names a missing agent)."""
@@ -126,7 +126,16 @@ class MultiAgentDesign(ParallelEnv):
         if terminated or truncated:
             self.agents = []
         return ({a: obs for a in agents}, rewards, {a: bool(terminated) for a in agents},
-                {a: bool(truncated and not terminated) for a in agents}, {a: dict(info) for a in agents})
+                {a: bool(truncated and not terminated) for a in agents}, {a: self._agent_info(info, a) for a in agents})
+
+    def _agent_info(self, info: dict[str, Any], agent: str) -> dict[str, Any]:
+        """The design env's ``info`` for one agent: ``action_mask`` covers that agent's knobs only."""
+        out = dict(info)
+        if "action_mask" in info:
+            starts = np.concatenate([[0], np.cumsum(self.design.action_space.nvec)])
+            out["action_mask"] = np.concatenate([info["action_mask"][starts[c]:starts[c + 1]]
+                                                 for c in self._cols[agent]])
+        return out
 
     def state(self) -> np.ndarray:
         return self.design._observe()

@@ -62,8 +62,9 @@ def _one_thread() -> Any:
     return threadpool_limits(1)
 
 
-def _ravel(y: np.ndarray) -> np.ndarray:
-    return y.ravel() if y.shape[1] == 1 else y
+def _ravel(y: np.ndarray, model: str) -> np.ndarray:
+    """One target as a vector, except for ``gbm``, whose per-target wrapper needs a matrix."""
+    return y.ravel() if y.shape[1] == 1 and model != "gbm" else y
 
 
 class ProxyModel:
@@ -142,9 +143,9 @@ class ProxyModel:
         test, train = order[:n_test], order[n_test:]
         with _one_thread(), warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)  # sklearn's ConvergenceWarning: the report says
-            held_out = _regressor(model, seed).fit(x[train], _ravel(np.log(y[train])))
+            held_out = _regressor(model, seed).fit(x[train], _ravel(np.log(y[train]), model))
             pred = np.exp(held_out.predict(x[test])).reshape(len(test), -1)
-            proxy.regressor = _regressor(model, seed).fit(x, _ravel(np.log(y)))
+            proxy.regressor = _regressor(model, seed).fit(x, _ravel(np.log(y), model))
         sim_s = frame.loc[frame.get("eval_s", pd.Series(dtype=float)) > 0, "eval_s"].median() \
             if "eval_s" in frame.columns else math.nan
         proxy.meta.update({"model": model, "samples": len(x), "held_out": len(test),

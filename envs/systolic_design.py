@@ -1,7 +1,8 @@
 """Per-step evaluation of one systolic-accelerator design on a fixed network (AcceleratorDesign-v0).
 
 A design is ``rows``, ``cols``, ``ifmap_kib`` / ``filter_kib`` / ``ofmap_kib`` (SRAM partitions),
-``dram_gbyte_per_s``, ``dataflow`` (os | ws | is) and ``clock_mhz``. ``design_accelerator`` turns it
+``dram_gbyte_per_s``, ``dataflow`` (os | ws | is), ``clock_mhz`` and, when asked for, ``cores``.
+``design_accelerator`` turns it
 into a real ``Accelerator`` built from a base preset (energies, latencies, word size, technology):
 DRAM bandwidth in bytes per cycle is ``dram_gbyte_per_s * 1000 / clock_mhz``; areas come from the area
 model (``simulator.specs.area``), linear in SRAM capacity. ``SystolicDesignModel.evaluate`` runs the
@@ -36,10 +37,15 @@ SYSTOLIC_KNOBS: dict[str, list[Any]] = {
 }
 """Default knob values of AcceleratorDesign-v0 (the ``knobs=`` argument overrides any list)."""
 
+OPTIONAL_KNOBS: dict[str, list[Any]] = {"cores": [1]}
+"""Knobs a design has only when ``knobs=`` names them: ``cores`` (identical arrays sharing the SRAM and the
+DRAM link; ``knobs={"cores": [1, 2, 4]}``) -- what the event fidelity's shared-link contention tells apart
+from the analytical model. Without it every design has one core."""
+
 _SRAM_KNOBS = {"ifmap": "ifmap_kib", "filter": "filter_kib", "ofmap": "ofmap_kib"}
-_ROWS, _COLS, _IN_CAP, _W_CAP, _OUT_CAP, _DRAM_READ_BW, _DRAM_WRITE_BW, _CLOCK = (
+_ROWS, _COLS, _IN_CAP, _W_CAP, _OUT_CAP, _DRAM_READ_BW, _DRAM_WRITE_BW, _CLOCK, _CORES = (
     int(f) for f in (Hw.ROWS, Hw.COLS, Hw.IN_CAP_BYTES, Hw.W_CAP_BYTES, Hw.OUT_CAP_BYTES, Hw.DRAM_READ_BW,
-                     Hw.DRAM_WRITE_BW, Hw.CLOCK_MHZ))
+                     Hw.DRAM_WRITE_BW, Hw.CLOCK_MHZ, Hw.CORES))
 
 
 def partition_bytes(design: dict[str, Any]) -> dict[str, int]:
@@ -70,7 +76,10 @@ def design_accelerator(base: Accelerator, design: dict[str, Any]) -> Accelerator
         tiers.append(tier)
     name = (f"{base.name}-{design['rows']}x{design['cols']}-{design['ifmap_kib']}/{design['filter_kib']}/"
             f"{design['ofmap_kib']}KiB-{design['dram_gbyte_per_s']}GBps-{design['clock_mhz']}MHz")
-    acc = replace(base, name=name, clock_mhz=clock, tiers=tuple(tiers), cores=1, dataflow=str(design["dataflow"]),
+    cores = int(design.get("cores", 1))
+    if cores != 1:
+        name += f"-{cores}cores"
+    acc = replace(base, name=name, clock_mhz=clock, tiers=tuple(tiers), cores=cores, dataflow=str(design["dataflow"]),
                   array=replace(base.array, rows=int(design["rows"]), cols=int(design["cols"])),
                   source=f"design of {base.name}")
     check_fits(acc)
@@ -103,6 +112,7 @@ class SystolicDesignModel:
         row[_OUT_CAP] = buffer_half(int(design["ofmap_kib"]) * 1024)
         row[_DRAM_READ_BW] = row[_DRAM_WRITE_BW] = dram_bw_bytes_per_cycle(design)
         row[_CLOCK] = float(design["clock_mhz"])
+        row[_CORES] = int(design.get("cores", 1))
         return row
 
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
@@ -111,7 +121,7 @@ class SystolicDesignModel:
         flow = str(design["dataflow"])
         nc = self.cases[flow]
         cycles, energy_pj = network_sums(nc.mac_cases, nc.vectors, self.design_hardware(design), self.repeats[flow])
-        pes = int(design["rows"]) * int(design["cols"])
+        pes = int(design["rows"]) * int(design["cols"]) * int(design.get("cores", 1))
         sram_bytes = (int(design["ifmap_kib"]) + int(design["filter_kib"]) + int(design["ofmap_kib"])) * 1024
         area = pes * self.pe_area_mm2 + self.sram_mm2_per_byte * sram_bytes + self.other_area_mm2
         return metrics_of(int(cycles), float(energy_pj), float(design["clock_mhz"]), pes, area, self.macs)

@@ -164,6 +164,8 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
             hw[:, field] = self._half[knob][index[:, self._names.index(knob)]]
         hw[:, Hw.DRAM_READ_BW] = hw[:, Hw.DRAM_WRITE_BW] = value["dram_gbyte_per_s"].astype(np.float64) * 1e3 / clock
         hw[:, Hw.CLOCK_MHZ] = clock
+        cores = value["cores"].astype(np.int64) if "cores" in value else np.ones(len(index), dtype=np.int64)
+        hw[:, Hw.CORES] = cores
         cycles = np.zeros(len(index), dtype=np.int64)
         energy_pj = np.zeros(len(index), dtype=np.float64)
         flows = value["dataflow"]
@@ -174,7 +176,7 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
             e = np.zeros(len(sel), dtype=np.float64)
             _network_sums_many(nc.mac_cases, nc.vectors, np.ascontiguousarray(hw[sel]), model.repeats[str(flow)], c, e)
             cycles[sel], energy_pj[sel] = c, e
-        pes = rows * cols
+        pes = rows * cols * cores
         sram_bytes = (value["ifmap_kib"].astype(np.int64) + value["filter_kib"].astype(np.int64)
                       + value["ofmap_kib"].astype(np.int64)) * 1024
         area = pes * model.pe_area_mm2 + model.sram_mm2_per_byte * sram_bytes + model.other_area_mm2

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from acceldse.mapper.fused import FusedCost, FusedGroup, FusedMapping, evaluate_fused
+from acceldse.mapper.fused import FusedCost, FusedGroup, FusedMapping, evaluate_fused, fused_objective
 from acceldse.simulator.specs.fused import FusedHardware, load_fused_hardware
 from acceldse.workloads.attention import attention_cascade, layer_cascade, model_shape
 from acceldse.workloads.cascade import Cascade
@@ -337,12 +337,12 @@ class FusedSearchResult:
     objective: str
 
 
-def _value(cost: FusedCost, objective: str) -> float:
+def _value(cycles: int, energy_pj: float, objective: str) -> float:
     if objective == "latency":
-        return float(cost.cycles) + cost.energy_pj * 1e-30
+        return float(cycles) + energy_pj * 1e-30
     if objective == "energy":
-        return cost.energy_pj
-    return cost.energy_pj * cost.cycles
+        return energy_pj
+    return energy_pj * cycles
 
 
 def search_space(cascade: Cascade, hw: FusedHardware) -> tuple[list[str], list[list[Any]],
@@ -389,7 +389,7 @@ def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *,
     axes, choices, build = search_space(cascade, hw)
     rng = np.random.default_rng(seed)
     cache: dict[tuple, float] = {}
-    best: tuple[float, tuple, FusedCost] | None = None
+    best: tuple[float, tuple] | None = None
     evaluations = valid = 0
 
     def visit(genome: tuple) -> float:
@@ -398,15 +398,15 @@ def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *,
             return cache[genome]
         evaluations += 1
         try:
-            cost = evaluate_fused(cascade, hw, build(genome))
+            cycles, energy = fused_objective(cascade, hw, build(genome))
         except SpecError:
             cache[genome] = float("inf")
             return float("inf")
         valid += 1
-        v = _value(cost, objective)
+        v = _value(cycles, energy, objective)
         cache[genome] = v
         if best is None or v < best[0]:
-            best = (v, genome, cost)
+            best = (v, genome)
         return v
 
     start = tuple(c[0] if i else c[-1] for i, c in enumerate(choices))
@@ -470,5 +470,5 @@ def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *,
                 cur, cur_v = tuple(cand), v
             temp *= 0.999
     assert best is not None
-    return FusedSearchResult(replace(build(best[1]), name=f"searched ({search})"), best[2], evaluations, valid,
-                             search, objective)
+    mapping = replace(build(best[1]), name=f"searched ({search})")
+    return FusedSearchResult(mapping, evaluate_fused(cascade, hw, mapping), evaluations, valid, search, objective)

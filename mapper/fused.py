@@ -194,26 +194,14 @@ def _spatial_factors(e: Einsum, unit: ComputeUnit, axes: dict[str, tuple[str, ..
 
 
 _PARTS: dict[tuple, tuple[Cascade, FusedHardware, Any]] = {}
-_SIGNATURES: dict[tuple, int] = {}
-_SIGNATURE_IDS = itertools.count()
-"""A group's tiling (loops, extents, counts) -> a small number, so memo keys hash fast."""
-"""Memo of ``_einsum_part`` (a search evaluates the same Einsum placement many times)."""
+"""Memo of ``_member_record`` (a search evaluates the same Einsum placement many times)."""
 
 
 def _einsum_part(cascade: Cascade, hw: FusedHardware, e: Einsum, unit: ComputeUnit, mapping: FusedMapping,
                  group: FusedGroup, ext: dict[str, int], count: dict[str, int], levels: dict[str, str],
-                 source: str, signature: int) -> tuple[int, int, dict[str, dict[str, int]], dict[str, Any]]:
-    """One Einsum of a group: compute cycles, busy PE-cycles and the words it moves (module docstring);
-    ``signature`` identifies the group's tiling (its loops, extents and counts)."""
+                 source: str) -> tuple[int, int, dict[str, dict[str, int]], dict[str, Any]]:
+    """One Einsum of a group: compute cycles, busy PE-cycles and the words it moves (module docstring)."""
     axes = mapping.spatial.get(e.name, {})
-    key: Any = (id(cascade), id(hw), e.name, unit.name, tuple(axes.items()), signature,
-                tuple(map(levels.__getitem__, e.tensors)), mapping.inner.get(e.name, ()))
-    try:
-        hit = _PARTS.get(key)
-    except TypeError:                       # spatial ranks given as lists: no memo
-        key, hit = None, None
-    if hit is not None and hit[0] is cascade and hit[1] is hw:
-        return hit[2]  # type: ignore[no-any-return]
     ops = e.point_ops()
     for op in ops:
         if op not in unit.ops:
@@ -271,27 +259,69 @@ def _einsum_part(cascade: Cascade, hw: FusedHardware, e: Einsum, unit: ComputeUn
     reads += 1 if e.reduced_ranks and e.reduce != "none" else 0
     gc = {"e": e, "unit": unit, "ops": ops, "points": points, "cycles": cyc,
           "sp_util": points * 1.0 / (iters * unit.pes) if iters else 0.0, "compute_pj": points * unit.point_pj(ops),
-          "reg": points * (reads + 1), "reg_pj": points * (reads * unit.regfile_read_pj + unit.regfile_write_pj)}
-    result = (cyc, points * per_point, counts, gc)
+          "reg": points * (reads + 1), "reg_pj": points * (reads * unit.regfile_read_pj + unit.regfile_write_pj),
+          "br": sum(c["buffer_reads"] for c in counts.values()), "bw": sum(c["buffer_writes"] for c in counts.values()),
+          "dw": sum(c["dram_reads"] + c["dram_writes"] for c in counts.values())}
+    return cyc, points * per_point, counts, gc
+
+
+
+def _member_record(cascade: Cascade, hw: FusedHardware, m: Any, unit: ComputeUnit, mapping: FusedMapping,
+                   group: FusedGroup, ext: dict[str, int], count: dict[str, int], levels: dict[str, str],
+                   tile_words: dict[str, int], fetches: dict[str, int], source: str, key: Any) -> tuple[Any, ...]:
+    """One Einsum of a group with what the group charges to it (memoised under ``key``: its
+    placement, the group's plan and where its tensors live): (cycles, busy PE-cycles, its own counts,
+    its part, (buffer reads, buffer writes, DRAM words) with the staging, the staging moves
+    ``(einsum, tensor, words DRAM -> buffer, words buffer -> DRAM)`` (a tensor from another group or
+    DRAM is staged once per tile change by its first user; an output another group reads or the
+    cascade returns is written back), the buffer words it is first to hold, and those as
+    ``(tensor, words)``; an element-wise output overwrites a buffer input it last reads)."""
+    cyc, busy_cycles, counts, gc = _einsum_part(cascade, hw, m.e, unit, mapping, group, ext, count, levels, source)
+    br, bw, dw = gc["br"], gc["bw"], gc["dw"]
+    moves = []
+    for t in m.stages_in:
+        if levels[t] == "buffer":
+            words = tile_words[t] * fetches[t]
+            moves.append((m.name, t, words, 0))
+            bw += words
+            dw += words
+    if m.out_leaves and levels[m.out] == "buffer":
+        moves.append((m.name, m.out, 0, m.out_words))
+        br += m.out_words
+        dw += m.out_words
+    held = [(t, tile_words[t]) for t in m.holds if levels[t] == "buffer"]
+    if m.holds_out and levels[m.out] == "buffer":
+        held.append((m.out, 0 if any(levels[t] == "buffer" for t in m.overwrites) else tile_words[m.out]))
+    wb = hw.word_bytes
+    energy = (gc["compute_pj"], gc["reg_pj"], br * hw.buffer_read_pj + bw * hw.buffer_write_pj,
+              dw * wb * hw.dram_pj_per_byte)
+    record = (cyc, busy_cycles, counts, gc, (br, bw, dw), tuple(moves), sum(w for _, w in held), tuple(held), energy)
     if key is not None:
         if len(_PARTS) > 200_000:
             _PARTS.clear()
-            _SIGNATURES.clear()
-        _PARTS[key] = (cascade, hw, result)
-    return result
+        _PARTS[key] = (cascade, hw, record)
+    return record
 
 
 _STRUCTURE: dict[tuple, tuple[Cascade, Any]] = {}
 
 
-def _structure(cascade: Cascade, groups: tuple[FusedGroup, ...]) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """What the grouping alone decides (memoised): the group of each Einsum and, per group, the tensors
-    it reads from outside, its outputs another group reads, the last reader in the group of each
-    tensor and the tensors a different group also reads."""
+def _structure(cascade: Cascade, groups: tuple[FusedGroup, ...], source: str) -> tuple[Any, ...]:
+    """What the grouping alone decides (memoised; a grouping that misses or repeats an Einsum raises):
+    the group of each Einsum; per group, the tensors it reads from outside, its outputs another group
+    reads, the last reader in the group of each tensor and the tensors a different group also reads;
+    every tensor's level when the mapping does not say (``buffer``) and the tensors that may stay in
+    PE registers (neither a cascade input or output nor shared by two groups)."""
     key = (id(cascade), tuple(g.einsums for g in groups))
     hit = _STRUCTURE.get(key)
     if hit is not None and hit[0] is cascade:
         return hit[1]  # type: ignore[no-any-return]
+    seen = [n for g in groups for n in g.einsums]
+    names = [e.name for e in cascade.einsums]
+    if sorted(seen) != sorted(names):
+        missing = sorted(set(names) - set(seen)) or sorted({n for n in seen if seen.count(n) > 1 or n not in names})
+        raise SpecError("every Einsum must be in exactly one group", source=source, key="mapping.groups",
+                        value=missing, accepted=", ".join(names))
     group_of = {n: i for i, g in enumerate(groups) for n in g.einsums}
     per_group = []
     for gi, g in enumerate(groups):
@@ -302,47 +332,156 @@ def _structure(cascade: Cascade, groups: tuple[FusedGroup, ...]) -> tuple[dict[s
                        if any(group_of[c] == gi for c in users)}
         per_group.append({"from_outside": from_outside, "read_elsewhere": read_elsewhere,
                           "last_reader": last_reader})
+    default_levels = {t: "buffer" for t in (*cascade.inputs, *cascade.producers)}
+    edges = {*cascade.inputs, *cascade.outputs}
+    may_stay = {t for t, p in cascade.producers.items() if t not in edges
+                and len({group_of[p]} | {group_of[c] for c in cascade.consumers.get(t, ())}) == 1}
+    allowed = {(t, lvl) for t in default_levels for lvl in ("buffer", "dram")} | {(t, "unit") for t in may_stay}
+    got = (group_of, per_group, default_levels, may_stay, allowed)
     if len(_STRUCTURE) > 10_000:
         _STRUCTURE.clear()
-    _STRUCTURE[key] = (cascade, (group_of, per_group))
-    return group_of, per_group
+    _STRUCTURE[key] = (cascade, got)
+    return got
+
+
+_PLANS: dict[tuple, tuple[Cascade, Any]] = {}
+_PLAN_IDS = itertools.count()
+
+
+@dataclass(frozen=True)
+class _Member:
+    """What the grouping and tiling decide about one Einsum of a group (``_group_plan``)."""
+
+    e: Einsum
+    name: str
+    tensors: tuple[str, ...]
+    stages_in: tuple[str, ...]           # inputs another group (or DRAM) provides, whose first user it is
+    out: str
+    out_leaves: bool                     # its output is a cascade output or read by another group
+    out_words: int
+    holds: tuple[str, ...]               # the inputs the buffer footprint meets first here
+    holds_out: bool                      # ... and its output, unless met before
+    overwrites: tuple[str, ...]          # buffer inputs an element-wise output may overwrite (last read here)
+
+
+def _group_plan(cascade: Cascade, groups: tuple[FusedGroup, ...], gi: int, st: dict[str, Any],
+                source: str) -> tuple[Any, ...]:
+    """What a group's tiling alone decides (memoised, checked once): the extent of every rank on
+    chip, its outer-loop count, the plan's number (never reused: memo keys hash it), the member
+    Einsums (``_Member``), and per
+    tensor of the group its tile's words and how many times a tile of it is fetched (the product of
+    the outer loops down to the innermost one indexing it, as Timeloop counts tile changes)."""
+    group = groups[gi]
+    key = (id(cascade), tuple(g.einsums for g in groups), gi, group.loops, tuple(group.tiles.items()), group.stages)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is cascade:
+        return hit[1]  # type: ignore[no-any-return]
+    ranks = cascade.ranks
+    for r in group.loops:
+        if r not in ranks:
+            raise SpecError("no such rank", source=source, key=f"mapping.groups[{gi}].loops", value=r,
+                            accepted=", ".join(ranks))
+    ext = {r: (min(group.tiles.get(r, 1), n) if r in group.loops else n) for r, n in ranks.items()}
+    for r, size in group.tiles.items():
+        if r not in group.loops:
+            raise SpecError("a tiled rank must be one of the group's loops", source=source,
+                            key=f"mapping.groups[{gi}].tiles.{r}", value=size, accepted=", ".join(group.loops))
+    count = {r: -(-ranks[r] // ext[r]) for r in ranks}
+    outputs = set(cascade.outputs)
+    members = []
+    staged: set[str] = set()
+    met: set[str] = set()
+    tile_words: dict[str, int] = {}
+    fetches: dict[str, int] = {}
+    for n in group.einsums:
+        e = cascade.einsum(n)
+        for t in e.tensors:
+            w = 1
+            for idx in cascade.tensor_ranks(t):
+                w *= 1 if idx.take else ext[idx.rank]
+            tile_words[t] = w
+            idx_ranks = {i.rank for i in cascade.tensor_ranks(t) if not i.take}
+            last = -1
+            for k, r in enumerate(group.loops):
+                if r in idx_ranks and count[r] > 1:
+                    last = k
+            f = 1
+            for r in group.loops[: last + 1]:
+                f *= count[r]
+            fetches[t] = f
+        out = e.output.tensor
+        overwrites = tuple(ref.tensor for ref in e.inputs if (e.reduce == "none" or not e.reduced_ranks)
+                           and ref.tensor in cascade.producers and st["last_reader"].get(ref.tensor) == n
+                           and ref.ranks == e.output.ranks and ref.tensor not in outputs
+                           and ref.tensor not in st["read_elsewhere"])
+        stages_in = []
+        holds = []
+        for ref in e.inputs:
+            t = ref.tensor
+            if t in st["from_outside"] and t not in staged:
+                staged.add(t)
+                stages_in.append(t)
+            if t not in met:
+                met.add(t)
+                holds.append(t)
+        holds_out = out not in met
+        met.add(out)
+        members.append(_Member(e, n, e.tensors, tuple(stages_in), out, out in outputs or out in st["read_elsewhere"],
+                               cascade.tensor_words(out), tuple(holds), holds_out, overwrites))
+    stages = group.stages or (tuple(group.einsums),)
+    stages_ok = sorted(n for st_ in stages for n in st_) == sorted(group.einsums)
+    plan = (ext, count, next(_PLAN_IDS), members, tile_words, fetches, stages, stages_ok)
+    if len(_PLANS) > 10_000:
+        _PLANS.clear()
+    _PLANS[key] = (cascade, plan)
+    return plan
 
 
 def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, *,
                    source: str = "mapping") -> FusedCost:
     """Cost of ``mapping`` (module docstring); an illegal mapping raises ``SpecError`` naming the key."""
+    cost = _evaluate(cascade, hardware, mapping, source, True)
+    assert isinstance(cost, FusedCost)
+    return cost
+
+
+def fused_objective(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, *,
+                    source: str = "mapping") -> tuple[int, float]:
+    """``(cycles, energy_pj)`` of ``mapping``, exactly ``evaluate_fused``'s, without its per-Einsum
+    breakdown (what a search scores candidates with); an illegal mapping raises ``SpecError``."""
+    got = _evaluate(cascade, hardware, mapping, source, False)
+    assert isinstance(got, tuple)
+    return got
+
+
+def _evaluate(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, source: str,
+              detail: bool) -> FusedCost | tuple[int, float]:
     hw = hardware
-    ranks = cascade.ranks
     wb = hw.word_bytes
-    seen = [n for g in mapping.groups for n in g.einsums]
-    names = [e.name for e in cascade.einsums]
-    if sorted(seen) != sorted(names):
-        missing = sorted(set(names) - set(seen)) or sorted({n for n in seen if seen.count(n) > 1 or n not in names})
-        raise SpecError("every Einsum must be in exactly one group", source=source, key="mapping.groups",
-                        value=missing, accepted=", ".join(names))
-    group_of, structure = _structure(cascade, mapping.groups)
-    for t, lvl in mapping.keep.items():
-        if lvl not in LEVELS:
-            raise SpecError("unknown level", source=source, key=f"mapping.keep.{t}", value=lvl,
-                            accepted=", ".join(LEVELS))
-    inputs, outputs = set(cascade.inputs), set(cascade.outputs)
-
-    levels = {t: mapping.keep.get(t, "buffer") for t in (*cascade.inputs, *cascade.producers)}
-    keep = levels.__getitem__
-    for t in mapping.keep:
-        if t not in levels:
-            raise SpecError("no such tensor", source=source, key=f"mapping.keep.{t}", value=t,
-                            accepted=", ".join(levels))
-
-    for t, lvl in mapping.keep.items():
-        if lvl == "unit":
-            if t in inputs or t in outputs:
-                raise SpecError("a cascade input or output cannot live in PE registers", source=source,
-                                key=f"mapping.keep.{t}", value=lvl, accepted="buffer or dram")
-            users = {group_of[cascade.producers[t]]} | {group_of[c] for c in cascade.consumers.get(t, ())}
-            if len(users) > 1:
+    group_of, structure, default_levels, may_stay, allowed = _structure(cascade, mapping.groups, source)
+    levels = {**default_levels, **mapping.keep}
+    try:
+        legal = allowed.issuperset(mapping.keep.items())
+    except TypeError:                                        # a level that is not even a string
+        legal = False
+    if not legal:                                            # say what is wrong, the first problem first
+        levels = default_levels
+        for t, lvl in mapping.keep.items():
+            if lvl not in LEVELS:
+                raise SpecError("unknown level", source=source, key=f"mapping.keep.{t}", value=lvl,
+                                accepted=", ".join(LEVELS))
+        for t in mapping.keep:
+            if t not in levels:
+                raise SpecError("no such tensor", source=source, key=f"mapping.keep.{t}", value=t,
+                                accepted=", ".join(levels))
+        for t, lvl in mapping.keep.items():
+            if lvl == "unit" and t not in may_stay:
+                if t in cascade.inputs or t in cascade.outputs:
+                    raise SpecError("a cascade input or output cannot live in PE registers", source=source,
+                                    key=f"mapping.keep.{t}", value=lvl, accepted="buffer or dram")
                 raise SpecError("a tensor shared by two groups cannot stay in PE registers", source=source,
                                 key=f"mapping.keep.{t}", value=lvl, accepted="buffer or dram")
+    outputs = set(cascade.outputs)
 
     einsum_costs: list[EinsumCost] = []
     group_cycles: list[tuple[int, int]] = []
@@ -353,103 +492,58 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
     peak_buffer_words = 0
     spilled = 0.0
     e_compute = e_reg = e_buf = e_dram = 0.0
+    cid, hid, units = id(cascade), id(hw), hw.units
+    no_axes: dict[str, tuple[str, ...]] = {}
+    binding_get, spatial_get, inner_get = mapping.binding.get, mapping.spatial.get, mapping.inner.get
     for gi, group in enumerate(mapping.groups):
-        for r in group.loops:
-            if r not in ranks:
-                raise SpecError("no such rank", source=source, key=f"mapping.groups[{gi}].loops", value=r,
-                                accepted=", ".join(ranks))
-        ext = {r: (min(group.tiles.get(r, 1), n) if r in group.loops else n) for r, n in ranks.items()}
-        for r, size in group.tiles.items():
-            if r not in group.loops:
-                raise SpecError("a tiled rank must be one of the group's loops", source=source,
-                                key=f"mapping.groups[{gi}].tiles.{r}", value=size, accepted=", ".join(group.loops))
-        count = {r: -(-ranks[r] // ext[r]) for r in ranks}
-        tiling = (group.loops, tuple(ext.values()), tuple(count.values()))
-        signature = _SIGNATURES.get(tiling)
-        if signature is None:
-            signature = _SIGNATURES[tiling] = next(_SIGNATURE_IDS)      # never reused, even after a clear
-        members = [cascade.einsum(n) for n in group.einsums]
+        ext, count, plan_id, members, tile_words, fetches, stages, stages_ok = _group_plan(
+            cascade, mapping.groups, gi, structure[gi], source)
 
-        def tile_words(t: str, ext: dict[str, int] = ext) -> int:
-            w = 1
-            for idx in cascade.tensor_ranks(t):
-                w *= 1 if idx.take else ext[idx.rank]
-            return w
-
-        def fetches(t: str, group: FusedGroup = group, count: dict[str, int] = count) -> int:
-            idx_ranks = {i.rank for i in cascade.tensor_ranks(t) if not i.take}
-            last = -1
-            for k, r in enumerate(group.loops):
-                if r in idx_ranks and count[r] > 1:
-                    last = k
-            n = 1
-            for r in group.loops[: last + 1]:
-                n *= count[r]
-            return n
-
-        # --- per Einsum: compute cycles and the words it moves
+        # --- per Einsum: compute cycles and the words it moves (memoised counts: never changed here);
+        # the tensors staged between DRAM and the buffer (once per tile change, charged to their first
+        # user) as (einsum, tensor, words read from DRAM into the buffer, words written back); the
+        # buffer footprint (an element-wise output overwrites the input it last reads)
         cycles_of: dict[str, int] = {}
-        tensor_counts: dict[str, dict[str, dict[str, int]]] = {}
-        dram_words = 0
-        group_costs: list[dict[str, Any]] = []
-        for e in members:
-            uname = mapping.binding.get(e.name)
-            if uname is None:
-                raise SpecError("no compute unit bound", source=source, key=f"mapping.binding.{e.name}",
-                                accepted=", ".join(hw.units))
-            if uname not in hw.units:
-                raise SpecError(f"no such compute unit on {hw.name}", source=source, key=f"mapping.binding.{e.name}",
-                                value=uname, accepted=", ".join(hw.units))
-            unit = hw.units[uname]
-            part = _einsum_part(cascade, hw, e, unit, mapping, group, ext, count, levels, source, signature)
-            cyc, busy_cycles, counts, gc = part
-            cycles_of[e.name] = cyc
-            busy[uname] += cyc
-            busy_pe[uname] += busy_cycles
-            tensor_counts[e.name] = dict(counts)       # the memoised counts are copied before any change
-            group_costs.append(gc)
-        # --- staged tensors: DRAM <-> buffer once per tile change, charged to their first user
-        st = structure[gi]
-        staged_in: set[str] = set()
-        for e in members:
-            for ref in e.inputs:
-                t = ref.tensor
-                if t in st["from_outside"] and keep(t) == "buffer" and t not in staged_in:
-                    staged_in.add(t)
-                    words = tile_words(t) * fetches(t)
-                    c = tensor_counts[e.name][t] = dict(tensor_counts[e.name][t])
-                    c["dram_reads"] += words
-                    c["buffer_writes"] += words
-            out = e.output.tensor
-            if keep(out) == "buffer" and (out in outputs or out in st["read_elsewhere"]):
-                words = cascade.tensor_words(out)
-                c = tensor_counts[e.name][out] = dict(tensor_counts[e.name][out])
-                c["dram_writes"] += words
-                c["buffer_reads"] += words
-        # --- buffer footprint (an element-wise output overwrites the input it last reads)
-        resident: dict[str, int] = {}
-        for e in members:
-            for ref in e.inputs:
-                t = ref.tensor
-                if keep(t) == "buffer" and t not in resident:
-                    resident[t] = tile_words(t)
-            out = e.output.tensor
-            if keep(out) != "buffer" or out in resident:
-                continue
-            reused = False
-            if e.reduce == "none" or not e.reduced_ranks:
-                for ref in e.inputs:
-                    t = ref.tensor
-                    if (keep(t) == "buffer" and t in cascade.producers and st["last_reader"].get(t) == e.name
-                            and ref.ranks == e.output.ranks and t not in outputs and t not in st["read_elsewhere"]):
-                        resident[out] = 0
-                        reused = True
-                        break
-            if not reused:
-                resident[out] = tile_words(out)
-        need = sum(resident.values())
+        records = []
+        unames = []
+        need = dram_words = 0
+        before = (e_compute, e_reg, e_buf, e_dram)         # to recount the energy if the group spills
+        for m in members:
+            name = m.name
+            uname: str = binding_get(name)  # type: ignore[assignment]     # None: refused below (no memo hit)
+            key: Any = (cid, hid, name, uname, tuple(spatial_get(name, no_axes).items()), plan_id,
+                        tuple(map(levels.__getitem__, m.tensors)), inner_get(name, ()))
+            try:
+                hit = _PARTS.get(key)
+            except TypeError:                       # spatial ranks given as lists: no memo
+                key, hit = None, None
+            if hit is not None and hit[0] is cascade and hit[1] is hw:
+                record = hit[2]
+            else:
+                if uname is None:
+                    raise SpecError("no compute unit bound", source=source, key=f"mapping.binding.{name}",
+                                    accepted=", ".join(hw.units))
+                unit = units.get(uname)
+                if unit is None:
+                    raise SpecError(f"no such compute unit on {hw.name}", source=source,
+                                    key=f"mapping.binding.{name}", value=uname, accepted=", ".join(hw.units))
+                record = _member_record(cascade, hw, m, unit, mapping, group, ext, count, levels, tile_words,
+                                        fetches, source, key)
+            cycles_of[name] = record[0]
+            need += record[6]
+            dram_words += record[4][2]
+            cpj, reg_pj, buf_pj, dram_pj = record[8]
+            e_compute += cpj
+            e_reg += reg_pj
+            e_buf += buf_pj
+            e_dram += dram_pj
+            records.append(record)
+            unames.append(uname)
+        if need > hw.buffer_bytes // wb or detail:
+            resident = {t: w for r in records for t, w in r[7]}
         cap_words = hw.buffer_bytes // wb
         spill = 0.0
+        spillable: dict[str, int] = {}
         if need > cap_words:
             spillable = {t: w for t, w in resident.items() if t in cascade.producers and t not in outputs and w}
             fixed = need - sum(spillable.values())
@@ -460,22 +554,46 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
                                 f"{resident[worst] * wb:,} bytes)", source=source, key=f"mapping.keep.{worst}",
                                 value=resident[worst] * wb, accepted="smaller tiles, keep: dram, or spill: true")
             spill = (need - cap_words) / sum(spillable.values())
-            for e in members:
-                for t in list(tensor_counts[e.name]):
+        spilled = max(spilled, spill)
+        peak_buffer_words = max(peak_buffer_words, min(need, cap_words))
+        # --- each Einsum's totals (buffer reads, writes, DRAM words): memoised, or, with a spill,
+        # recounted from the counts (the spill moves a share of each count to DRAM)
+        totals = [r[4] for r in records]
+        tensor_counts: dict[str, dict[str, dict[str, int]]] = {}
+        if detail or spill:
+            for r in records:
+                name = r[3]["e"].name
+                for _, t, words_in, words_out in r[5]:
+                    counts = tensor_counts.setdefault(name, dict(r[2]))
+                    c = counts[t] = dict(counts[t])
+                    if words_in:
+                        c["dram_reads"] += words_in
+                        c["buffer_writes"] += words_in
+                    if words_out:
+                        c["dram_writes"] += words_out
+                        c["buffer_reads"] += words_out
+                tensor_counts.setdefault(name, dict(r[2]))
+        if spill:
+            totals = []
+            for m in members:
+                counts = tensor_counts[m.name] = dict(tensor_counts[m.name])
+                for t in list(counts):
                     if t in spillable:
-                        c = tensor_counts[e.name][t] = dict(tensor_counts[e.name][t])
+                        c = counts[t] = dict(counts[t])
                         moved = int(round(spill * (c["buffer_reads"] + c["buffer_writes"])))
                         c["dram_reads"] += int(round(spill * c["buffer_reads"]))
                         c["dram_writes"] += moved - int(round(spill * c["buffer_reads"]))
-        spilled = max(spilled, spill)
-        peak_buffer_words = max(peak_buffer_words, min(need, cap_words))
-        for e in members:
-            for c in tensor_counts[e.name].values():
-                dram_words += c["dram_reads"] + c["dram_writes"]
+                br = bw = dw = 0
+                for c in counts.values():
+                    br += c["buffer_reads"]
+                    bw += c["buffer_writes"]
+                    dw += c["dram_reads"] + c["dram_writes"]
+                totals.append((br, bw, dw))
+            dram_words = 0
+            for tot in totals:
+                dram_words += tot[2]
         # --- latency of the group
-        stages = group.stages or (tuple(group.einsums),)
-        staged_names = [n for s in stages for n in s]
-        if sorted(staged_names) != sorted(group.einsums):
+        if not stages_ok:
             raise SpecError("the stages must list each Einsum of the group once", source=source,
                             key=f"mapping.groups[{gi}].stages", value=[list(s) for s in stages],
                             accepted=", ".join(group.einsums))
@@ -490,26 +608,34 @@ def evaluate_fused(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapp
         group_cycles.append((compute, memory))
         total_cycles += max(compute, memory)
         dram_words_total += dram_words
-        # --- energy per Einsum
-        for gc in group_costs:
-            e, unit = gc["e"], gc["unit"]
-            cpj, reg, reg_pj = gc["compute_pj"], gc["reg"], gc["reg_pj"]
-            counts = tensor_counts[e.name]
-            br = bw = dw = 0
-            for c in counts.values():
-                br += c["buffer_reads"]
-                bw += c["buffer_writes"]
-                dw += c["dram_reads"] + c["dram_writes"]
-            buf_pj = br * hw.buffer_read_pj + bw * hw.buffer_write_pj
-            dram_pj = dw * wb * hw.dram_pj_per_byte
-            e_compute += cpj
-            e_reg += reg_pj
-            e_buf += buf_pj
-            e_dram += dram_pj
-            einsum_costs.append(EinsumCost(e.name, unit.name, gi, gc["points"], gc["cycles"], gc["sp_util"],
-                                           counts, reg, cpj, reg_pj + buf_pj + dram_pj))
+        # --- energy per Einsum (added up above from the memoised records; recounted after a spill)
+        if spill:
+            e_compute, e_reg, e_buf, e_dram = before
+        for r, (br, bw, dw), uname in zip(records, totals, unames, strict=True):
+            if spill:
+                gc = r[3]
+                cpj, reg_pj = gc["compute_pj"], gc["reg_pj"]
+                buf_pj = br * hw.buffer_read_pj + bw * hw.buffer_write_pj
+                dram_pj = dw * wb * hw.dram_pj_per_byte
+                e_compute += cpj
+                e_reg += reg_pj
+                e_buf += buf_pj
+                e_dram += dram_pj
+            elif detail:
+                cpj, reg_pj, buf_pj, dram_pj = r[8]
+            else:
+                break
+            if detail:
+                busy[uname] += r[0]
+                busy_pe[uname] += r[1]
+                gc = r[3]
+                e, unit, reg = gc["e"], gc["unit"], gc["reg"]
+                einsum_costs.append(EinsumCost(e.name, unit.name, gi, gc["points"], gc["cycles"], gc["sp_util"],
+                                               tensor_counts[e.name], reg, cpj, reg_pj + buf_pj + dram_pj))
     leak = total_cycles * (sum(u.pes * u.leak_pj_per_cycle for u in hw.units.values()) + hw.buffer_leak_pj_per_cycle)
     energy = e_compute + e_reg + e_buf + e_dram + leak
+    if not detail:
+        return total_cycles, energy
     util = {u: (busy_pe[u] / (hw.units[u].pes * total_cycles) if total_cycles else 0.0) for u in hw.units}
     return FusedCost(
         cascade.name, hw.name, mapping.name, total_cycles, total_cycles / hw.clock_mhz, energy, dram_words_total * wb,

@@ -54,7 +54,8 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
                  "    rows.append({'channels_per_group': per_group, 'macs': r.macs, 'cycles': r.total_cycles,\n"
                  "                 'utilization': r.compute_utilization, 'pj_per_mac': r.energy_pj / r.macs})\n"
                  "groups = pd.DataFrame(rows)\ngroups"),
-        ("code", "assert groups.utilization.is_monotonic_increasing\n"
+        ("code", "assert groups.macs.is_monotonic_increasing\n"
+                 "assert groups.utilization.is_monotonic_increasing\n"
                  "assert groups.pj_per_mac.is_monotonic_decreasing"),
         ("md", "## Per-layer cycles and energy (weight stationary)"),
         ("code", "import matplotlib.pyplot as plt\nfig = res.plot.breakdown('ws')\nplt.show()"),
@@ -70,6 +71,8 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
         ("code", "import acceldse\nfrom acceldse import plots\n\n"
                  "acc = acceldse.load_hardware('tpu-hbm-like')\n"
                  "bw = acc.dram.read_bw_bytes_per_cycle\n"
+                 "assert acc.cores == 4 and acc.array.rows == acc.array.cols == 128\n"
+                 "assert round(bw * acc.clock_mhz / 1e3) == 614   # GB/s\n"
                  "ridge = acc.array.pes * acc.cores / bw          # MACs per byte at the chip's peak\n"
                  "ridge_one_core = acc.array.pes / bw             # what one core alone would need\n"
                  "def roofline(name, **params):\n"
@@ -139,12 +142,17 @@ STUDIES: dict[str, list[tuple[str, str]]] = {
                  "fifo_depth=w).deadlock} for n in (256, 512) for w in (16, 64)])\nwindow"),
         ("code", "assert window['deadlocks_at_W-1'].all() and window.runs_at_W.all()"),
         ("md", "## Timeline of the reordered graph (N = 32)\n\nOne row per context, from the run's "
-               "Chrome/Perfetto trace: every stage busy back to back once the pipeline has filled."),
+               "Chrome/Perfetto trace: once the pipeline has filled, every score stage (QKᵀ, row max, exp, "
+               "row sum, the AV product) is busy back to back for all N² = 1,024 scores, one per cycle, each "
+               "starting a few cycles after the one before it; the divide and the sink fire once per row."),
         ("code", "import tempfile\nfrom pathlib import Path\nimport matplotlib.pyplot as plt\n"
                  "from acceldse import plots\n"
                  "trace = Path(tempfile.mkdtemp()) / 'sdpa.json'\n"
                  "run_sdpa('reordered', 32, 16, trace_path=trace)\n"
-                 "spans = plots.trace_spans(trace)\nassert spans.track.nunique() > 3\n"
+                 "spans = plots.trace_spans(trace)\n"
+                 "stages = spans[~spans.track.isin(['divide', 'sink'])].set_index('track')\n"
+                 "assert len(stages) == 5 and (stages.duration == 32 * 32).all() and stages.start.max() < 32\n"
+                 "assert (spans.track.value_counts()[['divide', 'sink']] == 32).all()\n"
                  "fig = plots.timeline(trace)\nplt.show()"),
     ],
 }

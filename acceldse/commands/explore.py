@@ -20,7 +20,7 @@ EPILOG = """examples:
   acceldse explore compare --env AcceleratorDesign-v0 --agents random,ga,sa,bo,ppo --budget 300 --seeds 5 --plot c.png
   acceldse explore compare --env AcceleratorDesign-v0 --agents ga,sa,bo --budget 300 --seeds 3 --lottery
   acceldse explore export --store runs.duckdb --out runs.npz
-agents: random, ga, sa, bo, bo-gp, aco, ppo, mappo (their hyper-parameters: acceldse explore --list-agents)
+agents: random, ga, sa, bo, bo-gp, aco, ppo, maskable-ppo, mappo (hyper-parameters: acceldse explore --list-agents)
 """ + EXIT_CODES_HELP
 
 
@@ -53,15 +53,19 @@ def add_parser(subparsers: Any) -> None:
     compare.add_argument("--runs-json", type=Path, default=None,
                          help="write every run (metrics and best-so-far curve) as JSON")
     add_output_options(compare)
-    export = sub.add_parser("export", help="the experience log as an offline-RL dataset (D4RL-style arrays)",
+    export = sub.add_parser("export", help="the experience log as an offline-RL dataset (D4RL arrays or Minari)",
                             description="Write one env's logged evaluations as (observation, action, reward, next "
-                                        "observation, terminal, timeout) arrays in one .npz.",
+                                        "observation, terminal, timeout) arrays in one .npz, or as a Minari "
+                                        "dataset.",
                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     export.add_argument("--store", type=Path, required=True, help="result store written by acceldse explore --store")
     export.add_argument("--out", type=Path, required=True, help="the dataset (.npz)")
     export.add_argument("--env", default=None, help="export only this env's evaluations (default: the only env logged)")
     export.add_argument("--where", default=None, help="SQL filter on the log, e.g. \"agent = 'ppo'\"")
-    export.add_argument("--dataset-format", default="d4rl", help="dataset format (default d4rl)")
+    export.add_argument("--dataset-format", default="d4rl",
+                        help="d4rl (one .npz of arrays, default) or minari (a Minari dataset in the --out folder)")
+    export.add_argument("--dataset-id", default=None,
+                        help="Minari dataset id (default acceldse/<env name>/explore-v0)")
     add_output_options(export)
     parser.set_defaults(func=run)
     compare.set_defaults(func=run_compare)
@@ -192,10 +196,12 @@ def run_compare(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from acceldse.offline import export_dataset
 
-    summary = export_dataset(args.store, args.out, env=args.env, where=args.where, fmt=args.dataset_format)
+    summary = export_dataset(args.store, args.out, env=args.env, where=args.where, fmt=args.dataset_format,
+                             dataset_id=args.dataset_id)
     if args.format == "json":
         print_json(summary)
         return 0
-    print(f"wrote {summary['path']}: {summary['transitions']} transitions of {summary['env']} "
+    what = f"Minari dataset {summary['dataset_id']} in " if "dataset_id" in summary else ""
+    print(f"wrote {what}{summary['path']}: {summary['transitions']} transitions of {summary['env']} "
           f"({summary['episodes']} episodes, {summary['runs']} runs, observations of {summary['observation_size']})")
     return 0

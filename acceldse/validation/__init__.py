@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from acceldse.workloads.errors import SpecError, require_float
@@ -96,6 +97,63 @@ def published(text: str | None = None, *, source: str = "acceldse/validation/pub
 
 
 _MEASURED: dict[str, dict[str, Measured]] = {}
+_PEERS = ("numpy", "scikit-learn", "optuna", "numba", "stable-baselines3")
+"""Libraries whose results feed rows (the proxy's MLP, BO's proposals): their versions key the stored results."""
+
+
+def _source_key() -> str:
+    """A digest of everything a row depends on: acceldse's code, presets and published figures, and the
+    versions of the libraries above."""
+    import hashlib
+    from importlib import metadata
+
+    import acceldse
+
+    digest = hashlib.sha256()
+    root = Path(acceldse.__file__).resolve().parent
+    folders = sorted({root, *(p.resolve() for p in root.iterdir() if p.is_dir())})
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".py", ".yaml", ".csv") and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(folder.parent)).encode())
+                digest.update(path.read_bytes())
+    for name in _PEERS:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=none".encode())
+    return digest.hexdigest()[:16]
+
+
+def _store_path() -> Path:
+    import os
+
+    folder = Path(os.environ.get("ACCELDSE_CACHE_DIR") or Path.home() / ".cache" / "acceldse")
+    return folder / f"validation-{_source_key()}.json"
+
+
+def _stored() -> dict[str, dict[str, Measured]]:
+    import json
+
+    try:
+        data = json.loads(_store_path().read_text())
+        return {name: {k: Measured(float(v), c) for k, (v, c) in rows.items()} for name, rows in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _store(measured: dict[str, dict[str, Measured]]) -> None:
+    import json
+
+    path = _store_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {name: {k: [m.value, m.command] for k, m in rows.items()} for name, rows in measured.items()}
+        tmp = path.with_suffix(f".{id(data)}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+    except OSError:
+        pass  # the store only saves time; without a writable folder every call recomputes
 
 
 def _computers() -> list[Callable[[], dict[str, Measured]]]:
@@ -104,12 +162,18 @@ def _computers() -> list[Callable[[], dict[str, Measured]]]:
     return [*silicon.COMPUTE, *papers.COMPUTE]
 
 
-def validate(category: str | None = None, *,
+def validate(category: str | None = None, *, reuse: bool = False,
              progress: Callable[[int, int, str], None] | None = None) -> list[Row]:
     """Every published figure beside acceldse's value.
 
+    Every computed source is saved under ``$ACCELDSE_CACHE_DIR`` (default ``~/.cache/acceldse``) in a file
+    keyed by a digest of acceldse's code, presets and published figures and of the versions of the libraries
+    that feed rows; ``reuse=True`` answers from that file where it holds a source (the same code gives
+    the same values), instead of recomputing it.
+
     Args:
         category: ``silicon``, ``paper`` or None (both).
+        reuse: take sources already computed by this exact code from the saved file.
         progress: called as ``progress(done, total, source)`` after each source is computed.
     """
     if category is not None and category not in CATEGORIES:
@@ -118,10 +182,15 @@ def validate(category: str | None = None, *,
     wanted = {e["id"].split(".")[0] for e in entries}
     computers = [c for c in _computers() if c.__name__.removeprefix("compute_") in wanted]
     measured: dict[str, Measured] = {}
+    saved = _stored() if reuse else {}
     for done, compute in enumerate(computers, 1):
         name = compute.__name__
         if name not in _MEASURED:  # every source is deterministic: computed once per process
-            _MEASURED[name] = compute()
+            if name in saved:
+                _MEASURED[name] = saved[name]
+            else:
+                _MEASURED[name] = compute()
+                _store({**_stored(), name: _MEASURED[name]})
         measured.update(_MEASURED[name])
         if progress is not None:
             progress(done, len(computers), compute.__name__.removeprefix("compute_"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from acceldse.validation import Measured
 
 
@@ -16,7 +18,27 @@ def compute_scalesim() -> dict[str, Measured]:
             float(layers.total_cycles.sum()),
             f"acceldse simulate --workload scalesim:resnet18 --hardware scalesim-32x32 --dataflow {flow} "
             "--compat scalesim")
+    out.update(_scalesim_sparse_example())
     return out
+
+
+SPARSE_GEMM = (64, 128, 256)  # M, N, K of SCALE-Sim 3.0.0's sparsity example
+
+
+def _scalesim_sparse_example() -> dict[str, Measured]:
+    """SCALE-Sim 3.0.0's sparsity example: a 64x128x256 GEMM on its 32x32 ws config, 2:4 weights and dense."""
+    from acceldse.simulator.scalesim.calc import scalesim_gemm
+    from acceldse.simulator.specs.scalesim_cfg import ScaleSimSparsity
+
+    m, n, k = SPARSE_GEMM
+    config: dict[str, Any] = dict(array_rows=32, array_cols=32, ifmap_sram_kb=64, filter_sram_kb=64,
+                                  ofmap_sram_kb=64, dataflow="ws")
+    sparse = scalesim_gemm(m, n, k, **config, sparsity=ScaleSimSparsity(), ratio=(2, 4))
+    dense = scalesim_gemm(m, n, k, **config)
+    call = ("acceldse simulate --workload G.csv --hardware S.cfg --compat scalesim (G.csv: 'g, 64, 128, 256, {}'; "
+            "S.cfg: 32x32 ws, 64 KB SRAMs, SparsitySupport {})")
+    return {"scalesim.gemm_2to4.ws_cycles": Measured(float(sparse.total_cycles), call.format("2:4,", "true")),
+            "scalesim.gemm_dense.ws_cycles": Measured(float(dense.total_cycles), call.format("", "false"))}
 
 
 SDPA_N = 64
@@ -74,11 +96,10 @@ def compute_mixed_td() -> dict[str, Measured]:
     from acceldse.mapper.fpga import optimise
     from acceldse.workloads.zoo.small import vgg_small
 
-    net = vgg_small()
-    plain = optimise(net, "zcu102", batch=256).summary
-    mixed = optimise(net, "zcu102", batch=256, decompose=True, max_error=None).summary
+    mixed = optimise(vgg_small(), "zcu102", batch=256, decompose=True, max_error=None)
+    plain = next(c for c in mixed.candidates if c["rank_fraction"] == 1.0)  # the undecomposed plan, optimised too
     return {"mixed_td.throughput_per_dsp_gain": Measured(
-        mixed["throughput_per_dsp"] / plain["throughput_per_dsp"],
+        mixed.summary["throughput_per_dsp"] / plain["throughput_per_dsp"],
         "acceldse fpga --workload vgg_small --platform zcu102 --batch 256 --decompose --max-error none "
         "(÷ the same without --decompose)")}
 
@@ -124,5 +145,78 @@ def compute_memory_wall() -> dict[str, Measured]:
             "memory_wall.bandwidth_growth": Measured((b1 / b0) ** (1 / periods), call)}
 
 
+NASAIC_BUDGET, NASAIC_SEEDS = 40, 2
+
+
+def nasaic_study(budget: int = NASAIC_BUDGET, seeds: int = NASAIC_SEEDS) -> dict[str, dict[str, float]]:
+    """NASAIC's comparison on ``acceldse/CoExploration-v0`` (the ``coexploration`` notebook's protocol, smaller).
+
+    Per seed, BO with ``budget`` evaluations searches network and hardware together (*co-exploration*,
+    under the env's default specs), and BO searches the network alone for accuracy with half the budget
+    (hardware at the reference design), then the hardware for that network with the rest (*successive*).
+    Returns each approach's mean latency_us, energy_uj, area_mm2 and accuracy of its best design.
+    """
+    import gymnasium as gym
+
+    from acceldse.envs.agents import explore
+
+    cache: dict = {}
+
+    def make(**kwargs: object) -> gym.Env:
+        env = gym.make("acceldse/CoExploration-v0", disable_env_checker=True, **kwargs)
+        env.unwrapped.map_cache = cache  # mapping results shared across the runs
+        return env
+
+    ref = make().unwrapped
+    specs = {("accuracy" if k == "error" else k): (1 - v if k == "error" else v) for k, v in ref.targets.items()}
+    hw_ref = {k: [v] for k, v in ref.reference_design.items() if k.startswith("sub")}
+    keys = ("latency_us", "energy_uj", "area_mm2", "accuracy")
+    sums = {a: dict.fromkeys(keys, 0.0) for a in ("co-exploration", "successive")}
+    for seed in range(seeds):
+        co = explore(make(targets=specs), "bo", budget, seed)
+        nas = explore(make(targets={"area_mm2": 1e9}, knobs=hw_ref), "bo", budget // 2, seed)
+        net = {k: [v] for k, v in nas.best_design.items() if not k.startswith("sub")}
+        hw = explore(make(targets=specs, knobs=net), "bo", budget - budget // 2, seed)
+        for approach, design in (("co-exploration", co.best_design), ("successive", hw.best_design)):
+            metrics = ref.evaluate(design)
+            for k in keys:
+                sums[approach][k] += metrics[k] / seeds
+    return sums
+
+
+def compute_nasaic() -> dict[str, Measured]:
+    """NASAIC: co-exploration against successive (network, then hardware) search at the same budget."""
+    r = nasaic_study()
+    co, su = r["co-exploration"], r["successive"]
+    call = (f"acceldse.validation.papers.nasaic_study(budget={NASAIC_BUDGET}, seeds={NASAIC_SEEDS}) "
+            "(BO on CoExploration-v0; the coexploration notebook's protocol)")
+    return {"nasaic.latency_reduction_pct": Measured((1 - co["latency_us"] / su["latency_us"]) * 100, call),
+            "nasaic.energy_ratio": Measured(su["energy_uj"] / co["energy_uj"], call),
+            "nasaic.area_ratio": Measured(su["area_mm2"] / co["area_mm2"], call),
+            "nasaic.accuracy_loss_pct": Measured(max(su["accuracy"] - co["accuracy"], 0.0) * 100, call)}
+
+
+ARCHGYM_DESIGNS = 300
+
+
+def compute_archgym() -> dict[str, Measured]:
+    """ArchGym's proxy cost model: held-out RMSE (% of the mean latency) of an MLP proxy trained on logged
+    random designs of AcceleratorDesign-v0 (AlexNet, analytical fidelity)."""
+    import tempfile
+    from pathlib import Path
+
+    from acceldse.explore import explore
+    from acceldse.proxy import train_proxy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "log.duckdb"
+        explore("AcceleratorDesign-v0", "random", ARCHGYM_DESIGNS, seed=0, env_kwargs={"workload": "alexnet"},
+                store=store)
+        report = train_proxy(store, ["latency_us"]).report.set_index("target")
+    call = (f"acceldse explore --env AcceleratorDesign-v0 --env-arg workload=alexnet --agent random --budget "
+            f"{ARCHGYM_DESIGNS} --seed 0 --store F; acceldse proxy train --store F --target latency_us")
+    return {"archgym.proxy_rmse_pct": Measured(float(report.loc["latency_us", "nrmse_pct"]), call)}
+
+
 COMPUTE = [compute_scalesim, compute_sdpa, compute_sn40l, compute_fusemax, compute_swat, compute_mixed_td,
-           compute_draco, compute_memory_wall]
+           compute_draco, compute_memory_wall, compute_nasaic, compute_archgym]

@@ -1,4 +1,4 @@
-"""Measured silicon: Eyeriss v1 (JSSC 2017) and TPU v1 (ISCA 2017) on presets built from the papers' stated
+"""Measured silicon: Eyeriss v1 (JSSC 2017), TPU v1 (ISCA 2017) and Gemmini RTL on presets built from the papers' stated
 parameters (``eyeriss-v1`` hierarchy, ``tpu-v1`` systolic array); nothing here is fitted to a measurement.
 
 Eyeriss v1 runs the original AlexNet (Krizhevsky et al. 2012: 227x227 input, 96 conv1 filters, two groups
@@ -7,17 +7,22 @@ row-stationary dataflow, the lower-EDP of the GA and hybrid searches, seed 0; Al
 constraint). TPU v1 runs the paper's Table 1 applications as far as the table describes them: equal square
 FC layers holding the stated weights (MLP0/1, LSTM0/1; the LSTMs' vector operations are not modelled) and
 CNN0 as 16 3x3 conv layers on a 19x19 plane holding 8 M weights (2,888 ops per weight byte at batch 8, as
-tabulated); CNN1's layers are not described well enough to rebuild.
+tabulated); CNN1's layers are not described well enough to rebuild. Gemmini (RTL of its default configuration
+run on an FPGA, the cycles its ResNet-50 test program counts) runs the zoo's ResNet-50 at batch 4 on the
+``gemmini-default`` preset (ucb-bar/gemmini's stated defaults), each layer timed by the counter the test
+program times it with.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import cache
 
 from acceldse.validation import Measured
 from acceldse.workloads.layer import Layer, conv2d, gemm
 from acceldse.workloads.network import Network
+from acceldse.workloads.zoo.resnet import resnet50
 
 EYERISS = "eyeriss-v1"
 EYERISS_SEARCHES = ("ga", "hybrid")
@@ -63,7 +68,8 @@ def _eyeriss_layer(layer: Layer, dataflow: str) -> dict[str, float]:
 def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_layer: bool) -> dict[str, Measured]:
     call = (f"acceldse.map(acceldse.validation.silicon.{key}_eyeriss(), '{EYERISS}', dataflow='{dataflow}', "
             f"objective='edp', search=ga|hybrid, budget={EYERISS_BUDGET}, seed=0) (lower EDP per layer)")
-    stats = {layer.name: _eyeriss_layer(layer, dataflow) for layer in network}
+    # a layer of the same shape as an earlier one keeps its mapping, as acceldse.map does (VGG-16: 9 of 13)
+    stats = {layer.name: _eyeriss_layer(replace(layer, name="layer"), dataflow) for layer in network}
     out: dict[str, Measured] = {}
     prefix = f"eyeriss.{key}" + ("" if dataflow == "rs" else f".{dataflow}")
     if per_layer:
@@ -122,4 +128,36 @@ def compute_tpu_v1() -> dict[str, Measured]:
     return out
 
 
-COMPUTE = [compute_eyeriss, compute_tpu_v1]
+GEMMINI = "gemmini-default"
+GEMMINI_BATCH = 4  # the test program classifies four images
+
+
+def gemmini_category(layer: Layer) -> str:
+    """Which of the Gemmini ResNet-50 test program's cycle counters a layer is timed by: 1x1 stride-1 convs
+    and the FC layer run as matrix multiplications (``tiled_matmul_nn_auto``, "Matmul cycles"); the 7x7, 3x3
+    and strided 1x1 convs (with their pooling) as convolutions (``tiled_conv_auto``, "Conv cycles"); the
+    residual additions as "Res add cycles" (ucb-bar/gemmini-rocc-tests, imagenet/resnet50.c)."""
+    if layer.op == "gemm" or (layer.op == "conv" and (layer.R, layer.S, layer.stride) == (1, 1, (1, 1))):
+        return "matmul"
+    if layer.op in ("conv", "pool"):
+        return "conv"
+    return "resadd" if layer.op == "eltwise" else "other"
+
+
+def compute_gemmini() -> dict[str, Measured]:
+    """ResNet-50 (batch 4, int8) on the ``gemmini-default`` preset, weight stationary, cycles per counter."""
+    from acceldse.api import simulate
+
+    network = resnet50(batch=GEMMINI_BATCH)
+    layers = simulate(network, GEMMINI, "ws").layers
+    kind = {layer.name: gemmini_category(layer) for layer in network}
+    cycles = layers.groupby(layers.layer.map(kind)).total_cycles.sum()
+    call = (f"acceldse simulate --workload resnet50 --batch {GEMMINI_BATCH} --hardware {GEMMINI} --dataflow ws "
+            "(layers summed per acceldse.validation.silicon.gemmini_category)")
+    out = {f"gemmini.resnet50.{k}_cycles": Measured(float(cycles.get(k, 0)), call)
+           for k in ("matmul", "conv", "resadd")}
+    out["gemmini.resnet50.total_cycles"] = Measured(float(cycles.sum()), call)
+    return out
+
+
+COMPUTE = [compute_eyeriss, compute_tpu_v1, compute_gemmini]

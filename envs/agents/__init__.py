@@ -9,7 +9,8 @@ Example::
     result.best_design, result.best_metrics, result.first_met_at
 
 Agents (``AGENTS``): ``random``, ``ga`` (NSGA-II), ``sa`` (simulated annealing), ``bo`` (TPE),
-``bo-gp`` (Gaussian process), ``aco`` (ant colony), ``ppo`` and ``mappo`` (multi-agent PPO on
+``bo-gp`` (Gaussian process), ``aco`` (ant colony), ``ppo``, ``maskable-ppo`` (PPO over the env's action
+masks) and ``mappo`` (multi-agent PPO on
 ``MultiAgentDesign``). Each has explicit hyper-parameters with defaults (``Agent.HPARAMS``).
 """
 
@@ -25,13 +26,14 @@ from acceldse.envs.agents.base import Agent, AskTellAgent
 from acceldse.envs.agents.harness import MAX_BUDGET, BudgetEnv, Evaluation, ExploreResult, check_budget
 from acceldse.envs.agents.joint import JointEnv
 from acceldse.envs.agents.optuna_agents import GeneticAgent, GpAgent, TpeAgent
-from acceldse.envs.agents.rl import MultiAgentPpo, PpoAgent
+from acceldse.envs.agents.rl import MaskablePpoAgent, MultiAgentPpo, PpoAgent
 from acceldse.envs.agents.search import AntColony, RandomSearch, SimulatedAnnealing
 from acceldse.envs.agents.space import DesignSpace
 from acceldse.workloads.errors import SpecError
 
 AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (
-    RandomSearch, GeneticAgent, SimulatedAnnealing, TpeAgent, GpAgent, AntColony, PpoAgent, MultiAgentPpo)}
+    RandomSearch, GeneticAgent, SimulatedAnnealing, TpeAgent, GpAgent, AntColony, PpoAgent, MaskablePpoAgent,
+    MultiAgentPpo)}
 
 
 def make_agent(name: str, env_id: str | None = None, **hparams: Any) -> Agent:

@@ -26,14 +26,19 @@ PPO_RANGES: dict[str, tuple[float, float]] = {"n_steps": (2, 10**6), "batch_size
                                               "net_width": (1, 4096)}
 
 
-def _ppo(hparams: dict[str, Any], env: Any, seed: int) -> Any:
+def _ppo(hparams: dict[str, Any], env: Any, seed: int, *, masked: bool = False) -> Any:
     import torch
     from stable_baselines3 import PPO
 
+    algorithm: Any = PPO
+    if masked:
+        from sb3_contrib import MaskablePPO
+
+        algorithm = MaskablePPO
     torch.set_num_threads(1)  # tiny MLPs: threads only add overhead and nondeterminism
     policy = "MultiInputPolicy" if isinstance(env.observation_space, spaces.Dict) else "MlpPolicy"
     width = hparams["net_width"]
-    return PPO(policy, env, n_steps=hparams["n_steps"], batch_size=min(hparams["batch_size"], hparams["n_steps"]),
+    return algorithm(policy, env, n_steps=hparams["n_steps"], batch_size=min(hparams["batch_size"], hparams["n_steps"]),
                n_epochs=hparams["n_epochs"], learning_rate=hparams["learning_rate"], gamma=hparams["gamma"],
                ent_coef=hparams["ent_coef"], clip_range=hparams["clip_range"], seed=seed, device="cpu", verbose=0,
                policy_kwargs={"net_arch": [width, width]})
@@ -51,6 +56,11 @@ class PpoAgent(Agent):
     HPARAMS: ClassVar[dict[str, Any]] = PPO_HPARAMS
     RANGES: ClassVar[dict[str, tuple[float, float]]] = PPO_RANGES
     LOTTERY: ClassVar[dict[str, list[Any]]] = {"learning_rate": [1e-4, 3e-4, 1e-3], "n_steps": [32, 128]}
+    ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"FpgaDesign-v0": {"n_steps": 32, "batch_size": 16},
+                                                         "AcceleratorDesign-v0": {"n_steps": 32, "batch_size": 16}}
+    """Tuned on seeds 100-102 at budget 200 (``benchmarks/bench_env_defaults.py``), never on a reported run."""
+
+    masked: ClassVar[bool] = False
 
     def run(self, env: BudgetEnv, seed: int) -> None:
         from stable_baselines3.common.callbacks import BaseCallback
@@ -59,8 +69,20 @@ class PpoAgent(Agent):
             def _on_step(self) -> bool:
                 return env.remaining > 0
 
-        model = _ppo(self.hparams, env, seed)
+        if self.masked and not callable(getattr(env.unwrapped, "action_masks", None)):
+            raise SpecError("maskable PPO needs an env with action masks", source="agent", value=self.name,
+                            accepted="AcceleratorDesign-v0, FpgaDesign-v0, Mapping-v0, CoExploration-v0 (or ppo)")
+        model = _ppo(self.hparams, env, seed, masked=self.masked)
         model.learn(total_timesteps=env.budget + self.hparams["n_steps"], callback=StopAtBudget())
+
+
+class MaskablePpoAgent(PpoAgent):
+    """PPO that only samples allowed knob values (sb3-contrib's ``MaskablePPO`` with the env's
+    ``action_masks()``: no illegal mapping on Mapping-v0, no over-budget folding on FpgaDesign-v0, see
+    ``envs.action_masks``). Hyper-parameters as ``ppo``."""
+
+    name = "maskable-ppo"
+    masked = True
 
 
 class _SpacesOnly(gym.Env):

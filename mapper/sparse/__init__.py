@@ -8,9 +8,10 @@ skipped accesses, metadata reads and fills, cycles and energy. ``mapper.timeloop
 Timeloop's ``sparse_optimizations`` into it.
 """
 
-from acceldse.mapper.sparse.analysis import Loop, SafSpec, SparseDesign, SparseResult, StorageSpec, TensorStats, analyse
-from acceldse.mapper.sparse.density import FixedStructured
+from acceldse.mapper.sparse.analysis import analyse
+from acceldse.mapper.sparse.density import DensityModel, FixedStructured, Hypergeometric
+from acceldse.mapper.sparse.design import Loop, SafSpec, SparseDesign, SparseResult, StorageSpec, TensorStats
 from acceldse.mapper.sparse.formats import FORMATS, RankFormat
 
-__all__ = ["FORMATS", "FixedStructured", "Loop", "RankFormat", "SafSpec", "SparseDesign", "SparseResult",
-           "StorageSpec", "TensorStats", "analyse"]
+__all__ = ["FORMATS", "DensityModel", "FixedStructured", "Hypergeometric", "Loop", "RankFormat", "SafSpec",
+           "SparseDesign", "SparseResult", "StorageSpec", "TensorStats", "analyse"]

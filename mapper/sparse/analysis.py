@@ -29,431 +29,32 @@ analysis:
    energy); MAC: actual x ``compute``, gated x ``compute_gated`` (else ``compute``), skipped x
    ``compute_skipped`` (else gated, else ``compute``); leakage x cycles.
 
-Scope: temporal mappings (a spatial fan-out under a sparse tensor is refused by the loader) and
-two-operand computes, as Sparseloop's two-operand path computes them.
+Scope: two-operand computes (Sparseloop's two-operand path); MAC cycles divide by the utilised
+MAC instances; spatial skipping (``skipping_spatial``) and flattened ranks are refused by the loader.
 """
-
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
-from acceldse.mapper.sparse.density import FixedStructured
-from acceldse.mapper.sparse.formats import RankFormat, RankOccupancy, rank_occupancy
-from acceldse.workloads.einsum import Tensor
-
-ACCESSES = ("read", "fill", "update")
-KINDS = ("random", "gated", "skipped")
-ERT_FALLBACKS = {
-    "random_read": ("random_read", "read"), "gated_read": ("gated_read",),
-    "skipped_read": ("skipped_read", "gated_read"),
-    "random_fill": ("random_fill", "random_write", "fill", "write"), "gated_fill": ("gated_fill", "gated_write"),
-    "skipped_fill": ("skipped_fill", "skipped_write", "gated_fill", "gated_write"),
-    "random_update": ("random_update", "random_write", "update", "write"),
-    "gated_update": ("gated_update", "gated_write"),
-    "skipped_update": ("skipped_update", "skipped_write", "gated_update", "gated_write"),
-    "random_metadata_read": ("random_metadata_read", "metadata_read"),
-    "gated_metadata_read": ("gated_metadata_read",),
-    "skipped_metadata_read": ("skipped_metadata_read", "gated_metadata_read"),
-    "random_metadata_fill": ("random_metadata_fill", "random_metadata_write", "metadata_fill", "metadata_write"),
-    "gated_metadata_fill": ("gated_metadata_fill", "gated_metadata_write"),
-    "skipped_metadata_fill": ("skipped_metadata_fill", "skipped_metadata_write", "gated_metadata_fill",
-                              "gated_metadata_write"),
-    "random_metadata_update": ("random_metadata_update", "random_metadata_write", "metadata_update",
-                               "metadata_write"),
-    "gated_metadata_update": ("gated_metadata_update", "gated_metadata_write"),
-    "skipped_metadata_update": ("skipped_metadata_update", "skipped_metadata_write", "gated_metadata_update",
-                                "gated_metadata_write"),
-    "decompression_count": ("decompression_count",), "compression_count": ("compression_count",),
-    "leak": ("leak",),
-}
-"""Sparseloop action -> the ERT action names it takes its energy from, first found wins."""
-COMPUTE_FALLBACKS = {
-    "random_compute": ("mac_random", "mult_random", "mac", "mult", "compute"),
-    "gated_compute": ("mac_gated", "mult_gated", "compute_gated", "mac", "mult", "compute"),
-    "skipped_compute": ("mac_skipped", "mult_skipped", "compute_skipped", "mac_gated", "mult_gated",
-                        "compute_gated", "mac", "mult", "compute"),
-}
-
-
-def action_energies(ert: dict[str, float]) -> dict[str, float]:
-    """Energy (pJ per vector access) of every Sparseloop storage action from one component's ERT
-    actions: a missing data read / fill / update costs the largest of them (Timeloop's vector
-    access energy), any other missing action 0."""
-    data = [ert[a] for a in ("read", "write", "update", "random_read", "random_fill", "random_update",
-                             "fill", "random_write") if a in ert]
-    out = {}
-    for op, names in ERT_FALLBACKS.items():
-        found = next((ert[n] for n in names if n in ert), None)
-        if found is None:
-            found = max(data, default=0.0) if op in ("random_read", "random_fill", "random_update") else 0.0
-        out[op] = found
-    return out
-
-
-def compute_energies(ert: dict[str, float]) -> dict[str, float]:
-    """Energy (pJ) of an actual / gated / skipped compute from the MAC's ERT actions."""
-    return {op: next((ert[n] for n in names if n in ert), 0.0) for op, names in COMPUTE_FALLBACKS.items()}
-
-
-@dataclass(frozen=True)
-class Loop:
-    """One loop of the mapping: a problem rank, its bound and whether it is a spatial fan-out."""
-
-    rank: str
-    bound: int
-    spatial: bool = False
-
-
-@dataclass(frozen=True)
-class StorageSpec:
-    """One storage level as Sparseloop sees it (``loops``: its subnest, innermost first)."""
-
-    name: str
-    loops: tuple[Loop, ...]
-    word_bits: int
-    block_size: int = 1
-    metadata_word_bits: int = 0
-    metadata_storage_width: int = 0
-    read_bandwidth: float | None = None
-    write_bandwidth: float | None = None
-    shared_bandwidth: float | None = None
-    energy_pj: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SafSpec:
-    """A storage action optimisation: ``kind`` (``gate``/``skip``) reads of ``target`` at level
-    ``level`` when every one of ``condition_on``'s tiles is empty; one group may offer several
-    (target, condition_on) options, of which the one saving most energy is taken."""
-
-    level: int
-    kind: str
-    options: tuple[tuple[str, tuple[str, ...]], ...]
-
-
-@dataclass(frozen=True)
-class DenseCounts:
-    """A tensor's dense (algorithmic) tile size and per-instance accesses at one level."""
-
-    shape: int
-    reads: int
-    fills: int
-    updates: int
-    instances: int = 1
-
-
-@dataclass(frozen=True)
-class SparseDesign:
-    """Everything ``analyse`` needs. Levels are indexed innermost first (Timeloop's storage order)."""
-
-    tensors: tuple[Tensor, ...]
-    densities: dict[str, FixedStructured]
-    levels: tuple[StorageSpec, ...]
-    dense: dict[tuple[int, str], DenseCounts]
-    formats: dict[tuple[int, str], tuple[RankFormat, ...]]
-    safs: tuple[SafSpec, ...]
-    algorithmic_computes: int
-    compute_energy_pj: dict[str, float]
-    compute_instances: int = 1
-    gate_on_zero_operand: bool = False
-    skip_on_not_aligned_operands: bool = False
-    leakage_pj_per_cycle: dict[int, float] = field(default_factory=dict)
-
-
-@dataclass
-class TensorStats:
-    """Sparseloop's statistics of one tensor at one level (counts per instance; ``energy_pj`` total).
-
-    ``accesses[(kind, action)]`` with kind in random (actual) / gated / skipped and action in
-    read / fill / update; ``format_accesses[(kind, action)]`` per rank (rank 0 innermost) a
-    (metadata, payload) pair; ``metadata_capacity`` the same pairs for the largest tile."""
-
-    level: str
-    tensor: str
-    shape: int
-    algorithmic: dict[str, int]
-    accesses: dict[tuple[str, str], int]
-    format_accesses: dict[tuple[str, str], list[tuple[int, int]]]
-    data_capacity: int
-    metadata_capacity: list[tuple[int, int]]
-    formats: tuple[str, ...]
-    energy_pj: float = 0.0
-
-
-@dataclass(frozen=True)
-class SparseResult:
-    """The outcome of ``analyse``: per (level, tensor) statistics, computes, cycles and energy (pJ)."""
-
-    tensors: dict[tuple[str, str], TensorStats]
-    algorithmic_computes: int
-    actual_computes: int
-    gated_computes: int
-    skipped_computes: int
-    compute_cycles: int
-    level_cycles: dict[str, int]
-    cycles: int
-    mac_energy_pj: float
-    leakage_pj_by_level: dict[str, float]
-
-    @property
-    def energy_pj(self) -> float:
-        return self.mac_energy_pj + sum(t.energy_pj for t in self.tensors.values()) + \
-            sum(self.leakage_pj_by_level.values())
-
-
-@dataclass
-class _Rec:
-    """Working record of one (level, tensor) (Sparseloop's data-movement info)."""
-
-    tensor: Tensor
-    dense: DenseCounts
-    formats: tuple[RankFormat, ...] = ()
-    child: int | None = None
-    parent: int | None = None
-    fiber_shape: list[int] = field(default_factory=list)
-    subtile: list[int] = field(default_factory=list)
-    rank_loops: list[list[Loop]] = field(default_factory=list)
-    expected_density: float = 1.0
-    occupancy: list[RankOccupancy] = field(default_factory=list)
-    format_counts: dict[str, list[list[int]]] = field(default_factory=dict)
-    fine: dict[tuple[str, str], int] = field(default_factory=dict)
-    fine_format: dict[tuple[str, str], list[list[int]]] = field(default_factory=dict)
-
-    @property
-    def has_metadata(self) -> bool:
-        return bool(self.formats)
-
-    @property
-    def compressed(self) -> bool:
-        return any(f.compressed for f in self.formats)
-
-
-def _extents(levels: tuple[StorageSpec, ...], level: int, loop_id: int) -> dict[str, int]:
-    """Per rank, the extent of the tile under and including loop ``loop_id`` of ``level``."""
-    ext: dict[str, int] = {}
-    for lv in range(level + 1):
-        loops = levels[lv].loops if lv < level else levels[lv].loops[:loop_id + 1]
-        for loop in loops:
-            ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
-    return ext
-
-
-def _assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level: int, name: str) -> None:
-    """Sparseloop's outer-to-inner assignment of a tile's ranks to loops (sets fiber shapes and
-    the per-rank sub-tile sizes)."""
-    rec = recs[(level, name)]
-    t = rec.tensor
-    child = recs.get((rec.child, name)) if rec.child is not None else None
-    inner_most = 0 if rec.child is None else rec.child + 1
-    pre_tiling = rec.compressed and child is not None and child.dense.shape > 1
-    n_ranks = len(rec.formats)
-    sub: list[Loop] = []
-    sub_tiles: list[int] = []
-    for lv in range(inner_most, level + 1):
-        for i, loop in enumerate(design.levels[lv].loops):
-            if loop.rank in t.ranks:
-                sub.append(loop)
-                sub_tiles.append(t.footprint(_extents(design.levels, lv, i)))
-    if not pre_tiling:
-        below: dict[str, int] = {}
-        for lv in range(inner_most):
-            for loop in design.levels[lv].loops:
-                below[loop.rank] = below.get(loop.rank, 1) * loop.bound
-        for i, loop in enumerate(sub):
-            if below.get(loop.rank, 1) > 1:
-                sub[i] = Loop(loop.rank, loop.bound * below.pop(loop.rank), loop.spatial)
-    inner_rank = len(child.formats) if (pre_tiling and child is not None) else 0
-    if pre_tiling and child is not None and len(child.formats) > n_ranks:
-        raise ValueError(f"{design.levels[level].name}: {name} needs its child level's {len(child.formats)} ranks "
-                         f"but has {n_ranks} (Sparseloop: pre-tiling format does not align)")
-    ranks: list[list[Loop]] = []
-    tiles: list[int] = []
-    loop_id = len(sub) - 1
-    r_id = n_ranks
-    while r_id > inner_rank and loop_id >= 0:
-        while loop_id >= 0 and sub[loop_id].bound <= 1:
-            loop_id -= 1
-        if loop_id >= 0:
-            r_id -= 1
-            ranks.insert(0, [sub[loop_id]])
-            tiles.insert(0, sub_tiles[loop_id])
-            loop_id -= 1
-    while r_id > inner_rank:
-        r_id -= 1
-        ranks.insert(0, [])
-        tiles.insert(0, sub_tiles[0] if sub_tiles else 1)
-    if any(loop.bound > 1 for loop in sub[:loop_id + 1]):
-        raise ValueError(f"{design.levels[level].name}: {name}'s tile needs more ranks than its "
-                         f"{n_ranks}-rank format gives (Sparseloop refuses this mapping)")
-    if pre_tiling and child is not None:
-        ranks = [*child.rank_loops, *ranks]
-        tiles = [*child.subtile, *tiles]
-    else:
-        tiles = [1, *tiles]
-    rec.rank_loops = ranks
-    rec.subtile = tiles
-    rec.fiber_shape = []
-    for loops in ranks:
-        ext: dict[str, int] = {}
-        for loop in loops:
-            ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
-        rec.fiber_shape.append(t.footprint(ext))
-
-
-def _metadata_given(rec: _Rec, level: StorageSpec, density: FixedStructured, occupancy: int
-                    ) -> list[RankOccupancy]:
-    """Per-rank metadata of a tile holding ``occupancy`` non-zeros (rank 0 innermost)."""
-    shape = rec.dense.shape
-    cond = occupancy / shape
-    out: list[RankOccupancy] = []
-    fibers = 1
-    cur = shape
-    n = len(rec.formats)
-    for r in reversed(range(n)):
-        fmt = rec.formats[r]
-        nxt = rec.subtile[r]
-        md_bits = level.metadata_word_bits if fmt.metadata_word_bits is None else fmt.metadata_word_bits
-        pl_bits = level.metadata_word_bits if fmt.payload_word_bits is None else fmt.payload_word_bits
-        if rec.fiber_shape[r] == 1 and r != n - 1:
-            occ = RankOccupancy(metadata_word_bits=md_bits, payload_word_bits=pl_bits, empty=True)
-        else:
-            md, pl = rank_occupancy(fmt.name, fibers=fibers, fiber_shape=rec.fiber_shape[r],
-                                    p_empty_fiber=density.prob_empty(cur, cond),
-                                    p_empty_coordinate=density.prob_empty(nxt, cond))
-            occ = RankOccupancy(md, pl, md_bits, pl_bits)
-        out.insert(0, occ)
-        fibers *= rec.fiber_shape[r]
-        cur = nxt
-    for occ in out:
-        if not occ.empty:
-            occ.payload_units = 0.0
-            break
-    return out
-
-
-def _expected_occupancy(recs: dict[tuple[int, str], _Rec], design: SparseDesign, level: int, name: str) -> None:
-    rec = recs[(level, name)]
-    density = design.densities.get(name, FixedStructured(1.0))
-    shape = rec.dense.shape
-    lo, hi = density.min_occupancy(shape), density.max_occupancy(shape)
-    probs = [(occ, density.occupancy_probability(shape, occ)) for occ in range(lo, hi + 1)]
-    probs = [(o, p) for o, p in probs if p != 0]
-    parent = recs.get((rec.parent, name)) if rec.parent is not None else None
-    if parent is not None and parent.has_metadata and lo == 0 and probs and probs[0][0] == 0:
-        scale = 1 - probs[0][1]
-        probs = [(o, p / scale) for o, p in probs]
-        probs[0] = (0, 0.0)
-    total = 0.0
-    occupancy: list[RankOccupancy] = []
-    for occ, p in probs:
-        total += p * occ
-        if rec.has_metadata:
-            for r, ro in enumerate(_metadata_given(rec, design.levels[level], density, occ)):
-                if len(occupancy) == r:
-                    occupancy.append(ro.scaled(p))
-                else:
-                    occupancy[r].add(ro.scaled(p))
-    rec.expected_density = total / shape
-    rec.occupancy = occupancy
-    ratios = {"read": rec.dense.reads / shape, "fill": rec.dense.fills / shape, "update": rec.dense.updates / shape}
-    rec.format_counts = {a: [[math.ceil(o.metadata_units * ratios[a]), math.ceil(o.payload_units * ratios[a])]
-                             for o in occupancy] for a in ACCESSES}
-
-
-def _cond_probability(design: SparseDesign, recs: dict[tuple[int, str], _Rec], level: int, target: str,
-                      condition_on: tuple[str, ...]) -> tuple[int, float]:
-    """(level holding ``target``, probability that its reads at that level are ineffectual)."""
-    tensors = {t.name: t for t in design.tensors}
-    target_level = next((lv for lv in range(level, len(design.levels)) if (lv, target) in recs), None)
-    if target_level is None:
-        raise ValueError(f"{design.levels[level].name}: no level at or above keeps {target}")
-    rec = recs[(target_level, target)]
-    child = -1 if rec.child is None else rec.child
-    t = tensors[target]
-    found = None
-    scalar = False
-    for lv in range(child + 1, target_level + 1):
-        loops = design.levels[lv].loops
-        for i, loop in enumerate(loops):
-            if child != -1:
-                if loop.bound > 1 and loop.rank in t.ranks:
-                    found = (lv, i)
-            else:
-                nxt = loops[i + 1] if i + 1 < len(loops) else None
-                if nxt is None or not nxt.spatial:
-                    found = (lv, i)
-                    scalar = not loop.spatial
-                elif loop.rank in t.ranks and loop.bound > 1:
-                    found = (lv, i)
-            if found:
-                break
-        if found:
-            break
-    if found is None:
-        found = (target_level, len(design.levels[target_level].loops) - 1)
-    lv, i = found
-    target_loop = design.levels[lv].loops[i]
-    mold = {} if scalar else _extents(design.levels, lv, i)
-    block = design.levels[target_level].block_size
-    p_effectual = 1.0
-    for cond in condition_on:
-        co_iterated = t.ranks & tensors[cond].ranks
-        factors: dict[str, int] = {}
-        if not scalar and target_loop.rank in co_iterated:
-            factors[target_loop.rank] = target_loop.bound
-        aggregate = math.prod(factors.values())
-        target_mold = dict(mold)
-        cond_mold = dict(mold)
-        granularity = t.footprint(target_mold)
-        scaling: float = math.ceil(block / (granularity / aggregate))
-        for rank, f in factors.items():
-            eff = f / scaling
-            target_mold[rank] = math.ceil(target_mold.get(rank, 1) / eff)
-            cond_mold[rank] = math.ceil(cond_mold.get(rank, 1) / eff)
-            scaling = scaling / f
-        if scaling > 1:
-            cond_mold[target_loop.rank] = int(cond_mold.get(target_loop.rank, 1) * scaling)
-        cond_size = tensors[cond].footprint(cond_mold)
-        density = design.densities.get(cond, FixedStructured(1.0))
-        p_effectual *= 1 - density.prob_empty(cond_size)
-    return target_level, 1 - p_effectual
-
-
-def _apply_local(rec: _Rec, p: float, kind: str, *, read_write: bool, child_ranks: int) -> None:
-    """Sparseloop's local gating / skipping of a share ``p`` of a level's reads and updates."""
-    reads = rec.fine[("random", "read")]
-    delta = math.ceil(reads * p) if read_write else math.floor(reads * p)
-    rec.fine[(kind, "read")] += delta
-    rec.fine[("random", "read")] = reads - delta
-    updates = rec.fine[("random", "update")]
-    delta = math.floor(updates * p)
-    rec.fine[(kind, "update")] += delta
-    rec.fine[("random", "update")] = updates - delta
-    for action in ("read", "update"):
-        actual = rec.fine_format[("random", action)]
-        for r in range(min(child_ranks, len(actual))):
-            for j in range(2):
-                d = math.floor(actual[r][j] * p)
-                actual[r][j] -= d
-                rec.fine_format[(kind, action)][r][j] += d
-
-
-def _scale_rank0(counts: list[list[int]], p: float, lower: int) -> None:
-    """Sparseloop's ``ScalePerTileFormatAccesses(x, p, lower, 0)``: only rank 0, only when ``lower`` is 0."""
-    for r in range(lower, 1):
-        counts[r][0] -= math.floor(counts[r][0] * p)
-        counts[r][1] -= math.floor(counts[r][1] * p)
+from acceldse.mapper.sparse.design import ACCESSES, KINDS, SparseDesign, SparseResult, TensorStats, density_of
+from acceldse.mapper.sparse.optimizations import (
+    apply_local,
+    child_ranks,
+    compute_outcomes,
+    condition_probability,
+    scale_rank0,
+)
+from acceldse.mapper.sparse.representation import Record, assign_ranks, expected_occupancy, metadata_given, vector_ratio
 
 
 def analyse(design: SparseDesign) -> SparseResult:
     """Sparseloop's statistics of ``design`` (see the module docstring)."""
     n_levels = len(design.levels)
-    recs: dict[tuple[int, str], _Rec] = {}
+    recs: dict[tuple[int, str], Record] = {}
     for t in design.tensors:
         kept = [lv for lv in range(n_levels) if (lv, t.name) in design.dense and design.dense[(lv, t.name)].shape]
         for j, lv in enumerate(kept):
-            recs[(lv, t.name)] = _Rec(tensor=t, dense=design.dense[(lv, t.name)],
+            recs[(lv, t.name)] = Record(tensor=t, dense=design.dense[(lv, t.name)],
                                       formats=design.formats.get((lv, t.name), ()),
                                       child=kept[j - 1] if j else None,
                                       parent=kept[j + 1] if j + 1 < len(kept) else None)
@@ -463,10 +64,10 @@ def analyse(design: SparseDesign) -> SparseResult:
     # 1. representation
     for t in design.tensors:
         for lv in range(n_levels):
-            if (lv, t.name) in recs and recs[(lv, t.name)].has_metadata:
-                _assign_ranks(design, recs, lv, t.name)
+            if (lv, t.name) in recs:
+                assign_ranks(design, recs, lv, t.name)
     for (lv, name) in recs:
-        _expected_occupancy(recs, design, lv, name)
+        expected_occupancy(recs, design, lv, name)
     for rec in recs.values():
         d = rec.dense
         rec.fine = {(k, a): 0 for k in KINDS for a in ACCESSES}
@@ -480,7 +81,7 @@ def analyse(design: SparseDesign) -> SparseResult:
                 continue
             best = None
             for target, cond in saf.options:
-                target_level, p = _cond_probability(design, recs, saf.level, target, cond)
+                target_level, p = condition_probability(design, recs, saf.level, target, cond)
                 rec = recs[(target_level, target)]
                 level = design.levels[target_level]
                 occupancy = rec.expected_density * rec.dense.shape
@@ -532,17 +133,17 @@ def analyse(design: SparseDesign) -> SparseResult:
                         maxima[key][a] -= math.floor(maxima[key][a] * p)
                     if recs[key].has_metadata:
                         top = len(fmt_max[(lv, t.name)]["read"]) - 1
-                        _scale_rank0(fmt_max[key]["fill"], p, min(len(fmt_max[key]["fill"]), top))
-                        _scale_rank0(fmt_max[key]["read"], p, min(len(fmt_max[key]["read"]), top))
-                        _scale_rank0(fmt_max[key]["update"], p, len(fmt_max[key]["update"]))
+                        scale_rank0(fmt_max[key]["fill"], p, min(len(fmt_max[key]["fill"]), top))
+                        scale_rank0(fmt_max[key]["read"], p, min(len(fmt_max[key]["read"]), top))
+                        scale_rank0(fmt_max[key]["update"], p, len(fmt_max[key]["update"]))
                     if key in masks:
                         local_kind, local_p = masks[key]
                         effective = 1 - (1 - local_p) / (1 - p)
                         finalise(key)
                         # Sparseloop sets the actual metadata reads to the updates here (kept as it does)
                         recs[key].fine_format[("random", "read")] = fmt_max[key]["update"]
-                        _apply_local(recs[key], effective, "gated" if local_kind == "gate" else "skipped",
-                                     read_write=rw[t.name], child_ranks=_child_ranks(recs, key))
+                        apply_local(recs[key], effective, "gated" if local_kind == "gate" else "skipped",
+                                     read_write=rw[t.name], child_ranks=child_ranks(recs, key))
                         finalised.add(key)
                         break
                 below -= 1
@@ -550,7 +151,7 @@ def analyse(design: SparseDesign) -> SparseResult:
             if key not in finalised:
                 finalised.add(key)
                 finalise(key)
-                _apply_local(recs[key], p, label, read_write=rw[t.name], child_ranks=_child_ranks(recs, key))
+                apply_local(recs[key], p, label, read_write=rw[t.name], child_ranks=child_ranks(recs, key))
             if below < 0 and not rw[t.name]:
                 computes -= math.floor(computes * p)
                 storage_saf[t.name] = round(p * 1e6) / 1e6
@@ -569,18 +170,15 @@ def analyse(design: SparseDesign) -> SparseResult:
                 counts[key]["compression_count"] += parent.fine[("random", "update")]
             counts[key]["decompression_count"] += rec.fine[("random", "fill")]
     # 4. computes
-    actual, gated, skipped = _computes(design, recs, computes, storage_saf)
+    actual, gated, skipped = compute_outcomes(design, recs, computes, storage_saf)
     compute_cycles = math.ceil((actual + gated) / design.compute_instances)
     # 5. statistics, energy, cycles
     stats: dict[tuple[str, str], TensorStats] = {}
     level_cycles: dict[str, int] = {}
     leakage: dict[str, float] = {}
-    per_level: dict[int, list[tuple[_Rec, int]]] = {}
+    per_level: dict[int, list[tuple[Record, int]]] = {}
     for key, rec in recs.items():
         per_level.setdefault(key[0], []).append((rec, key[0]))
-    def density_of(name: str) -> FixedStructured:
-        return design.densities.get(name, FixedStructured(1.0))
-
     for lv in range(n_levels):
         level = design.levels[lv]
         read_words = write_words = 0.0
@@ -590,7 +188,7 @@ def analyse(design: SparseDesign) -> SparseResult:
                                for o, c in zip(rec.occupancy, rec.fine_format[(k, a)], strict=True))
                         for k in KINDS} for a in ACCESSES}
             energy = 0.0
-            ratio = _vector_ratio(rec, density_of(name), level.block_size)
+            ratio = vector_ratio(rec, density_of(design, name), level.block_size)
             for k in KINDS:
                 for a in ACCESSES:
                     n = rec.fine[(k, a)]
@@ -607,12 +205,12 @@ def analyse(design: SparseDesign) -> SparseResult:
                 sum(bits[a][k] for k in ("random", "gated") for a in ("fill", "update")) // level.word_bits
             read_words += reads / compute_cycles if compute_cycles else 0.0
             write_words += writes / compute_cycles if compute_cycles else 0.0
-            density = design.densities.get(name, FixedStructured(1.0))
+            density = density_of(design, name)
             capacity = density.max_occupancy(rec.dense.shape) if rec.compressed else rec.dense.shape
             md_cap = []
             if rec.has_metadata:
                 md_cap = [(math.ceil(o.metadata_units), math.ceil(o.payload_units))
-                          for o in _metadata_given(rec, level, density, density.max_occupancy(rec.dense.shape))]
+                          for o in metadata_given(rec, level, density, density.max_occupancy(rec.dense.shape))]
             stats[(level.name, name)] = TensorStats(
                 level=level.name, tensor=name, shape=rec.dense.shape,
                 algorithmic={"read": rec.dense.reads, "fill": rec.dense.fills, "update": rec.dense.updates},
@@ -638,87 +236,3 @@ def analyse(design: SparseDesign) -> SparseResult:
     return SparseResult(tensors=stats, algorithmic_computes=design.algorithmic_computes, actual_computes=actual,
                         gated_computes=gated, skipped_computes=skipped, compute_cycles=compute_cycles,
                         level_cycles=level_cycles, cycles=cycles, mac_energy_pj=mac, leakage_pj_by_level=leakage)
-
-
-VECTOR_THRESHOLDS = {2: (251, 125, 84, 63, 51, 42, 36, 32, 28, 1), 4: (375, 188, 125, 94, 75, 63, 54, 47, 42, 1),
-                     8: (438, 219, 146, 110, 88, 73, 63, 55, 49, 1), 16: (469, 235, 157, 118, 94, 79, 67, 59, 52, 1),
-                     32: (485, 243, 162, 122, 97, 81, 70, 61, 52, 1)}
-"""Sparseloop's table: per block size and density decile, the tile size (in blocks) below which a
-compressed tile's vector accesses are counted from its occupancy distribution."""
-
-
-def _vector_ratio(rec: _Rec, density: FixedStructured, block: int) -> float:
-    """Vector accesses of a compressed tile per naive ``ceil(count / block)`` access (Sparseloop:
-    a small compressed tile wastes part of its blocks)."""
-    shape, mean = rec.dense.shape, rec.expected_density
-    if not (rec.compressed and shape and block > 1 and mean < 1.0):
-        return 1.0
-    if block not in VECTOR_THRESHOLDS:
-        raise ValueError(f"Sparseloop has no vector-width table for block size {block}; accepted: "
-                         f"{', '.join(map(str, VECTOR_THRESHOLDS))}")
-    idx = int(math.floor(mean / 0.1) - 1) if mean >= 0.1 else 0
-    if VECTOR_THRESHOLDS[block][idx] <= shape // block:
-        return 1.0
-    total = sum(math.ceil(nnz / block) * density.occupancy_probability(shape, nnz) for nnz in range(1, shape + 1))
-    return total / (shape * mean / block)
-
-
-def _child_ranks(recs: dict[tuple[int, str], _Rec], key: tuple[int, str]) -> int:
-    rec = recs[key]
-    src = recs[(rec.child, key[1])] if rec.child is not None else rec
-    return len(src.occupancy)
-
-
-def _computes(design: SparseDesign, recs: dict[tuple[int, str], _Rec], total: float,
-              storage_saf: dict[str, float]) -> tuple[int, int, int]:
-    """(actual, gated, skipped) computes from the two operands' states (Sparseloop's two-operand path)."""
-    operands = [t for t in design.tensors if not t.read_write]
-    if len(operands) != 2:
-        raise ValueError(f"Sparseloop's compute analysis needs exactly two operands, not {len(operands)}")
-    density: dict[str, float] = {}
-    metadata: dict[str, bool] = {}
-    for t in operands:
-        inner = next(rec for (lv, name), rec in sorted(recs.items()) if name == t.name)
-        metadata[t.name] = inner.has_metadata
-        model = design.densities.get(t.name, FixedStructured(1.0))
-        density[t.name] = round(1e6 * model.expected_occupancy(1)) / 1e6
-    ENZ, EZ, NE = 0, 1, 2  # noqa: N806  exists non-zero, exists zero, does not exist
-    states: dict[str, list[float]] = {}
-    for name, d in density.items():
-        d = round(d * 1e6) / 1e6
-        states[name] = [d, 0.0, 1 - d] if metadata[name] else [d, 1 - d, 0.0]
-    a, b = (t.name for t in operands)
-
-    def given(op: str, other: str) -> None:
-        ratio = 1 - storage_saf[other]
-        share = density[op] / ratio
-        states[op] = [share, 0.0 if metadata[op] else 1 - share, 1 - share if metadata[op] else 0.0]
-
-    if a in storage_saf and b in storage_saf:
-        given(a, b)
-        given(b, a)
-    elif a in storage_saf:
-        given(b, a)
-    elif b in storage_saf:
-        given(a, b)
-    for s in states.values():
-        for i, v in enumerate(s):
-            if v < -1e-5 or v > 1 + 1e-5:
-                raise ValueError(f"operand state probability {v} out of [0, 1]")
-            s[i] = min(max(v, 0.0), 1.0)
-    pa, pb = states[a], states[b]
-    gate, skip = design.gate_on_zero_operand, design.skip_on_not_aligned_operands
-    random = total * pa[ENZ] * pb[ENZ]
-    gated = skipped = 0.0
-    for share, kind in ((pa[ENZ] * pb[EZ] + pa[EZ] * pb[ENZ], "zero"), (pa[ENZ] * pb[NE] + pa[NE] * pb[ENZ], "miss"),
-                        (pa[EZ] * pb[EZ], "zero"), (pa[EZ] * pb[NE] + pa[NE] * pb[EZ], "miss")):
-        delta = total * share
-        if kind == "miss" and skip:
-            skipped += delta
-        elif gate:
-            gated += delta
-        else:
-            random += delta
-    nonexistent = total * pa[NE] * pb[NE]
-    actual = total - math.floor(skipped) - math.floor(gated) - math.floor(nonexistent)
-    return int(actual), int(math.floor(gated)), int(math.floor(skipped))

@@ -295,7 +295,9 @@ def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: st
     """Apply Timeloop's ``bypass``/``datatype``/``dataspace`` constraints (``{targets: [...]}`` or a
     list) for searching: a ``bypass`` tensor leaves the level's ``keeps``, a ``keep`` tensor joins
     its ``always_keeps`` (the search never bypasses it). ``tensors`` maps the problem's tensor names
-    to our dataspaces (conv2D's by default). Returns the hierarchy and the constraints not applied."""
+    to our dataspaces (conv2D's by default). A target that is no level is a ``SpecError``; other
+    constraint types are read by ``mapping.loop_constraints``. Returns the hierarchy and the
+    constraints not applied (none)."""
     from dataclasses import replace
 
     from acceldse.mapper.timeloop.mapping import refuse_model_changing
@@ -308,12 +310,12 @@ def apply_keep_constraints(hierarchy: Hierarchy, constraints: Any, *, source: st
     if not isinstance(targets, list):
         raise SpecError("constraints must list targets", source=source, key="targets", value=targets)
     for i, c in enumerate(targets):
-        if not isinstance(c, dict) or c.get("type") not in ("bypass", "datatype", "dataspace") \
-                or not isinstance(c.get("target"), str) or c["target"] not in keeps:
-            skipped.append(f"{c.get('type') if isinstance(c, dict) else c} on "
-                           f"{c.get('target') if isinstance(c, dict) else '?'}")
-            continue
-        level = c["target"]
+        if not isinstance(c, dict) or c.get("type") not in ("bypass", "bypassing", "datatype", "dataspace"):
+            continue   # loop constraints (and unknown types: refused there, mapping.loop_constraints)
+        level = c.get("target", c.get("name"))
+        if not isinstance(level, str) or level not in keeps:
+            raise SpecError("constraint target is not a level of the architecture", source=source,
+                            key=f"targets[{i}].target", value=level, accepted=", ".join(keeps))
         refuse_model_changing(c, source=source, key=f"targets[{i}]")
         if isinstance(c.get("keep_only"), list) or isinstance(c.get("bypass_only"), list):
             only = "keep_only" if isinstance(c.get("keep_only"), list) else "bypass_only"

@@ -1,15 +1,15 @@
 """Timeloop's ``sparse_optimizations`` (Sparseloop) -> ``mapper.sparse.SparseDesign``.
 
 Read: per storage level (``targets[].name``) a ``representation_format`` (per tensor, ``ranks``
-outermost first, each ``format`` UOP / CP / RLE / B with optional ``metadata_word_bits`` /
-``payload_word_bits``), an ``action_optimization`` list (``type`` gating / skipping, ``options`` or
-a single ``target`` + ``condition_on``) and a ``compute_optimization`` list (gating /
-``gate_on_zero_operand``, skipping / ``skip_on_not_aligned_operands``); per tensor a
-``fixed_structured`` density (``problem.instance.densities``); per level the metadata storage
-attributes (``metadata_datawidth``, ``metadata_storage_width``...). Everything else Sparseloop
-reads (``flattened_rankIDs``, ``rank_application_order``, ``skipping_spatial``, ``compression_rate``,
-the UB format, hypergeometric / banded densities, spatial fan-outs under a sparse design...) is
-a ``SpecError`` naming the key: refused, never computed as something else.
+outermost first, each ``format`` UOP / CP / RLE / B with optional ``flattened_rankIDs``), an
+``action_optimization`` list (``type`` gating / skipping, ``options`` or a single ``target`` +
+``condition_on``) and a ``compute_optimization`` list (gating / ``gate_on_zero_operand``,
+skipping / ``skip_on_not_aligned_operands``); per tensor a ``fixed_structured`` or
+``hypergeometric`` density (``problem.instance.densities``); per level the metadata storage attributes
+(``metadata_datawidth``, ``metadata_storage_width``, ``(de)compression_supported``...).
+Everything else Sparseloop reads (``rank_application_order``, per-rank word bits,
+``skipping_spatial``, ``compression_rate``, the UB format, banded densities...)
+is a ``SpecError`` naming the key: refused, never computed as something else.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from acceldse.mapper.sparse import FixedStructured, Loop, RankFormat, SafSpec, SparseDesign, StorageSpec
-from acceldse.mapper.sparse.analysis import DenseCounts, action_energies, compute_energies
+from acceldse.mapper.sparse.density import DensityModel, Hypergeometric
+from acceldse.mapper.sparse.design import DenseCounts, action_energies, compute_energies
 from acceldse.mapper.sparse.formats import FORMATS
 from acceldse.workloads.errors import SpecError
 
@@ -47,8 +48,8 @@ def _err(msg: str, source: str, key: str, **kw: Any) -> SpecError:
     return SpecError(msg, source=source, key=key, **kw)
 
 
-def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str], source: str
-                               ) -> SparseOptimizations:
+def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str], source: str,
+                               problem_ranks: frozenset[str] = frozenset()) -> SparseOptimizations:
     """``sparse_optimizations`` -> ``SparseOptimizations`` (SpecError naming any key not modelled)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("targets"), list):
         raise _err("must be {targets: [...]}", source, "sparse_optimizations")
@@ -83,15 +84,24 @@ def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str
                 ranks = []
                 for r, rank in enumerate(ds.get("ranks") or []):
                     rkey = f"{dkey}.ranks[{r}]"
-                    bad = set(rank) - {"format", "metadata_word_bits", "payload_word_bits"}
+                    bad = set(rank) - {"format", "metadata_word_bits", "payload_word_bits", "flattened_rankIDs"}
                     if bad:
                         raise _err("Sparseloop feature not modelled", source, f"{rkey}.{sorted(bad)[0]}",
-                                   accepted="format, metadata_word_bits, payload_word_bits")
+                                   accepted="format, metadata_word_bits, payload_word_bits, flattened_rankIDs")
                     name = str(rank.get("format", "")).upper()
                     if name not in FORMATS:
                         raise _err("representation format not modelled", source, f"{rkey}.format",
                                    value=rank.get("format"), accepted=", ".join(FORMATS))
-                    ranks.append(RankFormat(name, rank.get("metadata_word_bits"), rank.get("payload_word_bits")))
+                    groups = rank.get("flattened_rankIDs") or []
+                    if not isinstance(groups, list) or any(
+                            not isinstance(g, list) or any(r not in problem_ranks for r in g) for g in groups):
+                        raise _err("must list lists of problem ranks", source, f"{rkey}.flattened_rankIDs",
+                                   value=groups, accepted=", ".join(sorted(problem_ranks)))
+                    for bits in ("metadata_word_bits", "payload_word_bits"):
+                        if rank.get(bits) is not None:
+                            raise _err("per-rank word bits not modelled (the level's metadata_datawidth is used)",
+                                       source, f"{rkey}.{bits}")
+                    ranks.append(RankFormat(name, flattened=tuple(tuple(g) for g in groups)))
                 if not ranks:
                     raise _err("a representation format needs ranks", source, f"{dkey}.ranks")
                 compressed = [f.compressed for f in reversed(ranks)]
@@ -129,24 +139,35 @@ def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str
     return SparseOptimizations(formats, tuple(safs), gate, skip)
 
 
-def densities(problem: dict[str, Any], *, source: str) -> dict[str, FixedStructured]:
-    """The ``fixed_structured`` densities of ``problem.instance.densities`` (others are refused)."""
+def densities(problem: dict[str, Any], *, source: str, tensor_sizes: dict[str, int]) -> dict[str, DensityModel]:
+    """The densities of ``problem.instance.densities``: ``fixed_structured`` (``fixed``; a plain number)
+    or ``hypergeometric`` over ``workload_tensor_size`` elements (0: the whole tensor,
+    ``tensor_sizes``); other models (banded) are refused."""
     raw = (problem.get("instance") or {}).get("densities") or {}
-    out = {}
+    out: dict[str, DensityModel] = {}
     for name, spec in raw.items():
         key = f"problem.instance.densities.{name}"
         spec = spec if isinstance(spec, dict) else {"distribution": "fixed_structured", "density": spec}
-        if spec.get("distribution", "fixed_structured") != "fixed_structured":
-            raise _err("density model not modelled", source, f"{key}.distribution", value=spec.get("distribution"),
-                       accepted="fixed_structured")
-        for extra in ("band_width", "workload_tensor_size"):
-            if spec.get(extra, 0):
-                raise _err("density model parameter not modelled", source, f"{key}.{extra}", value=spec[extra],
-                           accepted="0")
+        kind = spec.get("distribution", "fixed_structured")
+        if kind not in ("fixed_structured", "fixed", "hypergeometric"):
+            raise _err("density model not modelled", source, f"{key}.distribution", value=kind,
+                       accepted="fixed_structured, hypergeometric")
+        if spec.get("band_width", 0):
+            raise _err("density model parameter not modelled", source, f"{key}.band_width", value=spec["band_width"],
+                       accepted="0")
         d = spec.get("density")
         if isinstance(d, bool) or not isinstance(d, int | float) or not 0 < d <= 1:
             raise _err("density must be in (0, 1]", source, f"{key}.density", value=d)
-        out[name] = FixedStructured(float(d))
+        size = spec.get("workload_tensor_size", 0) or 0
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise _err("must be an integer >= 0", source, f"{key}.workload_tensor_size", value=size)
+        if kind == "hypergeometric":
+            out[name] = Hypergeometric(float(d), size or tensor_sizes[name])
+        else:
+            if size:
+                raise _err("workload_tensor_size applies to hypergeometric densities only", source,
+                           f"{key}.workload_tensor_size", value=size)
+            out[name] = FixedStructured(float(d))
     return out
 
 
@@ -169,16 +190,13 @@ def build_design(spec: Any, cost: Any, merged: dict[str, Any], opts: SparseOptim
         lv = hierarchy.levels[i]
         lm = by_level.get(lv.name)
         loops: list[Loop] = []
-        if lm is not None:
+        if lm is not None:  # innermost first: a level's spatial fan-out sits under its temporal loops
+            for axis in (lm.spatial_x, lm.spatial_y):
+                loops += [Loop(rank_of[dim], int(f), spatial=True) for dim, f in axis.items()
+                          if dim in rank_of and f > 1]
             for dim in reversed(lm.full_order()):
                 if dim in rank_of:
                     loops.append(Loop(rank_of[dim], int(lm.temporal.get(dim, 1))))
-            for axis in (lm.spatial_x, lm.spatial_y):
-                for dim, f in axis.items():
-                    if f > 1:
-                        raise _err("a spatial fan-out under a sparse design is not modelled", source,
-                                   f"mapping.{lv.name}.spatial", value=f"{rank_of.get(dim, dim)}={f}",
-                                   accepted="temporal mappings")
         a = attrs.get(lv.name, {})
         levels.append(StorageSpec(
             name=lv.name, loops=tuple(loops), word_bits=lv.word_bits, block_size=lv.block_size,
@@ -195,7 +213,8 @@ def build_design(spec: Any, cost: Any, merged: dict[str, Any], opts: SparseOptim
     # a format at a level the mapping bypasses has no tile to describe (Sparseloop skips it too)
     formats = {(index[lv], t): f for (lv, t), f in opts.formats.items() if (index[lv], t) in dense}
     _check_decompression(levels, dense, formats, attrs, {t.name: t.read_write for t in einsum.tensors}, source)
-    dens = densities(merged["problem"], source=source)
+    dens = densities(merged["problem"], source=source,
+                     tensor_sizes={t.name: t.footprint(einsum.sizes) for t in einsum.tensors})
     tensors = tuple(einsum.tensors)
     for t in tensors:
         if t.name not in dens and t.density is not None and t.density < 1:
@@ -207,7 +226,7 @@ def build_design(spec: Any, cost: Any, merged: dict[str, Any], opts: SparseOptim
         tensors=tensors, densities=dens, levels=tuple(levels), dense=dense, formats=formats,
         safs=tuple(SafSpec(index[lv], kind, group) for lv, kind, group in opts.safs),
         algorithmic_computes=int(cost.macs), compute_energy_pj=compute_energies(ert.get(compute.name, {})),
-        compute_instances=1, gate_on_zero_operand=opts.gate_on_zero_operand,
+        compute_instances=int(cost.utilised_pes), gate_on_zero_operand=opts.gate_on_zero_operand,
         skip_on_not_aligned_operands=opts.skip_on_not_aligned_operands, leakage_pj_per_cycle=leak)
 
 

@@ -31,6 +31,8 @@ CELLS = [
              "    assert (u.bert_base > u.resnet50).all()                     # BERT busier at every size\n"
              "    assert u.bert_base.is_monotonic_decreasing and u.resnet50.is_monotonic_decreasing\n"
              "assert (util[16] < util[64]).all().all()                        # narrow DRAM costs utilization\n"
+             "fall = util.iloc[0] / util.iloc[-1]                              # 32x32 over 256x256\n"
+             "assert (fall[16] > fall[64]).all()                               # ... and it falls faster\n"
              "fig, ax = plt.subplots(figsize=(6, 3.5), constrained_layout=True)\n"
              "for (bw, workload), series in util.items():\n"
              "    ax.plot(series.index, series.values, marker='o', ls='-' if bw == 64 else '--',\n"

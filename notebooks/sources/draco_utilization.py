@@ -25,8 +25,8 @@ CELLS = [
              "# memory-bound: at the preset's 16 B/cycle ResNet-18 stalls on DRAM about half the time; 8x the\n"
              "# bandwidth raises its utilisation 1.8-2.4x under every dataflow\n"
              "r18 = points[(points.workload == 'resnet18') & (points['tiers.dram.bw_bytes_per_cycle'] == 16)]\n"
-             "assert (r18.stall_share > 0.4).all()\n"
-             "assert (util.loc['resnet18'][128] > 1.8 * util.loc['resnet18'][16]).all()\n"
+             "assert r18.stall_share.between(0.4, 0.65).all()\n"
+             "assert (util.loc['resnet18'][128] / util.loc['resnet18'][16]).round(1).between(1.8, 2.4).all()\n"
              "# with unbounded bandwidth utilisation meets the mapping ceiling (compute utilisation)\n"
              "ceiling = points[points['tiers.dram.bw_bytes_per_cycle'] == 1024]\n"
              "assert (ceiling.utilization > 0.95 * ceiling.compute_utilization).all()"),

@@ -36,6 +36,8 @@ CELLS = [
              "encoder = intensity('bert_base', seq_len=512)\ndecoder = intensity('gpt2_decode', kv_len=1024)\n"
              "layers = {bits: (intensity('bert_base', bits, seq_len=512),\n"
              "                 intensity('gpt2_decode', bits, kv_len=1024)) for bits in (8, 16)}\n"
+             "# 8-bit operands would double every intensity against a 16-bit peak\n"
+             "assert all(np.allclose(a.flops_per_byte, 2 * b.flops_per_byte) for a, b in zip(layers[8], layers[16]))\n"
              "summary = pd.DataFrame({'encoder (BERT-base, 512 tokens)': encoder.flops_per_byte.describe(),\n"
              "                        'decoder step (GPT-2, 1 token)': decoder.flops_per_byte.describe()})\n"
              "summary.round(1)"),

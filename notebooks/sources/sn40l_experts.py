@@ -14,6 +14,9 @@ CELLS = [
              "assert abs(t.loc['hbm', 'switch_seconds'] - 0.01) < 1e-9\n"
              "assert abs(t.loc['ddr', 'switch_seconds'] / t.loc['hbm', 'switch_seconds'] - 16) < 1e-9\n"
              "assert t.loc['hbm', 'experts'] == 4   # 64 GB of HBM holds four 16 GB experts\n"
+             "# the tiers as stated: 520 MB SRAM, 64 GB HBM at 1.6 TB/s, 1.5 TB DDR at 100 GB/s\n"
+             "assert t.capacity_bytes.tolist() == [520e6, 64e9, 1.5e12]\n"
+             "assert t.loc['hbm', 'read_gb_per_s'] == 1600 and t.loc['ddr', 'read_gb_per_s'] == 100\n"
              "one.table"),
     ("md", "## How many experts before switching slows down\n\nExperts fill HBM first, then DDR; the "
            "composition needs more sockets once one socket's tiers are full (1.5 TB DDR holds 93 experts)."),
@@ -24,6 +27,8 @@ CELLS = [
              "                 'in_ddr': tiers.loc['ddr', 'experts'], 'mean_switch_s': s.mean_switch_seconds})\n"
              "coe = pd.DataFrame(rows)\n"
              "assert coe.sockets.is_monotonic_increasing and coe.sockets.iloc[-1] > 1\n"
+             "by_n = coe.set_index('experts')   # 4 in HBM + 93 in DDR fill one socket; the 98th needs another\n"
+             "assert by_n.loc[97, 'in_ddr'] == 93 and by_n.loc[97, 'sockets'] == 1 and by_n.loc[98, 'sockets'] == 2\n"
              "single = coe[coe.sockets == 1]\n"
              "assert (single[single.experts <= 4].mean_switch_s == 0.01).all()   # all in HBM\n"
              "assert single.mean_switch_s.is_monotonic_increasing and single.mean_switch_s.max() < 0.16\n"

@@ -13,7 +13,8 @@ Per core (fold granularity, double-buffered SRAM, one DMA engine), two contexts 
 They talk through two channels (``ready``: inputs loaded, ``done``: fold computed). Every DMA
 engine's transfers are work on one shared resource, the off-chip tier's link, processor-shared
 among the transfers in flight, so several cores contend for bandwidth. With one core this is
-exactly the analytical ``double_buffer_cycles`` recurrence, event by event.
+exactly the analytical ``double_buffer_cycles`` recurrence, event by event. Every layer of a
+table is built at once with array operations (one flat net, one kernel call, no per-core Python).
 
 Stall cycles of a core (idle array time) are split by cause, per idle gap before a fold:
 ``latency`` = the part covered by the tier latency after the transfer, ``capacity`` = the
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from acceldse.simulator.streaming.net import Net, NetRun
+from acceldse.simulator.streaming.net import FlatNet, NetRun, run_flat
 from acceldse.simulator.streaming.trace import Track
 
 _WRITE, _LOAD, _READY = 0, 1, 2
@@ -60,13 +61,9 @@ class CoreRun:
 
 @dataclass
 class LinkStats:
-    """What a link did: cycles with at least one transfer, transfers, peak concurrency, and
-    its DMA engines' transfers when recording."""
+    """What a link did: its transfers' full-bandwidth cycles and, when recording, its DMA engines' transfers."""
 
-    busy_cycles: float = 0.0
-    transfers: int = 0
     work_cycles: int = 0
-    max_concurrency: int = 0
     tracks: list[Track] = field(default_factory=list)
 
 
@@ -79,27 +76,14 @@ class Link:
     stats: LinkStats
 
 
-def link_of(run: NetRun, resource: int, name: str, exclusive: bool, tracks: list[Track] | None = None) -> Link:
-    """The :class:`Link` view of one shared resource of a finished run."""
-    return Link(name, exclusive, LinkStats(
-        busy_cycles=float(run.resource_busy[resource]), transfers=int(run.resource_jobs[resource]),
-        work_cycles=int(round(run.resource_work[resource])), max_concurrency=int(run.resource_peak[resource]),
-        tracks=tracks or []))
-
-
-def dma_program(load: np.ndarray, write: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A DMA engine's firings for ``n`` folds, as (kind, fold) arrays.
-
-    Per fold f: write fold f-2 back (after fold f-2 is done; f >= 2), load fold f, signal
-    fold f ready; then write back the last two folds."""
-    n = load.shape[0]
-    f = np.arange(n)
-    kind = np.tile(np.array([_WRITE, _LOAD, _READY]), n)
-    fold = np.stack([f - 2, f, f], axis=1).ravel()
-    keep = fold >= 0
-    tail = np.arange(max(n - 2, 0), n)
-    return (np.concatenate([kind[keep], np.full(tail.size, _WRITE)]),
-            np.concatenate([fold[keep], tail]))
+def transfer_cycles_array(nbytes: np.ndarray, bw_bytes_per_cycle: float) -> np.ndarray:
+    """Full-bandwidth link cycles of each transfer: ``ceil(bytes / bw)`` (0 for no bytes), int64;
+    the analytical model's rounding (``systolic.kernels._ceil_div``), so one core reproduces it."""
+    if not bw_bytes_per_cycle > 0:
+        raise ValueError('"bw_bytes_per_cycle" must be > 0.')
+    data = np.asarray(nbytes, dtype=np.float64).reshape(-1)
+    q = np.floor_divide(data, float(bw_bytes_per_cycle)).astype(np.int64)
+    return np.where(data > 0, q + (q * float(bw_bytes_per_cycle) < data), 0).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -123,111 +107,173 @@ class FoldJob:
     shared: bool | None = None
 
 
+def _programs(n: np.ndarray, fold0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every DMA engine's firings, core after core (``3 n`` each): per fold f, write fold f-2 back (after
+    fold f-2 is done; f >= 2), load fold f, signal fold f ready; then write back the last two folds.
+
+    Returns kind, global fold, core, and whether the firing is a write-back inside the fold loop."""
+    total = int(n.sum())
+    core_of = np.repeat(np.arange(n.shape[0]), n)
+    g = np.arange(total)
+    f = g - fold0[core_of]  # fold within its core
+    base = 3 * fold0[core_of]
+    load = base + np.where(f < 2, 2 * f, 3 * f - 1)
+    kind = np.full(3 * total, _WRITE)
+    fold = np.empty(3 * total, np.int64)
+    kind[load], kind[load + 1] = _LOAD, _READY
+    fold[load], fold[load + 1] = g, g
+    in_loop = np.zeros(3 * total, bool)
+    again = load[f >= 2] - 1  # the write-back of fold f - 2
+    fold[again], in_loop[again] = g[f >= 2] - 2, True
+    last = fold0 + n - 1
+    tail = 3 * (fold0 + n)
+    fold[tail[n >= 2] - 2], fold[tail - 1] = last[n >= 2] - 1, last
+    return kind, fold, np.repeat(np.arange(n.shape[0]), 3 * n), in_loop
+
+
+@dataclass(frozen=True)
+class FoldNet:
+    """Independent layers' fold graphs as one flat net (each layer on a link of its own, ``flat.res``
+    ``j`` for job ``j``): per core ``i`` (every core with folds, job after job) its DMA context
+    ``2i``, its array context ``2i + 1``, channels ``ready`` ``2i`` and ``done`` ``2i + 1``."""
+
+    flat: FlatNet
+    jobs: Sequence[FoldJob]
+    spec: list[tuple[int, int, np.ndarray, np.ndarray, int]]
+    n: np.ndarray
+    fold0: np.ndarray
+    load: np.ndarray
+    write: np.ndarray
+    job_of: np.ndarray
+    cyc: np.ndarray
+    latency: np.ndarray
+    kind: np.ndarray
+    fold: np.ndarray
+    core: np.ndarray
+    in_loop: np.ndarray
+    shared: np.ndarray
+
+
+def fold_net(jobs: Sequence[FoldJob]) -> FoldNet:
+    """The fold graphs of ``jobs`` built with array operations (see :class:`FoldNet`)."""
+    spec = [(j, c, ld, wr, int(cyc)) for j, job in enumerate(jobs)
+            for c, (ld, wr, cyc) in enumerate(zip(job.loads, job.writes, job.per_fold)) if ld.shape[0]]
+    n = np.array([s[2].shape[0] for s in spec], np.int64)
+    cores, folds_total = n.shape[0], int(n.sum())
+    fold0 = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64) if cores else np.zeros(0, np.int64)
+    load = np.concatenate([s[2] for s in spec]).astype(np.int64) if cores else np.zeros(0, np.int64)
+    write = np.concatenate([s[3] for s in spec]).astype(np.int64) if cores else np.zeros(0, np.int64)
+    job_of = np.array([s[0] for s in spec], np.int64)
+    cyc = np.array([s[4] for s in spec], np.float64)
+    latency = np.array([jobs[j].latency for j in job_of], np.float64)
+    kind, fold, core, in_loop = _programs(n, fold0)
+    m = 3 * folds_total
+    start3 = 3 * fold0
+    users = np.bincount(job_of, minlength=len(jobs))
+    shared = np.array([users[j] > 1 if job.shared is None else job.shared for j, job in enumerate(jobs)], bool)
+    two = np.arange(2 * cores + 1, dtype=np.int64)
+    ctx_dma = np.zeros(2 * cores, bool)
+    ctx_dma[0::2] = True
+    poff = np.where(ctx_dma, np.repeat(start3, 2), 2 * m)
+    plen = np.where(ctx_dma, np.repeat(3 * n, 2), 1)
+    toff = np.zeros((2 * cores, 3), np.int64)
+    tlen = np.ones((2 * cores, 3), np.int64)
+    toff[0::2] = np.stack([np.full(cores, 2 * m), start3, m + start3], axis=1)
+    tlen[0::2, 1:] = (3 * n)[:, None]
+    toff[1::2] = np.stack([2 * m + 1 + np.arange(cores), 2 * m + 1 + np.arange(cores), np.full(cores, 2 * m)], 1)
+    res = np.full(2 * cores, -1, np.int64)
+    res[0::2] = job_of
+    tag = ["" if len(jobs) == 1 else f"{s[0]}:" for s in spec]
+    flat = FlatNet(
+        name="layers", dtype=np.dtype(np.float64),
+        names=[f"{t}{what}{s[1]}" for t, s in zip(tag, spec) for what in ("dma", "core")],
+        channels=[f"{t}{what}{s[1]}" for t, s in zip(tag, spec) for what in ("ready", "done")],
+        resources=[job.link_name for job in jobs], nfire=np.stack([3 * n, n], axis=1).ravel(),
+        in_start=two, in_ch=(np.arange(2 * cores) ^ 1).astype(np.int64), in_poff=poff, in_plen=plen,
+        out_start=two, out_ch=np.arange(2 * cores, dtype=np.int64), out_poff=np.where(ctx_dma, poff + m, poff),
+        out_plen=plen,
+        pat=np.concatenate([(kind == _WRITE), (kind == _READY), [True]]).astype(np.int64),
+        tpat=np.concatenate([np.where((kind == _READY) & (load[fold] > 0), latency[core], 0.0),
+                             np.where(kind == _WRITE, write[fold], np.where(kind == _LOAD, load[fold], 0)),
+                             [0.0], cyc]).astype(np.float64),
+        toff=toff, tlen=tlen, res=res, res_shared=shared, cap=np.repeat(n, 2), ch_lat=np.zeros(2 * cores),
+        init=np.zeros(2 * cores, np.int64), init_write=np.zeros(2 * cores), ch_src=np.arange(2 * cores, dtype=np.int64),
+        ch_dst=np.arange(2 * cores, dtype=np.int64) ^ 1, ntok=np.repeat(n, 2))
+    return FoldNet(flat, jobs, spec, n, fold0, load, write, job_of, cyc, latency, kind, fold, core, in_loop, shared)
+
+
+def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int = 0,
+                  links: Sequence[int] | None = None) -> list[tuple[list[CoreRun], Link]]:
+    """Per job its cores (end, stalls by cause) and its link, from a run holding ``fn``'s contexts
+    from context ``first`` on and its links as resources ``links`` (default ``0, 1, ...``)."""
+    assert run.starts is not None and run.ends is not None and run.deadlock is None
+    n, fold0, cyc, latency, kind, fold, core = fn.n, fn.fold0, fn.cyc, fn.latency, fn.kind, fn.fold, fn.core
+    cores, folds_total, m, start3 = n.shape[0], int(n.sum()), 3 * int(n.sum()), 3 * fn.fold0
+    # firing times: dma i's firings from offsets[first + 2i], array i's from offsets[first + 2i + 1]
+    at = run.offsets[first + 2 * core] + (np.arange(m) - start3[core])
+    d_start, d_end = run.starts[at], run.ends[at]
+    fold_core = np.repeat(np.arange(cores), n)
+    start = run.starts[run.offsets[first + 2 * fold_core + 1] + (np.arange(folds_total) - fold0[fold_core])]
+    cap_wait = np.zeros(folds_total)
+    w = np.nonzero(fn.in_loop)[0]
+    cap_wait[fold[w] + 2] = d_start[w] - d_end[w - 1]
+    last = fold0 + n - 1
+    wrote = (fn.write[last] > 0) | ((n >= 2) & (fn.write[np.maximum(last - 1, 0)] > 0))
+    end = d_end[start3 + 3 * n - 1] + np.where(wrote & (latency > 0), latency, 0.0)
+    per_fold = cyc[fold_core]
+    prev_end = np.where(np.arange(folds_total) == fold0[fold_core], 0.0, np.roll(start, 1) + per_fold)
+    gap = np.maximum(start - prev_end, 0.0)
+    lat_part = np.minimum(gap, np.where(fn.load > 0, latency[fold_core], 0.0))
+    cap_part = np.minimum(gap - lat_part, cap_wait)
+    bw_part = gap - lat_part - cap_part
+    drain = np.maximum(end - (start[last] + cyc), 0.0)
+    drain_lat = np.where(wrote, np.minimum(drain, latency), 0.0)
+    sums = [np.add.reduceat(x, fold0) if cores else x for x in (lat_part, cap_part, bw_part)]
+    for i in np.nonzero(fn.shared[fn.job_of])[0]:  # fractional times: numpy's own sum, as core by core
+        s = slice(fold0[i], fold0[i] + n[i])
+        for x, total in zip((lat_part, cap_part, bw_part), sums):
+            total[i] = x[s].sum()
+    out: list[tuple[list[CoreRun], list[Track]]] = [([], []) for _ in fn.jobs]
+    i = 0
+    for j, job in enumerate(fn.jobs):
+        for c, ld in enumerate(job.loads):
+            if not ld.shape[0]:
+                out[j][0].append(CoreRun(folds=0, compute_cycles=0, end_cycles=0.0))
+                continue
+            run_c = CoreRun(folds=int(n[i]), compute_cycles=int(n[i] * cyc[i]), end_cycles=float(end[i]),
+                            stall_latency_cycles=float(sums[0][i]) + float(drain_lat[i]),
+                            stall_capacity_cycles=float(sums[1][i]),
+                            stall_bandwidth_cycles=float(sums[2][i]) + float(drain[i]) - float(drain_lat[i]))
+            if record:
+                run_c.tracks = [Track(f"core{c}", *run.busy(first + 2 * i + 1), [f"fold {f}" for f in range(n[i])],
+                                      "compute")]
+                k = slice(start3[i], start3[i] + 3 * n[i])
+                what = ["write" if q == _WRITE else "load" for q in kind[k].tolist()]
+                out[j][1].append(Track(f"dma{c} ({job.link_name})", *run.busy(first + 2 * i),
+                                       [f"{a} fold {f}" for a, f in zip(what, (fold[k] - fold0[i]).tolist())], "dma"))
+            out[j][0].append(run_c)
+            i += 1
+    res = range(len(fn.jobs)) if links is None else links
+    return [(runs, Link(job.link_name, not fn.shared[j], LinkStats(int(round(run.resource_work[r])), tracks)))
+            for j, (job, r, (runs, tracks)) in enumerate(zip(fn.jobs, res, out))]
+
+
+def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
+    """Run independent layers (each from cycle 0 on its own link) in one graph, one kernel call."""
+    if not jobs:
+        return []
+    fn = fold_net(jobs)
+    return collect_folds(run_flat(fn.flat, record=True), fn, record=record)
+
+
 def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: int | Sequence[int], latency: int, *,
                    record: bool = False, link_name: str = "dram",
                    shared: bool | None = None) -> tuple[list[CoreRun], Link]:
-    """Run one layer's folds on ``len(loads)`` cores sharing one link (see :class:`FoldJob`).
-
-    Returns:
-        one ``CoreRun`` per core, and the link (its stats and spans).
-    """
-    if isinstance(per_fold, Sequence):
-        folds_cycles = [int(p) for p in per_fold]
-    else:
-        folds_cycles = [int(per_fold)] * len(loads)
-    if len(folds_cycles) != len(loads):
+    """Run one layer's folds on ``len(loads)`` cores sharing one link (see :class:`FoldJob`)."""
+    cycles = [int(p) for p in per_fold] if isinstance(per_fold, Sequence) else [int(per_fold)] * len(loads)
+    if len(cycles) != len(loads):
         raise ValueError('"per_fold" needs one value per core.')
-    job = FoldJob(loads, writes, folds_cycles, latency, link_name, shared)
-    net = Net(link_name)
-    link, progs = add_fold_job(net, job)
-    return collect_fold_job(net.run(record=True), job, link, progs, record)
-
-
-FoldGraph = tuple[int, list[tuple[np.ndarray, np.ndarray, int, int]]]
-"""A fold job added to a net: its link and, per core, the DMA program and the two context ids."""
-
-
-def add_fold_job(net: Net, job: FoldJob, *, prefix: str = "", link: int | None = None) -> FoldGraph:
-    """Add a layer's DMA engines and arrays to ``net`` (names prefixed ``prefix``), on ``link``
-    (default: a link of its own)."""
-    if link is None:
-        link = net.resource(job.link_name, shared=job.shared)
-    progs = []
-    for c, (load, write, cyc) in enumerate(zip(job.loads, job.writes, job.per_fold)):
-        n = load.shape[0]
-        kind, fold = dma_program(load, write)
-        if n == 0:
-            progs.append((kind, fold, -1, -1))
-            continue
-        ready = net.channel(f"{prefix}ready{c}", capacity=n)
-        done = net.channel(f"{prefix}done{c}", capacity=n)
-        work = np.where(kind == _WRITE, write[fold], np.where(kind == _LOAD, load[fold], 0))
-        dma = net.context(f"{prefix}dma{c}", kind.size, work=work.astype(np.float64), resource=link,
-                          latency=np.where((kind == _READY) & (load[fold] > 0), float(job.latency), 0.0),
-                          inputs=[(done, (kind == _WRITE).astype(np.int64))],
-                          outputs=[(ready, (kind == _READY).astype(np.int64))])
-        core = net.context(f"{prefix}core{c}", n, ii=float(cyc), latency=float(cyc), inputs=[(ready, 1)],
-                           outputs=[(done, 1)])
-        progs.append((kind, fold, dma, core))
-    return link, progs
-
-
-def collect_fold_job(run: NetRun, job: FoldJob, link: int, progs: list[tuple[np.ndarray, np.ndarray, int, int]],
-                     record: bool = False) -> tuple[list[CoreRun], Link]:
-    """One layer's cores (end, stalls by cause) and link from a run of its net."""
-    runs = []
-    tracks: list[Track] = []
-    latency = job.latency
-    for c, (load, write, cyc, (kind, fold, dma, core)) in enumerate(zip(job.loads, job.writes, job.per_fold, progs)):
-        n = load.shape[0]
-        if n == 0:
-            runs.append(CoreRun(folds=0, compute_cycles=0, end_cycles=0.0))
-            continue
-        start, _ = run.times(core)
-        d_start, d_end = run.times(dma)
-        cap_wait = np.zeros(n)
-        waits = np.nonzero((kind == _WRITE) & (np.arange(kind.size) < kind.size - min(n, 2)))[0]
-        cap_wait[fold[waits] + 2] = d_start[waits] - d_end[waits - 1]
-        wrote = bool(write[max(n - 2, 0):].sum() > 0)
-        end = float(d_end[-1]) + (latency if wrote and latency else 0)
-        run_c = CoreRun(folds=n, compute_cycles=n * cyc, end_cycles=end)
-        _attribute(start, cap_wait, end, cyc, load, write, latency, run_c)
-        if record:
-            run_c.tracks = [fold_track(run, core, c, n)]
-            tracks.append(dma_track(run, dma, c, kind, fold, job.link_name))
-        runs.append(run_c)
-    exclusive = len(job.loads) == 1 if job.shared is None else not job.shared
-    return runs, link_of(run, link, job.link_name, exclusive, tracks)
-
-
-def fold_track(run: NetRun, context: int, core: int, folds: int) -> Track:
-    """The busy folds of core ``core``'s array (its context ``context``)."""
-    return Track(f"core{core}", *run.busy(context), [f"fold {f}" for f in range(folds)], "compute")
-
-
-def dma_track(run: NetRun, context: int, core: int, kind: np.ndarray, fold: np.ndarray, link: str) -> Track:
-    """The transfers of core ``core``'s DMA engine (its context ``context``; firings ``kind``, ``fold``)."""
-    names = ["write" if k == _WRITE else "load" for k in kind.tolist()]
-    return Track(f"dma{core} ({link})", *run.busy(context), [f"{a} fold {f}" for a, f in zip(names, fold.tolist())],
-                 "dma")
-
-
-def _attribute(start: np.ndarray, cap_wait: np.ndarray, end_cycles: float, per_fold: int, load: np.ndarray,
-               write: np.ndarray, latency: int, run: CoreRun) -> None:
-    """Split the core's idle gaps into latency / capacity / bandwidth (vectorised)."""
-    n = start.shape[0]
-    prev_end = np.concatenate(([0.0], start[:-1] + per_fold))
-    gap = np.maximum(start - prev_end, 0.0)
-    lat = np.where(load > 0, float(latency), 0.0)
-    lat_part = np.minimum(gap, lat)
-    cap_part = np.minimum(gap - lat_part, cap_wait)
-    bw_part = gap - lat_part - cap_part
-    drain = max(end_cycles - (start[-1] + per_fold), 0.0)
-    wrote = bool(write[max(n - 2, 0):].sum() > 0)
-    drain_lat = min(drain, float(latency)) if wrote else 0.0
-    run.stall_latency_cycles = float(lat_part.sum()) + drain_lat
-    run.stall_capacity_cycles = float(cap_part.sum())
-    run.stall_bandwidth_cycles = float(bw_part.sum()) + drain - drain_lat
+    return run_fold_layers([FoldJob(loads, writes, cycles, latency, link_name, shared)], record=record)[0]
 
 
 def run_vector_layer(compute: int, load: int, store: int, latency: int, *, record: bool = False,
@@ -243,8 +289,7 @@ def run_vector_layer(compute: int, load: int, store: int, latency: int, *, recor
     lat_part = min(stall, 2.0 * latency)
     run = CoreRun(folds=0, compute_cycles=compute, end_cycles=total, stall_latency_cycles=lat_part,
                   stall_bandwidth_cycles=stall - lat_part)
-    stats = LinkStats(busy_cycles=float(load + store), transfers=int(load > 0) + int(store > 0),
-                      work_cycles=load + store, max_concurrency=int(load + store > 0))
+    stats = LinkStats(work_cycles=load + store)
     if record:
         run.tracks = [Track("core0", np.array([latency]), np.array([latency + compute]), "vector", "compute")]
         stats.tracks = [Track(f"dma0 ({link_name})", np.array([latency, latency + load]),

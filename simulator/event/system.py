@@ -27,8 +27,8 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.dataflows.streams.sdpa import SdpaGraph
-from acceldse.simulator.event.engine import FoldGraph, FoldJob, add_fold_job, collect_fold_job
-from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.engine import FoldJob, FoldNet, collect_folds, fold_net
+from acceldse.simulator.event.table import mac_layer
 from acceldse.simulator.fpga.pipeline_sim import OffChip, add_pipeline
 from acceldse.simulator.fpga.stage import Folding, stage_cost
 from acceldse.simulator.specs.accelerator import Accelerator
@@ -36,7 +36,6 @@ from acceldse.simulator.streaming.compiled import lower
 from acceldse.simulator.streaming.net import Net, NetRun
 from acceldse.simulator.streaming.result import StreamDeadlockError
 from acceldse.simulator.streaming.trace import Trace
-from acceldse.simulator.systolic.model import core_chunks, fold_schedule
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
@@ -67,25 +66,15 @@ class SystemRun:
     trace: dict[str, Any] | None = None
 
 
-def _systolic_job(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> FoldJob:
-    sched = fold_schedule(layer, dataflow, acc)
-    dram = acc.dram
-    load = transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle)
-    write = transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle)
-    chunks = [s for s in core_chunks(load.shape[0], acc.cores) if s.stop > s.start]
-    return FoldJob([load[s] for s in chunks], [write[s] for s in chunks], [sched.cycles_per_fold] * len(chunks),
-                   dram.latency_cycles, dram.name)
-
-
 def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samples: int, fifo_rows: int,
            sdpa: SdpaGraph | None, head_dim: int, bytes_per_element: int,
-           shared: bool) -> tuple[Net, dict[str, tuple[range, range]], dict[str, FoldGraph]]:
+           shared: bool) -> tuple[Net, dict[str, tuple[range, range]], dict[str, tuple[FoldNet, int, int]]]:
     """The system's net; per part its context and channel ids, and what reads its end."""
     net = Net("system")
     dram = acc.dram
     one = net.resource(dram.name) if shared else -1
     contexts: dict[str, tuple[range, range]] = {}
-    handles: dict[str, FoldGraph] = {}
+    handles: dict[str, tuple[FoldNet, int, int]] = {}
 
     def link(part: str) -> int:
         return one if shared else net.resource(f"{dram.name} ({part})")
@@ -95,7 +84,9 @@ def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samp
 
     if job is not None:
         first = net.n_contexts, net.n_channels
-        handles["systolic"] = add_fold_job(net, job, prefix="systolic:", link=link("systolic"))
+        folds = fold_net([job])
+        res = link("systolic")
+        handles["systolic"] = (folds, net.extend(folds.flat, prefix="systolic:", resources=[res])[0], res)
         mark("systolic", first)
     if pipeline is not None:
         first = net.n_contexts, net.n_channels
@@ -118,15 +109,15 @@ def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samp
 
 
 def _ends(run: NetRun, job: FoldJob | None, contexts: dict[str, tuple[range, range]],
-          handles: dict[str, FoldGraph]) -> dict[str, float]:
+          handles: dict[str, tuple[FoldNet, int, int]]) -> dict[str, float]:
     if run.deadlock is not None:
         raise StreamDeadlockError(run.deadlock)
     ends = {}
     for part, (ids, _) in contexts.items():
         if part == "systolic":
             assert job is not None
-            link, progs = handles["systolic"]
-            cores, _ = collect_fold_job(run, job, link, progs)
+            folds, first, res = handles["systolic"]
+            cores, _ = collect_folds(run, folds, first=first, links=[res])[0]
             ends[part] = max(c.end_cycles for c in cores)
         else:
             ends[part] = max(float(run.times(i)[1][-1]) for i in ids if run.firings[i])
@@ -156,7 +147,7 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
     if sdpa is not None and (isinstance(head_dim, bool) or not isinstance(head_dim, int) or head_dim < 1):
         raise SpecError("the SDPA part needs its head dimension", source="system", key="head_dim", value=head_dim,
                         accepted="an integer >= 1")
-    job = _systolic_job(layer, dataflow, acc) if layer is not None and dataflow is not None else None
+    job = mac_layer(layer, dataflow, acc, acc.cores).job if layer is not None and dataflow is not None else None
     ends = {}
     for shared in (False, True):
         net, contexts, handles = _build(acc, job, pipeline, samples, fifo_rows, sdpa, head_dim, bytes_per_element,

@@ -14,24 +14,32 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import CoreRun, FoldJob, Link, ceil_cycles, run_vector_layer
-from acceldse.simulator.event.folds import run_fold_layers
-from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.engine import (
+    CoreRun,
+    FoldJob,
+    Link,
+    ceil_cycles,
+    run_fold_layers,
+    run_vector_layer,
+    transfer_cycles_array,
+)
 from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.result import COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
 from acceldse.simulator.streaming.trace import Trace
+from acceldse.simulator.systolic.batch import lower_layer
+from acceldse.simulator.systolic.hardware import HardwareArrays
 from acceldse.simulator.systolic.model import (
     add_sparse_columns,
     core_chunks,
-    finish_row,
+    finish_rows,
     fold_schedule,
     operand_bytes,
     vector_layer_row,
@@ -53,8 +61,6 @@ class EventRun:
 
     table: pd.DataFrame
     trace: dict[str, Any] | None = None
-    link_max_concurrency: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _cores(acc: Accelerator, cores: int | None) -> int:
@@ -92,9 +98,9 @@ def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[Sys
     return _MacLayer(counts, FoldJob(loads, writes, per_fold, dram.latency_cycles, dram.name), per_fold)
 
 
-def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int) -> _MacLayer:
-    """A layer's folds dealt to ``cores`` arrays in contiguous chunks."""
-    sched = fold_schedule(layer, df, acc)
+def mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int, hw: HardwareArrays | None = None) -> _MacLayer:
+    """A layer's folds dealt to ``cores`` arrays in contiguous chunks (``hw``: ``acc``'s hardware columns)."""
+    sched = fold_schedule(layer, df, acc, hw)
     dram = acc.dram
     load = transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle)
     write = transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle)
@@ -106,17 +112,23 @@ def _mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int) -> _Mac
 
 
 def _run_mac_layers(layers: list[_MacLayer], record: bool) -> list[tuple[list[CoreRun], Link, CoreRun]]:
-    """Run every layer (one graph); then each several-core layer's critical core alone on the link."""
-    results = run_fold_layers([m.job for m in layers], record=record)
+    """Run every distinct job once (one graph); then each several-core job's critical core alone on the link."""
+    index: dict[int, int] = {}
+    jobs: list[FoldJob] = []
+    for m in layers:
+        if id(m.job) not in index:
+            index[id(m.job)] = len(jobs)
+            jobs.append(m.job)
+    results = run_fold_layers(jobs, record=record)
     crit = [max(range(len(runs)), key=lambda i: runs[i].end_cycles) for runs, _ in results]
     multi = [i for i, (runs, _) in enumerate(results) if len(runs) > 1]
-    solo_jobs = []
-    for i in multi:
-        job, k = layers[i].job, crit[i]
-        solo_jobs.append(FoldJob([job.loads[k]], [job.writes[k]], [job.per_fold[k]], job.latency, job.link_name))
+    solo_jobs = [FoldJob([jobs[i].loads[crit[i]]], [jobs[i].writes[crit[i]]], [jobs[i].per_fold[crit[i]]],
+                         jobs[i].latency, jobs[i].link_name) for i in multi]
     solo = dict(zip(multi, (runs[0] for runs, _ in run_fold_layers(solo_jobs))))
     out = []
-    for i, (m, (runs, link)) in enumerate(zip(layers, results)):
+    for m in layers:
+        i = index[id(m.job)]
+        runs, link = results[i]
         critical = solo.get(i, runs[0])
         m.counts["compute_cycles"] = critical.folds * m.array_cycles[crit[i]]
         out.append((runs, link, critical))
@@ -156,21 +168,33 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     sizes = weight_bytes(network)
     builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
     rows: list[dict[str, Any]] = []
-    max_conc = 0
-    macs = [_hetero_layer(layer, df, acc, hetero) if hetero else _mac_layer(layer, df, acc, n_cores)
-            for df in dataflows for layer in network.layers if layer.has_weights]
+    hw = HardwareArrays.of([acc])
+    known: dict[bytes, _MacLayer] = {}  # identical layers (same lowered case) share their schedule and run
+
+    def mac(layer: Layer, df: Dataflow) -> _MacLayer:
+        if hetero:
+            return _hetero_layer(layer, df, acc, hetero)
+        key = lower_layer(layer, df).tobytes()
+        if key not in known:
+            known[key] = mac_layer(layer, df, acc, n_cores, hw)
+        return dataclasses.replace(known[key], counts=dict(known[key].counts))
+
+    macs = [mac(layer, df) for df in dataflows for layer in network.layers if layer.has_weights]
     ran = iter(zip(macs, _run_mac_layers(macs, trace)))
     for df in dataflows:
-        block: list[dict[str, Any]] = []
+        counts: list[dict[str, float]] = []
+        extra: list[dict[str, Any]] = []
         recorded: list[tuple[list[CoreRun], Link]] = []
         for layer in network.layers:
             if progress is not None:
-                progress(len(rows) + len(block), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
-            row, runs, link = _layer_row(layer, df, acc, trace, next(ran) if layer.has_weights else None)
-            max_conc = max(max_conc, link.stats.max_concurrency)
-            block.append(row)
-            if trace:
-                recorded.append((runs, link))
+                progress(len(rows) + len(counts), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
+            c, e, runs, link = _layer_run(layer, acc, hw, trace, next(ran) if layer.has_weights else None)
+            counts.append(c)
+            extra.append(e)
+            recorded.append((runs, link))
+        block: list[dict[str, Any]] = finish_rows(network.layers, df.name, counts, acc, hw)
+        for row, e in zip(block, extra):
+            row.update(e)
         staging = run_staging(sizes, homes, [int(r["total_cycles"]) for r in block], acc, staging_depth,
                               record=trace)
         for i, (layer, row) in enumerate(zip(network.layers, block)):
@@ -185,14 +209,14 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                 builder.add(track, args={"layer": f"{df.name}:staging"})
     if progress is not None:
         progress(len(rows), len(rows), "done")
-    return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None,
-                    link_max_concurrency=max_conc)
+    return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None)
 
 
-def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, trace: bool,
+def _layer_run(layer: Layer, acc: Accelerator, hw: HardwareArrays, trace: bool,
                mac: tuple[_MacLayer, tuple[list[CoreRun], Link, CoreRun]] | None,
-               ) -> tuple[dict[str, Any], list[CoreRun], Link]:
-    """One layer's table row (without weight staging) from its MAC run, or a vector layer's run."""
+               ) -> tuple[dict[str, float], dict[str, Any], list[CoreRun], Link]:
+    """One layer's counts for ``finish_rows`` and the event columns its row gets on top (without weight
+    staging), from its MAC run, or a vector layer's run."""
     if mac is not None:
         counts = mac[0].counts
         runs, link, critical = mac[1]
@@ -206,7 +230,7 @@ def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, trace: bool,
         counts["total_cycles"] = total
         compute = int(counts["compute_cycles"])
     else:
-        vr = vector_layer_row(layer, acc)
+        vr = vector_layer_row(layer, acc, hw)
         dram = acc.dram
         critical, link = run_vector_layer(
             int(vr["compute_cycles"]),
@@ -218,18 +242,15 @@ def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, trace: bool,
         total = ceil_cycles(end)
         counts = dict(vr, total_cycles=total)
         compute, sram_latency = critical.compute_cycles, 0
-    row = finish_row(layer, df.name, counts, acc)
-    row["compute_cycles"] = compute
-    row["stall_cycles"] = total - compute
     # rounding up a contended (fractional) end goes to bandwidth; so do the cycles the SRAM
     # tier's bandwidth adds to the array's own fold schedule
     sram_bound = critical.compute_cycles - compute
-    row["stall_bandwidth_cycles"] = critical.stall_bandwidth_cycles + contention + (total - end) + sram_bound
-    row["stall_latency_cycles"] = critical.stall_latency_cycles + sram_latency
-    row["stall_capacity_cycles"] = critical.stall_capacity_cycles
-    row["stall_contention_cycles"] = contention
-    row["cores"] = len(runs)
-    return row, runs, link
+    extra = {"compute_cycles": compute, "stall_cycles": total - compute,
+             "stall_bandwidth_cycles": critical.stall_bandwidth_cycles + contention + (total - end) + sram_bound,
+             "stall_latency_cycles": critical.stall_latency_cycles + sram_latency,
+             "stall_capacity_cycles": critical.stall_capacity_cycles, "stall_contention_cycles": contention,
+             "cores": len(runs)}
+    return counts, extra, runs, link
 
 
 def _add_staging(row: dict[str, Any], layer: Layer, acc: Accelerator, total_pes: int, staging: StagingRun, i: int,

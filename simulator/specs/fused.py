@@ -108,8 +108,11 @@ class FusedHardware:
         return self.units[name]
 
     def with_buffer(self, nbytes: int) -> FusedHardware:
-        """The same hardware with another global-buffer capacity."""
+        """The same hardware with another global-buffer capacity (bytes, an integer >= 1)."""
         from dataclasses import replace
+
+        if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 1:
+            raise SpecError("must be a buffer size in bytes, an integer >= 1", source="nbytes", value=nbytes)
 
         return replace(self, buffer_bytes=int(nbytes), name=f"{self.name}-buf{nbytes // 1024}KiB")
 
@@ -181,7 +184,12 @@ def fused_presets() -> list[str]:
 
 
 def load_fused_hardware(spec: str | Path | FusedHardware, *, flag: str = "hardware") -> FusedHardware:
-    """A fused-accelerator preset name (``fusemax``, ``flat_cloud``) or a YAML file."""
+    """A fused-accelerator preset name (``fusemax``, ``flat_cloud``) or a YAML file (``units:``, ``buffer:``,
+    ``dram:``); ``.with_buffer(nbytes)`` gives the same accelerator with another buffer size.
+
+    Raises:
+        SpecError: an unknown preset or a bad file, naming ``flag`` (the argument that gave it).
+    """
     if isinstance(spec, FusedHardware):
         return spec
     text = str(spec)

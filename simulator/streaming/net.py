@@ -225,9 +225,30 @@ class Net:
         self.context(name, tokens, work=work, inputs=[(ch, 1)], resource=resource)
         return ch
 
+    def extend(self, flat: FlatNet, *, prefix: str = "", resources: Sequence[int] = ()) -> tuple[int, int]:
+        """Add a flat net's channels and contexts (names prefixed ``prefix``; its resource ``r`` is
+        this net's ``resources[r]``); returns the ids of its first context and first channel."""
+        first = self.n_contexts, self.n_channels
+        for i, name in enumerate(flat.channels):
+            self.channel(prefix + name, capacity=int(flat.cap[i]), latency=float(flat.ch_lat[i]),
+                         initial=int(flat.init[i]), initial_write=float(flat.init_write[i]))
+
+        def ports(start: np.ndarray, ch: np.ndarray, poff: np.ndarray, plen: np.ndarray,
+                  i: int) -> list[tuple[int, Pattern]]:
+            return [(first[1] + int(ch[p]), flat.pat[poff[p]: poff[p] + plen[p]])
+                    for p in range(start[i], start[i + 1])]
+
+        for i, name in enumerate(flat.names):
+            ii, lat, work = (flat.tpat[flat.toff[i, k]: flat.toff[i, k] + flat.tlen[i, k]] for k in range(3))
+            self.context(prefix + name, int(flat.nfire[i]), ii=ii, latency=lat, work=work,
+                         inputs=ports(flat.in_start, flat.in_ch, flat.in_poff, flat.in_plen, i),
+                         outputs=ports(flat.out_start, flat.out_ch, flat.out_poff, flat.out_plen, i),
+                         resource=None if flat.res[i] < 0 else resources[flat.res[i]])
+        return first
+
     def run(self, *, record: bool = False) -> NetRun:
         """Run to completion (or deadlock) on the compiled kernel."""
-        return _run(self, record)
+        return run_flat(flatten(self), record)
 
 
 @dataclass
@@ -268,10 +289,6 @@ class FlatNet:
 def _tokens(ctx: _Ctx, pattern: np.ndarray) -> int:
     full, rest = divmod(ctx.firings, pattern.size)
     return int(full * pattern.sum() + pattern[:rest].sum())
-
-
-def _run(net: Net, record: bool) -> NetRun:
-    return run_flat(flatten(net), record)
 
 
 def flatten(net: Net) -> FlatNet:

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from acceldse.dataflows.streams.graph import Context, StreamGraph
 from acceldse.simulator.streaming.kernels import occupancy_steps
-from acceldse.simulator.streaming.result import StreamResult
 from acceldse.workloads.errors import SpecError
 
 if TYPE_CHECKING:
+    from acceldse.dataflows.streams.graph import StreamGraph
     from acceldse.simulator.streaming.net import NetRun
+    from acceldse.simulator.streaming.result import StreamResult
 
 DEFAULT_CLOCK_MHZ = 1.0
 """Clock of a trace when none is given: one cycle per microsecond."""
@@ -63,17 +63,6 @@ class Track:
                      else list(self.labels) == list(other.labels)))
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def run_tracks(run: NetRun, contexts: Sequence[int], names: Sequence[str] | None = None,
-               cat: str = "firing") -> list[Track]:
-    """The busy intervals of ``contexts`` of a recorded run, one track each (named ``names``,
-    default the contexts' names; every span labelled with its track's name)."""
-    out = []
-    for i, c in enumerate(contexts):
-        name = run.names[c] if names is None else names[i]
-        out.append(Track(name, *run.busy(c), name, cat))
-    return out
 
 
 class Trace:
@@ -125,36 +114,27 @@ class Trace:
                                 "pid": pid, "tid": tid, "ts": s / mhz, "dur": (e - s) / mhz,
                                 "args": {**(args or {}), "firings": b - a + 1, "start_cycles": s, "end_cycles": e}})
 
-    def counter(self, name: str, times: np.ndarray, values: np.ndarray, *, process: str | None = None,
-                offset_cycles: float = 0.0) -> None:
-        """A counter track (``tokens``) stepping to ``values[i]`` at ``times[i]`` cycles (negative times at 0)."""
-        pid = self._pid(process)
-        for t, v in zip((np.maximum(np.asarray(times, np.float64), 0) + offset_cycles).tolist(),
-                        np.asarray(values).tolist()):
-            self.events.append({"name": name, "ph": "C", "pid": pid, "ts": t / self.clock_mhz, "args": {"tokens": v}})
-
-    def occupancy(self, name: str, writes: np.ndarray, reads: np.ndarray, *, process: str | None = None,
-                  offset_cycles: float = 0.0) -> None:
-        """A channel's occupancy counter from the write and read times of its tokens (cycles)."""
-        dt = np.result_type(writes.dtype, reads.dtype)
-        n = writes.size + reads.size
-        out_t, out_occ = np.zeros(n, dt), np.zeros(n, np.int64)
+    def occupancy(self, name: str, writes: np.ndarray, reads: np.ndarray, *, process: str | None = None) -> None:
+        """A counter (``tokens``) of a channel's occupancy from the write and read cycles of its tokens
+        (negative times drawn at 0)."""
+        pid, dt = self._pid(process), np.result_type(writes.dtype, reads.dtype)
+        out_t, out_occ = np.zeros(writes.size + reads.size, dt), np.zeros(writes.size + reads.size, np.int64)
         steps = occupancy_steps(np.ascontiguousarray(writes, dt), np.ascontiguousarray(reads, dt), out_t, out_occ)
-        self.counter(name, out_t[:steps], out_occ[:steps], process=process, offset_cycles=offset_cycles)
+        for t, v in zip(np.maximum(out_t[:steps], 0).tolist(), out_occ[:steps].tolist()):
+            self.events.append({"name": name, "ph": "C", "pid": pid, "ts": t / self.clock_mhz, "args": {"tokens": v}})
 
     def add_run(self, run: NetRun, contexts: Sequence[int] | None = None, *, names: Sequence[str] | None = None,
                 channels: Sequence[int] = (), channel_names: Sequence[str] | None = None,
-                process: str | None = None, cat: str = "firing", offset_cycles: float = 0.0) -> None:
-        """Draw a recorded run of the engine: the busy intervals of ``contexts`` (default all) and the
-        occupancy of ``channels``, named ``names`` / ``channel_names`` (default their own)."""
-        ids = range(len(run.names)) if contexts is None else contexts
-        for track in run_tracks(run, ids, names, cat):
-            self.add(track, process=process, offset_cycles=offset_cycles)
-        times = run.channel_times
-        if channels and times is not None:
-            for i, ch in enumerate(channels):
-                self.occupancy(run.channels[ch] if channel_names is None else channel_names[i], *times[ch],
-                               process=process, offset_cycles=offset_cycles)
+                process: str | None = None) -> None:
+        """Draw a recorded run of the engine: the busy intervals of ``contexts`` (default all; every span
+        labelled with its track's name) and the occupancy of ``channels``, named ``names`` /
+        ``channel_names`` (default their own)."""
+        for i, c in enumerate(range(len(run.names)) if contexts is None else contexts):
+            name = run.names[c] if names is None else names[i]
+            self.add(Track(name, *run.busy(c), name), process=process)
+        times = run.channel_times or []
+        for i, ch in enumerate(channels if times else ()):
+            self.occupancy(run.channels[ch] if channel_names is None else channel_names[i], *times[ch], process=process)
 
     def build(self) -> dict[str, Any]:
         """The trace object: ``traceEvents`` (process and thread names first), ``displayTimeUnit``,
@@ -180,6 +160,8 @@ def build_trace(graph: StreamGraph, result: StreamResult, clock_mhz: float = DEF
     Raises:
         ValueError: the result holds no recorded times.
     """
+    from acceldse.dataflows.streams.graph import Context
+
     trace = Trace(clock_mhz, f"{graph.name} ({result.executor})", executor=result.executor, cycles=result.cycles)
     if result.fire_times is None or result.channel_times is None:
         raise ValueError("the run was not recorded; pass record=True (or a trace path) to the executor")

@@ -24,9 +24,10 @@ Model (documented in docs/systolic_model.md):
   a fold starts when its inputs have arrived (latency included) and the previous fold is
   done. Stall cycles = total - sum of fold cycles.
 * N:M weight sparsity (``NM_N`` < ``NM_M``; 0, 0 when dense): the case's reduction extent (T on
-  os, Sr on ws) is already the kept one; every weight stored or moved carries ``W_META_BITS`` of
-  position metadata; each kept reduction row reads its M-block of inputs (different filters keep
-  different positions), so ifmap SRAM reads are M/N per kept row.
+  os, Sr on ws and is) is already the kept one; every weight stored or moved carries ``W_META_BITS``
+  of position metadata; on os and ws each kept reduction row reads its M-block of inputs, so ifmap
+  SRAM reads are M/N per kept row; on is the stationary input window holds the kept rows only and
+  each input is read once (SCALE-Sim's rules).
 """
 
 from __future__ import annotations

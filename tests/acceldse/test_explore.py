@@ -135,3 +135,41 @@ def test_bad_input_is_one_clear_error(argv: list[str], message: str, capsys: pyt
     assert main(["explore", *[a.format(tmp=tmp_path) for a in argv]]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_rows_record_workload_params_and_other_params_are_a_new_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """Every logged row carries the parameters its workload was built with (a zoo network's defaults
+    written out), ``run_id`` is computed from them, and a run whose parameters differ is never resumed."""
+    import acceldse.workloads.zoo as zoo
+    from acceldse.explore import input_files, workload_params
+
+    store = tmp_path / "e.duckdb"
+    kwargs = {"workload": {"name": "bert_base", "seq_len": 64}}
+    explore(ENV, "random", 3, seed=0, env_kwargs=kwargs, store=store)
+    stored = [{"name": "bert_base", **zoo.parameters("bert_base"), "seq_len": 64}]
+    with ResultStore(store, create=False) as db:
+        for table in (EVALUATIONS_TABLE, RUNS_TABLE):
+            assert [json.loads(p) for p in db.read(table)["workload_params"].unique()] == [stored]
+    real = zoo.parameters
+    monkeypatch.setattr(zoo, "parameters", lambda name: {**real(name), "num_layers": 2})  # a changed zoo default
+    again = explore(ENV, "random", 3, seed=0, env_kwargs=kwargs, store=store)
+    assert again.replayed == 0 and "workload parameters" in caplog.text and "not a resume" in caplog.text
+    assert _log(store)["run_id"].nunique() == 2
+    monkeypatch.undo()
+    identity = json.loads(_log(store)["env_identity"].iloc[0])  # what the env evaluated, by content
+    assert identity["workload"] == "bert_base" and identity["hardware"] == "scalesim-32x32"
+    assert {"workload_digest", "hardware_digest"} <= set(identity)
+    import acceldse.explore as explore_module
+    real_identity = explore_module.env_identity
+    monkeypatch.setattr(explore_module, "env_identity", lambda env: {**real_identity(env), "hardware_digest": "x"})
+    assert explore(ENV, "random", 3, seed=0, env_kwargs=kwargs, store=store).replayed == 0  # a preset edited
+    assert "hardware_digest" in caplog.text
+    monkeypatch.undo()
+    caplog.clear()
+    assert explore(ENV, "random", 3, seed=0, env_kwargs=kwargs, store=store).replayed == 3  # the same: resumed
+    assert "not a resume" not in caplog.text
+    # no workload named: the env's default one, at its defaults; a workload file in a set is hashed
+    assert workload_params(ENV, {}) == [{"name": "resnet18", **zoo.parameters("resnet18")}]
+    tiny = str(Path(__file__).with_name("tiny_topology.csv"))
+    assert set(input_files({"workloads": ["alexnet", {"name": tiny}]})) == {"workloads.1"}

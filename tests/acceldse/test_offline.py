@@ -55,3 +55,34 @@ def test_export_bad_input(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="several env settings"):  # other knob values: another MDP
         export_dataset(store, tmp_path / "d.npz")
     assert export_dataset(store, tmp_path / "d.npz", where="env_kwargs LIKE '%rows%'")["transitions"] == 3
+
+
+def test_minari_export_round_trips_through_minaris_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same transitions as the D4RL arrays, read back with ``minari.load_dataset``; the dataset's env spec
+    rebuilds the env (with its constructor arguments) the log came from."""
+    import minari
+
+    store = tmp_path / "log.duckdb"
+    explore("AcceleratorDesign-v0", "random", 130, seed=3, env_kwargs=KW, store=store)
+    export_dataset(store, tmp_path / "d.npz")
+    d = np.load(tmp_path / "d.npz")
+    root = tmp_path / "minari"
+    assert main(["explore", "export", "--store", str(store), "--out", str(root), "--dataset-format", "minari"]) == 0
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
+    dataset = minari.load_dataset("acceldse/AcceleratorDesign/explore-v0")
+    assert dataset.total_episodes == 2 and dataset.total_steps == 130
+    episodes = list(dataset.iterate_episodes())
+    starts = np.flatnonzero(d["episode_starts"])
+    for ep, a, z in zip(episodes, starts, [*starts[1:], 130]):
+        np.testing.assert_array_equal(ep.observations[0], d["observations"][a])
+        np.testing.assert_array_equal(ep.observations[1:], d["next_observations"][a:z])
+        np.testing.assert_array_equal(ep.actions, d["actions"][a:z])
+        np.testing.assert_array_equal(ep.rewards, d["rewards"][a:z])
+    assert episodes[0].truncations[-1] and episodes[1].truncations[-1]  # TimeLimit at 100; the budget at 130
+    assert not any(ep.terminations.any() for ep in episodes)
+    env = dataset.recover_environment()
+    assert env.unwrapped.workloads == KW["workloads"] and env.observation_space.shape == (38,)
+    with pytest.raises(SpecError, match="already exists"):
+        export_dataset(store, root, fmt="minari")
+    with pytest.raises(SpecError, match="folder"):
+        export_dataset(store, tmp_path / "d.npz", fmt="minari")

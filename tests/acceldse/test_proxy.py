@@ -122,3 +122,15 @@ def test_proxy_is_tied_to_what_it_learned(trained: tuple[Path, dict], logged: Pa
         train_proxy(mixed, ["latency_us"])
     one = train_proxy(mixed, ["latency_us"], model="rf", where="env_kwargs LIKE '%alexnet%'")
     assert one.meta["identity"]["workload"] == "alexnet"
+
+
+@pytest.mark.parametrize("model", ["mlp", "rf", "gbm"])
+def test_every_model_fits_a_single_target(model: str) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"knob.pes": [2.0 ** (i % 10 + 2) for i in range(30)],
+                          "knob.flow": ["os", "ws", "is"] * 10})
+    frame["metric.latency_us"] = 1e4 / frame["knob.pes"] * frame["knob.flow"].map({"os": 1.0, "ws": 1.5, "is": 2.0})
+    proxy = ProxyModel.fit(frame, ["latency_us"], model=model)
+    assert list(proxy.report.target) == ["latency_us"]
+    assert proxy.predict({"pes": 16.0, "flow": "ws"})["latency_us"] > 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from acceldse.cli import main
-from acceldse.validation import CATEGORIES, Row, markdown, published, summary, validate
+from acceldse.validation import CATEGORIES, Measured, Row, markdown, published, summary, validate
 from acceldse.workloads.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def test_every_published_figure_has_a_value_a_command_and_an_error(rows: list[Ro
     assert [r.id for r in rows] == [e["id"] for e in published()]
     assert {r.category for r in rows} == set(CATEGORIES)
     sources = {r.source.split(",")[0] for r in rows if r.category == "silicon"}
-    assert {"Eyeriss v1", "TPU v1"} <= sources
+    assert {"Eyeriss v1", "TPU v1", "Gemmini RTL on FPGA (luffca.com 2022)"} <= sources
     for r in rows:
         assert r.command and r.acceldse == r.acceldse and r.acceldse >= 0
         if isinstance(r.published, tuple):
@@ -54,6 +54,7 @@ def test_every_published_figure_has_a_value_a_command_and_an_error(rows: list[Ro
 def test_reproductions_that_are_exact_stay_exact(rows: list[Row]) -> None:
     by_id = {r.id: r for r in rows}
     for key in ("scalesim.resnet18.os_cycles", "scalesim.resnet18.ws_cycles", "scalesim.resnet18.is_cycles",
+                "scalesim.gemm_2to4.ws_cycles", "scalesim.gemm_dense.ws_cycles",
                 "sdpa.naive.fifo_depth", "sdpa.reordered.fifo_depth", "sn40l.switch_s"):
         assert by_id[key].error_pct == 0, key
     # Eyeriss: the processing time of CONV1-5 and the busy PEs of CONV3-5 agree within a few percent
@@ -70,10 +71,47 @@ def test_cli_json_carries_every_field(rows: list[Row], capsys: pytest.CaptureFix
     for row in out["rows"]:
         assert {"category", "source", "quantity", "published", "acceldse", "error_pct", "command"} <= set(row)
         assert row["category"] == "paper"
-    assert main(["validate", "--category", "silicon", "--format", "csv"]) == 0
+    assert main(["validate", "--category", "silicon", "--format", "csv", "--reuse"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split(",") == ["id", "published", "acceldse", "unit", "error_pct"]
     assert len(lines) == 1 + sum(r.category == "silicon" for r in rows)
+
+
+@pytest.mark.slow
+def test_seed_papers_are_all_in_the_table(rows: list[Row]) -> None:
+    by_id = {r.id: r for r in rows}
+    for source in ("scalesim", "sdpa", "sn40l", "fusemax", "swat", "mixed_td", "draco", "memory_wall", "nasaic",
+                   "archgym"):
+        assert any(key.startswith(f"{source}.") for key in by_id), source
+    # NASAIC's direction: successive search ends with higher latency and energy than co-exploration
+    assert by_id["nasaic.latency_reduction_pct"].acceldse > 0 and by_id["nasaic.energy_ratio"].acceldse > 1
+
+
+@pytest.mark.slow
+def test_reuse_reads_what_this_code_computed(rows: list[Row], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import acceldse.validation as validation
+
+    monkeypatch.setenv("ACCELDSE_CACHE_DIR", str(tmp_path))
+    computed = dict(validation._MEASURED)
+    altered = {name: {k: Measured(m.value + 1, m.command) for k, m in got.items()} for name, got in computed.items()}
+    validation._store(altered)
+    assert [p.name for p in tmp_path.iterdir()] == [f"validation-{validation._source_key()}.json"]
+    monkeypatch.setattr(validation, "_MEASURED", {})
+    reused = {r.id: r.acceldse for r in validate(reuse=True)}
+    assert reused == {r.id: r.acceldse + 1 for r in rows}  # read back, not recomputed
+    (tmp_path / f"validation-{validation._source_key()}.json").write_text("{not json")
+    assert validation._stored() == {}  # a damaged file is ignored (recomputed), never trusted
+
+
+def test_gemmini_counters_time_the_layers_the_test_program_does() -> None:
+    """gemmini-rocc-tests' imagenet/resnet50.c runs 34 layers as matmuls (conv 2, 4-6, 8, 9, ...; fc 54) and 20 as
+    convolutions (conv 1, 3, 7, 10, 13, 15, 17, ...: the 7x7, the 3x3s and the three strided 1x1s)."""
+    from acceldse.validation.silicon import gemmini_category
+    from acceldse.workloads.zoo.resnet import resnet50
+
+    kinds = [gemmini_category(layer) for layer in resnet50(batch=4) if layer.op in ("conv", "gemm")]
+    assert (kinds.count("matmul"), kinds.count("conv"), len(kinds)) == (34, 20, 54)
 
 
 def test_unknown_category_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

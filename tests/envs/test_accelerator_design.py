@@ -23,10 +23,11 @@ def test_check_env(env: AcceleratorDesignEnv) -> None:
     check_env(env, skip_render_check=True)
 
 
-@pytest.mark.parametrize("workload,seed", [("resnet18", 0), ("mobilenet_v1", 1), ("bert_base", 2),
-                                           ("scalesim:Resnet18", 3)])
-def test_metrics_equal_simulate(workload: str, seed: int) -> None:
-    env = AcceleratorDesignEnv(workload=workload)
+@pytest.mark.parametrize("workload,seed,knobs", [("resnet18", 0, None), ("mobilenet_v1", 1, None),
+                                                 ("bert_base", 2, None), ("scalesim:Resnet18", 3, None),
+                                                 ("resnet18", 4, {"cores": [2, 4, 8]})])
+def test_metrics_equal_simulate(workload: str, seed: int, knobs: dict | None) -> None:
+    env = AcceleratorDesignEnv(workload=workload, knobs=knobs)
     rng = np.random.default_rng(seed)
     for _ in range(3):
         action = np.array([rng.integers(n) for n in env.action_space.nvec])
@@ -40,6 +41,25 @@ def test_metrics_equal_simulate(workload: str, seed: int) -> None:
         assert m["energy_uj"] == pytest.approx(totals["energy_pj"] * 1e-6, rel=1e-12)
         assert m["area_mm2"] == pytest.approx(totals["area_mm2"], rel=1e-12)
         assert m["utilization"] == pytest.approx(totals["utilization"], rel=1e-12)
+
+
+def test_cores_knob_only_when_asked_and_event_fidelity_tells_cores_apart() -> None:
+    """``knobs={"cores": [...]}`` adds a last knob; the event fidelity equals the analytical model on one core
+    and, on several, is slower by the contention for the shared DRAM link the analytical model ignores."""
+    assert "cores" not in AcceleratorDesignEnv(workload="alexnet").knobs
+    analytical = AcceleratorDesignEnv(workload="alexnet", knobs={"cores": [1, 4]})
+    event = AcceleratorDesignEnv(workload="alexnet", knobs={"cores": [1, 4]}, fidelity="event")
+    assert list(analytical.knobs)[-1] == "cores" and analytical.accelerator(
+        dict(analytical.reference_design, cores=4)).cores == 4
+    design = dict(analytical.reference_design, rows=32, cols=32, dram_gbyte_per_s=5, dataflow="ws")
+    one = analytical.evaluate(dict(design, cores=1))
+    assert event.evaluate(dict(design, cores=1))["latency_us"] == pytest.approx(one["latency_us"], rel=1e-12)
+    four, four_event = analytical.evaluate(dict(design, cores=4)), event.evaluate(dict(design, cores=4))
+    assert four_event["latency_us"] > 1.05 * four["latency_us"]
+    assert four["area_mm2"] > one["area_mm2"] and four["utilization"] == pytest.approx(
+        four_event["utilization"] * four_event["latency_us"] / four["latency_us"], rel=1e-9)
+    with pytest.raises(SpecError, match="cores"):
+        AcceleratorDesignEnv(workload="alexnet", knobs={"cores": [0, 2]})
 
 
 def test_design_accelerator_follows_knobs(env: AcceleratorDesignEnv) -> None:

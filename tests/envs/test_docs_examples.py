@@ -9,18 +9,20 @@ import pytest
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "envs.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
+SB3_PPO = "from stable_baselines3 import PPO"
 
 
 def test_doc_has_the_examples() -> None:
-    assert len(BLOCKS) == 5 and any("PPO(" in b for b in BLOCKS) and any("for _ in range(500)" in b for b in BLOCKS)
-    ppo = next(b for b in BLOCKS if "PPO(" in b)
+    assert len(BLOCKS) == 6 and any("for _ in range(500)" in b for b in BLOCKS)
+    assert any("MaskablePPO(" in b for b in BLOCKS)
+    ppo = next(b for b in BLOCKS if SB3_PPO in b)
     test = (Path(__file__).parent / "test_ppo.py").read_text()
     for setting in ("n_steps=256", "batch_size=64", "n_epochs=5", "learning_rate=3e-3", '"net_arch": [64, 64]'):
         assert setting in ppo and setting in test
     assert "total_timesteps=2048" in ppo and "TRAIN_STEPS = 2048" in test
 
 
-@pytest.mark.parametrize("index", [i for i, b in enumerate(BLOCKS) if "PPO(" not in b])
+@pytest.mark.parametrize("index", [i for i, b in enumerate(BLOCKS) if SB3_PPO not in b])
 def test_doc_example_runs(index: int, capsys: pytest.CaptureFixture[str]) -> None:
     exec(compile(BLOCKS[index], f"docs/envs.md block {index}", "exec"), {})
 

@@ -19,6 +19,7 @@ ID = "acceldse/AcceleratorDesign-v0"
     {"workload": "mobilenet_v1", "max_episode_steps": 7},                       # truncations
     {"workload": "alexnet", "targets": {"latency_us": 4000, "area_mm2": 8}},   # some designs meet: terminations
     {"workload": "bert_base", "reward": "edp_uj_us", "max_episode_steps": 5},
+    {"workload": "alexnet", "knobs": {"cores": [1, 2, 4]}, "reward": "latency_us", "max_episode_steps": 5},
 ])
 def test_batched_equals_sync(kwargs: dict) -> None:
     n = 16

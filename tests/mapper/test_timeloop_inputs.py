@@ -80,7 +80,8 @@ BAD = {
     "power gating": (lambda d: _locals(d)[1]["attributes"].update(has_power_gating=True), "has_power_gating"),
     "network": (lambda d: _locals(d).insert(2, {"name": "noc", "class": "XY_NoC", "attributes": {}}), "XY_NoC"),
     "two subtrees": (lambda d: d["architecture"].update(subtree=d["architecture"]["subtree"] * 2), "subtree"),
-    "densities": (lambda d: d["problem"]["instance"].update(densities={"Inputs": 0.5}), "densities"),
+    "densities": (lambda d: d["problem"]["instance"].update(
+        densities={"Inputs": {"distribution": "banded", "density": 0.5}}), "densities"),
     "shape": (lambda d: d["problem"]["shape"].update(dimensions=["C", "M", "P"]), "dimensions"),
     "multiple_buffering": (lambda d: _locals(d)[1]["attributes"].update(multiple_buffering=3), "multiple_buffering"),
     "unknown attribute": (lambda d: _locals(d)[3]["attributes"].update(metadata_storage_width=8), "metadata"),
@@ -273,10 +274,11 @@ def test_search_under_timeloop_constraints_beats_timeloops_choice(capsys, design
 
 
 def test_constraint_forms_from_the_cheatsheet(tmp_path):
-    """timeloopfe's constraint forms: ``keep_only`` bypasses the other tensors, a bound such as
-    ``P>2`` only steers Timeloop's search (noted, not applied), and the fields that change the
-    counts of a given mapping (``no_reuse``, ``no_coalesce``, ``no_link_transfer``,
-    ``rmw_first_update``) are refused; a malformed factor is one line."""
+    """timeloopfe's constraint forms: ``keep_only`` bypasses the other tensors, ``P>=2`` bounds the
+    factor (the cheatsheet's strict ``P>2`` is refused, as timeloopfe's ``splitfactor`` and
+    Timeloop's parser do not read it), and the fields that change the counts of a given mapping
+    (``no_reuse``, ``no_coalesce``, ``no_link_transfer``, ``rmw_first_update``) are refused; a
+    malformed factor is one line."""
     def spec_with(targets):
         doc = yaml.safe_load(SPEC.read_text())
         doc["architecture_constraints"] = {"targets": targets}
@@ -285,11 +287,13 @@ def test_constraint_forms_from_the_cheatsheet(tmp_path):
         return load_timeloop([path, ERT], require_mapping=False)
 
     spec = spec_with([{"target": "shared_glb", "type": "bypass", "keep_only": ["Inputs"]},
-                      {"target": "pe_spad", "type": "temporal", "factors": "P>2 Q=1"}])
+                      {"target": "pe_spad", "type": "temporal", "factors": "P>=2 Q=1"}])
     glb = spec.search_hierarchy.levels[spec.search_hierarchy.level_index("shared_glb")]
     assert glb.keeps == glb.always_keeps == ("inputs",)
-    assert spec.unapplied_constraints == ("factor P>2 on pe_spad",)
-    assert spec.loop_constraints[0].factors == {"Q": 1}
+    assert spec.unapplied_constraints == ()
+    assert spec.loop_constraints[0].factors == {"Q": 1} and spec.loop_constraints[0].min_factors == {"P": 2}
+    with pytest.raises(SpecError, match="only <= and >="):
+        spec_with([{"target": "pe_spad", "type": "temporal", "factors": "P>2 Q=1"}])
     for field in ("no_reuse", "no_coalesce", "no_link_transfer", "rmw_first_update"):
         for kind in ("temporal", "bypass"):
             with pytest.raises(SpecError, match=field):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from acceldse.api import simulate
 from acceldse.dataflows.dataflow import resolve_dataflows
 from acceldse.simulator.event import event_run, event_table
-from acceldse.simulator.event.kernels import transfer_cycles_array
+from acceldse.simulator.event.engine import transfer_cycles_array
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.presets import load_hardware
 from acceldse.simulator.streaming.net import Net
@@ -247,8 +247,7 @@ def test_different_arrays_share_the_link() -> None:
 
 
 def test_one_graph_for_all_layers_equals_each_layer_alone() -> None:
-    from acceldse.simulator.event.engine import FoldJob, run_fold_layer
-    from acceldse.simulator.event.folds import run_fold_layers
+    from acceldse.simulator.event.engine import FoldJob, run_fold_layer, run_fold_layers
 
     acc = _with_dram_bw(load_hardware("scalesim-32x32"), 10.0)
     flow = resolve_dataflows("ws")[0]

@@ -1,0 +1,222 @@
+"""Sparseloop's representation analysis: a tile's ranks, its expected data and metadata occupancy,
+its metadata accesses and its vector accesses (``analysis`` step 1)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from acceldse.mapper.sparse.density import DensityModel
+from acceldse.mapper.sparse.design import ACCESSES, DenseCounts, Loop, SparseDesign, StorageSpec, density_of
+from acceldse.mapper.sparse.formats import RankFormat, RankOccupancy, rank_occupancy
+from acceldse.workloads.einsum import Tensor
+
+
+@dataclass
+class Record:
+    """Working record of one (level, tensor) (Sparseloop's data-movement info)."""
+
+    tensor: Tensor
+    dense: DenseCounts
+    formats: tuple[RankFormat, ...] = ()
+    child: int | None = None
+    parent: int | None = None
+    fiber_shape: list[int] = field(default_factory=list)
+    subtile: list[int] = field(default_factory=list)
+    rank_loops: list[list[Loop]] = field(default_factory=list)
+    expected_density: float = 1.0
+    occupancy: list[RankOccupancy] = field(default_factory=list)
+    format_counts: dict[str, list[list[int]]] = field(default_factory=dict)
+    fine: dict[tuple[str, str], int] = field(default_factory=dict)
+    fine_format: dict[tuple[str, str], list[list[int]]] = field(default_factory=dict)
+
+    @property
+    def has_metadata(self) -> bool:
+        return bool(self.formats)
+
+    @property
+    def compressed(self) -> bool:
+        return any(f.compressed for f in self.formats)
+
+
+def extents(levels: tuple[StorageSpec, ...], level: int, loop_id: int) -> dict[str, int]:
+    """Per rank, the extent of the tile under and including loop ``loop_id`` of ``level``."""
+    ext: dict[str, int] = {}
+    for lv in range(level + 1):
+        loops = levels[lv].loops if lv < level else levels[lv].loops[:loop_id + 1]
+        for loop in loops:
+            ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
+    return ext
+
+
+def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], level: int, name: str) -> None:
+    """Sparseloop's outer-to-inner assignment of a tile's ranks to loops (sets the ranks' loops,
+    fiber shapes and sub-tile sizes). A tile without a format is one rank over all its loops (what a
+    compressed parent that pre-tiles inherits); a rank with ``flattened_rankIDs`` takes the
+    consecutive loops over the flattened ranks."""
+    rec = recs[(level, name)]
+    t = rec.tensor
+    where = f"{design.levels[level].name}: {name}"
+    child = recs.get((rec.child, name)) if rec.child is not None else None
+    inner_most = 0 if rec.child is None else rec.child + 1
+    pre_tiling = rec.compressed and child is not None and child.dense.shape > 1
+    n_ranks = len(rec.formats) if rec.has_metadata else 1
+    sub: list[Loop] = []
+    sub_tiles: list[int] = []
+    for lv in range(inner_most, level + 1):
+        for i, loop in enumerate(design.levels[lv].loops):
+            if loop.rank in t.ranks:
+                sub.append(loop)
+                sub_tiles.append(t.footprint(extents(design.levels, lv, i)))
+    if not pre_tiling:
+        below: dict[str, int] = {}
+        for lv in range(inner_most):
+            for loop in design.levels[lv].loops:
+                below[loop.rank] = below.get(loop.rank, 1) * loop.bound
+        for i, loop in enumerate(sub):
+            if below.get(loop.rank, 1) > 1:
+                sub[i] = Loop(loop.rank, loop.bound * below.pop(loop.rank), loop.spatial)
+    inner_rank = 0
+    if pre_tiling and child is not None:
+        inner_rank = len(child.formats) or 1
+        if inner_rank > n_ranks or (child.compressed and any(
+                child.formats[r].name != rec.formats[r].name for r in range(inner_rank))):
+            raise ValueError(f"{where}: pre-tiling needs the child level's format below this one's, which does not "
+                             f"align (Sparseloop rejects this mapping)")
+    ranks: list[list[Loop]] = []
+    tiles: list[int] = []
+    loop_id = len(sub) - 1
+    r_id = n_ranks
+    while r_id > inner_rank and loop_id >= 0:
+        while loop_id >= 0 and sub[loop_id].bound <= 1:
+            loop_id -= 1
+        if loop_id < 0:
+            break
+        r_id -= 1
+        loop = sub[loop_id]
+        group: tuple[str, ...] | None = None
+        if rec.has_metadata and rec.formats[r_id].flattened:
+            group = next((g for g in rec.formats[r_id].flattened if loop.rank in g), None)
+            if group is None:
+                raise ValueError(f"{where}: a loop over {loop.rank} meets rank {r_id}, whose flattened_rankIDs do not "
+                                 f"name it (not modelled)")
+        rank, tile = [loop], sub_tiles[loop_id]
+        loop_id -= 1
+        if not rec.has_metadata or group is not None:  # absorb the consecutive loops of the rank
+            while loop_id >= 0 and (not rec.has_metadata or sub[loop_id].bound <= 1
+                                    or sub[loop_id].rank in (group or ())):
+                if sub[loop_id].bound > 1:
+                    rank.append(sub[loop_id])
+                loop_id -= 1
+        ranks.insert(0, rank)
+        tiles.insert(0, tile)
+    while r_id > inner_rank:
+        r_id -= 1
+        ranks.insert(0, [])
+        tiles.insert(0, sub_tiles[0] if sub_tiles else 1)
+    if any(loop.bound > 1 for loop in sub[:loop_id + 1]):
+        raise ValueError(f"{where}'s tile needs more ranks than its {n_ranks}-rank format gives "
+                         f"(Sparseloop rejects this mapping)")
+    if pre_tiling and child is not None:
+        ranks = [*child.rank_loops, *ranks]
+        tiles = [*child.subtile, *tiles]
+    else:
+        tiles = [1, *tiles]
+    rec.rank_loops = ranks
+    rec.subtile = tiles
+    rec.fiber_shape = []
+    for loops in ranks:
+        ext: dict[str, int] = {}
+        for loop in loops:
+            ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
+        rec.fiber_shape.append(t.footprint(ext))
+
+
+def metadata_given(rec: Record, level: StorageSpec, density: DensityModel, occupancy: Any) -> list[RankOccupancy]:
+    """Per-rank metadata of a tile holding ``occupancy`` non-zeros (rank 0 innermost); ``occupancy``
+    may be an array (the units come back as arrays)."""
+    shape = rec.dense.shape
+    constraint = (shape, occupancy)
+    out: list[RankOccupancy] = []
+    fibers = 1
+    cur = shape
+    n = len(rec.formats)
+    for r in reversed(range(n)):
+        fmt = rec.formats[r]
+        nxt = rec.subtile[r]
+        md_bits = level.metadata_word_bits if fmt.metadata_word_bits is None else fmt.metadata_word_bits
+        pl_bits = level.metadata_word_bits if fmt.payload_word_bits is None else fmt.payload_word_bits
+        if rec.fiber_shape[r] == 1 and r != n - 1:
+            occ = RankOccupancy(metadata_word_bits=md_bits, payload_word_bits=pl_bits, empty=True)
+        else:
+            md, pl = rank_occupancy(fmt.name, fibers=fibers, fiber_shape=rec.fiber_shape[r],
+                                    p_empty_fiber=density.prob_empty(cur, constraint),
+                                    p_empty_coordinate=density.prob_empty(nxt, constraint))
+            occ = RankOccupancy(md, pl, md_bits, pl_bits)
+        out.insert(0, occ)
+        fibers *= rec.fiber_shape[r]
+        cur = nxt
+    for occ in out:
+        if not occ.empty:
+            occ.payload_units = 0.0
+            break
+    return out
+
+
+def expected_occupancy(recs: dict[tuple[int, str], Record], design: SparseDesign, level: int, name: str) -> None:
+    """Sparseloop's expected data and metadata occupancy of a tile (over the occupancies its density
+    model allows; a tile under a parent with metadata is conditioned on being non-empty) and its
+    metadata reads / fills / updates."""
+    rec = recs[(level, name)]
+    density = density_of(design, name)
+    shape = rec.dense.shape
+    lo, hi = density.min_occupancy(shape), density.max_occupancy(shape)
+    occ = np.arange(lo, hi + 1)
+    probs = np.atleast_1d(np.asarray(density.occupancy_probability(shape, occ), dtype=float))
+    keep = probs != 0
+    occ, probs = occ[keep], probs[keep]
+    parent = recs.get((rec.parent, name)) if rec.parent is not None else None
+    if parent is not None and parent.has_metadata and lo == 0 and len(probs):
+        scale = 1 - probs[0]  # Sparseloop drops its first (empty-tile) outcome and renormalises
+        probs = probs / scale if scale > 0 else np.zeros_like(probs)
+        probs[0] = 0.0
+    total = float(np.sum(probs * occ))
+    occupancy: list[RankOccupancy] = []
+    if rec.has_metadata and len(occ):
+        for ro in metadata_given(rec, design.levels[level], density, occ):
+            md = np.broadcast_to(np.asarray(ro.metadata_units, dtype=float), occ.shape)
+            pl = np.broadcast_to(np.asarray(ro.payload_units, dtype=float), occ.shape)
+            occupancy.append(RankOccupancy(float(np.sum(md * probs)), float(np.sum(pl * probs)),
+                                           ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
+    rec.expected_density = total / shape
+    rec.occupancy = occupancy
+    ratios = {"read": rec.dense.reads / shape, "fill": rec.dense.fills / shape, "update": rec.dense.updates / shape}
+    rec.format_counts = {a: [[math.ceil(o.metadata_units * ratios[a]), math.ceil(o.payload_units * ratios[a])]
+                             for o in occupancy] for a in ACCESSES}
+
+
+VECTOR_THRESHOLDS = {2: (251, 125, 84, 63, 51, 42, 36, 32, 28, 1), 4: (375, 188, 125, 94, 75, 63, 54, 47, 42, 1),
+                     8: (438, 219, 146, 110, 88, 73, 63, 55, 49, 1), 16: (469, 235, 157, 118, 94, 79, 67, 59, 52, 1),
+                     32: (485, 243, 162, 122, 97, 81, 70, 61, 52, 1)}
+"""Sparseloop's table: per block size and density decile, the tile size (in blocks) below which a
+compressed tile's vector accesses are counted from its occupancy distribution."""
+
+
+def vector_ratio(rec: Record, density: DensityModel, block: int) -> float:
+    """Vector accesses of a compressed tile per naive ``ceil(count / block)`` access (Sparseloop:
+    a small compressed tile wastes part of its blocks)."""
+    shape, mean = rec.dense.shape, rec.expected_density
+    if not (rec.compressed and shape and block > 1 and mean < 1.0):
+        return 1.0
+    if block not in VECTOR_THRESHOLDS:
+        raise ValueError(f"Sparseloop has no vector-width table for block size {block}; accepted: "
+                         f"{', '.join(map(str, VECTOR_THRESHOLDS))}")
+    idx = int(math.floor(mean / 0.1) - 1) if mean >= 0.1 else 0
+    if VECTOR_THRESHOLDS[block][idx] <= shape // block:
+        return 1.0
+    nnz = np.arange(1, shape + 1)
+    total = float(np.sum(np.ceil(nnz / block) * density.occupancy_probability(shape, nnz)))
+    return total / (shape * mean / block)
