@@ -13,7 +13,8 @@ Store tables: ``explore_evaluations`` (one row per evaluation, key ``eval_id``) 
 ``explore_runs`` (one row per finished run, key ``run_id``). A run is identified by its env id,
 env kwargs, agent, hyper-parameters, seed and budget, the content of every file an env argument
 names (a hardware YAML, an ONNX or CSV workload, a proxy), the parameters every workload is built
-with (``workload_params``: a zoo network's defaults written out) and the acceldse version; every row
+with (``workload_params``: a zoo network's defaults written out), the env's identity (``env_identity``:
+workload and hardware with digests of their content) and the acceldse version; every row
 carries these values and ``run_id`` is computed from them. Rerunning it with the same store
 answers the logged evaluations from the store and evaluates only the rest; when a file, a
 workload's parameters or the version changed, the rerun is a new run (a new ``run_id``, said on
@@ -84,9 +85,10 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
 
 
 RUN_IDENTITY = ("env", "env_kwargs", "agent", "hparams", "seed", "budget", "inputs_sha256", "workload_params",
-                "acceldse_version")
+                "env_identity", "acceldse_version")
 """The stored run columns ``run_id`` is computed from (``inputs_sha256``: JSON, file named by an env
-argument -> its SHA-256; ``workload_params``: JSON, ``workload_params()``)."""
+argument -> its SHA-256; ``workload_params``: JSON, ``workload_params()``; ``env_identity``: JSON,
+``env_identity()``)."""
 
 
 def input_files(env_kwargs: dict[str, Any]) -> dict[str, str]:
@@ -140,6 +142,13 @@ def workload_params(env_id: str, env_kwargs: dict[str, Any]) -> list[dict[str, A
     return out
 
 
+def env_identity(env: gym.Env) -> dict[str, Any]:
+    """What a built env evaluates, by content: its ``identity`` (workload and hardware names with digests of
+    their content, fidelity ...; ``{}`` for an env without one)."""
+    identity = getattr(getattr(env, "unwrapped", env), "identity", None)
+    return dict(identity) if isinstance(identity, dict) else {}
+
+
 def run_id(env_id: str, env_kwargs: dict[str, Any], agent: str, hparams: dict[str, Any], seed: int,
            budget: int) -> str:
     """A stable id of one run: everything that determines its evaluations (``RUN_IDENTITY``)."""
@@ -147,14 +156,24 @@ def run_id(env_id: str, env_kwargs: dict[str, Any], agent: str, hparams: dict[st
 
 
 def run_columns(env_id: str, env_kwargs: dict[str, Any], agent: str, hparams: dict[str, Any], seed: int,
-                budget: int) -> dict[str, Any]:
-    """The ``RUN_IDENTITY`` values of a run, as stored in each of its rows."""
+                budget: int, env: gym.Env | None = None) -> dict[str, Any]:
+    """The ``RUN_IDENTITY`` values of a run, as stored in each of its rows (``env``: the env built from
+    ``env_id`` and ``env_kwargs``, else built here)."""
     from acceldse.store import acceldse_version
 
+    if env is None:
+        built = make_env(env_id, env_kwargs)
+        try:
+            identity = env_identity(built)
+        finally:
+            built.close()
+    else:
+        identity = env_identity(env)
     return {"env": env_id, "env_kwargs": json.dumps(env_kwargs, sort_keys=True, default=str), "agent": agent,
             "hparams": json.dumps(hparams, sort_keys=True, default=str), "seed": seed, "budget": budget,
             "inputs_sha256": json.dumps(input_files(env_kwargs), sort_keys=True),
             "workload_params": json.dumps(workload_params(env_id, env_kwargs), sort_keys=True, default=str),
+            "env_identity": json.dumps(identity, sort_keys=True, default=str),
             "acceldse_version": acceldse_version()}
 
 
@@ -255,7 +274,7 @@ def explore(env: str | gym.Env, agent: str = "random", budget: int = 100, seed: 
 
         check_store_path(store, create=True)  # before any work
     gym_env = make_env(env_id, env_kwargs)
-    columns = run_columns(env_id, env_kwargs, agent, the_agent.hparams, seed, budget)
+    columns = run_columns(env_id, env_kwargs, agent, the_agent.hparams, seed, budget, env=gym_env)
     rid = run_key(columns)
     run = {"run_id": rid, **columns}
     schema = knob_schema(gym_env)
@@ -311,7 +330,7 @@ def _say_if_inputs_changed(db: Any, run: dict[str, Any]) -> None:
     if not {"inputs_sha256", "acceldse_version", *same} <= have:
         return
     where = " AND ".join(f"{k} = ?" for k in same)
-    params = ", workload_params" if "workload_params" in have else ""
+    params = "".join(f", {k}" for k in ("workload_params", "env_identity") if k in have)
     before = db.query(f"SELECT DISTINCT run_id, inputs_sha256, acceldse_version{params} FROM {EVALUATIONS_TABLE} "
                       f"WHERE {where} AND run_id <> ?", [run[k] for k in same] + [run["run_id"]])
     for row in before.itertuples(index=False):
@@ -319,6 +338,9 @@ def _say_if_inputs_changed(db: Any, run: dict[str, Any]) -> None:
                    if json.loads(row.inputs_sha256).get(k) != v]
         if getattr(row, "workload_params", run["workload_params"]) != run["workload_params"]:
             changed.append(f"workload parameters {row.workload_params} -> {run['workload_params']}")
+        if getattr(row, "env_identity", run["env_identity"]) != run["env_identity"]:
+            before, now = json.loads(row.env_identity), json.loads(run["env_identity"])
+            changed.append("the env's " + ", ".join(k for k in sorted({*before, *now}) if before.get(k) != now.get(k)))
         if row.acceldse_version != run["acceldse_version"]:
             changed.append(f"acceldse version {row.acceldse_version} -> {run['acceldse_version']}")
         logging.getLogger("acceldse.explore").warning(
@@ -340,5 +362,6 @@ def _log_run(db: Any, run: dict[str, Any], result: ExploreResult) -> None:
     db.insert(RUNS_TABLE, pd.DataFrame([row]), key="run_id")
 
 
-__all__ = ["AGENTS", "EVALUATIONS_TABLE", "RUNS_TABLE", "RUN_IDENTITY", "default_workload", "env_ids", "explore",
-           "input_files", "knob_schema", "make_env", "read_log", "run_columns", "run_id", "run_key", "workload_params"]
+__all__ = ["AGENTS", "EVALUATIONS_TABLE", "RUNS_TABLE", "RUN_IDENTITY", "default_workload", "env_identity", "env_ids",
+           "explore", "input_files", "knob_schema", "make_env", "read_log", "run_columns", "run_id", "run_key",
+           "workload_params"]

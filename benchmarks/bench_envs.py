@@ -2,6 +2,7 @@
 
     python benchmarks/bench_envs.py [--repeats 5] [--steps 2000] [--json out.json]
     python benchmarks/bench_envs.py --part vector [--num-envs 256]    # the batched vector env only
+    python benchmarks/bench_envs.py --part masks [--steps 2000]       # legal-step rate with and without masks
 
 Rows (medians over repeats; CPU time is ``time.process_time``, this process only, numba and torch
 limited to one thread):
@@ -18,6 +19,11 @@ limited to one thread):
 * AcceleratorDesign-v0 (ResNet-18) as a vector env of N sub-envs: the batched
   ``vectorization_mode="vector_entry_point"`` env vs ``make_vec(..., vectorization_mode="sync")`` on the
   same random actions (sub-env steps per CPU-second; the two give identical observations and rewards).
+
+``--part masks``: the share of legal steps of uniform random actions, unmasked and drawn inside the env's
+action mask (``envs.action_masks``), on Mapping-v0 (ResNet-18 and AlexNet on eyeriss_like, every step a
+layer mapping) and FpgaDesign-v0 (LeNet on ZC706, VGG-small on ZCU102), with the share of knob values the
+mask allows and the time to build it.
 
 Floors (the issue's targets): AcceleratorDesign >= 5,000, Mapping and FpgaDesign >= 1,000,
 CoExploration >= 200 warm and >= 5 cold steps per CPU-second.
@@ -191,15 +197,48 @@ def bench_vector(num_envs: int, repeats: int, batches: int = 20) -> list[tuple[s
     return [(f"AcceleratorDesign-v0 x{num_envs}", rate(runner(vec), repeats), rate(runner(sync), repeats))]
 
 
+def bench_masks(steps: int) -> None:
+    """``--part masks`` (module docstring)."""
+    print(f"{'env':38} {'legal, unmasked':>16} {'legal, masked':>14} {'values allowed':>15} {'mask build s':>13}")
+    cases = [("acceldse/Mapping-v0", {"workload": w, "hardware": "eyeriss_like"}) for w in ("resnet18", "alexnet")]
+    cases += [("acceldse/FpgaDesign-v0", {"workload": "lenet", "platform": "zc706"}),
+              ("acceldse/FpgaDesign-v0", {"workload": "vgg_small", "platform": "zcu102"})]
+    for env_id, kwargs in cases:
+        env = gym.make(env_id, **kwargs).unwrapped
+        mapping = env_id.endswith("Mapping-v0")
+        start = time.process_time()
+        masks = [env.legal_mask(i) for i in range(len(env.layers))] if mapping else [env.legal_mask()]
+        build_s = time.process_time() - start
+        rng = np.random.default_rng(0)
+        legal = {"unmasked": 0, "masked": 0}
+        for k in range(steps):
+            mask = masks[k % len(masks)]
+            for kind in legal:
+                action = mask.sample(rng) if kind == "masked" else rng.integers(0, env.action_space.nvec)
+                if mapping:
+                    i = k % len(masks)
+                    legal[kind] += env.encoding.reason(env.layers[i], env.decode(i, action)) == ""
+                else:
+                    metrics = env.evaluate(env.design_of(action))
+                    legal[kind] += all(metrics[r] <= v for r, v in env.constraints.items())
+        allowed = np.mean([m.flat().mean() for m in masks])
+        name = f"{env_id.split('/')[1]} {kwargs['workload']}"
+        print(f"{name:38} {legal['unmasked'] / steps:16.3f} {legal['masked'] / steps:14.3f} {allowed:15.2f} "
+              f"{build_s:13.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=2000, help="random steps per repeat (CoExploration: 40)")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
-    parser.add_argument("--part", choices=("all", "vector"), default="all", help="every env (default) or the "
-                        "batched vector env only")
+    parser.add_argument("--part", choices=("all", "vector", "masks"), default="all",
+                        help="every env (default), the batched vector env only, or the action masks' legal rates")
     parser.add_argument("--num-envs", type=int, default=256, help="sub-envs of the vector env rows (default 256)")
     args = parser.parse_args()
+    if args.part == "masks":
+        bench_masks(args.steps)
+        return 0
     rows = bench_vector(args.num_envs, args.repeats)
     if args.part == "all":
         rows = bench_accelerator(args.steps, args.repeats) + bench_fpga(args.steps, args.repeats) \

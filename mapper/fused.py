@@ -336,7 +336,8 @@ def _structure(cascade: Cascade, groups: tuple[FusedGroup, ...], source: str) ->
     edges = {*cascade.inputs, *cascade.outputs}
     may_stay = {t for t, p in cascade.producers.items() if t not in edges
                 and len({group_of[p]} | {group_of[c] for c in cascade.consumers.get(t, ())}) == 1}
-    got = (group_of, per_group, default_levels, may_stay)
+    allowed = {(t, lvl) for t in default_levels for lvl in ("buffer", "dram")} | {(t, "unit") for t in may_stay}
+    got = (group_of, per_group, default_levels, may_stay, allowed)
     if len(_STRUCTURE) > 10_000:
         _STRUCTURE.clear()
     _STRUCTURE[key] = (cascade, got)
@@ -457,15 +458,14 @@ def _evaluate(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, 
               detail: bool) -> FusedCost | tuple[int, float]:
     hw = hardware
     wb = hw.word_bytes
-    group_of, structure, default_levels, may_stay = _structure(cascade, mapping.groups, source)
-    levels = dict(default_levels)
-    checked = True
-    for t, lvl in mapping.keep.items():
-        if t in levels and (lvl == "buffer" or lvl == "dram" or (lvl == "unit" and t in may_stay)):
-            levels[t] = lvl
-        else:
-            checked = False
-    if not checked:                 # say what is wrong, the first problem first
+    group_of, structure, default_levels, may_stay, allowed = _structure(cascade, mapping.groups, source)
+    levels = {**default_levels, **mapping.keep}
+    try:
+        legal = allowed.issuperset(mapping.keep.items())
+    except TypeError:                                        # a level that is not even a string
+        legal = False
+    if not legal:                                            # say what is wrong, the first problem first
+        levels = default_levels
         for t, lvl in mapping.keep.items():
             if lvl not in LEVELS:
                 raise SpecError("unknown level", source=source, key=f"mapping.keep.{t}", value=lvl,
@@ -505,7 +505,9 @@ def _evaluate(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, 
         # buffer footprint (an element-wise output overwrites the input it last reads)
         cycles_of: dict[str, int] = {}
         records = []
-        need = 0
+        unames = []
+        need = dram_words = 0
+        before = (e_compute, e_reg, e_buf, e_dram)         # to recount the energy if the group spills
         for m in members:
             name = m.name
             uname: str = binding_get(name)  # type: ignore[assignment]     # None: refused below (no memo hit)
@@ -528,10 +530,15 @@ def _evaluate(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, 
                 record = _member_record(cascade, hw, m, unit, mapping, group, ext, count, levels, tile_words,
                                         fetches, source, key)
             cycles_of[name] = record[0]
-            busy[uname] += record[0]
-            busy_pe[uname] += record[1]
             need += record[6]
+            dram_words += record[4][2]
+            cpj, reg_pj, buf_pj, dram_pj = record[8]
+            e_compute += cpj
+            e_reg += reg_pj
+            e_buf += buf_pj
+            e_dram += dram_pj
             records.append(record)
+            unames.append(uname)
         if need > hw.buffer_bytes // wb or detail:
             resident = {t: w for r in records for t, w in r[7]}
         cap_words = hw.buffer_bytes // wb
@@ -582,9 +589,9 @@ def _evaluate(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, 
                     bw += c["buffer_writes"]
                     dw += c["dram_reads"] + c["dram_writes"]
                 totals.append((br, bw, dw))
-        dram_words = 0
-        for tot in totals:
-            dram_words += tot[2]
+            dram_words = 0
+            for tot in totals:
+                dram_words += tot[2]
         # --- latency of the group
         if not stages_ok:
             raise SpecError("the stages must list each Einsum of the group once", source=source,
@@ -601,20 +608,26 @@ def _evaluate(cascade: Cascade, hardware: FusedHardware, mapping: FusedMapping, 
         group_cycles.append((compute, memory))
         total_cycles += max(compute, memory)
         dram_words_total += dram_words
-        # --- energy per Einsum
-        for r, (br, bw, dw) in zip(records, totals, strict=True):
+        # --- energy per Einsum (added up above from the memoised records; recounted after a spill)
+        if spill:
+            e_compute, e_reg, e_buf, e_dram = before
+        for r, (br, bw, dw), uname in zip(records, totals, unames, strict=True):
             if spill:
                 gc = r[3]
                 cpj, reg_pj = gc["compute_pj"], gc["reg_pj"]
                 buf_pj = br * hw.buffer_read_pj + bw * hw.buffer_write_pj
                 dram_pj = dw * wb * hw.dram_pj_per_byte
-            else:                               # the same products, memoised
+                e_compute += cpj
+                e_reg += reg_pj
+                e_buf += buf_pj
+                e_dram += dram_pj
+            elif detail:
                 cpj, reg_pj, buf_pj, dram_pj = r[8]
-            e_compute += cpj
-            e_reg += reg_pj
-            e_buf += buf_pj
-            e_dram += dram_pj
+            else:
+                break
             if detail:
+                busy[uname] += r[0]
+                busy_pe[uname] += r[1]
                 gc = r[3]
                 e, unit, reg = gc["e"], gc["unit"], gc["reg"]
                 einsum_costs.append(EinsumCost(e.name, unit.name, gi, gc["points"], gc["cycles"], gc["sp_util"],

@@ -187,11 +187,25 @@ class MappingSpace:
         pinned: list[list[tuple[int, int]]] = [[] for _ in DIMS]
         forbidden: list[set[int]] = [set() for _ in DIMS]
         self.permutations: list[tuple[int, list[int], list[int]]] = []
+        self.factor_bounds = np.zeros((2, 2, n, 8), dtype=np.int64)   # [min|max, temporal|spatial, level, dim]
+        self.factor_bounds[1] = np.iinfo(np.int64).max
+        self.min_parallelism = max([c.min_parallelism for c in constraints], default=0.0)
+        self.has_bounds = any(c.has_bounds for c in constraints)
         for c in constraints:
             if c.level not in [lv.name for lv in self.hierarchy.levels]:
                 raise SpecError("constraint on an unknown level", source=where, key=c.level,
                                 accepted=", ".join(lv.name for lv in self.hierarchy.levels))
             lvl = self.hierarchy.level_index(c.level)
+            kind = 0 if c.kind == "temporal" else 1
+            bounds = self.factor_bounds[:, kind, lvl]
+            for d, f in c.min_factors.items():
+                bounds[0, DIMS.index(d)] = max(f, bounds[0, DIMS.index(d)])
+            for d, f in c.max_factors.items():
+                bounds[1, DIMS.index(d)] = min(f, bounds[1, DIMS.index(d)])
+                if f == 1:   # no loop over d there: as a fixed factor of 1
+                    forbidden[DIMS.index(d)] |= {lvl} if kind == 0 else {n + lvl, 2 * n + lvl}
+            if c.kind == "parallelism":
+                continue
             if c.kind == "temporal":
                 for d, f in c.factors.items():
                     forbidden[DIMS.index(d)].add(lvl)
@@ -230,7 +244,8 @@ class MappingSpace:
                 for p in prime_factors(f):
                     match = next((i for i in free if self.prime_val[i] == p), None)
                     if match is None:
-                        raise SpecError(f"constrained factors of {d} do not divide its size {self.sizes[d]}",
+                        raise SpecError(f"constrained factors of {d} do not divide its size {self.sizes[d]} (Timeloop "
+                                        "would factor it imperfectly; residual tiles are not modelled)",
                                         source=where, key=d, value=f)
                     free.remove(match)
                     pins[match] = code
@@ -251,6 +266,22 @@ class MappingSpace:
                 priority[:, d] = -1 - i
             order[:, lvl, :] = np.argsort(priority, axis=1, kind="stable")
         return order
+
+    def admissible(self, a: MappingArrays) -> np.ndarray:
+        """bool[B]: which decoded mappings satisfy the constraints' factor bounds and minimum
+        parallelism (all, without such constraints)."""
+        ok = np.ones(a.batch, dtype=bool)
+        if not self.has_bounds:
+            return ok
+        lo, hi = self.factor_bounds
+        spatial = a.spatial_x * a.spatial_y
+        for kind, f in ((0, a.temporal), (1, spatial)):
+            ok &= ((f >= lo[kind][None]) & (f <= hi[kind][None])).all(axis=(1, 2))
+        if self.min_parallelism > 0:
+            used = spatial.prod(axis=2).astype(np.float64)             # [B, L]
+            avail = (self.hw.fanout[:, 0] * self.hw.fanout[:, 1]).astype(np.float64)
+            ok &= (used / avail[None]).prod(axis=1) >= self.min_parallelism - 1e-12
+        return ok
 
     @property
     def n_primes(self) -> int:

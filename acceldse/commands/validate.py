@@ -13,14 +13,17 @@ COLUMNS = ["id", "published", "acceldse", "unit", "error_pct"]
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("validate", help="published measurements and papers' results beside acceldse's",
                        description="Recompute every published figure acceldse is validated against (measured "
-                                   "silicon: Eyeriss v1, TPU v1; the seed papers' headline results) and print "
-                                   "published value, acceldse's value and the error. docs/validation.md is "
+                                   "silicon: Eyeriss v1, TPU v1, Gemmini RTL; the seed papers' headline results) "
+                                   "and print published value, acceldse's value and the error. docs/validation.md is "
                                    "'--format markdown'.",
                        epilog="examples:\n  acceldse validate\n  acceldse validate --category silicon --format csv\n"
-                              f"  acceldse validate --json\n{EXIT_CODES_HELP}",
+                              f"  acceldse validate --json --reuse\n{EXIT_CODES_HELP}",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--category", choices=["all", "silicon", "paper"], default="all",
                    help="which rows (default all)")
+    p.add_argument("--reuse", action="store_true",
+                   help="take sources this exact code already computed from the saved results "
+                        "($ACCELDSE_CACHE_DIR, default ~/.cache/acceldse) instead of recomputing them")
     group = p.add_argument_group("output")
     group.add_argument("--format", choices=[*FORMATS, "markdown"], default="table",
                        help="table (default), csv, json (every field, with source, conditions and command) or "
@@ -33,7 +36,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from acceldse.validation import markdown, summary, validate
 
-    rows = validate(None if args.category == "all" else args.category,
+    rows = validate(None if args.category == "all" else args.category, reuse=args.reuse,
                     progress=progress_bar("validate", unit="source"))
     if args.format == "markdown":
         print(markdown(rows), end="")

@@ -80,6 +80,10 @@ class Evaluator:
         code = np.empty(b, dtype=np.int64)
         evaluate_batch(a.temporal, a.spatial_x, a.spatial_y, a.order, a.keep, a.double_buffered, self._wl,
                        *self._hw, cycles, energy, code)
+        if self.space.has_bounds:   # factor bounds / min parallelism: outside them is illegal
+            outside = ~self.space.admissible(a)
+            energy[outside] = np.inf
+            code[outside] = -1
         values = score(cycles, energy, self.objective)
         self.evaluations += b
         ok = code == 0

@@ -13,8 +13,9 @@ the way ``timeloop-model.stats.txt`` does.
 Top-level keys that only steer Timeloop's *search* or Accelergy's *estimation*
 (``mapper``, ``mapspace``, ``architecture_constraints``, ``mapspace_constraints``,
 ``compound_components``, ``components``, ``globals``, ``model``, ``dumped_by_timeloop_front_end``) are accepted
-and do not change a fixed-mapping evaluation (a search applies the constraints' bypass rules
-and reports the others it does not apply); ``sparse_optimizations`` (Sparseloop: formats,
+and do not change a fixed-mapping evaluation (a search applies every constraint Timeloop's
+mapper reads -- keep/bypass, factors, bounds, permutations, splits, minimum parallelism -- and
+refuses the rest; ``mapspace`` is read like ``mapspace_constraints``); ``sparse_optimizations`` (Sparseloop: formats,
 gating, skipping; ``mapper.timeloop.sparse``) are evaluated with Sparseloop's semantics
 (``mapper.sparse``) for a given mapping, and what of them is not modelled is refused by key;
 any other key is a ``SpecError`` naming it and the file. The
@@ -173,18 +174,39 @@ def _constrain(hierarchy: Hierarchy, merged: dict[str, Any], origin: dict[str, s
     ranks, or ``WORKLOAD_RANKS`` without one) and the constraints not applied."""
     skipped: list[str] = []
     loops: list[LoopConstraint] = []
-    names = {lv.name for lv in hierarchy.levels}
-    for key in ("architecture_constraints", "mapspace_constraints"):
+    names = [lv.name for lv in hierarchy.levels]
+    if merged.get("mapspace") and merged.get("mapspace_constraints"):
+        raise SpecError("both 'mapspace' and 'mapspace_constraints' are given (Timeloop refuses that too)",
+                        source=origin.get("mapspace", ""), key="mapspace")
+    space_key = "mapspace" if merged.get("mapspace") else "mapspace_constraints"
+    _check_template(merged.get(space_key), source=f"{origin.get(space_key, '')}: {space_key}")
+    sizes = {r: lowering.layer.dims[d] for r, d in lowering.dims.items()} if lowering else None
+    for key in ("architecture_constraints", space_key):
         source = f"{origin.get(key, '')}: {key}"
-        hierarchy, more = apply_keep_constraints(hierarchy, merged.get(key), source=source,
-                                                 tensors=lowering.dataspaces if lowering else None)
         raw = merged.get(key)
+        if isinstance(raw, dict) and isinstance(raw.get("constraints"), list):   # Timeloop's other spelling
+            raw = {**raw, "targets": [*(raw.get("targets") or []), *raw["constraints"]]}
+        hierarchy, more = apply_keep_constraints(hierarchy, raw, source=source,
+                                                 tensors=lowering.dataspaces if lowering else None)
         targets = raw.get("targets") if isinstance(raw, dict) else raw
-        got, extra = loop_constraints(targets, lowering.dims if lowering else WORKLOAD_RANKS, names, source=source)
-        handled = {f"{c.kind} on {c.level}" for c in got}
-        skipped += [m for m in more if m not in handled] + extra
+        got, extra = loop_constraints(targets, lowering.dims if lowering else WORKLOAD_RANKS, names, source=source,
+                                      sizes=sizes)
+        skipped += more + extra
         loops += got
     return hierarchy, loops, skipped
+
+
+def _check_template(mapspace: Any, *, source: str) -> None:
+    """Timeloop's mapspace ``template``: ``uber`` (perfect factorizations: what the search does) is
+    read; ``ruby`` (imperfect factorizations, residual tiles) is refused; anything else Timeloop
+    refuses too."""
+    template = mapspace.get("template", "uber") if isinstance(mapspace, dict) else "uber"
+    if template == "ruby":
+        raise SpecError("the ruby mapspace searches imperfect factorizations (residual tiles), which are not "
+                        "modelled", source=source, key="template", value=template, accepted="uber")
+    if template != "uber":
+        raise SpecError("unsupported mapspace template", source=source, key="template", value=template,
+                        accepted="uber")
 
 
 def _hierarchy(merged: dict[str, Any], origin: dict[str, str], files: list[str | Path], name: str | None, *,

@@ -157,48 +157,60 @@ def _level(name: str, slot: dict[str, Any], lowering: Lowering, *, source: str) 
 WORKLOAD_RANKS = {**{d: d for d in DIMS}, "M": "K"}
 """Rank names of constraints read without a problem (for any workload): Timeloop's conv2D ranks
 (``M`` is our ``K``) and the kernel's own dims."""
-_LOOP_FIELDS = {"target", "type", "factors", "permutation", "split"}
+_LOOP_FIELDS = {"target", "type", "factors", "permutation", "split", "default_min_factor", "default_max_factor",
+                "remainders", "version"}
 _BOUND = re.compile(r"([A-Za-z]+)\s*(<=|>=|<|>)\s*([0-9]+)")
-MODEL_CHANGING = ("no_reuse", "no_coalesce", "no_link_transfer", "rmw_first_update")
+MODEL_CHANGING = ("no_reuse", "no_coalesce", "no_link_transfer", "rmw_first_update", "no_multicast_no_reduction",
+                  "no_temporal_reuse")
 """Constraint fields that change Timeloop's counts for a given mapping; not modelled, so refused."""
+CONSTRAINT_TYPES = ("temporal", "spatial", "bypass", "bypassing", "datatype", "dataspace", "utilization",
+                    "parallelism", "max_overbooked_proportion")
+"""Every constraint ``type`` Timeloop's parser reads (any other is a ``SpecError``, as in Timeloop)."""
 
 
-def loop_constraints(targets: Any, dims: dict[str, str], level_names: set[str], *,
-                     source: str) -> tuple[list[LoopConstraint], list[str]]:
-    """Timeloop's ``temporal`` / ``spatial`` constraint targets -> ``LoopConstraint`` s over the
-    kernel's dims (``dims``: the problem's rank -> dim). Factor 0 (the rest) and residual factors
-    leave the rank free; ``permutation`` is innermost first (ranks after a ``_`` outermost); a
-    spatial ``permutation`` + ``split`` puts its first ``split`` ranks on X, the rest on Y (ranks
-    it leaves out: either; without ``split`` Timeloop's mapper picks it: either axis). Returns the
-    constraints and, as text, what is not applied (other fields, a ``split`` that is not a number)."""
+def loop_constraints(targets: Any, dims: dict[str, str], level_names: list[str], *, source: str,
+                     sizes: dict[str, int] | None = None) -> tuple[list[LoopConstraint], list[str]]:
+    """Timeloop's ``temporal`` / ``spatial`` / ``utilization`` constraint targets -> ``LoopConstraint`` s
+    over the kernel's dims (``dims``: the problem's rank -> dim, ``sizes`` its rank -> size when there
+    is a problem; ``level_names`` outermost first), as
+    Timeloop's constraint parser reads them. ``factors``: ``R=3`` fixes the factor (0: the whole rank;
+    the residual form ``C4,3`` fixes 4, as Timeloop reads it), ``R<=4`` / ``R>=2`` bound it (with
+    ``default_max_factor`` / ``default_min_factor`` for the ranks not bounded); ``permutation`` is
+    innermost first (ranks after a ``_`` outermost); a spatial ``permutation`` + ``split`` puts its
+    first ``split`` ranks on X, the rest on Y (ranks it leaves out: either; without ``split``
+    Timeloop's mapper picks it: either axis); ``utilization`` / ``parallelism`` (on the innermost
+    storage level, as Timeloop requires) sets the minimum fraction of MACs used. ``remainders`` only
+    steers the ``ruby`` mapspace (refused elsewhere), ``max_overbooked_proportion`` only levels that
+    allow overbooking (refused by the architecture loader): both change nothing here. Anything else
+    -- an unknown type, target or field, a strict ``<``/``>`` bound (Timeloop's parser skips it), a
+    ``split`` that is not a number -- is a ``SpecError``. A fixed factor above its rank's size is
+    dropped with a note, as Timeloop drops it with a warning. Returns the constraints and, as text,
+    the notes (what Timeloop ignores too)."""
     out: list[LoopConstraint] = []
     skipped: list[str] = []
     for i, c in enumerate(targets if isinstance(targets, list) else []):
-        if not isinstance(c, dict) or c.get("type") not in ("temporal", "spatial") \
-                or not isinstance(c.get("target"), str) or c["target"] not in level_names:
-            continue
         key = f"targets[{i}]"
-        level, kind = c["target"], c["type"]
+        if not isinstance(c, dict):
+            raise SpecError("a constraint must be a mapping", source=source, key=key, value=c)
+        kind = c.get("type")
+        if kind not in CONSTRAINT_TYPES:
+            raise SpecError("unknown constraint type", source=source, key=f"{key}.type", value=kind,
+                            accepted=", ".join(CONSTRAINT_TYPES))
+        level = c.get("target", c.get("name"))
+        if not isinstance(level, str) or level not in level_names:
+            raise SpecError("constraint target is not a level of the architecture", source=source,
+                            key=f"{key}.target", value=level, accepted=", ".join(level_names))
         refuse_model_changing(c, source=source, key=key)
-        factors: dict[str, int] = {}
-        raw_factors = c.get("factors") or ""
-        for token in (raw_factors if isinstance(raw_factors, list) else re.split(r"[,\s]+", str(raw_factors))):
-            token = str(token).strip()
-            if not token:
-                continue
-            bound = _BOUND.fullmatch(token)
-            m = _FACTOR.fullmatch(token)
-            if bound is None and m is None:
-                raise SpecError("bad factor constraint", source=source, key=f"{key}.factors", value=token,
-                                accepted="<rank>=<n>, <rank><n>, <rank><n>,<residual>, <rank> < n, <rank> > n")
-            rank = (bound or m).group(1)  # type: ignore[union-attr]
-            if rank not in dims:
-                raise SpecError("constraint on a rank the problem does not have", source=source,
-                                key=f"{key}.factors", value=rank, accepted=", ".join(dims))
-            if bound is not None:
-                skipped.append(f"factor {token} on {level}")
-            elif int(m.group(2)) > 0 and m.group(4) is None:  # type: ignore[union-attr]
-                factors[dims[rank]] = int(m.group(2))  # type: ignore[union-attr]
+        if kind in ("utilization", "parallelism"):
+            out.append(_parallelism(c, level, level_names, source=source, key=key))
+            continue
+        if kind not in ("temporal", "spatial"):
+            continue
+        unknown = sorted(set(c) - _LOOP_FIELDS)
+        if unknown:
+            raise SpecError("unsupported constraint field", source=source, key=f"{key}.{unknown[0]}",
+                            accepted=", ".join(sorted(_LOOP_FIELDS | set(MODEL_CHANGING))))
+        factors, low, high = _factor_constraints(c, dims, sizes or {}, skipped, source=source, key=key)
         raw = c.get("permutation") or ""
         ranks = [str(r).strip() for r in (raw if isinstance(raw, list) else list(str(raw).split("#")[0]))
                  if str(r).strip()]
@@ -209,23 +221,86 @@ def loop_constraints(targets: Any, dims: dict[str, str], level_names: set[str], 
         cut = ranks.index("_") if "_" in ranks else len(ranks)   # Timeloop: prefix (innermost) _ suffix (outermost)
         perm = tuple(dims[r] for r in ranks[:cut])
         outer = tuple(dims[r] for r in ranks[cut + 1:])
-        extra = sorted(set(c) - _LOOP_FIELDS)
-        skipped += [f"{name} on {level}" for name in extra]
         if kind == "temporal":
-            out.append(LoopConstraint(level, kind, factors, permutation=perm, outer=outer))
+            out.append(LoopConstraint(level, kind, factors, permutation=perm, outer=outer, min_factors=low,
+                                      max_factors=high))
             continue
         split = c.get("split")
-        if split is not None and (isinstance(split, bool) or not isinstance(split, int)):
-            skipped.append(f"split on {level}")
-            split = None
+        if split is not None and (isinstance(split, bool) or not isinstance(split, int) or split < 0):
+            raise SpecError("split must be a non-negative integer", source=source, key=f"{key}.split", value=split)
         spatial = perm + outer
         if split is None or not spatial:   # no split: Timeloop's mapper chooses it (either axis)
-            out.append(LoopConstraint(level, kind, factors))
+            out.append(LoopConstraint(level, kind, factors, min_factors=low, max_factors=high))
             continue
         rest = frozenset(d for d in dims.values() if d not in spatial)
         out.append(LoopConstraint(level, kind, factors, x_dims=frozenset(spatial[:split]) | rest,
-                                  y_dims=frozenset(spatial[split:]) | rest))
+                                  y_dims=frozenset(spatial[split:]) | rest, min_factors=low, max_factors=high))
     return out, skipped
+
+
+def _factor_constraints(c: dict[str, Any], dims: dict[str, str], sizes: dict[str, int], ignored: list[str], *,
+                        source: str, key: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """(fixed factors, minimum factors, maximum factors) over the kernel's dims of one constraint; a
+    fixed factor above its rank's size is dropped, as Timeloop drops it, and listed in ``ignored``."""
+    factors: dict[str, int] = {}
+    bounds: dict[str, dict[str, int]] = {">=": {}, "<=": {}}
+    raw = c.get("factors") or ""
+    for token in (raw if isinstance(raw, list) else re.split(r"[,\s]+", str(raw).split("#")[0])):
+        token = str(token).strip()
+        if not token:
+            continue
+        bound = _BOUND.fullmatch(token)
+        m = _FACTOR.fullmatch(token)
+        if bound is None and m is None:
+            raise SpecError("bad factor constraint", source=source, key=f"{key}.factors", value=token,
+                            accepted="<rank>=<n>, <rank><n>, <rank> <= n, <rank> >= n")
+        rank = (bound or m).group(1)  # type: ignore[union-attr]
+        if rank not in dims:
+            raise SpecError("constraint on a rank the problem does not have", source=source,
+                            key=f"{key}.factors", value=rank, accepted=", ".join(dims))
+        if bound is not None:
+            if bound.group(2) not in bounds:
+                raise SpecError("Timeloop reads only <= and >= bounds (its parser would skip this one)",
+                                source=source, key=f"{key}.factors", value=token, accepted=f"{rank}<=n, {rank}>=n")
+            if int(bound.group(3)) < 1:
+                raise SpecError("a factor bound must be positive", source=source, key=f"{key}.factors", value=token)
+            bounds[bound.group(2)][dims[rank]] = int(bound.group(3))
+            continue
+        value = int(m.group(2))  # type: ignore[union-attr]
+        size = sizes.get(rank)
+        if value == 0:
+            if size is None:
+                continue   # the whole rank, for any workload: no constraint
+            value = size
+        if size is not None and value > size:   # Timeloop warns and drops it; so do we (noted)
+            ignored.append(f"factor {token} on {c.get('target')} (above the size {size} of {rank}; Timeloop "
+                           "ignores it too)")
+            continue
+        factors[dims[rank]] = value
+    for field_name, op in (("default_min_factor", ">="), ("default_max_factor", "<=")):
+        if c.get(field_name) is None:
+            continue
+        value = c[field_name]
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError("must be a positive integer", source=source, key=f"{key}.{field_name}", value=value)
+        for dim in set(dims.values()):
+            bounds[op].setdefault(dim, value)
+    return factors, bounds[">="], bounds["<="]
+
+
+def _parallelism(c: dict[str, Any], level: str, level_names: list[str], *, source: str, key: str) -> LoopConstraint:
+    """Timeloop's ``utilization`` / ``parallelism`` constraint: ``min`` (directly or under ``attributes``)."""
+    innermost = level_names[-1]
+    if level != innermost:
+        raise SpecError("Timeloop constrains parallelism only at the innermost storage level", source=source,
+                        key=f"{key}.target", value=level, accepted=innermost)
+    attributes = c.get("attributes")
+    value = (attributes if isinstance(attributes, dict) else c).get("min")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise SpecError("needs min: a fraction in [0, 1]", source=source, key=f"{key}.min", value=value)
+    return LoopConstraint(level, "parallelism", min_parallelism=float(value))
 
 
 def refuse_model_changing(target: dict[str, Any], *, source: str, key: str) -> None:

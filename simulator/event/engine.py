@@ -108,31 +108,27 @@ class FoldJob:
 
 
 def _programs(n: np.ndarray, fold0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every DMA engine's firings, core after core: per fold f, write fold f-2 back (after fold f-2
-    is done; f >= 2), load fold f, signal fold f ready; then write back the last two folds.
+    """Every DMA engine's firings, core after core (``3 n`` each): per fold f, write fold f-2 back (after
+    fold f-2 is done; f >= 2), load fold f, signal fold f ready; then write back the last two folds.
 
     Returns kind, global fold, core, and whether the firing is a write-back inside the fold loop."""
-    cores = n.shape[0]
-    core_of = np.repeat(np.arange(cores), n)
-    local = np.arange(int(n.sum())) - np.repeat(fold0, n)
-    g = np.arange(int(n.sum()))
-    kind = np.broadcast_to(np.array([_WRITE, _LOAD, _READY]), (g.size, 3))
-    fold = np.stack([g - 2, g, g], axis=1)
-    key = 3 * local[:, None] + np.arange(3)[None, :]
-    keep = np.ones((g.size, 3), bool)
-    keep[:, 0] = local >= 2
+    total = int(n.sum())
+    core_of = np.repeat(np.arange(n.shape[0]), n)
+    g = np.arange(total)
+    f = g - fold0[core_of]  # fold within its core
+    base = 3 * fold0[core_of]
+    load = base + np.where(f < 2, 2 * f, 3 * f - 1)
+    kind = np.full(3 * total, _WRITE)
+    fold = np.empty(3 * total, np.int64)
+    kind[load], kind[load + 1] = _LOAD, _READY
+    fold[load], fold[load + 1] = g, g
+    in_loop = np.zeros(3 * total, bool)
+    again = load[f >= 2] - 1  # the write-back of fold f - 2
+    fold[again], in_loop[again] = g[f >= 2] - 2, True
     last = fold0 + n - 1
-    t_fold = np.stack([last - 1, last], axis=1)
-    t_keep = np.stack([n >= 2, np.ones(cores, bool)], axis=1)
-    t_key = 3 * n[:, None] + np.arange(2)[None, :]
-    all_core = np.concatenate([np.broadcast_to(core_of[:, None], (g.size, 3))[keep],
-                               np.broadcast_to(np.arange(cores)[:, None], (cores, 2))[t_keep]])
-    all_key = np.concatenate([key[keep], t_key[t_keep]])
-    order = np.lexsort((all_key, all_core))
-    kinds = np.concatenate([kind[keep], np.full(int(t_keep.sum()), _WRITE)])[order]
-    folds = np.concatenate([fold[keep], t_fold[t_keep]])[order]
-    in_loop = np.concatenate([(kind == _WRITE)[keep], np.zeros(int(t_keep.sum()), bool)])[order]
-    return kinds, folds, all_core[order], in_loop
+    tail = 3 * (fold0 + n)
+    fold[tail[n >= 2] - 2], fold[tail - 1] = last[n >= 2] - 1, last
+    return kind, fold, np.repeat(np.arange(n.shape[0]), 3 * n), in_loop
 
 
 @dataclass(frozen=True)
@@ -143,7 +139,6 @@ class FoldNet:
 
     flat: FlatNet
     jobs: Sequence[FoldJob]
-    spec: list[tuple[int, int, np.ndarray, np.ndarray, int]]
     n: np.ndarray
     fold0: np.ndarray
     load: np.ndarray
@@ -203,7 +198,7 @@ def fold_net(jobs: Sequence[FoldJob]) -> FoldNet:
         toff=toff, tlen=tlen, res=res, res_shared=shared, cap=np.repeat(n, 2), ch_lat=np.zeros(2 * cores),
         init=np.zeros(2 * cores, np.int64), init_write=np.zeros(2 * cores), ch_src=np.arange(2 * cores, dtype=np.int64),
         ch_dst=np.arange(2 * cores, dtype=np.int64) ^ 1, ntok=np.repeat(n, 2))
-    return FoldNet(flat, jobs, spec, n, fold0, load, write, job_of, cyc, latency, kind, fold, core, in_loop, shared)
+    return FoldNet(flat, jobs, n, fold0, load, write, job_of, cyc, latency, kind, fold, core, in_loop, shared)
 
 
 def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int = 0,

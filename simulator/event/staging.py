@@ -104,6 +104,9 @@ def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequen
     by_tier: dict[str, list[int]] = {}
     for i in staged_idx:
         by_tier.setdefault(homes[i], []).append(i)
+    if not by_tier:  # nothing to stage: the layers one after another
+        zero = np.zeros(n)
+        return StagingRun(zero, zero, zero, zero, np.concatenate(([0.0], np.cumsum(layer_cycles, dtype=float)))[:n])
     net = Net("staging")
     staged_ch, done_ch, work = {}, {}, {}
     for name, idxs in by_tier.items():

@@ -34,10 +34,12 @@ from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, r
 from acceldse.simulator.result import COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
 from acceldse.simulator.streaming.trace import Trace
+from acceldse.simulator.systolic.batch import lower_layer
+from acceldse.simulator.systolic.hardware import HardwareArrays
 from acceldse.simulator.systolic.model import (
     add_sparse_columns,
     core_chunks,
-    finish_row,
+    finish_rows,
     fold_schedule,
     operand_bytes,
     vector_layer_row,
@@ -96,9 +98,9 @@ def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[Sys
     return _MacLayer(counts, FoldJob(loads, writes, per_fold, dram.latency_cycles, dram.name), per_fold)
 
 
-def mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int) -> _MacLayer:
-    """A layer's folds dealt to ``cores`` arrays in contiguous chunks."""
-    sched = fold_schedule(layer, df, acc)
+def mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int, hw: HardwareArrays | None = None) -> _MacLayer:
+    """A layer's folds dealt to ``cores`` arrays in contiguous chunks (``hw``: ``acc``'s hardware columns)."""
+    sched = fold_schedule(layer, df, acc, hw)
     dram = acc.dram
     load = transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle)
     write = transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle)
@@ -110,17 +112,23 @@ def mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int) -> _MacL
 
 
 def _run_mac_layers(layers: list[_MacLayer], record: bool) -> list[tuple[list[CoreRun], Link, CoreRun]]:
-    """Run every layer (one graph); then each several-core layer's critical core alone on the link."""
-    results = run_fold_layers([m.job for m in layers], record=record)
+    """Run every distinct job once (one graph); then each several-core job's critical core alone on the link."""
+    index: dict[int, int] = {}
+    jobs: list[FoldJob] = []
+    for m in layers:
+        if id(m.job) not in index:
+            index[id(m.job)] = len(jobs)
+            jobs.append(m.job)
+    results = run_fold_layers(jobs, record=record)
     crit = [max(range(len(runs)), key=lambda i: runs[i].end_cycles) for runs, _ in results]
     multi = [i for i, (runs, _) in enumerate(results) if len(runs) > 1]
-    solo_jobs = []
-    for i in multi:
-        job, k = layers[i].job, crit[i]
-        solo_jobs.append(FoldJob([job.loads[k]], [job.writes[k]], [job.per_fold[k]], job.latency, job.link_name))
+    solo_jobs = [FoldJob([jobs[i].loads[crit[i]]], [jobs[i].writes[crit[i]]], [jobs[i].per_fold[crit[i]]],
+                         jobs[i].latency, jobs[i].link_name) for i in multi]
     solo = dict(zip(multi, (runs[0] for runs, _ in run_fold_layers(solo_jobs))))
     out = []
-    for i, (m, (runs, link)) in enumerate(zip(layers, results)):
+    for m in layers:
+        i = index[id(m.job)]
+        runs, link = results[i]
         critical = solo.get(i, runs[0])
         m.counts["compute_cycles"] = critical.folds * m.array_cycles[crit[i]]
         out.append((runs, link, critical))
@@ -130,7 +138,8 @@ def _run_mac_layers(layers: list[_MacLayer], record: bool) -> list[tuple[list[Co
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
               trace: bool = False, weight_tiers: str | Mapping[str, str] | None = None,
               staging_depth: int = 2, arrays: Sequence[SystolicArray] | None = None,
-              progress: Callable[[int, int, str], None] | None = None) -> EventRun:
+              progress: Callable[[int, int, str], None] | None = None,
+              check_folds: Callable[[int], None] | None = None) -> EventRun:
     """Simulate every layer at event fidelity; optionally build a Chrome/Perfetto trace.
 
     Args:
@@ -146,6 +155,8 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         arrays: different compute arrays sharing the tiers (instead of ``cores`` identical ones);
             each MAC layer is split over them in proportion to their PEs.
         progress: ``progress(done, total, layer)`` called after each layer.
+        check_folds: called with the folds to simulate (every MAC layer's, every dataflow) once the
+            schedules are made, before the engine runs (e.g. to refuse too much work).
     """
     n_cores = _cores(acc, cores)
     if arrays is None:
@@ -160,19 +171,35 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     sizes = weight_bytes(network)
     builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
     rows: list[dict[str, Any]] = []
-    macs = [_hetero_layer(layer, df, acc, hetero) if hetero else mac_layer(layer, df, acc, n_cores)
-            for df in dataflows for layer in network.layers if layer.has_weights]
+    hw = HardwareArrays.of([acc])
+    known: dict[bytes, _MacLayer] = {}  # identical layers (same lowered case) share their schedule and run
+
+    def mac(layer: Layer, df: Dataflow) -> _MacLayer:
+        if hetero:
+            return _hetero_layer(layer, df, acc, hetero)
+        key = lower_layer(layer, df).tobytes()
+        if key not in known:
+            known[key] = mac_layer(layer, df, acc, n_cores, hw)
+        return dataclasses.replace(known[key], counts=dict(known[key].counts))
+
+    macs = [mac(layer, df) for df in dataflows for layer in network.layers if layer.has_weights]
+    if check_folds is not None:
+        check_folds(int(sum(m.counts["folds"] for m in macs)))
     ran = iter(zip(macs, _run_mac_layers(macs, trace)))
     for df in dataflows:
-        block: list[dict[str, Any]] = []
+        counts: list[dict[str, float]] = []
+        extra: list[dict[str, Any]] = []
         recorded: list[tuple[list[CoreRun], Link]] = []
         for layer in network.layers:
             if progress is not None:
-                progress(len(rows) + len(block), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
-            row, runs, link = _layer_row(layer, df, acc, trace, next(ran) if layer.has_weights else None)
-            block.append(row)
-            if trace:
-                recorded.append((runs, link))
+                progress(len(rows) + len(counts), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
+            c, e, runs, link = _layer_run(layer, acc, hw, trace, next(ran) if layer.has_weights else None)
+            counts.append(c)
+            extra.append(e)
+            recorded.append((runs, link))
+        block: list[dict[str, Any]] = finish_rows(network.layers, df.name, counts, acc, hw)
+        for row, e in zip(block, extra):
+            row.update(e)
         staging = run_staging(sizes, homes, [int(r["total_cycles"]) for r in block], acc, staging_depth,
                               record=trace)
         for i, (layer, row) in enumerate(zip(network.layers, block)):
@@ -190,10 +217,11 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None)
 
 
-def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, trace: bool,
+def _layer_run(layer: Layer, acc: Accelerator, hw: HardwareArrays, trace: bool,
                mac: tuple[_MacLayer, tuple[list[CoreRun], Link, CoreRun]] | None,
-               ) -> tuple[dict[str, Any], list[CoreRun], Link]:
-    """One layer's table row (without weight staging) from its MAC run, or a vector layer's run."""
+               ) -> tuple[dict[str, float], dict[str, Any], list[CoreRun], Link]:
+    """One layer's counts for ``finish_rows`` and the event columns its row gets on top (without weight
+    staging), from its MAC run, or a vector layer's run."""
     if mac is not None:
         counts = mac[0].counts
         runs, link, critical = mac[1]
@@ -207,7 +235,7 @@ def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, trace: bool,
         counts["total_cycles"] = total
         compute = int(counts["compute_cycles"])
     else:
-        vr = vector_layer_row(layer, acc)
+        vr = vector_layer_row(layer, acc, hw)
         dram = acc.dram
         critical, link = run_vector_layer(
             int(vr["compute_cycles"]),
@@ -219,18 +247,15 @@ def _layer_row(layer: Layer, df: Dataflow, acc: Accelerator, trace: bool,
         total = ceil_cycles(end)
         counts = dict(vr, total_cycles=total)
         compute, sram_latency = critical.compute_cycles, 0
-    row = finish_row(layer, df.name, counts, acc)
-    row["compute_cycles"] = compute
-    row["stall_cycles"] = total - compute
     # rounding up a contended (fractional) end goes to bandwidth; so do the cycles the SRAM
     # tier's bandwidth adds to the array's own fold schedule
     sram_bound = critical.compute_cycles - compute
-    row["stall_bandwidth_cycles"] = critical.stall_bandwidth_cycles + contention + (total - end) + sram_bound
-    row["stall_latency_cycles"] = critical.stall_latency_cycles + sram_latency
-    row["stall_capacity_cycles"] = critical.stall_capacity_cycles
-    row["stall_contention_cycles"] = contention
-    row["cores"] = len(runs)
-    return row, runs, link
+    extra = {"compute_cycles": compute, "stall_cycles": total - compute,
+             "stall_bandwidth_cycles": critical.stall_bandwidth_cycles + contention + (total - end) + sram_bound,
+             "stall_latency_cycles": critical.stall_latency_cycles + sram_latency,
+             "stall_capacity_cycles": critical.stall_capacity_cycles, "stall_contention_cycles": contention,
+             "cores": len(runs)}
+    return counts, extra, runs, link
 
 
 def _add_staging(row: dict[str, Any], layer: Layer, acc: Accelerator, total_pes: int, staging: StagingRun, i: int,

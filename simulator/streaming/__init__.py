@@ -9,16 +9,33 @@ May import: ``dataflows`` (graph descriptions), ``workloads``; no other ``simula
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from acceldse.dataflows.streams.graph import StreamGraph
-from acceldse.simulator.streaming.compiled import run_compiled
 from acceldse.simulator.streaming.limits import MAX_WORK, refuse_work, work_limit
-from acceldse.simulator.streaming.result import BlockedContext, Deadlock, StreamDeadlockError, StreamResult
-from acceldse.simulator.streaming.sdpa import SdpaResult, min_fifo_depth, run_sdpa
-from acceldse.simulator.streaming.simpy_executor import run_simpy
 from acceldse.simulator.streaming.trace import DEFAULT_CLOCK_MHZ, build_trace, write_trace
 from acceldse.workloads.errors import SpecError
+
+if TYPE_CHECKING:
+    from acceldse.dataflows.streams.graph import StreamGraph
+    from acceldse.simulator.streaming.compiled import run_compiled
+    from acceldse.simulator.streaming.result import BlockedContext, Deadlock, StreamDeadlockError, StreamResult
+    from acceldse.simulator.streaming.sdpa import SdpaResult, min_fifo_depth, run_sdpa
+    from acceldse.simulator.streaming.simpy_executor import run_simpy
+
+_EXPORTS = {"run_compiled": "compiled", "BlockedContext": "result", "Deadlock": "result",
+            "StreamDeadlockError": "result", "StreamResult": "result", "SdpaResult": "sdpa",
+            "min_fifo_depth": "sdpa", "run_sdpa": "sdpa", "run_simpy": "simpy_executor"}
+"""Names imported on first use (PEP 562): a model that only runs nets (``streaming.net``) loads
+neither SimPy nor the SDPA study."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
 
 EXECUTORS = ("compiled", "simpy")
 
@@ -46,6 +63,9 @@ def run_graph(graph: StreamGraph, *, executor: str = "compiled", values: bool = 
     refuse_work(sum(getattr(ctx, "firings", 0) for ctx in graph.contexts),
                 work_limit(executor, trace=trace_path is not None, max_work=max_work),
                 source=f"graph {graph.name!r}", what="context firings")
+    from acceldse.simulator.streaming.compiled import run_compiled
+    from acceldse.simulator.streaming.simpy_executor import run_simpy
+
     if executor == "compiled":
         result = run_compiled(graph, record=trace_path is not None, values=values)
     else:

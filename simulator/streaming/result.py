@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from acceldse.dataflows.streams.graph import StreamGraph
 from acceldse.workloads.errors import DeadlockError
+
+if TYPE_CHECKING:
+    from acceldse.dataflows.streams.graph import StreamGraph
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from acceldse.dataflows.streams.graph import Context, StreamGraph
 from acceldse.simulator.streaming.kernels import occupancy_steps
-from acceldse.simulator.streaming.result import StreamResult
 from acceldse.workloads.errors import SpecError
 
 if TYPE_CHECKING:
+    from acceldse.dataflows.streams.graph import StreamGraph
     from acceldse.simulator.streaming.net import NetRun
+    from acceldse.simulator.streaming.result import StreamResult
 
 DEFAULT_CLOCK_MHZ = 1.0
 """Clock of a trace when none is given: one cycle per microsecond."""
@@ -160,6 +160,8 @@ def build_trace(graph: StreamGraph, result: StreamResult, clock_mhz: float = DEF
     Raises:
         ValueError: the result holds no recorded times.
     """
+    from acceldse.dataflows.streams.graph import Context
+
     trace = Trace(clock_mhz, f"{graph.name} ({result.executor})", executor=result.executor, cycles=result.cycles)
     if result.fire_times is None or result.channel_times is None:
         raise ValueError("the run was not recorded; pass record=True (or a trace path) to the executor")

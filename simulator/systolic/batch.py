@@ -22,7 +22,8 @@ import pandas as pd
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.result import SUM_COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator
-from acceldse.simulator.systolic.hardware import HardwareArrays
+from acceldse.simulator.systolic import jit
+from acceldse.simulator.systolic.hardware import HardwareArrays, Hw
 from acceldse.simulator.systolic.kernels import COUNT_FIELDS, DATAFLOW_IDS, N_OUT, OUT_FIELDS, Case, Out
 from acceldse.simulator.systolic.layer_kernels import N_BYTES, N_CASE, N_VECTOR, Bytes, evaluate_network
 from acceldse.workloads.layer import Layer
@@ -54,22 +55,16 @@ class NetworkCases:
 def sparse_shape(layer: Layer, dataflow: Dataflow) -> tuple[int, int, int]:
     """(Sr, Sc, T) of one group, an N:M layer's reduction axis (C*R*S) compressed to its kept rows.
 
-    The reduction is T on os and Sr on ws: there the array skips pruned weights. On is the stationary
-    operand is the dense input window and the filters streamed in time each keep other positions, so
-    nothing can be skipped: refused rather than costed as dense."""
+    The reduction is T on os and Sr on ws and is: the array skips pruned weights. The kept positions
+    are the same for every filter (the first N of every M along C*R*S, as SCALE-Sim 3.0.0's
+    non-optimized mapping prunes them), so on is the stationary input window loses the pruned rows
+    too -- SCALE-Sim's is runs exactly the dense GEMM over the kept rows."""
     sr, sc, t = dataflow.operand_shape(layer)
     if not layer.is_weight_sparse:
         return sr, sc, t
     if dataflow.name == "os":
         return sr, sc, layer.reduction_kept
-    if dataflow.name == "ws":
-        return layer.reduction_kept, sc, t
-    from acceldse.workloads.errors import SpecError
-
-    raise SpecError(f"{dataflow.name} cannot skip N:M-pruned weights (its stationary operand is the dense "
-                    "input window and every filter keeps other positions)", source=f"layer {layer.name!r}",
-                    key="dataflow", value=dataflow.name,
-                    accepted="os or ws for a layer with N:M weight sparsity, or a dense layer")
+    return layer.reduction_kept, sc, t
 
 
 def lower_layer(layer: Layer, dataflow: Dataflow) -> np.ndarray:
@@ -143,7 +138,11 @@ def lowered_counts(nc: NetworkCases, hw: HardwareArrays) -> tuple[np.ndarray, np
     n = len(nc.mac_cases) + len(nc.vectors)
     counts = np.zeros((len(matrix), n, N_OUT))
     energy = np.zeros((len(matrix), n, N_BYTES))
-    evaluate_network(nc.mac_cases, nc.vectors, matrix, counts, energy)
+    if (matrix[:, Hw.CORES] == 1).all() and jit.worth_interpreting(len(matrix) * n):
+        with jit.interpreted():  # cheaper than loading numba (one core: time independent of the folds)
+            evaluate_network(nc.mac_cases, nc.vectors, matrix, counts, energy)
+    else:
+        evaluate_network(nc.mac_cases, nc.vectors, matrix, counts, energy)
     if inverse is not None:
         counts, energy = counts[inverse], energy[inverse]
     return counts, energy

@@ -229,7 +229,6 @@ def run_layer_cycle(layer: Layer, acc: Accelerator, dataflow: str | Dataflow, rn
                         value=layer.op, accepted="conv | gemm | matmul")
     flow = get_dataflow(dataflow, source="run_layer_cycle: dataflow", systolic_only=True)
     df = flow.name
-    sparse_shape(layer, flow)  # is cannot skip pruned weights: refused
     rows, cols = acc.array.rows, acc.array.cols
     lo, hi = -OPERAND_RANGE, OPERAND_RANGE + 1
     if _is_plain_matrix(layer):

@@ -10,6 +10,7 @@ fold sequence (``fold_schedule``), its vector-unit row and its derived columns (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,10 +51,16 @@ def operand_bytes(bits: int, acc: Accelerator) -> int:
     return max(acc.word_bytes, elem_bytes(bits))
 
 
-def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> np.ndarray:
+def _hw_row(acc: Accelerator, hw: HardwareArrays | None) -> np.ndarray:
+    """``acc``'s hardware columns: ``hw`` (``HardwareArrays.of([acc])``, made once by a caller running many
+    layers) or made now."""
+    return hw.matrix[0] if hw is not None else np.array(hardware_row(acc), dtype=np.float64)
+
+
+def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator, hw: HardwareArrays | None = None) -> np.ndarray:
     """One kernel case (``kernels.Case``): operand-matrix shape, array, unique bytes, buffer halves, latency."""
     case = np.empty(N_CASE, dtype=np.int64)
-    fill_case(lower_layer(layer, dataflow), np.array(hardware_row(acc), dtype=np.float64), case)
+    fill_case(lower_layer(layer, dataflow), _hw_row(acc, hw), case)
     return case
 
 
@@ -77,9 +84,10 @@ class FoldSchedule:
     array_cycles_per_fold: int = 0
 
 
-def fold_schedule(layer: Layer, dataflow: Dataflow, acc: Accelerator) -> FoldSchedule:
+def fold_schedule(layer: Layer, dataflow: Dataflow, acc: Accelerator, hw: HardwareArrays | None = None
+                  ) -> FoldSchedule:
     """Per-fold DRAM traffic and compute of a layer with MACs (same kernel as the analytical model)."""
-    case = build_case(layer, dataflow, acc)
+    case = build_case(layer, dataflow, acc, hw)
     folds = int(case_folds(case))
     load, write = np.empty(folds), np.empty(folds)
     out = np.zeros(N_OUT)
@@ -97,10 +105,10 @@ def core_chunks(folds: int, cores: int) -> list[slice]:
     return [slice(int(chunk_start(folds, cores, c)), int(chunk_start(folds, cores, c + 1))) for c in range(cores)]
 
 
-def vector_layer_row(layer: Layer, acc: Accelerator) -> dict[str, float]:
+def vector_layer_row(layer: Layer, acc: Accelerator, hw: HardwareArrays | None = None) -> dict[str, float]:
     """A layer without MACs: read inputs, ``cols`` operations per cycle, write outputs (``OUT_FIELDS``)."""
     out = np.zeros(N_OUT)
-    vector_layer(lower_vector(layer), np.array(hardware_row(acc), dtype=np.float64), out)
+    vector_layer(lower_vector(layer), _hw_row(acc, hw), out)
     return dict(zip(OUT_FIELDS, out.tolist()))
 
 
@@ -144,18 +152,25 @@ def add_sparse_columns(table: pd.DataFrame, network: Network) -> pd.DataFrame:
 def finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerator) -> dict[str, object]:
     """Add derived columns to one layer's counts ``r`` (``OUT_FIELDS``): stalls, utilisation, bytes,
     energy and latency (``batch.finish`` on one design and one layer)."""
-    hw = HardwareArrays.of([acc])
-    counts = np.array([[[float(r[f]) for f in OUT_FIELDS]]])
-    energy = np.zeros((1, 1, N_BYTES))
-    eb_in, eb_out = operand_bytes(layer.input_bits, acc), operand_bytes(layer.output_bits, acc)
-    eb_w = operand_bytes(layer.weight_bits, acc) + layer.weight_metadata_bits / 8  # with N:M metadata
-    layer_energy(counts[0, 0], eb_in, eb_w, eb_out, layer.macs_performed, hw.matrix[0], energy[0, 0])
-    arrays = finish(counts, energy, np.array([layer.macs_performed], dtype=np.int64), hw)
+    return finish_rows([layer], dataflow, [r], acc)[0]
+
+
+def finish_rows(layers: Sequence[Layer], dataflow: str, counts: Sequence[dict[str, float]], acc: Accelerator,
+                hw: HardwareArrays | None = None) -> list[dict[str, object]]:
+    """``finish_row`` of many layers on one design at once (one ``batch.finish`` call)."""
+    hw = HardwareArrays.of([acc]) if hw is None else hw
+    arr = np.array([[[float(r[f]) for f in OUT_FIELDS] for r in counts]]).reshape(1, len(counts), N_OUT)
+    energy = np.zeros((1, len(counts), N_BYTES))
+    for i, layer in enumerate(layers):
+        eb_in, eb_out = operand_bytes(layer.input_bits, acc), operand_bytes(layer.output_bits, acc)
+        eb_w = operand_bytes(layer.weight_bits, acc) + layer.weight_metadata_bits / 8  # with N:M metadata
+        layer_energy(arr[0, i], eb_in, eb_w, eb_out, layer.macs_performed, hw.matrix[0], energy[0, i])
+    arrays = finish(arr, energy, np.array([x.macs_performed for x in layers], dtype=np.int64), hw)
     arrays.update(utilization(arrays))
-    row: dict[str, object] = {"layer": layer.name, "op": layer.op, "dataflow": dataflow}
-    row.update({c: arrays[c][0, 0].item() for c in LAYER_COLUMNS})
-    return row
+    columns = {c: arrays[c][0].tolist() for c in LAYER_COLUMNS}
+    return [{"layer": layer.name, "op": layer.op, "dataflow": dataflow, **{c: columns[c][i] for c in LAYER_COLUMNS}}
+            for i, layer in enumerate(layers)]
 
 
 __all__ = ["SPARSE_COLUMNS", "FoldSchedule", "add_sparse_columns", "analytical_counts", "build_case", "core_chunks",
-           "finish_row", "fold_schedule", "operand_bytes", "systolic_table", "vector_layer_row"]
+           "finish_row", "finish_rows", "fold_schedule", "operand_bytes", "systolic_table", "vector_layer_row"]

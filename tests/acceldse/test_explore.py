@@ -157,6 +157,15 @@ def test_rows_record_workload_params_and_other_params_are_a_new_run(tmp_path: Pa
     assert again.replayed == 0 and "workload parameters" in caplog.text and "not a resume" in caplog.text
     assert _log(store)["run_id"].nunique() == 2
     monkeypatch.undo()
+    identity = json.loads(_log(store)["env_identity"].iloc[0])  # what the env evaluated, by content
+    assert identity["workload"] == "bert_base" and identity["hardware"] == "scalesim-32x32"
+    assert {"workload_digest", "hardware_digest"} <= set(identity)
+    import acceldse.explore as explore_module
+    real_identity = explore_module.env_identity
+    monkeypatch.setattr(explore_module, "env_identity", lambda env: {**real_identity(env), "hardware_digest": "x"})
+    assert explore(ENV, "random", 3, seed=0, env_kwargs=kwargs, store=store).replayed == 0  # a preset edited
+    assert "hardware_digest" in caplog.text
+    monkeypatch.undo()
     caplog.clear()
     assert explore(ENV, "random", 3, seed=0, env_kwargs=kwargs, store=store).replayed == 3  # the same: resumed
     assert "not a resume" not in caplog.text

@@ -71,7 +71,7 @@ def test_cli_json_carries_every_field(rows: list[Row], capsys: pytest.CaptureFix
     for row in out["rows"]:
         assert {"category", "source", "quantity", "published", "acceldse", "error_pct", "command"} <= set(row)
         assert row["category"] == "paper"
-    assert main(["validate", "--category", "silicon", "--format", "csv"]) == 0
+    assert main(["validate", "--category", "silicon", "--format", "csv", "--reuse"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split(",") == ["id", "published", "acceldse", "unit", "error_pct"]
     assert len(lines) == 1 + sum(r.category == "silicon" for r in rows)
@@ -102,6 +102,16 @@ def test_reuse_reads_what_this_code_computed(rows: list[Row], tmp_path: Path,
     assert reused == {r.id: r.acceldse + 1 for r in rows}  # read back, not recomputed
     (tmp_path / f"validation-{validation._source_key()}.json").write_text("{not json")
     assert validation._stored() == {}  # a damaged file is ignored (recomputed), never trusted
+
+
+def test_gemmini_counters_time_the_layers_the_test_program_does() -> None:
+    """gemmini-rocc-tests' imagenet/resnet50.c runs 34 layers as matmuls (conv 2, 4-6, 8, 9, ...; fc 54) and 20 as
+    convolutions (conv 1, 3, 7, 10, 13, 15, 17, ...: the 7x7, the 3x3s and the three strided 1x1s)."""
+    from acceldse.validation.silicon import gemmini_category
+    from acceldse.workloads.zoo.resnet import resnet50
+
+    kinds = [gemmini_category(layer) for layer in resnet50(batch=4) if layer.op in ("conv", "gemm")]
+    assert (kinds.count("matmul"), kinds.count("conv"), len(kinds)) == (34, 20, 54)
 
 
 def test_unknown_category_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

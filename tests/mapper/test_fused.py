@@ -240,6 +240,14 @@ def _softmax_file(tmp_path, mapping: dict | None, hardware: object = "fusemax"):
      "no such rank"),
     ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe3d"}}, "fusemax",
      "no such compute unit"),
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe1d"}, "keep": {"GM": "disk"}},
+     "fusemax", "unknown level"),
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe1d"}, "keep": {"S": "unit"}},
+     "fusemax", "cascade input or output cannot live in PE registers"),
+    ({"groups": [{"einsums": ["GM"]}, {"einsums": ["SN"]}], "binding": {"GM": "pe1d", "SN": "pe1d"},
+      "keep": {"S": "dram", "GM": "unit"}}, "fusemax", "shared by two groups"),
+    ({"groups": [{"einsums": ["GM", "SN"], "stages": [["GM"]]}], "binding": {"GM": "pe1d", "SN": "pe1d"},
+      "keep": {"S": "dram", "SN": "dram"}}, "fusemax", "stages must list each Einsum"),
 ])
 def test_cli_bad_fused_mapping_is_one_line_exit_2(tmp_path, capsys, mapping, hardware, words) -> None:
     assert main(["map", "--cascade", str(_softmax_file(tmp_path, mapping, hardware))]) == 2
@@ -316,6 +324,46 @@ def test_attention_agrees_with_the_fusemax_artifact(design: str, latency_tol: fl
             assert c.dram_bytes == pytest.approx(float(r["traffic"]), rel=1e-9), where
             assert c.util_1d == pytest.approx(float(r["util_1d"]), rel=1e-6), where
         assert energy_range[0] <= c.energy_pj / float(r["energy"]) <= energy_range[1], where
+
+
+def _artifact_charges(design: str, r: dict) -> tuple[float, int, int]:
+    """What the actions the FuseMax artifact's code counts for ``design`` come to at its own ERT values
+    (our presets copy them): every MAC, the per-score and per-key-tile operators of its cascade, its
+    published DRAM bytes; its register files are charged one PE's Timeloop per-instance counts (~0) and
+    no leakage. Returns (pJ, scores, MACs)."""
+    from acceldse.simulator.specs.fused import load_fused_hardware
+    from acceldse.workloads.attention import model_shape
+
+    shape = model_shape(r["model"])
+    hw = load_fused_hardware("fusemax" if design == "fusemax" else "flat_cloud")
+    op = {name: cost.pj for name, cost in hw.units["pe1d"].ops.items()}
+    scores = 64 * shape.heads * r["n"] * r["n"]
+    macs = 2 * scores * shape.head_dim
+    if design == "fusemax":     # LM, SLN (exp as 6 MACs + sub), SLD per score; RM, PRM, SPD, SPNV, RD, RNV per tile
+        per_score = op["max"] + op["exp"] + op["sub"] + op["add"]
+        per_tile = op["max"] + op["exp"] + op["sub"] + op["mul"] + shape.head_dim * (op["mul"] + 2 * op["add"])
+        ops = scores * per_score + scores // 256 * per_tile + 64 * shape.heads * r["n"] * shape.head_dim * op["div"]
+    else:                       # GM, SN (sub, exp), SD, A (divide) per score, on the 1D array
+        ops = scores * (op["max"] + op["sub"] + op["exp"] + op["add"] + op["div"])
+    return macs * op["mac"] + ops + float(r["traffic"]) * hw.dram_pj_per_byte, scores, macs
+
+
+@pytest.mark.parametrize("design", ["flat", "unfused", "fusemax"])
+def test_the_artifacts_flat_energy_has_600_pj_per_score_its_actions_do_not_charge(design: str) -> None:
+    """Why our FuseMax/FLAT energy ratio (93 %) is not the paper's (79 %): the artifact's published energy
+    of both 3-pass designs exceeds what the actions its code counts come to, at its own ERT values, by
+    ~550-850 pJ per score (E-independent: BERT, TrXL, T5 at E = 64 and XLM at E = 128 agree per score,
+    not per MAC), while FuseMax's exceeds them by ~0.5 pJ per MAC only. No action of the artifact's
+    FLAT model (MACs, max, exp, add, divide, buffer per 256-word access, DRAM per 64-bit access)
+    costs that per score, so our model, which counts actions, does not reproduce it (docs/attention.md)."""
+    for r in _artifact(f"{design}_attention"):
+        charged, scores, macs = _artifact_charges(design, r)
+        extra = float(r["energy"]) - charged
+        where = (r["model"], r["seq_len"])
+        if design == "fusemax":
+            assert 0.45 < extra / macs < 0.65 and extra / float(r["energy"]) < 0.035, where
+        else:
+            assert 550 < extra / scores < 850 and extra / float(r["energy"]) > 0.13, where     # 13-25 %
 
 
 @pytest.mark.slow

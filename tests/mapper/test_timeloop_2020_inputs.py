@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from test_golden_timeloop import GOLDEN_DIR
+from test_timeloopfe_inputs import binding_constraints
 from timeloop_stats import parse_stats
 
 from acceldse.mapper.cost import evaluate
@@ -71,26 +72,6 @@ def _reference(folder: Path) -> tuple[list[Path], Path]:
     return files, folder / f"{prefix}.stats.txt"
 
 
-def _binding(spec) -> list[str]:  # type: ignore[no-untyped-def]
-    """The loop constraints that bind a search, as text, sorted. timeloopfe also writes ones that bind
-    nothing, which this drops: ranks of size 1 or pinned to factor 1 in a permutation (no loop to
-    order; its permutation optimiser adds them) and all-1 temporal factors on a fan-out level (it
-    keeps nothing, so the search gives it no temporal loops)."""
-    from dataclasses import replace
-
-    hollow = {lv.name for lv in spec.search_hierarchy.levels if not lv.keeps}
-    out = []
-    for c in spec.loop_constraints:
-        loopless = {d for d, n in spec.layer.dims.items() if n == 1} | {d for d, f in c.factors.items() if f == 1}
-        c = replace(c, permutation=tuple(d for d in c.permutation if d not in loopless),
-                    outer=tuple(d for d in c.outer if d not in loopless))
-        if c.kind == "temporal" and c.level in hollow and set(c.factors.values()) <= {1}:
-            continue
-        if c.factors or c.permutation or c.outer or c.x_dims is not None or c.y_dims is not None:
-            out.append(repr(c))
-    return sorted(out)
-
-
 def _inputs(case: str) -> tuple[list[Path], dict[str, object] | None]:
     if case in LAB:
         lab = RAW / "timeloop+accelergy"
@@ -113,7 +94,7 @@ def test_raw_2020_inputs_give_what_timeloopfe_gave_timeloop(case):
     parsed = load_timeloop([REF / case / "parsed-processed-input.yaml", *reference], name=case)
     assert raw.hierarchy == parsed.hierarchy
     assert raw.search_hierarchy == parsed.search_hierarchy
-    assert _binding(raw) == _binding(parsed)
+    assert binding_constraints(raw) == binding_constraints(parsed)
     assert raw.einsum == parsed.einsum and raw.mapping == parsed.mapping
     result = evaluate(raw.layer, raw.hierarchy, raw.mapping)
     ref = parse_stats(stats.read_text())

@@ -274,10 +274,11 @@ def test_search_under_timeloop_constraints_beats_timeloops_choice(capsys, design
 
 
 def test_constraint_forms_from_the_cheatsheet(tmp_path):
-    """timeloopfe's constraint forms: ``keep_only`` bypasses the other tensors, a bound such as
-    ``P>2`` only steers Timeloop's search (noted, not applied), and the fields that change the
-    counts of a given mapping (``no_reuse``, ``no_coalesce``, ``no_link_transfer``,
-    ``rmw_first_update``) are refused; a malformed factor is one line."""
+    """timeloopfe's constraint forms: ``keep_only`` bypasses the other tensors, ``P>=2`` bounds the
+    factor (the cheatsheet's strict ``P>2`` is refused, as timeloopfe's ``splitfactor`` and
+    Timeloop's parser do not read it), and the fields that change the counts of a given mapping
+    (``no_reuse``, ``no_coalesce``, ``no_link_transfer``, ``rmw_first_update``) are refused; a
+    malformed factor is one line."""
     def spec_with(targets):
         doc = yaml.safe_load(SPEC.read_text())
         doc["architecture_constraints"] = {"targets": targets}
@@ -286,11 +287,13 @@ def test_constraint_forms_from_the_cheatsheet(tmp_path):
         return load_timeloop([path, ERT], require_mapping=False)
 
     spec = spec_with([{"target": "shared_glb", "type": "bypass", "keep_only": ["Inputs"]},
-                      {"target": "pe_spad", "type": "temporal", "factors": "P>2 Q=1"}])
+                      {"target": "pe_spad", "type": "temporal", "factors": "P>=2 Q=1"}])
     glb = spec.search_hierarchy.levels[spec.search_hierarchy.level_index("shared_glb")]
     assert glb.keeps == glb.always_keeps == ("inputs",)
-    assert spec.unapplied_constraints == ("factor P>2 on pe_spad",)
-    assert spec.loop_constraints[0].factors == {"Q": 1}
+    assert spec.unapplied_constraints == ()
+    assert spec.loop_constraints[0].factors == {"Q": 1} and spec.loop_constraints[0].min_factors == {"P": 2}
+    with pytest.raises(SpecError, match="only <= and >="):
+        spec_with([{"target": "pe_spad", "type": "temporal", "factors": "P>2 Q=1"}])
     for field in ("no_reuse", "no_coalesce", "no_link_transfer", "rmw_first_update"):
         for kind in ("temporal", "bypass"):
             with pytest.raises(SpecError, match=field):
@@ -337,3 +340,20 @@ def test_every_factor_string_form_reads_the_same(tmp_path):
         path = tmp_path / "map.yaml"
         path.write_text(yaml.safe_dump({"mapping": entries}))
         assert load_timeloop([SPEC, ERT, path]).mapping == base, entries[0]["factors"]
+
+
+def test_zero_based_ranges_and_legacy_size_names_read_as_timeloop_reads_them(tmp_path):
+    """Timeloop counts ``name[lo..hi]`` as hi - lo + 1 copies (the 2020 tutorial's v0.3 files write
+    ``DummyBuffer[0..13]``) and reads ``memory_depth`` / ``memory_width`` where ``depth`` / ``width``
+    are absent (its buffer parser tries them in turn): the same hierarchy as the plain spelling."""
+    text = SPEC.read_text()
+    text = text.replace("[1..256]", "[0..255]")
+    text = text.replace("                depth: 192\n                width: 16\n",
+                        "                memory_depth: 192\n                memory_width: 16\n", 1)
+    assert "memory_depth: 192" in text and "[0..255]" in text
+    (tmp_path / "in.yaml").write_text(text)
+    assert load_timeloop([tmp_path / "in.yaml", ERT, MAP], name="d").hierarchy == \
+        load_timeloop([SPEC, ERT, MAP], name="d").hierarchy
+    (tmp_path / "bad.yaml").write_text(SPEC.read_text().replace("pe_spad[1..256]", "pe_spad[256..1]"))
+    with pytest.raises(SpecError, match="lo <= hi"):
+        load_timeloop([tmp_path / "bad.yaml", ERT, MAP])

@@ -176,12 +176,15 @@ def test_topology_ratio_column(tmp_path: Path) -> None:
         assert "t.csv" in str(err.value)
 
 
-def test_sparse_layer_is_refused_where_not_modelled(tmp_path: Path) -> None:
-    """An N:M ratio never reaches a model that cannot skip it silently (the is dataflow)."""
+def test_topology_ratio_reaches_the_native_is_model(tmp_path: Path) -> None:
+    """A topology's N:M ratio is costed on is too (the kept rows: as the dense GEMM of K' = 6 rows)."""
     topo = tmp_path / "g.csv"
     topo.write_text("Layer, M, N, K,\ng, 16, 8, 12, 2:4,\n")
-    with pytest.raises(SpecError, match="is cannot skip"):
-        simulate(str(topo), "scalesim-32x32", "is")
+    sparse = simulate(str(topo), "scalesim-32x32", "is").layers.iloc[0]
+    topo.write_text("Layer, M, N, K,\ng, 16, 8, 6,\n")
+    kept = simulate(str(topo), "scalesim-32x32", "is").layers.iloc[0]
+    assert sparse["macs"] == kept["macs"] == 16 * 8 * 6 and sparse["macs_skipped"] == 16 * 8 * 6
+    assert sparse["compute_cycles"] == kept["compute_cycles"]
 
 
 def test_sparse_layer_is_refused_by_the_mapper(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 The model: on os (reduction in time) and ws (reduction on the rows) the array runs the layer
 over its kept reduction rows only, every moved weight carries ceil(log2 M) bits of position
 metadata, each kept row needs its M-block of inputs (ifmap SRAM reads x M/N, SCALE-Sim's own
-rule), MACs on pruned weights are skipped. is cannot skip (refused), nor can the cycle model.
+rule), MACs on pruned weights are skipped. On is (reduction on the rows too) the stationary input
+window holds the kept rows only, each input read once: SCALE-Sim 3.0.0's is (stored runs) equals it.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _kept(k: int, n: int, m: int) -> int:
 @pytest.mark.slow
 @settings(max_examples=15, deadline=None)
 @given(m_dim=st.integers(1, 90), n_dim=st.integers(1, 80), k_dim=st.integers(1, 200),
-       nm=st.sampled_from([(1, 2), (2, 4), (1, 4), (3, 8), (2, 3), (5, 8)]), df=st.sampled_from(["os", "ws"]))
+       nm=st.sampled_from([(1, 2), (2, 4), (1, 4), (3, 8), (2, 3), (5, 8)]), df=st.sampled_from(["os", "ws", "is"]))
 def test_sparse_gemm_runs_as_the_dense_gemm_of_its_kept_rows(m_dim: int, n_dim: int, k_dim: int,
                                                              nm: tuple[int, int], df: str) -> None:
     """Array-side numbers of an N:M GEMM equal the dense GEMM over its kept reduction rows; ifmap
@@ -57,7 +58,8 @@ def test_sparse_gemm_runs_as_the_dense_gemm_of_its_kept_rows(m_dim: int, n_dim: 
     for col in ("compute_cycles", "folds", "mapping_efficiency", "sram_reads_filter", "sram_writes_ofmap",
                 "sram_reads_ofmap", "dram_reads_filter", "dram_writes_ofmap", "macs"):
         assert sp[col] == de[col], col
-    assert sp["sram_reads_ifmap"] == round(de["sram_reads_ifmap"] * nm[1] / nm[0])
+    scale = 1 if df == "is" else nm[1] / nm[0]   # os, ws: each kept row reads its M-block; is: each input once
+    assert sp["sram_reads_ifmap"] == round(de["sram_reads_ifmap"] * scale)
     assert sp["macs"] + sp["macs_skipped"] == m_dim * n_dim * k_dim
     assert sp["weight_metadata_bytes"] == math.ceil(n_dim * kept * math.ceil(math.log2(nm[1])) / 8)
     assert sp["dram_reads_ifmap"] == m_dim * k_dim  # all inputs are still needed
@@ -82,7 +84,25 @@ def test_ws_ifmap_reads_equal_scalesim_sparse_goldens() -> None:
         assert ours["sram_reads_ifmap"] == round(float(r["sram_reads_ifmap"])), r["run"]
 
 
-@pytest.mark.parametrize("df", ["os", "ws"])
+def test_is_equals_scalesim_sparse_goldens() -> None:
+    """is, OptimizedMapping false: on every GEMM golden layer of the installed SCALE-Sim (stored runs) the
+    native model's ifmap and filter SRAM reads, ofmap writes and compute cycles equal SCALE-Sim's (its
+    cycles are the index of the last cycle: one less)."""
+    rows = [r for r in csv.DictReader(SPARSE_GOLDEN.open()) if r["dataflow"] == "is" and r["form"] == "gemm"
+            and r["sparsity_support"] == "True" and r["optimized_mapping"] == "False" and not r["crash"]
+            and r["ratio"] and r["ratio"] not in ("1:1", "4:4")]
+    assert len(rows) >= 40
+    for r in rows:
+        n, m = (int(x) for x in r["ratio"].split(":"))
+        acc = ACC.replace(array={"rows": int(r["array_rows"]), "cols": int(r["array_cols"])})
+        layer = replace(gemm("g", int(r["ifmap_h"]), int(r["num_filters"]), int(r["ifmap_w"])), weight_sparsity=(n, m))
+        ours = _row(layer, "is", acc)
+        for col in ("sram_reads_ifmap", "sram_reads_filter", "sram_writes_ofmap"):
+            assert ours[col] == round(float(r[col])), (r["run"], col)
+        assert ours["compute_cycles"] == round(float(r["total_cycles"])) + 1, r["run"]
+
+
+@pytest.mark.parametrize("df", ["os", "ws", "is"])
 def test_sparser_is_never_slower_on_resnet18(df: str) -> None:
     dense = simulate("resnet18", "scalesim-32x32", df).totals.iloc[0]
     half = simulate("resnet18", "scalesim-32x32", df, weight_sparsity="2:4").totals.iloc[0]
@@ -96,7 +116,7 @@ def test_sparser_is_never_slower_on_resnet18(df: str) -> None:
 def test_event_fidelity_equals_analytical_on_sparse_layers() -> None:
     net = load_workload("mobilenet_v1", weight_sparsity="2:4")
     acc = ACC.replace(cores=1)
-    flows = [DATAFLOWS["os"], DATAFLOWS["ws"]]
+    flows = [DATAFLOWS["os"], DATAFLOWS["ws"], DATAFLOWS["is"]]
     a = systolic_table(net, acc, flows)
     e = event_table(net, acc, flows)
     np.testing.assert_array_equal(e["total_cycles"].to_numpy(), a["total_cycles"].to_numpy())
@@ -123,8 +143,6 @@ def test_cli_param_and_refusals(capsys: pytest.CaptureFixture[str]) -> None:
                  "--format", "csv", "--all-columns"]) == 0
     out = capsys.readouterr().out
     assert "macs_skipped" in out and "weight_metadata_bytes" in out
-    with pytest.raises(SpecError, match="is cannot skip N:M-pruned weights"):
-        simulate("resnet18", "scalesim-32x32", "is", weight_sparsity="2:4")
     with pytest.raises(SpecError, match="N:M"):
         load_workload("resnet18", weight_sparsity="4:2")
     with pytest.raises(SpecError, match="another N:M ratio"):
@@ -144,11 +162,10 @@ def test_batched_sweep_equals_simulate_on_sparse_layers() -> None:
         one = simulate(net, acc, "ws").totals.iloc[0]
         for col in ("total_cycles", "compute_cycles", "macs", "sram_reads_ifmap", "dram_bytes", "energy_pj"):
             assert row[col] == one[col], col
-    with pytest.raises(SpecError, match="is cannot skip"):
-        SystolicDesignModel(net, ACC)
+    SystolicDesignModel(net, ACC)   # it offers is too: N:M layers run on every dataflow
 
 
-@pytest.mark.parametrize("df", ["os", "ws"])
+@pytest.mark.parametrize("df", ["os", "ws", "is"])
 def test_cycle_fidelity_runs_the_kept_rows_and_checks_outputs(df: str) -> None:
     """Cycle by cycle on real integers: the array runs only the kept reduction rows, its outputs equal
     NumPy's dense product with the pruned weights (cycle_table raises otherwise), and the measured
@@ -167,8 +184,6 @@ def test_cycle_fidelity_runs_the_kept_rows_and_checks_outputs(df: str) -> None:
         np.testing.assert_array_equal(cyc[col].to_numpy(), ana[col].to_numpy())
     res = run_layer_cycle(layers[0], acc, df, np.random.default_rng(1))
     assert res.exact and np.count_nonzero(res.reference) > 0
-    with pytest.raises(SpecError, match="is cannot skip"):
-        simulate(net, acc, "is", fidelity="cycle")
 
 
 def test_sparsity_is_a_sweep_axis(tmp_path: Path) -> None:
