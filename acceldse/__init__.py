@@ -23,7 +23,8 @@ Public API::
 
 The names are imported on first use (PEP 562), so ``import acceldse`` and ``acceldse --help``
 do not pay for numba, pandas or the simulator. Importing ``acceldse`` registers the
-``acceldse/*`` Gymnasium environments (``envs``; entry points are strings, nothing heavy).
+``acceldse/*`` Gymnasium environments (``envs``; entry points are strings, nothing heavy) as soon as
+Gymnasium is imported, so a simulation does not import Gymnasium either.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from acceldse import envs  # noqa: F401 - registers the acceldse/* Gymnasium environments
+from acceldse import envs  # noqa: F401 - registers the acceldse/* Gymnasium environments (on gymnasium's import)
 
 __version__ = "0.1.0"
 

@@ -9,9 +9,11 @@ is ``time.process_time`` (this process only); on a loaded machine it still grows
 interpreter's start and the imports, ~1.3 CPU-s more) under ``/usr/bin/time`` or a benchmark harness.
 
 A search scores its candidates with ``fused_objective`` (cycles and energy, the same numbers as
-``evaluate_fused`` without the per-Einsum breakdown) over memoised per-Einsum records; on the shared
-2-core machine, loaded (7 Dec 2026), medians of 3: random 1.63, anneal 1.80, GA 2.31 CPU-s
-(before: 3.7-4.3 CPU-s measured alongside); whole process, anneal, 3 pairs: 3.52 against 5.17 CPU-s.
+``evaluate_fused`` without the per-Einsum breakdown) over memoised per-Einsum records. On the shared
+2-core machine under heavy load (7 Dec 2026, wall time 4x CPU time), medians of 3 seeds: random 1.86,
+anneal 1.97, GA 2.74 CPU-s (GA's own tournaments and mutations cost ~0.8 s; its draws are kept as they
+were so its results stay the same); the evaluator before, alongside: random 4.56, anneal 4.88 CPU-s.
+Whole process (start and imports included), random, 3 pairs: 3.61 against 5.84 CPU-s (ratio 0.62).
 """
 
 from __future__ import annotations

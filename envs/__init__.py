@@ -8,15 +8,19 @@ Importing ``envs`` (or ``acceldse``) registers, in the ``acceldse`` namespace:
 * ``acceldse/CoExploration-v0`` -- NASAIC co-exploration of networks and heterogeneous sub-accelerators;
 
 and exposes the PettingZoo ``ParallelEnv`` ``MultiAgentDesign`` (``envs.multi_agent_env(**kwargs)``).
-Entry points are strings, so registering imports nothing heavy. ``from envs import ENV_IDS``
+Entry points are strings, so registering imports nothing heavy; it happens when Gymnasium is imported
+(``import acceldse`` does not import Gymnasium). ``from envs import ENV_IDS``
 lists the ids.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from importlib.abc import MetaPathFinder
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any
-
-from gymnasium.envs.registration import register, registry
 
 ENV_IDS: dict[str, str] = {
     "acceldse/AcceleratorDesign-v0": "acceldse.envs.accelerator_design:AcceleratorDesignEnv",
@@ -39,9 +43,45 @@ VECTOR_ENTRY_POINTS: dict[str, str] = {
 }
 """Registered id -> batched vector env (``gym.make_vec(id, N, vectorization_mode="vector_entry_point")``)."""
 
-for _id, _entry in ENV_IDS.items():
-    if _id not in registry:
-        register(id=_id, entry_point=_entry, max_episode_steps=100, vector_entry_point=VECTOR_ENTRY_POINTS.get(_id))
+
+
+def register_envs() -> None:
+    """Register ``ENV_IDS`` with Gymnasium (once; done when Gymnasium is imported)."""
+    from gymnasium.envs.registration import register, registry
+
+    for env_id, entry in ENV_IDS.items():
+        if env_id not in registry:
+            register(id=env_id, entry_point=entry, max_episode_steps=100,
+                     vector_entry_point=VECTOR_ENTRY_POINTS.get(env_id))
+
+
+class _RegisterAfterGymnasium(MetaPathFinder):
+    """Registers the envs as soon as ``gymnasium`` has been imported, so that importing ``acceldse`` (a
+    simulation, a sweep, ``--help``) does not pay for Gymnasium while ``import acceldse, gymnasium;
+    gymnasium.make("acceldse/...")`` still works."""
+
+    def find_spec(self, name: str, path: Any = None, target: ModuleType | None = None) -> ModuleSpec | None:
+        if name != "gymnasium":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)  # the finders after this one
+        loader = spec.loader if spec is not None else None
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        exec_module = loader.exec_module
+
+        def exec_then_register(module: ModuleType) -> None:
+            exec_module(module)
+            register_envs()
+
+        loader.exec_module = exec_then_register  # type: ignore[method-assign]
+        return spec
+
+
+if "gymnasium" in sys.modules:
+    register_envs()
+elif not any(isinstance(finder, _RegisterAfterGymnasium) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterAfterGymnasium())
 
 ENV_SUMMARIES["MultiAgentDesign"] = ("PettingZoo ParallelEnv: compute, memory and interface agents design one "
                                      "accelerator (envs.multi_agent_env)")

@@ -22,8 +22,11 @@ from numba import njit
 from acceldse.envs.accelerator_design import AcceleratorDesignEnv
 from acceldse.envs.knobs import LOG2_CLIP
 from acceldse.simulator.systolic.hardware import Hw, buffer_half
+from acceldse.simulator.systolic.jit import compile_kernels
 from acceldse.simulator.systolic.layer_kernels import network_sums
 from acceldse.workloads.errors import SpecError
+
+compile_kernels()  # the numba code below calls the analytical kernels: they must be numba's too
 
 
 @njit(cache=True)

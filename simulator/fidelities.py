@@ -71,11 +71,10 @@ def _analytical(network: Network, acc: Accelerator, flows: list[Dataflow], run: 
 def _event(network: Network, acc: Accelerator, flows: list[Dataflow], run: FidelityRun
            ) -> tuple[pd.DataFrame, dict[str, Any]]:
     from acceldse.simulator.event.table import event_run
-    from acceldse.simulator.systolic.model import systolic_table
 
-    if run.limit is not None:
-        refuse_work(int(systolic_table(network, acc, flows)["folds"].sum()), "event", network.name, run.limit)
-    result = event_run(network, acc, flows, trace=run.trace, progress=run.progress)
+    limit = run.limit
+    check = None if limit is None else lambda folds: refuse_work(folds, "event", network.name, limit)
+    result = event_run(network, acc, flows, trace=run.trace, progress=run.progress, check_folds=check)
     return result.table, {} if result.trace is None else {"trace": result.trace}
 
 

@@ -1,5 +1,5 @@
-"""The study notebooks are studies a user could write: their cells import acceldse's public API only
-(``import acceldse``, the names it exports, the ``__all__`` of its public modules), and every stored
+"""The study notebooks (and the README's Python examples) are code a user could write: they use acceldse's
+public API only (``import acceldse``, the names it exports, the ``__all__`` of its public modules), and every stored
 notebook holds exactly the cells its source builds (so its stored outputs come from that source).
 
 The cells are read as data (``ast.literal_eval`` of ``CELLS`` / ``STUDIES``): nothing is executed."""
@@ -105,3 +105,15 @@ def test_stored_notebook_is_built_from_its_source(name: str) -> None:
     assert cells == [tuple(c) for c in STUDIES[name]], f"notebooks/{name}.ipynb is stale: rebuild it"
     assert all(c.get("execution_count") for c in stored["cells"] if c["cell_type"] == "code"), \
         f"notebooks/{name}.ipynb has a cell that was not run: build it with its outputs"
+
+
+def test_readme_python_uses_the_public_api_only() -> None:
+    """The README's Python examples are user code too: what they use of acceldse is on the API page."""
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    fences = re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M)
+    blocks = [(text[:m.start()].count("\n") + 1, m[1]) for m in fences]
+    assert blocks
+    bad = {line: non_public(code) for line, code in blocks if non_public(code)}
+    assert not bad, f"README.md (line: uses): {bad}"

@@ -86,7 +86,9 @@ def evaluate_task(task: Task) -> TaskResult:
 def _analytical(task: Task) -> TaskResult:
     from acceldse.dataflows.dataflow import resolve_dataflows
     from acceldse.simulator.systolic.batch import layer_frame, network_cases, network_layer_arrays, totals_from_arrays
+    from acceldse.simulator.systolic.jit import compile_kernels
 
+    compile_kernels()  # a sweep runs thousands of designs: numba's kernels from the first batch
     net = _network(task.workload)
     (flow,) = resolve_dataflows(task.dataflow)
     key = (json.dumps(task.workload, sort_keys=True, default=str), task.dataflow)

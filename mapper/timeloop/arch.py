@@ -30,7 +30,11 @@ from acceldse.workloads.errors import SpecError
 
 _BUFFER = ("DRAM", "SRAM", "regfile", "smartbuffer", "storage")
 _COMPUTE = ("mac", "compute")
-_USED = {"depth", "width", "datawidth", "word_bits", "block_size", "cluster_size", "meshX", "meshY",
+_ALIASES = {"width": ("width", "memory_width", "data_storage_width"),
+            "depth": ("depth", "memory_depth", "data_storage_depth")}
+"""Timeloop's buffer parser reads each name in turn (the first one given wins)."""
+_USED = {"depth", "width", "memory_width", "data_storage_width", "memory_depth", "data_storage_depth",
+         "datawidth", "word_bits", "block_size", "cluster_size", "meshX", "meshY",
          "read_bandwidth", "write_bandwidth", "multiple_buffering"}
 # Attributes that only parameterise Accelergy's energy/area estimates (their effect is in the ERT/ART)
 # or are Timeloop defaults; any other value than the default listed here is rejected.
@@ -48,14 +52,16 @@ ERT_ACTIONS = {"read": ("random_read", "read"), "fill": ("random_fill", "random_
 
 
 def split_name(name: str, *, source: str) -> tuple[str, int]:
-    """``PE[1..16]`` -> (``PE``, 16); a plain name has one copy."""
+    """``PE[1..16]`` -> (``PE``, 16), ``PE[0..13]`` -> (``PE``, 14) (Timeloop counts hi - lo + 1);
+    a plain name has one copy."""
     m = _RANGE.match(str(name))
     if not m:
         return str(name), 1
     lo, hi = int(m.group(2)), int(m.group(3))
-    if lo != 1 or hi < 1:
-        raise SpecError("component ranges must be [1..N]", source=source, key=str(name), value=name)
-    return m.group(1), hi
+    if hi < lo:
+        raise SpecError("component range [lo..hi] needs lo <= hi", source=source, key=str(name), value=name,
+                        accepted="e.g. [1..16] or [0..15]")
+    return m.group(1), hi - lo + 1
 
 
 def need(value: Any, kind: type, *, source: str, key: str) -> Any:
@@ -206,14 +212,16 @@ def _storage(comp: dict[str, Any], attrs: dict[str, Any], fan: tuple[int, int, i
     if word_bits is None:
         raise SpecError("storage needs 'datawidth' (bits per word)", source=source, key=f"{key}.datawidth")
     cluster = _int_attr(attrs, "cluster_size", 1, source=source, key=key) or 1
-    width = _int_attr(attrs, "width", None, source=source, key=key)
+    width = _int_attr(attrs, next((a for a in _ALIASES["width"] if a in attrs), "width"), None, source=source,
+                      key=key)
     block = _int_attr(attrs, "block_size", None, source=source, key=key)
     if block is None:
         block = 1 if width is None else width // (word_bits * cluster)
         if width is not None and (block < 1 or width % (word_bits * cluster)):
             raise SpecError("width must be a multiple of datawidth x cluster_size", source=source,
                             key=f"{key}.width", value=width, accepted=f"a multiple of {word_bits * cluster}")
-    depth = _int_attr(attrs, "depth", None, source=source, key=key)
+    depth = _int_attr(attrs, next((a for a in _ALIASES["depth"] if a in attrs), "depth"), None, source=source,
+                      key=key)
     dummy = "dummy" in cls
     capacity = None if ("DRAM" in cls or depth is None) else depth * block
     mb = _int_attr(attrs, "multiple_buffering", 1, source=source, key=key)

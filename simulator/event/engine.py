@@ -139,7 +139,6 @@ class FoldNet:
 
     flat: FlatNet
     jobs: Sequence[FoldJob]
-    spec: list[tuple[int, int, np.ndarray, np.ndarray, int]]
     n: np.ndarray
     fold0: np.ndarray
     load: np.ndarray
@@ -199,7 +198,7 @@ def fold_net(jobs: Sequence[FoldJob]) -> FoldNet:
         toff=toff, tlen=tlen, res=res, res_shared=shared, cap=np.repeat(n, 2), ch_lat=np.zeros(2 * cores),
         init=np.zeros(2 * cores, np.int64), init_write=np.zeros(2 * cores), ch_src=np.arange(2 * cores, dtype=np.int64),
         ch_dst=np.arange(2 * cores, dtype=np.int64) ^ 1, ntok=np.repeat(n, 2))
-    return FoldNet(flat, jobs, spec, n, fold0, load, write, job_of, cyc, latency, kind, fold, core, in_loop, shared)
+    return FoldNet(flat, jobs, n, fold0, load, write, job_of, cyc, latency, kind, fold, core, in_loop, shared)
 
 
 def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int = 0,

@@ -138,7 +138,8 @@ def _run_mac_layers(layers: list[_MacLayer], record: bool) -> list[tuple[list[Co
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
               trace: bool = False, weight_tiers: str | Mapping[str, str] | None = None,
               staging_depth: int = 2, arrays: Sequence[SystolicArray] | None = None,
-              progress: Callable[[int, int, str], None] | None = None) -> EventRun:
+              progress: Callable[[int, int, str], None] | None = None,
+              check_folds: Callable[[int], None] | None = None) -> EventRun:
     """Simulate every layer at event fidelity; optionally build a Chrome/Perfetto trace.
 
     Args:
@@ -154,6 +155,8 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         arrays: different compute arrays sharing the tiers (instead of ``cores`` identical ones);
             each MAC layer is split over them in proportion to their PEs.
         progress: ``progress(done, total, layer)`` called after each layer.
+        check_folds: called with the folds to simulate (every MAC layer's, every dataflow) once the
+            schedules are made, before the engine runs (e.g. to refuse too much work).
     """
     n_cores = _cores(acc, cores)
     if arrays is None:
@@ -180,6 +183,8 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         return dataclasses.replace(known[key], counts=dict(known[key].counts))
 
     macs = [mac(layer, df) for df in dataflows for layer in network.layers if layer.has_weights]
+    if check_folds is not None:
+        check_folds(int(sum(m.counts["folds"] for m in macs)))
     ran = iter(zip(macs, _run_mac_layers(macs, trace)))
     for df in dataflows:
         counts: list[dict[str, float]] = []

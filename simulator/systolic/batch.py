@@ -22,7 +22,8 @@ import pandas as pd
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.result import SUM_COLUMNS
 from acceldse.simulator.specs.accelerator import Accelerator
-from acceldse.simulator.systolic.hardware import HardwareArrays
+from acceldse.simulator.systolic import jit
+from acceldse.simulator.systolic.hardware import HardwareArrays, Hw
 from acceldse.simulator.systolic.kernels import COUNT_FIELDS, DATAFLOW_IDS, N_OUT, OUT_FIELDS, Case, Out
 from acceldse.simulator.systolic.layer_kernels import N_BYTES, N_CASE, N_VECTOR, Bytes, evaluate_network
 from acceldse.workloads.layer import Layer
@@ -137,7 +138,11 @@ def lowered_counts(nc: NetworkCases, hw: HardwareArrays) -> tuple[np.ndarray, np
     n = len(nc.mac_cases) + len(nc.vectors)
     counts = np.zeros((len(matrix), n, N_OUT))
     energy = np.zeros((len(matrix), n, N_BYTES))
-    evaluate_network(nc.mac_cases, nc.vectors, matrix, counts, energy)
+    if (matrix[:, Hw.CORES] == 1).all() and jit.worth_interpreting(len(matrix) * n):
+        with jit.interpreted():  # cheaper than loading numba (one core: time independent of the folds)
+            evaluate_network(nc.mac_cases, nc.vectors, matrix, counts, energy)
+    else:
+        evaluate_network(nc.mac_cases, nc.vectors, matrix, counts, energy)
     if inverse is not None:
         counts, energy = counts[inverse], energy[inverse]
     return counts, energy

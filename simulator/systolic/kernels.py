@@ -1,8 +1,10 @@
 """Numba kernels of the analytical systolic-array model (first principles, per fold).
 
-One call evaluates a batch of (layer, dataflow) cases. Each case is a row of ``CASE_FIELDS``
-integers; the kernel writes a row of ``OUT_FIELDS`` into a caller-allocated array. No
-validation here: ``simulator.systolic.model`` validates and builds the cases.
+A (layer, dataflow) case is a row of ``CASE_FIELDS`` integers; ``fold_classes`` gives its counts
+(``OUT_FIELDS``) and the DRAM bytes of each class of fold, ``runs_cycles`` its time (the fold sequence as
+runs of equal folds, periodic parts jumped), ``chunk_cycles`` one core's chunk of it, and
+``fold_traffic`` / ``double_buffer_cycles`` the same fold by fold (what the event fidelity replays). No
+validation here: ``simulator.systolic.batch`` lowers and ``layer_kernels`` runs the cases.
 
 Model (documented in docs/systolic_model.md):
 
@@ -33,7 +35,8 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
-from numba import njit
+
+from acceldse.simulator.systolic.jit import kernel
 
 
 class Case(IntEnum):
@@ -87,7 +90,7 @@ COUNT_FIELDS = OUT_FIELDS[Out.SRAM_READS_IFMAP:]
 DATAFLOW_IDS = {"os": 0, "ws": 1, "is": 2}
 
 
-@njit(cache=True)
+@kernel
 def _ceil_div(a: float, b: float) -> int:
     if a <= 0.0:
         return 0
@@ -95,45 +98,31 @@ def _ceil_div(a: float, b: float) -> int:
     return q + 1 if q * b < a else q
 
 
-@njit(cache=True)
+@kernel
 def fold_cycles(rows: int, cols: int, t: int) -> int:
     """Cycles of one fold (all three dataflows: fill/load R, skew R + C - 2, T steps)."""
     return 2 * rows + cols + t - 2
 
 
-@njit(cache=True)
+@kernel
 def row_folds(c: np.ndarray) -> int:
     """Folds along the operand matrix's rows of one case (``Case`` columns)."""
     return (c[Case.SR] + c[Case.ROWS] - 1) // c[Case.ROWS]
 
 
-@njit(cache=True)
+@kernel
 def col_folds(c: np.ndarray) -> int:
     """Folds along the operand matrix's columns of one case."""
     return (c[Case.SC] + c[Case.COLS] - 1) // c[Case.COLS]
 
 
-@njit(cache=True)
+@kernel
 def case_folds(c: np.ndarray) -> int:
     """Every fold of one case: groups x row folds x column folds."""
     return c[Case.GROUPS] * row_folds(c) * col_folds(c)
 
 
-@njit(cache=True)
-def evaluate_cases(cases: np.ndarray, read_bw: float, write_bw: float, out: np.ndarray) -> None:
-    """Evaluate every case (row of ``cases``) into the matching row of ``out``."""
-    for i in range(cases.shape[0]):
-        c = cases[i]
-        folds = case_folds(c)
-        load = np.empty(folds)
-        write = np.empty(folds)
-        fold_traffic(c, load, write, out[i])
-        per_fold = fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])
-        out[i, Out.TOTAL_CYCLES] = double_buffer_cycles(load, write, per_fold, read_bw, write_bw,
-                                                        c[Case.DRAM_LATENCY_CYCLES])
-
-
-@njit(cache=True)
+@kernel
 def double_buffer_cycles(load_bytes: np.ndarray, write_bytes: np.ndarray, per_fold: int, read_bw: float,
                          write_bw: float, latency: int) -> int:
     """Total cycles of a fold sequence on one DRAM channel with double-buffered SRAM.
@@ -159,7 +148,7 @@ def double_buffer_cycles(load_bytes: np.ndarray, write_bytes: np.ndarray, per_fo
     return max(end_m1, ch + (latency if w_m1 + w_m2 > 0 else 0))
 
 
-@njit(cache=True)
+@kernel
 def fold_traffic(c: np.ndarray, load_bytes: np.ndarray, write_bytes: np.ndarray, o: np.ndarray) -> None:
     """Per-fold DRAM bytes (fetched before / written after each fold) and the layer's counts.
 
@@ -181,7 +170,7 @@ def fold_traffic(c: np.ndarray, load_bytes: np.ndarray, write_bytes: np.ndarray,
                 f += 1
 
 
-@njit(cache=True)
+@kernel
 def fold_class(i: int, n: int) -> int:
     """Class of fold ``i`` of ``n`` along one axis: 0 first, 1 middle, 2 last (a single fold is first)."""
     if i == 0:
@@ -189,7 +178,7 @@ def fold_class(i: int, n: int) -> int:
     return 2 if i == n - 1 else 1
 
 
-@njit(cache=True)
+@kernel
 def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: np.ndarray) -> None:
     """DRAM bytes of each fold class (``[column class, row class]``, see ``fold_class``) and the layer's
     counts in ``o`` (``OUT_FIELDS`` except total_cycles): folds of one class are identical."""
@@ -217,7 +206,7 @@ def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: 
     o[Out.DRAM_READS_IFMAP] = round(acc[Out.DRAM_READS_IFMAP])
 
 
-@njit(cache=True)
+@kernel
 def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) -> tuple[float, float]:
     """One fold (column fold ``fc``, row fold ``fr``): its DRAM bytes to fetch before and write after it;
     adds ``mult`` times its counts to ``acc`` (``Out`` columns;
@@ -294,38 +283,17 @@ def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) ->
     return load, write
 
 
-@njit(cache=True)
-def evaluate_cases_runs(cases: np.ndarray, read_bw: float, write_bw: float, out: np.ndarray) -> None:
-    """``evaluate_cases`` without walking every fold: the same outputs in time independent of the fold count.
-
-    Folds of one class are identical (``fold_classes``), so the fold sequence is a few runs of equal
-    folds, a middle column block repeated ``fold columns - 2`` times and the whole group repeated
-    ``groups`` times. ``double_buffer_cycles``'s recurrence over a repeated block is a max-plus map:
-    once a block's state (channel, last two fold ends) has advanced by the same amount on every
-    component over ``p`` repetitions, it does so forever, so the remaining repetitions are jumped exactly.
-    """
-    evaluate_cases_paced(cases, np.zeros(cases.shape[0], dtype=np.int64), read_bw, write_bw, out)
-
-
-@njit(cache=True)
-def evaluate_cases_paced(cases: np.ndarray, pace_cycles: np.ndarray, read_bw: float, write_bw: float,
-                         out: np.ndarray) -> None:
-    """``evaluate_cases_runs`` with each fold of case ``i`` lasting at least ``pace_cycles[i]`` cycles
-    (an SRAM tier that feeds the array slower than it computes); ``compute_cycles`` stays the array's."""
-    load_cls = np.zeros((3, 3))
-    write_cls = np.zeros((3, 3))
-    for i in range(cases.shape[0]):
-        c = cases[i]
-        fold_classes(c, load_cls, write_cls, out[i])
-        per_fold = max(fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T]), pace_cycles[i])
-        out[i, Out.TOTAL_CYCLES] = runs_cycles(c, load_cls, write_cls, per_fold, read_bw, write_bw)
-
-
-@njit(cache=True)
+@kernel
 def runs_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, read_bw: float,
                 write_bw: float) -> int:
     """``double_buffer_cycles`` of case ``c``'s whole fold sequence from its fold classes' DRAM bytes
-    (``fold_classes``), each fold lasting ``per_fold`` cycles: runs of equal folds, periodic parts jumped."""
+    (``fold_classes``), each fold lasting ``per_fold`` cycles, in time independent of the fold count.
+
+    Folds of one class are identical, so the sequence is a few runs of equal folds, a middle column block
+    repeated ``fold columns - 2`` times and the whole group repeated ``groups`` times. The recurrence over
+    a repeated block is a max-plus map: once the block's state (channel, last two fold ends) has advanced
+    by the same amount on every component over ``p`` repetitions, it does so forever, so the remaining
+    repetitions are jumped exactly."""
     loads = np.zeros(9, dtype=np.int64)
     writes = np.zeros(9, dtype=np.int64)
     for ci in range(3):
@@ -339,7 +307,7 @@ def runs_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_
     return _drain(state, latency)
 
 
-@njit(cache=True)
+@kernel
 def _drain(state: np.ndarray, latency: int) -> int:
     """The end of a fold sequence whose ``_fold_step`` state is ``state``: the last two folds' outputs written."""
     ch = max(state[0], state[2]) + state[4]
@@ -347,7 +315,7 @@ def _drain(state: np.ndarray, latency: int) -> int:
     return max(state[1], ch + (latency if state[3] + state[4] > 0 else 0))
 
 
-@njit(cache=True)
+@kernel
 def chunk_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, read_bw: float,
                  write_bw: float, start: int, stop: int) -> int:
     """``double_buffer_cycles`` of folds ``start:stop`` of case ``c``'s fold sequence (execution order),
@@ -364,7 +332,7 @@ def chunk_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per
     return _drain(state, latency)
 
 
-@njit(cache=True)
+@kernel
 def _fold_step(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold: int, latency: int) -> None:
     """One fold of ``double_buffer_cycles`` on ``state`` = (channel, end f-1, end f-2, write f-1, write f-2)."""
     ch = max(state[0], state[2]) + state[4] + load_cycles
@@ -376,7 +344,7 @@ def _fold_step(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold:
     state[3] = write_cycles
 
 
-@njit(cache=True)
+@kernel
 def _record_and_jump(state: np.ndarray, hist: np.ndarray, r: int, reps: int) -> int:
     """Record the state after repetition ``r``; if it advanced by the same amount ``d`` on every
     component over the last ``p <= 6`` repetitions, jump the remaining whole periods. Returns the new ``r``
@@ -397,7 +365,7 @@ def _record_and_jump(state: np.ndarray, hist: np.ndarray, r: int, reps: int) -> 
     return r
 
 
-@njit(cache=True)
+@kernel
 def _run_folds(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold: int, latency: int,
                reps: int) -> None:
     """``reps`` identical folds."""
@@ -413,7 +381,7 @@ def _run_folds(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold:
             r = new
 
 
-@njit(cache=True)
+@kernel
 def _column_block(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: int, latency: int,
                   fr_n: int, ci: int) -> None:
     """The row folds of one column fold of class ``ci``."""
@@ -424,7 +392,7 @@ def _column_block(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_
         _run_folds(state, loads[3 * ci + 2], writes[3 * ci + 2], per_fold, latency, 1)
 
 
-@njit(cache=True)
+@kernel
 def _group(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: int, latency: int, fc_n: int,
            fr_n: int) -> None:
     """All folds of one group: first column block, the middle ones (jumped when periodic), the last."""
@@ -444,7 +412,7 @@ def _group(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: i
         _column_block(state, loads, writes, per_fold, latency, fr_n, 2)
 
 
-@njit(cache=True)
+@kernel
 def _groups(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: int, latency: int, fc_n: int,
             fr_n: int, groups: int) -> None:
     """Every group of a layer (jumped when periodic)."""

@@ -20,9 +20,9 @@ import math
 from enum import IntEnum
 
 import numpy as np
-from numba import njit
 
 from acceldse.simulator.systolic.hardware import Hw
+from acceldse.simulator.systolic.jit import kernel
 from acceldse.simulator.systolic.kernels import (
     N_OUT,
     Case,
@@ -60,7 +60,7 @@ N_VECTOR = len(Vector)
 N_BYTES = len(Bytes)
 
 
-@njit(cache=True)
+@kernel
 def fill_case(base: np.ndarray, hw: np.ndarray, c: np.ndarray) -> None:
     """``c`` = the lowered case ``base`` on the design ``hw`` (``Hw``)."""
     c[:] = base
@@ -80,13 +80,13 @@ def fill_case(base: np.ndarray, hw: np.ndarray, c: np.ndarray) -> None:
     c[Case.OUT_ELEM_BYTES] = max(base[Case.OUT_ELEM_BYTES], word)
 
 
-@njit(cache=True)
+@kernel
 def weight_bytes(c: np.ndarray) -> float:
     """Bytes per weight stored and moved: the (widened) word plus its N:M position metadata."""
     return c[Case.W_ELEM_BYTES] + c[Case.W_META_BITS] / 8.0
 
 
-@njit(cache=True)
+@kernel
 def sram_pace(c: np.ndarray, o: np.ndarray, read_bw: float, write_bw: float) -> int:
     """Cycles one fold needs when the SRAM tier feeds the array at its bandwidth (0 without folds).
 
@@ -104,7 +104,7 @@ def sram_pace(c: np.ndarray, o: np.ndarray, read_bw: float, write_bw: float) -> 
     return max(math.ceil(read / folds / read_bw), math.ceil(write / folds / write_bw))
 
 
-@njit(cache=True)
+@kernel
 def chunk_start(folds: int, cores: int, core: int) -> int:
     """First fold of ``core``'s contiguous chunk when ``folds`` folds are dealt to ``cores`` arrays
     (chunk sizes differ by at most one, the larger first)."""
@@ -112,7 +112,7 @@ def chunk_start(folds: int, cores: int, core: int) -> int:
     return core * base + min(core, extra)
 
 
-@njit(cache=True)
+@kernel
 def _cores(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, cores: int, read_bw: float,
            write_bw: float) -> tuple[int, int]:
     """(cycles, folds of the chunk that finishes last) with the folds dealt to ``cores`` arrays, each
@@ -130,7 +130,7 @@ def _cores(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold:
     return total, critical
 
 
-@njit(cache=True)
+@kernel
 def mac_layer(c: np.ndarray, hw: np.ndarray, o: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray) -> None:
     """The case ``c`` (``Case``) on the design ``hw`` into ``o`` (``Out``); ``load_cls``, ``write_cls``: (3, 3)
     scratch."""
@@ -147,7 +147,7 @@ def mac_layer(c: np.ndarray, hw: np.ndarray, o: np.ndarray, load_cls: np.ndarray
     o[Out.TOTAL_CYCLES] = total + int(hw[Hw.SRAM_LATENCY_CYCLES])
 
 
-@njit(cache=True)
+@kernel
 def vector_layer(v: np.ndarray, hw: np.ndarray, o: np.ndarray) -> None:
     """A layer without MACs (``Vector``) on ``hw``: read its inputs, ``cols`` operations per cycle, write
     its outputs; ``o`` gets its ``Out`` counts."""
@@ -162,7 +162,7 @@ def vector_layer(v: np.ndarray, hw: np.ndarray, o: np.ndarray) -> None:
     o[Out.SRAM_WRITES_OFMAP] = o[Out.DRAM_WRITES_OFMAP] = v[Vector.OUTPUT_ELEMS]
 
 
-@njit(cache=True)
+@kernel
 def layer_energy(r: np.ndarray, eb_in: int, eb_w: float, eb_out: int, macs: int, hw: np.ndarray,
                  o: np.ndarray) -> None:
     """Bytes and energy (``Bytes``) of the counts ``r`` (``Out``) with ``eb_*`` bytes per ifmap, filter
@@ -182,7 +182,7 @@ def layer_energy(r: np.ndarray, eb_in: int, eb_w: float, eb_out: int, macs: int,
     o[Bytes.ENERGY_DRAM_PJ] = dram_read * hw[Hw.DRAM_READ_PJ] + dram_write * hw[Hw.DRAM_WRITE_PJ]
 
 
-@njit(cache=True)
+@kernel
 def evaluate_layer(mac_cases: np.ndarray, vectors: np.ndarray, j: int, h: np.ndarray, c: np.ndarray,
                    load_cls: np.ndarray, write_cls: np.ndarray, counts: np.ndarray, energy: np.ndarray) -> None:
     """The lowered layer j (a row of ``mac_cases``, ``Case``, then of ``vectors``, ``Vector``) on the design
@@ -202,7 +202,7 @@ def evaluate_layer(mac_cases: np.ndarray, vectors: np.ndarray, j: int, h: np.nda
                  energy)
 
 
-@njit(cache=True)
+@kernel
 def evaluate_network(mac_cases: np.ndarray, vectors: np.ndarray, hw: np.ndarray, counts: np.ndarray,
                      energy: np.ndarray) -> None:
     """Every layer on every design: ``counts[p, j]`` (``Out``) and ``energy[p, j]`` (``Bytes``) of the
@@ -215,7 +215,7 @@ def evaluate_network(mac_cases: np.ndarray, vectors: np.ndarray, hw: np.ndarray,
             evaluate_layer(mac_cases, vectors, j, hw[p], c, load_cls, write_cls, counts[p, j], energy[p, j])
 
 
-@njit(cache=True)
+@kernel
 def network_sums(mac_cases: np.ndarray, vectors: np.ndarray, h: np.ndarray, repeats: np.ndarray
                  ) -> tuple[int, float]:
     """(total cycles, energy pJ) of a network on one design ``h`` (``Hw``): lowered layer j counted

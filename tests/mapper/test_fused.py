@@ -240,6 +240,14 @@ def _softmax_file(tmp_path, mapping: dict | None, hardware: object = "fusemax"):
      "no such rank"),
     ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe3d"}}, "fusemax",
      "no such compute unit"),
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe1d"}, "keep": {"GM": "disk"}},
+     "fusemax", "unknown level"),
+    ({"groups": [{"einsums": ["GM", "SN"]}], "binding": {"GM": "pe1d", "SN": "pe1d"}, "keep": {"S": "unit"}},
+     "fusemax", "cascade input or output cannot live in PE registers"),
+    ({"groups": [{"einsums": ["GM"]}, {"einsums": ["SN"]}], "binding": {"GM": "pe1d", "SN": "pe1d"},
+      "keep": {"S": "dram", "GM": "unit"}}, "fusemax", "shared by two groups"),
+    ({"groups": [{"einsums": ["GM", "SN"], "stages": [["GM"]]}], "binding": {"GM": "pe1d", "SN": "pe1d"},
+      "keep": {"S": "dram", "SN": "dram"}}, "fusemax", "stages must list each Einsum"),
 ])
 def test_cli_bad_fused_mapping_is_one_line_exit_2(tmp_path, capsys, mapping, hardware, words) -> None:
     assert main(["map", "--cascade", str(_softmax_file(tmp_path, mapping, hardware))]) == 2

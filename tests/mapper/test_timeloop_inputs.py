@@ -340,3 +340,20 @@ def test_every_factor_string_form_reads_the_same(tmp_path):
         path = tmp_path / "map.yaml"
         path.write_text(yaml.safe_dump({"mapping": entries}))
         assert load_timeloop([SPEC, ERT, path]).mapping == base, entries[0]["factors"]
+
+
+def test_zero_based_ranges_and_legacy_size_names_read_as_timeloop_reads_them(tmp_path):
+    """Timeloop counts ``name[lo..hi]`` as hi - lo + 1 copies (the 2020 tutorial's v0.3 files write
+    ``DummyBuffer[0..13]``) and reads ``memory_depth`` / ``memory_width`` where ``depth`` / ``width``
+    are absent (its buffer parser tries them in turn): the same hierarchy as the plain spelling."""
+    text = SPEC.read_text()
+    text = text.replace("[1..256]", "[0..255]")
+    text = text.replace("                depth: 192\n                width: 16\n",
+                        "                memory_depth: 192\n                memory_width: 16\n", 1)
+    assert "memory_depth: 192" in text and "[0..255]" in text
+    (tmp_path / "in.yaml").write_text(text)
+    assert load_timeloop([tmp_path / "in.yaml", ERT, MAP], name="d").hierarchy == \
+        load_timeloop([SPEC, ERT, MAP], name="d").hierarchy
+    (tmp_path / "bad.yaml").write_text(SPEC.read_text().replace("pe_spad[1..256]", "pe_spad[256..1]"))
+    with pytest.raises(SpecError, match="lo <= hi"):
+        load_timeloop([tmp_path / "bad.yaml", ERT, MAP])

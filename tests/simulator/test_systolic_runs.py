@@ -1,4 +1,6 @@
-"""``evaluate_cases_runs`` (fold classes and periodic jumps) equals ``evaluate_cases`` (every fold walked)."""
+"""The analytical model's time of a layer from its fold classes (``runs_cycles``: runs of equal folds,
+periodic parts jumped) equals walking every fold (``fold_traffic`` + ``double_buffer_cycles``, what the
+event fidelity replays), and so do its counts (``fold_classes`` vs ``fold_traffic``)."""
 
 from __future__ import annotations
 
@@ -16,22 +18,37 @@ from acceldse.simulator.systolic.kernels import (
     case_folds,
     chunk_cycles,
     double_buffer_cycles,
-    evaluate_cases,
-    evaluate_cases_paced,
-    evaluate_cases_runs,
     fold_classes,
+    fold_cycles,
     fold_traffic,
+    runs_cycles,
 )
 from acceldse.simulator.systolic.model import build_case
 from acceldse.workloads.loader import load_workload
 
 
+def walked(c: np.ndarray, read_bw: float, write_bw: float, per_fold: int | None = None) -> np.ndarray:
+    """``OUT_FIELDS`` of case ``c`` with every fold walked (``per_fold``: a longer fold than the array's)."""
+    folds = int(case_folds(c))
+    load, write, out = np.empty(folds), np.empty(folds), np.zeros(len(OUT_FIELDS))
+    fold_traffic(c, load, write, out)
+    per = int(fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])) if per_fold is None else per_fold
+    out[Out.TOTAL_CYCLES] = double_buffer_cycles(load, write, per, read_bw, write_bw, c[Case.DRAM_LATENCY_CYCLES])
+    return out
+
+
+def jumped(c: np.ndarray, read_bw: float, write_bw: float, per_fold: int | None = None) -> np.ndarray:
+    """``OUT_FIELDS`` of case ``c`` from its fold classes (what the product runs)."""
+    load_cls, write_cls, out = np.zeros((3, 3)), np.zeros((3, 3)), np.zeros(len(OUT_FIELDS))
+    fold_classes(c, load_cls, write_cls, out)
+    per = int(fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])) if per_fold is None else per_fold
+    out[Out.TOTAL_CYCLES] = runs_cycles(c, load_cls, write_cls, per, read_bw, write_bw)
+    return out
+
+
 def both(cases: np.ndarray, read_bw: float, write_bw: float) -> tuple[np.ndarray, np.ndarray]:
-    walked = np.zeros((len(cases), len(OUT_FIELDS)))
-    jumped = np.zeros_like(walked)
-    evaluate_cases(cases, read_bw, write_bw, walked)
-    evaluate_cases_runs(cases, read_bw, write_bw, jumped)
-    return walked, jumped
+    return (np.array([walked(c, read_bw, write_bw) for c in cases]),
+            np.array([jumped(c, read_bw, write_bw) for c in cases]))
 
 
 @settings(max_examples=300, deadline=None)
@@ -71,19 +88,15 @@ def test_runs_kernel_on_real_networks() -> None:
        extra=st.integers(0, 5000))
 def test_retimed_runs_equal_the_fold_recurrence(sr, sc, t, groups, rows, cols, dataflow, cap, latency, bw,
                                                extra) -> None:
-    """``evaluate_cases_paced`` with a longer fold = ``double_buffer_cycles`` over every fold at that length."""
+    """The fold classes' time with a longer fold (an SRAM tier that cannot keep up) = ``double_buffer_cycles``
+    over every fold at that length."""
     values = {"sr": sr, "sc": sc, "t": t, "groups": groups, "rows": rows, "cols": cols, "dataflow": dataflow,
               "in_bytes_unique": sr * t // 2 + 1, "w_bytes_unique": sc * t, "in_cap_bytes": cap, "w_cap_bytes": cap,
               "out_cap_bytes": cap, "in_elem_bytes": 1, "w_elem_bytes": 1, "out_elem_bytes": 1,
               "dram_latency_cycles": latency, "macs": sr * sc * t * groups}
     case = np.array([[values.get(f, 0) for f in CASE_FIELDS]], dtype=np.int64)  # N:M fields 0: dense
-    folds = groups * -(-sr // rows) * -(-sc // cols)
-    load, write, counts = np.empty(folds), np.empty(folds), np.zeros(len(OUT_FIELDS))
-    fold_traffic(case[0], load, write, counts)
     per_fold = 2 * rows + cols + t - 2 + extra
-    paced = np.zeros((1, len(OUT_FIELDS)))
-    evaluate_cases_paced(case, np.array([per_fold]), bw, bw, paced)
-    assert paced[0, Out.TOTAL_CYCLES] == double_buffer_cycles(load, write, per_fold, bw, bw, latency)
+    assert jumped(case[0], bw, bw, per_fold)[Out.TOTAL_CYCLES] == walked(case[0], bw, bw, per_fold)[Out.TOTAL_CYCLES]
 
 
 @settings(max_examples=150, deadline=None)

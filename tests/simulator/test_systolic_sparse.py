@@ -116,7 +116,7 @@ def test_sparser_is_never_slower_on_resnet18(df: str) -> None:
 def test_event_fidelity_equals_analytical_on_sparse_layers() -> None:
     net = load_workload("mobilenet_v1", weight_sparsity="2:4")
     acc = ACC.replace(cores=1)
-    flows = [DATAFLOWS["os"], DATAFLOWS["ws"]]
+    flows = [DATAFLOWS["os"], DATAFLOWS["ws"], DATAFLOWS["is"]]
     a = systolic_table(net, acc, flows)
     e = event_table(net, acc, flows)
     np.testing.assert_array_equal(e["total_cycles"].to_numpy(), a["total_cycles"].to_numpy())
