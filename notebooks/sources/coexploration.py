@@ -13,7 +13,7 @@ CELLS = [
            "`benchmarks/bench_coexplore.py` runs the same study with more seeds, or with real training."),
     ("code", "import gymnasium as gym\nimport optuna\nimport pandas as pd\n\n"
              "import acceldse\nfrom acceldse.explore import explore   # an env id, or an env built here\n\n"
-             "BUDGET, SEEDS, CACHE = 100, 5, {}   # TPE's proposals move between optuna releases: the notebooks\n"
+             "BUDGET, SEEDS, CACHE = 60, 5, {}   # TPE's proposals move between optuna releases: the notebooks\n"
              "print('optuna', optuna.__version__)  # extra pins the one these outputs were made with\n\n"
              "def make(**kwargs):\n"
              "    env = gym.make('acceldse/CoExploration-v0', disable_env_checker=True, **kwargs)\n"
@@ -61,6 +61,6 @@ CELLS = [
            "small accuracy cost), the magnitudes differ: this setting has one small-image task instead of "
            "NASAIC's CIFAR-10 + STL-10 + Nuclei mix, two sub-accelerators, a coarse accuracy surrogate whose "
            "small networks are as accurate as large ones (so the successive network is not always large), "
-           "and budgets of a hundred evaluations instead of NASAIC's RL episodes. The area gap is smaller than "
+           "and budgets of sixty evaluations instead of NASAIC's RL episodes. The area gap is smaller than "
            "NASAIC's 2.32× (asserted above)."),
 ]
