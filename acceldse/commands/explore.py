@@ -108,11 +108,12 @@ def _require_env(args: argparse.Namespace) -> str:
 def _list_agents() -> int:
     from acceldse.envs.agents import AGENTS
 
+    width = max(len(name) for name in AGENTS)
     for name, cls in AGENTS.items():
         hp = ", ".join(f"{k}={v}" for k, v in cls.HPARAMS.items()) or "(none)"
-        print(f"{name:8} {hp}")
+        print(f"{name:{width}} {hp}")
         for env_id, overrides in cls.ENV_DEFAULTS.items():
-            print(f"{'':8}   on {env_id}: " + ", ".join(f"{k}={v}" for k, v in overrides.items()))
+            print(f"{'':{width}}   on {env_id}: " + ", ".join(f"{k}={v}" for k, v in overrides.items()))
     return 0
 
 
