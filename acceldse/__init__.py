@@ -16,6 +16,7 @@ Public API::
     acc = acceldse.load_hardware("tpu-v1-like").replace(array={"rows": 128})   # validated like YAML
     acceldse.simulate("bert_base", acc.to_dict(), seq_len=512).save("bert.parquet")   # with its context
     acceldse.load_result("bert.parquet")
+    run = acceldse.run_timeloop(["arch.yaml", "ERT.yaml", "map.yaml"])   # Timeloop/Sparseloop inputs
     rows = acceldse.validate("silicon")   # Eyeriss v1, TPU v1 measurements beside ours, with the error
 
 ``acceldse.__all__`` lists the functions; ``acceldse.SUBMODULES`` the modules reachable at once
@@ -58,6 +59,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "SimResult": ("acceldse.simulator.result", "SimResult"),
     "load_result": ("acceldse.simulator.result", "load_result"),
     "map": ("acceldse.api", "map_workload"),
+    "run_timeloop": ("acceldse.mapper.timeloop", "run_timeloop"),
     "simulate": ("acceldse.api", "simulate"),
     # attention as cascades of Einsums, fused mappings (FuseMax, FLAT)
     "attention_cascade": ("acceldse.workloads.attention", "attention_cascade"),
@@ -96,6 +98,7 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from acceldse.mapper.attention_designs import evaluate_design as fused_attention  # noqa: F401
     from acceldse.mapper.attention_designs import fusemax_vs_flat, search_fused  # noqa: F401
     from acceldse.mapper.fpga import optimise as optimise_fpga  # noqa: F401
+    from acceldse.mapper.timeloop import run_timeloop  # noqa: F401
     from acceldse.proxy import train_proxy  # noqa: F401
     from acceldse.results import load_results, pareto_front  # noqa: F401
     from acceldse.simulator.fpga.attention import compare_attention  # noqa: F401

@@ -248,6 +248,12 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
     """Evaluate the mapping in ``paths`` (or the separate ``mapping`` file) like timeloop-model;
     without any mapping, search one with ``mapper.api.map_layer(**search)`` like timeloop-mapper.
 
+    The Python side of ``acceldse map --timeloop``: ``paths`` are Timeloop's (or timeloopfe's)
+    unchanged input files (architecture, problem, Accelergy's ERT/ART, mapping; ``template_vars``
+    fill jinja2 templates). The run's ``cost`` holds Timeloop's dense figures; with
+    ``sparse_optimizations`` in the inputs, ``run.sparse`` holds Sparseloop's (``cycles``,
+    ``energy_pj``, actual / gated / skipped computes and accesses per level and tensor), else None.
+
     ``mapper.timeloop.stats.format_stats(run.cost, run.hierarchy, run.tensor_names)`` prints
     Timeloop-style stats.
     """
