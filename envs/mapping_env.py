@@ -139,6 +139,10 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._actions: list[list[int]] = []
         self._masks: dict[int, Any] = {}
         self._mask_key = digest((self.encoding.sizes, self.layers, self.hierarchy, flow))
+        self.identity = {"env": "Mapping-v0", "workload": self.network.name,
+                         "workload_digest": digest(self.network), "hardware": str(hardware),
+                         "hardware_digest": digest(self.hierarchy), "dataflow": df, "objective": objective}
+        """What the env evaluates, by content (the experience store keys its rows by it)."""
 
     @property
     def search_contexts(self) -> int:

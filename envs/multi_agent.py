@@ -78,6 +78,11 @@ class MultiAgentDesign(ParallelEnv):
         self._steps = 0
         self._reference = self.design.action_of(self.design.reference_design)
 
+    @property
+    def identity(self) -> dict[str, Any]:
+        """What the env evaluates, by content: the design env's identity under this env's name."""
+        return {**self.design.identity, "env": "MultiAgentDesign-v0", "reward_mode": self.reward_mode}
+
     @functools.cache  # noqa: B019 - one space per agent, as PettingZoo recommends
     def observation_space(self, agent: str) -> gym.spaces.Space:
         return self.design.observation_space

@@ -29,6 +29,12 @@ class JointEnv(gym.Env):
 
     metadata: dict[str, Any] = {"render_modes": []}
 
+    @property
+    def identity(self) -> dict[str, Any]:
+        """The parallel env's identity (what it evaluates, by content), if it has one."""
+        identity = getattr(self.parallel, "identity", None)
+        return dict(identity) if isinstance(identity, dict) else {}
+
     def __init__(self, parallel: Any) -> None:
         self.parallel = parallel
         self.agents: list[str] = list(parallel.possible_agents)

@@ -20,9 +20,12 @@ CELLS = [
              "ours"),
     ("md", "## What sparsity buys in acceldse's model\n\n"
            "The array skips pruned weights on os (reduction in time) and ws (reduction on the rows): compute "
-           "cycles fall with the kept MACs (not quite proportionally: fill and drain per fold stay). Total "
-           "cycles fall less, because the inputs still have to come from DRAM in full, and every kept weight "
-           "carries ⌈log₂ M⌉ = 2 bits of position metadata."),
+           "cycles fall with the kept MACs (not quite proportionally: fill and drain per fold stay). On ws "
+           "total cycles fall less, because the inputs still have to come from DRAM in full, each kept row "
+           "still reads its whole M-block of inputs from SRAM (as in SCALE-Sim), and every kept weight carries "
+           "⌈log₂ M⌉ = 2 bits of position metadata. On os the layer runs as the dense one over its kept rows "
+           "(as in SCALE-Sim): each kept input is read from SRAM once, so the SRAM-paced part of the stalls "
+           "shrinks with the kept rows and the total falls at least as much as compute."),
     ("code", "speedup = ours.groupby(level='dataflow').transform(lambda s: s.iloc[0] / s)\n"
              "speedup[['macs', 'compute_cycles', 'total_cycles', 'dram_bytes', 'energy_pj']].round(2)"),
     ("code", "for df in ('os', 'ws'):\n"
@@ -31,9 +34,11 @@ CELLS = [
              "    assert abs(s.loc['2:4', 'macs'] - 2) < 0.01 and abs(s.loc['1:4', 'macs'] - 4) < 0.01\n"
              "    # compute speeds up with the skipped MACs, but less than the MAC ratio\n"
              "    assert 1.7 < s.loc['2:4', 'compute_cycles'] < 2 and 2.5 < s.loc['1:4', 'compute_cycles'] < 4\n"
-             "    # DRAM stalls of the unchanged inputs keep the total speedup smaller still\n"
-             "    assert 1 < s.loc['2:4', 'total_cycles'] < s.loc['2:4', 'compute_cycles']\n"
-             "    assert s.loc['1:4', 'total_cycles'] < s.loc['1:4', 'compute_cycles']\n"
+             "ws, os_ = (speedup.loc[df].loc[['2:4', '1:4']] for df in ('ws', 'os'))\n"
+             "# ws: unchanged DRAM inputs and M-block SRAM reads keep the total speedup smaller still\n"
+             "assert (ws.total_cycles > 1).all() and (ws.total_cycles < ws.compute_cycles).all()\n"
+             "# os: each kept input read once, SRAM pacing shrinks too: the total speeds up at least as much\n"
+             "assert (os_.total_cycles >= os_.compute_cycles).all()\n"
              "print(speedup.loc[('ws', '2:4'), 'total_cycles'].round(2), 'x faster at 2:4 on ws')"),
     ("md", "## SCALE-Sim's semantics side by side\n\n"
            "SCALE-Sim's own ResNet-18 topology on its default 32×32 configuration with `SparsitySupport : "

@@ -58,7 +58,7 @@ def sparse_shape(layer: Layer, dataflow: Dataflow) -> tuple[int, int, int]:
     The reduction is T on os and Sr on ws and is: the array skips pruned weights. The kept positions
     are the same for every filter (the first N of every M along C*R*S, as SCALE-Sim 3.0.0's
     non-optimized mapping prunes them), so on is the stationary input window loses the pruned rows
-    too -- SCALE-Sim's is runs exactly the dense GEMM over the kept rows."""
+    too -- SCALE-Sim's os and is run exactly the dense GEMM over the kept rows."""
     sr, sc, t = dataflow.operand_shape(layer)
     if not layer.is_weight_sparse:
         return sr, sc, t
@@ -165,7 +165,7 @@ def finish(counts: np.ndarray, energy: np.ndarray, macs: np.ndarray, hw: Hardwar
     }
     for key in COUNT_FIELDS:
         layers[key] = counts[:, :, OUT_FIELDS.index(key)].astype(np.int64)
-    # N:M ifmap reads (M/N per kept row) sum to a float: rounded (dense counts are integers already)
+    # N:M ifmap reads on ws (M/N per kept row) sum to a float: rounded (dense counts are integers already)
     layers["sram_reads_ifmap"] = np.rint(counts[:, :, Out.SRAM_READS_IFMAP]).astype(np.int64)
     e_mac, e_sram, e_dram = (energy[:, :, k] for k in (Bytes.ENERGY_MAC_PJ, Bytes.ENERGY_SRAM_PJ,
                                                        Bytes.ENERGY_DRAM_PJ))

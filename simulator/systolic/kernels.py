@@ -25,9 +25,9 @@ Model (documented in docs/systolic_model.md):
   done. Stall cycles = total - sum of fold cycles.
 * N:M weight sparsity (``NM_N`` < ``NM_M``; 0, 0 when dense): the case's reduction extent (T on
   os, Sr on ws and is) is already the kept one; every weight stored or moved carries ``W_META_BITS``
-  of position metadata; on os and ws each kept reduction row reads its M-block of inputs, so ifmap
-  SRAM reads are M/N per kept row; on is the stationary input window holds the kept rows only and
-  each input is read once (SCALE-Sim's rules).
+  of position metadata; on ws each kept reduction row reads its M-block of inputs, so ifmap SRAM
+  reads are M/N per kept row; on os and is the layer runs as the dense one over its kept rows, each
+  input streamed (os) or held (is) once (SCALE-Sim 3.0.0's rules).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class Case(IntEnum):
     DRAM_LATENCY_CYCLES = 15
     MACS = 16  # MACs performed (N:M: on kept weights only)
     W_META_BITS = 17  # N:M position metadata per kept weight (0 dense)
-    NM_N = 18  # the N:M ratio (0, 0 dense): each kept reduction row reads M/N inputs
+    NM_N = 18  # the N:M ratio (0, 0 dense): on ws each kept reduction row reads M/N inputs
     NM_M = 19
 
 
@@ -221,7 +221,7 @@ def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) ->
     in_fits = in_unique <= in_cap
     w_move = eb_w  # bytes per weight moved: data plus N:M position metadata
     w_unique = float(c[Case.W_BYTES_UNIQUE])
-    in_scale = 1.0  # inputs read per kept reduction row (M/N)
+    in_scale = 1.0  # inputs read per kept reduction row (M/N on ws)
     if c[Case.NM_N] > 0:
         w_move = eb_w + c[Case.W_META_BITS] / 8.0
         w_unique = w_unique / eb_w * w_move
@@ -233,7 +233,7 @@ def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) ->
     load = 0.0  # bytes to fetch before this fold
     write = 0.0  # bytes to write after this fold
     if df == 0:  # output stationary: rows = output pixels, cols = filters, T = C*R*S
-        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t * in_scale)
+        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t)
         acc[Out.SRAM_READS_FILTER] += mult * (t * cols_f)
         acc[Out.SRAM_WRITES_OFMAP] += mult * (rows_f * cols_f)
         if fc == 0 or not in_fits:

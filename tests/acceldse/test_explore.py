@@ -173,3 +173,16 @@ def test_rows_record_workload_params_and_other_params_are_a_new_run(tmp_path: Pa
     assert workload_params(ENV, {}) == [{"name": "resnet18", **zoo.parameters("resnet18")}]
     tiny = str(Path(__file__).with_name("tiny_topology.csv"))
     assert set(input_files({"workloads": ["alexnet", {"name": tiny}]})) == {"workloads.1"}
+
+
+@pytest.mark.parametrize("env_id, kwargs, hardware", [
+    ("Mapping-v0", {"workload": "alexnet"}, "eyeriss_like"),
+    ("MultiAgentDesign", {"workload": "alexnet"}, "scalesim-32x32"),
+])
+def test_every_env_records_what_it_evaluates(tmp_path: Path, env_id: str, kwargs: dict, hardware: str) -> None:
+    """Mapping-v0 and the multi-agent env key their rows by workload and hardware content too."""
+    store = tmp_path / "e.duckdb"
+    explore(env_id, "random", 2, seed=0, env_kwargs=kwargs, store=store)
+    identity = json.loads(_log(store)["env_identity"].iloc[0])
+    assert identity["workload"] == "alexnet" and identity["hardware"] == hardware
+    assert {"workload_digest", "hardware_digest"} <= set(identity)
