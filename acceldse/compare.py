@@ -49,11 +49,11 @@ def compare(env: str, agents: list[str], budget: int, seeds: int = DEFAULT_SEEDS
     NaN when no feasible design was found).
     """
     if not agents:
-        raise SpecError("no agent given", source="--agents", accepted=", ".join(AGENTS))
+        raise SpecError("no agent given", source="agents", accepted=", ".join(AGENTS))
     for name in agents:
         make_agent(name)  # unknown names fail before any run
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise SpecError("need at least one seed", source="--seeds", value=seeds, accepted="an integer >= 1")
+        raise SpecError("need at least one seed", source="seeds", value=seeds, accepted="an integer >= 1")
     check_budget(budget, max_budget)
     if plot is not None:
         check_figure_path(plot)
@@ -168,9 +168,9 @@ def plot_curves(runs: pd.DataFrame, title: str = "") -> Any:
 def check_figure_path(path: str | Path) -> Path:
     out = Path(path)
     if out.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise SpecError("unknown figure format", source="--plot", value=str(path), accepted="a .png, .svg or .pdf path")
+        raise SpecError("unknown figure format", source="plot", value=str(path), accepted="a .png, .svg or .pdf path")
     if not out.parent.is_dir():
-        raise SpecError(f"folder {str(out.parent)!r} does not exist", source="--plot", value=str(path))
+        raise SpecError(f"folder {str(out.parent)!r} does not exist", source="plot", value=str(path))
     return out
 
 

@@ -60,7 +60,7 @@ def resolve_env_id(env_id: str) -> str:
     for candidate in (env_id, f"acceldse/{env_id}"):
         if candidate in known or candidate in gym.registry:
             return candidate
-    raise SpecError("unknown env", source="--env", value=env_id, accepted=", ".join(known))
+    raise SpecError("unknown env", source="env", value=env_id, accepted=", ".join(known))
 
 
 def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
@@ -79,7 +79,7 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
         else:
             env = gym.make(env_id, disable_env_checker=True, **kwargs)
     except TypeError as err:  # an argument the env's constructor does not take
-        raise SpecError(f"bad env argument: {err}", source="--env-arg", value=sorted(kwargs),
+        raise SpecError(f"bad env argument: {err}", source="env_kwargs", value=sorted(kwargs),
                         accepted=f"the arguments documented for {env_id} (acceldse list envs)") from None
     return env
 
@@ -214,7 +214,7 @@ def read_log(store: str | Path, where: str | None = None) -> Any:
 
     with ResultStore(store, create=False) as db:
         if EVALUATIONS_TABLE not in db.tables():
-            raise SpecError("no experience log in this store", source="--store", value=str(store),
+            raise SpecError("no experience log in this store", source="store", value=str(store),
                             accepted="a store written by 'acceldse explore --store'")
         return db.read(EVALUATIONS_TABLE, where)
 

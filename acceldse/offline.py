@@ -43,16 +43,16 @@ def export_dataset(store: str | Path, out: str | Path, *, env: str | None = None
     ``dataset_id`` for Minari).
     """
     if fmt not in FORMATS:
-        raise SpecError("unknown dataset format", source="--dataset-format", value=fmt, accepted=" | ".join(FORMATS))
+        raise SpecError("unknown dataset format", source="fmt", value=fmt, accepted=" | ".join(FORMATS))
     path = Path(out)
     if fmt == "d4rl" and path.suffix != ".npz":
-        raise SpecError("the dataset is one .npz file", source="--out", value=str(out),
+        raise SpecError("the dataset is one .npz file", source="out", value=str(out),
                         accepted="a path ending in .npz")
     if fmt == "minari" and path.exists() and not path.is_dir():
-        raise SpecError("a Minari dataset goes into a folder", source="--out", value=str(out),
+        raise SpecError("a Minari dataset goes into a folder", source="out", value=str(out),
                         accepted="a folder (made if missing)")
     if not path.parent.is_dir():
-        raise SpecError(f"folder {str(path.parent)!r} does not exist", source="--out", value=str(out))
+        raise SpecError(f"folder {str(path.parent)!r} does not exist", source="out", value=str(out))
     data = transitions(store, env, where)
     summary = {"env": data["env"], "transitions": len(data["rewards"]), "episodes": int(data["episode_starts"].sum()),
                "runs": int(len(set(data["run_ids"]))), "observation_size": int(data["observations"].shape[1]),
@@ -77,17 +77,17 @@ def transitions(store: str | Path, env: str | None = None, where: str | None = N
         env = resolve_env_id(env)
         frame = frame[frame.env == env]
     elif len(logged) > 1:
-        raise SpecError("the log holds several envs; a dataset is one env's", source="--env",
+        raise SpecError("the log holds several envs; a dataset is one env's", source="env",
                         accepted=", ".join(logged))
     if frame.empty:
-        raise SpecError("no logged evaluation matches", source="--env" if env else "--where", value=env or where,
+        raise SpecError("no logged evaluation matches", source="env" if env else "where", value=env or where,
                         accepted=", ".join(logged) or "(the log is empty)")
     if "prev_obs" not in frame or (frame.prev_obs.fillna("") == "").any():
         raise SpecError("the log has evaluations without the observation they were taken from (logged by an "
-                        "older acceldse)", source="--store", value=str(store), accepted="a log of this version")
+                        "older acceldse)", source="store", value=str(store), accepted="a log of this version")
     settings = sorted(frame.env_kwargs.unique())
     if len(settings) > 1:
-        raise SpecError("the log holds runs of several env settings; a dataset is one env's", source="--where",
+        raise SpecError("the log holds runs of several env settings; a dataset is one env's", source="where",
                         value=settings, accepted="a filter that keeps one, e.g. \"env_kwargs LIKE '%resnet18%'\"")
     frame = frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
     try:
@@ -95,10 +95,10 @@ def transitions(store: str | Path, env: str | None = None, where: str | None = N
         next_obs = np.array([json.loads(x) for x in frame.obs], dtype=np.float32)
         actions = np.array([json.loads(x) for x in frame.action], dtype=np.int64)
     except ValueError:
-        raise SpecError("the runs' observations or actions differ in size", source="--store", value=str(store),
+        raise SpecError("the runs' observations or actions differ in size", source="store", value=str(store),
                         accepted="a log of one env setting") from None
     if obs.ndim != 2:
-        raise SpecError("only flat Box observations export as arrays", source="--env", value=frame.env.iloc[0])
+        raise SpecError("only flat Box observations export as arrays", source="env", value=frame.env.iloc[0])
     run_ids = frame.run_id.to_numpy(dtype=str)
     terminals = frame.terminated.to_numpy(dtype=bool)
     timeouts = frame.truncated.to_numpy(dtype=bool)
@@ -120,7 +120,7 @@ def write_minari(root: Path, data: dict[str, Any], dataset_id: str | None = None
         import minari
         from minari.data_collector import EpisodeBuffer
     except ImportError:
-        raise SpecError("the minari format needs the minari package", source="--dataset-format", value="minari",
+        raise SpecError("the minari format needs the minari package", source="fmt", value="minari",
                         accepted="pip install 'acceldse[offline]' (or pip install minari)") from None
     from acceldse.explore import make_env
 
@@ -129,7 +129,7 @@ def write_minari(root: Path, data: dict[str, Any], dataset_id: str | None = None
     dataset_id = dataset_id or f"acceldse/{name}/explore-v0"
     env = make_env(env_id, data["env_kwargs"])
     if env.spec is None:
-        raise SpecError("Minari datasets are of registered Gymnasium envs", source="--env", value=env_id,
+        raise SpecError("Minari datasets are of registered Gymnasium envs", source="env", value=env_id,
                         accepted="AcceleratorDesign-v0, FpgaDesign-v0, Mapping-v0, CoExploration-v0")
     starts = np.flatnonzero(data["episode_starts"])
     ends = [*starts[1:], len(data["rewards"])]
@@ -151,7 +151,7 @@ def write_minari(root: Path, data: dict[str, Any], dataset_id: str | None = None
                 description=f"acceldse explore log of {env_id} ({json.dumps(data['env_kwargs'])}): "
                             f"{len(set(data['run_ids']))} runs, one transition per simulator evaluation")
     except ValueError as err:  # an existing dataset, a bad id
-        raise SpecError(str(err), source="--dataset-id", value=dataset_id) from None
+        raise SpecError(str(err), source="dataset_id", value=dataset_id) from None
     finally:
         if previous is None:
             del os.environ["MINARI_DATASETS_PATH"]

@@ -351,7 +351,7 @@ def trace_spans(trace: dict[str, Any] | str | Path) -> pd.DataFrame:
         try:
             trace = json.loads(Path(trace).read_text())
         except (OSError, json.JSONDecodeError) as err:
-            raise SpecError(f"cannot read trace: {err}", source="--trace", value=str(trace),
+            raise SpecError(f"cannot read trace: {err}", source="trace", value=str(trace),
                             accepted="a Chrome/Perfetto trace JSON from 'acceldse stream ... --trace'") from None
     events = trace.get("traceEvents", []) if isinstance(trace, dict) else []
     names = {(e.get("pid"), e.get("tid")): e["args"]["name"] for e in events
@@ -360,7 +360,7 @@ def trace_spans(trace: dict[str, Any] | str | Path) -> pd.DataFrame:
              "category": e.get("cat", e.get("name", "")), "start": float(e["ts"]), "duration": float(e.get("dur", 0.0))}
             for e in events if e.get("ph") == "X"]
     if not rows:
-        raise SpecError("trace has no complete (ph: X) events", source="--trace", value=str(type(trace).__name__))
+        raise SpecError("trace has no complete (ph: X) events", source="trace", value=str(type(trace).__name__))
     return pd.DataFrame(rows)
 
 

@@ -22,11 +22,11 @@ def train_proxy(store: str | Path, targets: list[str], *, model: str = "mlp", en
     records that identity and ``use_proxy`` refuses any env that differs from it.
     """
     if model not in MODELS:
-        raise SpecError("unknown proxy model", source="--model", value=model, accepted=" | ".join(MODELS))
+        raise SpecError("unknown proxy model", source="model", value=model, accepted=" | ".join(MODELS))
     if not targets:
-        raise SpecError("no target given", source="--target", accepted="e.g. latency_us")
+        raise SpecError("no target given", source="targets", accepted="e.g. latency_us")
     if out is not None and not Path(out).parent.is_dir():
-        raise SpecError(f"folder {str(Path(out).parent)!r} does not exist", source="--out", value=str(out))
+        raise SpecError(f"folder {str(Path(out).parent)!r} does not exist", source="out", value=str(out))
     frame = read_log(store, where)
     frame = frame[~frame.env_kwargs.str.contains('"proxy"', regex=False)]
     frame = frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)  # store order varies
@@ -35,9 +35,9 @@ def train_proxy(store: str | Path, targets: list[str], *, model: str = "mlp", en
         env = resolve_env_id(env)
         frame = frame[frame.env == env]
     elif len(envs_logged) > 1:
-        raise SpecError("the log holds several envs", source="--env", accepted=", ".join(envs_logged))
+        raise SpecError("the log holds several envs", source="env", accepted=", ".join(envs_logged))
     if frame.empty:
-        raise SpecError("no logged simulator evaluation matches", source="--env" if env else "--where",
+        raise SpecError("no logged simulator evaluation matches", source="env" if env else "where",
                         value=env or where, accepted=", ".join(envs_logged) or "(the log is empty)")
     frame = frame.dropna(axis=1, how="all")
     kwargs = sorted(frame.env_kwargs.unique())
@@ -74,9 +74,9 @@ def _one_identity(env_id: str, kwargs: list[str]) -> dict[str, Any] | None:
             identity = own
         elif own != identity:
             diff = sorted(k for k in set(own) | set(identity) if own.get(k) != identity.get(k))
-            raise SpecError(f"the log holds runs of different {diff[0]}s; a proxy learns one", source="--where",
+            raise SpecError(f"the log holds runs of different {diff[0]}s; a proxy learns one", source="where",
                             key=diff[0], value=[identity.get(diff[0]), own.get(diff[0])],
-                            accepted="a --where filter that keeps one, e.g. \"env_kwargs LIKE '%resnet18%'\"")
+                            accepted="a where filter that keeps one, e.g. \"env_kwargs LIKE '%resnet18%'\"")
     return identity
 
 

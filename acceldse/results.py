@@ -46,18 +46,18 @@ def top(frame: pd.DataFrame, k: int, by: str, *, descending: bool = False) -> pd
     return ordered.head(k).reset_index(drop=True)
 
 
-def parse_objectives(text: str) -> tuple[list[str], list[bool]]:
+def parse_objectives(objectives: str) -> tuple[list[str], list[bool]]:
     """``energy_pj,utilization:max`` -> (columns, maximize flags); minimise unless ``:max``."""
     cols, maximize = [], []
-    for item in text.split(","):
+    for item in objectives.split(","):
         name, _, sense = item.strip().partition(":")
         if sense not in ("", "min", "max") or not name:
-            raise SpecError("bad objective", source="--pareto", value=item,
+            raise SpecError("bad objective", source="objectives", value=item,
                             accepted="COLUMN, COLUMN:min or COLUMN:max, comma separated")
         cols.append(name)
         maximize.append(sense == "max")
     if len(cols) < 2:
-        raise SpecError("a Pareto front needs at least two columns", source="--pareto", value=text,
+        raise SpecError("a Pareto front needs at least two columns", source="objectives", value=objectives,
                         accepted="e.g. energy_pj,total_cycles")
     return cols, maximize
 

@@ -275,7 +275,7 @@ class ResultStore:
             raise SpecError(f"result store written by an incompatible acceldse (version {version}, store schema "
                             f"{schema})", source=self.source, value=str(self.path),
                             accepted=f"a store of acceldse {'.'.join(current.split('.')[:2])}.x, schema "
-                                     f"{STORE_SCHEMA_VERSION}; use a new --store path")
+                                     f"{STORE_SCHEMA_VERSION}; use a new store path")
         self.meta = meta
 
     def _transaction(self) -> Any:
@@ -430,10 +430,10 @@ class ResultStore:
         """Write ``table`` (optionally filtered) to a ``.csv`` or ``.parquet`` file."""
         path = Path(path)
         if path.suffix.lower() not in EXPORT_SUFFIXES:
-            raise SpecError("unknown export format", source="--export", value=str(path),
+            raise SpecError("unknown export format", source="path", value=str(path),
                             accepted="a .csv or .parquet path")
         if not path.parent.is_dir():
-            raise SpecError(f"folder {str(path.parent)!r} does not exist", source="--export", value=str(path))
+            raise SpecError(f"folder {str(path.parent)!r} does not exist", source="path", value=str(path))
         frame = self.read(table, where)
         if path.suffix.lower() == ".csv":
             frame.to_csv(path, index=False)

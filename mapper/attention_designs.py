@@ -270,11 +270,14 @@ def evaluate_design(design: str, *, model: str | None = "bert", heads: int | Non
             raise SpecError(f"the {design} design maps the {' or '.join(CASCADES[design])} cascade",
                             source="cascade", value=cascade, accepted=", ".join(CASCADES[design]))
         kind = cascade
+    for name, value in (("heads", heads), ("head_dim", head_dim), ("embed", embed), ("ffn", ffn)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise SpecError("must be an integer >= 1 (or None: the model's)", source=name, value=value)
     shape = model_shape(model) if model else None
-    h = heads or (shape.heads if shape else 12)
-    e = head_dim or (shape.head_dim if shape else 64)
-    d = embed or (shape.embed if shape else h * e)
-    f = ffn or (shape.ffn if shape else 4 * d)
+    h = heads if heads is not None else (shape.heads if shape else 12)
+    e = head_dim if head_dim is not None else (shape.head_dim if shape else 64)
+    d = embed if embed is not None else (shape.embed if shape else h * e)
+    f = ffn if ffn is not None else (shape.ffn if shape else 4 * d)
     hw = load_fused_hardware(hardware or preset)
     if end_to_end:
         c = layer_cascade(kind, heads=h, head_dim=e, embed=d, ffn=f, seq_len=seq_len, batch=batch)

@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
     train.add_argument("--seed", type=int, default=0, help="split and model seed (default 0)")
     train.add_argument("--out", type=Path, default=None, help="write the proxy (joblib) for --env-arg proxy=FILE")
     add_output_options(train)
-    parser.set_defaults(func=run)
+    train.set_defaults(func=run)  # the flags of the command that ran name its errors (cli.command_flags)
 
 
 def run(args: argparse.Namespace) -> int:

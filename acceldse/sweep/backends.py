@@ -75,7 +75,7 @@ def run_tasks(tasks: Iterable[Task], *, backend: str = "local", workers: int = 1
         return run_local(tasks, workers)
     if backend == "ray":
         return run_ray(tasks, workers, address)
-    raise SpecError("unknown backend", source="--backend", value=backend, accepted=" | ".join(BACKENDS))
+    raise SpecError("unknown backend", source="backend", value=backend, accepted=" | ".join(BACKENDS))
 
 
 def run_local(tasks: Iterable[Task], workers: int) -> Iterator[TaskResult]:
@@ -110,20 +110,20 @@ def check_ray_address(address: str, timeout_s: float = RAY_PROBE_SECONDS) -> Non
             return check_ray_address(os.environ["RAY_ADDRESS"], timeout_s)
         current = Path(os.environ.get("TMPDIR", "/tmp")) / "ray" / "ray_current_cluster"
         if not current.is_file() and not Path("/tmp/ray/ray_current_cluster").is_file():
-            raise SpecError("no running Ray cluster found on this machine", source="--address", value=address,
+            raise SpecError("no running Ray cluster found on this machine", source="address", value=address,
                             accepted="start one with 'ray start --head', or give HOST:PORT of a running Ray head")
         return None
     target = address.split("://", 1)[-1]
     host, _, port = target.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise SpecError("not a Ray address", source="--address", value=address,
+        raise SpecError("not a Ray address", source="address", value=address,
                         accepted="'auto' or HOST:PORT of a running Ray head (ray start --head prints it)")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
             pass
     except OSError as err:
         cause = "timed out" if isinstance(err, TimeoutError) else (err.strerror or str(err))
-        raise SpecError(f"no Ray head answers there ({cause} after at most {timeout_s:g} s)", source="--address",
+        raise SpecError(f"no Ray head answers there ({cause} after at most {timeout_s:g} s)", source="address",
                         value=address, accepted="HOST:PORT of a running Ray head (ray start --head), or 'auto'"
                         ) from None
     return None
@@ -154,8 +154,8 @@ def start_ray(workers: int, address: str | None = None) -> tuple[Any, bool]:
     try:
         import ray
     except ImportError:
-        raise SpecError("the Ray backend needs Ray", source="--backend", value="ray",
-                        accepted="pip install 'acceldse[sweep]', or --backend local") from None
+        raise SpecError("the Ray backend needs Ray", source="backend", value="ray",
+                        accepted="pip install 'acceldse[sweep]', or backend local") from None
     if ray.is_initialized():
         return ray, False
     if address is None:
@@ -168,7 +168,7 @@ def start_ray(workers: int, address: str | None = None) -> tuple[Any, bool]:
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
         except (ConnectionError, RuntimeError, ValueError) as err:
-            raise SpecError(f"cannot connect to the Ray cluster: {err}", source="--address", value=address,
+            raise SpecError(f"cannot connect to the Ray cluster: {err}", source="address", value=address,
                             accepted="'auto' or HOST:PORT of a running Ray head (ray start --head)") from None
     return ray, True
 
@@ -201,7 +201,7 @@ def _ray_get(ray: Any, refs: list[Any]) -> list[TaskResult]:
     except ray.exceptions.RayError as err:  # retries exhausted, a lost node, a dead cluster
         cause = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SpecError(f"Ray could not run a task ({type(err).__name__}: {cause}); committed rows are kept, "
-                        "rerun to resume", source="--backend ray") from None
+                        "rerun to resume", source="backend", value="ray") from None
 
 
 __all__ = ["BACKENDS", "check_ray_address", "die_with_parent", "run_local", "run_ray", "run_tasks", "start_ray",

@@ -92,9 +92,9 @@ def check_plan_memory(spec: SweepSpec, max_memory_bytes: int | None) -> int:
     if max_memory_bytes is not None and need > max_memory_bytes:
         what = "grid" if spec.sample == "grid" else f"sample.{spec.sample}"
         raise SpecError(f"planning {n:,} points needs about {need / 2**30:.1f} GiB, more than the limit "
-                        f"{max_memory_bytes / 2**30:.1f} GiB (raise it with --max-memory GIB, or draw fewer "
-                        f"points)", source=spec.source, key="sample", value=what,
-                        accepted="fewer points: sample: {random: N} or {sobol: N}, fewer axis values")
+                        f"{max_memory_bytes / 2**30:.1f} GiB", source=spec.source, key="sample", value=what,
+                        accepted="a higher max_memory_gib, or fewer points: sample: {random: N} or {sobol: N}, "
+                                 "fewer axis values")
     return need
 
 

@@ -159,7 +159,7 @@ def check_resume(db: ResultStore, spec: SweepSpec) -> dict[str, Any]:
                        != json.dumps(parts[k], sort_keys=True, default=str)] or ["the spec"]
             raise SpecError(f"the store already holds sweep {spec.name!r} from a different spec ({', '.join(changed)} "
                             "changed); resuming would mix its rows with these", source=str(db.path),
-                            accepted="the same spec to resume it, a new --store, or a new 'name:' in the spec to add "
+                            accepted="the same spec to resume it, a new store, or a new 'name:' in the spec to add "
                                      "it as another sweep")
     return row
 
