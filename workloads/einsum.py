@@ -407,6 +407,9 @@ def from_timeloop_problem(problem: Any, *, source: str, name: str = "problem") -
             raise SpecError("coefficient needs a name", source=source, key=f"problem.shape.coefficients[{i}]", value=c)
         coeffs[c["name"]] = c.get("default", 1)
     densities = inst.get("densities") or {}
+    if not isinstance(densities, dict):
+        raise SpecError("must map tensor names to densities", source=source, key="problem.instance.densities",
+                        value=densities)
     for key, value in inst.items():
         if key == "densities":
             continue
