@@ -378,3 +378,29 @@ def test_end_to_end_agrees_with_the_fusemax_artifact() -> None:
             c = evaluate_design(design, model=r["model"].lower(), seq_len=r["n"], batch=64, end_to_end=True).cost
             want_us = (float(r["latency"]) + float(lin["latency"])) * 1e6
             assert c.latency_us == pytest.approx(want_us, rel=0.017), (design, r["model"], r["seq_len"])
+
+
+def test_docs_energy_table_is_what_our_model_gives() -> None:
+    """docs/attention.md's per-MAC energy breakdown at BERT 64K (our columns) is this model's output, to the
+    digits it prints."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "attention.md").read_text()
+    table = text[text.index("| pJ per MAC, BERT 64K"):].split("\n\n")[0].splitlines()[2:]
+    keys = {"operators": "compute", "register files": "regfile", "global buffer": "buffer", "DRAM": "dram",
+            "leakage": "leakage", "total": "total"}
+    macs = 2 * 64 * 12 * 65536 ** 2 * 64  # 2·B·H·N²·E
+    checked = 0
+    for column, design in ((1, "flat"), (3, "fusemax")):
+        cost = evaluate_design(design, model="bert", seq_len=65536).cost
+        per_mac = {**{k: v / macs for k, v in cost.energy_breakdown.items()}, "total": cost.energy_pj / macs}
+        for line in table:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            key = next((v for k, v in keys.items() if cells[0].startswith(k)), None)
+            if key is None:
+                continue
+            printed = cells[column]
+            digits = len(printed.split(".")[1]) if "." in printed else 0
+            assert f"{per_mac[key]:.{digits}f}" == printed, (design, cells[0], per_mac[key], printed)
+            checked += 1
+    assert checked == 12
