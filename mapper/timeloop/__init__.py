@@ -132,7 +132,8 @@ def load_timeloop(paths: list[str | Path] | str | Path, *, name: str | None = No
         opts = parse_sparse_optimizations(merged["sparse_optimizations"], tensors=[t.name for t in einsum.tensors],
                                           levels=[lv.name for lv in hierarchy.levels],
                                           source=origin["sparse_optimizations"],
-                                          problem_ranks=frozenset(r for t in einsum.tensors for r in t.ranks))
+                                          problem_ranks=frozenset(r for t in einsum.tensors for r in t.ranks),
+                                          compute=hierarchy.compute.name)
     mapping = None
     if merged.get("mapping"):
         mapping = build_mapping(merged["mapping"], hierarchy, lowering, einsum, source=origin["mapping"])

@@ -68,8 +68,13 @@ def _word(value: Any) -> str | None:
 
 
 def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str], source: str,
-                               problem_ranks: frozenset[str] = frozenset()) -> SparseOptimizations:
-    """``sparse_optimizations`` -> ``SparseOptimizations`` (SpecError naming any key not modelled)."""
+                               problem_ranks: frozenset[str] = frozenset(), compute: str | None = None,
+                               ) -> SparseOptimizations:
+    """``sparse_optimizations`` -> ``SparseOptimizations`` (SpecError naming any key not modelled).
+
+    A target names a storage level (formats, action optimisations) or, with ``compute_optimization``
+    only, the compute level ``compute`` (Sparseloop asserts that a compute optimisation names the
+    arithmetic level)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("targets"), list):
         raise _err("must be {targets: [...]}", source, "sparse_optimizations")
     extra = set(raw) - {"targets", "version"}
@@ -87,8 +92,17 @@ def parse_sparse_optimizations(raw: Any, *, tensors: list[str], levels: list[str
             raise _err("Sparseloop feature not modelled", source, f"{key}.{sorted(bad)[0]}",
                        accepted=", ".join(sorted(_TARGET_KEYS)))
         level = _word(target.get("name"))
-        if level not in levels:
-            raise _err("unknown storage level", source, f"{key}.name", value=level, accepted=", ".join(levels))
+        if compute is not None and level == compute:
+            if set(target) - {"name", "compute_optimization"}:
+                raise _err("the compute level takes a compute_optimization only", source,
+                           f"{key}.{sorted(set(target) - {'name', 'compute_optimization'})[0]}",
+                           accepted="compute_optimization")
+        elif level not in levels:
+            raise _err("unknown storage level", source, f"{key}.name", value=level,
+                       accepted=", ".join([*levels, *([compute] if compute else [])]))
+        elif target.get("compute_optimization") is not None and compute is not None:
+            raise _err("a compute_optimization names the compute level (Sparseloop asserts it)", source,
+                       f"{key}.name", value=level, accepted=compute)
         rep = target.get("representation_format")
         if rep is not None:
             rep = _dict(rep, source, f"{key}.representation_format")

@@ -140,3 +140,46 @@ def parse_sparse_stats(text: str) -> dict:
     return {"tensors": tensors, "computes": computes, "algorithmic": algorithmic,
             "cycles": int(re.search(r"^Cycles: (\d+)", summary, re.M).group(1)),
             "energy_pj": per_compute * algorithmic / 1e3, "fj_per_compute_total": per_compute}
+
+
+_KIND = {"random": "Actual", "gated": "Gated", "skipped": "Skipped"}
+
+
+def sparse_gaps(result, ref: dict) -> list[str]:
+    """Every field of Sparseloop's stats (``parse_sparse_stats``) that differs from ours
+    (``mapper.sparse.SparseResult``; empty: exact): cycles, actual / gated / skipped computes, fJ per
+    algorithmic compute, per level and tensor the algorithmic and actual / gated / skipped reads,
+    fills, updates and format accesses per rank, data and metadata capacities, energy to 0.01 pJ."""
+    gaps = []
+
+    def check(name, ours, theirs, tol=0.0):
+        if ours != theirs and not (tol and abs(ours - theirs) <= tol):
+            gaps.append(f"{name}: ours {ours}, Sparseloop {theirs}")
+
+    check("cycles", result.cycles, ref["cycles"])
+    for kind in ("actual", "gated", "skipped"):
+        check(f"{kind} computes", getattr(result, f"{kind}_computes"), ref["computes"][kind])
+    check("algorithmic computes", result.algorithmic_computes, ref["algorithmic"])
+    check("fJ per algorithmic compute", round(1e3 * result.energy_pj / result.algorithmic_computes, 2),
+          ref["fj_per_compute_total"])
+    for (level, tensor), fields in ref["tensors"].items():
+        t = result.tensors.get((level, tensor))
+        if t is None:
+            gaps.append(f"{level}.{tensor}: not kept by us")
+            continue
+        where = f"{level}.{tensor}"
+        for action in ("read", "fill", "update"):
+            check(f"{where} algorithmic {action}s", t.algorithmic[action],
+                  fields[f"Algorithmic scalar {action}s (per-instance)"])
+            for kind, label in _KIND.items():
+                check(f"{where} {label.lower()} {action}s", t.accesses[(kind, action)],
+                      fields.get(f"{label} scalar {action}s (per-instance)", 0))
+                theirs = fields.get(f"{label} scalar format {action}s (per-instance)", {})
+                ours = {r: v for r, v in enumerate(t.format_accesses[(kind, action)]) if v != (0, 0)}
+                check(f"{where} {label.lower()} format {action}s", ours,
+                      {r: v for r, v in theirs.items() if v != (0, 0)})
+        check(f"{where} data capacity", t.data_capacity, fields["Max utilized data storage capacity"])
+        check(f"{where} metadata capacity", dict(enumerate(t.metadata_capacity)),
+              fields.get("Max utilized Repr format storage capacity", {}) or {})
+        check(f"{where} energy pJ", round(t.energy_pj, 2), fields["Energy (total)"], tol=0.0100001)
+    return gaps
