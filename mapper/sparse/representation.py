@@ -69,11 +69,14 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     n_ranks = len(rec.formats) if rec.has_metadata else 1
     sub: list[Loop] = []
     sub_tiles: list[int] = []
-    for lv in range(inner_most, level + 1):
-        for i, loop in enumerate(design.levels[lv].loops):
-            if loop.rank in t.ranks:
+    ranks_of_t = t.ranks
+    ext: dict[str, int] = {}  # extents of the tile under and including each loop (``extents``), walked upward
+    for lv in range(level + 1):
+        for loop in design.levels[lv].loops:
+            ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
+            if lv >= inner_most and loop.rank in ranks_of_t:
                 sub.append(loop)
-                sub_tiles.append(t.footprint(extents(design.levels, lv, i)))
+                sub_tiles.append(t.footprint(ext))
     if not pre_tiling:
         below: dict[str, int] = {}
         for lv in range(inner_most):
@@ -132,10 +135,10 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     rec.subtile = tiles
     rec.fiber_shape = []
     for loops in ranks:
-        ext: dict[str, int] = {}
+        fiber: dict[str, int] = {}
         for loop in loops:
-            ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
-        rec.fiber_shape.append(t.footprint(ext))
+            fiber[loop.rank] = fiber.get(loop.rank, 1) * loop.bound
+        rec.fiber_shape.append(t.footprint(fiber))
 
 
 def metadata_given(rec: Record, level: StorageSpec, density: DensityModel, occupancy: Any) -> list[RankOccupancy]:
@@ -174,14 +177,16 @@ def represent(design: SparseDesign, recs: dict[tuple[int, str], Record], level: 
     """Step 1 of the analysis for one tile: its ranks (``assign_ranks``), expected occupancy and
     metadata (``expected_occupancy``), vector-access ratio and largest metadata. What does not
     depend on the dense counts is kept in ``design.cache`` (when given) under everything it depends
-    on (``loops``: every level's loops), so a search that meets the same tile again reuses it."""
+    on (``loops``: every level's loops, of which only those over the tensor's ranks matter), so a search
+    that meets the same tile again reuses it."""
     rec = recs[(level, name)]
     parent = recs.get((rec.parent, name)) if rec.parent is not None else None
     density = density_of(design, name)
     spec = design.levels[level]
     chain = tuple((lv, r.formats, r.dense.shape) for (lv, n), r in recs.items() if n == name and lv <= level)
+    ranks = rec.tensor.ranks  # loops over other ranks change none of it
     key = (rec.tensor, chain, parent is not None and parent.has_metadata, density, spec.metadata_word_bits,
-           spec.block_size, loops[:level + 1])
+           spec.block_size, tuple(tuple(loop for loop in lv if loop.rank in ranks) for lv in loops[:level + 1]))
     cache = design.cache
     hit = cache.get(key) if cache is not None else None
     if hit is None:
