@@ -115,6 +115,8 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
     """The workload set of a workload-conditioned env (empty: the env takes no ``workload`` reset option)."""
     workload_obs: np.ndarray = np.zeros(0, dtype=np.float32)
     """Fixed-size features of the current workload, the observation's last entries."""
+    _answer: dict[str, Any] | None = None
+    """The logged metrics the next step takes instead of an evaluation (``answer_next``)."""
 
     def _setup(self, knobs: Knobs, targets: Mapping[str, float] | None, reward: str,
                default_targets: Callable[[dict[str, float]], dict[str, float]] | None = None,
@@ -205,12 +207,21 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         self._index = self._knobs.check_action(action)
         design = self._knobs.decode(self._index)
-        self._metrics = self.evaluate(design)
+        self._metrics = self._evaluate_step(design)
         self.evaluations += 1
         self._episode_evaluations += 1
         info = self._info(design)
         terminated = bool(self.targets) and info["targets_met"]
         return self._observe(), self._reward(self._metrics, info["penalty"]), terminated, False, info
+
+    def answer_next(self, metrics: Mapping[str, Any]) -> None:
+        """Answer the next step's evaluation with ``metrics`` instead of the simulator (resuming a logged run:
+        the env still steps, so its state, wrappers and episode counters advance as in the run that logged it)."""
+        self._answer = dict(metrics)
+
+    def _evaluate_step(self, design: dict[str, Any]) -> dict[str, float]:
+        answer, self._answer = self._answer, None
+        return self.evaluate(design) if answer is None else answer
 
     def counterfactual_reward(self, action: Any) -> Any:
         """The reward a design would get, without moving the env (one more evaluation)."""

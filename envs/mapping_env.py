@@ -138,6 +138,7 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         self._results: list[tuple[float, float] | None] = []
         self._actions: list[list[int]] = []
         self._masks: dict[int, Any] = {}
+        self._answer: dict[str, Any] | None = None
         self._mask_key = digest((self.encoding.sizes, self.layers, self.hierarchy, flow))
         self.identity = {"env": "Mapping-v0", "workload": self.network.name,
                          "workload_digest": digest(self.network), "hardware": str(hardware),
@@ -187,6 +188,11 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         arrays = mapping if isinstance(mapping, MappingArrays) else mapping.to_arrays(self.hierarchy)
         return self.encoding.encode(self.layers[layer_index], arrays)
 
+    def answer_next(self, metrics: dict[str, Any]) -> None:
+        """Answer the next step's cost with logged ``metrics`` (``cycles``, ``energy_pj``; empty: illegal)
+        instead of the cost model (resuming a logged run: the env still steps through its layers)."""
+        self._answer = dict(metrics)
+
     def legal_mask(self, layer_index: int) -> Any:
         """The ``envs.action_masks.KnobMask`` of distinct layer ``layer_index`` (cached)."""
         if layer_index not in self._masks:
@@ -222,7 +228,9 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         layer = self.layers[i]
         index = self._knobs.check_action(action)
         arrays = self.encoding.decode(i, index)
-        cost = self._cost(i, arrays)
+        answer, self._answer = self._answer, None
+        cost = self._cost(i, arrays) if answer is None else \
+            (float(answer["cycles"]), float(answer["energy_pj"])) if answer else None
         self.evaluations += 1
         self._episode_evaluations += 1
         ref = self.reference[i]

@@ -23,7 +23,7 @@ from acceldse.dataflows.dataflow import DATAFLOWS, Dataflow, get_dataflow
 from acceldse.mapper.constraints import LoopConstraint
 from acceldse.mapper.cost import CostResult, evaluate
 from acceldse.mapper.mapping import Mapping, check_structure
-from acceldse.mapper.search import SearchResult, run_search
+from acceldse.mapper.search import CostModel, SearchResult, run_search
 from acceldse.mapper.space import MappingSpace
 from acceldse.simulator.specs.hierarchy import Hierarchy
 from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
@@ -153,7 +153,7 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
               dataflow: str | Dataflow | None = "hardware", objective: str = "edp", search: str = "ga",
               budget: int = 20_000, seed: int | None = 0, allow_bypass: bool = True,
               pad: bool | dict[str, int] = False, constraints: tuple[LoopConstraint, ...] = (),
-              **options: Any) -> LayerMapping:
+              cost_model: CostModel | None = None, **options: Any) -> LayerMapping:
     """Search the best mapping of one layer.
 
     Args:
@@ -170,6 +170,8 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
             the next 7-smooth size, a dict gives padded sizes (see ``MappingSpace``).
         constraints: loop constraints every candidate satisfies (``mapper.constraints``; e.g.
             Timeloop's factor / permutation / split constraints).
+        cost_model: scores candidates instead of the dense cost kernel (``search.evaluator.CostModel``;
+            e.g. Sparseloop's, ``mapper.timeloop.sparse_model``); ``cost`` stays the dense cost.
         options: passed to the search method (``population``, ``victory_condition``...).
     """
     hierarchy = load_hierarchy(hardware)
@@ -179,7 +181,7 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
     best: LayerMapping | None = None
     for df in _dataflow_choices(dataflow, hierarchy):
         space = MappingSpace(layer, hierarchy, df, allow_bypass=allow_bypass, pad=pad, constraints=constraints)
-        found = run_search(space, search, objective, budget, seed, **options)
+        found = run_search(space, search, objective, budget, seed, cost_model=cost_model, **options)
         mapping = Mapping.from_arrays(found.best, hierarchy) if found.best is not None else None
         cost = evaluate(layer, hierarchy, found.best) if found.best is not None else None
         cand = LayerMapping(layer, hierarchy, df.name if df else "any", mapping, cost, found)

@@ -208,15 +208,18 @@ def analyse(design: SparseDesign) -> SparseResult:
             density = density_of(design, name)
             capacity = density.max_occupancy(rec.dense.shape) if rec.compressed else rec.dense.shape
             md_cap = []
+            md_bits = 0
             if rec.has_metadata:
-                md_cap = [(math.ceil(o.metadata_units), math.ceil(o.payload_units))
-                          for o in metadata_given(rec, level, density, density.max_occupancy(rec.dense.shape))]
+                largest = metadata_given(rec, level, density, density.max_occupancy(rec.dense.shape))
+                md_cap = [(math.ceil(o.metadata_units), math.ceil(o.payload_units)) for o in largest]
+                md_bits = math.ceil(sum(o.metadata_units * o.metadata_word_bits + o.payload_units * o.payload_word_bits
+                                        for o in largest))
             stats[(level.name, name)] = TensorStats(
                 level=level.name, tensor=name, shape=rec.dense.shape,
                 algorithmic={"read": rec.dense.reads, "fill": rec.dense.fills, "update": rec.dense.updates},
                 accesses=dict(rec.fine),
                 format_accesses={k: [(int(c[0]), int(c[1])) for c in v] for k, v in rec.fine_format.items()},
-                data_capacity=capacity, metadata_capacity=md_cap,
+                data_capacity=capacity, metadata_capacity=md_cap, metadata_capacity_bits=md_bits,
                 formats=tuple(f.name for f in reversed(rec.formats)),
                 energy_pj=energy * rec.dense.instances)
         slowdown = 1.0

@@ -137,7 +137,8 @@ class TensorStats:
 
     ``accesses[(kind, action)]`` with kind in random (actual) / gated / skipped and action in
     read / fill / update; ``format_accesses[(kind, action)]`` per rank (rank 0 innermost) a
-    (metadata, payload) pair; ``metadata_capacity`` the same pairs for the largest tile."""
+    (metadata, payload) pair; ``metadata_capacity`` the same pairs for the largest tile
+    (``metadata_capacity_bits`` its bits, as Timeloop checks them against the metadata storage)."""
 
     level: str
     tensor: str
@@ -149,6 +150,7 @@ class TensorStats:
     metadata_capacity: list[tuple[int, int]]
     formats: tuple[str, ...]
     energy_pj: float = 0.0
+    metadata_capacity_bits: int = 0
 
 
 @dataclass(frozen=True)
