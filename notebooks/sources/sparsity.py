@@ -68,7 +68,8 @@ CELLS = [
            "21 layers); on os acceldse also counts the drain of the outputs, which SCALE-Sim leaves out "
            "(docs/scalesim_differences.md), so its cycles are higher by the same margin with and without "
            "sparsity. So on ws both see the same speed-ups, while on os that fixed margin makes acceldse's a little "
-           "smaller (1.78× against 1.84× at 2:4, 2.92× against 3.19× at 1:4). SCALE-Sim's metadata figure is a quarter of acceldse's: it "
+           "smaller (1.78× against 1.84× at 2:4, 2.92× against 3.19× at 1:4). SCALE-Sim's metadata figure is a "
+           "quarter of acceldse's: it "
            "divides the metadata bits by 32 while its data words are bytes; acceldse counts bytes."),
     ("code", "ws = side.loc['ws']\n"
              "assert ((ws.acceldse_compute_cycles - ws.scalesim_cycles).abs() <= 21).all()\n"
