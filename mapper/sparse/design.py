@@ -7,6 +7,7 @@ Levels are indexed innermost first (Timeloop's storage order); counts are per in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from acceldse.mapper.sparse.density import DensityModel, FixedStructured
 from acceldse.mapper.sparse.formats import RankFormat
@@ -129,6 +130,9 @@ class SparseDesign:
     gate_on_zero_operand: bool = False
     skip_on_not_aligned_operands: bool = False
     leakage_pj_per_cycle: dict[int, float] = field(default_factory=dict)
+    cache: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
+    """Where ``analyse`` keeps what it derives from a tile's loops alone (one dict per problem, shared by
+    the designs of many mappings: ``mapper.timeloop.sparse_model``); ``None``: nothing kept."""
 
 
 @dataclass

@@ -94,6 +94,7 @@ class SparseModel:
         self.relaxed = self.relax(hierarchy)
         """``spec.hierarchy`` without the dense capacity at levels that keep a tensor compressed."""
         self._hw = self.relaxed.arrays()
+        self._cache: dict[Any, Any] = {}
         self._wl = workload_array(spec.layer)
 
     def relax(self, hierarchy: Hierarchy) -> Hierarchy:
@@ -141,7 +142,8 @@ class SparseModel:
             algorithmic_computes=macs, compute_energy_pj=self.compute_energy, compute_instances=utilised_pes,
             gate_on_zero_operand=self.opts.gate_on_zero_operand,
             skip_on_not_aligned_operands=self.opts.skip_on_not_aligned_operands,
-            leakage_pj_per_cycle={self.index[name]: pj for name, pj in leakage_pj_per_cycle.items()})
+            leakage_pj_per_cycle={self.index[name]: pj for name, pj in leakage_pj_per_cycle.items()},
+            cache=self._cache)
 
     def over_capacity(self, result: SparseResult) -> str | None:
         """Why ``result``'s tiles do not fit (Sparseloop's capacity check), or None."""
