@@ -18,8 +18,9 @@ from acceldse.mapper.cost import evaluate
 from acceldse.mapper.legality import OK
 from acceldse.mapper.mapping import Mapping
 from acceldse.mapper.space import MappingSpace
+from acceldse.mapper.sparse.batched import OVER_CAPACITY, REJECTED
 from acceldse.mapper.timeloop import evaluate_sparse, load_timeloop, run_timeloop
-from acceldse.mapper.timeloop.sparse_model import OVER_CAPACITY, REJECTED, SparseModel
+from acceldse.mapper.timeloop.sparse_model import SparseModel
 from acceldse.workloads.errors import SpecError
 
 ROOT = Path(__file__).parents[1] / "golden" / "timeloop" / "exercises" / "sparseloop"
@@ -75,3 +76,37 @@ def test_map_searches_a_sparseloop_exercise_without_its_mapping(capsys):
     assert run.searched and run.sparse is not None
     assert run.sparse.cycles * run.sparse.energy_pj <= given_run.sparse.cycles * given_run.sparse.energy_pj
     assert f"Cycles: {run.sparse.cycles}" in out
+
+
+def test_native_sparse_search_on_a_zoo_layer():
+    """Eyeriss v1 (acceldse's preset) with its RLC-compressed DRAM activations and weight reads gated on
+    zero inputs: the batch equals the per-mapping analysis (``design_for``), and a random search on
+    Sparseloop's EDP, over the same candidates as the dense search, finds a mapping whose sparse EDP
+    is no worse than that of the dense search's choice."""
+    from acceldse.mapper.api import map_layer
+    from acceldse.mapper.sparse import analyse
+    from acceldse.mapper.sparse.batched import native
+    from acceldse.mapper.sparse.native import design_for
+    from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+    from acceldse.validation.silicon import eyeriss_sparse_features
+    from acceldse.workloads.loader import load_workload
+
+    layer = next(lay for lay in load_workload("alexnet") if lay.macs and lay.name != "conv1")
+    hierarchy = load_hierarchy("eyeriss-v1")
+    features = eyeriss_sparse_features(layer)
+    model = native(layer, hierarchy, **features)
+    space = MappingSpace(layer, model.relaxed, "rs")
+    arrays = space.decode(space.random(64, np.random.default_rng(0)))
+    cycles, energy, code = model.evaluate_many(arrays)
+    legal = np.flatnonzero(code == OK)
+    assert legal.size
+    for k in legal[:6]:
+        mapping = Mapping.from_arrays(arrays.take(k), hierarchy)
+        result = analyse(design_for(layer, hierarchy, mapping, evaluate(layer, model.relaxed, mapping), **features))
+        assert (result.cycles, result.energy_pj) == (cycles[k], energy[k])
+    kw = {"dataflow": "rs", "search": "random", "budget": 256, "seed": 3, "objective": "edp"}
+    sparse = map_layer(layer, model.relaxed, cost_model=model.evaluate_many, **kw)
+    dense = map_layer(layer, hierarchy, **kw)
+    found, of_dense = model.evaluate(sparse.mapping)[1], model.evaluate(dense.mapping)[1]
+    assert found.cycles * found.energy_pj <= of_dense.cycles * of_dense.energy_pj
+    assert found.energy_pj < sparse.cost.energy_pj      # compression and gating save energy
