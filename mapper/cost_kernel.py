@@ -14,8 +14,9 @@ instance of a level, in words:
   that the step keeps (sliding-window reuse; 0 for weights). The parent keeper ``p`` serves
   ``c``: ``reads[p] = fills[c] * children / multicast`` where ``multicast`` is the product of
   the spatial factors between them over dims that do not index ``ds``. The MAC "fills" one
-  operand per iteration -- except when the innermost non-unit loop of the nest is spatial:
-  then, as in Timeloop, the MACs receive an operand only when it changes across the temporal
+  operand per iteration -- except when the innermost loop of Timeloop's nest is spatial (the last
+  storage level fans out to the MACs; ``spatial_innermost``): then, as in Timeloop, the MACs receive
+  an operand only when it changes across the temporal
   loops (``changes[L, ds]``; e.g. inputs are not re-read across an innermost temporal loop over
   output channels), and write a partial sum back only when the output changes.
 * outputs: a child writes each tile back once per change; ``updates[p] = writebacks[c] *
@@ -47,16 +48,15 @@ def _ceil_div(a: int, b: int) -> int:
 
 @njit(cache=True)
 def spatial_innermost(t: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> bool:
-    """Whether the innermost non-unit loop of the nest is spatial (a level's spatial fan-out sits
-    inside its temporal loops)."""
-    for lvl in range(t.shape[0] - 1, -1, -1):
-        for d in range(8):
-            if sx[lvl, d] * sy[lvl, d] > 1:
-                return True
-        for d in range(8):
-            if t[lvl, d] > 1:
-                return False
-    return False
+    """Whether the innermost loop of Timeloop's nest is spatial: the last storage level fans out to
+    the MACs (a non-unit spatial factor there). A storage level whose temporal factors are all 1
+    still holds a (trivial) temporal loop in Timeloop's nest, below the spatial loops above it, so a
+    fan-out higher up with unit loops below it does not count."""
+    n = t.shape[0]
+    fanout = 1
+    for d in range(8):
+        fanout *= sx[n - 1, d] * sy[n - 1, d]
+    return fanout > 1
 
 
 @njit(cache=True)

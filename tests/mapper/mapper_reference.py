@@ -92,15 +92,10 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
     last: dict = {}
     iters = 0
     prev_idx = None
-    # Timeloop: when the innermost non-unit loop is spatial, the MACs see an operand change only
-    # when a temporal loop that indexes it steps (else: one access per iteration)
-    collapse = False
-    for lvl in reversed(range(n)):
-        if (m.spatial_x[lvl] * m.spatial_y[lvl]).max() > 1:
-            collapse = True
-            break
-        if m.temporal[lvl].max() > 1:
-            break
+    # Timeloop: when the last storage level fans out to the MACs (the innermost loop of its nest is
+    # spatial), the MACs see an operand change only when a temporal loop that indexes it steps
+    # (else: one access per iteration)
+    collapse = bool((m.spatial_x[n - 1] * m.spatial_y[n - 1]).max() > 1)
     for idx in itertools.product(*(range(f) for _, _, f in loops)):
         iters += 1
         for lvl in range(1, n):
