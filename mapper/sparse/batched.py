@@ -159,10 +159,7 @@ class BatchedSparse:
         if len(self._seen) > 200_000:
             self._seen.clear()
         for k in np.flatnonzero(code == OK):
-            t = a.temporal[k]
-            key = (t.tobytes(), a.spatial_x[k].tobytes(), a.spatial_y[k].tobytes(), a.keep[k].tobytes(),
-                   a.double_buffered[k].tobytes(), tuple(d for lvl in range(n) for d in (*a.order[k, lvl], -1)
-                                                         if d < 0 or t[lvl, d] > 1))
+            key = mapping_key(a, k)
             if key in self._seen:  # a mapping met before (a search revisits some): the same result
                 cycles[k], energy[k], code[k] = self._seen[key]
                 continue
@@ -195,6 +192,15 @@ class BatchedSparse:
         energy[k] = result.energy_pj
 
 
+def mapping_key(a: MappingArrays, k: int) -> tuple[Any, ...]:
+    """What tells mapping ``k`` of batch ``a`` apart: its factors, keeps, buffering and the order of its
+    loops that iterate (the order of factor-1 loops changes nothing)."""
+    t = a.temporal[k]
+    return (t.tobytes(), a.spatial_x[k].tobytes(), a.spatial_y[k].tobytes(), a.keep[k].tobytes(),
+            a.double_buffered[k].tobytes(), tuple(d for lvl in range(t.shape[0]) for d in (*a.order[k, lvl], -1)
+                                                  if d < 0 or t[lvl, d] > 1))
+
+
 def native(layer: Any, hierarchy: Hierarchy, **features: Any) -> BatchedSparse:
     """``BatchedSparse`` of ``layer`` on an acceldse ``hierarchy`` with the sparse ``features`` of
     ``mapper.sparse.native.design_for`` (``densities``, ``formats``, ``metadata_word_bits``, ``safs``,
@@ -214,4 +220,4 @@ def native(layer: Any, hierarchy: Hierarchy, **features: Any) -> BatchedSparse:
     return model
 
 
-__all__ = ["OVER_CAPACITY", "REJECTED", "BatchedSparse", "DenseCost", "DenseRow", "native"]
+__all__ = ["OVER_CAPACITY", "REJECTED", "BatchedSparse", "DenseCost", "DenseRow", "mapping_key", "native"]
