@@ -25,13 +25,12 @@ drain is latency then bandwidth. The three always sum to the stall cycles.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from acceldse.simulator.streaming.kernels import segment_sums
+from acceldse.simulator.streaming.kernels import pairwise_sums
 from acceldse.simulator.streaming.net import FlatNet, NetRun, run_flat
 from acceldse.simulator.streaming.trace import Track
 
@@ -264,7 +263,7 @@ def fold_ends(run: NetRun, fn: FoldNet, first: int = 0) -> FoldEnds:
     bw_part = gap - lat_part - cap_part
     drain = np.maximum(end - (start[last] + cyc), 0.0)
     drain_lat = np.where(wrote, np.minimum(drain, latency), 0.0)
-    lat, cap, bw = (segment_sums(x, fold0, n) for x in (lat_part, cap_part, bw_part))  # numpy's sum, run by run
+    lat, cap, bw = (pairwise_sums(x, fold0, n) for x in (lat_part, cap_part, bw_part))  # numpy's sum, run by run
     return FoldEnds(end, lat + drain_lat, cap, bw + drain - drain_lat)
 
 
@@ -314,29 +313,3 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
     if len(cycles) != len(loads):
         raise ValueError('"per_fold" needs one value per core.')
     return run_fold_layers([FoldJob(loads, writes, cycles, latency, link_name, shared)], record=record)[0]
-
-
-def run_vector_layer(compute: int, load: int, store: int, latency: int, *, record: bool = False,
-                     link_name: str = "dram") -> tuple[CoreRun, Link]:
-    """A layer without MACs streamed through a vector unit while the DMA moves its operands.
-
-    The DMA loads then stores after the first latency; the unit computes between the first
-    inputs' and the last outputs' latency: total = max(compute, load + store) + 2 x latency
-    (the analytical vector-layer rule).
-    """
-    total = float(max(compute, load + store) + 2 * latency)
-    stall = total - compute
-    lat_part = min(stall, 2.0 * latency)
-    run = CoreRun(folds=0, compute_cycles=compute, end_cycles=total, stall_latency_cycles=lat_part,
-                  stall_bandwidth_cycles=stall - lat_part)
-    stats = LinkStats(work_cycles=load + store)
-    if record:
-        run.tracks = [Track("core0", np.array([latency]), np.array([latency + compute]), "vector", "compute")]
-        stats.tracks = [Track(f"dma0 ({link_name})", np.array([latency, latency + load]),
-                              np.array([latency + load, latency + load + store]), ["load", "store"], "dma")]
-    return run, Link(link_name, True, stats)
-
-
-def ceil_cycles(value: float) -> int:
-    """Whole cycles (contended runs end at fractional times)."""
-    return int(math.ceil(value - 1e-9))

@@ -15,6 +15,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -23,21 +24,18 @@ import pandas as pd
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
 from acceldse.simulator.event.engine import (
-    CoreRun,
     FoldJob,
     Folds,
-    Link,
     collect_folds,
     fold_ends,
     fold_net,
-    run_vector_layer,
     transfer_cycles_array,
 )
 from acceldse.simulator.event.staging import resolve_weight_tiers, run_staging, weight_bytes
-from acceldse.simulator.result import COLUMNS
+from acceldse.simulator.result import COLUMNS, Table
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
 from acceldse.simulator.streaming.net import run_flat
-from acceldse.simulator.streaming.trace import Trace
+from acceldse.simulator.streaming.trace import Trace, Track
 from acceldse.simulator.systolic.batch import LAYER_COLUMNS, NetworkCases, finish, network_cases, utilization
 from acceldse.simulator.systolic.hardware import HardwareArrays
 from acceldse.simulator.systolic.kernels import N_OUT, OUT_FIELDS, Out
@@ -62,10 +60,15 @@ EVENT_COLUMNS: dict[str, str] = {
 
 @dataclass
 class EventRun:
-    """An event-fidelity run: the per-layer table and, when asked, a Chrome trace."""
+    """An event-fidelity run: the per-layer table as plain columns (``table``: as a DataFrame) and, when
+    asked, a Chrome trace."""
 
-    table: pd.DataFrame
+    columns: Table
     trace: dict[str, Any] | None = None
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return self.columns.frame()
 
 
 def _cores(acc: Accelerator, cores: int | None) -> int:
@@ -288,22 +291,24 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                 progress(d * n + i, len(dataflows) * n, f"{df.name} {layer.name}")
             if builder is not None:
                 r = d * n + i
-                runs, link = recorded[jobs.row_job[r]] if mac[r] else _vector_run(layer, acc, compute[r])
-                for track in [t for core in runs for t in core.tracks] + link.stats.tracks:
+                runs, link = recorded[jobs.row_job[r]] if mac[r] else ([], None)
+                tracks = [t for core in runs for t in core.tracks] + link.stats.tracks if link else \
+                    _vector_tracks(layer, acc, int(compute[r]))
+                for track in tracks:
                     builder.add(track, offset_cycles=float(staging.start_cycles[i]),
                                 args={"layer": f"{df.name}:{layer.name}"})
         if builder is not None:
             for track in staging.tracks:
                 builder.add(track, args={"layer": f"{df.name}:staging"})
     _add_staging(cols, {k: np.concatenate(v) for k, v in staging_cols.items()}, acc, np.tile(extra, len(dataflows)))
-    cols["weight_tier"] = [h if b else "" for h, b in zip(homes, sizes)] * len(dataflows)
+    cols["weight_tier"] = np.tile(np.array([h if b else "" for h, b in zip(homes, sizes)], dtype=str), len(dataflows))
     cols["stall_staging_cycles"] = np.concatenate(staging_cols["wait"])
     macs = np.tile(np.array([x.macs for x in layers], dtype=np.int64), len(dataflows))
     with np.errstate(divide="ignore", invalid="ignore"):
         cols["utilization"] = np.where(cols["total_cycles"] > 0, macs / (cols["total_cycles"] * total_pes), 0.0)
     if progress is not None:
         progress(len(mac), len(mac), "done")
-    return EventRun(table=add_sparse_columns(pd.DataFrame(cols), network), trace=builder.build() if builder else None)
+    return EventRun(add_sparse_columns(Table(cols), network), builder.build() if builder else None)
 
 
 def _vector_counts(cases: list[NetworkCases], hw: HardwareArrays) -> np.ndarray:
@@ -326,20 +331,22 @@ def _columns(cases: list[NetworkCases], counts: np.ndarray, hw: HardwareArrays, 
         layer_energies(counts[block], nc.mac_cases, nc.vectors, nc.lowered, hw.matrix[0], energy[block])
     arrays = finish(counts[None], energy[None], np.concatenate([nc.macs for nc in cases]), hw)
     arrays.update(utilization(arrays))
-    cols: dict[str, Any] = {"layer": [x.name for x in layers] * len(dataflows),
-                            "op": [x.op for x in layers] * len(dataflows),
-                            "dataflow": [df.name for df in dataflows for _ in layers]}
+    cols: dict[str, Any] = {"layer": np.tile([x.name for x in layers], len(dataflows)),
+                            "op": np.tile([x.op for x in layers], len(dataflows)),
+                            "dataflow": np.repeat([df.name for df in dataflows], n)}
     cols.update({c: arrays[c][0] for c in LAYER_COLUMNS})
     return cols
 
 
-def _vector_run(layer: Layer, acc: Accelerator, compute: int) -> tuple[list[CoreRun], Link]:
-    """A layer without MACs on the vector unit, recorded (its trace tracks)."""
-    dram = acc.dram
+def _vector_tracks(layer: Layer, acc: Accelerator, compute: int) -> list[Track]:
+    """A layer without MACs on the vector unit as trace tracks: the DMA loads then stores after the first
+    latency, the unit computes from the first inputs' latency on."""
+    dram, lat = acc.dram, acc.dram.latency_cycles
     load = math.ceil(layer.input_elems * operand_bytes(layer.input_bits, acc) / dram.read_bw_bytes_per_cycle)
     store = math.ceil(layer.output_elems * operand_bytes(layer.output_bits, acc) / dram.write_bw_bytes_per_cycle)
-    core, link = run_vector_layer(int(compute), load, store, dram.latency_cycles, record=True, link_name=dram.name)
-    return [core], link
+    return [Track("core0", np.array([lat]), np.array([lat + compute]), "vector", "compute"),
+            Track(f"dma0 ({dram.name})", np.array([lat, lat + load]), np.array([lat + load, lat + load + store]),
+                  ["load", "store"], "dma")]
 
 
 def _add_staging(cols: dict[str, Any], staging: dict[str, np.ndarray], acc: Accelerator, extra: np.ndarray) -> None:

@@ -340,7 +340,7 @@ def _pairwise_sum(x: np.ndarray, lo: int, n: int) -> float:
 
 
 @njit(cache=True)
-def segment_sums(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
+def pairwise_sums(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
     """``numpy.sum(x[start[i]: start[i] + n[i]])`` for every ``i``, bit for bit (0.0 when ``n[i]`` is 0)."""
     out = np.zeros(start.shape[0])
     for i in range(start.shape[0]):
