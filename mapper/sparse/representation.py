@@ -36,13 +36,14 @@ class Record:
     fine: dict[tuple[str, str], int] = field(default_factory=dict)
     fine_format: dict[tuple[str, str], list[list[int]]] = field(default_factory=dict)
 
-    @property
-    def has_metadata(self) -> bool:
-        return bool(self.formats)
+    has_metadata: bool = field(init=False)
+    """Whether the tile has a format (and so metadata)."""
+    compressed: bool = field(init=False)
+    """Whether a rank of its format is compressed."""
 
-    @property
-    def compressed(self) -> bool:
-        return any(f.compressed for f in self.formats)
+    def __post_init__(self) -> None:  # the formats are fixed: asked often, computed once
+        self.has_metadata = bool(self.formats)
+        self.compressed = any(f.compressed for f in self.formats)
 
 
 def extents(levels: tuple[StorageSpec, ...], level: int, loop_id: int) -> dict[str, int]:
