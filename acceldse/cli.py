@@ -134,6 +134,15 @@ def flag_named(err: SpecError, flags: dict[str, str]) -> SpecError:
         accepted = re.sub(r"\b[a-z]+(?:_[a-z0-9]+)+\b",
                           lambda m: flags.get(PYTHON_ARGUMENTS.get(m[0], m[0]), m[0]), err.accepted)
         err = SpecError(err.message, source=err.source, key=err.key, value=err.value, accepted=accepted)
+
+    def as_flag(match: re.Match[str]) -> str:  # "compat='scalesim'" -> "--compat scalesim"
+        flag = flags.get(PYTHON_ARGUMENTS.get(match[1], match[1]))
+        return f"{flag} {match[2]}" if flag else match[0]
+
+    message, accepted = (re.sub(r"\b([a-z]+(?:_[a-z0-9]+)*)='([^']*)'", as_flag, text) if text else text
+                         for text in (err.message, err.accepted))
+    if (message, accepted) != (err.message, err.accepted):
+        err = SpecError(message, source=err.source, key=err.key, value=err.value, accepted=accepted)
     name = err.source or err.key or ""
     flag = flags.get(PYTHON_ARGUMENTS.get(name, name))
     if not flag:
