@@ -12,7 +12,8 @@ Builders: ``mapper.timeloop.sparse_model.SparseModel`` (Timeloop inputs with
     best = map_layer(layer, model.relaxed, cost_model=model.evaluate_many)
     cost, sparse = model.evaluate(best.mapping)     # dense CostResult, SparseResult
 
-``evaluate_many`` returns (cycles, energy_pj, code) like the dense kernel; a mapping Sparseloop
+``evaluate_many`` returns (cycles, energy_pj, code) like the dense kernel (a mapping it met before,
+as a search revisits some, is not analysed again); a mapping Sparseloop
 rejects gets ``REJECTED`` (its formats do not fit its tiles' ranks, a level that must (de)compress
 cannot) or ``OVER_CAPACITY``. The capacity check is Sparseloop's: a tensor kept *compressed* at a
 level takes its largest occupancy (the density model's, confidence 1) rather than its dense tile,
@@ -92,6 +93,7 @@ class BatchedSparse:
         """``hierarchy`` without the dense capacity of ``compressed_levels`` (search on this one)."""
         self._hw = self.relaxed.arrays()
         self._wl = workload_array(layer)
+        self._seen: dict[tuple[Any, ...], tuple[int, float, int]] = {}
 
     def relax(self, hierarchy: Hierarchy) -> Hierarchy:
         """``hierarchy`` (or a search variant of it) without the dense capacity at levels that may keep a
@@ -154,26 +156,49 @@ class BatchedSparse:
         energy = np.full(b, np.inf)
         names = [lv.name for lv in self.relaxed.levels]
         weights = self.layer.has_weights
+        if len(self._seen) > 200_000:
+            self._seen.clear()
         for k in np.flatnonzero(code == OK):
-            keep = a.keep[k]
-            rows = tuple(DenseRow(names[i], ds, int(inst[k, i]), int(tile[k, i, j]), int(counts[k, i, j, 0]),
-                                  int(counts[k, i, j, 1]), int(counts[k, i, j, 2]))
-                         for i in range(n) for j, ds in enumerate(DATASPACES)
-                         if keep[i, j] and not (ds == "weights" and not weights))
-            dense = DenseCost(rows, macs=int(res[k, 2]), utilised_pes=int(inst[k, n]), cycles=int(res[k, 0]),
-                              leakage_pj_by_level={names[i]: float(hw.leakage[i] * res[k, 0] * inst[k, i])
-                                                   for i in range(n)})
-            try:
-                result = analyse(self.design_of(Mapping.from_arrays(a.take(k), self.relaxed), dense))
-            except self.rejects:
-                code[k] = REJECTED
+            key = mapping_key(a, k)
+            if key in self._seen:  # a mapping met before (a search revisits some): the same result
+                cycles[k], energy[k], code[k] = self._seen[key]
                 continue
-            if self.over_capacity(result) is not None:
-                code[k] = OVER_CAPACITY
-                continue
-            cycles[k] = result.cycles
-            energy[k] = result.energy_pj
+            self._score(a, k, code, tile, inst, counts, res, cycles, energy, names, weights)
+            self._seen[key] = (cycles[k], energy[k], code[k])
         return cycles, energy, code
+
+    def _score(self, a: MappingArrays, k: int, code: np.ndarray, tile: np.ndarray, inst: np.ndarray,
+               counts: np.ndarray, res: np.ndarray, cycles: np.ndarray, energy: np.ndarray, names: list[str],
+               weights: bool) -> None:
+        """Sparseloop's cycles and energy (or rejection code) of mapping ``k`` of a batch, from its dense counts."""
+        hw, n = self._hw, self.relaxed.num_levels
+        keep = a.keep[k]
+        rows = tuple(DenseRow(names[i], ds, int(inst[k, i]), int(tile[k, i, j]), int(counts[k, i, j, 0]),
+                              int(counts[k, i, j, 1]), int(counts[k, i, j, 2]))
+                     for i in range(n) for j, ds in enumerate(DATASPACES)
+                     if keep[i, j] and not (ds == "weights" and not weights))
+        dense = DenseCost(rows, macs=int(res[k, 2]), utilised_pes=int(inst[k, n]), cycles=int(res[k, 0]),
+                          leakage_pj_by_level={names[i]: float(hw.leakage[i] * res[k, 0] * inst[k, i])
+                                               for i in range(n)})
+        try:
+            result = analyse(self.design_of(Mapping.from_arrays(a.take(k), self.relaxed), dense))
+        except self.rejects:
+            code[k] = REJECTED
+            return
+        if self.over_capacity(result) is not None:
+            code[k] = OVER_CAPACITY
+            return
+        cycles[k] = result.cycles
+        energy[k] = result.energy_pj
+
+
+def mapping_key(a: MappingArrays, k: int) -> tuple[Any, ...]:
+    """What tells mapping ``k`` of batch ``a`` apart: its factors, keeps, buffering and the order of its
+    loops that iterate (the order of factor-1 loops changes nothing)."""
+    t = a.temporal[k]
+    return (t.tobytes(), a.spatial_x[k].tobytes(), a.spatial_y[k].tobytes(), a.keep[k].tobytes(),
+            a.double_buffered[k].tobytes(), tuple(d for lvl in range(t.shape[0]) for d in (*a.order[k, lvl], -1)
+                                                  if d < 0 or t[lvl, d] > 1))
 
 
 def native(layer: Any, hierarchy: Hierarchy, **features: Any) -> BatchedSparse:
@@ -195,4 +220,4 @@ def native(layer: Any, hierarchy: Hierarchy, **features: Any) -> BatchedSparse:
     return model
 
 
-__all__ = ["OVER_CAPACITY", "REJECTED", "BatchedSparse", "DenseCost", "DenseRow", "native"]
+__all__ = ["OVER_CAPACITY", "REJECTED", "BatchedSparse", "DenseCost", "DenseRow", "mapping_key", "native"]

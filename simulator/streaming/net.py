@@ -167,6 +167,11 @@ class Net:
         """Channels declared so far (the next one's id)."""
         return len(self._chans)
 
+    @property
+    def firings(self) -> int:
+        """Firings of every context declared so far (the work of a run)."""
+        return sum(c.firings for c in self._ctxs)
+
     def resource(self, name: str, *, shared: bool | None = None) -> int:
         """A shared resource (e.g. a memory link, work in full-bandwidth cycles); returns its id.
 
@@ -284,6 +289,9 @@ class FlatNet:
     ch_src: np.ndarray
     ch_dst: np.ndarray
     ntok: np.ndarray
+    components: tuple[np.ndarray, np.ndarray] | None = None
+    """Independent parts (no shared channel or resource), each run on its own: per part, from where its
+    contexts and its resources start (with a last entry: their counts); None: one part."""
 
 
 def _tokens(ctx: _Ctx, pattern: np.ndarray) -> int:
@@ -377,16 +385,16 @@ def run_flat(f: FlatNet, record: bool) -> NetRun:
         raise ValueError("shared resources need float64 times")
     ru = np.argsort(f.res, kind="stable")[np.count_nonzero(f.res < 0):].astype(np.int64)
     ru_start = np.concatenate(([0], np.cumsum(users))).astype(np.int64)
-    pairs = np.unique(np.concatenate([np.stack([f.ch_src, f.ch_dst], 1), np.stack([f.ch_dst, f.ch_src], 1)]),
-                      axis=0) if n_ch else np.zeros((0, 2), np.int64)
-    adj_start = np.concatenate(([0], np.cumsum(np.bincount(pairs[:, 0], minlength=nctx)))).astype(np.int64)
-    adj = pairs[:, 1].astype(np.int64)
+    pairs = np.unique(np.concatenate([f.ch_src * nctx + f.ch_dst, f.ch_dst * nctx + f.ch_src]))  # sorted, once each
+    adj_start = np.concatenate(([0], np.cumsum(np.bincount(pairs // max(nctx, 1), minlength=nctx)))).astype(np.int64)
+    adj = (pairs % max(nctx, 1)).astype(np.int64)
     res_busy = np.zeros(nres)
     res_count = np.zeros((nres, 3))
     run_net(f.nfire, f.in_start, f.in_ch, f.in_poff, f.in_plen, f.out_start, f.out_ch, f.out_poff, f.out_plen,
             f.pat, f.tpat, f.toff, f.tlen, f.res, f.cap, f.ch_lat, roff, ring, written, readcnt, write_time,
             vis_time, read_time, best, next_fire, last_s, fire_time, end_time, fire_off, record, adj_start, adj,
-            f.res_shared, ru_start, ru, EPS_WORK, res_busy, res_count)
+            f.res_shared, ru_start, ru, EPS_WORK, res_busy, res_count,
+            *(f.components or (np.array([0, nctx], np.int64), np.array([0, nres], np.int64))))
     deadlock = None
     if (next_fire < f.nfire).any():
         deadlock = _diagnose(f, next_fire, written, readcnt, last_s)
