@@ -139,10 +139,10 @@ def flag_named(err: SpecError, flags: dict[str, str]) -> SpecError:
         flag = flags.get(PYTHON_ARGUMENTS.get(match[1], match[1]))
         return f"{flag} {match[2]}" if flag else match[0]
 
-    message, accepted = (re.sub(r"\b([a-z]+(?:_[a-z0-9]+)*)='([^']*)'", as_flag, text) if text else text
-                         for text in (err.message, err.accepted))
-    if (message, accepted) != (err.message, err.accepted):
-        err = SpecError(message, source=err.source, key=err.key, value=err.value, accepted=accepted)
+    said = re.sub(r"\b([a-z]+(?:_[a-z0-9]+)*)='([^']*)'", as_flag, err.message)
+    expected = re.sub(r"\b([a-z]+(?:_[a-z0-9]+)*)='([^']*)'", as_flag, err.accepted) if err.accepted else None
+    if (said, expected) != (err.message, err.accepted):
+        err = SpecError(said, source=err.source, key=err.key, value=err.value, accepted=expected)
     name = err.source or err.key or ""
     flag = flags.get(PYTHON_ARGUMENTS.get(name, name))
     if not flag:
