@@ -191,10 +191,22 @@ def represent(design: SparseDesign, recs: dict[tuple[int, str], Record], level: 
     hit = cache.get(key) if cache is not None else None
     if hit is None:
         assign_ranks(design, recs, level, name)
-        expected_occupancy(recs, design, level, name)
-        rec.vector_ratio = vector_ratio(rec, density, spec.block_size)
-        if rec.has_metadata:
-            rec.largest = metadata_given(rec, spec, density, density.max_occupancy(rec.dense.shape))
+        # what follows depends on the ranks' shapes only (not on the loops that gave them): many loop
+        # nests share them, so it is kept under its own key
+        parent_md = parent is not None and parent.has_metadata
+        occ_key = ("occupancy", density, rec.dense.shape, rec.formats, tuple(rec.subtile), tuple(rec.fiber_shape),
+                   parent_md, spec.metadata_word_bits, spec.block_size)
+        occ_hit = cache.get(occ_key) if cache is not None else None
+        if occ_hit is None:
+            expected_occupancy(recs, design, level, name)
+            rec.vector_ratio = vector_ratio(rec, density, spec.block_size)
+            if rec.has_metadata:
+                rec.largest = metadata_given(rec, spec, density, density.max_occupancy(rec.dense.shape))
+            if cache is not None:
+                cache[occ_key] = (rec.expected_density, rec.occupancy, rec.vector_ratio, rec.largest)
+        else:
+            rec.expected_density, rec.occupancy, rec.vector_ratio, rec.largest = occ_hit
+            format_counts(rec)
         if cache is not None:
             cache[key] = (rec.rank_loops, rec.subtile, rec.fiber_shape, rec.expected_density, rec.occupancy,
                           rec.vector_ratio, rec.largest)
