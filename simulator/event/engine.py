@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from acceldse.simulator.streaming.flat import FlatNet, NetRun, run_flat
 from acceldse.simulator.streaming.kernels import pairwise_sums
-from acceldse.simulator.streaming.net import FlatNet, NetRun, run_flat
 from acceldse.simulator.streaming.trace import Track
 
 _WRITE, _LOAD, _READY = 0, 1, 2

@@ -33,8 +33,9 @@ from acceldse.simulator.fpga.pipeline_sim import OffChip, add_pipeline
 from acceldse.simulator.fpga.stage import Folding, stage_cost
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.streaming.compiled import lower
+from acceldse.simulator.streaming.flat import NetRun
 from acceldse.simulator.streaming.limits import refuse_work, work_limit
-from acceldse.simulator.streaming.net import Net, NetRun
+from acceldse.simulator.streaming.net import Net
 from acceldse.simulator.streaming.result import StreamDeadlockError
 from acceldse.simulator.streaming.trace import Trace
 from acceldse.simulator.systolic.kernels import case_folds

@@ -34,7 +34,7 @@ from acceldse.simulator.event.engine import (
 from acceldse.simulator.event.staging import resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.result import COLUMNS, Table
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
-from acceldse.simulator.streaming.net import run_flat
+from acceldse.simulator.streaming.flat import run_flat
 from acceldse.simulator.streaming.trace import Trace, Track
 from acceldse.simulator.systolic.batch import LAYER_COLUMNS, NetworkCases, finish, network_cases, utilization
 from acceldse.simulator.systolic.hardware import HardwareArrays
