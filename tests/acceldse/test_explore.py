@@ -129,6 +129,7 @@ def test_lottery_runs_every_setting_of_the_grid() -> None:
     (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
     (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),
     (["compare", "--env", ENV, "--agents", "random,nope"], "unknown agent"),
+    (["compare", "--env", ENV, "--agents", "random,ga,random"], "--agents: an agent is given twice (got 'random')"),
     (["compare", "--env", ENV, "--plot", "x.gif"], "--plot"),
 ])
 def test_bad_input_is_one_clear_error(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
