@@ -32,7 +32,7 @@ def test_map_command_errors(capsys):
 
 
 def test_a_template_variable_given_twice_is_refused(capsys):
-    assert main(["map", "--timeloop", "missing.yaml", "--timeloop-var", "a=1", "--timeloop-var", "a=2"]) == 2
+    assert main(["map", "--timeloop", __file__, "--timeloop-var", "a=1", "--timeloop-var", "a=2"]) == 2
     assert "--timeloop-var: a is given twice" in capsys.readouterr().err
 
 
