@@ -140,9 +140,9 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     rec.rank_loops = ranks
     rec.subtile = tiles
     rec.fiber_shape = []
-    for loops in ranks:
+    for rank_loops in ranks:
         fiber: dict[str, int] = {}
-        for loop in loops:
+        for loop in rank_loops:
             fiber[loop.rank] = fiber.get(loop.rank, 1) * loop.bound
         rec.fiber_shape.append(t.footprint(fiber))
 
