@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from typing import Any
 
 from acceldse import __version__
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
     logging.captureWarnings(True)
+    warnings.showwarning = _warning_line
     log.info("%s: %s", args.command, {k: v for k, v in vars(args).items()
                                       if k not in ("func", "command", "verbose") and v not in (None, False, [])})
     start = time.perf_counter()
@@ -79,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         _on_sigterm(previous)
     log.info("%s finished in %.2f s (exit %d)", args.command, time.perf_counter() - start, code)
     return code
+
+
+def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """A warning as one line on stderr: its class and message (it names the file and the input), not
+    the acceldse source line that raised it."""
+    logging.getLogger("py.warnings").warning("%s: %s", category.__name__, message)
 
 
 def _on_sigterm(handler: Any) -> Any:

@@ -118,13 +118,73 @@ def _layer_table(args: argparse.Namespace) -> dict[str, float]:
     return {key: statistics.median(r[2 + i] for r in rows) for i, key in enumerate(keys)}
 
 
+SPARSE_EXERCISES = (("03.2.2-conv1d+oc", False), ("04.2.2-eyeriss-like-gating-mapspace-search", True),
+                    ("04.2.3-eyeriss-like-onchip-compression", True))
+"""Sparseloop exercises (tests/golden/timeloop/exercises/sparseloop/) whose search is timed sparse on / off, and
+whether their mapspace constraints apply (the small problems' constrained spaces hold a few dozen mappings)."""
+
+
+def sparse_rates(n: int, repeats: int) -> list[tuple[str, int, float, float]]:
+    """Per Sparseloop exercise: (name, legal mappings timed, legal mappings per CPU-s with Sparseloop's
+    model (``SparseModel.evaluate_many``), the same mappings per CPU-s with the dense kernel).
+
+    The mappings are distinct (``mapping_key``) random ones of the exercise's mapspace (with its
+    constraints or without, ``SPARSE_EXERCISES``) that both models find legal (at most ``n``): each
+    timed evaluation is fully costed, and the sparse model starts every repeat with an empty cache
+    (tiles it meets again within the batch are reused, as in a search)."""
+    from functools import partial
+
+    from acceldse.mapper.sparse.batched import mapping_key
+    from acceldse.mapper.timeloop import load_timeloop
+    from acceldse.mapper.timeloop.sparse_model import SparseModel
+
+    root = Path(__file__).parents[1] / "tests" / "golden" / "timeloop" / "exercises" / "sparseloop"
+    out = []
+    for name, constrained in SPARSE_EXERCISES:
+        spec = load_timeloop([root / name / f for f in ("parsed-processed-input.yaml", "timeloop-mapper.ERT.yaml",
+                                                        "timeloop-mapper.map.yaml")])
+        model = SparseModel(spec)
+        space = MappingSpace(spec.layer, model.relax(spec.search_hierarchy or spec.hierarchy), None,
+                             constraints=spec.loop_constraints if constrained else ())
+        arrays = space.decode(space.random(10 * n, np.random.default_rng(0)))
+        _, _, code = model.evaluate_many(arrays)
+        _, _, dense_code = evaluate_many(spec.layer, model.relaxed, arrays)
+        first: dict[tuple, int] = {}
+        for i in np.flatnonzero((code == 0) & (dense_code == 0)):
+            first.setdefault(mapping_key(arrays, i), int(i))   # distinct mappings only
+        legal = np.array(sorted(first.values())[:n], dtype=np.int64)
+        batch = arrays.take(legal)
+        rates: dict[str, list[float]] = {"on": [], "off": []}
+        for _ in range(repeats):
+            model = SparseModel(spec)
+            for key, run in (("on", model.evaluate_many), ("off", partial(evaluate_many, spec.layer, model.relaxed))):
+                t0 = time.process_time()
+                run(batch)
+                rates[key].append(legal.size / max(time.process_time() - t0, 1e-9))
+        out.append((name, int(legal.size), statistics.median(rates["on"]), statistics.median(rates["off"])))
+    return out
+
+
+def _sparse_table(n: int, repeats: int) -> None:
+    print(f"{'Sparseloop exercise':40} {'mappings':>8} {'sparse ON legal/CPU-s':>22} {'OFF (dense) legal/CPU-s':>24} "
+          f"{'OFF/ON':>8}")
+    for name, count, on, off in sparse_rates(n, repeats):
+        print(f"{name:40} {count:8,} {on:22,.0f} {off:24,.0f} {off / on:8.0f}x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zigzag", default="/work/zigzag-venv/bin/python", help="python of the ZigZag venv")
     parser.add_argument("--zigzag-json", default=None, help="reuse a runner result instead of running ZigZag")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--candidates", type=int, default=200_000)
+    parser.add_argument("--sparse-only", action="store_true",
+                        help="only the sparsity on / off rates (Sparseloop exercises)")
+    parser.add_argument("--sparse-mappings", type=int, default=1000, help="legal mappings timed per exercise")
     args = parser.parse_args()
+    if args.sparse_only:
+        _sparse_table(args.sparse_mappings, args.repeats)
+        return 0
 
     med = _layer_table(args)
     t0, w0 = time.process_time(), time.perf_counter()
@@ -157,6 +217,8 @@ def main() -> int:
     print(f"  ({len(r50.table)} MAC layers, {searched} distinct shapes searched with GA x 20,000 evaluations; "
           f"{r50.cycles:,} cycles, {r50.energy_pj / 1e6:,.0f} uJ)")
     print(f"  ZigZag: {zz_note}")
+    print()
+    _sparse_table(args.sparse_mappings, args.repeats)
     ok = med["k_legal"] >= floor and r50_wall < FLOOR_RESNET50_S
     print("floors met" if ok else "FLOOR MISSED")
     return 0 if ok else 1

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from acceldse.dataflows.dataflow import DATAFLOWS
-from acceldse.envs.design_env import DesignEnv, digest, load_workload_entry, workload_key, workload_set
+from acceldse.envs.design_env import DesignEnv, digest
 from acceldse.envs.knobs import Knobs
 from acceldse.envs.systolic_design import (
     OPTIONAL_KNOBS,
@@ -17,6 +17,7 @@ from acceldse.envs.systolic_design import (
     metrics_of,
 )
 from acceldse.envs.workload_features import workload_features
+from acceldse.envs.workload_set import load_workload_entry
 from acceldse.simulator.fidelities import FIDELITIES as MODES_BY_NAME
 from acceldse.simulator.specs.presets import load_hardware
 from acceldse.workloads.errors import SpecError
@@ -104,16 +105,10 @@ class AcceleratorDesignEnv(DesignEnv):
             raise SpecError("unknown fidelity", source="fidelity", value=fidelity, accepted=" | ".join(FIDELITIES))
         if isinstance(workload, Path):
             workload = str(workload)
-        entries = workload_set(workload, workloads, self.DEFAULT_WORKLOAD)
+        networks = self._init_workloads(workload, workloads, self.DEFAULT_WORKLOAD)
         self.base = load_hardware(hardware)
         self.fidelity = fidelity
-        self._per_workload: dict[str, dict[str, Any]] = {}
-        self.__dict__.update(self._load(entries[0]))
-        self._current = workload_key(entries[0])
-        if workloads is not None:
-            self.workloads = entries
-            for entry in entries[1:]:
-                load_workload_entry(entry)  # a bad entry fails here, not in a later episode
+        self._adopt_workload(self._load_workload(self._entries[0], networks[0]))
         optional = {k: v for k, v in OPTIONAL_KNOBS.items() if isinstance(knobs, Mapping) and k in knobs}
         spec = Knobs({**SYSTOLIC_KNOBS, **optional}, knobs, check=_check_knob)
         smallest = min(min(spec.values[k]) for k in ("ifmap_kib", "filter_kib", "ofmap_kib")) * 1024
@@ -126,38 +121,16 @@ class AcceleratorDesignEnv(DesignEnv):
         self._setup(spec, targets, reward, default_targets=lambda ref: {"latency_us": 0.5 * ref["latency_us"],
                                                                         "energy_uj": 0.5 * ref["energy_uj"]},
                     proxy=proxy)
-        self._remember()
+        self._remember_workload()
 
-    _STATE = ("network", "model", "identity", "workload_obs", "reference_metrics", "targets", "_target_obs")
-
-    def _load(self, entry: Any) -> dict[str, Any]:
+    def _load_workload(self, entry: Any, network: Any = None) -> dict[str, Any]:
         """A workload entry's network, cost model, identity and features."""
-        network = load_workload_entry(entry)
+        network = load_workload_entry(entry) if network is None else network
         return {"network": network, "model": SystolicDesignModel(network, self.base),
                 "identity": {"env": "AcceleratorDesign-v0", "workload": network.name,
                              "workload_digest": digest(network), "hardware": self.base.name,
                              "hardware_digest": digest(self.base), "fidelity": self.fidelity},
                 "workload_obs": workload_features(network)}
-
-    def _remember(self) -> None:
-        self._per_workload[self._current] = {k: getattr(self, k) for k in self._STATE}
-
-    def _select_workload(self, workload: Any) -> None:
-        key = workload_key(workload)
-        if key == self._current:
-            return
-        state = self._per_workload.get(key)
-        loaded = self._load(workload) if state is None else state
-        if self.proxy is not None:  # a proxy predicts the workload it learned, no other
-            from acceldse.envs.proxy import check_identity
-
-            check_identity(self.proxy, loaded["identity"], "proxy")
-        self.__dict__.update(loaded)
-        self._current = key
-        if state is None:
-            self._bind_reference()
-            self._remember()
-        self._metrics = self.reference_metrics
 
     def details(self) -> dict[str, Any]:
         return {"workload": self.network.name}

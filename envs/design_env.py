@@ -19,16 +19,16 @@ A step decodes a ``MultiDiscrete`` action into a design (one value per knob), ev
 The reference design is the middle value of every knob; its metrics normalise observations and
 rewards. Subclasses set ``metric_names``, build their knobs and implement ``evaluate(design)``.
 
-*Workload-conditioned envs* (``workloads=[...]``) hold a set of workloads and pose one per episode:
-``reset`` samples one from the set (``self.np_random``), or takes ``options={"workload": ...}`` (also
-one outside the set). The reference design's metrics, the default targets and ``workload_obs`` are then
-those of the episode's workload (a subclass implements ``_select_workload``).
+*Workload-conditioned envs* (``workloads=[...]``, ``envs.workload_set``) hold a set of workloads and pose
+one per episode: ``reset`` samples one from the set (``self.np_random``), or takes
+``options={"workload": ...}`` (also one outside the set). The reference design's metrics, the default
+targets and ``workload_obs`` are then those of the episode's workload (a subclass implements
+``_load_workload``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,6 +36,7 @@ import gymnasium as gym
 import numpy as np
 
 from acceldse.envs.knobs import Knobs, check_targets, log_ratio_features, spec_penalty
+from acceldse.envs.workload_set import WorkloadConditioned
 from acceldse.workloads.errors import SpecError
 
 VECTOR_CLIP = 64.0
@@ -47,51 +48,7 @@ def digest(obj: Any) -> str:
     return hashlib.sha1(repr(obj).encode()).hexdigest()[:16]
 
 
-def workload_set(workload: Any, workloads: Any, default: str) -> list[Any]:
-    """The workload entries of an env built with ``workload=`` (one) or ``workloads=[...]`` (a set).
-
-    An entry is a workload spec (zoo name, ``.onnx`` / ``.csv`` path, ``scalesim:<name>``) or a dict
-    ``{"name": spec, **zoo parameters}`` (``{"name": "bert_base", "seq_len": 128}``).
-    """
-    if workloads is None:
-        return [default if workload is None else workload]
-    if workload is not None:
-        raise SpecError("give workload= or workloads=, not both", source="workload", value=workload,
-                        accepted="workloads=[...] alone (reset(options={'workload': ...}) picks one)")
-    if isinstance(workloads, str | dict) or not isinstance(workloads, list | tuple) or not workloads:
-        raise SpecError("workloads must be a non-empty list", source="workloads", value=workloads,
-                        accepted='e.g. ["resnet18", "mobilenet_v2", {"name": "bert_base", "seq_len": 128}]')
-    keys = [workload_key(w) for w in workloads]
-    if len(set(keys)) != len(keys):
-        raise SpecError("workloads lists one workload twice", source="workloads", value=list(workloads))
-    return list(workloads)
-
-
-def workload_key(entry: Any) -> str:
-    """A workload entry's identity (its JSON form); ``SpecError`` for anything but a spec or a dict with a name."""
-    if isinstance(entry, str) and entry.strip():
-        return entry.strip()
-    if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-        try:
-            return json.dumps(entry, sort_keys=True)
-        except TypeError:
-            pass
-    raise SpecError("a workload is a name or path, or a dict with a 'name' and zoo parameters", source="workload",
-                    value=entry, accepted='"resnet18", "model.onnx", {"name": "bert_base", "seq_len": 128}')
-
-
-def load_workload_entry(entry: Any) -> Any:
-    """The ``Network`` of a workload entry (``workload_set``)."""
-    from acceldse.workloads.loader import load_workload
-
-    workload_key(entry)
-    if isinstance(entry, dict):
-        params = {k: v for k, v in entry.items() if k != "name"}
-        return load_workload(str(entry["name"]), **params)
-    return load_workload(str(entry))
-
-
-class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
+class DesignEnv(WorkloadConditioned, gym.Env[np.ndarray, np.ndarray]):
     """One design evaluation per step over ``MultiDiscrete`` knobs (see module docstring)."""
 
     metadata: dict[str, Any] = {"render_modes": []}
@@ -111,10 +68,8 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
     fidelity ...): ``envs.proxy.use_proxy`` refuses a proxy of another."""
     proxy: Any = None
     """The learned cost model in place of the simulator (``proxy=PATH``), or ``None``."""
-    workloads: list[Any] = []
-    """The workload set of a workload-conditioned env (empty: the env takes no ``workload`` reset option)."""
-    workload_obs: np.ndarray = np.zeros(0, dtype=np.float32)
-    """Fixed-size features of the current workload, the observation's last entries."""
+    _answer: dict[str, Any] | None = None
+    """The logged metrics the next step takes instead of an evaluation (``answer_next``)."""
 
     def _setup(self, knobs: Knobs, targets: Mapping[str, float] | None, reward: str,
                default_targets: Callable[[dict[str, float]], dict[str, float]] | None = None,
@@ -167,9 +122,10 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         self._target_obs = np.concatenate([flags, log_ratio_features(tvals, ref) * flags])
         self._metrics = self.reference_metrics
 
-    def _select_workload(self, workload: Any) -> None:
-        """Make ``workload`` (an entry of ``workloads`` or any other) the current one (conditioned envs)."""
-        raise NotImplementedError
+    _WORKLOAD_BOUND = ("reference_metrics", "targets", "_target_obs")
+
+    def _bind_workload(self) -> None:
+        self._bind_reference()
 
     # ---- to implement ------------------------------------------------------------------------
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
@@ -183,15 +139,7 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         env first samples the episode's workload from its set, or takes ``options={"workload": ...}``."""
         super().reset(seed=seed)
         options = options or {}
-        accepted = {"design", "workload"} if self.workloads else {"design"}
-        unknown = set(options) - accepted
-        if unknown:
-            raise SpecError("unknown reset option", source="options", key=sorted(unknown)[0],
-                            accepted=" | ".join(sorted(accepted)))
-        if "workload" in options:
-            self._select_workload(options["workload"])
-        elif len(self.workloads) > 1:
-            self._select_workload(self.workloads[int(self.np_random.integers(len(self.workloads)))])
+        self._workload_reset(options, {"design"})
         if "design" in options:
             self._index = self._knobs.encode(options["design"], source="options.design")
         else:
@@ -205,12 +153,21 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         self._index = self._knobs.check_action(action)
         design = self._knobs.decode(self._index)
-        self._metrics = self.evaluate(design)
+        self._metrics = self._evaluate_step(design)
         self.evaluations += 1
         self._episode_evaluations += 1
         info = self._info(design)
         terminated = bool(self.targets) and info["targets_met"]
         return self._observe(), self._reward(self._metrics, info["penalty"]), terminated, False, info
+
+    def answer_next(self, metrics: Mapping[str, Any]) -> None:
+        """Answer the next step's evaluation with ``metrics`` instead of the simulator (resuming a logged run:
+        the env still steps, so its state, wrappers and episode counters advance as in the run that logged it)."""
+        self._answer = dict(metrics)
+
+    def _evaluate_step(self, design: dict[str, Any]) -> dict[str, float]:
+        answer, self._answer = self._answer, None
+        return self.evaluate(design) if answer is None else answer
 
     def counterfactual_reward(self, action: Any) -> Any:
         """The reward a design would get, without moving the env (one more evaluation)."""
@@ -252,11 +209,13 @@ class DesignEnv(gym.Env[np.ndarray, np.ndarray]):
         """Which knob values an agent may pick (``sum(nvec)`` booleans, knob after knob: sb3-contrib's
         ``MaskablePPO`` convention): every combination of allowed values is a feasible design
         (``envs.action_masks``). An env without hard limits allows every value."""
-        if not hasattr(self, "_mask"):
+        masks = self.__dict__.setdefault("_masks_by_workload", {})
+        if self._current not in masks:
             mask = self.legal_mask()
-            self._mask = np.ones(int(self._knobs.nvec.sum()), dtype=bool) if mask is None else mask.flat()
-            self._mask.flags.writeable = False
-        return self._mask
+            flat = np.ones(int(self._knobs.nvec.sum()), dtype=bool) if mask is None else mask.flat()
+            flat.flags.writeable = False
+            masks[self._current] = flat
+        return masks[self._current]
 
     def legal_mask(self) -> Any:
         """The ``envs.action_masks.KnobMask`` of an env with hard limits, ``None`` when every design is legal."""

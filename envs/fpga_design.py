@@ -9,6 +9,8 @@ import numpy as np
 
 from acceldse.envs.design_env import DesignEnv, digest
 from acceldse.envs.knobs import Knobs
+from acceldse.envs.workload_features import workload_features
+from acceldse.envs.workload_set import load_workload_entry
 from acceldse.simulator.fpga import Folding, StageCost, load_platform, stage_cost
 from acceldse.simulator.fpga.design import (
     RESOURCES,
@@ -19,12 +21,32 @@ from acceldse.simulator.fpga.design import (
 )
 from acceldse.simulator.fpga.stage import channels_in, channels_out, divisors, kernel_size
 from acceldse.workloads.errors import SpecError
-from acceldse.workloads.loader import load_workload
 from acceldse.workloads.network import Network
 
 METRICS = ("sample_time_us", "latency_us", "dsp", "bram18", "lut", "ff", "bandwidth_gbit_per_s")
+LANES = ("coarse_in", "coarse_out", "fine")
+"""A stage's folding knobs, in order (a pooling / element-wise stage uses the first as its ``coarse``)."""
 
 
+def slot_knobs(networks: list[Network]) -> dict[str, list[int]]:
+    """The knobs of a workload-conditioned env: per stage position ``s{i}`` (as many as the longest network
+    has layers) ``coarse_in``, ``coarse_out``, ``fine`` as indices ``0..D-1`` (``D``: the most divisors any
+    lane of the set has) and a ``cut.s{i}`` bit; ``layer_design`` reads them for one network."""
+    stages = max(len(n.layers) for n in networks)
+    width = max(len(v) for n in networks for v in folding_knobs(n).values())
+    knobs: dict[str, list[int]] = {}
+    for i in range(stages):
+        for lane in LANES:
+            knobs[f"s{i}.{lane}"] = list(range(width))
+    for i in range(stages - 1):
+        knobs[f"cut.s{i}"] = [0, 1]
+    return knobs
+
+
+def slot_value(values: list[Any], index: int, width: int) -> Any:
+    """The value a slot index ``0..width-1`` stands for among a layer knob's ``values`` (spread evenly, the
+    first and last reachable: Mapping-v0's divisor-index rule)."""
+    return values[int(index) * len(values) // width]
 
 
 def folding_knobs(network: Network) -> dict[str, list[Any]]:
@@ -75,10 +97,16 @@ class FpgaDesignEnv(DesignEnv):
     ``action_masks()`` (and ``info["action_mask"]``): every combination of the values it allows fits the
     board (``envs.action_masks``; sb3-contrib ``MaskablePPO``).
 
+    With ``workloads=[...]`` (``envs.workload_set``: one network per episode) the knobs are per stage
+    *position* so that every network shares one space (``slot_knobs``): ``s{i}.coarse_in``,
+    ``s{i}.coarse_out``, ``s{i}.fine`` as indices ``0..D-1`` spread over the ``i``-th layer's divisor lists
+    (a pooling stage reads ``coarse_in``; positions past the network's last layer are ignored) and
+    ``cut.s{i}``; ``info["layer_design"]`` gives the per-layer design, the mask is the episode network's.
+
     ## Observation Space
     ``Box(-1, 1)``: ``log2(x / x_ref) / 16`` of sample_time_us, latency_us, dsp, bram18, lut, ff and
     bandwidth_gbit_per_s (reference: the middle value of every knob), knob indices in [0, 1], target flags and
-    ``log2(target / x_ref) / 16``.
+    ``log2(target / x_ref) / 16``, then the network's 18 workload features (``envs.workload_features``).
 
     ## Rewards
     ``reward="sample_time_us"`` (default: batch time per sample, i.e. 1 / throughput) or ``"latency_us"``:
@@ -98,6 +126,7 @@ class FpgaDesignEnv(DesignEnv):
     | argument | default | meaning |
     |---|---|---|
     | ``workload`` | ``"lenet"`` | FPGA study network (lenet, vgg_small, residual_block, mlp), zoo name or file |
+    | ``workloads`` | ``None`` | a set of them, one per episode (stage-position knobs, see below) |
     | ``platform`` | ``"zc706"`` | board preset or YAML |
     | ``batch`` | ``256`` | samples per batch |
     | ``clock_mhz`` | board clock | override the clock |
@@ -114,27 +143,61 @@ class FpgaDesignEnv(DesignEnv):
     extra_metrics = ("throughput_per_s", "uram", "partitions")
     pareto_metrics = ("sample_time_us", "dsp", "lut")
 
-    def __init__(self, workload: str = "lenet", platform: str = "zc706", batch: int = 256,
+    DEFAULT_WORKLOAD = "lenet"
+    network: Network
+    inner: Any = None
+    """On a conditioned env, the single-network env of the episode's network (it evaluates it)."""
+    _slots: dict[str, list[int]] = {}
+    _slowest: dict[str, float] | None = None
+    _costs: dict[tuple[str, int, int, int], StageCost]
+    _topologies: dict[tuple[str, ...], Any]
+
+    def __init__(self, workload: str | None = None, platform: str = "zc706", batch: int = 256,
                  clock_mhz: float | None = None, targets: Mapping[str, float] | None = None,
                  reward: str = "sample_time_us", knobs: Mapping[str, list[Any]] | None = None,
-                 proxy: str | None = None) -> None:
+                 proxy: str | None = None, workloads: list[Any] | None = None) -> None:
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise SpecError("batch must be a positive integer", source="batch", value=batch,
                             accepted="an integer >= 1")
-        self.network = load_workload(workload)
+        networks = self._init_workloads(workload, workloads, self.DEFAULT_WORKLOAD)
+        if workloads is not None and knobs is not None:
+            raise SpecError("knobs= narrows one network's layers; not with workloads=", source="knobs",
+                            value=sorted(knobs), accepted="workload=<one network> with knobs=, or no knobs=")
         board = load_platform(platform)
         self.platform = board.with_clock(float(clock_mhz)) if clock_mhz is not None else board
         self.batch = batch
+        self._args: dict[str, Any] = {"platform": platform, "batch": batch, "clock_mhz": clock_mhz}
         self.constraints = {r: float(getattr(self.platform, r)) for r in RESOURCES}
         self.constraints["bandwidth_gbit_per_s"] = float(self.platform.bandwidth_gbit_per_s)
-        self._costs: dict[tuple[str, int, int, int], StageCost] = {}
-        self._topologies: dict[tuple[str, ...], Any] = {}
         self._violations: list[str] = []
-        defaults = folding_knobs(self.network)
-        self.identity = {"env": "FpgaDesign-v0", "workload": self.network.name, "workload_digest": digest(self.network),
-                         "platform": self.platform.name, "platform_digest": digest(self.platform), "batch": batch}
-        self._setup(Knobs(defaults, knobs, check=lambda name, v: self._check_knob(defaults, name, v)), targets,
-                    reward, proxy=proxy)
+        if workloads is None:
+            self._adopt_workload(self._load_workload(self._entries[0], networks[0]))
+            defaults = folding_knobs(self.network)
+            spec = Knobs(defaults, knobs, check=lambda name, v: self._check_knob(defaults, name, v))
+        else:
+            spec = Knobs(slot_knobs(networks))
+            self._slots = spec.values
+            self._adopt_workload(self._load_workload(self._entries[0], networks[0]))
+        self._setup(spec, targets, reward, proxy=proxy)
+        self._remember_workload()
+
+    def _load_workload(self, entry: Any, network: Any = None) -> dict[str, Any]:
+        """The network, its identity and features; on a conditioned env also the single-network env that
+        evaluates it (``inner``: its own per-layer knobs, stage caches and mask)."""
+        network = load_workload_entry(entry) if network is None else network
+        inner = None
+        if self.workloads:
+            stages = sum(1 for k in self._slots if k.endswith(".fine"))
+            if len(network.layers) > stages:
+                raise SpecError("the network has more layers than the env's stage positions", source="workload",
+                                key=network.name, value=len(network.layers),
+                                accepted=f"at most {stages} layers (the longest network of workloads=)")
+            inner = FpgaDesignEnv(workload=entry, **self._args)
+        return {"network": network, "inner": inner, "_costs": {}, "_topologies": {}, "_slowest": None,
+                "identity": {"env": "FpgaDesign-v0", "workload": network.name, "workload_digest": digest(network),
+                             "platform": self.platform.name, "platform_digest": digest(self.platform),
+                             "batch": self.batch},
+                "workload_obs": workload_features(network)}
 
     @staticmethod
     def _check_knob(defaults: dict[str, list[Any]], name: str, value: Any) -> None:
@@ -146,7 +209,30 @@ class FpgaDesignEnv(DesignEnv):
         """Foldings per layer and partitions of a design (what ``simulator.fpga.evaluate_design`` takes)."""
         return design_foldings(self.network, design)
 
+    def layer_design(self, design: Mapping[str, Any]) -> dict[str, Any]:
+        """The per-layer design (``folding_knobs`` names and values) of a design; on a conditioned env the
+        episode network's reading of a stage-position design (``slot_knobs``)."""
+        return self._read_slots(design) if self.workloads else dict(design)
+
+    def _read_slots(self, design: Mapping[str, Any]) -> dict[str, Any]:
+        width = len(self._slots["s0.coarse_in"])
+        out: dict[str, Any] = {}
+        layers = self.network.layers
+        for i, layer in enumerate(layers):
+            lanes = LANES if layer.has_weights else ("coarse",)
+            for lane in lanes:
+                name = f"{layer.name}.{lane}"
+                slot = f"s{i}.{'coarse_in' if lane == 'coarse' else lane}"
+                out[name] = slot_value(self.inner.knobs[name], design[slot], width)
+            if i < len(layers) - 1:
+                out[f"cut.{layer.name}"] = int(design[f"cut.s{i}"])
+        return out
+
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
+        if self.workloads:
+            metrics = self.inner.evaluate(self._read_slots(design))
+            self._violations = list(self.inner._violations)
+            return metrics
         foldings, parts = design_foldings(self.network, design)
         costs = {layer.name: self.stage(layer, foldings[layer.name]) for layer in self.network}
         reports = [self._partition(p, costs, foldings) for p in parts]
@@ -171,10 +257,35 @@ class FpgaDesignEnv(DesignEnv):
         return self._costs[key]
 
     def legal_mask(self) -> Any:
-        """Foldings within the board whatever the other knobs are (``envs.action_masks.fpga_mask``)."""
-        from acceldse.envs.action_masks import cached, fpga_mask
+        """Foldings within the board whatever the other knobs are (``envs.action_masks.fpga_mask``); on a
+        conditioned env the episode network's mask read per stage position (a slot index is allowed when
+        the value it stands for is: each knob apart, so the mask stays sound)."""
+        from acceldse.envs.action_masks import KnobMask, cached, fpga_mask
 
-        return cached(("FpgaDesign-v0", digest(self.identity), repr(self.knobs)), lambda: fpga_mask(self))
+        if not self.workloads:
+            return cached(("FpgaDesign-v0", digest(self.identity), repr(self.knobs)), lambda: fpga_mask(self))
+        inner = self.inner.legal_mask()
+        allowed = dict(zip(self.inner.knobs, inner.allowed))
+        values = {name: {v: ok for v, ok in zip(vals, allowed[name])} for name, vals in self.inner.knobs.items()}
+        width = len(self._slots["s0.coarse_in"])
+        out = []
+        layers = self.network.layers
+        for name, slot_values in self._slots.items():
+            head, lane = name.split(".", 1) if not name.startswith("cut.") else ("cut", name[4:])
+            i = int((lane if head == "cut" else head)[1:])
+            if i >= len(layers) or (head == "cut" and i >= len(layers) - 1):
+                out.append(tuple(True for _ in slot_values))  # past the network: ignored
+                continue
+            layer = layers[i]
+            if head == "cut":
+                out.append(tuple(allowed[f"cut.{layer.name}"]))
+                continue
+            knob = f"{layer.name}.{lane}" if layer.has_weights else f"{layer.name}.coarse"
+            if not layer.has_weights and lane != "coarse_in":
+                out.append(tuple(True for _ in slot_values))  # a pooling stage reads coarse_in only
+                continue
+            out.append(tuple(values[knob][slot_value(self.inner.knobs[knob], j, width)] for j in slot_values))
+        return KnobMask(tuple(out), sound=inner.sound)
 
     def _partition(self, names: list[str], costs: dict[str, StageCost], foldings: dict[str, Folding]
                    ) -> PartitionReport:
@@ -188,10 +299,13 @@ class FpgaDesignEnv(DesignEnv):
         """The hypervolume's scale: half the board's DSPs and LUTs (so its box is the board) and the sample
         time of the least parallel design (every knob at its first value: the slowest folding), whose
         double bounds the box in time."""
-        if not hasattr(self, "_slowest"):
+        if self._slowest is None:
             self._slowest = self.evaluate(self._knobs.decode(np.zeros(len(self._knobs.nvec), dtype=np.int64)))
         return {"sample_time_us": self._slowest["sample_time_us"], "dsp": 0.5 * self.constraints["dsp"],
                 "lut": 0.5 * self.constraints["lut"]}
 
     def details(self) -> dict[str, Any]:
-        return {"violations": list(self._violations)}
+        out: dict[str, Any] = {"violations": list(self._violations), "workload": self.network.name}
+        if self.workloads:
+            out["layer_design"] = self._read_slots(self._knobs.decode(self._index))
+        return out

@@ -39,7 +39,10 @@ def divisors(n: int) -> tuple[int, ...]:
 class MappingEncoding:
     """The fixed-size action encoding of mappings of ``layers`` on ``hierarchy`` (see module docstring)."""
 
-    def __init__(self, layers: list[Layer], hierarchy: Hierarchy, dataflow: Any) -> None:
+    def __init__(self, layers: list[Layer], hierarchy: Hierarchy, dataflow: Any, *, width: int | None = None,
+                 bypass_pairs: list[tuple[int, int]] | None = None) -> None:
+        """``width`` (``D``) and ``bypass_pairs`` fix the action space to another encoding's (a workload set's:
+        every network then shares one space; a layer with more divisors than ``D`` reaches fewer factors)."""
         self.hierarchy = hierarchy
         self.hw = hierarchy.arrays()
         self.n = hierarchy.num_levels
@@ -51,8 +54,9 @@ class MappingEncoding:
                       for codes in allowed]
         self.order_levels = [lv for lv in range(self.n) if self.hw.keep[lv].any()]
         union = np.any(np.stack(self.bypassable), axis=0)
-        self.bypass_pairs = [(int(lv), int(ds)) for lv, ds in np.argwhere(union)]
-        self.D = max(len(divisors(v)) for layer in layers for v in layer.dims.values())
+        self.bypass_pairs = [(int(lv), int(ds)) for lv, ds in np.argwhere(union)] if bypass_pairs is None \
+            else list(bypass_pairs)
+        self.D = max(len(divisors(v)) for layer in layers for v in layer.dims.values()) if width is None else width
         self.sizes = [tuple(layer.dims.values()) for layer in layers]
         names: list[str] = []
         values: list[list[int]] = []

@@ -11,13 +11,15 @@ import numpy as np
 from acceldse.envs.design_env import digest
 from acceldse.envs.knobs import LOG2_CLIP, Knobs
 from acceldse.envs.mapping_encoding import MappingEncoding
+from acceldse.envs.workload_features import FEATURE_NAMES, workload_features
+from acceldse.envs.workload_set import WorkloadConditioned, load_workload_entry
 from acceldse.mapper.cost import evaluate_many
 from acceldse.mapper.mapping import Mapping, MappingArrays
 from acceldse.mapper.search.evaluator import OBJECTIVES
 from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
-from acceldse.workloads.loader import load_workload
+from acceldse.workloads.network import Network
 
 
 def _objective(cycles: float, energy_pj: float, objective: str) -> float:
@@ -28,7 +30,25 @@ def _objective(cycles: float, energy_pj: float, objective: str) -> float:
     return cycles * energy_pj
 
 
-class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
+def distinct_layers(network: Network) -> tuple[list[Layer], list[int]]:
+    """The distinct MAC layer shapes of a network (dims, stride, dilation) and how often each occurs."""
+    layers: list[Layer] = []
+    counts: list[int] = []
+    seen: dict[tuple, int] = {}
+    for layer in network:
+        if layer.macs == 0:
+            continue
+        key = (tuple(layer.dims.values()), layer.stride, layer.dilation)
+        if key in seen:
+            counts[seen[key]] += 1
+        else:
+            seen[key] = len(layers)
+            layers.append(layer)
+            counts.append(1)
+    return layers, counts
+
+
+class MappingEnv(WorkloadConditioned, gym.Env[np.ndarray, np.ndarray]):
     """Choose tiling, loop order and bypass of each distinct layer of a network (Timeloop-style mapping).
 
     ## Description
@@ -43,8 +63,9 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
     ``env.unwrapped.encode(layer_index, mapping)`` gives its action. Names in ``env.unwrapped.knobs``.
 
     ## Observation Space
-    ``Box(-1, 1, (13,), float32)``: ``log2`` of the current layer's eight dims / 16, its strides / 4,
-    the fraction of layers done, the previous step's reward / 16 and whether it was legal.
+    ``Box(-1, 1, (13 + 18,), float32)``: ``log2`` of the current layer's eight dims / 16, its strides / 4,
+    the fraction of layers done, the previous step's reward / 16 and whether it was legal, then the
+    network's 18 workload features (``envs.workload_features``).
 
     ## Rewards
     Legal mapping: ``log2(ref / x)`` where ``x`` is the objective (``edp`` cycles x pJ, ``latency``
@@ -61,7 +82,9 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
     layer of the network mapped legally) and ``evaluations`` (this episode).
 
     ## Starting State
-    The first distinct layer.
+    The first distinct layer. With ``workloads=[...]`` (``envs.workload_set``) each episode maps one
+    network of the set (sampled, or ``reset(options={"workload": ...})``, also one outside the set); the
+    action space is the set's (the most divisors ``D`` and every bypassable pair of any of its layers).
 
     ## Episode End
     ``terminated`` after the last distinct layer; ``info["network"]`` then describes the network mapping
@@ -75,6 +98,7 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
     | argument | default | meaning |
     |---|---|---|
     | ``workload`` | ``"resnet18"`` | zoo name, ``.onnx`` path, SCALE-Sim ``.csv`` or ``scalesim:<name>`` |
+    | ``workloads`` | ``None`` | a set of them (or ``{"name": ..., **zoo parameters}``), one per episode |
     | ``hardware`` | ``"eyeriss_like"`` | hierarchy preset or YAML |
     | ``dataflow`` | ``"hardware"`` | the hierarchy's own dataflow constraint, ``any``, or a dataflow name |
     | ``objective`` | ``"edp"`` | ``edp``, ``latency`` or ``energy`` |
@@ -89,60 +113,81 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
     """A search agent's candidate is a whole episode (one network mapping), not one step."""
     pareto_metrics = ("cycles", "energy_pj")
 
-    def __init__(self, workload: str = "resnet18", hardware: str = "eyeriss_like", dataflow: str = "hardware",
-                 objective: str = "edp", illegal_reward: float = -4.0) -> None:
+    DEFAULT_WORKLOAD = "resnet18"
+    network: Network
+    layers: list[Layer]
+    """The episode network's distinct MAC layer shapes."""
+    counts: list[int]
+    encoding: MappingEncoding
+    reference: list[tuple[float, float]]
+    """Cycles and energy of each distinct layer's reference mapping."""
+    identity: dict[str, Any]
+    """What the env evaluates, by content (the experience store keys its rows by it)."""
+    _masks: dict[int, Any]
+    _mask_key: str
+
+    def __init__(self, workload: str | None = None, hardware: str = "eyeriss_like", dataflow: str = "hardware",
+                 objective: str = "edp", illegal_reward: float = -4.0, workloads: list[Any] | None = None) -> None:
         if objective not in OBJECTIVES:
             raise SpecError("unknown objective", source="objective", value=objective, accepted=" | ".join(OBJECTIVES))
         if isinstance(illegal_reward, bool) or not isinstance(illegal_reward, int | float) \
                 or not math.isfinite(illegal_reward):
             raise SpecError("must be a finite number", source="illegal_reward", value=illegal_reward)
-        if not isinstance(workload, str):
+        if workload is not None and not isinstance(workload, str):
             raise SpecError("workload must be a name or a path", source="workload", value=workload)
-        self.network = load_workload(workload)
+        networks = self._init_workloads(workload, workloads, self.DEFAULT_WORKLOAD)
         self.hierarchy = load_hierarchy(hardware)
+        self._hardware = str(hardware)
         df = str(dataflow).strip().lower()
-        flow = (self.hierarchy.dataflow if df == "hardware" else None if df == "any" else df)
+        self._df = df
+        self._flow = (self.hierarchy.dataflow if df == "hardware" else None if df == "any" else df)
         self.objective = objective
         self.illegal_reward = float(illegal_reward)
-        self.layers: list[Layer] = []
-        self.counts: list[int] = []
-        seen: dict[tuple, int] = {}
-        for layer in self.network:
-            if layer.macs == 0:
-                continue
-            key = (tuple(layer.dims.values()), layer.stride, layer.dilation)
-            if key in seen:
-                self.counts[seen[key]] += 1
-            else:
-                seen[key] = len(self.layers)
-                self.layers.append(layer)
-                self.counts.append(1)
-        if not self.layers:
-            raise SpecError("workload has no layer with MACs to map", source="workload", value=workload)
-        self.encoding = MappingEncoding(self.layers, self.hierarchy, flow)
+        self._space: dict[str, Any] = {}
+        union = [layer for n in networks for layer in distinct_layers(n)[0]]
+        if workloads is not None and union:  # the set's action space: every network's encoding is pinned to it
+            whole = MappingEncoding(union, self.hierarchy, self._flow)
+            self._space = {"width": whole.D, "bypass_pairs": whole.bypass_pairs}
+        self._adopt_workload(self._load_workload(self._entries[0], networks[0]))
+        self._remember_workload()
         self._knobs = Knobs(self.encoding.knobs)
         self.knobs: dict[str, list[int]] = self._knobs.values
         self.action_space = gym.spaces.MultiDiscrete(self._knobs.nvec)
-        self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(13,), dtype=np.float32)
-        refs = [self._cost(i, self._reference_mapping(i)) for i in range(len(self.layers))]
-        self.reference: list[tuple[float, float]] = [r for r in refs if r is not None]
-        if len(self.reference) != len(refs):
-            bad = self.layers[refs.index(None)]
-            raise SpecError("the reference mapping (every loop at the outermost level) is illegal on this hierarchy",
-                            source="hardware", key=f"layer {bad.name!r}", value=hardware,
-                            accepted=self.encoding.reason(bad, self._reference_mapping(refs.index(None))))
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(13 + len(FEATURE_NAMES),), dtype=np.float32)
         self.evaluations = 0
         self._layer = 0
         self._episode_evaluations = 0
         self._last = (0.0, 1.0)
         self._results: list[tuple[float, float] | None] = []
         self._actions: list[list[int]] = []
-        self._masks: dict[int, Any] = {}
-        self._mask_key = digest((self.encoding.sizes, self.layers, self.hierarchy, flow))
-        self.identity = {"env": "Mapping-v0", "workload": self.network.name,
-                         "workload_digest": digest(self.network), "hardware": str(hardware),
-                         "hardware_digest": digest(self.hierarchy), "dataflow": df, "objective": objective}
-        """What the env evaluates, by content (the experience store keys its rows by it)."""
+        self._answer: dict[str, Any] | None = None
+
+    def _load_workload(self, entry: Any, network: Any = None) -> dict[str, Any]:
+        """A network's distinct layers, their encoding on the hierarchy (in the set's action space),
+        reference mappings, identity and features."""
+        network = load_workload_entry(entry) if network is None else network
+        layers, counts = distinct_layers(network)
+        if not layers:
+            raise SpecError("workload has no layer with MACs to map", source="workload", value=network.name)
+        encoding = MappingEncoding(layers, self.hierarchy, self._flow, **self._space)
+        state = {"network": network, "layers": layers, "counts": counts, "encoding": encoding, "_masks": {},
+                 "_mask_key": digest((encoding.sizes, encoding.D, encoding.bypass_pairs, layers, self.hierarchy,
+                                      self._flow)),
+                 "identity": {"env": "Mapping-v0", "workload": network.name, "workload_digest": digest(network),
+                              "hardware": self._hardware, "hardware_digest": digest(self.hierarchy),
+                              "dataflow": self._df, "objective": self.objective},
+                 "workload_obs": workload_features(network)}
+        refs = []
+        for layer in layers:
+            arrays = self._reference_mapping(layer, encoding)
+            cycles, energy, code = evaluate_many(layer, encoding.hw, arrays)
+            if code[0] != 0:
+                raise SpecError("the reference mapping (every loop at the outermost level) is illegal on this "
+                                "hierarchy", source="hardware", key=f"layer {layer.name!r}", value=self._hardware,
+                                accepted=encoding.reason(layer, arrays))
+            refs.append((float(cycles[0]), float(energy[0])))
+        state["reference"] = refs
+        return state
 
     @property
     def search_contexts(self) -> int:
@@ -160,12 +205,12 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         energy = sum(c * r[1] for c, r in zip(self.counts, self.reference))
         return {"cycles": cycles, "energy_pj": energy, "edp": cycles * energy}
 
-    def _reference_mapping(self, i: int) -> MappingArrays:
-        layer = self.layers[i]
-        n = self.hierarchy.num_levels
+    @staticmethod
+    def _reference_mapping(layer: Layer, encoding: MappingEncoding) -> MappingArrays:
+        n = encoding.n
         t = np.ones((n, 8), dtype=np.int64)
         t[0] = list(layer.dims.values())
-        hw = self.encoding.hw
+        hw = encoding.hw
         return MappingArrays(t, np.ones_like(t), np.ones_like(t), np.tile(np.arange(8, dtype=np.int64), (n, 1)),
                              hw.keep.copy(), hw.double_buffered.copy())
 
@@ -187,6 +232,11 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         arrays = mapping if isinstance(mapping, MappingArrays) else mapping.to_arrays(self.hierarchy)
         return self.encoding.encode(self.layers[layer_index], arrays)
 
+    def answer_next(self, metrics: dict[str, Any]) -> None:
+        """Answer the next step's cost with logged ``metrics`` (``cycles``, ``energy_pj``; empty: illegal)
+        instead of the cost model (resuming a logged run: the env still steps through its layers)."""
+        self._answer = dict(metrics)
+
     def legal_mask(self, layer_index: int) -> Any:
         """The ``envs.action_masks.KnobMask`` of distinct layer ``layer_index`` (cached)."""
         if layer_index not in self._masks:
@@ -205,14 +255,13 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        if options:
-            raise SpecError("Mapping-v0 takes no reset options", source="options", value=options)
+        self._workload_reset(options or {}, set())
         self._layer = 0
         self._episode_evaluations = 0
         self._last = (0.0, 1.0)
         self._results = []
         self._actions = []
-        return self._observe(), {"layer": self.layers[0].name, "evaluations": 0,
+        return self._observe(), {"layer": self.layers[0].name, "evaluations": 0, "workload": self.network.name,
                                  "action_mask": self.action_masks().copy()}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -222,12 +271,14 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         layer = self.layers[i]
         index = self._knobs.check_action(action)
         arrays = self.encoding.decode(i, index)
-        cost = self._cost(i, arrays)
+        answer, self._answer = self._answer, None
+        cost = self._cost(i, arrays) if answer is None else \
+            (float(answer["cycles"]), float(answer["energy_pj"])) if answer else None
         self.evaluations += 1
         self._episode_evaluations += 1
         ref = self.reference[i]
         info: dict[str, Any] = {"layer": layer.name, "count": self.counts[i], "evaluations": self._episode_evaluations,
-                                "design": self._knobs.decode(index)}
+                                "design": self._knobs.decode(index), "workload": self.network.name}
         if cost is None:
             reward = self.illegal_reward
             info.update(metrics={}, targets_met=False, legal=False, feasible=False,
@@ -269,4 +320,4 @@ class MappingEnv(gym.Env[np.ndarray, np.ndarray]):
         dims = [math.log2(v) / LOG2_CLIP for v in self.encoding.sizes[min(self._layer, len(self.layers) - 1)]]
         obs = [*dims, layer.stride[0] / 4, layer.stride[1] / 4, self._layer / len(self.layers),
                self._last[0] / LOG2_CLIP, self._last[1]]
-        return np.clip(np.array(obs, dtype=np.float32), -1.0, 1.0)
+        return np.concatenate([np.clip(np.array(obs, dtype=np.float32), -1.0, 1.0), self.workload_obs])

@@ -142,6 +142,10 @@ class MultiAgentDesign(ParallelEnv):
                                                  for c in self._cols[agent]])
         return out
 
+    def answer_next(self, metrics: dict[str, Any]) -> None:
+        """Answer the next joint design's evaluation from a log (``DesignEnv.answer_next``)."""
+        self.design.answer_next(metrics)
+
     def state(self) -> np.ndarray:
         return self.design._observe()
 

@@ -23,7 +23,7 @@ from acceldse.dataflows.dataflow import DATAFLOWS, Dataflow, get_dataflow
 from acceldse.mapper.constraints import LoopConstraint
 from acceldse.mapper.cost import CostResult, evaluate
 from acceldse.mapper.mapping import Mapping, check_structure
-from acceldse.mapper.search import SearchResult, run_search
+from acceldse.mapper.search import CostModel, SearchResult, run_search
 from acceldse.mapper.space import MappingSpace
 from acceldse.simulator.specs.hierarchy import Hierarchy
 from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
@@ -153,7 +153,7 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
               dataflow: str | Dataflow | None = "hardware", objective: str = "edp", search: str = "ga",
               budget: int = 20_000, seed: int | None = 0, allow_bypass: bool = True,
               pad: bool | dict[str, int] = False, constraints: tuple[LoopConstraint, ...] = (),
-              **options: Any) -> LayerMapping:
+              cost_model: CostModel | None = None, **options: Any) -> LayerMapping:
     """Search the best mapping of one layer.
 
     Args:
@@ -170,6 +170,8 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
             the next 7-smooth size, a dict gives padded sizes (see ``MappingSpace``).
         constraints: loop constraints every candidate satisfies (``mapper.constraints``; e.g.
             Timeloop's factor / permutation / split constraints).
+        cost_model: scores candidates instead of the dense cost kernel (``search.evaluator.CostModel``;
+            e.g. Sparseloop's, ``mapper.timeloop.sparse_model``); ``cost`` stays the dense cost.
         options: passed to the search method (``population``, ``victory_condition``...).
     """
     hierarchy = load_hierarchy(hardware)
@@ -179,7 +181,7 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
     best: LayerMapping | None = None
     for df in _dataflow_choices(dataflow, hierarchy):
         space = MappingSpace(layer, hierarchy, df, allow_bypass=allow_bypass, pad=pad, constraints=constraints)
-        found = run_search(space, search, objective, budget, seed, **options)
+        found = run_search(space, search, objective, budget, seed, cost_model=cost_model, **options)
         mapping = Mapping.from_arrays(found.best, hierarchy) if found.best is not None else None
         cost = evaluate(layer, hierarchy, found.best) if found.best is not None else None
         cand = LayerMapping(layer, hierarchy, df.name if df else "any", mapping, cost, found)
@@ -215,11 +217,16 @@ def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyer
     hierarchy = load_hierarchy(hardware)
     chosen = [lay for lay in network if lay.macs > 0]
     if layers:
-        names = {lay.name for lay in network}
+        layers = [layers] if isinstance(layers, str) else list(layers)  # one name, not its letters
+        mac_names = [lay.name for lay in chosen]
+        accepted = ", ".join(mac_names[:12]) + (" ..." if len(mac_names) > 12 else "") + " (layers with MACs)"
+        by_name = {lay.name: lay for lay in network}
         for name in layers:
-            if name not in names:
-                raise SpecError("unknown layer", source=network.name, key="layer", value=name,
-                                accepted=", ".join(sorted(names)[:12]) + (" ..." if len(names) > 12 else ""))
+            if name not in by_name:
+                raise SpecError("unknown layer", source=network.name, key="layer", value=name, accepted=accepted)
+            if by_name[name].macs == 0:  # pooling, elementwise: nothing to map, never an empty table
+                raise SpecError(f"layer has no MACs to map ({by_name[name].op})", source=network.name, key="layer",
+                                value=name, accepted=accepted)
         chosen = [lay for lay in chosen if lay.name in layers]
     cache: dict[tuple, LayerMapping] = {}
     results: list[LayerMapping] = []

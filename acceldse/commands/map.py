@@ -127,6 +127,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             if not args.no_nest:
                 print(mapping.loop_nest(layer, hierarchy), end="\n\n")
             print(format_sparse_stats(tl.sparse, hierarchy, list(names.values())), end="")
+            if args.save_mappings is not None:
+                mapping.to_yaml(Path(args.save_mappings) / f"{layer.name}.yaml")
             return 0
     else:
         if not args.mapping.is_file():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from functools import cache
+from typing import Any
 
 from acceldse.validation import Measured
 from acceldse.workloads.layer import Layer, conv2d, gemm
@@ -51,12 +52,17 @@ def vgg16_eyeriss(batch: int = 3) -> Network:
 
 
 @cache
-def _eyeriss_layer(layer: Layer, dataflow: str) -> dict[str, float]:
+def _eyeriss_mapping(layer: Layer, dataflow: str) -> Any:
+    """The lower-EDP mapping of the GA and hybrid searches (seed 0) of ``layer`` on Eyeriss v1."""
     from acceldse.mapper.api import map_layer
 
-    costs = [map_layer(layer, EYERISS, dataflow=dataflow, objective="edp", search=search, budget=EYERISS_BUDGET,
-                       seed=0).cost for search in EYERISS_SEARCHES]
-    cost = min((c for c in costs if c is not None), key=lambda c: c.energy_pj * c.cycles)
+    found = [map_layer(layer, EYERISS, dataflow=dataflow, objective="edp", search=search, budget=EYERISS_BUDGET,
+                       seed=0) for search in EYERISS_SEARCHES]
+    return min((m for m in found if m.cost is not None), key=lambda m: m.cost.edp if m.cost else math.inf)
+
+
+def _eyeriss_layer(layer: Layer, dataflow: str) -> dict[str, float]:
+    cost = _eyeriss_mapping(layer, dataflow).cost
     counts = cost.counts
     dram = counts[counts.level == "DRAM"]
     dram_words = float(dram.reads.sum() + dram.fills.sum() + dram.updates.sum())
@@ -65,22 +71,90 @@ def _eyeriss_layer(layer: Layer, dataflow: str) -> dict[str, float]:
             "dram_words": dram_words, "chip_pj": float(cost.energy_pj - dram.energy_pj.sum())}
 
 
-def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_layer: bool) -> dict[str, Measured]:
+RELU_DENSITY = 0.56
+"""Non-zero share of a CONV layer's ReLU'd input activations: 44 % zeros on average over the CNNs
+Albericio et al. measured on ImageNet (Cnvlutin, ISCA 2016; as quoted by Shi & Chu, arXiv 1704.07724).
+A different source from the Eyeriss measurements it is compared with, and one number for every layer
+(AlexNet's real density falls with depth, so deep layers' traffic comes out high)."""
+RLC_RUN_BITS = 5
+"""Eyeriss's run-length code (JSSC 2017, Fig. 8): a 5-bit run of zeros before each 16-bit level."""
+LINK_BYTES_PER_S = 8 * 60e6
+"""Eyeriss's DRAM link: a 64-bit bus (JSSC 2017, Sec. III-A) in the 60 MHz link clock domain (Table V's
+caption). The chip does not process while it loads ifmaps from DRAM or writes ofmaps back (Sec. VI-A;
+filters are preloaded during processing), so a layer's total latency adds its feature-map transfers."""
+
+
+def eyeriss_sparse_features(layer: Layer, density: float = RELU_DENSITY) -> dict[str, Any]:
+    """Eyeriss v1's sparse features as ``mapper.sparse.native.design_for`` arguments (JSSC 2017, Sec. IV-B
+    and V-C): ifmaps and ofmaps RLC-compressed in DRAM (Sparseloop's UOP + RLE over all ranks; not the first
+    layer's input image), and the filter scratchpad read and the MAC gated when the ifmap is zero
+    (Sparseloop's gating of Weights on Inputs at ``weights_spad``)."""
+    from acceldse.mapper.sparse import FixedStructured, RankFormat
+
+    first = layer.name == "conv1"
+    ranks = {"Inputs": tuple("NGKCPQRS"), "Outputs": ("N", "G", "K", "P", "Q")}
+    tensors = ["Outputs"] if first else ["Inputs", "Outputs"]
+    return {"densities": {t: FixedStructured(density) for t in tensors},
+            "formats": {("DRAM", t): (RankFormat("RLE", flattened=(ranks[t],)),
+                                      RankFormat("UOP", flattened=(ranks[t],))) for t in tensors},
+            "metadata_word_bits": {"DRAM": RLC_RUN_BITS},
+            "safs": (("weights_spad", "gate", (("Weights", ("Inputs",)),)),)}
+
+
+def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str) -> dict[str, float]:
+    """The dense mapping's traffic and energy under Eyeriss's sparse features (Sparseloop's analysis).
+
+    DRAM words: the actual accesses of every tensor, each RLC-compressed one costing a 5-bit run per
+    non-zero it moves (the code's one run per level; Sparseloop's own RLE metadata count is not used: on
+    these mappings' flattened ranks it counts 1.6-2.6 runs per non-zero moved). Power: the energy over
+    the dense cycles, as Eyeriss gates (saves power) but does not skip (the paper's latency is dense)."""
+    from acceldse.mapper.sparse import analyse
+    from acceldse.mapper.sparse.native import design_for
+
+    m = _eyeriss_mapping(layer, dataflow)
+    features = eyeriss_sparse_features(replace(layer, name=named))
+    result = analyse(design_for(m.layer, m.hierarchy, m.mapping, m.cost, **features))
+    words = {"Inputs": 0.0, "Weights": 0.0, "Outputs": 0.0}
+    for (level, tensor), stats in result.tensors.items():
+        if level == "DRAM":
+            moved = sum(stats.accesses.get(("random", a), 0) for a in ("read", "fill", "update"))
+            words[tensor] = moved * (1 + RLC_RUN_BITS / 16 * (("DRAM", tensor) in features["formats"]))
+    dram_pj = sum(s.energy_pj for (level, _), s in result.tensors.items() if level == "DRAM")
+    seconds = m.cost.cycles / 200e6
+    fmap_bytes = (words["Inputs"] + words["Outputs"]) * BYTES_PER_WORD
+    return {"macs": float(m.cost.macs), "seconds": seconds, "dram_words": sum(words.values()),
+            "chip_pj": float(result.energy_pj - dram_pj), "total_seconds": seconds + fmap_bytes / LINK_BYTES_PER_S}
+
+
+def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_layer: bool,
+                     sparse: bool = False) -> dict[str, Measured]:
     call = (f"acceldse.map(acceldse.validation.silicon.{key}_eyeriss(), '{EYERISS}', dataflow='{dataflow}', "
             f"objective='edp', search=ga|hybrid, budget={EYERISS_BUDGET}, seed=0) (lower EDP per layer)")
+    if sparse:
+        call += ("; acceldse.mapper.sparse.analyse(acceldse.mapper.sparse.native.design_for(<that mapping>, "
+                 "**acceldse.validation.silicon.eyeriss_sparse_features(layer)))")
     # a layer of the same shape as an earlier one keeps its mapping, as acceldse.map does (VGG-16: 9 of 13)
-    stats = {layer.name: _eyeriss_layer(replace(layer, name="layer"), dataflow) for layer in network}
+    stats = {layer.name: (_eyeriss_sparse_layer(replace(layer, name="layer"), layer.name, dataflow) if sparse
+                          else _eyeriss_layer(replace(layer, name="layer"), dataflow)) for layer in network}
     out: dict[str, Measured] = {}
-    prefix = f"eyeriss.{key}" + ("" if dataflow == "rs" else f".{dataflow}")
+    prefix = f"eyeriss.{key}" + ("" if dataflow == "rs" else f".{dataflow}") + (".sparse" if sparse else "")
     if per_layer:
         for name, s in stats.items():
-            out[f"{prefix}.{name}.processing_ms"] = Measured(s["seconds"] * 1e3, call)
-            out[f"{prefix}.{name}.active_pes"] = Measured(s["pes"], call)
+            if not sparse:
+                out[f"{prefix}.{name}.processing_ms"] = Measured(s["seconds"] * 1e3, call)
+                out[f"{prefix}.{name}.active_pes"] = Measured(s["pes"], call)
+            else:
+                out[f"{prefix}.{name}.total_ms"] = Measured(s["total_seconds"] * 1e3, call)
             out[f"{prefix}.{name}.dram_mb"] = Measured(s["dram_words"] * BYTES_PER_WORD / 1e6, call)
             out[f"{prefix}.{name}.power_mw"] = Measured(s["chip_pj"] / s["seconds"] * 1e-9, call)
     seconds = sum(s["seconds"] for s in stats.values())
-    out[f"{prefix}.processing_ms"] = Measured(seconds * 1e3, call)
-    out[f"{prefix}.frames_per_s"] = Measured(batch / seconds, call)
+    if not sparse:
+        out[f"{prefix}.processing_ms"] = Measured(seconds * 1e3, call)
+        out[f"{prefix}.frames_per_s"] = Measured(batch / seconds, call)
+    else:  # with the feature maps' transfers over the link, which the chip does not overlap
+        total = sum(s["total_seconds"] for s in stats.values())
+        out[f"{prefix}.total_ms"] = Measured(total * 1e3, call)
+        out[f"{prefix}.frames_per_s"] = Measured(batch / total, call)
     out[f"{prefix}.dram_accesses_per_mac"] = Measured(
         sum(s["dram_words"] for s in stats.values()) / sum(s["macs"] for s in stats.values()), call)
     out[f"{prefix}.power_mw"] = Measured(sum(s["chip_pj"] for s in stats.values()) / seconds * 1e-9, call)
@@ -88,11 +162,14 @@ def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_
 
 
 def compute_eyeriss() -> dict[str, Measured]:
-    """AlexNet per layer and VGG-16 in total on the paper's row-stationary dataflow; AlexNet's totals again
-    with the mapper free to choose any spatial mapping (``dataflow='any'``)."""
+    """AlexNet per layer and VGG-16 in total on the paper's row-stationary dataflow, both again with the
+    chip's sparse features (RLC in DRAM, zero gating) on the same mappings and its DRAM link (total latency);
+    AlexNet's totals with the mapper free to choose any spatial mapping (``dataflow='any'``)."""
     return {**_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "rs", per_layer=True),
+            **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "rs", per_layer=True, sparse=True),
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "any", per_layer=False),
-            **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False)}
+            **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False),
+            **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False, sparse=True)}
 
 
 TPU_V1_APPS: dict[str, tuple[str, int, int, float]] = {
@@ -116,15 +193,36 @@ def tpu_v1_application(name: str) -> Network:
                                for i in range(layers)))
 
 
+def tpu_v1_resident_cycles(layers: Any, hardware: Any) -> float:
+    """Cycles of an application whose activations stay in TPU v1's unified buffer (the paper's 24 MiB; each
+    layer's input and output must fit, else ``ValueError``): only weights cross DDR, through the weight FIFO,
+    overlapped with the array, so a layer takes the longer of its compute and its weights' transfer at the
+    DDR bandwidth. The matrix unit holds a second weight tile to hide the R cycles of shifting the next one
+    in (the paper's double buffering), so of the model's ``compute_cycles`` (``2R + C + T - 2`` per fold)
+    every fold but a layer's first drops those R cycles."""
+    buffer = hardware.sram.partition_bytes("ifmap")
+    largest = float((layers.dram_reads_ifmap + layers.dram_writes_ofmap).max())
+    if largest > buffer:
+        raise ValueError(f"activations of {largest:,.0f} bytes do not fit the {buffer:,.0f}-byte unified buffer")
+    weights = layers.dram_reads_filter * hardware.word_bytes / hardware.dram.read_bw_bytes_per_cycle
+    compute = layers.compute_cycles - (layers.folds - 1).clip(lower=0) * hardware.array.rows
+    return float(compute.combine(weights, max).sum())
+
+
 def compute_tpu_v1() -> dict[str, Measured]:
     from acceldse.api import simulate
+    from acceldse.simulator.specs.presets import load_hardware
 
+    hardware = load_hardware("tpu-v1")
     out = {}
     for name in TPU_V1_APPS:
-        layers = simulate(tpu_v1_application(name), "tpu-v1", "ws").layers
-        tops = 2 * layers.macs.sum() / (layers.latency_us.sum() * 1e-6) / 1e12
-        out[f"tpu_v1.{name}.tops"] = Measured(
-            float(tops), f"acceldse.simulate(acceldse.validation.silicon.tpu_v1_application('{name}'), 'tpu-v1', 'ws')")
+        layers = simulate(tpu_v1_application(name), hardware, "ws").layers
+        call = f"acceldse.simulate(acceldse.validation.silicon.tpu_v1_application('{name}'), 'tpu-v1', 'ws')"
+        ops = 2 * layers.macs.sum()
+        out[f"tpu_v1.{name}.tops"] = Measured(float(ops / (layers.latency_us.sum() * 1e-6) / 1e12), call)
+        resident = tpu_v1_resident_cycles(layers, hardware) / (hardware.clock_mhz * 1e6)
+        out[f"tpu_v1.resident.{name}.tops"] = Measured(
+            float(ops / resident / 1e12), f"{call}.layers -> acceldse.validation.silicon.tpu_v1_resident_cycles")
     return out
 
 

@@ -13,7 +13,9 @@ layer's mapping legal), so an infeasible design never counts as best; ``targets_
 
 Given the evaluations a killed run already logged (``replay``), it answers those steps from the
 log instead of the simulator, so a rerun of the same command with the same seed resumes where
-the log ends without redoing any logged evaluation.
+the log ends without redoing any logged evaluation. The env still steps through the logged designs
+(``answer_next`` hands it the logged metrics), so its state -- the layer a Mapping-v0 episode is at,
+the time limit's count, the action mask -- is the logged run's when the new evaluations start.
 """
 
 from __future__ import annotations
@@ -226,14 +228,21 @@ class BudgetEnv(gym.Wrapper):
                 raise SpecError("the logged run diverges from this one (same command and seed, different design)",
                                 source="replay", key=f"step {i}", value=vector,
                                 accepted=f"the logged design {ev.action}; use a new store")
-            obs = obs_from_json(self._obs_space, ev.obs)
+            obs, reward, terminated, truncated, stepped = self._step_answered(action, ev)
+            if (scalar_reward(reward), bool(terminated), bool(truncated)) != (ev.reward, ev.terminated, ev.truncated):
+                raise SpecError("the logged run diverges from this one (same design, other outcome)",
+                                source="replay", key=f"step {i}",
+                                value=[scalar_reward(reward), bool(terminated), bool(truncated)],
+                                accepted=f"the logged {[ev.reward, ev.terminated, ev.truncated]}; use a new store")
             info = {"design": ev.design, "metrics": ev.metrics, "targets_met": ev.targets_met,
                     "feasible": ev.feasible, "replayed": True}
+            if "action_mask" in stepped:
+                info["action_mask"] = stepped["action_mask"]
             if ev.network is not None:
                 info["network"] = ev.network
             self._record(ev)
             self._last_obs = obs
-            return obs, ev.reward, ev.terminated, ev.truncated, info
+            return obs, reward, bool(terminated), bool(truncated), info
         start = time.perf_counter()
         obs, reward, terminated, truncated, info = self.env.step(action)
         eval_s = time.perf_counter() - start
@@ -253,6 +262,15 @@ class BudgetEnv(gym.Wrapper):
         if self.sink is not None:
             self.sink(ev)
         return obs, ev.reward, bool(terminated), bool(truncated), info
+
+    def _step_answered(self, action: Any, ev: Evaluation) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        """Step the env on a logged evaluation: an env that takes ``answer_next`` gets the logged metrics in
+        place of the simulator; any other is simulated again. Either way the env and its wrappers (episode
+        position, time limit, the next search context and action mask) advance exactly as in the logged run."""
+        answer = getattr(self.env.unwrapped, "answer_next", None)
+        if callable(answer):
+            answer(ev.metrics)
+        return self.env.step(action)
 
     def _record(self, ev: Evaluation) -> None:
         self.log.append(ev)

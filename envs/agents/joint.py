@@ -91,6 +91,10 @@ class JointEnv(gym.Env):
         truncated = bool(truncs) and any(truncs.values())
         return {a: obs[a] for a in self.agents}, reward, terminated, truncated, _merged(infos)
 
+    def answer_next(self, metrics: dict[str, Any]) -> None:
+        """Forward a logged answer to the parallel env (``MultiAgentDesign``), when it takes one."""
+        getattr(self.parallel, "answer_next", lambda m: None)(metrics)
+
     def close(self) -> None:
         self.parallel.close()
 

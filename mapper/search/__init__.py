@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from acceldse.mapper.mapping import MappingArrays
-from acceldse.mapper.search.evaluator import OBJECTIVES, Evaluator, check_objective, pareto_mask, score
+from acceldse.mapper.search.evaluator import OBJECTIVES, CostModel, Evaluator, check_objective, pareto_mask, score
 from acceldse.mapper.search.exhaustive import count as count_space
 from acceldse.mapper.search.exhaustive import enumerate_space, exhaustive
 from acceldse.mapper.search.strategies import annealing, genetic, hybrid, random_search
@@ -68,8 +68,9 @@ def check_options(method: str, options: dict[str, object]) -> None:
 
 
 def run_search(space: MappingSpace, method: str = "hybrid", objective: str = "edp", budget: int = 20_000,
-               seed: int | None = 0, **options: object) -> SearchResult:
-    """Search ``space``. ``budget`` caps evaluations (exhaustive: ``None`` or <= 0 means all).
+               seed: int | None = 0, *, cost_model: CostModel | None = None, **options: object) -> SearchResult:
+    """Search ``space``. ``budget`` caps evaluations (exhaustive: ``None`` or <= 0 means all);
+    ``cost_model`` scores the candidates instead of the dense cost kernel (e.g. Sparseloop's).
 
     ``objective="pareto"`` splits the budget over latency, energy and EDP searches that share
     one archive and reports its (cycles, energy) front; ``best`` is then the EDP-best point.
@@ -85,11 +86,11 @@ def run_search(space: MappingSpace, method: str = "hybrid", objective: str = "ed
     rng = np.random.default_rng(seed)
     cap = budget if key != "exhaustive" or (budget is not None and budget > 0) else None
     if obj != "pareto":
-        ev = Evaluator(space, obj)
+        ev = Evaluator(space, obj, cost_model=cost_model)
         METHODS[key](ev, cap, rng, **options)
         return SearchResult(key, obj, seed, ev.best, ev.best_cycles, ev.best_energy_pj, ev.best_value,
                             ev.evaluations, ev.valid)
-    ev = Evaluator(space, "edp", keep_front=True)
+    ev = Evaluator(space, "edp", keep_front=True, cost_model=cost_model)
     used = 0
     for i, sub in enumerate(("latency", "energy", "edp")):
         ev.objective = sub
@@ -107,6 +108,6 @@ def run_search(space: MappingSpace, method: str = "hybrid", objective: str = "ed
     return SearchResult(key, obj, seed, front[i][2], front[i][0], front[i][1], edp[i], used, ev.valid, front)
 
 
-__all__ = ["METHODS", "OBJECTIVES", "Evaluator", "SearchResult", "check_options", "count_space", "enumerate_space",
-           "method_options", "pareto_mask",
+__all__ = ["METHODS", "OBJECTIVES", "CostModel", "Evaluator", "SearchResult", "check_options", "count_space",
+           "enumerate_space", "method_options", "pareto_mask",
            "run_search", "score"]

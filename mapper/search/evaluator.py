@@ -7,6 +7,7 @@ Illegal candidates score ``inf``. The evaluator keeps the best mapping and, when
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,9 +52,15 @@ def pareto_mask(cycles: np.ndarray, energy: np.ndarray) -> np.ndarray:
     return keep
 
 
+CostModel = Callable[[MappingArrays], tuple[np.ndarray, np.ndarray, np.ndarray]]
+"""A batch of mappings -> (cycles int64[B] (-1 if illegal), energy_pj float64[B] (inf if illegal), code
+int64[B] (0 = legal)), e.g. Sparseloop's model (``mapper.timeloop.sparse_model.SparseModel.evaluate_many``)."""
+
+
 @dataclass
 class Evaluator:
-    """Evaluates batches for one ``MappingSpace`` under one objective and tracks the best."""
+    """Evaluates batches for one ``MappingSpace`` under one objective and tracks the best
+    (``cost_model``: scores batches instead of the dense cost kernel)."""
 
     space: MappingSpace
     objective: str = "edp"
@@ -65,6 +72,7 @@ class Evaluator:
     best_energy_pj: float = np.inf
     best: MappingArrays | None = None
     front: list[tuple[int, float, MappingArrays]] = field(default_factory=list)
+    cost_model: CostModel | None = None
 
     def __post_init__(self) -> None:
         self._wl = workload_array(self.space.layer)
@@ -75,11 +83,14 @@ class Evaluator:
     def arrays(self, a: MappingArrays) -> np.ndarray:
         """Score a batch of decoded mappings; returns objective values (inf if illegal)."""
         b = a.batch
-        cycles = np.empty(b, dtype=np.int64)
-        energy = np.empty(b, dtype=np.float64)
-        code = np.empty(b, dtype=np.int64)
-        evaluate_batch(a.temporal, a.spatial_x, a.spatial_y, a.order, a.keep, a.double_buffered, self._wl,
-                       *self._hw, cycles, energy, code)
+        if self.cost_model is not None:
+            cycles, energy, code = self.cost_model(a)
+        else:
+            cycles = np.empty(b, dtype=np.int64)
+            energy = np.empty(b, dtype=np.float64)
+            code = np.empty(b, dtype=np.int64)
+            evaluate_batch(a.temporal, a.spatial_x, a.spatial_y, a.order, a.keep, a.double_buffered, self._wl,
+                           *self._hw, cycles, energy, code)
         if self.space.has_bounds:   # factor bounds / min parallelism: outside them is illegal
             outside = ~self.space.admissible(a)
             energy[outside] = np.inf

@@ -44,7 +44,7 @@ from acceldse.mapper.sparse.optimizations import (
     condition_probability,
     scale_rank0,
 )
-from acceldse.mapper.sparse.representation import Record, assign_ranks, expected_occupancy, metadata_given, vector_ratio
+from acceldse.mapper.sparse.representation import Record, represent
 
 
 def analyse(design: SparseDesign) -> SparseResult:
@@ -62,12 +62,11 @@ def analyse(design: SparseDesign) -> SparseResult:
         if (lv, name) not in recs:
             raise ValueError(f"{design.levels[lv].name}: a format for {name}, which this mapping does not keep there")
     # 1. representation
+    loops = tuple(level.loops for level in design.levels)
     for t in design.tensors:
         for lv in range(n_levels):
             if (lv, t.name) in recs:
-                assign_ranks(design, recs, lv, t.name)
-    for (lv, name) in recs:
-        expected_occupancy(recs, design, lv, name)
+                represent(design, recs, lv, t.name, loops)
     for rec in recs.values():
         d = rec.dense
         rec.fine = {(k, a): 0 for k in KINDS for a in ACCESSES}
@@ -188,7 +187,7 @@ def analyse(design: SparseDesign) -> SparseResult:
                                for o, c in zip(rec.occupancy, rec.fine_format[(k, a)], strict=True))
                         for k in KINDS} for a in ACCESSES}
             energy = 0.0
-            ratio = vector_ratio(rec, density_of(design, name), level.block_size)
+            ratio = rec.vector_ratio
             for k in KINDS:
                 for a in ACCESSES:
                     n = rec.fine[(k, a)]
@@ -208,15 +207,18 @@ def analyse(design: SparseDesign) -> SparseResult:
             density = density_of(design, name)
             capacity = density.max_occupancy(rec.dense.shape) if rec.compressed else rec.dense.shape
             md_cap = []
+            md_bits = 0
             if rec.has_metadata:
-                md_cap = [(math.ceil(o.metadata_units), math.ceil(o.payload_units))
-                          for o in metadata_given(rec, level, density, density.max_occupancy(rec.dense.shape))]
+                largest = rec.largest
+                md_cap = [(math.ceil(o.metadata_units), math.ceil(o.payload_units)) for o in largest]
+                md_bits = math.ceil(sum(o.metadata_units * o.metadata_word_bits + o.payload_units * o.payload_word_bits
+                                        for o in largest))
             stats[(level.name, name)] = TensorStats(
                 level=level.name, tensor=name, shape=rec.dense.shape,
                 algorithmic={"read": rec.dense.reads, "fill": rec.dense.fills, "update": rec.dense.updates},
                 accesses=dict(rec.fine),
                 format_accesses={k: [(int(c[0]), int(c[1])) for c in v] for k, v in rec.fine_format.items()},
-                data_capacity=capacity, metadata_capacity=md_cap,
+                data_capacity=capacity, metadata_capacity=md_cap, metadata_capacity_bits=md_bits,
                 formats=tuple(f.name for f in reversed(rec.formats)),
                 energy_pj=energy * rec.dense.instances)
         slowdown = 1.0

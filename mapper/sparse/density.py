@@ -40,6 +40,10 @@ class FixedStructured:
 
     def occupancy_probability(self, shape: int, occupancy: Any, constraint: Constraint = None) -> Any:
         """P(a tile of ``shape`` elements holds ``occupancy`` non-zeros)."""
+        if isinstance(occupancy, int) and (constraint is None or isinstance(constraint[1], int)):
+            exact = shape * (self.density if constraint is None else constraint[1] / constraint[0])
+            low = math.floor(exact)
+            return 1 - (exact - low) if low == occupancy else (exact - low if math.ceil(exact) == occupancy else 0.0)
         d = self.density if constraint is None else np.asarray(constraint[1], dtype=float) / constraint[0]
         exact = shape * np.asarray(d, dtype=float)
         low = np.floor(exact)

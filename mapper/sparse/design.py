@@ -7,6 +7,7 @@ Levels are indexed innermost first (Timeloop's storage order); counts are per in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from acceldse.mapper.sparse.density import DensityModel, FixedStructured
 from acceldse.mapper.sparse.formats import RankFormat
@@ -129,6 +130,9 @@ class SparseDesign:
     gate_on_zero_operand: bool = False
     skip_on_not_aligned_operands: bool = False
     leakage_pj_per_cycle: dict[int, float] = field(default_factory=dict)
+    cache: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
+    """Where ``analyse`` keeps what it derives from a tile's loops alone (one dict per problem, shared by
+    the designs of many mappings: ``mapper.timeloop.sparse_model``); ``None``: nothing kept."""
 
 
 @dataclass
@@ -137,7 +141,8 @@ class TensorStats:
 
     ``accesses[(kind, action)]`` with kind in random (actual) / gated / skipped and action in
     read / fill / update; ``format_accesses[(kind, action)]`` per rank (rank 0 innermost) a
-    (metadata, payload) pair; ``metadata_capacity`` the same pairs for the largest tile."""
+    (metadata, payload) pair; ``metadata_capacity`` the same pairs for the largest tile
+    (``metadata_capacity_bits`` its bits, as Timeloop checks them against the metadata storage)."""
 
     level: str
     tensor: str
@@ -149,6 +154,7 @@ class TensorStats:
     metadata_capacity: list[tuple[int, int]]
     formats: tuple[str, ...]
     energy_pj: float = 0.0
+    metadata_capacity_bits: int = 0
 
 
 @dataclass(frozen=True)

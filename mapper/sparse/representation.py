@@ -30,6 +30,9 @@ class Record:
     expected_density: float = 1.0
     occupancy: list[RankOccupancy] = field(default_factory=list)
     format_counts: dict[str, list[list[int]]] = field(default_factory=dict)
+    vector_ratio: float = 1.0
+    largest: list[RankOccupancy] = field(default_factory=list)
+    """Per-rank metadata of the tile at its largest occupancy (what its metadata storage must hold)."""
     fine: dict[tuple[str, str], int] = field(default_factory=dict)
     fine_format: dict[tuple[str, str], list[list[int]]] = field(default_factory=dict)
 
@@ -66,11 +69,14 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     n_ranks = len(rec.formats) if rec.has_metadata else 1
     sub: list[Loop] = []
     sub_tiles: list[int] = []
-    for lv in range(inner_most, level + 1):
-        for i, loop in enumerate(design.levels[lv].loops):
-            if loop.rank in t.ranks:
+    ranks_of_t = t.ranks
+    ext: dict[str, int] = {}  # extents of the tile under and including each loop (``extents``), walked upward
+    for lv in range(level + 1):
+        for loop in design.levels[lv].loops:
+            ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
+            if lv >= inner_most and loop.rank in ranks_of_t:
                 sub.append(loop)
-                sub_tiles.append(t.footprint(extents(design.levels, lv, i)))
+                sub_tiles.append(t.footprint(ext))
     if not pre_tiling:
         below: dict[str, int] = {}
         for lv in range(inner_most):
@@ -129,10 +135,10 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     rec.subtile = tiles
     rec.fiber_shape = []
     for loops in ranks:
-        ext: dict[str, int] = {}
+        fiber: dict[str, int] = {}
         for loop in loops:
-            ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
-        rec.fiber_shape.append(t.footprint(ext))
+            fiber[loop.rank] = fiber.get(loop.rank, 1) * loop.bound
+        rec.fiber_shape.append(t.footprint(fiber))
 
 
 def metadata_given(rec: Record, level: StorageSpec, density: DensityModel, occupancy: Any) -> list[RankOccupancy]:
@@ -166,6 +172,58 @@ def metadata_given(rec: Record, level: StorageSpec, density: DensityModel, occup
     return out
 
 
+def represent(design: SparseDesign, recs: dict[tuple[int, str], Record], level: int, name: str,
+              loops: tuple[tuple[Loop, ...], ...]) -> None:
+    """Step 1 of the analysis for one tile: its ranks (``assign_ranks``), expected occupancy and
+    metadata (``expected_occupancy``), vector-access ratio and largest metadata. What does not
+    depend on the dense counts is kept in ``design.cache`` (when given) under everything it depends
+    on (``loops``: every level's loops, of which only those over the tensor's ranks matter), so a search
+    that meets the same tile again reuses it."""
+    rec = recs[(level, name)]
+    parent = recs.get((rec.parent, name)) if rec.parent is not None else None
+    density = density_of(design, name)
+    spec = design.levels[level]
+    chain = tuple((lv, r.formats, r.dense.shape) for (lv, n), r in recs.items() if n == name and lv <= level)
+    ranks = rec.tensor.ranks  # loops over other ranks change none of it
+    key = (rec.tensor, chain, parent is not None and parent.has_metadata, density, spec.metadata_word_bits,
+           spec.block_size, tuple(tuple(loop for loop in lv if loop.rank in ranks) for lv in loops[:level + 1]))
+    cache = design.cache
+    hit = cache.get(key) if cache is not None else None
+    if hit is None:
+        assign_ranks(design, recs, level, name)
+        # what follows depends on the ranks' shapes only (not on the loops that gave them): many loop
+        # nests share them, so it is kept under its own key
+        parent_md = parent is not None and parent.has_metadata
+        occ_key = ("occupancy", density, rec.dense.shape, rec.formats, tuple(rec.subtile), tuple(rec.fiber_shape),
+                   parent_md, spec.metadata_word_bits, spec.block_size)
+        occ_hit = cache.get(occ_key) if cache is not None else None
+        if occ_hit is None:
+            expected_occupancy(recs, design, level, name)
+            rec.vector_ratio = vector_ratio(rec, density, spec.block_size)
+            if rec.has_metadata:
+                rec.largest = metadata_given(rec, spec, density, density.max_occupancy(rec.dense.shape))
+            if cache is not None:
+                cache[occ_key] = (rec.expected_density, rec.occupancy, rec.vector_ratio, rec.largest)
+        else:
+            rec.expected_density, rec.occupancy, rec.vector_ratio, rec.largest = occ_hit
+            format_counts(rec)
+        if cache is not None:
+            cache[key] = (rec.rank_loops, rec.subtile, rec.fiber_shape, rec.expected_density, rec.occupancy,
+                          rec.vector_ratio, rec.largest)
+    else:
+        (rec.rank_loops, rec.subtile, rec.fiber_shape, rec.expected_density, rec.occupancy, rec.vector_ratio,
+         rec.largest) = hit
+        format_counts(rec)
+
+
+def format_counts(rec: Record) -> None:
+    """A tile's metadata reads / fills / updates: its expected metadata in proportion to its dense accesses."""
+    shape = rec.dense.shape
+    ratios = {"read": rec.dense.reads / shape, "fill": rec.dense.fills / shape, "update": rec.dense.updates / shape}
+    rec.format_counts = {a: [[math.ceil(o.metadata_units * ratios[a]), math.ceil(o.payload_units * ratios[a])]
+                             for o in rec.occupancy] for a in ACCESSES}
+
+
 def expected_occupancy(recs: dict[tuple[int, str], Record], design: SparseDesign, level: int, name: str) -> None:
     """Sparseloop's expected data and metadata occupancy of a tile (over the occupancies its density
     model allows; a tile under a parent with metadata is conditioned on being non-empty) and its
@@ -193,9 +251,7 @@ def expected_occupancy(recs: dict[tuple[int, str], Record], design: SparseDesign
                                            ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
     rec.expected_density = total / shape
     rec.occupancy = occupancy
-    ratios = {"read": rec.dense.reads / shape, "fill": rec.dense.fills / shape, "update": rec.dense.updates / shape}
-    rec.format_counts = {a: [[math.ceil(o.metadata_units * ratios[a]), math.ceil(o.payload_units * ratios[a])]
-                             for o in occupancy] for a in ACCESSES}
+    format_counts(rec)
 
 
 VECTOR_THRESHOLDS = {2: (251, 125, 84, 63, 51, 42, 36, 32, 28, 1), 4: (375, 188, 125, 94, 75, 63, 54, 47, 42, 1),

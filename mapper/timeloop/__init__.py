@@ -17,7 +17,8 @@ and do not change a fixed-mapping evaluation (a search applies every constraint 
 mapper reads -- keep/bypass, factors, bounds, permutations, splits, minimum parallelism -- and
 refuses the rest; ``mapspace`` is read like ``mapspace_constraints``); ``sparse_optimizations`` (Sparseloop: formats,
 gating, skipping; ``mapper.timeloop.sparse``) are evaluated with Sparseloop's semantics
-(``mapper.sparse``) for a given mapping, and what of them is not modelled is refused by key;
+(``mapper.sparse``) for a given mapping or searched with them (``sparse_model``), and what of them
+is not modelled is refused by key;
 any other key is a ``SpecError`` naming it and the file. The
 problem may have any shape (``problem.py``); the mapping may use every factor form Timeloop reads.
 """
@@ -246,7 +247,8 @@ class TimeloopRun:
 def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
                  template_vars: dict[str, Any] | None = None, **search: Any) -> TimeloopRun:
     """Evaluate the mapping in ``paths`` (or the separate ``mapping`` file) like timeloop-model;
-    without any mapping, search one with ``mapper.api.map_layer(**search)`` like timeloop-mapper.
+    without any mapping, search one with ``mapper.api.map_layer(**search)`` like timeloop-mapper
+    (under ``sparse_optimizations``, on Sparseloop's cycles and energy).
 
     The Python side of ``acceldse map --timeloop``: ``paths`` are Timeloop's (or timeloopfe's)
     unchanged input files (architecture, problem, Accelergy's ERT/ART, mapping; ``template_vars``
@@ -265,19 +267,29 @@ def run_timeloop(paths: list[str | Path], mapping: str | Path | None = None, *,
         if not Path(path).is_file():
             raise SpecError("no such file", source="mapping" if path == mapping else "paths", value=str(path))
     spec = load_timeloop(files, require_mapping=False, template_vars=template_vars)
+    model = None
+    if spec.sparse is not None:
+        from acceldse.mapper.timeloop.sparse_model import SparseModel
+
+        model = SparseModel(spec)
     if spec.mapping is not None:
+        if model is not None:
+            cost, result = model.evaluate(spec.mapping)
+            return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False,
+                               tensor_names=spec.tensor_names, sparse=result)
         cost = evaluate(spec.layer, spec.hierarchy, spec.mapping, source=str(mapping or spec.sources[0]))
         return TimeloopRun(spec.layer, spec.hierarchy, spec.mapping, cost, searched=False,
-                           tensor_names=spec.tensor_names, sparse=evaluate_sparse(spec, cost))
-    if spec.sparse is not None:
-        raise SpecError("searching a mapping under sparse_optimizations is not modelled; give the mapping "
-                        "(e.g. timeloop-mapper.map.yaml)", source=", ".join(map(str, files)), key="mapping")
-    best = map_layer(spec.layer, spec.search_hierarchy or spec.hierarchy, dataflow="any",
-                     constraints=spec.loop_constraints, **search)
+                           tensor_names=spec.tensor_names)
+    hierarchy = spec.search_hierarchy or spec.hierarchy
+    best = map_layer(spec.layer, hierarchy if model is None else model.relax(hierarchy), dataflow="any",
+                     constraints=spec.loop_constraints, cost_model=None if model is None else model.evaluate_many,
+                     **search)
     if best.mapping is None or best.cost is None:
         raise SpecError("the search found no legal mapping", source=", ".join(map(str, files)))
-    return TimeloopRun(spec.layer, best.hierarchy, best.mapping, best.cost, searched=True,
-                       unapplied_constraints=spec.unapplied_constraints, tensor_names=spec.tensor_names)
+    found: tuple[Any, Any] = (best.cost, None) if model is None else model.evaluate(best.mapping)
+    return TimeloopRun(spec.layer, hierarchy, best.mapping, found[0], searched=True,
+                       unapplied_constraints=spec.unapplied_constraints, tensor_names=spec.tensor_names,
+                       sparse=found[1])
 
 
 def evaluate_sparse(spec: TimeloopSpec, cost: Any) -> Any:

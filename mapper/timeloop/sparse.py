@@ -14,12 +14,12 @@ is a ``SpecError`` naming the key: refused, never computed as something else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from acceldse.mapper.sparse import FixedStructured, Loop, RankFormat, SafSpec, SparseDesign, StorageSpec
+from acceldse.mapper.sparse import FixedStructured, RankFormat, SparseDesign, StorageSpec
 from acceldse.mapper.sparse.density import DensityModel, Hypergeometric
-from acceldse.mapper.sparse.design import DenseCounts, action_energies, compute_energies
+from acceldse.mapper.sparse.design import DenseCounts
 from acceldse.mapper.sparse.formats import FORMATS
 from acceldse.workloads.errors import SpecError
 
@@ -198,61 +198,14 @@ def densities(problem: dict[str, Any], *, source: str, tensor_sizes: dict[str, i
 
 def build_design(spec: Any, cost: Any, merged: dict[str, Any], opts: SparseOptimizations, *, source: str
                  ) -> SparseDesign:
-    """The ``SparseDesign`` of a loaded ``TimeloopSpec`` (``spec``), the dense ``CostResult``
-    of its mapping (``cost``) and the merged Timeloop inputs (architecture attributes, ERT)."""
-    from acceldse.mapper.timeloop.arch import _ert_table, flatten_tree, split_name
+    """The ``SparseDesign`` of a loaded ``TimeloopSpec`` (``spec``; its ``inputs`` and ``sparse``
+    are ``merged`` and ``opts``) and the dense ``CostResult`` of its mapping (``cost``):
+    ``mapper.timeloop.sparse_model.SparseModel.design``."""
+    from acceldse.mapper.timeloop.sparse_model import SparseModel
 
-    hierarchy, mapping, lowering, einsum = spec.hierarchy, spec.mapping, spec.lowering, spec.einsum
-    rank_of = {dim: rank for rank, dim in lowering.dims.items()}
-    attrs: dict[str, dict[str, Any]] = {}
-    for comp, _, inherited in flatten_tree(merged["architecture"], source=source):
-        attrs[split_name(comp["name"], source=source)[0]] = {**inherited, **(comp.get("attributes") or {})}
-    ert = _ert_table(merged["ERT"], source=source)
-    by_level = {lm.level: lm for lm in mapping.levels}
-    levels: list[StorageSpec] = []
-    n = hierarchy.num_levels
-    for i in reversed(range(n)):
-        lv = hierarchy.levels[i]
-        lm = by_level.get(lv.name)
-        loops: list[Loop] = []
-        if lm is not None:  # innermost first: a level's spatial fan-out sits under its temporal loops
-            for axis in (lm.spatial_x, lm.spatial_y):
-                loops += [Loop(rank_of[dim], int(f), spatial=True) for dim, f in axis.items()
-                          if dim in rank_of and f > 1]
-            for dim in reversed(lm.full_order()):
-                if dim in rank_of:
-                    loops.append(Loop(rank_of[dim], int(lm.temporal.get(dim, 1))))
-        a = attrs.get(lv.name, {})
-        levels.append(StorageSpec(
-            name=lv.name, loops=tuple(loops), word_bits=lv.word_bits, block_size=lv.block_size,
-            metadata_word_bits=_bits(a, ("metadata_datawidth", "metadata_word_bits"), source, lv.name),
-            metadata_storage_width=_bits(a, ("metadata_storage_width", "metadata_width"), source, lv.name),
-            read_bandwidth=lv.read_bandwidth_words_per_cycle, write_bandwidth=lv.write_bandwidth_words_per_cycle,
-            energy_pj=action_energies(ert.get(lv.name, {}))))
-    index = {lv.name: j for j, lv in enumerate(levels)}
-    names = spec.tensor_names
-    dense = {}
-    for r in cost.counts.itertuples():
-        dense[(index[r.level], names.get(r.dataspace, r.dataspace))] = DenseCounts(
-            int(r.tile_words), int(r.reads), int(r.fills), int(r.updates), int(r.instances))
-    # a format at a level the mapping bypasses has no tile to describe (Sparseloop skips it too)
-    formats = {(index[lv], t): f for (lv, t), f in opts.formats.items() if (index[lv], t) in dense}
-    _check_decompression(levels, dense, formats, attrs, {t.name: t.read_write for t in einsum.tensors}, source)
-    dens = densities(merged["problem"], source=source,
-                     tensor_sizes={t.name: t.footprint(einsum.sizes) for t in einsum.tensors})
-    tensors = tuple(einsum.tensors)
-    for t in tensors:
-        if t.name not in dens and t.density is not None and t.density < 1:
-            raise _err("density model not modelled", source, f"problem.instance.densities.{t.name}")
-    cycles = max(cost.cycles, 1)
-    leak = {index[name]: pj / cycles for name, pj in cost.leakage_pj_by_level.items()}
-    compute = hierarchy.compute
-    return SparseDesign(
-        tensors=tensors, densities=dens, levels=tuple(levels), dense=dense, formats=formats,
-        safs=tuple(SafSpec(index[lv], kind, group) for lv, kind, group in opts.safs),
-        algorithmic_computes=int(cost.macs), compute_energy_pj=compute_energies(ert.get(compute.name, {})),
-        compute_instances=int(cost.utilised_pes), gate_on_zero_operand=opts.gate_on_zero_operand,
-        skip_on_not_aligned_operands=opts.skip_on_not_aligned_operands, leakage_pj_per_cycle=leak)
+    if merged is not spec.inputs or opts is not spec.sparse:
+        spec = replace(spec, inputs=merged, sparse=opts)
+    return SparseModel(spec).design(spec.mapping, cost)
 
 
 def _check_decompression(levels: list[StorageSpec], dense: dict[tuple[int, str], DenseCounts],

@@ -116,6 +116,21 @@ def test_errors_go_to_stderr_with_exit_2(capsys) -> None:
     assert captured.out == "" and captured.err.startswith("acceldse: error:")
 
 
+def test_a_warning_is_one_line_naming_the_input(tmp_path: Path, capsys) -> None:
+    """An ONNX model with an op acceldse does not model: one warning line naming the file and the op,
+    not the path and source line of the acceldse module that raised it."""
+    import onnx
+
+    from tests.workloads.onnx_graphs import with_unsupported
+
+    model = tmp_path / "m.onnx"
+    onnx.save(with_unsupported(), model)
+    assert main(["simulate", "--workload", str(model), "--format", "csv"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("WARNING py.warnings: OnnxImportWarning: ") and "m.onnx" in lines[0]
+    assert ".py" not in lines[0], lines
+
+
 def test_verbose_logs_what_every_command_does(capsys) -> None:
     assert main(["list", "dataflows", "-v"]) == 0
     err = capsys.readouterr().err

@@ -15,6 +15,7 @@ import pytest
 
 from acceldse.cli import main
 from acceldse.compare import compare, summarize
+from acceldse.envs.agents import Evaluation
 from acceldse.explore import EVALUATIONS_TABLE, RUNS_TABLE, explore
 from acceldse.store import ResultStore
 
@@ -186,3 +187,33 @@ def test_every_env_records_what_it_evaluates(tmp_path: Path, env_id: str, kwargs
     identity = json.loads(_log(store)["env_identity"].iloc[0])
     assert identity["workload"] == "alexnet" and identity["hardware"] == hardware
     assert {"workload_digest", "hardware_digest"} <= set(identity)
+
+
+class _Stop(Exception):
+    """Stands for a kill: the run stops after logging some evaluations."""
+
+
+@pytest.mark.parametrize("env, kwargs, agent, budget, stop_at", [
+    ("Mapping-v0", {"workload": "lenet"}, "sa", 14, 5),  # ask/tell, one search per layer
+    ("Mapping-v0", {"workload": "lenet"}, "bo", 14, 6),
+    ("AcceleratorDesign-v0", SMALL, "aco", 104, 101),  # past the 100-step time limit
+])
+def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path: Path, env: str, kwargs: dict, agent: str,
+                                                   budget: int, stop_at: int) -> None:
+    """The env steps through the logged evaluations (answered from the log), so the search context, the
+    time limit and the action mask are the logged run's when new evaluations start (PPO and MaskablePPO
+    resume the same way; not run here, too slow)."""
+    def stop(ev: Evaluation) -> None:
+        if ev.step == stop_at:
+            raise _Stop
+
+    store = tmp_path / "stopped.duckdb"
+    with pytest.raises(_Stop):
+        explore(env, agent, budget, seed=2, env_kwargs=kwargs, store=store, on_evaluation=stop)
+    fresh: list = []
+    resumed = explore(env, agent, budget, seed=2, env_kwargs=kwargs, store=store,
+                      on_evaluation=fresh.append)
+    assert resumed.replayed == stop_at + 1 and len(fresh) == budget - stop_at - 1
+    whole = explore(env, agent, budget, seed=2, env_kwargs=kwargs, store=tmp_path / "whole.duckdb")
+    assert resumed.rewards == whole.rewards and resumed.best_reward == whole.best_reward
+    pd.testing.assert_frame_equal(_log(store), _log(tmp_path / "whole.duckdb"))

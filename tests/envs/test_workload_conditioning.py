@@ -95,3 +95,71 @@ def test_total_macs_feature_matches_published_figures(name: str, gmacs: float) -
     """torchvision / the papers: ResNet-18 1.82, ResNet-50 4.1, MobileNetV2 0.30 GMACs at 224x224."""
     f = workload_features(load_workload(name))
     assert 10 ** (12 * float(f[0])) / 1e9 == pytest.approx(gmacs, rel=0.06)
+
+
+SETS = {"acceldse/FpgaDesign-v0": (["lenet", "mlp"], "residual_block"),
+        "acceldse/Mapping-v0": (["lenet", "alexnet"], "mobilenet_v1")}
+"""Per env: a workload set and a network outside it."""
+
+
+@pytest.mark.parametrize("env_id", sorted(SETS))
+def test_every_design_env_conditions_on_the_workload(env_id: str) -> None:
+    """FpgaDesign-v0 and Mapping-v0 take ``workloads=`` and the ``workload`` reset option as AcceleratorDesign-v0
+    does (one piece, ``envs.workload_set``): sampled per episode, asked for (also outside the set), features last."""
+    train, held_out = SETS[env_id]
+    env = gym.make(env_id, workloads=train)
+    base = env.unwrapped
+    seen = set()
+    for seed in range(6):
+        obs, info = env.reset(seed=seed)
+        seen.add(info["workload"])
+        assert obs in env.observation_space
+        np.testing.assert_array_equal(obs[-NF:], workload_features(base.network))
+    assert seen == set(train)
+    obs, info = env.reset(options={"workload": held_out})
+    assert info["workload"] == held_out and obs in env.observation_space
+    step = env.step(env.action_space.sample())
+    assert step[0] in env.observation_space and step[4]["workload"] == held_out
+    plain = gym.make(env_id, workload=train[0])
+    assert plain.observation_space == env.observation_space or env_id.endswith("FpgaDesign-v0")
+    np.testing.assert_array_equal(plain.reset(seed=0)[0][-NF:], workload_features(load_workload(train[0])))
+    with pytest.raises(SpecError, match="unknown reset option"):
+        plain.reset(options={"workload": train[1]})
+
+
+def test_fpga_stage_positions_read_as_the_network_alone_would() -> None:
+    """A stage-position design evaluates as its per-layer reading on an env of that network alone; the
+    episode network's mask read per position is sound; a network longer than the positions is refused."""
+    from acceldse.envs.fpga_design import FpgaDesignEnv
+
+    env = FpgaDesignEnv(workloads=["lenet", "vgg_small"])
+    rng = np.random.default_rng(0)
+    for name in ("lenet", "vgg_small", "mlp"):
+        env.reset(seed=0, options={"workload": name})
+        alone = FpgaDesignEnv(workload=name)
+        mask = env.legal_mask()
+        for _ in range(4):
+            _, reward, _, _, info = env.step(env.action_space.sample())
+            assert info["metrics"] == alone.evaluate(info["layer_design"])
+            assert env.step(mask.sample(rng))[4]["feasible"]
+    with pytest.raises(SpecError, match="more layers than the env's stage positions"):
+        env.reset(options={"workload": "resnet18"})
+    with pytest.raises(SpecError, match="not with workloads="):
+        FpgaDesignEnv(workloads=["lenet"], knobs={"cut.conv1": [0]})
+
+
+def test_mapping_set_episode_costs_what_the_network_alone_does() -> None:
+    """A conditioned Mapping-v0 step's mapping, re-encoded on an env of that network alone, costs the same."""
+    from acceldse.envs.mapping_env import MappingEnv
+
+    env = MappingEnv(workloads=["lenet", "alexnet"])
+    alone = MappingEnv(workload="lenet")
+    env.reset(seed=0, options={"workload": "lenet"})
+    alone.reset(seed=0)
+    rng = np.random.default_rng(1)
+    for i in range(len(alone.layers)):
+        action = env.legal_mask(i).sample(rng)
+        mapping = env.decode(i, action)
+        step, ref = env.step(action), alone.step(alone.encode(i, mapping))
+        assert step[1] == ref[1] and step[4]["metrics"] == ref[4]["metrics"] and step[4]["legal"]
+    assert step[4]["network"]["metrics"] == ref[4]["network"]["metrics"]

@@ -1,0 +1,140 @@
+"""Sparseloop's model of any mapping of one Timeloop problem (``mapper.sparse.batched`` on Timeloop inputs).
+
+``SparseModel(spec)`` reads once what does not depend on the mapping (per-level attributes and
+ERT energies, densities, formats, gating / skipping, the MAC's energies, metadata storages) from a
+``TimeloopSpec`` with ``sparse_optimizations``; then
+
+* ``design(mapping, dense)`` is the ``SparseDesign`` of one mapping from its dense figures (what
+  ``mapper.sparse.analyse`` turns into Sparseloop's statistics);
+* ``evaluate(mapping)`` is one mapping's (dense ``CostResult``, ``SparseResult``), refusing with a
+  ``SpecError`` a mapping Sparseloop rejects;
+* ``evaluate_many(arrays)`` scores a batch for the search (``BatchedSparse.evaluate_many``: codes
+  ``REJECTED``, ``OVER_CAPACITY`` for what Sparseloop rejects); search on ``relax(hierarchy)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.sparse import Loop, SafSpec, SparseDesign, SparseResult, StorageSpec
+from acceldse.mapper.sparse.batched import BatchedSparse
+from acceldse.mapper.sparse.design import DenseCounts, action_energies, compute_energies
+from acceldse.workloads.errors import SpecError
+
+
+class SparseModel:
+    """Sparseloop's model of ``spec``'s problem on its architecture, for any mapping (module docstring)."""
+
+    def __init__(self, spec: Any) -> None:
+        from acceldse.mapper.timeloop.arch import _ert_table, flatten_tree, split_name
+        from acceldse.mapper.timeloop.sparse import _bits, densities
+
+        if spec.sparse is None or spec.lowering is None or spec.einsum is None:
+            raise ValueError("SparseModel needs Timeloop inputs with sparse_optimizations")
+        self.spec = spec
+        self.source = ", ".join(spec.sources)
+        merged = spec.inputs
+        hierarchy, einsum = spec.hierarchy, spec.einsum
+        self.rank_of = {dim: rank for rank, dim in spec.lowering.dims.items()}
+        self.attrs: dict[str, dict[str, Any]] = {}
+        for comp, _, inherited in flatten_tree(merged["architecture"], source=self.source):
+            self.attrs[split_name(comp["name"], source=self.source)[0]] = {**inherited,
+                                                                            **(comp.get("attributes") or {})}
+        ert = _ert_table(merged["ERT"], source=self.source)
+        n = hierarchy.num_levels
+        self.index = {lv.name: n - 1 - i for i, lv in enumerate(hierarchy.levels)}
+        """Level name -> Sparseloop's index (innermost first)."""
+        self.level_specs: list[StorageSpec] = []
+        self.metadata_bits_capacity: list[int | None] = []
+        for i in reversed(range(n)):
+            lv = hierarchy.levels[i]
+            a = self.attrs.get(lv.name, {})
+            self.level_specs.append(StorageSpec(
+                name=lv.name, loops=(), word_bits=lv.word_bits, block_size=lv.block_size,
+                metadata_word_bits=_bits(a, ("metadata_datawidth", "metadata_word_bits"), self.source, lv.name),
+                metadata_storage_width=_bits(a, ("metadata_storage_width", "metadata_width"), self.source, lv.name),
+                read_bandwidth=lv.read_bandwidth_words_per_cycle, write_bandwidth=lv.write_bandwidth_words_per_cycle,
+                energy_pj=action_energies(ert.get(lv.name, {}))))
+            depth = a.get("metadata_storage_depth")
+            width = self.level_specs[-1].metadata_storage_width
+            bits = depth * width if isinstance(depth, int) and not isinstance(depth, bool) and width else None
+            self.metadata_bits_capacity.append(None if bits is None else bits // (2 if lv.double_buffered else 1))
+        self.names = spec.tensor_names
+        self.opts = spec.sparse
+        self.densities = densities(merged["problem"], source=self.source,
+                                   tensor_sizes={t.name: t.footprint(einsum.sizes) for t in einsum.tensors})
+        for t in einsum.tensors:
+            if t.name not in self.densities and t.density is not None and t.density < 1:
+                raise SpecError("density model not modelled", source=self.source,
+                                key=f"problem.instance.densities.{t.name}")
+        self.compute_energy = compute_energies(ert.get(hierarchy.compute.name, {}))
+        self.read_write = {t.name: t.read_write for t in einsum.tensors}
+        compressed = {lv for (lv, _), f in self.opts.formats.items() if any(r.compressed for r in f)}
+        self._cache: dict[Any, Any] = {}
+        self.batch = BatchedSparse(
+            spec.layer, hierarchy, self.design, tensor_names=self.names, compressed_levels=compressed,
+            metadata_bits={lv.name: bits for lv, bits in zip(reversed(hierarchy.levels), self.metadata_bits_capacity,
+                                                             strict=True) if bits is not None},
+            rejects=(ValueError, SpecError))
+        self.relaxed = self.batch.relaxed
+        """``spec.hierarchy`` without the dense capacity at levels that keep a tensor compressed."""
+        self.relax = self.batch.relax
+        self.evaluate_many = self.batch.evaluate_many
+        self.over_capacity = self.batch.over_capacity
+
+    # ---- one mapping ----------------------------------------------------------------------------
+    def loops(self, mapping: Mapping) -> list[tuple[Loop, ...]]:
+        """Per level (Sparseloop's index, innermost first) its loops, innermost first: a level's
+        spatial fan-out sits under its temporal loops."""
+        by_level = {lm.level: lm for lm in mapping.levels}
+        out = []
+        for lv in reversed(self.spec.hierarchy.levels):
+            lm = by_level.get(lv.name)
+            loops: list[Loop] = []
+            if lm is not None:
+                for axis in (lm.spatial_x, lm.spatial_y):
+                    loops += [Loop(self.rank_of[dim], int(f), spatial=True) for dim, f in axis.items()
+                              if dim in self.rank_of and f > 1]
+                for dim in reversed(lm.full_order()):
+                    if dim in self.rank_of:
+                        loops.append(Loop(self.rank_of[dim], int(lm.temporal.get(dim, 1))))
+            out.append(tuple(loops))
+        return out
+
+    def design(self, mapping: Mapping, cost: Any) -> SparseDesign:
+        """The ``SparseDesign`` of ``mapping`` whose dense figures are ``cost`` (a ``CostResult`` or
+        ``DenseCost``: its kept tiles' counts, MACs, utilised MACs, cycles and leakage)."""
+        from acceldse.mapper.timeloop.sparse import _check_decompression
+
+        rows = [(r.level, r.dataspace, int(r.instances), int(r.tile_words), int(r.reads), int(r.fills),
+                 int(r.updates)) for r in cost.counts.itertuples()]
+        cycles = max(int(cost.cycles), 1)
+
+        levels = [dataclasses.replace(s, loops=loops) for s, loops in zip(self.level_specs, self.loops(mapping),
+                                                                         strict=True)]
+        dense = {(self.index[lv], self.names.get(ds, ds)): DenseCounts(tile, r, f, u, inst)
+                 for lv, ds, inst, tile, r, f, u in rows}
+        # a format at a level the mapping bypasses has no tile to describe (Sparseloop skips it too)
+        formats = {(self.index[lv], t): f for (lv, t), f in self.opts.formats.items()
+                   if (self.index[lv], t) in dense}
+        _check_decompression(levels, dense, formats, self.attrs, self.read_write, self.source)
+        return SparseDesign(
+            tensors=tuple(self.spec.einsum.tensors), densities=self.densities, levels=tuple(levels), dense=dense,
+            formats=formats, safs=tuple(SafSpec(self.index[lv], kind, group) for lv, kind, group in self.opts.safs),
+            algorithmic_computes=int(cost.macs), compute_energy_pj=self.compute_energy,
+            compute_instances=int(cost.utilised_pes),
+            gate_on_zero_operand=self.opts.gate_on_zero_operand,
+            skip_on_not_aligned_operands=self.opts.skip_on_not_aligned_operands,
+            leakage_pj_per_cycle={self.index[name]: pj / cycles for name, pj in cost.leakage_pj_by_level.items()},
+            cache=self._cache)
+
+    def evaluate(self, mapping: Mapping) -> tuple[Any, SparseResult]:
+        """(dense ``CostResult``, Sparseloop's ``SparseResult``) of one mapping; a mapping Sparseloop
+        rejects is a ``SpecError`` saying why."""
+        try:
+            return self.batch.evaluate(mapping)
+        except ValueError as err:
+            key = "mapping" if str(err).startswith("illegal mapping") else "sparse_optimizations"
+            raise SpecError(str(err), source=self.source, key=key) from None
