@@ -98,6 +98,9 @@ def _template_vars(pairs: list[str]) -> dict[str, Any]:
         if not sep or not name.strip().isidentifier():
             raise bad_input("expected NAME=VALUE", flag="--timeloop-var", value=pair,
                             accepted="e.g. reg_enabled=false")
+        if name.strip() in out:  # never the last one silently
+            raise bad_input(f"{name.strip()} is given twice", flag="--timeloop-var", value=pair,
+                            accepted="each name once")
         try:
             out[name.strip()] = yaml.safe_load(value)
         except yaml.YAMLError:

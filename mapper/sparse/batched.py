@@ -172,12 +172,11 @@ class BatchedSparse:
                weights: bool) -> None:
         """Sparseloop's cycles and energy (or rejection code) of mapping ``k`` of a batch, from its dense counts."""
         hw, n = self._hw, self.relaxed.num_levels
-        keep = a.keep[k]
-        rows = tuple(DenseRow(names[i], ds, int(inst[k, i]), int(tile[k, i, j]), int(counts[k, i, j, 0]),
-                              int(counts[k, i, j, 1]), int(counts[k, i, j, 2]))
+        keep, ins, til, cnt = a.keep[k].tolist(), inst[k].tolist(), tile[k].tolist(), counts[k].tolist()
+        rows = tuple(DenseRow(names[i], ds, ins[i], til[i][j], *cnt[i][j])
                      for i in range(n) for j, ds in enumerate(DATASPACES)
-                     if keep[i, j] and not (ds == "weights" and not weights))
-        dense = DenseCost(rows, macs=int(res[k, 2]), utilised_pes=int(inst[k, n]), cycles=int(res[k, 0]),
+                     if keep[i][j] and not (ds == "weights" and not weights))
+        dense = DenseCost(rows, macs=int(res[k, 2]), utilised_pes=ins[n], cycles=int(res[k, 0]),
                           leakage_pj_by_level={names[i]: float(hw.leakage[i] * res[k, 0] * inst[k, i])
                                                for i in range(n)})
         try:

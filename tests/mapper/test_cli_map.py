@@ -31,6 +31,11 @@ def test_map_command_errors(capsys):
     assert "no MACs" in err and "layer1.0.add" in err and err.count("\n") == 1, err
 
 
+def test_a_template_variable_given_twice_is_refused(capsys):
+    assert main(["map", "--timeloop", __file__, "--timeloop-var", "a=1", "--timeloop-var", "a=2"]) == 2
+    assert "--timeloop-var: a is given twice" in capsys.readouterr().err
+
+
 def test_map_python_takes_one_layer_name():
     import acceldse
 
