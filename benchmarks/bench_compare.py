@@ -31,7 +31,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "AcceleratorDesign-v0": {"budget": 100, "env_kwargs": {
         "workload": "resnet18", "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 4}}},
     "FpgaDesign-v0": {"budget": 100, "env_kwargs": {"workload": "lenet", "platform": "zc706"}},
-    "Mapping-v0": {"budget": 80, "env_kwargs": {"workload": "lenet", "hardware": "eyeriss_like"}},
+    "Mapping-v0": {"budget": 60, "env_kwargs": {"workload": "lenet", "hardware": "eyeriss_like"}},
 }
 """Per env the setting and budget of its comparison (and of the tuning runs of ``bench_env_defaults.py``)."""
 FIELDS = ("agent", "seed", "best_reward", "targets_met", "first_met_at", "feasible_rate", "hypervolume")
