@@ -8,7 +8,7 @@ from typing import Any
 
 from acceldse.dataflows.dataflow import Dataflow, resolve_dataflows
 from acceldse.simulator.fidelities import COMPAT_MODES, DEFAULT_MAX_WORK, FIDELITIES, MODES, WORK_UNITS, FidelityRun
-from acceldse.simulator.result import SimResult, register_accessor
+from acceldse.simulator.result import SimResult, Table, register_accessor
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.presets import load_hardware
 from acceldse.simulator.specs.scalesim_cfg import load_scalesim_cfg, refuse_cfg_sparsity
@@ -101,7 +101,7 @@ def simulate(workload: str | Path | Network = "resnet18",
                                                                settings=settings))
     # every fidelity deals a layer's folds to all cores (compat mode runs on one-core hardware only)
     pes = acc.array.pes * acc.cores
-    return SimResult(layers=table, workload=network.name, hardware=acc.name, fidelity=fidelity,
+    return SimResult(table=Table.of(table), workload=network.name, hardware=acc.name, fidelity=fidelity,
                      pes=pes, area_mm2=acc.area_mm2, compat=compat, params=resolved_params(workload, workload_params),
                      extra={"accelerator": acc, **extra})
 

@@ -28,11 +28,23 @@ def switch_study(hardware: str | Path | Accelerator = "sn40l-like", params: floa
     return expert_switching(load_hardware(hardware), params, dtype, experts, sockets)
 
 
+FUSION_BITS = 16
+"""Operand bits of zoo and ONNX workloads in ``fusion`` unless ``bits`` is given (bf16, the SN40L's)."""
+
+
 def fusion(hardware: str | Path | Accelerator = "sn40l-like", workload: str | Path | Network = "gpt2_decode",
            block: str | None = None, **workload_params: Any) -> FusionStudy:
-    """Fused vs unfused block of layers (default: the first decoder layer) on a tiered chip."""
-    from acceldse.api import resolve_workload
+    """Fused vs unfused block of layers (default: the first decoder layer) on a tiered chip.
 
+    Zoo and ONNX workloads run with ``FUSION_BITS`` (16: bf16) operands unless ``bits`` is given, as
+    ``acceldse tiers fusion`` does; a SCALE-Sim topology takes no ``bits``.
+    """
+    from acceldse.api import resolve_workload
+    from acceldse.workloads.zoo import ZOO
+
+    if isinstance(workload, str | Path) and (str(workload).strip().lower() in ZOO
+                                             or Path(str(workload)).suffix.lower() == ".onnx"):
+        workload_params.setdefault("bits", FUSION_BITS)
     return fusion_study(load_hardware(hardware), resolve_workload(workload, **workload_params), block)
 
 

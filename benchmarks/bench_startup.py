@@ -3,12 +3,13 @@
     python benchmarks/bench_startup.py [--repeats 5] [--no-sdpa]
 
 Each row runs ``python -m acceldse ...`` from this checkout in a new process (numba's on-disk
-cache warm: one untimed run first) and reports the median wall time, the median CPU time of the
-child (user + system) and the peak resident memory of the child. Targets (issue 14): every
-``--help`` and ``list`` < 0.3 s CPU, ``simulate`` ResNet-18 x os/ws/is < 1 s wall, ``stream sdpa``
-N = 4,096 with values < 10 s and < 500 MB; (issue 17) ``simulate`` ResNet-18 x os/ws/is <= 0.7 s CPU
-(it imports neither numba nor Gymnasium: the analytical kernels of one design run as plain Python,
-``simulator.systolic.jit``).
+cache and Python's bytecode cache warm: one untimed run first, ``PYTHONDONTWRITEBYTECODE`` dropped)
+and reports the median wall time, the median CPU time of the child (user + system) and the peak
+resident memory of the child. Targets (issue 14): every ``--help`` and ``list`` < 0.3 s CPU,
+``simulate`` ResNet-18 x os/ws/is < 1 s wall, ``stream sdpa`` N = 4,096 with values < 10 s and
+< 500 MB; (issue 17) ``simulate`` ResNet-18 x os/ws/is <= 0.7 s CPU (it imports neither numba nor
+Gymnasium: the analytical kernels of one design run as plain Python, ``simulator.systolic.jit``; nor
+pandas: the table is printed from plain columns, ``simulator.result.Table``).
 
 ``--python`` adds a row for ``python -c 'import acceldse'``.
 """
@@ -49,10 +50,11 @@ def run_once(args: list[str]) -> tuple[float, float, float]:
     """(wall s, CPU s, peak RSS MB) of one ``python -m acceldse ARGS`` (or ``python -c ...``) process
     (``os.wait4`` reports its usage)."""
     argv = args if args[0] == "-c" else ["-m", "acceldse", *args]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # warm: bytecode cached
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=err, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                stderr=err, env={**env, "PYTHONPATH": str(ROOT)})
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)

@@ -6,7 +6,8 @@ Read by ``acceldse.simulate``, the ``simulate`` and ``plot`` commands (their ``-
 
 A table function takes ``(network, accelerator, dataflows, run)`` (``run``: a ``FidelityRun`` with the
 work limit, the progress callback, the trace flag and the SCALE-Sim settings) and returns the
-per-layer table (``simulator.result.COLUMNS``) and extra entries for ``SimResult.extra``.
+per-layer table (``simulator.result.COLUMNS``; a DataFrame or a ``simulator.result.Table``) and extra
+entries for ``SimResult.extra``.
 
 May import: every ``simulator`` sub-package (inside the table functions), ``dataflows``, ``workloads``.
 """
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from acceldse.dataflows.dataflow import Dataflow
+    from acceldse.simulator.result import Table as Columns
     from acceldse.simulator.specs.accelerator import Accelerator
     from acceldse.workloads.network import Network
 
@@ -35,7 +37,8 @@ class FidelityRun:
     settings: Any = None  # the ScaleSimSettings of a SCALE-Sim .cfg (compat mode)
 
 
-Table = Callable[["Network", "Accelerator", "list[Dataflow]", FidelityRun], "tuple[pd.DataFrame, dict[str, Any]]"]
+Table = Callable[["Network", "Accelerator", "list[Dataflow]", FidelityRun],
+                 "tuple[pd.DataFrame | Columns, dict[str, Any]]"]
 
 
 @dataclass(frozen=True)
@@ -62,20 +65,20 @@ class Fidelity:
 
 
 def _analytical(network: Network, acc: Accelerator, flows: list[Dataflow], run: FidelityRun
-                ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    from acceldse.simulator.systolic.model import systolic_table
+                ) -> tuple[Columns, dict[str, Any]]:
+    from acceldse.simulator.systolic.model import systolic_columns
 
-    return systolic_table(network, acc, flows), {}
+    return systolic_columns(network, acc, flows), {}
 
 
 def _event(network: Network, acc: Accelerator, flows: list[Dataflow], run: FidelityRun
-           ) -> tuple[pd.DataFrame, dict[str, Any]]:
+           ) -> tuple[Columns, dict[str, Any]]:
     from acceldse.simulator.event.table import event_run
 
     limit = run.limit
     check = None if limit is None else lambda folds: refuse_work(folds, "event", network.name, limit)
     result = event_run(network, acc, flows, trace=run.trace, progress=run.progress, check_folds=check)
-    return result.table, {} if result.trace is None else {"trace": result.trace}
+    return result.columns, {} if result.trace is None else {"trace": result.trace}
 
 
 def _cycle(network: Network, acc: Accelerator, flows: list[Dataflow], run: FidelityRun

@@ -5,14 +5,18 @@ May import: ``workloads``, ``simulator.specs`` (the hardware spec of a loaded re
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
 
 from acceldse.workloads.errors import SpecError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS: dict[str, str] = {
     "layer": "layer name",
@@ -70,6 +74,76 @@ SPARSE_SUM_COLUMNS = ("macs_skipped", "weight_metadata_bytes", "filter_storage_w
 """Summed in ``totals`` too when present (tables of sparse layers)."""
 
 
+
+class Table(dict[str, np.ndarray]):
+    """A table as plain columns: name -> 1-D array, every column one row per layer (and dataflow).
+
+    What the models return and the command line prints, without pandas (importing it costs more CPU
+    than simulating a network); ``frame()`` is the same table as a DataFrame.
+    """
+
+    @classmethod
+    def of(cls, table: Table | pd.DataFrame) -> Table:
+        """``table`` as a ``Table`` (a DataFrame's columns as arrays)."""
+        if isinstance(table, Table):
+            return table
+        return cls({str(c): table[c].to_numpy() for c in table.columns})
+
+    @property
+    def n_rows(self) -> int:
+        return len(next(iter(self.values()))) if self else 0
+
+    def records(self, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The rows as dicts of Python values (``columns``, in that order: those present), like pandas'
+        ``to_dict(orient="records")``."""
+        names = [c for c in (self if columns is None else columns) if c in self]
+        return [dict(zip(names, row)) for row in zip(*(self[c].tolist() for c in names))]
+
+    def frame(self, index: list[Any] | None = None) -> pd.DataFrame:
+        """The table as a DataFrame (``index``: row labels, default 0, 1, ...)."""
+        import pandas as pd
+
+        return pd.DataFrame(dict(self), index=None if index is None else pd.Index(index))
+
+
+def segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums of ``values`` over the runs of rows beginning at ``starts`` (increasing), in row order.
+
+    ``np.add.reduceat``: the sum pandas' ``groupby(...).sum()`` takes when each group's rows are
+    contiguous, so totals made here equal a DataFrame's group sums to the last bit."""
+    return np.add.reduceat(values, starts) if len(values) else np.zeros(0, dtype=values.dtype)
+
+
+def dataflow_totals(table: Table, pes: int, area_mm2: float) -> Table:
+    """One row per dataflow (first-seen order) of a per-layer ``table``: ``dataflow``, the summed
+    counts and cycles (``SUM_COLUMNS`` and ``SPARSE_SUM_COLUMNS`` present), ``utilization`` (MACs over
+    all PE-cycles), ``compute_utilization`` and ``area_mm2``: the columns of ``SimResult.totals``."""
+    flows = np.asarray(table["dataflow"])
+    present = [c for c in SUM_COLUMNS + SPARSE_SUM_COLUMNS if c in table]
+    starts = np.flatnonzero(np.r_[True, flows[1:] != flows[:-1]]) if len(flows) else np.zeros(0, dtype=np.intp)
+    names = flows[starts].tolist()
+    if len(set(names)) != len(names) or any(np.isnan(table[c]).any() for c in present if table[c].dtype.kind == "f"):
+        return _pandas_totals(table, present, pes, area_mm2)  # interleaved dataflows or NaN: pandas' own sum
+    out = Table(dataflow=np.array(names, dtype=object))
+    for c in present:
+        out[c] = segment_sums(np.asarray(table[c]), starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["utilization"] = out["macs"] / (out["total_cycles"] * pes)
+        if "compute_cycles" in out:
+            out["compute_utilization"] = out["macs"] / (out["compute_cycles"] * pes)
+    out["area_mm2"] = np.full(len(names), area_mm2, dtype=np.float64)
+    return out
+
+
+def _pandas_totals(table: Table, present: list[str], pes: int, area_mm2: float) -> Table:
+    grouped = table.frame().groupby("dataflow", sort=False)[present].sum()
+    grouped["utilization"] = grouped["macs"] / (grouped["total_cycles"] * pes)
+    if "compute_cycles" in grouped:
+        grouped["compute_utilization"] = grouped["macs"] / (grouped["compute_cycles"] * pes)
+    grouped["area_mm2"] = area_mm2
+    return Table.of(grouped.reset_index())
+
+
 _ACCESSORS: dict[str, Callable[[SimResult], Any]] = {}
 
 
@@ -83,7 +157,8 @@ class SimResult:
     """Per-layer results (one row per layer and dataflow) plus run metadata.
 
     Attributes:
-        layers: the per-layer DataFrame (columns documented in ``COLUMNS``).
+        table: the per-layer table as plain columns (``Table``; columns documented in ``COLUMNS``);
+            ``layers`` is the same table as a DataFrame.
         workload: network name. hardware: accelerator name. fidelity: analytical | event | cycle.
         pes: processing elements of the array, all cores (for utilization of the totals).
         area_mm2: accelerator area.
@@ -93,7 +168,7 @@ class SimResult:
             with ``trace=True``).
     """
 
-    layers: pd.DataFrame = field(repr=False)
+    table: Table = field(repr=False)
     workload: str
     hardware: str
     fidelity: str
@@ -103,20 +178,22 @@ class SimResult:
     params: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    @cached_property
+    def layers(self) -> pd.DataFrame:
+        """The per-layer DataFrame (``table`` as pandas, made on first use; columns in ``COLUMNS``)."""
+        return self.table.frame()
+
+    @property
+    def total_table(self) -> Table:
+        """``totals`` as plain columns (``dataflow_totals`` of ``table``)."""
+        return dataflow_totals(self.table, self.pes, self.area_mm2)
+
     @property
     def totals(self) -> pd.DataFrame:
         """One row per dataflow, indexed by dataflow (``totals.loc["ws", "total_cycles"]``; the
         ``dataflow`` column stays for export): summed counts and cycles, MAC-weighted utilization."""
-        df = self.layers
-        present = [c for c in SUM_COLUMNS + SPARSE_SUM_COLUMNS if c in df.columns]
-        grouped = df.groupby("dataflow", sort=False)[present].sum()
-        grouped["utilization"] = grouped["macs"] / (grouped["total_cycles"] * self.pes)
-        if "compute_cycles" in grouped:
-            grouped["compute_utilization"] = grouped["macs"] / (grouped["compute_cycles"] * self.pes)
-        grouped["area_mm2"] = self.area_mm2
-        out = grouped.reset_index()
-        out.index = pd.Index(out["dataflow"].to_list())
-        return out
+        totals = self.total_table
+        return totals.frame(index=totals["dataflow"].tolist())
 
     @property
     def context(self) -> dict[str, Any]:
@@ -131,7 +208,7 @@ class SimResult:
     def _header(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())
         mode = f"compat={self.compat}" if self.compat else self.fidelity
-        rows = len(self.layers)
+        rows = self.table.n_rows
         return (f"{self.workload}{f' ({params})' if params else ''} on {self.hardware} ({mode}): "
                 f"{rows} layer row{'s' * (rows != 1)}, {self.pes:,} PEs, {self.area_mm2:.3g} mm²")
 
@@ -207,6 +284,8 @@ def load_result(path: str | Path) -> SimResult:
         if not side.is_file():
             raise SpecError(f"no context file {side.name} beside the CSV", source="path", value=str(path),
                             accepted="a CSV written by SimResult.save (it writes <name>.json beside it)")
+        import pandas as pd
+
         context, layers = json.loads(side.read_text()), pd.read_csv(path)
     else:
         import pyarrow.parquet as pq
@@ -222,7 +301,7 @@ def load_result(path: str | Path) -> SimResult:
         from acceldse.simulator.specs.accelerator import accelerator_from_dict
 
         extra["accelerator"] = accelerator_from_dict(context["hardware_spec"], source=f"{path}: hardware_spec")
-    return SimResult(layers=layers, workload=context["workload"], hardware=context["hardware"],
+    return SimResult(table=Table.of(layers), workload=context["workload"], hardware=context["hardware"],
                      fidelity=context["fidelity"], pes=int(context["pes"]), area_mm2=float(context["area_mm2"]),
                      compat=context.get("compat"), params=context.get("params") or {}, extra=extra)
 

@@ -95,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
     print_result(result, args.format, title=title, all_columns=args.all_columns)
     if out is not None:
         path = result.save(out)
-        log.info("wrote %d rows to %s", len(result.layers), path)
+        log.info("wrote %d rows to %s", result.table.n_rows, path)
         if args.format == "table":
-            print(f"\nwrote {len(result.layers)} rows to {path}")
+            print(f"\nwrote {result.table.n_rows} rows to {path}")
     return 0
 
 
@@ -140,20 +140,17 @@ def print_result(result: SimResult, fmt: str = "table", *, title: str | None = N
 
     out = file or sys.stdout
     whole = all_columns or fmt != "table"
-    layers = result.layers if whole else result.layers[[c for c in TABLE_COLUMNS if c in result.layers]]
-    totals = result.totals
-    totals = totals[[c for c in TOTAL_COLUMNS if c in totals]]
+    layers = result.table.records(None if whole else TABLE_COLUMNS)  # plain columns: no pandas
+    totals = result.total_table.records(TOTAL_COLUMNS)
     if fmt == "json":
         print_json({"workload": result.workload, "hardware": result.hardware, "fidelity": result.fidelity,
-                    "compat": result.compat, "layers": layers.to_dict(orient="records"),
-                    "totals": totals.to_dict(orient="records")}, file=out)
+                    "compat": result.compat, "layers": layers, "totals": totals}, file=out)
     elif fmt == "csv":
         print_csv(layers, file=out)
     else:
         print(title or f"{result.workload} on {result.hardware} ({result.fidelity})", file=out)
-        print_table(layers, keys=2 if "dataflow" in layers else 1, file=out)
+        print_table(layers, keys=2 if "dataflow" in result.table else 1, file=out)
         print("\ntotals", file=out)
         print_table(totals, file=out)
-
 
 __all__ = ["add_parser", "print_result", "run", "workload_params"]

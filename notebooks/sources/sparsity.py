@@ -67,7 +67,9 @@ CELLS = [
     ("md", "On ws the two agree to within one cycle per layer (SCALE-Sim reports the index of the last cycle, "
            "21 layers); on os acceldse also counts the drain of the outputs, which SCALE-Sim leaves out "
            "(docs/scalesim_differences.md), so its cycles are higher by the same margin with and without "
-           "sparsity. Both see the same speedups. SCALE-Sim's metadata figure is a quarter of acceldse's: it "
+           "sparsity. So on ws both see the same speed-ups, while on os that fixed margin makes acceldse's a little "
+           "smaller (1.78× against 1.84× at 2:4, 2.92× against 3.19× at 1:4). SCALE-Sim's metadata figure is a "
+           "quarter of acceldse's: it "
            "divides the metadata bits by 32 while its data words are bytes; acceldse counts bytes."),
     ("code", "ws = side.loc['ws']\n"
              "assert ((ws.acceldse_compute_cycles - ws.scalesim_cycles).abs() <= 21).all()\n"
@@ -75,7 +77,8 @@ CELLS = [
              "assert (os_gap > 0).all() and os_gap.nunique() == 1   # the drain, the same with and without sparsity\n"
              "ss_speedup = side.scalesim_cycles.groupby(level='dataflow').transform(lambda s: s.iloc[0] / s)\n"
              "ac_speedup = side.acceldse_compute_cycles.groupby(level='dataflow').transform(lambda s: s.iloc[0] / s)\n"
-             "assert ((ss_speedup - ac_speedup).abs() < 0.1 * ss_speedup).all()\n"
+             "assert ((ss_speedup.loc['ws'] - ac_speedup.loc['ws']).abs() < 1e-3 * ss_speedup.loc['ws']).all()\n"
+             "assert (ac_speedup.loc['os'].iloc[1:] < ss_speedup.loc['os'].iloc[1:]).all()   # the drain dilutes it\n"
              "sparse = side.xs('2:4', level='ratio')\n"
              "assert (sparse.acceldse_metadata_bytes == 4 * sparse.scalesim_metadata_words).all()\n"
              "pd.DataFrame({'scalesim': ss_speedup, 'acceldse': ac_speedup}).round(3)"),

@@ -6,21 +6,23 @@ network once (``network_cases``), pairs it with P designs (``HardwareArrays``) a
 
 * ``layer_counts``: (P, L, ``OUT_FIELDS``) counts and cycles of every layer on every design;
 * ``network_layer_arrays``: every per-layer column of ``systolic_table`` as (P, L) arrays (a sweep);
-* ``totals_from_arrays`` / ``network_totals``: ``SimResult.totals`` per design, with the same pandas
-  group-sum as the single-design path, so a sweep's totals equal ``acceldse.simulate(...).totals``;
-* ``layer_frame``: the arrays as one table (``model.systolic_table`` is it for one design).
+* ``totals_from_arrays`` / ``network_totals``: ``SimResult.totals`` per design, with the same
+  group sum as the single-design path (``result.segment_sums``), so a sweep's totals equal
+  ``acceldse.simulate(...).totals``;
+* ``layer_columns`` / ``layer_frame``: the arrays as one table (``model.systolic_columns`` is it for one
+  design).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
-from acceldse.simulator.result import SUM_COLUMNS
+from acceldse.simulator.result import SUM_COLUMNS, Table, segment_sums
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.systolic import jit
 from acceldse.simulator.systolic.hardware import HardwareArrays, Hw
@@ -28,6 +30,9 @@ from acceldse.simulator.systolic.kernels import COUNT_FIELDS, DATAFLOW_IDS, N_OU
 from acceldse.simulator.systolic.layer_kernels import N_BYTES, N_CASE, N_VECTOR, Bytes, evaluate_network
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def elem_bytes(bits: int) -> int:
@@ -71,16 +76,16 @@ def lower_layer(layer: Layer, dataflow: Dataflow) -> np.ndarray:
     """A layer with MACs as a kernel case (``Case``) without its hardware columns (N:M sparsity: its
     kept reduction rows, metadata bits and ratio)."""
     sr, sc, t = sparse_shape(layer, dataflow)
-    eb = [elem_bytes(b) for b in (layer.input_bits, layer.weight_bits, layer.output_bits)]
-    case = np.zeros(N_CASE, dtype=np.int64)
-    case[[Case.SR, Case.SC, Case.T, Case.GROUPS, Case.DATAFLOW, Case.MACS]] = \
-        sr, sc, t, layer.G, DATAFLOW_IDS[dataflow.name], layer.macs_performed
-    case[Case.IN_BYTES_UNIQUE] = layer.input_touched_elems // layer.G * eb[0]  # one group
-    case[Case.W_BYTES_UNIQUE] = layer.K * layer.reduction_kept * eb[1]
-    case[[Case.IN_ELEM_BYTES, Case.W_ELEM_BYTES, Case.OUT_ELEM_BYTES]] = eb
+    eb_in, eb_w, eb_out = elem_bytes(layer.input_bits), elem_bytes(layer.weight_bits), elem_bytes(layer.output_bits)
+    case = [0] * N_CASE
+    case[Case.SR], case[Case.SC], case[Case.T], case[Case.GROUPS] = sr, sc, t, layer.G
+    case[Case.DATAFLOW], case[Case.MACS] = DATAFLOW_IDS[dataflow.name], layer.macs_performed
+    case[Case.IN_BYTES_UNIQUE] = layer.input_touched_elems // layer.G * eb_in  # one group
+    case[Case.W_BYTES_UNIQUE] = layer.K * layer.reduction_kept * eb_w
+    case[Case.IN_ELEM_BYTES], case[Case.W_ELEM_BYTES], case[Case.OUT_ELEM_BYTES] = eb_in, eb_w, eb_out
     if layer.is_weight_sparse:
-        case[[Case.W_META_BITS, Case.NM_N, Case.NM_M]] = layer.weight_metadata_bits, *layer.weight_sparsity
-    return case
+        case[Case.W_META_BITS], case[Case.NM_N], case[Case.NM_M] = layer.weight_metadata_bits, *layer.weight_sparsity
+    return np.array(case, dtype=np.int64)
 
 
 def lower_vector(layer: Layer) -> np.ndarray:
@@ -208,8 +213,8 @@ def network_totals(network: Network, accs: Designs, dataflow: Dataflow,
                    cases: NetworkCases | None = None) -> pd.DataFrame:
     """``SimResult.totals`` of the analytical model for each accelerator: one row per accelerator.
 
-    The sums run through the same pandas group-sum as ``SimResult.totals`` (one group per
-    accelerator, layers in network order), so every value is bit-identical to
+    The sums run through the same group sum as ``SimResult.totals`` (one group per accelerator,
+    layers in network order), so every value is bit-identical to
     ``acceldse.simulate(network, acc, dataflow).totals``.
     """
     return totals_from_arrays(network_layer_arrays(network, accs, dataflow, cases))
@@ -217,15 +222,16 @@ def network_totals(network: Network, accs: Designs, dataflow: Dataflow,
 
 def totals_from_arrays(arr: dict[str, np.ndarray]) -> pd.DataFrame:
     """Reduce ``network_layer_arrays`` to the totals columns, one row per accelerator."""
+    import pandas as pd
+
     p, n_layers = arr["total_cycles"].shape
-    frame = pd.DataFrame({c: np.ascontiguousarray(arr[c]).ravel() for c in SUM_COLUMNS})
-    frame["design"] = np.repeat(np.arange(p), n_layers)
-    grouped = frame.groupby("design", sort=True)[list(SUM_COLUMNS)].sum()
+    starts = np.arange(p) * n_layers
+    totals = {c: segment_sums(np.ascontiguousarray(arr[c]).ravel(), starts) for c in SUM_COLUMNS}
     pes = arr["pes"]
-    grouped["utilization"] = grouped["macs"].to_numpy() / (grouped["total_cycles"].to_numpy() * pes)
-    grouped["compute_utilization"] = grouped["macs"].to_numpy() / (grouped["compute_cycles"].to_numpy() * pes)
-    grouped["area_mm2"] = arr["area_mm2"]
-    return grouped.reset_index(drop=True)
+    totals["utilization"] = totals["macs"] / (totals["total_cycles"] * pes)
+    totals["compute_utilization"] = totals["macs"] / (totals["compute_cycles"] * pes)
+    totals["area_mm2"] = arr["area_mm2"]
+    return pd.DataFrame(totals)
 
 
 LAYER_COLUMNS = ("macs", "total_cycles", "compute_cycles", "stall_cycles", "folds", "mapping_efficiency",
@@ -242,20 +248,27 @@ def utilization(arr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
                 "utilization": np.where(arr["total_cycles"] > 0, macs / (arr["total_cycles"] * pes), 0.0)}
 
 
-def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> pd.DataFrame:
-    """``network_layer_arrays`` as one table: ``design`` (accelerator index), ``layer``, ``op``,
-    ``dataflow`` and ``LAYER_COLUMNS``, layers in network order within each design."""
+def layer_columns(network: Network, arr: dict[str, np.ndarray], dataflow: str, *, design: bool = True) -> Table:
+    """``network_layer_arrays`` as one table: ``design`` (accelerator index; without it if not
+    ``design``), ``layer``, ``op``, ``dataflow`` and ``LAYER_COLUMNS``, layers in network order within
+    each design."""
     p, n_layers = arr["total_cycles"].shape
     derived = utilization(arr)
-    columns: dict[str, object] = {
-        "design": np.repeat(np.arange(p), n_layers), "layer": np.tile([x.name for x in network.layers], p),
-        "op": np.tile([x.op for x in network.layers], p), "dataflow": dataflow}
+    columns = Table(design=np.repeat(np.arange(p), n_layers)) if design else Table()
+    columns["layer"] = np.tile([x.name for x in network.layers], p)
+    columns["op"] = np.tile([x.op for x in network.layers], p)
+    columns["dataflow"] = np.full(p * n_layers, dataflow)
     for c in LAYER_COLUMNS:
         columns[c] = np.ascontiguousarray(derived[c] if c in derived else arr[c]).ravel()
-    return pd.DataFrame(columns)
+    return columns
 
 
-__all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "elem_bytes", "finish",
-           "hardware_arrays", "layer_counts", "layer_frame", "lower_layer", "lower_vector", "lowered_counts",
+def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> pd.DataFrame:
+    """``layer_columns`` as a DataFrame."""
+    return layer_columns(network, arr, dataflow).frame()
+
+
+__all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "elem_bytes", "finish", "hardware_arrays",
+           "layer_columns", "layer_counts", "layer_frame", "lower_layer", "lower_vector", "lowered_counts",
            "network_cases", "network_layer_arrays", "network_totals", "sparse_shape", "totals_from_arrays",
            "utilization"]

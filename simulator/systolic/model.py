@@ -1,29 +1,31 @@
 """Analytical fidelity for systolic arrays on one design, and the per-layer pieces other fidelities share.
 
-``systolic_table(network, accelerator, dataflows)`` returns the per-layer DataFrame (columns in
-``simulator.result.COLUMNS``): the designs x layers model of ``simulator.systolic.batch`` on one
-design. Layers with MACs go through the numba kernels of ``simulator.systolic.layer_kernels``;
-pooling and elementwise layers (no MACs) run on a vector unit as wide as the array's columns and
-stream their operands through DRAM. The event, cycle and SCALE-Sim fidelities reuse one layer's
-fold sequence (``fold_schedule``), its vector-unit row and its derived columns (``finish_row``).
+``systolic_columns(network, accelerator, dataflows)`` returns the per-layer table (columns in
+``simulator.result.COLUMNS``; ``systolic_table`` as a DataFrame): the designs x layers model of
+``simulator.systolic.batch`` on one design. Layers with MACs go through the numba kernels of
+``simulator.systolic.layer_kernels``; pooling and elementwise layers (no MACs) run on a vector unit as
+wide as the array's columns and stream their operands through DRAM. The event, cycle and SCALE-Sim
+fidelities reuse one layer's fold sequence (``fold_schedule``), its vector-unit row and its derived
+columns (``finish_row``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
+from acceldse.simulator.result import Table
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.systolic.batch import (
     LAYER_COLUMNS,
     elem_bytes,
     finish,
+    layer_columns,
     layer_counts,
-    layer_frame,
     lower_layer,
     lower_vector,
     network_cases,
@@ -31,18 +33,22 @@ from acceldse.simulator.systolic.batch import (
     utilization,
 )
 from acceldse.simulator.systolic.hardware import HardwareArrays, hardware_row
-from acceldse.simulator.systolic.kernels import N_OUT, OUT_FIELDS, Case, case_folds, fold_cycles, fold_traffic
+from acceldse.simulator.systolic.kernels import N_OUT, OUT_FIELDS
 from acceldse.simulator.systolic.layer_kernels import (
     N_BYTES,
     N_CASE,
+    case_fold_counts,
     chunk_start,
     fill_case,
+    fold_schedules,
     layer_energy,
-    sram_pace,
     vector_layer,
 )
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def operand_bytes(bits: int, acc: Accelerator) -> int:
@@ -86,18 +92,16 @@ class FoldSchedule:
 
 def fold_schedule(layer: Layer, dataflow: Dataflow, acc: Accelerator, hw: HardwareArrays | None = None
                   ) -> FoldSchedule:
-    """Per-fold DRAM traffic and compute of a layer with MACs (same kernel as the analytical model)."""
-    case = build_case(layer, dataflow, acc, hw)
-    folds = int(case_folds(case))
-    load, write = np.empty(folds), np.empty(folds)
-    out = np.zeros(N_OUT)
-    fold_traffic(case, load, write, out)
-    per_fold = int(fold_cycles(case[Case.ROWS], case[Case.COLS], case[Case.T]))
-    paced = max(per_fold, int(sram_pace(case, out, acc.sram.read_bw_bytes_per_cycle,
-                                        acc.sram.write_bw_bytes_per_cycle)))
-    counts = dict(zip(OUT_FIELDS, out.tolist()))
+    """Per-fold DRAM traffic and compute of a layer with MACs (``layer_kernels.fold_schedules`` of one case)."""
+    lowered, h = lower_layer(layer, dataflow)[None], _hw_row(acc, hw)
+    folds = np.zeros(1, dtype=np.int64)
+    case_fold_counts(lowered, h, folds)
+    load, write = np.empty(folds[0]), np.empty(folds[0])
+    out, cycles = np.zeros((1, N_OUT)), np.zeros((1, 2), dtype=np.int64)
+    fold_schedules(lowered, h, np.array([0, folds[0]]), load, write, out, cycles)
+    counts = dict(zip(OUT_FIELDS, out[0].tolist()))
     counts.pop("total_cycles")
-    return FoldSchedule(load, write, paced, counts, per_fold)
+    return FoldSchedule(load, write, int(cycles[0, 0]), counts, int(cycles[0, 1]))
 
 
 def core_chunks(folds: int, cores: int) -> list[slice]:
@@ -125,27 +129,35 @@ def analytical_counts(network: Network, acc: Accelerator, dataflows: list[Datafl
     return results
 
 
-def systolic_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> pd.DataFrame:
-    """Per-layer analytical results, one row per (dataflow, layer), dataflow-major."""
+def systolic_columns(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> Table:
+    """Per-layer analytical results, one row per (dataflow, layer), dataflow-major, as plain columns."""
     hw = HardwareArrays.of([acc])
-    frames = [layer_frame(network, network_layer_arrays(network, hw, df), df.name).drop(columns="design")
-              for df in dataflows]
-    return add_sparse_columns(pd.concat(frames, ignore_index=True), network)
+    parts = [layer_columns(network, network_layer_arrays(network, hw, df), df.name, design=False) for df in dataflows]
+    return add_sparse_columns(Table({c: np.concatenate([part[c] for part in parts]) for c in parts[0]}), network)
+
+
+def systolic_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> pd.DataFrame:
+    """``systolic_columns`` as a DataFrame."""
+    return systolic_columns(network, acc, dataflows).frame()
 
 
 SPARSE_COLUMNS = ("macs_skipped", "weight_metadata_bytes")
 """Per-layer columns of a table whose network has N:M-sparse layers (0 on its dense layers)."""
 
+T = TypeVar("T", "pd.DataFrame", Table)
 
-def add_sparse_columns(table: pd.DataFrame, network: Network) -> pd.DataFrame:
-    """``table`` (rows named by ``layer``) with ``SPARSE_COLUMNS`` when a layer of ``network`` is N:M-sparse:
-    MACs skipped on pruned weights and the kept weights' position metadata (ceil(log2 M) bits each)."""
+
+def add_sparse_columns(table: T, network: Network) -> T:
+    """``table`` (a DataFrame or a ``Table``, rows named by ``layer``) with ``SPARSE_COLUMNS`` when a layer of
+    ``network`` is N:M-sparse: MACs skipped on pruned weights and the kept weights' position metadata
+    (ceil(log2 M) bits each)."""
     if not any(layer.is_weight_sparse for layer in network.layers):
         return table
     skipped = {x.name: x.macs - x.macs_performed for x in network.layers}
     meta = {x.name: -(-x.G * x.K * x.reduction_kept * x.weight_metadata_bits // 8) for x in network.layers}
-    table["macs_skipped"] = table["layer"].map(skipped).astype(np.int64)
-    table["weight_metadata_bytes"] = table["layer"].map(meta).astype(np.int64)
+    names = table["layer"].tolist()
+    table["macs_skipped"] = np.array([skipped[n] for n in names], dtype=np.int64)
+    table["weight_metadata_bytes"] = np.array([meta[n] for n in names], dtype=np.int64)
     return table
 
 
@@ -173,4 +185,5 @@ def finish_rows(layers: Sequence[Layer], dataflow: str, counts: Sequence[dict[st
 
 
 __all__ = ["SPARSE_COLUMNS", "FoldSchedule", "add_sparse_columns", "analytical_counts", "build_case", "core_chunks",
-           "finish_row", "finish_rows", "fold_schedule", "operand_bytes", "systolic_table", "vector_layer_row"]
+           "finish_row", "finish_rows", "fold_schedule", "operand_bytes", "systolic_columns", "systolic_table",
+           "vector_layer_row"]

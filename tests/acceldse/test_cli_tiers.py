@@ -32,6 +32,18 @@ def test_tiers_fusion(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["unfused_bytes"] > data["fused_bytes"]
 
 
+def test_tiers_fusion_python_equals_cli_and_takes_a_topology(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Python study runs what the command runs (bf16 zoo operands by default), and a SCALE-Sim
+    topology, which has no ``bits``, is not refused over a flag the user never gave."""
+    from acceldse import fusion
+
+    assert main(["tiers", "fusion", "--workload", "gpt2_decode", "--kv-len", "64", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["speedup"] == fusion(workload="gpt2_decode", kv_len=64).speedup
+    topology = str(Path(__file__).with_name("tiny_topology.csv"))
+    assert main(["tiers", "fusion", "--workload", topology, "--json"]) == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["speedup"] == 1  # one layer: nothing to fuse
+
+
 def test_tiers_event_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "t.json"
     assert main(["tiers", "event", "--workload", "bert_base", "--hardware", "tpu-hbm-like", "--cores", "4",

@@ -1,5 +1,5 @@
 """The analytical kernels give the same numbers as plain Python and compiled by numba, and a command that
-needs neither the envs nor plots nor numba imports none of them (start-up: ``simulator.systolic.jit``).
+needs neither the envs nor plots nor numba nor pandas imports none of them (start-up: ``simulator.systolic.jit``).
 
 Both run in a fresh process: once numba has compiled the kernels a process cannot run them as Python."""
 
@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-NOT_FOR_SIMULATE = ("numba", "gymnasium", "ray", "matplotlib", "torch", "simpy", "scipy", "sklearn")
+NOT_FOR_SIMULATE = ("numba", "gymnasium", "ray", "matplotlib", "torch", "simpy", "scipy", "sklearn", "pandas",
+                    "pyarrow")
 
 SCRIPT = """
 import contextlib, io, json, sys
