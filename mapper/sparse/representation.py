@@ -214,7 +214,10 @@ def represent(design: SparseDesign, recs: dict[tuple[int, str], Record], level: 
     density = density_of(design, name)
     spec = design.levels[level]
     cache = design.cache
-    if cache is None:
+    if not rec.has_metadata and not (parent is not None and parent.compressed and rec.dense.shape > 1):
+        # a tile without a format that no compressed parent pre-tiles: nothing reads its ranks
+        rec.rank_loops, rec.subtile, rec.fiber_shape = [], [], []
+    elif cache is None:
         assign_ranks(design, recs, level, name, loops)
     else:
         key = ranks_key(recs, level, name, loops)
