@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from typing import Any
 
 from acceldse import __version__
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
     logging.captureWarnings(True)
+    warnings.showwarning = _warning_line
     log.info("%s: %s", args.command, {k: v for k, v in vars(args).items()
                                       if k not in ("func", "command", "verbose") and v not in (None, False, [])})
     start = time.perf_counter()
@@ -79,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         _on_sigterm(previous)
     log.info("%s finished in %.2f s (exit %d)", args.command, time.perf_counter() - start, code)
     return code
+
+
+def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """A warning as one line on stderr: its class and message (it names the file and the input), not
+    the acceldse source line that raised it."""
+    logging.getLogger("py.warnings").warning("%s: %s", category.__name__, message)
 
 
 def _on_sigterm(handler: Any) -> Any:
@@ -125,6 +134,15 @@ def flag_named(err: SpecError, flags: dict[str, str]) -> SpecError:
         accepted = re.sub(r"\b[a-z]+(?:_[a-z0-9]+)+\b",
                           lambda m: flags.get(PYTHON_ARGUMENTS.get(m[0], m[0]), m[0]), err.accepted)
         err = SpecError(err.message, source=err.source, key=err.key, value=err.value, accepted=accepted)
+
+    def as_flag(match: re.Match[str]) -> str:  # "compat='scalesim'" -> "--compat scalesim"
+        flag = flags.get(PYTHON_ARGUMENTS.get(match[1], match[1]))
+        return f"{flag} {match[2]}" if flag else match[0]
+
+    said = re.sub(r"\b([a-z]+(?:_[a-z0-9]+)*)='([^']*)'", as_flag, err.message)
+    expected = re.sub(r"\b([a-z]+(?:_[a-z0-9]+)*)='([^']*)'", as_flag, err.accepted) if err.accepted else None
+    if (said, expected) != (err.message, err.accepted):
+        err = SpecError(said, source=err.source, key=err.key, value=err.value, accepted=expected)
     name = err.source or err.key or ""
     flag = flags.get(PYTHON_ARGUMENTS.get(name, name))
     if not flag:

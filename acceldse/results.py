@@ -83,6 +83,10 @@ def pareto_mask(values: np.ndarray) -> np.ndarray:
 def pareto_front(frame: pd.DataFrame, columns: list[str], maximize: list[bool] | None = None, *,
                  source: str = "columns") -> pd.DataFrame:
     """The non-dominated rows of ``frame`` over ``columns`` (minimised unless ``maximize``), sorted by the first."""
+    if not isinstance(frame, pd.DataFrame):
+        raise SpecError("not a table", source="frame", value=type(frame).__name__,
+                        accepted="a pandas DataFrame (acceldse.load_results(...), SimResult.layers)")
+    columns = [columns] if isinstance(columns, str) else list(columns)  # one name, not its letters
     check_columns(frame, columns, flag=source)
     maximize = maximize or [False] * len(columns)
     values = frame[columns].to_numpy(dtype=float) * np.where(maximize, -1.0, 1.0)

@@ -217,11 +217,16 @@ def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyer
     hierarchy = load_hierarchy(hardware)
     chosen = [lay for lay in network if lay.macs > 0]
     if layers:
-        names = {lay.name for lay in network}
+        layers = [layers] if isinstance(layers, str) else list(layers)  # one name, not its letters
+        mac_names = [lay.name for lay in chosen]
+        accepted = ", ".join(mac_names[:12]) + (" ..." if len(mac_names) > 12 else "") + " (layers with MACs)"
+        by_name = {lay.name: lay for lay in network}
         for name in layers:
-            if name not in names:
-                raise SpecError("unknown layer", source=network.name, key="layer", value=name,
-                                accepted=", ".join(sorted(names)[:12]) + (" ..." if len(names) > 12 else ""))
+            if name not in by_name:
+                raise SpecError("unknown layer", source=network.name, key="layer", value=name, accepted=accepted)
+            if by_name[name].macs == 0:  # pooling, elementwise: nothing to map, never an empty table
+                raise SpecError(f"layer has no MACs to map ({by_name[name].op})", source=network.name, key="layer",
+                                value=name, accepted=accepted)
         chosen = [lay for lay in chosen if lay.name in layers]
     cache: dict[tuple, LayerMapping] = {}
     results: list[LayerMapping] = []

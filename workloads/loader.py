@@ -55,7 +55,8 @@ def load_workload(spec: str | Network, **params: Any) -> Network:
     suffix = Path(text).suffix.lower()
     if suffix in (".onnx", ".csv"):
         if not path_exists(text, file=True):
-            raise SpecError("file not found", source=text, accepted=ACCEPTED)
+            found = "a directory, not a file" if path_exists(text) else "file not found"
+            raise SpecError(found, source=text, accepted=ACCEPTED)
         if suffix == ".csv":
             _no_params(text, params, ("gemm",))
             return load_scalesim_csv(text, **params)

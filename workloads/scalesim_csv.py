@@ -208,7 +208,13 @@ def load_scalesim_csv(path: str | Path, *, gemm: bool | None = None) -> Network:
         while unique in seen:
             unique, k = f"{name}_{k}", k + 1
         seen.add(unique)
-        layer = (_gemm_row if is_gemm else _conv_row)(source, line, unique, fields)
+        try:
+            layer = (_gemm_row if is_gemm else _conv_row)(source, line, unique, fields)
+        except SpecError as err:  # the layer's own checks (too large) name the file and line too
+            if err.source == source:
+                raise
+            where = ", ".join(filter(None, [f"line {line}", err.source, err.key]))
+            raise SpecError(err.message, source=source, key=where, value=err.value, accepted=err.accepted) from None
         if filled > len(columns) and fields[len(columns)].strip():
             ratio = parse_nm(fields[len(columns)], source=source,
                              key=f"line {line}, column {len(columns) + 1} (N:M sparsity)")

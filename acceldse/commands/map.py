@@ -98,6 +98,9 @@ def _template_vars(pairs: list[str]) -> dict[str, Any]:
         if not sep or not name.strip().isidentifier():
             raise bad_input("expected NAME=VALUE", flag="--timeloop-var", value=pair,
                             accepted="e.g. reg_enabled=false")
+        if name.strip() in out:  # never the last one silently
+            raise bad_input(f"{name.strip()} is given twice", flag="--timeloop-var", value=pair,
+                            accepted="each name once")
         try:
             out[name.strip()] = yaml.safe_load(value)
         except yaml.YAMLError:
@@ -127,6 +130,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             if not args.no_nest:
                 print(mapping.loop_nest(layer, hierarchy), end="\n\n")
             print(format_sparse_stats(tl.sparse, hierarchy, list(names.values())), end="")
+            if args.save_mappings is not None:
+                mapping.to_yaml(Path(args.save_mappings) / f"{layer.name}.yaml")
             return 0
     else:
         if not args.mapping.is_file():

@@ -78,6 +78,10 @@ A different source from the Eyeriss measurements it is compared with, and one nu
 (AlexNet's real density falls with depth, so deep layers' traffic comes out high)."""
 RLC_RUN_BITS = 5
 """Eyeriss's run-length code (JSSC 2017, Fig. 8): a 5-bit run of zeros before each 16-bit level."""
+LINK_BYTES_PER_S = 8 * 60e6
+"""Eyeriss's DRAM link: a 64-bit bus (JSSC 2017, Sec. III-A) in the 60 MHz link clock domain (Table V's
+caption). The chip does not process while it loads ifmaps from DRAM or writes ofmaps back (Sec. VI-A;
+filters are preloaded during processing), so a layer's total latency adds its feature-map transfers."""
 
 
 def eyeriss_sparse_features(layer: Layer, density: float = RELU_DENSITY) -> dict[str, Any]:
@@ -101,8 +105,8 @@ def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str) -> dict[str, 
     """The dense mapping's traffic and energy under Eyeriss's sparse features (Sparseloop's analysis).
 
     DRAM words: the actual accesses of every tensor, each RLC-compressed one costing a 5-bit run per
-    non-zero it moves (the code's one run per level; Sparseloop's own RLE metadata count is not used:
-    over a mapping's overlapping P/R loops it counts more runs than non-zeros). Power: the energy over
+    non-zero it moves (the code's one run per level; Sparseloop's own RLE metadata count is not used: on
+    these mappings' flattened ranks it counts 1.6-2.6 runs per non-zero moved). Power: the energy over
     the dense cycles, as Eyeriss gates (saves power) but does not skip (the paper's latency is dense)."""
     from acceldse.mapper.sparse import analyse
     from acceldse.mapper.sparse.native import design_for
@@ -110,15 +114,16 @@ def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str) -> dict[str, 
     m = _eyeriss_mapping(layer, dataflow)
     features = eyeriss_sparse_features(replace(layer, name=named))
     result = analyse(design_for(m.layer, m.hierarchy, m.mapping, m.cost, **features))
-    words = 0.0
+    words = {"Inputs": 0.0, "Weights": 0.0, "Outputs": 0.0}
     for (level, tensor), stats in result.tensors.items():
         if level == "DRAM":
             moved = sum(stats.accesses.get(("random", a), 0) for a in ("read", "fill", "update"))
-            words += moved * (1 + RLC_RUN_BITS / 16 * (("DRAM", tensor) in features["formats"]))
+            words[tensor] = moved * (1 + RLC_RUN_BITS / 16 * (("DRAM", tensor) in features["formats"]))
     dram_pj = sum(s.energy_pj for (level, _), s in result.tensors.items() if level == "DRAM")
     seconds = m.cost.cycles / 200e6
-    return {"macs": float(m.cost.macs), "seconds": seconds, "dram_words": words,
-            "chip_pj": float(result.energy_pj - dram_pj)}
+    fmap_bytes = (words["Inputs"] + words["Outputs"]) * BYTES_PER_WORD
+    return {"macs": float(m.cost.macs), "seconds": seconds, "dram_words": sum(words.values()),
+            "chip_pj": float(result.energy_pj - dram_pj), "total_seconds": seconds + fmap_bytes / LINK_BYTES_PER_S}
 
 
 def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_layer: bool,
@@ -138,12 +143,18 @@ def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_
             if not sparse:
                 out[f"{prefix}.{name}.processing_ms"] = Measured(s["seconds"] * 1e3, call)
                 out[f"{prefix}.{name}.active_pes"] = Measured(s["pes"], call)
+            else:
+                out[f"{prefix}.{name}.total_ms"] = Measured(s["total_seconds"] * 1e3, call)
             out[f"{prefix}.{name}.dram_mb"] = Measured(s["dram_words"] * BYTES_PER_WORD / 1e6, call)
             out[f"{prefix}.{name}.power_mw"] = Measured(s["chip_pj"] / s["seconds"] * 1e-9, call)
     seconds = sum(s["seconds"] for s in stats.values())
     if not sparse:
         out[f"{prefix}.processing_ms"] = Measured(seconds * 1e3, call)
         out[f"{prefix}.frames_per_s"] = Measured(batch / seconds, call)
+    else:  # with the feature maps' transfers over the link, which the chip does not overlap
+        total = sum(s["total_seconds"] for s in stats.values())
+        out[f"{prefix}.total_ms"] = Measured(total * 1e3, call)
+        out[f"{prefix}.frames_per_s"] = Measured(batch / total, call)
     out[f"{prefix}.dram_accesses_per_mac"] = Measured(
         sum(s["dram_words"] for s in stats.values()) / sum(s["macs"] for s in stats.values()), call)
     out[f"{prefix}.power_mw"] = Measured(sum(s["chip_pj"] for s in stats.values()) / seconds * 1e-9, call)
@@ -151,13 +162,14 @@ def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_
 
 
 def compute_eyeriss() -> dict[str, Measured]:
-    """AlexNet per layer and VGG-16 in total on the paper's row-stationary dataflow, AlexNet again with its
-    sparse features (RLC in DRAM, zero gating) on the same mappings; AlexNet's totals with the mapper free
-    to choose any spatial mapping (``dataflow='any'``)."""
+    """AlexNet per layer and VGG-16 in total on the paper's row-stationary dataflow, both again with the
+    chip's sparse features (RLC in DRAM, zero gating) on the same mappings and its DRAM link (total latency);
+    AlexNet's totals with the mapper free to choose any spatial mapping (``dataflow='any'``)."""
     return {**_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "rs", per_layer=True),
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "rs", per_layer=True, sparse=True),
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "any", per_layer=False),
-            **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False)}
+            **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False),
+            **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False, sparse=True)}
 
 
 TPU_V1_APPS: dict[str, tuple[str, int, int, float]] = {
@@ -184,14 +196,17 @@ def tpu_v1_application(name: str) -> Network:
 def tpu_v1_resident_cycles(layers: Any, hardware: Any) -> float:
     """Cycles of an application whose activations stay in TPU v1's unified buffer (the paper's 24 MiB; each
     layer's input and output must fit, else ``ValueError``): only weights cross DDR, through the weight FIFO,
-    overlapped with the array, so a layer takes the longer of its compute (the model's ``compute_cycles``)
-    and its weights' transfer at the DDR bandwidth."""
+    overlapped with the array, so a layer takes the longer of its compute and its weights' transfer at the
+    DDR bandwidth. The matrix unit holds a second weight tile to hide the R cycles of shifting the next one
+    in (the paper's double buffering), so of the model's ``compute_cycles`` (``2R + C + T - 2`` per fold)
+    every fold but a layer's first drops those R cycles."""
     buffer = hardware.sram.partition_bytes("ifmap")
     largest = float((layers.dram_reads_ifmap + layers.dram_writes_ofmap).max())
     if largest > buffer:
         raise ValueError(f"activations of {largest:,.0f} bytes do not fit the {buffer:,.0f}-byte unified buffer")
     weights = layers.dram_reads_filter * hardware.word_bytes / hardware.dram.read_bw_bytes_per_cycle
-    return float(layers.compute_cycles.combine(weights, max).sum())
+    compute = layers.compute_cycles - (layers.folds - 1).clip(lower=0) * hardware.array.rows
+    return float(compute.combine(weights, max).sum())
 
 
 def compute_tpu_v1() -> dict[str, Measured]:

@@ -46,6 +46,11 @@ from acceldse.mapper.sparse.optimizations import (
 )
 from acceldse.mapper.sparse.representation import Record, represent
 
+ACTIONS = tuple((k, a, f"{k}_{a}", f"{k}_metadata_{a}") for k in KINDS for a in ACCESSES)
+"""(kind, access, its data action, its metadata action), in the order their energies add up."""
+NO_BITS = {a: {k: 0 for k in KINDS} for a in ACCESSES}
+"""The metadata bits of a tile without metadata."""
+
 
 def analyse(design: SparseDesign) -> SparseResult:
     """Sparseloop's statistics of ``design`` (see the module docstring)."""
@@ -180,24 +185,25 @@ def analyse(design: SparseDesign) -> SparseResult:
         per_level.setdefault(key[0], []).append((rec, key[0]))
     for lv in range(n_levels):
         level = design.levels[lv]
+        epj, block, md_width = level.energy_pj, level.block_size, level.metadata_storage_width
         read_words = write_words = 0.0
         for rec, _ in per_level.get(lv, []):
             name = rec.tensor.name
+            fine = rec.fine
             bits = {a: {k: sum(o.metadata_word_bits * c[0] + o.payload_word_bits * c[1]
                                for o, c in zip(rec.occupancy, rec.fine_format[(k, a)], strict=True))
-                        for k in KINDS} for a in ACCESSES}
+                        for k in KINDS} for a in ACCESSES} if rec.occupancy else NO_BITS
             energy = 0.0
             ratio = rec.vector_ratio
-            for k in KINDS:
-                for a in ACCESSES:
-                    n = rec.fine[(k, a)]
-                    vec = math.ceil(n / level.block_size) * ratio if n else 0
-                    energy += vec * level.energy_pj.get(f"{k}_{a}", 0.0)
-                    if level.metadata_storage_width:
-                        energy += math.ceil(bits[a][k] / level.metadata_storage_width) * \
-                            level.energy_pj.get(f"{k}_metadata_{a}", 0.0)
+            for k, a, data_action, metadata_action in ACTIONS:  # a zero count adds nothing (skipped)
+                n = fine[(k, a)]
+                if n:
+                    energy += math.ceil(n / block) * ratio * epj.get(data_action, 0.0)
+                if md_width and bits[a][k]:
+                    energy += math.ceil(bits[a][k] / md_width) * epj.get(metadata_action, 0.0)
             for op, n in counts[(lv, name)].items():
-                energy += n * level.energy_pj.get(op, 0.0)
+                if n:
+                    energy += n * epj.get(op, 0.0)
             reads = rec.fine[("random", "read")] + rec.fine[("gated", "read")] + \
                 (bits["read"]["random"] + bits["read"]["gated"]) // level.word_bits
             writes = sum(rec.fine[(k, a)] for k in ("random", "gated") for a in ("fill", "update")) + \

@@ -48,8 +48,11 @@ def parse_factors(text: Any, einsum: Einsum, *, source: str, key: str) -> dict[s
                             value=rank, accepted=" ".join(sizes))
         end = end or sizes[rank]
         if m.group(4) is not None and int(m.group(4)) != end:
-            raise SpecError("residual factors are not modelled", source=source, key=f"{key}.factors",
-                            value=m.group(0), accepted=f"{rank}{end} (no residual)")
+            raise SpecError(f"residual factors are not modelled: Timeloop reads {m.group(0)} as {end} iterations "
+                            f"of which the last runs only up to {m.group(4)} (an imperfect factorization: the "
+                            f"rank covered is ((residual - 1) x inner extent + inner residual - 1) + 1, level by "
+                            f"level, with a smaller last tile)", source=source, key=f"{key}.factors",
+                            value=m.group(0), accepted=f"{rank}{end} (a perfect factorization: residual = factor)")
         out[rank] = end
     if body[pos:].strip(" ,\t"):
         raise SpecError("bad factor", source=source, key=f"{key}.factors", value=body[pos:].strip(),

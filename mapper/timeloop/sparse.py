@@ -205,11 +205,7 @@ def build_design(spec: Any, cost: Any, merged: dict[str, Any], opts: SparseOptim
 
     if merged is not spec.inputs or opts is not spec.sparse:
         spec = replace(spec, inputs=merged, sparse=opts)
-    rows = [(r.level, r.dataspace, int(r.instances), int(r.tile_words), int(r.reads), int(r.fills), int(r.updates))
-            for r in cost.counts.itertuples()]
-    cycles = max(cost.cycles, 1)
-    return SparseModel(spec).design(spec.mapping, rows, macs=int(cost.macs), utilised_pes=int(cost.utilised_pes),
-                                    leakage_pj_per_cycle={k: pj / cycles for k, pj in cost.leakage_pj_by_level.items()})
+    return SparseModel(spec).design(spec.mapping, cost)
 
 
 def _check_decompression(levels: list[StorageSpec], dense: dict[tuple[int, str], DenseCounts],

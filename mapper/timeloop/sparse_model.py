@@ -1,46 +1,34 @@
-"""Sparseloop's model of any mapping of one Timeloop problem, one mapping or a whole batch at a time.
+"""Sparseloop's model of any mapping of one Timeloop problem (``mapper.sparse.batched`` on Timeloop inputs).
 
 ``SparseModel(spec)`` reads once what does not depend on the mapping (per-level attributes and
-ERT energies, densities, formats, gating / skipping, the MAC's energies) from a ``TimeloopSpec``
-with ``sparse_optimizations``; then
+ERT energies, densities, formats, gating / skipping, the MAC's energies, metadata storages) from a
+``TimeloopSpec`` with ``sparse_optimizations``; then
 
-* ``design(mapping, dense)`` is the ``SparseDesign`` of one mapping from its dense counts (what
+* ``design(mapping, dense)`` is the ``SparseDesign`` of one mapping from its dense figures (what
   ``mapper.sparse.analyse`` turns into Sparseloop's statistics);
 * ``evaluate(mapping)`` is one mapping's (dense ``CostResult``, ``SparseResult``), refusing with a
   ``SpecError`` a mapping Sparseloop rejects;
-* ``evaluate_many(arrays)`` scores a batch for the search: the batched cost kernel's dense counts
-  of every mapping (``mapper.sparse.dense_counts``), then Sparseloop's cycles and energy of each
-  legal one (code 0), or a code saying why Sparseloop rejects it (``REJECTED``: its formats do not
-  fit the tile's ranks, or a level must (de)compress and cannot; ``OVER_CAPACITY``).
-
-The capacity check is Sparseloop's: a tensor kept *compressed* at a level takes its largest
-occupancy (the density model's, confidence 1) rather than its dense tile, plus its metadata bits
-against ``metadata_storage_depth x metadata_storage_width`` when the level has a metadata
-storage; the dense kernel's capacity check is lifted at levels holding a compressed tensor.
+* ``evaluate_many(arrays)`` scores a batch for the search (``BatchedSparse.evaluate_many``: codes
+  ``REJECTED``, ``OVER_CAPACITY`` for what Sparseloop rejects); search on ``relax(hierarchy)``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
-import numpy as np
-
-from acceldse.mapper.legality import OK, workload_array
-from acceldse.mapper.mapping import Mapping, MappingArrays
-from acceldse.mapper.sparse import Loop, SafSpec, SparseDesign, SparseResult, StorageSpec, analyse
-from acceldse.mapper.sparse.dense_counts import dense_counts_batch
+from acceldse.mapper.mapping import Mapping
+from acceldse.mapper.sparse import Loop, SafSpec, SparseDesign, SparseResult, StorageSpec
+from acceldse.mapper.sparse.batched import BatchedSparse
 from acceldse.mapper.sparse.design import DenseCounts, action_energies, compute_energies
-from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
 from acceldse.workloads.errors import SpecError
 
-REJECTED = 100
-"""Code of a mapping Sparseloop rejects (formats / (de)compression; see ``evaluate_many``)."""
-OVER_CAPACITY = 101
-"""Code of a mapping whose compressed tiles (or metadata) exceed a level's capacity."""
 
-DenseRow = tuple[str, str, int, int, int, int, int]
-"""(level name, dataspace, utilised instances, tile words, reads, fills, updates): one kept tile."""
+@functools.lru_cache(maxsize=4096)
+def _loop(rank: str, bound: int, spatial: bool) -> Loop:
+    """One ``Loop`` per (rank, bound, spatial): a search builds the same few again and again."""
+    return Loop(rank, bound, spatial)
 
 
 class SparseModel:
@@ -88,21 +76,21 @@ class SparseModel:
             if t.name not in self.densities and t.density is not None and t.density < 1:
                 raise SpecError("density model not modelled", source=self.source,
                                 key=f"problem.instance.densities.{t.name}")
+        self.safs = tuple(SafSpec(self.index[lv], kind, group) for lv, kind, group in self.opts.safs)
         self.compute_energy = compute_energies(ert.get(hierarchy.compute.name, {}))
         self.read_write = {t.name: t.read_write for t in einsum.tensors}
-        self._compressed_levels = {lv for (lv, _), f in self.opts.formats.items() if any(r.compressed for r in f)}
-        self.relaxed = self.relax(hierarchy)
-        """``spec.hierarchy`` without the dense capacity at levels that keep a tensor compressed."""
-        self._hw = self.relaxed.arrays()
+        compressed = {lv for (lv, _), f in self.opts.formats.items() if any(r.compressed for r in f)}
         self._cache: dict[Any, Any] = {}
-        self._wl = workload_array(spec.layer)
-
-    def relax(self, hierarchy: Hierarchy) -> Hierarchy:
-        """``hierarchy`` without the dense capacity at levels that may keep a tensor compressed (their
-        capacity is checked on the compressed tiles, ``over_capacity``)."""
-        return dataclasses.replace(hierarchy, levels=tuple(
-            dataclasses.replace(lv, capacity_words=None, capacity_words_per_dataspace={})
-            if lv.name in self._compressed_levels else lv for lv in hierarchy.levels))
+        self.batch = BatchedSparse(
+            spec.layer, hierarchy, self.design, tensor_names=self.names, compressed_levels=compressed,
+            metadata_bits={lv.name: bits for lv, bits in zip(reversed(hierarchy.levels), self.metadata_bits_capacity,
+                                                             strict=True) if bits is not None},
+            rejects=(ValueError, SpecError))
+        self.relaxed = self.batch.relaxed
+        """``spec.hierarchy`` without the dense capacity at levels that keep a tensor compressed."""
+        self.relax = self.batch.relax
+        self.evaluate_many = self.batch.evaluate_many
+        self.over_capacity = self.batch.over_capacity
 
     # ---- one mapping ----------------------------------------------------------------------------
     def loops(self, mapping: Mapping) -> list[tuple[Loop, ...]]:
@@ -115,18 +103,22 @@ class SparseModel:
             loops: list[Loop] = []
             if lm is not None:
                 for axis in (lm.spatial_x, lm.spatial_y):
-                    loops += [Loop(self.rank_of[dim], int(f), spatial=True) for dim, f in axis.items()
+                    loops += [_loop(self.rank_of[dim], int(f), True) for dim, f in axis.items()
                               if dim in self.rank_of and f > 1]
                 for dim in reversed(lm.full_order()):
                     if dim in self.rank_of:
-                        loops.append(Loop(self.rank_of[dim], int(lm.temporal.get(dim, 1))))
+                        loops.append(_loop(self.rank_of[dim], int(lm.temporal.get(dim, 1)), False))
             out.append(tuple(loops))
         return out
 
-    def design(self, mapping: Mapping, rows: list[DenseRow], *, macs: int, utilised_pes: int,
-               leakage_pj_per_cycle: dict[str, float]) -> SparseDesign:
-        """The ``SparseDesign`` of ``mapping`` whose dense kept tiles are ``rows``."""
+    def design(self, mapping: Mapping, cost: Any) -> SparseDesign:
+        """The ``SparseDesign`` of ``mapping`` whose dense figures are ``cost`` (a ``CostResult`` or
+        ``DenseCost``: its kept tiles' counts, MACs, utilised MACs, cycles and leakage)."""
         from acceldse.mapper.timeloop.sparse import _check_decompression
+
+        rows = [(r.level, r.dataspace, int(r.instances), int(r.tile_words), int(r.reads), int(r.fills),
+                 int(r.updates)) for r in cost.counts.itertuples()]
+        cycles = max(int(cost.cycles), 1)
 
         levels = [dataclasses.replace(s, loops=loops) for s, loops in zip(self.level_specs, self.loops(mapping),
                                                                          strict=True)]
@@ -138,98 +130,19 @@ class SparseModel:
         _check_decompression(levels, dense, formats, self.attrs, self.read_write, self.source)
         return SparseDesign(
             tensors=tuple(self.spec.einsum.tensors), densities=self.densities, levels=tuple(levels), dense=dense,
-            formats=formats, safs=tuple(SafSpec(self.index[lv], kind, group) for lv, kind, group in self.opts.safs),
-            algorithmic_computes=macs, compute_energy_pj=self.compute_energy, compute_instances=utilised_pes,
+            formats=formats, safs=self.safs,
+            algorithmic_computes=int(cost.macs), compute_energy_pj=self.compute_energy,
+            compute_instances=int(cost.utilised_pes),
             gate_on_zero_operand=self.opts.gate_on_zero_operand,
             skip_on_not_aligned_operands=self.opts.skip_on_not_aligned_operands,
-            leakage_pj_per_cycle={self.index[name]: pj for name, pj in leakage_pj_per_cycle.items()},
+            leakage_pj_per_cycle={self.index[name]: pj / cycles for name, pj in cost.leakage_pj_by_level.items()},
             cache=self._cache)
-
-    def over_capacity(self, result: SparseResult) -> str | None:
-        """Why ``result``'s tiles do not fit (Sparseloop's capacity check), or None."""
-        for lv in self.relaxed.levels:
-            if lv.name not in {s.name for s in self.level_specs}:
-                continue
-            original = self.spec.hierarchy.levels[self.spec.hierarchy.level_index(lv.name)]
-            if original.capacity_words is None and not original.capacity_words_per_dataspace \
-                    and self.metadata_bits_capacity[self.index[lv.name]] is None:
-                continue
-            mult = 2 if original.double_buffered else 1
-            total = bits = 0
-            for ds in DATASPACES:
-                t = result.tensors.get((lv.name, self.names.get(ds, ds)))
-                if t is None:
-                    continue
-                words = t.data_capacity * mult
-                total += words
-                bits += t.metadata_capacity_bits
-                cap = original.capacity_words_per_dataspace.get(ds)
-                if cap is not None and words > cap:
-                    return f"level {lv.name!r}, {t.tensor}: compressed tile needs {words} words, capacity {cap}"
-            if original.capacity_words is not None and total > original.capacity_words:
-                return f"level {lv.name!r}: compressed tiles need {total} words, capacity {original.capacity_words}"
-            md = self.metadata_bits_capacity[self.index[lv.name]]
-            if md is not None and bits > md:
-                return f"level {lv.name!r}: metadata needs {bits} bits, metadata storage {md}"
-        return None
 
     def evaluate(self, mapping: Mapping) -> tuple[Any, SparseResult]:
         """(dense ``CostResult``, Sparseloop's ``SparseResult``) of one mapping; a mapping Sparseloop
         rejects is a ``SpecError`` saying why."""
-        from acceldse.mapper.cost import evaluate
-
-        cost = dataclasses.replace(evaluate(self.spec.layer, self.relaxed, mapping, source=self.source),
-                                   area_mm2=self.spec.hierarchy.area_mm2)
-        rows = [(r.level, r.dataspace, int(r.instances), int(r.tile_words), int(r.reads), int(r.fills),
-                 int(r.updates)) for r in cost.counts.itertuples()]
-        cycles = max(cost.cycles, 1)
         try:
-            result = analyse(self.design(mapping, rows, macs=int(cost.macs), utilised_pes=int(cost.utilised_pes),
-                                         leakage_pj_per_cycle={k: pj / cycles
-                                                               for k, pj in cost.leakage_pj_by_level.items()}))
+            return self.batch.evaluate(mapping)
         except ValueError as err:
-            raise SpecError(str(err), source=self.source, key="sparse_optimizations") from None
-        why = self.over_capacity(result)
-        if why is not None:
-            raise SpecError(f"illegal mapping: {why}", source=self.source, key="mapping")
-        return cost, result
-
-    # ---- a batch --------------------------------------------------------------------------------
-    def evaluate_many(self, arrays: MappingArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sparseloop's (cycles int64[B] (-1 if illegal), energy_pj float64[B] (inf if illegal), code
-        int64[B]) of a batch: the kernel's codes, ``REJECTED`` or ``OVER_CAPACITY``."""
-        hw, a = self._hw, arrays.batched()
-        b, n = a.batch, self.relaxed.num_levels
-        code = np.empty(b, dtype=np.int64)
-        tile = np.zeros((b, n + 1, 3), dtype=np.int64)
-        inst = np.zeros((b, n + 1), dtype=np.int64)
-        counts = np.zeros((b, n, 3, 3), dtype=np.int64)
-        res = np.zeros((b, 3), dtype=np.float64)
-        dense_counts_batch(a.temporal, a.spatial_x, a.spatial_y, a.order, a.keep, a.double_buffered, self._wl,
-                           hw.keep, hw.capacity, hw.block, hw.bandwidth, hw.energy, hw.leakage, hw.fanout,
-                           hw.clusters, hw.mac_energy_pj, code, tile, inst, counts, res)
-        cycles = np.full(b, -1, dtype=np.int64)
-        energy = np.full(b, np.inf)
-        names = [lv.name for lv in self.relaxed.levels]
-        weights = self.spec.layer.has_weights
-        for k in np.flatnonzero(code == OK):
-            keep = a.keep[k]
-            rows = [(names[i], ds, int(inst[k, i]), int(tile[k, i, j]), int(counts[k, i, j, 0]),
-                     int(counts[k, i, j, 1]), int(counts[k, i, j, 2]))
-                    for i in range(n) for j, ds in enumerate(DATASPACES)
-                    if keep[i, j] and not (ds == "weights" and not weights)]
-            dense_cycles = max(int(res[k, 0]), 1)
-            leak = {names[i]: float(hw.leakage[i] * res[k, 0] * inst[k, i]) / dense_cycles for i in range(n)}
-            try:
-                result = analyse(self.design(Mapping.from_arrays(a.take(k), self.relaxed), rows,
-                                             macs=int(res[k, 2]), utilised_pes=int(inst[k, n]),
-                                             leakage_pj_per_cycle=leak))
-            except (ValueError, SpecError):
-                code[k] = REJECTED
-                continue
-            if self.over_capacity(result) is not None:
-                code[k] = OVER_CAPACITY
-                continue
-            cycles[k] = result.cycles
-            energy[k] = result.energy_pj
-        return cycles, energy, code
+            key = "mapping" if str(err).startswith("illegal mapping") else "sparse_optimizations"
+            raise SpecError(str(err), source=self.source, key=key) from None

@@ -26,7 +26,7 @@ import pandas as pd
 from acceldse.simulator.fpga.modules import squeeze
 from acceldse.simulator.fpga.resources import fifo_cost
 from acceldse.simulator.fpga.stage import Folding, StageCost, stage_cost
-from acceldse.simulator.specs.platform import Platform
+from acceldse.simulator.specs.platform import Platform, load_platform
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.network import Network
 
@@ -219,15 +219,16 @@ def partition_violations(report: PartitionReport, platform: Platform, index: int
     return out
 
 
-def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform: Platform, *, batch: int = 1,
+def evaluate_design(network: Network | str, foldings: Mapping[str, Folding] | None, platform: Platform | str, *,
+                    batch: int = 1,
                     partitions: Sequence[Sequence[str]] | None = None, fifo_depth_words: int = 32,
                     check: bool = True, padding_twice: bool = False) -> DesignReport:
     """Evaluate a design (folding per layer, optional partitioning) on ``platform``.
 
     Args:
-        network: the network; every layer becomes one stage.
-        foldings: folding per layer name (missing layers get the minimal folding 1/1/1).
-        platform: board and clock.
+        network: the network (or a zoo name, ONNX or topology file); every layer becomes one stage.
+        foldings: folding per layer name (missing layers, or all with ``None``, get the minimal folding 1/1/1).
+        platform: board and clock (or a board preset name or YAML file).
         batch: samples per batch (>= 1).
         partitions: lists of layer names, consecutive in topological order; default one partition.
         fifo_depth_words: depth of each inter-stage FIFO lane, in words.
@@ -236,6 +237,16 @@ def evaluate_design(network: Network, foldings: Mapping[str, Folding], platform:
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError("batch must be a positive integer", key="batch", value=batch, accepted="an integer >= 1")
+    if not isinstance(network, Network):  # a name or a file, never iterated letter by letter
+        from acceldse.workloads.loader import load_workload
+
+        network = load_workload(network)
+    if not isinstance(platform, Platform):
+        platform = load_platform(platform)
+    foldings = {} if foldings is None else foldings
+    if not isinstance(foldings, Mapping):
+        raise SpecError("foldings must map layer names to Folding", key="foldings", value=foldings,
+                        accepted="a mapping {layer name: Folding}, or None for the minimal folding of every layer")
     names = [layer.name for layer in network]
     parts = [list(p) for p in partitions] if partitions else [names]
     if [n for p in parts for n in p] != names:

@@ -113,8 +113,9 @@ def _info(kind: str, name: str) -> PresetInfo:
     return platform_info(load_platform(name))
 
 
-def catalogue(kinds: tuple[str, ...] = KINDS) -> list[PresetInfo]:
-    """Every shipped preset of the given kinds, kind by kind, names sorted."""
+def catalogue(kinds: tuple[str, ...] | str = KINDS) -> list[PresetInfo]:
+    """Every shipped preset of the given kinds (or one kind, ``"systolic"``), kind by kind, names sorted."""
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)  # one kind, not its letters
     for kind in kinds:
         if kind not in KINDS:
             raise SpecError("unknown preset kind", key="kind", value=kind, accepted=" | ".join(KINDS))

@@ -116,6 +116,21 @@ def test_errors_go_to_stderr_with_exit_2(capsys) -> None:
     assert captured.out == "" and captured.err.startswith("acceldse: error:")
 
 
+def test_a_warning_is_one_line_naming_the_input(tmp_path: Path, capsys) -> None:
+    """An ONNX model with an op acceldse does not model: one warning line naming the file and the op,
+    not the path and source line of the acceldse module that raised it."""
+    import onnx
+
+    from tests.workloads.onnx_graphs import with_unsupported
+
+    model = tmp_path / "m.onnx"
+    onnx.save(with_unsupported(), model)
+    assert main(["simulate", "--workload", str(model), "--format", "csv"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("WARNING py.warnings: OnnxImportWarning: ") and "m.onnx" in lines[0]
+    assert ".py" not in lines[0], lines
+
+
 def test_verbose_logs_what_every_command_does(capsys) -> None:
     assert main(["list", "dataflows", "-v"]) == 0
     err = capsys.readouterr().err
@@ -194,3 +209,17 @@ def test_the_api_names_arguments_and_the_cli_their_flags(kwargs, argv, name, cap
     err = capsys.readouterr().err.strip()
     flag = "--" + name.replace("_", "-")
     assert err.startswith(f"acceldse: error: {flag}: ") and err.endswith(str(info.value).split(": ", 1)[1])
+
+
+def test_a_python_argument_value_in_a_message_is_its_flag_on_the_cli(capsys) -> None:
+    """``compat='scalesim'`` in an error is what a Python caller writes; the CLI says ``--compat scalesim``."""
+    import acceldse
+    from acceldse.workloads.errors import SpecError
+
+    cfg = str(ROOT / "examples" / "scale.cfg")
+    with pytest.raises(SpecError, match="no fidelity with compat='scalesim'"):
+        acceldse.simulate("lenet", cfg, compat="scalesim", fidelity="event")
+    argv = ["simulate", "--workload", "lenet", "--hardware", cfg, "--compat", "scalesim", "--fidelity", "event"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no fidelity with --compat scalesim" in err and "compat='" not in err

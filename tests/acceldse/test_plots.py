@@ -180,6 +180,9 @@ def test_pareto_fronts_are_per_workload() -> None:
     fronts = {c.get_label(): len(c.get_offsets()) for c in ax.collections[1:]}
     assert fronts == {"a (2)": 2, "b (2)": 2}  # one front over both would drop b's points entirely
     assert len(plots.pareto(frame, "x", "y", by=None).collections[1].get_offsets()) == 2
+    assert acceldse.pareto_front(frame, "x").equals(acceldse.pareto_front(frame, ["x"]))  # a name, not letters
+    with pytest.raises(SpecError, match="frame: not a table"):
+        acceldse.pareto_front(frame.to_dict(), ["x", "y"])
 
 
 def test_event_timeline_from_simulate_in_real_units_with_every_span() -> None:

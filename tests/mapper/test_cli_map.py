@@ -25,5 +25,21 @@ def test_map_command(tmp_path, capsys):
 def test_map_command_errors(capsys):
     assert main(["map", "--workload", "resnet18", "--layer", "nope", "--budget", "10"]) == 2
     assert "unknown layer" in capsys.readouterr().err
+    # a layer without MACs is refused by name, never mapped into an empty table (exit 0, "0 cycles")
+    assert main(["map", "--workload", "resnet18", "--layer", "layer1.0.add", "--budget", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "no MACs" in err and "layer1.0.add" in err and err.count("\n") == 1, err
+
+
+def test_a_template_variable_given_twice_is_refused(capsys):
+    assert main(["map", "--timeloop", __file__, "--timeloop-var", "a=1", "--timeloop-var", "a=2"]) == 2
+    assert "--timeloop-var: a is given twice" in capsys.readouterr().err
+
+
+def test_map_python_takes_one_layer_name():
+    import acceldse
+
+    best = acceldse.map("resnet18", "toy_2x2", layers="fc", budget=20, search="random")
+    assert list(best.table.layer) == ["fc"]
     assert main(["map", "--hardware", "nope.yaml", "--budget", "10"]) == 2
     assert main(["map", "--layer", "conv1", "--dataflow", "zigzag", "--budget", "10"]) == 2

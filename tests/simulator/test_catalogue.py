@@ -62,6 +62,9 @@ def test_resolve_finds_a_preset_and_names_the_command_for_another_kind() -> None
         resolve("nope", ("fpga",))
     with pytest.raises(SpecError, match="unknown preset kind"):
         catalogue(("gpu",))
+    with pytest.raises(SpecError, match="got 'gpu'"):  # the kind named, not its first letter
+        catalogue("gpu")
+    assert catalogue("fused") == catalogue(("fused",))
 
 
 def test_list_hardware_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -105,6 +105,17 @@ def test_folding_must_divide(fold: Folding, key: str) -> None:
     assert err.value.key == key and "conv2" in str(err.value)
 
 
+def test_names_are_loaded_and_bad_foldings_refused() -> None:
+    """The facade (``acceldse.evaluate_fpga_design``) takes names like the other entry points; a name
+    is never iterated letter by letter (that was an AttributeError)."""
+    named = evaluate_design("lenet", None, "zc706")
+    assert named.summary() == evaluate_design(lenet(), {}, load_platform("zc706")).summary()
+    with pytest.raises(SpecError, match="foldings"):
+        evaluate_design("lenet", "conv1", "zc706")  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match="unknown FPGA platform"):
+        evaluate_design("lenet", None, "zc999")
+
+
 def test_pool_coarse_in_must_equal_out() -> None:
     with pytest.raises(SpecError, match="pool1"):
         evaluate_design(lenet(), {"pool1": Folding(2, 4, 1)}, load_platform("zc706"))

@@ -36,6 +36,9 @@ def test_scalesim_names_and_files(tmp_path: Path) -> None:
         [((8, 8, 3), (1, 1)), ((6, 6, 1), (2, 4))]
     with pytest.raises(SpecError, match="file not found"):
         load_workload(str(tmp_path / "none.csv"))
+    (tmp_path / "folder.onnx").mkdir()
+    with pytest.raises(SpecError, match="folder.onnx: a directory, not a file"):
+        load_workload(str(tmp_path / "folder.onnx"))
     with pytest.raises(SpecError, match="Resnet18"):
         load_workload("scalesim:nope")
 
