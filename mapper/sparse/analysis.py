@@ -48,12 +48,16 @@ from acceldse.mapper.sparse.representation import Record, represent
 
 ACTIONS = tuple((k, a, f"{k}_{a}", f"{k}_metadata_{a}") for k in KINDS for a in ACCESSES)
 """(kind, access, its data action, its metadata action), in the order their energies add up."""
+FINE_KEYS = tuple((k, a) for k in KINDS for a in ACCESSES)
+"""Every (kind, access) a tile counts, in Sparseloop's order."""
 NO_BITS = {a: {k: 0 for k in KINDS} for a in ACCESSES}
 """The metadata bits of a tile without metadata."""
 
 
-def analyse(design: SparseDesign) -> SparseResult:
-    """Sparseloop's statistics of ``design`` (see the module docstring)."""
+def analyse(design: SparseDesign, *, brief: bool = False) -> SparseResult:
+    """Sparseloop's statistics of ``design`` (see the module docstring); ``brief``: without the per-tile
+    access listings (``TensorStats.accesses`` and ``format_accesses`` left empty: a search needs only the
+    cycles, energies and capacities)."""
     n_levels = len(design.levels)
     recs: dict[tuple[int, str], Record] = {}
     for t in design.tensors:
@@ -67,16 +71,18 @@ def analyse(design: SparseDesign) -> SparseResult:
         if (lv, name) not in recs:
             raise ValueError(f"{design.levels[lv].name}: a format for {name}, which this mapping does not keep there")
     # 1. representation
-    loops = tuple(level.loops for level in design.levels)
     for t in design.tensors:
+        ranks = t.ranks  # its tiles read only the loops over its ranks
+        loops = tuple(tuple(loop for loop in level.loops if loop.rank in ranks) for level in design.levels)
         for lv in range(n_levels):
             if (lv, t.name) in recs:
                 represent(design, recs, lv, t.name, loops)
     for rec in recs.values():
         d = rec.dense
-        rec.fine = {(k, a): 0 for k in KINDS for a in ACCESSES}
+        rec.fine = dict.fromkeys(FINE_KEYS, 0)
         rec.fine.update({("random", "read"): d.reads, ("random", "fill"): d.fills, ("random", "update"): d.updates})
-        rec.fine_format = {(k, a): [[0, 0] for _ in rec.occupancy] for k in KINDS for a in ACCESSES}
+        n_ranks = len(rec.occupancy)
+        rec.fine_format = {key: [[0, 0] for _ in range(n_ranks)] for key in FINE_KEYS}
     # 2. storage gating / skipping
     masks: dict[tuple[int, str], tuple[str, float]] = {}
     for kind in ("gate", "skip"):
@@ -222,8 +228,9 @@ def analyse(design: SparseDesign) -> SparseResult:
             stats[(level.name, name)] = TensorStats(
                 level=level.name, tensor=name, shape=rec.dense.shape,
                 algorithmic={"read": rec.dense.reads, "fill": rec.dense.fills, "update": rec.dense.updates},
-                accesses=dict(rec.fine),
-                format_accesses={k: [(int(c[0]), int(c[1])) for c in v] for k, v in rec.fine_format.items()},
+                accesses={} if brief else dict(rec.fine),
+                format_accesses={} if brief else {k: [(int(c[0]), int(c[1])) for c in v]
+                                                  for k, v in rec.fine_format.items()},
                 data_capacity=capacity, metadata_capacity=md_cap, metadata_capacity_bits=md_bits,
                 formats=tuple(f.name for f in reversed(rec.formats)),
                 energy_pj=energy * rec.dense.instances)

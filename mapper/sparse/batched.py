@@ -180,7 +180,7 @@ class BatchedSparse:
                           leakage_pj_by_level={names[i]: float(hw.leakage[i] * res[k, 0] * inst[k, i])
                                                for i in range(n)})
         try:
-            result = analyse(self.design_of(Mapping.from_arrays(a.take(k), self.relaxed), dense))
+            result = analyse(self.design_of(Mapping.from_arrays(a.take(k), self.relaxed), dense), brief=True)
         except self.rejects:
             code[k] = REJECTED
             return

@@ -56,11 +56,15 @@ def extents(levels: tuple[StorageSpec, ...], level: int, loop_id: int) -> dict[s
     return ext
 
 
-def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], level: int, name: str) -> None:
+def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], level: int, name: str,
+                 loops: tuple[tuple[Loop, ...], ...] | None = None) -> None:
     """Sparseloop's outer-to-inner assignment of a tile's ranks to loops (sets the ranks' loops,
     fiber shapes and sub-tile sizes). A tile without a format is one rank over all its loops (what a
     compressed parent that pre-tiles inherits); a rank with ``flattened_rankIDs`` takes the
-    consecutive loops over the flattened ranks."""
+    consecutive loops over the flattened ranks. ``loops``: every level's loops (default: the design's), of
+    which only those over the tensor's ranks are read."""
+    if loops is None:
+        loops = tuple(lv.loops for lv in design.levels)
     rec = recs[(level, name)]
     t = rec.tensor
     where = f"{design.levels[level].name}: {name}"
@@ -73,7 +77,7 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     ranks_of_t = t.ranks
     ext: dict[str, int] = {}  # extents of the tile under and including each loop (``extents``), walked upward
     for lv in range(level + 1):
-        for loop in design.levels[lv].loops:
+        for loop in loops[lv]:
             if loop.rank in ranks_of_t:  # the footprint reads no other rank
                 ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
                 if lv >= inner_most:
@@ -82,7 +86,7 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     if not pre_tiling:
         below: dict[str, int] = {}
         for lv in range(inner_most):
-            for loop in design.levels[lv].loops:
+            for loop in loops[lv]:
                 below[loop.rank] = below.get(loop.rank, 1) * loop.bound
         for i, loop in enumerate(sub):
             if below.get(loop.rank, 1) > 1:
@@ -136,9 +140,9 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     rec.rank_loops = ranks
     rec.subtile = tiles
     rec.fiber_shape = []
-    for loops in ranks:
+    for rank_loops in ranks:
         fiber: dict[str, int] = {}
-        for loop in loops:
+        for loop in rank_loops:
             fiber[loop.rank] = fiber.get(loop.rank, 1) * loop.bound
         rec.fiber_shape.append(t.footprint(fiber))
 
@@ -211,12 +215,12 @@ def represent(design: SparseDesign, recs: dict[tuple[int, str], Record], level: 
     spec = design.levels[level]
     cache = design.cache
     if cache is None:
-        assign_ranks(design, recs, level, name)
+        assign_ranks(design, recs, level, name, loops)
     else:
         key = ranks_key(recs, level, name, loops)
         hit = cache.get(key)
         if hit is None:
-            assign_ranks(design, recs, level, name)
+            assign_ranks(design, recs, level, name, loops)
             cache[key] = (rec.rank_loops, rec.subtile, rec.fiber_shape)
         else:
             rec.rank_loops, rec.subtile, rec.fiber_shape = hit

@@ -36,6 +36,12 @@ def test_a_template_variable_given_twice_is_refused(capsys):
     assert "--timeloop-var: a is given twice" in capsys.readouterr().err
 
 
+def test_a_directory_given_as_an_input_file_is_named_so(tmp_path, capsys):
+    for flag in ("--cascade", "--timeloop", "--mapping"):
+        assert main(["map", flag, str(tmp_path), "--layer", "conv1", "--budget", "5"]) == 2
+        assert f"{flag}: a directory, not a file" in capsys.readouterr().err
+
+
 def test_map_python_takes_one_layer_name():
     import acceldse
 
