@@ -48,6 +48,8 @@ from acceldse.mapper.sparse.representation import Record, represent
 
 ACTIONS = tuple((k, a, f"{k}_{a}", f"{k}_metadata_{a}") for k in KINDS for a in ACCESSES)
 """(kind, access, its data action, its metadata action), in the order their energies add up."""
+FINE_KEYS = tuple((k, a) for k in KINDS for a in ACCESSES)
+"""Every (kind, access) a tile counts, in Sparseloop's order."""
 NO_BITS = {a: {k: 0 for k in KINDS} for a in ACCESSES}
 """The metadata bits of a tile without metadata."""
 
@@ -77,9 +79,10 @@ def analyse(design: SparseDesign, *, brief: bool = False) -> SparseResult:
                 represent(design, recs, lv, t.name, loops)
     for rec in recs.values():
         d = rec.dense
-        rec.fine = {(k, a): 0 for k in KINDS for a in ACCESSES}
+        rec.fine = dict.fromkeys(FINE_KEYS, 0)
         rec.fine.update({("random", "read"): d.reads, ("random", "fill"): d.fills, ("random", "update"): d.updates})
-        rec.fine_format = {(k, a): [[0, 0] for _ in rec.occupancy] for k in KINDS for a in ACCESSES}
+        n_ranks = len(rec.occupancy)
+        rec.fine_format = {key: [[0, 0] for _ in range(n_ranks)] for key in FINE_KEYS}
     # 2. storage gating / skipping
     masks: dict[tuple[int, str], tuple[str, float]] = {}
     for kind in ("gate", "skip"):

@@ -18,7 +18,7 @@ def test_multi_core_search_quality_study_runs(capsys: pytest.CaptureFixture[str]
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    assert bench.main(["--workload", "lenet", "--cores", "1,2", "--train", "24", "--budget", "6", "--seeds", "1",
+    assert bench.main(["--workload", "lenet", "--cores", "1,2", "--train", "16", "--budget", "4", "--seeds", "1",
                        "--agent", "random", "--targets", "half"]) == 0
     out = capsys.readouterr().out
     for driver in ("event simulator", "proxy", "analytical model"):
