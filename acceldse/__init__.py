@@ -33,7 +33,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from acceldse import envs  # noqa: F401 - registers the acceldse/* Gymnasium environments (on gymnasium's import)
+from acceldse.kernel_cache import use_kernel_cache
+
+use_kernel_cache()  # before any numba kernel is compiled: a cache of older kernel sources is never loaded
+
+from acceldse import envs  # noqa: E402, F401 - registers the acceldse/* Gymnasium environments (on gymnasium's import)
 
 __version__ = "0.1.0"
 

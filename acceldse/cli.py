@@ -134,6 +134,15 @@ def flag_named(err: SpecError, flags: dict[str, str]) -> SpecError:
         accepted = re.sub(r"\b[a-z]+(?:_[a-z0-9]+)+\b",
                           lambda m: flags.get(PYTHON_ARGUMENTS.get(m[0], m[0]), m[0]), err.accepted)
         err = SpecError(err.message, source=err.source, key=err.key, value=err.value, accepted=accepted)
+
+    def as_flag(match: re.Match[str]) -> str:  # "compat='scalesim'" -> "--compat scalesim"
+        flag = flags.get(PYTHON_ARGUMENTS.get(match[1], match[1]))
+        return f"{flag} {match[2]}" if flag else match[0]
+
+    said = re.sub(r"\b([a-z]+(?:_[a-z0-9]+)*)='([^']*)'", as_flag, err.message)
+    expected = re.sub(r"\b([a-z]+(?:_[a-z0-9]+)*)='([^']*)'", as_flag, err.accepted) if err.accepted else None
+    if (said, expected) != (err.message, err.accepted):
+        err = SpecError(said, source=err.source, key=err.key, value=err.value, accepted=expected)
     name = err.source or err.key or ""
     flag = flags.get(PYTHON_ARGUMENTS.get(name, name))
     if not flag:

@@ -50,8 +50,13 @@ def compare(env: str, agents: list[str], budget: int, seeds: int = DEFAULT_SEEDS
     """
     if not agents:
         raise SpecError("no agent given", source="agents", accepted=", ".join(AGENTS))
+    agents = [agents] if isinstance(agents, str) else list(agents)  # one name, not its letters
     for name in agents:
         make_agent(name)  # unknown names fail before any run
+    repeated = sorted({name for name in agents if agents.count(name) > 1})
+    if repeated:  # the same agent twice would pool identical runs into one tighter-looking row
+        raise SpecError("an agent is given twice", source="agents", value=repeated[0],
+                        accepted="each agent once (its seeds are the repeats)")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise SpecError("need at least one seed", source="seeds", value=seeds, accepted="an integer >= 1")
     check_budget(budget, max_budget)

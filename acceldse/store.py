@@ -340,6 +340,8 @@ class ResultStore:
         self._check_table(table, must_exist=True)
         sql = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "")
         try:
+            if where and len(self._con.extract_statements(sql)) != 1:  # '1=1; DROP TABLE points'
+                raise duckdb.ParserException("a filter is one condition, not several SQL statements")
             return self._con.execute(sql).df()
         except (duckdb.ParserException, duckdb.BinderException, duckdb.ConversionException) as err:
             if not where:

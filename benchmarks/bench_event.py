@@ -1,4 +1,4 @@
-"""Speed of the event fidelity (SimPy, fold by fold) against the analytical model, same process.
+"""Speed of the event fidelity (every fold on the streaming engine) against the analytical model, same process.
 
     nice python benchmarks/bench_event.py [--repeats 5]
 

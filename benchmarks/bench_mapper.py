@@ -118,38 +118,41 @@ def _layer_table(args: argparse.Namespace) -> dict[str, float]:
     return {key: statistics.median(r[2 + i] for r in rows) for i, key in enumerate(keys)}
 
 
-SPARSE_EXERCISES = ("02.2.1-spMspM", "03.2.2-conv1d+oc", "04.2.3-eyeriss-like-onchip-compression")
-"""Sparseloop exercises (tests/golden/timeloop/exercises/sparseloop/) whose search is timed sparse on / off."""
+SPARSE_EXERCISES = (("03.2.2-conv1d+oc", False), ("04.2.2-eyeriss-like-gating-mapspace-search", True),
+                    ("04.2.3-eyeriss-like-onchip-compression", True))
+"""Sparseloop exercises (tests/golden/timeloop/exercises/sparseloop/) whose search is timed sparse on / off, and
+whether their mapspace constraints apply (the small problems' constrained spaces hold a few dozen mappings)."""
 
 
 def sparse_rates(n: int, repeats: int) -> list[tuple[str, int, float, float]]:
     """Per Sparseloop exercise: (name, legal mappings timed, legal mappings per CPU-s with Sparseloop's
     model (``SparseModel.evaluate_many``), the same mappings per CPU-s with the dense kernel).
 
-    The mappings are distinct random ones of the exercise's mapspace (its constraints) that both
-    models find legal (at most ``n``): each timed evaluation is fully costed, and the sparse model
-    starts every repeat with an empty cache (tiles it meets again within the batch are reused, as
-    in a search)."""
+    The mappings are distinct (``mapping_key``) random ones of the exercise's mapspace (with its
+    constraints or without, ``SPARSE_EXERCISES``) that both models find legal (at most ``n``): each
+    timed evaluation is fully costed, and the sparse model starts every repeat with an empty cache
+    (tiles it meets again within the batch are reused, as in a search)."""
     from functools import partial
 
+    from acceldse.mapper.sparse.batched import mapping_key
     from acceldse.mapper.timeloop import load_timeloop
     from acceldse.mapper.timeloop.sparse_model import SparseModel
 
     root = Path(__file__).parents[1] / "tests" / "golden" / "timeloop" / "exercises" / "sparseloop"
     out = []
-    for name in SPARSE_EXERCISES:
+    for name, constrained in SPARSE_EXERCISES:
         spec = load_timeloop([root / name / f for f in ("parsed-processed-input.yaml", "timeloop-mapper.ERT.yaml",
                                                         "timeloop-mapper.map.yaml")])
         model = SparseModel(spec)
         space = MappingSpace(spec.layer, model.relax(spec.search_hierarchy or spec.hierarchy), None,
-                             constraints=spec.loop_constraints)
-        arrays = space.decode(space.random(4 * n, np.random.default_rng(0)))
+                             constraints=spec.loop_constraints if constrained else ())
+        arrays = space.decode(space.random(10 * n, np.random.default_rng(0)))
         _, _, code = model.evaluate_many(arrays)
         _, _, dense_code = evaluate_many(spec.layer, model.relaxed, arrays)
-        flat = np.concatenate([x.reshape(arrays.batch, -1).astype(np.int64) for x in
-                               (arrays.temporal, arrays.spatial_x, arrays.spatial_y, arrays.order, arrays.keep)], 1)
-        _, first = np.unique(flat, axis=0, return_index=True)
-        legal = np.array([i for i in sorted(first) if code[i] == 0 and dense_code[i] == 0][:n], dtype=np.int64)
+        first: dict[tuple, int] = {}
+        for i in np.flatnonzero((code == 0) & (dense_code == 0)):
+            first.setdefault(mapping_key(arrays, i), int(i))   # distinct mappings only
+        legal = np.array(sorted(first.values())[:n], dtype=np.int64)
         batch = arrays.take(legal)
         rates: dict[str, list[float]] = {"on": [], "off": []}
         for _ in range(repeats):

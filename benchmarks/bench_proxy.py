@@ -3,6 +3,7 @@
     python benchmarks/bench_proxy.py                        # ResNet-18, 300 logged designs, BO 200 x 3 seeds
     python benchmarks/bench_proxy.py --train 600 --budget 300 --seeds 5 --model rf
     python benchmarks/bench_proxy.py --part speed --workload alexnet --cores 1,2,4,8 --train 150
+    python benchmarks/bench_proxy.py --workload alexnet --cores 1,2,4,8 --train 150 --budget 100 --seeds 3
 
 ``--part search`` (default):
 
@@ -10,9 +11,13 @@
    into a result store, exactly as ``acceldse explore --store`` does.
 2. Fit the proxy (``acceldse proxy train``): held-out RMSE, relative error, R2, prediction time
    against the event simulator's time per evaluation.
-3. Search with the same agent and budget twice per seed: driven by the event simulator, and driven
-   by the proxy (``--env-arg proxy=FILE``). The best design of each run is re-evaluated by the event
-   simulator: its true spec penalty and whether it truly meets the targets, and the wall time.
+3. Search with the same agent and budget per seed: driven by the event simulator, driven by the proxy
+   (``--env-arg proxy=FILE``) and, with ``--cores`` (where the two fidelities differ), driven by the
+   analytical model. The best design of each run is re-evaluated by the event simulator: its true spec
+   penalty and whether it truly meets the targets; the median wall time of one env step (the agent's own
+   time excluded) and of a whole run. ``--targets`` (JSON) are ResNet-18's hard targets by default;
+   ``--targets half`` is half the event fidelity's reference latency and energy (the env's default
+   targets), given to every driver alike.
 
 ``--part speed``: where a proxy can pay. With ``--cores`` the designs get a ``cores`` knob (arrays sharing
 the SRAM and the DRAM link); the event fidelity models their contention for the link, the analytical one
@@ -25,10 +30,12 @@ reports how far the analytical latency is from the event one on those designs (s
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -42,7 +49,7 @@ ENV = "AcceleratorDesign-v0"
 TARGETS = ["latency_us", "energy_uj", "area_mm2", "power_w"]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workload", default="resnet18")
     parser.add_argument("--train", type=int, default=300, help="logged event-fidelity designs")
@@ -53,37 +60,40 @@ def main() -> int:
     parser.add_argument("--part", choices=("search", "speed"), default="search")
     parser.add_argument("--cores", default=None, help="values of a cores knob, e.g. 1,2,4,8 (default: no knob)")
     parser.add_argument("--steps", type=int, default=40, help="--part speed: timed steps per driver")
-    args = parser.parse_args()
-    kwargs = {"workload": args.workload, "fidelity": "event",
-              "targets": {"latency_us": 3000, "energy_uj": 2600, "area_mm2": 4}}
+    parser.add_argument("--targets", default='{"latency_us": 3000, "energy_uj": 2600, "area_mm2": 4}',
+                        help="JSON upper bounds, or 'half' (module docstring)")
+    args = parser.parse_args(argv)
+    kwargs: dict = {"workload": args.workload, "fidelity": "event"}
     if args.cores:
         kwargs["knobs"] = {"cores": [int(c) for c in args.cores.split(",")]}
+    kwargs["targets"] = make_env(ENV, kwargs).unwrapped.targets if args.targets == "half" else json.loads(args.targets)
     if args.part == "speed":
         return speed(args, kwargs)
     with tempfile.TemporaryDirectory() as tmp:
-        store, model = Path(tmp) / "event.duckdb", Path(tmp) / "event.proxy"
-        start = time.perf_counter()
-        explore(ENV, "random", args.train, seed=1000, env_kwargs=kwargs, store=store)
-        log_s = time.perf_counter() - start
-        proxy = train_proxy(store, TARGETS, model=args.model, out=model)
-        print(f"proxy {args.model} on {proxy.meta['samples']} event-fidelity designs of {args.workload} "
-              f"(logged in {log_s:.0f} s), {proxy.meta['held_out']} held out")
-        print(proxy.report.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        proxy, model, log_s = log_and_train(args, kwargs, Path(tmp))
         truth = make_env(ENV, kwargs).unwrapped
+        drivers = {"event simulator": kwargs, "proxy": {**kwargs, "proxy": str(model)}}
+        if args.cores:
+            drivers["analytical model"] = {**kwargs, "fidelity": "analytical"}
         rows = []
         for seed in range(args.seeds):
-            for driver, env_kwargs in (("event simulator", kwargs), ("proxy", {**kwargs, "proxy": str(model)})):
-                res = explore(ENV, args.agent, args.budget, seed, env_kwargs=env_kwargs)
+            for driver, env_kwargs in drivers.items():
+                steps: list[float] = []
+                res = explore(ENV, args.agent, args.budget, seed, env_kwargs=env_kwargs,
+                              on_evaluation=lambda ev, steps=steps: steps.append(ev.eval_s))
                 true = truth.evaluate(res.best_design)
                 penalty = spec_penalty(true, truth.targets)
-                rows.append({"driver": driver, "seed": seed, "wall_s": res.wall_s, "true_penalty": penalty,
-                             "truly_met": penalty == 0.0, "believed_penalty": -res.best_reward,
+                rows.append({"driver": driver, "seed": seed, "wall_s": res.wall_s,
+                             "step_ms": 1e3 * float(pd.Series(steps).median()), "true_penalty": penalty,
+                             "truly_met": penalty == 0.0, "believed_met": res.targets_met,
+                             "believed_penalty": -res.best_reward, "cores": res.best_design.get("cores", 1),
                              **{f"true_{k}": true[k] for k in ("latency_us", "energy_uj", "area_mm2")}})
         runs = pd.DataFrame(rows)
-    print(f"\n{args.agent}, budget {args.budget}, seeds 0..{args.seeds - 1}: best design re-evaluated by the "
-          f"event simulator")
+    print(f"\n{args.agent}, budget {args.budget}, seeds 0..{args.seeds - 1}, targets {kwargs['targets']}: best "
+          "design re-evaluated by the event simulator")
     print(runs.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     table = runs.groupby("driver", sort=False).agg(
+        step_ms=("step_ms", "median"), believed_met=("believed_met", lambda s: f"{int(s.sum())}/{len(s)}"),
         truly_met=("truly_met", lambda s: f"{int(s.sum())}/{len(s)}"), true_penalty=("true_penalty", "mean"),
         believed_penalty=("believed_penalty", "mean"), wall_s=("wall_s", "mean"))
     print()
@@ -94,16 +104,26 @@ def main() -> int:
     return 0
 
 
+def log_and_train(args: argparse.Namespace, kwargs: dict, tmp: Path) -> tuple[Any, Path, float]:
+    """Log ``--train`` random event-fidelity designs into a store in ``tmp`` (as ``acceldse explore --store``),
+    fit the proxy on them (``acceldse proxy train``) and print its report: the proxy, its file, the log's wall s."""
+    store, model = tmp / "event.duckdb", tmp / "event.proxy"
+    start = time.perf_counter()
+    explore(ENV, "random", args.train, seed=1000, env_kwargs=kwargs, store=store)
+    log_s = time.perf_counter() - start
+    proxy = train_proxy(store, TARGETS, model=args.model, out=model)
+    print(f"{args.workload}, knobs {kwargs.get('knobs', {})}: proxy {args.model} fitted on {proxy.meta['samples']} "
+          f"random event-fidelity designs (logged in {log_s:.0f} s), {proxy.meta['held_out']} held out")
+    print(proxy.report.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return proxy, model, log_s
+
+
 def speed(args: argparse.Namespace, kwargs: dict) -> int:
     """``--part speed`` (module docstring)."""
     import numpy as np
 
     with tempfile.TemporaryDirectory() as tmp:
-        store, model = Path(tmp) / "event.duckdb", Path(tmp) / "event.proxy"
-        start = time.perf_counter()
-        explore(ENV, "random", args.train, seed=1000, env_kwargs=kwargs, store=store)
-        log_s = time.perf_counter() - start
-        proxy = train_proxy(store, TARGETS, model=args.model, out=model)
+        proxy, model, log_s = log_and_train(args, kwargs, Path(tmp))
         drivers = {"analytical": make_env(ENV, {**kwargs, "fidelity": "analytical"}).unwrapped,
                    "event": make_env(ENV, kwargs).unwrapped,
                    "proxy of event": make_env(ENV, {**kwargs, "proxy": str(model)}).unwrapped}
@@ -119,9 +139,6 @@ def speed(args: argparse.Namespace, kwargs: dict) -> int:
                 times[name].append(time.perf_counter() - t0)
                 latency[name].append(info["metrics"]["latency_us"])
         cores = np.array([drivers["event"].design_of(a).get("cores", 1) for a in actions])
-    print(f"{args.workload}, knobs {kwargs.get('knobs', {})}: proxy {args.model} fitted on {proxy.meta['samples']} "
-          f"random event-fidelity designs (logged in {log_s:.0f} s), {proxy.meta['held_out']} held out")
-    print(proxy.report.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"\nenv.step on {args.steps} other random designs (median ms per step, one process):")
     event_ms = 1e3 * float(np.median(times["event"]))
     for name in drivers:

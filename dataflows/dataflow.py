@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import DIMS, Layer
@@ -55,16 +56,15 @@ class Dataflow:
             raise SpecError("unknown stationary operand", source=f"dataflow {self.name!r}", key="stationary",
                             value=self.stationary, accepted="outputs | weights | inputs")
 
-    @property
+    @cached_property
     def temporal(self) -> tuple[str, ...]:
         """Loop dims that are never spatial (besides G, which always runs outermost)."""
         return tuple(d for d in DIMS if d != "G" and d not in self.rows and d not in self.cols)
 
     def operand_shape(self, layer: Layer) -> tuple[int, int, int]:
         """(Sr, Sc, T): the operand-matrix rows, columns and temporal extent of one group."""
-        dims = layer.dims
-        return (math.prod(dims[d] for d in self.rows), math.prod(dims[d] for d in self.cols),
-                math.prod(dims[d] for d in self.temporal))
+        return (math.prod([getattr(layer, d) for d in self.rows]), math.prod([getattr(layer, d) for d in self.cols]),
+                math.prod([getattr(layer, d) for d in self.temporal]))
 
 
 OS = Dataflow("os", "output stationary: output pixels on rows, filters on columns, C*R*S in time",

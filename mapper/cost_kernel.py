@@ -35,18 +35,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from acceldse.mapper.legality import OK, RELEVANT, check_kernel
+from acceldse.mapper.legality import OK, RELEVANT, check_tiles
 
 # Note: numba's on-disk cache keys on this file only. After editing ``mapper/legality.py``
 # (whose kernels are compiled into these), delete ``mapper/__pycache__/*.nb[ic]``.
+#
+# Speed: the helpers are inlined into ``evaluate_batch`` at numba's IR level (``inline="always"``), the
+# batch loop copies each mapping into scratch arrays instead of slicing views, and no helper allocates:
+# an array passed to a compiled call, or a view, costs two atomic reference-count updates, which made
+# up about half the time per mapping.
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def spatial_innermost(t: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> bool:
     """Whether the innermost loop of Timeloop's nest is spatial: the last storage level fans out to
     the MACs (a non-unit spatial factor there). A storage level whose temporal factors are all 1
@@ -59,7 +64,7 @@ def spatial_innermost(t: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> bool:
     return fanout > 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
                  collapse_mac: bool) -> int:
     """Fill ``changes``/``distinct`` [L+1, 3] by walking the temporal loops outermost first; return iterations.
@@ -68,41 +73,46 @@ def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct
     the innermost loop is spatial: an operand is delivered only when it changes across the temporal
     loops, so the innermost run of loops that do not index it reuses it)."""
     n = t.shape[0]
-    for ds in range(3):
-        prod_all = 1
-        last_rel = 1
-        dist = 1
-        for lvl in range(n):
-            changes[lvl, ds] = last_rel
-            distinct[lvl, ds] = dist
-            for k in range(8):
-                d = order[lvl, k]
-                f = t[lvl, d]
-                if f == 1:
-                    continue
-                prod_all *= f
-                if RELEVANT[ds, d]:
-                    last_rel = prod_all
-                    dist *= f
-        changes[n, ds] = last_rel if collapse_mac else prod_all
-        distinct[n, ds] = dist if collapse_mac else prod_all
-    iters = 1
+    prod_all = 1  # product of the loops walked so far (at the end: the temporal iterations)
+    last0 = last1 = last2 = 1  # prod_all up to the innermost loop so far that indexes inputs, weights, outputs
+    dist0 = dist1 = dist2 = 1  # product of the loops so far that index each dataspace
     for lvl in range(n):
-        for d in range(8):
-            iters *= t[lvl, d]
-    return iters
+        changes[lvl, 0], changes[lvl, 1], changes[lvl, 2] = last0, last1, last2
+        distinct[lvl, 0], distinct[lvl, 1], distinct[lvl, 2] = dist0, dist1, dist2
+        for k in range(8):
+            d = order[lvl, k]
+            f = t[lvl, d]
+            if f == 1:
+                continue
+            prod_all *= f
+            if RELEVANT[0, d]:
+                last0 = prod_all
+                dist0 *= f
+            if RELEVANT[1, d]:
+                last1 = prod_all
+                dist1 *= f
+            if RELEVANT[2, d]:
+                last2 = prod_all
+                dist2 *= f
+    if collapse_mac:
+        changes[n, 0], changes[n, 1], changes[n, 2] = last0, last1, last2
+        distinct[n, 0], distinct[n, 1], distinct[n, 2] = dist0, dist1, dist2
+    else:
+        for ds in range(3):
+            changes[n, ds] = prod_all
+            distinct[n, ds] = prod_all
+    return prod_all
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sliding_reuse(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, wl: np.ndarray,
-                  c: int, changes_c: int) -> int:
+                  c: int, changes_c: int, below: np.ndarray) -> int:
     """Input words per instance of level ``c`` that sliding-window reuse saves over ``changes_c`` refills.
 
     Like Timeloop, only the innermost non-unit temporal loop above ``c`` counts: when it steps
     along P or R (rows) or Q or S (columns), the new tile overlaps the previous one by the
     bounding-box rows (columns) that the step does not pass; a wrap-around refetches all.
     """
-    n = t.shape[0]
     j = -1
     dim = -1
     for lvl in range(c - 1, -1, -1):
@@ -116,29 +126,25 @@ def sliding_reuse(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarr
             break
     if j < 0 or dim < 4:
         return 0
-    ext = np.ones(8, dtype=np.int64)
-    for lvl in range(c, n):
-        for d in range(8):
-            ext[d] *= t[lvl, d] * sx[lvl, d] * sy[lvl, d]
-    step = ext[dim]
+    step = below[c, dim]  # below[c]: loop extents from level c down (``legality.check_tiles``)
     for lvl in range(j, c):
         step *= sx[lvl, dim] * sy[lvl, dim]
     axis = (dim - 4) % 2                      # 0: rows (P, R), 1: columns (Q, S)
     coeff = wl[8 + axis] if dim < 6 else wl[10 + axis]
-    span = (ext[4 + axis] - 1) * wl[8 + axis] + (ext[6 + axis] - 1) * wl[10 + axis] + 1
-    other = (ext[5 - axis] - 1) * wl[9 - axis] + (ext[7 - axis] - 1) * wl[11 - axis] + 1
+    span = (below[c, 4 + axis] - 1) * wl[8 + axis] + (below[c, 6 + axis] - 1) * wl[10 + axis] + 1
+    other = (below[c, 5 - axis] - 1) * wl[9 - axis] + (below[c, 7 - axis] - 1) * wl[11 - axis] + 1
     kept = span - step * coeff
     if kept <= 0:
         return 0
     f = t[j, dim]
     slides = changes_c // f * (f - 1)
-    return slides * ext[0] * ext[1] * ext[3] * kept * other
+    return slides * below[c, 0] * below[c, 1] * below[c, 3] * kept * other
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def count_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
                    wl: np.ndarray, tile: np.ndarray, inst: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
-                   counts: np.ndarray) -> None:
+                   counts: np.ndarray, below: np.ndarray) -> None:
     """Fill ``counts[L, 3, 3]`` (reads, fills, updates per utilised instance) from the tile changes."""
     n = t.shape[0]
     for lvl in range(n):
@@ -162,7 +168,8 @@ def count_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
             if c == n:
                 child_moves = changes[n, ds]
             elif ds == 0:
-                child_moves = changes[c, ds] * tile[c, ds] - sliding_reuse(t, sx, sy, order, wl, c, changes[c, ds])
+                child_moves = (changes[c, ds] * tile[c, ds]
+                               - sliding_reuse(t, sx, sy, order, wl, c, changes[c, ds], below))
             else:
                 child_moves = changes[c, ds] * tile[c, ds]
             if ds != 2:
@@ -170,7 +177,7 @@ def count_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
                 if p > 0:
                     counts[p, ds, 1] = changes[p, ds] * tile[p, ds]
                     if ds == 0:
-                        counts[p, ds, 1] -= sliding_reuse(t, sx, sy, order, wl, p, changes[p, ds])
+                        counts[p, ds, 1] -= sliding_reuse(t, sx, sy, order, wl, p, changes[p, ds], below)
             else:
                 upd = child_moves * children // shared
                 counts[p, ds, 2] = upd
@@ -180,7 +187,7 @@ def count_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
             p = c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def bandwidth_cycles(iters: int, counts: np.ndarray, bw: np.ndarray) -> int:
     """max(temporal iterations, each level's reads and writes over its bandwidth per instance)."""
     cycles = iters
@@ -201,7 +208,7 @@ def bandwidth_cycles(iters: int, counts: np.ndarray, bw: np.ndarray) -> int:
     return cycles
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def access_energy(counts: np.ndarray, keep: np.ndarray, block: np.ndarray, energy: np.ndarray, leak: np.ndarray,
                   clusters: np.ndarray, inst: np.ndarray, cycles: int, macs: int, mac_pj: float,
                   epj: np.ndarray) -> float:
@@ -215,7 +222,8 @@ def access_energy(counts: np.ndarray, keep: np.ndarray, block: np.ndarray, energ
             e = 0.0
             if keep[lvl, ds]:
                 for a in range(3):
-                    e += _ceil_div(counts[lvl, ds, a], b) * energy[lvl, ds, a]
+                    accesses = counts[lvl, ds, a] if b == 1 else _ceil_div(counts[lvl, ds, a], b)
+                    e += accesses * energy[lvl, ds, a]
             epj[lvl, ds] = e * accessed
             total += epj[lvl, ds]
     epj[n, 0] = macs * mac_pj
@@ -237,11 +245,23 @@ def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarra
                  counts: np.ndarray, epj: np.ndarray, info: np.ndarray, result: np.ndarray) -> int:
     """Evaluate one mapping (arrays [L, 8]); write counts[L,3,3] (reads, fills, updates per instance),
     epj[L+2, 3] and result = (cycles, energy_pj, macs incl. padding). Returns the legality code (0 = legal)."""
-    code = check_kernel(t, sx, sy, keep, dbuf, wl, keep_allowed, cap, fanout, tile, inst, info)
+    below = np.empty((t.shape[0] + 1, 8), dtype=np.int64)
+    return evaluate_into(t, sx, sy, order, keep, dbuf, wl, keep_allowed, cap, block, bw, energy, leak, fanout,
+                         clusters, mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below)
+
+
+@njit(cache=True, inline="always")
+def evaluate_into(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
+                  dbuf: np.ndarray, wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, block: np.ndarray,
+                  bw: np.ndarray, energy: np.ndarray, leak: np.ndarray, fanout: np.ndarray, clusters: np.ndarray,
+                  mac_pj: float, tile: np.ndarray, inst: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
+                  counts: np.ndarray, epj: np.ndarray, info: np.ndarray, result: np.ndarray, below: np.ndarray) -> int:
+    """``evaluate_one`` with the caller's scratch ``below[L+1, 8]`` (``legality.check_tiles``)."""
+    code = check_tiles(t, sx, sy, keep, dbuf, wl, keep_allowed, cap, fanout, tile, inst, info, below)
     if code != OK:
         return code
     iters = tile_changes(t, order, changes, distinct, spatial_innermost(t, sx, sy))
-    count_accesses(t, sx, sy, order, keep, wl, tile, inst, changes, distinct, counts)
+    count_accesses(t, sx, sy, order, keep, wl, tile, inst, changes, distinct, counts, below)
     cycles = bandwidth_cycles(iters, counts, bw)
     macs = iters * inst[t.shape[0]]
     result[0] = cycles
@@ -265,10 +285,25 @@ def evaluate_batch(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
     epj = np.zeros((n + 2, 3), dtype=np.float64)
     info = np.zeros(3, dtype=np.int64)
     result = np.zeros(3, dtype=np.float64)
+    below = np.empty((n + 1, 8), dtype=np.int64)
+    tb = np.empty((n, 8), dtype=np.int64)  # mapping b, copied (no views)
+    xb = np.empty((n, 8), dtype=np.int64)
+    yb = np.empty((n, 8), dtype=np.int64)
+    ob = np.empty((n, 8), dtype=np.int64)
+    kb = np.empty((n, 3), dtype=np.bool_)
+    db = np.empty(n, dtype=np.bool_)
     for b in range(t.shape[0]):
-        code = evaluate_one(t[b], sx[b], sy[b], order[b], keep[b], dbuf[b], wl, keep_allowed, cap, block, bw,
-                            energy, leak, fanout, clusters, mac_pj, tile, inst, changes, distinct, counts, epj,
-                            info, result)
+        for lvl in range(n):
+            for d in range(8):
+                tb[lvl, d] = t[b, lvl, d]
+                xb[lvl, d] = sx[b, lvl, d]
+                yb[lvl, d] = sy[b, lvl, d]
+                ob[lvl, d] = order[b, lvl, d]
+            for ds in range(3):
+                kb[lvl, ds] = keep[b, lvl, ds]
+            db[lvl] = dbuf[b, lvl]
+        code = evaluate_into(tb, xb, yb, ob, kb, db, wl, keep_allowed, cap, block, bw, energy, leak, fanout, clusters,
+                             mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below)
         out_code[b] = code
         if code == OK:
             out_cycles[b] = int(result[0])

@@ -32,16 +32,22 @@ def workload_array(layer: Layer) -> np.ndarray:
     return np.array([*layer.dims.values(), *layer.stride, *layer.dilation, int(layer.has_weights)], dtype=np.int64)
 
 
+@njit(cache=True, inline="always")
+def tile_words_at(ext: np.ndarray, row: int, wl: np.ndarray, ds: int) -> int:
+    """Words of dataspace ``ds`` touched by loop extents ``ext[row, :8]`` (Timeloop: no padding, halos counted)."""
+    if ds == 0:
+        h = (ext[row, 4] - 1) * wl[8] + (ext[row, 6] - 1) * wl[10] + 1
+        w = (ext[row, 5] - 1) * wl[9] + (ext[row, 7] - 1) * wl[11] + 1
+        return ext[row, 0] * ext[row, 1] * ext[row, 3] * h * w
+    if ds == 1:
+        return ext[row, 1] * ext[row, 2] * ext[row, 3] * ext[row, 6] * ext[row, 7] * wl[12]
+    return ext[row, 0] * ext[row, 1] * ext[row, 2] * ext[row, 4] * ext[row, 5]
+
+
 @njit(cache=True)
 def tile_words(f: np.ndarray, wl: np.ndarray, ds: int) -> int:
-    """Words of dataspace ``ds`` touched by loop extents ``f[8]`` (Timeloop: no padding, halos counted)."""
-    if ds == 0:
-        h = (f[4] - 1) * wl[8] + (f[6] - 1) * wl[10] + 1
-        w = (f[5] - 1) * wl[9] + (f[7] - 1) * wl[11] + 1
-        return f[0] * f[1] * f[3] * h * w
-    if ds == 1:
-        return f[1] * f[2] * f[3] * f[6] * f[7] * wl[12]
-    return f[0] * f[1] * f[2] * f[4] * f[5]
+    """Words of dataspace ``ds`` touched by loop extents ``f[8]`` (``tile_words_at`` of one row)."""
+    return tile_words_at(np.ascontiguousarray(f).reshape(1, 8), 0, wl, ds)
 
 
 @njit(cache=True)
@@ -49,8 +55,20 @@ def check_kernel(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, keep: np.ndarray
                  wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, fanout: np.ndarray,
                  tile: np.ndarray, inst: np.ndarray, info: np.ndarray) -> int:
     """Fill ``tile[L+1, 3]`` (words) and ``inst[L+1]`` (utilised instances); return a legality code."""
+    below = np.empty((t.shape[0] + 1, 8), dtype=np.int64)
+    return check_tiles(t, sx, sy, keep, dbuf, wl, keep_allowed, cap, fanout, tile, inst, info, below)
+
+
+@njit(cache=True, inline="always")
+def check_tiles(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, keep: np.ndarray, dbuf: np.ndarray,
+                wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, fanout: np.ndarray,
+                tile: np.ndarray, inst: np.ndarray, info: np.ndarray, below: np.ndarray) -> int:
+    """``check_kernel`` with the caller's scratch ``below[L+1, 8]``, left holding each level's loop extents
+    from that level down (``below[l, d]``: product of the temporal and spatial factors of ``d`` at levels
+    ``l..L-1``; row L is 1). Inlined (numba IR) into the batched kernel: no call, no reference counting."""
     n = t.shape[0]
-    ext = np.ones(8, dtype=np.int64)
+    for d in range(8):
+        below[n, d] = 1
     for ds in range(3):
         tile[n, ds] = 1
     for lvl in range(n - 1, -1, -1):
@@ -60,14 +78,14 @@ def check_kernel(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, keep: np.ndarray
                 info[1] = d
                 info[2] = 0
                 return BAD_FACTOR
-            ext[d] *= t[lvl, d] * sx[lvl, d] * sy[lvl, d]
+            below[lvl, d] = below[lvl + 1, d] * t[lvl, d] * sx[lvl, d] * sy[lvl, d]
         for ds in range(3):
-            tile[lvl, ds] = tile_words(ext, wl, ds)
+            tile[lvl, ds] = tile_words_at(below, lvl, wl, ds)
     for d in range(8):
-        if ext[d] < wl[d]:
+        if below[0, d] < wl[d]:
             info[0] = -1
             info[1] = d
-            info[2] = wl[d] - ext[d]
+            info[2] = wl[d] - below[0, d]
             return NOT_COVERED
     inst[0] = 1
     for lvl in range(n):

@@ -72,13 +72,13 @@ def _analytical(network: Network, acc: Accelerator, flows: list[Dataflow], run: 
 
 
 def _event(network: Network, acc: Accelerator, flows: list[Dataflow], run: FidelityRun
-           ) -> tuple[pd.DataFrame, dict[str, Any]]:
+           ) -> tuple[Columns, dict[str, Any]]:
     from acceldse.simulator.event.table import event_run
 
     limit = run.limit
     check = None if limit is None else lambda folds: refuse_work(folds, "event", network.name, limit)
     result = event_run(network, acc, flows, trace=run.trace, progress=run.progress, check_folds=check)
-    return result.table, {} if result.trace is None else {"trace": result.trace}
+    return result.columns, {} if result.trace is None else {"trace": result.trace}
 
 
 def _cycle(network: Network, acc: Accelerator, flows: list[Dataflow], run: FidelityRun

@@ -8,6 +8,7 @@ packages without the ``acceldse.`` prefix (``simulator.specs``), as the docstrin
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -18,8 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]
 LOWER = ORDER[:-1]
 
 
-def imported_modules(path: Path) -> list[str]:
+def imported_modules(path: Path) -> tuple[str, ...]:
     """Every absolute module ``path`` imports, as written (``from acceldse import envs`` -> ``acceldse.envs``)."""
+    stat = path.stat()
+    return _imported_modules(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _imported_modules(path: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """``imported_modules`` of one version of a file: each file is parsed once however many tests read it."""
     names: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
@@ -27,7 +35,7 @@ def imported_modules(path: Path) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.extend(f"{node.module}.{alias.name}" if node.module == "acceldse" else node.module
                          for alias in node.names)
-    return names
+    return tuple(names)
 
 
 def short_name(module: str) -> str | None:

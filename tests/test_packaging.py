@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -38,14 +39,27 @@ def test_wheel_has_one_top_level_name(wheel: Path) -> None:
     assert any(n.startswith("acceldse/simulator/specs/presets/") and n.endswith(".yaml") for n in names)
 
 
+def clean_env() -> dict[str, str]:
+    """This environment without what could point a child interpreter or pip elsewhere: PYTHONPATH, PYTHONHOME,
+    PYTHONUSERBASE (all ``PYTHON*``), an activated venv, ``PIP_*`` settings; no user site-packages."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PIP_", "VIRTUAL_ENV", "CONDA"))}
+    return {**env, "PYTHONNOUSERSITE": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
 @pytest.mark.slow
 def test_local_envs_folder_shadows_nothing(wheel: Path, tmp_path: Path) -> None:
-    # the wheel's files exactly as pip installs them, in a folder of their own put first on the path (the
-    # dependencies stay this interpreter's); a fresh venv is not needed for that, and depends on how CI made its own
-    site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target", str(site),
-                    str(wheel)], check=True, capture_output=True, text=True)
-    assert (site / "acceldse" / "envs" / "__init__.py").is_file(), sorted(p.name for p in site.iterdir())
+    # a fresh venv with its own pip (ensurepip is offline), the wheel installed by that pip from the file alone
+    venv, env = tmp_path / "venv", clean_env()
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, env=env, cwd=tmp_path)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "--isolated", "install", "--no-index", "--no-deps", "-q", str(wheel)],
+                   check=True, capture_output=True, text=True, env=env, cwd=tmp_path)
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True, env=env, cwd=tmp_path).stdout.strip()
+    assert (Path(site) / "acceldse" / "envs" / "__init__.py").is_file(), sorted(p.name for p in Path(site).iterdir())
+    # the dependencies (numpy, gymnasium ...) are this interpreter's, appended after the venv's own site-packages
+    # (a path in a .pth file: the .pth files there, e.g. an editable install of this checkout, are not run)
+    (Path(site) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     project = tmp_path / "rl_project"
     for package in LOWER:  # a user's project with folders of our old top-level names
         (project / package).mkdir(parents=True)
@@ -53,9 +67,11 @@ def test_local_envs_folder_shadows_nothing(wheel: Path, tmp_path: Path) -> None:
     code = ("import acceldse, gymnasium as gym, acceldse.envs, acceldse.simulator.specs.presets as p\n"
             "env = gym.make('acceldse/AcceleratorDesign-v0'); env.reset(seed=0)\n"
             "print(acceldse.envs.__file__); print(p.__file__)\n")
-    env = {**os.environ, "PYTHONPATH": str(site)}  # not this checkout: the installed files only
-    # `python -c` puts the current folder (the user's project) first on sys.path, as a user's script would
-    run = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, env=env)
+    # `python -c` puts the current folder (the user's project) first on sys.path, as a user's script would;
+    # numba's kernels run as Python: a fresh install's numba cache is empty, and compiling every kernel there
+    # (about 25 CPU-s) tests numba, not which files the wheel installs
+    run = subprocess.run([str(python), "-c", code], cwd=project, capture_output=True, text=True,
+                         env={**env, "NUMBA_DISABLE_JIT": "1"})
     assert run.returncode == 0, run.stderr
     for line in run.stdout.split():
-        assert line.startswith(str(site)), line  # ours, from the installed wheel, not the user's folder or the checkout
+        assert line.startswith(site), line  # ours, from the installed wheel, not the user's folder or the checkout

@@ -29,6 +29,7 @@ three ranks of a kind, a coefficient on a weight or output axis, three-term axes
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
@@ -67,7 +68,7 @@ class Tensor:
     density: float | None = None
     density_model: str = "hypergeometric"
 
-    @property
+    @functools.cached_property
     def ranks(self) -> frozenset[str]:
         """The ranks that index this tensor."""
         return frozenset(rank for axis in self.axes for rank, _ in axis)
@@ -76,8 +77,11 @@ class Tensor:
         """Elements in the bounding box of the points that loops of these extents touch
         (a rank missing from ``extents`` has extent 1)."""
         words = 1
-        for axis in self.axes:
-            words *= sum(c * (extents.get(rank, 1) - 1) for rank, c in axis) + 1
+        for axis in self.axes:  # plain loops: a sparse search calls this some 100 times per mapping
+            span = 1
+            for rank, c in axis:
+                span += c * (extents.get(rank, 1) - 1)
+            words *= span
         return words
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Literal
 
 from acceldse.workloads.errors import SpecError
@@ -182,7 +183,7 @@ class Layer:
             result["weights"] = ((("G", 1),), (("K", 1),), (("C", 1),), (("R", 1),), (("S", 1),))
         return result
 
-    @property
+    @cached_property
     def macs(self) -> int:
         """Multiply-accumulates (0 for pooling and elementwise layers)."""
         if not self.has_weights:
@@ -216,7 +217,7 @@ class Layer:
         taps = {p * stride + r * dil - pad for p in range(out) for r in range(kernel)}
         return sum(1 for i in taps if 0 <= i < size)
 
-    @property
+    @cached_property
     def input_touched_elems(self) -> int:
         """Input elements read by at least one MAC (all groups): what must cross DRAM once."""
         if not self.has_weights:
@@ -262,7 +263,7 @@ class Layer:
         n, m = self.weight_sparsity
         return (k // m) * n + min(k % m, n)
 
-    @property
+    @cached_property
     def macs_performed(self) -> int:
         """MACs on kept (nonzero) weights: ``macs`` when dense."""
         return self.macs // (self.C * self.R * self.S) * self.reduction_kept if self.has_weights else 0

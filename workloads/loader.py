@@ -22,7 +22,8 @@ def _no_params(spec: str, params: dict[str, Any], allowed: tuple[str, ...] = ())
     for key in params:
         if key not in allowed:
             raise SpecError("parameter not accepted for this workload source", source=spec, key=key,
-                            value=params[key], accepted=", ".join(allowed) or "no parameters")
+                            value=params[key], accepted=(f"only {', '.join(allowed)} for this source" if allowed
+                                                         else "no parameters for this source"))
 
 
 def load_workload(spec: str | Network, **params: Any) -> Network:

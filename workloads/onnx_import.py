@@ -37,6 +37,7 @@ from acceldse.workloads.onnx_ops import (
     LAYER_MAPPERS,
     METADATA_OPS,
     PASS_THROUGH_OPS,
+    UNMODELLED_MAC_OPS,
     NodeView,
     map_eltwise,
 )
@@ -167,7 +168,8 @@ def load_onnx(path: str | Path, *, batch: int | None = None, bits: int = 8) -> N
             unknown shape names the first node whose inputs are known and the check it fails
             (``workloads.onnx_checks``).
     Warns:
-        OnnxImportWarning: once, listing each unsupported op type and how many nodes had it.
+        OnnxImportWarning: once, listing each unsupported op type without MACs and how many nodes had it
+            (an op with MACs we do not map, e.g. ConvTranspose or LSTM, is a SpecError).
     """
     path = Path(path)
     source = str(path)
@@ -189,6 +191,10 @@ def load_onnx(path: str | Path, *, batch: int | None = None, bits: int = 8) -> N
         if op in METADATA_OPS or (node.input and not feeds):  # shape metadata, or constant folding
             const.update(outputs)
             continue
+        if op in UNMODELLED_MAC_OPS:
+            raise SpecError(f"node {node.name or index!r} is a {op}, whose multiply-accumulates are not modelled",
+                            source=source, accepted="MACs in Conv, Gemm or MatMul nodes (export the model with "
+                            "those, e.g. an LSTM unrolled into MatMuls)")
         if op in PASS_THROUGH_OPS or (op not in ELTWISE_OPS and op not in LAYER_MAPPERS):
             if op not in PASS_THROUGH_OPS:
                 unsupported[op] += 1

@@ -36,6 +36,12 @@ LAYER_OPS: frozenset[str] = frozenset({"Conv", "Gemm", "MatMul", "MaxPool", "Ave
                                        "GlobalMaxPool"})
 """Ops mapped to conv / gemm / matmul / pool layers."""
 
+UNMODELLED_MAC_OPS: frozenset[str] = frozenset({
+    "ConvTranspose", "ConvInteger", "MatMulInteger", "QLinearConv", "QLinearMatMul", "QGemm", "DeformConv",
+    "Einsum", "LSTM", "GRU", "RNN", "Attention", "MultiHeadAttention",
+})
+"""Ops that do multiply-accumulates we do not map: refused, since passing them through would drop their MACs."""
+
 @dataclass(frozen=True)
 class NodeView:
     """A node with what a mapper needs.

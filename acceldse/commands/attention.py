@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, bad_input, print_table
+from acceldse.commands.common import EXIT_CODES_HELP, add_output_options, bad_input, input_file, print_table
 
 DESIGN_CHOICES = ("unfused", "flat", "fusemax", "search", "all")
 
@@ -222,8 +222,7 @@ def run_cascade_file(args: argparse.Namespace) -> int:
     from acceldse.mapper.cascade_api import load_cascade_file, map_cascade
     from acceldse.mapper.fused import FusedCost, format_fused_stats
 
-    if not args.cascade.is_file():
-        raise bad_input("no such file", flag="--cascade", value=str(args.cascade))
+    input_file(args.cascade, flag="--cascade")
     cascade, hw, mapping = load_cascade_file(args.cascade)
     hardware = hw if hw is not None else args.hardware
     if hw is None and args.hardware == "eyeriss_like" and len(cascade) > 1:

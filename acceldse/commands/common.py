@@ -71,6 +71,14 @@ def bad_input(message: str, *, flag: str, value: Any = None, accepted: str | Non
     return SpecError(message, source=flag, value=value, accepted=accepted)
 
 
+def input_file(path: str | Path, *, flag: str) -> Path:
+    """``path`` if it is a file; a directory or a missing path is a ``SpecError`` naming ``flag``."""
+    path = Path(path)
+    if not path.is_file():
+        raise bad_input("a directory, not a file" if path.is_dir() else "no such file", flag=flag, value=str(path))
+    return path
+
+
 def output_path(value: str | Path | None, *, flag: str, suffixes: Sequence[str] = ()) -> Path | None:
     """Check an output file path before any work: its folder is created if missing; a directory,
     an unwritable file or folder, or a wrong suffix is refused naming ``flag``."""

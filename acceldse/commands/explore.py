@@ -90,6 +90,9 @@ def parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
             raise SpecError("expected KEY=VALUE", source=flag, value=pair, accepted="e.g. workload=resnet18")
+        if key.strip() in out:  # never the last one silently
+            raise SpecError(f"{key.strip()} is given twice", source=flag, value=pair,
+                            accepted=f"each key once in {flag}")
         try:
             out[key.strip()] = json.loads(text)
         except json.JSONDecodeError:

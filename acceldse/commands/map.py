@@ -20,6 +20,7 @@ from acceldse.commands.common import (
     add_output_options,
     bad_input,
     emit,
+    input_file,
     output_dir,
     output_path,
     positive,
@@ -98,6 +99,9 @@ def _template_vars(pairs: list[str]) -> dict[str, Any]:
         if not sep or not name.strip().isidentifier():
             raise bad_input("expected NAME=VALUE", flag="--timeloop-var", value=pair,
                             accepted="e.g. reg_enabled=false")
+        if name.strip() in out:  # never the last one silently
+            raise bad_input(f"{name.strip()} is given twice", flag="--timeloop-var", value=pair,
+                            accepted="each name once")
         try:
             out[name.strip()] = yaml.safe_load(value)
         except yaml.YAMLError:
@@ -131,8 +135,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                 mapping.to_yaml(Path(args.save_mappings) / f"{layer.name}.yaml")
             return 0
     else:
-        if not args.mapping.is_file():
-            raise bad_input("no such file", flag="--mapping", value=str(args.mapping))
+        input_file(args.mapping, flag="--mapping")
         layer, hierarchy, cost = evaluate_mapping(args.workload, args.hardware,
                                                   args.layer[0] if args.layer else None, args.mapping)
         mapping = Mapping.from_yaml(args.mapping)
@@ -163,8 +166,7 @@ def run(args: argparse.Namespace) -> int:
         from acceldse.mapper.timeloop import has_problem, timeloop_hardware
 
         for path in args.timeloop:
-            if not path.is_file():
-                raise bad_input("no such file", flag="--timeloop", value=str(path))
+            input_file(path, flag="--timeloop")
         template_vars = _template_vars(args.timeloop_var)
         if has_problem(args.timeloop, template_vars):
             single_layer = True

@@ -121,8 +121,9 @@ def add_parser(subparsers: Any) -> None:
     system.add_argument("--trace", default=None, metavar="PATH",
                         help="write the shared run's Chrome/Perfetto trace JSON (a process per part)")
     system.add_argument("--max-work", type=float, default=None, metavar="N",
-                        help="most SDPA scores, and most pipeline rows (samples x rows of every stage), accepted "
-                             "(default 2^22 each: every firing is recorded)")
+                        help="most SDPA scores, and most context firings of the whole system (the systolic "
+                             "folds, the pipeline's rows, the SDPA stream), accepted (default 2^22 each: every firing "
+                             "is recorded)")
     add_output_options(system)
     system.set_defaults(func=run_system)
 
@@ -234,11 +235,10 @@ def run_system(args: argparse.Namespace) -> int:
     if (args.workload is None) != (args.layer is None):
         raise bad_input("the systolic part needs both --workload and --layer", flag="--layer", value=args.layer)
     trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
-    from acceldse.simulator.streaming.limits import check_sdpa, refuse_work, work_limit
+    from acceldse.simulator.streaming.limits import check_sdpa, work_limit
 
-    limit = work_limit("compiled", trace=True, max_work=args.max_work)  # every firing is recorded
-    if args.seq_len is not None:
-        check_sdpa(args.seq_len, args.head_dim, None, limit)
+    if args.seq_len is not None:  # before the SDPA graph is built; simulate_system limits the whole system
+        check_sdpa(args.seq_len, args.head_dim, None, work_limit("compiled", trace=True, max_work=args.max_work))
     import dataclasses
 
     import numpy as np
@@ -263,9 +263,6 @@ def run_system(args: argparse.Namespace) -> int:
                             accepted=f"a layer of {args.workload}: {', '.join(list(layers)[:6])}, ...")
         layer = layers[args.layer]
     pipeline = load_workload(args.pipeline) if args.pipeline else None
-    if pipeline is not None:
-        refuse_work(args.samples * sum(ly.P + ly.H for ly in pipeline.layers), limit, source="samples",
-                    what="pipeline rows")
     sdpa = None
     if args.seq_len is not None:
         q, k, v = (np.zeros((args.seq_len, args.head_dim)) for _ in range(3))  # timing only
@@ -273,7 +270,7 @@ def run_system(args: argparse.Namespace) -> int:
     try:
         run = simulate_system(acc, layer=layer, dataflow=resolve_dataflows(args.dataflow)[0] if layer else None,
                               pipeline=pipeline, samples=args.samples, fifo_rows=args.fifo_rows, sdpa=sdpa,
-                              head_dim=args.head_dim or 0, trace=trace is not None)
+                              head_dim=args.head_dim or 0, trace=trace is not None, max_work=args.max_work)
     except DeadlockError as err:  # a reconvergent path of the pipeline deeper than its FIFOs
         raise bad_input(f"the system deadlocks: {err}", flag="--fifo-rows", value=args.fifo_rows,
                         accepted="FIFOs deep enough for the pipeline's reconvergent paths") from None

@@ -60,7 +60,8 @@ def add_parser(subparsers: Any) -> None:
                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     fu.add_argument("--hardware", default="sn40l-like",
                     help=f"{kind_help('systolic')} or a YAML spec (default sn40l-like)")
-    fu.add_argument("--workload", default="gpt2_decode", help="zoo name or ONNX file (default gpt2_decode)")
+    fu.add_argument("--workload", default="gpt2_decode",
+                    help="zoo name, ONNX or SCALE-Sim CSV (default gpt2_decode)")
     fu.add_argument("--block", default=None, help="layer-name prefix (default: the first block, e.g. h.0)")
     fu.add_argument("--bits", type=int, default=None,
                     help="operand bits of zoo and ONNX workloads (default 16: bf16)")

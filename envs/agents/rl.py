@@ -29,6 +29,7 @@ PPO_RANGES: dict[str, tuple[float, float]] = {"n_steps": (2, 10**6), "batch_size
 def _ppo(hparams: dict[str, Any], env: Any, seed: int, *, masked: bool = False) -> Any:
     import torch
     from stable_baselines3 import PPO
+    from stable_baselines3.common.logger import Logger
 
     algorithm: Any = PPO
     if masked:
@@ -38,10 +39,14 @@ def _ppo(hparams: dict[str, Any], env: Any, seed: int, *, masked: bool = False) 
     torch.set_num_threads(1)  # tiny MLPs: threads only add overhead and nondeterminism
     policy = "MultiInputPolicy" if isinstance(env.observation_space, spaces.Dict) else "MlpPolicy"
     width = hparams["net_width"]
-    return algorithm(policy, env, n_steps=hparams["n_steps"], batch_size=min(hparams["batch_size"], hparams["n_steps"]),
-               n_epochs=hparams["n_epochs"], learning_rate=hparams["learning_rate"], gamma=hparams["gamma"],
-               ent_coef=hparams["ent_coef"], clip_range=hparams["clip_range"], seed=seed, device="cpu", verbose=0,
-               policy_kwargs={"net_arch": [width, width]})
+    model = algorithm(policy, env, n_steps=hparams["n_steps"],
+                      batch_size=min(hparams["batch_size"], hparams["n_steps"]), n_epochs=hparams["n_epochs"],
+                      learning_rate=hparams["learning_rate"], gamma=hparams["gamma"], ent_coef=hparams["ent_coef"],
+                      clip_range=hparams["clip_range"], seed=seed, device="cpu", verbose=0,
+                      policy_kwargs={"net_arch": [width, width]})
+    # a logger that writes nowhere: SB3's default makes an empty /tmp/SB3-<time> folder on every learn()
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
 
 
 class PpoAgent(Agent):

@@ -46,9 +46,18 @@ from acceldse.mapper.sparse.optimizations import (
 )
 from acceldse.mapper.sparse.representation import Record, represent
 
+ACTIONS = tuple((k, a, f"{k}_{a}", f"{k}_metadata_{a}") for k in KINDS for a in ACCESSES)
+"""(kind, access, its data action, its metadata action), in the order their energies add up."""
+FINE_KEYS = tuple((k, a) for k in KINDS for a in ACCESSES)
+"""Every (kind, access) a tile counts, in Sparseloop's order."""
+NO_BITS = {a: {k: 0 for k in KINDS} for a in ACCESSES}
+"""The metadata bits of a tile without metadata."""
 
-def analyse(design: SparseDesign) -> SparseResult:
-    """Sparseloop's statistics of ``design`` (see the module docstring)."""
+
+def analyse(design: SparseDesign, *, brief: bool = False) -> SparseResult:
+    """Sparseloop's statistics of ``design`` (see the module docstring); ``brief``: without the per-tile
+    access listings (``TensorStats.accesses`` and ``format_accesses`` left empty: a search needs only the
+    cycles, energies and capacities)."""
     n_levels = len(design.levels)
     recs: dict[tuple[int, str], Record] = {}
     for t in design.tensors:
@@ -62,16 +71,18 @@ def analyse(design: SparseDesign) -> SparseResult:
         if (lv, name) not in recs:
             raise ValueError(f"{design.levels[lv].name}: a format for {name}, which this mapping does not keep there")
     # 1. representation
-    loops = tuple(level.loops for level in design.levels)
     for t in design.tensors:
+        ranks = t.ranks  # its tiles read only the loops over its ranks
+        loops = tuple(tuple(loop for loop in level.loops if loop.rank in ranks) for level in design.levels)
         for lv in range(n_levels):
             if (lv, t.name) in recs:
                 represent(design, recs, lv, t.name, loops)
     for rec in recs.values():
         d = rec.dense
-        rec.fine = {(k, a): 0 for k in KINDS for a in ACCESSES}
+        rec.fine = dict.fromkeys(FINE_KEYS, 0)
         rec.fine.update({("random", "read"): d.reads, ("random", "fill"): d.fills, ("random", "update"): d.updates})
-        rec.fine_format = {(k, a): [[0, 0] for _ in rec.occupancy] for k in KINDS for a in ACCESSES}
+        n_ranks = len(rec.occupancy)
+        rec.fine_format = {key: [[0, 0] for _ in range(n_ranks)] for key in FINE_KEYS}
     # 2. storage gating / skipping
     masks: dict[tuple[int, str], tuple[str, float]] = {}
     for kind in ("gate", "skip"):
@@ -180,24 +191,25 @@ def analyse(design: SparseDesign) -> SparseResult:
         per_level.setdefault(key[0], []).append((rec, key[0]))
     for lv in range(n_levels):
         level = design.levels[lv]
+        epj, block, md_width = level.energy_pj, level.block_size, level.metadata_storage_width
         read_words = write_words = 0.0
         for rec, _ in per_level.get(lv, []):
             name = rec.tensor.name
+            fine = rec.fine
             bits = {a: {k: sum(o.metadata_word_bits * c[0] + o.payload_word_bits * c[1]
                                for o, c in zip(rec.occupancy, rec.fine_format[(k, a)], strict=True))
-                        for k in KINDS} for a in ACCESSES}
+                        for k in KINDS} for a in ACCESSES} if rec.occupancy else NO_BITS
             energy = 0.0
             ratio = rec.vector_ratio
-            for k in KINDS:
-                for a in ACCESSES:
-                    n = rec.fine[(k, a)]
-                    vec = math.ceil(n / level.block_size) * ratio if n else 0
-                    energy += vec * level.energy_pj.get(f"{k}_{a}", 0.0)
-                    if level.metadata_storage_width:
-                        energy += math.ceil(bits[a][k] / level.metadata_storage_width) * \
-                            level.energy_pj.get(f"{k}_metadata_{a}", 0.0)
+            for k, a, data_action, metadata_action in ACTIONS:  # a zero count adds nothing (skipped)
+                n = fine[(k, a)]
+                if n:
+                    energy += math.ceil(n / block) * ratio * epj.get(data_action, 0.0)
+                if md_width and bits[a][k]:
+                    energy += math.ceil(bits[a][k] / md_width) * epj.get(metadata_action, 0.0)
             for op, n in counts[(lv, name)].items():
-                energy += n * level.energy_pj.get(op, 0.0)
+                if n:
+                    energy += n * epj.get(op, 0.0)
             reads = rec.fine[("random", "read")] + rec.fine[("gated", "read")] + \
                 (bits["read"]["random"] + bits["read"]["gated"]) // level.word_bits
             writes = sum(rec.fine[(k, a)] for k in ("random", "gated") for a in ("fill", "update")) + \
@@ -216,8 +228,9 @@ def analyse(design: SparseDesign) -> SparseResult:
             stats[(level.name, name)] = TensorStats(
                 level=level.name, tensor=name, shape=rec.dense.shape,
                 algorithmic={"read": rec.dense.reads, "fill": rec.dense.fills, "update": rec.dense.updates},
-                accesses=dict(rec.fine),
-                format_accesses={k: [(int(c[0]), int(c[1])) for c in v] for k, v in rec.fine_format.items()},
+                accesses={} if brief else dict(rec.fine),
+                format_accesses={} if brief else {k: [(int(c[0]), int(c[1])) for c in v]
+                                                  for k, v in rec.fine_format.items()},
                 data_capacity=capacity, metadata_capacity=md_cap, metadata_capacity_bits=md_bits,
                 formats=tuple(f.name for f in reversed(rec.formats)),
                 energy_pj=energy * rec.dense.instances)

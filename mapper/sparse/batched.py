@@ -159,10 +159,7 @@ class BatchedSparse:
         if len(self._seen) > 200_000:
             self._seen.clear()
         for k in np.flatnonzero(code == OK):
-            t = a.temporal[k]
-            key = (t.tobytes(), a.spatial_x[k].tobytes(), a.spatial_y[k].tobytes(), a.keep[k].tobytes(),
-                   a.double_buffered[k].tobytes(), tuple(d for lvl in range(n) for d in (*a.order[k, lvl], -1)
-                                                         if d < 0 or t[lvl, d] > 1))
+            key = mapping_key(a, k)
             if key in self._seen:  # a mapping met before (a search revisits some): the same result
                 cycles[k], energy[k], code[k] = self._seen[key]
                 continue
@@ -175,16 +172,15 @@ class BatchedSparse:
                weights: bool) -> None:
         """Sparseloop's cycles and energy (or rejection code) of mapping ``k`` of a batch, from its dense counts."""
         hw, n = self._hw, self.relaxed.num_levels
-        keep = a.keep[k]
-        rows = tuple(DenseRow(names[i], ds, int(inst[k, i]), int(tile[k, i, j]), int(counts[k, i, j, 0]),
-                              int(counts[k, i, j, 1]), int(counts[k, i, j, 2]))
+        keep, ins, til, cnt = a.keep[k].tolist(), inst[k].tolist(), tile[k].tolist(), counts[k].tolist()
+        rows = tuple(DenseRow(names[i], ds, ins[i], til[i][j], *cnt[i][j])
                      for i in range(n) for j, ds in enumerate(DATASPACES)
-                     if keep[i, j] and not (ds == "weights" and not weights))
-        dense = DenseCost(rows, macs=int(res[k, 2]), utilised_pes=int(inst[k, n]), cycles=int(res[k, 0]),
+                     if keep[i][j] and not (ds == "weights" and not weights))
+        dense = DenseCost(rows, macs=int(res[k, 2]), utilised_pes=ins[n], cycles=int(res[k, 0]),
                           leakage_pj_by_level={names[i]: float(hw.leakage[i] * res[k, 0] * inst[k, i])
                                                for i in range(n)})
         try:
-            result = analyse(self.design_of(Mapping.from_arrays(a.take(k), self.relaxed), dense))
+            result = analyse(self.design_of(Mapping.from_arrays(a.take(k), self.relaxed), dense), brief=True)
         except self.rejects:
             code[k] = REJECTED
             return
@@ -193,6 +189,15 @@ class BatchedSparse:
             return
         cycles[k] = result.cycles
         energy[k] = result.energy_pj
+
+
+def mapping_key(a: MappingArrays, k: int) -> tuple[Any, ...]:
+    """What tells mapping ``k`` of batch ``a`` apart: its factors, keeps, buffering and the order of its
+    loops that iterate (the order of factor-1 loops changes nothing)."""
+    t = a.temporal[k]
+    return (t.tobytes(), a.spatial_x[k].tobytes(), a.spatial_y[k].tobytes(), a.keep[k].tobytes(),
+            a.double_buffered[k].tobytes(), tuple(d for lvl in range(t.shape[0]) for d in (*a.order[k, lvl], -1)
+                                                  if d < 0 or t[lvl, d] > 1))
 
 
 def native(layer: Any, hierarchy: Hierarchy, **features: Any) -> BatchedSparse:
@@ -214,4 +219,4 @@ def native(layer: Any, hierarchy: Hierarchy, **features: Any) -> BatchedSparse:
     return model
 
 
-__all__ = ["OVER_CAPACITY", "REJECTED", "BatchedSparse", "DenseCost", "DenseRow", "native"]
+__all__ = ["OVER_CAPACITY", "REJECTED", "BatchedSparse", "DenseCost", "DenseRow", "mapping_key", "native"]

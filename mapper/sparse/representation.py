@@ -36,13 +36,14 @@ class Record:
     fine: dict[tuple[str, str], int] = field(default_factory=dict)
     fine_format: dict[tuple[str, str], list[list[int]]] = field(default_factory=dict)
 
-    @property
-    def has_metadata(self) -> bool:
-        return bool(self.formats)
+    has_metadata: bool = field(init=False)
+    """Whether the tile has a format (and so metadata)."""
+    compressed: bool = field(init=False)
+    """Whether a rank of its format is compressed."""
 
-    @property
-    def compressed(self) -> bool:
-        return any(f.compressed for f in self.formats)
+    def __post_init__(self) -> None:  # the formats are fixed: asked often, computed once
+        self.has_metadata = bool(self.formats)
+        self.compressed = any(f.compressed for f in self.formats)
 
 
 def extents(levels: tuple[StorageSpec, ...], level: int, loop_id: int) -> dict[str, int]:
@@ -55,11 +56,15 @@ def extents(levels: tuple[StorageSpec, ...], level: int, loop_id: int) -> dict[s
     return ext
 
 
-def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], level: int, name: str) -> None:
+def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], level: int, name: str,
+                 loops: tuple[tuple[Loop, ...], ...] | None = None) -> None:
     """Sparseloop's outer-to-inner assignment of a tile's ranks to loops (sets the ranks' loops,
     fiber shapes and sub-tile sizes). A tile without a format is one rank over all its loops (what a
     compressed parent that pre-tiles inherits); a rank with ``flattened_rankIDs`` takes the
-    consecutive loops over the flattened ranks."""
+    consecutive loops over the flattened ranks. ``loops``: every level's loops (default: the design's), of
+    which only those over the tensor's ranks are read."""
+    if loops is None:
+        loops = tuple(lv.loops for lv in design.levels)
     rec = recs[(level, name)]
     t = rec.tensor
     where = f"{design.levels[level].name}: {name}"
@@ -68,19 +73,20 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     pre_tiling = rec.compressed and child is not None and child.dense.shape > 1
     n_ranks = len(rec.formats) if rec.has_metadata else 1
     sub: list[Loop] = []
-    sub_tiles: list[int] = []
+    sub_ext: list[dict[str, int]] = []  # per loop of ``sub``: the extents (of the tensor's ranks) under and with it
     ranks_of_t = t.ranks
     ext: dict[str, int] = {}  # extents of the tile under and including each loop (``extents``), walked upward
     for lv in range(level + 1):
-        for loop in design.levels[lv].loops:
-            ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
-            if lv >= inner_most and loop.rank in ranks_of_t:
-                sub.append(loop)
-                sub_tiles.append(t.footprint(ext))
+        for loop in loops[lv]:
+            if loop.rank in ranks_of_t:  # the footprint reads no other rank
+                ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
+                if lv >= inner_most:
+                    sub.append(loop)
+                    sub_ext.append(dict(ext))
     if not pre_tiling:
         below: dict[str, int] = {}
         for lv in range(inner_most):
-            for loop in design.levels[lv].loops:
+            for loop in loops[lv]:
                 below[loop.rank] = below.get(loop.rank, 1) * loop.bound
         for i, loop in enumerate(sub):
             if below.get(loop.rank, 1) > 1:
@@ -109,7 +115,7 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
             if group is None:
                 raise ValueError(f"{where}: a loop over {loop.rank} meets rank {r_id}, whose flattened_rankIDs do not "
                                  f"name it (not modelled)")
-        rank, tile = [loop], sub_tiles[loop_id]
+        rank, tile = [loop], t.footprint(sub_ext[loop_id])
         loop_id -= 1
         if not rec.has_metadata or group is not None:  # absorb the consecutive loops of the rank
             while loop_id >= 0 and (not rec.has_metadata or sub[loop_id].bound <= 1
@@ -122,7 +128,7 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     while r_id > inner_rank:
         r_id -= 1
         ranks.insert(0, [])
-        tiles.insert(0, sub_tiles[0] if sub_tiles else 1)
+        tiles.insert(0, t.footprint(sub_ext[0]) if sub_ext else 1)
     if any(loop.bound > 1 for loop in sub[:loop_id + 1]):
         raise ValueError(f"{where}'s tile needs more ranks than its {n_ranks}-rank format gives "
                          f"(Sparseloop rejects this mapping)")
@@ -134,9 +140,9 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     rec.rank_loops = ranks
     rec.subtile = tiles
     rec.fiber_shape = []
-    for loops in ranks:
+    for rank_loops in ranks:
         fiber: dict[str, int] = {}
-        for loop in loops:
+        for loop in rank_loops:
             fiber[loop.rank] = fiber.get(loop.rank, 1) * loop.bound
         rec.fiber_shape.append(t.footprint(fiber))
 
@@ -172,35 +178,67 @@ def metadata_given(rec: Record, level: StorageSpec, density: DensityModel, occup
     return out
 
 
+def ranks_key(recs: dict[tuple[int, str], Record], level: int, name: str,
+              loops: tuple[tuple[Loop, ...], ...]) -> tuple[Any, ...]:
+    """Everything ``assign_ranks`` reads of a tile: its tensor and formats, its child's ranks when it
+    pre-tiles, the extent per rank of the levels below its child (only their products count) and the
+    (rank, bound) of every loop over the tensor's ranks from its child up (level boundaries do not
+    count; loops over other ranks change none of it)."""
+    rec = recs[(level, name)]
+    ranks = rec.tensor.ranks
+    child = recs.get((rec.child, name)) if rec.child is not None else None
+    inner_most = 0 if rec.child is None else rec.child + 1
+    below: dict[str, int] = {}
+    for lv in range(inner_most):
+        for loop in loops[lv]:
+            if loop.rank in ranks and loop.bound > 1:
+                below[loop.rank] = below.get(loop.rank, 1) * loop.bound
+    upper = tuple((loop.rank, loop.bound) for lv in range(inner_most, level + 1) for loop in loops[lv]
+                  if loop.rank in ranks)
+    pre = None
+    if rec.compressed and child is not None and child.dense.shape > 1:
+        pre = (child.formats, tuple(tuple((loop.rank, loop.bound) for loop in r) for r in child.rank_loops),
+               tuple(child.subtile))
+    return (rec.tensor, rec.formats, rec.child is None, pre, tuple(sorted(below.items())), upper)
+
+
 def represent(design: SparseDesign, recs: dict[tuple[int, str], Record], level: int, name: str,
               loops: tuple[tuple[Loop, ...], ...]) -> None:
     """Step 1 of the analysis for one tile: its ranks (``assign_ranks``), expected occupancy and
     metadata (``expected_occupancy``), vector-access ratio and largest metadata. What does not
-    depend on the dense counts is kept in ``design.cache`` (when given) under everything it depends
-    on (``loops``: every level's loops, of which only those over the tensor's ranks matter), so a search
-    that meets the same tile again reuses it."""
+    depend on the dense counts is kept in ``design.cache`` (when given), so a search that meets the
+    same tile again reuses it: the ranks under what they depend on (``ranks_key``), the occupancy
+    and metadata under the ranks' shapes (many loop nests give the same)."""
     rec = recs[(level, name)]
     parent = recs.get((rec.parent, name)) if rec.parent is not None else None
     density = density_of(design, name)
     spec = design.levels[level]
-    chain = tuple((lv, r.formats, r.dense.shape) for (lv, n), r in recs.items() if n == name and lv <= level)
-    ranks = rec.tensor.ranks  # loops over other ranks change none of it
-    key = (rec.tensor, chain, parent is not None and parent.has_metadata, density, spec.metadata_word_bits,
-           spec.block_size, tuple(tuple(loop for loop in lv if loop.rank in ranks) for lv in loops[:level + 1]))
     cache = design.cache
-    hit = cache.get(key) if cache is not None else None
-    if hit is None:
-        assign_ranks(design, recs, level, name)
+    if not rec.has_metadata and not (parent is not None and parent.compressed and rec.dense.shape > 1):
+        # a tile without a format that no compressed parent pre-tiles: nothing reads its ranks
+        rec.rank_loops, rec.subtile, rec.fiber_shape = [], [], []
+    elif cache is None:
+        assign_ranks(design, recs, level, name, loops)
+    else:
+        key = ranks_key(recs, level, name, loops)
+        hit = cache.get(key)
+        if hit is None:
+            assign_ranks(design, recs, level, name, loops)
+            cache[key] = (rec.rank_loops, rec.subtile, rec.fiber_shape)
+        else:
+            rec.rank_loops, rec.subtile, rec.fiber_shape = hit
+    occ_key = ("occupancy", density, rec.dense.shape, rec.formats, tuple(rec.subtile), tuple(rec.fiber_shape),
+               parent is not None and parent.has_metadata, spec.metadata_word_bits, spec.block_size)
+    occ_hit = cache.get(occ_key) if cache is not None else None
+    if occ_hit is None:
         expected_occupancy(recs, design, level, name)
         rec.vector_ratio = vector_ratio(rec, density, spec.block_size)
         if rec.has_metadata:
             rec.largest = metadata_given(rec, spec, density, density.max_occupancy(rec.dense.shape))
         if cache is not None:
-            cache[key] = (rec.rank_loops, rec.subtile, rec.fiber_shape, rec.expected_density, rec.occupancy,
-                          rec.vector_ratio, rec.largest)
+            cache[occ_key] = (rec.expected_density, rec.occupancy, rec.vector_ratio, rec.largest)
     else:
-        (rec.rank_loops, rec.subtile, rec.fiber_shape, rec.expected_density, rec.occupancy, rec.vector_ratio,
-         rec.largest) = hit
+        rec.expected_density, rec.occupancy, rec.vector_ratio, rec.largest = occ_hit
         format_counts(rec)
 
 

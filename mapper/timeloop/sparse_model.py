@@ -15,6 +15,7 @@ ERT energies, densities, formats, gating / skipping, the MAC's energies, metadat
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 from acceldse.mapper.mapping import Mapping
@@ -22,6 +23,12 @@ from acceldse.mapper.sparse import Loop, SafSpec, SparseDesign, SparseResult, St
 from acceldse.mapper.sparse.batched import BatchedSparse
 from acceldse.mapper.sparse.design import DenseCounts, action_energies, compute_energies
 from acceldse.workloads.errors import SpecError
+
+
+@functools.lru_cache(maxsize=4096)
+def _loop(rank: str, bound: int, spatial: bool) -> Loop:
+    """One ``Loop`` per (rank, bound, spatial): a search builds the same few again and again."""
+    return Loop(rank, bound, spatial)
 
 
 class SparseModel:
@@ -69,6 +76,7 @@ class SparseModel:
             if t.name not in self.densities and t.density is not None and t.density < 1:
                 raise SpecError("density model not modelled", source=self.source,
                                 key=f"problem.instance.densities.{t.name}")
+        self.safs = tuple(SafSpec(self.index[lv], kind, group) for lv, kind, group in self.opts.safs)
         self.compute_energy = compute_energies(ert.get(hierarchy.compute.name, {}))
         self.read_write = {t.name: t.read_write for t in einsum.tensors}
         compressed = {lv for (lv, _), f in self.opts.formats.items() if any(r.compressed for r in f)}
@@ -95,11 +103,11 @@ class SparseModel:
             loops: list[Loop] = []
             if lm is not None:
                 for axis in (lm.spatial_x, lm.spatial_y):
-                    loops += [Loop(self.rank_of[dim], int(f), spatial=True) for dim, f in axis.items()
+                    loops += [_loop(self.rank_of[dim], int(f), True) for dim, f in axis.items()
                               if dim in self.rank_of and f > 1]
                 for dim in reversed(lm.full_order()):
                     if dim in self.rank_of:
-                        loops.append(Loop(self.rank_of[dim], int(lm.temporal.get(dim, 1))))
+                        loops.append(_loop(self.rank_of[dim], int(lm.temporal.get(dim, 1)), False))
             out.append(tuple(loops))
         return out
 
@@ -122,7 +130,7 @@ class SparseModel:
         _check_decompression(levels, dense, formats, self.attrs, self.read_write, self.source)
         return SparseDesign(
             tensors=tuple(self.spec.einsum.tensors), densities=self.densities, levels=tuple(levels), dense=dense,
-            formats=formats, safs=tuple(SafSpec(self.index[lv], kind, group) for lv, kind, group in self.opts.safs),
+            formats=formats, safs=self.safs,
             algorithmic_computes=int(cost.macs), compute_energy_pj=self.compute_energy,
             compute_instances=int(cost.utilised_pes),
             gate_on_zero_operand=self.opts.gate_on_zero_operand,

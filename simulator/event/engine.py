@@ -25,13 +25,13 @@ drain is latency then bandwidth. The three always sum to the stall cycles.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from acceldse.simulator.streaming.net import FlatNet, NetRun, run_flat
+from acceldse.simulator.streaming.flat import FlatNet, NetRun, run_flat
+from acceldse.simulator.streaming.kernels import pairwise_sums
 from acceldse.simulator.streaming.trace import Track
 
 _WRITE, _LOAD, _READY = 0, 1, 2
@@ -107,6 +107,46 @@ class FoldJob:
     shared: bool | None = None
 
 
+@dataclass(frozen=True)
+class Folds:
+    """Many layers' folds as arrays: job ``j`` (a layer, on its own link ``j``), its cores with folds (``runs``,
+    job after job), their folds (run after run).
+
+    Attributes:
+        load, write: per fold, full-bandwidth link cycles of its load and of its write-back.
+        n, job, core, cycles: per run, its folds, its job, its core within the job, array cycles of a fold.
+        latency, shared, links: per job, its tier latency, whether its link is processor-shared, the link's name.
+        width: per job, its cores (those without folds too).
+    """
+
+    load: np.ndarray
+    write: np.ndarray
+    n: np.ndarray
+    job: np.ndarray
+    core: np.ndarray
+    cycles: np.ndarray
+    latency: np.ndarray
+    shared: np.ndarray
+    links: list[str]
+    width: list[int]
+
+    @staticmethod
+    def of(jobs: Sequence[FoldJob]) -> Folds:
+        """The arrays of ``jobs``."""
+        runs = [(j, c, ld, wr, int(cyc)) for j, job in enumerate(jobs)
+                for c, (ld, wr, cyc) in enumerate(zip(job.loads, job.writes, job.per_fold)) if ld.shape[0]]
+        users = np.bincount([r[0] for r in runs], minlength=len(jobs)).astype(np.int64)
+        shared = np.array([users[j] > 1 if job.shared is None else job.shared for j, job in enumerate(jobs)], bool)
+
+        def cat(k: int) -> np.ndarray:
+            return np.concatenate([r[k] for r in runs]).astype(np.int64) if runs else np.zeros(0, np.int64)
+
+        return Folds(cat(2), cat(3), np.array([r[2].shape[0] for r in runs], np.int64),
+                     np.array([r[0] for r in runs], np.int64), np.array([r[1] for r in runs], np.int64),
+                     np.array([r[4] for r in runs], np.float64), np.array([j.latency for j in jobs], np.float64),
+                     shared, [j.link_name for j in jobs], [len(j.loads) for j in jobs])
+
+
 def _programs(n: np.ndarray, fold0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every DMA engine's firings, core after core (``3 n`` each): per fold f, write fold f-2 back (after
     fold f-2 is done; f >= 2), load fold f, signal fold f ready; then write back the last two folds.
@@ -133,43 +173,26 @@ def _programs(n: np.ndarray, fold0: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 @dataclass(frozen=True)
 class FoldNet:
-    """Independent layers' fold graphs as one flat net (each layer on a link of its own, ``flat.res``
-    ``j`` for job ``j``): per core ``i`` (every core with folds, job after job) its DMA context
-    ``2i``, its array context ``2i + 1``, channels ``ready`` ``2i`` and ``done`` ``2i + 1``."""
+    """Independent layers' fold graphs as one flat net (each job on a link of its own, ``flat.res``
+    ``j`` for job ``j``): per run ``i`` its DMA context ``2i``, its array context ``2i + 1``, channels
+    ``ready`` ``2i`` and ``done`` ``2i + 1``."""
 
     flat: FlatNet
-    jobs: Sequence[FoldJob]
-    n: np.ndarray
+    folds: Folds
     fold0: np.ndarray
-    load: np.ndarray
-    write: np.ndarray
-    job_of: np.ndarray
-    cyc: np.ndarray
-    latency: np.ndarray
     kind: np.ndarray
     fold: np.ndarray
-    core: np.ndarray
     in_loop: np.ndarray
-    shared: np.ndarray
 
 
-def fold_net(jobs: Sequence[FoldJob]) -> FoldNet:
+def fold_net(jobs: Sequence[FoldJob] | Folds) -> FoldNet:
     """The fold graphs of ``jobs`` built with array operations (see :class:`FoldNet`)."""
-    spec = [(j, c, ld, wr, int(cyc)) for j, job in enumerate(jobs)
-            for c, (ld, wr, cyc) in enumerate(zip(job.loads, job.writes, job.per_fold)) if ld.shape[0]]
-    n = np.array([s[2].shape[0] for s in spec], np.int64)
-    cores, folds_total = n.shape[0], int(n.sum())
+    fs = jobs if isinstance(jobs, Folds) else Folds.of(jobs)
+    n, cores, m = fs.n, fs.n.shape[0], 3 * int(fs.n.sum())
     fold0 = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64) if cores else np.zeros(0, np.int64)
-    load = np.concatenate([s[2] for s in spec]).astype(np.int64) if cores else np.zeros(0, np.int64)
-    write = np.concatenate([s[3] for s in spec]).astype(np.int64) if cores else np.zeros(0, np.int64)
-    job_of = np.array([s[0] for s in spec], np.int64)
-    cyc = np.array([s[4] for s in spec], np.float64)
-    latency = np.array([jobs[j].latency for j in job_of], np.float64)
     kind, fold, core, in_loop = _programs(n, fold0)
-    m = 3 * folds_total
     start3 = 3 * fold0
-    users = np.bincount(job_of, minlength=len(jobs))
-    shared = np.array([users[j] > 1 if job.shared is None else job.shared for j, job in enumerate(jobs)], bool)
+    users = np.bincount(fs.job, minlength=len(fs.links))
     two = np.arange(2 * cores + 1, dtype=np.int64)
     ctx_dma = np.zeros(2 * cores, bool)
     ctx_dma[0::2] = True
@@ -181,34 +204,48 @@ def fold_net(jobs: Sequence[FoldJob]) -> FoldNet:
     tlen[0::2, 1:] = (3 * n)[:, None]
     toff[1::2] = np.stack([2 * m + 1 + np.arange(cores), 2 * m + 1 + np.arange(cores), np.full(cores, 2 * m)], 1)
     res = np.full(2 * cores, -1, np.int64)
-    res[0::2] = job_of
-    tag = ["" if len(jobs) == 1 else f"{s[0]}:" for s in spec]
+    res[0::2] = fs.job
+    tag = [""] * cores if len(fs.links) == 1 else [f"{j}:" for j in fs.job.tolist()]
+    names = [f"{t}{what}{c}" for t, c in zip(tag, fs.core.tolist()) for what in ("dma", "core", "ready", "done")]
+    latency = fs.latency[fs.job]
     flat = FlatNet(
-        name="layers", dtype=np.dtype(np.float64),
-        names=[f"{t}{what}{s[1]}" for t, s in zip(tag, spec) for what in ("dma", "core")],
-        channels=[f"{t}{what}{s[1]}" for t, s in zip(tag, spec) for what in ("ready", "done")],
-        resources=[job.link_name for job in jobs], nfire=np.stack([3 * n, n], axis=1).ravel(),
+        name="layers", dtype=np.dtype(np.float64), names=[x for i, x in enumerate(names) if i % 4 < 2],
+        channels=[x for i, x in enumerate(names) if i % 4 >= 2], resources=list(fs.links),
+        nfire=np.stack([3 * n, n], axis=1).ravel(),
         in_start=two, in_ch=(np.arange(2 * cores) ^ 1).astype(np.int64), in_poff=poff, in_plen=plen,
         out_start=two, out_ch=np.arange(2 * cores, dtype=np.int64), out_poff=np.where(ctx_dma, poff + m, poff),
         out_plen=plen,
         pat=np.concatenate([(kind == _WRITE), (kind == _READY), [True]]).astype(np.int64),
-        tpat=np.concatenate([np.where((kind == _READY) & (load[fold] > 0), latency[core], 0.0),
-                             np.where(kind == _WRITE, write[fold], np.where(kind == _LOAD, load[fold], 0)),
-                             [0.0], cyc]).astype(np.float64),
-        toff=toff, tlen=tlen, res=res, res_shared=shared, cap=np.repeat(n, 2), ch_lat=np.zeros(2 * cores),
+        tpat=np.concatenate([np.where((kind == _READY) & (fs.load[fold] > 0), latency[core], 0.0),
+                             np.where(kind == _WRITE, fs.write[fold], np.where(kind == _LOAD, fs.load[fold], 0)),
+                             [0.0], fs.cycles]).astype(np.float64),
+        toff=toff, tlen=tlen, res=res, res_shared=fs.shared, cap=np.repeat(n, 2), ch_lat=np.zeros(2 * cores),
         init=np.zeros(2 * cores, np.int64), init_write=np.zeros(2 * cores), ch_src=np.arange(2 * cores, dtype=np.int64),
-        ch_dst=np.arange(2 * cores, dtype=np.int64) ^ 1, ntok=np.repeat(n, 2))
-    return FoldNet(flat, jobs, n, fold0, load, write, job_of, cyc, latency, kind, fold, core, in_loop, shared)
+        ch_dst=np.arange(2 * cores, dtype=np.int64) ^ 1, ntok=np.repeat(n, 2),
+        components=(np.concatenate(([0], np.cumsum(2 * users))).astype(np.int64),
+                    np.arange(len(fs.links) + 1, dtype=np.int64)))
+    return FoldNet(flat, fs, fold0, kind, fold, in_loop)
 
 
-def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int = 0,
-                  links: Sequence[int] | None = None) -> list[tuple[list[CoreRun], Link]]:
-    """Per job its cores (end, stalls by cause) and its link, from a run holding ``fn``'s contexts
-    from context ``first`` on and its links as resources ``links`` (default ``0, 1, ...``)."""
+@dataclass(frozen=True)
+class FoldEnds:
+    """Per run (a core with folds): when its last write-back landed and its idle array cycles by cause."""
+
+    end: np.ndarray
+    latency: np.ndarray
+    capacity: np.ndarray
+    bandwidth: np.ndarray
+
+
+def fold_ends(run: NetRun, fn: FoldNet, first: int = 0) -> FoldEnds:
+    """Every run's end and stalls by cause, from a run holding ``fn``'s contexts from context ``first`` on."""
     assert run.starts is not None and run.ends is not None and run.deadlock is None
-    n, fold0, cyc, latency, kind, fold, core = fn.n, fn.fold0, fn.cyc, fn.latency, fn.kind, fn.fold, fn.core
-    cores, folds_total, m, start3 = n.shape[0], int(n.sum()), 3 * int(n.sum()), 3 * fn.fold0
+    fs, fold0, fold = fn.folds, fn.fold0, fn.fold
+    n, cyc, cores, folds_total = fs.n, fs.cycles, fs.n.shape[0], int(fs.n.sum())
+    latency = fs.latency[fs.job]
+    m, start3 = 3 * folds_total, 3 * fold0
     # firing times: dma i's firings from offsets[first + 2i], array i's from offsets[first + 2i + 1]
+    core = np.repeat(np.arange(cores), 3 * n)
     at = run.offsets[first + 2 * core] + (np.arange(m) - start3[core])
     d_start, d_end = run.starts[at], run.ends[at]
     fold_core = np.repeat(np.arange(cores), n)
@@ -217,44 +254,47 @@ def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int 
     w = np.nonzero(fn.in_loop)[0]
     cap_wait[fold[w] + 2] = d_start[w] - d_end[w - 1]
     last = fold0 + n - 1
-    wrote = (fn.write[last] > 0) | ((n >= 2) & (fn.write[np.maximum(last - 1, 0)] > 0))
+    wrote = (fs.write[last] > 0) | ((n >= 2) & (fs.write[np.maximum(last - 1, 0)] > 0))
     end = d_end[start3 + 3 * n - 1] + np.where(wrote & (latency > 0), latency, 0.0)
-    per_fold = cyc[fold_core]
-    prev_end = np.where(np.arange(folds_total) == fold0[fold_core], 0.0, np.roll(start, 1) + per_fold)
+    prev_end = np.where(np.arange(folds_total) == fold0[fold_core], 0.0, np.roll(start, 1) + cyc[fold_core])
     gap = np.maximum(start - prev_end, 0.0)
-    lat_part = np.minimum(gap, np.where(fn.load > 0, latency[fold_core], 0.0))
+    lat_part = np.minimum(gap, np.where(fs.load > 0, latency[fold_core], 0.0))
     cap_part = np.minimum(gap - lat_part, cap_wait)
     bw_part = gap - lat_part - cap_part
     drain = np.maximum(end - (start[last] + cyc), 0.0)
     drain_lat = np.where(wrote, np.minimum(drain, latency), 0.0)
-    sums = [np.add.reduceat(x, fold0) if cores else x for x in (lat_part, cap_part, bw_part)]
-    for i in np.nonzero(fn.shared[fn.job_of])[0]:  # fractional times: numpy's own sum, as core by core
-        s = slice(fold0[i], fold0[i] + n[i])
-        for x, total in zip((lat_part, cap_part, bw_part), sums):
-            total[i] = x[s].sum()
-    out: list[tuple[list[CoreRun], list[Track]]] = [([], []) for _ in fn.jobs]
-    i = 0
-    for j, job in enumerate(fn.jobs):
-        for c, ld in enumerate(job.loads):
-            if not ld.shape[0]:
-                out[j][0].append(CoreRun(folds=0, compute_cycles=0, end_cycles=0.0))
-                continue
-            run_c = CoreRun(folds=int(n[i]), compute_cycles=int(n[i] * cyc[i]), end_cycles=float(end[i]),
-                            stall_latency_cycles=float(sums[0][i]) + float(drain_lat[i]),
-                            stall_capacity_cycles=float(sums[1][i]),
-                            stall_bandwidth_cycles=float(sums[2][i]) + float(drain[i]) - float(drain_lat[i]))
-            if record:
-                run_c.tracks = [Track(f"core{c}", *run.busy(first + 2 * i + 1), [f"fold {f}" for f in range(n[i])],
-                                      "compute")]
-                k = slice(start3[i], start3[i] + 3 * n[i])
-                what = ["write" if q == _WRITE else "load" for q in kind[k].tolist()]
-                out[j][1].append(Track(f"dma{c} ({job.link_name})", *run.busy(first + 2 * i),
-                                       [f"{a} fold {f}" for a, f in zip(what, (fold[k] - fold0[i]).tolist())], "dma"))
-            out[j][0].append(run_c)
-            i += 1
-    res = range(len(fn.jobs)) if links is None else links
-    return [(runs, Link(job.link_name, not fn.shared[j], LinkStats(int(round(run.resource_work[r])), tracks)))
-            for j, (job, r, (runs, tracks)) in enumerate(zip(fn.jobs, res, out))]
+    lat, cap, bw = (pairwise_sums(x, fold0, n) for x in (lat_part, cap_part, bw_part))  # numpy's sum, run by run
+    return FoldEnds(end, lat + drain_lat, cap, bw + drain - drain_lat)
+
+
+def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int = 0,
+                  links: Sequence[int] | None = None) -> list[tuple[list[CoreRun], Link]]:
+    """Per job its cores (end, stalls by cause; every core of the job, those without folds too) and its
+    link, from a run holding ``fn``'s contexts from context ``first`` on and its links as resources
+    ``links`` (default ``0, 1, ...``)."""
+    fs, ends = fn.folds, fold_ends(run, fn, first)
+    n, start3 = fs.n, 3 * fn.fold0
+    out: list[tuple[list[CoreRun], list[Track]]] = [([], []) for _ in fs.links]
+    for i in range(n.shape[0]):
+        j, c = int(fs.job[i]), int(fs.core[i])
+        runs, tracks = out[j]
+        runs.extend(CoreRun(folds=0, compute_cycles=0, end_cycles=0.0) for _ in range(c - len(runs)))
+        core = CoreRun(folds=int(n[i]), compute_cycles=int(n[i] * fs.cycles[i]), end_cycles=float(ends.end[i]),
+                       stall_latency_cycles=float(ends.latency[i]), stall_capacity_cycles=float(ends.capacity[i]),
+                       stall_bandwidth_cycles=float(ends.bandwidth[i]))
+        if record:
+            core.tracks = [Track(f"core{c}", *run.busy(first + 2 * i + 1), [f"fold {f}" for f in range(n[i])],
+                                 "compute")]
+            k = slice(start3[i], start3[i] + 3 * n[i])
+            what = ["write" if q == _WRITE else "load" for q in fn.kind[k].tolist()]
+            tracks.append(Track(f"dma{c} ({fs.links[j]})", *run.busy(first + 2 * i),
+                                [f"{a} fold {f}" for a, f in zip(what, (fn.fold[k] - fn.fold0[i]).tolist())], "dma"))
+        runs.append(core)
+    for (runs, _), width in zip(out, fs.width):  # cores without folds at the end
+        runs.extend(CoreRun(folds=0, compute_cycles=0, end_cycles=0.0) for _ in range(width - len(runs)))
+    res = range(len(fs.links)) if links is None else links
+    return [(runs, Link(name, not fs.shared[j], LinkStats(int(round(run.resource_work[r])), tracks)))
+            for j, (name, r, (runs, tracks)) in enumerate(zip(fs.links, res, out))]
 
 
 def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
@@ -273,29 +313,3 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
     if len(cycles) != len(loads):
         raise ValueError('"per_fold" needs one value per core.')
     return run_fold_layers([FoldJob(loads, writes, cycles, latency, link_name, shared)], record=record)[0]
-
-
-def run_vector_layer(compute: int, load: int, store: int, latency: int, *, record: bool = False,
-                     link_name: str = "dram") -> tuple[CoreRun, Link]:
-    """A layer without MACs streamed through a vector unit while the DMA moves its operands.
-
-    The DMA loads then stores after the first latency; the unit computes between the first
-    inputs' and the last outputs' latency: total = max(compute, load + store) + 2 x latency
-    (the analytical vector-layer rule).
-    """
-    total = float(max(compute, load + store) + 2 * latency)
-    stall = total - compute
-    lat_part = min(stall, 2.0 * latency)
-    run = CoreRun(folds=0, compute_cycles=compute, end_cycles=total, stall_latency_cycles=lat_part,
-                  stall_bandwidth_cycles=stall - lat_part)
-    stats = LinkStats(work_cycles=load + store)
-    if record:
-        run.tracks = [Track("core0", np.array([latency]), np.array([latency + compute]), "vector", "compute")]
-        stats.tracks = [Track(f"dma0 ({link_name})", np.array([latency, latency + load]),
-                              np.array([latency + load, latency + load + store]), ["load", "store"], "dma")]
-    return run, Link(link_name, True, stats)
-
-
-def ceil_cycles(value: float) -> int:
-    """Whole cycles (contended runs end at fractional times)."""
-    return int(math.ceil(value - 1e-9))

@@ -33,10 +33,14 @@ from acceldse.simulator.fpga.pipeline_sim import OffChip, add_pipeline
 from acceldse.simulator.fpga.stage import Folding, stage_cost
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.streaming.compiled import lower
-from acceldse.simulator.streaming.net import Net, NetRun
+from acceldse.simulator.streaming.flat import NetRun
+from acceldse.simulator.streaming.limits import refuse_work, work_limit
+from acceldse.simulator.streaming.net import Net
 from acceldse.simulator.streaming.result import StreamDeadlockError
 from acceldse.simulator.streaming.trace import Trace
-from acceldse.workloads.errors import SpecError
+from acceldse.simulator.systolic.kernels import case_folds
+from acceldse.simulator.systolic.model import build_case
+from acceldse.workloads.errors import SpecError, require_int
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
 
@@ -127,7 +131,7 @@ def _ends(run: NetRun, job: FoldJob | None, contexts: dict[str, tuple[range, ran
 def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: Dataflow | None = None,
                     pipeline: Network | None = None, samples: int = 4, fifo_rows: int = 64,
                     sdpa: SdpaGraph | None = None, head_dim: int = 0, bytes_per_element: int = 2,
-                    trace: bool = False) -> SystemRun:
+                    trace: bool = False, max_work: int | None = None) -> SystemRun:
     """Run a systolic layer, an FPGA pipeline and a streaming SDPA graph alone and sharing ``acc``'s off-chip link.
 
     Args:
@@ -140,6 +144,9 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
         bytes_per_element: bytes of a K, V or output element of the SDPA unit.
         trace: record the shared run's Chrome/Perfetto trace (``SystemRun.trace``; microseconds at
             ``acc.clock_mhz``).
+        max_work: the most context firings accepted (default ``limits.MAX_WORK["trace"]``: every
+            firing is recorded), refused up front: the systolic part's folds before they are
+            scheduled, the whole system before it runs.
     """
     if layer is not None and (dataflow is None or not layer.has_weights):
         raise SpecError("the systolic part needs a MAC layer and a dataflow", source="system", key="layer",
@@ -147,7 +154,14 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
     if sdpa is not None and (isinstance(head_dim, bool) or not isinstance(head_dim, int) or head_dim < 1):
         raise SpecError("the SDPA part needs its head dimension", source="system", key="head_dim", value=head_dim,
                         accepted="an integer >= 1")
-    job = mac_layer(layer, dataflow, acc, acc.cores).job if layer is not None and dataflow is not None else None
+    samples, fifo_rows = require_int(samples, key="samples"), require_int(fifo_rows, key="fifo_rows")
+    bytes_per_element = require_int(bytes_per_element, key="bytes_per_element")
+    limit = work_limit("compiled", trace=True, max_work=max_work)  # every firing is recorded
+    job = None
+    if layer is not None and dataflow is not None:  # a DMA engine fires 3 times a fold, its array once
+        refuse_work(4 * int(case_folds(build_case(layer, dataflow, acc))), limit, source="system",
+                    what="context firings")
+        job = mac_layer(layer, dataflow, acc, acc.cores).job
     ends = {}
     for shared in (False, True):
         net, contexts, handles = _build(acc, job, pipeline, samples, fifo_rows, sdpa, head_dim, bytes_per_element,
@@ -155,6 +169,7 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
         if not contexts:
             raise SpecError("the system has no part", source="system", key="parts", value=[],
                             accepted="layer, pipeline and/or sdpa")
+        refuse_work(net.firings, limit, source="system", what="context firings")
         run = net.run(record=True)
         ends[shared] = _ends(run, job, contexts, handles)
         if shared:

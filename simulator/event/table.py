@@ -15,35 +15,38 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
 from acceldse.simulator.event.engine import (
-    CoreRun,
     FoldJob,
-    Link,
-    ceil_cycles,
-    run_fold_layers,
-    run_vector_layer,
+    Folds,
+    collect_folds,
+    fold_ends,
+    fold_net,
     transfer_cycles_array,
 )
-from acceldse.simulator.event.staging import StagingRun, resolve_weight_tiers, run_staging, weight_bytes
-from acceldse.simulator.result import COLUMNS
+from acceldse.simulator.event.staging import resolve_weight_tiers, run_staging, weight_bytes
+from acceldse.simulator.result import COLUMNS, Table
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
-from acceldse.simulator.streaming.trace import Trace
-from acceldse.simulator.systolic.batch import lower_layer
+from acceldse.simulator.streaming.flat import run_flat
+from acceldse.simulator.streaming.trace import Trace, Track
+from acceldse.simulator.systolic.batch import LAYER_COLUMNS, NetworkCases, finish, network_cases, utilization
 from acceldse.simulator.systolic.hardware import HardwareArrays
-from acceldse.simulator.systolic.model import (
-    add_sparse_columns,
-    core_chunks,
-    finish_rows,
-    fold_schedule,
-    operand_bytes,
-    vector_layer_row,
+from acceldse.simulator.systolic.kernels import N_OUT, OUT_FIELDS, Out
+from acceldse.simulator.systolic.layer_kernels import (
+    N_BYTES,
+    case_fold_counts,
+    evaluate_network,
+    fold_schedules,
+    layer_energies,
 )
+from acceldse.simulator.systolic.model import add_sparse_columns, core_chunks, fold_schedule, operand_bytes
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
@@ -57,10 +60,15 @@ EVENT_COLUMNS: dict[str, str] = {
 
 @dataclass
 class EventRun:
-    """An event-fidelity run: the per-layer table and, when asked, a Chrome trace."""
+    """An event-fidelity run: the per-layer table as plain columns (``table``: as a DataFrame) and, when
+    asked, a Chrome trace."""
 
-    table: pd.DataFrame
+    columns: Table
     trace: dict[str, Any] | None = None
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return self.columns.frame()
 
 
 def _cores(acc: Accelerator, cores: int | None) -> int:
@@ -111,28 +119,66 @@ def mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int, hw: Hard
                                                  dram.name), [sched.array_cycles_per_fold] * len(chunks))
 
 
-def _run_mac_layers(layers: list[_MacLayer], record: bool) -> list[tuple[list[CoreRun], Link, CoreRun]]:
-    """Run every distinct job once (one graph); then each several-core job's critical core alone on the link."""
-    index: dict[int, int] = {}
-    jobs: list[FoldJob] = []
-    for m in layers:
-        if id(m.job) not in index:
-            index[id(m.job)] = len(jobs)
-            jobs.append(m.job)
-    results = run_fold_layers(jobs, record=record)
-    crit = [max(range(len(runs)), key=lambda i: runs[i].end_cycles) for runs, _ in results]
-    multi = [i for i, (runs, _) in enumerate(results) if len(runs) > 1]
-    solo_jobs = [FoldJob([jobs[i].loads[crit[i]]], [jobs[i].writes[crit[i]]], [jobs[i].per_fold[crit[i]]],
-                         jobs[i].latency, jobs[i].link_name) for i in multi]
-    solo = dict(zip(multi, (runs[0] for runs, _ in run_fold_layers(solo_jobs))))
-    out = []
-    for m in layers:
-        i = index[id(m.job)]
-        runs, link = results[i]
-        critical = solo.get(i, runs[0])
-        m.counts["compute_cycles"] = critical.folds * m.array_cycles[crit[i]]
-        out.append((runs, link, critical))
-    return out
+@dataclass
+class _Jobs:
+    """Every MAC layer of a table as jobs of the engine: their folds (``Folds``), each job's counts (``Out``, no
+    time), each run's array cycles per fold, and each (dataflow, layer) row's job (-1: a layer without MACs)."""
+
+    folds: Folds
+    counts: np.ndarray
+    array_cycles: np.ndarray
+    row_job: np.ndarray
+
+
+def _homogeneous_jobs(cases: list[NetworkCases], acc: Accelerator, hw: HardwareArrays, cores: int) -> _Jobs:
+    """Every distinct MAC layer's folds (one batch of kernel calls) dealt to ``cores`` arrays in contiguous chunks."""
+    mac_cases = np.concatenate([nc.mac_cases for nc in cases])
+    h = hw.matrix[0]
+    folds = np.zeros(len(mac_cases), np.int64)
+    case_fold_counts(mac_cases, h, folds)
+    start = np.concatenate(([0], np.cumsum(folds))).astype(np.int64)
+    load_bytes, write_bytes = np.empty(int(start[-1])), np.empty(int(start[-1]))
+    counts, cycles = np.zeros((len(mac_cases), N_OUT)), np.zeros((len(mac_cases), 2), np.int64)
+    fold_schedules(mac_cases, h, start, load_bytes, write_bytes, counts, cycles)
+    chunk = folds[:, None] // cores + (np.arange(cores) < folds[:, None] % cores)  # sizes, the larger first
+    job, core = np.nonzero(chunk)
+    users = np.bincount(job, minlength=len(mac_cases))
+    dram = acc.dram
+    fs = Folds(transfer_cycles_array(load_bytes, dram.read_bw_bytes_per_cycle),
+               transfer_cycles_array(write_bytes, dram.write_bw_bytes_per_cycle), chunk[job, core], job, core,
+               cycles[job, 0].astype(np.float64), np.full(len(mac_cases), float(dram.latency_cycles)), users > 1,
+               [dram.name] * len(mac_cases), users.tolist())
+    first = np.cumsum([0] + [len(nc.mac_cases) for nc in cases[:-1]])
+    row_job = np.concatenate([np.where(nc.lowered < len(nc.mac_cases), nc.lowered + f, -1)
+                              for nc, f in zip(cases, first)])
+    return _Jobs(fs, counts, cycles[job, 1], row_job)
+
+
+def _hetero_jobs(network: Network, acc: Accelerator, dataflows: list[Dataflow], arrays: list[SystolicArray]) -> _Jobs:
+    """Every MAC layer split over different arrays (each its own sub-layer's fold schedule)."""
+    macs = [_hetero_layer(layer, df, acc, arrays) for df in dataflows for layer in network.layers
+            if layer.has_weights]
+    fs = Folds.of([m.job for m in macs])
+    index = iter(range(len(macs)))
+    return _Jobs(fs, np.array([[m.counts.get(f, 0.0) for f in OUT_FIELDS] for m in macs]).reshape(-1, N_OUT),
+                 np.array([c for m in macs for c in m.array_cycles], np.int64),
+                 np.array([next(index) if layer.has_weights else -1 for _ in dataflows for layer in network.layers],
+                          np.int64))
+
+
+def _alone(fs: Folds) -> tuple[Folds, np.ndarray]:
+    """``fs`` plus every run of a job with several runs as a job of its own, alone on a link; which runs those are."""
+    multi = np.nonzero(np.asarray(fs.width)[fs.job] > 1)[0]
+    fold0 = np.concatenate(([0], np.cumsum(fs.n)[:-1])).astype(np.int64)
+    take = np.repeat(fold0[multi] - np.cumsum(np.concatenate(([0], fs.n[multi][:-1]))), fs.n[multi]) \
+        + np.arange(int(fs.n[multi].sum()))
+    jobs = len(fs.links) + np.arange(len(multi))
+    return Folds(np.concatenate([fs.load, fs.load[take]]), np.concatenate([fs.write, fs.write[take]]),
+                 np.concatenate([fs.n, fs.n[multi]]), np.concatenate([fs.job, jobs]),
+                 np.concatenate([fs.core, np.zeros(len(multi), np.int64)]),
+                 np.concatenate([fs.cycles, fs.cycles[multi]]), np.concatenate([fs.latency, fs.latency[fs.job[multi]]]),
+                 np.concatenate([fs.shared, np.zeros(len(multi), bool)]),
+                 fs.links + [fs.links[j] for j in fs.job[multi].tolist()], fs.width + [1] * len(multi)), multi
 
 
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
@@ -169,116 +215,154 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     total_pes = sum(a.pes for a in hetero) if hetero else acc.array.pes * n_cores
     homes = resolve_weight_tiers(network, acc, weight_tiers)
     sizes = weight_bytes(network)
-    builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
-    rows: list[dict[str, Any]] = []
+    layers = network.layers
     hw = HardwareArrays.of([acc])
-    known: dict[bytes, _MacLayer] = {}  # identical layers (same lowered case) share their schedule and run
-
-    def mac(layer: Layer, df: Dataflow) -> _MacLayer:
-        if hetero:
-            return _hetero_layer(layer, df, acc, hetero)
-        key = lower_layer(layer, df).tobytes()
-        if key not in known:
-            known[key] = mac_layer(layer, df, acc, n_cores, hw)
-        return dataclasses.replace(known[key], counts=dict(known[key].counts))
-
-    macs = [mac(layer, df) for df in dataflows for layer in network.layers if layer.has_weights]
+    # every (dataflow, layer) row, identical layers lowered, scheduled and run once
+    cases = [network_cases(network, df) for df in dataflows]
+    jobs = _hetero_jobs(network, acc, dataflows, hetero) if hetero else _homogeneous_jobs(cases, acc, hw, n_cores)
+    mac = jobs.row_job >= 0
+    counts = np.zeros((len(mac), N_OUT))
+    counts[mac] = jobs.counts[jobs.row_job[mac]]
     if check_folds is not None:
-        check_folds(int(sum(m.counts["folds"] for m in macs)))
-    ran = iter(zip(macs, _run_mac_layers(macs, trace)))
-    for df in dataflows:
-        counts: list[dict[str, float]] = []
-        extra: list[dict[str, Any]] = []
-        recorded: list[tuple[list[CoreRun], Link]] = []
-        for layer in network.layers:
-            if progress is not None:
-                progress(len(rows) + len(counts), len(dataflows) * len(network.layers), f"{df.name} {layer.name}")
-            c, e, runs, link = _layer_run(layer, acc, hw, trace, next(ran) if layer.has_weights else None)
-            counts.append(c)
-            extra.append(e)
-            recorded.append((runs, link))
-        block: list[dict[str, Any]] = finish_rows(network.layers, df.name, counts, acc, hw)
-        for row, e in zip(block, extra):
-            row.update(e)
-        staging = run_staging(sizes, homes, [int(r["total_cycles"]) for r in block], acc, staging_depth,
-                              record=trace)
-        for i, (layer, row) in enumerate(zip(network.layers, block)):
-            _add_staging(row, layer, acc, total_pes, staging, i, homes[i], sizes[i])
-        rows.extend(block)
-        if builder is not None:
-            for i, (layer, (runs, link)) in enumerate(zip(network.layers, recorded)):
-                for track in [t for r in runs for t in r.tracks] + link.stats.tracks:
-                    builder.add(track, offset_cycles=float(staging.start_cycles[i]),
-                                args={"layer": f"{df.name}:{layer.name}"})
-            for track in staging.tracks:
-                builder.add(track, args={"layer": f"{df.name}:staging"})
-    if progress is not None:
-        progress(len(rows), len(rows), "done")
-    return EventRun(table=add_sparse_columns(pd.DataFrame(rows), network), trace=builder.build() if builder else None)
-
-
-def _layer_run(layer: Layer, acc: Accelerator, hw: HardwareArrays, trace: bool,
-               mac: tuple[_MacLayer, tuple[list[CoreRun], Link, CoreRun]] | None,
-               ) -> tuple[dict[str, float], dict[str, Any], list[CoreRun], Link]:
-    """One layer's counts for ``finish_rows`` and the event columns its row gets on top (without weight
-    staging), from its MAC run, or a vector layer's run."""
-    if mac is not None:
-        counts = mac[0].counts
-        runs, link, critical = mac[1]
-        # the SRAM tier's latency: once per layer, for the first operands' read (as the analytical model)
-        sram_latency = acc.sram.latency_cycles
-        end = max(r.end_cycles for r in runs) + sram_latency
-        total = ceil_cycles(end)
-        # the critical core alone on the link gives latency / capacity / bandwidth;
-        # everything the other cores add on top of it is bandwidth contention
-        contention = max(0.0, end - critical.end_cycles - sram_latency)
-        counts["total_cycles"] = total
-        compute = int(counts["compute_cycles"])
-    else:
-        vr = vector_layer_row(layer, acc, hw)
-        dram = acc.dram
-        critical, link = run_vector_layer(
-            int(vr["compute_cycles"]),
-            math.ceil(layer.input_elems * operand_bytes(layer.input_bits, acc) / dram.read_bw_bytes_per_cycle),
-            math.ceil(layer.output_elems * operand_bytes(layer.output_bits, acc) / dram.write_bw_bytes_per_cycle),
-            dram.latency_cycles,
-            record=trace, link_name=dram.name)
-        runs, contention, end = [critical], 0.0, critical.end_cycles
-        total = ceil_cycles(end)
-        counts = dict(vr, total_cycles=total)
-        compute, sram_latency = critical.compute_cycles, 0
+        check_folds(int(counts[mac, Out.FOLDS].sum()))
+    fs, multi = _alone(jobs.folds)
+    fn = fold_net(fs)
+    run = run_flat(fn.flat, record=True)
+    ends = fold_ends(run, fn)
+    # per job: its end (the last run), its critical run (the first that ends last) and that run alone on the link
+    n_jobs = len(jobs.folds.links)
+    shared = slice(0, len(jobs.folds.job))
+    job_end = np.full(n_jobs, -np.inf)
+    np.maximum.at(job_end, jobs.folds.job, ends.end[shared])
+    is_last = ends.end[shared] == job_end[jobs.folds.job]
+    crit = np.full(n_jobs, len(is_last))
+    np.minimum.at(crit, jobs.folds.job[is_last], np.nonzero(is_last)[0])
+    alone = crit.copy()
+    alone_of = np.full(len(is_last), -1)
+    alone_of[multi] = len(is_last) + np.arange(len(multi))
+    alone[alone_of[crit] >= 0] = alone_of[crit][alone_of[crit] >= 0]
+    # every row: MAC layers from their job's run (alone: its critical run alone on the link), layers without
+    # MACs on the vector unit (their DMA loads, then stores; the unit computes between the latencies)
+    counts[~mac] = _vector_counts(cases, hw)[~mac]
+    compute = counts[:, Out.COMPUTE_CYCLES].astype(np.int64)
+    end = counts[:, Out.TOTAL_CYCLES].copy()
+    crit_end, crit_compute = end.copy(), compute.copy()
+    stall = end - compute
+    twice = 2.0 * acc.dram.latency_cycles
+    lat = np.where(twice < stall, twice, stall)
+    cap, bw = np.zeros(len(mac)), stall - lat
+    sram_latency = np.where(mac, acc.sram.latency_cycles, 0)
+    job = jobs.row_job[mac]
+    a = alone[job]
+    end[mac], crit_end[mac], lat[mac], cap[mac], bw[mac] = (job_end[job], ends.end[a], ends.latency[a],
+                                                           ends.capacity[a], ends.bandwidth[a])
+    compute[mac] = fs.n[a] * jobs.array_cycles[crit[job]]
+    crit_compute[mac] = (fs.n[a] * fs.cycles[a]).astype(np.int64)
+    end = end + sram_latency
+    over = end - crit_end - sram_latency
+    contention = np.where(over > 0.0, over, 0.0)
+    total = np.ceil(end - 1e-9).astype(np.int64)
+    counts[:, Out.TOTAL_CYCLES], counts[:, Out.COMPUTE_CYCLES] = total, compute
+    cols = _columns(cases, counts, hw, dataflows, layers)
     # rounding up a contended (fractional) end goes to bandwidth; so do the cycles the SRAM
     # tier's bandwidth adds to the array's own fold schedule
-    sram_bound = critical.compute_cycles - compute
-    extra = {"compute_cycles": compute, "stall_cycles": total - compute,
-             "stall_bandwidth_cycles": critical.stall_bandwidth_cycles + contention + (total - end) + sram_bound,
-             "stall_latency_cycles": critical.stall_latency_cycles + sram_latency,
-             "stall_capacity_cycles": critical.stall_capacity_cycles, "stall_contention_cycles": contention,
-             "cores": len(runs)}
-    return counts, extra, runs, link
+    cols["stall_bandwidth_cycles"] = bw + contention + (total - end) + (crit_compute - compute)
+    cols["stall_latency_cycles"] = lat + sram_latency
+    cols["stall_capacity_cycles"] = cap
+    cols["stall_contention_cycles"] = contention
+    cols["cores"] = np.ones(len(mac), np.int64)
+    cols["cores"][mac] = np.asarray(jobs.folds.width, np.int64)[job]
+    builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
+    recorded = collect_folds(run, fn, record=True) if trace else []
+    n = len(layers)
+    tiers = [t.name for t in acc.tiers]
+    far = tiers.index(acc.dram.name)
+    extra = np.array([b * (acc.tier(h).read_energy_pj_per_byte + acc.dram.write_energy_pj_per_byte)
+                      if b and tiers.index(h) > far else 0.0 for b, h in zip(sizes, homes)])
+    staging_cols: dict[str, list[np.ndarray]] = {k: [] for k in ("wait", "bw", "lat", "cap")}
+    for d, df in enumerate(dataflows):
+        block = slice(d * n, (d + 1) * n)
+        staging = run_staging(sizes, homes, total[block].tolist(), acc, staging_depth, record=trace)
+        for k, x in zip(staging_cols, (staging.wait_cycles, staging.bandwidth_cycles, staging.latency_cycles,
+                                        staging.capacity_cycles)):
+            staging_cols[k].append(np.asarray(x, dtype=np.float64))
+        for i, layer in enumerate(layers):
+            if progress is not None:
+                progress(d * n + i, len(dataflows) * n, f"{df.name} {layer.name}")
+            if builder is not None:
+                r = d * n + i
+                runs, link = recorded[jobs.row_job[r]] if mac[r] else ([], None)
+                tracks = [t for core in runs for t in core.tracks] + link.stats.tracks if link else \
+                    _vector_tracks(layer, acc, int(compute[r]))
+                for track in tracks:
+                    builder.add(track, offset_cycles=float(staging.start_cycles[i]),
+                                args={"layer": f"{df.name}:{layer.name}"})
+        if builder is not None:
+            for track in staging.tracks:
+                builder.add(track, args={"layer": f"{df.name}:staging"})
+    _add_staging(cols, {k: np.concatenate(v) for k, v in staging_cols.items()}, acc, np.tile(extra, len(dataflows)))
+    cols["weight_tier"] = np.tile(np.array([h if b else "" for h, b in zip(homes, sizes)], dtype=str), len(dataflows))
+    cols["stall_staging_cycles"] = np.concatenate(staging_cols["wait"])
+    macs = np.tile(np.array([x.macs for x in layers], dtype=np.int64), len(dataflows))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cols["utilization"] = np.where(cols["total_cycles"] > 0, macs / (cols["total_cycles"] * total_pes), 0.0)
+    if progress is not None:
+        progress(len(mac), len(mac), "done")
+    return EventRun(add_sparse_columns(Table(cols), network), builder.build() if builder else None)
 
 
-def _add_staging(row: dict[str, Any], layer: Layer, acc: Accelerator, total_pes: int, staging: StagingRun, i: int,
-                 home: str, nbytes: int) -> None:
-    """Add the wait for staged weights to a row (cycles, stalls by cause, energy)."""
-    wait = float(staging.wait_cycles[i])
-    row["weight_tier"] = home if nbytes else ""
-    row["stall_staging_cycles"] = wait
-    if wait:
-        total = ceil_cycles(row["total_cycles"] + wait)
-        row["stall_bandwidth_cycles"] += float(staging.bandwidth_cycles[i]) + (total - row["total_cycles"] - wait)
-        row["stall_latency_cycles"] += float(staging.latency_cycles[i])
-        row["stall_capacity_cycles"] += float(staging.capacity_cycles[i])
-        row["total_cycles"] = total
-        row["stall_cycles"] = total - row["compute_cycles"]
-        row["latency_us"] = total / acc.clock_mhz
-    far = [t.name for t in acc.tiers].index(acc.dram.name)
-    if nbytes and [t.name for t in acc.tiers].index(home) > far:
-        extra = nbytes * (acc.tier(home).read_energy_pj_per_byte + acc.dram.write_energy_pj_per_byte)
-        row["energy_dram_pj"] += extra
-        row["energy_pj"] += extra
-    total_cycles = row["total_cycles"]
-    row["utilization"] = layer.macs / (total_cycles * total_pes) if total_cycles else 0.0
+def _vector_counts(cases: list[NetworkCases], hw: HardwareArrays) -> np.ndarray:
+    """The ``Out`` counts of every (dataflow, layer) row's layer without MACs on the vector unit (0 on MAC rows)."""
+    blocks = []
+    for nc in cases:
+        out, energy = np.zeros((1, len(nc.vectors) + 1, N_OUT)), np.zeros((1, len(nc.vectors) + 1, N_BYTES))
+        evaluate_network(nc.mac_cases[:0], nc.vectors, hw.matrix, out, energy)
+        blocks.append(out[0][np.maximum(nc.lowered - len(nc.mac_cases), -1)])
+    return np.concatenate(blocks)
+
+
+def _columns(cases: list[NetworkCases], counts: np.ndarray, hw: HardwareArrays, dataflows: list[Dataflow],
+             layers: Sequence[Layer]) -> dict[str, Any]:
+    """``systolic_table``'s columns of the rows' ``counts`` (``Out``; energy from the counts)."""
+    n = len(layers)
+    energy = np.zeros((len(counts), N_BYTES))
+    for d, nc in enumerate(cases):
+        block = slice(d * n, (d + 1) * n)
+        layer_energies(counts[block], nc.mac_cases, nc.vectors, nc.lowered, hw.matrix[0], energy[block])
+    arrays = finish(counts[None], energy[None], np.concatenate([nc.macs for nc in cases]), hw)
+    arrays.update(utilization(arrays))
+    cols: dict[str, Any] = {"layer": np.tile([x.name for x in layers], len(dataflows)),
+                            "op": np.tile([x.op for x in layers], len(dataflows)),
+                            "dataflow": np.repeat([df.name for df in dataflows], n)}
+    cols.update({c: arrays[c][0] for c in LAYER_COLUMNS})
+    return cols
+
+
+def _vector_tracks(layer: Layer, acc: Accelerator, compute: int) -> list[Track]:
+    """A layer without MACs on the vector unit as trace tracks: the DMA loads then stores after the first
+    latency, the unit computes from the first inputs' latency on."""
+    dram, lat = acc.dram, acc.dram.latency_cycles
+    load = math.ceil(layer.input_elems * operand_bytes(layer.input_bits, acc) / dram.read_bw_bytes_per_cycle)
+    store = math.ceil(layer.output_elems * operand_bytes(layer.output_bits, acc) / dram.write_bw_bytes_per_cycle)
+    return [Track("core0", np.array([lat]), np.array([lat + compute]), "vector", "compute"),
+            Track(f"dma0 ({dram.name})", np.array([lat, lat + load]), np.array([lat + load, lat + load + store]),
+                  ["load", "store"], "dma")]
+
+
+def _add_staging(cols: dict[str, Any], staging: dict[str, np.ndarray], acc: Accelerator, extra: np.ndarray) -> None:
+    """Add the wait for staged weights to the rows (cycles, stalls by cause) and far tiers' copies to their energy."""
+    wait = staging["wait"]
+    w = wait != 0
+    old = cols["total_cycles"]
+    total = np.where(w, np.ceil(old + wait - 1e-9), old).astype(np.int64)
+    for key, part in (("stall_bandwidth_cycles", staging["bw"] + (total - old - wait)),
+                      ("stall_latency_cycles", staging["lat"]), ("stall_capacity_cycles", staging["cap"])):
+        cols[key] = np.where(w, cols[key] + part, cols[key])
+    cols["total_cycles"] = total
+    cols["stall_cycles"] = total - cols["compute_cycles"]
+    cols["latency_us"] = np.where(w, total / acc.clock_mhz, cols["latency_us"])
+    for key in ("energy_dram_pj", "energy_pj"):
+        cols[key] = np.where(extra != 0, cols[key] + extra, cols[key])
 
 
 def event_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *,

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from acceldse.simulator.fpga.stage import Folding, stage_cost
-from acceldse.simulator.streaming.net import Net, NetRun
+from acceldse.simulator.streaming.flat import NetRun
+from acceldse.simulator.streaming.net import Net
 from acceldse.simulator.streaming.result import StreamDeadlockError
 from acceldse.simulator.streaming.trace import DEFAULT_CLOCK_MHZ, Trace
 from acceldse.workloads.errors import SpecError

@@ -225,4 +225,4 @@ def refuse_cfg_sparsity(settings: ScaleSimSettings, source: str) -> None:
     if settings.sparsity is not None:
         raise SpecError("only compat='scalesim' models SCALE-Sim's sparsity; the other models would ignore it",
                         source=source, key="[sparsity] SparsitySupport", value="true",
-                        accepted="false, or compat='scalesim' (acceldse.simulate(..., compat='scalesim'))")
+                        accepted="false, or compat='scalesim'")

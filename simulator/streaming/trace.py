@@ -3,7 +3,7 @@
 A trace holds processes (``pid``: a model, or a part of a system), each with tracks (``tid``:
 a streaming context, a compute array, a DMA engine, a pipeline stage) of complete (``"X"``)
 spans and counters (``"C"``: a channel's occupancy). What a track draws is the busy intervals
-of its context (:meth:`NetRun.busy <acceldse.simulator.streaming.net.NetRun.busy>`: a firing
+of its context (:meth:`NetRun.busy <acceldse.simulator.streaming.flat.NetRun.busy>`: a firing
 is busy from its start to the later of its end and its start + ii); firings back to back
 with the same label are merged into one span (``args.firings`` counts them), zero-length
 firings are left out. Timestamps (``ts``, ``dur``) are microseconds at ``clock_mhz``
@@ -29,7 +29,7 @@ from acceldse.workloads.errors import SpecError
 
 if TYPE_CHECKING:
     from acceldse.dataflows.streams.graph import StreamGraph
-    from acceldse.simulator.streaming.net import NetRun
+    from acceldse.simulator.streaming.flat import NetRun
     from acceldse.simulator.streaming.result import StreamResult
 
 DEFAULT_CLOCK_MHZ = 1.0

@@ -76,16 +76,16 @@ def lower_layer(layer: Layer, dataflow: Dataflow) -> np.ndarray:
     """A layer with MACs as a kernel case (``Case``) without its hardware columns (N:M sparsity: its
     kept reduction rows, metadata bits and ratio)."""
     sr, sc, t = sparse_shape(layer, dataflow)
-    eb = [elem_bytes(b) for b in (layer.input_bits, layer.weight_bits, layer.output_bits)]
-    case = np.zeros(N_CASE, dtype=np.int64)
-    case[[Case.SR, Case.SC, Case.T, Case.GROUPS, Case.DATAFLOW, Case.MACS]] = \
-        sr, sc, t, layer.G, DATAFLOW_IDS[dataflow.name], layer.macs_performed
-    case[Case.IN_BYTES_UNIQUE] = layer.input_touched_elems // layer.G * eb[0]  # one group
-    case[Case.W_BYTES_UNIQUE] = layer.K * layer.reduction_kept * eb[1]
-    case[[Case.IN_ELEM_BYTES, Case.W_ELEM_BYTES, Case.OUT_ELEM_BYTES]] = eb
+    eb_in, eb_w, eb_out = elem_bytes(layer.input_bits), elem_bytes(layer.weight_bits), elem_bytes(layer.output_bits)
+    case = [0] * N_CASE
+    case[Case.SR], case[Case.SC], case[Case.T], case[Case.GROUPS] = sr, sc, t, layer.G
+    case[Case.DATAFLOW], case[Case.MACS] = DATAFLOW_IDS[dataflow.name], layer.macs_performed
+    case[Case.IN_BYTES_UNIQUE] = layer.input_touched_elems // layer.G * eb_in  # one group
+    case[Case.W_BYTES_UNIQUE] = layer.K * layer.reduction_kept * eb_w
+    case[Case.IN_ELEM_BYTES], case[Case.W_ELEM_BYTES], case[Case.OUT_ELEM_BYTES] = eb_in, eb_w, eb_out
     if layer.is_weight_sparse:
-        case[[Case.W_META_BITS, Case.NM_N, Case.NM_M]] = layer.weight_metadata_bits, *layer.weight_sparsity
-    return case
+        case[Case.W_META_BITS], case[Case.NM_N], case[Case.NM_M] = layer.weight_metadata_bits, *layer.weight_sparsity
+    return np.array(case, dtype=np.int64)
 
 
 def lower_vector(layer: Layer) -> np.ndarray:

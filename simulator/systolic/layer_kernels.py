@@ -11,7 +11,9 @@ designs, an environment's per-step evaluator) through ``evaluate_network``:
   plus the SRAM tier's latency once;
 * ``vector_layer``: a layer without MACs on a vector unit as wide as the array's columns, its
   operands streamed through DRAM;
-* ``layer_energy``: bytes and energy of a layer's counts.
+* ``layer_energy``: bytes and energy of a layer's counts;
+* ``case_fold_counts`` / ``fold_schedules``: every case's fold sequence (what the event fidelity runs),
+  ``layer_energies`` the energy of its rows.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from acceldse.simulator.systolic.kernels import (
     chunk_cycles,
     fold_classes,
     fold_cycles,
+    fold_traffic,
     runs_cycles,
 )
 
@@ -163,6 +166,52 @@ def vector_layer(v: np.ndarray, hw: np.ndarray, o: np.ndarray) -> None:
 
 
 @kernel
+def case_fold_counts(mac_cases: np.ndarray, hw: np.ndarray, folds: np.ndarray) -> None:
+    """``folds[j]``: the folds of the lowered case ``mac_cases[j]`` on the design ``hw``."""
+    c = np.empty(N_CASE, dtype=np.int64)
+    for j in range(mac_cases.shape[0]):
+        fill_case(mac_cases[j], hw, c)
+        folds[j] = case_folds(c)
+
+
+@kernel
+def fold_schedules(mac_cases: np.ndarray, hw: np.ndarray, start: np.ndarray, load: np.ndarray, write: np.ndarray,
+                   counts: np.ndarray, cycles: np.ndarray) -> None:
+    """The fold sequence of every lowered case on the design ``hw`` (what the event fidelity runs): DRAM
+    bytes before / after each fold of case j in ``load`` / ``write`` from ``start[j]`` (``case_fold_counts``),
+    its ``Out`` counts (no time) in ``counts[j]``, its cycles per fold (paced by the SRAM tier) and the
+    array's own in ``cycles[j]``."""
+    c = np.empty(N_CASE, dtype=np.int64)
+    for j in range(mac_cases.shape[0]):
+        fill_case(mac_cases[j], hw, c)
+        counts[j, :] = 0.0
+        fold_traffic(c, load[start[j]: start[j + 1]], write[start[j]: start[j + 1]], counts[j])
+        array_fold = fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])
+        cycles[j, 0] = max(array_fold, sram_pace(c, counts[j], hw[Hw.SRAM_READ_BW], hw[Hw.SRAM_WRITE_BW]))
+        cycles[j, 1] = array_fold
+
+
+@kernel
+def layer_energies(counts: np.ndarray, cases: np.ndarray, vectors: np.ndarray, lowered: np.ndarray, hw: np.ndarray,
+                   energy: np.ndarray) -> None:
+    """``layer_energy`` of every row of ``counts`` (``Out``) on the design ``hw``, row i the lowered layer
+    ``lowered[i]`` (a row of ``cases``, then of ``vectors``)."""
+    m = cases.shape[0]
+    word = int(hw[Hw.WORD_BYTES])
+    c = np.empty(N_CASE, dtype=np.int64)
+    for i in range(counts.shape[0]):
+        j = lowered[i]
+        if j < m:
+            fill_case(cases[j], hw, c)
+            layer_energy(counts[i], c[Case.IN_ELEM_BYTES], weight_bytes(c), c[Case.OUT_ELEM_BYTES], c[Case.MACS], hw,
+                         energy[i])
+        else:
+            v = vectors[j - m]
+            layer_energy(counts[i], max(v[Vector.IN_ELEM_BYTES], word), float(word),
+                         max(v[Vector.OUT_ELEM_BYTES], word), 0, hw, energy[i])
+
+
+@kernel
 def layer_energy(r: np.ndarray, eb_in: int, eb_w: float, eb_out: int, macs: int, hw: np.ndarray,
                  o: np.ndarray) -> None:
     """Bytes and energy (``Bytes``) of the counts ``r`` (``Out``) with ``eb_*`` bytes per ifmap, filter
@@ -235,5 +284,6 @@ def network_sums(mac_cases: np.ndarray, vectors: np.ndarray, h: np.ndarray, repe
     return cycles, energy_pj
 
 
-__all__ = ["N_BYTES", "N_CASE", "N_VECTOR", "Bytes", "Vector", "chunk_start", "evaluate_layer", "evaluate_network",
-           "fill_case", "layer_energy", "mac_layer", "network_sums", "sram_pace", "vector_layer", "weight_bytes"]
+__all__ = ["N_BYTES", "N_CASE", "N_VECTOR", "Bytes", "Vector", "case_fold_counts", "chunk_start", "evaluate_layer",
+           "evaluate_network", "fill_case", "fold_schedules", "layer_energies", "layer_energy", "mac_layer",
+           "network_sums", "sram_pace", "vector_layer", "weight_bytes"]

@@ -33,14 +33,15 @@ from acceldse.simulator.systolic.batch import (
     utilization,
 )
 from acceldse.simulator.systolic.hardware import HardwareArrays, hardware_row
-from acceldse.simulator.systolic.kernels import N_OUT, OUT_FIELDS, Case, case_folds, fold_cycles, fold_traffic
+from acceldse.simulator.systolic.kernels import N_OUT, OUT_FIELDS
 from acceldse.simulator.systolic.layer_kernels import (
     N_BYTES,
     N_CASE,
+    case_fold_counts,
     chunk_start,
     fill_case,
+    fold_schedules,
     layer_energy,
-    sram_pace,
     vector_layer,
 )
 from acceldse.workloads.layer import Layer
@@ -91,18 +92,16 @@ class FoldSchedule:
 
 def fold_schedule(layer: Layer, dataflow: Dataflow, acc: Accelerator, hw: HardwareArrays | None = None
                   ) -> FoldSchedule:
-    """Per-fold DRAM traffic and compute of a layer with MACs (same kernel as the analytical model)."""
-    case = build_case(layer, dataflow, acc, hw)
-    folds = int(case_folds(case))
-    load, write = np.empty(folds), np.empty(folds)
-    out = np.zeros(N_OUT)
-    fold_traffic(case, load, write, out)
-    per_fold = int(fold_cycles(case[Case.ROWS], case[Case.COLS], case[Case.T]))
-    paced = max(per_fold, int(sram_pace(case, out, acc.sram.read_bw_bytes_per_cycle,
-                                        acc.sram.write_bw_bytes_per_cycle)))
-    counts = dict(zip(OUT_FIELDS, out.tolist()))
+    """Per-fold DRAM traffic and compute of a layer with MACs (``layer_kernels.fold_schedules`` of one case)."""
+    lowered, h = lower_layer(layer, dataflow)[None], _hw_row(acc, hw)
+    folds = np.zeros(1, dtype=np.int64)
+    case_fold_counts(lowered, h, folds)
+    load, write = np.empty(folds[0]), np.empty(folds[0])
+    out, cycles = np.zeros((1, N_OUT)), np.zeros((1, 2), dtype=np.int64)
+    fold_schedules(lowered, h, np.array([0, folds[0]]), load, write, out, cycles)
+    counts = dict(zip(OUT_FIELDS, out[0].tolist()))
     counts.pop("total_cycles")
-    return FoldSchedule(load, write, paced, counts, per_fold)
+    return FoldSchedule(load, write, int(cycles[0, 0]), counts, int(cycles[0, 1]))
 
 
 def core_chunks(folds: int, cores: int) -> list[slice]:

@@ -209,3 +209,17 @@ def test_the_api_names_arguments_and_the_cli_their_flags(kwargs, argv, name, cap
     err = capsys.readouterr().err.strip()
     flag = "--" + name.replace("_", "-")
     assert err.startswith(f"acceldse: error: {flag}: ") and err.endswith(str(info.value).split(": ", 1)[1])
+
+
+def test_a_python_argument_value_in_a_message_is_its_flag_on_the_cli(capsys) -> None:
+    """``compat='scalesim'`` in an error is what a Python caller writes; the CLI says ``--compat scalesim``."""
+    import acceldse
+    from acceldse.workloads.errors import SpecError
+
+    cfg = str(ROOT / "examples" / "scale.cfg")
+    with pytest.raises(SpecError, match="no fidelity with compat='scalesim'"):
+        acceldse.simulate("lenet", cfg, compat="scalesim", fidelity="event")
+    argv = ["simulate", "--workload", "lenet", "--hardware", cfg, "--compat", "scalesim", "--fidelity", "event"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no fidelity with --compat scalesim" in err and "compat='" not in err

@@ -127,8 +127,10 @@ def test_lottery_runs_every_setting_of_the_grid() -> None:
     (["compare", "--env", ENV, "--runs-json", "{tmp}/missing/runs.json"], "--runs-json"),
     (["--env", ENV, "--env-arg", "colour=red"], "--env-arg"),
     (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
+    (["--env", ENV, "--env-arg", "workload=lenet", "--env-arg", "workload=mlp"], "--env-arg: workload is given twice"),
     (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),
     (["compare", "--env", ENV, "--agents", "random,nope"], "unknown agent"),
+    (["compare", "--env", ENV, "--agents", "random,ga,random"], "--agents: an agent is given twice (got 'random')"),
     (["compare", "--env", ENV, "--plot", "x.gif"], "--plot"),
 ])
 def test_bad_input_is_one_clear_error(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],

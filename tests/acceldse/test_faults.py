@@ -217,13 +217,19 @@ sample: grid
 """
 
 
+def _ctrl_c_default() -> None:
+    """Ctrl-C as at a terminal: a shell's background job (`pytest ... &`) inherits SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_sweep(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, set[int]]:
     """A 2-worker sweep, stopped once it has committed rows; returns it, its store and its workers."""
     spec, store = write(tmp_path, LONG), tmp_path / "long.duckdb"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "acceldse", "-v", "sweep", str(spec), "--store", str(store),
                              "--workers", "2", "--batch-size", "1", "--no-progress"], cwd=tmp_path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_ctrl_c_default)
     assert proc.stderr is not None
     for line in proc.stderr:
         if re.search(rb"committed \d+ points", line):
@@ -423,11 +429,13 @@ def test_outermost_tier_smaller_than_a_layer_is_refused(tmp_path: Path, capsys: 
 def test_ctrl_c_during_a_commit_arrives_after_it(tmp_path: Path) -> None:
     from acceldse.store import signals_deferred
 
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # also when pytest runs as a background job
     with ResultStore(tmp_path / "s.duckdb") as db:
         with pytest.raises(KeyboardInterrupt), signals_deferred():
             os.kill(os.getpid(), signal.SIGINT)  # arrives mid-transaction: held until it has committed
             db.insert("t", pd.DataFrame({"k": ["a", "b"], "x": [1, 2]}), key="k")
         assert db.count("t") == 2
+    signal.signal(signal.SIGINT, previous)
 
 
 def test_exhausted_ray_retries_are_one_line() -> None:

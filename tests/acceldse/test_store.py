@@ -44,6 +44,8 @@ def test_where_new_columns_and_export(tmp_path: Path) -> None:
         store.export("points", tmp_path / "p.csv", where="extra = 7")
         with pytest.raises(SpecError, match="bad filter"):
             store.read("points", where="nosuchcolumn > 1")
+        with pytest.raises(SpecError, match="bad filter: a filter is one condition"):  # not 'a corrupt store'
+            store.read("points", where="1=1; DROP TABLE points")
         with pytest.raises(SpecError, match="no such table"):
             store.read("missing")
         with pytest.raises(SpecError, match="bad table name"):

@@ -55,12 +55,24 @@ def test_gp_bo_runs_on_budget() -> None:
     assert res.evaluations == 12
 
 
-def test_ppo_spends_exactly_its_budget_mid_rollout() -> None:
+@pytest.fixture
+def no_sb3_logdir(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """The temporary folder is ``tmp_path`` and SB3's logger folder is not set (as for a user): the PPO agents
+    must leave no ``SB3-<time>`` folder there."""
+    import tempfile
+
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    yield
+    assert not list(tmp_path.glob("SB3-*"))
+
+
+def test_ppo_spends_exactly_its_budget_mid_rollout(no_sb3_logdir) -> None:
     res = explore(ToyDesignEnv(), "ppo", budget=45, seed=0, n_steps=16, batch_size=8, n_epochs=1, net_width=16)
     assert res.evaluations == 45
 
 
-def test_multi_agent_ppo_one_policy_per_agent() -> None:
+def test_multi_agent_ppo_one_policy_per_agent(no_sb3_logdir) -> None:
     joint = JointEnv(ToyParallelEnv())
     assert list(joint.knobs or {}) == list(KNOBS)
     log: list = []

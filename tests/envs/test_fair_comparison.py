@@ -117,7 +117,7 @@ def test_agents_take_their_per_env_defaults(capsys: pytest.CaptureFixture[str]) 
     assert make_agent("sa", env_id="FpgaDesign-v0").hparams == {"t_start": 0.3, "t_end": 0.01, "moves": 2,
                                                                "restart": 50}
     assert make_agent("bo", env_id="FpgaDesign-v0").hparams["multivariate"] is False
-    assert make_agent("bo", env_id="AcceleratorDesign-v0").hparams["n_ei_candidates"] == 24
+    assert make_agent("bo", env_id="AcceleratorDesign-v0").hparams["n_ei_candidates"] == 64  # tuned at budget 100
     for ppo in ("ppo", "maskable-ppo"):
         assert make_agent(ppo, env_id="FpgaDesign-v0").hparams["n_steps"] == 32
         assert make_agent(ppo, env_id="Mapping-v0").hparams["n_steps"] == 64

@@ -31,6 +31,17 @@ def test_map_command_errors(capsys):
     assert "no MACs" in err and "layer1.0.add" in err and err.count("\n") == 1, err
 
 
+def test_a_template_variable_given_twice_is_refused(capsys):
+    assert main(["map", "--timeloop", __file__, "--timeloop-var", "a=1", "--timeloop-var", "a=2"]) == 2
+    assert "--timeloop-var: a is given twice" in capsys.readouterr().err
+
+
+def test_a_directory_given_as_an_input_file_is_named_so(tmp_path, capsys):
+    for flag in ("--cascade", "--timeloop", "--mapping"):
+        assert main(["map", flag, str(tmp_path), "--layer", "conv1", "--budget", "5"]) == 2
+        assert f"{flag}: a directory, not a file" in capsys.readouterr().err
+
+
 def test_map_python_takes_one_layer_name():
     import acceldse
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,7 +16,8 @@ from acceldse.simulator.specs.accelerator import accelerator_from_dict
 from acceldse.simulator.systolic.cycle import conv_reference, cycle_table, im2col, run_layer_cycle
 from acceldse.simulator.systolic.model import systolic_table
 from acceldse.workloads.errors import SpecError
-from acceldse.workloads.layer import conv2d, eltwise, gemm, matmul
+from acceldse.workloads.layer import Layer, conv2d, eltwise, gemm, matmul
+from acceldse.workloads.loader import load_workload
 from acceldse.workloads.network import Network
 from acceldse.workloads.zoo import build
 
@@ -169,18 +172,39 @@ def test_whole_mobilenet_v1_equals_analytical() -> None:
     np.testing.assert_allclose(cyc.measured_utilization[mac], ana.compute_utilization[mac], rtol=1e-12)
 
 
+def _shape(layer) -> tuple:
+    """Everything of a layer but its name (layers with equal shapes run the same schedule)."""
+    return tuple(getattr(layer, f.name) for f in dataclasses.fields(layer) if f.name != "name")
+
+
 @pytest.mark.slow
 def test_scalesim_resnet18_published_totals_from_the_cycle_model() -> None:
     """PUBLISHED.md (32x32, CALC): os 1,718,353 · ws 2,519,815 · is 2,838,997 cycles.
 
     SCALE-Sim reports the last cycle's index per layer (one less than the count) and has no
     os drain term (R cycles per fold); the measured cycle counts give its totals exactly.
+
+    The topology's 21 layers have 12 distinct shapes (the repeated 3x3 convs of each stage): the
+    cycle model runs each distinct shape once, on real operands checked against NumPy, and a
+    repeated layer counts its shape's measured cycles (a dense schedule depends on the shape
+    only). That every one of the 21 layers has those cycles is checked against the analytical model
+    of the whole topology, which the cycle model equals layer by layer.
     """
-    df = acceldse.simulate("scalesim:Resnet18", "scalesim-32x32", "all", fidelity="cycle").layers
+    net = load_workload("scalesim:Resnet18")
+    distinct: dict[tuple, Layer] = {}
+    for layer in net.layers:
+        distinct.setdefault(_shape(layer), layer)
+    assert len(net.layers) == 21 and len(distinct) == 12
+    df = acceldse.simulate(Network("Resnet18-distinct", tuple(distinct.values())), "scalesim-32x32", "all",
+                           fidelity="cycle").layers
+    measured = {(row.dataflow, row.layer): (int(row.compute_cycles), int(row.folds)) for row in df.itertuples()}
+    whole = acceldse.simulate(net, "scalesim-32x32", "all").layers
+    assert len(whole) == 3 * 21
     published = {"os": 1_718_353, "ws": 2_519_815, "is": 2_838_997}
     for name, cycles in published.items():
-        rows = df[df.dataflow == name]
-        ours = int(rows.compute_cycles.sum()) - len(rows)
-        if name == "os":
-            ours -= int((rows.folds * 32).sum())
+        ours = 0
+        for row in whole[whole.dataflow == name].itertuples():
+            compute, folds = measured[(name, distinct[_shape(net[row.layer])].name)]
+            assert (int(row.compute_cycles), int(row.folds)) == (compute, folds), (name, row.layer)
+            ours += compute - 1 - (folds * 32 if name == "os" else 0)
         assert ours == cycles, name

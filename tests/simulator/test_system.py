@@ -92,3 +92,20 @@ def test_cli_refuses_bad_input_in_one_line(argv: list[str], named: str, capsys: 
     assert main(["stream", "system", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert named in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_system_work_is_refused_up_front(capsys: pytest.CaptureFixture[str]) -> None:
+    from acceldse.cli import main
+
+    acc = load_hardware("tpu-hbm-like")
+    layer, flow, lenet, _ = _parts()
+    for parts in ({"layer": layer, "dataflow": flow}, {"pipeline": lenet, "samples": 2}):
+        with pytest.raises(SpecError, match="too much work") as err:
+            simulate_system(acc, **parts, max_work=10)  # type: ignore[arg-type]
+        assert "context firings" in str(err.value) and "max_work" in str(err.value)
+        assert len(str(err.value).splitlines()) == 1
+    with pytest.raises(SpecError, match="samples"):
+        simulate_system(acc, pipeline=lenet, samples=0)
+    assert main(["stream", "system", "--pipeline", "lenet", "--samples", "2", "--max-work", "10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--max-work" in err and "Traceback" not in err and len(err.splitlines()) == 1

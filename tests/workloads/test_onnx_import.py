@@ -69,6 +69,17 @@ def test_attention_block(tmp_path: Path) -> None:
     assert net.macs == 2 * (4 * 16 * 64 * 64 + 2 * 4 * 16 * 16 * 16)
 
 
+@pytest.mark.parametrize("op", ["ConvTranspose", "LSTM"])
+def test_ops_with_macs_we_do_not_map_are_refused(tmp_path: Path, op: str) -> None:
+    model = onnx_models.with_unsupported()
+    model.graph.node[1].op_type = op  # the first LRN becomes an op whose MACs would be dropped
+    model.graph.node[1].ClearField("attribute")
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    with pytest.raises(SpecError, match=rf"m.onnx.*node 'lrn' is a {op}, whose multiply-accumulates are not modelled"):
+        load_onnx(path)
+
+
 def test_unsupported_ops_warn_once(tmp_path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -36,6 +36,8 @@ def test_scalesim_names_and_files(tmp_path: Path) -> None:
         [((8, 8, 3), (1, 1)), ((6, 6, 1), (2, 4))]
     with pytest.raises(SpecError, match="file not found"):
         load_workload(str(tmp_path / "none.csv"))
+    with pytest.raises(SpecError, match="batch: parameter not accepted .* expected only gemm for this source"):
+        load_workload(str(csv), batch=4)  # a topology has no batch: refused, never ignored
     (tmp_path / "folder.onnx").mkdir()
     with pytest.raises(SpecError, match="folder.onnx: a directory, not a file"):
         load_workload(str(tmp_path / "folder.onnx"))
