@@ -55,6 +55,8 @@ class Knobs:
         self.values: dict[str, list[Any]] = values
         self.names: tuple[str, ...] = tuple(values)
         self.nvec = np.array([len(v) for v in values.values()], dtype=np.int64)
+        self._feature_denominator = np.maximum(self.nvec - 1, 1)
+        self._value_lists = tuple(values[name] for name in self.names)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -62,8 +64,8 @@ class Knobs:
     def check_action(self, action: Any, *, source: str = "action") -> np.ndarray:
         """The action as an int64 index array, or a ``SpecError`` naming the knob that is out of range."""
         a = np.asarray(action)
-        if a.shape != (len(self),) or not np.issubdtype(a.dtype, np.integer):
-            if a.shape == (len(self),) and np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)):
+        if a.shape != (len(self),) or a.dtype.kind not in "iu":
+            if a.shape == (len(self),) and a.dtype.kind == "f" and np.all(a == np.round(a)):
                 a = a.astype(np.int64)
             else:
                 raise SpecError("action must be one integer index per knob", source=source,
@@ -77,7 +79,7 @@ class Knobs:
 
     def decode(self, index: np.ndarray) -> dict[str, Any]:
         """Knob name -> value for an index array."""
-        return {name: self.values[name][int(i)] for name, i in zip(self.names, index)}
+        return {name: vals[i] for name, vals, i in zip(self.names, self._value_lists, index.tolist())}
 
     def encode(self, design: Mapping[str, Any], *, source: str = "design") -> np.ndarray:
         """The index array of a design (every knob given, each value in its list)."""
@@ -102,7 +104,7 @@ class Knobs:
 
     def features(self, index: np.ndarray) -> np.ndarray:
         """Indices scaled to [0, 1] (0 for a knob with one value)."""
-        return index / np.maximum(self.nvec - 1, 1)
+        return index / self._feature_denominator
 
 
 def check_targets(targets: Mapping[str, float] | None, metrics: Sequence[str], *, source: str = "targets"
