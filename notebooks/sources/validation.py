@@ -18,7 +18,8 @@ CELLS = [
            "ranges are drawn at their midpoint with the range as an error bar."),
     ("code", "def centre(p):\n    return (p[0] + p[1]) / 2 if isinstance(p, list) else p\n\n"
              "fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)\n"
-             "for ax, (cat, part) in zip(axes, table.groupby('category', sort=False)):\n"
+             "for ax, (cat, whole) in zip(axes, table.groupby('category', sort=False)):\n"
+             "    part = whole[(whole.acceldse > 0) & (whole.published.map(centre) > 0)]  # a log axis has no 0\n"
              "    for src, grp in part.groupby('source_short'):\n"
              "        x = grp.published.map(centre)\n"
              "        lo = x - grp.published.map(lambda p: p[0] if isinstance(p, list) else p)\n"
@@ -30,7 +31,8 @@ CELLS = [
              "    ax.plot(lim, lim, 'k-', lw=0.8)\n"
              "    ax.fill_between(lim, lim * 0.75, lim * 1.25, color='0.85', zorder=0)\n"
              "    ax.set(xscale='log', yscale='log', xlim=lim, ylim=lim, xlabel='published', ylabel='acceldse',\n"
-             "           title=f'{cat}: {len(part)} figures')\n"
+             "           title=f'{cat}: {len(part)} figures' + (f' ({len(whole) - len(part)} at 0 not drawn)' "
+             "if len(part) < len(whole) else ''))\n"
              "    ax.legend(fontsize=7, loc='upper left')\n"
              "plt.show()"),
     ("md", "## Error per figure\n\nSigned error in % of the published value (0 inside a published range), "
