@@ -8,7 +8,7 @@ per-env defaults on seeds 0-9 (``Agent.ENV_DEFAULTS`` were tuned on seeds 100-10
 tuned on) and the env setting and budget of ``SETTINGS`` (each env's whole comparison fits about two
 CPU-minutes). Prints the markdown table docs/explore.md quotes (``table``) and checks that no agent's
 median feasible (legal) rate is below random search's; ``--write`` also stores the per-run figures in
-``benchmarks/results/compare_<env>.json``, which ``tests/envs/test_compare_tables.py`` checks against
+``benchmarks/compare_runs/compare_<env>.json``, which ``tests/envs/test_compare_tables.py`` checks against
 the docs' table and partly recomputes.
 """
 
@@ -35,11 +35,11 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 """Per env the setting and budget of its comparison (and of the tuning runs of ``bench_env_defaults.py``)."""
 FIELDS = ("agent", "seed", "best_reward", "targets_met", "first_met_at", "feasible_rate", "hypervolume")
-"""The per-run figures kept in ``results/compare_<env>.json`` (no curves, no wall times)."""
+"""The per-run figures kept in ``compare_runs/compare_<env>.json`` (no curves, no wall times)."""
 
 
 def results_path(env: str) -> Path:
-    return ROOT / "benchmarks" / "results" / f"compare_{env.split('-')[0].lower()}.json"
+    return ROOT / "benchmarks" / "compare_runs" / f"compare_{env.split('-')[0].lower()}.json"
 
 
 def run(env: str, agents: tuple[str, ...] = AGENTS, seeds: int = SEEDS) -> list[dict[str, Any]]:
