@@ -86,6 +86,22 @@ CELLS = [
              "# activations on chip and a hidden weight shift more than halve CNN0's gap; MLPs/LSTMs then run fast\n"
              "cnn0 = mechanisms.loc['TPU v1 CNN0 TOPS']\n"
              "assert abs(cnn0['error with (%)']) < abs(cnn0['error without (%)']) / 2"),
+    ("md", "## Eyeriss: the paper's processing passes against the searched mapping\n\n"
+           "The searched (EDP) mappings re-read CONV4/CONV5's weights from DRAM for every ofmap-row tile. "
+           "`eyeriss_paper_layer` lays each layer out as the paper's row-stationary passes instead (PE sets of "
+           "R filter rows by e ofmap rows, p filters and q channels per PE, n images per pass, psums of m "
+           "channels in the global buffer; passes in the order m, C, E, M), with (n, m) of least energy "
+           "among those that fit the chip's stated buffers."),
+    ("code", "passes = pd.DataFrame({f'CONV{i}': {\n"
+             "    'published': by_id.loc[f'eyeriss.alexnet.conv{i}.dram_mb', 'published'],\n"
+             "    'searched (EDP)': by_id.loc[f'eyeriss.alexnet.conv{i}.dram_mb', 'acceldse'],\n"
+             "    'paper passes': by_id.loc[f'eyeriss.alexnet.paper.conv{i}.dram_mb', 'acceldse'],\n"
+             "    'paper passes, RLC': by_id.loc[f'eyeriss.alexnet.paper.sparse.conv{i}.dram_mb', 'acceldse']}\n"
+             "    for i in range(1, 6)}).T\n"
+             "# the paper's passes fetch a weight once per image group, not once per ofmap-row tile\n"
+             "assert (passes.loc[['CONV4', 'CONV5'], 'paper passes'] * 2 < "
+             "passes.loc[['CONV4', 'CONV5'], 'searched (EDP)']).all()\n"
+             "passes.round(2)"),
     ("md", "Where the gaps come from (weights re-read from DRAM under the EDP objective, Eyeriss' off-chip link, "
            "the TPU's weight loading and CNN0's unpublished layer shapes, the LSTMs' vector unit, Gemmini's host "
            "and OS) and what would close them: [docs/validation.md](../docs/validation.md)."),
