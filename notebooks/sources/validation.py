@@ -15,15 +15,18 @@ CELLS = [
              "table[['category', 'source_short', 'quantity', 'published', 'acceldse', 'unit', 'error_pct']]"
              ".round(3)"),
     ("md", "## Published against ours\n\nOne point per figure, log–log; the grey band is ±25 %. Published "
-           "ranges are drawn at their midpoint with the range as an error bar."),
-    ("code", "def centre(p):\n    return (p[0] + p[1]) / 2 if isinstance(p, list) else p\n\n"
+           "ranges are drawn at their midpoint with the range as an error bar; a claim of direction only "
+           "(\"at least 1\") at its bound."),
+    ("code", "def centre(p):  # an open range [low, None] (a claim of direction only) is drawn at low\n"
+             "    return (p[0] + (p[0] if p[1] is None else p[1])) / 2 if isinstance(p, list) else p\n\n"
              "fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)\n"
              "for ax, (cat, whole) in zip(axes, table.groupby('category', sort=False)):\n"
              "    part = whole[(whole.acceldse > 0) & (whole.published.map(centre) > 0)]  # a log axis has no 0\n"
              "    for src, grp in part.groupby('source_short'):\n"
              "        x = grp.published.map(centre)\n"
              "        lo = x - grp.published.map(lambda p: p[0] if isinstance(p, list) else p)\n"
-             "        hi = grp.published.map(lambda p: p[1] if isinstance(p, list) else p) - x\n"
+             "        hi = grp.published.map(lambda p: p[1] if isinstance(p, list) and p[1] is not None "
+             "else centre(p)) - x\n"
              "        ax.errorbar(x, grp.acceldse, xerr=[lo, hi], fmt='o', ms=5, label=src, capsize=2)\n"
              "    lim = np.array([part.acceldse.min(), part.published.map(centre).max()])\n"
              "    lim = np.array([min(lim.min(), part.published.map(centre).min()) / 2, "
