@@ -228,7 +228,7 @@ class BatchedSparse:
         """Sparseloop's cycles and energy (or rejection code) of mapping ``k`` of a batch, from its dense counts."""
         hw, n, names = self._hw, self.relaxed.num_levels, self._tensor
         keep, ins, til, cnt = a.keep[k].tolist(), inst[k].tolist(), tile[k].tolist(), counts[k].tolist()
-        dense = {(n - 1 - i, names[j]): DenseCounts(til[i][j], *cnt[i][j], ins[i])
+        dense = {(n - 1 - i, names[j]): DenseCounts(til[i][j], cnt[i][j][0], cnt[i][j][1], cnt[i][j][2], ins[i])
                  for i in range(n) for j in range(3) if keep[i][j] and (j != 1 or weights)}
         cyc = max(int(res[k, 0]), 1)
         figures = DenseFigures(dense, int(res[k, 2]), ins[n],
