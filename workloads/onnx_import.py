@@ -173,6 +173,10 @@ def load_onnx(path: str | Path, *, batch: int | None = None, bits: int = 8) -> N
     """
     path = Path(path)
     source = str(path)
+    for key, value in (("batch", batch), ("bits", bits)):
+        if isinstance(value, str):  # the CLI parses its numbers: a string here is a caller's mistake
+            raise SpecError("must be an integer, not a string", source=source, key=key, value=value,
+                            accepted="an integer")
     if batch is not None:
         batch = require_int(batch, key="batch", source=source, maximum=1 << 20)
     bits = require_int(bits, key="bits", source=source, maximum=64)

@@ -10,7 +10,9 @@ Conv1, 224 x 224, 7 x 7, stride 2, gives 110 x 110, not 109). Such a row loads w
 padding ``(-(H - R)) mod s`` so that the Layer's geometry gives SCALE-Sim's P. An optional
 column after the stride is SCALE-Sim's per-layer N:M weight sparsity ratio (``2:4``), loaded as
 ``Layer.weight_sparsity``; any further column is refused (nothing is parsed and dropped). Blank
-rows are skipped. A row whose name
+rows are skipped. A layer name that repeats an earlier row's is kept as its own layer (SCALE-Sim runs
+every row and reports layers by index) under a new name ``<name>_2``, ``_3``, ... and one warning
+lists every such renaming. A row whose name
 contains ``DP`` is depthwise in SCALE-Sim (it is split into one single-channel layer per input
 channel, each with ``Num Filter`` filters); it loads here as a grouped conv with G = Channels,
 C = 1, K = Num Filter per group, the same work.
@@ -33,6 +35,7 @@ per group). Dilation, unequal strides and a conv batch > 1 cannot be written in 
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -193,7 +196,8 @@ def load_scalesim_csv(path: str | Path, *, gemm: bool | None = None) -> Network:
     is_gemm = _detect_gemm(header, [f for _, f in rows]) if gemm is None else bool(gemm)
     columns = GEMM_COLUMNS if is_gemm else CONV_COLUMNS
     layers: list[Layer] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
+    renamed: list[str] = []
     for line, fields in rows:
         filled = len(fields)
         while filled and not fields[filled - 1].strip():
@@ -207,7 +211,9 @@ def load_scalesim_csv(path: str | Path, *, gemm: bool | None = None) -> Network:
         unique, k = name, 2
         while unique in seen:
             unique, k = f"{name}_{k}", k + 1
-        seen.add(unique)
+        if unique != name:
+            renamed.append(f"line {line} {name!r} (as on line {seen[name]}) -> {unique!r}")
+        seen[unique] = line
         try:
             layer = (_gemm_row if is_gemm else _conv_row)(source, line, unique, fields)
         except SpecError as err:  # the layer's own checks (too large) name the file and line too
@@ -224,6 +230,12 @@ def load_scalesim_csv(path: str | Path, *, gemm: bool | None = None) -> Network:
     if not layers:
         raise SpecError("no layers in topology file", source=source,
                         accepted="a header line and one row per layer: " + ", ".join(columns))
+    if renamed:
+        # SCALE-Sim 3.0.0 runs every row, duplicates included, and reports layers by index (LayerID):
+        # keep each row as its own layer, but a network's layer names are unique, so say how they were renamed.
+        warnings.warn(f"{source}: {len(renamed)} repeated layer name(s) renamed (SCALE-Sim runs every row and "
+                      f"reports them by index; acceldse names each layer once): " + "; ".join(renamed),
+                      stacklevel=2)
     return Network(name=path.stem, layers=tuple(layers), source=source)
 
 

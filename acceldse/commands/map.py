@@ -154,6 +154,10 @@ def run(args: argparse.Namespace) -> int:
         from acceldse.commands.attention import run_cascade_file
 
         return run_cascade_file(args)
+    if args.timeloop_var and not args.timeloop:  # template values with no template: never ignored silently
+        raise bad_input("--timeloop-var fills the jinja2 templates of --timeloop files, and no --timeloop is given",
+                        flag="--timeloop-var", value=args.timeloop_var[0],
+                        accepted="--timeloop FILE... with --timeloop-var NAME=VALUE, or no --timeloop-var")
     positive(args.max_budget, flag="--max-budget")
     if not (args.search == "exhaustive" and args.budget == 0):  # exhaustive --budget 0: the whole space
         positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")

@@ -36,6 +36,12 @@ def test_a_template_variable_given_twice_is_refused(capsys):
     assert "--timeloop-var: a is given twice" in capsys.readouterr().err
 
 
+def test_a_template_variable_without_timeloop_files_is_refused(capsys):
+    assert main(["map", "--workload", "resnet18", "--timeloop-var", "reg_enabled=false", "--budget", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "--timeloop-var" in err and "reg_enabled=false" in err and "no --timeloop" in err and err.count("\n") == 1
+
+
 def test_a_directory_given_as_an_input_file_is_named_so(tmp_path, capsys):
     for flag in ("--cascade", "--timeloop", "--mapping"):
         assert main(["map", flag, str(tmp_path), "--layer", "conv1", "--budget", "5"]) == 2

@@ -191,12 +191,15 @@ def test_unreadable_and_empty(tmp_path: Path) -> None:
         scalesim_topology_path("Resnet19")
 
 
-def test_duplicate_names_are_made_unique(tmp_path: Path) -> None:
+def test_duplicate_names_are_kept_renamed_and_said(tmp_path: Path) -> None:
+    """SCALE-Sim 3.0.0 runs a repeated name as its own layer (reports go by index): so do we, and say so."""
     path = tmp_path / "d.csv"
     path.write_text("Layer,M,N,K,\nfc,2,3,4,\nfc,2,3,4,\n,5,6,7,\n")
-    net = load_scalesim_csv(path)
+    with pytest.warns(UserWarning, match=r"1 repeated layer name.*line 3 'fc' \(as on line 2\) -> 'fc_2'"):
+        net = load_scalesim_csv(path)
     assert [layer.name for layer in net] == ["fc", "fc_2", "layer_line4"]
     assert net.macs == 2 * 24 + 210 == sum(math.prod(layer.gemm) for layer in net)
+    assert [layer.macs for layer in net] == _scalesim_macs(path, True)  # every row, as SCALE-Sim runs them
 
 
 @pytest.mark.parametrize("zoo", ["mobilenet_v2", "resnet50", "vit_b16", "gpt2_decode"])

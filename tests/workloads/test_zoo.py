@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -135,6 +136,17 @@ def test_bad_parameters(name: str, key: str, value: object) -> None:
     with pytest.raises(SpecError) as info:
         build(name, **{key: value})
     assert key in str(info.value)
+
+
+def test_numbers_given_as_strings_are_refused() -> None:
+    """``simulate(batch="2")`` from Python is a type error, never read as batch 2 (the CLI parses its numbers)."""
+    import acceldse
+
+    for call in (lambda: acceldse.simulate("resnet18", batch="2"),
+                 lambda: acceldse.simulate("mobilenet_v1", width="0.5"),
+                 lambda: acceldse.simulate(Path(__file__).parents[2] / "examples/model.onnx", batch="2")):
+        with pytest.raises(SpecError, match=r"must be (an integer|a number), not a string \(got '[0-9.]+'\)"):
+            call()
 
 
 def test_describe_table() -> None:

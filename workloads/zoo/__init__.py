@@ -86,11 +86,25 @@ def build(name: str, **params: Any) -> Network:
     """Build zoo network ``name``; unknown names or parameters and bad values raise ``SpecError``."""
     builder = _lookup(name)
     accepted = parameters(name)
-    for key in params:
+    for key, value in params.items():
         if key not in accepted:
-            raise SpecError("unknown parameter", source=f"zoo:{name}", key=key, value=params[key],
+            raise SpecError("unknown parameter", source=f"zoo:{name}", key=key, value=value,
                             accepted=", ".join(accepted) or "no parameters")
+        check_not_text(value, key=key, source=f"zoo:{name}", default=accepted[key])
     return builder(**params)
+
+
+def check_not_text(value: Any, *, key: str, source: str, default: Any) -> None:
+    """A number parameter given as a string (``batch="2"`` from Python) is refused, never read as a number:
+    the CLI and spec files parse their numbers before they get here."""
+    if isinstance(value, str) and isinstance(default, int | float) and not isinstance(default, bool):
+        kind = "an integer" if isinstance(default, int) else "a number"
+        try:
+            float(value)
+            why = f"must be {kind}, not a string"  # batch="2" from Python
+        except ValueError:
+            why = f"must be {kind}"  # --param batch=2x
+        raise SpecError(why, source=source, key=key, value=value, accepted=f"{kind} (e.g. {default!r})")
 
 
 __all__ = ["ZOO", "Builder", "build", "describe", "describe_rows", "list_workloads", "parameters"]
