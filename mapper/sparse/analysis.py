@@ -44,7 +44,7 @@ from acceldse.mapper.sparse.optimizations import (
     condition_probability,
     scale_rank0,
 )
-from acceldse.mapper.sparse.representation import Record, represent
+from acceldse.mapper.sparse.representation import Record, format_counts, represent
 
 ACTIONS = tuple((k, a, f"{k}_{a}", f"{k}_metadata_{a}") for k in KINDS for a in ACCESSES)
 """(kind, access, its data action, its metadata action), in the order their energies add up."""
@@ -71,12 +71,26 @@ def analyse(design: SparseDesign, *, brief: bool = False) -> SparseResult:
         if (lv, name) not in recs:
             raise ValueError(f"{design.levels[lv].name}: a format for {name}, which this mapping does not keep there")
     # 1. representation
+    cache = design.cache
     for t in design.tensors:
         ranks = t.ranks  # its tiles read only the loops over its ranks
         loops = tuple(tuple(loop for loop in level.loops if loop.rank in ranks) for level in design.levels)
-        for lv in range(n_levels):
-            if (lv, t.name) in recs:
+        levels = [lv for lv in range(n_levels) if (lv, t.name) in recs]
+        tiles = [recs[(lv, t.name)] for lv in levels]
+        # what step 1 derives for a tensor depends only on its loops and where it keeps which tile
+        key = ("tensor", t.name, loops, tuple((lv, rec.dense.shape) for lv, rec in zip(levels, tiles, strict=True)))
+        hit = cache.get(key) if cache is not None else None
+        if hit is None:
+            for lv in levels:
                 represent(design, recs, lv, t.name, loops)
+            if cache is not None:
+                cache[key] = [(rec.rank_loops, rec.subtile, rec.fiber_shape, rec.expected_density, rec.occupancy,
+                               rec.vector_ratio, rec.largest) for rec in tiles]
+        else:
+            for rec, fields in zip(tiles, hit, strict=True):
+                (rec.rank_loops, rec.subtile, rec.fiber_shape, rec.expected_density, rec.occupancy,
+                 rec.vector_ratio, rec.largest) = fields
+                format_counts(rec)
     for rec in recs.values():
         d = rec.dense
         rec.fine = dict.fromkeys(FINE_KEYS, 0)
