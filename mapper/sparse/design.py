@@ -92,6 +92,15 @@ class StorageSpec:
     energy_pj: dict[str, float] = field(default_factory=dict)
 
 
+def with_loops(spec: StorageSpec, loops: tuple[Loop, ...]) -> StorageSpec:
+    """``spec`` with ``loops`` (``dataclasses.replace`` without its per-call introspection: a search builds
+    one per level and mapping)."""
+    new = object.__new__(StorageSpec)
+    new.__dict__.update(spec.__dict__)
+    new.__dict__["loops"] = loops
+    return new
+
+
 @dataclass(frozen=True)
 class SafSpec:
     """A storage action optimisation: ``kind`` (``gate``/``skip``) reads of ``target`` at level
