@@ -324,7 +324,6 @@ def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
         raise SpecError("missing key", source=source, key=f"{key}.bw_bytes_per_cycle",
                         accepted="bw_bytes_per_cycle (or both read_bw_bytes_per_cycle and write_bw_bytes_per_cycle), "
                                  f"a number in [{MIN_BW_BYTES_PER_CYCLE:g}, {MAX_BW_BYTES_PER_CYCLE:g}]")
-    bw_range = {"minimum": MIN_BW_BYTES_PER_CYCLE, "maximum": MAX_BW_BYTES_PER_CYCLE}
     partitions: dict[str, int] = {}
     raw_parts = raw.get("partition_bytes")
     if raw_parts is not None:
@@ -347,9 +346,11 @@ def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
         kind=kind,
         capacity_bytes=capacity_bytes,
         read_bw_bytes_per_cycle=require_float(read_bw, key=written("read_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
-                                              source=source, **bw_range),
+                                              source=source, minimum=MIN_BW_BYTES_PER_CYCLE,
+                                              maximum=MAX_BW_BYTES_PER_CYCLE),
         write_bw_bytes_per_cycle=require_float(write_bw, key=written("write_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
-                                               source=source, **bw_range),
+                                               source=source, minimum=MIN_BW_BYTES_PER_CYCLE,
+                                              maximum=MAX_BW_BYTES_PER_CYCLE),
         latency_cycles=require_int(raw.get("latency_cycles", 0), key=f"{key}.latency_cycles", source=source,
                                    minimum=0, maximum=MAX_LATENCY_CYCLES),
         read_energy_pj_per_byte=require_float(raw.get("read_energy_pj_per_byte", energy),
