@@ -18,7 +18,9 @@ limited to one thread):
 * MultiAgentDesign (PettingZoo), shared reward;
 * AcceleratorDesign-v0 (ResNet-18) as a vector env of N sub-envs: the batched
   ``vectorization_mode="vector_entry_point"`` env vs ``make_vec(..., vectorization_mode="sync")`` on the
-  same random actions (sub-env steps per CPU-second; the two give identical observations and rewards).
+  same random actions (sub-env steps per CPU-second; the two give identical observations and rewards); a
+  second row with a workload set (``VECTOR_SET``, one sampled per sub-env episode: one kernel call per
+  workload present in a step).
 
 ``--part masks``: the share of legal steps of uniform random actions, unmasked and drawn inside the env's
 action mask (``envs.action_masks``), on Mapping-v0 (ResNet-18 and AlexNet on eyeriss_like, every step a
@@ -49,6 +51,8 @@ import numpy as np  # noqa: E402
 
 import acceldse  # noqa: E402 - registers the envs
 
+VECTOR_SET = ("resnet18", "mobilenet_v2", "alexnet", "vgg16")
+"""The workload set of the vector env's second row: each sub-env samples one per episode."""
 FLOORS = {"AcceleratorDesign-v0": 5_000, "FpgaDesign-v0": 1_000, "Mapping-v0": 1_000,
           "CoExploration-v0 warm": 200, "CoExploration-v0 cold": 5}
 
@@ -177,24 +181,27 @@ def bench_multi_agent(steps: int, repeats: int) -> list[tuple[str, float, float 
 
 
 def bench_vector(num_envs: int, repeats: int, batches: int = 20) -> list[tuple[str, float, float | None]]:
-    kwargs = {"workload": "resnet18"}
-    sync = gym.make_vec("acceldse/AcceleratorDesign-v0", num_envs=num_envs, vectorization_mode="sync", **kwargs)
-    vec = gym.make_vec("acceldse/AcceleratorDesign-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
-                       **kwargs)
-    rng = np.random.default_rng(0)
-    nvec = sync.single_action_space.nvec
-    actions = [rng.integers(0, nvec, size=(num_envs, len(nvec))) for _ in range(batches)]
+    rows = []
+    for label, kwargs in ((f"AcceleratorDesign-v0 x{num_envs}", {"workload": "resnet18"}),
+                          (f"  workload set x{num_envs}", {"workloads": list(VECTOR_SET)})):
+        sync = gym.make_vec("acceldse/AcceleratorDesign-v0", num_envs=num_envs, vectorization_mode="sync", **kwargs)
+        vec = gym.make_vec("acceldse/AcceleratorDesign-v0", num_envs=num_envs,
+                           vectorization_mode="vector_entry_point", **kwargs)
+        rng = np.random.default_rng(0)
+        nvec = sync.single_action_space.nvec
+        actions = [rng.integers(0, nvec, size=(num_envs, len(nvec))) for _ in range(batches)]
 
-    def runner(env: gym.vector.VectorEnv) -> Callable[[], int]:
-        def run() -> int:
-            env.reset(seed=0)
-            for a in actions:
-                env.step(a)
-            return batches * num_envs
-        return run
+        def runner(env: gym.vector.VectorEnv, actions: list = actions) -> Callable[[], int]:
+            def run() -> int:
+                env.reset(seed=0)
+                for a in actions:
+                    env.step(a)
+                return batches * num_envs
+            return run
 
-    runner(vec)()  # compile the batched kernel
-    return [(f"AcceleratorDesign-v0 x{num_envs}", rate(runner(vec), repeats), rate(runner(sync), repeats))]
+        runner(vec)()  # compile the batched kernel
+        rows.append((label, rate(runner(vec), repeats), rate(runner(sync), repeats)))
+    return rows
 
 
 def bench_masks(steps: int) -> None:

@@ -89,7 +89,8 @@ def parse_seq_lens(text: str) -> list[int]:
 
 
 def _points(args: argparse.Namespace) -> list[Any]:
-    from acceldse.mapper.attention_designs import evaluate_design, search_fused
+    from acceldse.mapper.attention_designs import evaluate_design
+    from acceldse.mapper.attention_search import search_fused
     from acceldse.simulator.specs.fused import load_fused_hardware
     from acceldse.workloads.attention import attention_cascade, model_shape
     from acceldse.workloads.spec_io import parse_bytes
