@@ -209,7 +209,8 @@ def add_pipeline(net: Net, network: Network, cycles: Mapping[str, int], *, sampl
     for s, (layer, ins, outs_ch) in enumerate(stages):
         kind, n = kinds[start[s]: start[s + 1]], len(ins)
         contexts.append(net.context(f"{prefix}{layer.name}", samples * kind.size,
-                                    ii=np.where(kind == n, row_cycles[s], 0.0), inputs=[(ch, kind == i) for i, (ch, _) in enumerate(ins)],
+                                    ii=np.where(kind == n, row_cycles[s], 0.0),
+                                    inputs=[(ch, kind == i) for i, (ch, _) in enumerate(ins)],
                                     outputs=[(ch, kind == n + 1 + j) for j, ch in enumerate(outs_ch)]))
     return PipelineGraph(network, samples, dict(cycles), np.array(contexts, np.int64),
                          np.array([len(i) for _, i, _ in stages], np.int64),
