@@ -205,17 +205,17 @@ def sparse_rates(n: int, repeats: int, names: tuple[str, ...] = (), budget: int 
     return out
 
 
-def _sparse_table(n: int, repeats: int) -> None:
+def _sparse_table(n: int, repeats: int, budget: int) -> None:
     print(f"{'sparse case':48} {'mappings':>8} {'ON legal/CPU-s':>15} {'OFF legal/CPU-s':>16} {'OFF/ON':>7} "
           f"{'GA ON legal/CPU-s':>18} {'GA OFF legal/CPU-s':>19} {'OFF/ON':>7}")
     t0 = time.process_time()
-    for name, count, on, off, ga_on, ga_off in sparse_rates(n, repeats):
+    for name, count, on, off, ga_on, ga_off in sparse_rates(n, repeats, budget=budget):
         print(f"{name:48} {count:8,} {on:15,.0f} {off:16,.0f} {off / on:6.0f}x {ga_on:18,.0f} {ga_off:19,.0f} "
               f"{ga_off / ga_on:6.0f}x")
     print(f"({time.process_time() - t0:.0f} CPU-s; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zigzag", default="/work/zigzag-venv/bin/python", help="python of the ZigZag venv")
     parser.add_argument("--zigzag-json", default=None, help="reuse a runner result instead of running ZigZag")
@@ -223,10 +223,11 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=200_000)
     parser.add_argument("--sparse-only", action="store_true",
                         help="only the sparsity on / off rates (Sparseloop exercises)")
-    parser.add_argument("--sparse-mappings", type=int, default=1000, help="legal mappings timed per exercise")
-    args = parser.parse_args()
+    parser.add_argument("--sparse-mappings", type=int, default=1000, help="legal mappings timed per sparse case")
+    parser.add_argument("--sparse-budget", type=int, default=3000, help="GA candidates per sparse case's search")
+    args = parser.parse_args(argv)
     if args.sparse_only:
-        _sparse_table(args.sparse_mappings, args.repeats)
+        _sparse_table(args.sparse_mappings, args.repeats, args.sparse_budget)
         return 0
 
     med = _layer_table(args)
@@ -261,7 +262,7 @@ def main() -> int:
           f"{r50.cycles:,} cycles, {r50.energy_pj / 1e6:,.0f} uJ)")
     print(f"  ZigZag: {zz_note}")
     print()
-    _sparse_table(args.sparse_mappings, args.repeats)
+    _sparse_table(args.sparse_mappings, args.repeats, args.sparse_budget)
     ok = med["k_legal"] >= floor and r50_wall < FLOOR_RESNET50_S
     print("floors met" if ok else "FLOOR MISSED")
     return 0 if ok else 1

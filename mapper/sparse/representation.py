@@ -76,13 +76,18 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     sub_ext: list[dict[str, int]] = []  # per loop of ``sub``: the extents (of the tensor's ranks) under and with it
     ranks_of_t = t.ranks
     ext: dict[str, int] = {}  # extents of the tile under and including each loop (``extents``), walked upward
+    snapshot: dict[str, int] = {}  # ``ext`` as it stood at the last loop that changed it (read only)
     for lv in range(level + 1):
         for loop in loops[lv]:
             if loop.rank in ranks_of_t:  # the footprint reads no other rank
-                ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
+                if loop.bound != 1:  # a factor-1 loop leaves the extents (and the footprint) as they are
+                    ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
+                    snapshot = {}
                 if lv >= inner_most:
+                    if not snapshot and ext:
+                        snapshot = dict(ext)
                     sub.append(loop)
-                    sub_ext.append(dict(ext))
+                    sub_ext.append(snapshot)
     if not pre_tiling:
         below: dict[str, int] = {}
         for lv in range(inner_most):
