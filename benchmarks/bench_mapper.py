@@ -160,13 +160,18 @@ def sparse_cases(names: tuple[str, ...] = ()) -> list[tuple[str, Any, Any, Any]]
     return out
 
 
-def sparse_rates(n: int, repeats: int, names: tuple[str, ...] = ()) -> list[tuple[str, int, float, float]]:
+def sparse_rates(n: int, repeats: int, names: tuple[str, ...] = (), budget: int = 3000
+                 ) -> list[tuple[str, int, float, float, float, float]]:
     """Per case (``sparse_cases``): (name, legal mappings timed, legal mappings per CPU-s with Sparseloop's
-    model (``evaluate_many`` of ``SparseModel`` or ``native``), the same mappings per CPU-s with the dense kernel).
+    model (``evaluate_many`` of ``SparseModel`` or ``native``), the same mappings per CPU-s with the dense
+    kernel, then legal candidates per CPU-s of a GA search of ``budget`` candidates (seed 0) on Sparseloop's
+    EDP and on the dense EDP).
 
     The mappings are distinct (``mapping_key``) random ones of the case's mapspace that both models find legal
     (at most ``n``): each timed evaluation is fully costed, and the sparse model starts every repeat with an
-    empty cache (tiles it meets again within the batch are reused, as in a search)."""
+    empty cache (tiles it meets again within the batch are reused, as in a search). The searches (medians of
+    ``repeats``, each with a new model) count every legal candidate scored, a revisited one included, as the
+    dense GA rate of ``_layer_table`` does."""
     from acceldse.mapper.sparse.batched import mapping_key
 
     out = []
@@ -189,19 +194,28 @@ def sparse_rates(n: int, repeats: int, names: tuple[str, ...] = ()) -> list[tupl
                 t0 = time.process_time()
                 run(batch)
                 rates[key].append(legal.size / max(time.process_time() - t0, 1e-9))
-        out.append((name, int(legal.size), statistics.median(rates["on"]), statistics.median(rates["off"])))
+        search: dict[str, list[float]] = {"on": [], "off": []}
+        for _ in range(repeats):
+            for key, cost_model in (("on", make().evaluate_many), ("off", None)):
+                t0 = time.process_time()
+                res = run_search(space, "ga", "edp", budget, 0, cost_model=cost_model)
+                search[key].append(res.valid / max(time.process_time() - t0, 1e-9))
+        out.append((name, int(legal.size), statistics.median(rates["on"]), statistics.median(rates["off"]),
+                    statistics.median(search["on"]), statistics.median(search["off"])))
     return out
 
 
-def _sparse_table(n: int, repeats: int) -> None:
-    print(f"{'sparse case':48} {'mappings':>8} {'sparse ON legal/CPU-s':>22} {'OFF (dense) legal/CPU-s':>24} "
-          f"{'OFF/ON':>8}")
-    for name, count, on, off in sparse_rates(n, repeats):
-        print(f"{name:48} {count:8,} {on:22,.0f} {off:24,.0f} {off / on:8.1f}x")
-    print(f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
+def _sparse_table(n: int, repeats: int, budget: int) -> None:
+    print(f"{'sparse case':48} {'mappings':>8} {'ON legal/CPU-s':>15} {'OFF legal/CPU-s':>16} {'OFF/ON':>7} "
+          f"{'GA ON legal/CPU-s':>18} {'GA OFF legal/CPU-s':>19} {'OFF/ON':>7}")
+    t0 = time.process_time()
+    for name, count, on, off, ga_on, ga_off in sparse_rates(n, repeats, budget=budget):
+        print(f"{name:48} {count:8,} {on:15,.0f} {off:16,.0f} {off / on:6.0f}x {ga_on:18,.0f} {ga_off:19,.0f} "
+              f"{ga_off / ga_on:6.0f}x")
+    print(f"({time.process_time() - t0:.0f} CPU-s; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zigzag", default="/work/zigzag-venv/bin/python", help="python of the ZigZag venv")
     parser.add_argument("--zigzag-json", default=None, help="reuse a runner result instead of running ZigZag")
@@ -209,10 +223,11 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=200_000)
     parser.add_argument("--sparse-only", action="store_true",
                         help="only the sparsity on / off rates (Sparseloop exercises)")
-    parser.add_argument("--sparse-mappings", type=int, default=1000, help="legal mappings timed per exercise")
-    args = parser.parse_args()
+    parser.add_argument("--sparse-mappings", type=int, default=1000, help="legal mappings timed per sparse case")
+    parser.add_argument("--sparse-budget", type=int, default=3000, help="GA candidates per sparse case's search")
+    args = parser.parse_args(argv)
     if args.sparse_only:
-        _sparse_table(args.sparse_mappings, args.repeats)
+        _sparse_table(args.sparse_mappings, args.repeats, args.sparse_budget)
         return 0
 
     med = _layer_table(args)
@@ -247,7 +262,7 @@ def main() -> int:
           f"{r50.cycles:,} cycles, {r50.energy_pj / 1e6:,.0f} uJ)")
     print(f"  ZigZag: {zz_note}")
     print()
-    _sparse_table(args.sparse_mappings, args.repeats)
+    _sparse_table(args.sparse_mappings, args.repeats, args.sparse_budget)
     ok = med["k_legal"] >= floor and r50_wall < FLOOR_RESNET50_S
     print("floors met" if ok else "FLOOR MISSED")
     return 0 if ok else 1

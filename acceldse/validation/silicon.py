@@ -16,7 +16,7 @@ program times it with.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -51,11 +51,81 @@ def vgg16_eyeriss(batch: int = 3) -> Network:
                                        for i, (c, k, hw) in enumerate(plan)))
 
 
+def _divisor(n: int, cap: int) -> int:
+    return max(d for d in range(1, max(min(n, cap), 1) + 1) if n % d == 0)
+
+
+def eyeriss_paper_mapping(layer: Layer, n: int, m: int) -> Any:
+    """The row-stationary processing passes JSSC 2017 describes (Sec. III-B, V-B), as an ``eyeriss-v1`` mapping.
+
+    A PE set is the filter's R rows by e ofmap rows (e: the largest divisor of the ofmap height that fits the 14
+    PE columns); ``12 // R`` sets stacked on the PE rows take different channels (r). Each PE keeps p filters'
+    rows of q channels in its filter scratchpad (q * S <= 12 ifmap words, p * q * S <= 224 filter words, p <= 24
+    psums; the largest divisors that fit) and slides them along the ofmap row for ``n`` ifmaps; the global
+    buffer keeps the psums of ``m`` ofmap channels and the ifmap rows of one pass. Passes run m -> C -> E -> M
+    (innermost first): the next p filters of the m, then the next q * r channels (psums stay in the buffer),
+    then the next e ofmap rows, then the next m channels, with the batch outermost in groups of ``n``.
+    ``n`` (dividing the batch) and ``m`` (a multiple of p dividing the filters) are the pass parameters the
+    paper's Table III fixes per layer; ``eyeriss_paper_layer`` picks them (see there)."""
+    from acceldse.mapper.mapping import LevelMapping, Mapping
+
+    e = _divisor(layer.P, 14)
+    r = _divisor(layer.C, 12 // layer.R)
+    q = _divisor(layer.C // r, 12 // layer.S)
+    p = _divisor(layer.K, min(24, 224 // (q * layer.S)))
+    if layer.N % n or layer.K % m or m % p:
+        raise ValueError(f"n = {n} must divide the batch {layer.N}; m = {m} must divide {layer.K} filters and be "
+                         f"a multiple of p = {p}")
+    return Mapping((
+        LevelMapping("DRAM", temporal={"G": layer.G, "N": layer.N // n, "K": layer.K // m, "P": layer.P // e,
+                                       "C": layer.C // (q * r)}, order=("G", "N", "K", "P", "C")),
+        LevelMapping("shared_glb", temporal={"K": m // p, "N": n, "Q": layer.Q}, order=("K", "N", "Q"),
+                     spatial_x={"P": e}),
+        LevelMapping("pe_column", spatial_y={"R": layer.R, "C": r}),
+        LevelMapping("psum_spad", temporal={"C": q, "S": layer.S, "K": p}, order=("C", "S", "K"))))
+
+
+@dataclass(frozen=True)
+class _Mapped:
+    layer: Layer
+    hierarchy: Any
+    mapping: Any
+    cost: Any
+
+
+@cache
+def eyeriss_paper_layer(layer: Layer) -> _Mapped:
+    """``layer`` on Eyeriss v1 under the paper's pass structure (``eyeriss_paper_mapping``), with the (n, m) of
+    least chip energy (the row-stationary paper's criterion) among those whose pass fits the 108 KB global
+    buffer. The energy is acceldse's (the preset's normalised per-access costs), never the measured figures."""
+    from acceldse.mapper.cost import evaluate
+    from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+    from acceldse.workloads.errors import SpecError
+
+    hierarchy = load_hierarchy(EYERISS)
+    best: _Mapped | None = None
+    for n in (d for d in range(1, layer.N + 1) if layer.N % d == 0):
+        for m in (d for d in range(1, layer.K + 1) if layer.K % d == 0):
+            try:
+                mapping = eyeriss_paper_mapping(layer, n, m)
+                cost = evaluate(layer, hierarchy, mapping)
+            except (ValueError, SpecError):  # m not a multiple of p, or the pass overflows a buffer
+                continue
+            if best is None or cost.energy_pj < best.cost.energy_pj:
+                best = _Mapped(layer, hierarchy, mapping, cost)
+    if best is None:
+        raise ValueError(f"no row-stationary pass of {layer.name} fits eyeriss-v1")
+    return best
+
+
 @cache
 def _eyeriss_mapping(layer: Layer, dataflow: str) -> Any:
-    """The lower-EDP mapping of the GA and hybrid searches (seed 0) of ``layer`` on Eyeriss v1."""
+    """The lower-EDP mapping of the GA and hybrid searches (seed 0) of ``layer`` on Eyeriss v1 (``dataflow``
+    ``rs`` or ``any``), or the paper's pass structure (``paper``)."""
     from acceldse.mapper.api import map_layer
 
+    if dataflow == "paper":
+        return eyeriss_paper_layer(layer)
     found = [map_layer(layer, EYERISS, dataflow=dataflow, objective="edp", search=search, budget=EYERISS_BUDGET,
                        seed=0) for search in EYERISS_SEARCHES]
     return min((m for m in found if m.cost is not None), key=lambda m: m.cost.edp if m.cost else math.inf)
@@ -84,24 +154,43 @@ caption). The chip does not process while it loads ifmaps from DRAM or writes of
 filters are preloaded during processing), so a layer's total latency adds its feature-map transfers."""
 
 
-def eyeriss_sparse_features(layer: Layer, density: float = RELU_DENSITY) -> dict[str, Any]:
+TABLE_V_IFMAP_ZEROS = {"conv1": 0.0001, "conv2": 0.387, "conv3": 0.725, "conv4": 0.793, "conv5": 0.776}
+"""Share of zeros in each AlexNet CONV layer's ifmaps as the chip measured them (JSSC 2017, Table V, "zeros in
+ifmaps"; entered by hand). A property of the data the chip ran, not of its DRAM traffic, latency or power:
+the ``measured zeros`` rows use it in place of Cnvlutin's cross-network average and say so."""
+ALEXNET_NEXT_UNPOOLED = {"conv3": "conv4", "conv4": "conv5"}
+"""Layers whose ReLU'd ofmap is the next layer's ifmap as it is (no pooling between): their ofmap density is
+that ifmap's measured density; the others (CONV1, CONV2, CONV5 feed a max pooling) keep Cnvlutin's."""
+
+
+def eyeriss_sparse_features(layer: Layer, density: float = RELU_DENSITY,
+                            output_density: float | None = None) -> dict[str, Any]:
     """Eyeriss v1's sparse features as ``mapper.sparse.native.design_for`` arguments (JSSC 2017, Sec. IV-B
     and V-C): ifmaps and ofmaps RLC-compressed in DRAM (Sparseloop's UOP + RLE over all ranks; not the first
     layer's input image), and the filter scratchpad read and the MAC gated when the ifmap is zero
-    (Sparseloop's gating of Weights on Inputs at ``weights_spad``)."""
+    (Sparseloop's gating of Weights on Inputs at ``weights_spad``). ``density``: the ifmaps' non-zero share;
+    ``output_density``: the ofmaps' (default the same)."""
     from acceldse.mapper.sparse import FixedStructured, RankFormat
 
     first = layer.name == "conv1"
     ranks = {"Inputs": tuple("NGKCPQRS"), "Outputs": ("N", "G", "K", "P", "Q")}
     tensors = ["Outputs"] if first else ["Inputs", "Outputs"]
-    return {"densities": {t: FixedStructured(density) for t in tensors},
+    share = {"Inputs": density, "Outputs": density if output_density is None else output_density}
+    return {"densities": {t: FixedStructured(share[t]) for t in tensors},
             "formats": {("DRAM", t): (RankFormat("RLE", flattened=(ranks[t],)),
                                       RankFormat("UOP", flattened=(ranks[t],))) for t in tensors},
             "metadata_word_bits": {"DRAM": RLC_RUN_BITS},
             "safs": (("weights_spad", "gate", (("Weights", ("Inputs",)),)),)}
 
 
-def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str) -> dict[str, float]:
+def measured_densities(name: str) -> dict[str, float]:
+    """``eyeriss_sparse_features`` densities of AlexNet layer ``name`` from Table V's measured ifmap zeros."""
+    following = ALEXNET_NEXT_UNPOOLED.get(name)
+    return {"density": 1 - TABLE_V_IFMAP_ZEROS[name],
+            "output_density": 1 - TABLE_V_IFMAP_ZEROS[following] if following else RELU_DENSITY}
+
+
+def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str, measured: bool = False) -> dict[str, float]:
     """The dense mapping's traffic and energy under Eyeriss's sparse features (Sparseloop's analysis).
 
     DRAM words: the actual accesses of every tensor, each RLC-compressed one costing a 5-bit run per
@@ -112,7 +201,7 @@ def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str) -> dict[str, 
     from acceldse.mapper.sparse.native import design_for
 
     m = _eyeriss_mapping(layer, dataflow)
-    features = eyeriss_sparse_features(replace(layer, name=named))
+    features = eyeriss_sparse_features(replace(layer, name=named), **(measured_densities(named) if measured else {}))
     result = analyse(design_for(m.layer, m.hierarchy, m.mapping, m.cost, **features))
     words = {"Inputs": 0.0, "Weights": 0.0, "Outputs": 0.0}
     for (level, tensor), stats in result.tensors.items():
@@ -127,17 +216,21 @@ def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str) -> dict[str, 
 
 
 def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_layer: bool,
-                     sparse: bool = False) -> dict[str, Measured]:
+                     sparse: bool = False, measured: bool = False) -> dict[str, Measured]:
     call = (f"acceldse.map(acceldse.validation.silicon.{key}_eyeriss(), '{EYERISS}', dataflow='{dataflow}', "
             f"objective='edp', search=ga|hybrid, budget={EYERISS_BUDGET}, seed=0) (lower EDP per layer)")
+    if dataflow == "paper":
+        call = f"acceldse.validation.silicon.eyeriss_paper_layer(layer) for layer in {key}_eyeriss()"
     if sparse:
         call += ("; acceldse.mapper.sparse.analyse(acceldse.mapper.sparse.native.design_for(<that mapping>, "
-                 "**acceldse.validation.silicon.eyeriss_sparse_features(layer)))")
+                 "**acceldse.validation.silicon.eyeriss_sparse_features(layer"
+                 + (", **measured_densities(layer.name)" if measured else "") + ")))")
     # a layer of the same shape as an earlier one keeps its mapping, as acceldse.map does (VGG-16: 9 of 13)
-    stats = {layer.name: (_eyeriss_sparse_layer(replace(layer, name="layer"), layer.name, dataflow) if sparse
-                          else _eyeriss_layer(replace(layer, name="layer"), dataflow)) for layer in network}
+    stats = {layer.name: (_eyeriss_sparse_layer(replace(layer, name="layer"), layer.name, dataflow, measured)
+                          if sparse else _eyeriss_layer(replace(layer, name="layer"), dataflow)) for layer in network}
     out: dict[str, Measured] = {}
-    prefix = f"eyeriss.{key}" + ("" if dataflow == "rs" else f".{dataflow}") + (".sparse" if sparse else "")
+    prefix = (f"eyeriss.{key}" + ("" if dataflow == "rs" else f".{dataflow}") + (".sparse" if sparse else "")
+              + (".measured" if measured else ""))
     if per_layer:
         for name, s in stats.items():
             if not sparse:
@@ -168,6 +261,9 @@ def compute_eyeriss() -> dict[str, Measured]:
     return {**_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "rs", per_layer=True),
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "rs", per_layer=True, sparse=True),
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "any", per_layer=False),
+            **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "paper", per_layer=True),
+            **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "paper", per_layer=True, sparse=True),
+            **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "paper", per_layer=True, sparse=True, measured=True),
             **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False),
             **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False, sparse=True)}
 
@@ -182,9 +278,11 @@ TPU_V1_APPS: dict[str, tuple[str, int, int, float]] = {
 }
 
 
-def tpu_v1_application(name: str) -> Network:
-    """One of TPU v1's Table 1 applications rebuilt from its layer count, weights and batch (see the module)."""
-    kind, layers, batch, weights = TPU_V1_APPS[name]
+def tpu_v1_application(name: str, batch: int | None = None) -> Network:
+    """One of TPU v1's Table 1 applications rebuilt from its layer count, weights and batch (see the module);
+    ``batch`` replaces the tabulated batch."""
+    kind, layers, tabulated, weights = TPU_V1_APPS[name]
+    batch = tabulated if batch is None else batch
     if kind == "fc":
         width = round(math.sqrt(weights / layers))
         return Network(name, tuple(gemm(f"fc{i}", batch, width, width) for i in range(layers)))
@@ -223,7 +321,18 @@ def compute_tpu_v1() -> dict[str, Measured]:
         resident = tpu_v1_resident_cycles(layers, hardware) / (hardware.clock_mhz * 1e6)
         out[f"tpu_v1.resident.{name}.tops"] = Measured(
             float(ops / resident / 1e12), f"{call}.layers -> acceldse.validation.silicon.tpu_v1_resident_cycles")
+    for batch in TPU_V1_MLP0_BATCHES:  # Table 4: MLP0's measured inferences per second at two batch sizes
+        layers = simulate(tpu_v1_application("mlp0", batch), hardware, "ws").layers
+        out[f"tpu_v1.mlp0.batch{batch}.ips"] = Measured(
+            float(batch / (layers.latency_us.sum() * 1e-6)),
+            f"acceldse.simulate(acceldse.validation.silicon.tpu_v1_application('mlp0', {batch}), 'tpu-v1', 'ws') "
+            "(batch ÷ latency)")
     return out
+
+
+TPU_V1_MLP0_BATCHES = (200, 250)
+"""The TPU's two rows of the paper's Table 4 (MLP0's 99th-percentile response time and inferences per second as
+the batch grows; the 7 ms limit is met at 200, the host server caps throughput at 250)."""
 
 
 GEMMINI = "gemmini-default"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -214,13 +215,19 @@ class BatchedSparse:
         weights = self.layer.has_weights
         if len(self._seen) > 200_000:
             self._seen.clear()
-        for k in np.flatnonzero(code == OK):
-            key = mapping_key(a, k)
-            if key in self._seen:  # a mapping met before (a search revisits some): the same result
-                cycles[k], energy[k], code[k] = self._seen[key]
-                continue
-            self._score(a, k, code, tile, inst, counts, res, cycles, energy, weights)
-            self._seen[key] = (cycles[k], energy[k], code[k])
+        collecting = gc.isenabled()
+        gc.disable()  # the analysis allocates many small objects and leaves no cycles: no collection passes
+        try:
+            for k in np.flatnonzero(code == OK):
+                key = mapping_key(a, k)
+                if key in self._seen:  # a mapping met before (a search revisits some): the same result
+                    cycles[k], energy[k], code[k] = self._seen[key]
+                    continue
+                self._score(a, k, code, tile, inst, counts, res, cycles, energy, weights)
+                self._seen[key] = (cycles[k], energy[k], code[k])
+        finally:
+            if collecting:
+                gc.enable()
         return cycles, energy, code
 
     def _score(self, a: MappingArrays, k: int, code: np.ndarray, tile: np.ndarray, inst: np.ndarray,

@@ -11,7 +11,6 @@ level whose dataspaces cost differently is refused), gated actions from ``gated_
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping as MappingABC
 from typing import Any
 
@@ -22,6 +21,7 @@ from acceldse.mapper.sparse.design import (
     StorageSpec,
     action_energies,
     compute_energies,
+    with_loops,
 )
 from acceldse.mapper.sparse.formats import RankFormat
 from acceldse.workloads.einsum import Einsum
@@ -98,7 +98,7 @@ class NativeDesigner:
         dense = figures.dense
         return SparseDesign(
             tensors=self.tensors, densities=self.densities,
-            levels=tuple(dataclasses.replace(s, loops=lp) for s, lp in zip(self.level_specs, loops, strict=True)),
+            levels=tuple(with_loops(s, lp) for s, lp in zip(self.level_specs, loops, strict=True)),
             dense=dense, formats={key: f for key, f in self.formats.items() if key in dense}, safs=self.safs,
             algorithmic_computes=figures.macs, compute_energy_pj=self.compute_energy,
             compute_instances=figures.utilised_pes, gate_on_zero_operand=self.gate_on_zero_operand,

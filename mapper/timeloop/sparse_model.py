@@ -14,13 +14,12 @@ ERT energies, densities, formats, gating / skipping, the MAC's energies, metadat
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from acceldse.mapper.mapping import Mapping
 from acceldse.mapper.sparse import SafSpec, SparseDesign, SparseResult, StorageSpec
 from acceldse.mapper.sparse.batched import BatchedSparse, DenseFigures, Loops
-from acceldse.mapper.sparse.design import action_energies, compute_energies
+from acceldse.mapper.sparse.design import action_energies, compute_energies, with_loops
 from acceldse.workloads.errors import SpecError
 
 
@@ -105,7 +104,7 @@ class SparseModel:
         build)."""
         from acceldse.mapper.timeloop.sparse import _check_decompression
 
-        levels = [dataclasses.replace(s, loops=lp) for s, lp in zip(self.level_specs, loops, strict=True)]
+        levels = [with_loops(s, lp) for s, lp in zip(self.level_specs, loops, strict=True)]
         dense = figures.dense
         # a format at a level the mapping bypasses has no tile to describe (Sparseloop skips it too)
         formats = {key: f for key, f in self.formats.items() if key in dense}
