@@ -9,8 +9,8 @@ Runs ``acceldse explore compare`` (``acceldse.compare.compare``) with every agen
 0-9 (``Agent.ENV_DEFAULTS`` were tuned on seeds 100-102: no reported run was tuned on) and the env setting and
 budget of ``SETTINGS`` (each env's whole comparison fits about two
 CPU-minutes). Prints the markdown table docs/explore.md quotes (``table``) and checks that no agent's
-median feasible (legal) rate is below random search's, nor its count of seeds that met the targets (Mapping-v0:
-a legal whole-network mapping); ``--write`` also stores the per-run figures in
+median feasible (legal) rate is below random search's, nor its count of seeds with a feasible candidate
+(Mapping-v0: a legal whole-network mapping); ``--write`` also stores the per-run figures in
 ``benchmarks/compare_runs/compare_<env>.json``, which ``tests/envs/test_compare_tables.py`` checks against
 the docs' table and partly recomputes.
 """
@@ -92,18 +92,19 @@ def table(env: str, records: list[dict[str, Any]]) -> str:
 
 
 def below_random(records: list[dict[str, Any]]) -> list[str]:
-    """Agents whose median feasible rate is below random search's, or that met the targets (on Mapping-v0: found
-    a legal whole-network mapping) on fewer seeds than random search."""
+    """Agents whose median feasible rate is below random search's, or that found a feasible candidate (on
+    Mapping-v0: a legal whole-network mapping; within the board on FpgaDesign-v0) on fewer seeds than random
+    search. Meeting the targets is a matter of quality, reported in the table, not checked here."""
     import numpy as np
 
     def median(agent: str) -> float:
         return float(np.median([r["feasible_rate"] for r in records if r["agent"] == agent]))
 
-    def met(agent: str) -> int:
-        return sum(bool(r["targets_met"]) for r in records if r["agent"] == agent)
+    def feasible_runs(agent: str) -> int:
+        return sum(r["best_reward"] is not None for r in records if r["agent"] == agent)
 
     agents = list(dict.fromkeys(r["agent"] for r in records))
-    return [a for a in agents if median(a) < median("random") or met(a) < met("random")]
+    return [a for a in agents if median(a) < median("random") or feasible_runs(a) < feasible_runs("random")]
 
 
 def main() -> int:
@@ -125,7 +126,7 @@ def main() -> int:
         path.write_text(json.dumps({"env": args.env, **s, "seeds": args.seeds, "runs": records}, indent=1) + "\n")
     low = below_random(records)
     if low:
-        print(f"below random search on the feasible rate: {', '.join(low)}")
+        print(f"below random search on the feasible rate or runs: {', '.join(low)}")
     return 1 if low else 0
 
 

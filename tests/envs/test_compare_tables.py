@@ -35,9 +35,11 @@ def test_docs_table_is_the_stored_comparison(env: str) -> None:
 
 @pytest.mark.parametrize("env", sorted(bench.SETTINGS))
 def test_stored_runs_recompute(env: str) -> None:
-    """Random search and SA on seeds 0 and 1 at the table's budget and setting: the same figures, to the bit."""
-    got = bench.run(env, ("random", "sa"), seeds=2)
-    stored = [r for r in _stored(env)["runs"] if r["agent"] in ("random", "sa") and r["seed"] < 2]
+    """Random search and SA on seeds 0 and 1 (CoExploration-v0, whose cold mapping searches are slow: seed 0)
+    at the table's budget and setting: the same figures, to the bit."""
+    seeds = 1 if env == "CoExploration-v0" else 2
+    got = bench.run(env, ("random", "sa"), seeds=seeds)
+    stored = [r for r in _stored(env)["runs"] if r["agent"] in ("random", "sa") and r["seed"] < seeds]
     assert got == stored
 
 
