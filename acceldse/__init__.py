@@ -70,7 +70,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "layer_cascade": ("acceldse.workloads.attention", "layer_cascade"),
     "load_cascade": ("acceldse.workloads.cascade", "load_cascade"),
     "fused_attention": ("acceldse.mapper.attention_designs", "evaluate_design"),
-    "search_fused": ("acceldse.mapper.attention_designs", "search_fused"),
+    "search_fused": ("acceldse.mapper.attention_search", "search_fused"),
     "fusemax_vs_flat": ("acceldse.mapper.attention_designs", "fusemax_vs_flat"),
     "load_fused_hardware": ("acceldse.simulator.specs.fused", "load_fused_hardware"),
     # FPGA, streaming, memory tiers
@@ -100,7 +100,8 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from acceldse.api import simulate  # noqa: F401
     from acceldse.compare import compare as compare_agents  # noqa: F401
     from acceldse.mapper.attention_designs import evaluate_design as fused_attention  # noqa: F401
-    from acceldse.mapper.attention_designs import fusemax_vs_flat, search_fused  # noqa: F401
+    from acceldse.mapper.attention_designs import fusemax_vs_flat  # noqa: F401
+    from acceldse.mapper.attention_search import search_fused  # noqa: F401
     from acceldse.mapper.fpga import optimise as optimise_fpga  # noqa: F401
     from acceldse.mapper.timeloop import run_timeloop  # noqa: F401
     from acceldse.proxy import train_proxy  # noqa: F401

@@ -131,7 +131,7 @@ def flag_named(err: SpecError, flags: dict[str, str]) -> SpecError:
             message = message.replace(words, COMMAND_TAKING[kind])
         err = SpecError(message, source=err.source, key=err.key, value=err.value, accepted=err.accepted)
     if err.accepted:  # "raise the limit with max_budget" -> "... with --max-budget"
-        accepted = re.sub(r"\b[a-z]+(?:_[a-z0-9]+)+\b",
+        accepted = re.sub(r"(?<!--param )\b[a-z]+(?:_[a-z0-9]+)+\b",  # "--param seq_len=" stays as written
                           lambda m: flags.get(PYTHON_ARGUMENTS.get(m[0], m[0]), m[0]), err.accepted)
         err = SpecError(err.message, source=err.source, key=err.key, value=err.value, accepted=accepted)
 

@@ -22,7 +22,8 @@ import argparse
 import statistics
 import time
 
-from acceldse.mapper.attention_designs import evaluate_design, search_fused
+from acceldse.mapper.attention_designs import evaluate_design
+from acceldse.mapper.attention_search import search_fused
 from acceldse.workloads.attention import attention_cascade
 
 POINT_MS_TARGET = 50.0

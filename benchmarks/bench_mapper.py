@@ -21,12 +21,15 @@ zigzag-dse==3.9.1`` into it); without it the published 140-210 mappings per CPU-
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -122,57 +125,97 @@ SPARSE_EXERCISES = (("03.2.2-conv1d+oc", False), ("04.2.2-eyeriss-like-gating-ma
                     ("04.2.3-eyeriss-like-onchip-compression", True))
 """Sparseloop exercises (tests/golden/timeloop/exercises/sparseloop/) whose search is timed sparse on / off, and
 whether their mapspace constraints apply (the small problems' constrained spaces hold a few dozen mappings)."""
+SPARSE_ZOO = (("resnet18", "layer2.0.conv2", "eyeriss-v1", "rs"),)
+"""Zoo layers timed sparse on / off: (workload, layer, hierarchy, dataflow), with Eyeriss v1's sparse features
+(``validation.silicon.eyeriss_sparse_features``: RLC-compressed DRAM inputs / outputs, weights_spad reads gated
+on zero inputs) through ``mapper.sparse.batched.native``."""
 
 
-def sparse_rates(n: int, repeats: int) -> list[tuple[str, int, float, float]]:
-    """Per Sparseloop exercise: (name, legal mappings timed, legal mappings per CPU-s with Sparseloop's
-    model (``SparseModel.evaluate_many``), the same mappings per CPU-s with the dense kernel).
-
-    The mappings are distinct (``mapping_key``) random ones of the exercise's mapspace (with its
-    constraints or without, ``SPARSE_EXERCISES``) that both models find legal (at most ``n``): each
-    timed evaluation is fully costed, and the sparse model starts every repeat with an empty cache
-    (tiles it meets again within the batch are reused, as in a search)."""
-    from functools import partial
-
-    from acceldse.mapper.sparse.batched import mapping_key
+def sparse_cases(names: tuple[str, ...] = ()) -> list[tuple[str, Any, Any, Any]]:
+    """(name, a maker of its sparse model (a new one: empty caches), dense layer, mapping space) of every sparse
+    on / off case (``names``: only those)."""
+    from acceldse.mapper.sparse.batched import native
     from acceldse.mapper.timeloop import load_timeloop
     from acceldse.mapper.timeloop.sparse_model import SparseModel
+    from acceldse.validation.silicon import eyeriss_sparse_features
 
     root = Path(__file__).parents[1] / "tests" / "golden" / "timeloop" / "exercises" / "sparseloop"
-    out = []
+    out: list[tuple[str, Any, Any, Any]] = []
     for name, constrained in SPARSE_EXERCISES:
+        if names and name not in names:
+            continue
         spec = load_timeloop([root / name / f for f in ("parsed-processed-input.yaml", "timeloop-mapper.ERT.yaml",
                                                         "timeloop-mapper.map.yaml")])
         model = SparseModel(spec)
         space = MappingSpace(spec.layer, model.relax(spec.search_hierarchy or spec.hierarchy), None,
                              constraints=spec.loop_constraints if constrained else ())
+        out.append((name, functools.partial(SparseModel, spec), spec.layer, space))
+    for workload, layer_name, hw, dataflow in SPARSE_ZOO:
+        name = f"{workload} {layer_name} on {hw} ({dataflow})"
+        if names and name not in names:
+            continue
+        layer = next(lay for lay in load_workload(workload) if lay.name == layer_name)
+        make = functools.partial(native, layer, load_hierarchy(hw), **eyeriss_sparse_features(layer))
+        out.append((name, make, layer, MappingSpace(layer, make().relaxed, dataflow)))
+    return out
+
+
+def sparse_rates(n: int, repeats: int, names: tuple[str, ...] = (), budget: int = 3000
+                 ) -> list[tuple[str, int, float, float, float, float]]:
+    """Per case (``sparse_cases``): (name, legal mappings timed, legal mappings per CPU-s with Sparseloop's
+    model (``evaluate_many`` of ``SparseModel`` or ``native``), the same mappings per CPU-s with the dense
+    kernel, then legal candidates per CPU-s of a GA search of ``budget`` candidates (seed 0) on Sparseloop's
+    EDP and on the dense EDP).
+
+    The mappings are distinct (``mapping_key``) random ones of the case's mapspace that both models find legal
+    (at most ``n``): each timed evaluation is fully costed, and the sparse model starts every repeat with an
+    empty cache (tiles it meets again within the batch are reused, as in a search). The searches (medians of
+    ``repeats``, each with a new model) count every legal candidate scored, a revisited one included, as the
+    dense GA rate of ``_layer_table`` does."""
+    from acceldse.mapper.sparse.batched import mapping_key
+
+    out = []
+    for name, make, layer, space in sparse_cases(names):
+        model = make()
         arrays = space.decode(space.random(10 * n, np.random.default_rng(0)))
         _, _, code = model.evaluate_many(arrays)
-        _, _, dense_code = evaluate_many(spec.layer, model.relaxed, arrays)
+        _, _, dense_code = evaluate_many(layer, model.relaxed, arrays)
         first: dict[tuple, int] = {}
         for i in np.flatnonzero((code == 0) & (dense_code == 0)):
             first.setdefault(mapping_key(arrays, i), int(i))   # distinct mappings only
         legal = np.array(sorted(first.values())[:n], dtype=np.int64)
         batch = arrays.take(legal)
+        evaluate_many(layer, model.relaxed, batch)  # compile / load the kernel outside the timing
         rates: dict[str, list[float]] = {"on": [], "off": []}
         for _ in range(repeats):
-            model = SparseModel(spec)
-            for key, run in (("on", model.evaluate_many), ("off", partial(evaluate_many, spec.layer, model.relaxed))):
+            fresh = make()  # empty caches
+            dense_run = functools.partial(evaluate_many, layer, model.relaxed)
+            for key, run in (("on", fresh.evaluate_many), ("off", dense_run)):
                 t0 = time.process_time()
                 run(batch)
                 rates[key].append(legal.size / max(time.process_time() - t0, 1e-9))
-        out.append((name, int(legal.size), statistics.median(rates["on"]), statistics.median(rates["off"])))
+        search: dict[str, list[float]] = {"on": [], "off": []}
+        for _ in range(repeats):
+            for key, cost_model in (("on", make().evaluate_many), ("off", None)):
+                t0 = time.process_time()
+                res = run_search(space, "ga", "edp", budget, 0, cost_model=cost_model)
+                search[key].append(res.valid / max(time.process_time() - t0, 1e-9))
+        out.append((name, int(legal.size), statistics.median(rates["on"]), statistics.median(rates["off"]),
+                    statistics.median(search["on"]), statistics.median(search["off"])))
     return out
 
 
-def _sparse_table(n: int, repeats: int) -> None:
-    print(f"{'Sparseloop exercise':40} {'mappings':>8} {'sparse ON legal/CPU-s':>22} {'OFF (dense) legal/CPU-s':>24} "
-          f"{'OFF/ON':>8}")
-    for name, count, on, off in sparse_rates(n, repeats):
-        print(f"{name:40} {count:8,} {on:22,.0f} {off:24,.0f} {off / on:8.0f}x")
+def _sparse_table(n: int, repeats: int, budget: int) -> None:
+    print(f"{'sparse case':48} {'mappings':>8} {'ON legal/CPU-s':>15} {'OFF legal/CPU-s':>16} {'OFF/ON':>7} "
+          f"{'GA ON legal/CPU-s':>18} {'GA OFF legal/CPU-s':>19} {'OFF/ON':>7}")
+    t0 = time.process_time()
+    for name, count, on, off, ga_on, ga_off in sparse_rates(n, repeats, budget=budget):
+        print(f"{name:48} {count:8,} {on:15,.0f} {off:16,.0f} {off / on:6.0f}x {ga_on:18,.0f} {ga_off:19,.0f} "
+              f"{ga_off / ga_on:6.0f}x")
+    print(f"({time.process_time() - t0:.0f} CPU-s; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zigzag", default="/work/zigzag-venv/bin/python", help="python of the ZigZag venv")
     parser.add_argument("--zigzag-json", default=None, help="reuse a runner result instead of running ZigZag")
@@ -180,10 +223,11 @@ def main() -> int:
     parser.add_argument("--candidates", type=int, default=200_000)
     parser.add_argument("--sparse-only", action="store_true",
                         help="only the sparsity on / off rates (Sparseloop exercises)")
-    parser.add_argument("--sparse-mappings", type=int, default=1000, help="legal mappings timed per exercise")
-    args = parser.parse_args()
+    parser.add_argument("--sparse-mappings", type=int, default=1000, help="legal mappings timed per sparse case")
+    parser.add_argument("--sparse-budget", type=int, default=3000, help="GA candidates per sparse case's search")
+    args = parser.parse_args(argv)
     if args.sparse_only:
-        _sparse_table(args.sparse_mappings, args.repeats)
+        _sparse_table(args.sparse_mappings, args.repeats, args.sparse_budget)
         return 0
 
     med = _layer_table(args)
@@ -218,7 +262,7 @@ def main() -> int:
           f"{r50.cycles:,} cycles, {r50.energy_pj / 1e6:,.0f} uJ)")
     print(f"  ZigZag: {zz_note}")
     print()
-    _sparse_table(args.sparse_mappings, args.repeats)
+    _sparse_table(args.sparse_mappings, args.repeats, args.sparse_budget)
     ok = med["k_legal"] >= floor and r50_wall < FLOOR_RESNET50_S
     print("floors met" if ok else "FLOOR MISSED")
     return 0 if ok else 1

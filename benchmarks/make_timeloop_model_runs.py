@@ -15,8 +15,11 @@ incl. a depthwise layer as its own problem shape, a BERT-base GEMM) and a mappin
 * ``spatial_innermost/``: mappings whose innermost non-unit loop is spatial (every storage level
   below a fan-out iterates once), on simple_weight_stationary, simple_output_stationary,
   eyeriss_like (fan-out at two levels) and simba_like (three); some operands bypass every PE
-  buffer and are broadcast from the global buffer. This is where Timeloop reads an operand
-  only when it changes across the temporal loops.
+  buffer and are broadcast from the global buffer.
+* ``mac_fanout/``: the last storage level fans out straight to the MACs (the 2024 DSE tutorial's
+  design with 8 MACs in a row, on a 4 x 4 grid, and with 4 PEs x 4 MACs): Timeloop's multicast by
+  equal points and link transfers between neighbouring MACs (sliding windows along the MACs,
+  broadcast along one axis, reduction along the other).
 * ``sparse/``: Sparseloop (``sparse_optimizations``) on a ResNet-18 conv layer on the exercises'
   Eyeriss-like Sparseloop design (04.2.1): hypergeometric densities, compute-level gating vs
   skipping, a different representation format per rank, storage gating/skipping.
@@ -201,17 +204,17 @@ CASES: dict[str, Case] = {
         note="BERT-base FFN up-projection; the PE buffers below the inner fan-outs iterate once"),
     # ---- the 2024 DSE tutorial's design: the buffer fans out to 8 MACs directly (no PE storage)
     "dse_resnet18_l1_conv3x3_q8": Case(
-        "open", "dse2024", conv(C=64, M=64, R=3, S=3, P=56, Q=56),
+        "mac_fanout", "dse2024", conv(C=64, M=64, R=3, S=3, P=56, Q=56),
         (("DRAM", "temporal", "C8 M8 P56 Q7", "QPMC"), ("buffer", "temporal", "S3 R3 C8 M8", "SRCM"),
          ("inter_PE_spatial", "spatial", "Q8", "Q", 1)),
         note="ResNet-18 layer1 conv 3x3; 8 output columns on the MACs, S innermost: the window slides across them"),
     "dse_bert_gemm_k8": Case(
-        "open", "dse2024", gemm(M=128, N=768, K=768),
+        "mac_fanout", "dse2024", gemm(M=128, N=768, K=768),
         (("DRAM", "temporal", "K24 N48 M16", "KNM"), ("buffer", "temporal", "N16 M8 K4", "NMK"),
          ("inter_PE_spatial", "spatial", "K8", "K", 1)),
         note="BERT-base attention output projection; the reduction rank on the MACs"),
     "dse_mobilenet_dw_c8": Case(
-        "open", "dse2024", depthwise(C=32, R=3, S=3, P=112, Q=112),
+        "mac_fanout", "dse2024", depthwise(C=32, R=3, S=3, P=112, Q=112),
         (("DRAM", "temporal", "C4 P8 Q112", "PQC"), ("buffer", "temporal", "R3 S3 P14", "RSP"),
          ("inter_PE_spatial", "spatial", "C8", "C", 1)),
         note="MobileNet-v1 depthwise 3x3 (32 channels, 112 x 112); channels on the MACs"),
@@ -224,12 +227,55 @@ CASES: dict[str, Case] = {
         keep={"pe_buffer": ("Weights",)},
         note="ResNet-18 layer2 conv 3x3; weights in the PEs, inputs and outputs straight from the buffer"),
     "dse4x4_bert_gemm": Case(
-        "open", "dse2024_pe4x4", gemm(M=128, N=768, K=768),
+        "mac_fanout", "dse2024_pe4x4", gemm(M=128, N=768, K=768),
         (("DRAM", "temporal", "K48 N24", "KN"), ("buffer", "temporal", "N8 K4 M8", "NKM"),
          ("inter_PE_spatial", "spatial", "K4", "K", 1), ("pe_buffer", "temporal", "M16", "M"),
          ("pe_buffer", "spatial", "N4", "N", 0)),
         keep={"pe_buffer": ("Inputs",)},
         note="BERT-base attention output projection; inputs in the PEs, broadcast to their 4 MACs"),
+    # ---- more fan-outs straight to the MACs (link transfers, multicast by equal points)
+    "dse_resnet18_l3_s2_q7": Case(
+        "mac_fanout", "dse2024", conv(C=128, M=256, R=3, S=3, P=14, Q=14, stride=2),
+        (("DRAM", "temporal", "C16 M256 P14 Q2", "QPMC"), ("buffer", "temporal", "S3 R3 C8", "SRC"),
+         ("inter_PE_spatial", "spatial", "Q7", "Q", 1)),
+        note="ResNet-18 layer3 downsample 3x3 stride 2 on 7 of 8 MACs; S innermost: stride 2 leaves no "
+             "neighbour holding the next input"),
+    "dse_resnet18_l1_p8_r_inner": Case(
+        "mac_fanout", "dse2024", conv(C=64, M=64, R=3, S=3, P=56, Q=56),
+        (("DRAM", "temporal", "C8 M16 P7 Q56", "QPMC"), ("buffer", "temporal", "R3 S3 C8 M4", "RSCM"),
+         ("inter_PE_spatial", "spatial", "P8", "P", 1)),
+        note="ResNet-18 layer1 conv 3x3; output rows on the MACs, R innermost: the window slides down them"),
+    "dse_resnet18_l1_q2s3_m_inner": Case(
+        "mac_fanout", "dse2024", conv(C=64, M=64, R=3, S=3, P=56, Q=56),
+        (("DRAM", "temporal", "C8 M16 P56 Q28", "QPMC"), ("buffer", "temporal", "M4 R3 C8", "MRC"),
+         ("inter_PE_spatial", "spatial", "Q2 S3", "QS", 2)),
+        note="Q2 x S3 on one MAC row (6 of 8): 4 distinct inputs among 6 MACs; M innermost: inputs pass on "
+             "between neighbours that hold the same point"),
+    "mac4x4_resnet18_l1_q4_m4": Case(
+        "mac_fanout", "dse2024_mac4x4", conv(C=64, M=64, R=3, S=3, P=56, Q=56),
+        (("DRAM", "temporal", "C8 M16 P56 Q14", "QPMC"), ("buffer", "temporal", "S3 R3 C8", "SRC"),
+         ("inter_PE_spatial", "spatial", "Q4 M4", "QM", 1)),
+        note="4 x 4 MACs under the buffer: Q on X, M on Y; S innermost: each row passes the window on, the "
+             "last column's 4 MACs share one new input"),
+    "mac4x4_bert_gemm_n4_k4": Case(
+        "mac_fanout", "dse2024_mac4x4", gemm(M=128, N=768, K=768),
+        (("DRAM", "temporal", "K48 N24 M16", "KNM"), ("buffer", "temporal", "N8 M8 K4", "NMK"),
+         ("inter_PE_spatial", "spatial", "N4 K4", "NK", 1)),
+        note="BERT-base attention output projection on 4 x 4 MACs (N on X, K on Y); N innermost: inputs "
+             "stay, outputs reduce along Y"),
+    "mac4x4_resnet18_l1_q2_m4": Case(
+        "mac_fanout", "dse2024_mac4x4", conv(C=64, M=64, R=3, S=3, P=56, Q=56),
+        (("DRAM", "temporal", "C8 M16 P56 Q28", "QPMC"), ("buffer", "temporal", "S3 R3 C8", "SRC"),
+         ("inter_PE_spatial", "spatial", "Q2 M4", "QM", 1)),
+        note="2 of 4 columns used: Timeloop numbers the 8 MACs row-major on the 4-wide grid"),
+    "dse4x4_mobilenet_dw_q4": Case(
+        "mac_fanout", "dse2024_pe4x4", depthwise(C=32, R=3, S=3, P=112, Q=112),
+        (("DRAM", "temporal", "P8 Q28", "PQ"), ("buffer", "temporal", "P14 C8", "PC"),
+         ("inter_PE_spatial", "spatial", "C4", "C", 1), ("pe_buffer", "temporal", "S3 R3", "SR"),
+         ("pe_buffer", "spatial", "Q4", "Q", 0)),
+        keep={"pe_buffer": ("Inputs", "Outputs")},
+        note="MobileNet-v1 depthwise 3x3 on 4 PEs x 4 MACs; inputs and outputs in the PEs, S innermost: "
+             "the PE's MACs pass the window on"),
     # ---- Sparseloop on ResNet-18 layer3 conv (the exercises' Eyeriss-like Sparseloop design)
     "hypergeometric_gating": Case(
         "sparse", "sparseloop_eyeriss", _R18_L3, _SPARSE_LOOPS,
@@ -276,7 +322,7 @@ CASES: dict[str, Case] = {
 # ---------------------------------------------------------------- inputs
 
 _FOLDERS = {"sparseloop_eyeriss": SPARSE_BASE, "dse2024": GOLDEN / "exercises" / "2024_dse",
-            "dse2024_pe4x4": GOLDEN / "exercises" / "2024_dse"}
+            "dse2024_pe4x4": GOLDEN / "exercises" / "2024_dse", "dse2024_mac4x4": GOLDEN / "exercises" / "2024_dse"}
 
 
 def base_input(design: str) -> dict[str, Any]:
@@ -288,7 +334,20 @@ def base_input(design: str) -> dict[str, Any]:
     spec["mapping"] = yaml.safe_load((folder / "timeloop-mapper.map.yaml").read_text())["mapping"]
     if design == "dse2024_pe4x4":
         _add_pe_buffers(spec)
+    if design == "dse2024_mac4x4":
+        _mac_grid(spec, 4, 4)
     return spec
+
+
+def _mac_grid(spec: dict[str, Any], x: int, y: int) -> None:
+    """The 2024 DSE tutorial's design with its MACs on an ``x`` by ``y`` grid under the buffer."""
+    mac = next(c for c in spec["architecture"]["subtree"][0]["local"] if c["class"] == "intmac")
+    name = f"mac[1..{x * y}]"
+    mac["name"] = name
+    mac["attributes"] = {**mac["attributes"], "meshX": x, "meshY": y}
+    for table in (spec["ERT"]["tables"], spec["ART"]["tables"]):
+        for t in table:
+            t["name"] = t["name"].replace("mac[1..8]", name)
 
 
 def _add_pe_buffers(spec: dict[str, Any]) -> None:

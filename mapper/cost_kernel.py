@@ -14,11 +14,11 @@ instance of a level, in words:
   that the step keeps (sliding-window reuse; 0 for weights). The parent keeper ``p`` serves
   ``c``: ``reads[p] = fills[c] * children / multicast`` where ``multicast`` is the product of
   the spatial factors between them over dims that do not index ``ds``. The MAC "fills" one
-  operand per iteration -- except when the innermost loop of Timeloop's nest is spatial (the last
-  storage level fans out to the MACs; ``spatial_innermost``): then, as in Timeloop, the MACs receive
-  an operand only when it changes across the temporal
-  loops (``changes[L, ds]``; e.g. inputs are not re-read across an innermost temporal loop over
-  output channels), and write a partial sum back only when the output changes.
+  operand per iteration. When the last storage level fans out to the MACs (the innermost loops
+  of Timeloop's nest are spatial; ``spatial_innermost``) the MACs' deliveries are counted as
+  Timeloop counts them (``mac_fanout``: distinct points per iteration, minus what neighbouring MACs
+  pass on by link transfer); ``changes[L, ds]`` then holds those accesses per instance of the
+  last level and the multicast below it is already in them.
 * outputs: a child writes each tile back once per change; ``updates[p] = writebacks[c] *
   children / reduction``; ``reads[p] = updates[p] - distinct[p] * tile[p]`` (Timeloop's
   temporal reductions: every update but the first write of a word reads the old partial sum;
@@ -36,6 +36,7 @@ import numpy as np
 from numba import njit
 
 from acceldse.mapper.legality import OK, RELEVANT, check_tiles
+from acceldse.mapper.mac_fanout import mac_fanout_accesses, mac_scratch
 
 # Note: numba's on-disk cache keys on this file only. After editing ``mapper/legality.py``
 # (whose kernels are compiled into these), delete ``mapper/__pycache__/*.nb[ic]``.
@@ -65,13 +66,11 @@ def spatial_innermost(t: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> bool:
 
 
 @njit(cache=True, inline="always")
-def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
-                 collapse_mac: bool) -> int:
+def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct: np.ndarray) -> int:
     """Fill ``changes``/``distinct`` [L+1, 3] by walking the temporal loops outermost first; return iterations.
 
-    Row L is the MAC: one operand access per iteration, unless ``collapse_mac`` (Timeloop's rule when
-    the innermost loop is spatial: an operand is delivered only when it changes across the temporal
-    loops, so the innermost run of loops that do not index it reuses it)."""
+    Row L is the MAC: one operand access per iteration (``evaluate_into`` replaces it by Timeloop's
+    count when the last level fans out to the MACs, ``mac_fanout``)."""
     n = t.shape[0]
     prod_all = 1  # product of the loops walked so far (at the end: the temporal iterations)
     last0 = last1 = last2 = 1  # prod_all up to the innermost loop so far that indexes inputs, weights, outputs
@@ -94,13 +93,9 @@ def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct
             if RELEVANT[2, d]:
                 last2 = prod_all
                 dist2 *= f
-    if collapse_mac:
-        changes[n, 0], changes[n, 1], changes[n, 2] = last0, last1, last2
-        distinct[n, 0], distinct[n, 1], distinct[n, 2] = dist0, dist1, dist2
-    else:
-        for ds in range(3):
-            changes[n, ds] = prod_all
-            distinct[n, ds] = prod_all
+    for ds in range(3):
+        changes[n, ds] = prod_all
+        distinct[n, ds] = prod_all
     return prod_all
 
 
@@ -159,9 +154,11 @@ def count_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
             c = p + 1
             while c < n and not keep[c, ds]:
                 c += 1
-            children = inst[c] // inst[p]
+            # a fan-out to the MACs is already in changes[L] (per instance of the last level)
+            above = c if c < n else n - 1
+            children = inst[above] // inst[p]
             shared = 1
-            for j in range(p, c):
+            for j in range(p, above):
                 for d in range(8):
                     if not RELEVANT[ds, d]:
                         shared *= sx[j, d] * sy[j, d]
@@ -247,7 +244,8 @@ def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarra
     epj[L+2, 3] and result = (cycles, energy_pj, macs incl. padding). Returns the legality code (0 = legal)."""
     below = np.empty((t.shape[0] + 1, 8), dtype=np.int64)
     return evaluate_into(t, sx, sy, order, keep, dbuf, wl, keep_allowed, cap, block, bw, energy, leak, fanout,
-                         clusters, mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below)
+                         clusters, mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below,
+                         mac_scratch(fanout))
 
 
 @njit(cache=True, inline="always")
@@ -255,12 +253,16 @@ def evaluate_into(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarr
                   dbuf: np.ndarray, wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, block: np.ndarray,
                   bw: np.ndarray, energy: np.ndarray, leak: np.ndarray, fanout: np.ndarray, clusters: np.ndarray,
                   mac_pj: float, tile: np.ndarray, inst: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
-                  counts: np.ndarray, epj: np.ndarray, info: np.ndarray, result: np.ndarray, below: np.ndarray) -> int:
-    """``evaluate_one`` with the caller's scratch ``below[L+1, 8]`` (``legality.check_tiles``)."""
+                  counts: np.ndarray, epj: np.ndarray, info: np.ndarray, result: np.ndarray, below: np.ndarray,
+                  macs: np.ndarray) -> int:
+    """``evaluate_one`` with the caller's scratch ``below[L+1, 8]`` (``legality.check_tiles``) and ``macs``
+    (``mac_fanout.mac_scratch``)."""
     code = check_tiles(t, sx, sy, keep, dbuf, wl, keep_allowed, cap, fanout, tile, inst, info, below)
     if code != OK:
         return code
-    iters = tile_changes(t, order, changes, distinct, spatial_innermost(t, sx, sy))
+    iters = tile_changes(t, order, changes, distinct)
+    if spatial_innermost(t, sx, sy):
+        mac_fanout_accesses(t, sx, sy, order, wl, fanout, below, iters, changes[t.shape[0]], macs)
     count_accesses(t, sx, sy, order, keep, wl, tile, inst, changes, distinct, counts, below)
     cycles = bandwidth_cycles(iters, counts, bw)
     macs = iters * inst[t.shape[0]]
@@ -286,6 +288,7 @@ def evaluate_batch(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
     info = np.zeros(3, dtype=np.int64)
     result = np.zeros(3, dtype=np.float64)
     below = np.empty((n + 1, 8), dtype=np.int64)
+    macs = mac_scratch(fanout)
     tb = np.empty((n, 8), dtype=np.int64)  # mapping b, copied (no views)
     xb = np.empty((n, 8), dtype=np.int64)
     yb = np.empty((n, 8), dtype=np.int64)
@@ -303,7 +306,7 @@ def evaluate_batch(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
                 kb[lvl, ds] = keep[b, lvl, ds]
             db[lvl] = dbuf[b, lvl]
         code = evaluate_into(tb, xb, yb, ob, kb, db, wl, keep_allowed, cap, block, bw, energy, leak, fanout, clusters,
-                             mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below)
+                             mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below, macs)
         out_code[b] = code
         if code == OK:
             out_cycles[b] = int(result[0])

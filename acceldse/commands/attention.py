@@ -89,7 +89,8 @@ def parse_seq_lens(text: str) -> list[int]:
 
 
 def _points(args: argparse.Namespace) -> list[Any]:
-    from acceldse.mapper.attention_designs import evaluate_design, search_fused
+    from acceldse.mapper.attention_designs import evaluate_design
+    from acceldse.mapper.attention_search import search_fused
     from acceldse.simulator.specs.fused import load_fused_hardware
     from acceldse.workloads.attention import attention_cascade, model_shape
     from acceldse.workloads.spec_io import parse_bytes
@@ -224,9 +225,10 @@ def run_cascade_file(args: argparse.Namespace) -> int:
 
     input_file(args.cascade, flag="--cascade")
     cascade, hw, mapping = load_cascade_file(args.cascade)
-    hardware = hw if hw is not None else args.hardware
-    if hw is None and args.hardware == "eyeriss_like" and len(cascade) > 1:
-        hardware = "fusemax"
+    if hw is not None and args.hardware is not None:
+        raise bad_input("the cascade file gives its own hardware", flag="--hardware", value=args.hardware,
+                        accepted=f"no --hardware with {args.cascade}, or a cascade file without 'hardware'")
+    hardware = hw if hw is not None else args.hardware or ("fusemax" if len(cascade) > 1 else "eyeriss_like")
     result = map_cascade(cascade, hardware, mapping=mapping, objective=args.objective, search=args.search,
                          budget=args.budget, seed=args.seed, dataflow=args.dataflow) \
         if len(cascade) == 1 and not isinstance(hardware, dict) and mapping is None \
@@ -245,6 +247,6 @@ def run_cascade_file(args: argparse.Namespace) -> int:
     if not args.no_nest:
         print(result.loop_nest(), end="\n\n")
     if result.cost is None:
-        raise bad_input("no legal mapping found", flag="--hardware", value=args.hardware)
+        raise bad_input("no legal mapping found", flag="--hardware", value=hardware)
     print(format_stats(result.cost, result.hierarchy), end="")
     return 0

@@ -54,9 +54,14 @@ def add_parser(subparsers: Any) -> None:
         description="Search the best mapping of every MAC layer of a workload on a hierarchical "
                     "architecture (Timeloop-style), print loop nests and a table.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workload", default="resnet18", help="zoo name, .onnx or .csv file (default resnet18)")
-    parser.add_argument("--hardware", default="eyeriss_like",
-                        help=f"{kind_help('hierarchy')} or a hierarchy YAML path (default eyeriss_like)")
+    parser.add_argument("--workload", default=None, help="zoo name, .onnx or .csv file (default resnet18)")
+    parser.add_argument("--batch", type=int, default=None, help="batch size for zoo workloads")
+    parser.add_argument("--seq-len", type=int, default=None, help="sequence length for transformer zoo workloads")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="other zoo parameters, e.g. --param width=0.5 --param resolution=160")
+    parser.add_argument("--hardware", default=None,
+                        help=f"{kind_help('hierarchy')} or a hierarchy YAML path (default eyeriss_like; "
+                             "map --cascade: the file's own, else fusemax for several Einsums)")
     parser.add_argument("--dataflow", default="hardware",
                         help="hardware (the preset's), auto (best per layer), any, or os/ws/is/rs/nvdla/shidiannao")
     parser.add_argument("--objective", default="edp", choices=["latency", "energy", "edp", "pareto"])
@@ -109,6 +114,14 @@ def _template_vars(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
+def _workload(args: argparse.Namespace) -> Any:
+    """--workload (default resnet18) with --batch, --seq-len and --param applied."""
+    from acceldse.commands.simulate import workload_params
+    from acceldse.workloads.loader import load_workload
+
+    return load_workload(args.workload or "resnet18", **workload_params(args))
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     """--mapping / --timeloop: evaluate one given mapping, or search on a Timeloop spec."""
     from acceldse.mapper.api import evaluate_mapping
@@ -136,7 +149,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             return 0
     else:
         input_file(args.mapping, flag="--mapping")
-        layer, hierarchy, cost = evaluate_mapping(args.workload, args.hardware,
+        layer, hierarchy, cost = evaluate_mapping(_workload(args), args.hardware or "eyeriss_like",
                                                   args.layer[0] if args.layer else None, args.mapping)
         mapping = Mapping.from_yaml(args.mapping)
         names = {}
@@ -148,22 +161,41 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_unused(args: argparse.Namespace, mode: str, flags: tuple[str, ...]) -> None:
+    """A flag the chosen mode does not read is an error, never silently ignored."""
+    given = {"--workload": args.workload, "--hardware": args.hardware, "--layer": args.layer,
+             "--batch": args.batch, "--seq-len": args.seq_len, "--param": args.param or None,
+             "--dataflow": None if args.dataflow == "hardware" else args.dataflow, "--out": args.out,
+             "--mapping": args.mapping, "--timeloop": args.timeloop, "--save-mappings": args.save_mappings,
+             "--format": None if args.format == "table" else args.format}
+    for flag in flags:
+        if given[flag] is not None:
+            value = given[flag]
+            raise bad_input(f"not used {mode}", flag=flag,
+                            value=[str(v) for v in value] if isinstance(value, list) else str(value),
+                            accepted=f"no {flag} here")
+
+
 def run(args: argparse.Namespace) -> int:
     seed(args.seed)
-    if args.cascade is not None:
-        from acceldse.commands.attention import run_cascade_file
-
-        return run_cascade_file(args)
     if args.timeloop_var and not args.timeloop:  # template values with no template: never ignored silently
         raise bad_input("--timeloop-var fills the jinja2 templates of --timeloop files, and no --timeloop is given",
                         flag="--timeloop-var", value=args.timeloop_var[0],
                         accepted="--timeloop FILE... with --timeloop-var NAME=VALUE, or no --timeloop-var")
+    if args.cascade is not None:
+        from acceldse.commands.attention import run_cascade_file
+
+        input_file(args.cascade, flag="--cascade")
+        _refuse_unused(args, "with --cascade (the file holds the Einsums)",
+                       ("--workload", "--batch", "--seq-len", "--param", "--layer", "--timeloop", "--mapping",
+                        "--out", "--save-mappings"))
+        return run_cascade_file(args)
     positive(args.max_budget, flag="--max-budget")
     if not (args.search == "exhaustive" and args.budget == 0):  # exhaustive --budget 0: the whole space
         positive(args.budget, flag="--budget", limit=args.max_budget, raise_flag="--max-budget")
     out_csv = output_path(args.out, flag="--out", suffixes=(".csv",))
     mappings_dir = output_dir(args.save_mappings, flag="--save-mappings")
-    hardware = args.hardware
+    hardware = args.hardware or "eyeriss_like"
     loops: tuple = ()                           # Timeloop loop constraints of a --timeloop architecture
     single_layer = args.mapping is not None
     if args.timeloop:
@@ -174,7 +206,10 @@ def run(args: argparse.Namespace) -> int:
         template_vars = _template_vars(args.timeloop_var)
         if has_problem(args.timeloop, template_vars):
             single_layer = True
+            _refuse_unused(args, "when the --timeloop files give the problem and the architecture",
+                           ("--workload", "--batch", "--seq-len", "--param", "--hardware", "--layer", "--dataflow"))
         else:                                   # a Timeloop architecture as the hardware of --workload
+            _refuse_unused(args, "when --timeloop gives the architecture", ("--hardware",))
             if args.mapping is not None:
                 raise bad_input("--mapping with --timeloop needs the Timeloop problem", flag="--timeloop",
                                 value=[str(p) for p in args.timeloop], accepted="files that include 'problem:'")
@@ -185,16 +220,20 @@ def run(args: argparse.Namespace) -> int:
         if args.layer and len(args.layer) > 1:
             raise bad_input("--mapping evaluates one layer", flag="--layer", value=args.layer,
                             accepted="a single --layer")
+        _refuse_unused(args, "for one layer's Timeloop-style stats (text; --save-mappings writes the mapping)",
+                       ("--out", "--format"))
+        if args.mapping is not None and not args.timeloop:
+            _refuse_unused(args, "with --mapping (the mapping fixes the dataflow)", ("--dataflow",))
         return _evaluate(args)
     from acceldse.mapper.api import map_network
 
-    result = map_network(args.workload, hardware, dataflow=args.dataflow, objective=args.objective,
+    result = map_network(_workload(args), hardware, dataflow=args.dataflow, objective=args.objective,
                          search=args.search, budget=args.budget, seed=args.seed, layers=args.layer,
                          pad=args.pad, progress=progress_bar("mapping", unit="layer"), constraints=loops)
     unmapped = [res.layer.name for res in result.layers if res.mapping is None]
     if unmapped and len(unmapped) == len(result.layers):
         raise bad_input(f"no legal mapping of any layer on {result.hierarchy.name} (dataflow {args.dataflow}, "
-                        f"{args.search} search, budget {args.budget:,})", flag="--hardware", value=args.hardware,
+                        f"{args.search} search, budget {args.budget:,})", flag="--hardware", value=hardware,
                         accepted="a hierarchy with room for the layer, another --dataflow (auto, any) or a "
                                  "larger --budget")
     if unmapped:

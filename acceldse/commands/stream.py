@@ -28,9 +28,9 @@ EPILOG = """examples:
   acceldse stream sdpa --variant reordered --seq-len 1024 --head-dim 64
   acceldse stream sdpa --variant naive --seq-len 256 --head-dim 64 --fifo-depth 200 --json
   acceldse stream sdpa --variant window --seq-len 512 --head-dim 64 --window 32 --fifo-depth 36
-  acceldse stream sdpa --variant reordered --seq-len 64 --head-dim 16 --executor simpy --trace sdpa.json
+  acceldse stream sdpa --variant reordered --seq-len 64 --head-dim 16 --carry-tokens --trace sdpa.json
   acceldse stream min-depth --variant naive --seq-len 512 --criterion full-rate
-  acceldse stream run my_graph.yaml --executor simpy --trace my_graph.json
+  acceldse stream run my_graph.yaml --trace my_graph.json
   acceldse stream system --hardware tpu-hbm-like --link-bw 8 --workload bert_base --layer encoder.0.attn.q \
       --pipeline lenet --samples 2 --seq-len 32 --head-dim 16 --trace system.json
 
@@ -59,14 +59,15 @@ def add_parser(subparsers: Any) -> None:
     sdpa.add_argument("--fifo-depth", type=int, default=None,
                       help="long-FIFO depth (naive/window; default row length + 12) or every "
                            "FIFO's depth (reordered; default 12), in tokens")
-    sdpa.add_argument("--executor", choices=["compiled", "simpy"], default="compiled",
-                      help="compiled numba recurrence (fast) or SimPy processes (default: compiled)")
+    sdpa.add_argument("--carry-tokens", action="store_true",
+                      help="carry every token's value through the contexts as the engine fired them (the graph's "
+                           "own per-token arithmetic; slower) instead of evaluating whole streams")
     sdpa.add_argument("--seed", type=int, default=0, help="random seed for Q, K, V (default 0)")
     sdpa.add_argument("--no-values", action="store_true",
                       help="skip computing the attention output (max_abs_error becomes null)")
     sdpa.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
     sdpa.add_argument("--max-work", type=float, default=None, metavar="N",
-                      help="most scores (seq-len x keys per row) accepted (default 2^28 compiled, 2^21 simpy, "
+                      help="most scores (seq-len x keys per row) accepted (default 2^28, 2^19 with --carry-tokens, "
                            "2^22 with --trace)")
     add_output_options(sdpa, check="the graph deadlocks")
     sdpa.set_defaults(func=run)
@@ -91,10 +92,9 @@ def add_parser(subparsers: Any) -> None:
                     "firings, FIFO occupancy and any deadlock.",
         epilog=EPILOG + GRAPH_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     graph.add_argument("path", help="stream graph YAML file")
-    graph.add_argument("--executor", choices=["compiled", "simpy"], default="compiled")
     graph.add_argument("--trace", default=None, metavar="PATH", help="write a Chrome/Perfetto trace JSON")
     graph.add_argument("--max-work", type=float, default=None, metavar="N",
-                       help="most context firings accepted (default 2^28 compiled, 2^21 simpy, 2^22 with --trace)")
+                       help="most context firings accepted (default 2^28, 2^22 with --trace)")
     add_output_options(graph, check="the graph deadlocks")
     graph.set_defaults(func=run_yaml)
 
@@ -165,7 +165,7 @@ def run_yaml(args: argparse.Namespace) -> int:
     from acceldse.simulator.streaming import run_graph
 
     graph = load_graph(args.path)
-    result = run_graph(graph, executor=args.executor, trace_path=trace, max_work=args.max_work)
+    result = run_graph(graph, trace_path=trace, max_work=args.max_work)
     dl = result.deadlock
     failed = EXIT_CHECK_FAILED if args.check and dl is not None else 0
     if args.format == "csv":
@@ -196,10 +196,10 @@ def run(args: argparse.Namespace) -> int:
     trace = output_path(args.trace, flag="--trace", suffixes=(".json",))
     from acceldse.simulator.streaming.sdpa import run_sdpa
 
-    log.info("SDPA %s N=%d d=%d on the %s executor%s", args.variant, args.seq_len, args.head_dim, args.executor,
-             "" if args.no_values else ", with values")
+    log.info("SDPA %s N=%d d=%d%s", args.variant, args.seq_len, args.head_dim,
+             "" if args.no_values else ", with values" + (" carried token by token" if args.carry_tokens else ""))
     result = run_sdpa(args.variant, args.seq_len, args.head_dim, window=args.window,
-                      fifo_depth=args.fifo_depth, executor=args.executor, seed=args.seed,
+                      fifo_depth=args.fifo_depth, carry_tokens=args.carry_tokens, seed=args.seed,
                       values=not args.no_values, trace_path=trace, progress=progress_bar("SDPA", unit="step"),
                       max_work=args.max_work)
     failed = EXIT_CHECK_FAILED if args.check and result.deadlock is not None else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from acceldse.commands.common import EXIT_CODES_HELP, FORMATS, add_verbose, emit, progress_bar
@@ -54,4 +55,4 @@ def run(args: argparse.Namespace) -> int:
 def _shown(value: float | list[float]) -> Any:
     from acceldse.validation import fmt_value
 
-    return fmt_value((value[0], value[1])) if isinstance(value, list) else value
+    return fmt_value((value[0], math.inf if value[1] is None else value[1])) if isinstance(value, list) else value

@@ -34,8 +34,9 @@ class Measured:
 class Row:
     """One published figure beside acceldse's value.
 
-    ``published`` is a number or a ``(low, high)`` range; ``error_pct`` is the signed error of ours
-    against the number (against the nearer end of a range, 0 inside it).
+    ``published`` is a number or a ``(low, high)`` range (``high`` infinite for a claim of direction only,
+    "at least ``low``"); ``error_pct`` is the signed error of ours against the number (against the nearer end of
+    a range, 0 inside it).
     """
 
     id: str
@@ -59,7 +60,8 @@ class Row:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["published"] = list(self.published) if isinstance(self.published, tuple) else self.published
+        out["published"] = ([v if math.isfinite(v) else None for v in self.published]
+                            if isinstance(self.published, tuple) else self.published)
         out["error_pct"] = self.error_pct
         return out
 
@@ -85,11 +87,13 @@ def published(text: str | None = None, *, source: str = "acceldse/validation/pub
         seen.add(entry["id"])
         value, key = entry["published"], f"rows[{i}].published"
         if isinstance(value, list):
-            if len(value) != 2 or value[0] > value[1]:
+            bounds = [math.inf if v is None and i == 1 else require_float(v, key=key, source=source,
+                                                                         strictly_positive=True)
+                      for i, v in enumerate(value)]
+            if len(bounds) != 2 or bounds[0] > bounds[1]:
                 raise SpecError("a published range is [low, high]", source=source, key=key, value=value,
-                                accepted="two numbers, low <= high")
-            entries.append({**entry, "published": tuple(require_float(v, key=key, source=source,
-                                                                      strictly_positive=True) for v in value)})
+                                accepted="two numbers, low <= high (high null: at least low)")
+            entries.append({**entry, "published": (bounds[0], bounds[1])})
         else:
             entries.append({**entry, "published": require_float(value, key=key, source=source,
                                                                  strictly_positive=True)})
@@ -234,7 +238,7 @@ def markdown(rows: list[Row]) -> str:
 def fmt_value(value: float | tuple[float, float]) -> str:
     """A figure as printed in the tables (ranges as ``low-high``)."""
     if isinstance(value, tuple):
-        return "–".join(fmt_value(v) for v in value)
+        return f"≥ {fmt_value(value[0])}" if value[1] == math.inf else "–".join(fmt_value(v) for v in value)
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
     digits = max(0, 3 - int(math.floor(math.log10(abs(value)))))

@@ -218,5 +218,21 @@ def compute_archgym() -> dict[str, Measured]:
     return {"archgym.proxy_rmse_pct": Measured(float(report.loc["latency_us", "nrmse_pct"]), call)}
 
 
+MARL_BUDGET, MARL_SEEDS = 128, 3
+
+
+def compute_marl_dse() -> dict[str, Measured]:
+    """MARL-DSE: multi-agent PPO (one policy per sub-system, shared team reward) against single-agent PPO on the
+    whole design, same budget: the mean over seeds of the best EDP each reaches on ``MultiAgentDesign``."""
+    from acceldse.explore import explore
+
+    best = {agent: sum(explore("MultiAgentDesign", agent, MARL_BUDGET, seed, env_kwargs={"reward": "edp_uj_us"})
+                       .best_metrics["edp_uj_us"] for seed in range(MARL_SEEDS)) / MARL_SEEDS
+            for agent in ("mappo", "ppo")}
+    call = (f"acceldse explore --env MultiAgentDesign --env-arg reward=edp_uj_us --agent mappo|ppo --budget "
+            f"{MARL_BUDGET} --seed 0..{MARL_SEEDS - 1} (mean best EDP, ppo ÷ mappo)")
+    return {"marl_dse.single_over_multi_edp": Measured(best["ppo"] / best["mappo"], call)}
+
+
 COMPUTE = [compute_scalesim, compute_sdpa, compute_sn40l, compute_fusemax, compute_swat, compute_mixed_td,
-           compute_draco, compute_memory_wall, compute_nasaic, compute_archgym]
+           compute_draco, compute_memory_wall, compute_nasaic, compute_archgym, compute_marl_dse]

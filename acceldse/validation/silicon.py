@@ -16,7 +16,7 @@ program times it with.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -51,11 +51,81 @@ def vgg16_eyeriss(batch: int = 3) -> Network:
                                        for i, (c, k, hw) in enumerate(plan)))
 
 
+def _divisor(n: int, cap: int) -> int:
+    return max(d for d in range(1, max(min(n, cap), 1) + 1) if n % d == 0)
+
+
+def eyeriss_paper_mapping(layer: Layer, n: int, m: int) -> Any:
+    """The row-stationary processing passes JSSC 2017 describes (Sec. III-B, V-B), as an ``eyeriss-v1`` mapping.
+
+    A PE set is the filter's R rows by e ofmap rows (e: the largest divisor of the ofmap height that fits the 14
+    PE columns); ``12 // R`` sets stacked on the PE rows take different channels (r). Each PE keeps p filters'
+    rows of q channels in its filter scratchpad (q * S <= 12 ifmap words, p * q * S <= 224 filter words, p <= 24
+    psums; the largest divisors that fit) and slides them along the ofmap row for ``n`` ifmaps; the global
+    buffer keeps the psums of ``m`` ofmap channels and the ifmap rows of one pass. Passes run m -> C -> E -> M
+    (innermost first): the next p filters of the m, then the next q * r channels (psums stay in the buffer),
+    then the next e ofmap rows, then the next m channels, with the batch outermost in groups of ``n``.
+    ``n`` (dividing the batch) and ``m`` (a multiple of p dividing the filters) are the pass parameters the
+    paper's Table III fixes per layer; ``eyeriss_paper_layer`` picks them (see there)."""
+    from acceldse.mapper.mapping import LevelMapping, Mapping
+
+    e = _divisor(layer.P, 14)
+    r = _divisor(layer.C, 12 // layer.R)
+    q = _divisor(layer.C // r, 12 // layer.S)
+    p = _divisor(layer.K, min(24, 224 // (q * layer.S)))
+    if layer.N % n or layer.K % m or m % p:
+        raise ValueError(f"n = {n} must divide the batch {layer.N}; m = {m} must divide {layer.K} filters and be "
+                         f"a multiple of p = {p}")
+    return Mapping((
+        LevelMapping("DRAM", temporal={"G": layer.G, "N": layer.N // n, "K": layer.K // m, "P": layer.P // e,
+                                       "C": layer.C // (q * r)}, order=("G", "N", "K", "P", "C")),
+        LevelMapping("shared_glb", temporal={"K": m // p, "N": n, "Q": layer.Q}, order=("K", "N", "Q"),
+                     spatial_x={"P": e}),
+        LevelMapping("pe_column", spatial_y={"R": layer.R, "C": r}),
+        LevelMapping("psum_spad", temporal={"C": q, "S": layer.S, "K": p}, order=("C", "S", "K"))))
+
+
+@dataclass(frozen=True)
+class _Mapped:
+    layer: Layer
+    hierarchy: Any
+    mapping: Any
+    cost: Any
+
+
+@cache
+def eyeriss_paper_layer(layer: Layer) -> _Mapped:
+    """``layer`` on Eyeriss v1 under the paper's pass structure (``eyeriss_paper_mapping``), with the (n, m) of
+    least chip energy (the row-stationary paper's criterion) among those whose pass fits the 108 KB global
+    buffer. The energy is acceldse's (the preset's normalised per-access costs), never the measured figures."""
+    from acceldse.mapper.cost import evaluate
+    from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+    from acceldse.workloads.errors import SpecError
+
+    hierarchy = load_hierarchy(EYERISS)
+    best: _Mapped | None = None
+    for n in (d for d in range(1, layer.N + 1) if layer.N % d == 0):
+        for m in (d for d in range(1, layer.K + 1) if layer.K % d == 0):
+            try:
+                mapping = eyeriss_paper_mapping(layer, n, m)
+                cost = evaluate(layer, hierarchy, mapping)
+            except (ValueError, SpecError):  # m not a multiple of p, or the pass overflows a buffer
+                continue
+            if best is None or cost.energy_pj < best.cost.energy_pj:
+                best = _Mapped(layer, hierarchy, mapping, cost)
+    if best is None:
+        raise ValueError(f"no row-stationary pass of {layer.name} fits eyeriss-v1")
+    return best
+
+
 @cache
 def _eyeriss_mapping(layer: Layer, dataflow: str) -> Any:
-    """The lower-EDP mapping of the GA and hybrid searches (seed 0) of ``layer`` on Eyeriss v1."""
+    """The lower-EDP mapping of the GA and hybrid searches (seed 0) of ``layer`` on Eyeriss v1 (``dataflow``
+    ``rs`` or ``any``), or the paper's pass structure (``paper``)."""
     from acceldse.mapper.api import map_layer
 
+    if dataflow == "paper":
+        return eyeriss_paper_layer(layer)
     found = [map_layer(layer, EYERISS, dataflow=dataflow, objective="edp", search=search, budget=EYERISS_BUDGET,
                        seed=0) for search in EYERISS_SEARCHES]
     return min((m for m in found if m.cost is not None), key=lambda m: m.cost.edp if m.cost else math.inf)
@@ -130,6 +200,8 @@ def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_
                      sparse: bool = False) -> dict[str, Measured]:
     call = (f"acceldse.map(acceldse.validation.silicon.{key}_eyeriss(), '{EYERISS}', dataflow='{dataflow}', "
             f"objective='edp', search=ga|hybrid, budget={EYERISS_BUDGET}, seed=0) (lower EDP per layer)")
+    if dataflow == "paper":
+        call = f"acceldse.validation.silicon.eyeriss_paper_layer(layer) for layer in {key}_eyeriss()"
     if sparse:
         call += ("; acceldse.mapper.sparse.analyse(acceldse.mapper.sparse.native.design_for(<that mapping>, "
                  "**acceldse.validation.silicon.eyeriss_sparse_features(layer)))")
@@ -168,6 +240,8 @@ def compute_eyeriss() -> dict[str, Measured]:
     return {**_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "rs", per_layer=True),
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "rs", per_layer=True, sparse=True),
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "any", per_layer=False),
+            **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "paper", per_layer=True),
+            **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "paper", per_layer=True, sparse=True),
             **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False),
             **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False, sparse=True)}
 
@@ -182,9 +256,11 @@ TPU_V1_APPS: dict[str, tuple[str, int, int, float]] = {
 }
 
 
-def tpu_v1_application(name: str) -> Network:
-    """One of TPU v1's Table 1 applications rebuilt from its layer count, weights and batch (see the module)."""
-    kind, layers, batch, weights = TPU_V1_APPS[name]
+def tpu_v1_application(name: str, batch: int | None = None) -> Network:
+    """One of TPU v1's Table 1 applications rebuilt from its layer count, weights and batch (see the module);
+    ``batch`` replaces the tabulated batch."""
+    kind, layers, tabulated, weights = TPU_V1_APPS[name]
+    batch = tabulated if batch is None else batch
     if kind == "fc":
         width = round(math.sqrt(weights / layers))
         return Network(name, tuple(gemm(f"fc{i}", batch, width, width) for i in range(layers)))
@@ -223,7 +299,18 @@ def compute_tpu_v1() -> dict[str, Measured]:
         resident = tpu_v1_resident_cycles(layers, hardware) / (hardware.clock_mhz * 1e6)
         out[f"tpu_v1.resident.{name}.tops"] = Measured(
             float(ops / resident / 1e12), f"{call}.layers -> acceldse.validation.silicon.tpu_v1_resident_cycles")
+    for batch in TPU_V1_MLP0_BATCHES:  # Table 4: MLP0's measured inferences per second at two batch sizes
+        layers = simulate(tpu_v1_application("mlp0", batch), hardware, "ws").layers
+        out[f"tpu_v1.mlp0.batch{batch}.ips"] = Measured(
+            float(batch / (layers.latency_us.sum() * 1e-6)),
+            f"acceldse.simulate(acceldse.validation.silicon.tpu_v1_application('mlp0', {batch}), 'tpu-v1', 'ws') "
+            "(batch ÷ latency)")
     return out
+
+
+TPU_V1_MLP0_BATCHES = (200, 250)
+"""The TPU's two rows of the paper's Table 4 (MLP0's 99th-percentile response time and inferences per second as
+the batch grows; the 7 ms limit is met at 200, the host server caps throughput at 250)."""
 
 
 GEMMINI = "gemmini-default"

@@ -17,8 +17,8 @@ Semantics (shared by every executor, in cycles):
   (the producer's firing) until the cycle it is read (the consumer's firing); a slot freed
   at cycle ``t`` may be written at ``t``. ``latency_cycles >= 1``, so no token is seen in the
   cycle it is written. ``initial_tokens`` are present (and visible) at cycle 0.
-* A **generator context** runs a Python generator (SimPy executor only) for behaviour that
-  depends on token values.
+* A **generator context** runs a Python generator for behaviour that depends on token values
+  (what it reads, writes and works may depend on the values it reads, never on the cycle).
 
 Values: a static context may carry ``fn``, a numpy function over whole streams:
 ``fn(*input_streams) -> output_stream | tuple(output_streams)``; each stream is an array whose
@@ -78,8 +78,7 @@ class Context:
         latency_cycles: pipeline latency, cycles from a firing to its outputs (>= 0).
         fn: optional numpy function over whole streams computing the output values.
         step: optional per-firing function on token values (``StepFn``); executors that carry
-            tokens (``run_simpy(tokens=True)``, ``run_compiled(tokens=True)``) call it once per
-            firing, in their schedule's order.
+            tokens (``run_compiled(tokens=True)``) call it once per firing, in their schedule's order.
     """
 
     name: str
@@ -127,13 +126,14 @@ class Context:
 
 @dataclass(frozen=True, eq=False)
 class GeneratorContext:
-    """A data-dependent context for the SimPy executor.
+    """A data-dependent context.
 
     ``body(io)`` is a generator function; inside it use ``value = yield from io.read(port)``,
     ``yield from io.write(port, value)`` and ``yield from io.work(cycles)``. Each read waits
     for a visible token, each write for a free slot; written tokens become visible
     ``latency_cycles + channel latency`` cycles later. The context is done when ``body``
-    returns.
+    returns. What it does may depend on the values it reads, not on time (the executor finds its
+    actions from the values, then times them: ``simulator.streaming.generators``).
     """
 
     name: str

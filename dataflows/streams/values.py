@@ -42,7 +42,7 @@ def evaluate(graph: StreamGraph,
     Args:
         graph: a built graph; must be acyclic if any context has a ``fn``.
         overrides: channel name -> stream to use instead of evaluating its producer
-            (the SimPy executor passes the streams written by generator contexts).
+            (the executor passes the streams written by generator contexts).
 
     Raises:
         SpecError: a cycle through contexts with values, or an ``fn`` whose output has the

@@ -7,6 +7,10 @@
   dataspace, which loops sit inside the innermost loop that indexes it: one permutation
   per distinct signature is kept;
 * only dims with a factor > 1 are permuted.
+
+When the last level fans out to the MACs (a spatial factor > 1 there), what the MACs receive
+depends on the whole order of the loops (which loop steps next to which, ``mapper/mac_fanout.py``):
+then every permutation of every level's nontrivial dims is kept, the innermost level's included.
 """
 
 from __future__ import annotations
@@ -75,6 +79,15 @@ def _orders(temporal_row: np.ndarray) -> list[list[int]]:
     return out
 
 
+def _level_orders(t: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> list[list[list[int]]]:
+    """The loop orders enumerated at each level of one factorization (module doc)."""
+    n = t.shape[0]
+    if (sx[n - 1] * sy[n - 1]).prod() > 1:
+        return [[[*perm, *(d for d in range(8) if t[lvl, d] == 1)]
+                 for perm in itertools.permutations([d for d in range(8) if t[lvl, d] > 1])] for lvl in range(n)]
+    return [_orders(t[lvl]) for lvl in range(n - 1)] + [[list(range(8))]]
+
+
 MAX_WHOLE_SPACE_TILINGS = 1_000_000
 """Most tilings (prime-factor placements, before pruning) an exhaustive search without a budget
 enumerates: about a minute at ~20,000 tilings per second."""
@@ -90,8 +103,8 @@ def count(space: MappingSpace) -> int:
     """Number of candidates ``enumerate_space`` yields (after pruning)."""
     total = 0
     keeps = 2 ** int(space.bypassable.sum())
-    for t, _, _ in _factorizations(space):
-        total += keeps * math.prod(len(_orders(t[lvl])) for lvl in range(space.n_levels - 1))
+    for t, sx, sy in _factorizations(space):
+        total += keeps * math.prod(len(o) for o in _level_orders(t, sx, sy))
     return total
 
 
@@ -107,12 +120,11 @@ def enumerate_space(space: MappingSpace, *, chunk: int = 65536) -> Iterator[Mapp
             k[lvl, ds] = bit
         keep_options.append(k)
     keeps = np.array(keep_options)
-    identity = np.arange(8, dtype=np.int64)
     dbuf = space.hw.double_buffered
     buf: dict[str, list[np.ndarray]] = {"t": [], "sx": [], "sy": [], "o": [], "k": []}
     size = 0
     for t, sx, sy in _factorizations(space):
-        per_level = [_orders(t[lvl]) for lvl in range(n - 1)] + [[identity.tolist()]]
+        per_level = _level_orders(t, sx, sy)
         orders = space.fix_orders(np.array([list(c) for c in itertools.product(*per_level)],
                                            dtype=np.int64))  # [O, n, 8]
         m = len(orders) * len(keeps)

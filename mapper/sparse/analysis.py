@@ -44,14 +44,24 @@ from acceldse.mapper.sparse.optimizations import (
     condition_probability,
     scale_rank0,
 )
-from acceldse.mapper.sparse.representation import Record, represent
+from acceldse.mapper.sparse.representation import Record, format_counts, represent
 
 ACTIONS = tuple((k, a, f"{k}_{a}", f"{k}_metadata_{a}") for k in KINDS for a in ACCESSES)
 """(kind, access, its data action, its metadata action), in the order their energies add up."""
 FINE_KEYS = tuple((k, a) for k in KINDS for a in ACCESSES)
 """Every (kind, access) a tile counts, in Sparseloop's order."""
+LOCAL_KEYS = tuple((k, a) for k in ("gated", "skipped") for a in ("read", "update"))
+"""The (kind, access) per-rank metadata counts a local gating / skipping adds to."""
 NO_BITS = {a: {k: 0 for k in KINDS} for a in ACCESSES}
 """The metadata bits of a tile without metadata."""
+
+
+def _bits(words: list[tuple[int, int]], counts: list[list[int]]) -> int:
+    """Metadata bits of per-rank (metadata, payload) ``counts`` at per-rank (metadata, payload) word ``words``."""
+    total = 0
+    for (md, pl), (n_md, n_pl) in zip(words, counts, strict=True):
+        total += md * n_md + pl * n_pl
+    return total
 
 
 def analyse(design: SparseDesign, *, brief: bool = False) -> SparseResult:
@@ -71,18 +81,35 @@ def analyse(design: SparseDesign, *, brief: bool = False) -> SparseResult:
         if (lv, name) not in recs:
             raise ValueError(f"{design.levels[lv].name}: a format for {name}, which this mapping does not keep there")
     # 1. representation
+    cache = design.cache
     for t in design.tensors:
         ranks = t.ranks  # its tiles read only the loops over its ranks
         loops = tuple(tuple(loop for loop in level.loops if loop.rank in ranks) for level in design.levels)
-        for lv in range(n_levels):
-            if (lv, t.name) in recs:
+        levels = [lv for lv in range(n_levels) if (lv, t.name) in recs]
+        tiles = [recs[(lv, t.name)] for lv in levels]
+        # what step 1 derives for a tensor depends only on its loops and where it keeps which tile
+        tensor_key = ("tensor", t.name, loops,
+                      tuple((lv, rec.dense.shape) for lv, rec in zip(levels, tiles, strict=True)))
+        hit = cache.get(tensor_key) if cache is not None else None
+        if hit is None:
+            for lv in levels:
                 represent(design, recs, lv, t.name, loops)
+            if cache is not None:
+                cache[tensor_key] = [(rec.rank_loops, rec.subtile, rec.fiber_shape, rec.expected_density, rec.occupancy,
+                               rec.vector_ratio, rec.largest) for rec in tiles]
+        else:
+            for rec, fields in zip(tiles, hit, strict=True):
+                (rec.rank_loops, rec.subtile, rec.fiber_shape, rec.expected_density, rec.occupancy,
+                 rec.vector_ratio, rec.largest) = fields
+                format_counts(rec)
     for rec in recs.values():
         d = rec.dense
         rec.fine = dict.fromkeys(FINE_KEYS, 0)
         rec.fine.update({("random", "read"): d.reads, ("random", "fill"): d.fills, ("random", "update"): d.updates})
         n_ranks = len(rec.occupancy)
-        rec.fine_format = {key: [[0, 0] for _ in range(n_ranks)] for key in FINE_KEYS}
+        rec.fine_format = dict.fromkeys(FINE_KEYS, [[0, 0]] * n_ranks)  # read only: zeros; replaced when counted
+        for local in LOCAL_KEYS:  # ``apply_local`` adds to these in place
+            rec.fine_format[local] = [[0, 0] for _ in range(n_ranks)]
     # 2. storage gating / skipping
     masks: dict[tuple[int, str], tuple[str, float]] = {}
     for kind in ("gate", "skip"):
@@ -196,9 +223,11 @@ def analyse(design: SparseDesign, *, brief: bool = False) -> SparseResult:
         for rec, _ in per_level.get(lv, []):
             name = rec.tensor.name
             fine = rec.fine
-            bits = {a: {k: sum(o.metadata_word_bits * c[0] + o.payload_word_bits * c[1]
-                               for o, c in zip(rec.occupancy, rec.fine_format[(k, a)], strict=True))
-                        for k in KINDS} for a in ACCESSES} if rec.occupancy else NO_BITS
+            bits = NO_BITS
+            if rec.occupancy:
+                words = [(o.metadata_word_bits, o.payload_word_bits) for o in rec.occupancy]
+                ff = rec.fine_format
+                bits = {a: {k: _bits(words, ff[(k, a)]) for k in KINDS} for a in ACCESSES}
             energy = 0.0
             ratio = rec.vector_ratio
             for k, a, data_action, metadata_action in ACTIONS:  # a zero count adds nothing (skipped)

@@ -2,7 +2,8 @@
 
 ``BatchedSparse`` scores mappings of one layer on one hierarchy with Sparseloop's cycles and energy:
 the batched cost kernel gives every mapping's dense counts (``dense_counts``), a *design builder*
-turns one mapping and its counts into a ``SparseDesign`` and ``analyse`` gives its statistics.
+turns one mapping's loops (``array_loops``: straight from the batch's arrays, no ``Mapping`` built) and
+its dense figures (``DenseFigures``) into a ``SparseDesign`` and ``analyse`` gives its statistics.
 Builders: ``mapper.timeloop.sparse_model.SparseModel`` (Timeloop inputs with
 ``sparse_optimizations``) and ``native`` below (an acceldse hierarchy with the sparse features of
 ``mapper.sparse.native.design_for``), e.g. on a zoo layer::
@@ -24,7 +25,8 @@ lifted at levels that may keep a tensor compressed (``relaxed``).
 from __future__ import annotations
 
 import dataclasses
-from collections import namedtuple
+import functools
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -34,42 +36,82 @@ from acceldse.mapper.legality import OK, workload_array
 from acceldse.mapper.mapping import Mapping, MappingArrays
 from acceldse.mapper.sparse.analysis import analyse
 from acceldse.mapper.sparse.dense_counts import dense_counts_batch
-from acceldse.mapper.sparse.design import SparseDesign, SparseResult
+from acceldse.mapper.sparse.design import DenseCounts, Loop, SparseDesign, SparseResult
 from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
+from acceldse.workloads.layer import DIMS
 
 REJECTED = 100
 """Code of a mapping Sparseloop rejects (formats / (de)compression)."""
 OVER_CAPACITY = 101
 """Code of a mapping whose compressed tiles (or metadata) exceed a level's capacity."""
 
-DenseRow = namedtuple("DenseRow", ("level", "dataspace", "instances", "tile_words", "reads", "fills", "updates"))
-"""One kept tile's dense figures (per utilised instance), as ``CostResult.counts`` lists them."""
+Loops = tuple[tuple[Loop, ...], ...]
+"""Per storage level (Sparseloop's index, innermost first) its loops, innermost first."""
+
+
+@functools.lru_cache(maxsize=8192)
+def _loop(rank: str, bound: int, spatial: bool) -> Loop:
+    """One ``Loop`` per (rank, bound, spatial): a search builds the same few again and again."""
+    return Loop(rank, bound, spatial)
+
+
+def mapping_loops(mapping: Mapping, level_names: list[str], rank_of: dict[str, str]) -> Loops:
+    """``Loops`` of ``mapping`` on levels ``level_names`` (outermost first): a level's spatial fan-out
+    (x, then y) sits under its temporal loops (innermost first; its dimensions without a loop at factor 1);
+    ``rank_of``: dimension -> the problem rank it is (dimensions not in it are left out)."""
+    by_level = {lm.level: lm for lm in mapping.levels}
+    out = []
+    for name in reversed(level_names):
+        lm = by_level.get(name)
+        loops: list[Loop] = []
+        if lm is not None:
+            for axis in (lm.spatial_x, lm.spatial_y):
+                loops += [_loop(rank_of[dim], int(f), True) for dim, f in axis.items() if dim in rank_of and f > 1]
+            loops += [_loop(rank_of[dim], int(lm.temporal.get(dim, 1)), False) for dim in reversed(lm.full_order())
+                      if dim in rank_of]
+        out.append(tuple(loops))
+    return tuple(out)
+
+
+def array_loops(temporal: list[list[int]], spatial_x: list[list[int]], spatial_y: list[list[int]],
+                order: list[list[int]], ranks: list[str | None]) -> Loops:
+    """``mapping_loops`` of one mapping of a batch (its arrays as lists, levels outermost first) without
+    building the ``Mapping``: ``ranks`` per dimension index its rank (None: left out)."""
+    out = []
+    for i in reversed(range(len(temporal))):
+        t = temporal[i]
+        loops = [_loop(r, f, True) for axis in (spatial_x[i], spatial_y[i])
+                 for r, f in zip(ranks, axis, strict=True) if f > 1 and r is not None]
+        loops += [_loop(r, 1, False) for d in reversed(range(8)) if t[d] == 1 and (r := ranks[d]) is not None]
+        loops += [_loop(r, t[d], False) for d in reversed(order[i]) if t[d] != 1 and (r := ranks[d]) is not None]
+        out.append(tuple(loops))
+    return tuple(out)
 
 
 @dataclasses.dataclass(frozen=True)
-class DenseCost:
-    """A mapping's dense figures as Sparseloop's analysis reads them (the fields of a ``CostResult``
-    it uses; ``counts.itertuples()`` gives the ``DenseRow``s)."""
+class DenseFigures:
+    """A mapping's dense figures as Sparseloop's analysis reads them: per (Sparseloop level index, tensor)
+    its kept tile's ``DenseCounts``, MACs (with padding), utilised MACs and leakage per cycle by level index."""
 
-    rows: tuple[DenseRow, ...]
+    dense: dict[tuple[int, str], DenseCounts]
     macs: int
     utilised_pes: int
-    cycles: int
-    leakage_pj_by_level: dict[str, float]
-
-    @property
-    def counts(self) -> Any:
-        rows = self.rows
-
-        class _Rows:
-            def itertuples(self) -> Any:
-                return iter(rows)
-
-        return _Rows()
+    leakage_pj_per_cycle: dict[int, float]
 
 
-DesignOf = Callable[[Mapping, Any], SparseDesign]
-"""(mapping, its dense figures: a ``CostResult`` or ``DenseCost``) -> its ``SparseDesign``."""
+def figures_of(cost: Any, index: dict[str, int], names: dict[str, str]) -> DenseFigures:
+    """The ``DenseFigures`` of a dense ``CostResult`` (``index``: level name -> Sparseloop index; ``names``:
+    dataspace -> tensor name)."""
+    dense = {(index[r.level], names.get(r.dataspace, r.dataspace)):
+             DenseCounts(int(r.tile_words), int(r.reads), int(r.fills), int(r.updates), int(r.instances))
+             for r in cost.counts.itertuples()}
+    cycles = max(int(cost.cycles), 1)
+    return DenseFigures(dense, int(cost.macs), int(cost.utilised_pes),
+                        {index[name]: pj / cycles for name, pj in cost.leakage_pj_by_level.items()})
+
+
+DesignOf = Callable[[Loops, DenseFigures], SparseDesign]
+"""(a mapping's ``Loops``, its ``DenseFigures``) -> its ``SparseDesign``."""
 
 
 class BatchedSparse:
@@ -78,22 +120,29 @@ class BatchedSparse:
     Args:
         design_of: the design builder; an exception of a type in ``rejects`` it (or ``analyse``) raises
             means Sparseloop rejects the mapping.
+        rank_of: dimension (N G K C P Q R S) -> the problem rank it is in the designs (others: left out).
         tensor_names: dataspace (inputs / weights / outputs) -> the tensor's name in the designs.
         compressed_levels: levels that may keep a tensor compressed (their dense capacity is lifted).
         metadata_bits: level -> bits its metadata storage holds (levels without one: not checked).
     """
 
-    def __init__(self, layer: Any, hierarchy: Hierarchy, design_of: DesignOf, *, tensor_names: dict[str, str],
-                 compressed_levels: set[str], metadata_bits: dict[str, int] | None = None,
+    def __init__(self, layer: Any, hierarchy: Hierarchy, design_of: DesignOf, *, rank_of: dict[str, str],
+                 tensor_names: dict[str, str], compressed_levels: set[str], metadata_bits: dict[str, int] | None = None,
                  rejects: tuple[type[Exception], ...] = (ValueError,)) -> None:
         self.layer, self.hierarchy, self.design_of = layer, hierarchy, design_of
-        self.names, self.rejects = tensor_names, rejects
+        self.rank_of, self.names, self.rejects = dict(rank_of), dict(tensor_names), rejects
         self.compressed_levels, self.metadata_bits = set(compressed_levels), dict(metadata_bits or {})
         self.relaxed = self.relax(hierarchy)
         """``hierarchy`` without the dense capacity of ``compressed_levels`` (search on this one)."""
         self._hw = self.relaxed.arrays()
         self._wl = workload_array(layer)
         self._seen: dict[tuple[Any, ...], tuple[int, float, int]] = {}
+        self._level_names = [lv.name for lv in hierarchy.levels]
+        n = len(self._level_names)
+        self.index = {name: n - 1 - i for i, name in enumerate(self._level_names)}
+        """Level name -> Sparseloop's index (innermost first)."""
+        self._ranks = [self.rank_of.get(d) for d in DIMS]
+        self._tensor = [self.names.get(ds, ds) for ds in DATASPACES]
 
     def relax(self, hierarchy: Hierarchy) -> Hierarchy:
         """``hierarchy`` (or a search variant of it) without the dense capacity at levels that may keep a
@@ -133,11 +182,20 @@ class BatchedSparse:
 
         cost = dataclasses.replace(evaluate(self.layer, self.relaxed, mapping),
                                    area_mm2=self.hierarchy.area_mm2)
-        result = analyse(self.design_of(mapping, cost))
+        result = analyse(self.design_of(self.loops(mapping), self.figures(cost)))
         why = self.over_capacity(result)
         if why is not None:
             raise ValueError(f"illegal mapping: {why}")
         return cost, result
+
+    def loops(self, mapping: Mapping) -> Loops:
+        """``mapping_loops`` of ``mapping`` on this hierarchy."""
+        return mapping_loops(mapping, self._level_names, self.rank_of)
+
+    def figures(self, cost: Any) -> DenseFigures:
+        """``figures_of`` a dense ``CostResult`` (or anything with its ``counts``, ``macs``, ``utilised_pes``,
+        ``cycles``, ``leakage_pj_by_level``) of this hierarchy."""
+        return figures_of(cost, self.index, self.names)
 
     def evaluate_many(self, arrays: MappingArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sparseloop's (cycles int64[B] (-1 if illegal), energy_pj float64[B] (inf if illegal), code
@@ -154,33 +212,38 @@ class BatchedSparse:
                            hw.clusters, hw.mac_energy_pj, code, tile, inst, counts, res)
         cycles = np.full(b, -1, dtype=np.int64)
         energy = np.full(b, np.inf)
-        names = [lv.name for lv in self.relaxed.levels]
         weights = self.layer.has_weights
         if len(self._seen) > 200_000:
             self._seen.clear()
-        for k in np.flatnonzero(code == OK):
-            key = mapping_key(a, k)
-            if key in self._seen:  # a mapping met before (a search revisits some): the same result
-                cycles[k], energy[k], code[k] = self._seen[key]
-                continue
-            self._score(a, k, code, tile, inst, counts, res, cycles, energy, names, weights)
-            self._seen[key] = (cycles[k], energy[k], code[k])
+        collecting = gc.isenabled()
+        gc.disable()  # the analysis allocates many small objects and leaves no cycles: no collection passes
+        try:
+            for k in np.flatnonzero(code == OK):
+                key = mapping_key(a, k)
+                if key in self._seen:  # a mapping met before (a search revisits some): the same result
+                    cycles[k], energy[k], code[k] = self._seen[key]
+                    continue
+                self._score(a, k, code, tile, inst, counts, res, cycles, energy, weights)
+                self._seen[key] = (cycles[k], energy[k], code[k])
+        finally:
+            if collecting:
+                gc.enable()
         return cycles, energy, code
 
     def _score(self, a: MappingArrays, k: int, code: np.ndarray, tile: np.ndarray, inst: np.ndarray,
-               counts: np.ndarray, res: np.ndarray, cycles: np.ndarray, energy: np.ndarray, names: list[str],
-               weights: bool) -> None:
+               counts: np.ndarray, res: np.ndarray, cycles: np.ndarray, energy: np.ndarray, weights: bool) -> None:
         """Sparseloop's cycles and energy (or rejection code) of mapping ``k`` of a batch, from its dense counts."""
-        hw, n = self._hw, self.relaxed.num_levels
+        hw, n, names = self._hw, self.relaxed.num_levels, self._tensor
         keep, ins, til, cnt = a.keep[k].tolist(), inst[k].tolist(), tile[k].tolist(), counts[k].tolist()
-        rows = tuple(DenseRow(names[i], ds, ins[i], til[i][j], *cnt[i][j])
-                     for i in range(n) for j, ds in enumerate(DATASPACES)
-                     if keep[i][j] and not (ds == "weights" and not weights))
-        dense = DenseCost(rows, macs=int(res[k, 2]), utilised_pes=ins[n], cycles=int(res[k, 0]),
-                          leakage_pj_by_level={names[i]: float(hw.leakage[i] * res[k, 0] * inst[k, i])
-                                               for i in range(n)})
+        dense = {(n - 1 - i, names[j]): DenseCounts(til[i][j], cnt[i][j][0], cnt[i][j][1], cnt[i][j][2], ins[i])
+                 for i in range(n) for j in range(3) if keep[i][j] and (j != 1 or weights)}
+        cyc = max(int(res[k, 0]), 1)
+        figures = DenseFigures(dense, int(res[k, 2]), ins[n],
+                               {n - 1 - i: float(hw.leakage[i] * res[k, 0] * inst[k, i]) / cyc for i in range(n)})
+        loops = array_loops(a.temporal[k].tolist(), a.spatial_x[k].tolist(), a.spatial_y[k].tolist(),
+                            a.order[k].tolist(), self._ranks)
         try:
-            result = analyse(self.design_of(Mapping.from_arrays(a.take(k), self.relaxed), dense), brief=True)
+            result = analyse(self.design_of(loops, figures), brief=True)
         except self.rejects:
             code[k] = REJECTED
             return
@@ -204,19 +267,15 @@ def native(layer: Any, hierarchy: Hierarchy, **features: Any) -> BatchedSparse:
     """``BatchedSparse`` of ``layer`` on an acceldse ``hierarchy`` with the sparse ``features`` of
     ``mapper.sparse.native.design_for`` (``densities``, ``formats``, ``metadata_word_bits``, ``safs``,
     compute gating / skipping, ``gated_energy_pj``); a bad feature is a ``ValueError`` here."""
-    from acceldse.mapper.sparse.native import design_for
+    from acceldse.mapper.sparse.native import NativeDesigner
 
     compressed = {lv for (lv, _), f in (features.get("formats") or {}).items() if any(r.compressed for r in f)}
-    cache: dict[Any, Any] = {}
-
-    def design_of(mapping: Mapping, dense: Any) -> SparseDesign:
-        return dataclasses.replace(design_for(layer, hierarchy, mapping, dense, **features), cache=cache)
-
-    model = BatchedSparse(layer, hierarchy, design_of, tensor_names={}, compressed_levels=compressed)
-    model.names = {ds: ds.capitalize() for ds in DATASPACES}  # Einsum.from_layer's tensor names
-    probe = Mapping(())  # every feature names a known level and tensor: checked once, on a trivial mapping
-    design_of(probe, DenseCost((), 1, 1, 1, {}))
-    return model
+    designer = NativeDesigner(layer, hierarchy, **features)
+    designer.cache = {}
+    return BatchedSparse(layer, hierarchy, designer.design, rank_of={d: d for d in DIMS},
+                         tensor_names={ds: ds.capitalize() for ds in DATASPACES},  # Einsum.from_layer's names
+                         compressed_levels=compressed)
 
 
-__all__ = ["OVER_CAPACITY", "REJECTED", "BatchedSparse", "DenseCost", "DenseRow", "mapping_key", "native"]
+__all__ = ["OVER_CAPACITY", "REJECTED", "BatchedSparse", "DenseFigures", "array_loops", "figures_of",
+           "mapping_key", "mapping_loops", "native"]

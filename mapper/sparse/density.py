@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import hypergeom
 
 Constraint = tuple[int, Any] | None
 """(enclosing tile shape, its occupancy: an int or an array of them), or None."""
@@ -83,6 +82,8 @@ class Hypergeometric:
 
     def occupancy_probability(self, shape: int, occupancy: Any, constraint: Constraint = None) -> Any:
         """P(a tile of ``shape`` elements holds ``occupancy`` non-zeros)."""
+        from scipy.stats import hypergeom  # imported here: scipy.stats takes ~1 CPU-s to import
+
         total, nnz = (self.tensor_size, self.nonzeros) if constraint is None else constraint
         return _out(hypergeom.pmf(np.asarray(occupancy), total, np.asarray(nnz), shape))
 

@@ -7,7 +7,7 @@ Levels are indexed innermost first (Timeloop's storage order); counts are per in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from acceldse.mapper.sparse.density import DensityModel, FixedStructured
 from acceldse.mapper.sparse.formats import RankFormat
@@ -67,9 +67,9 @@ def compute_energies(ert: dict[str, float]) -> dict[str, float]:
     return {op: next((ert[n] for n in names if n in ert), 0.0) for op, names in COMPUTE_FALLBACKS.items()}
 
 
-@dataclass(frozen=True)
-class Loop:
-    """One loop of the mapping: a problem rank, its bound and whether it is a spatial fan-out."""
+class Loop(NamedTuple):
+    """One loop of the mapping: a problem rank, its bound and whether it is a spatial fan-out (a tuple:
+    the analysis keys its caches on loop nests, and tuples hash fast)."""
 
     rank: str
     bound: int
@@ -90,6 +90,15 @@ class StorageSpec:
     write_bandwidth: float | None = None
     shared_bandwidth: float | None = None
     energy_pj: dict[str, float] = field(default_factory=dict)
+
+
+def with_loops(spec: StorageSpec, loops: tuple[Loop, ...]) -> StorageSpec:
+    """``spec`` with ``loops`` (``dataclasses.replace`` without its per-call introspection: a search builds
+    one per level and mapping)."""
+    new = object.__new__(StorageSpec)
+    new.__dict__.update(spec.__dict__)
+    new.__dict__["loops"] = loops
+    return new
 
 
 @dataclass(frozen=True)

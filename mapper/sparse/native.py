@@ -16,13 +16,12 @@ from typing import Any
 
 from acceldse.mapper.sparse.density import DensityModel
 from acceldse.mapper.sparse.design import (
-    DenseCounts,
-    Loop,
     SafSpec,
     SparseDesign,
     StorageSpec,
     action_energies,
     compute_energies,
+    with_loops,
 )
 from acceldse.mapper.sparse.formats import RankFormat
 from acceldse.workloads.einsum import Einsum
@@ -41,12 +40,9 @@ def _level_energies(level: Any) -> dict[str, float]:
     return {"read": read, "fill": fill, "update": update}
 
 
-def design_for(layer: Any, hierarchy: Any, mapping: Any, cost: Any, *, densities: MappingABC[str, DensityModel],
-               formats: MappingABC[tuple[str, str], tuple[RankFormat, ...]] | None = None,
-               metadata_word_bits: MappingABC[str, int] | None = None, safs: tuple[Saf, ...] = (),
-               gate_on_zero_operand: bool = False, skip_on_not_aligned_operands: bool = False,
-               gated_energy_pj: MappingABC[str, MappingABC[str, float]] | None = None) -> SparseDesign:
-    """The ``SparseDesign`` of ``mapping`` (dense cost ``cost``) of ``layer`` on ``hierarchy``.
+class NativeDesigner:
+    """The ``SparseDesign`` of any mapping of ``layer`` on ``hierarchy`` with the sparse features below
+    (what does not depend on the mapping is read once; a bad feature is a ``ValueError`` here).
 
     Args:
         densities: tensor name -> density model (a tensor not named is dense).
@@ -57,47 +53,67 @@ def design_for(layer: Any, hierarchy: Any, mapping: Any, cost: Any, *, densities
         gated_energy_pj: component (level name, or the compute's name) -> extra ERT actions
             (``gated_read``, ``mac_gated`` ...); a gated action not given costs nothing.
     """
-    formats, extra = dict(formats or {}), dict(gated_energy_pj or {})
-    md_bits = dict(metadata_word_bits or {})
-    einsum = Einsum.from_layer(layer)
-    names = {t.name.lower(): t.name for t in einsum.tensors}
-    by_level = {lm.level: lm for lm in mapping.levels}
-    levels: list[StorageSpec] = []
-    for lv in reversed(hierarchy.levels):  # innermost first, as Sparseloop indexes them
-        lm = by_level.get(lv.name)
-        loops: list[Loop] = []
-        if lm is not None:  # a level's spatial fan-out sits under its temporal loops
-            for axis in (lm.spatial_x, lm.spatial_y):
-                loops += [Loop(dim, int(f), spatial=True) for dim, f in axis.items() if f > 1]
-            loops += [Loop(dim, int(lm.temporal.get(dim, 1))) for dim in reversed(lm.full_order()) if dim in DIMS]
-        ert = {**_level_energies(lv), **extra.get(lv.name, {})}
-        bits = md_bits.get(lv.name, 0)
-        levels.append(StorageSpec(
-            name=lv.name, loops=tuple(loops), word_bits=lv.word_bits, block_size=lv.block_size,
-            metadata_word_bits=bits, metadata_storage_width=bits,
-            read_bandwidth=lv.read_bandwidth_words_per_cycle, write_bandwidth=lv.write_bandwidth_words_per_cycle,
-            energy_pj=action_energies(ert)))
-    index = {lv.name: j for j, lv in enumerate(levels)}
-    dense = {(index[r.level], names[r.dataspace]): DenseCounts(int(r.tile_words), int(r.reads), int(r.fills),
-                                                               int(r.updates), int(r.instances))
-             for r in cost.counts.itertuples()}
-    named = {lv for lv, _ in formats} | {lv for lv, _, _ in safs} | set(md_bits) | set(extra)
-    unknown = sorted(named - set(index) - {hierarchy.compute.name})
-    if unknown:
-        raise ValueError(f"unknown level(s) {', '.join(unknown)}; levels: {', '.join(index)}")
-    missing = sorted(t for t in densities if t not in names.values())
-    if missing:
-        raise ValueError(f"unknown tensor(s) {', '.join(missing)}; tensors: {', '.join(names.values())}")
-    cycles = max(cost.cycles, 1)
-    compute_ert = {"mac": hierarchy.compute.energy_pj, **extra.get(hierarchy.compute.name, {})}
-    return SparseDesign(
-        tensors=tuple(einsum.tensors), densities=dict(densities), levels=tuple(levels), dense=dense,
-        formats={(index[lv], t): f for (lv, t), f in formats.items() if (index[lv], t) in dense},
-        safs=tuple(SafSpec(index[lv], kind, group) for lv, kind, group in safs),
-        algorithmic_computes=int(cost.macs), compute_energy_pj=compute_energies(compute_ert),
-        compute_instances=int(cost.utilised_pes), gate_on_zero_operand=gate_on_zero_operand,
-        skip_on_not_aligned_operands=skip_on_not_aligned_operands,
-        leakage_pj_per_cycle={index[name]: pj / cycles for name, pj in cost.leakage_pj_by_level.items()})
+
+    cache: dict[Any, Any] | None = None
+    """Given to every design (``SparseDesign.cache``): set a dict to reuse what tiles' loops alone decide."""
+
+    def __init__(self, layer: Any, hierarchy: Any, *, densities: MappingABC[str, DensityModel],
+                 formats: MappingABC[tuple[str, str], tuple[RankFormat, ...]] | None = None,
+                 metadata_word_bits: MappingABC[str, int] | None = None, safs: tuple[Saf, ...] = (),
+                 gate_on_zero_operand: bool = False, skip_on_not_aligned_operands: bool = False,
+                 gated_energy_pj: MappingABC[str, MappingABC[str, float]] | None = None) -> None:
+        formats, extra = dict(formats or {}), dict(gated_energy_pj or {})
+        md_bits = dict(metadata_word_bits or {})
+        einsum = Einsum.from_layer(layer)
+        self.names = {t.name.lower(): t.name for t in einsum.tensors}
+        self.level_specs: list[StorageSpec] = []
+        for lv in reversed(hierarchy.levels):  # innermost first, as Sparseloop indexes them
+            ert = {**_level_energies(lv), **extra.get(lv.name, {})}
+            bits = md_bits.get(lv.name, 0)
+            self.level_specs.append(StorageSpec(
+                name=lv.name, loops=(), word_bits=lv.word_bits, block_size=lv.block_size,
+                metadata_word_bits=bits, metadata_storage_width=bits,
+                read_bandwidth=lv.read_bandwidth_words_per_cycle, write_bandwidth=lv.write_bandwidth_words_per_cycle,
+                energy_pj=action_energies(ert)))
+        self.index = {lv.name: j for j, lv in enumerate(self.level_specs)}
+        named = {lv for lv, _ in formats} | {lv for lv, _, _ in safs} | set(md_bits) | set(extra)
+        unknown = sorted(named - set(self.index) - {hierarchy.compute.name})
+        if unknown:
+            raise ValueError(f"unknown level(s) {', '.join(unknown)}; levels: {', '.join(self.index)}")
+        missing = sorted(t for t in densities if t not in self.names.values())
+        if missing:
+            raise ValueError(f"unknown tensor(s) {', '.join(missing)}; tensors: {', '.join(self.names.values())}")
+        self.tensors = tuple(einsum.tensors)
+        self.densities = dict(densities)
+        self.formats = {(self.index[lv], t): f for (lv, t), f in formats.items()}
+        self.safs = tuple(SafSpec(self.index[lv], kind, group) for lv, kind, group in safs)
+        self.compute_energy = compute_energies({"mac": hierarchy.compute.energy_pj,
+                                                **extra.get(hierarchy.compute.name, {})})
+        self.gate_on_zero_operand = gate_on_zero_operand
+        self.skip_on_not_aligned_operands = skip_on_not_aligned_operands
+        self.level_names = [lv.name for lv in hierarchy.levels]
+
+    def design(self, loops: Any, figures: Any) -> SparseDesign:
+        """The ``SparseDesign`` of a mapping's ``Loops`` and ``DenseFigures`` (``mapper.sparse.batched``)."""
+        dense = figures.dense
+        return SparseDesign(
+            tensors=self.tensors, densities=self.densities,
+            levels=tuple(with_loops(s, lp) for s, lp in zip(self.level_specs, loops, strict=True)),
+            dense=dense, formats={key: f for key, f in self.formats.items() if key in dense}, safs=self.safs,
+            algorithmic_computes=figures.macs, compute_energy_pj=self.compute_energy,
+            compute_instances=figures.utilised_pes, gate_on_zero_operand=self.gate_on_zero_operand,
+            skip_on_not_aligned_operands=self.skip_on_not_aligned_operands,
+            leakage_pj_per_cycle=figures.leakage_pj_per_cycle, cache=self.cache)
 
 
-__all__ = ["Saf", "design_for"]
+def design_for(layer: Any, hierarchy: Any, mapping: Any, cost: Any, **features: Any) -> SparseDesign:
+    """The ``SparseDesign`` of ``mapping`` (dense cost ``cost``, a ``CostResult``) of ``layer`` on ``hierarchy``
+    with the sparse ``features`` of ``NativeDesigner``."""
+    from acceldse.mapper.sparse.batched import figures_of, mapping_loops
+
+    designer = NativeDesigner(layer, hierarchy, **features)
+    return designer.design(mapping_loops(mapping, designer.level_names, {d: d for d in DIMS}),
+                           figures_of(cost, designer.index, designer.names))
+
+
+__all__ = ["NativeDesigner", "Saf", "design_for"]

@@ -76,13 +76,18 @@ def assign_ranks(design: SparseDesign, recs: dict[tuple[int, str], Record], leve
     sub_ext: list[dict[str, int]] = []  # per loop of ``sub``: the extents (of the tensor's ranks) under and with it
     ranks_of_t = t.ranks
     ext: dict[str, int] = {}  # extents of the tile under and including each loop (``extents``), walked upward
+    snapshot: dict[str, int] = {}  # ``ext`` as it stood at the last loop that changed it (read only)
     for lv in range(level + 1):
         for loop in loops[lv]:
             if loop.rank in ranks_of_t:  # the footprint reads no other rank
-                ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
+                if loop.bound != 1:  # a factor-1 loop leaves the extents (and the footprint) as they are
+                    ext[loop.rank] = ext.get(loop.rank, 1) * loop.bound
+                    snapshot = {}
                 if lv >= inner_most:
+                    if not snapshot and ext:
+                        snapshot = dict(ext)
                     sub.append(loop)
-                    sub_ext.append(dict(ext))
+                    sub_ext.append(snapshot)
     if not pre_tiling:
         below: dict[str, int] = {}
         for lv in range(inner_most):
@@ -267,17 +272,37 @@ def expected_occupancy(recs: dict[tuple[int, str], Record], design: SparseDesign
         scale = 1 - probs[0]  # Sparseloop drops its first (empty-tile) outcome and renormalises
         probs = probs / scale if scale > 0 else np.zeros_like(probs)
         probs[0] = 0.0
-    total = float(np.sum(probs * occ))
     occupancy: list[RankOccupancy] = []
-    if rec.has_metadata and len(occ):
-        for ro in metadata_given(rec, design.levels[level], density, occ):
-            md = np.broadcast_to(np.asarray(ro.metadata_units, dtype=float), occ.shape)
-            pl = np.broadcast_to(np.asarray(ro.payload_units, dtype=float), occ.shape)
-            occupancy.append(RankOccupancy(float(np.sum(md * probs)), float(np.sum(pl * probs)),
-                                           ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
+    if len(occ) <= 2:  # (a fixed-structured density's floor and ceil): the same sums without arrays
+        # NumPy adds one or two elements as a0 (+ a1), the same floats these scalar sums give
+        outcomes = [(int(o), float(pr)) for o, pr in zip(occ, probs, strict=True)]
+        total = _sum([pr * o for o, pr in outcomes])
+        if rec.has_metadata and outcomes:
+            per_outcome = [metadata_given(rec, design.levels[level], density, o) for o, _ in outcomes]
+            for r, ro in enumerate(per_outcome[0]):
+                occupancy.append(RankOccupancy(
+                    _sum([float(m[r].metadata_units) * pr for m, (_, pr) in zip(per_outcome, outcomes, strict=True)]),
+                    _sum([float(m[r].payload_units) * pr for m, (_, pr) in zip(per_outcome, outcomes, strict=True)]),
+                    ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
+    else:
+        total = float(np.sum(probs * occ))
+        if rec.has_metadata and len(occ):
+            for ro in metadata_given(rec, design.levels[level], density, occ):
+                md = np.broadcast_to(np.asarray(ro.metadata_units, dtype=float), occ.shape)
+                pl = np.broadcast_to(np.asarray(ro.payload_units, dtype=float), occ.shape)
+                occupancy.append(RankOccupancy(float(np.sum(md * probs)), float(np.sum(pl * probs)),
+                                               ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
     rec.expected_density = total / shape
     rec.occupancy = occupancy
     format_counts(rec)
+
+
+def _sum(values: list[float]) -> float:
+    """``values[0] + values[1] + ...`` (0.0 when empty): what ``np.sum`` gives on up to two floats."""
+    total = values[0] if values else 0.0
+    for v in values[1:]:
+        total += v
+    return total
 
 
 VECTOR_THRESHOLDS = {2: (251, 125, 84, 63, 51, 42, 36, 32, 28, 1), 4: (375, 188, 125, 94, 75, 63, 54, 47, 42, 1),

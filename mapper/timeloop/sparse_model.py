@@ -14,21 +14,13 @@ ERT energies, densities, formats, gating / skipping, the MAC's energies, metadat
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from typing import Any
 
 from acceldse.mapper.mapping import Mapping
-from acceldse.mapper.sparse import Loop, SafSpec, SparseDesign, SparseResult, StorageSpec
-from acceldse.mapper.sparse.batched import BatchedSparse
-from acceldse.mapper.sparse.design import DenseCounts, action_energies, compute_energies
+from acceldse.mapper.sparse import SafSpec, SparseDesign, SparseResult, StorageSpec
+from acceldse.mapper.sparse.batched import BatchedSparse, DenseFigures, Loops
+from acceldse.mapper.sparse.design import action_energies, compute_energies, with_loops
 from acceldse.workloads.errors import SpecError
-
-
-@functools.lru_cache(maxsize=4096)
-def _loop(rank: str, bound: int, spatial: bool) -> Loop:
-    """One ``Loop`` per (rank, bound, spatial): a search builds the same few again and again."""
-    return Loop(rank, bound, spatial)
 
 
 class SparseModel:
@@ -79,10 +71,14 @@ class SparseModel:
         self.safs = tuple(SafSpec(self.index[lv], kind, group) for lv, kind, group in self.opts.safs)
         self.compute_energy = compute_energies(ert.get(hierarchy.compute.name, {}))
         self.read_write = {t.name: t.read_write for t in einsum.tensors}
+        self.tensors = tuple(einsum.tensors)
+        self.formats = {(self.index[lv], t): f for (lv, t), f in self.opts.formats.items()}
         compressed = {lv for (lv, _), f in self.opts.formats.items() if any(r.compressed for r in f)}
         self._cache: dict[Any, Any] = {}
+        self._checked: set[frozenset[tuple[int, str]]] = set()
         self.batch = BatchedSparse(
-            spec.layer, hierarchy, self.design, tensor_names=self.names, compressed_levels=compressed,
+            spec.layer, hierarchy, self.design_from, rank_of=self.rank_of, tensor_names=self.names,
+            compressed_levels=compressed,
             metadata_bits={lv.name: bits for lv, bits in zip(reversed(hierarchy.levels), self.metadata_bits_capacity,
                                                              strict=True) if bits is not None},
             rejects=(ValueError, SpecError))
@@ -93,50 +89,37 @@ class SparseModel:
         self.over_capacity = self.batch.over_capacity
 
     # ---- one mapping ----------------------------------------------------------------------------
-    def loops(self, mapping: Mapping) -> list[tuple[Loop, ...]]:
+    def loops(self, mapping: Mapping) -> Loops:
         """Per level (Sparseloop's index, innermost first) its loops, innermost first: a level's
-        spatial fan-out sits under its temporal loops."""
-        by_level = {lm.level: lm for lm in mapping.levels}
-        out = []
-        for lv in reversed(self.spec.hierarchy.levels):
-            lm = by_level.get(lv.name)
-            loops: list[Loop] = []
-            if lm is not None:
-                for axis in (lm.spatial_x, lm.spatial_y):
-                    loops += [_loop(self.rank_of[dim], int(f), True) for dim, f in axis.items()
-                              if dim in self.rank_of and f > 1]
-                for dim in reversed(lm.full_order()):
-                    if dim in self.rank_of:
-                        loops.append(_loop(self.rank_of[dim], int(lm.temporal.get(dim, 1)), False))
-            out.append(tuple(loops))
-        return out
+        spatial fan-out sits under its temporal loops (``mapper.sparse.batched.mapping_loops``)."""
+        return self.batch.loops(mapping)
 
     def design(self, mapping: Mapping, cost: Any) -> SparseDesign:
-        """The ``SparseDesign`` of ``mapping`` whose dense figures are ``cost`` (a ``CostResult`` or
-        ``DenseCost``: its kept tiles' counts, MACs, utilised MACs, cycles and leakage)."""
+        """The ``SparseDesign`` of ``mapping`` whose dense figures are ``cost`` (a ``CostResult``: its kept
+        tiles' counts, MACs, utilised MACs, cycles and leakage)."""
+        return self.design_from(self.loops(mapping), self.batch.figures(cost))
+
+    def design_from(self, loops: Loops, figures: DenseFigures) -> SparseDesign:
+        """The ``SparseDesign`` of a mapping's ``Loops`` and ``DenseFigures`` (what ``design`` and the batch
+        build)."""
         from acceldse.mapper.timeloop.sparse import _check_decompression
 
-        rows = [(r.level, r.dataspace, int(r.instances), int(r.tile_words), int(r.reads), int(r.fills),
-                 int(r.updates)) for r in cost.counts.itertuples()]
-        cycles = max(int(cost.cycles), 1)
-
-        levels = [dataclasses.replace(s, loops=loops) for s, loops in zip(self.level_specs, self.loops(mapping),
-                                                                         strict=True)]
-        dense = {(self.index[lv], self.names.get(ds, ds)): DenseCounts(tile, r, f, u, inst)
-                 for lv, ds, inst, tile, r, f, u in rows}
+        levels = [with_loops(s, lp) for s, lp in zip(self.level_specs, loops, strict=True)]
+        dense = figures.dense
         # a format at a level the mapping bypasses has no tile to describe (Sparseloop skips it too)
-        formats = {(self.index[lv], t): f for (lv, t), f in self.opts.formats.items()
-                   if (self.index[lv], t) in dense}
-        _check_decompression(levels, dense, formats, self.attrs, self.read_write, self.source)
+        formats = {key: f for key, f in self.formats.items() if key in dense}
+        kept = frozenset(key for key, d in dense.items() if d.shape)
+        if kept not in self._checked:  # the rule reads only which levels keep which tensor
+            _check_decompression(levels, dense, formats, self.attrs, self.read_write, self.source)
+            self._checked.add(kept)
         return SparseDesign(
-            tensors=tuple(self.spec.einsum.tensors), densities=self.densities, levels=tuple(levels), dense=dense,
+            tensors=self.tensors, densities=self.densities, levels=tuple(levels), dense=dense,
             formats=formats, safs=self.safs,
-            algorithmic_computes=int(cost.macs), compute_energy_pj=self.compute_energy,
-            compute_instances=int(cost.utilised_pes),
+            algorithmic_computes=figures.macs, compute_energy_pj=self.compute_energy,
+            compute_instances=figures.utilised_pes,
             gate_on_zero_operand=self.opts.gate_on_zero_operand,
             skip_on_not_aligned_operands=self.opts.skip_on_not_aligned_operands,
-            leakage_pj_per_cycle={self.index[name]: pj / cycles for name, pj in cost.leakage_pj_by_level.items()},
-            cache=self._cache)
+            leakage_pj_per_cycle=figures.leakage_pj_per_cycle, cache=self._cache)
 
     def evaluate(self, mapping: Mapping) -> tuple[Any, SparseResult]:
         """(dense ``CostResult``, Sparseloop's ``SparseResult``) of one mapping; a mapping Sparseloop

@@ -315,6 +315,15 @@ def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
     read_bw = raw.get("read_bw_bytes_per_cycle", bw)
     write_bw = raw.get("write_bw_bytes_per_cycle", bw)
     energy = raw.get("energy_pj_per_byte", 0.0)
+
+    def written(name: str, shared: str) -> str:
+        """The key path of ``name`` as the file wrote it: the shared key when it stands for both directions."""
+        return f"{key}.{name if name in raw or shared not in raw else shared}"
+
+    if read_bw is None or write_bw is None:
+        raise SpecError("missing key", source=source, key=f"{key}.bw_bytes_per_cycle",
+                        accepted="bw_bytes_per_cycle (or both read_bw_bytes_per_cycle and write_bw_bytes_per_cycle), "
+                                 f"a number in [{MIN_BW_BYTES_PER_CYCLE:g}, {MAX_BW_BYTES_PER_CYCLE:g}]")
     partitions: dict[str, int] = {}
     raw_parts = raw.get("partition_bytes")
     if raw_parts is not None:
@@ -336,18 +345,20 @@ def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
         name=str(raw.get("name") or kind),
         kind=kind,
         capacity_bytes=capacity_bytes,
-        read_bw_bytes_per_cycle=require_float(read_bw, key=f"{key}.read_bw_bytes_per_cycle", source=source,
-                                              minimum=MIN_BW_BYTES_PER_CYCLE, maximum=MAX_BW_BYTES_PER_CYCLE),
-        write_bw_bytes_per_cycle=require_float(write_bw, key=f"{key}.write_bw_bytes_per_cycle", source=source,
-                                               minimum=MIN_BW_BYTES_PER_CYCLE, maximum=MAX_BW_BYTES_PER_CYCLE),
+        read_bw_bytes_per_cycle=require_float(read_bw, key=written("read_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
+                                              source=source, minimum=MIN_BW_BYTES_PER_CYCLE,
+                                              maximum=MAX_BW_BYTES_PER_CYCLE),
+        write_bw_bytes_per_cycle=require_float(write_bw, key=written("write_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
+                                               source=source, minimum=MIN_BW_BYTES_PER_CYCLE,
+                                              maximum=MAX_BW_BYTES_PER_CYCLE),
         latency_cycles=require_int(raw.get("latency_cycles", 0), key=f"{key}.latency_cycles", source=source,
                                    minimum=0, maximum=MAX_LATENCY_CYCLES),
         read_energy_pj_per_byte=require_float(raw.get("read_energy_pj_per_byte", energy),
-                                              key=f"{key}.read_energy_pj_per_byte", source=source,
-                                              maximum=MAX_ENERGY_PJ),
+                                              key=written("read_energy_pj_per_byte", "energy_pj_per_byte"),
+                                              source=source, maximum=MAX_ENERGY_PJ),
         write_energy_pj_per_byte=require_float(raw.get("write_energy_pj_per_byte", energy),
-                                               key=f"{key}.write_energy_pj_per_byte", source=source,
-                                               maximum=MAX_ENERGY_PJ),
+                                               key=written("write_energy_pj_per_byte", "energy_pj_per_byte"),
+                                               source=source, maximum=MAX_ENERGY_PJ),
         area_mm2=None if raw.get("area_mm2") is None else
         require_float(raw["area_mm2"], key=f"{key}.area_mm2", source=source, maximum=MAX_AREA_MM2),
         ports=require_int(raw.get("ports", 1), key=f"{key}.ports", source=source, maximum=MAX_ARRAY_SIDE),

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from acceldse.workloads.errors import SpecError, require_int
 
-MAX_WORK: dict[str, int] = {"compiled": 1 << 28, "simpy": 1 << 21, "trace": 1 << 22}
+MAX_WORK: dict[str, int] = {"compiled": 1 << 28, "tokens": 1 << 19, "trace": 1 << 22}
 """Most tokens (SDPA scores, or context firings of a graph) accepted without ``max_work``: about 40 s
-compiled, 60 s SimPy; a trace records every token, so it is limited further."""
+timing only, about 40 s carrying token values through every firing in Python (70 us a score); a trace records
+every token, so it is limited further."""
 MAX_SEQ_LEN = 1 << 24
 """Longest SDPA sequence (and window), tokens."""
 MAX_HEAD_DIM = 4096
@@ -18,12 +19,12 @@ MAX_WORK_LIMIT = 10**15
 """Largest ``max_work`` accepted."""
 
 
-def work_limit(executor: str, *, trace: bool = False, max_work: int | float | None = None) -> int:
-    """The most work a run on ``executor`` accepts: ``max_work`` when given, else ``MAX_WORK`` (the
-    trace limit when every token is recorded)."""
+def work_limit(kind: str = "compiled", *, trace: bool = False, max_work: int | float | None = None) -> int:
+    """The most work a run of ``kind`` (``compiled``: timing; ``tokens``: carrying token values) accepts:
+    ``max_work`` when given, else ``MAX_WORK`` (the lower trace limit when every token is recorded)."""
     if max_work is not None:
         return require_int(max_work, key="max_work", maximum=MAX_WORK_LIMIT)
-    return MAX_WORK["trace"] if trace else MAX_WORK[executor]
+    return min(MAX_WORK["trace"], MAX_WORK[kind]) if trace else MAX_WORK[kind]
 
 
 def refuse_work(work: int, limit: int, *, source: str, what: str) -> None:

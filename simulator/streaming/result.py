@@ -109,7 +109,7 @@ class StreamResult:
 
     Attributes:
         graph: graph name.
-        executor: ``"compiled"`` or ``"simpy"``.
+        executor: ``"compiled"`` (the one engine).
         cycles: cycles from 0 to the end of the last firing's pipeline, ``max(s_last +
             latency_cycles) + 1`` over contexts (at deadlock: see ``deadlock.cycle``).
         firings: context -> firings completed.

@@ -14,7 +14,6 @@ from acceldse.dataflows.streams.values import evaluate
 from acceldse.simulator.streaming.compiled import run_compiled
 from acceldse.simulator.streaming.limits import check_sdpa, work_limit
 from acceldse.simulator.streaming.result import StreamResult
-from acceldse.simulator.streaming.simpy_executor import run_simpy
 from acceldse.simulator.streaming.trace import write_trace
 from acceldse.workloads.errors import SpecError
 
@@ -25,7 +24,7 @@ class SdpaResult:
 
     Attributes:
         variant: ``naive``, ``reordered`` or ``window``.
-        executor: ``compiled`` or ``simpy``.
+        executor: ``compiled`` (the engine that ran it).
         seq_len, head_dim: N and d.
         window: keys per row for ``window`` (else None).
         fifo_depth: depth of the long FIFO (naive/window) or of every FIFO (reordered), tokens.
@@ -112,9 +111,9 @@ def _max_abs_error(variant: str, q: np.ndarray, k: np.ndarray, v: np.ndarray, *,
 
 
 def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = None,
-             fifo_depth: int | None = None, executor: str = "compiled", seed: int = 0,
+             fifo_depth: int | None = None, seed: int = 0,
              values: bool = True, trace_path: str | Path | None = None,
-             carry_tokens: bool | None = None,
+             carry_tokens: bool = False,
              progress: Callable[[int, int, str], None] | None = None, max_work: int | None = None) -> SdpaResult:
     """Stream scaled-dot-product attention on random Q, K, V (standard normal, ``seed``).
 
@@ -125,32 +124,27 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
         window: keys per query row for ``window``.
         fifo_depth: long-FIFO depth (naive/window; default row length + 12) or the depth of
             every FIFO (reordered; default 12), in tokens.
-        executor: ``compiled`` or ``simpy``.
         values: compute the attention output and ``max_abs_error`` against numpy's exact softmax
             attention.
         trace_path: write a Chrome/Perfetto trace JSON there.
-        carry_tokens: the executor carries real token values through every context as it fires
-            (``Context.step``: scores, exponentials, sums, divides and mat-vec accumulations one
-            token at a time), so the output compared is the graph's own arithmetic.  Default: on
-            for ``simpy``; off for ``compiled`` (then the graph's whole-stream ``fn`` are evaluated
-            block of query rows by block, so memory stays bounded for long sequences).
+        carry_tokens: carry real token values through every context in the order the engine fired
+            them (``Context.step``: scores, exponentials, sums, divides and mat-vec accumulations one
+            token at a time), so the output compared is the graph's own arithmetic.  Default off:
+            the graph's whole-stream ``fn`` are evaluated block of query rows by block, so memory
+            stays bounded for long sequences.
         progress: ``progress(done, total, stage)``: the timing run, then each block of rows of values.
         max_work: the most scores streamed (N x min(window, N)) accepted, refused up front (default
-            ``limits.MAX_WORK`` of the executor, or of a trace).
+            ``limits.MAX_WORK``: of a timing run, of a run carrying tokens, or of a trace).
     """
-    if executor not in ("compiled", "simpy"):
-        raise SpecError("unknown executor", key="executor", value=executor, accepted="compiled | simpy")
+    carry = bool(carry_tokens) and values
     n, d = check_sdpa(seq_len, head_dim, window if variant == "window" else None,
-                      work_limit(executor, trace=trace_path is not None, max_work=max_work))
+                      work_limit("tokens" if carry else "compiled", trace=trace_path is not None, max_work=max_work))
     rng = np.random.default_rng(seed)
     q, k, v = (rng.standard_normal((n, d)) for _ in range(3))
     sg = build_sdpa(variant, q, k, v, window=window, fifo_depth=fifo_depth)
-    carry = (executor == "simpy") if carry_tokens is None else carry_tokens
-    carry = carry and values
     if progress is not None:
         progress(0, 1, "timing")
-    runner = run_compiled if executor == "compiled" else run_simpy
-    result: StreamResult = runner(sg.graph, record=trace_path is not None, tokens=carry)
+    result: StreamResult = run_compiled(sg.graph, record=trace_path is not None, tokens=carry)
     if trace_path is not None:
         write_trace(sg.graph, result, trace_path)
     error = float("nan")
@@ -166,7 +160,7 @@ def run_sdpa(variant: str, seq_len: int, head_dim: int, *, window: int | None = 
     depth_channel = sg.long_fifo or sg.graph.channels[0].name
     dl = result.deadlock
     return SdpaResult(
-        variant=variant, executor=executor, seq_len=n, head_dim=d,
+        variant=variant, executor=result.executor, seq_len=n, head_dim=d,
         window=window if variant == "window" else None,
         fifo_depth=next(ch.capacity for ch in sg.graph.channels if ch.name == depth_channel),
         cycles=result.cycles, tokens=sg.scores if dl is None else result.firings["qk"],

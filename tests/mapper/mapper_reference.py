@@ -9,7 +9,8 @@ the bounding boxes of the points actually touched (enumerated). Sliding-window r
 each input-tile change caused by a step of the innermost loop above the level, the new
 tile's bounding box (of the coordinates the loop indices give) is intersected with the
 previous one and only the difference is fetched (a change through any other loop refetches
-the whole tile, as in Timeloop 0fc43fb). Only for tiny layers.
+the whole tile, as in Timeloop 0fc43fb). A fan-out from the last level straight to the MACs is
+simulated as Timeloop's nest analysis walks it (``mac_fanout_reference``). Only for tiny layers.
 """
 
 from __future__ import annotations
@@ -56,6 +57,70 @@ def _box_size(box: tuple[tuple[int, int], ...]) -> int:
     return math.prod(max(0, b - a + 1) for a, b in box)
 
 
+def _project(layer: Layer, pt: dict[str, int], ds: str) -> tuple[int, ...]:
+    sh, sw = layer.stride
+    dh, dw = layer.dilation
+    if ds == "inputs":
+        return (pt["N"], pt["G"], pt["C"], pt["P"] * sh + pt["R"] * dh, pt["Q"] * sw + pt["S"] * dw)
+    if ds == "weights":
+        return (pt["G"], pt["K"], pt["C"], pt["R"], pt["S"])
+    return (pt["N"], pt["G"], pt["K"], pt["P"], pt["Q"])
+
+
+def mac_fanout_reference(layer: Layer, hierarchy: Hierarchy, m: MappingArrays, loops: list, step: list,
+                         ds: str) -> int:
+    """Accesses per instance of the last level from the MACs it fans out to, walked as Timeloop walks
+    them: each temporal loop evaluates its first iteration (weight 1) and its second (weight n - 1);
+    at each evaluated iteration every MAC needs its point; a MAC whose grid neighbour (left, right,
+    up, down; MACs numbered X first, dims in canonical order, row-major on a grid
+    max(physical, used) wide) held the same point at the previous evaluated iteration takes it from
+    there; accesses = the smaller of (distinct points) and (distinct points of the other MACs)."""
+    n = hierarchy.num_levels
+    fx, fy = (int(v) for v in hierarchy.arrays().fanout[n - 1])
+    xs = [(d, int(m.spatial_x[n - 1, k])) for k, d in enumerate(DIMS) if m.spatial_x[n - 1, k] > 1]
+    ys = [(d, int(m.spatial_y[n - 1, k])) for k, d in enumerate(DIMS) if m.spatial_y[n - 1, k] > 1]
+    lx, ly = math.prod(e for _, e in xs), math.prod(e for _, e in ys)
+    offsets = []
+    for linear in range(lx * ly):
+        off = {d: 0 for d in DIMS}
+        rest = linear % lx
+        for d, e in xs:
+            off[d] += rest % e
+            rest //= e
+        rest = linear // lx
+        for d, e in ys:
+            off[d] += (rest % e) * int(m.spatial_x[n - 1, DIMS.index(d)])
+            rest //= e
+        offsets.append(off)
+    width, height = max(fx, lx), max(fy, ly)
+    neighbours = []
+    for linear in range(len(offsets)):
+        h, v = linear % width, linear // width
+        cand = []
+        if height > 1:
+            cand += [(h, v - 1), (h, v + 1)]
+        if width > 1:
+            cand += [(h - 1, v), (h + 1, v)]
+        neighbours.append([b * width + a for a, b in cand
+                           if 0 <= a < width and 0 <= b < height and b * width + a < len(offsets)])
+    total = 0
+    prev = None
+    for choice in itertools.product(*([(0, 1)] + ([(1, f - 1)] if f > 1 else []) for _, _, f in loops)):
+        base = {d: 0 for d in DIMS}
+        for i, (idx, _) in enumerate(choice):
+            base[loops[i][1]] += idx * step[i]
+        weight = math.prod(w for _, w in choice)
+        points = [_project(layer, {d: base[d] + off[d] for d in DIMS}, ds) for off in offsets]
+        unique = len(set(points))
+        if prev is None:
+            total += unique * weight
+        else:
+            rest = {pt for a, pt in enumerate(points) if not any(prev[b] == pt for b in neighbours[a])}
+            total += min(unique, len(rest)) * weight
+        prev = points
+    return total
+
+
 def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict:
     n = hierarchy.num_levels
     hw = hierarchy.arrays()
@@ -92,10 +157,6 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
     last: dict = {}
     iters = 0
     prev_idx = None
-    # Timeloop: when the last storage level fans out to the MACs (the innermost loop of its nest is
-    # spatial), the MACs see an operand change only when a temporal loop that indexes it steps
-    # (else: one access per iteration)
-    collapse = bool((m.spatial_x[n - 1] * m.spatial_y[n - 1]).max() > 1)
     for idx in itertools.product(*(range(f) for _, _, f in loops)):
         iters += 1
         for lvl in range(1, n):
@@ -120,7 +181,7 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
         for lvl in range(n + 1):
             above = [(i, loops[i][1]) for i in range(len(loops)) if loops[i][0] < lvl]
             for ds in DS:
-                ident = tuple(idx[i] for i, d in above if d in USES[ds]) if lvl < n or collapse else idx
+                ident = tuple(idx[i] for i, d in above if d in USES[ds]) if lvl < n else idx
                 if last.get((lvl, ds)) != ident:
                     changes[lvl, ds] += 1
                     last[lvl, ds] = ident
@@ -141,9 +202,11 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
         keepers = [lvl for lvl in range(n) if m.keep[lvl, DS.index(ds)]]
         for pos, p in enumerate(keepers):
             c = keepers[pos + 1] if pos + 1 < len(keepers) else n
-            points = spatial_between(p, c)
+            points = spatial_between(p, c if c < n else n - 1)
             unique = len({tuple((pos, v) for d, pos, v in pt if d in USES[ds]) for pt in points})
             moves = changes[c, ds] * tiles[c, ds]
+            if c == n:   # per instance of the last level: the MACs' deliveries, their multicast included
+                moves = mac_fanout_reference(layer, hierarchy, m, loops, step, ds)
             if ds == "inputs" and c < n:
                 moves = slide_fills[c]
             reads = fills = updates = 0

@@ -42,6 +42,34 @@ def test_a_template_variable_without_timeloop_files_is_refused(capsys):
     assert "--timeloop-var" in err and "reg_enabled=false" in err and "no --timeloop" in err and err.count("\n") == 1
 
 
+def test_a_flag_the_mode_does_not_read_is_refused(tmp_path, capsys):
+    """--timeloop files with a problem replace --workload and --hardware; their stats are text (no --out);
+    a cascade file holds its Einsums: none of these is ignored silently."""
+    from pathlib import Path
+
+    folder = Path(__file__).parents[1] / "golden/timeloop/exercises/2020/00-model-conv1d-1level"
+    files = [str(folder / "parsed-processed-input.yaml"), str(folder / "timeloop-model.ERT.yaml")]
+    for extra, flag in ((["--workload", "bert_base"], "--workload"), (["--hardware", "toy_2x2"], "--hardware"),
+                        (["--out", str(tmp_path / "x.csv")], "--out"), (["--format", "json"], "--format")):
+        assert main(["map", "--timeloop", *files, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"acceldse: error: {flag}: not used") and err.count("\n") == 1, err
+    assert main(["map", "--cascade", files[0], "--seq-len", "64"]) == 2
+    assert "--seq-len: not used with --cascade" in capsys.readouterr().err
+
+
+def test_map_takes_zoo_parameters(capsys):
+    assert main(["map", "--workload", "bert_base", "--seq-len", "16", "--layer", "encoder.0.attn.qk",
+                 "--budget", "50", "--no-nest", "--format", "csv"]) == 0
+    assert "encoder.0.attn.qk" in capsys.readouterr().out
+    import acceldse
+
+    best = acceldse.map("bert_base", layer="encoder.0.attn.qk", seq_len=16, budget=50)
+    assert main(["map", "--workload", "bert_base", "--param", "seq_len=16", "--layer", "encoder.0.attn.qk",
+                 "--budget", "50", "--no-nest", "--json"]) == 0
+    assert f'"cycles": {best.cost.cycles}' in capsys.readouterr().out
+
+
 def test_a_directory_given_as_an_input_file_is_named_so(tmp_path, capsys):
     for flag in ("--cascade", "--timeloop", "--mapping"):
         assert main(["map", flag, str(tmp_path), "--layer", "conv1", "--budget", "5"]) == 2

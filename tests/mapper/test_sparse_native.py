@@ -63,3 +63,14 @@ def test_unknown_names_are_refused(found: LayerMapping) -> None:
                    metadata_word_bits={"L9": 5})
     with pytest.raises(ValueError, match="unknown tensor"):
         design_for(found.layer, found.hierarchy, found.mapping, found.cost, densities={"Z": FixedStructured(0.5)})
+
+
+def test_the_sparse_model_leaves_scipy_stats_unimported() -> None:
+    """scipy.stats takes ~1 CPU-s to import: only a hypergeometric density's probabilities load it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, acceldse.mapper.sparse.batched, acceldse.mapper.timeloop.sparse_model; "
+            "print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

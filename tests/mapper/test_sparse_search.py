@@ -128,3 +128,23 @@ def test_sparse_search_beats_sparseloops_mapper_on_the_mapspace_exercise():
     assert (run.sparse.cycles, round(run.sparse.energy_pj / 1e6, 2)) == (4_672_512, 1_969.86)
     chosen = run_timeloop([folder / f for f in (*INPUTS, "timeloop-mapper.map.yaml")]).sparse
     assert (chosen.cycles, round(chosen.energy_pj / 1e6, 2)) == (4_672_512, 3_534.03)
+
+
+@pytest.mark.slow
+def test_bench_mapper_times_sparsity_on_and_off(capsys):
+    """``benchmarks/bench_mapper.py --sparse-only`` (the sparse on / off rates docs/mapper.md quotes) runs end to
+    end at a tiny size: a row per Sparseloop exercise and zoo layer, every rate measured."""
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "benchmarks" / "bench_mapper.py"
+    spec = importlib.util.spec_from_file_location("bench_mapper", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--sparse-only", "--sparse-mappings", "4", "--repeats", "1", "--sparse-budget", "40"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith(tuple(name for name, _ in bench.SPARSE_EXERCISES)) or line.startswith("resnet18")]
+    assert len(rows) == len(bench.SPARSE_EXERCISES) + len(bench.SPARSE_ZOO)
+    for row in rows:
+        rates = [float(x.replace(",", "")) for x in row if x.replace(",", "").replace(".", "").isdigit()]
+        assert len(rates) >= 5 and all(r > 0 for r in rates[1:]), row

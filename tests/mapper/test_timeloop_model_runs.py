@@ -15,7 +15,12 @@ file unchanged (``acceldse.run_timeloop``) and must reproduce
   skipping, a different format per rank, storage gating and skipping): every field Sparseloop
   prints (``timeloop_stats.sparse_gaps``).
 
-``open/`` holds four runs we do not reproduce yet (README there); no test reads them.
+* ``mac_fanout/``: the last storage level fans out straight to the MACs (the 2024 tutorial's
+  design with 8 MACs in a row, on a 4 x 4 grid, and with 4 PEs x 4 MACs; ResNet-18 with stride 1
+  and 2, MobileNet depthwise, BERT-base GEMMs; windows sliding along the MAC row and column,
+  operands broadcast along one axis, reduction along the other): Timeloop's multicast by equal
+  points and its link transfers between neighbouring MACs (``mapper/mac_fanout.py``), every
+  field as above.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from acceldse.mapper.timeloop.stats import format_stats
 
 ROOT = Path(__file__).parents[1] / "golden" / "timeloop" / "model_runs"
 DENSE = sorted(p.parent.name for p in (ROOT / "spatial_innermost").glob("*/timeloop-model.stats.txt"))
+FANOUT = sorted(p.parent.name for p in (ROOT / "mac_fanout").glob("*/timeloop-model.stats.txt"))
 SPARSE = sorted(p.parent.name for p in (ROOT / "sparse").glob("*/timeloop-model.stats.txt"))
 _DS = {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
 
@@ -43,9 +49,10 @@ def _run(group: str, case: str):
 
 
 def test_the_cases_cover_designs_layers_and_sparse_features():
-    assert len(DENSE) == 12 and len(SPARSE) == 6
+    assert len(DENSE) == 12 and len(FANOUT) == 11 and len(SPARSE) == 6
     designs = {c.split("_")[0] for c in DENSE}
     assert designs == {"sws", "sos", "eyeriss", "simba", "dse4x4"}
+    assert {c.split("_")[0] for c in FANOUT} == {"dse", "dse4x4", "mac4x4"}
 
 
 def _tensor(run, ds: str) -> str:
@@ -53,9 +60,9 @@ def _tensor(run, ds: str) -> str:
     return _DS.get(name, name)
 
 
-@pytest.mark.parametrize("case", DENSE)
-def test_spatial_innermost_case_reproduces_timeloop(case):
-    run, text = _run("spatial_innermost", case)
+@pytest.mark.parametrize("group, case", [("spatial_innermost", c) for c in DENSE] + [("mac_fanout", c) for c in FANOUT])
+def test_dense_case_reproduces_timeloop(group, case):
+    run, text = _run(group, case)
     ref = parse_stats(text)
     result = run.cost
     ours = {(r.level, _tensor(run, r.dataspace)): (r.tile_words, r.reads, r.fills, r.updates)

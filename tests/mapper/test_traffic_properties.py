@@ -64,7 +64,7 @@ def test_sliding_reuse_never_increases_traffic(layer, seed, simba):
     for one in _legal(layer, hierarchy, seed):
         res = evaluate(layer, hierarchy, one)
         changes = np.zeros((n + 1, 3), dtype=np.int64)
-        tile_changes(one.temporal, one.order, changes, np.zeros_like(changes), False)
+        tile_changes(one.temporal, one.order, changes, np.zeros_like(changes))
         inputs = res.counts[res.counts.dataspace == "inputs"].reset_index(drop=True)
         for i, r in enumerate(inputs.itertuples()):
             lvl = hierarchy.level_index(r.level)

@@ -1,4 +1,4 @@
-"""Event-level stage pipeline (SimPy, bounded FIFOs) against the analytical model."""
+"""Event-level stage pipeline (the streaming engine, bounded FIFOs) against the analytical model."""
 
 import pytest
 

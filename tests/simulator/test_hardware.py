@@ -74,7 +74,9 @@ def mutated(path: str, value) -> dict:
     ("version", 3, "version"),
     ("tiers.0.kind", "flash", "tiers[0].kind"),
     ("tiers.0.partition_bytes.ifmap", "64 parsecs", "tiers[0].partition_bytes.ifmap"),
-    ("tiers.1.bw_bytes_per_cycle", 0, "tiers[1].read_bw_bytes_per_cycle"),
+    ("tiers.1.bw_bytes_per_cycle", 0, "tiers[1].bw_bytes_per_cycle"),  # the key the file wrote
+    ("tiers.1.bw_bytes_per_cycle", KeyError, "tiers[1].bw_bytes_per_cycle: missing key"),
+    ("tiers.1.energy_pj_per_byte", -1, "tiers[1].energy_pj_per_byte"),
     ("array.colz", 3, "array.colz"),
     ("dataflow", "zz", "dataflow"),
     ("tiers", [], "tiers"),

@@ -1,4 +1,5 @@
-"""The SimPy and compiled executors agree exactly; traces; generator contexts; kernels vs reference."""
+"""The executor against the timing rule transcribed literally (random graphs, generator contexts too); traces;
+generator contexts; kernels vs reference."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acceldse.dataflows.streams import Channel, Context, GeneratorContext, StreamGraph, build_graph
-from acceldse.simulator.streaming import build_trace, run_compiled, run_graph, run_simpy
+from acceldse.simulator.streaming import build_trace, run_compiled, run_graph
 from acceldse.simulator.streaming.kernels import max_occupancy, occupancy_steps
+from tests.simulator.stream_rule import as_generators, max_occupancy_reference, timing_rule
 
 
 @st.composite
@@ -64,28 +66,30 @@ def random_graphs(draw: st.DrawFn) -> StreamGraph:
     return build_graph(ctxs, chans, name="random")
 
 
-def _same(a, b) -> None:
-    assert a.cycles == b.cycles
-    assert a.firings == b.firings
-    assert a.tokens == b.tokens
-    assert a.tokens_read == b.tokens_read
-    assert a.max_occupancy == b.max_occupancy
-    assert (a.deadlock is None) == (b.deadlock is None)
+def _same(a, ref: dict) -> None:
+    """A run (recorded) against the rule's reference."""
+    assert a.cycles == ref["cycles"]
+    assert a.firings == ref["firings"]
+    assert a.tokens == ref["tokens"]
+    assert a.max_occupancy == ref["max_occupancy"]
+    blocked = [] if a.deadlock is None else [(b.context, b.channel, b.reason) for b in a.deadlock.blocked]
+    assert blocked == ref["blocked"]
     if a.deadlock is not None:
-        assert a.deadlock == b.deadlock
+        assert a.deadlock.cycle == ref["cycles"]
     for name in a.fire_times:
-        np.testing.assert_array_equal(a.fire_times[name], b.fire_times[name])
+        np.testing.assert_array_equal(a.fire_times[name], ref["fire_times"][name])
     for name in a.channel_times:
-        for x, y in zip(a.channel_times[name], b.channel_times[name]):
+        for x, y in zip(a.channel_times[name], ref["channel_times"][name]):
             np.testing.assert_array_equal(x, y)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_graphs())
-def test_executors_agree_exactly_on_random_graphs(graph: StreamGraph) -> None:
+def test_executor_follows_the_timing_rule_on_random_graphs(graph: StreamGraph) -> None:
     a = run_compiled(graph, record=True)
-    b = run_simpy(graph, record=True)
-    _same(a, b)
+    ref = timing_rule(graph)
+    _same(a, ref)
+    _same(run_compiled(as_generators(graph), record=True), ref)
     for ch in graph.channels:
         assert a.max_occupancy[ch.name] <= ch.capacity
         # online occupancy (kernel) == merge of the recorded write/read cycles
@@ -97,7 +101,7 @@ def test_executors_agree_exactly_on_random_graphs(graph: StreamGraph) -> None:
 
 
 def test_deadlock_iff_a_firing_needs_more_than_capacity() -> None:
-    """Both executors deadlock exactly when the consumer's rate exceeds the capacity."""
+    """The executor deadlocks exactly when the consumer's rate exceeds the capacity (as the rule does)."""
     outcomes = set()
     rng = np.random.default_rng(1)
     for _ in range(40):
@@ -106,15 +110,10 @@ def test_deadlock_iff_a_firing_needs_more_than_capacity() -> None:
         ctxs = [Context("a", outputs=("o",), firings=8), Context("b", inputs=("i",), firings=8 // rate,
                                                                  rates={"i": rate})]
         g = build_graph(ctxs, [Channel("c", "a.o", "b.i", capacity=cap)])
-        r1, r2 = run_compiled(g), run_simpy(g)
-        assert (r1.deadlock is None) == (rate <= cap) == (r2.deadlock is None)
+        r1 = run_compiled(g)
+        assert (r1.deadlock is None) == (rate <= cap) == (timing_rule(g)["blocked"] == [])
         outcomes.add(r1.deadlock is None)
     assert outcomes == {True, False}
-
-
-def _max_occ_reference(w: np.ndarray, r: np.ndarray) -> int:
-    times = sorted(set(w.tolist()))
-    return max([int((w <= t).sum() - (r <= t).sum()) for t in times], default=0)
 
 
 @settings(max_examples=100, deadline=None)
@@ -124,7 +123,7 @@ def test_max_occupancy_kernel_matches_reference(writes: list[int], data: st.Data
     lags = data.draw(st.lists(st.integers(1, 10), min_size=len(w), max_size=len(w)))
     nread = data.draw(st.integers(0, len(w)))
     r = np.maximum.accumulate(w + np.asarray(lags, np.int64))[:nread] if len(w) else np.zeros(0, np.int64)
-    assert max_occupancy(w, r) == _max_occ_reference(w, r)
+    assert max_occupancy(w, r) == max_occupancy_reference(w, r)
 
 
 def _diamond() -> StreamGraph:
@@ -141,22 +140,19 @@ def _diamond() -> StreamGraph:
     return build_graph(ctxs, chans, name="diamond")
 
 
-def test_fork_join_agrees_and_computes_values() -> None:
+def test_fork_join_follows_the_rule_and_computes_values() -> None:
     a = run_compiled(_diamond(), record=True, values=True)
-    b = run_simpy(_diamond(), record=True, values=True)
-    _same(a, b)
+    _same(a, timing_rule(_diamond()))
     assert a.context_tokens(_diamond()) == {"src": (0, 20), "fork": (20, 40), "slow": (20, 20),
                                              "join": (40, 20), "sink": (20, 0)}
     x = np.arange(20.0)
     np.testing.assert_array_equal(a.values["join->sink"], (x + 1) * 2 * x)
-    np.testing.assert_array_equal(b.values["join->sink"], (x + 1) * 2 * x)
 
 
-@pytest.mark.parametrize("executor", ["compiled", "simpy"])
-def test_perfetto_trace_has_one_track_per_context(executor: str, tmp_path) -> None:
+def test_perfetto_trace_has_one_track_per_context(tmp_path) -> None:
     graph = _diamond()
     path = tmp_path / "trace.json"
-    result = run_graph(graph, executor=executor, trace_path=path)
+    result = run_graph(graph, trace_path=path)
     trace = json.loads(path.read_text())
     events = trace["traceEvents"]
     names = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
@@ -183,13 +179,13 @@ def test_trace_requires_a_recorded_run() -> None:
         build_trace(_diamond(), run_compiled(_diamond()))
 
 
-def test_compiled_executor_rejects_generator_contexts() -> None:
+def test_a_body_using_a_port_its_context_lacks_is_refused() -> None:
     def body(io):
-        yield from io.read("i")
+        yield from io.read("x")
 
     graph = build_graph([Context("src", outputs=("o",), firings=1), GeneratorContext("g", inputs=("i",), body=body)],
                         [Channel("c", "src.o", "g.i")])
-    with pytest.raises(ValueError, match="static-rate"):
+    with pytest.raises(ValueError, match="port its context does not have"):
         run_compiled(graph)
 
 
@@ -218,7 +214,7 @@ def _filter_graph(threshold: float) -> StreamGraph:
 
 
 def test_generator_context_moves_real_values() -> None:
-    result = run_simpy(_filter_graph(6.5), record=True, values=True)
+    result = run_compiled(_filter_graph(6.5), record=True, values=True)
     assert result.deadlock is None
     np.testing.assert_array_equal(result.values["filter->drain"], [70.0, 80.0, 90.0, -1.0])
     # src writes 0..9 at cycles 0..9 (the filter keeps up until x = 7); x = 7 is read at 8,
@@ -235,8 +231,9 @@ def test_generator_deadlock_is_reported() -> None:
 
     graph = build_graph([Context("src", outputs=("o",), firings=2), GeneratorContext("g", inputs=("i",), body=greedy)],
                         [Channel("c", "src.o", "g.i", capacity=4)])
-    dl = run_simpy(graph).deadlock
+    dl = run_compiled(graph).deadlock
     assert dl is not None and dl.blocked_contexts == ["g"] and dl.empty_channels == ["c"]
+    assert dl.cycle == 3 and dl.blocked[0].firing == -1  # tokens 0, 1 read at 1, 2 (progress stops at 3)
 
 
 @settings(max_examples=60, deadline=None)
@@ -262,5 +259,5 @@ def test_livelocked_generator_stops_at_max_cycles() -> None:
     graph = build_graph([GeneratorContext("spin", outputs=("o",), body=spin),
                          Context("sink", inputs=("i",), firings=1)], [Channel("c", "spin.o", "sink.i")])
     with pytest.raises(RuntimeError, match=r"max_cycles=50.*\['spin'\]"):
-        run_simpy(graph, max_cycles=50)
-    assert run_simpy(_diamond(), max_cycles=10_000).cycles == run_compiled(_diamond()).cycles
+        run_compiled(graph, max_cycles=50)
+    assert run_compiled(_diamond(), max_cycles=10_000).cycles == run_compiled(_diamond()).cycles

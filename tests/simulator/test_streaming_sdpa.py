@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from acceldse.cli import main
 from acceldse.dataflows.streams.sdpa import SMALL_FIFO_DEPTH, naive_graph, reference_attention, reordered_graph
-from acceldse.simulator.streaming import run_compiled, run_sdpa, run_simpy
+from acceldse.simulator.streaming import run_compiled, run_sdpa
 from acceldse.simulator.streaming.sdpa import min_fifo_depth
 from acceldse.workloads.errors import SpecError
+from tests.simulator.stream_rule import timing_rule
 
 # Cycles beyond one per score, derived by hand (stage latency + 1-cycle channel each hop):
 # reordered: the last score leaves qk at N^2 - 1; rowmax +12, exp +3, matvec +2, divide +13,
@@ -96,12 +97,14 @@ def test_window_attention_is_exact_and_at_full_rate() -> None:
 @pytest.mark.parametrize("builder, kw", [(naive_graph, {"fifo_depth": 20}), (naive_graph, {"fifo_depth": 15}),
                                          (naive_graph, {"fifo_depth": 8, "window": 8}),
                                          (reordered_graph, {"fifo_depth": 3}), (reordered_graph, {})])
-def test_sdpa_executors_agree(builder, kw) -> None:
+def test_sdpa_graphs_follow_the_timing_rule(builder, kw) -> None:
     rng = np.random.default_rng(3)
     q, k, v = (rng.standard_normal((16, 4)) for _ in range(3))
     graph = builder(q, k, v, **kw).graph
-    a, b = run_compiled(graph), run_simpy(graph)
-    assert (a.cycles, a.firings, a.max_occupancy, a.deadlock) == (b.cycles, b.firings, b.max_occupancy, b.deadlock)
+    a, ref = run_compiled(graph), timing_rule(graph)
+    blocked = [] if a.deadlock is None else [(b.context, b.channel, b.reason) for b in a.deadlock.blocked]
+    assert (a.cycles, a.firings, a.max_occupancy, blocked) == (ref["cycles"], ref["firings"], ref["max_occupancy"],
+                                                               ref["blocked"])
 
 
 def test_streamed_values_equal_softmax_attention_including_large_scores() -> None:
@@ -124,8 +127,6 @@ def test_bad_sdpa_requests() -> None:
         run_sdpa("window", 8, 2, window=9)
     with pytest.raises(SpecError, match="seq_len"):
         run_sdpa("naive", 0, 2)
-    with pytest.raises(SpecError, match="executor"):
-        run_sdpa("naive", 8, 2, executor="gpu")
 
 
 def test_cli_json(capsys) -> None:
@@ -136,7 +137,7 @@ def test_cli_json(capsys) -> None:
         assert key in out
     assert "exp->divide" in out["deadlock"] and out["max_abs_error"] is None
     assert main(["stream", "sdpa", "--variant", "reordered", "--seq-len", "32", "--head-dim", "4",
-                 "--executor", "simpy", "--json"]) == 0
+                 "--carry-tokens", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["deadlock"] is None and out["cycles"] == 32 * 32 + REORDERED_FILL and out["max_abs_error"] < 1e-12
 

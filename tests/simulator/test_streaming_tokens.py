@@ -16,7 +16,6 @@ from acceldse.dataflows.streams.tokens import replay
 from acceldse.dataflows.streams.values import evaluate
 from acceldse.simulator.streaming.compiled import run_compiled
 from acceldse.simulator.streaming.sdpa import build_sdpa, run_sdpa
-from acceldse.simulator.streaming.simpy_executor import run_simpy
 from acceldse.workloads.errors import SpecError
 
 CASES = [("naive", None), ("reordered", None), ("window", 7)]
@@ -33,11 +32,10 @@ def _without_fn(graph):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("variant,window", CASES)
-@pytest.mark.parametrize("runner", [run_simpy, run_compiled])
-def test_engine_values_equal_numpy_attention(variant: str, window: int | None, runner) -> None:  # type: ignore[no-untyped-def]
+def test_engine_values_equal_numpy_attention(variant: str, window: int | None) -> None:
     q, k, v = _qkv(24, 8)
     sg = build_sdpa(variant, q, k, v, window=window)
-    result = runner(_without_fn(sg.graph), tokens=True)
+    result = run_compiled(_without_fn(sg.graph), tokens=True)
     assert result.deadlock is None and result.values is not None
     out = np.asarray(result.values[sg.output_channel], dtype=float)
     assert out.shape == (24, 8)
@@ -48,7 +46,7 @@ def test_engine_values_equal_numpy_attention(variant: str, window: int | None, r
 def test_every_channel_carries_what_the_stream_functions_compute(variant: str, window: int | None) -> None:
     q, k, v = _qkv(12, 4)
     sg = build_sdpa(variant, q, k, v, window=window)
-    carried = run_simpy(sg.graph, tokens=True).values
+    carried = run_compiled(sg.graph, tokens=True).values
     whole = evaluate(sg.graph)
     assert carried is not None
     for name, stream in whole.items():
@@ -56,10 +54,10 @@ def test_every_channel_carries_what_the_stream_functions_compute(variant: str, w
             assert np.allclose(np.asarray(carried[name], dtype=float), stream, atol=1e-9), name
 
 
-def test_run_sdpa_carries_tokens_on_simpy_by_default() -> None:
-    r = run_sdpa("reordered", 16, 4, executor="simpy")
+def test_run_sdpa_carries_tokens_on_request() -> None:
+    r = run_sdpa("reordered", 16, 4, carry_tokens=True)
     assert r.max_abs_error < 1e-6
-    c = run_sdpa("window", 16, 4, window=4, executor="compiled", carry_tokens=True)
+    c = run_sdpa("window", 16, 4, window=4, carry_tokens=True)
     assert c.max_abs_error < 1e-6
 
 
@@ -69,11 +67,11 @@ def test_a_wrong_step_is_caught_and_changes_the_output() -> None:
     ctxs = [replace(c, step=lambda st, f, ins: ([np.exp(ins[0][0]) * 2], [np.exp(ins[0][0])]))
             if c.name == "exp" else c for c in sg.graph.contexts]
     bent = build_graph(ctxs, sg.graph.channels, name="bent")
-    out = np.asarray(run_simpy(bent, tokens=True).values[sg.output_channel], dtype=float)
+    out = np.asarray(run_compiled(bent, tokens=True).values[sg.output_channel], dtype=float)
     assert np.max(np.abs(out - reference_attention(q, k, v, sg.keys))) > 0.1  # the engine's arithmetic is checked
     short = [replace(c, step=lambda st, f, ins: ([],)) if c.name == "qk" else c for c in sg.graph.contexts]
     with pytest.raises(SpecError, match="wrote 0 tokens"):
-        run_simpy(build_graph(short, sg.graph.channels, name="short"), tokens=True)
+        run_compiled(build_graph(short, sg.graph.channels, name="short"), tokens=True)
 
 
 def test_replay_rejects_an_order_before_the_inputs() -> None:
@@ -84,5 +82,5 @@ def test_replay_rejects_an_order_before_the_inputs() -> None:
 
 
 def test_deadlocked_run_has_no_values() -> None:
-    r = run_sdpa("naive", 16, 4, fifo_depth=4, executor="simpy")
+    r = run_sdpa("naive", 16, 4, fifo_depth=4, carry_tokens=True)
     assert r.deadlock is not None and r.max_abs_error != r.max_abs_error  # NaN

@@ -21,7 +21,7 @@ GRAPH = {"version": 1, "name": "long", "contexts": [
     {"name": "src", "outputs": ["o"], "firings": 3_000_000},
     {"name": "sink", "inputs": ["i"], "firings": 3_000_000}],
     "channels": [{"name": "src->sink", "src": "src.o", "dst": "sink.i", "capacity": 2}]}
-"""A graph of 6 million firings: over the SimPy limit (2^21), within the compiled one."""
+"""A graph of 6 million firings: over the trace limit (2^22), within the timing one."""
 
 
 def as_cli(python_line: str) -> str:
@@ -32,8 +32,8 @@ def as_cli(python_line: str) -> str:
 CASES: list[tuple[str, Callable[[], Any], list[str]]] = [
     ("sdpa scores", lambda: run_sdpa("reordered", 100_000, 8),
      ["stream", "sdpa", "--variant", "reordered", "--seq-len", "100000", "--head-dim", "8"]),
-    ("sdpa simpy", lambda: run_sdpa("naive", 2_000, 8, executor="simpy"),
-     ["stream", "sdpa", "--variant", "naive", "--seq-len", "2000", "--head-dim", "8", "--executor", "simpy"]),
+    ("sdpa tokens", lambda: run_sdpa("naive", 2_000, 8, carry_tokens=True),
+     ["stream", "sdpa", "--variant", "naive", "--seq-len", "2000", "--head-dim", "8", "--carry-tokens"]),
     ("sdpa head", lambda: run_sdpa("reordered", 64, 5000),
      ["stream", "sdpa", "--variant", "reordered", "--seq-len", "64", "--head-dim", "5000"]),
     ("min depth", lambda: min_fifo_depth("naive", 20_000),
@@ -62,16 +62,16 @@ def test_the_limits_are_the_documented_ones() -> None:
     with pytest.raises(SpecError, match=r"^seq_len: too much work: 10,000,000,000 scores > the limit "
                                         r"268,435,456 .*raise the limit with max_work$"):
         run_sdpa("reordered", 100_000, 8)
-    assert MAX_WORK == {"compiled": 1 << 28, "simpy": 1 << 21, "trace": 1 << 22}
+    assert MAX_WORK == {"compiled": 1 << 28, "tokens": 1 << 19, "trace": 1 << 22}
     assert run_sdpa("reordered", 16, 4, max_work=256, values=False).tokens == 256  # at the limit: runs
 
 
 def test_a_graph_over_its_executors_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     graph = graph_from_dict(GRAPH)
     with pytest.raises(SpecError, match=r"^graph 'long': too much work: 6,000,000 context firings > the limit "
-                                        r"2,097,152"):
-        run_graph(graph, executor="simpy")
+                                        r"4,194,304"):
+        run_graph(graph, trace_path=tmp_path / "long.json")
     path = tmp_path / "long.yaml"
     path.write_text(yaml.safe_dump(GRAPH))
-    assert main(["stream", "run", str(path), "--executor", "simpy"]) == 2
+    assert main(["stream", "run", str(path), "--trace", str(tmp_path / "long.json")]) == 2
     assert "graph 'long': too much work: 6,000,000 context firings" in capsys.readouterr().err

@@ -1,34 +1,9 @@
-"""The result store: an embedded DuckDB file that sweeps and explorations append rows to.
-
-One process writes (the parent of a sweep or an exploration); workers return rows to it.
-Each ``insert`` is one transaction that adds only the rows whose key is not stored yet, so a
-``kill -9`` at any moment loses no committed row and a rerun duplicates none; SIGINT and SIGTERM
-arriving during a transaction are delivered once it has committed.
-
-Column types are declared, never guessed from one batch: the caller's ``schema`` (column -> SQL
-type) wins, other columns take the type of all the values they bring. A value never changes on
-the way in: an integer column meeting fractional values is widened to ``DOUBLE`` (lossless), and
-any other mismatch (text into a number column, a fraction into a declared integer) is a
-``SpecError`` naming the column. Storage faults (no space, permission, a lock held by another
-process, a corrupt file) are ``SpecError``s naming the file and the cause.
-
-Example::
-
-    from acceldse.store import ResultStore
-    with ResultStore("results.duckdb") as store:
-        store.insert("points", frame)            # frame has a ``point_id`` column
-        done = store.keys("points")
-        best = store.read("points", where="area_mm2 <= 10")
-        store.export("points", "points.parquet")
-"""
+"""``ResultStore``: the embedded DuckDB file that sweeps and explorations append rows to (the package
+docstring tells how it keeps rows whole)."""
 
 from __future__ import annotations
 
-import math
-import os
 import re
-import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -37,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from acceldse.store.columns import FLOAT_TYPES, INTEGER_TYPES, check_fits, lossless, quote
+from acceldse.store.faults import check_store_path, signals_deferred, storage_error
 from acceldse.workloads.errors import SpecError
 
 STORE_SCHEMA_VERSION = 2
@@ -57,110 +34,6 @@ def acceldse_version() -> str:
 def _compatible(stored: str, current: str) -> bool:
     """Same major.minor: results of 0.1.x stores are comparable."""
     return stored.split(".")[:2] == current.split(".")[:2]
-
-
-def quote(name: str) -> str:
-    """A column name as a DuckDB identifier (dotted axis keys such as ``array.rows`` included)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
-FLOAT_TYPES = ("FLOAT", "DOUBLE")
-
-
-def sql_type(values: Any) -> str:
-    """The column type that holds every one of ``values`` exactly (NULLs ignored).
-
-    Booleans -> BOOLEAN, integers -> BIGINT, numbers with a fraction (or a mix of integers and
-    floats) -> DOUBLE, anything else -> VARCHAR (a mix of text and numbers included).
-    """
-    kinds = set()
-    for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            continue
-        if hasattr(v, "item") and not isinstance(v, str | bytes):
-            v = v.item()
-        kinds.add("BOOLEAN" if isinstance(v, bool) else "BIGINT" if isinstance(v, int)
-                  else "DOUBLE" if isinstance(v, float) else "VARCHAR")
-    if kinds <= {"BIGINT", "DOUBLE"} and kinds:
-        return "DOUBLE" if "DOUBLE" in kinds else "BIGINT"
-    return kinds.pop() if len(kinds) == 1 else "VARCHAR"
-
-
-def storage_error(err: BaseException, path: str | Path, action: str) -> SpecError:
-    """One line naming the store file and the cause of a DuckDB or OS error."""
-    text = str(err).splitlines()[0] if str(err) else type(err).__name__
-    lower = text.lower()
-    if "could not set lock" in lower or "conflicting lock" in lower:
-        pid = re.search(r"PID (\d+)", text)
-        owner = f"process {pid[1]}" if pid else "another process"
-        return SpecError(f"cannot {action}: {owner} has it open", source=str(path),
-                         accepted="wait for that process to finish (or stop it), or use another store path")
-    causes = [("no space left", "no space left on the device"), ("file too large", "file size limit reached"),
-              ("disk quota", "disk quota exceeded"), ("permission denied", "permission denied"),
-              ("read-only file system", "read-only file system"),
-              ("corrupt", "the file is corrupt"), ("checksum", "the file is corrupt"),
-              ("not a valid duckdb", "not a DuckDB file"), ("is not a valid", "not a DuckDB file")]
-    for needle, cause in causes:
-        if needle in lower:
-            hint = ("free space (or raise the limit) and rerun: committed rows are kept" if "space" in cause
-                    or "limit" in cause or "quota" in cause else
-                    "a readable and writable path" if "permission" in cause or "read-only" in cause else
-                    "restore the file from a copy, or use a new store path")
-            return SpecError(f"cannot {action}: {cause} ({text})", source=str(path), accepted=hint)
-    return SpecError(f"cannot {action}: {text}", source=str(path),
-                     accepted="a DuckDB store written by acceldse on a writable disk, or a new path")
-
-
-@contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends (a commit is never cut in half), then deliver them."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    caught = (signal.SIGINT, signal.SIGTERM)
-    previous = {s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in caught}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        if pending:
-            signal.raise_signal(pending[0])
-
-
-def check_store_path(path: str | Path, *, create: bool, source: str = "store") -> Path:
-    """Validate a store path before any work: folder exists, not a directory, writable (the file,
-    its folder for DuckDB's ``.wal`` journal, and a journal already there)."""
-    path = Path(path)
-    if path.is_dir():
-        raise SpecError("is a directory", source=source, value=str(path), accepted="a .duckdb file path")
-    if not path.exists():
-        if not create:
-            raise SpecError("result store not found", source=source, value=str(path),
-                            accepted="an existing .duckdb file written by 'acceldse sweep'")
-        parent = path.parent if str(path.parent) else Path(".")
-        if not parent.is_dir():
-            raise SpecError(f"folder {str(parent)!r} does not exist", source=source, value=str(path),
-                            accepted="a path in an existing, writable folder")
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise SpecError(f"folder {str(parent)!r} is not writable", source=source, value=str(path),
-                            accepted="a path in an existing, writable folder")
-    elif create:
-        parent = path.parent if str(path.parent) else Path(".")
-        wal = path.with_name(path.name + ".wal")
-        if not os.access(path, os.W_OK):
-            raise SpecError("result store is not writable", source=source, value=str(path),
-                            accepted="a writable .duckdb file")
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise SpecError(f"folder {str(parent)!r} is not writable (DuckDB writes its journal "
-                            f"{wal.name} next to the store)", source=source, value=str(path),
-                            accepted="a store in a writable folder")
-        if wal.exists() and not os.access(wal, os.R_OK | os.W_OK):
-            raise SpecError(f"the store's journal {str(wal)!r} is not readable and writable", source=source,
-                            value=str(path), accepted="fix the journal's permissions")
-    return path
 
 
 class ResultStore:
@@ -397,7 +270,7 @@ class ResultStore:
         wanted = {c: schema.get(c, t) for c, t in inferred.items()}
         for c, t in wanted.items():
             if c in schema and inferred[c] not in (t, '"NULL"'):
-                _check_fits(frame[c], t, column=c, table=table, path=self.path)
+                check_fits(frame[c], t, column=c, table=table, path=self.path)
         have = self.column_types(table)
         if not have:
             cols = ", ".join(f"{quote(c)} {t}" for c, t in wanted.items() if t != '"NULL"')
@@ -409,13 +282,13 @@ class ResultStore:
                 if c not in have:
                     con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(c)} {t}")
                 elif have[c] != t:
-                    if _lossless(t, have[c]):
+                    if lossless(t, have[c]):
                         continue
-                    if _lossless(have[c], t):  # e.g. integers stored so far, fractions now: widen
+                    if lossless(have[c], t):  # e.g. integers stored so far, fractions now: widen
                         con.execute(f"ALTER TABLE {table} ALTER COLUMN {quote(c)} TYPE {t}")
                         continue
                     if have[c] in INTEGER_TYPES and t in FLOAT_TYPES:
-                        _check_fits(frame[c], have[c], column=c, table=table, path=self.path)
+                        check_fits(frame[c], have[c], column=c, table=table, path=self.path)
                         continue
                     raise SpecError(f"column {c!r} of table {table!r} holds {have[c]} values; these rows bring "
                                     f"{t} values, which it cannot hold unchanged", source=str(self.path),
@@ -444,33 +317,4 @@ class ResultStore:
         return path
 
 
-def _lossless(source: str, target: str) -> bool:
-    """Whether every ``source`` value converts to ``target`` unchanged (numbers within 2**53)."""
-    if source == target:
-        return True
-    if source in INTEGER_TYPES:
-        return target in INTEGER_TYPES and INTEGER_TYPES.index(target) >= INTEGER_TYPES.index(source) \
-            and (source.startswith("U") or not target.startswith("U")) or target in FLOAT_TYPES
-    return source == "FLOAT" and target == "DOUBLE"
-
-
-def _check_fits(values: pd.Series, target: str, *, column: str, table: str, path: Path) -> None:
-    """Values bound for an integer (or other declared) column must convert unchanged."""
-    present = values.dropna()
-    if target in INTEGER_TYPES:
-        numeric = pd.to_numeric(present, errors="coerce")
-        bad = present[numeric.isna() | (numeric % 1 != 0)]
-    elif target in FLOAT_TYPES:
-        bad = present[pd.to_numeric(present, errors="coerce").isna()]
-    elif target == "BOOLEAN":
-        bad = present[~present.map(lambda v: isinstance(v, bool | int) and v in (0, 1))]
-    else:
-        bad = present.iloc[:0]
-    if len(bad):
-        first = bad.iloc[0]
-        raise SpecError(f"value does not fit column {column!r} ({target}) of table {table!r}", source=str(path),
-                        value=first.item() if hasattr(first, "item") else first, accepted=f"{target.lower()} values")
-
-
-__all__ = ["STORE_SCHEMA_VERSION", "ResultStore", "check_store_path", "quote", "signals_deferred", "sql_type",
-           "storage_error"]
+__all__ = ["EXPORT_SUFFIXES", "META_TABLE", "STORE_SCHEMA_VERSION", "ResultStore", "acceldse_version"]
