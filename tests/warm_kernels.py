@@ -52,6 +52,12 @@ def _mapper() -> None:
     acceldse.map(conv2d("c", 16, 16, 14, 3, padding=1), "eyeriss_like", budget=200, seed=1)
 
 
+def _fpga() -> None:
+    import acceldse
+
+    acceldse.optimise_fpga(acceldse.load_workload("lenet"), "zc706", batch=16)
+
+
 def _env() -> None:
     import gymnasium as gym
 
@@ -63,8 +69,8 @@ def _env() -> None:
 
 
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
-    ("systolic", _systolic), ("mapper", _mapper), ("event", _event), ("env", _env), ("scalesim", _scalesim),
-    ("cycle", _cycle),
+    ("systolic", _systolic), ("mapper", _mapper), ("event", _event), ("fpga", _fpga), ("env", _env),
+    ("scalesim", _scalesim), ("cycle", _cycle),
 )
 
 
