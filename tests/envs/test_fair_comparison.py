@@ -124,6 +124,7 @@ def test_agents_take_their_per_env_defaults(capsys: pytest.CaptureFixture[str]) 
     # tuned on seeds 100-102, budget 200 (benchmarks/bench_env_defaults.py), not on the reported comparisons
     assert make_agent("sa", env_id="FpgaDesign-v0").hparams == {"t_start": 0.3, "t_end": 0.01, "moves": 2,
                                                                "restart": 50, "from_reference": False}
+    assert make_agent("sa", env_id="CoExploration-v0").hparams["moves"] == 2  # tuned at budget 50
     for agent in ("sa", "ga", "bo", "aco"):  # a legal start per layer on Mapping-v0 only
         assert make_agent(agent, env_id="Mapping-v0").hparams["from_reference"] is True
         assert make_agent(agent, env_id="AcceleratorDesign-v0").hparams["from_reference"] is False
