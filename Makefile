@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench clean
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test lint typecheck warm pytest checked-pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +35,22 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(BIN)/mypy acceldse
 
-pytest: $(VENV)/.test
-	$(BIN)/python -m pytest
+# numba compiles every kernel into its cache (tests/warm_kernels.py): beside ruff and mypy, on the core mypy leaves
+# idle, and on while the suite starts, so the two pytest workers load the kernels instead of both compiling them
+warm: $(VENV)/.test
+	$(BIN)/python -m tests.warm_kernels
 
-test: lint typecheck pytest
+# two workers, a test file at a time (tests/conftest.py); PYTEST_WORKERS=0 runs the suite in one process
+PYTEST = $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
+pytest: $(VENV)/.test
+	$(PYTEST)
+
+checked-pytest: lint typecheck
+	$(PYTEST)
+
+test: $(VENV)/.test
+	$(MAKE) --no-print-directory -j3 --output-sync=line lint typecheck warm checked-pytest
 
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/bench_simulate.py

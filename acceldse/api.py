@@ -84,6 +84,8 @@ def simulate(workload: str | Path | Network = "resnet18",
         raise SpecError(f"the {mode.name} model is never limited", source="max_work", value=max_work,
                         accepted=f"no limit, or a limited fidelity or compat mode ({', '.join(WORK_UNITS)})")
     limit = mode.default_limit if max_work is None else require_int(max_work, key="max_work")
+    if not isinstance(trace, bool):
+        raise SpecError("must be True or False", source="trace", value=trace, accepted="True or False")
     if trace and not mode.traces:
         raise SpecError("a trace is recorded at event fidelity only", source="trace", value=trace,
                         accepted="trace=True with fidelity='event'")
@@ -135,7 +137,7 @@ def resolved_params(workload: str | Path | Network | Layer, params: dict[str, An
 
 def map_workload(workload: str | Path | Network | Layer | Any,
                  hardware: str | Path | dict[str, Any] | Any = "eyeriss_like", *, layer: str | None = None,
-                 params: dict[str, Any] | None = None, **options: Any) -> Any:
+                 params: dict[str, Any] | None = None, max_budget: int | None = None, **options: Any) -> Any:
     """Search the best mapping of every MAC layer (or of one ``Layer`` / ``layer=`` name).
 
     Args:
@@ -148,6 +150,8 @@ def map_workload(workload: str | Path | Network | Layer | Any,
         layer: map only this layer of the network.
         params: zoo parameters of ``workload`` (``{"seq_len": 512}``); a zoo network's own parameter
             names are also taken as keywords (``acceldse.map("bert_base", seq_len=512)``).
+        max_budget: the largest ``budget`` accepted, refused up front above it (default
+            ``acceldse map``'s ``--max-budget``, 100,000,000 evaluations per layer: about a minute each).
         options: ``dataflow``, ``objective`` (latency | energy | edp | pareto), ``search``
             (exhaustive | random | ga | anneal | hybrid), ``budget``, ``seed`` ... (``mapper.map_network``).
 
@@ -155,6 +159,13 @@ def map_workload(workload: str | Path | Network | Layer | Any,
         ``mapper.LayerMapping`` for a single layer, else ``mapper.NetworkMapping`` (``.table`` DataFrame;
         ``.params``: the workload's resolved parameters).
     """
+    from acceldse.commands.map import MAX_BUDGET
+
+    limit = MAX_BUDGET if max_budget is None else require_int(max_budget, key="max_budget")
+    budget = options.get("budget")
+    if isinstance(budget, int) and not isinstance(budget, bool) and budget > limit:  # other types: the search says
+        raise SpecError(f"budget too large: {budget:,} > the limit {limit:,} evaluations per layer", source="budget",
+                        value=budget, accepted=f"at most {limit:,}, or raise the limit with max_budget")
     from acceldse.mapper.api import map_layer, map_network
     from acceldse.workloads.cascade import Cascade
 

@@ -100,7 +100,15 @@ def resolve_dataflows(spec: str | Dataflow | list[str] | tuple[str, ...], *, sou
     """``all`` -> os, ws, is; a comma list or sequence -> each looked up."""
     if isinstance(spec, Dataflow):
         return [spec]
+    accepted = " | ".join(SYSTOLIC_DATAFLOWS) + " | all, a comma list or a list of them"
+    if not isinstance(spec, str | list | tuple) or not spec:
+        raise SpecError("dataflow must be a name or a list of names", source=source, value=spec, accepted=accepted)
     names = spec.split(",") if isinstance(spec, str) else list(spec)
-    if len(names) == 1 and names[0].strip().lower() == "all":
+    if len(names) == 1 and str(names[0]).strip().lower() == "all":
         return [DATAFLOWS[n] for n in SYSTOLIC_DATAFLOWS]
-    return [get_dataflow(n, source=source, systolic_only=True) for n in names]
+    flows = [get_dataflow(n, source=source, systolic_only=True) for n in names]
+    repeated = sorted({f.name for f in flows if sum(g.name == f.name for g in flows) > 1})
+    if repeated:  # two rows per layer for one dataflow would double every total that sums them
+        raise SpecError(f"dataflow {', '.join(repeated)} is given twice", source=source, value=spec,
+                        accepted="each dataflow once")
+    return flows

@@ -48,9 +48,13 @@ class KnobMask:
     sound: bool = True
 
     def flat(self) -> np.ndarray:
-        """The ``sum(nvec)`` booleans ``MaskablePPO`` takes (read-only)."""
-        out = np.fromiter((x for a in self.allowed for x in a), dtype=bool)
-        out.flags.writeable = False
+        """The ``sum(nvec)`` booleans ``MaskablePPO`` takes (read-only; built once per mask, since an env hands
+        it out at every step)."""
+        out = self.__dict__.get("_flat")
+        if out is None:
+            out = np.fromiter((x for a in self.allowed for x in a), dtype=bool)
+            out.flags.writeable = False
+            object.__setattr__(self, "_flat", out)  # a cache, not a field: equality and hash stay the fields'
         return out
 
     def allows(self, action: Sequence[int]) -> bool:

@@ -221,6 +221,11 @@ class DesignEnv(WorkloadConditioned, gym.Env[np.ndarray, np.ndarray]):
         """The ``envs.action_masks.KnobMask`` of an env with hard limits, ``None`` when every design is legal."""
         return None
 
+    def reference_action(self, context: int = 0) -> np.ndarray:
+        """The action of the reference design (the middle value of every knob): where ``from_reference``
+        searches start."""
+        return self._knobs.middle()
+
     def pareto_reference(self) -> dict[str, float]:
         """The reference design's metrics (the hypervolume's scale)."""
         return dict(self.reference_metrics)

@@ -199,6 +199,12 @@ class MappingEnv(WorkloadConditioned, gym.Env[np.ndarray, np.ndarray]):
         """The problem of the next step: the index of the layer it maps."""
         return min(self._layer, len(self.layers) - 1)
 
+    def reference_action(self, context: int = 0) -> np.ndarray:
+        """The action of distinct layer ``context``'s reference mapping (every loop at the outermost level, no
+        spatial unrolling, every dataspace kept): legal by construction, a search's known-feasible start."""
+        layer = self.layers[context]
+        return self.encoding.encode(layer, self._reference_mapping(layer, self.encoding))
+
     def pareto_reference(self) -> dict[str, float]:
         """Network totals of the reference mappings (the hypervolume's scale)."""
         cycles = sum(c * r[0] for c, r in zip(self.counts, self.reference))
@@ -289,7 +295,7 @@ class MappingEnv(WorkloadConditioned, gym.Env[np.ndarray, np.ndarray]):
             info.update(metrics={"cycles": cost[0], "energy_pj": cost[1], "edp": cost[0] * cost[1]},
                         targets_met=False, legal=True, feasible=True, reason="")
         self._results.append(cost)
-        self._actions.append([int(x) for x in index])
+        self._actions.append(index.tolist())
         self._last = (reward, 1.0 if cost is not None else 0.0)
         self._layer += 1
         terminated = self._layer == len(self.layers)

@@ -83,6 +83,15 @@ class MultiAgentDesign(ParallelEnv):
         """What the env evaluates, by content: the design env's identity under this env's name."""
         return {**self.design.identity, "env": "MultiAgentDesign-v0", "reward_mode": self.reward_mode}
 
+    @property
+    def pareto_metrics(self) -> tuple[str, ...]:
+        """The joint design's trade-off metrics (AcceleratorDesign-v0's: the hypervolume's axes)."""
+        return self.design.pareto_metrics
+
+    def pareto_reference(self) -> dict[str, float]:
+        """The reference design's metrics (the hypervolume's scale)."""
+        return self.design.pareto_reference()
+
     @functools.cache  # noqa: B019 - one space per agent, as PettingZoo recommends
     def observation_space(self, agent: str) -> gym.spaces.Space:
         return self.design.observation_space

@@ -38,8 +38,8 @@ from numba import njit
 from acceldse.mapper.legality import OK, RELEVANT, check_tiles
 from acceldse.mapper.mac_fanout import mac_fanout_accesses, mac_scratch
 
-# Note: numba's on-disk cache keys on this file only. After editing ``mapper/legality.py``
-# (whose kernels are compiled into these), delete ``mapper/__pycache__/*.nb[ic]``.
+# Note: numba's on-disk cache keys on this file only; ``acceldse.kernel_cache`` starts a fresh cache
+# whenever any kernel file changes (``mapper/legality.py`` and ``mapper/mac_fanout.py`` are inlined here).
 #
 # Speed: the helpers are inlined into ``evaluate_batch`` at numba's IR level (``inline="always"``), the
 # batch loop copies each mapping into scratch arrays instead of slicing views, and no helper allocates:

@@ -33,28 +33,43 @@ from numba import njit
 
 
 @njit(cache=True, inline="always")
-def _project(v: np.ndarray, ds: int, wl: np.ndarray, out: np.ndarray) -> None:
-    """The tensor coordinates (5) of dataspace ``ds`` of a point (or displacement) ``v[8]`` (N,G,K,C,P,Q,R,S)."""
+def _project(src: np.ndarray, row: int, col: int, ds: int, wl: np.ndarray, dst: np.ndarray, drow: int,
+             dcol: int) -> None:
+    """Tensor coordinates (5) of dataspace ``ds`` of the point (or displacement) ``src[row, col:col+8]``
+    (dims N,G,K,C,P,Q,R,S), written to ``dst[drow, dcol:dcol+5]``."""
     if ds == 0:
-        out[0], out[1], out[2] = v[0], v[1], v[3]
-        out[3] = v[4] * wl[8] + v[6] * wl[10]
-        out[4] = v[5] * wl[9] + v[7] * wl[11]
+        dst[drow, dcol] = src[row, col]
+        dst[drow, dcol + 1] = src[row, col + 1]
+        dst[drow, dcol + 2] = src[row, col + 3]
+        dst[drow, dcol + 3] = src[row, col + 4] * wl[8] + src[row, col + 6] * wl[10]
+        dst[drow, dcol + 4] = src[row, col + 5] * wl[9] + src[row, col + 7] * wl[11]
     elif ds == 1:
-        out[0], out[1], out[2], out[3], out[4] = v[1], v[2], v[3], v[6], v[7]
+        dst[drow, dcol] = src[row, col + 1]
+        dst[drow, dcol + 1] = src[row, col + 2]
+        dst[drow, dcol + 2] = src[row, col + 3]
+        dst[drow, dcol + 3] = src[row, col + 6]
+        dst[drow, dcol + 4] = src[row, col + 7]
     else:
-        out[0], out[1], out[2], out[3], out[4] = v[0], v[1], v[2], v[4], v[5]
+        dst[drow, dcol] = src[row, col]
+        dst[drow, dcol + 1] = src[row, col + 1]
+        dst[drow, dcol + 2] = src[row, col + 2]
+        dst[drow, dcol + 3] = src[row, col + 4]
+        dst[drow, dcol + 4] = src[row, col + 5]
 
 
 @njit(cache=True, inline="always")
-def _distinct(keys: np.ndarray, m: int) -> int:
-    """Number of distinct values among ``keys[:m]`` (sorts them in place)."""
-    if m == 0:
-        return 0
-    part = keys[:m]
-    part.sort()
-    count = 1
-    for i in range(1, m):
-        if part[i] != part[i - 1]:
+def _distinct(s: np.ndarray, col: int, m: int) -> int:
+    """Number of distinct values among ``s[:m, col]`` (pairwise for a few MACs, else sorted)."""
+    if m > 64:
+        return np.unique(s[:m, col]).size
+    count = 0
+    for i in range(m):
+        new = True
+        for j in range(i):
+            if s[j, col] == s[i, col]:
+                new = False
+                break
+        if new:
             count += 1
     return count
 
@@ -62,19 +77,56 @@ def _distinct(keys: np.ndarray, m: int) -> int:
 @njit(cache=True, inline="always")
 def mac_scratch(fanout: np.ndarray) -> np.ndarray:
     """The scratch ``mac_fanout_accesses`` needs for a hierarchy's fan-out ``fanout[L, 2]``."""
-    macs = fanout[fanout.shape[0] - 1, 0] * fanout[fanout.shape[0] - 1, 1]
-    return np.empty((macs + 5, max(macs, 16)), dtype=np.int64)
+    return np.empty((fanout[fanout.shape[0] - 1, 0] * fanout[fanout.shape[0] - 1, 1] + 1, 24), dtype=np.int64)
+
+
+@njit(cache=True, inline="always")
+def _values(ea: int, ca: int, eb: int, cb: int) -> int:
+    """How many distinct ``a * ca + b * cb`` for ``a < ea``, ``b < eb`` (an input axis under a window)."""
+    if ea == 1 or eb == 1:
+        return ea * eb
+    if ca == cb:
+        return ea + eb - 1
+    hi = (ea - 1) * ca + (eb - 1) * cb
+    count = 0
+    for x in range(hi + 1):
+        for a in range(ea):
+            rest = x - a * ca
+            if rest >= 0 and rest % cb == 0 and rest // cb < eb:
+                count += 1
+                break
+    return count
+
+
+@njit(cache=True, inline="always")
+def _span_unique(ext: np.ndarray, ds: int, wl: np.ndarray, span: np.ndarray) -> int:
+    """Largest projected MAC offset per coordinate (``span[5]``) and the number of distinct points of
+    ``ds`` among MACs whose offsets run over ``ext[8]`` per dim."""
+    if ds == 0:
+        span[0], span[1], span[2] = ext[0] - 1, ext[1] - 1, ext[3] - 1
+        span[3] = (ext[4] - 1) * wl[8] + (ext[6] - 1) * wl[10]
+        span[4] = (ext[5] - 1) * wl[9] + (ext[7] - 1) * wl[11]
+        return ext[0] * ext[1] * ext[3] * _values(ext[4], wl[8], ext[6], wl[10]) * \
+            _values(ext[5], wl[9], ext[7], wl[11])
+    if ds == 1:
+        span[0], span[1], span[2], span[3], span[4] = ext[1] - 1, ext[2] - 1, ext[3] - 1, ext[6] - 1, ext[7] - 1
+        return ext[1] * ext[2] * ext[3] * ext[6] * ext[7]
+    span[0], span[1], span[2], span[3], span[4] = ext[0] - 1, ext[1] - 1, ext[2] - 1, ext[4] - 1, ext[5] - 1
+    return ext[0] * ext[1] * ext[2] * ext[4] * ext[5]
 
 
 @njit(cache=True, inline="always")
 def mac_fanout_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, wl: np.ndarray,
                         fanout: np.ndarray, below: np.ndarray, iters: int, out: np.ndarray,
-                        scratch: np.ndarray) -> None:
+                        s: np.ndarray) -> None:
     """Fill ``out[3]``: accesses per instance of the last level from its MACs, per dataspace (module doc).
 
     ``below``: each level's loop extents from that level down (``legality.check_tiles``); ``iters``: the
-    temporal iterations; ``scratch``: int64[MACs + 5, max(MACs, 16)] (``mac_scratch``; nothing is allocated here).
-    Without a fan-out at the last level every MAC iteration is one access."""
+    temporal iterations; ``s``: scratch int64[MACs + 1, 24] (``mac_scratch``; nothing is allocated here).
+    Row ``m < MACs``: MAC m's point relative to MAC 0 (columns 0-7), projected on the tensor (8-12), as
+    one key (13), the keys of the MACs no neighbour serves (14). Row MACs: D_j (0-7), the sum over the
+    non-unit loops inside j (8-15), D_j projected (16-20). The MACs are enumerated only for a loop whose
+    step some neighbour could bridge; otherwise every iteration costs the distinct points."""
     n = t.shape[0]
     last = n - 1
     lx = 1
@@ -89,110 +141,124 @@ def mac_fanout_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np
         return
     width = max(fanout[last, 0], lx)
     height = max(fanout[last, 1], ly)
-    off = scratch[:macs, :8]           # each MAC's point relative to MAC 0
-    coords = scratch[:macs, 8:13]      # ... projected on the tensor being counted
-    keys = scratch[macs + 4, :macs]
-    span = scratch[macs, :5]
-    step = scratch[macs + 1, :8]       # D_j over the eight dims
-    inner = scratch[macs + 2, :8]      # sum of scale_k e_k over the non-unit loops inside j
-    moved = scratch[macs + 3, :5]      # D_j projected
+    v = macs  # the vector row
+    ext8 = s[v, 0:8]   # the MACs' extent per dim (row v is reused for D_j below)
+    for d in range(8):
+        ext8[d] = sx[last, d] * sy[last, d]
+    unique0 = _span_unique(ext8, 0, wl, s[v, 16:21])
+    sp00, sp01, sp02, sp03, sp04 = s[v, 16], s[v, 17], s[v, 18], s[v, 19], s[v, 20]
+    unique1 = _span_unique(ext8, 1, wl, s[v, 16:21])
+    sp10, sp11, sp12, sp13, sp14 = s[v, 16], s[v, 17], s[v, 18], s[v, 19], s[v, 20]
+    unique2 = _span_unique(ext8, 2, wl, s[v, 16:21])
+    sp20, sp21, sp22, sp23, sp24 = s[v, 16], s[v, 17], s[v, 18], s[v, 19], s[v, 20]
+    tot0 = unique0   # the first iteration: no previous one to link from
+    tot1 = unique1 if wl[12] != 0 else 0
+    tot2 = unique2
+    placed = False   # MAC offsets in s[:macs, 0:8]
+    ready = -1       # the dataspace whose projections are in s[:macs, 8:14]
+    for d in range(8):
+        s[v, 8 + d] = 0
+    inside = 1       # product of the non-unit loop extents inside j
+    for lvl in range(last, -1, -1):
+        for kk in range(7, -1, -1):
+            dim = order[lvl, kk]
+            f = t[lvl, dim]
+            if f == 1:
+                continue
+            scale = sx[lvl, dim] * sy[lvl, dim] * below[lvl + 1, dim]
+            for d in range(8):
+                s[v, d] = -s[v, 8 + d]
+            s[v, dim] += scale
+            s[v, 8 + dim] += scale
+            weight = (f - 1) * (iters // (inside * f))
+            inside *= f
+            for ds in range(3):
+                if ds == 1 and wl[12] == 0:
+                    continue
+                if ds == 0:
+                    unique, q0, q1, q2, q3, q4 = unique0, sp00, sp01, sp02, sp03, sp04
+                elif ds == 1:
+                    unique, q0, q1, q2, q3, q4 = unique1, sp10, sp11, sp12, sp13, sp14
+                else:
+                    unique, q0, q1, q2, q3, q4 = unique2, sp20, sp21, sp22, sp23, sp24
+                _project(s, v, 0, ds, wl, s, v, 16)
+                m0, m1, m2, m3, m4 = s[v, 16], s[v, 17], s[v, 18], s[v, 19], s[v, 20]
+                reachable = abs(m0) <= q0 and abs(m1) <= q1 and abs(m2) <= q2 and abs(m3) <= q3 and abs(m4) <= q4
+                if reachable and unique == macs and m0 == 0 and m1 == 0 and m2 == 0 and m3 == 0 and m4 == 0:
+                    reachable = False   # no two MACs share a point, so an unmoved point is no neighbour's
+                got = unique
+                if reachable:
+                    if not placed:
+                        _place(sx, sy, last, lx, macs, s)
+                        placed = True
+                    if ready != ds:
+                        for m in range(macs):
+                            _project(s, m, 0, ds, wl, s, m, 8)
+                            s[m, 13] = ((((s[m, 8] * (q1 + 1) + s[m, 9]) * (q2 + 1) + s[m, 10]) * (q3 + 1)
+                                         + s[m, 11]) * (q4 + 1) + s[m, 12])
+                        ready = ds
+                    free = 0
+                    for m in range(macs):
+                        if not _served(s, m, macs, width, height, m0, m1, m2, m3, m4):
+                            s[free, 14] = s[m, 13]
+                            free += 1
+                    if free < macs:
+                        got = min(unique, _distinct(s, 14, free))
+                if ds == 0:
+                    tot0 += weight * got
+                elif ds == 1:
+                    tot1 += weight * got
+                else:
+                    tot2 += weight * got
+    out[0], out[1], out[2] = tot0, tot1, tot2
+
+
+@njit(cache=True, inline="always")
+def _place(sx: np.ndarray, sy: np.ndarray, last: int, lx: int, macs: int, s: np.ndarray) -> None:
+    """Each MAC's point relative to MAC 0 into ``s[:macs, 0:8]`` (X loops innermost, canonical dims)."""
     for m in range(macs):
         ix = m % lx
         iy = m // lx
         for d in range(8):
-            off[m, d] = 0
+            s[m, d] = 0
             e = sx[last, d]
             if e > 1:
-                off[m, d] = ix % e
+                s[m, d] = ix % e
                 ix //= e
         for d in range(8):
             e = sy[last, d]
             if e > 1:
-                off[m, d] += (iy % e) * sx[last, d]
+                s[m, d] += (iy % e) * sx[last, d]
                 iy //= e
-    for ds in range(3):
-        if ds == 1 and wl[12] == 0:
-            out[ds] = 0
+
+
+@njit(cache=True, inline="always")
+def _served(s: np.ndarray, m: int, macs: int, width: int, height: int, m0: int, m1: int, m2: int, m3: int,
+            m4: int) -> bool:
+    """Whether a grid neighbour of MAC ``m`` held its point one evaluated iteration earlier (its
+    projected offset minus m's equals the step's ``(m0, ..., m4)``)."""
+    h = m % width
+    row = m // width
+    for nb in range(4):
+        if nb == 0:
+            if height == 1 or row == 0:
+                continue
+            other = m - width
+        elif nb == 1:
+            if height == 1:
+                continue
+            other = m + width
+        elif nb == 2:
+            if width == 1 or h == 0:
+                continue
+            other = m - 1
+        else:
+            if width == 1 or h + 1 >= width:
+                continue
+            other = m + 1
+        if other >= macs:
             continue
-        for c in range(5):
-            span[c] = 0
-        for m in range(macs):
-            _project(off[m], ds, wl, coords[m])
-            for c in range(5):
-                if coords[m, c] > span[c]:
-                    span[c] = coords[m, c]
-        for m in range(macs):
-            k = 0
-            for c in range(5):
-                k = k * (span[c] + 1) + coords[m, c]
-            keys[m] = k
-        unique = _distinct(keys, macs)
-        total = unique   # the first iteration: no previous one to link from
-        for d in range(8):
-            inner[d] = 0
-        inside = 1       # product of the non-unit loop extents inside j
-        for lvl in range(last, -1, -1):
-            for kk in range(7, -1, -1):
-                dim = order[lvl, kk]
-                f = t[lvl, dim]
-                if f == 1:
-                    continue
-                scale = sx[lvl, dim] * sy[lvl, dim] * below[lvl + 1, dim]
-                for d in range(8):
-                    step[d] = -inner[d]
-                step[dim] += scale
-                weight = (f - 1) * (iters // (inside * f))
-                inner[dim] += scale
-                inside *= f
-                _project(step, ds, wl, moved)
-                reachable = True
-                for c in range(5):
-                    if moved[c] > span[c] or -moved[c] > span[c]:
-                        reachable = False
-                if reachable and unique == macs:
-                    reachable = False   # no two MACs share a point, so an unmoved point is no neighbour's
-                    for c in range(5):
-                        if moved[c] != 0:
-                            reachable = True
-                if not reachable:
-                    total += weight * unique
-                    continue
-                free = 0
-                for m in range(macs):
-                    h = m % width
-                    v = m // width
-                    hit = False
-                    for nb in range(4):
-                        if nb == 0:
-                            if v == 0:
-                                continue
-                            other = m - width
-                        elif nb == 1:
-                            other = m + width
-                        elif nb == 2:
-                            if h == 0:
-                                continue
-                            other = m - 1
-                        else:
-                            if h + 1 >= width:
-                                continue
-                            other = m + 1
-                        if (nb < 2 and height == 1) or (nb >= 2 and width == 1) or other >= macs:
-                            continue
-                        same = True
-                        for c in range(5):
-                            if coords[other, c] - coords[m, c] != moved[c]:
-                                same = False
-                                break
-                        if same:
-                            hit = True
-                            break
-                    if not hit:
-                        k = 0
-                        for c in range(5):
-                            k = k * (span[c] + 1) + coords[m, c]
-                        keys[free] = k
-                        free += 1
-                with_links = unique if free == macs else _distinct(keys, free)
-                total += weight * min(unique, with_links)
-        out[ds] = total
+        if s[other, 8] - s[m, 8] == m0 and s[other, 9] - s[m, 9] == m1 and s[other, 10] - s[m, 10] == m2 \
+                and s[other, 11] - s[m, 11] == m3 and s[other, 12] - s[m, 12] == m4:
+            return True
+    return False

@@ -154,24 +154,43 @@ caption). The chip does not process while it loads ifmaps from DRAM or writes of
 filters are preloaded during processing), so a layer's total latency adds its feature-map transfers."""
 
 
-def eyeriss_sparse_features(layer: Layer, density: float = RELU_DENSITY) -> dict[str, Any]:
+TABLE_V_IFMAP_ZEROS = {"conv1": 0.0001, "conv2": 0.387, "conv3": 0.725, "conv4": 0.793, "conv5": 0.776}
+"""Share of zeros in each AlexNet CONV layer's ifmaps as the chip measured them (JSSC 2017, Table V, "zeros in
+ifmaps"; entered by hand). A property of the data the chip ran, not of its DRAM traffic, latency or power:
+the ``measured zeros`` rows use it in place of Cnvlutin's cross-network average and say so."""
+ALEXNET_NEXT_UNPOOLED = {"conv3": "conv4", "conv4": "conv5"}
+"""Layers whose ReLU'd ofmap is the next layer's ifmap as it is (no pooling between): their ofmap density is
+that ifmap's measured density; the others (CONV1, CONV2, CONV5 feed a max pooling) keep Cnvlutin's."""
+
+
+def eyeriss_sparse_features(layer: Layer, density: float = RELU_DENSITY,
+                            output_density: float | None = None) -> dict[str, Any]:
     """Eyeriss v1's sparse features as ``mapper.sparse.native.design_for`` arguments (JSSC 2017, Sec. IV-B
     and V-C): ifmaps and ofmaps RLC-compressed in DRAM (Sparseloop's UOP + RLE over all ranks; not the first
     layer's input image), and the filter scratchpad read and the MAC gated when the ifmap is zero
-    (Sparseloop's gating of Weights on Inputs at ``weights_spad``)."""
+    (Sparseloop's gating of Weights on Inputs at ``weights_spad``). ``density``: the ifmaps' non-zero share;
+    ``output_density``: the ofmaps' (default the same)."""
     from acceldse.mapper.sparse import FixedStructured, RankFormat
 
     first = layer.name == "conv1"
     ranks = {"Inputs": tuple("NGKCPQRS"), "Outputs": ("N", "G", "K", "P", "Q")}
     tensors = ["Outputs"] if first else ["Inputs", "Outputs"]
-    return {"densities": {t: FixedStructured(density) for t in tensors},
+    share = {"Inputs": density, "Outputs": density if output_density is None else output_density}
+    return {"densities": {t: FixedStructured(share[t]) for t in tensors},
             "formats": {("DRAM", t): (RankFormat("RLE", flattened=(ranks[t],)),
                                       RankFormat("UOP", flattened=(ranks[t],))) for t in tensors},
             "metadata_word_bits": {"DRAM": RLC_RUN_BITS},
             "safs": (("weights_spad", "gate", (("Weights", ("Inputs",)),)),)}
 
 
-def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str) -> dict[str, float]:
+def measured_densities(name: str) -> dict[str, float]:
+    """``eyeriss_sparse_features`` densities of AlexNet layer ``name`` from Table V's measured ifmap zeros."""
+    following = ALEXNET_NEXT_UNPOOLED.get(name)
+    return {"density": 1 - TABLE_V_IFMAP_ZEROS[name],
+            "output_density": 1 - TABLE_V_IFMAP_ZEROS[following] if following else RELU_DENSITY}
+
+
+def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str, measured: bool = False) -> dict[str, float]:
     """The dense mapping's traffic and energy under Eyeriss's sparse features (Sparseloop's analysis).
 
     DRAM words: the actual accesses of every tensor, each RLC-compressed one costing a 5-bit run per
@@ -182,7 +201,7 @@ def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str) -> dict[str, 
     from acceldse.mapper.sparse.native import design_for
 
     m = _eyeriss_mapping(layer, dataflow)
-    features = eyeriss_sparse_features(replace(layer, name=named))
+    features = eyeriss_sparse_features(replace(layer, name=named), **(measured_densities(named) if measured else {}))
     result = analyse(design_for(m.layer, m.hierarchy, m.mapping, m.cost, **features))
     words = {"Inputs": 0.0, "Weights": 0.0, "Outputs": 0.0}
     for (level, tensor), stats in result.tensors.items():
@@ -197,19 +216,21 @@ def _eyeriss_sparse_layer(layer: Layer, named: str, dataflow: str) -> dict[str, 
 
 
 def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_layer: bool,
-                     sparse: bool = False) -> dict[str, Measured]:
+                     sparse: bool = False, measured: bool = False) -> dict[str, Measured]:
     call = (f"acceldse.map(acceldse.validation.silicon.{key}_eyeriss(), '{EYERISS}', dataflow='{dataflow}', "
             f"objective='edp', search=ga|hybrid, budget={EYERISS_BUDGET}, seed=0) (lower EDP per layer)")
     if dataflow == "paper":
         call = f"acceldse.validation.silicon.eyeriss_paper_layer(layer) for layer in {key}_eyeriss()"
     if sparse:
         call += ("; acceldse.mapper.sparse.analyse(acceldse.mapper.sparse.native.design_for(<that mapping>, "
-                 "**acceldse.validation.silicon.eyeriss_sparse_features(layer)))")
+                 "**acceldse.validation.silicon.eyeriss_sparse_features(layer"
+                 + (", **measured_densities(layer.name)" if measured else "") + ")))")
     # a layer of the same shape as an earlier one keeps its mapping, as acceldse.map does (VGG-16: 9 of 13)
-    stats = {layer.name: (_eyeriss_sparse_layer(replace(layer, name="layer"), layer.name, dataflow) if sparse
-                          else _eyeriss_layer(replace(layer, name="layer"), dataflow)) for layer in network}
+    stats = {layer.name: (_eyeriss_sparse_layer(replace(layer, name="layer"), layer.name, dataflow, measured)
+                          if sparse else _eyeriss_layer(replace(layer, name="layer"), dataflow)) for layer in network}
     out: dict[str, Measured] = {}
-    prefix = f"eyeriss.{key}" + ("" if dataflow == "rs" else f".{dataflow}") + (".sparse" if sparse else "")
+    prefix = (f"eyeriss.{key}" + ("" if dataflow == "rs" else f".{dataflow}") + (".sparse" if sparse else "")
+              + (".measured" if measured else ""))
     if per_layer:
         for name, s in stats.items():
             if not sparse:
@@ -242,6 +263,7 @@ def compute_eyeriss() -> dict[str, Measured]:
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "any", per_layer=False),
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "paper", per_layer=True),
             **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "paper", per_layer=True, sparse=True),
+            **_eyeriss_network(alexnet_eyeriss(), "alexnet", 4, "paper", per_layer=True, sparse=True, measured=True),
             **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False),
             **_eyeriss_network(vgg16_eyeriss(), "vgg16", 3, "rs", per_layer=False, sparse=True)}
 

@@ -11,6 +11,12 @@ in ``search_contexts``; an ask/tell agent then keeps one search per context (its
 annealing chain or surrogate model), each with its share of the budget, instead of mixing rewards
 of different layers into one model.
 
+*A known-feasible start.* With the hyper-parameter ``from_reference`` (SA, GA, BO, ACO; on by default on
+Mapping-v0) each search first evaluates the env's reference design for its context
+(``env.unwrapped.reference_action(context)``: Mapping-v0's reference mapping of the layer, every loop at the
+outermost level, legal by construction; a design env's middle design) and goes on from there, instead of
+waiting for a random design to be feasible. Random search has no such start: it is the uniform baseline.
+
 *Per-env defaults.* ``ENV_DEFAULTS`` maps an env id to the hyper-parameters that differ from
 ``HPARAMS`` on that env (``defaults_for(env_id)``); explicit hyper-parameters override both.
 """
@@ -78,6 +84,9 @@ class Agent:
 class AskTellAgent(Agent):
     """A search agent that proposes designs one at a time and learns from their rewards."""
 
+    initial: np.ndarray | None = None
+    """The design (index vector) the search evaluates first (``from_reference``), or ``None``."""
+
     def start(self, space: DesignSpace, budget: int, seed: int) -> None:
         raise NotImplementedError
 
@@ -91,14 +100,19 @@ class AskTellAgent(Agent):
         space = env.design_space
         base = env.unwrapped
         contexts = int(getattr(base, "search_contexts", 1))
+        reference = None
+        if self.hparams.get("from_reference"):
+            reference = getattr(base, "reference_action", None)
+            if reference is None:
+                raise SpecError("from_reference needs an env with a reference design", source=f"agent {self.name}",
+                                key="from_reference", value=type(base).__name__, accepted="from_reference=False")
         searchers: list[AskTellAgent] = [self]
         if contexts > 1:
             share = -(-env.budget // contexts)
             searchers = [type(self)(**self.hparams) for _ in range(contexts)]
-            for i, searcher in enumerate(searchers):
-                searcher.start(space, share, seed + i)
-        else:
-            self.start(space, env.budget, seed)
+        for i, searcher in enumerate(searchers):
+            searcher.initial = None if reference is None else space.vector(reference(i))
+            searcher.start(space, share if contexts > 1 else env.budget, seed + i)
         env.reset(seed=seed)
         while env.remaining > 0:
             searcher = searchers[int(getattr(base, "search_context", 0)) % len(searchers)]

@@ -91,6 +91,16 @@ class JointEnv(gym.Env):
         truncated = bool(truncs) and any(truncs.values())
         return {a: obs[a] for a in self.agents}, reward, terminated, truncated, _merged(infos)
 
+    @property
+    def pareto_metrics(self) -> tuple[str, ...]:
+        """The parallel env's trade-off metrics (the hypervolume's axes), if it names any."""
+        return tuple(getattr(self.parallel, "pareto_metrics", ()))
+
+    def pareto_reference(self) -> dict[str, float] | None:
+        """The parallel env's reference metrics (the hypervolume's scale), if it has them."""
+        reference = getattr(self.parallel, "pareto_reference", None)
+        return reference() if callable(reference) else None
+
     def answer_next(self, metrics: dict[str, Any]) -> None:
         """Forward a logged answer to the parallel env (``MultiAgentDesign``), when it takes one."""
         getattr(self.parallel, "answer_next", lambda m: None)(metrics)

@@ -37,6 +37,8 @@ class OptunaAgent(AskTellAgent):
             self.dists[name] = IntDistribution(0, int(n) - 1) if ordinal else \
                 CategoricalDistribution(list(range(int(n))))
         self.study = optuna.create_study(direction="maximize", sampler=self.sampler(seed))
+        if self.initial is not None:  # from_reference: the reference design is the first trial
+            self.study.enqueue_trial({n: int(v) for n, v in zip(self.names, self.initial)})
         self.trial: Any = None
 
     def ask(self) -> np.ndarray:
@@ -56,17 +58,22 @@ class TpeAgent(OptunaAgent):
     """Bayesian optimisation with Optuna's tree-structured Parzen estimator.
 
     Hyper-parameters: ``n_startup_trials`` random designs first; ``n_ei_candidates`` candidates
-    scored per proposal; ``multivariate`` models the knobs jointly.
+    scored per proposal; ``multivariate`` models the knobs jointly; ``from_reference`` evaluates the env's
+    reference design first (``AskTellAgent``).
     """
 
     name = "bo"
-    HPARAMS: ClassVar[dict[str, Any]] = {"n_startup_trials": 10, "n_ei_candidates": 24, "multivariate": True}
+    HPARAMS: ClassVar[dict[str, Any]] = {"n_startup_trials": 10, "n_ei_candidates": 24, "multivariate": True,
+                                         "from_reference": False}
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {"n_startup_trials": (0, 10**9), "n_ei_candidates": (1, 10**6)}
     LOTTERY: ClassVar[dict[str, list[Any]]] = {"n_startup_trials": [5, 10, 30], "multivariate": [False, True]}
     ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"FpgaDesign-v0": {"multivariate": False},
-                                                         "AcceleratorDesign-v0": {"n_ei_candidates": 64}}
+                                                         "AcceleratorDesign-v0": {"n_ei_candidates": 64},
+                                                         "Mapping-v0": {"from_reference": True},
+                                                         "MultiAgentDesign": {"n_ei_candidates": 64}}
     """Tuned on seeds 100-102 at each env's comparison budget (``benchmarks/bench_env_defaults.py --agents bo``),
-    never on a reported run."""
+    never on a reported run; Mapping-v0: each layer's search starts from its legal reference mapping;
+    MultiAgentDesign searches AcceleratorDesign-v0's joint design: its tuning."""
 
     def sampler(self, seed: int) -> Any:
         from optuna.samplers import TPESampler
@@ -79,13 +86,16 @@ class GpAgent(OptunaAgent):
     """Bayesian optimisation with Optuna's Gaussian-process sampler (Matern-5/2 kernel, log EI).
 
     Hyper-parameters: ``n_startup_trials`` random designs before the GP is fitted;
-    ``deterministic_objective`` fits a noise-free GP (the simulators are deterministic).
+    ``deterministic_objective`` fits a noise-free GP (the simulators are deterministic); ``from_reference``
+    evaluates the env's reference design first (``AskTellAgent``).
     Each proposal refits the GP, so the cost grows with the number of evaluations (budgets of a
     few hundred).
     """
 
     name = "bo-gp"
-    HPARAMS: ClassVar[dict[str, Any]] = {"n_startup_trials": 10, "deterministic_objective": True}
+    HPARAMS: ClassVar[dict[str, Any]] = {"n_startup_trials": 10, "deterministic_objective": True,
+                                         "from_reference": False}
+    ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"Mapping-v0": {"from_reference": True}}
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {"n_startup_trials": (0, 10**9)}
     LOTTERY: ClassVar[dict[str, list[Any]]] = {"n_startup_trials": [5, 10, 30]}
 
@@ -104,18 +114,20 @@ class GeneticAgent(OptunaAgent):
     Hyper-parameters: ``population_size`` designs per generation; ``mutation_prob`` chance that a
     knob is resampled; ``crossover_prob`` chance that a child is a crossover of two parents
     (else a copy of one); ``swapping_prob`` per-knob chance of taking the second parent's value
-    (uniform crossover).
+    (uniform crossover); ``from_reference``: the reference design is the first individual (``AskTellAgent``).
     """
 
     name = "ga"
     HPARAMS: ClassVar[dict[str, Any]] = {"population_size": 32, "mutation_prob": 0.1, "crossover_prob": 0.9,
-                                         "swapping_prob": 0.5}
+                                         "swapping_prob": 0.5, "from_reference": False}
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {"population_size": (2, 10**6), "mutation_prob": (0.0, 1.0),
                                                         "crossover_prob": (0.0, 1.0), "swapping_prob": (0.0, 1.0)}
     LOTTERY: ClassVar[dict[str, list[Any]]] = {"population_size": [16, 32, 64], "mutation_prob": [0.05, 0.2]}
-    ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"Mapping-v0": {"population_size": 8}}
+    ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"Mapping-v0": {"population_size": 8,
+                                                                        "from_reference": True}}
     """Mapping-v0 splits the budget over one search per distinct layer (tens of evaluations each): a
-    generation of 32 would never be followed by a second (benchmarks/bench_mapping_agents.py)."""
+    generation of 32 would never be followed by a second (benchmarks/bench_mapping_agents.py); each search
+    starts from the layer's legal reference mapping."""
 
     def sampler(self, seed: int) -> Any:
         from optuna.samplers import NSGAIISampler

@@ -30,11 +30,12 @@ class RandomSearch(AskTellAgent):
 class SimulatedAnnealing(AskTellAgent):
     """Simulated annealing over single-knob moves, from a feasible start.
 
-    Until it has seen a feasible design it proposes uniform random designs (as ``random`` does), so
-    on a space where most designs are infeasible (illegal mappings) it finds a first feasible one at
-    least as soon as random search; from then on it anneals among its neighbours, always preferring
-    a feasible design to an infeasible one, and the temperature scales with the spread of the
-    feasible rewards seen.
+    With ``from_reference`` it starts from the env's reference design (``AskTellAgent``; on by default on
+    Mapping-v0, whose reference mapping is legal). Otherwise, until it has seen a feasible design it
+    proposes uniform random designs (as ``random`` does), so on a space where most designs are infeasible
+    (illegal mappings) it finds a first feasible one at least as soon as random search. From then on it
+    anneals among its neighbours, always preferring a feasible design to an infeasible one, and the
+    temperature scales with the spread of the feasible rewards seen.
 
     Hyper-parameters:
         t_start, t_end: temperature at the first and the last evaluation, as a fraction of the
@@ -42,19 +43,27 @@ class SimulatedAnnealing(AskTellAgent):
         moves: knobs changed per move (an ordinal knob steps to a neighbouring value, a
             categorical one to any other value).
         restart: after this many evaluations without a new best, restart from the best design.
+        from_reference: evaluate the env's reference design first (``AskTellAgent``).
     """
 
     name = "sa"
-    HPARAMS: ClassVar[dict[str, Any]] = {"t_start": 1.0, "t_end": 0.01, "moves": 1, "restart": 50}
+    HPARAMS: ClassVar[dict[str, Any]] = {"t_start": 1.0, "t_end": 0.01, "moves": 1, "restart": 50,
+                                         "from_reference": False}
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {"t_start": (1e-9, 1e9), "t_end": (1e-9, 1e9),
                                                         "moves": (1, 1000), "restart": (1, 10**9)}
     LOTTERY: ClassVar[dict[str, list[Any]]] = {"t_start": [0.3, 1.0, 3.0], "moves": [1, 2]}
     ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"FpgaDesign-v0": {"t_start": 0.3, "moves": 2},
-                                                         "AcceleratorDesign-v0": {"t_start": 0.3, "moves": 2}}
-    """Tuned on seeds 100-102 at budget 200 (``benchmarks/bench_env_defaults.py``), never on a reported run."""
+                                                         "AcceleratorDesign-v0": {"t_start": 0.3, "moves": 2},
+                                                         "CoExploration-v0": {"t_start": 0.3, "moves": 2},
+                                                         "Mapping-v0": {"from_reference": True},
+                                                         "MultiAgentDesign": {"t_start": 0.3, "moves": 2}}
+    """Tuned on seeds 100-102 at budget 200 (CoExploration-v0: 50, its comparison budget;
+    ``benchmarks/bench_env_defaults.py``), never on a reported run; Mapping-v0: each layer's search starts
+    from its legal reference mapping; MultiAgentDesign searches AcceleratorDesign-v0's joint design: its tuning."""
 
     def start(self, space: DesignSpace, budget: int, seed: int) -> None:
         self.space, self.budget, self.rng = space, budget, np.random.default_rng(seed)
+        self.pending = self.initial
         self.current: np.ndarray | None = None
         self.current_reward = -math.inf
         self.best: tuple[float, np.ndarray] | None = None
@@ -63,6 +72,9 @@ class SimulatedAnnealing(AskTellAgent):
         self.since_best = 0
 
     def ask(self) -> np.ndarray:
+        if self.pending is not None:
+            vec, self.pending = self.pending.copy(), None
+            return vec
         if self.current is None:
             return self.rng.integers(0, self.space.nvec)
         vec = self.current.copy()
@@ -112,24 +124,30 @@ class AntColony(AskTellAgent):
         alpha: exponent on pheromone when an ant picks a value.
         elite: fraction of the generation (best first) that deposits pheromone, by rank.
         deposit: pheromone the best ant of a generation adds to each of its values.
+        from_reference: the first ant is the env's reference design (``AskTellAgent``).
     """
 
     name = "aco"
     HPARAMS: ClassVar[dict[str, Any]] = {"ants": 16, "evaporation": 0.1, "alpha": 1.0, "elite": 0.25,
-                                         "deposit": 1.0}
+                                         "deposit": 1.0, "from_reference": False}
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {"ants": (1, 10**6), "evaporation": (0.0, 1.0),
                                                         "alpha": (0.0, 100.0), "elite": (0.0, 1.0),
                                                         "deposit": (0.0, 1e9)}
     LOTTERY: ClassVar[dict[str, list[Any]]] = {"ants": [8, 16, 32], "evaporation": [0.05, 0.2]}
-    ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"Mapping-v0": {"ants": 4}}
-    """Mapping-v0: one search per distinct layer with tens of evaluations each, so small generations."""
+    ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"Mapping-v0": {"ants": 4, "from_reference": True}}
+    """Mapping-v0: one search per distinct layer with tens of evaluations each, so small generations; each
+    starts from the layer's legal reference mapping."""
 
     def start(self, space: DesignSpace, budget: int, seed: int) -> None:
         self.space, self.rng = space, np.random.default_rng(seed)
+        self.pending = self.initial
         self.tau = [np.ones(int(n)) for n in space.nvec]
         self.generation: list[tuple[float, np.ndarray]] = []
 
     def ask(self) -> np.ndarray:
+        if self.pending is not None:
+            vec, self.pending = self.pending.copy(), None
+            return vec
         alpha = self.hparams["alpha"]
         out = np.empty(len(self.tau), dtype=np.int64)
         for k, tau in enumerate(self.tau):

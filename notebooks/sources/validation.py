@@ -94,12 +94,15 @@ CELLS = [
            "`eyeriss_paper_layer` lays each layer out as the paper's row-stationary passes instead (PE sets of "
            "R filter rows by e ofmap rows, p filters and q channels per PE, n images per pass, psums of m "
            "channels in the global buffer; passes in the order m, C, E, M), with (n, m) of least energy "
-           "among those that fit the chip's stated buffers."),
+           "among those that fit the chip's stated buffers. The last column runs RLC at the ifmap zeros the "
+           "chip measured (Table V) instead of Cnvlutin's cross-network average."),
     ("code", "passes = pd.DataFrame({f'CONV{i}': {\n"
              "    'published': by_id.loc[f'eyeriss.alexnet.conv{i}.dram_mb', 'published'],\n"
              "    'searched (EDP)': by_id.loc[f'eyeriss.alexnet.conv{i}.dram_mb', 'acceldse'],\n"
              "    'paper passes': by_id.loc[f'eyeriss.alexnet.paper.conv{i}.dram_mb', 'acceldse'],\n"
-             "    'paper passes, RLC': by_id.loc[f'eyeriss.alexnet.paper.sparse.conv{i}.dram_mb', 'acceldse']}\n"
+             "    'paper passes, RLC': by_id.loc[f'eyeriss.alexnet.paper.sparse.conv{i}.dram_mb', 'acceldse'],\n"
+             "    'paper passes, RLC at measured zeros': "
+             "by_id.loc[f'eyeriss.alexnet.paper.sparse.measured.conv{i}.dram_mb', 'acceldse']}\n"
              "    for i in range(1, 6)}).T\n"
              "# the paper's passes fetch a weight once per image group, not once per ofmap-row tile\n"
              "assert (passes.loc[['CONV4', 'CONV5'], 'paper passes'] * 2 < "

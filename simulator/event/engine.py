@@ -275,13 +275,13 @@ def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int 
     fs, ends = fn.folds, fold_ends(run, fn, first)
     n, start3 = fs.n, 3 * fn.fold0
     out: list[tuple[list[CoreRun], list[Track]]] = [([], []) for _ in fs.links]
-    for i in range(n.shape[0]):
-        j, c = int(fs.job[i]), int(fs.core[i])
+    rows = zip(fs.job.tolist(), fs.core.tolist(), n.tolist(), (n * fs.cycles).astype(np.int64).tolist(),
+               ends.end.tolist(), ends.latency.tolist(), ends.capacity.tolist(), ends.bandwidth.tolist())
+    for i, (j, c, folds, compute, end, lat, cap, bw) in enumerate(rows):
         runs, tracks = out[j]
         runs.extend(CoreRun(folds=0, compute_cycles=0, end_cycles=0.0) for _ in range(c - len(runs)))
-        core = CoreRun(folds=int(n[i]), compute_cycles=int(n[i] * fs.cycles[i]), end_cycles=float(ends.end[i]),
-                       stall_latency_cycles=float(ends.latency[i]), stall_capacity_cycles=float(ends.capacity[i]),
-                       stall_bandwidth_cycles=float(ends.bandwidth[i]))
+        core = CoreRun(folds, compute, end, stall_latency_cycles=lat, stall_capacity_cycles=cap,
+                       stall_bandwidth_cycles=bw)
         if record:
             core.tracks = [Track(f"core{c}", *run.busy(first + 2 * i + 1), [f"fold {f}" for f in range(n[i])],
                                  "compute")]
@@ -292,9 +292,9 @@ def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int 
         runs.append(core)
     for (runs, _), width in zip(out, fs.width):  # cores without folds at the end
         runs.extend(CoreRun(folds=0, compute_cycles=0, end_cycles=0.0) for _ in range(width - len(runs)))
-    res = range(len(fs.links)) if links is None else links
-    return [(runs, Link(name, not fs.shared[j], LinkStats(int(round(run.resource_work[r])), tracks)))
-            for j, (name, r, (runs, tracks)) in enumerate(zip(fs.links, res, out))]
+    work = run.resource_work[np.arange(len(fs.links)) if links is None else np.asarray(links, np.int64)]
+    return [(runs, Link(name, not shared, LinkStats(round(w), tracks)))
+            for name, shared, w, (runs, tracks) in zip(fs.links, fs.shared.tolist(), work.tolist(), out)]
 
 
 def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:

@@ -30,7 +30,7 @@ from acceldse.dataflows.streams.sdpa import SdpaGraph
 from acceldse.simulator.event.engine import FoldJob, FoldNet, collect_folds, fold_net
 from acceldse.simulator.event.table import mac_layer
 from acceldse.simulator.fpga.pipeline_sim import OffChip, add_pipeline
-from acceldse.simulator.fpga.stage import Folding, stage_cost
+from acceldse.simulator.fpga.stage import Folding, stage_cycles
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.streaming.compiled import lower
 from acceldse.simulator.streaming.flat import NetRun
@@ -94,7 +94,7 @@ def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samp
         mark("systolic", first)
     if pipeline is not None:
         first = net.n_contexts, net.n_channels
-        cycles = {ly.name: stage_cost(ly, Folding()).cycles_per_sample for ly in pipeline}
+        cycles = {ly.name: stage_cycles(ly, Folding()) for ly in pipeline}
         offchip = OffChip(link("fpga"), dram.read_bw_bytes_per_cycle, dram.write_bw_bytes_per_cycle)
         add_pipeline(net, pipeline, cycles, samples=samples, fifo_rows=lambda _e: fifo_rows, prefix="fpga:",
                      offchip=offchip)

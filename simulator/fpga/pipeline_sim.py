@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 
-from acceldse.simulator.fpga.stage import Folding, stage_cost
+from acceldse.simulator.fpga.stage import Folding, check_folding, stage_cycles
 from acceldse.simulator.streaming.flat import NetRun
 from acceldse.simulator.streaming.net import Net
 from acceldse.simulator.streaming.result import StreamDeadlockError
 from acceldse.simulator.streaming.trace import DEFAULT_CLOCK_MHZ, Trace
 from acceldse.workloads.errors import SpecError
-from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
 
 
@@ -62,43 +62,37 @@ class PipelineSimResult:
         return abs(self.interval_cycles - self.analytical_interval_cycles) / self.analytical_interval_cycles
 
 
-def _rows_needed(layer: Layer, p: int, tokens_in: int) -> int:
-    """Input tokens (of ``tokens_in`` per sample) needed before computing output row ``p``."""
-    if layer.op in ("gemm", "matmul"):
-        return tokens_in
-    rows = min(layer.H, p * layer.stride[0] + (layer.R - 1) * layer.dilation[0] + 1 - layer.padding[0])
-    return min(tokens_in, math.ceil(max(rows, 1) * tokens_in / layer.H))
+@njit(cache=True)
+def _stage_programs(rows: np.ndarray, in_start: np.ndarray, tokens: np.ndarray, outs: np.ndarray,
+                    start: np.ndarray, kind: np.ndarray) -> None:
+    """One sample of every stage ``s`` as firings, into ``kind[start[s]: start[s + 1]]``: per output row ``p``, a
+    read of each input token its window needs (input by input), the row's compute, a write to each successor;
+    then the input tokens left unread; then a mark. A firing's code: ``i`` < n (its inputs) a read of input
+    ``i``; n the row's compute; n + 1 + ``j`` a write to successor ``j``; n + 1 + outs the mark.
 
-
-def _stage_program(layer: Layer, in_tokens: list[int], outs: int, row_cycles: float) -> tuple[list[list[int]],
-                                                                                            list[int], list[float]]:
-    """One sample of a stage as firings: per output row, a read of each input token its window
-    needs, the row's compute, a write to each successor; then the rows left unread; then a mark.
-
-    Returns per input the read pattern, the write firing per successor (its index in the
-    period) and the ii pattern (cycles from each firing to the next)."""
-    reads: list[list[int]] = [[] for _ in in_tokens]
-    ii: list[float] = []
-    writes: list[int] = []
-    kind: list[tuple[str, int]] = []
-    read = [0] * len(in_tokens)
-    for p in range(layer.P):
-        for i, tokens in enumerate(in_tokens):
-            need = _rows_needed(layer, p, tokens)
-            kind.extend([("read", i)] * (need - read[i]))
-            read[i] = max(read[i], need)
-        kind.append(("row", 0))
-        kind.extend(("write", j) for j in range(outs))
-    for i, tokens in enumerate(in_tokens):
-        kind.extend([("read", i)] * (tokens - read[i]))
-    kind.append(("done", 0))
-    for f, (what, port) in enumerate(kind):
-        for i in range(len(in_tokens)):
-            reads[i].append(int(what == "read" and port == i))
-        ii.append(row_cycles if what == "row" else 0.0)
-        if what == "write":
-            writes.append(f)
-    return reads, writes, ii
+    ``rows[s]``: (P, H, stride, last input row of output row 0 plus one, gemm): output row ``p`` needs the
+    first ``min(H, p * stride + that)`` of the H input rows, scaled to the tokens its producer sends
+    (all of them for a gemm)."""
+    for s in range(outs.shape[0]):
+        pos, n = start[s], in_start[s + 1] - in_start[s]
+        big_p, h, stride, first, gemm = rows[s]
+        read = np.zeros(n, np.int64)
+        for p in range(big_p):
+            for i in range(n):
+                t = tokens[in_start[s] + i]
+                need = t if gemm else min(t, -(-max(min(h, p * stride + first), 1) * t // h))
+                while read[i] < need:
+                    kind[pos] = i
+                    pos += 1
+                    read[i] += 1
+            for j in range(outs[s] + 1):
+                kind[pos] = n + j
+                pos += 1
+        for i in range(n):
+            for _ in range(tokens[in_start[s] + i] - read[i]):
+                kind[pos] = i
+                pos += 1
+        kind[pos] = n + 1 + outs[s]
 
 
 def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None = None, *, samples: int = 16,
@@ -126,8 +120,10 @@ def simulate_pipeline(network: Network, foldings: Mapping[str, Folding] | None =
         raise SpecError("need at least two samples to measure an interval", key="samples", value=samples,
                         accepted="an integer >= 2")
     foldings = foldings or {}
-    cycles = {layer.name: stage_cost(layer, foldings.get(layer.name, Folding())).cycles_per_sample
-              for layer in network}
+    for layer in network:
+        if layer.name in foldings:
+            check_folding(layer, foldings[layer.name])
+    cycles = {layer.name: stage_cycles(layer, foldings.get(layer.name, Folding())) for layer in network}
 
     def depth(edge: tuple[str, str]) -> int:
         d = fifo_rows.get(edge, 64) if isinstance(fifo_rows, Mapping) else fifo_rows
@@ -164,12 +160,19 @@ class OffChip:
 
 @dataclass(frozen=True)
 class PipelineGraph:
-    """A pipeline added to a :class:`Net`: what :func:`pipeline_result` needs to read its run."""
+    """A pipeline added to a :class:`Net`: what :func:`pipeline_result` needs to read its run. Per stage (the
+    network's layers in order): its context, its inputs and successors, its row's compute cycles; every stage's
+    one-sample program (``_stage_programs``) in ``kinds[start[s]: start[s + 1]]``."""
 
     network: Network
     samples: int
     cycles: dict[str, int]
-    programs: dict[str, tuple[int, int, list[int], list[float]]]
+    context: np.ndarray
+    n_in: np.ndarray
+    n_out: np.ndarray
+    row_cycles: np.ndarray
+    kinds: np.ndarray
+    start: np.ndarray
 
 
 def add_pipeline(net: Net, network: Network, cycles: Mapping[str, int], *, samples: int,
@@ -182,7 +185,7 @@ def add_pipeline(net: Net, network: Network, cycles: Mapping[str, int], *, sampl
     source's input rows over the link (2-row buffer) and a storer moves each sink's output rows.
     """
     fifo = {edge: net.channel(f"{prefix}{edge[0]}->{edge[1]}", capacity=fifo_rows(edge)) for edge in network.edges}
-    programs = {}
+    stages = []
     for layer in network:
         preds, succs = network.predecessors(layer.name), network.successors(layer.name)
         ins = [(fifo[(p, layer.name)], network[p].P) for p in preds]
@@ -193,16 +196,44 @@ def add_pipeline(net: Net, network: Network, cycles: Mapping[str, int], *, sampl
         if offchip is not None and not succs:
             row = math.ceil(layer.output_bytes / layer.P / offchip.write_bytes_per_cycle)
             outs_ch.append(net.storer(f"{prefix}store {layer.name}", samples * layer.P, row, offchip.resource))
-        reads, writes, ii = _stage_program(layer, [t for _, t in ins], len(outs_ch), cycles[layer.name] / layer.P)
-        period = len(ii)
-        outs = []
-        for j, ch in enumerate(outs_ch):
-            mine = set(writes[j::len(outs_ch)])
-            outs.append((ch, [int(f in mine) for f in range(period)]))
-        index = net.context(f"{prefix}{layer.name}", samples * period, ii=ii,
-                            inputs=[(ch, reads[i]) for i, (ch, _) in enumerate(ins)], outputs=outs)
-        programs[layer.name] = (index, period, writes, ii)
-    return PipelineGraph(network, samples, dict(cycles), programs)
+        stages.append((layer, ins, outs_ch))
+    tokens = [t for _, ins, _ in stages for _, t in ins]
+    period = np.array([ly.P * (1 + len(o)) + sum(t for _, t in i) + 1 for ly, i, o in stages], np.int64)
+    start = np.concatenate(([0], np.cumsum(period))).astype(np.int64)
+    kinds = np.empty(int(start[-1]), np.int64)
+    _stage_programs(np.array([(ly.P, ly.H, ly.stride[0], (ly.R - 1) * ly.dilation[0] + 1 - ly.padding[0],
+                               ly.op in ("gemm", "matmul")) for ly, _, _ in stages], np.int64).reshape(-1, 5),
+                    np.concatenate(([0], np.cumsum([len(i) for _, i, _ in stages]))).astype(np.int64),
+                    np.array(tokens, np.int64), np.array([len(o) for _, _, o in stages], np.int64), start, kinds)
+    contexts, row_cycles = [], [cycles[ly.name] / ly.P for ly, _, _ in stages]
+    for s, (layer, ins, outs_ch) in enumerate(stages):
+        kind, n = kinds[start[s]: start[s + 1]], len(ins)
+        contexts.append(net.context(f"{prefix}{layer.name}", samples * kind.size,
+                                    ii=np.where(kind == n, row_cycles[s], 0.0),
+                                    inputs=[(ch, kind == i) for i, (ch, _) in enumerate(ins)],
+                                    outputs=[(ch, kind == n + 1 + j) for j, ch in enumerate(outs_ch)]))
+    return PipelineGraph(network, samples, dict(cycles), np.array(contexts, np.int64),
+                         np.array([len(i) for _, i, _ in stages], np.int64),
+                         np.array([len(o) for _, _, o in stages], np.int64), np.array(row_cycles, np.float64), kinds,
+                         start)
+
+
+@njit(cache=True)
+def _stalls(fire: np.ndarray, offsets: np.ndarray, pipe_context: np.ndarray, kinds: np.ndarray, start: np.ndarray,
+            n_in: np.ndarray, n_out: np.ndarray, row_cycles: np.ndarray, samples: int) -> np.ndarray:
+    """Per stage, the cycles its writes waited (for a free FIFO slot) after the firing before them was done,
+    summed in firing order (``fire[offsets[c]:]``: the starts of context ``c``'s firings)."""
+    out = np.zeros(pipe_context.shape[0])
+    for s in range(pipe_context.shape[0]):
+        period, base, total = start[s + 1] - start[s], offsets[pipe_context[s]], 0.0
+        for m in range(samples):
+            for f in range(period):
+                if n_in[s] < kinds[start[s] + f] <= n_in[s] + n_out[s]:
+                    k = m * period + f
+                    ii = row_cycles[s] if kinds[start[s] + (k - 1) % period] == n_in[s] else 0.0
+                    total += fire[base + k] - (fire[base + k - 1] + ii)
+        out[s] = total
+    return out
 
 
 def pipeline_result(run: NetRun, pipe: PipelineGraph) -> PipelineSimResult:
@@ -214,15 +245,13 @@ def pipeline_result(run: NetRun, pipe: PipelineGraph) -> PipelineSimResult:
     if run.deadlock is not None:
         raise StreamDeadlockError(run.deadlock)
     network, samples = pipe.network, pipe.samples
-    stall = {}
-    for layer in network:
-        index, period, writes, ii = pipe.programs[layer.name]
-        starts, _ = run.times(index)
-        k = (np.arange(samples)[:, None] * period + np.asarray(writes, np.int64)[None, :]).ravel()
-        waited = starts[k] - (starts[k - 1] + np.asarray(ii)[(k - 1) % period])
-        stall[layer.name] = float(np.cumsum(np.concatenate(([0.0], waited)))[-1])
-    sinks = [pipe.programs[layer.name] for layer in network if not network.successors(layer.name)]
-    done = np.max([run.times(index)[0][period - 1::period] for index, period, _, _ in sinks], axis=0)
+    assert run.starts is not None
+    stalls = _stalls(run.starts, run.offsets, pipe.context, pipe.kinds, pipe.start, pipe.n_in, pipe.n_out,
+                     pipe.row_cycles, samples)
+    stall = dict(zip([ly.name for ly in network], stalls.tolist()))
+    period = np.diff(pipe.start)
+    done = np.max([run.times(int(pipe.context[s]))[0][period[s] - 1::period[s]]
+                   for s, ly in enumerate(network) if not network.successors(ly.name)], axis=0)
     finish = [float(t) for t in done]
     half = len(finish) // 2
     interval = (finish[-1] - finish[half - 1]) / (len(finish) - half) if len(finish) > 2 else finish[1] - finish[0]

@@ -130,7 +130,7 @@ def per_sample_work(layer: Layer) -> int:
 def _stream_cost(layer: Layer, folding: Folding) -> StageCost:
     """Pooling (sliding window + pool per lane) or ReLU / elementwise (one unit per lane and input)."""
     ci = folding.coarse_in
-    cycles = per_sample_work(layer) // ci
+    cycles = stage_cycles(layer, folding)
     ch_lane = channels_in(layer) // ci
     if layer.op == "pool":
         lane = mod.sliding_window(layer.H, layer.W, ch_lane, (layer.R, layer.S), layer.padding[1] + layer.padding[3],
@@ -189,6 +189,17 @@ def fpgaconvnet_padded_cycles(layer: Layer, folding: Folding) -> int:
             * (layer.R * layer.S // folding.fine))
 
 
+def stage_cycles(layer: Layer, folding: Folding, *, padding_twice: bool = False) -> int:
+    """Cycles per sample of the stage implementing ``layer`` with ``folding`` (see :func:`stage_cost`)."""
+    if not layer.has_weights:
+        return per_sample_work(layer) // folding.coarse_in
+    if padding_twice and layer.op == "conv" and any(layer.padding):
+        return fpgaconvnet_padded_cycles(layer, folding)
+    return max(per_sample_work(layer) // folding.lanes,
+               channels_in(layer) * layer.padded_input[0] * layer.padded_input[1] // folding.coarse_in,  # window
+               layer.G * layer.K * layer.P * layer.Q // folding.coarse_out)  # output stream
+
+
 def stage_cost(layer: Layer, folding: Folding, *, check: bool = True, padding_twice: bool = False) -> StageCost:
     """Cycles per sample and resources of the stage implementing ``layer`` with ``folding``.
 
@@ -202,11 +213,7 @@ def stage_cost(layer: Layer, folding: Folding, *, check: bool = True, padding_tw
     ci = folding.coarse_in
     in_bits, w_bits = layer.input_bits, layer.weight_bits
     lanes = folding.lanes
-    cycles = max(per_sample_work(layer) // lanes,
-                 channels_in(layer) * layer.padded_input[0] * layer.padded_input[1] // ci,  # window over padded input
-                 layer.G * layer.K * layer.P * layer.Q // folding.coarse_out)  # output stream
-    if padding_twice and layer.op == "conv" and any(layer.padding):
-        cycles = fpgaconvnet_padded_cycles(layer, folding)
+    cycles = stage_cycles(layer, folding, padding_twice=padding_twice)
     r = mac_modules(layer, folding)
     lut, ff, bram = r.lut, r.ff, r.bram18
     offchip = 0

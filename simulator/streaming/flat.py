@@ -74,11 +74,6 @@ class NetRun:
         return starts, np.maximum(ends, starts + (ii if ii.size == starts.size else np.resize(ii, starts.size)))
 
     @property
-    def fire_time(self) -> list[np.ndarray] | None:
-        """Per context, the start of every firing (recorded runs only)."""
-        return None if self.starts is None else [self.times(i)[0] for i in range(len(self.names))]
-
-    @property
     def channel_times(self) -> list[tuple[np.ndarray, np.ndarray]] | None:
         """Per channel, (write, read) times of every token (recorded runs only)."""
         if self.tokens is None:

@@ -350,28 +350,6 @@ def pairwise_sums(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray
 
 
 @njit(cache=True)
-def max_occupancy(write_time: np.ndarray, read_time: np.ndarray) -> int:
-    """Largest number of tokens held at once: max over t of #writes <= t minus #reads <= t.
-
-    Both arrays are sorted (a channel is a FIFO); a slot read at ``t`` counts as free at ``t``.
-    """
-    best = 0
-    r = 0
-    nr = read_time.shape[0]
-    nw = write_time.shape[0]
-    w = 0
-    while w < nw:
-        t = write_time[w]
-        while w < nw and write_time[w] == t:
-            w += 1
-        while r < nr and read_time[r] <= t:
-            r += 1
-        if w - r > best:
-            best = w - r
-    return best
-
-
-@njit(cache=True)
 def occupancy_steps(write_time: np.ndarray, read_time: np.ndarray,
                     out_t: np.ndarray, out_occ: np.ndarray) -> int:
     """Write the occupancy after every cycle at which it changes; return the number of steps."""

@@ -52,10 +52,11 @@ class _Chan:
 
 
 def _pattern(value: Pattern, dtype: type) -> np.ndarray:
+    """``value`` as a pattern (values >= 0, checked once for the whole net in :func:`flatten`)."""
     arr: np.ndarray = np.asarray(value, dtype=dtype)
     if arr.ndim == 0:
         arr = arr.reshape(1)
-    if arr.ndim != 1 or arr.size == 0 or arr.min() < 0:
+    if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"a pattern must be a non-empty list of values >= 0, got {value!r}")
     return arr
 
@@ -226,7 +227,7 @@ def flatten(net: Net) -> FlatNet:
 
     res = arr([c.resource for c in ctxs])
     users = np.bincount(res[res >= 0], minlength=len(net._res)) if len(net._res) else np.zeros(0, np.int64)
-    return FlatNet(
+    flat = FlatNet(
         name=net.name, dtype=dt, names=[c.name for c in ctxs], channels=[c.name for c in chans],
         resources=list(net._res), nfire=arr([c.firings for c in ctxs]),
         in_start=arr(in_start), in_ch=arr(ports["in_ch"]), in_poff=arr(ports["in_poff"]),
@@ -238,6 +239,11 @@ def flatten(net: Net) -> FlatNet:
         cap=arr([c.capacity for c in chans]), ch_lat=np.array([c.latency for c in chans], dt),
         init=arr([c.initial for c in chans]), init_write=np.array([c.initial_write for c in chans], dt),
         ch_src=arr([c.src for c in chans]), ch_dst=arr([c.dst for c in chans]), ntok=ntok)
+    if (flat.pat < 0).any() or (flat.tpat < 0).any():
+        bad = next(c for c in ctxs if min(p.min() for p in (c.ii, c.latency, c.work,
+                                                           *(r for _, r in c.inputs + c.outputs))) < 0)
+        raise ValueError(f"context {bad.name!r}: a pattern must be a non-empty list of values >= 0")
+    return flat
 
 
 __all__ = ["FlatNet", "Net", "NetRun", "Pattern", "flatten", "run_flat"]

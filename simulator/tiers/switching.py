@@ -52,7 +52,7 @@ def dtype_bytes(dtype: str) -> float:
     """Bytes per parameter (``SpecError`` for an unknown type)."""
     key = str(dtype).lower()
     if key not in DTYPE_BYTES:
-        raise SpecError("unknown dtype", source="coe", key="dtype", value=dtype, accepted=" | ".join(DTYPE_BYTES))
+        raise SpecError("unknown dtype", source="dtype", value=dtype, accepted=" | ".join(DTYPE_BYTES))
     return DTYPE_BYTES[key]
 
 
@@ -73,7 +73,7 @@ def fewest_sockets(acc: Accelerator, expert_bytes: int, experts: int) -> int:
     for s in range(1, MAX_SOCKETS + 1):
         if _slots(scale_tiers(acc, s), expert_bytes) >= experts:
             return s
-    raise SpecError("the experts do not fit even on the largest system", source="coe", key="experts", value=experts,
+    raise SpecError("the experts do not fit even on the largest system", source="experts", value=experts,
                     accepted=f"at most {_slots(scale_tiers(acc, MAX_SOCKETS), expert_bytes)} experts")
 
 
@@ -88,11 +88,10 @@ def expert_switching(acc: Accelerator, params: float, dtype: str = "bf16", exper
         experts: how many experts the composition holds.
         sockets: sockets acting as one device; ``None`` = the fewest that hold every expert.
     """
-    p = require_float(params, key="params", source="coe", strictly_positive=True)
-    n = require_int(experts, key="experts", source="coe")
+    p = require_float(params, key="params", strictly_positive=True)
+    n = require_int(experts, key="experts")
     expert_bytes = math.ceil(p * dtype_bytes(dtype))
-    s = fewest_sockets(acc, expert_bytes, n) if sockets is None else require_int(sockets, key="sockets",
-                                                                                 source="coe")
+    s = fewest_sockets(acc, expert_bytes, n) if sockets is None else require_int(sockets, key="sockets")
     tiers = scale_tiers(acc, s)
     placement = place([TensorRequest(f"expert_{i}", expert_bytes) for i in range(n)], tiers)
     rows = []

@@ -66,3 +66,8 @@ def test_tiers_event_weights_in_ddr(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "stall_staging_cycles" in capsys.readouterr().out
     tracks = {e["args"]["name"] for e in json.loads(path.read_text())["traceEvents"] if e["ph"] == "M"}
     assert {"stage ddr", "core0", "dma0 (hbm)"} <= tracks
+
+
+def test_tiers_switch_bad_dtype_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tiers", "switch", "--hardware", "sn40l-like", "--params", "8e9", "--dtype", "int3"]) == 2
+    assert capsys.readouterr().err.startswith("acceldse: error: --dtype: unknown dtype (got 'int3')")

@@ -34,6 +34,7 @@ PINNED = {  # appended after the fuzzed flags (the last value wins): keeps every
     "tiers event": ["--workload", str(TINY_CSV)],
     "tiers fusion": ["--workload", "gpt2_decode", "--kv-len", "64"],
     "explore compare": ["--budget", "2", "--seeds", "1", "--agents", "random"],
+    "validate": ["--reuse"],  # the figures test_validation.py computed this session (or once here), not per example
 }
 REQUIRED = {  # required arguments, given first (the fuzzer may override them)
     "stream sdpa": ["--variant", "reordered", "--seq-len", "8", "--head-dim", "4"],

@@ -94,6 +94,17 @@ def test_issue_example_through_the_cli_path(tmp_path: Path) -> None:
     assert dense.layers.iloc[0]["total_cycles"] == 5055
 
 
+@pytest.mark.slow
+def test_resnet18_at_2_4_the_readme_figure(tmp_path: Path) -> None:
+    """README / sparsity notebook: SCALE-Sim's ResNet-18 at 2:4 on 32x32 ws, 1,272,091 cycles in compat mode
+    against acceldse's 1,272,112 compute cycles (one cycle per layer: SCALE-Sim reports the last cycle's index)."""
+    cfg = tmp_path / "sparse.cfg"
+    cfg.write_text(CFG.replace("SparsitySupport : false", "SparsitySupport : true"))
+    ss = simulate("scalesim:Resnet18", str(cfg), "ws", compat="scalesim", weight_sparsity="2:4").totals.iloc[0]
+    ours = simulate("scalesim:Resnet18", "scalesim-32x32", "ws", weight_sparsity="2:4").totals.iloc[0]
+    assert (int(ss["total_cycles"]), int(ours["compute_cycles"])) == (1_272_091, 1_272_112)
+
+
 def test_ratio_without_sparsity_support_is_dense_with_a_warning(tmp_path: Path) -> None:
     topo = tmp_path / "g.csv"
     topo.write_text("Layer, M, N, K,\ng, 64, 128, 256, 2:4,\n")

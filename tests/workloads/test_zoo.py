@@ -9,7 +9,7 @@ import pytest
 
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.network import Network
-from acceldse.workloads.zoo import ZOO, build, list_workloads, parameters
+from acceldse.workloads.zoo import ZOO, build, describe_rows, list_workloads, parameters
 
 
 def params(net: Network) -> int:
@@ -147,6 +147,21 @@ def test_numbers_given_as_strings_are_refused() -> None:
                  lambda: acceldse.simulate(Path(__file__).parents[2] / "examples/model.onnx", batch="2")):
         with pytest.raises(SpecError, match=r"must be (an integer|a number), not a string \(got '[0-9.]+'\)"):
             call()
+
+
+def test_the_docs_zoo_table_is_what_the_zoo_builds() -> None:
+    """docs/workloads.md's table (layers, MACs, weights per zoo network) equals ``describe_rows()``."""
+    import re
+
+    text = (Path(__file__).parents[2] / "docs" / "workloads.md").read_text()
+    rows = {m[1]: (int(m[2]), int(m[3].replace(",", "")), int(m[4].replace(",", "")))
+            for m in re.finditer(r"^\| `(\w+)` \| [^|]+ \| (\d+) \| ([\d,]+) \| ([\d,]+) \|", text, re.M)}
+    assert rows == {r["workload"]: (r["layers"], r["macs"], r["weights"]) for r in describe_rows()}
+    readme = (Path(__file__).parents[2] / "README.md").read_text()  # its table: GMACs at the defaults, rounded
+    quoted = re.findall(r"`(\w+)`(?: \([^)]*\))? \| ([\d.]+) G", readme)
+    assert len(quoted) == 10
+    for name, gmacs in quoted:
+        assert f"{rows[name][1] / 1e9:.{len(gmacs.split('.')[1])}f}" == gmacs, name
 
 
 def test_describe_table() -> None:
