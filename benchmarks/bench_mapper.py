@@ -2,6 +2,7 @@
 2-level + DRAM hierarchy, and ZigZag's LOMA on ResNet-18 side by side.
 
     python benchmarks/bench_mapper.py [--zigzag /work/zigzag-venv/bin/python] [--repeats 3]
+    python benchmarks/bench_mapper.py --kernel-only [--candidates 50000]   # the kernel rates alone
 
 Two rates, kept apart because only legal mappings are real evaluations (ZigZag's LOMA counts
 valid mappings only):
@@ -41,6 +42,8 @@ from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
 from acceldse.workloads.loader import load_workload
 
 FLOOR_EVALS_PER_CPU_S = 250_000
+KERNEL_LEGAL = "median kernel LEGAL evaluations / CPU-s (ResNet-18)"
+KERNEL_ALL = "median kernel candidates (all) / CPU-s"
 FLOOR_RESNET50_S = 60.0
 ZIGZAG_PUBLISHED = (140.0, 210.0)
 
@@ -106,13 +109,14 @@ def zigzag(python: str | None) -> dict | None:
 
 
 def _layer_table(args: argparse.Namespace) -> dict[str, float]:
-    """Per-layer rates on ResNet-18 (printed); returns the medians."""
+    """Per-layer rates on ResNet-18 (printed); returns the medians. ``--kernel-only`` leaves out the GA
+    searches (their columns are 0); ``--layers N`` times the first N distinct layers only."""
     rows = []
     for hw_name, df in (("eyeriss_like", "rs"), ("simple_ws_32x32", "ws")):
         hierarchy = load_hierarchy(hw_name)
-        for layer in unique_layers("resnet18"):
+        for layer in unique_layers("resnet18")[:args.layers]:
             rows.append((hw_name, layer.name, *kernel_rate(layer, hierarchy, df, args.candidates, args.repeats),
-                         *search_rate(layer, hierarchy, df, 100_000)))
+                         *((0.0, 0.0) if args.kernel_only else search_rate(layer, hierarchy, df, 100_000))))
     print(f"{'hierarchy':16} {'layer':18} {'kernel legal/CPU-s':>19} {'kernel all/CPU-s':>17} {'legal':>6} "
           f"{'GA legal/CPU-s':>15} {'GA all/CPU-s':>13}")
     for hw_name, name, k_legal, k_all, legal, s_legal, s_all in rows:
@@ -221,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--zigzag-json", default=None, help="reuse a runner result instead of running ZigZag")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--candidates", type=int, default=200_000)
+    parser.add_argument("--kernel-only", action="store_true",
+                        help="only the batched kernel's rates (legal and all candidates), no GA, ResNet-50 or ZigZag")
+    parser.add_argument("--layers", type=int, default=None, help="time the first N distinct ResNet-18 layers only")
     parser.add_argument("--sparse-only", action="store_true",
                         help="only the sparsity on / off rates (Sparseloop exercises)")
     parser.add_argument("--sparse-mappings", type=int, default=1000, help="legal mappings timed per sparse case")
@@ -231,6 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     med = _layer_table(args)
+    if args.kernel_only:
+        print()
+        print(f"{KERNEL_LEGAL:52} {med['k_legal']:14,.0f}")
+        print(f"{KERNEL_ALL:52} {med['k_all']:14,.0f}")
+        print(f"{'median legal fraction of random candidates':52} {med['legal']:14.2f}")
+        print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+        return 0
     t0, w0 = time.process_time(), time.perf_counter()
     r50 = map_network("resnet50", "simple_ws_32x32", search="ga", budget=20_000, seed=0)
     r50_cpu, r50_wall = time.process_time() - t0, time.perf_counter() - w0
@@ -246,9 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     floor = FLOOR_EVALS_PER_CPU_S
     print()
     print(f"{'metric':52} {'value':>14} {'floor':>10} {'ratio':>8}")
-    print(f"{'median kernel LEGAL evaluations / CPU-s (ResNet-18)':52} {med['k_legal']:14,.0f} {floor:10,} "
+    print(f"{KERNEL_LEGAL:52} {med['k_legal']:14,.0f} {floor:10,} "
           f"{med['k_legal'] / floor:8.1f}")
-    print(f"{'median kernel candidates (all) / CPU-s':52} {med['k_all']:14,.0f}")
+    print(f"{KERNEL_ALL:52} {med['k_all']:14,.0f}")
     print(f"{'median legal fraction of random candidates':52} {med['legal']:14.2f}")
     print(f"{'median GA-search LEGAL evaluations / CPU-s':52} {med['s_legal']:14,.0f}")
     print(f"{'median GA-search candidates (all) / CPU-s':52} {med['s_all']:14,.0f}")

@@ -1,0 +1,58 @@
+"""The mapper's speed figures in README.md and docs/mapper.md come from one command, which runs.
+
+Not a timed test (speed stays in ``benchmarks/``): it checks the figures' provenance and format --
+the README's performance row and docs/mapper.md's table name ``benchmarks/bench_mapper.py --kernel-only``,
+quote the same legal-mapping rate -- and runs that command at a tiny size, checking it prints the
+labelled rates the docs copy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND = "bench_mapper.py --kernel-only"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_mapper", ROOT / "benchmarks" / "bench_mapper.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _readme_row() -> str:
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines()
+            if line.startswith("| mapper cost model, ResNet-18 layers")]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_the_docs_quote_one_legal_rate_from_the_kernel_only_command() -> None:
+    row = _readme_row()
+    assert COMMAND in row
+    k = re.search(r"\| (\d{3,4}) k \(([\d.]+) M\) / CPU-s", row)
+    assert k, row
+    legal = int(k[1]) * 1000
+    doc = (ROOT / "docs" / "mapper.md").read_text()
+    assert COMMAND in doc
+    table = re.search(r"\| batched kernel, \*\*legal\*\* mappings[^|]*\| ([\d,]+) \|", doc)
+    assert table, "docs/mapper.md's speed table has no legal-mapping row"
+    measured = int(table[1].replace(",", ""))
+    assert abs(measured - legal) <= 500, (measured, legal)  # the README rounds the table's figure to thousands
+
+
+@pytest.mark.slow
+def test_the_kernel_only_command_prints_the_rates_the_docs_quote(capsys) -> None:
+    bench = _bench()
+    assert bench.main(["--kernel-only", "--candidates", "2000", "--repeats", "1", "--layers", "1"]) == 0
+    out = capsys.readouterr().out
+    for label in (bench.KERNEL_LEGAL, bench.KERNEL_ALL):
+        line = next(ln for ln in out.splitlines() if ln.startswith(label))
+        assert float(line[len(label):].replace(",", "")) > 0, line
+    assert "load average" in out
