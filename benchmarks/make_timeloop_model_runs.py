@@ -20,6 +20,8 @@ incl. a depthwise layer as its own problem shape, a BERT-base GEMM) and a mappin
   design with 8 MACs in a row, on a 4 x 4 grid, and with 4 PEs x 4 MACs): Timeloop's multicast by
   equal points and link transfers between neighbouring MACs (sliding windows along the MACs,
   broadcast along one axis, reduction along the other).
+* ``imperfect/``: a mapping in Timeloop's residual factor form (``Q8,6``), which Timeloop accepts and
+  acceldse refuses (a factor product that is not the dim size is refused by both).
 * ``sparse/``: Sparseloop (``sparse_optimizations``) on a ResNet-18 conv layer on the exercises'
   Eyeriss-like Sparseloop design (04.2.1): hypergeometric densities, compute-level gating vs
   skipping, a different representation format per rank, storage gating/skipping.
@@ -276,6 +278,13 @@ CASES: dict[str, Case] = {
         keep={"pe_buffer": ("Inputs", "Outputs")},
         note="MobileNet-v1 depthwise 3x3 on 4 PEs x 4 MACs; inputs and outputs in the PEs, S innermost: "
              "the PE's MACs pass the window on"),
+    # ---- imperfect factorization (Timeloop's residual factor form; acceldse refuses it)
+    "dse_resnet18_q54_residual": Case(
+        "imperfect", "dse2024", conv(C=64, M=64, R=3, S=3, P=56, Q=54),
+        (("DRAM", "temporal", "C8 M8 P56 Q7", "QPMC"), ("buffer", "temporal", "S3 R3 C8 M8", "SRCM"),
+         ("inter_PE_spatial", "spatial", "Q8,6", "Q", 1)),
+        note="Q = 54 on 8 MACs x 7: the last of the 7 steps uses 6 MACs (Timeloop: computes 111,476,736, the "
+             "cycles of Q = 56); acceldse refuses residual factors"),
     # ---- Sparseloop on ResNet-18 layer3 conv (the exercises' Eyeriss-like Sparseloop design)
     "hypergeometric_gating": Case(
         "sparse", "sparseloop_eyeriss", _R18_L3, _SPARSE_LOOPS,
@@ -388,9 +397,9 @@ def mapping(case: Case, published: list[dict[str, Any]]) -> list[dict[str, Any]]
     for target, kind in [*named, *(k for k in given if k not in named)]:
         rest = given.get((target, kind))
         factors, perm = (rest[0], rest[1]) if rest else ("", "")
-        f = dict.fromkeys(dims, 1)
+        f: dict[str, int | str] = dict.fromkeys(dims, 1)
         for tok in factors.split():
-            f[tok[0]] = int(tok[1:])
+            f[tok[0]] = tok[1:] if "," in tok else int(tok[1:])   # "Q8,6": Timeloop's residual form
         entry = {"target": target, "type": kind, "factors": " ".join(f"{d}{f[d]}" for d in dims),
                  "permutation": perm + "".join(d for d in dims if d not in perm)}
         if kind == "spatial":

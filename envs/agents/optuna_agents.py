@@ -69,9 +69,11 @@ class TpeAgent(OptunaAgent):
     LOTTERY: ClassVar[dict[str, list[Any]]] = {"n_startup_trials": [5, 10, 30], "multivariate": [False, True]}
     ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"FpgaDesign-v0": {"multivariate": False},
                                                          "AcceleratorDesign-v0": {"n_ei_candidates": 64},
-                                                         "Mapping-v0": {"from_reference": True}}
+                                                         "Mapping-v0": {"from_reference": True},
+                                                         "MultiAgentDesign": {"n_ei_candidates": 64}}
     """Tuned on seeds 100-102 at each env's comparison budget (``benchmarks/bench_env_defaults.py --agents bo``),
-    never on a reported run; Mapping-v0: each layer's search starts from its legal reference mapping."""
+    never on a reported run; Mapping-v0: each layer's search starts from its legal reference mapping;
+    MultiAgentDesign searches AcceleratorDesign-v0's joint design: its tuning."""
 
     def sampler(self, seed: int) -> Any:
         from optuna.samplers import TPESampler

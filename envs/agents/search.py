@@ -55,10 +55,11 @@ class SimulatedAnnealing(AskTellAgent):
     ENV_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"FpgaDesign-v0": {"t_start": 0.3, "moves": 2},
                                                          "AcceleratorDesign-v0": {"t_start": 0.3, "moves": 2},
                                                          "CoExploration-v0": {"t_start": 0.3, "moves": 2},
-                                                         "Mapping-v0": {"from_reference": True}}
+                                                         "Mapping-v0": {"from_reference": True},
+                                                         "MultiAgentDesign": {"t_start": 0.3, "moves": 2}}
     """Tuned on seeds 100-102 at budget 200 (CoExploration-v0: 50, its comparison budget;
     ``benchmarks/bench_env_defaults.py``), never on a reported run; Mapping-v0: each layer's search starts
-    from its legal reference mapping."""
+    from its legal reference mapping; MultiAgentDesign searches AcceleratorDesign-v0's joint design: its tuning."""
 
     def start(self, space: DesignSpace, budget: int, seed: int) -> None:
         self.space, self.budget, self.rng = space, budget, np.random.default_rng(seed)

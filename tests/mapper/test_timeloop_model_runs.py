@@ -130,3 +130,15 @@ def test_compute_optimization_names_the_compute_level_only(tmp_path):
         path.write_text(yaml.safe_dump(spec))
         with pytest.raises(SpecError, match=key.replace("[", r"\[").replace("]", r"\]")):
             load_timeloop([path])
+
+
+def test_residual_factors_timeloop_runs_are_refused_in_one_line():
+    """Timeloop runs the residual factor form ``Q8,6`` (``imperfect/``: Q = 54 as 7 steps of 8 MACs, the last
+    on 6; it computes exactly the 54 columns); acceldse does not model imperfect factorization and says so."""
+    from acceldse.workloads.errors import SpecError
+
+    folder = ROOT / "imperfect" / "dse_resnet18_q54_residual"
+    ref = parse_stats((folder / "timeloop-model.stats.txt").read_text())
+    assert ref["mac"]["Computes (total)"] == 64 * 64 * 3 * 3 * 56 * 54
+    with pytest.raises(SpecError, match=r"factors: residual factors are not modelled.*'Q8,6'"):
+        run_timeloop([folder / "timeloop-model.input.yaml"])
