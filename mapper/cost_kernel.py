@@ -44,7 +44,11 @@ from acceldse.mapper.mac_fanout import mac_fanout_accesses, mac_scratch
 # Speed: the helpers are inlined into ``evaluate_batch`` at numba's IR level (``inline="always"``), the
 # batch loop copies each mapping into scratch arrays instead of slicing views, and no helper allocates:
 # an array passed to a compiled call, or a view, costs two atomic reference-count updates, which made
-# up about half the time per mapping.
+# up about half the time per mapping. The per-mapping rules avoid branches that depend on the mapping
+# (keeps, unit factors, the sliding loop): ``walk_loops`` records what ``sliding_reuse`` needs while it walks
+# the loops once, ``count_accesses`` runs every level (a select zeroes the levels that keep nothing) and
+# multiplies the spatial factors that index a dataspace (``spatial_products``) instead of dividing by the
+# others, and the energy's ceil-division by a power-of-two block is a shift (``block_shifts``).
 
 
 @njit(cache=True, inline="always")
@@ -71,28 +75,40 @@ def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct
 
     Row L is the MAC: one operand access per iteration (``evaluate_into`` replaces it by Timeloop's
     count when the last level fans out to the MACs, ``mac_fanout``)."""
+    inner = np.empty((t.shape[0], 3), dtype=np.int64)
+    return walk_loops(t, order, changes, distinct, inner)
+
+
+@njit(cache=True, inline="always")
+def walk_loops(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
+               inner: np.ndarray) -> int:
+    """``tile_changes``, also leaving in ``inner[l]`` the innermost non-unit temporal loop above level ``l``:
+    (its level or -1, its dim, the iterations of the loops outside it) for ``sliding_reuse``."""
     n = t.shape[0]
     prod_all = 1  # product of the loops walked so far (at the end: the temporal iterations)
     last0 = last1 = last2 = 1  # prod_all up to the innermost loop so far that indexes inputs, weights, outputs
     dist0 = dist1 = dist2 = 1  # product of the loops so far that index each dataspace
+    in_lvl = -1  # the innermost non-unit loop so far: level, dim, prod_all before it
+    in_dim = -1
+    in_before = 1
     for lvl in range(n):
         changes[lvl, 0], changes[lvl, 1], changes[lvl, 2] = last0, last1, last2
         distinct[lvl, 0], distinct[lvl, 1], distinct[lvl, 2] = dist0, dist1, dist2
+        inner[lvl, 0], inner[lvl, 1], inner[lvl, 2] = in_lvl, in_dim, in_before
         for k in range(8):
             d = order[lvl, k]
             f = t[lvl, d]
-            if f == 1:
-                continue
+            moved = f != 1  # selects, not branches: unit loops are common and unpredictable
+            in_lvl = lvl if moved else in_lvl
+            in_dim = d if moved else in_dim
+            in_before = prod_all if moved else in_before
             prod_all *= f
-            if RELEVANT[0, d]:
-                last0 = prod_all
-                dist0 *= f
-            if RELEVANT[1, d]:
-                last1 = prod_all
-                dist1 *= f
-            if RELEVANT[2, d]:
-                last2 = prod_all
-                dist2 *= f
+            last0 = prod_all if moved & RELEVANT[0, d] else last0
+            last1 = prod_all if moved & RELEVANT[1, d] else last1
+            last2 = prod_all if moved & RELEVANT[2, d] else last2
+            dist0 *= f if RELEVANT[0, d] else 1
+            dist1 *= f if RELEVANT[1, d] else 1
+            dist2 *= f if RELEVANT[2, d] else 1
     for ds in range(3):
         changes[n, ds] = prod_all
         distinct[n, ds] = prod_all
@@ -100,88 +116,86 @@ def tile_changes(t: np.ndarray, order: np.ndarray, changes: np.ndarray, distinct
 
 
 @njit(cache=True, inline="always")
-def sliding_reuse(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, wl: np.ndarray,
-                  c: int, changes_c: int, below: np.ndarray) -> int:
-    """Input words per instance of level ``c`` that sliding-window reuse saves over ``changes_c`` refills.
-
-    Like Timeloop, only the innermost non-unit temporal loop above ``c`` counts: when it steps
-    along P or R (rows) or Q or S (columns), the new tile overlaps the previous one by the
-    bounding-box rows (columns) that the step does not pass; a wrap-around refetches all.
-    """
-    j = -1
-    dim = -1
-    for lvl in range(c - 1, -1, -1):
-        for k in range(7, -1, -1):
-            d = order[lvl, k]
-            if t[lvl, d] > 1:
-                j = lvl
-                dim = d
-                break
-        if j >= 0:
-            break
-    if j < 0 or dim < 4:
-        return 0
-    step = below[c, dim]  # below[c]: loop extents from level c down (``legality.check_tiles``)
-    for lvl in range(j, c):
-        step *= sx[lvl, dim] * sy[lvl, dim]
-    axis = (dim - 4) % 2                      # 0: rows (P, R), 1: columns (Q, S)
-    coeff = wl[8 + axis] if dim < 6 else wl[10 + axis]
-    span = (below[c, 4 + axis] - 1) * wl[8 + axis] + (below[c, 6 + axis] - 1) * wl[10 + axis] + 1
-    other = (below[c, 5 - axis] - 1) * wl[9 - axis] + (below[c, 7 - axis] - 1) * wl[11 - axis] + 1
-    kept = span - step * coeff
-    if kept <= 0:
-        return 0
-    f = t[j, dim]
-    slides = changes_c // f * (f - 1)
-    return slides * below[c, 0] * below[c, 1] * below[c, 3] * kept * other
+def spatial_products(sx: np.ndarray, sy: np.ndarray, relevant: np.ndarray) -> None:
+    """``relevant[l, ds]``: the product of level ``l``'s spatial factors over the dims that index ``ds``."""
+    for lvl in range(sx.shape[0]):
+        r0 = r1 = r2 = 1
+        for d in range(8):
+            s = sx[lvl, d] * sy[lvl, d]
+            r0 *= s if RELEVANT[0, d] else 1
+            r1 *= s if RELEVANT[1, d] else 1
+            r2 *= s if RELEVANT[2, d] else 1
+        relevant[lvl, 0], relevant[lvl, 1], relevant[lvl, 2] = r0, r1, r2
 
 
 @njit(cache=True, inline="always")
-def count_accesses(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
-                   wl: np.ndarray, tile: np.ndarray, inst: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
-                   counts: np.ndarray, below: np.ndarray) -> None:
-    """Fill ``counts[L, 3, 3]`` (reads, fills, updates per utilised instance) from the tile changes."""
+def sliding_reuse(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, wl: np.ndarray, inner: np.ndarray,
+                  below: np.ndarray, reuse: np.ndarray) -> None:
+    """``reuse[c]``: input words per instance of level ``c`` that sliding-window reuse saves over its
+    ``changes[c, inputs]`` refills (``reuse[0] = reuse[L] = 0``).
+
+    Like Timeloop, only the innermost non-unit temporal loop above ``c`` counts (``inner[c]``: level
+    ``j``, dim, iterations outside it): when it steps along P or R (rows) or Q or S (columns), the new
+    tile overlaps the previous one by the bounding-box rows (columns) that the step does not pass; a
+    wrap-around refetches all. The step is the loop's extent below it: ``below[j + 1]`` times level
+    ``j``'s spatial factors (the levels between ``j`` and ``c`` have unit temporal loops only)."""
     n = t.shape[0]
-    for lvl in range(n):
-        for ds in range(3):
-            for a in range(3):
-                counts[lvl, ds, a] = 0
+    reuse[0] = 0
+    reuse[n] = 0
+    for c in range(1, n):
+        j = inner[c, 0]
+        dim = inner[c, 1]
+        valid = (j >= 0) & (dim >= 4)
+        jj = j if valid else 0
+        dd = dim if valid else 4
+        step = below[jj + 1, dd] * sx[jj, dd] * sy[jj, dd]
+        axis = dd & 1  # 0: rows (P, R), 1: columns (Q, S)
+        coeff = wl[10 + axis] if dd >= 6 else wl[8 + axis]
+        span = (below[c, 4 + axis] - 1) * wl[8 + axis] + (below[c, 6 + axis] - 1) * wl[10 + axis] + 1
+        other = (below[c, 5 - axis] - 1) * wl[9 - axis] + (below[c, 7 - axis] - 1) * wl[11 - axis] + 1
+        kept = span - step * coeff
+        slides = inner[c, 2] * (t[jj, dd] - 1)
+        saved = slides * below[c, 0] * below[c, 1] * below[c, 3] * kept * other
+        reuse[c] = saved if valid & (kept > 0) else 0
+
+
+@njit(cache=True, inline="always")
+def count_accesses(keep: np.ndarray, wl: np.ndarray, tile: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
+                   counts: np.ndarray, reuse: np.ndarray, relevant: np.ndarray) -> None:
+    """Fill ``counts[L, 3, 3]`` (reads, fills, updates per utilised instance) from the tile changes.
+
+    Each keeper ``p`` serves the next keeper ``c`` below it (the MACs, row L, when none): ``children /
+    multicast`` is the product of the spatial factors that index the dataspace at levels ``p`` .. ``c - 1``
+    (``relevant``; a fan-out to the MACs is already in ``changes[L]``, per instance of the last level, so
+    level L - 1's never counts). The levels are walked innermost first, every one computed and the
+    levels that do not keep the dataspace zeroed by a select."""
+    n = keep.shape[0]
     for ds in range(3):
         if ds == 1 and wl[12] == 0:
+            for lvl in range(n):
+                counts[lvl, 1, 0] = counts[lvl, 1, 1] = counts[lvl, 1, 2] = 0
             continue
-        p = 0
-        while p < n:
-            c = p + 1
-            while c < n and not keep[c, ds]:
-                c += 1
-            # a fan-out to the MACs is already in changes[L] (per instance of the last level)
-            above = c if c < n else n - 1
-            children = inst[above] // inst[p]
-            shared = 1
-            for j in range(p, above):
-                for d in range(8):
-                    if not RELEVANT[ds, d]:
-                        shared *= sx[j, d] * sy[j, d]
-            if c == n:
-                child_moves = changes[n, ds]
-            elif ds == 0:
-                child_moves = (changes[c, ds] * tile[c, ds]
-                               - sliding_reuse(t, sx, sy, order, wl, c, changes[c, ds], below))
-            else:
-                child_moves = changes[c, ds] * tile[c, ds]
+        nxt = n  # the next keeper below the level
+        acc = 1  # product of relevant[] over the levels between the level and nxt (level L - 1 excluded)
+        for lvl in range(n - 1, -1, -1):
+            fan = acc * relevant[lvl, ds] if lvl < n - 1 else 1
+            saved_c = reuse[nxt] if ds == 0 else 0
+            saved_p = reuse[lvl] if ds == 0 else 0
+            moves = changes[nxt, ds] * tile[nxt, ds] - saved_c  # tile[L] = 1, reuse[L] = 0
             if ds != 2:
-                counts[p, ds, 0] = child_moves * children // shared
-                if p > 0:
-                    counts[p, ds, 1] = changes[p, ds] * tile[p, ds]
-                    if ds == 0:
-                        counts[p, ds, 1] -= sliding_reuse(t, sx, sy, order, wl, p, changes[p, ds], below)
+                reads = moves * fan
+                fills = changes[lvl, ds] * tile[lvl, ds] - saved_p
+                updates = 0
             else:
-                upd = child_moves * children // shared
-                counts[p, ds, 2] = upd
-                counts[p, ds, 0] = upd - distinct[p, ds] * tile[p, ds]
-                if p > 0:
-                    counts[p, ds, 1] = (changes[p, ds] - distinct[p, ds]) * tile[p, ds]
-            p = c
+                updates = moves * fan
+                reads = updates - distinct[lvl, ds] * tile[lvl, ds]
+                fills = (changes[lvl, ds] - distinct[lvl, ds]) * tile[lvl, ds]
+            kept = keep[lvl, ds]
+            counts[lvl, ds, 0] = reads if kept else 0
+            counts[lvl, ds, 1] = fills if kept & (lvl > 0) else 0
+            counts[lvl, ds, 2] = updates if kept else 0
+            nxt = lvl if kept else nxt
+            acc = 1 if kept else fan
 
 
 @njit(cache=True, inline="always")
@@ -206,22 +220,35 @@ def bandwidth_cycles(iters: int, counts: np.ndarray, bw: np.ndarray) -> int:
 
 
 @njit(cache=True, inline="always")
-def access_energy(counts: np.ndarray, keep: np.ndarray, block: np.ndarray, energy: np.ndarray, leak: np.ndarray,
-                  clusters: np.ndarray, inst: np.ndarray, cycles: int, macs: int, mac_pj: float,
+def block_shifts(block: np.ndarray, shift: np.ndarray) -> None:
+    """``shift[l] = log2(block[l])`` when level ``l``'s block is a power of two, else -1."""
+    for lvl in range(block.shape[0]):
+        s = -1
+        for k in range(62):
+            if block[lvl] == 1 << k:
+                s = k
+        shift[lvl] = s
+
+
+@njit(cache=True, inline="always")
+def access_energy(counts: np.ndarray, keep: np.ndarray, block: np.ndarray, shift: np.ndarray, energy: np.ndarray,
+                  leak: np.ndarray, clusters: np.ndarray, inst: np.ndarray, cycles: int, macs: int, mac_pj: float,
                   epj: np.ndarray) -> float:
-    """Fill ``epj[L+2, 3]`` (pJ per level/dataspace; row L = MACs, row L+1 = leakage); return the total."""
+    """Fill ``epj[L+2, 3]`` (pJ per level/dataspace; row L = MACs, row L+1 = leakage); return the total.
+    Accesses are ``ceil(count / block)``: a shift when the block is a power of two (``block_shifts``)."""
     n = counts.shape[0]
     total = 0.0
     for lvl in range(n):
         b = block[lvl]
+        s = shift[lvl]
         accessed = min(inst[lvl], clusters[lvl])
         for ds in range(3):
             e = 0.0
-            if keep[lvl, ds]:
-                for a in range(3):
-                    accesses = counts[lvl, ds, a] if b == 1 else _ceil_div(counts[lvl, ds, a], b)
-                    e += accesses * energy[lvl, ds, a]
-            epj[lvl, ds] = e * accessed
+            for a in range(3):
+                x = counts[lvl, ds, a]
+                accesses = -((-x) >> s) if s >= 0 else _ceil_div(x, b)
+                e += accesses * energy[lvl, ds, a]
+            epj[lvl, ds] = e * accessed if keep[lvl, ds] else 0.0
             total += epj[lvl, ds]
     epj[n, 0] = macs * mac_pj
     lk = 0.0
@@ -234,6 +261,17 @@ def access_energy(counts: np.ndarray, keep: np.ndarray, block: np.ndarray, energ
     return total + epj[n, 0] + lk
 
 
+@njit(cache=True, inline="always")
+def scratch(n: int, block: np.ndarray, fanout: np.ndarray) -> tuple:
+    """The per-call scratch of ``evaluate_into`` for ``n`` levels: ``below[L+1, 8]`` (``legality.check_tiles``),
+    ``inner[L, 3]`` (``walk_loops``), ``relevant[L, 3]`` (``spatial_products``), ``reuse[L+1]``
+    (``sliding_reuse``), ``shift[L]`` (``block_shifts``, filled) and ``macs`` (``mac_fanout.mac_scratch``)."""
+    shift = np.empty(n, dtype=np.int64)
+    block_shifts(block, shift)
+    return (np.empty((n + 1, 8), dtype=np.int64), np.empty((n, 3), dtype=np.int64), np.empty((n, 3), dtype=np.int64),
+            np.empty(n + 1, dtype=np.int64), shift, mac_scratch(fanout))
+
+
 @njit(cache=True)
 def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
                  dbuf: np.ndarray, wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, block: np.ndarray,
@@ -242,10 +280,10 @@ def evaluate_one(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarra
                  counts: np.ndarray, epj: np.ndarray, info: np.ndarray, result: np.ndarray) -> int:
     """Evaluate one mapping (arrays [L, 8]); write counts[L,3,3] (reads, fills, updates per instance),
     epj[L+2, 3] and result = (cycles, energy_pj, macs incl. padding). Returns the legality code (0 = legal)."""
-    below = np.empty((t.shape[0] + 1, 8), dtype=np.int64)
+    below, inner, relevant, reuse, shift, macs = scratch(t.shape[0], block, fanout)
     return evaluate_into(t, sx, sy, order, keep, dbuf, wl, keep_allowed, cap, block, bw, energy, leak, fanout,
-                         clusters, mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below,
-                         mac_scratch(fanout))
+                         clusters, mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below, inner,
+                         relevant, reuse, shift, macs)
 
 
 @njit(cache=True, inline="always")
@@ -254,21 +292,23 @@ def evaluate_into(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarr
                   bw: np.ndarray, energy: np.ndarray, leak: np.ndarray, fanout: np.ndarray, clusters: np.ndarray,
                   mac_pj: float, tile: np.ndarray, inst: np.ndarray, changes: np.ndarray, distinct: np.ndarray,
                   counts: np.ndarray, epj: np.ndarray, info: np.ndarray, result: np.ndarray, below: np.ndarray,
-                  macs: np.ndarray) -> int:
-    """``evaluate_one`` with the caller's scratch ``below[L+1, 8]`` (``legality.check_tiles``) and ``macs``
-    (``mac_fanout.mac_scratch``)."""
+                  inner: np.ndarray, relevant: np.ndarray, reuse: np.ndarray, shift: np.ndarray, macs: np.ndarray
+                  ) -> int:
+    """``evaluate_one`` with the caller's ``scratch`` (nothing is allocated per mapping)."""
     code = check_tiles(t, sx, sy, keep, dbuf, wl, keep_allowed, cap, fanout, tile, inst, info, below)
     if code != OK:
         return code
-    iters = tile_changes(t, order, changes, distinct)
+    iters = walk_loops(t, order, changes, distinct, inner)
     if spatial_innermost(t, sx, sy):
         mac_fanout_accesses(t, sx, sy, order, wl, fanout, below, iters, changes[t.shape[0]], macs)
-    count_accesses(t, sx, sy, order, keep, wl, tile, inst, changes, distinct, counts, below)
+    spatial_products(sx, sy, relevant)
+    sliding_reuse(t, sx, sy, wl, inner, below, reuse)
+    count_accesses(keep, wl, tile, changes, distinct, counts, reuse, relevant)
     cycles = bandwidth_cycles(iters, counts, bw)
-    macs = iters * inst[t.shape[0]]
+    done = iters * inst[t.shape[0]]
     result[0] = cycles
-    result[1] = access_energy(counts, keep, block, energy, leak, clusters, inst, cycles, macs, mac_pj, epj)
-    result[2] = macs
+    result[1] = access_energy(counts, keep, block, shift, energy, leak, clusters, inst, cycles, done, mac_pj, epj)
+    result[2] = done
     return OK
 
 
@@ -287,8 +327,7 @@ def evaluate_batch(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
     epj = np.zeros((n + 2, 3), dtype=np.float64)
     info = np.zeros(3, dtype=np.int64)
     result = np.zeros(3, dtype=np.float64)
-    below = np.empty((n + 1, 8), dtype=np.int64)
-    macs = mac_scratch(fanout)
+    below, inner, relevant, reuse, shift, macs = scratch(n, block, fanout)
     tb = np.empty((n, 8), dtype=np.int64)  # mapping b, copied (no views)
     xb = np.empty((n, 8), dtype=np.int64)
     yb = np.empty((n, 8), dtype=np.int64)
@@ -306,7 +345,8 @@ def evaluate_batch(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
                 kb[lvl, ds] = keep[b, lvl, ds]
             db[lvl] = dbuf[b, lvl]
         code = evaluate_into(tb, xb, yb, ob, kb, db, wl, keep_allowed, cap, block, bw, energy, leak, fanout, clusters,
-                             mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below, macs)
+                             mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below, inner,
+                             relevant, reuse, shift, macs)
         out_code[b] = code
         if code == OK:
             out_cycles[b] = int(result[0])
