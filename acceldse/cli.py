@@ -163,8 +163,9 @@ def _run(args: argparse.Namespace, flags: dict[str, str] | None = None) -> int:
         return 0
     except KeyboardInterrupt as err:
         name, code = ("SIGTERM", EXIT_SIGTERM) if isinstance(err, Terminated) else ("SIGINT", EXIT_SIGINT)
-        print(f"acceldse: interrupted ({name}); what was committed is kept, rerun the command to resume",
-              file=sys.stderr)
+        resumable = getattr(args, "store", None) is not None  # sweep, explore --store: committed rows are kept
+        print(f"acceldse: interrupted ({name})" + ("; what was committed is kept, rerun the command to resume"
+                                                   if resumable else ""), file=sys.stderr)
         return code
     except OSError as err:  # the system refused: no space, permission, a read-only disk, a missing file
         where = f"{err.filename}: " if getattr(err, "filename", None) else ""

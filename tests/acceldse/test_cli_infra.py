@@ -223,3 +223,18 @@ def test_a_python_argument_value_in_a_message_is_its_flag_on_the_cli(capsys) -> 
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "no fidelity with --compat scalesim" in err and "compat='" not in err
+
+
+def test_an_interrupt_claims_resumable_work_only_for_commands_with_a_store(capsys) -> None:
+    """SIGTERM of `simulate` (nothing committed) is one line without "rerun to resume"; of a sweep, with it."""
+    import argparse
+
+    from acceldse.cli import EXIT_SIGTERM, Terminated, _run
+
+    def stop(args: argparse.Namespace) -> int:
+        raise Terminated
+
+    assert _run(argparse.Namespace(func=stop)) == EXIT_SIGTERM
+    assert capsys.readouterr().err == "acceldse: interrupted (SIGTERM)\n"
+    assert _run(argparse.Namespace(func=stop, store="r.duckdb")) == EXIT_SIGTERM
+    assert "rerun the command to resume" in capsys.readouterr().err
