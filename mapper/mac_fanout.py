@@ -22,8 +22,8 @@ scale_k e_k``, and such steps carry the weight ``W_j = (n_j - 1) x prod_{k outsi
 iteration (weight 1) has no previous one.
 
 The MACs are numbered as Timeloop numbers them: X loops innermost, within an axis in canonical dim
-order (N, G, K, C, P, Q, R, S innermost first), then placed row-major on a grid ``max(physical,
-used)`` wide.
+order (N, G, K, C, P, Q, R, S innermost first; the Timeloop loader refuses a spatial permutation that
+orders them otherwise), then placed row-major on a grid ``max(physical, used)`` wide.
 """
 
 from __future__ import annotations

@@ -115,7 +115,23 @@ def build_mapping(entries: Any, hierarchy: Hierarchy, lowering: Lowering, einsum
         if product != size:
             raise SpecError(f"the factors of {rank} multiply to {product}, not its size {size}", source=source,
                             key="mapping", value=product, accepted=str(size))
-    return Mapping(tuple(_level(name, slot, lowering, source=source) for name, slot in tables.items()))
+    levels = tuple(_level(name, slot, lowering, source=source) for name, slot in tables.items())
+    _check_mac_axes(levels[-1], {d: r for r, d in lowering.dims.items()}, source=source)
+    return Mapping(levels)
+
+
+def _check_mac_axes(last: LevelMapping, rank_of: dict[str, str], *, source: str) -> None:
+    """The cost kernel numbers the MACs of a fan-out from the last level with the dims of one axis in
+    canonical order (``mapper/mac_fanout.py``); a spatial permutation that orders them otherwise would
+    give Timeloop other neighbours, so it is refused rather than counted differently."""
+    for axis, table in (("X", last.spatial_x), ("Y", last.spatial_y)):
+        dims = list(table)   # innermost first, as the permutation lists them
+        canonical = sorted(dims, key=DIMS.index)
+        if dims != canonical:
+            raise SpecError(f"the fan-out to the MACs puts several ranks on {axis} in an order acceldse does not "
+                            "model (it numbers them in canonical order, innermost first)", source=source,
+                            key=f"mapping.{last.level}.permutation", value="".join(rank_of.get(d, d) for d in dims),
+                            accepted="".join(rank_of.get(d, d) for d in canonical) + " first")
 
 
 def _names(entry: dict[str, Any], field: str, source: str, key: str) -> list[Any]:

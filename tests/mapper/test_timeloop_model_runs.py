@@ -142,3 +142,17 @@ def test_residual_factors_timeloop_runs_are_refused_in_one_line():
     assert ref["mac"]["Computes (total)"] == 64 * 64 * 3 * 3 * 56 * 54
     with pytest.raises(SpecError, match=r"factors: residual factors are not modelled.*'Q8,6'"):
         run_timeloop([folder / "timeloop-model.input.yaml"])
+
+
+def test_mac_axis_order_other_than_canonical_is_refused(tmp_path):
+    """Timeloop numbers the MACs by the spatial permutation: ``SQ`` instead of ``QS`` on the MAC row of
+    ``dse_resnet18_l1_q2s3_m_inner`` gives other neighbours (1,356.14 instead of 1,338.70 uJ in
+    Timeloop); acceldse numbers them in canonical order and refuses the other order in one line."""
+    from acceldse.workloads.errors import SpecError
+
+    text = (ROOT / "mac_fanout" / "dse_resnet18_l1_q2s3_m_inner" / "timeloop-model.input.yaml").read_text()
+    assert "permutation: QSCMRNP" in text
+    path = tmp_path / "input.yaml"
+    path.write_text(text.replace("permutation: QSCMRNP", "permutation: SQCMRNP"))
+    with pytest.raises(SpecError, match=r"inter_PE_spatial\.permutation.*'SQ'.*QS first"):
+        run_timeloop([path])
