@@ -50,6 +50,24 @@ OPERAND_BUFFERS: tuple[str, ...] = ("ifmap", "filter", "ofmap")
 TIER_KINDS: tuple[str, ...] = ("register", "sram", "hbm", "ddr", "dram")
 OFF_CHIP_KINDS: tuple[str, ...] = ("hbm", "ddr", "dram")
 
+def _not_text(value: Any, key: str, source: str | None) -> None:
+    """A number written as a string (``rows: "32"`` in YAML, ``{"rows": "32"}`` from Python) is a wrong type,
+    refused rather than read as a number (sizes such as ``64KiB`` are parsed elsewhere)."""
+    if isinstance(value, str):
+        raise SpecError("must be a number, not a string", source=source, key=key, value=value,
+                        accepted="a number without quotes")
+
+
+def _int(value: Any, *, key: str, source: str | None = None, **limits: Any) -> int:
+    _not_text(value, key, source)
+    return require_int(value, key=key, source=source, **limits)
+
+
+def _float(value: Any, *, key: str, source: str | None = None, **limits: Any) -> float:
+    _not_text(value, key, source)
+    return require_float(value, key=key, source=source, **limits)
+
+
 
 @dataclass(frozen=True)
 class SystolicArray:
@@ -256,12 +274,12 @@ def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
     arr = section(data, "array", source=source)
     reject_unknown(arr, _ARRAY_KEYS, source=source, prefix="array.")
     array = SystolicArray(
-        rows=require_int(arr.get("rows"), key="array.rows", source=source, maximum=MAX_ARRAY_SIDE),
-        cols=require_int(arr.get("cols"), key="array.cols", source=source, maximum=MAX_ARRAY_SIDE),
-        mac_energy_pj=require_float(arr.get("mac_energy_pj", 0.2), key="array.mac_energy_pj", source=source,
+        rows=_int(arr.get("rows"), key="array.rows", source=source, maximum=MAX_ARRAY_SIDE),
+        cols=_int(arr.get("cols"), key="array.cols", source=source, maximum=MAX_ARRAY_SIDE),
+        mac_energy_pj=_float(arr.get("mac_energy_pj", 0.2), key="array.mac_energy_pj", source=source,
                                     maximum=MAX_ENERGY_PJ),
         pe_area_mm2=None if arr.get("pe_area_mm2") is None else
-        require_float(arr["pe_area_mm2"], key="array.pe_area_mm2", source=source, maximum=MAX_AREA_MM2),
+        _float(arr["pe_area_mm2"], key="array.pe_area_mm2", source=source, maximum=MAX_AREA_MM2),
     )
     raw_tiers = data.get("tiers")
     if not isinstance(raw_tiers, list) or not raw_tiers:
@@ -286,16 +304,16 @@ def accelerator_from_dict(data: dict[str, Any], *, source: str) -> Accelerator:
         raise SpecError("unknown dataflow", source=source, key="dataflow", value=dataflow, accepted="os | ws | is")
     acc = Accelerator(
         name=str(data.get("name") or Path(source).stem),
-        clock_mhz=require_float(data.get("clock_mhz", 1000), key="clock_mhz", source=source, minimum=MIN_CLOCK_MHZ,
+        clock_mhz=_float(data.get("clock_mhz", 1000), key="clock_mhz", source=source, minimum=MIN_CLOCK_MHZ,
                                 maximum=MAX_CLOCK_MHZ),
         array=array,
         tiers=tiers,
-        word_bytes=require_int(data.get("word_bytes", 1), key="word_bytes", source=source, maximum=64),
-        cores=require_int(data.get("cores", 1), key="cores", source=source, maximum=MAX_ARRAY_SIDE),
+        word_bytes=_int(data.get("word_bytes", 1), key="word_bytes", source=source, maximum=64),
+        cores=_int(data.get("cores", 1), key="cores", source=source, maximum=MAX_ARRAY_SIDE),
         dataflow=None if dataflow is None else str(dataflow).lower(),
         description=str(data.get("description", "")),
         source=source,
-        technology_nm=check_technology(require_float(data.get("technology_nm", 45.0), key="technology_nm",
+        technology_nm=check_technology(_float(data.get("technology_nm", 45.0), key="technology_nm",
                                                      source=source), source=source),
     )
     check_fits(acc)
@@ -345,23 +363,23 @@ def _tier_from_dict(raw: Any, *, key: str, source: str) -> MemoryTier:
         name=str(raw.get("name") or kind),
         kind=kind,
         capacity_bytes=capacity_bytes,
-        read_bw_bytes_per_cycle=require_float(read_bw, key=written("read_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
+        read_bw_bytes_per_cycle=_float(read_bw, key=written("read_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
                                               source=source, minimum=MIN_BW_BYTES_PER_CYCLE,
                                               maximum=MAX_BW_BYTES_PER_CYCLE),
-        write_bw_bytes_per_cycle=require_float(write_bw, key=written("write_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
+        write_bw_bytes_per_cycle=_float(write_bw, key=written("write_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
                                                source=source, minimum=MIN_BW_BYTES_PER_CYCLE,
                                               maximum=MAX_BW_BYTES_PER_CYCLE),
-        latency_cycles=require_int(raw.get("latency_cycles", 0), key=f"{key}.latency_cycles", source=source,
+        latency_cycles=_int(raw.get("latency_cycles", 0), key=f"{key}.latency_cycles", source=source,
                                    minimum=0, maximum=MAX_LATENCY_CYCLES),
-        read_energy_pj_per_byte=require_float(raw.get("read_energy_pj_per_byte", energy),
+        read_energy_pj_per_byte=_float(raw.get("read_energy_pj_per_byte", energy),
                                               key=written("read_energy_pj_per_byte", "energy_pj_per_byte"),
                                               source=source, maximum=MAX_ENERGY_PJ),
-        write_energy_pj_per_byte=require_float(raw.get("write_energy_pj_per_byte", energy),
+        write_energy_pj_per_byte=_float(raw.get("write_energy_pj_per_byte", energy),
                                                key=written("write_energy_pj_per_byte", "energy_pj_per_byte"),
                                                source=source, maximum=MAX_ENERGY_PJ),
         area_mm2=None if raw.get("area_mm2") is None else
-        require_float(raw["area_mm2"], key=f"{key}.area_mm2", source=source, maximum=MAX_AREA_MM2),
-        ports=require_int(raw.get("ports", 1), key=f"{key}.ports", source=source, maximum=MAX_ARRAY_SIDE),
+        _float(raw["area_mm2"], key=f"{key}.area_mm2", source=source, maximum=MAX_AREA_MM2),
+        ports=_int(raw.get("ports", 1), key=f"{key}.ports", source=source, maximum=MAX_ARRAY_SIDE),
         partitions=partitions,
     )
 

@@ -70,6 +70,8 @@ def mutated(path: str, value) -> dict:
     ("array.rows", 0, "array.rows"),
     ("array.cols", -4, "array.cols"),
     ("array.rows", "many", "array.rows"),
+    ("array.rows", "32", "array.rows: must be a number, not a string"),  # a quoted number is a wrong type
+    ("tiers.1.latency_cycles", "100", "tiers[1].latency_cycles: must be a number, not a string"),
     ("clock_mhz", 0, "clock_mhz"),
     ("version", 3, "version"),
     ("tiers.0.kind", "flash", "tiers[0].kind"),
