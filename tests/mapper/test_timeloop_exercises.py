@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 import pytest
-from timeloop_stats import parse_stats
+from timeloop_stats import assert_counts_equal, parse_stats
 
 from acceldse.mapper.cost import evaluate
 from acceldse.mapper.timeloop import load_timeloop
@@ -61,13 +61,7 @@ def test_dense_exercise_reproduces_timeloop(folder):
         name = names.get(ds, ds)
         return {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}.get(name, name)
 
-    ours = {(r.level, tensor(r.dataspace)): (r.tile_words, r.reads, r.fills, r.updates)
-            for r in result.counts.itertuples()}
-    theirs = {(lv, ds): (f["tile_words"], f["reads"], f["fills"], f["updates"])
-              for lv, info in ref["levels"].items() for ds, f in info["dataspaces"].items()}
-    assert ours == theirs
-    assert result.cycles == ref["summary"]["Cycles"]
-    assert result.macs == ref["mac"]["Computes (total)"]
+    assert_counts_equal(result, ref, tensor)
     energy = result.energy_by_component()
     for lv, info in ref["levels"].items():
         for ds, f in info["dataspaces"].items():

@@ -183,3 +183,15 @@ def sparse_gaps(result, ref: dict) -> list[str]:
               fields.get("Max utilized Repr format storage capacity", {}) or {})
         check(f"{where} energy pJ", round(t.energy_pj, 2), fields["Energy (total)"], tol=0.0100001)
     return gaps
+
+
+def assert_counts_equal(result, ref: dict, tensor) -> None:
+    """Every level's tile words, reads, fills and updates per tensor, the cycles and the MACs equal Timeloop's
+    stats; ``tensor`` maps our dataspace name to the name the stats print."""
+    ours = {(r.level, tensor(r.dataspace)): (r.tile_words, r.reads, r.fills, r.updates)
+            for r in result.counts.itertuples()}
+    theirs = {(lv, ds): (f["tile_words"], f["reads"], f["fills"], f["updates"])
+              for lv, info in ref["levels"].items() for ds, f in info["dataspaces"].items()}
+    assert ours == theirs
+    assert result.cycles == ref["summary"]["Cycles"]
+    assert result.macs == ref["mac"]["Computes (total)"]
