@@ -152,7 +152,7 @@ def test_tier_loader_lives_in_its_own_module_and_old_imports_still_work() -> Non
 
     for name in ("MemoryTier", "OPERAND_BUFFERS", "TIER_KINDS", "OFF_CHIP_KINDS"):
         assert getattr(accelerator, name) is getattr(memory_tier, name)
-    assert "acceldse.simulator.specs.accelerator" not in open(memory_tier.__file__).read()
+    assert "acceldse.simulator.specs.accelerator" not in Path(memory_tier.__file__).read_text()
     tier = memory_tier.tier_from_dict({"name": "sram", "kind": "sram", "capacity_bytes": "64KiB",
                                        "bw_bytes_per_cycle": 32}, key="tiers[0]", source="t.yaml", version=2)
     assert memory_tier.tier_from_dict(memory_tier.tier_to_dict(tier), key="tiers[0]", source="t.yaml",
