@@ -1,8 +1,8 @@
 """Validation: published figures (measured silicon, the seed papers' headline results) beside acceldse's.
 
 ``published.yaml`` holds what the papers print (nothing in it feeds a model); ``silicon.py`` (chips),
-``finn.py`` (FPGA boards) and ``papers.py`` compute acceldse's side, each value with the command that produces it. ``validate()``
-joins them into one table; ``acceldse validate`` prints it and ``docs/validation.md`` is that table
+``finn.py`` (FPGA boards) and ``papers.py`` compute acceldse's side, each value with the command that produces
+it. ``validate()`` joins them into one table; ``acceldse validate`` prints it and ``docs/validation.md`` is that table
 (``tests/acceldse/test_validation.py`` recomputes every row, so the page cannot drift).
 """
 
