@@ -136,9 +136,11 @@ def _eyeriss_layer(layer: Layer, dataflow: str) -> dict[str, float]:
     counts = cost.counts
     dram = counts[counts.level == "DRAM"]
     dram_words = float(dram.reads.sum() + dram.fills.sum() + dram.updates.sum())
+    glb = counts[counts.level == "shared_glb"]
     seconds = cost.cycles / 200e6
     return {"macs": float(cost.macs), "seconds": seconds, "pes": float(cost.utilised_pes),
-            "dram_words": dram_words, "chip_pj": float(cost.energy_pj - dram.energy_pj.sum())}
+            "dram_words": dram_words, "chip_pj": float(cost.energy_pj - dram.energy_pj.sum()),
+            "glb_words": float(glb.reads.sum() + glb.fills.sum() + glb.updates.sum())}
 
 
 RELU_DENSITY = 0.56
@@ -236,6 +238,7 @@ def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_
             if not sparse:
                 out[f"{prefix}.{name}.processing_ms"] = Measured(s["seconds"] * 1e3, call)
                 out[f"{prefix}.{name}.active_pes"] = Measured(s["pes"], call)
+                out[f"{prefix}.{name}.glb_mb"] = Measured(s["glb_words"] * BYTES_PER_WORD / 1e6, call)
             else:
                 out[f"{prefix}.{name}.total_ms"] = Measured(s["total_seconds"] * 1e3, call)
             out[f"{prefix}.{name}.dram_mb"] = Measured(s["dram_words"] * BYTES_PER_WORD / 1e6, call)
@@ -244,6 +247,7 @@ def _eyeriss_network(network: Network, key: str, batch: int, dataflow: str, per_
     if not sparse:
         out[f"{prefix}.processing_ms"] = Measured(seconds * 1e3, call)
         out[f"{prefix}.frames_per_s"] = Measured(batch / seconds, call)
+        out[f"{prefix}.glb_mb"] = Measured(sum(s["glb_words"] for s in stats.values()) * BYTES_PER_WORD / 1e6, call)
     else:  # with the feature maps' transfers over the link, which the chip does not overlap
         total = sum(s["total_seconds"] for s in stats.values())
         out[f"{prefix}.total_ms"] = Measured(total * 1e3, call)
