@@ -66,5 +66,7 @@ def test_swat_saves_energy_at_long_sequences() -> None:
 def test_bad_inputs() -> None:
     with pytest.raises(SpecError):
         swat_attention(0, 16, "zcu102")
+    with pytest.raises(SpecError, match=r"window: .*16,777,216"):
+        swat_attention(64, 1 << 25, "zcu102")  # a window longer than the longest sequence
     with pytest.raises(SpecError):
         swat_attention(1 << 20, 1 << 20, "zc706", head_dim=256)  # window buffers exceed BRAM
