@@ -52,6 +52,21 @@ def _mapper() -> None:
     acceldse.map(conv2d("c", 16, 16, 14, 3, padding=1), "eyeriss_like", budget=200, seed=1)
 
 
+def _sparse() -> None:
+    import numpy as np
+
+    from acceldse.mapper.space import MappingSpace
+    from acceldse.mapper.sparse.batched import native
+    from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
+    from acceldse.validation.silicon import eyeriss_sparse_features
+    from acceldse.workloads.layer import conv2d
+
+    layer = conv2d("c", 8, 8, 7, 3, padding=1)   # Sparseloop's batched kernel (and the dense counts it starts from)
+    model = native(layer, load_hierarchy("eyeriss-v1"), **eyeriss_sparse_features(layer))
+    space = MappingSpace(layer, model.relaxed, "rs")
+    model.evaluate_many(space.decode(space.random(8, np.random.default_rng(0))))
+
+
 def _fpga() -> None:
     import acceldse
 
@@ -69,8 +84,8 @@ def _env() -> None:
 
 
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
-    ("systolic", _systolic), ("mapper", _mapper), ("event", _event), ("fpga", _fpga), ("env", _env),
-    ("scalesim", _scalesim), ("cycle", _cycle),
+    ("systolic", _systolic), ("mapper", _mapper), ("sparse", _sparse), ("event", _event), ("fpga", _fpga),
+    ("env", _env), ("scalesim", _scalesim), ("cycle", _cycle),
 )
 
 

@@ -37,7 +37,7 @@ RANKS = 17
 """Ranks a tile may have (a pre-tiled tile takes its child's too)."""
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _scale_rank0(fmt: np.ndarray, lv: int, t: int, a: int, p: float, lower: int, n: int) -> bool:
     """``optimizations.scale_rank0`` (Python's negative indices included); False where Python would fail."""
     for r in range(lower, 1):
@@ -199,10 +199,10 @@ def score_batch(temporal: np.ndarray, spatial_x: np.ndarray, spatial_y: np.ndarr
                     for r in range(occn[lv, t]):
                         fmt[lv, t, a, r, 0] = math.ceil(omd[lv, t, r] * ratio)
                         fmt[lv, t, a, r, 1] = math.ceil(opl[lv, t, r] * ratio)
-                fine[lv, t] = 0
+                fine[lv, t].fill(0)
                 for a in range(3):
                     fine[lv, t, 0, a] = dense[lv, t, a]
-                local[lv, t] = 0
+                local[lv, t].fill(0)
                 mask_kind[lv, t] = -1
                 finalised[lv, t] = False
                 read_src[lv, t] = 0

@@ -61,13 +61,14 @@ def condition_probability(level: int, target: int, s: int, o: int, options: np.n
     tdim = loops[fl, fi, 0]
     tspatial = loops[fl, fi, 2] != 0
     mold = ext[0]
-    mold[:] = 1
+    mold.fill(1)
     if not scalar:
         for lv in range(fl + 1):
             for j in range(n_loops[lv] if lv < fl else fi + 1):
                 mold[loops[lv, j, 0]] *= loops[lv, j, 1]
     default = ext[1]
-    default[:] = mold
+    for d in range(8):
+        default[d] = mold[d]
     scratch[0, 0] = tdim
     scratch[1, 0] = loops[fl, fi, 1]
     n_rel = 1
@@ -93,7 +94,7 @@ def condition_probability(level: int, target: int, s: int, o: int, options: np.n
         cond = options[s, o, 2 + c]
         cmask = tensor[cond, 2]
         co = tmask & cmask
-        factors[:] = 0   # 0: not yet a factor; scratch[2] keeps the order they come in
+        factors.fill(0)   # 0: not yet a factor; scratch[2] keeps the order they come in
         n_f = 0
         ineffective = False
         if not scalar:
@@ -115,7 +116,8 @@ def condition_probability(level: int, target: int, s: int, o: int, options: np.n
             aggregate *= factors[scratch[2, i]]
         granularity = footprint(target, mold, axes, terms, tensor[target, 3])
         scaling = float(math.ceil(block / (granularity / aggregate)))
-        cond_mold[:] = default
+        for d in range(8):
+            cond_mold[d] = default[d]
         for i in range(n_f):
             d = scratch[2, i]
             f = factors[d]
@@ -129,7 +131,7 @@ def condition_probability(level: int, target: int, s: int, o: int, options: np.n
     return GO, tl, 1 - p_effectual
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def apply_local(lv: int, t: int, p: float, kind: int, read_write: bool, child_ranks: int, n_ranks: int,
                 fine: np.ndarray, fmt: np.ndarray, read_src: int, local: np.ndarray) -> None:
     """``optimizations.apply_local``: gate (kind 1) or skip (kind 2) a share ``p`` of tile (lv, t)'s reads

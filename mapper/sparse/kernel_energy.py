@@ -13,7 +13,7 @@ from numba import njit
 from acceldse.mapper.sparse.kernel_tiles import FALLBACK, GO
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _bits(fmt: np.ndarray, lv: int, t: int, a: int, formats: np.ndarray, n: int) -> int:
     """Metadata bits of tile (lv, t)'s per-rank (metadata, payload) counts ``fmt[lv, t, a]``."""
     total = 0
@@ -22,7 +22,7 @@ def _bits(fmt: np.ndarray, lv: int, t: int, a: int, formats: np.ndarray, n: int)
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _local_bits(local: np.ndarray, lv: int, t: int, k: int, a: int, formats: np.ndarray, n: int) -> int:
     """Metadata bits of tile (lv, t)'s gated (k 0) / skipped (k 1) reads (a 0) / updates (a 1)."""
     total = 0
@@ -49,7 +49,7 @@ def level_energies(compute_cycles: int, inst: np.ndarray, kept: np.ndarray, occn
             if not kept[lv, t]:
                 continue
             n = occn[lv, t]
-            bits[:] = 0
+            bits.fill(0)
             if n > 0:
                 bits[0, 0] = _bits(fmt, lv, t, read_src[lv, t], formats, n)
                 bits[1, 0] = _bits(fmt, lv, t, 1, formats, n)
@@ -93,7 +93,7 @@ def level_energies(compute_cycles: int, inst: np.ndarray, kept: np.ndarray, occn
     return GO, cycles, tensors_pj
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def over_capacity(capacity: np.ndarray, ds_tensor: np.ndarray, kept: np.ndarray, capy: np.ndarray,
                   mdbits: np.ndarray) -> bool:
     """Whether a level's compressed tiles (or their metadata) exceed its capacity (hierarchy order)."""

@@ -18,7 +18,7 @@ from numba import njit
 GO, REJECT, FALLBACK = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def footprint(t: int, ext: np.ndarray, axes: np.ndarray, terms: np.ndarray, n_axes: int) -> int:
     """``Tensor.footprint`` of tensor ``t`` at per-dimension extents ``ext``."""
     words = 1
@@ -30,7 +30,7 @@ def footprint(t: int, ext: np.ndarray, axes: np.ndarray, terms: np.ndarray, n_ax
     return words
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def prob_empty(shape: int, density: float) -> float:
     """``FixedStructured(density).prob_empty(shape)``."""
     exact = shape * density
@@ -42,7 +42,7 @@ def prob_empty(shape: int, density: float) -> float:
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def prob_empty_given(shape: int, occupancy: int, of_shape: int) -> float:
     """``FixedStructured.prob_empty(shape, constraint=(of_shape, occupancy))``."""
     exact = shape * (occupancy / of_shape)
@@ -107,7 +107,7 @@ def assign_ranks(lv: int, t: int, child: int, loops: np.ndarray, n_loops: np.nda
     has_md = n_formats[lv, t] > 0
     pre = compressed[lv, t] and child >= 0 and shape[child, t] > 1
     want = n_formats[lv, t] if has_md else 1
-    ext[:] = 1
+    ext.fill(1)
     ns = 0
     for level in range(lv + 1):
         for j in range(n_loops[level]):
@@ -123,7 +123,7 @@ def assign_ranks(lv: int, t: int, child: int, loops: np.ndarray, n_loops: np.nda
                 work[2, ns] = footprint(t, ext, axes, terms, na)
                 ns += 1
     if not pre:
-        ext[:] = 1
+        ext.fill(1)
         for level in range(inner_most):
             for j in range(n_loops[level]):
                 d = loops[level, j, 0]
@@ -163,7 +163,7 @@ def assign_ranks(lv: int, t: int, child: int, loops: np.ndarray, n_loops: np.nda
                     break
             if not grouped:
                 return REJECT
-        ext[:] = 1
+        ext.fill(1)
         ext[d] *= work[1, loop_id]
         tile = work[2, loop_id]
         loop_id -= 1
