@@ -65,8 +65,12 @@ def _hw_args(hw: HierarchyArrays) -> tuple:
 
 
 def evaluate(layer: Layer, hierarchy: Hierarchy, mapping: Mapping | MappingArrays, *,
-             source: str = "mapping") -> CostResult:
-    """Cost of one mapping; an illegal mapping raises ``SpecError`` naming level, dataspace and excess."""
+             source: str = "mapping", replay: bool = False) -> CostResult:
+    """Cost of one mapping; an illegal mapping raises ``SpecError`` naming level, dataspace and excess.
+
+    A mapping with Timeloop's residual factors (``Q8,6``) is costed by replaying Timeloop's nest analysis
+    (``mapper/residual.py``); ``replay=True`` replays it for any mapping (a check of the kernel's closed
+    forms: both give the same counts on perfect factors)."""
     arrays = mapping.to_arrays(hierarchy) if isinstance(mapping, Mapping) else mapping
     if arrays.temporal.shape != (hierarchy.num_levels, 8):
         raise SpecError("mapping does not match the hierarchy's levels", source=source,
@@ -88,6 +92,8 @@ def evaluate(layer: Layer, hierarchy: Hierarchy, mapping: Mapping | MappingArray
         raise SpecError(f"illegal mapping: {explain(code, info, hierarchy, layer)}", source=source,
                         key=f"layer {layer.name!r} on {hierarchy.name}")
     res = mapping.residual_array(hierarchy) if isinstance(mapping, Mapping) else None
+    if res is None and replay:
+        res = np.stack([arrays.temporal, arrays.spatial_x, arrays.spatial_y], axis=1)
     if res is not None:   # Timeloop's residual form: its nest analysis replayed (mapper/residual.py)
         _residual(layer, hierarchy, arrays, res, tile, inst, counts, epj, result, source=source)
     rows = []

@@ -81,12 +81,14 @@ def _set_minus(a: list[Box], b: list[Box]) -> list[Box]:
     return a
 
 
-def _centroid(b: Box) -> tuple[float, ...]:
-    return tuple(lo + (hi - 1 - lo) / 2 for lo, hi in b)
-
-
-def _round(x: float) -> int:
-    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+def _translation(a: Box, b: Box) -> tuple[int, ...]:
+    """Timeloop's translation from ``a`` to ``b``: the difference of their centroids, rounded half away
+    from zero (``MultiAAHR::GetTranslation``); a centroid is lo + (hi - 1 - lo) / 2 per rank."""
+    out = []
+    for (alo, ahi), (blo, bhi) in zip(a, b):
+        twice = blo + bhi - alo - ahi
+        out.append((twice + 1) // 2 if twice >= 0 else -((1 - twice) // 2))
+    return tuple(out)
 
 
 class _Walk:
@@ -137,6 +139,7 @@ class _Walk:
             scale[lp.dim] *= lp.end
             self.mold.append([s - 1 for s in scale])
             self.mold_res.append([s - 1 for s in scale_res])
+        self.of_dim = [[lv for lv in range(m) if loops[lv].dim == d] for d in range(8)]
         self.imperfect_at: dict[int, int] = {}
         for lv in range(m - 1, -1, -1):
             if loops[lv].end != loops[lv].res:
@@ -160,11 +163,8 @@ class _Walk:
 
     # -- geometry
     def last_global(self, level: int, dim: int) -> bool:
-        for lv in range(level, len(self.loops)):
-            lp = self.loops[lv]
-            if lp.dim == dim and self.indices[lv] + 1 < lp.res:
-                return False
-        return True
+        """Whether every loop of ``dim`` from nest level ``level`` outwards is at its last iteration."""
+        return all(lv < level or self.indices[lv] + 1 >= self.loops[lv].res for lv in self.of_dim[dim])
 
     def _project(self, lo: list[int], hi: list[int], ds: int) -> Box:
         wl = self.wl
@@ -179,9 +179,9 @@ class _Walk:
                 (lo[5], hi[5] + 1))
 
     def working_set(self, level: int) -> list[Box]:
-        lo = list(self.transform)
-        hi = [self.transform[d] + (self.mold_res[level][d] if self.last_global(level + 1, d) else
-                                   self.mold[level][d]) for d in range(8)]
+        lo = self.transform
+        hi = [lo[d] + (self.mold_res[level][d] if d in self.imperfect_at and self.last_global(level + 1, d) else
+                       self.mold[level][d]) for d in range(8)]
         return [self._project(lo, hi, ds) for ds in range(3)]
 
     # -- the walk
@@ -206,8 +206,7 @@ class _Walk:
             p = prev[ds] if prev is not None else None
             tr = None
             if p is not None and _box_size(p) > 0:
-                ca, cb = _centroid(p), _centroid(cur[ds])
-                tr = tuple(_round(b - a) for a, b in zip(ca, cb))
+                tr = _translation(p, cur[ds]) if _box_size(cur[ds]) > 0 else (0,) * len(p)
             if trs[ds] is None or tr == trs[ds]:
                 if trs[ds] is None:
                     trs[ds] = tr
