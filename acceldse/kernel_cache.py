@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 KERNEL_FILES: tuple[str, ...] = (
-    "envs/vector_design.py",
+    "envs/vector_step.py",
     "mapper/cost_kernel.py",
     "mapper/legality.py",
     "mapper/mac_fanout.py",
