@@ -49,11 +49,42 @@ def test_batched_equals_sync(kwargs: dict) -> None:
     vec.close()
 
 
+def test_vector_reward_equals_the_single_envs() -> None:
+    """``reward="vector"`` (the sync vector env cannot hold array rewards): each row equals the single env's reward
+    of the same sub-env (seeded ``seed + i``, next-step autoreset after its ``TimeLimit``), as do observations
+    and terminations."""
+    n, steps, limit = 6, 5, 3
+    kwargs = {"workload": "alexnet", "reward": "vector", "targets": {"latency_us": 4000, "area_mm2": 8}}
+    vec = gym.make_vec(ID, num_envs=n, vectorization_mode="vector_entry_point", max_episode_steps=limit, **kwargs)
+    singles = [gym.make(ID, max_episode_steps=limit, disable_env_checker=True, **kwargs) for _ in range(n)]
+    assert vec.reward_space.shape == (n, 3) and vec.single_reward_space == singles[0].unwrapped.reward_space
+    obs = np.stack([e.reset(seed=i)[0] for i, e in enumerate(singles)])
+    np.testing.assert_array_equal(vec.reset(seed=0)[0], obs)
+    rng = np.random.default_rng(3)
+    done = np.zeros(n, dtype=bool)
+    restarts = 0
+    for _ in range(steps):
+        actions = rng.integers(0, vec.single_action_space.nvec, size=(n, len(vec.single_action_space.nvec)))
+        o, r, term, trunc, _ = vec.step(actions)
+        assert r.shape == (n, 3) and r.dtype == np.float32
+        for i, e in enumerate(singles):
+            if done[i]:  # next-step autoreset
+                np.testing.assert_array_equal(o[i], e.reset()[0])
+                assert not r[i].any() and not term[i] and not trunc[i]
+                done[i] = False
+                restarts += 1
+                continue
+            so, sr, st, su, _ = e.step(actions[i])
+            np.testing.assert_array_equal(o[i], so)
+            np.testing.assert_array_equal(r[i], sr)
+            assert (term[i], trunc[i]) == (st, su)
+            done[i] = st or su
+    assert restarts > 0
+
+
 def test_bad_input() -> None:
     with pytest.raises(SpecError, match="sync"):
         gym.make_vec(ID, num_envs=2, vectorization_mode="vector_entry_point", fidelity="event")
-    with pytest.raises(SpecError, match="one number per sub-env"):  # Gymnasium's vector envs: float rewards
-        gym.make_vec(ID, num_envs=2, vectorization_mode="vector_entry_point", reward="vector")
     vec = gym.make_vec(ID, num_envs=2, vectorization_mode="vector_entry_point", workload="alexnet")
     vec.reset(seed=0)
     with pytest.raises(SpecError, match="rows"):
