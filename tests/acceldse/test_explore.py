@@ -146,6 +146,7 @@ def test_summary_without_a_best_reward_is_quiet() -> None:
                                                 "(got 'colour'); expected max_episode_steps, workload, hardware"),
     (["--env", "MultiAgentDesign", "--env-arg", "colour=red"], "--env-arg: unknown argument of MultiAgentDesign "
                                                                "(got 'colour'); expected max_cycles, reward_mode"),
+    (["--env", ENV, "--env-arg", "max_episode_steps=0"], "--env-arg: max_episode_steps: must be >= 1 (got 0)"),
     (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
     (["--env", ENV, "--env-arg", "workload=lenet", "--env-arg", "workload=mlp"], "--env-arg: workload is given twice"),
     (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),
