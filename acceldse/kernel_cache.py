@@ -18,7 +18,6 @@ import shutil
 from pathlib import Path
 
 KERNEL_FILES: tuple[str, ...] = (
-    "envs/vector_design.py",
     "mapper/cost_kernel.py",
     "mapper/legality.py",
     "mapper/mac_fanout.py",

@@ -4,15 +4,16 @@
 **kwargs)`` returns ``AcceleratorDesignVectorEnv``: the same N sub-envs as ``vectorization_mode="sync"``
 (each an ``AcceleratorDesignEnv(**kwargs)`` under ``TimeLimit(max_episode_steps)``, Gymnasium's
 next-step autoreset), with identical observations, rewards, terminations and truncations, but one step
-evaluates every sub-env's design in one call of the analytical kernel (``_network_sums_many``) instead
-of N Python env steps. ``infos`` holds ``targets_met``, ``penalty`` and ``workload`` (its name) per sub-env.
+evaluates every sub-env's design in one call of the analytical kernel
+(``layer_kernels.network_sums_many``: each design on its own workload's and dataflow's lowered layers)
+instead of N Python env steps, and builds the N observations, rewards and infos as arrays, never per
+sub-env. ``infos`` holds ``targets_met``, ``penalty`` and ``workload`` (its name) per sub-env.
 
 A workload set (``workloads=[...]``, ``envs.workload_set``) works as in the sync vector env: each sub-env keeps
 its own seeded generator (``reset(seed=s)`` seeds sub-env i with ``s + i``, as ``SyncVectorEnv`` does) and
 samples its episode's workload from it at every reset and autoreset; ``reset(options={"workload": ...})``
-poses one workload (in the set or not) to every sub-env, ``options={"design": {...}}`` one start design. A
-step evaluates each workload's sub-envs in one kernel call. The analytical fidelity only
-(``fidelity="event"`` or ``proxy=``: use ``"sync"``).
+poses one workload (in the set or not) to every sub-env, ``options={"design": {...}}`` one start design.
+The analytical fidelity only (``fidelity="event"`` or ``proxy=``: use ``"sync"``).
 """
 
 from __future__ import annotations
@@ -24,38 +25,66 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
-from numba import njit
 
 from acceldse.envs.accelerator_design import AcceleratorDesignEnv
 from acceldse.envs.knobs import LOG2_CLIP
 from acceldse.envs.workload_set import workload_key
 from acceldse.simulator.systolic.hardware import Hw, buffer_half
 from acceldse.simulator.systolic.jit import compile_kernels
-from acceldse.simulator.systolic.layer_kernels import network_sums
+from acceldse.simulator.systolic.layer_kernels import network_sums_many
 from acceldse.workloads.errors import SpecError
 
-compile_kernels()  # the numba code below calls the analytical kernels: they must be numba's too
+compile_kernels()  # the batched step runs the compiled kernels, never their Python source
+
+FLOWS = ("os", "ws", "is")
+"""The dataflows, in the order of each workload's kernel tables."""
 
 
-@njit(cache=True)
-def _network_sums_many(mac_cases: np.ndarray, vectors: np.ndarray, hw: np.ndarray, repeats: np.ndarray,
-                       cycles: np.ndarray, energy_pj: np.ndarray) -> None:
-    """``network_sums`` of every design row ``hw[p]``."""
-    for p in range(hw.shape[0]):
-        c, e = network_sums(mac_cases, vectors, hw[p], repeats)
-        cycles[p] = c
-        energy_pj[p] = e
-
-
-def _log_ratios(v: np.ndarray, r: float) -> np.ndarray:
-    """``envs.knobs.log_ratio_features`` of many values against one reference, element-wise."""
-    if r <= 0:
-        x = np.where(v <= 0, 0.0, LOG2_CLIP)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.clip(np.log2(v / r), -LOG2_CLIP, LOG2_CLIP)
-        x = np.where(v <= 0, -LOG2_CLIP, x)
+def _log_ratios(v: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """``envs.knobs.log_ratio_features`` of values against references (one each), element-wise."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.clip(np.log2(v / r), -LOG2_CLIP, LOG2_CLIP)
+    x = np.where(r <= 0, np.where(v <= 0, 0.0, LOG2_CLIP), np.where(v <= 0, -LOG2_CLIP, x))
     return np.where(v < math.inf, x, LOG2_CLIP) / LOG2_CLIP
+
+
+class _Tables:
+    """Every workload's per-step constants, one row per workload (index ``w``): the kernel's lowered layers
+    (table ``3 w + dataflow``, concatenated), reference metrics, targets, the observation's constant tail."""
+
+    def __init__(self, metric_names: tuple[str, ...]) -> None:
+        self.metric_names = metric_names
+        self.mac_cases: list[np.ndarray] = []
+        self.vectors: list[np.ndarray] = []
+        self.repeats: list[np.ndarray] = []
+        self.names: list[str] = []
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, env: AcceleratorDesignEnv) -> None:
+        """The current workload of ``env`` (bound: reference, targets) as the next row."""
+        model = env.model
+        for flow in FLOWS:
+            nc = model.cases[flow]
+            self.mac_cases.append(nc.mac_cases)
+            self.vectors.append(nc.vectors)
+            self.repeats.append(model.repeats[flow])
+        self.names.append(env.network.name)
+        env._index, env._metrics = env._knobs.middle(), env.reference_metrics
+        self.rows.append({"macs": model.macs, "reference": [env.reference_metrics[k] for k in self.metric_names],
+                          "penalty": tuple({**env.constraints, **env.targets}.items()),
+                          "tail": np.concatenate([env._target_obs, env.workload_obs]),
+                          "start_obs": env._observe(), "has_targets": bool(env.targets),
+                          "metric_reference": dict(env.reference_metrics)})
+        self.mac_start = np.cumsum([0] + [len(m) for m in self.mac_cases])
+        self.vector_start = np.cumsum([0] + [len(v) for v in self.vectors])
+        self.all_mac_cases = np.ascontiguousarray(np.concatenate(self.mac_cases))
+        self.all_vectors = np.ascontiguousarray(np.concatenate(self.vectors))
+        self.all_repeats = np.ascontiguousarray(np.concatenate(self.repeats))
+        self.macs = np.array([r["macs"] for r in self.rows], dtype=np.float64)
+        self.reference = np.array([r["reference"] for r in self.rows], dtype=np.float64)
+        self.tail = np.stack([r["tail"] for r in self.rows])
+        self.start_obs = np.stack([r["start_obs"] for r in self.rows])
+        self.has_targets = np.array([r["has_targets"] for r in self.rows])
 
 
 class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
@@ -88,34 +117,28 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         self._scale = np.maximum(base._knobs.nvec - 1, 1)
         self._half = {k: np.array([buffer_half(int(v) * 1024) for v in base.knobs[k]], dtype=np.float64)
                       for k in ("ifmap_kib", "filter_kib", "ofmap_kib")}
+        self._flow_of = np.array([FLOWS.index(str(v)) for v in base.knobs["dataflow"]], dtype=np.int64)
         self._sampled = len(base.workloads)  # > 1: every (auto)reset samples the sub-env's workload from the set
         self._entries: list[Any] = list(base._entries)  # the set, then any workload a reset option posed
         self._keys = [workload_key(e) for e in self._entries]
-        self._workload_names = [base.network.name]
-        self._now = 0
-        for entry in self._entries[1:]:
-            self._use(len(self._workload_names), entry)
-        self._use(0)
+        self._tables = _Tables(base.metric_names)
+        for entry in self._entries:
+            base._set_workload(entry)
+            self._tables.add(base)
         self._rngs: list[np.random.Generator | None] = [None] * num_envs
+        self._seeds: list[int | None] = [None] * num_envs  # a seed given, its generator not built yet
         self._wl = np.zeros(num_envs, dtype=np.int64)
         self._index = np.tile(base._knobs.middle(), (num_envs, 1))
         self._elapsed = np.zeros(num_envs, dtype=np.int64)
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._obs = np.zeros((num_envs, *self.single_observation_space.shape), dtype=np.float32)
 
-    def _use(self, w: int, entry: Any = None) -> None:
-        """Make workload ``w`` (``self._entries[w]``; a new one: ``entry``) the base env's current one."""
-        if w == len(self._workload_names):
-            self.env._set_workload(entry)
-            self._workload_names.append(self.env.network.name)
-        elif w != self._now:
-            self.env._set_workload(self._entries[w])
-        self._now = w
-
     def _rng(self, i: int) -> np.random.Generator:
+        """Sub-env i's generator, built when first drawn from (what its seed made, else unseeded)."""
         rng = self._rngs[i]
         if rng is None:  # never seeded: an unseeded generator, as gymnasium.Env.np_random makes
-            rng = self._rngs[i] = seeding.np_random()[0]
+            rng = self._rngs[i] = seeding.np_random(self._seeds[i])[0]
+            self._seeds[i] = None
         return rng
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
@@ -134,12 +157,13 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
                             accepted=" | ".join(sorted(allowed)))
         for i, s in enumerate(seeds):
             if s is not None:
-                self._rngs[i] = seeding.np_random(s)[0]
+                self._rngs[i], self._seeds[i] = None, s
         posed = None
         if "workload" in options:
             key = workload_key(options["workload"])
             if key not in self._keys:
-                self._use(len(self._entries), options["workload"])
+                self.env._set_workload(options["workload"])
+                self._tables.add(self.env)
                 self._entries.append(options["workload"])
                 self._keys.append(key)
             posed = self._keys.index(key)
@@ -155,33 +179,27 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         if workload is not None:
             self._wl[rows] = workload
         elif self._sampled > 1:
-            for i in rows:
-                self._wl[i] = int(self._rng(int(i)).integers(self._sampled))
-        base = self.env
-        for w in np.unique(self._wl[rows]).tolist():
-            sel = rows[self._wl[rows] == w]
-            self._use(w)
-            if design is None:
-                self._index[sel] = base._knobs.middle()
-                base._index, base._metrics = base._knobs.middle(), base.reference_metrics
-                self._obs[sel] = base._observe()
-            else:
-                self._index[sel] = design
-                self._observe_rows(sel, np.broadcast_to(design, (len(sel), len(design))), self._evaluate(
-                    np.asarray(design)[None, :].repeat(len(sel), axis=0)))
+            self._wl[rows] = [int(self._rng(i).integers(self._sampled)) for i in rows.tolist()]
+        if design is None:
+            self._index[rows] = self.env._knobs.middle()
+            self._obs[rows] = self._tables.start_obs[self._wl[rows]]
+        else:
+            self._index[rows] = design
+            index = np.broadcast_to(design, (len(rows), len(design)))
+            self._observe_rows(rows, index, self._evaluate(index, self._wl[rows]))
 
     def _observe_rows(self, rows: np.ndarray, index: np.ndarray, metrics: dict[str, np.ndarray]) -> None:
-        """The observations of designs ``index`` with ``metrics`` on the current workload into rows ``rows``
+        """The observations of designs ``index`` with ``metrics`` on their sub-envs' workloads into rows ``rows``
         (``DesignEnv._observe``'s float64 values, cast to float32 once)."""
-        base = self.env
-        m, k = len(base.metric_names), len(self._names)
-        head = np.empty((len(rows), m + k))
-        for j, name in enumerate(base.metric_names):
-            head[:, j] = _log_ratios(metrics[name], base.reference_metrics[name])
-        np.divide(index, self._scale, out=head[:, m:])
-        at = slice(None) if len(rows) == self.num_envs else rows
-        self._obs[at, :m + k] = head
-        self._obs[at, m + k:] = np.concatenate([base._target_obs, base.workload_obs])
+        t = self._tables
+        m, k = len(t.metric_names), len(self._names)
+        wl = self._wl[rows]
+        head = np.empty((len(rows), m + k + t.tail.shape[1]))
+        values = np.stack([metrics[name] for name in t.metric_names], axis=1)
+        head[:, :m] = _log_ratios(values, t.reference[wl])
+        np.divide(index, self._scale, out=head[:, m:m + k])
+        head[:, m + k:] = t.tail[wl]
+        self._obs[rows] = head
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         base = self.env
@@ -203,38 +221,51 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         if self._autoreset.any():  # next-step autoreset: these sub-envs only reset
             self._elapsed[self._autoreset] = 0
             self._restart(np.flatnonzero(self._autoreset))
-        live = np.flatnonzero(~self._autoreset)
-        for w in np.unique(self._wl[live]).tolist() if len(live) else []:
-            rows = live[self._wl[live] == w]
-            self._use(w)
-            index = acts[rows].astype(np.int64)
-            self._index[rows] = index
-            metrics = self._evaluate(index)
-            base.evaluations += len(rows)
-            pen = np.zeros(len(rows))
-            for k, t in {**base.constraints, **base.targets}.items():  # spec_penalty, in its order
-                pen = pen + np.maximum((metrics[k] - t) / (t if t > 0 else 1.0), 0.0)
+        live = np.flatnonzero(~self._autoreset) if self._autoreset.any() else np.arange(n)
+        if len(live):
+            wl = self._wl[live]
+            index = acts[live].astype(np.int64)
+            self._index[live] = index
+            metrics = self._evaluate(index, wl)
+            base.evaluations += len(live)
+            pen = self._penalty(metrics, wl)
             if base.reward_kind == "spec":
-                rewards[rows] = -pen
-            else:
-                for j, p in enumerate(rows):
-                    rewards[p] = base._reward({k: float(v[j]) for k, v in metrics.items()}, float(pen[j]))
-            penalty[rows] = pen
-            met[rows] = pen == 0.0
-            terminated[rows] = bool(base.targets) & met[rows]
-            self._observe_rows(rows, index, metrics)
-            self._elapsed[rows] += 1
+                rewards[live] = -pen
+            else:  # DesignEnv._reward of a metric, element-wise
+                value = metrics[base.reward_kind]
+                ref = np.array([r["metric_reference"][base.reward_kind] for r in self._tables.rows])[wl]
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    scaled = -np.log2(value / ref) - pen
+                rewards[live] = np.where((value > 0) & np.isfinite(value), scaled, -64.0 - pen)
+            penalty[live] = pen
+            met[live] = pen == 0.0
+            terminated[live] = self._tables.has_targets[wl] & met[live]
+            self._observe_rows(live, index, metrics)
+            self._elapsed[live] += 1
             if self.max_episode_steps is not None:
-                truncated[rows] = self._elapsed[rows] >= self.max_episode_steps
+                truncated[live] = self._elapsed[live] >= self.max_episode_steps
         self._autoreset = terminated | truncated
-        names = np.array(self._workload_names, dtype=object)[self._wl]
+        names = np.array(self._tables.names, dtype=object)[self._wl]
         return self._obs.copy(), rewards, terminated, truncated, {"targets_met": met, "penalty": penalty,
                                                                   "workload": names}
 
-    def _evaluate(self, index: np.ndarray) -> dict[str, np.ndarray]:
-        """Metric arrays of the designs ``index`` (one row per design): the kernel once per dataflow present;
+    def _penalty(self, metrics: dict[str, np.ndarray], wl: np.ndarray) -> np.ndarray:
+        """``knobs.spec_penalty`` of every design against its workload's constraints and targets (in their
+        order: the same float sums)."""
+        pen = np.zeros(len(wl))
+        rows = self._tables.rows
+        for terms in dict.fromkeys(rows[w]["penalty"] for w in np.unique(wl).tolist()):
+            sel = np.array([rows[w]["penalty"] == terms for w in range(len(rows))])[wl]
+            part = np.zeros(int(sel.sum()))
+            for k, t in terms:
+                part = part + np.maximum((metrics[k][sel] - t) / (t if t > 0 else 1.0), 0.0)
+            pen[sel] = part
+        return pen
+
+    def _evaluate(self, index: np.ndarray, wl: np.ndarray) -> dict[str, np.ndarray]:
+        """Metric arrays of the designs ``index`` (one row per design) on the workloads ``wl``: one kernel call;
         the same arithmetic as ``SystolicDesignModel.evaluate`` and ``metrics_of``, element-wise."""
-        model = self.env.model
+        model, t = self.env.model, self._tables
         value = {n: self._values[i][index[:, i]] for i, n in enumerate(self._names)}
         rows = value["rows"].astype(np.int64)
         cols = value["cols"].astype(np.int64)
@@ -248,16 +279,11 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         hw[:, Hw.CLOCK_MHZ] = clock
         cores = value["cores"].astype(np.int64) if "cores" in value else np.ones(len(index), dtype=np.int64)
         hw[:, Hw.CORES] = cores
+        table = 3 * wl + self._flow_of[index[:, self._names.index("dataflow")]]
         cycles = np.zeros(len(index), dtype=np.int64)
         energy_pj = np.zeros(len(index), dtype=np.float64)
-        flows = value["dataflow"]
-        for flow in np.unique(flows).tolist():
-            sel = np.flatnonzero(flows == flow)
-            nc = model.cases[str(flow)]
-            c = np.zeros(len(sel), dtype=np.int64)
-            e = np.zeros(len(sel), dtype=np.float64)
-            _network_sums_many(nc.mac_cases, nc.vectors, np.ascontiguousarray(hw[sel]), model.repeats[str(flow)], c, e)
-            cycles[sel], energy_pj[sel] = c, e
+        network_sums_many(t.all_mac_cases, t.mac_start, t.all_vectors, t.vector_start, t.all_repeats, table, hw,
+                          cycles, energy_pj)
         pes = rows * cols * cores
         sram_bytes = (value["ifmap_kib"].astype(np.int64) + value["filter_kib"].astype(np.int64)
                       + value["ofmap_kib"].astype(np.int64)) * 1024
@@ -265,7 +291,7 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         latency_us = cycles / clock
         with np.errstate(divide="ignore", invalid="ignore"):
             power = np.where(latency_us > 0, energy_pj / latency_us * 1e-6, 0.0)
-            util = np.where(cycles != 0, model.macs / (cycles * pes), 0.0)
+            util = np.where(cycles != 0, t.macs[wl] / (cycles * pes), 0.0)
         return {"latency_us": latency_us, "energy_uj": energy_pj * 1e-6, "area_mm2": area, "power_w": power,
                 "edp_uj_us": energy_pj * 1e-6 * latency_us, "total_cycles": cycles.astype(np.float64),
                 "utilization": util}

@@ -1,7 +1,8 @@
-"""Loading versioned YAML specs and parsing sizes with units (shared by every package)."""
+"""Loading versioned YAML specs (and strict JSON files) and parsing sizes with units (shared by every package)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,34 @@ def safe_load(text: str, *, source: str) -> Any:
         raise SpecError(f"malformed YAML{where}: {problem}", source=source) from None
     except RecursionError:
         raise SpecError("YAML nested too deeply", source=source) from None
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def parse_json(text: str, *, source: str) -> Any:
+    """``json.loads`` that rejects a key given twice in one object (``json`` keeps the last one silently)
+    and reports every problem as a ``SpecError``."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as dup:
+        raise SpecError("duplicate key", source=source, key=dup.key, accepted="each key once per object") from None
+    except json.JSONDecodeError as err:
+        raise SpecError(f"invalid JSON: {err}", source=source) from None
+    except RecursionError:
+        raise SpecError("JSON nested too deeply", source=source) from None
 
 
 def load_yaml(path: str | Path, *, kind: str, versions: tuple[int, ...] = (SPEC_VERSION,)) -> dict[str, Any]:

@@ -125,7 +125,10 @@ def test_lottery_runs_every_setting_of_the_grid() -> None:
     (["--env", ENV, "--budget", "1000000000"], "over the limit of 250,000"),
     (["compare", "--env", ENV, "--budget", "1000000000"], "--max-budget"),
     (["compare", "--env", ENV, "--runs-json", "{tmp}/missing/runs.json"], "--runs-json"),
-    (["--env", ENV, "--env-arg", "colour=red"], "--env-arg"),
+    (["--env", ENV, "--env-arg", "colour=red"], "--env-arg: unknown argument of acceldse/AcceleratorDesign-v0 "
+                                                "(got 'colour'); expected max_episode_steps, workload, hardware"),
+    (["--env", "MultiAgentDesign", "--env-arg", "colour=red"], "--env-arg: unknown argument of MultiAgentDesign "
+                                                               "(got 'colour'); expected max_cycles, reward_mode"),
     (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
     (["--env", ENV, "--env-arg", "workload=lenet", "--env-arg", "workload=mlp"], "--env-arg: workload is given twice"),
     (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),
