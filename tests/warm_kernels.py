@@ -1,12 +1,12 @@
 """Compile every numba kernel once, into numba's on-disk cache (``acceldse.kernel_cache``), before the suite runs.
 
 ``make test`` runs this beside ruff and mypy (``python -m tests.warm_kernels``), and pytest starts when it is
-done: the kernels are compiled once, on two processes (``--jobs``), instead of by every pytest worker, notebook
+done: the kernels are compiled once, on two processes, instead of by every pytest worker, notebook
 kernel and CLI subprocess that meets one before the cache holds it (each compiling the same kernel again on a
 machine already busy with the others). Each step is a small real call of the path that compiles a group of
-kernels (the same argument types the tests pass); the steps run longest first, each on whichever process is
-free. A step that fails is reported and skipped: the tests then compile that kernel themselves and say what is
-wrong. ``-v`` prints the CPU seconds of each step.
+kernels (the same argument types the tests pass); ``CHAINS`` are the steps of each process. A step that fails is
+reported and skipped: the tests then compile that kernel themselves and say what is wrong. ``-v`` prints the CPU
+seconds of each step; ``--serial`` runs every step in this process.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def _mapper_cost() -> None:
     import numpy as np
 
     from acceldse.mapper.cost import evaluate
+    from acceldse.mapper.mapping import Mapping
     from acceldse.mapper.space import MappingSpace
     from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
     from acceldse.workloads.errors import SpecError
@@ -44,8 +45,9 @@ def _mapper_cost() -> None:
 
     layer, hierarchy = conv2d("c", 16, 16, 14, 3, padding=1), load_hierarchy("eyeriss_like")
     space = MappingSpace(layer, hierarchy)
+    mapping = Mapping.from_arrays(space.decode(space.random(1, np.random.default_rng(0))).take(0), hierarchy)
     with contextlib.suppress(SpecError):  # an illegal draw: the kernel is compiled all the same
-        evaluate(layer, hierarchy, space.decode(space.random(1, np.random.default_rng(0))).take(0))
+        evaluate(layer, hierarchy, mapping)  # a Mapping's arrays (writable), as every caller passes them
 
 
 def _mapper() -> None:
@@ -145,23 +147,30 @@ def _env() -> None:
     vec.step(vec.action_space.sample())
 
 
-STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
-    ("mapper_search", _mapper_search), ("mapper_cost", _mapper_cost), ("systolic", _systolic),
-    ("scalesim", _scalesim), ("streaming", _streaming), ("pipeline", _pipeline), ("sparse", _sparse),
-    ("event", _event), ("cycle", _cycle), ("env", _env), ("mapper", _mapper), ("fpga", _fpga),
+CHAINS: tuple[tuple[tuple[str, Callable[[], None]], ...], ...] = (
+    (("mapper_cost", _mapper_cost), ("sparse", _sparse), ("scalesim", _scalesim), ("event", _event),
+     ("cycle", _cycle)),
+    (("mapper_search", _mapper_search), ("systolic", _systolic), ("streaming", _streaming), ("pipeline", _pipeline),
+     ("env", _env), ("mapper", _mapper), ("fpga", _fpga)),
 )
-"""Longest first (CPU seconds on a cold cache), so that the last step to start is a short one."""
+"""The steps of each process, in turn: about as many CPU seconds each (cold: ~110), and a step after the one
+that compiles what it calls (``sparse`` calls ``evaluate_one``; ``env`` and ``mapper`` the dense cost kernels,
+``event`` and ``env`` the systolic ones), so no kernel is compiled by both processes."""
+STEPS = dict(step for chain in CHAINS for step in chain)
 
 
-def run_step(name: str) -> tuple[str, float, str]:
-    """Run the step ``name``; (name, its CPU seconds, the error's traceback or "")."""
-    step = dict(STEPS)[name]
-    start = time.process_time()
-    try:
-        step()
-    except Exception:  # noqa: BLE001 - the tests report it properly; warming only saves time
-        return name, time.process_time() - start, traceback.format_exc(limit=2)
-    return name, time.process_time() - start, ""
+def run_chain(names: list[str]) -> list[tuple[str, float, str]]:
+    """Run the steps ``names`` in turn: (name, CPU seconds, the error's traceback or "") of each."""
+    out = []
+    for name in names:
+        start = time.process_time()
+        try:
+            STEPS[name]()
+        except Exception:  # noqa: BLE001 - the tests report it properly; warming only saves time
+            out.append((name, time.process_time() - start, traceback.format_exc(limit=2)))
+        else:
+            out.append((name, time.process_time() - start, ""))
+    return out
 
 
 def report(results: Iterable[tuple[str, float, str]], verbose: bool) -> None:
@@ -174,16 +183,16 @@ def report(results: Iterable[tuple[str, float, str]], verbose: bool) -> None:
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
-    jobs = int(argv[argv.index("--jobs") + 1]) if "--jobs" in argv else 2
     start = time.perf_counter()
-    names = [name for name, _ in STEPS]
-    if jobs <= 1:
-        report(map(run_step, names), verbose)
+    chains = [[name for name, _ in chain] for chain in CHAINS]
+    if "--serial" in argv:
+        report(run_chain([name for chain in chains for name in chain]), verbose)
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:  # a step at a time per process, in STEPS order
-            report(pool.map(run_step, names), verbose)
+        with ProcessPoolExecutor(max_workers=len(chains)) as pool:
+            for results in pool.map(run_chain, chains):
+                report(results, verbose)
     if verbose:
-        print(f"warm_kernels: {time.perf_counter() - start:.1f} s in all on {jobs} processes", file=sys.stderr)
+        print(f"warm_kernels: {time.perf_counter() - start:.1f} s in all", file=sys.stderr)
     return 0
 
 
