@@ -35,7 +35,7 @@ import gymnasium as gym
 
 from acceldse.envs.agents import AGENTS, Evaluation, ExploreResult, JointEnv, check_budget, make_agent
 from acceldse.envs.agents import explore as run_agent
-from acceldse.workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError, require_int
 
 EVALUATIONS_TABLE = "explore_evaluations"
 RUNS_TABLE = "explore_runs"
@@ -76,6 +76,8 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     if unknown:
         raise SpecError(f"unknown argument of {env_id}", source="env_kwargs", value=unknown[0],
                         accepted=", ".join(accepted or ()))
+    if "max_episode_steps" in kwargs:  # gym.make's own argument: it raises a bare ValueError on a bad one
+        require_int(kwargs["max_episode_steps"], key="max_episode_steps", source="env_kwargs", maximum=MAX_STEPS)
     try:
         if env_id == MULTI_AGENT_IDS[0]:
             from acceldse import envs
@@ -89,6 +91,8 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     return env
 
 
+MAX_STEPS = 10**9
+"""Largest ``max_episode_steps`` accepted."""
 GYM_MAKE_ARGUMENTS = ("max_episode_steps",)
 """Env arguments ``gym.make`` takes itself (not passed to the env's constructor)."""
 

@@ -18,7 +18,6 @@ The analytical fidelity only (``fidelity="event"`` or ``proxy=``: use ``"sync"``
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import gymnasium as gym
@@ -27,25 +26,12 @@ from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
 from acceldse.envs.accelerator_design import AcceleratorDesignEnv
-from acceldse.envs.knobs import LOG2_CLIP
+from acceldse.envs.vector_step import FLOWS, KNOB_COLUMNS, METRIC_COLUMNS, design_step
 from acceldse.envs.workload_set import workload_key
-from acceldse.simulator.systolic.hardware import Hw, buffer_half
 from acceldse.simulator.systolic.jit import compile_kernels
-from acceldse.simulator.systolic.layer_kernels import network_sums_many
 from acceldse.workloads.errors import SpecError
 
 compile_kernels()  # the batched step runs the compiled kernels, never their Python source
-
-FLOWS = ("os", "ws", "is")
-"""The dataflows, in the order of each workload's kernel tables."""
-
-
-def _log_ratios(v: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """``envs.knobs.log_ratio_features`` of values against references (one each), element-wise."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.clip(np.log2(v / r), -LOG2_CLIP, LOG2_CLIP)
-    x = np.where(r <= 0, np.where(v <= 0, 0.0, LOG2_CLIP), np.where(v <= 0, -LOG2_CLIP, x))
-    return np.where(v < math.inf, x, LOG2_CLIP) / LOG2_CLIP
 
 
 class _Tables:
@@ -54,6 +40,7 @@ class _Tables:
 
     def __init__(self, metric_names: tuple[str, ...]) -> None:
         self.metric_names = metric_names
+        self.obs_metric = np.array([METRIC_COLUMNS.index(k) for k in metric_names], dtype=np.int64)
         self.mac_cases: list[np.ndarray] = []
         self.vectors: list[np.ndarray] = []
         self.repeats: list[np.ndarray] = []
@@ -80,11 +67,19 @@ class _Tables:
         self.all_mac_cases = np.ascontiguousarray(np.concatenate(self.mac_cases))
         self.all_vectors = np.ascontiguousarray(np.concatenate(self.vectors))
         self.all_repeats = np.ascontiguousarray(np.concatenate(self.repeats))
-        self.macs = np.array([r["macs"] for r in self.rows], dtype=np.float64)
+        self.macs = np.array([r["macs"] for r in self.rows], dtype=np.int64)
         self.reference = np.array([r["reference"] for r in self.rows], dtype=np.float64)
         self.tail = np.stack([r["tail"] for r in self.rows])
         self.start_obs = np.stack([r["start_obs"] for r in self.rows])
         self.has_targets = np.array([r["has_targets"] for r in self.rows])
+        most = max(1, max(len(r["penalty"]) for r in self.rows))
+        self.term_count = np.array([len(r["penalty"]) for r in self.rows], dtype=np.int64)
+        self.term_metric = np.zeros((len(self.rows), most), dtype=np.int64)
+        self.term_bound = np.zeros((len(self.rows), most))
+        for w, r in enumerate(self.rows):
+            for j, (k, t) in enumerate(r["penalty"]):
+                self.term_metric[w, j], self.term_bound[w, j] = METRIC_COLUMNS.index(k), t
+        self.metric_reference = {k: np.array([r["metric_reference"][k] for r in self.rows]) for k in METRIC_COLUMNS}
 
 
 class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
@@ -115,9 +110,14 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         self._values = [np.asarray(v) for v in base.knobs.values()]
         self._names = list(base._knobs.values)
         self._scale = np.maximum(base._knobs.nvec - 1, 1)
-        self._half = {k: np.array([buffer_half(int(v) * 1024) for v in base.knobs[k]], dtype=np.float64)
-                      for k in ("ifmap_kib", "filter_kib", "ofmap_kib")}
-        self._flow_of = np.array([FLOWS.index(str(v)) for v in base.knobs["dataflow"]], dtype=np.int64)
+        self._knob_col = np.array([self._names.index(k) if k in self._names else -1 for k in KNOB_COLUMNS])
+        self._knob_values = np.ones((len(KNOB_COLUMNS), int(base._knobs.nvec.max())))
+        for i, k in enumerate(KNOB_COLUMNS):
+            for j, v in enumerate(base.knobs.get(k, [])):
+                self._knob_values[i, j] = FLOWS.index(str(v)) if k == "dataflow" else float(v)
+        model = base.model
+        self._base_hw = model.hardware.copy()
+        self._area = np.array([model.pe_area_mm2, model.sram_mm2_per_byte, model.other_area_mm2])
         self._sampled = len(base.workloads)  # > 1: every (auto)reset samples the sub-env's workload from the set
         self._entries: list[Any] = list(base._entries)  # the set, then any workload a reset option posed
         self._keys = [workload_key(e) for e in self._entries]
@@ -185,21 +185,7 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
             self._obs[rows] = self._tables.start_obs[self._wl[rows]]
         else:
             self._index[rows] = design
-            index = np.broadcast_to(design, (len(rows), len(design)))
-            self._observe_rows(rows, index, self._evaluate(index, self._wl[rows]))
-
-    def _observe_rows(self, rows: np.ndarray, index: np.ndarray, metrics: dict[str, np.ndarray]) -> None:
-        """The observations of designs ``index`` with ``metrics`` on their sub-envs' workloads into rows ``rows``
-        (``DesignEnv._observe``'s float64 values, cast to float32 once)."""
-        t = self._tables
-        m, k = len(t.metric_names), len(self._names)
-        wl = self._wl[rows]
-        head = np.empty((len(rows), m + k + t.tail.shape[1]))
-        values = np.stack([metrics[name] for name in t.metric_names], axis=1)
-        head[:, :m] = _log_ratios(values, t.reference[wl])
-        np.divide(index, self._scale, out=head[:, m:m + k])
-        head[:, m + k:] = t.tail[wl]
-        self._obs[rows] = head
+            self._evaluate(np.ascontiguousarray(np.broadcast_to(design, (len(rows), len(design)))), rows)
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         base = self.env
@@ -226,21 +212,19 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
             wl = self._wl[live]
             index = acts[live].astype(np.int64)
             self._index[live] = index
-            metrics = self._evaluate(index, wl)
+            metrics, pen = self._evaluate(index, live)
             base.evaluations += len(live)
-            pen = self._penalty(metrics, wl)
             if base.reward_kind == "spec":
                 rewards[live] = -pen
             else:  # DesignEnv._reward of a metric, element-wise
-                value = metrics[base.reward_kind]
-                ref = np.array([r["metric_reference"][base.reward_kind] for r in self._tables.rows])[wl]
+                value = metrics[:, METRIC_COLUMNS.index(base.reward_kind)]
+                ref = self._tables.metric_reference[base.reward_kind][wl]
                 with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                     scaled = -np.log2(value / ref) - pen
                 rewards[live] = np.where((value > 0) & np.isfinite(value), scaled, -64.0 - pen)
             penalty[live] = pen
             met[live] = pen == 0.0
             terminated[live] = self._tables.has_targets[wl] & met[live]
-            self._observe_rows(live, index, metrics)
             self._elapsed[live] += 1
             if self.max_episode_steps is not None:
                 truncated[live] = self._elapsed[live] >= self.max_episode_steps
@@ -249,52 +233,22 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         return self._obs.copy(), rewards, terminated, truncated, {"targets_met": met, "penalty": penalty,
                                                                   "workload": names}
 
-    def _penalty(self, metrics: dict[str, np.ndarray], wl: np.ndarray) -> np.ndarray:
-        """``knobs.spec_penalty`` of every design against its workload's constraints and targets (in their
-        order: the same float sums)."""
-        pen = np.zeros(len(wl))
-        rows = self._tables.rows
-        for terms in dict.fromkeys(rows[w]["penalty"] for w in np.unique(wl).tolist()):
-            sel = np.array([rows[w]["penalty"] == terms for w in range(len(rows))])[wl]
-            part = np.zeros(int(sel.sum()))
-            for k, t in terms:
-                part = part + np.maximum((metrics[k][sel] - t) / (t if t > 0 else 1.0), 0.0)
-            pen[sel] = part
-        return pen
-
-    def _evaluate(self, index: np.ndarray, wl: np.ndarray) -> dict[str, np.ndarray]:
-        """Metric arrays of the designs ``index`` (one row per design) on the workloads ``wl``: one kernel call;
-        the same arithmetic as ``SystolicDesignModel.evaluate`` and ``metrics_of``, element-wise."""
-        model, t = self.env.model, self._tables
-        value = {n: self._values[i][index[:, i]] for i, n in enumerate(self._names)}
-        rows = value["rows"].astype(np.int64)
-        cols = value["cols"].astype(np.int64)
-        clock = value["clock_mhz"].astype(np.float64)
-        hw = np.repeat(model.hardware[None, :], len(index), axis=0)
-        hw[:, Hw.ROWS], hw[:, Hw.COLS] = rows, cols
-        for field, knob in ((Hw.IN_CAP_BYTES, "ifmap_kib"), (Hw.W_CAP_BYTES, "filter_kib"),
-                            (Hw.OUT_CAP_BYTES, "ofmap_kib")):
-            hw[:, field] = self._half[knob][index[:, self._names.index(knob)]]
-        hw[:, Hw.DRAM_READ_BW] = hw[:, Hw.DRAM_WRITE_BW] = value["dram_gbyte_per_s"].astype(np.float64) * 1e3 / clock
-        hw[:, Hw.CLOCK_MHZ] = clock
-        cores = value["cores"].astype(np.int64) if "cores" in value else np.ones(len(index), dtype=np.int64)
-        hw[:, Hw.CORES] = cores
-        table = 3 * wl + self._flow_of[index[:, self._names.index("dataflow")]]
-        cycles = np.zeros(len(index), dtype=np.int64)
-        energy_pj = np.zeros(len(index), dtype=np.float64)
-        network_sums_many(t.all_mac_cases, t.mac_start, t.all_vectors, t.vector_start, t.all_repeats, table, hw,
-                          cycles, energy_pj)
-        pes = rows * cols * cores
-        sram_bytes = (value["ifmap_kib"].astype(np.int64) + value["filter_kib"].astype(np.int64)
-                      + value["ofmap_kib"].astype(np.int64)) * 1024
-        area = pes * model.pe_area_mm2 + model.sram_mm2_per_byte * sram_bytes + model.other_area_mm2
-        latency_us = cycles / clock
-        with np.errstate(divide="ignore", invalid="ignore"):
-            power = np.where(latency_us > 0, energy_pj / latency_us * 1e-6, 0.0)
-            util = np.where(cycles != 0, t.macs[wl] / (cycles * pes), 0.0)
-        return {"latency_us": latency_us, "energy_uj": energy_pj * 1e-6, "area_mm2": area, "power_w": power,
-                "edp_uj_us": energy_pj * 1e-6 * latency_us, "total_cycles": cycles.astype(np.float64),
-                "utilization": util}
+    def _evaluate(self, index: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Evaluate the designs ``index`` (one knob-index row each) of the sub-envs ``rows`` on their workloads in
+        one compiled call (``vector_step.design_step``): their observations into ``self._obs``; returns their
+        metrics (``METRIC_COLUMNS``) and spec penalties."""
+        t = self._tables
+        n = len(rows)
+        metrics = np.empty((n, len(METRIC_COLUMNS)))
+        pen = np.empty(n)
+        every = n == self.num_envs
+        obs = self._obs if every else np.empty((n, self._obs.shape[1]), dtype=np.float32)
+        design_step(index, self._knob_col, self._knob_values, self._base_hw, self._area, t.all_mac_cases,
+                    t.mac_start, t.all_vectors, t.vector_start, t.all_repeats, self._wl[rows], t.macs, t.reference,
+                    t.term_metric, t.term_bound, t.term_count, t.obs_metric, t.tail, self._scale, metrics, pen, obs)
+        if not every:
+            self._obs[rows] = obs
+        return metrics, pen
 
     def close_extras(self, **kwargs: Any) -> None:
         self.env.close()

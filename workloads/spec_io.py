@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from acceldse.workloads.errors import MAX_BYTES, SpecError
+from acceldse.workloads.errors import MAX_BYTES, SpecError, require_float, require_int
 
 SPEC_VERSION = 1
 
@@ -37,6 +37,26 @@ def parse_bytes(value: Any, *, key: str, source: str | None = None) -> int:
         raise SpecError("size out of range", source=source, key=key, value=value,
                         accepted=f"1 byte to {MAX_BYTES:,} bytes (1 PiB)")
     return int(round(result))
+
+
+def _not_text(value: Any, key: str, source: str | None) -> None:
+    """A number written as a string (``rows: "32"`` in YAML, ``{"rows": "32"}`` from Python) is a wrong type,
+    refused rather than read as a number (sizes such as ``64KiB`` are parsed elsewhere)."""
+    if isinstance(value, str):
+        raise SpecError("must be a number, not a string", source=source, key=key, value=value,
+                        accepted="a number without quotes")
+
+
+def spec_int(value: Any, *, key: str, source: str | None = None, **limits: Any) -> int:
+    """``require_int`` of a value read from a spec, refusing a number written as text."""
+    _not_text(value, key, source)
+    return require_int(value, key=key, source=source, **limits)
+
+
+def spec_float(value: Any, *, key: str, source: str | None = None, **limits: Any) -> float:
+    """``require_float`` of a value read from a spec, refusing a number written as text."""
+    _not_text(value, key, source)
+    return require_float(value, key=key, source=source, **limits)
 
 
 def path_exists(path: str | Path, *, file: bool = False) -> bool:

@@ -135,7 +135,7 @@ def swat_attention(seq_len: int, window: int, platform: str | Platform, *, head_
     A window of ``seq_len`` keys or more covers the whole sequence: every row attends to all ``seq_len``
     keys, which is dense attention, so the design's window is ``min(window, seq_len)`` (its ``window``)."""
     n = require_int(seq_len, key="seq_len", maximum=MAX_SEQ_LEN)
-    w = require_int(window, key="window")
+    w = require_int(window, key="window", maximum=MAX_SEQ_LEN)
     return row_pipeline("swat", n, min(w, n), load_platform(platform),
                         head_dim=require_int(head_dim, key="head_dim", maximum=MAX_HEAD_DIM),
                         heads=require_int(heads, key="heads", maximum=MAX_HEADS), bits=bits,

@@ -73,10 +73,18 @@ RECORD_KEYS: dict[str, frozenset[str]] = {
 """Keys of the record ``benchmarks/samo_runner.py`` stores (with the run's spec) at each level."""
 
 
+LIST_KEYS = frozenset({"partition", "partitions", "layers", "streams_in", "streams_out"})
+"""Keys whose value is a list in both formats."""
+
+
 def _check_keys(data: Any, keys: Mapping[str, frozenset[str]], level: str, source: str, where: str) -> None:
     if not isinstance(data, dict):
-        raise SpecError(f"a {level} must be a JSON object", source=source, key=where or None,
-                        value=type(data).__name__, accepted="a JSON object {...}")
+        raise SpecError("must be a JSON object", source=source, key=where or None, value=type(data).__name__,
+                        accepted="a JSON object {...}")
+    for key, value in data.items():
+        if key in LIST_KEYS and not isinstance(value, list):
+            raise SpecError("must be a JSON list", source=source, key=f"{where}.{key}" if where else key,
+                            value=type(value).__name__, accepted="a JSON list [...]")
     allowed = keys[level]
     for key in data:
         if key not in allowed:
@@ -128,6 +136,8 @@ def onnx_name_map(onnx_path: str | Path) -> dict[str, str]:
 
 
 def _int(value: Any, where: str, key: str) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise SpecError("not an integer", source=where, key=key, value=value, accepted="an integer >= 1")
     try:
         number = int(value)  # fpgaConvNet's JSON writes int64 fields as strings
     except (TypeError, ValueError):
@@ -169,7 +179,7 @@ def _read_records(data: Any, source: str) -> tuple[list[list[dict[str, Any]]], i
             for li, layer in enumerate(part.get("layers", [])):
                 _check_keys(layer, RECORD_KEYS, "layer", source, f"partitions[{pi}].layers[{li}]")
         parts = [[dict(layer, type="") for layer in part.get("layers", [])] for part in data["partitions"]]
-        return parts, data.get("batch")
+        return parts, None if data.get("batch") is None else _int(data["batch"], source, "batch")
     raise SpecError("not a SAMO / fpgaConvNet design", source=source,
                     accepted='fpgaConvNet partition JSON {"partition": [...]} or a SAMO record {"partitions": [...]}')
 

@@ -171,3 +171,14 @@ def test_unknown_and_duplicate_keys_refused(tmp_path: Path, capsys: pytest.Captu
     dup.write_text('{"partitions": [], "batch": 1, "batch": 2}')
     with pytest.raises(SpecError, match="batch: duplicate key"):
         load_design(dup, lenet())
+    for change, match in (({"batch": 0}, "batch: must be >= 1"), ({"batch": "x"}, "batch: not an integer"),
+                          ({"partitions": [{"layers": "conv0"}]}, r"partitions\[0\]\.layers: must be a JSON list")):
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({**record, **change}))
+        with pytest.raises(SpecError, match=match):
+            load_design(bad, lenet())
+    half = json.loads(json.dumps(record))
+    half["partitions"][0]["layers"][0]["coarse_out"] = 2.5
+    bad.write_text(json.dumps(half))
+    with pytest.raises(SpecError, match="coarse_out: not an integer"):
+        load_design(bad, lenet())
