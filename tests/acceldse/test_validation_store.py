@@ -37,11 +37,12 @@ def test_a_source_another_process_computes_is_read_back_not_computed(tmp_path: P
     lock, slot_a = validation._store_path().with_suffix(".lock"), 1
 
     def other_process() -> None:  # computes a into the store while the test's validate() runs
-        with validation._claim(lock, slot_a, wait=True) as held:
-            assert held
-            holding.set()
+        def compute_a() -> dict[str, Measured]:
+            holding.set()  # a is taken
             computed_b.wait(60)
-            validation._store({"compute_a": {"a.x": Measured(7.0, "there")}})
+            return {"a.x": Measured(7.0, "there")}
+
+        assert validation._measure(compute_a, lock, slot_a, reuse=True, wait=True)
 
     monkeypatch.setattr(validation, "_computers", lambda: [compute_a, compute_b])
     monkeypatch.setattr(validation, "published", lambda: [_entry("a"), _entry("b")])
