@@ -105,16 +105,14 @@ class Table(dict[str, np.ndarray]):
         arrays, numbers as one block per dtype (one construction, without its per-column inference)."""
         import pandas as pd
 
-        n, make, text = self.n_rows, *_block_api()
+        n, (make, text) = self.n_rows, _block_api()
         blocks: dict[Any, list[int]] = {}
         cols = list(self.values())
         for i, col in enumerate(cols):
             kind = col.dtype.kind if col.ndim == 1 and len(col) == n else "?"
-            if kind not in "iufbU" or (kind == "U" and text is None):
-                make = None
-            blocks.setdefault(col.dtype if kind != "U" else i, []).append(i)
+            blocks.setdefault(col.dtype if kind in "iufb" else i if kind == "U" else None, []).append(i)
         rows = pd.RangeIndex(n) if index is None else pd.Index(index)
-        if make is None or not cols or len(rows) != n:
+        if make is None or text is None or None in blocks or not cols or len(rows) != n:
             return pd.DataFrame(dict(self), index=None if index is None else rows)
         return make([(text(cols[at[0]]), np.array(at)) if isinstance(key, int)
                      else (np.stack([cols[j] for j in at]), np.array(at)) for key, at in blocks.items()],

@@ -106,13 +106,13 @@ def mac_jobs(layers: Sequence[Layer], dataflows: Sequence[Dataflow], acc: Accele
     nc = cases or network_cases(layers, dataflows)
     m = len(nc.mac_cases)
     if arrays is None:  # one part: every case on the array, chunked over the cores
-        parts = [((hw or HardwareArrays.of([acc])).matrix[0], nc.mac_cases, np.arange(m), cores)]
+        parts = [((hw or HardwareArrays.of([acc], area=False)).matrix[0], nc.mac_cases, np.arange(m), cores)]
     else:  # one part per array: its sub-layer of every case it has a share of, the whole sub-layer
         rows = np.flatnonzero(nc.lowered < m)
         first = rows[np.unique(nc.lowered[rows], return_index=True)[1]]
         subs = [split_layer(layers[r % len(layers)], arrays) for r in first.tolist()]
         flows = [dataflows[r // len(layers)] for r in first.tolist()]
-        own = HardwareArrays.of([dataclasses.replace(acc, array=a, cores=1) for a in arrays]).matrix
+        own = HardwareArrays.of([dataclasses.replace(acc, array=a, cores=1) for a in arrays], area=False).matrix
         parts = []
         for a in range(len(arrays)):
             job = np.array([j for j, sub in enumerate(subs) if sub[a] is not None], np.int64)
@@ -206,7 +206,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     homes = resolve_weight_tiers(network, acc, weight_tiers)
     sizes = weight_bytes(network)
     layers = network.layers
-    hw = HardwareArrays.of([acc])
+    hw = HardwareArrays.of([acc], area=False)  # the table has no area column
     nc = network_cases(layers, dataflows)  # every (dataflow, layer) row; identical layers lowered, run once
     jobs = mac_jobs(layers, dataflows, acc, cores=n_cores, arrays=hetero, cases=nc, hw=hw)
     m, mac = len(nc.mac_cases), jobs.row_job >= 0
@@ -280,7 +280,9 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                                   record=trace)
             wait[:, block] = (staging.wait_cycles, staging.bandwidth_cycles, staging.latency_cycles,
                               staging.capacity_cycles)
-            for i, layer in enumerate(layers if builder is not None else ()):
+            if builder is None:
+                continue
+            for i, layer in enumerate(layers):
                 r = d * n + i
                 runs, link = recorded[jobs.row_job[r]] if mac[r] else ([], None)
                 tracks = [t for core in runs for t in core.tracks] + link.stats.tracks if link else \
@@ -288,7 +290,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                 for track in tracks:
                     builder.add(track, offset_cycles=float(staging.start_cycles[i]),
                                 args={"layer": f"{df.name}:{layer.name}"})
-            for track in staging.tracks if builder is not None else ():
+            for track in staging.tracks:
                 builder.add(track, args={"layer": f"{df.name}:staging"})
     if any(staged):
         _add_staging(cols, wait, acc, np.tile(extra, flows))

@@ -60,7 +60,7 @@ def operand_bytes(bits: int, acc: Accelerator) -> int:
 def _hw_row(acc: Accelerator, hw: HardwareArrays | None) -> np.ndarray:
     """``acc``'s hardware columns: ``hw`` (``HardwareArrays.of([acc])``, made once by a caller running many
     layers) or made now."""
-    return hw.matrix[0] if hw is not None else np.array(hardware_row(acc), dtype=np.float64)
+    return hw.matrix[0] if hw is not None else np.array(hardware_row(acc, area=False), dtype=np.float64)
 
 
 def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator, hw: HardwareArrays | None = None) -> np.ndarray:
