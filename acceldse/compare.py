@@ -94,12 +94,18 @@ def compare(env: str, agents: list[str], budget: int, seeds: int = DEFAULT_SEEDS
 
 
 def _quartiles(values: pd.Series, worst: float) -> tuple[float, float]:
-    """Median and inter-quartile range of ``values`` with NaN (no feasible design) counted as ``worst``."""
-    x = values.fillna(worst).to_numpy(dtype=np.float64)
-    if len(x) == 0 or np.all(np.isnan(x)):
+    """Median and inter-quartile range of ``values`` with NaN (no feasible design) counted as ``worst``;
+    NaN for both when no run has a value. With ``worst = -inf`` a quartile that falls on or next to an
+    infeasible run is ``-inf`` and the IQR then ``inf``."""
+    if len(values) == 0 or values.isna().all():
         return np.nan, np.nan
-    q1, med, q3 = np.nanpercentile(x, [25, 50, 75])
-    return float(med), float(q3 - q1)
+    x = values.fillna(worst).to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # interpolating next to -inf gives NaN: that quartile is the worst
+        quartiles = np.percentile(x, [25, 50, 75])
+    q1, med, q3 = np.where(np.isnan(quartiles), worst, quartiles)
+    with np.errstate(invalid="ignore"):
+        iqr = q3 - q1 if np.isfinite(q1) or np.isfinite(q3) else np.nan
+    return float(med), float(iqr)
 
 
 def _agent_stats(part: pd.DataFrame, budget: int) -> dict[str, Any]:

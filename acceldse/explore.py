@@ -35,7 +35,7 @@ import gymnasium as gym
 
 from acceldse.envs.agents import AGENTS, Evaluation, ExploreResult, JointEnv, check_budget, make_agent
 from acceldse.envs.agents import explore as run_agent
-from acceldse.workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError, require_int
 
 EVALUATIONS_TABLE = "explore_evaluations"
 RUNS_TABLE = "explore_runs"
@@ -71,6 +71,13 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
     """
     env_id = resolve_env_id(env_id)
     kwargs = dict(env_kwargs or {})
+    accepted = env_arguments(env_id)
+    unknown = sorted(k for k in kwargs if accepted is not None and k not in accepted)
+    if unknown:
+        raise SpecError(f"unknown argument of {env_id}", source="env_kwargs", value=unknown[0],
+                        accepted=", ".join(accepted or ()))
+    if "max_episode_steps" in kwargs:  # gym.make's own argument: it raises a bare ValueError on a bad one
+        require_int(kwargs["max_episode_steps"], key="max_episode_steps", source="env_kwargs", maximum=MAX_STEPS)
     try:
         if env_id == MULTI_AGENT_IDS[0]:
             from acceldse import envs
@@ -82,6 +89,37 @@ def make_env(env_id: str, env_kwargs: dict[str, Any] | None = None) -> gym.Env:
         raise SpecError(f"bad env argument: {err}", source="env_kwargs", value=sorted(kwargs),
                         accepted=f"the arguments documented for {env_id} (acceldse list envs)") from None
     return env
+
+
+MAX_STEPS = 10**9
+"""Largest ``max_episode_steps`` accepted."""
+GYM_MAKE_ARGUMENTS = ("max_episode_steps",)
+"""Env arguments ``gym.make`` takes itself (not passed to the env's constructor)."""
+
+
+def env_arguments(env_id: str) -> tuple[str, ...] | None:
+    """The keyword arguments the env ``env_id`` takes (its constructor's, and ``GYM_MAKE_ARGUMENTS`` for a
+    Gymnasium env); ``None`` when its constructor takes any keyword."""
+    env_id = resolve_env_id(env_id)
+    if env_id == MULTI_AGENT_IDS[0]:
+        from acceldse.envs.accelerator_design import AcceleratorDesignEnv
+        from acceldse.envs.multi_agent import MultiAgentDesign
+
+        creators: list[Callable[..., Any]] = [MultiAgentDesign.__init__, AcceleratorDesignEnv.__init__]
+        names: list[str] = []
+    else:
+        from gymnasium.envs.registration import load_env_creator
+
+        entry = gym.spec(env_id).entry_point
+        creators = [entry if callable(entry) else load_env_creator(entry)]
+        names = list(GYM_MAKE_ARGUMENTS)
+    for index, creator in enumerate(creators):
+        for param in inspect.signature(creator).parameters.values():
+            if param.kind is param.VAR_KEYWORD and index == len(creators) - 1:
+                return None  # the last constructor takes any keyword
+            if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY) and param.name != "self":
+                names.append(param.name)
+    return tuple(dict.fromkeys(names))
 
 
 RUN_IDENTITY = ("env", "env_kwargs", "agent", "hparams", "seed", "budget", "inputs_sha256", "workload_params",

@@ -18,12 +18,16 @@ import shutil
 from pathlib import Path
 
 KERNEL_FILES: tuple[str, ...] = (
-    "envs/vector_design.py",
+    "envs/vector_step.py",
     "mapper/cost_kernel.py",
     "mapper/legality.py",
     "mapper/mac_fanout.py",
     "mapper/space.py",
     "mapper/sparse/dense_counts.py",
+    "mapper/sparse/kernel.py",
+    "mapper/sparse/kernel_conditions.py",
+    "mapper/sparse/kernel_energy.py",
+    "mapper/sparse/kernel_tiles.py",
     "simulator/fpga/pipeline_sim.py",
     "simulator/scalesim/buffers.py",
     "simulator/scalesim/calc_kernels.py",

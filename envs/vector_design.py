@@ -4,58 +4,82 @@
 **kwargs)`` returns ``AcceleratorDesignVectorEnv``: the same N sub-envs as ``vectorization_mode="sync"``
 (each an ``AcceleratorDesignEnv(**kwargs)`` under ``TimeLimit(max_episode_steps)``, Gymnasium's
 next-step autoreset), with identical observations, rewards, terminations and truncations, but one step
-evaluates every sub-env's design in one call of the analytical kernel (``_network_sums_many``) instead
-of N Python env steps. ``infos`` holds ``targets_met``, ``penalty`` and ``workload`` (its name) per sub-env.
+evaluates every sub-env's design in one call of the analytical kernel
+(``layer_kernels.network_sums_many``: each design on its own workload's and dataflow's lowered layers)
+instead of N Python env steps, and builds the N observations, rewards and infos as arrays, never per
+sub-env. ``infos`` holds ``targets_met``, ``penalty`` and ``workload`` (its name) per sub-env.
 
 A workload set (``workloads=[...]``, ``envs.workload_set``) works as in the sync vector env: each sub-env keeps
 its own seeded generator (``reset(seed=s)`` seeds sub-env i with ``s + i``, as ``SyncVectorEnv`` does) and
 samples its episode's workload from it at every reset and autoreset; ``reset(options={"workload": ...})``
-poses one workload (in the set or not) to every sub-env, ``options={"design": {...}}`` one start design. A
-step evaluates each workload's sub-envs in one kernel call. The analytical fidelity only
-(``fidelity="event"`` or ``proxy=``: use ``"sync"``).
+poses one workload (in the set or not) to every sub-env, ``options={"design": {...}}`` one start design.
+The analytical fidelity only (``fidelity="event"`` or ``proxy=``: use ``"sync"``).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
-from numba import njit
 
 from acceldse.envs.accelerator_design import AcceleratorDesignEnv
-from acceldse.envs.knobs import LOG2_CLIP
+from acceldse.envs.vector_step import FLOWS, KNOB_COLUMNS, METRIC_COLUMNS, design_step
 from acceldse.envs.workload_set import workload_key
-from acceldse.simulator.systolic.hardware import Hw, buffer_half
 from acceldse.simulator.systolic.jit import compile_kernels
-from acceldse.simulator.systolic.layer_kernels import network_sums
 from acceldse.workloads.errors import SpecError
 
-compile_kernels()  # the numba code below calls the analytical kernels: they must be numba's too
+compile_kernels()  # the batched step runs the compiled kernels, never their Python source
 
 
-@njit(cache=True)
-def _network_sums_many(mac_cases: np.ndarray, vectors: np.ndarray, hw: np.ndarray, repeats: np.ndarray,
-                       cycles: np.ndarray, energy_pj: np.ndarray) -> None:
-    """``network_sums`` of every design row ``hw[p]``."""
-    for p in range(hw.shape[0]):
-        c, e = network_sums(mac_cases, vectors, hw[p], repeats)
-        cycles[p] = c
-        energy_pj[p] = e
+class _Tables:
+    """Every workload's per-step constants, one row per workload (index ``w``): the kernel's lowered layers
+    (table ``3 w + dataflow``, concatenated), reference metrics, targets, the observation's constant tail."""
 
+    def __init__(self, metric_names: tuple[str, ...]) -> None:
+        self.metric_names = metric_names
+        self.obs_metric = np.array([METRIC_COLUMNS.index(k) for k in metric_names], dtype=np.int64)
+        self.mac_cases: list[np.ndarray] = []
+        self.vectors: list[np.ndarray] = []
+        self.repeats: list[np.ndarray] = []
+        self.names: list[str] = []
+        self.rows: list[dict[str, Any]] = []
 
-def _log_ratios(v: np.ndarray, r: float) -> np.ndarray:
-    """``envs.knobs.log_ratio_features`` of many values against one reference, element-wise."""
-    if r <= 0:
-        x = np.where(v <= 0, 0.0, LOG2_CLIP)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.clip(np.log2(v / r), -LOG2_CLIP, LOG2_CLIP)
-        x = np.where(v <= 0, -LOG2_CLIP, x)
-    return np.where(v < math.inf, x, LOG2_CLIP) / LOG2_CLIP
+    def add(self, env: AcceleratorDesignEnv) -> None:
+        """The current workload of ``env`` (bound: reference, targets) as the next row."""
+        model = env.model
+        for flow in FLOWS:
+            nc = model.cases[flow]
+            self.mac_cases.append(nc.mac_cases)
+            self.vectors.append(nc.vectors)
+            self.repeats.append(model.repeats[flow])
+        self.names.append(env.network.name)
+        env._index, env._metrics = env._knobs.middle(), env.reference_metrics
+        self.rows.append({"macs": model.macs, "reference": [env.reference_metrics[k] for k in self.metric_names],
+                          "penalty": tuple({**env.constraints, **env.targets}.items()),
+                          "tail": np.concatenate([env._target_obs, env.workload_obs]),
+                          "start_obs": env._observe(), "has_targets": bool(env.targets),
+                          "metric_reference": dict(env.reference_metrics)})
+        self.mac_start = np.cumsum([0] + [len(m) for m in self.mac_cases])
+        self.vector_start = np.cumsum([0] + [len(v) for v in self.vectors])
+        self.all_mac_cases = np.ascontiguousarray(np.concatenate(self.mac_cases))
+        self.all_vectors = np.ascontiguousarray(np.concatenate(self.vectors))
+        self.all_repeats = np.ascontiguousarray(np.concatenate(self.repeats))
+        self.macs = np.array([r["macs"] for r in self.rows], dtype=np.int64)
+        self.reference = np.array([r["reference"] for r in self.rows], dtype=np.float64)
+        self.tail = np.stack([r["tail"] for r in self.rows])
+        self.start_obs = np.stack([r["start_obs"] for r in self.rows])
+        self.has_targets = np.array([r["has_targets"] for r in self.rows])
+        most = max(1, max(len(r["penalty"]) for r in self.rows))
+        self.term_count = np.array([len(r["penalty"]) for r in self.rows], dtype=np.int64)
+        self.term_metric = np.zeros((len(self.rows), most), dtype=np.int64)
+        self.term_bound = np.zeros((len(self.rows), most))
+        for w, r in enumerate(self.rows):
+            for j, (k, t) in enumerate(r["penalty"]):
+                self.term_metric[w, j], self.term_bound[w, j] = METRIC_COLUMNS.index(k), t
+        self.metric_reference = {k: np.array([r["metric_reference"][k] for r in self.rows]) for k in METRIC_COLUMNS}
 
 
 class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
@@ -86,36 +110,35 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         self._values = [np.asarray(v) for v in base.knobs.values()]
         self._names = list(base._knobs.values)
         self._scale = np.maximum(base._knobs.nvec - 1, 1)
-        self._half = {k: np.array([buffer_half(int(v) * 1024) for v in base.knobs[k]], dtype=np.float64)
-                      for k in ("ifmap_kib", "filter_kib", "ofmap_kib")}
+        self._knob_col = np.array([self._names.index(k) if k in self._names else -1 for k in KNOB_COLUMNS])
+        self._knob_values = np.ones((len(KNOB_COLUMNS), int(base._knobs.nvec.max())))
+        for i, k in enumerate(KNOB_COLUMNS):
+            for j, v in enumerate(base.knobs.get(k, [])):
+                self._knob_values[i, j] = FLOWS.index(str(v)) if k == "dataflow" else float(v)
+        model = base.model
+        self._base_hw = model.hardware.copy()
+        self._area = np.array([model.pe_area_mm2, model.sram_mm2_per_byte, model.other_area_mm2])
         self._sampled = len(base.workloads)  # > 1: every (auto)reset samples the sub-env's workload from the set
         self._entries: list[Any] = list(base._entries)  # the set, then any workload a reset option posed
         self._keys = [workload_key(e) for e in self._entries]
-        self._workload_names = [base.network.name]
-        self._now = 0
-        for entry in self._entries[1:]:
-            self._use(len(self._workload_names), entry)
-        self._use(0)
+        self._tables = _Tables(base.metric_names)
+        for entry in self._entries:
+            base._set_workload(entry)
+            self._tables.add(base)
         self._rngs: list[np.random.Generator | None] = [None] * num_envs
+        self._seeds: list[int | None] = [None] * num_envs  # a seed given, its generator not built yet
         self._wl = np.zeros(num_envs, dtype=np.int64)
         self._index = np.tile(base._knobs.middle(), (num_envs, 1))
         self._elapsed = np.zeros(num_envs, dtype=np.int64)
         self._autoreset = np.zeros(num_envs, dtype=bool)
         self._obs = np.zeros((num_envs, *self.single_observation_space.shape), dtype=np.float32)
 
-    def _use(self, w: int, entry: Any = None) -> None:
-        """Make workload ``w`` (``self._entries[w]``; a new one: ``entry``) the base env's current one."""
-        if w == len(self._workload_names):
-            self.env._set_workload(entry)
-            self._workload_names.append(self.env.network.name)
-        elif w != self._now:
-            self.env._set_workload(self._entries[w])
-        self._now = w
-
     def _rng(self, i: int) -> np.random.Generator:
+        """Sub-env i's generator, built when first drawn from (what its seed made, else unseeded)."""
         rng = self._rngs[i]
         if rng is None:  # never seeded: an unseeded generator, as gymnasium.Env.np_random makes
-            rng = self._rngs[i] = seeding.np_random()[0]
+            rng = self._rngs[i] = seeding.np_random(self._seeds[i])[0]
+            self._seeds[i] = None
         return rng
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
@@ -134,12 +157,13 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
                             accepted=" | ".join(sorted(allowed)))
         for i, s in enumerate(seeds):
             if s is not None:
-                self._rngs[i] = seeding.np_random(s)[0]
+                self._rngs[i], self._seeds[i] = None, s
         posed = None
         if "workload" in options:
             key = workload_key(options["workload"])
             if key not in self._keys:
-                self._use(len(self._entries), options["workload"])
+                self.env._set_workload(options["workload"])
+                self._tables.add(self.env)
                 self._entries.append(options["workload"])
                 self._keys.append(key)
             posed = self._keys.index(key)
@@ -155,33 +179,13 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         if workload is not None:
             self._wl[rows] = workload
         elif self._sampled > 1:
-            for i in rows:
-                self._wl[i] = int(self._rng(int(i)).integers(self._sampled))
-        base = self.env
-        for w in np.unique(self._wl[rows]).tolist():
-            sel = rows[self._wl[rows] == w]
-            self._use(w)
-            if design is None:
-                self._index[sel] = base._knobs.middle()
-                base._index, base._metrics = base._knobs.middle(), base.reference_metrics
-                self._obs[sel] = base._observe()
-            else:
-                self._index[sel] = design
-                self._observe_rows(sel, np.broadcast_to(design, (len(sel), len(design))), self._evaluate(
-                    np.asarray(design)[None, :].repeat(len(sel), axis=0)))
-
-    def _observe_rows(self, rows: np.ndarray, index: np.ndarray, metrics: dict[str, np.ndarray]) -> None:
-        """The observations of designs ``index`` with ``metrics`` on the current workload into rows ``rows``
-        (``DesignEnv._observe``'s float64 values, cast to float32 once)."""
-        base = self.env
-        m, k = len(base.metric_names), len(self._names)
-        head = np.empty((len(rows), m + k))
-        for j, name in enumerate(base.metric_names):
-            head[:, j] = _log_ratios(metrics[name], base.reference_metrics[name])
-        np.divide(index, self._scale, out=head[:, m:])
-        at = slice(None) if len(rows) == self.num_envs else rows
-        self._obs[at, :m + k] = head
-        self._obs[at, m + k:] = np.concatenate([base._target_obs, base.workload_obs])
+            self._wl[rows] = [int(self._rng(i).integers(self._sampled)) for i in rows.tolist()]
+        if design is None:
+            self._index[rows] = self.env._knobs.middle()
+            self._obs[rows] = self._tables.start_obs[self._wl[rows]]
+        else:
+            self._index[rows] = design
+            self._evaluate(np.ascontiguousarray(np.broadcast_to(design, (len(rows), len(design)))), rows)
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         base = self.env
@@ -203,72 +207,48 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         if self._autoreset.any():  # next-step autoreset: these sub-envs only reset
             self._elapsed[self._autoreset] = 0
             self._restart(np.flatnonzero(self._autoreset))
-        live = np.flatnonzero(~self._autoreset)
-        for w in np.unique(self._wl[live]).tolist() if len(live) else []:
-            rows = live[self._wl[live] == w]
-            self._use(w)
-            index = acts[rows].astype(np.int64)
-            self._index[rows] = index
-            metrics = self._evaluate(index)
-            base.evaluations += len(rows)
-            pen = np.zeros(len(rows))
-            for k, t in {**base.constraints, **base.targets}.items():  # spec_penalty, in its order
-                pen = pen + np.maximum((metrics[k] - t) / (t if t > 0 else 1.0), 0.0)
+        live = np.flatnonzero(~self._autoreset) if self._autoreset.any() else np.arange(n)
+        if len(live):
+            wl = self._wl[live]
+            index = acts[live].astype(np.int64)
+            self._index[live] = index
+            metrics, pen = self._evaluate(index, live)
+            base.evaluations += len(live)
             if base.reward_kind == "spec":
-                rewards[rows] = -pen
-            else:
-                for j, p in enumerate(rows):
-                    rewards[p] = base._reward({k: float(v[j]) for k, v in metrics.items()}, float(pen[j]))
-            penalty[rows] = pen
-            met[rows] = pen == 0.0
-            terminated[rows] = bool(base.targets) & met[rows]
-            self._observe_rows(rows, index, metrics)
-            self._elapsed[rows] += 1
+                rewards[live] = -pen
+            else:  # DesignEnv._reward of a metric, element-wise
+                value = metrics[:, METRIC_COLUMNS.index(base.reward_kind)]
+                ref = self._tables.metric_reference[base.reward_kind][wl]
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    scaled = -np.log2(value / ref) - pen
+                rewards[live] = np.where((value > 0) & np.isfinite(value), scaled, -64.0 - pen)
+            penalty[live] = pen
+            met[live] = pen == 0.0
+            terminated[live] = self._tables.has_targets[wl] & met[live]
+            self._elapsed[live] += 1
             if self.max_episode_steps is not None:
-                truncated[rows] = self._elapsed[rows] >= self.max_episode_steps
+                truncated[live] = self._elapsed[live] >= self.max_episode_steps
         self._autoreset = terminated | truncated
-        names = np.array(self._workload_names, dtype=object)[self._wl]
+        names = np.array(self._tables.names, dtype=object)[self._wl]
         return self._obs.copy(), rewards, terminated, truncated, {"targets_met": met, "penalty": penalty,
                                                                   "workload": names}
 
-    def _evaluate(self, index: np.ndarray) -> dict[str, np.ndarray]:
-        """Metric arrays of the designs ``index`` (one row per design): the kernel once per dataflow present;
-        the same arithmetic as ``SystolicDesignModel.evaluate`` and ``metrics_of``, element-wise."""
-        model = self.env.model
-        value = {n: self._values[i][index[:, i]] for i, n in enumerate(self._names)}
-        rows = value["rows"].astype(np.int64)
-        cols = value["cols"].astype(np.int64)
-        clock = value["clock_mhz"].astype(np.float64)
-        hw = np.repeat(model.hardware[None, :], len(index), axis=0)
-        hw[:, Hw.ROWS], hw[:, Hw.COLS] = rows, cols
-        for field, knob in ((Hw.IN_CAP_BYTES, "ifmap_kib"), (Hw.W_CAP_BYTES, "filter_kib"),
-                            (Hw.OUT_CAP_BYTES, "ofmap_kib")):
-            hw[:, field] = self._half[knob][index[:, self._names.index(knob)]]
-        hw[:, Hw.DRAM_READ_BW] = hw[:, Hw.DRAM_WRITE_BW] = value["dram_gbyte_per_s"].astype(np.float64) * 1e3 / clock
-        hw[:, Hw.CLOCK_MHZ] = clock
-        cores = value["cores"].astype(np.int64) if "cores" in value else np.ones(len(index), dtype=np.int64)
-        hw[:, Hw.CORES] = cores
-        cycles = np.zeros(len(index), dtype=np.int64)
-        energy_pj = np.zeros(len(index), dtype=np.float64)
-        flows = value["dataflow"]
-        for flow in np.unique(flows).tolist():
-            sel = np.flatnonzero(flows == flow)
-            nc = model.cases[str(flow)]
-            c = np.zeros(len(sel), dtype=np.int64)
-            e = np.zeros(len(sel), dtype=np.float64)
-            _network_sums_many(nc.mac_cases, nc.vectors, np.ascontiguousarray(hw[sel]), model.repeats[str(flow)], c, e)
-            cycles[sel], energy_pj[sel] = c, e
-        pes = rows * cols * cores
-        sram_bytes = (value["ifmap_kib"].astype(np.int64) + value["filter_kib"].astype(np.int64)
-                      + value["ofmap_kib"].astype(np.int64)) * 1024
-        area = pes * model.pe_area_mm2 + model.sram_mm2_per_byte * sram_bytes + model.other_area_mm2
-        latency_us = cycles / clock
-        with np.errstate(divide="ignore", invalid="ignore"):
-            power = np.where(latency_us > 0, energy_pj / latency_us * 1e-6, 0.0)
-            util = np.where(cycles != 0, model.macs / (cycles * pes), 0.0)
-        return {"latency_us": latency_us, "energy_uj": energy_pj * 1e-6, "area_mm2": area, "power_w": power,
-                "edp_uj_us": energy_pj * 1e-6 * latency_us, "total_cycles": cycles.astype(np.float64),
-                "utilization": util}
+    def _evaluate(self, index: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Evaluate the designs ``index`` (one knob-index row each) of the sub-envs ``rows`` on their workloads in
+        one compiled call (``vector_step.design_step``): their observations into ``self._obs``; returns their
+        metrics (``METRIC_COLUMNS``) and spec penalties."""
+        t = self._tables
+        n = len(rows)
+        metrics = np.empty((n, len(METRIC_COLUMNS)))
+        pen = np.empty(n)
+        every = n == self.num_envs
+        obs = self._obs if every else np.empty((n, self._obs.shape[1]), dtype=np.float32)
+        design_step(index, self._knob_col, self._knob_values, self._base_hw, self._area, t.all_mac_cases,
+                    t.mac_start, t.all_vectors, t.vector_start, t.all_repeats, self._wl[rows], t.macs, t.reference,
+                    t.term_metric, t.term_bound, t.term_count, t.obs_metric, t.tail, self._scale, metrics, pen, obs)
+        if not every:
+            self._obs[rows] = obs
+        return metrics, pen
 
     def close_extras(self, **kwargs: Any) -> None:
         self.env.close()

@@ -18,12 +18,18 @@ LOWER = ("workloads", "dataflows", "simulator", "mapper", "envs")
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    source = out / "source"  # setuptools writes build/ into the tree it builds: build a copy (links kept as links)
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the checkout (setuptools writes build/ into the tree it builds; links kept as links)."""
+    source = tmp_path_factory.mktemp("checkout") / "source"
     shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "tests", "benchmarks",
         "notebooks"))  # .hypothesis: written by the other pytest-xdist worker while this copies
+    return source
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory, source: Path) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
                     str(source)], check=True, capture_output=True, text=True)
     (path,) = out.glob("acceldse-*.whl")
@@ -38,6 +44,23 @@ def test_wheel_has_one_top_level_name(wheel: Path) -> None:
     for package in LOWER:  # the linked folders are stored as real files, presets and data included
         assert f"acceldse/{package}/__init__.py" in names
     assert any(n.startswith("acceldse/simulator/specs/presets/") and n.endswith(".yaml") for n in names)
+
+
+@pytest.mark.slow
+def test_editable_install_is_a_plain_path_entry_without_warnings(source: Path, tmp_path: Path) -> None:
+    """``pip install -e .`` (what ``make demo`` runs): setuptools puts src/ (only the acceldse link) on sys.path,
+    with no import-hook finder and no warning about top-level folders named like our subpackages."""
+    assert (ROOT / "src" / "acceldse").resolve() == (ROOT / "acceldse").resolve()
+    assert sorted(p.name for p in (ROOT / "src").iterdir() if not p.name.endswith(".egg-info")) == ["acceldse"]
+    code = f"from setuptools import build_meta; print(build_meta.build_editable({str(tmp_path)!r}))"
+    run = subprocess.run([sys.executable, "-W", "always", "-c", code], cwd=source, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "Warning" not in run.stderr and "Please be careful" not in run.stderr + run.stdout, run.stderr
+    (editable,) = tmp_path.glob("acceldse-*.whl")
+    names = zipfile.ZipFile(editable).namelist()
+    assert not any("finder" in n for n in names), names
+    (pth,) = [n for n in names if n.endswith(".pth")]
+    assert zipfile.ZipFile(editable).read(pth).decode().split() == [str(source / "src")]
 
 
 def clean_env() -> dict[str, str]:

@@ -1,14 +1,15 @@
-"""Loading versioned YAML specs and parsing sizes with units (shared by every package)."""
+"""Loading versioned YAML specs (and strict JSON files) and parsing sizes with units (shared by every package)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from acceldse.workloads.errors import MAX_BYTES, SpecError
+from acceldse.workloads.errors import MAX_BYTES, SpecError, require_float, require_int
 
 SPEC_VERSION = 1
 
@@ -36,6 +37,26 @@ def parse_bytes(value: Any, *, key: str, source: str | None = None) -> int:
         raise SpecError("size out of range", source=source, key=key, value=value,
                         accepted=f"1 byte to {MAX_BYTES:,} bytes (1 PiB)")
     return int(round(result))
+
+
+def _not_text(value: Any, key: str, source: str | None) -> None:
+    """A number written as a string (``rows: "32"`` in YAML, ``{"rows": "32"}`` from Python) is a wrong type,
+    refused rather than read as a number (sizes such as ``64KiB`` are parsed elsewhere)."""
+    if isinstance(value, str):
+        raise SpecError("must be a number, not a string", source=source, key=key, value=value,
+                        accepted="a number without quotes")
+
+
+def spec_int(value: Any, *, key: str, source: str | None = None, **limits: Any) -> int:
+    """``require_int`` of a value read from a spec, refusing a number written as text."""
+    _not_text(value, key, source)
+    return require_int(value, key=key, source=source, **limits)
+
+
+def spec_float(value: Any, *, key: str, source: str | None = None, **limits: Any) -> float:
+    """``require_float`` of a value read from a spec, refusing a number written as text."""
+    _not_text(value, key, source)
+    return require_float(value, key=key, source=source, **limits)
 
 
 def path_exists(path: str | Path, *, file: bool = False) -> bool:
@@ -88,6 +109,34 @@ def safe_load(text: str, *, source: str) -> Any:
         raise SpecError(f"malformed YAML{where}: {problem}", source=source) from None
     except RecursionError:
         raise SpecError("YAML nested too deeply", source=source) from None
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def parse_json(text: str, *, source: str) -> Any:
+    """``json.loads`` that rejects a key given twice in one object (``json`` keeps the last one silently)
+    and reports every problem as a ``SpecError``."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as dup:
+        raise SpecError("duplicate key", source=source, key=dup.key, accepted="each key once per object") from None
+    except json.JSONDecodeError as err:
+        raise SpecError(f"invalid JSON: {err}", source=source) from None
+    except RecursionError:
+        raise SpecError("JSON nested too deeply", source=source) from None
 
 
 def load_yaml(path: str | Path, *, kind: str, versions: tuple[int, ...] = (SPEC_VERSION,)) -> dict[str, Any]:

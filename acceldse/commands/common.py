@@ -242,6 +242,14 @@ def format_number(value: Any) -> str:
     return f"{v:.{max(0, 3 - math.floor(math.log10(magnitude)))}f}"
 
 
+def format_seconds(seconds: float) -> str:
+    """A duration in the unit that keeps it readable (s, ms, us, ns), to 4 significant digits."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if abs(seconds) >= scale:
+            return f"{format_number(seconds / scale)} {unit}"
+    return f"{format_number(seconds / 1e-9)} ns"
+
+
 def _column_format(values: list[Any]) -> Callable[[Any], str]:
     return format_number
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +137,10 @@ def _run_swat(args: argparse.Namespace) -> int:
         cols = ["seq_len", "window", "swat_latency_ms", "dense_latency_ms", "speedup", "swat_energy_uj",
                 "dense_energy_uj"]
         emit(args.format, table, columns=[c for c in cols if c in table])
+    covered = [n for n in args.seq_len if n <= args.window]
+    if covered:  # window attention over a window that covers the sequence is dense attention (SWAT's clamp)
+        print(f"note: --window {args.window} covers --seq-len {', '.join(map(str, covered))}: every row attends to "
+              "all N keys there, so the window is N and SWAT equals dense attention", file=sys.stderr)
     return 0
 
 

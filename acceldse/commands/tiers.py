@@ -10,6 +10,7 @@ from acceldse.commands.common import (
     EXIT_CODES_HELP,
     add_output_options,
     emit,
+    format_seconds,
     output_path,
     positive,
     print_json,
@@ -93,8 +94,10 @@ def run_switch(args: argparse.Namespace) -> int:
         raise SpecError("not a whole number of parameters", source="--params", value=args.params,
                         accepted="a parameter count >= 1, e.g. 8e9")
     positive(args.experts, flag="--experts", limit=1_000_000)
-    positive(args.sockets, flag="--sockets", limit=1_000_000)
+    from acceldse.simulator.tiers.switching import MAX_SOCKETS
     from acceldse.tiers import switch_study
+
+    positive(args.sockets, flag="--sockets", limit=MAX_SOCKETS)
 
     r = switch_study(args.hardware, args.params, args.dtype, args.experts, args.sockets)
     if args.format == "json":
@@ -105,7 +108,7 @@ def run_switch(args: argparse.Namespace) -> int:
     emit(args.format, r.table, title=f"{r.experts} experts x {r.expert_bytes / 1e9:.3g} GB on {r.sockets} x "
                                      f"{r.hardware}")
     if args.format == "table":
-        print(f"\nmean switch time (expert picked uniformly): {r.mean_switch_seconds:.5f} s")
+        print(f"\nmean switch time (expert picked uniformly): {format_seconds(r.mean_switch_seconds)}")
     return 0
 
 

@@ -77,13 +77,22 @@ class SweepSummary:
     def points_per_s(self) -> float:
         return self.evaluated / self.run_seconds if self.run_seconds > 0 else 0.0
 
+    @property
+    def rate_text(self) -> str:
+        """``points_per_s`` as printed: 3 significant digits below 100 (``0.412 points/s``), none when nothing
+        was evaluated (every point already stored)."""
+        if self.evaluated == 0 or self.run_seconds <= 0:
+            return "nothing evaluated"
+        rate = self.points_per_s
+        return f"{rate:,.0f} points/s" if rate >= 100 else f"{rate:.3g} points/s"
+
     def __str__(self) -> str:
         lines = [
             f"sweep: {self.points} points ({self.sampled} sampled, {self.skipped} skipped by constraints), "
             f"{self.stored_before} already stored",
-            f"evaluated {self.evaluated} points in {self.run_seconds:.2f} s ({self.points_per_s:,.0f} points/s, "
+            f"evaluated {self.evaluated} points in {self.run_seconds:.3g} s ({self.rate_text}, "
             f"{self.backend} backend, {self.workers} worker{'s' if self.workers > 1 else ''}; planning "
-            f"{self.plan_seconds:.2f} s)",
+            f"{self.plan_seconds:.3g} s)",
             f"store: {self.store} ({self.stored} rows in table '{POINTS_TABLE}')",
         ]
         if self.failures:

@@ -46,12 +46,11 @@ from acceldse.dataflows.dataflow import resolve_dataflows
 from acceldse.simulator.fidelities import FIDELITIES
 from acceldse.simulator.specs.accelerator import (
     _ARRAY_KEYS,
-    _TIER_KEYS,
     _TOP_KEYS,
-    OPERAND_BUFFERS,
     SUPPORTED_VERSIONS,
     VERSION,
 )
+from acceldse.simulator.specs.memory_tier import OPERAND_BUFFERS, TIER_KEYS
 from acceldse.simulator.specs.presets import PRESET_DIR, list_hardware
 from acceldse.simulator.specs.renames import TIER_RENAMES, read_renamed
 from acceldse.workloads.errors import SpecError
@@ -397,7 +396,7 @@ def hardware_keys(hardware: dict[str, Any]) -> list[str]:
     keys = [k for k in sorted(_TOP_KEYS) if k not in ("version", "array", "tiers", "name", "description")]
     keys += [f"array.{k}" for k in sorted(_ARRAY_KEYS)]
     for i, _tier in enumerate(hardware.get("tiers") or []):
-        keys += [f"tiers.{i}.{k}" for k in sorted(_TIER_KEYS - {"name", "partition_bytes"})]
+        keys += [f"tiers.{i}.{k}" for k in sorted(TIER_KEYS - {"name", "partition_bytes"})]
         keys += [f"tiers.{i}.partition_bytes.{op}" for op in OPERAND_BUFFERS]
     return keys
 

@@ -1,8 +1,8 @@
 """Validation: published figures (measured silicon, the seed papers' headline results) beside acceldse's.
 
-``published.yaml`` holds what the papers print (nothing in it feeds a model); ``silicon.py`` and
-``papers.py`` compute acceldse's side, each value with the command that produces it. ``validate()``
-joins them into one table; ``acceldse validate`` prints it and ``docs/validation.md`` is that table
+``published.yaml`` holds what the papers print (nothing in it feeds a model); ``silicon.py`` (chips),
+``finn.py`` (FPGA boards) and ``papers.py`` compute acceldse's side, each value with the command that produces
+it. ``validate()`` joins them into one table; ``acceldse validate`` prints it and ``docs/validation.md`` is that table
 (``tests/acceldse/test_validation.py`` recomputes every row, so the page cannot drift).
 """
 
@@ -161,9 +161,9 @@ def _store(measured: dict[str, dict[str, Measured]]) -> None:
 
 
 def _computers() -> list[Callable[[], dict[str, Measured]]]:
-    from acceldse.validation import papers, silicon
+    from acceldse.validation import finn, papers, silicon
 
-    return [*silicon.COMPUTE, *papers.COMPUTE]
+    return [*silicon.COMPUTE, *finn.COMPUTE, *papers.COMPUTE]
 
 
 def validate(category: str | None = None, *, reuse: bool = False,

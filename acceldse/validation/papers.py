@@ -61,14 +61,23 @@ def compute_sdpa() -> dict[str, Measured]:
     }
 
 
+SN40L_COE_EXPERTS, SN40L_COE_EXPERT_PARAMS = 150, 6.67e9
+"""Samba-CoE as the SN40L paper deploys it: 150 experts, about 1 T parameters in all (so ~6.67 B each), bf16."""
+
+
 def compute_sn40l() -> dict[str, Measured]:
-    """SN40L: expert switching from the tier bandwidths, operator fusion on one socket."""
+    """SN40L: expert switching from the tier bandwidths, operator fusion on one socket, and the sockets the
+    150-expert composition needs (the paper deploys it on one 8-socket node)."""
     from acceldse.tiers import fusion, switch_study
 
     table = switch_study("sn40l-like", 8e9, "bf16", experts=10, sockets=1).table.set_index("tier")
     hbm, ddr = table.loc["hbm", "switch_seconds"], table.loc["ddr", "switch_seconds"]
     fused = fusion("sn40l-like", "gpt2_decode")
+    coe = switch_study("sn40l-like", SN40L_COE_EXPERT_PARAMS, "bf16", experts=SN40L_COE_EXPERTS)
     return {
+        "sn40l.coe_sockets": Measured(float(coe.sockets), "acceldse tiers switch --hardware sn40l-like --params "
+                                                          f"{SN40L_COE_EXPERT_PARAMS:g} --experts {SN40L_COE_EXPERTS} "
+                                                          "(the fewest sockets that hold every expert)"),
         "sn40l.switch_s": Measured(float(hbm), "acceldse tiers switch --hardware sn40l-like --params 8e9 --experts 10 "
                                                    "--sockets 1"),
         "sn40l.switch_speedup": Measured(float(ddr / hbm), "acceldse tiers switch --hardware sn40l-like "

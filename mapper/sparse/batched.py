@@ -37,13 +37,10 @@ from acceldse.mapper.mapping import Mapping, MappingArrays
 from acceldse.mapper.sparse.analysis import analyse
 from acceldse.mapper.sparse.dense_counts import dense_counts_batch
 from acceldse.mapper.sparse.design import DenseCounts, Loop, SparseDesign, SparseResult
+from acceldse.mapper.sparse.kernel import NOT_MODELLED, OVER_CAPACITY, REJECTED, score_batch
+from acceldse.mapper.sparse.tables import SparseTables
 from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy
 from acceldse.workloads.layer import DIMS
-
-REJECTED = 100
-"""Code of a mapping Sparseloop rejects (formats / (de)compression)."""
-OVER_CAPACITY = 101
-"""Code of a mapping whose compressed tiles (or metadata) exceed a level's capacity."""
 
 Loops = tuple[tuple[Loop, ...], ...]
 """Per storage level (Sparseloop's index, innermost first) its loops, innermost first."""
@@ -128,7 +125,8 @@ class BatchedSparse:
 
     def __init__(self, layer: Any, hierarchy: Hierarchy, design_of: DesignOf, *, rank_of: dict[str, str],
                  tensor_names: dict[str, str], compressed_levels: set[str], metadata_bits: dict[str, int] | None = None,
-                 rejects: tuple[type[Exception], ...] = (ValueError,)) -> None:
+                 rejects: tuple[type[Exception], ...] = (ValueError,), template: SparseDesign | None = None,
+                 check_kept: Callable[[frozenset[tuple[int, str]]], None] | None = None) -> None:
         self.layer, self.hierarchy, self.design_of = layer, hierarchy, design_of
         self.rank_of, self.names, self.rejects = dict(rank_of), dict(tensor_names), rejects
         self.compressed_levels, self.metadata_bits = set(compressed_levels), dict(metadata_bits or {})
@@ -143,6 +141,15 @@ class BatchedSparse:
         """Level name -> Sparseloop's index (innermost first)."""
         self._ranks = [self.rank_of.get(d) for d in DIMS]
         self._tensor = [self.names.get(ds, ds) for ds in DATASPACES]
+        self.tables = None if template is None else SparseTables.of(
+            template, tensor_names=self._tensor, rank_of=self.rank_of, hierarchy=hierarchy,
+            metadata_bits=self.metadata_bits, weights=layer.has_weights)
+        """The design's arrays for the batched kernel (``kernel.score_batch``); None: every mapping is analysed
+        on its own (a design the kernel does not model, or no ``template`` given)."""
+        self._kept_names = [] if template is None else [(lv, t.name) for lv in range(len(template.levels))
+                                                         for t in template.tensors]
+        self.check_kept = check_kept
+        self._kept_ok: dict[int, bool] = {}
 
     def relax(self, hierarchy: Hierarchy) -> Hierarchy:
         """``hierarchy`` (or a search variant of it) without the dense capacity at levels that may keep a
@@ -213,12 +220,20 @@ class BatchedSparse:
         cycles = np.full(b, -1, dtype=np.int64)
         energy = np.full(b, np.inf)
         weights = self.layer.has_weights
+        todo = np.flatnonzero(code == OK)
+        if self.tables is not None:
+            kept = np.zeros(b, dtype=np.int64)
+            score_batch(a.temporal, a.spatial_x, a.spatial_y, a.order, a.keep, tile, inst, counts, res, code, cycles,
+                        energy, kept, *self.tables.arrays())
+            self._check_kept(code, kept, cycles, energy)
+            todo = np.flatnonzero(code == NOT_MODELLED)
+            code[todo] = OK
         if len(self._seen) > 200_000:
             self._seen.clear()
         collecting = gc.isenabled()
         gc.disable()  # the analysis allocates many small objects and leaves no cycles: no collection passes
         try:
-            for k in np.flatnonzero(code == OK):
+            for k in todo:
                 key = mapping_key(a, k)
                 if key in self._seen:  # a mapping met before (a search revisits some): the same result
                     cycles[k], energy[k], code[k] = self._seen[key]
@@ -229,6 +244,25 @@ class BatchedSparse:
             if collecting:
                 gc.enable()
         return cycles, energy, code
+
+    def _check_kept(self, code: np.ndarray, kept: np.ndarray, cycles: np.ndarray, energy: np.ndarray) -> None:
+        """``REJECTED`` for the mappings the kernel scored whose kept tiles ``check_kept`` refuses (Sparseloop's
+        (de)compression rule reads only which levels keep which tensor: checked once per pattern)."""
+        if self.check_kept is None:
+            return
+        scored = np.flatnonzero((code == OK) | (code == OVER_CAPACITY))
+        for pattern in np.unique(kept[scored]).tolist():
+            ok = self._kept_ok.get(pattern)
+            if ok is None:
+                ok = True
+                try:
+                    self.check_kept(frozenset(key for i, key in enumerate(self._kept_names) if pattern >> i & 1))
+                except self.rejects:
+                    ok = False
+                self._kept_ok[pattern] = ok
+            if not ok:
+                bad = scored[kept[scored] == pattern]
+                code[bad], cycles[bad], energy[bad] = REJECTED, -1, np.inf
 
     def _score(self, a: MappingArrays, k: int, code: np.ndarray, tile: np.ndarray, inst: np.ndarray,
                counts: np.ndarray, res: np.ndarray, cycles: np.ndarray, energy: np.ndarray, weights: bool) -> None:
@@ -274,7 +308,7 @@ def native(layer: Any, hierarchy: Hierarchy, **features: Any) -> BatchedSparse:
     designer.cache = {}
     return BatchedSparse(layer, hierarchy, designer.design, rank_of={d: d for d in DIMS},
                          tensor_names={ds: ds.capitalize() for ds in DATASPACES},  # Einsum.from_layer's names
-                         compressed_levels=compressed)
+                         compressed_levels=compressed, template=designer.template())
 
 
 __all__ = ["OVER_CAPACITY", "REJECTED", "BatchedSparse", "DenseFigures", "array_loops", "figures_of",

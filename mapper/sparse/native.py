@@ -93,6 +93,14 @@ class NativeDesigner:
         self.skip_on_not_aligned_operands = skip_on_not_aligned_operands
         self.level_names = [lv.name for lv in hierarchy.levels]
 
+    def template(self) -> SparseDesign:
+        """The design without a mapping (no loops, no counts; every format): what the batched kernel reads once."""
+        return SparseDesign(
+            tensors=self.tensors, densities=self.densities, levels=tuple(self.level_specs), dense={},
+            formats=dict(self.formats), safs=self.safs, algorithmic_computes=0, compute_energy_pj=self.compute_energy,
+            gate_on_zero_operand=self.gate_on_zero_operand,
+            skip_on_not_aligned_operands=self.skip_on_not_aligned_operands)
+
     def design(self, loops: Any, figures: Any) -> SparseDesign:
         """The ``SparseDesign`` of a mapping's ``Loops`` and ``DenseFigures`` (``mapper.sparse.batched``)."""
         dense = figures.dense

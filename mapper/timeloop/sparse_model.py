@@ -19,7 +19,7 @@ from typing import Any
 from acceldse.mapper.mapping import Mapping
 from acceldse.mapper.sparse import SafSpec, SparseDesign, SparseResult, StorageSpec
 from acceldse.mapper.sparse.batched import BatchedSparse, DenseFigures, Loops
-from acceldse.mapper.sparse.design import action_energies, compute_energies, with_loops
+from acceldse.mapper.sparse.design import DenseCounts, action_energies, compute_energies, with_loops
 from acceldse.workloads.errors import SpecError
 
 
@@ -81,12 +81,32 @@ class SparseModel:
             compressed_levels=compressed,
             metadata_bits={lv.name: bits for lv, bits in zip(reversed(hierarchy.levels), self.metadata_bits_capacity,
                                                              strict=True) if bits is not None},
-            rejects=(ValueError, SpecError))
+            rejects=(ValueError, SpecError), template=self.template(), check_kept=self.check_kept)
         self.relaxed = self.batch.relaxed
         """``spec.hierarchy`` without the dense capacity at levels that keep a tensor compressed."""
         self.relax = self.batch.relax
         self.evaluate_many = self.batch.evaluate_many
         self.over_capacity = self.batch.over_capacity
+
+    def template(self) -> SparseDesign:
+        """The design without a mapping (no loops, no counts; every format): what the batched kernel reads once."""
+        return SparseDesign(
+            tensors=self.tensors, densities=self.densities, levels=tuple(self.level_specs), dense={},
+            formats=dict(self.formats), safs=self.safs, algorithmic_computes=0, compute_energy_pj=self.compute_energy,
+            gate_on_zero_operand=self.opts.gate_on_zero_operand,
+            skip_on_not_aligned_operands=self.opts.skip_on_not_aligned_operands)
+
+    def check_kept(self, kept: frozenset[tuple[int, str]]) -> None:
+        """Sparseloop's (de)compression rule on the (level, tensor) tiles a mapping keeps (``design_from``'s
+        check: a ``SpecError`` saying why a mapping keeping them is rejected)."""
+        from acceldse.mapper.timeloop.sparse import _check_decompression
+
+        if kept in self._checked:
+            return
+        dense = {key: DenseCounts(1, 0, 0, 0) for key in kept}
+        _check_decompression(self.level_specs, dense, {key: f for key, f in self.formats.items() if key in dense},
+                             self.attrs, self.read_write, self.source)
+        self._checked.add(kept)
 
     # ---- one mapping ----------------------------------------------------------------------------
     def loops(self, mapping: Mapping) -> Loops:

@@ -130,9 +130,12 @@ def row_pipeline(design: str, seq_len: int, keys: int, plat: Platform, *, head_d
 
 def swat_attention(seq_len: int, window: int, platform: str | Platform, *, head_dim: int = 64, heads: int = 1,
                    bits: int = 16, softmax_lanes: int = 16) -> AttentionReport:
-    """The SWAT design for ``heads`` heads of ``seq_len`` rows, ``window`` keys per row."""
+    """The SWAT design for ``heads`` heads of ``seq_len`` rows, ``window`` keys per row.
+
+    A window of ``seq_len`` keys or more covers the whole sequence: every row attends to all ``seq_len``
+    keys, which is dense attention, so the design's window is ``min(window, seq_len)`` (its ``window``)."""
     n = require_int(seq_len, key="seq_len", maximum=MAX_SEQ_LEN)
-    w = require_int(window, key="window")
+    w = require_int(window, key="window", maximum=MAX_SEQ_LEN)
     return row_pipeline("swat", n, min(w, n), load_platform(platform),
                         head_dim=require_int(head_dim, key="head_dim", maximum=MAX_HEAD_DIM),
                         heads=require_int(heads, key="heads", maximum=MAX_HEADS), bits=bits,

@@ -9,6 +9,10 @@ Two formats are read:
 * the per-partition record ``benchmarks/samo_runner.py`` stores (``tests/golden/fpga``):
   ``{"partitions": [{"layers": [{"name", "coarse_in", "coarse_out", "fine"}, ...]}, ...]}``.
 
+Every key is checked: a key neither format holds (fpgaConvNet's protobuf fields, of any 0.1.x
+release, ``FCN_KEYS``; the record's fields, ``RECORD_KEYS``) or a key given twice is a ``SpecError``
+naming the file, the key path and the keys accepted there.
+
 Layer names are matched to the network's: exactly; else through the ONNX graph (fpgaConvNet names
 a layer by its node's first output, trailing ``:0`` / ``_Y`` stripped and ``/ : - space`` made
 ``_``; our ONNX import names it by the node name); else, when the file lists as many layers as
@@ -19,7 +23,6 @@ the network, by position (shapes checked where the file gives them).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +32,68 @@ from acceldse.simulator.fpga.design import DesignReport
 from acceldse.simulator.fpga.stage import Folding
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.network import Network
+from acceldse.workloads.spec_io import parse_json
 
 FCN_TYPES = {"conv": "CONVOLUTION", "gemm": "INNER_PRODUCT", "matmul": "INNER_PRODUCT", "pool": "POOLING",
              "eltwise": "RELU"}
 """fpgaConvNet layer type of each of our op kinds."""
+
+FCN_KEYS: dict[str, frozenset[str]] = {
+    "file": frozenset({"partition"}),
+    "partition": frozenset({"id", "ports", "batch_size", "input_node", "output_node", "input_nodes", "output_nodes",
+                            "weights_reloading_factor", "weights_reloading_layer", "layers", "gen_last_width"}),
+    "layer": frozenset({"name", "onnx_node", "type", "op_type", "streams_in", "streams_out", "parameters", "node_in",
+                        "node_out", "nodes_in", "nodes_out", "weights_path", "bias_path"}),
+    "stream": frozenset({"name", "coarse", "buffer_depth", "node"}),
+    "parameters": frozenset({
+        "buffer_depth", "batch_size", "rows_in", "cols_in", "depth_in", "channels_in", "rows_out", "cols_out",
+        "depth_out", "channels_out", "coarse_in", "coarse_out", "coarse", "coarse_group", "groups", "fine",
+        "module_fine", "filters", "pad_top", "pad_right", "pad_front", "pad_bottom", "pad_left", "pad_back",
+        "kernel_rows", "kernel_cols", "kernel_depth", "kernel_size", "stride_rows", "stride_cols", "stride_depth",
+        "stride", "mem_bw_in", "mem_bw_out", "data_t", "weight_t", "acc_t", "input_t", "output_t", "data_width",
+        "weight_width", "acc_width", "input_width", "output_width", "has_bias", "biases_width", "ports_in",
+        "ports_out", "rows_in_array", "cols_in_array", "depth_in_array", "channels_in_array", "mem_bw_in_array",
+        "rows_out_array", "cols_out_array", "depth_out_array", "channels_out_array", "mem_bw_out_array",
+        "input_quant", "outnput_quant", "weight_quant", "bias_quant", "block_floating_point", "scale", "shift",
+        "scale_t", "shift_t", "sparsity", "window_sparsity", "skipping_windows", "skip_all_zero_window", "threshold",
+        "clusters", "use_uram", "weights_ram_style", "on_chip_addr_range", "off_chip_buffer_size",
+        "off_chip_interval", "stream_weights", "split", "stream_inputs", "stream_outputs", "input_compression_ratio",
+        "output_compression_ratio", "weight_compression_ratio"}),
+}
+"""Keys of fpgaConvNet's partition JSON at each level: the fields of its protobuf messages
+(``partitions``, ``partition``, ``layer``, ``stream``, ``parameter``) in any fpgaconvnet-model 0.1.x
+release (``fpgaconvnet/proto/fpgaconvnet.proto``), as ``MessageToJson`` writes them (field names kept)."""
+
+RECORD_KEYS: dict[str, frozenset[str]] = {
+    "file": frozenset({"partitions", "batch", "runtime_s", "fpgaconvnet_json", "network", "platform", "latency_us",
+                       "throughput_per_s", "layer_names"}),
+    "partition": frozenset({"layers", "latency", "resources"}),
+    "layer": frozenset({"name", "coarse_in", "coarse_out", "fine", "cycles", "dsp", "resources"}),
+}
+"""Keys of the record ``benchmarks/samo_runner.py`` stores (with the run's spec) at each level."""
+
+
+LIST_KEYS = frozenset({"partition", "partitions", "layers", "streams_in", "streams_out"})
+"""Keys whose value is a list in both formats."""
+
+
+def _check_keys(data: Any, keys: Mapping[str, frozenset[str]], level: str, source: str, where: str) -> None:
+    if not isinstance(data, dict):
+        raise SpecError("must be a JSON object", source=source, key=where or None, value=type(data).__name__,
+                        accepted="a JSON object {...}")
+    for key, value in data.items():
+        if key in LIST_KEYS and not isinstance(value, list):
+            raise SpecError("must be a JSON list", source=source, key=f"{where}.{key}" if where else key,
+                            value=type(value).__name__, accepted="a JSON list [...]")
+    allowed = keys[level]
+    for key in data:
+        if key not in allowed:
+            listed = ", ".join(sorted(allowed)) if len(allowed) <= 20 else (
+                f"one of the {len(allowed)} fields of fpgaConvNet's parameter message (coarse_in, coarse_out, fine, "
+                "rows_in, cols_in, channels_in, kernel_size, stride, ...)")
+            what = "the SAMO record format" if keys is RECORD_KEYS else "fpgaConvNet's partition JSON"
+            raise SpecError(f"unknown key (not in {what})",
+                            source=source, key=f"{where}.{key}" if where else key, accepted=listed)
 
 
 @dataclass(frozen=True)
@@ -75,6 +136,8 @@ def onnx_name_map(onnx_path: str | Path) -> dict[str, str]:
 
 
 def _int(value: Any, where: str, key: str) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise SpecError("not an integer", source=where, key=key, value=value, accepted="an integer >= 1")
     try:
         number = int(value)  # fpgaConvNet's JSON writes int64 fields as strings
     except (TypeError, ValueError):
@@ -87,14 +150,22 @@ def _int(value: Any, where: str, key: str) -> int:
 def _read_records(data: Any, source: str) -> tuple[list[list[dict[str, Any]]], int | None]:
     """Partitions as lists of {name, type, coarse_in, coarse_out, fine, shape...} and the batch."""
     if isinstance(data, dict) and isinstance(data.get("partition"), list):
+        _check_keys(data, FCN_KEYS, "file", source, "")
         parts, batch = [], None
         for pi, part in enumerate(data["partition"]):
+            _check_keys(part, FCN_KEYS, "partition", source, f"partition[{pi}]")
             where = f"{source}: partition {pi}"
             if "batch_size" in part:
                 batch = _int(part["batch_size"], where, "batch_size")
             layers = []
-            for layer in part.get("layers", []):
+            for li, layer in enumerate(part.get("layers", [])):
+                at = f"partition[{pi}].layers[{li}]"
+                _check_keys(layer, FCN_KEYS, "layer", source, at)
+                for side in ("streams_in", "streams_out"):
+                    for si, stream in enumerate(layer.get(side, [])):
+                        _check_keys(stream, FCN_KEYS, "stream", source, f"{at}.{side}[{si}]")
                 params = layer.get("parameters", {})
+                _check_keys(params, FCN_KEYS, "parameters", source, f"{at}.parameters")
                 layers.append({"name": layer.get("name", ""), "type": layer.get("type", ""),
                                "coarse_in": params.get("coarse_in", 1), "coarse_out": params.get("coarse_out", 1),
                                "fine": params.get("fine", 1), "channels_in": params.get("channels_in"),
@@ -102,8 +173,13 @@ def _read_records(data: Any, source: str) -> tuple[list[list[dict[str, Any]]], i
             parts.append(layers)
         return parts, batch
     if isinstance(data, dict) and isinstance(data.get("partitions"), list):
+        _check_keys(data, RECORD_KEYS, "file", source, "")
+        for pi, part in enumerate(data["partitions"]):
+            _check_keys(part, RECORD_KEYS, "partition", source, f"partitions[{pi}]")
+            for li, layer in enumerate(part.get("layers", [])):
+                _check_keys(layer, RECORD_KEYS, "layer", source, f"partitions[{pi}].layers[{li}]")
         parts = [[dict(layer, type="") for layer in part.get("layers", [])] for part in data["partitions"]]
-        return parts, data.get("batch")
+        return parts, None if data.get("batch") is None else _int(data["batch"], source, "batch")
     raise SpecError("not a SAMO / fpgaConvNet design", source=source,
                     accepted='fpgaConvNet partition JSON {"partition": [...]} or a SAMO record {"partitions": [...]}')
 
@@ -128,10 +204,7 @@ def load_design(path: str | Path, network: Network, *, onnx_path: str | Path | N
     source = str(p)
     if not p.is_file():
         raise SpecError("design file not found", source="design", value=source, accepted="a JSON file")
-    try:
-        data = json.loads(p.read_text())
-    except json.JSONDecodeError as err:
-        raise SpecError(f"invalid JSON: {err}", source=source) from None
+    data = parse_json(p.read_text(), source=source)
     parts, batch = _read_records(data, source)
     squeezes = [[(_int(r["coarse_in"], source, "coarse_in"), _int(r["coarse_out"], source, "coarse_out"))
                  for r in part if r["type"] == "SQUEEZE"] for part in parts]

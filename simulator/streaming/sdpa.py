@@ -182,7 +182,8 @@ def min_fifo_depth(variant: str, seq_len: int, *, head_dim: int = 8, window: int
     The depth searched is the long FIFO's for ``naive``/``window`` and every FIFO's for
     ``reordered``. ``no-deadlock``: the run finishes. ``full-rate``: it finishes in as few
     cycles as with unbounded depth (depth = scores streamed). Both properties are monotone in
-    the depth (more buffering never delays a firing), so bisection is exact. ``max_work``: the most scores
+    the depth (more buffering never delays a firing), so the search (galloping up, then bisection; for
+    ``full-rate`` from the ``no-deadlock`` minimum, each depth run once) is exact. ``max_work``: the most scores
     of one run accepted (default ``limits.MAX_WORK["compiled"]``).
     """
     if criterion not in CRITERIA:
@@ -192,28 +193,35 @@ def min_fifo_depth(variant: str, seq_len: int, *, head_dim: int = 8, window: int
     rng = np.random.default_rng(seed)
     q, k, v = (rng.standard_normal((n, d)) for _ in range(3))
     unbounded = n * (window if variant == "window" and window is not None else n)
+    runs: dict[int, int | None] = {}
 
     def cycles(depth: int) -> int | None:
-        result = run_compiled(build_sdpa(variant, q, k, v, window=window, fifo_depth=depth).graph)
-        return None if result.deadlock is not None else result.cycles
+        if depth not in runs:
+            result = run_compiled(build_sdpa(variant, q, k, v, window=window, fifo_depth=depth).graph)
+            runs[depth] = None if result.deadlock is not None else result.cycles
+        return runs[depth]
 
+    def smallest(ok: Callable[[int], bool], start: int) -> int:
+        """The smallest depth >= ``start`` that is ``ok`` (monotone): gallop up from ``start``, then bisect."""
+        if ok(start):
+            return start
+        lo, step = start, 1
+        hi = min(start + step, unbounded)
+        while hi < unbounded and not ok(hi):
+            lo, step = hi, 2 * step
+            hi = min(start + step, unbounded)
+        if not ok(hi):
+            raise RuntimeError(f"{variant} deadlocks even with FIFO depth {unbounded}")
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if ok(mid):
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+    runs_through = smallest(lambda depth: cycles(depth) is not None, 1)
+    if criterion == "no-deadlock":
+        return runs_through
     best = cycles(unbounded)
-    if best is None:
-        raise RuntimeError(f"{variant} deadlocks even with FIFO depth {unbounded}")
-
-    def ok(depth: int) -> bool:
-        got = cycles(depth)
-        return got is not None and (criterion == "no-deadlock" or got == best)
-
-    if ok(1):
-        return 1
-    lo, hi = 1, 2  # exponential search up, then bisection: few full-length runs
-    while hi < unbounded and not ok(hi):
-        lo, hi = hi, min(2 * hi, unbounded)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return smallest(lambda depth: cycles(depth) == best, runs_through)  # full rate needs no deadlock first

@@ -32,6 +32,7 @@ Model (documented in docs/systolic_model.md):
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
@@ -92,9 +93,12 @@ DATAFLOW_IDS = {"os": 0, "ws": 1, "is": 2}
 
 @kernel
 def _ceil_div(a: float, b: float) -> int:
+    """The least integer q with ``q * b >= a`` in float arithmetic (0 for ``a <= 0``; ``b > 0``). ``floor(a / b)``
+    is that q or one less (the rounded quotient is within one of the exact one while ``b > 2**-52 a``); the
+    check picks, so no floor division (``//`` on floats is several times slower)."""
     if a <= 0.0:
         return 0
-    q = int(a // b)
+    q = math.floor(a / b)
     return q + 1 if q * b < a else q
 
 
@@ -183,7 +187,9 @@ def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: 
     """DRAM bytes of each fold class (``[column class, row class]``, see ``fold_class``) and the layer's
     counts in ``o`` (``OUT_FIELDS`` except total_cycles): folds of one class are identical."""
     fr_n, fc_n = row_folds(c), col_folds(c)
-    acc = np.zeros(N_OUT)
+    o[Out.MAPPING_EFFICIENCY] = 0.0  # fold_bytes adds every fold's counts here
+    for k in range(Out.SRAM_READS_IFMAP, N_OUT):
+        o[k] = 0.0
     for ci in range(3):
         fc = 0 if ci == 0 else (1 if ci == 1 else fc_n - 1)
         n_fc = 1 if ci != 1 else fc_n - 2
@@ -194,16 +200,14 @@ def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: 
             n_fr = 1 if ri != 1 else fr_n - 2
             if (ri > 0 and fr_n < 2) or (ri == 1 and fr_n < 3):
                 continue
-            load, write = fold_bytes(c, fc, fr, float(c[Case.GROUPS] * n_fc * n_fr), acc)
+            load, write = fold_bytes(c, fc, fr, float(c[Case.GROUPS] * n_fc * n_fr), o)
             load_cls[ci, ri] = load
             write_cls[ci, ri] = write
     folds = c[Case.GROUPS] * fr_n * fc_n
     o[Out.COMPUTE_CYCLES] = folds * fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])
     o[Out.FOLDS] = folds
-    o[Out.MAPPING_EFFICIENCY] = acc[Out.MAPPING_EFFICIENCY] / folds
-    for k in range(Out.SRAM_READS_IFMAP, N_OUT):
-        o[k] = acc[k]
-    o[Out.DRAM_READS_IFMAP] = round(acc[Out.DRAM_READS_IFMAP])
+    o[Out.MAPPING_EFFICIENCY] = o[Out.MAPPING_EFFICIENCY] / folds
+    o[Out.DRAM_READS_IFMAP] = round(o[Out.DRAM_READS_IFMAP])
 
 
 @kernel
@@ -293,18 +297,94 @@ def runs_cycles(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_
     repeated ``fold columns - 2`` times and the whole group repeated ``groups`` times. The recurrence over
     a repeated block is a max-plus map: once the block's state (channel, last two fold ends) has advanced
     by the same amount on every component over ``p`` repetitions, it does so forever, so the remaining
-    repetitions are jumped exactly."""
-    loads = np.zeros(9, dtype=np.int64)
-    writes = np.zeros(9, dtype=np.int64)
-    for ci in range(3):
-        for ri in range(3):
-            loads[3 * ci + ri] = _ceil_div(load_cls[ci, ri], read_bw)
-            writes[3 * ci + ri] = _ceil_div(write_cls[ci, ri], write_bw)
-    # state: channel free, end of fold f-1, end of fold f-2, write cycles of f-1 and f-2
-    state = np.zeros(5, dtype=np.int64)
+    repetitions are jumped exactly (``_jump``)."""
+    return runs_cycles_in(c, load_cls, write_cls, per_fold, read_bw, write_bw, np.empty(RUNS_WORK, dtype=np.int64))
+
+
+RUNS_WORK = 9 + 9 + 3 * 24
+"""int64 scratch of ``runs_cycles_in``: fold-class load and write cycles, three history rings."""
+
+
+@kernel
+def runs_cycles_in(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold: int, read_bw: float,
+                   write_bw: float, work: np.ndarray) -> int:
+    """``runs_cycles`` with its scratch ``work`` (``RUNS_WORK`` int64, contents ignored): no allocation, what
+    a caller running many layers uses.
+
+    One loop nest (groups, column folds, row folds) over ``_fold_step``'s recurrence held in scalars
+    (channel free, end of fold f-1 and f-2, write cycles of f-1 and f-2), each repeated level with its own
+    history ring and jump: the middle row folds of a column fold, the middle column folds of a group, the
+    groups."""
     latency = c[Case.DRAM_LATENCY_CYCLES]
-    _groups(state, loads, writes, per_fold, latency, col_folds(c), row_folds(c), c[Case.GROUPS])
-    return _drain(state, latency)
+    fr_n, fc_n, groups = row_folds(c), col_folds(c), c[Case.GROUPS]
+    for k in range(9):
+        work[k] = _ceil_div(load_cls[k // 3, k % 3], read_bw)
+        work[9 + k] = _ceil_div(write_cls[k // 3, k % 3], write_bw)
+    hist_groups, hist_cols, hist_rows = work[18:42], work[42:66], work[66:90]
+    ch = end1 = end2 = w1 = w2 = 0
+    g = 0
+    groups_jumped = False
+    while g < groups:
+        b = 0  # column folds of this group done
+        cols_jumped = False
+        while b < fc_n:
+            at = 0 if b == 0 else (6 if b == fc_n - 1 else 3)  # the column fold's class (fold_class) x 3
+            load, write = work[at], work[9 + at]  # its first row fold
+            ch = max(ch, end2) + w2 + load
+            start = max(end1, ch + (latency if load > 0 else 0))
+            end2, w2, end1, w1 = end1, w1, start + per_fold, write
+            if fr_n >= 3:  # its middle row folds, all equal
+                load, write = work[at + 1], work[10 + at]
+                r = 0
+                rows_jumped = False
+                while r < fr_n - 2:
+                    ch = max(ch, end2) + w2 + load
+                    start = max(end1, ch + (latency if load > 0 else 0))
+                    end2, w2, end1, w1 = end1, w1, start + per_fold, write
+                    r += 1
+                    if not rows_jumped:
+                        ch, end1, end2, new = _jump(ch, end1, end2, hist_rows, r, fr_n - 2)
+                        rows_jumped = new != r
+                        r = new
+            if fr_n >= 2:  # its last row fold
+                load, write = work[at + 2], work[11 + at]
+                ch = max(ch, end2) + w2 + load
+                start = max(end1, ch + (latency if load > 0 else 0))
+                end2, w2, end1, w1 = end1, w1, start + per_fold, write
+            b += 1
+            if at == 3 and not cols_jumped:  # b - 1 middle column folds done
+                ch, end1, end2, new = _jump(ch, end1, end2, hist_cols, b - 1, fc_n - 2)
+                cols_jumped = new != b - 1
+                b = new + 1
+        g += 1
+        if not groups_jumped:
+            ch, end1, end2, new = _jump(ch, end1, end2, hist_groups, g, groups)
+            groups_jumped = new != g
+            g = new
+    ch = max(ch, end2) + w2  # the last two folds' outputs written (_drain)
+    ch = max(ch, end1) + w1
+    return max(end1, ch + (latency if w1 + w2 > 0 else 0))
+
+
+@kernel
+def _jump(ch: int, end1: int, end2: int, hist: np.ndarray, r: int, reps: int) -> tuple[int, int, int, int]:
+    """Record the state (``ch``, ``end1``, ``end2``) after repetition ``r`` of ``reps`` in the ring ``hist``
+    (8 x 3 int64, flat; only what this run of repetitions recorded is read); if it advanced by the same amount
+    ``d`` on every component over the last ``p <= 6`` repetitions, jump the remaining whole periods. Returns the
+    state and the new ``r``."""
+    at = (r % 8) * 3
+    hist[at] = ch
+    hist[at + 1] = end1
+    hist[at + 2] = end2
+    for p in range(1, 7):
+        if r - p < 2:  # the write terms are the unit's own only after two repetitions
+            break
+        at = ((r - p) % 8) * 3
+        d = ch - hist[at]
+        if end1 - hist[at + 1] == d and end2 - hist[at + 2] == d:
+            q = (reps - r) // p
+            return ch + q * d, end1 + q * d, end2 + q * d, r + q * p
+    return ch, end1, end2, r
 
 
 @kernel
@@ -342,87 +422,3 @@ def _fold_step(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold:
     state[4] = state[3]
     state[1] = start + per_fold
     state[3] = write_cycles
-
-
-@kernel
-def _record_and_jump(state: np.ndarray, hist: np.ndarray, r: int, reps: int) -> int:
-    """Record the state after repetition ``r``; if it advanced by the same amount ``d`` on every
-    component over the last ``p <= 6`` repetitions, jump the remaining whole periods. Returns the new ``r``
-    (``reps + 1`` disables further checks once jumped)."""
-    hist[r % 8, 0] = state[0]
-    hist[r % 8, 1] = state[1]
-    hist[r % 8, 2] = state[2]
-    for p in range(1, 7):
-        if r - p < 2:  # the write terms are the unit's own only after two repetitions
-            break
-        d = state[0] - hist[(r - p) % 8, 0]
-        if state[1] - hist[(r - p) % 8, 1] == d and state[2] - hist[(r - p) % 8, 2] == d:
-            q = (reps - r) // p
-            state[0] += q * d
-            state[1] += q * d
-            state[2] += q * d
-            return r + q * p
-    return r
-
-
-@kernel
-def _run_folds(state: np.ndarray, load_cycles: int, write_cycles: int, per_fold: int, latency: int,
-               reps: int) -> None:
-    """``reps`` identical folds."""
-    hist = np.zeros((8, 3), dtype=np.int64)
-    r = 0
-    jumped = False
-    while r < reps:
-        _fold_step(state, load_cycles, write_cycles, per_fold, latency)
-        r += 1
-        if not jumped:
-            new = _record_and_jump(state, hist, r, reps)
-            jumped = new != r
-            r = new
-
-
-@kernel
-def _column_block(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: int, latency: int,
-                  fr_n: int, ci: int) -> None:
-    """The row folds of one column fold of class ``ci``."""
-    _run_folds(state, loads[3 * ci], writes[3 * ci], per_fold, latency, 1)
-    if fr_n >= 3:
-        _run_folds(state, loads[3 * ci + 1], writes[3 * ci + 1], per_fold, latency, fr_n - 2)
-    if fr_n >= 2:
-        _run_folds(state, loads[3 * ci + 2], writes[3 * ci + 2], per_fold, latency, 1)
-
-
-@kernel
-def _group(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: int, latency: int, fc_n: int,
-           fr_n: int) -> None:
-    """All folds of one group: first column block, the middle ones (jumped when periodic), the last."""
-    _column_block(state, loads, writes, per_fold, latency, fr_n, 0)
-    if fc_n >= 3:
-        hist = np.zeros((8, 3), dtype=np.int64)
-        r = 0
-        jumped = False
-        while r < fc_n - 2:
-            _column_block(state, loads, writes, per_fold, latency, fr_n, 1)
-            r += 1
-            if not jumped:
-                new = _record_and_jump(state, hist, r, fc_n - 2)
-                jumped = new != r
-                r = new
-    if fc_n >= 2:
-        _column_block(state, loads, writes, per_fold, latency, fr_n, 2)
-
-
-@kernel
-def _groups(state: np.ndarray, loads: np.ndarray, writes: np.ndarray, per_fold: int, latency: int, fc_n: int,
-            fr_n: int, groups: int) -> None:
-    """Every group of a layer (jumped when periodic)."""
-    hist = np.zeros((8, 3), dtype=np.int64)
-    r = 0
-    jumped = False
-    while r < groups:
-        _group(state, loads, writes, per_fold, latency, fc_n, fr_n)
-        r += 1
-        if not jumped:
-            new = _record_and_jump(state, hist, r, groups)
-            jumped = new != r
-            r = new

@@ -27,6 +27,7 @@ from acceldse.simulator.systolic.hardware import Hw
 from acceldse.simulator.systolic.jit import kernel
 from acceldse.simulator.systolic.kernels import (
     N_OUT,
+    RUNS_WORK,
     Case,
     Out,
     case_folds,
@@ -34,7 +35,7 @@ from acceldse.simulator.systolic.kernels import (
     fold_classes,
     fold_cycles,
     fold_traffic,
-    runs_cycles,
+    runs_cycles_in,
 )
 
 
@@ -134,16 +135,17 @@ def _cores(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, per_fold:
 
 
 @kernel
-def mac_layer(c: np.ndarray, hw: np.ndarray, o: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray) -> None:
+def mac_layer(c: np.ndarray, hw: np.ndarray, o: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray,
+              work: np.ndarray) -> None:
     """The case ``c`` (``Case``) on the design ``hw`` into ``o`` (``Out``); ``load_cls``, ``write_cls``: (3, 3)
-    scratch."""
+    scratch, ``work``: ``runs_cycles_in``'s."""
     fold_classes(c, load_cls, write_cls, o)
     array_fold = fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])
     per_fold = max(array_fold, sram_pace(c, o, hw[Hw.SRAM_READ_BW], hw[Hw.SRAM_WRITE_BW]))
     cores = int(hw[Hw.CORES])
     read_bw, write_bw = hw[Hw.DRAM_READ_BW], hw[Hw.DRAM_WRITE_BW]
     if cores == 1:
-        total = runs_cycles(c, load_cls, write_cls, per_fold, read_bw, write_bw)
+        total = runs_cycles_in(c, load_cls, write_cls, per_fold, read_bw, write_bw, work)
     else:
         total, critical = _cores(c, load_cls, write_cls, per_fold, cores, read_bw, write_bw)
         o[Out.COMPUTE_CYCLES] = critical * array_fold
@@ -233,14 +235,15 @@ def layer_energy(r: np.ndarray, eb_in: int, eb_w: float, eb_out: int, macs: int,
 
 @kernel
 def evaluate_layer(mac_cases: np.ndarray, vectors: np.ndarray, j: int, h: np.ndarray, c: np.ndarray,
-                   load_cls: np.ndarray, write_cls: np.ndarray, counts: np.ndarray, energy: np.ndarray) -> None:
+                   load_cls: np.ndarray, write_cls: np.ndarray, work: np.ndarray, counts: np.ndarray,
+                   energy: np.ndarray) -> None:
     """The lowered layer j (a row of ``mac_cases``, ``Case``, then of ``vectors``, ``Vector``) on the design
     ``h`` (``Hw``): its ``Out`` counts into ``counts`` and its ``Bytes`` into ``energy``; ``c``, ``load_cls``,
-    ``write_cls``: scratch."""
+    ``write_cls``, ``work``: scratch (``mac_layer``'s)."""
     m = mac_cases.shape[0]
     if j < m:
         fill_case(mac_cases[j], h, c)
-        mac_layer(c, h, counts, load_cls, write_cls)
+        mac_layer(c, h, counts, load_cls, write_cls, work)
         layer_energy(counts, c[Case.IN_ELEM_BYTES], weight_bytes(c), c[Case.OUT_ELEM_BYTES], c[Case.MACS], h,
                      energy)
         return
@@ -259,9 +262,10 @@ def evaluate_network(mac_cases: np.ndarray, vectors: np.ndarray, hw: np.ndarray,
     c = np.empty(N_CASE, dtype=np.int64)
     load_cls = np.zeros((3, 3))
     write_cls = np.zeros((3, 3))
+    work = np.empty(RUNS_WORK, dtype=np.int64)
     for p in range(hw.shape[0]):
         for j in range(mac_cases.shape[0] + vectors.shape[0]):
-            evaluate_layer(mac_cases, vectors, j, hw[p], c, load_cls, write_cls, counts[p, j], energy[p, j])
+            evaluate_layer(mac_cases, vectors, j, hw[p], c, load_cls, write_cls, work, counts[p, j], energy[p, j])
 
 
 @kernel
@@ -269,15 +273,41 @@ def network_sums(mac_cases: np.ndarray, vectors: np.ndarray, h: np.ndarray, repe
                  ) -> tuple[int, float]:
     """(total cycles, energy pJ) of a network on one design ``h`` (``Hw``): lowered layer j counted
     ``repeats[j]`` times (``evaluate_layer``; the per-step evaluator of the design environment)."""
+    return _sums(mac_cases, vectors, h, repeats, np.empty(N_CASE, dtype=np.int64), np.zeros((3, 3)),
+                 np.zeros((3, 3)), np.empty(RUNS_WORK, dtype=np.int64), np.empty(N_OUT), np.empty(N_BYTES))
+
+
+@kernel
+def network_sums_many(mac_cases: np.ndarray, mac_start: np.ndarray, vectors: np.ndarray, vector_start: np.ndarray,
+                      repeats: np.ndarray, table: np.ndarray, hw: np.ndarray, cycles: np.ndarray,
+                      energy_pj: np.ndarray) -> None:
+    """``network_sums`` of every design ``hw[p]`` on its network ``table[p]`` into ``cycles[p]``, ``energy_pj[p]``
+    (the batched vector env's step: designs on several workloads and dataflows in one call), with one set of
+    scratch for them all. Network t is the lowered layers ``mac_cases[mac_start[t]:mac_start[t + 1]]`` then
+    ``vectors[vector_start[t]:vector_start[t + 1]]``, their ``repeats`` in that order from
+    ``mac_start[t] + vector_start[t]``."""
     c = np.empty(N_CASE, dtype=np.int64)
     load_cls = np.zeros((3, 3))
     write_cls = np.zeros((3, 3))
+    work = np.empty(RUNS_WORK, dtype=np.int64)
     counts = np.empty(N_OUT)
     energy = np.empty(N_BYTES)
+    for p in range(hw.shape[0]):
+        t = table[p]
+        m0, m1, v0, v1 = mac_start[t], mac_start[t + 1], vector_start[t], vector_start[t + 1]
+        cycles[p], energy_pj[p] = _sums(mac_cases[m0:m1], vectors[v0:v1], hw[p], repeats[m0 + v0:m1 + v1], c,
+                                        load_cls, write_cls, work, counts, energy)
+
+
+@kernel
+def _sums(mac_cases: np.ndarray, vectors: np.ndarray, h: np.ndarray, repeats: np.ndarray, c: np.ndarray,
+          load_cls: np.ndarray, write_cls: np.ndarray, work: np.ndarray, counts: np.ndarray, energy: np.ndarray
+          ) -> tuple[int, float]:
+    """``network_sums`` with its scratch (``evaluate_layer``'s)."""
     cycles = 0
     energy_pj = 0.0
     for j in range(mac_cases.shape[0] + vectors.shape[0]):
-        evaluate_layer(mac_cases, vectors, j, h, c, load_cls, write_cls, counts, energy)
+        evaluate_layer(mac_cases, vectors, j, h, c, load_cls, write_cls, work, counts, energy)
         cycles += int(counts[Out.TOTAL_CYCLES]) * repeats[j]
         energy_pj += (energy[Bytes.ENERGY_MAC_PJ] + energy[Bytes.ENERGY_SRAM_PJ] + energy[Bytes.ENERGY_DRAM_PJ]) \
             * repeats[j]
@@ -286,4 +316,4 @@ def network_sums(mac_cases: np.ndarray, vectors: np.ndarray, h: np.ndarray, repe
 
 __all__ = ["N_BYTES", "N_CASE", "N_VECTOR", "Bytes", "Vector", "case_fold_counts", "chunk_start", "evaluate_layer",
            "evaluate_network", "fill_case", "fold_schedules", "layer_energies", "layer_energy", "mac_layer",
-           "network_sums", "sram_pace", "vector_layer", "weight_bytes"]
+           "network_sums", "network_sums_many", "sram_pace", "vector_layer", "weight_bytes"]

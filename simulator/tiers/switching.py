@@ -25,6 +25,7 @@ DTYPE_BYTES: dict[str, float] = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 
 """Bytes per parameter of each weight type."""
 
 MAX_SOCKETS = 1024
+"""Most sockets acting as one device (``sockets`` is refused past it)."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,14 @@ def expert_switching(acc: Accelerator, params: float, dtype: str = "bf16", exper
         params: parameters per expert (e.g. ``8e9``).
         dtype: weight type (``bf16`` ...).
         experts: how many experts the composition holds.
-        sockets: sockets acting as one device; ``None`` = the fewest that hold every expert.
+        sockets: sockets acting as one device (at most ``MAX_SOCKETS``); ``None`` = the fewest that hold
+            every expert.
     """
     p = require_float(params, key="params", strictly_positive=True)
     n = require_int(experts, key="experts")
     expert_bytes = math.ceil(p * dtype_bytes(dtype))
-    s = fewest_sockets(acc, expert_bytes, n) if sockets is None else require_int(sockets, key="sockets")
+    s = (fewest_sockets(acc, expert_bytes, n) if sockets is None
+         else require_int(sockets, key="sockets", maximum=MAX_SOCKETS))
     tiers = scale_tiers(acc, s)
     placement = place([TensorRequest(f"expert_{i}", expert_bytes) for i in range(n)], tiers)
     rows = []

@@ -27,6 +27,19 @@ def test_fpga_swat(capsys: pytest.CaptureFixture[str]) -> None:
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [r["seq_len"] for r in rows] == [1024, 2048]
     assert rows[1]["swat_latency_ms"] < rows[1]["dense_latency_ms"]
+    assert capsys.readouterr().err == ""
+
+
+def test_fpga_swat_window_past_the_sequence_says_it_is_dense(capsys: pytest.CaptureFixture[str]) -> None:
+    """A window of N keys or more covers the sequence (window attention = dense attention): the row's window
+    is N, its latency the dense one, and one line says so."""
+    assert main(["fpga", "swat", "--platform", "zcu102", "--seq-len", "256", "1024", "--window", "512",
+                 "--json"]) == 0
+    out, err = capsys.readouterr()
+    short, long = json.loads(out)["rows"]
+    assert short["window"] == 256 and short["swat_latency_ms"] == short["dense_latency_ms"]
+    assert long["window"] == 512 and long["swat_latency_ms"] < long["dense_latency_ms"]
+    assert err.count("\n") == 1 and "--window 512 covers --seq-len 256:" in err and "dense" in err
 
 
 def test_fpga_bad_platform(capsys: pytest.CaptureFixture[str]) -> None:

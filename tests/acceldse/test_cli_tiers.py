@@ -22,7 +22,23 @@ def test_tiers_switch_default_150_experts(capsys: pytest.CaptureFixture[str]) ->
     assert main(["tiers", "switch", "--hardware", "sn40l-like", "--params", "8e9", "--dtype", "bf16",
                  "--experts", "150"]) == 0
     out = capsys.readouterr().out
-    assert "150 experts x 16 GB on 2 x sn40l-like" in out and "mean switch time" in out
+    assert "150 experts x 16 GB on 2 x sn40l-like" in out
+    assert "mean switch time (expert picked uniformly): 76.00 ms" in out  # docs/memory_tiers.md quotes it
+
+
+def test_tiers_switch_sockets_bounded_and_time_in_readable_units(capsys: pytest.CaptureFixture[str]) -> None:
+    """--sockets past the model's MAX_SOCKETS is refused at load; a tiny switch time keeps its digits."""
+    assert main(["tiers", "switch", "--sockets", "100000"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("acceldse: error: --sockets: too large") and "1,024" in err
+    assert main(["tiers", "switch", "--sockets", "1024"]) == 0
+    assert "mean switch time (expert picked uniformly): 7.643 us" in capsys.readouterr().out
+    from acceldse.simulator.specs.presets import load_hardware
+    from acceldse.simulator.tiers.switching import expert_switching
+    from acceldse.workloads.errors import SpecError
+
+    with pytest.raises(SpecError, match="sockets"):
+        expert_switching(load_hardware("sn40l-like"), 8e9, sockets=1025)
 
 
 def test_tiers_fusion(capsys: pytest.CaptureFixture[str]) -> None:

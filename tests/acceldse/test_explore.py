@@ -117,6 +117,23 @@ def test_lottery_runs_every_setting_of_the_grid() -> None:
     assert table.lottery_evals_min.iloc[0] == table.evals_to_target_censored.min()
 
 
+@pytest.mark.filterwarnings("error")
+def test_summary_without_a_best_reward_is_quiet() -> None:
+    """No run found a feasible design (or only some did): the summary is NaN / worst, with no numpy warning."""
+    import numpy as np
+
+    nan = float("nan")
+    rows = [{"agent": "random", "setting": "{}", "seed": s, "evaluations": 4, "best_reward": r, "targets_met": False,
+             "first_met_at": nan, "feasible_rate": 0.0, "hypervolume": nan, "wall_s": 0.1, "curve": [nan] * 4}
+            for s, r in enumerate([nan, nan, nan, nan, nan, nan, 1.0, 2.0])]
+    none = summarize(pd.DataFrame(rows[:2])).iloc[0]
+    assert np.isnan(none.best_reward_median) and np.isnan(none.best_reward_iqr) and none.feasible_runs == "0/2"
+    some = summarize(pd.DataFrame(rows)).iloc[0]  # 6 of 8 infeasible: the quartiles are the worst
+    assert some.best_reward_median == -np.inf and some.feasible_runs == "2/8"
+    half = summarize(pd.DataFrame(rows[4:])).iloc[0]  # 2 of 4: median next to the worst, Q3 between 1 and 2
+    assert half.best_reward_median == -np.inf and half.best_reward_iqr == np.inf
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--env", ENV, "--agent", "hillclimb"], "--agent: unknown agent"),
     (["--env", "Nope-v0"], "--env: unknown env"),
@@ -125,7 +142,11 @@ def test_lottery_runs_every_setting_of_the_grid() -> None:
     (["--env", ENV, "--budget", "1000000000"], "over the limit of 250,000"),
     (["compare", "--env", ENV, "--budget", "1000000000"], "--max-budget"),
     (["compare", "--env", ENV, "--runs-json", "{tmp}/missing/runs.json"], "--runs-json"),
-    (["--env", ENV, "--env-arg", "colour=red"], "--env-arg"),
+    (["--env", ENV, "--env-arg", "colour=red"], "--env-arg: unknown argument of acceldse/AcceleratorDesign-v0 "
+                                                "(got 'colour'); expected max_episode_steps, workload, hardware"),
+    (["--env", "MultiAgentDesign", "--env-arg", "colour=red"], "--env-arg: unknown argument of MultiAgentDesign "
+                                                               "(got 'colour'); expected max_cycles, reward_mode"),
+    (["--env", ENV, "--env-arg", "max_episode_steps=0"], "--env-arg: max_episode_steps: must be >= 1 (got 0)"),
     (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
     (["--env", ENV, "--env-arg", "workload=lenet", "--env-arg", "workload=mlp"], "--env-arg: workload is given twice"),
     (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),

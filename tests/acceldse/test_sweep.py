@@ -345,3 +345,16 @@ axes:
         acc = replace(hw, cores=int(row["cores"]), tiers=(sram, hw.tiers[1]))
         want = acceldse.simulate("resnet18", acc, "os").totals.iloc[0]
         assert [row[c] for c in TOTAL_COLUMNS] == [want[c] for c in TOTAL_COLUMNS], (row["cores"], bw)
+
+
+def test_summary_rate_of_short_and_empty_runs() -> None:
+    """A short run's rate keeps 3 significant digits (never "0 points/s"); a run that evaluated nothing
+    (every point already stored) prints no rate."""
+    from acceldse.sweep.runner import SweepSummary
+
+    def summary(evaluated: int, seconds: float) -> str:
+        return str(SweepSummary(Path("s.duckdb"), "local", 1, 3, 3, 0, 3 - evaluated, evaluated, 3, 0.01, seconds))
+
+    assert "(0.4 points/s," in summary(2, 5.0) and "in 5 s" in summary(2, 5.0)
+    assert "(12,346 points/s," in summary(12_346, 1.0)
+    assert "(nothing evaluated," in summary(0, 0.02) and "points/s" not in summary(0, 0.02)

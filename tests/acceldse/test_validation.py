@@ -39,6 +39,7 @@ def test_every_published_figure_has_a_value_a_command_and_an_error(rows: list[Ro
     assert {r.category for r in rows} == set(CATEGORIES)
     sources = {r.source.split(",")[0] for r in rows if r.category == "silicon"}
     assert {"Eyeriss v1", "TPU v1", "Gemmini RTL on FPGA (luffca.com 2022)"} <= sources
+    assert any(source.startswith("FINN on a") for source in sources)  # FPGA boards measured by the FINN team
     for r in rows:
         assert r.command and r.acceldse == r.acceldse and r.acceldse >= 0
         if isinstance(r.published, tuple):
@@ -81,6 +82,10 @@ def test_mechanism_variants_move_their_rows_the_way_the_mechanism_does(rows: lis
     assert by_id["eyeriss.vgg16.sparse.frames_per_s"] < by_id["eyeriss.vgg16.frames_per_s"]
     for app in ("mlp0", "mlp1", "lstm0", "lstm1", "cnn0"):
         assert by_id[f"tpu_v1.resident.{app}.tops"] >= by_id[f"tpu_v1.{app}.tops"]
+    for batch in (200, 250):  # the host's PCIe time (Table 5) only adds time
+        assert by_id[f"tpu_v1.mlp0.batch{batch}.host.ips"] < by_id[f"tpu_v1.mlp0.batch{batch}.ips"]
+    # FINN's pipeline: a larger batch amortises the fill, never the other way round
+    assert by_id["finn.tfc_w1a1.batch10000.fps"] > by_id["finn.tfc_w1a1.fps"]
 
 
 @pytest.mark.slow
@@ -153,6 +158,25 @@ def test_eyeriss_paper_passes_fetch_each_weight_once_where_the_set_spans_the_ofm
         assert got.cost.utilised_pes == 156  # four 3x13 PE sets, as Table V reports
     with pytest.raises(ValueError, match="must divide"):
         eyeriss_paper_mapping(list(alexnet_eyeriss())[3], 3, 48)
+
+
+def test_finn_folding_gives_finns_own_cycle_count() -> None:
+    """Each FINN MVTU takes (MH / PE) * (MW / SIMD) cycles per output pixel (FINN's get_exp_cycles), the slowest
+    stage sets the interval: CNV-w1a1's FC layers 512 x 256 / 4 = 512 x 512 / 8 = 32,768 cycles, TFC-w1a1's first
+    three layers 64 cycles; pooling and thresholds (run on whole pixels / PE outputs) are never the bottleneck."""
+    from acceldse.validation.finn import FINN_MVTU, finn_design, finn_network
+
+    for name, interval in (("cnv_w1a1", 32_768), ("tfc_w1a1", 64)):
+        stages = finn_design(name, 1).stages.set_index("layer").cycles
+        network = finn_network(name)
+        for layer_name, (pe, simd) in FINN_MVTU[name].items():
+            layer = network[layer_name]
+            rows, cols = layer.K, layer.C * layer.R * layer.S  # the MVTU's matrix: MH x MW
+            assert stages[layer_name] == rows // pe * (cols // simd) * layer.P * layer.Q, layer_name
+        assert stages.max() == interval
+        assert set(stages[stages == interval].index) <= set(FINN_MVTU[name])
+    with pytest.raises(ValueError, match="unknown FINN example"):
+        finn_network("lfc_w1a1")
 
 
 def test_a_direction_only_claim_is_an_open_range() -> None:

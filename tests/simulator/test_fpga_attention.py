@@ -9,9 +9,19 @@ from acceldse.workloads.errors import SpecError
 NS = (1024, 2048, 4096, 8192, 16384)
 
 
+DOCS_TABLE = {  # docs/fpga.md "SWAT vs dense attention" (ZCU102, window 512): N -> SWAT ms, dense ms, SWAT uJ, dense uJ
+    512: (0.085, 0.085, 300, 300), 1024: (0.167, 0.334, 595, 1105), 2048: (0.331, 1.323, 1183, 4230),
+    4096: (0.658, 5.267, 2361, 16536), 8192: (1.314, 21.019, 4715, 65379), 16384: (2.624, 83.981, 9425, 260989)}
+
+
 @pytest.mark.parametrize("platform", ["zcu102", "u250"])
 def test_swat_linear_dense_quadratic(platform: str) -> None:
     table = compare_attention(platform, seq_lens=NS, window=512)
+    if platform == "zcu102":  # the figures docs/fpga.md quotes, and N = W = 512
+        docs = compare_attention(platform, seq_lens=(512, *NS), window=512)
+        got = {int(r.seq_len): (round(r.swat_latency_ms, 3), round(r.dense_latency_ms, 3), round(r.swat_energy_uj),
+                                round(r.dense_energy_uj)) for r in docs.itertuples()}
+        assert got == DOCS_TABLE
     swat = table["swat_latency_ms"].to_numpy()
     dense = table["dense_latency_ms"].to_numpy()
     # doubling N doubles SWAT latency (within the constant fill) and ~quadruples dense latency
@@ -56,5 +66,7 @@ def test_swat_saves_energy_at_long_sequences() -> None:
 def test_bad_inputs() -> None:
     with pytest.raises(SpecError):
         swat_attention(0, 16, "zcu102")
+    with pytest.raises(SpecError, match=r"window: .*16,777,216"):
+        swat_attention(64, 1 << 25, "zcu102")  # a window longer than the longest sequence
     with pytest.raises(SpecError):
         swat_attention(1 << 20, 1 << 20, "zc706", head_dim=256)  # window buffers exceed BRAM

@@ -114,3 +114,30 @@ def test_per_layer_resources_equal_fpgaconvnet(path: Path) -> None:
             continue
         assert (cost.lut, cost.ff, cost.dsp) == (peer["LUT"], peer["FF"], peer["DSP"]), ours.name
         assert cost.bram18 == pytest.approx(peer["BRAM"], rel=0.02), ours.name
+
+
+DOCS_RESOURCES = {  # docs/fpga.md "Resources on SAMO's designs", ours: (BRAM18, LUT, FF, DSP) per partition
+    "samo_lenet_zc706": [(908, 195_127, 258_581, 360)],
+    "samo_lenet_zcu102": [(923, 222_950, 295_691, 375)],
+    "samo_mlp_zc706": [(296, 200_180, 275_813, 74)],
+    "samo_vgg_small_zcu102": [(1_552, 276_637, 327_135, 1_296), (761, 244_433, 317_177, 293)],
+    "samo_cnv_samo-u250-1slr": [(772, 244_519, 315_698, 612), (860, 181_133, 238_466, 432),
+                                (928, 277_147, 383_931, 768), (548, 305_522, 406_072, 96)],
+}
+
+
+def test_partition_totals_are_the_docs_figures() -> None:
+    """The partition totals (stages, ReLU modules, FIFOs) of SAMO's designs in our model, as ``--design`` costs
+    them, are the figures docs/fpga.md quotes."""
+    from acceldse.simulator.fpga import evaluate_design, load_platform
+    from acceldse.simulator.fpga.samo_io import load_design
+
+    assert {p.stem for p in FILES} == set(DOCS_RESOURCES)
+    for path in FILES:
+        data = json.loads(path.read_text())
+        net = _network(data["network"])
+        loaded = load_design(path, net)
+        rep = evaluate_design(net, loaded.foldings, load_platform(data["platform"]).with_clock(100),
+                              batch=loaded.batch, partitions=loaded.partitions)
+        got = [tuple(int(p.resources[k]) for k in ("bram18", "lut", "ff", "dsp")) for p in rep.partitions]
+        assert got == DOCS_RESOURCES[path.stem], path.stem

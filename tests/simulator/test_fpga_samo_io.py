@@ -144,3 +144,41 @@ def test_vgg_design_reproduces_samo_with_fpgaconvnet_cycles(capsys: pytest.Captu
     assert out["summary"]["batch_time_us"] == pytest.approx(data["latency_us"])
     assert main(args) == 0  # our own cycle count is faster (no double padding)
     assert json.loads(capsys.readouterr().out)["summary"]["batch_time_us"] < data["latency_us"]
+
+
+def test_unknown_and_duplicate_keys_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A key neither SAMO format holds, or a key given twice, is refused in one line naming file, key and the
+    keys accepted; every key SAMO wrote into the stored goldens (both formats) is accepted."""
+    record = json.loads((GOLDEN / "samo_lenet_zc706.json").read_text())
+    for stem in ("samo_lenet_zcu102", "samo_mlp_zc706", "samo_vgg_small_zcu102"):
+        stored = json.loads((GOLDEN / f"{stem}.json").read_text())
+        exported = tmp_path / f"{stem}_fcn.json"
+        exported.write_text(json.dumps(stored["fpgaconvnet_json"]))
+        with pytest.raises(SpecError, match="do not match|every layer"):  # keys pass; only the network differs
+            load_design(exported, cnv())
+    colour = tmp_path / "colour.json"
+    colour.write_text(json.dumps({**record, "colour": 3}))
+    assert main(["fpga", "--workload", "lenet", "--platform", "zc706", "--design", str(colour)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(colour) in err and "colour" in err and "partitions" in err
+    fcn = record["fpgaconvnet_json"]
+    fcn["partition"][0]["layers"][1]["parameters"]["colour"] = 3
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps(fcn))
+    with pytest.raises(SpecError, match=r"partition\[0\]\.layers\[1\]\.parameters\.colour: unknown key"):
+        load_design(nested, lenet())
+    dup = tmp_path / "dup.json"
+    dup.write_text('{"partitions": [], "batch": 1, "batch": 2}')
+    with pytest.raises(SpecError, match="batch: duplicate key"):
+        load_design(dup, lenet())
+    for change, match in (({"batch": 0}, "batch: must be >= 1"), ({"batch": "x"}, "batch: not an integer"),
+                          ({"partitions": [{"layers": "conv0"}]}, r"partitions\[0\]\.layers: must be a JSON list")):
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({**record, **change}))
+        with pytest.raises(SpecError, match=match):
+            load_design(bad, lenet())
+    half = json.loads(json.dumps(record))
+    half["partitions"][0]["layers"][0]["coarse_out"] = 2.5
+    bad.write_text(json.dumps(half))
+    with pytest.raises(SpecError, match="coarse_out: not an integer"):
+        load_design(bad, lenet())

@@ -142,3 +142,18 @@ leaf_values = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**6), st.fl
 def test_fuzzed_spec_values_raise_only_spec_errors(path: str, value) -> None:
     with contextlib.suppress(SpecError):
         accelerator_from_dict(mutated(path, value), source="fuzz.yaml")
+
+
+def test_tier_loader_lives_in_its_own_module_and_old_imports_still_work() -> None:
+    """The tier value and loader are ``specs.memory_tier``; ``specs.accelerator`` imports them (one way) and
+    re-exports the public names."""
+    import acceldse.simulator.specs.accelerator as accelerator
+    import acceldse.simulator.specs.memory_tier as memory_tier
+
+    for name in ("MemoryTier", "OPERAND_BUFFERS", "TIER_KINDS", "OFF_CHIP_KINDS"):
+        assert getattr(accelerator, name) is getattr(memory_tier, name)
+    assert "acceldse.simulator.specs.accelerator" not in Path(memory_tier.__file__).read_text()
+    tier = memory_tier.tier_from_dict({"name": "sram", "kind": "sram", "capacity_bytes": "64KiB",
+                                       "bw_bytes_per_cycle": 32}, key="tiers[0]", source="t.yaml", version=2)
+    assert memory_tier.tier_from_dict(memory_tier.tier_to_dict(tier), key="tiers[0]", source="t.yaml",
+                                      version=2) == tier

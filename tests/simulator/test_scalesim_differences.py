@@ -149,3 +149,20 @@ def test_9_compat_follows_a_user_mode_cfg(tmp_path) -> None:
     ours = acceldse.simulate(net, str(cfg)).layers.iloc[0]  # the default model on the same cfg
     assert ours.sram_reads_ifmap == row.sram_reads_ifmap
     assert ours.dram_reads_ifmap <= ours.sram_reads_ifmap
+
+
+DOCS_DEFAULT_MODEL = {  # docs/scalesim_differences.md bandwidth table, acceldse columns: total, stalls, DRAM reads
+    ("os", 10): (12_092, 140, 12_544, 82_944, 0), ("os", 20): (12_023, 71, 12_544, 82_944, 0),
+    ("ws", 10): (18_122, 6_170, 12_544, 4_608, 78_336), ("ws", 20): (12_022, 70, 12_544, 4_608, 78_336),
+    ("is", 10): (17_549, 53, 3_136, 82_944, 0), ("is", 20): (17_523, 27, 3_136, 82_944, 0),
+}
+
+
+def test_bandwidth_table_default_model_columns_are_the_docs_figures() -> None:
+    """The default model's side of the docs' bandwidth-limited table (8x8 array, 2 KiB per SRAM, zero DRAM
+    latency): total and stall cycles, DRAM ifmap / filter reads and the partial sums read back."""
+    net = Network("l", (conv2d("l", 16, 32, 14, 3),))
+    for (dataflow, bw), figures in DOCS_DEFAULT_MODEL.items():
+        row = acceldse.simulate(net, chip(8, 8, kib=2, bw=bw), dataflow).layers.iloc[0]
+        got = (row.total_cycles, row.stall_cycles, row.dram_reads_ifmap, row.dram_reads_filter, row.dram_reads_ofmap)
+        assert tuple(int(x) for x in got) == figures, (dataflow, bw)

@@ -76,6 +76,17 @@ def test_reordered_depth_twelve_is_the_full_rate_minimum() -> None:
         assert slower.deadlock is None and slower.cycles > n * n + REORDERED_FILL
 
 
+@pytest.mark.slow
+def test_readme_naive_depths_at_1024(capsys) -> None:
+    """The README stream table's naive row at N = 1,024 (1,024 / 1,028), by the command that finds it."""
+    depths = []
+    for criterion in ("no-deadlock", "full-rate"):
+        assert main(["stream", "min-depth", "--variant", "naive", "--seq-len", "1024", "--criterion", criterion,
+                     "--json"]) == 0
+        depths.append(json.loads(capsys.readouterr().out)["min_fifo_depth"])
+    assert depths == [1024, 1028]
+
+
 @pytest.mark.parametrize("window", [4, 16, 40])
 def test_window_depth_grows_with_window_not_n(window: int) -> None:
     depths = {n: min_fifo_depth("window", n, window=window) for n in (64, 160)}

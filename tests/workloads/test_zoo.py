@@ -190,3 +190,17 @@ def test_fpga_study_networks_are_zoo_names() -> None:
     result = acceldse.simulate("lenet", "scalesim-32x32")
     assert list(result.layers["layer"]) == [x.name for x in net]
     assert result.totals["macs"].iloc[0] == net.macs
+
+
+README_MACS = {  # README "zoo name | MACs" table, as printed (G = 1e9 MACs)
+    ("alexnet", ()): "0.714", ("vgg16", ()): "15.47", ("resnet18", ()): "1.814", ("resnet50", ()): "4.089",
+    ("mobilenet_v1", ()): "0.569", ("mobilenet_v2", ()): "0.301", ("vit_b16", ()): "17.56",
+    ("bert_base", (("seq_len", 128),)): "0.931", ("gpt2_prefill", (("seq_len", 1024),)): "106.3",
+    ("gpt2_decode", (("kv_len", 1024),)): "0.142",
+}
+
+
+def test_readme_zoo_mac_table() -> None:
+    for (name, kwargs), printed in README_MACS.items():
+        digits = len(printed.split(".")[1])
+        assert f"{build(name, **dict(kwargs)).macs / 1e9:.{digits}f}" == printed, name
