@@ -89,20 +89,24 @@ class MacJobs:
         counts: per job, its ``Out`` counts (no time).
         array_cycles: per run, the array's own cycles per fold (without the SRAM tier's pace).
         row_job: per (dataflow, layer) row, its job (-1: a layer without MACs).
+        alone: per run of a job, the run that is it alone on a link (itself when the job has one run;
+            ``mac_jobs(alone=True)``: jobs after the first ``len(counts)`` are those copies).
     """
 
     folds: Folds
     counts: np.ndarray
     array_cycles: np.ndarray
     row_job: np.ndarray
+    alone: np.ndarray
 
 
 def mac_jobs(layers: Sequence[Layer], dataflows: Sequence[Dataflow], acc: Accelerator, *, cores: int = 1,
              arrays: Sequence[SystolicArray] | None = None, cases: NetworkCases | None = None,
-             hw: HardwareArrays | None = None) -> MacJobs:
+             hw: HardwareArrays | None = None, alone: bool = False) -> MacJobs:
     """The MAC layers of ``layers`` under each of ``dataflows`` (``cases``: their ``network_cases``) as jobs:
     each layer's folds dealt to ``cores`` copies of ``acc``'s array (``hw``: its hardware columns) in
-    contiguous chunks, or split over different ``arrays`` (each its own sub-layer's fold schedule)."""
+    contiguous chunks, or split over different ``arrays`` (each its own sub-layer's fold schedule); with
+    ``alone``, every run of a job with several runs also as a job of its own, alone on a link."""
     nc = cases or network_cases(layers, dataflows)
     m = len(nc.mac_cases)
     if arrays is None:  # one part: every case on the array, chunked over the cores
@@ -139,35 +143,29 @@ def mac_jobs(layers: Sequence[Layer], dataflows: Sequence[Dataflow], acc: Accele
         offset += len(load)
     if arrays is not None:  # a job's sub-layers' counts summed; their mapping efficiency weighted by folds
         counts[:, Out.MAPPING_EFFICIENCY] = weighted / counts[:, Out.FOLDS]
-    run = np.concatenate(runs, axis=1)
-    run = run[:, np.lexsort((run[1], run[0]))]  # job after job, its arrays in order
-    n, fold0 = run[2], np.cumsum(run[2]) - run[2]
-    take = np.repeat(run[3] - fold0, n) + np.arange(int(n.sum()))
-    users = np.bincount(run[0], minlength=m)
+    run, load, write = runs[0], loads[0], writes[0]  # one part: its runs and folds are in order
+    if len(parts) > 1:
+        run = np.concatenate(runs, axis=1)
+        run = run[:, np.lexsort((run[1], run[0]))]  # job after job, its arrays in order
+        take = np.repeat(run[3] - (np.cumsum(run[2]) - run[2]), run[2]) + np.arange(int(run[2].sum()))
+        load, write = np.concatenate(loads)[take], np.concatenate(writes)[take]
+    alone_of = np.arange(run.shape[1])
+    multi = np.flatnonzero(np.bincount(run[0], minlength=m)[run[0]] > 1) if alone else alone_of[:0]
+    if len(multi):  # every run of a job with several runs again, as a job of its own alone on a link
+        n = run[2][multi]
+        take = np.repeat(np.cumsum(run[2])[multi] - np.cumsum(n), n) + np.arange(int(n.sum()))
+        load, write = np.concatenate([load, load[take]]), np.concatenate([write, write[take]])
+        alone_of[multi] = run.shape[1] + np.arange(len(multi))
+        run = np.concatenate([run, np.concatenate([m + np.arange(len(multi))[None], run[1:, multi]])], axis=1)
+    users = np.bincount(run[0])
     dram = acc.dram
-    fs = Folds(transfer_cycles_array(np.concatenate(loads)[take], dram.read_bw_bytes_per_cycle),
-               transfer_cycles_array(np.concatenate(writes)[take], dram.write_bw_bytes_per_cycle), n, run[0],
+    fs = Folds(transfer_cycles_array(load, dram.read_bw_bytes_per_cycle),
+               transfer_cycles_array(write, dram.write_bw_bytes_per_cycle), run[2], run[0],
                np.arange(run.shape[1]) - (np.cumsum(users) - users)[run[0]], run[4].astype(np.float64),
-               np.full(m, float(dram.latency_cycles)), users > 1, [dram.name] * m, users.tolist())
+               np.full(len(users), float(dram.latency_cycles)), users > 1, [dram.name] * len(users), users.tolist())
     # the array's own cycles per fold (the SRAM tier's pace is a stall); different arrays: the paced ones
-    return MacJobs(fs, counts, run[5] if arrays is None else run[4], np.where(nc.lowered < m, nc.lowered, -1))
-
-
-def _alone(fs: Folds) -> tuple[Folds, np.ndarray]:
-    """``fs`` plus every run of a job with several runs as a job of its own, alone on a link; which runs those are."""
-    multi = np.nonzero(np.asarray(fs.width)[fs.job] > 1)[0]
-    if not len(multi):
-        return fs, multi
-    fold0 = np.concatenate(([0], np.cumsum(fs.n)[:-1])).astype(np.int64)
-    take = np.repeat(fold0[multi] - np.cumsum(np.concatenate(([0], fs.n[multi][:-1]))), fs.n[multi]) \
-        + np.arange(int(fs.n[multi].sum()))
-    jobs = len(fs.links) + np.arange(len(multi))
-    return Folds(np.concatenate([fs.load, fs.load[take]]), np.concatenate([fs.write, fs.write[take]]),
-                 np.concatenate([fs.n, fs.n[multi]]), np.concatenate([fs.job, jobs]),
-                 np.concatenate([fs.core, np.zeros(len(multi), np.int64)]),
-                 np.concatenate([fs.cycles, fs.cycles[multi]]), np.concatenate([fs.latency, fs.latency[fs.job[multi]]]),
-                 np.concatenate([fs.shared, np.zeros(len(multi), bool)]),
-                 fs.links + [fs.links[j] for j in fs.job[multi].tolist()], fs.width + [1] * len(multi)), multi
+    return MacJobs(fs, counts, run[5] if arrays is None else run[4], np.where(nc.lowered < m, nc.lowered, -1),
+                   alone_of)
 
 
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
@@ -194,7 +192,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
             schedules are made, before the engine runs (e.g. to refuse too much work).
     """
     n_cores = _cores(acc, cores)
-    if arrays is None:
+    if arrays is None and acc.cores != n_cores:
         acc = dataclasses.replace(acc, cores=n_cores)  # the row's PEs count every core the folds are dealt to
     hetero = None
     if arrays is not None:
@@ -208,26 +206,22 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     layers = network.layers
     hw = HardwareArrays.of([acc], area=False)  # the table has no area column
     nc = network_cases(layers, dataflows)  # every (dataflow, layer) row; identical layers lowered, run once
-    jobs = mac_jobs(layers, dataflows, acc, cores=n_cores, arrays=hetero, cases=nc, hw=hw)
+    jobs = mac_jobs(layers, dataflows, acc, cores=n_cores, arrays=hetero, cases=nc, hw=hw, alone=True)
     m, mac = len(nc.mac_cases), jobs.row_job >= 0
     if check_folds is not None:
         check_folds(int(jobs.counts[jobs.row_job[mac], Out.FOLDS].sum()))
-    fs, multi = _alone(jobs.folds)
+    fs = jobs.folds
     fn = fold_net(fs)
     run = run_flat(fn.flat, record=True)
     ends = fold_ends(run, fn)
     # per job: its end (the last run), its critical run (the first that ends last) and that run alone on the link
-    shared = slice(0, len(jobs.folds.job))
+    shared = slice(0, len(jobs.alone))
     job_end = np.full(m, -np.inf)
-    np.maximum.at(job_end, jobs.folds.job, ends.end[shared])
-    is_last = ends.end[shared] == job_end[jobs.folds.job]
+    np.maximum.at(job_end, fs.job[shared], ends.end[shared])
+    is_last = ends.end[shared] == job_end[fs.job[shared]]
     crit = np.full(m, len(is_last))
-    np.minimum.at(crit, jobs.folds.job[is_last], np.nonzero(is_last)[0])
-    alone = crit.copy()
-    if len(multi):
-        alone_of = np.full(len(is_last), -1)
-        alone_of[multi] = len(is_last) + np.arange(len(multi))
-        alone[alone_of[crit] >= 0] = alone_of[crit][alone_of[crit] >= 0]
+    np.minimum.at(crit, fs.job[shared][is_last], np.nonzero(is_last)[0])
+    alone = jobs.alone[crit]
     # every lowered layer: a MAC layer from its job's run (alone: its critical run alone on the link), a layer
     # without MACs on the vector unit (its DMA loads, then stores; the unit computes between the latencies)
     h, n_vec = hw.matrix[0], len(nc.vectors)
@@ -264,7 +258,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     for key, x in zip(("stall_bandwidth_cycles", "stall_latency_cycles", "stall_capacity_cycles",
                        "stall_contention_cycles"), stalls):
         cols[key] = x
-    cols["cores"] = np.concatenate([np.asarray(jobs.folds.width, np.int64), np.ones(n_vec, np.int64)])[nc.lowered]
+    cols["cores"] = np.concatenate([np.asarray(fs.width[:m], np.int64), np.ones(n_vec, np.int64)])[nc.lowered]
     tiers = [t.name for t in acc.tiers]
     far = tiers.index(acc.dram.name)
     staged = [bool(b) and tiers.index(h) > far for b, h in zip(sizes, homes)]
