@@ -112,14 +112,13 @@ def _build(acc: Accelerator, job: Folds | None, pipeline: Network | None, sample
     return net, contexts, handles
 
 
-def _ends(run: NetRun, job: Folds | None, contexts: dict[str, tuple[range, range]],
+def _ends(run: NetRun, contexts: dict[str, tuple[range, range]],
           handles: dict[str, tuple[FoldNet, int, int]]) -> dict[str, float]:
     if run.deadlock is not None:
         raise StreamDeadlockError(run.deadlock)
     ends = {}
     for part, (ids, _) in contexts.items():
         if part == "systolic":
-            assert job is not None
             folds, first, res = handles["systolic"]
             cores, _ = collect_folds(run, folds, first=first, links=[res])[0]
             ends[part] = max(c.end_cycles for c in cores)
@@ -171,7 +170,7 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
                             accepted="layer, pipeline and/or sdpa")
         refuse_work(net.firings, limit, source="system", what="context firings")
         run = net.run(record=True)
-        ends[shared] = _ends(run, job, contexts, handles)
+        ends[shared] = _ends(run, contexts, handles)
         if shared:
             busy, peak = float(run.resource_busy[0]), int(run.resource_peak[0])
             drawn = _trace(run, contexts, acc.clock_mhz) if trace else None

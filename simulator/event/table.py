@@ -72,14 +72,6 @@ class EventRun:
         return self.columns.frame()
 
 
-def _cores(acc: Accelerator, cores: int | None) -> int:
-    value = acc.cores if cores is None else cores
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError("must be an integer >= 1", source="event", key="cores", value=value,
-                        accepted="an integer >= 1")
-    return value
-
-
 @dataclass(frozen=True)
 class MacJobs:
     """Every distinct MAC layer of a table as a job of the engine (on a link of its own).
@@ -191,7 +183,10 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         check_folds: called with the folds to simulate (every MAC layer's, every dataflow) once the
             schedules are made, before the engine runs (e.g. to refuse too much work).
     """
-    n_cores = _cores(acc, cores)
+    n_cores = acc.cores if cores is None else cores
+    if isinstance(n_cores, bool) or not isinstance(n_cores, int) or n_cores < 1:
+        raise SpecError("must be an integer >= 1", source="event", key="cores", value=n_cores,
+                        accepted="an integer >= 1")
     if arrays is None and acc.cores != n_cores:
         acc = dataclasses.replace(acc, cores=n_cores)  # the row's PEs count every core the folds are dealt to
     hetero = None

@@ -100,12 +100,8 @@ def lower_layer(layer: Layer, dataflow: Dataflow) -> np.ndarray:
     return np.array(_shaped(_lower_mac(layer), layer, dataflow), dtype=np.int64)
 
 
-def lower_vector(layer: Layer) -> np.ndarray:
+def vector_row(layer: Layer) -> tuple[int, ...]:
     """A layer without MACs as a ``Vector`` row."""
-    return np.array(_vector_row(layer), dtype=np.int64)
-
-
-def _vector_row(layer: Layer) -> tuple[int, ...]:
     return layer.ops, layer.input_elems, layer.output_elems, elem_bytes(layer.input_bits), elem_bytes(layer.output_bits)
 
 
@@ -118,7 +114,7 @@ def network_cases(network: Network | Sequence[Layer], dataflows: Dataflow | Sequ
     macs: dict[int, list[int]] = {i: _lower_mac(x) for i, x in enumerate(layers) if x.has_weights}
     cases: dict[tuple[int, ...], int] = {}
     vectors: dict[tuple[int, ...], int] = {}
-    vector_of = [-1 if i in macs else vectors.setdefault(_vector_row(x), len(vectors)) for i, x in enumerate(layers)]
+    vector_of = [-1 if i in macs else vectors.setdefault(vector_row(x), len(vectors)) for i, x in enumerate(layers)]
     lowered = [cases.setdefault(_shaped(macs[i], x, df), len(cases)) if i in macs else -1 - vector_of[i]
                for df in flows for i, x in enumerate(layers)]
     m = len(cases)
@@ -281,6 +277,6 @@ def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> 
 
 
 __all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "elem_bytes", "finish", "hardware_arrays",
-           "layer_columns", "layer_counts", "layer_frame", "lower_layer", "lower_vector", "lowered_counts",
+           "layer_columns", "layer_counts", "layer_frame", "lower_layer", "lowered_counts",
            "network_cases", "network_layer_arrays", "network_totals", "sparse_shape", "totals_from_arrays",
-           "utilization"]
+           "utilization", "vector_row"]
