@@ -256,7 +256,8 @@ def fold_ends(run: NetRun, fn: FoldNet, first: int = 0) -> FoldEnds:
     last = fold0 + n - 1
     wrote = (fs.write[last] > 0) | ((n >= 2) & (fs.write[np.maximum(last - 1, 0)] > 0))
     end = d_end[start3 + 3 * n - 1] + np.where(wrote & (latency > 0), latency, 0.0)
-    prev_end = np.where(np.arange(folds_total) == fold0[fold_core], 0.0, np.roll(start, 1) + cyc[fold_core])
+    prev_end = np.concatenate(([0.0], start[:-1])) + cyc[fold_core]  # the previous fold's end on the core
+    prev_end[fold0] = 0.0
     gap = np.maximum(start - prev_end, 0.0)
     lat_part = np.minimum(gap, np.where(fs.load > 0, latency[fold_core], 0.0))
     cap_part = np.minimum(gap - lat_part, cap_wait)
