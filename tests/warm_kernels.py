@@ -142,7 +142,8 @@ def _env() -> None:
         env = gym.make(env_id, **kwargs)
         env.reset(seed=0)
         env.step(env.action_space.sample())
-    vec = gym.make_vec("acceldse/AcceleratorDesign-v0", num_envs=2, vectorization_mode="vector_entry_point")
+    vec = gym.make_vec("acceldse/AcceleratorDesign-v0", num_envs=2, vectorization_mode="vector_entry_point",
+                       workload="alexnet")  # the batched step's kernels (envs.vector_step)
     vec.reset(seed=0)
     vec.step(vec.action_space.sample())
 

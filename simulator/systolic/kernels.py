@@ -185,44 +185,28 @@ def fold_class(i: int, n: int) -> int:
 @kernel
 def fold_classes(c: np.ndarray, load_cls: np.ndarray, write_cls: np.ndarray, o: np.ndarray) -> None:
     """DRAM bytes of each fold class (``[column class, row class]``, see ``fold_class``) and the layer's
-    counts in ``o`` (``OUT_FIELDS`` except total_cycles): folds of one class are identical."""
-    fr_n, fc_n = row_folds(c), col_folds(c)
-    o[Out.MAPPING_EFFICIENCY] = 0.0  # fold_bytes adds every fold's counts here
-    for k in range(Out.SRAM_READS_IFMAP, N_OUT):
-        o[k] = 0.0
-    for ci in range(3):
-        fc = 0 if ci == 0 else (1 if ci == 1 else fc_n - 1)
-        n_fc = 1 if ci != 1 else fc_n - 2
-        if (ci > 0 and fc_n < 2) or (ci == 1 and fc_n < 3):
-            continue
-        for ri in range(3):
-            fr = 0 if ri == 0 else (1 if ri == 1 else fr_n - 1)
-            n_fr = 1 if ri != 1 else fr_n - 2
-            if (ri > 0 and fr_n < 2) or (ri == 1 and fr_n < 3):
-                continue
-            load, write = fold_bytes(c, fc, fr, float(c[Case.GROUPS] * n_fc * n_fr), o)
-            load_cls[ci, ri] = load
-            write_cls[ci, ri] = write
-    folds = c[Case.GROUPS] * fr_n * fc_n
-    o[Out.COMPUTE_CYCLES] = folds * fold_cycles(c[Case.ROWS], c[Case.COLS], c[Case.T])
-    o[Out.FOLDS] = folds
-    o[Out.MAPPING_EFFICIENCY] = o[Out.MAPPING_EFFICIENCY] / folds
-    o[Out.DRAM_READS_IFMAP] = round(o[Out.DRAM_READS_IFMAP])
+    counts in ``o`` (``OUT_FIELDS`` except total_cycles): folds of one class are identical, so each class's
+    counts are added ``groups x its column folds x its row folds`` times (classes in order, one sum per count).
 
+    One fold of column fold ``fc`` and row fold ``fr`` fetches its ``load`` bytes before and writes its ``write``
+    bytes after it:
 
-@kernel
-def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) -> tuple[float, float]:
-    """One fold (column fold ``fc``, row fold ``fr``): its DRAM bytes to fetch before and write after it;
-    adds ``mult`` times its counts to ``acc`` (``Out`` columns;
-    ``MAPPING_EFFICIENCY`` sums the folds' shares). Every fold of the same class (first/middle/last row and
-    column fold) is equal.
+    * os (rows = output pixels, cols = filters, T = C*R*S): ifmap, filter and ofmap SRAM traffic of its block;
+      its input rows fetched on the first column fold (every fold when the input does not fit its buffer
+      half), its filter block on the first row fold (every fold when that block does not fit), its outputs
+      written;
+    * ws (rows = C*R*S, cols = filters, T = output pixels) and is (cols = output pixels, T = filters): partial
+      sums written every fold and read back after the first row fold; ws fetches its weight block every fold
+      and its input rows as os does, is its input block every fold and its filter rows on the first column
+      fold (every fold when the weights do not fit); a partial-sum block that fits the ofmap half is written
+      once after the last row fold, else spilled (written every fold, read back after the first).
     """
     sr, sc, t, R, C, df = c[Case.SR], c[Case.SC], c[Case.T], c[Case.ROWS], c[Case.COLS], c[Case.DATAFLOW]
+    fr_n, fc_n = row_folds(c), col_folds(c)
     in_unique = float(c[Case.IN_BYTES_UNIQUE])
-    in_cap, w_cap, out_cap = float(c[Case.IN_CAP_BYTES]), float(c[Case.W_CAP_BYTES]), float(c[Case.OUT_CAP_BYTES])
+    w_cap, out_cap = float(c[Case.W_CAP_BYTES]), float(c[Case.OUT_CAP_BYTES])
     eb_in, eb_w, eb_out = float(c[Case.IN_ELEM_BYTES]), float(c[Case.W_ELEM_BYTES]), float(c[Case.OUT_ELEM_BYTES])
-    fr_n = (sr + R - 1) // R
-    in_fits = in_unique <= in_cap
+    in_fits = in_unique <= float(c[Case.IN_CAP_BYTES])
     w_move = eb_w  # bytes per weight moved: data plus N:M position metadata
     w_unique = float(c[Case.W_BYTES_UNIQUE])
     in_scale = 1.0  # inputs read per kept reduction row (M/N on ws)
@@ -231,60 +215,85 @@ def fold_bytes(c: np.ndarray, fc: int, fr: int, mult: float, acc: np.ndarray) ->
         w_unique = w_unique / eb_w * w_move
         in_scale = c[Case.NM_M] / c[Case.NM_N]
     w_fits = w_unique <= w_cap
-    cols_f = min(C, sc - fc * C)
-    rows_f = min(R, sr - fr * R)
-    acc[Out.MAPPING_EFFICIENCY] += mult * (rows_f * cols_f / (R * C))
-    load = 0.0  # bytes to fetch before this fold
-    write = 0.0  # bytes to write after this fold
-    if df == 0:  # output stationary: rows = output pixels, cols = filters, T = C*R*S
-        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t)
-        acc[Out.SRAM_READS_FILTER] += mult * (t * cols_f)
-        acc[Out.SRAM_WRITES_OFMAP] += mult * (rows_f * cols_f)
-        if fc == 0 or not in_fits:
-            share = in_unique * rows_f / sr
-            acc[Out.DRAM_READS_IFMAP] += mult * (share / eb_in)
-            load += share
-        if fr == 0 or t * cols_f * w_move > w_cap:
-            acc[Out.DRAM_READS_FILTER] += mult * (t * cols_f)
-            load += t * cols_f * w_move
-        acc[Out.DRAM_WRITES_OFMAP] += mult * (rows_f * cols_f)
-        write += rows_f * cols_f * eb_out
-        return load, write
-    # ws: rows = C*R*S, cols = filters, T = output pixels (weights stationary)
-    # is: rows = C*R*S, cols = output pixels, T = filters (inputs stationary)
-    acc[Out.SRAM_WRITES_OFMAP] += mult * (t * cols_f)
-    if fr > 0:
-        acc[Out.SRAM_READS_OFMAP] += mult * (t * cols_f)
-    if df == 1:
-        acc[Out.SRAM_READS_FILTER] += mult * (rows_f * cols_f)
-        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * t * in_scale)
-        acc[Out.DRAM_READS_FILTER] += mult * (rows_f * cols_f)
-        load += rows_f * cols_f * w_move
-        if fc == 0 or not in_fits:
-            share = in_unique * rows_f / sr
-            acc[Out.DRAM_READS_IFMAP] += mult * (share / eb_in)
-            load += share
-    else:
-        acc[Out.SRAM_READS_IFMAP] += mult * (rows_f * cols_f)
-        acc[Out.SRAM_READS_FILTER] += mult * (rows_f * t)
-        share = in_unique * rows_f * cols_f / (sr * sc)
-        acc[Out.DRAM_READS_IFMAP] += mult * (share / eb_in)
-        load += share
-        if fc == 0 or not w_fits:
-            acc[Out.DRAM_READS_FILTER] += mult * (rows_f * t)
-            load += rows_f * t * w_move
-    block = t * cols_f * eb_out  # partial-sum block accumulated over row folds
-    if block <= out_cap:
-        if fr == fr_n - 1:
-            acc[Out.DRAM_WRITES_OFMAP] += mult * (t * cols_f)
-            write += block
-    else:
-        acc[Out.DRAM_WRITES_OFMAP] += mult * (t * cols_f)
-        write += block
-        if fr > 0:
-            acc[Out.DRAM_READS_OFMAP] += mult * (t * cols_f)
-            load += block
-    return load, write
+    groups = c[Case.GROUPS]
+    # the sums of the Out counts over every fold (mapping efficiency: of the folds' shares)
+    eff = sr_in = sr_w = sw_out = sr_out = dr_in = dr_w = dw_out = dr_out = 0.0
+    for ci in range(3):
+        fc = 0 if ci == 0 else (1 if ci == 1 else fc_n - 1)
+        n_fc = 1 if ci != 1 else fc_n - 2
+        if (ci > 0 and fc_n < 2) or (ci == 1 and fc_n < 3):
+            continue
+        cols_f = min(C, sc - fc * C)
+        for ri in range(3):
+            fr = 0 if ri == 0 else (1 if ri == 1 else fr_n - 1)
+            n_fr = 1 if ri != 1 else fr_n - 2
+            if (ri > 0 and fr_n < 2) or (ri == 1 and fr_n < 3):
+                continue
+            mult = float(groups * n_fc * n_fr)
+            rows_f = min(R, sr - fr * R)
+            eff += mult * (rows_f * cols_f / (R * C))
+            load = 0.0
+            write = 0.0
+            if df == 0:
+                sr_in += mult * (rows_f * t)
+                sr_w += mult * (t * cols_f)
+                sw_out += mult * (rows_f * cols_f)
+                if fc == 0 or not in_fits:
+                    share = in_unique * rows_f / sr
+                    dr_in += mult * (share / eb_in)
+                    load += share
+                if fr == 0 or t * cols_f * w_move > w_cap:
+                    dr_w += mult * (t * cols_f)
+                    load += t * cols_f * w_move
+                dw_out += mult * (rows_f * cols_f)
+                write += rows_f * cols_f * eb_out
+            else:
+                sw_out += mult * (t * cols_f)
+                if fr > 0:
+                    sr_out += mult * (t * cols_f)
+                if df == 1:
+                    sr_w += mult * (rows_f * cols_f)
+                    sr_in += mult * (rows_f * t * in_scale)
+                    dr_w += mult * (rows_f * cols_f)
+                    load += rows_f * cols_f * w_move
+                    if fc == 0 or not in_fits:
+                        share = in_unique * rows_f / sr
+                        dr_in += mult * (share / eb_in)
+                        load += share
+                else:
+                    sr_in += mult * (rows_f * cols_f)
+                    sr_w += mult * (rows_f * t)
+                    share = in_unique * rows_f * cols_f / (sr * sc)
+                    dr_in += mult * (share / eb_in)
+                    load += share
+                    if fc == 0 or not w_fits:
+                        dr_w += mult * (rows_f * t)
+                        load += rows_f * t * w_move
+                block = t * cols_f * eb_out  # partial-sum block accumulated over row folds
+                if block <= out_cap:
+                    if fr == fr_n - 1:
+                        dw_out += mult * (t * cols_f)
+                        write += block
+                else:
+                    dw_out += mult * (t * cols_f)
+                    write += block
+                    if fr > 0:
+                        dr_out += mult * (t * cols_f)
+                        load += block
+            load_cls[ci, ri] = load
+            write_cls[ci, ri] = write
+    folds = groups * fr_n * fc_n
+    o[Out.COMPUTE_CYCLES] = folds * fold_cycles(R, C, t)
+    o[Out.FOLDS] = folds
+    o[Out.MAPPING_EFFICIENCY] = eff / folds
+    o[Out.SRAM_READS_IFMAP] = sr_in
+    o[Out.SRAM_READS_FILTER] = sr_w
+    o[Out.SRAM_WRITES_OFMAP] = sw_out
+    o[Out.SRAM_READS_OFMAP] = sr_out
+    o[Out.DRAM_READS_IFMAP] = round(dr_in)
+    o[Out.DRAM_READS_FILTER] = dr_w
+    o[Out.DRAM_WRITES_OFMAP] = dw_out
+    o[Out.DRAM_READS_OFMAP] = dr_out
 
 
 @kernel

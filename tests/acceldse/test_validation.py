@@ -163,6 +163,16 @@ def test_eyeriss_paper_passes_fetch_each_weight_once_where_the_set_spans_the_ofm
         eyeriss_paper_mapping(list(alexnet_eyeriss())[3], 3, 48)
 
 
+def test_eyeriss_workloads_do_the_macs_the_chip_counted() -> None:
+    """Tables V and VI count each layer's MACs: AlexNet (batch 4) 0.42 / 0.90 / 0.60 / 0.45 / 0.30 G, VGG-16 (batch
+    3) 46.04 G in all; our networks (grouped CONV2/4/5, 227x227 input; VGG-16 at 224x224) do the same work."""
+    from acceldse.validation.silicon import alexnet_eyeriss, vgg16_eyeriss
+
+    alexnet = [layer.macs / 1e9 for layer in alexnet_eyeriss()]
+    assert alexnet == pytest.approx([0.42, 0.90, 0.60, 0.45, 0.30], abs=0.006)
+    assert sum(layer.macs for layer in vgg16_eyeriss()) / 1e9 == pytest.approx(46.04, abs=0.01)
+
+
 def test_finn_folding_gives_finns_own_cycle_count() -> None:
     """Each FINN MVTU takes (MH / PE) * (MW / SIMD) cycles per output pixel (FINN's get_exp_cycles), the slowest
     stage sets the interval: CNV-w1a1's FC layers 512 x 256 / 4 = 512 x 512 / 8 = 32,768 cycles, TFC-w1a1's first
