@@ -27,10 +27,10 @@ from acceldse.simulator.systolic.batch import (
     layer_columns,
     layer_counts,
     lower_layer,
-    lower_vector,
     network_cases,
     network_layer_arrays,
     utilization,
+    vector_row,
 )
 from acceldse.simulator.systolic.hardware import HardwareArrays, hardware_row
 from acceldse.simulator.systolic.kernels import N_OUT, OUT_FIELDS
@@ -60,7 +60,7 @@ def operand_bytes(bits: int, acc: Accelerator) -> int:
 def _hw_row(acc: Accelerator, hw: HardwareArrays | None) -> np.ndarray:
     """``acc``'s hardware columns: ``hw`` (``HardwareArrays.of([acc])``, made once by a caller running many
     layers) or made now."""
-    return hw.matrix[0] if hw is not None else np.array(hardware_row(acc), dtype=np.float64)
+    return hw.matrix[0] if hw is not None else np.array(hardware_row(acc, area=False), dtype=np.float64)
 
 
 def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator, hw: HardwareArrays | None = None) -> np.ndarray:
@@ -112,7 +112,7 @@ def core_chunks(folds: int, cores: int) -> list[slice]:
 def vector_layer_row(layer: Layer, acc: Accelerator, hw: HardwareArrays | None = None) -> dict[str, float]:
     """A layer without MACs: read inputs, ``cols`` operations per cycle, write outputs (``OUT_FIELDS``)."""
     out = np.zeros(N_OUT)
-    vector_layer(lower_vector(layer), _hw_row(acc, hw), out)
+    vector_layer(np.array(vector_row(layer), dtype=np.int64), _hw_row(acc, hw), out)
     return dict(zip(OUT_FIELDS, out.tolist()))
 
 

@@ -20,6 +20,8 @@ ID = "acceldse/AcceleratorDesign-v0"
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND = "bench_envs.py --part vector"
 ROWS = ("AcceleratorDesign-v0 x256", "workload set x256")
+DESIGN = {"rows": 16, "cols": 64, "ifmap_kib": 64, "filter_kib": 128, "ofmap_kib": 32, "dram_gbyte_per_s": 20,
+          "dataflow": "is", "clock_mhz": 700}
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -41,6 +43,10 @@ def test_batched_equals_sync(kwargs: dict) -> None:
     np.testing.assert_array_equal(a, b)
     ends = 0
     for step in range(12):
+        if step == 3:  # a start design posed to every sub-env
+            design = {**DESIGN, **({"cores": 2} if "knobs" in kwargs else {})}
+            np.testing.assert_array_equal(sync.reset(options={"design": design})[0],
+                                          vec.reset(options={"design": design})[0])
         if step == 6 and "workloads" in kwargs:  # a workload outside the set, posed to every sub-env
             np.testing.assert_array_equal(sync.reset(options={"workload": "resnet18"})[0],
                                           vec.reset(options={"workload": "resnet18"})[0])
