@@ -121,7 +121,7 @@ def analytical_counts(network: Network, acc: Accelerator, dataflows: list[Datafl
     """The ``OUT_FIELDS`` of every (dataflow name, layer name) of the layers with MACs on ``acc``."""
     nc = network_cases(network, dataflows)
     rows = [(df.name, x) for df in dataflows for x in network.layers]
-    counts = lowered_counts(nc, HardwareArrays.of([acc], area=False))[0][nc.lowered].tolist()
+    counts = lowered_counts(nc, HardwareArrays.of([acc], area=False))[0][0, nc.lowered].tolist()
     return {(d, x.name): dict(zip(OUT_FIELDS, row)) for (d, x), row in zip(rows, counts) if x.has_weights}
 
 
