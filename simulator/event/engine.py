@@ -214,13 +214,10 @@ def fold_net(jobs: Sequence[FoldJob] | Folds) -> FoldNet:
     fold0, kind, fold, in_loop, nfire, poff, plen, out_poff, pat, tpat, toff, tlen, res, cap = _graph(
         fs.n, fs.job, fs.load, fs.write, fs.cycles, fs.latency[fs.job])
     two, ids = np.arange(2 * cores + 1, dtype=np.int64), np.arange(2 * cores, dtype=np.int64)
-    tag = [""] * cores if len(fs.links) == 1 else [f"{j}:" for j in fs.job.tolist()]
-    core_ids = fs.core.tolist()
+    tag = list(zip([""] * cores if len(fs.links) == 1 else [f"{j}:" for j in fs.job.tolist()], fs.core.tolist()))
     flat = FlatNet(
-        name="layers", dtype=np.dtype(np.float64),
-        names=[f"{t}{what}{c}" for t, c in zip(tag, core_ids) for what in ("dma", "core")],
-        channels=[f"{t}{what}{c}" for t, c in zip(tag, core_ids) for what in ("ready", "done")],
-        resources=list(fs.links),
+        name="layers", dtype=np.dtype(np.float64), names=[f"{t}{what}{c}" for t, c in tag for what in ("dma", "core")],
+        channels=[f"{t}{what}{c}" for t, c in tag for what in ("ready", "done")], resources=list(fs.links),
         nfire=nfire, in_start=two, in_ch=ids ^ 1, in_poff=poff, in_plen=plen, out_start=two, out_ch=ids,
         out_poff=out_poff, out_plen=plen, pat=pat, tpat=tpat, toff=toff, tlen=tlen, res=res, res_shared=fs.shared,
         cap=cap, ch_lat=np.zeros(2 * cores), init=np.zeros(2 * cores, np.int64), init_write=np.zeros(2 * cores),
