@@ -34,6 +34,7 @@ KERNEL_FILES: tuple[str, ...] = (
     "simulator/scalesim/user_kernels.py",
     "simulator/streaming/kernels.py",
     "simulator/systolic/cycle_kernels.py",
+    "simulator/systolic/fold_time.py",
     "simulator/systolic/jit.py",
     "simulator/systolic/kernels.py",
     "simulator/systolic/layer_kernels.py",
