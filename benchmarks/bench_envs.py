@@ -4,6 +4,7 @@
     python benchmarks/bench_envs.py --part vector [--num-envs 256] [--batches 20]  # the batched vector env only
     python benchmarks/bench_envs.py --part masks [--steps 2000]       # legal-step rate with and without masks
     python benchmarks/bench_envs.py --part mapping                    # Mapping-v0 only
+    python benchmarks/bench_envs.py --part accelerator                # AcceleratorDesign-v0 only
 
 Rows (medians over repeats; CPU time is ``time.process_time``, this process only, numba and torch
 limited to one thread):
@@ -242,17 +243,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=2000, help="random steps per repeat (CoExploration: 40)")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
-    parser.add_argument("--part", choices=("all", "vector", "masks", "mapping"), default="all",
+    parser.add_argument("--part", choices=("all", "vector", "masks", "mapping", "accelerator"), default="all",
                         help="every env (default), the batched vector env only, the action masks' legal rates, "
-                             "or Mapping-v0 only")
+                             "Mapping-v0 only or AcceleratorDesign-v0 only")
     parser.add_argument("--num-envs", type=int, default=256, help="sub-envs of the vector env rows (default 256)")
     parser.add_argument("--batches", type=int, default=20, help="action batches per repeat of the vector env rows")
     args = parser.parse_args(argv)
     if args.part == "masks":
         bench_masks(args.steps)
         return 0
-    rows = bench_mapping(args.steps, args.repeats) if args.part == "mapping" else \
-        bench_vector(args.num_envs, args.repeats, args.batches)
+    if args.part == "mapping":
+        rows = bench_mapping(args.steps, args.repeats)
+    elif args.part == "accelerator":
+        rows = bench_accelerator(args.steps, args.repeats)
+    else:
+        rows = bench_vector(args.num_envs, args.repeats, args.batches)
     if args.part == "all":
         rows = bench_accelerator(args.steps, args.repeats) + bench_fpga(args.steps, args.repeats) \
             + bench_mapping(args.steps, args.repeats) + bench_coexploration(40, max(1, args.repeats // 2)) \

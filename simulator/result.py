@@ -121,23 +121,20 @@ class Table(dict[str, np.ndarray]):
 
 @functools.cache
 def _block_api() -> tuple[Callable[..., pd.DataFrame] | None, Callable[[np.ndarray], Any] | None]:
-    """pandas' constructor from blocks (None in a pandas without it) and how to make the array pandas makes
-    of a column of text when that is its string dtype (else None: such tables are made by ``pd.DataFrame``)."""
+    """pandas' constructor from blocks and how to make the array pandas makes of a column of text (its
+    pyarrow string dtype); (None, None) where either is missing (tables are then made by ``pd.DataFrame``)."""
     import pandas as pd
+    import pyarrow as pa
 
     try:
         from pandas.api.internals import create_dataframe_from_blocks
     except ImportError:  # pragma: no cover - pandas < 2.3
         return None, None
-    dtype = pd.Series(np.array(["a"])).dtype
-    if not isinstance(dtype, pd.StringDtype):
-        return create_dataframe_from_blocks, None
-    if dtype.storage == "pyarrow":
-        import pyarrow as pa
-
-        return create_dataframe_from_blocks, lambda col: pd.arrays.ArrowStringArray(
-            pa.array(col, type=pa.large_string()), dtype=dtype)
-    return create_dataframe_from_blocks, lambda col: pd.array(col, dtype=dtype)
+    text = pd.Series(np.array(["a"])).dtype
+    if not isinstance(text, pd.StringDtype) or text.storage != "pyarrow":
+        return None, None
+    return create_dataframe_from_blocks, lambda col: pd.arrays.ArrowStringArray(
+        pa.array(col, type=pa.large_string()), dtype=text)
 
 
 @functools.lru_cache(maxsize=64)

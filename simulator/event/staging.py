@@ -78,13 +78,6 @@ def resolve_weight_tiers(network: Network, acc: Accelerator,
     return [weight_tiers.get(n, home) for n in names]
 
 
-def check_depth(depth: object) -> None:
-    """Refuse a staging depth that is not an integer >= 1."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise SpecError("must be an integer >= 1", source=SOURCE, key="staging_depth", value=depth,
-                        accepted="an integer >= 1")
-
-
 def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequence[int], acc: Accelerator,
                 depth: int = 2, *, record: bool = False) -> StagingRun:
     """Run the staging DMA contexts (one per far tier) against the layer sequence.
@@ -95,7 +88,6 @@ def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequen
         acc: the accelerator (weights are staged into ``acc.dram``).
         depth: layers a tier may stage ahead (slots of its staging area), >= 1.
     """
-    check_depth(depth)
     order = [t.name for t in acc.tiers]
     far = order.index(acc.dram.name)
     staged_idx = [i for i, (b, h) in enumerate(zip(sizes, homes)) if b and order.index(h) > far]

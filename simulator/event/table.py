@@ -24,7 +24,8 @@ import pandas as pd
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
 from acceldse.simulator.event.engine import Folds, collect_folds, fold_ends, fold_net, transfer_cycles_array
-from acceldse.simulator.event.staging import check_depth, resolve_weight_tiers, run_staging, weight_bytes
+from acceldse.simulator.event.staging import SOURCE as STAGING
+from acceldse.simulator.event.staging import resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.result import COLUMNS, Table
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
 from acceldse.simulator.streaming.flat import run_flat
@@ -105,9 +106,9 @@ def mac_jobs(layers: Sequence[Layer], dataflows: Sequence[Dataflow], acc: Accele
         parts = [((hw or HardwareArrays.of([acc], area=False)).matrix[0], nc.mac_cases, np.arange(m), cores)]
     else:  # one part per array: its sub-layer of every case it has a share of, the whole sub-layer
         rows = np.flatnonzero(nc.lowered < m)
-        first = rows[np.unique(nc.lowered[rows], return_index=True)[1]]
-        subs = [split_layer(layers[r % len(layers)], arrays) for r in first.tolist()]
-        flows = [dataflows[r // len(layers)] for r in first.tolist()]
+        first = rows[np.unique(nc.lowered[rows], return_index=True)[1]].tolist()
+        subs = [split_layer(layers[r % len(layers)], arrays) for r in first]
+        flows = [dataflows[r // len(layers)] for r in first]
         own = HardwareArrays.of([dataclasses.replace(acc, array=a, cores=1) for a in arrays], area=False).matrix
         parts = []
         for a in range(len(arrays)):
@@ -115,8 +116,7 @@ def mac_jobs(layers: Sequence[Layer], dataflows: Sequence[Dataflow], acc: Accele
             parts.append((own[a], np.array([lower_layer(subs[j][a], flows[j]) for j in job.tolist()],
                                             np.int64).reshape(-1, N_CASE), job, 1))
     counts, weighted = np.zeros((m, N_OUT)), np.zeros(m)
-    loads, writes, runs = [], [], []
-    offset = 0
+    loads, writes, runs, offset = [], [], [], 0
     for p, (h, mac_cases, job, k) in enumerate(parts):
         folds = np.zeros(len(mac_cases), np.int64)
         case_fold_counts(mac_cases, h, folds)
@@ -184,9 +184,9 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
             schedules are made, before the engine runs (e.g. to refuse too much work).
     """
     n_cores = acc.cores if cores is None else cores
-    if isinstance(n_cores, bool) or not isinstance(n_cores, int) or n_cores < 1:
-        raise SpecError("must be an integer >= 1", source="event", key="cores", value=n_cores,
-                        accepted="an integer >= 1")
+    for source, key, value in (("event", "cores", n_cores), (STAGING, "staging_depth", staging_depth)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError("must be an integer >= 1", source=source, key=key, value=value, accepted="an integer >= 1")
     if arrays is None and acc.cores != n_cores:
         acc = dataclasses.replace(acc, cores=n_cores)  # the row's PEs count every core the folds are dealt to
     hetero = None
@@ -194,7 +194,6 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         if cores is not None:
             raise SpecError("give cores or arrays, not both", source="event", key="arrays", value=len(arrays))
         hetero = check_arrays(arrays)
-    check_depth(staging_depth)
     total_pes = sum(a.pes for a in hetero) if hetero else acc.array.pes * n_cores
     homes = resolve_weight_tiers(network, acc, weight_tiers)
     sizes = weight_bytes(network)
@@ -250,9 +249,8 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                             "op": np.tile([x.op for x in layers], flows),
                             "dataflow": np.repeat([df.name for df in dataflows], n)}
     cols.update({c: arr[c][0] for c in LAYER_COLUMNS})
-    for key, x in zip(("stall_bandwidth_cycles", "stall_latency_cycles", "stall_capacity_cycles",
-                       "stall_contention_cycles"), stalls):
-        cols[key] = x
+    cols.update(zip(("stall_bandwidth_cycles", "stall_latency_cycles", "stall_capacity_cycles",
+                     "stall_contention_cycles"), stalls))
     cols["cores"] = np.concatenate([np.asarray(fs.width[:m], np.int64), np.ones(n_vec, np.int64)])[nc.lowered]
     tiers = [t.name for t in acc.tiers]
     far = tiers.index(acc.dram.name)

@@ -4,7 +4,7 @@ Every rule (a layer's counts and time, SRAM pacing, cores, layers without MACs, 
 kernel over rows of (design, layer) in ``simulator.systolic.layer_kernels``; this module lowers a
 network once (``network_cases``), pairs it with P designs (``HardwareArrays``) and runs them:
 
-* ``layer_counts``: (P, L, ``OUT_FIELDS``) counts and cycles of every layer on every design;
+* ``lowered_counts``: (P, lowered layers, ``OUT_FIELDS``) counts and cycles of every layer on every design;
 * ``network_layer_arrays``: every per-layer column of ``systolic_table`` as (P, L) arrays (a sweep);
 * ``totals_from_arrays`` / ``network_totals``: ``SimResult.totals`` per design, with the same
   group sum as the single-design path (``result.segment_sums``), so a sweep's totals equal
@@ -161,11 +161,6 @@ def lowered_counts(nc: NetworkCases, hw: HardwareArrays) -> tuple[np.ndarray, np
     return counts, energy
 
 
-def layer_counts(nc: NetworkCases, hw: HardwareArrays) -> np.ndarray:
-    """(P, L, ``Out``) counts and cycles of every layer on every design (layers in network order)."""
-    return lowered_counts(nc, hw)[0][:, nc.lowered]
-
-
 def finish(counts: np.ndarray, energy: np.ndarray, macs: np.ndarray, hw: HardwareArrays) -> dict[str, np.ndarray]:
     """Every per-layer column of ``systolic_table`` from (P, L, ``Out``) ``counts``, (P, L, ``Bytes``)
     ``energy`` and (L,) ``macs``: name -> (P, L) array."""
@@ -277,6 +272,6 @@ def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> 
 
 
 __all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "elem_bytes", "finish", "hardware_arrays",
-           "layer_columns", "layer_counts", "layer_frame", "lower_layer", "lowered_counts",
+           "layer_columns", "layer_frame", "lower_layer", "lowered_counts",
            "network_cases", "network_layer_arrays", "network_totals", "sparse_shape", "totals_from_arrays",
            "utilization", "vector_row"]

@@ -19,7 +19,10 @@ END = "<!-- acceldse validate --format markdown: end -->"
 
 @pytest.fixture(scope="module")
 def rows() -> list[Row]:
-    return validate()
+    # every row computed by this code in this session: by this process, or by the validation notebook's kernel
+    # (tests/test_notebooks.py, at the same time on the other worker), which shares the session's store
+    # (tests/conftest.py); each source is computed by whichever of the two takes it first, never by both
+    return validate(reuse=True)
 
 
 @pytest.mark.slow
