@@ -28,6 +28,7 @@ KERNEL_FILES: tuple[str, ...] = (
     "mapper/sparse/kernel_conditions.py",
     "mapper/sparse/kernel_energy.py",
     "mapper/sparse/kernel_tiles.py",
+    "simulator/event/engine.py",
     "simulator/fpga/pipeline_sim.py",
     "simulator/scalesim/buffers.py",
     "simulator/scalesim/calc_kernels.py",
