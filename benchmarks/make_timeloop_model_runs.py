@@ -189,6 +189,13 @@ CASES: dict[str, Case] = {
          ("inter_PE_column_spatial", "spatial", "Q14", "Q", 1), ("inter_PE_spatial", "spatial", "C4 M3", "CM", 0)),
         keep={"shared_glb": ("Weights", "Inputs", "Outputs"), "weights_spad": ()},
         note="MobileNet-v2 block-2 projection 96 -> 24; weights bypass the PEs, broadcast from the glb"),
+    "eyeriss_resnet18_l1_glb_bandwidth": Case(
+        "spatial_innermost", "eyeriss_like", conv(C=64, M=64, R=3, S=3, P=56, Q=56),
+        (("DRAM", "temporal", "M4 P4 Q4 C16", "PQMC"), ("shared_glb", "temporal", "S3 P14", "SP"),
+         ("inter_PE_column_spatial", "spatial", "Q14", "Q", 1), ("inter_PE_spatial", "spatial", "C4 R3", "CR", 0),
+         ("weights_spad", "temporal", "M16", "M")),
+        note="ResNet-18 layer1 conv 3x3; the glb's reads need exactly 16 x 1,041,152 words: Timeloop's "
+             "floating-point slowdown gives 1,041,153 cycles"),
     # ---- simba_like: fan-out at three levels (16 PEs x 4 buffers x 4 MACs)
     "simba_resnet18_l4_conv3x3": Case(
         "spatial_innermost", "simba_like", conv(C=512, M=512, R=3, S=3, P=7, Q=7),

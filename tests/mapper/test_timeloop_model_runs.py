@@ -50,7 +50,7 @@ def _run(group: str, case: str):
 
 
 def test_the_cases_cover_designs_layers_and_sparse_features():
-    assert len(DENSE) == 12 and len(FANOUT) == 11 and len(SPARSE) == 6 and len(IMPERFECT) == 8
+    assert len(DENSE) == 13 and len(FANOUT) == 11 and len(SPARSE) == 6 and len(IMPERFECT) == 8
     designs = {c.split("_")[0] for c in DENSE}
     assert designs == {"sws", "sos", "eyeriss", "simba", "dse4x4"}
     assert {c.split("_")[0] for c in FANOUT} == {"dse", "dse4x4", "mac4x4"}
