@@ -79,7 +79,7 @@ class Link:
 
 def transfer_cycles_array(nbytes: np.ndarray, bw_bytes_per_cycle: float) -> np.ndarray:
     """Full-bandwidth link cycles of each transfer: ``ceil(bytes / bw)`` (0 for no bytes), int64;
-    the analytical model's rounding (``systolic.kernels._ceil_div``), so one core reproduces it."""
+    the analytical model's rounding (``systolic.fold_time._ceil_div``), so one core reproduces it."""
     if not bw_bytes_per_cycle > 0:
         raise ValueError('"bw_bytes_per_cycle" must be > 0.')
     data = np.asarray(nbytes, dtype=np.float64).reshape(-1)
