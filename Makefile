@@ -35,8 +35,10 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(BIN)/mypy acceldse
 
-# numba compiles every kernel into its cache (tests/warm_kernels.py): beside ruff and mypy, on the core mypy leaves
-# idle, and on while the suite starts, so the two pytest workers load the kernels instead of both compiling them
+# numba compiles every kernel into its cache once (tests/warm_kernels.py, two processes) beside ruff and mypy, and
+# the suite starts when it is done: the pytest workers, notebook kernels and CLI subprocesses then load every kernel
+# instead of each compiling the ones it meets first (the same kernel compiled again by every process that needs it
+# before the cache holds it)
 warm: $(VENV)/.test
 	$(BIN)/python -m tests.warm_kernels
 
@@ -46,7 +48,7 @@ PYTEST = $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loads
 pytest: $(VENV)/.test
 	$(PYTEST)
 
-checked-pytest: lint typecheck
+checked-pytest: lint typecheck warm
 	$(PYTEST)
 
 test: $(VENV)/.test

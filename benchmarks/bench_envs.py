@@ -1,9 +1,10 @@
 """Environment speed: env steps per CPU-second (one core) of every acceldse env, with random actions.
 
     python benchmarks/bench_envs.py [--repeats 5] [--steps 2000] [--json out.json]
-    python benchmarks/bench_envs.py --part vector [--num-envs 256]    # the batched vector env only
+    python benchmarks/bench_envs.py --part vector [--num-envs 256] [--batches 20]  # the batched vector env only
     python benchmarks/bench_envs.py --part masks [--steps 2000]       # legal-step rate with and without masks
     python benchmarks/bench_envs.py --part mapping                    # Mapping-v0 only
+    python benchmarks/bench_envs.py --part accelerator                # AcceleratorDesign-v0 only
 
 Rows (medians over repeats; CPU time is ``time.process_time``, this process only, numba and torch
 limited to one thread):
@@ -182,6 +183,8 @@ def bench_multi_agent(steps: int, repeats: int) -> list[tuple[str, float, float 
 
 
 def bench_vector(num_envs: int, repeats: int, batches: int = 20) -> list[tuple[str, float, float | None]]:
+    """The batched vector env and the sync one on the same ``batches`` random action batches (a reset, then
+    the batches, per repeat): sub-env steps per CPU-second of each, median over ``repeats``."""
     rows = []
     for label, kwargs in ((f"AcceleratorDesign-v0 x{num_envs}", {"workload": "resnet18"}),
                           (f"  workload set x{num_envs}", {"workloads": list(VECTOR_SET)})):
@@ -235,21 +238,26 @@ def bench_masks(steps: int) -> None:
               f"{build_s:13.2f}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=2000, help="random steps per repeat (CoExploration: 40)")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
-    parser.add_argument("--part", choices=("all", "vector", "masks", "mapping"), default="all",
+    parser.add_argument("--part", choices=("all", "vector", "masks", "mapping", "accelerator"), default="all",
                         help="every env (default), the batched vector env only, the action masks' legal rates, "
-                             "or Mapping-v0 only")
+                             "Mapping-v0 only or AcceleratorDesign-v0 only")
     parser.add_argument("--num-envs", type=int, default=256, help="sub-envs of the vector env rows (default 256)")
-    args = parser.parse_args()
+    parser.add_argument("--batches", type=int, default=20, help="action batches per repeat of the vector env rows")
+    args = parser.parse_args(argv)
     if args.part == "masks":
         bench_masks(args.steps)
         return 0
-    rows = bench_mapping(args.steps, args.repeats) if args.part == "mapping" else \
-        bench_vector(args.num_envs, args.repeats)
+    if args.part == "mapping":
+        rows = bench_mapping(args.steps, args.repeats)
+    elif args.part == "accelerator":
+        rows = bench_accelerator(args.steps, args.repeats)
+    else:
+        rows = bench_vector(args.num_envs, args.repeats, args.batches)
     if args.part == "all":
         rows = bench_accelerator(args.steps, args.repeats) + bench_fpga(args.steps, args.repeats) \
             + bench_mapping(args.steps, args.repeats) + bench_coexploration(40, max(1, args.repeats // 2)) \
@@ -263,6 +271,7 @@ def main() -> int:
         verdict = "" if floor is None else ("ok" if fast >= floor else "BELOW")
         print(f"{name:28} {fast:12,.0f} {slow_txt} {ratio:>9} {floor or '':>7} {verdict}")
         out.append({"env": name, "steps_per_cpu_s": fast, "reference_per_cpu_s": slow, "floor": floor})
+    print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
     return 0 if all(r["floor"] is None or r["steps_per_cpu_s"] >= r["floor"] for r in out) else 1

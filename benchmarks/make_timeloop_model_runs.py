@@ -20,8 +20,9 @@ incl. a depthwise layer as its own problem shape, a BERT-base GEMM) and a mappin
   design with 8 MACs in a row, on a 4 x 4 grid, and with 4 PEs x 4 MACs): Timeloop's multicast by
   equal points and link transfers between neighbouring MACs (sliding windows along the MACs,
   broadcast along one axis, reduction along the other).
-* ``imperfect/``: a mapping in Timeloop's residual factor form (``Q8,6``), which Timeloop accepts and
-  acceldse refuses (a factor product that is not the dim size is refused by both).
+* ``imperfect/``: mappings in Timeloop's residual factor form (``Q8,6``: 8 iterations, the last global one
+  only 6) on the fan-out to the MACs and on temporal loops at every level, at one and two levels of a
+  rank (ResNet-18, MobileNet depthwise at 14 x 14 and 7 x 7; the 2024 DSE design, Eyeriss, Simba).
 * ``sparse/``: Sparseloop (``sparse_optimizations``) on a ResNet-18 conv layer on the exercises'
   Eyeriss-like Sparseloop design (04.2.1): hypergeometric densities, compute-level gating vs
   skipping, a different representation format per rank, storage gating/skipping.
@@ -188,6 +189,13 @@ CASES: dict[str, Case] = {
          ("inter_PE_column_spatial", "spatial", "Q14", "Q", 1), ("inter_PE_spatial", "spatial", "C4 M3", "CM", 0)),
         keep={"shared_glb": ("Weights", "Inputs", "Outputs"), "weights_spad": ()},
         note="MobileNet-v2 block-2 projection 96 -> 24; weights bypass the PEs, broadcast from the glb"),
+    "eyeriss_resnet18_l1_glb_bandwidth": Case(
+        "spatial_innermost", "eyeriss_like", conv(C=64, M=64, R=3, S=3, P=56, Q=56),
+        (("DRAM", "temporal", "M4 P4 Q4 C16", "PQMC"), ("shared_glb", "temporal", "S3 P14", "SP"),
+         ("inter_PE_column_spatial", "spatial", "Q14", "Q", 1), ("inter_PE_spatial", "spatial", "C4 R3", "CR", 0),
+         ("weights_spad", "temporal", "M16", "M")),
+        note="ResNet-18 layer1 conv 3x3; the glb's reads need exactly 16 x 1,041,152 words: Timeloop's "
+             "floating-point slowdown gives 1,041,153 cycles"),
     # ---- simba_like: fan-out at three levels (16 PEs x 4 buffers x 4 MACs)
     "simba_resnet18_l4_conv3x3": Case(
         "spatial_innermost", "simba_like", conv(C=512, M=512, R=3, S=3, P=7, Q=7),
@@ -278,13 +286,53 @@ CASES: dict[str, Case] = {
         keep={"pe_buffer": ("Inputs", "Outputs")},
         note="MobileNet-v1 depthwise 3x3 on 4 PEs x 4 MACs; inputs and outputs in the PEs, S innermost: "
              "the PE's MACs pass the window on"),
-    # ---- imperfect factorization (Timeloop's residual factor form; acceldse refuses it)
+    # ---- imperfect factorization: Timeloop's residual factor form (mapper/residual.py replays it)
     "dse_resnet18_q54_residual": Case(
         "imperfect", "dse2024", conv(C=64, M=64, R=3, S=3, P=56, Q=54),
         (("DRAM", "temporal", "C8 M8 P56 Q7", "QPMC"), ("buffer", "temporal", "S3 R3 C8 M8", "SRCM"),
          ("inter_PE_spatial", "spatial", "Q8,6", "Q", 1)),
         note="Q = 54 on 8 MACs x 7: the last of the 7 steps uses 6 MACs (Timeloop: computes 111,476,736, the "
-             "cycles of Q = 56); acceldse refuses residual factors"),
+             "cycles of Q = 56)"),
+    "dse_resnet18_l2_q28_mac_residual": Case(
+        "imperfect", "dse2024", conv(C=128, M=128, R=3, S=3, P=28, Q=28),
+        (("DRAM", "temporal", "C16 M128 P28 Q4", "QPMC"), ("buffer", "temporal", "S3 R3 C8", "SRC"),
+         ("inter_PE_spatial", "spatial", "Q8,4", "Q", 1)),
+        note="ResNet-18 layer2 conv 3x3: Q = 28 as 4 steps of 8 MACs, the last on 4"),
+    "dse_resnet18_l3_q14_buffer_residual": Case(
+        "imperfect", "dse2024", conv(C=256, M=256, R=3, S=3, P=14, Q=14),
+        (("DRAM", "temporal", "C32 M32 P14 Q4", "QPMC"), ("buffer", "temporal", "Q4,2 S3 R3 C8", "QSRC"),
+         ("inter_PE_spatial", "spatial", "M8", "M", 1)),
+        note="ResNet-18 layer3 conv 3x3: a temporal residual in the buffer (Q = 14 as 4 x 4, the last 2)"),
+    "dse_resnet18_l1_q56_two_residuals": Case(
+        "imperfect", "dse2024", conv(C=64, M=64, R=3, S=3, P=56, Q=56),
+        (("DRAM", "temporal", "C8 M8 P56 Q3", "QPMC"), ("buffer", "temporal", "Q4,2 S3 R3 C8 M8", "QSRCM"),
+         ("inter_PE_spatial", "spatial", "Q6,2", "Q", 1)),
+        note="ResNet-18 layer1: Q = 56 = ((3 - 1) x 4 + 2 - 1) x 6 + 2: residuals at two levels of one rank "
+             "(Timeloop runs the second-last iteration too)"),
+    "dse_mobilenet_dw14_q_residual": Case(
+        "imperfect", "dse2024", depthwise(C=512, R=3, S=3, P=14, Q=14),
+        (("DRAM", "temporal", "C64 P14 Q2", "QPC"), ("buffer", "temporal", "S3 R3 C8", "SRC"),
+         ("inter_PE_spatial", "spatial", "Q8,6", "Q", 1)),
+        note="MobileNet-v1 depthwise 3x3 at 14 x 14 (512 channels): Q = 14 on 8 MACs, the last step on 6"),
+    "dse_mobilenet_dw7_p_residual": Case(
+        "imperfect", "dse2024", depthwise(C=1024, R=3, S=3, P=7, Q=7),
+        (("DRAM", "temporal", "C128 P2 Q7", "QPC"), ("buffer", "temporal", "P4,3 S3 R3", "PSR"),
+         ("inter_PE_spatial", "spatial", "C8", "C", 1)),
+        note="MobileNet-v1 depthwise 3x3 at 7 x 7 (1,024 channels): P = 7 as 4 + 3 in the buffer"),
+    "eyeriss_resnet18_l2_glb_residual": Case(
+        "imperfect", "eyeriss_like", conv(C=128, M=128, R=3, S=3, P=28, Q=28),
+        (("DRAM", "temporal", "M8 P5 Q2 C8", "PMQC"), ("shared_glb", "temporal", "P6,4", "P"),
+         ("inter_PE_column_spatial", "spatial", "Q14", "Q", 1), ("inter_PE_spatial", "spatial", "C4 S3", "CS", 0),
+         ("weights_spad", "temporal", "R3 C4", "RC"), ("psum_spad", "temporal", "M16", "M")),
+        note="ResNet-18 layer2 on Eyeriss: P = 28 as 5 glb tiles of 6 rows, the last of 4, above two fan-outs"),
+    "simba_resnet18_l4_accu_residual": Case(
+        "imperfect", "simba_like", conv(C=512, M=512, R=3, S=3, P=7, Q=7),
+        (("DRAM", "temporal", "M4 C4 P2", "MCP"), ("GlobalBuffer", "temporal", "C8", "C"),
+         ("inter_PE_spatial", "spatial", "M16", "M", 1), ("PEInputBuffer", "temporal", "M2", "M"),
+         ("inter_distributed_buffers_spatial", "spatial", "M4", "M", 0),
+         ("PEWeightBuffer", "temporal", "R3 S3", "RS"), ("PEAccuBuffer", "temporal", "P4,3 Q7 C4", "PQC"),
+         ("inter_reg_mac_spatial", "spatial", "C4", "C", 0)),
+        note="ResNet-18 layer4 on Simba: P = 7 as 4 + 3 in the accumulation buffer, under three fan-outs"),
     # ---- Sparseloop on ResNet-18 layer3 conv (the exercises' Eyeriss-like Sparseloop design)
     "hypergeometric_gating": Case(
         "sparse", "sparseloop_eyeriss", _R18_L3, _SPARSE_LOOPS,

@@ -92,6 +92,7 @@ class AcceleratorDesignEnv(DesignEnv):
     """
 
     metric_names = METRICS
+    pure_evaluate = True
     extra_metrics = ("edp_uj_us", "total_cycles", "utilization")
     pareto_metrics = ("latency_us", "energy_uj", "area_mm2")
     DEFAULT_WORKLOAD = "resnet18"

@@ -35,7 +35,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from acceldse.envs.knobs import Knobs, check_targets, log_ratio_features, spec_penalty
+from acceldse.envs.knobs import Knobs, check_targets, log_ratio_feature, log_ratio_features, spec_penalty
 from acceldse.envs.workload_set import WorkloadConditioned
 from acceldse.workloads.errors import SpecError
 
@@ -68,6 +68,12 @@ class DesignEnv(WorkloadConditioned, gym.Env[np.ndarray, np.ndarray]):
     fidelity ...): ``envs.proxy.use_proxy`` refuses a proxy of another."""
     proxy: Any = None
     """The learned cost model in place of the simulator (``proxy=PATH``), or ``None``."""
+    pure_evaluate = False
+    """Whether ``evaluate`` depends on the design and the workload only (no cache, counter or randomness): a
+    reset to the reference design then takes the reference's metrics instead of evaluating it again (it still
+    counts as an evaluation)."""
+    _masks_by_workload: dict[str, np.ndarray]
+    """``action_masks`` per workload key, built when first asked for."""
     _answer: dict[str, Any] | None = None
     """The logged metrics the next step takes instead of an evaluation (``answer_next``)."""
 
@@ -145,14 +151,15 @@ class DesignEnv(WorkloadConditioned, gym.Env[np.ndarray, np.ndarray]):
         else:
             self._index = self._knobs.middle()
         design = self._knobs.decode(self._index)
-        self._metrics = self.evaluate(design)
+        reference = "design" not in options and self.pure_evaluate and self.proxy is None \
+            and "evaluate" not in self.__dict__
+        self._metrics = self.reference_metrics if reference else self.evaluate(design)
         self.evaluations += 1
         self._episode_evaluations = 1
         return self._observe(), self._info(design)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._index = self._knobs.check_action(action)
-        design = self._knobs.decode(self._index)
+        self._index, design = self._knobs.check_decode(action)
         self._metrics = self._evaluate_step(design)
         self.evaluations += 1
         self._episode_evaluations += 1
@@ -191,11 +198,24 @@ class DesignEnv(WorkloadConditioned, gym.Env[np.ndarray, np.ndarray]):
         value, ref = metrics[k], self.reference_metrics[k]
         return float(-np.log2(value / ref) - penalty) if value > 0 and np.isfinite(value) else -64.0 - penalty
 
+    _obs_tail: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    """(``_target_obs``, ``workload_obs``, an observation holding them and zeros before): the observation's
+    constant part, rebuilt when the workload's arrays are swapped in (``_observe``)."""
+
     def _observe(self) -> np.ndarray:
-        ref = [self.reference_metrics[k] for k in self.metric_names]
-        metric_obs = log_ratio_features([self._metrics[k] for k in self.metric_names], ref)
-        return np.concatenate([metric_obs, self._knobs.features(self._index), self._target_obs,
-                               self.workload_obs]).astype(np.float32)
+        """The observation of ``_metrics`` and ``_index`` (module docstring): each value computed in float64 and
+        rounded once to float32, into a copy of the constant part (targets, workload features)."""
+        tail = self._obs_tail
+        if tail is None or tail[0] is not self._target_obs or tail[1] is not self.workload_obs:
+            head = len(self.metric_names) + len(self._knobs)
+            const = np.concatenate([np.zeros(head), self._target_obs, self.workload_obs]).astype(np.float32)
+            tail = self._obs_tail = (self._target_obs, self.workload_obs, const)
+        obs = tail[2].copy()
+        m = len(self.metric_names)
+        metrics, ref = self._metrics, self.reference_metrics
+        obs[:m] = [log_ratio_feature(metrics[k], ref[k]) for k in self.metric_names]
+        obs[m:m + len(self._knobs)] = self._knobs.features(self._index)
+        return obs
 
     def _info(self, design: dict[str, Any]) -> dict[str, Any]:
         penalty = spec_penalty(self._metrics, {**self.constraints, **self.targets})
@@ -209,7 +229,9 @@ class DesignEnv(WorkloadConditioned, gym.Env[np.ndarray, np.ndarray]):
         """Which knob values an agent may pick (``sum(nvec)`` booleans, knob after knob: sb3-contrib's
         ``MaskablePPO`` convention): every combination of allowed values is a feasible design
         (``envs.action_masks``). An env without hard limits allows every value."""
-        masks = self.__dict__.setdefault("_masks_by_workload", {})
+        masks = self.__dict__.get("_masks_by_workload")
+        if masks is None:
+            masks = self._masks_by_workload = {}
         if self._current not in masks:
             mask = self.legal_mask()
             flat = np.ones(int(self._knobs.nvec.sum()), dtype=bool) if mask is None else mask.flat()

@@ -19,6 +19,8 @@ import numpy as np
 
 from acceldse.workloads.errors import SpecError
 
+_INT64 = np.dtype(np.int64)
+
 LOG2_CLIP = 16.0
 """Observation features ``log2(x / ref)`` are clipped to +-16 (a factor 65,536) then divided by 16."""
 
@@ -57,6 +59,19 @@ class Knobs:
         self.nvec = np.array([len(v) for v in values.values()], dtype=np.int64)
         self._feature_denominator = np.maximum(self.nvec - 1, 1)
         self._value_lists = tuple(values[name] for name in self.names)
+        self._sizes: list[int] = self.nvec.tolist()
+
+    def check_decode(self, action: Any, *, source: str = "action") -> tuple[np.ndarray, dict[str, Any]]:
+        """``check_action`` and ``decode`` in one pass: (the int64 index array, the design).
+
+        The common case (an int64 array of the right shape, every index in range, as ``MultiDiscrete.sample``
+        gives) is checked on the Python list of its indices; anything else goes through ``check_action``."""
+        if type(action) is np.ndarray and action.dtype is _INT64 and action.shape == self.nvec.shape:
+            picks = action.tolist()
+            if picks and min(picks) >= 0 and all(map(int.__lt__, picks, self._sizes)):
+                return action.copy(), dict(zip(self.names, map(list.__getitem__, self._value_lists, picks)))
+        index = self.check_action(action, source=source)
+        return index, self.decode(index)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -129,20 +144,25 @@ def check_targets(targets: Mapping[str, float] | None, metrics: Sequence[str], *
 def spec_penalty(metrics: Mapping[str, float], targets: Mapping[str, float]) -> float:
     """ArchGym's spec distance: ``sum_k max((x_k - T_k) / T_k, 0)`` (0 when every target is met; a bound
     of 0, such as a board without URAM, divides by 1)."""
-    return float(sum(max((metrics[k] - t) / (t if t > 0 else 1.0), 0.0) for k, t in targets.items()))
+    total = 0.0
+    for k, t in targets.items():
+        total += max((metrics[k] - t) / (t if t > 0 else 1.0), 0.0)
+    return float(total)
 
 
 def log_ratio_features(values: Sequence[float], refs: Sequence[float]) -> np.ndarray:
     """``log2(value / ref)`` clipped to +-``LOG2_CLIP`` and scaled to [-1, 1] (0 or less -> -1, inf or nan -> 1)."""
-    out = np.empty(len(values))
-    for i, (v, r) in enumerate(zip(values, refs)):
-        if not v < math.inf:
-            x = LOG2_CLIP
-        elif r <= 0:
-            x = 0.0 if v <= 0 else LOG2_CLIP
-        elif v <= 0:
-            x = -LOG2_CLIP
-        else:
-            x = min(max(math.log2(v / r), -LOG2_CLIP), LOG2_CLIP)
-        out[i] = x / LOG2_CLIP
-    return out
+    return np.array([log_ratio_feature(v, r) for v, r in zip(values, refs)], dtype=np.float64)
+
+
+def log_ratio_feature(value: float, ref: float) -> float:
+    """One ``log_ratio_features`` value."""
+    if not value < math.inf:
+        x = LOG2_CLIP
+    elif ref <= 0:
+        x = 0.0 if value <= 0 else LOG2_CLIP
+    elif value <= 0:
+        x = -LOG2_CLIP
+    else:
+        x = min(max(math.log2(value / ref), -LOG2_CLIP), LOG2_CLIP)
+    return x / LOG2_CLIP

@@ -105,14 +105,19 @@ class SystolicDesignModel:
 
     def design_hardware(self, design: dict[str, Any]) -> np.ndarray:
         """The ``Hw`` row of a design: the base's with the knobs' fields."""
+        return self._row(int(design["rows"]), int(design["cols"]), int(design.get("cores", 1)),
+                         int(design["ifmap_kib"]), int(design["filter_kib"]), int(design["ofmap_kib"]),
+                         dram_bw_bytes_per_cycle(design), float(design["clock_mhz"]))
+
+    def _row(self, rows: int, cols: int, cores: int, ifmap_kib: int, filter_kib: int, ofmap_kib: int,
+             dram_bw: float, clock_mhz: float) -> np.ndarray:
         row = self.hardware.copy()
-        row[_ROWS], row[_COLS] = int(design["rows"]), int(design["cols"])
-        row[_IN_CAP] = buffer_half(int(design["ifmap_kib"]) * 1024)
-        row[_W_CAP] = buffer_half(int(design["filter_kib"]) * 1024)
-        row[_OUT_CAP] = buffer_half(int(design["ofmap_kib"]) * 1024)
-        row[_DRAM_READ_BW] = row[_DRAM_WRITE_BW] = dram_bw_bytes_per_cycle(design)
-        row[_CLOCK] = float(design["clock_mhz"])
-        row[_CORES] = int(design.get("cores", 1))
+        row[_ROWS], row[_COLS], row[_CORES] = rows, cols, cores
+        row[_IN_CAP] = buffer_half(ifmap_kib * 1024)
+        row[_W_CAP] = buffer_half(filter_kib * 1024)
+        row[_OUT_CAP] = buffer_half(ofmap_kib * 1024)
+        row[_DRAM_READ_BW] = row[_DRAM_WRITE_BW] = dram_bw
+        row[_CLOCK] = clock_mhz
         return row
 
     def evaluate(self, design: dict[str, Any]) -> dict[str, float]:
@@ -120,11 +125,14 @@ class SystolicDesignModel:
         (what ``design_accelerator`` simulated gives, without building it: energies are the base's)."""
         flow = str(design["dataflow"])
         nc = self.cases[flow]
-        cycles, energy_pj = network_sums(nc.mac_cases, nc.vectors, self.design_hardware(design), self.repeats[flow])
-        pes = int(design["rows"]) * int(design["cols"]) * int(design.get("cores", 1))
-        sram_bytes = (int(design["ifmap_kib"]) + int(design["filter_kib"]) + int(design["ofmap_kib"])) * 1024
-        area = pes * self.pe_area_mm2 + self.sram_mm2_per_byte * sram_bytes + self.other_area_mm2
-        return metrics_of(int(cycles), float(energy_pj), float(design["clock_mhz"]), pes, area, self.macs)
+        rows, cols, cores = int(design["rows"]), int(design["cols"]), int(design.get("cores", 1))
+        ifmap, filt, ofmap = int(design["ifmap_kib"]), int(design["filter_kib"]), int(design["ofmap_kib"])
+        clock = float(design["clock_mhz"])
+        hw = self._row(rows, cols, cores, ifmap, filt, ofmap, dram_bw_bytes_per_cycle(design), clock)
+        cycles, energy_pj = network_sums(nc.mac_cases, nc.vectors, hw, self.repeats[flow])
+        pes = rows * cols * cores
+        area = pes * self.pe_area_mm2 + self.sram_mm2_per_byte * ((ifmap + filt + ofmap) * 1024) + self.other_area_mm2
+        return metrics_of(int(cycles), float(energy_pj), clock, pes, area, self.macs)
 
 
 def metrics_of(cycles: int, energy_pj: float, clock_mhz: float, pes: int, area_mm2: float, macs: int

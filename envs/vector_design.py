@@ -7,7 +7,9 @@ next-step autoreset), with identical observations, rewards, terminations and tru
 evaluates every sub-env's design in one call of the analytical kernel
 (``layer_kernels.network_sums_many``: each design on its own workload's and dataflow's lowered layers)
 instead of N Python env steps, and builds the N observations, rewards and infos as arrays, never per
-sub-env. ``infos`` holds ``targets_met``, ``penalty`` and ``workload`` (its name) per sub-env.
+sub-env. ``infos`` holds ``targets_met``, ``penalty`` and ``workload`` (its name) per sub-env. With
+``reward="vector"`` the rewards are an (N, 3) float32 array, each row the single env's vector reward
+(MO-Gymnasium's vector envs; ``reward_space`` the batched ``Box``).
 
 A workload set (``workloads=[...]``, ``envs.workload_set``) works as in the sync vector env: each sub-env keeps
 its own seeded generator (``reset(seed=s)`` seeds sub-env i with ``s + i``, as ``SyncVectorEnv`` does) and
@@ -26,6 +28,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
 from acceldse.envs.accelerator_design import AcceleratorDesignEnv
+from acceldse.envs.design_env import VECTOR_CLIP
 from acceldse.envs.vector_step import FLOWS, KNOB_COLUMNS, METRIC_COLUMNS, design_step
 from acceldse.envs.workload_set import workload_key
 from acceldse.simulator.systolic.jit import compile_kernels
@@ -94,9 +97,6 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
             raise SpecError("the batched vector env runs the analytical model", source="kwargs",
                             value=sorted(k for k in ("fidelity", "proxy") if k in kwargs),
                             accepted='vectorization_mode="sync" for fidelity="event" or proxy=')
-        if kwargs.get("reward") == "vector":
-            raise SpecError("a vector env's reward is one number per sub-env", source="reward", value="vector",
-                            accepted="spec or a metric name")
         self.env = AcceleratorDesignEnv(**kwargs)
         self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps
@@ -107,6 +107,9 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         self.spec = None
         self.render_mode = None
         base = self.env
+        if base.reward_kind == "vector":  # MO-Gymnasium's vector envs: one reward row per sub-env
+            self.single_reward_space = base.reward_space
+            self.reward_space = batch_space(base.reward_space, num_envs)
         self._values = [np.asarray(v) for v in base.knobs.values()]
         self._names = list(base._knobs.values)
         self._scale = np.maximum(base._knobs.nvec - 1, 1)
@@ -199,7 +202,8 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
             raise SpecError("actions must be one index array per sub-env", source="actions", value=acts.shape,
                             accepted=f"integers, shape ({self.num_envs}, {len(nvec)})")
         n = self.num_envs
-        rewards = np.zeros(n, dtype=np.float64)
+        vector = base.reward_kind == "vector"
+        rewards = np.zeros((n, len(base.pareto_metrics)) if vector else n, dtype=np.float32 if vector else np.float64)
         terminated = np.zeros(n, dtype=bool)
         truncated = np.zeros(n, dtype=bool)
         met = np.zeros(n, dtype=bool)
@@ -216,6 +220,8 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
             base.evaluations += len(live)
             if base.reward_kind == "spec":
                 rewards[live] = -pen
+            elif vector:
+                rewards[live] = self._vector_rewards(metrics, wl)
             else:  # DesignEnv._reward of a metric, element-wise
                 value = metrics[:, METRIC_COLUMNS.index(base.reward_kind)]
                 ref = self._tables.metric_reference[base.reward_kind][wl]
@@ -232,6 +238,19 @@ class AcceleratorDesignVectorEnv(gym.vector.VectorEnv):
         names = np.array(self._tables.names, dtype=object)[self._wl]
         return self._obs.copy(), rewards, terminated, truncated, {"targets_met": met, "penalty": penalty,
                                                                   "workload": names}
+
+    def _vector_rewards(self, metrics: np.ndarray, wl: np.ndarray) -> np.ndarray:
+        """``DesignEnv._reward``'s ``reward="vector"`` of every design: per pareto metric ``-log2(x / x_ref)``,
+        ``-VECTOR_CLIP`` for a zero or infinite one, clipped to +-``VECTOR_CLIP``."""
+        names = self.env.pareto_metrics
+        out = np.empty((len(wl), len(names)))
+        for j, k in enumerate(names):
+            value = metrics[:, METRIC_COLUMNS.index(k)]
+            ref = self._tables.metric_reference[k][wl]
+            ok = (value > 0) & (ref > 0) & np.isfinite(value)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                out[:, j] = np.where(ok, -np.log2(value / ref), -VECTOR_CLIP)
+        return np.clip(out, -VECTOR_CLIP, VECTOR_CLIP).astype(np.float32)
 
     def _evaluate(self, index: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Evaluate the designs ``index`` (one knob-index row each) of the sub-envs ``rows`` on their workloads in

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from acceldse.mapper.cost_kernel import evaluate_batch, evaluate_one
+from acceldse.mapper.cost_kernel import access_energy, bandwidth_cycles, block_shifts, evaluate_batch, evaluate_one
 from acceldse.mapper.legality import OK, explain, workload_array
 from acceldse.mapper.mapping import Mapping, MappingArrays
+from acceldse.mapper.residual import check_residuals, residual_counts, residual_moves
 from acceldse.simulator.specs.hierarchy import DATASPACES, Hierarchy, HierarchyArrays
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
@@ -64,8 +65,12 @@ def _hw_args(hw: HierarchyArrays) -> tuple:
 
 
 def evaluate(layer: Layer, hierarchy: Hierarchy, mapping: Mapping | MappingArrays, *,
-             source: str = "mapping") -> CostResult:
-    """Cost of one mapping; an illegal mapping raises ``SpecError`` naming level, dataspace and excess."""
+             source: str = "mapping", replay: bool = False) -> CostResult:
+    """Cost of one mapping; an illegal mapping raises ``SpecError`` naming level, dataspace and excess.
+
+    A mapping with Timeloop's residual factors (``Q8,6``) is costed by replaying Timeloop's nest analysis
+    (``mapper/residual.py``); ``replay=True`` replays it for any mapping (a check of the kernel's closed
+    forms: both give the same counts on perfect factors)."""
     arrays = mapping.to_arrays(hierarchy) if isinstance(mapping, Mapping) else mapping
     if arrays.temporal.shape != (hierarchy.num_levels, 8):
         raise SpecError("mapping does not match the hierarchy's levels", source=source,
@@ -86,6 +91,11 @@ def evaluate(layer: Layer, hierarchy: Hierarchy, mapping: Mapping | MappingArray
     if code != OK:
         raise SpecError(f"illegal mapping: {explain(code, info, hierarchy, layer)}", source=source,
                         key=f"layer {layer.name!r} on {hierarchy.name}")
+    res = mapping.residual_array(hierarchy) if isinstance(mapping, Mapping) else None
+    if res is None and replay:
+        res = np.stack([arrays.temporal, arrays.spatial_x, arrays.spatial_y], axis=1)
+    if res is not None:   # Timeloop's residual form: its nest analysis replayed (mapper/residual.py)
+        _residual(layer, hierarchy, arrays, res, tile, inst, counts, epj, result, source=source)
     rows = []
     for lvl, lv in enumerate(hierarchy.levels):
         for ds_i, ds in enumerate(DATASPACES):
@@ -98,6 +108,26 @@ def evaluate(layer: Layer, hierarchy: Hierarchy, mapping: Mapping | MappingArray
                       mac_energy_pj=float(epj[n, 0]), leakage_pj=float(epj[n + 1, 0]), area_mm2=hierarchy.area_mm2,
                       leakage_pj_by_level={lv.name: float(hw.leakage[i] * result[0] * inst[i])
                                            for i, lv in enumerate(hierarchy.levels)})
+
+
+def _residual(layer: Layer, hierarchy: Hierarchy, arrays: MappingArrays, res: np.ndarray, tile: np.ndarray,
+              inst: np.ndarray, counts: np.ndarray, epj: np.ndarray, result: np.ndarray, *, source: str) -> None:
+    """Overwrite the kernel's tile, counts, energy and result with Timeloop's counts for residual factors."""
+    hw = hierarchy.arrays()
+    check_residuals(arrays.temporal, arrays.spatial_x, arrays.spatial_y, res,
+                    [lv.name for lv in hierarchy.levels], source=source)
+    rc = residual_moves(workload_array(layer), arrays.temporal, arrays.spatial_x, arrays.spatial_y, arrays.order,
+                        res, hw.fanout)
+    tile[:] = rc.tile
+    residual_counts(rc, arrays.keep, arrays.spatial_x, arrays.spatial_y, layer.has_weights, counts)
+    cycles = bandwidth_cycles(rc.iterations, counts, hw.bandwidth)
+    shift = np.empty(hierarchy.num_levels, dtype=np.int64)
+    block_shifts(hw.block, shift)
+    macs = rc.macs * int(inst[hierarchy.num_levels - 1])   # the replay walks one instance of the last level
+    result[0] = cycles
+    result[1] = access_energy(counts, arrays.keep, hw.block, shift, hw.energy, hw.leakage, hw.clusters, inst, cycles,
+                              macs, hw.mac_energy_pj, epj)
+    result[2] = macs
 
 
 def evaluate_many(layer: Layer, hierarchy: Hierarchy | HierarchyArrays, arrays: MappingArrays

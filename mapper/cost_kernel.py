@@ -200,22 +200,34 @@ def count_accesses(keep: np.ndarray, wl: np.ndarray, tile: np.ndarray, changes: 
 
 @njit(cache=True, inline="always")
 def bandwidth_cycles(iters: int, counts: np.ndarray, bw: np.ndarray) -> int:
-    """max(temporal iterations, each level's reads and writes over its bandwidth per instance)."""
+    """max(temporal iterations, each level's slowed-down cycles), in Timeloop's floating-point order
+    (``Buffer::ComputePerformance``): the words per cycle each dataspace needs (its reads, or its fills +
+    updates, over the iterations) summed, the slowdown = bandwidth / need when the need exceeds it, and
+    cycles = ceil(iterations / slowdown) -- so an exact quotient can land one cycle above, as in Timeloop."""
     cycles = iters
     for lvl in range(counts.shape[0]):
-        rd = 0
-        wr = 0
+        rd_words = 0
+        wr_words = 0
         for ds in range(3):
-            rd += counts[lvl, ds, 0]
-            wr += counts[lvl, ds, 1] + counts[lvl, ds, 2]
-        if bw[lvl, 0] > 0.0:
-            c_rd = int(np.ceil(rd / bw[lvl, 0]))
-            if c_rd > cycles:
-                cycles = c_rd
-        if bw[lvl, 1] > 0.0:
-            c_wr = int(np.ceil(wr / bw[lvl, 1]))
-            if c_wr > cycles:
-                cycles = c_wr
+            rd_words += counts[lvl, ds, 0]
+            wr_words += counts[lvl, ds, 1] + counts[lvl, ds, 2]
+        near = 0.999999 * iters   # only a level at or near its bandwidth needs the floating-point order
+        if not ((bw[lvl, 0] > 0.0 and rd_words >= bw[lvl, 0] * near) or
+                (bw[lvl, 1] > 0.0 and wr_words >= bw[lvl, 1] * near)):
+            continue
+        rd = 0.0
+        wr = 0.0
+        for ds in range(3):
+            rd += counts[lvl, ds, 0] / iters
+            wr += (counts[lvl, ds, 1] + counts[lvl, ds, 2]) / iters
+        slow = 1.0
+        if bw[lvl, 0] > 0.0 and bw[lvl, 0] < rd:
+            slow = min(slow, bw[lvl, 0] / rd)
+        if bw[lvl, 1] > 0.0 and bw[lvl, 1] < wr:
+            slow = min(slow, bw[lvl, 1] / wr)
+        c = int(np.ceil(iters / slow))
+        if c > cycles:
+            cycles = c
     return cycles
 
 

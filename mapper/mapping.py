@@ -56,6 +56,11 @@ class LevelMapping:
     spatial_y: dict[str, int] = field(default_factory=dict)
     keeps: tuple[str, ...] | None = None
     double_buffered: bool | None = None
+    temporal_residual: dict[str, int] = field(default_factory=dict)
+    """Timeloop's residual form (``Q8,6``): dim -> the last global iteration's end of a temporal factor
+    (``mapper/residual.py``); dims not listed end on their factor."""
+    spatial_residual: dict[str, int] = field(default_factory=dict)
+    """The same for the spatial factor of a dim (on X or Y)."""
 
     def full_order(self) -> tuple[str, ...]:
         """All eight dims, outermost first: ``order`` then the rest in canonical order."""
@@ -98,6 +103,21 @@ class Mapping:
     """A complete mapping: one ``LevelMapping`` per hierarchy level, outermost first."""
 
     levels: tuple[LevelMapping, ...]
+
+    def residual_array(self, hierarchy: Hierarchy) -> np.ndarray | None:
+        """int64[L, 3, 8]: the last iteration's end of each temporal / spatial-X / spatial-Y factor (the
+        factor itself when perfect), or ``None`` when no factor has a residual."""
+        if not any(lm.temporal_residual or lm.spatial_residual for lm in self.levels):
+            return None
+        a = self.to_arrays(hierarchy)
+        res = np.stack([a.temporal, a.spatial_x, a.spatial_y], axis=1).copy()
+        for lm in self.levels:
+            i = hierarchy.level_index(lm.level)
+            for d, e in lm.temporal_residual.items():
+                res[i, 0, DIM_INDEX[d]] = e
+            for d, e in lm.spatial_residual.items():
+                res[i, 1 if d in lm.spatial_x else 2, DIM_INDEX[d]] = e
+        return res
 
     def to_arrays(self, hierarchy: Hierarchy) -> MappingArrays:
         """Encode for the cost kernel (levels not listed get factor 1 and default keeps)."""

@@ -11,7 +11,7 @@ bandwidth bound spread evenly when that is slower).
 With unlimited DRAM bandwidth the replay equals the analytical cycles exactly; otherwise it
 adds the pipeline fill and drain and any step-level burstiness the analytical roofline
 (``max(compute, traffic / bandwidth)``) averages away. ``pipelined_cycles`` is the closed-form
-double-buffering recurrence (``simulator.systolic.kernels.double_buffer_cycles``) over the same
+double-buffering recurrence (``simulator.systolic.fold_time.double_buffer_cycles``) over the same
 steps; the event replay equals it exactly (one core, nothing contends).
 """
 
@@ -27,7 +27,7 @@ from acceldse.mapper.mapping import Mapping, MappingArrays
 from acceldse.mapper.tiles import tile_schedule
 from acceldse.simulator.event.engine import run_fold_layer
 from acceldse.simulator.specs.hierarchy import Hierarchy
-from acceldse.simulator.systolic.kernels import double_buffer_cycles
+from acceldse.simulator.systolic.fold_time import double_buffer_cycles
 from acceldse.workloads.layer import Layer
 
 

@@ -4,6 +4,7 @@ May import: ``workloads``, ``simulator.specs`` (the hardware spec of a loaded re
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -100,10 +101,48 @@ class Table(dict[str, np.ndarray]):
         return [dict(zip(names, row)) for row in zip(*(self[c].tolist() for c in names))]
 
     def frame(self, index: list[Any] | None = None) -> pd.DataFrame:
-        """The table as a DataFrame (``index``: row labels, default 0, 1, ...)."""
+        """The table as a DataFrame (``index``: row labels, default 0, 1, ...): the columns pandas makes of the
+        arrays, numbers as one block per dtype (one construction, without its per-column inference)."""
         import pandas as pd
 
-        return pd.DataFrame(dict(self), index=None if index is None else pd.Index(index))
+        n, (make, text) = self.n_rows, _block_api()
+        blocks: dict[Any, list[int]] = {}
+        cols = list(self.values())
+        for i, col in enumerate(cols):
+            kind = col.dtype.kind if col.ndim == 1 and len(col) == n else "?"
+            blocks.setdefault(col.dtype if kind in "iufb" else i if kind == "U" else None, []).append(i)
+        rows = pd.RangeIndex(n) if index is None else pd.Index(index)
+        if make is None or text is None or None in blocks or not cols or len(rows) != n:
+            return pd.DataFrame(dict(self), index=None if index is None else rows)
+        return make([(text(cols[at[0]]), np.array(at)) if isinstance(key, int)
+                     else (np.stack([cols[j] for j in at]), np.array(at)) for key, at in blocks.items()],
+                    rows, _column_index(tuple(self)))
+
+
+@functools.cache
+def _block_api() -> tuple[Callable[..., pd.DataFrame] | None, Callable[[np.ndarray], Any] | None]:
+    """pandas' constructor from blocks and how to make the array pandas makes of a column of text (its
+    pyarrow string dtype); (None, None) where either is missing (tables are then made by ``pd.DataFrame``)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pragma: no cover - pandas < 2.3
+        return None, None
+    text = pd.Series(np.array(["a"])).dtype
+    if not isinstance(text, pd.StringDtype) or text.storage != "pyarrow":
+        return None, None
+    return create_dataframe_from_blocks, lambda col: pd.arrays.ArrowStringArray(
+        pa.array(col, type=pa.large_string()), dtype=text)
+
+
+@functools.lru_cache(maxsize=64)
+def _column_index(names: tuple[str, ...]) -> pd.Index:
+    """The column labels of a table (an index is immutable: made once per list of names)."""
+    import pandas as pd
+
+    return pd.Index(names)
 
 
 def segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:

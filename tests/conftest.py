@@ -7,7 +7,9 @@ when the session ends: the results acceldse caches (``validate``'s, ``$ACCELDSE_
 Stable-Baselines3's logger folder (``$SB3_LOGDIR``; without it every ``learn()`` leaves a
 ``/tmp/SB3-<time>`` folder). Both are environment variables, so notebook kernels, CLI subprocesses and
 pytest-xdist's workers inherit them (the workers share the controller's folder, and with it ``validate``'s
-saved sources).
+saved sources: the validation test and the validation notebook, running at once on the two workers, split
+its sources between them). The cache folder is always the session's own (a store from another run is never
+read).
 
 ``make test`` runs the suite on two pytest-xdist workers, a test file at a time (``--dist loadfile``: what a
 module computes once for its tests, a module-scoped fixture or a ``functools.cache``, is computed once). The
@@ -39,7 +41,8 @@ SLOWEST_FIRST = (
 and the tests themselves are unaffected, and a stale list only costs a little wall time."""
 
 SCRATCH = tempfile.mkdtemp(prefix="acceldse-tests-")
-os.environ.setdefault("ACCELDSE_CACHE_DIR", os.path.join(SCRATCH, "cache"))
+if not os.environ.get("PYTEST_XDIST_WORKER"):  # a worker keeps its controller's: what the session computed, only
+    os.environ["ACCELDSE_CACHE_DIR"] = os.path.join(SCRATCH, "cache")
 os.environ.setdefault("SB3_LOGDIR", os.path.join(SCRATCH, "sb3"))
 
 

@@ -153,14 +153,20 @@ def positive(value: float | None, *, flag: str, integer: bool = True, limit: flo
         return None
     kind = "an integer >= 1" if integer else "a finite number > 0"
     if limit is not None:
-        kind += f" and <= {limit:,g}"
+        kind += f" and <= {_limit_text(limit)}"
     ok = value >= 1 if integer else (math.isfinite(value) and value > 0)
     if not ok:
         raise bad_input("out of range", flag=flag, value=value, accepted=kind)
     if limit is not None and value > limit:
         hint = f" (raise the limit with {raise_flag})" if raise_flag else ""
-        raise bad_input(f"too large: {value:,g} > the limit {limit:,g}{hint}", flag=flag, value=value, accepted=kind)
+        raise bad_input(f"too large: {value:,g} > the limit {_limit_text(limit)}{hint}", flag=flag, value=value,
+                        accepted=kind)
     return value
+
+
+def _limit_text(limit: float) -> str:
+    """A limit as written: whole numbers up to 10^12 in full with separators (1,073,741,824), others ``:g``."""
+    return f"{int(limit):,}" if float(limit).is_integer() and abs(limit) <= 1e12 else f"{limit:,g}"
 
 
 def reject_ignored(args: argparse.Namespace, flags: dict[str, Any], *, reason: str) -> None:

@@ -9,7 +9,9 @@ it. ``validate()`` joins them into one table; ``acceldse validate`` prints it an
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -130,8 +132,6 @@ def _source_key() -> str:
 
 
 def _store_path() -> Path:
-    import os
-
     folder = Path(os.environ.get("ACCELDSE_CACHE_DIR") or Path.home() / ".cache" / "acceldse")
     return folder / f"validation-{_source_key()}.json"
 
@@ -160,6 +160,55 @@ def _store(measured: dict[str, dict[str, Measured]]) -> None:
         pass  # the store only saves time; without a writable folder every call recomputes
 
 
+_LOCKS: dict[Path, int] = {}
+"""The lock file of each store this process has locked in, open (POSIX record locks belong to the process and
+closing any descriptor of the file would drop them all)."""
+
+
+@contextmanager
+def _claim(lock: Path, slot: int, *, wait: bool) -> Iterator[bool]:
+    """Hold byte ``slot`` of the store's lock file ``lock`` (``validation-<key>.lock``) for the block; yields
+    False if another process holds it and not ``wait``. Slot 0 guards rewriting the store, slot ``i`` the
+    computing of the i-th source: a process sharing the store (``reuse``) takes that source from the store when
+    the other is done instead of computing it too. Where nothing can be locked, nothing is (yields True)."""
+    try:
+        import fcntl
+
+        if lock not in _LOCKS:
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            _LOCKS[lock] = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _LOCKS[lock]
+        fcntl.lockf(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB), 1, slot)
+    except (BlockingIOError, PermissionError):  # held by another process
+        yield False
+        return
+    except (ImportError, OSError):  # no fcntl (Windows), no writable folder, no locks on this file system
+        yield True
+        return
+    try:
+        yield True
+    finally:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, slot)
+
+
+def _measure(compute: Callable[[], dict[str, Measured]], lock: Path, slot: int, *, reuse: bool, wait: bool
+             ) -> bool:
+    """One source's values into ``_MEASURED``: computed and stored, or with ``reuse`` read from the store;
+    False (nothing done) if ``reuse``, not ``wait`` and another process is computing it (``_claim``)."""
+    name = compute.__name__
+    with _claim(lock, slot, wait=wait) as held:
+        if reuse and not held:
+            return False
+        saved = _stored() if reuse else {}
+        if name in saved:
+            _MEASURED[name] = saved[name]
+        else:
+            _MEASURED[name] = compute()
+            with _claim(lock, 0, wait=True):
+                _store({**_stored(), name: _MEASURED[name]})
+    return True
+
+
 def _computers() -> list[Callable[[], dict[str, Measured]]]:
     from acceldse.validation import finn, papers, silicon
 
@@ -173,7 +222,8 @@ def validate(category: str | None = None, *, reuse: bool = False,
     Every computed source is saved under ``$ACCELDSE_CACHE_DIR`` (default ``~/.cache/acceldse``) in a file
     keyed by a digest of acceldse's code, presets and published figures and of the versions of the libraries
     that feed rows; ``reuse=True`` answers from that file where it holds a source (the same code gives
-    the same values), instead of recomputing it.
+    the same values), instead of recomputing it, and waits for a source another process is computing into the
+    same file right now (computing the others meanwhile) instead of computing it too.
 
     Args:
         category: ``silicon``, ``paper`` or None (both).
@@ -186,18 +236,20 @@ def validate(category: str | None = None, *, reuse: bool = False,
     wanted = {e["id"].split(".")[0] for e in entries}
     computers = [c for c in _computers() if c.__name__.removeprefix("compute_") in wanted]
     measured: dict[str, Measured] = {}
-    saved = _stored() if reuse else {}
-    for done, compute in enumerate(computers, 1):
+    slots = {c.__name__: slot for slot, c in enumerate(_computers(), 1)}
+    lock = _store_path().with_suffix(".lock")
+    queue = [(compute, False) for compute in computers]  # (source, wait for another process computing it)
+    done = 0
+    while queue:
+        compute, wait = queue.pop(0)
         name = compute.__name__
-        if name not in _MEASURED:  # every source is deterministic: computed once per process
-            if name in saved:
-                _MEASURED[name] = saved[name]
-            else:
-                _MEASURED[name] = compute()
-                _store({**_stored(), name: _MEASURED[name]})
+        if name not in _MEASURED and not _measure(compute, lock, slots[name], reuse=reuse, wait=wait):
+            queue.append((compute, True))  # another process is computing it: read it back when it is done
+            continue
         measured.update(_MEASURED[name])
+        done += 1
         if progress is not None:
-            progress(done, len(computers), compute.__name__.removeprefix("compute_"))
+            progress(done, len(computers), name.removeprefix("compute_"))
     rows = []
     for e in entries:
         if e["id"] not in measured:

@@ -4,18 +4,19 @@ Entries: ``{target, type: temporal|spatial, factors, permutation, split}`` and
 ``{target, type: datatype|bypass|dataspace, keep: [...], bypass: [...]}``. ``factors`` is any form
 Timeloop accepts: ``"C1 M8"``, ``"R=3,P=16"`` (timeloopfe's comma form), ``R = 3``, or a list
 (``[R=3, P=16]``, as timeloopfe's v4 files write it); a factor of 0
-means the whole rank; ranks left out have factor 1; the residual form ``C4,3`` is accepted when the
-residual equals the factor (otherwise a ``SpecError``: residual tiles are not modelled). The factors
-of each rank must multiply to its size, as Timeloop requires. The permutation is listed innermost
-first (we store outermost first); ranks it leaves out follow in declaration order. For ``spatial``,
-``split: k`` puts the first k ranks of the permutation on X, the rest on Y (default: all on X).
-Tensors a level neither keeps nor bypasses are kept (Timeloop's default). Rank and tensor names are
-the problem's; the ``Lowering`` maps them onto the kernel's dims and dataspaces.
+means the whole rank; ranks left out have factor 1; the residual form ``Q8,6`` (8 iterations, the
+last global one only 6: an imperfect factorization, ``mapper/residual.py``) is kept as
+``LevelMapping.temporal_residual`` / ``spatial_residual``. The factors of each rank must cover its size
+as Timeloop requires: outermost loop first, covered = covered x factor + residual - 1, plus 1. The
+permutation is listed innermost first (we store outermost first); ranks it leaves out follow in
+declaration order. For ``spatial``, ``split: k`` puts the first k ranks of the permutation on X, the
+rest on Y (default: all on X). Tensors a level neither keeps nor bypasses are kept (Timeloop's
+default). Rank and tensor names are the problem's; the ``Lowering`` maps them onto the kernel's dims
+and dataspaces.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -30,8 +31,10 @@ _ENTRY_KEYS = {"target", "type", "factors", "permutation", "split", "keep", "byp
 _FACTOR = re.compile(r"([A-Za-z]+)\s*=*\s*([0-9]+)(,([0-9]+))?")
 
 
-def parse_factors(text: Any, einsum: Einsum, *, source: str, key: str) -> dict[str, int]:
-    """rank -> factor of one factors string (every rank; left-out ranks are 1)."""
+def parse_factors(text: Any, einsum: Einsum, *, source: str, key: str,
+                  residuals: dict[str, int] | None = None) -> dict[str, int]:
+    """rank -> factor of one factors string (every rank; left-out ranks are 1). The residual form ``Q8,6``
+    puts 6 (the last iteration's end) into ``residuals``; without ``residuals`` it is refused."""
     body = ",".join(map(str, text)) if isinstance(text, list) else str(text).split("#")[0]
     out: dict[str, int] = {}
     pos = 0
@@ -47,7 +50,13 @@ def parse_factors(text: Any, einsum: Einsum, *, source: str, key: str) -> dict[s
             raise SpecError("factor for a rank the problem does not have", source=source, key=f"{key}.factors",
                             value=rank, accepted=" ".join(sizes))
         end = end or sizes[rank]
-        if m.group(4) is not None and int(m.group(4)) != end:
+        if m.group(4) is not None and int(m.group(4)) != end and residuals is not None:
+            last = int(m.group(4))
+            if not 1 <= last <= end:
+                raise SpecError("a residual must be between 1 and its factor", source=source, key=f"{key}.factors",
+                                value=m.group(0), accepted=f"{rank}{end},1 .. {rank}{end},{end}")
+            residuals[rank] = last
+        elif m.group(4) is not None and int(m.group(4)) != end:
             raise SpecError(f"residual factors are not modelled: Timeloop reads {m.group(0)} as {end} iterations "
                             f"of which the last runs only up to {m.group(4)} (an imperfect factorization: the "
                             f"rank covered is ((residual - 1) x inner extent + inner residual - 1) + 1, level by "
@@ -103,15 +112,23 @@ def build_mapping(entries: Any, hierarchy: Hierarchy, lowering: Lowering, einsum
         elif kind in ("temporal", "spatial"):
             if kind in slot:
                 raise SpecError(f"two {kind} entries for one level", source=source, key=key, value=target)
-            factors = parse_factors(entry.get("factors", ""), einsum, source=source, key=key)
+            residual: dict[str, int] = {}
+            factors = parse_factors(entry.get("factors", ""), einsum, source=source, key=key, residuals=residual)
             perm = _permutation(entry.get("permutation"), einsum, source=source, key=key)
             slot[kind] = (factors, perm, entry.get("split"))
+            slot[f"{kind}_residual"] = residual
         else:
             raise SpecError("unsupported mapping entry type", source=source, key=f"{key}.type", value=kind,
                             accepted="temporal, spatial, datatype, bypass, dataspace")
     for rank, size in einsum.sizes.items():
-        product = math.prod(slot[k][0][rank] for slot in tables.values() for k in ("temporal", "spatial")
-                            if k in slot)
+        # Timeloop's rule, outermost loop first: covered = covered * factor + residual - 1, plus 1 at the end
+        product = 0
+        for slot in tables.values():
+            for k in ("temporal", "spatial"):
+                if k in slot:
+                    f = slot[k][0][rank]
+                    product = product * f + slot[f"{k}_residual"].get(rank, f) - 1
+        product += 1
         if product != size:
             raise SpecError(f"the factors of {rank} multiply to {product}, not its size {size}", source=source,
                             key="mapping", value=product, accepted=str(size))
@@ -170,7 +187,9 @@ def _level(name: str, slot: dict[str, Any], lowering: Lowering, *, source: str) 
             if factors[r] > 1:
                 (sx if j < split else sy)[dim[r]] = factors[r]
     return LevelMapping(level=name, temporal=temporal, order=order, spatial_x=sx, spatial_y=sy,
-                        keeps=slot.get("keeps"))
+                        keeps=slot.get("keeps"),
+                        temporal_residual={dim[r]: e for r, e in slot.get("temporal_residual", {}).items()},
+                        spatial_residual={dim[r]: e for r, e in slot.get("spatial_residual", {}).items()})
 
 
 WORKLOAD_RANKS = {**{d: d for d in DIMS}, "M": "K"}

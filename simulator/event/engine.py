@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from acceldse.simulator.streaming.flat import FlatNet, NetRun, run_flat
 from acceldse.simulator.streaming.kernels import pairwise_sums
@@ -78,7 +79,7 @@ class Link:
 
 def transfer_cycles_array(nbytes: np.ndarray, bw_bytes_per_cycle: float) -> np.ndarray:
     """Full-bandwidth link cycles of each transfer: ``ceil(bytes / bw)`` (0 for no bytes), int64;
-    the analytical model's rounding (``systolic.kernels._ceil_div``), so one core reproduces it."""
+    the analytical model's rounding (``systolic.fold_time._ceil_div``), so one core reproduces it."""
     if not bw_bytes_per_cycle > 0:
         raise ValueError('"bw_bytes_per_cycle" must be > 0.')
     data = np.asarray(nbytes, dtype=np.float64).reshape(-1)
@@ -147,28 +148,49 @@ class Folds:
                      shared, [j.link_name for j in jobs], [len(j.loads) for j in jobs])
 
 
-def _programs(n: np.ndarray, fold0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every DMA engine's firings, core after core (``3 n`` each): per fold f, write fold f-2 back (after
-    fold f-2 is done; f >= 2), load fold f, signal fold f ready; then write back the last two folds.
+@njit(cache=True)
+def _graph(n: np.ndarray, job: np.ndarray, load: np.ndarray, write: np.ndarray, cycles: np.ndarray,
+           latency: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The fold graphs of runs with ``n`` folds (``FoldNet``): every DMA engine's firings, run after run
+    (``3 n`` each: per fold f, write fold f-2 back after fold f-2 is done (f >= 2), load fold f, signal
+    fold f ready; then write back the last two folds), the contexts' port and time patterns.
 
-    Returns kind, global fold, core, and whether the firing is a write-back inside the fold loop."""
-    total = int(n.sum())
-    core_of = np.repeat(np.arange(n.shape[0]), n)
-    g = np.arange(total)
-    f = g - fold0[core_of]  # fold within its core
-    base = 3 * fold0[core_of]
-    load = base + np.where(f < 2, 2 * f, 3 * f - 1)
-    kind = np.full(3 * total, _WRITE)
-    fold = np.empty(3 * total, np.int64)
-    kind[load], kind[load + 1] = _LOAD, _READY
-    fold[load], fold[load + 1] = g, g
-    in_loop = np.zeros(3 * total, bool)
-    again = load[f >= 2] - 1  # the write-back of fold f - 2
-    fold[again], in_loop[again] = g[f >= 2] - 2, True
-    last = fold0 + n - 1
-    tail = 3 * (fold0 + n)
-    fold[tail[n >= 2] - 2], fold[tail - 1] = last[n >= 2] - 1, last
-    return kind, fold, np.repeat(np.arange(n.shape[0]), 3 * n), in_loop
+    Returns fold0, kind, fold, in_loop (a write-back inside the fold loop), and the ``FlatNet`` arrays
+    nfire, poff, plen, out_poff, pat, tpat, toff, tlen, res, cap."""
+    c = n.shape[0]
+    fold0 = np.zeros(c, np.int64)
+    for i in range(1, c):
+        fold0[i] = fold0[i - 1] + n[i - 1]
+    m = 3 * (fold0[c - 1] + n[c - 1]) if c else 0
+    kind, fold, in_loop = np.full(m, _WRITE), np.empty(m, np.int64), np.zeros(m, np.bool_)
+    pat, tpat = np.zeros(2 * m + 1, np.int64), np.zeros(2 * m + 1 + c)
+    nfire, poff, plen, out_poff = np.empty((4, 2 * c), np.int64)
+    toff, tlen, res = np.zeros((2 * c, 3), np.int64), np.ones((2 * c, 3), np.int64), np.full(2 * c, -1, np.int64)
+    for i in range(c):
+        base, last = 3 * fold0[i], fold0[i] + n[i] - 1
+        for f in range(n[i]):
+            at = base + (2 * f if f < 2 else 3 * f - 1)
+            kind[at], kind[at + 1], fold[at], fold[at + 1] = _LOAD, _READY, fold0[i] + f, fold0[i] + f
+            if f >= 2:  # the write-back of fold f - 2
+                fold[at - 1], in_loop[at - 1] = fold0[i] + f - 2, True
+        if n[i] >= 2:
+            fold[base + 3 * n[i] - 2] = last - 1
+        fold[base + 3 * n[i] - 1] = last
+        for k in range(base, base + 3 * n[i]):
+            pat[k], pat[m + k] = kind[k] == _WRITE, kind[k] == _READY
+            if kind[k] == _READY and load[fold[k]] > 0:
+                tpat[k] = latency[i]
+            tpat[m + k] = write[fold[k]] if kind[k] == _WRITE else load[fold[k]] if kind[k] == _LOAD else 0
+        tpat[2 * m + 1 + i] = cycles[i]
+        nfire[2 * i], nfire[2 * i + 1] = 3 * n[i], n[i]
+        poff[2 * i], poff[2 * i + 1], out_poff[2 * i], out_poff[2 * i + 1] = base, 2 * m, base + m, 2 * m
+        plen[2 * i], plen[2 * i + 1] = 3 * n[i], 1
+        toff[2 * i, 0], toff[2 * i, 1], toff[2 * i, 2] = 2 * m, base, m + base
+        tlen[2 * i, 1], tlen[2 * i, 2] = 3 * n[i], 3 * n[i]
+        toff[2 * i + 1, 0], toff[2 * i + 1, 1], toff[2 * i + 1, 2] = 2 * m + 1 + i, 2 * m + 1 + i, 2 * m
+        res[2 * i] = job[i]
+    pat[2 * m] = 1
+    return fold0, kind, fold, in_loop, nfire, poff, plen, out_poff, pat, tpat, toff, tlen, res, np.repeat(n, 2)
 
 
 @dataclass(frozen=True)
@@ -188,42 +210,19 @@ class FoldNet:
 def fold_net(jobs: Sequence[FoldJob] | Folds) -> FoldNet:
     """The fold graphs of ``jobs`` built with array operations (see :class:`FoldNet`)."""
     fs = jobs if isinstance(jobs, Folds) else Folds.of(jobs)
-    n, cores, m = fs.n, fs.n.shape[0], 3 * int(fs.n.sum())
-    fold0 = np.concatenate(([0], np.cumsum(n)[:-1])).astype(np.int64) if cores else np.zeros(0, np.int64)
-    kind, fold, core, in_loop = _programs(n, fold0)
-    start3 = 3 * fold0
-    users = np.bincount(fs.job, minlength=len(fs.links))
-    two = np.arange(2 * cores + 1, dtype=np.int64)
-    ctx_dma = np.zeros(2 * cores, bool)
-    ctx_dma[0::2] = True
-    poff = np.where(ctx_dma, np.repeat(start3, 2), 2 * m)
-    plen = np.where(ctx_dma, np.repeat(3 * n, 2), 1)
-    toff = np.zeros((2 * cores, 3), np.int64)
-    tlen = np.ones((2 * cores, 3), np.int64)
-    toff[0::2] = np.stack([np.full(cores, 2 * m), start3, m + start3], axis=1)
-    tlen[0::2, 1:] = (3 * n)[:, None]
-    toff[1::2] = np.stack([2 * m + 1 + np.arange(cores), 2 * m + 1 + np.arange(cores), np.full(cores, 2 * m)], 1)
-    res = np.full(2 * cores, -1, np.int64)
-    res[0::2] = fs.job
-    tag = [""] * cores if len(fs.links) == 1 else [f"{j}:" for j in fs.job.tolist()]
-    names = [f"{t}{what}{c}" for t, c in zip(tag, fs.core.tolist()) for what in ("dma", "core", "ready", "done")]
-    latency = fs.latency[fs.job]
+    cores, users = fs.n.shape[0], np.bincount(fs.job, minlength=len(fs.links))
+    fold0, kind, fold, in_loop, nfire, poff, plen, out_poff, pat, tpat, toff, tlen, res, cap = _graph(
+        fs.n, fs.job, fs.load, fs.write, fs.cycles, fs.latency[fs.job])
+    two, ids = np.arange(2 * cores + 1, dtype=np.int64), np.arange(2 * cores, dtype=np.int64)
+    tag = list(zip([""] * cores if len(fs.links) == 1 else [f"{j}:" for j in fs.job.tolist()], fs.core.tolist()))
     flat = FlatNet(
-        name="layers", dtype=np.dtype(np.float64), names=[x for i, x in enumerate(names) if i % 4 < 2],
-        channels=[x for i, x in enumerate(names) if i % 4 >= 2], resources=list(fs.links),
-        nfire=np.stack([3 * n, n], axis=1).ravel(),
-        in_start=two, in_ch=(np.arange(2 * cores) ^ 1).astype(np.int64), in_poff=poff, in_plen=plen,
-        out_start=two, out_ch=np.arange(2 * cores, dtype=np.int64), out_poff=np.where(ctx_dma, poff + m, poff),
-        out_plen=plen,
-        pat=np.concatenate([(kind == _WRITE), (kind == _READY), [True]]).astype(np.int64),
-        tpat=np.concatenate([np.where((kind == _READY) & (fs.load[fold] > 0), latency[core], 0.0),
-                             np.where(kind == _WRITE, fs.write[fold], np.where(kind == _LOAD, fs.load[fold], 0)),
-                             [0.0], fs.cycles]).astype(np.float64),
-        toff=toff, tlen=tlen, res=res, res_shared=fs.shared, cap=np.repeat(n, 2), ch_lat=np.zeros(2 * cores),
-        init=np.zeros(2 * cores, np.int64), init_write=np.zeros(2 * cores), ch_src=np.arange(2 * cores, dtype=np.int64),
-        ch_dst=np.arange(2 * cores, dtype=np.int64) ^ 1, ntok=np.repeat(n, 2),
-        components=(np.concatenate(([0], np.cumsum(2 * users))).astype(np.int64),
-                    np.arange(len(fs.links) + 1, dtype=np.int64)))
+        name="layers", dtype=np.dtype(np.float64), names=[f"{t}{what}{c}" for t, c in tag for what in ("dma", "core")],
+        channels=[f"{t}{what}{c}" for t, c in tag for what in ("ready", "done")], resources=list(fs.links),
+        nfire=nfire, in_start=two, in_ch=ids ^ 1, in_poff=poff, in_plen=plen, out_start=two, out_ch=ids,
+        out_poff=out_poff, out_plen=plen, pat=pat, tpat=tpat, toff=toff, tlen=tlen, res=res, res_shared=fs.shared,
+        cap=cap, ch_lat=np.zeros(2 * cores), init=np.zeros(2 * cores, np.int64), init_write=np.zeros(2 * cores),
+        ch_src=ids, ch_dst=ids ^ 1, ntok=cap, components=(np.concatenate(([0], np.cumsum(2 * users))).astype(np.int64),
+                                                        np.arange(len(fs.links) + 1, dtype=np.int64)))
     return FoldNet(flat, fs, fold0, kind, fold, in_loop)
 
 
@@ -240,31 +239,44 @@ class FoldEnds:
 def fold_ends(run: NetRun, fn: FoldNet, first: int = 0) -> FoldEnds:
     """Every run's end and stalls by cause, from a run holding ``fn``'s contexts from context ``first`` on."""
     assert run.starts is not None and run.ends is not None and run.deadlock is None
-    fs, fold0, fold = fn.folds, fn.fold0, fn.fold
-    n, cyc, cores, folds_total = fs.n, fs.cycles, fs.n.shape[0], int(fs.n.sum())
-    latency = fs.latency[fs.job]
-    m, start3 = 3 * folds_total, 3 * fold0
-    # firing times: dma i's firings from offsets[first + 2i], array i's from offsets[first + 2i + 1]
-    core = np.repeat(np.arange(cores), 3 * n)
-    at = run.offsets[first + 2 * core] + (np.arange(m) - start3[core])
-    d_start, d_end = run.starts[at], run.ends[at]
-    fold_core = np.repeat(np.arange(cores), n)
-    start = run.starts[run.offsets[first + 2 * fold_core + 1] + (np.arange(folds_total) - fold0[fold_core])]
-    cap_wait = np.zeros(folds_total)
-    w = np.nonzero(fn.in_loop)[0]
-    cap_wait[fold[w] + 2] = d_start[w] - d_end[w - 1]
-    last = fold0 + n - 1
-    wrote = (fs.write[last] > 0) | ((n >= 2) & (fs.write[np.maximum(last - 1, 0)] > 0))
-    end = d_end[start3 + 3 * n - 1] + np.where(wrote & (latency > 0), latency, 0.0)
-    prev_end = np.where(np.arange(folds_total) == fold0[fold_core], 0.0, np.roll(start, 1) + cyc[fold_core])
-    gap = np.maximum(start - prev_end, 0.0)
-    lat_part = np.minimum(gap, np.where(fs.load > 0, latency[fold_core], 0.0))
-    cap_part = np.minimum(gap - lat_part, cap_wait)
-    bw_part = gap - lat_part - cap_part
-    drain = np.maximum(end - (start[last] + cyc), 0.0)
-    drain_lat = np.where(wrote, np.minimum(drain, latency), 0.0)
-    lat, cap, bw = (pairwise_sums(x, fold0, n) for x in (lat_part, cap_part, bw_part))  # numpy's sum, run by run
-    return FoldEnds(end, lat + drain_lat, cap, bw + drain - drain_lat)
+    fs = fn.folds
+    return FoldEnds(*_ends(run.offsets[first:], run.starts, run.ends, fs.n, fn.fold0, fn.fold, fn.in_loop, fs.load,
+                           fs.write, fs.cycles, fs.latency[fs.job]))
+
+
+@njit(cache=True)
+def _ends(offsets: np.ndarray, starts: np.ndarray, ends: np.ndarray, n: np.ndarray, fold0: np.ndarray,
+          fold: np.ndarray, in_loop: np.ndarray, load: np.ndarray, write: np.ndarray, cycles: np.ndarray,
+          latency: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``fold_ends`` of runs whose DMA engine's firings start at ``offsets[2i]`` and array's at ``offsets[2i + 1]``.
+
+    Per idle gap before a fold: the tier latency after its transfer, then the cycles its DMA engine waited for a
+    free buffer half, the rest bandwidth; the final drain is latency then bandwidth. Summed run by run as numpy
+    sums."""
+    c, total = n.shape[0], fold.shape[0] // 3
+    start, cap_wait = np.empty(total), np.zeros(total)
+    lat_part, cap_part, bw_part = np.empty(total), np.empty(total), np.empty(total)
+    end, drain, drain_lat = np.empty(c), np.empty(c), np.zeros(c)
+    for i in range(c):
+        dma, base, last = offsets[2 * i], 3 * fold0[i], fold0[i] + n[i] - 1
+        for f in range(n[i]):
+            start[fold0[i] + f] = starts[offsets[2 * i + 1] + f]
+        for k in range(1, 3 * n[i]):
+            if in_loop[base + k]:  # the write-back of fold f - 2 before fold f's load
+                cap_wait[fold[base + k] + 2] = starts[dma + k] - ends[dma + k - 1]
+        wrote = write[last] > 0 or (n[i] >= 2 and write[max(last - 1, 0)] > 0)
+        end[i] = ends[dma + 3 * n[i] - 1] + (latency[i] if wrote and latency[i] > 0 else 0.0)
+        for g in range(fold0[i], last + 1):
+            prev = 0.0 if g == fold0[i] else start[g - 1] + cycles[i]
+            gap = max(start[g] - prev, 0.0)
+            lat_part[g] = min(gap, latency[i] if load[g] > 0 else 0.0)
+            cap_part[g] = min(gap - lat_part[g], cap_wait[g])
+            bw_part[g] = gap - lat_part[g] - cap_part[g]
+        drain[i] = max(end[i] - (start[last] + cycles[i]), 0.0)
+        if wrote:
+            drain_lat[i] = min(drain[i], latency[i])
+    lat, bw = pairwise_sums(lat_part, fold0, n), pairwise_sums(bw_part, fold0, n)
+    return end, lat + drain_lat, pairwise_sums(cap_part, fold0, n), bw + drain - drain_lat
 
 
 def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int = 0,

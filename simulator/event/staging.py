@@ -58,10 +58,10 @@ def resolve_weight_tiers(network: Network, acc: Accelerator,
     all; ``"auto"`` = placed in layer order from the closest off-chip tier outward; or a
     mapping layer -> tier (others: closest off-chip)."""
     home = acc.dram.name
+    if weight_tiers is None:
+        return [home] * len(network.layers)
     sizes = weight_bytes(network)
     names = [ly.name for ly in network.layers]
-    if weight_tiers is None:
-        return [home] * len(names)
     if isinstance(weight_tiers, str):
         if weight_tiers == "auto":
             reqs = [TensorRequest(f"{n}:weights", b, not_closer_than=home) for n, b in zip(names, sizes) if b]
@@ -88,9 +88,6 @@ def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequen
         acc: the accelerator (weights are staged into ``acc.dram``).
         depth: layers a tier may stage ahead (slots of its staging area), >= 1.
     """
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise SpecError("must be an integer >= 1", source=SOURCE, key="staging_depth", value=depth,
-                        accepted="an integer >= 1")
     order = [t.name for t in acc.tiers]
     far = order.index(acc.dram.name)
     staged_idx = [i for i, (b, h) in enumerate(zip(sizes, homes)) if b and order.index(h) > far]

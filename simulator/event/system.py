@@ -27,8 +27,8 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.dataflows.streams.sdpa import SdpaGraph
-from acceldse.simulator.event.engine import FoldJob, FoldNet, collect_folds, fold_net
-from acceldse.simulator.event.table import mac_layer
+from acceldse.simulator.event.engine import FoldNet, Folds, collect_folds, fold_net
+from acceldse.simulator.event.table import mac_jobs
 from acceldse.simulator.fpga.pipeline_sim import OffChip, add_pipeline
 from acceldse.simulator.fpga.stage import Folding, stage_cycles
 from acceldse.simulator.specs.accelerator import Accelerator
@@ -70,7 +70,7 @@ class SystemRun:
     trace: dict[str, Any] | None = None
 
 
-def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samples: int, fifo_rows: int,
+def _build(acc: Accelerator, job: Folds | None, pipeline: Network | None, samples: int, fifo_rows: int,
            sdpa: SdpaGraph | None, head_dim: int, bytes_per_element: int,
            shared: bool) -> tuple[Net, dict[str, tuple[range, range]], dict[str, tuple[FoldNet, int, int]]]:
     """The system's net; per part its context and channel ids, and what reads its end."""
@@ -88,7 +88,7 @@ def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samp
 
     if job is not None:
         first = net.n_contexts, net.n_channels
-        folds = fold_net([job])
+        folds = fold_net(job)
         res = link("systolic")
         handles["systolic"] = (folds, net.extend(folds.flat, prefix="systolic:", resources=[res])[0], res)
         mark("systolic", first)
@@ -112,14 +112,13 @@ def _build(acc: Accelerator, job: FoldJob | None, pipeline: Network | None, samp
     return net, contexts, handles
 
 
-def _ends(run: NetRun, job: FoldJob | None, contexts: dict[str, tuple[range, range]],
+def _ends(run: NetRun, contexts: dict[str, tuple[range, range]],
           handles: dict[str, tuple[FoldNet, int, int]]) -> dict[str, float]:
     if run.deadlock is not None:
         raise StreamDeadlockError(run.deadlock)
     ends = {}
     for part, (ids, _) in contexts.items():
         if part == "systolic":
-            assert job is not None
             folds, first, res = handles["systolic"]
             cores, _ = collect_folds(run, folds, first=first, links=[res])[0]
             ends[part] = max(c.end_cycles for c in cores)
@@ -161,7 +160,7 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
     if layer is not None and dataflow is not None:  # a DMA engine fires 3 times a fold, its array once
         refuse_work(4 * int(case_folds(build_case(layer, dataflow, acc))), limit, source="system",
                     what="context firings")
-        job = mac_layer(layer, dataflow, acc, acc.cores).job
+        job = mac_jobs([layer], [dataflow], acc, cores=acc.cores).folds
     ends = {}
     for shared in (False, True):
         net, contexts, handles = _build(acc, job, pipeline, samples, fifo_rows, sdpa, head_dim, bytes_per_element,
@@ -171,7 +170,7 @@ def simulate_system(acc: Accelerator, *, layer: Layer | None = None, dataflow: D
                             accepted="layer, pipeline and/or sdpa")
         refuse_work(net.firings, limit, source="system", what="context firings")
         run = net.run(record=True)
-        ends[shared] = _ends(run, job, contexts, handles)
+        ends[shared] = _ends(run, contexts, handles)
         if shared:
             busy, peak = float(run.resource_busy[0]), int(run.resource_peak[0])
             drawn = _trace(run, contexts, acc.clock_mhz) if trace else None

@@ -23,30 +23,32 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import (
-    FoldJob,
-    Folds,
-    collect_folds,
-    fold_ends,
-    fold_net,
-    transfer_cycles_array,
-)
+from acceldse.simulator.event.engine import Folds, collect_folds, fold_ends, fold_net, transfer_cycles_array
+from acceldse.simulator.event.staging import SOURCE as STAGING
 from acceldse.simulator.event.staging import resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.result import COLUMNS, Table
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
 from acceldse.simulator.streaming.flat import run_flat
 from acceldse.simulator.streaming.trace import Trace, Track
-from acceldse.simulator.systolic.batch import LAYER_COLUMNS, NetworkCases, finish, network_cases, utilization
+from acceldse.simulator.systolic.batch import (
+    LAYER_COLUMNS,
+    NetworkCases,
+    finish,
+    lower_layer,
+    network_cases,
+    utilization,
+)
 from acceldse.simulator.systolic.hardware import HardwareArrays
-from acceldse.simulator.systolic.kernels import N_OUT, OUT_FIELDS, Out
+from acceldse.simulator.systolic.kernels import N_OUT, Out
 from acceldse.simulator.systolic.layer_kernels import (
     N_BYTES,
+    N_CASE,
     case_fold_counts,
     evaluate_network,
     fold_schedules,
     layer_energies,
 )
-from acceldse.simulator.systolic.model import add_sparse_columns, core_chunks, fold_schedule, operand_bytes
+from acceldse.simulator.systolic.model import add_sparse_columns, operand_bytes
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
@@ -71,114 +73,91 @@ class EventRun:
         return self.columns.frame()
 
 
-def _cores(acc: Accelerator, cores: int | None) -> int:
-    value = acc.cores if cores is None else cores
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError("must be an integer >= 1", source="event", key="cores", value=value,
-                        accepted="an integer >= 1")
-    return value
+@dataclass(frozen=True)
+class MacJobs:
+    """Every distinct MAC layer of a table as a job of the engine (on a link of its own).
 
-
-@dataclass
-class _MacLayer:
-    """A MAC layer ready to run: its counts, its folds on the cores, each core's array cycles per fold."""
-
-    counts: dict[str, float]
-    job: FoldJob
-    array_cycles: list[int]
-
-
-def _hetero_layer(layer: Layer, df: Dataflow, acc: Accelerator, arrays: list[SystolicArray]) -> _MacLayer:
-    """A layer split over different arrays (each its own sub-layer's fold schedule)."""
-    dram = acc.dram
-    scheds, loads, writes = [], [], []
-    for arr, sub in zip(arrays, split_layer(layer, arrays)):
-        if sub is None:
-            continue
-        sched = fold_schedule(sub, df, dataclasses.replace(acc, array=arr, cores=1))
-        scheds.append(sched)
-        loads.append(transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle))
-        writes.append(transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle))
-    per_fold = [s.cycles_per_fold for s in scheds]
-    counts = {key: float(sum(s.counts[key] for s in scheds)) for key in scheds[0].counts}
-    counts["mapping_efficiency"] = sum(s.counts["mapping_efficiency"] * s.counts["folds"] for s in scheds) \
-        / counts["folds"]
-    return _MacLayer(counts, FoldJob(loads, writes, per_fold, dram.latency_cycles, dram.name), per_fold)
-
-
-def mac_layer(layer: Layer, df: Dataflow, acc: Accelerator, cores: int, hw: HardwareArrays | None = None) -> _MacLayer:
-    """A layer's folds dealt to ``cores`` arrays in contiguous chunks (``hw``: ``acc``'s hardware columns)."""
-    sched = fold_schedule(layer, df, acc, hw)
-    dram = acc.dram
-    load = transfer_cycles_array(sched.load_bytes, dram.read_bw_bytes_per_cycle)
-    write = transfer_cycles_array(sched.write_bytes, dram.write_bw_bytes_per_cycle)
-    chunks = [s for s in core_chunks(load.shape[0], cores) if s.stop > s.start]
-    # the array's own schedule; cycles the SRAM tier's bandwidth adds to a fold are stalls
-    return _MacLayer(dict(sched.counts), FoldJob([load[s] for s in chunks], [write[s] for s in chunks],
-                                                 [sched.cycles_per_fold] * len(chunks), dram.latency_cycles,
-                                                 dram.name), [sched.array_cycles_per_fold] * len(chunks))
-
-
-@dataclass
-class _Jobs:
-    """Every MAC layer of a table as jobs of the engine: their folds (``Folds``), each job's counts (``Out``, no
-    time), each run's array cycles per fold, and each (dataflow, layer) row's job (-1: a layer without MACs)."""
+    Attributes:
+        folds: the jobs' folds (``Folds``; a run per array the job's folds were dealt to).
+        counts: per job, its ``Out`` counts (no time).
+        array_cycles: per run, the array's own cycles per fold (without the SRAM tier's pace).
+        row_job: per (dataflow, layer) row, its job (-1: a layer without MACs).
+        alone: per run of a job, the run that is it alone on a link (itself when the job has one run;
+            ``mac_jobs(alone=True)``: jobs after the first ``len(counts)`` are those copies).
+    """
 
     folds: Folds
     counts: np.ndarray
     array_cycles: np.ndarray
     row_job: np.ndarray
+    alone: np.ndarray
 
 
-def _homogeneous_jobs(cases: list[NetworkCases], acc: Accelerator, hw: HardwareArrays, cores: int) -> _Jobs:
-    """Every distinct MAC layer's folds (one batch of kernel calls) dealt to ``cores`` arrays in contiguous chunks."""
-    mac_cases = np.concatenate([nc.mac_cases for nc in cases])
-    h = hw.matrix[0]
-    folds = np.zeros(len(mac_cases), np.int64)
-    case_fold_counts(mac_cases, h, folds)
-    start = np.concatenate(([0], np.cumsum(folds))).astype(np.int64)
-    load_bytes, write_bytes = np.empty(int(start[-1])), np.empty(int(start[-1]))
-    counts, cycles = np.zeros((len(mac_cases), N_OUT)), np.zeros((len(mac_cases), 2), np.int64)
-    fold_schedules(mac_cases, h, start, load_bytes, write_bytes, counts, cycles)
-    chunk = folds[:, None] // cores + (np.arange(cores) < folds[:, None] % cores)  # sizes, the larger first
-    job, core = np.nonzero(chunk)
-    users = np.bincount(job, minlength=len(mac_cases))
+def mac_jobs(layers: Sequence[Layer], dataflows: Sequence[Dataflow], acc: Accelerator, *, cores: int = 1,
+             arrays: Sequence[SystolicArray] | None = None, cases: NetworkCases | None = None,
+             hw: HardwareArrays | None = None, alone: bool = False) -> MacJobs:
+    """The MAC layers of ``layers`` under each of ``dataflows`` (``cases``: their ``network_cases``) as jobs:
+    each layer's folds dealt to ``cores`` copies of ``acc``'s array (``hw``: its hardware columns) in
+    contiguous chunks, or split over different ``arrays`` (each its own sub-layer's fold schedule); with
+    ``alone``, every run of a job with several runs also as a job of its own, alone on a link."""
+    nc = cases or network_cases(layers, dataflows)
+    m = len(nc.mac_cases)
+    if arrays is None:  # one part: every case on the array, chunked over the cores
+        parts = [((hw or HardwareArrays.of([acc], area=False)).matrix[0], nc.mac_cases, np.arange(m), cores)]
+    else:  # one part per array: its sub-layer of every case it has a share of, the whole sub-layer
+        rows = np.flatnonzero(nc.lowered < m)
+        first = rows[np.unique(nc.lowered[rows], return_index=True)[1]].tolist()
+        subs = [split_layer(layers[r % len(layers)], arrays) for r in first]
+        flows = [dataflows[r // len(layers)] for r in first]
+        own = HardwareArrays.of([dataclasses.replace(acc, array=a, cores=1) for a in arrays], area=False).matrix
+        parts = []
+        for a in range(len(arrays)):
+            job = np.array([j for j, sub in enumerate(subs) if sub[a] is not None], np.int64)
+            parts.append((own[a], np.array([lower_layer(subs[j][a], flows[j]) for j in job.tolist()],
+                                            np.int64).reshape(-1, N_CASE), job, 1))
+    counts, weighted = np.zeros((m, N_OUT)), np.zeros(m)
+    loads, writes, runs, offset = [], [], [], 0
+    for p, (h, mac_cases, job, k) in enumerate(parts):
+        folds = np.zeros(len(mac_cases), np.int64)
+        case_fold_counts(mac_cases, h, folds)
+        start = np.concatenate(([0], np.cumsum(folds))).astype(np.int64)
+        load, write = np.empty(int(start[-1])), np.empty(int(start[-1]))
+        part, cycles = np.zeros((len(mac_cases), N_OUT)), np.zeros((len(mac_cases), 2), np.int64)
+        fold_schedules(mac_cases, h, start, load, write, part, cycles)
+        counts[job] += part
+        weighted[job] += part[:, Out.MAPPING_EFFICIENCY] * part[:, Out.FOLDS]
+        chunk = folds[:, None] // k + (np.arange(k) < folds[:, None] % k)  # sizes, the larger first
+        case, core = np.nonzero(chunk)
+        runs.append(np.stack([job[case], np.full(len(case), p), chunk[case, core], offset + start[case]
+                              + (np.cumsum(chunk, axis=1) - chunk)[case, core], cycles[case, 0], cycles[case, 1]]))
+        loads.append(load)
+        writes.append(write)
+        offset += len(load)
+    if arrays is not None:  # a job's sub-layers' counts summed; their mapping efficiency weighted by folds
+        counts[:, Out.MAPPING_EFFICIENCY] = weighted / counts[:, Out.FOLDS]
+    run, load, write = runs[0], loads[0], writes[0]  # one part: its runs and folds are in order
+    if len(parts) > 1:
+        run = np.concatenate(runs, axis=1)
+        run = run[:, np.lexsort((run[1], run[0]))]  # job after job, its arrays in order
+        take = np.repeat(run[3] - (np.cumsum(run[2]) - run[2]), run[2]) + np.arange(int(run[2].sum()))
+        load, write = np.concatenate(loads)[take], np.concatenate(writes)[take]
+    alone_of = np.arange(run.shape[1])
+    multi = np.flatnonzero(np.bincount(run[0], minlength=m)[run[0]] > 1) if alone else alone_of[:0]
+    if len(multi):  # every run of a job with several runs again, as a job of its own alone on a link
+        n = run[2][multi]
+        take = np.repeat(np.cumsum(run[2])[multi] - np.cumsum(n), n) + np.arange(int(n.sum()))
+        load, write = np.concatenate([load, load[take]]), np.concatenate([write, write[take]])
+        alone_of[multi] = run.shape[1] + np.arange(len(multi))
+        run = np.concatenate([run, np.concatenate([m + np.arange(len(multi))[None], run[1:, multi]])], axis=1)
+    users = np.bincount(run[0])
     dram = acc.dram
-    fs = Folds(transfer_cycles_array(load_bytes, dram.read_bw_bytes_per_cycle),
-               transfer_cycles_array(write_bytes, dram.write_bw_bytes_per_cycle), chunk[job, core], job, core,
-               cycles[job, 0].astype(np.float64), np.full(len(mac_cases), float(dram.latency_cycles)), users > 1,
-               [dram.name] * len(mac_cases), users.tolist())
-    first = np.cumsum([0] + [len(nc.mac_cases) for nc in cases[:-1]])
-    row_job = np.concatenate([np.where(nc.lowered < len(nc.mac_cases), nc.lowered + f, -1)
-                              for nc, f in zip(cases, first)])
-    return _Jobs(fs, counts, cycles[job, 1], row_job)
-
-
-def _hetero_jobs(network: Network, acc: Accelerator, dataflows: list[Dataflow], arrays: list[SystolicArray]) -> _Jobs:
-    """Every MAC layer split over different arrays (each its own sub-layer's fold schedule)."""
-    macs = [_hetero_layer(layer, df, acc, arrays) for df in dataflows for layer in network.layers
-            if layer.has_weights]
-    fs = Folds.of([m.job for m in macs])
-    index = iter(range(len(macs)))
-    return _Jobs(fs, np.array([[m.counts.get(f, 0.0) for f in OUT_FIELDS] for m in macs]).reshape(-1, N_OUT),
-                 np.array([c for m in macs for c in m.array_cycles], np.int64),
-                 np.array([next(index) if layer.has_weights else -1 for _ in dataflows for layer in network.layers],
-                          np.int64))
-
-
-def _alone(fs: Folds) -> tuple[Folds, np.ndarray]:
-    """``fs`` plus every run of a job with several runs as a job of its own, alone on a link; which runs those are."""
-    multi = np.nonzero(np.asarray(fs.width)[fs.job] > 1)[0]
-    fold0 = np.concatenate(([0], np.cumsum(fs.n)[:-1])).astype(np.int64)
-    take = np.repeat(fold0[multi] - np.cumsum(np.concatenate(([0], fs.n[multi][:-1]))), fs.n[multi]) \
-        + np.arange(int(fs.n[multi].sum()))
-    jobs = len(fs.links) + np.arange(len(multi))
-    return Folds(np.concatenate([fs.load, fs.load[take]]), np.concatenate([fs.write, fs.write[take]]),
-                 np.concatenate([fs.n, fs.n[multi]]), np.concatenate([fs.job, jobs]),
-                 np.concatenate([fs.core, np.zeros(len(multi), np.int64)]),
-                 np.concatenate([fs.cycles, fs.cycles[multi]]), np.concatenate([fs.latency, fs.latency[fs.job[multi]]]),
-                 np.concatenate([fs.shared, np.zeros(len(multi), bool)]),
-                 fs.links + [fs.links[j] for j in fs.job[multi].tolist()], fs.width + [1] * len(multi)), multi
+    fs = Folds(transfer_cycles_array(load, dram.read_bw_bytes_per_cycle),
+               transfer_cycles_array(write, dram.write_bw_bytes_per_cycle), run[2], run[0],
+               np.arange(run.shape[1]) - (np.cumsum(users) - users)[run[0]], run[4].astype(np.float64),
+               np.full(len(users), float(dram.latency_cycles)), users > 1, [dram.name] * len(users), users.tolist())
+    # the array's own cycles per fold (the SRAM tier's pace is a stall); different arrays: the paced ones
+    return MacJobs(fs, counts, run[5] if arrays is None else run[4], np.where(nc.lowered < m, nc.lowered, -1),
+                   alone_of)
 
 
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,
@@ -204,8 +183,11 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
         check_folds: called with the folds to simulate (every MAC layer's, every dataflow) once the
             schedules are made, before the engine runs (e.g. to refuse too much work).
     """
-    n_cores = _cores(acc, cores)
-    if arrays is None:
+    n_cores = acc.cores if cores is None else cores
+    for source, key, value in (("event", "cores", n_cores), (STAGING, "staging_depth", staging_depth)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError("must be an integer >= 1", source=source, key=key, value=value, accepted="an integer >= 1")
+    if arrays is None and acc.cores != n_cores:
         acc = dataclasses.replace(acc, cores=n_cores)  # the row's PEs count every core the folds are dealt to
     hetero = None
     if arrays is not None:
@@ -216,126 +198,99 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     homes = resolve_weight_tiers(network, acc, weight_tiers)
     sizes = weight_bytes(network)
     layers = network.layers
-    hw = HardwareArrays.of([acc])
-    # every (dataflow, layer) row, identical layers lowered, scheduled and run once
-    cases = [network_cases(network, df) for df in dataflows]
-    jobs = _hetero_jobs(network, acc, dataflows, hetero) if hetero else _homogeneous_jobs(cases, acc, hw, n_cores)
-    mac = jobs.row_job >= 0
-    counts = np.zeros((len(mac), N_OUT))
-    counts[mac] = jobs.counts[jobs.row_job[mac]]
+    hw = HardwareArrays.of([acc], area=False)  # the table has no area column
+    nc = network_cases(layers, dataflows)  # every (dataflow, layer) row; identical layers lowered, run once
+    jobs = mac_jobs(layers, dataflows, acc, cores=n_cores, arrays=hetero, cases=nc, hw=hw, alone=True)
+    m, mac = len(nc.mac_cases), jobs.row_job >= 0
     if check_folds is not None:
-        check_folds(int(counts[mac, Out.FOLDS].sum()))
-    fs, multi = _alone(jobs.folds)
+        check_folds(int(jobs.counts[jobs.row_job[mac], Out.FOLDS].sum()))
+    fs = jobs.folds
     fn = fold_net(fs)
     run = run_flat(fn.flat, record=True)
     ends = fold_ends(run, fn)
     # per job: its end (the last run), its critical run (the first that ends last) and that run alone on the link
-    n_jobs = len(jobs.folds.links)
-    shared = slice(0, len(jobs.folds.job))
-    job_end = np.full(n_jobs, -np.inf)
-    np.maximum.at(job_end, jobs.folds.job, ends.end[shared])
-    is_last = ends.end[shared] == job_end[jobs.folds.job]
-    crit = np.full(n_jobs, len(is_last))
-    np.minimum.at(crit, jobs.folds.job[is_last], np.nonzero(is_last)[0])
-    alone = crit.copy()
-    alone_of = np.full(len(is_last), -1)
-    alone_of[multi] = len(is_last) + np.arange(len(multi))
-    alone[alone_of[crit] >= 0] = alone_of[crit][alone_of[crit] >= 0]
-    # every row: MAC layers from their job's run (alone: its critical run alone on the link), layers without
-    # MACs on the vector unit (their DMA loads, then stores; the unit computes between the latencies)
-    counts[~mac] = _vector_counts(cases, hw)[~mac]
-    compute = counts[:, Out.COMPUTE_CYCLES].astype(np.int64)
-    end = counts[:, Out.TOTAL_CYCLES].copy()
-    crit_end, crit_compute = end.copy(), compute.copy()
-    stall = end - compute
+    shared = slice(0, len(jobs.alone))
+    job_end = np.full(m, -np.inf)
+    np.maximum.at(job_end, fs.job[shared], ends.end[shared])
+    is_last = ends.end[shared] == job_end[fs.job[shared]]
+    crit = np.full(m, len(is_last))
+    np.minimum.at(crit, fs.job[shared][is_last], np.nonzero(is_last)[0])
+    alone = jobs.alone[crit]
+    # every lowered layer: a MAC layer from its job's run (alone: its critical run alone on the link), a layer
+    # without MACs on the vector unit (its DMA loads, then stores; the unit computes between the latencies)
+    h, n_vec = hw.matrix[0], len(nc.vectors)
+    vec, vec_energy = np.zeros((1, n_vec, N_OUT)), np.zeros((1, n_vec, N_BYTES))
+    evaluate_network(nc.mac_cases[:0], nc.vectors, hw.matrix, vec, vec_energy)
+    mac_energy = np.zeros((m, N_BYTES))
+    layer_energies(jobs.counts, nc.mac_cases, nc.vectors, np.arange(m), h, mac_energy)
+    vec_end, vec_compute = vec[0, :, Out.TOTAL_CYCLES], vec[0, :, Out.COMPUTE_CYCLES].astype(np.int64)
+    stall = vec_end - vec_compute
     twice = 2.0 * acc.dram.latency_cycles
-    lat = np.where(twice < stall, twice, stall)
-    cap, bw = np.zeros(len(mac)), stall - lat
-    sram_latency = np.where(mac, acc.sram.latency_cycles, 0)
-    job = jobs.row_job[mac]
-    a = alone[job]
-    end[mac], crit_end[mac], lat[mac], cap[mac], bw[mac] = (job_end[job], ends.end[a], ends.latency[a],
-                                                           ends.capacity[a], ends.bandwidth[a])
-    compute[mac] = fs.n[a] * jobs.array_cycles[crit[job]]
-    crit_compute[mac] = (fs.n[a] * fs.cycles[a]).astype(np.int64)
-    end = end + sram_latency
+    vec_lat = np.where(twice < stall, twice, stall)
+    sram_latency = np.concatenate([np.full(m, acc.sram.latency_cycles), np.zeros(n_vec, np.int64)])
+    end = np.concatenate([job_end, vec_end]) + sram_latency
+    crit_end = np.concatenate([ends.end[alone], vec_end])
+    compute = np.concatenate([fs.n[alone] * jobs.array_cycles[crit], vec_compute])
+    crit_compute = np.concatenate([(fs.n[alone] * fs.cycles[alone]).astype(np.int64), vec_compute])
     over = end - crit_end - sram_latency
     contention = np.where(over > 0.0, over, 0.0)
     total = np.ceil(end - 1e-9).astype(np.int64)
+    counts = np.concatenate([jobs.counts, vec[0]])
     counts[:, Out.TOTAL_CYCLES], counts[:, Out.COMPUTE_CYCLES] = total, compute
-    cols = _columns(cases, counts, hw, dataflows, layers)
     # rounding up a contended (fractional) end goes to bandwidth; so do the cycles the SRAM
     # tier's bandwidth adds to the array's own fold schedule
-    cols["stall_bandwidth_cycles"] = bw + contention + (total - end) + (crit_compute - compute)
-    cols["stall_latency_cycles"] = lat + sram_latency
-    cols["stall_capacity_cycles"] = cap
-    cols["stall_contention_cycles"] = contention
-    cols["cores"] = np.ones(len(mac), np.int64)
-    cols["cores"][mac] = np.asarray(jobs.folds.width, np.int64)[job]
-    builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
-    recorded = collect_folds(run, fn, record=True) if trace else []
-    n = len(layers)
+    stalls = np.stack([np.concatenate([ends.bandwidth[alone], stall - vec_lat]) + contention + (total - end)
+                       + (crit_compute - compute), np.concatenate([ends.latency[alone], vec_lat]) + sram_latency,
+                       np.concatenate([ends.capacity[alone], np.zeros(n_vec)]), contention])[:, nc.lowered]
+    arr = finish(counts[None, nc.lowered], np.concatenate([mac_energy, vec_energy[0]])[None, nc.lowered], nc.macs, hw)
+    arr.update(utilization(arr))
+    n, flows = len(layers), len(dataflows)
+    cols: dict[str, Any] = {"layer": np.tile([x.name for x in layers], flows),
+                            "op": np.tile([x.op for x in layers], flows),
+                            "dataflow": np.repeat([df.name for df in dataflows], n)}
+    cols.update({c: arr[c][0] for c in LAYER_COLUMNS})
+    cols.update(zip(("stall_bandwidth_cycles", "stall_latency_cycles", "stall_capacity_cycles",
+                     "stall_contention_cycles"), stalls))
+    cols["cores"] = np.concatenate([np.asarray(fs.width[:m], np.int64), np.ones(n_vec, np.int64)])[nc.lowered]
     tiers = [t.name for t in acc.tiers]
     far = tiers.index(acc.dram.name)
-    extra = np.array([b * (acc.tier(h).read_energy_pj_per_byte + acc.dram.write_energy_pj_per_byte)
-                      if b and tiers.index(h) > far else 0.0 for b, h in zip(sizes, homes)])
-    staging_cols: dict[str, list[np.ndarray]] = {k: [] for k in ("wait", "bw", "lat", "cap")}
-    for d, df in enumerate(dataflows):
-        block = slice(d * n, (d + 1) * n)
-        staging = run_staging(sizes, homes, total[block].tolist(), acc, staging_depth, record=trace)
-        for k, x in zip(staging_cols, (staging.wait_cycles, staging.bandwidth_cycles, staging.latency_cycles,
-                                        staging.capacity_cycles)):
-            staging_cols[k].append(np.asarray(x, dtype=np.float64))
-        for i, layer in enumerate(layers):
-            if progress is not None:
-                progress(d * n + i, len(dataflows) * n, f"{df.name} {layer.name}")
-            if builder is not None:
+    staged = [bool(b) and tiers.index(h) > far for b, h in zip(sizes, homes)]
+    extra = np.array([b * (acc.tier(h).read_energy_pj_per_byte + acc.dram.write_energy_pj_per_byte) if s else 0.0
+                      for b, h, s in zip(sizes, homes, staged)])
+    wait = np.zeros((4, flows * n))  # waits for staged weights, then their bandwidth, latency, capacity parts
+    builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
+    if any(staged) or builder is not None:
+        recorded = collect_folds(run, fn, record=True) if trace else []
+        for d, df in enumerate(dataflows):
+            block = slice(d * n, (d + 1) * n)
+            staging = run_staging(sizes, homes, cols["total_cycles"][block].tolist(), acc, staging_depth,
+                                  record=trace)
+            wait[:, block] = (staging.wait_cycles, staging.bandwidth_cycles, staging.latency_cycles,
+                              staging.capacity_cycles)
+            if builder is None:
+                continue
+            for i, layer in enumerate(layers):
                 r = d * n + i
                 runs, link = recorded[jobs.row_job[r]] if mac[r] else ([], None)
                 tracks = [t for core in runs for t in core.tracks] + link.stats.tracks if link else \
-                    _vector_tracks(layer, acc, int(compute[r]))
+                    _vector_tracks(layer, acc, int(cols["compute_cycles"][r]))
                 for track in tracks:
                     builder.add(track, offset_cycles=float(staging.start_cycles[i]),
                                 args={"layer": f"{df.name}:{layer.name}"})
-        if builder is not None:
             for track in staging.tracks:
                 builder.add(track, args={"layer": f"{df.name}:staging"})
-    _add_staging(cols, {k: np.concatenate(v) for k, v in staging_cols.items()}, acc, np.tile(extra, len(dataflows)))
-    cols["weight_tier"] = np.tile(np.array([h if b else "" for h, b in zip(homes, sizes)], dtype=str), len(dataflows))
-    cols["stall_staging_cycles"] = np.concatenate(staging_cols["wait"])
-    macs = np.tile(np.array([x.macs for x in layers], dtype=np.int64), len(dataflows))
+    if any(staged):
+        _add_staging(cols, wait, acc, np.tile(extra, flows))
+    cols["weight_tier"] = np.tile(np.array([h if b else "" for h, b in zip(homes, sizes)], dtype=str), flows)
+    cols["stall_staging_cycles"] = wait[0]
+    macs = np.tile(np.array([x.macs for x in layers], dtype=np.int64), flows)
     with np.errstate(divide="ignore", invalid="ignore"):
         cols["utilization"] = np.where(cols["total_cycles"] > 0, macs / (cols["total_cycles"] * total_pes), 0.0)
     if progress is not None:
-        progress(len(mac), len(mac), "done")
+        for r in range(flows * n):
+            progress(r, flows * n, f"{dataflows[r // n].name} {layers[r % n].name}")
+        progress(flows * n, flows * n, "done")
     return EventRun(add_sparse_columns(Table(cols), network), builder.build() if builder else None)
-
-
-def _vector_counts(cases: list[NetworkCases], hw: HardwareArrays) -> np.ndarray:
-    """The ``Out`` counts of every (dataflow, layer) row's layer without MACs on the vector unit (0 on MAC rows)."""
-    blocks = []
-    for nc in cases:
-        out, energy = np.zeros((1, len(nc.vectors) + 1, N_OUT)), np.zeros((1, len(nc.vectors) + 1, N_BYTES))
-        evaluate_network(nc.mac_cases[:0], nc.vectors, hw.matrix, out, energy)
-        blocks.append(out[0][np.maximum(nc.lowered - len(nc.mac_cases), -1)])
-    return np.concatenate(blocks)
-
-
-def _columns(cases: list[NetworkCases], counts: np.ndarray, hw: HardwareArrays, dataflows: list[Dataflow],
-             layers: Sequence[Layer]) -> dict[str, Any]:
-    """``systolic_table``'s columns of the rows' ``counts`` (``Out``; energy from the counts)."""
-    n = len(layers)
-    energy = np.zeros((len(counts), N_BYTES))
-    for d, nc in enumerate(cases):
-        block = slice(d * n, (d + 1) * n)
-        layer_energies(counts[block], nc.mac_cases, nc.vectors, nc.lowered, hw.matrix[0], energy[block])
-    arrays = finish(counts[None], energy[None], np.concatenate([nc.macs for nc in cases]), hw)
-    arrays.update(utilization(arrays))
-    cols: dict[str, Any] = {"layer": np.tile([x.name for x in layers], len(dataflows)),
-                            "op": np.tile([x.op for x in layers], len(dataflows)),
-                            "dataflow": np.repeat([df.name for df in dataflows], n)}
-    cols.update({c: arrays[c][0] for c in LAYER_COLUMNS})
-    return cols
 
 
 def _vector_tracks(layer: Layer, acc: Accelerator, compute: int) -> list[Track]:
@@ -349,14 +304,15 @@ def _vector_tracks(layer: Layer, acc: Accelerator, compute: int) -> list[Track]:
                   ["load", "store"], "dma")]
 
 
-def _add_staging(cols: dict[str, Any], staging: dict[str, np.ndarray], acc: Accelerator, extra: np.ndarray) -> None:
-    """Add the wait for staged weights to the rows (cycles, stalls by cause) and far tiers' copies to their energy."""
-    wait = staging["wait"]
+def _add_staging(cols: dict[str, Any], staging: np.ndarray, acc: Accelerator, extra: np.ndarray) -> None:
+    """Add the wait for staged weights (``staging``: wait, bandwidth, latency and capacity parts) to the rows
+    (cycles, stalls by cause) and far tiers' copies to their energy."""
+    wait, bw, lat, cap = staging
     w = wait != 0
     old = cols["total_cycles"]
     total = np.where(w, np.ceil(old + wait - 1e-9), old).astype(np.int64)
-    for key, part in (("stall_bandwidth_cycles", staging["bw"] + (total - old - wait)),
-                      ("stall_latency_cycles", staging["lat"]), ("stall_capacity_cycles", staging["cap"])):
+    for key, part in (("stall_bandwidth_cycles", bw + (total - old - wait)), ("stall_latency_cycles", lat),
+                      ("stall_capacity_cycles", cap)):
         cols[key] = np.where(w, cols[key] + part, cols[key])
     cols["total_cycles"] = total
     cols["stall_cycles"] = total - cols["compute_cycles"]

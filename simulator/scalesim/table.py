@@ -19,7 +19,7 @@ from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.scalesim.calc import ScaleSimLayerResult, scalesim_gemm, scalesim_layer
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.scalesim_cfg import ScaleSimSettings
-from acceldse.simulator.systolic.model import finish_row
+from acceldse.simulator.systolic.model import finish_rows
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
@@ -101,7 +101,7 @@ def scalesim_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]
                 "dram_writes_ofmap": sum(r.dram_writes_ofmap for r in reports), "dram_reads_ofmap": 0,
             }
             # derived bytes/energy from SCALE-Sim's own counts (its sparsity is in its columns below)
-            row = finish_row(replace(layer, weight_sparsity=(1, 1)), df.name, counts, acc)
+            row = finish_rows([replace(layer, weight_sparsity=(1, 1))], df.name, [counts], acc)[0]
             if len(reports) == 1:  # SCALE-Sim's own utilisation figures, not recomputed ones
                 row["compute_utilization"] = reports[0].compute_utilization
                 row["utilization"] = reports[0].overall_utilization

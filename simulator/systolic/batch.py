@@ -4,7 +4,7 @@ Every rule (a layer's counts and time, SRAM pacing, cores, layers without MACs, 
 kernel over rows of (design, layer) in ``simulator.systolic.layer_kernels``; this module lowers a
 network once (``network_cases``), pairs it with P designs (``HardwareArrays``) and runs them:
 
-* ``layer_counts``: (P, L, ``OUT_FIELDS``) counts and cycles of every layer on every design;
+* ``lowered_counts``: (P, lowered layers, ``OUT_FIELDS``) counts and cycles of every layer on every design;
 * ``network_layer_arrays``: every per-layer column of ``systolic_table`` as (P, L) arrays (a sweep);
 * ``totals_from_arrays`` / ``network_totals``: ``SimResult.totals`` per design, with the same
   group sum as the single-design path (``result.segment_sums``), so a sweep's totals equal
@@ -42,13 +42,14 @@ def elem_bytes(bits: int) -> int:
 
 @dataclass(frozen=True)
 class NetworkCases:
-    """The hardware-independent part of a network under one dataflow, identical layers lowered once.
+    """The hardware-independent part of a network under one or more dataflows, identical layers lowered once.
 
     Attributes:
         mac_cases: (distinct layers with MACs, ``Case``) int64, hardware columns unset, elements not widened.
         vectors: (distinct layers without MACs, ``Vector``) int64.
-        lowered: (L,) which row of ``mac_cases`` then ``vectors`` (offset by their count) each layer is.
-        macs: (L,) MACs performed per layer (N:M: on kept weights only).
+        lowered: (D x L,) which row of ``mac_cases`` then ``vectors`` (offset by their count) each layer
+            under each dataflow is (dataflow-major).
+        macs: (D x L,) MACs performed per layer (N:M: on kept weights only).
     """
 
     mac_cases: np.ndarray
@@ -72,49 +73,56 @@ def sparse_shape(layer: Layer, dataflow: Dataflow) -> tuple[int, int, int]:
     return layer.reduction_kept, sc, t
 
 
-def lower_layer(layer: Layer, dataflow: Dataflow) -> np.ndarray:
-    """A layer with MACs as a kernel case (``Case``) without its hardware columns (N:M sparsity: its
-    kept reduction rows, metadata bits and ratio)."""
-    sr, sc, t = sparse_shape(layer, dataflow)
+def _lower_mac(layer: Layer) -> list[int]:
+    """A layer with MACs as a ``Case`` row without its shape, dataflow and hardware columns (N:M
+    sparsity: its kept reduction rows, metadata bits and ratio)."""
     eb_in, eb_w, eb_out = elem_bytes(layer.input_bits), elem_bytes(layer.weight_bits), elem_bytes(layer.output_bits)
     case = [0] * N_CASE
-    case[Case.SR], case[Case.SC], case[Case.T], case[Case.GROUPS] = sr, sc, t, layer.G
-    case[Case.DATAFLOW], case[Case.MACS] = DATAFLOW_IDS[dataflow.name], layer.macs_performed
+    case[Case.GROUPS], case[Case.MACS] = layer.G, layer.macs_performed
     case[Case.IN_BYTES_UNIQUE] = layer.input_touched_elems // layer.G * eb_in  # one group
     case[Case.W_BYTES_UNIQUE] = layer.K * layer.reduction_kept * eb_w
     case[Case.IN_ELEM_BYTES], case[Case.W_ELEM_BYTES], case[Case.OUT_ELEM_BYTES] = eb_in, eb_w, eb_out
     if layer.is_weight_sparse:
         case[Case.W_META_BITS], case[Case.NM_N], case[Case.NM_M] = layer.weight_metadata_bits, *layer.weight_sparsity
-    return np.array(case, dtype=np.int64)
+    return case
 
 
-def lower_vector(layer: Layer) -> np.ndarray:
+def _shaped(case: list[int], layer: Layer, dataflow: Dataflow) -> tuple[int, ...]:
+    """``case`` (``_lower_mac``) with its operand-matrix shape and dataflow under ``dataflow``."""
+    row = case.copy()
+    row[Case.SR], row[Case.SC], row[Case.T] = sparse_shape(layer, dataflow)
+    row[Case.DATAFLOW] = DATAFLOW_IDS[dataflow.name]
+    return tuple(row)
+
+
+def lower_layer(layer: Layer, dataflow: Dataflow) -> np.ndarray:
+    """A layer with MACs as a kernel case (``Case``) without its hardware columns."""
+    return np.array(_shaped(_lower_mac(layer), layer, dataflow), dtype=np.int64)
+
+
+def vector_row(layer: Layer) -> tuple[int, ...]:
     """A layer without MACs as a ``Vector`` row."""
-    return np.array([layer.ops, layer.input_elems, layer.output_elems, elem_bytes(layer.input_bits),
-                     elem_bytes(layer.output_bits)], dtype=np.int64)
+    return layer.ops, layer.input_elems, layer.output_elems, elem_bytes(layer.input_bits), elem_bytes(layer.output_bits)
 
 
-def network_cases(network: Network | Sequence[Layer], dataflow: Dataflow) -> NetworkCases:
-    """Lower every layer (of a network, or a list of layers) once: shape, unique bytes, element sizes;
-    independent of the hardware. Identical layers share one row."""
+def network_cases(network: Network | Sequence[Layer], dataflows: Dataflow | Sequence[Dataflow]) -> NetworkCases:
+    """Lower every layer (of a network, or a list of layers) once under each of ``dataflows`` (rows
+    dataflow-major): shape, unique bytes, element sizes; independent of the hardware. Identical rows
+    share one lowered row (layers without MACs: one for every dataflow)."""
     layers = network.layers if isinstance(network, Network) else tuple(network)
-    rows: dict[bool, dict[bytes, int]] = {True: {}, False: {}}
-    lowered_rows: dict[bool, list[np.ndarray]] = {True: [], False: []}
-    which = []
-    for layer in layers:
-        mac = layer.has_weights
-        row = lower_layer(layer, dataflow) if mac else lower_vector(layer)
-        key = row.tobytes()
-        if key not in rows[mac]:
-            rows[mac][key] = len(lowered_rows[mac])
-            lowered_rows[mac].append(row)
-        which.append((mac, rows[mac][key]))
-    m = len(lowered_rows[True])
+    flows = [dataflows] if isinstance(dataflows, Dataflow) else list(dataflows)
+    macs: dict[int, list[int]] = {i: _lower_mac(x) for i, x in enumerate(layers) if x.has_weights}
+    cases: dict[tuple[int, ...], int] = {}
+    vectors: dict[tuple[int, ...], int] = {}
+    vector_of = [-1 if i in macs else vectors.setdefault(vector_row(x), len(vectors)) for i, x in enumerate(layers)]
+    lowered = [cases.setdefault(_shaped(macs[i], x, df), len(cases)) if i in macs else -1 - vector_of[i]
+               for df in flows for i, x in enumerate(layers)]
+    m = len(cases)
     return NetworkCases(
-        mac_cases=np.array(lowered_rows[True], dtype=np.int64).reshape(m, N_CASE),
-        vectors=np.array(lowered_rows[False], dtype=np.int64).reshape(-1, N_VECTOR),
-        lowered=np.array([j if mac else m + j for mac, j in which], dtype=np.int64),
-        macs=np.array([x.macs_performed for x in layers], dtype=np.int64))
+        mac_cases=np.array(list(cases), dtype=np.int64).reshape(m, N_CASE),
+        vectors=np.array(list(vectors), dtype=np.int64).reshape(-1, N_VECTOR),
+        lowered=np.array([j if j >= 0 else m - 1 - j for j in lowered], dtype=np.int64),
+        macs=np.tile(np.array([x.macs_performed for x in layers], dtype=np.int64), len(flows)))
 
 
 def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -151,11 +159,6 @@ def lowered_counts(nc: NetworkCases, hw: HardwareArrays) -> tuple[np.ndarray, np
     if inverse is not None:
         counts, energy = counts[inverse], energy[inverse]
     return counts, energy
-
-
-def layer_counts(nc: NetworkCases, hw: HardwareArrays) -> np.ndarray:
-    """(P, L, ``Out``) counts and cycles of every layer on every design (layers in network order)."""
-    return lowered_counts(nc, hw)[0][:, nc.lowered]
 
 
 def finish(counts: np.ndarray, energy: np.ndarray, macs: np.ndarray, hw: HardwareArrays) -> dict[str, np.ndarray]:
@@ -269,6 +272,6 @@ def layer_frame(network: Network, arr: dict[str, np.ndarray], dataflow: str) -> 
 
 
 __all__ = ["LAYER_COLUMNS", "TOTAL_COLUMNS", "Designs", "NetworkCases", "elem_bytes", "finish", "hardware_arrays",
-           "layer_columns", "layer_counts", "layer_frame", "lower_layer", "lower_vector", "lowered_counts",
+           "layer_columns", "layer_frame", "lower_layer", "lowered_counts",
            "network_cases", "network_layer_arrays", "network_totals", "sparse_shape", "totals_from_arrays",
-           "utilization"]
+           "utilization", "vector_row"]

@@ -31,7 +31,7 @@ from acceldse.simulator.systolic.cycle_kernels import os_cycles, stationary_cycl
 from acceldse.simulator.systolic.model import (
     add_sparse_columns,
     analytical_counts,
-    finish_row,
+    finish_rows,
     fold_schedule,
     vector_layer_row,
 )
@@ -318,7 +318,7 @@ def cycle_table(network: Network, acc: Accelerator, dataflows: list[Dataflow], *
                 compute = res.run.cycles * int(r["compute_cycles"]) // whole
                 r = {**r, "compute_cycles": compute, "total_cycles": compute + stall}
                 measured = res.run.utilization
-            row = finish_row(layer, df.name, r, acc)
+            row = finish_rows([layer], df.name, [r], acc)[0]
             row["measured_utilization"] = measured
             rows.append(row)
     if progress is not None:

@@ -49,8 +49,8 @@ def buffer_half(partition_bytes: int) -> int:
     return partition_bytes // 2
 
 
-def hardware_row(a: Accelerator) -> list[float]:
-    """One accelerator's ``Hw`` columns."""
+def hardware_row(a: Accelerator, *, area: bool = True) -> list[float]:
+    """One accelerator's ``Hw`` columns (``AREA_MM2`` 0 without ``area``: no rule of a layer reads it)."""
     sram, dram = a.sram, a.dram
     return [a.array.rows, a.array.cols, a.cores, a.word_bytes, buffer_half(sram.partition_bytes("ifmap")),
             buffer_half(sram.partition_bytes("filter")), buffer_half(sram.partition_bytes("ofmap")),
@@ -58,7 +58,7 @@ def hardware_row(a: Accelerator) -> list[float]:
             sram.latency_cycles, dram.read_bw_bytes_per_cycle, dram.write_bw_bytes_per_cycle,
             sram.read_bw_bytes_per_cycle, sram.write_bw_bytes_per_cycle, sram.read_energy_pj_per_byte,
             sram.write_energy_pj_per_byte, dram.read_energy_pj_per_byte, dram.write_energy_pj_per_byte,
-            a.array.mac_energy_pj, a.clock_mhz, a.area_mm2]
+            a.array.mac_energy_pj, a.clock_mhz, a.area_mm2 if area else 0.0]
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,9 @@ class HardwareArrays:
     matrix: np.ndarray
 
     @classmethod
-    def of(cls, accs: Sequence[Accelerator]) -> HardwareArrays:
-        """The arrays of ``accs``, in order."""
-        return cls(np.array([hardware_row(a) for a in accs], dtype=np.float64).reshape(len(accs), N_HW))
+    def of(cls, accs: Sequence[Accelerator], *, area: bool = True) -> HardwareArrays:
+        """The arrays of ``accs``, in order (``area``: with their area)."""
+        return cls(np.array([hardware_row(a, area=area) for a in accs], dtype=np.float64).reshape(len(accs), N_HW))
 
     def __len__(self) -> int:
         return len(self.matrix)

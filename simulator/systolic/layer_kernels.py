@@ -23,20 +23,10 @@ from enum import IntEnum
 
 import numpy as np
 
+from acceldse.simulator.systolic.fold_time import RUNS_WORK, chunk_cycles, runs_cycles_in
 from acceldse.simulator.systolic.hardware import Hw
 from acceldse.simulator.systolic.jit import kernel
-from acceldse.simulator.systolic.kernels import (
-    N_OUT,
-    RUNS_WORK,
-    Case,
-    Out,
-    case_folds,
-    chunk_cycles,
-    fold_classes,
-    fold_cycles,
-    fold_traffic,
-    runs_cycles_in,
-)
+from acceldse.simulator.systolic.kernels import N_OUT, Case, Out, case_folds, fold_classes, fold_cycles, fold_traffic
 
 
 class Vector(IntEnum):

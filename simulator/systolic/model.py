@@ -6,7 +6,7 @@
 ``simulator.systolic.layer_kernels``; pooling and elementwise layers (no MACs) run on a vector unit as
 wide as the array's columns and stream their operands through DRAM. The event, cycle and SCALE-Sim
 fidelities reuse one layer's fold sequence (``fold_schedule``), its vector-unit row and its derived
-columns (``finish_row``).
+columns (``finish_rows``).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from acceldse.simulator.systolic.batch import (
     elem_bytes,
     finish,
     layer_columns,
-    layer_counts,
     lower_layer,
-    lower_vector,
+    lowered_counts,
     network_cases,
     network_layer_arrays,
     utilization,
+    vector_row,
 )
 from acceldse.simulator.systolic.hardware import HardwareArrays, hardware_row
 from acceldse.simulator.systolic.kernels import N_OUT, OUT_FIELDS
@@ -60,7 +60,7 @@ def operand_bytes(bits: int, acc: Accelerator) -> int:
 def _hw_row(acc: Accelerator, hw: HardwareArrays | None) -> np.ndarray:
     """``acc``'s hardware columns: ``hw`` (``HardwareArrays.of([acc])``, made once by a caller running many
     layers) or made now."""
-    return hw.matrix[0] if hw is not None else np.array(hardware_row(acc), dtype=np.float64)
+    return hw.matrix[0] if hw is not None else np.array(hardware_row(acc, area=False), dtype=np.float64)
 
 
 def build_case(layer: Layer, dataflow: Dataflow, acc: Accelerator, hw: HardwareArrays | None = None) -> np.ndarray:
@@ -112,21 +112,17 @@ def core_chunks(folds: int, cores: int) -> list[slice]:
 def vector_layer_row(layer: Layer, acc: Accelerator, hw: HardwareArrays | None = None) -> dict[str, float]:
     """A layer without MACs: read inputs, ``cols`` operations per cycle, write outputs (``OUT_FIELDS``)."""
     out = np.zeros(N_OUT)
-    vector_layer(lower_vector(layer), _hw_row(acc, hw), out)
+    vector_layer(np.array(vector_row(layer), dtype=np.int64), _hw_row(acc, hw), out)
     return dict(zip(OUT_FIELDS, out.tolist()))
 
 
 def analytical_counts(network: Network, acc: Accelerator, dataflows: list[Dataflow]
                       ) -> dict[tuple[str, str], dict[str, float]]:
     """The ``OUT_FIELDS`` of every (dataflow name, layer name) of the layers with MACs on ``acc``."""
-    hw = HardwareArrays.of([acc])
-    results = {}
-    for df in dataflows:
-        counts = layer_counts(network_cases(network, df), hw)[0]
-        for layer, row in zip(network.layers, counts):
-            if layer.has_weights:
-                results[(df.name, layer.name)] = dict(zip(OUT_FIELDS, row.tolist()))
-    return results
+    nc = network_cases(network, dataflows)
+    rows = [(df.name, x) for df in dataflows for x in network.layers]
+    counts = lowered_counts(nc, HardwareArrays.of([acc], area=False))[0][0, nc.lowered].tolist()
+    return {(d, x.name): dict(zip(OUT_FIELDS, row)) for (d, x), row in zip(rows, counts) if x.has_weights}
 
 
 def systolic_columns(network: Network, acc: Accelerator, dataflows: list[Dataflow]) -> Table:
@@ -161,15 +157,10 @@ def add_sparse_columns(table: T, network: Network) -> T:
     return table
 
 
-def finish_row(layer: Layer, dataflow: str, r: dict[str, float], acc: Accelerator) -> dict[str, object]:
-    """Add derived columns to one layer's counts ``r`` (``OUT_FIELDS``): stalls, utilisation, bytes,
-    energy and latency (``batch.finish`` on one design and one layer)."""
-    return finish_rows([layer], dataflow, [r], acc)[0]
-
-
 def finish_rows(layers: Sequence[Layer], dataflow: str, counts: Sequence[dict[str, float]], acc: Accelerator,
                 hw: HardwareArrays | None = None) -> list[dict[str, object]]:
-    """``finish_row`` of many layers on one design at once (one ``batch.finish`` call)."""
+    """Add derived columns to each layer's counts (``OUT_FIELDS``): stalls, utilisation, bytes, energy and
+    latency (``batch.finish`` on one design)."""
     hw = HardwareArrays.of([acc]) if hw is None else hw
     arr = np.array([[[float(r[f]) for f in OUT_FIELDS] for r in counts]]).reshape(1, len(counts), N_OUT)
     energy = np.zeros((1, len(counts), N_BYTES))
@@ -185,5 +176,5 @@ def finish_rows(layers: Sequence[Layer], dataflow: str, counts: Sequence[dict[st
 
 
 __all__ = ["SPARSE_COLUMNS", "FoldSchedule", "add_sparse_columns", "analytical_counts", "build_case", "core_chunks",
-           "finish_row", "finish_rows", "fold_schedule", "operand_bytes", "systolic_columns", "systolic_table",
+           "finish_rows", "fold_schedule", "operand_bytes", "systolic_columns", "systolic_table",
            "vector_layer_row"]

@@ -51,3 +51,8 @@ def test_fpga_help_has_example(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["fpga", "--help"])
     assert "acceldse fpga --workload lenet" in capsys.readouterr().out
+
+
+def test_limit_in_a_range_error_is_written_in_full(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fpga", "--workload", "lenet", "--platform", "zc706", "--batch", "0"]) == 2
+    assert capsys.readouterr().err.strip().endswith("expected an integer >= 1 and <= 1,073,741,824")  # not 1.07374e+09

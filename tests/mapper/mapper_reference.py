@@ -224,12 +224,13 @@ def reference_cost(layer: Layer, hierarchy: Hierarchy, m: MappingArrays) -> dict
             counts[hierarchy.levels[p].name, ds] = (reads, fills, updates)
     cycles = iters
     for lv in hierarchy.levels:
-        rd = sum(v[0] for (name, _), v in counts.items() if name == lv.name)
-        wr = sum(v[1] + v[2] for (name, _), v in counts.items() if name == lv.name)
-        if lv.read_bandwidth_words_per_cycle:
-            cycles = max(cycles, math.ceil(rd / lv.read_bandwidth_words_per_cycle))
-        if lv.write_bandwidth_words_per_cycle:
-            cycles = max(cycles, math.ceil(wr / lv.write_bandwidth_words_per_cycle))
+        # Timeloop's order: per-dataspace need in words per cycle, summed; slowdown = bandwidth / need
+        need_rd = sum(v[0] / iters for (name, _), v in counts.items() if name == lv.name)
+        need_wr = sum((v[1] + v[2]) / iters for (name, _), v in counts.items() if name == lv.name)
+        slowdown = min([1.0] + [bw / need for bw, need in ((lv.read_bandwidth_words_per_cycle, need_rd),
+                                                             (lv.write_bandwidth_words_per_cycle, need_wr))
+                                if bw and bw < need])
+        cycles = max(cycles, math.ceil(iters / slowdown))
     energy = 0.0
     for (name, ds), (r, f, u) in counts.items():
         lvl = hierarchy.level_index(name)

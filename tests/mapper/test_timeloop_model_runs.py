@@ -38,6 +38,7 @@ ROOT = Path(__file__).parents[1] / "golden" / "timeloop" / "model_runs"
 DENSE = sorted(p.parent.name for p in (ROOT / "spatial_innermost").glob("*/timeloop-model.stats.txt"))
 FANOUT = sorted(p.parent.name for p in (ROOT / "mac_fanout").glob("*/timeloop-model.stats.txt"))
 SPARSE = sorted(p.parent.name for p in (ROOT / "sparse").glob("*/timeloop-model.stats.txt"))
+IMPERFECT = sorted(p.parent.name for p in (ROOT / "imperfect").glob("*/timeloop-model.stats.txt"))
 _DS = {"Inputs": "inputs", "Weights": "weights", "Outputs": "outputs"}
 
 
@@ -49,7 +50,7 @@ def _run(group: str, case: str):
 
 
 def test_the_cases_cover_designs_layers_and_sparse_features():
-    assert len(DENSE) == 12 and len(FANOUT) == 11 and len(SPARSE) == 6
+    assert len(DENSE) == 13 and len(FANOUT) == 11 and len(SPARSE) == 6 and len(IMPERFECT) == 8
     designs = {c.split("_")[0] for c in DENSE}
     assert designs == {"sws", "sos", "eyeriss", "simba", "dse4x4"}
     assert {c.split("_")[0] for c in FANOUT} == {"dse", "dse4x4", "mac4x4"}
@@ -60,7 +61,8 @@ def _tensor(run, ds: str) -> str:
     return _DS.get(name, name)
 
 
-@pytest.mark.parametrize("group, case", [("spatial_innermost", c) for c in DENSE] + [("mac_fanout", c) for c in FANOUT])
+@pytest.mark.parametrize("group, case", [("spatial_innermost", c) for c in DENSE] + [("mac_fanout", c) for c in FANOUT]
+                         + [("imperfect", c) for c in IMPERFECT])
 def test_dense_case_reproduces_timeloop(group, case):
     run, text = _run(group, case)
     ref = parse_stats(text)
@@ -73,7 +75,22 @@ def test_dense_case_reproduces_timeloop(group, case):
             ours_ds = next(d for d in ("inputs", "weights", "outputs") if _tensor(run, d) == ds)
             assert round(energy[f"{lv}.{ours_ds}"], 2) == pytest.approx(f["energy_pj"], abs=0.0100001), (lv, ds)
     assert round(energy["mac"], 2) == ref["mac"]["Energy (total)"]
+    assert result.macs == ref["mac"]["Computes (total)"] and result.cycles == ref["summary"]["Cycles"]
     assert round(result.energy_pj / 1e6, 2) == ref["summary"]["Energy"]
+
+
+@pytest.mark.parametrize("group, case", [("spatial_innermost", c) for c in DENSE] + [("mac_fanout", c) for c in FANOUT])
+def test_replay_of_timeloops_nest_analysis_equals_the_kernel_on_perfect_factors(group, case):
+    """``mapper/residual.py`` (Timeloop's sampled nest walk with set-difference deltas, used for residual
+    factors) and the batched kernel's closed forms are two independent models: on every perfect mapping
+    they give the same counts, cycles and energy."""
+    from acceldse.mapper.cost import evaluate
+
+    run, _ = _run(group, case)
+    replayed = evaluate(run.layer, run.hierarchy, run.mapping, replay=True)
+    assert replayed.counts.drop(columns="energy_pj").equals(run.cost.counts.drop(columns="energy_pj"))
+    assert (replayed.cycles, replayed.macs) == (run.cost.cycles, run.cost.macs)
+    assert replayed.energy_pj == pytest.approx(run.cost.energy_pj, rel=1e-12)
 
 
 @pytest.mark.parametrize("case", SPARSE)
@@ -126,16 +143,42 @@ def test_compute_optimization_names_the_compute_level_only(tmp_path):
             load_timeloop([path])
 
 
-def test_residual_factors_timeloop_runs_are_refused_in_one_line():
-    """Timeloop runs the residual factor form ``Q8,6`` (``imperfect/``: Q = 54 as 7 steps of 8 MACs, the last
-    on 6; it computes exactly the 54 columns); acceldse does not model imperfect factorization and says so."""
+def test_residual_runs_compute_the_layer_in_the_cycles_of_the_padded_one():
+    """``imperfect/``: Timeloop computes exactly the layer's MACs (the residual tiles run only what is left) in
+    the temporal iterations of the full factors (Q = 54 takes the cycles of Q = 56); so does acceldse."""
+    run, text = _run("imperfect", "dse_resnet18_q54_residual")
+    ref = parse_stats(text)
+    assert ref["mac"]["Computes (total)"] == run.cost.macs == 64 * 64 * 3 * 3 * 56 * 54
+    assert ref["summary"]["Cycles"] == run.cost.cycles == 64 * 64 * 3 * 3 * 56 * 56 // 8
+    # ... and fetches more inputs than Q = 56 does (6,002,688 vs 4,988,928): each residual tile breaks the
+    # sliding-window reuse of the next output row (docs/mapper.md)
+    padded = parse_stats(_run("mac_fanout", "dse_resnet18_l1_conv3x3_q8")[1])
+    fills = [r["levels"]["buffer"]["dataspaces"]["inputs"]["fills"] for r in (ref, padded)]
+    assert fills == [6_002_688, 4_988_928]
+    assert run.cost.counts.set_index(["level", "dataspace"]).loc[("buffer", "inputs"), "fills"] == fills[0]
+
+
+@pytest.mark.parametrize("edits, key, why", [
+    # Q = 26 over 14 PE columns, the last step on 12: a residual on a fan-out between storage levels
+    ((("    Q: 28", "    Q: 26"), ("factors: C1 M1 R1 S1 N1 P1 Q14\n", "factors: C1 M1 R1 S1 N1 P1 Q14,12\n")),
+     r"inter_PE_column_spatial\.spatial", "fan-out between storage levels"),
+    # C = 126: C4,2 in the weights scratchpad under the C4 split across PE rows
+    ((("    C: 128", "    C: 126"), ("factors: C4 M1 R3 S1 N1 P1 Q1", "factors: C4,2 M1 R3 S1 N1 P1 Q1")),
+     r"inter_PE_spatial\.spatial", "under a fan-out over the same rank"),
+])
+def test_residual_forms_not_replayed_are_refused_in_one_line(tmp_path, edits, key, why):
+    """Timeloop runs these, but each PE instance then ends on its own tile, which the replay
+    (``mapper/residual.py``, one instance per fan-out) does not model: refused naming the level and factor."""
     from acceldse.workloads.errors import SpecError
 
-    folder = ROOT / "imperfect" / "dse_resnet18_q54_residual"
-    ref = parse_stats((folder / "timeloop-model.stats.txt").read_text())
-    assert ref["mac"]["Computes (total)"] == 64 * 64 * 3 * 3 * 56 * 54
-    with pytest.raises(SpecError, match=r"factors: residual factors are not modelled.*'Q8,6'"):
-        run_timeloop([folder / "timeloop-model.input.yaml"])
+    text = (ROOT / "imperfect" / "eyeriss_resnet18_l2_glb_residual" / "timeloop-model.input.yaml").read_text()
+    for old, new in edits:
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    path = tmp_path / "input.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError, match=f"{key}.*{why}"):
+        run_timeloop([path])
 
 
 def test_mac_axis_order_other_than_canonical_is_refused(tmp_path):

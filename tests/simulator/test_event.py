@@ -18,7 +18,7 @@ from acceldse.simulator.event.engine import transfer_cycles_array
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.presets import load_hardware
 from acceldse.simulator.streaming.net import Net
-from acceldse.simulator.systolic.kernels import double_buffer_cycles
+from acceldse.simulator.systolic.fold_time import double_buffer_cycles
 from acceldse.simulator.systolic.model import core_chunks as split_folds
 from acceldse.simulator.systolic.model import fold_schedule, systolic_table
 from acceldse.workloads.errors import SpecError

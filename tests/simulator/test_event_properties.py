@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from acceldse.dataflows.dataflow import resolve_dataflows
 from acceldse.simulator.event import event_table
 from acceldse.simulator.specs.accelerator import Accelerator, MemoryTier, SystolicArray
-from acceldse.simulator.systolic.kernels import double_buffer_cycles
+from acceldse.simulator.systolic.fold_time import double_buffer_cycles
 from acceldse.simulator.systolic.model import core_chunks as split_folds
 from acceldse.simulator.systolic.model import fold_schedule, systolic_table
 from acceldse.workloads.layer import conv2d, gemm

@@ -14,7 +14,7 @@ from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.presets import load_hardware
 from acceldse.simulator.streaming import run_compiled
 from acceldse.simulator.streaming.sdpa import build_sdpa
-from acceldse.simulator.systolic.kernels import double_buffer_cycles
+from acceldse.simulator.systolic.fold_time import double_buffer_cycles
 from acceldse.simulator.systolic.model import fold_schedule
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.loader import load_workload

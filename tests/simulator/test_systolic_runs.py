@@ -10,18 +10,16 @@ from hypothesis import strategies as st
 
 from acceldse.dataflows.dataflow import DATAFLOWS
 from acceldse.simulator.specs.presets import load_hardware
+from acceldse.simulator.systolic.fold_time import chunk_cycles, double_buffer_cycles, runs_cycles
 from acceldse.simulator.systolic.kernels import (
     CASE_FIELDS,
     OUT_FIELDS,
     Case,
     Out,
     case_folds,
-    chunk_cycles,
-    double_buffer_cycles,
     fold_classes,
     fold_cycles,
     fold_traffic,
-    runs_cycles,
 )
 from acceldse.simulator.systolic.model import build_case
 from acceldse.workloads.loader import load_workload

@@ -15,7 +15,7 @@ import pytest
 from acceldse.dataflows.dataflow import resolve_dataflows
 from acceldse.simulator.event import event_run
 from acceldse.simulator.event.system import _build, simulate_system
-from acceldse.simulator.event.table import mac_layer
+from acceldse.simulator.event.table import mac_jobs
 from acceldse.simulator.fpga.pipeline_sim import add_pipeline, simulate_pipeline
 from acceldse.simulator.fpga.stage import Folding, stage_cost
 from acceldse.simulator.specs.presets import load_hardware
@@ -113,7 +113,7 @@ def test_system_trace_is_the_engines_busy_intervals() -> None:
                           trace=True)
     assert run.trace is not None and run.trace["otherData"]["clock_mhz"] == acc.clock_mhz
     spans = _chrome(run.trace)
-    net, parts, _ = _build(acc, mac_layer(layer, flow, acc, 2).job, lenet(), 2, 64, sdpa, 4, 2, True)
+    net, parts, _ = _build(acc, mac_jobs([layer], [flow], acc, cores=2).folds, lenet(), 2, 64, sdpa, 4, 2, True)
     engine = net.run(record=True)
     for part, (contexts, _) in parts.items():
         assert _same_as_engine(spans, part, engine, contexts, cut=len(part) + 1) > 0
