@@ -58,7 +58,7 @@ def _mapper() -> None:
 
 
 def _sparse() -> None:
-    """Sparseloop's batched analysis on acceldse's hierarchies (``dense_counts_batch``, ``sparse.kernel.score_batch``)."""
+    """Sparseloop's batched analysis on acceldse's hierarchies (``dense_counts_batch``, ``kernel.score_batch``)."""
     import numpy as np
 
     from acceldse.mapper.space import MappingSpace
