@@ -17,3 +17,13 @@ def test_slowest_first_names_existing_test_files(pytestconfig: pytest.Config) ->
     missing = [path for path in slowest if not (ROOT / path).is_file()]
     assert not missing, f"tests/conftest.py SLOWEST_FIRST names files that do not exist: {missing}"
     assert len(set(slowest)) == len(slowest) > 0
+
+
+def test_test_file_names_are_unique() -> None:
+    # the test folders are not packages, so two test files with one name collide at collection ("import file
+    # mismatch"), and the suite stops with an error
+    names: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    repeated = {name: paths for name, paths in names.items() if len(paths) > 1}
+    assert not repeated, f"test files sharing a name (rename one): {repeated}"
