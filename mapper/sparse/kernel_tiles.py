@@ -44,14 +44,9 @@ def prob_empty(shape: int, density: float) -> float:
 
 @njit(cache=True, inline="always")
 def prob_empty_given(shape: int, occupancy: int, of_shape: int) -> float:
-    """``FixedStructured.prob_empty(shape, constraint=(of_shape, occupancy))``."""
-    exact = shape * (occupancy / of_shape)
-    low = math.floor(exact)
-    if low == 0:
-        return 1 - (exact - low)
-    if math.ceil(exact) == 0:
-        return exact - low
-    return 0.0
+    """``FixedStructured.prob_empty(shape, constraint=(of_shape, occupancy))``: ``prob_empty`` at the
+    constraint's density."""
+    return prob_empty(shape, occupancy / of_shape)
 
 
 @njit(cache=True)
