@@ -58,6 +58,7 @@ def design_step(index: np.ndarray, knob_col: np.ndarray, knob_values: np.ndarray
     n = index.shape[0]
     hw = np.empty((n, N_HW))
     table = np.empty(n, dtype=np.int64)
+    sram_kib = np.empty(n, dtype=np.int64)
     v = np.empty(len(knob_col))
     for p in range(n):
         for i in range(len(knob_col)):
@@ -68,6 +69,7 @@ def design_step(index: np.ndarray, knob_col: np.ndarray, knob_values: np.ndarray
         h[Hw.IN_CAP_BYTES] = int(v[2]) * 1024 // 2  # hardware.buffer_half
         h[Hw.W_CAP_BYTES] = int(v[3]) * 1024 // 2
         h[Hw.OUT_CAP_BYTES] = int(v[4]) * 1024 // 2
+        sram_kib[p] = int(v[2]) + int(v[3]) + int(v[4])
         h[Hw.DRAM_READ_BW] = h[Hw.DRAM_WRITE_BW] = v[5] * 1e3 / v[7]  # systolic_design.dram_bw_bytes_per_cycle
         h[Hw.CLOCK_MHZ] = v[7]
         h[Hw.CORES] = int(v[8])
@@ -81,8 +83,7 @@ def design_step(index: np.ndarray, knob_col: np.ndarray, knob_values: np.ndarray
         h = hw[p]
         clock = h[Hw.CLOCK_MHZ]
         pes = int(h[Hw.ROWS]) * int(h[Hw.COLS]) * int(h[Hw.CORES])
-        sram_bytes = (int(knob_values[2, index[p, knob_col[2]]]) + int(knob_values[3, index[p, knob_col[3]]])
-                      + int(knob_values[4, index[p, knob_col[4]]])) * 1024
+        sram_bytes = sram_kib[p] * 1024
         c, e = cycles[p], energy_pj[p]
         latency_us = c / clock  # metrics_of
         row = metrics[p]
