@@ -178,11 +178,15 @@ def _claim(lock: Path, slot: int, *, wait: bool) -> Iterator[bool]:
             lock.parent.mkdir(parents=True, exist_ok=True)
             _LOCKS[lock] = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         fd = _LOCKS[lock]
+    except (ImportError, OSError):  # no fcntl (Windows), no writable folder or lock file
+        yield True
+        return
+    try:
         fcntl.lockf(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB), 1, slot)
-    except (BlockingIOError, PermissionError):  # held by another process
+    except (BlockingIOError, PermissionError):  # held by another process (lockf's EAGAIN / EACCES)
         yield False
         return
-    except (ImportError, OSError):  # no fcntl (Windows), no writable folder, no locks on this file system
+    except OSError:  # no locks on this file system
         yield True
         return
     try:
