@@ -126,6 +126,18 @@ DOCS_RESOURCES = {  # docs/fpga.md "Resources on SAMO's designs", ours: (BRAM18,
 }
 
 
+def _docs_resources() -> list[tuple[int, ...]]:
+    """docs/fpga.md's "Resources on SAMO's designs" table: our (BRAM18, LUT, FF, DSP) of each row, in order."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "fpga.md").read_text()
+    table = text.split("**Resources on SAMO's designs**", 1)[1].split("\n\n", 2)[1]
+    rows = [line.split("|")[3:7] for line in table.splitlines()[2:]]
+    return [tuple(int(cell.split("/")[0].replace(",", "")) for cell in row) for row in rows]
+
+
+def test_docs_resource_table_is_the_asserted_figures() -> None:
+    assert _docs_resources() == [row for rows in DOCS_RESOURCES.values() for row in rows]
+
+
 def test_partition_totals_are_the_docs_figures() -> None:
     """The partition totals (stages, ReLU modules, FIFOs) of SAMO's designs in our model, as ``--design`` costs
     them, are the figures docs/fpga.md quotes."""
