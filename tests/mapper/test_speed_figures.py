@@ -56,3 +56,19 @@ def test_the_kernel_only_command_prints_the_rates_the_docs_quote(capsys) -> None
         line = next(ln for ln in out.splitlines() if ln.startswith(label))
         assert float(line[len(label):].replace(",", "")) > 0, line
     assert "load average" in out
+
+
+def test_readme_sparse_search_range_is_docs_table() -> None:
+    """The README's sparse-search rate range and off/on ratio range are the min and max of docs/mapper.md's
+    sparse table (``bench_mapper.py --sparse-only``), rounded as the README prints them."""
+    text = (ROOT / "docs" / "mapper.md").read_text()
+    header = "| sparse case | mappings | sparse on, legal / CPU-s |"
+    table = text.split(header, 1)[1].split("\n\n", 1)[0]
+    rows = [line.split("|")[1:-1] for line in table.splitlines()[2:]]
+    assert len(rows) >= 4
+    on = [int(r[2].replace(",", "")) for r in rows]
+    ratio = [int(r[5].strip().rstrip("x")) for r in rows]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    quoted = (f"{round(min(on), -3):,}-{round(max(on), -3):,} distinct legal mappings per CPU-s with sparsity on, "
+              f"{min(ratio)}-{max(ratio)}x the dense kernel's cost")
+    assert quoted in readme
