@@ -158,7 +158,6 @@ class _Walk:
         self.computes = 0
         self.last_set: dict[int, list] = {}
         self.last_tr: dict[int, list] = {}
-        self.prev_points: dict[int, int | tuple] = {}
         self.prev_mac: dict[int, tuple] | None = None
 
     # -- geometry
@@ -369,7 +368,7 @@ def residual_moves(wl: np.ndarray, t: np.ndarray, sx: np.ndarray, sy: np.ndarray
         lvl = n - 1 - lp.storage
         if walk.boundary[lv]:
             tile[lvl] = walk.size[lv]
-        if walk.master[lv] and lv != walk.mac_master and lv > walk.mac_master:
+        if walk.master[lv] and lv > walk.mac_master:
             spatial_size[lvl] = walk.size[lv]
     tile[n] = 1
     partition = np.zeros((n, 3), dtype=np.int64)
