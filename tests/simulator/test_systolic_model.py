@@ -129,6 +129,18 @@ def test_more_bandwidth_and_sram_never_hurt(layer, flow) -> None:
 
 # ---- the kernel against a plain-Python reference of the documented model ------------------------
 
+def transfer_cycles(nbytes: float, bw: float) -> int:
+    """The least whole number of cycles q with ``q * bw >= nbytes`` (float arithmetic, as the model defines a
+    transfer's cycles): ``ceil(nbytes / bw)`` alone can be one too many (21 B at 0.7 B/cycle: 21 / 0.7 is
+    30.000000000000004, yet 30 cycles carry 21 B)."""
+    q = max(math.ceil(nbytes / bw), 0)
+    while q > 0 and (q - 1) * bw >= nbytes:
+        q -= 1
+    while q * bw < nbytes:
+        q += 1
+    return q
+
+
 def reference(layer, flow: str, acc) -> dict[str, float]:
     """The fold model written out directly from docs/systolic_model.md, in plain Python."""
     df = DATAFLOWS[flow]
@@ -188,13 +200,14 @@ def reference(layer, flow: str, acc) -> dict[str, float]:
     channel, ends = 0, []
     for f, load in enumerate(loads):
         free_at = ends[f - 2] if f >= 2 else 0
-        channel = max(channel, free_at) + (math.ceil(writes[f - 2] / bw) if f >= 2 else 0) + math.ceil(load / bw)
+        written = transfer_cycles(writes[f - 2], bw) if f >= 2 else 0
+        channel = max(channel, free_at) + written + transfer_cycles(load, bw)
         arrive = channel + (lat if load > 0 else 0)
         ends.append(max(ends[f - 1] if f else 0, arrive) + per_fold)
     tail = writes[-2:]
     if len(ends) >= 2:
-        channel = max(channel, ends[-2]) + math.ceil(tail[0] / bw)
-    channel = max(channel, ends[-1]) + math.ceil(tail[-1] / bw)
+        channel = max(channel, ends[-2]) + transfer_cycles(tail[0], bw)
+    channel = max(channel, ends[-1]) + transfer_cycles(tail[-1], bw)
     total = max(ends[-1], channel + (lat if sum(tail) > 0 else 0))
     return {"total_cycles": total, "dram_reads_ifmap": round(dram["in"]), "dram_reads_filter": dram["w"],
             "dram_writes_ofmap": dram["out_w"], "dram_reads_ofmap": dram["out_r"]}
