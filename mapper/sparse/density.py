@@ -81,11 +81,11 @@ class Hypergeometric:
         return math.ceil(self.density * self.tensor_size)
 
     def occupancy_probability(self, shape: int, occupancy: Any, constraint: Constraint = None) -> Any:
-        """P(a tile of ``shape`` elements holds ``occupancy`` non-zeros)."""
-        from scipy.stats import hypergeom  # imported here: scipy.stats takes ~1 CPU-s to import
+        """P(a tile of ``shape`` elements holds ``occupancy`` non-zeros) (``hypergeom.pmf``)."""
+        from acceldse.mapper.sparse.hypergeom import pmf_of
 
         total, nnz = (self.tensor_size, self.nonzeros) if constraint is None else constraint
-        return _out(hypergeom.pmf(np.asarray(occupancy), total, np.asarray(nnz), shape))
+        return _out(pmf_of(occupancy, total, nnz, shape))
 
     def prob_empty(self, shape: int, constraint: Constraint = None) -> Any:
         """P(a tile of ``shape`` elements holds no non-zero)."""

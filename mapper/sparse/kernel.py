@@ -26,6 +26,7 @@ from acceldse.mapper.sparse.kernel_tiles import (
     GO,
     REJECT,
     assign_ranks,
+    hyper_occupancy,
     metadata_given,
     occupancy,
     vector_ratio,
@@ -177,18 +178,29 @@ def score_batch(temporal: np.ndarray, spatial_x: np.ndarray, spatial_y: np.ndarr
                     status = FALLBACK
                     break
                 sh = shape[lv, t]
-                expd[lv, t], occn[lv, t] = occupancy(lv, t, density[t, 0], p >= 0 and nf[p, t] > 0, formats, n, sh,
-                                                     subtile[lv, t], fiber[lv, t], md, pl, omd[lv, t], opl[lv, t])
-                vr = vector_ratio(comp[lv, t], sh, expd[lv, t], level_int[lv, 1], density[t, 0], vector)
+                hyper = density[t, 3] > 0   # a hypergeometric density: (elements, non-zeros) in columns 3, 4
+                total, good = int(density[t, 3]), int(density[t, 4])
+                if hyper:
+                    expd[lv, t], occn[lv, t] = hyper_occupancy(lv, t, total, good, p >= 0 and nf[p, t] > 0, formats,
+                                                               n, sh, subtile[lv, t], fiber[lv, t], md, pl,
+                                                               omd[lv, t], opl[lv, t])
+                else:
+                    expd[lv, t], occn[lv, t] = occupancy(lv, t, density[t, 0], p >= 0 and nf[p, t] > 0, formats, n,
+                                                         sh, subtile[lv, t], fiber[lv, t], md, pl, omd[lv, t],
+                                                         opl[lv, t])
+                vr = vector_ratio(comp[lv, t], sh, expd[lv, t], level_int[lv, 1], density[t, 0], vector, total, good)
                 if vr < 0:
                     status = REJECT
                     break
                 vrat[lv, t] = vr
-                exact = sh * density[t, 0]
-                largest = math.floor(exact) if exact == math.floor(exact) else math.ceil(exact)
+                if hyper:
+                    largest = min(sh, good)
+                else:
+                    exact = sh * density[t, 0]
+                    largest = math.floor(exact) if exact == math.floor(exact) else math.ceil(exact)
                 mdbits[lv, t] = 0
                 if n > 0:
-                    metadata_given(lv, t, largest, sh, formats, n, subtile[lv, t], fiber[lv, t], md, pl)
+                    metadata_given(lv, t, largest, sh, formats, n, subtile[lv, t], fiber[lv, t], md, pl, hyper)
                     s = 0.0
                     for r in range(n):
                         s += md[r] * formats[lv, t, r, 2] + pl[r] * formats[lv, t, r, 3]

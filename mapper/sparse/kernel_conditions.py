@@ -13,6 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
+from acceldse.mapper.sparse.hypergeom import pmf
 from acceldse.mapper.sparse.kernel_tiles import FALLBACK, GO, REJECT, footprint, prob_empty
 
 
@@ -127,7 +128,10 @@ def condition_probability(level: int, target: int, s: int, o: int, options: np.n
         if scaling > 1:
             cond_mold[tdim] = int(cond_mold[tdim] * scaling)
         size = footprint(cond, cond_mold, axes, terms, tensor[cond, 3])
-        p_effectual *= 1 - prob_empty(size, density[cond, 0])
+        if density[cond, 3] > 0:   # hypergeometric: (elements, non-zeros) in columns 3, 4
+            p_effectual *= 1 - pmf(0, int(density[cond, 3]), int(density[cond, 4]), size)
+        else:
+            p_effectual *= 1 - prob_empty(size, density[cond, 0])
     return GO, tl, 1 - p_effectual
 
 

@@ -3,7 +3,9 @@
 Numba ports of ``representation.assign_ranks``, ``metadata_given``, ``expected_occupancy`` and
 ``vector_ratio`` for fixed-structured densities over the arrays of ``tables.SparseTables``: the same
 integer and floating-point operations in the same order, so the kernel's figures are the per-mapping
-analysis's bit for bit. A tile is addressed by (level, tensor) (levels innermost first); a rank
+analysis's bit for bit. A hypergeometric density's occupancy and vector accesses
+(``hyper_occupancy``, ``hyper_vector_blocks``) are computed here for both: the per-mapping analysis
+calls these functions too. A tile is addressed by (level, tensor) (levels innermost first); a rank
 format by its code (``tables.FORMAT_CODES``). Status codes: ``GO`` (done), ``REJECT`` (Sparseloop
 rejects the mapping), ``FALLBACK`` (a case the kernel leaves to the per-mapping analysis).
 """
@@ -14,6 +16,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from acceldse.mapper.sparse.hypergeom import pmf
 
 GO, REJECT, FALLBACK = 0, 1, 2
 
@@ -43,17 +47,21 @@ def prob_empty(shape: int, density: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def prob_empty_given(shape: int, occupancy: int, of_shape: int) -> float:
-    """``FixedStructured.prob_empty(shape, constraint=(of_shape, occupancy))``: ``prob_empty`` at the
-    constraint's density."""
+def prob_empty_given(shape: int, occupancy: int, of_shape: int, hyper: bool) -> float:
+    """``prob_empty(shape, constraint=(of_shape, occupancy))`` of a fixed-structured density (``prob_empty``
+    at the constraint's density) or a hypergeometric one (``hyper``: ``occupancy`` non-zeros among
+    ``of_shape`` elements)."""
+    if hyper:
+        return pmf(0, of_shape, occupancy, shape)
     return prob_empty(shape, occupancy / of_shape)
 
 
 @njit(cache=True)
 def metadata_given(lv: int, t: int, occupancy: int, shape: int, formats: np.ndarray, n: int, subtile: np.ndarray,
-                   fiber: np.ndarray, md: np.ndarray, pl: np.ndarray) -> None:
+                   fiber: np.ndarray, md: np.ndarray, pl: np.ndarray, hyper: bool) -> None:
     """``representation.metadata_given``: per rank (innermost first) into ``md`` / ``pl`` its metadata and
-    payload units for a tile of ``shape`` holding ``occupancy`` non-zeros (the ``n`` formats of (lv, t))."""
+    payload units for a tile of ``shape`` holding ``occupancy`` non-zeros (the ``n`` formats of (lv, t);
+    ``hyper``: of a hypergeometric density)."""
     fibers = 1
     cur = shape
     first = -1
@@ -65,8 +73,8 @@ def metadata_given(lv: int, t: int, occupancy: int, shape: int, formats: np.ndar
             pl[r] = 0.0
         else:
             first = r
-            nonempty = fibers * (1 - prob_empty_given(cur, occupancy, shape))
-            pec = prob_empty_given(nxt, occupancy, shape)
+            nonempty = fibers * (1 - prob_empty_given(cur, occupancy, shape, hyper))
+            pec = prob_empty_given(nxt, occupancy, shape, hyper)
             code = formats[lv, t, r, 0]
             if code == 0:    # UOP
                 md[r] = 0.0
@@ -236,7 +244,7 @@ def occupancy(lv: int, t: int, density: float, parent_md: bool, formats: np.ndar
     if n > 0 and k:
         ranks = n
         for i in range(k):
-            metadata_given(lv, t, occ[i], shape, formats, n, subtile, fiber, md, pl)
+            metadata_given(lv, t, occ[i], shape, formats, n, subtile, fiber, md, pl, False)
             for r in range(n):
                 if i == 0:
                     out_md[r] = md[r] * probs[i]
@@ -248,8 +256,10 @@ def occupancy(lv: int, t: int, density: float, parent_md: bool, formats: np.ndar
 
 
 @njit(cache=True)
-def vector_ratio(compressed: bool, shape: int, mean: float, block: int, density: float, vector: np.ndarray) -> float:
-    """``representation.vector_ratio`` (a fixed-structured density); -1.0: a block size without a table."""
+def vector_ratio(compressed: bool, shape: int, mean: float, block: int, density: float, vector: np.ndarray,
+                 total: int, good: int) -> float:
+    """``representation.vector_ratio`` of a fixed-structured density, or a hypergeometric one of ``good``
+    non-zeros among ``total`` elements (``total`` > 0); -1.0: a block size without a table."""
     if not (compressed and shape and block > 1 and mean < 1.0):
         return 1.0
     row = -1
@@ -261,12 +271,80 @@ def vector_ratio(compressed: bool, shape: int, mean: float, block: int, density:
     idx = int(math.floor(mean / 0.1) - 1) if mean >= 0.1 else 0
     if vector[row, 1 + idx] <= shape // block:
         return 1.0
+    if total > 0:
+        return hyper_vector_blocks(shape, block, total, good) / (shape * mean / block)
     exact = shape * density
     low = math.floor(exact)
     high = math.ceil(exact)
     ceil_p = exact - low
-    total = 0.0
+    blocks = 0.0
     for nnz in range(max(low, 1), min(high, shape) + 1):   # the only occupancies of non-zero probability
         p = 1 - ceil_p if low == nnz else (ceil_p if high == nnz else 0.0)
-        total += np.ceil(nnz / block) * p
-    return total / (shape * mean / block)
+        blocks += np.ceil(nnz / block) * p
+    return blocks / (shape * mean / block)
+
+
+NEGLIGIBLE = 2.0 ** -64
+"""An occupancy whose probability is below this share of the most likely one's is left out of a
+hypergeometric tile's sums (it moves them by less than their rounding)."""
+
+
+@njit(cache=True)
+def support(lo: int, hi: int, total: int, good: int, draws: int) -> tuple[int, int]:
+    """The occupancies in [lo, hi] of a tile of ``draws`` elements of a hypergeometric tensor whose
+    probability is not ``NEGLIGIBLE``: from the mode outward (unimodal); (1, 0) when none."""
+    mode = min(max(((draws + 1) * (good + 1)) // (total + 2), lo), hi)
+    least = pmf(mode, total, good, draws) * NEGLIGIBLE
+    if mode < lo or least == 0:
+        return 1, 0
+    k_lo = mode
+    while k_lo > lo and pmf(k_lo - 1, total, good, draws) >= least:
+        k_lo -= 1
+    k_hi = mode
+    while k_hi < hi and pmf(k_hi + 1, total, good, draws) >= least:
+        k_hi += 1
+    return k_lo, k_hi
+
+
+@njit(cache=True)
+def hyper_occupancy(lv: int, t: int, total: int, good: int, parent_md: bool, formats: np.ndarray, n: int, shape: int,
+                    subtile: np.ndarray, fiber: np.ndarray, md: np.ndarray, pl: np.ndarray, out_md: np.ndarray,
+                    out_pl: np.ndarray) -> tuple[float, int]:
+    """``occupancy`` of a hypergeometric density (``good`` non-zeros among ``total`` elements): the
+    expected density over every occupancy of ``support`` from Sparseloop's least
+    (``Hypergeometric.min_occupancy``) to its largest (a tile under a parent with metadata conditioned
+    on being non-empty: its first outcome dropped, the others renormalised), the metadata of each
+    occupancy weighted by its probability, summed in occupancy order."""
+    lo = 0 if shape == 0 or shape <= total - good else ((shape - total + good) // shape) * shape
+    k_lo, k_hi = support(lo, min(shape, good), total, good, shape)
+    if k_lo > k_hi:
+        return 0.0, 0
+    renorm = parent_md and lo == 0
+    scale = 1 - pmf(k_lo, total, good, shape)
+    acc = 0.0
+    for k in range(k_lo, k_hi + 1):
+        p = pmf(k, total, good, shape)
+        if renorm:
+            p = 0.0 if k == k_lo else (p / scale if scale > 0 else 0.0)
+        acc = p * k if k == k_lo else acc + p * k
+        if n > 0:
+            metadata_given(lv, t, k, shape, formats, n, subtile, fiber, md, pl, True)
+            for r in range(n):
+                if k == k_lo:
+                    out_md[r] = md[r] * p
+                    out_pl[r] = pl[r] * p
+                else:
+                    out_md[r] = out_md[r] + md[r] * p
+                    out_pl[r] = out_pl[r] + pl[r] * p
+    return acc / shape, n
+
+
+@njit(cache=True)
+def hyper_vector_blocks(shape: int, block: int, total: int, good: int) -> float:
+    """Expected blocks of ``block`` words a tile of ``shape`` elements of a hypergeometric tensor (``good``
+    non-zeros among ``total``) fills with its non-zeros: the sum of ``ceil(k / block) P(k)`` over k >= 1."""
+    k_lo, k_hi = support(0, min(shape, good), total, good, shape)
+    acc = 0.0
+    for k in range(max(k_lo, 1), k_hi + 1):
+        acc += math.ceil(k / block) * pmf(k, total, good, shape)
+    return acc

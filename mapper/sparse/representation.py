@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from acceldse.mapper.sparse.density import DensityModel
+from acceldse.mapper.sparse.density import DensityModel, Hypergeometric
 from acceldse.mapper.sparse.design import ACCESSES, DenseCounts, Loop, SparseDesign, StorageSpec, density_of
-from acceldse.mapper.sparse.formats import RankFormat, RankOccupancy, rank_occupancy
+from acceldse.mapper.sparse.formats import FORMATS, RankFormat, RankOccupancy, rank_occupancy
 from acceldse.workloads.einsum import Tensor
 
 
@@ -262,39 +262,61 @@ def expected_occupancy(recs: dict[tuple[int, str], Record], design: SparseDesign
     rec = recs[(level, name)]
     density = density_of(design, name)
     shape = rec.dense.shape
+    parent = recs.get((rec.parent, name)) if rec.parent is not None else None
+    if isinstance(density, Hypergeometric):
+        hyper_occupancy_of(rec, design.levels[level], density, parent is not None and parent.has_metadata)
+        format_counts(rec)
+        return
     lo, hi = density.min_occupancy(shape), density.max_occupancy(shape)
     occ = np.arange(lo, hi + 1)
     probs = np.atleast_1d(np.asarray(density.occupancy_probability(shape, occ), dtype=float))
     keep = probs != 0
     occ, probs = occ[keep], probs[keep]
-    parent = recs.get((rec.parent, name)) if rec.parent is not None else None
     if parent is not None and parent.has_metadata and lo == 0 and len(probs):
         scale = 1 - probs[0]  # Sparseloop drops its first (empty-tile) outcome and renormalises
         probs = probs / scale if scale > 0 else np.zeros_like(probs)
         probs[0] = 0.0
     occupancy: list[RankOccupancy] = []
-    if len(occ) <= 2:  # (a fixed-structured density's floor and ceil): the same sums without arrays
-        # NumPy adds one or two elements as a0 (+ a1), the same floats these scalar sums give
-        outcomes = [(int(o), float(pr)) for o, pr in zip(occ, probs, strict=True)]
-        total = _sum([pr * o for o, pr in outcomes])
-        if rec.has_metadata and outcomes:
-            per_outcome = [metadata_given(rec, design.levels[level], density, o) for o, _ in outcomes]
-            for r, ro in enumerate(per_outcome[0]):
-                occupancy.append(RankOccupancy(
-                    _sum([float(m[r].metadata_units) * pr for m, (_, pr) in zip(per_outcome, outcomes, strict=True)]),
-                    _sum([float(m[r].payload_units) * pr for m, (_, pr) in zip(per_outcome, outcomes, strict=True)]),
-                    ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
-    else:
-        total = float(np.sum(probs * occ))
-        if rec.has_metadata and len(occ):
-            for ro in metadata_given(rec, design.levels[level], density, occ):
-                md = np.broadcast_to(np.asarray(ro.metadata_units, dtype=float), occ.shape)
-                pl = np.broadcast_to(np.asarray(ro.payload_units, dtype=float), occ.shape)
-                occupancy.append(RankOccupancy(float(np.sum(md * probs)), float(np.sum(pl * probs)),
-                                               ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
+    # a fixed-structured density's floor and ceil: NumPy adds one or two elements as a0 (+ a1), the same
+    # floats these scalar sums give
+    outcomes = [(int(o), float(pr)) for o, pr in zip(occ, probs, strict=True)]
+    total = _sum([pr * o for o, pr in outcomes])
+    if rec.has_metadata and outcomes:
+        per_outcome = [metadata_given(rec, design.levels[level], density, o) for o, _ in outcomes]
+        for r, ro in enumerate(per_outcome[0]):
+            occupancy.append(RankOccupancy(
+                _sum([float(m[r].metadata_units) * pr for m, (_, pr) in zip(per_outcome, outcomes, strict=True)]),
+                _sum([float(m[r].payload_units) * pr for m, (_, pr) in zip(per_outcome, outcomes, strict=True)]),
+                ro.metadata_word_bits, ro.payload_word_bits, ro.empty))
     rec.expected_density = total / shape
     rec.occupancy = occupancy
     format_counts(rec)
+
+
+def hyper_occupancy_of(rec: Record, level: StorageSpec, density: Hypergeometric, parent_md: bool) -> None:
+    """``expected_occupancy`` of a tile of a hypergeometric tensor (``parent_md``: its parent has metadata):
+    over every occupancy of non-zero probability, with the batched kernel's compiled
+    ``kernel_tiles.hyper_occupancy`` (the same floats in both)."""
+    from acceldse.mapper.sparse.kernel_tiles import hyper_occupancy
+
+    n = len(rec.formats)
+    codes = np.zeros((1, 1, max(n, 1), 4), dtype=np.int64)
+    for r, f in enumerate(rec.formats):
+        codes[0, 0, r, 0] = FORMATS.index(f.name)
+    subtile = np.asarray(rec.subtile or [0], dtype=np.int64)
+    fiber = np.asarray(rec.fiber_shape or [0], dtype=np.int64)
+    md, pl, out_md, out_pl = (np.zeros(max(n, 1)) for _ in range(4))
+    mean, ranks = hyper_occupancy(0, 0, density.tensor_size, density.nonzeros, parent_md, codes, n, rec.dense.shape,
+                                  subtile, fiber, md, pl, out_md, out_pl)
+    rec.expected_density = mean
+    rec.occupancy = []
+    for r in range(ranks):
+        f = rec.formats[r]
+        rec.occupancy.append(RankOccupancy(
+            float(out_md[r]), float(out_pl[r]),
+            level.metadata_word_bits if f.metadata_word_bits is None else f.metadata_word_bits,
+            level.metadata_word_bits if f.payload_word_bits is None else f.payload_word_bits,
+            rec.fiber_shape[r] == 1 and r != n - 1))
 
 
 def _sum(values: list[float]) -> float:
@@ -324,6 +346,10 @@ def vector_ratio(rec: Record, density: DensityModel, block: int) -> float:
     idx = int(math.floor(mean / 0.1) - 1) if mean >= 0.1 else 0
     if VECTOR_THRESHOLDS[block][idx] <= shape // block:
         return 1.0
+    if isinstance(density, Hypergeometric):
+        from acceldse.mapper.sparse.kernel_tiles import hyper_vector_blocks
+
+        return hyper_vector_blocks(shape, block, density.tensor_size, density.nonzeros) / (shape * mean / block)
     nnz = np.arange(1, shape + 1)
     total = float(np.sum(np.ceil(nnz / block) * density.occupancy_probability(shape, nnz)))
     return total / (shape * mean / block)

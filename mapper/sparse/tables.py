@@ -5,8 +5,8 @@ apart from the mapping (its loops and dense counts): per tensor its dataspace, r
 the kernel's dimensions), axes, density and state densities; per level and tensor its formats; per level
 its word and metadata widths, bandwidths and the energy of each Sparseloop action; the gating /
 skipping groups; the compute's energies; the hierarchy's capacities. ``None`` when the design uses what
-the kernel does not model (a hypergeometric density, a tensor rank no dimension carries, not two
-operands): such a design is analysed mapping by mapping (``batched.BatchedSparse``).
+the kernel does not model (a tensor rank no dimension carries, not two operands): such a design is
+analysed mapping by mapping (``batched.BatchedSparse``).
 
 Levels are indexed innermost first (Sparseloop's order) except in ``capacity`` and ``leakage`` (the
 hierarchy's order, outermost first, as the dense kernel's arrays).
@@ -19,14 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from acceldse.mapper.sparse.density import FixedStructured
+from acceldse.mapper.sparse.density import FixedStructured, Hypergeometric
 from acceldse.mapper.sparse.design import ACCESSES, KINDS, SparseDesign
+from acceldse.mapper.sparse.formats import FORMATS
 from acceldse.mapper.sparse.representation import VECTOR_THRESHOLDS
 from acceldse.simulator.specs.hierarchy import DATASPACES
 from acceldse.workloads.layer import DIMS
 
-FORMAT_CODES = {"UOP": 0, "CP": 1, "RLE": 2, "B": 3}
-"""Rank format -> the kernel's code."""
+FORMAT_CODES = {name: i for i, name in enumerate(FORMATS)}
+"""Rank format -> the kernel's code (UOP 0, CP 1, RLE 2, B 3)."""
 ACTION_NAMES = (*(f"{k}_{a}" for k in KINDS for a in ACCESSES), *(f"{k}_metadata_{a}" for k in KINDS for a in ACCESSES),
                 "decompression_count", "compression_count")
 """The columns of ``SparseTables.energy``: data actions (kind-major), metadata actions, (de)compression."""
@@ -41,7 +42,8 @@ class SparseTables:
     tensor: np.ndarray       # int64[T, 4]: dataspace index, read-write, rank mask, axes
     axes: np.ndarray         # int64[T, A, K, 2]: per axis its terms (dimension, coefficient)
     terms: np.ndarray        # int64[T, A]: terms per axis
-    density: np.ndarray      # float64[T, 3]: density, its state density, its density as the compute reads it
+    density: np.ndarray      # float64[T, 5]: density, its state density, its density as the compute reads it,
+    #                          hypergeometric: elements and non-zeros (0, 0: fixed-structured)
     formats: np.ndarray      # int64[L, T, R, 4 + G]: code, compressed, metadata bits, payload bits, groups, masks
     n_formats: np.ndarray    # int64[L, T]
     level_int: np.ndarray    # int64[L, 4]: word bits, block size, metadata word bits, metadata storage width
@@ -67,8 +69,6 @@ class SparseTables:
         operands = [i for i, t in enumerate(tensors) if not t.read_write]
         if len(operands) != 2 or sorted(tensor_names) != sorted(t.name for t in tensors):
             return None
-        if any(not isinstance(m, FixedStructured) for m in template.densities.values()):
-            return None
         if any(r not in dim_of for t in tensors for r in t.ranks):
             return None
         n_axes = max(len(t.axes) for t in tensors)
@@ -76,7 +76,7 @@ class SparseTables:
         tensor = np.zeros((len(tensors), 4), dtype=np.int64)
         axes = np.zeros((len(tensors), n_axes, n_terms, 2), dtype=np.int64)
         terms = np.zeros((len(tensors), n_axes), dtype=np.int64)
-        density = np.zeros((len(tensors), 3))
+        density = np.zeros((len(tensors), 5))
         for i, t in enumerate(tensors):
             mask = sum(1 << dim_of[r] for r in t.ranks)
             tensor[i] = (tensor_names.index(t.name), t.read_write, mask, len(t.axes))
@@ -86,7 +86,8 @@ class SparseTables:
                     axes[i, a, k] = (dim_of[rank], coef)
             model = template.densities.get(t.name, FixedStructured(1.0))
             d = round(1e6 * model.expected_occupancy(1)) / 1e6   # what the compute analysis reads
-            density[i] = (model.density, round(d * 1e6) / 1e6, d)
+            size = (model.tensor_size, model.nonzeros) if isinstance(model, Hypergeometric) else (0, 0)
+            density[i] = (model.density, round(d * 1e6) / 1e6, d, *size)
         levels = template.levels
         groups = max((len(f.flattened) for fs in template.formats.values() for f in fs), default=0)
         n_ranks = max((len(fs) for fs in template.formats.values()), default=0)

@@ -66,7 +66,8 @@ def test_unknown_names_are_refused(found: LayerMapping) -> None:
 
 
 def test_the_sparse_model_leaves_scipy_stats_unimported() -> None:
-    """scipy.stats takes ~1 CPU-s to import: only a hypergeometric density's probabilities load it."""
+    """scipy.stats takes ~1 CPU-s to import: the sparse model never loads it (``mapper.sparse.hypergeom`` computes
+    the hypergeometric probabilities)."""
     import subprocess
     import sys
 
