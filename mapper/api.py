@@ -223,9 +223,9 @@ def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyer
         by_name = {lay.name: lay for lay in network}
         for name in layers:
             if name not in by_name:
-                raise SpecError("unknown layer", source=network.name, key="layer", value=name, accepted=accepted)
+                raise SpecError(f"unknown layer of {network.name}", source="layers", value=name, accepted=accepted)
             if by_name[name].macs == 0:  # pooling, elementwise: nothing to map, never an empty table
-                raise SpecError(f"layer has no MACs to map ({by_name[name].op})", source=network.name, key="layer",
+                raise SpecError(f"layer of {network.name} has no MACs to map ({by_name[name].op})", source="layers",
                                 value=name, accepted=accepted)
         chosen = [lay for lay in chosen if lay.name in layers]
     cache: dict[tuple, LayerMapping] = {}
