@@ -137,6 +137,7 @@ def test_summary_without_a_best_reward_is_quiet() -> None:
 @pytest.mark.parametrize("argv, message", [
     (["--env", ENV, "--agent", "hillclimb"], "--agent: unknown agent"),
     (["--env", "Nope-v0"], "--env: unknown env"),
+    (["--env", ENV, "--agent", "bo", "--seed", "4294967296"], "--seed: seed out of range (got 4294967296)"),  # 32-bit
     (["--env", ENV, "--agent", "ga", "--hp", "populaton_size=4"], "unknown hyper-parameter"),
     (["--env", ENV, "--budget", "0"], "--budget"),
     (["--env", ENV, "--budget", "1000000000"], "over the limit of 250,000"),
