@@ -27,7 +27,7 @@ from acceldse.mapper.search import CostModel, SearchResult, run_search
 from acceldse.mapper.space import MappingSpace
 from acceldse.simulator.specs.hierarchy import Hierarchy
 from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
-from acceldse.workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError, require_seed
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
 
@@ -175,6 +175,8 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
         options: passed to the search method (``population``, ``victory_condition``...).
     """
     hierarchy = load_hierarchy(hardware)
+    if seed is not None:
+        require_seed(seed)
     if layer.macs == 0:
         raise SpecError("layer has no MACs to map", source=f"layer {layer.name!r}", key="op", value=layer.op,
                         accepted="conv, gemm or matmul")

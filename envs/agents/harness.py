@@ -30,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 from acceldse.envs.agents.space import DesignSpace
-from acceldse.workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError, require_seed
 
 
 class BudgetExhausted(RuntimeError):
@@ -167,15 +167,9 @@ def check_budget(budget: Any, max_budget: int | None = None) -> int:
     return int(budget)
 
 
-SEED_MAX = 2**32 - 1
-"""Largest seed: NumPy's, Optuna's and Stable-Baselines3's seeds are 32-bit."""
-
-
 def check_seed(seed: Any) -> int:
     """``seed`` as an int, or a ``SpecError`` naming it and the range every agent takes."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= SEED_MAX:
-        raise SpecError("seed out of range", source="seed", value=seed, accepted=f"an integer in [0, {SEED_MAX:,}]")
-    return int(seed)
+    return require_seed(int(seed) if isinstance(seed, np.integer) else seed, key="", source="seed")
 
 
 def scalar_reward(reward: Any) -> float:
