@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from acceldse.simulator.streaming.flat import FlatNet, NetRun, run_flat
-from acceldse.simulator.streaming.kernels import pairwise_sums
+from acceldse.simulator.streaming.flat import EPS_WORK, FlatNet, NetRun, run_flat
+from acceldse.simulator.streaming.kernels import pairwise_sums, run_net
 from acceldse.simulator.streaming.trace import Track
 
 _WRITE, _LOAD, _READY = 0, 1, 2
@@ -244,6 +244,27 @@ def fold_ends(run: NetRun, fn: FoldNet, first: int = 0) -> FoldEnds:
                            fs.write, fs.cycles, fs.latency[fs.job]))
 
 
+def run_folds(fs: Folds) -> FoldEnds:
+    """Every run's end and stalls by cause: ``fold_net(fs)`` run and read by one compiled call (no net,
+    no names; the same graph, kernel and reading as ``fold_ends(run_flat(fold_net(fs).flat, True), ...)``)."""
+    return FoldEnds(*_run_folds(fs.n, fs.job, fs.load, fs.write, fs.cycles, fs.latency[fs.job], fs.shared))
+
+
+@njit(cache=True)
+def _run_folds(n: np.ndarray, job: np.ndarray, load: np.ndarray, write: np.ndarray, cycles: np.ndarray,
+               latency: np.ndarray, shared: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    fold0, kind, fold, in_loop, nfire, poff, plen, out_poff, pat, tpat, toff, tlen, res, cap = _graph(
+        n, job, load, write, cycles, latency)
+    two, ids, links = np.arange(2 * n.shape[0] + 1), np.arange(2 * n.shape[0]), shared.shape[0]
+    parts = np.zeros(links + 1, np.int64)
+    for i in range(n.shape[0]):
+        parts[job[i] + 1] += 2
+    run = run_net(nfire, two, ids ^ 1, poff, plen, two, ids, out_poff, plen, pat, tpat, toff, tlen, res, shared, cap,
+                  np.zeros(ids.shape[0]), np.zeros(ids.shape[0], np.int64), np.zeros(ids.shape[0]), ids, ids ^ 1, cap,
+                  np.cumsum(parts), np.arange(links + 1), True, EPS_WORK)
+    return _ends(run[7], run[5], run[6], n, fold0, fold, in_loop, load, write, cycles, latency)
+
+
 @njit(cache=True)
 def _ends(offsets: np.ndarray, starts: np.ndarray, ends: np.ndarray, n: np.ndarray, fold0: np.ndarray,
           fold: np.ndarray, in_loop: np.ndarray, load: np.ndarray, write: np.ndarray, cycles: np.ndarray,
@@ -309,9 +330,9 @@ def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int 
             for name, shared, w, (runs, tracks) in zip(fs.links, fs.shared.tolist(), work.tolist(), out)]
 
 
-def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
+def run_fold_layers(jobs: Sequence[FoldJob] | Folds, *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
     """Run independent layers (each from cycle 0 on its own link) in one graph, one kernel call."""
-    if not jobs:
+    if not isinstance(jobs, Folds) and not jobs:
         return []
     fn = fold_net(jobs)
     return collect_folds(run_flat(fn.flat, record=True), fn, record=record)

@@ -23,12 +23,11 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import Folds, collect_folds, fold_ends, fold_net, transfer_cycles_array
+from acceldse.simulator.event.engine import Folds, run_fold_layers, run_folds, transfer_cycles_array
 from acceldse.simulator.event.staging import SOURCE as STAGING
 from acceldse.simulator.event.staging import resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.result import COLUMNS, Table
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
-from acceldse.simulator.streaming.flat import run_flat
 from acceldse.simulator.streaming.trace import Trace, Track
 from acceldse.simulator.systolic.batch import (
     LAYER_COLUMNS,
@@ -205,9 +204,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     if check_folds is not None:
         check_folds(int(jobs.counts[jobs.row_job[mac], Out.FOLDS].sum()))
     fs = jobs.folds
-    fn = fold_net(fs)
-    run = run_flat(fn.flat, record=True)
-    ends = fold_ends(run, fn)
+    ends = run_folds(fs)
     # per job: its end (the last run), its critical run (the first that ends last) and that run alone on the link
     shared = slice(0, len(jobs.alone))
     job_end = np.full(m, -np.inf)
@@ -260,7 +257,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     wait = np.zeros((4, flows * n))  # waits for staged weights, then their bandwidth, latency, capacity parts
     builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
     if any(staged) or builder is not None:
-        recorded = collect_folds(run, fn, record=True) if trace else []
+        recorded = run_fold_layers(fs, record=True) if trace else []
         for d, df in enumerate(dataflows):
             block = slice(d * n, (d + 1) * n)
             staging = run_staging(sizes, homes, cols["total_cycles"][block].tolist(), acc, staging_depth,
