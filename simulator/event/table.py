@@ -219,8 +219,8 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     arr = finish(counts[None, nc.lowered], np.concatenate([mac_energy, vec_energy[0]])[None, nc.lowered], nc.macs, hw)
     arr.update(utilization(arr))
     n, flows = len(layers), len(dataflows)
-    cols: dict[str, Any] = {"layer": np.tile([x.name for x in layers], flows),
-                            "op": np.tile([x.op for x in layers], flows),
+    cols: dict[str, Any] = {"layer": np.array([x.name for x in layers] * flows),
+                            "op": np.array([x.op for x in layers] * flows),
                             "dataflow": np.repeat([df.name for df in dataflows], n)}
     cols.update({c: arr[c][0] for c in LAYER_COLUMNS})
     cols.update(zip(("stall_bandwidth_cycles", "stall_latency_cycles", "stall_capacity_cycles",
@@ -255,11 +255,10 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
                 builder.add(track, args={"layer": f"{df.name}:staging"})
     if any(staged):
         _add_staging(cols, wait, acc, np.tile(extra, flows))
-    cols["weight_tier"] = np.tile(np.array([h if b else "" for h, b in zip(homes, sizes)], dtype=str), flows)
+    cols["weight_tier"] = np.array([h if b else "" for h, b in zip(homes, sizes)] * flows, dtype=str)
     cols["stall_staging_cycles"] = wait[0]
-    macs = np.tile(np.array([x.macs for x in layers], dtype=np.int64), flows)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cols["utilization"] = np.where(cols["total_cycles"] > 0, macs / (cols["total_cycles"] * total_pes), 0.0)
+    macs, cycles = np.array([x.macs for x in layers] * flows, dtype=np.int64), cols["total_cycles"]
+    cols["utilization"] = np.divide(macs, cycles * total_pes, out=np.zeros(len(cycles)), where=cycles > 0)
     if progress is not None:
         for r in range(flows * n):
             progress(r, flows * n, f"{dataflows[r // n].name} {layers[r % n].name}")
