@@ -219,6 +219,16 @@ def partition_violations(report: PartitionReport, platform: Platform, index: int
     return out
 
 
+def batch_times(reports: Sequence[PartitionReport], platform: Platform) -> tuple[int, float, float]:
+    """Batch cycles (the partitions' intervals), batch time and latency in seconds of a design's partitions
+    (module docstring: a reconfiguration between partitions; the latency adds each partition's fill)."""
+    clock = platform.clock_hz
+    reconf_s = (len(reports) - 1) * platform.reconfiguration_ms * 1e-3
+    batch_cycles = sum(r.interval_cycles for r in reports)
+    return (batch_cycles, batch_cycles / clock + reconf_s,
+            (batch_cycles + sum(r.fill_cycles for r in reports)) / clock + reconf_s)
+
+
 def evaluate_design(network: Network | str, foldings: Mapping[str, Folding] | None, platform: Platform | str, *,
                     batch: int = 1,
                     partitions: Sequence[Sequence[str]] | None = None, fifo_depth_words: int = 32,
@@ -256,14 +266,8 @@ def evaluate_design(network: Network | str, foldings: Mapping[str, Folding] | No
     costs = {layer.name: stage_cost(layer, folds[layer.name], check=check, padding_twice=padding_twice)
              for layer in network}
     reports = tuple(evaluate_partition(network, p, costs, folds, platform, batch, fifo_depth_words) for p in parts)
-    violations: list[str] = []
-    for i, rep in enumerate(reports):
-        violations += partition_violations(rep, platform, i)
-    clock = platform.clock_hz
-    reconf_s = (len(reports) - 1) * platform.reconfiguration_ms * 1e-3
-    batch_cycles = sum(r.interval_cycles for r in reports)
-    batch_time = batch_cycles / clock + reconf_s
-    latency = (batch_cycles + sum(r.fill_cycles for r in reports)) / clock + reconf_s
+    violations = [v for i, rep in enumerate(reports) for v in partition_violations(rep, platform, i)]
+    batch_cycles, batch_time, latency = batch_times(reports, platform)
     rows = []
     for pi, p in enumerate(parts):
         for n in p:
