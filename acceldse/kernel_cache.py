@@ -24,6 +24,7 @@ KERNEL_FILES: tuple[str, ...] = (
     "mapper/legality.py",
     "mapper/mac_fanout.py",
     "mapper/space.py",
+    "mapper/kernel_memory.py",
     "mapper/sparse/dense_counts.py",
     "mapper/sparse/kernel.py",
     "mapper/sparse/kernel_conditions.py",
