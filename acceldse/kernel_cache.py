@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 KERNEL_FILES: tuple[str, ...] = (
+    "envs/knobs.py",
     "envs/vector_step.py",
     "mapper/cost_kernel.py",
     "mapper/legality.py",
