@@ -117,6 +117,7 @@ def test_bad_mapping_entries(tmp_path):
     for change, word in ((lambda e: e[0].update(target="nowhere"), "nowhere"),
                          (lambda e: e[-1].update(factors="C1 M1"), "multiply to"),
                          (lambda e: e[-1].update(factors="C1,0 M1"), "residual"),
+                         (lambda e: e[-1].update(factors="C0 C1"), "rank C is given twice"),
                          (lambda e: e[-1].update(permutation="XYZ"), "permutation"),
                          (lambda e: e[-1].update(type="pipeline"), "pipeline")):
         copy = yaml.safe_load(MAP.read_text())["mapping"]
