@@ -115,7 +115,7 @@ class Table(dict[str, np.ndarray]):
         if make is None or text is None or None in blocks or not cols or len(rows) != n:
             return pd.DataFrame(dict(self), index=None if index is None else rows)
         return make([(text(cols[at[0]]), np.array(at)) if isinstance(key, int)
-                     else (np.stack([cols[j] for j in at]), np.array(at)) for key, at in blocks.items()],
+                     else (np.array([cols[j] for j in at]), np.array(at)) for key, at in blocks.items()],
                     rows, _column_index(tuple(self)))
 
 
