@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from acceldse.workloads.errors import SpecError  # standard library only
+from acceldse.workloads.errors import SpecError, require_seed  # standard library only
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("table", "csv", "json")
@@ -30,7 +30,6 @@ TABLE_WIDTH = 100
 """Tables are wrapped into blocks that fit this many columns (the key column repeats)."""
 MAX_CELL = 32
 """Longer text cells are shortened in tables (never in CSV or JSON)."""
-SEED_MAX = 2**32 - 1
 
 EXIT_CODES_HELP = ("exit codes: 0 ok, 1 a check failed (--check: deadlock, infeasible design or no legal "
                    "mapping), 2 bad input")
@@ -141,9 +140,7 @@ def _output_dir(path: Path, value: str, flag: str) -> Path:
 
 def seed(value: int, *, flag: str = "--seed") -> int:
     """A random seed in [0, 2**32 - 1] (what numpy and the search strategies accept)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
-        raise bad_input("seed out of range", flag=flag, value=value, accepted=f"an integer in [0, {SEED_MAX}]")
-    return value
+    return require_seed(value, key="", source=flag)
 
 
 def positive(value: float | None, *, flag: str, integer: bool = True, limit: float | None = None,
@@ -229,8 +226,8 @@ def _is_number(value: Any) -> bool:
 
 def format_number(value: Any) -> str:
     """One rule for every number printed: integers with thousands separators; floats of 1,000 and more
-    rounded to integers with separators, smaller ones to 4 significant digits, tiny or huge ones in
-    scientific notation; NaN and None as ``-``."""
+    rounded to integers with separators, smaller ones to 4 significant digits (at most three zeros after
+    the point: ``0.0001202``), tinier or huge ones in scientific notation (``1.600e-06``); NaN and None as ``-``."""
     v = clean(value)
     if v is None:
         return "-"
@@ -241,7 +238,7 @@ def format_number(value: Any) -> str:
     magnitude = abs(v)
     if magnitude == 0:
         return "0"
-    if magnitude >= 1e15 or magnitude < 1e-6:
+    if magnitude >= 1e15 or magnitude < 1e-4:
         return f"{v:.3e}"
     if magnitude >= 1000:
         return f"{v:,.0f}"

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from acceldse.simulator.streaming.flat import FlatNet, NetRun, run_flat
-from acceldse.simulator.streaming.kernels import pairwise_sums
+from acceldse.simulator.streaming.flat import EPS_WORK, FlatNet, NetRun, run_flat
+from acceldse.simulator.streaming.kernels import run_net
 from acceldse.simulator.streaming.trace import Track
 
 _WRITE, _LOAD, _READY = 0, 1, 2
@@ -82,9 +82,18 @@ def transfer_cycles_array(nbytes: np.ndarray, bw_bytes_per_cycle: float) -> np.n
     the analytical model's rounding (``systolic.fold_time._ceil_div``), so one core reproduces it."""
     if not bw_bytes_per_cycle > 0:
         raise ValueError('"bw_bytes_per_cycle" must be > 0.')
-    data = np.asarray(nbytes, dtype=np.float64).reshape(-1)
-    q = np.floor_divide(data, float(bw_bytes_per_cycle)).astype(np.int64)
-    return np.where(data > 0, q + (q * float(bw_bytes_per_cycle) < data), 0).astype(np.int64)
+    return _transfer_cycles(np.asarray(nbytes, dtype=np.float64).reshape(-1), float(bw_bytes_per_cycle))
+
+
+@njit(cache=True)
+def _transfer_cycles(nbytes: np.ndarray, bw: float) -> np.ndarray:
+    """``bytes // bw`` (a float floor division, as numpy's), plus one when that moves fewer bytes."""
+    out = np.zeros(nbytes.shape[0], np.int64)
+    for i in range(nbytes.shape[0]):
+        if nbytes[i] > 0:
+            q = np.int64(nbytes[i] // bw)
+            out[i] = q + 1 if q * bw < nbytes[i] else q
+    return out
 
 
 @dataclass(frozen=True)
@@ -244,6 +253,27 @@ def fold_ends(run: NetRun, fn: FoldNet, first: int = 0) -> FoldEnds:
                            fs.write, fs.cycles, fs.latency[fs.job]))
 
 
+def run_folds(fs: Folds) -> FoldEnds:
+    """Every run's end and stalls by cause: ``fold_net(fs)`` run and read by one compiled call (no net,
+    no names; the same graph, kernel and reading as ``fold_ends(run_flat(fold_net(fs).flat, True), ...)``)."""
+    return FoldEnds(*_run_folds(fs.n, fs.job, fs.load, fs.write, fs.cycles, fs.latency[fs.job], fs.shared))
+
+
+@njit(cache=True)
+def _run_folds(n: np.ndarray, job: np.ndarray, load: np.ndarray, write: np.ndarray, cycles: np.ndarray,
+               latency: np.ndarray, shared: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    fold0, kind, fold, in_loop, nfire, poff, plen, out_poff, pat, tpat, toff, tlen, res, cap = _graph(
+        n, job, load, write, cycles, latency)
+    two, ids, links = np.arange(2 * n.shape[0] + 1), np.arange(2 * n.shape[0]), shared.shape[0]
+    parts = np.zeros(links + 1, np.int64)
+    for i in range(n.shape[0]):
+        parts[job[i] + 1] += 2
+    run = run_net(nfire, two, ids ^ 1, poff, plen, two, ids, out_poff, plen, pat, tpat, toff, tlen, res, shared, cap,
+                  np.zeros(ids.shape[0]), np.zeros(ids.shape[0], np.int64), np.zeros(ids.shape[0]), ids, ids ^ 1, cap,
+                  np.cumsum(parts), np.arange(links + 1), True, EPS_WORK)
+    return _ends(run[7], run[5], run[6], n, fold0, fold, in_loop, load, write, cycles, latency)
+
+
 @njit(cache=True)
 def _ends(offsets: np.ndarray, starts: np.ndarray, ends: np.ndarray, n: np.ndarray, fold0: np.ndarray,
           fold: np.ndarray, in_loop: np.ndarray, load: np.ndarray, write: np.ndarray, cycles: np.ndarray,
@@ -309,9 +339,9 @@ def collect_folds(run: NetRun, fn: FoldNet, *, record: bool = False, first: int 
             for name, shared, w, (runs, tracks) in zip(fs.links, fs.shared.tolist(), work.tolist(), out)]
 
 
-def run_fold_layers(jobs: Sequence[FoldJob], *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
+def run_fold_layers(jobs: Sequence[FoldJob] | Folds, *, record: bool = False) -> list[tuple[list[CoreRun], Link]]:
     """Run independent layers (each from cycle 0 on its own link) in one graph, one kernel call."""
-    if not jobs:
+    if not isinstance(jobs, Folds) and not jobs:
         return []
     fn = fold_net(jobs)
     return collect_folds(run_flat(fn.flat, record=True), fn, record=record)
@@ -325,3 +355,38 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
     if len(cycles) != len(loads):
         raise ValueError('"per_fold" needs one value per core.')
     return run_fold_layers([FoldJob(loads, writes, cycles, latency, link_name, shared)], record=record)[0]
+
+
+@njit(cache=True)
+def _pairwise_sum(x: np.ndarray, lo: int, n: int) -> float:
+    """``numpy.sum`` of ``x[lo: lo + n]`` to the bit: numpy's pairwise summation (eight partial sums in
+    blocks of at most 128 values, halves above)."""
+    if n < 8:
+        res = -0.0
+        for i in range(lo, lo + n):
+            res += x[i]
+        return res
+    if n <= 128:
+        r = x[lo: lo + 8].copy()
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += x[lo + i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for k in range(lo + i, lo + n):
+            res += x[k]
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(x, lo, half) + _pairwise_sum(x, lo + half, n - half)
+
+
+@njit(cache=True)
+def pairwise_sums(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``numpy.sum(x[start[i]: start[i] + n[i]])`` for every ``i``, bit for bit (0.0 when ``n[i]`` is 0)."""
+    out = np.zeros(start.shape[0])
+    for i in range(start.shape[0]):
+        if n[i] > 0:
+            out[i] = _pairwise_sum(x, start[i], n[i])
+    return out

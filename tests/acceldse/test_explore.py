@@ -137,10 +137,12 @@ def test_summary_without_a_best_reward_is_quiet() -> None:
 @pytest.mark.parametrize("argv, message", [
     (["--env", ENV, "--agent", "hillclimb"], "--agent: unknown agent"),
     (["--env", "Nope-v0"], "--env: unknown env"),
+    (["--env", ENV, "--agent", "bo", "--seed", "4294967296"], "--seed: seed out of range (got 4294967296)"),  # 32-bit
     (["--env", ENV, "--agent", "ga", "--hp", "populaton_size=4"], "unknown hyper-parameter"),
     (["--env", ENV, "--budget", "0"], "--budget"),
     (["--env", ENV, "--budget", "1000000000"], "over the limit of 250,000"),
     (["compare", "--env", ENV, "--budget", "1000000000"], "--max-budget"),
+    (["compare", "--env", ENV, "--seeds", "100000000"], "--seeds: 400,000,000 runs x 100 evaluations"),
     (["compare", "--env", ENV, "--runs-json", "{tmp}/missing/runs.json"], "--runs-json"),
     (["--env", ENV, "--env-arg", "colour=red"], "--env-arg: unknown argument of acceldse/AcceleratorDesign-v0 "
                                                 "(got 'colour'); expected max_episode_steps, workload, hardware"),
@@ -148,6 +150,8 @@ def test_summary_without_a_best_reward_is_quiet() -> None:
                                                                "(got 'colour'); expected max_cycles, reward_mode"),
     (["--env", ENV, "--env-arg", "max_episode_steps=0"], "--env-arg: max_episode_steps: must be >= 1 (got 0)"),
     (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
+    (["--env", ENV, "--env-arg", "workload=nope"], "--env-arg: workload: unknown workload (got 'nope')"),
+    (["--env", "FpgaDesign-v0", "--env-arg", "platform=nope"], "--env-arg: platform: unknown FPGA platform"),
     (["--env", ENV, "--env-arg", "workload=lenet", "--env-arg", "workload=mlp"], "--env-arg: workload is given twice"),
     (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),
     (["compare", "--env", ENV, "--agents", "random,nope"], "unknown agent"),
@@ -184,9 +188,9 @@ def test_rows_record_workload_params_and_other_params_are_a_new_run(tmp_path: Pa
     identity = json.loads(_log(store)["env_identity"].iloc[0])  # what the env evaluated, by content
     assert identity["workload"] == "bert_base" and identity["hardware"] == "scalesim-32x32"
     assert {"workload_digest", "hardware_digest"} <= set(identity)
-    import acceldse.explore as explore_module
-    real_identity = explore_module.env_identity
-    monkeypatch.setattr(explore_module, "env_identity", lambda env: {**real_identity(env), "hardware_digest": "x"})
+    import acceldse.experience_log as log_module
+    real_identity = log_module.env_identity
+    monkeypatch.setattr(log_module, "env_identity", lambda env: {**real_identity(env), "hardware_digest": "x"})
     assert explore(ENV, "random", 3, seed=0, env_kwargs=kwargs, store=store).replayed == 0  # a preset edited
     assert "hardware_digest" in caplog.text
     monkeypatch.undo()
