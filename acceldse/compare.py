@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from acceldse.env_catalog import resolve_env_id
 from acceldse.envs.agents import AGENTS, check_budget, make_agent
-from acceldse.explore import explore, resolve_env_id
+from acceldse.explore import explore
 from acceldse.workloads.errors import SpecError
 
 RUN_COLUMNS = ("agent", "setting", "seed", "evaluations", "best_reward", "targets_met", "first_met_at",

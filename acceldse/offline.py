@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from acceldse.explore import read_log, resolve_env_id
+from acceldse.env_catalog import resolve_env_id
+from acceldse.experience_log import read_log
 from acceldse.workloads.errors import SpecError
 
 FORMATS = ("d4rl", "minari")
@@ -122,7 +123,7 @@ def write_minari(root: Path, data: dict[str, Any], dataset_id: str | None = None
     except ImportError:
         raise SpecError("the minari format needs the minari package", source="fmt", value="minari",
                         accepted="pip install 'acceldse[offline]' (or pip install minari)") from None
-    from acceldse.explore import make_env
+    from acceldse.env_catalog import make_env
 
     env_id = data["env"]
     name = env_id.split("/")[-1].rsplit("-v", 1)[0]

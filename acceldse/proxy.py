@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from acceldse.env_catalog import resolve_env_id
 from acceldse.envs.proxy import MODELS, ProxyModel
-from acceldse.explore import read_log, resolve_env_id
+from acceldse.experience_log import read_log
 from acceldse.workloads.errors import SpecError
 
 
@@ -55,7 +56,7 @@ def _one_identity(env_id: str, kwargs: list[str]) -> dict[str, Any] | None:
     that differ."""
     import json
 
-    from acceldse.explore import make_env
+    from acceldse.env_catalog import make_env
 
     seen: dict[str, str] = {}
     identity: dict[str, Any] | None = None

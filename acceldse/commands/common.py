@@ -229,8 +229,8 @@ def _is_number(value: Any) -> bool:
 
 def format_number(value: Any) -> str:
     """One rule for every number printed: integers with thousands separators; floats of 1,000 and more
-    rounded to integers with separators, smaller ones to 4 significant digits, tiny or huge ones in
-    scientific notation; NaN and None as ``-``."""
+    rounded to integers with separators, smaller ones to 4 significant digits (at most three zeros after
+    the point: ``0.0001202``), tinier or huge ones in scientific notation (``1.600e-06``); NaN and None as ``-``."""
     v = clean(value)
     if v is None:
         return "-"
@@ -241,7 +241,7 @@ def format_number(value: Any) -> str:
     magnitude = abs(v)
     if magnitude == 0:
         return "0"
-    if magnitude >= 1e15 or magnitude < 1e-6:
+    if magnitude >= 1e15 or magnitude < 1e-4:
         return f"{v:.3e}"
     if magnitude >= 1000:
         return f"{v:,.0f}"

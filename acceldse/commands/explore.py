@@ -102,7 +102,7 @@ def parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
 
 def _require_env(args: argparse.Namespace) -> str:
     if not args.env:
-        from acceldse.explore import env_ids
+        from acceldse.env_catalog import env_ids
 
         raise SpecError("an env is required", source="--env", accepted=", ".join(env_ids()))
     return str(args.env)

@@ -28,7 +28,8 @@ import pandas as pd
 
 from acceldse.simulator.specs.accelerator import Accelerator, accelerator_from_dict
 from acceldse.store import acceldse_version, sql_type
-from acceldse.sweep.spec import SweepSpec, axis_column_value, resolve_key, set_key
+from acceldse.sweep.hardware_keys import axis_column_value, resolve_key, set_key
+from acceldse.sweep.spec import SweepSpec
 from acceldse.workloads.errors import SpecError
 from acceldse.workloads.network import Network
 

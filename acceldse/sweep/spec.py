@@ -24,61 +24,32 @@ array.cols: [16, 32]}}`` gives 16x16 and 32x32 only (a list of such mappings: se
 design quantities and numeric axes (``+ - * / // % **``, ``and``/``or``): ``array.rows ==
 array.cols``, ``pes * clock_mhz <= 2e6``.
 
-Every hardware axis is a dotted key into the hardware YAML; a variant is the base YAML with
-the axis values written in, validated by the hardware loader (one code path for presets,
-files and variants).
+Every hardware axis is a dotted key into the hardware YAML (``sweep.hardware_keys``); a variant is
+the base YAML with the axis values written in, validated by the hardware loader (one code path for
+presets, files and variants). Constraints: ``sweep.constraints``.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
-import difflib
-import operator
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from acceldse.dataflows.dataflow import resolve_dataflows
 from acceldse.simulator.fidelities import FIDELITIES
-from acceldse.simulator.specs.accelerator import (
-    _ARRAY_KEYS,
-    _TOP_KEYS,
-    SUPPORTED_VERSIONS,
-    VERSION,
-)
-from acceldse.simulator.specs.memory_tier import OPERAND_BUFFERS, TIER_KEYS
+from acceldse.simulator.specs.accelerator import SUPPORTED_VERSIONS, VERSION
 from acceldse.simulator.specs.presets import PRESET_DIR, list_hardware
 from acceldse.simulator.specs.renames import TIER_RENAMES, read_renamed
+from acceldse.sweep.constraints import Constraint, parse_constraint
+from acceldse.sweep.hardware_keys import SPECIAL_AXES, hardware_keys, resolve_key
 from acceldse.workloads.errors import SpecError
-from acceldse.workloads.spec_io import load_yaml, parse_bytes, parse_yaml, reject_unknown
+from acceldse.workloads.spec_io import load_yaml, parse_yaml, reject_unknown
 
 SPEC_KEYS = {"version", "name", "workload", "params", "hardware", "dataflow", "fidelity", "axes", "sample", "layers",
              "constraints"}
-SPECIAL_AXES = ("workload", "dataflow", "fidelity")
 ZIP_KEY = "zip"
 """The ``axes`` entry holding linked axes."""
-_NAME = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*)")
-CONSTRAINT_NAMES = ("area_mm2", "pes", "rows", "cols", "clock_mhz", "cores", "sram_bytes", "dram_bw_bytes_per_cycle")
-"""Design quantities a constraint may test (besides any numeric axis)."""
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """``text``, a comparison of expressions over ``names`` (design quantities and numeric axes);
-    ``expression`` is ``text`` with each name replaced by ``_q<i>`` (its index in ``names``)."""
-
-    text: str
-    names: tuple[str, ...]
-    expression: str
-
-    def holds(self, values: dict[str, Any]) -> np.ndarray:
-        """Where the constraint holds, given an array per name."""
-        env = {f"_q{i}": np.asarray(values[n], dtype=float) for i, n in enumerate(self.names)}
-        return np.asarray(_evaluate(ast.parse(self.expression, mode="eval").body, env), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -161,7 +132,7 @@ def load_sweep_spec(spec: str | Path | dict[str, Any], *, source: str | None = N
     links = tuple(_link(group, axes, src) for group in link_keys)
     params, workload_params = _split_params(params, axes["workload"], src)
     sample, samples, seed = _sample(data.get("sample", "grid"), src)
-    constraints = tuple(_constraint(c, axes, src) for c in _as_list(data.get("constraints")))
+    constraints = tuple(parse_constraint(c, axes, src) for c in _as_list(data.get("constraints")))
     layers = data.get("layers", False)
     if not isinstance(layers, bool):
         raise SpecError("must be true or false", source=src, key="layers", value=layers,
@@ -308,152 +279,4 @@ def _sample(raw: Any, source: str) -> tuple[str, int, int]:
                     accepted="grid, {random: N, seed: S} or {sobol: N, seed: S}")
 
 
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
-_COMPARE = {ast.LtE: operator.le, ast.Lt: operator.lt, ast.GtE: operator.ge, ast.Gt: operator.gt,
-            ast.Eq: operator.eq, ast.NotEq: operator.ne}
-_KEYWORDS = {"and", "or", "not"}
-
-
-def _evaluate(node: ast.AST, env: dict[str, Any]) -> Any:
-    """A constraint's expression tree over numpy arrays (only arithmetic, comparisons, and/or/not)."""
-    if isinstance(node, ast.Constant) and _numeric(node.value):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in env:
-        return env[node.id]
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _BINARY[type(node.op)](_evaluate(node.left, env), _evaluate(node.right, env))
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
-        value = _evaluate(node.operand, env)
-        return np.logical_not(value) if isinstance(node.op, ast.Not) else -value if isinstance(node.op, ast.USub) \
-            else value
-    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
-        left, out = _evaluate(node.left, env), True
-        for op, right_node in zip(node.ops, node.comparators):
-            right = _evaluate(right_node, env)
-            out = np.logical_and(out, _COMPARE[type(op)](left, right))
-            left = right
-        return out
-    if isinstance(node, ast.BoolOp):
-        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-        values = [_evaluate(v, env) for v in node.values]
-        out = values[0]
-        for v in values[1:]:
-            out = combine(out, v)
-        return out
-    raise ValueError(ast.dump(node))
-
-
-def _is_condition(node: ast.AST) -> bool:
-    if isinstance(node, ast.BoolOp):
-        return all(_is_condition(v) for v in node.values)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return _is_condition(node.operand)
-    return isinstance(node, ast.Compare)
-
-
-def _constraint(raw: Any, axes: dict[str, list[Any]], source: str) -> Constraint:
-    text = str(raw).strip()
-    accepted = ("a comparison of expressions over design quantities and numeric axes, e.g. 'area_mm2 <= 10', "
-                "'array.rows == array.cols', 'array.rows * array.cols <= 4096' (+ - * / // % **, and/or/not)")
-    known = [*CONSTRAINT_NAMES, *(k for k, v in axes.items() if all(_numeric(x) for x in v))]
-    found: list[str] = []
-
-    def placeholder(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in _KEYWORDS:
-            return name
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=3)
-            raise SpecError("unknown constraint quantity", source=source, key="constraints", value=name,
-                            accepted=("did you mean " + ", ".join(close) + "? " if close else "") + "one of "
-                            + ", ".join(known))
-        if name not in found:
-            found.append(name)
-        return f"_q{found.index(name)}"
-
-    expression = _NAME.sub(placeholder, text)
-    try:
-        tree = ast.parse(expression, mode="eval").body
-        if not _is_condition(tree):
-            raise ValueError("not a comparison")
-        _evaluate(tree, {f"_q{i}": np.ones(1) for i in range(len(found))})
-    except (SyntaxError, ValueError, TypeError):
-        raise SpecError("cannot parse constraint", source=source, key="constraints", value=raw,
-                        accepted=accepted) from None
-    return Constraint(text, tuple(found), expression)
-
-
-def _numeric(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-# ---- dotted hardware keys ---------------------------------------------------------------
-
-def hardware_keys(hardware: dict[str, Any]) -> list[str]:
-    """Every dotted key a hardware axis may set on this base (tiers by index)."""
-    keys = [k for k in sorted(_TOP_KEYS) if k not in ("version", "array", "tiers", "name", "description")]
-    keys += [f"array.{k}" for k in sorted(_ARRAY_KEYS)]
-    for i, _tier in enumerate(hardware.get("tiers") or []):
-        keys += [f"tiers.{i}.{k}" for k in sorted(TIER_KEYS - {"name", "partition_bytes"})]
-        keys += [f"tiers.{i}.partition_bytes.{op}" for op in OPERAND_BUFFERS]
-    return keys
-
-
-def resolve_key(hardware: dict[str, Any], key: str, *, valid: list[str] | None = None,
-                source: str = "sweep spec") -> str:
-    """The canonical dotted key (tier names replaced by indexes); unknown keys name the closest valid ones."""
-    parts = key.split(".")
-    if len(parts) > 2 and parts[0] == "tiers" and not parts[1].isdigit():
-        names = [str(t.get("name") or t.get("kind")) for t in hardware.get("tiers") or []]
-        if parts[1] in names:
-            parts[1] = str(names.index(parts[1]))
-    if len(parts) > 2 and parts[0] == "tiers" and parts[2] in TIER_RENAMES:  # version-1 names of tier keys
-        parts[2] = TIER_RENAMES[parts[2]]
-    canonical = ".".join(parts)
-    valid = valid if valid is not None else hardware_keys(hardware)
-    if canonical not in valid:
-        close = difflib.get_close_matches(canonical, valid, n=3, cutoff=0.5)
-        raise SpecError("unknown hardware key", source=source, key=f"axes.{key}",
-                        accepted=("did you mean " + " or ".join(close) + "? " if close else "")
-                        + "a dotted key such as array.rows, clock_mhz, tiers.0.partition_bytes.ifmap")
-    return canonical
-
-
-def set_key(hardware: dict[str, Any], key: str, value: Any) -> None:
-    """Write ``value`` at dotted ``key`` (canonical form) into a hardware mapping.
-
-    Containers along the path are copied before they are changed, so a shallow copy of the base
-    mapping is enough to leave the base untouched (no deep copy per variant).
-    """
-    node: Any = hardware
-    parts = key.split(".")
-    for part in parts[:-1]:
-        if isinstance(node, list):
-            child = node[int(part)]
-            node[int(part)] = child = copy.copy(child)
-        else:
-            child = node.get(part)
-            node[part] = child = copy.copy(child) if child is not None else {}
-        node = child
-    node[parts[-1]] = value
-
-
-def axis_column_value(key: str, value: Any) -> Any:
-    """What the store keeps for an axis value: byte sizes as integers, a hardware number written as
-    text (``"10"``, ``"1e3"``) as the number the loader reads, the rest as given."""
-    last = key.rsplit(".", 1)[-1]
-    if (last == "capacity_bytes" or last in OPERAND_BUFFERS) and not _numeric(value):
-        return parse_bytes(value, key=key, source="axes")
-    if isinstance(value, str) and key not in SPECIAL_AXES and not key.startswith("params."):
-        for kind in (int, float):
-            try:
-                return kind(value.strip())
-            except ValueError:
-                continue
-    return value
-
-
-__all__ = ["CONSTRAINT_NAMES", "FIDELITIES", "Constraint", "SweepSpec", "axis_column_value", "hardware_keys",
-           "load_sweep_spec", "resolve_key", "set_key"]
+__all__ = ["SweepSpec", "load_sweep_spec"]

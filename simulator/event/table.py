@@ -23,12 +23,19 @@ import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import Folds, collect_folds, fold_ends, fold_net, transfer_cycles_array
+from acceldse.simulator.event.engine import (
+    Folds,
+    alone_runs,
+    deal_folds,
+    layer_times,
+    run_fold_layers,
+    run_folds,
+    transfer_cycles_array,
+)
 from acceldse.simulator.event.staging import SOURCE as STAGING
 from acceldse.simulator.event.staging import resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.result import COLUMNS, Table
 from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
-from acceldse.simulator.streaming.flat import run_flat
 from acceldse.simulator.streaming.trace import Trace, Track
 from acceldse.simulator.systolic.batch import (
     LAYER_COLUMNS,
@@ -126,10 +133,7 @@ def mac_jobs(layers: Sequence[Layer], dataflows: Sequence[Dataflow], acc: Accele
         fold_schedules(mac_cases, h, start, load, write, part, cycles)
         counts[job] += part
         weighted[job] += part[:, Out.MAPPING_EFFICIENCY] * part[:, Out.FOLDS]
-        chunk = folds[:, None] // k + (np.arange(k) < folds[:, None] % k)  # sizes, the larger first
-        case, core = np.nonzero(chunk)
-        runs.append(np.stack([job[case], np.full(len(case), p), chunk[case, core], offset + start[case]
-                              + (np.cumsum(chunk, axis=1) - chunk)[case, core], cycles[case, 0], cycles[case, 1]]))
+        runs.append(deal_folds(folds, start, cycles, job, k, p, offset))
         loads.append(load)
         writes.append(write)
         offset += len(load)
@@ -141,20 +145,14 @@ def mac_jobs(layers: Sequence[Layer], dataflows: Sequence[Dataflow], acc: Accele
         run = run[:, np.lexsort((run[1], run[0]))]  # job after job, its arrays in order
         take = np.repeat(run[3] - (np.cumsum(run[2]) - run[2]), run[2]) + np.arange(int(run[2].sum()))
         load, write = np.concatenate(loads)[take], np.concatenate(writes)[take]
-    alone_of = np.arange(run.shape[1])
-    multi = np.flatnonzero(np.bincount(run[0], minlength=m)[run[0]] > 1) if alone else alone_of[:0]
-    if len(multi):  # every run of a job with several runs again, as a job of its own alone on a link
-        n = run[2][multi]
-        take = np.repeat(np.cumsum(run[2])[multi] - np.cumsum(n), n) + np.arange(int(n.sum()))
+    run, alone_of, take, core, users = alone_runs(run, m, alone)
+    if len(take):  # every run of a job with several runs again, as a job of its own alone on a link
         load, write = np.concatenate([load, load[take]]), np.concatenate([write, write[take]])
-        alone_of[multi] = run.shape[1] + np.arange(len(multi))
-        run = np.concatenate([run, np.concatenate([m + np.arange(len(multi))[None], run[1:, multi]])], axis=1)
-    users = np.bincount(run[0])
     dram = acc.dram
     fs = Folds(transfer_cycles_array(load, dram.read_bw_bytes_per_cycle),
-               transfer_cycles_array(write, dram.write_bw_bytes_per_cycle), run[2], run[0],
-               np.arange(run.shape[1]) - (np.cumsum(users) - users)[run[0]], run[4].astype(np.float64),
-               np.full(len(users), float(dram.latency_cycles)), users > 1, [dram.name] * len(users), users.tolist())
+               transfer_cycles_array(write, dram.write_bw_bytes_per_cycle), run[2], run[0], core,
+               run[4].astype(np.float64), np.full(len(users), float(dram.latency_cycles)), users > 1,
+               [dram.name] * len(users), users.tolist())
     # the array's own cycles per fold (the SRAM tier's pace is a stall); different arrays: the paced ones
     return MacJobs(fs, counts, run[5] if arrays is None else run[4], np.where(nc.lowered < m, nc.lowered, -1),
                    alone_of)
@@ -204,18 +202,6 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     m, mac = len(nc.mac_cases), jobs.row_job >= 0
     if check_folds is not None:
         check_folds(int(jobs.counts[jobs.row_job[mac], Out.FOLDS].sum()))
-    fs = jobs.folds
-    fn = fold_net(fs)
-    run = run_flat(fn.flat, record=True)
-    ends = fold_ends(run, fn)
-    # per job: its end (the last run), its critical run (the first that ends last) and that run alone on the link
-    shared = slice(0, len(jobs.alone))
-    job_end = np.full(m, -np.inf)
-    np.maximum.at(job_end, fs.job[shared], ends.end[shared])
-    is_last = ends.end[shared] == job_end[fs.job[shared]]
-    crit = np.full(m, len(is_last))
-    np.minimum.at(crit, fs.job[shared][is_last], np.nonzero(is_last)[0])
-    alone = jobs.alone[crit]
     # every lowered layer: a MAC layer from its job's run (alone: its critical run alone on the link), a layer
     # without MACs on the vector unit (its DMA loads, then stores; the unit computes between the latencies)
     h, n_vec = hw.matrix[0], len(nc.vectors)
@@ -223,25 +209,13 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     evaluate_network(nc.mac_cases[:0], nc.vectors, hw.matrix, vec, vec_energy)
     mac_energy = np.zeros((m, N_BYTES))
     layer_energies(jobs.counts, nc.mac_cases, nc.vectors, np.arange(m), h, mac_energy)
-    vec_end, vec_compute = vec[0, :, Out.TOTAL_CYCLES], vec[0, :, Out.COMPUTE_CYCLES].astype(np.int64)
-    stall = vec_end - vec_compute
-    twice = 2.0 * acc.dram.latency_cycles
-    vec_lat = np.where(twice < stall, twice, stall)
-    sram_latency = np.concatenate([np.full(m, acc.sram.latency_cycles), np.zeros(n_vec, np.int64)])
-    end = np.concatenate([job_end, vec_end]) + sram_latency
-    crit_end = np.concatenate([ends.end[alone], vec_end])
-    compute = np.concatenate([fs.n[alone] * jobs.array_cycles[crit], vec_compute])
-    crit_compute = np.concatenate([(fs.n[alone] * fs.cycles[alone]).astype(np.int64), vec_compute])
-    over = end - crit_end - sram_latency
-    contention = np.where(over > 0.0, over, 0.0)
-    total = np.ceil(end - 1e-9).astype(np.int64)
+    fs = jobs.folds
+    total, compute, stalls = layer_times(*dataclasses.astuple(run_folds(fs)), fs.job, fs.n, fs.cycles, m, jobs.alone,
+                                         jobs.array_cycles, vec[0, :, Out.TOTAL_CYCLES],
+                                         vec[0, :, Out.COMPUTE_CYCLES].astype(np.int64), acc.dram.latency_cycles,
+                                         acc.sram.latency_cycles, nc.lowered)
     counts = np.concatenate([jobs.counts, vec[0]])
     counts[:, Out.TOTAL_CYCLES], counts[:, Out.COMPUTE_CYCLES] = total, compute
-    # rounding up a contended (fractional) end goes to bandwidth; so do the cycles the SRAM
-    # tier's bandwidth adds to the array's own fold schedule
-    stalls = np.stack([np.concatenate([ends.bandwidth[alone], stall - vec_lat]) + contention + (total - end)
-                       + (crit_compute - compute), np.concatenate([ends.latency[alone], vec_lat]) + sram_latency,
-                       np.concatenate([ends.capacity[alone], np.zeros(n_vec)]), contention])[:, nc.lowered]
     arr = finish(counts[None, nc.lowered], np.concatenate([mac_energy, vec_energy[0]])[None, nc.lowered], nc.macs, hw)
     arr.update(utilization(arr))
     n, flows = len(layers), len(dataflows)
@@ -260,7 +234,7 @@ def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, 
     wait = np.zeros((4, flows * n))  # waits for staged weights, then their bandwidth, latency, capacity parts
     builder = Trace(acc.clock_mhz, "acceldse event") if trace else None
     if any(staged) or builder is not None:
-        recorded = collect_folds(run, fn, record=True) if trace else []
+        recorded = run_fold_layers(fs, record=True) if trace else []
         for d, df in enumerate(dataflows):
             block = slice(d * n, (d + 1) * n)
             staging = run_staging(sizes, homes, cols["total_cycles"][block].tolist(), acc, staging_depth,

@@ -88,8 +88,20 @@ class ScaleSimLayerResult:
         """The numbers as SCALE-Sim prints them (percentages, words/cycle), keyed like
         ``tests.peers.scalesim_runner.REPORT_FIELDS`` (and, with sparsity, ``SPARSE_FIELDS``)."""
         tc = self.total_cycles
-        units = self.array_rows * self.array_cols
-        out = self._dense_report(tc, units)
+        out = {"total_cycles_incl_prefetch": float(self.total_cycles_incl_prefetch), "total_cycles": float(tc),
+               "stall_cycles": float(self.stall_cycles),
+               "overall_util_pct": (self.macs * 100) / (tc * (self.array_rows * self.array_cols)),
+               "mapping_efficiency_pct": self.mapping_efficiency * 100,
+               "compute_util_pct": self.compute_utilization * 100}
+        for op, verb in _OPERANDS:
+            out[f"avg_{op}_sram_bw"] = getattr(self, f"sram_{verb}_{op}") / tc
+        for op, verb in _OPERANDS:  # over the operand's DRAM interval, both ends included
+            cycles = getattr(self, f"dram_{op}_stop_cycle") - getattr(self, f"dram_{op}_start_cycle") + 1
+            out[f"avg_{op}_dram_bw"] = getattr(self, f"dram_{verb}_{op}") / cycles
+        for level in ("sram", "dram"):
+            for op, verb in _OPERANDS:
+                for key in (f"{level}_{op}_start_cycle", f"{level}_{op}_stop_cycle", f"{level}_{verb}_{op}"):
+                    out[key] = float(getattr(self, key))
         if self.sparse is not None:
             out["avg_filter_metadata_sram_bw"] = self.sparse.filter_metadata_storage / tc
             out["original_filter_storage"] = float(self.sparse.original_filter_storage)
@@ -97,42 +109,9 @@ class ScaleSimLayerResult:
             out["filter_metadata_storage"] = float(self.sparse.filter_metadata_storage)
         return out
 
-    def _dense_report(self, tc: int, units: int) -> dict[str, float]:
-        return {
-            "total_cycles_incl_prefetch": float(self.total_cycles_incl_prefetch),
-            "total_cycles": float(tc),
-            "stall_cycles": float(self.stall_cycles),
-            "overall_util_pct": (self.macs * 100) / (tc * units),
-            "mapping_efficiency_pct": self.mapping_efficiency * 100,
-            "compute_util_pct": self.compute_utilization * 100,
-            "avg_ifmap_sram_bw": self.sram_reads_ifmap / tc,
-            "avg_filter_sram_bw": self.sram_reads_filter / tc,
-            "avg_ofmap_sram_bw": self.sram_writes_ofmap / tc,
-            "avg_ifmap_dram_bw": self.dram_reads_ifmap
-            / (self.dram_ifmap_stop_cycle - self.dram_ifmap_start_cycle + 1),
-            "avg_filter_dram_bw": self.dram_reads_filter
-            / (self.dram_filter_stop_cycle - self.dram_filter_start_cycle + 1),
-            "avg_ofmap_dram_bw": self.dram_writes_ofmap
-            / (self.dram_ofmap_stop_cycle - self.dram_ofmap_start_cycle + 1),
-            "sram_ifmap_start_cycle": float(self.sram_ifmap_start_cycle),
-            "sram_ifmap_stop_cycle": float(self.sram_ifmap_stop_cycle),
-            "sram_reads_ifmap": float(self.sram_reads_ifmap),
-            "sram_filter_start_cycle": float(self.sram_filter_start_cycle),
-            "sram_filter_stop_cycle": float(self.sram_filter_stop_cycle),
-            "sram_reads_filter": float(self.sram_reads_filter),
-            "sram_ofmap_start_cycle": float(self.sram_ofmap_start_cycle),
-            "sram_ofmap_stop_cycle": float(self.sram_ofmap_stop_cycle),
-            "sram_writes_ofmap": float(self.sram_writes_ofmap),
-            "dram_ifmap_start_cycle": float(self.dram_ifmap_start_cycle),
-            "dram_ifmap_stop_cycle": float(self.dram_ifmap_stop_cycle),
-            "dram_reads_ifmap": float(self.dram_reads_ifmap),
-            "dram_filter_start_cycle": float(self.dram_filter_start_cycle),
-            "dram_filter_stop_cycle": float(self.dram_filter_stop_cycle),
-            "dram_reads_filter": float(self.dram_reads_filter),
-            "dram_ofmap_start_cycle": float(self.dram_ofmap_start_cycle),
-            "dram_ofmap_stop_cycle": float(self.dram_ofmap_stop_cycle),
-            "dram_writes_ofmap": float(self.dram_writes_ofmap),
-        }
+
+_OPERANDS = (("ifmap", "reads"), ("filter", "reads"), ("ofmap", "writes"))
+"""SCALE-Sim's operands and how its reports count each one's traffic."""
 
 
 def _covered(extent: int, filt: int, stride: int, out: int) -> int:
@@ -383,6 +362,8 @@ def _result(dataflow: str, ar: int, ac: int, m_dim: int, n: int, k_dim: int, fol
             sparse: ScaleSimSparseReport | None) -> ScaleSimLayerResult:
     """The report from the kernel's ``R_*`` integers, its fold means and the SRAM counts."""
     total = res[kern.R_LAST_OUT]
+    edges = {f"{level}_{op}_{edge}_cycle": res[getattr(kern, f"R_{op[:2].upper()}_{level.upper()}_{edge.upper()}")]
+             for level in ("sram", "dram") for op, _ in _OPERANDS for edge in ("start", "stop")}
     return ScaleSimLayerResult(
         dataflow=dataflow, array_rows=ar, array_cols=ac, m=m_dim, n=n, k=k_dim, folds=folds,
         demand_rows=res[kern.R_ROWS], total_cycles=total,
@@ -393,20 +374,7 @@ def _result(dataflow: str, ar: int, ac: int, m_dim: int, n: int, k_dim: int, fol
         overall_utilization=macs / (total * ar * ac),
         sram_reads_ifmap=sram[0], sram_reads_filter=sram[1], sram_writes_ofmap=sram[2],
         dram_reads_ifmap=res[kern.R_IF_DRAM], dram_reads_filter=res[kern.R_FI_DRAM],
-        dram_writes_ofmap=res[kern.R_OF_DRAM],
-        sram_ifmap_start_cycle=res[kern.R_IF_SRAM_START],
-        sram_ifmap_stop_cycle=res[kern.R_IF_SRAM_STOP],
-        sram_filter_start_cycle=res[kern.R_FI_SRAM_START],
-        sram_filter_stop_cycle=res[kern.R_FI_SRAM_STOP],
-        sram_ofmap_start_cycle=res[kern.R_OF_SRAM_START],
-        sram_ofmap_stop_cycle=res[kern.R_OF_SRAM_STOP],
-        dram_ifmap_start_cycle=res[kern.R_IF_DRAM_START],
-        dram_ifmap_stop_cycle=res[kern.R_IF_DRAM_STOP],
-        dram_filter_start_cycle=res[kern.R_FI_DRAM_START],
-        dram_filter_stop_cycle=res[kern.R_FI_DRAM_STOP],
-        dram_ofmap_start_cycle=res[kern.R_OF_DRAM_START],
-        dram_ofmap_stop_cycle=res[kern.R_OF_DRAM_STOP], sparse=sparse,
-    )
+        dram_writes_ofmap=res[kern.R_OF_DRAM], sparse=sparse, **edges)
 
 
 def scalesim_gemm(m: int, n: int, k: int, **kwargs: Any) -> ScaleSimLayerResult:

@@ -68,11 +68,7 @@ def accelerator_info(acc: Accelerator) -> PresetInfo:
 
 def hierarchy_info(h: Hierarchy) -> PresetInfo:
     """Key figures of a Timeloop-style hierarchy (capacities in words turned into bytes)."""
-    on_chip_bits = 0
-    for index, level in enumerate(h.levels[1:], start=1):
-        words = level.capacity_words if level.capacity_words is not None else \
-            sum(level.capacity_words_per_dataspace.values())
-        on_chip_bits += h.total_instances(index) * words * level.word_bits
+    on_chip_bits = sum(h.total_instances(i) * level.capacity_bits for i, level in enumerate(h.levels) if i)
     clock_mhz = h.clock_mhz
     dram = h.levels[0]
     bandwidth = None

@@ -144,14 +144,7 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise SpecError("level needs a name", source=source, key=f"{key}.name", value=name)
-    inst = require_int(raw.get("instances", 1), key=f"{key}.instances", source=source, maximum=MAX_INSTANCES)
-    mx = require_int(raw.get("mesh_x", inst if "mesh_y" not in raw else 1), key=f"{key}.mesh_x", source=source,
-                     maximum=MAX_INSTANCES)
-    my = require_int(raw.get("mesh_y", inst // mx if inst % mx == 0 else 1), key=f"{key}.mesh_y", source=source,
-                     maximum=MAX_INSTANCES)
-    if mx * my != inst:
-        raise SpecError("mesh_x * mesh_y must equal instances", source=source, key=f"{key}.mesh_x",
-                        value=(mx, my), accepted=f"two factors of {inst}")
+    inst, mx, my = _mesh(raw, source=source, key=key)
     keeps = raw.get("keeps", list(DATASPACES))
     if not isinstance(keeps, list) or any(k not in DATASPACES for k in keeps):
         raise SpecError("keeps must list dataspaces", source=source, key=f"{key}.keeps", value=keeps,
@@ -200,6 +193,19 @@ def _level(raw: Any, *, source: str, key: str) -> StorageLevel:
     )
 
 
+def _mesh(raw: dict[str, Any], *, source: str, key: str, accepted: bool = True) -> tuple[int, int, int]:
+    """``instances``, ``mesh_x`` and ``mesh_y`` of a level or the compute (a missing side follows from the other)."""
+    inst = require_int(raw.get("instances", 1), key=f"{key}.instances", source=source, maximum=MAX_INSTANCES)
+    mx = require_int(raw.get("mesh_x", inst if "mesh_y" not in raw else 1), key=f"{key}.mesh_x", source=source,
+                     maximum=MAX_INSTANCES)
+    my = require_int(raw.get("mesh_y", inst // mx if inst % mx == 0 else 1), key=f"{key}.mesh_y", source=source,
+                     maximum=MAX_INSTANCES)
+    if mx * my != inst:
+        raise SpecError("mesh_x * mesh_y must equal instances", source=source, key=f"{key}.mesh_x",
+                        value=(mx, my), accepted=f"two factors of {inst}" if accepted else None)
+    return inst, mx, my
+
+
 def _optional_area(value: Any, *, key: str, source: str) -> float | None:
     """An explicit per-instance area (overrides the area model), or ``None``."""
     return None if value is None else require_float(value, key=key, source=source, maximum=MAX_AREA_MM2)
@@ -243,13 +249,7 @@ def _compute(raw: Any, *, source: str) -> ComputeUnit:
     if not isinstance(raw, dict):
         raise SpecError("must be a mapping", source=source, key="compute", value=raw)
     reject_unknown(raw, _COMPUTE_KEYS, source=source, prefix="compute.")
-    inst = require_int(raw.get("instances", 1), key="compute.instances", source=source, maximum=MAX_INSTANCES)
-    mx = require_int(raw.get("mesh_x", inst if "mesh_y" not in raw else 1), key="compute.mesh_x", source=source,
-                     maximum=MAX_INSTANCES)
-    my = require_int(raw.get("mesh_y", inst // mx if inst % mx == 0 else 1), key="compute.mesh_y", source=source,
-                     maximum=MAX_INSTANCES)
-    if mx * my != inst:
-        raise SpecError("mesh_x * mesh_y must equal instances", source=source, key="compute.mesh_x", value=(mx, my))
+    inst, mx, my = _mesh(raw, source=source, key="compute", accepted=False)
     return ComputeUnit(name=str(raw.get("name", "mac")), instances=inst, mesh_x=mx, mesh_y=my,
                        energy_pj=require_float(raw.get("energy_pj", 0.0), key="compute.energy_pj", source=source,
                                                maximum=MAX_ENERGY_PJ),

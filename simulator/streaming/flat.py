@@ -123,48 +123,15 @@ class FlatNet:
 
 def run_flat(f: FlatNet, record: bool) -> NetRun:
     """Run a flat net to completion (or deadlock) on the compiled kernel."""
-    dt = f.dtype
-    n_ch, nctx, nres = f.cap.shape[0], f.nfire.shape[0], len(f.resources)
-    ntok = f.ntok + f.init
-    ring = np.maximum(ntok if record else np.minimum(f.cap, ntok), 1)
-    roff = np.zeros(n_ch, np.int64)
-    if n_ch > 1:
-        roff[1:] = np.cumsum(ring)[:-1]
-    total = int(ring.sum())
-    write_time = np.empty(total, dt)
-    vis_time = np.empty(total, dt)
-    read_time = np.empty(total, dt)
-    for i in np.nonzero(f.init)[0]:
-        write_time[roff[i]: roff[i] + f.init[i]] = f.init_write[i]
-        vis_time[roff[i]: roff[i] + f.init[i]] = 0
-    written = f.init.copy()
-    readcnt = np.zeros(n_ch, np.int64)
-    best = np.zeros(n_ch, np.int64)
-    next_fire = np.zeros(nctx, np.int64)
-    last_s = np.full(nctx, -1, dt)
-    fire_off = np.zeros(nctx, np.int64)
-    nrec = int(f.nfire.sum()) if record else 0
-    if record and nctx > 1:
-        fire_off[1:] = np.cumsum(f.nfire)[:-1]
-    fire_time = np.zeros(nrec, dt)
-    end_time = np.zeros(nrec, dt)
-    users = np.bincount(f.res[f.res >= 0], minlength=nres) if nres else np.zeros(0, np.int64)
-    if (users > 1).any() and not f.res_shared[users > 1].all():
-        raise ValueError("a resource with several users must be shared")
-    if f.res_shared.any() and dt != np.float64:
+    if f.res_shared.any() and f.dtype != np.float64:
         raise ValueError("shared resources need float64 times")
-    ru = np.argsort(f.res, kind="stable")[np.count_nonzero(f.res < 0):].astype(np.int64)
-    ru_start = np.concatenate(([0], np.cumsum(users))).astype(np.int64)
-    pairs = np.unique(np.concatenate([f.ch_src * nctx + f.ch_dst, f.ch_dst * nctx + f.ch_src]))  # sorted, once each
-    adj_start = np.concatenate(([0], np.cumsum(np.bincount(pairs // max(nctx, 1), minlength=nctx)))).astype(np.int64)
-    adj = (pairs % max(nctx, 1)).astype(np.int64)
-    res_busy = np.zeros(nres)
-    res_count = np.zeros((nres, 3))
-    run_net(f.nfire, f.in_start, f.in_ch, f.in_poff, f.in_plen, f.out_start, f.out_ch, f.out_poff, f.out_plen,
-            f.pat, f.tpat, f.toff, f.tlen, f.res, f.cap, f.ch_lat, roff, ring, written, readcnt, write_time,
-            vis_time, read_time, best, next_fire, last_s, fire_time, end_time, fire_off, record, adj_start, adj,
-            f.res_shared, ru_start, ru, EPS_WORK, res_busy, res_count,
-            *(f.components or (np.array([0, nctx], np.int64), np.array([0, nres], np.int64))))
+    (next_fire, written, readcnt, best, last_s, fire_time, end_time, fire_off, write_time, read_time, roff,
+     res_busy, res_count, shared_ok) = run_net(
+        f.nfire, f.in_start, f.in_ch, f.in_poff, f.in_plen, f.out_start, f.out_ch, f.out_poff, f.out_plen, f.pat,
+        f.tpat, f.toff, f.tlen, f.res, f.res_shared, f.cap, f.ch_lat, f.init, f.init_write, f.ch_src, f.ch_dst,
+        f.ntok, *(f.components or (np.array([0, len(f.nfire)]), np.array([0, len(f.resources)]))), record, EPS_WORK)
+    if not shared_ok:
+        raise ValueError("a resource with several users must be shared")
     deadlock = None
     if (next_fire < f.nfire).any():
         deadlock = _diagnose(f, next_fire, written, readcnt, last_s)

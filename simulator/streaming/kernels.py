@@ -6,6 +6,8 @@ Times are in cycles (int64). Token ``j`` of channel ``ch`` lives at
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -65,6 +67,77 @@ def _advance(r: int, now, users: np.ndarray, rem: np.ndarray, active: np.ndarray
 
 @njit(cache=True)
 def run_net(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff: np.ndarray, in_plen: np.ndarray,
+            out_start: np.ndarray, out_ch: np.ndarray, out_poff: np.ndarray, out_plen: np.ndarray,
+            pat: np.ndarray, tpat: np.ndarray, toff: np.ndarray, tlen: np.ndarray, res: np.ndarray,
+            res_shared: np.ndarray, cap: np.ndarray, ch_lat: np.ndarray, init: np.ndarray, init_write: np.ndarray,
+            ch_src: np.ndarray, ch_dst: np.ndarray, ntok: np.ndarray, comp_ctx: np.ndarray, comp_res: np.ndarray,
+            record: bool, eps: float) -> tuple[Any, ...]:
+    """Run a flat net (``flat.FlatNet``'s arrays; ``comp_ctx`` / ``comp_res``: its independent parts) to
+    completion or deadlock: the token rings, the resources' users and every context's neighbours made here,
+    then :func:`execute`. Times are ``tpat``'s dtype.
+
+    Returns (firings, written, read, max_occupancy, last_start, fire_time, end_time, fire_off, write_time,
+    read_time, roff, res_busy, res_count, shared_ok): per channel tokens written / read, its most tokens at
+    once and its tokens' ring offset; per context its firings, its last start and where its firings' times
+    start in ``fire_time`` / ``end_time`` (recorded runs); per resource its busy time and (jobs, work, peak);
+    ``shared_ok`` is False when a resource with several users is not shared (nothing is run then)."""
+    n_ch, nctx, nres = cap.shape[0], nfire.shape[0], res_shared.shape[0]
+    ring, roff = np.empty(n_ch, np.int64), np.zeros(n_ch, np.int64)
+    total = 0
+    for ch in range(n_ch):
+        tokens = ntok[ch] + init[ch]
+        ring[ch] = max(tokens if record else min(cap[ch], tokens), 1)
+        roff[ch] = total
+        total += ring[ch]
+    write_time, vis_time, read_time = np.empty(total, tpat.dtype), np.empty(total, tpat.dtype), \
+        np.empty(total, tpat.dtype)
+    for ch in range(n_ch):
+        for j in range(init[ch]):
+            write_time[roff[ch] + j] = init_write[ch]
+            vis_time[roff[ch] + j] = 0
+    fire_off = np.zeros(nctx, np.int64)
+    nrec = 0
+    for c in range(nctx):
+        fire_off[c] = nrec if record else 0
+        nrec += nfire[c]
+    nrec = nrec if record else 0
+    users = np.zeros(nres, np.int64)
+    for c in range(nctx):
+        if res[c] >= 0:
+            users[res[c]] += 1
+    ru_start = np.zeros(nres + 1, np.int64)
+    shared_ok = True
+    for r in range(nres):
+        ru_start[r + 1] = ru_start[r] + users[r]
+        if users[r] > 1 and not res_shared[r]:
+            shared_ok = False
+    ru, fill = np.empty(ru_start[nres], np.int64), ru_start[:nres].copy()
+    for c in range(nctx):  # each resource's users in context order
+        if res[c] >= 0:
+            ru[fill[res[c]]] = c
+            fill[res[c]] += 1
+    pairs = np.unique(np.concatenate((ch_src * nctx + ch_dst, ch_dst * nctx + ch_src)))  # sorted, once each
+    adj_start, adj = np.zeros(nctx + 1, np.int64), np.empty(pairs.shape[0], np.int64)
+    for q in range(pairs.shape[0]):
+        adj_start[pairs[q] // nctx + 1] += 1
+        adj[q] = pairs[q] % nctx
+    for c in range(nctx):
+        adj_start[c + 1] += adj_start[c]
+    written, readcnt, best = init.copy(), np.zeros(n_ch, np.int64), np.zeros(n_ch, np.int64)
+    next_fire, last_s = np.zeros(nctx, np.int64), np.full(nctx, -1, tpat.dtype)
+    fire_time, end_time = np.zeros(nrec, tpat.dtype), np.zeros(nrec, tpat.dtype)
+    res_busy, res_count = np.zeros(nres), np.zeros((nres, 3))
+    if shared_ok:
+        execute(nfire, in_start, in_ch, in_poff, in_plen, out_start, out_ch, out_poff, out_plen, pat, tpat, toff,
+                tlen, res, cap, ch_lat, roff, ring, written, readcnt, write_time, vis_time, read_time, best,
+                next_fire, last_s, fire_time, end_time, fire_off, record, adj_start, adj, res_shared, ru_start, ru,
+                eps, res_busy, res_count, comp_ctx, comp_res)
+    return (next_fire, written, readcnt, best, last_s, fire_time, end_time, fire_off, write_time, read_time, roff,
+            res_busy, res_count, shared_ok)
+
+
+@njit(cache=True)
+def execute(nfire: np.ndarray, in_start: np.ndarray, in_ch: np.ndarray, in_poff: np.ndarray, in_plen: np.ndarray,
             out_start: np.ndarray, out_ch: np.ndarray, out_poff: np.ndarray, out_plen: np.ndarray,
             pat: np.ndarray, tpat: np.ndarray, toff: np.ndarray, tlen: np.ndarray, res: np.ndarray,
             cap: np.ndarray, ch_lat: np.ndarray, roff: np.ndarray, ring: np.ndarray,

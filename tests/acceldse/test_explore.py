@@ -148,6 +148,8 @@ def test_summary_without_a_best_reward_is_quiet() -> None:
                                                                "(got 'colour'); expected max_cycles, reward_mode"),
     (["--env", ENV, "--env-arg", "max_episode_steps=0"], "--env-arg: max_episode_steps: must be >= 1 (got 0)"),
     (["--env", ENV, "--env-arg", "noequals"], "KEY=VALUE"),
+    (["--env", ENV, "--env-arg", "workload=nope"], "--env-arg: workload: unknown workload (got 'nope')"),
+    (["--env", "FpgaDesign-v0", "--env-arg", "platform=nope"], "--env-arg: platform: unknown FPGA platform"),
     (["--env", ENV, "--env-arg", "workload=lenet", "--env-arg", "workload=mlp"], "--env-arg: workload is given twice"),
     (["--env", ENV, "--store", "{tmp}/missing/x.duckdb"], "--store"),
     (["compare", "--env", ENV, "--agents", "random,nope"], "unknown agent"),
@@ -184,9 +186,9 @@ def test_rows_record_workload_params_and_other_params_are_a_new_run(tmp_path: Pa
     identity = json.loads(_log(store)["env_identity"].iloc[0])  # what the env evaluated, by content
     assert identity["workload"] == "bert_base" and identity["hardware"] == "scalesim-32x32"
     assert {"workload_digest", "hardware_digest"} <= set(identity)
-    import acceldse.explore as explore_module
-    real_identity = explore_module.env_identity
-    monkeypatch.setattr(explore_module, "env_identity", lambda env: {**real_identity(env), "hardware_digest": "x"})
+    import acceldse.experience_log as log_module
+    real_identity = log_module.env_identity
+    monkeypatch.setattr(log_module, "env_identity", lambda env: {**real_identity(env), "hardware_digest": "x"})
     assert explore(ENV, "random", 3, seed=0, env_kwargs=kwargs, store=store).replayed == 0  # a preset edited
     assert "hardware_digest" in caplog.text
     monkeypatch.undo()
