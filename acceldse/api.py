@@ -201,5 +201,5 @@ def workload_param_names(workload: str | Path | Network) -> set[str]:
 
 
 def _unknown_layer(network: Network, name: str) -> Layer:
-    raise SpecError("unknown layer", source=network.source or network.name, key="layer", value=name,
+    raise SpecError(f"unknown layer of {network.source or network.name}", source="layer", value=name,
                     accepted=", ".join(x.name for x in network if x.has_weights))

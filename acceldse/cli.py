@@ -112,7 +112,8 @@ def _on_sigterm(handler: Any) -> Any:
 
 PYTHON_ARGUMENTS: dict[str, str] = {"k": "top", "max_memory_gib": "max_memory", "targets": "target",
                                     "replay": "store", "template_vars": "timeloop_var",
-                                    "env_kwargs": "env_arg", "fmt": "dataset_format", "objectives": "pareto"}
+                                    "env_kwargs": "env_arg", "fmt": "dataset_format", "objectives": "pareto",
+                                    "layers": "layer", "weight_tiers": "weights_tier"}
 """Python argument names that differ from the destination of the flag that sets them."""
 
 

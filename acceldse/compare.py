@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from acceldse.env_catalog import resolve_env_id
-from acceldse.envs.agents import AGENTS, check_budget, make_agent
+from acceldse.envs.agents import AGENTS, MAX_BUDGET, check_budget, make_agent
 from acceldse.explore import explore
 from acceldse.workloads.errors import SpecError
 
@@ -29,6 +29,9 @@ RUN_COLUMNS = ("agent", "setting", "seed", "evaluations", "best_reward", "target
                "feasible_rate", "hypervolume", "wall_s", "curve")
 DEFAULT_SEEDS = 10
 """Seeds per agent of ``acceldse explore compare`` (medians and quartiles need ten or more)."""
+RUNS_AT_FULL_BUDGET = 100
+"""One comparison's evaluations (runs x budget) are refused above this many runs at the budget limit
+(``MAX_BUDGET``, or ``max_budget``): 25,000,000 by default, hours of simulation."""
 
 
 def settings(agent: str, lottery: bool) -> list[dict[str, Any]]:
@@ -61,6 +64,13 @@ def compare(env: str, agents: list[str], budget: int, seeds: int = DEFAULT_SEEDS
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise SpecError("need at least one seed", source="seeds", value=seeds, accepted="an integer >= 1")
     check_budget(budget, max_budget)
+    runs_count = sum(len(settings(a, lottery)) for a in agents) * seeds
+    limit = RUNS_AT_FULL_BUDGET * (MAX_BUDGET if max_budget is None else max_budget)
+    if runs_count * budget > limit:  # refused before any run, never hours of work or a list of 10^8 jobs
+        raise SpecError(f"{runs_count:,} runs x {budget:,} evaluations = {runs_count * budget:,} evaluations, over the "
+                        f"limit of {limit:,} for one comparison", source="seeds", value=seeds,
+                        accepted="fewer seeds or agents, a smaller budget, or raise the limit with max_budget "
+                             f"({RUNS_AT_FULL_BUDGET} runs at it)")
     if plot is not None:
         check_figure_path(plot)
     env_id = resolve_env_id(env)

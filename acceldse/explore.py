@@ -22,7 +22,7 @@ from typing import Any
 import gymnasium as gym
 
 from acceldse.env_catalog import default_workload, env_identity, env_ids, make_env, resolve_env_id, workload_params
-from acceldse.envs.agents import AGENTS, Evaluation, ExploreResult, check_budget, make_agent
+from acceldse.envs.agents import AGENTS, Evaluation, ExploreResult, check_budget, check_seed, make_agent
 from acceldse.envs.agents import explore as run_agent
 from acceldse.experience_log import (
     EVALUATIONS_TABLE,
@@ -76,6 +76,7 @@ def explore(env: str | gym.Env, agent: str = "random", budget: int = 100, seed: 
     env_id = resolve_env_id(env)
     the_agent = make_agent(agent, env_id=env_id, **(hparams or {}))  # bad agent / hyper-parameter before any work
     check_budget(budget, max_budget)
+    check_seed(seed)
     if store is not None:
         from acceldse.store import check_store_path
 

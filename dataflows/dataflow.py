@@ -17,6 +17,8 @@ For a systolic array the three classic dataflows give SCALE-Sim's operand-matrix
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -61,10 +63,15 @@ class Dataflow:
         """Loop dims that are never spatial (besides G, which always runs outermost)."""
         return tuple(d for d in DIMS if d != "G" and d not in self.rows and d not in self.cols)
 
+    @cached_property
+    def _dims_of(self) -> Callable[[Layer], tuple[int, ...]]:
+        """A layer's rows, columns and temporal dims, in that order (one C call)."""
+        return operator.attrgetter(*self.rows, *self.cols, *self.temporal)
+
     def operand_shape(self, layer: Layer) -> tuple[int, int, int]:
         """(Sr, Sc, T): the operand-matrix rows, columns and temporal extent of one group."""
-        return (math.prod([getattr(layer, d) for d in self.rows]), math.prod([getattr(layer, d) for d in self.cols]),
-                math.prod([getattr(layer, d) for d in self.temporal]))
+        dims, r, c = self._dims_of(layer), len(self.rows), len(self.rows) + len(self.cols)
+        return math.prod(dims[:r]), math.prod(dims[r:c]), math.prod(dims[c:])
 
 
 OS = Dataflow("os", "output stationary: output pixels on rows, filters on columns, C*R*S in time",

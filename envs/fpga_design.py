@@ -15,7 +15,8 @@ from acceldse.simulator.fpga import Folding, StageCost, load_platform, stage_cos
 from acceldse.simulator.fpga.design import (
     RESOURCES,
     PartitionReport,
-    evaluate_topology,
+    batch_times,
+    evaluate_partition,
     partition_topology,
     partition_violations,
 )
@@ -237,11 +238,7 @@ class FpgaDesignEnv(DesignEnv):
         costs = {layer.name: self.stage(layer, foldings[layer.name]) for layer in self.network}
         reports = [self._partition(p, costs, foldings) for p in parts]
         self._violations = [v for i, rep in enumerate(reports) for v in partition_violations(rep, self.platform, i)]
-        clock = self.platform.clock_hz
-        reconf_s = (len(reports) - 1) * self.platform.reconfiguration_ms * 1e-3
-        batch_cycles = sum(r.interval_cycles for r in reports)
-        batch_time = batch_cycles / clock + reconf_s
-        latency = (batch_cycles + sum(r.fill_cycles for r in reports)) / clock + reconf_s
+        _, batch_time, latency = batch_times(reports, self.platform)
         metrics = {"sample_time_us": batch_time / self.batch * 1e6, "latency_us": latency * 1e6,
                    "throughput_per_s": self.batch / batch_time, "partitions": float(len(reports)),
                    "bandwidth_gbit_per_s": max(r.bandwidth_gbit_per_s for r in reports)}
@@ -292,8 +289,7 @@ class FpgaDesignEnv(DesignEnv):
         key = tuple(names)
         if key not in self._topologies:
             self._topologies[key] = partition_topology(self.network, names)
-        return evaluate_topology(self._topologies[key], costs, {n: foldings[n].coarse_out for n in names},
-                                 self.platform, self.batch, {n: foldings[n].coarse_in for n in names})
+        return evaluate_partition(self._topologies[key], costs, foldings, self.platform, self.batch)
 
     def pareto_reference(self) -> dict[str, float]:
         """The hypervolume's scale: half the board's DSPs and LUTs (so its box is the board) and the sample

@@ -103,12 +103,6 @@ class SystolicDesignModel:
         self.sram_mm2_per_byte = base.sram.area_at(tech) / base.sram.capacity_bytes
         self.other_area_mm2 = sum(t.area_at(tech) for t in base.tiers if t is not base.sram) + 0.0
 
-    def design_hardware(self, design: dict[str, Any]) -> np.ndarray:
-        """The ``Hw`` row of a design: the base's with the knobs' fields."""
-        return self._row(int(design["rows"]), int(design["cols"]), int(design.get("cores", 1)),
-                         int(design["ifmap_kib"]), int(design["filter_kib"]), int(design["ofmap_kib"]),
-                         dram_bw_bytes_per_cycle(design), float(design["clock_mhz"]))
-
     def _row(self, rows: int, cols: int, cores: int, ifmap_kib: int, filter_kib: int, ofmap_kib: int,
              dram_bw: float, clock_mhz: float) -> np.ndarray:
         row = self.hardware.copy()

@@ -27,7 +27,7 @@ from acceldse.mapper.search import CostModel, SearchResult, run_search
 from acceldse.mapper.space import MappingSpace
 from acceldse.simulator.specs.hierarchy import Hierarchy
 from acceldse.simulator.specs.hierarchy_loader import load_hierarchy
-from acceldse.workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError, require_seed
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
 
@@ -175,6 +175,8 @@ def map_layer(layer: Layer, hardware: str | Path | Hierarchy = "eyeriss_like", *
         options: passed to the search method (``population``, ``victory_condition``...).
     """
     hierarchy = load_hierarchy(hardware)
+    if seed is not None:
+        require_seed(seed)
     if layer.macs == 0:
         raise SpecError("layer has no MACs to map", source=f"layer {layer.name!r}", key="op", value=layer.op,
                         accepted="conv, gemm or matmul")
@@ -223,9 +225,9 @@ def map_network(network: Network | str, hardware: str | Path | Hierarchy = "eyer
         by_name = {lay.name: lay for lay in network}
         for name in layers:
             if name not in by_name:
-                raise SpecError("unknown layer", source=network.name, key="layer", value=name, accepted=accepted)
+                raise SpecError(f"unknown layer of {network.name}", source="layers", value=name, accepted=accepted)
             if by_name[name].macs == 0:  # pooling, elementwise: nothing to map, never an empty table
-                raise SpecError(f"layer has no MACs to map ({by_name[name].op})", source=network.name, key="layer",
+                raise SpecError(f"layer of {network.name} has no MACs to map ({by_name[name].op})", source="layers",
                                 value=name, accepted=accepted)
         chosen = [lay for lay in chosen if lay.name in layers]
     cache: dict[tuple, LayerMapping] = {}

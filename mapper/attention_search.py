@@ -16,7 +16,7 @@ from acceldse.mapper.attention_templates import fusemax_parts, rank_tiles
 from acceldse.mapper.fused import FusedCost, FusedMapping, evaluate_fused, fused_objective
 from acceldse.simulator.specs.fused import FusedHardware, load_fused_hardware
 from acceldse.workloads.cascade import Cascade
-from acceldse.workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError, require_seed
 
 OBJECTIVES = ("latency", "energy", "edp")
 SEARCHES = ("exhaustive", "random", "anneal", "ga")
@@ -83,7 +83,7 @@ def search_fused(cascade: Cascade, hardware: str | FusedHardware = "fusemax", *,
         raise SpecError("unknown search for fused mappings", source="search", value=search,
                         accepted=", ".join(SEARCHES))
     axes, choices, build = search_space(cascade, hw)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(None if seed is None else require_seed(seed))
     cache: dict[tuple, float] = {}
     best: tuple[float, tuple] | None = None
     evaluations = valid = 0

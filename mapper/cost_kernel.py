@@ -35,16 +35,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from acceldse.mapper.kernel_memory import prefetch, unowned
 from acceldse.mapper.legality import OK, RELEVANT, check_tiles
 from acceldse.mapper.mac_fanout import mac_fanout_accesses, mac_scratch
 
 # Note: numba's on-disk cache keys on this file only; ``acceldse.kernel_cache`` starts a fresh cache
 # whenever any kernel file changes (``mapper/legality.py`` and ``mapper/mac_fanout.py`` are inlined here).
 #
-# Speed: the helpers are inlined into ``evaluate_batch`` at numba's IR level (``inline="always"``), the
-# batch loop copies each mapping into scratch arrays instead of slicing views, and no helper allocates:
-# an array passed to a compiled call, or a view, costs two atomic reference-count updates, which made
-# up about half the time per mapping. The per-mapping rules avoid branches that depend on the mapping
+# Speed: the helpers are inlined into ``evaluate_batch`` at numba's IR level (``inline="always"``) and no helper
+# allocates. The loop over mappings (``_evaluate_rows``) runs on views without an owner
+# (``mapper.kernel_memory.unowned``): an array bound to a helper's argument, or a view, otherwise costs two
+# atomic reference-count updates, which made up about a quarter of the time per mapping; so mapping ``b`` is
+# evaluated in place (``t[b]``, no copy) while the next one's rows are prefetched (a batch larger than the caches
+# streams from memory). The per-mapping rules avoid branches that depend on the mapping
 # (keeps, unit factors, the sliding loop): ``walk_loops`` records what ``sliding_reuse`` needs while it walks
 # the loops once, ``count_accesses`` runs every level (a select zeroes the levels that keep nothing) and
 # multiplies the spatial factors that index a dataspace (``spatial_products``) instead of dividing by the
@@ -340,25 +343,46 @@ def evaluate_batch(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndar
     info = np.zeros(3, dtype=np.int64)
     result = np.zeros(3, dtype=np.float64)
     below, inner, relevant, reuse, shift, macs = scratch(n, block, fanout)
-    tb = np.empty((n, 8), dtype=np.int64)  # mapping b, copied (no views)
-    xb = np.empty((n, 8), dtype=np.int64)
-    yb = np.empty((n, 8), dtype=np.int64)
-    ob = np.empty((n, 8), dtype=np.int64)
-    kb = np.empty((n, 3), dtype=np.bool_)
-    db = np.empty(n, dtype=np.bool_)
+    # the owners of every array stay alive in this frame while the loop runs on unowned views
+    _evaluate_rows(t, sx, sy, order, keep, dbuf, wl, keep_allowed, cap, block, bw, energy, leak, fanout, clusters,
+                   mac_pj, out_cycles, out_energy, out_code, tile, inst, changes, distinct, counts, epj, info, result,
+                   below, inner, relevant, reuse, shift, macs)
+
+
+@njit(cache=True, inline="always")
+def _prefetch_row(a: np.ndarray, b: int) -> None:
+    """Prefetch the cache lines of ``a[b]`` (a batch's mapping ``b``)."""
+    for line in range(0, a.strides[0], 64):
+        prefetch(a, b * a.strides[0] + line)
+
+
+@njit(cache=True)
+def _evaluate_rows(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
+                   dbuf: np.ndarray, wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, block: np.ndarray,
+                   bw: np.ndarray, energy: np.ndarray, leak: np.ndarray, fanout: np.ndarray, clusters: np.ndarray,
+                   mac_pj: float, out_cycles: np.ndarray, out_energy: np.ndarray, out_code: np.ndarray,
+                   tile: np.ndarray, inst: np.ndarray, changes: np.ndarray, distinct: np.ndarray, counts: np.ndarray,
+                   epj: np.ndarray, info: np.ndarray, result: np.ndarray, below: np.ndarray, inner: np.ndarray,
+                   relevant: np.ndarray, reuse: np.ndarray, shift: np.ndarray, macs: np.ndarray) -> None:
+    """The loop of ``evaluate_batch`` over its mappings, on unowned views (``mapper.kernel_memory``) of its arrays."""
+    t, sx, sy, order, keep, dbuf = unowned(t), unowned(sx), unowned(sy), unowned(order), unowned(keep), unowned(dbuf)
+    wl, keep_allowed, cap, block, bw = unowned(wl), unowned(keep_allowed), unowned(cap), unowned(block), unowned(bw)
+    energy, leak, fanout, clusters = unowned(energy), unowned(leak), unowned(fanout), unowned(clusters)
+    tile, inst, changes, distinct = unowned(tile), unowned(inst), unowned(changes), unowned(distinct)
+    counts, epj, info, result, below = unowned(counts), unowned(epj), unowned(info), unowned(result), unowned(below)
+    inner, relevant, reuse, shift, macs = unowned(inner), unowned(relevant), unowned(reuse), unowned(shift), \
+        unowned(macs)
     for b in range(t.shape[0]):
-        for lvl in range(n):
-            for d in range(8):
-                tb[lvl, d] = t[b, lvl, d]
-                xb[lvl, d] = sx[b, lvl, d]
-                yb[lvl, d] = sy[b, lvl, d]
-                ob[lvl, d] = order[b, lvl, d]
-            for ds in range(3):
-                kb[lvl, ds] = keep[b, lvl, ds]
-            db[lvl] = dbuf[b, lvl]
-        code = evaluate_into(tb, xb, yb, ob, kb, db, wl, keep_allowed, cap, block, bw, energy, leak, fanout, clusters,
-                             mac_pj, tile, inst, changes, distinct, counts, epj, info, result, below, inner,
-                             relevant, reuse, shift, macs)
+        if b + 1 < t.shape[0]:   # the next mapping's rows, while this one is evaluated
+            _prefetch_row(t, b + 1)
+            _prefetch_row(sx, b + 1)
+            _prefetch_row(sy, b + 1)
+            _prefetch_row(order, b + 1)
+            _prefetch_row(keep, b + 1)
+            _prefetch_row(dbuf, b + 1)
+        code = evaluate_into(t[b], sx[b], sy[b], order[b], keep[b], dbuf[b], wl, keep_allowed, cap, block, bw,
+                             energy, leak, fanout, clusters, mac_pj, tile, inst, changes, distinct, counts, epj, info,
+                             result, below, inner, relevant, reuse, shift, macs)
         out_code[b] = code
         if code == OK:
             out_cycles[b] = int(result[0])

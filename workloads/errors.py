@@ -77,6 +77,16 @@ MAX_CLOCK_MHZ = 1e6
 MAX_ENERGY_PJ = 1e9
 """Largest energy per action or per byte, pJ."""
 MAX_AREA_MM2 = 1e7
+MAX_SEED = 2**32 - 1
+"""Largest random seed: NumPy's legacy, Optuna's and Stable-Baselines3's seeds are 32-bit."""
+
+
+def require_seed(value: Any, *, key: str = "seed", source: str | None = None) -> int:
+    """``value`` as a seed in [0, ``MAX_SEED``], or a ``SpecError`` naming ``key`` (never NumPy's bare ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise SpecError("seed out of range", source=source, key=key, value=value,
+                        accepted=f"an integer in [0, {MAX_SEED:,}]")
+    return value
 
 
 def require_int(value: Any, *, key: str, source: str | None = None, minimum: int = 1,

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from acceldse.workloads.errors import MAX_BYTES, SpecError, require_float, require_int
-
-if TYPE_CHECKING:
-    import yaml
 
 SPEC_VERSION = 1
 
@@ -70,30 +66,6 @@ def path_exists(path: str | Path, *, file: bool = False) -> bool:
         return Path(path).is_file() if file else Path(path).exists()
     except (OSError, ValueError):
         return False
-
-
-@functools.cache
-def _strict_loader() -> type[yaml.SafeLoader]:
-    """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML keeps
-    the last one silently). Made on first use: importing PyYAML is a cost a shipped preset does not
-    need (``read_yaml``'s parsed copy)."""
-    import yaml
-
-    class StrictLoader(yaml.SafeLoader):
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-            seen: dict[Any, Any] = {}
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-                try:
-                    first = seen.setdefault(key, key_node.start_mark)
-                except TypeError:  # an unhashable key: the base class reports it
-                    continue
-                if first is not key_node.start_mark:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r} (first at line {first.line + 1})", key_node.start_mark)
-            return super().construct_mapping(node, deep=deep)
-
-    return StrictLoader
 
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -172,8 +144,10 @@ def safe_load(text: str, *, source: str) -> Any:
     """``yaml.safe_load`` that rejects duplicate keys and reports errors as a ``SpecError`` with line and column."""
     import yaml
 
+    from acceldse.workloads.strict_yaml import StrictLoader
+
     try:
-        return yaml.load(text, Loader=_strict_loader())  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

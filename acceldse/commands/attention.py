@@ -84,6 +84,9 @@ def parse_seq_lens(text: str) -> list[int]:
         n = int(t) * mult
         if n > 2**24:
             raise bad_input("sequence length too large", flag="--seq-len", value=tok, accepted="at most 16M")
+        if n in out:  # a repeated length would be computed and printed twice
+            raise bad_input(f"sequence length {n:,} is given twice", flag="--seq-len", value=text,
+                            accepted="each length once")
         out.append(n)
     return out
 

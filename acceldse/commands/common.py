@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from acceldse.workloads.errors import SpecError  # standard library only
+from acceldse.workloads.errors import SpecError, require_seed  # standard library only
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("table", "csv", "json")
@@ -30,7 +30,6 @@ TABLE_WIDTH = 100
 """Tables are wrapped into blocks that fit this many columns (the key column repeats)."""
 MAX_CELL = 32
 """Longer text cells are shortened in tables (never in CSV or JSON)."""
-SEED_MAX = 2**32 - 1
 
 EXIT_CODES_HELP = ("exit codes: 0 ok, 1 a check failed (--check: deadlock, infeasible design or no legal "
                    "mapping), 2 bad input")
@@ -141,9 +140,7 @@ def _output_dir(path: Path, value: str, flag: str) -> Path:
 
 def seed(value: int, *, flag: str = "--seed") -> int:
     """A random seed in [0, 2**32 - 1] (what numpy and the search strategies accept)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
-        raise bad_input("seed out of range", flag=flag, value=value, accepted=f"an integer in [0, {SEED_MAX}]")
-    return value
+    return require_seed(value, key="", source=flag)
 
 
 def positive(value: float | None, *, flag: str, integer: bool = True, limit: float | None = None,

@@ -247,7 +247,7 @@ def run_system(args: argparse.Namespace) -> int:
     from acceldse.simulator.event.system import simulate_system
     from acceldse.simulator.specs.presets import load_hardware
     from acceldse.simulator.streaming.sdpa import build_sdpa
-    from acceldse.workloads.errors import DeadlockError
+    from acceldse.workloads.errors import DeadlockError, SpecError
     from acceldse.workloads.loader import load_workload
 
     acc = dataclasses.replace(load_hardware(args.hardware), cores=args.cores)
@@ -262,7 +262,10 @@ def run_system(args: argparse.Namespace) -> int:
             raise bad_input("unknown layer", flag="--layer", value=args.layer,
                             accepted=f"a layer of {args.workload}: {', '.join(list(layers)[:6])}, ...")
         layer = layers[args.layer]
-    pipeline = load_workload(args.pipeline) if args.pipeline else None
+    try:
+        pipeline = load_workload(args.pipeline) if args.pipeline else None
+    except SpecError as err:  # the loader names its argument 'workload': here that is --pipeline
+        raise err.named("--pipeline") if err.source == "workload" else err from None
     sdpa = None
     if args.seq_len is not None:
         q, k, v = (np.zeros((args.seq_len, args.head_dim)) for _ in range(3))  # timing only

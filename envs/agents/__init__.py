@@ -23,7 +23,7 @@ from typing import Any
 import gymnasium as gym
 
 from acceldse.envs.agents.base import Agent, AskTellAgent
-from acceldse.envs.agents.harness import MAX_BUDGET, BudgetEnv, Evaluation, ExploreResult, check_budget
+from acceldse.envs.agents.harness import MAX_BUDGET, BudgetEnv, Evaluation, ExploreResult, check_budget, check_seed
 from acceldse.envs.agents.joint import JointEnv
 from acceldse.envs.agents.optuna_agents import GeneticAgent, GpAgent, TpeAgent
 from acceldse.envs.agents.rl import MaskablePpoAgent, MultiAgentPpo, PpoAgent
@@ -66,8 +66,7 @@ def explore(env: gym.Env, agent: str | Agent, budget: int, seed: int = 0, *, env
     elif hparams:
         raise SpecError("hyper-parameters go to the agent's constructor when passing an instance", source="hparams",
                         value=sorted(hparams))
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SpecError("seed must be a non-negative integer", source="seed", value=seed, accepted="0, 1, 2 ...")
+    check_seed(seed)
     wrapped = BudgetEnv(env, budget, sink=sink, replay=replay, max_budget=max_budget)
     start = time.perf_counter()
     agent.run(wrapped, seed)
@@ -76,4 +75,4 @@ def explore(env: gym.Env, agent: str | Agent, budget: int, seed: int = 0, *, env
 
 
 __all__ = ["AGENTS", "MAX_BUDGET", "Agent", "AskTellAgent", "BudgetEnv", "DesignSpace", "Evaluation", "ExploreResult",
-           "JointEnv", "check_budget", "explore", "make_agent"]
+           "JointEnv", "check_budget", "check_seed", "explore", "make_agent"]

@@ -30,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 from acceldse.envs.agents.space import DesignSpace
-from acceldse.workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError, require_seed
 
 
 class BudgetExhausted(RuntimeError):
@@ -165,6 +165,11 @@ def check_budget(budget: Any, max_budget: int | None = None) -> int:
                         "is kept in the run's log)", source="budget", value=int(budget),
                         accepted=f"at most {int(limit):,}, or raise the limit with max_budget")
     return int(budget)
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` as an int, or a ``SpecError`` naming it and the range every agent takes."""
+    return require_seed(int(seed) if isinstance(seed, np.integer) else seed, key="", source="seed")
 
 
 def scalar_reward(reward: Any) -> float:

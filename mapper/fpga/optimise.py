@@ -20,13 +20,13 @@ import numpy as np
 from acceldse.mapper.fpga.decomposition import DEFAULT_MAX_ERROR, optimise_with_decomposition
 from acceldse.mapper.fpga.search import METHODS, OBJECTIVES, FpgaResult, optimise_network
 from acceldse.simulator.specs.platform import Platform, load_platform
-from acceldse.workloads.errors import SpecError
+from acceldse.workloads.errors import SpecError, require_seed
 from acceldse.workloads.network import Network
 
 __all__ = ["FpgaResult", "optimise", "optimise_network"]
 
 
-def optimise(network: Network, platform: str | Path | Platform, *, objective: str = "throughput",
+def optimise(network: Network | str, platform: str | Path | Platform, *, objective: str = "throughput",
              batch: int = 256, method: str = "greedy", seed: int = 0, decompose: bool = False,
              clock_mhz: float | None = None, enable_reconf: bool = True, match_coarse: bool = True,
              allow_lut: bool = True, anneal_iterations: int = 2000, min_rank_fraction: float = 0.25,
@@ -36,7 +36,7 @@ def optimise(network: Network, platform: str | Path | Platform, *, objective: st
     """Find the folding (and partitioning, and optionally per-layer decomposition) of a streaming design.
 
     Args:
-        network: the network (every layer becomes a stage).
+        network: the network (every layer becomes a stage), or a workload name or file (``lenet``, ``model.onnx``).
         platform: a ``Platform``, a preset name (``zc706``) or a YAML path.
         objective: ``throughput`` (maximise samples/s) or ``latency`` (minimise batch latency incl. fill).
         batch: samples per batch.
@@ -60,6 +60,11 @@ def optimise(network: Network, platform: str | Path | Platform, *, objective: st
         raise SpecError("unknown method", key="method", value=method, accepted=" | ".join(METHODS))
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError("batch must be a positive integer", key="batch", value=batch, accepted="an integer >= 1")
+    require_seed(seed)
+    if not isinstance(network, Network):
+        from acceldse.workloads.loader import load_workload
+
+        network = load_workload(network)
     plat = load_platform(platform)
     if clock_mhz is not None:
         plat = plat.with_clock(clock_mhz)

@@ -67,15 +67,23 @@ def resolve_weight_tiers(network: Network, acc: Accelerator,
             reqs = [TensorRequest(f"{n}:weights", b, not_closer_than=home) for n, b in zip(names, sizes) if b]
             where = place(reqs, acc).where
             return [where.get(f"{n}:weights", home) for n in names]
-        acc.tier(weight_tiers)  # SpecError for an unknown tier
+        _check_tier(acc, weight_tiers)
         return [weight_tiers] * len(names)
     unknown = sorted(set(weight_tiers) - set(names))
     if unknown:
         raise SpecError("unknown layer", source=SOURCE, key="weight_tiers", value=unknown[0],
                         accepted="layer names of " + network.name)
     for tier in weight_tiers.values():
-        acc.tier(tier)
+        _check_tier(acc, tier)
     return [weight_tiers.get(n, home) for n in names]
+
+
+def _check_tier(acc: Accelerator, name: str) -> None:
+    """A tier ``weight_tiers`` names must be one of the hardware's (the argument is named, not the preset file)."""
+    names = [t.name for t in acc.tiers]
+    if name not in names:
+        raise SpecError(f"unknown memory tier of {acc.name}", source="weight_tiers", value=name,
+                        accepted=", ".join(names) + " or auto")
 
 
 def run_staging(sizes: Sequence[int], homes: Sequence[str], layer_cycles: Sequence[int], acc: Accelerator,

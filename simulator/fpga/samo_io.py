@@ -203,7 +203,8 @@ def load_design(path: str | Path, network: Network, *, onnx_path: str | Path | N
     p = Path(path)
     source = str(p)
     if not p.is_file():
-        raise SpecError("design file not found", source="design", value=source, accepted="a JSON file")
+        raise SpecError("a directory, not a design file" if p.is_dir() else "design file not found", source="design",
+                        value=source, accepted="a JSON file")
     data = parse_json(p.read_text(), source=source)
     parts, batch = _read_records(data, source)
     squeezes = [[(_int(r["coarse_in"], source, "coarse_in"), _int(r["coarse_out"], source, "coarse_out"))

@@ -93,13 +93,13 @@ class ScaleSimLayerResult:
                "overall_util_pct": (self.macs * 100) / (tc * (self.array_rows * self.array_cols)),
                "mapping_efficiency_pct": self.mapping_efficiency * 100,
                "compute_util_pct": self.compute_utilization * 100}
-        for op, verb in _OPERANDS:
+        for op, verb in OPERAND_TRAFFIC:
             out[f"avg_{op}_sram_bw"] = getattr(self, f"sram_{verb}_{op}") / tc
-        for op, verb in _OPERANDS:  # over the operand's DRAM interval, both ends included
+        for op, verb in OPERAND_TRAFFIC:  # over the operand's DRAM interval, both ends included
             cycles = getattr(self, f"dram_{op}_stop_cycle") - getattr(self, f"dram_{op}_start_cycle") + 1
             out[f"avg_{op}_dram_bw"] = getattr(self, f"dram_{verb}_{op}") / cycles
         for level in ("sram", "dram"):
-            for op, verb in _OPERANDS:
+            for op, verb in OPERAND_TRAFFIC:
                 for key in (f"{level}_{op}_start_cycle", f"{level}_{op}_stop_cycle", f"{level}_{verb}_{op}"):
                     out[key] = float(getattr(self, key))
         if self.sparse is not None:
@@ -110,8 +110,8 @@ class ScaleSimLayerResult:
         return out
 
 
-_OPERANDS = (("ifmap", "reads"), ("filter", "reads"), ("ofmap", "writes"))
-"""SCALE-Sim's operands and how its reports count each one's traffic."""
+OPERAND_TRAFFIC = (("ifmap", "reads"), ("filter", "reads"), ("ofmap", "writes"))
+"""SCALE-Sim's operands and how its reports count each one's traffic (``sram_reads_ifmap`` ...)."""
 
 
 def _covered(extent: int, filt: int, stride: int, out: int) -> int:
@@ -363,7 +363,7 @@ def _result(dataflow: str, ar: int, ac: int, m_dim: int, n: int, k_dim: int, fol
     """The report from the kernel's ``R_*`` integers, its fold means and the SRAM counts."""
     total = res[kern.R_LAST_OUT]
     edges = {f"{level}_{op}_{edge}_cycle": res[getattr(kern, f"R_{op[:2].upper()}_{level.upper()}_{edge.upper()}")]
-             for level in ("sram", "dram") for op, _ in _OPERANDS for edge in ("start", "stop")}
+             for level in ("sram", "dram") for op, _ in OPERAND_TRAFFIC for edge in ("start", "stop")}
     return ScaleSimLayerResult(
         dataflow=dataflow, array_rows=ar, array_cols=ac, m=m_dim, n=n, k=k_dim, folds=folds,
         demand_rows=res[kern.R_ROWS], total_cycles=total,
@@ -388,4 +388,5 @@ def scalesim_gemm(m: int, n: int, k: int, **kwargs: Any) -> ScaleSimLayerResult:
                           num_filters=n, stride=1, **kwargs)
 
 
-__all__ = ["DATAFLOWS", "ScaleSimLayerResult", "ScaleSimSparseReport", "scalesim_gemm", "scalesim_layer"]
+__all__ = ["DATAFLOWS", "OPERAND_TRAFFIC", "ScaleSimLayerResult", "ScaleSimSparseReport", "scalesim_gemm",
+           "scalesim_layer"]

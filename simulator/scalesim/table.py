@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
-from acceldse.simulator.scalesim.calc import ScaleSimLayerResult, scalesim_gemm, scalesim_layer
+from acceldse.simulator.scalesim.calc import OPERAND_TRAFFIC, ScaleSimLayerResult, scalesim_gemm, scalesim_layer
 from acceldse.simulator.specs.accelerator import Accelerator
 from acceldse.simulator.specs.scalesim_cfg import ScaleSimSettings
 from acceldse.simulator.systolic.model import finish_rows
@@ -90,16 +90,11 @@ def scalesim_table(network: Network, acc: Accelerator, dataflows: list[Dataflow]
             folds = sum(r.folds for r in reports)
             total = sum(r.total_cycles for r in reports)
             stalls = sum(r.stall_cycles for r in reports)
-            counts = {
-                "total_cycles": total, "compute_cycles": total - stalls, "folds": folds,
-                "mapping_efficiency": sum(r.mapping_efficiency * r.folds for r in reports) / folds,
-                "sram_reads_ifmap": sum(r.sram_reads_ifmap for r in reports),
-                "sram_reads_filter": sum(r.sram_reads_filter for r in reports),
-                "sram_writes_ofmap": sum(r.sram_writes_ofmap for r in reports), "sram_reads_ofmap": 0,
-                "dram_reads_ifmap": sum(r.dram_reads_ifmap for r in reports),
-                "dram_reads_filter": sum(r.dram_reads_filter for r in reports),
-                "dram_writes_ofmap": sum(r.dram_writes_ofmap for r in reports), "dram_reads_ofmap": 0,
-            }
+            counts = {f"{level}_{verb}_{op}": sum(getattr(r, f"{level}_{verb}_{op}") for r in reports)
+                      for level in ("sram", "dram") for op, verb in OPERAND_TRAFFIC}
+            counts.update(total_cycles=total, compute_cycles=total - stalls, folds=folds, sram_reads_ofmap=0,
+                          dram_reads_ofmap=0,
+                          mapping_efficiency=sum(r.mapping_efficiency * r.folds for r in reports) / folds)
             # derived bytes/energy from SCALE-Sim's own counts (its sparsity is in its columns below)
             row = finish_rows([replace(layer, weight_sparsity=(1, 1))], df.name, [counts], acc)[0]
             if len(reports) == 1:  # SCALE-Sim's own utilisation figures, not recomputed ones

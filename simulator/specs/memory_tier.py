@@ -113,16 +113,8 @@ def tier_from_dict(raw: Any, *, key: str, source: str, version: int) -> MemoryTi
     if kind not in TIER_KINDS:
         raise SpecError("unknown tier kind", source=source, key=f"{key}.kind", value=raw.get("kind"),
                         accepted=" | ".join(TIER_KINDS))
-    bw = raw.get("bw_bytes_per_cycle")
-    read_bw = raw.get("read_bw_bytes_per_cycle", bw)
-    write_bw = raw.get("write_bw_bytes_per_cycle", bw)
-    energy = raw.get("energy_pj_per_byte", 0.0)
-
-    def written(name: str, shared: str) -> str:
-        """The key path of ``name`` as the file wrote it: the shared key when it stands for both directions."""
-        return f"{key}.{name if name in raw or shared not in raw else shared}"
-
-    if read_bw is None or write_bw is None:
+    if raw.get("read_bw_bytes_per_cycle", raw.get("bw_bytes_per_cycle")) is None \
+            or raw.get("write_bw_bytes_per_cycle", raw.get("bw_bytes_per_cycle")) is None:
         raise SpecError("missing key", source=source, key=f"{key}.bw_bytes_per_cycle",
                         accepted="bw_bytes_per_cycle (or both read_bw_bytes_per_cycle and write_bw_bytes_per_cycle), "
                                  f"a number in [{MIN_BW_BYTES_PER_CYCLE:g}, {MAX_BW_BYTES_PER_CYCLE:g}]")
@@ -143,29 +135,27 @@ def tier_from_dict(raw: Any, *, key: str, source: str, version: int) -> MemoryTi
     if partitions and sum(partitions.values()) > capacity_bytes:
         raise SpecError("partitions exceed the tier capacity", source=source, key=f"{key}.partition_bytes",
                         value=sum(partitions.values()), accepted=f"at most {capacity_bytes} bytes")
-    return MemoryTier(
-        name=str(raw.get("name") or kind),
-        kind=kind,
-        capacity_bytes=capacity_bytes,
-        read_bw_bytes_per_cycle=spec_float(read_bw, key=written("read_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
-                                              source=source, minimum=MIN_BW_BYTES_PER_CYCLE,
-                                              maximum=MAX_BW_BYTES_PER_CYCLE),
-        write_bw_bytes_per_cycle=spec_float(write_bw, key=written("write_bw_bytes_per_cycle", "bw_bytes_per_cycle"),
-                                               source=source, minimum=MIN_BW_BYTES_PER_CYCLE,
-                                              maximum=MAX_BW_BYTES_PER_CYCLE),
-        latency_cycles=spec_int(raw.get("latency_cycles", 0), key=f"{key}.latency_cycles", source=source,
-                                   minimum=0, maximum=MAX_LATENCY_CYCLES),
-        read_energy_pj_per_byte=spec_float(raw.get("read_energy_pj_per_byte", energy),
-                                              key=written("read_energy_pj_per_byte", "energy_pj_per_byte"),
-                                              source=source, maximum=MAX_ENERGY_PJ),
-        write_energy_pj_per_byte=spec_float(raw.get("write_energy_pj_per_byte", energy),
-                                               key=written("write_energy_pj_per_byte", "energy_pj_per_byte"),
-                                               source=source, maximum=MAX_ENERGY_PJ),
-        area_mm2=None if raw.get("area_mm2") is None else
-        spec_float(raw["area_mm2"], key=f"{key}.area_mm2", source=source, maximum=MAX_AREA_MM2),
-        ports=spec_int(raw.get("ports", 1), key=f"{key}.ports", source=source, maximum=MAX_ARRAY_SIDE),
-        partitions=partitions,
-    )
+    numbers: dict[str, Any] = {}
+    for name, shared, default, parse, limits in _NUMBERS:  # in this order: a file's first bad value is named
+        written = name if name in raw or shared not in raw else shared  # a shared key stands for both directions
+        value = raw.get(written, default)
+        numbers[name] = None if name == "area_mm2" and value is None else \
+            parse(value, key=f"{key}.{written}", source=source, **limits)
+    return MemoryTier(name=str(raw.get("name") or kind), kind=kind, capacity_bytes=capacity_bytes,
+                      partitions=partitions, **numbers)
+
+
+_BW_LIMITS = {"minimum": MIN_BW_BYTES_PER_CYCLE, "maximum": MAX_BW_BYTES_PER_CYCLE}
+_NUMBERS: tuple[tuple[str, str, Any, Any, dict[str, Any]], ...] = (
+    ("read_bw_bytes_per_cycle", "bw_bytes_per_cycle", None, spec_float, _BW_LIMITS),
+    ("write_bw_bytes_per_cycle", "bw_bytes_per_cycle", None, spec_float, _BW_LIMITS),
+    ("latency_cycles", "", 0, spec_int, {"minimum": 0, "maximum": MAX_LATENCY_CYCLES}),
+    ("read_energy_pj_per_byte", "energy_pj_per_byte", 0.0, spec_float, {"maximum": MAX_ENERGY_PJ}),
+    ("write_energy_pj_per_byte", "energy_pj_per_byte", 0.0, spec_float, {"maximum": MAX_ENERGY_PJ}),
+    ("area_mm2", "", None, spec_float, {"maximum": MAX_AREA_MM2}),
+    ("ports", "", 1, spec_int, {"maximum": MAX_ARRAY_SIDE}),
+)
+"""The numeric keys of a tier: (key, the shared key that sets both directions, default, parser, limits)."""
 
 
 __all__ = ["OFF_CHIP_KINDS", "OPERAND_BUFFERS", "TIER_KEYS", "TIER_KINDS", "MemoryTier", "tier_from_dict",

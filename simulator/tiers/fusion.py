@@ -98,7 +98,7 @@ def fusion_study(acc: Accelerator, network: Network, block: str | None = None) -
     prefix = default_block(network) if block is None else block
     layers = [ly for ly in network.layers if not prefix or ly.name.startswith(prefix + ".")]
     if not layers:
-        raise SpecError("no layer in this block", source=network.source or network.name, key="block", value=block,
+        raise SpecError(f"no layer of {network.source or network.name} in this block", source="block", value=block,
                         accepted=f"a layer-name prefix such as {default_block(network)!r}")
     inside = {ly.name: ly for ly in layers}
     producers: dict[str, list[str]] = {n: [] for n in inside}

@@ -29,3 +29,16 @@ def test_map_budget_above_the_limit_is_refused_up_front() -> None:
 def test_trace_must_be_a_bool() -> None:
     with pytest.raises(SpecError, match="trace: must be True or False"):
         acceldse.simulate("alexnet", fidelity="event", trace="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("call", [
+    lambda seed: acceldse.map("alexnet", "eyeriss_like", layer="conv1", budget=10, seed=seed),
+    lambda seed: acceldse.search_fused(acceldse.attention_cascade("1pass", seq_len=1024, batch=1), budget=10,
+                                       seed=seed),
+    lambda seed: acceldse.optimise_fpga("lenet", "zc706", seed=seed),  # a workload name is taken, as by every command
+])
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_a_seed_outside_32_bits_is_one_line(call, seed: int) -> None:
+    """NumPy refuses a negative or 33-bit seed with a bare ValueError deep in a search; the API names the seed."""
+    with pytest.raises(SpecError, match=r"seed: seed out of range .* expected an integer in \[0, 4,294,967,295\]"):
+        call(seed)

@@ -90,3 +90,16 @@ def test_tiers_event_weights_in_ddr(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_tiers_switch_bad_dtype_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tiers", "switch", "--hardware", "sn40l-like", "--params", "8e9", "--dtype", "int3"]) == 2
     assert capsys.readouterr().err.startswith("acceldse: error: --dtype: unknown dtype (got 'int3')")
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["event", "--workload", "gpt2_decode", "--hardware", "sn40l-like", "--weights-tier", "nvme"],
+     "--weights-tier: unknown memory tier of sn40l-like (got 'nvme'); expected sram, hbm, ddr or auto"),
+    (["fusion", "--hardware", "sn40l-like", "--workload", "bert_base", "--block", "nope"],
+     "--block: no layer of zoo:bert_base in this block (got 'nope')"),
+])
+def test_tiers_bad_value_names_its_flag(argv: list[str], line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A tier or block the hardware / workload lacks names the flag, not the preset file or the zoo network."""
+    assert main(["tiers", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"acceldse: error: {line}") and err.count("\n") == 1

@@ -137,10 +137,12 @@ def test_summary_without_a_best_reward_is_quiet() -> None:
 @pytest.mark.parametrize("argv, message", [
     (["--env", ENV, "--agent", "hillclimb"], "--agent: unknown agent"),
     (["--env", "Nope-v0"], "--env: unknown env"),
+    (["--env", ENV, "--agent", "bo", "--seed", "4294967296"], "--seed: seed out of range (got 4294967296)"),  # 32-bit
     (["--env", ENV, "--agent", "ga", "--hp", "populaton_size=4"], "unknown hyper-parameter"),
     (["--env", ENV, "--budget", "0"], "--budget"),
     (["--env", ENV, "--budget", "1000000000"], "over the limit of 250,000"),
     (["compare", "--env", ENV, "--budget", "1000000000"], "--max-budget"),
+    (["compare", "--env", ENV, "--seeds", "100000000"], "--seeds: 400,000,000 runs x 100 evaluations"),
     (["compare", "--env", ENV, "--runs-json", "{tmp}/missing/runs.json"], "--runs-json"),
     (["--env", ENV, "--env-arg", "colour=red"], "--env-arg: unknown argument of acceldse/AcceleratorDesign-v0 "
                                                 "(got 'colour'); expected max_episode_steps, workload, hardware"),

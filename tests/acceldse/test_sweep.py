@@ -358,3 +358,21 @@ def test_summary_rate_of_short_and_empty_runs() -> None:
     assert "(0.4 points/s," in summary(2, 5.0) and "in 5 s" in summary(2, 5.0)
     assert "(12,346 points/s," in summary(12_346, 1.0)
     assert "(nothing evaluated," in summary(0, 0.02) and "points/s" not in summary(0, 0.02)
+
+
+def test_the_readme_quotes_the_sweep_rates_of_docs_sweep_table() -> None:
+    """README's sweep speeds are docs/sweep.md's table of ``benchmarks/bench_sweep.py`` (one run), as printed there:
+    points/s per backend, the plain loop's, and the range of points per CPU-second (not a timed test)."""
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "sweep.md").read_text()
+    readme = " ".join((root / "README.md").read_text().split())
+    row = r"^\| (plain loop|`acceldse sweep --backend \w+`)[^|]*\| (\d) \| ([\d,]+) \| [^|]+ \| ([~\d,—]+) \|$"
+    rows = {(m[1], m[2]): (m[3], m[4]) for m in re.finditer(row, doc, re.M)}
+    assert len(rows) == 4, rows
+    local1, local2 = rows[("`acceldse sweep --backend local`", "1")], rows[("`acceldse sweep --backend local`", "2")]
+    ray, loop = rows[("`acceldse sweep --backend ray`", "2")], rows[("plain loop", "1")]
+    assert "`benchmarks/bench_sweep.py`" in readme and "python benchmarks/bench_sweep.py" in doc
+    assert (f"ran at {local1[0]} points/s with 1 local worker, {local2[0]} with 2 and {ray[0]} on a local Ray "
+            f"instance with 2 workers, against {loop[0]} points/s for a plain loop") in readme
+    per_cpu = sorted(int(r[1].replace(",", "")) for r in (local1, local2))
+    assert f"evaluates {per_cpu[0]:,}–{per_cpu[1]:,} points, the plain loop {loop[1]}" in readme

@@ -28,6 +28,7 @@ def test_cli_attention_json_and_table(capsys) -> None:
 
 @pytest.mark.parametrize(("argv", "words"), [
     (["--seq-len", "abc"], "--seq-len"),
+    (["--seq-len", "4K,4096"], "--seq-len: sequence length 4,096 is given twice"),
     (["--model", "gpt9"], "unknown model"),
     (["--heads", "4"], "--head-dim"),
     (["--buffer", "lots"], "--buffer"),

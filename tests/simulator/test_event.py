@@ -59,6 +59,7 @@ def test_shared_link_processor_sharing() -> None:
 
 AMPLE = ["sn40l-like", "tpu-v1-like"]
 CONSTRAINED = ["scalesim-32x32", "sn40l-like@8"]
+WORKLOADS = ["resnet18", "bert_base"]
 
 
 def _hardware(spec: str) -> Accelerator:
@@ -67,7 +68,7 @@ def _hardware(spec: str) -> Accelerator:
     return _with_dram_bw(acc, float(bw)) if bw else dataclasses.replace(acc, cores=1)
 
 
-@pytest.mark.parametrize("workload", ["resnet18", "bert_base"])
+@pytest.mark.parametrize("workload", WORKLOADS)
 @pytest.mark.parametrize("hw", AMPLE + CONSTRAINED)
 def test_event_equals_analytical_layer_by_layer(workload: str, hw: str) -> None:
     acc = _hardware(hw)
@@ -86,6 +87,15 @@ def test_event_equals_analytical_layer_by_layer(workload: str, hw: str) -> None:
     assert (e["stall_contention_cycles"] == 0).all()
     if hw in CONSTRAINED:  # memory-bound: most stalls are bandwidth
         assert e["stall_bandwidth_cycles"].sum() > 0.5 * e["stall_cycles"].sum() > 0
+
+
+def test_the_readme_counts_the_rows_compared_here() -> None:
+    """README: "N of N ResNet-18/BERT-base rows" is what the test above compares (every dataflow of every layer)."""
+    from pathlib import Path
+
+    rows = len(AMPLE + CONSTRAINED) * sum(3 * len(load_workload(w).layers) for w in WORKLOADS)
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert f"({rows:,} of {rows:,} ResNet-18/BERT-base rows on three presets, at ample and constrained" in readme
 
 
 def test_simulate_event_fidelity_matches_analytical() -> None:

@@ -182,3 +182,5 @@ def test_unknown_and_duplicate_keys_refused(tmp_path: Path, capsys: pytest.Captu
     bad.write_text(json.dumps(half))
     with pytest.raises(SpecError, match="coarse_out: not an integer"):
         load_design(bad, lenet())
+    with pytest.raises(SpecError, match="design: a directory, not a design file"):  # not "not found"
+        load_design(tmp_path, lenet())
