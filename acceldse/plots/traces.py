@@ -63,7 +63,8 @@ def timeline(trace: dict[str, Any] | str | Path, *, unit: str = "auto", max_trac
     """
     spans = trace_spans(trace)
     data: dict[str, Any] = trace if isinstance(trace, dict) else json.loads(Path(trace).read_text())
-    other = data.get("otherData") if isinstance(data.get("otherData"), dict) else {}
+    given = data.get("otherData")
+    other: dict[str, Any] = given if isinstance(given, dict) else {}
     clock_mhz = float(other.get("clock_mhz", 1.0))
     if unit == "auto":
         unit = "cycles" if clock_mhz == 1.0 and "executor" in other else "us"
