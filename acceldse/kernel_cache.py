@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 KERNEL_FILES: tuple[str, ...] = (
+    "envs/knobs.py",
     "envs/vector_step.py",
     "mapper/cost_kernel.py",
     "mapper/legality.py",
@@ -30,11 +31,13 @@ KERNEL_FILES: tuple[str, ...] = (
     "mapper/sparse/kernel_energy.py",
     "mapper/sparse/kernel_tiles.py",
     "simulator/event/engine.py",
+    "simulator/event/jobs.py",
     "simulator/fpga/pipeline_sim.py",
     "simulator/scalesim/buffers.py",
     "simulator/scalesim/calc_kernels.py",
     "simulator/scalesim/user_kernels.py",
     "simulator/streaming/kernels.py",
+    "simulator/streaming/trace.py",
     "simulator/systolic/cycle_kernels.py",
     "simulator/systolic/fold_time.py",
     "simulator/systolic/jit.py",

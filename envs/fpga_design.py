@@ -16,7 +16,7 @@ from acceldse.simulator.fpga.design import (
     RESOURCES,
     PartitionReport,
     batch_times,
-    evaluate_topology,
+    evaluate_partition,
     partition_topology,
     partition_violations,
 )
@@ -289,8 +289,7 @@ class FpgaDesignEnv(DesignEnv):
         key = tuple(names)
         if key not in self._topologies:
             self._topologies[key] = partition_topology(self.network, names)
-        return evaluate_topology(self._topologies[key], costs, {n: foldings[n].coarse_out for n in names},
-                                 self.platform, self.batch, {n: foldings[n].coarse_in for n in names})
+        return evaluate_partition(self._topologies[key], costs, foldings, self.platform, self.batch)
 
     def pareto_reference(self) -> dict[str, float]:
         """The hypervolume's scale: half the board's DSPs and LUTs (so its box is the board) and the sample

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from acceldse.simulator.systolic.jit import kernel
 from acceldse.workloads.errors import SpecError
 
 _INT64 = np.dtype(np.int64)
@@ -155,8 +156,10 @@ def log_ratio_features(values: Sequence[float], refs: Sequence[float]) -> np.nda
     return np.array([log_ratio_feature(v, r) for v, r in zip(values, refs)], dtype=np.float64)
 
 
-def log_ratio_feature(value: float, ref: float) -> float:
-    """One ``log_ratio_features`` value."""
+@kernel
+def log_ratio(value: float, ref: float) -> float:
+    """One ``log_ratio_features`` value, a numba kernel: the vector env's compiled step (``envs.vector_step``)
+    runs it; the single env runs its Python source, ``log_ratio_feature`` (numba is never loaded for it)."""
     if not value < math.inf:
         x = LOG2_CLIP
     elif ref <= 0:
@@ -166,3 +169,7 @@ def log_ratio_feature(value: float, ref: float) -> float:
     else:
         x = min(max(math.log2(value / ref), -LOG2_CLIP), LOG2_CLIP)
     return x / LOG2_CLIP
+
+
+log_ratio_feature = log_ratio.py_func
+"""``log_ratio`` as plain Python (the same source: the single and the vector env agree to the bit)."""

@@ -9,11 +9,9 @@ operations in the same order as the single env, so the numbers are identical to 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from acceldse.envs.knobs import LOG2_CLIP
+from acceldse.envs.knobs import log_ratio
 from acceldse.simulator.systolic.hardware import N_HW, Hw
 from acceldse.simulator.systolic.jit import kernel
 from acceldse.simulator.systolic.layer_kernels import network_sums_many
@@ -26,20 +24,6 @@ METRIC_COLUMNS = ("latency_us", "energy_uj", "area_mm2", "power_w", "edp_uj_us",
 """The columns of ``design_step``'s metrics."""
 FLOWS = ("os", "ws", "is")
 """The dataflows, in the order of each workload's kernel tables (table ``3 w + flow``)."""
-
-
-@kernel
-def log_ratio(v: float, r: float) -> float:
-    """``envs.knobs.log_ratio_features`` of one value."""
-    if not v < math.inf:
-        x = LOG2_CLIP
-    elif r <= 0:
-        x = 0.0 if v <= 0 else LOG2_CLIP
-    elif v <= 0:
-        x = -LOG2_CLIP
-    else:
-        x = min(max(math.log2(v / r), -LOG2_CLIP), LOG2_CLIP)
-    return x / LOG2_CLIP
 
 
 @kernel
@@ -107,4 +91,4 @@ def design_step(index: np.ndarray, knob_col: np.ndarray, knob_values: np.ndarray
             obs[p, m + k + j] = tail[w, j]
 
 
-__all__ = ["FLOWS", "KNOB_COLUMNS", "METRIC_COLUMNS", "design_step", "log_ratio"]
+__all__ = ["FLOWS", "KNOB_COLUMNS", "METRIC_COLUMNS", "design_step"]

@@ -213,6 +213,35 @@ def _measure(compute: Callable[[], dict[str, Measured]], lock: Path, slot: int, 
     return True
 
 
+_REUSE_STUDIES = True
+"""Whether ``stored`` answers from a result this exact code saved (``validate(reuse=False)`` turns it off)."""
+
+
+def stored(name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` for a study several places share (a validation row, a notebook, a test), computed once for
+    this exact code: pickled beside the validation store (same folder, same key) and read back by every later
+    call, in any process; a process that finds another computing it waits for that result instead of computing
+    it too. ``validate(reuse=False)`` (plain ``acceldse validate``) recomputes it."""
+    import pickle
+
+    store = _store_path()
+    path = store.with_name(f"{store.stem}-{name}.pickle")
+    with _claim(path.with_suffix(".lock"), 0, wait=True):
+        if _REUSE_STUDIES:
+            try:
+                return pickle.loads(path.read_bytes())
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+                pass  # not there (or from a broken write): computed below
+        value = compute()
+        try:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(pickle.dumps(value))
+            tmp.replace(path)
+        except OSError:
+            pass  # the store only saves time
+        return value
+
+
 def _computers() -> list[Callable[[], dict[str, Measured]]]:
     from acceldse.validation import finn, papers, silicon
 
@@ -234,6 +263,7 @@ def validate(category: str | None = None, *, reuse: bool = False,
         reuse: take sources already computed by this exact code from the saved file.
         progress: called as ``progress(done, total, source)`` after each source is computed.
     """
+    global _REUSE_STUDIES
     if category is not None and category not in CATEGORIES:
         raise SpecError("unknown category", key="category", value=category, accepted=" | ".join(CATEGORIES))
     entries = [e for e in published() if category is None or e["category"] == category]
@@ -244,16 +274,20 @@ def validate(category: str | None = None, *, reuse: bool = False,
     lock = _store_path().with_suffix(".lock")
     queue = [(compute, False) for compute in computers]  # (source, wait for another process computing it)
     done = 0
-    while queue:
-        compute, wait = queue.pop(0)
-        name = compute.__name__
-        if name not in _MEASURED and not _measure(compute, lock, slots[name], reuse=reuse, wait=wait):
-            queue.append((compute, True))  # another process is computing it: read it back when it is done
-            continue
-        measured.update(_MEASURED[name])
-        done += 1
-        if progress is not None:
-            progress(done, len(computers), name.removeprefix("compute_"))
+    previous, _REUSE_STUDIES = _REUSE_STUDIES, reuse
+    try:
+        while queue:
+            compute, wait = queue.pop(0)
+            name = compute.__name__
+            if name not in _MEASURED and not _measure(compute, lock, slots[name], reuse=reuse, wait=wait):
+                queue.append((compute, True))  # another process is computing it: read it back when it is done
+                continue
+            measured.update(_MEASURED[name])
+            done += 1
+            if progress is not None:
+                progress(done, len(computers), name.removeprefix("compute_"))
+    finally:
+        _REUSE_STUDIES = previous
     rows = []
     for e in entries:
         if e["id"] not in measured:
@@ -301,4 +335,13 @@ def fmt_value(value: float | tuple[float, float]) -> str:
     return f"{value:,.{min(digits, 4)}f}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
-__all__ = ["CATEGORIES", "Measured", "Row", "fmt_value", "markdown", "published", "summary", "validate"]
+def __getattr__(name: str) -> Any:
+    if name == "mixed_td_study":  # papers.py's shared Mixed-TD study, also shown in the fpga_folding notebook
+        from acceldse.validation.papers import mixed_td_study
+
+        return mixed_td_study
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["CATEGORIES", "Measured", "Row", "fmt_value", "markdown", "mixed_td_study", "published", "stored",
+           "summary", "validate"]

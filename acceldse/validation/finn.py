@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 from acceldse.validation import Measured
-from acceldse.workloads.layer import eltwise, gemm
 from acceldse.workloads.network import Network
 
 FINN_PLATFORM = "samo-zedboard"  # XC7Z020 (the Pynq-Z1/Z2's device) at 100 MHz: FINN's 10 ns build clock
@@ -42,25 +41,14 @@ FINN_MVTU: dict[str, dict[str, tuple[int, int]]] = {
 """FINN's folding of each matrix-vector-threshold unit: (PE, SIMD)."""
 
 
-def tfc(*, batch: int = 1, bits: int = FINN_BITS) -> Network:
-    """FINN's TFC (BNN-PYNQ's MNIST MLP): 784 -> 64 -> 64 -> 64 -> 10, each hidden layer with its activation."""
-    layers = []
-    width = 784
-    for i, out in enumerate((64, 64, 64)):
-        layers += [gemm(f"fc{i}", 1, out, width, batch=batch, bits=bits),
-                   eltwise(f"act{i}", out, 1, num_inputs=1, batch=batch, bits=bits)]
-        width = out
-    layers.append(gemm("fc3", 1, 10, width, batch=batch, bits=bits))
-    return Network("tfc", tuple(layers), source="FINN TFC (BNN-PYNQ)")
-
-
 def finn_network(name: str) -> Network:
-    """The network of a FINN example: ``cnv_w1a1`` (the zoo's CNV, FINN's CIFAR-10 net) or ``tfc_w1a1``."""
-    from acceldse.workloads.zoo.small import cnv
+    """The network of a FINN example: ``cnv_w1a1`` (the zoo's CNV, FINN's CIFAR-10 net) or ``tfc_w1a1`` (the zoo's
+    TFC, FINN's MNIST MLP), binarized."""
+    from acceldse.workloads.zoo.small import cnv, tfc
 
     if name not in FINN_MVTU:
         raise ValueError(f"unknown FINN example {name!r}: accepted {', '.join(FINN_MVTU)}")
-    return cnv(bits=FINN_BITS) if name.startswith("cnv") else tfc()
+    return cnv(bits=FINN_BITS) if name.startswith("cnv") else tfc(bits=FINN_BITS)
 
 
 def finn_foldings(name: str) -> dict[str, Any]:

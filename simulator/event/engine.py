@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from acceldse.simulator.streaming.flat import EPS_WORK, FlatNet, NetRun, run_flat
-from acceldse.simulator.streaming.kernels import pairwise_sums, run_net
+from acceldse.simulator.streaming.kernels import run_net
 from acceldse.simulator.streaming.trace import Track
 
 _WRITE, _LOAD, _READY = 0, 1, 2
@@ -275,108 +275,6 @@ def _run_folds(n: np.ndarray, job: np.ndarray, load: np.ndarray, write: np.ndarr
 
 
 @njit(cache=True)
-def deal_folds(folds: np.ndarray, start: np.ndarray, cycles: np.ndarray, job: np.ndarray, cores: int, part: int,
-               offset: int) -> np.ndarray:
-    """Case ``i``'s ``folds[i]`` folds (from ``offset + start[i]`` of the fold list) dealt to ``cores`` arrays in
-    contiguous chunks, the larger first: per chunk with folds a run (job, part, folds, first fold, paced and
-    the array's own cycles per fold: ``cycles[i]``), as the columns of a (6, runs) array."""
-    size = np.empty((folds.shape[0], cores), np.int64)
-    for i in range(folds.shape[0]):
-        for c in range(cores):
-            size[i, c] = folds[i] // cores + (c < folds[i] % cores)
-    run = np.empty((6, np.count_nonzero(size)), np.int64)
-    r = 0
-    for i in range(folds.shape[0]):
-        first = offset + start[i]
-        for c in range(cores):
-            if size[i, c]:
-                run[0, r], run[1, r], run[2, r], run[3, r] = job[i], part, size[i, c], first
-                run[4, r], run[5, r] = cycles[i, 0], cycles[i, 1]
-                first += size[i, c]
-                r += 1
-    return run
-
-
-@njit(cache=True)
-def alone_runs(run: np.ndarray, m: int, alone: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                                np.ndarray]:
-    """``run`` (``deal_folds``'s columns, job after job, folds in run order) with, when ``alone``, every run of
-    a job with several runs again as a job of its own (``m + k`` for the k-th such run), alone on a link.
-
-    Returns the runs, per first run the run that is it alone (itself when its job has one run), the folds
-    the copies take (in fold order), per run its core within its job, per job its runs."""
-    count = np.bincount(run[0], minlength=m)
-    copies = 0
-    for r in range(run.shape[1]):
-        if alone and count[run[0, r]] > 1:
-            copies += 1
-    out = np.empty((6, run.shape[1] + copies), np.int64)
-    out[:, :run.shape[1]] = run
-    alone_of = np.arange(run.shape[1])
-    take = np.empty(np.sum(run[2]) if copies else 0, np.int64)
-    k, t, first = 0, 0, 0
-    for r in range(run.shape[1]):
-        if alone and count[run[0, r]] > 1:
-            out[:, run.shape[1] + k] = run[:, r]
-            out[0, run.shape[1] + k] = m + k
-            alone_of[r] = run.shape[1] + k
-            for f in range(run[2, r]):
-                take[t] = first + f
-                t += 1
-            k += 1
-        first += run[2, r]
-    users = np.bincount(out[0])
-    core = np.empty(out.shape[1], np.int64)
-    seen = np.zeros(users.shape[0], np.int64)
-    for r in range(out.shape[1]):
-        core[r] = seen[out[0, r]]
-        seen[out[0, r]] += 1
-    return out, alone_of, take[:t], core, users
-
-
-@njit(cache=True)
-def layer_times(end: np.ndarray, latency: np.ndarray, capacity: np.ndarray, bandwidth: np.ndarray, job: np.ndarray,
-                n: np.ndarray, cycles: np.ndarray, m: int, alone: np.ndarray, array_cycles: np.ndarray,
-                vec_end: np.ndarray, vec_compute: np.ndarray, dram_latency: int, sram_latency: int,
-                lowered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Total and compute cycles of every lowered layer, and per table row (``lowered``) its stalls by cause
-    (bandwidth, latency, capacity, contention).
-
-    A MAC layer (job ``j < m``, its runs' ``end`` and stalls by cause from ``run_folds``; its shared runs are the
-    first ``len(alone)``) ends when its last run does, plus the SRAM latency; its critical run (the first that
-    ends last) alone on the link (``alone``) gives its compute cycles (the array's own, ``array_cycles``) and
-    stalls; the cycles sharing adds are contention; rounding a fractional end up, and the cycles the SRAM
-    tier's pace adds to the array's own, go to bandwidth. A layer without MACs (``vec_end``, ``vec_compute``:
-    the vector unit) stalls for latency up to twice the DRAM latency, the rest bandwidth."""
-    n_vec = vec_end.shape[0]
-    job_end = np.full(m, -np.inf)
-    crit = np.full(m, alone.shape[0])
-    for i in range(alone.shape[0]):
-        job_end[job[i]] = max(job_end[job[i]], end[i])
-    for i in range(alone.shape[0]):
-        if end[i] == job_end[job[i]] and i < crit[job[i]]:
-            crit[job[i]] = i
-    total, compute, stalls = np.empty(m + n_vec, np.int64), np.empty(m + n_vec, np.int64), np.empty((4, m + n_vec))
-    for j in range(m + n_vec):
-        sram = sram_latency if j < m else 0
-        if j < m:
-            a = alone[crit[j]]
-            finish, crit_end, work = job_end[j] + sram, end[a], n[a] * array_cycles[crit[j]]
-            crit_work, bw, lat, cap = np.int64(n[a] * cycles[a]), bandwidth[a], latency[a], capacity[a]
-        else:
-            finish, crit_end, work = vec_end[j - m] + sram, vec_end[j - m], vec_compute[j - m]
-            stall = vec_end[j - m] - vec_compute[j - m]
-            lat = 2.0 * dram_latency if 2.0 * dram_latency < stall else stall
-            crit_work, bw, cap = work, stall - lat, 0.0
-        over = finish - crit_end - sram
-        contention = over if over > 0.0 else 0.0
-        total[j], compute[j] = np.int64(np.ceil(finish - 1e-9)), work
-        stalls[0, j] = bw + contention + (total[j] - finish) + (crit_work - work)
-        stalls[1, j], stalls[2, j], stalls[3, j] = lat + sram, cap, contention
-    return total, compute, stalls[:, lowered]
-
-
-@njit(cache=True)
 def _ends(offsets: np.ndarray, starts: np.ndarray, ends: np.ndarray, n: np.ndarray, fold0: np.ndarray,
           fold: np.ndarray, in_loop: np.ndarray, load: np.ndarray, write: np.ndarray, cycles: np.ndarray,
           latency: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -457,3 +355,38 @@ def run_fold_layer(loads: list[np.ndarray], writes: list[np.ndarray], per_fold: 
     if len(cycles) != len(loads):
         raise ValueError('"per_fold" needs one value per core.')
     return run_fold_layers([FoldJob(loads, writes, cycles, latency, link_name, shared)], record=record)[0]
+
+
+@njit(cache=True)
+def _pairwise_sum(x: np.ndarray, lo: int, n: int) -> float:
+    """``numpy.sum`` of ``x[lo: lo + n]`` to the bit: numpy's pairwise summation (eight partial sums in
+    blocks of at most 128 values, halves above)."""
+    if n < 8:
+        res = -0.0
+        for i in range(lo, lo + n):
+            res += x[i]
+        return res
+    if n <= 128:
+        r = x[lo: lo + 8].copy()
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += x[lo + i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for k in range(lo + i, lo + n):
+            res += x[k]
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(x, lo, half) + _pairwise_sum(x, lo + half, n - half)
+
+
+@njit(cache=True)
+def pairwise_sums(x: np.ndarray, start: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``numpy.sum(x[start[i]: start[i] + n[i]])`` for every ``i``, bit for bit (0.0 when ``n[i]`` is 0)."""
+    out = np.zeros(start.shape[0])
+    for i in range(start.shape[0]):
+        if n[i] > 0:
+            out[i] = _pairwise_sum(x, start[i], n[i])
+    return out

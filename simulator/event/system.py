@@ -28,7 +28,7 @@ import pandas as pd
 from acceldse.dataflows.dataflow import Dataflow
 from acceldse.dataflows.streams.sdpa import SdpaGraph
 from acceldse.simulator.event.engine import FoldNet, Folds, collect_folds, fold_net
-from acceldse.simulator.event.table import mac_jobs
+from acceldse.simulator.event.jobs import mac_jobs
 from acceldse.simulator.fpga.pipeline_sim import OffChip, add_pipeline
 from acceldse.simulator.fpga.stage import Folding, stage_cycles
 from acceldse.simulator.specs.accelerator import Accelerator
@@ -43,8 +43,6 @@ from acceldse.simulator.systolic.model import build_case
 from acceldse.workloads.errors import SpecError, require_int
 from acceldse.workloads.layer import Layer
 from acceldse.workloads.network import Network
-
-PARTS = ("systolic", "fpga", "sdpa")
 
 
 @dataclass(frozen=True)

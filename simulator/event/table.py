@@ -22,16 +22,9 @@ import numpy as np
 import pandas as pd
 
 from acceldse.dataflows.dataflow import Dataflow
-from acceldse.simulator.event.arrays import check_arrays, split_layer
-from acceldse.simulator.event.engine import (
-    Folds,
-    alone_runs,
-    deal_folds,
-    layer_times,
-    run_fold_layers,
-    run_folds,
-    transfer_cycles_array,
-)
+from acceldse.simulator.event.arrays import check_arrays
+from acceldse.simulator.event.engine import run_fold_layers, run_folds
+from acceldse.simulator.event.jobs import layer_times, mac_jobs
 from acceldse.simulator.event.staging import SOURCE as STAGING
 from acceldse.simulator.event.staging import resolve_weight_tiers, run_staging, weight_bytes
 from acceldse.simulator.result import COLUMNS, Table
@@ -39,9 +32,7 @@ from acceldse.simulator.specs.accelerator import Accelerator, SystolicArray
 from acceldse.simulator.streaming.trace import Trace, Track
 from acceldse.simulator.systolic.batch import (
     LAYER_COLUMNS,
-    NetworkCases,
     finish,
-    lower_layer,
     network_cases,
     utilization,
 )
@@ -49,10 +40,7 @@ from acceldse.simulator.systolic.hardware import HardwareArrays
 from acceldse.simulator.systolic.kernels import N_OUT, Out
 from acceldse.simulator.systolic.layer_kernels import (
     N_BYTES,
-    N_CASE,
-    case_fold_counts,
     evaluate_network,
-    fold_schedules,
     layer_energies,
 )
 from acceldse.simulator.systolic.model import add_sparse_columns, operand_bytes
@@ -78,84 +66,6 @@ class EventRun:
     @cached_property
     def table(self) -> pd.DataFrame:
         return self.columns.frame()
-
-
-@dataclass(frozen=True)
-class MacJobs:
-    """Every distinct MAC layer of a table as a job of the engine (on a link of its own).
-
-    Attributes:
-        folds: the jobs' folds (``Folds``; a run per array the job's folds were dealt to).
-        counts: per job, its ``Out`` counts (no time).
-        array_cycles: per run, the array's own cycles per fold (without the SRAM tier's pace).
-        row_job: per (dataflow, layer) row, its job (-1: a layer without MACs).
-        alone: per run of a job, the run that is it alone on a link (itself when the job has one run;
-            ``mac_jobs(alone=True)``: jobs after the first ``len(counts)`` are those copies).
-    """
-
-    folds: Folds
-    counts: np.ndarray
-    array_cycles: np.ndarray
-    row_job: np.ndarray
-    alone: np.ndarray
-
-
-def mac_jobs(layers: Sequence[Layer], dataflows: Sequence[Dataflow], acc: Accelerator, *, cores: int = 1,
-             arrays: Sequence[SystolicArray] | None = None, cases: NetworkCases | None = None,
-             hw: HardwareArrays | None = None, alone: bool = False) -> MacJobs:
-    """The MAC layers of ``layers`` under each of ``dataflows`` (``cases``: their ``network_cases``) as jobs:
-    each layer's folds dealt to ``cores`` copies of ``acc``'s array (``hw``: its hardware columns) in
-    contiguous chunks, or split over different ``arrays`` (each its own sub-layer's fold schedule); with
-    ``alone``, every run of a job with several runs also as a job of its own, alone on a link."""
-    nc = cases or network_cases(layers, dataflows)
-    m = len(nc.mac_cases)
-    if arrays is None:  # one part: every case on the array, chunked over the cores
-        parts = [((hw or HardwareArrays.of([acc], area=False)).matrix[0], nc.mac_cases, np.arange(m), cores)]
-    else:  # one part per array: its sub-layer of every case it has a share of, the whole sub-layer
-        rows = np.flatnonzero(nc.lowered < m)
-        first = rows[np.unique(nc.lowered[rows], return_index=True)[1]].tolist()
-        subs = [split_layer(layers[r % len(layers)], arrays) for r in first]
-        flows = [dataflows[r // len(layers)] for r in first]
-        own = HardwareArrays.of([dataclasses.replace(acc, array=a, cores=1) for a in arrays], area=False).matrix
-        parts = []
-        for a in range(len(arrays)):
-            job = np.array([j for j, sub in enumerate(subs) if sub[a] is not None], np.int64)
-            parts.append((own[a], np.array([lower_layer(subs[j][a], flows[j]) for j in job.tolist()],
-                                            np.int64).reshape(-1, N_CASE), job, 1))
-    counts, weighted = np.zeros((m, N_OUT)), np.zeros(m)
-    loads, writes, runs, offset = [], [], [], 0
-    for p, (h, mac_cases, job, k) in enumerate(parts):
-        folds = np.zeros(len(mac_cases), np.int64)
-        case_fold_counts(mac_cases, h, folds)
-        start = np.concatenate(([0], np.cumsum(folds))).astype(np.int64)
-        load, write = np.empty(int(start[-1])), np.empty(int(start[-1]))
-        part, cycles = np.zeros((len(mac_cases), N_OUT)), np.zeros((len(mac_cases), 2), np.int64)
-        fold_schedules(mac_cases, h, start, load, write, part, cycles)
-        counts[job] += part
-        weighted[job] += part[:, Out.MAPPING_EFFICIENCY] * part[:, Out.FOLDS]
-        runs.append(deal_folds(folds, start, cycles, job, k, p, offset))
-        loads.append(load)
-        writes.append(write)
-        offset += len(load)
-    if arrays is not None:  # a job's sub-layers' counts summed; their mapping efficiency weighted by folds
-        counts[:, Out.MAPPING_EFFICIENCY] = weighted / counts[:, Out.FOLDS]
-    run, load, write = runs[0], loads[0], writes[0]  # one part: its runs and folds are in order
-    if len(parts) > 1:
-        run = np.concatenate(runs, axis=1)
-        run = run[:, np.lexsort((run[1], run[0]))]  # job after job, its arrays in order
-        take = np.repeat(run[3] - (np.cumsum(run[2]) - run[2]), run[2]) + np.arange(int(run[2].sum()))
-        load, write = np.concatenate(loads)[take], np.concatenate(writes)[take]
-    run, alone_of, take, core, users = alone_runs(run, m, alone)
-    if len(take):  # every run of a job with several runs again, as a job of its own alone on a link
-        load, write = np.concatenate([load, load[take]]), np.concatenate([write, write[take]])
-    dram = acc.dram
-    fs = Folds(transfer_cycles_array(load, dram.read_bw_bytes_per_cycle),
-               transfer_cycles_array(write, dram.write_bw_bytes_per_cycle), run[2], run[0], core,
-               run[4].astype(np.float64), np.full(len(users), float(dram.latency_cycles)), users > 1,
-               [dram.name] * len(users), users.tolist())
-    # the array's own cycles per fold (the SRAM tier's pace is a stall); different arrays: the paced ones
-    return MacJobs(fs, counts, run[5] if arrays is None else run[4], np.where(nc.lowered < m, nc.lowered, -1),
-                   alone_of)
 
 
 def event_run(network: Network, acc: Accelerator, dataflows: list[Dataflow], *, cores: int | None = None,

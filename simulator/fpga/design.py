@@ -198,13 +198,11 @@ def evaluate_topology(topo: PartitionTopology, costs: Mapping[str, StageCost], c
     return PartitionReport(tuple(names), interval, total_cycles - worst, totals, bandwidth, bottleneck)
 
 
-def evaluate_partition(network: Network, names: Sequence[str], costs: Mapping[str, StageCost],
-                       foldings: Mapping[str, Folding], platform: Platform, batch: int,
-                       fifo_depth_words: int = 32) -> PartitionReport:
-    """Interval, fill, resources and bandwidth of one partition."""
-    return evaluate_topology(partition_topology(network, names, fifo_depth_words), costs,
-                             {n: foldings[n].coarse_out for n in names}, platform, batch,
-                             {n: foldings[n].coarse_in for n in names})
+def evaluate_partition(topo: PartitionTopology, costs: Mapping[str, StageCost], foldings: Mapping[str, Folding],
+                       platform: Platform, batch: int) -> PartitionReport:
+    """``evaluate_topology`` with each stage's lanes (FIFO ``coarse_out``, ``coarse_in``) from its folding."""
+    return evaluate_topology(topo, costs, {n: foldings[n].coarse_out for n in topo.names}, platform, batch,
+                             {n: foldings[n].coarse_in for n in topo.names})
 
 
 def partition_violations(report: PartitionReport, platform: Platform, index: int) -> list[str]:
@@ -220,13 +218,10 @@ def partition_violations(report: PartitionReport, platform: Platform, index: int
 
 
 def batch_times(reports: Sequence[PartitionReport], platform: Platform) -> tuple[int, float, float]:
-    """Batch cycles (the partitions' intervals), batch time and latency in seconds of a design's partitions
-    (module docstring: a reconfiguration between partitions; the latency adds each partition's fill)."""
-    clock = platform.clock_hz
-    reconf_s = (len(reports) - 1) * platform.reconfiguration_ms * 1e-3
-    batch_cycles = sum(r.interval_cycles for r in reports)
-    return (batch_cycles, batch_cycles / clock + reconf_s,
-            (batch_cycles + sum(r.fill_cycles for r in reports)) / clock + reconf_s)
+    """Batch cycles, batch time and latency (s) of a design's partitions (module docstring)."""
+    clock, reconf_s = platform.clock_hz, (len(reports) - 1) * platform.reconfiguration_ms * 1e-3
+    cycles = sum(r.interval_cycles for r in reports)
+    return cycles, cycles / clock + reconf_s, (cycles + sum(r.fill_cycles for r in reports)) / clock + reconf_s
 
 
 def evaluate_design(network: Network | str, foldings: Mapping[str, Folding] | None, platform: Platform | str, *,
@@ -265,7 +260,8 @@ def evaluate_design(network: Network | str, foldings: Mapping[str, Folding] | No
     folds = {n: foldings.get(n, Folding()) for n in names}
     costs = {layer.name: stage_cost(layer, folds[layer.name], check=check, padding_twice=padding_twice)
              for layer in network}
-    reports = tuple(evaluate_partition(network, p, costs, folds, platform, batch, fifo_depth_words) for p in parts)
+    reports = tuple(evaluate_partition(partition_topology(network, p, fifo_depth_words), costs, folds, platform, batch)
+                    for p in parts)
     violations = [v for i, rep in enumerate(reports) for v in partition_violations(rep, platform, i)]
     batch_cycles, batch_time, latency = batch_times(reports, platform)
     rows = []

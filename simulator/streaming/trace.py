@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numba import njit
 
-from acceldse.simulator.streaming.kernels import occupancy_steps
 from acceldse.workloads.errors import SpecError
 
 if TYPE_CHECKING:
@@ -184,3 +184,31 @@ def write_trace(graph: StreamGraph, result: StreamResult, path: str | Path,
     out = Path(path)
     out.write_text(json.dumps(build_trace(graph, result, clock_mhz)))
     return out
+
+
+@njit(cache=True)
+def occupancy_steps(write_time: np.ndarray, read_time: np.ndarray,
+                    out_t: np.ndarray, out_occ: np.ndarray) -> int:
+    """Write the occupancy after every cycle at which it changes; return the number of steps."""
+    nw = write_time.shape[0]
+    nr = read_time.shape[0]
+    w = 0
+    r = 0
+    n = 0
+    last = -1
+    while w < nw or r < nr:
+        if r >= nr or (w < nw and write_time[w] <= read_time[r]):
+            t = write_time[w]
+        else:
+            t = read_time[r]
+        while w < nw and write_time[w] == t:
+            w += 1
+        while r < nr and read_time[r] == t:
+            r += 1
+        occ = w - r
+        if occ != last:
+            out_t[n] = t
+            out_occ[n] = occ
+            n += 1
+            last = occ
+    return n

@@ -73,3 +73,35 @@ def test_without_reuse_every_source_is_computed_here(tmp_path: Path, monkeypatch
     monkeypatch.setattr(validation, "_MEASURED", {})
     assert [r.acceldse for r in validation.validate()] == [1.0]
     assert validation._stored()["compute_a"]["a.x"].value == 1.0
+
+
+def test_a_shared_study_is_computed_once_and_recomputed_only_without_reuse(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``stored``: the Mixed-TD study the validation row, the fpga_folding notebook and a test share is computed
+    by the first of them and read back by the others (another process included); ``validate(reuse=False)``
+    recomputes it, and a damaged file is recomputed, never trusted."""
+    monkeypatch.setenv("ACCELDSE_CACHE_DIR", str(tmp_path))
+    calls: list[int] = []
+
+    def study() -> dict[str, int]:
+        calls.append(1)
+        return {"value": len(calls)}
+
+    assert validation.stored("s", study) == {"value": 1}
+    ctx = multiprocessing.get_context("fork")
+    other = ctx.Process(target=lambda: validation.stored("s", study) == {"value": 1} or exit(1))
+    other.start()
+    other.join(60)
+    assert other.exitcode == 0 and calls == [1]  # the other process read it back
+    assert validation.stored("s", study) == {"value": 1} and calls == [1]
+
+    def compute_a() -> dict[str, Measured]:  # a source using the study, under plain validate()
+        return {"a.x": Measured(float(validation.stored("s", study)["value"]), "here")}
+
+    monkeypatch.setattr(validation, "_computers", lambda: [compute_a])
+    monkeypatch.setattr(validation, "published", lambda: [_entry("a")])
+    monkeypatch.setattr(validation, "_MEASURED", {})
+    assert [r.acceldse for r in validation.validate()] == [2.0]
+    assert validation.stored("s", study) == {"value": 2}  # what plain validate() recomputed, read back
+    next(tmp_path.glob("*-s.pickle")).write_bytes(b"not a pickle")
+    assert validation.stored("s", study) == {"value": 3}

@@ -54,7 +54,10 @@ def test_kernel_equals_the_per_mapping_analysis_on_zoo_layers(monkeypatch):
     from acceldse.validation.silicon import eyeriss_sparse_features
     from acceldse.workloads.loader import load_workload
 
-    hierarchy = load_hierarchy("eyeriss-v1")
+    # the chip's levels cannot be bypassed (always_keeps), which leaves few of 300 random mappings legal; relaxed
+    # here, the samples hold legal mappings that keep every level and ones that bypass some, both compared
+    chip = load_hierarchy("eyeriss-v1")
+    hierarchy = chip.replace(levels={lv.name: {"always_keeps": []} for lv in chip.levels if lv.always_keeps})
     layers = [lay for lay in load_workload("resnet18") if lay.name in ("conv1", "layer3.0.conv2", "fc")]
     for layer in layers:
         features = eyeriss_sparse_features(layer)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from acceldse.dataflows.streams import Channel, Context, GeneratorContext, StreamGraph, build_graph
 from acceldse.simulator.streaming import build_trace, run_compiled, run_graph
-from acceldse.simulator.streaming.kernels import occupancy_steps
+from acceldse.simulator.streaming.trace import occupancy_steps
 from tests.simulator.stream_rule import as_generators, timing_rule
 
 

@@ -14,8 +14,8 @@ import pytest
 
 from acceldse.dataflows.dataflow import resolve_dataflows
 from acceldse.simulator.event import event_run
+from acceldse.simulator.event.jobs import mac_jobs
 from acceldse.simulator.event.system import _build, simulate_system
-from acceldse.simulator.event.table import mac_jobs
 from acceldse.simulator.fpga.pipeline_sim import add_pipeline, simulate_pipeline
 from acceldse.simulator.fpga.stage import Folding, stage_cost
 from acceldse.simulator.specs.presets import load_hardware

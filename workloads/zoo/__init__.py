@@ -16,7 +16,7 @@ from acceldse.workloads.network import Network
 from acceldse.workloads.zoo.cnn import alexnet, vgg16
 from acceldse.workloads.zoo.mobilenet import mobilenet_v1, mobilenet_v2
 from acceldse.workloads.zoo.resnet import resnet18, resnet50
-from acceldse.workloads.zoo.small import cnv, lenet, mlp, residual_block, vgg_small, vgg_tiny
+from acceldse.workloads.zoo.small import cnv, lenet, mlp, residual_block, tfc, vgg_small, vgg_tiny
 from acceldse.workloads.zoo.transformers import bert_base, gpt2_decode, gpt2_prefill, vit_b16
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ ZOO: dict[str, Builder] = {
     "vgg_small": vgg_small,
     "vgg_tiny": vgg_tiny,
     "mlp": mlp,
+    "tfc": tfc,
     "residual_block": residual_block,
 }
 """Zoo name -> builder taking keyword-only parameters."""

@@ -1,5 +1,5 @@
-"""Small networks of the FPGA study: LeNet and CNV as in SAMO's examples, VGG-style CIFAR nets, an MLP and a
-residual block (a reconvergent DAG). 16-bit operands by default, as the FPGA study runs them.
+"""Small networks of the FPGA study: LeNet and CNV as in SAMO's examples, FINN's TFC, VGG-style CIFAR nets, an MLP
+and a residual block (a reconvergent DAG). 16-bit operands by default, as the FPGA study runs them.
 """
 
 from __future__ import annotations
@@ -85,6 +85,20 @@ def mlp(*, batch: int = 1, bits: int = 16) -> Network:
     return Network("mlp", layers, source="zoo:mlp")
 
 
+def tfc(*, batch: int = 1, bits: int = 16) -> Network:
+    """FINN's TFC (BNN-PYNQ's MNIST MLP): 784 -> 64 -> 64 -> 64 -> 10, each hidden layer with its activation
+    (FINN runs it binarized: ``bits=1``)."""
+    n, bits = check_common("zoo:tfc", batch, bits)
+    layers: list[Layer] = []
+    width = 784
+    for i, out in enumerate((64, 64, 64)):
+        layers += [gemm(f"fc{i}", 1, out, width, batch=n, bits=bits),
+                   eltwise(f"act{i}", out, 1, num_inputs=1, batch=n, bits=bits)]
+        width = out
+    layers.append(gemm("fc3", 1, 10, width, batch=n, bits=bits))
+    return Network("tfc", tuple(layers), source="zoo:tfc")
+
+
 def cnv(*, batch: int = 1, bits: int = 16) -> Network:
     """FINN's CNV as in SAMO's ``scripts/generate_networks.py``: 3x32x32, 3x3 unpadded convs 64, 64, pool,
     128, 128, pool, 256, 256 (each with ReLU), then FC 512, ReLU, FC 512, ReLU, FC 10."""
@@ -108,4 +122,4 @@ def cnv(*, batch: int = 1, bits: int = 16) -> Network:
     return Network("cnv", tuple(layers), source="zoo:cnv")
 
 
-__all__ = ["cnv", "lenet", "mlp", "residual_block", "vgg_small", "vgg_tiny"]
+__all__ = ["cnv", "lenet", "mlp", "residual_block", "tfc", "vgg_small", "vgg_tiny"]
