@@ -200,14 +200,15 @@ def fpga_mask(env: Any) -> KnobMask:
             io_bits[a, z] = partition_topology(network, [x.name for x in layers[a:z + 1]]).io_bits_per_sample
     a_idx, z_idx = np.indices((L, L))
 
-    def vals(k: int, allowed: Allowed) -> list[int]:
-        return [int(v) for v, ok in zip(values[knobs.names[k]], allowed[k]) if ok]
+    def vals(k: int, row: Sequence[bool]) -> list[int]:
+        """The values of knob ``k`` that ``row`` allows."""
+        return [int(v) for v, ok in zip(values[knobs.names[k]], row) if ok]
 
     @cache
     def worst_stage(i: int, choice: tuple[tuple[bool, ...], ...]) -> tuple[list[int], int, int]:
         """Stage ``i``'s most resources, fewest cycles and most off-chip weight bits over its allowed foldings."""
         ks = stage_knobs[i]
-        picked = [[int(v) for v, ok in zip(values[knobs.names[k]], c) if ok] for k, c in zip(ks, choice)]
+        picked = [vals(k, c) for k, c in zip(ks, choice)]
         folds = [Folding(ci, co, f) for ci in picked[0] for co in picked[1] for f in picked[2]] if len(ks) == 3 \
             else [Folding(c, c) for c in picked[0]]
         costs = [env.stage(layers[i], f) for f in folds]
@@ -225,8 +226,7 @@ def fpga_mask(env: Any) -> KnobMask:
         """Internal edge ``e``'s most FIFO and squeeze resources over the producer's and consumer's lanes."""
         (producer, f_bram, f_lut, f_ff), (_, consumer, bits) = whole.fifo_edges[e], whole.stream_edges[e]
         i, j = index[producer], index[consumer]
-        outs = [int(v) for v, ok in zip(values[knobs.names[lane_knob(i, 1)]], out_choice) if ok]
-        ins = [int(v) for v, ok in zip(values[knobs.names[lane_knob(j, 0)]], in_choice) if ok]
+        outs, ins = vals(lane_knob(i, 1), out_choice), vals(lane_knob(j, 0), in_choice)
         adapters = [squeeze(o, c, bits) for o in outs for c in ins]
         out = np.zeros(len(RESOURCES))
         out[extra] = [max(outs) * f + max(getattr(x, r) for x in adapters)
@@ -250,7 +250,7 @@ def fpga_mask(env: Any) -> KnobMask:
         inner = np.cumsum(np.cumsum(edges[::-1], axis=0)[::-1], axis=1)
         prefix = np.vstack([np.zeros(len(RESOURCES)), np.cumsum(stage, axis=0)])
         resources = prefix[z_idx + 1] - prefix[a_idx] + inner
-        cuts = [set(vals(k, allowed)) for k in cut_knobs]
+        cuts = [set(vals(k, allowed[k])) for k in cut_knobs]
         may_cut = np.array([1 in c for c in cuts], dtype=bool)
         may_join = np.array([0 in c for c in cuts], dtype=bool)
         start = np.concatenate([[True], may_cut])

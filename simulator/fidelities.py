@@ -85,9 +85,8 @@ def _cycle(network: Network, acc: Accelerator, flows: list[Dataflow], run: Fidel
            ) -> tuple[pd.DataFrame, dict[str, Any]]:
     from acceldse.simulator.systolic.cycle import cycle_table
 
-    if run.limit is None:
-        return cycle_table(network, acc, flows, progress=run.progress), {}
-    return cycle_table(network, acc, flows, progress=run.progress, max_pe_cycles=run.limit), {}
+    limit = {} if run.limit is None else {"max_pe_cycles": run.limit}
+    return cycle_table(network, acc, flows, progress=run.progress, **limit), {}
 
 
 def _scalesim(network: Network, acc: Accelerator, flows: list[Dataflow], run: FidelityRun

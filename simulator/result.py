@@ -162,25 +162,18 @@ def dataflow_totals(table: Table, pes: int, area_mm2: float) -> Table:
     starts = np.flatnonzero(np.r_[True, flows[1:] != flows[:-1]]) if len(flows) else np.zeros(0, dtype=np.intp)
     names = flows[starts].tolist()
     if len(set(names)) != len(names) or any(np.isnan(table[c]).any() for c in present if table[c].dtype.kind == "f"):
-        return _pandas_totals(table, present, pes, area_mm2)  # interleaved dataflows or NaN: pandas' own sum
-    out = Table(dataflow=np.array(names, dtype=object))
-    for c in present:
-        out[c] = segment_sums(np.asarray(table[c]), starts)
+        # interleaved dataflows or NaN: pandas' own group sum
+        out = Table.of(table.frame().groupby("dataflow", sort=False)[present].sum().reset_index())
+    else:
+        out = Table(dataflow=np.array(names, dtype=object))
+        for c in present:
+            out[c] = segment_sums(np.asarray(table[c]), starts)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["utilization"] = out["macs"] / (out["total_cycles"] * pes)
         if "compute_cycles" in out:
             out["compute_utilization"] = out["macs"] / (out["compute_cycles"] * pes)
-    out["area_mm2"] = np.full(len(names), area_mm2, dtype=np.float64)
+    out["area_mm2"] = np.full(out.n_rows, area_mm2, dtype=np.float64)
     return out
-
-
-def _pandas_totals(table: Table, present: list[str], pes: int, area_mm2: float) -> Table:
-    grouped = table.frame().groupby("dataflow", sort=False)[present].sum()
-    grouped["utilization"] = grouped["macs"] / (grouped["total_cycles"] * pes)
-    if "compute_cycles" in grouped:
-        grouped["compute_utilization"] = grouped["macs"] / (grouped["compute_cycles"] * pes)
-    grouped["area_mm2"] = area_mm2
-    return Table.of(grouped.reset_index())
 
 
 _ACCESSORS: dict[str, Callable[[SimResult], Any]] = {}

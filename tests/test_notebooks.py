@@ -7,6 +7,7 @@ stored notebook recorded; each notebook is still its own test."""
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -81,3 +82,45 @@ def test_notebook_executes(path: Path, executed: dict[Path, Any]) -> None:
               if o.get("output_type") == "error"]
     assert not errors
     assert all(cell.get("execution_count") for cell in nb.cells if cell.cell_type == "code")
+
+
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
+NOT_COMPUTED = {"fpga_folding": {"1.73", "10.29", "512"}}
+"""Figures a README study quotes that its notebook takes as given: Mixed-TD's published range, SWAT's window."""
+
+
+def readme_studies() -> dict[str, str]:
+    """README's "Studies" bullets: notebook name -> what the README says it finds (after the dash)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Studies (notebooks)"):readme.index("## Validation against silicon")]
+    return {re.match(r"`(\w+)`", b)[1]: b.split("—", 1)[-1] for b in re.split(r"\n\* ", section)[1:]}
+
+
+def _figure_in(token: str, text: str) -> bool:
+    """``token`` (``3,578.96``, ``66``) is in ``text`` as written, or a number there rounds to it (also as %)."""
+    if token in text:
+        return True
+    plain = token.replace(",", "")
+    digits = len(plain.split(".")[1]) if "." in plain else 0
+    wanted = float(plain)
+    numbers = {float(m[0].replace(",", "")) for m in NUMBER.finditer(text) if m[0].replace(",", "") != "-"}
+    return any(round(x, digits) == wanted or round(100 * x, digits) == wanted for x in numbers)
+
+
+@pytest.mark.parametrize("name", sorted(readme_studies()))
+def test_the_readme_quotes_what_the_notebook_finds(name: str, executed: dict[Path, Any]) -> None:
+    """Every figure the README gives for a study is what its notebook printed in this run or asserts in its
+    cells (the published values it compares with aside): a changed result cannot leave the README stale."""
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    assert path in NOTEBOOKS, f"README names a study without a notebook: {name}"
+    nb = executed.get(path)
+    if nb is None or isinstance(nb, BaseException):
+        pytest.skip("the notebook did not run in this session")
+    found = [o.get("text", "") + o.get("data", {}).get("text/plain", "") for cell in nb.cells
+             for o in cell.get("outputs", [])]
+    found += [line for cell in nb.cells if cell.cell_type == "code" for line in cell.source.splitlines()
+              if "assert" in line]
+    text = "\n".join(found)
+    quoted = re.findall(r"(?<![\w.])\d[\d,]*(?:\.\d+)?", readme_studies()[name])
+    missing = [t for t in quoted if t not in NOT_COMPUTED.get(name, set()) and not _figure_in(t, text)]
+    assert not missing, f"README's {name} figures the notebook neither printed nor asserts: {missing}"

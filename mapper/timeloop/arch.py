@@ -22,6 +22,7 @@ Accelergy's estimates (technology, n_banks...) are accepted because the ERT/ART 
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from typing import Any
 
@@ -176,7 +177,8 @@ def _int_attr(attrs: dict[str, Any], name: str, default: int | None, *, source: 
     value = attrs.get(name, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or value != int(value) or value < 1:  # NaN and inf are refused here, not by int()
         raise SpecError("must be a positive integer", source=source, key=f"{key}.{name}", value=value)
     return int(value)
 

@@ -49,6 +49,9 @@ def parse_factors(text: Any, einsum: Einsum, *, source: str, key: str,
         if rank not in sizes:
             raise SpecError("factor for a rank the problem does not have", source=source, key=f"{key}.factors",
                             value=rank, accepted=" ".join(sizes))
+        if rank in out:  # never the last one silently
+            raise SpecError(f"rank {rank} is given twice", source=source, key=f"{key}.factors", value=body.strip(),
+                            accepted="each rank once per factors string")
         end = end or sizes[rank]
         if m.group(4) is not None and int(m.group(4)) != end and residuals is not None:
             last = int(m.group(4))

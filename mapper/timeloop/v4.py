@@ -60,7 +60,9 @@ _STORAGE_DEFAULTS = {"width": 1, "depth": 1, "datawidth": 1, "technology": -1}
 def _loader() -> type:
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    from acceldse.workloads.spec_io import StrictLoader
+
+    class Loader(StrictLoader):  # a key given twice is an error, as in timeloopfe's YAML reader
         pass
 
     def tagged(tag: str) -> Any:
@@ -92,6 +94,10 @@ def load_yaml(path: Path, variables: dict[str, Any] | None = None, search: list[
     try:
         return merge_keys(yaml.load(text, Loader=_loader()))  # noqa: S506 -- a SafeLoader with timeloopfe's tags
     except yaml.constructor.ConstructorError as err:
+        if str(err.problem).startswith("duplicate key"):
+            line = f" at line {err.problem_mark.line + 1}" if err.problem_mark is not None else ""
+            raise SpecError(f"malformed YAML{line}: {err.problem}", source=str(path),
+                            accepted="each key once per mapping") from None
         raise SpecError(f"unsupported YAML tag: {err.problem}", source=str(path),
                         accepted=", ".join(f"!{t}" for t in TAGS)) from None
     except yaml.YAMLError as err:

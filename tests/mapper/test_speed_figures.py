@@ -72,3 +72,16 @@ def test_readme_sparse_search_range_is_docs_table() -> None:
     quoted = (f"{round(min(on), -3):,}-{round(max(on), -3):,} distinct legal mappings per CPU-s with sparsity on, "
               f"{min(ratio)}-{max(ratio)}x the dense kernel's cost")
     assert quoted in readme
+
+
+def test_readme_mapper_prose_rounds_the_docs_table() -> None:
+    """The Mapper section's "~940,000 legal mappings per CPU-second (1.6 M candidates including the ~86 %
+    rejected" is docs/mapper.md's kernel rows, rounded as printed there."""
+    doc = (ROOT / "docs" / "mapper.md").read_text()
+    legal = re.search(r"\| batched kernel, \*\*legal\*\* mappings[^|]*\| ([\d,]+) \|", doc)
+    every = re.search(r"\| batched kernel, all random candidates \((\d+) % rejected[^|]*\| ([\d,]+) \|", doc)
+    assert legal and every, "docs/mapper.md's speed table has no kernel rows"
+    rate, rejected, candidates = int(legal[1].replace(",", "")), every[1], int(every[2].replace(",", ""))
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert (f"It fully costs ~{round(rate, -4):,} legal mappings per CPU-second ({candidates / 1e6:.1f} M candidates "
+            f"including the ~{rejected} % rejected as illegal") in readme

@@ -86,6 +86,7 @@ BAD = {
     "multiple_buffering": (lambda d: _locals(d)[1]["attributes"].update(multiple_buffering=3), "multiple_buffering"),
     "unknown attribute": (lambda d: _locals(d)[3]["attributes"].update(metadata_storage_width=8), "metadata"),
     "bad instance": (lambda d: d["problem"]["instance"].update(P=0), "positive integer"),
+    "NaN depth": (lambda d: _locals(d)[1]["attributes"].update(depth=float("nan")), "depth: must be a positive"),
     "one-tensor rank": (lambda d: d["problem"]["shape"]["data_spaces"][0]["projection"].append([["P"]]),
                         "does not fit"),
 }
@@ -100,11 +101,23 @@ def test_unsupported_features_are_named(tmp_path, case):
     assert word in str(err.value) and str(path) in str(err.value)
 
 
+def test_a_key_given_twice_is_refused(tmp_path):
+    """PyYAML keeps the last of two equal keys silently; the Timeloop reader names the line of each."""
+    lines = SPEC.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("depth:"))
+    path = tmp_path / "spec.yaml"
+    path.write_text("".join(lines[:at + 1] + [lines[at].replace(lines[at].strip(), "depth: 8")] + lines[at + 1:]))
+    with pytest.raises(SpecError, match=rf"malformed YAML at line {at + 2}: duplicate key 'depth' "
+                                        rf"\(first at line {at + 1}\)"):
+        load_timeloop([path, ERT, MAP])
+
+
 def test_bad_mapping_entries(tmp_path):
     entries = yaml.safe_load(MAP.read_text())["mapping"]
     for change, word in ((lambda e: e[0].update(target="nowhere"), "nowhere"),
                          (lambda e: e[-1].update(factors="C1 M1"), "multiply to"),
                          (lambda e: e[-1].update(factors="C1,0 M1"), "residual"),
+                         (lambda e: e[-1].update(factors="C0 C1"), "rank C is given twice"),
                          (lambda e: e[-1].update(permutation="XYZ"), "permutation"),
                          (lambda e: e[-1].update(type="pipeline"), "pipeline")):
         copy = yaml.safe_load(MAP.read_text())["mapping"]
