@@ -3,13 +3,14 @@
     git worktree add /tmp/simpy-engine 47cb9b8   # the last commit with the SimPy models
     nice python benchmarks/bench_engine.py --baseline /tmp/simpy-engine [--repeats 3]
 
-Runs the same cases in two child processes, one importing this tree and one the baseline tree,
-and prints per case the median CPU seconds of each (JIT warm: one untimed run first), their
-ratio, and whether the numbers are identical (every row of the event table; every core's end
-and stalls by cause; every finish time and stall of the pipeline). ``event`` is the whole event
-table (fold schedules and row building included, which both trees share); ``folds only`` is the
-engine alone: every MAC layer's folds, schedules made beforehand (one graph on the engine, one
-SimPy environment per layer in the baseline).
+Runs the same cases in two child processes, one importing this tree and one the baseline tree, taking
+turns run by run (one timed call of a case in one tree, then one in the other), so both trees see the
+same load however it drifts on a shared machine; prints per case the median CPU seconds of each (JIT
+warm: one untimed run first), their ratio, and whether the numbers are identical (every row of the
+event table; every core's end and stalls by cause; every finish time and stall of the pipeline).
+``event`` is the whole event table (fold schedules and row building included, which both trees
+share); ``folds only`` is the engine alone: every MAC layer's folds, schedules made beforehand (one
+graph on the engine, one SimPy environment per layer in the baseline).
 """
 
 from __future__ import annotations
@@ -24,24 +25,21 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 EVENT_CASES = [(wl, hw, cores) for wl in ("resnet50", "bert_base") for hw in ("scalesim-32x32", "tpu-hbm-like")
                for cores in (1, 4)]
 PIPELINE_CASES = [("vgg_small", 16, 64), ("vgg_small", 16, 2), ("cnv", 16, 64), ("residual_block", 32, 8)]
 
 
-def _median_cpu(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    out = fn()
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        out = fn()
-        times.append(time.process_time() - start)
-    return statistics.median(times), out
+def _cpu(fn: Callable[[], object]) -> float:
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
 
 
-def worker(repeats: int) -> dict[str, tuple[float, str]]:
-    """Time every case in this process; a digest of its numbers to compare trees."""
+def cases() -> dict[str, tuple[Callable[[], object], Callable[[object], str]]]:
+    """Every case of this tree: its call and a digest of its numbers (to compare trees)."""
     from acceldse.dataflows.dataflow import resolve_dataflows
     from acceldse.simulator.event import event_table
     try:  # the FPGA study networks live in the zoo now; the SimPy baseline still has its own module
@@ -55,25 +53,38 @@ def worker(repeats: int) -> dict[str, tuple[float, str]]:
     from acceldse.simulator.specs.presets import load_hardware
     from acceldse.workloads.loader import load_workload
 
-    out = {}
+    out: dict[str, tuple[Callable[[], object], Callable[[object], str]]] = {}
     flows = resolve_dataflows("all")
     for wl, hw, cores in EVENT_CASES:
         net, acc = load_workload(wl), dataclasses.replace(load_hardware(hw), cores=cores)
-        sec, table = _median_cpu(lambda n=net, a=acc: event_table(n, a, flows), repeats)
-        out[f"event {wl} {hw} cores={cores}"] = (sec, table.to_json())  # type: ignore[attr-defined]
+        out[f"event {wl} {hw} cores={cores}"] = (lambda n=net, a=acc: event_table(n, a, flows),
+                                                 lambda table: table.to_json())  # type: ignore[attr-defined]
     for wl, hw, cores in EVENT_CASES:  # the engine alone: every layer's folds, schedules made beforehand
         net, acc = load_workload(wl), dataclasses.replace(load_hardware(hw), cores=cores)
-        sec, runs = _median_cpu(_fold_runner(net, acc, flows), repeats)
-        digest = repr([[tuple(float(x) for x in (r.end_cycles, r.stall_bandwidth_cycles, r.stall_latency_cycles,
-                                                 r.stall_capacity_cycles)) for r in layer_runs]
-                       for layer_runs, _ in runs])  # type: ignore[attr-defined]
-        out[f"folds only {wl} {hw} cores={cores}"] = (sec, digest)
+        out[f"folds only {wl} {hw} cores={cores}"] = (_fold_runner(net, acc, flows), lambda runs: repr(
+            [[tuple(float(x) for x in (r.end_cycles, r.stall_bandwidth_cycles, r.stall_latency_cycles,
+                                       r.stall_capacity_cycles)) for r in layer_runs]
+             for layer_runs, _ in runs]))  # type: ignore[attr-defined]
     for name, samples, fifo in PIPELINE_CASES:
         network = fpga_network(name)
-        sec, res = _median_cpu(lambda n=network, s=samples, f=fifo: simulate_pipeline(n, samples=s, fifo_rows=f),
-                               repeats)
-        out[f"pipeline {name} samples={samples} fifo={fifo}"] = (sec, repr(res))
+        out[f"pipeline {name} samples={samples} fifo={fifo}"] = (
+            lambda n=network, s=samples, f=fifo: simulate_pipeline(n, samples=s, fifo_rows=f), repr)
     return out
+
+
+def worker() -> None:
+    """Serve the driver: ``list`` prints the case names; ``warm <case>`` runs it untimed and prints its
+    digest; ``time <case>`` prints the CPU seconds of one call."""
+    runs = cases()
+    for line in sys.stdin:
+        command, _, case = line.rstrip("\n").partition(" ")
+        if command == "list":
+            answer: object = list(runs)
+        elif command == "warm":
+            answer = runs[case][1](runs[case][0]())
+        else:
+            answer = _cpu(runs[case][0])
+        print(json.dumps(answer), flush=True)
 
 
 def _fold_runner(net, acc, flows):  # type: ignore[no-untyped-def]
@@ -104,11 +115,27 @@ def _fold_runner(net, acc, flows):  # type: ignore[no-untyped-def]
     return lambda: run_fold_layers(batch)
 
 
-def _run_tree(tree: Path, repeats: int) -> dict[str, tuple[float, str]]:
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    done = subprocess.run([sys.executable, __file__, "--worker", "--repeats", str(repeats)], env=env, cwd=tree,
-                          capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+class _Tree:
+    """A worker process importing ``tree``."""
+
+    def __init__(self, tree: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, __file__, "--worker"], cwd=tree, text=True,
+                                     env=dict(os.environ, PYTHONPATH=str(tree)), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+
+    def ask(self, command: str) -> Any:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the worker of {command!r} died (see its stderr)")
+        return json.loads(line)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
 
 
 def main() -> None:
@@ -118,16 +145,24 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.repeats)))
+        worker()
         return
     if args.baseline is None:
         parser.error("--baseline DIR is needed (a checkout of the SimPy version)")
-    new = _run_tree(Path(__file__).resolve().parents[1], args.repeats)
-    old = _run_tree(args.baseline.resolve(), args.repeats)
-    print(f"{'case':<46} {'simpy_s':>8} {'engine_s':>8} {'speedup':>8} {'identical':>9}")
-    for case, (sec, digest) in new.items():
-        old_sec, old_digest = old[case]
-        print(f"{case:<46} {old_sec:>8.4f} {sec:>8.4f} {old_sec / sec:>7.1f}x {str(digest == old_digest):>9}")
+    new, old = _Tree(Path(__file__).resolve().parents[1]), _Tree(args.baseline.resolve())
+    try:
+        print(f"{'case':<46} {'simpy_s':>8} {'engine_s':>8} {'speedup':>8} {'identical':>9}")
+        for case in new.ask("list"):
+            same = new.ask(f"warm {case}") == old.ask(f"warm {case}")
+            times: dict[str, list[float]] = {"new": [], "old": []}
+            for _ in range(args.repeats):  # turn by turn: both trees under the same load
+                times["new"].append(new.ask(f"time {case}"))
+                times["old"].append(old.ask(f"time {case}"))
+            sec, old_sec = statistics.median(times["new"]), statistics.median(times["old"])
+            print(f"{case:<46} {old_sec:>8.4f} {sec:>8.4f} {old_sec / sec:>7.1f}x {str(same):>9}", flush=True)
+    finally:
+        new.close()
+        old.close()
 
 
 if __name__ == "__main__":

@@ -246,9 +246,8 @@ LAYER_COLUMNS = ("macs", "total_cycles", "compute_cycles", "stall_cycles", "fold
 def utilization(arr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``compute_utilization`` and ``utilization`` of (P, L) arrays: MACs over PE-cycles (0 without cycles)."""
     macs, pes = arr["macs"], arr["pes"][:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {"compute_utilization": np.where(arr["compute_cycles"] > 0, macs / (arr["compute_cycles"] * pes), 0.0),
-                "utilization": np.where(arr["total_cycles"] > 0, macs / (arr["total_cycles"] * pes), 0.0)}
+    return {key: np.divide(macs, arr[cycles] * pes, out=np.zeros(arr[cycles].shape), where=arr[cycles] > 0)
+            for key, cycles in (("compute_utilization", "compute_cycles"), ("utilization", "total_cycles"))}
 
 
 def layer_columns(network: Network, arr: dict[str, np.ndarray], dataflow: str, *, design: bool = True) -> Table:
