@@ -31,8 +31,7 @@ class NetRun:
         starts, ends, offsets: start and anchor (end of its work) of every firing, context
             ``i``'s from ``offsets[i]`` (recorded runs only; see :meth:`times`).
         resource_busy: per resource, time it had at least one job.
-        resource_jobs, resource_work, resource_peak: per resource, jobs served, total work,
-            most jobs in flight at once.
+        resource_work, resource_peak: per resource, total work, most jobs in flight at once.
         deadlock: None, or the report naming every blocked context and the circular wait.
         ii: the contexts' ii patterns (``pattern``, per context its ``offset`` and ``length``).
     """
@@ -50,7 +49,6 @@ class NetRun:
     tokens: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     resource_names: list[str]
     resource_busy: np.ndarray
-    resource_jobs: np.ndarray
     resource_work: np.ndarray
     resource_peak: np.ndarray
     deadlock: Deadlock | None
@@ -139,7 +137,7 @@ def run_flat(f: FlatNet, record: bool) -> NetRun:
         names=f.names, channels=f.channels, firings=next_fire, written=written, read=readcnt, max_occupancy=best,
         last_start=last_s, starts=fire_time if record else None, ends=end_time if record else None,
         offsets=fire_off, tokens=(write_time, read_time, roff) if record else None,
-        resource_names=f.resources, resource_busy=res_busy, resource_jobs=res_count[:, 0].astype(np.int64),
+        resource_names=f.resources, resource_busy=res_busy,
         resource_work=res_count[:, 1], resource_peak=res_count[:, 2].astype(np.int64), deadlock=deadlock,
         ii=(f.tpat, f.toff[:, 0], f.tlen[:, 0]))
 
