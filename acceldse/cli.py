@@ -39,7 +39,9 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, the top level and that one command (what parsing its
+    arguments needs: the other commands' parsers are not built, nor their modules imported)."""
     parser = argparse.ArgumentParser(
         prog="acceldse",
         description="Hardware-accelerator design-space simulator.",
@@ -51,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log what the command is doing to stderr (-vv: debug)")
     parser.add_argument("--version", action="version", version=f"acceldse {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else [only]:
         importlib.import_module(f"acceldse.commands.{name}").add_parser(sub)
     return parser
 
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ``--help``, ``--version`` and argparse usage errors raise ``SystemExit`` (codes 0, 0 and 2).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)  # --help, --version and usage errors exit here (0, 0, 2) as argparse does
     if args.command is None:
         args = parser.parse_args(["simulate", *argv])
@@ -81,6 +83,17 @@ def main(argv: list[str] | None = None) -> int:
         _on_sigterm(previous)
     log.info("%s finished in %.2f s (exit %d)", args.command, time.perf_counter() - start, code)
     return code
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The command ``argv`` names when nothing before it but ``-v`` can change how it is parsed, else
+    None (the whole parser: help, usage errors and the default command see every command)."""
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+        if not re.fullmatch(r"-v+|--verbose", arg):
+            return None
+    return None
 
 
 def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,

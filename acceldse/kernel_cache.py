@@ -12,9 +12,8 @@ are removed when a new one is made. A ``NUMBA_CACHE_DIR`` set by the user is lef
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
+import zlib
 from pathlib import Path
 
 KERNEL_FILES: tuple[str, ...] = (
@@ -51,14 +50,15 @@ PACKAGE = Path(__file__).resolve().parent
 
 def fingerprint() -> str:
     """Twelve hex digits naming this version of the kernel sources (their sizes and modification times)."""
-    digest = hashlib.sha1()
+    text = ""
     for name in KERNEL_FILES:
         try:
             stat = os.stat(PACKAGE / name)
         except OSError:
             continue
-        digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-    return digest.hexdigest()[:12]
+        text += f"{name}:{stat.st_size}:{stat.st_mtime_ns};"
+    data = text.encode()  # two checksums (not hashlib: it loads OpenSSL, a cost at every start)
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"[:12]
 
 
 def use_kernel_cache() -> None:
@@ -74,6 +74,8 @@ def use_kernel_cache() -> None:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
             return  # nowhere to write: numba's own default applies
+        import shutil
+
         for old in home.glob("numba-*"):
             if old != folder:
                 shutil.rmtree(old, ignore_errors=True)

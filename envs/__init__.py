@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from importlib.abc import MetaPathFinder
-from importlib.machinery import ModuleSpec
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
 
 ENV_IDS: dict[str, str] = {
     "acceldse/AcceleratorDesign-v0": "acceldse.envs.accelerator_design:AcceleratorDesignEnv",
@@ -55,7 +56,7 @@ def register_envs() -> None:
                      vector_entry_point=VECTOR_ENTRY_POINTS.get(env_id))
 
 
-class _RegisterAfterGymnasium(MetaPathFinder):
+class _RegisterAfterGymnasium:  # a meta path finder (importlib.abc would import importlib.resources)
     """Registers the envs as soon as ``gymnasium`` has been imported, so that importing ``acceldse`` (a
     simulation, a sweep, ``--help``) does not pay for Gymnasium while ``import acceldse, gymnasium;
     gymnasium.make("acceldse/...")`` still works."""

@@ -37,7 +37,6 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -58,7 +57,7 @@ _INT = re.compile(r"^[0-9]+$")
 # ---- shipped topologies ----------------------------------------------------------------------
 
 def _data_dir() -> Path:
-    return Path(str(resources.files("acceldse.workloads.data.scalesim")))
+    return Path(__file__).parent / "data" / "scalesim"  # the package's files (importlib.resources: a cost)
 
 
 def list_scalesim_topologies() -> list[str]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from acceldse.workloads.errors import MAX_BYTES, SpecError, require_float, require_int
 
@@ -68,40 +68,84 @@ def path_exists(path: str | Path, *, file: bool = False) -> bool:
         return False
 
 
-class StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key given twice in one mapping is an error (PyYAML keeps
-    the last one silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, Any] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":  # '<<: *base': the base class merges it
-                continue
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            try:
-                first = seen.setdefault(key, key_node.start_mark)
-            except TypeError:  # an unhashable key: the base class reports it
-                continue
-            if first is not key_node.start_mark:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first at line {first.line + 1})", key_node.start_mark)
-        return super().construct_mapping(node, deep=deep)
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+"""The folder holding ``workloads/`` (the installed ``acceldse`` package, or the repository): YAML files
+below it (the shipped presets) keep a parsed copy (``read_yaml``)."""
+PARSED_COPIES = Path(__file__).resolve().parent / "__pycache__"
+"""Where the parsed copies are kept (one JSON file per YAML file)."""
 
 
 def read_yaml(path: str | Path, *, kind: str) -> Any:
-    """Read and parse one YAML file (duplicate keys rejected); every problem is a ``SpecError``."""
+    """Read and parse one YAML file (duplicate keys rejected); every problem is a ``SpecError``.
+
+    A file shipped with the package (below ``PACKAGE_ROOT``) keeps its parsed data as JSON in
+    ``PARSED_COPIES`` (named after its path, checked against its size and modification time, written
+    only when JSON holds the data exactly), so reading a preset again imports no YAML parser."""
     path = Path(path)
+    copy, stamp = _parsed_copy(path), None
+    if copy is not None:
+        try:
+            stat = os.stat(path)
+            stamp = [stat.st_size, stat.st_mtime_ns]  # before reading: a change while reading is a new stamp
+            with open(copy) as file:
+                kept = json.load(file)
+            if kept["stat"] == stamp:
+                return kept["data"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
     try:
         text = path.read_text()
     except OSError as err:
         raise SpecError(f"cannot read {kind} file: {err.strerror}", source=str(path)) from None
     except UnicodeDecodeError:
         raise SpecError(f"{kind} file is not UTF-8 text", source=str(path)) from None
-    return safe_load(text, source=str(path))
+    data = safe_load(text, source=str(path))
+    if copy is not None and stamp is not None and _json_exact(data):
+        _keep(copy, stamp, data)
+    return data
+
+
+def _parsed_copy(path: Path) -> Path | None:
+    """Where the parsed copy of a shipped YAML file is kept, else None."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not resolved.is_relative_to(PACKAGE_ROOT):
+        return None
+    name = resolved.relative_to(PACKAGE_ROOT).as_posix().replace("/", "--")
+    return PARSED_COPIES / f"{name}.json"
+
+
+def _keep(target: Path, stamp: list[int], data: Any) -> None:
+    """Write the parsed copy (atomically; nothing when the folder cannot be written)."""
+    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(exist_ok=True)
+        temporary.write_text(json.dumps({"stat": stamp, "data": data}))
+        os.replace(temporary, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+
+
+def _json_exact(value: Any) -> bool:
+    """Whether JSON gives ``value`` back exactly (str keys; None, bool, int, float, str, lists, dicts)."""
+    if value is None or type(value) in (bool, int, float, str):
+        return True
+    if type(value) is list:
+        return all(_json_exact(v) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _json_exact(v) for k, v in value.items())
+    return False
 
 
 def safe_load(text: str, *, source: str) -> Any:
     """``yaml.safe_load`` that rejects duplicate keys and reports errors as a ``SpecError`` with line and column."""
+    import yaml
+
+    from acceldse.workloads.strict_yaml import StrictLoader
+
     try:
         return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
@@ -190,6 +234,8 @@ def reject_unknown(data: dict[str, Any], allowed: set[str], *, source: str, pref
 
 def to_yaml_text(data: dict[str, Any]) -> str:
     """A spec mapping as YAML text, keys in the order given (what ``to_yaml()`` of a spec returns)."""
+    import yaml
+
     return str(yaml.safe_dump(data, sort_keys=False))
 
 

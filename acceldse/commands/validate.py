@@ -14,7 +14,8 @@ COLUMNS = ["id", "published", "acceldse", "unit", "error_pct"]
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("validate", help="published measurements and papers' results beside acceldse's",
                        description="Recompute every published figure acceldse is validated against (measured "
-                                   "silicon: Eyeriss v1, TPU v1, Gemmini RTL; the seed papers' headline results) "
+                                   "silicon: Eyeriss v1, TPU v1, Gemmini RTL, FINN on Zynq boards; the seed papers' "
+                                   "headline results) "
                                    "and print published value, acceldse's value and the error. docs/validation.md is "
                                    "'--format markdown'.",
                        epilog="examples:\n  acceldse validate\n  acceldse validate --category silicon --format csv\n"

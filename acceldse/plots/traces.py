@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+TRACE = "a Chrome/Perfetto trace JSON from 'acceldse stream ... --trace'"
+
+
 def trace_spans(trace: dict[str, Any] | str | Path) -> pd.DataFrame:
     """Complete (``ph: X``) events of a Chrome/Perfetto trace: ``track``, ``name``, ``category``, ``start``,
     ``duration`` (in the trace's time unit)."""
@@ -24,14 +27,21 @@ def trace_spans(trace: dict[str, Any] | str | Path) -> pd.DataFrame:
         try:
             trace = json.loads(Path(trace).read_text())
         except (OSError, json.JSONDecodeError) as err:
-            raise SpecError(f"cannot read trace: {err}", source="trace", value=str(trace),
-                            accepted="a Chrome/Perfetto trace JSON from 'acceldse stream ... --trace'") from None
+            raise SpecError(f"cannot read trace: {getattr(err, 'strerror', None) or err}", source="trace",
+                            value=str(trace), accepted=TRACE) from None
     events = trace.get("traceEvents", []) if isinstance(trace, dict) else []
-    names = {(e.get("pid"), e.get("tid")): e["args"]["name"] for e in events
-             if e.get("ph") == "M" and e.get("name") == "thread_name"}
-    rows = [{"track": names.get((e.get("pid"), e.get("tid")), str(e.get("tid"))), "name": e.get("name", ""),
-             "category": e.get("cat", e.get("name", "")), "start": float(e["ts"]), "duration": float(e.get("dur", 0.0))}
-            for e in events if e.get("ph") == "X"]
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise SpecError("traceEvents must be a list of event objects", source="trace", value=type(events).__name__,
+                        accepted=TRACE)
+    try:
+        names = {(e.get("pid"), e.get("tid")): e["args"]["name"] for e in events
+                 if e.get("ph") == "M" and e.get("name") == "thread_name"}
+        rows = [{"track": names.get((e.get("pid"), e.get("tid")), str(e.get("tid"))), "name": e.get("name", ""),
+                 "category": e.get("cat", e.get("name", "")), "start": float(e["ts"]),
+                 "duration": float(e.get("dur", 0.0))} for e in events if e.get("ph") == "X"]
+    except (KeyError, TypeError, ValueError) as err:  # an event without ts, a name that is not text ...
+        raise SpecError(f"malformed trace event ({type(err).__name__}: {err})", source="trace",
+                        accepted=TRACE) from None
     if not rows:
         raise SpecError("trace has no complete (ph: X) events", source="trace", value=str(type(trace).__name__))
     return pd.DataFrame(rows)
@@ -53,7 +63,8 @@ def timeline(trace: dict[str, Any] | str | Path, *, unit: str = "auto", max_trac
     """
     spans = trace_spans(trace)
     data: dict[str, Any] = trace if isinstance(trace, dict) else json.loads(Path(trace).read_text())
-    other = data.get("otherData") or {}
+    given = data.get("otherData")
+    other: dict[str, Any] = given if isinstance(given, dict) else {}
     clock_mhz = float(other.get("clock_mhz", 1.0))
     if unit == "auto":
         unit = "cycles" if clock_mhz == 1.0 and "executor" in other else "us"

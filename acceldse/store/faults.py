@@ -66,7 +66,8 @@ def check_store_path(path: str | Path, *, create: bool, source: str = "store") -
     if not path.exists():
         if not create:
             raise SpecError("result store not found", source=source, value=str(path),
-                            accepted="an existing .duckdb file written by 'acceldse sweep'")
+                            accepted="an existing .duckdb file written by 'acceldse sweep' or "
+                                     "'acceldse explore --store'")
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
             raise SpecError(f"folder {str(parent)!r} does not exist", source=source, value=str(path),

@@ -153,19 +153,23 @@ def compute_fusemax() -> dict[str, Measured]:
     return out
 
 
-GPUS = {  # published dense FP16/BF16 tensor peak FLOP/s and DRAM bytes/s (vendor data sheets)
-    "P100": (2016, 21.2e12, 732e9),
-    "H100 SXM": (2022, 989e12, 3350e9),
+GPUS = {  # published dense FP16/BF16 tensor peak FLOP/s, DRAM bytes/s and NVLink bytes/s per GPU (both directions,
+    # all links: P100's 4 first-generation links of 40 GB/s, H100's 18 fourth-generation ones, 900 GB/s in all), from
+    # the vendor data sheets
+    "P100": (2016, 21.2e12, 732e9, 160e9),
+    "H100 SXM": (2022, 989e12, 3350e9, 900e9),
 }
 
 
 def compute_memory_wall() -> dict[str, Measured]:
-    """Growth per two years of GPU peak FLOP/s and DRAM bandwidth, P100 (2016) to H100 (2022)."""
-    (y0, f0, b0), (y1, f1, b1) = GPUS["P100"], GPUS["H100 SXM"]
+    """Growth per two years of GPU peak FLOP/s, DRAM bandwidth and interconnect (NVLink) bandwidth, P100 (2016) to
+    H100 (2022)."""
+    (y0, f0, b0, n0), (y1, f1, b1, n1) = GPUS["P100"], GPUS["H100 SXM"]
     periods = (y1 - y0) / 2
     call = "acceldse.validation.papers.GPUS (vendor peaks), growth per 2 years"
     return {"memory_wall.flops_growth": Measured((f1 / f0) ** (1 / periods), call),
-            "memory_wall.bandwidth_growth": Measured((b1 / b0) ** (1 / periods), call)}
+            "memory_wall.bandwidth_growth": Measured((b1 / b0) ** (1 / periods), call),
+            "memory_wall.interconnect_growth": Measured((n1 / n0) ** (1 / periods), call)}
 
 
 NASAIC_BUDGET, NASAIC_SEEDS = 40, 2

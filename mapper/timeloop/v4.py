@@ -60,7 +60,7 @@ _STORAGE_DEFAULTS = {"width": 1, "depth": 1, "datawidth": 1, "technology": -1}
 def _loader() -> type:
     import yaml
 
-    from acceldse.workloads.spec_io import StrictLoader
+    from acceldse.workloads.strict_yaml import StrictLoader
 
     class Loader(StrictLoader):  # a key given twice is an error, as in timeloopfe's YAML reader
         pass

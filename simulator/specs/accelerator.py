@@ -16,6 +16,7 @@ string with a unit (``64KiB``, ``1.5TB``); bandwidths are ``*_bytes_per_cycle`` 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,8 +166,6 @@ class Accelerator:
     def validated(self, *, source: str = "hardware") -> Accelerator:
         """This spec checked exactly like a YAML file (an object built with ``dataclasses.replace``
         skips the loader; a bad value raises a ``SpecError`` naming ``source`` and the key)."""
-        import dataclasses
-
         return dataclasses.replace(accelerator_from_dict(self.to_dict(), source=source), source=self.source)
 
 

@@ -24,7 +24,7 @@ on the one ALU, 7 cycles with the subtract; FLAT's softmax array: dedicated pipe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +109,6 @@ class FusedHardware:
 
     def with_buffer(self, nbytes: int) -> FusedHardware:
         """The same hardware with another global-buffer capacity (bytes, an integer >= 1)."""
-        from dataclasses import replace
-
         if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 1:
             raise SpecError("must be a buffer size in bytes, an integer >= 1", source="nbytes", value=nbytes)
 

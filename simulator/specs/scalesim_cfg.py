@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import configparser
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acceldse.simulator.specs.accelerator import Accelerator, accelerator_from_dict
 from acceldse.workloads.errors import MAX_ARRAY_SIDE, MAX_BYTES, SpecError, require_int
+
+if TYPE_CHECKING:
+    import configparser
 
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "general": ("run_name",),
@@ -141,6 +143,8 @@ def _sparsity(parser: configparser.ConfigParser, source: str, rows: int,
 
 def load_scalesim_cfg(path: str | Path) -> tuple[Accelerator, ScaleSimSettings]:
     """Parse a SCALE-Sim config. Sizes are in KiB (SCALE-Sim's ``kB`` means 1024 bytes)."""
+    import configparser  # only for a .cfg: presets and YAML specs do not pay for it
+
     source = str(path)
     parser = configparser.ConfigParser(interpolation=None)  # a '%' in a value is just a character
     try:

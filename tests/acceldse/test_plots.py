@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,10 @@ def test_plot_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "did you mean energy_pj" in capsys.readouterr().err
     with pytest.raises(SpecError, match="no complete"):
         plots.timeline({"traceEvents": []})
+    for trace, words in (({"traceEvents": 5}, "traceEvents must be a list of event objects (got 'int')"),
+                         ({"traceEvents": [{"ph": "X", "ts": "x"}]}, "malformed trace event (ValueError")):
+        with pytest.raises(SpecError, match=re.escape(words)):  # was an internal error
+            plots.timeline(trace)
 
 
 def test_every_plot_draws_into_the_given_axes_and_returns_it() -> None:
