@@ -25,6 +25,7 @@ KERNEL_FILES: tuple[str, ...] = (
     "mapper/space.py",
     "mapper/kernel_memory.py",
     "mapper/sparse/dense_counts.py",
+    "mapper/sparse/hypergeom.py",
     "mapper/sparse/kernel.py",
     "mapper/sparse/kernel_conditions.py",
     "mapper/sparse/kernel_energy.py",

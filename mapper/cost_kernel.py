@@ -356,6 +356,8 @@ def _prefetch_row(a: np.ndarray, b: int) -> None:
         prefetch(a, b * a.strides[0] + line)
 
 
+# Must stay a separate call, never inlined into ``evaluate_batch``: the caller's frame owns the arrays whose
+# unowned views this loop uses, and keeps them alive only until the call returns.
 @njit(cache=True)
 def _evaluate_rows(t: np.ndarray, sx: np.ndarray, sy: np.ndarray, order: np.ndarray, keep: np.ndarray,
                    dbuf: np.ndarray, wl: np.ndarray, keep_allowed: np.ndarray, cap: np.ndarray, block: np.ndarray,

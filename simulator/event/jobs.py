@@ -191,6 +191,8 @@ def layer_times(end: np.ndarray, latency: np.ndarray, capacity: np.ndarray, band
     for j in range(m + n_vec):
         sram = sram_latency if j < m else 0
         if j < m:
+            if crit[j] == alone.shape[0]:   # bounds are not checked in a kernel: never read past ``alone``
+                raise ValueError("event fidelity: a MAC layer without a run")
             a = alone[crit[j]]
             finish, crit_end, work = job_end[j] + sram, end[a], n[a] * array_cycles[crit[j]]
             crit_work, bw, lat, cap = np.int64(n[a] * cycles[a]), bandwidth[a], latency[a], capacity[a]
