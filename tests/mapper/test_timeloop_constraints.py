@@ -171,7 +171,7 @@ def test_timeloopfe_macros_expand_as_timeloopfe_documents_them():
     ``must_iterate_over_dataspaces`` (other ranks 1) and ``maximize_dims`` (greedy, whole prime
     factors first; 96 over a capacity of 8 -> 8, then P=7 gets the 1 left; the 2024 tutorial's
     M, C over 8 PEs -> M=8, C=1 is checked against its parsed input in test_timeloopfe_inputs)."""
-    from acceldse.mapper.timeloop.v4 import expand_macros
+    from acceldse.mapper.timeloop.macros import expand_macros
 
     problem = {"shape": {"dimensions": ["C", "M", "P"],
                          "data_spaces": [{"name": "W", "projection": [[["C"]], [["M"]]]},
